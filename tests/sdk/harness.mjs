@@ -1,0 +1,197 @@
+// Test harness: starts a fresh server (oxbase or the reference PocketBase) per test file,
+// on a free 127.0.0.1 port, with a fresh temp data dir and a superuser created via the CLI.
+//
+// Env:
+//   SDK_SERVER = oxbase (default) | pocketbase
+//   OXBASE_BIN = path to the oxbase binary (default: <repo>/target/debug/oxbase)
+//   PB_BIN     = path to the PocketBase binary (default: output of shared/tools/pocketbase-ref --path)
+//   SDK_KEEP_DATA=1 keeps the temp data dir (for debugging)
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import PocketBase from 'pocketbase';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO = resolve(HERE, '..', '..');
+
+export const SU_EMAIL = 'admin@example.com';
+export const SU_PASSWORD = '1234567890abc';
+
+export const SERVER_KIND = (process.env.SDK_SERVER || 'oxbase').toLowerCase();
+export const IS_POCKETBASE = SERVER_KIND === 'pocketbase';
+
+const STARTUP_TIMEOUT_MS = 10_000;
+const CLI_TIMEOUT_MS = 20_000;
+
+function pocketbaseBin() {
+  if (process.env.PB_BIN) return process.env.PB_BIN;
+  const candidates = [
+    resolve(REPO, '..', 'shared', 'tools', 'pocketbase-ref'),
+    '/work/shared/tools/pocketbase-ref',
+  ];
+  for (const script of candidates) {
+    if (existsSync(script)) {
+      return execFileSync(script, ['--path'], { encoding: 'utf8', timeout: 120_000 }).trim();
+    }
+  }
+  throw new Error('cannot find the reference PocketBase: set PB_BIN');
+}
+
+function serverBin() {
+  if (IS_POCKETBASE) return pocketbaseBin();
+  if (SERVER_KIND !== 'oxbase') throw new Error(`unknown SDK_SERVER=${SERVER_KIND} (use oxbase or pocketbase)`);
+  const bin = process.env.OXBASE_BIN || join(REPO, 'target', 'debug', 'oxbase');
+  if (!existsSync(bin)) throw new Error(`oxbase binary not found at ${bin} (build it or set OXBASE_BIN)`);
+  return bin;
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHealthy(url, child, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  let lastErr;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server exited early (code ${child.exitCode}, signal ${child.signalCode})`);
+    }
+    try {
+      const ctl = AbortSignal.timeout(1000);
+      const r = await fetch(`${url}/api/health`, { signal: ctl });
+      if (r.ok) return;
+      lastErr = new Error(`health status ${r.status}`);
+    } catch (e) {
+      lastErr = e;
+    }
+    await sleep(50);
+  }
+  throw new Error(`server not healthy after ${deadlineMs} ms: ${lastErr?.message}`);
+}
+
+const running = new Set();
+function killAll() {
+  for (const c of running) {
+    try { c.kill('SIGKILL'); } catch { /* ignore */ }
+  }
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { killAll(); process.exit(130); });
+}
+
+/**
+ * Starts a fresh server. Returns {url, pb, stop, newClient, superuserClient, dataDir, logs}.
+ * Always call stop() (e.g. in an `after` hook); it is idempotent.
+ */
+export async function startServer() {
+  const bin = serverBin();
+  const root = mkdtempSync(join(tmpdir(), `sdk-${SERVER_KIND}-`));
+  const dataDir = join(root, 'data');
+  const publicDir = join(root, 'public');
+  mkdirSync(publicDir, { recursive: true });
+
+  execFileSync(bin, ['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: CLI_TIMEOUT_MS,
+  });
+
+  let lastError;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const args = ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--publicDir', publicDir];
+    if (IS_POCKETBASE) {
+      args.push('--automigrate=false', '--migrationsDir', join(root, 'migrations'), '--hooksDir', join(root, 'hooks'));
+    }
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    const logs = [];
+    const onData = (d) => { if (logs.length < 2000) logs.push(d.toString()); };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', () => running.delete(child));
+
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* ignore */ } }, 3000);
+        await Promise.race([exited, sleep(5000)]);
+        clearTimeout(t);
+      }
+      running.delete(child);
+      if (!process.env.SDK_KEEP_DATA) rmSync(root, { recursive: true, force: true });
+    };
+
+    try {
+      await waitHealthy(url, child, STARTUP_TIMEOUT_MS);
+    } catch (e) {
+      lastError = new Error(`${e.message}\n--- server output ---\n${logs.join('').slice(-4000)}`);
+      stopped = false;
+      try { child.kill('SIGKILL'); } catch { /* ignore */ }
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(3000)]);
+      running.delete(child);
+      continue;
+    }
+
+    const newClient = () => {
+      const c = new PocketBase(url);
+      c.autoCancellation(false);
+      return c;
+    };
+    const pb = newClient();
+    const superuserClient = async () => {
+      const c = newClient();
+      await c.collection('_superusers').authWithPassword(SU_EMAIL, SU_PASSWORD);
+      return c;
+    };
+    return { url, pb, stop, newClient, superuserClient, dataDir, logs };
+  }
+  rmSync(root, { recursive: true, force: true });
+  throw lastError;
+}
+
+/** Raw fetch helper (for things the SDK can't express, e.g. malformed JSON). Bounded by a timeout. */
+export async function rawFetch(url, path, init = {}) {
+  const r = await fetch(url + path, { ...init, signal: AbortSignal.timeout(5000) });
+  const text = await r.text();
+  let body;
+  try { body = JSON.parse(text); } catch { body = text; }
+  return { status: r.status, headers: r.headers, body };
+}
+
+/** Asserts a promise rejects with a ClientResponseError of the given status and returns the error. */
+export async function expectError(promise, status) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  if (!err) throw new Error(`expected an error with status ${status}, but the request succeeded`);
+  if (err.status !== status) {
+    const detail = JSON.stringify(err.response ?? err.message);
+    throw new Error(`expected status ${status}, got ${err.status}: ${detail}`);
+  }
+  return err;
+}
+
+export const ID_RE = /^[a-z0-9]{15}$/;
+export const DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z$/;
