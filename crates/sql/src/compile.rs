@@ -1,0 +1,300 @@
+//! The one compiler: filter AST + [`FieldResolver`] + [`Dialect`] → parameterised [`Sql`], and
+//! sort items → ORDER BY terms. Used for list filters, API rules, realtime checks and GraphQL
+//! alike, so they cannot drift apart.
+//!
+//! What it owns: literals (always bound parameters), operators and their PocketBase semantics
+//! (`compare`), multi-value (`Many`) quantification, functions (`functions`). What it does not
+//! own: identifiers. Every identifier, modifiers and macros included, goes to the resolver.
+//!
+//! # Multi-value operands
+//! A [`Operand::Many`] select is first padded so that an empty set counts as one NULL value
+//! (PocketBase's LEFT JOIN behaviour: `tags.name = ''` matches a record without tags):
+//!
+//! ```text
+//! (SELECT v FROM (<select>) AS "__m1s" UNION ALL SELECT NULL WHERE NOT EXISTS (<select>)) AS "__m1"
+//! ```
+//!
+//! - plain operators: ALL values must match:
+//!   `NOT EXISTS (SELECT 1 FROM <padded> WHERE NOT COALESCE(<cmp on "__m1".v>, FALSE))`
+//!   (a comparison that yields NULL counts as not matching);
+//! - `?` operators: ANY value matches: `EXISTS (SELECT 1 FROM <padded> WHERE <cmp>)`;
+//! - Many vs Many: the same over the cross product of both padded sets: every pair (plain) or
+//!   some pair (`?`). PocketBase checks every left value against every right value too.
+
+mod compare;
+mod functions;
+
+use crate::filter::{Comparison, Expr, Number, Op, Term, TermKind};
+use crate::resolve::{FieldResolver, Operand, ValueType};
+use crate::sort::SortItem;
+use crate::{CompileError, Dialect, Ident, Sql, Value};
+
+/// A hand-built expression may nest at most this deep (parsed ones are far shallower).
+pub const MAX_COMPILE_DEPTH: usize = 128;
+
+/// Compiles a filter or rule to a boolean SQL expression (no surrounding parentheses, no
+/// `WHERE`). Combine with others as `(a) AND (b)`.
+pub fn compile_filter(
+    expr: &Expr,
+    resolver: &dyn FieldResolver,
+    dialect: Dialect,
+) -> Result<Sql, CompileError> {
+    Compiler {
+        resolver,
+        dialect,
+        aliases: 0,
+    }
+    .expr(expr, 0)
+}
+
+/// Compiles sort items to comma-separated ORDER BY terms, without the `ORDER BY` keyword.
+/// `@random` becomes the dialect's random function; every other item is resolved and must be
+/// single-valued. On PostgreSQL, NULLs sort first ascending and last descending, as on SQLite.
+pub fn compile_sort(
+    items: &[SortItem],
+    resolver: &dyn FieldResolver,
+    dialect: Dialect,
+) -> Result<Sql, CompileError> {
+    let mut c = Compiler {
+        resolver,
+        dialect,
+        aliases: 0,
+    };
+    let mut terms = Vec::with_capacity(items.len());
+    for item in items {
+        if item.ident == crate::sort::RANDOM {
+            // PB-COMPAT: `@random` ignores the direction prefix.
+            terms.push(dialect.random());
+            continue;
+        }
+        let operand = c.ident(&item.ident)?;
+        if operand.many {
+            return Err(CompileError::invalid(format!(
+                "cannot sort by {:?}: it has several values per record",
+                item.ident
+            )));
+        }
+        let mut term = c.render(&operand);
+        term.push(match (item.desc, dialect) {
+            (false, Dialect::Sqlite) => " ASC",
+            (true, Dialect::Sqlite) => " DESC",
+            (false, Dialect::Postgres) => " ASC NULLS FIRST",
+            (true, Dialect::Postgres) => " DESC NULLS LAST",
+        });
+        terms.push(term);
+    }
+    Ok(Sql::join(terms, ", "))
+}
+
+/// How `=`/`!=` treat NULL for an operand (PocketBase's `NullFallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fallback {
+    /// NULL and `''` are equal, unless the other side is a known non-empty value.
+    Auto,
+    /// Never COALESCE: null-safe `IS` comparison (JSON values, geoDistance).
+    Disabled,
+    /// Always COALESCE, even against a non-empty literal (strftime results).
+    Enforced,
+}
+
+/// A compiled operand.
+#[derive(Debug, Clone)]
+pub(crate) struct Opd {
+    /// The expression; for `many`, the complete `SELECT ... AS v`.
+    pub sql: Sql,
+    pub ty: ValueType,
+    /// Set for literals and for resolver results that are a bare bound parameter: the value,
+    /// rendered by the dialect when used.
+    pub lit: Option<Value>,
+    pub fallback: Fallback,
+    pub many: bool,
+}
+
+impl Opd {
+    pub(crate) fn literal(value: Value) -> Opd {
+        let ty = match value {
+            Value::Int(_) | Value::Float(_) => ValueType::Number,
+            Value::Bool(_) => ValueType::Bool,
+            Value::Text(_) => ValueType::Text,
+            Value::Null | Value::Blob(_) => ValueType::Any,
+        };
+        Opd {
+            sql: Sql::new(),
+            ty,
+            lit: Some(value),
+            fallback: Fallback::Auto,
+            many: false,
+        }
+    }
+
+    pub(crate) fn expr(sql: Sql, ty: ValueType, fallback: Fallback) -> Opd {
+        Opd {
+            sql,
+            ty,
+            lit: None,
+            fallback,
+            many: false,
+        }
+    }
+}
+
+pub(crate) struct Compiler<'r> {
+    resolver: &'r dyn FieldResolver,
+    pub(crate) dialect: Dialect,
+    aliases: usize,
+}
+
+impl Compiler<'_> {
+    fn expr(&mut self, expr: &Expr, depth: usize) -> Result<Sql, CompileError> {
+        if depth > MAX_COMPILE_DEPTH {
+            return Err(CompileError::TooComplex(format!(
+                "expression nested too deeply (max {MAX_COMPILE_DEPTH} levels)"
+            )));
+        }
+        match expr {
+            Expr::And(parts) => self.junction(parts, " AND ", "1 = 1", depth),
+            Expr::Or(parts) => self.junction(parts, " OR ", "1 = 0", depth),
+            Expr::Compare(c) => self.comparison(c),
+        }
+    }
+
+    fn junction(
+        &mut self,
+        parts: &[Expr],
+        sep: &str,
+        empty: &str,
+        depth: usize,
+    ) -> Result<Sql, CompileError> {
+        if parts.is_empty() {
+            return Ok(Sql::raw(empty));
+        }
+        let mut out = Vec::with_capacity(parts.len());
+        for part in parts {
+            let sql = self.expr(part, depth + 1)?;
+            out.push(match part {
+                Expr::And(p) | Expr::Or(p) if p.len() > 1 => wrap(&sql),
+                _ => sql,
+            });
+        }
+        Ok(Sql::join(out, sep))
+    }
+
+    fn comparison(&mut self, c: &Comparison) -> Result<Sql, CompileError> {
+        let left = self.term(&c.left, 0)?;
+        let right = self.term(&c.right, 0)?;
+        let d = self.dialect;
+        match (left.many, right.many) {
+            (false, false) => Ok(compare::compare(d, &left, c.op.kind, &right)),
+            (true, false) => {
+                let (src, value) = self.padded(&left);
+                let cmp = compare::compare(d, &value, c.op.kind, &right);
+                Ok(quantify(c.op, &src, &cmp))
+            }
+            (false, true) => {
+                let (src, value) = self.padded(&right);
+                let cmp = compare::compare(d, &left, c.op.kind, &value);
+                Ok(quantify(c.op, &src, &cmp))
+            }
+            (true, true) => {
+                let (lsrc, lvalue) = self.padded(&left);
+                let (rsrc, rvalue) = self.padded(&right);
+                let cmp = compare::compare(d, &lvalue, c.op.kind, &rvalue);
+                let mut src = lsrc;
+                src.push(", ").push_sql(&rsrc);
+                Ok(quantify(c.op, &src, &cmp))
+            }
+        }
+    }
+
+    /// The padded FROM item of a `Many` operand and the operand standing for one of its values.
+    fn padded(&mut self, many: &Opd) -> (Sql, Opd) {
+        let alias = self.alias("__m");
+        let inner = Ident::new(&format!("{}s", alias.as_str())).expect("valid alias");
+        let mut src = Sql::raw("(SELECT v FROM (");
+        src.push_sql(&many.sql)
+            .push(") AS ")
+            .push_ident(&inner)
+            .push(" UNION ALL SELECT NULL WHERE NOT EXISTS (")
+            .push_sql(&many.sql)
+            .push(")) AS ")
+            .push_ident(&alias);
+        let mut value = Sql::new();
+        value.push_ident(&alias).push(".v");
+        (src, Opd::expr(value, many.ty, many.fallback))
+    }
+
+    pub(crate) fn alias(&mut self, prefix: &str) -> Ident {
+        self.aliases += 1;
+        Ident::new(&format!("{prefix}{}", self.aliases))
+            .expect("internal alias prefixes make valid identifiers")
+    }
+
+    pub(crate) fn term(&mut self, term: &Term, call_depth: usize) -> Result<Opd, CompileError> {
+        Ok(match &term.kind {
+            TermKind::Ident(name) => self.ident(name)?,
+            TermKind::Text(s) => Opd::literal(Value::Text(s.clone())),
+            TermKind::Number(Number::Int(n)) => Opd::literal(Value::Int(*n)),
+            TermKind::Number(Number::Float(f)) => Opd::literal(Value::Float(*f)),
+            TermKind::Bool(b) => Opd::literal(Value::Bool(*b)),
+            TermKind::Null => Opd::literal(Value::Null),
+            TermKind::Call { name, args } => functions::call(self, name, args, call_depth)?,
+        })
+    }
+
+    fn ident(&mut self, name: &str) -> Result<Opd, CompileError> {
+        Ok(match self.resolver.resolve(name)? {
+            Operand::Single { sql, ty } => {
+                // A bare bound parameter (`@request.auth.id`, a macro) behaves like a literal:
+                // PocketBase decides its empty/non-empty comparison form from the value.
+                if sql.text() == "?" && sql.params().len() == 1 {
+                    let mut opd = Opd::literal(sql.params()[0].clone());
+                    if ty != ValueType::Any {
+                        opd.ty = ty;
+                    }
+                    opd
+                } else if sql.text().eq_ignore_ascii_case("NULL") {
+                    Opd::literal(Value::Null)
+                } else {
+                    Opd::expr(sql, ty, Fallback::Auto)
+                }
+            }
+            Operand::Many { select, ty } => Opd {
+                sql: select,
+                ty,
+                lit: None,
+                fallback: Fallback::Auto,
+                many: true,
+            },
+        })
+    }
+
+    /// An operand as SQL: literals become (typed) bound parameters.
+    pub(crate) fn render(&self, opd: &Opd) -> Sql {
+        compare::render(self.dialect, opd)
+    }
+}
+
+/// ANY (`?` operators) or ALL (plain operators) over `src`.
+fn quantify(op: Op, src: &Sql, cmp: &Sql) -> Sql {
+    let mut out = Sql::new();
+    if op.any {
+        out.push("EXISTS (SELECT 1 FROM ")
+            .push_sql(src)
+            .push(" WHERE ")
+            .push_sql(cmp)
+            .push(")");
+    } else {
+        out.push("NOT EXISTS (SELECT 1 FROM ")
+            .push_sql(src)
+            .push(" WHERE NOT COALESCE(")
+            .push_sql(cmp)
+            .push(", FALSE))");
+    }
+    out
+}
+
+pub(crate) fn wrap(sql: &Sql) -> Sql {
+    let mut out = Sql::raw("(");
+    out.push_sql(sql).push(")");
+    out
+}

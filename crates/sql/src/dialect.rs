@@ -1,0 +1,240 @@
+//! `Dialect`: every difference in SQL text between SQLite and PostgreSQL that the filter
+//! compiler and the application need (null-safe comparison, case-insensitive LIKE, casts, JSON
+//! iteration and extraction, random order, typed placeholders).
+//!
+//! Feature code never matches on the dialect: it calls these helpers. What this module does not
+//! own: DDL (see [`crate::ddl`]) and placeholder numbering (see [`Sql::render`]).
+
+use crate::{Ident, Sql, Value};
+
+/// The SQL dialect a fragment is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The conventional alias of [`Dialect::json_array_elements`]: the FROM item is named `je` and
+/// its element column `je.value`.
+pub const JSON_ELEMENTS_ALIAS: &str = "je";
+
+impl Dialect {
+    /// Null-safe equality operator: `IS` (SQLite), `IS NOT DISTINCT FROM` (PostgreSQL).
+    pub fn null_safe_eq(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "IS",
+            Dialect::Postgres => "IS NOT DISTINCT FROM",
+        }
+    }
+
+    /// Null-safe inequality operator: `IS NOT` (SQLite), `IS DISTINCT FROM` (PostgreSQL).
+    pub fn null_safe_neq(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "IS NOT",
+            Dialect::Postgres => "IS DISTINCT FROM",
+        }
+    }
+
+    /// The case-insensitive LIKE operator: `LIKE` (SQLite's LIKE is ASCII case-insensitive),
+    /// `ILIKE` (PostgreSQL). Both compiled forms use `ESCAPE '\'`.
+    pub fn like_ci(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "LIKE",
+            Dialect::Postgres => "ILIKE",
+        }
+    }
+
+    /// `RANDOM()`, for `sort=@random`.
+    pub fn random(self) -> Sql {
+        Sql::raw("RANDOM()")
+    }
+
+    /// `CAST(expr AS <type>)`, with `ty` one of the trusted type names below.
+    pub fn cast(self, expr: &Sql, ty: SqlType) -> Sql {
+        let mut out = Sql::raw("CAST(");
+        out.push_sql(expr)
+            .push(" AS ")
+            .push(self.type_name(ty))
+            .push(")");
+        out
+    }
+
+    /// The name of a scalar type in this dialect.
+    pub fn type_name(self, ty: SqlType) -> &'static str {
+        match (self, ty) {
+            (_, SqlType::Text) => "TEXT",
+            (Dialect::Sqlite, SqlType::Integer) => "INTEGER",
+            (Dialect::Postgres, SqlType::Integer) => "BIGINT",
+            (_, SqlType::Real) => match self {
+                Dialect::Sqlite => "REAL",
+                Dialect::Postgres => "DOUBLE PRECISION",
+            },
+            (Dialect::Sqlite, SqlType::Boolean) => "INTEGER",
+            (Dialect::Postgres, SqlType::Boolean) => "BOOLEAN",
+            (Dialect::Sqlite, SqlType::Blob) => "BLOB",
+            (Dialect::Postgres, SqlType::Blob) => "BYTEA",
+        }
+    }
+
+    /// A bound parameter for `value`. SQLite: `?`. PostgreSQL: `CAST(? AS <type>)` so that the
+    /// server never has to guess a parameter's type (`$1 = $2` would otherwise be text = text
+    /// and fail to encode a number). `Value::Null` becomes the keyword `NULL`.
+    pub fn typed_param(self, value: &Value) -> Sql {
+        let ty = match value {
+            Value::Null => return Sql::raw("NULL"),
+            Value::Bool(_) => SqlType::Boolean,
+            Value::Int(_) => SqlType::Integer,
+            Value::Float(_) => SqlType::Real,
+            Value::Text(_) => SqlType::Text,
+            Value::Blob(_) => SqlType::Blob,
+        };
+        match self {
+            Dialect::Sqlite => Sql::param(value.clone()),
+            Dialect::Postgres => self.cast(&Sql::param(value.clone()), ty),
+        }
+    }
+
+    /// A FROM-clause item iterating the elements of a JSON array, aliased [`JSON_ELEMENTS_ALIAS`]
+    /// (`je`), whose column `je.value` holds each element (see [`Self::json_array_elements_as`]).
+    pub fn json_array_elements(self, json_expr: &Sql) -> Sql {
+        let alias = Ident::new(JSON_ELEMENTS_ALIAS).expect("the alias is a valid identifier");
+        self.json_array_elements_as(json_expr, &alias)
+    }
+
+    /// A FROM-clause item iterating the elements of a JSON array, aliased `alias`, with the
+    /// element in column `<alias>.value`. Use distinct aliases when one query iterates several
+    /// arrays.
+    ///
+    /// - SQLite: `json_each(CASE WHEN json_valid(x) THEN x ELSE json_array(x) END) AS alias`:
+    ///   a value that is not a JSON array is iterated as a one-element array (PocketBase's
+    ///   `dbutils.JSONEach`). Elements are SQL values (strings unquoted, numbers as numbers).
+    /// - PostgreSQL: `jsonb_array_elements_text(CASE WHEN jsonb_typeof(x::jsonb) = 'array'
+    ///   THEN x::jsonb ELSE jsonb_build_array(x::jsonb) END) AS alias(value)`: elements as
+    ///   text. `x` must be `jsonb` or valid JSON text.
+    pub fn json_array_elements_as(self, json_expr: &Sql, alias: &Ident) -> Sql {
+        let mut out = Sql::new();
+        match self {
+            Dialect::Sqlite => {
+                out.push("json_each(CASE WHEN json_valid(")
+                    .push_sql(json_expr)
+                    .push(") THEN ")
+                    .push_sql(json_expr)
+                    .push(" ELSE json_array(")
+                    .push_sql(json_expr)
+                    .push(") END) AS ")
+                    .push_ident(alias);
+            }
+            Dialect::Postgres => {
+                let j = self.to_jsonb(json_expr);
+                out.push("jsonb_array_elements_text(CASE WHEN jsonb_typeof(")
+                    .push_sql(&j)
+                    .push(") = 'array' THEN ")
+                    .push_sql(&j)
+                    .push(" ELSE jsonb_build_array(")
+                    .push_sql(&j)
+                    .push(") END) AS ")
+                    .push_ident(alias)
+                    .push("(value)");
+            }
+        }
+        out
+    }
+
+    /// The number of elements of a JSON array; 0 for NULL or a non-array value.
+    pub fn json_array_length(self, expr: &Sql) -> Sql {
+        let mut out = Sql::new();
+        match self {
+            Dialect::Sqlite => {
+                out.push("(CASE WHEN json_valid(")
+                    .push_sql(expr)
+                    .push(") THEN json_array_length(")
+                    .push_sql(expr)
+                    .push(") ELSE 0 END)");
+            }
+            Dialect::Postgres => {
+                let j = self.to_jsonb(expr);
+                out.push("(CASE WHEN jsonb_typeof(")
+                    .push_sql(&j)
+                    .push(") = 'array' THEN jsonb_array_length(")
+                    .push_sql(&j)
+                    .push(") ELSE 0 END)");
+            }
+        }
+        out
+    }
+
+    /// The value at `path` inside a JSON document (`json_field.a.b` → `path = ["a", "b"]`;
+    /// all-digit segments index arrays). The path segments are bound parameters.
+    ///
+    /// - SQLite: `json_extract(x, '$."a"."b"')` (objects/arrays as JSON text, scalars as SQL
+    ///   values, JSON null as NULL).
+    /// - PostgreSQL: `jsonb_extract_path_text(x::jsonb, 'a', 'b')` (always text: `true`, `12`).
+    ///   The compiler treats `ValueType::Json` operands as text on PostgreSQL and compares them
+    ///   with numbers through a guarded numeric cast.
+    ///
+    /// An empty path returns `expr` unchanged.
+    pub fn json_extract(self, expr: &Sql, path: &[&str]) -> Sql {
+        if path.is_empty() {
+            return expr.clone();
+        }
+        let mut out = Sql::new();
+        match self {
+            Dialect::Sqlite => {
+                let mut p = String::from("$");
+                for seg in path {
+                    if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                        p.push('[');
+                        p.push_str(seg);
+                        p.push(']');
+                    } else {
+                        p.push_str(".\"");
+                        p.push_str(&seg.replace('\\', "\\\\").replace('"', "\\\""));
+                        p.push('"');
+                    }
+                }
+                out.push("json_extract(")
+                    .push_sql(expr)
+                    .push(", ")
+                    .push_param(p)
+                    .push(")");
+            }
+            Dialect::Postgres => {
+                out.push("jsonb_extract_path_text(")
+                    .push_sql(&self.to_jsonb(expr));
+                for seg in path {
+                    out.push(", ")
+                        .push_sql(&self.typed_param(&Value::from(*seg)));
+                }
+                out.push(")");
+            }
+        }
+        out
+    }
+
+    /// `LEAST(hi, GREATEST(lo, x))` / `min(hi, max(lo, x))`: clamps a number.
+    pub fn clamp(self, expr: &Sql, lo: &str, hi: &str) -> Sql {
+        let (min, max) = match self {
+            Dialect::Sqlite => ("min", "max"),
+            Dialect::Postgres => ("LEAST", "GREATEST"),
+        };
+        let mut out = Sql::raw(format!("{min}({hi}, {max}({lo}, "));
+        out.push_sql(expr).push("))");
+        out
+    }
+
+    fn to_jsonb(self, expr: &Sql) -> Sql {
+        let mut out = Sql::raw("CAST(");
+        out.push_sql(expr).push(" AS JSONB)");
+        out
+    }
+}
+
+/// Scalar types the compiler casts to; see [`Dialect::type_name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Text,
+    Integer,
+    Real,
+    Boolean,
+    Blob,
+}

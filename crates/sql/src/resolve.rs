@@ -1,0 +1,38 @@
+//! The seam between the pure compiler and the application: a `FieldResolver` turns an
+//! identifier of the filter language (`title`, `author.name`, `tags:length`,
+//! `@request.auth.id`, `@collection.users.email`, `@now`...) into SQL.
+//!
+//! The compiler knows operators, literals, functions and the comparison semantics; the resolver
+//! knows collections, fields, relations, the request and the clock. It lives in `oxbase-core`.
+
+use crate::{CompileError, Sql};
+
+/// What a resolved operand holds, so the compiler can pick comparison semantics and casts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Text,
+    Number,
+    Bool,
+    /// A JSON document: compared with null-safe `IS` / `IS NOT` and no COALESCE.
+    Json,
+    /// Unknown or mixed (e.g. a bound request value).
+    Any,
+}
+
+/// An identifier resolved to SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// One value per row of the outer query: a column, a correlated scalar subquery, a bound
+    /// parameter.
+    Single { sql: Sql, ty: ValueType },
+    /// Several values per row (multi-value fields, relations with several targets,
+    /// back-relations, `:each`): `select` is a complete correlated `SELECT ... AS v ...`
+    /// returning one column named `v`, possibly no rows.
+    Many { select: Sql, ty: ValueType },
+}
+
+/// Resolves identifiers of the filter language. `ident` is the whole identifier as written,
+/// modifiers included (`title:lower`, `@request.body.tags:length`).
+pub trait FieldResolver {
+    fn resolve(&self, ident: &str) -> Result<Operand, CompileError>;
+}
