@@ -1,0 +1,62 @@
+//! `App`: the application handle. `App::open` wires every service to its collaborators: that
+//! one function is the dependency graph.
+
+use crate::auth::AuthService;
+use crate::collections::Collections;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::records::Records;
+use crate::schema::{system, Schema};
+use crate::settings::Settings;
+use crate::store::{migrations, sqlite::SqliteDb, Db};
+
+#[derive(Clone)]
+pub struct App {
+    db: Db,
+    schema: Schema,
+    records: Records,
+    collections: Collections,
+    auth: AuthService,
+    settings: Settings,
+}
+
+impl App {
+    /// Opens (creating when missing) the data directory and its database, runs the system
+    /// migrations and creates the system collections.
+    pub async fn open(config: &Config) -> Result<App> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        let db = Db::Sqlite(SqliteDb::open(&config.data_dir.join("data.db"), config.readers)?);
+        db.write(migrations::run).await?;
+        let schema = Schema::load(db.clone()).await?;
+        system::bootstrap(&schema).await?;
+        let records = Records::new(schema.clone());
+        let collections = Collections::new(schema.clone(), records.clone());
+        let auth = AuthService::new(schema.clone());
+        let settings = Settings::load(db.clone()).await?;
+        Ok(App { db, schema, records, collections, auth, settings })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+    pub fn collections(&self) -> &Collections {
+        &self.collections
+    }
+    pub fn auth(&self) -> &AuthService {
+        &self.auth
+    }
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Commits what is queued and stops the database threads.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}

@@ -1,0 +1,163 @@
+//! Authentication: password login, tokens, and resolving a request's token to an `Auth`.
+//!
+//! - `password`: argon2id hashing.
+//! - `tokens`: JWT issue/verify.
+
+pub mod password;
+pub mod tokens;
+
+use std::cell::Cell;
+
+use oxbase_sql::Sql;
+use serde_json::{json, Value as Json};
+
+use crate::error::{Error, Result};
+use crate::identity::Auth;
+use crate::records::list::{paren, select_by_id};
+use crate::records::Record;
+use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
+use crate::schema::system::SUPERUSERS;
+use crate::schema::Schema;
+
+#[derive(Clone)]
+pub struct AuthService {
+    schema: Schema,
+}
+
+
+impl AuthService {
+    pub fn new(schema: Schema) -> AuthService {
+        AuthService { schema }
+    }
+
+    /// The identity behind an `Authorization` header value; invalid or expired tokens make a
+    /// guest, as in PocketBase.
+    pub async fn authenticate(&self, header: &str) -> Auth {
+        let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
+        if token.is_empty() {
+            return Auth::Guest;
+        }
+        let Some(claims) = tokens::peek(token) else { return Auth::Guest };
+        if claims.kind != "auth" {
+            return Auth::Guest;
+        }
+        let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else {
+            return Auth::Guest;
+        };
+        let Ok(select) = select_by_id(&c, &claims.id, None) else { return Auth::Guest };
+        let coll = c.clone();
+        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await;
+        match record {
+            Ok(Some(record)) if tokens::verify(token, &record) => Auth::from_record(record),
+            _ => Auth::Guest,
+        }
+    }
+
+    /// `auth-with-password`: the record whose identity field matches and whose password
+    /// verifies, if the collection's auth rule lets it in.
+    pub async fn with_password(&self, req: &RequestInfo, collection: &str, identity: &str, password: &str, identity_field: &str) -> Result<(String, Record)> {
+        let c = self.schema.require(collection)?;
+        if !c.is_auth() {
+            return Err(Error::bad_request("The collection is not an auth collection."));
+        }
+        let pa = c.options.get("passwordAuth");
+        if !pa.and_then(|p| p.get("enabled")).and_then(Json::as_bool).unwrap_or(true) {
+            return Err(Error::bad_request("The collection is not configured to allow password authentication."));
+        }
+        let mut fields: Vec<String> = pa
+            .and_then(|p| p.get("identityFields"))
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_else(|| vec!["email".into()]);
+        if !identity_field.is_empty() {
+            fields.retain(|f| f == identity_field);
+        }
+        let fail = || Error::bad_request("Failed to authenticate.");
+        if identity.is_empty() || password.is_empty() {
+            return Err(Error::BadRequest {
+                message: "Failed to authenticate.".into(),
+                data: {
+                    let mut d = crate::error::FieldErrors::new();
+                    if identity.is_empty() {
+                        d.insert("identity".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+                    }
+                    if password.is_empty() {
+                        d.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+                    }
+                    d
+                },
+            });
+        }
+        let mut conds = Vec::new();
+        for f in fields.iter().filter(|f| c.field(f).is_some()) {
+            let mut cond = Sql::raw(format!("LOWER(\"{ROOT}\".\"{f}\") = LOWER("));
+            cond.push_param(identity.to_owned()).push(")");
+            conds.push(cond);
+        }
+        if conds.is_empty() {
+            return Err(fail());
+        }
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&crate::records::list::from_root(&c)?).push(" WHERE ").push_sql(&Sql::join(conds, " OR ")).push(" LIMIT 1");
+        let coll = c.clone();
+        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
+        let pwd = password.to_owned();
+        // A missing account still costs one verification, so it takes as long as a wrong password.
+        let stored = record.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
+        let ok = tokio::task::spawn_blocking(move || password::verify(&pwd, &stored)).await.unwrap_or(false);
+        let record = match record {
+            Some(r) if ok => r,
+            _ => return Err(fail()),
+        };
+        self.check_auth_rule(req, &record).await?;
+        Ok((tokens::issue(&record)?, record))
+    }
+
+    /// The collection's `authRule`, evaluated with the record as the authenticated identity.
+    async fn check_auth_rule(&self, req: &RequestInfo, record: &Record) -> Result<()> {
+        let c = record.collection.clone();
+        let rule = match c.rule("authRule") {
+            None => return Err(Error::forbidden()),
+            Some(r) if r.trim().is_empty() => return Ok(()),
+            Some(r) => r.to_owned(),
+        };
+        let mut as_record = req.clone();
+        as_record.auth = Auth::from_record(record.clone());
+        let counter = Cell::new(0);
+        let resolver = RecordResolver::new(&self.schema, c.clone(), &as_record, Purpose::Rule, self.schema.db().dialect(), &counter);
+        let predicate = resolver.compile(&rule).map_err(Error::internal)?;
+        let select = select_by_id(&c, record.id(), Some(&paren(predicate)))?;
+        let found = self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await?;
+        if found { Ok(()) } else { Err(Error::bad_request("Failed to authenticate.")) }
+    }
+
+    /// Creates or updates a superuser (the CLI's `superuser upsert`).
+    pub async fn upsert_superuser(&self, records: &crate::records::Records, email: &str, password: &str) -> Result<()> {
+        let system = RequestInfo::new(Auth::Superuser(std::sync::Arc::new(Record::new(self.schema.require(SUPERUSERS)?))));
+        let c = self.schema.require(SUPERUSERS)?;
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&crate::records::list::from_root(&c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(")");
+        let coll = c.clone();
+        let existing = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
+        let body = json!({"email": email, "password": password, "passwordConfirm": password, "verified": true});
+        let input = crate::records::write::WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None };
+        match existing {
+            Some(r) => records.update(&system, SUPERUSERS, r.id(), input).await.map(|_| ()),
+            None => records.create(&system, SUPERUSERS, input).await.map(|_| ()),
+        }
+    }
+
+    /// Deletes a superuser by email (the CLI's `superuser delete`).
+    pub async fn delete_superuser(&self, records: &crate::records::Records, email: &str) -> Result<bool> {
+        let c = self.schema.require(SUPERUSERS)?;
+        let system = RequestInfo::new(Auth::Superuser(std::sync::Arc::new(Record::new(c.clone()))));
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&crate::records::list::from_root(&c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(")");
+        let coll = c.clone();
+        let existing = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
+        match existing {
+            Some(r) => records.delete(&system, SUPERUSERS, r.id()).await.map(|_| true),
+            None => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Password hashing: argon2id for new hashes; bcrypt hashes (imported from PocketBase) verify
+//! too once the auth issue adds them.
+
+use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+
+use crate::error::{Error, Result};
+
+pub fn hash(password: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(Error::internal)
+}
+
+/// Whether `password` matches `stored` (constant-time inside the hasher).
+pub fn verify(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A valid hash of nothing in particular, verified when no account matches.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash(&crate::ids::random_string(32)).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = super::hash("secret123").unwrap();
+        let b = super::hash("secret123").unwrap();
+        assert_ne!(a, b);
+        assert!(super::verify("secret123", &a));
+        assert!(!super::verify("wrong", &a));
+        assert!(!super::verify("secret123", "not a hash"));
+    }
+}

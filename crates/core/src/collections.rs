@@ -1,0 +1,207 @@
+//! The collections API's logic: list, view, create, update, delete, truncate, import and
+//! scaffolds, superusers only (checked by the caller through `Auth`).
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::records::Records;
+use crate::rules::check::validate_rules;
+use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
+
+#[derive(Clone)]
+pub struct Collections {
+    schema: Schema,
+    records: Records,
+}
+
+fn failed(action: &str, data: FieldErrors) -> Error {
+    Error::BadRequest { message: format!("Failed to {action} collection."), data }
+}
+
+impl Collections {
+    pub fn new(schema: Schema, records: Records) -> Collections {
+        Collections { schema, records }
+    }
+
+    pub fn all(&self) -> Vec<Arc<Collection>> {
+        self.schema.all()
+    }
+
+    pub fn view(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.schema.get(id_or_name).ok_or_else(Error::not_found)
+    }
+
+    pub async fn create(&self, input: &Json) -> Result<Arc<Collection>> {
+        let obj = input.as_object().ok_or_else(|| Error::bad_request("Failed to load the collection type data due to invalid formatting."))?;
+        let kind_str = obj.get("type").and_then(Json::as_str).unwrap_or("base");
+        let Some(kind) = CollectionKind::parse(kind_str) else {
+            let mut d = FieldErrors::new();
+            d.insert("type".into(), field_error_json("validation_in_invalid", "Must be a valid value."));
+            return Err(failed("create", d));
+        };
+        let name = obj.get("name").and_then(Json::as_str).unwrap_or("").trim();
+        let mut c = Collection::new(name, kind);
+        if let Some(id) = obj.get("id").and_then(Json::as_str).filter(|s| !s.is_empty()) {
+            c.id = id.to_owned();
+        }
+        let mut errors = c.apply(input, false).err().unwrap_or_default();
+        self.check(&c, None, &mut errors);
+        if !errors.is_empty() {
+            return Err(failed("create", errors));
+        }
+        self.schema.save(c, None).await.map_err(|e| contextualize(e, "create"))
+    }
+
+    pub async fn update(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
+        let old = self.view(id_or_name)?;
+        let mut c = (*old).clone();
+        let mut errors = c.apply(input, false).err().unwrap_or_default();
+        if old.system && c.name != old.name {
+            errors.insert("name".into(), field_error_json("validation_collection_system_name_change", "System collection name cannot be changed."));
+        }
+        self.check(&c, Some(&old), &mut errors);
+        if !errors.is_empty() {
+            return Err(failed("update", errors));
+        }
+        self.schema.save(c, Some(old)).await.map_err(|e| contextualize(e, "update"))
+    }
+
+    pub async fn delete(&self, id_or_name: &str) -> Result<()> {
+        let c = self.view(id_or_name)?;
+        if c.system {
+            return Err(Error::bad_request("Failed to delete collection: system collections cannot be deleted."));
+        }
+        if let Some(other) = self.referrers(&c).first() {
+            return Err(Error::bad_request(format!("Failed to delete collection probably due to existing reference in {}.", other.name)));
+        }
+        self.schema.remove(c).await
+    }
+
+    pub async fn truncate(&self, id_or_name: &str) -> Result<()> {
+        let c = self.view(id_or_name)?;
+        if c.kind == CollectionKind::View {
+            return Err(Error::bad_request("View collections cannot be truncated."));
+        }
+        self.records.truncate(&c).await
+    }
+
+    /// Creates or replaces the given collections; with `delete_missing`, drops the others.
+    pub async fn import(&self, input: &Json, delete_missing: bool) -> Result<()> {
+        let list = input.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
+            let mut d = FieldErrors::new();
+            d.insert("collections".into(), field_error_json("validation_required", "Cannot be blank."));
+            Error::validation(d)
+        })?;
+        let import_failure = |e: Error| {
+            let mut d = FieldErrors::new();
+            d.insert("collections".into(), field_error_json("validation_collections_import_failure", format!("Failed to import the collections configuration. Raw error: {e}")));
+            Error::validation(d)
+        };
+        let mut seen = Vec::new();
+        for item in list {
+            let id = item.get("id").and_then(Json::as_str).unwrap_or("");
+            let name = item.get("name").and_then(Json::as_str).unwrap_or("");
+            let existing = self.schema.get(id).or_else(|| self.schema.get(name));
+            let saved = match existing {
+                Some(old) => self.update(&old.id, item).await,
+                None => self.create(item).await,
+            }
+            .map_err(import_failure)?;
+            seen.push(saved.id.clone());
+        }
+        if delete_missing {
+            for c in self.schema.all() {
+                if !c.system && !seen.contains(&c.id) {
+                    self.delete(&c.id).await.map_err(import_failure)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Blank collections of each kind, as the dashboard starts from.
+    pub fn scaffolds(&self) -> Json {
+        let mut out = Map::new();
+        for kind in [CollectionKind::Auth, CollectionKind::Base, CollectionKind::View] {
+            let mut c = Collection::new("", kind);
+            c.id = String::new();
+            if kind == CollectionKind::Auth {
+                c.indexes = vec![
+                    "CREATE UNIQUE INDEX `idx_tokenKey_{id}` ON `{name}` (`tokenKey`)".into(),
+                    "CREATE UNIQUE INDEX `idx_email_{id}` ON `{name}` (`email`) WHERE `email` != ''".into(),
+                ];
+            }
+            let mut json = c.to_json();
+            if let Json::Object(m) = &mut json {
+                if kind == CollectionKind::View {
+                    m.insert("viewQuery".into(), json!(""));
+                }
+            }
+            out.insert(kind.as_str().into(), json);
+        }
+        Json::Object(out)
+    }
+
+    /// Collections with a relation field pointing at `c`.
+    fn referrers(&self, c: &Collection) -> Vec<Arc<Collection>> {
+        self.schema
+            .all()
+            .into_iter()
+            .filter(|o| o.id != c.id && o.fields.iter().any(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == c.id))
+            .collect()
+    }
+
+    /// Checks that need the other collections: unique name, relation targets, rules.
+    fn check(&self, c: &Collection, old: Option<&Collection>, errors: &mut FieldErrors) {
+        if let Some(other) = self.schema.get(&c.name) {
+            if old.is_none_or(|o| o.id != other.id) {
+                errors.insert("name".into(), field_error_json("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
+            }
+        }
+        if c.name.is_empty() {
+            errors.insert("name".into(), field_error_json("validation_required", "Cannot be blank."));
+        } else if !crate::schema::field::is_valid_name(&c.name) {
+            errors.insert("name".into(), field_error_json("validation_match_invalid", "Must be in a valid format."));
+        }
+        if old.is_none() && self.schema.get(&c.id).is_some() {
+            errors.insert("id".into(), field_error_json("validation_not_unique", "Value must be unique."));
+        }
+        let mut field_errors = Map::new();
+        for (i, f) in c.fields.iter().enumerate() {
+            if f.kind == FieldKind::Relation {
+                let target = f.str_opt("collectionId");
+                if target != c.id && self.schema.get(target).is_none() {
+                    field_errors.insert(i.to_string(), json!({"collectionId": field_error_json("validation_missing_collection", "The related collection doesn't exist.")}));
+                }
+            }
+        }
+        if !field_errors.is_empty() {
+            errors.entry("fields".into()).or_insert(Json::Object(field_errors));
+        }
+        if c.kind == CollectionKind::View && c.option_str("viewQuery").trim().is_empty() {
+            errors.insert("viewQuery".into(), field_error_json("validation_required", "Cannot be blank."));
+        }
+        // Rules of a collection that is not saved yet are checked with it in the cache view.
+        if c.kind != CollectionKind::View || old.is_some() {
+            for (k, v) in validate_rules(&self.schema, c) {
+                errors.entry(k).or_insert(v);
+            }
+        }
+    }
+}
+
+/// A failure raised while saving (DDL, view query) keeps its field errors under the action's
+/// message.
+fn contextualize(e: Error, action: &str) -> Error {
+    match e {
+        Error::BadRequest { data, .. } if !data.is_empty() => failed(action, data),
+        Error::BadRequest { message, .. } if message.starts_with("constraint failed") => {
+            let mut d = FieldErrors::new();
+            d.insert("indexes".into(), field_error_json("validation_invalid_index", "The index cannot be created."));
+            failed(action, d)
+        }
+        other => other,
+    }
+}

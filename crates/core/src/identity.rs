@@ -1,0 +1,35 @@
+//! Who is asking: a guest, a superuser, or a record of an auth collection.
+
+use std::sync::Arc;
+
+use crate::records::Record;
+use crate::schema::system::SUPERUSERS_ID;
+
+#[derive(Debug, Clone, Default)]
+pub enum Auth {
+    #[default]
+    Guest,
+    /// A record of `_superusers`: bypasses every API rule.
+    Superuser(Arc<Record>),
+    /// A record of any other auth collection.
+    Record(Arc<Record>),
+}
+
+impl Auth {
+    pub fn from_record(record: Record) -> Auth {
+        if record.collection.id == SUPERUSERS_ID {
+            Auth::Superuser(Arc::new(record))
+        } else {
+            Auth::Record(Arc::new(record))
+        }
+    }
+    pub fn is_superuser(&self) -> bool {
+        matches!(self, Auth::Superuser(_))
+    }
+    pub fn record(&self) -> Option<&Record> {
+        match self {
+            Auth::Guest => None,
+            Auth::Superuser(r) | Auth::Record(r) => Some(r),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! # oxbase-core
+//!
+//! The application: everything oxbase does, without HTTP.
+//!
+//! - [`app`]: `App`, the handle wiring every service (`App::open` is the dependency graph).
+//! - [`store`]: the only module that runs SQL (`Db`: SQLite now, PostgreSQL next).
+//! - [`schema`]: collections and fields, their DDL, the schema cache.
+//! - [`records`]: list/view/create/update/delete, expand, coercion, validation, output.
+//! - [`rules`]: API rules and client filters compiled to SQL through `oxbase-sql`.
+//! - [`auth`]: passwords, tokens, resolving a request's identity.
+//! - [`collections`]: the collections API's logic.
+//! - [`settings`]: application settings.
+//! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
+//!
+//! Lower modules never import higher ones: `app` → `collections`, `records`, `auth`,
+//! `settings` → `rules` → `schema` → `store` → `oxbase_sql`.
+
+pub mod app;
+pub mod auth;
+pub mod collections;
+pub mod config;
+pub mod dates;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod records;
+pub mod rules;
+pub mod schema;
+pub mod settings;
+pub mod store;
+
+pub use app::App;
+pub use config::Config;
+pub use error::{Error, Result};
+pub use identity::Auth;

@@ -1,0 +1,224 @@
+//! Request bodies applied to a record: PocketBase's coercion of values per field type and the
+//! `field+`, `+field`, `field-` modifiers.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::record::{as_list, Record};
+use crate::schema::{Field, FieldKind};
+
+/// Where a body came from: form values are all strings, so JSON fields parse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+}
+
+/// Applies `body` to `record`. Returns the auth-only keys (`password`, `passwordConfirm`,
+/// `oldPassword`) separately: they are not stored as given.
+pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind) -> Map<String, Json> {
+    let collection = record.collection.clone();
+    let mut secrets = Map::new();
+    for (key, raw) in body {
+        let (name, modifier) = split_modifier(key);
+        if ["password", "passwordConfirm", "oldPassword"].contains(&name) && collection.is_auth() {
+            secrets.insert(name.to_owned(), json!(to_text(raw)));
+            continue;
+        }
+        let Some(field) = collection.field(name) else { continue };
+        if field.kind == FieldKind::Autodate || field.kind == FieldKind::Password {
+            continue;
+        }
+        let current = record.get(name).clone();
+        let value = match modifier {
+            None => cast(field, raw, kind),
+            Some(m) => modify(field, &current, raw, m, kind),
+        };
+        record.data.insert(name.to_owned(), value);
+    }
+    secrets
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Modifier {
+    Append,
+    Prepend,
+    Subtract,
+}
+
+fn split_modifier(key: &str) -> (&str, Option<Modifier>) {
+    if let Some(name) = key.strip_suffix('+') {
+        (name, Some(Modifier::Append))
+    } else if let Some(name) = key.strip_prefix('+') {
+        (name, Some(Modifier::Prepend))
+    } else if let Some(name) = key.strip_suffix('-') {
+        (name, Some(Modifier::Subtract))
+    } else {
+        (key, None)
+    }
+}
+
+fn modify(field: &Field, current: &Json, raw: &Json, m: Modifier, kind: BodyKind) -> Json {
+    match field.kind {
+        FieldKind::Number => {
+            let base = current.as_f64().unwrap_or(0.0);
+            let delta = to_number(raw);
+            number(if m == Modifier::Subtract { base - delta } else { base + delta })
+        }
+        FieldKind::Select | FieldKind::Relation | FieldKind::File => {
+            let mut items = as_list(current);
+            let given = list_of(raw, kind);
+            match m {
+                Modifier::Append => items.extend(given),
+                Modifier::Prepend => {
+                    items.splice(0..0, given);
+                }
+                Modifier::Subtract => items.retain(|i| !given.contains(i)),
+            }
+            shape_list(field, dedupe(items))
+        }
+        _ => cast(field, raw, kind),
+    }
+}
+
+/// PocketBase's cast of an input value to a field's type.
+pub fn cast(field: &Field, raw: &Json, kind: BodyKind) -> Json {
+    match field.kind {
+        FieldKind::Number => number(to_number(raw)),
+        FieldKind::Bool => json!(to_bool(raw)),
+        FieldKind::Date => json!(crate::dates::normalize(&to_text(raw)).unwrap_or_default()),
+        FieldKind::Json => match (kind, raw) {
+            (BodyKind::Form, Json::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+            _ => raw.clone(),
+        },
+        FieldKind::GeoPoint => {
+            let v = match (kind, raw) {
+                (_, Json::String(s)) => serde_json::from_str(s).unwrap_or(Json::Null),
+                _ => raw.clone(),
+            };
+            json!({"lon": v.get("lon").map_or(0.0, to_number), "lat": v.get("lat").map_or(0.0, to_number)})
+        }
+        FieldKind::Select | FieldKind::Relation | FieldKind::File => shape_list(field, dedupe(list_of(raw, kind))),
+        _ => json!(to_text(raw)),
+    }
+}
+
+fn shape_list(field: &Field, items: Vec<String>) -> Json {
+    if field.is_multi() {
+        json!(items)
+    } else {
+        // PB-COMPAT: a single-value field keeps the last of several given values.
+        json!(items.last().cloned().unwrap_or_default())
+    }
+}
+
+fn list_of(raw: &Json, kind: BodyKind) -> Vec<String> {
+    match raw {
+        Json::Array(items) => items.iter().map(to_text).filter(|s| !s.is_empty()).collect(),
+        Json::String(s) if kind == BodyKind::Form && s.starts_with('[') => {
+            serde_json::from_str::<Json>(s).map(|v| as_list(&v)).unwrap_or_else(|_| vec![s.clone()])
+        }
+        Json::Null => Vec::new(),
+        other => {
+            let s = to_text(other);
+            if s.is_empty() { Vec::new() } else { vec![s] }
+        }
+    }
+}
+
+fn dedupe(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn number(x: f64) -> Json {
+    if !x.is_finite() {
+        return json!(0);
+    }
+    if x.fract() == 0.0 && x.abs() < 9e15 { json!(x as i64) } else { json!(x) }
+}
+
+pub fn to_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Null => String::new(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => (x as i64).to_string(),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+pub fn to_number(v: &Json) -> f64 {
+    match v {
+        Json::Number(n) => n.as_f64().unwrap_or(0.0),
+        Json::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).unwrap_or(0.0),
+        Json::Bool(b) => f64::from(u8::from(*b)),
+        _ => 0.0,
+    }
+}
+
+pub fn to_bool(v: &Json) -> bool {
+    match v {
+        Json::Bool(b) => *b,
+        Json::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Json::String(s) => matches!(s.trim(), "1" | "t" | "T" | "true" | "TRUE" | "True"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Collection, CollectionKind};
+    use std::sync::Arc;
+
+    fn posts() -> Arc<Collection> {
+        let mut c = Collection::new("posts", CollectionKind::Base);
+        c.apply(
+            &json!({"fields": [
+                {"name": "n", "type": "number"},
+                {"name": "tags", "type": "select", "maxSelect": 3, "values": ["a", "b", "c"]},
+                {"name": "one", "type": "select", "values": ["a", "b"]},
+                {"name": "data", "type": "json"},
+                {"name": "ok", "type": "bool"}
+            ]}),
+            false,
+        )
+        .unwrap();
+        Arc::new(c)
+    }
+
+    #[test]
+    fn casts_values_like_pocketbase() {
+        let mut r = Record::new(posts());
+        let body = json!({"n": "7", "tags": "a", "one": ["a", "b"], "ok": "true", "data": "{\"x\":1}", "unknown": 1});
+        apply(&mut r, body.as_object().unwrap(), BodyKind::Form);
+        assert_eq!(r.get("n"), &json!(7));
+        assert_eq!(r.get("tags"), &json!(["a"]));
+        assert_eq!(r.get("one"), &json!("b"));
+        assert_eq!(r.get("ok"), &json!(true));
+        assert_eq!(r.get("data"), &json!({"x": 1}));
+        assert!(r.data.get("unknown").is_none());
+    }
+
+    #[test]
+    fn modifiers_add_append_prepend_and_remove() {
+        let mut r = Record::new(posts());
+        r.data.insert("n".into(), json!(5));
+        r.data.insert("tags".into(), json!(["b"]));
+        let body = json!({"n+": 2, "tags+": "c", "+tags": "a"});
+        apply(&mut r, body.as_object().unwrap(), BodyKind::Json);
+        assert_eq!(r.get("n"), &json!(7));
+        assert_eq!(r.get("tags"), &json!(["a", "b", "c"]));
+        apply(&mut r, json!({"n-": 10, "tags-": ["a", "c"]}).as_object().unwrap(), BodyKind::Json);
+        assert_eq!(r.get("n"), &json!(-3));
+        assert_eq!(r.get("tags"), &json!(["b"]));
+    }
+}

@@ -1,0 +1,189 @@
+//! A record as the API returns it: `collectionId`, `collectionName`, visible fields, `expand`,
+//! then narrowed by the `fields` query parameter.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::record::Record;
+use crate::identity::Auth;
+use crate::schema::FieldKind;
+
+/// PocketBase's JSON of a record as `auth` may see it.
+pub fn to_json(record: &Record, auth: &Auth) -> Json {
+    let mut out = Map::new();
+    out.insert("collectionId".into(), json!(record.collection.id));
+    out.insert("collectionName".into(), json!(record.collection.name));
+    let superuser = auth.is_superuser();
+    let is_owner = auth.record().is_some_and(|r| r.collection.id == record.collection.id && r.id() == record.id());
+    for f in &record.collection.fields {
+        if f.kind == FieldKind::Password || f.name == "tokenKey" {
+            continue;
+        }
+        if f.hidden && !superuser {
+            continue;
+        }
+        if record.collection.is_auth() && f.name == "email" {
+            let visible = record.get("emailVisibility").as_bool().unwrap_or(false);
+            if !(visible || superuser || is_owner) {
+                continue;
+            }
+        }
+        out.insert(f.name.clone(), record.get(&f.name).clone());
+    }
+    if !record.expand.is_empty() {
+        let expand = record
+            .expand
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Json::Array(items) => Json::Array(items.clone()),
+                    other => other.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        out.insert("expand".into(), Json::Object(expand));
+    }
+    Json::Object(out)
+}
+
+/// One entry of the `fields` query parameter: a dotted path, optionally `:excerpt(max, ellipsis)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldPick {
+    pub path: Vec<String>,
+    pub excerpt: Option<(usize, bool)>,
+}
+
+/// Parses `fields=*,id,expand.author.name,body:excerpt(100,true)`. Empty means everything.
+pub fn parse_fields(input: &str) -> Vec<FieldPick> {
+    let mut out = Vec::new();
+    for part in split_top_level(input) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (path, excerpt) = match part.split_once(":excerpt(") {
+            Some((p, args)) => {
+                let args = args.trim_end_matches(')');
+                let mut it = args.split(',').map(str::trim);
+                let max = it.next().and_then(|n| n.parse().ok()).unwrap_or(100);
+                let ellipsis = it.next().is_some_and(|b| b == "true" || b == "1");
+                (p, Some((max, ellipsis)))
+            }
+            None => (part, None),
+        };
+        out.push(FieldPick { path: path.split('.').map(str::to_owned).collect(), excerpt });
+    }
+    out
+}
+
+fn split_top_level(input: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in input.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&input[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&input[start..]);
+    parts
+}
+
+/// Keeps only the picked fields of a record's JSON (applied recursively into `expand`).
+pub fn pick(value: &Json, picks: &[FieldPick]) -> Json {
+    if picks.is_empty() {
+        return value.clone();
+    }
+    match value {
+        Json::Array(items) => Json::Array(items.iter().map(|v| pick(v, picks)).collect()),
+        Json::Object(obj) => {
+            let mut out = Map::new();
+            for p in picks {
+                let Some(first) = p.path.first() else { continue };
+                if p.path.len() == 1 {
+                    let keys: Vec<&String> = if first == "*" { obj.keys().filter(|k| *k != "expand").collect() } else { obj.keys().filter(|k| *k == first).collect() };
+                    for k in keys {
+                        let v = &obj[k];
+                        let v = match (p.excerpt, v) {
+                            (Some((max, ellipsis)), Json::String(s)) => json!(excerpt(s, max, ellipsis)),
+                            _ => v.clone(),
+                        };
+                        out.insert(k.clone(), v);
+                    }
+                } else if let Some(child) = obj.get(first) {
+                    let rest = [FieldPick { path: p.path[1..].to_vec(), excerpt: p.excerpt }];
+                    let sub = pick(child, &rest);
+                    merge(out.entry(first.clone()).or_insert(Json::Null), sub);
+                }
+            }
+            Json::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn merge(target: &mut Json, add: Json) {
+    match (target, add) {
+        (Json::Object(t), Json::Object(a)) => {
+            for (k, v) in a {
+                merge(t.entry(k).or_insert(Json::Null), v);
+            }
+        }
+        (Json::Array(t), Json::Array(a)) => {
+            for (slot, v) in t.iter_mut().zip(a.iter().cloned()) {
+                merge(slot, v);
+            }
+            if t.is_empty() {
+                *t = a;
+            }
+        }
+        (t, a) => *t = a,
+    }
+}
+
+/// Plain text of at most `max` characters (HTML tags stripped), with `...` when cut.
+pub fn excerpt(s: &str, max: usize, ellipsis: bool) -> String {
+    let mut text = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut cut: String = text.chars().take(max).collect();
+    cut = cut.trim_end().to_owned();
+    if ellipsis {
+        cut.push_str("...");
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_nested_expand_paths_and_excerpts() {
+        let v = json!({"id": "1", "body": "<p>Hello big world</p>", "expand": {"author": {"id": "2", "name": "N"}}});
+        let picks = parse_fields("id,body:excerpt(9,true),expand.author.name");
+        assert_eq!(pick(&v, &picks), json!({"id": "1", "body": "Hello big...", "expand": {"author": {"name": "N"}}}));
+    }
+
+    #[test]
+    fn star_keeps_all_but_expand() {
+        let v = json!({"id": "1", "a": 2, "expand": {"x": {}}});
+        assert_eq!(pick(&v, &parse_fields("*")), json!({"id": "1", "a": 2}));
+    }
+}

@@ -1,0 +1,149 @@
+//! A record: one row of a collection, held as API-typed JSON values by field name.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value as Json};
+use oxbase_sql::Value;
+
+use crate::schema::{Collection, Field, FieldKind};
+use crate::store::Rows;
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub collection: Arc<Collection>,
+    /// Field name to value, typed as the API shows it (numbers, bools, arrays, objects).
+    pub data: Map<String, Json>,
+    /// Expanded relations, by field (or back-relation) name.
+    pub expand: Map<String, Json>,
+}
+
+impl Record {
+    pub fn new(collection: Arc<Collection>) -> Record {
+        let data = collection.fields.iter().map(|f| (f.name.clone(), zero_value(f))).collect();
+        Record { collection, data, expand: Map::new() }
+    }
+
+    pub fn id(&self) -> &str {
+        self.get_str("id")
+    }
+
+    pub fn get(&self, field: &str) -> &Json {
+        self.data.get(field).unwrap_or(&Json::Null)
+    }
+
+    pub fn get_str(&self, field: &str) -> &str {
+        self.data.get(field).and_then(Json::as_str).unwrap_or("")
+    }
+
+    /// The ids a relation (or the names a select/file field) holds, single or multiple.
+    pub fn get_list(&self, field: &str) -> Vec<String> {
+        as_list(self.get(field))
+    }
+
+    /// Decodes the rows of a `SELECT *` on the collection's table.
+    pub fn from_rows(collection: &Arc<Collection>, rows: &Rows) -> Vec<Record> {
+        let fields: Vec<(usize, &Field)> = collection
+            .fields
+            .iter()
+            .filter_map(|f| rows.column_index(&f.name).map(|i| (i, f)))
+            .collect();
+        rows.rows
+            .iter()
+            .map(|row| {
+                let data = fields.iter().map(|(i, f)| (f.name.clone(), decode(f, &row[*i]))).collect();
+                Record { collection: collection.clone(), data, expand: Map::new() }
+            })
+            .collect()
+    }
+
+    /// The value of a field as the database stores it.
+    pub fn column_value(&self, field: &Field) -> Value {
+        encode(field, self.get(&field.name))
+    }
+}
+
+/// A list field's items as strings: `"a"` → `["a"]`, `""` → `[]`.
+pub fn as_list(v: &Json) -> Vec<String> {
+    match v {
+        Json::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).filter(|s| !s.is_empty()).collect(),
+        Json::String(s) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// The value a field has when nothing was set.
+pub fn zero_value(f: &Field) -> Json {
+    match f.kind {
+        FieldKind::Number => json!(0),
+        FieldKind::Bool => json!(false),
+        FieldKind::Json => Json::Null,
+        FieldKind::GeoPoint => json!({"lon": 0, "lat": 0}),
+        FieldKind::Select | FieldKind::File | FieldKind::Relation if f.is_multi() => json!([]),
+        _ => json!(""),
+    }
+}
+
+fn decode(f: &Field, v: &Value) -> Json {
+    match f.kind {
+        FieldKind::Number => match v {
+            Value::Int(i) => json!(i),
+            Value::Float(x) if x.fract() == 0.0 && x.abs() < 9e15 => json!(*x as i64),
+            Value::Float(x) => json!(x),
+            Value::Text(s) => s.parse::<f64>().map(|x| json!(x)).unwrap_or(json!(0)),
+            _ => json!(0),
+        },
+        FieldKind::Bool => match v {
+            Value::Int(i) => json!(*i != 0),
+            Value::Bool(b) => json!(b),
+            Value::Text(s) => json!(s == "1" || s.eq_ignore_ascii_case("true")),
+            _ => json!(false),
+        },
+        FieldKind::Json | FieldKind::GeoPoint => match v {
+            Value::Text(s) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+            Value::Int(i) => json!(i),
+            Value::Float(x) => json!(x),
+            Value::Null => if f.kind == FieldKind::GeoPoint { zero_value(f) } else { Json::Null },
+            other => json!(format!("{other:?}")),
+        },
+        FieldKind::Select | FieldKind::File | FieldKind::Relation if f.is_multi() => match v {
+            Value::Text(s) => match serde_json::from_str::<Json>(s) {
+                Ok(Json::Array(a)) => Json::Array(a),
+                _ if s.is_empty() => json!([]),
+                _ => json!([s]),
+            },
+            _ => json!([]),
+        },
+        _ => match v {
+            Value::Text(s) => json!(s),
+            Value::Int(i) => json!(i.to_string()),
+            Value::Float(x) => json!(x.to_string()),
+            Value::Null => json!(""),
+            Value::Bool(b) => json!(b.to_string()),
+            Value::Blob(b) => json!(String::from_utf8_lossy(b)),
+        },
+    }
+}
+
+fn encode(f: &Field, v: &Json) -> Value {
+    match f.kind {
+        FieldKind::Number => match v.as_f64() {
+            Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => Value::Int(x as i64),
+            Some(x) => Value::Float(x),
+            None => Value::Int(0),
+        },
+        FieldKind::Bool => Value::Bool(v.as_bool().unwrap_or(false)),
+        FieldKind::Json => match v {
+            Json::Null => Value::Null,
+            other => Value::Text(other.to_string()),
+        },
+        FieldKind::GeoPoint => Value::Text(v.to_string()),
+        FieldKind::Select | FieldKind::File | FieldKind::Relation if f.is_multi() => {
+            Value::Text(Json::Array(as_list(v).into_iter().map(Json::String).collect()).to_string())
+        }
+        _ => Value::Text(match v {
+            Json::String(s) => s.clone(),
+            Json::Null => String::new(),
+            other => other.to_string(),
+        }),
+    }
+}

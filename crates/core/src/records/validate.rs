@@ -1,0 +1,197 @@
+//! Field validation of a record about to be written, with PocketBase's error codes.
+//! Checks that need the database (relation targets, uniqueness) are in `write`.
+
+use serde_json::{json, Value as Json};
+
+use super::record::{as_list, Record};
+use crate::error::FieldErrors;
+use crate::schema::{Field, FieldKind};
+
+/// PB-COMPAT: a text field with `max: 0` is limited to 5000 characters.
+const DEFAULT_TEXT_MAX: usize = 5000;
+/// PB-COMPAT: default size limits of editor and json fields.
+const DEFAULT_EDITOR_MAX: usize = 5 << 20;
+const DEFAULT_JSON_MAX: usize = 1 << 20;
+
+fn err(code: &str, message: String) -> Json {
+    json!({"code": code, "message": message})
+}
+
+/// Validates every field of `record`; returns the errors keyed by field name.
+pub fn validate(record: &Record) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    for field in &record.collection.fields {
+        if field.kind == FieldKind::Password || field.kind == FieldKind::Autodate {
+            continue;
+        }
+        if let Some(e) = validate_field(field, record.get(&field.name)) {
+            errors.insert(field.name.clone(), e);
+        }
+    }
+    errors
+}
+
+fn is_blank(v: &Json) -> bool {
+    match v {
+        Json::Null => true,
+        Json::String(s) => s.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Number(n) => n.as_f64() == Some(0.0),
+        Json::Bool(b) => !b,
+        Json::Object(o) => o.is_empty(),
+    }
+}
+
+pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
+    if is_blank(v) {
+        let blank_allowed = field.kind == FieldKind::GeoPoint && !field.required;
+        return (field.required && !blank_allowed).then(|| err("validation_required", "Cannot be blank.".into()));
+    }
+    match field.kind {
+        FieldKind::Text => text(field, v.as_str().unwrap_or("")),
+        FieldKind::Editor => {
+            let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_EDITOR_MAX, |m| m as usize);
+            (v.as_str().unwrap_or("").len() > max).then(|| err("validation_max_text_constraint", format!("Must be less than {max} bytes.")))
+        }
+        FieldKind::Number => number(field, v.as_f64().unwrap_or(0.0)),
+        FieldKind::Email => email(field, v.as_str().unwrap_or("")),
+        FieldKind::Url => url(field, v.as_str().unwrap_or("")),
+        FieldKind::Date => date(field, v.as_str().unwrap_or("")),
+        FieldKind::Select => select(field, &as_list(v)),
+        FieldKind::Relation | FieldKind::File => count(field, as_list(v).len()),
+        FieldKind::Json => {
+            let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_JSON_MAX, |m| m as usize);
+            (v.to_string().len() > max).then(|| err("validation_json_size_limit", format!("The maximum allowed JSON size is {max} bytes.")))
+        }
+        FieldKind::GeoPoint => {
+            let lon = v.get("lon").and_then(Json::as_f64).unwrap_or(0.0);
+            let lat = v.get("lat").and_then(Json::as_f64).unwrap_or(0.0);
+            (!(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat))
+                .then(|| err("validation_invalid_geo_point", "Invalid geographic point.".into()))
+        }
+        _ => None,
+    }
+}
+
+/// Length and pattern of a text (also used for passwords before hashing).
+pub fn text(field: &Field, s: &str) -> Option<Json> {
+    let len = s.chars().count();
+    let min = field.num_opt("min").unwrap_or(0.0) as usize;
+    let max = field.num_opt("max").filter(|m| *m > 0.0).map_or(DEFAULT_TEXT_MAX, |m| m as usize);
+    if len < min {
+        return Some(json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {min} character(s)."), "params": {"min": min}}));
+    }
+    if len > max {
+        return Some(json!({"code": "validation_max_text_constraint", "message": format!("Must be less than {max} character(s)."), "params": {"max": max}}));
+    }
+    let pattern = field.str_opt("pattern");
+    if !pattern.is_empty() && !regex::Regex::new(pattern).is_ok_and(|re| re.is_match(s)) {
+        return Some(err("validation_invalid_format", "Invalid value format.".into()));
+    }
+    None
+}
+
+fn number(field: &Field, x: f64) -> Option<Json> {
+    if field.bool_opt("onlyInt") && x.fract() != 0.0 {
+        return Some(err("validation_only_int_constraint", "Decimal numbers are not allowed.".into()));
+    }
+    if let Some(min) = field.num_opt("min") {
+        if x < min {
+            return Some(err("validation_min_number_constraint", format!("Must be larger than {min}.")));
+        }
+    }
+    if let Some(max) = field.num_opt("max") {
+        if x > max {
+            return Some(err("validation_max_number_constraint", format!("Must be less than {max}.")));
+        }
+    }
+    None
+}
+
+fn domain_check(field: &Field, domain: &str, code: &str) -> Option<Json> {
+    let domain = domain.to_ascii_lowercase();
+    let only = field.list_opt("onlyDomains");
+    let except = field.list_opt("exceptDomains");
+    let listed = |l: &[String]| l.iter().any(|d| d.eq_ignore_ascii_case(&domain));
+    ((!only.is_empty() && !listed(&only)) || listed(&except)).then(|| err(code, "Domain is not allowed.".into()))
+}
+
+fn email(field: &Field, s: &str) -> Option<Json> {
+    let re = regex::Regex::new(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$").ok()?;
+    if s.len() > 254 || !re.is_match(s) {
+        return Some(err("validation_is_email", "Must be a valid email address.".into()));
+    }
+    domain_check(field, s.rsplit('@').next().unwrap_or(""), "validation_email_domain_not_allowed")
+}
+
+fn url(field: &Field, s: &str) -> Option<Json> {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or("")).map(|h| h.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or(""));
+    match host {
+        Some(h) if !h.is_empty() && !s.contains(char::is_whitespace) => domain_check(field, h, "validation_url_domain_not_allowed"),
+        _ => Some(err("validation_is_url", "Must be a valid url.".into())),
+    }
+}
+
+fn date(field: &Field, s: &str) -> Option<Json> {
+    let min = field.options.get("min").and_then(Json::as_str).and_then(crate::dates::normalize).unwrap_or_default();
+    let max = field.options.get("max").and_then(Json::as_str).and_then(crate::dates::normalize).unwrap_or_default();
+    if !min.is_empty() && s < min.as_str() {
+        return Some(err("validation_min_date_constraint", format!("Must be no earlier than {min}.")));
+    }
+    if !max.is_empty() && s > max.as_str() {
+        return Some(err("validation_max_date_constraint", format!("Must be no later than {max}.")));
+    }
+    None
+}
+
+fn select(field: &Field, items: &[String]) -> Option<Json> {
+    let allowed = field.list_opt("values");
+    if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
+        return Some(json!({"code": "validation_invalid_value", "message": format!("Invalid value {bad}."), "params": {"value": bad}}));
+    }
+    count(field, items.len())
+}
+
+fn count(field: &Field, n: usize) -> Option<Json> {
+    let max = field.max_select();
+    if field.is_multi() && n > max {
+        return Some(err("validation_too_many_values", format!("Select no more than {max}.")));
+    }
+    let min = field.num_opt("minSelect").unwrap_or(0.0) as usize;
+    (n < min).then(|| err("validation_not_enough_values", format!("Select at least {min}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_limits_and_pattern() {
+        let f = Field::new("t", FieldKind::Text).with("min", json!(2)).with("max", json!(3)).with("pattern", json!("^[a-z]+$"));
+        assert_eq!(validate_field(&f, &json!("a")).unwrap()["code"], "validation_min_text_constraint");
+        assert_eq!(validate_field(&f, &json!("abcd")).unwrap()["code"], "validation_max_text_constraint");
+        assert_eq!(validate_field(&f, &json!("A1")).unwrap()["code"], "validation_invalid_format");
+        assert!(validate_field(&f, &json!("ab")).is_none());
+    }
+
+    #[test]
+    fn required_blank_values() {
+        let mut f = Field::new("n", FieldKind::Number);
+        f.required = true;
+        assert_eq!(validate_field(&f, &json!(0)).unwrap()["code"], "validation_required");
+    }
+
+    #[test]
+    fn emails_urls_and_selects() {
+        let e = Field::new("e", FieldKind::Email).with("onlyDomains", json!(["example.com"]));
+        assert!(validate_field(&e, &json!("a@example.com")).is_none());
+        assert_eq!(validate_field(&e, &json!("a@other.com")).unwrap()["code"], "validation_email_domain_not_allowed");
+        assert_eq!(validate_field(&e, &json!("nope")).unwrap()["code"], "validation_is_email");
+        let u = Field::new("u", FieldKind::Url);
+        assert!(validate_field(&u, &json!("https://example.com/x")).is_none());
+        assert_eq!(validate_field(&u, &json!("ftp://x")).unwrap()["code"], "validation_is_url");
+        let s = Field::new("s", FieldKind::Select).with("values", json!(["a"])).with("maxSelect", json!(2));
+        assert_eq!(validate_field(&s, &json!(["a", "z"])).unwrap()["code"], "validation_invalid_value");
+    }
+}

@@ -1,0 +1,410 @@
+//! Creating, updating and deleting records, each in one write transaction: the rule is checked
+//! by SQL inside the transaction (so `n+` increments and rule checks see the same state), then
+//! the change is emitted after commit.
+
+use std::sync::Arc;
+
+use oxbase_sql::{Ident, Sql, Value};
+use serde_json::{json, Map, Value as Json};
+
+use super::input::{self, BodyKind};
+use super::list::{from_root, paren, select_by_id};
+use super::record::{as_list, Record};
+use super::validate;
+use super::{Change, Records};
+use crate::auth::password;
+use crate::error::{Error, FieldErrors, Result};
+use crate::rules::{check, Access, RequestInfo, RuleKind, ROOT};
+use crate::schema::{Collection, CollectionKind, FieldKind};
+use crate::store::{unique_violation, Conn};
+
+/// The body of a create or update request.
+#[derive(Debug, Clone, Default)]
+pub struct WriteInput {
+    pub body: Map<String, Json>,
+    pub kind: Option<BodyKind>,
+}
+
+impl Records {
+    pub async fn create(&self, req: &RequestInfo, collection: &str, input: WriteInput) -> Result<Record> {
+        let c = self.schema.require(collection)?;
+        if c.kind == CollectionKind::View {
+            return Err(Error::bad_request("View collections are read-only."));
+        }
+        let rule = rule_for(self, &c, RuleKind::Create, req)?;
+        let mut record = Record::new(c.clone());
+        let secrets = input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json));
+        let now = crate::dates::now();
+        for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
+            record.data.insert(f.name.clone(), json!(now));
+        }
+        let mut errors = FieldErrors::new();
+        let id_given = !record.id().is_empty();
+        if !id_given {
+            record.data.insert("id".into(), json!(crate::ids::record_id()));
+        }
+        autogenerate(&mut record);
+        if c.is_auth() {
+            prepare_auth_create(&mut record, req, &secrets, &mut errors)?;
+        }
+        merge(&mut errors, validate::validate(&record));
+        if !errors.is_empty() {
+            return Err(failed("create", errors));
+        }
+        let saved = self
+            .schema
+            .db()
+            .write(move |conn| {
+                check_relations(conn, &record)?;
+                insert(conn, &record)?;
+                if let Some(rule) = rule {
+                    let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
+                    if conn.query(&check)?.is_empty() {
+                        return Err(failed("create", FieldErrors::new()));
+                    }
+                }
+                reload(conn, &record.collection, record.id())
+            })
+            .await
+            .map_err(|e| unique_error(e, "create"))?;
+        self.emit(Change::Created(saved.clone()));
+        Ok(saved)
+    }
+
+    pub async fn update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<Record> {
+        let c = self.schema.require(collection)?;
+        if c.kind == CollectionKind::View {
+            return Err(Error::bad_request("View collections are read-only."));
+        }
+        let rule = rule_for(self, &c, RuleKind::Update, req)?;
+        let kind = input.kind.unwrap_or(BodyKind::Json);
+        // Password changes hash outside the write transaction (hashing is slow on purpose).
+        let mut auth_changes = Map::new();
+        if c.is_auth() {
+            let current = self.fetch_visible(req, &c, RuleKind::Update, id).await?;
+            auth_changes = prepare_auth_update(&current, req, &input.body)?;
+        }
+        let (id, body) = (id.to_owned(), input.body);
+        let saved = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let select = select_by_id(&c, &id, rule.as_ref())?;
+                // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
+                // concurrent increments can lose one. Here the read, the modifiers and the
+                // write share one transaction on the single writer: none is lost.
+                let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+                let old_id = record.id().to_owned();
+                input::apply(&mut record, &body, kind);
+                for (k, v) in &auth_changes {
+                    record.data.insert(k.clone(), v.clone());
+                }
+                let now = crate::dates::now();
+                for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate")) {
+                    record.data.insert(f.name.clone(), json!(now));
+                }
+                let errors = validate::validate(&record);
+                if !errors.is_empty() {
+                    return Err(failed("update", errors));
+                }
+                check_relations(conn, &record)?;
+                update_row(conn, &record, &old_id)?;
+                reload(conn, &c, record.id())
+            })
+            .await
+            .map_err(|e| unique_error(e, "update"))?;
+        self.emit(Change::Updated(saved.clone()));
+        Ok(saved)
+    }
+
+    pub async fn delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<()> {
+        let c = self.schema.require(collection)?;
+        if c.kind == CollectionKind::View {
+            return Err(Error::bad_request("View collections are read-only."));
+        }
+        let rule = rule_for(self, &c, RuleKind::Delete, req)?;
+        let all: Vec<Arc<Collection>> = self.schema.all();
+        let id = id.to_owned();
+        let deleted = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let select = select_by_id(&c, &id, rule.as_ref())?;
+                let record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+                let mut deleted = Vec::new();
+                delete_cascading(conn, &all, record, &mut deleted, 0)?;
+                Ok(deleted)
+            })
+            .await?;
+        for r in deleted {
+            self.emit(Change::Deleted(r));
+        }
+        Ok(())
+    }
+
+    /// Empties a collection (superusers only, checked by the caller).
+    pub async fn truncate(&self, c: &Arc<Collection>) -> Result<()> {
+        let all = self.schema.all();
+        let c = c.clone();
+        self.schema
+            .db()
+            .write(move |conn| {
+                let rows = conn.query(&{
+                    let mut s = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+                    s.push_sql(&from_root(&c)?);
+                    s
+                })?;
+                let mut deleted = Vec::new();
+                for r in Record::from_rows(&c, &rows) {
+                    delete_cascading(conn, &all, r, &mut deleted, 0)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+fn rule_for(records: &Records, c: &Arc<Collection>, kind: RuleKind, req: &RequestInfo) -> Result<Option<Sql>> {
+    match check::access(&records.schema, c, kind, req)? {
+        Access::SuperusersOnly => Err(Error::forbidden()),
+        Access::All => Ok(None),
+        Access::Where(sql) => Ok(Some(sql)),
+    }
+}
+
+fn failed(action: &str, data: FieldErrors) -> Error {
+    Error::BadRequest { message: format!("Failed to {action} record."), data }
+}
+
+fn merge(into: &mut FieldErrors, more: FieldErrors) {
+    for (k, v) in more {
+        into.entry(k).or_insert(v);
+    }
+}
+
+fn unique_error(err: Error, action: &str) -> Error {
+    match unique_violation(&err) {
+        Some(columns) => {
+            let mut data = FieldErrors::new();
+            for c in columns {
+                data.insert(c, json!({"code": "validation_not_unique", "message": "Value must be unique."}));
+            }
+            failed(action, data)
+        }
+        None => err,
+    }
+}
+
+/// Text fields with an `autogeneratePattern` and no value get one.
+fn autogenerate(record: &mut Record) {
+    let collection = record.collection.clone();
+    for f in collection.fields.iter().filter(|f| f.kind == FieldKind::Text) {
+        let pattern = f.str_opt("autogeneratePattern");
+        if !pattern.is_empty() && record.get_str(&f.name).is_empty() {
+            record.data.insert(f.name.clone(), json!(generate_from_pattern(pattern)));
+        }
+    }
+}
+
+/// Generates a string for the simple patterns PocketBase uses: `[a-z0-9]{15}`.
+fn generate_from_pattern(pattern: &str) -> String {
+    let re = regex::Regex::new(r"^\[([^\]]+)\]\{(\d+)\}$").ok();
+    let Some(caps) = re.as_ref().and_then(|re| re.captures(pattern)) else {
+        return crate::ids::record_id();
+    };
+    let set = &caps[1];
+    let len: usize = caps[2].parse().unwrap_or(15).min(255);
+    let mut alphabet = Vec::new();
+    let chars: Vec<char> = set.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if i + 2 < chars.len() && chars[i + 1] == '-' {
+            for c in chars[i]..=chars[i + 2] {
+                alphabet.push(c as u8);
+            }
+            i += 3;
+        } else {
+            alphabet.push(chars[i] as u8);
+            i += 1;
+        }
+    }
+    if alphabet.is_empty() {
+        return crate::ids::record_id();
+    }
+    crate::ids::random_from(len, &alphabet)
+}
+
+fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<String, Json>, errors: &mut FieldErrors) -> Result<()> {
+    let pwd = secrets.get("password").and_then(Json::as_str).unwrap_or("");
+    let confirm = secrets.get("passwordConfirm").and_then(Json::as_str).unwrap_or("");
+    let field = record.collection.field("password").cloned();
+    if pwd.is_empty() {
+        errors.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+    } else if pwd != confirm {
+        errors.insert("passwordConfirm".into(), json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
+    } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
+        errors.insert("password".into(), e);
+    }
+    if !req.auth.is_superuser() {
+        // Only superusers may create already verified accounts.
+        record.data.insert("verified".into(), json!(false));
+    }
+    record.data.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    if errors.is_empty() {
+        record.data.insert("password".into(), json!(password::hash(pwd)?));
+    }
+    Ok(())
+}
+
+/// Password and verification changes of an auth record, checked and hashed up front.
+fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<String, Json>) -> Result<Map<String, Json>> {
+    let mut out = Map::new();
+    let Some(pwd) = body.get("password").map(input::to_text).filter(|p| !p.is_empty()) else {
+        return Ok(out);
+    };
+    let mut errors = FieldErrors::new();
+    let confirm = body.get("passwordConfirm").map(input::to_text).unwrap_or_default();
+    if pwd != confirm {
+        errors.insert("passwordConfirm".into(), json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
+    }
+    if !req.auth.is_superuser() {
+        let old = body.get("oldPassword").map(input::to_text).unwrap_or_default();
+        if !password::verify(&old, current.get_str("password")) {
+            errors.insert("oldPassword".into(), json!({"code": "validation_invalid_old_password", "message": "Missing or invalid old password."}));
+        }
+    }
+    if let Some(e) = current.collection.field("password").and_then(|f| validate::text(f, &pwd)) {
+        errors.insert("password".into(), e);
+    }
+    if !errors.is_empty() {
+        return Err(failed("update", errors));
+    }
+    out.insert("password".into(), json!(password::hash(&pwd)?));
+    // A new token key invalidates every token issued before the change.
+    out.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    Ok(out)
+}
+
+fn table(c: &Collection) -> Result<Ident> {
+    Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))
+}
+
+fn insert(conn: &mut dyn Conn, record: &Record) -> Result<()> {
+    let c = &record.collection;
+    let mut sql = Sql::raw("INSERT INTO ");
+    sql.push_ident(&table(c)?).push(" (");
+    let cols: Vec<Sql> = c.fields.iter().map(|f| Sql::raw(format!("\"{}\"", f.name))).collect();
+    sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
+    let values: Vec<Sql> = c.fields.iter().map(|f| Sql::param(record.column_value(f))).collect();
+    sql.push_sql(&Sql::join(values, ", ")).push(")");
+    conn.execute(&sql)?;
+    Ok(())
+}
+
+fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> Result<()> {
+    let c = &record.collection;
+    let mut sql = Sql::raw("UPDATE ");
+    sql.push_ident(&table(c)?).push(" SET ");
+    let sets: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| {
+            let mut s = Sql::raw(format!("\"{}\" = ", f.name));
+            s.push_param(record.column_value(f));
+            s
+        })
+        .collect();
+    sql.push_sql(&Sql::join(sets, ", ")).push(" WHERE \"id\" = ").push_param(old_id.to_owned());
+    conn.execute(&sql)?;
+    Ok(())
+}
+
+fn reload(conn: &mut dyn Conn, c: &Arc<Collection>, id: &str) -> Result<Record> {
+    Record::from_rows(c, &conn.query(&select_by_id(c, id, None)?)?).pop().ok_or_else(Error::not_found)
+}
+
+/// Every id of every relation field must exist in its target collection.
+fn check_relations(conn: &mut dyn Conn, record: &Record) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    for f in record.collection.fields.iter().filter(|f| f.kind == FieldKind::Relation) {
+        let ids = record.get_list(&f.name);
+        if ids.is_empty() {
+            continue;
+        }
+        // The target is looked up by id in the stored definitions, inside this transaction.
+        let mut lookup = Sql::raw("SELECT \"name\" FROM \"_collections\" WHERE \"id\" = ");
+        lookup.push_param(f.str_opt("collectionId").to_owned());
+        let target = match conn.query_scalar(&lookup)? {
+            Some(Value::Text(name)) => name,
+            _ => String::new(),
+        };
+        let Some(target) = Ident::new(&target) else {
+            errors.insert(f.name.clone(), json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}));
+            continue;
+        };
+        let list = Sql::param(Json::from(ids.clone()).to_string());
+        let je = Ident::new("__je").expect("a constant, valid identifier");
+        let mut count = Sql::raw("SELECT COUNT(*) FROM ");
+        count.push_ident(&target).push(" WHERE \"id\" IN (SELECT \"__je\".\"value\" FROM ");
+        count.push_sql(&conn.dialect().json_each_as(&list, &je)).push(")");
+        let found = match conn.query_scalar(&count)? {
+            Some(Value::Int(n)) => n as usize,
+            _ => 0,
+        };
+        if found != ids.len() {
+            errors.insert(f.name.clone(), json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(failed("save", errors)) }
+}
+
+/// PB-COMPAT: how deep cascading deletes may go.
+const MAX_CASCADE_DEPTH: usize = 32;
+
+/// Deletes `record`, then repairs what pointed at it: cascading deletes, emptied references,
+/// or a refusal when a required reference would be left empty.
+fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record, deleted: &mut Vec<Record>, depth: usize) -> Result<()> {
+    if depth > MAX_CASCADE_DEPTH || deleted.iter().any(|d| d.id() == record.id() && d.collection.id == record.collection.id) {
+        return Ok(());
+    }
+    let mut del = Sql::raw("DELETE FROM ");
+    del.push_ident(&table(&record.collection)?).push(" WHERE \"id\" = ").push_param(record.id().to_owned());
+    conn.execute(&del)?;
+    let id = record.id().to_owned();
+    let target_id = record.collection.id.clone();
+    deleted.push(record);
+    for c in all.iter().filter(|c| c.kind != CollectionKind::View) {
+        for f in c.fields.iter().filter(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == target_id) {
+            let col = Sql::raw(format!("\"{ROOT}\".\"{}\"", f.name));
+            let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+            select.push_sql(&from_root(c)?).push(" WHERE ");
+            if f.is_multi() {
+                let je = Ident::new("__je").expect("a constant, valid identifier");
+                select.push("EXISTS (SELECT 1 FROM ").push_sql(&conn.dialect().json_each_as(&col, &je));
+                select.push(" WHERE \"__je\".\"value\" = ").push_param(id.clone()).push(")");
+            } else {
+                select.push_sql(&paren(col)).push(" = ").push_param(id.clone());
+            }
+            for referrer in Record::from_rows(c, &conn.query(&select)?) {
+                if f.bool_opt("cascadeDelete") {
+                    delete_cascading(conn, all, referrer, deleted, depth + 1)?;
+                    continue;
+                }
+                let remaining: Vec<String> = as_list(referrer.get(&f.name)).into_iter().filter(|x| *x != id).collect();
+                if f.required && remaining.is_empty() {
+                    return Err(Error::bad_request(
+                        "The record cannot be deleted because it is part of a required reference in another record.",
+                    ));
+                }
+                let value = if f.is_multi() { json!(remaining) } else { json!("") };
+                let mut upd = Sql::raw("UPDATE ");
+                let mut shadow = referrer.clone();
+                shadow.data.insert(f.name.clone(), value);
+                upd.push_ident(&table(c)?).push(&format!(" SET \"{}\" = ", f.name)).push_param(shadow.column_value(f));
+                upd.push(" WHERE \"id\" = ").push_param(referrer.id().to_owned());
+                conn.execute(&upd)?;
+            }
+        }
+    }
+    Ok(())
+}

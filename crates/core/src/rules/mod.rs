@@ -1,0 +1,15 @@
+//! API rules and client filters: both compile to SQL predicates through the one compiler in
+//! `oxbase-sql`, with `RecordResolver` answering what identifiers mean.
+//!
+//! - `request`: what `@request.*` sees.
+//! - `resolver`: field paths, relations, back-relations, `@request.*`, `@collection.*`, macros.
+//! - `check`: which rule applies to whom (null rule = superusers only, "" = everyone).
+
+pub mod check;
+pub mod macros;
+pub mod request;
+pub mod resolver;
+
+pub use check::{Access, RuleKind};
+pub use request::RequestInfo;
+pub use resolver::{Purpose, RecordResolver, ROOT};

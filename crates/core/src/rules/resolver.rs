@@ -1,0 +1,557 @@
+//! `RecordResolver`: what the identifiers of a filter or rule mean for one collection and one
+//! request. It turns them into SQL for the compiler in `oxbase-sql`:
+//!
+//! - `title`, `author.name` (relations become correlated subqueries), `comments_via_post.text`
+//!   (back-relations), `tags` and other multi-value fields (sets of values), `data.a.b` (JSON
+//!   paths), with the modifiers `:length`, `:lower`, `:each`;
+//! - `@request.auth.*`, `@request.body.*` (`:isset`, `:changed`, `:length`...),
+//!   `@request.query.*`, `@request.headers.*`, `@request.method`, `@request.context`;
+//! - `@collection.name[:alias].*`, the date macros and `@rowid`.
+//!
+//! The main table is always aliased [`ROOT`]. `@collection` references share one scope per
+//! name and alias: [`RecordResolver::finish`] wraps the compiled predicate so that all
+//! references to `@collection.members` in one expression talk about the same joined row.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use oxbase_sql::{CompileError, Dialect, FieldResolver, Ident, Operand, Sql, Value, ValueType};
+use serde_json::Value as Json;
+
+use super::request::RequestInfo;
+use crate::schema::{Collection, Field, FieldKind, Schema};
+
+/// The alias of the collection's table in every query the rules take part in.
+pub const ROOT: &str = "__r";
+
+/// Rules are trusted (written by superusers); client filters and sorts are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Rule,
+    ClientFilter,
+}
+
+const MODIFIERS: [&str; 5] = ["isset", "changed", "length", "each", "lower"];
+/// How many relation hops a path may take.
+const MAX_HOPS: usize = 6;
+
+pub struct RecordResolver<'a> {
+    schema: &'a Schema,
+    collection: Arc<Collection>,
+    alias: String,
+    request: &'a RequestInfo,
+    purpose: Purpose,
+    dialect: Dialect,
+    now: DateTime<Utc>,
+    counter: &'a Cell<usize>,
+    /// `@collection` scopes: (name:alias key, table, SQL alias).
+    scopes: RefCell<Vec<(String, Ident, Ident)>>,
+}
+
+impl<'a> RecordResolver<'a> {
+    pub fn new(
+        schema: &'a Schema,
+        collection: Arc<Collection>,
+        request: &'a RequestInfo,
+        purpose: Purpose,
+        dialect: Dialect,
+        counter: &'a Cell<usize>,
+    ) -> RecordResolver<'a> {
+        RecordResolver {
+            schema,
+            collection,
+            alias: ROOT.to_owned(),
+            request,
+            purpose,
+            dialect,
+            now: Utc::now(),
+            counter,
+            scopes: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The same request and purpose for another collection under another alias.
+    fn child(&self, collection: Arc<Collection>, alias: &str, purpose: Purpose) -> RecordResolver<'a> {
+        RecordResolver {
+            schema: self.schema,
+            collection,
+            alias: alias.to_owned(),
+            request: self.request,
+            purpose,
+            dialect: self.dialect,
+            now: self.now,
+            counter: self.counter,
+            scopes: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Parses and compiles `expr` into a predicate on [`ROOT`] (or this resolver's alias).
+    pub fn compile(&self, expr: &str) -> Result<Sql, CompileError> {
+        let ast = oxbase_sql::filter::parse(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
+        let sql = oxbase_sql::compile_filter(&ast, self, self.dialect)?;
+        Ok(self.finish(sql))
+    }
+
+    /// Wraps a compiled predicate in the `@collection` scopes it used.
+    pub fn finish(&self, predicate: Sql) -> Sql {
+        let scopes = self.scopes.borrow();
+        if scopes.is_empty() {
+            return predicate;
+        }
+        // PB-COMPAT: PocketBase LEFT JOINs `@collection` tables onto the query; an EXISTS over
+        // the same LEFT JOINs keeps its meaning (an empty table still yields one NULL row)
+        // without multiplying the outer rows.
+        let mut sql = Sql::raw("EXISTS (SELECT 1 FROM (SELECT 1) AS \"__d\"");
+        for (_, table, alias) in scopes.iter() {
+            sql.push(" LEFT JOIN ").push_ident(table).push(" AS ").push_ident(alias).push(" ON 1=1");
+        }
+        sql.push(" WHERE ").push_sql(&predicate).push(")");
+        sql
+    }
+
+    fn next_alias(&self, prefix: &str) -> Result<Ident, CompileError> {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        ident(&format!("__{prefix}{n}"))
+    }
+
+    fn untrusted(&self) -> bool {
+        self.purpose == Purpose::ClientFilter && !self.request.auth.is_superuser()
+    }
+
+    fn forbidden(&self, what: &str) -> CompileError {
+        CompileError::Forbidden(format!("{what} cannot be used in client filters or sorts"))
+    }
+}
+
+fn ident(name: &str) -> Result<Ident, CompileError> {
+    Ident::new(name).ok_or_else(|| CompileError::UnknownField(name.to_owned()))
+}
+
+fn column(alias: &str, name: &str) -> Result<Sql, CompileError> {
+    Ok(Sql::raw(format!("{}.{}", ident(alias)?.quoted(), ident(name)?.quoted())))
+}
+
+fn value_type(f: &Field) -> ValueType {
+    match f.kind {
+        FieldKind::Number => ValueType::Number,
+        FieldKind::Bool => ValueType::Bool,
+        FieldKind::Json | FieldKind::GeoPoint => ValueType::Json,
+        _ => ValueType::Text,
+    }
+}
+
+/// A JSON value as a bound parameter.
+pub fn json_param(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => n.as_i64().map(Value::Int).unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
+        Json::String(s) => Value::Text(s.clone()),
+        other => Value::Text(other.to_string()),
+    }
+}
+
+fn json_type(v: &Json) -> ValueType {
+    match v {
+        Json::Number(_) => ValueType::Number,
+        Json::Bool(_) => ValueType::Bool,
+        Json::String(_) => ValueType::Text,
+        _ => ValueType::Any,
+    }
+}
+
+/// A set of bound values as a `SELECT ... AS v` (for `@request.body.tags` and the like).
+fn values_select(items: &[Json]) -> Sql {
+    if items.is_empty() {
+        return Sql::raw("SELECT NULL AS v WHERE 1=0");
+    }
+    Sql::join(
+        items.iter().map(|i| {
+            let mut s = Sql::raw("SELECT ");
+            s.push_param(json_param(i)).push(" AS v");
+            s
+        }),
+        " UNION ALL ",
+    )
+}
+
+/// A path being walked: FROM items and join conditions of a correlated subquery.
+struct Walk {
+    collection: Arc<Collection>,
+    alias: String,
+    from: Vec<Sql>,
+    conds: Vec<Sql>,
+    multi: bool,
+}
+
+impl Walk {
+    fn subquery(&self, select: &Sql, as_v: bool) -> Sql {
+        let mut s = Sql::raw("SELECT ");
+        s.push_sql(select);
+        if as_v {
+            s.push(" AS v");
+        }
+        s.push(" FROM ").push_sql(&Sql::join(self.from.clone(), ", "));
+        if !self.conds.is_empty() {
+            s.push(" WHERE ").push_sql(&Sql::join(self.conds.clone(), " AND "));
+        }
+        s
+    }
+}
+
+impl FieldResolver for RecordResolver<'_> {
+    fn resolve(&self, ident_text: &str) -> Result<Operand, CompileError> {
+        let (path, modifier) = match ident_text.rsplit_once(':') {
+            Some((p, m)) if MODIFIERS.contains(&m) => (p, Some(m)),
+            _ => (ident_text, None),
+        };
+        if let Some(rest) = path.strip_prefix("@request.") {
+            if self.untrusted() {
+                return Err(self.forbidden("@request.*"));
+            }
+            return self.resolve_request(rest, modifier);
+        }
+        if let Some(rest) = path.strip_prefix("@collection.") {
+            if self.untrusted() {
+                return Err(self.forbidden("@collection.*"));
+            }
+            return self.resolve_collection(rest, modifier);
+        }
+        if path == "@rowid" {
+            return Ok(Operand::Single { sql: column(&self.alias, "_rowid_")?, ty: ValueType::Number });
+        }
+        if path.starts_with('@') {
+            let value = super::macros::resolve(path, self.now).ok_or_else(|| CompileError::UnknownField(path.to_owned()))?;
+            return Ok(Operand::Single { sql: Sql::param(json_param(&value)), ty: json_type(&value) });
+        }
+        let walk = Walk { collection: self.collection.clone(), alias: self.alias.clone(), from: Vec::new(), conds: Vec::new(), multi: false };
+        self.walk_path(walk, &path.split('.').collect::<Vec<_>>(), modifier)
+    }
+}
+
+impl RecordResolver<'_> {
+    fn walk_path(&self, mut walk: Walk, segments: &[&str], modifier: Option<&str>) -> Result<Operand, CompileError> {
+        if segments.len() > MAX_HOPS + 1 {
+            return Err(CompileError::Invalid("the field path is too deep".into()));
+        }
+        let Some((last, hops)) = segments.split_last() else {
+            return Err(CompileError::UnknownField(String::new()));
+        };
+        for (i, seg) in hops.iter().enumerate() {
+            if let Some(field) = walk.collection.clone().field(seg) {
+                self.check_field_access(field)?;
+                match field.kind {
+                    FieldKind::Relation => self.hop_relation(&mut walk, field)?,
+                    FieldKind::Json => {
+                        let base = column(&walk.alias, &field.name)?;
+                        let path: Vec<&str> = segments[i + 1..].to_vec();
+                        return self.finish_value(&walk, self.dialect.json_extract(&base, &path), ValueType::Any, modifier);
+                    }
+                    _ => return Err(CompileError::UnknownField(segments.join("."))),
+                }
+            } else if let Some((coll, field)) = seg.split_once("_via_") {
+                self.hop_back_relation(&mut walk, coll, field)?;
+            } else {
+                return Err(CompileError::UnknownField(segments.join(".")));
+            }
+        }
+        // The last segment: a field, or a back-relation standing for the related records' ids.
+        let field = match walk.collection.field(last) {
+            Some(f) => f.clone(),
+            None => match last.split_once("_via_") {
+                Some((coll, field)) => {
+                    self.hop_back_relation(&mut walk, coll, field)?;
+                    if modifier == Some("length") {
+                        let count = walk.subquery(&Sql::raw("COUNT(*)"), false);
+                        let mut s = Sql::raw("(");
+                        s.push_sql(&count).push(")");
+                        return Ok(Operand::Single { sql: s, ty: ValueType::Number });
+                    }
+                    let id = column(&walk.alias, "id")?;
+                    return self.finish_value(&walk, id, ValueType::Text, modifier);
+                }
+                None => return Err(CompileError::UnknownField(segments.join("."))),
+            },
+        };
+        self.check_field_access(&field)?;
+        let col = column(&walk.alias, &field.name)?;
+        let ty = value_type(&field);
+        let list_like = field.is_multi() || (field.kind == FieldKind::Json && modifier == Some("each"));
+        match modifier {
+            Some("length") if list_like || field.kind == FieldKind::Json => {
+                let len = self.dialect.json_array_length(&col);
+                self.finish_value(&walk, len, ValueType::Number, None)
+            }
+            _ if list_like => {
+                let je = self.next_alias("j")?;
+                walk.from.push(self.dialect.json_each_as(&col, &je));
+                walk.multi = true;
+                let value = Sql::raw(format!("{}.\"value\"", je.quoted()));
+                let item_ty = if field.kind == FieldKind::Json { ValueType::Any } else { ValueType::Text };
+                self.finish_value(&walk, value, item_ty, modifier)
+            }
+            _ => self.finish_value(&walk, col, ty, modifier),
+        }
+    }
+
+    /// Makes the operand from the value expression at the end of a walk.
+    fn finish_value(&self, walk: &Walk, value: Sql, ty: ValueType, modifier: Option<&str>) -> Result<Operand, CompileError> {
+        let value = match modifier {
+            Some("lower") => {
+                let mut s = Sql::raw("LOWER(");
+                s.push_sql(&value).push(")");
+                s
+            }
+            Some("isset") | Some("changed") => return Err(CompileError::Invalid(format!(":{} applies to @request.body only", modifier.unwrap_or("")))),
+            _ => value,
+        };
+        let ty = if modifier == Some("lower") { ValueType::Text } else { ty };
+        if walk.from.is_empty() {
+            return Ok(Operand::Single { sql: value, ty });
+        }
+        if walk.multi {
+            return Ok(Operand::Many { select: walk.subquery(&value, true), ty });
+        }
+        let mut s = Sql::raw("(");
+        s.push_sql(&walk.subquery(&value, false)).push(" LIMIT 1)");
+        Ok(Operand::Single { sql: s, ty })
+    }
+
+    fn check_field_access(&self, field: &Field) -> Result<(), CompileError> {
+        if self.untrusted() && (field.hidden || field.kind == FieldKind::Password || field.name == "tokenKey") {
+            return Err(self.forbidden(&format!("the hidden field {:?}", field.name)));
+        }
+        Ok(())
+    }
+
+    fn hop_relation(&self, walk: &mut Walk, field: &Field) -> Result<(), CompileError> {
+        let target = self
+            .schema
+            .get(field.str_opt("collectionId"))
+            .ok_or_else(|| CompileError::UnknownField(field.name.clone()))?;
+        let col = column(&walk.alias, &field.name)?;
+        let alias = self.next_alias("r")?;
+        let target_id = Sql::raw(format!("{}.\"id\"", alias.quoted()));
+        if field.is_multi() {
+            let je = self.next_alias("j")?;
+            walk.from.push(self.dialect.json_each_as(&col, &je));
+            let mut cond = target_id;
+            cond.push(" = ").push(&format!("{}.\"value\"", je.quoted()));
+            walk.conds.push(cond);
+            walk.multi = true;
+        } else {
+            let mut cond = target_id;
+            cond.push(" = ").push_sql(&col);
+            walk.conds.push(cond);
+        }
+        walk.from.push(Sql::raw(format!("{} AS {}", ident(&target.name)?.quoted(), alias.quoted())));
+        self.guard_join(walk, &target, &alias)?;
+        walk.collection = target;
+        walk.alias = alias.as_str().to_owned();
+        Ok(())
+    }
+
+    fn hop_back_relation(&self, walk: &mut Walk, coll: &str, field_name: &str) -> Result<(), CompileError> {
+        let unknown = || CompileError::UnknownField(format!("{coll}_via_{field_name}"));
+        let source = self.schema.get(coll).ok_or_else(unknown)?;
+        let field = source.field(field_name).filter(|f| f.kind == FieldKind::Relation).ok_or_else(unknown)?;
+        if field.str_opt("collectionId") != walk.collection.id {
+            return Err(unknown());
+        }
+        self.check_field_access(field)?;
+        let alias = self.next_alias("r")?;
+        let current_id = column(&walk.alias, "id")?;
+        let back_col = column(alias.as_str(), &field.name)?;
+        let cond = if field.is_multi() {
+            let je = self.next_alias("j")?;
+            let mut s = Sql::raw("EXISTS (SELECT 1 FROM ");
+            s.push_sql(&self.dialect.json_each_as(&back_col, &je));
+            s.push(&format!(" WHERE {}.\"value\" = ", je.quoted())).push_sql(&current_id).push(")");
+            s
+        } else {
+            let mut s = back_col;
+            s.push(" = ").push_sql(&current_id);
+            s
+        };
+        walk.from.push(Sql::raw(format!("{} AS {}", ident(&source.name)?.quoted(), alias.quoted())));
+        walk.conds.push(cond);
+        walk.multi = true;
+        self.guard_join(walk, &source, &alias)?;
+        walk.collection = source;
+        walk.alias = alias.as_str().to_owned();
+        Ok(())
+    }
+
+    /// A client filter that reaches into another collection may only see the records that
+    /// collection's list rule lets the requester see.
+    // PB-COMPAT: PocketBase lets a filter walk into a related collection regardless of that
+    // collection's list rule, which turns filters into an oracle for records the requester
+    // cannot list. We AND the related list rule into the join (a null rule matches nothing).
+    fn guard_join(&self, walk: &mut Walk, target: &Arc<Collection>, alias: &Ident) -> Result<(), CompileError> {
+        if !self.untrusted() {
+            return Ok(());
+        }
+        match target.rule("listRule") {
+            None => walk.conds.push(Sql::raw("1=0")),
+            Some(rule) if rule.trim().is_empty() => {}
+            Some(rule) => {
+                let child = self.child(target.clone(), alias.as_str(), Purpose::Rule);
+                let mut cond = Sql::raw("(");
+                cond.push_sql(&child.compile(rule)?).push(")");
+                walk.conds.push(cond);
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve_collection(&self, rest: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
+        let (head, path) = rest.split_once('.').ok_or_else(|| CompileError::UnknownField(format!("@collection.{rest}")))?;
+        let (name, label) = head.split_once(':').unwrap_or((head, ""));
+        let target = self.schema.get(name).ok_or_else(|| CompileError::UnknownField(format!("@collection.{name}")))?;
+        let key = format!("{}:{label}", target.name);
+        let alias = {
+            let existing = self.scopes.borrow().iter().find(|(k, _, _)| *k == key).map(|(_, _, a)| a.clone());
+            match existing {
+                Some(a) => a,
+                None => {
+                    let a = self.next_alias("c")?;
+                    self.scopes.borrow_mut().push((key, ident(&target.name)?, a.clone()));
+                    a
+                }
+            }
+        };
+        let walk = Walk { collection: target, alias: alias.as_str().to_owned(), from: Vec::new(), conds: Vec::new(), multi: false };
+        self.walk_path(walk, &path.split('.').collect::<Vec<_>>(), modifier)
+    }
+
+    fn resolve_request(&self, rest: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
+        let req = self.request;
+        let (area, key) = rest.split_once('.').unwrap_or((rest, ""));
+        match area {
+            "method" => Ok(literal(&Json::String(req.method.clone()), modifier)),
+            "context" => Ok(literal(&Json::String(req.context.clone()), modifier)),
+            "query" => Ok(literal(&lookup(&req.query, key), modifier)),
+            "headers" => Ok(literal(&lookup(&req.headers, &key.to_ascii_lowercase().replace('-', "_")), modifier)),
+            "body" => self.resolve_body(key, modifier),
+            "auth" => self.resolve_auth(key, modifier),
+            _ => Err(CompileError::UnknownField(format!("@request.{rest}"))),
+        }
+    }
+
+    fn resolve_body(&self, key: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
+        let body = &self.request.body;
+        // Modifier suffixes of body keys (`tags+`) set the same field.
+        let present = |k: &str| body.contains_key(k) || body.contains_key(&format!("{k}+")) || body.contains_key(&format!("+{k}")) || body.contains_key(&format!("{k}-"));
+        match modifier {
+            Some("isset") => Ok(Operand::Single { sql: Sql::param(Value::Bool(present(key))), ty: ValueType::Bool }),
+            Some("changed") => {
+                let Some(field) = self.collection.field(key) else {
+                    return Ok(Operand::Single { sql: Sql::param(Value::Bool(false)), ty: ValueType::Bool });
+                };
+                if !present(key) {
+                    return Ok(Operand::Single { sql: Sql::param(Value::Bool(false)), ty: ValueType::Bool });
+                }
+                // Changed: the body value differs from the stored one.
+                let stored = column(&self.alias, &field.name)?;
+                let given = lookup(body, key);
+                let mut s = Sql::raw("(CASE WHEN COALESCE(");
+                let given_sql = Sql::param(json_param(&normalize_body_value(field, &given)));
+                s.push_sql(&stored).push(", '') = COALESCE(").push_sql(&given_sql).push(", '') THEN FALSE ELSE TRUE END)");
+                Ok(Operand::Single { sql: s, ty: ValueType::Bool })
+            }
+            _ => {
+                let value = lookup(body, key);
+                let value = match self.collection.field(key) {
+                    Some(f) if !matches!(value, Json::Null) => normalize_body_value(f, &value),
+                    _ => value,
+                };
+                Ok(literal(&value, modifier))
+            }
+        }
+    }
+
+    fn resolve_auth(&self, key: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
+        let Some(record) = self.request.auth.record() else {
+            // A guest: every auth field is NULL (so `@request.auth.id = ''` holds).
+            return Ok(Operand::Single { sql: Sql::param(Value::Null), ty: ValueType::Any });
+        };
+        let segments: Vec<&str> = key.split('.').collect();
+        if segments.len() == 1 {
+            let value = match key {
+                "collectionId" => Json::String(record.collection.id.clone()),
+                "collectionName" => Json::String(record.collection.name.clone()),
+                _ => match record.collection.field(key) {
+                    Some(_) => record.get(key).clone(),
+                    None => return Err(CompileError::UnknownField(format!("@request.auth.{key}"))),
+                },
+            };
+            return Ok(literal(&value, modifier));
+        }
+        // A deeper path walks from the auth record's row.
+        let alias = self.next_alias("a")?;
+        let mut id_cond = Sql::raw(format!("{}.\"id\" = ", alias.quoted()));
+        id_cond.push_param(record.id().to_owned());
+        let walk = Walk {
+            collection: record.collection.clone(),
+            alias: alias.as_str().to_owned(),
+            from: vec![Sql::raw(format!("{} AS {}", ident(&record.collection.name)?.quoted(), alias.quoted()))],
+            conds: vec![id_cond],
+            multi: false,
+        };
+        self.walk_path(walk, &segments, modifier)
+    }
+}
+
+/// A body value as the field would store it, so comparisons agree with stored values.
+fn normalize_body_value(field: &Field, v: &Json) -> Json {
+    match field.kind {
+        FieldKind::Number => match v {
+            Json::String(s) => s.trim().parse::<f64>().map(Json::from).unwrap_or(Json::from(0)),
+            Json::Bool(b) => Json::from(u8::from(*b)),
+            other => other.clone(),
+        },
+        FieldKind::Bool => match v {
+            Json::String(s) => Json::Bool(matches!(s.as_str(), "1" | "true" | "TRUE" | "True" | "t")),
+            Json::Number(n) => Json::Bool(n.as_f64().unwrap_or(0.0) != 0.0),
+            other => other.clone(),
+        },
+        FieldKind::Select | FieldKind::Relation | FieldKind::File if field.is_multi() => match v {
+            Json::String(s) if s.is_empty() => Json::Array(Vec::new()),
+            Json::String(_) => Json::Array(vec![v.clone()]),
+            other => other.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+fn lookup(map: &serde_json::Map<String, Json>, key: &str) -> Json {
+    let mut parts = key.split('.');
+    let Some(first) = parts.next() else { return Json::Null };
+    let mut cur = map.get(first).cloned().unwrap_or(Json::Null);
+    for p in parts {
+        cur = match &cur {
+            Json::Object(o) => o.get(p).cloned().unwrap_or(Json::Null),
+            Json::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i).cloned()).unwrap_or(Json::Null),
+            _ => Json::Null,
+        };
+    }
+    cur
+}
+
+/// A request value as an operand: arrays become sets, with the usual modifiers.
+fn literal(value: &Json, modifier: Option<&str>) -> Operand {
+    match (modifier, value) {
+        (Some("length"), Json::Array(items)) => Operand::Single { sql: Sql::param(items.len() as i64), ty: ValueType::Number },
+        (Some("length"), Json::Null) => Operand::Single { sql: Sql::param(0i64), ty: ValueType::Number },
+        (Some("length"), _) => Operand::Single { sql: Sql::param(1i64), ty: ValueType::Number },
+        (Some("lower"), Json::String(s)) => Operand::Single { sql: Sql::param(s.to_lowercase()), ty: ValueType::Text },
+        (Some("lower"), Json::Array(items)) => {
+            let lowered: Vec<Json> = items.iter().map(|i| Json::String(i.as_str().unwrap_or("").to_lowercase())).collect();
+            Operand::Many { select: values_select(&lowered), ty: ValueType::Text }
+        }
+        (_, Json::Array(items)) => Operand::Many { select: values_select(items), ty: ValueType::Any },
+        (_, v) => Operand::Single { sql: Sql::param(json_param(v)), ty: json_type(v) },
+    }
+}

@@ -1,0 +1,418 @@
+//! A collection: its kind, fields, indexes, API rules and kind-specific options, in
+//! PocketBase's JSON shape.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::field::{is_valid_name, Field, FieldKind};
+use crate::error::{field_error_json, FieldErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionKind {
+    Base,
+    Auth,
+    View,
+}
+
+impl CollectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectionKind::Base => "base",
+            CollectionKind::Auth => "auth",
+            CollectionKind::View => "view",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CollectionKind> {
+        match s {
+            "base" | "" => Some(CollectionKind::Base),
+            "auth" => Some(CollectionKind::Auth),
+            "view" => Some(CollectionKind::View),
+            _ => None,
+        }
+    }
+}
+
+/// The rule names of every collection, then those only auth collections have.
+pub const RULES: [&str; 5] = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule"];
+pub const AUTH_RULES: [&str; 2] = ["authRule", "manageRule"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collection {
+    pub id: String,
+    pub name: String,
+    pub kind: CollectionKind,
+    pub system: bool,
+    pub fields: Vec<Field>,
+    /// `CREATE [UNIQUE] INDEX` statements as the user gave them.
+    pub indexes: Vec<String>,
+    /// Rules by name (`listRule`...); `None` means superusers only, `""` means everyone.
+    pub rules: Map<String, Json>,
+    /// Kind-specific options: `viewQuery` for views; `passwordAuth`, `authToken`... for auth.
+    pub options: Map<String, Json>,
+    pub created: String,
+    pub updated: String,
+}
+
+fn auth_option_defaults() -> Map<String, Json> {
+    match serde_json::from_str(include_str!("auth_options.json")) {
+        Ok(Json::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+impl Collection {
+    /// A new collection of `kind` with the system fields PocketBase gives it.
+    pub fn new(name: &str, kind: CollectionKind) -> Collection {
+        let mut c = Collection {
+            id: crate::ids::collection_id(),
+            name: name.to_owned(),
+            kind,
+            system: false,
+            fields: Vec::new(),
+            indexes: Vec::new(),
+            rules: RULES.iter().map(|r| ((*r).to_owned(), Json::Null)).collect(),
+            options: Map::new(),
+            created: String::new(),
+            updated: String::new(),
+        };
+        match kind {
+            CollectionKind::Base => c.fields = vec![id_field()],
+            CollectionKind::View => {
+                c.options.insert("viewQuery".into(), json!(""));
+            }
+            CollectionKind::Auth => {
+                c.fields = auth_system_fields();
+                for (k, v) in auth_option_defaults() {
+                    if AUTH_RULES.contains(&k.as_str()) {
+                        c.rules.insert(k, v);
+                    } else {
+                        c.options.insert(k, v);
+                    }
+                }
+            }
+        }
+        c.ensure_auth_indexes();
+        c
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn is_auth(&self) -> bool {
+        self.kind == CollectionKind::Auth
+    }
+
+    /// The rule named `name`: `None` for superusers only, `Some("")` for everyone.
+    pub fn rule(&self, name: &str) -> Option<&str> {
+        self.rules.get(name).and_then(Json::as_str)
+    }
+
+    pub fn option_str(&self, key: &str) -> &str {
+        self.options.get(key).and_then(Json::as_str).unwrap_or("")
+    }
+
+    /// The auth token lifetime in seconds.
+    pub fn auth_token_duration(&self) -> i64 {
+        self.options.get("authToken").and_then(|t| t.get("duration")).and_then(Json::as_i64).unwrap_or(604_800)
+    }
+
+    /// The collection's own token secret (stored under `authToken.secret`, never sent out).
+    pub fn auth_token_secret(&self) -> &str {
+        self.options.get("authToken").and_then(|t| t.get("secret")).and_then(Json::as_str).unwrap_or("")
+    }
+
+    /// PocketBase's API shape. Secrets (`authToken.secret`...) are left out.
+    pub fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("id".into(), json!(self.id));
+        for r in RULES {
+            m.insert(r.into(), self.rules.get(r).cloned().unwrap_or(Json::Null));
+        }
+        m.insert("name".into(), json!(self.name));
+        m.insert("type".into(), json!(self.kind.as_str()));
+        m.insert("fields".into(), Json::Array(self.fields.iter().map(Field::to_json).collect()));
+        m.insert("indexes".into(), json!(self.indexes));
+        m.insert("created".into(), json!(self.created));
+        m.insert("updated".into(), json!(self.updated));
+        m.insert("system".into(), json!(self.system));
+        if self.is_auth() {
+            for r in AUTH_RULES {
+                m.insert(r.into(), self.rules.get(r).cloned().unwrap_or(Json::Null));
+            }
+        }
+        for (k, v) in &self.options {
+            m.insert(k.clone(), strip_secrets(v));
+        }
+        Json::Object(m)
+    }
+
+    /// The stored form: the API shape plus secrets.
+    pub fn to_stored_json(&self) -> Json {
+        let mut out = self.to_json();
+        if let Json::Object(m) = &mut out {
+            for (k, v) in &self.options {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        out
+    }
+
+    /// Reads a collection back from its stored form.
+    pub fn from_stored(stored: &Json) -> Option<Collection> {
+        let kind = CollectionKind::parse(stored.get("type")?.as_str()?)?;
+        let mut c = Collection::new(stored.get("name")?.as_str()?, kind);
+        c.id = stored.get("id")?.as_str()?.to_owned();
+        c.apply(stored, true).ok()?;
+        c.created = stored.get("created").and_then(Json::as_str).unwrap_or("").to_owned();
+        c.updated = stored.get("updated").and_then(Json::as_str).unwrap_or("").to_owned();
+        Some(c)
+    }
+
+    /// Applies a create or update request body. Only keys present change. Structural checks
+    /// that need other collections (relations, rules, uniqueness) are the service's job.
+    pub fn apply(&mut self, input: &Json, trusted: bool) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let Some(obj) = input.as_object() else {
+            return Err(FieldErrors::new());
+        };
+        if let Some(name) = obj.get("name") {
+            let name = name.as_str().unwrap_or("").trim();
+            if !is_valid_name(name) || (name.starts_with('_') && !trusted && !self.system) {
+                errors.insert("name".into(), field_error_json("validation_invalid_name", "Invalid collection name."));
+            }
+            self.name = name.to_owned();
+        }
+        if trusted {
+            if let Some(s) = obj.get("system").and_then(Json::as_bool) {
+                self.system = s;
+            }
+        }
+        let rule_names: Vec<&str> = RULES.iter().chain(AUTH_RULES.iter()).copied().collect();
+        for r in rule_names {
+            if let Some(v) = obj.get(r) {
+                if AUTH_RULES.contains(&r) && !self.is_auth() {
+                    continue;
+                }
+                match v {
+                    Json::Null | Json::String(_) => {
+                        self.rules.insert(r.to_owned(), v.clone());
+                    }
+                    _ => {
+                        errors.insert(r.into(), field_error_json("validation_invalid_rule", "Must be a string or null."));
+                    }
+                }
+            }
+        }
+        if let Some(fields) = obj.get("fields") {
+            match self.apply_fields(fields) {
+                Ok(()) => {}
+                Err(e) => {
+                    errors.insert("fields".into(), e);
+                }
+            }
+        }
+        if let Some(indexes) = obj.get("indexes") {
+            match indexes {
+                Json::Array(list) if list.iter().all(Json::is_string) => {
+                    self.indexes = list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+                }
+                Json::Null => self.indexes.clear(),
+                _ => {
+                    errors.insert("indexes".into(), field_error_json("validation_invalid_value", "Must be a list of index statements."));
+                }
+            }
+        }
+        self.apply_options(obj, trusted);
+        self.ensure_auth_indexes();
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    fn apply_fields(&mut self, input: &Json) -> Result<(), Json> {
+        let Some(list) = input.as_array() else {
+            return Err(field_error_json("validation_invalid_value", "Must be a list of fields."));
+        };
+        let mut errors = Map::new();
+        let mut fields = Vec::with_capacity(list.len());
+        for (i, raw) in list.iter().enumerate() {
+            match Field::from_json(raw) {
+                Ok(mut f) => {
+                    // Keep the identity of an existing field given by id, so a rename is a rename.
+                    if let Some(old) = self.fields.iter().find(|o| o.id == f.id) {
+                        if old.kind != f.kind {
+                            errors.insert(i.to_string(), json!({"type": field_error_json("validation_field_type_change", "The type of an existing field cannot be changed.")}));
+                        }
+                        if old.system {
+                            f.system = true;
+                        }
+                    }
+                    fields.push(f);
+                }
+                Err(e) => {
+                    errors.insert(i.to_string(), serde_json::to_value(e).unwrap_or(Json::Null));
+                }
+            }
+        }
+        // Names are unique, case-insensitively.
+        for (i, f) in fields.iter().enumerate() {
+            if fields[..i].iter().any(|o| o.name.eq_ignore_ascii_case(&f.name)) {
+                errors.insert(i.to_string(), json!({"name": field_error_json("validation_duplicated_field_name", "Duplicated or invalid field name.")}));
+            }
+        }
+        // System fields cannot be removed.
+        for old in self.fields.iter().filter(|f| f.system) {
+            if !fields.iter().any(|f| f.id == old.id) {
+                if let Some(pos) = fields.iter().position(|f| f.name == old.name) {
+                    fields[pos].id = old.id.clone();
+                    fields[pos].system = true;
+                } else {
+                    fields.push(old.clone());
+                }
+            }
+        }
+        if self.kind != CollectionKind::View && !fields.iter().any(|f| f.name == "id") {
+            fields.insert(0, id_field());
+        }
+        if !errors.is_empty() {
+            return Err(Json::Object(errors));
+        }
+        self.fields = fields;
+        Ok(())
+    }
+
+    fn apply_options(&mut self, obj: &Map<String, Json>, trusted: bool) {
+        let keys: Vec<String> = match self.kind {
+            CollectionKind::View => vec!["viewQuery".into()],
+            CollectionKind::Auth => auth_option_defaults().keys().filter(|k| !AUTH_RULES.contains(&k.as_str())).cloned().collect(),
+            CollectionKind::Base => Vec::new(),
+        };
+        for k in keys {
+            if let Some(v) = obj.get(&k) {
+                let mut v = v.clone();
+                // Secrets are set by the server, never by the request body.
+                if !trusted {
+                    if let (Some(old), Json::Object(new)) = (self.options.get(&k).and_then(|o| o.get("secret")), &mut v) {
+                        new.insert("secret".into(), old.clone());
+                    }
+                }
+                self.options.insert(k, v);
+            }
+        }
+        if self.is_auth() {
+            for key in ["authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken"] {
+                let entry = self.options.entry(key.to_owned()).or_insert_with(|| json!({"duration": 3600}));
+                if let Json::Object(m) = entry {
+                    if m.get("secret").and_then(Json::as_str).is_none_or(str::is_empty) {
+                        m.insert("secret".into(), json!(crate::ids::random_string(50)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Auth collections keep PocketBase's unique indexes on `tokenKey` and `email`.
+    fn ensure_auth_indexes(&mut self) {
+        if !self.is_auth() {
+            return;
+        }
+        let wanted = [
+            format!("CREATE UNIQUE INDEX `idx_tokenKey_{}` ON `{}` (`tokenKey`)", self.id, self.name),
+            format!("CREATE UNIQUE INDEX `idx_email_{}` ON `{}` (`email`) WHERE `email` != ''", self.id, self.name),
+        ];
+        for (i, w) in wanted.into_iter().enumerate() {
+            let marker = if i == 0 { "(`tokenKey`)" } else { "(`email`)" };
+            if let Some(existing) = self.indexes.iter_mut().find(|s| s.contains(marker) && s.contains(&self.id)) {
+                *existing = w;
+            } else {
+                self.indexes.push(w);
+            }
+        }
+    }
+}
+
+fn strip_secrets(v: &Json) -> Json {
+    match v {
+        Json::Object(m) if m.contains_key("secret") => {
+            let mut m = m.clone();
+            m.remove("secret");
+            Json::Object(m)
+        }
+        other => other.clone(),
+    }
+}
+
+/// The `id` field every base and auth collection has.
+pub fn id_field() -> Field {
+    let mut f = Field::new("id", FieldKind::Text)
+        .with("autogeneratePattern", json!("[a-z0-9]{15}"))
+        .with("max", json!(15))
+        .with("min", json!(15))
+        .with("pattern", json!("^[a-z0-9]+$"))
+        .with("primaryKey", json!(true));
+    f.system = true;
+    f.required = true;
+    f
+}
+
+fn auth_system_fields() -> Vec<Field> {
+    let mut password = Field::new("password", FieldKind::Password).with("min", json!(8));
+    password.system = true;
+    password.hidden = true;
+    password.required = true;
+    let mut token_key = Field::new("tokenKey", FieldKind::Text)
+        .with("autogeneratePattern", json!("[a-zA-Z0-9]{50}"))
+        .with("max", json!(60))
+        .with("min", json!(30));
+    token_key.system = true;
+    token_key.hidden = true;
+    token_key.required = true;
+    let mut email = Field::new("email", FieldKind::Email);
+    email.system = true;
+    email.required = true;
+    let mut visibility = Field::new("emailVisibility", FieldKind::Bool);
+    visibility.system = true;
+    let mut verified = Field::new("verified", FieldKind::Bool);
+    verified.system = true;
+    vec![id_field(), password, token_key, email, visibility, verified]
+}
+
+/// `created` and `updated` autodate fields, as PocketBase's default collections carry.
+pub fn autodate_fields(system: bool) -> Vec<Field> {
+    let mut created = Field::new("created", FieldKind::Autodate);
+    created.system = system;
+    let mut updated = Field::new("updated", FieldKind::Autodate).with("onUpdate", json!(true));
+    updated.system = system;
+    vec![created, updated]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_auth_collection_has_system_fields_and_indexes() {
+        let c = Collection::new("members", CollectionKind::Auth);
+        let names: Vec<_> = c.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["id", "password", "tokenKey", "email", "emailVisibility", "verified"]);
+        assert_eq!(c.indexes.len(), 2);
+        assert_eq!(c.field("id").map(|f| f.id.as_str()), Some("text3208210256"));
+        assert!(c.auth_token_secret().is_empty() || c.auth_token_secret().len() == 50);
+    }
+
+    #[test]
+    fn apply_keeps_system_fields_and_rejects_duplicates() {
+        let mut c = Collection::new("posts", CollectionKind::Base);
+        let err = c.apply(&json!({"fields": [{"name": "a", "type": "text"}, {"name": "A", "type": "bool"}]}), false);
+        assert!(err.is_err());
+        c.apply(&json!({"fields": [{"name": "title", "type": "text"}]}), false).unwrap();
+        assert_eq!(c.fields[0].name, "id");
+        assert_eq!(c.fields.len(), 2);
+    }
+
+    #[test]
+    fn secrets_are_not_in_the_api_shape() {
+        let mut c = Collection::new("members", CollectionKind::Auth);
+        c.apply(&json!({}), true).unwrap();
+        assert!(c.to_json()["authToken"].get("secret").is_none());
+        assert!(c.to_stored_json()["authToken"].get("secret").is_some());
+    }
+}

@@ -1,0 +1,164 @@
+//! Collections: their definition (`collection`, `field`), the DDL that stores them
+//! (`migrate`), the system collections created on first start (`system`) and the in-memory
+//! cache every request reads (`Schema`).
+//!
+//! Writes go through `Schema::save`/`Schema::remove`, which run the DDL and store the
+//! definition in one transaction and refresh the cache after commit, so a collection created a
+//! moment ago is always visible.
+
+pub mod collection;
+pub mod field;
+pub mod migrate;
+pub mod system;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use oxbase_sql::Sql;
+
+pub use collection::{Collection, CollectionKind};
+pub use field::{Field, FieldKind};
+
+use crate::error::{Error, Result};
+use crate::store::{text, Conn, Db};
+
+#[derive(Default)]
+struct Cache {
+    by_id: HashMap<String, Arc<Collection>>,
+    /// Lower-cased name to id: names are unique case-insensitively.
+    by_name: HashMap<String, String>,
+}
+
+#[derive(Clone)]
+pub struct Schema {
+    db: Db,
+    cache: Arc<RwLock<Cache>>,
+}
+
+impl Schema {
+    /// Loads every collection definition into the cache.
+    pub async fn load(db: Db) -> Result<Schema> {
+        let schema = Schema { db: db.clone(), cache: Arc::default() };
+        let all = db.read(load_all).await?;
+        schema.replace_all(all);
+        Ok(schema)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// A collection by id or (case-insensitive) name.
+    pub fn get(&self, id_or_name: &str) -> Option<Arc<Collection>> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.by_id.get(id_or_name) {
+            return Some(c.clone());
+        }
+        let id = cache.by_name.get(&id_or_name.to_ascii_lowercase())?;
+        cache.by_id.get(id).cloned()
+    }
+
+    /// A collection by id or name, or PocketBase's 404.
+    pub fn require(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.get(id_or_name).ok_or_else(|| Error::NotFound("Missing collection context.".into()))
+    }
+
+    /// Every collection, oldest first.
+    pub fn all(&self) -> Vec<Arc<Collection>> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<_> = cache.by_id.values().cloned().collect();
+        all.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
+        all
+    }
+
+    /// Persists a new or changed collection and its storage in one transaction.
+    /// `prepare` runs inside the transaction first (e.g. to infer a view's fields).
+    pub async fn save(&self, mut collection: Collection, old: Option<Arc<Collection>>) -> Result<Arc<Collection>> {
+        let now = crate::dates::now();
+        if collection.created.is_empty() {
+            collection.created = now.clone();
+        }
+        collection.updated = now;
+        let saved = self
+            .db
+            .write(move |conn| {
+                if collection.kind == CollectionKind::View {
+                    system::infer_view_fields(conn, &mut collection, old.as_deref())?;
+                }
+                match &old {
+                    None => migrate::create(conn, &collection)?,
+                    Some(old) => migrate::update(conn, old, &collection)?,
+                }
+                store_definition(conn, &collection)?;
+                Ok(collection)
+            })
+            .await?;
+        let saved = Arc::new(saved);
+        self.put(saved.clone());
+        Ok(saved)
+    }
+
+    /// Drops a collection and its storage.
+    pub async fn remove(&self, collection: Arc<Collection>) -> Result<()> {
+        let c = collection.clone();
+        self.db
+            .write(move |conn| {
+                migrate::drop(conn, &c)?;
+                let mut del = Sql::raw("DELETE FROM \"_collections\" WHERE \"id\" = ");
+                del.push_param(c.id.clone());
+                conn.execute(&del)?;
+                Ok(())
+            })
+            .await?;
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.by_id.remove(&collection.id);
+        cache.by_name.remove(&collection.name.to_ascii_lowercase());
+        Ok(())
+    }
+
+    /// Reloads the cache from the database (after an import, or another instance's change).
+    pub async fn reload(&self) -> Result<()> {
+        let all = self.db.read(load_all).await?;
+        self.replace_all(all);
+        Ok(())
+    }
+
+    fn put(&self, c: Arc<Collection>) {
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(prev) = cache.by_id.get(&c.id).cloned() {
+            cache.by_name.remove(&prev.name.to_ascii_lowercase());
+        }
+        cache.by_name.insert(c.name.to_ascii_lowercase(), c.id.clone());
+        cache.by_id.insert(c.id.clone(), c);
+    }
+
+    fn replace_all(&self, all: Vec<Collection>) {
+        let mut fresh = Cache::default();
+        for c in all {
+            fresh.by_name.insert(c.name.to_ascii_lowercase(), c.id.clone());
+            fresh.by_id.insert(c.id.clone(), Arc::new(c));
+        }
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+}
+
+fn load_all(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
+    let rows = conn.query(&Sql::raw("SELECT \"data\" FROM \"_collections\""))?;
+    let mut out = Vec::with_capacity(rows.rows.len());
+    for row in &rows.rows {
+        let json: serde_json::Value = serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
+        out.push(Collection::from_stored(&json).ok_or_else(|| Error::internal("a stored collection is unreadable"))?);
+    }
+    Ok(out)
+}
+
+/// Writes the collection's definition row (insert or update).
+pub fn store_definition(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
+    let mut sql = Sql::raw("INSERT INTO \"_collections\" (\"id\", \"name\", \"data\", \"created\", \"updated\") VALUES (");
+    sql.push_param(c.id.clone()).push(", ").push_param(c.name.clone()).push(", ");
+    sql.push_param(c.to_stored_json().to_string()).push(", ");
+    sql.push_param(c.created.clone()).push(", ").push_param(c.updated.clone());
+    sql.push(") ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\", \"data\" = excluded.\"data\", \"updated\" = excluded.\"updated\"");
+    conn.execute(&sql)?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The collections every oxbase starts with, and what views need to derive their fields.
+
+use serde_json::json;
+use oxbase_sql::Sql;
+
+use super::collection::{autodate_fields, Collection, CollectionKind};
+use super::field::{Field, FieldKind};
+use super::Schema;
+use crate::error::{Error, Result};
+use crate::store::Conn;
+
+/// PB-COMPAT: the SDK recognises superusers by this fixed collection id.
+pub const SUPERUSERS_ID: &str = "pbc_3142635823";
+pub const SUPERUSERS: &str = "_superusers";
+pub const USERS_ID: &str = "_pb_users_auth_";
+
+/// Creates the system collections missing from a fresh database.
+pub async fn bootstrap(schema: &Schema) -> Result<()> {
+    if schema.get(SUPERUSERS).is_none() {
+        let mut c = Collection::new(SUPERUSERS, CollectionKind::Auth);
+        c.id = SUPERUSERS_ID.into();
+        c.system = true;
+        c.fields.extend(autodate_fields(true));
+        c.apply(&json!({"authToken": {"duration": 86400}}), true).map_err(|_| Error::internal("superusers"))?;
+        c.rules.insert("authRule".into(), json!(""));
+        c.indexes.clear();
+        c.apply(&json!({}), true).map_err(|_| Error::internal("superusers"))?;
+        schema.save(c, None).await?;
+    }
+    if schema.get("users").is_none() && schema.get(USERS_ID).is_none() {
+        let mut c = Collection::new("users", CollectionKind::Auth);
+        c.id = USERS_ID.into();
+        c.fields.push(Field::new("name", FieldKind::Text).with("max", json!(255)));
+        c.fields.push(
+            Field::new("avatar", FieldKind::File)
+                .with("mimeTypes", json!(["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"])),
+        );
+        c.fields.extend(autodate_fields(false));
+        let owner = json!("id = @request.auth.id");
+        c.apply(
+            &json!({
+                "listRule": owner, "viewRule": owner, "createRule": "", "updateRule": owner, "deleteRule": owner,
+                "oauth2": {"providers": [], "mappedFields": {"id": "", "name": "name", "username": "", "avatarURL": "avatar"}, "enabled": false},
+            }),
+            true,
+        )
+        .map_err(|_| Error::internal("users"))?;
+        c.indexes.clear();
+        c.apply(&json!({}), true).map_err(|_| Error::internal("users"))?;
+        schema.save(c, None).await?;
+    }
+    Ok(())
+}
+
+/// A view's fields come from its query's columns: `id` is the text primary key, a column named
+/// like a field of the previous definition keeps that field, any other becomes a `json` field.
+pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&Collection>) -> Result<()> {
+    let query = c.option_str("viewQuery").trim().trim_end_matches(';').trim().to_owned();
+    let lower = query.to_ascii_lowercase();
+    if !(lower.starts_with("select") || lower.starts_with("with")) || query.contains(';') {
+        return Err(Error::field("viewQuery", "validation_invalid_view_query", "The view query must be a single SELECT statement."));
+    }
+    c.options.insert("viewQuery".into(), json!(query));
+    let mut probe = Sql::raw("SELECT * FROM (");
+    probe.push(&query).push(") LIMIT 0");
+    let columns = conn
+        .query(&probe)
+        .map_err(|_| Error::field("viewQuery", "validation_invalid_view_query", "The view query is invalid."))?
+        .columns;
+    if !columns.iter().any(|col| col == "id") {
+        return Err(Error::field("viewQuery", "validation_missing_view_id", "The view query must select an id column."));
+    }
+    let mut fields = Vec::with_capacity(columns.len());
+    for col in columns.iter() {
+        if col == "id" {
+            fields.push(super::collection::id_field());
+        } else if let Some(prev) = old.and_then(|o| o.field(col)).or_else(|| c.field(col)) {
+            fields.push(prev.clone());
+        } else if super::field::is_valid_name(col) {
+            fields.push(Field::new(col, FieldKind::Json));
+        }
+    }
+    c.fields = fields;
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Application settings (`/api/settings`), persisted in `_params` and cached in memory.
+//! Secrets (SMTP password, S3 secrets) are stored but never sent back.
+
+use std::sync::{Arc, RwLock};
+
+use oxbase_sql::Sql;
+use serde_json::{json, Map, Value as Json};
+
+use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::store::{text, Db};
+
+/// Paths of secret values: accepted on write, omitted on read.
+const SECRETS: [&[&str]; 3] = [&["smtp", "password"], &["s3", "secret"], &["backups", "s3", "secret"]];
+const PARAMS_ID: &str = "settings";
+
+#[derive(Clone)]
+pub struct Settings {
+    db: Db,
+    current: Arc<RwLock<Json>>,
+}
+
+fn defaults() -> Json {
+    serde_json::from_str(include_str!("defaults.json")).unwrap_or_else(|_| json!({}))
+}
+
+impl Settings {
+    pub async fn load(db: Db) -> Result<Settings> {
+        let stored = db
+            .read(|conn| {
+                let mut sql = Sql::raw("SELECT \"value\" FROM \"_params\" WHERE \"id\" = ");
+                sql.push_param(PARAMS_ID);
+                Ok(conn.query_scalar(&sql)?.map(|v| text(&v).to_owned()))
+            })
+            .await?;
+        let mut current = defaults();
+        if let Some(stored) = stored.and_then(|s| serde_json::from_str::<Json>(&s).ok()) {
+            let mut errors = FieldErrors::new();
+            merge(&mut current, &stored, "", &mut errors);
+        }
+        Ok(Settings { db, current: Arc::new(RwLock::new(current)) })
+    }
+
+    /// The settings with secrets removed.
+    pub fn public(&self) -> Json {
+        let mut out = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for path in SECRETS {
+            remove_path(&mut out, path);
+        }
+        out
+    }
+
+    /// One value by path, secrets included (for the server's own use).
+    pub fn get(&self, path: &[&str]) -> Json {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let mut v = &*current;
+        for p in path {
+            v = v.get(p).unwrap_or(&Json::Null);
+        }
+        v.clone()
+    }
+
+    /// Merges a partial update, checking each value against the type of its default.
+    pub async fn patch(&self, input: &Json) -> Result<Json> {
+        if !input.is_object() {
+            return Err(Error::bad_request("Invalid settings body."));
+        }
+        let mut next = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut errors = FieldErrors::new();
+        merge(&mut next, input, "", &mut errors);
+        validate(&next, &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::validation(nest(errors)));
+        }
+        let stored = next.to_string();
+        self.db
+            .write(move |conn| {
+                let mut sql = Sql::raw("INSERT INTO \"_params\" (\"id\", \"value\", \"updated\") VALUES (");
+                sql.push_param(PARAMS_ID).push(", ").push_param(stored).push(", ").push_param(crate::dates::now());
+                sql.push(") ON CONFLICT (\"id\") DO UPDATE SET \"value\" = excluded.\"value\", \"updated\" = excluded.\"updated\"");
+                conn.execute(&sql)?;
+                Ok(())
+            })
+            .await?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(self.public())
+    }
+}
+
+/// Deep-merges `input` into `target`, keeping only keys the target knows and values of the
+/// same JSON type. Errors are keyed by dotted path.
+fn merge(target: &mut Json, input: &Json, path: &str, errors: &mut FieldErrors) {
+    let (Json::Object(t), Json::Object(i)) = (&mut *target, input) else { return };
+    for (k, v) in i {
+        let key_path = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        let Some(slot) = t.get_mut(k) else { continue };
+        match (&*slot, v) {
+            (Json::Object(_), Json::Object(_)) => merge(slot, v, &key_path, errors),
+            (Json::Bool(_), Json::Bool(_)) | (Json::String(_), Json::String(_)) | (Json::Number(_), Json::Number(_)) | (Json::Array(_), Json::Array(_)) => {
+                *slot = v.clone();
+            }
+            (_, Json::Null) => {}
+            _ => {
+                errors.insert(key_path, field_error_json("validation_invalid_value", "Invalid value type."));
+            }
+        }
+    }
+}
+
+fn validate(s: &Json, errors: &mut FieldErrors) {
+    let app_name = s.pointer("/meta/appName").and_then(Json::as_str).unwrap_or("");
+    if app_name.trim().is_empty() {
+        errors.insert("meta.appName".into(), field_error_json("validation_required", "Cannot be blank."));
+    }
+    let url = s.pointer("/meta/appURL").and_then(Json::as_str).unwrap_or("");
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        errors.insert("meta.appURL".into(), field_error_json("validation_is_url", "Must be a valid url."));
+    }
+    if s.pointer("/batch/maxRequests").and_then(Json::as_i64).unwrap_or(0) < 0 {
+        errors.insert("batch.maxRequests".into(), field_error_json("validation_min_greater_equal_than_required", "Must be no less than 0."));
+    }
+}
+
+/// `{"meta.appName": e}` → `{"meta": {"appName": e}}`, PocketBase's nested error shape.
+fn nest(flat: FieldErrors) -> FieldErrors {
+    let mut out = Json::Object(Map::new());
+    for (path, e) in flat {
+        let mut node = &mut out;
+        for p in path.split('.') {
+            if !node.is_object() {
+                *node = json!({});
+            }
+            node = node.as_object_mut().map(|m| m.entry(p.to_owned()).or_insert(Json::Null)).unwrap_or_else(|| unreachable!());
+        }
+        *node = e;
+    }
+    match out {
+        Json::Object(m) => m.into_iter().collect(),
+        _ => FieldErrors::new(),
+    }
+}
+
+fn remove_path(v: &mut Json, path: &[&str]) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut node = v;
+    for p in parents {
+        match node.get_mut(*p) {
+            Some(n) => node = n,
+            None => return,
+        }
+    }
+    if let Json::Object(m) = node {
+        m.remove(*last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_types_and_known_keys() {
+        let mut s = defaults();
+        let mut errors = FieldErrors::new();
+        merge(&mut s, &json!({"meta": {"appName": "X", "bogus": 1}, "batch": {"enabled": "yes"}}), "", &mut errors);
+        assert_eq!(s["meta"]["appName"], "X");
+        assert!(s["meta"].get("bogus").is_none());
+        assert!(errors.contains_key("batch.enabled"));
+        let nested = nest(errors);
+        assert!(nested["batch"]["enabled"].is_object());
+    }
+
+    #[test]
+    fn secrets_are_removed_from_the_public_view() {
+        let mut s = defaults();
+        remove_path(&mut s, &["smtp", "password"]);
+        assert!(s["smtp"].get("password").is_none());
+        assert!(s["smtp"].get("host").is_some());
+    }
+}

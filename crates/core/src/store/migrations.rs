@@ -1,0 +1,48 @@
+//! The system tables, created on first start. Each migration runs once, in order, recorded in
+//! `_migrations`.
+
+use oxbase_sql::Sql;
+
+use super::Conn;
+use crate::error::Result;
+
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "001_collections",
+        "CREATE TABLE IF NOT EXISTS \"_collections\" (\
+           \"id\" TEXT PRIMARY KEY NOT NULL, \
+           \"name\" TEXT NOT NULL, \
+           \"data\" TEXT NOT NULL, \
+           \"created\" TEXT NOT NULL DEFAULT '', \
+           \"updated\" TEXT NOT NULL DEFAULT '')",
+    ),
+    ("002_collections_name", "CREATE UNIQUE INDEX IF NOT EXISTS \"_collections_name\" ON \"_collections\" (\"name\")"),
+    (
+        "003_params",
+        "CREATE TABLE IF NOT EXISTS \"_params\" (\
+           \"id\" TEXT PRIMARY KEY NOT NULL, \
+           \"value\" TEXT NOT NULL, \
+           \"updated\" TEXT NOT NULL DEFAULT '')",
+    ),
+];
+
+/// Applies the migrations not applied yet; returns how many ran.
+pub fn run(conn: &mut dyn Conn) -> Result<usize> {
+    conn.execute(&Sql::raw(
+        "CREATE TABLE IF NOT EXISTS \"_migrations\" (\"name\" TEXT PRIMARY KEY NOT NULL, \"applied\" TEXT NOT NULL)",
+    ))?;
+    let mut ran = 0;
+    for (name, ddl) in MIGRATIONS {
+        let mut check = Sql::raw("SELECT 1 FROM \"_migrations\" WHERE \"name\" = ");
+        check.push_param(*name);
+        if conn.query_scalar(&check)?.is_some() {
+            continue;
+        }
+        conn.execute(&Sql::raw(*ddl))?;
+        let mut record = Sql::raw("INSERT INTO \"_migrations\" (\"name\", \"applied\") VALUES (");
+        record.push_param(*name).push(", ").push_param(crate::dates::now()).push(")");
+        conn.execute(&record)?;
+        ran += 1;
+    }
+    Ok(ran)
+}

@@ -1,0 +1,116 @@
+//! The store: the only module that runs SQL.
+//!
+//! `Db` is a closed enum over the supported databases (SQLite now; PostgreSQL is the second
+//! variant to come). Feature code hands it a closure that receives a `&mut dyn Conn` and runs
+//! `Sql` fragments through it; the closure runs on a database thread, so async tasks never
+//! block on disk, and the same business logic serves both databases.
+//!
+//! `write` runs the closure inside a transaction; the result is delivered only after the
+//! transaction committed, so an acknowledged write is durable.
+
+pub mod migrations;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use oxbase_sql::{Dialect, Sql, Value};
+
+use crate::error::{Error, Result};
+
+/// Rows read back: column names once, then the values of each row in column order.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Arc<[String]>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// A connection (or open transaction) the store lends to a closure.
+pub trait Conn {
+    fn dialect(&self) -> Dialect;
+    fn query(&mut self, sql: &Sql) -> Result<Rows>;
+    /// Runs a statement; returns the number of rows changed.
+    fn execute(&mut self, sql: &Sql) -> Result<usize>;
+
+    /// The first column of the first row, if any.
+    fn query_scalar(&mut self, sql: &Sql) -> Result<Option<Value>> {
+        let rows = self.query(sql)?;
+        Ok(rows.rows.into_iter().next().and_then(|r| r.into_iter().next()))
+    }
+}
+
+/// The database behind the application.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(sqlite::SqliteDb),
+}
+
+impl Db {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Runs `f` on a reader connection (it sees the last committed state).
+    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(db) => db.read(f).await,
+        }
+    }
+
+    /// Runs `f` inside a write transaction; the result arrives after commit (or rollback on
+    /// error).
+    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(db) => db.write(f).await,
+        }
+    }
+
+    /// Waits until every queued write has committed and stops the database threads.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(db) => db.close().await,
+        }
+    }
+}
+
+/// Reads a text column of a row as `&str` ("" for NULL or other types).
+pub fn text(value: &Value) -> &str {
+    match value {
+        Value::Text(s) => s,
+        _ => "",
+    }
+}
+
+pub(crate) fn closed() -> Error {
+    Error::Internal("the database is closed".into())
+}
+
+/// The columns named by a unique-constraint failure (`UNIQUE constraint failed: t.a, t.b`).
+pub fn unique_violation(err: &Error) -> Option<Vec<String>> {
+    let Error::BadRequest { message, .. } = err else { return None };
+    let rest = message.split("UNIQUE constraint failed: ").nth(1)?;
+    Some(
+        rest.split(',')
+            .map(|c| c.trim().rsplit('.').next().unwrap_or("").trim_matches('\'').to_owned())
+            .filter(|c| !c.is_empty())
+            .collect(),
+    )
+}
