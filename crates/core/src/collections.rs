@@ -20,7 +20,77 @@ fn failed(action: &str, data: FieldErrors) -> Error {
     Error::BadRequest { message: format!("Failed to {action} collection."), data }
 }
 
+/// Resolves the filterable keys of a collection definition (`name`, `type`, `system`...).
+struct DefinitionResolver(oxbase_sql::Dialect);
+
+impl oxbase_sql::FieldResolver for DefinitionResolver {
+    fn resolve(&self, ident: &str) -> std::result::Result<oxbase_sql::Operand, oxbase_sql::CompileError> {
+        use oxbase_sql::{Operand, Sql, ValueType};
+        let ty = match ident {
+            "id" | "name" | "type" | "created" | "updated" | "listRule" | "viewRule" | "createRule" | "updateRule" | "deleteRule" | "viewQuery" => ValueType::Text,
+            "system" => ValueType::Bool,
+            _ => return Err(oxbase_sql::CompileError::unknown_field(ident)),
+        };
+        Ok(Operand::Single { sql: self.0.json_extract(&Sql::raw("\"data\""), &[ident]), ty })
+    }
+}
+
+/// A page of collections.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionPage {
+    pub page: i64,
+    pub per_page: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub items: Vec<Json>,
+}
+
 impl Collections {
+    /// Lists definitions with PocketBase's filter, sort and paging.
+    pub async fn list(&self, filter: &str, sort: &str, page: i64, per_page: i64, skip_total: bool) -> Result<CollectionPage> {
+        use oxbase_sql::Sql;
+        let dialect = self.schema.db().dialect();
+        let resolver = DefinitionResolver(dialect);
+        let invalid = |e: String| Error::bad_request(format!("Invalid filter or sort: {e}"));
+        let mut where_sql = Sql::new();
+        if !filter.trim().is_empty() {
+            let expr = oxbase_sql::filter::parse(filter).map_err(|e| invalid(e.to_string()))?;
+            where_sql.push(" WHERE ").push_sql(&oxbase_sql::compile_filter(&expr, &resolver, dialect).map_err(|e| invalid(e.to_string()))?);
+        }
+        let order = if sort.trim().is_empty() {
+            Sql::raw("\"created\", \"name\"")
+        } else {
+            let items = oxbase_sql::sort::parse_sort(sort).map_err(|e| invalid(e.to_string()))?;
+            oxbase_sql::compile_sort(&items, &resolver, dialect).map_err(|e| invalid(e.to_string()))?
+        };
+        let page = page.max(1);
+        let per_page = if per_page <= 0 { 30 } else { per_page.min(1000) };
+        let mut select = Sql::raw("SELECT \"id\" FROM \"_collections\"");
+        select.push_sql(&where_sql).push(" ORDER BY ").push_sql(&order).push(" LIMIT ").push_param(per_page).push(" OFFSET ").push_param((page - 1) * per_page);
+        let mut count = Sql::raw("SELECT COUNT(*) FROM \"_collections\"");
+        count.push_sql(&where_sql);
+        let (ids, total) = self
+            .schema
+            .db()
+            .read(move |conn| {
+                let ids: Vec<String> = conn.query(&select)?.rows.iter().map(|r| crate::store::text(&r[0]).to_owned()).collect();
+                let total = if skip_total {
+                    -1
+                } else {
+                    match conn.query_scalar(&count)? {
+                        Some(oxbase_sql::Value::Int(n)) => n,
+                        _ => 0,
+                    }
+                };
+                Ok((ids, total))
+            })
+            .await?;
+        let items = ids.iter().filter_map(|id| self.schema.get(id)).map(|c| c.to_json()).collect();
+        let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
+        Ok(CollectionPage { page, per_page, total_items: total, total_pages, items })
+    }
+
     pub fn new(schema: Schema, records: Records) -> Collections {
         Collections { schema, records }
     }

@@ -123,9 +123,11 @@ impl AuthService {
         };
         let mut as_record = req.clone();
         as_record.auth = Auth::from_record(record.clone());
-        let counter = Cell::new(0);
-        let resolver = RecordResolver::new(&self.schema, c.clone(), &as_record, Purpose::Rule, self.schema.db().dialect(), &counter);
-        let predicate = resolver.compile(&rule).map_err(Error::internal)?;
+        let predicate = {
+            let counter = Cell::new(0);
+            let resolver = RecordResolver::new(&self.schema, c.clone(), &as_record, Purpose::Rule, self.schema.db().dialect(), &counter);
+            resolver.compile(&rule).map_err(Error::internal)?
+        };
         let select = select_by_id(&c, record.id(), Some(&paren(predicate)))?;
         let found = self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await?;
         if found { Ok(()) } else { Err(Error::bad_request("Failed to authenticate.")) }

@@ -55,43 +55,7 @@ impl Records {
         };
         let page = q.page.max(1);
         let per_page = if q.per_page <= 0 { DEFAULT_PER_PAGE } else { q.per_page.min(MAX_PER_PAGE) };
-        let counter = Cell::new(0);
-        let resolver = RecordResolver::new(&self.schema, c.clone(), req, Purpose::ClientFilter, self.schema.db().dialect(), &counter);
-        let mut conds = Vec::new();
-        if let Some(rule) = rule {
-            conds.push(rule);
-        }
-        if !q.filter.trim().is_empty() {
-            conds.push(resolver.compile(&q.filter).map_err(filter_error)?);
-        }
-        let order = if q.sort.trim().is_empty() {
-            None
-        } else {
-            let items = oxbase_sql::sort::parse_sort(&q.sort).map_err(|e| Error::bad_request(format!("Invalid sort: {e}")))?;
-            Some(oxbase_sql::compile_sort(&items, &resolver, self.schema.db().dialect()).map_err(filter_error)?)
-        };
-        let mut where_sql = Sql::new();
-        if !conds.is_empty() {
-            where_sql.push(" WHERE ").push_sql(&Sql::join(conds.into_iter().map(paren), " AND "));
-        }
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&from_root(&c)?).push_sql(&where_sql);
-        match order {
-            Some(order) => {
-                select.push(" ORDER BY ").push_sql(&order);
-            }
-            None if c.kind != CollectionKind::View => {
-                select.push(&format!(" ORDER BY \"{ROOT}\".\"_rowid_\""));
-            }
-            None => {}
-        }
-        // PB-COMPAT: with skipTotal one more row is not needed: totals are -1.
-        select.push(" LIMIT ").push_param(per_page).push(" OFFSET ").push_param((page - 1) * per_page);
-        let count = (!q.skip_total).then(|| {
-            let mut s = Sql::raw("SELECT COUNT(*) FROM ");
-            s.push_sql(&from_root(&c).unwrap_or_default()).push_sql(&where_sql);
-            s
-        });
+        let (select, count) = self.list_sql(req, &c, rule, &q, page, per_page)?;
         let coll = c.clone();
         let (records, total) = self
             .schema
@@ -111,6 +75,49 @@ impl Records {
         let items = self.present(req, records, &q.expand, &q.fields).await?;
         let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
         Ok(ListResult { page, per_page, total_items: total, total_pages, items })
+    }
+
+    /// The page query and the count query (None with `skipTotal`) of a list request.
+    fn list_sql(&self, req: &RequestInfo, c: &Arc<Collection>, rule: Option<Sql>, q: &ListQuery, page: i64, per_page: i64) -> Result<(Sql, Option<Sql>)> {
+        let counter = Cell::new(0);
+        let resolver = RecordResolver::new(&self.schema, c.clone(), req, Purpose::ClientFilter, self.schema.db().dialect(), &counter);
+        let mut conds = Vec::new();
+        if let Some(rule) = rule {
+            conds.push(rule);
+        }
+        if !q.filter.trim().is_empty() {
+            conds.push(resolver.compile(&q.filter).map_err(filter_error)?);
+        }
+        let order = if q.sort.trim().is_empty() {
+            None
+        } else {
+            let items = oxbase_sql::sort::parse_sort(&q.sort).map_err(|e| filter_error(oxbase_sql::CompileError::invalid(e.to_string())))?;
+            Some(oxbase_sql::compile_sort(&items, &resolver, self.schema.db().dialect()).map_err(filter_error)?)
+        };
+        let mut where_sql = Sql::new();
+        if !conds.is_empty() {
+            where_sql.push(" WHERE ").push_sql(&Sql::join(conds.into_iter().map(paren), " AND "));
+        }
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&from_root(c)?).push_sql(&where_sql);
+        match order {
+            Some(order) => {
+                select.push(" ORDER BY ").push_sql(&order);
+            }
+            None if c.kind != CollectionKind::View => {
+                select.push(&format!(" ORDER BY \"{ROOT}\".\"_rowid_\""));
+            }
+            None => {}
+        }
+        select.push(" LIMIT ").push_param(per_page).push(" OFFSET ").push_param((page - 1) * per_page);
+        let count = if q.skip_total {
+            None
+        } else {
+            let mut s = Sql::raw("SELECT COUNT(*) FROM ");
+            s.push_sql(&from_root(c)?).push_sql(&where_sql);
+            Some(s)
+        };
+        Ok((select, count))
     }
 
     pub async fn view(&self, req: &RequestInfo, collection: &str, id: &str, expand: &str, fields: &str) -> Result<Json> {
@@ -140,8 +147,9 @@ impl Records {
         if !expand.trim().is_empty() {
             expand::expand(self, req, &mut records, expand).await?;
         }
+        let expanded = !expand.trim().is_empty();
         let picks = parse_fields(fields);
-        Ok(records.iter().map(|r| pick(&to_json(r, &req.auth), &picks)).collect())
+        Ok(records.iter().map(|r| pick(&to_json(r, &req.auth, expanded), &picks)).collect())
     }
 }
 

@@ -7,8 +7,9 @@ use super::record::Record;
 use crate::identity::Auth;
 use crate::schema::FieldKind;
 
-/// PocketBase's JSON of a record as `auth` may see it.
-pub fn to_json(record: &Record, auth: &Auth) -> Json {
+/// PocketBase's JSON of a record as `auth` may see it. `with_expand` adds the `expand` object
+/// (empty when nothing resolved), as PocketBase does whenever `expand` was asked for.
+pub fn to_json(record: &Record, auth: &Auth, with_expand: bool) -> Json {
     let mut out = Map::new();
     out.insert("collectionId".into(), json!(record.collection.id));
     out.insert("collectionName".into(), json!(record.collection.name));
@@ -29,19 +30,8 @@ pub fn to_json(record: &Record, auth: &Auth) -> Json {
         }
         out.insert(f.name.clone(), record.get(&f.name).clone());
     }
-    if !record.expand.is_empty() {
-        let expand = record
-            .expand
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    Json::Array(items) => Json::Array(items.clone()),
-                    other => other.clone(),
-                };
-                (k.clone(), v)
-            })
-            .collect();
-        out.insert("expand".into(), Json::Object(expand));
+    if with_expand || !record.expand.is_empty() {
+        out.insert("expand".into(), Json::Object(record.expand.clone()));
     }
     Json::Object(out)
 }

@@ -278,9 +278,11 @@ impl RecordResolver<'_> {
         self.check_field_access(&field)?;
         let col = column(&walk.alias, &field.name)?;
         let ty = value_type(&field);
-        let list_like = field.is_multi() || (field.kind == FieldKind::Json && modifier == Some("each"));
+        // PB-COMPAT: a multi-value field compares as its stored JSON text unless `:each`
+        // asks for its elements (`tags ?= 'a'` matches nothing in PocketBase either).
+        let list_like = modifier == Some("each") && (field.is_multi() || field.kind == FieldKind::Json);
         match modifier {
-            Some("length") if list_like || field.kind == FieldKind::Json => {
+            Some("length") if field.is_multi() || field.kind == FieldKind::Json => {
                 let len = self.dialect.json_array_length(&col);
                 self.finish_value(&walk, len, ValueType::Number, None)
             }

@@ -1,0 +1,51 @@
+//! `ApiError`: the one place a core error becomes an HTTP status and PocketBase's
+//! `{status, message, data}` body. Internal details are logged once, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use oxbase_core::Error;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn bad_request(message: &str) -> ApiError {
+        ApiError(Error::bad_request(message))
+    }
+    pub fn not_found() -> ApiError {
+        ApiError(Error::not_found())
+    }
+}
+
+/// The standard error body.
+pub fn body(status: StatusCode, message: &str, data: Value) -> Response {
+    (status, Json(json!({"status": status.as_u16(), "message": message, "data": data}))).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message, data) = match self.0 {
+            Error::NotFound(m) => (StatusCode::NOT_FOUND, m, Map::new()),
+            Error::Forbidden(m) => (StatusCode::FORBIDDEN, m, Map::new()),
+            Error::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m, Map::new()),
+            Error::BadRequest { message, data } => (StatusCode::BAD_REQUEST, message, data.into_iter().collect()),
+            Error::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m, Map::new()),
+            Error::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m, Map::new()),
+            Error::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.".to_owned(), Map::new())
+            }
+        };
+        body(status, &message, Value::Object(data))
+    }
+}

@@ -1,0 +1,190 @@
+//! Extractors: the caller's identity, the request context for rules, and bodies in JSON,
+//! multipart (with `@jsonPayload`) and urlencoded forms.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+use oxbase_core::identity::Auth;
+use oxbase_core::records::input::BodyKind;
+use oxbase_core::records::write::WriteInput;
+use oxbase_core::rules::RequestInfo;
+use oxbase_core::Error;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The identity behind the request's `Authorization` header (a guest when absent or invalid).
+pub struct Caller(pub Auth);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(Caller(auth.clone()));
+        }
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let auth = state.app.auth().authenticate(header).await;
+        parts.extensions.insert(auth.clone());
+        Ok(Caller(auth))
+    }
+}
+
+/// Only superusers pass; PocketBase answers guests with 401 and other records with 403.
+pub fn require_superuser(auth: &Auth) -> Result<(), ApiError> {
+    match auth {
+        Auth::Superuser(_) => Ok(()),
+        Auth::Guest => Err(ApiError(Error::Unauthorized("The request requires valid record authorization token.".into()))),
+        Auth::Record(_) => Err(ApiError(Error::Forbidden("The authorized record is not allowed to perform this action.".into()))),
+    }
+}
+
+/// The query string as a map of first values.
+pub fn query_map(query: Option<&str>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        out.entry(k.into_owned()).or_insert(Value::String(v.into_owned()));
+    }
+    out
+}
+
+/// Headers as `@request.headers` sees them: lower-case, `-` as `_`.
+pub fn header_map(headers: &HeaderMap) -> Map<String, Value> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase().replace('-', "_"), Value::String(v.to_str().ok()?.to_owned()))))
+        .collect()
+}
+
+/// The request context rules see, without a body.
+pub fn request_info(auth: Auth, method: &Method, headers: &HeaderMap, query: Option<&str>) -> RequestInfo {
+    RequestInfo {
+        auth,
+        method: method.as_str().to_owned(),
+        context: "default".into(),
+        query: query_map(query),
+        headers: header_map(headers),
+        body: Map::new(),
+    }
+}
+
+/// A create/update body in any of the forms PocketBase accepts.
+pub struct Body(pub WriteInput);
+
+fn malformed() -> ApiError {
+    // PB-COMPAT: the message PocketBase gives for an unreadable body.
+    ApiError(Error::bad_request("Something went wrong while processing your request."))
+}
+
+impl FromRequest<AppState> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        if content_type.starts_with("multipart/form-data") {
+            let multipart = Multipart::from_request(req, state).await.map_err(|_| malformed())?;
+            return Ok(Body(WriteInput { body: read_multipart(multipart).await?, kind: Some(BodyKind::Form) }));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(Error::TooLarge("The request body is too large.".into()))
+            } else {
+                malformed()
+            }
+        })?;
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let mut body = Map::new();
+            for (k, v) in form_urlencoded::parse(&bytes) {
+                push_form_value(&mut body, k.into_owned(), Value::String(v.into_owned()));
+            }
+            return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form) }));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json) }));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json) })),
+            _ => Err(malformed()),
+        }
+    }
+}
+
+/// A JSON body of any shape (collections, settings, import).
+pub struct JsonBody(pub Value);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Body(input) = Body::from_request(req, state).await?;
+        Ok(JsonBody(Value::Object(input.body)))
+    }
+}
+
+/// Repeated form keys become arrays.
+fn push_form_value(body: &mut Map<String, Value>, key: String, value: Value) {
+    match body.get_mut(&key) {
+        Some(Value::Array(items)) => items.push(value),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, value]);
+        }
+        None => {
+            body.insert(key, value);
+        }
+    }
+}
+
+async fn read_multipart(mut multipart: Multipart) -> Result<Map<String, Value>, ApiError> {
+    let mut body = Map::new();
+    let mut payload: Option<Map<String, Value>> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
+        let name = field.name().unwrap_or("").to_owned();
+        if field.file_name().is_some() {
+            // File uploads are stored by the files capability; until then the part is read
+            // and dropped so the rest of the body still parses.
+            let _ = field.bytes().await.map_err(|_| malformed())?;
+            continue;
+        }
+        let text = field.text().await.map_err(|_| malformed())?;
+        if name == "@jsonPayload" {
+            match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => payload = Some(m),
+                _ => return Err(malformed()),
+            }
+        } else {
+            push_form_value(&mut body, name, Value::String(text));
+        }
+    }
+    if let Some(payload) = payload {
+        for (k, v) in payload {
+            body.insert(k, v);
+        }
+    }
+    Ok(body)
+}
+
+/// The query string, parsed leniently (never rejects): first value of each key.
+pub struct Params(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Params(query_map(parts.uri.query())))
+    }
+}
+
+impl Params {
+    pub fn str(&self, key: &str) -> &str {
+        self.0.get(key).and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn number(&self, key: &str) -> i64 {
+        self.str(key).trim().parse().unwrap_or(0)
+    }
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.str(key), "1" | "true" | "t" | "True" | "TRUE")
+    }
+}

@@ -1,0 +1,92 @@
+//! # oxbase-api
+//!
+//! The HTTP face of oxbase: PocketBase's route table over `oxbase-core`. Handlers are thin:
+//! extract, call one service method with the caller's `Auth`, shape the response. `error` is
+//! the only place a core error becomes a status.
+
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use oxbase_core::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use routes::{auth, collections, health, records, settings, static_files};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+}
+
+/// HTTP options.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Allowed CORS origins; empty or `*` means any.
+    pub origins: Vec<String>,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Static files served at `/`.
+    pub public_dir: PathBuf,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { origins: Vec::new(), max_body_bytes: 32 << 20, public_dir: PathBuf::from("ox_public") }
+    }
+}
+
+/// The whole route table.
+pub fn router(app: App, config: &HttpConfig) -> Router {
+    let api = Router::new()
+        .route("/api/health", get(health::health).head(health::health))
+        .route("/api/settings", get(settings::get_settings).patch(settings::update_settings))
+        .route("/api/collections", get(collections::list_collections).post(collections::create_collection))
+        .route("/api/collections/meta/scaffolds", get(collections::scaffolds))
+        .route("/api/collections/import", put(collections::import_collections))
+        .route(
+            "/api/collections/{collection}",
+            get(collections::view_collection).patch(collections::update_collection).delete(collections::delete_collection),
+        )
+        .route("/api/collections/{collection}/truncate", delete(collections::truncate_collection))
+        .route("/api/collections/{collection}/records", get(records::list_records).post(records::create_record))
+        .route(
+            "/api/collections/{collection}/records/{id}",
+            get(records::view_record).patch(records::update_record).delete(records::delete_record),
+        )
+        .route("/api/collections/{collection}/auth-with-password", post(auth::auth_with_password))
+        .route("/api/collections/{collection}/auth-refresh", post(auth::auth_refresh))
+        .route("/api/collections/{collection}/auth-methods", get(auth::auth_methods))
+        .route("/api/{*rest}", axum::routing::any(static_files::api_not_found))
+        .route("/_/", get(static_files::admin))
+        .route("/_/{*path}", get(static_files::admin))
+        .route("/_", get(static_files::admin_redirect))
+        .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
+        .with_state(AppState { app });
+    api.layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(cors(&config.origins))
+        .layer(CatchPanicLayer::custom(|_| {
+            error::body(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.", serde_json::json!({}))
+        }))
+}
+
+/// PB-COMPAT: CORS allows every origin unless `--origins` narrows it.
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(86400));
+    if origins.is_empty() || origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(Any);
+    }
+    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    layer.allow_origin(AllowOrigin::list(list))
+}

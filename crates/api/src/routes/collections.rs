@@ -1,0 +1,72 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+
+use crate::error::ApiResult;
+use crate::extract::{require_superuser, Caller, JsonBody, Params};
+use crate::AppState;
+
+fn pick(value: Value, fields: &str) -> Value {
+    oxbase_core::records::output::pick(&value, &oxbase_core::records::output::parse_fields(fields))
+}
+
+/// `GET /api/collections`
+pub async fn list_collections(State(state): State<AppState>, Caller(auth): Caller, q: Params) -> ApiResult<Json<Value>> {
+    require_superuser(&auth)?;
+    let page = state.app.collections().list(q.str("filter"), q.str("sort"), q.number("page"), q.number("perPage"), q.flag("skipTotal")).await?;
+    let mut out = serde_json::to_value(page).unwrap_or_default();
+    if let Some(items) = out.get_mut("items").and_then(Value::as_array_mut) {
+        for item in items.iter_mut() {
+            *item = pick(item.take(), q.str("fields"));
+        }
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/collections/{collection}`
+pub async fn view_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    require_superuser(&auth)?;
+    Ok(Json(state.app.collections().view(&name)?.to_json()))
+}
+
+/// `POST /api/collections`
+pub async fn create_collection(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+    require_superuser(&auth)?;
+    Ok(Json(state.app.collections().create(&body).await?.to_json()))
+}
+
+/// `PATCH /api/collections/{collection}`
+pub async fn update_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+    require_superuser(&auth)?;
+    Ok(Json(state.app.collections().update(&name, &body).await?.to_json()))
+}
+
+/// `DELETE /api/collections/{collection}`
+pub async fn delete_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    require_superuser(&auth)?;
+    state.app.collections().delete(&name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/collections/{collection}/truncate`
+pub async fn truncate_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    require_superuser(&auth)?;
+    state.app.collections().truncate(&name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/collections/import`
+pub async fn import_collections(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<StatusCode> {
+    require_superuser(&auth)?;
+    let list = body.get("collections").cloned().unwrap_or(Value::Null);
+    let delete_missing = body.get("deleteMissing").and_then(Value::as_bool).unwrap_or(false);
+    state.app.collections().import(&list, delete_missing).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/collections/meta/scaffolds`
+pub async fn scaffolds(State(state): State<AppState>, Caller(auth): Caller) -> ApiResult<Json<Value>> {
+    require_superuser(&auth)?;
+    Ok(Json(state.app.collections().scaffolds()))
+}

@@ -1,0 +1,8 @@
+//! One module per resource; each handler is named after PocketBase's action.
+
+pub mod auth;
+pub mod collections;
+pub mod health;
+pub mod records;
+pub mod settings;
+pub mod static_files;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of oxbase: Rust unit, snapshot and integration tests (the real server on
+# free ports), then the end-to-end suite through the official `pocketbase` npm SDK against the
+# freshly built binary. Installs what it needs (npm packages) itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+echo "== Rust: unit, snapshot and integration tests"
+cargo test --workspace --locked
+
+echo "== Binary for the SDK suite"
+cargo build --locked --bin oxbase
+export OXBASE_BIN="$PWD/target/debug/oxbase"
+
+echo "== SDK end-to-end tests (npm pocketbase)"
+(cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
+node --test --test-concurrency=2 tests/sdk/

@@ -1,0 +1,52 @@
+//! The command line: `serve`, `superuser upsert|delete`, `--version`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "oxbase", version, about = "An open-source backend in one binary: database, REST API, auth, rules, admin dashboard (PocketBase-compatible).")]
+pub struct Cli {
+    /// The data directory (the SQLite database lives in it).
+    #[arg(long, global = true, env = "OXBASE_DIR", default_value = "ox_data")]
+    pub dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Starts the web server.
+    Serve(ServeArgs),
+    /// Manages superusers.
+    #[command(subcommand)]
+    Superuser(SuperuserCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "OXBASE_HTTP", default_value = "127.0.0.1:8090")]
+    pub http: String,
+    /// Static files served at `/`.
+    #[arg(long = "publicDir", env = "OXBASE_PUBLIC_DIR", default_value = "ox_public")]
+    pub public_dir: PathBuf,
+    /// Allowed CORS origins, comma-separated (default: all).
+    #[arg(long, env = "OXBASE_ORIGINS", value_delimiter = ',')]
+    pub origins: Vec<String>,
+    /// Development mode: verbose logs.
+    #[arg(long)]
+    pub dev: bool,
+    /// The largest request body accepted, in bytes.
+    #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
+    pub max_body_size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuperuserCommand {
+    /// Creates a superuser, or updates the password of an existing one.
+    Upsert { email: String, password: String },
+    /// Deletes a superuser.
+    Delete { email: String },
+}

@@ -1,0 +1,77 @@
+//! The `oxbase` binary's library: configuration, wiring and the server's lifecycle, so tests
+//! start the real application exactly as `oxbase serve` does, on port 0.
+
+pub mod cli;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use oxbase_api::HttpConfig;
+use oxbase_core::{App, Config};
+use tokio::net::TcpListener;
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub http: String,
+    pub data_dir: PathBuf,
+    pub http_config: HttpConfig,
+}
+
+/// A bound, ready server.
+pub struct Application {
+    listener: TcpListener,
+    app: App,
+    http: HttpConfig,
+}
+
+impl Application {
+    /// Opens the data directory and binds the listener (`127.0.0.1:0` picks a free port).
+    pub async fn build(config: ServeConfig) -> Result<Application, String> {
+        let app = App::open(&Config::new(&config.data_dir)).await.map_err(|e| e.to_string())?;
+        let listener = TcpListener::bind(&config.http).await.map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
+        Ok(Application { listener, app, http: config.http_config })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until `shutdown` resolves; in-flight requests finish, then queued writes commit.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = oxbase_api::router(self.app.clone(), &self.http);
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.app.close().await;
+        served
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

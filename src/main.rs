@@ -1,0 +1,59 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use oxbase::cli::{Cli, Command, SuperuserCommand};
+use oxbase::{shutdown_signal, telemetry, Application, ServeConfig};
+use oxbase_api::HttpConfig;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => {
+            telemetry::init(args.dev);
+            let config = ServeConfig {
+                http: args.http,
+                data_dir: cli.dir,
+                http_config: HttpConfig { origins: args.origins, max_body_bytes: args.max_body_size, public_dir: args.public_dir },
+            };
+            let app = Application::build(config).await?;
+            let addr = app.local_addr();
+            println!("Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/");
+            app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
+        }
+        Command::Superuser(cmd) => {
+            telemetry::init(false);
+            let app = oxbase_core::App::open(&oxbase_core::Config::new(&cli.dir)).await.map_err(|e| e.to_string())?;
+            let result = match cmd {
+                SuperuserCommand::Upsert { email, password } => app
+                    .auth()
+                    .upsert_superuser(app.records(), &email, &password)
+                    .await
+                    .map(|()| println!("Successfully saved superuser \"{email}\"!")),
+                SuperuserCommand::Delete { email } => match app.auth().delete_superuser(app.records(), &email).await {
+                    Ok(true) => {
+                        println!("Successfully deleted superuser \"{email}\"!");
+                        Ok(())
+                    }
+                    Ok(false) => Err(oxbase_core::Error::NotFound(format!("superuser {email:?} not found"))),
+                    Err(e) => Err(e),
+                },
+            };
+            app.close().await;
+            result.map_err(|e| match e {
+                oxbase_core::Error::BadRequest { message, data } => format!("{message} {}", serde_json::Value::Object(data.into_iter().collect())),
+                other => other.to_string(),
+            })
+        }
+    }
+}
