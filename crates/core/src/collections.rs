@@ -104,6 +104,18 @@ impl Collections {
     }
 
     pub async fn create(&self, input: &Json) -> Result<Arc<Collection>> {
+        let c = self.prepare_create(input, &[])?;
+        self.schema.save(c, None).await.map_err(|e| contextualize(e, "create"))
+    }
+
+    pub async fn update(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
+        let (c, old) = self.prepare_update(id_or_name, input, &[])?;
+        self.schema.save(c, Some(old)).await.map_err(|e| contextualize(e, "update"))
+    }
+
+    /// A new collection from a request body, checked against the schema and `pending` (other
+    /// collections of the same import).
+    fn prepare_create(&self, input: &Json, pending: &[Collection]) -> Result<Collection> {
         let obj = input.as_object().ok_or_else(|| Error::bad_request("Failed to load the collection type data due to invalid formatting."))?;
         let kind_str = obj.get("type").and_then(Json::as_str).unwrap_or("base");
         let Some(kind) = CollectionKind::parse(kind_str) else {
@@ -117,25 +129,19 @@ impl Collections {
             c.id = id.to_owned();
         }
         let mut errors = c.apply(input, false).err().unwrap_or_default();
-        self.check(&c, None, &mut errors);
-        if !errors.is_empty() {
-            return Err(failed("create", errors));
-        }
-        self.schema.save(c, None).await.map_err(|e| contextualize(e, "create"))
+        self.check(&c, None, pending, &mut errors);
+        if errors.is_empty() { Ok(c) } else { Err(failed("create", errors)) }
     }
 
-    pub async fn update(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
+    fn prepare_update(&self, id_or_name: &str, input: &Json, pending: &[Collection]) -> Result<(Collection, Arc<Collection>)> {
         let old = self.view(id_or_name)?;
         let mut c = (*old).clone();
         let mut errors = c.apply(input, false).err().unwrap_or_default();
         if old.system && c.name != old.name {
             errors.insert("name".into(), field_error_json("validation_collection_system_name_change", "System collection name cannot be changed."));
         }
-        self.check(&c, Some(&old), &mut errors);
-        if !errors.is_empty() {
-            return Err(failed("update", errors));
-        }
-        self.schema.save(c, Some(old)).await.map_err(|e| contextualize(e, "update"))
+        self.check(&c, Some(&old), pending, &mut errors);
+        if errors.is_empty() { Ok((c, old)) } else { Err(failed("update", errors)) }
     }
 
     pub async fn delete(&self, id_or_name: &str) -> Result<()> {
@@ -169,17 +175,22 @@ impl Collections {
             d.insert("collections".into(), field_error_json("validation_collections_import_failure", format!("Failed to import the collections configuration. Raw error: {e}")));
             Error::validation(d)
         };
-        let mut seen = Vec::new();
+        // Every item is checked before anything is saved, so an invalid import changes nothing.
+        let mut planned: Vec<(Collection, Option<Arc<Collection>>)> = Vec::with_capacity(list.len());
         for item in list {
             let id = item.get("id").and_then(Json::as_str).unwrap_or("");
             let name = item.get("name").and_then(Json::as_str).unwrap_or("");
-            let existing = self.schema.get(id).or_else(|| self.schema.get(name));
-            let saved = match existing {
-                Some(old) => self.update(&old.id, item).await,
-                None => self.create(item).await,
-            }
-            .map_err(import_failure)?;
-            seen.push(saved.id.clone());
+            let pending: Vec<Collection> = planned.iter().map(|(c, _)| c.clone()).collect();
+            let prepared = match self.schema.get(id).or_else(|| self.schema.get(name)) {
+                Some(old) => self.prepare_update(&old.id, item, &pending).map(|(c, old)| (c, Some(old))),
+                None => self.prepare_create(item, &pending).map(|c| (c, None)),
+            };
+            planned.push(prepared.map_err(import_failure)?);
+        }
+        let mut seen = Vec::new();
+        for (c, old) in planned {
+            seen.push(c.id.clone());
+            self.schema.save(c, old).await.map_err(import_failure)?;
         }
         if delete_missing {
             for c in self.schema.all() {
@@ -224,11 +235,11 @@ impl Collections {
     }
 
     /// Checks that need the other collections: unique name, relation targets, rules.
-    fn check(&self, c: &Collection, old: Option<&Collection>, errors: &mut FieldErrors) {
-        if let Some(other) = self.schema.get(&c.name) {
-            if old.is_none_or(|o| o.id != other.id) {
-                errors.insert("name".into(), field_error_json("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
-            }
+    fn check(&self, c: &Collection, old: Option<&Collection>, pending: &[Collection], errors: &mut FieldErrors) {
+        let taken_by_other = self.schema.get(&c.name).is_some_and(|other| old.is_none_or(|o| o.id != other.id))
+            || pending.iter().any(|p| p.name.eq_ignore_ascii_case(&c.name) && p.id != c.id);
+        if taken_by_other {
+            errors.insert("name".into(), field_error_json("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
         }
         if c.name.is_empty() {
             errors.insert("name".into(), field_error_json("validation_required", "Cannot be blank."));
@@ -242,7 +253,7 @@ impl Collections {
         for (i, f) in c.fields.iter().enumerate() {
             if f.kind == FieldKind::Relation {
                 let target = f.str_opt("collectionId");
-                if target != c.id && self.schema.get(target).is_none() {
+                if target != c.id && self.schema.get(target).is_none() && !pending.iter().any(|p| p.id == target) {
                     field_errors.insert(i.to_string(), json!({"collectionId": field_error_json("validation_missing_collection", "The related collection doesn't exist.")}));
                 }
             }

@@ -54,7 +54,8 @@ fn expand_level<'a>(
                 let ids: Vec<String> = items.iter().flat_map(|r| r.get_list(name)).collect();
                 let mut related = load(records, req, &target, Lookup::Ids(ids)).await?;
                 expand_level(records, req, &mut related, sub).await?;
-                let by_id: HashMap<String, Json> = related.iter().map(|r| (r.id().to_owned(), to_json(r, &req.auth, true))).collect();
+                let nested = !sub.0.is_empty();
+                let by_id: HashMap<String, Json> = related.iter().map(|r| (r.id().to_owned(), to_json(r, &req.auth, nested))).collect();
                 for item in items.iter_mut() {
                     let found: Vec<Json> = item.get_list(name).iter().filter_map(|id| by_id.get(id).cloned()).collect();
                     if field.is_multi() {
@@ -79,7 +80,7 @@ fn expand_level<'a>(
                     let found: Vec<Json> = related
                         .iter()
                         .filter(|r| as_list(r.get(&field.name)).contains(&id))
-                        .map(|r| to_json(r, &req.auth, true))
+                        .map(|r| to_json(r, &req.auth, !sub.0.is_empty()))
                         .collect();
                     if !found.is_empty() {
                         item.expand.insert(name.clone(), Json::Array(found));

@@ -14,8 +14,9 @@ pub enum BodyKind {
 }
 
 /// Applies `body` to `record`. Returns the auth-only keys (`password`, `passwordConfirm`,
-/// `oldPassword`) separately: they are not stored as given.
-pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind) -> Map<String, Json> {
+/// `oldPassword`) separately: they are not stored as given. Values for hidden fields are
+/// ignored unless `superuser`.
+pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind, superuser: bool) -> Map<String, Json> {
     let collection = record.collection.clone();
     let mut secrets = Map::new();
     for (key, raw) in body {
@@ -25,7 +26,8 @@ pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind) -> M
             continue;
         }
         let Some(field) = collection.field(name) else { continue };
-        if field.kind == FieldKind::Autodate || field.kind == FieldKind::Password {
+        // PB-COMPAT: non-superusers cannot set hidden fields; their values are dropped.
+        if field.kind == FieldKind::Autodate || field.kind == FieldKind::Password || (field.hidden && !superuser) {
             continue;
         }
         let current = record.get(name).clone();
@@ -86,8 +88,9 @@ pub fn cast(field: &Field, raw: &Json, kind: BodyKind) -> Json {
         FieldKind::Number => number(to_number(raw)),
         FieldKind::Bool => json!(to_bool(raw)),
         FieldKind::Date => json!(crate::dates::normalize(&to_text(raw)).unwrap_or_default()),
-        FieldKind::Json => match (kind, raw) {
-            (BodyKind::Form, Json::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+        // PB-COMPAT: a string holding valid JSON is stored as that JSON, in any body kind.
+        FieldKind::Json => match raw {
+            Json::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
             _ => raw.clone(),
         },
         FieldKind::GeoPoint => {
@@ -199,7 +202,7 @@ mod tests {
     fn casts_values_like_pocketbase() {
         let mut r = Record::new(posts());
         let body = json!({"n": "7", "tags": "a", "one": ["a", "b"], "ok": "true", "data": "{\"x\":1}", "unknown": 1});
-        apply(&mut r, body.as_object().unwrap(), BodyKind::Form);
+        apply(&mut r, body.as_object().unwrap(), BodyKind::Form, false);
         assert_eq!(r.get("n"), &json!(7));
         assert_eq!(r.get("tags"), &json!(["a"]));
         assert_eq!(r.get("one"), &json!("b"));
@@ -214,10 +217,10 @@ mod tests {
         r.data.insert("n".into(), json!(5));
         r.data.insert("tags".into(), json!(["b"]));
         let body = json!({"n+": 2, "tags+": "c", "+tags": "a"});
-        apply(&mut r, body.as_object().unwrap(), BodyKind::Json);
+        apply(&mut r, body.as_object().unwrap(), BodyKind::Json, false);
         assert_eq!(r.get("n"), &json!(7));
         assert_eq!(r.get("tags"), &json!(["a", "b", "c"]));
-        apply(&mut r, json!({"n-": 10, "tags-": ["a", "c"]}).as_object().unwrap(), BodyKind::Json);
+        apply(&mut r, json!({"n-": 10, "tags-": ["a", "c"]}).as_object().unwrap(), BodyKind::Json, false);
         assert_eq!(r.get("n"), &json!(-3));
         assert_eq!(r.get("tags"), &json!(["b"]));
     }

@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use oxbase_sql::{Ident, Sql};
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::expand;
 use super::output::{parse_fields, pick, to_json};
@@ -170,13 +170,8 @@ pub fn paren(sql: Sql) -> Sql {
 }
 
 fn filter_error(e: oxbase_sql::CompileError) -> Error {
-    // PB-COMPAT: PocketBase answers an unusable filter with this 400.
-    Error::BadRequest {
-        message: "Something went wrong while processing your request. Invalid filter parameters.".into(),
-        data: {
-            let mut d = crate::error::FieldErrors::new();
-            d.insert("filter".into(), json!({"code": "validation_invalid_filter", "message": e.to_string()}));
-            d
-        },
-    }
+    // PB-COMPAT: PocketBase answers an unusable filter or sort with this 400 and no data; the
+    // reason goes to the log only.
+    tracing::debug!(error = %e, "invalid filter or sort");
+    Error::bad_request("Something went wrong while processing your request. Invalid filter or sort parameters.")
 }

@@ -82,7 +82,7 @@ pub fn text(field: &Field, s: &str) -> Option<Json> {
         return Some(json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {min} character(s)."), "params": {"min": min}}));
     }
     if len > max {
-        return Some(json!({"code": "validation_max_text_constraint", "message": format!("Must be less than {max} character(s)."), "params": {"max": max}}));
+        return Some(json!({"code": "validation_max_text_constraint", "message": format!("Must be no more than {max} character(s)."), "params": {"max": max}}));
     }
     let pattern = field.str_opt("pattern");
     if !pattern.is_empty() && !regex::Regex::new(pattern).is_ok_and(|re| re.is_match(s)) {
@@ -95,14 +95,14 @@ fn number(field: &Field, x: f64) -> Option<Json> {
     if field.bool_opt("onlyInt") && x.fract() != 0.0 {
         return Some(err("validation_only_int_constraint", "Decimal numbers are not allowed.".into()));
     }
-    if let Some(min) = field.num_opt("min") {
-        if x < min {
-            return Some(err("validation_min_number_constraint", format!("Must be larger than {min}.")));
+    if let Some(min) = field.options.get("min").filter(|m| m.is_number()) {
+        if x < min.as_f64().unwrap_or(0.0) {
+            return Some(json!({"code": "validation_min_number_constraint", "message": format!("Must be greater or equal than {min}."), "params": {"min": min}}));
         }
     }
-    if let Some(max) = field.num_opt("max") {
-        if x > max {
-            return Some(err("validation_max_number_constraint", format!("Must be less than {max}.")));
+    if let Some(max) = field.options.get("max").filter(|m| m.is_number()) {
+        if x > max.as_f64().unwrap_or(0.0) {
+            return Some(json!({"code": "validation_max_number_constraint", "message": format!("Must be less or equal than {max}."), "params": {"max": max}}));
         }
     }
     None
@@ -129,7 +129,7 @@ fn url(field: &Field, s: &str) -> Option<Json> {
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or("")).map(|h| h.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or(""));
     match host {
         Some(h) if !h.is_empty() && !s.contains(char::is_whitespace) => domain_check(field, h, "validation_url_domain_not_allowed"),
-        _ => Some(err("validation_is_url", "Must be a valid url.".into())),
+        _ => Some(err("validation_invalid_url", "Must be a valid url.".into())),
     }
 }
 
@@ -156,7 +156,7 @@ fn select(field: &Field, items: &[String]) -> Option<Json> {
 fn count(field: &Field, n: usize) -> Option<Json> {
     let max = field.max_select();
     if field.is_multi() && n > max {
-        return Some(err("validation_too_many_values", format!("Select no more than {max}.")));
+        return Some(json!({"code": "validation_too_many_values", "message": format!("Select no more than {max}."), "params": {"maxSelect": max}}));
     }
     let min = field.num_opt("minSelect").unwrap_or(0.0) as usize;
     (n < min).then(|| err("validation_not_enough_values", format!("Select at least {min}.")))
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(validate_field(&e, &json!("nope")).unwrap()["code"], "validation_is_email");
         let u = Field::new("u", FieldKind::Url);
         assert!(validate_field(&u, &json!("https://example.com/x")).is_none());
-        assert_eq!(validate_field(&u, &json!("ftp://x")).unwrap()["code"], "validation_is_url");
+        assert_eq!(validate_field(&u, &json!("ftp://x")).unwrap()["code"], "validation_invalid_url");
         let s = Field::new("s", FieldKind::Select).with("values", json!(["a"])).with("maxSelect", json!(2));
         assert_eq!(validate_field(&s, &json!(["a", "z"])).unwrap()["code"], "validation_invalid_value");
     }

@@ -33,7 +33,7 @@ impl Records {
         }
         let rule = rule_for(self, &c, RuleKind::Create, req)?;
         let mut record = Record::new(c.clone());
-        let secrets = input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json));
+        let secrets = input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), req.auth.is_superuser());
         let now = crate::dates::now();
         for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
             record.data.insert(f.name.clone(), json!(now));
@@ -48,14 +48,15 @@ impl Records {
             prepare_auth_create(&mut record, req, &secrets, &mut errors)?;
         }
         merge(&mut errors, validate::validate(&record));
-        if !errors.is_empty() {
-            return Err(failed("create", errors));
-        }
         let saved = self
             .schema
             .db()
             .write(move |conn| {
-                check_relations(conn, &record)?;
+                // Relation targets are checked with the other fields, so one 400 lists all.
+                merge(&mut errors, relation_errors(conn, &record)?);
+                if !errors.is_empty() {
+                    return Err(failed("create", errors));
+                }
                 insert(conn, &record)?;
                 if let Some(rule) = rule {
                     let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
@@ -85,6 +86,7 @@ impl Records {
             auth_changes = prepare_auth_update(&current, req, &input.body)?;
         }
         let (id, body) = (id.to_owned(), input.body);
+        let superuser = req.auth.is_superuser();
         let saved = self
             .schema
             .db()
@@ -95,7 +97,7 @@ impl Records {
                 // write share one transaction on the single writer: none is lost.
                 let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
                 let old_id = record.id().to_owned();
-                input::apply(&mut record, &body, kind);
+                input::apply(&mut record, &body, kind, superuser);
                 for (k, v) in &auth_changes {
                     record.data.insert(k.clone(), v.clone());
                 }
@@ -103,11 +105,11 @@ impl Records {
                 for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate")) {
                     record.data.insert(f.name.clone(), json!(now));
                 }
-                let errors = validate::validate(&record);
+                let mut errors = validate::validate(&record);
+                merge(&mut errors, relation_errors(conn, &record)?);
                 if !errors.is_empty() {
                     return Err(failed("update", errors));
                 }
-                check_relations(conn, &record)?;
                 update_row(conn, &record, &old_id)?;
                 reload(conn, &c, record.id())
             })
@@ -240,6 +242,8 @@ fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<Str
     let field = record.collection.field("password").cloned();
     if pwd.is_empty() {
         errors.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+    } else if confirm.is_empty() {
+        errors.insert("passwordConfirm".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
     } else if pwd != confirm {
         errors.insert("passwordConfirm".into(), json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
     } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
@@ -324,7 +328,7 @@ fn reload(conn: &mut dyn Conn, c: &Arc<Collection>, id: &str) -> Result<Record> 
 }
 
 /// Every id of every relation field must exist in its target collection.
-fn check_relations(conn: &mut dyn Conn, record: &Record) -> Result<()> {
+fn relation_errors(conn: &mut dyn Conn, record: &Record) -> Result<FieldErrors> {
     let mut errors = FieldErrors::new();
     for f in record.collection.fields.iter().filter(|f| f.kind == FieldKind::Relation) {
         let ids = record.get_list(&f.name);
@@ -355,7 +359,7 @@ fn check_relations(conn: &mut dyn Conn, record: &Record) -> Result<()> {
             errors.insert(f.name.clone(), json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(failed("save", errors)) }
+    Ok(errors)
 }
 
 /// PB-COMPAT: how deep cascading deletes may go.

@@ -258,17 +258,19 @@ impl Collection {
                 errors.insert(i.to_string(), json!({"name": field_error_json("validation_duplicated_field_name", "Duplicated or invalid field name.")}));
             }
         }
-        // System fields cannot be removed.
+        // System fields cannot be removed: the missing ones come first, in their order.
+        let mut missing = Vec::new();
         for old in self.fields.iter().filter(|f| f.system) {
             if !fields.iter().any(|f| f.id == old.id) {
                 if let Some(pos) = fields.iter().position(|f| f.name == old.name) {
                     fields[pos].id = old.id.clone();
                     fields[pos].system = true;
                 } else {
-                    fields.push(old.clone());
+                    missing.push(old.clone());
                 }
             }
         }
+        fields.splice(0..0, missing);
         if self.kind != CollectionKind::View && !fields.iter().any(|f| f.name == "id") {
             fields.insert(0, id_field());
         }

@@ -79,11 +79,12 @@ impl Schema {
             collection.created = now.clone();
         }
         collection.updated = now;
+        let known = self.all();
         let saved = self
             .db
             .write(move |conn| {
                 if collection.kind == CollectionKind::View {
-                    system::infer_view_fields(conn, &mut collection, old.as_deref())?;
+                    system::infer_view_fields(conn, &mut collection, old.as_deref(), &known)?;
                 }
                 match &old {
                     None => migrate::create(conn, &collection)?,

@@ -16,6 +16,18 @@ pub const USERS_ID: &str = "_pb_users_auth_";
 
 /// Creates the system collections missing from a fresh database.
 pub async fn bootstrap(schema: &Schema) -> Result<()> {
+    // PB-COMPAT: the auth support collections PocketBase has, with its ids, rules and indexes.
+    let defs: Vec<serde_json::Value> = serde_json::from_str(include_str!("system_collections.json")).map_err(Error::internal)?;
+    for def in defs {
+        let name = def.get("name").and_then(serde_json::Value::as_str).unwrap_or_default();
+        if schema.get(name).is_some() {
+            continue;
+        }
+        let mut c = Collection::new(name, CollectionKind::Base);
+        c.apply(&def, true).map_err(|e| Error::internal(format!("system collection {name}: {e:?}")))?;
+        c.id = def.get("id").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        schema.save(c, None).await?;
+    }
     if schema.get(SUPERUSERS).is_none() {
         let mut c = Collection::new(SUPERUSERS, CollectionKind::Auth);
         c.id = SUPERUSERS_ID.into();
@@ -54,7 +66,7 @@ pub async fn bootstrap(schema: &Schema) -> Result<()> {
 
 /// A view's fields come from its query's columns: `id` is the text primary key, a column named
 /// like a field of the previous definition keeps that field, any other becomes a `json` field.
-pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&Collection>) -> Result<()> {
+pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&Collection>, known: &[std::sync::Arc<Collection>]) -> Result<()> {
     let query = c.option_str("viewQuery").trim().trim_end_matches(';').trim().to_owned();
     let lower = query.to_ascii_lowercase();
     if !(lower.starts_with("select") || lower.starts_with("with")) || query.contains(';') {
@@ -70,12 +82,21 @@ pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&C
     if !columns.iter().any(|col| col == "id") {
         return Err(Error::field("viewQuery", "validation_missing_view_id", "The view query must select an id column."));
     }
+    let words: Vec<String> = lower.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).map(str::to_owned).collect();
+    let sources: Vec<&std::sync::Arc<Collection>> = known.iter().filter(|k| k.kind != CollectionKind::View && words.contains(&k.name.to_ascii_lowercase())).collect();
     let mut fields = Vec::with_capacity(columns.len());
     for col in columns.iter() {
         if col == "id" {
             fields.push(super::collection::id_field());
         } else if let Some(prev) = old.and_then(|o| o.field(col)).or_else(|| c.field(col)) {
             fields.push(prev.clone());
+        } else if let Some(source) = sources.iter().find_map(|s| s.field(col)) {
+            // A column named like a field of a collection the query reads takes that field's
+            // type and options.
+            let mut f = source.clone();
+            f.system = false;
+            f.id = super::field::default_field_id(f.kind, col);
+            fields.push(f);
         } else if super::field::is_valid_name(col) {
             fields.push(Field::new(col, FieldKind::Json));
         }

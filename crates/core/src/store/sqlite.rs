@@ -190,14 +190,18 @@ impl Conn for SqliteConn {
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
         let mut stmt = self.conn.prepare_cached(sql.text()).map_err(|e| sql_error(e, sql))?;
-        let columns: std::sync::Arc<[String]> =
-            stmt.column_names().iter().map(|c| (*c).to_owned()).collect();
-        let width = columns.len();
+        let mut columns: std::sync::Arc<[String]> = stmt.column_names().iter().map(|c| (*c).to_owned()).collect();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(sql.params().iter().map(ToSqlValue)))
             .map_err(|e| sql_error(e, sql))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sql_error(e, sql))? {
+            if out.is_empty() {
+                // A cached statement is re-prepared by SQLite when the schema changed since it
+                // was prepared: read the column names as they are now.
+                columns = row.as_ref().column_names().iter().map(|c| (*c).to_owned()).collect();
+            }
+            let width = columns.len();
             let mut values = Vec::with_capacity(width);
             for i in 0..width {
                 values.push(from_ref(row.get_ref(i)?));
