@@ -88,7 +88,12 @@ impl<'a> RecordResolver<'a> {
 
     /// Parses and compiles `expr` into a predicate on [`ROOT`] (or this resolver's alias).
     pub fn compile(&self, expr: &str) -> Result<Sql, CompileError> {
-        let ast = oxbase_sql::filter::parse(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
+        // Rules are written by superusers and may be longer than a client's filter.
+        let limits = match self.purpose {
+            Purpose::Rule => oxbase_sql::filter::Limits::for_rules(),
+            Purpose::ClientFilter => oxbase_sql::filter::Limits::default(),
+        };
+        let ast = oxbase_sql::filter::parse_with(expr, limits).map_err(|e| CompileError::Invalid(e.to_string()))?;
         let sql = oxbase_sql::compile_filter(&ast, self, self.dialect)?;
         Ok(self.finish(sql))
     }
