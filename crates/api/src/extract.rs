@@ -70,6 +70,24 @@ pub fn request_info(auth: Auth, method: &Method, headers: &HeaderMap, query: Opt
     }
 }
 
+/// Everything about a request that rules and list options read: the caller, `@request.*`
+/// (method, headers, query) and the query parameters.
+pub struct Context {
+    pub info: RequestInfo,
+    pub params: Params,
+}
+
+impl FromRequestParts<AppState> for Context {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Caller(auth) = Caller::from_request_parts(parts, state).await?;
+        let info = request_info(auth, &parts.method, &parts.headers, parts.uri.query());
+        let params = Params(info.query.clone());
+        Ok(Context { info, params })
+    }
+}
+
 /// A create/update body in any of the forms PocketBase accepts.
 pub struct Body(pub WriteInput);
 

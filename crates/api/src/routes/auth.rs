@@ -1,5 +1,4 @@
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
 use oxbase_core::identity::Auth;
 use oxbase_core::records::input::to_text;
@@ -7,12 +6,12 @@ use oxbase_core::Error;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{request_info, Body, Caller, Params};
+use crate::extract::{Body, Context};
 use crate::AppState;
 
 /// `POST /api/collections/{collection}/auth-with-password`
-pub async fn auth_with_password(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>, method: Method, headers: HeaderMap, uri: Uri, q: Params, Body(input): Body) -> ApiResult<Json<Value>> {
-    let mut req = request_info(caller.0, &method, &headers, uri.query());
+pub async fn auth_with_password(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+    let Context { info: mut req, params: q } = ctx;
     req.context = "password".into();
     let field = |k: &str| input.body.get(k).map(to_text).unwrap_or_default();
     let (token, record) = state.app.auth().with_password(&req, &collection, &field("identity"), &field("password"), &field("identityField")).await?;
@@ -22,8 +21,8 @@ pub async fn auth_with_password(State(state): State<AppState>, caller: Caller, P
 }
 
 /// `POST /api/collections/{collection}/auth-refresh`
-pub async fn auth_refresh(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>, method: Method, headers: HeaderMap, uri: Uri, q: Params) -> ApiResult<Json<Value>> {
-    let req = request_info(caller.0, &method, &headers, uri.query());
+pub async fn auth_refresh(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<Value>> {
+    let Context { info: req, params: q } = ctx;
     let Some(record) = req.auth.record().cloned() else {
         return Err(ApiError(Error::Unauthorized("The request requires valid record authorization token.".into())));
     };

@@ -1,18 +1,13 @@
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::Json;
 use oxbase_core::records::list::ListQuery;
-use oxbase_core::rules::RequestInfo;
 use oxbase_core::Error;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{request_info, Body, Caller, Params};
+use crate::extract::{Body, Context};
 use crate::AppState;
-
-fn info(caller: Caller, method: &Method, headers: &HeaderMap, uri: &Uri) -> RequestInfo {
-    request_info(caller.0, method, headers, uri.query())
-}
 
 /// PB-COMPAT: an unknown collection on create says "Missing or invalid collection context."
 fn collection_context(e: Error) -> ApiError {
@@ -23,8 +18,8 @@ fn collection_context(e: Error) -> ApiError {
 }
 
 /// `GET /api/collections/{collection}/records`
-pub async fn list_records(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>, method: Method, headers: HeaderMap, uri: Uri, q: Params) -> ApiResult<Json<Value>> {
-    let req = info(caller, &method, &headers, &uri);
+pub async fn list_records(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<Value>> {
+    let q = &ctx.params;
     let query = ListQuery {
         page: q.number("page"),
         per_page: q.number("perPage"),
@@ -34,39 +29,38 @@ pub async fn list_records(State(state): State<AppState>, caller: Caller, Path(co
         fields: q.str("fields").to_owned(),
         skip_total: q.flag("skipTotal"),
     };
-    let result = state.app.records().list(&req, &collection, query).await?;
+    let result = state.app.records().list(&ctx.info, &collection, query).await?;
     Ok(Json(serde_json::to_value(result).unwrap_or_default()))
 }
 
 /// `GET /api/collections/{collection}/records/{id}`
-pub async fn view_record(State(state): State<AppState>, caller: Caller, Path((collection, id)): Path<(String, String)>, method: Method, headers: HeaderMap, uri: Uri, q: Params) -> ApiResult<Json<Value>> {
-    let req = info(caller, &method, &headers, &uri);
-    Ok(Json(state.app.records().view(&req, &collection, &id, q.str("expand"), q.str("fields")).await?))
+pub async fn view_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context) -> ApiResult<Json<Value>> {
+    let q = &ctx.params;
+    Ok(Json(state.app.records().view(&ctx.info, &collection, &id, q.str("expand"), q.str("fields")).await?))
 }
 
 /// `POST /api/collections/{collection}/records`
-pub async fn create_record(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>, method: Method, headers: HeaderMap, uri: Uri, q: Params, Body(input): Body) -> ApiResult<Json<Value>> {
-    let mut req = info(caller, &method, &headers, &uri);
-    req.body = input.body.clone();
+pub async fn create_record(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+    let Context { mut info, params } = ctx;
+    info.body = input.body.clone();
     let records = state.app.records();
-    let record = records.create(&req, &collection, input).await.map_err(collection_context)?;
-    let shown = records.present(&req, vec![record], q.str("expand"), q.str("fields")).await?;
+    let record = records.create(&info, &collection, input).await.map_err(collection_context)?;
+    let shown = records.present(&info, vec![record], params.str("expand"), params.str("fields")).await?;
     Ok(Json(shown.into_iter().next().unwrap_or_default()))
 }
 
 /// `PATCH /api/collections/{collection}/records/{id}`
-pub async fn update_record(State(state): State<AppState>, caller: Caller, Path((collection, id)): Path<(String, String)>, method: Method, headers: HeaderMap, uri: Uri, q: Params, Body(input): Body) -> ApiResult<Json<Value>> {
-    let mut req = info(caller, &method, &headers, &uri);
-    req.body = input.body.clone();
+pub async fn update_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+    let Context { mut info, params } = ctx;
+    info.body = input.body.clone();
     let records = state.app.records();
-    let record = records.update(&req, &collection, &id, input).await?;
-    let shown = records.present(&req, vec![record], q.str("expand"), q.str("fields")).await?;
+    let record = records.update(&info, &collection, &id, input).await?;
+    let shown = records.present(&info, vec![record], params.str("expand"), params.str("fields")).await?;
     Ok(Json(shown.into_iter().next().unwrap_or_default()))
 }
 
 /// `DELETE /api/collections/{collection}/records/{id}`
-pub async fn delete_record(State(state): State<AppState>, caller: Caller, Path((collection, id)): Path<(String, String)>, method: Method, headers: HeaderMap, uri: Uri) -> ApiResult<StatusCode> {
-    let req = info(caller, &method, &headers, &uri);
-    state.app.records().delete(&req, &collection, &id).await?;
+pub async fn delete_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context) -> ApiResult<StatusCode> {
+    state.app.records().delete(&ctx.info, &collection, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -104,7 +104,7 @@ impl AuthService {
         let pwd = password.to_owned();
         // A missing account still costs one verification, so it takes as long as a wrong password.
         let stored = record.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
-        let ok = tokio::task::spawn_blocking(move || password::verify(&pwd, &stored)).await.unwrap_or(false);
+        let ok = password::verify_async(pwd, stored).await;
         let record = match record {
             Some(r) if ok => r,
             _ => return Err(fail()),

@@ -21,6 +21,26 @@ pub fn verify(password: &str, stored: &str) -> bool {
     }
 }
 
+/// At most this many hashes run at once: each argon2 hash takes ~19 MiB and a core's worth
+/// of time, so more in parallel only adds memory and queueing. A process-wide limit, since the
+/// cores are process-wide too.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// `hash` on the blocking pool, bounded by the hashing slots.
+pub async fn hash_async(password: String) -> Result<String> {
+    let _slot = hashing_slots().acquire().await.map_err(Error::internal)?;
+    tokio::task::spawn_blocking(move || hash(&password)).await.map_err(Error::internal)?
+}
+
+/// `verify` on the blocking pool, bounded by the hashing slots.
+pub async fn verify_async(password: String, stored: String) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else { return false };
+    tokio::task::spawn_blocking(move || verify(&password, &stored)).await.unwrap_or(false)
+}
+
 /// A valid hash of nothing in particular, verified when no account matches.
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -45,7 +45,11 @@ impl Records {
         }
         autogenerate(&mut record);
         if c.is_auth() {
-            prepare_auth_create(&mut record, req, &secrets, &mut errors)?;
+            prepare_auth_create(&mut record, req, &secrets, &mut errors);
+            if errors.is_empty() {
+                let pwd = secrets.get("password").map(input::to_text).unwrap_or_default();
+                record.data.insert("password".into(), json!(password::hash_async(pwd).await?));
+            }
         }
         merge(&mut errors, validate::validate(&record));
         let saved = self
@@ -83,7 +87,7 @@ impl Records {
         let mut auth_changes = Map::new();
         if c.is_auth() {
             let current = self.fetch_visible(req, &c, RuleKind::Update, id).await?;
-            auth_changes = prepare_auth_update(&current, req, &input.body)?;
+            auth_changes = prepare_auth_update(&current, req, &input.body).await?;
         }
         let (id, body) = (id.to_owned(), input.body);
         let superuser = req.auth.is_superuser();
@@ -236,7 +240,9 @@ fn generate_from_pattern(pattern: &str) -> String {
     crate::ids::random_from(len, &alphabet)
 }
 
-fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<String, Json>, errors: &mut FieldErrors) -> Result<()> {
+/// Checks the password fields of a new auth record and sets its server-owned fields; the
+/// caller hashes the password when there is no error.
+fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<String, Json>, errors: &mut FieldErrors) {
     let pwd = secrets.get("password").and_then(Json::as_str).unwrap_or("");
     let confirm = secrets.get("passwordConfirm").and_then(Json::as_str).unwrap_or("");
     let field = record.collection.field("password").cloned();
@@ -254,14 +260,10 @@ fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<Str
         record.data.insert("verified".into(), json!(false));
     }
     record.data.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
-    if errors.is_empty() {
-        record.data.insert("password".into(), json!(password::hash(pwd)?));
-    }
-    Ok(())
 }
 
 /// Password and verification changes of an auth record, checked and hashed up front.
-fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<String, Json>) -> Result<Map<String, Json>> {
+async fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<String, Json>) -> Result<Map<String, Json>> {
     let mut out = Map::new();
     let Some(pwd) = body.get("password").map(input::to_text).filter(|p| !p.is_empty()) else {
         return Ok(out);
@@ -273,7 +275,7 @@ fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<String, J
     }
     if !req.auth.is_superuser() {
         let old = body.get("oldPassword").map(input::to_text).unwrap_or_default();
-        if !password::verify(&old, current.get_str("password")) {
+        if !password::verify_async(old, current.get_str("password").to_owned()).await {
             errors.insert("oldPassword".into(), json!({"code": "validation_invalid_old_password", "message": "Missing or invalid old password."}));
         }
     }
@@ -283,7 +285,7 @@ fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<String, J
     if !errors.is_empty() {
         return Err(failed("update", errors));
     }
-    out.insert("password".into(), json!(password::hash(&pwd)?));
+    out.insert("password".into(), json!(password::hash_async(pwd).await?));
     // A new token key invalidates every token issued before the change.
     out.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
     Ok(out)
