@@ -32,6 +32,25 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Path parameters in the standard error body. PB-COMPAT: a parameter that does not decode to
+/// UTF-8 names no collection or record, so it is a 404 (axum would answer a plain-text 400).
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(_) => Err(ApiError::not_found()),
+        }
+    }
+}
+
 /// Only superusers pass; PocketBase answers guests with 401 and other records with 403.
 pub fn require_superuser(auth: &Auth) -> Result<(), ApiError> {
     match auth {
@@ -96,22 +115,25 @@ fn malformed() -> ApiError {
     ApiError(Error::bad_request("Something went wrong while processing your request."))
 }
 
+/// A body that could not be read: 413 when it went past the size limit, else 400.
+fn unreadable(status: axum::http::StatusCode) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError(Error::TooLarge("The request body is too large.".into()))
+    } else {
+        malformed()
+    }
+}
+
 impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
         if content_type.starts_with("multipart/form-data") {
-            let multipart = Multipart::from_request(req, state).await.map_err(|_| malformed())?;
+            let multipart = Multipart::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
             return Ok(Body(WriteInput { body: read_multipart(multipart).await?, kind: Some(BodyKind::Form) }));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError(Error::TooLarge("The request body is too large.".into()))
-            } else {
-                malformed()
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let mut body = Map::new();
             for (k, v) in form_urlencoded::parse(&bytes) {
@@ -158,15 +180,15 @@ fn push_form_value(body: &mut Map<String, Value>, key: String, value: Value) {
 async fn read_multipart(mut multipart: Multipart) -> Result<Map<String, Value>, ApiError> {
     let mut body = Map::new();
     let mut payload: Option<Map<String, Value>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| unreadable(e.status()))? {
         let name = field.name().unwrap_or("").to_owned();
         if field.file_name().is_some() {
             // File uploads are stored by the files capability; until then the part is read
             // and dropped so the rest of the body still parses.
-            let _ = field.bytes().await.map_err(|_| malformed())?;
+            let _ = field.bytes().await.map_err(|e| unreadable(e.status()))?;
             continue;
         }
-        let text = field.text().await.map_err(|_| malformed())?;
+        let text = field.text().await.map_err(|e| unreadable(e.status()))?;
         if name == "@jsonPayload" {
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(m)) => payload = Some(m),

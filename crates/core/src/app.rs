@@ -5,6 +5,7 @@ use crate::auth::AuthService;
 use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::realtime::Realtime;
 use crate::records::Records;
 use crate::schema::{system, Schema};
 use crate::settings::Settings;
@@ -18,6 +19,7 @@ pub struct App {
     collections: Collections,
     auth: AuthService,
     settings: Settings,
+    realtime: Realtime,
 }
 
 impl App {
@@ -33,7 +35,8 @@ impl App {
         let collections = Collections::new(schema.clone(), records.clone());
         let auth = AuthService::new(schema.clone());
         let settings = Settings::load(db.clone()).await?;
-        Ok(App { db, schema, records, collections, auth, settings })
+        let realtime = Realtime::start(records.clone());
+        Ok(App { db, schema, records, collections, auth, settings, realtime })
     }
 
     pub fn db(&self) -> &Db {
@@ -53,6 +56,9 @@ impl App {
     }
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+    pub fn realtime(&self) -> &Realtime {
+        &self.realtime
     }
 
     /// Commits what is queued and stops the database threads.

@@ -7,6 +7,7 @@
 //! - [`schema`]: collections and fields, their DDL, the schema cache.
 //! - [`records`]: list/view/create/update/delete, expand, coercion, validation, output.
 //! - [`rules`]: API rules and client filters compiled to SQL through `oxbase-sql`.
+//! - [`realtime`]: SSE clients, subscriptions, delivery of committed changes by rule.
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
@@ -23,6 +24,7 @@ pub mod dates;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod realtime;
 pub mod records;
 pub mod rules;
 pub mod schema;

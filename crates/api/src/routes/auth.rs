@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use oxbase_core::identity::Auth;
 use oxbase_core::records::input::to_text;
@@ -6,7 +6,7 @@ use oxbase_core::Error;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Context};
+use crate::extract::{Body, Context, Path};
 use crate::AppState;
 
 /// `POST /api/collections/{collection}/auth-with-password`

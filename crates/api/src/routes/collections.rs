@@ -1,10 +1,10 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
 use crate::error::ApiResult;
-use crate::extract::{require_superuser, Caller, JsonBody, Params};
+use crate::extract::{require_superuser, Caller, JsonBody, Params, Path};
 use crate::AppState;
 
 fn pick(value: Value, fields: &str) -> Value {

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod collections;
 pub mod health;
+pub mod realtime;
 pub mod records;
 pub mod settings;
 pub mod static_files;

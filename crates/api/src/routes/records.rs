@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use oxbase_core::records::list::ListQuery;
@@ -6,7 +6,7 @@ use oxbase_core::Error;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Context};
+use crate::extract::{Body, Context, Path};
 use crate::AppState;
 
 /// PB-COMPAT: an unknown collection on create says "Missing or invalid collection context."

@@ -10,6 +10,7 @@ pub mod list;
 pub mod output;
 pub mod record;
 pub mod validate;
+pub mod visibility;
 pub mod write;
 
 use tokio::sync::broadcast;

@@ -1,0 +1,44 @@
+//! `GET /api/realtime` (the SSE stream) and `POST /api/realtime` (set subscriptions).
+
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream, StreamExt};
+use serde_json::{json, Value};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, JsonBody};
+use crate::AppState;
+
+/// `GET /api/realtime`: `PB_CONNECT` with the client id first, then one event per delivered
+/// change, named by the exact topic subscribed to.
+pub async fn connect(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let conn = state.app.realtime().connect();
+    let id = conn.id.clone();
+    let hello = Event::default().id(id.clone()).event("PB_CONNECT").data(json!({"clientId": id}).to_string());
+    let guard = conn.guard;
+    let messages = ReceiverStream::new(conn.messages).map(move |m| {
+        // The guard lives as long as the stream: when the client goes, it leaves the hub.
+        let _keep = &guard;
+        Ok(Event::default().id(id.clone()).event(m.event).data(m.data.as_ref()))
+    });
+    Sse::new(stream::once(async move { Ok(hello) }).chain(messages)).keep_alive(KeepAlive::default())
+}
+
+/// `POST /api/realtime`: `{clientId, subscriptions: [...]}` replaces the client's topics.
+pub async fn set_subscriptions(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<StatusCode> {
+    let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
+    let topics: Vec<String> = match body.get("subscriptions") {
+        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err(ApiError::bad_request("Invalid subscriptions.")),
+    };
+    if client_id.is_empty() {
+        return Err(ApiError(oxbase_core::Error::field("clientId", "validation_required", "Cannot be blank.")));
+    }
+    state.app.realtime().subscribe(client_id, auth, &topics)?;
+    Ok(StatusCode::NO_CONTENT)
+}
