@@ -1,1 +1,15 @@
+//! The end-to-end API tests: the real server in-process on a free port, over a fresh data
+//! directory per test (`helpers::spawn_app`), one module per resource.
 
+mod helpers;
+
+mod auth;
+mod collections;
+mod durability;
+mod errors;
+mod expand;
+mod health;
+mod list;
+mod records;
+mod rules_matrix;
+mod settings;

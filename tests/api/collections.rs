@@ -1,0 +1,361 @@
+//! `/api/collections`: superuser-only schema management.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{GUEST, assert_error, field_code, spawn_app};
+
+fn names(r: &crate::helpers::Resp) -> Vec<String> {
+    r.items()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fresh_server_has_superusers_and_the_default_users_collection() {
+    let app = spawn_app().await;
+    let r = app
+        .list_collections(&[("perPage", "200")], &app.superuser_token)
+        .await;
+    r.expect(200);
+    let all = r.items();
+    let su = all
+        .iter()
+        .find(|c| c["name"] == "_superusers")
+        .expect("_superusers exists");
+    assert_eq!(su["type"], "auth");
+    assert_eq!(su["system"], true);
+    assert_eq!(su["id"], "pbc_3142635823");
+    let users = all
+        .iter()
+        .find(|c| c["name"] == "users")
+        .expect("users exists");
+    assert_eq!(users["type"], "auth");
+    assert_eq!(users["system"], false);
+}
+
+#[tokio::test]
+async fn create_returns_the_collection_model_with_a_pbc_id_and_the_given_fields() {
+    let app = spawn_app().await;
+    let c = app
+        .must_create_collection(json!({
+            "name": "posts", "type": "base",
+            "fields": [
+                {"name": "title", "type": "text", "required": true, "max": 20},
+                {"name": "count", "type": "number"},
+            ],
+        }))
+        .await;
+    assert!(
+        c["id"].as_str().unwrap_or("").starts_with("pbc_"),
+        "collection id: {}",
+        c["id"]
+    );
+    assert_eq!(c["name"], "posts");
+    assert_eq!(c["type"], "base");
+    assert_eq!(c["system"], false);
+    assert_eq!(
+        c["listRule"],
+        Value::Null,
+        "rules default to null (superusers only)"
+    );
+    let fields: Vec<&str> = c["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(fields, ["id", "title", "count"]);
+}
+
+#[tokio::test]
+async fn create_with_omitted_type_defaults_to_a_base_collection_with_only_an_id() {
+    let app = spawn_app().await;
+    let c = app.must_create_collection(json!({"name": "untyped"})).await;
+    assert_eq!(c["type"], "base");
+    let fields: Vec<&str> = c["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(fields, ["id"]);
+}
+
+#[tokio::test]
+async fn a_duplicate_collection_name_gives_400_validation_collection_name_exists() {
+    let app = spawn_app().await;
+    app.must_create_collection(json!({"name": "posts"})).await;
+    let r = app
+        .create_collection(json!({"name": "posts", "type": "base"}))
+        .await;
+    assert_error(&r, 400, "Failed to create collection.");
+    assert_eq!(
+        r.body["data"],
+        json!({"name": {"code": "validation_collection_name_exists", "message": "Collection name must be unique (case insensitive)."}})
+    );
+    let r = app.create_collection(json!({"name": "POSTS"})).await;
+    assert_eq!(
+        field_code(&r, "name"),
+        "validation_collection_name_exists",
+        "the check is case insensitive: {}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_name_or_unknown_type_gives_field_errors() {
+    let app = spawn_app().await;
+    let r = app.create_collection(json!({"type": "base"})).await;
+    r.expect(400);
+    assert_eq!(field_code(&r, "name"), "validation_required");
+    let r = app.create_collection(json!({"name": "has space"})).await;
+    assert_eq!(
+        field_code(&r, "name"),
+        "validation_match_invalid",
+        "{}",
+        r.text
+    );
+    let r = app
+        .create_collection(json!({"name": "weird_type", "type": "weird"}))
+        .await;
+    assert_eq!(
+        field_code(&r, "type"),
+        "validation_in_invalid",
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn list_collections_pages_filters_and_sorts() {
+    let app = spawn_app().await;
+    for name in ["alpha", "beta", "gamma"] {
+        app.must_create_collection(json!({"name": name})).await;
+    }
+    let r = app
+        .list_collections(
+            &[
+                ("filter", "system = false && type = 'base'"),
+                ("sort", "-name"),
+            ],
+            &app.superuser_token,
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(names(&r), ["gamma", "beta", "alpha"]);
+    assert_eq!(r.body["totalItems"], 3);
+    let r = app
+        .list_collections(&[("page", "1"), ("perPage", "2")], &app.superuser_token)
+        .await;
+    let mut keys: Vec<&String> = r.body.as_object().expect("object").keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["items", "page", "perPage", "totalItems", "totalPages"]
+    );
+    assert_eq!(r.items().len(), 2);
+    assert_eq!(r.body["perPage"], 2);
+}
+
+#[tokio::test]
+async fn view_finds_a_collection_by_name_and_by_id() {
+    let app = spawn_app().await;
+    let c = app.must_create_collection(json!({"name": "authors"})).await;
+    let id = c["id"].as_str().expect("id");
+    assert_eq!(
+        app.view_collection("authors", &app.superuser_token)
+            .await
+            .body["id"],
+        id
+    );
+    assert_eq!(
+        app.view_collection(id, &app.superuser_token).await.body["name"],
+        "authors"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_collection_gives_404_not_found_for_view_update_and_delete() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    assert_error(
+        &app.view_collection("nope", su).await,
+        404,
+        "The requested resource wasn't found.",
+    );
+    assert_eq!(
+        app.update_collection("nope", json!({"listRule": ""}), su)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.delete_collection("nope", su).await.status, 404);
+}
+
+#[tokio::test]
+async fn update_changes_rules_and_renames_fields_keeping_data() {
+    let app = spawn_app().await;
+    let c = app
+        .must_create_collection(
+            json!({"name": "notes", "fields": [{"name": "title", "type": "text"}]}),
+        )
+        .await;
+    let rec = app
+        .must_create_record("notes", json!({"title": "keep me"}))
+        .await;
+    let mut fields = c["fields"].as_array().expect("fields").clone();
+    for f in fields.iter_mut() {
+        if f["name"] == "title" {
+            f["name"] = json!("heading");
+        }
+    }
+    fields.push(json!({"name": "extra", "type": "number"}));
+    let r = app
+        .update_collection(
+            "notes",
+            json!({"fields": fields, "listRule": ""}),
+            &app.superuser_token,
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["listRule"], "");
+    assert_eq!(r.body["createRule"], Value::Null);
+    let after = app
+        .view_record(
+            "notes",
+            rec["id"].as_str().expect("id"),
+            &[],
+            &app.superuser_token,
+        )
+        .await;
+    assert_eq!(after.body["heading"], "keep me");
+    assert_eq!(after.body["extra"], 0);
+    assert!(after.body.get("title").is_none());
+    // the new listRule is public
+    assert_eq!(
+        app.list_records("notes", &[], GUEST).await.body["totalItems"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn truncate_empties_a_collection_and_delete_removes_it() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    app.must_create_collection(json!({"name": "memos", "fields": [{"name": "t", "type": "text"}]}))
+        .await;
+    app.must_create_record("memos", json!({"t": "a"})).await;
+    app.must_create_record("memos", json!({"t": "b"})).await;
+    assert_eq!(app.truncate_collection("memos", su).await.status, 204);
+    let list = app.list_records("memos", &[], su).await;
+    assert_eq!(
+        list.body,
+        json!({"items": [], "page": 1, "perPage": 30, "totalItems": 0, "totalPages": 0})
+    );
+    assert_eq!(app.delete_collection("memos", su).await.status, 204);
+    assert_eq!(app.view_collection("memos", su).await.status, 404);
+    assert_eq!(app.list_records("memos", &[], su).await.status, 404);
+}
+
+#[tokio::test]
+async fn deleting_a_system_or_referenced_collection_gives_400() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    let authors = app.must_create_collection(json!({"name": "authors"})).await;
+    app.must_create_collection(json!({
+        "name": "books",
+        "fields": [{"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1}],
+    }))
+    .await;
+    let r = app.delete_collection("authors", su).await;
+    r.expect(400);
+    assert_eq!(r.body["data"], json!({}));
+    assert_eq!(app.view_collection("authors", su).await.status, 200);
+    assert_eq!(app.delete_collection("_superusers", su).await.status, 400);
+}
+
+#[tokio::test]
+async fn guests_get_401_and_users_get_403_on_every_collections_endpoint() {
+    let app = spawn_app().await;
+    app.must_create_collection(json!({"name": "posts"})).await;
+    let user = app.create_user("plain@example.com").await;
+    for (token, status, message) in [
+        (
+            GUEST,
+            401,
+            "The request requires valid record authorization token.",
+        ),
+        (
+            user.token.as_str(),
+            403,
+            "The authorized record is not allowed to perform this action.",
+        ),
+    ] {
+        assert_error(&app.list_collections(&[], token).await, status, message);
+        assert_error(&app.view_collection("posts", token).await, status, message);
+        assert_error(
+            &app.create_collection_as(json!({"name": "sneaky"}), token)
+                .await,
+            status,
+            message,
+        );
+        assert_error(
+            &app.update_collection("posts", json!({"listRule": ""}), token)
+                .await,
+            status,
+            message,
+        );
+        assert_error(
+            &app.truncate_collection("posts", token).await,
+            status,
+            message,
+        );
+        assert_error(
+            &app.delete_collection("posts", token).await,
+            status,
+            message,
+        );
+        assert_error(
+            &app.get("/api/collections/meta/scaffolds", token).await,
+            status,
+            message,
+        );
+        let import = json!({"collections": [{"name": "x_imp"}], "deleteMissing": false});
+        assert_error(
+            &app.request(Method::PUT, "/api/collections/import", token, Some(&import))
+                .await,
+            status,
+            message,
+        );
+    }
+    let posts = app.view_collection("posts", &app.superuser_token).await;
+    assert_eq!(posts.body["listRule"], Value::Null, "nothing was changed");
+    assert_eq!(
+        app.view_collection("sneaky", &app.superuser_token)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn import_creates_new_collections() {
+    let app = spawn_app().await;
+    let body = json!({"collections": [
+        {"name": "imp1", "type": "base", "fields": [{"name": "a", "type": "text"}]},
+        {"name": "imp2", "type": "base", "fields": [{"name": "b", "type": "bool"}]},
+    ], "deleteMissing": false});
+    let r = app
+        .request(
+            Method::PUT,
+            "/api/collections/import",
+            &app.superuser_token,
+            Some(&body),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let rec = app.must_create_record("imp2", json!({"b": true})).await;
+    assert_eq!(rec["b"], true);
+}

@@ -1,0 +1,489 @@
+//! `spawn_app()`: the real oxbase server, in-process on `127.0.0.1:0`, over a fresh data
+//! directory, with a superuser and one helper per endpoint. Every test starts its own app, so
+//! tests never share state and can run in parallel.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use oxbase::{Application, ServeConfig};
+use oxbase_api::HttpConfig;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const SUPERUSER_EMAIL: &str = "admin@example.com";
+pub const SUPERUSER_PASSWORD: &str = "1234567890abc";
+pub const USER_PASSWORD: &str = "pass12345";
+/// The token of a guest: no `Authorization` header at all.
+pub const GUEST: &str = "";
+
+/// A running server and what tests need to talk to it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub client: reqwest::Client,
+    /// A token of the superuser created at start.
+    pub superuser_token: String,
+    /// The data directory the server runs on.
+    pub data_dir: PathBuf,
+    /// The application behind the server, for the few checks HTTP cannot make (forging tokens).
+    pub core: oxbase_core::App,
+    /// Owns the temp directory so it lives as long as the app (None for `spawn_app_at`).
+    temp_dir: Option<TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// A user of the default `users` collection, authenticated.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// A response reduced to what tests assert on.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    /// The JSON body, or `Value::Null` when the body is empty or not JSON.
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    /// `body[key]` as a string ("" when missing).
+    pub fn str(&self, key: &str) -> &str {
+        self.body[key].as_str().unwrap_or("")
+    }
+    /// The `id`s of a list response's items, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.items()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+    pub fn items(&self) -> Vec<Value> {
+        self.body["items"].as_array().cloned().unwrap_or_default()
+    }
+    /// Panics with the body when the status is not the expected one.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+}
+
+/// Starts the real server over a fresh temporary data directory.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_app_at(dir.path()).await;
+    app.temp_dir = Some(dir);
+    app
+}
+
+/// Starts the real server over `data_dir` (created when missing), as `oxbase serve --dir` would.
+pub async fn spawn_app_at(data_dir: &Path) -> TestApp {
+    spawn_app_with(
+        data_dir,
+        HttpConfig {
+            public_dir: data_dir.join("public"),
+            ..HttpConfig::default()
+        },
+    )
+    .await
+}
+
+async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
+    let config = ServeConfig {
+        http: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_path_buf(),
+        http_config,
+    };
+    let application = Application::build(config)
+        .await
+        .expect("the application builds");
+    let addr = application.local_addr();
+    let core = application.app().clone();
+    core.auth()
+        .upsert_superuser(core.records(), SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
+        .await
+        .expect("superuser upsert");
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client");
+    let mut app = TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        client,
+        superuser_token: String::new(),
+        data_dir: data_dir.to_path_buf(),
+        core,
+        temp_dir: None,
+        shutdown: Some(tx),
+        server: Some(server),
+    };
+    let auth = app
+        .auth_with_password("_superusers", SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
+        .await;
+    auth.expect(200);
+    app.superuser_token = auth.str("token").to_owned();
+    app
+}
+
+impl TestApp {
+    /// Graceful shutdown: waits until `run_until_stopped` has returned (queued writes
+    /// committed). Gives back the temp dir so a new app can reopen it.
+    pub async fn stop(mut self) -> Option<TempDir> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+        self.temp_dir.take()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Any request with a JSON body (or none) and an optional token ("" = guest).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut rb = self.client.request(method, self.url(path));
+        if !token.is_empty() {
+            rb = rb.header("Authorization", token);
+        }
+        if let Some(body) = body {
+            rb = rb.json(body);
+        }
+        send(rb).await
+    }
+
+    /// A request with a raw body and content type.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method, self.url(path))
+            .header("Content-Type", content_type)
+            .body(body);
+        if !token.is_empty() {
+            rb = rb.header("Authorization", token);
+        }
+        send(rb).await
+    }
+
+    /// A GET written straight to the socket, for request targets an HTTP client refuses to
+    /// build (over 64 KiB). Returns the status and the body text.
+    pub async fn raw_get(&self, target: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let request = format!(
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        // The server may answer and close before it has read the whole request.
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    // ---- health -------------------------------------------------------------------------
+
+    pub async fn health(&self) -> Resp {
+        self.get("/api/health", GUEST).await
+    }
+
+    // ---- collections --------------------------------------------------------------------
+
+    /// Creates a collection as the superuser.
+    pub async fn create_collection(&self, body: Value) -> Resp {
+        self.create_collection_as(body, &self.superuser_token).await
+    }
+    pub async fn create_collection_as(&self, body: Value, token: &str) -> Resp {
+        self.request(Method::POST, "/api/collections", token, Some(&body))
+            .await
+    }
+    /// Creates a collection and panics unless it worked; returns the collection.
+    pub async fn must_create_collection(&self, body: Value) -> Value {
+        let r = self.create_collection(body).await;
+        r.expect(200);
+        r.body
+    }
+    pub async fn list_collections(&self, query: &[(&str, &str)], token: &str) -> Resp {
+        self.get(&format!("/api/collections{}", query_string(query)), token)
+            .await
+    }
+    pub async fn view_collection(&self, name: &str, token: &str) -> Resp {
+        self.get(&format!("/api/collections/{name}"), token).await
+    }
+    pub async fn update_collection(&self, name: &str, body: Value, token: &str) -> Resp {
+        self.request(
+            Method::PATCH,
+            &format!("/api/collections/{name}"),
+            token,
+            Some(&body),
+        )
+        .await
+    }
+    pub async fn delete_collection(&self, name: &str, token: &str) -> Resp {
+        self.request(
+            Method::DELETE,
+            &format!("/api/collections/{name}"),
+            token,
+            None,
+        )
+        .await
+    }
+    pub async fn truncate_collection(&self, name: &str, token: &str) -> Resp {
+        self.request(
+            Method::DELETE,
+            &format!("/api/collections/{name}/truncate"),
+            token,
+            None,
+        )
+        .await
+    }
+
+    // ---- records ------------------------------------------------------------------------
+
+    pub async fn create_record(&self, coll: &str, body: Value, token: &str) -> Resp {
+        self.request(
+            Method::POST,
+            &format!("/api/collections/{coll}/records"),
+            token,
+            Some(&body),
+        )
+        .await
+    }
+    /// Creates a record as the superuser and panics unless it worked; returns the record.
+    pub async fn must_create_record(&self, coll: &str, body: Value) -> Value {
+        let r = self.create_record(coll, body, &self.superuser_token).await;
+        r.expect(200);
+        r.body
+    }
+    pub async fn list_records(&self, coll: &str, query: &[(&str, &str)], token: &str) -> Resp {
+        self.get(
+            &format!("/api/collections/{coll}/records{}", query_string(query)),
+            token,
+        )
+        .await
+    }
+    pub async fn view_record(
+        &self,
+        coll: &str,
+        id: &str,
+        query: &[(&str, &str)],
+        token: &str,
+    ) -> Resp {
+        self.get(
+            &format!(
+                "/api/collections/{coll}/records/{id}{}",
+                query_string(query)
+            ),
+            token,
+        )
+        .await
+    }
+    pub async fn update_record(&self, coll: &str, id: &str, body: Value, token: &str) -> Resp {
+        self.request(
+            Method::PATCH,
+            &format!("/api/collections/{coll}/records/{id}"),
+            token,
+            Some(&body),
+        )
+        .await
+    }
+    pub async fn delete_record(&self, coll: &str, id: &str, token: &str) -> Resp {
+        self.request(
+            Method::DELETE,
+            &format!("/api/collections/{coll}/records/{id}"),
+            token,
+            None,
+        )
+        .await
+    }
+
+    // ---- auth ---------------------------------------------------------------------------
+
+    pub async fn auth_with_password(&self, coll: &str, identity: &str, password: &str) -> Resp {
+        let body = json!({"identity": identity, "password": password});
+        self.request(
+            Method::POST,
+            &format!("/api/collections/{coll}/auth-with-password"),
+            GUEST,
+            Some(&body),
+        )
+        .await
+    }
+    pub async fn auth_refresh(&self, coll: &str, token: &str) -> Resp {
+        self.request(
+            Method::POST,
+            &format!("/api/collections/{coll}/auth-refresh"),
+            token,
+            None,
+        )
+        .await
+    }
+    pub async fn auth_methods(&self, coll: &str) -> Resp {
+        self.get(&format!("/api/collections/{coll}/auth-methods"), GUEST)
+            .await
+    }
+
+    /// Creates a user in the default `users` collection (as the superuser) and logs it in.
+    pub async fn create_user(&self, email: &str) -> TestUser {
+        let body =
+            json!({"email": email, "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD});
+        let created = self
+            .create_record("users", body, &self.superuser_token)
+            .await;
+        created.expect(200);
+        let auth = self.auth_with_password("users", email, USER_PASSWORD).await;
+        auth.expect(200);
+        TestUser {
+            id: created.str("id").to_owned(),
+            email: email.to_owned(),
+            token: auth.str("token").to_owned(),
+        }
+    }
+
+    /// The id of a collection, by name.
+    pub async fn collection_id(&self, name: &str) -> String {
+        let r = self.view_collection(name, &self.superuser_token).await;
+        r.expect(200);
+        r.str("id").to_owned()
+    }
+
+    // ---- settings -----------------------------------------------------------------------
+
+    pub async fn get_settings(&self, token: &str) -> Resp {
+        self.get("/api/settings", token).await
+    }
+    pub async fn update_settings(&self, body: Value, token: &str) -> Resp {
+        self.request(Method::PATCH, "/api/settings", token, Some(&body))
+            .await
+    }
+}
+
+/// `?k=v&...`, percent-encoded; "" for no pairs.
+pub fn query_string(query: &[(&str, &str)]) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("?");
+    for (i, (k, v)) in query.iter().enumerate() {
+        if i > 0 {
+            s.push('&');
+        }
+        s.push_str(&encode(k));
+        s.push('=');
+        s.push_str(&encode(v));
+    }
+    s
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+async fn send(rb: reqwest::RequestBuilder) -> Resp {
+    let response = rb.send().await.expect("the request reaches the server");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, body, text }
+}
+
+/// Asserts the PocketBase error body: exactly `{data, message, status}` with these values.
+#[track_caller]
+pub fn assert_error(r: &Resp, status: u16, message: &str) {
+    assert_eq!(r.status, status, "status; body: {}", r.text);
+    assert_standard_shape(r);
+    assert_eq!(r.body["message"], message, "message; body: {}", r.text);
+}
+
+/// Asserts a body has exactly the keys `data`, `message`, `status`, with `status` matching.
+#[track_caller]
+pub fn assert_standard_shape(r: &Resp) {
+    let obj = r
+        .body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not a JSON object: {:?}", r.text));
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["data", "message", "status"], "body: {}", r.text);
+    assert_eq!(r.body["status"], r.status, "body: {}", r.text);
+    assert!(
+        r.body["data"].is_object(),
+        "data is an object; body: {}",
+        r.text
+    );
+}
+
+/// A field error's code at `data.<field>.code`.
+pub fn field_code<'a>(r: &'a Resp, field: &str) -> &'a str {
+    r.body["data"][field]["code"].as_str().unwrap_or("")
+}
+
+/// A base collection with public rules and these fields.
+pub fn public_collection(name: &str, fields: Value) -> Value {
+    json!({
+        "name": name, "type": "base",
+        "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": "",
+        "fields": fields,
+    })
+}

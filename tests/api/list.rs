@@ -1,0 +1,460 @@
+//! List queries: paging, totals, sort, filter syntax (relations, back-relations, `:each`,
+//! `:length`, `:lower`, macros), `fields`, `skipTotal`.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::helpers::{GUEST, TestApp, spawn_app};
+
+/// The blog fixture: authors, posts and comments, all publicly readable.
+struct Blog {
+    app: TestApp,
+    authors: HashMap<&'static str, String>,
+    posts: HashMap<&'static str, String>,
+}
+
+async fn blog() -> Blog {
+    let app = spawn_app().await;
+    let authors_c = app
+        .must_create_collection(json!({"name": "authors", "listRule": "", "viewRule": "", "fields": [{"name": "name", "type": "text"}]}))
+        .await;
+    let posts_c = app
+        .must_create_collection(json!({
+            "name": "posts", "listRule": "", "viewRule": "",
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "views", "type": "number"},
+                {"name": "published", "type": "bool"},
+                {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+                {"name": "author", "type": "relation", "collectionId": authors_c["id"], "maxSelect": 1},
+                {"name": "coauthors", "type": "relation", "collectionId": authors_c["id"], "maxSelect": 5},
+                {"name": "created", "type": "autodate", "onCreate": true},
+                {"name": "updated", "type": "autodate", "onCreate": true, "onUpdate": true},
+            ],
+        }))
+        .await;
+    app.must_create_collection(json!({
+        "name": "comments", "listRule": "", "viewRule": "",
+        "fields": [{"name": "text", "type": "text"}, {"name": "post", "type": "relation", "collectionId": posts_c["id"], "maxSelect": 1}],
+    }))
+    .await;
+    let mut authors = HashMap::new();
+    for name in ["Ann", "Bob", "Cid", "O'Neil \"Q\""] {
+        let r = app
+            .must_create_record("authors", json!({"name": name}))
+            .await;
+        authors.insert(name, r["id"].as_str().expect("id").to_owned());
+    }
+    let rows: [(&str, i64, bool, &[&str], &str, &[&str]); 5] = [
+        ("Alpha", 10, true, &["a", "b"], "Ann", &["Bob", "Cid"]),
+        ("Beta", 20, false, &["b"], "Bob", &["Ann"]),
+        ("Gamma", 30, true, &["c"], "Ann", &[]),
+        ("delta", 20, true, &[], "Cid", &[]),
+        ("Epsilon long title", 5, false, &["a", "c"], "Bob", &[]),
+    ];
+    let mut posts = HashMap::new();
+    for (title, views, published, tags, author, coauthors) in rows {
+        let co: Vec<&String> = coauthors.iter().map(|n| &authors[n]).collect();
+        let r = app
+            .must_create_record(
+                "posts",
+                json!({"title": title, "views": views, "published": published, "tags": tags, "author": authors[author], "coauthors": co}),
+            )
+            .await;
+        posts.insert(title, r["id"].as_str().expect("id").to_owned());
+    }
+    for (text, post) in [
+        ("great post", "Alpha"),
+        ("meh", "Alpha"),
+        ("great stuff", "Gamma"),
+        ("ok", "Beta"),
+    ] {
+        app.must_create_record("comments", json!({"text": text, "post": posts[post]}))
+            .await;
+    }
+    Blog {
+        app,
+        authors,
+        posts,
+    }
+}
+
+impl Blog {
+    /// The titles a guest sees for `filter`, sorted by title.
+    async fn titles(&self, filter: &str) -> Vec<String> {
+        let r = self
+            .app
+            .list_records(
+                "posts",
+                &[("filter", filter), ("sort", "title"), ("perPage", "50")],
+                GUEST,
+            )
+            .await;
+        r.expect(200);
+        r.items()
+            .iter()
+            .map(|x| x["title"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_list_has_page_per_page_totals_and_items() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records(
+            "posts",
+            &[("page", "1"), ("perPage", "2"), ("sort", "title")],
+            GUEST,
+        )
+        .await;
+    r.expect(200);
+    let mut keys: Vec<&String> = r.body.as_object().expect("object").keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["items", "page", "perPage", "totalItems", "totalPages"]
+    );
+    assert_eq!(
+        (r.body["page"].clone(), r.body["perPage"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(
+        (r.body["totalItems"].clone(), r.body["totalPages"].clone()),
+        (json!(5), json!(3))
+    );
+    assert_eq!(r.ids(), [b.posts["Alpha"].clone(), b.posts["Beta"].clone()]);
+}
+
+#[tokio::test]
+async fn later_pages_continue_the_order_and_the_last_page_is_partial() {
+    let b = blog().await;
+    let p2 = b
+        .app
+        .list_records(
+            "posts",
+            &[("page", "2"), ("perPage", "2"), ("sort", "title")],
+            GUEST,
+        )
+        .await;
+    assert_eq!(
+        p2.ids(),
+        [
+            b.posts["Epsilon long title"].clone(),
+            b.posts["Gamma"].clone()
+        ]
+    );
+    let p3 = b
+        .app
+        .list_records(
+            "posts",
+            &[("page", "3"), ("perPage", "2"), ("sort", "title")],
+            GUEST,
+        )
+        .await;
+    assert_eq!(p3.ids(), [b.posts["delta"].clone()]);
+    let p9 = b
+        .app
+        .list_records("posts", &[("page", "9"), ("perPage", "2")], GUEST)
+        .await;
+    p9.expect(200);
+    assert!(p9.items().is_empty());
+}
+
+#[tokio::test]
+async fn default_paging_is_page_1_with_30_per_page() {
+    let b = blog().await;
+    let r = b.app.list_records("comments", &[], GUEST).await;
+    assert_eq!(r.body["page"], 1);
+    assert_eq!(r.body["perPage"], 30);
+    assert_eq!(r.body["totalItems"], 4);
+    assert_eq!(r.body["totalPages"], 1);
+}
+
+#[tokio::test]
+async fn skip_total_makes_total_items_and_total_pages_minus_one() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records("posts", &[("skipTotal", "1"), ("perPage", "2")], GUEST)
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["totalItems"], -1);
+    assert_eq!(r.body["totalPages"], -1);
+    assert_eq!(r.items().len(), 2);
+    let r = b
+        .app
+        .list_records("posts", &[("skipTotal", "true")], GUEST)
+        .await;
+    assert_eq!(r.body["totalItems"], -1);
+}
+
+#[tokio::test]
+async fn an_empty_result_has_zero_totals() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records("posts", &[("filter", "views > 1000")], GUEST)
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"items": [], "page": 1, "perPage": 30, "totalItems": 0, "totalPages": 0})
+    );
+}
+
+#[tokio::test]
+async fn sort_supports_several_keys_and_descending() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records("posts", &[("sort", "-views,title")], GUEST)
+        .await;
+    let titles: Vec<String> = r
+        .items()
+        .iter()
+        .map(|x| x["title"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Gamma", "Beta", "delta", "Alpha", "Epsilon long title"]
+    );
+    let r = b
+        .app
+        .list_records("posts", &[("sort", "created")], GUEST)
+        .await;
+    let titles: Vec<String> = r
+        .items()
+        .iter()
+        .map(|x| x["title"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Alpha", "Beta", "Gamma", "delta", "Epsilon long title"],
+        "created follows insertion order"
+    );
+    let r = b
+        .app
+        .list_records("posts", &[("sort", "@random")], GUEST)
+        .await;
+    assert_eq!(r.items().len(), 5);
+}
+
+#[tokio::test]
+async fn an_unknown_sort_field_gives_400() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records("posts", &[("sort", "nosuchfield")], GUEST)
+        .await;
+    r.expect(400);
+}
+
+#[tokio::test]
+async fn comparison_operators_work_on_numbers() {
+    let b = blog().await;
+    assert_eq!(b.titles("views = 20").await, ["Beta", "delta"]);
+    assert_eq!(
+        b.titles("views != 20").await,
+        ["Alpha", "Epsilon long title", "Gamma"]
+    );
+    assert_eq!(b.titles("views > 10").await, ["Beta", "Gamma", "delta"]);
+    assert_eq!(b.titles("views >= 20").await, ["Beta", "Gamma", "delta"]);
+    assert_eq!(
+        b.titles("views < 20").await,
+        ["Alpha", "Epsilon long title"]
+    );
+    assert_eq!(
+        b.titles("views <= 10").await,
+        ["Alpha", "Epsilon long title"]
+    );
+}
+
+#[tokio::test]
+async fn bool_and_text_equality_and_like_operators_filter() {
+    let b = blog().await;
+    assert_eq!(
+        b.titles("published = true").await,
+        ["Alpha", "Gamma", "delta"]
+    );
+    assert_eq!(b.titles("title = \"Beta\"").await, ["Beta"]);
+    assert_eq!(b.titles("title ~ 'ALPHA'").await, ["Alpha"]);
+    assert_eq!(b.titles("title ~ 'ta'").await, ["Beta", "delta"]);
+    assert_eq!(b.titles("title !~ 'a'").await, ["Epsilon long title"]);
+    assert_eq!(b.titles("title ~ 'G%'").await, ["Gamma"]);
+}
+
+#[tokio::test]
+async fn and_or_and_parentheses_combine_conditions() {
+    let b = blog().await;
+    assert_eq!(
+        b.titles("published = true && views > 10").await,
+        ["Gamma", "delta"]
+    );
+    assert_eq!(
+        b.titles("views = 5 || views = 30").await,
+        ["Epsilon long title", "Gamma"]
+    );
+    assert_eq!(
+        b.titles("(views = 5 || views = 30) && published = true")
+            .await,
+        ["Gamma"]
+    );
+    assert_eq!(
+        b.titles("views = 5 || (views = 30 && published = false)")
+            .await,
+        ["Epsilon long title"]
+    );
+}
+
+#[tokio::test]
+async fn quotes_inside_string_literals_cannot_inject_filter_syntax() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records("authors", &[("filter", r#"name = "O'Neil \"Q\"""#)], GUEST)
+        .await;
+    r.expect(200);
+    assert_eq!(r.ids(), [b.authors["O'Neil \"Q\""].clone()]);
+    let r = b
+        .app
+        .list_records(
+            "authors",
+            &[("filter", r#"name = "x\" || name != \"""#)],
+            GUEST,
+        )
+        .await;
+    assert_eq!(r.body["totalItems"], 0, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_plain_multi_select_matches_elements_only_with_each() {
+    let b = blog().await;
+    // PB-COMPAT: without :each the comparison is against the stored JSON array text.
+    assert_eq!(b.titles("tags ?= 'a'").await, Vec::<String>::new());
+    assert_eq!(
+        b.titles("tags:each ?= 'a'").await,
+        ["Alpha", "Epsilon long title"]
+    );
+    assert_eq!(
+        b.titles("tags:each ?= 'c'").await,
+        ["Epsilon long title", "Gamma"]
+    );
+    assert_eq!(b.titles("tags:each = 'b'").await, ["Beta"]);
+    assert_eq!(b.titles("tags ~ 'b'").await, ["Alpha", "Beta"]);
+    assert_eq!(b.titles("tags !~ 'a'").await, ["Beta", "Gamma", "delta"]);
+}
+
+#[tokio::test]
+async fn filters_follow_single_and_multiple_relations() {
+    let b = blog().await;
+    assert_eq!(b.titles("author.name = 'Ann'").await, ["Alpha", "Gamma"]);
+    assert_eq!(
+        b.titles("author.name != 'Ann'").await,
+        ["Beta", "Epsilon long title", "delta"]
+    );
+    assert_eq!(
+        b.titles(&format!("author = '{}'", b.authors["Bob"])).await,
+        ["Beta", "Epsilon long title"]
+    );
+    assert_eq!(b.titles("coauthors.name ?= 'Bob'").await, ["Alpha"]);
+    assert_eq!(b.titles("coauthors.name ?~ 'O'").await, ["Alpha"]);
+    assert_eq!(
+        b.titles("coauthors.name ?= 'Nobody'").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        b.titles("coauthors.name = 'Ann'").await,
+        ["Beta"],
+        "= without ? needs every related record to match"
+    );
+}
+
+#[tokio::test]
+async fn filters_follow_back_relations() {
+    let b = blog().await;
+    assert_eq!(
+        b.titles("comments_via_post.text ?~ 'great'").await,
+        ["Alpha", "Gamma"]
+    );
+    assert_eq!(b.titles("comments_via_post.text ?= 'ok'").await, ["Beta"]);
+}
+
+#[tokio::test]
+async fn length_counts_the_elements_of_multi_value_fields() {
+    let b = blog().await;
+    assert_eq!(
+        b.titles("tags:length = 2").await,
+        ["Alpha", "Epsilon long title"]
+    );
+    assert_eq!(b.titles("tags:length = 0").await, ["delta"]);
+    assert_eq!(b.titles("coauthors:length = 2").await, ["Alpha"]);
+    assert_eq!(b.titles("coauthors:length >= 1").await, ["Alpha", "Beta"]);
+    assert_eq!(
+        b.titles("tags:length = 0 || tags:each ?= 'b'").await,
+        ["Alpha", "Beta", "delta"]
+    );
+}
+
+#[tokio::test]
+async fn lower_compares_lower_cased_text() {
+    let b = blog().await;
+    assert_eq!(b.titles("title:lower = 'delta'").await, ["delta"]);
+    assert_eq!(b.titles("title:lower = 'gamma'").await, ["Gamma"]);
+}
+
+#[tokio::test]
+async fn date_macros_compare_against_now() {
+    let b = blog().await;
+    assert_eq!(b.titles("created <= @now").await.len(), 5);
+    assert!(b.titles("created > @now").await.is_empty());
+    assert_eq!(b.titles("created >= @todayStart").await.len(), 5);
+    assert_eq!(
+        b.titles("created > '2000-01-01 00:00:00.000Z'").await.len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn fields_limits_the_returned_keys_on_list_and_view() {
+    let b = blog().await;
+    let r = b
+        .app
+        .list_records("posts", &[("fields", "id,title"), ("sort", "title")], GUEST)
+        .await;
+    let first = &r.items()[0];
+    let mut keys: Vec<&String> = first.as_object().expect("object").keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "title"]);
+    assert_eq!(r.body["totalItems"], 5);
+    let v = b
+        .app
+        .view_record(
+            "posts",
+            &b.posts["Alpha"],
+            &[("fields", "title,views")],
+            GUEST,
+        )
+        .await;
+    assert_eq!(v.body, json!({"title": "Alpha", "views": 10}));
+}
+
+#[tokio::test]
+async fn invalid_filters_give_400_with_the_standard_body() {
+    let b = blog().await;
+    for filter in [
+        "title ===",
+        "nosuchfield = 'x'",
+        "(views = 1",
+        "views = @nosuchmacro",
+    ] {
+        let r = b
+            .app
+            .list_records("posts", &[("filter", filter)], GUEST)
+            .await;
+        assert_eq!(r.status, 400, "filter {filter:?}: {}", r.text);
+        crate::helpers::assert_standard_shape(&r);
+        assert_eq!(r.body["data"], json!({}));
+    }
+}

@@ -1,0 +1,525 @@
+//! Record CRUD: output shape, validation codes, hidden fields, auth records.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{GUEST, TestApp, assert_error, public_collection, spawn_app};
+
+/// `authors` (public read) and `posts` (public everything) with one field of each kind.
+async fn blog(app: &TestApp) -> (Value, Value) {
+    let authors = app
+        .must_create_collection(json!({
+            "name": "authors", "listRule": "", "viewRule": "",
+            "fields": [{"name": "name", "type": "text", "required": true}],
+        }))
+        .await;
+    let posts = app
+        .must_create_collection(public_collection(
+            "posts",
+            json!([
+                {"name": "title", "type": "text", "required": true, "min": 3, "max": 20, "pattern": "^[A-Za-z0-9 ]+$"},
+                {"name": "count", "type": "number", "min": 0, "max": 100, "onlyInt": true},
+                {"name": "active", "type": "bool"},
+                {"name": "contact", "type": "email"},
+                {"name": "status", "type": "select", "values": ["draft", "published"], "maxSelect": 1},
+                {"name": "tags", "type": "select", "values": ["a", "b", "c", "d"], "maxSelect": 3},
+                {"name": "meta", "type": "json"},
+                {"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1},
+                {"name": "secret", "type": "text", "hidden": true},
+                {"name": "created", "type": "autodate", "onCreate": true, "onUpdate": false},
+                {"name": "updated", "type": "autodate", "onCreate": true, "onUpdate": true},
+            ]),
+        ))
+        .await;
+    (authors, posts)
+}
+
+fn is_record_id(s: &str) -> bool {
+    s.len() == 15
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// `YYYY-MM-DD HH:MM:SS.sssZ`
+fn is_pb_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 24
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            23 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+#[tokio::test]
+async fn create_returns_the_record_with_id_collection_and_pocketbase_dates() {
+    let app = spawn_app().await;
+    let (_, posts) = blog(&app).await;
+    let r = app
+        .create_record("posts", json!({"title": "Hello"}), GUEST)
+        .await;
+    r.expect(200);
+    assert!(is_record_id(r.str("id")), "id: {}", r.str("id"));
+    assert_eq!(r.body["collectionId"], posts["id"]);
+    assert_eq!(r.body["collectionName"], "posts");
+    assert!(
+        is_pb_date(r.str("created")),
+        "created: {}",
+        r.str("created")
+    );
+    assert!(
+        is_pb_date(r.str("updated")),
+        "updated: {}",
+        r.str("updated")
+    );
+    assert_eq!(r.body["created"], r.body["updated"]);
+}
+
+#[tokio::test]
+async fn record_keys_are_alphabetical_and_unset_fields_have_zero_values() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record("posts", json!({"title": "Defaults"}), GUEST)
+        .await;
+    r.expect(200);
+    let keys: Vec<&str> = r
+        .body
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        keys, sorted,
+        "keys come in alphabetical order in the JSON text"
+    );
+    let text_keys: Vec<usize> = sorted
+        .iter()
+        .map(|k| r.text.find(&format!("\"{k}\":")).expect("key in text"))
+        .collect();
+    assert!(
+        text_keys.windows(2).all(|w| w[0] < w[1]),
+        "keys in the raw body are alphabetical: {}",
+        r.text
+    );
+    assert_eq!(r.body["count"], 0);
+    assert_eq!(r.body["active"], false);
+    assert_eq!(r.body["contact"], "");
+    assert_eq!(r.body["status"], "");
+    assert_eq!(r.body["tags"], json!([]));
+    assert_eq!(r.body["meta"], Value::Null);
+    assert_eq!(r.body["author"], "");
+}
+
+#[tokio::test]
+async fn view_returns_the_same_record_as_create() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let created = app
+        .create_record(
+            "posts",
+            json!({"title": "Same", "tags": ["a", "c"], "meta": {"k": [1, 2]}}),
+            GUEST,
+        )
+        .await;
+    let viewed = app
+        .view_record("posts", created.str("id"), &[], GUEST)
+        .await;
+    viewed.expect(200);
+    assert_eq!(viewed.body, created.body);
+}
+
+#[tokio::test]
+async fn update_changes_only_sent_fields_and_keeps_created() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let created = app
+        .create_record("posts", json!({"title": "Before", "count": 5}), GUEST)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let u = app
+        .update_record("posts", created.str("id"), json!({"title": "After"}), GUEST)
+        .await;
+    u.expect(200);
+    assert_eq!(u.body["title"], "After");
+    assert_eq!(u.body["count"], 5);
+    assert_eq!(u.body["created"], created.body["created"]);
+    assert_ne!(u.body["updated"], created.body["updated"]);
+}
+
+#[tokio::test]
+async fn delete_answers_204_and_the_record_is_gone() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let created = app
+        .create_record("posts", json!({"title": "Bye"}), GUEST)
+        .await;
+    let r = app.delete_record("posts", created.str("id"), GUEST).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_error(
+        &app.view_record("posts", created.str("id"), &[], GUEST)
+            .await,
+        404,
+        "The requested resource wasn't found.",
+    );
+}
+
+#[tokio::test]
+async fn a_custom_15_char_id_can_be_supplied_on_create() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record(
+            "posts",
+            json!({"id": "abcdefghij12345", "title": "Custom"}),
+            GUEST,
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["id"], "abcdefghij12345");
+}
+
+#[tokio::test]
+async fn a_missing_required_field_gives_400_validation_required() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app.create_record("posts", json!({}), GUEST).await;
+    assert_error(&r, 400, "Failed to create record.");
+    assert_eq!(
+        r.body["data"],
+        json!({"title": {"code": "validation_required", "message": "Cannot be blank."}})
+    );
+}
+
+#[tokio::test]
+async fn constraint_violations_report_one_pocketbase_code_per_field() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record(
+            "posts",
+            json!({"title": "ab", "count": 1.5, "contact": "not-an-email", "status": "zzz",
+                   "tags": ["a", "b", "c", "d"], "author": "missingid123456"}),
+            GUEST,
+        )
+        .await;
+    assert_error(&r, 400, "Failed to create record.");
+    let d = &r.body["data"];
+    assert_eq!(
+        d["title"],
+        json!({"code": "validation_min_text_constraint", "message": "Must be at least 3 character(s).", "params": {"min": 3}})
+    );
+    assert_eq!(
+        d["count"],
+        json!({"code": "validation_only_int_constraint", "message": "Decimal numbers are not allowed."})
+    );
+    assert_eq!(d["contact"]["code"], "validation_is_email");
+    assert_eq!(
+        d["status"],
+        json!({"code": "validation_invalid_value", "message": "Invalid value zzz.", "params": {"value": "zzz"}})
+    );
+    assert_eq!(
+        d["tags"],
+        json!({"code": "validation_too_many_values", "message": "Select no more than 3.", "params": {"maxSelect": 3}})
+    );
+    assert_eq!(d["author"]["code"], "validation_missing_rel_records");
+    let mut keys: Vec<&String> = d.as_object().expect("data").keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["author", "contact", "count", "status", "tags", "title"]
+    );
+}
+
+#[tokio::test]
+async fn max_text_max_number_and_min_number_have_their_own_codes() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record(
+            "posts",
+            json!({"title": "x".repeat(21), "count": 101}),
+            GUEST,
+        )
+        .await;
+    r.expect(400);
+    assert_eq!(
+        r.body["data"]["title"]["code"],
+        "validation_max_text_constraint"
+    );
+    assert_eq!(
+        r.body["data"]["count"],
+        json!({"code": "validation_max_number_constraint", "message": "Must be less or equal than 100.", "params": {"max": 100}})
+    );
+    let r = app
+        .create_record("posts", json!({"title": "Fine", "count": -1}), GUEST)
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"count": {"code": "validation_min_number_constraint", "message": "Must be greater or equal than 0.", "params": {"min": 0}}})
+    );
+}
+
+#[tokio::test]
+async fn a_pattern_mismatch_gives_validation_invalid_format() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record("posts", json!({"title": "Bad!!"}), GUEST)
+        .await;
+    r.expect(400);
+    assert_eq!(r.body["data"]["title"]["code"], "validation_invalid_format");
+    assert_eq!(r.body["data"].as_object().map(|o| o.len()), Some(1));
+}
+
+#[tokio::test]
+async fn an_unknown_value_in_a_multi_select_gives_validation_invalid_value() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record(
+            "posts",
+            json!({"title": "Tags bad", "tags": ["a", "zz"]}),
+            GUEST,
+        )
+        .await;
+    r.expect(400);
+    assert_eq!(r.body["data"]["tags"]["code"], "validation_invalid_value");
+}
+
+#[tokio::test]
+async fn a_failed_update_says_failed_to_update_record_and_changes_nothing() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let created = app
+        .create_record("posts", json!({"title": "Stable"}), GUEST)
+        .await;
+    let r = app
+        .update_record(
+            "posts",
+            created.str("id"),
+            json!({"title": "no", "count": 5}),
+            GUEST,
+        )
+        .await;
+    assert_error(&r, 400, "Failed to update record.");
+    assert_eq!(
+        r.body["data"]["title"]["code"],
+        "validation_min_text_constraint"
+    );
+    let after = app
+        .view_record("posts", created.str("id"), &[], GUEST)
+        .await;
+    assert_eq!(after.body["title"], "Stable");
+    assert_eq!(after.body["count"], 0);
+}
+
+#[tokio::test]
+async fn unknown_fields_in_the_body_are_ignored() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record(
+            "posts",
+            json!({"title": "Extra", "nosuchfield": "x"}),
+            GUEST,
+        )
+        .await;
+    r.expect(200);
+    assert!(r.body.get("nosuchfield").is_none());
+}
+
+#[tokio::test]
+async fn hidden_fields_are_shown_to_superusers_only_and_refused_in_guest_filters() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let created = app
+        .must_create_record("posts", json!({"title": "Hidden", "secret": "sshh"}))
+        .await;
+    assert_eq!(created["secret"], "sshh");
+    let id = created["id"].as_str().expect("id");
+    let g = app.view_record("posts", id, &[], GUEST).await;
+    g.expect(200);
+    assert!(g.body.get("secret").is_none(), "{}", g.text);
+    let list = app.list_records("posts", &[], GUEST).await;
+    assert!(list.items().iter().all(|x| x.get("secret").is_none()));
+    let r = app
+        .list_records("posts", &[("filter", "secret = 'sshh'")], GUEST)
+        .await;
+    r.expect(400);
+    let su = app
+        .list_records(
+            "posts",
+            &[("filter", "secret = 'sshh'")],
+            &app.superuser_token,
+        )
+        .await;
+    assert_eq!(su.body["totalItems"], 1);
+}
+
+#[tokio::test]
+async fn a_guest_create_drops_values_for_hidden_fields() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let r = app
+        .create_record(
+            "posts",
+            json!({"title": "Guest post", "secret": "guest secret"}),
+            GUEST,
+        )
+        .await;
+    r.expect(200);
+    assert!(r.body.get("secret").is_none());
+    let su = app
+        .view_record("posts", r.str("id"), &[], &app.superuser_token)
+        .await;
+    assert_eq!(su.body["secret"], "");
+}
+
+#[tokio::test]
+async fn an_unknown_collection_gives_404_missing_collection_context() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    assert_error(
+        &app.list_records("nope", &[], su).await,
+        404,
+        "Missing collection context.",
+    );
+    assert_error(
+        &app.view_record("nope", "aaaaaaaaaaaaaaa", &[], GUEST).await,
+        404,
+        "Missing collection context.",
+    );
+    assert_eq!(
+        app.create_record("nope", json!({"a": 1}), su).await.status,
+        404
+    );
+    assert_eq!(
+        app.update_record("nope", "aaaaaaaaaaaaaaa", json!({"a": 1}), su)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.delete_record("nope", "aaaaaaaaaaaaaaa", su)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_record_gives_404_for_view_update_and_delete() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let su = &app.superuser_token;
+    let nf = "The requested resource wasn't found.";
+    assert_error(
+        &app.view_record("posts", "aaaaaaaaaaaaaaa", &[], GUEST)
+            .await,
+        404,
+        nf,
+    );
+    assert_error(
+        &app.view_record("posts", "doesnotexist", &[], su).await,
+        404,
+        nf,
+    );
+    assert_error(
+        &app.update_record("posts", "aaaaaaaaaaaaaaa", json!({"title": "xyz"}), su)
+            .await,
+        404,
+        nf,
+    );
+    assert_error(
+        &app.delete_record("posts", "aaaaaaaaaaaaaaa", su).await,
+        404,
+        nf,
+    );
+}
+
+#[tokio::test]
+async fn auth_records_never_expose_password_or_token_key() {
+    let app = spawn_app().await;
+    let r = app
+        .create_record(
+            "users",
+            json!({"email": "someone@example.com", "password": "pass12345", "passwordConfirm": "pass12345", "name": "Some One"}),
+            &app.superuser_token,
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["email"], "someone@example.com");
+    assert_eq!(r.body["emailVisibility"], false);
+    assert_eq!(r.body["verified"], false);
+    assert_eq!(r.body["name"], "Some One");
+    for key in ["password", "tokenKey", "passwordConfirm"] {
+        assert!(r.body.get(key).is_none(), "{key} leaked: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn a_guest_sign_up_does_not_see_its_own_email_unless_visible() {
+    let app = spawn_app().await;
+    let r = app.create_record("users", json!({"email": "new@example.com", "password": "pass12345", "passwordConfirm": "pass12345"}), GUEST).await;
+    r.expect(200);
+    assert!(r.body.get("email").is_none(), "{}", r.text);
+    let su = app
+        .view_record("users", r.str("id"), &[], &app.superuser_token)
+        .await;
+    assert_eq!(su.body["email"], "new@example.com");
+}
+
+#[tokio::test]
+async fn auth_record_create_checks_password_confirm_unique_email_and_password_length() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    app.create_user("someone@example.com").await;
+    let r = app
+        .create_record(
+            "users",
+            json!({"email": "x1@example.com", "password": "pass12345"}),
+            su,
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["passwordConfirm"]["code"], "validation_required",
+        "{}",
+        r.text
+    );
+    let r = app.create_record("users", json!({"email": "x1@example.com", "password": "pass12345", "passwordConfirm": "other12345"}), su).await;
+    assert_eq!(
+        r.body["data"]["passwordConfirm"]["code"], "validation_values_mismatch",
+        "{}",
+        r.text
+    );
+    let r = app.create_record("users", json!({"email": "someone@example.com", "password": "pass12345", "passwordConfirm": "pass12345"}), su).await;
+    assert_eq!(
+        r.body["data"]["email"]["code"], "validation_not_unique",
+        "{}",
+        r.text
+    );
+    let r = app
+        .create_record(
+            "users",
+            json!({"email": "x2@example.com", "password": "short", "passwordConfirm": "short"}),
+            su,
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["password"]["code"], "validation_min_text_constraint",
+        "{}",
+        r.text
+    );
+    let r = app.create_record("users", json!({"email": "not-an-email", "password": "pass12345", "passwordConfirm": "pass12345"}), su).await;
+    assert_eq!(
+        r.body["data"]["email"]["code"], "validation_is_email",
+        "{}",
+        r.text
+    );
+}
