@@ -32,9 +32,15 @@ pub fn body(status: StatusCode, message: &str, data: Value) -> Response {
     (status, Json(json!({"status": status.as_u16(), "message": message, "data": data}))).into_response()
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, message, data) = match self.0 {
+impl ApiError {
+    /// The status and the JSON body this error answers with.
+    pub fn to_body(self) -> (StatusCode, Value) {
+        let (status, message, data) = self.parts();
+        (status, json!({"status": status.as_u16(), "message": message, "data": Value::Object(data)}))
+    }
+
+    fn parts(self) -> (StatusCode, String, Map<String, Value>) {
+        match self.0 {
             Error::NotFound(m) => (StatusCode::NOT_FOUND, m, Map::new()),
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, m, Map::new()),
             Error::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m, Map::new()),
@@ -45,7 +51,13 @@ impl IntoResponse for ApiError {
                 tracing::error!(%detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.".to_owned(), Map::new())
             }
-        };
-        body(status, &message, Value::Object(data))
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.to_body();
+        (status, Json(body)).into_response()
     }
 }

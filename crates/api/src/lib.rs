@@ -19,7 +19,7 @@ use oxbase_core::App;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
-use routes::{auth, collections, health, realtime, records, settings, static_files};
+use routes::{auth, batch, collections, health, realtime, records, settings, static_files};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -65,6 +65,7 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/api/collections/{collection}/auth-with-password", post(auth::auth_with_password))
         .route("/api/collections/{collection}/auth-refresh", post(auth::auth_refresh))
         .route("/api/collections/{collection}/auth-methods", get(auth::auth_methods))
+        .route("/api/batch", post(batch::batch))
         .route("/api/realtime", get(realtime::connect).post(realtime::set_subscriptions))
         .route("/api/{*rest}", axum::routing::any(static_files::api_not_found))
         .route("/_/", get(static_files::admin))

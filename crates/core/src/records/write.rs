@@ -25,12 +25,97 @@ pub struct WriteInput {
     pub kind: Option<BodyKind>,
 }
 
+/// A write checked and prepared outside the transaction (rules compiled, passwords hashed),
+/// run by [`execute`] inside one. A batch runs several plans in one transaction.
+pub enum WritePlan {
+    Create { record: Record, errors: FieldErrors, rule: Option<Sql> },
+    Update { collection: Arc<Collection>, id: String, rule: Option<Sql>, input: WriteInput, superuser: bool, auth_changes: Map<String, Json> },
+    Delete { collection: Arc<Collection>, id: String, rule: Option<Sql>, all: Vec<Arc<Collection>> },
+    /// Update when the record exists at execution time (an earlier write of the same batch
+    /// counts), create otherwise.
+    Upsert { collection: Arc<Collection>, id: String, update: Option<Box<WritePlan>>, create: Box<WritePlan> },
+}
+
+/// What a write did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Created(Record),
+    Updated(Record),
+    /// The record and everything its deletion cascaded to.
+    Deleted(Vec<Record>),
+}
+
 impl Records {
     pub async fn create(&self, req: &RequestInfo, collection: &str, input: WriteInput) -> Result<Record> {
-        let c = self.schema.require(collection)?;
-        if c.kind == CollectionKind::View {
-            return Err(Error::bad_request("View collections are read-only."));
+        let plan = self.plan_create(req, collection, input).await?;
+        match self.run(plan).await? {
+            Outcome::Created(r) => Ok(r),
+            _ => Err(Error::internal("a create plan did not create")),
         }
+    }
+
+    pub async fn update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<Record> {
+        let plan = self.plan_update(req, collection, id, input).await?;
+        match self.run(plan).await? {
+            Outcome::Updated(r) => Ok(r),
+            _ => Err(Error::internal("an update plan did not update")),
+        }
+    }
+
+    pub async fn delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<()> {
+        let plan = self.plan_delete(req, collection, id).await?;
+        self.run(plan).await.map(|_| ())
+    }
+
+    /// Runs one plan in its own transaction and emits its changes after commit.
+    pub async fn run(&self, plan: WritePlan) -> Result<Outcome> {
+        let outcome = self.schema.db().write(move |conn| execute(conn, plan)).await?;
+        self.emit_outcome(&outcome);
+        Ok(outcome)
+    }
+
+    /// Runs plans in one transaction: all commit or none. On failure, the index of the plan
+    /// that failed comes with its error. Changes are emitted only after the commit.
+    pub async fn run_all(&self, plans: Vec<WritePlan>) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
+        let failed_at = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let marker = failed_at.clone();
+        let result = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let mut outcomes = Vec::with_capacity(plans.len());
+                for (i, plan) in plans.into_iter().enumerate() {
+                    marker.store(i, std::sync::atomic::Ordering::Relaxed);
+                    outcomes.push(execute(conn, plan)?);
+                }
+                Ok(outcomes)
+            })
+            .await;
+        match result {
+            Ok(outcomes) => {
+                for o in &outcomes {
+                    self.emit_outcome(o);
+                }
+                Ok(outcomes)
+            }
+            Err(e) => Err((failed_at.load(std::sync::atomic::Ordering::Relaxed), e)),
+        }
+    }
+
+    fn emit_outcome(&self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Created(r) => self.emit(Change::Created(r.clone())),
+            Outcome::Updated(r) => self.emit(Change::Updated(r.clone())),
+            Outcome::Deleted(all) => {
+                for r in all {
+                    self.emit(Change::Deleted(r.clone()));
+                }
+            }
+        }
+    }
+
+    pub async fn plan_create(&self, req: &RequestInfo, collection: &str, input: WriteInput) -> Result<WritePlan> {
+        let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Create, req)?;
         let mut record = Record::new(c.clone());
         let secrets = input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), req.auth.is_superuser());
@@ -39,8 +124,7 @@ impl Records {
             record.data.insert(f.name.clone(), json!(now));
         }
         let mut errors = FieldErrors::new();
-        let id_given = !record.id().is_empty();
-        if !id_given {
+        if record.id().is_empty() {
             record.data.insert("id".into(), json!(crate::ids::record_id()));
         }
         autogenerate(&mut record);
@@ -52,100 +136,25 @@ impl Records {
             }
         }
         merge(&mut errors, validate::validate(&record));
-        let saved = self
-            .schema
-            .db()
-            .write(move |conn| {
-                // Relation targets are checked with the other fields, so one 400 lists all.
-                merge(&mut errors, relation_errors(conn, &record)?);
-                if !errors.is_empty() {
-                    return Err(failed("create", errors));
-                }
-                insert(conn, &record)?;
-                if let Some(rule) = rule {
-                    let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
-                    if conn.query(&check)?.is_empty() {
-                        return Err(failed("create", FieldErrors::new()));
-                    }
-                }
-                reload(conn, &record.collection, record.id())
-            })
-            .await
-            .map_err(|e| unique_error(e, "create"))?;
-        self.emit(Change::Created(saved.clone()));
-        Ok(saved)
+        Ok(WritePlan::Create { record, errors, rule })
     }
 
-    pub async fn update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<Record> {
-        let c = self.schema.require(collection)?;
-        if c.kind == CollectionKind::View {
-            return Err(Error::bad_request("View collections are read-only."));
-        }
+    pub async fn plan_update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<WritePlan> {
+        let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Update, req)?;
-        let kind = input.kind.unwrap_or(BodyKind::Json);
         // Password changes hash outside the write transaction (hashing is slow on purpose).
         let mut auth_changes = Map::new();
         if c.is_auth() {
             let current = self.fetch_visible(req, &c, RuleKind::Update, id).await?;
             auth_changes = prepare_auth_update(&current, req, &input.body).await?;
         }
-        let (id, body) = (id.to_owned(), input.body);
-        let superuser = req.auth.is_superuser();
-        let saved = self
-            .schema
-            .db()
-            .write(move |conn| {
-                let select = select_by_id(&c, &id, rule.as_ref())?;
-                // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
-                // concurrent increments can lose one. Here the read, the modifiers and the
-                // write share one transaction on the single writer: none is lost.
-                let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
-                let old_id = record.id().to_owned();
-                input::apply(&mut record, &body, kind, superuser);
-                for (k, v) in &auth_changes {
-                    record.data.insert(k.clone(), v.clone());
-                }
-                let now = crate::dates::now();
-                for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate")) {
-                    record.data.insert(f.name.clone(), json!(now));
-                }
-                let mut errors = validate::validate(&record);
-                merge(&mut errors, relation_errors(conn, &record)?);
-                if !errors.is_empty() {
-                    return Err(failed("update", errors));
-                }
-                update_row(conn, &record, &old_id)?;
-                reload(conn, &c, record.id())
-            })
-            .await
-            .map_err(|e| unique_error(e, "update"))?;
-        self.emit(Change::Updated(saved.clone()));
-        Ok(saved)
+        Ok(WritePlan::Update { collection: c, id: id.to_owned(), rule, input, superuser: req.auth.is_superuser(), auth_changes })
     }
 
-    pub async fn delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<()> {
-        let c = self.schema.require(collection)?;
-        if c.kind == CollectionKind::View {
-            return Err(Error::bad_request("View collections are read-only."));
-        }
+    pub async fn plan_delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<WritePlan> {
+        let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Delete, req)?;
-        let all: Vec<Arc<Collection>> = self.schema.all();
-        let id = id.to_owned();
-        let deleted = self
-            .schema
-            .db()
-            .write(move |conn| {
-                let select = select_by_id(&c, &id, rule.as_ref())?;
-                let record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
-                let mut deleted = Vec::new();
-                delete_cascading(conn, &all, record, &mut deleted, 0)?;
-                Ok(deleted)
-            })
-            .await?;
-        for r in deleted {
-            self.emit(Change::Deleted(r));
-        }
-        Ok(())
+        Ok(WritePlan::Delete { collection: c, id: id.to_owned(), rule, all: self.schema.all() })
     }
 
     /// Empties a collection (superusers only, checked by the caller).
@@ -168,6 +177,73 @@ impl Records {
             })
             .await
     }
+}
+
+/// Runs a plan inside the caller's transaction.
+pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
+    match plan {
+        WritePlan::Create { record, mut errors, rule } => {
+            // Relation targets are checked with the other fields, so one 400 lists all.
+            merge(&mut errors, relation_errors(conn, &record)?);
+            if !errors.is_empty() {
+                return Err(failed("create", errors));
+            }
+            insert(conn, &record).map_err(|e| unique_error(e, "create"))?;
+            if let Some(rule) = rule {
+                let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
+                if conn.query(&check)?.is_empty() {
+                    return Err(failed("create", FieldErrors::new()));
+                }
+            }
+            reload(conn, &record.collection, record.id()).map(Outcome::Created)
+        }
+        WritePlan::Update { collection: c, id, rule, input, superuser, auth_changes } => {
+            let select = select_by_id(&c, &id, rule.as_ref())?;
+            // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
+            // concurrent increments can lose one. Here the read, the modifiers and the write
+            // share one transaction on the single writer: none is lost.
+            let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+            let old_id = record.id().to_owned();
+            input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), superuser);
+            for (k, v) in auth_changes {
+                record.data.insert(k, v);
+            }
+            let now = crate::dates::now();
+            for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate")) {
+                record.data.insert(f.name.clone(), json!(now));
+            }
+            let mut errors = validate::validate(&record);
+            merge(&mut errors, relation_errors(conn, &record)?);
+            if !errors.is_empty() {
+                return Err(failed("update", errors));
+            }
+            update_row(conn, &record, &old_id).map_err(|e| unique_error(e, "update"))?;
+            reload(conn, &c, record.id()).map(Outcome::Updated)
+        }
+        WritePlan::Upsert { collection, id, update, create } => {
+            let exists = !conn.query(&select_by_id(&collection, &id, None)?)?.is_empty();
+            match update {
+                Some(update) if exists => execute(conn, *update),
+                _ => execute(conn, *create),
+            }
+        }
+        WritePlan::Delete { collection: c, id, rule, all } => {
+            let select = select_by_id(&c, &id, rule.as_ref())?;
+            let record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+            let mut deleted = Vec::new();
+            delete_cascading(conn, &all, record, &mut deleted, 0)?;
+            Ok(Outcome::Deleted(deleted))
+        }
+    }
+}
+
+/// A collection records may be written to (not a view).
+fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>> {
+    let c = records.schema.require(collection)?;
+    if c.kind == CollectionKind::View {
+        return Err(Error::bad_request("View collections are read-only."));
+    }
+    Ok(c)
 }
 
 fn rule_for(records: &Records, c: &Arc<Collection>, kind: RuleKind, req: &RequestInfo) -> Result<Option<Sql>> {

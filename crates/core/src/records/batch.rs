@@ -1,0 +1,96 @@
+//! `POST /api/batch`: several creates, updates, upserts and deletes under the caller's auth and
+//! rules, in ONE transaction. Every request is planned first (rules compiled, passwords
+//! hashed); then all run together, and the realtime/events changes go out after the commit.
+
+use serde_json::{json, Value as Json};
+
+use super::write::{Outcome, WriteInput, WritePlan};
+use super::Records;
+use crate::error::{Error, Result};
+use crate::rules::RequestInfo;
+
+/// One request of a batch, already routed.
+#[derive(Debug, Clone)]
+pub struct BatchOp {
+    pub action: BatchAction,
+    pub collection: String,
+    pub input: WriteInput,
+    /// `expand` and `fields` of the request's URL, for its response body.
+    pub expand: String,
+    pub fields: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchAction {
+    Create,
+    Update(String),
+    /// PUT: update when `id` names an existing record, create otherwise.
+    Upsert,
+    Delete(String),
+}
+
+/// One response of a successful batch.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BatchResponse {
+    pub status: u16,
+    pub body: Json,
+}
+
+/// A failed batch: which request failed and why.
+#[derive(Debug)]
+pub struct BatchFailure {
+    pub index: usize,
+    pub error: Error,
+}
+
+impl Records {
+    pub async fn batch(&self, req: &RequestInfo, ops: Vec<BatchOp>) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
+        let mut plans = Vec::with_capacity(ops.len());
+        for (index, op) in ops.iter().enumerate() {
+            let plan = self.plan_op(req, op).await.map_err(|error| BatchFailure { index, error })?;
+            plans.push(plan);
+        }
+        let outcomes = self.run_all(plans).await.map_err(|(index, error)| BatchFailure { index, error })?;
+        let mut out = Vec::with_capacity(outcomes.len());
+        for (index, (outcome, op)) in outcomes.into_iter().zip(&ops).enumerate() {
+            let response = match outcome {
+                Outcome::Created(r) | Outcome::Updated(r) => {
+                    let shown = self.present(req, vec![r], &op.expand, &op.fields).await.map_err(|error| BatchFailure { index, error })?;
+                    BatchResponse { status: 200, body: shown.into_iter().next().unwrap_or(Json::Null) }
+                }
+                Outcome::Deleted(_) => BatchResponse { status: 204, body: Json::Null },
+            };
+            out.push(response);
+        }
+        Ok(out)
+    }
+
+    async fn plan_op(&self, base: &RequestInfo, op: &BatchOp) -> Result<WritePlan> {
+        let mut req = base.clone();
+        req.body = op.input.body.clone();
+        match &op.action {
+            BatchAction::Create => self.plan_create(&req, &op.collection, op.input.clone()).await,
+            BatchAction::Update(id) => self.plan_update(&req, &op.collection, id, op.input.clone()).await,
+            BatchAction::Delete(id) => self.plan_delete(&req, &op.collection, id).await,
+            BatchAction::Upsert => {
+                let id = op.input.body.get("id").and_then(Json::as_str).unwrap_or("").to_owned();
+                let create = Box::new(self.plan_create(&req, &op.collection, op.input.clone()).await?);
+                if id.is_empty() {
+                    return Ok(*create);
+                }
+                let mut input = op.input.clone();
+                input.body.remove("id");
+                // An update plan may not be possible yet (the record may not exist until an
+                // earlier request of this batch runs); execution decides between the two.
+                let update = self.plan_update(&req, &op.collection, &id, input).await.ok().map(Box::new);
+                let collection = self.schema.require(&op.collection)?;
+                Ok(WritePlan::Upsert { collection, id, update, create })
+            }
+        }
+    }
+}
+
+/// PocketBase's body for a failed batch.
+pub fn failure_body(index: usize, response: Json) -> Json {
+    json!({ "requests": { index.to_string(): { "code": "batch_request_failed", "message": "Batch request failed.", "response": response } } })
+}
