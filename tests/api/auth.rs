@@ -367,3 +367,51 @@ async fn auth_methods_lists_password_auth_for_users() {
     assert_eq!(r.body["password"]["enabled"], true);
     assert_eq!(r.body["password"]["identityFields"], json!(["email"]));
 }
+
+#[tokio::test]
+async fn the_manage_rule_lets_a_manager_change_another_users_password_and_verified_flag() {
+    let app = spawn_app().await;
+    let admin = app.create_user("manager@example.com").await;
+    let member = app.create_user("member@example.com").await;
+    let su = app.superuser_token.clone();
+    // Everyone may update any user here; only the manager may manage them.
+    let rules = json!({"updateRule": "@request.auth.id != ''", "manageRule": format!("@request.auth.id = '{}'", admin.id)});
+    app.update_collection("users", rules, &su).await.expect(200);
+
+    // A plain user needs the old password and cannot set `verified` on another account.
+    let attempt = app
+        .update_record(
+            "users",
+            &admin.id,
+            json!({"password": "newpass123", "passwordConfirm": "newpass123"}),
+            &member.token,
+        )
+        .await;
+    assert_eq!(attempt.status, 400);
+    assert_eq!(
+        attempt.body["data"]["oldPassword"]["code"],
+        "validation_invalid_old_password"
+    );
+    let ignored = app
+        .update_record("users", &admin.id, json!({"verified": true}), &member.token)
+        .await;
+    ignored.expect(200);
+    assert_eq!(ignored.body["verified"], false);
+
+    // The manager needs neither.
+    let managed = app
+        .update_record(
+            "users",
+            &member.id,
+            json!({"password": "managed123", "passwordConfirm": "managed123", "verified": true}),
+            &admin.token,
+        )
+        .await;
+    managed.expect(200);
+    assert_eq!(managed.body["verified"], true);
+    app.auth_with_password("users", "member@example.com", "managed123")
+        .await
+        .expect(200);
+    // The member's token from before the password change no longer authenticates.
+    assert!(is_guest(&app, "users", &member.token).await);
+}

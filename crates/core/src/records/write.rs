@@ -144,11 +144,30 @@ impl Records {
         let rule = rule_for(self, &c, RuleKind::Update, req)?;
         // Password changes hash outside the write transaction (hashing is slow on purpose).
         let mut auth_changes = Map::new();
+        let mut input = input;
         if c.is_auth() {
             let current = self.fetch_visible(req, &c, RuleKind::Update, id).await?;
-            auth_changes = prepare_auth_update(&current, req, &input.body).await?;
+            let manager = self.can_manage(req, &current).await?;
+            if !manager {
+                // Only superusers and managers (the manage rule) may change `verified`.
+                input.body.remove("verified");
+            }
+            auth_changes = prepare_auth_update(&current, manager, &input.body).await?;
         }
         Ok(WritePlan::Update { collection: c, id: id.to_owned(), rule, input, superuser: req.auth.is_superuser(), auth_changes })
+    }
+
+    /// Whether `req` may manage `record` (its auth collection's `manageRule`): change its
+    /// password without the old one and its `verified` flag. Superusers always may.
+    pub async fn can_manage(&self, req: &RequestInfo, record: &Record) -> Result<bool> {
+        match check::access(&self.schema, &record.collection, RuleKind::Manage, req)? {
+            Access::All => Ok(true),
+            Access::SuperusersOnly => Ok(false),
+            Access::Where(rule) => {
+                let select = select_by_id(&record.collection, record.id(), Some(&rule))?;
+                self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await
+            }
+        }
     }
 
     pub async fn plan_delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<WritePlan> {
@@ -339,7 +358,7 @@ fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<Str
 }
 
 /// Password and verification changes of an auth record, checked and hashed up front.
-async fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<String, Json>) -> Result<Map<String, Json>> {
+async fn prepare_auth_update(current: &Record, manager: bool, body: &Map<String, Json>) -> Result<Map<String, Json>> {
     let mut out = Map::new();
     let Some(pwd) = body.get("password").map(input::to_text).filter(|p| !p.is_empty()) else {
         return Ok(out);
@@ -349,7 +368,7 @@ async fn prepare_auth_update(current: &Record, req: &RequestInfo, body: &Map<Str
     if pwd != confirm {
         errors.insert("passwordConfirm".into(), json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
     }
-    if !req.auth.is_superuser() {
+    if !manager {
         let old = body.get("oldPassword").map(input::to_text).unwrap_or_default();
         if !password::verify_async(old, current.get_str("password").to_owned()).await {
             errors.insert("oldPassword".into(), json!({"code": "validation_invalid_old_password", "message": "Missing or invalid old password."}));
