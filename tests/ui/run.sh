@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the admin dashboard browser test: installs Debian's Chromium if missing,
+# installs playwright-core (npm ci) and runs tests/ui/dashboard.test.mjs with node --test.
+#
+# Env: OXBASE_BIN (default <repo>/target/debug/oxbase; build it first with
+# `cargo build --bin oxbase`), CHROMIUM_BIN (default /usr/bin/chromium), SCREENSHOT_DIR.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CHROMIUM="${CHROMIUM_BIN:-/usr/bin/chromium}"
+
+if [ ! -x "$CHROMIUM" ]; then
+  echo "tests/ui: installing chromium (apt)"
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+BIN="${OXBASE_BIN:-$REPO/target/debug/oxbase}"
+if [ ! -x "$BIN" ]; then
+  echo "tests/ui: oxbase binary not found at $BIN (run 'cargo build --bin oxbase' or set OXBASE_BIN)" >&2
+  exit 1
+fi
+
+cd "$HERE"
+npm ci --no-audit --no-fund --loglevel=error
+exec node --test dashboard.test.mjs
