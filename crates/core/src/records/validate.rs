@@ -1,6 +1,10 @@
 //! Field validation of a record about to be written, with PocketBase's error codes.
 //! Checks that need the database (relation targets, uniqueness) are in `write`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use regex::Regex;
 use serde_json::{json, Value as Json};
 
 use super::record::{as_list, Record};
@@ -73,6 +77,22 @@ pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
     }
 }
 
+/// Whether `s` matches a field's pattern. Compiled patterns are cached: validation runs on
+/// every write, and compiling a regex costs far more than matching it. The cache holds the
+/// patterns of the schema, a small set; an invalid pattern never matches.
+fn matches_pattern(pattern: &str, s: &str) -> bool {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let compiled = {
+        let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 1024 {
+            map.clear();
+        }
+        map.entry(pattern.to_owned()).or_insert_with(|| Regex::new(pattern).ok().map(Arc::new)).clone()
+    };
+    compiled.is_some_and(|re| re.is_match(s))
+}
+
 /// Length and pattern of a text (also used for passwords before hashing).
 pub fn text(field: &Field, s: &str) -> Option<Json> {
     let len = s.chars().count();
@@ -85,7 +105,7 @@ pub fn text(field: &Field, s: &str) -> Option<Json> {
         return Some(json!({"code": "validation_max_text_constraint", "message": format!("Must be no more than {max} character(s)."), "params": {"max": max}}));
     }
     let pattern = field.str_opt("pattern");
-    if !pattern.is_empty() && !regex::Regex::new(pattern).is_ok_and(|re| re.is_match(s)) {
+    if !pattern.is_empty() && !matches_pattern(pattern, s) {
         return Some(err("validation_invalid_format", "Invalid value format.".into()));
     }
     None
@@ -117,7 +137,10 @@ fn domain_check(field: &Field, domain: &str, code: &str) -> Option<Json> {
 }
 
 fn email(field: &Field, s: &str) -> Option<Json> {
-    let re = regex::Regex::new(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$").ok()?;
+    static EMAIL: OnceLock<Option<Regex>> = OnceLock::new();
+    let re = EMAIL
+        .get_or_init(|| Regex::new(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$").ok())
+        .as_ref()?;
     if s.len() > 254 || !re.is_match(s) {
         return Some(err("validation_is_email", "Must be a valid email address.".into()));
     }

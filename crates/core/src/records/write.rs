@@ -307,25 +307,27 @@ fn autogenerate(record: &mut Record) {
     }
 }
 
-/// Generates a string for the simple patterns PocketBase uses: `[a-z0-9]{15}`.
+/// Generates a string for the simple patterns PocketBase uses: `[a-z0-9]{15}`. Other
+/// patterns get a record id.
 fn generate_from_pattern(pattern: &str) -> String {
-    let re = regex::Regex::new(r"^\[([^\]]+)\]\{(\d+)\}$").ok();
-    let Some(caps) = re.as_ref().and_then(|re| re.captures(pattern)) else {
+    let parsed = pattern.strip_prefix('[').and_then(|rest| rest.split_once("]{")).and_then(|(set, count)| {
+        let len: usize = count.strip_suffix('}')?.parse().ok()?;
+        Some((set, len.min(255)))
+    });
+    let Some((set, len)) = parsed else {
         return crate::ids::record_id();
     };
-    let set = &caps[1];
-    let len: usize = caps[2].parse().unwrap_or(15).min(255);
-    let mut alphabet = Vec::new();
     let chars: Vec<char> = set.chars().collect();
+    let mut alphabet = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         if i + 2 < chars.len() && chars[i + 1] == '-' {
-            for c in chars[i]..=chars[i + 2] {
-                alphabet.push(c as u8);
-            }
+            alphabet.extend((chars[i]..=chars[i + 2]).filter(char::is_ascii).map(|c| c as u8));
             i += 3;
         } else {
-            alphabet.push(chars[i] as u8);
+            if chars[i].is_ascii() {
+                alphabet.push(chars[i] as u8);
+            }
             i += 1;
         }
     }
@@ -508,4 +510,20 @@ fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generate_from_pattern;
+
+    #[test]
+    fn generates_from_character_class_patterns() {
+        let id = generate_from_pattern("[a-z0-9]{15}");
+        assert_eq!(id.len(), 15);
+        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        let key = generate_from_pattern("[a-zA-Z0-9]{50}");
+        assert_eq!(key.len(), 50);
+        assert_eq!(generate_from_pattern("[x]{3}"), "xxx");
+        assert_eq!(generate_from_pattern("weird(").len(), 15);
+    }
 }
