@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of oxbase: Rust unit, snapshot and integration tests (the real server on
-# free ports), then the end-to-end suite through the official `pocketbase` npm SDK against the
-# freshly built binary. Installs what it needs (npm packages) itself.
+# free ports), the end-to-end suite through the official `pocketbase` npm SDK against the
+# freshly built binary, and the dashboard's browser test. Installs what it needs itself (npm
+# packages; Debian's chromium when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -16,3 +17,6 @@ export OXBASE_BIN="$PWD/target/debug/oxbase"
 echo "== SDK end-to-end tests (npm pocketbase)"
 (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
 node --test --test-concurrency=2 tests/sdk/
+
+echo "== Dashboard browser test (Chromium via playwright-core)"
+tests/ui/run.sh

@@ -1,10 +1,15 @@
-//! The admin dashboard's built files (from `ui/`), embedded in the binary and served at `/_/`.
+//! The admin dashboard, embedded in the binary and served at `/_/`.
+//!
+//! The dashboard is plain ES modules, HTML and CSS in `ui/` at the repository root, with no
+//! build step, so it is embedded from there directly (`ui/vendor/` holds the official
+//! PocketBase SDK it uses; `ui/vendor.sh` refreshes it). Tooling files are left out.
 
 use rust_embed::RustEmbed;
 
-/// The dashboard's static files, embedded at compile time from `crates/admin-ui/dist`.
+/// The dashboard's files, embedded at compile time from `ui/`.
 #[derive(RustEmbed)]
-#[folder = "dist/"]
+#[folder = "../../ui/"]
+#[exclude = "*.sh"]
 pub struct Assets;
 
 /// The bytes of one dashboard file, by path relative to the dashboard root.
