@@ -215,11 +215,10 @@ impl Collections {
                 ];
             }
             let mut json = c.to_json();
-            if let Json::Object(m) = &mut json {
-                if kind == CollectionKind::View {
+            if let Json::Object(m) = &mut json
+                && kind == CollectionKind::View {
                     m.insert("viewQuery".into(), json!(""));
                 }
-            }
             out.insert(kind.as_str().into(), json);
         }
         Json::Object(out)

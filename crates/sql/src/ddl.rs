@@ -241,58 +241,6 @@ pub fn drop_index(name: &Ident) -> Sql {
     sql
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_renders_pocketbase_index_statements() {
-        let idx = parse_index(
-            "CREATE UNIQUE INDEX `idx_email_x` ON `users` (`email`) WHERE `email` != ''",
-        )
-        .unwrap();
-        assert!(idx.unique);
-        assert_eq!(idx.table, "users");
-        let table = Ident::new("members").unwrap();
-        assert_eq!(
-            create_index(&idx, &table).text(),
-            "CREATE UNIQUE INDEX \"idx_email_x\" ON \"members\" (\"email\") WHERE \"email\" != ''"
-        );
-        let plain = parse_index("create index idx_a on posts (a DESC, b COLLATE NOCASE)").unwrap();
-        assert!(!plain.unique);
-        assert!(plain.columns[0].desc);
-        assert_eq!(
-            plain.columns[1].collate.as_ref().map(Ident::as_str),
-            Some("NOCASE")
-        );
-    }
-
-    #[test]
-    fn rejects_what_is_not_an_index() {
-        assert!(parse_index("DROP TABLE users").is_none());
-        assert!(parse_index("CREATE INDEX `a;b` ON t (c)").is_none());
-        assert!(parse_index("CREATE INDEX a ON t ()").is_none());
-    }
-
-    #[test]
-    fn table_columns_per_dialect() {
-        let cols = [Column {
-            name: Ident::new("id").unwrap(),
-            kind: ColumnKind::PrimaryKey,
-        }];
-        let t = Ident::new("t").unwrap();
-        assert!(
-            create_table(Dialect::Sqlite, &t, &cols)
-                .text()
-                .contains("randomblob")
-        );
-        assert!(
-            create_table(Dialect::Postgres, &t, &cols)
-                .text()
-                .contains("TEXT PRIMARY KEY")
-        );
-    }
-}
 
 impl Dialect {
     /// A one-element JSON array holding `expr` (a single value becoming a multi-value field).
@@ -347,5 +295,58 @@ impl Dialect {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_renders_pocketbase_index_statements() {
+        let idx = parse_index(
+            "CREATE UNIQUE INDEX `idx_email_x` ON `users` (`email`) WHERE `email` != ''",
+        )
+        .unwrap();
+        assert!(idx.unique);
+        assert_eq!(idx.table, "users");
+        let table = Ident::new("members").unwrap();
+        assert_eq!(
+            create_index(&idx, &table).text(),
+            "CREATE UNIQUE INDEX \"idx_email_x\" ON \"members\" (\"email\") WHERE \"email\" != ''"
+        );
+        let plain = parse_index("create index idx_a on posts (a DESC, b COLLATE NOCASE)").unwrap();
+        assert!(!plain.unique);
+        assert!(plain.columns[0].desc);
+        assert_eq!(
+            plain.columns[1].collate.as_ref().map(Ident::as_str),
+            Some("NOCASE")
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_index() {
+        assert!(parse_index("DROP TABLE users").is_none());
+        assert!(parse_index("CREATE INDEX `a;b` ON t (c)").is_none());
+        assert!(parse_index("CREATE INDEX a ON t ()").is_none());
+    }
+
+    #[test]
+    fn table_columns_per_dialect() {
+        let cols = [Column {
+            name: Ident::new("id").unwrap(),
+            kind: ColumnKind::PrimaryKey,
+        }];
+        let t = Ident::new("t").unwrap();
+        assert!(
+            create_table(Dialect::Sqlite, &t, &cols)
+                .text()
+                .contains("randomblob")
+        );
+        assert!(
+            create_table(Dialect::Postgres, &t, &cols)
+                .text()
+                .contains("TEXT PRIMARY KEY")
+        );
     }
 }

@@ -115,16 +115,14 @@ fn number(field: &Field, x: f64) -> Option<Json> {
     if field.bool_opt("onlyInt") && x.fract() != 0.0 {
         return Some(err("validation_only_int_constraint", "Decimal numbers are not allowed.".into()));
     }
-    if let Some(min) = field.options.get("min").filter(|m| m.is_number()) {
-        if x < min.as_f64().unwrap_or(0.0) {
+    if let Some(min) = field.options.get("min").filter(|m| m.is_number())
+        && x < min.as_f64().unwrap_or(0.0) {
             return Some(json!({"code": "validation_min_number_constraint", "message": format!("Must be greater or equal than {min}."), "params": {"min": min}}));
         }
-    }
-    if let Some(max) = field.options.get("max").filter(|m| m.is_number()) {
-        if x > max.as_f64().unwrap_or(0.0) {
+    if let Some(max) = field.options.get("max").filter(|m| m.is_number())
+        && x > max.as_f64().unwrap_or(0.0) {
             return Some(json!({"code": "validation_max_number_constraint", "message": format!("Must be less or equal than {max}."), "params": {"max": max}}));
         }
-    }
     None
 }
 

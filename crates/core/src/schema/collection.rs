@@ -182,11 +182,10 @@ impl Collection {
             }
             self.name = name.to_owned();
         }
-        if trusted {
-            if let Some(s) = obj.get("system").and_then(Json::as_bool) {
+        if trusted
+            && let Some(s) = obj.get("system").and_then(Json::as_bool) {
                 self.system = s;
             }
-        }
         let rule_names: Vec<&str> = RULES.iter().chain(AUTH_RULES.iter()).copied().collect();
         for r in rule_names {
             if let Some(v) = obj.get(r) {
@@ -291,22 +290,20 @@ impl Collection {
             if let Some(v) = obj.get(&k) {
                 let mut v = v.clone();
                 // Secrets are set by the server, never by the request body.
-                if !trusted {
-                    if let (Some(old), Json::Object(new)) = (self.options.get(&k).and_then(|o| o.get("secret")), &mut v) {
+                if !trusted
+                    && let (Some(old), Json::Object(new)) = (self.options.get(&k).and_then(|o| o.get("secret")), &mut v) {
                         new.insert("secret".into(), old.clone());
                     }
-                }
                 self.options.insert(k, v);
             }
         }
         if self.is_auth() {
             for key in ["authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken"] {
                 let entry = self.options.entry(key.to_owned()).or_insert_with(|| json!({"duration": 3600}));
-                if let Json::Object(m) = entry {
-                    if m.get("secret").and_then(Json::as_str).is_none_or(str::is_empty) {
+                if let Json::Object(m) = entry
+                    && m.get("secret").and_then(Json::as_str).is_none_or(str::is_empty) {
                         m.insert("secret".into(), json!(crate::ids::random_string(50)));
                     }
-                }
             }
         }
     }

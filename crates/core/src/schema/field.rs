@@ -162,11 +162,10 @@ impl Field {
                 errors.insert(key.into(), field_error_json("validation_invalid_value", "Must be a number."));
             }
         }
-        if let Some(Json::Number(n)) = self.options.get("maxSelect") {
-            if n.as_f64().unwrap_or(0.0) < 1.0 {
+        if let Some(Json::Number(n)) = self.options.get("maxSelect")
+            && n.as_f64().unwrap_or(0.0) < 1.0 {
                 self.options.insert("maxSelect".into(), json!(1));
             }
-        }
         match self.kind {
             FieldKind::Select => {
                 let values = self.options.get("values").and_then(Json::as_array);
@@ -174,11 +173,10 @@ impl Field {
                     errors.insert("values".into(), field_error_json("validation_required", "Cannot be blank."));
                 }
             }
-            FieldKind::Relation => {
-                if self.str_opt("collectionId").is_empty() {
+            FieldKind::Relation
+                if self.str_opt("collectionId").is_empty() => {
                     errors.insert("collectionId".into(), field_error_json("validation_required", "Cannot be blank."));
                 }
-            }
             FieldKind::Text | FieldKind::Password => {
                 let pattern = self.str_opt("pattern");
                 if !pattern.is_empty() && regex::Regex::new(pattern).is_err() {

@@ -219,11 +219,10 @@ impl Conn for SqliteConn {
 }
 
 fn sql_error(err: rusqlite::Error, sql: &Sql) -> Error {
-    if let rusqlite::Error::SqliteFailure(code, _) = &err {
-        if code.code == rusqlite::ErrorCode::ConstraintViolation {
+    if let rusqlite::Error::SqliteFailure(code, _) = &err
+        && code.code == rusqlite::ErrorCode::ConstraintViolation {
             return Error::bad_request(format!("constraint failed: {err}"));
         }
-    }
     Error::Internal(format!("sqlite: {err} in `{}`", sql.text()))
 }
 
