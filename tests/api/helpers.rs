@@ -427,7 +427,7 @@ pub fn query_string(query: &[(&str, &str)]) -> String {
     s
 }
 
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -486,4 +486,203 @@ pub fn public_collection(name: &str, fields: Value) -> Value {
         "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": "",
         "fields": fields,
     })
+}
+
+// ---- realtime (SSE) and batch ---------------------------------------------------------------
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
+}
+
+impl SseEvent {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or(Value::Null)
+    }
+    /// `data.record.id` of a record event.
+    pub fn record_id(&self) -> String {
+        self.json()["record"]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+    pub fn action(&self) -> String {
+        self.json()["action"].as_str().unwrap_or("").to_owned()
+    }
+}
+
+/// What waiting for the next event gave.
+#[derive(Debug)]
+pub enum SseNext {
+    Event(SseEvent),
+    /// Nothing within the wait.
+    Timeout,
+    /// The server ended the stream.
+    Closed,
+}
+
+/// An open `GET /api/realtime` stream, read with `Response::chunk` and parsed into events.
+pub struct SseClient {
+    response: reqwest::Response,
+    buf: String,
+    /// The client id from `PB_CONNECT`.
+    pub client_id: String,
+    /// The `PB_CONNECT` event itself.
+    pub connect: SseEvent,
+}
+
+/// The default bound on any single wait for an event.
+pub const SSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl SseClient {
+    /// The next event (comments and keep-alives skipped), waiting at most `wait`.
+    pub async fn next(&mut self, wait: std::time::Duration) -> SseNext {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(event) = self.take_buffered() {
+                return SseNext::Event(event);
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return SseNext::Timeout,
+                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                Ok(Ok(None)) | Ok(Err(_)) => return SseNext::Closed,
+            }
+        }
+    }
+
+    /// The next event; panics on timeout or end of stream.
+    pub async fn expect_event(&mut self) -> SseEvent {
+        match self.next(SSE_WAIT).await {
+            SseNext::Event(e) => e,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    /// Reads events until one satisfies `pred`; returns all events read before it (not it).
+    /// Panics when it does not come within `SSE_WAIT`.
+    pub async fn until(&mut self, mut pred: impl FnMut(&SseEvent) -> bool) -> Vec<SseEvent> {
+        let deadline = tokio::time::Instant::now() + SSE_WAIT;
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                SseNext::Event(e) if pred(&e) => return before,
+                SseNext::Event(e) => before.push(e),
+                other => panic!("expected an event, got {other:?}; read before: {before:?}"),
+            }
+        }
+    }
+
+    fn take_buffered(&mut self) -> Option<SseEvent> {
+        loop {
+            let normalized = self.buf.replace("\r\n", "\n");
+            if normalized.len() != self.buf.len() {
+                self.buf = normalized;
+            }
+            let end = self.buf.find("\n\n")?;
+            let block: String = self.buf[..end].to_owned();
+            self.buf.drain(..end + 2);
+            let mut event = SseEvent {
+                id: None,
+                event: String::new(),
+                data: String::new(),
+            };
+            let mut any = false;
+            for line in block.lines() {
+                if line.starts_with(':') {
+                    continue;
+                }
+                let (key, value) = line.split_once(':').unwrap_or((line, ""));
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match key {
+                    "id" => event.id = Some(value.to_owned()),
+                    "event" => event.event = value.to_owned(),
+                    "data" => {
+                        if !event.data.is_empty() {
+                            event.data.push('\n');
+                        }
+                        event.data.push_str(value);
+                    }
+                    _ => continue,
+                }
+                any = true;
+            }
+            if any {
+                return Some(event);
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// Opens `GET /api/realtime` and reads its first event, which must be `PB_CONNECT`.
+    pub async fn connect_realtime(&self) -> SseClient {
+        let response =
+            tokio::time::timeout(SSE_WAIT, self.client.get(self.url("/api/realtime")).send())
+                .await
+                .expect("the SSE response starts in time")
+                .expect("the SSE request reaches the server");
+        assert_eq!(response.status().as_u16(), 200);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "content type {content_type}"
+        );
+        let mut sse = SseClient {
+            response,
+            buf: String::new(),
+            client_id: String::new(),
+            connect: SseEvent {
+                id: None,
+                event: String::new(),
+                data: String::new(),
+            },
+        };
+        let first = sse.expect_event().await;
+        assert_eq!(first.event, "PB_CONNECT", "the first event: {first:?}");
+        sse.client_id = first.json()["clientId"].as_str().unwrap_or("").to_owned();
+        sse.connect = first;
+        sse
+    }
+
+    /// `POST /api/realtime {clientId, subscriptions}` as `token`.
+    pub async fn set_subscriptions(&self, client_id: &str, topics: &[&str], token: &str) -> Resp {
+        let body = json!({"clientId": client_id, "subscriptions": topics});
+        self.request(Method::POST, "/api/realtime", token, Some(&body))
+            .await
+    }
+
+    /// Opens a realtime client and subscribes it to `topics` as `token`.
+    pub async fn subscribed(&self, topics: &[&str], token: &str) -> SseClient {
+        let sse = self.connect_realtime().await;
+        self.set_subscriptions(&sse.client_id, topics, token)
+            .await
+            .expect(204);
+        sse
+    }
+
+    /// `POST /api/batch` with `{requests}` as `token`.
+    pub async fn batch(&self, requests: Value, token: &str) -> Resp {
+        let body = json!({ "requests": requests });
+        self.request(Method::POST, "/api/batch", token, Some(&body))
+            .await
+    }
+
+    /// Enables batch requests (with `maxRequests`).
+    pub async fn enable_batch(&self, max_requests: u64) {
+        self.update_settings(
+            json!({"batch": {"enabled": true, "maxRequests": max_requests}}),
+            &self.superuser_token,
+        )
+        .await
+        .expect(200);
+    }
 }

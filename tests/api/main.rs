@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod batch;
 mod collections;
 mod durability;
 mod errors;
@@ -11,5 +12,6 @@ mod expand;
 mod health;
 mod list;
 mod records;
+mod realtime;
 mod rules_matrix;
 mod settings;

@@ -65,7 +65,7 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/api/collections/{collection}/auth-with-password", post(auth::auth_with_password))
         .route("/api/collections/{collection}/auth-refresh", post(auth::auth_refresh))
         .route("/api/collections/{collection}/auth-methods", get(auth::auth_methods))
-        .route("/api/batch", post(batch::batch))
+        .route("/api/batch", post(batch::batch).layer(DefaultBodyLimit::disable()))
         .route("/api/realtime", get(realtime::connect).post(realtime::set_subscriptions))
         .route("/api/{*rest}", axum::routing::any(static_files::api_not_found))
         .route("/_/", get(static_files::admin))

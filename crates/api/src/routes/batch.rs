@@ -1,10 +1,12 @@
 //! `POST /api/batch`: routes each request of the batch to a record action, then runs them all
 //! in one transaction through the record service.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, StatusCode};
 use axum::Json;
-use oxbase_core::records::batch::{failure_body, BatchAction, BatchOp};
+use oxbase_core::records::batch::{failure_body, BatchAction, BatchFailure, BatchOp};
 use oxbase_core::records::input::BodyKind;
 use oxbase_core::records::write::WriteInput;
 use oxbase_core::Error;
@@ -14,36 +16,60 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{query_map, Body, Context};
 use crate::AppState;
 
-pub async fn batch(State(state): State<AppState>, ctx: Context, Body(input): Body) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn batch(State(state): State<AppState>, ctx: Context, request: Request) -> ApiResult<(StatusCode, Json<Value>)> {
     let settings = state.app.settings();
-    if !settings.get(&["batch", "enabled"]).as_bool().unwrap_or(false) {
+    let max = settings.get(&["batch", "maxRequests"]).as_i64().unwrap_or(50);
+    // PB-COMPAT: a zero maxRequests disables batches as well.
+    if !settings.get(&["batch", "enabled"]).as_bool().unwrap_or(false) || max <= 0 {
         return Err(ApiError(Error::Forbidden("Batch requests are not allowed.".into())));
     }
+    let max = max as usize;
+    // PB-COMPAT: the batch has its own body limit (`maxBodySize`, 128 MiB when 0) instead of
+    // the server-wide one, and a transaction timeout (`timeout` seconds, 3 when 0).
+    let max_body = settings.get(&["batch", "maxBodySize"]).as_i64().filter(|n| *n > 0).unwrap_or(DEFAULT_MAX_BODY) as usize;
+    let timeout = Duration::from_secs(settings.get(&["batch", "timeout"]).as_u64().filter(|n| *n > 0).unwrap_or(3));
+    let too_large = || ApiError(Error::TooLarge("Request entity too large.".into()));
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max_body) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, max_body).await.map_err(|_| too_large())?;
+    let Body(input) = Body::from_request(Request::from_parts(parts, axum::body::Body::from(bytes)), &state).await?;
+
     let requests = input.body.get("requests").and_then(Value::as_array).cloned().unwrap_or_default();
     if requests.is_empty() {
         return Err(ApiError(Error::field("requests", "validation_required", "Cannot be blank.")));
     }
-    let max = settings.get(&["batch", "maxRequests"]).as_u64().unwrap_or(50) as usize;
     if requests.len() > max {
         return Err(ApiError(Error::field("requests", "validation_length_too_long", format!("The length must be no more than {max}."))));
     }
     let mut ops = Vec::with_capacity(requests.len());
     for (i, r) in requests.iter().enumerate() {
         ops.push(route(r, input.kind).ok_or_else(|| {
-            let response = ApiError(Error::NotFound("The requested resource wasn't found.".into())).to_body().1;
-            ApiError(Error::BadRequest { message: "Batch transaction failed.".into(), data: failure_body(i, response).as_object().cloned().unwrap_or_default().into_iter().collect() })
+            // PB-COMPAT: an action the batch does not support fails as a generic bad request.
+            let response = ApiError(Error::bad_request("Something went wrong while processing your request.")).to_body().1;
+            failed(failure_body(i, response))
         })?);
     }
     let mut info = ctx.info;
     info.context = "batch".into();
-    match state.app.records().batch(&info, ops).await {
+    match state.app.records().batch(&info, ops, Some(timeout)).await {
         Ok(responses) => Ok((StatusCode::OK, Json(serde_json::to_value(responses).unwrap_or_default()))),
-        Err(failure) => {
-            let response = ApiError(failure.error).to_body().1;
-            let data = failure_body(failure.index, response).as_object().cloned().unwrap_or_default();
-            Err(ApiError(Error::BadRequest { message: "Batch transaction failed.".into(), data: data.into_iter().collect() }))
+        Err(BatchFailure::Request { index, error }) => {
+            let response = ApiError(error).to_body().1;
+            Err(failed(failure_body(index, response)))
         }
+        Err(BatchFailure::Timeout) => Err(failed(Value::Object(Default::default()))),
     }
+}
+
+/// PB-COMPAT: 128 MiB, the batch body limit when `maxBodySize` is 0.
+const DEFAULT_MAX_BODY: i64 = 128 << 20;
+
+/// 400 "Batch transaction failed." with `data`.
+fn failed(data: Value) -> ApiError {
+    ApiError(Error::BadRequest { message: "Batch transaction failed.".into(), data: data.as_object().cloned().unwrap_or_default().into_iter().collect() })
 }
 
 /// `{method, url, body}` → a record action, for the record routes only.

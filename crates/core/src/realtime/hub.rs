@@ -125,7 +125,7 @@ impl Realtime {
     }
 
     /// Sends one change to every subscription allowed to see it. Subscribers asking the same
-    /// question (same identity, rule, filter, expand and fields) share one check and one JSON.
+    /// question (same identity, rule and options) share one check and one JSON.
     async fn deliver(&self, change: Change) {
         let (action, record) = match change {
             Change::Created(r) => ("create", r),
@@ -137,7 +137,10 @@ impl Realtime {
         let mut dropped = Vec::new();
         for (client_id, client, topic, auth) in targets {
             let kind = if topic.record_id.is_some() { RuleKind::View } else { RuleKind::List };
-            let key = format!("{}|{:?}|{}|{}|{}", identity_key(&auth), kind, topic.option("filter"), topic.option("expand"), topic.option("fields"));
+            // The whole of the options is part of the question: rules may read any
+            // `@request.query.*` or `@request.headers.*`.
+            let options = serde_json::to_string(&(&topic.query, &topic.headers)).unwrap_or_default();
+            let key = format!("{}|{:?}|{}", identity_key(&auth), kind, options);
             let data = match answers.get(&key) {
                 Some(data) => data.clone(),
                 None => {
@@ -167,7 +170,7 @@ impl Realtime {
         for (id, client) in clients.iter() {
             let topics = client.topics.read().unwrap_or_else(|e| e.into_inner());
             for topic in topics.iter() {
-                let names_collection = topic.collection == c.name || topic.collection == c.id;
+                let names_collection = !topic.collection.is_empty() && (topic.collection == c.name || topic.collection == c.id);
                 let names_record = topic.record_id.as_deref().is_none_or(|rid| rid == record.id());
                 if names_collection && names_record {
                     let auth = client.auth.read().unwrap_or_else(|e| e.into_inner()).clone();

@@ -19,15 +19,19 @@ pub struct Topic {
 }
 
 impl Topic {
+    /// PB-COMPAT: any topic up to `MAX_TOPIC_LEN` is accepted (the SDK subscribes to
+    /// `PB_CONNECT` itself, apps to custom topics); one that is not `collection/*` or
+    /// `collection/id` simply names no collection, so no record change is delivered to it.
+    /// `None` only for a topic too long or with unreadable `?options=`.
     pub fn parse(raw: &str) -> Option<Topic> {
-        if raw.is_empty() || raw.len() > MAX_TOPIC_LEN {
+        if raw.len() > MAX_TOPIC_LEN {
             return None;
         }
         let (path, query_string) = raw.split_once('?').unwrap_or((raw, ""));
-        let (collection, target) = path.split_once('/')?;
-        if collection.is_empty() || target.is_empty() || target.contains('/') {
-            return None;
-        }
+        let (collection, target) = match path.split_once('/') {
+            Some((c, t)) if !c.is_empty() && !t.is_empty() && !t.contains('/') => (c, t),
+            _ => ("", "*"),
+        };
         let mut topic = Topic {
             raw: raw.to_owned(),
             collection: collection.to_owned(),
@@ -39,7 +43,8 @@ impl Topic {
             if k == "options" {
                 let options: Json = serde_json::from_str(&v).ok()?;
                 topic.query = stringify(options.get("query"));
-                topic.headers = stringify(options.get("headers"));
+                // PB-COMPAT: header names as rules see them: `X-Key` is `@request.headers.x_key`.
+                topic.headers = stringify(options.get("headers")).into_iter().map(|(k, v)| (k.to_ascii_lowercase().replace('-', "_"), v)).collect();
             }
         }
         Some(topic)
@@ -77,8 +82,10 @@ mod tests {
         assert_eq!((t.collection.as_str(), t.record_id.as_deref()), ("posts", None));
         let t = Topic::parse("posts/abc").unwrap();
         assert_eq!(t.record_id.as_deref(), Some("abc"));
-        assert!(Topic::parse("posts").is_none());
-        assert!(Topic::parse("posts/a/b").is_none());
+        // other topics are accepted and name no collection
+        assert_eq!(Topic::parse("PB_CONNECT").unwrap().collection, "");
+        assert_eq!(Topic::parse("posts/a/b").unwrap().collection, "");
+        assert!(Topic::parse(&"x".repeat(MAX_TOPIC_LEN + 1)).is_none());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! rules, in ONE transaction. Every request is planned first (rules compiled, passwords
 //! hashed); then all run together, and the realtime/events changes go out after the commit.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value as Json};
 
-use super::write::{Outcome, WriteInput, WritePlan};
+use super::write::{Outcome, WriteInput, WritePlan, TIMED_OUT};
 use super::Records;
 use crate::error::{Error, Result};
 use crate::rules::RequestInfo;
@@ -38,24 +40,35 @@ pub struct BatchResponse {
 
 /// A failed batch: which request failed and why.
 #[derive(Debug)]
-pub struct BatchFailure {
-    pub index: usize,
-    pub error: Error,
+pub enum BatchFailure {
+    Request { index: usize, error: Error },
+    /// PB-COMPAT: the batch ran past its `timeout` and was rolled back.
+    Timeout,
 }
 
 impl Records {
-    pub async fn batch(&self, req: &RequestInfo, ops: Vec<BatchOp>) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
+    /// Runs `ops` in one transaction. With a `timeout`, a batch not done by then (planning,
+    /// password hashing included) is rolled back.
+    pub async fn batch(&self, req: &RequestInfo, ops: Vec<BatchOp>, timeout: Option<Duration>) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let timed_out = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut plans = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
-            let plan = self.plan_op(req, op).await.map_err(|error| BatchFailure { index, error })?;
+            if timed_out() {
+                return Err(BatchFailure::Timeout);
+            }
+            let plan = self.plan_op(req, op).await.map_err(|error| BatchFailure::Request { index, error })?;
             plans.push(plan);
         }
-        let outcomes = self.run_all(plans).await.map_err(|(index, error)| BatchFailure { index, error })?;
+        let outcomes = self.run_all(plans, deadline).await.map_err(|(index, error)| match error {
+            Error::Internal(m) if m == TIMED_OUT => BatchFailure::Timeout,
+            error => BatchFailure::Request { index, error },
+        })?;
         let mut out = Vec::with_capacity(outcomes.len());
         for (index, (outcome, op)) in outcomes.into_iter().zip(&ops).enumerate() {
             let response = match outcome {
                 Outcome::Created(r) | Outcome::Updated(r) => {
-                    let shown = self.present(req, vec![r], &op.expand, &op.fields).await.map_err(|error| BatchFailure { index, error })?;
+                    let shown = self.present(req, vec![r], &op.expand, &op.fields).await.map_err(|error| BatchFailure::Request { index, error })?;
                     BatchResponse { status: 200, body: shown.into_iter().next().unwrap_or(Json::Null) }
                 }
                 Outcome::Deleted(_) => BatchResponse { status: 204, body: Json::Null },

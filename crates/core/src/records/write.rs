@@ -45,6 +45,9 @@ pub enum Outcome {
     Deleted(Vec<Record>),
 }
 
+/// The message of the error `Records::run_all` fails with when its deadline passed.
+pub const TIMED_OUT: &str = "batch transaction timeout";
+
 impl Records {
     pub async fn create(&self, req: &RequestInfo, collection: &str, input: WriteInput) -> Result<Record> {
         let plan = self.plan_create(req, collection, input).await?;
@@ -76,7 +79,9 @@ impl Records {
 
     /// Runs plans in one transaction: all commit or none. On failure, the index of the plan
     /// that failed comes with its error. Changes are emitted only after the commit.
-    pub async fn run_all(&self, plans: Vec<WritePlan>) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
+    /// With a `deadline`, a transaction still running when it passes is rolled back: the error
+    /// is then `TIMED_OUT` at the index of the first plan not run.
+    pub async fn run_all(&self, plans: Vec<WritePlan>, deadline: Option<std::time::Instant>) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
         let failed_at = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let marker = failed_at.clone();
         let result = self
@@ -86,6 +91,9 @@ impl Records {
                 let mut outcomes = Vec::with_capacity(plans.len());
                 for (i, plan) in plans.into_iter().enumerate() {
                     marker.store(i, std::sync::atomic::Ordering::Relaxed);
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        return Err(Error::internal(TIMED_OUT));
+                    }
                     outcomes.push(execute(conn, plan)?);
                 }
                 Ok(outcomes)

@@ -1,0 +1,534 @@
+//! Realtime over SSE: `PB_CONNECT`, subscriptions and their auth, delivery by the list rule,
+//! the view rule, the subscription filter, the exact topic as event name, deletes, the record
+//! shape (hidden fields, expand), and back-pressure on a client that does not read.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{GUEST, SseClient, SseEvent, SseNext, TestApp, TestUser, encode, spawn_app};
+
+/// `sentinel` (public), `owned` (owner only), `notes` (public, hidden field, relation to users).
+struct World {
+    u1: TestUser,
+    u2: TestUser,
+}
+
+async fn world(app: &TestApp) -> World {
+    let users_id = app.collection_id("users").await;
+    app.must_create_collection(json!({
+        "name": "sentinel", "listRule": "", "viewRule": "",
+        "fields": [{"name": "n", "type": "number"}],
+    }))
+    .await;
+    app.must_create_collection(json!({
+        "name": "owned",
+        "listRule": "owner = @request.auth.id", "viewRule": "owner = @request.auth.id",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "owner", "type": "relation", "collectionId": users_id, "maxSelect": 1},
+        ],
+    }))
+    .await;
+    app.must_create_collection(json!({
+        "name": "notes", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "status", "type": "text"},
+            {"name": "secret", "type": "text", "hidden": true},
+            {"name": "author", "type": "relation", "collectionId": users_id, "maxSelect": 1},
+        ],
+    }))
+    .await;
+    World {
+        u1: app.create_user("u1@example.com").await,
+        u2: app.create_user("u2@example.com").await,
+    }
+}
+
+/// Creates a sentinel record and reads each client up to it; returns, per client, the events
+/// that came before it. Events reach one client in order, so what is not there was not sent.
+async fn barrier(app: &TestApp, clients: &mut [&mut SseClient]) -> Vec<Vec<SseEvent>> {
+    let s = app.must_create_record("sentinel", json!({"n": 1})).await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    let mut out = Vec::new();
+    for c in clients.iter_mut() {
+        out.push(c.until(|e| e.record_id() == id).await);
+    }
+    out
+}
+
+fn summary(events: &[SseEvent]) -> Vec<(String, String, String)> {
+    events
+        .iter()
+        .map(|e| (e.event.clone(), e.action(), e.record_id()))
+        .collect()
+}
+
+fn s(a: &str, b: &str, c: &str) -> (String, String, String) {
+    (a.to_owned(), b.to_owned(), c.to_owned())
+}
+
+fn options_topic(base: &str, options: Value) -> String {
+    // as the SDK builds it: `encodeURIComponent(JSON.stringify(options))`
+    format!("{base}?options={}", encode(&options.to_string()))
+}
+
+#[tokio::test]
+async fn pb_connect_is_first_with_the_client_id_in_data_and_id_line() {
+    let app = spawn_app().await;
+    let sse = app.connect_realtime().await;
+    assert!(!sse.client_id.is_empty());
+    assert_eq!(sse.connect.id.as_deref(), Some(sse.client_id.as_str()));
+    assert_eq!(sse.connect.json(), json!({"clientId": sse.client_id}));
+    assert_eq!(app.core.realtime().client_count(), 1);
+    let other = app.connect_realtime().await;
+    assert_ne!(other.client_id, sse.client_id);
+}
+
+#[tokio::test]
+async fn list_rule_decides_collection_topics() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let topics = ["owned/*", "sentinel/*"];
+    let mut c1 = app.subscribed(&topics, &w.u1.token).await;
+    let mut c2 = app.subscribed(&topics, &w.u2.token).await;
+    let mut cg = app.subscribed(&topics, GUEST).await;
+    let mut cs = app.subscribed(&topics, &app.superuser_token).await;
+
+    let r = app
+        .must_create_record("owned", json!({"title": "t", "owner": w.u1.id}))
+        .await;
+    let id = r["id"].as_str().unwrap();
+    app.update_record("owned", id, json!({"title": "t2"}), &app.superuser_token)
+        .await
+        .expect(200);
+    let got = barrier(&app, &mut [&mut c1, &mut c2, &mut cg, &mut cs]).await;
+    let expected = vec![s("owned/*", "create", id), s("owned/*", "update", id)];
+    assert_eq!(summary(&got[0]), expected);
+    assert!(got[1].is_empty(), "another user got {:?}", got[1]);
+    assert!(got[2].is_empty(), "a guest got {:?}", got[2]);
+    assert_eq!(summary(&got[3]), expected);
+    // the record as REST shows it to the same caller
+    let rest = app.view_record("owned", id, &[], &w.u1.token).await;
+    assert_eq!(got[0][1].json()["record"], rest.body);
+    // every message carries the client id in the id line
+    assert_eq!(got[0][0].id.as_deref(), Some(c1.client_id.as_str()));
+}
+
+#[tokio::test]
+async fn superusers_only_list_rule_delivers_to_superusers_only() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    app.must_create_collection(
+        json!({"name": "locked", "fields": [{"name": "title", "type": "text"}]}),
+    )
+    .await;
+    let topics = ["locked/*", "sentinel/*"];
+    let mut c1 = app.subscribed(&topics, &w.u1.token).await;
+    let mut cg = app.subscribed(&topics, GUEST).await;
+    let mut cs = app.subscribed(&topics, &app.superuser_token).await;
+    let r = app
+        .must_create_record("locked", json!({"title": "x"}))
+        .await;
+    let got = barrier(&app, &mut [&mut c1, &mut cg, &mut cs]).await;
+    assert!(got[0].is_empty() && got[1].is_empty(), "{got:?}");
+    assert_eq!(
+        summary(&got[2]),
+        vec![s("locked/*", "create", r["id"].as_str().unwrap())]
+    );
+}
+
+#[tokio::test]
+async fn record_topics_use_the_view_rule_and_name_the_event_by_the_topic() {
+    let app = spawn_app().await;
+    world(&app).await;
+    // listed by nobody but superusers, viewable by anyone
+    app.must_create_collection(json!({
+        "name": "viewonly", "listRule": null, "viewRule": "",
+        "fields": [{"name": "title", "type": "text"}],
+    }))
+    .await;
+    // listable by anyone, viewable by superusers only
+    app.must_create_collection(json!({
+        "name": "listonly", "listRule": "", "viewRule": null,
+        "fields": [{"name": "title", "type": "text"}],
+    }))
+    .await;
+    let v = app
+        .must_create_record("viewonly", json!({"title": "v"}))
+        .await;
+    let l = app
+        .must_create_record("listonly", json!({"title": "l"}))
+        .await;
+    let other = app
+        .must_create_record("viewonly", json!({"title": "o"}))
+        .await;
+    let (vid, lid, oid) = (
+        v["id"].as_str().unwrap(),
+        l["id"].as_str().unwrap(),
+        other["id"].as_str().unwrap(),
+    );
+    let v_topic = format!("viewonly/{vid}");
+    let l_topic = format!("listonly/{lid}");
+    let mut cg = app
+        .subscribed(
+            &["viewonly/*", &v_topic, "listonly/*", &l_topic, "sentinel/*"],
+            GUEST,
+        )
+        .await;
+    for (coll, id) in [("viewonly", oid), ("viewonly", vid), ("listonly", lid)] {
+        app.update_record(coll, id, json!({"title": "changed"}), &app.superuser_token)
+            .await
+            .expect(200);
+    }
+    let got = barrier(&app, &mut [&mut cg]).await;
+    assert_eq!(
+        summary(&got[0]),
+        vec![s(&v_topic, "update", vid), s("listonly/*", "update", lid)]
+    );
+    assert_eq!(got[0][0].json()["record"]["title"], "changed");
+}
+
+#[tokio::test]
+async fn the_filter_option_narrows_delivery_and_the_event_is_the_exact_topic() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let topic = options_topic(
+        "notes/*",
+        json!({"query": {"filter": "status = 'pub'"}, "headers": {}}),
+    );
+    let mut c = app.subscribed(&[&topic, "sentinel/*"], GUEST).await;
+    let draft = app
+        .must_create_record("notes", json!({"title": "d", "status": "draft"}))
+        .await;
+    let public = app
+        .must_create_record("notes", json!({"title": "p", "status": "pub"}))
+        .await;
+    let (did, pid) = (
+        draft["id"].as_str().unwrap(),
+        public["id"].as_str().unwrap(),
+    );
+    app.update_record("notes", did, json!({"status": "pub"}), &app.superuser_token)
+        .await
+        .expect(200);
+    app.update_record(
+        "notes",
+        pid,
+        json!({"status": "draft"}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    let got = barrier(&app, &mut [&mut c]).await;
+    assert_eq!(
+        summary(&got[0]),
+        vec![s(&topic, "create", pid), s(&topic, "update", did)]
+    );
+}
+
+#[tokio::test]
+async fn options_headers_and_query_reach_the_rule() {
+    let app = spawn_app().await;
+    world(&app).await;
+    app.must_create_collection(json!({
+        "name": "keyed", "listRule": "@request.headers.x_key = 'open-sesame'", "viewRule": "",
+        "fields": [{"name": "title", "type": "text"}],
+    }))
+    .await;
+    let with_key = options_topic(
+        "keyed/*",
+        json!({"query": {}, "headers": {"X-Key": "open-sesame"}}),
+    );
+    let wrong_key = options_topic("keyed/*", json!({"headers": {"x-key": "nope"}}));
+    let mut c = app
+        .subscribed(&[&with_key, &wrong_key, "keyed/*", "sentinel/*"], GUEST)
+        .await;
+    let r = app.must_create_record("keyed", json!({"title": "k"})).await;
+    let got = barrier(&app, &mut [&mut c]).await;
+    assert_eq!(
+        summary(&got[0]),
+        vec![s(&with_key, "create", r["id"].as_str().unwrap())]
+    );
+}
+
+#[tokio::test]
+async fn an_update_is_decided_on_the_new_state() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let topics = ["owned/*", "sentinel/*"];
+    let mut c1 = app.subscribed(&topics, &w.u1.token).await;
+    let mut c2 = app.subscribed(&topics, &w.u2.token).await;
+    let r = app
+        .must_create_record("owned", json!({"title": "t", "owner": w.u1.id}))
+        .await;
+    let id = r["id"].as_str().unwrap();
+    app.update_record("owned", id, json!({"owner": w.u2.id}), &app.superuser_token)
+        .await
+        .expect(200);
+    let got = barrier(&app, &mut [&mut c1, &mut c2]).await;
+    assert_eq!(summary(&got[0]), vec![s("owned/*", "create", id)]);
+    assert_eq!(summary(&got[1]), vec![s("owned/*", "update", id)]);
+}
+
+#[tokio::test]
+async fn a_delete_reaches_only_those_who_could_see_the_record() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let a = app
+        .must_create_record("owned", json!({"title": "a", "owner": w.u1.id}))
+        .await;
+    let b = app
+        .must_create_record("owned", json!({"title": "b", "owner": w.u2.id}))
+        .await;
+    let (aid, bid) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let b_topic = format!("owned/{bid}");
+    let mut c1 = app
+        .subscribed(&["owned/*", &b_topic, "sentinel/*"], &w.u1.token)
+        .await;
+    let mut cg = app.subscribed(&["owned/*", "sentinel/*"], GUEST).await;
+    for id in [aid, bid] {
+        app.delete_record("owned", id, &app.superuser_token)
+            .await
+            .expect(204);
+    }
+    let got = barrier(&app, &mut [&mut c1, &mut cg]).await;
+    assert_eq!(summary(&got[0]), vec![s("owned/*", "delete", aid)]);
+    assert_eq!(
+        got[0][0].json()["record"],
+        a,
+        "the deleted record as it was"
+    );
+    assert!(got[1].is_empty(), "{:?}", got[1]);
+}
+
+#[tokio::test]
+async fn hidden_fields_and_expand_follow_the_rest_rules() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let topic = options_topic("notes/*", json!({"query": {"expand": "author"}}));
+    let mut c1 = app.subscribed(&[&topic], &w.u1.token).await;
+    let mut cg = app.subscribed(&[&topic], GUEST).await;
+    let mut cs = app.subscribed(&[&topic], &app.superuser_token).await;
+    let r = app
+        .must_create_record(
+            "notes",
+            json!({"title": "n", "secret": "hush", "author": w.u1.id}),
+        )
+        .await;
+    let id = r["id"].as_str().unwrap();
+    for (c, token) in [
+        (&mut c1, w.u1.token.as_str()),
+        (&mut cg, GUEST),
+        (&mut cs, app.superuser_token.as_str()),
+    ] {
+        let e = c.expect_event().await;
+        assert_eq!(e.event, topic);
+        let rest = app
+            .view_record("notes", id, &[("expand", "author")], token)
+            .await;
+        rest.expect(200);
+        assert_eq!(e.json()["record"], rest.body, "token {token:?}");
+    }
+    // what REST gives, spelled out: no hidden field for non-superusers, and the users view
+    // rule (only oneself) applies to the expanded author
+    let rest_guest = app
+        .view_record("notes", id, &[("expand", "author")], GUEST)
+        .await;
+    assert!(rest_guest.body.get("secret").is_none());
+    assert!(rest_guest.body["expand"].get("author").is_none());
+    let rest_u1 = app
+        .view_record("notes", id, &[("expand", "author")], &w.u1.token)
+        .await;
+    assert_eq!(rest_u1.body["expand"]["author"]["id"], w.u1.id.as_str());
+}
+
+#[tokio::test]
+async fn subscribing_binds_the_auth_and_another_auth_is_refused() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let c = app.connect_realtime().await;
+    app.set_subscriptions(&c.client_id, &["notes/*"], &w.u1.token)
+        .await
+        .expect(204);
+    app.set_subscriptions(&c.client_id, &["notes/*", "owned/*"], &w.u1.token)
+        .await
+        .expect(204);
+    for token in [w.u2.token.as_str(), app.superuser_token.as_str(), GUEST] {
+        let r = app
+            .set_subscriptions(&c.client_id, &["notes/*"], token)
+            .await;
+        crate::helpers::assert_error(
+            &r,
+            403,
+            "The current and the previous request authorization don't match.",
+        );
+    }
+    // a guest client may be upgraded to a user once
+    let g = app.connect_realtime().await;
+    app.set_subscriptions(&g.client_id, &["notes/*"], GUEST)
+        .await
+        .expect(204);
+    app.set_subscriptions(&g.client_id, &["notes/*"], &w.u2.token)
+        .await
+        .expect(204);
+    app.set_subscriptions(&g.client_id, &["notes/*"], &w.u1.token)
+        .await
+        .expect(403);
+    // unknown client
+    let r = app.set_subscriptions("missing", &[], GUEST).await;
+    crate::helpers::assert_error(&r, 404, "Missing or invalid client id.");
+    // any topic string is accepted (the SDK subscribes to PB_CONNECT)
+    app.set_subscriptions(&g.client_id, &["PB_CONNECT", "custom"], &w.u2.token)
+        .await
+        .expect(204);
+}
+
+#[tokio::test]
+async fn a_new_subscription_list_replaces_the_old_one() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let mut c = app.subscribed(&["notes/*", "sentinel/*"], GUEST).await;
+    app.set_subscriptions(&c.client_id, &["sentinel/*"], GUEST)
+        .await
+        .expect(204);
+    app.must_create_record("notes", json!({"title": "n"})).await;
+    let got = barrier(&app, &mut [&mut c]).await;
+    assert!(got[0].is_empty(), "{:?}", got[0]);
+}
+
+#[tokio::test]
+async fn a_closed_stream_leaves_the_hub() {
+    let app = spawn_app().await;
+    let c = app.connect_realtime().await;
+    let id = c.client_id.clone();
+    assert_eq!(app.core.realtime().client_count(), 1);
+    drop(c);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while app.core.realtime().client_count() != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the client stayed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = app.set_subscriptions(&id, &["notes/*"], GUEST).await;
+    r.expect(404);
+}
+
+/// A client that never reads is disconnected once its bounded queue is full, while a reading
+/// client receives every event; the slow one can connect again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_cannot_keep_up_is_disconnected_and_others_get_everything() {
+    const TOTAL: usize = 2000;
+    const PER_BATCH: usize = 50;
+    let app = spawn_app().await;
+    app.enable_batch(PER_BATCH as u64).await;
+    app.must_create_collection(json!({
+        "name": "flood", "listRule": "", "viewRule": "", "createRule": "",
+        "fields": [{"name": "payload", "type": "text", "max": 10000}],
+    }))
+    .await;
+
+    // The slow client: a raw socket with a tiny receive buffer that never reads after subscribing.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut slow = socket.connect(app.addr).await.unwrap();
+    let slow_id = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!(
+            "GET /api/realtime HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n",
+            app.addr
+        );
+        slow.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        let text = loop {
+            let n = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut byte))
+                .await
+                .expect("PB_CONNECT in time")
+                .unwrap();
+            assert_eq!(n, 1, "the stream ended early");
+            head.push(byte[0]);
+            let text = String::from_utf8_lossy(&head).into_owned();
+            if text.contains("PB_CONNECT") && text.contains("}\n") {
+                break text;
+            }
+        };
+        let start = text.find("{\"clientId\":\"").expect("client id") + 13;
+        text[start..start + 40].to_owned()
+    };
+    app.set_subscriptions(&slow_id, &["flood/*"], GUEST)
+        .await
+        .expect(204);
+
+    let mut fast = app.subscribed(&["flood/*"], GUEST).await;
+    assert_eq!(app.core.realtime().client_count(), 2);
+    let reader = tokio::spawn(async move {
+        let mut ids = Vec::with_capacity(TOTAL);
+        while ids.len() < TOTAL {
+            match fast.next(Duration::from_secs(30)).await {
+                SseNext::Event(e) => ids.push(e.record_id()),
+                other => panic!("the reading client stopped after {}: {other:?}", ids.len()),
+            }
+        }
+        (ids, fast)
+    });
+
+    let payload = "x".repeat(6000);
+    let mut created = Vec::with_capacity(TOTAL);
+    for _ in 0..TOTAL / PER_BATCH {
+        let requests: Vec<Value> = (0..PER_BATCH)
+            .map(|_| json!({"method": "POST", "url": "/api/collections/flood/records", "body": {"payload": payload}}))
+            .collect();
+        let r = app.batch(json!(requests), GUEST).await;
+        r.expect(200);
+        for item in r.body.as_array().unwrap() {
+            created.push(item["body"]["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let (received, _fast) = tokio::time::timeout(Duration::from_secs(60), reader)
+        .await
+        .expect("the reading client got everything in time")
+        .expect("reader task");
+    assert_eq!(
+        received, created,
+        "the reading client got every event, in order"
+    );
+
+    // The slow one is gone from the hub...
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.core.realtime().client_count() != 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slow client was not disconnected ({} clients)",
+            app.core.realtime().client_count()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.set_subscriptions(&slow_id, &["flood/*"], GUEST)
+        .await
+        .expect(404);
+    // ...and its response ends (the socket closes: `Connection: close`) once what was
+    // already queued is read.
+    {
+        use tokio::io::AsyncReadExt;
+        let mut sink = vec![0u8; 64 * 1024];
+        let mut total = 0usize;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), slow.read(&mut sink)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => total += n,
+                Err(_) => panic!("the slow client's stream did not end (read {total} bytes)"),
+            }
+        }
+        assert!(
+            total < TOTAL * 6000,
+            "the slow client got everything ({total} bytes): it was never behind"
+        );
+    }
+    // It can connect again.
+    let mut again = app.subscribed(&["flood/*"], GUEST).await;
+    let r = app
+        .must_create_record("flood", json!({"payload": "after"}))
+        .await;
+    let e = again.expect_event().await;
+    assert_eq!(e.record_id(), r["id"].as_str().unwrap());
+}
