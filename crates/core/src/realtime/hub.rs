@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Value as Json};
+use futures_util::stream::{self, StreamExt};
 use tokio::sync::{broadcast, mpsc};
 
 use super::topic::{Topic, MAX_SUBSCRIPTIONS};
@@ -15,6 +16,9 @@ use crate::rules::{RequestInfo, RuleKind};
 /// How many messages may wait for one client; a client further behind is disconnected (it
 /// reconnects and resubscribes), so one slow reader never slows the others or grows memory.
 const CLIENT_QUEUE: usize = 256;
+
+/// How many distinct visibility questions of one change are answered at once.
+const CONCURRENT_CHECKS: usize = 8;
 
 /// One server-sent event.
 #[derive(Debug, Clone)]
@@ -132,25 +136,29 @@ impl Realtime {
             Change::Updated(r) => ("update", r),
             Change::Deleted(r) => ("delete", r),
         };
-        let targets = self.matching(&record);
-        let mut answers: HashMap<String, Option<Arc<str>>> = HashMap::new();
-        let mut dropped = Vec::new();
-        for (client_id, client, topic, auth) in targets {
+        // Subscribers asking the same question share one answer; distinct questions are
+        // answered concurrently (each is a read on the reader pool).
+        let mut questions: HashMap<String, (Topic, Auth, RuleKind)> = HashMap::new();
+        let mut sends = Vec::new();
+        for (client_id, client, topic, auth) in self.matching(&record) {
             let kind = if topic.record_id.is_some() { RuleKind::View } else { RuleKind::List };
             // The whole of the options is part of the question: rules may read any
             // `@request.query.*` or `@request.headers.*`.
             let options = serde_json::to_string(&(&topic.query, &topic.headers)).unwrap_or_default();
             let key = format!("{}|{:?}|{}", identity_key(&auth), kind, options);
-            let data = match answers.get(&key) {
-                Some(data) => data.clone(),
-                None => {
-                    let data = self.render(action, &record, &topic, auth, kind).await;
-                    answers.insert(key, data.clone());
-                    data
-                }
-            };
-            let Some(data) = data else { continue };
-            if client.tx.try_send(Message { event: topic.raw.clone(), data }).is_err() {
+            sends.push((client_id, client, topic.raw.clone(), key.clone()));
+            questions.entry(key).or_insert((topic, auth, kind));
+        }
+        let record = &record;
+        let answers: HashMap<String, Option<Arc<str>>> = stream::iter(questions)
+            .map(|(key, (topic, auth, kind))| async move { (key, self.render(action, record, &topic, auth, kind).await) })
+            .buffer_unordered(CONCURRENT_CHECKS)
+            .collect()
+            .await;
+        let mut dropped = Vec::new();
+        for (client_id, client, event, key) in sends {
+            let Some(Some(data)) = answers.get(&key) else { continue };
+            if client.tx.try_send(Message { event, data: data.clone() }).is_err() {
                 dropped.push(client_id);
             }
         }

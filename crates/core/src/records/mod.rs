@@ -37,7 +37,9 @@ pub struct Records {
 
 impl Records {
     pub fn new(schema: Schema) -> Records {
-        let (changes, _) = broadcast::channel(1024);
+        // Room for bursts: a consumer that falls further behind than this misses changes (and
+        // logs it), so it is sized well above what one fan-out takes to deliver.
+        let (changes, _) = broadcast::channel(16 * 1024);
         Records { schema, changes }
     }
 
