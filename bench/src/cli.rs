@@ -1,0 +1,67 @@
+//! Command-line options.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Side-by-side benchmark of oxbase and PocketBase: starts each server from its binary on a fresh
+/// data dir, seeds the same chat schema and data, runs the same workloads with the same client,
+/// and prints medians and oxbase/PocketBase ratios.
+#[derive(Debug, Parser)]
+#[command(name = "oxbase-bench")]
+pub struct Cli {
+    /// The oxbase binary.
+    #[arg(long, default_value = "target/release/oxbase")]
+    pub oxbase: PathBuf,
+    /// The PocketBase binary (default: what `/work/shared/tools/pocketbase-ref --path` prints,
+    /// or `pocketbase` on the PATH).
+    #[arg(long)]
+    pub pocketbase: Option<PathBuf>,
+    /// Run only these workloads (repeatable, or comma-separated): floor, view, list, list_total,
+    /// expand, update, insert, auth.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Concurrent workers for the throughput runs (every workload also runs at 1 for latency).
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Measured seconds per run (after the warm-up).
+    #[arg(long, default_value_t = 5.0)]
+    pub duration: f64,
+    /// Warm-up seconds per run, not measured.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Rounds per workload and server; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Startup measurements (spawn → first 200 on /api/health, empty data dir) per server.
+    #[arg(long, default_value_t = 5)]
+    pub startup_rounds: usize,
+    /// Seed size: messages (users 100, rooms 20, members 1000 are fixed).
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    /// Worker threads of the load generator's runtime (it shares the machine with the server).
+    #[arg(long, default_value_t = 1)]
+    pub client_threads: usize,
+    /// Skip the concurrency-1 (latency) runs.
+    #[arg(long)]
+    pub no_latency: bool,
+    /// Replace the generated section of this Markdown file with the results.
+    #[arg(long)]
+    pub write_doc: Option<PathBuf>,
+}
+
+impl Cli {
+    pub fn pocketbase_path(&self) -> PathBuf {
+        if let Some(p) = &self.pocketbase {
+            return p.clone();
+        }
+        let tool = std::path::Path::new("/work/shared/tools/pocketbase-ref");
+        if tool.exists()
+            && let Ok(out) = std::process::Command::new(tool).arg("--path").output()
+            && out.status.success()
+        {
+            return PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        }
+        PathBuf::from("pocketbase")
+    }
+}

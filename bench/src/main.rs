@@ -1,0 +1,242 @@
+//! oxbase-bench: the same client, data and workloads against oxbase and PocketBase, side by side.
+//!
+//! `cargo run --release -p oxbase-bench -- --oxbase target/release/oxbase --write-doc docs/benchmarks.md`
+
+mod cli;
+mod client;
+mod load;
+mod report;
+mod seed;
+mod server;
+mod workloads;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::client::Http;
+use crate::report::{Report, Round, Row, Startup, Summary};
+use crate::seed::Fixture;
+use crate::server::{Kind, Server};
+use crate::workloads::Workload;
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = if cli.client_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(cli.client_threads).enable_all().build()?
+    };
+    runtime.block_on(run(cli))
+}
+
+fn selected(cli: &Cli) -> Result<Vec<Workload>> {
+    if cli.only.is_empty() {
+        return Ok(workloads::ALL.to_vec());
+    }
+    let mut chosen = Vec::new();
+    for name in &cli.only {
+        match Workload::parse(name) {
+            Some(w) => chosen.push(w),
+            None => bail!("unknown workload {name:?}; known: {}", workloads::ALL.map(|w| w.name()).join(", ")),
+        }
+    }
+    // The floor is what the others are compared with: always measure it.
+    if !chosen.contains(&Workload::Floor) {
+        chosen.insert(0, Workload::Floor);
+    }
+    Ok(workloads::ALL.into_iter().filter(|w| chosen.contains(w)).collect())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let ox_bin = cli.oxbase.clone();
+    let pb_bin = cli.pocketbase_path();
+    for (kind, bin) in [(Kind::Oxbase, &ox_bin), (Kind::PocketBase, &pb_bin)] {
+        if bin.components().count() > 1 && !bin.exists() {
+            bail!("{} binary not found at {}", kind.name(), bin.display());
+        }
+    }
+    // The servers run in their own data dirs: make the paths absolute.
+    let ox_bin = std::fs::canonicalize(&ox_bin).unwrap_or(ox_bin);
+    let pb_bin = std::fs::canonicalize(&pb_bin).unwrap_or(pb_bin);
+    let chosen = selected(&cli)?;
+    let bins = [(Kind::Oxbase, ox_bin.as_path()), (Kind::PocketBase, pb_bin.as_path())];
+
+    let startup = if cli.startup_rounds > 0 && cli.only.is_empty() { Some(measure_startup(&bins, cli.startup_rounds).await?) } else { None };
+
+    // Both servers stay up for the whole run; rounds alternate between them so that both see the
+    // same machine noise. The idle one costs next to nothing.
+    let mut servers = Vec::new();
+    let mut fixtures = Vec::new();
+    for (kind, bin) in bins {
+        let (server, _) = Server::start(kind, bin, true).await?;
+        let http = Http::new(&server.url, 16);
+        let t = Instant::now();
+        let fixture = seed::seed(&http, cli.messages).await.with_context(|| format!("seeding {}", kind.name()))?;
+        eprintln!("seeded {} in {:.1} s (createRule semantics checked)", kind.name(), t.elapsed().as_secs_f64());
+        servers.push(server);
+        fixtures.push(fixture);
+    }
+
+    let mut concurrencies = vec![cli.concurrency];
+    if !cli.no_latency && cli.concurrency != 1 {
+        concurrencies.push(1);
+    }
+    let warmup = Duration::from_secs_f64(cli.warmup);
+    let duration = Duration::from_secs_f64(cli.duration);
+    let mut rows = Vec::new();
+    for &w in &chosen {
+        for &c in &concurrencies {
+            let mut rounds: [Vec<Round>; 2] = [Vec::new(), Vec::new()];
+            let mut failed: [Option<String>; 2] = [None, None];
+            for round in 0..cli.rounds {
+                for i in 0..2 {
+                    if failed[i].is_some() {
+                        continue;
+                    }
+                    match measure(&mut servers[i], &fixtures[i], w, c, warmup, duration).await? {
+                        Ok(r) => {
+                            eprintln!(
+                                "{:<10} c={c:<3} round {} {:<10} {:>9.1} req/s  p50 {:.2} ms  p99 {:.2} ms  peak {:.1} MiB  cpu {:.2} s",
+                                w.name(),
+                                round + 1,
+                                servers[i].kind.name(),
+                                r.rps,
+                                r.p50,
+                                r.p99,
+                                r.peak_mib,
+                                r.cpu_s
+                            );
+                            rounds[i].push(r);
+                        }
+                        Err(e) => {
+                            eprintln!("{:<10} c={c:<3} round {} {:<10} FAILED: {e}", w.name(), round + 1, servers[i].kind.name());
+                            failed[i] = Some(e);
+                        }
+                    }
+                }
+            }
+            let summary = |i: usize| match &failed[i] {
+                Some(e) => Summary::Failed(e.clone()),
+                None => Summary::from_rounds(&rounds[i]),
+            };
+            rows.push(Row { workload: w, concurrency: c, ox: summary(0), pb: summary(1) });
+        }
+    }
+    drop(servers);
+
+    let report = Report {
+        machine: machine_info(&ox_bin, &pb_bin),
+        settings: format!(
+            "Settings: concurrency {} and 1, {} s measured after {} s warm-up per run, {} rounds per workload and server \
+             (alternating servers), medians reported; client: {} tokio thread(s), HTTP/1.1 keep-alive; seed: {} users, {} rooms, \
+             {} members, {} messages.",
+            cli.concurrency,
+            cli.duration,
+            cli.warmup,
+            cli.rounds,
+            cli.client_threads.max(1),
+            seed::USERS,
+            seed::ROOMS,
+            seed::USERS * seed::ROOMS_PER_USER,
+            cli.messages
+        ),
+        rows,
+        startup,
+        concurrency: cli.concurrency,
+    };
+    let text = report.markdown();
+    println!("{text}");
+    if let Some(path) = &cli.write_doc {
+        let workloads = chosen.iter().map(|w| format!("- `{}`: {}", w.name(), w.describe())).collect::<Vec<_>>().join("\n");
+        let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+        let body = format!("### Latest run\n\nCommand: `oxbase-bench {command}`\n\nWorkloads:\n\n{workloads}\n\n{text}");
+        report::write_doc(path, &body)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// One run against one server: the outcome, with the server's CPU and peak RSS over it.
+/// The inner `Err` is a failed run (non-2xx or transport error), with the first error.
+async fn measure(
+    server: &mut Server,
+    fixture: &Fixture,
+    w: Workload,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<std::result::Result<Round, String>> {
+    server.check_alive()?;
+    let http = Http::new(&server.url, concurrency);
+    let plan = w.plan(fixture, concurrency);
+    let peak_reset = server.reset_peak();
+    let before = server.stats();
+    let outcome = load::run(&http, plan, warmup, duration).await;
+    let after = server.stats();
+    server.check_alive()?;
+    if outcome.errors > 0 {
+        let first = outcome.first_error.unwrap_or_default();
+        return Ok(Err(format!("{} errors; first: {first}", outcome.errors)));
+    }
+    if outcome.ok == 0 {
+        return Ok(Err("no request completed inside the measured window".into()));
+    }
+    // Requests of the whole run (warm-up included) ≈ measured rate × (warm-up + duration), for CPU/request.
+    let total = (outcome.throughput() * (warmup + duration).as_secs_f64()).round() as u64;
+    let peak_kib = if peak_reset { after.hwm_kib } else { after.hwm_kib.max(before.rss_kib) };
+    Ok(Ok(Round::new(&outcome, after.cpu_s - before.cpu_s, total, peak_kib as f64 / 1024.0)))
+}
+
+/// Spawn → first 200 on an empty data dir, and RSS one second later; alternating servers.
+async fn measure_startup(bins: &[(Kind, &Path); 2], rounds: usize) -> Result<(Startup, Startup)> {
+    let mut times = [Vec::new(), Vec::new()];
+    let mut idle = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        for (i, (kind, bin)) in bins.iter().enumerate() {
+            let (server, took) = Server::start(*kind, bin, false).await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            times[i].push(took.as_secs_f64() * 1000.0);
+            idle[i].push(server.stats().rss_kib as f64 / 1024.0);
+            drop(server);
+        }
+    }
+    let s = |i: usize| Startup { startup_ms: report::median(times[i].clone()), idle_mib: report::median(idle[i].clone()) };
+    eprintln!("startup: oxbase {:?} ms, PocketBase {:?} ms", times[0], times[1]);
+    Ok((s(0), s(1)))
+}
+
+fn machine_info(ox: &Path, pb: &Path) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).unwrap_or("unknown").trim().to_owned();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or("unknown".into(), |kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0));
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
+    let version = |bin: &Path| {
+        std::process::Command::new(bin)
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!(
+        "Machine: {nproc} CPUs ({model}), {mem_gib} RAM, Linux {kernel}; run {date}; servers: `{}` and `{}`. \
+         Client and server share these cores, so absolute numbers are noisy: compare the ratios.",
+        version(ox),
+        version(pb)
+    )
+}

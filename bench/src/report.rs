@@ -1,0 +1,270 @@
+//! Medians over rounds, the side-by-side tables, the targets, and the generated doc section.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::load::Outcome;
+use crate::workloads::Workload;
+
+/// One measured run of one server.
+#[derive(Clone, Debug)]
+pub struct Round {
+    pub rps: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    /// Server CPU seconds (user + system) over the whole run, warm-up included.
+    pub cpu_s: f64,
+    /// Server requests over the whole run (for CPU per request).
+    pub cpu_ms_per_req: f64,
+    /// Peak RSS during the run, MiB.
+    pub peak_mib: f64,
+}
+
+impl Round {
+    pub fn new(o: &Outcome, cpu_s: f64, total_requests: u64, peak_mib: f64) -> Round {
+        Round {
+            rps: o.throughput(),
+            p50: o.quantile_ms(0.50),
+            p90: o.quantile_ms(0.90),
+            p99: o.quantile_ms(0.99),
+            cpu_s,
+            cpu_ms_per_req: if total_requests == 0 { f64::NAN } else { cpu_s * 1000.0 / total_requests as f64 },
+            peak_mib,
+        }
+    }
+}
+
+/// A server's figures for one workload at one concurrency: medians of the rounds, or a failure.
+#[derive(Clone, Debug)]
+pub enum Summary {
+    Ok(Round),
+    Failed(String),
+}
+
+impl Summary {
+    pub fn from_rounds(rounds: &[Round]) -> Summary {
+        let med = |f: fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+        Summary::Ok(Round {
+            rps: med(|r| r.rps),
+            p50: med(|r| r.p50),
+            p90: med(|r| r.p90),
+            p99: med(|r| r.p99),
+            cpu_s: med(|r| r.cpu_s),
+            cpu_ms_per_req: med(|r| r.cpu_ms_per_req),
+            peak_mib: med(|r| r.peak_mib),
+        })
+    }
+
+    fn ok(&self) -> Option<&Round> {
+        match self {
+            Summary::Ok(r) => Some(r),
+            Summary::Failed(_) => None,
+        }
+    }
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+pub struct Row {
+    pub workload: Workload,
+    pub concurrency: usize,
+    pub ox: Summary,
+    pub pb: Summary,
+}
+
+/// Startup figures per server (medians).
+#[derive(Clone, Copy, Debug)]
+pub struct Startup {
+    pub startup_ms: f64,
+    pub idle_mib: f64,
+}
+
+pub struct Report {
+    pub machine: String,
+    pub settings: String,
+    pub rows: Vec<Row>,
+    pub startup: Option<(Startup, Startup)>,
+    pub concurrency: usize,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    a / b
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn fmt_ratio(v: f64) -> String {
+    if v.is_nan() || v.is_infinite() { "–".into() } else { format!("{v:.2}×") }
+}
+
+impl Report {
+    fn floor(&self, concurrency: usize, pick: fn(&Row) -> &Summary) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|r| r.workload == Workload::Floor && r.concurrency == concurrency)
+            .and_then(|r| pick(r).ok())
+            .map(|r| r.rps)
+    }
+
+    fn row(&self, w: Workload, c: usize) -> Option<(&Round, &Round)> {
+        let r = self.rows.iter().find(|r| r.workload == w && r.concurrency == c)?;
+        Some((r.ox.ok()?, r.pb.ok()?))
+    }
+
+    /// The whole report as Markdown (also what is printed on the terminal).
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{}\n", self.machine);
+        let _ = writeln!(s, "{}\n", self.settings);
+        s.push_str("#### Throughput and latency (medians over rounds; × = oxbase / PocketBase)\n\n");
+        s.push_str("| workload | conc | oxbase req/s | PocketBase req/s | req/s × | oxbase p50 / p90 / p99 ms | PocketBase p50 / p90 / p99 ms | p50 × | oxbase % of floor | PocketBase % of floor |\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        let mut failures = Vec::new();
+        for r in &self.rows {
+            let cell = |x: &Summary| match x {
+                Summary::Ok(v) => (fmt_num(v.rps), format!("{} / {} / {}", fmt_num(v.p50), fmt_num(v.p90), fmt_num(v.p99))),
+                Summary::Failed(_) => ("FAILED".into(), "FAILED".into()),
+            };
+            let (ox_rps, ox_lat) = cell(&r.ox);
+            let (pb_rps, pb_lat) = cell(&r.pb);
+            let (rps_x, p50_x) = match (r.ox.ok(), r.pb.ok()) {
+                (Some(o), Some(p)) => (fmt_ratio(ratio(o.rps, p.rps)), fmt_ratio(ratio(o.p50, p.p50))),
+                _ => ("–".into(), "–".into()),
+            };
+            let pct = |x: &Summary, floor: Option<f64>| match (x.ok(), floor) {
+                (Some(v), Some(f)) => format!("{:.0}%", 100.0 * v.rps / f),
+                _ => "–".into(),
+            };
+            let ox_pct = pct(&r.ox, self.floor(r.concurrency, |r| &r.ox));
+            let pb_pct = pct(&r.pb, self.floor(r.concurrency, |r| &r.pb));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {ox_rps} | {pb_rps} | {rps_x} | {ox_lat} | {pb_lat} | {p50_x} | {ox_pct} | {pb_pct} |",
+                r.workload.name(),
+                r.concurrency
+            );
+            for (name, x) in [("oxbase", &r.ox), ("PocketBase", &r.pb)] {
+                if let Summary::Failed(e) = x {
+                    failures.push(format!("- {} @{} on {name}: FAILED — first error: `{}`", r.workload.name(), r.concurrency, e.replace('`', "'")));
+                }
+            }
+        }
+        if !failures.is_empty() {
+            s.push('\n');
+            s.push_str(&failures.join("\n"));
+            s.push('\n');
+        }
+        s.push_str("\n#### Server resources during each run (peak RSS; CPU = user+system of the server process, warm-up included)\n\n");
+        s.push_str("| workload | conc | oxbase peak MiB | PocketBase peak MiB | peak × | oxbase CPU s | PocketBase CPU s | oxbase CPU ms/req | PocketBase CPU ms/req | CPU/req × |\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for r in &self.rows {
+            let (o, p) = (r.ox.ok(), r.pb.ok());
+            let f = |x: Option<&Round>, g: fn(&Round) -> f64| x.map_or("–".into(), |v| fmt_num(g(v)));
+            let x = |g: fn(&Round) -> f64| match (o, p) {
+                (Some(o), Some(p)) => fmt_ratio(ratio(g(o), g(p))),
+                _ => "–".into(),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                r.workload.name(),
+                r.concurrency,
+                f(o, |v| v.peak_mib),
+                f(p, |v| v.peak_mib),
+                x(|v| v.peak_mib),
+                f(o, |v| v.cpu_s),
+                f(p, |v| v.cpu_s),
+                f(o, |v| v.cpu_ms_per_req),
+                f(p, |v| v.cpu_ms_per_req),
+                x(|v| v.cpu_ms_per_req),
+            );
+        }
+        if let Some((o, p)) = self.startup {
+            s.push_str("\n#### Startup (empty data dir, spawn → first 200 on `/api/health`) and idle memory (RSS 1 s after that), medians\n\n");
+            s.push_str("| | oxbase | PocketBase | × |\n|---|---:|---:|---:|\n");
+            let _ = writeln!(s, "| startup ms | {} | {} | {} |", fmt_num(o.startup_ms), fmt_num(p.startup_ms), fmt_ratio(o.startup_ms / p.startup_ms));
+            let _ = writeln!(s, "| idle RSS MiB | {} | {} | {} |", fmt_num(o.idle_mib), fmt_num(p.idle_mib), fmt_ratio(o.idle_mib / p.idle_mib));
+        }
+        s.push_str("\n#### Targets (issue #3)\n\n| target | measured | met |\n|---|---:|:---:|\n");
+        for (what, measured, met) in self.targets() {
+            let _ = writeln!(s, "| {what} | {measured} | {} |", match met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "not measured",
+            });
+        }
+        s
+    }
+
+    fn targets(&self) -> Vec<(String, String, Option<bool>)> {
+        let c = self.concurrency;
+        let mut t = Vec::new();
+        let mut ratio_target = |what: String, w: Workload, conc: usize, g: fn(&Round) -> f64, want_ge: bool, bound: f64| {
+            match self.row(w, conc) {
+                Some((o, p)) => {
+                    let v = g(o) / g(p);
+                    t.push((what, fmt_ratio(v), Some(if want_ge { v >= bound } else { v <= bound })));
+                }
+                None => t.push((what, "–".into(), None)),
+            }
+        };
+        ratio_target(format!("insert @{c}: throughput ≥ 5× PocketBase"), Workload::Insert, c, |r| r.rps, true, 5.0);
+        ratio_target(format!("insert @{c}: p50 ≤ 1/5 of PocketBase"), Workload::Insert, c, |r| r.p50, false, 0.2);
+        ratio_target("insert @1: p50 ≤ 1/5 of PocketBase".into(), Workload::Insert, 1, |r| r.p50, false, 0.2);
+        ratio_target(format!("view @{c}: throughput ≥ 4× PocketBase"), Workload::View, c, |r| r.rps, true, 4.0);
+        ratio_target(format!("list @{c}: throughput ≥ 4× PocketBase"), Workload::List, c, |r| r.rps, true, 4.0);
+        ratio_target(format!("insert @{c}: peak RSS ≤ ½ of PocketBase"), Workload::Insert, c, |r| r.peak_mib, false, 0.5);
+        let view = self.rows.iter().find(|r| r.workload == Workload::View && r.concurrency == c).and_then(|r| r.ox.ok());
+        match (view, self.floor(c, |r| &r.ox)) {
+            (Some(v), Some(f)) => t.push((format!("view @{c}: ≥ ½ of oxbase's floor"), format!("{:.0}%", 100.0 * v.rps / f), Some(v.rps >= f / 2.0))),
+            _ => t.push((format!("view @{c}: ≥ ½ of oxbase's floor"), "–".into(), None)),
+        }
+        match self.startup {
+            Some((o, _)) => {
+                t.push(("oxbase idle RSS < 20 MiB".into(), format!("{} MiB", fmt_num(o.idle_mib)), Some(o.idle_mib < 20.0)));
+                t.push(("oxbase startup < 50 ms".into(), format!("{} ms", fmt_num(o.startup_ms)), Some(o.startup_ms < 50.0)));
+            }
+            None => {
+                t.push(("oxbase idle RSS < 20 MiB".into(), "–".into(), None));
+                t.push(("oxbase startup < 50 ms".into(), "–".into(), None));
+            }
+        }
+        t
+    }
+}
+
+pub const BEGIN: &str = "<!-- BEGIN GENERATED BY oxbase-bench (do not edit by hand) -->";
+pub const END: &str = "<!-- END GENERATED BY oxbase-bench -->";
+
+/// Replaces the text between the markers in `path` (appending a marked section if there is none).
+pub fn write_doc(path: &Path, body: &str) -> Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let section = format!("{BEGIN}\n{body}\n{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if e > b => format!("{}{section}{}", &old[..b], &old[e + END.len()..]),
+        _ => format!("{old}{}{section}\n", if old.is_empty() || old.ends_with('\n') { "" } else { "\n" }),
+    };
+    std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))
+}
