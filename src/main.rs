@@ -5,6 +5,13 @@ use oxbase::cli::{Cli, Command, SuperuserCommand};
 use oxbase::{shutdown_signal, telemetry, Application, ServeConfig};
 use oxbase_api::HttpConfig;
 
+/// mimalloc instead of the system allocator: password hashing allocates ~19 MiB per hash, and
+/// glibc's malloc keeps such freed buffers as fragmented heap (hundreds of MiB of RSS after a
+/// few sign-ups); mimalloc returns them. It is also faster on the many small allocations of
+/// request handling.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

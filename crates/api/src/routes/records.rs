@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use oxbase_core::records::list::ListQuery;
+use oxbase_core::records::list::{ListQuery, ListResult};
 use oxbase_core::Error;
 use serde_json::Value;
 
@@ -18,7 +18,7 @@ fn collection_context(e: Error) -> ApiError {
 }
 
 /// `GET /api/collections/{collection}/records`
-pub async fn list_records(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<Value>> {
+pub async fn list_records(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<ListResult>> {
     let q = &ctx.params;
     let query = ListQuery {
         page: q.number("page"),
@@ -29,8 +29,7 @@ pub async fn list_records(State(state): State<AppState>, Path(collection): Path<
         fields: q.str("fields").to_owned(),
         skip_total: q.flag("skipTotal"),
     };
-    let result = state.app.records().list(&ctx.info, &collection, query).await?;
-    Ok(Json(serde_json::to_value(result).unwrap_or_default()))
+    Ok(Json(state.app.records().list(&ctx.info, &collection, query).await?))
 }
 
 /// `GET /api/collections/{collection}/records/{id}`

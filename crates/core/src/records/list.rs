@@ -149,7 +149,13 @@ impl Records {
         }
         let expanded = !expand.trim().is_empty();
         let picks = parse_fields(fields);
-        Ok(records.iter().map(|r| pick(&to_json(r, &req.auth, expanded), &picks)).collect())
+        Ok(records
+            .iter()
+            .map(|r| {
+                let json = to_json(r, &req.auth, expanded);
+                if picks.is_empty() { json } else { pick(&json, &picks) }
+            })
+            .collect())
     }
 }
 

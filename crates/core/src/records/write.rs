@@ -28,8 +28,8 @@ pub struct WriteInput {
 /// A write checked and prepared outside the transaction (rules compiled, passwords hashed),
 /// run by [`execute`] inside one. A batch runs several plans in one transaction.
 pub enum WritePlan {
-    Create { record: Record, errors: FieldErrors, rule: Option<Sql> },
-    Update { collection: Arc<Collection>, id: String, rule: Option<Sql>, input: WriteInput, superuser: bool, auth_changes: Map<String, Json> },
+    Create { record: Record, errors: FieldErrors, rule: Option<Sql>, targets: RelationTargets },
+    Update { collection: Arc<Collection>, id: String, rule: Option<Sql>, input: WriteInput, superuser: bool, auth_changes: Map<String, Json>, targets: RelationTargets },
     Delete { collection: Arc<Collection>, id: String, rule: Option<Sql>, all: Vec<Arc<Collection>> },
     /// Update when the record exists at execution time (an earlier write of the same batch
     /// counts), create otherwise.
@@ -144,7 +144,8 @@ impl Records {
             }
         }
         merge(&mut errors, validate::validate(&record));
-        Ok(WritePlan::Create { record, errors, rule })
+        let targets = self.relation_targets(&c);
+        Ok(WritePlan::Create { record, errors, rule, targets })
     }
 
     pub async fn plan_update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<WritePlan> {
@@ -162,7 +163,8 @@ impl Records {
             }
             auth_changes = prepare_auth_update(&current, manager, &input.body).await?;
         }
-        Ok(WritePlan::Update { collection: c, id: id.to_owned(), rule, input, superuser: req.auth.is_superuser(), auth_changes })
+        let targets = self.relation_targets(&c);
+        Ok(WritePlan::Update { collection: c, id: id.to_owned(), rule, input, superuser: req.auth.is_superuser(), auth_changes, targets })
     }
 
     /// Whether `req` may manage `record` (its auth collection's `manageRule`): change its
@@ -209,9 +211,9 @@ impl Records {
 /// Runs a plan inside the caller's transaction.
 pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
     match plan {
-        WritePlan::Create { record, mut errors, rule } => {
+        WritePlan::Create { record, mut errors, rule, targets } => {
             // Relation targets are checked with the other fields, so one 400 lists all.
-            merge(&mut errors, relation_errors(conn, &record)?);
+            merge(&mut errors, relation_errors(conn, &record, &targets)?);
             if !errors.is_empty() {
                 return Err(failed("create", errors));
             }
@@ -224,7 +226,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
             }
             reload(conn, &record.collection, record.id()).map(Outcome::Created)
         }
-        WritePlan::Update { collection: c, id, rule, input, superuser, auth_changes } => {
+        WritePlan::Update { collection: c, id, rule, input, superuser, auth_changes, targets } => {
             let select = select_by_id(&c, &id, rule.as_ref())?;
             // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
             // concurrent increments can lose one. Here the read, the modifiers and the write
@@ -240,7 +242,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
                 record.data.insert(f.name.clone(), json!(now));
             }
             let mut errors = validate::validate(&record);
-            merge(&mut errors, relation_errors(conn, &record)?);
+            merge(&mut errors, relation_errors(conn, &record, &targets)?);
             if !errors.is_empty() {
                 return Err(failed("update", errors));
             }
@@ -434,36 +436,44 @@ fn reload(conn: &mut dyn Conn, c: &Arc<Collection>, id: &str) -> Result<Record> 
     Record::from_rows(c, &conn.query(&select_by_id(c, id, None)?)?).pop().ok_or_else(Error::not_found)
 }
 
+/// The table each relation field of a collection points at, resolved from the schema cache
+/// when the write is planned (`None`: the target collection is gone).
+pub type RelationTargets = Vec<(String, Option<Ident>)>;
+
+impl Records {
+    fn relation_targets(&self, c: &Collection) -> RelationTargets {
+        c.fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Relation)
+            .map(|f| (f.name.clone(), self.schema.get(f.str_opt("collectionId")).and_then(|t| Ident::new(&t.name))))
+            .collect()
+    }
+}
+
 /// Every id of every relation field must exist in its target collection.
-fn relation_errors(conn: &mut dyn Conn, record: &Record) -> Result<FieldErrors> {
+fn relation_errors(conn: &mut dyn Conn, record: &Record, targets: &RelationTargets) -> Result<FieldErrors> {
     let mut errors = FieldErrors::new();
-    for f in record.collection.fields.iter().filter(|f| f.kind == FieldKind::Relation) {
-        let ids = record.get_list(&f.name);
+    let missing = || json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."});
+    for (field, target) in targets {
+        let mut ids = record.get_list(field);
         if ids.is_empty() {
             continue;
         }
-        // The target is looked up by id in the stored definitions, inside this transaction.
-        let mut lookup = Sql::raw("SELECT \"name\" FROM \"_collections\" WHERE \"id\" = ");
-        lookup.push_param(f.str_opt("collectionId").to_owned());
-        let target = match conn.query_scalar(&lookup)? {
-            Some(Value::Text(name)) => name,
-            _ => String::new(),
-        };
-        let Some(target) = Ident::new(&target) else {
-            errors.insert(f.name.clone(), json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}));
+        ids.sort();
+        ids.dedup();
+        let Some(target) = target else {
+            errors.insert(field.clone(), missing());
             continue;
         };
-        let list = Sql::param(Json::from(ids.clone()).to_string());
-        let je = Ident::new("__je").expect("a constant, valid identifier");
         let mut count = Sql::raw("SELECT COUNT(*) FROM ");
-        count.push_ident(&target).push(" WHERE \"id\" IN (SELECT \"__je\".\"value\" FROM ");
-        count.push_sql(&conn.dialect().json_each_as(&list, &je)).push(")");
+        count.push_ident(target).push(" WHERE \"id\" IN (");
+        count.push_sql(&Sql::join(ids.iter().map(|id| Sql::param(id.clone())), ", ")).push(")");
         let found = match conn.query_scalar(&count)? {
             Some(Value::Int(n)) => n as usize,
             _ => 0,
         };
         if found != ids.len() {
-            errors.insert(f.name.clone(), json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}));
+            errors.insert(field.clone(), missing());
         }
     }
     Ok(errors)

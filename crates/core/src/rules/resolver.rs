@@ -93,7 +93,10 @@ impl<'a> RecordResolver<'a> {
             Purpose::Rule => oxbase_sql::filter::Limits::for_rules(),
             Purpose::ClientFilter => oxbase_sql::filter::Limits::default(),
         };
-        let ast = oxbase_sql::filter::parse_with(expr, limits).map_err(|e| CompileError::Invalid(e.to_string()))?;
+        let ast = match self.purpose {
+            Purpose::Rule => parsed_rule(expr, limits)?,
+            Purpose::ClientFilter => Arc::new(oxbase_sql::filter::parse_with(expr, limits).map_err(|e| CompileError::Invalid(e.to_string()))?),
+        };
         let sql = oxbase_sql::compile_filter(&ast, self, self.dialect)?;
         Ok(self.finish(sql))
     }
@@ -128,6 +131,25 @@ impl<'a> RecordResolver<'a> {
     fn forbidden(&self, what: &str) -> CompileError {
         CompileError::Forbidden(format!("{what} cannot be used in client filters or sorts"))
     }
+}
+
+/// Rules are parsed once and kept: they change only with the schema, and a rule is evaluated on
+/// every request. A memo of a pure function (rule text → AST), bounded by clearing; client
+/// filters are not kept, their variety is unbounded.
+fn parsed_rule(expr: &str, limits: oxbase_sql::filter::Limits) -> Result<Arc<oxbase_sql::filter::Expr>, CompileError> {
+    type Memo = std::sync::Mutex<std::collections::HashMap<String, Arc<oxbase_sql::filter::Expr>>>;
+    static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
+    let memo = MEMO.get_or_init(Memo::default);
+    if let Some(ast) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(expr) {
+        return Ok(ast.clone());
+    }
+    let ast = Arc::new(oxbase_sql::filter::parse_with(expr, limits).map_err(|e| CompileError::Invalid(e.to_string()))?);
+    let mut map = memo.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= 4096 {
+        map.clear();
+    }
+    map.insert(expr.to_owned(), ast.clone());
+    Ok(ast)
 }
 
 fn ident(name: &str) -> Result<Ident, CompileError> {

@@ -189,6 +189,7 @@ impl Conn for SqliteConn {
     }
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
+        tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
         let mut stmt = self.conn.prepare_cached(sql.text()).map_err(|e| sql_error(e, sql))?;
         let mut columns: std::sync::Arc<[String]> = stmt.column_names().iter().map(|c| (*c).to_owned()).collect();
         let mut rows = stmt
@@ -212,6 +213,7 @@ impl Conn for SqliteConn {
     }
 
     fn execute(&mut self, sql: &Sql) -> Result<usize> {
+        tracing::trace!(sql = sql.text(), params = ?sql.params(), "execute");
         let mut stmt = self.conn.prepare_cached(sql.text()).map_err(|e| sql_error(e, sql))?;
         stmt.execute(rusqlite::params_from_iter(sql.params().iter().map(ToSqlValue)))
             .map_err(|e| sql_error(e, sql))
