@@ -415,3 +415,20 @@ async fn the_manage_rule_lets_a_manager_change_another_users_password_and_verifi
     // The member's token from before the password change no longer authenticates.
     assert!(is_guest(&app, "users", &member.token).await);
 }
+
+#[tokio::test]
+async fn a_token_stops_authenticating_as_soon_as_its_user_is_deleted_or_truncated_away() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let deleted = app.create_user("deleted@example.com").await;
+    let truncated = app.create_user("truncated@example.com").await;
+    // Both tokens work (and are now in the identity cache).
+    assert!(!is_guest(&app, "users", &deleted.token).await);
+    assert!(!is_guest(&app, "users", &truncated.token).await);
+
+    app.delete_record("users", &deleted.id, &su).await.expect(204);
+    assert!(is_guest(&app, "users", &deleted.token).await);
+
+    app.truncate_collection("users", &su).await.expect(204);
+    assert!(is_guest(&app, "users", &truncated.token).await);
+}

@@ -164,16 +164,18 @@ describe('batch', () => {
   });
 
   it('a batch running past its timeout is rolled back', async () => {
-    await su.settings.update({ batch: { enabled: true, timeout: 1 } });
+    // Enough password hashing to outlast a 1 s timeout on any machine (each hash is slow on
+    // purpose; 50 of them can finish within a second on a fast one).
+    await su.settings.update({ batch: { enabled: true, timeout: 1, maxRequests: 300 } });
     try {
       const before = await count('users');
       const b = su.createBatch();
-      for (let i = 0; i < 50; i++) b.collection('users').create({ email: `t${i}@example.com`, password: 'pass12345', passwordConfirm: 'pass12345' });
+      for (let i = 0; i < 300; i++) b.collection('users').create({ email: `t${i}@example.com`, password: 'pass12345', passwordConfirm: 'pass12345' });
       const err = await expectError(b.send(), 400);
       assert.deepEqual(err.response, { data: {}, message: 'Batch transaction failed.', status: 400 });
       assert.equal(await count('users'), before);
     } finally {
-      await su.settings.update({ batch: { enabled: true, timeout: 3 } });
+      await su.settings.update({ batch: { enabled: true, timeout: 3, maxRequests: 50 } });
     }
   });
 

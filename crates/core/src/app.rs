@@ -33,7 +33,7 @@ impl App {
         system::bootstrap(&schema).await?;
         let records = Records::new(schema.clone());
         let collections = Collections::new(schema.clone(), records.clone());
-        let auth = AuthService::new(schema.clone());
+        let auth = AuthService::new(schema.clone(), &records);
         let settings = Settings::load(db.clone()).await?;
         let realtime = Realtime::start(records.clone());
         Ok(App { db, schema, records, collections, auth, settings, realtime })

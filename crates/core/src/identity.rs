@@ -23,6 +23,15 @@ impl Auth {
             Auth::Record(Arc::new(record))
         }
     }
+    /// The same, for a record already shared (from the identity cache).
+    pub fn from_shared(record: Arc<Record>) -> Auth {
+        if record.collection.id == SUPERUSERS_ID {
+            Auth::Superuser(record)
+        } else {
+            Auth::Record(record)
+        }
+    }
+
     pub fn is_superuser(&self) -> bool {
         matches!(self, Auth::Superuser(_))
     }

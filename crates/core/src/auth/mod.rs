@@ -7,6 +7,9 @@ pub mod password;
 pub mod tokens;
 
 use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use oxbase_sql::Sql;
 use serde_json::{json, Value as Json};
@@ -14,7 +17,7 @@ use serde_json::{json, Value as Json};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::records::list::{paren, select_by_id};
-use crate::records::Record;
+use crate::records::{Change, Record};
 use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
 use crate::schema::system::SUPERUSERS;
 use crate::schema::Schema;
@@ -22,12 +25,60 @@ use crate::schema::Schema;
 #[derive(Clone)]
 pub struct AuthService {
     schema: Schema,
+    identities: Arc<IdentityCache>,
+}
+
+/// Auth records by (collection id, record id), so a request with a token costs no database
+/// read. Entries go when a committed change updates or deletes the record (a new `tokenKey`
+/// after a password change arrives that way), and are ignored when the collection's definition
+/// changed since. The epoch closes the race where a read started before an update commits and
+/// finishes after its invalidation: such a read is used but not cached.
+#[derive(Default)]
+struct IdentityCache {
+    records: Mutex<HashMap<(String, String), Arc<Record>>>,
+    epoch: AtomicU64,
+}
+
+/// Entries kept at most; the cache is cleared past this (a crude but bounded policy).
+const MAX_CACHED_IDENTITIES: usize = 10_000;
+
+impl IdentityCache {
+    fn get(&self, key: &(String, String)) -> Option<Arc<Record>> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), record: Arc<Record>, epoch_at_read: u64) {
+        let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if self.epoch.load(Ordering::SeqCst) != epoch_at_read {
+            return;
+        }
+        if map.len() >= MAX_CACHED_IDENTITIES {
+            map.clear();
+        }
+        map.insert(key, record);
+    }
+
+    fn forget(&self, record: &Record) {
+        let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        map.remove(&(record.collection.id.clone(), record.id().to_owned()));
+    }
 }
 
 
 impl AuthService {
-    pub fn new(schema: Schema) -> AuthService {
-        AuthService { schema }
+    /// The service, with its identity cache kept in step with `records`' committed changes.
+    pub fn new(schema: Schema, records: &crate::records::Records) -> AuthService {
+        let identities = Arc::new(IdentityCache::default());
+        let cache = identities.clone();
+        records.on_change(Arc::new(move |change: &Change| {
+            if let Change::Updated(r) | Change::Deleted(r) = change {
+                if r.collection.is_auth() {
+                    cache.forget(r);
+                }
+            }
+        }));
+        AuthService { schema, identities }
     }
 
     /// The identity behind an `Authorization` header value; invalid or expired tokens make a
@@ -44,13 +95,24 @@ impl AuthService {
         let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else {
             return Auth::Guest;
         };
-        let Ok(select) = select_by_id(&c, &claims.id, None) else { return Auth::Guest };
-        let coll = c.clone();
-        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await;
-        match record {
-            Ok(Some(record)) if tokens::verify(token, &record) => Auth::from_record(record),
-            _ => Auth::Guest,
-        }
+        let key = (c.id.clone(), claims.id.clone());
+        let record = match self.identities.get(&key).filter(|r| Arc::ptr_eq(&r.collection, &c)) {
+            Some(cached) => cached,
+            None => {
+                let epoch = self.identities.epoch.load(Ordering::SeqCst);
+                let Ok(select) = select_by_id(&c, &claims.id, None) else { return Auth::Guest };
+                let coll = c.clone();
+                match self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await {
+                    Ok(Some(record)) => {
+                        let record = Arc::new(record);
+                        self.identities.put(key, record.clone(), epoch);
+                        record
+                    }
+                    _ => return Auth::Guest,
+                }
+            }
+        };
+        if tokens::verify(token, &record) { Auth::from_shared(record) } else { Auth::Guest }
     }
 
     /// `auth-with-password`: the record whose identity field matches and whose password

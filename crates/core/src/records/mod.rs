@@ -14,6 +14,8 @@ pub mod validate;
 pub mod visibility;
 pub mod write;
 
+use std::sync::{Arc, RwLock};
+
 use tokio::sync::broadcast;
 
 pub use record::Record;
@@ -28,11 +30,15 @@ pub enum Change {
     Deleted(Record),
 }
 
+/// A synchronous listener of committed changes (caches that must never serve stale data).
+pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
+
 /// The record service.
 #[derive(Clone)]
 pub struct Records {
     schema: Schema,
     changes: broadcast::Sender<Change>,
+    hooks: Arc<RwLock<Vec<ChangeHook>>>,
 }
 
 impl Records {
@@ -40,7 +46,7 @@ impl Records {
         // Room for bursts: a consumer that falls further behind than this misses changes (and
         // logs it), so it is sized well above what one fan-out takes to deliver.
         let (changes, _) = broadcast::channel(16 * 1024);
-        Records { schema, changes }
+        Records { schema, changes, hooks: Arc::default() }
     }
 
     pub fn schema(&self) -> &Schema {
@@ -52,7 +58,16 @@ impl Records {
         self.changes.subscribe()
     }
 
+    /// Registers a hook run synchronously on every committed change, before the response to
+    /// the write goes out (unlike `subscribe`, which is asynchronous).
+    pub fn on_change(&self, hook: ChangeHook) {
+        self.hooks.write().unwrap_or_else(|e| e.into_inner()).push(hook);
+    }
+
     fn emit(&self, change: Change) {
+        for hook in self.hooks.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            hook(&change);
+        }
         // No subscriber is fine: nothing listens yet.
         let _ = self.changes.send(change);
     }

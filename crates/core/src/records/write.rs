@@ -186,7 +186,7 @@ impl Records {
         Ok(WritePlan::Delete { collection: c, id: id.to_owned(), rule, all: self.schema.all() })
     }
 
-    /// Empties a collection (superusers only, checked by the caller).
+    /// Empties a collection (superusers only, checked by the caller), cascading like deletes.
     pub async fn truncate(&self, c: &Arc<Collection>) -> Result<()> {
         let all = self.schema.all();
         let c = c.clone();
@@ -202,9 +202,11 @@ impl Records {
                 for r in Record::from_rows(&c, &rows) {
                     delete_cascading(conn, &all, r, &mut deleted, 0)?;
                 }
-                Ok(())
+                Ok(deleted)
             })
             .await
+            // Every deleted record is a change: caches and subscribers must hear of it.
+            .map(|deleted| self.emit_outcome(&Outcome::Deleted(deleted)))
     }
 }
 

@@ -34,6 +34,8 @@ enum WriterMsg {
 pub struct SqliteDb {
     writer: Sender<WriterMsg>,
     readers: Sender<ReadJob>,
+    /// Dropped with the last handle, which stops the checkpoint thread.
+    _checkpoint_stop: std::sync::Arc<Sender<()>>,
 }
 
 /// A SQLite connection as the store's `Conn`.
@@ -45,6 +47,15 @@ impl SqliteDb {
     /// Opens (creating when missing) the database file, with `readers` reader threads.
     pub fn open(path: &Path, readers: usize) -> Result<SqliteDb> {
         let writer_conn = open_conn(path)?;
+        // The writer never checkpoints: a checkpoint fsyncs the database file, which would stall
+        // every queued write behind it. A separate thread checkpoints passively instead.
+        writer_conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        let checkpointer = open_conn(path)?;
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
+        thread::Builder::new()
+            .name("oxbase-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, stop_rx))
+            .map_err(Error::internal)?;
         let (writer_tx, writer_rx) = crossbeam_channel::unbounded::<WriterMsg>();
         thread::Builder::new()
             .name("oxbase-sqlite-writer".into())
@@ -64,7 +75,7 @@ impl SqliteDb {
                 })
                 .map_err(Error::internal)?;
         }
-        Ok(SqliteDb { writer: writer_tx, readers: reader_tx })
+        Ok(SqliteDb { writer: writer_tx, readers: reader_tx, _checkpoint_stop: std::sync::Arc::new(stop_tx) })
     }
 
     pub async fn read<R, F>(&self, f: F) -> Result<R>
@@ -120,6 +131,19 @@ fn open_conn(path: &Path) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
+/// How often the WAL is folded back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Checkpoints the WAL in PASSIVE mode (never blocking readers or the writer) until the
+/// database's last handle is dropped, so the WAL stays small without the writer paying for it.
+fn checkpoint_loop(conn: rusqlite::Connection, stop: Receiver<()>) {
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(%err, "wal checkpoint");
+        }
+    }
+}
+
 fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>) {
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
@@ -140,6 +164,8 @@ fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>) {
             run_group(&mut conn, jobs);
         }
     }
+    // A last full checkpoint leaves a compact database file behind.
+    let _ = conn.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     drop(conn);
     if let Some(done) = closing {
         let _ = done.send(());
