@@ -18,7 +18,8 @@ pub struct Cli {
     #[arg(long)]
     pub pocketbase: Option<PathBuf>,
     /// Run only these workloads (repeatable, or comma-separated): floor, view, list, list_total,
-    /// expand, update, insert, auth.
+    /// expand, update, insert, auth, fanout. `fanout` (realtime, issue #6) is not part of the
+    /// default run: name it.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Concurrent workers for the throughput runs (every workload also runs at 1 for latency).
@@ -45,6 +46,15 @@ pub struct Cli {
     /// Skip the concurrency-1 (latency) runs.
     #[arg(long)]
     pub no_latency: bool,
+    /// fanout: concurrent SSE subscribers.
+    #[arg(long, default_value_t = 10_000)]
+    pub subscribers: usize,
+    /// fanout: subscribers opening their connection (and subscribing) at once.
+    #[arg(long, default_value_t = 256)]
+    pub connect_concurrency: usize,
+    /// fanout: single writes per topic (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    pub fanout_writes: usize,
     /// Replace the generated section of this Markdown file with the results.
     #[arg(long)]
     pub write_doc: Option<PathBuf>,

@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod fanout;
 mod load;
 mod report;
 mod seed;
@@ -33,22 +34,26 @@ fn main() -> Result<()> {
     runtime.block_on(run(cli))
 }
 
-fn selected(cli: &Cli) -> Result<Vec<Workload>> {
+/// The request/response workloads to run, and whether to run the realtime fan-out (only when
+/// named: it holds thousands of connections and is not part of the default run).
+fn selected(cli: &Cli) -> Result<(Vec<Workload>, bool)> {
     if cli.only.is_empty() {
-        return Ok(workloads::ALL.to_vec());
+        return Ok((workloads::ALL.to_vec(), false));
     }
     let mut chosen = Vec::new();
+    let mut fanout = false;
     for name in &cli.only {
         match Workload::parse(name) {
             Some(w) => chosen.push(w),
-            None => bail!("unknown workload {name:?}; known: {}", workloads::ALL.map(|w| w.name()).join(", ")),
+            None if name == fanout::NAME => fanout = true,
+            None => bail!("unknown workload {name:?}; known: {}, {}", workloads::ALL.map(|w| w.name()).join(", "), fanout::NAME),
         }
     }
-    // The floor is what the others are compared with: always measure it.
-    if !chosen.contains(&Workload::Floor) {
+    // The floor is what the others are compared with: always measure it with them.
+    if !chosen.is_empty() && !chosen.contains(&Workload::Floor) {
         chosen.insert(0, Workload::Floor);
     }
-    Ok(workloads::ALL.into_iter().filter(|w| chosen.contains(w)).collect())
+    Ok((workloads::ALL.into_iter().filter(|w| chosen.contains(w)).collect(), fanout))
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -62,7 +67,12 @@ async fn run(cli: Cli) -> Result<()> {
     // The servers run in their own data dirs: make the paths absolute.
     let ox_bin = std::fs::canonicalize(&ox_bin).unwrap_or(ox_bin);
     let pb_bin = std::fs::canonicalize(&pb_bin).unwrap_or(pb_bin);
-    let chosen = selected(&cli)?;
+    let (chosen, run_fanout) = selected(&cli)?;
+    let fanout_opts = fanout::options(cli.subscribers, cli.connect_concurrency, cli.fanout_writes)?;
+    if run_fanout {
+        let limit = fanout::check_fd_limit(fanout_opts.subscribers, fanout_opts.connect_concurrency)?;
+        eprintln!("fanout: {} subscribers; open-files limit {limit} (this process and the servers it spawns)", fanout_opts.subscribers);
+    }
     let bins = [(Kind::Oxbase, ox_bin.as_path()), (Kind::PocketBase, pb_bin.as_path())];
 
     let startup = if cli.startup_rounds > 0 && cli.only.is_empty() { Some(measure_startup(&bins, cli.startup_rounds).await?) } else { None };
@@ -76,6 +86,9 @@ async fn run(cli: Cli) -> Result<()> {
         let http = Http::new(&server.url, 16);
         let t = Instant::now();
         let fixture = seed::seed(&http, cli.messages).await.with_context(|| format!("seeding {}", kind.name()))?;
+        if run_fanout {
+            fanout::setup(&http).await.with_context(|| format!("fan-out setup on {}", kind.name()))?;
+        }
         eprintln!("seeded {} in {:.1} s (createRule semantics checked)", kind.name(), t.elapsed().as_secs_f64());
         servers.push(server);
         fixtures.push(fixture);
@@ -126,36 +139,64 @@ async fn run(cli: Cli) -> Result<()> {
             rows.push(Row { workload: w, concurrency: c, ox: summary(0), pb: summary(1) });
         }
     }
-    drop(servers);
 
-    let report = Report {
-        machine: machine_info(&ox_bin, &pb_bin),
-        settings: format!(
-            "Settings: concurrency {} and 1, {} s measured after {} s warm-up per run, {} rounds per workload and server \
-             (alternating servers), medians reported; client: {} tokio thread(s), HTTP/1.1 keep-alive; seed: {} users, {} rooms, \
-             {} members, {} messages.",
-            cli.concurrency,
-            cli.duration,
-            cli.warmup,
-            cli.rounds,
-            cli.client_threads.max(1),
-            seed::USERS,
-            seed::ROOMS,
-            seed::USERS * seed::ROOMS_PER_USER,
-            cli.messages
-        ),
-        rows,
-        startup,
-        concurrency: cli.concurrency,
-    };
-    let text = report.markdown();
-    println!("{text}");
-    if let Some(path) = &cli.write_doc {
-        let workloads = chosen.iter().map(|w| format!("- `{}`: {}", w.name(), w.describe())).collect::<Vec<_>>().join("\n");
-        let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
-        let body = format!("### Latest run\n\nCommand: `oxbase-bench {command}`\n\nWorkloads:\n\n{workloads}\n\n{text}");
-        report::write_doc(path, &body)?;
-        eprintln!("wrote {}", path.display());
+    // The fan-out last: one server at a time, the other idle (it holds no connections).
+    let mut fanout_results = Vec::new();
+    if run_fanout {
+        for (server, fixture) in servers.iter_mut().zip(&fixtures) {
+            let name = server.kind.name();
+            let r = fanout::measure(server, fixture, &fanout_opts).await.map_err(|e| format!("{e:#}"));
+            if let Err(e) = &r {
+                eprintln!("fanout     {name:<10} FAILED: {e}");
+            }
+            fanout_results.push((name, r));
+        }
+    }
+    drop(servers);
+    let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let machine = machine_info(&ox_bin, &pb_bin);
+
+    if !chosen.is_empty() {
+        let report = Report {
+            machine: machine.clone(),
+            settings: format!(
+                "Settings: concurrency {} and 1, {} s measured after {} s warm-up per run, {} rounds per workload and server \
+                 (alternating servers), medians reported; client: {} tokio thread(s), HTTP/1.1 keep-alive; seed: {} users, {} rooms, \
+                 {} members, {} messages.",
+                cli.concurrency,
+                cli.duration,
+                cli.warmup,
+                cli.rounds,
+                cli.client_threads.max(1),
+                seed::USERS,
+                seed::ROOMS,
+                seed::USERS * seed::ROOMS_PER_USER,
+                cli.messages
+            ),
+            rows,
+            startup,
+            concurrency: cli.concurrency,
+        };
+        let text = report.markdown();
+        println!("{text}");
+        if let Some(path) = &cli.write_doc {
+            let workloads = chosen.iter().map(|w| format!("- `{}`: {}", w.name(), w.describe())).collect::<Vec<_>>().join("\n");
+            let body = format!("### Latest run\n\nCommand: `oxbase-bench {command}`\n\nWorkloads:\n\n{workloads}\n\n{text}");
+            report::write_doc(path, report::BEGIN, report::END, &body)?;
+            eprintln!("wrote the main results to {}", path.display());
+        }
+    }
+
+    if let Ok([ox, pb]) = <[_; 2]>::try_from(fanout_results) {
+        let text = fanout::markdown(&fanout_opts, &[ox, pb]);
+        println!("#### Realtime fan-out\n\n{machine}\n\n{text}");
+        if let Some(path) = &cli.write_doc {
+            let body = format!(
+                "### Realtime fan-out (issue #6)\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{text}"
+            );
+            report::write_doc(path, report::FANOUT_BEGIN, report::FANOUT_END, &body)?;
+            eprintln!("wrote the fan-out results to {}", path.display());
+        }
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ pub async fn send_all(http: &Http, reqs: Vec<Req>, concurrency: usize) -> Result
     Ok(all.into_iter().map(|(_, v)| v).collect())
 }
 
-async fn token(http: &Http, collection: &str, identity: &str, password: &str) -> Result<String> {
+pub async fn token(http: &Http, collection: &str, identity: &str, password: &str) -> Result<String> {
     let body = json!({"identity": identity, "password": password});
     let path = format!("/api/collections/{collection}/auth-with-password");
     let v = http.json(&Req::json(Method::POST, path, None, &body)).await?;
