@@ -1,6 +1,8 @@
 //! `App`: the application handle. `App::open` wires every service to its collaborators: that
 //! one function is the dependency graph.
 
+use std::sync::Arc;
+
 use crate::auth::AuthService;
 use crate::collections::Collections;
 use crate::config::Config;
@@ -11,8 +13,13 @@ use crate::schema::{system, Schema};
 use crate::settings::Settings;
 use crate::store::{migrations, sqlite::SqliteDb, Db};
 
+/// Cloning an `App` is one reference count: every request holds one.
 #[derive(Clone)]
 pub struct App {
+    parts: Arc<Parts>,
+}
+
+struct Parts {
     db: Db,
     schema: Schema,
     records: Records,
@@ -36,33 +43,33 @@ impl App {
         let auth = AuthService::new(schema.clone(), &records);
         let settings = Settings::load(db.clone()).await?;
         let realtime = Realtime::start(records.clone());
-        Ok(App { db, schema, records, collections, auth, settings, realtime })
+        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime }) })
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.parts.db
     }
     pub fn schema(&self) -> &Schema {
-        &self.schema
+        &self.parts.schema
     }
     pub fn records(&self) -> &Records {
-        &self.records
+        &self.parts.records
     }
     pub fn collections(&self) -> &Collections {
-        &self.collections
+        &self.parts.collections
     }
     pub fn auth(&self) -> &AuthService {
-        &self.auth
+        &self.parts.auth
     }
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        &self.parts.settings
     }
     pub fn realtime(&self) -> &Realtime {
-        &self.realtime
+        &self.parts.realtime
     }
 
     /// Commits what is queued and stops the database threads.
     pub async fn close(&self) {
-        self.db.close().await;
+        self.parts.db.close().await;
     }
 }
