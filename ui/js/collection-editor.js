@@ -506,5 +506,8 @@ export async function openCollectionEditor(collection, { onSaved } = {}) {
   }
 
   renderAll();
-  setTimeout(() => (isNew ? nameInput : null)?.focus(), 0);
+  // Focus the name of a new collection, unless the user is already typing somewhere in it.
+  setTimeout(() => {
+    if (isNew && !panel.el.contains(document.activeElement)) nameInput.focus();
+  }, 0);
 }

@@ -283,7 +283,11 @@ export function openRecordPanel(collection, rec, { readOnly = false, onSaved } =
     delBtn || h('span'),
     h('div.footer-right', h('button.btn.btn-secondary', { type: 'button', onclick: panel.close }, readOnly ? 'Close' : 'Cancel'), readOnly ? null : saveBtn),
   );
-  setTimeout(() => form.querySelector('input:not([disabled]):not([type=checkbox]), textarea, select')?.focus(), 0);
+  // Focus the first input, unless the user already put the focus somewhere in the form (the
+  // timer can fire late; stealing focus then sends their typing into another field).
+  setTimeout(() => {
+    if (!form.contains(document.activeElement)) form.querySelector('input:not([disabled]):not([type=checkbox]), textarea, select')?.focus();
+  }, 0);
 
   const all = () => [...inputs, ...(pw || [])];
 
