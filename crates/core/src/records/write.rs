@@ -226,7 +226,8 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
                     return Err(failed("create", FieldErrors::new()));
                 }
             }
-            reload(conn, &record.collection, record.id()).map(Outcome::Created)
+            // The row holds exactly the record's values: no need to read it back.
+            Ok(Outcome::Created(record))
         }
         WritePlan::Update { collection: c, id, rule, input, superuser, auth_changes, targets } => {
             let select = select_by_id(&c, &id, rule.as_ref())?;
@@ -249,7 +250,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
                 return Err(failed("update", errors));
             }
             update_row(conn, &record, &old_id).map_err(|e| unique_error(e, "update"))?;
-            reload(conn, &c, record.id()).map(Outcome::Updated)
+            Ok(Outcome::Updated(record))
         }
         WritePlan::Upsert { collection, id, update, create } => {
             let exists = !conn.query(&select_by_id(&collection, &id, None)?)?.is_empty();
@@ -432,10 +433,6 @@ fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> Result<()> 
     sql.push_sql(&Sql::join(sets, ", ")).push(" WHERE \"id\" = ").push_param(old_id.to_owned());
     conn.execute(&sql)?;
     Ok(())
-}
-
-fn reload(conn: &mut dyn Conn, c: &Arc<Collection>, id: &str) -> Result<Record> {
-    Record::from_rows(c, &conn.query(&select_by_id(c, id, None)?)?).pop().ok_or_else(Error::not_found)
 }
 
 /// The table each relation field of a collection points at, resolved from the schema cache

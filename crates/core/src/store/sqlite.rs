@@ -184,16 +184,29 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
         return;
     }
     let mut deliveries = Vec::with_capacity(jobs.len());
+    // A lone job needs no savepoint: its failure rolls back the whole transaction.
+    let alone = jobs.len() == 1;
+    let mut lone_failed = false;
     for job in jobs {
-        let _ = conn.conn.execute_batch("SAVEPOINT job");
-        let (ok, deliver) = job(conn);
-        if !ok {
-            let _ = conn.conn.execute_batch("ROLLBACK TO job");
+        if !alone {
+            let _ = conn.conn.execute_batch("SAVEPOINT job");
         }
-        let _ = conn.conn.execute_batch("RELEASE job");
+        let (ok, deliver) = job(conn);
+        if alone {
+            lone_failed = !ok;
+        } else {
+            if !ok {
+                let _ = conn.conn.execute_batch("ROLLBACK TO job");
+            }
+            let _ = conn.conn.execute_batch("RELEASE job");
+        }
         deliveries.push(deliver);
     }
-    let committed = conn.conn.execute_batch("COMMIT").map_err(|e| Error::Internal(e.to_string()));
+    let committed = if lone_failed {
+        conn.conn.execute_batch("ROLLBACK").map_err(|e| Error::Internal(e.to_string()))
+    } else {
+        conn.conn.execute_batch("COMMIT").map_err(|e| Error::Internal(e.to_string()))
+    };
     if committed.is_err() {
         let _ = conn.conn.execute_batch("ROLLBACK");
     }
