@@ -2,10 +2,18 @@
 # Runs every test of oxbase: Rust unit, snapshot and integration tests (the real server on
 # free ports), the end-to-end suite through the official `pocketbase` npm SDK against the
 # freshly built binary, and the dashboard's browser test. Installs what it needs itself (npm
-# packages; Debian's chromium when missing).
+# packages; moto, a local S3 server, from PyPI; Debian's chromium when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+echo "== Test tools: a local S3 server (moto, from PyPI) for the S3 storage tests"
+TOOLS="$PWD/target/test-tools"
+if [ ! -x "$TOOLS/venv/bin/moto_server" ]; then
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+fi
+export OXBASE_TEST_MOTO="$TOOLS/venv/bin/moto_server"
 
 echo "== Rust: unit, snapshot and integration tests"
 cargo test --workspace --locked

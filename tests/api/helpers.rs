@@ -101,6 +101,19 @@ pub async fn spawn_app_at(data_dir: &Path) -> TestApp {
     .await
 }
 
+/// Starts the real server over `data_dir` with a server-wide body limit of `max_body_bytes`.
+pub async fn spawn_app_with_body_limit(data_dir: &Path, max_body_bytes: usize) -> TestApp {
+    spawn_app_with(
+        data_dir,
+        HttpConfig {
+            public_dir: data_dir.join("public"),
+            max_body_bytes,
+            ..HttpConfig::default()
+        },
+    )
+    .await
+}
+
 async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
     let config = ServeConfig {
         http: "127.0.0.1:0".into(),

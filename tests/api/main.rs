@@ -9,6 +9,7 @@ mod collections;
 mod durability;
 mod errors;
 mod expand;
+mod files;
 mod health;
 mod list;
 mod records;

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use oxbase_core::identity::Auth;
 use oxbase_core::records::input::BodyKind;
+use oxbase_core::files::Upload;
 use oxbase_core::records::write::WriteInput;
 use oxbase_core::rules::RequestInfo;
 use oxbase_core::Error;
@@ -129,9 +130,11 @@ impl FromRequest<AppState> for Body {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let req = with_record_body_limit(req, state).await;
         if content_type.starts_with("multipart/form-data") {
             let multipart = Multipart::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
-            return Ok(Body(WriteInput { body: read_multipart(multipart).await?, kind: Some(BodyKind::Form) }));
+            let (body, files) = read_multipart(multipart, state).await?;
+            return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files }));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -139,13 +142,13 @@ impl FromRequest<AppState> for Body {
             for (k, v) in form_urlencoded::parse(&bytes) {
                 push_form_value(&mut body, k.into_owned(), Value::String(v.into_owned()));
             }
-            return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form) }));
+            return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files: Vec::new() }));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json) }));
+            return Ok(Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() }));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json) })),
+            Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json), files: Vec::new() })),
             _ => Err(malformed()),
         }
     }
@@ -177,33 +180,83 @@ fn push_form_value(body: &mut Map<String, Value>, key: String, value: Value) {
     }
 }
 
-async fn read_multipart(mut multipart: Multipart) -> Result<Map<String, Value>, ApiError> {
+/// Bodies of record routes may be as large as the collection's file fields allow
+/// (PB-COMPAT: the server-wide limit plus each file field's `maxSize` x `maxSelect`); these
+/// routes disable the router's default limit, so the limit is set here. Other routes keep
+/// the router's limit.
+async fn with_record_body_limit(req: Request, state: &AppState) -> Request {
+    let (mut parts, body) = req.into_parts();
+    let collection = match axum::extract::RawPathParams::from_request_parts(&mut parts, state).await {
+        Ok(params) => params.iter().find(|(k, _)| *k == "collection").map(|(_, v)| v.to_owned()),
+        Err(_) => None,
+    };
+    let Some(collection) = collection else { return Request::from_parts(parts, body) };
+    let extra = state.app.schema().get(&collection).map_or(0, |c| oxbase_core::records::validate::upload_allowance(&c));
+    let limit = state.max_body_bytes.saturating_add(extra);
+    Request::from_parts(parts, axum::body::Body::new(http_body_util::Limited::new(body, limit)))
+}
+
+/// The form values, with each file part staged on disk (streamed, never whole in memory) and
+/// named in the values by its stored name under the key it came with.
+async fn read_multipart(mut multipart: Multipart, state: &AppState) -> Result<(Map<String, Value>, Vec<Upload>), ApiError> {
     let mut body = Map::new();
-    let mut payload: Option<Map<String, Value>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| unreadable(e.status()))? {
+    let mut files = Vec::new();
+    // The SDK sends one `@jsonPayload` part per JSON value.
+    let mut payload: Vec<Map<String, Value>> = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| unreadable(e.status()))? {
         let name = field.name().unwrap_or("").to_owned();
-        if field.file_name().is_some() {
-            // File uploads are stored by the files capability; until then the part is read
-            // and dropped so the rest of the body still parses.
-            let _ = field.bytes().await.map_err(|e| unreadable(e.status()))?;
+        if let Some(original) = field.file_name().map(str::to_owned) {
+            let mut staging = state.app.files().stage(&original).await?;
+            while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(e.status()))? {
+                staging.write(&chunk).await?;
+            }
+            let upload = staging.finish().await?;
+            push_form_value(&mut body, name, Value::String(upload.name.clone()));
+            files.push(upload);
             continue;
         }
         let text = field.text().await.map_err(|e| unreadable(e.status()))?;
         if name == "@jsonPayload" {
             match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(m)) => payload = Some(m),
+                Ok(Value::Object(m)) => payload.push(m),
                 _ => return Err(malformed()),
             }
         } else {
             push_form_value(&mut body, name, Value::String(text));
         }
     }
-    if let Some(payload) = payload {
-        for (k, v) in payload {
-            body.insert(k, v);
+    for (k, v) in payload.into_iter().flatten() {
+        // PB-COMPAT: JSON values override form values, but files sent under the same key
+        // join them (kept names in the payload, new files as parts).
+        let uploaded = body.remove(&k).filter(|value| names_uploads(&files, value));
+        body.insert(k.clone(), v);
+        if let Some(uploaded) = uploaded {
+            push_all(&mut body, k, uploaded);
         }
     }
-    Ok(body)
+    Ok((body, files))
+}
+
+/// Whether a form value names only uploads.
+fn names_uploads(files: &[Upload], value: &Value) -> bool {
+    let is_upload = |v: &Value| v.as_str().is_some_and(|n| files.iter().any(|f| f.name == n));
+    match value {
+        Value::Array(items) => items.iter().all(is_upload),
+        v => is_upload(v),
+    }
+}
+
+fn push_all(body: &mut Map<String, Value>, key: String, values: Value) {
+    let mut list = match body.remove(&key) {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(one) => vec![one],
+    };
+    match values {
+        Value::Array(items) => list.extend(items),
+        v => list.push(v),
+    }
+    body.insert(key, Value::Array(list));
 }
 
 /// The query string, parsed leniently (never rejects): first value of each key.

@@ -19,12 +19,14 @@ use oxbase_core::App;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
-use routes::{auth, batch, collections, health, realtime, records, settings, static_files};
+use routes::{auth, batch, collections, files, health, realtime, records, settings, static_files};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// The body limit of requests without files (record routes add their file allowance).
+    pub max_body_bytes: usize,
 }
 
 /// HTTP options.
@@ -57,14 +59,21 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             get(collections::view_collection).patch(collections::update_collection).delete(collections::delete_collection),
         )
         .route("/api/collections/{collection}/truncate", delete(collections::truncate_collection))
-        .route("/api/collections/{collection}/records", get(records::list_records).post(records::create_record))
+        // Record bodies are limited per collection (its file fields), in `extract::Body`.
+        .route(
+            "/api/collections/{collection}/records",
+            get(records::list_records).post(records::create_record).layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/api/collections/{collection}/records/{id}",
-            get(records::view_record).patch(records::update_record).delete(records::delete_record),
+            get(records::view_record).patch(records::update_record).delete(records::delete_record).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/collections/{collection}/auth-with-password", post(auth::auth_with_password))
         .route("/api/collections/{collection}/auth-refresh", post(auth::auth_refresh))
         .route("/api/collections/{collection}/auth-methods", get(auth::auth_methods))
+        .route("/api/files/token", post(files::file_token))
+        .route("/api/files/{collection}/{record}/{name}", get(files::download).head(files::download))
+        .route("/api/settings/test/s3", post(files::test_s3))
         .route("/api/batch", post(batch::batch).layer(DefaultBodyLimit::disable()))
         .route("/api/realtime", get(realtime::connect).post(realtime::set_subscriptions))
         .route("/api/{*rest}", axum::routing::any(static_files::api_not_found))
@@ -72,7 +81,7 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
         .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
-        .with_state(AppState { app });
+        .with_state(AppState { app, max_body_bytes: config.max_body_bytes });
     api.layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(cors(&config.origins))
         .layer(CatchPanicLayer::custom(|_| {

@@ -7,6 +7,7 @@ use crate::auth::AuthService;
 use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::files::Files;
 use crate::realtime::Realtime;
 use crate::records::Records;
 use crate::schema::{system, Schema};
@@ -38,10 +39,15 @@ impl App {
         db.write(migrations::run).await?;
         let schema = Schema::load(db.clone()).await?;
         system::bootstrap(&schema).await?;
-        let records = Records::new(schema.clone());
+        let files = Files::open(&config.data_dir)?;
+        let records = Records::new(schema.clone(), files.clone());
         let collections = Collections::new(schema.clone(), records.clone());
         let auth = AuthService::new(schema.clone(), &records);
         let settings = Settings::load(db.clone()).await?;
+        if let Err(e) = files.configure(&settings.get(&["s3"])) {
+            // Bad S3 settings must not keep the server from starting: files stay local.
+            tracing::error!(error = %e, "S3 storage could not be set up; using the local folder");
+        }
         let realtime = Realtime::start(records.clone());
         Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime }) })
     }
@@ -67,9 +73,42 @@ impl App {
     pub fn realtime(&self) -> &Realtime {
         &self.parts.realtime
     }
+    pub fn files(&self) -> &Files {
+        self.parts.records.files()
+    }
+
+    /// `POST /api/settings/test/s3`: checks the S3 settings of `filesystem` (`storage` or
+    /// `backups`) by writing, reading and deleting a probe file.
+    pub async fn test_s3(&self, filesystem: &str) -> Result<()> {
+        let path: &[&str] = match filesystem {
+            "storage" => &["s3"],
+            "backups" => &["backups", "s3"],
+            "" => return Err(s3_test_failed("validation_required", "Cannot be blank.")),
+            _ => return Err(s3_test_failed("validation_in_invalid", "Must be a valid value.")),
+        };
+        let s3 = self.parts.settings.get(path);
+        if !s3.get("enabled").and_then(serde_json::Value::as_bool).unwrap_or(false) {
+            return Err(Error::bad_request("Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled."));
+        }
+        crate::files::Storage::test_s3(&s3).await
+    }
+
+    /// `PATCH /api/settings`: stores the change, then lets the file storage follow the `s3`
+    /// settings.
+    pub async fn update_settings(&self, input: &serde_json::Value) -> Result<serde_json::Value> {
+        let updated = self.parts.settings.patch(input).await?;
+        self.files().configure(&self.parts.settings.get(&["s3"]))?;
+        Ok(updated)
+    }
 
     /// Commits what is queued and stops the database threads.
     pub async fn close(&self) {
         self.parts.db.close().await;
     }
+}
+
+fn s3_test_failed(code: &str, message: &str) -> Error {
+    let mut data = crate::error::FieldErrors::new();
+    data.insert("filesystem".into(), crate::error::field_error_json(code, message));
+    Error::BadRequest { message: "Failed to test the S3 filesystem.".into(), data }
 }

@@ -46,7 +46,7 @@ pub async fn batch(State(state): State<AppState>, ctx: Context, request: Request
     }
     let mut ops = Vec::with_capacity(requests.len());
     for (i, r) in requests.iter().enumerate() {
-        ops.push(route(r, input.kind).ok_or_else(|| {
+        ops.push(route(r, i, &input).ok_or_else(|| {
             // PB-COMPAT: an action the batch does not support fails as a generic bad request.
             let response = ApiError(Error::bad_request("Something went wrong while processing your request.")).to_body().1;
             failed(failure_body(i, response))
@@ -72,8 +72,9 @@ fn failed(data: Value) -> ApiError {
     ApiError(Error::BadRequest { message: "Batch transaction failed.".into(), data: data.as_object().cloned().unwrap_or_default().into_iter().collect() })
 }
 
-/// `{method, url, body}` → a record action, for the record routes only.
-fn route(request: &Value, kind: Option<BodyKind>) -> Option<BatchOp> {
+/// Request `index` of a batch, `{method, url, body}`, → a record action, for the record routes
+/// only. PB-COMPAT: its files come as multipart parts named `requests.<index>.<field>`.
+fn route(request: &Value, index: usize, batch: &WriteInput) -> Option<BatchOp> {
     let method = request.get("method").and_then(Value::as_str)?.to_ascii_uppercase();
     let url = request.get("url").and_then(Value::as_str)?;
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
@@ -90,13 +91,23 @@ fn route(request: &Value, kind: Option<BodyKind>) -> Option<BatchOp> {
         ("DELETE", Some(id)) => BatchAction::Delete(id.to_owned()),
         _ => return None,
     };
-    let body = request.get("body").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut body = request.get("body").and_then(Value::as_object).cloned().unwrap_or_default();
+    let prefix = format!("requests.{index}.");
+    let mut files = Vec::new();
+    for (key, value) in batch.body.iter().filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?, v))) {
+        let names: Vec<&str> = match value {
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            v => v.as_str().into_iter().collect(),
+        };
+        files.extend(batch.files.iter().filter(|f| names.contains(&f.name.as_str())).cloned());
+        body.insert(key.to_owned(), value.clone());
+    }
     let q = query_map(Some(query));
     let text = |k: &str| q.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     Some(BatchOp {
         action,
         collection: percent_decoded(collection),
-        input: WriteInput { body, kind: Some(kind.unwrap_or(BodyKind::Json)) },
+        input: WriteInput { body, kind: Some(batch.kind.unwrap_or(BodyKind::Json)), files },
         expand: text("expand"),
         fields: text("fields"),
     })

@@ -15,5 +15,5 @@ pub async fn get_settings(State(state): State<AppState>, Caller(auth): Caller) -
 /// `PATCH /api/settings`
 pub async fn update_settings(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    Ok(Json(state.app.settings().patch(&body).await?))
+    Ok(Json(state.app.update_settings(&body).await?))
 }

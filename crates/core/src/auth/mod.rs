@@ -21,6 +21,7 @@ use crate::records::{Change, Record};
 use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
 use crate::schema::system::SUPERUSERS;
 use crate::schema::Schema;
+use tokens::TokenKind;
 
 #[derive(Clone)]
 pub struct AuthService {
@@ -85,11 +86,28 @@ impl AuthService {
     /// guest, as in PocketBase.
     pub async fn authenticate(&self, header: &str) -> Auth {
         let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
+        self.identify(token, TokenKind::Auth).await
+    }
+
+    /// The identity behind a file token (the `?token=` of protected file downloads).
+    pub async fn authenticate_file_token(&self, token: &str) -> Auth {
+        self.identify(token.trim(), TokenKind::File).await
+    }
+
+    /// A file token for the caller: any authenticated record or superuser may have one.
+    pub fn file_token(&self, auth: &Auth) -> Result<String> {
+        match auth.record() {
+            Some(record) => tokens::issue_kind(record, TokenKind::File),
+            None => Err(Error::Unauthorized("The request requires valid record authorization token.".into())),
+        }
+    }
+
+    async fn identify(&self, token: &str, kind: TokenKind) -> Auth {
         if token.is_empty() {
             return Auth::Guest;
         }
         let Some(claims) = tokens::peek(token) else { return Auth::Guest };
-        if claims.kind != "auth" {
+        if claims.kind != kind.claim() {
             return Auth::Guest;
         }
         let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else {
@@ -112,7 +130,7 @@ impl AuthService {
                 }
             }
         };
-        if tokens::verify(token, &record) { Auth::from_shared(record) } else { Auth::Guest }
+        if tokens::verify(token, &record, kind) { Auth::from_shared(record) } else { Auth::Guest }
     }
 
     /// `auth-with-password`: the record whose identity field matches and whose password
@@ -204,7 +222,7 @@ impl AuthService {
         let coll = c.clone();
         let existing = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
         let body = json!({"email": email, "password": password, "passwordConfirm": password, "verified": true});
-        let input = crate::records::write::WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None };
+        let input = crate::records::write::WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None, files: Vec::new() };
         match existing {
             Some(r) => records.update(&system, SUPERUSERS, r.id(), input).await.map(|_| ()),
             None => records.create(&system, SUPERUSERS, input).await.map(|_| ()),

@@ -142,6 +142,18 @@ impl Records {
             .ok_or_else(Error::not_found)
     }
 
+    /// Whether `record` passes its collection's `kind` rule for `req` (superusers always do).
+    pub async fn passes(&self, req: &RequestInfo, record: &Record, kind: RuleKind) -> Result<bool> {
+        match check::access(&self.schema, &record.collection, kind, req)? {
+            Access::All => Ok(true),
+            Access::SuperusersOnly => Ok(false),
+            Access::Where(rule) => {
+                let select = select_by_id(&record.collection, record.id(), Some(&rule))?;
+                self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await
+            }
+        }
+    }
+
     /// Records as the API shows them to `req`, with `expand` and `fields` applied.
     pub async fn present(&self, req: &RequestInfo, mut records: Vec<Record>, expand: &str, fields: &str) -> Result<Vec<Json>> {
         if !expand.trim().is_empty() {

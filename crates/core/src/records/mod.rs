@@ -5,6 +5,7 @@
 //! are SQL predicates, never a filter applied afterwards.
 
 pub mod batch;
+pub mod download;
 pub mod expand;
 pub mod input;
 pub mod list;
@@ -20,6 +21,7 @@ use tokio::sync::broadcast;
 
 pub use record::Record;
 
+use crate::files::Files;
 use crate::schema::Schema;
 
 /// What changed, emitted after commit (realtime and event sinks consume it).
@@ -37,20 +39,25 @@ pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
 #[derive(Clone)]
 pub struct Records {
     schema: Schema,
+    files: Files,
     changes: broadcast::Sender<Change>,
     hooks: Arc<RwLock<Vec<ChangeHook>>>,
 }
 
 impl Records {
-    pub fn new(schema: Schema) -> Records {
+    pub fn new(schema: Schema, files: Files) -> Records {
         // Room for bursts: a consumer that falls further behind than this misses changes (and
         // logs it), so it is sized well above what one fan-out takes to deliver.
         let (changes, _) = broadcast::channel(16 * 1024);
-        Records { schema, changes, hooks: Arc::default() }
+        Records { schema, files, changes, hooks: Arc::default() }
     }
 
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// Subscribes to the changes committed from now on.

@@ -9,6 +9,7 @@ use serde_json::{json, Value as Json};
 
 use super::record::{as_list, Record};
 use crate::error::FieldErrors;
+use crate::files::Upload;
 use crate::schema::{Field, FieldKind};
 
 /// PB-COMPAT: a text field with `max: 0` is limited to 5000 characters.
@@ -62,7 +63,9 @@ pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
         FieldKind::Url => url(field, v.as_str().unwrap_or("")),
         FieldKind::Date => date(field, v.as_str().unwrap_or("")),
         FieldKind::Select => select(field, &as_list(v)),
-        FieldKind::Relation | FieldKind::File => count(field, as_list(v).len()),
+        FieldKind::Relation => count(field, as_list(v).len()),
+        // Checked with the uploads they came with: see `files`.
+        FieldKind::File => None,
         FieldKind::Json => {
             let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_JSON_MAX, |m| m as usize);
             (v.to_string().len() > max).then(|| err("validation_json_size_limit", format!("The maximum allowed JSON size is {max} bytes.")))
@@ -172,6 +175,63 @@ fn select(field: &Field, items: &[String]) -> Option<Json> {
         return Some(json!({"code": "validation_invalid_value", "message": format!("Invalid value {bad}."), "params": {"value": bad}}));
     }
     count(field, items.len())
+}
+
+/// PB-COMPAT: a file field with `maxSize: 0` takes files up to 5 MiB.
+pub const DEFAULT_FILE_MAX: u64 = 5 << 20;
+
+/// The largest file a file field takes.
+pub fn file_max_size(field: &Field) -> u64 {
+    field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_FILE_MAX, |m| m as u64)
+}
+
+/// How many bytes of uploads a request to `collection` may carry beyond the server-wide body
+/// limit: every file field's largest file times its number of files.
+pub fn upload_allowance(collection: &crate::schema::Collection) -> usize {
+    let total: u64 = collection.fields.iter().filter(|f| f.kind == FieldKind::File).map(|f| file_max_size(f).saturating_mul(f.max_select() as u64)).sum();
+    usize::try_from(total).unwrap_or(usize::MAX)
+}
+
+/// The file fields of `record`: how many files, and that each one is either kept from
+/// `previous` or one of `uploads` within the field's size and type limits.
+pub fn files(record: &Record, previous: Option<&Record>, uploads: &[Upload]) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    for field in record.collection.fields.iter().filter(|f| f.kind == FieldKind::File) {
+        let names = record.get_list(&field.name);
+        let old = previous.map(|p| p.get_list(&field.name)).unwrap_or_default();
+        if let Some(e) = file_field(field, &names, &old, uploads) {
+            errors.insert(field.name.clone(), e);
+        }
+    }
+    errors
+}
+
+fn file_field(field: &Field, names: &[String], old: &[String], uploads: &[Upload]) -> Option<Json> {
+    let max = field.max_select();
+    if names.len() > max {
+        return Some(json!({"code": "validation_too_many_files", "message": format!("The maximum allowed files is {max}."), "params": {"maxSelect": max}}));
+    }
+    let upload = |name: &String| uploads.iter().find(|u| &u.name == name);
+    let invalid: Vec<&String> = names.iter().filter(|n| !old.contains(n) && upload(n).is_none()).collect();
+    if !invalid.is_empty() {
+        let list = invalid.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ");
+        return Some(json!({"code": "validation_invalid_file", "message": format!("Invalid new files: [{list}]."), "params": {"invalidFiles": invalid}}));
+    }
+    let max_size = file_max_size(field);
+    let allowed = field.list_opt("mimeTypes");
+    for u in names.iter().filter_map(upload) {
+        if u.size > max_size {
+            return Some(json!({
+                "code": "validation_file_size_limit",
+                "message": format!("Failed to upload {} - the maximum allowed file size is {max_size} bytes.", u.original),
+                "params": {"file": u.original, "maxSize": max_size}
+            }));
+        }
+        if !crate::files::upload::mime_allowed(&u.mime, &allowed) {
+            return Some(err("validation_invalid_mime_type", format!("\"{}\" mime type must be one of: {}.", u.name, allowed.join(", "))));
+        }
+    }
+    None
 }
 
 fn count(field: &Field, n: usize) -> Option<Json> {

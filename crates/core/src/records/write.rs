@@ -14,6 +14,7 @@ use super::validate;
 use super::{Change, Records};
 use crate::auth::password;
 use crate::error::{Error, FieldErrors, Result};
+use crate::files::{self, Garbage, Upload};
 use crate::rules::{check, Access, RequestInfo, RuleKind, ROOT};
 use crate::schema::{Collection, CollectionKind, FieldKind};
 use crate::store::{unique_violation, Conn};
@@ -23,12 +24,15 @@ use crate::store::{unique_violation, Conn};
 pub struct WriteInput {
     pub body: Map<String, Json>,
     pub kind: Option<BodyKind>,
+    /// Uploaded files, staged on disk; the body names each by its stored name under the key
+    /// it was sent with (`docs`, `docs+`...), so the modifiers work for files as for lists.
+    pub files: Vec<Upload>,
 }
 
 /// A write checked and prepared outside the transaction (rules compiled, passwords hashed),
 /// run by [`execute`] inside one. A batch runs several plans in one transaction.
 pub enum WritePlan {
-    Create { record: Record, errors: FieldErrors, rule: Option<Sql>, targets: RelationTargets },
+    Create { record: Record, errors: FieldErrors, rule: Option<Sql>, targets: RelationTargets, uploads: Vec<Upload> },
     Update { collection: Arc<Collection>, id: String, rule: Option<Sql>, input: WriteInput, superuser: bool, auth_changes: Map<String, Json>, targets: RelationTargets },
     Delete { collection: Arc<Collection>, id: String, rule: Option<Sql>, all: Vec<Arc<Collection>> },
     /// Update when the record exists at execution time (an earlier write of the same batch
@@ -72,9 +76,35 @@ impl Records {
 
     /// Runs one plan in its own transaction and emits its changes after commit.
     pub async fn run(&self, plan: WritePlan) -> Result<Outcome> {
-        let outcome = self.schema.db().write(move |conn| execute(conn, plan)).await?;
+        let stored = self.store_uploads(std::slice::from_ref(&plan)).await?;
+        let result = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let mut garbage = Garbage::default();
+                let outcome = execute(conn, plan, &mut garbage)?;
+                Ok((outcome, garbage))
+            })
+            .await;
+        let (outcome, garbage) = self.settle_files(result, stored).await?;
+        self.files.collect(garbage).await;
         self.emit_outcome(&outcome);
         Ok(outcome)
+    }
+
+    /// Puts the uploads of `plans` into storage before their transaction; returns the paths.
+    async fn store_uploads(&self, plans: &[WritePlan]) -> Result<Vec<String>> {
+        let uploads: Vec<(String, Upload)> = plans.iter().flat_map(WritePlan::uploads).collect();
+        self.files.store(&uploads).await?;
+        Ok(uploads.into_iter().map(|(path, _)| path).collect())
+    }
+
+    /// A transaction that failed leaves no stored upload behind.
+    async fn settle_files<T>(&self, result: Result<T>, stored: Vec<String>) -> Result<T> {
+        if result.is_err() && !stored.is_empty() {
+            self.files.discard(stored).await;
+        }
+        result
     }
 
     /// Runs plans in one transaction: all commit or none. On failure, the index of the plan
@@ -84,23 +114,26 @@ impl Records {
     pub async fn run_all(&self, plans: Vec<WritePlan>, deadline: Option<std::time::Instant>) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
         let failed_at = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let marker = failed_at.clone();
+        let stored = self.store_uploads(&plans).await.map_err(|e| (0, e))?;
         let result = self
             .schema
             .db()
             .write(move |conn| {
                 let mut outcomes = Vec::with_capacity(plans.len());
+                let mut garbage = Garbage::default();
                 for (i, plan) in plans.into_iter().enumerate() {
                     marker.store(i, std::sync::atomic::Ordering::Relaxed);
                     if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                         return Err(Error::internal(TIMED_OUT));
                     }
-                    outcomes.push(execute(conn, plan)?);
+                    outcomes.push(execute(conn, plan, &mut garbage)?);
                 }
-                Ok(outcomes)
+                Ok((outcomes, garbage))
             })
             .await;
-        match result {
-            Ok(outcomes) => {
+        match self.settle_files(result, stored).await {
+            Ok((outcomes, garbage)) => {
+                self.files.collect(garbage).await;
                 for o in &outcomes {
                     self.emit_outcome(o);
                 }
@@ -127,6 +160,7 @@ impl Records {
         let rule = rule_for(self, &c, RuleKind::Create, req)?;
         let mut record = Record::new(c.clone());
         let secrets = input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), req.auth.is_superuser());
+        let uploads = input.files;
         let now = crate::dates::now();
         for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
             record.data.insert(f.name.clone(), json!(now));
@@ -144,8 +178,9 @@ impl Records {
             }
         }
         merge(&mut errors, validate::validate(&record));
+        merge(&mut errors, validate::files(&record, None, &uploads));
         let targets = self.relation_targets(&c);
-        Ok(WritePlan::Create { record, errors, rule, targets })
+        Ok(WritePlan::Create { record, errors, rule, targets, uploads })
     }
 
     pub async fn plan_update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<WritePlan> {
@@ -170,14 +205,7 @@ impl Records {
     /// Whether `req` may manage `record` (its auth collection's `manageRule`): change its
     /// password without the old one and its `verified` flag. Superusers always may.
     pub async fn can_manage(&self, req: &RequestInfo, record: &Record) -> Result<bool> {
-        match check::access(&self.schema, &record.collection, RuleKind::Manage, req)? {
-            Access::All => Ok(true),
-            Access::SuperusersOnly => Ok(false),
-            Access::Where(rule) => {
-                let select = select_by_id(&record.collection, record.id(), Some(&rule))?;
-                self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await
-            }
-        }
+        self.passes(req, record, RuleKind::Manage).await
     }
 
     pub async fn plan_delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<WritePlan> {
@@ -190,7 +218,8 @@ impl Records {
     pub async fn truncate(&self, c: &Arc<Collection>) -> Result<()> {
         let all = self.schema.all();
         let c = c.clone();
-        self.schema
+        let deleted = self
+            .schema
             .db()
             .write(move |conn| {
                 let rows = conn.query(&{
@@ -204,16 +233,19 @@ impl Records {
                 }
                 Ok(deleted)
             })
-            .await
-            // Every deleted record is a change: caches and subscribers must hear of it.
-            .map(|deleted| self.emit_outcome(&Outcome::Deleted(deleted)))
+            .await?;
+        self.files.collect(deleted_files(&deleted)).await;
+        // Every deleted record is a change: caches and subscribers must hear of it.
+        self.emit_outcome(&Outcome::Deleted(deleted));
+        Ok(())
     }
 }
 
 /// Runs a plan inside the caller's transaction.
-pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
+/// What storage the write leaves behind once committed goes into `garbage`.
+pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> Result<Outcome> {
     match plan {
-        WritePlan::Create { record, mut errors, rule, targets } => {
+        WritePlan::Create { record, mut errors, rule, targets, uploads } => {
             // Relation targets are checked with the other fields, so one 400 lists all.
             merge(&mut errors, relation_errors(conn, &record, &targets)?);
             if !errors.is_empty() {
@@ -226,6 +258,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
                     return Err(failed("create", FieldErrors::new()));
                 }
             }
+            garbage.files.extend(unused_uploads(&record, &uploads));
             // The row holds exactly the record's values: no need to read it back.
             Ok(Outcome::Created(record))
         }
@@ -236,6 +269,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
             // share one transaction on the single writer: none is lost.
             let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
             let old_id = record.id().to_owned();
+            let previous = record.clone();
             input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), superuser);
             for (k, v) in auth_changes {
                 record.data.insert(k, v);
@@ -245,18 +279,21 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
                 record.data.insert(f.name.clone(), json!(now));
             }
             let mut errors = validate::validate(&record);
+            merge(&mut errors, validate::files(&record, Some(&previous), &input.files));
             merge(&mut errors, relation_errors(conn, &record, &targets)?);
             if !errors.is_empty() {
                 return Err(failed("update", errors));
             }
             update_row(conn, &record, &old_id).map_err(|e| unique_error(e, "update"))?;
+            garbage.files.extend(unused_uploads(&record, &input.files));
+            garbage.files.extend(replaced_files(&previous, &record));
             Ok(Outcome::Updated(record))
         }
         WritePlan::Upsert { collection, id, update, create } => {
             let exists = !conn.query(&select_by_id(&collection, &id, None)?)?.is_empty();
             match update {
-                Some(update) if exists => execute(conn, *update),
-                _ => execute(conn, *create),
+                Some(update) if exists => execute(conn, *update, garbage),
+                _ => execute(conn, *create, garbage),
             }
         }
         WritePlan::Delete { collection: c, id, rule, all } => {
@@ -264,9 +301,51 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan) -> Result<Outcome> {
             let record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
             let mut deleted = Vec::new();
             delete_cascading(conn, &all, record, &mut deleted, 0)?;
+            garbage.extend(deleted_files(&deleted));
             Ok(Outcome::Deleted(deleted))
         }
     }
+}
+
+impl WritePlan {
+    /// The uploads this plan stores, at their paths.
+    fn uploads(&self) -> Vec<(String, Upload)> {
+        let (collection_id, record_id, uploads) = match self {
+            WritePlan::Create { record, uploads, .. } => (&record.collection.id, record.id(), uploads),
+            WritePlan::Update { collection, id, input, .. } => (&collection.id, id.as_str(), &input.files),
+            // Both sides of an upsert hold the same uploads for the same id.
+            WritePlan::Upsert { create, .. } => return create.uploads(),
+            WritePlan::Delete { .. } => return Vec::new(),
+        };
+        uploads.iter().map(|u| (files::file_path(collection_id, record_id, &u.name), u.clone())).collect()
+    }
+}
+
+/// The names a record's file fields hold.
+fn file_names(record: &Record) -> Vec<String> {
+    record.collection.fields.iter().filter(|f| f.kind == FieldKind::File).flat_map(|f| record.get_list(&f.name)).collect()
+}
+
+/// Uploads the written record does not keep (several sent to a single-file field, say).
+fn unused_uploads(record: &Record, uploads: &[Upload]) -> Vec<String> {
+    let kept = file_names(record);
+    uploads.iter().filter(|u| !kept.contains(&u.name)).map(|u| files::file_path(&record.collection.id, record.id(), &u.name)).collect()
+}
+
+/// Files an update removed or replaced.
+fn replaced_files(previous: &Record, record: &Record) -> Vec<String> {
+    let kept = file_names(record);
+    file_names(previous).into_iter().filter(|n| !kept.contains(n)).map(|n| files::file_path(&previous.collection.id, previous.id(), &n)).collect()
+}
+
+/// The folders of deleted records that can hold files.
+fn deleted_files(deleted: &[Record]) -> Garbage {
+    let dirs = deleted
+        .iter()
+        .filter(|r| r.collection.fields.iter().any(|f| f.kind == FieldKind::File))
+        .map(|r| files::record_dir(&r.collection.id, r.id()))
+        .collect();
+    Garbage { files: Vec::new(), dirs }
 }
 
 /// A collection records may be written to (not a view).

@@ -111,14 +111,21 @@ impl Collection {
         self.options.get(key).and_then(Json::as_str).unwrap_or("")
     }
 
-    /// The auth token lifetime in seconds.
-    pub fn auth_token_duration(&self) -> i64 {
-        self.options.get("authToken").and_then(|t| t.get("duration")).and_then(Json::as_i64).unwrap_or(604_800)
+    /// The lifetime in seconds of the tokens configured under `option` (`authToken`,
+    /// `fileToken`...).
+    pub fn token_duration(&self, option: &str) -> i64 {
+        let default = if option == "authToken" { 604_800 } else { 180 };
+        self.options.get(option).and_then(|t| t.get("duration")).and_then(Json::as_i64).unwrap_or(default)
     }
 
-    /// The collection's own token secret (stored under `authToken.secret`, never sent out).
+    /// The collection's own secret for the tokens under `option` (never sent out).
+    pub fn token_secret(&self, option: &str) -> &str {
+        self.options.get(option).and_then(|t| t.get("secret")).and_then(Json::as_str).unwrap_or("")
+    }
+
+    /// The auth token secret.
     pub fn auth_token_secret(&self) -> &str {
-        self.options.get("authToken").and_then(|t| t.get("secret")).and_then(Json::as_str).unwrap_or("")
+        self.token_secret("authToken")
     }
 
     /// PocketBase's API shape. Secrets (`authToken.secret`...) are left out.

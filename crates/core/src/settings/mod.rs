@@ -69,7 +69,8 @@ impl Settings {
         merge(&mut next, input, "", &mut errors);
         validate(&next, &mut errors);
         if !errors.is_empty() {
-            return Err(Error::validation(nest(errors)));
+            // PB-COMPAT: the message PocketBase gives for invalid settings.
+            return Err(Error::BadRequest { message: "An error occurred while saving the new settings.".into(), data: nest(errors) });
         }
         let stored = next.to_string();
         self.db
@@ -114,6 +115,15 @@ fn validate(s: &Json, errors: &mut FieldErrors) {
     let url = s.pointer("/meta/appURL").and_then(Json::as_str).unwrap_or("");
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         errors.insert("meta.appURL".into(), field_error_json("validation_is_url", "Must be a valid url."));
+    }
+    for (prefix, s3) in [("s3", s.get("s3")), ("backups.s3", s.pointer("/backups/s3"))] {
+        let Some(s3) = s3.filter(|v| v.get("enabled").and_then(Json::as_bool).unwrap_or(false)) else { continue };
+        // PB-COMPAT: an enabled S3 storage needs all of its connection settings.
+        for key in ["bucket", "region", "endpoint", "accessKey", "secret"] {
+            if s3.get(key).and_then(Json::as_str).unwrap_or("").trim().is_empty() {
+                errors.insert(format!("{prefix}.{key}"), field_error_json("validation_required", "Cannot be blank."));
+            }
+        }
     }
     if s.pointer("/batch/maxRequests").and_then(Json::as_i64).unwrap_or(0) < 0 {
         errors.insert("batch.maxRequests".into(), field_error_json("validation_min_greater_equal_than_required", "Must be no less than 0."));
