@@ -11,6 +11,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "OXBASE_DIR", default_value = "ox_data")]
     pub dir: PathBuf,
 
+    /// Run on PostgreSQL instead of the SQLite file: `postgres://user:pass@host:5432/db`.
+    #[arg(long = "db", global = true, env = "OXBASE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

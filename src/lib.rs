@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 pub struct ServeConfig {
     pub http: String,
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite, when set.
+    pub database_url: Option<String>,
     pub http_config: HttpConfig,
 }
 
@@ -30,7 +32,9 @@ pub struct Application {
 impl Application {
     /// Opens the data directory and binds the listener (`127.0.0.1:0` picks a free port).
     pub async fn build(config: ServeConfig) -> Result<Application, String> {
-        let app = App::open(&Config::new(&config.data_dir)).await.map_err(|e| e.to_string())?;
+        let mut core = Config::new(&config.data_dir);
+        core.database_url = config.database_url.clone();
+        let app = App::open(&core).await.map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.http).await.map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
         Ok(Application { listener, app, http: config.http_config })
     }

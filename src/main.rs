@@ -31,6 +31,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let config = ServeConfig {
                 http: args.http,
                 data_dir: cli.dir,
+                database_url: cli.database_url,
                 http_config: HttpConfig { origins: args.origins, max_body_bytes: args.max_body_size, public_dir: args.public_dir },
             };
             let app = Application::build(config).await?;
@@ -40,7 +41,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Superuser(cmd) => {
             telemetry::init(false);
-            let app = oxbase_core::App::open(&oxbase_core::Config::new(&cli.dir)).await.map_err(|e| e.to_string())?;
+            let mut config = oxbase_core::Config::new(&cli.dir);
+            config.database_url = cli.database_url;
+            let app = oxbase_core::App::open(&config).await.map_err(|e| e.to_string())?;
             let result = match cmd {
                 SuperuserCommand::Upsert { email, password } => app
                     .auth()

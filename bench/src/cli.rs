@@ -18,8 +18,8 @@ pub struct Cli {
     #[arg(long)]
     pub pocketbase: Option<PathBuf>,
     /// Run only these workloads (repeatable, or comma-separated): floor, view, list, list_total,
-    /// expand, update, insert, auth, fanout. `fanout` (realtime, issue #6) is not part of the
-    /// default run: name it.
+    /// expand, update, insert, auth, fanout, files. `fanout` (realtime, issue #6) and `files`
+    /// (uploads and downloads, issue #5) are not part of the default run: name them.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Concurrent workers for the throughput runs (every workload also runs at 1 for latency).
@@ -55,6 +55,9 @@ pub struct Cli {
     /// fanout: single writes per topic (medians are reported).
     #[arg(long, default_value_t = 3)]
     pub fanout_writes: usize,
+    /// files: size of the uploaded and downloaded file, MiB.
+    #[arg(long, default_value_t = 100)]
+    pub file_mib: usize,
     /// Replace the generated section of this Markdown file with the results.
     #[arg(long)]
     pub write_doc: Option<PathBuf>,

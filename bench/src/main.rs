@@ -5,6 +5,7 @@
 mod cli;
 mod client;
 mod fanout;
+mod files;
 mod load;
 mod report;
 mod seed;
@@ -34,26 +35,27 @@ fn main() -> Result<()> {
     runtime.block_on(run(cli))
 }
 
-/// The request/response workloads to run, and whether to run the realtime fan-out (only when
-/// named: it holds thousands of connections and is not part of the default run).
-fn selected(cli: &Cli) -> Result<(Vec<Workload>, bool)> {
+/// The request/response workloads to run, and whether to run the realtime fan-out and the
+/// file transfers (only when named: they are not part of the default run).
+fn selected(cli: &Cli) -> Result<(Vec<Workload>, bool, bool)> {
     if cli.only.is_empty() {
-        return Ok((workloads::ALL.to_vec(), false));
+        return Ok((workloads::ALL.to_vec(), false, false));
     }
     let mut chosen = Vec::new();
-    let mut fanout = false;
+    let (mut fanout, mut files) = (false, false);
     for name in &cli.only {
         match Workload::parse(name) {
             Some(w) => chosen.push(w),
             None if name == fanout::NAME => fanout = true,
-            None => bail!("unknown workload {name:?}; known: {}, {}", workloads::ALL.map(|w| w.name()).join(", "), fanout::NAME),
+            None if name == files::NAME => files = true,
+            None => bail!("unknown workload {name:?}; known: {}, {}, {}", workloads::ALL.map(|w| w.name()).join(", "), fanout::NAME, files::NAME),
         }
     }
     // The floor is what the others are compared with: always measure it with them.
     if !chosen.is_empty() && !chosen.contains(&Workload::Floor) {
         chosen.insert(0, Workload::Floor);
     }
-    Ok((workloads::ALL.into_iter().filter(|w| chosen.contains(w)).collect(), fanout))
+    Ok((workloads::ALL.into_iter().filter(|w| chosen.contains(w)).collect(), fanout, files))
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -67,7 +69,7 @@ async fn run(cli: Cli) -> Result<()> {
     // The servers run in their own data dirs: make the paths absolute.
     let ox_bin = std::fs::canonicalize(&ox_bin).unwrap_or(ox_bin);
     let pb_bin = std::fs::canonicalize(&pb_bin).unwrap_or(pb_bin);
-    let (chosen, run_fanout) = selected(&cli)?;
+    let (chosen, run_fanout, run_files) = selected(&cli)?;
     let fanout_opts = fanout::options(cli.subscribers, cli.connect_concurrency, cli.fanout_writes)?;
     if run_fanout {
         let limit = fanout::check_fd_limit(fanout_opts.subscribers, fanout_opts.connect_concurrency)?;
@@ -152,6 +154,22 @@ async fn run(cli: Cli) -> Result<()> {
             fanout_results.push((name, r));
         }
     }
+    // File transfers: one server at a time, from one file on disk.
+    let mut files_results = Vec::new();
+    if run_files {
+        let dir = std::env::temp_dir().join(format!("oxbase-bench-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let file = files::make_file(&dir, cli.file_mib).await?;
+        for server in servers.iter_mut() {
+            let name = server.kind.name();
+            let r = files::measure(server, &file, cli.rounds).await.map_err(|e| format!("{e:#}"));
+            if let Err(e) = &r {
+                eprintln!("files      {name:<10} FAILED: {e}");
+            }
+            files_results.push((name, r));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     drop(servers);
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let machine = machine_info(&ox_bin, &pb_bin);
@@ -196,6 +214,15 @@ async fn run(cli: Cli) -> Result<()> {
             );
             report::write_doc(path, report::FANOUT_BEGIN, report::FANOUT_END, &body)?;
             eprintln!("wrote the fan-out results to {}", path.display());
+        }
+    }
+    if let Ok(results) = <[_; 2]>::try_from(files_results) {
+        let text = files::markdown(cli.file_mib, cli.rounds, &results);
+        println!("#### File transfers\n\n{machine}\n\n{text}");
+        if let Some(path) = &cli.write_doc {
+            let body = format!("### File upload and download (issue #5)\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{text}");
+            report::write_doc(path, report::FILES_BEGIN, report::FILES_END, &body)?;
+            eprintln!("wrote the file results to {}", path.display());
         }
     }
     Ok(())

@@ -495,3 +495,19 @@ async fn s3_storage_serves_the_same_api_and_the_settings_test_checks_it() {
     failed.expect(400);
     assert!(failed.str("message").starts_with("Failed to test the S3 filesystem. Raw error: "), "{}", failed.text);
 }
+
+#[tokio::test]
+async fn deleting_or_truncating_a_collection_deletes_its_files() {
+    let app = spawn_app().await;
+    let cid = docs(&app, "").await;
+    for name in ["a.txt", "b.txt"] {
+        app.multipart(Method::POST, "/api/collections/docs/records", GUEST, Form::new().part("one", file(name, "x"))).await.expect(200);
+    }
+    let folder = app.data_dir.join("storage").join(&cid);
+    assert_eq!(list_dir(&folder).len(), 2);
+    app.truncate_collection("docs", &app.superuser_token).await.expect(204);
+    assert!(list_dir(&folder).is_empty(), "truncate deletes every record's files");
+    app.multipart(Method::POST, "/api/collections/docs/records", GUEST, Form::new().part("one", file("c.txt", "x"))).await.expect(200);
+    app.delete_collection("docs", &app.superuser_token).await.expect(204);
+    assert!(!folder.exists(), "the collection's folder goes with it");
+}

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub core: oxbase_core::App,
     /// Owns the temp directory so it lives as long as the app (None for `spawn_app_at`).
     temp_dir: Option<TempDir>,
+    /// The PostgreSQL database of this app, dropped with it (runs on PostgreSQL only).
+    _database: Option<std::sync::Arc<TestDatabase>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -115,9 +117,11 @@ pub async fn spawn_app_with_body_limit(data_dir: &Path, max_body_bytes: usize) -
 }
 
 async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
+    let database = TestDatabase::for_data_dir(data_dir).await;
     let config = ServeConfig {
         http: "127.0.0.1:0".into(),
         data_dir: data_dir.to_path_buf(),
+        database_url: database.as_ref().map(|d| d.url.clone()),
         http_config,
     };
     let application = Application::build(config)
@@ -145,6 +149,7 @@ async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
         data_dir: data_dir.to_path_buf(),
         core,
         temp_dir: None,
+        _database: database,
         shutdown: Some(tx),
         server: Some(server),
     };
@@ -160,6 +165,9 @@ impl TestApp {
     /// Graceful shutdown: waits until `run_until_stopped` has returned (queued writes
     /// committed). Gives back the temp dir so a new app can reopen it.
     pub async fn stop(mut self) -> Option<TempDir> {
+        if let Some(db) = self._database.take() {
+            STOPPED.lock().unwrap_or_else(|e| e.into_inner()).push((self.data_dir.clone(), db));
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -697,5 +705,55 @@ impl TestApp {
         )
         .await
         .expect(200);
+    }
+}
+
+/// With `OXBASE_TEST_DATABASE_URL` set (`postgres://postgres@127.0.0.1:5432/test`), every app
+/// runs on a fresh PostgreSQL database of its own, created here and dropped with the app.
+/// A data dir opened again (restart tests) gets the same database back.
+pub struct TestDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+/// Databases of stopped apps, kept for the restart that reopens their data dir.
+static STOPPED: std::sync::Mutex<Vec<(PathBuf, std::sync::Arc<TestDatabase>)>> = std::sync::Mutex::new(Vec::new());
+
+impl TestDatabase {
+    async fn for_data_dir(data_dir: &Path) -> Option<std::sync::Arc<TestDatabase>> {
+        let admin_url = std::env::var("OXBASE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+        {
+            let mut stopped = STOPPED.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(i) = stopped.iter().position(|(d, _)| d == data_dir) {
+                return Some(stopped.swap_remove(i).1);
+            }
+        }
+        let name = format!("oxt_{}", oxbase_core::ids::record_id());
+        let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("OXBASE_TEST_DATABASE_URL={admin_url}: cannot connect ({e})"));
+        tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.expect("create the test database");
+        let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends with /<database>");
+        Some(std::sync::Arc::new(TestDatabase { url: format!("{base}/{name}"), admin_url, name }))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: a thread of its own does the async work.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await
+            })
+        });
+        if let Ok(Err(e)) = dropped.join() {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
     }
 }

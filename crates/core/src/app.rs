@@ -12,7 +12,7 @@ use crate::realtime::Realtime;
 use crate::records::Records;
 use crate::schema::{system, Schema};
 use crate::settings::Settings;
-use crate::store::{migrations, sqlite::SqliteDb, Db};
+use crate::store::{migrations, postgres::PgDb, sqlite::SqliteDb, Db};
 
 /// Cloning an `App` is one reference count: every request holds one.
 #[derive(Clone)]
@@ -35,7 +35,10 @@ impl App {
     /// migrations and creates the system collections.
     pub async fn open(config: &Config) -> Result<App> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", config.data_dir.display())))?;
-        let db = Db::Sqlite(SqliteDb::open(&config.data_dir.join("data.db"), config.readers)?);
+        let db = match &config.database_url {
+            Some(url) => Db::Postgres(PgDb::connect(url, 16).await?),
+            None => Db::Sqlite(SqliteDb::open(&config.data_dir.join("data.db"), config.readers)?),
+        };
         db.write(migrations::run).await?;
         let schema = Schema::load(db.clone()).await?;
         system::bootstrap(&schema).await?;

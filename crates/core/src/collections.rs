@@ -152,7 +152,11 @@ impl Collections {
         if let Some(other) = self.referrers(&c).first() {
             return Err(Error::bad_request(format!("Failed to delete collection probably due to existing reference in {}.", other.name)));
         }
-        self.schema.remove(c).await
+        let files = crate::files::Garbage { files: Vec::new(), dirs: vec![c.id.clone()] };
+        self.schema.remove(c).await?;
+        // The collection's files go once its table is gone, never before.
+        self.records.files().collect(files).await;
+        Ok(())
     }
 
     pub async fn truncate(&self, id_or_name: &str) -> Result<()> {

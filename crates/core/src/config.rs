@@ -8,10 +8,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Reader threads for SQLite.
     pub readers: usize,
+    /// `postgres://...`: run on PostgreSQL instead of the SQLite file in `data_dir` (which
+    /// still holds local files and uploads being staged).
+    pub database_url: Option<String>,
 }
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
-        Config { data_dir: data_dir.into(), readers: 4 }
+        Config { data_dir: data_dir.into(), readers: 4, database_url: None }
     }
 }

@@ -4,7 +4,7 @@
 //! `<collectionId>/<recordId>/thumbs_<name>/<size>_<name>`.
 
 use std::ops::Range;
-use std::path::Path as FsPath;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -12,11 +12,14 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use serde_json::Value as Json;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::error::{Error, Result};
+
+/// Reads of local files for downloads (object_store's own local stream reads 8 KiB at a time).
+const READ_CHUNK: usize = 256 << 10;
 
 /// Parts of a streamed upload: S3 needs at least 5 MiB per part; this bounds the memory one
 /// upload takes to a few parts.
@@ -42,6 +45,7 @@ pub struct Content {
 #[derive(Clone)]
 pub struct Storage {
     local: Arc<dyn ObjectStore>,
+    local_root: PathBuf,
     current: Arc<RwLock<Arc<dyn ObjectStore>>>,
 }
 
@@ -49,7 +53,7 @@ impl Storage {
     pub fn open(root: &FsPath) -> Result<Storage> {
         std::fs::create_dir_all(root).map_err(|e| Error::internal(format!("cannot create {}: {e}", root.display())))?;
         let local: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(Error::internal)?.with_automatic_cleanup(true));
-        Ok(Storage { local: local.clone(), current: Arc::new(RwLock::new(local)) })
+        Ok(Storage { local: local.clone(), local_root: root.to_path_buf(), current: Arc::new(RwLock::new(local)) })
     }
 
     fn store(&self) -> Arc<dyn ObjectStore> {
@@ -64,9 +68,19 @@ impl Storage {
         Ok(())
     }
 
-    /// Copies a staged file into storage, streaming it in bounded parts.
+    /// Moves a staged file into storage: a rename into the local folder (the staging folder is
+    /// on the same disk), else a copy streamed in bounded parts.
     pub async fn put_file(&self, path: &str, source: &FsPath, size: u64) -> Result<()> {
         let store = self.store();
+        if Arc::ptr_eq(&store, &self.local) {
+            let target = self.local_root.join(path);
+            if let Some(dir) = target.parent() {
+                tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
+            }
+            if tokio::fs::rename(source, &target).await.is_ok() {
+                return Ok(());
+            }
+        }
         let location = Path::from(path);
         let mut file = tokio::fs::File::open(source).await.map_err(Error::internal)?;
         if size <= PART_BYTES as u64 {
@@ -112,7 +126,10 @@ impl Storage {
         })?;
         let meta = Meta { size: got.meta.size, last_modified: got.meta.last_modified, etag: got.meta.e_tag.clone() };
         let range = got.range.clone();
-        let body = got.into_stream().map_err(std::io::Error::other).boxed();
+        let body = match got.payload {
+            GetResultPayload::File(file, _) => local_stream(file, range.clone()).await?,
+            GetResultPayload::Stream(stream) => stream.map_err(std::io::Error::other).boxed(),
+        };
         Ok(Content { meta, range, body })
     }
 
@@ -163,6 +180,14 @@ impl Storage {
             Err(e) => Err(Error::bad_request(format!("Failed to test the S3 filesystem. Raw error: \n{e}"))),
         }
     }
+}
+
+/// `range` of an open local file, streamed in large reads.
+async fn local_stream(file: std::fs::File, range: Range<u64>) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
+    let mut file = tokio::fs::File::from_std(file);
+    file.seek(std::io::SeekFrom::Start(range.start)).await.map_err(Error::internal)?;
+    let limited = file.take(range.end - range.start);
+    Ok(tokio_util::io::ReaderStream::with_capacity(limited, READ_CHUNK).boxed())
 }
 
 fn s3_store(s3: &Json) -> Result<object_store::aws::AmazonS3> {

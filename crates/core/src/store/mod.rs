@@ -1,7 +1,7 @@
 //! The store: the only module that runs SQL.
 //!
-//! `Db` is a closed enum over the supported databases (SQLite now; PostgreSQL is the second
-//! variant to come). Feature code hands it a closure that receives a `&mut dyn Conn` and runs
+//! `Db` is a closed enum over the supported databases: SQLite (the embedded default) and
+//! PostgreSQL. Feature code hands it a closure that receives a `&mut dyn Conn` and runs
 //! `Sql` fragments through it; the closure runs on a database thread, so async tasks never
 //! block on disk, and the same business logic serves both databases.
 //!
@@ -9,6 +9,7 @@
 //! transaction committed, so an acknowledged write is durable.
 
 pub mod migrations;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -51,12 +52,14 @@ pub trait Conn {
 #[derive(Clone)]
 pub enum Db {
     Sqlite(sqlite::SqliteDb),
+    Postgres(postgres::PgDb),
 }
 
 impl Db {
     pub fn dialect(&self) -> Dialect {
         match self {
             Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
         }
     }
 
@@ -68,6 +71,7 @@ impl Db {
     {
         match self {
             Db::Sqlite(db) => db.read(f).await,
+            Db::Postgres(db) => db.read(f).await,
         }
     }
 
@@ -80,6 +84,7 @@ impl Db {
     {
         match self {
             Db::Sqlite(db) => db.write(f).await,
+            Db::Postgres(db) => db.write(f).await,
         }
     }
 
@@ -87,6 +92,7 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite(db) => db.close().await,
+            Db::Postgres(db) => db.close().await,
         }
     }
 }

@@ -1,0 +1,279 @@
+//! PostgreSQL behind `Db`: a `deadpool-postgres` pool of `tokio-postgres` clients.
+//!
+//! Feature code hands the store synchronous closures over `&mut dyn Conn` (the same closures
+//! SQLite runs on its threads). Here each closure runs on a blocking thread holding one pooled
+//! client; every statement it issues is sent on that client and awaited there, so async tasks
+//! never block. `write` wraps the closure in a transaction and answers after `COMMIT`.
+//!
+//! Values are bound by the type PostgreSQL inferred for each placeholder: the store's six
+//! `Value` variants convert to it (text to JSONB, integers to doubles...), so SQL text stays the
+//! same for both databases except where `Dialect` says otherwise.
+
+use std::error::Error as StdError;
+
+use bytes::BytesMut;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use oxbase_sql::{Dialect, Sql, Value};
+use tokio::runtime::Handle;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, Row};
+
+use super::{Conn, Rows};
+use crate::error::{Error, Result};
+
+/// SQLSTATE of a unique violation.
+const UNIQUE_VIOLATION: &str = "23505";
+
+#[derive(Clone)]
+pub struct PgDb {
+    pool: Pool,
+}
+
+impl PgDb {
+    /// Connects to `url` (`postgres://user:pass@host:port/db`) with up to `max_connections`.
+    pub async fn connect(url: &str, max_connections: usize) -> Result<PgDb> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(max_connections.max(2)).build().map_err(Error::internal)?;
+        // Fail at start, not at the first request, when the database cannot be reached.
+        let client = pool.get().await.map_err(|e| Error::internal(format!("cannot connect to PostgreSQL: {e}")))?;
+        client.simple_query("SELECT 1").await.map_err(pg_error)?;
+        Ok(PgDb { pool })
+    }
+
+    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
+    {
+        self.run(false, f).await
+    }
+
+    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
+    {
+        self.run(true, f).await
+    }
+
+    async fn run<R, F>(&self, transaction: bool, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
+    {
+        let client = self.pool.get().await.map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        let handle = Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = PgConn { client, handle };
+            if !transaction {
+                return f(&mut conn);
+            }
+            conn.batch("BEGIN")?;
+            let result = f(&mut conn);
+            match &result {
+                Ok(_) => {
+                    if let Err(e) = conn.batch("COMMIT") {
+                        let _ = conn.batch("ROLLBACK");
+                        return Err(e);
+                    }
+                }
+                Err(_) => conn.batch("ROLLBACK")?,
+            }
+            result
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Nothing is queued outside PostgreSQL: closing the pool is enough.
+    pub async fn close(&self) {
+        self.pool.close();
+    }
+}
+
+/// One pooled client, lent to a closure on a blocking thread.
+pub struct PgConn {
+    client: deadpool_postgres::Object,
+    handle: Handle,
+}
+
+impl PgConn {
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.handle.block_on(self.client.batch_execute(sql)).map_err(pg_error)
+    }
+
+    fn statement(&mut self, sql: &Sql) -> Result<(tokio_postgres::Statement, String)> {
+        let text = sql.render(Dialect::Postgres);
+        let stmt = self.handle.block_on(self.client.prepare_cached(&text)).map_err(|e| sql_error(e, &text))?;
+        Ok((stmt, text))
+    }
+}
+
+impl Conn for PgConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn query(&mut self, sql: &Sql) -> Result<Rows> {
+        tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
+        let (stmt, text) = self.statement(sql)?;
+        let params: Vec<PgParam<'_>> = sql.params().iter().map(PgParam).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = self.handle.block_on(self.client.query(&stmt, &refs)).map_err(|e| sql_error(e, &text))?;
+        let columns: std::sync::Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+        let rows = rows.iter().map(|row| (0..columns.len()).map(|i| column_value(row, i)).collect()).collect();
+        Ok(Rows { columns, rows })
+    }
+
+    fn execute(&mut self, sql: &Sql) -> Result<usize> {
+        tracing::trace!(sql = sql.text(), params = ?sql.params(), "execute");
+        let (stmt, text) = self.statement(sql)?;
+        let params: Vec<PgParam<'_>> = sql.params().iter().map(PgParam).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let n = self.handle.block_on(self.client.execute(&stmt, &refs)).map_err(|e| sql_error(e, &text))?;
+        Ok(n as usize)
+    }
+}
+
+/// A failed statement. Unique violations read as SQLite's (`UNIQUE constraint failed: t.a,
+/// t.b`), so the one parser in `store::unique_violation` serves both databases.
+fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
+    if let Some(db) = err.as_db_error()
+        && db.code().code() == UNIQUE_VIOLATION
+    {
+        let columns = db.detail().and_then(key_columns).unwrap_or_default();
+        let table = db.table().unwrap_or("");
+        let list = columns.iter().map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ");
+        return Error::bad_request(format!("constraint failed: UNIQUE constraint failed: {list}"));
+    }
+    Error::Internal(format!("postgres: {} in `{text}`", describe(&err)))
+}
+
+fn pg_error(err: tokio_postgres::Error) -> Error {
+    Error::Internal(format!("postgres: {}", describe(&err)))
+}
+
+fn describe(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => err.to_string(),
+    }
+}
+
+/// `Key (a, lower(b))=(1, x) already exists.` → `["a", "b"]`.
+fn key_columns(detail: &str) -> Option<Vec<String>> {
+    let inner = detail.strip_prefix("Key (")?.split(")=(").next()?;
+    Some(
+        inner
+            .split(',')
+            .map(|c| {
+                let c = c.trim();
+                // An expression index such as lower(email): the column inside it.
+                let c = c.rsplit('(').next().unwrap_or(c).trim_end_matches(')');
+                c.trim_matches('"').to_owned()
+            })
+            .filter(|c| !c.is_empty())
+            .collect(),
+    )
+}
+
+/// A column of a row as a store `Value`, by its PostgreSQL type.
+fn column_value(row: &Row, i: usize) -> Value {
+    let ty = row.columns()[i].type_();
+    let v = match *ty {
+        Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(Value::Bool)),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i).map(|v| v.map(|x| Value::Int(x.into()))),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i).map(|v| v.map(|x| Value::Int(x.into()))),
+        Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int)),
+        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map(|v| v.map(|x| Value::Float(x.into()))),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(float)),
+        Type::JSON | Type::JSONB => row.try_get::<_, Option<serde_json::Value>>(i).map(|v| v.map(|j| Value::Text(j.to_string()))),
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Value::Blob)),
+        _ => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
+    };
+    v.ok().flatten().unwrap_or(Value::Null)
+}
+
+/// Whole doubles read back as integers, as SQLite's NUMERIC columns give them.
+fn float(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9e15 { Value::Int(x as i64) } else { Value::Float(x) }
+}
+
+/// A `Value` bound as whatever type PostgreSQL inferred for its placeholder.
+#[derive(Debug)]
+struct PgParam<'a>(&'a Value);
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+impl ToSql for PgParam<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Bool(b) => bind_number(if *b { 1.0 } else { 0.0 }, Some(*b), &b.to_string(), ty, out),
+            Value::Int(i) => match *ty {
+                // Exact for integers beyond a double's precision.
+                Type::INT8 => i.to_sql(ty, out),
+                _ => bind_number(*i as f64, None, &i.to_string(), ty, out),
+            },
+            Value::Float(f) => bind_number(*f, None, &f.to_string(), ty, out),
+            Value::Text(s) => bind_text(s, ty, out),
+            Value::Blob(b) => match *ty {
+                Type::BYTEA => b.as_slice().to_sql(ty, out),
+                _ => String::from_utf8_lossy(b).as_ref().to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn bind_number(x: f64, as_bool: Option<bool>, text: &str, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+    match *ty {
+        Type::INT2 => (x as i16).to_sql(ty, out),
+        Type::INT4 => (x as i32).to_sql(ty, out),
+        Type::INT8 => (x as i64).to_sql(ty, out),
+        Type::FLOAT4 => (x as f32).to_sql(ty, out),
+        Type::FLOAT8 => x.to_sql(ty, out),
+        Type::BOOL => as_bool.unwrap_or(x != 0.0).to_sql(ty, out),
+        Type::JSON | Type::JSONB => match as_bool {
+            Some(b) => serde_json::Value::Bool(b).to_sql(ty, out),
+            None => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, |n| {
+                if x.fract() == 0.0 && x.abs() < 9e15 { serde_json::Value::from(x as i64) } else { serde_json::Value::Number(n) }
+            })
+            .to_sql(ty, out),
+        },
+        _ => text.to_sql(ty, out),
+    }
+}
+
+fn bind_text(s: &str, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+    match *ty {
+        // Text holding JSON is the JSON; other text is a JSON string.
+        Type::JSON | Type::JSONB => serde_json::from_str::<serde_json::Value>(s).unwrap_or_else(|_| serde_json::Value::String(s.to_owned())).to_sql(ty, out),
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8 => {
+            let x: f64 = s.trim().parse().unwrap_or(0.0);
+            bind_number(x, None, s, ty, out)
+        }
+        Type::BOOL => matches!(s.trim(), "1" | "t" | "true" | "TRUE" | "True").to_sql(ty, out),
+        Type::BYTEA => s.as_bytes().to_sql(ty, out),
+        _ => s.to_sql(ty, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_columns;
+
+    #[test]
+    fn unique_violation_details_name_their_columns() {
+        assert_eq!(key_columns("Key (email)=(a@b.c) already exists."), Some(vec!["email".to_owned()]));
+        assert_eq!(key_columns("Key (\"user\", room)=(u, r) already exists."), Some(vec!["user".to_owned(), "room".to_owned()]));
+        assert_eq!(key_columns("Key (lower(email))=(x) already exists."), Some(vec!["email".to_owned()]));
+        assert_eq!(key_columns("nothing"), None);
+    }
+}
