@@ -40,7 +40,7 @@ async fn acknowledged_records_survive_a_graceful_shutdown_and_reopen() {
     app.create_user("keep@example.com").await;
 
     assert!(
-        app.data_dir.join("data.db").exists(),
+        app.on_postgres() || app.data_dir.join("data.db").exists(),
         "the SQLite file lives in the data dir"
     );
     let dir = app.stop().await.expect("the temp dir comes back");

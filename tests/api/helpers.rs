@@ -117,6 +117,10 @@ pub async fn spawn_app_with_body_limit(data_dir: &Path, max_body_bytes: usize) -
 }
 
 async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
+    if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
+        // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
     let database = TestDatabase::for_data_dir(data_dir).await;
     let config = ServeConfig {
         http: "127.0.0.1:0".into(),
@@ -178,6 +182,11 @@ impl TestApp {
                 .expect("server stops cleanly");
         }
         self.temp_dir.take()
+    }
+
+    /// Whether this app runs on PostgreSQL (`OXBASE_TEST_DATABASE_URL`).
+    pub fn on_postgres(&self) -> bool {
+        self._database.is_some()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -31,7 +31,10 @@ impl oxbase_sql::FieldResolver for DefinitionResolver {
             "system" => ValueType::Bool,
             _ => return Err(oxbase_sql::CompileError::unknown_field(ident)),
         };
-        Ok(Operand::Single { sql: self.0.json_extract(&Sql::raw("\"data\""), &[ident]), ty })
+        let value = self.0.json_extract(&Sql::raw("\"data\""), &[ident]);
+        // The JSON text of a boolean (PostgreSQL) must compare as a boolean.
+        let sql = if ty == ValueType::Bool { self.0.cast(&value, oxbase_sql::dialect::SqlType::Boolean) } else { value };
+        Ok(Operand::Single { sql, ty })
     }
 }
 

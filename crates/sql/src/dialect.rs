@@ -222,6 +222,19 @@ impl Dialect {
         out
     }
 
+    /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite) as text, for comparing and
+    /// sorting it like any text value.
+    pub fn json_text(self, expr: &Sql) -> Sql {
+        match self {
+            Dialect::Sqlite => expr.clone(),
+            Dialect::Postgres => {
+                let mut out = Sql::raw("CAST(");
+                out.push_sql(expr).push(" AS TEXT)");
+                out
+            }
+        }
+    }
+
     fn to_jsonb(self, expr: &Sql) -> Sql {
         let mut out = Sql::raw("CAST(");
         out.push_sql(expr).push(" AS JSONB)");

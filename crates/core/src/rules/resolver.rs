@@ -321,6 +321,7 @@ impl RecordResolver<'_> {
                 let item_ty = if field.kind == FieldKind::Json { ValueType::Any } else { ValueType::Text };
                 self.finish_value(&walk, value, item_ty, modifier)
             }
+            _ if stored_as_json(&field) => self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier),
             _ => self.finish_value(&walk, col, ty, modifier),
         }
     }
@@ -583,4 +584,9 @@ fn literal(value: &Json, modifier: Option<&str>) -> Operand {
         (_, Json::Array(items)) => Operand::Many { select: values_select(items), ty: ValueType::Any },
         (_, v) => Operand::Single { sql: Sql::param(json_param(v)), ty: json_type(v) },
     }
+}
+
+/// Whether a field's column holds JSON (JSONB on PostgreSQL).
+fn stored_as_json(field: &Field) -> bool {
+    field.is_multi() || matches!(field.kind, FieldKind::Json | FieldKind::GeoPoint)
 }

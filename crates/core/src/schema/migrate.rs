@@ -81,6 +81,8 @@ pub fn update(conn: &mut dyn Conn, old: &Collection, new: &Collection) -> Result
     let mut copy = Sql::raw("INSERT INTO ");
     copy.push_ident(&temp).push(" (").push_sql(&Sql::join(targets, ", ")).push(") SELECT ");
     copy.push_sql(&Sql::join(sources, ", ")).push(" FROM ").push_ident(&old_table);
+    // Rows keep their insertion order: the new table numbers them in the old order.
+    copy.push(&format!(" ORDER BY \"{}\"", ddl::ROWID));
     conn.execute(&copy)?;
     conn.execute(&ddl::drop_table(&old_table))?;
     conn.execute(&ddl::rename_table(&temp, &new_table))?;

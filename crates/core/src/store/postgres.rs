@@ -23,6 +23,8 @@ use crate::error::{Error, Result};
 
 /// SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
+/// SQLSTATEs of text PostgreSQL cannot hold (a NUL character, say): the input's fault.
+const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
 
 #[derive(Clone)]
 pub struct PgDb {
@@ -118,7 +120,17 @@ impl Conn for PgConn {
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
         let (stmt, text) = self.statement(sql)?;
-        let params: Vec<PgParam<'_>> = sql.params().iter().map(PgParam).collect();
+        // A NUL character cannot be stored, so no stored text holds one: in a query it may
+        // stand as U+FFFD (nothing stored matches either way) instead of failing it.
+        let cleaned: Vec<Value> = sql
+            .params()
+            .iter()
+            .map(|v| match v {
+                Value::Text(t) if t.contains('\0') => Value::Text(t.replace('\0', "\u{FFFD}")),
+                other => other.clone(),
+            })
+            .collect();
+        let params: Vec<PgParam<'_>> = cleaned.iter().map(PgParam).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self.handle.block_on(self.client.query(&stmt, &refs)).map_err(|e| sql_error(e, &text))?;
         let columns: std::sync::Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
@@ -146,6 +158,12 @@ fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
         let table = db.table().unwrap_or("");
         let list = columns.iter().map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ");
         return Error::bad_request(format!("constraint failed: UNIQUE constraint failed: {list}"));
+    }
+    if let Some(db) = err.as_db_error()
+        && UNSTORABLE_TEXT.contains(&db.code().code())
+    {
+        // PB-COMPAT: SQLite stores NUL characters, PostgreSQL cannot: a 400, never a 500.
+        return Error::bad_request("Something went wrong while processing your request.");
     }
     Error::Internal(format!("postgres: {} in `{text}`", describe(&err)))
 }
