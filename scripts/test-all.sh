@@ -15,8 +15,17 @@ if [ ! -x "$TOOLS/venv/bin/moto_server" ]; then
 fi
 export OXBASE_TEST_MOTO="$TOOLS/venv/bin/moto_server"
 
-echo "== Rust: unit, snapshot and integration tests"
+# PostgreSQL (issue #7): every storage test runs on it too, each app on a fresh database.
+PG_URL="${OXBASE_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+fi
+
+echo "== Rust: unit, snapshot and integration tests (SQLite)"
 cargo test --workspace --locked
+
+echo "== Rust: integration tests on PostgreSQL"
+OXBASE_TEST_DATABASE_URL="$PG_URL" cargo test --locked --test api
 
 echo "== Binary for the SDK suite"
 cargo build --locked --bin oxbase
@@ -25,6 +34,9 @@ export OXBASE_BIN="$PWD/target/debug/oxbase"
 echo "== SDK end-to-end tests (npm pocketbase)"
 (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
 node --test --test-concurrency=2 tests/sdk/
+
+echo "== SDK end-to-end tests on PostgreSQL"
+SDK_DATABASE_URL="$PG_URL" node --test --test-concurrency=2 tests/sdk/
 
 echo "== Dashboard browser test (Chromium via playwright-core)"
 tests/ui/run.sh

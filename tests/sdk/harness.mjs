@@ -6,6 +6,8 @@
 //   OXBASE_BIN = path to the oxbase binary (default: <repo>/target/debug/oxbase)
 //   PB_BIN     = path to the PocketBase binary (default: output of shared/tools/pocketbase-ref --path)
 //   SDK_KEEP_DATA=1 keeps the temp data dir (for debugging)
+//   SDK_DATABASE_URL = postgres://user@host:port/db: oxbase runs on PostgreSQL, each server on a
+//                      fresh database created from this connection and dropped on stop()
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import PocketBase from 'pocketbase';
+import pg from 'pg';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, '..', '..');
@@ -103,8 +106,10 @@ export async function startServer() {
   const dataDir = join(root, 'data');
   const publicDir = join(root, 'public');
   mkdirSync(publicDir, { recursive: true });
+  const database = IS_POCKETBASE ? null : await createDatabase();
+  const dbArgs = database ? ['--db', database.url] : [];
 
-  execFileSync(bin, ['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--dir', dataDir], {
+  execFileSync(bin, ['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--dir', dataDir, ...dbArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: CLI_TIMEOUT_MS,
   });
@@ -113,7 +118,7 @@ export async function startServer() {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const args = ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--publicDir', publicDir];
+    const args = ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--publicDir', publicDir, ...dbArgs];
     if (IS_POCKETBASE) {
       args.push('--automigrate=false', '--migrationsDir', join(root, 'migrations'), '--hooksDir', join(root, 'hooks'));
     }
@@ -138,6 +143,7 @@ export async function startServer() {
       }
       running.delete(child);
       if (!process.env.SDK_KEEP_DATA) rmSync(root, { recursive: true, force: true });
+      await database?.drop();
     };
 
     try {
@@ -165,7 +171,31 @@ export async function startServer() {
     return { url, pb, stop, newClient, superuserClient, dataDir, logs };
   }
   rmSync(root, { recursive: true, force: true });
+  await database?.drop();
   throw lastError;
+}
+
+/** A fresh PostgreSQL database when SDK_DATABASE_URL is set (never skipped when it is set). */
+async function createDatabase() {
+  const admin = process.env.SDK_DATABASE_URL;
+  if (!admin) return null;
+  const name = `sdk_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const run = async (sql) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try { await client.query(sql); } finally { await client.end(); }
+  };
+  await run(`CREATE DATABASE "${name}"`);
+  const url = admin.replace(/\/[^/]*$/, `/${name}`);
+  let dropped = false;
+  return {
+    url,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
 }
 
 /** Raw fetch helper (for things the SDK can't express, e.g. malformed JSON). Bounded by a timeout. */

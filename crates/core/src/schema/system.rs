@@ -74,7 +74,8 @@ pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&C
     }
     c.options.insert("viewQuery".into(), json!(query));
     let mut probe = Sql::raw("SELECT * FROM (");
-    probe.push(&query).push(") LIMIT 0");
+    // PostgreSQL wants an alias on a subquery in FROM.
+    probe.push(&query).push(") AS \"__view\" LIMIT 0");
     let columns = conn
         .query(&probe)
         .map_err(|_| Error::field("viewQuery", "validation_invalid_view_query", "The view query is invalid."))?
