@@ -458,3 +458,57 @@ async fn invalid_filters_give_400_with_the_standard_body() {
         assert_eq!(r.body["data"], json!({}));
     }
 }
+
+#[tokio::test]
+async fn collection_references_need_every_row_with_plain_operators_and_one_with_any_of() {
+    let b = blog().await;
+    let app = &b.app;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(json!({"name": "labels", "listRule": "", "fields": [{"name": "name", "type": "text"}, {"name": "weight", "type": "number"}]})).await;
+    for (name, weight) in [("rust", 1), ("go", 2)] {
+        app.create_record("labels", json!({"name": name, "weight": weight}), &su).await.expect(200);
+    }
+    let count = |filter: &'static str| {
+        let su = su.clone();
+        async move {
+            let r = app.list_records("posts", &[("filter", filter)], &su).await;
+            r.expect(200);
+            r.items().len()
+        }
+    };
+    let all = count("id != ''").await;
+    assert!(all > 0);
+    // PB-COMPAT: as in PocketBase, `=` needs every label to be rust; `?=` needs one.
+    assert_eq!(count("@collection.labels.name = 'rust'").await, 0);
+    assert_eq!(count("@collection.labels.name ?= 'rust'").await, all);
+    assert_eq!(count("@collection.labels.weight > 0").await, all, "every label weighs more than 0");
+    assert_eq!(count("@collection.labels.weight > 1").await, 0);
+    // `?` conditions on one collection still mean the same row; an alias is another row.
+    assert_eq!(count("@collection.labels.name ?= 'rust' && @collection.labels.weight ?= 2").await, 0);
+    assert_eq!(count("@collection.labels.name ?= 'rust' && @collection.labels:other.weight ?= 2").await, all);
+}
+
+#[tokio::test]
+async fn geo_points_filter_by_coordinates_and_distance() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(json!({"name": "places", "listRule": "", "fields": [{"name": "name", "type": "text"}, {"name": "loc", "type": "geoPoint"}]})).await;
+    for (name, lon, lat) in [("sofia", 23.32, 42.69), ("plovdiv", 24.75, 42.14), ("paris", 2.35, 48.86)] {
+        app.create_record("places", json!({"name": name, "loc": {"lon": lon, "lat": lat}}), &su).await.expect(200);
+    }
+    let names = |filter: &'static str| {
+        let su = su.clone();
+        let app = &app;
+        async move {
+            let r = app.list_records("places", &[("filter", filter), ("sort", "name")], &su).await;
+            r.expect(200);
+            r.items().iter().map(|i| i["name"].as_str().unwrap_or("").to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("loc.lat > 45").await, vec!["paris"]);
+    assert_eq!(names("loc.lon < 24 && loc.lon > 20").await, vec!["sofia"]);
+    // Sofia to Plovdiv is about 132 km.
+    assert_eq!(names("geoDistance(loc.lon, loc.lat, 23.32, 42.69) < 150").await, vec!["plovdiv", "sofia"]);
+    assert_eq!(names("geoDistance(loc.lon, loc.lat, 23.32, 42.69) > 1000").await, vec!["paris"]);
+    assert_eq!(names("geoDistance(1, 2, 1, 2) < 1").await.len(), 3);
+}

@@ -43,6 +43,7 @@ pub fn compile_filter(
         resolver,
         dialect,
         aliases: 0,
+        any_of: false,
     }
     .expr(expr, 0)
 }
@@ -58,6 +59,7 @@ pub fn compile_sort(
     let mut c = Compiler {
         resolver,
         dialect,
+        any_of: false,
         aliases: 0,
     };
     let mut terms = Vec::with_capacity(items.len());
@@ -142,6 +144,8 @@ pub(crate) struct Compiler<'r> {
     resolver: &'r dyn FieldResolver,
     pub(crate) dialect: Dialect,
     aliases: usize,
+    /// Whether the comparison being compiled uses a `?` operator (for `Operand::Scoped`).
+    any_of: bool,
 }
 
 impl Compiler<'_> {
@@ -180,6 +184,7 @@ impl Compiler<'_> {
     }
 
     fn comparison(&mut self, c: &Comparison) -> Result<Sql, CompileError> {
+        self.any_of = c.op.any;
         let left = self.term(&c.left, 0)?;
         let right = self.term(&c.right, 0)?;
         let d = self.dialect;
@@ -260,6 +265,14 @@ impl Compiler<'_> {
             }
             Operand::Many { select, ty } => Opd {
                 sql: select,
+                ty,
+                lit: None,
+                fallback: Fallback::Auto,
+                many: true,
+            },
+            Operand::Scoped { single, ty, .. } if self.any_of => Opd::expr(single, ty, Fallback::Auto),
+            Operand::Scoped { every, ty, .. } => Opd {
+                sql: every,
                 ty,
                 lit: None,
                 fallback: Fallback::Auto,

@@ -29,6 +29,12 @@ pub enum Operand {
     /// back-relations, `:each`): `select` is a complete correlated `SELECT ... AS v ...`
     /// returning one column named `v`, possibly no rows.
     Many { select: Sql, ty: ValueType },
+    /// A value of a row shared by the whole expression (`@collection.x.f`, all references to
+    /// `x` meaning the same joined row): with a `?` operator it is `single`, correlated with
+    /// the other conditions on that row; with a plain operator EVERY row of the collection must
+    /// match, so it is `every`, a complete `SELECT ... AS v` over all rows (PocketBase's
+    /// semantics).
+    Scoped { single: Sql, every: Sql, ty: ValueType },
 }
 
 /// Resolves identifiers of the filter language. `ident` is the whole identifier as written,

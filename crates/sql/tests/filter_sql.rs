@@ -22,6 +22,8 @@ macro_rules! snapshots {
 }
 
 snapshots! {
+    collection_scope_every_row_with_plain_operator => "@collection.labels.name = 'rust'",
+    collection_scope_shared_row_with_any_of => "@collection.labels.name ?= 'rust'",
     // operators on a text field
     eq_text_literal => "title = 'rust'",
     neq_text_literal => "title != 'rust'",

@@ -276,6 +276,13 @@ impl RecordResolver<'_> {
                         let path: Vec<&str> = segments[i + 1..].to_vec();
                         return self.finish_value(&walk, self.dialect.json_extract(&base, &path), ValueType::Any, modifier);
                     }
+                    // `loc.lon`, `loc.lat`: the point's coordinates, as numbers.
+                    FieldKind::GeoPoint if segments.len() == i + 2 && matches!(segments[i + 1], "lon" | "lat") => {
+                        let base = column(&walk.alias, &field.name)?;
+                        let value = self.dialect.json_extract(&base, &segments[i + 1..]);
+                        let number = self.dialect.cast(&value, oxbase_sql::dialect::SqlType::Real);
+                        return self.finish_value(&walk, number, ValueType::Number, modifier);
+                    }
                     _ => return Err(CompileError::UnknownField(segments.join("."))),
                 }
             } else if let Some((coll, field)) = seg.split_once("_via_") {
@@ -452,8 +459,22 @@ impl RecordResolver<'_> {
                 }
             }
         };
-        let walk = Walk { collection: target, alias: alias.as_str().to_owned(), from: Vec::new(), conds: Vec::new(), multi: false };
-        self.walk_path(walk, &path.split('.').collect::<Vec<_>>(), modifier)
+        let segments: Vec<&str> = path.split('.').collect();
+        let walk = Walk { collection: target.clone(), alias: alias.as_str().to_owned(), from: Vec::new(), conds: Vec::new(), multi: false };
+        match self.walk_path(walk, &segments, modifier)? {
+            // PB-COMPAT: a plain operator asks that EVERY row of the collection match, a `?`
+            // operator that the shared row does: both are PocketBase's semantics.
+            Operand::Single { sql: single, ty } => {
+                let every_alias = self.next_alias("c")?;
+                let table = Sql::raw(format!("{} AS {}", ident(&target.name)?.quoted(), every_alias.quoted()));
+                let walk = Walk { collection: target, alias: every_alias.as_str().to_owned(), from: vec![table], conds: Vec::new(), multi: true };
+                match self.walk_path(walk, &segments, modifier)? {
+                    Operand::Many { select: every, .. } => Ok(Operand::Scoped { single, every, ty }),
+                    _ => Ok(Operand::Single { sql: single, ty }),
+                }
+            }
+            other => Ok(other),
+        }
     }
 
     fn resolve_request(&self, rest: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {

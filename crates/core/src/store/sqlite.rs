@@ -128,7 +128,24 @@ fn open_conn(path: &Path) -> Result<rusqlite::Connection> {
          PRAGMA cache_size = -16000;",
     )?;
     conn.set_prepared_statement_cache_capacity(256);
+    register_math(&conn)?;
     Ok(conn)
+}
+
+/// The math functions PostgreSQL has built in and the compiler uses (`geoDistance`): the
+/// bundled SQLite is built without its math extension.
+fn register_math(conn: &rusqlite::Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let unary: [(&str, fn(f64) -> f64); 5] = [("acos", f64::acos), ("cos", f64::cos), ("sin", f64::sin), ("radians", f64::to_radians), ("sqrt", f64::sqrt)];
+    for (name, f) in unary {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            // NULL in, NULL out; NaN (acos outside [-1, 1]) is NULL as in SQLite's own extension.
+            let x: Option<f64> = ctx.get(0)?;
+            Ok(x.map(f).filter(|y| y.is_finite()))
+        })?;
+    }
+    Ok(())
 }
 
 /// How often the WAL is folded back into the database file.

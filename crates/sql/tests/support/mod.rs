@@ -46,6 +46,11 @@ impl FieldResolver for Fake {
                     ty: Text,
                 })
             }
+            "@collection.labels.name" => Ok(Operand::Scoped {
+                single: Sql::raw("\"c1\".\"name\""),
+                every: Sql::raw("SELECT \"c2\".\"name\" AS v FROM \"labels\" AS \"c2\""),
+                ty: Text,
+            }),
             "tags:length" => single(d.json_array_length(&col("tags")), Number),
             "author.name" => single(
                 Sql::raw(
