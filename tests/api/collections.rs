@@ -359,3 +359,22 @@ async fn import_creates_new_collections() {
     let rec = app.must_create_record("imp2", json!({"b": true})).await;
     assert_eq!(rec["b"], true);
 }
+
+#[tokio::test]
+async fn the_rules_of_system_collections_cannot_change() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let r = app.update_collection("_superusers", json!({"createRule": ""}), &su).await;
+    r.expect(400);
+    assert_eq!(r.body["data"]["createRule"]["code"], "validation_collection_system_rule_change");
+    let r = app.update_collection("_otps", json!({"listRule": "", "viewRule": ""}), &su).await;
+    assert_eq!(r.body["data"]["listRule"]["code"], "validation_collection_system_rule_change");
+    assert_eq!(r.body["data"]["viewRule"]["code"], "validation_collection_system_rule_change");
+    let r = app.update_collection("_superusers", json!({"authRule": "id != ''"}), &su).await;
+    assert_eq!(r.body["data"]["authRule"]["code"], "validation_collection_system_rule_change");
+    // So no guest can make itself a superuser.
+    let body = json!({"email": "intruder@example.com", "password": "1234567890", "passwordConfirm": "1234567890"});
+    app.create_record("_superusers", body, GUEST).await.expect(403);
+    // The default users collection is not a system one: its rules are the app's to set.
+    app.update_collection("users", json!({"createRule": null}), &su).await.expect(200);
+}

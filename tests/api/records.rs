@@ -363,6 +363,25 @@ async fn hidden_fields_are_shown_to_superusers_only_and_refused_in_guest_filters
 }
 
 #[tokio::test]
+async fn request_and_collection_references_in_client_filters_are_403_for_non_superusers() {
+    let app = spawn_app().await;
+    blog(&app).await;
+    let user = app.create_user("filterer@example.com").await;
+    for (query, message) in [
+        (("filter", "@request.auth.id != ''"), "Only superusers can filter by @request."),
+        (("sort", "@request.auth.id"), "Only superusers can filter by @request."),
+        (("filter", "@collection.posts.title != ''"), "Only superusers can filter by @collection."),
+    ] {
+        for token in [GUEST, user.token.as_str()] {
+            let r = app.list_records("posts", &[query], token).await;
+            assert_error(&r, 403, message);
+        }
+        app.list_records("posts", &[query], &app.superuser_token).await.expect(200);
+    }
+    assert_error(&app.list_records("posts", &[("filter", "nope = 1")], GUEST).await, 400, "Something went wrong while processing your request.");
+}
+
+#[tokio::test]
 async fn a_guest_create_drops_values_for_hidden_fields() {
     let app = spawn_app().await;
     blog(&app).await;

@@ -16,6 +16,13 @@ pub struct Collections {
     records: Records,
 }
 
+/// Every API rule a collection can have; `authRule` and `manageRule` live in auth options.
+const RULE_KEYS: [&str; 7] = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule"];
+
+fn rule_value<'a>(c: &'a Collection, key: &str) -> Option<&'a Json> {
+    c.rules.get(key).or_else(|| c.options.get(key))
+}
+
 fn failed(action: &str, data: FieldErrors) -> Error {
     Error::BadRequest { message: format!("Failed to {action} collection."), data }
 }
@@ -142,6 +149,15 @@ impl Collections {
         let mut errors = c.apply(input, false).err().unwrap_or_default();
         if old.system && c.name != old.name {
             errors.insert("name".into(), field_error_json("validation_collection_system_name_change", "System collection name cannot be changed."));
+        }
+        if old.system {
+            // PB-COMPAT: the rules of system collections are fixed (an open `_superusers`
+            // createRule would let anyone make themselves a superuser).
+            for key in RULE_KEYS {
+                if rule_value(&c, key) != rule_value(&old, key) {
+                    errors.insert(key.to_owned(), field_error_json("validation_collection_system_rule_change", "System collection API rule cannot be changed."));
+                }
+            }
         }
         self.check(&c, Some(&old), pending, &mut errors);
         if errors.is_empty() { Ok((c, old)) } else { Err(failed("update", errors)) }

@@ -188,8 +188,17 @@ pub fn paren(sql: Sql) -> Sql {
 }
 
 fn filter_error(e: oxbase_sql::CompileError) -> Error {
-    // PB-COMPAT: PocketBase answers an unusable filter or sort with this 400 and no data; the
-    // reason goes to the log only.
+    // PB-COMPAT: PocketBase answers `@request.*` / `@collection.*` in a non-superuser's filter
+    // or sort with these 403s, and any other unusable filter or sort with a 400 without data;
+    // the reason goes to the log only.
+    if let oxbase_sql::CompileError::Forbidden(what) = &e {
+        if what.starts_with("@request") {
+            return Error::Forbidden("Only superusers can filter by @request.".into());
+        }
+        if what.starts_with("@collection") {
+            return Error::Forbidden("Only superusers can filter by @collection.".into());
+        }
+    }
     tracing::debug!(error = %e, "invalid filter or sort");
-    Error::bad_request("Something went wrong while processing your request. Invalid filter or sort parameters.")
+    Error::bad_request("Something went wrong while processing your request.")
 }
