@@ -542,3 +542,35 @@ async fn auth_record_create_checks_password_confirm_unique_email_and_password_le
         r.text
     );
 }
+
+#[tokio::test]
+async fn password_fields_of_base_collections_are_checked_hashed_and_never_shown() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(json!({
+        "name": "vaults", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+        "fields": [{"name": "pin", "type": "password", "min": 8, "required": true}, {"name": "label", "type": "text"}]
+    }))
+    .await;
+    let short = app.create_record("vaults", json!({"pin": "123"}), GUEST).await;
+    assert_eq!(crate::helpers::field_code(&short, "pin"), "validation_min_text_constraint");
+    let missing = app.create_record("vaults", json!({"label": "x"}), GUEST).await;
+    assert_eq!(crate::helpers::field_code(&missing, "pin"), "validation_required");
+    let r = app.create_record("vaults", json!({"pin": "12345678", "label": "a"}), GUEST).await;
+    r.expect(200);
+    assert_eq!(r.body["pin"], "", "a password is never shown");
+    let id = r.str("id").to_owned();
+    let stored = || async {
+        let rows = app.list_records("vaults", &[("filter", "pin != ''")], &su).await;
+        rows.body["totalItems"].clone()
+    };
+    assert_eq!(stored().await, 1, "a hash is stored");
+    let plain = app.list_records("vaults", &[("filter", "pin = '12345678'")], &su).await;
+    assert_eq!(plain.body["totalItems"], 0, "the plain value is not what is stored");
+    app.update_record("vaults", &id, json!({"label": "b"}), GUEST).await.expect(200);
+    assert_eq!(stored().await, 1, "other changes keep the hash");
+    let bad = app.update_record("vaults", &id, json!({"pin": "1"}), GUEST).await;
+    assert_eq!(crate::helpers::field_code(&bad, "pin"), "validation_min_text_constraint");
+    app.update_record("vaults", &id, json!({"pin": "another-pin"}), GUEST).await.expect(200);
+    assert_eq!(app.view_record("vaults", &id, &[], &su).await.body["pin"], "");
+}

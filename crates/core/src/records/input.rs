@@ -14,7 +14,8 @@ pub enum BodyKind {
 }
 
 /// Applies `body` to `record`. Returns the auth-only keys (`password`, `passwordConfirm`,
-/// `oldPassword`) separately: they are not stored as given. Values for hidden fields are
+/// `oldPassword`) and the plain values of password fields separately: they are not stored as
+/// given. Values for hidden fields are
 /// ignored unless `superuser`.
 pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind, superuser: bool) -> Map<String, Json> {
     let collection = record.collection.clone();
@@ -26,8 +27,13 @@ pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind, supe
             continue;
         }
         let Some(field) = collection.field(name) else { continue };
+        // Password fields are never stored as given: the caller checks and hashes them.
+        if field.kind == FieldKind::Password {
+            secrets.insert(name.to_owned(), json!(to_text(raw)));
+            continue;
+        }
         // PB-COMPAT: non-superusers cannot set hidden fields; their values are dropped.
-        if field.kind == FieldKind::Autodate || field.kind == FieldKind::Password || (field.hidden && !superuser) {
+        if field.kind == FieldKind::Autodate || (field.hidden && !superuser) {
             continue;
         }
         let current = record.get(name).clone();

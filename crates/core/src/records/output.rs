@@ -16,10 +16,12 @@ pub fn to_json(record: &Record, auth: &Auth, with_expand: bool) -> Json {
     let superuser = auth.is_superuser();
     let is_owner = auth.record().is_some_and(|r| r.collection.id == record.collection.id && r.id() == record.id());
     for f in &record.collection.fields {
-        if f.kind == FieldKind::Password || f.name == "tokenKey" {
+        if f.name == "tokenKey" || (f.hidden && (!superuser || f.kind == FieldKind::Password)) {
             continue;
         }
-        if f.hidden && !superuser {
+        // PB-COMPAT: a visible password field is always blank; its hash never leaves.
+        if f.kind == FieldKind::Password {
+            out.insert(f.name.clone(), json!(""));
             continue;
         }
         if record.collection.is_auth() && f.name == "email" {

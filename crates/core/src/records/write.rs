@@ -170,6 +170,9 @@ impl Records {
             record.data.insert("id".into(), json!(crate::ids::record_id()));
         }
         autogenerate(&mut record);
+        for (name, hash) in hash_password_fields(&c, &secrets, true, &mut errors).await? {
+            record.data.insert(name, hash);
+        }
         if c.is_auth() {
             prepare_auth_create(&mut record, req, &secrets, &mut errors);
             if errors.is_empty() {
@@ -197,6 +200,11 @@ impl Records {
                 input.body.remove("verified");
             }
             auth_changes = prepare_auth_update(&current, manager, &input.body).await?;
+        }
+        let mut errors = FieldErrors::new();
+        auth_changes.extend(hash_password_fields(&c, &input.body, false, &mut errors).await?);
+        if !errors.is_empty() {
+            return Err(failed("update", errors));
         }
         let targets = self.relation_targets(&c);
         Ok(WritePlan::Update { collection: c, id: id.to_owned(), rule, input, superuser: req.auth.is_superuser(), auth_changes, targets })
@@ -427,6 +435,28 @@ fn generate_from_pattern(pattern: &str) -> String {
         return crate::ids::record_id();
     }
     crate::ids::random_from(len, &alphabet)
+}
+
+/// The password fields of a write other than an auth collection's own `password` (which has
+/// its confirmation rules): each given value checked against the field's limits and hashed,
+/// keyed by field name. `creating`: a required field must be given.
+async fn hash_password_fields(c: &Collection, given: &Map<String, Json>, creating: bool, errors: &mut FieldErrors) -> Result<Vec<(String, Json)>> {
+    let mut out = Vec::new();
+    for f in c.fields.iter().filter(|f| f.kind == FieldKind::Password && !(c.is_auth() && f.name == "password")) {
+        let plain = given.get(&f.name).map(input::to_text).unwrap_or_default();
+        if plain.is_empty() {
+            if creating && f.required {
+                errors.insert(f.name.clone(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+            }
+            continue;
+        }
+        if let Some(e) = validate::text(f, &plain) {
+            errors.insert(f.name.clone(), e);
+            continue;
+        }
+        out.push((f.name.clone(), json!(password::hash_async(plain).await?)));
+    }
+    Ok(out)
 }
 
 /// Checks the password fields of a new auth record and sets its server-owned fields; the
