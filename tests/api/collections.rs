@@ -378,3 +378,17 @@ async fn the_rules_of_system_collections_cannot_change() {
     // The default users collection is not a system one: its rules are the app's to set.
     app.update_collection("users", json!({"createRule": null}), &su).await.expect(200);
 }
+
+#[tokio::test]
+async fn import_with_delete_missing_deletes_collections_that_reference_each_other() {
+    let app = spawn_app().await;
+    let authors = app.must_create_collection(json!({"name": "authors", "fields": [{"name": "name", "type": "text"}]})).await;
+    app.must_create_collection(json!({"name": "books", "fields": [{"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1}]})).await;
+    let body = json!({"collections": [{"name": "kept", "type": "base", "fields": [{"name": "a", "type": "text"}]}], "deleteMissing": true});
+    let r = app.request(Method::PUT, "/api/collections/import", &app.superuser_token, Some(&body)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(app.view_collection("authors", &app.superuser_token).await.status, 404);
+    assert_eq!(app.view_collection("books", &app.superuser_token).await.status, 404);
+    app.view_collection("kept", &app.superuser_token).await.expect(200);
+    app.view_collection("_superusers", &app.superuser_token).await.expect(200);
+}

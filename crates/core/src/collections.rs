@@ -216,10 +216,13 @@ impl Collections {
             self.schema.save(c, old).await.map_err(import_failure)?;
         }
         if delete_missing {
-            for c in self.schema.all() {
-                if !c.system && !seen.contains(&c.id) {
-                    self.delete(&c.id).await.map_err(import_failure)?;
-                }
+            // Referenced collections go after the ones referencing them, as in PocketBase; a
+            // reference from a collection that stays still refuses the deletion.
+            let mut missing: Vec<Arc<Collection>> = self.schema.all().into_iter().filter(|c| !c.system && !seen.contains(&c.id)).collect();
+            while !missing.is_empty() {
+                let next = missing.iter().position(|c| self.referrers(c).iter().all(|r| !missing.iter().any(|m| m.id == r.id)));
+                let c = missing.remove(next.unwrap_or(0));
+                self.delete(&c.id).await.map_err(import_failure)?;
             }
         }
         Ok(())
