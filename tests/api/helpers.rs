@@ -117,11 +117,28 @@ pub async fn spawn_app_with_body_limit(data_dir: &Path, max_body_bytes: usize) -
 }
 
 async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
+    let database = TestDatabase::for_data_dir(data_dir).await;
+    spawn_app_on(data_dir, http_config, database, true).await
+}
+
+impl TestApp {
+    /// Another instance on this app's PostgreSQL database (its own data dir and port), as a
+    /// second server behind a load balancer would be. `None` on SQLite: one file, one server.
+    pub async fn spawn_peer(&self) -> Option<TestApp> {
+        let database = self._database.clone()?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        // The superuser exists already: saving it again would end this app's tokens.
+        let mut peer = spawn_app_on(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), false).await;
+        peer.temp_dir = Some(dir);
+        Some(peer)
+    }
+}
+
+async fn spawn_app_on(data_dir: &Path, http_config: HttpConfig, database: Option<std::sync::Arc<TestDatabase>>, upsert_superuser: bool) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
     }
-    let database = TestDatabase::for_data_dir(data_dir).await;
     let config = ServeConfig {
         http: "127.0.0.1:0".into(),
         data_dir: data_dir.to_path_buf(),
@@ -133,10 +150,12 @@ async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
         .expect("the application builds");
     let addr = application.local_addr();
     let core = application.app().clone();
-    core.auth()
-        .upsert_superuser(core.records(), SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
-        .await
-        .expect("superuser upsert");
+    if upsert_superuser {
+        core.auth()
+            .upsert_superuser(core.records(), SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
+            .await
+            .expect("superuser upsert");
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async {
         let _ = rx.await;

@@ -15,4 +15,5 @@ mod list;
 mod records;
 mod realtime;
 mod rules_matrix;
+mod scale_out;
 mod settings;

@@ -28,6 +28,7 @@ struct Parts {
     auth: AuthService,
     settings: Settings,
     realtime: Realtime,
+    relay: Option<crate::events::relay::Relay>,
 }
 
 impl App {
@@ -39,9 +40,22 @@ impl App {
             Some(url) => Db::Postgres(PgDb::connect(url, 16).await?),
             None => Db::Sqlite(SqliteDb::open(&config.data_dir.join("data.db"), config.readers)?),
         };
-        db.write(migrations::run).await?;
-        let schema = Schema::load(db.clone()).await?;
-        system::bootstrap(&schema).await?;
+        // Instances starting together on one PostgreSQL database migrate one at a time.
+        let startup = match &db {
+            Db::Postgres(pg) => Some(pg.lock_startup().await?),
+            Db::Sqlite(_) => None,
+        };
+        let prepared = async {
+            db.write(migrations::run).await?;
+            let schema = Schema::load(db.clone()).await?;
+            system::bootstrap(&schema).await?;
+            Ok::<_, Error>(schema)
+        }
+        .await;
+        if let Some(lock) = startup {
+            lock.release().await;
+        }
+        let schema = prepared?;
         let files = Files::open(&config.data_dir)?;
         let records = Records::new(schema.clone(), files.clone());
         let collections = Collections::new(schema.clone(), records.clone());
@@ -52,7 +66,13 @@ impl App {
             tracing::error!(error = %e, "S3 storage could not be set up; using the local folder");
         }
         let realtime = Realtime::start(records.clone());
-        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime }) })
+        let relay = crate::events::relay::start(&db, &records, &schema, &settings, &files);
+        if let Some(relay) = &relay {
+            records.relay_to(relay.clone());
+            let to_others = relay.clone();
+            schema.on_change(Arc::new(move || to_others.publish(crate::events::relay::Local::Schema)));
+        }
+        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime, relay }) })
     }
 
     pub fn db(&self) -> &Db {
@@ -100,6 +120,9 @@ impl App {
     /// settings.
     pub async fn update_settings(&self, input: &serde_json::Value) -> Result<serde_json::Value> {
         let updated = self.parts.settings.patch(input).await?;
+        if let Some(relay) = &self.parts.relay {
+            relay.publish(crate::events::relay::Local::Settings);
+        }
         self.files().configure(&self.parts.settings.get(&["s3"]))?;
         Ok(updated)
     }

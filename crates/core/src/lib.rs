@@ -22,6 +22,7 @@ pub mod collections;
 pub mod config;
 pub mod dates;
 pub mod error;
+pub mod events;
 pub mod files;
 pub mod identity;
 pub mod ids;

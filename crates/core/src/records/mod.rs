@@ -42,6 +42,8 @@ pub struct Records {
     files: Files,
     changes: broadcast::Sender<Change>,
     hooks: Arc<RwLock<Vec<ChangeHook>>>,
+    /// Where this instance's changes go for the other instances (PostgreSQL only).
+    relay: Arc<std::sync::OnceLock<crate::events::relay::Relay>>,
 }
 
 impl Records {
@@ -49,7 +51,7 @@ impl Records {
         // Room for bursts: a consumer that falls further behind than this misses changes (and
         // logs it), so it is sized well above what one fan-out takes to deliver.
         let (changes, _) = broadcast::channel(16 * 1024);
-        Records { schema, files, changes, hooks: Arc::default() }
+        Records { schema, files, changes, hooks: Arc::default(), relay: Arc::default() }
     }
 
     pub fn schema(&self) -> &Schema {
@@ -71,7 +73,21 @@ impl Records {
         self.hooks.write().unwrap_or_else(|e| e.into_inner()).push(hook);
     }
 
+    /// Sends this instance's committed changes to the other instances from now on.
+    pub fn relay_to(&self, relay: crate::events::relay::Relay) {
+        let _ = self.relay.set(relay);
+    }
+
     fn emit(&self, change: Change) {
+        if let Some(relay) = self.relay.get() {
+            relay.publish(crate::events::relay::Local::Change(change.clone()));
+        }
+        self.emit_remote(change);
+    }
+
+    /// A change committed by another instance: the local caches and subscribers hear of it as
+    /// of a local one, and it goes nowhere else.
+    pub fn emit_remote(&self, change: Change) {
         for hook in self.hooks.read().unwrap_or_else(|e| e.into_inner()).iter() {
             hook(&change);
         }

@@ -33,12 +33,14 @@ struct Cache {
 pub struct Schema {
     db: Db,
     cache: Arc<RwLock<Cache>>,
+    /// Told after every committed change of a definition (the relay to other instances).
+    on_change: Arc<std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>>,
 }
 
 impl Schema {
     /// Loads every collection definition into the cache.
     pub async fn load(db: Db) -> Result<Schema> {
-        let schema = Schema { db: db.clone(), cache: Arc::default() };
+        let schema = Schema { db: db.clone(), cache: Arc::default(), on_change: Arc::default() };
         let all = db.read(load_all).await?;
         schema.replace_all(all);
         Ok(schema)
@@ -96,6 +98,7 @@ impl Schema {
             .await?;
         let saved = Arc::new(saved);
         self.put(saved.clone());
+        self.changed();
         Ok(saved)
     }
 
@@ -114,7 +117,20 @@ impl Schema {
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         cache.by_id.remove(&collection.id);
         cache.by_name.remove(&collection.name.to_ascii_lowercase());
+        drop(cache);
+        self.changed();
         Ok(())
+    }
+
+    /// Calls `hook` after every committed change of a definition made here.
+    pub fn on_change(&self, hook: Arc<dyn Fn() + Send + Sync>) {
+        let _ = self.on_change.set(hook);
+    }
+
+    fn changed(&self) {
+        if let Some(hook) = self.on_change.get() {
+            hook();
+        }
     }
 
     /// Reloads the cache from the database (after an import, or another instance's change).

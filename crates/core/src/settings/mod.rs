@@ -25,6 +25,18 @@ fn defaults() -> Json {
 
 impl Settings {
     pub async fn load(db: Db) -> Result<Settings> {
+        let current = Self::read(&db).await?;
+        Ok(Settings { db, current: Arc::new(RwLock::new(current)) })
+    }
+
+    /// Reads the stored settings again (another instance changed them).
+    pub async fn reload(&self) -> Result<()> {
+        let current = Self::read(&self.db).await?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = current;
+        Ok(())
+    }
+
+    async fn read(db: &Db) -> Result<Json> {
         let stored = db
             .read(|conn| {
                 let mut sql = Sql::raw("SELECT \"value\" FROM \"_params\" WHERE \"id\" = ");
@@ -37,7 +49,7 @@ impl Settings {
             let mut errors = FieldErrors::new();
             merge(&mut current, &stored, "", &mut errors);
         }
-        Ok(Settings { db, current: Arc::new(RwLock::new(current)) })
+        Ok(current)
     }
 
     /// The settings with secrets removed.

@@ -24,6 +24,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"value\" TEXT NOT NULL, \
            \"updated\" TEXT NOT NULL DEFAULT '')",
     ),
+    (
+        // Changes too large for a PostgreSQL NOTIFY, kept briefly for the other instances.
+        "004_events",
+        "CREATE TABLE IF NOT EXISTS \"_events\" (\
+           \"id\" TEXT PRIMARY KEY NOT NULL, \
+           \"payload\" TEXT NOT NULL, \
+           \"created\" TEXT NOT NULL)",
+    ),
 ];
 
 /// Applies the migrations not applied yet; returns how many ran.

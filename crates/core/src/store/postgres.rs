@@ -29,6 +29,7 @@ const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
 #[derive(Clone)]
 pub struct PgDb {
     pool: Pool,
+    url: String,
 }
 
 impl PgDb {
@@ -40,7 +41,7 @@ impl PgDb {
         // Fail at start, not at the first request, when the database cannot be reached.
         let client = pool.get().await.map_err(|e| Error::internal(format!("cannot connect to PostgreSQL: {e}")))?;
         client.simple_query("SELECT 1").await.map_err(pg_error)?;
-        Ok(PgDb { pool })
+        Ok(PgDb { pool, url: url.to_owned() })
     }
 
     pub async fn read<R, F>(&self, f: F) -> Result<R>
@@ -88,9 +89,101 @@ impl PgDb {
         .map_err(Error::internal)?
     }
 
+    /// `pg_notify(channel, payload)`: delivered to every listener once sent (outside a
+    /// transaction, so at once).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        let client = self.pool.get().await.map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        client.execute("SELECT pg_notify($1, $2)", &[&channel, &payload]).await.map_err(pg_error)?;
+        Ok(())
+    }
+
+    /// A connection of its own that LISTENs on `channels`; notifications arrive on the
+    /// returned channel as (channel, payload). It reconnects after losing the database, and
+    /// sends `("", "")` after each reconnect: what was sent meanwhile is lost, so a receiver
+    /// should refresh its caches then.
+    pub fn listen(&self, channels: &[&str]) -> tokio::sync::mpsc::UnboundedReceiver<(String, String)> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let url = self.url.clone();
+        let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+        tokio::spawn(async move {
+            let mut first = true;
+            while !tx.is_closed() {
+                if let Err(e) = listen_once(&url, &channels, &tx, first).await {
+                    tracing::warn!(error = %e, "PostgreSQL LISTEN connection lost; reconnecting");
+                }
+                first = false;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        });
+        rx
+    }
+
+    /// Holds the startup lock (a session advisory lock) until the returned guard is released,
+    /// so that instances starting together run migrations one at a time.
+    pub async fn lock_startup(&self) -> Result<StartupLock> {
+        let client = self.pool.get().await.map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        client.execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK]).await.map_err(pg_error)?;
+        Ok(StartupLock { client })
+    }
+
     /// Nothing is queued outside PostgreSQL: closing the pool is enough.
     pub async fn close(&self) {
         self.pool.close();
+    }
+}
+
+/// The advisory lock key of startup work (migrations, system collections).
+const STARTUP_LOCK: i64 = 0x6f78_6261_7365;
+
+/// The held startup lock; `release` it once startup work is done.
+pub struct StartupLock {
+    client: deadpool_postgres::Object,
+}
+
+impl StartupLock {
+    pub async fn release(self) {
+        if let Err(e) = self.client.execute("SELECT pg_advisory_unlock($1)", &[&STARTUP_LOCK]).await {
+            tracing::warn!(error = %e, "could not release the startup lock");
+        }
+    }
+}
+
+async fn listen_once(url: &str, channels: &[String], tx: &tokio::sync::mpsc::UnboundedSender<(String, String)>, first: bool) -> Result<()> {
+    use futures_util::StreamExt;
+    let (client, mut connection) = tokio_postgres::connect(url, NoTls).await.map_err(pg_error)?;
+    let (msg_tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
+    // The connection delivers notifications as it is polled: a task drives it.
+    let driver = tokio::spawn(async move {
+        let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    if msg_tx.send((n.channel().to_owned(), n.payload().to_owned())).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    });
+    for channel in channels {
+        let quoted = oxbase_sql::Ident::new(channel).ok_or_else(|| Error::internal("invalid channel name"))?.quoted();
+        client.batch_execute(&format!("LISTEN {quoted}")).await.map_err(pg_error)?;
+    }
+    if !first {
+        let _ = tx.send((String::new(), String::new()));
+    }
+    while let Some(message) = messages.recv().await {
+        if tx.send(message).is_err() {
+            break;
+        }
+    }
+    drop(client);
+    match driver.await {
+        Ok(Err(e)) => Err(pg_error(e)),
+        _ => Ok(()),
     }
 }
 

@@ -1,0 +1,4 @@
+//! Events leaving the process: [`relay`] carries committed changes between instances that
+//! share one PostgreSQL database, so they behave as one server.
+
+pub mod relay;

@@ -1,0 +1,213 @@
+//! Many instances, one server: each instance publishes what it committed (record changes,
+//! collection changes, settings changes) on PostgreSQL channels (LISTEN/NOTIFY) and applies
+//! what the others publish: their record changes reach its realtime clients and caches, their
+//! schema and settings changes refresh its own. On SQLite there is one instance and no relay.
+
+use std::sync::Arc;
+
+use oxbase_sql::Sql;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use tokio::sync::mpsc;
+
+use crate::files::Files;
+use crate::records::{Change, Record, Records};
+use crate::schema::Schema;
+use crate::settings::Settings;
+use crate::store::postgres::PgDb;
+use crate::store::{text, Db};
+
+pub const CHANGES: &str = "oxbase_changes";
+pub const SCHEMA: &str = "oxbase_schema";
+pub const SETTINGS: &str = "oxbase_settings";
+/// NOTIFY payloads stop at 8000 bytes: larger changes travel through the `_events` table.
+const INLINE_MAX: usize = 7000;
+/// How long a stored change is kept for the other instances to read.
+const STORED_FOR: chrono::Duration = chrono::Duration::minutes(5);
+
+/// What goes over a channel.
+#[derive(Debug, Serialize, Deserialize)]
+struct Message {
+    /// The publishing instance (it ignores its own messages).
+    from: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    collection: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    record: Option<Map<String, Json>>,
+    /// The id of an `_events` row holding the whole message, for large changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stored: Option<String>,
+}
+
+/// What the local side tells the relay.
+#[derive(Debug, Clone)]
+pub enum Local {
+    Change(Change),
+    Schema,
+    Settings,
+}
+
+/// The publishing handle.
+#[derive(Clone)]
+pub struct Relay {
+    tx: mpsc::UnboundedSender<Local>,
+}
+
+impl Relay {
+    pub fn publish(&self, event: Local) {
+        // The relay runs as long as the app; a closed one has nothing left to tell.
+        let _ = self.tx.send(event);
+    }
+}
+
+/// Starts the relay on PostgreSQL (`None` on SQLite).
+pub fn start(db: &Db, records: &Records, schema: &Schema, settings: &Settings, files: &Files) -> Option<Relay> {
+    let Db::Postgres(pg) = db else { return None };
+    let instance = crate::ids::random_string(16);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(publish_loop(pg.clone(), db.clone(), instance.clone(), rx));
+    let incoming = pg.listen(&[CHANGES, SCHEMA, SETTINGS]);
+    tokio::spawn(apply_loop(incoming, db.clone(), instance, records.clone(), schema.clone(), settings.clone(), files.clone()));
+    Some(Relay { tx })
+}
+
+async fn publish_loop(pg: PgDb, db: Db, instance: String, mut rx: mpsc::UnboundedReceiver<Local>) {
+    while let Some(event) = rx.recv().await {
+        let (channel, message) = match event {
+            Local::Schema => (SCHEMA, Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: None }),
+            Local::Settings => (SETTINGS, Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: None }),
+            Local::Change(change) => {
+                let (action, record) = match &change {
+                    Change::Created(r) => ("create", r),
+                    Change::Updated(r) => ("update", r),
+                    Change::Deleted(r) => ("delete", r),
+                };
+                (CHANGES, Message { from: instance.clone(), action: action.into(), collection: record.collection.id.clone(), record: Some(record.data.clone()), stored: None })
+            }
+        };
+        let mut payload = serde_json::to_string(&message).unwrap_or_default();
+        if payload.len() > INLINE_MAX {
+            match store_large(&db, payload.clone()).await {
+                Ok(id) => {
+                    let pointer = Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: Some(id) };
+                    payload = serde_json::to_string(&pointer).unwrap_or_default();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not store a large change for the other instances");
+                    continue;
+                }
+            }
+        }
+        if let Err(e) = pg.notify(channel, &payload).await {
+            tracing::error!(error = %e, channel, "could not publish to the other instances");
+        }
+    }
+}
+
+/// Keeps a message too large for NOTIFY in `_events`; returns its id. Old rows go on the way.
+async fn store_large(db: &Db, payload: String) -> crate::Result<String> {
+    let id = crate::ids::random_string(20);
+    let row = id.clone();
+    let now = chrono::Utc::now();
+    let created = crate::dates::format(now);
+    let expired = crate::dates::format(now - STORED_FOR);
+    db.write(move |conn| {
+        let mut old = Sql::raw("DELETE FROM \"_events\" WHERE \"created\" < ");
+        old.push_param(expired);
+        conn.execute(&old)?;
+        let mut insert = Sql::raw("INSERT INTO \"_events\" (\"id\", \"payload\", \"created\") VALUES (");
+        insert.push_param(row).push(", ").push_param(payload).push(", ").push_param(created).push(")");
+        conn.execute(&insert)?;
+        Ok(())
+    })
+    .await?;
+    Ok(id)
+}
+
+async fn load_large(db: &Db, id: String) -> crate::Result<Option<String>> {
+    db.read(move |conn| {
+        let mut select = Sql::raw("SELECT \"payload\" FROM \"_events\" WHERE \"id\" = ");
+        select.push_param(id);
+        Ok(conn.query_scalar(&select)?.map(|v| text(&v).to_owned()))
+    })
+    .await
+}
+
+async fn apply_loop(
+    mut incoming: mpsc::UnboundedReceiver<(String, String)>,
+    db: Db,
+    instance: String,
+    records: Records,
+    schema: Schema,
+    settings: Settings,
+    files: Files,
+) {
+    while let Some((channel, payload)) = incoming.recv().await {
+        if channel.is_empty() {
+            // Reconnected: whatever was published meanwhile is lost; refresh the caches.
+            tracing::warn!("relay reconnected: reloading collections and settings");
+            refresh_schema(&schema).await;
+            refresh_settings(&settings, &files).await;
+            continue;
+        }
+        let Ok(mut message) = serde_json::from_str::<Message>(&payload) else {
+            tracing::warn!(channel, "unreadable relay message");
+            continue;
+        };
+        if message.from == instance {
+            continue;
+        }
+        if let Some(id) = message.stored.take() {
+            match load_large(&db, id).await {
+                Ok(Some(full)) => match serde_json::from_str(&full) {
+                    Ok(m) => message = m,
+                    Err(_) => continue,
+                },
+                _ => {
+                    tracing::warn!("a large change expired before it was read");
+                    continue;
+                }
+            }
+        }
+        match channel.as_str() {
+            SCHEMA => refresh_schema(&schema).await,
+            SETTINGS => refresh_settings(&settings, &files).await,
+            CHANGES => {
+                if let Some(change) = to_change(&schema, message) {
+                    records.emit_remote(change);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn to_change(schema: &Schema, message: Message) -> Option<Change> {
+    let collection: Arc<_> = schema.get(&message.collection)?;
+    let record = Record { collection, data: message.record?, expand: Map::new() };
+    match message.action.as_str() {
+        "create" => Some(Change::Created(record)),
+        "update" => Some(Change::Updated(record)),
+        "delete" => Some(Change::Deleted(record)),
+        _ => None,
+    }
+}
+
+async fn refresh_schema(schema: &Schema) {
+    if let Err(e) = schema.reload().await {
+        tracing::error!(error = %e, "could not reload collections after another instance changed them");
+    }
+}
+
+async fn refresh_settings(settings: &Settings, files: &Files) {
+    match settings.reload().await {
+        Ok(()) => {
+            if let Err(e) = files.configure(&settings.get(&["s3"])) {
+                tracing::error!(error = %e, "could not follow another instance's storage settings");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not reload settings after another instance changed them"),
+    }
+}
