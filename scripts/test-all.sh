@@ -2,7 +2,8 @@
 # Runs every test of oxbase: Rust unit, snapshot and integration tests (the real server on
 # free ports), the end-to-end suite through the official `pocketbase` npm SDK against the
 # freshly built binary, and the dashboard's browser test. Installs what it needs itself (npm
-# packages; moto, a local S3 server, from PyPI; Debian's chromium when missing).
+# packages; moto, a local S3 server, from PyPI; Debian's nginx and chromium when missing). Storage
+# tests run twice: on SQLite and on the PostgreSQL at 127.0.0.1:5432 (OXBASE_TEST_PG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -35,7 +36,14 @@ echo "== SDK end-to-end tests (npm pocketbase)"
 (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
 node --test --test-concurrency=2 tests/sdk/
 
-echo "== SDK end-to-end tests on PostgreSQL"
+echo "== SDK end-to-end tests on PostgreSQL (with three instances behind nginx)"
+if [ ! -x /usr/sbin/nginx ]; then
+  SUDO=""; if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx-light >/dev/null
+  # The package may start a default server; the tests run their own.
+  $SUDO pkill -x nginx || true
+fi
 SDK_DATABASE_URL="$PG_URL" node --test --test-concurrency=2 tests/sdk/
 
 echo "== Dashboard browser test (Chromium via playwright-core)"

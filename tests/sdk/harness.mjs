@@ -43,7 +43,7 @@ function pocketbaseBin() {
   throw new Error('cannot find the reference PocketBase: set PB_BIN');
 }
 
-function serverBin() {
+export function serverBin() {
   if (IS_POCKETBASE) return pocketbaseBin();
   if (SERVER_KIND !== 'oxbase') throw new Error(`unknown SDK_SERVER=${SERVER_KIND} (use oxbase or pocketbase)`);
   const bin = process.env.OXBASE_BIN || join(REPO, 'target', 'debug', 'oxbase');
@@ -51,7 +51,7 @@ function serverBin() {
   return bin;
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((res, rej) => {
     const srv = net.createServer();
     srv.unref();
@@ -65,7 +65,7 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitHealthy(url, child, deadlineMs) {
+export async function waitHealthy(url, child, deadlineMs) {
   const deadline = Date.now() + deadlineMs;
   let lastErr;
   while (Date.now() < deadline) {
@@ -176,7 +176,7 @@ export async function startServer() {
 }
 
 /** A fresh PostgreSQL database when SDK_DATABASE_URL is set (never skipped when it is set). */
-async function createDatabase() {
+export async function createDatabase() {
   const admin = process.env.SDK_DATABASE_URL;
   if (!admin) return null;
   const name = `sdk_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;

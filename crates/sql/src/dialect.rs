@@ -222,6 +222,20 @@ impl Dialect {
         out
     }
 
+    /// The clause that locks the selected rows of `alias` until the transaction ends, so a
+    /// read-modify-write (`n+`) cannot lose a concurrent one. SQLite needs none: its single
+    /// writer already runs write transactions one at a time.
+    pub fn lock_rows(self, alias: &Ident) -> Sql {
+        match self {
+            Dialect::Sqlite => Sql::new(),
+            Dialect::Postgres => {
+                let mut out = Sql::raw(" FOR UPDATE OF ");
+                out.push_ident(alias);
+                out
+            }
+        }
+    }
+
     /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite) as text, for comparing and
     /// sorting it like any text value.
     pub fn json_text(self, expr: &Sql) -> Sql {

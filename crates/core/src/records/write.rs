@@ -271,10 +271,12 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             Ok(Outcome::Created(record))
         }
         WritePlan::Update { collection: c, id, rule, input, superuser, auth_changes, targets } => {
-            let select = select_by_id(&c, &id, rule.as_ref())?;
+            let mut select = select_by_id(&c, &id, rule.as_ref())?;
+            select.push_sql(&conn.dialect().lock_rows(&root_alias()));
             // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
             // concurrent increments can lose one. Here the read, the modifiers and the write
-            // share one transaction on the single writer: none is lost.
+            // share one transaction, on SQLite's single writer or with the row locked on
+            // PostgreSQL: none is lost.
             let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
             let old_id = record.id().to_owned();
             let previous = record.clone();
@@ -354,6 +356,10 @@ fn deleted_files(deleted: &[Record]) -> Garbage {
         .map(|r| files::record_dir(&r.collection.id, r.id()))
         .collect();
     Garbage { files: Vec::new(), dirs }
+}
+
+fn root_alias() -> Ident {
+    Ident::new(ROOT).expect("the root alias is a valid identifier")
 }
 
 /// A collection records may be written to (not a view).
