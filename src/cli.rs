@@ -26,6 +26,17 @@ pub enum Command {
     /// Manages superusers.
     #[command(subcommand)]
     Superuser(SuperuserCommand),
+    /// Copies an app from its SQLite data dir to PostgreSQL (resumable: run it again after an
+    /// interruption), then compares the row counts.
+    #[command(name = "migrate-db")]
+    MigrateDb {
+        /// The data dir holding `data.db`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The target: `postgres://user:pass@host:5432/db`.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

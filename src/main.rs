@@ -39,6 +39,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/");
             app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
         }
+        Command::MigrateDb { from, to } => {
+            telemetry::init(false);
+            oxbase::migrate_db::run(&from, &to).await
+        }
         Command::Superuser(cmd) => {
             telemetry::init(false);
             let mut config = oxbase_core::Config::new(&cli.dir);

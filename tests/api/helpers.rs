@@ -121,6 +121,20 @@ async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
     spawn_app_on(data_dir, http_config, database, true).await
 }
 
+/// The real server on SQLite whatever `OXBASE_TEST_DATABASE_URL` says (the source of a
+/// `migrate-db`), over `data_dir`.
+pub async fn spawn_sqlite_app_at(data_dir: &Path) -> TestApp {
+    spawn_app_on(data_dir, HttpConfig { public_dir: data_dir.join("public"), ..HttpConfig::default() }, None, true).await
+}
+
+/// The real server on `database`, as `oxbase serve --db` would run it.
+pub async fn spawn_app_on_database(database: std::sync::Arc<TestDatabase>) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_app_on(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), false).await;
+    app.temp_dir = Some(dir);
+    app
+}
+
 impl TestApp {
     /// Another instance on this app's PostgreSQL database (its own data dir and port), as a
     /// second server behind a load balancer would be. `None` on SQLite: one file, one server.
@@ -750,13 +764,18 @@ static STOPPED: std::sync::Mutex<Vec<(PathBuf, std::sync::Arc<TestDatabase>)>> =
 
 impl TestDatabase {
     async fn for_data_dir(data_dir: &Path) -> Option<std::sync::Arc<TestDatabase>> {
-        let admin_url = std::env::var("OXBASE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         {
             let mut stopped = STOPPED.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(i) = stopped.iter().position(|(d, _)| d == data_dir) {
                 return Some(stopped.swap_remove(i).1);
             }
         }
+        Self::create().await
+    }
+
+    /// A fresh, empty database (`None` without `OXBASE_TEST_DATABASE_URL`).
+    pub async fn create() -> Option<std::sync::Arc<TestDatabase>> {
+        let admin_url = std::env::var("OXBASE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         let name = format!("oxt_{}", oxbase_core::ids::record_id());
         let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
             .await

@@ -12,6 +12,7 @@ mod expand;
 mod files;
 mod health;
 mod list;
+mod migrate_db;
 mod records;
 mod realtime;
 mod rules_matrix;

@@ -32,6 +32,7 @@ pub mod rules;
 pub mod schema;
 pub mod settings;
 pub mod store;
+pub mod transfer;
 
 pub use app::App;
 pub use config::Config;

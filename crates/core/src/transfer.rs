@@ -1,0 +1,133 @@
+//! Copies a whole application from one database to another (`oxbase migrate-db`): settings,
+//! collection definitions with their tables and indexes, then every record table in batches.
+//!
+//! Resumable and idempotent: a definition already in the target is kept, rows are inserted
+//! with `ON CONFLICT ("id") DO NOTHING`, so running it again after an interruption copies only
+//! what is missing. Row counts are compared at the end.
+
+use oxbase_sql::{Ident, Sql, Value};
+
+use crate::error::{Error, Result};
+use crate::store::{migrations, text, Conn, Db};
+use crate::schema::{migrate, store_definition, Collection, CollectionKind};
+
+/// Rows copied per transaction.
+const BATCH: i64 = 500;
+
+/// What the copy reports as it goes.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A table is about to be copied: its name and its number of rows in the source.
+    Table { name: String, rows: u64 },
+    /// Rows of the current table read so far.
+    Rows(u64),
+    /// The current table is done.
+    TableDone,
+}
+
+/// One table's result.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub table: String,
+    pub source: u64,
+    pub target: u64,
+}
+
+/// Copies `from` into `to`; returns the row counts of every copied table, source and target.
+pub async fn copy_all(from: &Db, to: &Db, progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
+    to.write(migrations::run).await?;
+    let collections = from.read(load_definitions).await?;
+    let mut counts = Vec::new();
+    counts.push(copy_table(from, to, "_params", &["id", "value", "updated"], progress).await?);
+    // Tables first, then views (a view may read any table).
+    let (views, tables): (Vec<&Collection>, Vec<&Collection>) = collections.iter().partition(|c| c.kind == CollectionKind::View);
+    for c in tables.iter().chain(views.iter()) {
+        let c = (*c).clone();
+        let name = c.name.clone();
+        to.write(move |conn| {
+            let mut exists = Sql::raw("SELECT 1 FROM \"_collections\" WHERE \"id\" = ");
+            exists.push_param(c.id.clone());
+            if conn.query_scalar(&exists)?.is_none() {
+                migrate::create(conn, &c)?;
+                store_definition(conn, &c)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::internal(format!("collection {name}: {e}")))?;
+    }
+    for c in tables {
+        let columns: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
+        counts.push(copy_table(from, to, &c.name, &columns, progress).await?);
+    }
+    Ok(counts)
+}
+
+fn load_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
+    let rows = conn.query(&Sql::raw("SELECT \"data\" FROM \"_collections\" ORDER BY \"created\", \"id\""))?;
+    rows.rows
+        .iter()
+        .map(|row| {
+            let json: serde_json::Value = serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
+            Collection::from_stored(&json).ok_or_else(|| Error::internal("a stored collection is unreadable"))
+        })
+        .collect()
+}
+
+async fn count(db: &Db, table: &Ident) -> Result<u64> {
+    let mut sql = Sql::raw("SELECT COUNT(*) FROM ");
+    sql.push_ident(table);
+    let n = db.read(move |conn| conn.query_scalar(&sql)).await?;
+    Ok(match n {
+        Some(Value::Int(n)) => n.max(0) as u64,
+        _ => 0,
+    })
+}
+
+/// Copies the rows of one table, `BATCH` per transaction, skipping ids the target has.
+async fn copy_table(from: &Db, to: &Db, name: &str, columns: &[&str], progress: &(dyn Fn(Progress) + Sync)) -> Result<Counted> {
+    let table = Ident::new(name).ok_or_else(|| Error::internal(format!("invalid table name {name}")))?;
+    let source = count(from, &table).await?;
+    progress(Progress::Table { name: name.to_owned(), rows: source });
+    let cols: Vec<Ident> = columns.iter().map(|c| Ident::new(c).ok_or_else(|| Error::internal(format!("invalid column {c}")))).collect::<Result<_>>()?;
+    let list = Sql::join(cols.iter().map(|c| Sql::raw(c.quoted())), ", ");
+    // In the source's insertion order, so the target numbers its rows the same way (the
+    // default list order).
+    let mut after: i64 = -1;
+    let mut copied = 0u64;
+    loop {
+        let mut select = Sql::raw("SELECT \"_rowid_\", ");
+        select.push_sql(&list).push(" FROM ").push_ident(&table).push(" WHERE \"_rowid_\" > ").push_param(after);
+        select.push(" ORDER BY \"_rowid_\" LIMIT ").push_param(BATCH);
+        let mut rows = from.read(move |conn| conn.query(&select)).await?;
+        let Some(last) = rows.rows.last() else { break };
+        after = match last.first() {
+            Some(Value::Int(n)) => *n,
+            _ => return Err(Error::internal(format!("{name}: no row order to copy by"))),
+        };
+        for row in &mut rows.rows {
+            row.remove(0);
+        }
+        let n = rows.rows.len() as u64;
+        let (table, list) = (table.clone(), list.clone());
+        to.write(move |conn| {
+            for row in rows.rows {
+                let mut insert = Sql::raw("INSERT INTO ");
+                insert.push_ident(&table).push(" (").push_sql(&list).push(") VALUES (");
+                insert.push_sql(&Sql::join(row.into_iter().map(Sql::param), ", "));
+                insert.push(") ON CONFLICT (\"id\") DO NOTHING");
+                conn.execute(&insert)?;
+            }
+            Ok(())
+        })
+        .await?;
+        copied += n;
+        progress(Progress::Rows(copied));
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    progress(Progress::TableDone);
+    let target = count(to, &table).await?;
+    Ok(Counted { table: name.to_owned(), source, target })
+}
