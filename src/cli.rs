@@ -37,6 +37,13 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Imports a PocketBase app (its pb_data folder: collections, records, users with their
+    /// passwords, settings, local files) into the app in --dir (or on --db).
+    #[command(name = "import-pocketbase")]
+    ImportPocketbase {
+        /// PocketBase's data folder (holding data.db and storage/).
+        pb_data: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]

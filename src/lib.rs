@@ -2,7 +2,7 @@
 //! start the real application exactly as `oxbase serve` does, on port 0.
 
 pub mod cli;
-pub mod migrate_db;
+pub mod transfer;
 pub mod telemetry;
 
 use std::future::Future;

@@ -41,7 +41,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::MigrateDb { from, to } => {
             telemetry::init(false);
-            oxbase::migrate_db::run(&from, &to).await
+            oxbase::transfer::migrate_db(&from, &to).await
+        }
+        Command::ImportPocketbase { pb_data } => {
+            telemetry::init(false);
+            oxbase::transfer::import_pocketbase(&pb_data, &cli.dir, cli.database_url.as_deref()).await
         }
         Command::Superuser(cmd) => {
             telemetry::init(false);

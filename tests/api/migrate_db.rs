@@ -33,8 +33,8 @@ async fn an_app_moves_from_sqlite_to_postgres_whole_and_a_second_run_changes_not
     source.update_settings(json!({"meta": {"appName": "Moved"}}), &su).await.expect(200);
     source.stop().await;
 
-    oxbase::migrate_db::run(dir.path(), &target.url).await.expect("the first run");
-    oxbase::migrate_db::run(dir.path(), &target.url).await.expect("a second run (resumed, nothing left to copy)");
+    oxbase::transfer::migrate_db(dir.path(), &target.url).await.expect("the first run");
+    oxbase::transfer::migrate_db(dir.path(), &target.url).await.expect("a second run (resumed, nothing left to copy)");
 
     let moved = spawn_app_on_database(target).await;
     let su = moved.superuser_token.clone();

@@ -35,8 +35,88 @@ pub struct Counted {
 
 /// Copies `from` into `to`; returns the row counts of every copied table, source and target.
 pub async fn copy_all(from: &Db, to: &Db, progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
-    to.write(migrations::run).await?;
     let collections = from.read(load_definitions).await?;
+    copy_app(from, to, &collections, progress).await
+}
+
+/// Imports a PocketBase app (`pb_data`: its `data.db` and local `storage/`) into `to`, files
+/// into `files`. PocketBase keeps the same tables, columns and value forms as oxbase, so the
+/// rows copy as they are; its collection rows are read into oxbase definitions, and its users
+/// keep their bcrypt password hashes (oxbase verifies and upgrades them at login).
+pub async fn import_pocketbase(pb_data: &std::path::Path, to: &Db, files: &crate::files::Files, progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
+    let file = pb_data.join("data.db");
+    if !file.exists() {
+        return Err(Error::bad_request(format!("no PocketBase database at {}", file.display())));
+    }
+    let from = Db::Sqlite(crate::store::sqlite::SqliteDb::open(&file, 1)?);
+    let collections = from.read(load_pocketbase_definitions).await?;
+    let counts = copy_app(&from, to, &collections, progress).await?;
+    from.close().await;
+    copy_files(&pb_data.join("storage"), files).await?;
+    Ok(counts)
+}
+
+/// PocketBase's `_collections` rows (`fields`, `indexes` and `options` as JSON text) in the
+/// API shape oxbase reads definitions from.
+fn load_pocketbase_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
+    let rows = conn.query(&Sql::raw(
+        "SELECT \"id\", \"system\", \"type\", \"name\", \"fields\", \"indexes\", \"listRule\", \"viewRule\", \"createRule\", \"updateRule\", \"deleteRule\", \"options\", \"created\", \"updated\" FROM \"_collections\" ORDER BY \"created\", \"id\"",
+    ))?;
+    let mut out = Vec::with_capacity(rows.rows.len());
+    for row in &rows.rows {
+        let get = |name: &str| rows.column_index(name).map(|i| row[i].clone()).unwrap_or(Value::Null);
+        let as_json = |name: &str| serde_json::from_str::<serde_json::Value>(text(&get(name))).unwrap_or(serde_json::Value::Null);
+        let rule = |name: &str| match get(name) {
+            Value::Text(t) => serde_json::Value::String(t),
+            _ => serde_json::Value::Null,
+        };
+        let mut def = serde_json::json!({
+            "id": text(&get("id")), "name": text(&get("name")), "type": text(&get("type")),
+            "system": matches!(get("system"), Value::Int(1) | Value::Bool(true)),
+            "fields": as_json("fields"), "indexes": as_json("indexes"),
+            "listRule": rule("listRule"), "viewRule": rule("viewRule"), "createRule": rule("createRule"),
+            "updateRule": rule("updateRule"), "deleteRule": rule("deleteRule"),
+            "created": text(&get("created")), "updated": text(&get("updated")),
+        });
+        if let (Some(m), serde_json::Value::Object(options)) = (def.as_object_mut(), as_json("options")) {
+            m.extend(options);
+        }
+        let name = text(&get("name")).to_owned();
+        out.push(Collection::from_stored(&def).ok_or_else(|| Error::internal(format!("PocketBase collection {name} could not be read")))?);
+    }
+    Ok(out)
+}
+
+/// Copies a local storage folder (`<collectionId>/<recordId>/<name>`, thumbnails included)
+/// into `files`; PocketBase's `.attrs` side files are left behind.
+async fn copy_files(root: &std::path::Path, files: &crate::files::Files) -> Result<()> {
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { continue };
+        while let Some(entry) = entries.next_entry().await.map_err(Error::internal)? {
+            let path = entry.path();
+            let meta = entry.metadata().await.map_err(Error::internal)?;
+            if meta.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if path.extension().is_some_and(|e| e == "attrs") {
+                continue;
+            }
+            let Ok(relative) = path.strip_prefix(root) else { continue };
+            let key = relative.to_string_lossy().replace('\\', "/");
+            // A copy, not a move: the PocketBase data dir stays as it was.
+            let staged = tempfile::NamedTempFile::new().map_err(Error::internal)?;
+            tokio::fs::copy(&path, staged.path()).await.map_err(Error::internal)?;
+            files.storage().put_file(&key, staged.path(), meta.len()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies settings, definitions (tables before views) and rows.
+async fn copy_app(from: &Db, to: &Db, collections: &[Collection], progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
+    to.write(migrations::run).await?;
     let mut counts = Vec::new();
     counts.push(copy_table(from, to, "_params", &["id", "value", "updated"], progress).await?);
     // Tables first, then views (a view may read any table).
