@@ -22,6 +22,11 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster 
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
 fi
 
+# Redis carries the relay between instances when `--pubsub redis://` is set (one scale-out test).
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && command -v redis-server >/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no || true
+fi
+
 echo "== Rust: unit, snapshot and integration tests (SQLite)"
 cargo test --workspace --locked
 

@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Development mode: verbose logs.
     #[arg(long)]
     pub dev: bool,
+    /// The bus between instances on one PostgreSQL database: `redis://host:6379` (default:
+    /// PostgreSQL's LISTEN/NOTIFY).
+    #[arg(long, env = "OXBASE_PUBSUB")]
+    pub pubsub: Option<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,

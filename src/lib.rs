@@ -20,6 +20,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// PostgreSQL instead of SQLite, when set.
     pub database_url: Option<String>,
+    /// The bus between instances (`redis://`), when not PostgreSQL's own.
+    pub pubsub: Option<String>,
     pub http_config: HttpConfig,
 }
 
@@ -35,6 +37,7 @@ impl Application {
     pub async fn build(config: ServeConfig) -> Result<Application, String> {
         let mut core = Config::new(&config.data_dir);
         core.database_url = config.database_url.clone();
+        core.pubsub = config.pubsub.clone();
         let app = App::open(&core).await.map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.http).await.map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
         Ok(Application { listener, app, http: config.http_config })

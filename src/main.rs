@@ -32,6 +32,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 http: args.http,
                 data_dir: cli.dir,
                 database_url: cli.database_url,
+                pubsub: args.pubsub,
                 http_config: HttpConfig { origins: args.origins, max_body_bytes: args.max_body_size, public_dir: args.public_dir },
             };
             let app = Application::build(config).await?;

@@ -35,6 +35,8 @@ pub struct TestApp {
     temp_dir: Option<TempDir>,
     /// The PostgreSQL database of this app, dropped with it (runs on PostgreSQL only).
     _database: Option<std::sync::Arc<TestDatabase>>,
+    /// The bus its instances relay over, when not PostgreSQL's.
+    pubsub: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -142,13 +144,27 @@ impl TestApp {
         let database = self._database.clone()?;
         let dir = tempfile::tempdir().expect("temp dir");
         // The superuser exists already: saving it again would end this app's tokens.
-        let mut peer = spawn_app_on(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), false).await;
+        let mut peer = spawn_app_bus(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), false, self.pubsub.as_deref()).await;
         peer.temp_dir = Some(dir);
         Some(peer)
     }
 }
 
 async fn spawn_app_on(data_dir: &Path, http_config: HttpConfig, database: Option<std::sync::Arc<TestDatabase>>, upsert_superuser: bool) -> TestApp {
+    spawn_app_bus(data_dir, http_config, database, upsert_superuser, None).await
+}
+
+/// A fresh app whose instances relay over `pubsub` (`redis://...`) instead of PostgreSQL;
+/// `None` on SQLite.
+pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
+    let database = TestDatabase::create().await?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_app_bus(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), true, Some(pubsub)).await;
+    app.temp_dir = Some(dir);
+    Some(app)
+}
+
+async fn spawn_app_bus(data_dir: &Path, http_config: HttpConfig, database: Option<std::sync::Arc<TestDatabase>>, upsert_superuser: bool, pubsub: Option<&str>) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
@@ -157,6 +173,7 @@ async fn spawn_app_on(data_dir: &Path, http_config: HttpConfig, database: Option
         http: "127.0.0.1:0".into(),
         data_dir: data_dir.to_path_buf(),
         database_url: database.as_ref().map(|d| d.url.clone()),
+        pubsub: pubsub.map(str::to_owned),
         http_config,
     };
     let application = Application::build(config)
@@ -187,6 +204,7 @@ async fn spawn_app_on(data_dir: &Path, http_config: HttpConfig, database: Option
         core,
         temp_dir: None,
         _database: database,
+        pubsub: pubsub.map(str::to_owned),
         shutdown: Some(tx),
         server: Some(server),
     };

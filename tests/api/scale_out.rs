@@ -99,3 +99,17 @@ async fn collection_and_settings_changes_on_one_instance_are_seen_by_the_others(
     a.update_record("users", &user.id, change, &user.token).await.expect(200);
     eventually("the old token refused on b", || async { b.auth_refresh("users", &user.token).await.status == 401 }).await;
 }
+
+#[tokio::test]
+async fn instances_can_relay_over_redis_instead() {
+    let url = std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let Some(a) = spawn_app_with_pubsub(&url).await else { return };
+    let Some(b) = a.spawn_peer().await else { return };
+    a.must_create_collection(public_collection("notes", json!([{"name": "title", "type": "text"}]))).await;
+    eventually("the collection on b (schema over Redis)", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
+    let mut sse = b.subscribed(&["notes/*"], GUEST).await;
+    let created = a.create_record("notes", json!({"title": "over redis"}), GUEST).await;
+    created.expect(200);
+    let event = sse.expect_event().await;
+    assert_eq!(event.json()["record"]["title"], "over redis");
+}

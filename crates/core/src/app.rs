@@ -66,7 +66,8 @@ impl App {
             tracing::error!(error = %e, "S3 storage could not be set up; using the local folder");
         }
         let realtime = Realtime::start(records.clone());
-        let relay = crate::events::relay::start(&db, &records, &schema, &settings, &files);
+        let bus = crate::events::bus::Bus::connect(config.pubsub.as_deref(), &db).await?;
+        let relay = bus.map(|bus| crate::events::relay::start(bus, &db, &records, &schema, &settings, &files));
         if let Some(relay) = &relay {
             records.relay_to(relay.clone());
             let to_others = relay.clone();

@@ -11,10 +11,12 @@ pub struct Config {
     /// `postgres://...`: run on PostgreSQL instead of the SQLite file in `data_dir` (which
     /// still holds local files and uploads being staged).
     pub database_url: Option<String>,
+    /// `redis://...`: the bus between instances instead of PostgreSQL's LISTEN/NOTIFY.
+    pub pubsub: Option<String>,
 }
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
-        Config { data_dir: data_dir.into(), readers: 4, database_url: None }
+        Config { data_dir: data_dir.into(), readers: 4, database_url: None, pubsub: None }
     }
 }

@@ -1,7 +1,8 @@
 //! Many instances, one server: each instance publishes what it committed (record changes,
-//! collection changes, settings changes) on PostgreSQL channels (LISTEN/NOTIFY) and applies
-//! what the others publish: their record changes reach its realtime clients and caches, their
-//! schema and settings changes refresh its own. On SQLite there is one instance and no relay.
+//! collection changes, settings changes) on the bus (PostgreSQL LISTEN/NOTIFY, or Redis) and
+//! applies what the others publish: their record changes reach its realtime clients and
+//! caches, their schema and settings changes refresh its own. On SQLite there is one instance
+//! and no relay.
 
 use std::sync::Arc;
 
@@ -14,14 +15,12 @@ use crate::files::Files;
 use crate::records::{Change, Record, Records};
 use crate::schema::Schema;
 use crate::settings::Settings;
-use crate::store::postgres::PgDb;
+use super::bus::Bus;
 use crate::store::{text, Db};
 
 pub const CHANGES: &str = "oxbase_changes";
 pub const SCHEMA: &str = "oxbase_schema";
 pub const SETTINGS: &str = "oxbase_settings";
-/// NOTIFY payloads stop at 8000 bytes: larger changes travel through the `_events` table.
-const INLINE_MAX: usize = 7000;
 /// How long a stored change is kept for the other instances to read.
 const STORED_FOR: chrono::Duration = chrono::Duration::minutes(5);
 
@@ -62,18 +61,17 @@ impl Relay {
     }
 }
 
-/// Starts the relay on PostgreSQL (`None` on SQLite).
-pub fn start(db: &Db, records: &Records, schema: &Schema, settings: &Settings, files: &Files) -> Option<Relay> {
-    let Db::Postgres(pg) = db else { return None };
+/// Starts the relay over `bus`.
+pub fn start(bus: Bus, db: &Db, records: &Records, schema: &Schema, settings: &Settings, files: &Files) -> Relay {
     let instance = crate::ids::random_string(16);
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(publish_loop(pg.clone(), db.clone(), instance.clone(), rx));
-    let incoming = pg.listen(&[CHANGES, SCHEMA, SETTINGS]);
+    let incoming = bus.subscribe(&[CHANGES, SCHEMA, SETTINGS]);
+    tokio::spawn(publish_loop(bus, db.clone(), instance.clone(), rx));
     tokio::spawn(apply_loop(incoming, db.clone(), instance, records.clone(), schema.clone(), settings.clone(), files.clone()));
-    Some(Relay { tx })
+    Relay { tx }
 }
 
-async fn publish_loop(pg: PgDb, db: Db, instance: String, mut rx: mpsc::UnboundedReceiver<Local>) {
+async fn publish_loop(bus: Bus, db: Db, instance: String, mut rx: mpsc::UnboundedReceiver<Local>) {
     while let Some(event) = rx.recv().await {
         let (channel, message) = match event {
             Local::Schema => (SCHEMA, Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: None }),
@@ -88,7 +86,7 @@ async fn publish_loop(pg: PgDb, db: Db, instance: String, mut rx: mpsc::Unbounde
             }
         };
         let mut payload = serde_json::to_string(&message).unwrap_or_default();
-        if payload.len() > INLINE_MAX {
+        if payload.len() > bus.inline_max() {
             match store_large(&db, payload.clone()).await {
                 Ok(id) => {
                     let pointer = Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: Some(id) };
@@ -100,7 +98,7 @@ async fn publish_loop(pg: PgDb, db: Db, instance: String, mut rx: mpsc::Unbounde
                 }
             }
         }
-        if let Err(e) = pg.notify(channel, &payload).await {
+        if let Err(e) = bus.publish(channel, &payload).await {
             tracing::error!(error = %e, channel, "could not publish to the other instances");
         }
     }

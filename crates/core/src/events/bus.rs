@@ -1,0 +1,97 @@
+//! The message bus between instances: PostgreSQL LISTEN/NOTIFY by default, or Redis pub/sub
+//! with `--pubsub redis://...` (to take that traffic off the database).
+
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::store::postgres::PgDb;
+use crate::store::Db;
+
+#[derive(Clone)]
+pub enum Bus {
+    Postgres(PgDb),
+    Redis { client: redis::Client, publisher: redis::aio::MultiplexedConnection },
+}
+
+impl Bus {
+    /// The bus of a deployment: the one `pubsub` names, else PostgreSQL's own; `None` on
+    /// SQLite (one file, one instance).
+    pub async fn connect(pubsub: Option<&str>, db: &Db) -> Result<Option<Bus>> {
+        let pg = match db {
+            Db::Postgres(pg) => pg,
+            Db::Sqlite(_) if pubsub.is_some() => return Err(Error::internal("--pubsub relays between instances on one PostgreSQL database: it needs --db")),
+            Db::Sqlite(_) => return Ok(None),
+        };
+        match pubsub {
+            None => Ok(Some(Bus::Postgres(pg.clone()))),
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                let client = redis::Client::open(url).map_err(|e| Error::internal(format!("invalid --pubsub URL: {e}")))?;
+                let publisher = client.get_multiplexed_async_connection().await.map_err(|e| Error::internal(format!("cannot connect to Redis: {e}")))?;
+                Ok(Some(Bus::Redis { client, publisher }))
+            }
+            Some(other) => Err(Error::internal(format!("unsupported --pubsub {other:?}: use redis://"))),
+        }
+    }
+
+    /// The largest payload sent as it is; larger ones travel through `_events`.
+    pub fn inline_max(&self) -> usize {
+        match self {
+            // NOTIFY stops at 8000 bytes.
+            Bus::Postgres(_) => 7000,
+            Bus::Redis { .. } => 1 << 20,
+        }
+    }
+
+    pub async fn publish(&self, channel: &str, payload: &str) -> Result<()> {
+        match self {
+            Bus::Postgres(pg) => pg.notify(channel, payload).await,
+            Bus::Redis { publisher, .. } => {
+                let mut conn = publisher.clone();
+                redis::cmd("PUBLISH").arg(channel).arg(payload).query_async::<i64>(&mut conn).await.map(|_| ()).map_err(|e| Error::internal(format!("redis publish: {e}")))
+            }
+        }
+    }
+
+    /// Messages on `channels` as (channel, payload); `("", "")` after a reconnect (messages
+    /// sent meanwhile are lost: refresh caches).
+    pub fn subscribe(&self, channels: &[&str]) -> mpsc::UnboundedReceiver<(String, String)> {
+        match self {
+            Bus::Postgres(pg) => pg.listen(channels),
+            Bus::Redis { client, .. } => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let client = client.clone();
+                let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+                tokio::spawn(async move {
+                    let mut first = true;
+                    while !tx.is_closed() {
+                        if let Err(e) = redis_listen(&client, &channels, &tx, first).await {
+                            tracing::warn!(error = %e, "Redis subscription lost; reconnecting");
+                        }
+                        first = false;
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                });
+                rx
+            }
+        }
+    }
+}
+
+async fn redis_listen(client: &redis::Client, channels: &[String], tx: &mpsc::UnboundedSender<(String, String)>, first: bool) -> redis::RedisResult<()> {
+    use futures_util::StreamExt;
+    let mut pubsub = client.get_async_pubsub().await?;
+    for c in channels {
+        pubsub.subscribe(c).await?;
+    }
+    if !first {
+        let _ = tx.send((String::new(), String::new()));
+    }
+    let mut messages = pubsub.into_on_message();
+    while let Some(msg) = messages.next().await {
+        let payload: String = msg.get_payload().unwrap_or_default();
+        if tx.send((msg.get_channel_name().to_owned(), payload)).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
