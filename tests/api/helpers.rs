@@ -686,3 +686,33 @@ impl TestApp {
         .expect(200);
     }
 }
+
+/// Decodes base64 in either alphabet (`+/` or the URL-safe `-_`), padding or not.
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    };
+    let vals: Vec<u8> = s.bytes().filter_map(val).collect();
+    let mut out = Vec::new();
+    for chunk in vals.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, v)| acc | (u32::from(*v) << (18 - 6 * i)));
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+/// The JSON payload of a JWT (unverified: for assertions only).
+pub fn jwt_claims(token: &str) -> Value {
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&base64_decode(part)).expect("the payload is JSON")
+}

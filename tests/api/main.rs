@@ -2,11 +2,13 @@
 //! directory per test (`helpers::spawn_app`), one module per resource.
 
 mod helpers;
+mod smtp_sink;
 
 mod auth;
 mod batch;
 mod collections;
 mod durability;
+mod email_flows;
 mod errors;
 mod expand;
 mod health;
@@ -14,4 +16,5 @@ mod list;
 mod records;
 mod realtime;
 mod rules_matrix;
+mod sessions;
 mod settings;

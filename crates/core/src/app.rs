@@ -7,6 +7,7 @@ use crate::auth::AuthService;
 use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::mail::Mailer;
 use crate::realtime::Realtime;
 use crate::records::Records;
 use crate::schema::{system, Schema};
@@ -40,8 +41,9 @@ impl App {
         system::bootstrap(&schema).await?;
         let records = Records::new(schema.clone());
         let collections = Collections::new(schema.clone(), records.clone());
-        let auth = AuthService::new(schema.clone(), &records);
         let settings = Settings::load(db.clone()).await?;
+        let mailer = Mailer::new(settings.clone());
+        let auth = AuthService::new(schema.clone(), records.clone(), mailer, settings.clone());
         let realtime = Realtime::start(records.clone());
         Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime }) })
     }

@@ -11,6 +11,7 @@
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
+//! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
 //! Lower modules never import higher ones: `app` → `collections`, `records`, `auth`,
@@ -25,6 +26,7 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod realtime;
+pub mod mail;
 pub mod records;
 pub mod rules;
 pub mod schema;

@@ -1,12 +1,15 @@
 use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use oxbase_core::identity::Auth;
 use oxbase_core::records::input::to_text;
+use oxbase_core::records::Record;
+use oxbase_core::rules::RequestInfo;
 use oxbase_core::Error;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Context, Path};
+use crate::extract::{require_superuser, Body, Caller, Context, Params, Path};
 use crate::AppState;
 
 /// `POST /api/collections/{collection}/auth-with-password`
@@ -16,23 +19,65 @@ pub async fn auth_with_password(State(state): State<AppState>, Path(collection):
     let field = |k: &str| input.body.get(k).map(to_text).unwrap_or_default();
     let (token, record) = state.app.auth().with_password(&req, &collection, &field("identity"), &field("password"), &field("identityField")).await?;
     req.auth = Auth::from_record(record.clone());
-    let shown = state.app.records().present(&req, vec![record], q.str("expand"), q.str("fields")).await?;
-    Ok(Json(json!({"token": token, "record": shown.into_iter().next().unwrap_or_default()})))
+    auth_response(&state, &req, token, record, &q).await
 }
 
 /// `POST /api/collections/{collection}/auth-refresh`
-pub async fn auth_refresh(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<Value>> {
+pub async fn auth_refresh(State(state): State<AppState>, Path(collection): Path<String>, headers: HeaderMap, ctx: Context) -> ApiResult<Json<Value>> {
     let Context { info: req, params: q } = ctx;
-    let Some(record) = req.auth.record().cloned() else {
-        return Err(ApiError(Error::Unauthorized("The request requires valid record authorization token.".into())));
-    };
-    let c = state.app.schema().require(&collection)?;
-    if record.collection.id != c.id {
-        return Err(ApiError(Error::Forbidden("The request requires valid record authorization token.".into())));
-    }
-    let token = oxbase_core::auth::tokens::issue(&record)?;
-    let shown = state.app.records().present(&req, vec![record], q.str("expand"), q.str("fields")).await?;
+    let raw = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (token, record) = state.app.auth().refresh(&req.auth, raw, &collection)?;
+    auth_response(&state, &req, token, record, &q).await
+}
+
+/// `POST /api/collections/{collection}/impersonate/{id}` (superusers only)
+pub async fn impersonate(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+    let Context { info: req, params: q } = ctx;
+    require_superuser(&req.auth)?;
+    let (token, record) = state.app.auth().impersonate(&collection, &id, &input.body).await?;
+    auth_response(&state, &req, token, record, &q).await
+}
+
+/// `{token, record}`, the record shown as `req` may see it (with `expand` and `fields`).
+async fn auth_response(state: &AppState, req: &RequestInfo, token: String, record: Record, q: &Params) -> ApiResult<Json<Value>> {
+    let shown = state.app.records().present(req, vec![record], q.str("expand"), q.str("fields")).await?;
     Ok(Json(json!({"token": token, "record": shown.into_iter().next().unwrap_or_default()})))
+}
+
+/// `POST /api/collections/{collection}/request-verification`
+pub async fn request_verification(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
+    state.app.auth().request_verification(&collection, &input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/collections/{collection}/confirm-verification`
+pub async fn confirm_verification(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
+    state.app.auth().confirm_verification(&collection, &input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/collections/{collection}/request-password-reset`
+pub async fn request_password_reset(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
+    state.app.auth().request_password_reset(&collection, &input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/collections/{collection}/confirm-password-reset`
+pub async fn confirm_password_reset(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
+    state.app.auth().confirm_password_reset(&collection, &input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/collections/{collection}/request-email-change` (the authenticated record)
+pub async fn request_email_change(State(state): State<AppState>, Path(collection): Path<String>, Caller(auth): Caller, Body(input): Body) -> ApiResult<StatusCode> {
+    state.app.auth().request_email_change(&auth, &collection, &input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/collections/{collection}/confirm-email-change`
+pub async fn confirm_email_change(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
+    state.app.auth().confirm_email_change(&collection, &input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/collections/{collection}/auth-methods`

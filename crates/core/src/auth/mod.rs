@@ -1,10 +1,21 @@
-//! Authentication: password login, tokens, and resolving a request's token to an `Auth`.
+//! Authentication: logins, tokens, the email flows, and resolving a request's token to an
+//! `Auth`.
 //!
-//! - `password`: argon2id hashing.
-//! - `tokens`: JWT issue/verify.
+//! - `password`: argon2id hashing (bcrypt verified for imported users).
+//! - `tokens`: JWT issue/verify, one secret per token kind.
+//! - `verification`, `password_reset`, `email_change`: the request/confirm email flows.
+//! - `session`: refresh and impersonation.
+//! - `test_email`: a template sent on demand to check the SMTP settings.
+//! - `forms`: the small validation helpers those flows share.
 
+pub mod email_change;
+mod forms;
 pub mod password;
+pub mod password_reset;
+pub mod session;
+pub mod test_email;
 pub mod tokens;
+pub mod verification;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -16,15 +27,26 @@ use serde_json::{json, Value as Json};
 
 use crate::error::{Error, Result};
 use crate::identity::Auth;
+use crate::mail::template::Template;
+use crate::mail::Mailer;
 use crate::records::list::{paren, select_by_id};
-use crate::records::{Change, Record};
+use crate::records::write::WriteInput;
+use crate::records::{Change, Record, Records};
 use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
 use crate::schema::system::SUPERUSERS;
-use crate::schema::Schema;
+use crate::schema::{Collection, Schema};
+use crate::settings::Settings;
+use tokens::{Claims, TokenKind};
 
 #[derive(Clone)]
 pub struct AuthService {
     schema: Schema,
+    /// Writes auth records (verified, new password, new email) and the `_otps`/`_mfas` rows.
+    records: Records,
+    /// Sends the verification, reset, email change, OTP and alert mails.
+    mailer: Mailer,
+    /// `meta.appName` / `meta.appURL` for the templates.
+    settings: Settings,
     identities: Arc<IdentityCache>,
 }
 
@@ -68,7 +90,7 @@ impl IdentityCache {
 
 impl AuthService {
     /// The service, with its identity cache kept in step with `records`' committed changes.
-    pub fn new(schema: Schema, records: &crate::records::Records) -> AuthService {
+    pub fn new(schema: Schema, records: Records, mailer: Mailer, settings: Settings) -> AuthService {
         let identities = Arc::new(IdentityCache::default());
         let cache = identities.clone();
         records.on_change(Arc::new(move |change: &Change| {
@@ -78,7 +100,11 @@ impl AuthService {
                 }
             }
         }));
-        AuthService { schema, identities }
+        AuthService { schema, records, mailer, settings, identities }
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
     }
 
     /// The identity behind an `Authorization` header value; invalid or expired tokens make a
@@ -171,8 +197,92 @@ impl AuthService {
             Some(r) if ok => r,
             _ => return Err(fail()),
         };
+        if password::needs_rehash(record.get_str("password")) {
+            self.rehash(&record, password).await?;
+        }
         self.check_auth_rule(req, &record).await?;
         Ok((tokens::issue(&record)?, record))
+    }
+
+    /// Replaces a verified bcrypt hash (a user imported from PocketBase) by an argon2id one.
+    /// The token key stays: the password did not change, so sessions stay valid.
+    async fn rehash(&self, record: &Record, password: &str) -> Result<()> {
+        let hash = password::hash_async(password.to_owned()).await?;
+        let table = oxbase_sql::Ident::new(&record.collection.name).ok_or_else(|| Error::internal("invalid collection name"))?;
+        let mut sql = Sql::raw(format!("UPDATE {} SET \"password\" = ", table.quoted()));
+        sql.push_param(hash).push(" WHERE \"id\" = ").push_param(record.id().to_owned());
+        self.schema.db().write(move |conn| conn.execute(&sql).map(|_| ())).await?;
+        self.identities.forget(record);
+        Ok(())
+    }
+
+    /// The auth collection named `name` (PB-COMPAT: 404 for a missing or non-auth one).
+    fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
+        self.schema.get(name).filter(|c| c.is_auth()).ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
+    }
+
+    /// A request with superuser rights, for the writes the flows make on a user's behalf.
+    fn system_request(&self) -> Result<RequestInfo> {
+        Ok(RequestInfo::new(Auth::Superuser(Arc::new(Record::new(self.schema.require(SUPERUSERS)?)))))
+    }
+
+    /// The record of `c` whose email is `email` (case-insensitive), if any.
+    async fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&crate::records::list::from_root(c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(") LIMIT 1");
+        let coll = c.clone();
+        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
+    }
+
+    /// The record of `c` with id `id`, read from the database (never the cache: token checks
+    /// need the current `tokenKey`).
+    async fn find_by_id(&self, c: &Arc<Collection>, id: &str) -> Result<Option<Record>> {
+        let select = select_by_id(c, id, None)?;
+        let coll = c.clone();
+        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
+    }
+
+    /// The record a token of `kind` belongs to, with its claims, when the token is valid for a
+    /// record of `c`.
+    async fn record_of_token(&self, c: &Arc<Collection>, token: &str, kind: TokenKind) -> Result<Option<(Record, Claims)>> {
+        let Some(claims) = tokens::peek(token).filter(|cl| cl.collection_id == c.id && cl.kind == kind.claim()) else { return Ok(None) };
+        let Some(record) = self.find_by_id(c, &claims.id).await? else { return Ok(None) };
+        Ok(tokens::verify_kind(token, &record, kind).map(|claims| (record, claims)))
+    }
+
+    /// Updates `record` with superuser rights (a new password also gets a new token key).
+    async fn update_as_system(&self, record: &Record, body: Json) -> Result<Record> {
+        let input = WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None };
+        self.records.update(&self.system_request()?, &record.collection.name, record.id(), input).await
+    }
+
+    /// Mails `record` a token of `kind` (its `email` claim set to the record's address) in the
+    /// template at `template`, to `to`, in the background.
+    fn mail_token(&self, record: &Record, kind: TokenKind, claims: Claims, template: &str, to: &str) -> Result<()> {
+        let claims = Claims { email: record.get_str("email").to_owned(), ..claims };
+        let token = tokens::issue_kind(record, kind, claims)?;
+        self.mailer.send_later(self.render(record, &[template], to, &[("TOKEN", &token)]));
+        Ok(())
+    }
+
+    /// The mail of the template at `path` in `record`'s collection options, to `to`.
+    fn render(&self, record: &Record, path: &[&str], to: &str, vars: &[(&str, &str)]) -> crate::mail::Message {
+        let mut t = record.collection.options.get(path[0]);
+        for p in &path[1..] {
+            t = t.and_then(|v| v.get(*p));
+        }
+        let app_name = self.settings.get(&["meta", "appName"]);
+        let app_url = self.settings.get(&["meta", "appURL"]);
+        let mut all: Vec<(String, String)> = vec![
+            ("APP_NAME".into(), app_name.as_str().unwrap_or("").to_owned()),
+            ("APP_URL".into(), app_url.as_str().unwrap_or("").trim_end_matches('/').to_owned()),
+        ];
+        all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        for f in record.collection.fields.iter().filter(|f| !f.hidden && f.name != "password" && f.name != "tokenKey") {
+            all.push((format!("RECORD:{}", f.name), crate::records::input::to_text(record.get(&f.name))));
+        }
+        let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Template::from_json(t.unwrap_or(&Json::Null)).render(to, &refs)
     }
 
     /// The collection's `authRule`, evaluated with the record as the authenticated identity.
