@@ -13,6 +13,7 @@ mod errors;
 mod expand;
 mod health;
 mod list;
+mod rate_limits;
 mod records;
 mod realtime;
 mod rules_matrix;

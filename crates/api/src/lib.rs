@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod middleware;
 pub mod routes;
 
 use std::path::PathBuf;
@@ -46,6 +47,7 @@ impl Default for HttpConfig {
 
 /// The whole route table.
 pub fn router(app: App, config: &HttpConfig) -> Router {
+    let state = AppState { app };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
         .route("/api/settings", get(settings::get_settings).patch(settings::update_settings))
@@ -80,8 +82,9 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
         .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
-        .with_state(AppState { app });
-    api.layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(state.clone());
+    api.layer(axum::middleware::from_fn_with_state(state, middleware::rate_limit))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(cors(&config.origins))
         .layer(CatchPanicLayer::custom(|_| {
             error::body(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.", serde_json::json!({}))

@@ -8,6 +8,7 @@ use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::mail::Mailer;
+use crate::ratelimit::RateLimiter;
 use crate::realtime::Realtime;
 use crate::records::Records;
 use crate::schema::{system, Schema};
@@ -28,6 +29,7 @@ struct Parts {
     auth: AuthService,
     settings: Settings,
     realtime: Realtime,
+    rate_limiter: RateLimiter,
 }
 
 impl App {
@@ -45,7 +47,8 @@ impl App {
         let mailer = Mailer::new(settings.clone());
         let auth = AuthService::new(schema.clone(), records.clone(), mailer, settings.clone());
         let realtime = Realtime::start(records.clone());
-        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime }) })
+        let rate_limiter = RateLimiter::new(settings.clone());
+        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime, rate_limiter }) })
     }
 
     pub fn db(&self) -> &Db {
@@ -68,6 +71,9 @@ impl App {
     }
     pub fn realtime(&self) -> &Realtime {
         &self.parts.realtime
+    }
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.parts.rate_limiter
     }
 
     /// Commits what is queued and stops the database threads.

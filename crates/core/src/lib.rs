@@ -11,6 +11,7 @@
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
+//! - [`ratelimit`]: the `rateLimits` settings enforced per client.
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -25,6 +26,7 @@ pub mod dates;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod ratelimit;
 pub mod realtime;
 pub mod mail;
 pub mod records;
