@@ -375,18 +375,25 @@ impl TestApp {
             .await
     }
 
-    /// Creates a user in the default `users` collection (as the superuser) and logs it in.
-    pub async fn create_user(&self, email: &str) -> TestUser {
+    /// Creates a user in the default `users` collection (as the superuser), with
+    /// `USER_PASSWORD`, without logging it in; returns its id.
+    pub async fn create_user_record(&self, email: &str) -> String {
         let body =
             json!({"email": email, "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD});
         let created = self
             .create_record("users", body, &self.superuser_token)
             .await;
         created.expect(200);
+        created.str("id").to_owned()
+    }
+
+    /// Creates a user in the default `users` collection (as the superuser) and logs it in.
+    pub async fn create_user(&self, email: &str) -> TestUser {
+        let id = self.create_user_record(email).await;
         let auth = self.auth_with_password("users", email, USER_PASSWORD).await;
         auth.expect(200);
         TestUser {
-            id: created.str("id").to_owned(),
+            id,
             email: email.to_owned(),
             token: auth.str("token").to_owned(),
         }

@@ -14,6 +14,7 @@ mod expand;
 mod health;
 mod list;
 mod rate_limits;
+mod otp_mfa;
 mod records;
 mod realtime;
 mod rules_matrix;

@@ -69,6 +69,8 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/api/collections/{collection}/auth-refresh", post(auth::auth_refresh))
         .route("/api/collections/{collection}/auth-methods", get(auth::auth_methods))
         .route("/api/collections/{collection}/impersonate/{id}", post(auth::impersonate))
+        .route("/api/collections/{collection}/request-otp", post(auth::request_otp))
+        .route("/api/collections/{collection}/auth-with-otp", post(auth::auth_with_otp))
         .route("/api/collections/{collection}/request-verification", post(auth::request_verification))
         .route("/api/collections/{collection}/confirm-verification", post(auth::confirm_verification))
         .route("/api/collections/{collection}/request-password-reset", post(auth::request_password_reset))

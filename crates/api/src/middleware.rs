@@ -4,7 +4,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -36,6 +37,18 @@ pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: N
     match check {
         Ok(()) => next.run(req).await,
         Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// The client's IP, as the rate limiter sees it.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
     }
 }
 

@@ -1,25 +1,50 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use oxbase_core::auth::login::{Client, Login};
 use oxbase_core::identity::Auth;
-use oxbase_core::records::input::to_text;
 use oxbase_core::records::Record;
 use oxbase_core::rules::RequestInfo;
-use oxbase_core::Error;
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{require_superuser, Body, Caller, Context, Params, Path};
+use crate::middleware::ClientIp;
 use crate::AppState;
 
 /// `POST /api/collections/{collection}/auth-with-password`
-pub async fn auth_with_password(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+pub async fn auth_with_password(State(state): State<AppState>, Path(collection): Path<String>, ClientIp(ip): ClientIp, ctx: Context, Body(input): Body) -> ApiResult<Response> {
     let Context { info: mut req, params: q } = ctx;
     req.context = "password".into();
-    let field = |k: &str| input.body.get(k).map(to_text).unwrap_or_default();
-    let (token, record) = state.app.auth().with_password(&req, &collection, &field("identity"), &field("password"), &field("identityField")).await?;
-    req.auth = Auth::from_record(record.clone());
-    auth_response(&state, &req, token, record, &q).await
+    let login = state.app.auth().with_password(&req, &collection, &input.body, &Client { ip }).await?;
+    login_response(&state, req, login, &q).await
+}
+
+/// `POST /api/collections/{collection}/request-otp`
+pub async fn request_otp(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<Json<Value>> {
+    let otp_id = state.app.auth().request_otp(&collection, &input.body).await?;
+    Ok(Json(json!({"otpId": otp_id})))
+}
+
+/// `POST /api/collections/{collection}/auth-with-otp`
+pub async fn auth_with_otp(State(state): State<AppState>, Path(collection): Path<String>, ClientIp(ip): ClientIp, ctx: Context, Body(input): Body) -> ApiResult<Response> {
+    let Context { info: mut req, params: q } = ctx;
+    req.context = "otp".into();
+    let login = state.app.auth().with_otp(&req, &collection, &input.body, &Client { ip }).await?;
+    login_response(&state, req, login, &q).await
+}
+
+/// `{token, record}` for a completed login; PB-COMPAT: `401 {"mfaId"}` when a second factor
+/// is needed (not the standard error body: the SDK hands it to the app as is).
+async fn login_response(state: &AppState, mut req: RequestInfo, login: Login, q: &Params) -> ApiResult<Response> {
+    match login {
+        Login::MfaRequired { mfa_id } => Ok((StatusCode::UNAUTHORIZED, Json(json!({"mfaId": mfa_id}))).into_response()),
+        Login::Authenticated { token, record } => {
+            req.auth = Auth::from_record(record.clone());
+            Ok(auth_response(state, &req, token, record, q).await?.into_response())
+        }
+    }
 }
 
 /// `POST /api/collections/{collection}/auth-refresh`
@@ -82,15 +107,5 @@ pub async fn confirm_email_change(State(state): State<AppState>, Path(collection
 
 /// `GET /api/collections/{collection}/auth-methods`
 pub async fn auth_methods(State(state): State<AppState>, Path(collection): Path<String>) -> ApiResult<Json<Value>> {
-    let c = state.app.schema().require(&collection)?;
-    if !c.is_auth() {
-        return Err(ApiError(Error::bad_request("The collection is not an auth collection.")));
-    }
-    let pa = c.options.get("passwordAuth").cloned().unwrap_or(json!({"enabled": true, "identityFields": ["email"]}));
-    Ok(Json(json!({
-        "password": pa,
-        "oauth2": {"enabled": false, "providers": []},
-        "mfa": {"enabled": false, "duration": 0},
-        "otp": {"enabled": false, "duration": 0},
-    })))
+    Ok(Json(state.app.auth().methods(&collection)?))
 }

@@ -4,12 +4,20 @@
 //! - `password`: argon2id hashing (bcrypt verified for imported users).
 //! - `tokens`: JWT issue/verify, one secret per token kind.
 //! - `verification`, `password_reset`, `email_change`: the request/confirm email flows.
+//! - `login`: password login and the end every login method shares (auth rule, MFA, token).
+//! - `otp`, `mfa`: one-time passwords by mail, and the second factor.
+//! - `origins`: where logins come from, and alerts for new ones.
 //! - `session`: refresh and impersonation.
 //! - `test_email`: a template sent on demand to check the SMTP settings.
 //! - `forms`: the small validation helpers those flows share.
 
 pub mod email_change;
 mod forms;
+pub mod login;
+mod methods;
+mod mfa;
+mod origins;
+pub mod otp;
 pub mod password;
 pub mod password_reset;
 pub mod session;
@@ -17,7 +25,6 @@ pub mod test_email;
 pub mod tokens;
 pub mod verification;
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,10 +36,10 @@ use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::mail::template::Template;
 use crate::mail::Mailer;
-use crate::records::list::{paren, select_by_id};
+use crate::records::list::select_by_id;
 use crate::records::write::WriteInput;
 use crate::records::{Change, Record, Records};
-use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
+use crate::rules::{RequestInfo, ROOT};
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, Schema};
 use crate::settings::Settings;
@@ -88,16 +95,44 @@ impl IdentityCache {
 }
 
 
+/// PB-COMPAT: a deleted auth record takes its OTPs, MFA sessions, origins and external auth
+/// links with it (deleted in the background, right after the commit).
+fn forget_system_rows(db: &crate::store::Db, record: &Record) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let (db, collection, id) = (db.clone(), record.collection.id.clone(), record.id().to_owned());
+    runtime.spawn(async move {
+        let result = db
+            .write(move |conn| {
+                for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
+                    let mut sql = Sql::raw(format!("DELETE FROM \"{table}\" WHERE \"collectionRef\" = "));
+                    sql.push_param(collection.clone()).push(" AND \"recordRef\" = ").push_param(id.clone());
+                    conn.execute(&sql)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "system rows of a deleted auth record not removed");
+        }
+    });
+}
+
 impl AuthService {
     /// The service, with its identity cache kept in step with `records`' committed changes.
     pub fn new(schema: Schema, records: Records, mailer: Mailer, settings: Settings) -> AuthService {
         let identities = Arc::new(IdentityCache::default());
         let cache = identities.clone();
+        let db = schema.db().clone();
         records.on_change(Arc::new(move |change: &Change| {
             if let Change::Updated(r) | Change::Deleted(r) = change {
                 if r.collection.is_auth() {
                     cache.forget(r);
                 }
+            }
+            if let Change::Deleted(r) = change
+                && r.collection.is_auth()
+            {
+                forget_system_rows(&db, r);
             }
         }));
         AuthService { schema, records, mailer, settings, identities }
@@ -141,81 +176,6 @@ impl AuthService {
         if tokens::verify(token, &record) { Auth::from_shared(record) } else { Auth::Guest }
     }
 
-    /// `auth-with-password`: the record whose identity field matches and whose password
-    /// verifies, if the collection's auth rule lets it in.
-    pub async fn with_password(&self, req: &RequestInfo, collection: &str, identity: &str, password: &str, identity_field: &str) -> Result<(String, Record)> {
-        let c = self.schema.require(collection)?;
-        if !c.is_auth() {
-            return Err(Error::bad_request("The collection is not an auth collection."));
-        }
-        let pa = c.options.get("passwordAuth");
-        if !pa.and_then(|p| p.get("enabled")).and_then(Json::as_bool).unwrap_or(true) {
-            return Err(Error::bad_request("The collection is not configured to allow password authentication."));
-        }
-        let mut fields: Vec<String> = pa
-            .and_then(|p| p.get("identityFields"))
-            .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_else(|| vec!["email".into()]);
-        if !identity_field.is_empty() {
-            fields.retain(|f| f == identity_field);
-        }
-        let fail = || Error::bad_request("Failed to authenticate.");
-        if identity.is_empty() || password.is_empty() {
-            return Err(Error::BadRequest {
-                message: "Failed to authenticate.".into(),
-                data: {
-                    let mut d = crate::error::FieldErrors::new();
-                    if identity.is_empty() {
-                        d.insert("identity".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
-                    }
-                    if password.is_empty() {
-                        d.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
-                    }
-                    d
-                },
-            });
-        }
-        let mut conds = Vec::new();
-        for f in fields.iter().filter(|f| c.field(f).is_some()) {
-            let mut cond = Sql::raw(format!("LOWER(\"{ROOT}\".\"{f}\") = LOWER("));
-            cond.push_param(identity.to_owned()).push(")");
-            conds.push(cond);
-        }
-        if conds.is_empty() {
-            return Err(fail());
-        }
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(&c)?).push(" WHERE ").push_sql(&Sql::join(conds, " OR ")).push(" LIMIT 1");
-        let coll = c.clone();
-        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
-        let pwd = password.to_owned();
-        // A missing account still costs one verification, so it takes as long as a wrong password.
-        let stored = record.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
-        let ok = password::verify_async(pwd, stored).await;
-        let record = match record {
-            Some(r) if ok => r,
-            _ => return Err(fail()),
-        };
-        if password::needs_rehash(record.get_str("password")) {
-            self.rehash(&record, password).await?;
-        }
-        self.check_auth_rule(req, &record).await?;
-        Ok((tokens::issue(&record)?, record))
-    }
-
-    /// Replaces a verified bcrypt hash (a user imported from PocketBase) by an argon2id one.
-    /// The token key stays: the password did not change, so sessions stay valid.
-    async fn rehash(&self, record: &Record, password: &str) -> Result<()> {
-        let hash = password::hash_async(password.to_owned()).await?;
-        let table = oxbase_sql::Ident::new(&record.collection.name).ok_or_else(|| Error::internal("invalid collection name"))?;
-        let mut sql = Sql::raw(format!("UPDATE {} SET \"password\" = ", table.quoted()));
-        sql.push_param(hash).push(" WHERE \"id\" = ").push_param(record.id().to_owned());
-        self.schema.db().write(move |conn| conn.execute(&sql).map(|_| ())).await?;
-        self.identities.forget(record);
-        Ok(())
-    }
-
     /// The auth collection named `name` (PB-COMPAT: 404 for a missing or non-auth one).
     fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
         self.schema.get(name).filter(|c| c.is_auth()).ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
@@ -232,6 +192,17 @@ impl AuthService {
         select.push_sql(&crate::records::list::from_root(c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(") LIMIT 1");
         let coll = c.clone();
         self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
+    }
+
+    /// The records of `c` whose columns equal the values (`conds` names are our own literals).
+    async fn find_where(&self, c: &Arc<Collection>, conds: &[(&str, &str)]) -> Result<Vec<Record>> {
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&crate::records::list::from_root(c)?);
+        for (i, (column, value)) in conds.iter().enumerate() {
+            select.push(&format!("{} \"{ROOT}\".\"{column}\" = ", if i == 0 { " WHERE" } else { " AND" })).push_param((*value).to_owned());
+        }
+        let coll = c.clone();
+        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?))).await
     }
 
     /// The record of `c` with id `id`, read from the database (never the cache: token checks
@@ -283,26 +254,6 @@ impl AuthService {
         }
         let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         Template::from_json(t.unwrap_or(&Json::Null)).render(to, &refs)
-    }
-
-    /// The collection's `authRule`, evaluated with the record as the authenticated identity.
-    async fn check_auth_rule(&self, req: &RequestInfo, record: &Record) -> Result<()> {
-        let c = record.collection.clone();
-        let rule = match c.rule("authRule") {
-            None => return Err(Error::forbidden()),
-            Some(r) if r.trim().is_empty() => return Ok(()),
-            Some(r) => r.to_owned(),
-        };
-        let mut as_record = req.clone();
-        as_record.auth = Auth::from_record(record.clone());
-        let predicate = {
-            let counter = Cell::new(0);
-            let resolver = RecordResolver::new(&self.schema, c.clone(), &as_record, Purpose::Rule, self.schema.db().dialect(), &counter);
-            resolver.compile(&rule).map_err(Error::internal)?
-        };
-        let select = select_by_id(&c, record.id(), Some(&paren(predicate)))?;
-        let found = self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await?;
-        if found { Ok(()) } else { Err(Error::bad_request("Failed to authenticate.")) }
     }
 
     /// Creates or updates a superuser (the CLI's `superuser upsert`).
