@@ -30,6 +30,16 @@ pub struct Client {
     pub ip: String,
 }
 
+/// PB-COMPAT: the SDK sends `mfaId` as a query parameter (`authWithOTP(id, code, {mfaId})`);
+/// the body is read too.
+pub(super) fn mfa_id(req: &RequestInfo, form: &Form) -> String {
+    let body = form.text("mfaId");
+    if !body.is_empty() {
+        return body;
+    }
+    req.query.get("mfaId").and_then(Json::as_str).unwrap_or("").to_owned()
+}
+
 impl AuthService {
     /// `auth-with-password`: the record whose identity field matches `identity` and whose
     /// password verifies, then `finish_login` (auth rule, MFA, origin, token).
@@ -93,7 +103,7 @@ impl AuthService {
         if password::needs_rehash(record.get_str("password")) {
             self.rehash(&record, password).await?;
         }
-        self.finish_login(req, record, "password", &form.text("mfaId"), client).await
+        self.finish_login(req, record, "password", &mfa_id(req, &form), client).await
     }
 
     /// Replaces a verified bcrypt hash (a user imported from PocketBase) by an argon2id one.
