@@ -2,6 +2,7 @@
 //! directory per test (`helpers::spawn_app`), one module per resource.
 
 mod helpers;
+mod oauth2_idp;
 mod smtp_sink;
 
 mod auth;
@@ -14,6 +15,7 @@ mod expand;
 mod health;
 mod list;
 mod rate_limits;
+mod oauth2;
 mod otp_mfa;
 mod records;
 mod realtime;

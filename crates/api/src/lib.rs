@@ -71,6 +71,8 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/api/collections/{collection}/impersonate/{id}", post(auth::impersonate))
         .route("/api/collections/{collection}/request-otp", post(auth::request_otp))
         .route("/api/collections/{collection}/auth-with-otp", post(auth::auth_with_otp))
+        .route("/api/collections/{collection}/auth-with-oauth2", post(auth::auth_with_oauth2))
+        .route("/api/oauth2-redirect", get(auth::oauth2_redirect).post(auth::oauth2_redirect))
         .route("/api/collections/{collection}/request-verification", post(auth::request_verification))
         .route("/api/collections/{collection}/confirm-verification", post(auth::confirm_verification))
         .route("/api/collections/{collection}/request-password-reset", post(auth::request_password_reset))

@@ -8,7 +8,7 @@ use oxbase_core::records::Record;
 use oxbase_core::rules::RequestInfo;
 use serde_json::{json, Value};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{require_superuser, Body, Caller, Context, Params, Path};
 use crate::middleware::ClientIp;
 use crate::AppState;
@@ -33,6 +33,38 @@ pub async fn auth_with_otp(State(state): State<AppState>, Path(collection): Path
     req.context = "otp".into();
     let login = state.app.auth().with_otp(&req, &collection, &input.body, &Client { ip }).await?;
     login_response(&state, req, login, &q).await
+}
+
+/// `POST /api/collections/{collection}/auth-with-oauth2`
+pub async fn auth_with_oauth2(State(state): State<AppState>, Path(collection): Path<String>, ClientIp(ip): ClientIp, ctx: Context, Body(input): Body) -> ApiResult<Response> {
+    let Context { info: mut req, params: q } = ctx;
+    req.context = "oauth2".into();
+    let (login, meta) = state.app.auth().with_oauth2(&req, &collection, &input.body, &Client { ip }).await?;
+    match login {
+        Login::Authenticated { token, record } => {
+            req.auth = Auth::from_record(record.clone());
+            // `{token, record}` plus PocketBase's `meta` about the provider user.
+            let Json(mut body) = auth_response(&state, &req, token, record, &q).await?;
+            body["meta"] = meta;
+            Ok(Json(body).into_response())
+        }
+        mfa => login_response(&state, req, mfa, &q).await,
+    }
+}
+
+/// `GET|POST /api/oauth2-redirect`: where providers send the browser back in the SDK's popup
+/// flow. `state` is the realtime client id that waits on `@oauth2`; the code goes to it.
+pub async fn oauth2_redirect(State(state): State<AppState>, Params(query): Params, body: Result<Body, ApiError>) -> Response {
+    // Providers answer with a query string, or a form POST (`response_mode=form_post`).
+    let form = body.map(|Body(input)| input.body).unwrap_or_default();
+    let get = |k: &str| form.get(k).or_else(|| query.get(k)).and_then(Value::as_str).unwrap_or("").to_owned();
+    let (client_id, code, error) = (get("state"), get("code"), get("error"));
+    let message = json!({"state": client_id, "code": code, "error": error});
+    let delivered = !client_id.is_empty() && state.app.realtime().send_to(&client_id, "@oauth2", &message);
+    let ok = delivered && error.is_empty() && !code.is_empty();
+    let text = if ok { "Authentication complete. You can close this window." } else { "Authentication failed. You can close this window and try again." };
+    let page = format!("<!doctype html><meta charset=\"utf-8\"><title>oxbase</title><p>{text}</p><script>window.close()</script>");
+    (if ok { StatusCode::OK } else { StatusCode::BAD_REQUEST }, axum::response::Html(page)).into_response()
 }
 
 /// `{token, record}` for a completed login; PB-COMPAT: `401 {"mfaId"}` when a second factor

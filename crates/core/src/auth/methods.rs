@@ -20,15 +20,16 @@ impl AuthService {
             let duration = if on { o.and_then(|o| o.get("duration")).and_then(Json::as_i64).unwrap_or(0) } else { 0 };
             json!({"enabled": on, "duration": duration})
         };
+        let oauth2 = self.oauth2_methods(&c);
         Ok(json!({
             "password": password,
-            "oauth2": {"enabled": false, "providers": []},
-            "mfa": toggle("mfa"),
-            "otp": toggle("otp"),
             // PB-COMPAT: the pre-0.23 fields PocketBase still sends for older SDKs.
-            "authProviders": [],
+            "authProviders": oauth2["providers"].clone(),
             "usernamePassword": identity("username"),
             "emailPassword": identity("email"),
+            "oauth2": oauth2,
+            "mfa": toggle("mfa"),
+            "otp": toggle("otp"),
         }))
     }
 }

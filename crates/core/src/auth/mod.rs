@@ -6,6 +6,7 @@
 //! - `verification`, `password_reset`, `email_change`: the request/confirm email flows.
 //! - `login`: password login and the end every login method shares (auth rule, MFA, token).
 //! - `otp`, `mfa`: one-time passwords by mail, and the second factor.
+//! - `oauth2`: OAuth2 / OpenID Connect sign-in, and the account-takeover guard.
 //! - `origins`: where logins come from, and alerts for new ones.
 //! - `session`: refresh and impersonation.
 //! - `test_email`: a template sent on demand to check the SMTP settings.
@@ -16,6 +17,7 @@ mod forms;
 pub mod login;
 mod methods;
 mod mfa;
+pub mod oauth2;
 mod origins;
 pub mod otp;
 pub mod password;
@@ -221,10 +223,16 @@ impl AuthService {
         Ok(tokens::verify_kind(token, &record, kind).map(|claims| (record, claims)))
     }
 
-    /// Updates `record` with superuser rights (a new password also gets a new token key).
+    /// Updates `record` with superuser rights (a new password also gets a new token key). A
+    /// record that becomes verified loses the provider links made before (see `oauth2::link`).
     async fn update_as_system(&self, record: &Record, body: Json) -> Result<Record> {
+        let becomes_verified = body.get("verified") == Some(&Json::Bool(true)) && record.get("verified") != &Json::Bool(true);
         let input = WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None };
-        self.records.update(&self.system_request()?, &record.collection.name, record.id(), input).await
+        let updated = self.records.update(&self.system_request()?, &record.collection.name, record.id(), input).await?;
+        if becomes_verified {
+            self.forget_external_auths(&updated).await?;
+        }
+        Ok(updated)
     }
 
     /// Mails `record` a token of `kind` (its `email` claim set to the record's address) in the
