@@ -33,8 +33,7 @@ pub struct Idp {
 impl Idp {
     pub async fn start() -> Idp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let mut idp = Idp::default();
-        idp.base = format!("http://{}", listener.local_addr().expect("addr"));
+        let idp = Idp { base: format!("http://{}", listener.local_addr().expect("addr")), ..Idp::default() };
         let router = Router::new()
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))

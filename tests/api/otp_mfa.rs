@@ -100,6 +100,24 @@ async fn an_unknown_address_gets_an_otp_id_like_any_other_but_no_mail() {
 }
 
 #[tokio::test]
+async fn an_otp_dies_after_five_wrong_codes() {
+    let (app, sink) = app_with_mail(json!({"otp": {"enabled": true}})).await;
+    app.create_user_record("u1@example.com").await;
+    let otp_id = request_otp(&app, "u1@example.com").await;
+    let code = code_in(&sink.mail_to("u1@example.com").await, 8);
+    let wrong = if code == "00000000" { "11111111" } else { "00000000" };
+    for _ in 0..5 {
+        assert_error(&auth_with_otp(&app, &otp_id, wrong, "").await, 400, "Invalid or expired OTP.");
+    }
+    assert_error(&auth_with_otp(&app, &otp_id, &code, "").await, 400, "Invalid or expired OTP.");
+    // A new code works.
+    let otp_id = request_otp(&app, "u1@example.com").await;
+    let code = code_in(&sink.mail_to("u1@example.com").await, 8);
+    auth_with_otp(&app, &otp_id, wrong, "").await.expect(400);
+    auth_with_otp(&app, &otp_id, &code, "").await.expect(200);
+}
+
+#[tokio::test]
 async fn an_otp_expires_after_its_duration() {
     let (app, sink) = app_with_mail(json!({"otp": {"enabled": true, "duration": 1}})).await;
     app.create_user("u1@example.com").await;

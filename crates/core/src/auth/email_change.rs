@@ -61,7 +61,8 @@ impl AuthService {
         // The password is checked even when the token failed, so both errors come at once; a
         // missing record still costs one verification.
         let stored = found.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |(r, _)| r.get_str("password").to_owned());
-        if !errors.has("password") && !(password::verify_async(pwd, stored).await && found.is_some()) {
+        let password_ok = password::verify_async(pwd, stored).await && found.is_some();
+        if !errors.has("password") && !password_ok {
             errors.add("password", "validation_invalid_password", "Missing or invalid auth record password.");
         }
         if let Some((_, claims)) = &found

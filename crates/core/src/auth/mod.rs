@@ -57,6 +57,8 @@ pub struct AuthService {
     /// `meta.appName` / `meta.appURL` for the templates.
     settings: Settings,
     identities: Arc<IdentityCache>,
+    /// Wrong one-time codes per OTP (see `otp::MAX_OTP_ATTEMPTS`).
+    otp_attempts: Arc<otp::Attempts>,
 }
 
 /// Auth records by (collection id, record id), so a request with a token costs no database
@@ -126,10 +128,10 @@ impl AuthService {
         let cache = identities.clone();
         let db = schema.db().clone();
         records.on_change(Arc::new(move |change: &Change| {
-            if let Change::Updated(r) | Change::Deleted(r) = change {
-                if r.collection.is_auth() {
-                    cache.forget(r);
-                }
+            if let Change::Updated(r) | Change::Deleted(r) = change
+                && r.collection.is_auth()
+            {
+                cache.forget(r);
             }
             if let Change::Deleted(r) = change
                 && r.collection.is_auth()
@@ -137,7 +139,7 @@ impl AuthService {
                 forget_system_rows(&db, r);
             }
         }));
-        AuthService { schema, records, mailer, settings, identities }
+        AuthService { schema, records, mailer, settings, identities, otp_attempts: Arc::default() }
     }
 
     pub fn mailer(&self) -> &Mailer {

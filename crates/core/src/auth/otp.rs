@@ -15,6 +15,30 @@ use crate::schema::Collection;
 
 const OTPS: &str = "_otps";
 
+/// Wrong codes one OTP survives; the next wrong one deletes it. PB-COMPAT: PocketBase leaves
+/// guessing to the rate limiter (off by default); this bounds it per code.
+pub const MAX_OTP_ATTEMPTS: u32 = 5;
+
+/// Wrong codes per OTP id (in process; entries go with their OTP).
+#[derive(Default)]
+pub struct Attempts(std::sync::Mutex<std::collections::HashMap<String, u32>>);
+
+impl Attempts {
+    /// Counts a wrong code; true when the OTP has had its last chance.
+    fn failed(&self, otp_id: &str) -> bool {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let n = map.entry(otp_id.to_owned()).or_insert(0);
+        *n += 1;
+        *n >= MAX_OTP_ATTEMPTS
+    }
+    fn forget(&self, otp_id: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(otp_id);
+    }
+}
+
 fn otp_options(c: &Collection) -> Option<&Json> {
     c.options.get("otp").filter(|o| o.get("enabled").and_then(Json::as_bool) == Some(true))
 }
@@ -65,7 +89,15 @@ impl AuthService {
         let stored = row.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
         let matches = password::verify_async(code, stored).await;
         let invalid = || Error::bad_request("Invalid or expired OTP.");
-        let Some(row) = row.filter(|_| matches) else { return Err(invalid()) };
+        let Some(row) = row else { return Err(invalid()) };
+        if !matches {
+            if self.otp_attempts.failed(row.id()) {
+                self.otp_attempts.forget(row.id());
+                self.records.delete(&self.system_request()?, OTPS, row.id()).await?;
+            }
+            return Err(invalid());
+        }
+        self.otp_attempts.forget(row.id());
         let record = self.find_by_id(&c, row.get_str("recordRef")).await?.ok_or_else(invalid)?;
         self.records.delete(&self.system_request()?, OTPS, row.id()).await?;
         // PB-COMPAT: PocketBase 0.40.6 leaves `verified` as it was; the code reaching the
