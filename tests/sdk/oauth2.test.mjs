@@ -76,6 +76,19 @@ describe('OAuth2 with a real OpenID provider', () => {
     assert.deepEqual(links.map((l) => [l.provider, l.providerId]), [['oidc', who.sub]]);
   });
 
+  it('a user lists and unlinks its provider links (_externalAuths) through the SDK', async () => {
+    const who = someone(true);
+    const pb = srv.newClient();
+    const auth = await manualSignIn(pb, who);
+    const links = await pb.collection('users').listExternalAuths(auth.record.id);
+    assert.deepEqual(links.map((l) => [l.provider, l.providerId]), [['oidc', who.sub]]);
+    const stranger = srv.newClient();
+    await manualSignIn(stranger, someone(true));
+    assert.deepEqual(await stranger.collection('users').listExternalAuths(auth.record.id), [], 'others see none');
+    assert.equal(await pb.collection('users').unlinkExternalAuth(auth.record.id, 'oidc'), true);
+    assert.deepEqual(await pb.collection('users').listExternalAuths(auth.record.id), []);
+  });
+
   it('the SDK popup flow (authWithOAuth2) completes through /api/oauth2-redirect and realtime', async () => {
     const who = someone(true);
     const pb = srv.newClient();
