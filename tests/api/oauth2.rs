@@ -138,6 +138,9 @@ async fn a_signed_in_user_links_a_provider_explicitly() {
     // Linked: the identity now signs in to that record without a token.
     let again = sign_in(&app, &idp, claims("other-sub", "someone-else@example.com", false), GUEST).await;
     assert_eq!(again.body["record"]["id"], user.id.as_str());
+    // A second account of the same provider cannot be linked to the same record.
+    let r = sign_in(&app, &idp, claims("second-sub", "x2@example.com", false), &user.token).await;
+    assert_error(&r, 400, "The record is already linked to another account of this provider.");
     // Another signed-in user cannot take the same identity.
     let other = app.create_user("other@example.com").await;
     let r = sign_in(&app, &idp, claims("other-sub", "x@example.com", false), &other.token).await;

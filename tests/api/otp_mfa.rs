@@ -125,6 +125,11 @@ async fn an_otp_expires_after_its_duration() {
     let code = code_in(&sink.mail_to("u1@example.com").await, 8);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_error(&auth_with_otp(&app, &otp_id, &code, "").await, 400, "Invalid or expired OTP.");
+    // The next request clears the expired code away.
+    let count = || async { app.list_records("_otps", &[], &app.superuser_token).await.body["totalItems"].as_i64() };
+    assert_eq!(count().await, Some(1));
+    request_otp(&app, "u1@example.com").await;
+    assert_eq!(count().await, Some(1), "only the new code is left");
 }
 
 #[tokio::test]

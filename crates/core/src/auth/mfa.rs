@@ -24,6 +24,8 @@ impl AuthService {
 
     /// Opens an MFA session for `record` after a first factor of `method`; returns its id.
     pub(super) async fn start_mfa(&self, record: &Record, method: &str) -> Result<String> {
+        let duration = record.collection.options.get("mfa").and_then(|m| m.get("duration")).and_then(Json::as_i64).unwrap_or(600);
+        self.delete_expired(MFAS, record, duration).await?;
         let mut row = Record::new(self.schema.require(MFAS)?);
         row.data.insert("collectionRef".into(), json!(record.collection.id));
         row.data.insert("recordRef".into(), json!(record.id()));
@@ -48,6 +50,21 @@ impl AuthService {
             return Err(Error::bad_request("A different authentication method is required."));
         }
         self.records.delete(&self.system_request()?, MFAS, session.id()).await
+    }
+}
+
+impl AuthService {
+    /// Deletes `record`'s rows of `collection` (`_mfas`, `_otps`) older than `duration`
+    /// seconds: they can no longer be used, so they need not be kept.
+    pub(super) async fn delete_expired(&self, collection: &str, record: &Record, duration: i64) -> Result<()> {
+        let c = self.schema.require(collection)?;
+        let system = self.system_request()?;
+        for row in self.find_where(&c, &[("collectionRef", &record.collection.id), ("recordRef", record.id())]).await? {
+            if expired(&row, duration) {
+                self.records.delete(&system, collection, row.id()).await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -62,6 +62,8 @@ impl AuthService {
         let code = crate::ids::random_from(length, b"0123456789");
         let hash = password::hash_async(code.clone()).await?;
         let Some(record) = self.find_by_email(&c, &email).await? else { return Ok(crate::ids::record_id()) };
+        let duration = options.get("duration").and_then(Json::as_i64).unwrap_or(180);
+        self.delete_expired(OTPS, &record, duration).await?;
         let mut row = Record::new(self.schema.require(OTPS)?);
         row.data.insert("collectionRef".into(), json!(c.id));
         row.data.insert("recordRef".into(), json!(record.id()));

@@ -119,7 +119,12 @@ impl AuthService {
     }
 
     async fn link_external(&self, record: &Record, provider: &str, provider_id: &str) -> Result<()> {
-        let mut row = Record::new(self.schema.require(EXTERNAL_AUTHS)?);
+        let externals = self.schema.require(EXTERNAL_AUTHS)?;
+        // One account per provider and record (PocketBase's unique index says the same).
+        if !self.find_where(&externals, &[("collectionRef", &record.collection.id), ("recordRef", record.id()), ("provider", provider)]).await?.is_empty() {
+            return Err(Error::bad_request("The record is already linked to another account of this provider."));
+        }
+        let mut row = Record::new(externals);
         row.data.insert("collectionRef".into(), json!(record.collection.id));
         row.data.insert("recordRef".into(), json!(record.id()));
         row.data.insert("provider".into(), json!(provider));
