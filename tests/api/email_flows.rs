@@ -157,7 +157,7 @@ async fn request_email_change_is_for_the_authenticated_record_of_that_collection
         403,
         "The request requires auth record from users collection.",
     );
-    let cases = [(json!({}), "validation_required"), (json!({"newEmail": "bad"}), "validation_is_email"), (json!({"newEmail": "u1@example.com"}), "validation_not_in_invalid"), (json!({"newEmail": "TAKEN@example.com"}), "validation_email_exists")];
+    let cases = [(json!({}), "validation_required"), (json!({"newEmail": "bad"}), "validation_is_email"), (json!({"newEmail": "u1@example.com"}), "validation_not_in_invalid"), (json!({"newEmail": "TAKEN@example.com"}), "validation_invalid_new_email")];
     for (body, code) in cases {
         let r = post(&app, path, &user.token, body).await;
         assert_error(&r, 400, FORM_ERROR);

@@ -55,6 +55,7 @@ async fn auth_methods_lists_the_provider_with_a_pkce_authorization_url() {
     assert!(url.contains(&format!("code_challenge={}", p["codeChallenge"].as_str().unwrap_or("-"))), "{url}");
     assert!(url.ends_with("&redirect_uri="), "{url}");
     assert_eq!(m.body["authProviders"], m.body["oauth2"]["providers"]);
+    assert_eq!(p["authUrl"], p["authURL"]);
 }
 
 #[tokio::test]
@@ -156,11 +157,13 @@ async fn bad_codes_verifiers_and_providers_fail_cleanly() {
     let post = |body: Value| async move { app.request(Method::POST, "/api/collections/users/auth-with-oauth2", GUEST, Some(&body)).await };
     // A verifier that does not match the challenge: the provider refuses the code.
     let r = post(json!({"provider": "oidc", "code": code, "codeVerifier": "wrong-verifier-wrong-verifier-wrong-verifier-x", "redirectURL": REDIRECT})).await;
-    assert_error(&r, 400, "Failed to authenticate.");
+    assert_error(&r, 400, "Failed to fetch OAuth2 token.");
     let r = post(json!({"provider": "oidc", "code": "made-up", "codeVerifier": p["codeVerifier"], "redirectURL": REDIRECT})).await;
-    assert_error(&r, 400, "Failed to authenticate.");
+    assert_error(&r, 400, "Failed to fetch OAuth2 token.");
     let r = post(json!({"provider": "github", "code": "c", "redirectURL": REDIRECT})).await;
+    assert_error(&r, 400, "An error occurred while loading the submitted data.");
     assert_eq!(field_code(&r, "provider"), "validation_invalid_provider");
+    assert_eq!(r.body["data"]["provider"]["params"], json!({"name": "github"}));
     let r = post(json!({})).await;
     for f in ["provider", "code", "redirectURL"] {
         assert_eq!(field_code(&r, f), "validation_required", "{f}");

@@ -27,9 +27,8 @@ impl AuthService {
             if new_email.eq_ignore_ascii_case(record.get_str("email")) {
                 errors.add("newEmail", "validation_not_in_invalid", "Must not be in list.");
             } else if self.find_by_email(&c, &new_email).await?.is_some() {
-                // The requester is authenticated: telling them the address is taken is what
-                // the unique index would tell them on a direct update anyway.
-                errors.add("newEmail", "validation_email_exists", "User email already exists.");
+                // PB-COMPAT: PocketBase's code and message for a taken address.
+                errors.add("newEmail", "validation_invalid_new_email", "Invalid new email address.");
             }
         }
         errors.check()?;
@@ -68,7 +67,7 @@ impl AuthService {
         if let Some((_, claims)) = &found
             && self.find_by_email(&c, &claims.new_email).await?.is_some()
         {
-            errors.add("token", "validation_email_exists", "User email already exists.");
+            errors.add("token", "validation_invalid_new_email", "Invalid new email address.");
         }
         errors.check()?;
         let Some((record, claims)) = found else { return Ok(()) };

@@ -54,10 +54,10 @@ fn client() -> Result<reqwest::Client> {
     reqwest::Client::builder().timeout(Duration::from_secs(15)).build().map_err(Error::internal)
 }
 
-/// The provider refused or failed: the client sees "Failed to authenticate.", the log the why.
+/// The provider refused or failed: the client sees PocketBase's message, the log the why.
 fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
     tracing::warn!(%detail, "oauth2 {what} failed");
-    Error::bad_request("Failed to authenticate.")
+    Error::bad_request(if what.starts_with("token") { "Failed to fetch OAuth2 token." } else { "Failed to fetch OAuth2 user." })
 }
 
 /// Exchanges `code` for tokens (client credentials in the body, as most providers accept).

@@ -43,11 +43,16 @@ impl AuthService {
             .map(|p| {
                 let state = crate::ids::random_string(30);
                 let (verifier, challenge) = if p.pkce { exchange::pkce_pair() } else { (String::new(), String::new()) };
+                let url = exchange::auth_url(p, &state, &challenge);
+                // PB-COMPAT: `authUrl` is the pre-0.23 name; `logo` is an SVG in PocketBase,
+                // empty here (apps show their own).
                 json!({
                     "name": p.name,
                     "displayName": p.display_name,
+                    "logo": "",
                     "state": state,
-                    "authURL": exchange::auth_url(p, &state, &challenge),
+                    "authURL": url,
+                    "authUrl": url,
                     "codeVerifier": verifier,
                     "codeChallenge": challenge,
                     "codeChallengeMethod": if p.pkce { "S256" } else { "" },
@@ -72,12 +77,14 @@ impl AuthService {
         errors.required("provider", &name);
         errors.required("code", &code);
         errors.required("redirectURL", &redirect);
-        let provider = providers::configured(&c).into_iter().find(|p| p.name == name);
-        if !errors.has("provider") && provider.is_none() {
-            errors.add("provider", "validation_invalid_provider", &format!("Provider with name {name} is missing or is not enabled."));
-        }
         errors.check()?;
-        let Some(provider) = provider else { return Err(Error::bad_request("Failed to authenticate.")) };
+        let Some(provider) = providers::configured(&c).into_iter().find(|p| p.name == name) else {
+            // PB-COMPAT: PocketBase's message and params for an unknown provider.
+            let mut data = crate::error::FieldErrors::new();
+            let message = format!("Provider with name {name} is missing or is not enabled.");
+            data.insert("provider".into(), json!({"code": "validation_invalid_provider", "message": message, "params": {"name": name}}));
+            return Err(Error::BadRequest { message: "An error occurred while loading the submitted data.".into(), data });
+        };
         let tokens = exchange::exchange(&provider, &code, &verifier, &redirect).await?;
         let user = exchange::fetch_user(&provider, &tokens.access_token).await?;
         let create_data = body.get("createData").and_then(Json::as_object).cloned().unwrap_or_default();

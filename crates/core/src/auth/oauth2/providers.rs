@@ -74,7 +74,7 @@ fn defaults(name: &str) -> Option<Defaults> {
             &["email"],
             UserInfoKind::Facebook,
         ),
-        "oidc" | "oidc2" | "oidc3" => d("OpenID Connect", "", "", "", OIDC_SCOPES, UserInfoKind::Oidc),
+        "oidc" | "oidc2" | "oidc3" => d("OIDC", "", "", "", OIDC_SCOPES, UserInfoKind::Oidc),
         _ => return None,
     })
 }
