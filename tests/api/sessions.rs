@@ -99,3 +99,33 @@ async fn a_user_imported_with_a_bcrypt_hash_logs_in_and_is_rehashed_with_argon2i
     // The rehash keeps the token key: sessions from before stay valid.
     app.auth_refresh("users", &user.token).await.expect(200);
 }
+
+#[tokio::test]
+async fn password_login_uses_every_configured_identity_field_and_can_be_turned_off() {
+    let app = spawn_app().await;
+    app.create_collection(json!({
+        "name": "members", "type": "auth",
+        "fields": [{"name": "username", "type": "text"}],
+        "indexes": ["CREATE UNIQUE INDEX idx_members_username ON members (username)"],
+        "passwordAuth": {"enabled": true, "identityFields": ["email", "username"]},
+    }))
+    .await
+    .expect(200);
+    app.create_record("members", json!({"email": "m@example.com", "username": "mike", "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD}), &app.superuser_token)
+        .await
+        .expect(200);
+    let login = |body: Value| {
+        let app = &app;
+        async move { app.request(Method::POST, "/api/collections/members/auth-with-password", GUEST, Some(&body)).await }
+    };
+    login(json!({"identity": "mike", "password": USER_PASSWORD})).await.expect(200);
+    login(json!({"identity": "M@example.com", "password": USER_PASSWORD})).await.expect(200);
+    login(json!({"identity": "mike", "password": USER_PASSWORD, "identityField": "username"})).await.expect(200);
+    assert_error(&login(json!({"identity": "mike", "password": USER_PASSWORD, "identityField": "email"})).await, 400, "Failed to authenticate.");
+    let r = login(json!({"identity": "mike", "password": USER_PASSWORD, "identityField": "bogus"})).await;
+    assert_eq!(field_code(&r, "identityField"), "validation_in_invalid");
+    let methods = app.auth_methods("members").await;
+    assert_eq!((methods.body["usernamePassword"].as_bool(), methods.body["emailPassword"].as_bool()), (Some(true), Some(true)));
+    app.update_collection("members", json!({"passwordAuth": {"enabled": false}}), &app.superuser_token).await.expect(200);
+    assert_error(&login(json!({"identity": "mike", "password": USER_PASSWORD})).await, 403, "The collection is not configured to allow password authentication.");
+}

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use oxbase_sql::Sql;
 use serde_json::{json, Map, Value as Json};
 
-use super::forms::Form;
+use super::forms::{Errors, Form};
 use super::{password, tokens, AuthService};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
@@ -53,7 +53,7 @@ impl AuthService {
         }
         let pa = c.options.get("passwordAuth");
         if !pa.and_then(|p| p.get("enabled")).and_then(Json::as_bool).unwrap_or(true) {
-            return Err(Error::bad_request("The collection is not configured to allow password authentication."));
+            return Err(Error::Forbidden("The collection is not configured to allow password authentication.".into()));
         }
         let mut fields: Vec<String> = pa
             .and_then(|p| p.get("identityFields"))
@@ -62,6 +62,11 @@ impl AuthService {
             .unwrap_or_else(|| vec!["email".into()]);
         if !identity_field.is_empty() {
             fields.retain(|f| *f == identity_field);
+            if fields.is_empty() {
+                let mut errors = Errors::default();
+                errors.add("identityField", "validation_in_invalid", "Must be a valid value.");
+                errors.check()?;
+            }
         }
         let fail = || Error::bad_request("Failed to authenticate.");
         if identity.is_empty() || password.is_empty() {
