@@ -117,19 +117,53 @@ async fn an_otp_dies_after_five_wrong_codes() {
     auth_with_otp(&app, &otp_id, &code, "").await.expect(200);
 }
 
+/// Moves a system row's `created` back by `secs` (the clock the expiry checks read).
+async fn backdate(app: &TestApp, table: &'static str, id: &str, secs: i64) {
+    let id = id.to_owned();
+    let past = std::time::SystemTime::now() - Duration::from_secs(secs as u64);
+    let unix = past.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    app.core
+        .db()
+        .write(move |conn| {
+            let mut sql = oxbase_sql::Sql::raw(format!("UPDATE \"{table}\" SET \"created\" = strftime('%Y-%m-%d %H:%M:%fZ', "));
+            sql.push_param(unix).push(", 'unixepoch') WHERE \"id\" = ").push_param(id);
+            conn.execute(&sql).map(|_| ())
+        })
+        .await
+        .expect("backdate");
+}
+
 #[tokio::test]
 async fn an_otp_expires_after_its_duration() {
-    let (app, sink) = app_with_mail(json!({"otp": {"enabled": true, "duration": 1}})).await;
-    app.create_user("u1@example.com").await;
+    let (app, sink) = app_with_mail(json!({"otp": {"enabled": true, "duration": 60}})).await;
+    app.create_user_record("u1@example.com").await;
     let otp_id = request_otp(&app, "u1@example.com").await;
     let code = code_in(&sink.mail_to("u1@example.com").await, 8);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    backdate(&app, "_otps", &otp_id, 61).await;
     assert_error(&auth_with_otp(&app, &otp_id, &code, "").await, 400, "Invalid or expired OTP.");
     // The next request clears the expired code away.
     let count = || async { app.list_records("_otps", &[], &app.superuser_token).await.body["totalItems"].as_i64() };
     assert_eq!(count().await, Some(1));
-    request_otp(&app, "u1@example.com").await;
+    let fresh = request_otp(&app, "u1@example.com").await;
     assert_eq!(count().await, Some(1), "only the new code is left");
+    // 59 seconds old: still valid.
+    let code = code_in(&sink.mail_to("u1@example.com").await, 8);
+    backdate(&app, "_otps", &fresh, 59).await;
+    auth_with_otp(&app, &fresh, &code, "").await.expect(200);
+}
+
+#[tokio::test]
+async fn otp_mfa_and_token_options_are_validated_as_pocketbase_does() {
+    let app = spawn_app().await;
+    let r = app
+        .update_collection("users", json!({"otp": {"enabled": true, "duration": 5, "length": 0}, "authToken": {"duration": 0}, "oauth2": {"enabled": true, "providers": [{"name": "nope"}]}}), &app.superuser_token)
+        .await;
+    r.expect(400);
+    assert_eq!(r.body["data"]["otp"]["duration"]["code"], "validation_min_greater_equal_than_required");
+    assert_eq!(r.body["data"]["otp"]["length"]["code"], "validation_required");
+    assert_eq!(r.body["data"]["authToken"]["duration"]["code"], "validation_required");
+    assert_eq!(r.body["data"]["oauth2"]["providers"]["0"]["name"]["code"], "validation_missing_provider");
+    assert_eq!(app.auth_methods("users").await.body["otp"]["enabled"], false, "nothing was saved");
 }
 
 #[tokio::test]

@@ -222,6 +222,9 @@ impl Collection {
             }
         }
         self.apply_options(obj, trusted);
+        if self.is_auth() {
+            super::auth_options::validate(&self.options, &mut errors);
+        }
         self.ensure_auth_indexes();
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
