@@ -58,6 +58,7 @@ async fn request_verification_mails_a_link_whose_token_verifies_the_account() {
     let mail = sink.mail_to("u1@example.com").await;
     assert_eq!(mail.subject(), "Verify your Acme email");
     assert!(mail.from.contains("support@example.com"), "{}", mail.from);
+    assert!(mail.raw.contains("From: Support <support@example.com>"), "{}", mail.raw);
     let token = mail.token_after("confirm-verification");
     let r = post(&app, "/api/collections/users/confirm-verification", GUEST, json!({"token": token})).await;
     r.expect(204);
@@ -233,8 +234,14 @@ async fn the_test_email_sends_a_template_through_smtp_and_reports_smtp_failures(
     let path = "/api/settings/test/email";
     post(&app, path, &app.superuser_token, json!({"email": "t@example.com", "template": "password-reset", "collection": "users"})).await.expect(204);
     assert_eq!(sink.mail_to("t@example.com").await.subject(), "Reset your Acme password");
+    app.update_settings(json!({"meta": {"senderName": "Acme, Inc."}}), &app.superuser_token).await.expect(200);
     post(&app, path, &app.superuser_token, json!({"email": "t@example.com", "template": "otp"})).await.expect(204);
-    assert_eq!(sink.mail_to("t@example.com").await.subject(), "OTP for Acme");
+    let otp = sink.mail_to("t@example.com").await;
+    assert_eq!(otp.subject(), "OTP for Acme");
+    // A name with a comma is sent as an RFC 2047 encoded word, never as two addresses.
+    let from = otp.raw.lines().find_map(|l| l.strip_prefix("From: ")).unwrap_or("");
+    let encoded = from.strip_prefix("=?utf-8?b?").and_then(|r| r.split_once("?= <support@example.com>")).map(|(b64, _)| b64).unwrap_or("");
+    assert_eq!(String::from_utf8_lossy(&crate::helpers::base64_decode(encoded)), "Acme, Inc.", "{from}");
     assert_error(&post(&app, path, GUEST, json!({"email": "t@example.com", "template": "otp"})).await, 401, "The request requires valid record authorization token.");
     let r = post(&app, path, &app.superuser_token, json!({"email": "x", "template": "nope"})).await;
     assert_error(&r, 400, "Failed to send the test email.");

@@ -38,7 +38,7 @@ impl Mailer {
         let smtp = self.settings.get(&["smtp"]);
         let from = sender(&self.settings);
         if smtp.get("enabled").and_then(serde_json::Value::as_bool) != Some(true) {
-            tracing::info!(target: "oxbase::mail", from = %from, to = %message.to, subject = %message.subject, body = %message.html, "SMTP is disabled: mail logged, not sent");
+            tracing::info!(target: "oxbase::mail", from = %from.1, to = %message.to, subject = %message.subject, body = %message.html, "SMTP is disabled: mail logged, not sent");
             return Ok(());
         }
         self.smtp.send(&smtp, &from, &message).await
@@ -57,10 +57,8 @@ impl Mailer {
     }
 }
 
-/// `Name <address>` from the settings.
-fn sender(settings: &Settings) -> String {
-    let name = settings.get(&["meta", "senderName"]);
-    let address = settings.get(&["meta", "senderAddress"]);
-    let (name, address) = (name.as_str().unwrap_or(""), address.as_str().unwrap_or(""));
-    if name.is_empty() { address.to_owned() } else { format!("{} <{address}>", name.replace(['<', '>', '"'], "")) }
+/// The sender from the settings: `(name, address)`.
+fn sender(settings: &Settings) -> (String, String) {
+    let text = |path: &[&str]| settings.get(path).as_str().unwrap_or("").trim().to_owned();
+    (text(&["meta", "senderName"]), text(&["meta", "senderAddress"]))
 }

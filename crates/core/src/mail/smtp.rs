@@ -25,9 +25,10 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub async fn send(&self, smtp: &Json, from: &str, message: &Message) -> Result<()> {
+    pub async fn send(&self, smtp: &Json, (name, address): &(String, String), message: &Message) -> Result<()> {
         let transport = self.transport(smtp)?;
-        let from: Mailbox = from.parse().map_err(|e| Error::internal(format!("invalid sender address: {e}")))?;
+        let address = address.parse().map_err(|e| Error::internal(format!("invalid sender address: {e}")))?;
+        let from = Mailbox::new(Some(name.clone()).filter(|n| !n.is_empty()), address);
         let to: Mailbox = message.to.parse().map_err(|e| Error::internal(format!("invalid recipient address: {e}")))?;
         let email = lettre::Message::builder()
             .from(from)
