@@ -5,7 +5,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    GUEST, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestApp, USER_PASSWORD, assert_error, spawn_app,
+    GUEST, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestApp, USER_PASSWORD, assert_error, jwt_claims,
+    spawn_app,
 };
 
 const NEEDS_TOKEN: &str = "The request requires valid record authorization token.";
@@ -25,30 +26,9 @@ fn b64url(bytes: &[u8]) -> String {
     out
 }
 
-fn b64url_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'-' => 62,
-        _ => 63,
-    };
-    let mut out = Vec::new();
-    for chunk in s.as_bytes().chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, c)| {
-            acc | (u32::from(val(*c)) << (18 - 6 * i))
-        });
-        for i in 0..chunk.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    out
-}
-
 /// The JSON payload of a JWT.
 fn payload(token: &str) -> Value {
-    let part = token.split('.').nth(1).expect("a JWT has a payload");
-    serde_json::from_slice(&b64url_decode(part)).expect("the payload is JSON")
+    jwt_claims(token)
 }
 
 /// Whether `token` authenticates: auth-refresh answers 200 for a valid token, 401 for a guest.

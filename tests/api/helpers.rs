@@ -456,18 +456,25 @@ impl TestApp {
             .await
     }
 
-    /// Creates a user in the default `users` collection (as the superuser) and logs it in.
-    pub async fn create_user(&self, email: &str) -> TestUser {
+    /// Creates a user in the default `users` collection (as the superuser), with
+    /// `USER_PASSWORD`, without logging it in; returns its id.
+    pub async fn create_user_record(&self, email: &str) -> String {
         let body =
             json!({"email": email, "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD});
         let created = self
             .create_record("users", body, &self.superuser_token)
             .await;
         created.expect(200);
+        created.str("id").to_owned()
+    }
+
+    /// Creates a user in the default `users` collection (as the superuser) and logs it in.
+    pub async fn create_user(&self, email: &str) -> TestUser {
+        let id = self.create_user_record(email).await;
         let auth = self.auth_with_password("users", email, USER_PASSWORD).await;
         auth.expect(200);
         TestUser {
-            id: created.str("id").to_owned(),
+            id,
             email: email.to_owned(),
             token: auth.str("token").to_owned(),
         }
@@ -821,4 +828,34 @@ impl Drop for TestDatabase {
             eprintln!("could not drop test database {}: {e}", self.name);
         }
     }
+}
+
+/// Decodes base64 in either alphabet (`+/` or the URL-safe `-_`), padding or not.
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    };
+    let vals: Vec<u8> = s.bytes().filter_map(val).collect();
+    let mut out = Vec::new();
+    for chunk in vals.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, v)| acc | (u32::from(*v) << (18 - 6 * i)));
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+/// The JSON payload of a JWT (unverified: for assertions only).
+pub fn jwt_claims(token: &str) -> Value {
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&base64_decode(part)).expect("the payload is JSON")
 }

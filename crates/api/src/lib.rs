@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod middleware;
 pub mod routes;
 
 use std::path::PathBuf;
@@ -48,9 +49,11 @@ impl Default for HttpConfig {
 
 /// The whole route table.
 pub fn router(app: App, config: &HttpConfig) -> Router {
+    let state = AppState { app, max_body_bytes: config.max_body_bytes };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
         .route("/api/settings", get(settings::get_settings).patch(settings::update_settings))
+        .route("/api/settings/test/email", post(settings::test_email))
         .route("/api/collections", get(collections::list_collections).post(collections::create_collection))
         .route("/api/collections/meta/scaffolds", get(collections::scaffolds))
         .route("/api/collections/import", put(collections::import_collections))
@@ -74,6 +77,17 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/api/files/token", post(files::file_token))
         .route("/api/files/{collection}/{record}/{name}", get(files::download).head(files::download))
         .route("/api/settings/test/s3", post(files::test_s3))
+        .route("/api/collections/{collection}/impersonate/{id}", post(auth::impersonate))
+        .route("/api/collections/{collection}/request-otp", post(auth::request_otp))
+        .route("/api/collections/{collection}/auth-with-otp", post(auth::auth_with_otp))
+        .route("/api/collections/{collection}/auth-with-oauth2", post(auth::auth_with_oauth2))
+        .route("/api/oauth2-redirect", get(auth::oauth2_redirect).post(auth::oauth2_redirect))
+        .route("/api/collections/{collection}/request-verification", post(auth::request_verification))
+        .route("/api/collections/{collection}/confirm-verification", post(auth::confirm_verification))
+        .route("/api/collections/{collection}/request-password-reset", post(auth::request_password_reset))
+        .route("/api/collections/{collection}/confirm-password-reset", post(auth::confirm_password_reset))
+        .route("/api/collections/{collection}/request-email-change", post(auth::request_email_change))
+        .route("/api/collections/{collection}/confirm-email-change", post(auth::confirm_email_change))
         .route("/api/batch", post(batch::batch).layer(DefaultBodyLimit::disable()))
         .route("/api/realtime", get(realtime::connect).post(realtime::set_subscriptions))
         .route("/api/{*rest}", axum::routing::any(static_files::api_not_found))
@@ -81,8 +95,9 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
         .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
-        .with_state(AppState { app, max_body_bytes: config.max_body_bytes });
-    api.layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(state.clone());
+    api.layer(axum::middleware::from_fn_with_state(state, middleware::rate_limit))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(cors(&config.origins))
         .layer(CatchPanicLayer::custom(|_| {
             error::body(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.", serde_json::json!({}))

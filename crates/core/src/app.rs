@@ -8,6 +8,8 @@ use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::Files;
+use crate::mail::Mailer;
+use crate::ratelimit::RateLimiter;
 use crate::realtime::Realtime;
 use crate::records::Records;
 use crate::schema::{system, Schema};
@@ -29,6 +31,7 @@ struct Parts {
     settings: Settings,
     realtime: Realtime,
     relay: Option<crate::events::relay::Relay>,
+    rate_limiter: RateLimiter,
 }
 
 impl App {
@@ -59,7 +62,6 @@ impl App {
         let files = Files::open(&config.data_dir)?;
         let records = Records::new(schema.clone(), files.clone());
         let collections = Collections::new(schema.clone(), records.clone());
-        let auth = AuthService::new(schema.clone(), &records);
         let settings = Settings::load(db.clone()).await?;
         if let Err(e) = files.configure(&settings.get(&["s3"])) {
             // Bad S3 settings must not keep the server from starting: files stay local.
@@ -73,7 +75,10 @@ impl App {
             let to_others = relay.clone();
             schema.on_change(Arc::new(move || to_others.publish(crate::events::relay::Local::Schema)));
         }
-        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime, relay }) })
+        let mailer = Mailer::new(settings.clone());
+        let auth = AuthService::new(schema.clone(), records.clone(), mailer, settings.clone());
+        let rate_limiter = RateLimiter::new(settings.clone());
+        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime, relay, rate_limiter }) })
     }
 
     pub fn db(&self) -> &Db {
@@ -126,6 +131,10 @@ impl App {
         }
         self.files().configure(&self.parts.settings.get(&["s3"]))?;
         Ok(updated)
+    }
+
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.parts.rate_limiter
     }
 
     /// Commits what is queued and stops the database threads.

@@ -12,6 +12,11 @@ pub fn format(t: DateTime<Utc>) -> String {
     t.format(FORMAT).to_string()
 }
 
+/// A date in the canonical form (as stored), back as a time.
+pub fn parse(s: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc())
+}
+
 /// Parses the date forms PocketBase accepts (RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff][Z]`,
 /// `YYYY-MM-DD`) into its canonical form.
 pub fn normalize(input: &str) -> Option<String> {
@@ -39,5 +44,7 @@ mod tests {
         assert_eq!(super::normalize("2024-01-02T03:04:05Z").as_deref(), Some("2024-01-02 03:04:05.000Z"));
         assert_eq!(super::normalize("2024-01-02 03:04:05.123Z").as_deref(), Some("2024-01-02 03:04:05.123Z"));
         assert_eq!(super::normalize("nope"), None);
+        let t = super::parse("2024-01-02 03:04:05.123Z").unwrap();
+        assert_eq!(super::format(t), "2024-01-02 03:04:05.123Z");
     }
 }

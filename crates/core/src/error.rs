@@ -63,6 +63,11 @@ impl Error {
             data,
         }
     }
+    /// A 400 for an invalid form of the auth endpoints (PB-COMPAT: their message differs from
+    /// record validation's).
+    pub fn form(data: FieldErrors) -> Error {
+        Error::BadRequest { message: "An error occurred while validating the submitted data.".into(), data }
+    }
     pub fn forbidden() -> Error {
         Error::Forbidden("Only superusers can perform this action.".into())
     }

@@ -11,6 +11,8 @@
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
+//! - [`ratelimit`]: the `rateLimits` settings enforced per client.
+//! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
 //! Lower modules never import higher ones: `app` → `collections`, `records`, `auth`,
@@ -26,7 +28,9 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod ids;
+pub mod ratelimit;
 pub mod realtime;
+pub mod mail;
 pub mod records;
 pub mod rules;
 pub mod schema;

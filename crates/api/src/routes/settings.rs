@@ -1,9 +1,10 @@
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
 use crate::error::ApiResult;
-use crate::extract::{require_superuser, Caller, JsonBody};
+use crate::extract::{require_superuser, Body, Caller, JsonBody};
 use crate::AppState;
 
 /// `GET /api/settings`
@@ -16,4 +17,11 @@ pub async fn get_settings(State(state): State<AppState>, Caller(auth): Caller) -
 pub async fn update_settings(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
     Ok(Json(state.app.update_settings(&body).await?))
+}
+
+/// `POST /api/settings/test/email`: sends one template to an address (superusers only).
+pub async fn test_email(State(state): State<AppState>, Caller(auth): Caller, Body(input): Body) -> ApiResult<StatusCode> {
+    require_superuser(&auth)?;
+    state.app.auth().send_test_email(&input.body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,12 +1,32 @@
-//! Authentication: password login, tokens, and resolving a request's token to an `Auth`.
+//! Authentication: logins, tokens, the email flows, and resolving a request's token to an
+//! `Auth`.
 //!
-//! - `password`: argon2id hashing.
-//! - `tokens`: JWT issue/verify.
+//! - `password`: argon2id hashing (bcrypt verified for imported users).
+//! - `tokens`: JWT issue/verify, one secret per token kind.
+//! - `verification`, `password_reset`, `email_change`: the request/confirm email flows.
+//! - `login`: password login and the end every login method shares (auth rule, MFA, token).
+//! - `otp`, `mfa`: one-time passwords by mail, and the second factor.
+//! - `oauth2`: OAuth2 / OpenID Connect sign-in, and the account-takeover guard.
+//! - `origins`: where logins come from, and alerts for new ones.
+//! - `session`: refresh and impersonation.
+//! - `test_email`: a template sent on demand to check the SMTP settings.
+//! - `forms`: the small validation helpers those flows share.
 
+pub mod email_change;
+mod forms;
+pub mod login;
+mod methods;
+mod mfa;
+pub mod oauth2;
+mod origins;
+pub mod otp;
 pub mod password;
+pub mod password_reset;
+pub mod session;
+pub mod test_email;
 pub mod tokens;
+pub mod verification;
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,17 +36,29 @@ use serde_json::{json, Value as Json};
 
 use crate::error::{Error, Result};
 use crate::identity::Auth;
-use crate::records::list::{paren, select_by_id};
-use crate::records::{Change, Record};
-use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
+use crate::mail::template::Template;
+use crate::mail::Mailer;
+use crate::records::list::select_by_id;
+use crate::records::write::WriteInput;
+use crate::records::{Change, Record, Records};
+use crate::rules::{RequestInfo, ROOT};
 use crate::schema::system::SUPERUSERS;
-use crate::schema::Schema;
-use tokens::TokenKind;
+use crate::schema::{Collection, Schema};
+use crate::settings::Settings;
+use tokens::{Claims, TokenKind};
 
 #[derive(Clone)]
 pub struct AuthService {
     schema: Schema,
+    /// Writes auth records (verified, new password, new email) and the `_otps`/`_mfas` rows.
+    records: Records,
+    /// Sends the verification, reset, email change, OTP and alert mails.
+    mailer: Mailer,
+    /// `meta.appName` / `meta.appURL` for the templates.
+    settings: Settings,
     identities: Arc<IdentityCache>,
+    /// Wrong one-time codes per OTP (see `otp::MAX_OTP_ATTEMPTS`).
+    otp_attempts: Arc<otp::Attempts>,
 }
 
 /// Auth records by (collection id, record id), so a request with a token costs no database
@@ -67,47 +99,62 @@ impl IdentityCache {
 }
 
 
+/// PB-COMPAT: a deleted auth record takes its OTPs, MFA sessions, origins and external auth
+/// links with it (deleted in the background, right after the commit).
+fn forget_system_rows(db: &crate::store::Db, record: &Record) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let (db, collection, id) = (db.clone(), record.collection.id.clone(), record.id().to_owned());
+    runtime.spawn(async move {
+        let result = db
+            .write(move |conn| {
+                for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
+                    let mut sql = Sql::raw(format!("DELETE FROM \"{table}\" WHERE \"collectionRef\" = "));
+                    sql.push_param(collection.clone()).push(" AND \"recordRef\" = ").push_param(id.clone());
+                    conn.execute(&sql)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "system rows of a deleted auth record not removed");
+        }
+    });
+}
+
 impl AuthService {
     /// The service, with its identity cache kept in step with `records`' committed changes.
-    pub fn new(schema: Schema, records: &crate::records::Records) -> AuthService {
+    pub fn new(schema: Schema, records: Records, mailer: Mailer, settings: Settings) -> AuthService {
         let identities = Arc::new(IdentityCache::default());
         let cache = identities.clone();
+        let db = schema.db().clone();
         records.on_change(Arc::new(move |change: &Change| {
-            if let Change::Updated(r) | Change::Deleted(r) = change {
-                if r.collection.is_auth() {
-                    cache.forget(r);
-                }
+            if let Change::Updated(r) | Change::Deleted(r) = change
+                && r.collection.is_auth()
+            {
+                cache.forget(r);
+            }
+            if let Change::Deleted(r) = change
+                && r.collection.is_auth()
+            {
+                forget_system_rows(&db, r);
             }
         }));
-        AuthService { schema, identities }
+        AuthService { schema, records, mailer, settings, identities, otp_attempts: Arc::default() }
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
     }
 
     /// The identity behind an `Authorization` header value; invalid or expired tokens make a
     /// guest, as in PocketBase.
     pub async fn authenticate(&self, header: &str) -> Auth {
         let token = header.strip_prefix("Bearer ").unwrap_or(header).trim();
-        self.identify(token, TokenKind::Auth).await
-    }
-
-    /// The identity behind a file token (the `?token=` of protected file downloads).
-    pub async fn authenticate_file_token(&self, token: &str) -> Auth {
-        self.identify(token.trim(), TokenKind::File).await
-    }
-
-    /// A file token for the caller: any authenticated record or superuser may have one.
-    pub fn file_token(&self, auth: &Auth) -> Result<String> {
-        match auth.record() {
-            Some(record) => tokens::issue_kind(record, TokenKind::File),
-            None => Err(Error::Unauthorized("The request requires valid record authorization token.".into())),
-        }
-    }
-
-    async fn identify(&self, token: &str, kind: TokenKind) -> Auth {
         if token.is_empty() {
             return Auth::Guest;
         }
         let Some(claims) = tokens::peek(token) else { return Auth::Guest };
-        if claims.kind != kind.claim() {
+        if claims.kind != "auth" {
             return Auth::Guest;
         }
         let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else {
@@ -130,87 +177,113 @@ impl AuthService {
                 }
             }
         };
-        if tokens::verify(token, &record, kind) { Auth::from_shared(record) } else { Auth::Guest }
+        if tokens::verify(token, &record) { Auth::from_shared(record) } else { Auth::Guest }
     }
 
-    /// `auth-with-password`: the record whose identity field matches and whose password
-    /// verifies, if the collection's auth rule lets it in.
-    pub async fn with_password(&self, req: &RequestInfo, collection: &str, identity: &str, password: &str, identity_field: &str) -> Result<(String, Record)> {
-        let c = self.schema.require(collection)?;
-        if !c.is_auth() {
-            return Err(Error::bad_request("The collection is not an auth collection."));
+    /// The identity behind a file token (the `?token=` of protected file downloads); a guest
+    /// for anything else.
+    pub async fn authenticate_file_token(&self, token: &str) -> Auth {
+        let token = token.trim();
+        let Some(claims) = tokens::peek(token).filter(|c| c.kind == TokenKind::File.claim()) else { return Auth::Guest };
+        let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else { return Auth::Guest };
+        match self.record_of_token(&c, token, TokenKind::File).await {
+            Ok(Some((record, _))) => Auth::from_record(record),
+            _ => Auth::Guest,
         }
-        let pa = c.options.get("passwordAuth");
-        if !pa.and_then(|p| p.get("enabled")).and_then(Json::as_bool).unwrap_or(true) {
-            return Err(Error::bad_request("The collection is not configured to allow password authentication."));
+    }
+
+    /// A file token for the caller: any authenticated record or superuser may have one.
+    pub fn file_token(&self, auth: &Auth) -> Result<String> {
+        match auth.record() {
+            Some(record) => tokens::issue_kind(record, TokenKind::File, Claims::default()),
+            None => Err(Error::Unauthorized("The request requires valid record authorization token.".into())),
         }
-        let mut fields: Vec<String> = pa
-            .and_then(|p| p.get("identityFields"))
-            .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_else(|| vec!["email".into()]);
-        if !identity_field.is_empty() {
-            fields.retain(|f| f == identity_field);
-        }
-        let fail = || Error::bad_request("Failed to authenticate.");
-        if identity.is_empty() || password.is_empty() {
-            return Err(Error::BadRequest {
-                message: "Failed to authenticate.".into(),
-                data: {
-                    let mut d = crate::error::FieldErrors::new();
-                    if identity.is_empty() {
-                        d.insert("identity".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
-                    }
-                    if password.is_empty() {
-                        d.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
-                    }
-                    d
-                },
-            });
-        }
-        let mut conds = Vec::new();
-        for f in fields.iter().filter(|f| c.field(f).is_some()) {
-            let mut cond = Sql::raw(format!("LOWER(\"{ROOT}\".\"{f}\") = LOWER("));
-            cond.push_param(identity.to_owned()).push(")");
-            conds.push(cond);
-        }
-        if conds.is_empty() {
-            return Err(fail());
-        }
+    }
+
+    /// The auth collection named `name` (PB-COMPAT: 404 for a missing or non-auth one).
+    fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
+        self.schema.get(name).filter(|c| c.is_auth()).ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
+    }
+
+    /// A request with superuser rights, for the writes the flows make on a user's behalf.
+    fn system_request(&self) -> Result<RequestInfo> {
+        Ok(RequestInfo::new(Auth::Superuser(Arc::new(Record::new(self.schema.require(SUPERUSERS)?)))))
+    }
+
+    /// The record of `c` whose email is `email` (case-insensitive), if any.
+    async fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(&c)?).push(" WHERE ").push_sql(&Sql::join(conds, " OR ")).push(" LIMIT 1");
+        select.push_sql(&crate::records::list::from_root(c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(") LIMIT 1");
         let coll = c.clone();
-        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
-        let pwd = password.to_owned();
-        // A missing account still costs one verification, so it takes as long as a wrong password.
-        let stored = record.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
-        let ok = password::verify_async(pwd, stored).await;
-        let record = match record {
-            Some(r) if ok => r,
-            _ => return Err(fail()),
-        };
-        self.check_auth_rule(req, &record).await?;
-        Ok((tokens::issue(&record)?, record))
+        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
     }
 
-    /// The collection's `authRule`, evaluated with the record as the authenticated identity.
-    async fn check_auth_rule(&self, req: &RequestInfo, record: &Record) -> Result<()> {
-        let c = record.collection.clone();
-        let rule = match c.rule("authRule") {
-            None => return Err(Error::forbidden()),
-            Some(r) if r.trim().is_empty() => return Ok(()),
-            Some(r) => r.to_owned(),
-        };
-        let mut as_record = req.clone();
-        as_record.auth = Auth::from_record(record.clone());
-        let predicate = {
-            let counter = Cell::new(0);
-            let resolver = RecordResolver::new(&self.schema, c.clone(), &as_record, Purpose::Rule, self.schema.db().dialect(), &counter);
-            resolver.compile(&rule).map_err(Error::internal)?
-        };
-        let select = select_by_id(&c, record.id(), Some(&paren(predicate)))?;
-        let found = self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await?;
-        if found { Ok(()) } else { Err(Error::bad_request("Failed to authenticate.")) }
+    /// The records of `c` whose columns equal the values (`conds` names are our own literals).
+    async fn find_where(&self, c: &Arc<Collection>, conds: &[(&str, &str)]) -> Result<Vec<Record>> {
+        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        select.push_sql(&crate::records::list::from_root(c)?);
+        for (i, (column, value)) in conds.iter().enumerate() {
+            select.push(&format!("{} \"{ROOT}\".\"{column}\" = ", if i == 0 { " WHERE" } else { " AND" })).push_param((*value).to_owned());
+        }
+        let coll = c.clone();
+        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?))).await
+    }
+
+    /// The record of `c` with id `id`, read from the database (never the cache: token checks
+    /// need the current `tokenKey`).
+    async fn find_by_id(&self, c: &Arc<Collection>, id: &str) -> Result<Option<Record>> {
+        let select = select_by_id(c, id, None)?;
+        let coll = c.clone();
+        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
+    }
+
+    /// The record a token of `kind` belongs to, with its claims, when the token is valid for a
+    /// record of `c`.
+    async fn record_of_token(&self, c: &Arc<Collection>, token: &str, kind: TokenKind) -> Result<Option<(Record, Claims)>> {
+        let Some(claims) = tokens::peek(token).filter(|cl| cl.collection_id == c.id && cl.kind == kind.claim()) else { return Ok(None) };
+        let Some(record) = self.find_by_id(c, &claims.id).await? else { return Ok(None) };
+        Ok(tokens::verify_kind(token, &record, kind).map(|claims| (record, claims)))
+    }
+
+    /// Updates `record` with superuser rights (a new password also gets a new token key). A
+    /// record that becomes verified loses the provider links made before (see `oauth2::link`).
+    async fn update_as_system(&self, record: &Record, body: Json) -> Result<Record> {
+        let becomes_verified = body.get("verified") == Some(&Json::Bool(true)) && record.get("verified") != &Json::Bool(true);
+        let input = WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None, files: Vec::new() };
+        let updated = self.records.update(&self.system_request()?, &record.collection.name, record.id(), input).await?;
+        if becomes_verified {
+            self.forget_external_auths(&updated).await?;
+        }
+        Ok(updated)
+    }
+
+    /// Mails `record` a token of `kind` (its `email` claim set to the record's address) in the
+    /// template at `template`, to `to`, in the background.
+    fn mail_token(&self, record: &Record, kind: TokenKind, claims: Claims, template: &str, to: &str) -> Result<()> {
+        let claims = Claims { email: record.get_str("email").to_owned(), ..claims };
+        let token = tokens::issue_kind(record, kind, claims)?;
+        self.mailer.send_later(self.render(record, &[template], to, &[("TOKEN", &token)]));
+        Ok(())
+    }
+
+    /// The mail of the template at `path` in `record`'s collection options, to `to`.
+    fn render(&self, record: &Record, path: &[&str], to: &str, vars: &[(&str, &str)]) -> crate::mail::Message {
+        let mut t = record.collection.options.get(path[0]);
+        for p in &path[1..] {
+            t = t.and_then(|v| v.get(*p));
+        }
+        let app_name = self.settings.get(&["meta", "appName"]);
+        let app_url = self.settings.get(&["meta", "appURL"]);
+        let mut all: Vec<(String, String)> = vec![
+            ("APP_NAME".into(), app_name.as_str().unwrap_or("").to_owned()),
+            ("APP_URL".into(), app_url.as_str().unwrap_or("").trim_end_matches('/').to_owned()),
+        ];
+        all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        for f in record.collection.fields.iter().filter(|f| !f.hidden && f.name != "password" && f.name != "tokenKey") {
+            all.push((format!("RECORD:{}", f.name), crate::records::input::to_text(record.get(&f.name))));
+        }
+        let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Template::from_json(t.unwrap_or(&Json::Null)).render(to, &refs)
     }
 
     /// Creates or updates a superuser (the CLI's `superuser upsert`).

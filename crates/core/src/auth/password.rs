@@ -1,5 +1,5 @@
-//! Password hashing: argon2id for new hashes; bcrypt hashes (imported from PocketBase) verify
-//! too once the auth issue adds them.
+//! Password hashing: argon2id for new hashes; bcrypt hashes (PocketBase's, in users imported
+//! from it) verify too, and `needs_rehash` tells the login to replace them with argon2id.
 
 use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
@@ -13,12 +13,25 @@ pub fn hash(password: &str) -> Result<String> {
         .map_err(Error::internal)
 }
 
-/// Whether `password` matches `stored` (constant-time inside the hasher).
+/// Whether `password` matches `stored` (constant-time inside the hasher): an argon2 PHC
+/// string, or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
 pub fn verify(password: &str, stored: &str) -> bool {
+    if is_bcrypt(stored) {
+        return bcrypt::verify(password, stored).unwrap_or(false);
+    }
     match PasswordHash::new(stored) {
         Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
+}
+
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$", "$2x$"].iter().any(|p| stored.starts_with(p))
+}
+
+/// Whether a hash that verified should be replaced by a fresh argon2id one (it is bcrypt).
+pub fn needs_rehash(stored: &str) -> bool {
+    is_bcrypt(stored)
 }
 
 /// At most this many hashes run at once: each argon2 hash takes ~19 MiB and a core's worth
@@ -57,5 +70,18 @@ mod tests {
         assert!(super::verify("secret123", &a));
         assert!(!super::verify("wrong", &a));
         assert!(!super::verify("secret123", "not a hash"));
+        assert!(!super::needs_rehash(&a));
+    }
+
+    #[test]
+    fn bcrypt_hashes_from_pocketbase_verify_and_need_a_rehash() {
+        // A bcrypt hash like the ones PocketBase stores (cost 4 here, to stay fast).
+        let stored = bcrypt::hash("pass12345", 4).unwrap();
+        assert!(stored.starts_with("$2b$"));
+        assert!(super::verify("pass12345", &stored));
+        assert!(!super::verify("pass12346", &stored));
+        assert!(super::needs_rehash(&stored));
+        let go_style = stored.replacen("$2b$", "$2a$", 1);
+        assert!(super::verify("pass12345", &go_style));
     }
 }

@@ -81,6 +81,16 @@ impl Realtime {
         Connection { id: id.clone(), messages, guard: ConnectionGuard { id, clients: self.clients.clone() } }
     }
 
+    /// Sends `data` as event `topic` to the client `client_id` if it is subscribed to exactly
+    /// that topic (the `@oauth2` redirect uses it). Whether it was delivered.
+    pub fn send_to(&self, client_id: &str, topic: &str, data: &Json) -> bool {
+        let Some(client) = self.clients.read().unwrap_or_else(|e| e.into_inner()).get(client_id).cloned() else { return false };
+        if !client.topics.read().unwrap_or_else(|e| e.into_inner()).iter().any(|t| t.raw == topic) {
+            return false;
+        }
+        client.tx.try_send(Message { event: topic.to_owned(), data: Arc::from(data.to_string()) }).is_ok()
+    }
+
     /// Replaces a client's subscriptions and binds the caller's auth to it.
     pub fn subscribe(&self, client_id: &str, auth: Auth, topics: &[String]) -> Result<()> {
         let client = self

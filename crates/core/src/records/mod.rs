@@ -11,6 +11,7 @@ pub mod input;
 pub mod list;
 pub mod output;
 pub mod record;
+pub mod system;
 pub mod validate;
 pub mod visibility;
 pub mod write;

@@ -137,12 +137,16 @@ fn domain_check(field: &Field, domain: &str, code: &str) -> Option<Json> {
     ((!only.is_empty() && !listed(&only)) || listed(&except)).then(|| err(code, "Domain is not allowed.".into()))
 }
 
-fn email(field: &Field, s: &str) -> Option<Json> {
+/// Whether `s` is an email address as PocketBase's validator accepts it.
+pub fn is_email(s: &str) -> bool {
     static EMAIL: OnceLock<Option<Regex>> = OnceLock::new();
     let re = EMAIL
-        .get_or_init(|| Regex::new(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$").ok())
-        .as_ref()?;
-    if s.len() > 254 || !re.is_match(s) {
+        .get_or_init(|| Regex::new(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$").ok());
+    re.as_ref().is_some_and(|re| s.len() <= 254 && re.is_match(s))
+}
+
+fn email(field: &Field, s: &str) -> Option<Json> {
+    if !is_email(s) {
         return Some(err("validation_is_email", "Must be a valid email address.".into()));
     }
     domain_check(field, s.rsplit('@').next().unwrap_or(""), "validation_email_domain_not_allowed")

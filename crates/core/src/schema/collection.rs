@@ -229,6 +229,9 @@ impl Collection {
             }
         }
         self.apply_options(obj, trusted);
+        if self.is_auth() {
+            super::auth_options::validate(&self.options, &mut errors);
+        }
         self.ensure_auth_indexes();
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -301,7 +304,14 @@ impl Collection {
                     && let (Some(old), Json::Object(new)) = (self.options.get(&k).and_then(|o| o.get("secret")), &mut v) {
                         new.insert("secret".into(), old.clone());
                     }
-                self.options.insert(k, v);
+                // PB-COMPAT: a partial object (`{"otp": {"enabled": true}}`) updates only the
+                // keys it names, as PocketBase's decoding into the existing options does.
+                match self.options.get_mut(&k) {
+                    Some(old) => merge_json(old, v),
+                    None => {
+                        self.options.insert(k, v);
+                    }
+                }
             }
         }
         if self.is_auth() {
@@ -332,6 +342,23 @@ impl Collection {
                 self.indexes.push(w);
             }
         }
+    }
+}
+
+/// Deep-merges `new` into `old`: objects key by key, anything else replaced.
+fn merge_json(old: &mut Json, new: Json) {
+    match (old, new) {
+        (Json::Object(o), Json::Object(n)) => {
+            for (k, v) in n {
+                match o.get_mut(&k) {
+                    Some(slot) => merge_json(slot, v),
+                    None => {
+                        o.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, new) => *slot = new,
     }
 }
 
@@ -392,6 +419,13 @@ pub fn autodate_fields(system: bool) -> Vec<Field> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn partial_option_objects_merge_into_the_existing_ones() {
+        let mut old = json!({"enabled": false, "duration": 180, "emailTemplate": {"subject": "s", "body": "b"}});
+        super::merge_json(&mut old, json!({"enabled": true, "emailTemplate": {"subject": "t"}, "list": [1]}));
+        assert_eq!(old, json!({"enabled": true, "duration": 180, "emailTemplate": {"subject": "t", "body": "b"}, "list": [1]}));
+    }
+
     use super::*;
 
     #[test]

@@ -6,6 +6,7 @@
 //! definition in one transaction and refresh the cache after commit, so a collection created a
 //! moment ago is always visible.
 
+pub mod auth_options;
 pub mod collection;
 pub mod field;
 pub mod migrate;

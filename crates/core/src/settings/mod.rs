@@ -9,6 +9,8 @@ use serde_json::{json, Map, Value as Json};
 use crate::error::{field_error_json, Error, FieldErrors, Result};
 use crate::store::{text, Db};
 
+mod rate_limits;
+
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [&["smtp", "password"], &["s3", "secret"], &["backups", "s3", "secret"]];
 const PARAMS_ID: &str = "settings";
@@ -137,6 +139,7 @@ fn validate(s: &Json, errors: &mut FieldErrors) {
             }
         }
     }
+    rate_limits::validate_rules(s.get("rateLimits").unwrap_or(&Json::Null), errors);
     if s.pointer("/batch/maxRequests").and_then(Json::as_i64).unwrap_or(0) < 0 {
         errors.insert("batch.maxRequests".into(), field_error_json("validation_min_greater_equal_than_required", "Must be no less than 0."));
     }

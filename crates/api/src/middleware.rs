@@ -1,0 +1,113 @@
+//! Middleware: the rate limiter in front of every route. The policy (rules, windows) is
+//! `oxbase_core::ratelimit`; this layer only says what the request is: method, path, the
+//! collection action it targets, the client's IP and whether it is authenticated.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use oxbase_core::identity::Auth;
+use oxbase_core::ratelimit::RateRequest;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Answers 429 in the standard error body once the request's rule is spent.
+pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let limiter = state.app.rate_limiter();
+    if !limiter.enabled() {
+        return next.run(req).await;
+    }
+    let mut authenticated = false;
+    if limiter.needs_identity() {
+        let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let auth = state.app.auth().authenticate(&header).await;
+        authenticated = !matches!(auth, Auth::Guest);
+        // The `Caller` extractor reuses it: the token is resolved once per request.
+        req.extensions_mut().insert(auth);
+    }
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let ip = client_ip(&state, req.headers(), peer);
+    let path = req.uri().path().to_owned();
+    let check = limiter.check(&RateRequest { method: req.method().as_str(), path: &path, action: collection_action(req.method().as_str(), &path), client_ip: &ip, authenticated });
+    match check {
+        Ok(()) => next.run(req).await,
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// The client's IP, as the rate limiter sees it.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
+    }
+}
+
+/// The client's IP: the peer address, or the first configured `trustedProxy.headers` header
+/// present (its leftmost or rightmost entry, as `useLeftmostIP` says).
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: String) -> String {
+    let proxy = state.app.settings().get(&["trustedProxy"]);
+    let leftmost = proxy.get("useLeftmostIP").and_then(Value::as_bool).unwrap_or(false);
+    let names = proxy.get("headers").and_then(Value::as_array).cloned().unwrap_or_default();
+    for name in names.iter().filter_map(Value::as_str) {
+        if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            let mut parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
+            let ip = if leftmost { parts.next() } else { parts.next_back() };
+            if let Some(ip) = ip {
+                return ip.to_owned();
+            }
+        }
+    }
+    peer
+}
+
+/// PB-COMPAT: the action tags PocketBase's rate-limit labels use (`users:create`, `*:auth`).
+fn collection_action<'a>(method: &str, path: &'a str) -> Option<(&'a str, &'static str)> {
+    let rest = path.strip_prefix("/api/collections/")?;
+    let mut parts = rest.split('/');
+    let collection = parts.next().filter(|c| !c.is_empty())?;
+    let action = match (method, parts.next()?, parts.next(), parts.next()) {
+        ("GET", "records", None, _) => "list",
+        ("POST", "records", None, _) => "create",
+        ("GET", "records", Some(_), None) => "view",
+        ("PATCH", "records", Some(_), None) => "update",
+        ("DELETE", "records", Some(_), None) => "delete",
+        ("POST", "auth-with-password" | "auth-with-otp" | "auth-with-oauth2", None, _) => "auth",
+        ("POST", "auth-refresh", None, _) => "authRefresh",
+        ("GET", "auth-methods", None, _) => "listAuthMethods",
+        ("POST", "request-otp", None, _) => "requestOTP",
+        ("POST", "request-verification", None, _) => "requestVerification",
+        ("POST", "confirm-verification", None, _) => "confirmVerification",
+        ("POST", "request-password-reset", None, _) => "requestPasswordReset",
+        ("POST", "confirm-password-reset", None, _) => "confirmPasswordReset",
+        ("POST", "request-email-change", None, _) => "requestEmailChange",
+        ("POST", "confirm-email-change", None, _) => "confirmEmailChange",
+        _ => return None,
+    };
+    Some((collection, action))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collection_action;
+
+    #[test]
+    fn collection_endpoints_map_to_pocketbase_action_tags() {
+        assert_eq!(collection_action("POST", "/api/collections/users/auth-with-password"), Some(("users", "auth")));
+        assert_eq!(collection_action("GET", "/api/collections/posts/records"), Some(("posts", "list")));
+        assert_eq!(collection_action("GET", "/api/collections/posts/records/abc"), Some(("posts", "view")));
+        assert_eq!(collection_action("DELETE", "/api/collections/posts/records/abc"), Some(("posts", "delete")));
+        assert_eq!(collection_action("POST", "/api/collections/users/request-otp"), Some(("users", "requestOTP")));
+        assert_eq!(collection_action("GET", "/api/collections/posts"), None);
+        assert_eq!(collection_action("GET", "/api/health"), None);
+    }
+}

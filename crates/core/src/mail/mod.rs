@@ -1,0 +1,64 @@
+//! Outgoing mail: the sender and SMTP server come from the settings (`meta.senderName`,
+//! `meta.senderAddress`, `smtp.*`), read at each send so a settings change applies at once.
+//! With SMTP disabled, mail is logged instead (the local fallback), never lost silently.
+//!
+//! - `template`: the `{APP_NAME}`-style placeholders of the email templates.
+//! - `smtp`: delivery through `lettre` (implicit TLS or STARTTLS).
+
+pub mod template;
+mod smtp;
+
+use crate::error::Result;
+use crate::settings::Settings;
+
+/// One message to one recipient, as the auth flows send them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub to: String,
+    pub subject: String,
+    /// The HTML body; a plain-text alternative is derived from it.
+    pub html: String,
+}
+
+/// Sends mail as the settings say.
+#[derive(Clone)]
+pub struct Mailer {
+    settings: Settings,
+    smtp: smtp::Pool,
+}
+
+impl Mailer {
+    pub fn new(settings: Settings) -> Mailer {
+        Mailer { settings, smtp: smtp::Pool::default() }
+    }
+
+    /// Delivers `message` through SMTP, or logs it when SMTP is disabled. An error carries
+    /// the SMTP failure (for the test-email endpoint and the logs).
+    pub async fn send(&self, message: Message) -> Result<()> {
+        let smtp = self.settings.get(&["smtp"]);
+        let from = sender(&self.settings);
+        if smtp.get("enabled").and_then(serde_json::Value::as_bool) != Some(true) {
+            tracing::info!(target: "oxbase::mail", from = %from.1, to = %message.to, subject = %message.subject, body = %message.html, "SMTP is disabled: mail logged, not sent");
+            return Ok(());
+        }
+        self.smtp.send(&smtp, &from, &message).await
+    }
+
+    /// Sends in the background (the request does not wait, so its timing does not tell
+    /// whether an account exists); failures are logged.
+    pub fn send_later(&self, message: Message) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            let to = message.to.clone();
+            if let Err(e) = mailer.send(message).await {
+                tracing::error!(target: "oxbase::mail", %to, error = %e, "mail not sent");
+            }
+        });
+    }
+}
+
+/// The sender from the settings: `(name, address)`.
+fn sender(settings: &Settings) -> (String, String) {
+    let text = |path: &[&str]| settings.get(path).as_str().unwrap_or("").trim().to_owned();
+    (text(&["meta", "senderName"]), text(&["meta", "senderAddress"]))
+}

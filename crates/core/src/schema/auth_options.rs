@@ -1,0 +1,149 @@
+//! Validation of an auth collection's options, with PocketBase's codes and nesting
+//! (`{"otp": {"duration": {...}}}`, `{"oauth2": {"providers": {"0": {...}}}}`).
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::error::{field_error_json, FieldErrors};
+
+const TOKENS: [&str; 5] = ["authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken"];
+/// Templates by path; each needs a subject and a body.
+const TEMPLATES: [&[&str]; 5] = [&["verificationTemplate"], &["resetPasswordTemplate"], &["confirmEmailChangeTemplate"], &["otp", "emailTemplate"], &["authAlert", "emailTemplate"]];
+/// PB-COMPAT: the providers PocketBase would accept that oxbase can run.
+pub const PROVIDERS: [&str; 9] = ["google", "github", "gitlab", "microsoft", "discord", "facebook", "oidc", "oidc2", "oidc3"];
+
+fn required() -> Json {
+    field_error_json("validation_required", "Cannot be blank.")
+}
+
+/// Puts `error` at `path` inside `errors` (creating the nested objects).
+fn put(errors: &mut FieldErrors, path: &[&str], error: Json) {
+    let Some((first, rest)) = path.split_first() else { return };
+    let mut node = errors.entry((*first).to_owned()).or_insert_with(|| json!({}));
+    for p in rest {
+        if !node.is_object() {
+            *node = json!({});
+        }
+        node = node.as_object_mut().map(|m| m.entry((*p).to_owned()).or_insert_with(|| json!({}))).unwrap_or_else(|| unreachable!());
+    }
+    *node = error;
+}
+
+fn number(o: &Map<String, Json>, path: &[&str]) -> i64 {
+    let mut v = o.get(path[0]);
+    for p in &path[1..] {
+        v = v.and_then(|x| x.get(*p));
+    }
+    v.and_then(Json::as_i64).unwrap_or(0)
+}
+
+fn enabled(o: &Map<String, Json>, key: &str) -> bool {
+    o.get(key).and_then(|v| v.get("enabled")).and_then(Json::as_bool) == Some(true)
+}
+
+pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
+    for key in TOKENS {
+        if number(o, &[key, "duration"]) <= 0 {
+            put(errors, &[key, "duration"], required());
+        }
+    }
+    for path in TEMPLATES {
+        let mut t = o.get(path[0]);
+        for p in &path[1..] {
+            t = t.and_then(|x| x.get(*p));
+        }
+        for part in ["subject", "body"] {
+            if t.and_then(|x| x.get(part)).and_then(Json::as_str).is_none_or(|s| s.trim().is_empty()) {
+                put(errors, &[path, &[part]].concat(), required());
+            }
+        }
+    }
+    if enabled(o, "otp") {
+        let duration = number(o, &["otp", "duration"]);
+        if duration <= 0 {
+            put(errors, &["otp", "duration"], required());
+        } else if duration < 10 {
+            put(errors, &["otp", "duration"], json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 10.", "params": {"threshold": 10}}));
+        }
+        if number(o, &["otp", "length"]) <= 0 {
+            put(errors, &["otp", "length"], required());
+        }
+    }
+    if enabled(o, "mfa") {
+        if number(o, &["mfa", "duration"]) <= 0 {
+            put(errors, &["mfa", "duration"], required());
+        }
+        let rule = o.get("mfa").and_then(|m| m.get("rule")).and_then(Json::as_str).unwrap_or("");
+        if !rule.trim().is_empty()
+            && let Err(e) = oxbase_sql::filter::parse(rule)
+        {
+            put(errors, &["mfa", "rule"], field_error_json("validation_invalid_rule", format!("Invalid rule. Raw error: {e}")));
+        }
+    }
+    if enabled(o, "oauth2") {
+        let providers = o.get("oauth2").and_then(|v| v.get("providers")).and_then(Json::as_array).cloned().unwrap_or_default();
+        for (i, p) in providers.iter().enumerate() {
+            let index = i.to_string();
+            let text = |k: &str| p.get(k).and_then(Json::as_str).unwrap_or("").trim().to_owned();
+            let name = text("name");
+            if !PROVIDERS.contains(&name.as_str()) {
+                let e = json!({"code": "validation_missing_provider", "message": format!("Invalid or missing provider with name {name}."), "params": {"name": name}});
+                put(errors, &["oauth2", "providers", &index, "name"], e);
+                continue;
+            }
+            for k in ["clientId", "clientSecret"] {
+                if text(k).is_empty() {
+                    put(errors, &["oauth2", "providers", &index, k], required());
+                }
+            }
+            if name.starts_with("oidc") {
+                for k in ["authURL", "tokenURL", "userInfoURL"] {
+                    let url = text(k);
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        put(errors, &["oauth2", "providers", &index, k], field_error_json("validation_is_url", "Must be a valid url."));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(options: Json) -> Json {
+        let mut defaults: Map<String, Json> = serde_json::from_str(include_str!("auth_options.json")).unwrap();
+        for key in TOKENS {
+            defaults.insert(key.into(), json!({"duration": 100}));
+        }
+        for (k, v) in options.as_object().cloned().unwrap() {
+            defaults.insert(k, v);
+        }
+        let mut errors = FieldErrors::new();
+        validate(&defaults, &mut errors);
+        Json::Object(errors.into_iter().collect())
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(errors_of(json!({})), json!({}));
+    }
+
+    #[test]
+    fn pocketbase_s_rules_for_durations_templates_otp_mfa_and_providers() {
+        let e = errors_of(json!({
+            "authToken": {"duration": 0},
+            "otp": {"enabled": true, "duration": 5, "length": 0, "emailTemplate": {"subject": "", "body": "b"}},
+            "mfa": {"enabled": true, "duration": 600, "rule": "a = ("},
+            "oauth2": {"enabled": true, "providers": [{"name": "google"}, {"name": "nope"}, {"name": "oidc", "clientId": "a", "clientSecret": "b"}]},
+        }));
+        assert_eq!(e["authToken"]["duration"]["code"], "validation_required");
+        assert_eq!(e["otp"]["duration"]["code"], "validation_min_greater_equal_than_required");
+        assert_eq!(e["otp"]["length"]["code"], "validation_required");
+        assert_eq!(e["otp"]["emailTemplate"]["subject"]["code"], "validation_required");
+        assert_eq!(e["mfa"]["rule"]["code"], "validation_invalid_rule");
+        assert_eq!(e["oauth2"]["providers"]["0"]["clientId"]["code"], "validation_required");
+        assert_eq!(e["oauth2"]["providers"]["1"]["name"]["code"], "validation_missing_provider");
+        assert_eq!(e["oauth2"]["providers"]["2"]["authURL"]["code"], "validation_is_url");
+    }
+}
