@@ -129,12 +129,18 @@ pub async fn spawn_sqlite_app_at(data_dir: &Path) -> TestApp {
     spawn_app_on(data_dir, HttpConfig { public_dir: data_dir.join("public"), ..HttpConfig::default() }, None, true).await
 }
 
-/// The real server on `database`, as `oxbase serve --db` would run it.
+/// The real server on `database`, as `oxbase serve --db` would run it (its local files in a
+/// fresh data dir).
 pub async fn spawn_app_on_database(database: std::sync::Arc<TestDatabase>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut app = spawn_app_on(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), false).await;
+    let mut app = spawn_app_on_database_at(dir.path(), database).await;
     app.temp_dir = Some(dir);
     app
+}
+
+/// `oxbase serve --dir data_dir --db <database>`.
+pub async fn spawn_app_on_database_at(data_dir: &Path, database: std::sync::Arc<TestDatabase>) -> TestApp {
+    spawn_app_on(data_dir, HttpConfig { public_dir: data_dir.join("public"), ..HttpConfig::default() }, Some(database), false).await
 }
 
 impl TestApp {

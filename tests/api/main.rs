@@ -12,6 +12,7 @@ mod errors;
 mod expand;
 mod files;
 mod health;
+mod import_pocketbase;
 mod list;
 mod migrate_db;
 mod oauth2;

@@ -120,13 +120,13 @@ async fn an_otp_dies_after_five_wrong_codes() {
 /// Moves a system row's `created` back by `secs` (the clock the expiry checks read).
 async fn backdate(app: &TestApp, table: &'static str, id: &str, secs: i64) {
     let id = id.to_owned();
-    let past = std::time::SystemTime::now() - Duration::from_secs(secs as u64);
-    let unix = past.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    // The date is made here, so the statement is the same on SQLite and PostgreSQL.
+    let past = oxbase_core::dates::format(chrono::Utc::now() - chrono::TimeDelta::seconds(secs));
     app.core
         .db()
         .write(move |conn| {
-            let mut sql = oxbase_sql::Sql::raw(format!("UPDATE \"{table}\" SET \"created\" = strftime('%Y-%m-%d %H:%M:%fZ', "));
-            sql.push_param(unix).push(", 'unixepoch') WHERE \"id\" = ").push_param(id);
+            let mut sql = oxbase_sql::Sql::raw(format!("UPDATE \"{table}\" SET \"created\" = "));
+            sql.push_param(past).push(" WHERE \"id\" = ").push_param(id);
             conn.execute(&sql).map(|_| ())
         })
         .await
