@@ -523,3 +523,50 @@ async fn auth_record_create_checks_password_confirm_unique_email_and_password_le
         r.text
     );
 }
+
+/// Codes, messages and params as PocketBase 0.40.6 answers them for the same requests.
+#[tokio::test]
+async fn editor_date_and_geo_point_limits_give_the_pocketbase_codes_and_params() {
+    let app = spawn_app().await;
+    app.must_create_collection(public_collection(
+        "limits",
+        json!([
+            {"name": "ed", "type": "editor", "maxSize": 10},
+            {"name": "d", "type": "date", "min": "2024-01-01 10:20:30.123Z", "max": "2024-12-31 00:00:00.000Z"},
+            {"name": "g", "type": "geoPoint"},
+        ]),
+    ))
+    .await;
+    let cases = [
+        (
+            json!({"ed": "<p>hello world long</p>"}),
+            "ed",
+            json!({"code": "validation_content_size_limit", "message": "The maximum allowed content size is 10 bytes.", "params": {"maxSize": 10}}),
+        ),
+        (
+            json!({"d": "2023-01-01 00:00:00.000Z"}),
+            "d",
+            json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 2024-01-01 10:20:30.123 +0000 UTC.", "params": {"threshold": "2024-01-01T10:20:30.123Z"}}),
+        ),
+        (
+            json!({"d": "2025-01-01 00:00:00.000Z"}),
+            "d",
+            json!({"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 2024-12-31 00:00:00 +0000 UTC.", "params": {"threshold": "2024-12-31T00:00:00Z"}}),
+        ),
+        (
+            json!({"g": {"lon": 200, "lat": 0}}),
+            "g",
+            json!({"code": "validation_invalid_longitude", "message": "Longitude must be between -180 and 180 degrees."}),
+        ),
+        (
+            json!({"g": {"lon": -181, "lat": -91}}),
+            "g",
+            json!({"code": "validation_invalid_latitude", "message": "Latitude must be between -90 and 90 degrees."}),
+        ),
+    ];
+    for (body, field, expected) in cases {
+        let r = app.create_record("limits", body.clone(), GUEST).await;
+        assert_error(&r, 400, "Failed to create record.");
+        assert_eq!(r.body["data"], json!({ field: expected }), "body {body}");
+    }
+}
