@@ -9,6 +9,8 @@ use serde_json::{json, Map, Value as Json};
 use crate::error::{field_error_json, Error, FieldErrors, Result};
 use crate::store::{text, Db};
 
+mod rate_limits;
+
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [&["smtp", "password"], &["s3", "secret"], &["backups", "s3", "secret"]];
 const PARAMS_ID: &str = "settings";
@@ -63,6 +65,10 @@ impl Settings {
     pub async fn patch(&self, input: &Json) -> Result<Json> {
         if !input.is_object() {
             return Err(Error::bad_request("Invalid settings body."));
+        }
+        if !rate_limits::loads(input) {
+            // PB-COMPAT: a value PocketBase cannot decode fails the whole request.
+            return Err(Error::bad_request("An error occurred while loading the submitted data."));
         }
         let mut next = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
         let mut errors = FieldErrors::new();
@@ -125,9 +131,13 @@ fn validate(s: &Json, errors: &mut FieldErrors) {
             }
         }
     }
-    if s.pointer("/batch/maxRequests").and_then(Json::as_i64).unwrap_or(0) < 0 {
-        errors.insert("batch.maxRequests".into(), field_error_json("validation_min_greater_equal_than_required", "Must be no less than 0."));
+    for path in ["batch.maxRequests", "logs.maxDays", "logs.maxDataSize"] {
+        let pointer = format!("/{}", path.replace('.', "/"));
+        if s.pointer(&pointer).and_then(Json::as_i64).unwrap_or(0) < 0 {
+            errors.insert(path.into(), json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}}));
+        }
     }
+    rate_limits::validate(s, errors);
 }
 
 /// `{"meta.appName": e}` → `{"meta": {"appName": e}}`, PocketBase's nested error shape.
