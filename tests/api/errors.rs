@@ -425,3 +425,33 @@ async fn odd_paging_values_never_give_a_server_error() {
         assert_not_server_error(&r, &format!("{k}={v}"));
     }
 }
+
+/// PocketBase 0.40.6: a non-empty body must be JSON, multipart or urlencoded; an empty one is
+/// no values whatever its type.
+#[tokio::test]
+async fn a_body_without_a_supported_content_type_gives_400_unsupported_content_type() {
+    let (app, id) = notes_app().await;
+    let su = app.superuser_token.clone();
+    let create = "/api/collections/notes/records";
+    let update = format!("/api/collections/notes/records/{id}");
+    for ct in ["", "text/plain", "application/octet-stream", "text/json"] {
+        let r = app.raw(Method::POST, create, &su, ct, "{\"title\": \"x\"}").await;
+        assert_error(&r, 400, "Unsupported Content-Type.");
+        assert_eq!(r.body["data"], json!({}));
+        let r = app.raw(Method::PATCH, &update, &su, ct, "{\"title\": \"x\"}").await;
+        assert_error(&r, 400, "Unsupported Content-Type.");
+    }
+    let before = total(&app).await;
+    // No Content-Type header at all.
+    let r = crate::helpers::send(app.client.post(app.url(create)).header("Authorization", &su).body("{\"title\": \"x\"}")).await;
+    assert_error(&r, 400, "Unsupported Content-Type.");
+    assert_eq!(total(&app).await, before);
+    // An empty body is an empty record (here refused by the required title, not the type).
+    let r = app.raw(Method::POST, create, &su, "text/plain", "").await;
+    assert_eq!(r.body["data"]["title"]["code"], "validation_required", "{}", r.text);
+    let r = app.raw(Method::POST, create, &su, "application/json; charset=utf-8", "{\"title\": \"ok\"}").await;
+    r.expect(200);
+    // Whitespace is not an empty JSON body.
+    let r = app.raw(Method::POST, create, &su, "application/json", " ").await;
+    assert_error(&r, 400, "Something went wrong while processing your request.");
+}

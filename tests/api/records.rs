@@ -570,3 +570,28 @@ async fn editor_date_and_geo_point_limits_give_the_pocketbase_codes_and_params()
         assert_eq!(r.body["data"], json!({ field: expected }), "body {body}");
     }
 }
+
+/// PocketBase 0.40.6 reads a DELETE body for `@request.body` (404 when the rule fails).
+#[tokio::test]
+async fn the_delete_rule_sees_the_request_body() {
+    let app = spawn_app().await;
+    let mut c = public_collection("notes", json!([{"name": "t", "type": "text"}]));
+    c["deleteRule"] = json!("@request.body.x:isset = false");
+    app.must_create_collection(c).await;
+    let new_note = || async { app.must_create_record("notes", json!({"t": "a"})).await["id"].as_str().unwrap_or("").to_owned() };
+    let path = |id: &str| format!("/api/collections/notes/records/{id}");
+    let id = new_note().await;
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", r#"{"x":1}"#).await;
+    assert_error(&r, 404, "The requested resource wasn't found.");
+    let mp = "--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--\r\n";
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "multipart/form-data; boundary=XX", mp).await;
+    assert_error(&r, 404, "The requested resource wasn't found.");
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", "{bad").await;
+    assert_error(&r, 400, "Something went wrong while processing your request.");
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "text/plain", "x").await;
+    assert_error(&r, 400, "Unsupported Content-Type.");
+    // Without the key, or with no body at all, the rule holds.
+    app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", r#"{"y":1}"#).await.expect(204);
+    let id = new_note().await;
+    app.delete_record("notes", &id, GUEST).await.expect(204);
+}

@@ -125,11 +125,21 @@ fn unreadable(status: axum::http::StatusCode) -> ApiError {
     }
 }
 
+fn empty_body() -> Body {
+    Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() })
+}
+
 impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
+    /// PB-COMPAT: an empty body is no values whatever the content type; a body that is not
+    /// JSON, multipart or urlencoded is refused (PocketBase matches the type by prefix, as
+    /// here, but case-sensitively; oxbase ignores case, as HTTP says media types do).
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        if req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0") {
+            return Ok(empty_body());
+        }
         let req = with_record_body_limit(req, state).await;
         if content_type.starts_with("multipart/form-data") {
             let multipart = Multipart::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
@@ -137,6 +147,9 @@ impl FromRequest<AppState> for Body {
             return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files }));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
+        if bytes.is_empty() {
+            return Ok(empty_body());
+        }
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let mut body = Map::new();
             for (k, v) in form_urlencoded::parse(&bytes) {
@@ -144,8 +157,8 @@ impl FromRequest<AppState> for Body {
             }
             return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files: Vec::new() }));
         }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() }));
+        if !content_type.starts_with("application/json") {
+            return Err(ApiError(Error::bad_request("Unsupported Content-Type.")));
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json), files: Vec::new() })),
