@@ -238,11 +238,36 @@ async fn expand_respects_the_related_view_rule() {
 }
 
 #[tokio::test]
-async fn an_unknown_expand_path_is_ignored() {
+async fn an_unknown_expand_path_is_ignored_and_leaves_no_expand_key() {
     let f = fixture().await;
     let r = f.view(&f.post, "nosuchfield").await;
     assert_eq!(r["title"], "P1");
-    assert!(r["expand"].get("nosuchfield").is_none());
+    assert!(r.get("expand").is_none(), "{r}");
+    let r = f.view(&f.post, "author,nosuchfield").await;
+    assert_eq!(r["expand"]["author"]["name"], "Ann");
+}
+
+/// PocketBase 0.40.6 expands path by path, each all or nothing: a segment naming no relation
+/// drops its whole path, and a path that a longer one continues goes with the longer one.
+#[tokio::test]
+async fn a_path_with_an_unknown_segment_expands_nothing_of_that_path() {
+    let f = fixture().await;
+    for expand in ["author.nope", "author,author.nope", "author.name", "title", "comments_via_post.nope", "nope_via_post", "comments_via_nope"] {
+        let r = f.view(&f.post, expand).await;
+        assert!(r.get("expand").is_none(), "expand={expand}: {r}");
+    }
+    let r = f.view(&f.post, "editors,author.nope").await;
+    let keys: Vec<&String> = r["expand"].as_object().expect("expand object").keys().collect();
+    assert_eq!(keys, ["editors"]);
+    let r = f.view(&f.post, "comments_via_post.post,comments_via_post.nope").await;
+    assert_eq!(r["expand"]["comments_via_post"][0]["expand"]["post"]["title"], "P1");
+    assert!(r["expand"]["comments_via_post"][0]["expand"].get("nope").is_none());
+    // Spaces go and stray dots are trimmed, as in PocketBase.
+    let r = f.view(&f.post, " au thor. ").await;
+    assert_eq!(r["expand"]["author"]["name"], "Ann");
+    // Nothing to expand at a level means nothing to check there.
+    let r = f.view(&f.post2, "editors.nope").await;
+    assert_eq!(r["expand"], json!({}), "{r}");
 }
 
 #[tokio::test]

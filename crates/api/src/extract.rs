@@ -287,10 +287,4 @@ impl Params {
     pub fn str(&self, key: &str) -> &str {
         self.0.get(key).and_then(Value::as_str).unwrap_or("")
     }
-    pub fn number(&self, key: &str) -> i64 {
-        self.str(key).trim().parse().unwrap_or(0)
-    }
-    pub fn flag(&self, key: &str) -> bool {
-        matches!(self.str(key), "1" | "true" | "t" | "True" | "TRUE")
-    }
 }

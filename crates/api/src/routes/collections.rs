@@ -3,6 +3,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
+use oxbase_core::records::list::{parse_bool, parse_int};
+
 use crate::error::ApiResult;
 use crate::extract::{require_superuser, Caller, JsonBody, Params, Path};
 use crate::AppState;
@@ -14,7 +16,8 @@ fn pick(value: Value, fields: &str) -> Value {
 /// `GET /api/collections`
 pub async fn list_collections(State(state): State<AppState>, Caller(auth): Caller, q: Params) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    let page = state.app.collections().list(q.str("filter"), q.str("sort"), q.number("page"), q.number("perPage"), q.flag("skipTotal")).await?;
+    let (page, per_page, skip_total) = (parse_int(q.str("page"))?, parse_int(q.str("perPage"))?, parse_bool(q.str("skipTotal"))?);
+    let page = state.app.collections().list(q.str("filter"), q.str("sort"), page, per_page, skip_total).await?;
     let mut out = serde_json::to_value(page).unwrap_or_default();
     if let Some(items) = out.get_mut("items").and_then(Value::as_array_mut) {
         for item in items.iter_mut() {

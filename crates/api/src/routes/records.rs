@@ -21,13 +21,13 @@ fn collection_context(e: Error) -> ApiError {
 pub async fn list_records(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<ListResult>> {
     let q = &ctx.params;
     let query = ListQuery {
-        page: q.number("page"),
-        per_page: q.number("perPage"),
+        page: q.str("page").to_owned(),
+        per_page: q.str("perPage").to_owned(),
         sort: q.str("sort").to_owned(),
         filter: q.str("filter").to_owned(),
         expand: q.str("expand").to_owned(),
         fields: q.str("fields").to_owned(),
-        skip_total: q.flag("skipTotal"),
+        skip_total: q.str("skipTotal").to_owned(),
     };
     Ok(Json(state.app.records().list(&ctx.info, &collection, query).await?))
 }
