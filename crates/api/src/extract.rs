@@ -125,6 +125,9 @@ fn unreadable(status: axum::http::StatusCode) -> ApiError {
     }
 }
 
+/// PB-COMPAT: PocketBase's message for a body of a type it does not read.
+const UNSUPPORTED: &str = "Unsupported Content-Type.";
+
 fn empty_body() -> Body {
     Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() })
 }
@@ -158,7 +161,7 @@ impl FromRequest<AppState> for Body {
             return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files: Vec::new() }));
         }
         if !content_type.starts_with("application/json") {
-            return Err(ApiError(Error::bad_request("Unsupported Content-Type.")));
+            return Err(ApiError(Error::bad_request(UNSUPPORTED)));
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json), files: Vec::new() })),
@@ -176,6 +179,34 @@ impl FromRequest<AppState> for JsonBody {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let Body(input) = Body::from_request(req, state).await?;
         Ok(JsonBody(Value::Object(input.body)))
+    }
+}
+
+/// How a route words a body it cannot read. PB-COMPAT: PocketBase's message differs per
+/// route, and some routes keep the generic one for an unsupported content type.
+#[derive(Clone, Copy)]
+pub enum Unreadable {
+    /// Every unreadable body gets this message.
+    Always(&'static str),
+    /// Malformed bodies get this message; an unsupported type keeps its own.
+    Malformed(&'static str),
+}
+
+impl JsonBody {
+    /// The body once the route's own checks have passed (PocketBase reads it only then, so a
+    /// guest gets its 401 first), an unreadable one worded as the route words it.
+    pub fn after_checks(body: Result<JsonBody, ApiError>, wording: Unreadable) -> Result<Value, ApiError> {
+        let err = match body {
+            Ok(JsonBody(value)) => return Ok(value),
+            Err(err) => err,
+        };
+        match (&err, wording) {
+            (ApiError(Error::BadRequest { message, data }), wording) if data.is_empty() => match wording {
+                Unreadable::Malformed(_) if message == UNSUPPORTED => Err(err),
+                Unreadable::Always(m) | Unreadable::Malformed(m) => Err(ApiError(Error::bad_request(m))),
+            },
+            _ => Err(err),
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use oxbase_core::records::list::{parse_bool, parse_int};
 
-use crate::error::ApiResult;
-use crate::extract::{require_superuser, Caller, JsonBody, Params, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{require_superuser, Caller, JsonBody, Params, Path, Unreadable};
 use crate::AppState;
 
 fn pick(value: Value, fields: &str) -> Value {
@@ -34,14 +34,16 @@ pub async fn view_collection(State(state): State<AppState>, Caller(auth): Caller
 }
 
 /// `POST /api/collections`
-pub async fn create_collection(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+pub async fn create_collection(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
+    let body = JsonBody::after_checks(body, Unreadable::Always("Failed to load the collection type data due to invalid formatting."))?;
     Ok(Json(state.app.collections().create(&body).await?.to_json()))
 }
 
 /// `PATCH /api/collections/{collection}`
-pub async fn update_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+pub async fn update_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>, body: Result<JsonBody, ApiError>) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
+    let body = JsonBody::after_checks(body, Unreadable::Always("Failed to load the submitted data due to invalid formatting."))?;
     Ok(Json(state.app.collections().update(&name, &body).await?.to_json()))
 }
 
@@ -60,8 +62,9 @@ pub async fn truncate_collection(State(state): State<AppState>, Caller(auth): Ca
 }
 
 /// `PUT /api/collections/import`
-pub async fn import_collections(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<StatusCode> {
+pub async fn import_collections(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<StatusCode> {
     require_superuser(&auth)?;
+    let body = JsonBody::after_checks(body, Unreadable::Malformed("An error occurred while loading the submitted data."))?;
     let list = body.get("collections").cloned().unwrap_or(Value::Null);
     let delete_missing = body.get("deleteMissing").and_then(Value::as_bool).unwrap_or(false);
     state.app.collections().import(&list, delete_missing).await?;
