@@ -177,6 +177,24 @@ async fn a_back_relation_expands_to_an_array() {
     assert!(r2["expand"].get("comments_via_post").is_none(), "{r2}");
 }
 
+/// PocketBase 0.40.6: a back-relation through a field with a single-column unique index
+/// holds one record at most, so it expands to an object.
+#[tokio::test]
+async fn a_back_relation_through_a_unique_field_expands_to_one_record() {
+    let f = fixture().await;
+    let posts_id = f.app.collection_id("posts").await;
+    f.app
+        .must_create_collection(json!({
+            "name": "summaries", "listRule": "", "viewRule": "",
+            "fields": [{"name": "text", "type": "text"}, {"name": "post", "type": "relation", "collectionId": posts_id, "maxSelect": 1}],
+            "indexes": ["CREATE UNIQUE INDEX idx_summaries_post ON summaries (post)"],
+        }))
+        .await;
+    f.app.must_create_record("summaries", json!({"text": "short", "post": f.post2})).await;
+    let r = f.view(&f.post2, "summaries_via_post").await;
+    assert_eq!(r["expand"]["summaries_via_post"]["text"], "short", "{r}");
+}
+
 #[tokio::test]
 async fn expand_works_on_every_list_item_and_from_comment_to_post_author() {
     let f = fixture().await;

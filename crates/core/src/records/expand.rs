@@ -53,8 +53,17 @@ pub async fn expand(records: &Records, req: &RequestInfo, items: &mut [Record], 
 enum Relation {
     /// A relation field of the collection.
     Direct { field: Field, target: Arc<Collection> },
-    /// `source_via_field`: the records of `source` whose relation `field` points here.
-    Back { field: Field, source: Arc<Collection> },
+    /// `source_via_field`: the records of `source` whose relation `field` points here; `single`
+    /// when a unique index on that field allows one at most (PB-COMPAT: then an object, not
+    /// an array).
+    Back { field: Field, source: Arc<Collection>, single: bool },
+}
+
+/// Whether one of `indexes` is unique over `column` alone (a `WHERE` does not count).
+fn has_single_column_unique_index(indexes: &[String], column: &str) -> bool {
+    indexes.iter().filter_map(|stmt| oxbase_sql::ddl::parse_index(stmt)).any(|def| {
+        def.unique && def.columns.len() == 1 && def.columns[0].name.as_str().eq_ignore_ascii_case(column)
+    })
 }
 
 fn resolve(records: &Records, collection: &Collection, name: &str) -> Option<Relation> {
@@ -62,7 +71,8 @@ fn resolve(records: &Records, collection: &Collection, name: &str) -> Option<Rel
     if let Some((coll, fname)) = name.rsplit_once("_via_").filter(|(c, f)| !c.is_empty() && !f.is_empty()) {
         let source = records.schema.get(coll)?;
         let field = source.field(fname).filter(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == collection.id)?.clone();
-        return Some(Relation::Back { field, source });
+        let single = has_single_column_unique_index(&source.indexes, &field.name);
+        return Some(Relation::Back { field, source, single });
     }
     let field = collection.field(name).filter(|f| f.kind == FieldKind::Relation)?.clone();
     let target = records.schema.get(field.str_opt("collectionId"))?;
@@ -90,7 +100,7 @@ fn expand_level<'a>(
                     let ids: Vec<String> = items.iter().flat_map(|r| r.get_list(name)).collect();
                     load(records, req, target, Lookup::Ids(ids)).await?
                 }
-                Relation::Back { field, source } => {
+                Relation::Back { field, source, .. } => {
                     let ids: Vec<String> = items.iter().map(|r| r.id().to_owned()).collect();
                     load(records, req, source, Lookup::Back { field: field.name.clone(), multi: field.is_multi(), ids }).await?
                 }
@@ -109,7 +119,10 @@ fn expand_level<'a>(
                         related.iter().filter(|r| as_list(r.get(&field.name)).contains(&id)).filter_map(|r| shown.get(r.id()).cloned()).collect()
                     }
                 };
-                let single = matches!(&relation, Relation::Direct { field, .. } if !field.is_multi());
+                let single = match &relation {
+                    Relation::Direct { field, .. } => !field.is_multi(),
+                    Relation::Back { single, .. } => *single,
+                };
                 match (single, found.is_empty()) {
                     (_, true) => {}
                     (true, false) => {
