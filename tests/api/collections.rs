@@ -392,3 +392,89 @@ async fn import_with_delete_missing_deletes_collections_that_reference_each_othe
     app.view_collection("kept", &app.superuser_token).await.expect(200);
     app.view_collection("_superusers", &app.superuser_token).await.expect(200);
 }
+
+/// Codes, messages and positions as PocketBase 0.40.6 answers them for the same requests.
+#[tokio::test]
+async fn bad_indexes_give_validation_invalid_index_expression_at_their_position() {
+    let app = spawn_app().await;
+    let r = app
+        .create_collection(json!({
+            "name": "idx", "fields": [{"name": "s", "type": "text"}], "indexes": ["garbage"],
+        }))
+        .await;
+    assert_error(&r, 400, "Failed to create collection.");
+    assert_eq!(
+        r.body["data"],
+        json!({"indexes": {"0": {"code": "validation_invalid_index_expression", "message": "Invalid CREATE INDEX expression."}}})
+    );
+    let r = app
+        .create_collection(json!({
+            "name": "idx", "fields": [{"name": "s", "type": "text"}],
+            "indexes": ["CREATE INDEX idx_x ON idx (nope)"],
+        }))
+        .await;
+    assert_error(&r, 400, "Failed to create collection.");
+    assert_eq!(
+        r.body["data"]["indexes"]["0"]["code"],
+        "validation_invalid_index_expression"
+    );
+    assert_eq!(
+        r.body["data"]["indexes"]["0"]["message"],
+        "Failed to create index idx_x - SQL logic error: no such column: nope (1)."
+    );
+}
+
+#[tokio::test]
+async fn changing_a_field_type_is_reported_at_the_field_position() {
+    let app = spawn_app().await;
+    let c = app
+        .must_create_collection(json!({"name": "typed", "fields": [{"name": "ed", "type": "editor"}]}))
+        .await;
+    let mut fields = c["fields"].as_array().cloned().unwrap_or_default();
+    fields[1]["type"] = json!("text");
+    let r = app
+        .update_collection("typed", json!({ "fields": fields }), &app.superuser_token)
+        .await;
+    assert_error(&r, 400, "Failed to update collection.");
+    assert_eq!(
+        r.body["data"],
+        json!({"fields": {"1": {"code": "validation_field_type_change", "message": "Field type cannot be changed."}}})
+    );
+}
+
+#[tokio::test]
+async fn a_select_max_select_above_its_number_of_values_is_refused() {
+    let app = spawn_app().await;
+    // Without `id` in the list, the field is at position 1 of the saved list, as PocketBase says.
+    let r = app
+        .create_collection(json!({
+            "name": "sel", "fields": [{"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 3}],
+        }))
+        .await;
+    assert_error(&r, 400, "Failed to create collection.");
+    assert_eq!(
+        r.body["data"],
+        json!({"fields": {"1": {"maxSelect": {"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 2.", "params": {"threshold": 2}}}}})
+    );
+    // An auth collection adds its other system fields after the given ones.
+    let r = app
+        .create_collection(json!({
+            "name": "members", "type": "auth",
+            "fields": [{"name": "s", "type": "select", "values": ["a"], "maxSelect": 2}],
+        }))
+        .await;
+    assert_eq!(
+        r.body["data"]["fields"]["1"]["maxSelect"]["params"],
+        json!({"threshold": 1}),
+        "{}",
+        r.text
+    );
+    let ok = app
+        .must_create_collection(json!({
+            "name": "members", "type": "auth",
+            "fields": [{"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 2}],
+        }))
+        .await;
+    let names: Vec<&str> = ok["fields"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str()).collect();
+    assert_eq!(names, ["id", "s", "password", "tokenKey", "email", "emailVisibility", "verified"]);
+}

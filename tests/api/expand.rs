@@ -177,6 +177,24 @@ async fn a_back_relation_expands_to_an_array() {
     assert!(r2["expand"].get("comments_via_post").is_none(), "{r2}");
 }
 
+/// PocketBase 0.40.6: a back-relation through a field with a single-column unique index
+/// holds one record at most, so it expands to an object.
+#[tokio::test]
+async fn a_back_relation_through_a_unique_field_expands_to_one_record() {
+    let f = fixture().await;
+    let posts_id = f.app.collection_id("posts").await;
+    f.app
+        .must_create_collection(json!({
+            "name": "summaries", "listRule": "", "viewRule": "",
+            "fields": [{"name": "text", "type": "text"}, {"name": "post", "type": "relation", "collectionId": posts_id, "maxSelect": 1}],
+            "indexes": ["CREATE UNIQUE INDEX idx_summaries_post ON summaries (post)"],
+        }))
+        .await;
+    f.app.must_create_record("summaries", json!({"text": "short", "post": f.post2})).await;
+    let r = f.view(&f.post2, "summaries_via_post").await;
+    assert_eq!(r["expand"]["summaries_via_post"]["text"], "short", "{r}");
+}
+
 #[tokio::test]
 async fn expand_works_on_every_list_item_and_from_comment_to_post_author() {
     let f = fixture().await;
@@ -238,11 +256,36 @@ async fn expand_respects_the_related_view_rule() {
 }
 
 #[tokio::test]
-async fn an_unknown_expand_path_is_ignored() {
+async fn an_unknown_expand_path_is_ignored_and_leaves_no_expand_key() {
     let f = fixture().await;
     let r = f.view(&f.post, "nosuchfield").await;
     assert_eq!(r["title"], "P1");
-    assert!(r["expand"].get("nosuchfield").is_none());
+    assert!(r.get("expand").is_none(), "{r}");
+    let r = f.view(&f.post, "author,nosuchfield").await;
+    assert_eq!(r["expand"]["author"]["name"], "Ann");
+}
+
+/// PocketBase 0.40.6 expands path by path, each all or nothing: a segment naming no relation
+/// drops its whole path, and a path that a longer one continues goes with the longer one.
+#[tokio::test]
+async fn a_path_with_an_unknown_segment_expands_nothing_of_that_path() {
+    let f = fixture().await;
+    for expand in ["author.nope", "author,author.nope", "author.name", "title", "comments_via_post.nope", "nope_via_post", "comments_via_nope"] {
+        let r = f.view(&f.post, expand).await;
+        assert!(r.get("expand").is_none(), "expand={expand}: {r}");
+    }
+    let r = f.view(&f.post, "editors,author.nope").await;
+    let keys: Vec<&String> = r["expand"].as_object().expect("expand object").keys().collect();
+    assert_eq!(keys, ["editors"]);
+    let r = f.view(&f.post, "comments_via_post.post,comments_via_post.nope").await;
+    assert_eq!(r["expand"]["comments_via_post"][0]["expand"]["post"]["title"], "P1");
+    assert!(r["expand"]["comments_via_post"][0]["expand"].get("nope").is_none());
+    // Spaces go and stray dots are trimmed, as in PocketBase.
+    let r = f.view(&f.post, " au thor. ").await;
+    assert_eq!(r["expand"]["author"]["name"], "Ann");
+    // Nothing to expand at a level means nothing to check there.
+    let r = f.view(&f.post2, "editors.nope").await;
+    assert_eq!(r["expand"], json!({}), "{r}");
 }
 
 #[tokio::test]

@@ -534,7 +534,8 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-async fn send(rb: reqwest::RequestBuilder) -> Resp {
+/// Sends a request built by a test and reduces the response to a `Resp`.
+pub async fn send(rb: reqwest::RequestBuilder) -> Resp {
     let response = rb.send().await.expect("the request reaches the server");
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();

@@ -191,6 +191,32 @@ async fn skip_total_makes_total_items_and_total_pages_minus_one() {
     assert_eq!(r.body["totalItems"], -1);
 }
 
+/// PocketBase 0.40.6 binds `page` and `perPage` as integers and `skipTotal` as a boolean (Go's
+/// parsers): what does not parse is a 400; out-of-range numbers are clamped.
+#[tokio::test]
+async fn page_parameters_that_do_not_parse_give_400() {
+    let b = blog().await;
+    for (key, value) in [("perPage", "abc"), ("page", "abc"), ("perPage", "1.5"), ("perPage", " 5"), ("page", "99999999999999999999"), ("skipTotal", "yes")] {
+        let r = b.app.list_records("posts", &[(key, value)], GUEST).await;
+        crate::helpers::assert_error(&r, 400, "Something went wrong while processing your request.");
+        assert_eq!(r.body["data"], json!({}), "{key}={value}");
+    }
+    for (key, value, page, per_page) in [("perPage", "", 1, 30), ("perPage", "-1", 1, 30), ("perPage", "+2", 1, 2), ("perPage", "2000", 1, 1000), ("page", "-3", 1, 30)] {
+        let r = b.app.list_records("posts", &[(key, value)], GUEST).await;
+        r.expect(200);
+        assert_eq!((r.body["page"].clone(), r.body["perPage"].clone()), (json!(page), json!(per_page)), "{key}={value}");
+    }
+    let r = b.app.list_records("posts", &[("skipTotal", "T")], GUEST).await;
+    assert_eq!(r.body["totalItems"], -1);
+    // The collection and its rule are checked first: 404 and 403 come before the 400.
+    let r = b.app.list_records("nope", &[("perPage", "abc")], GUEST).await;
+    r.expect(404);
+    let r = b.app.list_records("_superusers", &[("perPage", "abc")], GUEST).await;
+    crate::helpers::assert_error(&r, 403, "Only superusers can perform this action.");
+    let r = b.app.list_collections(&[("perPage", "abc")], &b.app.superuser_token).await;
+    crate::helpers::assert_error(&r, 400, "Something went wrong while processing your request.");
+}
+
 #[tokio::test]
 async fn an_empty_result_has_zero_totals() {
     let b = blog().await;

@@ -588,3 +588,75 @@ async fn concurrent_increments_are_never_lost() {
     // PB-COMPAT: PocketBase can lose some of these; on both databases none is lost here.
     assert_eq!(app.view_record("counters", &id, &[], GUEST).await.body["n"], 40);
 }
+
+/// Codes, messages and params as PocketBase 0.40.6 answers them for the same requests.
+#[tokio::test]
+async fn editor_date_and_geo_point_limits_give_the_pocketbase_codes_and_params() {
+    let app = spawn_app().await;
+    app.must_create_collection(public_collection(
+        "limits",
+        json!([
+            {"name": "ed", "type": "editor", "maxSize": 10},
+            {"name": "d", "type": "date", "min": "2024-01-01 10:20:30.123Z", "max": "2024-12-31 00:00:00.000Z"},
+            {"name": "g", "type": "geoPoint"},
+        ]),
+    ))
+    .await;
+    let cases = [
+        (
+            json!({"ed": "<p>hello world long</p>"}),
+            "ed",
+            json!({"code": "validation_content_size_limit", "message": "The maximum allowed content size is 10 bytes.", "params": {"maxSize": 10}}),
+        ),
+        (
+            json!({"d": "2023-01-01 00:00:00.000Z"}),
+            "d",
+            json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 2024-01-01 10:20:30.123 +0000 UTC.", "params": {"threshold": "2024-01-01T10:20:30.123Z"}}),
+        ),
+        (
+            json!({"d": "2025-01-01 00:00:00.000Z"}),
+            "d",
+            json!({"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 2024-12-31 00:00:00 +0000 UTC.", "params": {"threshold": "2024-12-31T00:00:00Z"}}),
+        ),
+        (
+            json!({"g": {"lon": 200, "lat": 0}}),
+            "g",
+            json!({"code": "validation_invalid_longitude", "message": "Longitude must be between -180 and 180 degrees."}),
+        ),
+        (
+            json!({"g": {"lon": -181, "lat": -91}}),
+            "g",
+            json!({"code": "validation_invalid_latitude", "message": "Latitude must be between -90 and 90 degrees."}),
+        ),
+    ];
+    for (body, field, expected) in cases {
+        let r = app.create_record("limits", body.clone(), GUEST).await;
+        assert_error(&r, 400, "Failed to create record.");
+        assert_eq!(r.body["data"], json!({ field: expected }), "body {body}");
+    }
+}
+
+/// PocketBase 0.40.6 reads a DELETE body for `@request.body` (404 when the rule fails).
+#[tokio::test]
+async fn the_delete_rule_sees_the_request_body() {
+    let app = spawn_app().await;
+    let mut c = public_collection("notes", json!([{"name": "t", "type": "text"}]));
+    c["deleteRule"] = json!("@request.body.x:isset = false");
+    app.must_create_collection(c).await;
+    let new_note = || async { app.must_create_record("notes", json!({"t": "a"})).await["id"].as_str().unwrap_or("").to_owned() };
+    let path = |id: &str| format!("/api/collections/notes/records/{id}");
+    let id = new_note().await;
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", r#"{"x":1}"#).await;
+    assert_error(&r, 404, "The requested resource wasn't found.");
+    let mp = "--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--\r\n";
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "multipart/form-data; boundary=XX", mp).await;
+    assert_error(&r, 404, "The requested resource wasn't found.");
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", "{bad").await;
+    assert_error(&r, 400, "Something went wrong while processing your request.");
+    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "text/plain", "x").await;
+    assert_error(&r, 400, "Unsupported Content-Type.");
+    // Without the key, or with no body at all, the rule holds.
+    app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", r#"{"y":1}"#).await.expect(204);
+    let id = new_note().await;
+    app.delete_record("notes", &id, GUEST).await.expect(204);
+}

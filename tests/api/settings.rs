@@ -131,3 +131,82 @@ async fn guests_get_401_and_users_get_403_on_settings() {
         "Acme"
     );
 }
+
+/// Errors as PocketBase 0.40.6 answers the same requests.
+#[tokio::test]
+async fn blank_rate_limit_rules_and_negative_log_days_give_400_with_nested_errors() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    let blank = json!({"code": "validation_required", "message": "Cannot be blank."});
+    let at_least = |n: i64| json!({"code": "validation_min_greater_equal_than_required", "message": format!("Must be no less than {n}."), "params": {"threshold": n}});
+    let r = app
+        .update_settings(
+            json!({
+                "rateLimits": {"rules": [{"label": "", "maxRequests": 0, "duration": 0}]},
+                "logs": {"maxDays": -1},
+            }),
+            su,
+        )
+        .await;
+    assert_error(&r, 400, "An error occurred while saving the new settings.");
+    assert_eq!(
+        r.body["data"],
+        json!({
+            "logs": {"maxDays": at_least(0)},
+            "rateLimits": {"rules": {"0": {"label": blank, "maxRequests": blank, "duration": blank}}},
+        })
+    );
+    let r = app
+        .update_settings(
+            json!({"rateLimits": {"rules": [{"label": "bad label!", "maxRequests": -1, "duration": -2, "audience": "x"}]}}),
+            su,
+        )
+        .await;
+    assert_error(&r, 400, "An error occurred while saving the new settings.");
+    assert_eq!(
+        r.body["data"]["rateLimits"]["rules"]["0"],
+        json!({
+            "audience": {"code": "validation_in_invalid", "message": "Must be a valid value."},
+            "duration": at_least(1),
+            "label": {"code": "validation_match_invalid", "message": "Must be in a valid format."},
+            "maxRequests": at_least(1),
+        })
+    );
+    let r = app
+        .update_settings(json!({"rateLimits": {"enabled": true, "rules": []}}), su)
+        .await;
+    assert_eq!(r.body["data"], json!({"rateLimits": {"rules": blank}}), "{}", r.text);
+    let unchanged = app.get_settings(su).await.body;
+    assert_eq!(unchanged["logs"]["maxDays"], 5);
+    assert_eq!(unchanged["rateLimits"]["rules"][0]["label"], "*:auth");
+}
+
+#[tokio::test]
+async fn conflicting_or_mistyped_rate_limit_rules_are_refused() {
+    let app = spawn_app().await;
+    let su = &app.superuser_token;
+    let rule = |label: &str, audience: &str| json!({"label": label, "audience": audience, "maxRequests": 1, "duration": 1});
+    let r = app
+        .update_settings(json!({"rateLimits": {"rules": [rule("a", ""), rule("b", ""), rule("a", "@guest"), rule("b", "")]}}), su)
+        .await;
+    assert_error(&r, 400, "An error occurred while saving the new settings.");
+    assert_eq!(
+        r.body["data"],
+        json!({"rateLimits": {"rules": {"2": {"label": {
+            "code": "validation_conflicting_rate_limit_rule",
+            "message": "Rate limit rule configuration with label a already exists or conflicts with another rule.",
+            "params": {"label": "a"},
+        }}}}})
+    );
+    let r = app
+        .update_settings(json!({"rateLimits": {"rules": [{"label": "abc", "maxRequests": 1.5, "duration": 1}]}}), su)
+        .await;
+    assert_error(&r, 400, "An error occurred while loading the submitted data.");
+    assert_eq!(r.body["data"], json!({}));
+    app.update_settings(
+        json!({"rateLimits": {"rules": [rule("GET /api/x", "@guest"), rule("users:auth", "@auth"), rule("*:create", ""), rule("a", "@auth"), rule("a", "@guest")]}}),
+        su,
+    )
+    .await
+    .expect(200);
+}

@@ -125,11 +125,24 @@ fn unreadable(status: axum::http::StatusCode) -> ApiError {
     }
 }
 
+/// PB-COMPAT: PocketBase's message for a body of a type it does not read.
+const UNSUPPORTED: &str = "Unsupported Content-Type.";
+
+fn empty_body() -> Body {
+    Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() })
+}
+
 impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
+    /// PB-COMPAT: an empty body is no values whatever the content type; a body that is not
+    /// JSON, multipart or urlencoded is refused (PocketBase matches the type by prefix, as
+    /// here, but case-sensitively; oxbase ignores case, as HTTP says media types do).
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        if req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0") {
+            return Ok(empty_body());
+        }
         let req = with_record_body_limit(req, state).await;
         if content_type.starts_with("multipart/form-data") {
             let multipart = Multipart::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
@@ -137,6 +150,9 @@ impl FromRequest<AppState> for Body {
             return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files }));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
+        if bytes.is_empty() {
+            return Ok(empty_body());
+        }
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let mut body = Map::new();
             for (k, v) in form_urlencoded::parse(&bytes) {
@@ -144,8 +160,8 @@ impl FromRequest<AppState> for Body {
             }
             return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files: Vec::new() }));
         }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() }));
+        if !content_type.starts_with("application/json") {
+            return Err(ApiError(Error::bad_request(UNSUPPORTED)));
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json), files: Vec::new() })),
@@ -163,6 +179,34 @@ impl FromRequest<AppState> for JsonBody {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let Body(input) = Body::from_request(req, state).await?;
         Ok(JsonBody(Value::Object(input.body)))
+    }
+}
+
+/// How a route words a body it cannot read. PB-COMPAT: PocketBase's message differs per
+/// route, and some routes keep the generic one for an unsupported content type.
+#[derive(Clone, Copy)]
+pub enum Unreadable {
+    /// Every unreadable body gets this message.
+    Always(&'static str),
+    /// Malformed bodies get this message; an unsupported type keeps its own.
+    Malformed(&'static str),
+}
+
+impl JsonBody {
+    /// The body once the route's own checks have passed (PocketBase reads it only then, so a
+    /// guest gets its 401 first), an unreadable one worded as the route words it.
+    pub fn after_checks(body: Result<JsonBody, ApiError>, wording: Unreadable) -> Result<Value, ApiError> {
+        let err = match body {
+            Ok(JsonBody(value)) => return Ok(value),
+            Err(err) => err,
+        };
+        match (&err, wording) {
+            (ApiError(Error::BadRequest { message, data }), wording) if data.is_empty() => match wording {
+                Unreadable::Malformed(_) if message == UNSUPPORTED => Err(err),
+                Unreadable::Always(m) | Unreadable::Malformed(m) => Err(ApiError(Error::bad_request(m))),
+            },
+            _ => Err(err),
+        }
     }
 }
 
@@ -273,11 +317,5 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 impl Params {
     pub fn str(&self, key: &str) -> &str {
         self.0.get(key).and_then(Value::as_str).unwrap_or("")
-    }
-    pub fn number(&self, key: &str) -> i64 {
-        self.str(key).trim().parse().unwrap_or(0)
-    }
-    pub fn flag(&self, key: &str) -> bool {
-        matches!(self.str(key), "1" | "true" | "t" | "True" | "TRUE")
     }
 }

@@ -12,7 +12,7 @@ use oxbase_core::Error;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{query_map, request_info, require_superuser, Caller, JsonBody, Path};
+use crate::extract::{query_map, request_info, require_superuser, Caller, JsonBody, Path, Unreadable};
 use crate::AppState;
 
 /// PB-COMPAT: the types served inline; everything else downloads as an attachment, so an
@@ -110,8 +110,9 @@ pub async fn file_token(State(state): State<AppState>, Caller(auth): Caller) -> 
 }
 
 /// `POST /api/settings/test/s3`
-pub async fn test_s3(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<impl IntoResponse> {
+pub async fn test_s3(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<impl IntoResponse> {
     require_superuser(&auth)?;
+    let body = JsonBody::after_checks(body, Unreadable::Always("An error occurred while loading the submitted data."))?;
     state.app.test_s3(body.get("filesystem").and_then(Value::as_str).unwrap_or("")).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,13 +21,13 @@ fn collection_context(e: Error) -> ApiError {
 pub async fn list_records(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<ListResult>> {
     let q = &ctx.params;
     let query = ListQuery {
-        page: q.number("page"),
-        per_page: q.number("perPage"),
+        page: q.str("page").to_owned(),
+        per_page: q.str("perPage").to_owned(),
         sort: q.str("sort").to_owned(),
         filter: q.str("filter").to_owned(),
         expand: q.str("expand").to_owned(),
         fields: q.str("fields").to_owned(),
-        skip_total: q.flag("skipTotal"),
+        skip_total: q.str("skipTotal").to_owned(),
     };
     Ok(Json(state.app.records().list(&ctx.info, &collection, query).await?))
 }
@@ -58,8 +58,13 @@ pub async fn update_record(State(state): State<AppState>, Path((collection, id))
     Ok(Json(shown.into_iter().next().unwrap_or_default()))
 }
 
-/// `DELETE /api/collections/{collection}/records/{id}`
-pub async fn delete_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context) -> ApiResult<StatusCode> {
-    state.app.records().delete(&ctx.info, &collection, &id).await?;
+/// `DELETE /api/collections/{collection}/records/{id}`. The body is read as on create, so the
+/// delete rule's `@request.body.*` sees it, as in PocketBase (an empty body is no values).
+// PB-COMPAT: an urlencoded DELETE body is read too; PocketBase (Go's form parser reads bodies
+// of POST, PUT and PATCH only) sees the query string's values there instead.
+pub async fn delete_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context, Body(input): Body) -> ApiResult<StatusCode> {
+    let Context { mut info, .. } = ctx;
+    info.body = input.body;
+    state.app.records().delete(&info, &collection, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,8 +3,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
-use crate::error::ApiResult;
-use crate::extract::{require_superuser, Body, Caller, JsonBody};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{require_superuser, Body, Caller, JsonBody, Unreadable};
 use crate::AppState;
 
 /// `GET /api/settings`
@@ -14,8 +14,9 @@ pub async fn get_settings(State(state): State<AppState>, Caller(auth): Caller) -
 }
 
 /// `PATCH /api/settings`
-pub async fn update_settings(State(state): State<AppState>, Caller(auth): Caller, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+pub async fn update_settings(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
+    let body = JsonBody::after_checks(body, Unreadable::Always("An error occurred while loading the submitted data."))?;
     Ok(Json(state.app.update_settings(&body).await?))
 }
 

@@ -1,7 +1,7 @@
 //! `expand=author,tags,comments_via_post.author`: related records loaded in one query per
 //! relation and level, each filtered by the related collection's view rule in SQL.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use oxbase_sql::Sql;
@@ -13,7 +13,7 @@ use super::record::{as_list, Record};
 use super::Records;
 use crate::error::Result;
 use crate::rules::{check, Access, RequestInfo, RuleKind, ROOT};
-use crate::schema::{Collection, FieldKind};
+use crate::schema::{Collection, Field, FieldKind};
 
 /// PB-COMPAT: expand paths are at most 6 levels deep; back-relations expand at most 1000 records.
 const MAX_DEPTH: usize = 6;
@@ -23,9 +23,14 @@ const MAX_BACK_RELATIONS: i64 = 1000;
 #[derive(Default, Debug)]
 struct Tree(BTreeMap<String, Tree>);
 
+/// PB-COMPAT: spaces are removed and the dots at either end trimmed; a path that another one
+/// continues (`a` beside `a.b`) is dropped, so it stands or falls with the longer one.
 fn parse(expand: &str) -> Tree {
+    let paths: Vec<String> = expand.split(',').map(|p| p.replace(' ', "").trim_matches('.').to_owned()).filter(|p| !p.is_empty()).collect();
+    // Every path that another one continues: the prefixes ending before a dot.
+    let continued: HashSet<&str> = paths.iter().flat_map(|p| p.match_indices('.').map(move |(i, _)| &p[..i])).collect();
     let mut root = Tree::default();
-    for path in expand.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for path in paths.iter().filter(|p| !continued.contains(p.as_str())) {
         let mut node = &mut root;
         for seg in path.split('.').take(MAX_DEPTH) {
             node = node.0.entry(seg.to_owned()).or_default();
@@ -34,61 +39,102 @@ fn parse(expand: &str) -> Tree {
     root
 }
 
-pub async fn expand(records: &Records, req: &RequestInfo, items: &mut [Record], expand: &str) -> Result<()> {
+/// Expands `items` in place. Returns whether any path expanded, in which case the records
+/// carry an `expand` object (empty when they have nothing related), as in PocketBase.
+pub async fn expand(records: &Records, req: &RequestInfo, items: &mut [Record], expand: &str) -> Result<bool> {
     let tree = parse(expand);
+    if tree.0.is_empty() || items.is_empty() {
+        return Ok(false);
+    }
     expand_level(records, req, items, &tree).await
 }
 
+/// What one path segment names in a collection.
+enum Relation {
+    /// A relation field of the collection.
+    Direct { field: Field, target: Arc<Collection> },
+    /// `source_via_field`: the records of `source` whose relation `field` points here; `single`
+    /// when a unique index on that field allows one at most (PB-COMPAT: then an object, not
+    /// an array).
+    Back { field: Field, source: Arc<Collection>, single: bool },
+}
+
+/// Whether one of `indexes` is unique over `column` alone (a `WHERE` does not count).
+fn has_single_column_unique_index(indexes: &[String], column: &str) -> bool {
+    indexes.iter().filter_map(|stmt| oxbase_sql::ddl::parse_index(stmt)).any(|def| {
+        def.unique && def.columns.len() == 1 && def.columns[0].name.as_str().eq_ignore_ascii_case(column)
+    })
+}
+
+fn resolve(records: &Records, collection: &Collection, name: &str) -> Option<Relation> {
+    // PB-COMPAT: `\w+_via_\w+` with a greedy first part, so the last `_via_` splits.
+    if let Some((coll, fname)) = name.rsplit_once("_via_").filter(|(c, f)| !c.is_empty() && !f.is_empty()) {
+        let source = records.schema.get(coll)?;
+        let field = source.field(fname).filter(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == collection.id)?.clone();
+        let single = has_single_column_unique_index(&source.indexes, &field.name);
+        return Some(Relation::Back { field, source, single });
+    }
+    let field = collection.field(name).filter(|f| f.kind == FieldKind::Relation)?.clone();
+    let target = records.schema.get(field.str_opt("collectionId"))?;
+    Some(Relation::Direct { field, target })
+}
+
+/// Expands the children of `tree` on `items` (all of one collection, not empty) and returns
+/// whether any of them expanded. PB-COMPAT: each path is all or nothing: a segment that names
+/// no relation, on records that have something to expand, leaves out its whole path (and
+/// PocketBase answers without it, not with an error).
 fn expand_level<'a>(
     records: &'a Records,
     req: &'a RequestInfo,
     items: &'a mut [Record],
     tree: &'a Tree,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + 'a>> {
     Box::pin(async move {
-        let Some(first) = items.first() else { return Ok(()) };
+        let Some(first) = items.first() else { return Ok(true) };
         let collection = first.collection.clone();
+        let mut any = false;
         for (name, sub) in &tree.0 {
-            if let Some(field) = collection.field(name).filter(|f| f.kind == FieldKind::Relation) {
-                let Some(target) = records.schema.get(field.str_opt("collectionId")) else { continue };
-                let ids: Vec<String> = items.iter().flat_map(|r| r.get_list(name)).collect();
-                let mut related = load(records, req, &target, Lookup::Ids(ids)).await?;
-                expand_level(records, req, &mut related, sub).await?;
-                let nested = !sub.0.is_empty();
-                let by_id: HashMap<String, Json> = related.iter().map(|r| (r.id().to_owned(), to_json(r, &req.auth, nested))).collect();
-                for item in items.iter_mut() {
-                    let found: Vec<Json> = item.get_list(name).iter().filter_map(|id| by_id.get(id).cloned()).collect();
-                    if field.is_multi() {
-                        if !found.is_empty() {
-                            item.expand.insert(name.clone(), Json::Array(found));
-                        }
-                    } else if let Some(one) = found.into_iter().next() {
-                        item.expand.insert(name.clone(), one);
-                    }
+            let Some(relation) = resolve(records, &collection, name) else { continue };
+            let mut related = match &relation {
+                Relation::Direct { target, .. } => {
+                    let ids: Vec<String> = items.iter().flat_map(|r| r.get_list(name)).collect();
+                    load(records, req, target, Lookup::Ids(ids)).await?
                 }
-            } else if let Some((coll, fname)) = name.split_once("_via_") {
-                let Some(source) = records.schema.get(coll) else { continue };
-                let Some(field) = source.field(fname).filter(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == collection.id) else {
-                    continue;
+                Relation::Back { field, source, .. } => {
+                    let ids: Vec<String> = items.iter().map(|r| r.id().to_owned()).collect();
+                    load(records, req, source, Lookup::Back { field: field.name.clone(), multi: field.is_multi(), ids }).await?
+                }
+            };
+            let nested = !sub.0.is_empty();
+            if nested && !related.is_empty() && !expand_level(records, req, &mut related, sub).await? {
+                continue;
+            }
+            any = true;
+            let shown: HashMap<&str, Json> = related.iter().map(|r| (r.id(), to_json(r, &req.auth, nested))).collect();
+            for item in items.iter_mut() {
+                let found: Vec<Json> = match &relation {
+                    Relation::Direct { .. } => item.get_list(name).iter().filter_map(|id| shown.get(id.as_str()).cloned()).collect(),
+                    Relation::Back { field, .. } => {
+                        let id = item.id().to_owned();
+                        related.iter().filter(|r| as_list(r.get(&field.name)).contains(&id)).filter_map(|r| shown.get(r.id()).cloned()).collect()
+                    }
                 };
-                let field = field.clone();
-                let ids: Vec<String> = items.iter().map(|r| r.id().to_owned()).collect();
-                let mut related = load(records, req, &source, Lookup::Back { field: field.name.clone(), multi: field.is_multi(), ids }).await?;
-                expand_level(records, req, &mut related, sub).await?;
-                for item in items.iter_mut() {
-                    let id = item.id().to_owned();
-                    let found: Vec<Json> = related
-                        .iter()
-                        .filter(|r| as_list(r.get(&field.name)).contains(&id))
-                        .map(|r| to_json(r, &req.auth, !sub.0.is_empty()))
-                        .collect();
-                    if !found.is_empty() {
+                let single = match &relation {
+                    Relation::Direct { field, .. } => !field.is_multi(),
+                    Relation::Back { single, .. } => *single,
+                };
+                match (single, found.is_empty()) {
+                    (_, true) => {}
+                    (true, false) => {
+                        item.expand.insert(name.clone(), found.into_iter().next().unwrap_or_default());
+                    }
+                    (false, false) => {
                         item.expand.insert(name.clone(), Json::Array(found));
                     }
                 }
             }
         }
-        Ok(())
+        Ok(any)
     })
 }
 
@@ -145,4 +191,27 @@ async fn load(records: &Records, req: &RequestInfo, target: &Arc<Collection>, lo
 
 fn alias(name: &'static str) -> oxbase_sql::Ident {
     oxbase_sql::Ident::new(name).expect("a constant, valid identifier")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(t: &Tree, prefix: &str, out: &mut Vec<String>) {
+        for (k, sub) in &t.0 {
+            let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            if sub.0.is_empty() {
+                out.push(p);
+            } else {
+                paths(sub, &p, out);
+            }
+        }
+    }
+
+    #[test]
+    fn paths_are_normalized_as_pocketbase_does() {
+        let mut out = Vec::new();
+        paths(&parse(" a.b.c , a.b,.test., ,test,a-x, au thor"), "", &mut out);
+        assert_eq!(out, ["a.b.c", "a-x", "author", "test"]);
+    }
 }

@@ -18,15 +18,58 @@ use crate::schema::{Collection, CollectionKind};
 pub const DEFAULT_PER_PAGE: i64 = 30;
 pub const MAX_PER_PAGE: i64 = 1000;
 
+/// The query parameters of a list request as given. `page`, `perPage` and `skipTotal` are
+/// parsed by `list` after the access check, so an unknown collection is still a 404 and a
+/// locked one a 403 before a malformed number is a 400, in PocketBase's order.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
-    pub page: i64,
-    pub per_page: i64,
+    pub page: String,
+    pub per_page: String,
     pub sort: String,
     pub filter: String,
     pub expand: String,
     pub fields: String,
-    pub skip_total: bool,
+    pub skip_total: String,
+}
+
+/// PB-COMPAT: a page parameter PocketBase cannot bind (Go's `strconv.Atoi`: an optional sign
+/// and digits, within 64 bits) is a 400; an empty one is unset (0).
+pub fn parse_int(s: &str) -> Result<i64> {
+    if s.is_empty() {
+        return Ok(0);
+    }
+    s.parse().map_err(|_| malformed_query())
+}
+
+/// PB-COMPAT: the forms of Go's `strconv.ParseBool`; an empty value is false.
+pub fn parse_bool(s: &str) -> Result<bool> {
+    match s {
+        "" | "0" | "f" | "F" | "false" | "False" | "FALSE" => Ok(false),
+        "1" | "t" | "T" | "true" | "True" | "TRUE" => Ok(true),
+        _ => Err(malformed_query()),
+    }
+}
+
+/// `page`, `perPage` and `skipTotal` of a list request, parsed and clamped.
+#[derive(Clone, Copy)]
+struct Paging {
+    page: i64,
+    per_page: i64,
+    skip_total: bool,
+}
+
+impl Paging {
+    fn parse(q: &ListQuery) -> Result<Paging> {
+        let per_page = match parse_int(&q.per_page)? {
+            n if n <= 0 => DEFAULT_PER_PAGE,
+            n => n.min(MAX_PER_PAGE),
+        };
+        Ok(Paging { page: parse_int(&q.page)?.max(1), per_page, skip_total: parse_bool(&q.skip_total)? })
+    }
+}
+
+fn malformed_query() -> Error {
+    Error::bad_request("Something went wrong while processing your request.")
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -53,9 +96,8 @@ impl Records {
             Access::All => None,
             Access::Where(sql) => Some(sql),
         };
-        let page = q.page.max(1);
-        let per_page = if q.per_page <= 0 { DEFAULT_PER_PAGE } else { q.per_page.min(MAX_PER_PAGE) };
-        let (select, count) = self.list_sql(req, &c, rule, &q, page, per_page)?;
+        let paging = Paging::parse(&q)?;
+        let (select, count) = self.list_sql(req, &c, rule, &q, &paging)?;
         let coll = c.clone();
         let (records, total) = self
             .schema
@@ -73,12 +115,14 @@ impl Records {
             })
             .await?;
         let items = self.present(req, records, &q.expand, &q.fields).await?;
+        let Paging { page, per_page, .. } = paging;
         let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
         Ok(ListResult { page, per_page, total_items: total, total_pages, items })
     }
 
     /// The page query and the count query (None with `skipTotal`) of a list request.
-    fn list_sql(&self, req: &RequestInfo, c: &Arc<Collection>, rule: Option<Sql>, q: &ListQuery, page: i64, per_page: i64) -> Result<(Sql, Option<Sql>)> {
+    fn list_sql(&self, req: &RequestInfo, c: &Arc<Collection>, rule: Option<Sql>, q: &ListQuery, paging: &Paging) -> Result<(Sql, Option<Sql>)> {
+        let Paging { page, per_page, skip_total } = *paging;
         let counter = Cell::new(0);
         let resolver = RecordResolver::new(&self.schema, c.clone(), req, Purpose::ClientFilter, self.schema.db().dialect(), &counter);
         let mut conds = Vec::new();
@@ -110,7 +154,7 @@ impl Records {
             None => {}
         }
         select.push(" LIMIT ").push_param(per_page).push(" OFFSET ").push_param((page - 1) * per_page);
-        let count = if q.skip_total {
+        let count = if skip_total {
             None
         } else {
             let mut s = Sql::raw("SELECT COUNT(*) FROM ");
@@ -156,10 +200,7 @@ impl Records {
 
     /// Records as the API shows them to `req`, with `expand` and `fields` applied.
     pub async fn present(&self, req: &RequestInfo, mut records: Vec<Record>, expand: &str, fields: &str) -> Result<Vec<Json>> {
-        if !expand.trim().is_empty() {
-            expand::expand(self, req, &mut records, expand).await?;
-        }
-        let expanded = !expand.trim().is_empty();
+        let expanded = expand::expand(self, req, &mut records, expand).await?;
         let picks = parse_fields(fields);
         Ok(records
             .iter()

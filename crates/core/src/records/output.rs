@@ -8,7 +8,7 @@ use crate::identity::Auth;
 use crate::schema::FieldKind;
 
 /// PocketBase's JSON of a record as `auth` may see it. `with_expand` adds the `expand` object
-/// (empty when nothing resolved), as PocketBase does whenever `expand` was asked for.
+/// (empty when nothing resolved), as PocketBase does when an expand path applied to it.
 pub fn to_json(record: &Record, auth: &Auth, with_expand: bool) -> Json {
     let mut out = Map::new();
     out.insert("collectionId".into(), json!(record.collection.id));

@@ -56,7 +56,9 @@ pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
         FieldKind::Text => text(field, v.as_str().unwrap_or("")),
         FieldKind::Editor => {
             let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_EDITOR_MAX, |m| m as usize);
-            (v.as_str().unwrap_or("").len() > max).then(|| err("validation_max_text_constraint", format!("Must be less than {max} bytes.")))
+            (v.as_str().unwrap_or("").len() > max).then(|| {
+                json!({"code": "validation_content_size_limit", "message": format!("The maximum allowed content size is {max} bytes."), "params": {"maxSize": max}})
+            })
         }
         FieldKind::Number => number(field, v.as_f64().unwrap_or(0.0)),
         FieldKind::Email => email(field, v.as_str().unwrap_or("")),
@@ -70,12 +72,7 @@ pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
             let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_JSON_MAX, |m| m as usize);
             (v.to_string().len() > max).then(|| err("validation_json_size_limit", format!("The maximum allowed JSON size is {max} bytes.")))
         }
-        FieldKind::GeoPoint => {
-            let lon = v.get("lon").and_then(Json::as_f64).unwrap_or(0.0);
-            let lat = v.get("lat").and_then(Json::as_f64).unwrap_or(0.0);
-            (!(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat))
-                .then(|| err("validation_invalid_geo_point", "Invalid geographic point.".into()))
-        }
+        FieldKind::GeoPoint => geo_point(v),
         _ => None,
     }
 }
@@ -161,16 +158,42 @@ fn url(field: &Field, s: &str) -> Option<Json> {
     }
 }
 
-fn date(field: &Field, s: &str) -> Option<Json> {
-    let min = field.options.get("min").and_then(Json::as_str).and_then(crate::dates::normalize).unwrap_or_default();
-    let max = field.options.get("max").and_then(Json::as_str).and_then(crate::dates::normalize).unwrap_or_default();
-    if !min.is_empty() && s < min.as_str() {
-        return Some(err("validation_min_date_constraint", format!("Must be no earlier than {min}.")));
+/// PB-COMPAT: latitude is checked first, so a point out of range on both axes reports it.
+fn geo_point(v: &Json) -> Option<Json> {
+    let lon = v.get("lon").and_then(Json::as_f64).unwrap_or(0.0);
+    let lat = v.get("lat").and_then(Json::as_f64).unwrap_or(0.0);
+    if !(-90.0..=90.0).contains(&lat) {
+        return Some(err("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees.".into()));
     }
-    if !max.is_empty() && s > max.as_str() {
-        return Some(err("validation_max_date_constraint", format!("Must be no later than {max}.")));
+    if !(-180.0..=180.0).contains(&lon) {
+        return Some(err("validation_invalid_longitude", "Longitude must be between -180 and 180 degrees.".into()));
     }
     None
+}
+
+/// PB-COMPAT: date bounds fail with the generic threshold codes, the bound written as Go
+/// prints a time in the message and as RFC 3339 in `params.threshold`. Both dates are in the
+/// canonical form, so comparing the strings compares the instants.
+fn date(field: &Field, s: &str) -> Option<Json> {
+    let bound = |key: &str| field.options.get(key).and_then(Json::as_str).and_then(crate::dates::normalize).filter(|b| !b.is_empty());
+    if let Some(min) = bound("min").filter(|min| s < min.as_str()) {
+        return Some(threshold_error("validation_min_greater_equal_than_required", "Must be no less than", &min));
+    }
+    if let Some(max) = bound("max").filter(|max| s > max.as_str()) {
+        return Some(threshold_error("validation_max_less_equal_than_required", "Must be no greater than", &max));
+    }
+    None
+}
+
+/// `2024-01-02 03:04:05.120Z` → (`2024-01-02 03:04:05.12 +0000 UTC`, `2024-01-02T03:04:05.12Z`):
+/// Go drops the trailing zeros of the fraction, and the dot with them.
+fn threshold_error(code: &str, prefix: &str, bound: &str) -> Json {
+    let (seconds, fraction) = bound.trim_end_matches('Z').split_once('.').unwrap_or((bound.trim_end_matches('Z'), ""));
+    let fraction = fraction.trim_end_matches('0');
+    let dot = if fraction.is_empty() { "" } else { "." };
+    let shown = format!("{seconds}{dot}{fraction} +0000 UTC");
+    let rfc3339 = format!("{}{dot}{fraction}Z", seconds.replacen(' ', "T", 1));
+    json!({"code": code, "message": format!("{prefix} {shown}."), "params": {"threshold": rfc3339}})
 }
 
 fn select(field: &Field, items: &[String]) -> Option<Json> {
@@ -278,5 +301,18 @@ mod tests {
         assert_eq!(validate_field(&u, &json!("ftp://x")).unwrap()["code"], "validation_invalid_url");
         let s = Field::new("s", FieldKind::Select).with("values", json!(["a"])).with("maxSelect", json!(2));
         assert_eq!(validate_field(&s, &json!(["a", "z"])).unwrap()["code"], "validation_invalid_value");
+    }
+
+    #[test]
+    fn date_bounds_print_the_threshold_as_go_does() {
+        let d = Field::new("d", FieldKind::Date).with("min", json!("2024-01-01 10:20:30.120Z")).with("max", json!("2024-12-31"));
+        let e = validate_field(&d, &json!("2023-01-01 00:00:00.000Z")).unwrap();
+        assert_eq!(e["code"], "validation_min_greater_equal_than_required");
+        assert_eq!(e["message"], "Must be no less than 2024-01-01 10:20:30.12 +0000 UTC.");
+        assert_eq!(e["params"]["threshold"], "2024-01-01T10:20:30.12Z");
+        let e = validate_field(&d, &json!("2025-01-01 00:00:00.000Z")).unwrap();
+        assert_eq!(e["message"], "Must be no greater than 2024-12-31 00:00:00 +0000 UTC.");
+        assert_eq!(e["params"]["threshold"], "2024-12-31T00:00:00Z");
+        assert!(validate_field(&d, &json!("2024-06-01 00:00:00.000Z")).is_none());
     }
 }

@@ -240,7 +240,8 @@ impl Collection {
         let Some(list) = input.as_array() else {
             return Err(field_error_json("validation_invalid_value", "Must be a list of fields."));
         };
-        let mut errors = Map::new();
+        // Errors by position in the request's list; shifted to the saved list's positions below.
+        let mut errors: Vec<(usize, Json)> = Vec::new();
         let mut fields = Vec::with_capacity(list.len());
         for (i, raw) in list.iter().enumerate() {
             match Field::from_json(raw) {
@@ -248,7 +249,8 @@ impl Collection {
                     // Keep the identity of an existing field given by id, so a rename is a rename.
                     if let Some(old) = self.fields.iter().find(|o| o.id == f.id) {
                         if old.kind != f.kind {
-                            errors.insert(i.to_string(), json!({"type": field_error_json("validation_field_type_change", "The type of an existing field cannot be changed.")}));
+                            // PB-COMPAT: reported on the field itself, not on its `type`.
+                            errors.push((i, field_error_json("validation_field_type_change", "Field type cannot be changed.")));
                         }
                         if old.system {
                             f.system = true;
@@ -256,18 +258,17 @@ impl Collection {
                     }
                     fields.push(f);
                 }
-                Err(e) => {
-                    errors.insert(i.to_string(), serde_json::to_value(e).unwrap_or(Json::Null));
-                }
+                Err(e) => errors.push((i, serde_json::to_value(e).unwrap_or(Json::Null))),
             }
         }
         // Names are unique, case-insensitively.
         for (i, f) in fields.iter().enumerate() {
             if fields[..i].iter().any(|o| o.name.eq_ignore_ascii_case(&f.name)) {
-                errors.insert(i.to_string(), json!({"name": field_error_json("validation_duplicated_field_name", "Duplicated or invalid field name.")}));
+                errors.push((i, json!({"name": field_error_json("validation_duplicated_field_name", "Duplicated or invalid field name.")})));
             }
         }
-        // System fields cannot be removed: the missing ones come first, in their order.
+        // System fields cannot be removed. PB-COMPAT: a missing `id` goes first, the other
+        // missing system fields after the given ones (as PocketBase places them).
         let mut missing = Vec::new();
         for old in self.fields.iter().filter(|f| f.system) {
             if !fields.iter().any(|f| f.id == old.id) {
@@ -279,12 +280,22 @@ impl Collection {
                 }
             }
         }
-        fields.splice(0..0, missing);
+        let (front, back): (Vec<Field>, Vec<Field>) = missing.into_iter().partition(|f| f.name == "id");
+        let mut shift = front.len();
+        fields.splice(0..0, front);
+        fields.extend(back);
         if self.kind != CollectionKind::View && !fields.iter().any(|f| f.name == "id") {
             fields.insert(0, id_field());
+            shift += 1;
         }
         if !errors.is_empty() {
-            return Err(Json::Object(errors));
+            // PB-COMPAT: errors name the field's position in the saved list (`fields.1` for
+            // the first field given without `id`).
+            let mut by_position = Map::new();
+            for (i, e) in errors {
+                by_position.entry((i + shift).to_string()).or_insert(e);
+            }
+            return Err(Json::Object(by_position));
         }
         self.fields = fields;
         Ok(())

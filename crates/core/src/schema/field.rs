@@ -162,6 +162,10 @@ impl Field {
                 errors.insert(key.into(), field_error_json("validation_invalid_value", "Must be a number."));
             }
         }
+        if self.kind == FieldKind::Select
+            && let Some(e) = select_max_error(&self.options) {
+                errors.insert("maxSelect".into(), e);
+            }
         if let Some(Json::Number(n)) = self.options.get("maxSelect")
             && n.as_f64().unwrap_or(0.0) < 1.0 {
                 self.options.insert("maxSelect".into(), json!(1));
@@ -233,6 +237,19 @@ impl Field {
     }
 }
 
+/// PB-COMPAT: a select's `maxSelect` lies between 0 and its number of values, reported with
+/// the generic threshold codes (a select without values only gets the `values` error).
+fn select_max_error(options: &Map<String, Json>) -> Option<Json> {
+    let max_select = options.get("maxSelect").and_then(Json::as_f64)?;
+    let values = options.get("values").and_then(Json::as_array).map_or(0, Vec::len);
+    if max_select < 0.0 {
+        return Some(json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}}));
+    }
+    (values > 0 && max_select > values as f64).then(|| {
+        json!({"code": "validation_max_less_equal_than_required", "message": format!("Must be no greater than {values}."), "params": {"threshold": values}})
+    })
+}
+
 /// Field and collection names: letters, digits and underscores, not starting with a digit.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -265,6 +282,16 @@ mod tests {
     fn select_without_values_is_rejected() {
         let err = Field::from_json(&json!({"name": "s", "type": "select"})).unwrap_err();
         assert!(err.contains_key("values"));
+    }
+
+    #[test]
+    fn select_max_select_is_at_most_the_number_of_values() {
+        let err = Field::from_json(&json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 3})).unwrap_err();
+        assert_eq!(err["maxSelect"]["code"], "validation_max_less_equal_than_required");
+        assert_eq!(err["maxSelect"]["params"]["threshold"], 2);
+        let err = Field::from_json(&json!({"name": "s", "type": "select", "values": ["a"], "maxSelect": -1})).unwrap_err();
+        assert_eq!(err["maxSelect"]["code"], "validation_min_greater_equal_than_required");
+        assert!(Field::from_json(&json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 2})).is_ok());
     }
 
     #[test]

@@ -111,12 +111,17 @@ fn convert(conn: &dyn Conn, col: &Ident, was_multi: bool, is_multi: bool) -> Sql
 fn create_indexes(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
     let table = ident(&c.name)?;
     for (i, stmt) in c.indexes.iter().enumerate() {
-        let def = ddl::parse_index(stmt).ok_or_else(|| index_error(i, "Invalid CREATE INDEX statement."))?;
+        let def = ddl::parse_index(stmt).ok_or_else(|| index_error(i, "Invalid CREATE INDEX expression."))?;
+        // PB-COMPAT: the messages of PocketBase, which passes on SQLite's.
         if let Some(col) = def.columns.iter().find(|col| c.field(col.name.as_str()).is_none()) {
-            return Err(index_error(i, &format!("Unknown column {}.", col.name)));
+            return Err(index_error(i, &format!("Failed to create index {} - SQL logic error: no such column: {} (1).", def.name, col.name)));
         }
         conn.execute(&ddl::create_index(&def, &table)).map_err(|e| match e {
-            Error::BadRequest { .. } => index_error(i, "The index cannot be created: the existing rows violate it."),
+            Error::BadRequest { .. } => {
+                let columns: Vec<String> = def.columns.iter().map(|col| format!("{}.{}", c.name, col.name)).collect();
+                let detail = format!("constraint failed: UNIQUE constraint failed: {} (2067)", columns.join(", "));
+                index_error(i, &format!("Failed to create index {} - {detail}.", def.name))
+            }
             other => other,
         })?;
     }
@@ -134,6 +139,6 @@ fn drop_indexes(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
 
 fn index_error(i: usize, message: &str) -> Error {
     let mut data = FieldErrors::new();
-    data.insert("indexes".into(), serde_json::json!({ i.to_string(): field_error_json("validation_invalid_index", message) }));
+    data.insert("indexes".into(), serde_json::json!({ i.to_string(): field_error_json("validation_invalid_index_expression", message) }));
     Error::validation(data)
 }

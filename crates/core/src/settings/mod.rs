@@ -78,6 +78,10 @@ impl Settings {
         if !input.is_object() {
             return Err(Error::bad_request("Invalid settings body."));
         }
+        if !rate_limits::loads(input) {
+            // PB-COMPAT: a value PocketBase cannot decode fails the whole request.
+            return Err(Error::bad_request("An error occurred while loading the submitted data."));
+        }
         let mut next = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
@@ -139,10 +143,13 @@ fn validate(s: &Json, errors: &mut FieldErrors) {
             }
         }
     }
-    rate_limits::validate_rules(s.get("rateLimits").unwrap_or(&Json::Null), errors);
-    if s.pointer("/batch/maxRequests").and_then(Json::as_i64).unwrap_or(0) < 0 {
-        errors.insert("batch.maxRequests".into(), field_error_json("validation_min_greater_equal_than_required", "Must be no less than 0."));
+    for path in ["batch.maxRequests", "logs.maxDays", "logs.maxDataSize"] {
+        let pointer = format!("/{}", path.replace('.', "/"));
+        if s.pointer(&pointer).and_then(Json::as_i64).unwrap_or(0) < 0 {
+            errors.insert(path.into(), json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}}));
+        }
     }
+    rate_limits::validate(s, errors);
 }
 
 /// `{"meta.appName": e}` → `{"meta": {"appName": e}}`, PocketBase's nested error shape.
