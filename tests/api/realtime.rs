@@ -875,3 +875,29 @@ async fn the_stream_has_pocketbase_headers_and_keep_alive_comments() {
     }
     assert!(text.contains("PB_CONNECT"), "{text:?}");
 }
+
+/// A batch's changes are answered in one round: each state of the same record is judged on
+/// its own (the create as created, the update as updated), not all by the last one.
+#[tokio::test]
+async fn each_state_of_one_record_in_a_batch_is_judged_on_its_own() {
+    let app = spawn_app().await;
+    world(&app).await;
+    app.enable_batch(10).await;
+    let topic = options_topic("notes/*", json!({"query": {"filter": "status = 'pub'"}}));
+    let mut c = app.subscribed(&[&topic, "sentinel/*"], GUEST).await;
+    let (a, b) = ("aaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbb");
+    let r = app
+        .batch(
+            json!([
+                {"method": "POST", "url": "/api/collections/notes/records", "body": {"id": a, "status": "draft"}},
+                {"method": "PATCH", "url": format!("/api/collections/notes/records/{a}"), "body": {"status": "pub"}},
+                {"method": "POST", "url": "/api/collections/notes/records", "body": {"id": b, "status": "pub"}},
+                {"method": "PATCH", "url": format!("/api/collections/notes/records/{b}"), "body": {"status": "draft"}},
+            ]),
+            &app.superuser_token,
+        )
+        .await;
+    r.expect(200);
+    let got = barrier(&app, &mut [&mut c]).await;
+    assert_eq!(summary(&got[0]), vec![s(&topic, "update", a), s(&topic, "create", b)]);
+}
