@@ -22,9 +22,11 @@ pub struct RealtimeConfig {
     /// PocketBase does after 5 minutes (forgotten connections); the SDK reconnects.
     pub idle_timeout: Duration,
     /// How often an SSE stream carries a comment, so proxies do not close a quiet one.
+    /// PB-COMPAT: PocketBase sends none; clients (the SDK, `EventSource`) ignore comments.
     pub keep_alive: Duration,
     /// Bytes that may wait in one client's queue; a client further behind is disconnected
     /// (it reconnects and resubscribes), so a slow reader never slows the others.
+    /// PB-COMPAT: PocketBase buffers without bound (a goroutine per pending message).
     pub client_queue_bytes: usize,
     /// Committed changes that may wait for the dispatcher (the round it is answering
     /// included). Past this they are dropped, and every client subscribed to what they
