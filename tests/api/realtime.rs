@@ -1,10 +1,14 @@
 //! Realtime over SSE: `PB_CONNECT`, subscriptions and their auth, delivery by the list rule,
-//! the view rule, the subscription filter, the exact topic as event name, deletes, the record
-//! shape (hidden fields, expand), and back-pressure on a client that does not read.
+//! the view rule, the subscription filter, the exact topic as event name, deletes (cascades
+//! judged before their rows go), the record shape (hidden fields, expand), back-pressure on a
+//! client that does not read, bursts (nothing lost silently), idle expiry, headers and
+//! keep-alives.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
+
+use oxbase_core::realtime::RealtimeConfig;
 
 use crate::helpers::{GUEST, SseClient, SseEvent, SseNext, TestApp, TestUser, encode, spawn_app};
 
@@ -531,4 +535,369 @@ async fn a_client_that_cannot_keep_up_is_disconnected_and_others_get_everything(
         .await;
     let e = again.expect_event().await;
     assert_eq!(e.record_id(), r["id"].as_str().unwrap());
+}
+
+// ---- bursts: nothing is lost silently ---------------------------------------------------------
+
+/// A stream read without the test helper's per-event parsing, fast enough for tens of
+/// thousands of events: yields the record id of each record event, in order.
+struct RawStream {
+    response: reqwest::Response,
+    buf: Vec<u8>,
+}
+
+impl RawStream {
+    async fn open(app: &TestApp, topics: &[&str], token: &str) -> RawStream {
+        let response = app
+            .client
+            .get(app.url("/api/realtime"))
+            .send()
+            .await
+            .expect("the SSE request reaches the server");
+        let mut raw = RawStream { response, buf: Vec::new() };
+        let connect = match raw.next_block(Duration::from_secs(5)).await {
+            Some(block) => block,
+            None => panic!("no PB_CONNECT"),
+        };
+        let data: Value = serde_json::from_str(data_line(&connect)).expect("PB_CONNECT data");
+        let client_id = data["clientId"].as_str().expect("clientId").to_owned();
+        app.set_subscriptions(&client_id, topics, token)
+            .await
+            .expect(204);
+        raw
+    }
+
+    /// The next event block (comments included), or `None` when the stream ends or nothing
+    /// comes within `wait`.
+    async fn next_block(&mut self, wait: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
+                let block = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+                self.buf.drain(..end + 2);
+                return Some(block);
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(Some(bytes))) => self.buf.extend_from_slice(&bytes),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Record ids of the record events read until `count` arrived, the stream ended, nothing
+    /// came for `quiet`, or `deadline` passed. The second value says whether the stream ended.
+    async fn record_ids(&mut self, count: usize, quiet: Duration, deadline: tokio::time::Instant) -> (Vec<String>, bool) {
+        let mut ids = Vec::with_capacity(count);
+        loop {
+            let mut start = 0;
+            while let Some(end) = self.buf[start..].windows(2).position(|w| w == b"\n\n") {
+                let block = std::str::from_utf8(&self.buf[start..start + end]).unwrap_or("");
+                if let Some(id) = record_id_of(block) {
+                    ids.push(id);
+                }
+                start += end + 2;
+            }
+            self.buf.drain(..start);
+            if ids.len() >= count {
+                return (ids, false);
+            }
+            let until = deadline.min(tokio::time::Instant::now() + quiet);
+            match tokio::time::timeout_at(until, self.response.chunk()).await {
+                Ok(Ok(Some(bytes))) => self.buf.extend_from_slice(&bytes),
+                Ok(_) => return (ids, true),
+                Err(_) => return (ids, false),
+            }
+        }
+    }
+}
+
+fn data_line(block: &str) -> &str {
+    block
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .map(|d| d.trim_start())
+        .unwrap_or("")
+}
+
+/// `record.id` of a record event's block, without parsing the whole JSON: the record's
+/// `id` is the first `"id":"` after `"record":`.
+fn record_id_of(block: &str) -> Option<String> {
+    let data = data_line(block);
+    let record = data.find("\"record\":")?;
+    let rest = &data[record..];
+    let at = rest.find("\"id\":\"")? + 6;
+    let end = rest[at..].find('"')?;
+    Some(rest[at..at + end].to_owned())
+}
+
+/// `clients` readers with distinct identities on a list rule that needs one, `batches` batch
+/// requests of `per_batch` creates, everything delivered within `within` of the first write.
+/// Returns the ids created, what each reader got and whether its stream ended, and how long
+/// delivery took.
+async fn burst(
+    app: &TestApp,
+    clients: usize,
+    batches: usize,
+    per_batch: usize,
+    within: Duration,
+) -> (Vec<String>, Vec<(Vec<String>, bool)>, Duration) {
+    app.enable_batch(per_batch as u64).await;
+    app.must_create_collection(json!({
+        "name": "burst", "listRule": "@request.auth.id != ''", "viewRule": "", "createRule": "",
+        "fields": [{"name": "n", "type": "number"}],
+    }))
+    .await;
+    let total = batches * per_batch;
+    let mut streams = Vec::new();
+    for i in 0..clients {
+        let user = app.create_user(&format!("burst{i}@example.com")).await;
+        streams.push(RawStream::open(app, &["burst/*"], &user.token).await);
+    }
+    let started = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + within;
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| tokio::spawn(async move { stream.record_ids(total, Duration::from_secs(20), deadline).await }))
+        .collect();
+    let mut created = Vec::with_capacity(total);
+    for b in 0..batches {
+        let requests: Vec<Value> = (0..per_batch)
+            .map(|i| json!({"method": "POST", "url": "/api/collections/burst/records", "body": {"n": b * per_batch + i}}))
+            .collect();
+        let r = app.batch(json!(requests), GUEST).await;
+        r.expect(200);
+        for item in r.body.as_array().unwrap() {
+            created.push(item["body"]["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let written = started.elapsed();
+    let mut got = Vec::new();
+    for r in readers {
+        got.push(r.await.expect("reader task"));
+    }
+    let delivered = started.elapsed();
+    let events: usize = got.iter().map(|(ids, _)| ids.len()).sum();
+    eprintln!(
+        "burst: {clients} clients, {total} creates written in {written:.2?}; {events} events delivered in {delivered:.2?} ({:.0} events/s)",
+        events as f64 / delivered.as_secs_f64()
+    );
+    (created, got, delivered)
+}
+
+/// More changes than the change channel ever held at once (16Ki), written in a burst, to
+/// clients that each ask their own question (distinct identities): every connected client
+/// gets every event, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_writes_reaches_every_client_in_full() {
+    let app = spawn_app().await;
+    let (created, got, _) = burst(&app, 10, 20, 1000, Duration::from_secs(120)).await;
+    for (i, (ids, ended)) in got.iter().enumerate() {
+        assert!(!ended, "client {i} was disconnected after {} events", ids.len());
+        assert_eq!(ids.len(), created.len(), "client {i} got {} of {} events", ids.len(), created.len());
+        assert!(ids == &created, "client {i} got the events out of order");
+    }
+}
+
+/// The audit's figures (20 clients, 20 batches of 1,000 creates), for measuring only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: cargo test --test api realtime::burst_measurement -- --ignored --nocapture"]
+async fn burst_measurement() {
+    let app = spawn_app().await;
+    let (created, got, _) = burst(&app, 20, 20, 1000, Duration::from_secs(120)).await;
+    for (i, (ids, ended)) in got.iter().enumerate() {
+        eprintln!("client {i}: {} of {} events, disconnected: {ended}", ids.len(), created.len());
+    }
+}
+
+/// Changes the hub's settings for the clients connected from now on.
+fn configure(app: &TestApp, change: impl FnOnce(&mut RealtimeConfig)) {
+    let mut config = app.core.realtime().config();
+    change(&mut config);
+    app.core.realtime().configure(config);
+}
+
+/// When changes wait longer than the dispatcher may hold them, they are dropped and their
+/// subscribers are disconnected (so the SDK reconnects and resyncs): a client sees every event
+/// or a prefix and then the end of its stream, never a gap. Others stay connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_the_dispatcher_cannot_hold_disconnect_their_subscribers() {
+    const TOTAL: usize = 200;
+    let app = spawn_app().await;
+    world(&app).await;
+    app.enable_batch(TOTAL as u64).await;
+    app.must_create_collection(json!({
+        "name": "surge", "listRule": "n >= 0", "viewRule": "", "createRule": "",
+        "fields": [{"name": "n", "type": "number"}],
+    }))
+    .await;
+    // No change may wait: every one overflows.
+    configure(&app, |c| c.max_backlog = 0);
+    let mut owed = app.subscribed(&["surge/*"], GUEST).await;
+    let mut bystander = app.subscribed(&["sentinel/*"], GUEST).await;
+    let requests: Vec<Value> = (0..TOTAL)
+        .map(|n| json!({"method": "POST", "url": "/api/collections/surge/records", "body": {"n": n}}))
+        .collect();
+    let r = app.batch(json!(requests), GUEST).await;
+    r.expect(200);
+    let created: Vec<String> = r.body.as_array().unwrap().iter().map(|i| i["body"]["id"].as_str().unwrap().to_owned()).collect();
+    let mut got = Vec::new();
+    loop {
+        match owed.next(Duration::from_secs(5)).await {
+            SseNext::Event(e) => got.push(e.record_id()),
+            SseNext::Closed => break,
+            SseNext::Timeout => panic!("after {} of {TOTAL} events, neither the rest nor a disconnect", got.len()),
+        }
+    }
+    assert!(got.len() < TOTAL, "every event came: nothing overflowed");
+    assert_eq!(got, created[..got.len()], "what came is the start of what was written, in order");
+    // The client subscribed elsewhere was owed nothing and is still served.
+    configure(&app, |c| c.max_backlog = RealtimeConfig::default().max_backlog);
+    let s = app.must_create_record("sentinel", json!({"n": 1})).await;
+    assert_eq!(bystander.expect_event().await.record_id(), s["id"].as_str().unwrap());
+}
+
+/// `kids` cascade-delete with their parent and are listed through it (`parent.title`):
+/// deleting the parent tells a kid's subscribers of the kid's deletion, judged as the kid was
+/// before anything went, as PocketBase does; a kid of a parent they could not see stays
+/// unknown to them.
+#[tokio::test]
+async fn a_cascaded_delete_is_judged_before_the_parent_goes() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let parents = app
+        .must_create_collection(json!({
+            "name": "parents", "listRule": "", "viewRule": "",
+            "fields": [{"name": "title", "type": "text"}],
+        }))
+        .await;
+    app.must_create_collection(json!({
+        "name": "kids", "listRule": "parent.title = 'vis'", "viewRule": "parent.title = 'vis'",
+        "fields": [
+            {"name": "name", "type": "text"},
+            {"name": "parent", "type": "relation", "collectionId": parents["id"], "maxSelect": 1, "cascadeDelete": true},
+        ],
+    }))
+    .await;
+    let visible = app.must_create_record("parents", json!({"title": "vis"})).await;
+    let hidden = app.must_create_record("parents", json!({"title": "other"})).await;
+    let mut kids = Vec::new();
+    for (name, parent) in [("k1", &visible), ("k2", &visible), ("k3", &hidden)] {
+        let k = app.must_create_record("kids", json!({"name": name, "parent": parent["id"]})).await;
+        kids.push(k["id"].as_str().unwrap().to_owned());
+    }
+    let k1_topic = format!("kids/{}", kids[0]);
+    let mut guest = app.subscribed(&["kids/*", &k1_topic, "sentinel/*"], GUEST).await;
+    for p in [&visible, &hidden] {
+        app.delete_record("parents", p["id"].as_str().unwrap(), &app.superuser_token)
+            .await
+            .expect(204);
+    }
+    let got = barrier(&app, &mut [&mut guest]).await;
+    let mut got = summary(&got[0]);
+    got.sort();
+    let mut expected = vec![
+        s("kids/*", "delete", &kids[0]),
+        s(&k1_topic, "delete", &kids[0]),
+        s("kids/*", "delete", &kids[1]),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    // The kids are gone.
+    let rest = app.list_records("kids", &[], &app.superuser_token).await;
+    assert_eq!(rest.body["totalItems"], 0);
+}
+
+/// PB-COMPAT: a client that received nothing for the idle timeout (PocketBase: 5 minutes) is
+/// disconnected and leaves the hub; every message restarts the timer.
+#[tokio::test]
+async fn an_idle_client_is_disconnected_and_messages_keep_a_client_alive() {
+    let app = spawn_app().await;
+    world(&app).await;
+    assert_eq!(app.core.realtime().config().idle_timeout, Duration::from_secs(300));
+    let idle_timeout = Duration::from_millis(1000);
+    configure(&app, |c| c.idle_timeout = idle_timeout);
+    let mut busy = app.subscribed(&["sentinel/*"], GUEST).await;
+    let mut idle = app.subscribed(&["notes/*"], GUEST).await;
+    let started = std::time::Instant::now();
+    // Events every 200 ms for twice the timeout: the busy client stays.
+    while started.elapsed() < idle_timeout * 2 {
+        let r = app.must_create_record("sentinel", json!({"n": 1})).await;
+        assert_eq!(busy.expect_event().await.record_id(), r["id"].as_str().unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The idle one got nothing and was let go.
+    match idle.next(Duration::from_secs(5)).await {
+        SseNext::Closed => {}
+        other => panic!("the idle client is still served: {other:?}"),
+    }
+    app.set_subscriptions(&idle.client_id, &["notes/*"], GUEST)
+        .await
+        .expect(404);
+    // Once nothing comes, the busy one goes too.
+    match busy.next(Duration::from_secs(5)).await {
+        SseNext::Closed => {}
+        other => panic!("the client stayed after going idle: {other:?}"),
+    }
+    assert_eq!(app.core.realtime().client_count(), 0);
+}
+
+/// PB-COMPAT: PocketBase's SSE headers (no caching, no proxy buffering), and a keep-alive
+/// comment on a quiet stream.
+#[tokio::test]
+async fn the_stream_has_pocketbase_headers_and_keep_alive_comments() {
+    let app = spawn_app().await;
+    configure(&app, |c| c.keep_alive = Duration::from_millis(200));
+    let mut response = app
+        .client
+        .get(app.url("/api/realtime"))
+        .send()
+        .await
+        .expect("the SSE request reaches the server");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "text/event-stream");
+    assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("x-accel-buffering"), "no");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut text = String::new();
+    // After PB_CONNECT's block, a comment line (`:`), with no event in between.
+    while !text.split("\n\n").skip(1).any(|block| block.starts_with(':')) {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            other => panic!("no keep-alive comment: {other:?}; read {text:?}"),
+        }
+    }
+    assert!(text.contains("PB_CONNECT"), "{text:?}");
+}
+
+/// A batch's changes are answered in one round: each state of the same record is judged on
+/// its own (the create as created, the update as updated), not all by the last one.
+#[tokio::test]
+async fn each_state_of_one_record_in_a_batch_is_judged_on_its_own() {
+    let app = spawn_app().await;
+    world(&app).await;
+    app.enable_batch(10).await;
+    let topic = options_topic("notes/*", json!({"query": {"filter": "status = 'pub'"}}));
+    let mut c = app.subscribed(&[&topic, "sentinel/*"], GUEST).await;
+    let (a, b) = ("aaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbb");
+    let r = app
+        .batch(
+            json!([
+                {"method": "POST", "url": "/api/collections/notes/records", "body": {"id": a, "status": "draft"}},
+                {"method": "PATCH", "url": format!("/api/collections/notes/records/{a}"), "body": {"status": "pub"}},
+                {"method": "POST", "url": "/api/collections/notes/records", "body": {"id": b, "status": "pub"}},
+                {"method": "PATCH", "url": format!("/api/collections/notes/records/{b}"), "body": {"status": "draft"}},
+            ]),
+            &app.superuser_token,
+        )
+        .await;
+    r.expect(200);
+    let got = barrier(&app, &mut [&mut c]).await;
+    assert_eq!(summary(&got[0]), vec![s(&topic, "update", a), s(&topic, "create", b)]);
 }

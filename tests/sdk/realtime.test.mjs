@@ -211,6 +211,29 @@ describe('realtime', () => {
     assert.deepEqual(col2.events.map((e) => [e.action, e.record.id]), [['delete', b.id]]);
   });
 
+  it('a cascaded delete is judged as the record was before its parent went', async () => {
+    const parents = await su.collections.create({ name: 'parents', listRule: '', viewRule: '', fields: [{ name: 'title', type: 'text' }] });
+    await su.collections.create({
+      name: 'kids', listRule: "parent.title = 'vis'", viewRule: "parent.title = 'vis'",
+      fields: [
+        { name: 'name', type: 'text' },
+        { name: 'parent', type: 'relation', collectionId: parents.id, maxSelect: 1, cascadeDelete: true },
+      ],
+    });
+    const shown = await su.collection('parents').create({ title: 'vis' });
+    const hidden = await su.collection('parents').create({ title: 'other' });
+    const k1 = await su.collection('kids').create({ name: 'k1', parent: shown.id });
+    const k2 = await su.collection('kids').create({ name: 'k2', parent: shown.id });
+    await su.collection('kids').create({ name: 'k3', parent: hidden.id });
+    const g = client();
+    const col = await collect(g, 'kids', '*');
+    col.sentinel = await collect(g, 'sentinel', '*');
+    await su.collection('parents').delete(shown.id);
+    await su.collection('parents').delete(hidden.id);
+    await barrier(col.sentinel);
+    assert.deepEqual(col.events.map((e) => [e.action, e.record.id]).sort(), [['delete', k1.id], ['delete', k2.id]].sort());
+  });
+
   it('the filter option narrows delivery, decided on the changed record', async () => {
     const c = client();
     const col = await collect(c, 'posts', '*', { filter: "status = 'pub'" });

@@ -3,29 +3,35 @@
 use std::convert::Infallible;
 
 use axum::extract::State;
+use axum::http::header::{HeaderName, CACHE_CONTROL};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream, StreamExt};
+use axum::response::IntoResponse;
+use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use tokio_stream::wrappers::ReceiverStream;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody};
 use crate::AppState;
 
 /// `GET /api/realtime`: `PB_CONNECT` with the client id first, then one event per delivered
-/// change, named by the exact topic subscribed to.
-pub async fn connect(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// change, named by the exact topic subscribed to. The stream ends when the hub lets the
+/// client go (it fell behind, or stayed idle past the idle timeout); the SDK reconnects.
+pub async fn connect(State(state): State<AppState>) -> impl IntoResponse {
     let conn = state.app.realtime().connect();
+    let keep_alive = conn.keep_alive;
     let id = conn.id.clone();
     let hello = Event::default().id(id.clone()).event("PB_CONNECT").data(json!({"clientId": id}).to_string());
-    let guard = conn.guard;
-    let messages = ReceiverStream::new(conn.messages).map(move |m| {
-        // The guard lives as long as the stream: when the client goes, it leaves the hub.
-        let _keep = &guard;
-        Ok(Event::default().id(id.clone()).event(m.event).data(m.data.as_ref()))
+    // The connection lives as long as the stream: when the client goes, it leaves the hub.
+    let messages = stream::unfold(conn, |mut conn| async move {
+        let m = conn.next().await?;
+        let event = Event::default().id(conn.id.clone()).event(m.event).data(m.data.as_ref());
+        Some((Ok::<_, Infallible>(event), conn))
     });
-    Sse::new(stream::once(async move { Ok(hello) }).chain(messages)).keep_alive(KeepAlive::default())
+    let sse = Sse::new(stream::once(async move { Ok(hello) }).chain(messages)).keep_alive(KeepAlive::new().interval(keep_alive));
+    // PB-COMPAT: PocketBase's headers: nothing may store the stream, and nginx must pass it
+    // through unbuffered (`X-Accel-Buffering`), or events arrive late and in lumps.
+    ([(CACHE_CONTROL, "no-store"), (HeaderName::from_static("x-accel-buffering"), "no")], sse)
 }
 
 /// `POST /api/realtime`: `{clientId, subscriptions: [...]}` replaces the client's topics.

@@ -1,24 +1,52 @@
-//! The hub: connected clients and the dispatcher of committed changes.
+//! The hub: connected clients, their subscriptions and the identity each is bound to, and the
+//! settings of realtime. Delivery itself is `dispatch`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use serde_json::{json, Value as Json};
-use futures_util::stream::{self, StreamExt};
-use tokio::sync::{broadcast, mpsc};
+use serde_json::json;
 
+use super::outbox::{self, Inbox, Outbox};
 use super::topic::{Topic, MAX_SUBSCRIPTIONS};
+use super::watch::Watch;
 use crate::error::{field_error_json, Error, FieldErrors, Result};
 use crate::identity::Auth;
-use crate::records::{Change, Record, Records};
-use crate::rules::{RequestInfo, RuleKind};
+use crate::records::Records;
+use crate::rules::RuleKind;
 
-/// How many messages may wait for one client; a client further behind is disconnected (it
-/// reconnects and resubscribes), so one slow reader never slows the others or grows memory.
-const CLIENT_QUEUE: usize = 256;
+/// How realtime behaves; `Realtime::configure` changes it (tests shorten the timers).
+#[derive(Debug, Clone, Copy)]
+pub struct RealtimeConfig {
+    /// PB-COMPAT: a client that received no message for this long is disconnected, as
+    /// PocketBase does after 5 minutes (forgotten connections); the SDK reconnects.
+    pub idle_timeout: Duration,
+    /// How often an SSE stream carries a comment, so proxies do not close a quiet one.
+    /// PB-COMPAT: PocketBase sends none; clients (the SDK, `EventSource`) ignore comments.
+    pub keep_alive: Duration,
+    /// Bytes that may wait in one client's queue; a client further behind is disconnected
+    /// (it reconnects and resubscribes), so a slow reader never slows the others.
+    /// PB-COMPAT: PocketBase buffers without bound (a goroutine per pending message).
+    pub client_queue_bytes: usize,
+    /// Committed changes that may wait for the dispatcher (the round it is answering
+    /// included). Past this they are dropped, and every client subscribed to what they
+    /// touched is disconnected: never a silent gap.
+    pub max_backlog: usize,
+    /// How many changes one dispatch round answers together (one query per question).
+    pub round: usize,
+}
 
-/// How many distinct visibility questions of one change are answered at once.
-const CONCURRENT_CHECKS: usize = 8;
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        RealtimeConfig {
+            idle_timeout: Duration::from_secs(5 * 60),
+            keep_alive: Duration::from_secs(15),
+            client_queue_bytes: 4 * 1024 * 1024,
+            max_backlog: 64 * 1024,
+            round: 1024,
+        }
+    }
+}
 
 /// One server-sent event.
 #[derive(Debug, Clone)]
@@ -27,29 +55,47 @@ pub struct Message {
     pub data: Arc<str>,
 }
 
-struct Client {
-    auth: RwLock<Auth>,
-    topics: RwLock<Vec<Topic>>,
-    tx: mpsc::Sender<Message>,
+/// One subscription, with everything its visibility question needs, fixed when it is set.
+pub(super) struct Subscription {
+    pub topic: Topic,
+    pub auth: Auth,
+    pub kind: RuleKind,
+    /// Subscriptions with the same key ask the same question and share one answer.
+    pub key: String,
 }
+
+pub(super) struct Client {
+    pub id: String,
+    /// The identity the client is bound to.
+    auth: RwLock<Auth>,
+    /// Replaced whole on each `POST /api/realtime`; readers take the `Arc`, not the lock.
+    pub subscriptions: RwLock<Arc<Vec<Arc<Subscription>>>>,
+    pub outbox: Outbox,
+}
+
+pub(super) type Clients = Arc<RwLock<HashMap<String, Arc<Client>>>>;
 
 #[derive(Clone)]
 pub struct Realtime {
-    clients: Arc<RwLock<HashMap<String, Arc<Client>>>>,
-    records: Records,
+    pub(super) clients: Clients,
+    pub(super) records: Records,
+    config: Arc<RwLock<RealtimeConfig>>,
 }
 
-/// A connected client's end: its id, its message queue, and a guard that removes it from the
-/// hub when dropped (when the SSE stream ends).
+/// A connected client's end: its id, its messages, and a guard that removes it from the hub
+/// when dropped (when the SSE stream ends).
 pub struct Connection {
     pub id: String,
-    pub messages: mpsc::Receiver<Message>,
-    pub guard: ConnectionGuard,
+    /// How often the stream should carry a keep-alive comment.
+    pub keep_alive: Duration,
+    idle_timeout: Duration,
+    inbox: Inbox,
+    _guard: ConnectionGuard,
 }
 
-pub struct ConnectionGuard {
+struct ConnectionGuard {
     id: String,
-    clients: Arc<RwLock<HashMap<String, Arc<Client>>>>,
+    clients: Clients,
 }
 
 impl Drop for ConnectionGuard {
@@ -58,14 +104,35 @@ impl Drop for ConnectionGuard {
     }
 }
 
+impl Connection {
+    /// The next message. `None` ends the stream: the hub let the client go (it could not
+    /// keep up, or changes it was owed were dropped), or nothing came for the idle timeout
+    /// (keep-alive comments do not count, as in PocketBase).
+    pub async fn next(&mut self) -> Option<Message> {
+        tokio::time::timeout(self.idle_timeout, self.inbox.recv()).await.ok().flatten()
+    }
+}
+
 impl Realtime {
-    /// Creates the hub and starts its dispatcher on the current runtime.
+    /// Creates the hub, starts its dispatcher on the current runtime, and has the record
+    /// service ask it, inside each delete's transaction, who may see the deletion.
     pub fn start(records: Records) -> Realtime {
-        let hub = Realtime { clients: Arc::default(), records: records.clone() };
+        let hub = Realtime { clients: Arc::default(), records: records.clone(), config: Arc::default() };
+        // The watcher holds the clients and the schema, not the record service: no cycle.
+        records.watch_deletes(Arc::new(Watch { clients: hub.clients.clone(), schema: records.schema().clone() }));
         let dispatcher = hub.clone();
         let changes = records.subscribe();
         tokio::spawn(async move { dispatcher.dispatch(changes).await });
         hub
+    }
+
+    pub fn config(&self) -> RealtimeConfig {
+        *self.config.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the settings; clients connected from now on get the new timers.
+    pub fn configure(&self, config: RealtimeConfig) {
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 
     pub fn client_count(&self) -> usize {
@@ -74,21 +141,26 @@ impl Realtime {
 
     /// Registers a new client.
     pub fn connect(&self) -> Connection {
+        let config = self.config();
         let id = crate::ids::random_string(40);
-        let (tx, messages) = mpsc::channel(CLIENT_QUEUE);
-        let client = Arc::new(Client { auth: RwLock::new(Auth::Guest), topics: RwLock::new(Vec::new()), tx });
+        let (outbox, inbox) = outbox::queue(config.client_queue_bytes);
+        let client = Arc::new(Client { id: id.clone(), auth: RwLock::new(Auth::Guest), subscriptions: RwLock::default(), outbox });
         self.clients.write().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), client);
-        Connection { id: id.clone(), messages, guard: ConnectionGuard { id, clients: self.clients.clone() } }
+        Connection {
+            id: id.clone(),
+            keep_alive: config.keep_alive,
+            idle_timeout: config.idle_timeout,
+            inbox,
+            _guard: ConnectionGuard { id, clients: self.clients.clone() },
+        }
     }
 
     /// Sends `data` as event `topic` to the client `client_id` if it is subscribed to exactly
     /// that topic (the `@oauth2` redirect uses it). Whether it was delivered.
-    pub fn send_to(&self, client_id: &str, topic: &str, data: &Json) -> bool {
+    pub fn send_to(&self, client_id: &str, topic: &str, data: &serde_json::Value) -> bool {
         let Some(client) = self.clients.read().unwrap_or_else(|e| e.into_inner()).get(client_id).cloned() else { return false };
-        if !client.topics.read().unwrap_or_else(|e| e.into_inner()).iter().any(|t| t.raw == topic) {
-            return false;
-        }
-        client.tx.try_send(Message { event: topic.to_owned(), data: Arc::from(data.to_string()) }).is_ok()
+        let subscribed = client.subscriptions.read().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s.topic.raw == topic);
+        subscribed && client.outbox.push(Message { event: topic.to_owned(), data: Arc::from(data.to_string()) })
     }
 
     /// Replaces a client's subscriptions and binds the caller's auth to it.
@@ -122,103 +194,33 @@ impl Realtime {
             if bound.is_some() && bound != asking {
                 return Err(Error::Forbidden("The current and the previous request authorization don't match.".into()));
             }
-            *current = auth;
+            *current = auth.clone();
         }
-        *client.topics.write().unwrap_or_else(|e| e.into_inner()) = parsed;
+        let subscriptions = parsed.into_iter().map(|topic| Arc::new(Subscription::new(topic, auth.clone()))).collect();
+        *client.subscriptions.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(subscriptions);
         Ok(())
     }
 
-    async fn dispatch(&self, mut changes: broadcast::Receiver<Change>) {
-        loop {
-            match changes.recv().await {
-                Ok(change) => self.deliver(change).await,
-                Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "realtime dispatcher lagged behind"),
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
+    /// Removes clients from the hub: their streams end once what is queued is read.
+    pub(super) fn disconnect(&self, ids: impl IntoIterator<Item = String>) {
+        let mut clients = self.clients.write().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            clients.remove(&id);
         }
-    }
-
-    /// Sends one change to every subscription allowed to see it. Subscribers asking the same
-    /// question (same identity, rule and options) share one check and one JSON.
-    async fn deliver(&self, change: Change) {
-        let (action, record) = match change {
-            Change::Created(r) => ("create", r),
-            Change::Updated(r) => ("update", r),
-            Change::Deleted(r) => ("delete", r),
-        };
-        // Subscribers asking the same question share one answer; distinct questions are
-        // answered concurrently (each is a read on the reader pool).
-        let mut questions: HashMap<String, (Topic, Auth, RuleKind)> = HashMap::new();
-        let mut sends = Vec::new();
-        for (client_id, client, topic, auth) in self.matching(&record) {
-            let kind = if topic.record_id.is_some() { RuleKind::View } else { RuleKind::List };
-            // The whole of the options is part of the question: rules may read any
-            // `@request.query.*` or `@request.headers.*`.
-            let options = serde_json::to_string(&(&topic.query, &topic.headers)).unwrap_or_default();
-            let key = format!("{}|{:?}|{}", identity_key(&auth), kind, options);
-            sends.push((client_id, client, topic.raw.clone(), key.clone()));
-            questions.entry(key).or_insert((topic, auth, kind));
-        }
-        let record = &record;
-        let answers: HashMap<String, Option<Arc<str>>> = stream::iter(questions)
-            .map(|(key, (topic, auth, kind))| async move { (key, self.render(action, record, &topic, auth, kind).await) })
-            .buffer_unordered(CONCURRENT_CHECKS)
-            .collect()
-            .await;
-        let mut dropped = Vec::new();
-        for (client_id, client, event, key) in sends {
-            let Some(Some(data)) = answers.get(&key) else { continue };
-            if client.tx.try_send(Message { event, data: data.clone() }).is_err() {
-                dropped.push(client_id);
-            }
-        }
-        if !dropped.is_empty() {
-            let mut clients = self.clients.write().unwrap_or_else(|e| e.into_inner());
-            for id in dropped {
-                clients.remove(&id);
-            }
-        }
-    }
-
-    /// (client id, client, topic, auth) for every subscription naming the record's collection.
-    fn matching(&self, record: &Record) -> Vec<(String, Arc<Client>, Topic, Auth)> {
-        let c = &record.collection;
-        let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::new();
-        for (id, client) in clients.iter() {
-            let topics = client.topics.read().unwrap_or_else(|e| e.into_inner());
-            for topic in topics.iter() {
-                let names_collection = !topic.collection.is_empty() && (topic.collection == c.name || topic.collection == c.id);
-                let names_record = topic.record_id.as_deref().is_none_or(|rid| rid == record.id());
-                if names_collection && names_record {
-                    let auth = client.auth.read().unwrap_or_else(|e| e.into_inner()).clone();
-                    out.push((id.clone(), client.clone(), topic.clone(), auth));
-                }
-            }
-        }
-        out
-    }
-
-    /// The message data if `auth` may see `record` through `topic`, else `None`.
-    async fn render(&self, action: &str, record: &Record, topic: &Topic, auth: Auth, kind: RuleKind) -> Option<Arc<str>> {
-        let req = RequestInfo { auth, method: "GET".into(), context: "realtime".into(), query: topic.query.clone(), headers: topic.headers.clone(), body: Default::default() };
-        match self.records.visible_to(&req, record, kind, topic.option("filter")).await {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(e) => {
-                tracing::debug!(error = %e, topic = %topic.raw, "realtime check failed");
-                return None;
-            }
-        }
-        let shown = self.records.present(&req, vec![record.clone()], topic.option("expand"), topic.option("fields")).await.ok()?;
-        let record_json = shown.into_iter().next().unwrap_or(Json::Null);
-        Some(Arc::from(json!({"action": action, "record": record_json}).to_string()))
     }
 }
 
-fn identity_key(auth: &Auth) -> String {
-    match auth.record() {
-        Some(r) => format!("{}:{}", r.collection.id, r.id()),
-        None => "guest".into(),
+impl Subscription {
+    fn new(topic: Topic, auth: Auth) -> Subscription {
+        let kind = if topic.record_id.is_some() { RuleKind::View } else { RuleKind::List };
+        // The whole of the options is part of the question: rules may read any
+        // `@request.query.*` or `@request.headers.*`.
+        let options = serde_json::to_string(&(&topic.query, &topic.headers)).unwrap_or_default();
+        let identity = match auth.record() {
+            Some(r) => format!("{}:{}", r.collection.id, r.id()),
+            None => "guest".into(),
+        };
+        let key = format!("{}|{identity}|{kind:?}|{options}", topic.collection);
+        Subscription { topic, auth, kind, key }
     }
 }

@@ -1,16 +1,25 @@
 //! Realtime: clients connected over SSE, their subscriptions, and the dispatcher that turns each
-//! committed `Change` into messages for exactly the subscribers allowed to see it.
+//! committed `Change` into messages for exactly the subscribers allowed to see them.
 //!
 //! - `topic`: parsing `posts/*`, `posts/RECORD_ID` and their `?options=` form.
-//! - `hub`: clients, bounded per-client queues (a client that cannot keep up is dropped and
-//!   reconnects), and the dispatcher.
+//! - `hub`: clients, their subscriptions and bound identity, settings (`RealtimeConfig`).
+//! - `outbox`: each client's queue, bounded in bytes (a client that cannot keep up is
+//!   dropped and reconnects).
+//! - `index`: which subscriptions a change concerns.
+//! - `dispatch`: rounds of changes, one query per question per round, delivery in order, and
+//!   the backlog limit past which subscribers are disconnected rather than silently skipped.
+//! - `watch`: deletions judged inside their transaction, before their rows go.
 //!
-//! Visibility is decided by the same compiled SQL as REST (`Records::visible_to`): the list rule
+//! Visibility is decided by the same compiled SQL as REST (`records::visibility`): the list rule
 //! for `collection/*`, the view rule for `collection/id`, ANDed with the subscription's filter.
 //! Events come from the record service's `Change` channel, never from a database hook, so the
 //! same hub serves SQLite, PostgreSQL and, later, changes relayed between instances.
 
+mod dispatch;
 pub mod hub;
+mod index;
+mod outbox;
 pub mod topic;
+mod watch;
 
-pub use hub::{Connection, Message, Realtime};
+pub use hub::{Connection, Message, Realtime, RealtimeConfig};

@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod download;
 pub mod expand;
+mod foresee;
 pub mod input;
 pub mod list;
 pub mod output;
@@ -18,9 +19,10 @@ pub mod write;
 
 use std::sync::{Arc, RwLock};
 
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
 
 pub use record::Record;
+pub use visibility::{DeleteWatcher, Foreseen, Verdict};
 
 use crate::files::Files;
 use crate::schema::Schema;
@@ -33,6 +35,23 @@ pub enum Change {
     Deleted(Record),
 }
 
+impl Change {
+    pub fn record(&self) -> &Record {
+        match self {
+            Change::Created(r) | Change::Updated(r) | Change::Deleted(r) => r,
+        }
+    }
+}
+
+/// A committed change as subscribers receive it.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub change: Change,
+    /// For a deletion: who may see it, decided inside its transaction before the rows went
+    /// (`None` when no watcher cared then).
+    pub foreseen: Option<Arc<Foreseen>>,
+}
+
 /// A synchronous listener of committed changes (caches that must never serve stale data).
 pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
 
@@ -41,18 +60,19 @@ pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
 pub struct Records {
     schema: Schema,
     files: Files,
-    changes: broadcast::Sender<Change>,
+    /// One unbounded queue per subscriber: a send never fails nor drops a change, so a
+    /// subscriber misses nothing unless it decides to (realtime bounds its own backlog).
+    subscribers: Arc<RwLock<Vec<mpsc::UnboundedSender<Committed>>>>,
     hooks: Arc<RwLock<Vec<ChangeHook>>>,
     /// Where this instance's changes go for the other instances (PostgreSQL only).
     relay: Arc<std::sync::OnceLock<crate::events::relay::Relay>>,
+    /// Asked inside a delete's transaction who may see the records it removes.
+    delete_watcher: Arc<RwLock<Option<Arc<dyn DeleteWatcher>>>>,
 }
 
 impl Records {
     pub fn new(schema: Schema, files: Files) -> Records {
-        // Room for bursts: a consumer that falls further behind than this misses changes (and
-        // logs it), so it is sized well above what one fan-out takes to deliver.
-        let (changes, _) = broadcast::channel(16 * 1024);
-        Records { schema, files, changes, hooks: Arc::default(), relay: Arc::default() }
+        Records { schema, files, subscribers: Arc::default(), hooks: Arc::default(), delete_watcher: Arc::default(), relay: Arc::default() }
     }
 
     pub fn schema(&self) -> &Schema {
@@ -63,9 +83,21 @@ impl Records {
         &self.files
     }
 
-    /// Subscribes to the changes committed from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
+    /// Subscribes to the changes committed from now on, in commit order.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Committed> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.subscribers.write().unwrap_or_else(|e| e.into_inner()).push(tx);
+        rx
+    }
+
+    /// Registers the watcher asked, inside each delete's transaction, who may see the
+    /// records it removes (realtime).
+    pub fn watch_deletes(&self, watcher: Arc<dyn DeleteWatcher>) {
+        *self.delete_watcher.write().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+    }
+
+    fn delete_watcher(&self) -> Option<Arc<dyn DeleteWatcher>> {
+        self.delete_watcher.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Registers a hook run synchronously on every committed change, before the response to
@@ -79,20 +111,30 @@ impl Records {
         let _ = self.relay.set(relay);
     }
 
-    fn emit(&self, change: Change) {
+    fn emit(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
         if let Some(relay) = self.relay.get() {
             relay.publish(crate::events::relay::Local::Change(change.clone()));
         }
-        self.emit_remote(change);
+        self.deliver(change, foreseen);
     }
 
     /// A change committed by another instance: the local caches and subscribers hear of it as
     /// of a local one, and it goes nowhere else.
     pub fn emit_remote(&self, change: Change) {
+        self.deliver(change, None);
+    }
+
+    fn deliver(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
         for hook in self.hooks.read().unwrap_or_else(|e| e.into_inner()).iter() {
             hook(&change);
         }
-        // No subscriber is fine: nothing listens yet.
-        let _ = self.changes.send(change);
+        let committed = Committed { change, foreseen };
+        let gone = {
+            let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
+            subscribers.iter().filter(|s| s.send(committed.clone()).is_err()).count()
+        };
+        if gone > 0 {
+            self.subscribers.write().unwrap_or_else(|e| e.into_inner()).retain(|s| !s.is_closed());
+        }
     }
 }

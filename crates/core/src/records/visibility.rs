@@ -1,50 +1,169 @@
-//! Whether one record, as a change left it, is visible to a requester under a rule and an
-//! optional filter: the question realtime asks per subscriber.
+//! Which records, as changes left them, a requester may see under a rule and an optional
+//! filter: the question realtime asks per subscription, answered for many records at once.
 //!
-//! The check runs the same compiled SQL as REST, against a one-row derived table built from the
-//! record's values (`SELECT ? AS "id", ? AS "title" ...`), so it also works for a record that
-//! was just deleted and for the exact state a change produced.
+//! The check runs the same compiled SQL as REST against a derived table of the records' values
+//! (`WITH "__rt"("id", "title") AS (VALUES (?, ?), (?, ?)) SELECT "__r"."id" FROM "__rt" AS
+//! "__r" WHERE (rule) AND (filter)`), so it judges the exact state each change produced, also
+//! for a record already deleted, and one query answers a whole burst of changes.
+//!
+//! A deletion's rule may read related rows that the same transaction removes (a cascade's
+//! parent). A `DeleteWatcher` therefore decides deletions inside the write transaction, before
+//! any row goes, and the decisions travel with the change as `Foreseen`.
 
 use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use oxbase_sql::{Ident, Sql};
+use oxbase_sql::{Ident, Sql, Value};
 
 use super::list::paren;
 use super::record::Record;
 use super::Records;
 use crate::error::{Error, Result};
 use crate::rules::{check, Access, Purpose, RecordResolver, RequestInfo, RuleKind, ROOT};
+use crate::schema::{Collection, Schema};
+use crate::store::Conn;
+
+/// Bound parameters one check query may carry: under SQLite's limit (32,766) and
+/// PostgreSQL's (65,535).
+const MAX_PARAMS: usize = 30_000;
+/// Records one check query judges at most, whatever their width.
+const MAX_ROWS: usize = 500;
+
+/// A visibility question compiled for one requester: `kind`'s rule of a collection ANDed with
+/// a filter.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// The rule is null (superusers only) and the requester is not one.
+    Nobody,
+    /// No condition at all: an empty rule and no filter, or a superuser without a filter.
+    Everyone,
+    Where(Sql),
+}
+
+/// Decides, inside a delete's write transaction and before any of its rows goes, who may see
+/// the records it removes. Implemented by realtime; the record service only calls it.
+pub trait DeleteWatcher: Send + Sync {
+    /// Whether anyone could be told of a deletion in `collection`. No SQL: it is asked on every
+    /// delete, so a delete nobody watches costs nothing more.
+    fn watches(&self, collection: &Collection) -> bool;
+    /// Decides on `conn` (the write transaction, every row of `doomed` still present).
+    fn foresee(&self, conn: &mut dyn Conn, doomed: &[Record]) -> Result<Foreseen>;
+}
+
+/// The decisions a `DeleteWatcher` took: per question (a key of the watcher's choosing), per
+/// deleted record id, whether the record is visible.
+#[derive(Debug, Default)]
+pub struct Foreseen(pub HashMap<String, HashMap<String, bool>>);
+
+impl Foreseen {
+    /// `None` when that question was not asked of that record inside the transaction.
+    pub fn decided(&self, question: &str, record_id: &str) -> Option<bool> {
+        self.0.get(question)?.get(record_id).copied()
+    }
+}
+
+/// Compiles `kind`'s rule of `c` ANDed with `filter` for `req`; runs no SQL (so it may be asked
+/// inside a write transaction).
+pub fn verdict(schema: &Schema, req: &RequestInfo, c: &Arc<Collection>, kind: RuleKind, filter: &str) -> Result<Verdict> {
+    let rule = match check::access(schema, c, kind, req)? {
+        Access::SuperusersOnly => return Ok(Verdict::Nobody),
+        Access::All => None,
+        Access::Where(sql) => Some(sql),
+    };
+    let filter_sql = if filter.trim().is_empty() {
+        None
+    } else {
+        let counter = Cell::new(0);
+        let resolver = RecordResolver::new(schema, c.clone(), req, Purpose::ClientFilter, schema.db().dialect(), &counter);
+        Some(resolver.compile(filter).map_err(|e| Error::bad_request(format!("Invalid subscription filter: {e}")))?)
+    };
+    let conds: Vec<Sql> = rule.into_iter().chain(filter_sql).map(paren).collect();
+    Ok(if conds.is_empty() { Verdict::Everyone } else { Verdict::Where(Sql::join(conds, " AND ")) })
+}
 
 impl Records {
-    /// `kind`'s rule of the record's collection, ANDed with `filter`, evaluated on `record`.
-    pub async fn visible_to(&self, req: &RequestInfo, record: &Record, kind: RuleKind, filter: &str) -> Result<bool> {
-        let c = record.collection.clone();
-        let rule = match check::access(&self.schema, &c, kind, req)? {
-            Access::SuperusersOnly => return Ok(false),
-            Access::All => None,
-            Access::Where(sql) => Some(sql),
-        };
-        let filter_sql = if filter.trim().is_empty() {
-            None
-        } else {
-            let counter = Cell::new(0);
-            let resolver = RecordResolver::new(&self.schema, c.clone(), req, Purpose::ClientFilter, self.schema.db().dialect(), &counter);
-            Some(resolver.compile(filter).map_err(|e| Error::bad_request(format!("Invalid subscription filter: {e}")))?)
-        };
-        let conds: Vec<Sql> = rule.into_iter().chain(filter_sql).map(paren).collect();
-        if conds.is_empty() {
-            return Ok(true);
+    /// Which of `records` (of one collection) pass `verdict`, in order, on the reader pool.
+    pub async fn passing(&self, verdict: &Verdict, records: &[&Record]) -> Result<Vec<bool>> {
+        let check = Check::new(verdict, records)?;
+        if check.chunks.is_empty() {
+            return Ok(check.fixed());
         }
-        let mut row = Sql::raw("SELECT ");
-        for (i, f) in c.fields.iter().enumerate() {
-            if i > 0 {
-                row.push(", ");
-            }
-            let name = Ident::new(&f.name).ok_or_else(|| Error::internal("invalid field name"))?;
-            row.push_param(record.column_value(f)).push(" AS ").push_ident(&name);
-        }
-        let mut select = Sql::raw("SELECT 1 FROM (");
-        select.push_sql(&row).push(&format!(") AS \"{ROOT}\" WHERE ")).push_sql(&Sql::join(conds, " AND "));
-        self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await
+        self.schema.db().read(move |conn| check.run(conn)).await
     }
+}
+
+/// A verdict over a list of records, ready to run: one query per chunk of records.
+pub struct Check {
+    len: usize,
+    everyone: bool,
+    /// The ids of a chunk's records, in order, and the query answering which of them pass.
+    chunks: Vec<(Vec<String>, Sql)>,
+}
+
+impl Check {
+    pub fn new(verdict: &Verdict, records: &[&Record]) -> Result<Check> {
+        let cond = match verdict {
+            Verdict::Where(cond) if !records.is_empty() => cond,
+            _ => return Ok(Check { len: records.len(), everyone: matches!(verdict, Verdict::Everyone), chunks: Vec::new() }),
+        };
+        let c = &records[0].collection;
+        let width = c.fields.len().max(1);
+        let per_chunk = (MAX_PARAMS.saturating_sub(cond.params().len()) / width).clamp(1, MAX_ROWS);
+        let mut chunks = Vec::new();
+        let mut rest = records;
+        while !rest.is_empty() {
+            // A chunk holds each id once: the answer names passing records by id.
+            let mut ids = HashSet::new();
+            let n = rest.iter().take(per_chunk).take_while(|r| ids.insert(r.id())).count();
+            let (chunk, tail) = rest.split_at(n);
+            chunks.push((chunk.iter().map(|r| r.id().to_owned()).collect(), chunk_sql(c, cond, chunk)?));
+            rest = tail;
+        }
+        Ok(Check { len: records.len(), everyone: false, chunks })
+    }
+
+    /// The answers when no query is needed.
+    fn fixed(&self) -> Vec<bool> {
+        vec![self.everyone; self.len]
+    }
+
+    pub fn run(&self, conn: &mut dyn Conn) -> Result<Vec<bool>> {
+        if self.chunks.is_empty() {
+            return Ok(self.fixed());
+        }
+        let mut out = Vec::with_capacity(self.len);
+        for (ids, sql) in &self.chunks {
+            let rows = conn.query(sql)?;
+            let passed: HashSet<&str> = rows
+                .rows
+                .iter()
+                .filter_map(|row| match row.first() {
+                    Some(Value::Text(id)) => Some(id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            out.extend(ids.iter().map(|id| passed.contains(id.as_str())));
+        }
+        Ok(out)
+    }
+}
+
+/// `WITH "__rt"(<fields>) AS (VALUES (<values>), ...) SELECT "__r"."id" FROM "__rt" AS "__r"
+/// WHERE <cond>`: the rule sees each record exactly as its change left it.
+fn chunk_sql(c: &Collection, cond: &Sql, records: &[&Record]) -> Result<Sql> {
+    let mut columns = Vec::with_capacity(c.fields.len());
+    for f in &c.fields {
+        let name = Ident::new(&f.name).ok_or_else(|| Error::internal("invalid field name"))?;
+        columns.push(Sql::raw(name.quoted()));
+    }
+    let rows = records.iter().map(|r| {
+        let mut row = Sql::raw("(");
+        row.push_sql(&Sql::join(c.fields.iter().map(|f| Sql::param(r.column_value(f))), ", ")).push(")");
+        row
+    });
+    let mut sql = Sql::raw("WITH \"__rt\"(");
+    sql.push_sql(&Sql::join(columns, ", ")).push(") AS (VALUES ").push_sql(&Sql::join(rows, ", "));
+    sql.push(&format!(") SELECT \"{ROOT}\".\"id\" FROM \"__rt\" AS \"{ROOT}\" WHERE ")).push_sql(cond);
+    Ok(sql)
 }

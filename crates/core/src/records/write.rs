@@ -7,11 +7,12 @@ use std::sync::Arc;
 use oxbase_sql::{Ident, Sql, Value};
 use serde_json::{json, Map, Value as Json};
 
+use super::foresee::{foresee, referrers, referring_fields, MAX_CASCADE_DEPTH};
 use super::input::{self, BodyKind};
-use super::list::{from_root, paren, select_by_id};
+use super::list::{from_root, select_by_id};
 use super::record::{as_list, Record};
 use super::validate;
-use super::{Change, Records};
+use super::{Change, DeleteWatcher, Foreseen, Records};
 use crate::auth::password;
 use crate::error::{Error, FieldErrors, Result};
 use crate::files::{self, Garbage, Upload};
@@ -34,7 +35,8 @@ pub struct WriteInput {
 pub enum WritePlan {
     Create { record: Record, errors: FieldErrors, rule: Option<Sql>, targets: RelationTargets, uploads: Vec<Upload> },
     Update { collection: Arc<Collection>, id: String, rule: Option<Sql>, input: WriteInput, superuser: bool, auth_changes: Map<String, Json>, targets: RelationTargets },
-    Delete { collection: Arc<Collection>, id: String, rule: Option<Sql>, all: Vec<Arc<Collection>> },
+    /// `watcher` decides, before any row goes, who may see the deletions (realtime).
+    Delete { collection: Arc<Collection>, id: String, rule: Option<Sql>, all: Vec<Arc<Collection>>, watcher: Option<Arc<dyn DeleteWatcher>> },
     /// Update when the record exists at execution time (an earlier write of the same batch
     /// counts), create otherwise.
     Upsert { collection: Arc<Collection>, id: String, update: Option<Box<WritePlan>>, create: Box<WritePlan> },
@@ -46,7 +48,14 @@ pub enum Outcome {
     Created(Record),
     Updated(Record),
     /// The record and everything its deletion cascaded to.
-    Deleted(Vec<Record>),
+    Deleted(Deletion),
+}
+
+/// What a delete removed, and who may see it as decided before the rows went.
+#[derive(Debug, Clone)]
+pub struct Deletion {
+    pub records: Vec<Record>,
+    pub foreseen: Option<Arc<Foreseen>>,
 }
 
 /// The message of the error `Records::run_all` fails with when its deadline passed.
@@ -145,11 +154,11 @@ impl Records {
 
     fn emit_outcome(&self, outcome: &Outcome) {
         match outcome {
-            Outcome::Created(r) => self.emit(Change::Created(r.clone())),
-            Outcome::Updated(r) => self.emit(Change::Updated(r.clone())),
-            Outcome::Deleted(all) => {
-                for r in all {
-                    self.emit(Change::Deleted(r.clone()));
+            Outcome::Created(r) => self.emit(Change::Created(r.clone()), None),
+            Outcome::Updated(r) => self.emit(Change::Updated(r.clone()), None),
+            Outcome::Deleted(d) => {
+                for r in &d.records {
+                    self.emit(Change::Deleted(r.clone()), d.foreseen.clone());
                 }
             }
         }
@@ -219,14 +228,15 @@ impl Records {
     pub async fn plan_delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<WritePlan> {
         let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Delete, req)?;
-        Ok(WritePlan::Delete { collection: c, id: id.to_owned(), rule, all: self.schema.all() })
+        Ok(WritePlan::Delete { collection: c, id: id.to_owned(), rule, all: self.schema.all(), watcher: self.delete_watcher() })
     }
 
     /// Empties a collection (superusers only, checked by the caller), cascading like deletes.
     pub async fn truncate(&self, c: &Arc<Collection>) -> Result<()> {
         let all = self.schema.all();
         let c = c.clone();
-        let deleted = self
+        let watcher = self.delete_watcher();
+        let deletion = self
             .schema
             .db()
             .write(move |conn| {
@@ -235,16 +245,21 @@ impl Records {
                     s.push_sql(&from_root(&c)?);
                     s
                 })?;
+                let roots = Record::from_rows(&c, &rows);
+                let foreseen = match &watcher {
+                    Some(w) => foresee(conn, &all, &roots, w.as_ref())?,
+                    None => None,
+                };
                 let mut deleted = Vec::new();
-                for r in Record::from_rows(&c, &rows) {
+                for r in roots {
                     delete_cascading(conn, &all, r, &mut deleted, 0)?;
                 }
-                Ok(deleted)
+                Ok(Deletion { records: deleted, foreseen })
             })
             .await?;
-        self.files.collect(deleted_files(&deleted)).await;
+        self.files.collect(deleted_files(&deletion.records)).await;
         // Every deleted record is a change: caches and subscribers must hear of it.
-        self.emit_outcome(&Outcome::Deleted(deleted));
+        self.emit_outcome(&Outcome::Deleted(deletion));
         Ok(())
     }
 }
@@ -306,13 +321,19 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
                 _ => execute(conn, *create, garbage),
             }
         }
-        WritePlan::Delete { collection: c, id, rule, all } => {
+        WritePlan::Delete { collection: c, id, rule, all, watcher } => {
             let select = select_by_id(&c, &id, rule.as_ref())?;
             let record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+            // Who may see the deletions is decided before the first row goes: a cascaded
+            // record's rule may read the record that caused it.
+            let foreseen = match &watcher {
+                Some(w) => foresee(conn, &all, std::slice::from_ref(&record), w.as_ref())?,
+                None => None,
+            };
             let mut deleted = Vec::new();
             delete_cascading(conn, &all, record, &mut deleted, 0)?;
             garbage.extend(deleted_files(&deleted));
-            Ok(Outcome::Deleted(deleted))
+            Ok(Outcome::Deleted(Deletion { records: deleted, foreseen }))
         }
     }
 }
@@ -593,9 +614,6 @@ fn relation_errors(conn: &mut dyn Conn, record: &Record, targets: &RelationTarge
     Ok(errors)
 }
 
-/// PB-COMPAT: how deep cascading deletes may go.
-const MAX_CASCADE_DEPTH: usize = 32;
-
 /// Deletes `record`, then repairs what pointed at it: cascading deletes, emptied references,
 /// or a refusal when a required reference would be left empty.
 fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record, deleted: &mut Vec<Record>, depth: usize) -> Result<()> {
@@ -608,37 +626,25 @@ fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record
     let id = record.id().to_owned();
     let target_id = record.collection.id.clone();
     deleted.push(record);
-    for c in all.iter().filter(|c| c.kind != CollectionKind::View) {
-        for f in c.fields.iter().filter(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == target_id) {
-            let col = Sql::raw(format!("\"{ROOT}\".\"{}\"", f.name));
-            let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-            select.push_sql(&from_root(c)?).push(" WHERE ");
-            if f.is_multi() {
-                let je = Ident::new("__je").expect("a constant, valid identifier");
-                select.push("EXISTS (SELECT 1 FROM ").push_sql(&conn.dialect().json_each_as(&col, &je));
-                select.push(" WHERE \"__je\".\"value\" = ").push_param(id.clone()).push(")");
-            } else {
-                select.push_sql(&paren(col)).push(" = ").push_param(id.clone());
+    for (c, f) in referring_fields(all, &target_id) {
+        for referrer in referrers(conn, c, f, &id)? {
+            if f.bool_opt("cascadeDelete") {
+                delete_cascading(conn, all, referrer, deleted, depth + 1)?;
+                continue;
             }
-            for referrer in Record::from_rows(c, &conn.query(&select)?) {
-                if f.bool_opt("cascadeDelete") {
-                    delete_cascading(conn, all, referrer, deleted, depth + 1)?;
-                    continue;
-                }
-                let remaining: Vec<String> = as_list(referrer.get(&f.name)).into_iter().filter(|x| *x != id).collect();
-                if f.required && remaining.is_empty() {
-                    return Err(Error::bad_request(
-                        "The record cannot be deleted because it is part of a required reference in another record.",
-                    ));
-                }
-                let value = if f.is_multi() { json!(remaining) } else { json!("") };
-                let mut upd = Sql::raw("UPDATE ");
-                let mut shadow = referrer.clone();
-                shadow.data.insert(f.name.clone(), value);
-                upd.push_ident(&table(c)?).push(&format!(" SET \"{}\" = ", f.name)).push_param(shadow.column_value(f));
-                upd.push(" WHERE \"id\" = ").push_param(referrer.id().to_owned());
-                conn.execute(&upd)?;
+            let remaining: Vec<String> = as_list(referrer.get(&f.name)).into_iter().filter(|x| *x != id).collect();
+            if f.required && remaining.is_empty() {
+                return Err(Error::bad_request(
+                    "The record cannot be deleted because it is part of a required reference in another record.",
+                ));
             }
+            let value = if f.is_multi() { json!(remaining) } else { json!("") };
+            let mut upd = Sql::raw("UPDATE ");
+            let mut shadow = referrer.clone();
+            shadow.data.insert(f.name.clone(), value);
+            upd.push_ident(&table(c)?).push(&format!(" SET \"{}\" = ", f.name)).push_param(shadow.column_value(f));
+            upd.push(" WHERE \"id\" = ").push_param(referrer.id().to_owned());
+            conn.execute(&upd)?;
         }
     }
     Ok(())
