@@ -111,7 +111,9 @@ export function renderRecords(root, collection, { onEditCollection }) {
     } catch (err) {
       if (!alive || my !== seq) return;
       const details = Object.values(fieldErrors(err));
-      filterError.textContent = [errorMessage(err), ...details].join(' — ');
+      // PocketBase answers a bad filter with a generic 400 message: say what was wrong.
+      const what = err?.status === 400 && (q.filter || q.sort) ? 'Invalid filter or sort: ' : '';
+      filterError.textContent = what + [errorMessage(err), ...details].join(' — ');
       filterError.hidden = false;
       filterInput.classList.add('invalid');
     } finally {
