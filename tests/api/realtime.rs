@@ -901,3 +901,34 @@ async fn each_state_of_one_record_in_a_batch_is_judged_on_its_own() {
     let got = barrier(&app, &mut [&mut c]).await;
     assert_eq!(summary(&got[0]), vec![s(&topic, "update", a), s(&topic, "create", b)]);
 }
+
+#[tokio::test]
+async fn emptying_references_of_a_deleted_record_is_an_update_event() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let tags = app.must_create_collection(json!({"name": "tags", "listRule": "", "viewRule": "", "fields": [{"name": "name", "type": "text"}]})).await;
+    app.must_create_collection(json!({
+        "name": "articles", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "main", "type": "relation", "collectionId": tags["id"], "maxSelect": 1},
+            {"name": "tags", "type": "relation", "collectionId": tags["id"], "maxSelect": 5},
+        ],
+    }))
+    .await;
+    let rust = app.must_create_record("tags", json!({"name": "rust"})).await;
+    let go = app.must_create_record("tags", json!({"name": "go"})).await;
+    let (rust_id, go_id) = (rust["id"].as_str().unwrap().to_owned(), go["id"].as_str().unwrap().to_owned());
+    let article = app.must_create_record("articles", json!({"title": "a", "main": rust_id, "tags": [rust_id, go_id]})).await;
+    let article_id = article["id"].as_str().unwrap().to_owned();
+    let mut guest = app.subscribed(&["articles/*", "sentinel/*"], GUEST).await;
+    app.delete_record("tags", &rust_id, &app.superuser_token).await.expect(204);
+    let got = barrier(&app, &mut [&mut guest]).await;
+    let updates: Vec<&SseEvent> = got[0].iter().filter(|e| e.event == "articles/*").collect();
+    assert_eq!(updates.len(), 1, "one update for both emptied references: {:?}", got[0]);
+    let record = &updates[0].json()["record"];
+    assert_eq!(updates[0].json()["action"], "update");
+    assert_eq!(record["id"], article_id);
+    assert_eq!(record["main"], "");
+    assert_eq!(record["tags"], json!([go_id]));
+}

@@ -55,7 +55,24 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Deletion {
     pub records: Vec<Record>,
+    /// Records whose references to a deleted one were emptied (no cascade): updates.
+    pub updated: Vec<Record>,
     pub foreseen: Option<Arc<Foreseen>>,
+}
+
+/// What a delete and its cascades did, collected as they go.
+#[derive(Default)]
+struct Cascade {
+    deleted: Vec<Record>,
+    updated: Vec<Record>,
+}
+
+impl Cascade {
+    fn into_deletion(self, foreseen: Option<Arc<Foreseen>>) -> Deletion {
+        // A record updated and then deleted by the same cascade is only deleted.
+        let updated = self.updated.into_iter().filter(|u| !self.deleted.iter().any(|d| d.id() == u.id() && d.collection.id == u.collection.id)).collect();
+        Deletion { records: self.deleted, updated, foreseen }
+    }
 }
 
 /// The message of the error `Records::run_all` fails with when its deadline passed.
@@ -160,6 +177,9 @@ impl Records {
                 for r in &d.records {
                     self.emit(Change::Deleted(r.clone()), d.foreseen.clone());
                 }
+                for r in &d.updated {
+                    self.emit(Change::Updated(r.clone()), None);
+                }
             }
         }
     }
@@ -250,11 +270,11 @@ impl Records {
                     Some(w) => foresee(conn, &all, &roots, w.as_ref())?,
                     None => None,
                 };
-                let mut deleted = Vec::new();
+                let mut cascade = Cascade::default();
                 for r in roots {
-                    delete_cascading(conn, &all, r, &mut deleted, 0)?;
+                    delete_cascading(conn, &all, r, &mut cascade, 0)?;
                 }
-                Ok(Deletion { records: deleted, foreseen })
+                Ok(cascade.into_deletion(foreseen))
             })
             .await?;
         self.files.collect(deleted_files(&deletion.records)).await;
@@ -330,10 +350,10 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
                 Some(w) => foresee(conn, &all, std::slice::from_ref(&record), w.as_ref())?,
                 None => None,
             };
-            let mut deleted = Vec::new();
-            delete_cascading(conn, &all, record, &mut deleted, 0)?;
-            garbage.extend(deleted_files(&deleted));
-            Ok(Outcome::Deleted(Deletion { records: deleted, foreseen }))
+            let mut cascade = Cascade::default();
+            delete_cascading(conn, &all, record, &mut cascade, 0)?;
+            garbage.extend(deleted_files(&cascade.deleted));
+            Ok(Outcome::Deleted(cascade.into_deletion(foreseen)))
         }
     }
 }
@@ -616,8 +636,8 @@ fn relation_errors(conn: &mut dyn Conn, record: &Record, targets: &RelationTarge
 
 /// Deletes `record`, then repairs what pointed at it: cascading deletes, emptied references,
 /// or a refusal when a required reference would be left empty.
-fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record, deleted: &mut Vec<Record>, depth: usize) -> Result<()> {
-    if depth > MAX_CASCADE_DEPTH || deleted.iter().any(|d| d.id() == record.id() && d.collection.id == record.collection.id) {
+fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record, cascade: &mut Cascade, depth: usize) -> Result<()> {
+    if depth > MAX_CASCADE_DEPTH || cascade.deleted.iter().any(|d| d.id() == record.id() && d.collection.id == record.collection.id) {
         return Ok(());
     }
     let mut del = Sql::raw("DELETE FROM ");
@@ -625,11 +645,11 @@ fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record
     conn.execute(&del)?;
     let id = record.id().to_owned();
     let target_id = record.collection.id.clone();
-    deleted.push(record);
+    cascade.deleted.push(record);
     for (c, f) in referring_fields(all, &target_id) {
         for referrer in referrers(conn, c, f, &id)? {
             if f.bool_opt("cascadeDelete") {
-                delete_cascading(conn, all, referrer, deleted, depth + 1)?;
+                delete_cascading(conn, all, referrer, cascade, depth + 1)?;
                 continue;
             }
             let remaining: Vec<String> = as_list(referrer.get(&f.name)).into_iter().filter(|x| *x != id).collect();
@@ -645,6 +665,11 @@ fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record
             upd.push_ident(&table(c)?).push(&format!(" SET \"{}\" = ", f.name)).push_param(shadow.column_value(f));
             upd.push(" WHERE \"id\" = ").push_param(referrer.id().to_owned());
             conn.execute(&upd)?;
+            // PB-COMPAT: the emptied reference is an update subscribers hear of, as in PocketBase.
+            match cascade.updated.iter_mut().find(|u| u.id() == shadow.id() && u.collection.id == shadow.collection.id) {
+                Some(earlier) => *earlier = shadow,
+                None => cascade.updated.push(shadow),
+            }
         }
     }
     Ok(())
