@@ -113,3 +113,19 @@ async fn instances_can_relay_over_redis_instead() {
     let event = sse.expect_event().await;
     assert_eq!(event.json()["record"]["title"], "over redis");
 }
+
+#[tokio::test]
+async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
+    let url = std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let Some(a) = spawn_app_with_pubsub(&url).await else { return };
+    let Some(b) = a.spawn_peer().await else { return };
+    let limits = json!({"rateLimits": {"enabled": true, "rules": [{"label": "/api/health", "audience": "", "maxRequests": 3, "duration": 60}]}});
+    a.update_settings(limits, &a.superuser_token).await.expect(200);
+    eventually("the limits on b", || async { b.get_settings(&b.superuser_token).await.body["rateLimits"]["enabled"] == Value::Bool(true) }).await;
+    a.health().await.expect(200);
+    a.health().await.expect(200);
+    b.health().await.expect(200);
+    // The fourth request within the window, whichever instance gets it, is over the budget.
+    assert_error(&b.health().await, 429, "Too Many Requests.");
+    assert_error(&a.health().await, 429, "Too Many Requests.");
+}

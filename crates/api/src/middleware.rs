@@ -33,7 +33,7 @@ pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: N
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
     let ip = client_ip(&state, req.headers(), peer);
     let path = req.uri().path().to_owned();
-    let check = limiter.check(&RateRequest { method: req.method().as_str(), path: &path, action: collection_action(req.method().as_str(), &path), client_ip: &ip, authenticated });
+    let check = limiter.check(&RateRequest { method: req.method().as_str(), path: &path, action: collection_action(req.method().as_str(), &path), client_ip: &ip, authenticated }).await;
     match check {
         Ok(()) => next.run(req).await,
         Err(e) => ApiError(e).into_response(),

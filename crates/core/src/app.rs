@@ -69,6 +69,11 @@ impl App {
         }
         let realtime = Realtime::start(records.clone());
         let bus = crate::events::bus::Bus::connect(config.pubsub.as_deref(), &db).await?;
+        // With Redis as the bus, the rate-limit counters are shared through it too.
+        let rate_limiter = match (&bus, &db) {
+            (Some(crate::events::bus::Bus::Redis { publisher, .. }), Db::Postgres(pg)) => RateLimiter::shared(settings.clone(), publisher.clone(), pg.name().to_owned()),
+            _ => RateLimiter::new(settings.clone()),
+        };
         let relay = bus.map(|bus| crate::events::relay::start(bus, &db, &records, &schema, &settings, &files));
         if let Some(relay) = &relay {
             records.relay_to(relay.clone());
@@ -77,7 +82,6 @@ impl App {
         }
         let mailer = Mailer::new(settings.clone());
         let auth = AuthService::new(schema.clone(), records.clone(), mailer, settings.clone());
-        let rate_limiter = RateLimiter::new(settings.clone());
         Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime, relay, rate_limiter }) })
     }
 

@@ -8,7 +8,9 @@
 //!
 //! A rule's `audience` narrows it to guests (`@guest`) or authenticated callers (`@auth`).
 //! Counting is a fixed window per (rule, client); windows that ended are swept when the table
-//! grows, so memory stays bounded by the number of recently active clients.
+//! grows, so memory stays bounded by the number of recently active clients. Instances that
+//! relay over Redis (`--pubsub redis://`) count in Redis instead, so the budget is shared by
+//! all of them; should Redis fail, each instance counts on its own until it is back.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -50,11 +52,19 @@ const SWEEP_AT: usize = 10_000;
 pub struct RateLimiter {
     settings: Settings,
     windows: Mutex<HashMap<(String, String), Window>>,
+    /// Counters shared by every instance: a Redis connection and the key prefix of this
+    /// deployment (its database).
+    shared: Option<(redis::aio::MultiplexedConnection, String)>,
 }
 
 impl RateLimiter {
     pub fn new(settings: Settings) -> RateLimiter {
-        RateLimiter { settings, windows: Mutex::default() }
+        RateLimiter { settings, windows: Mutex::default(), shared: None }
+    }
+
+    /// A limiter whose counters live in Redis under `prefix`, shared by the instances.
+    pub fn shared(settings: Settings, redis: redis::aio::MultiplexedConnection, prefix: String) -> RateLimiter {
+        RateLimiter { settings, windows: Mutex::default(), shared: Some((redis, prefix)) }
     }
 
     /// Whether rate limiting is on (one cheap read: requests skip the rest when it is off).
@@ -70,7 +80,20 @@ impl RateLimiter {
     }
 
     /// Counts the request; `TooManyRequests` when its rule's budget for this window is spent.
-    pub fn check(&self, req: &RateRequest) -> Result<()> {
+    pub async fn check(&self, req: &RateRequest<'_>) -> Result<()> {
+        if let Some((redis, prefix)) = &self.shared {
+            let config = self.settings.get(&["rateLimits"]);
+            if !enabled(&config) || excluded(&config, req.client_ip) {
+                return Ok(());
+            }
+            let rules = rules(&config);
+            let Some(rule) = find_rule(&rules, req) else { return Ok(()) };
+            match count_shared(redis.clone(), prefix, rule, req.client_ip).await {
+                Ok(n) if n > rule.max_requests => return Err(Error::TooManyRequests("Too Many Requests.".into())),
+                Ok(_) => return Ok(()),
+                Err(e) => tracing::warn!(error = %e, "shared rate-limit counter unavailable; counting locally"),
+            }
+        }
         self.check_at(req, Instant::now())
     }
 
@@ -100,6 +123,16 @@ impl RateLimiter {
         window.count += 1;
         Ok(())
     }
+}
+
+/// Counts one request of `ip` against `rule` in Redis: one key per fixed window, expiring
+/// with it. Returns the count including this request.
+async fn count_shared(mut redis: redis::aio::MultiplexedConnection, prefix: &str, rule: &Rule, ip: &str) -> redis::RedisResult<u64> {
+    let secs = rule.duration.as_secs().max(1);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let key = format!("oxbase:rl:{prefix}:{}|{}:{ip}:{}", rule.label, rule.audience, now / secs);
+    let (count, _): (u64, bool) = redis::pipe().atomic().incr(&key, 1u64).expire(&key, (secs + 1) as i64).query_async(&mut redis).await?;
+    Ok(count)
 }
 
 fn enabled(config: &Json) -> bool {

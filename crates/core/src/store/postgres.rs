@@ -101,6 +101,11 @@ impl PgDb {
     /// returned channel as (channel, payload). It reconnects after losing the database, and
     /// sends `("", "")` after each reconnect: what was sent meanwhile is lost, so a receiver
     /// should refresh its caches then.
+    /// The database's name: what instances sharing it have in common.
+    pub fn name(&self) -> &str {
+        self.url.rsplit('/').next().and_then(|n| n.split('?').next()).unwrap_or("")
+    }
+
     pub fn listen(&self, channels: &[&str]) -> tokio::sync::mpsc::UnboundedReceiver<(String, String)> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let url = self.url.clone();
