@@ -27,6 +27,12 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && command -v redis-server >/de
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no || true
 fi
 
+# NATS carries it with `--pubsub nats://` (another scale-out test).
+if ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && command -v nats-server >/dev/null; then
+  start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server)" -- -a 127.0.0.1 -p 4222 || true
+  sleep 1
+fi
+
 echo "== Rust: unit, snapshot and integration tests (SQLite)"
 cargo test --workspace --locked
 

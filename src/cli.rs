@@ -60,8 +60,8 @@ pub struct ServeArgs {
     /// Development mode: verbose logs.
     #[arg(long)]
     pub dev: bool,
-    /// The bus between instances on one PostgreSQL database: `redis://host:6379` (default:
-    /// PostgreSQL's LISTEN/NOTIFY).
+    /// The bus between instances on one PostgreSQL database: `redis://host:6379` or
+    /// `nats://host:4222` (default: PostgreSQL's LISTEN/NOTIFY).
     #[arg(long, env = "OXBASE_PUBSUB")]
     pub pubsub: Option<String>,
     /// The largest request body accepted, in bytes.

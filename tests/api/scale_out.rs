@@ -129,3 +129,16 @@ async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
     assert_error(&b.health().await, 429, "Too Many Requests.");
     assert_error(&a.health().await, 429, "Too Many Requests.");
 }
+
+#[tokio::test]
+async fn instances_can_relay_over_nats_instead() {
+    let url = std::env::var("OXBASE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let Some(a) = spawn_app_with_pubsub(&url).await else { return };
+    let Some(b) = a.spawn_peer().await else { return };
+    a.must_create_collection(public_collection("notes", json!([{"name": "title", "type": "text"}]))).await;
+    eventually("the collection on b (schema over NATS)", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
+    let mut sse = b.subscribed(&["notes/*"], GUEST).await;
+    let created = a.create_record("notes", json!({"title": "over nats"}), GUEST).await;
+    created.expect(200);
+    assert_eq!(sse.expect_event().await.json()["record"]["title"], "over nats");
+}

@@ -74,7 +74,10 @@ impl App {
             (Some(crate::events::bus::Bus::Redis { publisher, .. }), Db::Postgres(pg)) => RateLimiter::shared(settings.clone(), publisher.clone(), pg.name().to_owned()),
             _ => RateLimiter::new(settings.clone()),
         };
-        let relay = bus.map(|bus| crate::events::relay::start(bus, &db, &records, &schema, &settings, &files));
+        let relay = match bus {
+            Some(bus) => Some(crate::events::relay::start(bus, &db, &records, &schema, &settings, &files).await),
+            None => None,
+        };
         if let Some(relay) = &relay {
             records.relay_to(relay.clone());
             let to_others = relay.clone();

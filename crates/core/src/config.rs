@@ -11,7 +11,8 @@ pub struct Config {
     /// `postgres://...`: run on PostgreSQL instead of the SQLite file in `data_dir` (which
     /// still holds local files and uploads being staged).
     pub database_url: Option<String>,
-    /// `redis://...`: the bus between instances instead of PostgreSQL's LISTEN/NOTIFY.
+    /// `redis://...` or `nats://...`: the bus between instances instead of PostgreSQL's
+    /// LISTEN/NOTIFY.
     pub pubsub: Option<String>,
 }
 

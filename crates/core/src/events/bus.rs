@@ -1,5 +1,6 @@
 //! The message bus between instances: PostgreSQL LISTEN/NOTIFY by default, or Redis pub/sub
-//! with `--pubsub redis://...` (to take that traffic off the database).
+//! (`--pubsub redis://...`) or NATS (`--pubsub nats://...`), to take that traffic off the
+//! database.
 
 use tokio::sync::mpsc;
 
@@ -11,6 +12,8 @@ use crate::store::Db;
 pub enum Bus {
     Postgres(PgDb),
     Redis { client: redis::Client, publisher: redis::aio::MultiplexedConnection },
+    /// The client reconnects by itself; `reconnected` is told each time it does.
+    Nats { client: async_nats::Client, reconnected: std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>> },
 }
 
 impl Bus {
@@ -29,7 +32,25 @@ impl Bus {
                 let publisher = client.get_multiplexed_async_connection().await.map_err(|e| Error::internal(format!("cannot connect to Redis: {e}")))?;
                 Ok(Some(Bus::Redis { client, publisher }))
             }
-            Some(other) => Err(Error::internal(format!("unsupported --pubsub {other:?}: use redis://"))),
+            Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => {
+                let reconnected: std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>> = std::sync::Arc::default();
+                let listeners = reconnected.clone();
+                let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+                let options = async_nats::ConnectOptions::new().event_callback(move |event| {
+                    let (listeners, first) = (listeners.clone(), first.clone());
+                    async move {
+                        // A connection after the first is a reconnect: what was sent meanwhile is lost.
+                        if matches!(event, async_nats::Event::Connected) && !first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                            for tx in listeners.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                                let _ = tx.send((String::new(), String::new()));
+                            }
+                        }
+                    }
+                });
+                let client = options.connect(url).await.map_err(|e| Error::internal(format!("cannot connect to NATS: {e}")))?;
+                Ok(Some(Bus::Nats { client, reconnected }))
+            }
+            Some(other) => Err(Error::internal(format!("unsupported --pubsub {other:?}: use redis:// or nats://"))),
         }
     }
 
@@ -39,6 +60,8 @@ impl Bus {
             // NOTIFY stops at 8000 bytes.
             Bus::Postgres(_) => 7000,
             Bus::Redis { .. } => 1 << 20,
+            // NATS servers refuse messages over 1 MiB by default.
+            Bus::Nats { .. } => 512 << 10,
         }
     }
 
@@ -49,12 +72,16 @@ impl Bus {
                 let mut conn = publisher.clone();
                 redis::cmd("PUBLISH").arg(channel).arg(payload).query_async::<i64>(&mut conn).await.map(|_| ()).map_err(|e| Error::internal(format!("redis publish: {e}")))
             }
+            Bus::Nats { client, .. } => {
+                client.publish(channel.to_owned(), payload.to_owned().into()).await.map_err(|e| Error::internal(format!("nats publish: {e}")))?;
+                client.flush().await.map_err(|e| Error::internal(format!("nats flush: {e}")))
+            }
         }
     }
 
     /// Messages on `channels` as (channel, payload); `("", "")` after a reconnect (messages
     /// sent meanwhile are lost: refresh caches).
-    pub fn subscribe(&self, channels: &[&str]) -> mpsc::UnboundedReceiver<(String, String)> {
+    pub async fn subscribe(&self, channels: &[&str]) -> mpsc::UnboundedReceiver<(String, String)> {
         match self {
             Bus::Postgres(pg) => pg.listen(channels),
             Bus::Redis { client, .. } => {
@@ -71,6 +98,34 @@ impl Bus {
                         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                     }
                 });
+                rx
+            }
+            Bus::Nats { client, reconnected } => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                reconnected.lock().unwrap_or_else(|e| e.into_inner()).push(tx.clone());
+                for channel in channels {
+                    // Subscribed before this returns, so nothing published after is missed.
+                    let mut subscriber = match client.subscribe(channel.to_string()).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::error!(error = %e, channel, "NATS subscription failed");
+                            continue;
+                        }
+                    };
+                    let (tx, channel) = (tx.clone(), (*channel).to_owned());
+                    tokio::spawn(async move {
+                        use futures_util::StreamExt;
+                        while let Some(message) = subscriber.next().await {
+                            let payload = String::from_utf8_lossy(&message.payload).into_owned();
+                            if tx.send((channel.clone(), payload)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+                if let Err(e) = client.flush().await {
+                    tracing::warn!(error = %e, "NATS flush after subscribing");
+                }
                 rx
             }
         }

@@ -62,10 +62,10 @@ impl Relay {
 }
 
 /// Starts the relay over `bus`.
-pub fn start(bus: Bus, db: &Db, records: &Records, schema: &Schema, settings: &Settings, files: &Files) -> Relay {
+pub async fn start(bus: Bus, db: &Db, records: &Records, schema: &Schema, settings: &Settings, files: &Files) -> Relay {
     let instance = crate::ids::random_string(16);
     let (tx, rx) = mpsc::unbounded_channel();
-    let incoming = bus.subscribe(&[CHANGES, SCHEMA, SETTINGS]);
+    let incoming = bus.subscribe(&[CHANGES, SCHEMA, SETTINGS]).await;
     tokio::spawn(publish_loop(bus, db.clone(), instance.clone(), rx));
     tokio::spawn(apply_loop(incoming, db.clone(), instance, records.clone(), schema.clone(), settings.clone(), files.clone()));
     Relay { tx }
