@@ -101,20 +101,6 @@ async fn collection_and_settings_changes_on_one_instance_are_seen_by_the_others(
 }
 
 #[tokio::test]
-async fn instances_can_relay_over_redis_instead() {
-    let url = std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let Some(a) = spawn_app_with_pubsub(&url).await else { return };
-    let Some(b) = a.spawn_peer().await else { return };
-    a.must_create_collection(public_collection("notes", json!([{"name": "title", "type": "text"}]))).await;
-    eventually("the collection on b (schema over Redis)", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
-    let mut sse = b.subscribed(&["notes/*"], GUEST).await;
-    let created = a.create_record("notes", json!({"title": "over redis"}), GUEST).await;
-    created.expect(200);
-    let event = sse.expect_event().await;
-    assert_eq!(event.json()["record"]["title"], "over redis");
-}
-
-#[tokio::test]
 async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
     let url = std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let Some(a) = spawn_app_with_pubsub(&url).await else { return };
@@ -130,15 +116,25 @@ async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
     assert_error(&a.health().await, 429, "Too Many Requests.");
 }
 
-#[tokio::test]
-async fn instances_can_relay_over_nats_instead() {
-    let url = std::env::var("OXBASE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-    let Some(a) = spawn_app_with_pubsub(&url).await else { return };
+/// Two instances relaying over the bus at `url`: a collection made on one appears on the
+/// other, and a write on one reaches a subscriber of the other.
+async fn relays_over(url: &str) {
+    let Some(a) = spawn_app_with_pubsub(url).await else { return };
     let Some(b) = a.spawn_peer().await else { return };
     a.must_create_collection(public_collection("notes", json!([{"name": "title", "type": "text"}]))).await;
-    eventually("the collection on b (schema over NATS)", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
+    eventually("the collection on b", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
     let mut sse = b.subscribed(&["notes/*"], GUEST).await;
-    let created = a.create_record("notes", json!({"title": "over nats"}), GUEST).await;
+    let created = a.create_record("notes", json!({"title": format!("over {url}")}), GUEST).await;
     created.expect(200);
-    assert_eq!(sse.expect_event().await.json()["record"]["title"], "over nats");
+    assert_eq!(sse.expect_event().await.json()["record"]["title"], format!("over {url}"));
+}
+
+#[tokio::test]
+async fn instances_can_relay_over_redis_instead() {
+    relays_over(&std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())).await;
+}
+
+#[tokio::test]
+async fn instances_can_relay_over_nats_instead() {
+    relays_over(&std::env::var("OXBASE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())).await;
 }
