@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "oxbase", version, about = "An open-source backend in one binary: database, REST API, auth, rules, admin dashboard (PocketBase-compatible).")]
+#[command(
+    name = "oxbase",
+    version,
+    about = "An open-source backend in one binary: database, REST API, auth, rules, admin dashboard (PocketBase-compatible)."
+)]
 pub struct Cli {
     /// The data directory (the SQLite database lives in it).
     #[arg(long, global = true, env = "OXBASE_DIR", default_value = "ox_data")]
@@ -52,7 +56,11 @@ pub struct ServeArgs {
     #[arg(long, env = "OXBASE_HTTP", default_value = "127.0.0.1:8090")]
     pub http: String,
     /// Static files served at `/`.
-    #[arg(long = "publicDir", env = "OXBASE_PUBLIC_DIR", default_value = "ox_public")]
+    #[arg(
+        long = "publicDir",
+        env = "OXBASE_PUBLIC_DIR",
+        default_value = "ox_public"
+    )]
     pub public_dir: PathBuf,
     /// Allowed CORS origins, comma-separated (default: all).
     #[arg(long, env = "OXBASE_ORIGINS", value_delimiter = ',')]

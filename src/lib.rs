@@ -2,8 +2,8 @@
 //! start the real application exactly as `oxbase serve` does, on port 0.
 
 pub mod cli;
-pub mod transfer;
 pub mod telemetry;
+pub mod transfer;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -39,12 +39,20 @@ impl Application {
         core.database_url = config.database_url.clone();
         core.pubsub = config.pubsub.clone();
         let app = App::open(&core).await.map_err(|e| e.to_string())?;
-        let listener = TcpListener::bind(&config.http).await.map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
-        Ok(Application { listener, app, http: config.http_config })
+        let listener = TcpListener::bind(&config.http)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
+        Ok(Application {
+            listener,
+            app,
+            http: config.http_config,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn app(&self) -> &App {
@@ -52,11 +60,17 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; in-flight requests finish, then queued writes commit.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = oxbase_api::router(self.app.clone(), &self.http);
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         self.app.close().await;
         served
     }

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use oxbase::cli::{Cli, Command, SuperuserCommand};
-use oxbase::{shutdown_signal, telemetry, Application, ServeConfig};
+use oxbase::{Application, ServeConfig, shutdown_signal, telemetry};
 use oxbase_api::HttpConfig;
 
 /// mimalloc instead of the system allocator: password hashing allocates ~19 MiB per hash, and
@@ -33,12 +33,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 data_dir: cli.dir,
                 database_url: cli.database_url,
                 pubsub: args.pubsub,
-                http_config: HttpConfig { origins: args.origins, max_body_bytes: args.max_body_size, public_dir: args.public_dir },
+                http_config: HttpConfig {
+                    origins: args.origins,
+                    max_body_bytes: args.max_body_size,
+                    public_dir: args.public_dir,
+                },
             };
             let app = Application::build(config).await?;
             let addr = app.local_addr();
-            println!("Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/");
-            app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
+            println!(
+                "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/"
+            );
+            app.run_until_stopped(shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
         }
         Command::MigrateDb { from, to } => {
             telemetry::init(false);
@@ -46,31 +54,41 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::ImportPocketbase { pb_data } => {
             telemetry::init(false);
-            oxbase::transfer::import_pocketbase(&pb_data, &cli.dir, cli.database_url.as_deref()).await
+            oxbase::transfer::import_pocketbase(&pb_data, &cli.dir, cli.database_url.as_deref())
+                .await
         }
         Command::Superuser(cmd) => {
             telemetry::init(false);
             let mut config = oxbase_core::Config::new(&cli.dir);
             config.database_url = cli.database_url;
-            let app = oxbase_core::App::open(&config).await.map_err(|e| e.to_string())?;
+            let app = oxbase_core::App::open(&config)
+                .await
+                .map_err(|e| e.to_string())?;
             let result = match cmd {
                 SuperuserCommand::Upsert { email, password } => app
                     .auth()
                     .upsert_superuser(app.records(), &email, &password)
                     .await
                     .map(|()| println!("Successfully saved superuser \"{email}\"!")),
-                SuperuserCommand::Delete { email } => match app.auth().delete_superuser(app.records(), &email).await {
-                    Ok(true) => {
-                        println!("Successfully deleted superuser \"{email}\"!");
-                        Ok(())
+                SuperuserCommand::Delete { email } => {
+                    match app.auth().delete_superuser(app.records(), &email).await {
+                        Ok(true) => {
+                            println!("Successfully deleted superuser \"{email}\"!");
+                            Ok(())
+                        }
+                        Ok(false) => Err(oxbase_core::Error::NotFound(format!(
+                            "superuser {email:?} not found"
+                        ))),
+                        Err(e) => Err(e),
                     }
-                    Ok(false) => Err(oxbase_core::Error::NotFound(format!("superuser {email:?} not found"))),
-                    Err(e) => Err(e),
-                },
+                }
             };
             app.close().await;
             result.map_err(|e| match e {
-                oxbase_core::Error::BadRequest { message, data } => format!("{message} {}", serde_json::Value::Object(data.into_iter().collect())),
+                oxbase_core::Error::BadRequest { message, data } => format!(
+                    "{message} {}",
+                    serde_json::Value::Object(data.into_iter().collect())
+                ),
                 other => other.to_string(),
             })
         }

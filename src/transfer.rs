@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use oxbase_core::store::{postgres::PgDb, sqlite::SqliteDb, Db};
+use oxbase_core::store::{Db, postgres::PgDb, sqlite::SqliteDb};
 use oxbase_core::transfer::{self, Progress};
 
 /// `migrate-db`: the SQLite app in `from` to the PostgreSQL database `to`.
@@ -17,29 +17,48 @@ pub async fn migrate_db(from: &Path, to: &str) -> Result<(), String> {
     }
     let source = Db::Sqlite(SqliteDb::open(&file, 2).map_err(|e| e.to_string())?);
     let target = Db::Postgres(PgDb::connect(to, 4).await.map_err(|e| e.to_string())?);
-    let counts = with_progress(|report| async move { transfer::copy_all(&source, &target, &report).await.map(|c| (c, source, target)) }).await;
+    let counts = with_progress(|report| async move {
+        transfer::copy_all(&source, &target, &report)
+            .await
+            .map(|c| (c, source, target))
+    })
+    .await;
     let (counts, source, target) = counts.map_err(|e| e.to_string())?;
     source.close().await;
     target.close().await;
     summary(&counts, "SQLite", "PostgreSQL")?;
-    println!("Local files stay in {} (use the same --dir, or move them to S3).", from.display());
+    println!(
+        "Local files stay in {} (use the same --dir, or move them to S3).",
+        from.display()
+    );
     Ok(())
 }
 
 /// `import-pocketbase`: the PocketBase app in `pb_data` into the oxbase app in `dir` (on
 /// PostgreSQL with `database_url`).
-pub async fn import_pocketbase(pb_data: &Path, dir: &Path, database_url: Option<&str>) -> Result<(), String> {
+pub async fn import_pocketbase(
+    pb_data: &Path,
+    dir: &Path,
+    database_url: Option<&str>,
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let target = match database_url {
         Some(url) => Db::Postgres(PgDb::connect(url, 4).await.map_err(|e| e.to_string())?),
         None => Db::Sqlite(SqliteDb::open(&dir.join("data.db"), 2).map_err(|e| e.to_string())?),
     };
     let files = oxbase_core::files::Files::open(dir).map_err(|e| e.to_string())?;
-    let result = with_progress(|report| async move { transfer::import_pocketbase(pb_data, &target, &files, &report).await.map(|c| (c, target)) }).await;
+    let result = with_progress(|report| async move {
+        transfer::import_pocketbase(pb_data, &target, &files, &report)
+            .await
+            .map(|c| (c, target))
+    })
+    .await;
     let (counts, target) = result.map_err(|e| e.to_string())?;
     target.close().await;
     summary(&counts, "PocketBase", "oxbase")?;
-    println!("Users keep their passwords: PocketBase's bcrypt hashes are verified and upgraded at login.");
+    println!(
+        "Users keep their passwords: PocketBase's bcrypt hashes are verified and upgraded at login."
+    );
     Ok(())
 }
 
@@ -49,12 +68,20 @@ where
     F: FnOnce(Box<dyn Fn(Progress) + Sync + Send>) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let style = ProgressStyle::with_template("{prefix:>24} [{bar:40}] {pos}/{len} rows").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ");
+    let style = ProgressStyle::with_template("{prefix:>24} [{bar:40}] {pos}/{len} rows")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
     let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
     let report = move |p: Progress| {
         let mut current = bar.lock().unwrap_or_else(|e| e.into_inner());
         match p {
-            Progress::Table { name, rows } => *current = Some(ProgressBar::new(rows).with_style(style.clone()).with_prefix(name)),
+            Progress::Table { name, rows } => {
+                *current = Some(
+                    ProgressBar::new(rows)
+                        .with_style(style.clone())
+                        .with_prefix(name),
+                )
+            }
             Progress::Rows(n) => {
                 if let Some(b) = current.as_ref() {
                     b.set_position(n);
@@ -73,11 +100,16 @@ where
 /// Prints the row counts; an error when any table has fewer rows in the target.
 fn summary(counts: &[transfer::Counted], from: &str, to: &str) -> Result<(), String> {
     for c in counts {
-        println!("{:<24} {:>9} rows in {from}, {:>9} in {to}", c.table, c.source, c.target);
+        println!(
+            "{:<24} {:>9} rows in {from}, {:>9} in {to}",
+            c.table, c.source, c.target
+        );
     }
     let short = counts.iter().filter(|c| c.target < c.source).count();
     if short > 0 {
-        return Err(format!("{short} table(s) have fewer rows in {to}: run the command again"));
+        return Err(format!(
+            "{short} table(s) have fewer rows in {to}: run the command again"
+        ));
     }
     println!("Done: {} tables copied and verified.", counts.len());
     Ok(())

@@ -28,11 +28,26 @@ pub struct Req {
 
 impl Req {
     pub fn get(path: impl Into<String>, token: Option<&str>) -> Req {
-        Req { method: Method::GET, path: path.into(), token: token.map(str::to_owned), body: None }
+        Req {
+            method: Method::GET,
+            path: path.into(),
+            token: token.map(str::to_owned),
+            body: None,
+        }
     }
 
-    pub fn json(method: Method, path: impl Into<String>, token: Option<&str>, body: &serde_json::Value) -> Req {
-        Req { method, path: path.into(), token: token.map(str::to_owned), body: Some(Bytes::from(body.to_string())) }
+    pub fn json(
+        method: Method,
+        path: impl Into<String>,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Req {
+        Req {
+            method,
+            path: path.into(),
+            token: token.map(str::to_owned),
+            body: Some(Bytes::from(body.to_string())),
+        }
     }
 }
 
@@ -46,12 +61,17 @@ impl Http {
             .pool_max_idle_per_host(pool.max(1))
             .pool_idle_timeout(Duration::from_secs(60))
             .build(connector);
-        Http { client, base: base.trim_end_matches('/').to_owned() }
+        Http {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+        }
     }
 
     /// Sends and reads the whole body; returns (status, body). Bounded by `timeout`.
     pub async fn send(&self, req: &Req, timeout: Duration) -> Result<(u16, Bytes)> {
-        let mut builder = Request::builder().method(req.method.clone()).uri(format!("{}{}", self.base, req.path));
+        let mut builder = Request::builder()
+            .method(req.method.clone())
+            .uri(format!("{}{}", self.base, req.path));
         if let Some(t) = &req.token {
             builder = builder.header("authorization", t.as_str());
         }
@@ -69,19 +89,27 @@ impl Http {
             let bytes = resp.into_body().collect().await?.to_bytes();
             Ok::<_, anyhow::Error>((status, bytes))
         };
-        tokio::time::timeout(timeout, fut).await.map_err(|_| anyhow!("timed out after {timeout:?}: {} {}", req.method, req.path))?
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| anyhow!("timed out after {timeout:?}: {} {}", req.method, req.path))?
     }
 
     /// Sends a JSON request and expects a 2xx with a JSON body.
     pub async fn json(&self, req: &Req) -> Result<serde_json::Value> {
         let (status, body) = self.send(req, Duration::from_secs(60)).await?;
         if !(200..300).contains(&status) {
-            return Err(anyhow!("{} {} → {status}: {}", req.method, req.path, String::from_utf8_lossy(&body)));
+            return Err(anyhow!(
+                "{} {} → {status}: {}",
+                req.method,
+                req.path,
+                String::from_utf8_lossy(&body)
+            ));
         }
         if body.is_empty() {
             return Ok(serde_json::Value::Null);
         }
-        serde_json::from_slice(&body).with_context(|| format!("{} {}: body is not JSON", req.method, req.path))
+        serde_json::from_slice(&body)
+            .with_context(|| format!("{} {}: body is not JSON", req.method, req.path))
     }
 }
 
@@ -90,7 +118,9 @@ pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

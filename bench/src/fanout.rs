@@ -115,23 +115,37 @@ pub struct Outcome {
 impl Outcome {
     /// A delivery figure's median over the writes of one topic.
     fn med(&self, t: usize, g: fn(&Delivery) -> f64) -> f64 {
-        median(self.deliveries.get(t).map(|(_, d)| d.iter().map(g).collect()).unwrap_or_default())
+        median(
+            self.deliveries
+                .get(t)
+                .map(|(_, d)| d.iter().map(g).collect())
+                .unwrap_or_default(),
+        )
     }
 
     fn min_received(&self, t: usize) -> usize {
-        self.deliveries.get(t).and_then(|(_, d)| d.iter().map(|d| d.received).min()).unwrap_or(0)
+        self.deliveries
+            .get(t)
+            .and_then(|(_, d)| d.iter().map(|d| d.received).min())
+            .unwrap_or(0)
     }
 
     /// Every write reached every one of the N subscribers.
     pub fn all_received(&self) -> bool {
         self.subscribed == self.target
             && self.deliveries.len() == Topic::ALL.len()
-            && self.deliveries.iter().all(|(_, d)| !d.is_empty() && d.iter().all(|d| d.received == self.target))
+            && self
+                .deliveries
+                .iter()
+                .all(|(_, d)| !d.is_empty() && d.iter().all(|d| d.received == self.target))
     }
 
     /// The worst p99 of any single write, ms.
     pub fn worst_p99(&self) -> f64 {
-        self.deliveries.iter().flat_map(|(_, d)| d.iter().map(|d| d.p99)).fold(f64::NAN, f64::max)
+        self.deliveries
+            .iter()
+            .flat_map(|(_, d)| d.iter().map(|d| d.p99))
+            .fold(f64::NAN, f64::max)
     }
 }
 
@@ -147,17 +161,28 @@ pub fn check_fd_limit(subscribers: usize, connect_concurrency: usize) -> Result<
         .unwrap_or(u64::MAX);
     let need = (subscribers + connect_concurrency + 256) as u64;
     if soft < need {
-        bail!("--subscribers {subscribers} needs about {need} open files in this process (and the server), but `ulimit -n` is {soft}: raise it or lower --subscribers");
+        bail!(
+            "--subscribers {subscribers} needs about {need} open files in this process (and the server), but `ulimit -n` is {soft}: raise it or lower --subscribers"
+        );
     }
     Ok(soft)
 }
 
 /// Creates the public `feed` collection the first topic listens to.
 pub async fn setup(http: &Http) -> Result<()> {
-    let su = seed::token(http, "_superusers", SU_EMAIL, SU_PASSWORD).await.context("superuser login")?;
+    let su = seed::token(http, "_superusers", SU_EMAIL, SU_PASSWORD)
+        .await
+        .context("superuser login")?;
     let body = json!({"name": FEED, "type": "base", "listRule": "", "viewRule": "", "createRule": AUTHED_RULE,
                       "fields": [{"name": "text", "type": "text"}]});
-    http.json(&Req::json(Method::POST, "/api/collections", Some(&su), &body)).await.context("creating the feed collection")?;
+    http.json(&Req::json(
+        Method::POST,
+        "/api/collections",
+        Some(&su),
+        &body,
+    ))
+    .await
+    .context("creating the feed collection")?;
     Ok(())
 }
 
@@ -188,11 +213,18 @@ struct Ctx {
 impl Ctx {
     fn fail(&self, e: String) {
         self.lost.fetch_add(1, Ordering::Relaxed);
-        self.first_error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+        self.first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(e);
     }
 
     fn arrived(&self, i: usize, data: &[u8], at: Instant) {
-        let needle = self.needle.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let needle = self
+            .needle
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         if needle.is_empty() || !data.windows(needle.len()).any(|w| w == &needle[..]) {
             self.unexpected.fetch_add(1, Ordering::Relaxed);
             return;
@@ -209,9 +241,15 @@ impl Ctx {
 /// Connects N subscribers to `server`, measures memory, then the deliveries of single writes.
 pub async fn measure(server: &mut Server, fixture: &Fixture, opts: &Options) -> Result<Outcome> {
     server.check_alive()?;
-    let addr: SocketAddr = server.url.trim_start_matches("http://").parse().context("server address")?;
+    let addr: SocketAddr = server
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .context("server address")?;
     let http = Http::new(&server.url, opts.connect_concurrency);
-    let request = format!("GET /api/realtime HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n");
+    let request = format!(
+        "GET /api/realtime HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+    );
     let ctx = Arc::new(Ctx {
         addr,
         request,
@@ -255,15 +293,27 @@ pub async fn measure(server: &mut Server, fixture: &Fixture, opts: &Options) -> 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let subscribed = ctx.subscribed.load(Ordering::Relaxed);
-    let connect_s = ctx.all_subscribed.get().map_or(f64::NAN, |t| (*t - t0).as_secs_f64());
+    let connect_s = ctx
+        .all_subscribed
+        .get()
+        .map_or(f64::NAN, |t| (*t - t0).as_secs_f64());
     let connected = server.stats();
     eprintln!(
         "fanout     {:<10} {subscribed}/{} subscribed in {:.2} s ({} lost{})",
         server.kind.name(),
         opts.subscribers,
-        if connect_s.is_nan() { t0.elapsed().as_secs_f64() } else { connect_s },
+        if connect_s.is_nan() {
+            t0.elapsed().as_secs_f64()
+        } else {
+            connect_s
+        },
         ctx.lost.load(Ordering::Relaxed),
-        ctx.first_error.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|e| format!("; first: {e}")).unwrap_or_default()
+        ctx.first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|e| format!("; first: {e}"))
+            .unwrap_or_default()
     );
 
     // Idle with everyone subscribed.
@@ -271,7 +321,11 @@ pub async fn measure(server: &mut Server, fixture: &Fixture, opts: &Options) -> 
     server.check_alive()?;
     let after = server.stats();
     let client_after = crate::server::ProcStats::read(std::process::id()).rss_kib;
-    let per_client_kib = if subscribed == 0 { f64::NAN } else { (after.rss_kib as f64 - before.rss_kib as f64) / subscribed as f64 };
+    let per_client_kib = if subscribed == 0 {
+        f64::NAN
+    } else {
+        (after.rss_kib as f64 - before.rss_kib as f64) / subscribed as f64
+    };
     eprintln!(
         "fanout     {:<10} RSS {:.1} → {:.1} MiB: {per_client_kib:.1} KiB per idle client",
         server.kind.name(),
@@ -290,7 +344,11 @@ pub async fn measure(server: &mut Server, fixture: &Fixture, opts: &Options) -> 
                 let (path, id, body) = match topic {
                     Topic::Public => {
                         let id = format!("f{seq:014}");
-                        (format!("/api/collections/{FEED}/records"), id.clone(), json!({"id": id, "text": format!("fan-out write {seq}")}))
+                        (
+                            format!("/api/collections/{FEED}/records"),
+                            id.clone(),
+                            json!({"id": id, "text": format!("fan-out write {seq}")}),
+                        )
                     }
                     Topic::Authed => {
                         let id = format!("y{seq:014}");
@@ -324,7 +382,11 @@ pub async fn measure(server: &mut Server, fixture: &Fixture, opts: &Options) -> 
     // Disconnect everyone (aborting the tasks closes the sockets) and let the server notice.
     tasks.shutdown().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let first_error = ctx.first_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let first_error = ctx
+        .first_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     Ok(Outcome {
         target: opts.subscribers,
         subscribed,
@@ -343,12 +405,20 @@ pub async fn measure(server: &mut Server, fixture: &Fixture, opts: &Options) -> 
 }
 
 /// One write: arm the needle, send, wait for every subscriber (or the timeout), collect.
-async fn deliver(server: &Server, ctx: &Ctx, http: &Http, req: &Req, id: &str, timeout: Duration) -> Result<Delivery> {
+async fn deliver(
+    server: &Server,
+    ctx: &Ctx,
+    http: &Http,
+    req: &Req,
+    id: &str,
+    timeout: Duration,
+) -> Result<Delivery> {
     for a in &ctx.arrivals {
         a.store(0, Ordering::Relaxed);
     }
     ctx.received.store(0, Ordering::Relaxed);
-    *ctx.needle.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(format!("\"id\":\"{id}\"").into_bytes());
+    *ctx.needle.write().unwrap_or_else(|e| e.into_inner()) =
+        Arc::from(format!("\"id\":\"{id}\"").into_bytes());
     let expected = ctx.subscribed.load(Ordering::Relaxed);
     let cpu_before = server.stats().cpu_s;
 
@@ -356,7 +426,12 @@ async fn deliver(server: &Server, ctx: &Ctx, http: &Http, req: &Req, id: &str, t
     let (status, body) = http.send(req, timeout).await?;
     let write_ms = sent.elapsed().as_secs_f64() * 1000.0;
     if !(200..300).contains(&status) {
-        bail!("{} {} → {status}: {}", req.method, req.path, String::from_utf8_lossy(&body));
+        bail!(
+            "{} {} → {status}: {}",
+            req.method,
+            req.path,
+            String::from_utf8_lossy(&body)
+        );
     }
     let deadline = sent + timeout;
     while ctx.received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
@@ -367,8 +442,13 @@ async fn deliver(server: &Server, ctx: &Ctx, http: &Http, req: &Req, id: &str, t
     *ctx.needle.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(&b""[..]);
 
     let origin = (sent - ctx.base).as_nanos() as u64 + 1;
-    let mut lat_us: Vec<u64> =
-        ctx.arrivals.iter().map(|a| a.load(Ordering::Relaxed)).filter(|&t| t != 0).map(|t| t.saturating_sub(origin) / 1000).collect();
+    let mut lat_us: Vec<u64> = ctx
+        .arrivals
+        .iter()
+        .map(|a| a.load(Ordering::Relaxed))
+        .filter(|&t| t != 0)
+        .map(|t| t.saturating_sub(origin) / 1000)
+        .collect();
     lat_us.sort_unstable();
     let q = |q: f64| {
         if lat_us.is_empty() {
@@ -377,42 +457,75 @@ async fn deliver(server: &Server, ctx: &Ctx, http: &Http, req: &Req, id: &str, t
         let rank = ((q * lat_us.len() as f64).ceil() as usize).clamp(1, lat_us.len());
         lat_us[rank - 1] as f64 / 1000.0
     };
-    Ok(Delivery { received: lat_us.len(), min: q(0.0), p50: q(0.50), p90: q(0.90), p99: q(0.99), max: q(1.0), write_ms, cpu_s })
+    Ok(Delivery {
+        received: lat_us.len(),
+        min: q(0.0),
+        p50: q(0.50),
+        p90: q(0.90),
+        p99: q(0.99),
+        max: q(1.0),
+        write_ms,
+        cpu_s,
+    })
 }
 
 /// One subscriber: connect, `PB_CONNECT`, subscribe, then stamp every event until aborted.
 async fn subscriber(i: usize, ctx: &Ctx) -> std::result::Result<(), String> {
-    let permit = ctx.gate.clone().acquire_owned().await.map_err(|e| e.to_string())?;
-    let mut sock = TcpStream::connect(ctx.addr).await.map_err(|e| format!("connect: {e}"))?;
+    let permit = ctx
+        .gate
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut sock = TcpStream::connect(ctx.addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
     let _ = sock.set_nodelay(true);
-    sock.write_all(ctx.request.as_bytes()).await.map_err(|e| format!("sending GET /api/realtime: {e}"))?;
+    sock.write_all(ctx.request.as_bytes())
+        .await
+        .map_err(|e| format!("sending GET /api/realtime: {e}"))?;
     let mut parser = SseStream::default();
     let mut buf = [0u8; 512];
     let mut client_id: Option<String> = None;
     while client_id.is_none() {
-        let n = sock.read(&mut buf).await.map_err(|e| format!("reading before PB_CONNECT: {e}"))?;
+        let n = sock
+            .read(&mut buf)
+            .await
+            .map_err(|e| format!("reading before PB_CONNECT: {e}"))?;
         if n == 0 {
             return Err("stream closed before PB_CONNECT".into());
         }
         parser.feed(&buf[..n], &mut |name, data| {
             if name == b"PB_CONNECT" {
-                client_id = serde_json::from_slice::<serde_json::Value>(data).ok().and_then(|v| v["clientId"].as_str().map(str::to_owned));
+                client_id = serde_json::from_slice::<serde_json::Value>(data)
+                    .ok()
+                    .and_then(|v| v["clientId"].as_str().map(str::to_owned));
             }
         })?;
     }
     let token = &ctx.tokens[i % ctx.tokens.len()];
     let body = json!({"clientId": client_id, "subscriptions": ctx.subscriptions});
     let req = Req::json(Method::POST, "/api/realtime", Some(token), &body);
-    let (status, resp) = ctx.http.send(&req, Duration::from_secs(30)).await.map_err(|e| format!("POST /api/realtime: {e:#}"))?;
+    let (status, resp) = ctx
+        .http
+        .send(&req, Duration::from_secs(30))
+        .await
+        .map_err(|e| format!("POST /api/realtime: {e:#}"))?;
     if status != 204 {
-        return Err(format!("POST /api/realtime → {status}: {}", String::from_utf8_lossy(&resp)));
+        return Err(format!(
+            "POST /api/realtime → {status}: {}",
+            String::from_utf8_lossy(&resp)
+        ));
     }
     drop(permit);
     if ctx.subscribed.fetch_add(1, Ordering::Relaxed) + 1 == ctx.target {
         let _ = ctx.all_subscribed.set(Instant::now());
     }
     loop {
-        let n = sock.read(&mut buf).await.map_err(|e| format!("reading the stream: {e}"))?;
+        let n = sock
+            .read(&mut buf)
+            .await
+            .map_err(|e| format!("reading the stream: {e}"))?;
         let at = Instant::now();
         if n == 0 {
             return Err("the server closed the stream".into());
@@ -450,7 +563,11 @@ enum Chunk {
 const MAX_LINE: usize = 64 * 1024;
 
 impl SseStream {
-    fn feed(&mut self, input: &[u8], on_event: &mut impl FnMut(&[u8], &[u8])) -> std::result::Result<(), String> {
+    fn feed(
+        &mut self,
+        input: &[u8],
+        on_event: &mut impl FnMut(&[u8], &[u8]),
+    ) -> std::result::Result<(), String> {
         for &b in input {
             if !self.in_body {
                 self.header_byte(b)?;
@@ -473,14 +590,26 @@ impl SseStream {
                         _ if ext => Chunk::SizeValue(n, true),
                         b';' | b' ' | b'\t' => Chunk::SizeValue(n, true),
                         _ => {
-                            let d = (b as char).to_digit(16).ok_or_else(|| format!("bad chunk size byte {b:#04x}"))? as usize;
-                            Chunk::SizeValue(n.checked_mul(16).and_then(|v| v.checked_add(d)).ok_or("chunk size overflow")?, false)
+                            let d = (b as char)
+                                .to_digit(16)
+                                .ok_or_else(|| format!("bad chunk size byte {b:#04x}"))?
+                                as usize;
+                            Chunk::SizeValue(
+                                n.checked_mul(16)
+                                    .and_then(|v| v.checked_add(d))
+                                    .ok_or("chunk size overflow")?,
+                                false,
+                            )
                         }
                     }
                 }
                 Chunk::Data(left) => {
                     self.sse_byte(b, on_event)?;
-                    if left == 1 { Chunk::DataEnd } else { Chunk::Data(left - 1) }
+                    if left == 1 {
+                        Chunk::DataEnd
+                    } else {
+                        Chunk::Data(left - 1)
+                    }
                 }
                 Chunk::DataEnd => match b {
                     b'\r' => Chunk::DataEnd,
@@ -530,7 +659,11 @@ impl SseStream {
         Ok(())
     }
 
-    fn sse_byte(&mut self, b: u8, on_event: &mut impl FnMut(&[u8], &[u8])) -> std::result::Result<(), String> {
+    fn sse_byte(
+        &mut self,
+        b: u8,
+        on_event: &mut impl FnMut(&[u8], &[u8]),
+    ) -> std::result::Result<(), String> {
         if b != b'\n' {
             return self.push(b);
         }
@@ -584,11 +717,18 @@ fn fmt(v: f64) -> String {
 
 fn ratio(a: f64, b: f64) -> String {
     let r = a / b;
-    if r.is_nan() || r.is_infinite() { "–".into() } else { format!("{r:.2}×") }
+    if r.is_nan() || r.is_infinite() {
+        "–".into()
+    } else {
+        format!("{r:.2}×")
+    }
 }
 
 /// The fan-out tables (oxbase, PocketBase), Markdown; `Err` = that server's run failed outright.
-pub fn markdown(opts: &Options, results: &[(&str, std::result::Result<Outcome, String>); 2]) -> String {
+pub fn markdown(
+    opts: &Options,
+    results: &[(&str, std::result::Result<Outcome, String>); 2],
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -605,30 +745,86 @@ pub fn markdown(opts: &Options, results: &[(&str, std::result::Result<Outcome, S
     s.push_str("| | oxbase | PocketBase | × |\n|---|---:|---:|---:|\n");
     let ok = |i: usize| results[i].1.as_ref().ok();
     let (o, p) = (ok(0), ok(1));
-    let mut row = |label: String, f: &dyn Fn(&Outcome) -> String, x: Option<&dyn Fn(&Outcome) -> f64>| {
-        let cell = |v: Option<&Outcome>| v.map_or("FAILED".into(), f);
-        let r = match (o, p, x) {
-            (Some(o), Some(p), Some(g)) => ratio(g(o), g(p)),
-            _ => "–".into(),
+    let mut row =
+        |label: String, f: &dyn Fn(&Outcome) -> String, x: Option<&dyn Fn(&Outcome) -> f64>| {
+            let cell = |v: Option<&Outcome>| v.map_or("FAILED".into(), f);
+            let r = match (o, p, x) {
+                (Some(o), Some(p), Some(g)) => ratio(g(o), g(p)),
+                _ => "–".into(),
+            };
+            let _ = writeln!(s, "| {label} | {} | {} | {r} |", cell(o), cell(p));
         };
-        let _ = writeln!(s, "| {label} | {} | {} | {r} |", cell(o), cell(p));
-    };
-    row("subscribed (of N)".into(), &|v| format!("{} / {}", v.subscribed, v.target), None);
-    row("connect + subscribe all, s".into(), &|v| fmt(v.connect_s), Some(&|v| v.connect_s));
-    row("server CPU while connecting, s".into(), &|v| fmt(v.connect_cpu_s), Some(&|v| v.connect_cpu_s));
-    row("server RSS before → all subscribed, MiB".into(), &|v| format!("{} → {}", fmt(v.rss_before_mib), fmt(v.rss_after_mib)), None);
-    row("**memory per idle client, KiB**".into(), &|v| format!("**{}**", fmt(v.per_client_kib)), Some(&|v| v.per_client_kib));
+    row(
+        "subscribed (of N)".into(),
+        &|v| format!("{} / {}", v.subscribed, v.target),
+        None,
+    );
+    row(
+        "connect + subscribe all, s".into(),
+        &|v| fmt(v.connect_s),
+        Some(&|v| v.connect_s),
+    );
+    row(
+        "server CPU while connecting, s".into(),
+        &|v| fmt(v.connect_cpu_s),
+        Some(&|v| v.connect_cpu_s),
+    );
+    row(
+        "server RSS before → all subscribed, MiB".into(),
+        &|v| format!("{} → {}", fmt(v.rss_before_mib), fmt(v.rss_after_mib)),
+        None,
+    );
+    row(
+        "**memory per idle client, KiB**".into(),
+        &|v| format!("**{}**", fmt(v.per_client_kib)),
+        Some(&|v| v.per_client_kib),
+    );
     for (t, topic) in Topic::ALL.iter().enumerate() {
-        row(format!("{}: received (worst write)", topic.label()), &|v| format!("{} / {}", v.min_received(t), v.target), None);
         row(
-            format!("{}: delivery first / p50 / p90 / p99 / max ms", topic.short()),
-            &|v| format!("{} / {} / {} / {} / {}", fmt(v.med(t, |d| d.min)), fmt(v.med(t, |d| d.p50)), fmt(v.med(t, |d| d.p90)), fmt(v.med(t, |d| d.p99)), fmt(v.med(t, |d| d.max))),
+            format!("{}: received (worst write)", topic.label()),
+            &|v| format!("{} / {}", v.min_received(t), v.target),
+            None,
+        );
+        row(
+            format!(
+                "{}: delivery first / p50 / p90 / p99 / max ms",
+                topic.short()
+            ),
+            &|v| {
+                format!(
+                    "{} / {} / {} / {} / {}",
+                    fmt(v.med(t, |d| d.min)),
+                    fmt(v.med(t, |d| d.p50)),
+                    fmt(v.med(t, |d| d.p90)),
+                    fmt(v.med(t, |d| d.p99)),
+                    fmt(v.med(t, |d| d.max))
+                )
+            },
             Some(&|v| v.med(t, |d| d.p99)),
         );
-        row(format!("{}: create request ms / server CPU per write s", topic.short()), &|v| format!("{} / {}", fmt(v.med(t, |d| d.write_ms)), fmt(v.med(t, |d| d.cpu_s))), None);
+        row(
+            format!(
+                "{}: create request ms / server CPU per write s",
+                topic.short()
+            ),
+            &|v| {
+                format!(
+                    "{} / {}",
+                    fmt(v.med(t, |d| d.write_ms)),
+                    fmt(v.med(t, |d| d.cpu_s))
+                )
+            },
+            None,
+        );
     }
-    row("bench client's own RSS, all subscribed, MiB".into(), &|v| fmt(v.client_rss_mib), None);
-    s.push_str("\nThe × column is oxbase / PocketBase (below 1 is better); the delivery × compares p99.\n");
+    row(
+        "bench client's own RSS, all subscribed, MiB".into(),
+        &|v| fmt(v.client_rss_mib),
+        None,
+    );
+    s.push_str(
+        "\nThe × column is oxbase / PocketBase (below 1 is better); the delivery × compares p99.\n",
+    );
 
     let mut notes = Vec::new();
     for (name, r) in results {
@@ -636,7 +832,9 @@ pub fn markdown(opts: &Options, results: &[(&str, std::result::Result<Outcome, S
             Err(e) => notes.push(format!("- {name}: FAILED — `{}`", e.replace('`', "'"))),
             Ok(v) => {
                 if !v.all_received() {
-                    notes.push(format!("- {name}: FAILED — not every subscriber received every write"));
+                    notes.push(format!(
+                        "- {name}: FAILED — not every subscriber received every write"
+                    ));
                 }
                 if v.lost > 0 || v.unexpected > 0 || v.duplicates > 0 {
                     notes.push(format!(
@@ -657,7 +855,15 @@ pub fn markdown(opts: &Options, results: &[(&str, std::result::Result<Outcome, S
     }
 
     s.push_str("\n#### Targets (issue #6)\n\n| target | oxbase | PocketBase |\n|---|---:|---:|\n");
-    let cell = |v: Option<&Outcome>, text: String, met: bool| v.map_or("FAILED".into(), |_| if met { format!("{text} yes") } else { format!("{text} **no**") });
+    let cell = |v: Option<&Outcome>, text: String, met: bool| {
+        v.map_or("FAILED".into(), |_| {
+            if met {
+                format!("{text} yes")
+            } else {
+                format!("{text} **no**")
+            }
+        })
+    };
     let n = opts.subscribers;
     let _ = writeln!(
         s,
@@ -665,10 +871,32 @@ pub fn markdown(opts: &Options, results: &[(&str, std::result::Result<Outcome, S
         cell(o, String::new(), o.is_some_and(Outcome::all_received)).trim(),
         cell(p, String::new(), p.is_some_and(Outcome::all_received)).trim()
     );
-    let p99 = |v: Option<&Outcome>| cell(v, format!("{} ms", fmt(v.map_or(f64::NAN, Outcome::worst_p99))), v.is_some_and(|v| v.worst_p99() < 1000.0));
-    let _ = writeln!(s, "| delivery p99 < 1 s (worst single write) | {} | {} |", p99(o), p99(p));
-    let mem = |v: Option<&Outcome>| cell(v, format!("{} KiB", fmt(v.map_or(f64::NAN, |v| v.per_client_kib))), v.is_some_and(|v| v.per_client_kib < 50.0));
-    let _ = writeln!(s, "| < 50 KiB of server memory per idle client | {} | {} |", mem(o), mem(p));
+    let p99 = |v: Option<&Outcome>| {
+        cell(
+            v,
+            format!("{} ms", fmt(v.map_or(f64::NAN, Outcome::worst_p99))),
+            v.is_some_and(|v| v.worst_p99() < 1000.0),
+        )
+    };
+    let _ = writeln!(
+        s,
+        "| delivery p99 < 1 s (worst single write) | {} | {} |",
+        p99(o),
+        p99(p)
+    );
+    let mem = |v: Option<&Outcome>| {
+        cell(
+            v,
+            format!("{} KiB", fmt(v.map_or(f64::NAN, |v| v.per_client_kib))),
+            v.is_some_and(|v| v.per_client_kib < 50.0),
+        )
+    };
+    let _ = writeln!(
+        s,
+        "| < 50 KiB of server memory per idle client | {} | {} |",
+        mem(o),
+        mem(p)
+    );
     s
 }
 

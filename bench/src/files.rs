@@ -64,10 +64,19 @@ pub async fn make_file(dir: &Path, size_mib: usize) -> Result<PathBuf> {
 
 /// Creates the public `blobs` collection with one file field that takes the file.
 pub async fn setup(http: &Http, size_bytes: u64) -> Result<String> {
-    let su = seed::token(http, "_superusers", SU_EMAIL, SU_PASSWORD).await.context("superuser login")?;
+    let su = seed::token(http, "_superusers", SU_EMAIL, SU_PASSWORD)
+        .await
+        .context("superuser login")?;
     let body = json!({"name": COLLECTION, "type": "base", "listRule": "", "viewRule": "", "createRule": "", "deleteRule": "",
                       "fields": [{"name": "data", "type": "file", "maxSelect": 1, "maxSize": size_bytes + (1 << 20)}]});
-    http.json(&Req::json(Method::POST, "/api/collections", Some(&su), &body)).await.context("creating the blobs collection")?;
+    http.json(&Req::json(
+        Method::POST,
+        "/api/collections",
+        Some(&su),
+        &body,
+    ))
+    .await
+    .context("creating the blobs collection")?;
     Ok(su)
 }
 
@@ -79,14 +88,21 @@ fn client() -> Client<HttpConnector, Body> {
 
 /// The multipart body: a preamble, the file streamed from disk in 256 KiB reads, the closing.
 async fn multipart(file: &Path) -> Result<(Body, u64)> {
-    let head = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    );
     let tail = format!("\r\n--{BOUNDARY}--\r\n");
     let size = tokio::fs::metadata(file).await?.len();
     let length = head.len() as u64 + size + tail.len() as u64;
     let reader = tokio::fs::File::open(file).await?;
     let stream = futures_util::stream::once(async move { Ok(Bytes::from(head)) })
-        .chain(tokio_util::io::ReaderStream::with_capacity(reader, 256 << 10))
-        .chain(futures_util::stream::once(async move { Ok(Bytes::from(tail)) }))
+        .chain(tokio_util::io::ReaderStream::with_capacity(
+            reader,
+            256 << 10,
+        ))
+        .chain(futures_util::stream::once(
+            async move { Ok(Bytes::from(tail)) },
+        ))
         .map(|chunk: std::io::Result<Bytes>| chunk.map(Frame::data));
     Ok((BoxBody::new(StreamBody::new(stream)), length))
 }
@@ -101,12 +117,20 @@ async fn round(server: &Server, file: &Path, su: &str) -> Result<[f64; 7]> {
     let (body, length) = multipart(file).await?;
     let request = Request::builder()
         .method(Method::POST)
-        .uri(format!("{}/api/collections/{COLLECTION}/records", server.url))
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .uri(format!(
+            "{}/api/collections/{COLLECTION}/records",
+            server.url
+        ))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
         .header("content-length", length)
         .body(body)?;
     let t = Instant::now();
-    let resp = tokio::time::timeout(TRANSFER_TIMEOUT, http.request(request)).await.map_err(|_| anyhow!("upload timed out"))??;
+    let resp = tokio::time::timeout(TRANSFER_TIMEOUT, http.request(request))
+        .await
+        .map_err(|_| anyhow!("upload timed out"))??;
     let status = resp.status();
     let bytes = resp.into_body().collect().await?.to_bytes();
     let upload_s = t.elapsed().as_secs_f64();
@@ -115,13 +139,18 @@ async fn round(server: &Server, file: &Path, su: &str) -> Result<[f64; 7]> {
     }
     let after_upload = server.stats();
     let record: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let (id, name) = (record["id"].as_str().unwrap_or(""), record["data"].as_str().unwrap_or(""));
+    let (id, name) = (
+        record["id"].as_str().unwrap_or(""),
+        record["data"].as_str().unwrap_or(""),
+    );
 
     server.reset_peak();
     let before_download = server.stats();
     let request = Request::builder()
         .uri(format!("{}/api/files/{COLLECTION}/{id}/{name}", server.url))
-        .body(BoxBody::new(http_body_util::Empty::new().map_err(|never| match never {})))?;
+        .body(BoxBody::new(
+            http_body_util::Empty::new().map_err(|never| match never {}),
+        ))?;
     let t = Instant::now();
     let received = tokio::time::timeout(TRANSFER_TIMEOUT, async {
         let resp = http.request(request).await?;
@@ -146,7 +175,16 @@ async fn round(server: &Server, file: &Path, su: &str) -> Result<[f64; 7]> {
     }
     // Delete it, so every round starts from the same storage.
     let api = Http::new(&server.url, 1);
-    api.send(&Req { method: Method::DELETE, path: format!("/api/collections/{COLLECTION}/records/{id}"), token: Some(su.to_owned()), body: None }, TRANSFER_TIMEOUT).await?;
+    api.send(
+        &Req {
+            method: Method::DELETE,
+            path: format!("/api/collections/{COLLECTION}/records/{id}"),
+            token: Some(su.to_owned()),
+            body: None,
+        },
+        TRANSFER_TIMEOUT,
+    )
+    .await?;
     let mib = |kib: u64| kib as f64 / 1024.0;
     Ok([
         upload_s,
@@ -194,7 +232,11 @@ pub async fn measure(server: &mut Server, file: &Path, rounds: usize) -> Result<
 }
 
 /// The generated section's table.
-pub fn markdown(size_mib: usize, rounds: usize, results: &[(&str, std::result::Result<Outcome, String>); 2]) -> String {
+pub fn markdown(
+    size_mib: usize,
+    rounds: usize,
+    results: &[(&str, std::result::Result<Outcome, String>); 2],
+) -> String {
     let mut out = format!(
         "Settings: one {size_mib} MiB file, {rounds} round(s) per server, medians; upload = `POST` of a record create as \
          `multipart/form-data`, streamed from disk by the client; download = `GET /api/files/...`, streamed and counted. \
@@ -206,24 +248,62 @@ pub fn markdown(size_mib: usize, rounds: usize, results: &[(&str, std::result::R
             out.push_str(&format!("**{name} FAILED**: {e}\n\n"));
         }
     }
-    let (Some(ox), Some(pb)) = (ok[0], ok[1]) else { return out };
-    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.2}×", a / b) } else { "–".into() };
+    let (Some(ox), Some(pb)) = (ok[0], ok[1]) else {
+        return out;
+    };
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            format!("{:.2}×", a / b)
+        } else {
+            "–".into()
+        }
+    };
     let rows = [
         ("upload MiB/s", ox.upload_mib_s, pb.upload_mib_s),
         ("download MiB/s", ox.download_mib_s, pb.download_mib_s),
-        ("server RSS before, MiB", ox.rss_before_mib, pb.rss_before_mib),
-        ("peak RSS during upload, MiB", ox.upload_peak_mib, pb.upload_peak_mib),
-        ("peak RSS during download, MiB", ox.download_peak_mib, pb.download_peak_mib),
-        ("**memory growth during upload, MiB**", ox.upload_peak_mib - ox.rss_before_mib, pb.upload_peak_mib - pb.rss_before_mib),
-        ("**memory growth during download, MiB**", ox.download_peak_mib - ox.rss_before_mib, pb.download_peak_mib - pb.rss_before_mib),
+        (
+            "server RSS before, MiB",
+            ox.rss_before_mib,
+            pb.rss_before_mib,
+        ),
+        (
+            "peak RSS during upload, MiB",
+            ox.upload_peak_mib,
+            pb.upload_peak_mib,
+        ),
+        (
+            "peak RSS during download, MiB",
+            ox.download_peak_mib,
+            pb.download_peak_mib,
+        ),
+        (
+            "**memory growth during upload, MiB**",
+            ox.upload_peak_mib - ox.rss_before_mib,
+            pb.upload_peak_mib - pb.rss_before_mib,
+        ),
+        (
+            "**memory growth during download, MiB**",
+            ox.download_peak_mib - ox.rss_before_mib,
+            pb.download_peak_mib - pb.rss_before_mib,
+        ),
         ("server CPU per upload, s", ox.upload_cpu_s, pb.upload_cpu_s),
-        ("server CPU per download, s", ox.download_cpu_s, pb.download_cpu_s),
+        (
+            "server CPU per download, s",
+            ox.download_cpu_s,
+            pb.download_cpu_s,
+        ),
     ];
     out.push_str("| | oxbase | PocketBase | × |\n|---|---:|---:|---:|\n");
     for (label, a, b) in rows {
-        out.push_str(&format!("| {label} | {a:.1} | {b:.1} | {} |\n", ratio(a, b)));
+        out.push_str(&format!(
+            "| {label} | {a:.1} | {b:.1} | {} |\n",
+            ratio(a, b)
+        ));
     }
-    let flat = |o: &Outcome| (o.upload_peak_mib - o.rss_before_mib).max(o.download_peak_mib - o.rss_before_mib) < size_mib as f64 / 4.0;
+    let flat = |o: &Outcome| {
+        (o.upload_peak_mib - o.rss_before_mib).max(o.download_peak_mib - o.rss_before_mib)
+            < size_mib as f64 / 4.0
+    };
     out.push_str(&format!(
         "\nThe × column is oxbase / PocketBase (above 1 is better for MiB/s). Memory stays flat (growth under a quarter of the \
          file): oxbase {}, PocketBase {}.\n",

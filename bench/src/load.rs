@@ -49,7 +49,12 @@ struct WorkerOutcome {
 }
 
 /// Runs one worker per entry of `plan` (so the concurrency is `plan.len()`).
-pub async fn run(http: &Http, plan: Vec<Vec<Req>>, warmup: Duration, duration: Duration) -> Outcome {
+pub async fn run(
+    http: &Http,
+    plan: Vec<Vec<Req>>,
+    warmup: Duration,
+    duration: Duration,
+) -> Outcome {
     let start = Instant::now();
     let measure_from = start + warmup;
     let end = measure_from + duration;
@@ -57,7 +62,10 @@ pub async fn run(http: &Http, plan: Vec<Vec<Req>>, warmup: Duration, duration: D
     for (w, reqs) in plan.into_iter().enumerate() {
         let http = http.clone();
         tasks.spawn(async move {
-            let mut out = WorkerOutcome { latencies_us: Vec::with_capacity(16 * 1024), ..Default::default() };
+            let mut out = WorkerOutcome {
+                latencies_us: Vec::with_capacity(16 * 1024),
+                ..Default::default()
+            };
             if reqs.is_empty() {
                 return out;
             }
@@ -75,24 +83,34 @@ pub async fn run(http: &Http, plan: Vec<Vec<Req>>, warmup: Duration, duration: D
                     Ok((status, _)) if (200..300).contains(&status) => {
                         if t0 >= measure_from && t1 <= end {
                             out.ok += 1;
-                            out.latencies_us.push((t1 - t0).as_micros().min(u32::MAX as u128) as u32);
+                            out.latencies_us
+                                .push((t1 - t0).as_micros().min(u32::MAX as u128) as u32);
                         }
                     }
                     Ok((status, body)) => {
                         out.errors += 1;
                         out.first_error.get_or_insert_with(|| {
-                            format!("{} {} → {status}: {}", req.method, req.path, String::from_utf8_lossy(&body[..body.len().min(400)]))
+                            format!(
+                                "{} {} → {status}: {}",
+                                req.method,
+                                req.path,
+                                String::from_utf8_lossy(&body[..body.len().min(400)])
+                            )
                         });
                     }
                     Err(e) => {
                         out.errors += 1;
-                        out.first_error.get_or_insert_with(|| format!("{} {}: {e:#}", req.method, req.path));
+                        out.first_error
+                            .get_or_insert_with(|| format!("{} {}: {e:#}", req.method, req.path));
                     }
                 }
             }
         });
     }
-    let mut total = Outcome { secs: duration.as_secs_f64(), ..Default::default() };
+    let mut total = Outcome {
+        secs: duration.as_secs_f64(),
+        ..Default::default()
+    };
     while let Some(done) = tasks.join_next().await {
         match done {
             Ok(w) => {
@@ -105,7 +123,9 @@ pub async fn run(http: &Http, plan: Vec<Vec<Req>>, warmup: Duration, duration: D
             }
             Err(e) => {
                 total.errors += 1;
-                total.first_error.get_or_insert_with(|| format!("worker panicked: {e}"));
+                total
+                    .first_error
+                    .get_or_insert_with(|| format!("worker panicked: {e}"));
             }
         }
     }

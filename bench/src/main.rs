@@ -28,9 +28,14 @@ use crate::workloads::Workload;
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let runtime = if cli.client_threads <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(cli.client_threads).enable_all().build()?
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cli.client_threads)
+            .enable_all()
+            .build()?
     };
     runtime.block_on(run(cli))
 }
@@ -48,14 +53,26 @@ fn selected(cli: &Cli) -> Result<(Vec<Workload>, bool, bool)> {
             Some(w) => chosen.push(w),
             None if name == fanout::NAME => fanout = true,
             None if name == files::NAME => files = true,
-            None => bail!("unknown workload {name:?}; known: {}, {}, {}", workloads::ALL.map(|w| w.name()).join(", "), fanout::NAME, files::NAME),
+            None => bail!(
+                "unknown workload {name:?}; known: {}, {}, {}",
+                workloads::ALL.map(|w| w.name()).join(", "),
+                fanout::NAME,
+                files::NAME
+            ),
         }
     }
     // The floor is what the others are compared with: always measure it with them.
     if !chosen.is_empty() && !chosen.contains(&Workload::Floor) {
         chosen.insert(0, Workload::Floor);
     }
-    Ok((workloads::ALL.into_iter().filter(|w| chosen.contains(w)).collect(), fanout, files))
+    Ok((
+        workloads::ALL
+            .into_iter()
+            .filter(|w| chosen.contains(w))
+            .collect(),
+        fanout,
+        files,
+    ))
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -72,12 +89,23 @@ async fn run(cli: Cli) -> Result<()> {
     let (chosen, run_fanout, run_files) = selected(&cli)?;
     let fanout_opts = fanout::options(cli.subscribers, cli.connect_concurrency, cli.fanout_writes)?;
     if run_fanout {
-        let limit = fanout::check_fd_limit(fanout_opts.subscribers, fanout_opts.connect_concurrency)?;
-        eprintln!("fanout: {} subscribers; open-files limit {limit} (this process and the servers it spawns)", fanout_opts.subscribers);
+        let limit =
+            fanout::check_fd_limit(fanout_opts.subscribers, fanout_opts.connect_concurrency)?;
+        eprintln!(
+            "fanout: {} subscribers; open-files limit {limit} (this process and the servers it spawns)",
+            fanout_opts.subscribers
+        );
     }
-    let bins = [(Kind::Oxbase, ox_bin.as_path()), (Kind::PocketBase, pb_bin.as_path())];
+    let bins = [
+        (Kind::Oxbase, ox_bin.as_path()),
+        (Kind::PocketBase, pb_bin.as_path()),
+    ];
 
-    let startup = if cli.startup_rounds > 0 && cli.only.is_empty() { Some(measure_startup(&bins, cli.startup_rounds).await?) } else { None };
+    let startup = if cli.startup_rounds > 0 && cli.only.is_empty() {
+        Some(measure_startup(&bins, cli.startup_rounds).await?)
+    } else {
+        None
+    };
 
     // Both servers stay up for the whole run; rounds alternate between them so that both see the
     // same machine noise. The idle one costs next to nothing.
@@ -87,11 +115,19 @@ async fn run(cli: Cli) -> Result<()> {
         let (server, _) = Server::start(kind, bin, true).await?;
         let http = Http::new(&server.url, 16);
         let t = Instant::now();
-        let fixture = seed::seed(&http, cli.messages).await.with_context(|| format!("seeding {}", kind.name()))?;
+        let fixture = seed::seed(&http, cli.messages)
+            .await
+            .with_context(|| format!("seeding {}", kind.name()))?;
         if run_fanout {
-            fanout::setup(&http).await.with_context(|| format!("fan-out setup on {}", kind.name()))?;
+            fanout::setup(&http)
+                .await
+                .with_context(|| format!("fan-out setup on {}", kind.name()))?;
         }
-        eprintln!("seeded {} in {:.1} s (createRule semantics checked)", kind.name(), t.elapsed().as_secs_f64());
+        eprintln!(
+            "seeded {} in {:.1} s (createRule semantics checked)",
+            kind.name(),
+            t.elapsed().as_secs_f64()
+        );
         servers.push(server);
         fixtures.push(fixture);
     }
@@ -128,7 +164,12 @@ async fn run(cli: Cli) -> Result<()> {
                             rounds[i].push(r);
                         }
                         Err(e) => {
-                            eprintln!("{:<10} c={c:<3} round {} {:<10} FAILED: {e}", w.name(), round + 1, servers[i].kind.name());
+                            eprintln!(
+                                "{:<10} c={c:<3} round {} {:<10} FAILED: {e}",
+                                w.name(),
+                                round + 1,
+                                servers[i].kind.name()
+                            );
                             failed[i] = Some(e);
                         }
                     }
@@ -138,7 +179,12 @@ async fn run(cli: Cli) -> Result<()> {
                 Some(e) => Summary::Failed(e.clone()),
                 None => Summary::from_rounds(&rounds[i]),
             };
-            rows.push(Row { workload: w, concurrency: c, ox: summary(0), pb: summary(1) });
+            rows.push(Row {
+                workload: w,
+                concurrency: c,
+                ox: summary(0),
+                pb: summary(1),
+            });
         }
     }
 
@@ -147,7 +193,9 @@ async fn run(cli: Cli) -> Result<()> {
     if run_fanout {
         for (server, fixture) in servers.iter_mut().zip(&fixtures) {
             let name = server.kind.name();
-            let r = fanout::measure(server, fixture, &fanout_opts).await.map_err(|e| format!("{e:#}"));
+            let r = fanout::measure(server, fixture, &fanout_opts)
+                .await
+                .map_err(|e| format!("{e:#}"));
             if let Err(e) = &r {
                 eprintln!("fanout     {name:<10} FAILED: {e}");
             }
@@ -162,7 +210,9 @@ async fn run(cli: Cli) -> Result<()> {
         let file = files::make_file(&dir, cli.file_mib).await?;
         for server in servers.iter_mut() {
             let name = server.kind.name();
-            let r = files::measure(server, &file, cli.rounds).await.map_err(|e| format!("{e:#}"));
+            let r = files::measure(server, &file, cli.rounds)
+                .await
+                .map_err(|e| format!("{e:#}"));
             if let Err(e) = &r {
                 eprintln!("files      {name:<10} FAILED: {e}");
             }
@@ -198,8 +248,14 @@ async fn run(cli: Cli) -> Result<()> {
         let text = report.markdown();
         println!("{text}");
         if let Some(path) = &cli.write_doc {
-            let workloads = chosen.iter().map(|w| format!("- `{}`: {}", w.name(), w.describe())).collect::<Vec<_>>().join("\n");
-            let body = format!("### Latest run\n\nCommand: `oxbase-bench {command}`\n\nWorkloads:\n\n{workloads}\n\n{text}");
+            let workloads = chosen
+                .iter()
+                .map(|w| format!("- `{}`: {}", w.name(), w.describe()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let body = format!(
+                "### Latest run\n\nCommand: `oxbase-bench {command}`\n\nWorkloads:\n\n{workloads}\n\n{text}"
+            );
             report::write_doc(path, report::BEGIN, report::END, &body)?;
             eprintln!("wrote the main results to {}", path.display());
         }
@@ -220,7 +276,9 @@ async fn run(cli: Cli) -> Result<()> {
         let text = files::markdown(cli.file_mib, cli.rounds, &results);
         println!("#### File transfers\n\n{machine}\n\n{text}");
         if let Some(path) = &cli.write_doc {
-            let body = format!("### File upload and download (issue #5)\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{text}");
+            let body = format!(
+                "### File upload and download (issue #5)\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{text}"
+            );
             report::write_doc(path, report::FILES_BEGIN, report::FILES_END, &body)?;
             eprintln!("wrote the file results to {}", path.display());
         }
@@ -255,8 +313,17 @@ async fn measure(
     }
     // Requests of the whole run (warm-up included) ≈ measured rate × (warm-up + duration), for CPU/request.
     let total = (outcome.throughput() * (warmup + duration).as_secs_f64()).round() as u64;
-    let peak_kib = if peak_reset { after.hwm_kib } else { after.hwm_kib.max(before.rss_kib) };
-    Ok(Ok(Round::new(&outcome, after.cpu_s - before.cpu_s, total, peak_kib as f64 / 1024.0)))
+    let peak_kib = if peak_reset {
+        after.hwm_kib
+    } else {
+        after.hwm_kib.max(before.rss_kib)
+    };
+    Ok(Ok(Round::new(
+        &outcome,
+        after.cpu_s - before.cpu_s,
+        total,
+        peak_kib as f64 / 1024.0,
+    )))
 }
 
 /// Spawn → first 200 on an empty data dir, and RSS one second later; alternating servers.
@@ -272,23 +339,40 @@ async fn measure_startup(bins: &[(Kind, &Path); 2], rounds: usize) -> Result<(St
             drop(server);
         }
     }
-    let s = |i: usize| Startup { startup_ms: report::median(times[i].clone()), idle_mib: report::median(idle[i].clone()) };
-    eprintln!("startup: oxbase {:?} ms, PocketBase {:?} ms", times[0], times[1]);
+    let s = |i: usize| Startup {
+        startup_ms: report::median(times[i].clone()),
+        idle_mib: report::median(idle[i].clone()),
+    };
+    eprintln!(
+        "startup: oxbase {:?} ms, PocketBase {:?} ms",
+        times[0], times[1]
+    );
     Ok((s(0), s(1)))
 }
 
 fn machine_info(ox: &Path, pb: &Path) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).unwrap_or("unknown").trim().to_owned();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("unknown")
+        .trim()
+        .to_owned();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let mem_gib = meminfo
         .lines()
         .find(|l| l.starts_with("MemTotal:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse::<f64>().ok())
-        .map_or("unknown".into(), |kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0));
+        .map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib / 1024.0 / 1024.0)
+        });
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     let version = |bin: &Path| {
         std::process::Command::new(bin)
             .arg("--version")

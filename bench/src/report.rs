@@ -31,7 +31,11 @@ impl Round {
             p90: o.quantile_ms(0.90),
             p99: o.quantile_ms(0.99),
             cpu_s,
-            cpu_ms_per_req: if total_requests == 0 { f64::NAN } else { cpu_s * 1000.0 / total_requests as f64 },
+            cpu_ms_per_req: if total_requests == 0 {
+                f64::NAN
+            } else {
+                cpu_s * 1000.0 / total_requests as f64
+            },
             peak_mib,
         }
     }
@@ -72,7 +76,11 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 pub struct Row {
@@ -116,7 +124,11 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn fmt_ratio(v: f64) -> String {
-    if v.is_nan() || v.is_infinite() { "–".into() } else { format!("{v:.2}×") }
+    if v.is_nan() || v.is_infinite() {
+        "–".into()
+    } else {
+        format!("{v:.2}×")
+    }
 }
 
 impl Report {
@@ -129,7 +141,10 @@ impl Report {
     }
 
     fn row(&self, w: Workload, c: usize) -> Option<(&Round, &Round)> {
-        let r = self.rows.iter().find(|r| r.workload == w && r.concurrency == c)?;
+        let r = self
+            .rows
+            .iter()
+            .find(|r| r.workload == w && r.concurrency == c)?;
         Some((r.ox.ok()?, r.pb.ok()?))
     }
 
@@ -138,19 +153,32 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "{}\n", self.machine);
         let _ = writeln!(s, "{}\n", self.settings);
-        s.push_str("#### Throughput and latency (medians over rounds; × = oxbase / PocketBase)\n\n");
+        s.push_str(
+            "#### Throughput and latency (medians over rounds; × = oxbase / PocketBase)\n\n",
+        );
         s.push_str("| workload | conc | oxbase req/s | PocketBase req/s | req/s × | oxbase p50 / p90 / p99 ms | PocketBase p50 / p90 / p99 ms | p50 × | oxbase % of floor | PocketBase % of floor |\n");
         s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         let mut failures = Vec::new();
         for r in &self.rows {
             let cell = |x: &Summary| match x {
-                Summary::Ok(v) => (fmt_num(v.rps), format!("{} / {} / {}", fmt_num(v.p50), fmt_num(v.p90), fmt_num(v.p99))),
+                Summary::Ok(v) => (
+                    fmt_num(v.rps),
+                    format!(
+                        "{} / {} / {}",
+                        fmt_num(v.p50),
+                        fmt_num(v.p90),
+                        fmt_num(v.p99)
+                    ),
+                ),
                 Summary::Failed(_) => ("FAILED".into(), "FAILED".into()),
             };
             let (ox_rps, ox_lat) = cell(&r.ox);
             let (pb_rps, pb_lat) = cell(&r.pb);
             let (rps_x, p50_x) = match (r.ox.ok(), r.pb.ok()) {
-                (Some(o), Some(p)) => (fmt_ratio(ratio(o.rps, p.rps)), fmt_ratio(ratio(o.p50, p.p50))),
+                (Some(o), Some(p)) => (
+                    fmt_ratio(ratio(o.rps, p.rps)),
+                    fmt_ratio(ratio(o.p50, p.p50)),
+                ),
                 _ => ("–".into(), "–".into()),
             };
             let pct = |x: &Summary, floor: Option<f64>| match (x.ok(), floor) {
@@ -167,7 +195,12 @@ impl Report {
             );
             for (name, x) in [("oxbase", &r.ox), ("PocketBase", &r.pb)] {
                 if let Summary::Failed(e) = x {
-                    failures.push(format!("- {} @{} on {name}: FAILED — first error: `{}`", r.workload.name(), r.concurrency, e.replace('`', "'")));
+                    failures.push(format!(
+                        "- {} @{} on {name}: FAILED — first error: `{}`",
+                        r.workload.name(),
+                        r.concurrency,
+                        e.replace('`', "'")
+                    ));
                 }
             }
         }
@@ -181,7 +214,8 @@ impl Report {
         s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
             let (o, p) = (r.ox.ok(), r.pb.ok());
-            let f = |x: Option<&Round>, g: fn(&Round) -> f64| x.map_or("–".into(), |v| fmt_num(g(v)));
+            let f =
+                |x: Option<&Round>, g: fn(&Round) -> f64| x.map_or("–".into(), |v| fmt_num(g(v)));
             let x = |g: fn(&Round) -> f64| match (o, p) {
                 (Some(o), Some(p)) => fmt_ratio(ratio(g(o), g(p))),
                 _ => "–".into(),
@@ -204,16 +238,32 @@ impl Report {
         if let Some((o, p)) = self.startup {
             s.push_str("\n#### Startup (empty data dir, spawn → first 200 on `/api/health`) and idle memory (RSS 1 s after that), medians\n\n");
             s.push_str("| | oxbase | PocketBase | × |\n|---|---:|---:|---:|\n");
-            let _ = writeln!(s, "| startup ms | {} | {} | {} |", fmt_num(o.startup_ms), fmt_num(p.startup_ms), fmt_ratio(o.startup_ms / p.startup_ms));
-            let _ = writeln!(s, "| idle RSS MiB | {} | {} | {} |", fmt_num(o.idle_mib), fmt_num(p.idle_mib), fmt_ratio(o.idle_mib / p.idle_mib));
+            let _ = writeln!(
+                s,
+                "| startup ms | {} | {} | {} |",
+                fmt_num(o.startup_ms),
+                fmt_num(p.startup_ms),
+                fmt_ratio(o.startup_ms / p.startup_ms)
+            );
+            let _ = writeln!(
+                s,
+                "| idle RSS MiB | {} | {} | {} |",
+                fmt_num(o.idle_mib),
+                fmt_num(p.idle_mib),
+                fmt_ratio(o.idle_mib / p.idle_mib)
+            );
         }
         s.push_str("\n#### Targets (issue #3)\n\n| target | measured | met |\n|---|---:|:---:|\n");
         for (what, measured, met) in self.targets() {
-            let _ = writeln!(s, "| {what} | {measured} | {} |", match met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "not measured",
-            });
+            let _ = writeln!(
+                s,
+                "| {what} | {measured} | {} |",
+                match met {
+                    Some(true) => "yes",
+                    Some(false) => "**no**",
+                    None => "not measured",
+                }
+            );
         }
         s
     }
@@ -221,30 +271,101 @@ impl Report {
     fn targets(&self) -> Vec<(String, String, Option<bool>)> {
         let c = self.concurrency;
         let mut t = Vec::new();
-        let mut ratio_target = |what: String, w: Workload, conc: usize, g: fn(&Round) -> f64, want_ge: bool, bound: f64| {
+        let mut ratio_target = |what: String,
+                                w: Workload,
+                                conc: usize,
+                                g: fn(&Round) -> f64,
+                                want_ge: bool,
+                                bound: f64| {
             match self.row(w, conc) {
                 Some((o, p)) => {
                     let v = g(o) / g(p);
-                    t.push((what, fmt_ratio(v), Some(if want_ge { v >= bound } else { v <= bound })));
+                    t.push((
+                        what,
+                        fmt_ratio(v),
+                        Some(if want_ge { v >= bound } else { v <= bound }),
+                    ));
                 }
                 None => t.push((what, "–".into(), None)),
             }
         };
-        ratio_target(format!("insert @{c}: throughput ≥ 5× PocketBase"), Workload::Insert, c, |r| r.rps, true, 5.0);
-        ratio_target(format!("insert @{c}: p50 ≤ 1/5 of PocketBase"), Workload::Insert, c, |r| r.p50, false, 0.2);
-        ratio_target("insert @1: p50 ≤ 1/5 of PocketBase".into(), Workload::Insert, 1, |r| r.p50, false, 0.2);
-        ratio_target(format!("view @{c}: throughput ≥ 4× PocketBase"), Workload::View, c, |r| r.rps, true, 4.0);
-        ratio_target(format!("list @{c}: throughput ≥ 4× PocketBase"), Workload::List, c, |r| r.rps, true, 4.0);
-        ratio_target(format!("insert @{c}: peak RSS ≤ ½ of PocketBase"), Workload::Insert, c, |r| r.peak_mib, false, 0.5);
-        let view = self.rows.iter().find(|r| r.workload == Workload::View && r.concurrency == c).and_then(|r| r.ox.ok());
+        ratio_target(
+            format!("insert @{c}: throughput ≥ 5× PocketBase"),
+            Workload::Insert,
+            c,
+            |r| r.rps,
+            true,
+            5.0,
+        );
+        ratio_target(
+            format!("insert @{c}: p50 ≤ 1/5 of PocketBase"),
+            Workload::Insert,
+            c,
+            |r| r.p50,
+            false,
+            0.2,
+        );
+        ratio_target(
+            "insert @1: p50 ≤ 1/5 of PocketBase".into(),
+            Workload::Insert,
+            1,
+            |r| r.p50,
+            false,
+            0.2,
+        );
+        ratio_target(
+            format!("view @{c}: throughput ≥ 4× PocketBase"),
+            Workload::View,
+            c,
+            |r| r.rps,
+            true,
+            4.0,
+        );
+        ratio_target(
+            format!("list @{c}: throughput ≥ 4× PocketBase"),
+            Workload::List,
+            c,
+            |r| r.rps,
+            true,
+            4.0,
+        );
+        ratio_target(
+            format!("insert @{c}: peak RSS ≤ ½ of PocketBase"),
+            Workload::Insert,
+            c,
+            |r| r.peak_mib,
+            false,
+            0.5,
+        );
+        let view = self
+            .rows
+            .iter()
+            .find(|r| r.workload == Workload::View && r.concurrency == c)
+            .and_then(|r| r.ox.ok());
         match (view, self.floor(c, |r| &r.ox)) {
-            (Some(v), Some(f)) => t.push((format!("view @{c}: ≥ ½ of oxbase's floor"), format!("{:.0}%", 100.0 * v.rps / f), Some(v.rps >= f / 2.0))),
-            _ => t.push((format!("view @{c}: ≥ ½ of oxbase's floor"), "–".into(), None)),
+            (Some(v), Some(f)) => t.push((
+                format!("view @{c}: ≥ ½ of oxbase's floor"),
+                format!("{:.0}%", 100.0 * v.rps / f),
+                Some(v.rps >= f / 2.0),
+            )),
+            _ => t.push((
+                format!("view @{c}: ≥ ½ of oxbase's floor"),
+                "–".into(),
+                None,
+            )),
         }
         match self.startup {
             Some((o, _)) => {
-                t.push(("oxbase idle RSS < 20 MiB".into(), format!("{} MiB", fmt_num(o.idle_mib)), Some(o.idle_mib < 20.0)));
-                t.push(("oxbase startup < 50 ms".into(), format!("{} ms", fmt_num(o.startup_ms)), Some(o.startup_ms < 50.0)));
+                t.push((
+                    "oxbase idle RSS < 20 MiB".into(),
+                    format!("{} MiB", fmt_num(o.idle_mib)),
+                    Some(o.idle_mib < 20.0),
+                ));
+                t.push((
+                    "oxbase startup < 50 ms".into(),
+                    format!("{} ms", fmt_num(o.startup_ms)),
+                    Some(o.startup_ms < 50.0),
+                ));
             }
             None => {
                 t.push(("oxbase idle RSS < 20 MiB".into(), "–".into(), None));
@@ -260,9 +381,11 @@ pub const END: &str = "<!-- END GENERATED BY oxbase-bench -->";
 
 /// The fan-out results have their own section (after the main one), so that a run of either
 /// leaves the other's figures in place.
-pub const FANOUT_BEGIN: &str = "<!-- BEGIN GENERATED BY oxbase-bench: fanout (do not edit by hand) -->";
+pub const FANOUT_BEGIN: &str =
+    "<!-- BEGIN GENERATED BY oxbase-bench: fanout (do not edit by hand) -->";
 pub const FANOUT_END: &str = "<!-- END GENERATED BY oxbase-bench: fanout -->";
-pub const FILES_BEGIN: &str = "<!-- BEGIN GENERATED BY oxbase-bench: files (do not edit by hand) -->";
+pub const FILES_BEGIN: &str =
+    "<!-- BEGIN GENERATED BY oxbase-bench: files (do not edit by hand) -->";
 pub const FILES_END: &str = "<!-- END GENERATED BY oxbase-bench: files -->";
 
 /// Replaces the text between the `begin` and `end` markers in `path` (appending a marked section
@@ -272,7 +395,16 @@ pub fn write_doc(path: &Path, begin: &str, end: &str, body: &str) -> Result<()> 
     let section = format!("{begin}\n{body}\n{end}");
     let new = match (old.find(begin), old.find(end)) {
         (Some(b), Some(e)) if e > b => format!("{}{section}{}", &old[..b], &old[e + end.len()..]),
-        _ => format!("{old}{}{section}\n", if old.is_empty() { "" } else if old.ends_with('\n') { "\n" } else { "\n\n" }),
+        _ => format!(
+            "{old}{}{section}\n",
+            if old.is_empty() {
+                ""
+            } else if old.ends_with('\n') {
+                "\n"
+            } else {
+                "\n\n"
+            }
+        ),
     };
     std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))
 }

@@ -22,8 +22,7 @@ pub const USER_PASSWORD: &str = "user-password-123";
 
 /// The createRule under test: the author must be the caller and a member of the message's room,
 /// both conditions on the same `members` row.
-pub const MEMBERSHIP_RULE: &str =
-    "@request.auth.id != '' && author = @request.auth.id && @collection.members.user ?= @request.auth.id && @collection.members.room ?= room";
+pub const MEMBERSHIP_RULE: &str = "@request.auth.id != '' && author = @request.auth.id && @collection.members.user ?= @request.auth.id && @collection.members.room ?= room";
 pub const AUTHED_RULE: &str = "@request.auth.id != ''";
 pub const AUTHOR_RULE: &str = "@request.auth.id != '' && author = @request.auth.id";
 
@@ -71,7 +70,9 @@ pub async fn send_all(http: &Http, reqs: Vec<Req>, concurrency: usize) -> Result
             let mut out = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(req) = reqs.get(i) else { return Ok::<_, anyhow::Error>(out) };
+                let Some(req) = reqs.get(i) else {
+                    return Ok::<_, anyhow::Error>(out);
+                };
                 out.push((i, http.json(req).await?));
             }
         });
@@ -84,16 +85,36 @@ pub async fn send_all(http: &Http, reqs: Vec<Req>, concurrency: usize) -> Result
     Ok(all.into_iter().map(|(_, v)| v).collect())
 }
 
-pub async fn token(http: &Http, collection: &str, identity: &str, password: &str) -> Result<String> {
+pub async fn token(
+    http: &Http,
+    collection: &str,
+    identity: &str,
+    password: &str,
+) -> Result<String> {
     let body = json!({"identity": identity, "password": password});
     let path = format!("/api/collections/{collection}/auth-with-password");
-    let v = http.json(&Req::json(Method::POST, path, None, &body)).await?;
-    v["token"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("no token in auth response: {v}"))
+    let v = http
+        .json(&Req::json(Method::POST, path, None, &body))
+        .await?;
+    v["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no token in auth response: {v}"))
 }
 
 async fn create_collection(http: &Http, su: &str, body: Value) -> Result<String> {
-    let v = http.json(&Req::json(Method::POST, "/api/collections", Some(su), &body)).await?;
-    v["id"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("no id in collection response: {v}"))
+    let v = http
+        .json(&Req::json(
+            Method::POST,
+            "/api/collections",
+            Some(su),
+            &body,
+        ))
+        .await?;
+    v["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no id in collection response: {v}"))
 }
 
 fn relation(name: &str, collection_id: &str) -> Value {
@@ -102,9 +123,16 @@ fn relation(name: &str, collection_id: &str) -> Value {
 
 /// Creates the schema and data, fetches a token per user and checks the membership rule.
 pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
-    let su = token(http, "_superusers", SU_EMAIL, SU_PASSWORD).await.context("superuser login")?;
-    let users_col = http.json(&Req::get("/api/collections/users", Some(&su))).await?;
-    let users_id = users_col["id"].as_str().ok_or_else(|| anyhow!("no users collection"))?.to_owned();
+    let su = token(http, "_superusers", SU_EMAIL, SU_PASSWORD)
+        .await
+        .context("superuser login")?;
+    let users_col = http
+        .json(&Req::get("/api/collections/users", Some(&su)))
+        .await?;
+    let users_id = users_col["id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no users collection"))?
+        .to_owned();
 
     let rooms_id = create_collection(
         http,
@@ -137,7 +165,14 @@ pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
     )
     .await?;
 
-    let post = |coll: &str, body: Value| Req::json(Method::POST, format!("/api/collections/{coll}/records"), Some(&su), &body);
+    let post = |coll: &str, body: Value| {
+        Req::json(
+            Method::POST,
+            format!("/api/collections/{coll}/records"),
+            Some(&su),
+            &body,
+        )
+    };
     let users: Vec<Req> = (0..USERS)
         .map(|u| {
             post("users", json!({"id": user_id(u), "email": format!("user{u}@example.com"), "name": format!("User {u}"),
@@ -145,14 +180,28 @@ pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
         })
         .collect();
     send_all(http, users, 4).await.context("seeding users")?;
-    let rooms: Vec<Req> = (0..ROOMS).map(|r| post("rooms", json!({"id": room_id(r), "name": format!("Room {r}")}))).collect();
+    let rooms: Vec<Req> = (0..ROOMS)
+        .map(|r| {
+            post(
+                "rooms",
+                json!({"id": room_id(r), "name": format!("Room {r}")}),
+            )
+        })
+        .collect();
     send_all(http, rooms, 8).await.context("seeding rooms")?;
     let members: Vec<Req> = (0..USERS)
         .flat_map(|u| user_rooms(u).into_iter().map(move |r| (u, r)))
         .enumerate()
-        .map(|(i, (u, r))| post("members", json!({"id": member_id(i), "user": user_id(u), "room": room_id(r)})))
+        .map(|(i, (u, r))| {
+            post(
+                "members",
+                json!({"id": member_id(i), "user": user_id(u), "room": room_id(r)}),
+            )
+        })
         .collect();
-    send_all(http, members, 16).await.context("seeding members")?;
+    send_all(http, members, 16)
+        .await
+        .context("seeding members")?;
     let msgs: Vec<Req> = (0..messages)
         .map(|j| {
             let u = j % USERS;
@@ -163,7 +212,11 @@ pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
         .collect();
     send_all(http, msgs, 16).await.context("seeding messages")?;
 
-    let mut fixture = Fixture { users: Vec::new(), rooms: (0..ROOMS).map(room_id).collect(), messages: (0..messages).map(message_id).collect() };
+    let mut fixture = Fixture {
+        users: Vec::new(),
+        rooms: (0..ROOMS).map(room_id).collect(),
+        messages: (0..messages).map(message_id).collect(),
+    };
     for u in 0..USERS {
         let email = format!("user{u}@example.com");
         fixture.users.push(User {
@@ -179,12 +232,20 @@ pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
         .iter()
         .map(|u| {
             let body = json!({"identity": u.email, "password": USER_PASSWORD});
-            Req::json(Method::POST, "/api/collections/users/auth-with-password", None, &body)
+            Req::json(
+                Method::POST,
+                "/api/collections/users/auth-with-password",
+                None,
+                &body,
+            )
         })
         .collect();
     let tokens = send_all(http, logins, 4).await.context("user logins")?;
     for (user, t) in fixture.users.iter_mut().zip(tokens) {
-        user.token = t["token"].as_str().ok_or_else(|| anyhow!("no token: {t}"))?.to_owned();
+        user.token = t["token"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no token: {t}"))?
+            .to_owned();
     }
     check_membership_rule(http, &fixture).await?;
     Ok(fixture)
@@ -197,13 +258,34 @@ async fn check_membership_rule(http: &Http, f: &Fixture) -> Result<()> {
     let (u0, u1) = (&f.users[0], &f.users[1]);
     let try_create = |token: Option<&str>, room: &str, author: &str| {
         let body = json!({"room": room, "author": author, "text": "rule check"});
-        Req::json(Method::POST, "/api/collections/messages/records", token, &body)
+        Req::json(
+            Method::POST,
+            "/api/collections/messages/records",
+            token,
+            &body,
+        )
     };
     let cases = [
-        ("member posts to own room", try_create(Some(&u0.token), &f.rooms[0], &u0.id), true),
-        ("member of other rooms posts to a room it is not in", try_create(Some(&u0.token), &f.rooms[1], &u0.id), false),
-        ("member posts as another author", try_create(Some(&u0.token), &f.rooms[0], &u1.id), false),
-        ("anonymous post", try_create(None, &f.rooms[0], &u0.id), false),
+        (
+            "member posts to own room",
+            try_create(Some(&u0.token), &f.rooms[0], &u0.id),
+            true,
+        ),
+        (
+            "member of other rooms posts to a room it is not in",
+            try_create(Some(&u0.token), &f.rooms[1], &u0.id),
+            false,
+        ),
+        (
+            "member posts as another author",
+            try_create(Some(&u0.token), &f.rooms[0], &u1.id),
+            false,
+        ),
+        (
+            "anonymous post",
+            try_create(None, &f.rooms[0], &u0.id),
+            false,
+        ),
     ];
     for (what, req, allowed) in cases {
         let (status, body) = http.send(&req, std::time::Duration::from_secs(30)).await?;

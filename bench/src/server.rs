@@ -41,7 +41,11 @@ static DIRS: AtomicUsize = AtomicUsize::new(0);
 
 fn fresh_root(kind: Kind) -> Result<PathBuf> {
     let n = DIRS.fetch_add(1, Ordering::Relaxed);
-    let root = std::env::temp_dir().join(format!("oxbase-bench-{}-{}-{n}", std::process::id(), kind.name().to_lowercase()));
+    let root = std::env::temp_dir().join(format!(
+        "oxbase-bench-{}-{}-{n}",
+        std::process::id(),
+        kind.name().to_lowercase()
+    ));
     if root.exists() {
         fs::remove_dir_all(&root)?;
     }
@@ -70,7 +74,12 @@ fn upsert_superuser(kind: Kind, bin: &Path, root: &Path) -> Result<()> {
         .output()
         .with_context(|| format!("running {}", bin.display()))?;
     if !out.status.success() {
-        bail!("{} superuser upsert failed: {}{}", kind.name(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "{} superuser upsert failed: {}{}",
+            kind.name(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(())
 }
@@ -87,7 +96,11 @@ impl Server {
         let addr = format!("127.0.0.1:{port}");
         let log = fs::File::create(root.join("server.log"))?;
         let mut cmd = Command::new(bin);
-        cmd.arg("serve").arg("--http").arg(&addr).arg("--dir").arg(data_dir(kind, &root));
+        cmd.arg("serve")
+            .arg("--http")
+            .arg(&addr)
+            .arg("--dir")
+            .arg(data_dir(kind, &root));
         match kind {
             Kind::Oxbase => {
                 cmd.arg("--publicDir").arg(root.join("public"));
@@ -102,10 +115,20 @@ impl Server {
                     .arg(root.join("p"));
             }
         }
-        cmd.current_dir(&root).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+        cmd.current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
         let started = Instant::now();
-        let child = cmd.spawn().with_context(|| format!("spawning {}", bin.display()))?;
-        let mut server = Server { kind, url: format!("http://{addr}"), child, root };
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("spawning {}", bin.display()))?;
+        let mut server = Server {
+            kind,
+            url: format!("http://{addr}"),
+            child,
+            root,
+        };
         let http = Http::new(&server.url, 1);
         let health = Req::get("/api/health", None);
         let deadline = started + Duration::from_secs(30);
@@ -114,10 +137,18 @@ impl Server {
                 return Ok((server, started.elapsed()));
             }
             if let Some(status) = server.child.try_wait()? {
-                bail!("{} exited with {status} during startup; log:\n{}", kind.name(), server.log_tail());
+                bail!(
+                    "{} exited with {status} during startup; log:\n{}",
+                    kind.name(),
+                    server.log_tail()
+                );
             }
             if Instant::now() > deadline {
-                bail!("{} not healthy after 30 s; log:\n{}", kind.name(), server.log_tail());
+                bail!(
+                    "{} not healthy after 30 s; log:\n{}",
+                    kind.name(),
+                    server.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -136,7 +167,11 @@ impl Server {
     /// Fails if the process has exited.
     pub fn check_alive(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
-            bail!("{} exited with {status}; log:\n{}", self.kind.name(), self.log_tail());
+            bail!(
+                "{} exited with {status}; log:\n{}",
+                self.kind.name(),
+                self.log_tail()
+            );
         }
         Ok(())
     }
@@ -155,7 +190,10 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         // SIGTERM first, so the server can close its database; SIGKILL after 3 s.
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
         let until = Instant::now() + Duration::from_secs(3);
         while Instant::now() < until {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -193,7 +231,12 @@ impl ProcStats {
         }
         if let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
             for line in status.lines() {
-                let kib = || line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+                let kib = || {
+                    line.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0)
+                };
                 if line.starts_with("VmRSS:") {
                     s.rss_kib = kib();
                 } else if line.starts_with("VmHWM:") {

@@ -20,8 +20,16 @@ pub enum Workload {
 
 /// In running order: reads first, so that the rows the write workloads add (more on the faster
 /// server) do not change what the reads see.
-pub const ALL: [Workload; 8] =
-    [Workload::Floor, Workload::View, Workload::List, Workload::ListTotal, Workload::Expand, Workload::Update, Workload::Insert, Workload::Auth];
+pub const ALL: [Workload; 8] = [
+    Workload::Floor,
+    Workload::View,
+    Workload::List,
+    Workload::ListTotal,
+    Workload::Expand,
+    Workload::Update,
+    Workload::Insert,
+    Workload::Auth,
+];
 
 impl Workload {
     pub fn name(self) -> &'static str {
@@ -39,14 +47,26 @@ impl Workload {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Workload::Floor => "`GET /api/health`: fixed small JSON, no database (the cost of HTTP alone)",
-            Workload::View => "`GET /messages/records/:id` as a user, viewRule `@request.auth.id != ''`",
-            Workload::List => "50 messages of one room (indexed `room`), `sort=-created`, `skipTotal=1`",
+            Workload::Floor => {
+                "`GET /api/health`: fixed small JSON, no database (the cost of HTTP alone)"
+            }
+            Workload::View => {
+                "`GET /messages/records/:id` as a user, viewRule `@request.auth.id != ''`"
+            }
+            Workload::List => {
+                "50 messages of one room (indexed `room`), `sort=-created`, `skipTotal=1`"
+            }
             Workload::ListTotal => "the same list without `skipTotal` (adds the COUNT)",
             Workload::Expand => "the same list (`skipTotal=1`) with `expand=room,author`",
-            Workload::Update => "`PATCH` the text of one of the caller's messages, updateRule `author = @request.auth.id`",
-            Workload::Insert => "`POST` a message, createRule: author is the caller and a member of the room (join on `members`)",
-            Workload::Auth => "`POST /users/auth-with-password` (password hashing dominates; hashing not weakened)",
+            Workload::Update => {
+                "`PATCH` the text of one of the caller's messages, updateRule `author = @request.auth.id`"
+            }
+            Workload::Insert => {
+                "`POST` a message, createRule: author is the caller and a member of the room (join on `members`)"
+            }
+            Workload::Auth => {
+                "`POST /users/auth-with-password` (password hashing dominates; hashing not weakened)"
+            }
         }
     }
 
@@ -64,7 +84,9 @@ impl Workload {
         let token = Some(user.token.as_str());
         let list_path = |room: &str, extra: &str| {
             let filter = encode(&format!("room = '{room}'"));
-            format!("/api/collections/messages/records?page=1&perPage=50&sort=-created{extra}&filter={filter}")
+            format!(
+                "/api/collections/messages/records?page=1&perPage=50&sort=-created{extra}&filter={filter}"
+            )
         };
         let rooms = || (0..f.rooms.len()).map(move |k| &f.rooms[(w + k) % f.rooms.len()]);
         match self {

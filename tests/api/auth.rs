@@ -406,7 +406,9 @@ async fn a_token_stops_authenticating_as_soon_as_its_user_is_deleted_or_truncate
     assert!(!is_guest(&app, "users", &deleted.token).await);
     assert!(!is_guest(&app, "users", &truncated.token).await);
 
-    app.delete_record("users", &deleted.id, &su).await.expect(204);
+    app.delete_record("users", &deleted.id, &su)
+        .await
+        .expect(204);
     assert!(is_guest(&app, "users", &deleted.token).await);
 
     app.truncate_collection("users", &su).await.expect(204);

@@ -364,33 +364,80 @@ async fn import_creates_new_collections() {
 async fn the_rules_of_system_collections_cannot_change() {
     let app = spawn_app().await;
     let su = app.superuser_token.clone();
-    let r = app.update_collection("_superusers", json!({"createRule": ""}), &su).await;
+    let r = app
+        .update_collection("_superusers", json!({"createRule": ""}), &su)
+        .await;
     r.expect(400);
-    assert_eq!(r.body["data"]["createRule"]["code"], "validation_collection_system_rule_change");
-    let r = app.update_collection("_otps", json!({"listRule": "", "viewRule": ""}), &su).await;
-    assert_eq!(r.body["data"]["listRule"]["code"], "validation_collection_system_rule_change");
-    assert_eq!(r.body["data"]["viewRule"]["code"], "validation_collection_system_rule_change");
-    let r = app.update_collection("_superusers", json!({"authRule": "id != ''"}), &su).await;
-    assert_eq!(r.body["data"]["authRule"]["code"], "validation_collection_system_rule_change");
+    assert_eq!(
+        r.body["data"]["createRule"]["code"],
+        "validation_collection_system_rule_change"
+    );
+    let r = app
+        .update_collection("_otps", json!({"listRule": "", "viewRule": ""}), &su)
+        .await;
+    assert_eq!(
+        r.body["data"]["listRule"]["code"],
+        "validation_collection_system_rule_change"
+    );
+    assert_eq!(
+        r.body["data"]["viewRule"]["code"],
+        "validation_collection_system_rule_change"
+    );
+    let r = app
+        .update_collection("_superusers", json!({"authRule": "id != ''"}), &su)
+        .await;
+    assert_eq!(
+        r.body["data"]["authRule"]["code"],
+        "validation_collection_system_rule_change"
+    );
     // So no guest can make itself a superuser.
     let body = json!({"email": "intruder@example.com", "password": "1234567890", "passwordConfirm": "1234567890"});
-    app.create_record("_superusers", body, GUEST).await.expect(403);
+    app.create_record("_superusers", body, GUEST)
+        .await
+        .expect(403);
     // The default users collection is not a system one: its rules are the app's to set.
-    app.update_collection("users", json!({"createRule": null}), &su).await.expect(200);
+    app.update_collection("users", json!({"createRule": null}), &su)
+        .await
+        .expect(200);
 }
 
 #[tokio::test]
 async fn import_with_delete_missing_deletes_collections_that_reference_each_other() {
     let app = spawn_app().await;
-    let authors = app.must_create_collection(json!({"name": "authors", "fields": [{"name": "name", "type": "text"}]})).await;
+    let authors = app
+        .must_create_collection(
+            json!({"name": "authors", "fields": [{"name": "name", "type": "text"}]}),
+        )
+        .await;
     app.must_create_collection(json!({"name": "books", "fields": [{"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1}]})).await;
     let body = json!({"collections": [{"name": "kept", "type": "base", "fields": [{"name": "a", "type": "text"}]}], "deleteMissing": true});
-    let r = app.request(Method::PUT, "/api/collections/import", &app.superuser_token, Some(&body)).await;
+    let r = app
+        .request(
+            Method::PUT,
+            "/api/collections/import",
+            &app.superuser_token,
+            Some(&body),
+        )
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    assert_eq!(app.view_collection("authors", &app.superuser_token).await.status, 404);
-    assert_eq!(app.view_collection("books", &app.superuser_token).await.status, 404);
-    app.view_collection("kept", &app.superuser_token).await.expect(200);
-    app.view_collection("_superusers", &app.superuser_token).await.expect(200);
+    assert_eq!(
+        app.view_collection("authors", &app.superuser_token)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.view_collection("books", &app.superuser_token)
+            .await
+            .status,
+        404
+    );
+    app.view_collection("kept", &app.superuser_token)
+        .await
+        .expect(200);
+    app.view_collection("_superusers", &app.superuser_token)
+        .await
+        .expect(200);
 }
 
 /// Codes, messages and positions as PocketBase 0.40.6 answers them for the same requests.
@@ -428,7 +475,9 @@ async fn bad_indexes_give_validation_invalid_index_expression_at_their_position(
 async fn changing_a_field_type_is_reported_at_the_field_position() {
     let app = spawn_app().await;
     let c = app
-        .must_create_collection(json!({"name": "typed", "fields": [{"name": "ed", "type": "editor"}]}))
+        .must_create_collection(
+            json!({"name": "typed", "fields": [{"name": "ed", "type": "editor"}]}),
+        )
         .await;
     let mut fields = c["fields"].as_array().cloned().unwrap_or_default();
     fields[1]["type"] = json!("text");
@@ -475,6 +524,22 @@ async fn a_select_max_select_above_its_number_of_values_is_refused() {
             "fields": [{"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 2}],
         }))
         .await;
-    let names: Vec<&str> = ok["fields"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str()).collect();
-    assert_eq!(names, ["id", "s", "password", "tokenKey", "email", "emailVisibility", "verified"]);
+    let names: Vec<&str> = ok["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "s",
+            "password",
+            "tokenKey",
+            "email",
+            "emailVisibility",
+            "verified"
+        ]
+    );
 }

@@ -53,38 +53,100 @@ async fn request_verification_mails_a_link_whose_token_verifies_the_account() {
     let (app, sink) = app_with_mail().await;
     let user = app.create_user("u1@example.com").await;
     assert_eq!(user_record(&app, &user.id).await["verified"], false);
-    let r = post(&app, "/api/collections/users/request-verification", GUEST, json!({"email": "U1@example.com"})).await;
+    let r = post(
+        &app,
+        "/api/collections/users/request-verification",
+        GUEST,
+        json!({"email": "U1@example.com"}),
+    )
+    .await;
     r.expect(204);
     let mail = sink.mail_to("u1@example.com").await;
     assert_eq!(mail.subject(), "Verify your Acme email");
     assert!(mail.from.contains("support@example.com"), "{}", mail.from);
-    assert!(mail.raw.contains("From: Support <support@example.com>"), "{}", mail.raw);
+    assert!(
+        mail.raw.contains("From: Support <support@example.com>"),
+        "{}",
+        mail.raw
+    );
     let token = mail.token_after("confirm-verification");
-    let r = post(&app, "/api/collections/users/confirm-verification", GUEST, json!({"token": token})).await;
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-verification",
+        GUEST,
+        json!({"token": token}),
+    )
+    .await;
     r.expect(204);
     assert_eq!(user_record(&app, &user.id).await["verified"], true);
     // Already verified: nothing more to do, and no new mail is sent.
-    post(&app, "/api/collections/users/confirm-verification", GUEST, json!({"token": token})).await.expect(204);
-    post(&app, "/api/collections/users/request-verification", GUEST, json!({"email": "u1@example.com"})).await.expect(204);
-    sink.assert_no_mail_to("u1@example.com", Duration::from_millis(500)).await;
+    post(
+        &app,
+        "/api/collections/users/confirm-verification",
+        GUEST,
+        json!({"token": token}),
+    )
+    .await
+    .expect(204);
+    post(
+        &app,
+        "/api/collections/users/request-verification",
+        GUEST,
+        json!({"email": "u1@example.com"}),
+    )
+    .await
+    .expect(204);
+    sink.assert_no_mail_to("u1@example.com", Duration::from_millis(500))
+        .await;
 }
 
 #[tokio::test]
 async fn request_endpoints_answer_204_for_unknown_addresses_and_send_nothing() {
     let (app, sink) = app_with_mail().await;
     for path in ["request-verification", "request-password-reset"] {
-        let r = post(&app, &format!("/api/collections/users/{path}"), GUEST, json!({"email": "nobody@example.com"})).await;
+        let r = post(
+            &app,
+            &format!("/api/collections/users/{path}"),
+            GUEST,
+            json!({"email": "nobody@example.com"}),
+        )
+        .await;
         r.expect(204);
-        let r = post(&app, &format!("/api/collections/users/{path}"), GUEST, json!({})).await;
+        let r = post(
+            &app,
+            &format!("/api/collections/users/{path}"),
+            GUEST,
+            json!({}),
+        )
+        .await;
         assert_error(&r, 400, FORM_ERROR);
         assert_eq!(field_code(&r, "email"), "validation_required");
-        let r = post(&app, &format!("/api/collections/users/{path}"), GUEST, json!({"email": "nope"})).await;
+        let r = post(
+            &app,
+            &format!("/api/collections/users/{path}"),
+            GUEST,
+            json!({"email": "nope"}),
+        )
+        .await;
         assert_eq!(field_code(&r, "email"), "validation_is_email");
-        let r = post(&app, &format!("/api/collections/missing/{path}"), GUEST, json!({"email": "a@example.com"})).await;
+        let r = post(
+            &app,
+            &format!("/api/collections/missing/{path}"),
+            GUEST,
+            json!({"email": "a@example.com"}),
+        )
+        .await;
         assert_error(&r, 404, "Missing or invalid collection context.");
     }
-    sink.assert_no_mail_to("nobody@example.com", Duration::from_millis(500)).await;
-    let r = post(&app, "/api/collections/_superusers/request-verification", GUEST, json!({"email": "admin@example.com"})).await;
+    sink.assert_no_mail_to("nobody@example.com", Duration::from_millis(500))
+        .await;
+    let r = post(
+        &app,
+        "/api/collections/_superusers/request-verification",
+        GUEST,
+        json!({"email": "admin@example.com"}),
+    )
+    .await;
     assert_error(&r, 400, "All superusers are verified by default.");
 }
 
@@ -92,57 +154,135 @@ async fn request_endpoints_answer_204_for_unknown_addresses_and_send_nothing() {
 async fn password_reset_sets_the_new_password_verifies_and_ends_every_older_session() {
     let (app, sink) = app_with_mail().await;
     let user = app.create_user("u1@example.com").await;
-    post(&app, "/api/collections/users/request-password-reset", GUEST, json!({"email": "u1@example.com"})).await.expect(204);
+    post(
+        &app,
+        "/api/collections/users/request-password-reset",
+        GUEST,
+        json!({"email": "u1@example.com"}),
+    )
+    .await
+    .expect(204);
     let mail = sink.mail_to("u1@example.com").await;
     assert_eq!(mail.subject(), "Reset your Acme password");
     let token = mail.token_after("confirm-password-reset");
     let body = json!({"token": token, "password": "brand-new-1", "passwordConfirm": "brand-new-1"});
-    post(&app, "/api/collections/users/confirm-password-reset", GUEST, body.clone()).await.expect(204);
-    assert!(!is_authenticated(&app, &user.token).await, "the token from before the reset must stop working");
-    app.auth_with_password("users", "u1@example.com", USER_PASSWORD).await.expect(400);
-    let login = app.auth_with_password("users", "u1@example.com", "brand-new-1").await;
+    post(
+        &app,
+        "/api/collections/users/confirm-password-reset",
+        GUEST,
+        body.clone(),
+    )
+    .await
+    .expect(204);
+    assert!(
+        !is_authenticated(&app, &user.token).await,
+        "the token from before the reset must stop working"
+    );
+    app.auth_with_password("users", "u1@example.com", USER_PASSWORD)
+        .await
+        .expect(400);
+    let login = app
+        .auth_with_password("users", "u1@example.com", "brand-new-1")
+        .await;
     login.expect(200);
-    assert_eq!(login.body["record"]["verified"], true, "the link came by mail: the address is verified");
+    assert_eq!(
+        login.body["record"]["verified"], true,
+        "the link came by mail: the address is verified"
+    );
     // The reset token was signed with the old token key: it cannot be used twice.
-    let r = post(&app, "/api/collections/users/confirm-password-reset", GUEST, body).await;
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-password-reset",
+        GUEST,
+        body,
+    )
+    .await;
     assert_eq!(field_code(&r, "token"), "validation_invalid_token");
 }
 
 #[tokio::test]
 async fn confirm_password_reset_reports_every_invalid_field() {
     let app = spawn_app().await;
-    let r = post(&app, "/api/collections/users/confirm-password-reset", GUEST, json!({})).await;
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-password-reset",
+        GUEST,
+        json!({}),
+    )
+    .await;
     assert_error(&r, 400, FORM_ERROR);
     for f in ["token", "password", "passwordConfirm"] {
         assert_eq!(field_code(&r, f), "validation_required", "{f}: {}", r.text);
     }
-    let r = post(&app, "/api/collections/users/confirm-password-reset", GUEST, json!({"token": "abc", "password": "short", "passwordConfirm": "other"})).await;
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-password-reset",
+        GUEST,
+        json!({"token": "abc", "password": "short", "passwordConfirm": "other"}),
+    )
+    .await;
     assert_eq!(field_code(&r, "token"), "validation_invalid_token");
     assert_eq!(field_code(&r, "password"), "validation_min_text_constraint");
-    assert_eq!(field_code(&r, "passwordConfirm"), "validation_values_mismatch");
+    assert_eq!(
+        field_code(&r, "passwordConfirm"),
+        "validation_values_mismatch"
+    );
 }
 
 #[tokio::test]
 async fn email_change_needs_the_mailed_token_and_the_password_and_ends_older_sessions() {
     let (app, sink) = app_with_mail().await;
     let user = app.create_user("u1@example.com").await;
-    post(&app, "/api/collections/users/request-email-change", &user.token, json!({"newEmail": "new@example.com"})).await.expect(204);
+    post(
+        &app,
+        "/api/collections/users/request-email-change",
+        &user.token,
+        json!({"newEmail": "new@example.com"}),
+    )
+    .await
+    .expect(204);
     let mail = sink.mail_to("new@example.com").await;
     assert_eq!(mail.subject(), "Confirm your Acme new email address");
     let token = mail.token_after("confirm-email-change");
-    let r = post(&app, "/api/collections/users/confirm-email-change", GUEST, json!({"token": token, "password": "wrong-password"})).await;
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-email-change",
+        GUEST,
+        json!({"token": token, "password": "wrong-password"}),
+    )
+    .await;
     assert_error(&r, 400, FORM_ERROR);
     assert_eq!(field_code(&r, "password"), "validation_invalid_password");
     assert_eq!(user_record(&app, &user.id).await["email"], "u1@example.com");
-    post(&app, "/api/collections/users/confirm-email-change", GUEST, json!({"token": token, "password": USER_PASSWORD})).await.expect(204);
+    post(
+        &app,
+        "/api/collections/users/confirm-email-change",
+        GUEST,
+        json!({"token": token, "password": USER_PASSWORD}),
+    )
+    .await
+    .expect(204);
     let record = user_record(&app, &user.id).await;
     assert_eq!(record["email"], "new@example.com");
     assert_eq!(record["verified"], true);
-    assert!(!is_authenticated(&app, &user.token).await, "sessions of the old address end");
-    app.auth_with_password("users", "u1@example.com", USER_PASSWORD).await.expect(400);
-    app.auth_with_password("users", "new@example.com", USER_PASSWORD).await.expect(200);
+    assert!(
+        !is_authenticated(&app, &user.token).await,
+        "sessions of the old address end"
+    );
+    app.auth_with_password("users", "u1@example.com", USER_PASSWORD)
+        .await
+        .expect(400);
+    app.auth_with_password("users", "new@example.com", USER_PASSWORD)
+        .await
+        .expect(200);
     // The token names the old address, which the record no longer has.
-    let r = post(&app, "/api/collections/users/confirm-email-change", GUEST, json!({"token": token, "password": USER_PASSWORD})).await;
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-email-change",
+        GUEST,
+        json!({"token": token, "password": USER_PASSWORD}),
+    )
+    .await;
     assert_eq!(field_code(&r, "token"), "validation_invalid_token");
 }
 
@@ -152,13 +292,34 @@ async fn request_email_change_is_for_the_authenticated_record_of_that_collection
     let user = app.create_user("u1@example.com").await;
     app.create_user("taken@example.com").await;
     let path = "/api/collections/users/request-email-change";
-    assert_error(&post(&app, path, GUEST, json!({"newEmail": "n@example.com"})).await, 401, "The request requires valid record authorization token.");
     assert_error(
-        &post(&app, path, &app.superuser_token, json!({"newEmail": "n@example.com"})).await,
+        &post(&app, path, GUEST, json!({"newEmail": "n@example.com"})).await,
+        401,
+        "The request requires valid record authorization token.",
+    );
+    assert_error(
+        &post(
+            &app,
+            path,
+            &app.superuser_token,
+            json!({"newEmail": "n@example.com"}),
+        )
+        .await,
         403,
         "The request requires auth record from users collection.",
     );
-    let cases = [(json!({}), "validation_required"), (json!({"newEmail": "bad"}), "validation_is_email"), (json!({"newEmail": "u1@example.com"}), "validation_not_in_invalid"), (json!({"newEmail": "TAKEN@example.com"}), "validation_invalid_new_email")];
+    let cases = [
+        (json!({}), "validation_required"),
+        (json!({"newEmail": "bad"}), "validation_is_email"),
+        (
+            json!({"newEmail": "u1@example.com"}),
+            "validation_not_in_invalid",
+        ),
+        (
+            json!({"newEmail": "TAKEN@example.com"}),
+            "validation_invalid_new_email",
+        ),
+    ];
     for (body, code) in cases {
         let r = post(&app, path, &user.token, body).await;
         assert_error(&r, 400, FORM_ERROR);
@@ -170,24 +331,69 @@ async fn request_email_change_is_for_the_authenticated_record_of_that_collection
 async fn a_token_of_one_kind_never_passes_for_another() {
     let (app, sink) = app_with_mail().await;
     let user = app.create_user("u1@example.com").await;
-    post(&app, "/api/collections/users/request-verification", GUEST, json!({"email": "u1@example.com"})).await.expect(204);
-    let verification = sink.mail_to("u1@example.com").await.token_after("confirm-verification");
-    post(&app, "/api/collections/users/request-password-reset", GUEST, json!({"email": "u1@example.com"})).await.expect(204);
-    let reset = sink.mail_to("u1@example.com").await.token_after("confirm-password-reset");
-    assert!(!is_authenticated(&app, &verification).await, "a verification token is not an auth token");
-    assert!(!is_authenticated(&app, &reset).await, "a reset token is not an auth token");
-    let pw = |t: &str| json!({"token": t, "password": "brand-new-1", "passwordConfirm": "brand-new-1"});
+    post(
+        &app,
+        "/api/collections/users/request-verification",
+        GUEST,
+        json!({"email": "u1@example.com"}),
+    )
+    .await
+    .expect(204);
+    let verification = sink
+        .mail_to("u1@example.com")
+        .await
+        .token_after("confirm-verification");
+    post(
+        &app,
+        "/api/collections/users/request-password-reset",
+        GUEST,
+        json!({"email": "u1@example.com"}),
+    )
+    .await
+    .expect(204);
+    let reset = sink
+        .mail_to("u1@example.com")
+        .await
+        .token_after("confirm-password-reset");
+    assert!(
+        !is_authenticated(&app, &verification).await,
+        "a verification token is not an auth token"
+    );
+    assert!(
+        !is_authenticated(&app, &reset).await,
+        "a reset token is not an auth token"
+    );
+    let pw =
+        |t: &str| json!({"token": t, "password": "brand-new-1", "passwordConfirm": "brand-new-1"});
     for t in [&verification, &user.token] {
-        let r = post(&app, "/api/collections/users/confirm-password-reset", GUEST, pw(t)).await;
+        let r = post(
+            &app,
+            "/api/collections/users/confirm-password-reset",
+            GUEST,
+            pw(t),
+        )
+        .await;
         assert_eq!(field_code(&r, "token"), "validation_invalid_token", "{t}");
     }
     for t in [&reset, &user.token] {
-        let r = post(&app, "/api/collections/users/confirm-verification", GUEST, json!({"token": t})).await;
+        let r = post(
+            &app,
+            "/api/collections/users/confirm-verification",
+            GUEST,
+            json!({"token": t}),
+        )
+        .await;
         r.expect(400);
         assert_eq!(user_record(&app, &user.id).await["verified"], false);
     }
     // The superuser collection's tokens are not the users collection's.
-    let r = post(&app, "/api/collections/_superusers/confirm-verification", GUEST, json!({"token": verification})).await;
+    let r = post(
+        &app,
+        "/api/collections/_superusers/confirm-verification",
+        GUEST,
+        json!({"token": verification}),
+    )
+    .await;
     assert_eq!(field_code(&r, "token"), "validation_invalid_token");
 }
 
@@ -201,19 +407,39 @@ async fn expired_tampered_and_unsigned_flow_tokens_are_rejected() {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let claims = || Claims { email: "u1@example.com".into(), ..Claims::default() };
-    let expired = issue_at(&record, TokenKind::Verification, claims(), 60, now - 61).expect("token");
+    let claims = || Claims {
+        email: "u1@example.com".into(),
+        ..Claims::default()
+    };
+    let expired =
+        issue_at(&record, TokenKind::Verification, claims(), 60, now - 61).expect("token");
     let valid = issue_at(&record, TokenKind::Verification, claims(), 60, now).expect("token");
     let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
     parts[2] = parts[2].chars().rev().collect();
     let bad_signature = parts.join(".");
-    let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", valid.split('.').nth(1).unwrap_or(""));
+    let unsigned = format!(
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
+        valid.split('.').nth(1).unwrap_or("")
+    );
     for t in [&expired, &bad_signature, &unsigned] {
-        let r = post(&app, "/api/collections/users/confirm-verification", GUEST, json!({"token": t})).await;
+        let r = post(
+            &app,
+            "/api/collections/users/confirm-verification",
+            GUEST,
+            json!({"token": t}),
+        )
+        .await;
         assert_eq!(field_code(&r, "token"), "validation_invalid_token", "{t}");
     }
     assert_eq!(user_record(&app, &user.id).await["verified"], false);
-    post(&app, "/api/collections/users/confirm-verification", GUEST, json!({"token": valid})).await.expect(204);
+    post(
+        &app,
+        "/api/collections/users/confirm-verification",
+        GUEST,
+        json!({"token": valid}),
+    )
+    .await
+    .expect(204);
     assert_eq!(user_record(&app, &user.id).await["verified"], true);
 }
 
@@ -221,10 +447,28 @@ async fn expired_tampered_and_unsigned_flow_tokens_are_rejected() {
 async fn a_deleted_user_s_flow_tokens_are_rejected() {
     let (app, sink) = app_with_mail().await;
     let user = app.create_user("u1@example.com").await;
-    post(&app, "/api/collections/users/request-password-reset", GUEST, json!({"email": "u1@example.com"})).await.expect(204);
-    let reset = sink.mail_to("u1@example.com").await.token_after("confirm-password-reset");
-    app.delete_record("users", &user.id, &app.superuser_token).await.expect(204);
-    let r = post(&app, "/api/collections/users/confirm-password-reset", GUEST, json!({"token": reset, "password": "brand-new-1", "passwordConfirm": "brand-new-1"})).await;
+    post(
+        &app,
+        "/api/collections/users/request-password-reset",
+        GUEST,
+        json!({"email": "u1@example.com"}),
+    )
+    .await
+    .expect(204);
+    let reset = sink
+        .mail_to("u1@example.com")
+        .await
+        .token_after("confirm-password-reset");
+    app.delete_record("users", &user.id, &app.superuser_token)
+        .await
+        .expect(204);
+    let r = post(
+        &app,
+        "/api/collections/users/confirm-password-reset",
+        GUEST,
+        json!({"token": reset, "password": "brand-new-1", "passwordConfirm": "brand-new-1"}),
+    )
+    .await;
     assert_eq!(field_code(&r, "token"), "validation_invalid_token");
 }
 
@@ -232,28 +476,103 @@ async fn a_deleted_user_s_flow_tokens_are_rejected() {
 async fn the_test_email_sends_a_template_through_smtp_and_reports_smtp_failures() {
     let (app, sink) = app_with_mail().await;
     let path = "/api/settings/test/email";
-    post(&app, path, &app.superuser_token, json!({"email": "t@example.com", "template": "password-reset", "collection": "users"})).await.expect(204);
-    assert_eq!(sink.mail_to("t@example.com").await.subject(), "Reset your Acme password");
-    app.update_settings(json!({"meta": {"senderName": "Acme, Inc."}}), &app.superuser_token).await.expect(200);
-    post(&app, path, &app.superuser_token, json!({"email": "t@example.com", "template": "otp"})).await.expect(204);
+    post(
+        &app,
+        path,
+        &app.superuser_token,
+        json!({"email": "t@example.com", "template": "password-reset", "collection": "users"}),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        sink.mail_to("t@example.com").await.subject(),
+        "Reset your Acme password"
+    );
+    app.update_settings(
+        json!({"meta": {"senderName": "Acme, Inc."}}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    post(
+        &app,
+        path,
+        &app.superuser_token,
+        json!({"email": "t@example.com", "template": "otp"}),
+    )
+    .await
+    .expect(204);
     let otp = sink.mail_to("t@example.com").await;
     assert_eq!(otp.subject(), "OTP for Acme");
     // A name with a comma is sent as an RFC 2047 encoded word, never as two addresses.
-    let from = otp.raw.lines().find_map(|l| l.strip_prefix("From: ")).unwrap_or("");
-    let encoded = from.strip_prefix("=?utf-8?b?").and_then(|r| r.split_once("?= <support@example.com>")).map(|(b64, _)| b64).unwrap_or("");
-    assert_eq!(String::from_utf8_lossy(&crate::helpers::base64_decode(encoded)), "Acme, Inc.", "{from}");
-    assert_error(&post(&app, path, GUEST, json!({"email": "t@example.com", "template": "otp"})).await, 401, "The request requires valid record authorization token.");
-    let r = post(&app, path, &app.superuser_token, json!({"email": "x", "template": "nope"})).await;
+    let from = otp
+        .raw
+        .lines()
+        .find_map(|l| l.strip_prefix("From: "))
+        .unwrap_or("");
+    let encoded = from
+        .strip_prefix("=?utf-8?b?")
+        .and_then(|r| r.split_once("?= <support@example.com>"))
+        .map(|(b64, _)| b64)
+        .unwrap_or("");
+    assert_eq!(
+        String::from_utf8_lossy(&crate::helpers::base64_decode(encoded)),
+        "Acme, Inc.",
+        "{from}"
+    );
+    assert_error(
+        &post(
+            &app,
+            path,
+            GUEST,
+            json!({"email": "t@example.com", "template": "otp"}),
+        )
+        .await,
+        401,
+        "The request requires valid record authorization token.",
+    );
+    let r = post(
+        &app,
+        path,
+        &app.superuser_token,
+        json!({"email": "x", "template": "nope"}),
+    )
+    .await;
     assert_error(&r, 400, "Failed to send the test email.");
     assert_eq!(field_code(&r, "email"), "validation_is_email");
     assert_eq!(field_code(&r, "template"), "validation_in_invalid");
     // A port nobody listens on: the SMTP error comes back to the superuser.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    app.update_settings(json!({"smtp": {"port": closed}}), &app.superuser_token).await.expect(200);
-    let r = post(&app, path, &app.superuser_token, json!({"email": "t@example.com", "template": "verification"})).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    app.update_settings(json!({"smtp": {"port": closed}}), &app.superuser_token)
+        .await
+        .expect(200);
+    let r = post(
+        &app,
+        path,
+        &app.superuser_token,
+        json!({"email": "t@example.com", "template": "verification"}),
+    )
+    .await;
     r.expect(400);
-    assert!(r.str("message").starts_with("Failed to send the test email. Raw error:"), "{}", r.text);
+    assert!(
+        r.str("message")
+            .starts_with("Failed to send the test email. Raw error:"),
+        "{}",
+        r.text
+    );
     // SMTP off: the mail is logged instead, and the request succeeds.
-    app.update_settings(json!({"smtp": {"enabled": false}}), &app.superuser_token).await.expect(200);
-    post(&app, path, &app.superuser_token, json!({"email": "t@example.com", "template": "verification"})).await.expect(204);
+    app.update_settings(json!({"smtp": {"enabled": false}}), &app.superuser_token)
+        .await
+        .expect(200);
+    post(
+        &app,
+        path,
+        &app.superuser_token,
+        json!({"email": "t@example.com", "template": "verification"}),
+    )
+    .await
+    .expect(204);
 }

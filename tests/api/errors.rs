@@ -435,25 +435,53 @@ async fn a_body_without_a_supported_content_type_gives_400_unsupported_content_t
     let create = "/api/collections/notes/records";
     let update = format!("/api/collections/notes/records/{id}");
     for ct in ["", "text/plain", "application/octet-stream", "text/json"] {
-        let r = app.raw(Method::POST, create, &su, ct, "{\"title\": \"x\"}").await;
+        let r = app
+            .raw(Method::POST, create, &su, ct, "{\"title\": \"x\"}")
+            .await;
         assert_error(&r, 400, "Unsupported Content-Type.");
         assert_eq!(r.body["data"], json!({}));
-        let r = app.raw(Method::PATCH, &update, &su, ct, "{\"title\": \"x\"}").await;
+        let r = app
+            .raw(Method::PATCH, &update, &su, ct, "{\"title\": \"x\"}")
+            .await;
         assert_error(&r, 400, "Unsupported Content-Type.");
     }
     let before = total(&app).await;
     // No Content-Type header at all.
-    let r = crate::helpers::send(app.client.post(app.url(create)).header("Authorization", &su).body("{\"title\": \"x\"}")).await;
+    let r = crate::helpers::send(
+        app.client
+            .post(app.url(create))
+            .header("Authorization", &su)
+            .body("{\"title\": \"x\"}"),
+    )
+    .await;
     assert_error(&r, 400, "Unsupported Content-Type.");
     assert_eq!(total(&app).await, before);
     // An empty body is an empty record (here refused by the required title, not the type).
     let r = app.raw(Method::POST, create, &su, "text/plain", "").await;
-    assert_eq!(r.body["data"]["title"]["code"], "validation_required", "{}", r.text);
-    let r = app.raw(Method::POST, create, &su, "application/json; charset=utf-8", "{\"title\": \"ok\"}").await;
+    assert_eq!(
+        r.body["data"]["title"]["code"], "validation_required",
+        "{}",
+        r.text
+    );
+    let r = app
+        .raw(
+            Method::POST,
+            create,
+            &su,
+            "application/json; charset=utf-8",
+            "{\"title\": \"ok\"}",
+        )
+        .await;
     r.expect(200);
     // Whitespace is not an empty JSON body.
-    let r = app.raw(Method::POST, create, &su, "application/json", " ").await;
-    assert_error(&r, 400, "Something went wrong while processing your request.");
+    let r = app
+        .raw(Method::POST, create, &su, "application/json", " ")
+        .await;
+    assert_error(
+        &r,
+        400,
+        "Something went wrong while processing your request.",
+    );
 }
 
 /// PocketBase 0.40.6 checks the caller before reading the body, and words an unreadable body
@@ -465,18 +493,34 @@ async fn unreadable_collection_and_settings_bodies_are_worded_per_route_after_th
     let load = "An error occurred while loading the submitted data.";
     for (method, path, message) in [
         (Method::PATCH, "/api/settings", load),
-        (Method::POST, "/api/collections", "Failed to load the collection type data due to invalid formatting."),
-        (Method::PATCH, "/api/collections/notes", "Failed to load the submitted data due to invalid formatting."),
+        (
+            Method::POST,
+            "/api/collections",
+            "Failed to load the collection type data due to invalid formatting.",
+        ),
+        (
+            Method::PATCH,
+            "/api/collections/notes",
+            "Failed to load the submitted data due to invalid formatting.",
+        ),
         (Method::PUT, "/api/collections/import", load),
         (Method::POST, "/api/settings/test/s3", load),
     ] {
         for (ct, body) in [("application/json", "{bad"), ("text/plain", "{}")] {
             let r = app.raw(method.clone(), path, &su, ct, body).await;
             // Import alone keeps the generic message for a body of another type.
-            let expected = if path.ends_with("import") && ct == "text/plain" { "Unsupported Content-Type." } else { message };
+            let expected = if path.ends_with("import") && ct == "text/plain" {
+                "Unsupported Content-Type."
+            } else {
+                message
+            };
             assert_error(&r, 400, expected);
             let r = app.raw(method.clone(), path, GUEST, ct, body).await;
-            assert_error(&r, 401, "The request requires valid record authorization token.");
+            assert_error(
+                &r,
+                401,
+                "The request requires valid record authorization token.",
+            );
         }
     }
 }

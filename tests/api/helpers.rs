@@ -126,7 +126,16 @@ async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
 /// The real server on SQLite whatever `OXBASE_TEST_DATABASE_URL` says (the source of a
 /// `migrate-db`), over `data_dir`.
 pub async fn spawn_sqlite_app_at(data_dir: &Path) -> TestApp {
-    spawn_app_on(data_dir, HttpConfig { public_dir: data_dir.join("public"), ..HttpConfig::default() }, None, true).await
+    spawn_app_on(
+        data_dir,
+        HttpConfig {
+            public_dir: data_dir.join("public"),
+            ..HttpConfig::default()
+        },
+        None,
+        true,
+    )
+    .await
 }
 
 /// The real server on `database`, as `oxbase serve --db` would run it (its local files in a
@@ -139,8 +148,20 @@ pub async fn spawn_app_on_database(database: std::sync::Arc<TestDatabase>) -> Te
 }
 
 /// `oxbase serve --dir data_dir --db <database>`.
-pub async fn spawn_app_on_database_at(data_dir: &Path, database: std::sync::Arc<TestDatabase>) -> TestApp {
-    spawn_app_on(data_dir, HttpConfig { public_dir: data_dir.join("public"), ..HttpConfig::default() }, Some(database), false).await
+pub async fn spawn_app_on_database_at(
+    data_dir: &Path,
+    database: std::sync::Arc<TestDatabase>,
+) -> TestApp {
+    spawn_app_on(
+        data_dir,
+        HttpConfig {
+            public_dir: data_dir.join("public"),
+            ..HttpConfig::default()
+        },
+        Some(database),
+        false,
+    )
+    .await
 }
 
 impl TestApp {
@@ -150,13 +171,28 @@ impl TestApp {
         let database = self._database.clone()?;
         let dir = tempfile::tempdir().expect("temp dir");
         // The superuser exists already: saving it again would end this app's tokens.
-        let mut peer = spawn_app_bus(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), false, self.pubsub.as_deref()).await;
+        let mut peer = spawn_app_bus(
+            dir.path(),
+            HttpConfig {
+                public_dir: dir.path().join("public"),
+                ..HttpConfig::default()
+            },
+            Some(database),
+            false,
+            self.pubsub.as_deref(),
+        )
+        .await;
         peer.temp_dir = Some(dir);
         Some(peer)
     }
 }
 
-async fn spawn_app_on(data_dir: &Path, http_config: HttpConfig, database: Option<std::sync::Arc<TestDatabase>>, upsert_superuser: bool) -> TestApp {
+async fn spawn_app_on(
+    data_dir: &Path,
+    http_config: HttpConfig,
+    database: Option<std::sync::Arc<TestDatabase>>,
+    upsert_superuser: bool,
+) -> TestApp {
     spawn_app_bus(data_dir, http_config, database, upsert_superuser, None).await
 }
 
@@ -165,15 +201,34 @@ async fn spawn_app_on(data_dir: &Path, http_config: HttpConfig, database: Option
 pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
     let database = TestDatabase::create().await?;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut app = spawn_app_bus(dir.path(), HttpConfig { public_dir: dir.path().join("public"), ..HttpConfig::default() }, Some(database), true, Some(pubsub)).await;
+    let mut app = spawn_app_bus(
+        dir.path(),
+        HttpConfig {
+            public_dir: dir.path().join("public"),
+            ..HttpConfig::default()
+        },
+        Some(database),
+        true,
+        Some(pubsub),
+    )
+    .await;
     app.temp_dir = Some(dir);
     Some(app)
 }
 
-async fn spawn_app_bus(data_dir: &Path, http_config: HttpConfig, database: Option<std::sync::Arc<TestDatabase>>, upsert_superuser: bool, pubsub: Option<&str>) -> TestApp {
+async fn spawn_app_bus(
+    data_dir: &Path,
+    http_config: HttpConfig,
+    database: Option<std::sync::Arc<TestDatabase>>,
+    upsert_superuser: bool,
+    pubsub: Option<&str>,
+) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     }
     let config = ServeConfig {
         http: "127.0.0.1:0".into(),
@@ -227,7 +282,10 @@ impl TestApp {
     /// committed). Gives back the temp dir so a new app can reopen it.
     pub async fn stop(mut self) -> Option<TempDir> {
         if let Some(db) = self._database.take() {
-            STOPPED.lock().unwrap_or_else(|e| e.into_inner()).push((self.data_dir.clone(), db));
+            STOPPED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((self.data_dir.clone(), db));
         }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -792,7 +850,8 @@ pub struct TestDatabase {
 }
 
 /// Databases of stopped apps, kept for the restart that reopens their data dir.
-static STOPPED: std::sync::Mutex<Vec<(PathBuf, std::sync::Arc<TestDatabase>)>> = std::sync::Mutex::new(Vec::new());
+static STOPPED: std::sync::Mutex<Vec<(PathBuf, std::sync::Arc<TestDatabase>)>> =
+    std::sync::Mutex::new(Vec::new());
 
 impl TestDatabase {
     async fn for_data_dir(data_dir: &Path) -> Option<std::sync::Arc<TestDatabase>> {
@@ -807,15 +866,28 @@ impl TestDatabase {
 
     /// A fresh, empty database (`None` without `OXBASE_TEST_DATABASE_URL`).
     pub async fn create() -> Option<std::sync::Arc<TestDatabase>> {
-        let admin_url = std::env::var("OXBASE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+        let admin_url = std::env::var("OXBASE_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
         let name = format!("oxt_{}", oxbase_core::ids::record_id());
         let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
             .await
-            .unwrap_or_else(|e| panic!("OXBASE_TEST_DATABASE_URL={admin_url}: cannot connect ({e})"));
+            .unwrap_or_else(|e| {
+                panic!("OXBASE_TEST_DATABASE_URL={admin_url}: cannot connect ({e})")
+            });
         tokio::spawn(connection);
-        client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.expect("create the test database");
-        let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends with /<database>");
-        Some(std::sync::Arc::new(TestDatabase { url: format!("{base}/{name}"), admin_url, name }))
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create the test database");
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("a database URL ends with /<database>");
+        Some(std::sync::Arc::new(TestDatabase {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        }))
     }
 }
 
@@ -824,11 +896,17 @@ impl Drop for TestDatabase {
         let (admin, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs inside the test's runtime: a thread of its own does the async work.
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
-                let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
+                let (client, connection) =
+                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
                 tokio::spawn(connection);
-                client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
             })
         });
         if let Ok(Err(e)) = dropped.join() {

@@ -18,11 +18,17 @@ fn pocketbase_bin() -> PathBuf {
         return PathBuf::from(bin);
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tool = [repo.join("../shared/tools/pocketbase-ref"), PathBuf::from("/work/shared/tools/pocketbase-ref")]
-        .into_iter()
-        .find(|t| t.exists())
-        .expect("the reference PocketBase tool (../shared/tools/pocketbase-ref), or PB_BIN");
-    let out = Command::new(tool).arg("--path").output().expect("pocketbase-ref --path");
+    let tool = [
+        repo.join("../shared/tools/pocketbase-ref"),
+        PathBuf::from("/work/shared/tools/pocketbase-ref"),
+    ]
+    .into_iter()
+    .find(|t| t.exists())
+    .expect("the reference PocketBase tool (../shared/tools/pocketbase-ref), or PB_BIN");
+    let out = Command::new(tool)
+        .arg("--path")
+        .output()
+        .expect("pocketbase-ref --path");
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
@@ -30,7 +36,10 @@ struct Pocketbase(Child);
 
 impl Drop for Pocketbase {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         for _ in 0..100 {
             if let Ok(Some(_)) = self.0.try_wait() {
                 return;
@@ -46,12 +55,33 @@ impl Drop for Pocketbase {
 async fn make_pocketbase_app(root: &Path) -> (PathBuf, String) {
     let bin = pocketbase_bin();
     let pb_data = root.join("pb_data");
-    let status = Command::new(&bin).args(["superuser", "upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD, "--dir"]).arg(&pb_data).stdout(Stdio::null()).status().expect("pocketbase superuser upsert");
+    let status = Command::new(&bin)
+        .args([
+            "superuser",
+            "upsert",
+            SUPERUSER_EMAIL,
+            SUPERUSER_PASSWORD,
+            "--dir",
+        ])
+        .arg(&pb_data)
+        .stdout(Stdio::null())
+        .status()
+        .expect("pocketbase superuser upsert");
     assert!(status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let server = Pocketbase(
         Command::new(&bin)
-            .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--automigrate=false", "--dir"])
+            .args([
+                "serve",
+                "--http",
+                &format!("127.0.0.1:{port}"),
+                "--automigrate=false",
+                "--dir",
+            ])
             .arg(&pb_data)
             .arg("--migrationsDir")
             .arg(root.join("pb_migrations"))
@@ -63,7 +93,10 @@ async fn make_pocketbase_app(root: &Path) -> (PathBuf, String) {
             .expect("pocketbase serve"),
     );
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
     for _ in 0..200 {
         if http.get(format!("{base}/api/health")).send().await.is_ok() {
             break;
@@ -77,10 +110,30 @@ async fn make_pocketbase_app(root: &Path) -> (PathBuf, String) {
         }
         rb.send()
     };
-    let login: Value = post("/api/collections/_superusers/auth-with-password", "", json!({"identity": SUPERUSER_EMAIL, "password": SUPERUSER_PASSWORD})).await.expect("login").json().await.expect("json");
-    let su = login["token"].as_str().expect("a superuser token").to_owned();
+    let login: Value = post(
+        "/api/collections/_superusers/auth-with-password",
+        "",
+        json!({"identity": SUPERUSER_EMAIL, "password": SUPERUSER_PASSWORD}),
+    )
+    .await
+    .expect("login")
+    .json()
+    .await
+    .expect("json");
+    let su = login["token"]
+        .as_str()
+        .expect("a superuser token")
+        .to_owned();
     let user: Value = post("/api/collections/users/records", &su, json!({"email": "pb-user@example.com", "password": "pb-password-1", "passwordConfirm": "pb-password-1", "name": "From PB"})).await.expect("user").json().await.expect("json");
-    let users_id: Value = http.get(format!("{base}/api/collections/users")).header("Authorization", &su).send().await.expect("users").json().await.expect("json");
+    let users_id: Value = http
+        .get(format!("{base}/api/collections/users"))
+        .header("Authorization", &su)
+        .send()
+        .await
+        .expect("users")
+        .json()
+        .await
+        .expect("json");
     post("/api/collections", &su, json!({
         "name": "notes", "type": "base", "listRule": "", "viewRule": "",
         "fields": [
@@ -98,9 +151,23 @@ async fn make_pocketbase_app(root: &Path) -> (PathBuf, String) {
             .text("done", (i % 2 == 0).to_string())
             .text("meta", json!({"i": i}).to_string())
             .text("owner", user["id"].as_str().unwrap_or("").to_owned())
-            .part("doc", Part::bytes(format!("file of note {i}").into_bytes()).file_name(format!("note{i}.txt")));
-        let r = http.post(format!("{base}/api/collections/notes/records")).header("Authorization", &su).multipart(form).send().await.expect("record");
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+            .part(
+                "doc",
+                Part::bytes(format!("file of note {i}").into_bytes())
+                    .file_name(format!("note{i}.txt")),
+            );
+        let r = http
+            .post(format!("{base}/api/collections/notes/records"))
+            .header("Authorization", &su)
+            .multipart(form)
+            .send()
+            .await
+            .expect("record");
+        assert!(
+            r.status().is_success(),
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
     }
     drop(server);
     (pb_data, user["id"].as_str().unwrap_or("").to_owned())
@@ -112,14 +179,18 @@ async fn a_pocketbase_app_is_imported_with_its_records_users_and_files() {
     let (pb_data, user_id) = make_pocketbase_app(root.path()).await;
     let dir = root.path().join("ox_data");
     let database = TestDatabase::create().await;
-    oxbase::transfer::import_pocketbase(&pb_data, &dir, database.as_ref().map(|d| d.url.as_str())).await.expect("import");
+    oxbase::transfer::import_pocketbase(&pb_data, &dir, database.as_ref().map(|d| d.url.as_str()))
+        .await
+        .expect("import");
 
     // On PostgreSQL the app starts on the imported superuser as it is (its bcrypt hash).
     let app = match database {
         Some(db) => spawn_app_on_database_at(&dir, db).await,
         None => spawn_app_at(&dir).await,
     };
-    let list = app.list_records("notes", &[("sort", "rank"), ("expand", "owner")], GUEST).await;
+    let list = app
+        .list_records("notes", &[("sort", "rank"), ("expand", "owner")], GUEST)
+        .await;
     list.expect(200);
     assert_eq!(list.body["totalItems"], 25);
     let first = &list.items()[0];
@@ -129,12 +200,28 @@ async fn a_pocketbase_app_is_imported_with_its_records_users_and_files() {
     assert_eq!(first["meta"], json!({"i": 0}));
     assert_eq!(first["owner"], user_id);
     let file = first["doc"].as_str().expect("a file name");
-    let download = app.client.get(app.url(&format!("/api/files/notes/{}/{file}", first["id"].as_str().unwrap_or("")))).send().await.expect("download");
+    let download = app
+        .client
+        .get(app.url(&format!(
+            "/api/files/notes/{}/{file}",
+            first["id"].as_str().unwrap_or("")
+        )))
+        .send()
+        .await
+        .expect("download");
     assert_eq!(download.status(), 200);
     assert_eq!(download.text().await.expect("body"), "file of note 0");
-    let login = app.auth_with_password("users", "pb-user@example.com", "pb-password-1").await;
+    let login = app
+        .auth_with_password("users", "pb-user@example.com", "pb-password-1")
+        .await;
     login.expect(200);
     assert_eq!(login.body["record"]["name"], "From PB");
     // And the imported app takes new writes.
-    app.create_record("notes", json!({"title": "after import"}), &app.superuser_token).await.expect(200);
+    app.create_record(
+        "notes",
+        json!({"title": "after import"}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
 }

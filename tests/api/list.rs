@@ -196,25 +196,62 @@ async fn skip_total_makes_total_items_and_total_pages_minus_one() {
 #[tokio::test]
 async fn page_parameters_that_do_not_parse_give_400() {
     let b = blog().await;
-    for (key, value) in [("perPage", "abc"), ("page", "abc"), ("perPage", "1.5"), ("perPage", " 5"), ("page", "99999999999999999999"), ("skipTotal", "yes")] {
+    for (key, value) in [
+        ("perPage", "abc"),
+        ("page", "abc"),
+        ("perPage", "1.5"),
+        ("perPage", " 5"),
+        ("page", "99999999999999999999"),
+        ("skipTotal", "yes"),
+    ] {
         let r = b.app.list_records("posts", &[(key, value)], GUEST).await;
-        crate::helpers::assert_error(&r, 400, "Something went wrong while processing your request.");
+        crate::helpers::assert_error(
+            &r,
+            400,
+            "Something went wrong while processing your request.",
+        );
         assert_eq!(r.body["data"], json!({}), "{key}={value}");
     }
-    for (key, value, page, per_page) in [("perPage", "", 1, 30), ("perPage", "-1", 1, 30), ("perPage", "+2", 1, 2), ("perPage", "2000", 1, 1000), ("page", "-3", 1, 30)] {
+    for (key, value, page, per_page) in [
+        ("perPage", "", 1, 30),
+        ("perPage", "-1", 1, 30),
+        ("perPage", "+2", 1, 2),
+        ("perPage", "2000", 1, 1000),
+        ("page", "-3", 1, 30),
+    ] {
         let r = b.app.list_records("posts", &[(key, value)], GUEST).await;
         r.expect(200);
-        assert_eq!((r.body["page"].clone(), r.body["perPage"].clone()), (json!(page), json!(per_page)), "{key}={value}");
+        assert_eq!(
+            (r.body["page"].clone(), r.body["perPage"].clone()),
+            (json!(page), json!(per_page)),
+            "{key}={value}"
+        );
     }
-    let r = b.app.list_records("posts", &[("skipTotal", "T")], GUEST).await;
+    let r = b
+        .app
+        .list_records("posts", &[("skipTotal", "T")], GUEST)
+        .await;
     assert_eq!(r.body["totalItems"], -1);
     // The collection and its rule are checked first: 404 and 403 come before the 400.
-    let r = b.app.list_records("nope", &[("perPage", "abc")], GUEST).await;
+    let r = b
+        .app
+        .list_records("nope", &[("perPage", "abc")], GUEST)
+        .await;
     r.expect(404);
-    let r = b.app.list_records("_superusers", &[("perPage", "abc")], GUEST).await;
+    let r = b
+        .app
+        .list_records("_superusers", &[("perPage", "abc")], GUEST)
+        .await;
     crate::helpers::assert_error(&r, 403, "Only superusers can perform this action.");
-    let r = b.app.list_collections(&[("perPage", "abc")], &b.app.superuser_token).await;
-    crate::helpers::assert_error(&r, 400, "Something went wrong while processing your request.");
+    let r = b
+        .app
+        .list_collections(&[("perPage", "abc")], &b.app.superuser_token)
+        .await;
+    crate::helpers::assert_error(
+        &r,
+        400,
+        "Something went wrong while processing your request.",
+    );
 }
 
 #[tokio::test]
@@ -492,7 +529,9 @@ async fn collection_references_need_every_row_with_plain_operators_and_one_with_
     let su = app.superuser_token.clone();
     app.must_create_collection(json!({"name": "labels", "listRule": "", "fields": [{"name": "name", "type": "text"}, {"name": "weight", "type": "number"}]})).await;
     for (name, weight) in [("rust", 1), ("go", 2)] {
-        app.create_record("labels", json!({"name": name, "weight": weight}), &su).await.expect(200);
+        app.create_record("labels", json!({"name": name, "weight": weight}), &su)
+            .await
+            .expect(200);
     }
     let count = |filter: &'static str| {
         let su = su.clone();
@@ -507,11 +546,21 @@ async fn collection_references_need_every_row_with_plain_operators_and_one_with_
     // PB-COMPAT: as in PocketBase, `=` needs every label to be rust; `?=` needs one.
     assert_eq!(count("@collection.labels.name = 'rust'").await, 0);
     assert_eq!(count("@collection.labels.name ?= 'rust'").await, all);
-    assert_eq!(count("@collection.labels.weight > 0").await, all, "every label weighs more than 0");
+    assert_eq!(
+        count("@collection.labels.weight > 0").await,
+        all,
+        "every label weighs more than 0"
+    );
     assert_eq!(count("@collection.labels.weight > 1").await, 0);
     // `?` conditions on one collection still mean the same row; an alias is another row.
-    assert_eq!(count("@collection.labels.name ?= 'rust' && @collection.labels.weight ?= 2").await, 0);
-    assert_eq!(count("@collection.labels.name ?= 'rust' && @collection.labels:other.weight ?= 2").await, all);
+    assert_eq!(
+        count("@collection.labels.name ?= 'rust' && @collection.labels.weight ?= 2").await,
+        0
+    );
+    assert_eq!(
+        count("@collection.labels.name ?= 'rust' && @collection.labels:other.weight ?= 2").await,
+        all
+    );
 }
 
 #[tokio::test]
@@ -519,22 +568,43 @@ async fn geo_points_filter_by_coordinates_and_distance() {
     let app = spawn_app().await;
     let su = app.superuser_token.clone();
     app.must_create_collection(json!({"name": "places", "listRule": "", "fields": [{"name": "name", "type": "text"}, {"name": "loc", "type": "geoPoint"}]})).await;
-    for (name, lon, lat) in [("sofia", 23.32, 42.69), ("plovdiv", 24.75, 42.14), ("paris", 2.35, 48.86)] {
-        app.create_record("places", json!({"name": name, "loc": {"lon": lon, "lat": lat}}), &su).await.expect(200);
+    for (name, lon, lat) in [
+        ("sofia", 23.32, 42.69),
+        ("plovdiv", 24.75, 42.14),
+        ("paris", 2.35, 48.86),
+    ] {
+        app.create_record(
+            "places",
+            json!({"name": name, "loc": {"lon": lon, "lat": lat}}),
+            &su,
+        )
+        .await
+        .expect(200);
     }
     let names = |filter: &'static str| {
         let su = su.clone();
         let app = &app;
         async move {
-            let r = app.list_records("places", &[("filter", filter), ("sort", "name")], &su).await;
+            let r = app
+                .list_records("places", &[("filter", filter), ("sort", "name")], &su)
+                .await;
             r.expect(200);
-            r.items().iter().map(|i| i["name"].as_str().unwrap_or("").to_owned()).collect::<Vec<_>>()
+            r.items()
+                .iter()
+                .map(|i| i["name"].as_str().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(names("loc.lat > 45").await, vec!["paris"]);
     assert_eq!(names("loc.lon < 24 && loc.lon > 20").await, vec!["sofia"]);
     // Sofia to Plovdiv is about 132 km.
-    assert_eq!(names("geoDistance(loc.lon, loc.lat, 23.32, 42.69) < 150").await, vec!["plovdiv", "sofia"]);
-    assert_eq!(names("geoDistance(loc.lon, loc.lat, 23.32, 42.69) > 1000").await, vec!["paris"]);
+    assert_eq!(
+        names("geoDistance(loc.lon, loc.lat, 23.32, 42.69) < 150").await,
+        vec!["plovdiv", "sofia"]
+    );
+    assert_eq!(
+        names("geoDistance(loc.lon, loc.lat, 23.32, 42.69) > 1000").await,
+        vec!["paris"]
+    );
     assert_eq!(names("geoDistance(1, 2, 1, 2) < 1").await.len(), 3);
 }

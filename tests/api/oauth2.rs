@@ -8,12 +8,15 @@ use crate::helpers::{GUEST, Resp, TestApp, assert_error, field_code, spawn_app};
 use crate::oauth2_idp::Idp;
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
-const TAKEN: &str = "An account with this email already exists. Sign in to it first, then link this provider.";
+const TAKEN: &str =
+    "An account with this email already exists. Sign in to it first, then link this provider.";
 
 async fn app_with_idp() -> (TestApp, Idp) {
     let app = spawn_app().await;
     let idp = Idp::start().await;
-    app.update_collection("users", idp.options(), &app.superuser_token).await.expect(200);
+    app.update_collection("users", idp.options(), &app.superuser_token)
+        .await
+        .expect(200);
     (app, idp)
 }
 
@@ -30,7 +33,13 @@ async fn sign_in(app: &TestApp, idp: &Idp, claims: Value, token: &str) -> Resp {
     let p = provider_info(app).await;
     let code = idp.authorize(claims, p["codeChallenge"].as_str().unwrap_or(""), REDIRECT);
     let body = json!({"provider": "oidc", "code": code, "codeVerifier": p["codeVerifier"], "redirectURL": REDIRECT, "createData": {"name": "From OAuth2"}});
-    app.request(Method::POST, "/api/collections/users/auth-with-oauth2", token, Some(&body)).await
+    app.request(
+        Method::POST,
+        "/api/collections/users/auth-with-oauth2",
+        token,
+        Some(&body),
+    )
+    .await
 }
 
 fn claims(sub: &str, email: &str, verified: bool) -> Value {
@@ -38,7 +47,9 @@ fn claims(sub: &str, email: &str, verified: bool) -> Value {
 }
 
 async fn external_auths(app: &TestApp) -> Vec<Value> {
-    app.list_records("_externalAuths", &[], &app.superuser_token).await.items()
+    app.list_records("_externalAuths", &[], &app.superuser_token)
+        .await
+        .items()
 }
 
 #[tokio::test]
@@ -51,8 +62,18 @@ async fn auth_methods_lists_the_provider_with_a_pkce_authorization_url() {
     assert_eq!(p["displayName"], "Test IdP");
     assert_eq!(p["codeChallengeMethod"], "S256");
     let url = p["authURL"].as_str().unwrap_or("");
-    assert!(url.contains("client_id=oxbase-test") && url.contains(&format!("state={}", p["state"].as_str().unwrap_or("-"))), "{url}");
-    assert!(url.contains(&format!("code_challenge={}", p["codeChallenge"].as_str().unwrap_or("-"))), "{url}");
+    assert!(
+        url.contains("client_id=oxbase-test")
+            && url.contains(&format!("state={}", p["state"].as_str().unwrap_or("-"))),
+        "{url}"
+    );
+    assert!(
+        url.contains(&format!(
+            "code_challenge={}",
+            p["codeChallenge"].as_str().unwrap_or("-")
+        )),
+        "{url}"
+    );
     assert!(url.ends_with("&redirect_uri="), "{url}");
     assert_eq!(m.body["authProviders"], m.body["oauth2"]["providers"]);
     assert_eq!(p["authUrl"], p["authURL"]);
@@ -65,12 +86,17 @@ async fn a_new_provider_user_signs_up_then_signs_in_to_the_same_record() {
     first.expect(200);
     let record = &first.body["record"];
     assert_eq!(record["email"], "ann@example.com");
-    assert_eq!(record["verified"], true, "the provider verified the address");
+    assert_eq!(
+        record["verified"], true,
+        "the provider verified the address"
+    );
     assert_eq!(record["name"], "From OAuth2");
     assert_eq!(first.body["meta"]["isNew"], true);
     assert_eq!(first.body["meta"]["id"], "sub-1");
     assert_eq!(first.body["meta"]["rawUser"]["email"], "ann@example.com");
-    app.auth_refresh("users", first.str("token")).await.expect(200);
+    app.auth_refresh("users", first.str("token"))
+        .await
+        .expect(200);
     let again = sign_in(&app, &idp, claims("sub-1", "ann@example.com", true), GUEST).await;
     again.expect(200);
     assert_eq!(again.body["record"]["id"], record["id"]);
@@ -86,12 +112,31 @@ async fn a_new_provider_user_signs_up_then_signs_in_to_the_same_record() {
 async fn an_unverified_provider_address_never_takes_over_an_existing_account() {
     let (app, idp) = app_with_idp().await;
     let victim = app.create_user_record("victim@example.com").await;
-    app.update_record("users", &victim, json!({"verified": true}), &app.superuser_token).await.expect(200);
-    let r = sign_in(&app, &idp, claims("attacker", "victim@example.com", false), GUEST).await;
+    app.update_record(
+        "users",
+        &victim,
+        json!({"verified": true}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("attacker", "victim@example.com", false),
+        GUEST,
+    )
+    .await;
     assert_error(&r, 400, TAKEN);
     assert!(external_auths(&app).await.is_empty());
     // The same address verified by the provider, on a verified account: linked.
-    let r = sign_in(&app, &idp, claims("owner", "victim@example.com", true), GUEST).await;
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("owner", "victim@example.com", true),
+        GUEST,
+    )
+    .await;
     r.expect(200);
     assert_eq!(r.body["record"]["id"], victim.as_str());
 }
@@ -101,7 +146,13 @@ async fn a_pre_registered_unverified_account_is_not_linked_even_to_a_verified_pr
     let (app, idp) = app_with_idp().await;
     // The attacker registered the victim's address with a password and never verified it.
     app.create_user_record("victim@example.com").await;
-    let r = sign_in(&app, &idp, claims("victim-sub", "victim@example.com", true), GUEST).await;
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("victim-sub", "victim@example.com", true),
+        GUEST,
+    )
+    .await;
     assert_error(&r, 400, TAKEN);
     assert!(external_auths(&app).await.is_empty());
 }
@@ -110,19 +161,56 @@ async fn a_pre_registered_unverified_account_is_not_linked_even_to_a_verified_pr
 async fn links_made_before_an_address_was_verified_are_dropped_when_it_is() {
     let (app, idp) = app_with_idp().await;
     // A record created from a provider that did not verify the address: unverified, linked.
-    let first = sign_in(&app, &idp, claims("early-sub", "owner@example.com", false), GUEST).await;
+    let first = sign_in(
+        &app,
+        &idp,
+        claims("early-sub", "owner@example.com", false),
+        GUEST,
+    )
+    .await;
     first.expect(200);
     assert_eq!(first.body["record"]["verified"], false);
     assert_eq!(external_auths(&app).await.len(), 1);
     // The owner of the address proves it with a verification link.
     let verification = {
-        let core_record = app.core.auth().authenticate(first.str("token")).await.record().cloned().expect("record");
-        oxbase_core::auth::tokens::issue_kind(&core_record, oxbase_core::auth::tokens::TokenKind::Verification, oxbase_core::auth::tokens::Claims { email: "owner@example.com".into(), ..Default::default() }).expect("token")
+        let core_record = app
+            .core
+            .auth()
+            .authenticate(first.str("token"))
+            .await
+            .record()
+            .cloned()
+            .expect("record");
+        oxbase_core::auth::tokens::issue_kind(
+            &core_record,
+            oxbase_core::auth::tokens::TokenKind::Verification,
+            oxbase_core::auth::tokens::Claims {
+                email: "owner@example.com".into(),
+                ..Default::default()
+            },
+        )
+        .expect("token")
     };
-    app.request(Method::POST, "/api/collections/users/confirm-verification", GUEST, Some(&json!({"token": verification}))).await.expect(204);
-    assert!(external_auths(&app).await.is_empty(), "the early link is gone");
+    app.request(
+        Method::POST,
+        "/api/collections/users/confirm-verification",
+        GUEST,
+        Some(&json!({"token": verification})),
+    )
+    .await
+    .expect(204);
+    assert!(
+        external_auths(&app).await.is_empty(),
+        "the early link is gone"
+    );
     // The early identity now matches the verified record only by an unverified address.
-    let r = sign_in(&app, &idp, claims("early-sub", "owner@example.com", false), GUEST).await;
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("early-sub", "owner@example.com", false),
+        GUEST,
+    )
+    .await;
     assert_error(&r, 400, TAKEN);
 }
 
@@ -130,59 +218,133 @@ async fn links_made_before_an_address_was_verified_are_dropped_when_it_is() {
 async fn a_signed_in_user_links_a_provider_explicitly() {
     let (app, idp) = app_with_idp().await;
     let user = app.create_user("me@example.com").await;
-    let r = sign_in(&app, &idp, claims("other-sub", "someone-else@example.com", false), &user.token).await;
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("other-sub", "someone-else@example.com", false),
+        &user.token,
+    )
+    .await;
     r.expect(200);
     assert_eq!(r.body["record"]["id"], user.id.as_str());
     let links = external_auths(&app).await;
     assert_eq!(links.len(), 1);
     assert_eq!(links[0]["recordRef"], user.id.as_str());
     // Linked: the identity now signs in to that record without a token.
-    let again = sign_in(&app, &idp, claims("other-sub", "someone-else@example.com", false), GUEST).await;
+    let again = sign_in(
+        &app,
+        &idp,
+        claims("other-sub", "someone-else@example.com", false),
+        GUEST,
+    )
+    .await;
     assert_eq!(again.body["record"]["id"], user.id.as_str());
     // A second account of the same provider cannot be linked to the same record.
-    let r = sign_in(&app, &idp, claims("second-sub", "x2@example.com", false), &user.token).await;
-    assert_error(&r, 400, "The record is already linked to another account of this provider.");
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("second-sub", "x2@example.com", false),
+        &user.token,
+    )
+    .await;
+    assert_error(
+        &r,
+        400,
+        "The record is already linked to another account of this provider.",
+    );
     // Another signed-in user cannot take the same identity.
     let other = app.create_user("other@example.com").await;
-    let r = sign_in(&app, &idp, claims("other-sub", "x@example.com", false), &other.token).await;
-    assert_error(&r, 400, "The OAuth2 account is already linked to another record.");
+    let r = sign_in(
+        &app,
+        &idp,
+        claims("other-sub", "x@example.com", false),
+        &other.token,
+    )
+    .await;
+    assert_error(
+        &r,
+        400,
+        "The OAuth2 account is already linked to another record.",
+    );
 }
 
 #[tokio::test]
 async fn bad_codes_verifiers_and_providers_fail_cleanly() {
     let (app, idp) = app_with_idp().await;
     let p = provider_info(&app).await;
-    let code = idp.authorize(claims("s", "a@example.com", true), p["codeChallenge"].as_str().unwrap_or(""), REDIRECT);
+    let code = idp.authorize(
+        claims("s", "a@example.com", true),
+        p["codeChallenge"].as_str().unwrap_or(""),
+        REDIRECT,
+    );
     let app = &app;
-    let post = |body: Value| async move { app.request(Method::POST, "/api/collections/users/auth-with-oauth2", GUEST, Some(&body)).await };
+    let post = |body: Value| async move {
+        app.request(
+            Method::POST,
+            "/api/collections/users/auth-with-oauth2",
+            GUEST,
+            Some(&body),
+        )
+        .await
+    };
     // A verifier that does not match the challenge: the provider refuses the code.
     let r = post(json!({"provider": "oidc", "code": code, "codeVerifier": "wrong-verifier-wrong-verifier-wrong-verifier-x", "redirectURL": REDIRECT})).await;
     assert_error(&r, 400, "Failed to fetch OAuth2 token.");
     let r = post(json!({"provider": "oidc", "code": "made-up", "codeVerifier": p["codeVerifier"], "redirectURL": REDIRECT})).await;
     assert_error(&r, 400, "Failed to fetch OAuth2 token.");
     let r = post(json!({"provider": "github", "code": "c", "redirectURL": REDIRECT})).await;
-    assert_error(&r, 400, "An error occurred while loading the submitted data.");
+    assert_error(
+        &r,
+        400,
+        "An error occurred while loading the submitted data.",
+    );
     assert_eq!(field_code(&r, "provider"), "validation_invalid_provider");
-    assert_eq!(r.body["data"]["provider"]["params"], json!({"name": "github"}));
+    assert_eq!(
+        r.body["data"]["provider"]["params"],
+        json!({"name": "github"})
+    );
     let r = post(json!({})).await;
     for f in ["provider", "code", "redirectURL"] {
         assert_eq!(field_code(&r, f), "validation_required", "{f}");
     }
-    app.update_collection("users", json!({"oauth2": {"enabled": false}}), &app.superuser_token).await.expect(200);
+    app.update_collection(
+        "users",
+        json!({"oauth2": {"enabled": false}}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
     let r = post(json!({"provider": "oidc", "code": "c", "redirectURL": REDIRECT})).await;
-    assert_error(&r, 403, "The collection is not configured to allow OAuth2 authentication.");
-    assert_eq!(app.auth_methods("users").await.body["oauth2"], json!({"enabled": false, "providers": []}));
+    assert_error(
+        &r,
+        403,
+        "The collection is not configured to allow OAuth2 authentication.",
+    );
+    assert_eq!(
+        app.auth_methods("users").await.body["oauth2"],
+        json!({"enabled": false, "providers": []})
+    );
 }
 
 #[tokio::test]
 async fn the_oauth2_redirect_forwards_the_code_to_the_realtime_client_named_by_state() {
     let app = spawn_app().await;
     let mut sse = app.subscribed(&["@oauth2"], GUEST).await;
-    let (status, _) = app.raw_get(&format!("/api/oauth2-redirect?code=the-code&state={}", sse.client_id)).await;
+    let (status, _) = app
+        .raw_get(&format!(
+            "/api/oauth2-redirect?code=the-code&state={}",
+            sse.client_id
+        ))
+        .await;
     assert_eq!(status, 200);
     let event = sse.expect_event().await;
     assert_eq!(event.event, "@oauth2");
-    assert_eq!(event.json(), json!({"state": sse.client_id, "code": "the-code", "error": ""}));
-    let (status, _) = app.raw_get("/api/oauth2-redirect?code=c&state=unknown-client").await;
+    assert_eq!(
+        event.json(),
+        json!({"state": sse.client_id, "code": "the-code", "error": ""})
+    );
+    let (status, _) = app
+        .raw_get("/api/oauth2-redirect?code=c&state=unknown-client")
+        .await;
     assert_eq!(status, 400);
 }

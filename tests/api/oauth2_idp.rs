@@ -32,8 +32,13 @@ pub struct Idp {
 
 impl Idp {
     pub async fn start() -> Idp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let idp = Idp { base: format!("http://{}", listener.local_addr().expect("addr")), ..Idp::default() };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let idp = Idp {
+            base: format!("http://{}", listener.local_addr().expect("addr")),
+            ..Idp::default()
+        };
         let router = Router::new()
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
@@ -54,7 +59,10 @@ impl Idp {
     /// What the provider's login page would do: a code for `claims`, bound to `challenge`.
     pub fn authorize(&self, claims: Value, challenge: &str, redirect: &str) -> String {
         let code = format!("code-{}", rand_suffix());
-        self.grants.lock().expect("grants").codes.insert(code.clone(), (challenge.to_owned(), redirect.to_owned(), claims));
+        self.grants.lock().expect("grants").codes.insert(
+            code.clone(),
+            (challenge.to_owned(), redirect.to_owned(), claims),
+        );
         code
     }
 }
@@ -71,7 +79,10 @@ fn s256(verifier: &str) -> String {
     let mut out = String::new();
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     for chunk in digest.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }
@@ -79,27 +90,53 @@ fn s256(verifier: &str) -> String {
     out
 }
 
-async fn token(State(idp): State<Idp>, Form(form): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+async fn token(
+    State(idp): State<Idp>,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let refuse = |e: &str| (StatusCode::BAD_REQUEST, Json(json!({"error": e})));
     if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
         return refuse("invalid_client");
     }
-    let Some((challenge, redirect, claims)) = idp.grants.lock().expect("grants").codes.remove(&field("code")) else {
+    let Some((challenge, redirect, claims)) = idp
+        .grants
+        .lock()
+        .expect("grants")
+        .codes
+        .remove(&field("code"))
+    else {
         return refuse("invalid_grant");
     };
-    if redirect != field("redirect_uri") || s256(&field("code_verifier")) != challenge || field("grant_type") != "authorization_code" {
+    if redirect != field("redirect_uri")
+        || s256(&field("code_verifier")) != challenge
+        || field("grant_type") != "authorization_code"
+    {
         return refuse("invalid_grant");
     }
     let access = format!("at-{}", rand_suffix());
-    idp.grants.lock().expect("grants").tokens.insert(access.clone(), claims);
-    (StatusCode::OK, Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": 3600})))
+    idp.grants
+        .lock()
+        .expect("grants")
+        .tokens
+        .insert(access.clone(), claims);
+    (
+        StatusCode::OK,
+        Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": 3600})),
+    )
 }
 
 async fn userinfo(State(idp): State<Idp>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
     match idp.grants.lock().expect("grants").tokens.get(bearer) {
         Some(claims) => (StatusCode::OK, Json(claims.clone())),
-        None => (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_token"}))),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_token"})),
+        ),
     }
 }

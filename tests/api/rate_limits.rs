@@ -16,7 +16,11 @@ async fn set_limits(app: &TestApp, limits: Value) {
 async fn login_statuses(app: &TestApp, coll: &str, n: usize) -> Vec<u16> {
     let mut out = Vec::new();
     for _ in 0..n {
-        out.push(app.auth_with_password(coll, "nobody@example.com", "wrong-password").await.status);
+        out.push(
+            app.auth_with_password(coll, "nobody@example.com", "wrong-password")
+                .await
+                .status,
+        );
     }
     out
 }
@@ -32,9 +36,14 @@ async fn a_spent_auth_rule_answers_429_in_the_standard_body() {
     let app = spawn_app().await;
     set_limits(&app, json!({"enabled": true, "rules": [{"label": "*:auth", "maxRequests": 2, "duration": 60}, {"label": "/api/", "maxRequests": 1000, "duration": 60}]})).await;
     assert_eq!(login_statuses(&app, "users", 3).await, [400, 400, 429]);
-    let r = app.auth_with_password("users", "nobody@example.com", "wrong-password").await;
+    let r = app
+        .auth_with_password("users", "nobody@example.com", "wrong-password")
+        .await;
     assert_error(&r, 429, "Too Many Requests.");
-    assert_eq!(r.body, json!({"status": 429, "message": "Too Many Requests.", "data": {}}));
+    assert_eq!(
+        r.body,
+        json!({"status": 429, "message": "Too Many Requests.", "data": {}})
+    );
     // The same rule covers every collection's auth endpoints; other endpoints fall to `/api/`.
     assert_eq!(login_statuses(&app, "_superusers", 1).await, [429]);
     app.health().await.expect(200);
@@ -81,12 +90,31 @@ async fn audiences_excluded_ips_and_disabling_lift_limits() {
 #[tokio::test]
 async fn clients_behind_a_trusted_proxy_are_counted_by_their_forwarded_ip() {
     let app = spawn_app().await;
-    app.update_settings(json!({"trustedProxy": {"headers": ["X-Forwarded-For"], "useLeftmostIP": true}}), &app.superuser_token).await.expect(200);
+    app.update_settings(
+        json!({"trustedProxy": {"headers": ["X-Forwarded-For"], "useLeftmostIP": true}}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
     set_limits(&app, json!({"enabled": true, "rules": [{"label": "/api/health", "maxRequests": 1, "duration": 60}]})).await;
-    let from = |ip: &'static str| app.client.get(app.url("/api/health")).header("X-Forwarded-For", format!("{ip}, 10.0.0.1")).send();
-    assert_eq!(from("203.0.113.1").await.map(|r| r.status().as_u16()).ok(), Some(200));
-    assert_eq!(from("203.0.113.1").await.map(|r| r.status().as_u16()).ok(), Some(429));
-    assert_eq!(from("203.0.113.2").await.map(|r| r.status().as_u16()).ok(), Some(200));
+    let from = |ip: &'static str| {
+        app.client
+            .get(app.url("/api/health"))
+            .header("X-Forwarded-For", format!("{ip}, 10.0.0.1"))
+            .send()
+    };
+    assert_eq!(
+        from("203.0.113.1").await.map(|r| r.status().as_u16()).ok(),
+        Some(200)
+    );
+    assert_eq!(
+        from("203.0.113.1").await.map(|r| r.status().as_u16()).ok(),
+        Some(429)
+    );
+    assert_eq!(
+        from("203.0.113.2").await.map(|r| r.status().as_u16()).ok(),
+        Some(200)
+    );
 }
 
 #[tokio::test]

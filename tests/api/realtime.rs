@@ -554,7 +554,10 @@ impl RawStream {
             .send()
             .await
             .expect("the SSE request reaches the server");
-        let mut raw = RawStream { response, buf: Vec::new() };
+        let mut raw = RawStream {
+            response,
+            buf: Vec::new(),
+        };
         let connect = match raw.next_block(Duration::from_secs(5)).await {
             Some(block) => block,
             None => panic!("no PB_CONNECT"),
@@ -586,7 +589,12 @@ impl RawStream {
 
     /// Record ids of the record events read until `count` arrived, the stream ended, nothing
     /// came for `quiet`, or `deadline` passed. The second value says whether the stream ended.
-    async fn record_ids(&mut self, count: usize, quiet: Duration, deadline: tokio::time::Instant) -> (Vec<String>, bool) {
+    async fn record_ids(
+        &mut self,
+        count: usize,
+        quiet: Duration,
+        deadline: tokio::time::Instant,
+    ) -> (Vec<String>, bool) {
         let mut ids = Vec::with_capacity(count);
         loop {
             let mut start = 0;
@@ -657,7 +665,13 @@ async fn burst(
     let deadline = tokio::time::Instant::now() + within;
     let readers: Vec<_> = streams
         .into_iter()
-        .map(|mut stream| tokio::spawn(async move { stream.record_ids(total, Duration::from_secs(20), deadline).await }))
+        .map(|mut stream| {
+            tokio::spawn(async move {
+                stream
+                    .record_ids(total, Duration::from_secs(20), deadline)
+                    .await
+            })
+        })
         .collect();
     let mut created = Vec::with_capacity(total);
     for b in 0..batches {
@@ -692,8 +706,18 @@ async fn a_burst_of_writes_reaches_every_client_in_full() {
     let app = spawn_app().await;
     let (created, got, _) = burst(&app, 10, 20, 1000, Duration::from_secs(120)).await;
     for (i, (ids, ended)) in got.iter().enumerate() {
-        assert!(!ended, "client {i} was disconnected after {} events", ids.len());
-        assert_eq!(ids.len(), created.len(), "client {i} got {} of {} events", ids.len(), created.len());
+        assert!(
+            !ended,
+            "client {i} was disconnected after {} events",
+            ids.len()
+        );
+        assert_eq!(
+            ids.len(),
+            created.len(),
+            "client {i} got {} of {} events",
+            ids.len(),
+            created.len()
+        );
         assert!(ids == &created, "client {i} got the events out of order");
     }
 }
@@ -705,7 +729,11 @@ async fn burst_measurement() {
     let app = spawn_app().await;
     let (created, got, _) = burst(&app, 20, 20, 1000, Duration::from_secs(120)).await;
     for (i, (ids, ended)) in got.iter().enumerate() {
-        eprintln!("client {i}: {} of {} events, disconnected: {ended}", ids.len(), created.len());
+        eprintln!(
+            "client {i}: {} of {} events, disconnected: {ended}",
+            ids.len(),
+            created.len()
+        );
     }
 }
 
@@ -739,21 +767,39 @@ async fn changes_the_dispatcher_cannot_hold_disconnect_their_subscribers() {
         .collect();
     let r = app.batch(json!(requests), GUEST).await;
     r.expect(200);
-    let created: Vec<String> = r.body.as_array().unwrap().iter().map(|i| i["body"]["id"].as_str().unwrap().to_owned()).collect();
+    let created: Vec<String> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"]["id"].as_str().unwrap().to_owned())
+        .collect();
     let mut got = Vec::new();
     loop {
         match owed.next(Duration::from_secs(5)).await {
             SseNext::Event(e) => got.push(e.record_id()),
             SseNext::Closed => break,
-            SseNext::Timeout => panic!("after {} of {TOTAL} events, neither the rest nor a disconnect", got.len()),
+            SseNext::Timeout => panic!(
+                "after {} of {TOTAL} events, neither the rest nor a disconnect",
+                got.len()
+            ),
         }
     }
     assert!(got.len() < TOTAL, "every event came: nothing overflowed");
-    assert_eq!(got, created[..got.len()], "what came is the start of what was written, in order");
+    assert_eq!(
+        got,
+        created[..got.len()],
+        "what came is the start of what was written, in order"
+    );
     // The client subscribed elsewhere was owed nothing and is still served.
-    configure(&app, |c| c.max_backlog = RealtimeConfig::default().max_backlog);
+    configure(&app, |c| {
+        c.max_backlog = RealtimeConfig::default().max_backlog
+    });
     let s = app.must_create_record("sentinel", json!({"n": 1})).await;
-    assert_eq!(bystander.expect_event().await.record_id(), s["id"].as_str().unwrap());
+    assert_eq!(
+        bystander.expect_event().await.record_id(),
+        s["id"].as_str().unwrap()
+    );
 }
 
 /// `kids` cascade-delete with their parent and are listed through it (`parent.title`):
@@ -778,15 +824,23 @@ async fn a_cascaded_delete_is_judged_before_the_parent_goes() {
         ],
     }))
     .await;
-    let visible = app.must_create_record("parents", json!({"title": "vis"})).await;
-    let hidden = app.must_create_record("parents", json!({"title": "other"})).await;
+    let visible = app
+        .must_create_record("parents", json!({"title": "vis"}))
+        .await;
+    let hidden = app
+        .must_create_record("parents", json!({"title": "other"}))
+        .await;
     let mut kids = Vec::new();
     for (name, parent) in [("k1", &visible), ("k2", &visible), ("k3", &hidden)] {
-        let k = app.must_create_record("kids", json!({"name": name, "parent": parent["id"]})).await;
+        let k = app
+            .must_create_record("kids", json!({"name": name, "parent": parent["id"]}))
+            .await;
         kids.push(k["id"].as_str().unwrap().to_owned());
     }
     let k1_topic = format!("kids/{}", kids[0]);
-    let mut guest = app.subscribed(&["kids/*", &k1_topic, "sentinel/*"], GUEST).await;
+    let mut guest = app
+        .subscribed(&["kids/*", &k1_topic, "sentinel/*"], GUEST)
+        .await;
     for p in [&visible, &hidden] {
         app.delete_record("parents", p["id"].as_str().unwrap(), &app.superuser_token)
             .await
@@ -813,7 +867,10 @@ async fn a_cascaded_delete_is_judged_before_the_parent_goes() {
 async fn an_idle_client_is_disconnected_and_messages_keep_a_client_alive() {
     let app = spawn_app().await;
     world(&app).await;
-    assert_eq!(app.core.realtime().config().idle_timeout, Duration::from_secs(300));
+    assert_eq!(
+        app.core.realtime().config().idle_timeout,
+        Duration::from_secs(300)
+    );
     let idle_timeout = Duration::from_millis(1000);
     configure(&app, |c| c.idle_timeout = idle_timeout);
     let mut busy = app.subscribed(&["sentinel/*"], GUEST).await;
@@ -822,7 +879,10 @@ async fn an_idle_client_is_disconnected_and_messages_keep_a_client_alive() {
     // Events every 200 ms for twice the timeout: the busy client stays.
     while started.elapsed() < idle_timeout * 2 {
         let r = app.must_create_record("sentinel", json!({"n": 1})).await;
-        assert_eq!(busy.expect_event().await.record_id(), r["id"].as_str().unwrap());
+        assert_eq!(
+            busy.expect_event().await.record_id(),
+            r["id"].as_str().unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // The idle one got nothing and was let go.
@@ -867,7 +927,11 @@ async fn the_stream_has_pocketbase_headers_and_keep_alive_comments() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut text = String::new();
     // After PB_CONNECT's block, a comment line (`:`), with no event in between.
-    while !text.split("\n\n").skip(1).any(|block| block.starts_with(':')) {
+    while !text
+        .split("\n\n")
+        .skip(1)
+        .any(|block| block.starts_with(':'))
+    {
         match tokio::time::timeout_at(deadline, response.chunk()).await {
             Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
             other => panic!("no keep-alive comment: {other:?}; read {text:?}"),
@@ -899,7 +963,10 @@ async fn each_state_of_one_record_in_a_batch_is_judged_on_its_own() {
         .await;
     r.expect(200);
     let got = barrier(&app, &mut [&mut c]).await;
-    assert_eq!(summary(&got[0]), vec![s(&topic, "update", a), s(&topic, "create", b)]);
+    assert_eq!(
+        summary(&got[0]),
+        vec![s(&topic, "update", a), s(&topic, "create", b)]
+    );
 }
 
 #[tokio::test]
@@ -916,16 +983,33 @@ async fn emptying_references_of_a_deleted_record_is_an_update_event() {
         ],
     }))
     .await;
-    let rust = app.must_create_record("tags", json!({"name": "rust"})).await;
+    let rust = app
+        .must_create_record("tags", json!({"name": "rust"}))
+        .await;
     let go = app.must_create_record("tags", json!({"name": "go"})).await;
-    let (rust_id, go_id) = (rust["id"].as_str().unwrap().to_owned(), go["id"].as_str().unwrap().to_owned());
-    let article = app.must_create_record("articles", json!({"title": "a", "main": rust_id, "tags": [rust_id, go_id]})).await;
+    let (rust_id, go_id) = (
+        rust["id"].as_str().unwrap().to_owned(),
+        go["id"].as_str().unwrap().to_owned(),
+    );
+    let article = app
+        .must_create_record(
+            "articles",
+            json!({"title": "a", "main": rust_id, "tags": [rust_id, go_id]}),
+        )
+        .await;
     let article_id = article["id"].as_str().unwrap().to_owned();
     let mut guest = app.subscribed(&["articles/*", "sentinel/*"], GUEST).await;
-    app.delete_record("tags", &rust_id, &app.superuser_token).await.expect(204);
+    app.delete_record("tags", &rust_id, &app.superuser_token)
+        .await
+        .expect(204);
     let got = barrier(&app, &mut [&mut guest]).await;
     let updates: Vec<&SseEvent> = got[0].iter().filter(|e| e.event == "articles/*").collect();
-    assert_eq!(updates.len(), 1, "one update for both emptied references: {:?}", got[0]);
+    assert_eq!(
+        updates.len(),
+        1,
+        "one update for both emptied references: {:?}",
+        got[0]
+    );
     let record = &updates[0].json()["record"];
     assert_eq!(updates[0].json()["action"], "update");
     assert_eq!(record["id"], article_id);

@@ -368,17 +368,33 @@ async fn request_and_collection_references_in_client_filters_are_403_for_non_sup
     blog(&app).await;
     let user = app.create_user("filterer@example.com").await;
     for (query, message) in [
-        (("filter", "@request.auth.id != ''"), "Only superusers can filter by @request."),
-        (("sort", "@request.auth.id"), "Only superusers can filter by @request."),
-        (("filter", "@collection.posts.title != ''"), "Only superusers can filter by @collection."),
+        (
+            ("filter", "@request.auth.id != ''"),
+            "Only superusers can filter by @request.",
+        ),
+        (
+            ("sort", "@request.auth.id"),
+            "Only superusers can filter by @request.",
+        ),
+        (
+            ("filter", "@collection.posts.title != ''"),
+            "Only superusers can filter by @collection.",
+        ),
     ] {
         for token in [GUEST, user.token.as_str()] {
             let r = app.list_records("posts", &[query], token).await;
             assert_error(&r, 403, message);
         }
-        app.list_records("posts", &[query], &app.superuser_token).await.expect(200);
+        app.list_records("posts", &[query], &app.superuser_token)
+            .await
+            .expect(200);
     }
-    assert_error(&app.list_records("posts", &[("filter", "nope = 1")], GUEST).await, 400, "Something went wrong while processing your request.");
+    assert_error(
+        &app.list_records("posts", &[("filter", "nope = 1")], GUEST)
+            .await,
+        400,
+        "Something went wrong while processing your request.",
+    );
 }
 
 #[tokio::test]
@@ -552,27 +568,58 @@ async fn password_fields_of_base_collections_are_checked_hashed_and_never_shown(
         "fields": [{"name": "pin", "type": "password", "min": 8, "required": true}, {"name": "label", "type": "text"}]
     }))
     .await;
-    let short = app.create_record("vaults", json!({"pin": "123"}), GUEST).await;
-    assert_eq!(crate::helpers::field_code(&short, "pin"), "validation_min_text_constraint");
-    let missing = app.create_record("vaults", json!({"label": "x"}), GUEST).await;
-    assert_eq!(crate::helpers::field_code(&missing, "pin"), "validation_required");
-    let r = app.create_record("vaults", json!({"pin": "12345678", "label": "a"}), GUEST).await;
+    let short = app
+        .create_record("vaults", json!({"pin": "123"}), GUEST)
+        .await;
+    assert_eq!(
+        crate::helpers::field_code(&short, "pin"),
+        "validation_min_text_constraint"
+    );
+    let missing = app
+        .create_record("vaults", json!({"label": "x"}), GUEST)
+        .await;
+    assert_eq!(
+        crate::helpers::field_code(&missing, "pin"),
+        "validation_required"
+    );
+    let r = app
+        .create_record("vaults", json!({"pin": "12345678", "label": "a"}), GUEST)
+        .await;
     r.expect(200);
     assert_eq!(r.body["pin"], "", "a password is never shown");
     let id = r.str("id").to_owned();
     let stored = || async {
-        let rows = app.list_records("vaults", &[("filter", "pin != ''")], &su).await;
+        let rows = app
+            .list_records("vaults", &[("filter", "pin != ''")], &su)
+            .await;
         rows.body["totalItems"].clone()
     };
     assert_eq!(stored().await, 1, "a hash is stored");
-    let plain = app.list_records("vaults", &[("filter", "pin = '12345678'")], &su).await;
-    assert_eq!(plain.body["totalItems"], 0, "the plain value is not what is stored");
-    app.update_record("vaults", &id, json!({"label": "b"}), GUEST).await.expect(200);
+    let plain = app
+        .list_records("vaults", &[("filter", "pin = '12345678'")], &su)
+        .await;
+    assert_eq!(
+        plain.body["totalItems"], 0,
+        "the plain value is not what is stored"
+    );
+    app.update_record("vaults", &id, json!({"label": "b"}), GUEST)
+        .await
+        .expect(200);
     assert_eq!(stored().await, 1, "other changes keep the hash");
-    let bad = app.update_record("vaults", &id, json!({"pin": "1"}), GUEST).await;
-    assert_eq!(crate::helpers::field_code(&bad, "pin"), "validation_min_text_constraint");
-    app.update_record("vaults", &id, json!({"pin": "another-pin"}), GUEST).await.expect(200);
-    assert_eq!(app.view_record("vaults", &id, &[], &su).await.body["pin"], "");
+    let bad = app
+        .update_record("vaults", &id, json!({"pin": "1"}), GUEST)
+        .await;
+    assert_eq!(
+        crate::helpers::field_code(&bad, "pin"),
+        "validation_min_text_constraint"
+    );
+    app.update_record("vaults", &id, json!({"pin": "another-pin"}), GUEST)
+        .await
+        .expect(200);
+    assert_eq!(
+        app.view_record("vaults", &id, &[], &su).await.body["pin"],
+        ""
+    );
 }
 
 #[tokio::test]
@@ -586,7 +633,10 @@ async fn concurrent_increments_are_never_lost() {
         r.expect(200);
     }
     // PB-COMPAT: PocketBase can lose some of these; on both databases none is lost here.
-    assert_eq!(app.view_record("counters", &id, &[], GUEST).await.body["n"], 40);
+    assert_eq!(
+        app.view_record("counters", &id, &[], GUEST).await.body["n"],
+        40
+    );
 }
 
 /// Codes, messages and params as PocketBase 0.40.6 answers them for the same requests.
@@ -643,20 +693,69 @@ async fn the_delete_rule_sees_the_request_body() {
     let mut c = public_collection("notes", json!([{"name": "t", "type": "text"}]));
     c["deleteRule"] = json!("@request.body.x:isset = false");
     app.must_create_collection(c).await;
-    let new_note = || async { app.must_create_record("notes", json!({"t": "a"})).await["id"].as_str().unwrap_or("").to_owned() };
+    let new_note = || async {
+        app.must_create_record("notes", json!({"t": "a"})).await["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
     let path = |id: &str| format!("/api/collections/notes/records/{id}");
     let id = new_note().await;
-    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", r#"{"x":1}"#).await;
+    let r = app
+        .raw(
+            reqwest::Method::DELETE,
+            &path(&id),
+            GUEST,
+            "application/json",
+            r#"{"x":1}"#,
+        )
+        .await;
     assert_error(&r, 404, "The requested resource wasn't found.");
     let mp = "--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--\r\n";
-    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "multipart/form-data; boundary=XX", mp).await;
+    let r = app
+        .raw(
+            reqwest::Method::DELETE,
+            &path(&id),
+            GUEST,
+            "multipart/form-data; boundary=XX",
+            mp,
+        )
+        .await;
     assert_error(&r, 404, "The requested resource wasn't found.");
-    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", "{bad").await;
-    assert_error(&r, 400, "Something went wrong while processing your request.");
-    let r = app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "text/plain", "x").await;
+    let r = app
+        .raw(
+            reqwest::Method::DELETE,
+            &path(&id),
+            GUEST,
+            "application/json",
+            "{bad",
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "Something went wrong while processing your request.",
+    );
+    let r = app
+        .raw(
+            reqwest::Method::DELETE,
+            &path(&id),
+            GUEST,
+            "text/plain",
+            "x",
+        )
+        .await;
     assert_error(&r, 400, "Unsupported Content-Type.");
     // Without the key, or with no body at all, the rule holds.
-    app.raw(reqwest::Method::DELETE, &path(&id), GUEST, "application/json", r#"{"y":1}"#).await.expect(204);
+    app.raw(
+        reqwest::Method::DELETE,
+        &path(&id),
+        GUEST,
+        "application/json",
+        r#"{"y":1}"#,
+    )
+    .await
+    .expect(204);
     let id = new_note().await;
     app.delete_record("notes", &id, GUEST).await.expect(204);
 }

@@ -29,12 +29,23 @@ where
 #[tokio::test]
 async fn a_write_on_one_instance_reaches_subscribers_of_another() {
     let a = spawn_app().await;
-    let Some(b) = a.spawn_peer().await else { return };
-    a.must_create_collection(public_collection("notes", json!([{"name": "title", "type": "text"}]))).await;
-    eventually("the collection on b", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
+    a.must_create_collection(public_collection(
+        "notes",
+        json!([{"name": "title", "type": "text"}]),
+    ))
+    .await;
+    eventually("the collection on b", || async {
+        b.view_collection("notes", &b.superuser_token).await.status == 200
+    })
+    .await;
 
     let mut sse = b.subscribed(&["notes/*"], GUEST).await;
-    let created = a.create_record("notes", json!({"title": "from a"}), GUEST).await;
+    let created = a
+        .create_record("notes", json!({"title": "from a"}), GUEST)
+        .await;
     created.expect(200);
     let event = sse.expect_event().await;
     assert_eq!(event.event, "notes/*");
@@ -43,7 +54,9 @@ async fn a_write_on_one_instance_reaches_subscribers_of_another() {
     assert_eq!(event.record_id(), created.str("id"));
 
     let id = created.str("id").to_owned();
-    a.update_record("notes", &id, json!({"title": "changed on a"}), GUEST).await.expect(200);
+    a.update_record("notes", &id, json!({"title": "changed on a"}), GUEST)
+        .await
+        .expect(200);
     let event = sse.expect_event().await;
     assert_eq!(event.json()["action"], "update");
     assert_eq!(event.json()["record"]["title"], "changed on a");
@@ -54,18 +67,31 @@ async fn a_write_on_one_instance_reaches_subscribers_of_another() {
 #[tokio::test]
 async fn rules_are_checked_on_the_delivering_instance_and_large_records_travel_too() {
     let a = spawn_app().await;
-    let Some(b) = a.spawn_peer().await else { return };
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
     a.must_create_collection(json!({"name": "private", "listRule": "@request.auth.id != ''", "viewRule": "@request.auth.id != ''", "createRule": "", "fields": [{"name": "body", "type": "editor"}]})).await;
-    eventually("the collection on b", || async { b.view_collection("private", &b.superuser_token).await.status == 200 }).await;
+    eventually("the collection on b", || async {
+        b.view_collection("private", &b.superuser_token)
+            .await
+            .status
+            == 200
+    })
+    .await;
     let user = b.create_user("reader@example.com").await;
     let mut guest = b.subscribed(&["private/*"], GUEST).await;
     let mut member = b.subscribed(&["private/*"], &user.token).await;
     // Over PostgreSQL's 8000-byte NOTIFY limit: it travels through `_events`.
     let body = "x".repeat(20_000);
-    let created = a.create_record("private", json!({"body": body}), GUEST).await;
+    let created = a
+        .create_record("private", json!({"body": body}), GUEST)
+        .await;
     created.expect(200);
     let event = member.expect_event().await;
-    assert_eq!(event.json()["record"]["body"].as_str().map(str::len), Some(20_000));
+    assert_eq!(
+        event.json()["record"]["body"].as_str().map(str::len),
+        Some(20_000)
+    );
     // The guest gets nothing: the next thing it sees is nothing at all.
     match guest.next(Duration::from_millis(500)).await {
         SseNext::Event(e) => panic!("a guest received {e:?}"),
@@ -76,16 +102,40 @@ async fn rules_are_checked_on_the_delivering_instance_and_large_records_travel_t
 #[tokio::test]
 async fn collection_and_settings_changes_on_one_instance_are_seen_by_the_others() {
     let a = spawn_app().await;
-    let Some(b) = a.spawn_peer().await else { return };
-    let Some(c) = a.spawn_peer().await else { return };
-    a.must_create_collection(public_collection("items", json!([{"name": "name", "type": "text"}]))).await;
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
+    let Some(c) = a.spawn_peer().await else {
+        return;
+    };
+    a.must_create_collection(public_collection(
+        "items",
+        json!([{"name": "name", "type": "text"}]),
+    ))
+    .await;
     for peer in [&b, &c] {
-        eventually("the new collection", || async { peer.create_record("items", json!({"name": "x"}), GUEST).await.status == 200 }).await;
+        eventually("the new collection", || async {
+            peer.create_record("items", json!({"name": "x"}), GUEST)
+                .await
+                .status
+                == 200
+        })
+        .await;
     }
-    a.update_collection("items", json!({"createRule": null}), &a.superuser_token).await.expect(200);
-    eventually("the changed rule", || async { c.create_record("items", json!({"name": "y"}), GUEST).await.status == 403 }).await;
+    a.update_collection("items", json!({"createRule": null}), &a.superuser_token)
+        .await
+        .expect(200);
+    eventually("the changed rule", || async {
+        c.create_record("items", json!({"name": "y"}), GUEST)
+            .await
+            .status
+            == 403
+    })
+    .await;
 
-    a.update_settings(json!({"meta": {"appName": "Shared"}}), &a.superuser_token).await.expect(200);
+    a.update_settings(json!({"meta": {"appName": "Shared"}}), &a.superuser_token)
+        .await
+        .expect(200);
     eventually("the settings", || async {
         let s = b.get_settings(&b.superuser_token).await;
         s.body["meta"]["appName"] == Value::from("Shared")
@@ -96,18 +146,33 @@ async fn collection_and_settings_changes_on_one_instance_are_seen_by_the_others(
     let user = a.create_user("moving@example.com").await;
     b.auth_refresh("users", &user.token).await.expect(200);
     let change = json!({"oldPassword": USER_PASSWORD, "password": "another-pass-1", "passwordConfirm": "another-pass-1"});
-    a.update_record("users", &user.id, change, &user.token).await.expect(200);
-    eventually("the old token refused on b", || async { b.auth_refresh("users", &user.token).await.status == 401 }).await;
+    a.update_record("users", &user.id, change, &user.token)
+        .await
+        .expect(200);
+    eventually("the old token refused on b", || async {
+        b.auth_refresh("users", &user.token).await.status == 401
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
-    let url = std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let Some(a) = spawn_app_with_pubsub(&url).await else { return };
-    let Some(b) = a.spawn_peer().await else { return };
+    let url =
+        std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let Some(a) = spawn_app_with_pubsub(&url).await else {
+        return;
+    };
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
     let limits = json!({"rateLimits": {"enabled": true, "rules": [{"label": "/api/health", "audience": "", "maxRequests": 3, "duration": 60}]}});
-    a.update_settings(limits, &a.superuser_token).await.expect(200);
-    eventually("the limits on b", || async { b.get_settings(&b.superuser_token).await.body["rateLimits"]["enabled"] == Value::Bool(true) }).await;
+    a.update_settings(limits, &a.superuser_token)
+        .await
+        .expect(200);
+    eventually("the limits on b", || async {
+        b.get_settings(&b.superuser_token).await.body["rateLimits"]["enabled"] == Value::Bool(true)
+    })
+    .await;
     a.health().await.expect(200);
     a.health().await.expect(200);
     b.health().await.expect(200);
@@ -119,22 +184,44 @@ async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
 /// Two instances relaying over the bus at `url`: a collection made on one appears on the
 /// other, and a write on one reaches a subscriber of the other.
 async fn relays_over(url: &str) {
-    let Some(a) = spawn_app_with_pubsub(url).await else { return };
-    let Some(b) = a.spawn_peer().await else { return };
-    a.must_create_collection(public_collection("notes", json!([{"name": "title", "type": "text"}]))).await;
-    eventually("the collection on b", || async { b.view_collection("notes", &b.superuser_token).await.status == 200 }).await;
+    let Some(a) = spawn_app_with_pubsub(url).await else {
+        return;
+    };
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
+    a.must_create_collection(public_collection(
+        "notes",
+        json!([{"name": "title", "type": "text"}]),
+    ))
+    .await;
+    eventually("the collection on b", || async {
+        b.view_collection("notes", &b.superuser_token).await.status == 200
+    })
+    .await;
     let mut sse = b.subscribed(&["notes/*"], GUEST).await;
-    let created = a.create_record("notes", json!({"title": format!("over {url}")}), GUEST).await;
+    let created = a
+        .create_record("notes", json!({"title": format!("over {url}")}), GUEST)
+        .await;
     created.expect(200);
-    assert_eq!(sse.expect_event().await.json()["record"]["title"], format!("over {url}"));
+    assert_eq!(
+        sse.expect_event().await.json()["record"]["title"],
+        format!("over {url}")
+    );
 }
 
 #[tokio::test]
 async fn instances_can_relay_over_redis_instead() {
-    relays_over(&std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())).await;
+    relays_over(
+        &std::env::var("OXBASE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn instances_can_relay_over_nats_instead() {
-    relays_over(&std::env::var("OXBASE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())).await;
+    relays_over(
+        &std::env::var("OXBASE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()),
+    )
+    .await;
 }

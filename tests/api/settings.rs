@@ -175,7 +175,12 @@ async fn blank_rate_limit_rules_and_negative_log_days_give_400_with_nested_error
     let r = app
         .update_settings(json!({"rateLimits": {"enabled": true, "rules": []}}), su)
         .await;
-    assert_eq!(r.body["data"], json!({"rateLimits": {"rules": blank}}), "{}", r.text);
+    assert_eq!(
+        r.body["data"],
+        json!({"rateLimits": {"rules": blank}}),
+        "{}",
+        r.text
+    );
     let unchanged = app.get_settings(su).await.body;
     assert_eq!(unchanged["logs"]["maxDays"], 5);
     assert_eq!(unchanged["rateLimits"]["rules"][0]["label"], "*:auth");
@@ -199,9 +204,16 @@ async fn conflicting_or_mistyped_rate_limit_rules_are_refused() {
         }}}}})
     );
     let r = app
-        .update_settings(json!({"rateLimits": {"rules": [{"label": "abc", "maxRequests": 1.5, "duration": 1}]}}), su)
+        .update_settings(
+            json!({"rateLimits": {"rules": [{"label": "abc", "maxRequests": 1.5, "duration": 1}]}}),
+            su,
+        )
         .await;
-    assert_error(&r, 400, "An error occurred while loading the submitted data.");
+    assert_error(
+        &r,
+        400,
+        "An error occurred while loading the submitted data.",
+    );
     assert_eq!(r.body["data"], json!({}));
     app.update_settings(
         json!({"rateLimits": {"rules": [rule("GET /api/x", "@guest"), rule("users:auth", "@auth"), rule("*:create", ""), rule("a", "@auth"), rule("a", "@guest")]}}),

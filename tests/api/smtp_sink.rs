@@ -132,7 +132,10 @@ async fn session(
         let upper = line.to_ascii_uppercase();
         let reply: &[u8] = if upper.starts_with("EHLO") {
             b"250-sink\r\n250 8BITMIME\r\n"
-        } else if upper.starts_with("HELO") || upper.starts_with("RSET") || upper.starts_with("NOOP") {
+        } else if upper.starts_with("HELO")
+            || upper.starts_with("RSET")
+            || upper.starts_with("NOOP")
+        {
             b"250 OK\r\n"
         } else if upper.starts_with("MAIL FROM:") {
             from = address(&line);

@@ -1,11 +1,11 @@
 //! `ApiError`: the one place a core error becomes an HTTP status and PocketBase's
 //! `{status, message, data}` body. Internal details are logged once, never sent.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use oxbase_core::Error;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 #[derive(Debug)]
 pub struct ApiError(pub Error);
@@ -29,14 +29,21 @@ impl ApiError {
 
 /// The standard error body.
 pub fn body(status: StatusCode, message: &str, data: Value) -> Response {
-    (status, Json(json!({"status": status.as_u16(), "message": message, "data": data}))).into_response()
+    (
+        status,
+        Json(json!({"status": status.as_u16(), "message": message, "data": data})),
+    )
+        .into_response()
 }
 
 impl ApiError {
     /// The status and the JSON body this error answers with.
     pub fn to_body(self) -> (StatusCode, Value) {
         let (status, message, data) = self.parts();
-        (status, json!({"status": status.as_u16(), "message": message, "data": Value::Object(data)}))
+        (
+            status,
+            json!({"status": status.as_u16(), "message": message, "data": Value::Object(data)}),
+        )
     }
 
     fn parts(self) -> (StatusCode, String, Map<String, Value>) {
@@ -44,12 +51,18 @@ impl ApiError {
             Error::NotFound(m) => (StatusCode::NOT_FOUND, m, Map::new()),
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, m, Map::new()),
             Error::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m, Map::new()),
-            Error::BadRequest { message, data } => (StatusCode::BAD_REQUEST, message, data.into_iter().collect()),
+            Error::BadRequest { message, data } => {
+                (StatusCode::BAD_REQUEST, message, data.into_iter().collect())
+            }
             Error::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m, Map::new()),
             Error::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m, Map::new()),
             Error::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.".to_owned(), Map::new())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong while processing your request.".to_owned(),
+                    Map::new(),
+                )
             }
         }
     }

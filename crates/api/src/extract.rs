@@ -4,17 +4,17 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{HeaderMap, Method, header};
+use oxbase_core::Error;
+use oxbase_core::files::Upload;
 use oxbase_core::identity::Auth;
 use oxbase_core::records::input::BodyKind;
-use oxbase_core::files::Upload;
 use oxbase_core::records::write::WriteInput;
 use oxbase_core::rules::RequestInfo;
-use oxbase_core::Error;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 
 /// The identity behind the request's `Authorization` header (a guest when absent or invalid).
 pub struct Caller(pub Auth);
@@ -22,11 +22,18 @@ pub struct Caller(pub Auth);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(auth) = parts.extensions.get::<Auth>() {
             return Ok(Caller(auth.clone()));
         }
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let auth = state.app.auth().authenticate(header).await;
         parts.extensions.insert(auth.clone());
         Ok(Caller(auth))
@@ -56,8 +63,12 @@ where
 pub fn require_superuser(auth: &Auth) -> Result<(), ApiError> {
     match auth {
         Auth::Superuser(_) => Ok(()),
-        Auth::Guest => Err(ApiError(Error::Unauthorized("The request requires valid record authorization token.".into()))),
-        Auth::Record(_) => Err(ApiError(Error::Forbidden("The authorized record is not allowed to perform this action.".into()))),
+        Auth::Guest => Err(ApiError(Error::Unauthorized(
+            "The request requires valid record authorization token.".into(),
+        ))),
+        Auth::Record(_) => Err(ApiError(Error::Forbidden(
+            "The authorized record is not allowed to perform this action.".into(),
+        ))),
     }
 }
 
@@ -65,7 +76,8 @@ pub fn require_superuser(auth: &Auth) -> Result<(), ApiError> {
 pub fn query_map(query: Option<&str>) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        out.entry(k.into_owned()).or_insert(Value::String(v.into_owned()));
+        out.entry(k.into_owned())
+            .or_insert(Value::String(v.into_owned()));
     }
     out
 }
@@ -74,12 +86,22 @@ pub fn query_map(query: Option<&str>) -> Map<String, Value> {
 pub fn header_map(headers: &HeaderMap) -> Map<String, Value> {
     headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase().replace('-', "_"), Value::String(v.to_str().ok()?.to_owned()))))
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase().replace('-', "_"),
+                Value::String(v.to_str().ok()?.to_owned()),
+            ))
+        })
         .collect()
 }
 
 /// The request context rules see, without a body.
-pub fn request_info(auth: Auth, method: &Method, headers: &HeaderMap, query: Option<&str>) -> RequestInfo {
+pub fn request_info(
+    auth: Auth,
+    method: &Method,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> RequestInfo {
     RequestInfo {
         auth,
         method: method.as_str().to_owned(),
@@ -100,7 +122,10 @@ pub struct Context {
 impl FromRequestParts<AppState> for Context {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Caller(auth) = Caller::from_request_parts(parts, state).await?;
         let info = request_info(auth, &parts.method, &parts.headers, parts.uri.query());
         let params = Params(info.query.clone());
@@ -113,7 +138,9 @@ pub struct Body(pub WriteInput);
 
 fn malformed() -> ApiError {
     // PB-COMPAT: the message PocketBase gives for an unreadable body.
-    ApiError(Error::bad_request("Something went wrong while processing your request."))
+    ApiError(Error::bad_request(
+        "Something went wrong while processing your request.",
+    ))
 }
 
 /// A body that could not be read: 413 when it went past the size limit, else 400.
@@ -129,7 +156,11 @@ fn unreadable(status: axum::http::StatusCode) -> ApiError {
 const UNSUPPORTED: &str = "Unsupported Content-Type.";
 
 fn empty_body() -> Body {
-    Body(WriteInput { body: Map::new(), kind: Some(BodyKind::Json), files: Vec::new() })
+    Body(WriteInput {
+        body: Map::new(),
+        kind: Some(BodyKind::Json),
+        files: Vec::new(),
+    })
 }
 
 impl FromRequest<AppState> for Body {
@@ -139,17 +170,34 @@ impl FromRequest<AppState> for Body {
     /// JSON, multipart or urlencoded is refused (PocketBase matches the type by prefix, as
     /// here, but case-sensitively; oxbase ignores case, as HTTP says media types do).
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        if req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0") {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0")
+        {
             return Ok(empty_body());
         }
         let req = with_record_body_limit(req, state).await;
         if content_type.starts_with("multipart/form-data") {
-            let multipart = Multipart::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
+            let multipart = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| unreadable(e.status()))?;
             let (body, files) = read_multipart(multipart, state).await?;
-            return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files }));
+            return Ok(Body(WriteInput {
+                body,
+                kind: Some(BodyKind::Form),
+                files,
+            }));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| unreadable(e.status()))?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| unreadable(e.status()))?;
         if bytes.is_empty() {
             return Ok(empty_body());
         }
@@ -158,13 +206,21 @@ impl FromRequest<AppState> for Body {
             for (k, v) in form_urlencoded::parse(&bytes) {
                 push_form_value(&mut body, k.into_owned(), Value::String(v.into_owned()));
             }
-            return Ok(Body(WriteInput { body, kind: Some(BodyKind::Form), files: Vec::new() }));
+            return Ok(Body(WriteInput {
+                body,
+                kind: Some(BodyKind::Form),
+                files: Vec::new(),
+            }));
         }
         if !content_type.starts_with("application/json") {
             return Err(ApiError(Error::bad_request(UNSUPPORTED)));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(body)) => Ok(Body(WriteInput { body, kind: Some(BodyKind::Json), files: Vec::new() })),
+            Ok(Value::Object(body)) => Ok(Body(WriteInput {
+                body,
+                kind: Some(BodyKind::Json),
+                files: Vec::new(),
+            })),
             _ => Err(malformed()),
         }
     }
@@ -195,16 +251,23 @@ pub enum Unreadable {
 impl JsonBody {
     /// The body once the route's own checks have passed (PocketBase reads it only then, so a
     /// guest gets its 401 first), an unreadable one worded as the route words it.
-    pub fn after_checks(body: Result<JsonBody, ApiError>, wording: Unreadable) -> Result<Value, ApiError> {
+    pub fn after_checks(
+        body: Result<JsonBody, ApiError>,
+        wording: Unreadable,
+    ) -> Result<Value, ApiError> {
         let err = match body {
             Ok(JsonBody(value)) => return Ok(value),
             Err(err) => err,
         };
         match (&err, wording) {
-            (ApiError(Error::BadRequest { message, data }), wording) if data.is_empty() => match wording {
-                Unreadable::Malformed(_) if message == UNSUPPORTED => Err(err),
-                Unreadable::Always(m) | Unreadable::Malformed(m) => Err(ApiError(Error::bad_request(m))),
-            },
+            (ApiError(Error::BadRequest { message, data }), wording) if data.is_empty() => {
+                match wording {
+                    Unreadable::Malformed(_) if message == UNSUPPORTED => Err(err),
+                    Unreadable::Always(m) | Unreadable::Malformed(m) => {
+                        Err(ApiError(Error::bad_request(m)))
+                    }
+                }
+            }
             _ => Err(err),
         }
     }
@@ -230,24 +293,44 @@ fn push_form_value(body: &mut Map<String, Value>, key: String, value: Value) {
 /// the router's limit.
 async fn with_record_body_limit(req: Request, state: &AppState) -> Request {
     let (mut parts, body) = req.into_parts();
-    let collection = match axum::extract::RawPathParams::from_request_parts(&mut parts, state).await {
-        Ok(params) => params.iter().find(|(k, _)| *k == "collection").map(|(_, v)| v.to_owned()),
+    let collection = match axum::extract::RawPathParams::from_request_parts(&mut parts, state).await
+    {
+        Ok(params) => params
+            .iter()
+            .find(|(k, _)| *k == "collection")
+            .map(|(_, v)| v.to_owned()),
         Err(_) => None,
     };
-    let Some(collection) = collection else { return Request::from_parts(parts, body) };
-    let extra = state.app.schema().get(&collection).map_or(0, |c| oxbase_core::records::validate::upload_allowance(&c));
+    let Some(collection) = collection else {
+        return Request::from_parts(parts, body);
+    };
+    let extra = state
+        .app
+        .schema()
+        .get(&collection)
+        .map_or(0, |c| oxbase_core::records::validate::upload_allowance(&c));
     let limit = state.max_body_bytes.saturating_add(extra);
-    Request::from_parts(parts, axum::body::Body::new(http_body_util::Limited::new(body, limit)))
+    Request::from_parts(
+        parts,
+        axum::body::Body::new(http_body_util::Limited::new(body, limit)),
+    )
 }
 
 /// The form values, with each file part staged on disk (streamed, never whole in memory) and
 /// named in the values by its stored name under the key it came with.
-async fn read_multipart(mut multipart: Multipart, state: &AppState) -> Result<(Map<String, Value>, Vec<Upload>), ApiError> {
+async fn read_multipart(
+    mut multipart: Multipart,
+    state: &AppState,
+) -> Result<(Map<String, Value>, Vec<Upload>), ApiError> {
     let mut body = Map::new();
     let mut files = Vec::new();
     // The SDK sends one `@jsonPayload` part per JSON value.
     let mut payload: Vec<Map<String, Value>> = Vec::new();
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| unreadable(e.status()))? {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.status()))?
+    {
         let name = field.name().unwrap_or("").to_owned();
         if let Some(original) = field.file_name().map(str::to_owned) {
             let mut staging = state.app.files().stage(&original).await?;
@@ -283,7 +366,10 @@ async fn read_multipart(mut multipart: Multipart, state: &AppState) -> Result<(M
 
 /// Whether a form value names only uploads.
 fn names_uploads(files: &[Upload], value: &Value) -> bool {
-    let is_upload = |v: &Value| v.as_str().is_some_and(|n| files.iter().any(|f| f.name == n));
+    let is_upload = |v: &Value| {
+        v.as_str()
+            .is_some_and(|n| files.iter().any(|f| f.name == n))
+    };
     match value {
         Value::Array(items) => items.iter().all(is_upload),
         v => is_upload(v),

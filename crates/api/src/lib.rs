@@ -12,10 +12,10 @@ pub mod routes;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::routing::{delete, get, post, put};
-use axum::Router;
 use oxbase_core::App;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -43,76 +43,177 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { origins: Vec::new(), max_body_bytes: 32 << 20, public_dir: PathBuf::from("ox_public") }
+        HttpConfig {
+            origins: Vec::new(),
+            max_body_bytes: 32 << 20,
+            public_dir: PathBuf::from("ox_public"),
+        }
     }
 }
 
 /// The whole route table.
 pub fn router(app: App, config: &HttpConfig) -> Router {
-    let state = AppState { app, max_body_bytes: config.max_body_bytes };
+    let state = AppState {
+        app,
+        max_body_bytes: config.max_body_bytes,
+    };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
-        .route("/api/settings", get(settings::get_settings).patch(settings::update_settings))
+        .route(
+            "/api/settings",
+            get(settings::get_settings).patch(settings::update_settings),
+        )
         .route("/api/settings/test/email", post(settings::test_email))
-        .route("/api/collections", get(collections::list_collections).post(collections::create_collection))
-        .route("/api/collections/meta/scaffolds", get(collections::scaffolds))
-        .route("/api/collections/import", put(collections::import_collections))
+        .route(
+            "/api/collections",
+            get(collections::list_collections).post(collections::create_collection),
+        )
+        .route(
+            "/api/collections/meta/scaffolds",
+            get(collections::scaffolds),
+        )
+        .route(
+            "/api/collections/import",
+            put(collections::import_collections),
+        )
         .route(
             "/api/collections/{collection}",
-            get(collections::view_collection).patch(collections::update_collection).delete(collections::delete_collection),
+            get(collections::view_collection)
+                .patch(collections::update_collection)
+                .delete(collections::delete_collection),
         )
-        .route("/api/collections/{collection}/truncate", delete(collections::truncate_collection))
+        .route(
+            "/api/collections/{collection}/truncate",
+            delete(collections::truncate_collection),
+        )
         // Record bodies are limited per collection (its file fields), in `extract::Body`.
         .route(
             "/api/collections/{collection}/records",
-            get(records::list_records).post(records::create_record).layer(DefaultBodyLimit::disable()),
+            get(records::list_records)
+                .post(records::create_record)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/api/collections/{collection}/records/{id}",
-            get(records::view_record).patch(records::update_record).delete(records::delete_record).layer(DefaultBodyLimit::disable()),
+            get(records::view_record)
+                .patch(records::update_record)
+                .delete(records::delete_record)
+                .layer(DefaultBodyLimit::disable()),
         )
-        .route("/api/collections/{collection}/auth-with-password", post(auth::auth_with_password))
-        .route("/api/collections/{collection}/auth-refresh", post(auth::auth_refresh))
-        .route("/api/collections/{collection}/auth-methods", get(auth::auth_methods))
+        .route(
+            "/api/collections/{collection}/auth-with-password",
+            post(auth::auth_with_password),
+        )
+        .route(
+            "/api/collections/{collection}/auth-refresh",
+            post(auth::auth_refresh),
+        )
+        .route(
+            "/api/collections/{collection}/auth-methods",
+            get(auth::auth_methods),
+        )
         .route("/api/files/token", post(files::file_token))
-        .route("/api/files/{collection}/{record}/{name}", get(files::download).head(files::download))
+        .route(
+            "/api/files/{collection}/{record}/{name}",
+            get(files::download).head(files::download),
+        )
         .route("/api/settings/test/s3", post(files::test_s3))
-        .route("/api/collections/{collection}/impersonate/{id}", post(auth::impersonate))
-        .route("/api/collections/{collection}/request-otp", post(auth::request_otp))
-        .route("/api/collections/{collection}/auth-with-otp", post(auth::auth_with_otp))
-        .route("/api/collections/{collection}/auth-with-oauth2", post(auth::auth_with_oauth2))
-        .route("/api/oauth2-redirect", get(auth::oauth2_redirect).post(auth::oauth2_redirect))
-        .route("/api/collections/{collection}/request-verification", post(auth::request_verification))
-        .route("/api/collections/{collection}/confirm-verification", post(auth::confirm_verification))
-        .route("/api/collections/{collection}/request-password-reset", post(auth::request_password_reset))
-        .route("/api/collections/{collection}/confirm-password-reset", post(auth::confirm_password_reset))
-        .route("/api/collections/{collection}/request-email-change", post(auth::request_email_change))
-        .route("/api/collections/{collection}/confirm-email-change", post(auth::confirm_email_change))
-        .route("/api/batch", post(batch::batch).layer(DefaultBodyLimit::disable()))
-        .route("/api/realtime", get(realtime::connect).post(realtime::set_subscriptions))
-        .route("/api/{*rest}", axum::routing::any(static_files::api_not_found))
+        .route(
+            "/api/collections/{collection}/impersonate/{id}",
+            post(auth::impersonate),
+        )
+        .route(
+            "/api/collections/{collection}/request-otp",
+            post(auth::request_otp),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-otp",
+            post(auth::auth_with_otp),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-oauth2",
+            post(auth::auth_with_oauth2),
+        )
+        .route(
+            "/api/oauth2-redirect",
+            get(auth::oauth2_redirect).post(auth::oauth2_redirect),
+        )
+        .route(
+            "/api/collections/{collection}/request-verification",
+            post(auth::request_verification),
+        )
+        .route(
+            "/api/collections/{collection}/confirm-verification",
+            post(auth::confirm_verification),
+        )
+        .route(
+            "/api/collections/{collection}/request-password-reset",
+            post(auth::request_password_reset),
+        )
+        .route(
+            "/api/collections/{collection}/confirm-password-reset",
+            post(auth::confirm_password_reset),
+        )
+        .route(
+            "/api/collections/{collection}/request-email-change",
+            post(auth::request_email_change),
+        )
+        .route(
+            "/api/collections/{collection}/confirm-email-change",
+            post(auth::confirm_email_change),
+        )
+        .route(
+            "/api/batch",
+            post(batch::batch).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/realtime",
+            get(realtime::connect).post(realtime::set_subscriptions),
+        )
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(static_files::api_not_found),
+        )
         .route("/_/", get(static_files::admin))
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
         .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
         .with_state(state.clone());
-    api.layer(axum::middleware::from_fn_with_state(state, middleware::rate_limit))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(cors(&config.origins))
-        .layer(CatchPanicLayer::custom(|_| {
-            error::body(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong while processing your request.", serde_json::json!({}))
-        }))
+    api.layer(axum::middleware::from_fn_with_state(
+        state,
+        middleware::rate_limit,
+    ))
+    .layer(DefaultBodyLimit::max(config.max_body_bytes))
+    .layer(cors(&config.origins))
+    .layer(CatchPanicLayer::custom(|_| {
+        error::body(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong while processing your request.",
+            serde_json::json!({}),
+        )
+    }))
 }
 
 /// PB-COMPAT: CORS allows every origin unless `--origins` narrows it.
 fn cors(origins: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::HEAD,
+            Method::OPTIONS,
+        ])
         .allow_headers(Any)
         .max_age(Duration::from_secs(86400));
     if origins.is_empty() || origins.iter().any(|o| o == "*") {
         return layer.allow_origin(Any);
     }
-    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     layer.allow_origin(AllowOrigin::list(list))
 }

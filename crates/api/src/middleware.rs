@@ -6,15 +6,15 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
 use serde_json::Value;
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 
 /// Answers 429 in the standard error body once the request's rule is spent.
 pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -24,16 +24,33 @@ pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: N
     }
     let mut authenticated = false;
     if limiter.needs_identity() {
-        let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let auth = state.app.auth().authenticate(&header).await;
         authenticated = !matches!(auth, Auth::Guest);
         // The `Caller` extractor reuses it: the token is resolved once per request.
         req.extensions_mut().insert(auth);
     }
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
     let ip = client_ip(&state, req.headers(), peer);
     let path = req.uri().path().to_owned();
-    let check = limiter.check(&RateRequest { method: req.method().as_str(), path: &path, action: collection_action(req.method().as_str(), &path), client_ip: &ip, authenticated }).await;
+    let check = limiter
+        .check(&RateRequest {
+            method: req.method().as_str(),
+            path: &path,
+            action: collection_action(req.method().as_str(), &path),
+            client_ip: &ip,
+            authenticated,
+        })
+        .await;
     match check {
         Ok(()) => next.run(req).await,
         Err(e) => ApiError(e).into_response(),
@@ -46,8 +63,15 @@ pub struct ClientIp(pub String);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
         Ok(ClientIp(client_ip(state, &parts.headers, peer)))
     }
 }
@@ -56,12 +80,23 @@ impl FromRequestParts<AppState> for ClientIp {
 /// present (its leftmost or rightmost entry, as `useLeftmostIP` says).
 fn client_ip(state: &AppState, headers: &HeaderMap, peer: String) -> String {
     let proxy = state.app.settings().get(&["trustedProxy"]);
-    let leftmost = proxy.get("useLeftmostIP").and_then(Value::as_bool).unwrap_or(false);
-    let names = proxy.get("headers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let leftmost = proxy
+        .get("useLeftmostIP")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let names = proxy
+        .get("headers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for name in names.iter().filter_map(Value::as_str) {
         if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
             let mut parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
-            let ip = if leftmost { parts.next() } else { parts.next_back() };
+            let ip = if leftmost {
+                parts.next()
+            } else {
+                parts.next_back()
+            };
             if let Some(ip) = ip {
                 return ip.to_owned();
             }
@@ -102,11 +137,26 @@ mod tests {
 
     #[test]
     fn collection_endpoints_map_to_pocketbase_action_tags() {
-        assert_eq!(collection_action("POST", "/api/collections/users/auth-with-password"), Some(("users", "auth")));
-        assert_eq!(collection_action("GET", "/api/collections/posts/records"), Some(("posts", "list")));
-        assert_eq!(collection_action("GET", "/api/collections/posts/records/abc"), Some(("posts", "view")));
-        assert_eq!(collection_action("DELETE", "/api/collections/posts/records/abc"), Some(("posts", "delete")));
-        assert_eq!(collection_action("POST", "/api/collections/users/request-otp"), Some(("users", "requestOTP")));
+        assert_eq!(
+            collection_action("POST", "/api/collections/users/auth-with-password"),
+            Some(("users", "auth"))
+        );
+        assert_eq!(
+            collection_action("GET", "/api/collections/posts/records"),
+            Some(("posts", "list"))
+        );
+        assert_eq!(
+            collection_action("GET", "/api/collections/posts/records/abc"),
+            Some(("posts", "view"))
+        );
+        assert_eq!(
+            collection_action("DELETE", "/api/collections/posts/records/abc"),
+            Some(("posts", "delete"))
+        );
+        assert_eq!(
+            collection_action("POST", "/api/collections/users/request-otp"),
+            Some(("users", "requestOTP"))
+        );
         assert_eq!(collection_action("GET", "/api/collections/posts"), None);
         assert_eq!(collection_action("GET", "/api/health"), None);
     }

@@ -12,9 +12,9 @@ use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
 use crate::realtime::Realtime;
 use crate::records::Records;
-use crate::schema::{system, Schema};
+use crate::schema::{Schema, system};
 use crate::settings::Settings;
-use crate::store::{migrations, postgres::PgDb, sqlite::SqliteDb, Db};
+use crate::store::{Db, migrations, postgres::PgDb, sqlite::SqliteDb};
 
 /// Cloning an `App` is one reference count: every request holds one.
 #[derive(Clone)]
@@ -38,10 +38,15 @@ impl App {
     /// Opens (creating when missing) the data directory and its database, runs the system
     /// migrations and creates the system collections.
     pub async fn open(config: &Config) -> Result<App> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            Error::internal(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
         let db = match &config.database_url {
             Some(url) => Db::Postgres(PgDb::connect(url, 16).await?),
-            None => Db::Sqlite(SqliteDb::open(&config.data_dir.join("data.db"), config.readers)?),
+            None => Db::Sqlite(SqliteDb::open(
+                &config.data_dir.join("data.db"),
+                config.readers,
+            )?),
         };
         // Instances starting together on one PostgreSQL database migrate one at a time.
         let startup = match &db {
@@ -71,21 +76,39 @@ impl App {
         let bus = crate::events::bus::Bus::connect(config.pubsub.as_deref(), &db).await?;
         // With Redis as the bus, the rate-limit counters are shared through it too.
         let rate_limiter = match (&bus, &db) {
-            (Some(crate::events::bus::Bus::Redis { publisher, .. }), Db::Postgres(pg)) => RateLimiter::shared(settings.clone(), publisher.clone(), pg.name().to_owned()),
+            (Some(crate::events::bus::Bus::Redis { publisher, .. }), Db::Postgres(pg)) => {
+                RateLimiter::shared(settings.clone(), publisher.clone(), pg.name().to_owned())
+            }
             _ => RateLimiter::new(settings.clone()),
         };
         let relay = match bus {
-            Some(bus) => Some(crate::events::relay::start(bus, &db, &records, &schema, &settings, &files).await),
+            Some(bus) => Some(
+                crate::events::relay::start(bus, &db, &records, &schema, &settings, &files).await,
+            ),
             None => None,
         };
         if let Some(relay) = &relay {
             records.relay_to(relay.clone());
             let to_others = relay.clone();
-            schema.on_change(Arc::new(move || to_others.publish(crate::events::relay::Local::Schema)));
+            schema.on_change(Arc::new(move || {
+                to_others.publish(crate::events::relay::Local::Schema)
+            }));
         }
         let mailer = Mailer::new(settings.clone());
         let auth = AuthService::new(schema.clone(), records.clone(), mailer, settings.clone());
-        Ok(App { parts: Arc::new(Parts { db, schema, records, collections, auth, settings, realtime, relay, rate_limiter }) })
+        Ok(App {
+            parts: Arc::new(Parts {
+                db,
+                schema,
+                records,
+                collections,
+                auth,
+                settings,
+                realtime,
+                relay,
+                rate_limiter,
+            }),
+        })
     }
 
     pub fn db(&self) -> &Db {
@@ -120,11 +143,22 @@ impl App {
             "storage" => &["s3"],
             "backups" => &["backups", "s3"],
             "" => return Err(s3_test_failed("validation_required", "Cannot be blank.")),
-            _ => return Err(s3_test_failed("validation_in_invalid", "Must be a valid value.")),
+            _ => {
+                return Err(s3_test_failed(
+                    "validation_in_invalid",
+                    "Must be a valid value.",
+                ));
+            }
         };
         let s3 = self.parts.settings.get(path);
-        if !s3.get("enabled").and_then(serde_json::Value::as_bool).unwrap_or(false) {
-            return Err(Error::bad_request("Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled."));
+        if !s3
+            .get("enabled")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+        {
+            return Err(Error::bad_request(
+                "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled.",
+            ));
         }
         crate::files::Storage::test_s3(&s3).await
     }
@@ -152,6 +186,12 @@ impl App {
 
 fn s3_test_failed(code: &str, message: &str) -> Error {
     let mut data = crate::error::FieldErrors::new();
-    data.insert("filesystem".into(), crate::error::field_error_json(code, message));
-    Error::BadRequest { message: "Failed to test the S3 filesystem.".into(), data }
+    data.insert(
+        "filesystem".into(),
+        crate::error::field_error_json(code, message),
+    );
+    Error::BadRequest {
+        message: "Failed to test the S3 filesystem.".into(),
+        data,
+    }
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::records::Records;
 use crate::rules::check::validate_rules;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
@@ -17,30 +17,49 @@ pub struct Collections {
 }
 
 /// Every API rule a collection can have; `authRule` and `manageRule` live in auth options.
-const RULE_KEYS: [&str; 7] = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule"];
+const RULE_KEYS: [&str; 7] = [
+    "listRule",
+    "viewRule",
+    "createRule",
+    "updateRule",
+    "deleteRule",
+    "authRule",
+    "manageRule",
+];
 
 fn rule_value<'a>(c: &'a Collection, key: &str) -> Option<&'a Json> {
     c.rules.get(key).or_else(|| c.options.get(key))
 }
 
 fn failed(action: &str, data: FieldErrors) -> Error {
-    Error::BadRequest { message: format!("Failed to {action} collection."), data }
+    Error::BadRequest {
+        message: format!("Failed to {action} collection."),
+        data,
+    }
 }
 
 /// Resolves the filterable keys of a collection definition (`name`, `type`, `system`...).
 struct DefinitionResolver(oxbase_sql::Dialect);
 
 impl oxbase_sql::FieldResolver for DefinitionResolver {
-    fn resolve(&self, ident: &str) -> std::result::Result<oxbase_sql::Operand, oxbase_sql::CompileError> {
+    fn resolve(
+        &self,
+        ident: &str,
+    ) -> std::result::Result<oxbase_sql::Operand, oxbase_sql::CompileError> {
         use oxbase_sql::{Operand, Sql, ValueType};
         let ty = match ident {
-            "id" | "name" | "type" | "created" | "updated" | "listRule" | "viewRule" | "createRule" | "updateRule" | "deleteRule" | "viewQuery" => ValueType::Text,
+            "id" | "name" | "type" | "created" | "updated" | "listRule" | "viewRule"
+            | "createRule" | "updateRule" | "deleteRule" | "viewQuery" => ValueType::Text,
             "system" => ValueType::Bool,
             _ => return Err(oxbase_sql::CompileError::unknown_field(ident)),
         };
         let value = self.0.json_extract(&Sql::raw("\"data\""), &[ident]);
         // The JSON text of a boolean (PostgreSQL) must compare as a boolean.
-        let sql = if ty == ValueType::Bool { self.0.cast(&value, oxbase_sql::dialect::SqlType::Boolean) } else { value };
+        let sql = if ty == ValueType::Bool {
+            self.0.cast(&value, oxbase_sql::dialect::SqlType::Boolean)
+        } else {
+            value
+        };
         Ok(Operand::Single { sql, ty })
     }
 }
@@ -58,7 +77,14 @@ pub struct CollectionPage {
 
 impl Collections {
     /// Lists definitions with PocketBase's filter, sort and paging.
-    pub async fn list(&self, filter: &str, sort: &str, page: i64, per_page: i64, skip_total: bool) -> Result<CollectionPage> {
+    pub async fn list(
+        &self,
+        filter: &str,
+        sort: &str,
+        page: i64,
+        per_page: i64,
+        skip_total: bool,
+    ) -> Result<CollectionPage> {
         use oxbase_sql::Sql;
         let dialect = self.schema.db().dialect();
         let resolver = DefinitionResolver(dialect);
@@ -66,25 +92,45 @@ impl Collections {
         let mut where_sql = Sql::new();
         if !filter.trim().is_empty() {
             let expr = oxbase_sql::filter::parse(filter).map_err(|e| invalid(e.to_string()))?;
-            where_sql.push(" WHERE ").push_sql(&oxbase_sql::compile_filter(&expr, &resolver, dialect).map_err(|e| invalid(e.to_string()))?);
+            where_sql.push(" WHERE ").push_sql(
+                &oxbase_sql::compile_filter(&expr, &resolver, dialect)
+                    .map_err(|e| invalid(e.to_string()))?,
+            );
         }
         let order = if sort.trim().is_empty() {
             Sql::raw("\"created\", \"name\"")
         } else {
             let items = oxbase_sql::sort::parse_sort(sort).map_err(|e| invalid(e.to_string()))?;
-            oxbase_sql::compile_sort(&items, &resolver, dialect).map_err(|e| invalid(e.to_string()))?
+            oxbase_sql::compile_sort(&items, &resolver, dialect)
+                .map_err(|e| invalid(e.to_string()))?
         };
         let page = page.max(1);
-        let per_page = if per_page <= 0 { 30 } else { per_page.min(1000) };
+        let per_page = if per_page <= 0 {
+            30
+        } else {
+            per_page.min(1000)
+        };
         let mut select = Sql::raw("SELECT \"id\" FROM \"_collections\"");
-        select.push_sql(&where_sql).push(" ORDER BY ").push_sql(&order).push(" LIMIT ").push_param(per_page).push(" OFFSET ").push_param((page - 1) * per_page);
+        select
+            .push_sql(&where_sql)
+            .push(" ORDER BY ")
+            .push_sql(&order)
+            .push(" LIMIT ")
+            .push_param(per_page)
+            .push(" OFFSET ")
+            .push_param((page - 1) * per_page);
         let mut count = Sql::raw("SELECT COUNT(*) FROM \"_collections\"");
         count.push_sql(&where_sql);
         let (ids, total) = self
             .schema
             .db()
             .read(move |conn| {
-                let ids: Vec<String> = conn.query(&select)?.rows.iter().map(|r| crate::store::text(&r[0]).to_owned()).collect();
+                let ids: Vec<String> = conn
+                    .query(&select)?
+                    .rows
+                    .iter()
+                    .map(|r| crate::store::text(&r[0]).to_owned())
+                    .collect();
                 let total = if skip_total {
                     -1
                 } else {
@@ -96,9 +142,23 @@ impl Collections {
                 Ok((ids, total))
             })
             .await?;
-        let items = ids.iter().filter_map(|id| self.schema.get(id)).map(|c| c.to_json()).collect();
-        let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
-        Ok(CollectionPage { page, per_page, total_items: total, total_pages, items })
+        let items = ids
+            .iter()
+            .filter_map(|id| self.schema.get(id))
+            .map(|c| c.to_json())
+            .collect();
+        let total_pages = if total < 0 {
+            -1
+        } else {
+            (total + per_page - 1) / per_page
+        };
+        Ok(CollectionPage {
+            page,
+            per_page,
+            total_items: total,
+            total_pages,
+            items,
+        })
     }
 
     pub fn new(schema: Schema, records: Records) -> Collections {
@@ -115,63 +175,111 @@ impl Collections {
 
     pub async fn create(&self, input: &Json) -> Result<Arc<Collection>> {
         let c = self.prepare_create(input, &[])?;
-        self.schema.save(c, None).await.map_err(|e| contextualize(e, "create"))
+        self.schema
+            .save(c, None)
+            .await
+            .map_err(|e| contextualize(e, "create"))
     }
 
     pub async fn update(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
         let (c, old) = self.prepare_update(id_or_name, input, &[])?;
-        self.schema.save(c, Some(old)).await.map_err(|e| contextualize(e, "update"))
+        self.schema
+            .save(c, Some(old))
+            .await
+            .map_err(|e| contextualize(e, "update"))
     }
 
     /// A new collection from a request body, checked against the schema and `pending` (other
     /// collections of the same import).
     fn prepare_create(&self, input: &Json, pending: &[Collection]) -> Result<Collection> {
-        let obj = input.as_object().ok_or_else(|| Error::bad_request("Failed to load the collection type data due to invalid formatting."))?;
+        let obj = input.as_object().ok_or_else(|| {
+            Error::bad_request("Failed to load the collection type data due to invalid formatting.")
+        })?;
         let kind_str = obj.get("type").and_then(Json::as_str).unwrap_or("base");
         let Some(kind) = CollectionKind::parse(kind_str) else {
             let mut d = FieldErrors::new();
-            d.insert("type".into(), field_error_json("validation_in_invalid", "Must be a valid value."));
+            d.insert(
+                "type".into(),
+                field_error_json("validation_in_invalid", "Must be a valid value."),
+            );
             return Err(failed("create", d));
         };
         let name = obj.get("name").and_then(Json::as_str).unwrap_or("").trim();
         let mut c = Collection::new(name, kind);
-        if let Some(id) = obj.get("id").and_then(Json::as_str).filter(|s| !s.is_empty()) {
+        if let Some(id) = obj
+            .get("id")
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+        {
             c.id = id.to_owned();
         }
         let mut errors = c.apply(input, false).err().unwrap_or_default();
         self.check(&c, None, pending, &mut errors);
-        if errors.is_empty() { Ok(c) } else { Err(failed("create", errors)) }
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(failed("create", errors))
+        }
     }
 
-    fn prepare_update(&self, id_or_name: &str, input: &Json, pending: &[Collection]) -> Result<(Collection, Arc<Collection>)> {
+    fn prepare_update(
+        &self,
+        id_or_name: &str,
+        input: &Json,
+        pending: &[Collection],
+    ) -> Result<(Collection, Arc<Collection>)> {
         let old = self.view(id_or_name)?;
         let mut c = (*old).clone();
         let mut errors = c.apply(input, false).err().unwrap_or_default();
         if old.system && c.name != old.name {
-            errors.insert("name".into(), field_error_json("validation_collection_system_name_change", "System collection name cannot be changed."));
+            errors.insert(
+                "name".into(),
+                field_error_json(
+                    "validation_collection_system_name_change",
+                    "System collection name cannot be changed.",
+                ),
+            );
         }
         if old.system {
             // PB-COMPAT: the rules of system collections are fixed (an open `_superusers`
             // createRule would let anyone make themselves a superuser).
             for key in RULE_KEYS {
                 if rule_value(&c, key) != rule_value(&old, key) {
-                    errors.insert(key.to_owned(), field_error_json("validation_collection_system_rule_change", "System collection API rule cannot be changed."));
+                    errors.insert(
+                        key.to_owned(),
+                        field_error_json(
+                            "validation_collection_system_rule_change",
+                            "System collection API rule cannot be changed.",
+                        ),
+                    );
                 }
             }
         }
         self.check(&c, Some(&old), pending, &mut errors);
-        if errors.is_empty() { Ok((c, old)) } else { Err(failed("update", errors)) }
+        if errors.is_empty() {
+            Ok((c, old))
+        } else {
+            Err(failed("update", errors))
+        }
     }
 
     pub async fn delete(&self, id_or_name: &str) -> Result<()> {
         let c = self.view(id_or_name)?;
         if c.system {
-            return Err(Error::bad_request("Failed to delete collection: system collections cannot be deleted."));
+            return Err(Error::bad_request(
+                "Failed to delete collection: system collections cannot be deleted.",
+            ));
         }
         if let Some(other) = self.referrers(&c).first() {
-            return Err(Error::bad_request(format!("Failed to delete collection probably due to existing reference in {}.", other.name)));
+            return Err(Error::bad_request(format!(
+                "Failed to delete collection probably due to existing reference in {}.",
+                other.name
+            )));
         }
-        let files = crate::files::Garbage { files: Vec::new(), dirs: vec![c.id.clone()] };
+        let files = crate::files::Garbage {
+            files: Vec::new(),
+            dirs: vec![c.id.clone()],
+        };
         self.schema.remove(c).await?;
         // The collection's files go once its table is gone, never before.
         self.records.files().collect(files).await;
@@ -190,22 +298,34 @@ impl Collections {
     pub async fn import(&self, input: &Json, delete_missing: bool) -> Result<()> {
         let list = input.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
             let mut d = FieldErrors::new();
-            d.insert("collections".into(), field_error_json("validation_required", "Cannot be blank."));
+            d.insert(
+                "collections".into(),
+                field_error_json("validation_required", "Cannot be blank."),
+            );
             Error::validation(d)
         })?;
         let import_failure = |e: Error| {
             let mut d = FieldErrors::new();
-            d.insert("collections".into(), field_error_json("validation_collections_import_failure", format!("Failed to import the collections configuration. Raw error: {e}")));
+            d.insert(
+                "collections".into(),
+                field_error_json(
+                    "validation_collections_import_failure",
+                    format!("Failed to import the collections configuration. Raw error: {e}"),
+                ),
+            );
             Error::validation(d)
         };
         // Every item is checked before anything is saved, so an invalid import changes nothing.
-        let mut planned: Vec<(Collection, Option<Arc<Collection>>)> = Vec::with_capacity(list.len());
+        let mut planned: Vec<(Collection, Option<Arc<Collection>>)> =
+            Vec::with_capacity(list.len());
         for item in list {
             let id = item.get("id").and_then(Json::as_str).unwrap_or("");
             let name = item.get("name").and_then(Json::as_str).unwrap_or("");
             let pending: Vec<Collection> = planned.iter().map(|(c, _)| c.clone()).collect();
             let prepared = match self.schema.get(id).or_else(|| self.schema.get(name)) {
-                Some(old) => self.prepare_update(&old.id, item, &pending).map(|(c, old)| (c, Some(old))),
+                Some(old) => self
+                    .prepare_update(&old.id, item, &pending)
+                    .map(|(c, old)| (c, Some(old))),
                 None => self.prepare_create(item, &pending).map(|c| (c, None)),
             };
             planned.push(prepared.map_err(import_failure)?);
@@ -218,9 +338,18 @@ impl Collections {
         if delete_missing {
             // Referenced collections go after the ones referencing them, as in PocketBase; a
             // reference from a collection that stays still refuses the deletion.
-            let mut missing: Vec<Arc<Collection>> = self.schema.all().into_iter().filter(|c| !c.system && !seen.contains(&c.id)).collect();
+            let mut missing: Vec<Arc<Collection>> = self
+                .schema
+                .all()
+                .into_iter()
+                .filter(|c| !c.system && !seen.contains(&c.id))
+                .collect();
             while !missing.is_empty() {
-                let next = missing.iter().position(|c| self.referrers(c).iter().all(|r| !missing.iter().any(|m| m.id == r.id)));
+                let next = missing.iter().position(|c| {
+                    self.referrers(c)
+                        .iter()
+                        .all(|r| !missing.iter().any(|m| m.id == r.id))
+                });
                 let c = missing.remove(next.unwrap_or(0));
                 self.delete(&c.id).await.map_err(import_failure)?;
             }
@@ -231,7 +360,11 @@ impl Collections {
     /// Blank collections of each kind, as the dashboard starts from.
     pub fn scaffolds(&self) -> Json {
         let mut out = Map::new();
-        for kind in [CollectionKind::Auth, CollectionKind::Base, CollectionKind::View] {
+        for kind in [
+            CollectionKind::Auth,
+            CollectionKind::Base,
+            CollectionKind::View,
+        ] {
             let mut c = Collection::new("", kind);
             c.id = String::new();
             if kind == CollectionKind::Auth {
@@ -242,9 +375,10 @@ impl Collections {
             }
             let mut json = c.to_json();
             if let Json::Object(m) = &mut json
-                && kind == CollectionKind::View {
-                    m.insert("viewQuery".into(), json!(""));
-                }
+                && kind == CollectionKind::View
+            {
+                m.insert("viewQuery".into(), json!(""));
+            }
             out.insert(kind.as_str().into(), json);
         }
         Json::Object(out)
@@ -255,39 +389,78 @@ impl Collections {
         self.schema
             .all()
             .into_iter()
-            .filter(|o| o.id != c.id && o.fields.iter().any(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == c.id))
+            .filter(|o| {
+                o.id != c.id
+                    && o.fields
+                        .iter()
+                        .any(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == c.id)
+            })
             .collect()
     }
 
     /// Checks that need the other collections: unique name, relation targets, rules.
-    fn check(&self, c: &Collection, old: Option<&Collection>, pending: &[Collection], errors: &mut FieldErrors) {
-        let taken_by_other = self.schema.get(&c.name).is_some_and(|other| old.is_none_or(|o| o.id != other.id))
-            || pending.iter().any(|p| p.name.eq_ignore_ascii_case(&c.name) && p.id != c.id);
+    fn check(
+        &self,
+        c: &Collection,
+        old: Option<&Collection>,
+        pending: &[Collection],
+        errors: &mut FieldErrors,
+    ) {
+        let taken_by_other = self
+            .schema
+            .get(&c.name)
+            .is_some_and(|other| old.is_none_or(|o| o.id != other.id))
+            || pending
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(&c.name) && p.id != c.id);
         if taken_by_other {
-            errors.insert("name".into(), field_error_json("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
+            errors.insert(
+                "name".into(),
+                field_error_json(
+                    "validation_collection_name_exists",
+                    "Collection name must be unique (case insensitive).",
+                ),
+            );
         }
         if c.name.is_empty() {
-            errors.insert("name".into(), field_error_json("validation_required", "Cannot be blank."));
+            errors.insert(
+                "name".into(),
+                field_error_json("validation_required", "Cannot be blank."),
+            );
         } else if !crate::schema::field::is_valid_name(&c.name) {
-            errors.insert("name".into(), field_error_json("validation_match_invalid", "Must be in a valid format."));
+            errors.insert(
+                "name".into(),
+                field_error_json("validation_match_invalid", "Must be in a valid format."),
+            );
         }
         if old.is_none() && self.schema.get(&c.id).is_some() {
-            errors.insert("id".into(), field_error_json("validation_not_unique", "Value must be unique."));
+            errors.insert(
+                "id".into(),
+                field_error_json("validation_not_unique", "Value must be unique."),
+            );
         }
         let mut field_errors = Map::new();
         for (i, f) in c.fields.iter().enumerate() {
             if f.kind == FieldKind::Relation {
                 let target = f.str_opt("collectionId");
-                if target != c.id && self.schema.get(target).is_none() && !pending.iter().any(|p| p.id == target) {
+                if target != c.id
+                    && self.schema.get(target).is_none()
+                    && !pending.iter().any(|p| p.id == target)
+                {
                     field_errors.insert(i.to_string(), json!({"collectionId": field_error_json("validation_missing_collection", "The related collection doesn't exist.")}));
                 }
             }
         }
         if !field_errors.is_empty() {
-            errors.entry("fields".into()).or_insert(Json::Object(field_errors));
+            errors
+                .entry("fields".into())
+                .or_insert(Json::Object(field_errors));
         }
         if c.kind == CollectionKind::View && c.option_str("viewQuery").trim().is_empty() {
-            errors.insert("viewQuery".into(), field_error_json("validation_required", "Cannot be blank."));
+            errors.insert(
+                "viewQuery".into(),
+                field_error_json("validation_required", "Cannot be blank."),
+            );
         }
         // Rules of a collection that is not saved yet are checked with it in the cache view.
         if c.kind != CollectionKind::View || old.is_some() {
@@ -305,7 +478,10 @@ fn contextualize(e: Error, action: &str) -> Error {
         Error::BadRequest { data, .. } if !data.is_empty() => failed(action, data),
         Error::BadRequest { message, .. } if message.starts_with("constraint failed") => {
             let mut d = FieldErrors::new();
-            d.insert("indexes".into(), field_error_json("validation_invalid_index", "The index cannot be created."));
+            d.insert(
+                "indexes".into(),
+                field_error_json("validation_invalid_index", "The index cannot be created."),
+            );
             failed(action, d)
         }
         other => other,

@@ -18,6 +18,11 @@ pub struct Config {
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
-        Config { data_dir: data_dir.into(), readers: 4, database_url: None, pubsub: None }
+        Config {
+            data_dir: data_dir.into(),
+            readers: 4,
+            database_url: None,
+            pubsub: None,
+        }
     }
 }

@@ -14,7 +14,9 @@ pub fn format(t: DateTime<Utc>) -> String {
 
 /// A date in the canonical form (as stored), back as a time.
 pub fn parse(s: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc())
+    NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), "%Y-%m-%d %H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 /// Parses the date forms PocketBase accepts (RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff][Z]`,
@@ -28,21 +30,38 @@ pub fn normalize(input: &str) -> Option<String> {
         return Some(format(t.with_timezone(&Utc)));
     }
     let no_z = s.trim_end_matches('Z');
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(no_z, fmt) {
             return Some(format(t.and_utc()));
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| format(t.and_utc()))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| format(t.and_utc()))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn normalizes_common_forms() {
-        assert_eq!(super::normalize("2024-01-02").as_deref(), Some("2024-01-02 00:00:00.000Z"));
-        assert_eq!(super::normalize("2024-01-02T03:04:05Z").as_deref(), Some("2024-01-02 03:04:05.000Z"));
-        assert_eq!(super::normalize("2024-01-02 03:04:05.123Z").as_deref(), Some("2024-01-02 03:04:05.123Z"));
+        assert_eq!(
+            super::normalize("2024-01-02").as_deref(),
+            Some("2024-01-02 00:00:00.000Z")
+        );
+        assert_eq!(
+            super::normalize("2024-01-02T03:04:05Z").as_deref(),
+            Some("2024-01-02 03:04:05.000Z")
+        );
+        assert_eq!(
+            super::normalize("2024-01-02 03:04:05.123Z").as_deref(),
+            Some("2024-01-02 03:04:05.123Z")
+        );
         assert_eq!(super::normalize("nope"), None);
         let t = super::parse("2024-01-02 03:04:05.123Z").unwrap();
         assert_eq!(super::format(t), "2024-01-02 03:04:05.123Z");

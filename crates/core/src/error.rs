@@ -12,7 +12,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(code: &str, message: impl Into<String>) -> FieldError {
-        FieldError { code: code.to_owned(), message: message.into() }
+        FieldError {
+            code: code.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -45,13 +48,19 @@ impl Error {
         Error::NotFound("The requested resource wasn't found.".into())
     }
     pub fn bad_request(message: impl Into<String>) -> Error {
-        Error::BadRequest { message: message.into(), data: FieldErrors::new() }
+        Error::BadRequest {
+            message: message.into(),
+            data: FieldErrors::new(),
+        }
     }
     /// A 400 with one field error, the shape most validation failures take.
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Error {
         let mut data = FieldErrors::new();
         data.insert(field.to_owned(), field_error_json(code, message));
-        Error::BadRequest { message: "Failed to validate the submitted data.".into(), data }
+        Error::BadRequest {
+            message: "Failed to validate the submitted data.".into(),
+            data,
+        }
     }
     pub fn validation(data: FieldErrors) -> Error {
         Error::BadRequest {
@@ -66,7 +75,10 @@ impl Error {
     /// A 400 for an invalid form of the auth endpoints (PB-COMPAT: their message differs from
     /// record validation's).
     pub fn form(data: FieldErrors) -> Error {
-        Error::BadRequest { message: "An error occurred while validating the submitted data.".into(), data }
+        Error::BadRequest {
+            message: "An error occurred while validating the submitted data.".into(),
+            data,
+        }
     }
     pub fn forbidden() -> Error {
         Error::Forbidden("Only superusers can perform this action.".into())

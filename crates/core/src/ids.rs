@@ -17,12 +17,17 @@ pub fn random_string(len: usize) -> String {
 
 pub fn random_from(len: usize, alphabet: &[u8]) -> String {
     let mut rng = rand::rng();
-    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 /// PocketBase's collection ids: `pbc_` followed by a number.
 pub fn collection_id() -> String {
-    format!("pbc_{}", rand::rng().random_range(1_000_000_000u64..4_294_967_295))
+    format!(
+        "pbc_{}",
+        rand::rng().random_range(1_000_000_000u64..4_294_967_295)
+    )
 }
 
 #[cfg(test)]
@@ -31,6 +36,9 @@ mod tests {
     fn record_ids_are_15_lowercase_alphanumerics() {
         let id = super::record_id();
         assert_eq!(id.len(), 15);
-        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
     }
 }

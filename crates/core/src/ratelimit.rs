@@ -59,12 +59,24 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(settings: Settings) -> RateLimiter {
-        RateLimiter { settings, windows: Mutex::default(), shared: None }
+        RateLimiter {
+            settings,
+            windows: Mutex::default(),
+            shared: None,
+        }
     }
 
     /// A limiter whose counters live in Redis under `prefix`, shared by the instances.
-    pub fn shared(settings: Settings, redis: redis::aio::MultiplexedConnection, prefix: String) -> RateLimiter {
-        RateLimiter { settings, windows: Mutex::default(), shared: Some((redis, prefix)) }
+    pub fn shared(
+        settings: Settings,
+        redis: redis::aio::MultiplexedConnection,
+        prefix: String,
+    ) -> RateLimiter {
+        RateLimiter {
+            settings,
+            windows: Mutex::default(),
+            shared: Some((redis, prefix)),
+        }
     }
 
     /// Whether rate limiting is on (one cheap read: requests skip the rest when it is off).
@@ -87,11 +99,17 @@ impl RateLimiter {
                 return Ok(());
             }
             let rules = rules(&config);
-            let Some(rule) = find_rule(&rules, req) else { return Ok(()) };
+            let Some(rule) = find_rule(&rules, req) else {
+                return Ok(());
+            };
             match count_shared(redis.clone(), prefix, rule, req.client_ip).await {
-                Ok(n) if n > rule.max_requests => return Err(Error::TooManyRequests("Too Many Requests.".into())),
+                Ok(n) if n > rule.max_requests => {
+                    return Err(Error::TooManyRequests("Too Many Requests.".into()));
+                }
                 Ok(_) => return Ok(()),
-                Err(e) => tracing::warn!(error = %e, "shared rate-limit counter unavailable; counting locally"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared rate-limit counter unavailable; counting locally")
+                }
             }
         }
         self.check_at(req, Instant::now())
@@ -103,7 +121,9 @@ impl RateLimiter {
             return Ok(());
         }
         let rules = rules(&config);
-        let Some(rule) = find_rule(&rules, req) else { return Ok(()) };
+        let Some(rule) = find_rule(&rules, req) else {
+            return Ok(());
+        };
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= SWEEP_AT {
             windows.retain(|_, w| now.duration_since(w.started) < Duration::from_secs(3600));
@@ -111,10 +131,19 @@ impl RateLimiter {
                 windows.clear();
             }
         }
-        let key = (format!("{}|{}", rule.label, rule.audience), req.client_ip.to_owned());
-        let window = windows.entry(key).or_insert(Window { started: now, count: 0 });
+        let key = (
+            format!("{}|{}", rule.label, rule.audience),
+            req.client_ip.to_owned(),
+        );
+        let window = windows.entry(key).or_insert(Window {
+            started: now,
+            count: 0,
+        });
         if now.duration_since(window.started) >= rule.duration {
-            *window = Window { started: now, count: 0 };
+            *window = Window {
+                started: now,
+                count: 0,
+            };
         }
         if window.count >= rule.max_requests {
             // PB-COMPAT: PocketBase's message.
@@ -127,11 +156,28 @@ impl RateLimiter {
 
 /// Counts one request of `ip` against `rule` in Redis: one key per fixed window, expiring
 /// with it. Returns the count including this request.
-async fn count_shared(mut redis: redis::aio::MultiplexedConnection, prefix: &str, rule: &Rule, ip: &str) -> redis::RedisResult<u64> {
+async fn count_shared(
+    mut redis: redis::aio::MultiplexedConnection,
+    prefix: &str,
+    rule: &Rule,
+    ip: &str,
+) -> redis::RedisResult<u64> {
     let secs = rule.duration.as_secs().max(1);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let key = format!("oxbase:rl:{prefix}:{}|{}:{ip}:{}", rule.label, rule.audience, now / secs);
-    let (count, _): (u64, bool) = redis::pipe().atomic().incr(&key, 1u64).expire(&key, (secs + 1) as i64).query_async(&mut redis).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let key = format!(
+        "oxbase:rl:{prefix}:{}|{}:{ip}:{}",
+        rule.label,
+        rule.audience,
+        now / secs
+    );
+    let (count, _): (u64, bool) = redis::pipe()
+        .atomic()
+        .incr(&key, 1u64)
+        .expire(&key, (secs + 1) as i64)
+        .query_async(&mut redis)
+        .await?;
     Ok(count)
 }
 
@@ -140,16 +186,27 @@ fn enabled(config: &Json) -> bool {
 }
 
 fn excluded(config: &Json, ip: &str) -> bool {
-    config.get("excludedIPs").and_then(Json::as_array).is_some_and(|l| l.iter().any(|v| v.as_str() == Some(ip)))
+    config
+        .get("excludedIPs")
+        .and_then(Json::as_array)
+        .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(ip)))
 }
 
 fn rules(config: &Json) -> Vec<Rule> {
-    let list = config.get("rules").and_then(Json::as_array).cloned().unwrap_or_default();
+    let list = config
+        .get("rules")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
     list.iter()
         .filter_map(|r| {
             Some(Rule {
                 label: r.get("label")?.as_str()?.trim().to_owned(),
-                audience: r.get("audience").and_then(Json::as_str).unwrap_or("").to_owned(),
+                audience: r
+                    .get("audience")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 max_requests: r.get("maxRequests")?.as_u64()?,
                 duration: Duration::from_secs(r.get("duration")?.as_u64()?),
             })
@@ -190,10 +247,15 @@ fn path_match(label: &str, method: &str, path: &str) -> Option<usize> {
         Some((m, p)) => (Some(m), p.trim()),
         None => (None, label),
     };
-    if !label_path.starts_with('/') || label_method.is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
+    if !label_path.starts_with('/') || label_method.is_some_and(|m| !m.eq_ignore_ascii_case(method))
+    {
         return None;
     }
-    let matches = if label_path.ends_with('/') { path.starts_with(label_path) } else { path == label_path };
+    let matches = if label_path.ends_with('/') {
+        path.starts_with(label_path)
+    } else {
+        path == label_path
+    };
     matches.then(|| label_path.len() * 2 + usize::from(label_method.is_some()))
 }
 
@@ -202,31 +264,84 @@ mod tests {
     use super::*;
 
     fn rule(label: &str, audience: &str) -> Rule {
-        Rule { label: label.into(), audience: audience.into(), max_requests: 1, duration: Duration::from_secs(1) }
+        Rule {
+            label: label.into(),
+            audience: audience.into(),
+            max_requests: 1,
+            duration: Duration::from_secs(1),
+        }
     }
 
-    fn req<'a>(method: &'a str, path: &'a str, action: Option<(&'a str, &'a str)>, authenticated: bool) -> RateRequest<'a> {
-        RateRequest { method, path, action, client_ip: "1.2.3.4", authenticated }
+    fn req<'a>(
+        method: &'a str,
+        path: &'a str,
+        action: Option<(&'a str, &'a str)>,
+        authenticated: bool,
+    ) -> RateRequest<'a> {
+        RateRequest {
+            method,
+            path,
+            action,
+            client_ip: "1.2.3.4",
+            authenticated,
+        }
     }
 
     #[test]
     fn the_most_specific_rule_wins() {
-        let rules = [rule("/api/", ""), rule("*:auth", ""), rule("users:auth", ""), rule("/api/batch", ""), rule("POST /api/batch", "")];
-        let auth = req("POST", "/api/collections/users/auth-with-password", Some(("users", "auth")), false);
-        assert_eq!(find_rule(&rules, &auth).map(|r| r.label.as_str()), Some("users:auth"));
-        let other = req("POST", "/api/collections/posts/auth-with-password", Some(("posts", "auth")), false);
-        assert_eq!(find_rule(&rules, &other).map(|r| r.label.as_str()), Some("*:auth"));
-        assert_eq!(find_rule(&rules, &req("POST", "/api/batch", None, false)).map(|r| r.label.as_str()), Some("POST /api/batch"));
-        assert_eq!(find_rule(&rules, &req("GET", "/api/batch", None, false)).map(|r| r.label.as_str()), Some("/api/batch"));
-        assert_eq!(find_rule(&rules, &req("GET", "/api/batch/x", None, false)).map(|r| r.label.as_str()), Some("/api/"));
+        let rules = [
+            rule("/api/", ""),
+            rule("*:auth", ""),
+            rule("users:auth", ""),
+            rule("/api/batch", ""),
+            rule("POST /api/batch", ""),
+        ];
+        let auth = req(
+            "POST",
+            "/api/collections/users/auth-with-password",
+            Some(("users", "auth")),
+            false,
+        );
+        assert_eq!(
+            find_rule(&rules, &auth).map(|r| r.label.as_str()),
+            Some("users:auth")
+        );
+        let other = req(
+            "POST",
+            "/api/collections/posts/auth-with-password",
+            Some(("posts", "auth")),
+            false,
+        );
+        assert_eq!(
+            find_rule(&rules, &other).map(|r| r.label.as_str()),
+            Some("*:auth")
+        );
+        assert_eq!(
+            find_rule(&rules, &req("POST", "/api/batch", None, false)).map(|r| r.label.as_str()),
+            Some("POST /api/batch")
+        );
+        assert_eq!(
+            find_rule(&rules, &req("GET", "/api/batch", None, false)).map(|r| r.label.as_str()),
+            Some("/api/batch")
+        );
+        assert_eq!(
+            find_rule(&rules, &req("GET", "/api/batch/x", None, false)).map(|r| r.label.as_str()),
+            Some("/api/")
+        );
         assert!(find_rule(&rules, &req("GET", "/index.html", None, false)).is_none());
     }
 
     #[test]
     fn audiences_narrow_rules() {
         let rules = [rule("/api/", "@guest"), rule("/api/health", "@auth")];
-        assert_eq!(find_rule(&rules, &req("GET", "/api/health", None, false)).map(|r| r.label.as_str()), Some("/api/"));
-        assert_eq!(find_rule(&rules, &req("GET", "/api/health", None, true)).map(|r| r.label.as_str()), Some("/api/health"));
+        assert_eq!(
+            find_rule(&rules, &req("GET", "/api/health", None, false)).map(|r| r.label.as_str()),
+            Some("/api/")
+        );
+        assert_eq!(
+            find_rule(&rules, &req("GET", "/api/health", None, true)).map(|r| r.label.as_str()),
+            Some("/api/health")
+        );
         assert!(find_rule(&rules, &req("GET", "/api/x", None, true)).is_none());
     }
 }

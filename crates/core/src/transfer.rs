@@ -8,8 +8,8 @@
 use oxbase_sql::{Ident, Sql, Value};
 
 use crate::error::{Error, Result};
-use crate::store::{migrations, text, Conn, Db};
-use crate::schema::{migrate, store_definition, Collection, CollectionKind};
+use crate::schema::{Collection, CollectionKind, migrate, store_definition};
+use crate::store::{Conn, Db, migrations, text};
 
 /// Rows copied per transaction.
 const BATCH: i64 = 500;
@@ -34,7 +34,11 @@ pub struct Counted {
 }
 
 /// Copies `from` into `to`; returns the row counts of every copied table, source and target.
-pub async fn copy_all(from: &Db, to: &Db, progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
+pub async fn copy_all(
+    from: &Db,
+    to: &Db,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<Counted>> {
     let collections = from.read(load_definitions).await?;
     copy_app(from, to, &collections, progress).await
 }
@@ -43,10 +47,18 @@ pub async fn copy_all(from: &Db, to: &Db, progress: &(dyn Fn(Progress) + Sync)) 
 /// into `files`. PocketBase keeps the same tables, columns and value forms as oxbase, so the
 /// rows copy as they are; its collection rows are read into oxbase definitions, and its users
 /// keep their bcrypt password hashes (oxbase verifies and upgrades them at login).
-pub async fn import_pocketbase(pb_data: &std::path::Path, to: &Db, files: &crate::files::Files, progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
+pub async fn import_pocketbase(
+    pb_data: &std::path::Path,
+    to: &Db,
+    files: &crate::files::Files,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<Counted>> {
     let file = pb_data.join("data.db");
     if !file.exists() {
-        return Err(Error::bad_request(format!("no PocketBase database at {}", file.display())));
+        return Err(Error::bad_request(format!(
+            "no PocketBase database at {}",
+            file.display()
+        )));
     }
     let from = Db::Sqlite(crate::store::sqlite::SqliteDb::open(&file, 1)?);
     let collections = from.read(load_pocketbase_definitions).await?;
@@ -64,8 +76,15 @@ fn load_pocketbase_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
     ))?;
     let mut out = Vec::with_capacity(rows.rows.len());
     for row in &rows.rows {
-        let get = |name: &str| rows.column_index(name).map(|i| row[i].clone()).unwrap_or(Value::Null);
-        let as_json = |name: &str| serde_json::from_str::<serde_json::Value>(text(&get(name))).unwrap_or(serde_json::Value::Null);
+        let get = |name: &str| {
+            rows.column_index(name)
+                .map(|i| row[i].clone())
+                .unwrap_or(Value::Null)
+        };
+        let as_json = |name: &str| {
+            serde_json::from_str::<serde_json::Value>(text(&get(name)))
+                .unwrap_or(serde_json::Value::Null)
+        };
         let rule = |name: &str| match get(name) {
             Value::Text(t) => serde_json::Value::String(t),
             _ => serde_json::Value::Null,
@@ -78,11 +97,15 @@ fn load_pocketbase_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
             "updateRule": rule("updateRule"), "deleteRule": rule("deleteRule"),
             "created": text(&get("created")), "updated": text(&get("updated")),
         });
-        if let (Some(m), serde_json::Value::Object(options)) = (def.as_object_mut(), as_json("options")) {
+        if let (Some(m), serde_json::Value::Object(options)) =
+            (def.as_object_mut(), as_json("options"))
+        {
             m.extend(options);
         }
         let name = text(&get("name")).to_owned();
-        out.push(Collection::from_stored(&def).ok_or_else(|| Error::internal(format!("PocketBase collection {name} could not be read")))?);
+        out.push(Collection::from_stored(&def).ok_or_else(|| {
+            Error::internal(format!("PocketBase collection {name} could not be read"))
+        })?);
     }
     Ok(out)
 }
@@ -92,7 +115,9 @@ fn load_pocketbase_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
 async fn copy_files(root: &std::path::Path, files: &crate::files::Files) -> Result<()> {
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { continue };
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+            continue;
+        };
         while let Some(entry) = entries.next_entry().await.map_err(Error::internal)? {
             let path = entry.path();
             let meta = entry.metadata().await.map_err(Error::internal)?;
@@ -103,24 +128,38 @@ async fn copy_files(root: &std::path::Path, files: &crate::files::Files) -> Resu
             if path.extension().is_some_and(|e| e == "attrs") {
                 continue;
             }
-            let Ok(relative) = path.strip_prefix(root) else { continue };
+            let Ok(relative) = path.strip_prefix(root) else {
+                continue;
+            };
             let key = relative.to_string_lossy().replace('\\', "/");
             // A copy, not a move: the PocketBase data dir stays as it was.
             let staged = tempfile::NamedTempFile::new().map_err(Error::internal)?;
-            tokio::fs::copy(&path, staged.path()).await.map_err(Error::internal)?;
-            files.storage().put_file(&key, staged.path(), meta.len()).await?;
+            tokio::fs::copy(&path, staged.path())
+                .await
+                .map_err(Error::internal)?;
+            files
+                .storage()
+                .put_file(&key, staged.path(), meta.len())
+                .await?;
         }
     }
     Ok(())
 }
 
 /// Copies settings, definitions (tables before views) and rows.
-async fn copy_app(from: &Db, to: &Db, collections: &[Collection], progress: &(dyn Fn(Progress) + Sync)) -> Result<Vec<Counted>> {
+async fn copy_app(
+    from: &Db,
+    to: &Db,
+    collections: &[Collection],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<Counted>> {
     to.write(migrations::run).await?;
     let mut counts = Vec::new();
     counts.push(copy_table(from, to, "_params", &["id", "value", "updated"], progress).await?);
     // Tables first, then views (a view may read any table).
-    let (views, tables): (Vec<&Collection>, Vec<&Collection>) = collections.iter().partition(|c| c.kind == CollectionKind::View);
+    let (views, tables): (Vec<&Collection>, Vec<&Collection>) = collections
+        .iter()
+        .partition(|c| c.kind == CollectionKind::View);
     for c in tables.iter().chain(views.iter()) {
         let c = (*c).clone();
         let name = c.name.clone();
@@ -144,12 +183,16 @@ async fn copy_app(from: &Db, to: &Db, collections: &[Collection], progress: &(dy
 }
 
 fn load_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
-    let rows = conn.query(&Sql::raw("SELECT \"data\" FROM \"_collections\" ORDER BY \"created\", \"id\""))?;
+    let rows = conn.query(&Sql::raw(
+        "SELECT \"data\" FROM \"_collections\" ORDER BY \"created\", \"id\"",
+    ))?;
     rows.rows
         .iter()
         .map(|row| {
-            let json: serde_json::Value = serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
-            Collection::from_stored(&json).ok_or_else(|| Error::internal("a stored collection is unreadable"))
+            let json: serde_json::Value =
+                serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
+            Collection::from_stored(&json)
+                .ok_or_else(|| Error::internal("a stored collection is unreadable"))
         })
         .collect()
 }
@@ -165,11 +208,24 @@ async fn count(db: &Db, table: &Ident) -> Result<u64> {
 }
 
 /// Copies the rows of one table, `BATCH` per transaction, skipping ids the target has.
-async fn copy_table(from: &Db, to: &Db, name: &str, columns: &[&str], progress: &(dyn Fn(Progress) + Sync)) -> Result<Counted> {
-    let table = Ident::new(name).ok_or_else(|| Error::internal(format!("invalid table name {name}")))?;
+async fn copy_table(
+    from: &Db,
+    to: &Db,
+    name: &str,
+    columns: &[&str],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Counted> {
+    let table =
+        Ident::new(name).ok_or_else(|| Error::internal(format!("invalid table name {name}")))?;
     let source = count(from, &table).await?;
-    progress(Progress::Table { name: name.to_owned(), rows: source });
-    let cols: Vec<Ident> = columns.iter().map(|c| Ident::new(c).ok_or_else(|| Error::internal(format!("invalid column {c}")))).collect::<Result<_>>()?;
+    progress(Progress::Table {
+        name: name.to_owned(),
+        rows: source,
+    });
+    let cols: Vec<Ident> = columns
+        .iter()
+        .map(|c| Ident::new(c).ok_or_else(|| Error::internal(format!("invalid column {c}"))))
+        .collect::<Result<_>>()?;
     let list = Sql::join(cols.iter().map(|c| Sql::raw(c.quoted())), ", ");
     // In the source's insertion order, so the target numbers its rows the same way (the
     // default list order).
@@ -177,8 +233,15 @@ async fn copy_table(from: &Db, to: &Db, name: &str, columns: &[&str], progress: 
     let mut copied = 0u64;
     loop {
         let mut select = Sql::raw("SELECT \"_rowid_\", ");
-        select.push_sql(&list).push(" FROM ").push_ident(&table).push(" WHERE \"_rowid_\" > ").push_param(after);
-        select.push(" ORDER BY \"_rowid_\" LIMIT ").push_param(BATCH);
+        select
+            .push_sql(&list)
+            .push(" FROM ")
+            .push_ident(&table)
+            .push(" WHERE \"_rowid_\" > ")
+            .push_param(after);
+        select
+            .push(" ORDER BY \"_rowid_\" LIMIT ")
+            .push_param(BATCH);
         let mut rows = from.read(move |conn| conn.query(&select)).await?;
         let Some(last) = rows.rows.last() else { break };
         after = match last.first() {
@@ -193,7 +256,11 @@ async fn copy_table(from: &Db, to: &Db, name: &str, columns: &[&str], progress: 
         to.write(move |conn| {
             for row in rows.rows {
                 let mut insert = Sql::raw("INSERT INTO ");
-                insert.push_ident(&table).push(" (").push_sql(&list).push(") VALUES (");
+                insert
+                    .push_ident(&table)
+                    .push(" (")
+                    .push_sql(&list)
+                    .push(") VALUES (");
                 insert.push_sql(&Sql::join(row.into_iter().map(Sql::param), ", "));
                 insert.push(") ON CONFLICT (\"id\") DO NOTHING");
                 conn.execute(&insert)?;
@@ -209,5 +276,9 @@ async fn copy_table(from: &Db, to: &Db, name: &str, columns: &[&str], progress: 
     }
     progress(Progress::TableDone);
     let target = count(to, &table).await?;
-    Ok(Counted { table: name.to_owned(), source, target })
+    Ok(Counted {
+        table: name.to_owned(),
+        source,
+        target,
+    })
 }

@@ -270,7 +270,9 @@ impl Compiler<'_> {
                 fallback: Fallback::Auto,
                 many: true,
             },
-            Operand::Scoped { single, ty, .. } if self.any_of => Opd::expr(single, ty, Fallback::Auto),
+            Operand::Scoped { single, ty, .. } if self.any_of => {
+                Opd::expr(single, ty, Fallback::Auto)
+            }
             Operand::Scoped { every, ty, .. } => Opd {
                 sql: every,
                 ty,

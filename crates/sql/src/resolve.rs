@@ -34,7 +34,11 @@ pub enum Operand {
     /// the other conditions on that row; with a plain operator EVERY row of the collection must
     /// match, so it is `every`, a complete `SELECT ... AS v` over all rows (PocketBase's
     /// semantics).
-    Scoped { single: Sql, every: Sql, ty: ValueType },
+    Scoped {
+        single: Sql,
+        every: Sql,
+        ty: ValueType,
+    },
 }
 
 /// Resolves identifiers of the filter language. `ident` is the whole identifier as written,

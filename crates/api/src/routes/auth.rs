@@ -1,45 +1,92 @@
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use oxbase_core::auth::login::{Client, Login};
 use oxbase_core::identity::Auth;
 use oxbase_core::records::Record;
 use oxbase_core::rules::RequestInfo;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{require_superuser, Body, Caller, Context, Params, Path};
-use crate::middleware::ClientIp;
 use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Caller, Context, Params, Path, require_superuser};
+use crate::middleware::ClientIp;
 
 /// `POST /api/collections/{collection}/auth-with-password`
-pub async fn auth_with_password(State(state): State<AppState>, Path(collection): Path<String>, ClientIp(ip): ClientIp, ctx: Context, Body(input): Body) -> ApiResult<Response> {
-    let Context { info: mut req, params: q } = ctx;
+pub async fn auth_with_password(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    ClientIp(ip): ClientIp,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<Response> {
+    let Context {
+        info: mut req,
+        params: q,
+    } = ctx;
     req.context = "password".into();
-    let login = state.app.auth().with_password(&req, &collection, &input.body, &Client { ip }).await?;
+    let login = state
+        .app
+        .auth()
+        .with_password(&req, &collection, &input.body, &Client { ip })
+        .await?;
     login_response(&state, req, login, &q).await
 }
 
 /// `POST /api/collections/{collection}/request-otp`
-pub async fn request_otp(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<Json<Value>> {
-    let otp_id = state.app.auth().request_otp(&collection, &input.body).await?;
+pub async fn request_otp(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Body(input): Body,
+) -> ApiResult<Json<Value>> {
+    let otp_id = state
+        .app
+        .auth()
+        .request_otp(&collection, &input.body)
+        .await?;
     Ok(Json(json!({"otpId": otp_id})))
 }
 
 /// `POST /api/collections/{collection}/auth-with-otp`
-pub async fn auth_with_otp(State(state): State<AppState>, Path(collection): Path<String>, ClientIp(ip): ClientIp, ctx: Context, Body(input): Body) -> ApiResult<Response> {
-    let Context { info: mut req, params: q } = ctx;
+pub async fn auth_with_otp(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    ClientIp(ip): ClientIp,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<Response> {
+    let Context {
+        info: mut req,
+        params: q,
+    } = ctx;
     req.context = "otp".into();
-    let login = state.app.auth().with_otp(&req, &collection, &input.body, &Client { ip }).await?;
+    let login = state
+        .app
+        .auth()
+        .with_otp(&req, &collection, &input.body, &Client { ip })
+        .await?;
     login_response(&state, req, login, &q).await
 }
 
 /// `POST /api/collections/{collection}/auth-with-oauth2`
-pub async fn auth_with_oauth2(State(state): State<AppState>, Path(collection): Path<String>, ClientIp(ip): ClientIp, ctx: Context, Body(input): Body) -> ApiResult<Response> {
-    let Context { info: mut req, params: q } = ctx;
+pub async fn auth_with_oauth2(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    ClientIp(ip): ClientIp,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<Response> {
+    let Context {
+        info: mut req,
+        params: q,
+    } = ctx;
     req.context = "oauth2".into();
-    let (login, meta) = state.app.auth().with_oauth2(&req, &collection, &input.body, &Client { ip }).await?;
+    let (login, meta) = state
+        .app
+        .auth()
+        .with_oauth2(&req, &collection, &input.body, &Client { ip })
+        .await?;
     match login {
         Login::Authenticated { token, record } => {
             req.auth = Auth::from_record(record.clone());
@@ -54,90 +101,214 @@ pub async fn auth_with_oauth2(State(state): State<AppState>, Path(collection): P
 
 /// `GET|POST /api/oauth2-redirect`: where providers send the browser back in the SDK's popup
 /// flow. `state` is the realtime client id that waits on `@oauth2`; the code goes to it.
-pub async fn oauth2_redirect(State(state): State<AppState>, Params(query): Params, body: Result<Body, ApiError>) -> Response {
+pub async fn oauth2_redirect(
+    State(state): State<AppState>,
+    Params(query): Params,
+    body: Result<Body, ApiError>,
+) -> Response {
     // Providers answer with a query string, or a form POST (`response_mode=form_post`).
     let form = body.map(|Body(input)| input.body).unwrap_or_default();
-    let get = |k: &str| form.get(k).or_else(|| query.get(k)).and_then(Value::as_str).unwrap_or("").to_owned();
+    let get = |k: &str| {
+        form.get(k)
+            .or_else(|| query.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
     let (client_id, code, error) = (get("state"), get("code"), get("error"));
     let message = json!({"state": client_id, "code": code, "error": error});
-    let delivered = !client_id.is_empty() && state.app.realtime().send_to(&client_id, "@oauth2", &message);
+    let delivered = !client_id.is_empty()
+        && state
+            .app
+            .realtime()
+            .send_to(&client_id, "@oauth2", &message);
     let ok = delivered && error.is_empty() && !code.is_empty();
-    let text = if ok { "Authentication complete. You can close this window." } else { "Authentication failed. You can close this window and try again." };
-    let page = format!("<!doctype html><meta charset=\"utf-8\"><title>oxbase</title><p>{text}</p><script>window.close()</script>");
-    (if ok { StatusCode::OK } else { StatusCode::BAD_REQUEST }, axum::response::Html(page)).into_response()
+    let text = if ok {
+        "Authentication complete. You can close this window."
+    } else {
+        "Authentication failed. You can close this window and try again."
+    };
+    let page = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>oxbase</title><p>{text}</p><script>window.close()</script>"
+    );
+    (
+        if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 /// `{token, record}` for a completed login; PB-COMPAT: `401 {"mfaId"}` when a second factor
 /// is needed (not the standard error body: the SDK hands it to the app as is).
-async fn login_response(state: &AppState, mut req: RequestInfo, login: Login, q: &Params) -> ApiResult<Response> {
+async fn login_response(
+    state: &AppState,
+    mut req: RequestInfo,
+    login: Login,
+    q: &Params,
+) -> ApiResult<Response> {
     match login {
-        Login::MfaRequired { mfa_id } => Ok((StatusCode::UNAUTHORIZED, Json(json!({"mfaId": mfa_id}))).into_response()),
+        Login::MfaRequired { mfa_id } => {
+            Ok((StatusCode::UNAUTHORIZED, Json(json!({"mfaId": mfa_id}))).into_response())
+        }
         Login::Authenticated { token, record } => {
             req.auth = Auth::from_record(record.clone());
-            Ok(auth_response(state, &req, token, record, q).await?.into_response())
+            Ok(auth_response(state, &req, token, record, q)
+                .await?
+                .into_response())
         }
     }
 }
 
 /// `POST /api/collections/{collection}/auth-refresh`
-pub async fn auth_refresh(State(state): State<AppState>, Path(collection): Path<String>, headers: HeaderMap, ctx: Context) -> ApiResult<Json<Value>> {
-    let Context { info: req, params: q } = ctx;
-    let raw = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub async fn auth_refresh(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    headers: HeaderMap,
+    ctx: Context,
+) -> ApiResult<Json<Value>> {
+    let Context {
+        info: req,
+        params: q,
+    } = ctx;
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let (token, record) = state.app.auth().refresh(&req.auth, raw, &collection)?;
     auth_response(&state, &req, token, record, &q).await
 }
 
 /// `POST /api/collections/{collection}/impersonate/{id}` (superusers only)
-pub async fn impersonate(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
-    let Context { info: req, params: q } = ctx;
+pub async fn impersonate(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<Json<Value>> {
+    let Context {
+        info: req,
+        params: q,
+    } = ctx;
     require_superuser(&req.auth)?;
-    let (token, record) = state.app.auth().impersonate(&collection, &id, &input.body).await?;
+    let (token, record) = state
+        .app
+        .auth()
+        .impersonate(&collection, &id, &input.body)
+        .await?;
     auth_response(&state, &req, token, record, &q).await
 }
 
 /// `{token, record}`, the record shown as `req` may see it (with `expand` and `fields`).
-async fn auth_response(state: &AppState, req: &RequestInfo, token: String, record: Record, q: &Params) -> ApiResult<Json<Value>> {
-    let shown = state.app.records().present(req, vec![record], q.str("expand"), q.str("fields")).await?;
-    Ok(Json(json!({"token": token, "record": shown.into_iter().next().unwrap_or_default()})))
+async fn auth_response(
+    state: &AppState,
+    req: &RequestInfo,
+    token: String,
+    record: Record,
+    q: &Params,
+) -> ApiResult<Json<Value>> {
+    let shown = state
+        .app
+        .records()
+        .present(req, vec![record], q.str("expand"), q.str("fields"))
+        .await?;
+    Ok(Json(
+        json!({"token": token, "record": shown.into_iter().next().unwrap_or_default()}),
+    ))
 }
 
 /// `POST /api/collections/{collection}/request-verification`
-pub async fn request_verification(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
-    state.app.auth().request_verification(&collection, &input.body).await?;
+pub async fn request_verification(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
+    state
+        .app
+        .auth()
+        .request_verification(&collection, &input.body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/collections/{collection}/confirm-verification`
-pub async fn confirm_verification(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
-    state.app.auth().confirm_verification(&collection, &input.body).await?;
+pub async fn confirm_verification(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
+    state
+        .app
+        .auth()
+        .confirm_verification(&collection, &input.body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/collections/{collection}/request-password-reset`
-pub async fn request_password_reset(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
-    state.app.auth().request_password_reset(&collection, &input.body).await?;
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
+    state
+        .app
+        .auth()
+        .request_password_reset(&collection, &input.body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/collections/{collection}/confirm-password-reset`
-pub async fn confirm_password_reset(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
-    state.app.auth().confirm_password_reset(&collection, &input.body).await?;
+pub async fn confirm_password_reset(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
+    state
+        .app
+        .auth()
+        .confirm_password_reset(&collection, &input.body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/collections/{collection}/request-email-change` (the authenticated record)
-pub async fn request_email_change(State(state): State<AppState>, Path(collection): Path<String>, Caller(auth): Caller, Body(input): Body) -> ApiResult<StatusCode> {
-    state.app.auth().request_email_change(&auth, &collection, &input.body).await?;
+pub async fn request_email_change(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Caller(auth): Caller,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
+    state
+        .app
+        .auth()
+        .request_email_change(&auth, &collection, &input.body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/collections/{collection}/confirm-email-change`
-pub async fn confirm_email_change(State(state): State<AppState>, Path(collection): Path<String>, Body(input): Body) -> ApiResult<StatusCode> {
-    state.app.auth().confirm_email_change(&collection, &input.body).await?;
+pub async fn confirm_email_change(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
+    state
+        .app
+        .auth()
+        .confirm_email_change(&collection, &input.body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/collections/{collection}/auth-methods`
-pub async fn auth_methods(State(state): State<AppState>, Path(collection): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn auth_methods(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(state.app.auth().methods(&collection)?))
 }

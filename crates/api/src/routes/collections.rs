@@ -1,23 +1,35 @@
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde_json::Value;
 
 use oxbase_core::records::list::{parse_bool, parse_int};
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{require_superuser, Caller, JsonBody, Params, Path, Unreadable};
 use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, JsonBody, Params, Path, Unreadable, require_superuser};
 
 fn pick(value: Value, fields: &str) -> Value {
     oxbase_core::records::output::pick(&value, &oxbase_core::records::output::parse_fields(fields))
 }
 
 /// `GET /api/collections`
-pub async fn list_collections(State(state): State<AppState>, Caller(auth): Caller, q: Params) -> ApiResult<Json<Value>> {
+pub async fn list_collections(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    q: Params,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    let (page, per_page, skip_total) = (parse_int(q.str("page"))?, parse_int(q.str("perPage"))?, parse_bool(q.str("skipTotal"))?);
-    let page = state.app.collections().list(q.str("filter"), q.str("sort"), page, per_page, skip_total).await?;
+    let (page, per_page, skip_total) = (
+        parse_int(q.str("page"))?,
+        parse_int(q.str("perPage"))?,
+        parse_bool(q.str("skipTotal"))?,
+    );
+    let page = state
+        .app
+        .collections()
+        .list(q.str("filter"), q.str("sort"), page, per_page, skip_total)
+        .await?;
     let mut out = serde_json::to_value(page).unwrap_or_default();
     if let Some(items) = out.get_mut("items").and_then(Value::as_array_mut) {
         for item in items.iter_mut() {
@@ -28,51 +40,102 @@ pub async fn list_collections(State(state): State<AppState>, Caller(auth): Calle
 }
 
 /// `GET /api/collections/{collection}`
-pub async fn view_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn view_collection(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
     Ok(Json(state.app.collections().view(&name)?.to_json()))
 }
 
 /// `POST /api/collections`
-pub async fn create_collection(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<Json<Value>> {
+pub async fn create_collection(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    let body = JsonBody::after_checks(body, Unreadable::Always("Failed to load the collection type data due to invalid formatting."))?;
+    let body = JsonBody::after_checks(
+        body,
+        Unreadable::Always("Failed to load the collection type data due to invalid formatting."),
+    )?;
     Ok(Json(state.app.collections().create(&body).await?.to_json()))
 }
 
 /// `PATCH /api/collections/{collection}`
-pub async fn update_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>, body: Result<JsonBody, ApiError>) -> ApiResult<Json<Value>> {
+pub async fn update_collection(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    Path(name): Path<String>,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    let body = JsonBody::after_checks(body, Unreadable::Always("Failed to load the submitted data due to invalid formatting."))?;
-    Ok(Json(state.app.collections().update(&name, &body).await?.to_json()))
+    let body = JsonBody::after_checks(
+        body,
+        Unreadable::Always("Failed to load the submitted data due to invalid formatting."),
+    )?;
+    Ok(Json(
+        state
+            .app
+            .collections()
+            .update(&name, &body)
+            .await?
+            .to_json(),
+    ))
 }
 
 /// `DELETE /api/collections/{collection}`
-pub async fn delete_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_collection(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
     require_superuser(&auth)?;
     state.app.collections().delete(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /api/collections/{collection}/truncate`
-pub async fn truncate_collection(State(state): State<AppState>, Caller(auth): Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+pub async fn truncate_collection(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
     require_superuser(&auth)?;
     state.app.collections().truncate(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `PUT /api/collections/import`
-pub async fn import_collections(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<StatusCode> {
+pub async fn import_collections(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult<StatusCode> {
     require_superuser(&auth)?;
-    let body = JsonBody::after_checks(body, Unreadable::Malformed("An error occurred while loading the submitted data."))?;
+    let body = JsonBody::after_checks(
+        body,
+        Unreadable::Malformed("An error occurred while loading the submitted data."),
+    )?;
     let list = body.get("collections").cloned().unwrap_or(Value::Null);
-    let delete_missing = body.get("deleteMissing").and_then(Value::as_bool).unwrap_or(false);
-    state.app.collections().import(&list, delete_missing).await?;
+    let delete_missing = body
+        .get("deleteMissing")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    state
+        .app
+        .collections()
+        .import(&list, delete_missing)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/collections/meta/scaffolds`
-pub async fn scaffolds(State(state): State<AppState>, Caller(auth): Caller) -> ApiResult<Json<Value>> {
+pub async fn scaffolds(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
     Ok(Json(state.app.collections().scaffolds()))
 }

@@ -1,5 +1,5 @@
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// `GET /api/health`
 pub async fn health() -> Json<Value> {

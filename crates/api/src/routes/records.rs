@@ -1,24 +1,30 @@
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
-use oxbase_core::records::list::{ListQuery, ListResult};
 use oxbase_core::Error;
+use oxbase_core::records::list::{ListQuery, ListResult};
 use serde_json::Value;
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Context, Path};
-use crate::AppState;
 
 /// PB-COMPAT: an unknown collection on create says "Missing or invalid collection context."
 fn collection_context(e: Error) -> ApiError {
     match e {
-        Error::NotFound(m) if m == "Missing collection context." => ApiError(Error::NotFound("Missing or invalid collection context.".into())),
+        Error::NotFound(m) if m == "Missing collection context." => ApiError(Error::NotFound(
+            "Missing or invalid collection context.".into(),
+        )),
         other => ApiError(other),
     }
 }
 
 /// `GET /api/collections/{collection}/records`
-pub async fn list_records(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context) -> ApiResult<Json<ListResult>> {
+pub async fn list_records(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    ctx: Context,
+) -> ApiResult<Json<ListResult>> {
     let q = &ctx.params;
     let query = ListQuery {
         page: q.str("page").to_owned(),
@@ -29,32 +35,81 @@ pub async fn list_records(State(state): State<AppState>, Path(collection): Path<
         fields: q.str("fields").to_owned(),
         skip_total: q.str("skipTotal").to_owned(),
     };
-    Ok(Json(state.app.records().list(&ctx.info, &collection, query).await?))
+    Ok(Json(
+        state
+            .app
+            .records()
+            .list(&ctx.info, &collection, query)
+            .await?,
+    ))
 }
 
 /// `GET /api/collections/{collection}/records/{id}`
-pub async fn view_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context) -> ApiResult<Json<Value>> {
+pub async fn view_record(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    ctx: Context,
+) -> ApiResult<Json<Value>> {
     let q = &ctx.params;
-    Ok(Json(state.app.records().view(&ctx.info, &collection, &id, q.str("expand"), q.str("fields")).await?))
+    Ok(Json(
+        state
+            .app
+            .records()
+            .view(
+                &ctx.info,
+                &collection,
+                &id,
+                q.str("expand"),
+                q.str("fields"),
+            )
+            .await?,
+    ))
 }
 
 /// `POST /api/collections/{collection}/records`
-pub async fn create_record(State(state): State<AppState>, Path(collection): Path<String>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+pub async fn create_record(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<Json<Value>> {
     let Context { mut info, params } = ctx;
     info.body = input.body.clone();
     let records = state.app.records();
-    let record = records.create(&info, &collection, input).await.map_err(collection_context)?;
-    let shown = records.present(&info, vec![record], params.str("expand"), params.str("fields")).await?;
+    let record = records
+        .create(&info, &collection, input)
+        .await
+        .map_err(collection_context)?;
+    let shown = records
+        .present(
+            &info,
+            vec![record],
+            params.str("expand"),
+            params.str("fields"),
+        )
+        .await?;
     Ok(Json(shown.into_iter().next().unwrap_or_default()))
 }
 
 /// `PATCH /api/collections/{collection}/records/{id}`
-pub async fn update_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context, Body(input): Body) -> ApiResult<Json<Value>> {
+pub async fn update_record(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<Json<Value>> {
     let Context { mut info, params } = ctx;
     info.body = input.body.clone();
     let records = state.app.records();
     let record = records.update(&info, &collection, &id, input).await?;
-    let shown = records.present(&info, vec![record], params.str("expand"), params.str("fields")).await?;
+    let shown = records
+        .present(
+            &info,
+            vec![record],
+            params.str("expand"),
+            params.str("fields"),
+        )
+        .await?;
     Ok(Json(shown.into_iter().next().unwrap_or_default()))
 }
 
@@ -62,7 +117,12 @@ pub async fn update_record(State(state): State<AppState>, Path((collection, id))
 /// delete rule's `@request.body.*` sees it, as in PocketBase (an empty body is no values).
 // PB-COMPAT: an urlencoded DELETE body is read too; PocketBase (Go's form parser reads bodies
 // of POST, PUT and PATCH only) sees the query string's values there instead.
-pub async fn delete_record(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, ctx: Context, Body(input): Body) -> ApiResult<StatusCode> {
+pub async fn delete_record(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    ctx: Context,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
     let Context { mut info, .. } = ctx;
     info.body = input.body;
     state.app.records().delete(&info, &collection, &id).await?;

@@ -1,27 +1,41 @@
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{require_superuser, Body, Caller, JsonBody, Unreadable};
 use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Caller, JsonBody, Unreadable, require_superuser};
 
 /// `GET /api/settings`
-pub async fn get_settings(State(state): State<AppState>, Caller(auth): Caller) -> ApiResult<Json<Value>> {
+pub async fn get_settings(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
     Ok(Json(state.app.settings().public()))
 }
 
 /// `PATCH /api/settings`
-pub async fn update_settings(State(state): State<AppState>, Caller(auth): Caller, body: Result<JsonBody, ApiError>) -> ApiResult<Json<Value>> {
+pub async fn update_settings(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    let body = JsonBody::after_checks(body, Unreadable::Always("An error occurred while loading the submitted data."))?;
+    let body = JsonBody::after_checks(
+        body,
+        Unreadable::Always("An error occurred while loading the submitted data."),
+    )?;
     Ok(Json(state.app.update_settings(&body).await?))
 }
 
 /// `POST /api/settings/test/email`: sends one template to an address (superusers only).
-pub async fn test_email(State(state): State<AppState>, Caller(auth): Caller, Body(input): Body) -> ApiResult<StatusCode> {
+pub async fn test_email(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    Body(input): Body,
+) -> ApiResult<StatusCode> {
     require_superuser(&auth)?;
     state.app.auth().send_test_email(&input.body).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,7 @@
 //! public directory are served by the router's fallback.
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
@@ -20,7 +20,11 @@ pub async fn admin_redirect() -> Redirect {
 /// A dashboard file; unknown paths get `index.html` (the dashboard routes on the client).
 pub async fn admin(path: Option<Path<String>>) -> Response {
     let path = path.map(|Path(p)| p).unwrap_or_default();
-    let path = if path.is_empty() { "index.html".to_owned() } else { path };
+    let path = if path.is_empty() {
+        "index.html".to_owned()
+    } else {
+        path
+    };
     let (path, bytes) = match oxbase_admin_ui::asset(&path) {
         Some(bytes) => (path, bytes),
         None => match oxbase_admin_ui::asset("index.html") {
@@ -29,7 +33,14 @@ pub async fn admin(path: Option<Path<String>>) -> Response {
         },
     };
     let mime = mime_for(&path);
-    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], bytes.into_owned()).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        bytes.into_owned(),
+    )
+        .into_response()
 }
 
 fn mime_for(path: &str) -> &'static str {

@@ -2,22 +2,32 @@
 //! new address; `confirm-email-change` (token plus the account's password) switches to it.
 //! The switch comes with a new token key: every session of the old address ends.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
+use super::AuthService;
 use super::forms::{Errors, Form};
 use super::password;
 use super::tokens::{self, Claims, TokenKind};
-use super::AuthService;
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 
 impl AuthService {
-    pub async fn request_email_change(&self, auth: &Auth, collection: &str, body: &Map<String, Json>) -> Result<()> {
+    pub async fn request_email_change(
+        &self,
+        auth: &Auth,
+        collection: &str,
+        body: &Map<String, Json>,
+    ) -> Result<()> {
         let c = self.auth_collection(collection)?;
         let Some(record) = auth.record().filter(|r| r.collection.id == c.id) else {
             return Err(match auth {
-                Auth::Guest => Error::Unauthorized("The request requires valid record authorization token.".into()),
-                _ => Error::Forbidden(format!("The request requires auth record from {} collection.", c.name)),
+                Auth::Guest => Error::Unauthorized(
+                    "The request requires valid record authorization token.".into(),
+                ),
+                _ => Error::Forbidden(format!(
+                    "The request requires auth record from {} collection.",
+                    c.name
+                )),
             });
         };
         let new_email = Form(body).text("newEmail");
@@ -25,18 +35,39 @@ impl AuthService {
         errors.email("newEmail", &new_email);
         if !errors.has("newEmail") {
             if new_email.eq_ignore_ascii_case(record.get_str("email")) {
-                errors.add("newEmail", "validation_not_in_invalid", "Must not be in list.");
+                errors.add(
+                    "newEmail",
+                    "validation_not_in_invalid",
+                    "Must not be in list.",
+                );
             } else if self.find_by_email(&c, &new_email).await?.is_some() {
                 // PB-COMPAT: PocketBase's code and message for a taken address.
-                errors.add("newEmail", "validation_invalid_new_email", "Invalid new email address.");
+                errors.add(
+                    "newEmail",
+                    "validation_invalid_new_email",
+                    "Invalid new email address.",
+                );
             }
         }
         errors.check()?;
-        let claims = Claims { new_email: new_email.clone(), ..Claims::default() };
-        self.mail_token(record, TokenKind::EmailChange, claims, "confirmEmailChangeTemplate", &new_email)
+        let claims = Claims {
+            new_email: new_email.clone(),
+            ..Claims::default()
+        };
+        self.mail_token(
+            record,
+            TokenKind::EmailChange,
+            claims,
+            "confirmEmailChangeTemplate",
+            &new_email,
+        )
     }
 
-    pub async fn confirm_email_change(&self, collection: &str, body: &Map<String, Json>) -> Result<()> {
+    pub async fn confirm_email_change(
+        &self,
+        collection: &str,
+        body: &Map<String, Json>,
+    ) -> Result<()> {
         let c = self.auth_collection(collection)?;
         let form = Form(body);
         let (token, pwd) = (form.text("token"), form.text("password"));
@@ -46,7 +77,11 @@ impl AuthService {
         let mut found = None;
         if !errors.has("token") {
             if tokens::peek(&token).is_none_or(|cl| cl.new_email.is_empty()) {
-                errors.add("token", "validation_invalid_token_payload", "Invalid token payload - newEmail must be set.");
+                errors.add(
+                    "token",
+                    "validation_invalid_token_payload",
+                    "Invalid token payload - newEmail must be set.",
+                );
             } else {
                 found = self
                     .record_of_token(&c, &token, TokenKind::EmailChange)
@@ -59,18 +94,31 @@ impl AuthService {
         }
         // The password is checked even when the token failed, so both errors come at once; a
         // missing record still costs one verification.
-        let stored = found.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |(r, _)| r.get_str("password").to_owned());
+        let stored = found.as_ref().map_or_else(
+            || password::dummy_hash().to_owned(),
+            |(r, _)| r.get_str("password").to_owned(),
+        );
         let password_ok = password::verify_async(pwd, stored).await && found.is_some();
         if !errors.has("password") && !password_ok {
-            errors.add("password", "validation_invalid_password", "Missing or invalid auth record password.");
+            errors.add(
+                "password",
+                "validation_invalid_password",
+                "Missing or invalid auth record password.",
+            );
         }
         if let Some((_, claims)) = &found
             && self.find_by_email(&c, &claims.new_email).await?.is_some()
         {
-            errors.add("token", "validation_invalid_new_email", "Invalid new email address.");
+            errors.add(
+                "token",
+                "validation_invalid_new_email",
+                "Invalid new email address.",
+            );
         }
         errors.check()?;
-        let Some((record, claims)) = found else { return Ok(()) };
+        let Some((record, claims)) = found else {
+            return Ok(());
+        };
         let body = json!({"email": claims.new_email, "verified": true, "tokenKey": crate::ids::random_string(50)});
         self.update_as_system(&record, body).await?;
         Ok(())

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::records::input::to_text;
 use crate::records::validate::is_email;
 
@@ -21,7 +21,9 @@ pub struct Errors(pub FieldErrors);
 
 impl Errors {
     pub fn add(&mut self, field: &str, code: &str, message: &str) {
-        self.0.entry(field.to_owned()).or_insert_with(|| field_error_json(code, message));
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| field_error_json(code, message));
     }
     /// Adds `validation_required` when `value` is empty; true when it is not.
     pub fn required(&mut self, field: &str, value: &str) -> bool {
@@ -33,17 +35,29 @@ impl Errors {
     /// Required and an email address.
     pub fn email(&mut self, field: &str, value: &str) {
         if self.required(field, value) && !is_email(value) {
-            self.add(field, "validation_is_email", "Must be a valid email address.");
+            self.add(
+                field,
+                "validation_is_email",
+                "Must be a valid email address.",
+            );
         }
     }
     pub fn invalid_token(&mut self, field: &str) {
-        self.add(field, "validation_invalid_token", "Invalid or expired token.");
+        self.add(
+            field,
+            "validation_invalid_token",
+            "Invalid or expired token.",
+        );
     }
     pub fn has(&self, field: &str) -> bool {
         self.0.contains_key(field)
     }
     /// `Err` with PocketBase's form error when any field failed.
     pub fn check(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(Error::form(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::form(self.0))
+        }
     }
 }

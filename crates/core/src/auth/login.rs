@@ -5,23 +5,28 @@
 use std::cell::Cell;
 
 use oxbase_sql::Sql;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 use super::forms::{Errors, Form};
-use super::{password, tokens, AuthService};
+use super::{AuthService, password, tokens};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
-use crate::records::list::{paren, select_by_id};
 use crate::records::Record;
-use crate::rules::{Purpose, RecordResolver, RequestInfo, ROOT};
+use crate::records::list::{paren, select_by_id};
+use crate::rules::{Purpose, ROOT, RecordResolver, RequestInfo};
 
 /// How a login ended.
 #[derive(Debug)]
 pub enum Login {
-    Authenticated { token: String, record: Record },
+    Authenticated {
+        token: String,
+        record: Record,
+    },
     /// PB-COMPAT: MFA applies and this was the first factor: answered `401 {"mfaId": ...}`;
     /// the client repeats a login of another method with this id.
-    MfaRequired { mfa_id: String },
+    MfaRequired {
+        mfa_id: String,
+    },
 }
 
 /// Where a login comes from (the user agent is read from the request headers).
@@ -37,34 +42,64 @@ pub(super) fn mfa_id(req: &RequestInfo, form: &Form) -> String {
     if !body.is_empty() {
         return body;
     }
-    req.query.get("mfaId").and_then(Json::as_str).unwrap_or("").to_owned()
+    req.query
+        .get("mfaId")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_owned()
 }
 
 impl AuthService {
     /// `auth-with-password`: the record whose identity field matches `identity` and whose
     /// password verifies, then `finish_login` (auth rule, MFA, origin, token).
-    pub async fn with_password(&self, req: &RequestInfo, collection: &str, body: &Map<String, Json>, client: &Client) -> Result<Login> {
+    pub async fn with_password(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        body: &Map<String, Json>,
+        client: &Client,
+    ) -> Result<Login> {
         let form = Form(body);
-        let (identity, password, identity_field) = (form.text("identity"), form.text("password"), form.text("identityField"));
+        let (identity, password, identity_field) = (
+            form.text("identity"),
+            form.text("password"),
+            form.text("identityField"),
+        );
         let (identity, password) = (identity.as_str(), password.as_str());
         let c = self.schema.require(collection)?;
         if !c.is_auth() {
-            return Err(Error::bad_request("The collection is not an auth collection."));
+            return Err(Error::bad_request(
+                "The collection is not an auth collection.",
+            ));
         }
         let pa = c.options.get("passwordAuth");
-        if !pa.and_then(|p| p.get("enabled")).and_then(Json::as_bool).unwrap_or(true) {
-            return Err(Error::Forbidden("The collection is not configured to allow password authentication.".into()));
+        if !pa
+            .and_then(|p| p.get("enabled"))
+            .and_then(Json::as_bool)
+            .unwrap_or(true)
+        {
+            return Err(Error::Forbidden(
+                "The collection is not configured to allow password authentication.".into(),
+            ));
         }
         let mut fields: Vec<String> = pa
             .and_then(|p| p.get("identityFields"))
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_else(|| vec!["email".into()]);
         if !identity_field.is_empty() {
             fields.retain(|f| *f == identity_field);
             if fields.is_empty() {
                 let mut errors = Errors::default();
-                errors.add("identityField", "validation_in_invalid", "Must be a valid value.");
+                errors.add(
+                    "identityField",
+                    "validation_in_invalid",
+                    "Must be a valid value.",
+                );
                 errors.check()?;
             }
         }
@@ -75,10 +110,16 @@ impl AuthService {
                 data: {
                     let mut d = crate::error::FieldErrors::new();
                     if identity.is_empty() {
-                        d.insert("identity".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+                        d.insert(
+                            "identity".into(),
+                            json!({"code": "validation_required", "message": "Cannot be blank."}),
+                        );
                     }
                     if password.is_empty() {
-                        d.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+                        d.insert(
+                            "password".into(),
+                            json!({"code": "validation_required", "message": "Cannot be blank."}),
+                        );
                     }
                     d
                 },
@@ -94,12 +135,23 @@ impl AuthService {
             return Err(fail());
         }
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(&c)?).push(" WHERE ").push_sql(&Sql::join(conds, " OR ")).push(" LIMIT 1");
+        select
+            .push_sql(&crate::records::list::from_root(&c)?)
+            .push(" WHERE ")
+            .push_sql(&Sql::join(conds, " OR "))
+            .push(" LIMIT 1");
         let coll = c.clone();
-        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
+        let record = self
+            .schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .await?;
         let pwd = password.to_owned();
         // A missing account still costs one verification, so it takes as long as a wrong password.
-        let stored = record.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
+        let stored = record.as_ref().map_or_else(
+            || password::dummy_hash().to_owned(),
+            |r| r.get_str("password").to_owned(),
+        );
         let ok = password::verify_async(pwd, stored).await;
         let record = match record {
             Some(r) if ok => r,
@@ -108,17 +160,24 @@ impl AuthService {
         if password::needs_rehash(record.get_str("password")) {
             self.rehash(&record, password).await?;
         }
-        self.finish_login(req, record, "password", &mfa_id(req, &form), client).await
+        self.finish_login(req, record, "password", &mfa_id(req, &form), client)
+            .await
     }
 
     /// Replaces a verified bcrypt hash (a user imported from PocketBase) by an argon2id one.
     /// The token key stays: the password did not change, so sessions stay valid.
     async fn rehash(&self, record: &Record, password: &str) -> Result<()> {
         let hash = password::hash_async(password.to_owned()).await?;
-        let table = oxbase_sql::Ident::new(&record.collection.name).ok_or_else(|| Error::internal("invalid collection name"))?;
+        let table = oxbase_sql::Ident::new(&record.collection.name)
+            .ok_or_else(|| Error::internal("invalid collection name"))?;
         let mut sql = Sql::raw(format!("UPDATE {} SET \"password\" = ", table.quoted()));
-        sql.push_param(hash).push(" WHERE \"id\" = ").push_param(record.id().to_owned());
-        self.schema.db().write(move |conn| conn.execute(&sql).map(|_| ())).await?;
+        sql.push_param(hash)
+            .push(" WHERE \"id\" = ")
+            .push_param(record.id().to_owned());
+        self.schema
+            .db()
+            .write(move |conn| conn.execute(&sql).map(|_| ()))
+            .await?;
         self.identities.forget(record);
         Ok(())
     }
@@ -129,12 +188,21 @@ impl AuthService {
             None => return Err(Error::forbidden()),
             Some(r) => r.to_owned(),
         };
-        if self.matches_rule(req, record, &rule).await? { Ok(()) } else { Err(Error::bad_request("Failed to authenticate.")) }
+        if self.matches_rule(req, record, &rule).await? {
+            Ok(())
+        } else {
+            Err(Error::bad_request("Failed to authenticate."))
+        }
     }
 
     /// Whether `rule` holds for `record` with the record as the authenticated identity (an
     /// empty rule always holds).
-    pub(super) async fn matches_rule(&self, req: &RequestInfo, record: &Record, rule: &str) -> Result<bool> {
+    pub(super) async fn matches_rule(
+        &self,
+        req: &RequestInfo,
+        record: &Record,
+        rule: &str,
+    ) -> Result<bool> {
         if rule.trim().is_empty() {
             return Ok(true);
         }
@@ -143,24 +211,50 @@ impl AuthService {
         as_record.auth = Auth::from_record(record.clone());
         let predicate = {
             let counter = Cell::new(0);
-            let resolver = RecordResolver::new(&self.schema, c.clone(), &as_record, Purpose::Rule, self.schema.db().dialect(), &counter);
+            let resolver = RecordResolver::new(
+                &self.schema,
+                c.clone(),
+                &as_record,
+                Purpose::Rule,
+                self.schema.db().dialect(),
+                &counter,
+            );
             resolver.compile(rule).map_err(Error::internal)?
         };
         let select = select_by_id(&c, record.id(), Some(&paren(predicate)))?;
-        self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await
+        self.schema
+            .db()
+            .read(move |conn| Ok(!conn.query(&select)?.is_empty()))
+            .await
     }
 
     /// The end of every successful first step: the auth rule, MFA, the origin, the token.
-    pub(super) async fn finish_login(&self, req: &RequestInfo, record: Record, method: &str, mfa_id: &str, client: &Client) -> Result<Login> {
+    pub(super) async fn finish_login(
+        &self,
+        req: &RequestInfo,
+        record: Record,
+        method: &str,
+        mfa_id: &str,
+        client: &Client,
+    ) -> Result<Login> {
         self.check_auth_rule(req, &record).await?;
         if self.mfa_required(req, &record).await? {
             if mfa_id.is_empty() {
-                return Ok(Login::MfaRequired { mfa_id: self.start_mfa(&record, method).await? });
+                return Ok(Login::MfaRequired {
+                    mfa_id: self.start_mfa(&record, method).await?,
+                });
             }
             self.complete_mfa(&record, method, mfa_id).await?;
         }
-        let user_agent = req.headers.get("user_agent").and_then(Json::as_str).unwrap_or("");
+        let user_agent = req
+            .headers
+            .get("user_agent")
+            .and_then(Json::as_str)
+            .unwrap_or("");
         self.note_origin(&record, &client.ip, user_agent).await?;
-        Ok(Login::Authenticated { token: tokens::issue(&record)?, record })
+        Ok(Login::Authenticated {
+            token: tokens::issue(&record)?,
+            record,
+        })
     }
 }

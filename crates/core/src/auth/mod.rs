@@ -32,16 +32,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use oxbase_sql::Sql;
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
 use crate::error::{Error, Result};
 use crate::identity::Auth;
-use crate::mail::template::Template;
 use crate::mail::Mailer;
+use crate::mail::template::Template;
 use crate::records::list::select_by_id;
 use crate::records::write::WriteInput;
 use crate::records::{Change, Record, Records};
-use crate::rules::{RequestInfo, ROOT};
+use crate::rules::{ROOT, RequestInfo};
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, Schema};
 use crate::settings::Settings;
@@ -77,7 +77,11 @@ const MAX_CACHED_IDENTITIES: usize = 10_000;
 
 impl IdentityCache {
     fn get(&self, key: &(String, String)) -> Option<Arc<Record>> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
     }
 
     fn put(&self, key: (String, String), record: Arc<Record>, epoch_at_read: u64) {
@@ -98,18 +102,27 @@ impl IdentityCache {
     }
 }
 
-
 /// PB-COMPAT: a deleted auth record takes its OTPs, MFA sessions, origins and external auth
 /// links with it (deleted in the background, right after the commit).
 fn forget_system_rows(db: &crate::store::Db, record: &Record) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-    let (db, collection, id) = (db.clone(), record.collection.id.clone(), record.id().to_owned());
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let (db, collection, id) = (
+        db.clone(),
+        record.collection.id.clone(),
+        record.id().to_owned(),
+    );
     runtime.spawn(async move {
         let result = db
             .write(move |conn| {
                 for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
-                    let mut sql = Sql::raw(format!("DELETE FROM \"{table}\" WHERE \"collectionRef\" = "));
-                    sql.push_param(collection.clone()).push(" AND \"recordRef\" = ").push_param(id.clone());
+                    let mut sql = Sql::raw(format!(
+                        "DELETE FROM \"{table}\" WHERE \"collectionRef\" = "
+                    ));
+                    sql.push_param(collection.clone())
+                        .push(" AND \"recordRef\" = ")
+                        .push_param(id.clone());
                     conn.execute(&sql)?;
                 }
                 Ok(())
@@ -123,7 +136,12 @@ fn forget_system_rows(db: &crate::store::Db, record: &Record) {
 
 impl AuthService {
     /// The service, with its identity cache kept in step with `records`' committed changes.
-    pub fn new(schema: Schema, records: Records, mailer: Mailer, settings: Settings) -> AuthService {
+    pub fn new(
+        schema: Schema,
+        records: Records,
+        mailer: Mailer,
+        settings: Settings,
+    ) -> AuthService {
         let identities = Arc::new(IdentityCache::default());
         let cache = identities.clone();
         let db = schema.db().clone();
@@ -139,7 +157,14 @@ impl AuthService {
                 forget_system_rows(&db, r);
             }
         }));
-        AuthService { schema, records, mailer, settings, identities, otp_attempts: Arc::default() }
+        AuthService {
+            schema,
+            records,
+            mailer,
+            settings,
+            identities,
+            otp_attempts: Arc::default(),
+        }
     }
 
     pub fn mailer(&self) -> &Mailer {
@@ -153,21 +178,38 @@ impl AuthService {
         if token.is_empty() {
             return Auth::Guest;
         }
-        let Some(claims) = tokens::peek(token) else { return Auth::Guest };
+        let Some(claims) = tokens::peek(token) else {
+            return Auth::Guest;
+        };
         if claims.kind != "auth" {
             return Auth::Guest;
         }
-        let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else {
+        let Some(c) = self
+            .schema
+            .get(&claims.collection_id)
+            .filter(|c| c.is_auth() && c.id == claims.collection_id)
+        else {
             return Auth::Guest;
         };
         let key = (c.id.clone(), claims.id.clone());
-        let record = match self.identities.get(&key).filter(|r| Arc::ptr_eq(&r.collection, &c)) {
+        let record = match self
+            .identities
+            .get(&key)
+            .filter(|r| Arc::ptr_eq(&r.collection, &c))
+        {
             Some(cached) => cached,
             None => {
                 let epoch = self.identities.epoch.load(Ordering::SeqCst);
-                let Ok(select) = select_by_id(&c, &claims.id, None) else { return Auth::Guest };
+                let Ok(select) = select_by_id(&c, &claims.id, None) else {
+                    return Auth::Guest;
+                };
                 let coll = c.clone();
-                match self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await {
+                match self
+                    .schema
+                    .db()
+                    .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+                    .await
+                {
                     Ok(Some(record)) => {
                         let record = Arc::new(record);
                         self.identities.put(key, record.clone(), epoch);
@@ -177,15 +219,27 @@ impl AuthService {
                 }
             }
         };
-        if tokens::verify(token, &record) { Auth::from_shared(record) } else { Auth::Guest }
+        if tokens::verify(token, &record) {
+            Auth::from_shared(record)
+        } else {
+            Auth::Guest
+        }
     }
 
     /// The identity behind a file token (the `?token=` of protected file downloads); a guest
     /// for anything else.
     pub async fn authenticate_file_token(&self, token: &str) -> Auth {
         let token = token.trim();
-        let Some(claims) = tokens::peek(token).filter(|c| c.kind == TokenKind::File.claim()) else { return Auth::Guest };
-        let Some(c) = self.schema.get(&claims.collection_id).filter(|c| c.is_auth() && c.id == claims.collection_id) else { return Auth::Guest };
+        let Some(claims) = tokens::peek(token).filter(|c| c.kind == TokenKind::File.claim()) else {
+            return Auth::Guest;
+        };
+        let Some(c) = self
+            .schema
+            .get(&claims.collection_id)
+            .filter(|c| c.is_auth() && c.id == claims.collection_id)
+        else {
+            return Auth::Guest;
+        };
         match self.record_of_token(&c, token, TokenKind::File).await {
             Ok(Some((record, _))) => Auth::from_record(record),
             _ => Auth::Guest,
@@ -196,26 +250,40 @@ impl AuthService {
     pub fn file_token(&self, auth: &Auth) -> Result<String> {
         match auth.record() {
             Some(record) => tokens::issue_kind(record, TokenKind::File, Claims::default()),
-            None => Err(Error::Unauthorized("The request requires valid record authorization token.".into())),
+            None => Err(Error::Unauthorized(
+                "The request requires valid record authorization token.".into(),
+            )),
         }
     }
 
     /// The auth collection named `name` (PB-COMPAT: 404 for a missing or non-auth one).
     fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
-        self.schema.get(name).filter(|c| c.is_auth()).ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
+        self.schema
+            .get(name)
+            .filter(|c| c.is_auth())
+            .ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
     }
 
     /// A request with superuser rights, for the writes the flows make on a user's behalf.
     fn system_request(&self) -> Result<RequestInfo> {
-        Ok(RequestInfo::new(Auth::Superuser(Arc::new(Record::new(self.schema.require(SUPERUSERS)?)))))
+        Ok(RequestInfo::new(Auth::Superuser(Arc::new(Record::new(
+            self.schema.require(SUPERUSERS)?,
+        )))))
     }
 
     /// The record of `c` whose email is `email` (case-insensitive), if any.
     async fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(") LIMIT 1");
+        select
+            .push_sql(&crate::records::list::from_root(c)?)
+            .push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER("))
+            .push_param(email.to_owned())
+            .push(") LIMIT 1");
         let coll = c.clone();
-        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
+        self.schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .await
     }
 
     /// The records of `c` whose columns equal the values (`conds` names are our own literals).
@@ -223,10 +291,18 @@ impl AuthService {
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
         select.push_sql(&crate::records::list::from_root(c)?);
         for (i, (column, value)) in conds.iter().enumerate() {
-            select.push(&format!("{} \"{ROOT}\".\"{column}\" = ", if i == 0 { " WHERE" } else { " AND" })).push_param((*value).to_owned());
+            select
+                .push(&format!(
+                    "{} \"{ROOT}\".\"{column}\" = ",
+                    if i == 0 { " WHERE" } else { " AND" }
+                ))
+                .push_param((*value).to_owned());
         }
         let coll = c.clone();
-        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?))).await
+        self.schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?)))
+            .await
     }
 
     /// The record of `c` with id `id`, read from the database (never the cache: token checks
@@ -234,23 +310,50 @@ impl AuthService {
     async fn find_by_id(&self, c: &Arc<Collection>, id: &str) -> Result<Option<Record>> {
         let select = select_by_id(c, id, None)?;
         let coll = c.clone();
-        self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await
+        self.schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .await
     }
 
     /// The record a token of `kind` belongs to, with its claims, when the token is valid for a
     /// record of `c`.
-    async fn record_of_token(&self, c: &Arc<Collection>, token: &str, kind: TokenKind) -> Result<Option<(Record, Claims)>> {
-        let Some(claims) = tokens::peek(token).filter(|cl| cl.collection_id == c.id && cl.kind == kind.claim()) else { return Ok(None) };
-        let Some(record) = self.find_by_id(c, &claims.id).await? else { return Ok(None) };
+    async fn record_of_token(
+        &self,
+        c: &Arc<Collection>,
+        token: &str,
+        kind: TokenKind,
+    ) -> Result<Option<(Record, Claims)>> {
+        let Some(claims) =
+            tokens::peek(token).filter(|cl| cl.collection_id == c.id && cl.kind == kind.claim())
+        else {
+            return Ok(None);
+        };
+        let Some(record) = self.find_by_id(c, &claims.id).await? else {
+            return Ok(None);
+        };
         Ok(tokens::verify_kind(token, &record, kind).map(|claims| (record, claims)))
     }
 
     /// Updates `record` with superuser rights (a new password also gets a new token key). A
     /// record that becomes verified loses the provider links made before (see `oauth2::link`).
     async fn update_as_system(&self, record: &Record, body: Json) -> Result<Record> {
-        let becomes_verified = body.get("verified") == Some(&Json::Bool(true)) && record.get("verified") != &Json::Bool(true);
-        let input = WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None, files: Vec::new() };
-        let updated = self.records.update(&self.system_request()?, &record.collection.name, record.id(), input).await?;
+        let becomes_verified = body.get("verified") == Some(&Json::Bool(true))
+            && record.get("verified") != &Json::Bool(true);
+        let input = WriteInput {
+            body: body.as_object().cloned().unwrap_or_default(),
+            kind: None,
+            files: Vec::new(),
+        };
+        let updated = self
+            .records
+            .update(
+                &self.system_request()?,
+                &record.collection.name,
+                record.id(),
+                input,
+            )
+            .await?;
         if becomes_verified {
             self.forget_external_auths(&updated).await?;
         }
@@ -259,15 +362,32 @@ impl AuthService {
 
     /// Mails `record` a token of `kind` (its `email` claim set to the record's address) in the
     /// template at `template`, to `to`, in the background.
-    fn mail_token(&self, record: &Record, kind: TokenKind, claims: Claims, template: &str, to: &str) -> Result<()> {
-        let claims = Claims { email: record.get_str("email").to_owned(), ..claims };
+    fn mail_token(
+        &self,
+        record: &Record,
+        kind: TokenKind,
+        claims: Claims,
+        template: &str,
+        to: &str,
+    ) -> Result<()> {
+        let claims = Claims {
+            email: record.get_str("email").to_owned(),
+            ..claims
+        };
         let token = tokens::issue_kind(record, kind, claims)?;
-        self.mailer.send_later(self.render(record, &[template], to, &[("TOKEN", &token)]));
+        self.mailer
+            .send_later(self.render(record, &[template], to, &[("TOKEN", &token)]));
         Ok(())
     }
 
     /// The mail of the template at `path` in `record`'s collection options, to `to`.
-    fn render(&self, record: &Record, path: &[&str], to: &str, vars: &[(&str, &str)]) -> crate::mail::Message {
+    fn render(
+        &self,
+        record: &Record,
+        path: &[&str],
+        to: &str,
+        vars: &[(&str, &str)],
+    ) -> crate::mail::Message {
         let mut t = record.collection.options.get(path[0]);
         for p in &path[1..] {
             t = t.and_then(|v| v.get(*p));
@@ -275,43 +395,98 @@ impl AuthService {
         let app_name = self.settings.get(&["meta", "appName"]);
         let app_url = self.settings.get(&["meta", "appURL"]);
         let mut all: Vec<(String, String)> = vec![
-            ("APP_NAME".into(), app_name.as_str().unwrap_or("").to_owned()),
-            ("APP_URL".into(), app_url.as_str().unwrap_or("").trim_end_matches('/').to_owned()),
+            (
+                "APP_NAME".into(),
+                app_name.as_str().unwrap_or("").to_owned(),
+            ),
+            (
+                "APP_URL".into(),
+                app_url
+                    .as_str()
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
         ];
         all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        for f in record.collection.fields.iter().filter(|f| !f.hidden && f.name != "password" && f.name != "tokenKey") {
-            all.push((format!("RECORD:{}", f.name), crate::records::input::to_text(record.get(&f.name))));
+        for f in record
+            .collection
+            .fields
+            .iter()
+            .filter(|f| !f.hidden && f.name != "password" && f.name != "tokenKey")
+        {
+            all.push((
+                format!("RECORD:{}", f.name),
+                crate::records::input::to_text(record.get(&f.name)),
+            ));
         }
         let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         Template::from_json(t.unwrap_or(&Json::Null)).render(to, &refs)
     }
 
     /// Creates or updates a superuser (the CLI's `superuser upsert`).
-    pub async fn upsert_superuser(&self, records: &crate::records::Records, email: &str, password: &str) -> Result<()> {
-        let system = RequestInfo::new(Auth::Superuser(std::sync::Arc::new(Record::new(self.schema.require(SUPERUSERS)?))));
+    pub async fn upsert_superuser(
+        &self,
+        records: &crate::records::Records,
+        email: &str,
+        password: &str,
+    ) -> Result<()> {
+        let system = RequestInfo::new(Auth::Superuser(std::sync::Arc::new(Record::new(
+            self.schema.require(SUPERUSERS)?,
+        ))));
         let c = self.schema.require(SUPERUSERS)?;
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(&c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(")");
+        select
+            .push_sql(&crate::records::list::from_root(&c)?)
+            .push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER("))
+            .push_param(email.to_owned())
+            .push(")");
         let coll = c.clone();
-        let existing = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
+        let existing = self
+            .schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .await?;
         let body = json!({"email": email, "password": password, "passwordConfirm": password, "verified": true});
-        let input = crate::records::write::WriteInput { body: body.as_object().cloned().unwrap_or_default(), kind: None, files: Vec::new() };
+        let input = crate::records::write::WriteInput {
+            body: body.as_object().cloned().unwrap_or_default(),
+            kind: None,
+            files: Vec::new(),
+        };
         match existing {
-            Some(r) => records.update(&system, SUPERUSERS, r.id(), input).await.map(|_| ()),
+            Some(r) => records
+                .update(&system, SUPERUSERS, r.id(), input)
+                .await
+                .map(|_| ()),
             None => records.create(&system, SUPERUSERS, input).await.map(|_| ()),
         }
     }
 
     /// Deletes a superuser by email (the CLI's `superuser delete`).
-    pub async fn delete_superuser(&self, records: &crate::records::Records, email: &str) -> Result<bool> {
+    pub async fn delete_superuser(
+        &self,
+        records: &crate::records::Records,
+        email: &str,
+    ) -> Result<bool> {
         let c = self.schema.require(SUPERUSERS)?;
         let system = RequestInfo::new(Auth::Superuser(std::sync::Arc::new(Record::new(c.clone()))));
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(&c)?).push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER(")).push_param(email.to_owned()).push(")");
+        select
+            .push_sql(&crate::records::list::from_root(&c)?)
+            .push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER("))
+            .push_param(email.to_owned())
+            .push(")");
         let coll = c.clone();
-        let existing = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?;
+        let existing = self
+            .schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .await?;
         match existing {
-            Some(r) => records.delete(&system, SUPERUSERS, r.id()).await.map(|_| true),
+            Some(r) => records
+                .delete(&system, SUPERUSERS, r.id())
+                .await
+                .map(|_| true),
             None => Ok(false),
         }
     }

@@ -3,7 +3,7 @@
 //! not used before, when it has used others, mails the record a login alert (if the
 //! collection's `authAlert.enabled` is on). The first login ever sends none.
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::AuthService;
@@ -19,7 +19,12 @@ fn fingerprint(ip: &str, user_agent: &str) -> String {
 
 impl AuthService {
     /// Notes the origin; failures are logged, never fail the login.
-    pub(super) async fn note_origin(&self, record: &Record, ip: &str, user_agent: &str) -> Result<()> {
+    pub(super) async fn note_origin(
+        &self,
+        record: &Record,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<()> {
         if let Err(e) = self.try_note_origin(record, ip, user_agent).await {
             tracing::warn!(error = %e, record = record.id(), "auth origin not recorded");
         }
@@ -29,19 +34,46 @@ impl AuthService {
     async fn try_note_origin(&self, record: &Record, ip: &str, user_agent: &str) -> Result<()> {
         let origins = self.schema.require(ORIGINS)?;
         let fp = fingerprint(ip, user_agent);
-        let known = self.find_where(&origins, &[("collectionRef", &record.collection.id), ("recordRef", record.id())]).await?;
+        let known = self
+            .find_where(
+                &origins,
+                &[
+                    ("collectionRef", &record.collection.id),
+                    ("recordRef", record.id()),
+                ],
+            )
+            .await?;
         if known.iter().any(|o| o.get_str("fingerprint") == fp) {
             return Ok(());
         }
         let mut row = Record::new(origins);
-        row.data.insert("collectionRef".into(), json!(record.collection.id));
+        row.data
+            .insert("collectionRef".into(), json!(record.collection.id));
         row.data.insert("recordRef".into(), json!(record.id()));
         row.data.insert("fingerprint".into(), json!(fp));
         self.records.insert_system(row).await?;
-        let alerts = record.collection.options.get("authAlert").and_then(|a| a.get("enabled")).and_then(Json::as_bool) == Some(true);
+        let alerts = record
+            .collection
+            .options
+            .get("authAlert")
+            .and_then(|a| a.get("enabled"))
+            .and_then(Json::as_bool)
+            == Some(true);
         if alerts && !known.is_empty() && !record.get_str("email").is_empty() {
-            let info = format!("{} (IP {ip})", if user_agent.is_empty() { "Unknown device" } else { user_agent });
-            self.mailer.send_later(self.render(record, &["authAlert", "emailTemplate"], record.get_str("email"), &[("ALERT_INFO", &info)]));
+            let info = format!(
+                "{} (IP {ip})",
+                if user_agent.is_empty() {
+                    "Unknown device"
+                } else {
+                    user_agent
+                }
+            );
+            self.mailer.send_later(self.render(
+                record,
+                &["authAlert", "emailTemplate"],
+                record.get_str("email"),
+                &[("ALERT_INFO", &info)],
+            ));
         }
         Ok(())
     }

@@ -2,12 +2,12 @@
 //! exchanges id and code for a login within `otp.duration` seconds. Codes are stored hashed
 //! (the `_otps.password` field), used once, and mark the address they went to as verified.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 use super::forms::{Errors, Form};
-use super::login::{mfa_id, Client, Login};
+use super::login::{Client, Login, mfa_id};
 use super::mfa::expired;
-use super::{password, AuthService};
+use super::{AuthService, password};
 use crate::error::{Error, Result};
 use crate::records::Record;
 use crate::rules::RequestInfo;
@@ -35,12 +35,17 @@ impl Attempts {
         *n >= MAX_OTP_ATTEMPTS
     }
     fn forget(&self, otp_id: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(otp_id);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(otp_id);
     }
 }
 
 fn otp_options(c: &Collection) -> Option<&Json> {
-    c.options.get("otp").filter(|o| o.get("enabled").and_then(Json::as_bool) == Some(true))
+    c.options
+        .get("otp")
+        .filter(|o| o.get("enabled").and_then(Json::as_bool) == Some(true))
 }
 
 fn not_enabled() -> Error {
@@ -58,24 +63,45 @@ impl AuthService {
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
-        let length = options.get("length").and_then(Json::as_u64).unwrap_or(8).clamp(4, 32) as usize;
+        let length = options
+            .get("length")
+            .and_then(Json::as_u64)
+            .unwrap_or(8)
+            .clamp(4, 32) as usize;
         let code = crate::ids::random_from(length, b"0123456789");
         let hash = password::hash_async(code.clone()).await?;
-        let Some(record) = self.find_by_email(&c, &email).await? else { return Ok(crate::ids::record_id()) };
-        let duration = options.get("duration").and_then(Json::as_i64).unwrap_or(180);
+        let Some(record) = self.find_by_email(&c, &email).await? else {
+            return Ok(crate::ids::record_id());
+        };
+        let duration = options
+            .get("duration")
+            .and_then(Json::as_i64)
+            .unwrap_or(180);
         self.delete_expired(OTPS, &record, duration).await?;
         let mut row = Record::new(self.schema.require(OTPS)?);
         row.data.insert("collectionRef".into(), json!(c.id));
         row.data.insert("recordRef".into(), json!(record.id()));
         row.data.insert("password".into(), json!(hash));
-        row.data.insert("sentTo".into(), json!(record.get_str("email")));
+        row.data
+            .insert("sentTo".into(), json!(record.get_str("email")));
         let row = self.records.insert_system(row).await?;
-        self.mailer.send_later(self.render(&record, &["otp", "emailTemplate"], record.get_str("email"), &[("OTP", &code)]));
+        self.mailer.send_later(self.render(
+            &record,
+            &["otp", "emailTemplate"],
+            record.get_str("email"),
+            &[("OTP", &code)],
+        ));
         Ok(row.id().to_owned())
     }
 
     /// `auth-with-otp`: `otpId` and `password` (the code), then `finish_login`.
-    pub async fn with_otp(&self, req: &RequestInfo, collection: &str, body: &Map<String, Json>, client: &Client) -> Result<Login> {
+    pub async fn with_otp(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        body: &Map<String, Json>,
+        client: &Client,
+    ) -> Result<Login> {
         let c = self.auth_collection(collection)?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
         let form = Form(body);
@@ -84,31 +110,55 @@ impl AuthService {
         errors.required("otpId", &otp_id);
         errors.required("password", &code);
         errors.check()?;
-        let duration = options.get("duration").and_then(Json::as_i64).unwrap_or(180);
+        let duration = options
+            .get("duration")
+            .and_then(Json::as_i64)
+            .unwrap_or(180);
         let otps = self.schema.require(OTPS)?;
-        let row = self.find_by_id(&otps, &otp_id).await?.filter(|r| r.get_str("collectionRef") == c.id && !expired(r, duration));
+        let row = self
+            .find_by_id(&otps, &otp_id)
+            .await?
+            .filter(|r| r.get_str("collectionRef") == c.id && !expired(r, duration));
         // A missing code still costs one verification, like a wrong one.
-        let stored = row.as_ref().map_or_else(|| password::dummy_hash().to_owned(), |r| r.get_str("password").to_owned());
+        let stored = row.as_ref().map_or_else(
+            || password::dummy_hash().to_owned(),
+            |r| r.get_str("password").to_owned(),
+        );
         let matches = password::verify_async(code, stored).await;
         let invalid = || Error::bad_request("Invalid or expired OTP.");
-        let Some(row) = row else { return Err(invalid()) };
+        let Some(row) = row else {
+            return Err(invalid());
+        };
         if !matches {
             if self.otp_attempts.failed(row.id()) {
                 self.otp_attempts.forget(row.id());
-                self.records.delete(&self.system_request()?, OTPS, row.id()).await?;
+                self.records
+                    .delete(&self.system_request()?, OTPS, row.id())
+                    .await?;
             }
             return Err(invalid());
         }
         self.otp_attempts.forget(row.id());
-        let record = self.find_by_id(&c, row.get_str("recordRef")).await?.ok_or_else(invalid)?;
-        self.records.delete(&self.system_request()?, OTPS, row.id()).await?;
+        let record = self
+            .find_by_id(&c, row.get_str("recordRef"))
+            .await?
+            .ok_or_else(invalid)?;
+        self.records
+            .delete(&self.system_request()?, OTPS, row.id())
+            .await?;
         // PB-COMPAT: PocketBase 0.40.6 leaves `verified` as it was; the code reaching the
         // address proves it as much as a verification link does, so it is marked verified.
-        let record = if record.get("verified") != &json!(true) && record.get_str("email").eq_ignore_ascii_case(row.get_str("sentTo")) {
-            self.update_as_system(&record, json!({"verified": true})).await?
+        let record = if record.get("verified") != &json!(true)
+            && record
+                .get_str("email")
+                .eq_ignore_ascii_case(row.get_str("sentTo"))
+        {
+            self.update_as_system(&record, json!({"verified": true}))
+                .await?
         } else {
             record
         };
-        self.finish_login(req, record, "otp", &mfa_id(req, &form), client).await
+        self.finish_login(req, record, "otp", &mfa_id(req, &form), client)
+            .await
     }
 }

@@ -1,8 +1,8 @@
 //! Password hashing: argon2id for new hashes; bcrypt hashes (PocketBase's, in users imported
 //! from it) verify too, and `needs_rehash` tells the login to replace them with argon2id.
 
-use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 
 use crate::error::{Error, Result};
 
@@ -20,13 +20,17 @@ pub fn verify(password: &str, stored: &str) -> bool {
         return bcrypt::verify(password, stored).unwrap_or(false);
     }
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
 
 fn is_bcrypt(stored: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$", "$2x$"].iter().any(|p| stored.starts_with(p))
+    ["$2a$", "$2b$", "$2y$", "$2x$"]
+        .iter()
+        .any(|p| stored.starts_with(p))
 }
 
 /// Whether a hash that verified should be replaced by a fresh argon2id one (it is bcrypt).
@@ -39,19 +43,27 @@ pub fn needs_rehash(stored: &str) -> bool {
 /// cores are process-wide too.
 fn hashing_slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
 }
 
 /// `hash` on the blocking pool, bounded by the hashing slots.
 pub async fn hash_async(password: String) -> Result<String> {
     let _slot = hashing_slots().acquire().await.map_err(Error::internal)?;
-    tokio::task::spawn_blocking(move || hash(&password)).await.map_err(Error::internal)?
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(Error::internal)?
 }
 
 /// `verify` on the blocking pool, bounded by the hashing slots.
 pub async fn verify_async(password: String, stored: String) -> bool {
-    let Ok(_slot) = hashing_slots().acquire().await else { return false };
-    tokio::task::spawn_blocking(move || verify(&password, &stored)).await.unwrap_or(false)
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
+    tokio::task::spawn_blocking(move || verify(&password, &stored))
+        .await
+        .unwrap_or(false)
 }
 
 /// A valid hash of nothing in particular, verified when no account matches.

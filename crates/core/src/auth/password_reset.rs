@@ -2,51 +2,81 @@
 //! new password. The new password comes with a new token key, so every token issued before
 //! (auth tokens, other reset links) stops working.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
+use super::AuthService;
 use super::forms::{Errors, Form};
 use super::tokens::{Claims, TokenKind};
-use super::AuthService;
 use crate::error::Result;
 use crate::records::validate;
 
 impl AuthService {
     /// PB-COMPAT: 204 whether or not an account has that address (no enumeration).
-    pub async fn request_password_reset(&self, collection: &str, body: &Map<String, Json>) -> Result<()> {
+    pub async fn request_password_reset(
+        &self,
+        collection: &str,
+        body: &Map<String, Json>,
+    ) -> Result<()> {
         let c = self.auth_collection(collection)?;
         let email = Form(body).text("email");
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
-        let Some(record) = self.find_by_email(&c, &email).await? else { return Ok(()) };
-        self.mail_token(&record, TokenKind::PasswordReset, Claims::default(), "resetPasswordTemplate", record.get_str("email"))
+        let Some(record) = self.find_by_email(&c, &email).await? else {
+            return Ok(());
+        };
+        self.mail_token(
+            &record,
+            TokenKind::PasswordReset,
+            Claims::default(),
+            "resetPasswordTemplate",
+            record.get_str("email"),
+        )
     }
 
     /// Sets the new password of the token's record. The link came by mail to the record's
     /// address, so that address is also marked verified.
-    pub async fn confirm_password_reset(&self, collection: &str, body: &Map<String, Json>) -> Result<()> {
+    pub async fn confirm_password_reset(
+        &self,
+        collection: &str,
+        body: &Map<String, Json>,
+    ) -> Result<()> {
         let c = self.auth_collection(collection)?;
         let form = Form(body);
-        let (token, password, confirm) = (form.text("token"), form.text("password"), form.text("passwordConfirm"));
+        let (token, password, confirm) = (
+            form.text("token"),
+            form.text("password"),
+            form.text("passwordConfirm"),
+        );
         let mut errors = Errors::default();
         errors.required("token", &token);
         if errors.required("password", &password)
-            && let Some(e) = c.field("password").and_then(|f| validate::text(f, &password))
+            && let Some(e) = c
+                .field("password")
+                .and_then(|f| validate::text(f, &password))
         {
             errors.0.insert("password".into(), e);
         }
         if errors.required("passwordConfirm", &confirm) && confirm != password {
-            errors.add("passwordConfirm", "validation_values_mismatch", "Values don't match.");
+            errors.add(
+                "passwordConfirm",
+                "validation_values_mismatch",
+                "Values don't match.",
+            );
         }
         let mut found = None;
         if !errors.has("token") {
-            found = self.record_of_token(&c, &token, TokenKind::PasswordReset).await?;
+            found = self
+                .record_of_token(&c, &token, TokenKind::PasswordReset)
+                .await?;
             if found.is_none() {
                 errors.invalid_token("token");
             }
         }
         errors.check()?;
-        let Some((record, claims)) = found else { return Ok(()) };
+        let Some((record, claims)) = found else {
+            return Ok(());
+        };
         let mut update = json!({"password": password, "passwordConfirm": password});
         if record.get_str("email").eq_ignore_ascii_case(&claims.email) {
             update["verified"] = json!(true);

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::AuthService;
 use super::forms::Errors;
 use super::tokens::{self, Claims, TokenKind};
-use super::AuthService;
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::records::Record;
@@ -15,35 +15,69 @@ impl AuthService {
     /// the raw token the request came with.
     pub fn refresh(&self, auth: &Auth, token: &str, collection: &str) -> Result<(String, Record)> {
         let Some(record) = auth.record() else {
-            return Err(Error::Unauthorized("The request requires valid record authorization token.".into()));
+            return Err(Error::Unauthorized(
+                "The request requires valid record authorization token.".into(),
+            ));
         };
         let c = self.schema.require(collection)?;
         if record.collection.id != c.id {
-            return Err(Error::Forbidden("The request requires valid record authorization token.".into()));
+            return Err(Error::Forbidden(
+                "The request requires valid record authorization token.".into(),
+            ));
         }
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
         // PB-COMPAT: PocketBase refreshes impersonation tokens too (with a full-length life),
         // which lets a short impersonation outlive its duration. They are refused here.
         if tokens::peek(token).and_then(|cl| cl.refreshable) == Some(false) {
-            return Err(Error::Forbidden("The current auth token is not refreshable.".into()));
+            return Err(Error::Forbidden(
+                "The current auth token is not refreshable.".into(),
+            ));
         }
         Ok((tokens::issue(record)?, record.clone()))
     }
 
     /// `impersonate`: superusers only (checked by the caller). `duration` in seconds, 0 for the
     /// collection's auth token duration.
-    pub async fn impersonate(&self, collection: &str, id: &str, body: &Map<String, Json>) -> Result<(String, Record)> {
+    pub async fn impersonate(
+        &self,
+        collection: &str,
+        id: &str,
+        body: &Map<String, Json>,
+    ) -> Result<(String, Record)> {
         let c = self.auth_collection(collection)?;
-        let duration = body.get("duration").map(crate::records::input::to_number).unwrap_or(0.0);
+        let duration = body
+            .get("duration")
+            .map(crate::records::input::to_number)
+            .unwrap_or(0.0);
         let mut errors = Errors::default();
         if duration < 0.0 {
-            errors.add("duration", "validation_min_greater_equal_than_required", "Must be no less than 0.");
+            errors.add(
+                "duration",
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 0.",
+            );
         }
         errors.check()?;
-        let record = self.find_by_id(&c, id).await?.ok_or_else(Error::not_found)?;
-        let lifetime = if duration > 0.0 { duration as i64 } else { tokens::duration(&record, TokenKind::Auth) };
-        let claims = Claims { refreshable: Some(false), ..Claims::default() };
-        let token = tokens::issue_at(&record, TokenKind::Auth, claims, lifetime, chrono::Utc::now().timestamp())?;
+        let record = self
+            .find_by_id(&c, id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let lifetime = if duration > 0.0 {
+            duration as i64
+        } else {
+            tokens::duration(&record, TokenKind::Auth)
+        };
+        let claims = Claims {
+            refreshable: Some(false),
+            ..Claims::default()
+        };
+        let token = tokens::issue_at(
+            &record,
+            TokenKind::Auth,
+            claims,
+            lifetime,
+            chrono::Utc::now().timestamp(),
+        )?;
         Ok((token, record))
     }
 }

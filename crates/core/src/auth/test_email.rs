@@ -1,10 +1,10 @@
 //! `POST /api/settings/test/email`: one of a collection's templates sent to an address, so a
 //! superuser can check the SMTP settings.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use super::forms::{Errors, Form};
 use super::AuthService;
+use super::forms::{Errors, Form};
 use crate::error::{Error, Result};
 use crate::records::Record;
 use crate::schema::system::SUPERUSERS;
@@ -25,24 +25,47 @@ impl AuthService {
         let (email, template) = (form.text("email"), form.text("template"));
         let mut errors = Errors::default();
         errors.email("email", &email);
-        let path = TEMPLATES.iter().find(|(name, _)| *name == template).map(|(_, p)| *p);
+        let path = TEMPLATES
+            .iter()
+            .find(|(name, _)| *name == template)
+            .map(|(_, p)| *p);
         if errors.required("template", &template) && path.is_none() {
-            errors.add("template", "validation_in_invalid", "Must be a valid value.");
+            errors.add(
+                "template",
+                "validation_in_invalid",
+                "Must be a valid value.",
+            );
         }
-        let failed = |data| Error::BadRequest { message: "Failed to send the test email.".into(), data };
+        let failed = |data| Error::BadRequest {
+            message: "Failed to send the test email.".into(),
+            data,
+        };
         if !errors.0.is_empty() {
             return Err(failed(errors.0));
         }
-        let collection = Some(form.text("collection")).filter(|c| !c.is_empty()).unwrap_or_else(|| SUPERUSERS.to_owned());
+        let collection = Some(form.text("collection"))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| SUPERUSERS.to_owned());
         let c = self.auth_collection(&collection)?;
         let mut record = Record::new(c);
         record.data.insert("email".into(), json!(email));
         record.data.insert("id".into(), json!("RECORD_ID"));
-        let vars = [("TOKEN", "TEST_TOKEN"), ("OTP", "123456"), ("ALERT_INFO", "TEST_ALERT_INFO")];
-        let message = self.render(&record, path.unwrap_or(&["verificationTemplate"]), &email, &vars);
-        self.mailer
-            .send(message)
-            .await
-            .map_err(|e| Error::bad_request(format!("Failed to send the test email. Raw error: \n{}", e.to_string().trim_start_matches("internal error: "))))
+        let vars = [
+            ("TOKEN", "TEST_TOKEN"),
+            ("OTP", "123456"),
+            ("ALERT_INFO", "TEST_ALERT_INFO"),
+        ];
+        let message = self.render(
+            &record,
+            path.unwrap_or(&["verificationTemplate"]),
+            &email,
+            &vars,
+        );
+        self.mailer.send(message).await.map_err(|e| {
+            Error::bad_request(format!(
+                "Failed to send the test email. Raw error: \n{}",
+                e.to_string().trim_start_matches("internal error: ")
+            ))
+        })
     }
 }

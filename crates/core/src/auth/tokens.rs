@@ -3,7 +3,7 @@
 //! (new `tokenKey`) invalidates every older token of the record, a new collection secret every
 //! token of that kind, and a token of one kind never passes for another.
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -64,7 +64,13 @@ pub struct Claims {
 }
 
 fn signing_key(record: &Record, kind: TokenKind) -> Vec<u8> {
-    let secret = record.collection.options.get(kind.option()).and_then(|t| t.get("secret")).and_then(Json::as_str).unwrap_or("");
+    let secret = record
+        .collection
+        .options
+        .get(kind.option())
+        .and_then(|t| t.get("secret"))
+        .and_then(Json::as_str)
+        .unwrap_or("");
     let mut key = record.get_str("tokenKey").as_bytes().to_vec();
     key.extend_from_slice(secret.as_bytes());
     key
@@ -75,27 +81,57 @@ pub fn duration(record: &Record, kind: TokenKind) -> i64 {
     if kind == TokenKind::Auth {
         return record.collection.token_duration("authToken");
     }
-    record.collection.options.get(kind.option()).and_then(|t| t.get("duration")).and_then(Json::as_i64).unwrap_or(1800)
+    record
+        .collection
+        .options
+        .get(kind.option())
+        .and_then(|t| t.get("duration"))
+        .and_then(Json::as_i64)
+        .unwrap_or(1800)
 }
 
 /// Signs `claims` (their `id`, `collectionId` and `type` are set from `record` and `kind`)
 /// to expire `lifetime` seconds after `now` (a unix time: tests pass their own clock).
-pub fn issue_at(record: &Record, kind: TokenKind, mut claims: Claims, lifetime: i64, now: i64) -> Result<String> {
+pub fn issue_at(
+    record: &Record,
+    kind: TokenKind,
+    mut claims: Claims,
+    lifetime: i64,
+    now: i64,
+) -> Result<String> {
     claims.id = record.id().to_owned();
     claims.collection_id = record.collection.id.clone();
     claims.kind = kind.claim().to_owned();
     claims.exp = now + lifetime;
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&signing_key(record, kind))).map_err(Error::internal)
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&signing_key(record, kind)),
+    )
+    .map_err(Error::internal)
 }
 
 /// A token of `kind` for `record`, valid for the collection's duration of that kind.
 pub fn issue_kind(record: &Record, kind: TokenKind, claims: Claims) -> Result<String> {
-    issue_at(record, kind, claims, duration(record, kind), chrono::Utc::now().timestamp())
+    issue_at(
+        record,
+        kind,
+        claims,
+        duration(record, kind),
+        chrono::Utc::now().timestamp(),
+    )
 }
 
 /// A new refreshable auth token for `record`, valid for its collection's auth token duration.
 pub fn issue(record: &Record) -> Result<String> {
-    issue_kind(record, TokenKind::Auth, Claims { refreshable: Some(true), ..Claims::default() })
+    issue_kind(
+        record,
+        TokenKind::Auth,
+        Claims {
+            refreshable: Some(true),
+            ..Claims::default()
+        },
+    )
 }
 
 /// The claims of a token, read WITHOUT checking its signature: only to find whose key checks it.
@@ -109,9 +145,15 @@ pub fn verify_kind(token: &str, record: &Record, kind: TokenKind) -> Option<Clai
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp"]);
-    let data = decode::<Claims>(token, &DecodingKey::from_secret(&signing_key(record, kind)), &validation).ok()?;
+    let data = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&signing_key(record, kind)),
+        &validation,
+    )
+    .ok()?;
     let c = data.claims;
-    (c.kind == kind.claim() && c.id == record.id() && c.collection_id == record.collection.id).then_some(c)
+    (c.kind == kind.claim() && c.id == record.id() && c.collection_id == record.collection.id)
+        .then_some(c)
 }
 
 /// Whether `token` is a valid, unexpired auth token of `record`.

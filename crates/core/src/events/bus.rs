@@ -5,15 +5,21 @@
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::store::postgres::PgDb;
 use crate::store::Db;
+use crate::store::postgres::PgDb;
 
 #[derive(Clone)]
 pub enum Bus {
     Postgres(PgDb),
-    Redis { client: redis::Client, publisher: redis::aio::MultiplexedConnection },
+    Redis {
+        client: redis::Client,
+        publisher: redis::aio::MultiplexedConnection,
+    },
     /// The client reconnects by itself; `reconnected` is told each time it does.
-    Nats { client: async_nats::Client, reconnected: std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>> },
+    Nats {
+        client: async_nats::Client,
+        reconnected: std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>>,
+    },
 }
 
 impl Bus {
@@ -22,35 +28,55 @@ impl Bus {
     pub async fn connect(pubsub: Option<&str>, db: &Db) -> Result<Option<Bus>> {
         let pg = match db {
             Db::Postgres(pg) => pg,
-            Db::Sqlite(_) if pubsub.is_some() => return Err(Error::internal("--pubsub relays between instances on one PostgreSQL database: it needs --db")),
+            Db::Sqlite(_) if pubsub.is_some() => {
+                return Err(Error::internal(
+                    "--pubsub relays between instances on one PostgreSQL database: it needs --db",
+                ));
+            }
             Db::Sqlite(_) => return Ok(None),
         };
         match pubsub {
             None => Ok(Some(Bus::Postgres(pg.clone()))),
             Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                let client = redis::Client::open(url).map_err(|e| Error::internal(format!("invalid --pubsub URL: {e}")))?;
-                let publisher = client.get_multiplexed_async_connection().await.map_err(|e| Error::internal(format!("cannot connect to Redis: {e}")))?;
+                let client = redis::Client::open(url)
+                    .map_err(|e| Error::internal(format!("invalid --pubsub URL: {e}")))?;
+                let publisher = client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(|e| Error::internal(format!("cannot connect to Redis: {e}")))?;
                 Ok(Some(Bus::Redis { client, publisher }))
             }
             Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => {
-                let reconnected: std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>> = std::sync::Arc::default();
+                let reconnected: std::sync::Arc<
+                    std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>,
+                > = std::sync::Arc::default();
                 let listeners = reconnected.clone();
                 let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
                 let options = async_nats::ConnectOptions::new().event_callback(move |event| {
                     let (listeners, first) = (listeners.clone(), first.clone());
                     async move {
                         // A connection after the first is a reconnect: what was sent meanwhile is lost.
-                        if matches!(event, async_nats::Event::Connected) && !first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        if matches!(event, async_nats::Event::Connected)
+                            && !first.swap(false, std::sync::atomic::Ordering::SeqCst)
+                        {
                             for tx in listeners.lock().unwrap_or_else(|e| e.into_inner()).iter() {
                                 let _ = tx.send((String::new(), String::new()));
                             }
                         }
                     }
                 });
-                let client = options.connect(url).await.map_err(|e| Error::internal(format!("cannot connect to NATS: {e}")))?;
-                Ok(Some(Bus::Nats { client, reconnected }))
+                let client = options
+                    .connect(url)
+                    .await
+                    .map_err(|e| Error::internal(format!("cannot connect to NATS: {e}")))?;
+                Ok(Some(Bus::Nats {
+                    client,
+                    reconnected,
+                }))
             }
-            Some(other) => Err(Error::internal(format!("unsupported --pubsub {other:?}: use redis:// or nats://"))),
+            Some(other) => Err(Error::internal(format!(
+                "unsupported --pubsub {other:?}: use redis:// or nats://"
+            ))),
         }
     }
 
@@ -70,11 +96,23 @@ impl Bus {
             Bus::Postgres(pg) => pg.notify(channel, payload).await,
             Bus::Redis { publisher, .. } => {
                 let mut conn = publisher.clone();
-                redis::cmd("PUBLISH").arg(channel).arg(payload).query_async::<i64>(&mut conn).await.map(|_| ()).map_err(|e| Error::internal(format!("redis publish: {e}")))
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(payload)
+                    .query_async::<i64>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Error::internal(format!("redis publish: {e}")))
             }
             Bus::Nats { client, .. } => {
-                client.publish(channel.to_owned(), payload.to_owned().into()).await.map_err(|e| Error::internal(format!("nats publish: {e}")))?;
-                client.flush().await.map_err(|e| Error::internal(format!("nats flush: {e}")))
+                client
+                    .publish(channel.to_owned(), payload.to_owned().into())
+                    .await
+                    .map_err(|e| Error::internal(format!("nats publish: {e}")))?;
+                client
+                    .flush()
+                    .await
+                    .map_err(|e| Error::internal(format!("nats flush: {e}")))
             }
         }
     }
@@ -100,9 +138,15 @@ impl Bus {
                 });
                 rx
             }
-            Bus::Nats { client, reconnected } => {
+            Bus::Nats {
+                client,
+                reconnected,
+            } => {
                 let (tx, rx) = mpsc::unbounded_channel();
-                reconnected.lock().unwrap_or_else(|e| e.into_inner()).push(tx.clone());
+                reconnected
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(tx.clone());
                 for channel in channels {
                     // Subscribed before this returns, so nothing published after is missed.
                     let mut subscriber = match client.subscribe(channel.to_string()).await {
@@ -132,7 +176,12 @@ impl Bus {
     }
 }
 
-async fn redis_listen(client: &redis::Client, channels: &[String], tx: &mpsc::UnboundedSender<(String, String)>, first: bool) -> redis::RedisResult<()> {
+async fn redis_listen(
+    client: &redis::Client,
+    channels: &[String],
+    tx: &mpsc::UnboundedSender<(String, String)>,
+    first: bool,
+) -> redis::RedisResult<()> {
     use futures_util::StreamExt;
     let mut pubsub = client.get_async_pubsub().await?;
     for c in channels {
@@ -144,7 +193,10 @@ async fn redis_listen(client: &redis::Client, channels: &[String], tx: &mpsc::Un
     let mut messages = pubsub.into_on_message();
     while let Some(msg) = messages.next().await {
         let payload: String = msg.get_payload().unwrap_or_default();
-        if tx.send((msg.get_channel_name().to_owned(), payload)).is_err() {
+        if tx
+            .send((msg.get_channel_name().to_owned(), payload))
+            .is_err()
+        {
             break;
         }
     }

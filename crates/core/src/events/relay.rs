@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use tokio::sync::mpsc;
 
+use super::bus::Bus;
 use crate::files::Files;
 use crate::records::{Change, Record, Records};
 use crate::schema::Schema;
 use crate::settings::Settings;
-use super::bus::Bus;
-use crate::store::{text, Db};
+use crate::store::{Db, text};
 
 pub const CHANGES: &str = "oxbase_changes";
 pub const SCHEMA: &str = "oxbase_schema";
@@ -62,34 +62,82 @@ impl Relay {
 }
 
 /// Starts the relay over `bus`.
-pub async fn start(bus: Bus, db: &Db, records: &Records, schema: &Schema, settings: &Settings, files: &Files) -> Relay {
+pub async fn start(
+    bus: Bus,
+    db: &Db,
+    records: &Records,
+    schema: &Schema,
+    settings: &Settings,
+    files: &Files,
+) -> Relay {
     let instance = crate::ids::random_string(16);
     let (tx, rx) = mpsc::unbounded_channel();
     let incoming = bus.subscribe(&[CHANGES, SCHEMA, SETTINGS]).await;
     tokio::spawn(publish_loop(bus, db.clone(), instance.clone(), rx));
-    tokio::spawn(apply_loop(incoming, db.clone(), instance, records.clone(), schema.clone(), settings.clone(), files.clone()));
+    tokio::spawn(apply_loop(
+        incoming,
+        db.clone(),
+        instance,
+        records.clone(),
+        schema.clone(),
+        settings.clone(),
+        files.clone(),
+    ));
     Relay { tx }
 }
 
 async fn publish_loop(bus: Bus, db: Db, instance: String, mut rx: mpsc::UnboundedReceiver<Local>) {
     while let Some(event) = rx.recv().await {
         let (channel, message) = match event {
-            Local::Schema => (SCHEMA, Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: None }),
-            Local::Settings => (SETTINGS, Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: None }),
+            Local::Schema => (
+                SCHEMA,
+                Message {
+                    from: instance.clone(),
+                    action: String::new(),
+                    collection: String::new(),
+                    record: None,
+                    stored: None,
+                },
+            ),
+            Local::Settings => (
+                SETTINGS,
+                Message {
+                    from: instance.clone(),
+                    action: String::new(),
+                    collection: String::new(),
+                    record: None,
+                    stored: None,
+                },
+            ),
             Local::Change(change) => {
                 let (action, record) = match &change {
                     Change::Created(r) => ("create", r),
                     Change::Updated(r) => ("update", r),
                     Change::Deleted(r) => ("delete", r),
                 };
-                (CHANGES, Message { from: instance.clone(), action: action.into(), collection: record.collection.id.clone(), record: Some(record.data.clone()), stored: None })
+                (
+                    CHANGES,
+                    Message {
+                        from: instance.clone(),
+                        action: action.into(),
+                        collection: record.collection.id.clone(),
+                        record: Some(record.data.clone()),
+                        stored: None,
+                    },
+                )
             }
         };
         let mut payload = serde_json::to_string(&message).unwrap_or_default();
         if payload.len() > bus.inline_max() {
             match store_large(&db, payload.clone()).await {
                 Ok(id) => {
-                    let pointer = Message { from: instance.clone(), action: String::new(), collection: String::new(), record: None, stored: Some(id) };
+                    let pointer = Message {
+                        from: instance.clone(),
+                        action: String::new(),
+                        collection: String::new(),
+                        record: None,
+                        stored: Some(id),
+                    };
                     payload = serde_json::to_string(&pointer).unwrap_or_default();
                 }
                 Err(e) => {
@@ -115,8 +163,15 @@ async fn store_large(db: &Db, payload: String) -> crate::Result<String> {
         let mut old = Sql::raw("DELETE FROM \"_events\" WHERE \"created\" < ");
         old.push_param(expired);
         conn.execute(&old)?;
-        let mut insert = Sql::raw("INSERT INTO \"_events\" (\"id\", \"payload\", \"created\") VALUES (");
-        insert.push_param(row).push(", ").push_param(payload).push(", ").push_param(created).push(")");
+        let mut insert =
+            Sql::raw("INSERT INTO \"_events\" (\"id\", \"payload\", \"created\") VALUES (");
+        insert
+            .push_param(row)
+            .push(", ")
+            .push_param(payload)
+            .push(", ")
+            .push_param(created)
+            .push(")");
         conn.execute(&insert)?;
         Ok(())
     })
@@ -184,7 +239,11 @@ async fn apply_loop(
 
 fn to_change(schema: &Schema, message: Message) -> Option<Change> {
     let collection: Arc<_> = schema.get(&message.collection)?;
-    let record = Record { collection, data: message.record?, expand: Map::new() };
+    let record = Record {
+        collection,
+        data: message.record?,
+        expand: Map::new(),
+    };
     match message.action.as_str() {
         "create" => Some(Change::Created(record)),
         "update" => Some(Change::Updated(record)),
@@ -206,6 +265,8 @@ async fn refresh_settings(settings: &Settings, files: &Files) {
                 tracing::error!(error = %e, "could not follow another instance's storage settings");
             }
         }
-        Err(e) => tracing::error!(error = %e, "could not reload settings after another instance changed them"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not reload settings after another instance changed them")
+        }
     }
 }

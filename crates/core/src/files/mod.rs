@@ -64,8 +64,14 @@ pub struct Files {
 impl Files {
     pub fn open(data_dir: &Path) -> Result<Files> {
         let staging = upload::staging_dir(data_dir);
-        std::fs::create_dir_all(&staging).map_err(|e| crate::Error::internal(format!("cannot create {}: {e}", staging.display())))?;
-        Ok(Files { storage: Storage::open(&data_dir.join("storage"))?, staging, thumb_lock: Arc::default() })
+        std::fs::create_dir_all(&staging).map_err(|e| {
+            crate::Error::internal(format!("cannot create {}: {e}", staging.display()))
+        })?;
+        Ok(Files {
+            storage: Storage::open(&data_dir.join("storage"))?,
+            staging,
+            thumb_lock: Arc::default(),
+        })
     }
 
     pub fn storage(&self) -> &Storage {
@@ -85,8 +91,13 @@ impl Files {
     /// Stores staged uploads at their paths. On failure, what was stored is removed again.
     pub async fn store(&self, uploads: &[(String, Upload)]) -> Result<()> {
         for (i, (path, upload)) in uploads.iter().enumerate() {
-            if let Err(e) = self.storage.put_file(path, upload.path(), upload.size).await {
-                self.discard(uploads[..i].iter().map(|(p, _)| p.clone()).collect()).await;
+            if let Err(e) = self
+                .storage
+                .put_file(path, upload.path(), upload.size)
+                .await
+            {
+                self.discard(uploads[..i].iter().map(|(p, _)| p.clone()).collect())
+                    .await;
                 return Err(e);
             }
         }
@@ -95,7 +106,11 @@ impl Files {
 
     /// Removes files stored for a write that did not commit.
     pub async fn discard(&self, paths: Vec<String>) {
-        self.collect(Garbage { files: paths, dirs: Vec::new() }).await;
+        self.collect(Garbage {
+            files: paths,
+            dirs: Vec::new(),
+        })
+        .await;
     }
 
     /// Deletes what a committed write left behind. Failures are logged, never returned: the
@@ -134,7 +149,10 @@ impl Files {
         }
         let made = async {
             let source = self.storage.read_all(file).await?;
-            let encoded = tokio::task::spawn_blocking(move || thumbs::render(&source, format, thumb)).await.map_err(crate::Error::internal)??;
+            let encoded =
+                tokio::task::spawn_blocking(move || thumbs::render(&source, format, thumb))
+                    .await
+                    .map_err(crate::Error::internal)??;
             self.storage.put_bytes(&path, encoded).await
         };
         match made.await {
@@ -163,17 +181,51 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let files = Files::open(dir.path()).expect("files");
         let mut png = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::new_rgb8(40, 20).write_to(&mut png, image::ImageFormat::Png).expect("png");
-        files.storage().put_bytes("c/r/a.png", png.into_inner()).await.expect("put");
-        let thumb = files.thumbnail("c/r/a.png", "10x0").await.expect("a thumbnail");
+        image::DynamicImage::new_rgb8(40, 20)
+            .write_to(&mut png, image::ImageFormat::Png)
+            .expect("png");
+        files
+            .storage()
+            .put_bytes("c/r/a.png", png.into_inner())
+            .await
+            .expect("put");
+        let thumb = files
+            .thumbnail("c/r/a.png", "10x0")
+            .await
+            .expect("a thumbnail");
         assert_eq!(thumb, "c/r/thumbs_a.png/10x0_a.png");
-        let first = files.storage().head(&thumb).await.expect("head").expect("made");
-        assert_eq!(files.thumbnail("c/r/a.png", "10x0").await.as_deref(), Some(thumb.as_str()));
-        let again = files.storage().head(&thumb).await.expect("head").expect("kept");
+        let first = files
+            .storage()
+            .head(&thumb)
+            .await
+            .expect("head")
+            .expect("made");
+        assert_eq!(
+            files.thumbnail("c/r/a.png", "10x0").await.as_deref(),
+            Some(thumb.as_str())
+        );
+        let again = files
+            .storage()
+            .head(&thumb)
+            .await
+            .expect("head")
+            .expect("kept");
         assert_eq!(first.last_modified, again.last_modified, "made once");
         assert_eq!(files.thumbnail("c/r/a.png", "bogus").await, None);
-        files.collect(Garbage { files: vec!["c/r/a.png".into()], dirs: vec![] }).await;
+        files
+            .collect(Garbage {
+                files: vec!["c/r/a.png".into()],
+                dirs: vec![],
+            })
+            .await;
         assert!(files.storage().head(&thumb).await.expect("head").is_none());
-        assert!(files.storage().head("c/r/a.png").await.expect("head").is_none());
+        assert!(
+            files
+                .storage()
+                .head("c/r/a.png")
+                .await
+                .expect("head")
+                .is_none()
+        );
     }
 }

@@ -27,13 +27,20 @@ pub fn stored_name(original: &str, fallback_ext: &str) -> String {
     } else if length > MAX_STEM {
         stem = stem.chars().take(MAX_STEM).collect();
     }
-    format!("{stem}_{}{ext}", crate::ids::random_from(10, SUFFIX_ALPHABET))
+    format!(
+        "{stem}_{}{ext}",
+        crate::ids::random_from(10, SUFFIX_ALPHABET)
+    )
 }
 
 /// Whether `name` could be a stored name: one path segment without control characters.
 /// Names in a record were made by [`stored_name`]; this guards names read from requests.
 pub fn is_safe(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']) && !name.chars().any(char::is_control)
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
 }
 
 fn split_extension(base: &str) -> (&str, &str) {
@@ -45,14 +52,19 @@ fn split_extension(base: &str) -> (&str, &str) {
 
 /// PB-COMPAT: the extension keeps ASCII word characters and `.*-+=#`, nothing else.
 fn clean_extension(ext: &str) -> String {
-    ext.chars().filter(|c| c.is_ascii_alphanumeric() || "_.*-+=#".contains(*c)).collect()
+    ext.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_.*-+=#".contains(*c))
+        .collect()
 }
 
 /// Words split at every non-alphanumeric character, lower-cased, joined by `_`; a capital
 /// inside a word starts a new one (`myTestDB` → `my_test_db`).
 fn snake_case(s: &str) -> String {
     let mut out = String::new();
-    for word in s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in s
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push('_');
         }
@@ -81,21 +93,43 @@ mod tests {
         let (stem, ext) = split_extension(name);
         let (base, suffix) = stem.rsplit_once('_').expect("a random suffix");
         assert_eq!(suffix.len(), 10);
-        assert!(suffix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            suffix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         (base.to_owned(), ext.to_owned())
     }
 
     #[test]
     fn names_are_snake_cased_with_a_random_suffix() {
-        assert_eq!(parts(&stored_name("My Fancy File!!.TXT", "")), ("my_fancy_file".into(), ".TXT".into()));
-        assert_eq!(parts(&stored_name("myTestDB.png", "")), ("my_test_db".into(), ".png".into()));
+        assert_eq!(
+            parts(&stored_name("My Fancy File!!.TXT", "")),
+            ("my_fancy_file".into(), ".TXT".into())
+        );
+        assert_eq!(
+            parts(&stored_name("myTestDB.png", "")),
+            ("my_test_db".into(), ".png".into())
+        );
         let short = parts(&stored_name("a.txt", "")).0;
-        assert_eq!(short.len(), 11, "a short name gets 10 random characters: {short}");
+        assert_eq!(
+            short.len(),
+            11,
+            "a short name gets 10 random characters: {short}"
+        );
     }
 
     #[test]
     fn paths_and_control_characters_never_survive() {
-        for hostile in ["../../etc/passwd", "..\\..\\boot.ini", "a/../../b.txt", "x\0y\r\n.txt", "/abs/path.sh", "..", "."] {
+        for hostile in [
+            "../../etc/passwd",
+            "..\\..\\boot.ini",
+            "a/../../b.txt",
+            "x\0y\r\n.txt",
+            "/abs/path.sh",
+            "..",
+            ".",
+        ] {
             let name = stored_name(hostile, "");
             assert!(is_safe(&name), "{hostile:?} became {name:?}");
             assert!(!name.contains(".."), "{hostile:?} became {name:?}");

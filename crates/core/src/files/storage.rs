@@ -12,7 +12,10 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{
+    ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
+    WriteMultipart,
+};
 use serde_json::Value as Json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -51,19 +54,35 @@ pub struct Storage {
 
 impl Storage {
     pub fn open(root: &FsPath) -> Result<Storage> {
-        std::fs::create_dir_all(root).map_err(|e| Error::internal(format!("cannot create {}: {e}", root.display())))?;
-        let local: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(Error::internal)?.with_automatic_cleanup(true));
-        Ok(Storage { local: local.clone(), local_root: root.to_path_buf(), current: Arc::new(RwLock::new(local)) })
+        std::fs::create_dir_all(root)
+            .map_err(|e| Error::internal(format!("cannot create {}: {e}", root.display())))?;
+        let local: Arc<dyn ObjectStore> = Arc::new(
+            LocalFileSystem::new_with_prefix(root)
+                .map_err(Error::internal)?
+                .with_automatic_cleanup(true),
+        );
+        Ok(Storage {
+            local: local.clone(),
+            local_root: root.to_path_buf(),
+            current: Arc::new(RwLock::new(local)),
+        })
     }
 
     fn store(&self) -> Arc<dyn ObjectStore> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Switches to the bucket the `s3` settings describe, or back to the local folder when
     /// they are disabled.
     pub fn configure(&self, s3: &Json) -> Result<()> {
-        let next = if s3.get("enabled").and_then(Json::as_bool).unwrap_or(false) { Arc::new(s3_store(s3)?) } else { self.local.clone() };
+        let next = if s3.get("enabled").and_then(Json::as_bool).unwrap_or(false) {
+            Arc::new(s3_store(s3)?)
+        } else {
+            self.local.clone()
+        };
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
         Ok(())
     }
@@ -75,21 +94,31 @@ impl Storage {
         if Arc::ptr_eq(&store, &self.local) {
             let target = self.local_root.join(path);
             if let Some(dir) = target.parent() {
-                tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(Error::internal)?;
             }
             if tokio::fs::rename(source, &target).await.is_ok() {
                 return Ok(());
             }
         }
         let location = Path::from(path);
-        let mut file = tokio::fs::File::open(source).await.map_err(Error::internal)?;
+        let mut file = tokio::fs::File::open(source)
+            .await
+            .map_err(Error::internal)?;
         if size <= PART_BYTES as u64 {
             let mut data = Vec::with_capacity(size as usize);
             file.read_to_end(&mut data).await.map_err(Error::internal)?;
-            store.put(&location, PutPayload::from(data)).await.map_err(storage_error)?;
+            store
+                .put(&location, PutPayload::from(data))
+                .await
+                .map_err(storage_error)?;
             return Ok(());
         }
-        let upload = store.put_multipart(&location).await.map_err(storage_error)?;
+        let upload = store
+            .put_multipart(&location)
+            .await
+            .map_err(storage_error)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -97,7 +126,10 @@ impl Storage {
             if n == 0 {
                 break;
             }
-            writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(storage_error)?;
+            writer
+                .wait_for_capacity(PARTS_IN_FLIGHT)
+                .await
+                .map_err(storage_error)?;
             writer.write(&buf[..n]);
         }
         writer.finish().await.map_err(storage_error)?;
@@ -105,13 +137,21 @@ impl Storage {
     }
 
     pub async fn put_bytes(&self, path: &str, data: Vec<u8>) -> Result<()> {
-        self.store().put(&Path::from(path), PutPayload::from(data)).await.map_err(storage_error).map(|_| ())
+        self.store()
+            .put(&Path::from(path), PutPayload::from(data))
+            .await
+            .map_err(storage_error)
+            .map(|_| ())
     }
 
     /// The metadata of a file, `None` when there is none.
     pub async fn head(&self, path: &str) -> Result<Option<Meta>> {
         match self.store().head(&Path::from(path)).await {
-            Ok(m) => Ok(Some(Meta { size: m.size, last_modified: m.last_modified, etag: m.e_tag })),
+            Ok(m) => Ok(Some(Meta {
+                size: m.size,
+                last_modified: m.last_modified,
+                etag: m.e_tag,
+            })),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(storage_error(e)),
         }
@@ -119,12 +159,23 @@ impl Storage {
 
     /// Reads `range` of a file (all of it when `None`).
     pub async fn read(&self, path: &str, range: Option<Range<u64>>) -> Result<Content> {
-        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
-        let got = self.store().get_opts(&Path::from(path), options).await.map_err(|e| match e {
-            object_store::Error::NotFound { .. } => Error::not_found(),
-            e => storage_error(e),
-        })?;
-        let meta = Meta { size: got.meta.size, last_modified: got.meta.last_modified, etag: got.meta.e_tag.clone() };
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let got = self
+            .store()
+            .get_opts(&Path::from(path), options)
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => Error::not_found(),
+                e => storage_error(e),
+            })?;
+        let meta = Meta {
+            size: got.meta.size,
+            last_modified: got.meta.last_modified,
+            etag: got.meta.e_tag.clone(),
+        };
         let range = got.range.clone();
         let body = match got.payload {
             GetResultPayload::File(file, _) => local_stream(file, range.clone()).await?,
@@ -135,10 +186,14 @@ impl Storage {
 
     /// The whole file in memory (thumbnail sources only: images within their field's limit).
     pub async fn read_all(&self, path: &str) -> Result<Vec<u8>> {
-        let got = self.store().get(&Path::from(path)).await.map_err(|e| match e {
-            object_store::Error::NotFound { .. } => Error::not_found(),
-            e => storage_error(e),
-        })?;
+        let got = self
+            .store()
+            .get(&Path::from(path))
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => Error::not_found(),
+                e => storage_error(e),
+            })?;
         Ok(got.bytes().await.map_err(storage_error)?.to_vec())
     }
 
@@ -153,7 +208,12 @@ impl Storage {
     /// Deletes every file below `prefix` (a folder).
     pub async fn delete_prefix(&self, prefix: &str) -> Result<()> {
         let store = self.store();
-        let files: Vec<_> = store.list(Some(&Path::from(prefix))).map_ok(|m| m.location).try_collect().await.map_err(storage_error)?;
+        let files: Vec<_> = store
+            .list(Some(&Path::from(prefix)))
+            .map_ok(|m| m.location)
+            .try_collect()
+            .await
+            .map_err(storage_error)?;
         for location in files {
             match store.delete(&location).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
@@ -169,41 +229,66 @@ impl Storage {
         let store = s3_store(s3)?;
         let probe = Path::from(format!("oxbase_test_{}.txt", crate::ids::random_string(12)));
         let check = async {
-            store.put(&probe, PutPayload::from_static(b"oxbase storage check")).await?;
+            store
+                .put(&probe, PutPayload::from_static(b"oxbase storage check"))
+                .await?;
             let read = store.get(&probe).await?.bytes().await?;
             store.delete(&probe).await?;
             Ok::<bool, object_store::Error>(read.as_ref() == b"oxbase storage check")
         };
         match check.await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Error::bad_request("Failed to test the S3 filesystem. Raw error: \nthe test file read back differently.")),
-            Err(e) => Err(Error::bad_request(format!("Failed to test the S3 filesystem. Raw error: \n{e}"))),
+            Ok(false) => Err(Error::bad_request(
+                "Failed to test the S3 filesystem. Raw error: \nthe test file read back differently.",
+            )),
+            Err(e) => Err(Error::bad_request(format!(
+                "Failed to test the S3 filesystem. Raw error: \n{e}"
+            ))),
         }
     }
 }
 
 /// `range` of an open local file, streamed in large reads.
-async fn local_stream(file: std::fs::File, range: Range<u64>) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
+async fn local_stream(
+    file: std::fs::File,
+    range: Range<u64>,
+) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
     let mut file = tokio::fs::File::from_std(file);
-    file.seek(std::io::SeekFrom::Start(range.start)).await.map_err(Error::internal)?;
+    file.seek(std::io::SeekFrom::Start(range.start))
+        .await
+        .map_err(Error::internal)?;
     let limited = file.take(range.end - range.start);
     Ok(tokio_util::io::ReaderStream::with_capacity(limited, READ_CHUNK).boxed())
 }
 
 fn s3_store(s3: &Json) -> Result<object_store::aws::AmazonS3> {
-    let text = |key: &str| s3.get(key).and_then(Json::as_str).unwrap_or("").trim().to_owned();
+    let text = |key: &str| {
+        s3.get(key)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
     let endpoint = text("endpoint");
     let mut builder = AmazonS3Builder::new()
         .with_bucket_name(text("bucket"))
         .with_region(text("region"))
         .with_access_key_id(text("accessKey"))
         .with_secret_access_key(text("secret"))
-        .with_virtual_hosted_style_request(!s3.get("forcePathStyle").and_then(Json::as_bool).unwrap_or(false))
+        .with_virtual_hosted_style_request(
+            !s3.get("forcePathStyle")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+        )
         .with_client_options(ClientOptions::new().with_allow_http(endpoint.starts_with("http://")));
     if !endpoint.is_empty() {
         builder = builder.with_endpoint(endpoint);
     }
-    builder.build().map_err(|e| Error::bad_request(format!("Failed to initialize the S3 storage. Raw error: {e}")))
+    builder.build().map_err(|e| {
+        Error::bad_request(format!(
+            "Failed to initialize the S3 storage. Raw error: {e}"
+        ))
+    })
 }
 
 fn storage_error(e: object_store::Error) -> Error {
@@ -221,19 +306,44 @@ mod tests {
         let source = dir.path().join("src.bin");
         let data: Vec<u8> = (0..(PART_BYTES + 12345)).map(|i| (i % 251) as u8).collect();
         std::fs::write(&source, &data).expect("source");
-        storage.put_file("c1/r1/big.bin", &source, data.len() as u64).await.expect("multipart put");
-        storage.put_bytes("c1/r1/thumbs_big.bin/10x10_big.bin", vec![1, 2, 3]).await.expect("put");
-        let meta = storage.head("c1/r1/big.bin").await.expect("head").expect("exists");
+        storage
+            .put_file("c1/r1/big.bin", &source, data.len() as u64)
+            .await
+            .expect("multipart put");
+        storage
+            .put_bytes("c1/r1/thumbs_big.bin/10x10_big.bin", vec![1, 2, 3])
+            .await
+            .expect("put");
+        let meta = storage
+            .head("c1/r1/big.bin")
+            .await
+            .expect("head")
+            .expect("exists");
         assert_eq!(meta.size, data.len() as u64);
         assert!(meta.etag.is_some());
-        let part = storage.read("c1/r1/big.bin", Some(10..20)).await.expect("range");
+        let part = storage
+            .read("c1/r1/big.bin", Some(10..20))
+            .await
+            .expect("range");
         assert_eq!(part.range, 10..20);
         let bytes: Vec<Bytes> = part.body.try_collect().await.expect("body");
         assert_eq!(bytes.concat(), &data[10..20]);
-        storage.delete_prefix("c1/r1/thumbs_big.bin").await.expect("delete thumbs");
-        assert!(storage.head("c1/r1/thumbs_big.bin/10x10_big.bin").await.expect("head").is_none());
+        storage
+            .delete_prefix("c1/r1/thumbs_big.bin")
+            .await
+            .expect("delete thumbs");
+        assert!(
+            storage
+                .head("c1/r1/thumbs_big.bin/10x10_big.bin")
+                .await
+                .expect("head")
+                .is_none()
+        );
         storage.delete("c1/r1/big.bin").await.expect("delete");
-        storage.delete("c1/r1/big.bin").await.expect("a second delete is fine");
+        storage
+            .delete("c1/r1/big.bin")
+            .await
+            .expect("a second delete is fine");
         assert!(storage.head("c1/r1/big.bin").await.expect("head").is_none());
     }
 }

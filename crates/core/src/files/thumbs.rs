@@ -48,7 +48,11 @@ impl Thumb {
         if (width == 0 || height == 0) && mode != Mode::Center {
             return None;
         }
-        Some(Thumb { width, height, mode })
+        Some(Thumb {
+            width,
+            height,
+            mode,
+        })
     }
 }
 
@@ -70,12 +74,19 @@ pub fn render(source: &[u8], format: ImageFormat, thumb: Thumb) -> Result<Vec<u8
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let img = reader.decode().map_err(|e| Error::internal(format!("thumbnail decode: {e}")))?;
+    let img = reader
+        .decode()
+        .map_err(|e| Error::internal(format!("thumbnail decode: {e}")))?;
     let out = resize(&img, thumb);
     // JPEG has no alpha channel.
-    let out = if format == ImageFormat::Jpeg { DynamicImage::ImageRgb8(out.to_rgb8()) } else { out };
+    let out = if format == ImageFormat::Jpeg {
+        DynamicImage::ImageRgb8(out.to_rgb8())
+    } else {
+        out
+    };
     let mut encoded = Cursor::new(Vec::new());
-    out.write_to(&mut encoded, format).map_err(|e| Error::internal(format!("thumbnail encode: {e}")))?;
+    out.write_to(&mut encoded, format)
+        .map_err(|e| Error::internal(format!("thumbnail encode: {e}")))?;
     Ok(encoded.into_inner())
 }
 
@@ -94,11 +105,21 @@ fn resize(img: &DynamicImage, t: Thumb) -> DynamicImage {
         Mode::Center => img.resize_to_fill(t.width, t.height, FilterType::Lanczos3),
         Mode::Top | Mode::Bottom => {
             // Scale to cover, then cut the overflow from the other end.
-            let scale = f64::max(f64::from(t.width) / f64::from(w0), f64::from(t.height) / f64::from(h0));
-            let (sw, sh) = (((f64::from(w0) * scale).ceil() as u32).max(t.width), ((f64::from(h0) * scale).ceil() as u32).max(t.height));
+            let scale = f64::max(
+                f64::from(t.width) / f64::from(w0),
+                f64::from(t.height) / f64::from(h0),
+            );
+            let (sw, sh) = (
+                ((f64::from(w0) * scale).ceil() as u32).max(t.width),
+                ((f64::from(h0) * scale).ceil() as u32).max(t.height),
+            );
             let scaled = img.resize_exact(sw, sh, FilterType::Lanczos3);
             let x = (sw - t.width) / 2;
-            let y = if t.mode == Mode::Top { 0 } else { sh - t.height };
+            let y = if t.mode == Mode::Top {
+                0
+            } else {
+                sh - t.height
+            };
             scaled.crop_imm(x, y, t.width, t.height)
         }
     }
@@ -111,9 +132,17 @@ mod tests {
 
     fn png(w: u32, h: u32) -> Vec<u8> {
         // Top half red, bottom half blue: shows which end a crop kept.
-        let img = RgbImage::from_fn(w, h, |_, y| if y < h / 2 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+        let img = RgbImage::from_fn(w, h, |_, y| {
+            if y < h / 2 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
         let mut out = Cursor::new(Vec::new());
-        DynamicImage::ImageRgb8(img).write_to(&mut out, ImageFormat::Png).expect("encode");
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, ImageFormat::Png)
+            .expect("encode");
         out.into_inner()
     }
 
@@ -123,12 +152,21 @@ mod tests {
 
     #[test]
     fn parses_pocketbase_sizes() {
-        assert_eq!(Thumb::parse("100x50"), Some(Thumb { width: 100, height: 50, mode: Mode::Center }));
+        assert_eq!(
+            Thumb::parse("100x50"),
+            Some(Thumb {
+                width: 100,
+                height: 50,
+                mode: Mode::Center
+            })
+        );
         assert_eq!(Thumb::parse("100x50t").map(|t| t.mode), Some(Mode::Top));
         assert_eq!(Thumb::parse("100x50b").map(|t| t.mode), Some(Mode::Bottom));
         assert_eq!(Thumb::parse("100x50f").map(|t| t.mode), Some(Mode::Fit));
         assert_eq!(Thumb::parse("0x50").map(|t| t.width), Some(0));
-        for bad in ["", "x", "0x0", "10", "10x", "ax10", "10x10z", "99999x1", "0x10f", "-1x10"] {
+        for bad in [
+            "", "x", "0x0", "10", "10x", "ax10", "10x10z", "99999x1", "0x10f", "-1x10",
+        ] {
             assert_eq!(Thumb::parse(bad), None, "{bad}");
         }
     }
@@ -136,9 +174,17 @@ mod tests {
     #[test]
     fn every_mode_gives_the_size_it_promises() {
         let src = png(200, 100);
-        let cases = [("50x50", (50, 50)), ("20x0", (20, 10)), ("0x20", (40, 20)), ("50x50f", (50, 25)), ("50x50t", (50, 50)), ("50x50b", (50, 50))];
+        let cases = [
+            ("50x50", (50, 50)),
+            ("20x0", (20, 10)),
+            ("0x20", (40, 20)),
+            ("50x50f", (50, 25)),
+            ("50x50t", (50, 50)),
+            ("50x50b", (50, 50)),
+        ];
         for (spec, want) in cases {
-            let out = render(&src, ImageFormat::Png, Thumb::parse(spec).expect("valid")).expect("render");
+            let out =
+                render(&src, ImageFormat::Png, Thumb::parse(spec).expect("valid")).expect("render");
             assert_eq!(dims(&out).dimensions(), want, "{spec}");
         }
     }
@@ -146,8 +192,24 @@ mod tests {
     #[test]
     fn top_and_bottom_keep_their_end() {
         let src = png(100, 200);
-        let top = dims(&render(&src, ImageFormat::Png, Thumb::parse("50x50t").expect("valid")).expect("render")).to_rgb8();
-        let bottom = dims(&render(&src, ImageFormat::Png, Thumb::parse("50x50b").expect("valid")).expect("render")).to_rgb8();
+        let top = dims(
+            &render(
+                &src,
+                ImageFormat::Png,
+                Thumb::parse("50x50t").expect("valid"),
+            )
+            .expect("render"),
+        )
+        .to_rgb8();
+        let bottom = dims(
+            &render(
+                &src,
+                ImageFormat::Png,
+                Thumb::parse("50x50b").expect("valid"),
+            )
+            .expect("render"),
+        )
+        .to_rgb8();
         assert_eq!(top.get_pixel(25, 25), &Rgb([255, 0, 0]));
         assert_eq!(bottom.get_pixel(25, 25), &Rgb([0, 0, 255]));
     }
@@ -158,10 +220,18 @@ mod tests {
         for format in [ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::WebP] {
             let mut src = Cursor::new(Vec::new());
             img.write_to(&mut src, format).expect("encode source");
-            let out = render(src.get_ref(), format, Thumb::parse("16x16").expect("valid")).expect("render");
+            let out = render(src.get_ref(), format, Thumb::parse("16x16").expect("valid"))
+                .expect("render");
             assert_eq!(image::guess_format(&out).expect("format"), format);
             assert_eq!(dims(&out).dimensions(), (16, 16));
         }
-        assert!(render(b"not an image", ImageFormat::Png, Thumb::parse("1x1").expect("valid")).is_err());
+        assert!(
+            render(
+                b"not an image",
+                ImageFormat::Png,
+                Thumb::parse("1x1").expect("valid")
+            )
+            .is_err()
+        );
     }
 }

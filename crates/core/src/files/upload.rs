@@ -45,9 +45,18 @@ pub struct Staging {
 impl Staging {
     pub(super) async fn create(dir: &Path, original: &str) -> Result<Staging> {
         let dir = dir.to_path_buf();
-        let named = tokio::task::spawn_blocking(move || tempfile::NamedTempFile::new_in(dir)).await.map_err(Error::internal)?.map_err(Error::internal)?;
+        let named = tokio::task::spawn_blocking(move || tempfile::NamedTempFile::new_in(dir))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
         let (file, temp) = named.into_parts();
-        Ok(Staging { original: original.to_owned(), file: tokio::fs::File::from_std(file), temp, size: 0, head: Vec::new() })
+        Ok(Staging {
+            original: original.to_owned(),
+            file: tokio::fs::File::from_std(file),
+            temp,
+            size: 0,
+            head: Vec::new(),
+        })
     }
 
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
@@ -62,9 +71,17 @@ impl Staging {
     pub async fn finish(mut self) -> Result<Upload> {
         self.file.flush().await.map_err(Error::internal)?;
         let mime = detect_mime(&self.head, &self.original);
-        let detected_ext = infer::get(&self.head).map(|t| format!(".{}", t.extension())).unwrap_or_default();
+        let detected_ext = infer::get(&self.head)
+            .map(|t| format!(".{}", t.extension()))
+            .unwrap_or_default();
         let name = names::stored_name(&self.original, &detected_ext);
-        Ok(Upload { original: self.original, name, size: self.size, mime, temp: Arc::new(self.temp) })
+        Ok(Upload {
+            original: self.original,
+            name,
+            size: self.size,
+            mime,
+            temp: Arc::new(self.temp),
+        })
     }
 }
 
@@ -82,18 +99,30 @@ pub fn detect_mime(head: &[u8], name: &str) -> String {
     let guessed = mime_guess::from_path(name).first();
     if looks_like_text(head) {
         return match guessed {
-            Some(m) if m.type_() == mime_guess::mime::TEXT => format!("{}; charset=utf-8", m.essence_str()),
-            Some(m) if m.subtype() == mime_guess::mime::JSON || m.subtype() == mime_guess::mime::XML => m.essence_str().to_owned(),
+            Some(m) if m.type_() == mime_guess::mime::TEXT => {
+                format!("{}; charset=utf-8", m.essence_str())
+            }
+            Some(m)
+                if m.subtype() == mime_guess::mime::JSON
+                    || m.subtype() == mime_guess::mime::XML =>
+            {
+                m.essence_str().to_owned()
+            }
             _ => "text/plain; charset=utf-8".to_owned(),
         };
     }
-    guessed.map_or_else(|| "application/octet-stream".to_owned(), |m| m.essence_str().to_owned())
+    guessed.map_or_else(
+        || "application/octet-stream".to_owned(),
+        |m| m.essence_str().to_owned(),
+    )
 }
 
 /// The type a stored file is served with, from its name (text types in UTF-8).
 pub fn content_type(name: &str) -> String {
     match mime_guess::from_path(name).first() {
-        Some(m) if m.type_() == mime_guess::mime::TEXT => format!("{}; charset=utf-8", m.essence_str()),
+        Some(m) if m.type_() == mime_guess::mime::TEXT => {
+            format!("{}; charset=utf-8", m.essence_str())
+        }
         Some(m) => m.essence_str().to_owned(),
         None => "application/octet-stream".to_owned(),
     }
@@ -113,7 +142,10 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// Whether `mime` (possibly with parameters) is one of `allowed` (types without parameters).
 pub fn mime_allowed(mime: &str, allowed: &[String]) -> bool {
     let essence = mime.split(';').next().unwrap_or("").trim();
-    allowed.is_empty() || allowed.iter().any(|a| a.trim().eq_ignore_ascii_case(essence))
+    allowed.is_empty()
+        || allowed
+            .iter()
+            .any(|a| a.trim().eq_ignore_ascii_case(essence))
 }
 
 #[cfg(test)]
@@ -122,12 +154,18 @@ mod tests {
 
     #[test]
     fn types_come_from_content_first() {
-        assert_eq!(detect_mime(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "fake.txt"), "image/png");
+        assert_eq!(
+            detect_mime(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "fake.txt"),
+            "image/png"
+        );
         assert_eq!(detect_mime(b"hello", "a.txt"), "text/plain; charset=utf-8");
         assert_eq!(detect_mime(b"a,b\n1,2", "a.csv"), "text/csv; charset=utf-8");
         assert_eq!(detect_mime(b"{\"a\":1}", "a.json"), "application/json");
         assert_eq!(detect_mime(b"hello", "noext"), "text/plain; charset=utf-8");
-        assert_eq!(detect_mime(&[0, 1, 2, 0xff], "blob"), "application/octet-stream");
+        assert_eq!(
+            detect_mime(&[0, 1, 2, 0xff], "blob"),
+            "application/octet-stream"
+        );
     }
 
     #[test]
@@ -141,13 +179,19 @@ mod tests {
     #[tokio::test]
     async fn staged_files_are_sized_typed_and_removed_when_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut staging = Staging::create(dir.path(), "../x/Report 2024.TXT").await.expect("staging");
+        let mut staging = Staging::create(dir.path(), "../x/Report 2024.TXT")
+            .await
+            .expect("staging");
         staging.write(b"hello ").await.expect("write");
         staging.write(b"world").await.expect("write");
         let upload = staging.finish().await.expect("finish");
         assert_eq!(upload.size, 11);
         assert_eq!(upload.mime, "text/plain; charset=utf-8");
-        assert!(upload.name.starts_with("report_2024_") && upload.name.ends_with(".TXT"), "{}", upload.name);
+        assert!(
+            upload.name.starts_with("report_2024_") && upload.name.ends_with(".TXT"),
+            "{}",
+            upload.name
+        );
         let path = upload.path().to_path_buf();
         assert_eq!(std::fs::read(&path).expect("staged"), b"hello world");
         let clone = upload.clone();

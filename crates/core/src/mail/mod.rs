@@ -5,8 +5,8 @@
 //! - `template`: the `{APP_NAME}`-style placeholders of the email templates.
 //! - `smtp`: delivery through `lettre` (implicit TLS or STARTTLS).
 
-pub mod template;
 mod smtp;
+pub mod template;
 
 use crate::error::Result;
 use crate::settings::Settings;
@@ -29,7 +29,10 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(settings: Settings) -> Mailer {
-        Mailer { settings, smtp: smtp::Pool::default() }
+        Mailer {
+            settings,
+            smtp: smtp::Pool::default(),
+        }
     }
 
     /// Delivers `message` through SMTP, or logs it when SMTP is disabled. An error carries
@@ -60,5 +63,8 @@ impl Mailer {
 /// The sender from the settings: `(name, address)`.
 fn sender(settings: &Settings) -> (String, String) {
     let text = |path: &[&str]| settings.get(path).as_str().unwrap_or("").trim().to_owned();
-    (text(&["meta", "senderName"]), text(&["meta", "senderAddress"]))
+    (
+        text(&["meta", "senderName"]),
+        text(&["meta", "senderAddress"]),
+    )
 }

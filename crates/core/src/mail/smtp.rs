@@ -12,8 +12,8 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::Value as Json;
 
-use super::template::plain_text;
 use super::Message;
+use super::template::plain_text;
 use crate::error::{Error, Result};
 
 type Transport = AsyncSmtpTransport<Tokio1Executor>;
@@ -25,18 +25,35 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub async fn send(&self, smtp: &Json, (name, address): &(String, String), message: &Message) -> Result<()> {
+    pub async fn send(
+        &self,
+        smtp: &Json,
+        (name, address): &(String, String),
+        message: &Message,
+    ) -> Result<()> {
         let transport = self.transport(smtp)?;
-        let address = address.parse().map_err(|e| Error::internal(format!("invalid sender address: {e}")))?;
+        let address = address
+            .parse()
+            .map_err(|e| Error::internal(format!("invalid sender address: {e}")))?;
         let from = Mailbox::new(Some(name.clone()).filter(|n| !n.is_empty()), address);
-        let to: Mailbox = message.to.parse().map_err(|e| Error::internal(format!("invalid recipient address: {e}")))?;
+        let to: Mailbox = message
+            .to
+            .parse()
+            .map_err(|e| Error::internal(format!("invalid recipient address: {e}")))?;
         let email = lettre::Message::builder()
             .from(from)
             .to(to)
             .subject(message.subject.clone())
-            .multipart(MultiPart::alternative_plain_html(plain_text(&message.html), message.html.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                plain_text(&message.html),
+                message.html.clone(),
+            ))
             .map_err(Error::internal)?;
-        transport.send(email).await.map(|_| ()).map_err(|e| Error::internal(format!("smtp: {e}")))
+        transport
+            .send(email)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::internal(format!("smtp: {e}")))
     }
 
     fn transport(&self, smtp: &Json) -> Result<Transport> {
@@ -55,16 +72,29 @@ impl Pool {
 fn build(smtp: &Json) -> Result<Transport> {
     let s = |k: &str| smtp.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
     let host = s("host");
-    let port = smtp.get("port").and_then(Json::as_u64).and_then(|p| u16::try_from(p).ok()).unwrap_or(587);
-    let tls = TlsParameters::new(host.clone()).map_err(|e| Error::internal(format!("smtp tls: {e}")))?;
+    let port = smtp
+        .get("port")
+        .and_then(Json::as_u64)
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(587);
+    let tls =
+        TlsParameters::new(host.clone()).map_err(|e| Error::internal(format!("smtp tls: {e}")))?;
     let implicit = smtp.get("tls").and_then(Json::as_bool).unwrap_or(false);
     let mut builder = Transport::builder_dangerous(&host)
         .port(port)
-        .tls(if implicit { Tls::Wrapper(tls) } else { Tls::Opportunistic(tls) })
+        .tls(if implicit {
+            Tls::Wrapper(tls)
+        } else {
+            Tls::Opportunistic(tls)
+        })
         .timeout(Some(Duration::from_secs(15)));
     if !s("username").is_empty() {
         builder = builder.credentials(Credentials::new(s("username"), s("password")));
-        let mechanism = if s("authMethod").eq_ignore_ascii_case("LOGIN") { Mechanism::Login } else { Mechanism::Plain };
+        let mechanism = if s("authMethod").eq_ignore_ascii_case("LOGIN") {
+            Mechanism::Login
+        } else {
+            Mechanism::Plain
+        };
         builder = builder.authentication(vec![mechanism]);
     }
     if !s("localName").is_empty() {

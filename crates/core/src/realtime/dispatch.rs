@@ -40,7 +40,12 @@ struct Question {
 
 impl Question {
     fn new(subscription: Arc<Subscription>) -> Question {
-        Question { subscription, known: Vec::new(), asked: Vec::new(), last: None }
+        Question {
+            subscription,
+            known: Vec::new(),
+            asked: Vec::new(),
+            last: None,
+        }
     }
 
     fn add(&mut self, change: usize, known: bool) {
@@ -49,7 +54,11 @@ impl Question {
             return;
         }
         self.last = Some(change);
-        if known { self.known.push(change) } else { self.asked.push(change) }
+        if known {
+            self.known.push(change)
+        } else {
+            self.asked.push(change)
+        }
     }
 }
 
@@ -57,7 +66,11 @@ impl Realtime {
     pub(super) async fn dispatch(&self, mut changes: mpsc::UnboundedReceiver<Committed>) {
         let mut round = Vec::new();
         loop {
-            if changes.recv_many(&mut round, self.config().round.max(1)).await == 0 {
+            if changes
+                .recv_many(&mut round, self.config().round.max(1))
+                .await
+                == 0
+            {
                 return;
             }
             // The round counts: it waits too until it is answered.
@@ -77,17 +90,29 @@ impl Realtime {
         let mut touched: HashMap<&str, (&Record, HashSet<&str>)> = HashMap::new();
         for c in &changes {
             let record = c.change.record();
-            touched.entry(record.collection.id.as_str()).or_insert((record, HashSet::new())).1.insert(record.id());
+            touched
+                .entry(record.collection.id.as_str())
+                .or_insert((record, HashSet::new()))
+                .1
+                .insert(record.id());
         }
         let mut gone = HashSet::new();
         for (record, ids) in touched.values() {
             for (client, s) in index.naming(&record.collection) {
-                if s.topic.record_id.as_deref().is_none_or(|id| ids.contains(id)) {
+                if s.topic
+                    .record_id
+                    .as_deref()
+                    .is_none_or(|id| ids.contains(id))
+                {
                     gone.insert(client.id.clone());
                 }
             }
         }
-        tracing::warn!(dropped = changes.len(), disconnected = gone.len(), "realtime fell behind: changes dropped, their subscribers disconnected");
+        tracing::warn!(
+            dropped = changes.len(),
+            disconnected = gone.len(),
+            "realtime fell behind: changes dropped, their subscribers disconnected"
+        );
         self.disconnect(gone);
     }
 
@@ -102,12 +127,18 @@ impl Realtime {
         for (i, committed) in round.iter().enumerate() {
             let record = committed.change.record();
             for (client, subscription) in index.matching(record) {
-                let decided = committed.foreseen.as_ref().and_then(|f| f.decided(&subscription.key, record.id()));
+                let decided = committed
+                    .foreseen
+                    .as_ref()
+                    .and_then(|f| f.decided(&subscription.key, record.id()));
                 if decided == Some(false) {
                     continue;
                 }
                 if !questions.contains_key(&subscription.key) {
-                    questions.insert(subscription.key.clone(), Question::new(subscription.clone()));
+                    questions.insert(
+                        subscription.key.clone(),
+                        Question::new(subscription.clone()),
+                    );
                 }
                 if let Some(q) = questions.get_mut(&subscription.key) {
                     q.add(i, decided.is_some());
@@ -123,11 +154,19 @@ impl Realtime {
             .await;
         let mut gone: HashSet<&str> = HashSet::new();
         for (i, client, subscription) in sends {
-            let Some(data) = answers.get(subscription.key.as_str()).and_then(|a| a.get(&i)) else { continue };
+            let Some(data) = answers
+                .get(subscription.key.as_str())
+                .and_then(|a| a.get(&i))
+            else {
+                continue;
+            };
             if gone.contains(client.id.as_str()) {
                 continue;
             }
-            if !client.outbox.push(Message { event: subscription.topic.raw.clone(), data: data.clone() }) {
+            if !client.outbox.push(Message {
+                event: subscription.topic.raw.clone(),
+                data: data.clone(),
+            }) {
                 gone.insert(&client.id);
             }
         }
@@ -143,21 +182,47 @@ impl Realtime {
         let mut visible = q.known;
         if !q.asked.is_empty() {
             let records: Vec<&Record> = q.asked.iter().map(|&i| round[i].change.record()).collect();
-            let passed = match visibility::verdict(self.records.schema(), &req, &records[0].collection, s.kind, s.topic.option("filter")) {
+            let passed = match visibility::verdict(
+                self.records.schema(),
+                &req,
+                &records[0].collection,
+                s.kind,
+                s.topic.option("filter"),
+            ) {
                 Ok(verdict) => self.records.passing(&verdict, &records).await,
                 Err(e) => Err(e),
             };
             match passed {
-                Ok(passed) => visible.extend(q.asked.iter().zip(passed).filter(|(_, p)| *p).map(|(i, _)| *i)),
-                Err(e) => tracing::debug!(error = %e, topic = %s.topic.raw, "realtime check failed"),
+                Ok(passed) => visible.extend(
+                    q.asked
+                        .iter()
+                        .zip(passed)
+                        .filter(|(_, p)| *p)
+                        .map(|(i, _)| *i),
+                ),
+                Err(e) => {
+                    tracing::debug!(error = %e, topic = %s.topic.raw, "realtime check failed")
+                }
             }
             visible.sort_unstable();
         }
         if visible.is_empty() {
             return HashMap::new();
         }
-        let records = visible.iter().map(|&i| round[i].change.record().clone()).collect();
-        let shown = match self.records.present(&req, records, s.topic.option("expand"), s.topic.option("fields")).await {
+        let records = visible
+            .iter()
+            .map(|&i| round[i].change.record().clone())
+            .collect();
+        let shown = match self
+            .records
+            .present(
+                &req,
+                records,
+                s.topic.option("expand"),
+                s.topic.option("fields"),
+            )
+            .await
+        {
             Ok(shown) => shown,
             Err(e) => {
                 tracing::debug!(error = %e, topic = %s.topic.raw, "realtime record could not be shown");
@@ -167,7 +232,14 @@ impl Realtime {
         visible
             .into_iter()
             .zip(shown)
-            .map(|(i, record)| (i, Arc::from(json!({"action": action(&round[i].change), "record": record}).to_string())))
+            .map(|(i, record)| {
+                (
+                    i,
+                    Arc::from(
+                        json!({"action": action(&round[i].change), "record": record}).to_string(),
+                    ),
+                )
+            })
             .collect()
     }
 }

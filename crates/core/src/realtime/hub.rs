@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::outbox::{self, Inbox, Outbox};
-use super::topic::{Topic, MAX_SUBSCRIPTIONS};
+use super::topic::{MAX_SUBSCRIPTIONS, Topic};
 use super::watch::Watch;
-use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::identity::Auth;
 use crate::records::Records;
 use crate::rules::RuleKind;
@@ -100,7 +100,10 @@ struct ConnectionGuard {
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.clients.write().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 
@@ -109,7 +112,10 @@ impl Connection {
     /// keep up, or changes it was owed were dropped), or nothing came for the idle timeout
     /// (keep-alive comments do not count, as in PocketBase).
     pub async fn next(&mut self) -> Option<Message> {
-        tokio::time::timeout(self.idle_timeout, self.inbox.recv()).await.ok().flatten()
+        tokio::time::timeout(self.idle_timeout, self.inbox.recv())
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -117,9 +123,16 @@ impl Realtime {
     /// Creates the hub, starts its dispatcher on the current runtime, and has the record
     /// service ask it, inside each delete's transaction, who may see the deletion.
     pub fn start(records: Records) -> Realtime {
-        let hub = Realtime { clients: Arc::default(), records: records.clone(), config: Arc::default() };
+        let hub = Realtime {
+            clients: Arc::default(),
+            records: records.clone(),
+            config: Arc::default(),
+        };
         // The watcher holds the clients and the schema, not the record service: no cycle.
-        records.watch_deletes(Arc::new(Watch { clients: hub.clients.clone(), schema: records.schema().clone() }));
+        records.watch_deletes(Arc::new(Watch {
+            clients: hub.clients.clone(),
+            schema: records.schema().clone(),
+        }));
         let dispatcher = hub.clone();
         let changes = records.subscribe();
         tokio::spawn(async move { dispatcher.dispatch(changes).await });
@@ -144,23 +157,51 @@ impl Realtime {
         let config = self.config();
         let id = crate::ids::random_string(40);
         let (outbox, inbox) = outbox::queue(config.client_queue_bytes);
-        let client = Arc::new(Client { id: id.clone(), auth: RwLock::new(Auth::Guest), subscriptions: RwLock::default(), outbox });
-        self.clients.write().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), client);
+        let client = Arc::new(Client {
+            id: id.clone(),
+            auth: RwLock::new(Auth::Guest),
+            subscriptions: RwLock::default(),
+            outbox,
+        });
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), client);
         Connection {
             id: id.clone(),
             keep_alive: config.keep_alive,
             idle_timeout: config.idle_timeout,
             inbox,
-            _guard: ConnectionGuard { id, clients: self.clients.clone() },
+            _guard: ConnectionGuard {
+                id,
+                clients: self.clients.clone(),
+            },
         }
     }
 
     /// Sends `data` as event `topic` to the client `client_id` if it is subscribed to exactly
     /// that topic (the `@oauth2` redirect uses it). Whether it was delivered.
     pub fn send_to(&self, client_id: &str, topic: &str, data: &serde_json::Value) -> bool {
-        let Some(client) = self.clients.read().unwrap_or_else(|e| e.into_inner()).get(client_id).cloned() else { return false };
-        let subscribed = client.subscriptions.read().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s.topic.raw == topic);
-        subscribed && client.outbox.push(Message { event: topic.to_owned(), data: Arc::from(data.to_string()) })
+        let Some(client) = self
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client_id)
+            .cloned()
+        else {
+            return false;
+        };
+        let subscribed = client
+            .subscriptions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|s| s.topic.raw == topic);
+        subscribed
+            && client.outbox.push(Message {
+                event: topic.to_owned(),
+                data: Arc::from(data.to_string()),
+            })
     }
 
     /// Replaces a client's subscriptions and binds the caller's auth to it.
@@ -174,7 +215,13 @@ impl Realtime {
             .ok_or_else(|| Error::NotFound("Missing or invalid client id.".into()))?;
         if topics.len() > MAX_SUBSCRIPTIONS {
             let mut d = FieldErrors::new();
-            d.insert("subscriptions".into(), field_error_json("validation_length_too_long", format!("The maximum allowed subscriptions is {MAX_SUBSCRIPTIONS}.")));
+            d.insert(
+                "subscriptions".into(),
+                field_error_json(
+                    "validation_length_too_long",
+                    format!("The maximum allowed subscriptions is {MAX_SUBSCRIPTIONS}."),
+                ),
+            );
             return Err(Error::validation(d));
         }
         let mut parsed = Vec::with_capacity(topics.len());
@@ -189,15 +236,27 @@ impl Realtime {
         {
             let mut current = client.auth.write().unwrap_or_else(|e| e.into_inner());
             // PB-COMPAT: once a client is bound to an identity, another one may not take it over.
-            let bound = current.record().map(|r| (r.collection.id.clone(), r.id().to_owned()));
-            let asking = auth.record().map(|r| (r.collection.id.clone(), r.id().to_owned()));
+            let bound = current
+                .record()
+                .map(|r| (r.collection.id.clone(), r.id().to_owned()));
+            let asking = auth
+                .record()
+                .map(|r| (r.collection.id.clone(), r.id().to_owned()));
             if bound.is_some() && bound != asking {
-                return Err(Error::Forbidden("The current and the previous request authorization don't match.".into()));
+                return Err(Error::Forbidden(
+                    "The current and the previous request authorization don't match.".into(),
+                ));
             }
             *current = auth.clone();
         }
-        let subscriptions = parsed.into_iter().map(|topic| Arc::new(Subscription::new(topic, auth.clone()))).collect();
-        *client.subscriptions.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(subscriptions);
+        let subscriptions = parsed
+            .into_iter()
+            .map(|topic| Arc::new(Subscription::new(topic, auth.clone())))
+            .collect();
+        *client
+            .subscriptions
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(subscriptions);
         Ok(())
     }
 
@@ -212,7 +271,11 @@ impl Realtime {
 
 impl Subscription {
     fn new(topic: Topic, auth: Auth) -> Subscription {
-        let kind = if topic.record_id.is_some() { RuleKind::View } else { RuleKind::List };
+        let kind = if topic.record_id.is_some() {
+            RuleKind::View
+        } else {
+            RuleKind::List
+        };
         // The whole of the options is part of the question: rules may read any
         // `@request.query.*` or `@request.headers.*`.
         let options = serde_json::to_string(&(&topic.query, &topic.headers)).unwrap_or_default();
@@ -221,6 +284,11 @@ impl Subscription {
             None => "guest".into(),
         };
         let key = format!("{}|{identity}|{kind:?}|{options}", topic.collection);
-        Subscription { topic, auth, kind, key }
+        Subscription {
+            topic,
+            auth,
+            kind,
+            key,
+        }
     }
 }

@@ -19,12 +19,27 @@ pub(super) struct Index {
 impl Index {
     pub fn snapshot(clients: &Clients) -> Index {
         // Copy the client list and release the hub's lock before reading each client.
-        let clients: Vec<Arc<Client>> = clients.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let clients: Vec<Arc<Client>> = clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
         let mut by_collection: HashMap<String, Vec<Subscriber>> = HashMap::new();
         for client in clients {
-            let subscriptions = client.subscriptions.read().unwrap_or_else(|e| e.into_inner()).clone();
-            for s in subscriptions.iter().filter(|s| !s.topic.collection.is_empty()) {
-                by_collection.entry(s.topic.collection.clone()).or_default().push((client.clone(), s.clone()));
+            let subscriptions = client
+                .subscriptions
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            for s in subscriptions
+                .iter()
+                .filter(|s| !s.topic.collection.is_empty())
+            {
+                by_collection
+                    .entry(s.topic.collection.clone())
+                    .or_default()
+                    .push((client.clone(), s.clone()));
             }
         }
         Index { by_collection }
@@ -37,14 +52,23 @@ impl Index {
     /// Every subscription naming `c`, by name or by id.
     pub fn naming<'a>(&'a self, c: &Collection) -> impl Iterator<Item = &'a Subscriber> + 'a {
         let by_name = self.by_collection.get(&c.name);
-        let by_id = if c.id != c.name { self.by_collection.get(&c.id) } else { None };
+        let by_id = if c.id != c.name {
+            self.by_collection.get(&c.id)
+        } else {
+            None
+        };
         by_name.into_iter().chain(by_id).flatten()
     }
 
     /// The subscriptions a change of `record` concerns: `collection/*`, or `collection/id`
     /// of this very record.
     pub fn matching<'a>(&'a self, record: &'a Record) -> impl Iterator<Item = &'a Subscriber> + 'a {
-        self.naming(&record.collection).filter(move |(_, s)| s.topic.record_id.as_deref().is_none_or(|id| id == record.id()))
+        self.naming(&record.collection).filter(move |(_, s)| {
+            s.topic
+                .record_id
+                .as_deref()
+                .is_none_or(|id| id == record.id())
+        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! A client's message queue: unbounded in count, bounded in bytes. A burst of small events fits
 //! however many there are; a client that lets megabytes pile up is not reading, and is let go.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -32,7 +32,14 @@ pub struct Inbox {
 pub fn queue(limit: usize) -> (Outbox, Inbox) {
     let (tx, rx) = mpsc::unbounded_channel();
     let queued = Arc::new(AtomicUsize::new(0));
-    (Outbox { tx, queued: queued.clone(), limit }, Inbox { rx, queued })
+    (
+        Outbox {
+            tx,
+            queued: queued.clone(),
+            limit,
+        },
+        Inbox { rx, queued },
+    )
 }
 
 impl Outbox {

@@ -44,7 +44,10 @@ impl Topic {
                 let options: Json = serde_json::from_str(&v).ok()?;
                 topic.query = stringify(options.get("query"));
                 // PB-COMPAT: header names as rules see them: `X-Key` is `@request.headers.x_key`.
-                topic.headers = stringify(options.get("headers")).into_iter().map(|(k, v)| (k.to_ascii_lowercase().replace('-', "_"), v)).collect();
+                topic.headers = stringify(options.get("headers"))
+                    .into_iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase().replace('-', "_"), v))
+                    .collect();
             }
         }
         Some(topic)
@@ -56,7 +59,9 @@ impl Topic {
 }
 
 fn stringify(v: Option<&Json>) -> Map<String, Json> {
-    let Some(Json::Object(m)) = v else { return Map::new() };
+    let Some(Json::Object(m)) = v else {
+        return Map::new();
+    };
     m.iter()
         .map(|(k, v)| {
             let s = match v {
@@ -69,7 +74,9 @@ fn stringify(v: Option<&Json>) -> Map<String, Json> {
 }
 
 fn form_pairs(s: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(s.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -79,7 +86,10 @@ mod tests {
     #[test]
     fn parses_collection_wildcard_and_record_topics() {
         let t = Topic::parse("posts/*").unwrap();
-        assert_eq!((t.collection.as_str(), t.record_id.as_deref()), ("posts", None));
+        assert_eq!(
+            (t.collection.as_str(), t.record_id.as_deref()),
+            ("posts", None)
+        );
         let t = Topic::parse("posts/abc").unwrap();
         assert_eq!(t.record_id.as_deref(), Some("abc"));
         // other topics are accepted and name no collection

@@ -24,8 +24,13 @@ impl DeleteWatcher for Watch {
     fn watches(&self, collection: &Collection) -> bool {
         let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
         clients.values().any(|client| {
-            let subscriptions = client.subscriptions.read().unwrap_or_else(|e| e.into_inner());
-            subscriptions.iter().any(|s| s.topic.collection == collection.name || s.topic.collection == collection.id)
+            let subscriptions = client
+                .subscriptions
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            subscriptions.iter().any(|s| {
+                s.topic.collection == collection.name || s.topic.collection == collection.id
+            })
         })
     }
 
@@ -35,7 +40,9 @@ impl DeleteWatcher for Watch {
         let mut questions: HashMap<&str, (&Subscriber, Vec<&Record>)> = HashMap::new();
         for record in doomed {
             for subscriber in index.matching(record) {
-                let (_, asked) = questions.entry(subscriber.1.key.as_str()).or_insert((subscriber, Vec::new()));
+                let (_, asked) = questions
+                    .entry(subscriber.1.key.as_str())
+                    .or_insert((subscriber, Vec::new()));
                 if !asked.last().is_some_and(|last| std::ptr::eq(*last, record)) {
                     asked.push(record);
                 }
@@ -44,17 +51,29 @@ impl DeleteWatcher for Watch {
         let mut foreseen = Foreseen::default();
         for (key, ((_, sub), records)) in questions {
             let req = sub.request();
-            let answer = visibility::verdict(&self.schema, &req, &records[0].collection, sub.kind, sub.topic.option("filter"))
-                .and_then(|verdict| Check::new(&verdict, &records))
-                .and_then(|check| guarded(conn, |conn| check.run(conn)));
+            let answer = visibility::verdict(
+                &self.schema,
+                &req,
+                &records[0].collection,
+                sub.kind,
+                sub.topic.option("filter"),
+            )
+            .and_then(|verdict| Check::new(&verdict, &records))
+            .and_then(|check| guarded(conn, |conn| check.run(conn)));
             match answer {
                 Ok(passed) => {
-                    let decided = records.iter().map(|r| r.id().to_owned()).zip(passed).collect();
+                    let decided = records
+                        .iter()
+                        .map(|r| r.id().to_owned())
+                        .zip(passed)
+                        .collect();
                     foreseen.0.insert(key.to_owned(), decided);
                 }
                 // A check that cannot run must not fail the delete: the question stays open
                 // and is asked again after commit.
-                Err(e) => tracing::debug!(error = %e, topic = %sub.topic.raw, "realtime delete check failed"),
+                Err(e) => {
+                    tracing::debug!(error = %e, topic = %sub.topic.raw, "realtime delete check failed")
+                }
             }
         }
         Ok(foreseen)

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
-use super::write::{Outcome, WriteInput, WritePlan, TIMED_OUT};
 use super::Records;
+use super::write::{Outcome, TIMED_OUT, WriteInput, WritePlan};
 use crate::error::{Error, Result};
 use crate::rules::RequestInfo;
 
@@ -41,7 +41,10 @@ pub struct BatchResponse {
 /// A failed batch: which request failed and why.
 #[derive(Debug)]
 pub enum BatchFailure {
-    Request { index: usize, error: Error },
+    Request {
+        index: usize,
+        error: Error,
+    },
     /// PB-COMPAT: the batch ran past its `timeout` and was rolled back.
     Timeout,
 }
@@ -49,7 +52,12 @@ pub enum BatchFailure {
 impl Records {
     /// Runs `ops` in one transaction. With a `timeout`, a batch not done by then (planning,
     /// password hashing included) is rolled back.
-    pub async fn batch(&self, req: &RequestInfo, ops: Vec<BatchOp>, timeout: Option<Duration>) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
+    pub async fn batch(
+        &self,
+        req: &RequestInfo,
+        ops: Vec<BatchOp>,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let timed_out = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut plans = Vec::with_capacity(ops.len());
@@ -57,21 +65,36 @@ impl Records {
             if timed_out() {
                 return Err(BatchFailure::Timeout);
             }
-            let plan = self.plan_op(req, op).await.map_err(|error| BatchFailure::Request { index, error })?;
+            let plan = self
+                .plan_op(req, op)
+                .await
+                .map_err(|error| BatchFailure::Request { index, error })?;
             plans.push(plan);
         }
-        let outcomes = self.run_all(plans, deadline).await.map_err(|(index, error)| match error {
-            Error::Internal(m) if m == TIMED_OUT => BatchFailure::Timeout,
-            error => BatchFailure::Request { index, error },
-        })?;
+        let outcomes =
+            self.run_all(plans, deadline)
+                .await
+                .map_err(|(index, error)| match error {
+                    Error::Internal(m) if m == TIMED_OUT => BatchFailure::Timeout,
+                    error => BatchFailure::Request { index, error },
+                })?;
         let mut out = Vec::with_capacity(outcomes.len());
         for (index, (outcome, op)) in outcomes.into_iter().zip(&ops).enumerate() {
             let response = match outcome {
                 Outcome::Created(r) | Outcome::Updated(r) => {
-                    let shown = self.present(req, vec![r], &op.expand, &op.fields).await.map_err(|error| BatchFailure::Request { index, error })?;
-                    BatchResponse { status: 200, body: shown.into_iter().next().unwrap_or(Json::Null) }
+                    let shown = self
+                        .present(req, vec![r], &op.expand, &op.fields)
+                        .await
+                        .map_err(|error| BatchFailure::Request { index, error })?;
+                    BatchResponse {
+                        status: 200,
+                        body: shown.into_iter().next().unwrap_or(Json::Null),
+                    }
                 }
-                Outcome::Deleted(_) => BatchResponse { status: 204, body: Json::Null },
+                Outcome::Deleted(_) => BatchResponse {
+                    status: 204,
+                    body: Json::Null,
+                },
             };
             out.push(response);
         }
@@ -82,12 +105,27 @@ impl Records {
         let mut req = base.clone();
         req.body = op.input.body.clone();
         match &op.action {
-            BatchAction::Create => self.plan_create(&req, &op.collection, op.input.clone()).await,
-            BatchAction::Update(id) => self.plan_update(&req, &op.collection, id, op.input.clone()).await,
+            BatchAction::Create => {
+                self.plan_create(&req, &op.collection, op.input.clone())
+                    .await
+            }
+            BatchAction::Update(id) => {
+                self.plan_update(&req, &op.collection, id, op.input.clone())
+                    .await
+            }
             BatchAction::Delete(id) => self.plan_delete(&req, &op.collection, id).await,
             BatchAction::Upsert => {
-                let id = op.input.body.get("id").and_then(Json::as_str).unwrap_or("").to_owned();
-                let create = Box::new(self.plan_create(&req, &op.collection, op.input.clone()).await?);
+                let id = op
+                    .input
+                    .body
+                    .get("id")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let create = Box::new(
+                    self.plan_create(&req, &op.collection, op.input.clone())
+                        .await?,
+                );
                 if id.is_empty() {
                     return Ok(*create);
                 }
@@ -95,9 +133,18 @@ impl Records {
                 input.body.remove("id");
                 // An update plan may not be possible yet (the record may not exist until an
                 // earlier request of this batch runs); execution decides between the two.
-                let update = self.plan_update(&req, &op.collection, &id, input).await.ok().map(Box::new);
+                let update = self
+                    .plan_update(&req, &op.collection, &id, input)
+                    .await
+                    .ok()
+                    .map(Box::new);
                 let collection = self.schema.require(&op.collection)?;
-                Ok(WritePlan::Upsert { collection, id, update, create })
+                Ok(WritePlan::Upsert {
+                    collection,
+                    id,
+                    update,
+                    create,
+                })
             }
         }
     }

@@ -23,18 +23,32 @@ impl Records {
     /// if `req` may read it. Files of unprotected fields are public, as in PocketBase; a
     /// protected one needs the view rule to let `req` (the file token's identity) see the
     /// record. Anything else is a 404, so nothing tells whether the file exists.
-    pub async fn file(&self, req: &RequestInfo, collection: &str, id: &str, name: &str, thumb: &str) -> Result<FileTarget> {
+    pub async fn file(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+        name: &str,
+        thumb: &str,
+    ) -> Result<FileTarget> {
         let c = self.schema.get(collection).ok_or_else(Error::not_found)?;
         if !names::is_safe(name) {
             return Err(Error::not_found());
         }
         let select = select_by_id(&c, id, None)?;
         let coll = c.clone();
-        let record = self.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop())).await?.ok_or_else(Error::not_found)?;
+        let record = self
+            .schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .await?
+            .ok_or_else(Error::not_found)?;
         let field = c
             .fields
             .iter()
-            .find(|f| f.kind == FieldKind::File && record.get_list(&f.name).iter().any(|n| n == name))
+            .find(|f| {
+                f.kind == FieldKind::File && record.get_list(&f.name).iter().any(|n| n == name)
+            })
             .ok_or_else(Error::not_found)?;
         let protected = field.bool_opt("protected");
         if protected && !self.passes(req, &record, RuleKind::View).await? {
@@ -43,13 +57,22 @@ impl Records {
         let original = files::file_path(&c.id, record.id(), name);
         // PB-COMPAT: only declared sizes (and the dashboard's 100x100) are made; any other
         // size gets the original.
-        let declared = thumb == thumbs::DEFAULT_THUMB || field.list_opt("thumbs").iter().any(|t| t == thumb);
+        let declared =
+            thumb == thumbs::DEFAULT_THUMB || field.list_opt("thumbs").iter().any(|t| t == thumb);
         if !thumb.is_empty()
             && declared
             && let Some(path) = self.files.thumbnail(&original, thumb).await
         {
-            return Ok(FileTarget { path, name: format!("{thumb}_{name}"), protected });
+            return Ok(FileTarget {
+                path,
+                name: format!("{thumb}_{name}"),
+                protected,
+            });
         }
-        Ok(FileTarget { path: original, name: name.to_owned(), protected })
+        Ok(FileTarget {
+            path: original,
+            name: name.to_owned(),
+            protected,
+        })
     }
 }

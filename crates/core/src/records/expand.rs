@@ -7,12 +7,12 @@ use std::sync::Arc;
 use oxbase_sql::Sql;
 use serde_json::Value as Json;
 
+use super::Records;
 use super::list::{from_root, paren};
 use super::output::to_json;
-use super::record::{as_list, Record};
-use super::Records;
+use super::record::{Record, as_list};
 use crate::error::Result;
-use crate::rules::{check, Access, RequestInfo, RuleKind, ROOT};
+use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
 use crate::schema::{Collection, Field, FieldKind};
 
 /// PB-COMPAT: expand paths are at most 6 levels deep; back-relations expand at most 1000 records.
@@ -26,9 +26,16 @@ struct Tree(BTreeMap<String, Tree>);
 /// PB-COMPAT: spaces are removed and the dots at either end trimmed; a path that another one
 /// continues (`a` beside `a.b`) is dropped, so it stands or falls with the longer one.
 fn parse(expand: &str) -> Tree {
-    let paths: Vec<String> = expand.split(',').map(|p| p.replace(' ', "").trim_matches('.').to_owned()).filter(|p| !p.is_empty()).collect();
+    let paths: Vec<String> = expand
+        .split(',')
+        .map(|p| p.replace(' ', "").trim_matches('.').to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
     // Every path that another one continues: the prefixes ending before a dot.
-    let continued: HashSet<&str> = paths.iter().flat_map(|p| p.match_indices('.').map(move |(i, _)| &p[..i])).collect();
+    let continued: HashSet<&str> = paths
+        .iter()
+        .flat_map(|p| p.match_indices('.').map(move |(i, _)| &p[..i]))
+        .collect();
     let mut root = Tree::default();
     for path in paths.iter().filter(|p| !continued.contains(p.as_str())) {
         let mut node = &mut root;
@@ -41,7 +48,12 @@ fn parse(expand: &str) -> Tree {
 
 /// Expands `items` in place. Returns whether any path expanded, in which case the records
 /// carry an `expand` object (empty when they have nothing related), as in PocketBase.
-pub async fn expand(records: &Records, req: &RequestInfo, items: &mut [Record], expand: &str) -> Result<bool> {
+pub async fn expand(
+    records: &Records,
+    req: &RequestInfo,
+    items: &mut [Record],
+    expand: &str,
+) -> Result<bool> {
     let tree = parse(expand);
     if tree.0.is_empty() || items.is_empty() {
         return Ok(false);
@@ -52,29 +64,56 @@ pub async fn expand(records: &Records, req: &RequestInfo, items: &mut [Record], 
 /// What one path segment names in a collection.
 enum Relation {
     /// A relation field of the collection.
-    Direct { field: Field, target: Arc<Collection> },
+    Direct {
+        field: Field,
+        target: Arc<Collection>,
+    },
     /// `source_via_field`: the records of `source` whose relation `field` points here; `single`
     /// when a unique index on that field allows one at most (PB-COMPAT: then an object, not
     /// an array).
-    Back { field: Field, source: Arc<Collection>, single: bool },
+    Back {
+        field: Field,
+        source: Arc<Collection>,
+        single: bool,
+    },
 }
 
 /// Whether one of `indexes` is unique over `column` alone (a `WHERE` does not count).
 fn has_single_column_unique_index(indexes: &[String], column: &str) -> bool {
-    indexes.iter().filter_map(|stmt| oxbase_sql::ddl::parse_index(stmt)).any(|def| {
-        def.unique && def.columns.len() == 1 && def.columns[0].name.as_str().eq_ignore_ascii_case(column)
-    })
+    indexes
+        .iter()
+        .filter_map(|stmt| oxbase_sql::ddl::parse_index(stmt))
+        .any(|def| {
+            def.unique
+                && def.columns.len() == 1
+                && def.columns[0].name.as_str().eq_ignore_ascii_case(column)
+        })
 }
 
 fn resolve(records: &Records, collection: &Collection, name: &str) -> Option<Relation> {
     // PB-COMPAT: `\w+_via_\w+` with a greedy first part, so the last `_via_` splits.
-    if let Some((coll, fname)) = name.rsplit_once("_via_").filter(|(c, f)| !c.is_empty() && !f.is_empty()) {
+    if let Some((coll, fname)) = name
+        .rsplit_once("_via_")
+        .filter(|(c, f)| !c.is_empty() && !f.is_empty())
+    {
         let source = records.schema.get(coll)?;
-        let field = source.field(fname).filter(|f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == collection.id)?.clone();
+        let field = source
+            .field(fname)
+            .filter(|f| {
+                f.kind == FieldKind::Relation && f.str_opt("collectionId") == collection.id
+            })?
+            .clone();
         let single = has_single_column_unique_index(&source.indexes, &field.name);
-        return Some(Relation::Back { field, source, single });
+        return Some(Relation::Back {
+            field,
+            source,
+            single,
+        });
     }
-    let field = collection.field(name).filter(|f| f.kind == FieldKind::Relation)?.clone();
+    let field = collection
+        .field(name)
+        .filter(|f| f.kind == FieldKind::Relation)?
+        .clone();
     let target = records.schema.get(field.str_opt("collectionId"))?;
     Some(Relation::Direct { field, target })
 }
@@ -90,11 +129,15 @@ fn expand_level<'a>(
     tree: &'a Tree,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + 'a>> {
     Box::pin(async move {
-        let Some(first) = items.first() else { return Ok(true) };
+        let Some(first) = items.first() else {
+            return Ok(true);
+        };
         let collection = first.collection.clone();
         let mut any = false;
         for (name, sub) in &tree.0 {
-            let Some(relation) = resolve(records, &collection, name) else { continue };
+            let Some(relation) = resolve(records, &collection, name) else {
+                continue;
+            };
             let mut related = match &relation {
                 Relation::Direct { target, .. } => {
                     let ids: Vec<String> = items.iter().flat_map(|r| r.get_list(name)).collect();
@@ -102,21 +145,45 @@ fn expand_level<'a>(
                 }
                 Relation::Back { field, source, .. } => {
                     let ids: Vec<String> = items.iter().map(|r| r.id().to_owned()).collect();
-                    load(records, req, source, Lookup::Back { field: field.name.clone(), multi: field.is_multi(), ids }).await?
+                    load(
+                        records,
+                        req,
+                        source,
+                        Lookup::Back {
+                            field: field.name.clone(),
+                            multi: field.is_multi(),
+                            ids,
+                        },
+                    )
+                    .await?
                 }
             };
             let nested = !sub.0.is_empty();
-            if nested && !related.is_empty() && !expand_level(records, req, &mut related, sub).await? {
+            if nested
+                && !related.is_empty()
+                && !expand_level(records, req, &mut related, sub).await?
+            {
                 continue;
             }
             any = true;
-            let shown: HashMap<&str, Json> = related.iter().map(|r| (r.id(), to_json(r, &req.auth, nested))).collect();
+            let shown: HashMap<&str, Json> = related
+                .iter()
+                .map(|r| (r.id(), to_json(r, &req.auth, nested)))
+                .collect();
             for item in items.iter_mut() {
                 let found: Vec<Json> = match &relation {
-                    Relation::Direct { .. } => item.get_list(name).iter().filter_map(|id| shown.get(id.as_str()).cloned()).collect(),
+                    Relation::Direct { .. } => item
+                        .get_list(name)
+                        .iter()
+                        .filter_map(|id| shown.get(id.as_str()).cloned())
+                        .collect(),
                     Relation::Back { field, .. } => {
                         let id = item.id().to_owned();
-                        related.iter().filter(|r| as_list(r.get(&field.name)).contains(&id)).filter_map(|r| shown.get(r.id()).cloned()).collect()
+                        related
+                            .iter()
+                            .filter(|r| as_list(r.get(&field.name)).contains(&id))
+                            .filter_map(|r| shown.get(r.id()).cloned())
+                            .collect()
                     }
                 };
                 let single = match &relation {
@@ -126,7 +193,8 @@ fn expand_level<'a>(
                 match (single, found.is_empty()) {
                     (_, true) => {}
                     (true, false) => {
-                        item.expand.insert(name.clone(), found.into_iter().next().unwrap_or_default());
+                        item.expand
+                            .insert(name.clone(), found.into_iter().next().unwrap_or_default());
                     }
                     (false, false) => {
                         item.expand.insert(name.clone(), Json::Array(found));
@@ -140,11 +208,20 @@ fn expand_level<'a>(
 
 enum Lookup {
     Ids(Vec<String>),
-    Back { field: String, multi: bool, ids: Vec<String> },
+    Back {
+        field: String,
+        multi: bool,
+        ids: Vec<String>,
+    },
 }
 
 /// The related records the requester may view.
-async fn load(records: &Records, req: &RequestInfo, target: &Arc<Collection>, lookup: Lookup) -> Result<Vec<Record>> {
+async fn load(
+    records: &Records,
+    req: &RequestInfo,
+    target: &Arc<Collection>,
+    lookup: Lookup,
+) -> Result<Vec<Record>> {
     let rule = match check::access(&records.schema, target, RuleKind::View, req)? {
         Access::SuperusersOnly => return Ok(Vec::new()),
         Access::All => None,
@@ -158,7 +235,9 @@ async fn load(records: &Records, req: &RequestInfo, target: &Arc<Collection>, lo
             ids.sort();
             ids.dedup();
             let list = Sql::param(Json::from(ids.clone()).to_string());
-            let mut cond = Sql::raw(format!("\"{ROOT}\".\"id\" IN (SELECT \"__je\".\"value\" FROM "));
+            let mut cond = Sql::raw(format!(
+                "\"{ROOT}\".\"id\" IN (SELECT \"__je\".\"value\" FROM "
+            ));
             cond.push_sql(&d.json_each_as(&list, &je)).push(")");
             (ids, cond)
         }
@@ -168,10 +247,15 @@ async fn load(records: &Records, req: &RequestInfo, target: &Arc<Collection>, lo
             let mut cond = Sql::new();
             if multi {
                 let je2 = alias("__je2");
-                cond.push("EXISTS (SELECT 1 FROM ").push_sql(&d.json_each_as(&col, &je2)).push(" WHERE \"__je2\".\"value\" IN (SELECT \"__je\".\"value\" FROM ");
+                cond.push("EXISTS (SELECT 1 FROM ")
+                    .push_sql(&d.json_each_as(&col, &je2))
+                    .push(" WHERE \"__je2\".\"value\" IN (SELECT \"__je\".\"value\" FROM ");
                 cond.push_sql(&d.json_each_as(&list, &je)).push("))");
             } else {
-                cond.push_sql(&col).push(" IN (SELECT \"__je\".\"value\" FROM ").push_sql(&d.json_each_as(&list, &je)).push(")");
+                cond.push_sql(&col)
+                    .push(" IN (SELECT \"__je\".\"value\" FROM ")
+                    .push_sql(&d.json_each_as(&list, &je))
+                    .push(")");
             }
             (ids, cond)
         }
@@ -180,13 +264,20 @@ async fn load(records: &Records, req: &RequestInfo, target: &Arc<Collection>, lo
         return Ok(Vec::new());
     }
     let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-    select.push_sql(&from_root(target)?).push(" WHERE ").push_sql(&cond);
+    select
+        .push_sql(&from_root(target)?)
+        .push(" WHERE ")
+        .push_sql(&cond);
     if let Some(rule) = rule {
         select.push(" AND ").push_sql(&paren(rule));
     }
     select.push(" LIMIT ").push_param(MAX_BACK_RELATIONS);
     let coll = target.clone();
-    records.schema.db().read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?))).await
+    records
+        .schema
+        .db()
+        .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?)))
+        .await
 }
 
 fn alias(name: &'static str) -> oxbase_sql::Ident {
@@ -199,7 +290,11 @@ mod tests {
 
     fn paths(t: &Tree, prefix: &str, out: &mut Vec<String>) {
         for (k, sub) in &t.0 {
-            let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             if sub.0.is_empty() {
                 out.push(p);
             } else {
@@ -211,7 +306,11 @@ mod tests {
     #[test]
     fn paths_are_normalized_as_pocketbase_does() {
         let mut out = Vec::new();
-        paths(&parse(" a.b.c , a.b,.test., ,test,a-x, au thor"), "", &mut out);
+        paths(
+            &parse(" a.b.c , a.b,.test., ,test,a-x, au thor"),
+            "",
+            &mut out,
+        );
         assert_eq!(out, ["a.b.c", "a-x", "author", "test"]);
     }
 }

@@ -25,12 +25,25 @@ pub const MAX_CASCADE_DEPTH: usize = 32;
 
 /// Who may see the records deleting `roots` (all of one collection) removes, decided now.
 /// `None`, with no query run, when no collection the delete can reach is watched.
-pub fn foresee(conn: &mut dyn Conn, all: &[Arc<Collection>], roots: &[Record], watcher: &dyn DeleteWatcher) -> Result<Option<Arc<Foreseen>>> {
-    let Some(first) = roots.first() else { return Ok(None) };
-    if !reach(all, &first.collection).into_iter().any(|c| watcher.watches(c)) {
+pub fn foresee(
+    conn: &mut dyn Conn,
+    all: &[Arc<Collection>],
+    roots: &[Record],
+    watcher: &dyn DeleteWatcher,
+) -> Result<Option<Arc<Foreseen>>> {
+    let Some(first) = roots.first() else {
+        return Ok(None);
+    };
+    if !reach(all, &first.collection)
+        .into_iter()
+        .any(|c| watcher.watches(c))
+    {
         return Ok(None);
     }
-    let watched: Vec<Record> = doomed(conn, all, roots.to_vec())?.into_iter().filter(|r| watcher.watches(&r.collection)).collect();
+    let watched: Vec<Record> = doomed(conn, all, roots.to_vec())?
+        .into_iter()
+        .filter(|r| watcher.watches(&r.collection))
+        .collect();
     Ok(Some(Arc::new(watcher.foresee(conn, &watched)?)))
 }
 
@@ -51,15 +64,28 @@ fn reach<'a>(all: &'a [Arc<Collection>], from: &'a Collection) -> Vec<&'a Collec
 }
 
 /// The relation fields that delete their record when the record they point at goes.
-fn cascades_into<'a>(all: &'a [Arc<Collection>], target_id: &'a str) -> impl Iterator<Item = (&'a Arc<Collection>, &'a Field)> + 'a {
+fn cascades_into<'a>(
+    all: &'a [Arc<Collection>],
+    target_id: &'a str,
+) -> impl Iterator<Item = (&'a Arc<Collection>, &'a Field)> + 'a {
     referring_fields(all, target_id).filter(|(_, f)| f.bool_opt("cascadeDelete"))
 }
 
 /// Every relation field (of a table, not a view) pointing at the collection `target_id`.
-pub fn referring_fields<'a>(all: &'a [Arc<Collection>], target_id: &'a str) -> impl Iterator<Item = (&'a Arc<Collection>, &'a Field)> + 'a {
+pub fn referring_fields<'a>(
+    all: &'a [Arc<Collection>],
+    target_id: &'a str,
+) -> impl Iterator<Item = (&'a Arc<Collection>, &'a Field)> + 'a {
     all.iter()
         .filter(|c| c.kind != CollectionKind::View)
-        .flat_map(move |c| c.fields.iter().filter(move |f| f.kind == FieldKind::Relation && f.str_opt("collectionId") == target_id).map(move |f| (c, f)))
+        .flat_map(move |c| {
+            c.fields
+                .iter()
+                .filter(move |f| {
+                    f.kind == FieldKind::Relation && f.str_opt("collectionId") == target_id
+                })
+                .map(move |f| (c, f))
+        })
 }
 
 /// The records of `roots` and all they cascade to, each once, parents before children.
@@ -87,16 +113,29 @@ fn doomed(conn: &mut dyn Conn, all: &[Arc<Collection>], roots: Vec<Record>) -> R
 }
 
 /// The records of `c` whose relation field `f` holds `id`.
-pub fn referrers(conn: &mut dyn Conn, c: &Arc<Collection>, f: &Field, id: &str) -> Result<Vec<Record>> {
+pub fn referrers(
+    conn: &mut dyn Conn,
+    c: &Arc<Collection>,
+    f: &Field,
+    id: &str,
+) -> Result<Vec<Record>> {
     let col = Sql::raw(format!("\"{ROOT}\".\"{}\"", f.name));
     let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
     select.push_sql(&from_root(c)?).push(" WHERE ");
     if f.is_multi() {
         let je = Ident::new("__je").expect("a constant, valid identifier");
-        select.push("EXISTS (SELECT 1 FROM ").push_sql(&conn.dialect().json_each_as(&col, &je));
-        select.push(" WHERE \"__je\".\"value\" = ").push_param(id.to_owned()).push(")");
+        select
+            .push("EXISTS (SELECT 1 FROM ")
+            .push_sql(&conn.dialect().json_each_as(&col, &je));
+        select
+            .push(" WHERE \"__je\".\"value\" = ")
+            .push_param(id.to_owned())
+            .push(")");
     } else {
-        select.push_sql(&paren(col)).push(" = ").push_param(id.to_owned());
+        select
+            .push_sql(&paren(col))
+            .push(" = ")
+            .push_param(id.to_owned());
     }
     Ok(Record::from_rows(c, &conn.query(&select)?))
 }

@@ -1,9 +1,9 @@
 //! Request bodies applied to a record: PocketBase's coercion of values per field type and the
 //! `field+`, `+field`, `field-` modifiers.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use super::record::{as_list, Record};
+use super::record::{Record, as_list};
 use crate::schema::{Field, FieldKind};
 
 /// Where a body came from: form values are all strings, so JSON fields parse them.
@@ -17,7 +17,12 @@ pub enum BodyKind {
 /// `oldPassword`) and the plain values of password fields separately: they are not stored as
 /// given. Values for hidden fields are
 /// ignored unless `superuser`.
-pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind, superuser: bool) -> Map<String, Json> {
+pub fn apply(
+    record: &mut Record,
+    body: &Map<String, Json>,
+    kind: BodyKind,
+    superuser: bool,
+) -> Map<String, Json> {
     let collection = record.collection.clone();
     let mut secrets = Map::new();
     for (key, raw) in body {
@@ -26,7 +31,9 @@ pub fn apply(record: &mut Record, body: &Map<String, Json>, kind: BodyKind, supe
             secrets.insert(name.to_owned(), json!(to_text(raw)));
             continue;
         }
-        let Some(field) = collection.field(name) else { continue };
+        let Some(field) = collection.field(name) else {
+            continue;
+        };
         // Password fields are never stored as given: the caller checks and hashes them.
         if field.kind == FieldKind::Password {
             secrets.insert(name.to_owned(), json!(to_text(raw)));
@@ -70,7 +77,11 @@ fn modify(field: &Field, current: &Json, raw: &Json, m: Modifier, kind: BodyKind
         FieldKind::Number => {
             let base = current.as_f64().unwrap_or(0.0);
             let delta = to_number(raw);
-            number(if m == Modifier::Subtract { base - delta } else { base + delta })
+            number(if m == Modifier::Subtract {
+                base - delta
+            } else {
+                base + delta
+            })
         }
         FieldKind::Select | FieldKind::Relation | FieldKind::File => {
             let mut items = as_list(current);
@@ -106,7 +117,9 @@ pub fn cast(field: &Field, raw: &Json, kind: BodyKind) -> Json {
             };
             json!({"lon": v.get("lon").map_or(0.0, to_number), "lat": v.get("lat").map_or(0.0, to_number)})
         }
-        FieldKind::Select | FieldKind::Relation | FieldKind::File => shape_list(field, dedupe(list_of(raw, kind))),
+        FieldKind::Select | FieldKind::Relation | FieldKind::File => {
+            shape_list(field, dedupe(list_of(raw, kind)))
+        }
         _ => json!(to_text(raw)),
     }
 }
@@ -122,9 +135,15 @@ fn shape_list(field: &Field, items: Vec<String>) -> Json {
 
 fn list_of(raw: &Json, kind: BodyKind) -> Vec<String> {
     match raw {
-        Json::Array(items) => items.iter().map(to_text).filter(|s| !s.is_empty()).collect(),
+        Json::Array(items) => items
+            .iter()
+            .map(to_text)
+            .filter(|s| !s.is_empty())
+            .collect(),
         Json::String(s) if kind == BodyKind::Form && s.starts_with('[') => {
-            serde_json::from_str::<Json>(s).map(|v| as_list(&v)).unwrap_or_else(|_| vec![s.clone()])
+            serde_json::from_str::<Json>(s)
+                .map(|v| as_list(&v))
+                .unwrap_or_else(|_| vec![s.clone()])
         }
         Json::Null => Vec::new(),
         other => {
@@ -148,7 +167,11 @@ fn number(x: f64) -> Json {
     if !x.is_finite() {
         return json!(0);
     }
-    if x.fract() == 0.0 && x.abs() < 9e15 { json!(x as i64) } else { json!(x) }
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
 }
 
 pub fn to_text(v: &Json) -> String {
@@ -167,7 +190,12 @@ pub fn to_text(v: &Json) -> String {
 pub fn to_number(v: &Json) -> f64 {
     match v {
         Json::Number(n) => n.as_f64().unwrap_or(0.0),
-        Json::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).unwrap_or(0.0),
+        Json::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .unwrap_or(0.0),
         Json::Bool(b) => f64::from(u8::from(*b)),
         _ => 0.0,
     }
@@ -226,7 +254,12 @@ mod tests {
         apply(&mut r, body.as_object().unwrap(), BodyKind::Json, false);
         assert_eq!(r.get("n"), &json!(7));
         assert_eq!(r.get("tags"), &json!(["a", "b", "c"]));
-        apply(&mut r, json!({"n-": 10, "tags-": ["a", "c"]}).as_object().unwrap(), BodyKind::Json, false);
+        apply(
+            &mut r,
+            json!({"n-": 10, "tags-": ["a", "c"]}).as_object().unwrap(),
+            BodyKind::Json,
+            false,
+        );
         assert_eq!(r.get("n"), &json!(-3));
         assert_eq!(r.get("tags"), &json!(["b"]));
     }

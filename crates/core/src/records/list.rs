@@ -6,12 +6,12 @@ use std::sync::Arc;
 use oxbase_sql::{Ident, Sql};
 use serde_json::Value as Json;
 
+use super::Records;
 use super::expand;
 use super::output::{parse_fields, pick, to_json};
 use super::record::Record;
-use super::Records;
 use crate::error::{Error, Result};
-use crate::rules::{check, Access, Purpose, RecordResolver, RequestInfo, RuleKind, ROOT};
+use crate::rules::{Access, Purpose, ROOT, RecordResolver, RequestInfo, RuleKind, check};
 use crate::schema::{Collection, CollectionKind};
 
 /// PB-COMPAT: default and largest page sizes.
@@ -64,7 +64,11 @@ impl Paging {
             n if n <= 0 => DEFAULT_PER_PAGE,
             n => n.min(MAX_PER_PAGE),
         };
-        Ok(Paging { page: parse_int(&q.page)?.max(1), per_page, skip_total: parse_bool(&q.skip_total)? })
+        Ok(Paging {
+            page: parse_int(&q.page)?.max(1),
+            per_page,
+            skip_total: parse_bool(&q.skip_total)?,
+        })
     }
 }
 
@@ -89,7 +93,12 @@ pub fn from_root(c: &Collection) -> Result<Sql> {
 }
 
 impl Records {
-    pub async fn list(&self, req: &RequestInfo, collection: &str, q: ListQuery) -> Result<ListResult> {
+    pub async fn list(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        q: ListQuery,
+    ) -> Result<ListResult> {
         let c = self.schema.require(collection)?;
         let rule = match check::access(&self.schema, &c, RuleKind::List, req)? {
             Access::SuperusersOnly => return Err(Error::forbidden()),
@@ -116,15 +125,43 @@ impl Records {
             .await?;
         let items = self.present(req, records, &q.expand, &q.fields).await?;
         let Paging { page, per_page, .. } = paging;
-        let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
-        Ok(ListResult { page, per_page, total_items: total, total_pages, items })
+        let total_pages = if total < 0 {
+            -1
+        } else {
+            (total + per_page - 1) / per_page
+        };
+        Ok(ListResult {
+            page,
+            per_page,
+            total_items: total,
+            total_pages,
+            items,
+        })
     }
 
     /// The page query and the count query (None with `skipTotal`) of a list request.
-    fn list_sql(&self, req: &RequestInfo, c: &Arc<Collection>, rule: Option<Sql>, q: &ListQuery, paging: &Paging) -> Result<(Sql, Option<Sql>)> {
-        let Paging { page, per_page, skip_total } = *paging;
+    fn list_sql(
+        &self,
+        req: &RequestInfo,
+        c: &Arc<Collection>,
+        rule: Option<Sql>,
+        q: &ListQuery,
+        paging: &Paging,
+    ) -> Result<(Sql, Option<Sql>)> {
+        let Paging {
+            page,
+            per_page,
+            skip_total,
+        } = *paging;
         let counter = Cell::new(0);
-        let resolver = RecordResolver::new(&self.schema, c.clone(), req, Purpose::ClientFilter, self.schema.db().dialect(), &counter);
+        let resolver = RecordResolver::new(
+            &self.schema,
+            c.clone(),
+            req,
+            Purpose::ClientFilter,
+            self.schema.db().dialect(),
+            &counter,
+        );
         let mut conds = Vec::new();
         if let Some(rule) = rule {
             conds.push(rule);
@@ -135,12 +172,18 @@ impl Records {
         let order = if q.sort.trim().is_empty() {
             None
         } else {
-            let items = oxbase_sql::sort::parse_sort(&q.sort).map_err(|e| filter_error(oxbase_sql::CompileError::invalid(e.to_string())))?;
-            Some(oxbase_sql::compile_sort(&items, &resolver, self.schema.db().dialect()).map_err(filter_error)?)
+            let items = oxbase_sql::sort::parse_sort(&q.sort)
+                .map_err(|e| filter_error(oxbase_sql::CompileError::invalid(e.to_string())))?;
+            Some(
+                oxbase_sql::compile_sort(&items, &resolver, self.schema.db().dialect())
+                    .map_err(filter_error)?,
+            )
         };
         let mut where_sql = Sql::new();
         if !conds.is_empty() {
-            where_sql.push(" WHERE ").push_sql(&Sql::join(conds.into_iter().map(paren), " AND "));
+            where_sql
+                .push(" WHERE ")
+                .push_sql(&Sql::join(conds.into_iter().map(paren), " AND "));
         }
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
         select.push_sql(&from_root(c)?).push_sql(&where_sql);
@@ -153,7 +196,11 @@ impl Records {
             }
             None => {}
         }
-        select.push(" LIMIT ").push_param(per_page).push(" OFFSET ").push_param((page - 1) * per_page);
+        select
+            .push(" LIMIT ")
+            .push_param(per_page)
+            .push(" OFFSET ")
+            .push_param((page - 1) * per_page);
         let count = if skip_total {
             None
         } else {
@@ -164,14 +211,31 @@ impl Records {
         Ok((select, count))
     }
 
-    pub async fn view(&self, req: &RequestInfo, collection: &str, id: &str, expand: &str, fields: &str) -> Result<Json> {
+    pub async fn view(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+        expand: &str,
+        fields: &str,
+    ) -> Result<Json> {
         let c = self.schema.require(collection)?;
         let record = self.fetch_visible(req, &c, RuleKind::View, id).await?;
-        Ok(self.present(req, vec![record], expand, fields).await?.pop().unwrap_or(Json::Null))
+        Ok(self
+            .present(req, vec![record], expand, fields)
+            .await?
+            .pop()
+            .unwrap_or(Json::Null))
     }
 
     /// One record by id if `kind`'s rule lets the requester act on it; 404 otherwise.
-    pub(crate) async fn fetch_visible(&self, req: &RequestInfo, c: &Arc<Collection>, kind: RuleKind, id: &str) -> Result<Record> {
+    pub(crate) async fn fetch_visible(
+        &self,
+        req: &RequestInfo,
+        c: &Arc<Collection>,
+        kind: RuleKind,
+        id: &str,
+    ) -> Result<Record> {
         let rule = match check::access(&self.schema, c, kind, req)? {
             Access::SuperusersOnly => return Err(Error::forbidden()),
             Access::All => None,
@@ -193,20 +257,33 @@ impl Records {
             Access::SuperusersOnly => Ok(false),
             Access::Where(rule) => {
                 let select = select_by_id(&record.collection, record.id(), Some(&rule))?;
-                self.schema.db().read(move |conn| Ok(!conn.query(&select)?.is_empty())).await
+                self.schema
+                    .db()
+                    .read(move |conn| Ok(!conn.query(&select)?.is_empty()))
+                    .await
             }
         }
     }
 
     /// Records as the API shows them to `req`, with `expand` and `fields` applied.
-    pub async fn present(&self, req: &RequestInfo, mut records: Vec<Record>, expand: &str, fields: &str) -> Result<Vec<Json>> {
+    pub async fn present(
+        &self,
+        req: &RequestInfo,
+        mut records: Vec<Record>,
+        expand: &str,
+        fields: &str,
+    ) -> Result<Vec<Json>> {
         let expanded = expand::expand(self, req, &mut records, expand).await?;
         let picks = parse_fields(fields);
         Ok(records
             .iter()
             .map(|r| {
                 let json = to_json(r, &req.auth, expanded);
-                if picks.is_empty() { json } else { pick(&json, &picks) }
+                if picks.is_empty() {
+                    json
+                } else {
+                    pick(&json, &picks)
+                }
             })
             .collect())
     }
@@ -215,7 +292,10 @@ impl Records {
 /// `SELECT __r.* FROM t AS __r WHERE __r.id = ? [AND (rule)]`.
 pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql> {
     let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-    select.push_sql(&from_root(c)?).push(&format!(" WHERE \"{ROOT}\".\"id\" = ")).push_param(id.to_owned());
+    select
+        .push_sql(&from_root(c)?)
+        .push(&format!(" WHERE \"{ROOT}\".\"id\" = "))
+        .push_param(id.to_owned());
     if let Some(rule) = rule {
         select.push(" AND ").push_sql(&paren(rule.clone()));
     }

@@ -72,7 +72,14 @@ pub struct Records {
 
 impl Records {
     pub fn new(schema: Schema, files: Files) -> Records {
-        Records { schema, files, subscribers: Arc::default(), hooks: Arc::default(), delete_watcher: Arc::default(), relay: Arc::default() }
+        Records {
+            schema,
+            files,
+            subscribers: Arc::default(),
+            hooks: Arc::default(),
+            delete_watcher: Arc::default(),
+            relay: Arc::default(),
+        }
     }
 
     pub fn schema(&self) -> &Schema {
@@ -86,24 +93,36 @@ impl Records {
     /// Subscribes to the changes committed from now on, in commit order.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Committed> {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.subscribers.write().unwrap_or_else(|e| e.into_inner()).push(tx);
+        self.subscribers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
         rx
     }
 
     /// Registers the watcher asked, inside each delete's transaction, who may see the
     /// records it removes (realtime).
     pub fn watch_deletes(&self, watcher: Arc<dyn DeleteWatcher>) {
-        *self.delete_watcher.write().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+        *self
+            .delete_watcher
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(watcher);
     }
 
     fn delete_watcher(&self) -> Option<Arc<dyn DeleteWatcher>> {
-        self.delete_watcher.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.delete_watcher
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Registers a hook run synchronously on every committed change, before the response to
     /// the write goes out (unlike `subscribe`, which is asynchronous).
     pub fn on_change(&self, hook: ChangeHook) {
-        self.hooks.write().unwrap_or_else(|e| e.into_inner()).push(hook);
+        self.hooks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hook);
     }
 
     /// Sends this instance's committed changes to the other instances from now on.
@@ -131,10 +150,16 @@ impl Records {
         let committed = Committed { change, foreseen };
         let gone = {
             let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
-            subscribers.iter().filter(|s| s.send(committed.clone()).is_err()).count()
+            subscribers
+                .iter()
+                .filter(|s| s.send(committed.clone()).is_err())
+                .count()
         };
         if gone > 0 {
-            self.subscribers.write().unwrap_or_else(|e| e.into_inner()).retain(|s| !s.is_closed());
+            self.subscribers
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|s| !s.is_closed());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! A record as the API returns it: `collectionId`, `collectionName`, visible fields, `expand`,
 //! then narrowed by the `fields` query parameter.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 use super::record::Record;
 use crate::identity::Auth;
@@ -14,7 +14,9 @@ pub fn to_json(record: &Record, auth: &Auth, with_expand: bool) -> Json {
     out.insert("collectionId".into(), json!(record.collection.id));
     out.insert("collectionName".into(), json!(record.collection.name));
     let superuser = auth.is_superuser();
-    let is_owner = auth.record().is_some_and(|r| r.collection.id == record.collection.id && r.id() == record.id());
+    let is_owner = auth
+        .record()
+        .is_some_and(|r| r.collection.id == record.collection.id && r.id() == record.id());
     for f in &record.collection.fields {
         if f.name == "tokenKey" || (f.hidden && (!superuser || f.kind == FieldKind::Password)) {
             continue;
@@ -63,7 +65,10 @@ pub fn parse_fields(input: &str) -> Vec<FieldPick> {
             }
             None => (part, None),
         };
-        out.push(FieldPick { path: path.split('.').map(str::to_owned).collect(), excerpt });
+        out.push(FieldPick {
+            path: path.split('.').map(str::to_owned).collect(),
+            excerpt,
+        });
     }
     out
 }
@@ -96,19 +101,30 @@ pub fn pick(value: &Json, picks: &[FieldPick]) -> Json {
         Json::Object(obj) => {
             let mut out = Map::new();
             for p in picks {
-                let Some(first) = p.path.first() else { continue };
+                let Some(first) = p.path.first() else {
+                    continue;
+                };
                 if p.path.len() == 1 {
-                    let keys: Vec<&String> = if first == "*" { obj.keys().filter(|k| *k != "expand").collect() } else { obj.keys().filter(|k| *k == first).collect() };
+                    let keys: Vec<&String> = if first == "*" {
+                        obj.keys().filter(|k| *k != "expand").collect()
+                    } else {
+                        obj.keys().filter(|k| *k == first).collect()
+                    };
                     for k in keys {
                         let v = &obj[k];
                         let v = match (p.excerpt, v) {
-                            (Some((max, ellipsis)), Json::String(s)) => json!(excerpt(s, max, ellipsis)),
+                            (Some((max, ellipsis)), Json::String(s)) => {
+                                json!(excerpt(s, max, ellipsis))
+                            }
                             _ => v.clone(),
                         };
                         out.insert(k.clone(), v);
                     }
                 } else if let Some(child) = obj.get(first) {
-                    let rest = [FieldPick { path: p.path[1..].to_vec(), excerpt: p.excerpt }];
+                    let rest = [FieldPick {
+                        path: p.path[1..].to_vec(),
+                        excerpt: p.excerpt,
+                    }];
                     let sub = pick(child, &rest);
                     merge(out.entry(first.clone()).or_insert(Json::Null), sub);
                 }
@@ -170,7 +186,10 @@ mod tests {
     fn picks_nested_expand_paths_and_excerpts() {
         let v = json!({"id": "1", "body": "<p>Hello big world</p>", "expand": {"author": {"id": "2", "name": "N"}}});
         let picks = parse_fields("id,body:excerpt(9,true),expand.author.name");
-        assert_eq!(pick(&v, &picks), json!({"id": "1", "body": "Hello big...", "expand": {"author": {"name": "N"}}}));
+        assert_eq!(
+            pick(&v, &picks),
+            json!({"id": "1", "body": "Hello big...", "expand": {"author": {"name": "N"}}})
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value as Json};
 use oxbase_sql::Value;
+use serde_json::{Map, Value as Json, json};
 
 use crate::schema::{Collection, Field, FieldKind};
 use crate::store::Rows;
@@ -19,8 +19,16 @@ pub struct Record {
 
 impl Record {
     pub fn new(collection: Arc<Collection>) -> Record {
-        let data = collection.fields.iter().map(|f| (f.name.clone(), zero_value(f))).collect();
-        Record { collection, data, expand: Map::new() }
+        let data = collection
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), zero_value(f)))
+            .collect();
+        Record {
+            collection,
+            data,
+            expand: Map::new(),
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -50,8 +58,15 @@ impl Record {
         rows.rows
             .iter()
             .map(|row| {
-                let data = fields.iter().map(|(i, f)| (f.name.clone(), decode(f, &row[*i]))).collect();
-                Record { collection: collection.clone(), data, expand: Map::new() }
+                let data = fields
+                    .iter()
+                    .map(|(i, f)| (f.name.clone(), decode(f, &row[*i])))
+                    .collect();
+                Record {
+                    collection: collection.clone(),
+                    data,
+                    expand: Map::new(),
+                }
             })
             .collect()
     }
@@ -65,7 +80,11 @@ impl Record {
 /// A list field's items as strings: `"a"` → `["a"]`, `""` → `[]`.
 pub fn as_list(v: &Json) -> Vec<String> {
     match v {
-        Json::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).filter(|s| !s.is_empty()).collect(),
+        Json::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .filter(|s| !s.is_empty())
+            .collect(),
         Json::String(s) if !s.is_empty() => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -102,7 +121,13 @@ fn decode(f: &Field, v: &Value) -> Json {
             Value::Text(s) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
             Value::Int(i) => json!(i),
             Value::Float(x) => json!(x),
-            Value::Null => if f.kind == FieldKind::GeoPoint { zero_value(f) } else { Json::Null },
+            Value::Null => {
+                if f.kind == FieldKind::GeoPoint {
+                    zero_value(f)
+                } else {
+                    Json::Null
+                }
+            }
             other => json!(format!("{other:?}")),
         },
         FieldKind::Select | FieldKind::File | FieldKind::Relation if f.is_multi() => match v {

@@ -12,13 +12,28 @@ impl Records {
     /// Inserts `record` as given, with a new id and its autodates set; the change is emitted
     /// like any other.
     pub async fn insert_system(&self, mut record: Record) -> Result<Record> {
-        record.data.insert("id".into(), json!(crate::ids::record_id()));
+        record
+            .data
+            .insert("id".into(), json!(crate::ids::record_id()));
         let now = crate::dates::now();
         let collection = record.collection.clone();
-        for f in collection.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
+        for f in collection
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Autodate)
+        {
             record.data.insert(f.name.clone(), json!(now));
         }
-        match self.run(WritePlan::Create { record, errors: FieldErrors::new(), rule: None, targets: Vec::new(), uploads: Vec::new() }).await? {
+        match self
+            .run(WritePlan::Create {
+                record,
+                errors: FieldErrors::new(),
+                rule: None,
+                targets: Vec::new(),
+                uploads: Vec::new(),
+            })
+            .await?
+        {
             Outcome::Created(r) => Ok(r),
             _ => Err(Error::internal("a create plan did not create")),
         }

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
-use super::record::{as_list, Record};
+use super::record::{Record, as_list};
 use crate::error::FieldErrors;
 use crate::files::Upload;
 use crate::schema::{Field, FieldKind};
@@ -50,12 +50,16 @@ fn is_blank(v: &Json) -> bool {
 pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
     if is_blank(v) {
         let blank_allowed = field.kind == FieldKind::GeoPoint && !field.required;
-        return (field.required && !blank_allowed).then(|| err("validation_required", "Cannot be blank.".into()));
+        return (field.required && !blank_allowed)
+            .then(|| err("validation_required", "Cannot be blank.".into()));
     }
     match field.kind {
         FieldKind::Text => text(field, v.as_str().unwrap_or("")),
         FieldKind::Editor => {
-            let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_EDITOR_MAX, |m| m as usize);
+            let max = field
+                .num_opt("maxSize")
+                .filter(|m| *m > 0.0)
+                .map_or(DEFAULT_EDITOR_MAX, |m| m as usize);
             (v.as_str().unwrap_or("").len() > max).then(|| {
                 json!({"code": "validation_content_size_limit", "message": format!("The maximum allowed content size is {max} bytes."), "params": {"maxSize": max}})
             })
@@ -69,8 +73,16 @@ pub fn validate_field(field: &Field, v: &Json) -> Option<Json> {
         // Checked with the uploads they came with: see `files`.
         FieldKind::File => None,
         FieldKind::Json => {
-            let max = field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_JSON_MAX, |m| m as usize);
-            (v.to_string().len() > max).then(|| err("validation_json_size_limit", format!("The maximum allowed JSON size is {max} bytes.")))
+            let max = field
+                .num_opt("maxSize")
+                .filter(|m| *m > 0.0)
+                .map_or(DEFAULT_JSON_MAX, |m| m as usize);
+            (v.to_string().len() > max).then(|| {
+                err(
+                    "validation_json_size_limit",
+                    format!("The maximum allowed JSON size is {max} bytes."),
+                )
+            })
         }
         FieldKind::GeoPoint => geo_point(v),
         _ => None,
@@ -88,7 +100,9 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
         if map.len() > 1024 {
             map.clear();
         }
-        map.entry(pattern.to_owned()).or_insert_with(|| Regex::new(pattern).ok().map(Arc::new)).clone()
+        map.entry(pattern.to_owned())
+            .or_insert_with(|| Regex::new(pattern).ok().map(Arc::new))
+            .clone()
     };
     compiled.is_some_and(|re| re.is_match(s))
 }
@@ -97,32 +111,51 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
 pub fn text(field: &Field, s: &str) -> Option<Json> {
     let len = s.chars().count();
     let min = field.num_opt("min").unwrap_or(0.0) as usize;
-    let max = field.num_opt("max").filter(|m| *m > 0.0).map_or(DEFAULT_TEXT_MAX, |m| m as usize);
+    let max = field
+        .num_opt("max")
+        .filter(|m| *m > 0.0)
+        .map_or(DEFAULT_TEXT_MAX, |m| m as usize);
     if len < min {
-        return Some(json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {min} character(s)."), "params": {"min": min}}));
+        return Some(
+            json!({"code": "validation_min_text_constraint", "message": format!("Must be at least {min} character(s)."), "params": {"min": min}}),
+        );
     }
     if len > max {
-        return Some(json!({"code": "validation_max_text_constraint", "message": format!("Must be no more than {max} character(s)."), "params": {"max": max}}));
+        return Some(
+            json!({"code": "validation_max_text_constraint", "message": format!("Must be no more than {max} character(s)."), "params": {"max": max}}),
+        );
     }
     let pattern = field.str_opt("pattern");
     if !pattern.is_empty() && !matches_pattern(pattern, s) {
-        return Some(err("validation_invalid_format", "Invalid value format.".into()));
+        return Some(err(
+            "validation_invalid_format",
+            "Invalid value format.".into(),
+        ));
     }
     None
 }
 
 fn number(field: &Field, x: f64) -> Option<Json> {
     if field.bool_opt("onlyInt") && x.fract() != 0.0 {
-        return Some(err("validation_only_int_constraint", "Decimal numbers are not allowed.".into()));
+        return Some(err(
+            "validation_only_int_constraint",
+            "Decimal numbers are not allowed.".into(),
+        ));
     }
     if let Some(min) = field.options.get("min").filter(|m| m.is_number())
-        && x < min.as_f64().unwrap_or(0.0) {
-            return Some(json!({"code": "validation_min_number_constraint", "message": format!("Must be greater or equal than {min}."), "params": {"min": min}}));
-        }
+        && x < min.as_f64().unwrap_or(0.0)
+    {
+        return Some(
+            json!({"code": "validation_min_number_constraint", "message": format!("Must be greater or equal than {min}."), "params": {"min": min}}),
+        );
+    }
     if let Some(max) = field.options.get("max").filter(|m| m.is_number())
-        && x > max.as_f64().unwrap_or(0.0) {
-            return Some(json!({"code": "validation_max_number_constraint", "message": format!("Must be less or equal than {max}."), "params": {"max": max}}));
-        }
+        && x > max.as_f64().unwrap_or(0.0)
+    {
+        return Some(
+            json!({"code": "validation_max_number_constraint", "message": format!("Must be less or equal than {max}."), "params": {"max": max}}),
+        );
+    }
     None
 }
 
@@ -131,7 +164,8 @@ fn domain_check(field: &Field, domain: &str, code: &str) -> Option<Json> {
     let only = field.list_opt("onlyDomains");
     let except = field.list_opt("exceptDomains");
     let listed = |l: &[String]| l.iter().any(|d| d.eq_ignore_ascii_case(&domain));
-    ((!only.is_empty() && !listed(&only)) || listed(&except)).then(|| err(code, "Domain is not allowed.".into()))
+    ((!only.is_empty() && !listed(&only)) || listed(&except))
+        .then(|| err(code, "Domain is not allowed.".into()))
 }
 
 /// Whether `s` is an email address as PocketBase's validator accepts it.
@@ -139,21 +173,42 @@ pub fn is_email(s: &str) -> bool {
     static EMAIL: OnceLock<Option<Regex>> = OnceLock::new();
     let re = EMAIL
         .get_or_init(|| Regex::new(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$").ok());
-    re.as_ref().is_some_and(|re| s.len() <= 254 && re.is_match(s))
+    re.as_ref()
+        .is_some_and(|re| s.len() <= 254 && re.is_match(s))
 }
 
 fn email(field: &Field, s: &str) -> Option<Json> {
     if !is_email(s) {
-        return Some(err("validation_is_email", "Must be a valid email address.".into()));
+        return Some(err(
+            "validation_is_email",
+            "Must be a valid email address.".into(),
+        ));
     }
-    domain_check(field, s.rsplit('@').next().unwrap_or(""), "validation_email_domain_not_allowed")
+    domain_check(
+        field,
+        s.rsplit('@').next().unwrap_or(""),
+        "validation_email_domain_not_allowed",
+    )
 }
 
 fn url(field: &Field, s: &str) -> Option<Json> {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or("")).map(|h| h.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or(""));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let host = rest
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .map(|h| {
+            h.rsplit('@')
+                .next()
+                .unwrap_or("")
+                .split(':')
+                .next()
+                .unwrap_or("")
+        });
     match host {
-        Some(h) if !h.is_empty() && !s.contains(char::is_whitespace) => domain_check(field, h, "validation_url_domain_not_allowed"),
+        Some(h) if !h.is_empty() && !s.contains(char::is_whitespace) => {
+            domain_check(field, h, "validation_url_domain_not_allowed")
+        }
         _ => Some(err("validation_invalid_url", "Must be a valid url.".into())),
     }
 }
@@ -163,10 +218,16 @@ fn geo_point(v: &Json) -> Option<Json> {
     let lon = v.get("lon").and_then(Json::as_f64).unwrap_or(0.0);
     let lat = v.get("lat").and_then(Json::as_f64).unwrap_or(0.0);
     if !(-90.0..=90.0).contains(&lat) {
-        return Some(err("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees.".into()));
+        return Some(err(
+            "validation_invalid_latitude",
+            "Latitude must be between -90 and 90 degrees.".into(),
+        ));
     }
     if !(-180.0..=180.0).contains(&lon) {
-        return Some(err("validation_invalid_longitude", "Longitude must be between -180 and 180 degrees.".into()));
+        return Some(err(
+            "validation_invalid_longitude",
+            "Longitude must be between -180 and 180 degrees.".into(),
+        ));
     }
     None
 }
@@ -175,12 +236,27 @@ fn geo_point(v: &Json) -> Option<Json> {
 /// prints a time in the message and as RFC 3339 in `params.threshold`. Both dates are in the
 /// canonical form, so comparing the strings compares the instants.
 fn date(field: &Field, s: &str) -> Option<Json> {
-    let bound = |key: &str| field.options.get(key).and_then(Json::as_str).and_then(crate::dates::normalize).filter(|b| !b.is_empty());
+    let bound = |key: &str| {
+        field
+            .options
+            .get(key)
+            .and_then(Json::as_str)
+            .and_then(crate::dates::normalize)
+            .filter(|b| !b.is_empty())
+    };
     if let Some(min) = bound("min").filter(|min| s < min.as_str()) {
-        return Some(threshold_error("validation_min_greater_equal_than_required", "Must be no less than", &min));
+        return Some(threshold_error(
+            "validation_min_greater_equal_than_required",
+            "Must be no less than",
+            &min,
+        ));
     }
     if let Some(max) = bound("max").filter(|max| s > max.as_str()) {
-        return Some(threshold_error("validation_max_less_equal_than_required", "Must be no greater than", &max));
+        return Some(threshold_error(
+            "validation_max_less_equal_than_required",
+            "Must be no greater than",
+            &max,
+        ));
     }
     None
 }
@@ -188,7 +264,10 @@ fn date(field: &Field, s: &str) -> Option<Json> {
 /// `2024-01-02 03:04:05.120Z` → (`2024-01-02 03:04:05.12 +0000 UTC`, `2024-01-02T03:04:05.12Z`):
 /// Go drops the trailing zeros of the fraction, and the dot with them.
 fn threshold_error(code: &str, prefix: &str, bound: &str) -> Json {
-    let (seconds, fraction) = bound.trim_end_matches('Z').split_once('.').unwrap_or((bound.trim_end_matches('Z'), ""));
+    let (seconds, fraction) = bound
+        .trim_end_matches('Z')
+        .split_once('.')
+        .unwrap_or((bound.trim_end_matches('Z'), ""));
     let fraction = fraction.trim_end_matches('0');
     let dot = if fraction.is_empty() { "" } else { "." };
     let shown = format!("{seconds}{dot}{fraction} +0000 UTC");
@@ -199,7 +278,9 @@ fn threshold_error(code: &str, prefix: &str, bound: &str) -> Json {
 fn select(field: &Field, items: &[String]) -> Option<Json> {
     let allowed = field.list_opt("values");
     if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
-        return Some(json!({"code": "validation_invalid_value", "message": format!("Invalid value {bad}."), "params": {"value": bad}}));
+        return Some(
+            json!({"code": "validation_invalid_value", "message": format!("Invalid value {bad}."), "params": {"value": bad}}),
+        );
     }
     count(field, items.len())
 }
@@ -209,13 +290,21 @@ pub const DEFAULT_FILE_MAX: u64 = 5 << 20;
 
 /// The largest file a file field takes.
 pub fn file_max_size(field: &Field) -> u64 {
-    field.num_opt("maxSize").filter(|m| *m > 0.0).map_or(DEFAULT_FILE_MAX, |m| m as u64)
+    field
+        .num_opt("maxSize")
+        .filter(|m| *m > 0.0)
+        .map_or(DEFAULT_FILE_MAX, |m| m as u64)
 }
 
 /// How many bytes of uploads a request to `collection` may carry beyond the server-wide body
 /// limit: every file field's largest file times its number of files.
 pub fn upload_allowance(collection: &crate::schema::Collection) -> usize {
-    let total: u64 = collection.fields.iter().filter(|f| f.kind == FieldKind::File).map(|f| file_max_size(f).saturating_mul(f.max_select() as u64)).sum();
+    let total: u64 = collection
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::File)
+        .map(|f| file_max_size(f).saturating_mul(f.max_select() as u64))
+        .sum();
     usize::try_from(total).unwrap_or(usize::MAX)
 }
 
@@ -223,9 +312,16 @@ pub fn upload_allowance(collection: &crate::schema::Collection) -> usize {
 /// `previous` or one of `uploads` within the field's size and type limits.
 pub fn files(record: &Record, previous: Option<&Record>, uploads: &[Upload]) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    for field in record.collection.fields.iter().filter(|f| f.kind == FieldKind::File) {
+    for field in record
+        .collection
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::File)
+    {
         let names = record.get_list(&field.name);
-        let old = previous.map(|p| p.get_list(&field.name)).unwrap_or_default();
+        let old = previous
+            .map(|p| p.get_list(&field.name))
+            .unwrap_or_default();
         if let Some(e) = file_field(field, &names, &old, uploads) {
             errors.insert(field.name.clone(), e);
         }
@@ -236,13 +332,24 @@ pub fn files(record: &Record, previous: Option<&Record>, uploads: &[Upload]) -> 
 fn file_field(field: &Field, names: &[String], old: &[String], uploads: &[Upload]) -> Option<Json> {
     let max = field.max_select();
     if names.len() > max {
-        return Some(json!({"code": "validation_too_many_files", "message": format!("The maximum allowed files is {max}."), "params": {"maxSelect": max}}));
+        return Some(
+            json!({"code": "validation_too_many_files", "message": format!("The maximum allowed files is {max}."), "params": {"maxSelect": max}}),
+        );
     }
     let upload = |name: &String| uploads.iter().find(|u| &u.name == name);
-    let invalid: Vec<&String> = names.iter().filter(|n| !old.contains(n) && upload(n).is_none()).collect();
+    let invalid: Vec<&String> = names
+        .iter()
+        .filter(|n| !old.contains(n) && upload(n).is_none())
+        .collect();
     if !invalid.is_empty() {
-        let list = invalid.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ");
-        return Some(json!({"code": "validation_invalid_file", "message": format!("Invalid new files: [{list}]."), "params": {"invalidFiles": invalid}}));
+        let list = invalid
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Some(
+            json!({"code": "validation_invalid_file", "message": format!("Invalid new files: [{list}]."), "params": {"invalidFiles": invalid}}),
+        );
     }
     let max_size = file_max_size(field);
     let allowed = field.list_opt("mimeTypes");
@@ -255,7 +362,14 @@ fn file_field(field: &Field, names: &[String], old: &[String], uploads: &[Upload
             }));
         }
         if !crate::files::upload::mime_allowed(&u.mime, &allowed) {
-            return Some(err("validation_invalid_mime_type", format!("\"{}\" mime type must be one of: {}.", u.name, allowed.join(", "))));
+            return Some(err(
+                "validation_invalid_mime_type",
+                format!(
+                    "\"{}\" mime type must be one of: {}.",
+                    u.name,
+                    allowed.join(", ")
+                ),
+            ));
         }
     }
     None
@@ -264,10 +378,17 @@ fn file_field(field: &Field, names: &[String], old: &[String], uploads: &[Upload
 fn count(field: &Field, n: usize) -> Option<Json> {
     let max = field.max_select();
     if field.is_multi() && n > max {
-        return Some(json!({"code": "validation_too_many_values", "message": format!("Select no more than {max}."), "params": {"maxSelect": max}}));
+        return Some(
+            json!({"code": "validation_too_many_values", "message": format!("Select no more than {max}."), "params": {"maxSelect": max}}),
+        );
     }
     let min = field.num_opt("minSelect").unwrap_or(0.0) as usize;
-    (n < min).then(|| err("validation_not_enough_values", format!("Select at least {min}.")))
+    (n < min).then(|| {
+        err(
+            "validation_not_enough_values",
+            format!("Select at least {min}."),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -276,10 +397,22 @@ mod tests {
 
     #[test]
     fn text_limits_and_pattern() {
-        let f = Field::new("t", FieldKind::Text).with("min", json!(2)).with("max", json!(3)).with("pattern", json!("^[a-z]+$"));
-        assert_eq!(validate_field(&f, &json!("a")).unwrap()["code"], "validation_min_text_constraint");
-        assert_eq!(validate_field(&f, &json!("abcd")).unwrap()["code"], "validation_max_text_constraint");
-        assert_eq!(validate_field(&f, &json!("A1")).unwrap()["code"], "validation_invalid_format");
+        let f = Field::new("t", FieldKind::Text)
+            .with("min", json!(2))
+            .with("max", json!(3))
+            .with("pattern", json!("^[a-z]+$"));
+        assert_eq!(
+            validate_field(&f, &json!("a")).unwrap()["code"],
+            "validation_min_text_constraint"
+        );
+        assert_eq!(
+            validate_field(&f, &json!("abcd")).unwrap()["code"],
+            "validation_max_text_constraint"
+        );
+        assert_eq!(
+            validate_field(&f, &json!("A1")).unwrap()["code"],
+            "validation_invalid_format"
+        );
         assert!(validate_field(&f, &json!("ab")).is_none());
     }
 
@@ -287,31 +420,56 @@ mod tests {
     fn required_blank_values() {
         let mut f = Field::new("n", FieldKind::Number);
         f.required = true;
-        assert_eq!(validate_field(&f, &json!(0)).unwrap()["code"], "validation_required");
+        assert_eq!(
+            validate_field(&f, &json!(0)).unwrap()["code"],
+            "validation_required"
+        );
     }
 
     #[test]
     fn emails_urls_and_selects() {
         let e = Field::new("e", FieldKind::Email).with("onlyDomains", json!(["example.com"]));
         assert!(validate_field(&e, &json!("a@example.com")).is_none());
-        assert_eq!(validate_field(&e, &json!("a@other.com")).unwrap()["code"], "validation_email_domain_not_allowed");
-        assert_eq!(validate_field(&e, &json!("nope")).unwrap()["code"], "validation_is_email");
+        assert_eq!(
+            validate_field(&e, &json!("a@other.com")).unwrap()["code"],
+            "validation_email_domain_not_allowed"
+        );
+        assert_eq!(
+            validate_field(&e, &json!("nope")).unwrap()["code"],
+            "validation_is_email"
+        );
         let u = Field::new("u", FieldKind::Url);
         assert!(validate_field(&u, &json!("https://example.com/x")).is_none());
-        assert_eq!(validate_field(&u, &json!("ftp://x")).unwrap()["code"], "validation_invalid_url");
-        let s = Field::new("s", FieldKind::Select).with("values", json!(["a"])).with("maxSelect", json!(2));
-        assert_eq!(validate_field(&s, &json!(["a", "z"])).unwrap()["code"], "validation_invalid_value");
+        assert_eq!(
+            validate_field(&u, &json!("ftp://x")).unwrap()["code"],
+            "validation_invalid_url"
+        );
+        let s = Field::new("s", FieldKind::Select)
+            .with("values", json!(["a"]))
+            .with("maxSelect", json!(2));
+        assert_eq!(
+            validate_field(&s, &json!(["a", "z"])).unwrap()["code"],
+            "validation_invalid_value"
+        );
     }
 
     #[test]
     fn date_bounds_print_the_threshold_as_go_does() {
-        let d = Field::new("d", FieldKind::Date).with("min", json!("2024-01-01 10:20:30.120Z")).with("max", json!("2024-12-31"));
+        let d = Field::new("d", FieldKind::Date)
+            .with("min", json!("2024-01-01 10:20:30.120Z"))
+            .with("max", json!("2024-12-31"));
         let e = validate_field(&d, &json!("2023-01-01 00:00:00.000Z")).unwrap();
         assert_eq!(e["code"], "validation_min_greater_equal_than_required");
-        assert_eq!(e["message"], "Must be no less than 2024-01-01 10:20:30.12 +0000 UTC.");
+        assert_eq!(
+            e["message"],
+            "Must be no less than 2024-01-01 10:20:30.12 +0000 UTC."
+        );
         assert_eq!(e["params"]["threshold"], "2024-01-01T10:20:30.12Z");
         let e = validate_field(&d, &json!("2025-01-01 00:00:00.000Z")).unwrap();
-        assert_eq!(e["message"], "Must be no greater than 2024-12-31 00:00:00 +0000 UTC.");
+        assert_eq!(
+            e["message"],
+            "Must be no greater than 2024-12-31 00:00:00 +0000 UTC."
+        );
         assert_eq!(e["params"]["threshold"], "2024-12-31T00:00:00Z");
         assert!(validate_field(&d, &json!("2024-06-01 00:00:00.000Z")).is_none());
     }

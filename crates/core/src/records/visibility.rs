@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use oxbase_sql::{Ident, Sql, Value};
 
+use super::Records;
 use super::list::paren;
 use super::record::Record;
-use super::Records;
 use crate::error::{Error, Result};
-use crate::rules::{check, Access, Purpose, RecordResolver, RequestInfo, RuleKind, ROOT};
+use crate::rules::{Access, Purpose, ROOT, RecordResolver, RequestInfo, RuleKind, check};
 use crate::schema::{Collection, Schema};
 use crate::store::Conn;
 
@@ -65,7 +65,13 @@ impl Foreseen {
 
 /// Compiles `kind`'s rule of `c` ANDed with `filter` for `req`; runs no SQL (so it may be asked
 /// inside a write transaction).
-pub fn verdict(schema: &Schema, req: &RequestInfo, c: &Arc<Collection>, kind: RuleKind, filter: &str) -> Result<Verdict> {
+pub fn verdict(
+    schema: &Schema,
+    req: &RequestInfo,
+    c: &Arc<Collection>,
+    kind: RuleKind,
+    filter: &str,
+) -> Result<Verdict> {
     let rule = match check::access(schema, c, kind, req)? {
         Access::SuperusersOnly => return Ok(Verdict::Nobody),
         Access::All => None,
@@ -75,11 +81,26 @@ pub fn verdict(schema: &Schema, req: &RequestInfo, c: &Arc<Collection>, kind: Ru
         None
     } else {
         let counter = Cell::new(0);
-        let resolver = RecordResolver::new(schema, c.clone(), req, Purpose::ClientFilter, schema.db().dialect(), &counter);
-        Some(resolver.compile(filter).map_err(|e| Error::bad_request(format!("Invalid subscription filter: {e}")))?)
+        let resolver = RecordResolver::new(
+            schema,
+            c.clone(),
+            req,
+            Purpose::ClientFilter,
+            schema.db().dialect(),
+            &counter,
+        );
+        Some(
+            resolver
+                .compile(filter)
+                .map_err(|e| Error::bad_request(format!("Invalid subscription filter: {e}")))?,
+        )
     };
     let conds: Vec<Sql> = rule.into_iter().chain(filter_sql).map(paren).collect();
-    Ok(if conds.is_empty() { Verdict::Everyone } else { Verdict::Where(Sql::join(conds, " AND ")) })
+    Ok(if conds.is_empty() {
+        Verdict::Everyone
+    } else {
+        Verdict::Where(Sql::join(conds, " AND "))
+    })
 }
 
 impl Records {
@@ -105,7 +126,13 @@ impl Check {
     pub fn new(verdict: &Verdict, records: &[&Record]) -> Result<Check> {
         let cond = match verdict {
             Verdict::Where(cond) if !records.is_empty() => cond,
-            _ => return Ok(Check { len: records.len(), everyone: matches!(verdict, Verdict::Everyone), chunks: Vec::new() }),
+            _ => {
+                return Ok(Check {
+                    len: records.len(),
+                    everyone: matches!(verdict, Verdict::Everyone),
+                    chunks: Vec::new(),
+                });
+            }
         };
         let c = &records[0].collection;
         let width = c.fields.len().max(1);
@@ -115,12 +142,23 @@ impl Check {
         while !rest.is_empty() {
             // A chunk holds each id once: the answer names passing records by id.
             let mut ids = HashSet::new();
-            let n = rest.iter().take(per_chunk).take_while(|r| ids.insert(r.id())).count();
+            let n = rest
+                .iter()
+                .take(per_chunk)
+                .take_while(|r| ids.insert(r.id()))
+                .count();
             let (chunk, tail) = rest.split_at(n);
-            chunks.push((chunk.iter().map(|r| r.id().to_owned()).collect(), chunk_sql(c, cond, chunk)?));
+            chunks.push((
+                chunk.iter().map(|r| r.id().to_owned()).collect(),
+                chunk_sql(c, cond, chunk)?,
+            ));
             rest = tail;
         }
-        Ok(Check { len: records.len(), everyone: false, chunks })
+        Ok(Check {
+            len: records.len(),
+            everyone: false,
+            chunks,
+        })
     }
 
     /// The answers when no query is needed.
@@ -159,11 +197,20 @@ fn chunk_sql(c: &Collection, cond: &Sql, records: &[&Record]) -> Result<Sql> {
     }
     let rows = records.iter().map(|r| {
         let mut row = Sql::raw("(");
-        row.push_sql(&Sql::join(c.fields.iter().map(|f| Sql::param(r.column_value(f))), ", ")).push(")");
+        row.push_sql(&Sql::join(
+            c.fields.iter().map(|f| Sql::param(r.column_value(f))),
+            ", ",
+        ))
+        .push(")");
         row
     });
     let mut sql = Sql::raw("WITH \"__rt\"(");
-    sql.push_sql(&Sql::join(columns, ", ")).push(") AS (VALUES ").push_sql(&Sql::join(rows, ", "));
-    sql.push(&format!(") SELECT \"{ROOT}\".\"id\" FROM \"__rt\" AS \"{ROOT}\" WHERE ")).push_sql(cond);
+    sql.push_sql(&Sql::join(columns, ", "))
+        .push(") AS (VALUES ")
+        .push_sql(&Sql::join(rows, ", "));
+    sql.push(&format!(
+        ") SELECT \"{ROOT}\".\"id\" FROM \"__rt\" AS \"{ROOT}\" WHERE "
+    ))
+    .push_sql(cond);
     Ok(sql)
 }

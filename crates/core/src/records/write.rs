@@ -5,20 +5,20 @@
 use std::sync::Arc;
 
 use oxbase_sql::{Ident, Sql, Value};
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use super::foresee::{foresee, referrers, referring_fields, MAX_CASCADE_DEPTH};
+use super::foresee::{MAX_CASCADE_DEPTH, foresee, referrers, referring_fields};
 use super::input::{self, BodyKind};
 use super::list::{from_root, select_by_id};
-use super::record::{as_list, Record};
+use super::record::{Record, as_list};
 use super::validate;
 use super::{Change, DeleteWatcher, Foreseen, Records};
 use crate::auth::password;
 use crate::error::{Error, FieldErrors, Result};
 use crate::files::{self, Garbage, Upload};
-use crate::rules::{check, Access, RequestInfo, RuleKind, ROOT};
+use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
 use crate::schema::{Collection, CollectionKind, FieldKind};
-use crate::store::{unique_violation, Conn};
+use crate::store::{Conn, unique_violation};
 
 /// The body of a create or update request.
 #[derive(Debug, Clone, Default)]
@@ -33,13 +33,38 @@ pub struct WriteInput {
 /// A write checked and prepared outside the transaction (rules compiled, passwords hashed),
 /// run by [`execute`] inside one. A batch runs several plans in one transaction.
 pub enum WritePlan {
-    Create { record: Record, errors: FieldErrors, rule: Option<Sql>, targets: RelationTargets, uploads: Vec<Upload> },
-    Update { collection: Arc<Collection>, id: String, rule: Option<Sql>, input: WriteInput, superuser: bool, auth_changes: Map<String, Json>, targets: RelationTargets },
+    Create {
+        record: Record,
+        errors: FieldErrors,
+        rule: Option<Sql>,
+        targets: RelationTargets,
+        uploads: Vec<Upload>,
+    },
+    Update {
+        collection: Arc<Collection>,
+        id: String,
+        rule: Option<Sql>,
+        input: WriteInput,
+        superuser: bool,
+        auth_changes: Map<String, Json>,
+        targets: RelationTargets,
+    },
     /// `watcher` decides, before any row goes, who may see the deletions (realtime).
-    Delete { collection: Arc<Collection>, id: String, rule: Option<Sql>, all: Vec<Arc<Collection>>, watcher: Option<Arc<dyn DeleteWatcher>> },
+    Delete {
+        collection: Arc<Collection>,
+        id: String,
+        rule: Option<Sql>,
+        all: Vec<Arc<Collection>>,
+        watcher: Option<Arc<dyn DeleteWatcher>>,
+    },
     /// Update when the record exists at execution time (an earlier write of the same batch
     /// counts), create otherwise.
-    Upsert { collection: Arc<Collection>, id: String, update: Option<Box<WritePlan>>, create: Box<WritePlan> },
+    Upsert {
+        collection: Arc<Collection>,
+        id: String,
+        update: Option<Box<WritePlan>>,
+        create: Box<WritePlan>,
+    },
 }
 
 /// What a write did.
@@ -70,8 +95,21 @@ struct Cascade {
 impl Cascade {
     fn into_deletion(self, foreseen: Option<Arc<Foreseen>>) -> Deletion {
         // A record updated and then deleted by the same cascade is only deleted.
-        let updated = self.updated.into_iter().filter(|u| !self.deleted.iter().any(|d| d.id() == u.id() && d.collection.id == u.collection.id)).collect();
-        Deletion { records: self.deleted, updated, foreseen }
+        let updated = self
+            .updated
+            .into_iter()
+            .filter(|u| {
+                !self
+                    .deleted
+                    .iter()
+                    .any(|d| d.id() == u.id() && d.collection.id == u.collection.id)
+            })
+            .collect();
+        Deletion {
+            records: self.deleted,
+            updated,
+            foreseen,
+        }
     }
 }
 
@@ -79,7 +117,12 @@ impl Cascade {
 pub const TIMED_OUT: &str = "batch transaction timeout";
 
 impl Records {
-    pub async fn create(&self, req: &RequestInfo, collection: &str, input: WriteInput) -> Result<Record> {
+    pub async fn create(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        input: WriteInput,
+    ) -> Result<Record> {
         let plan = self.plan_create(req, collection, input).await?;
         match self.run(plan).await? {
             Outcome::Created(r) => Ok(r),
@@ -87,7 +130,13 @@ impl Records {
         }
     }
 
-    pub async fn update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<Record> {
+    pub async fn update(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+        input: WriteInput,
+    ) -> Result<Record> {
         let plan = self.plan_update(req, collection, id, input).await?;
         match self.run(plan).await? {
             Outcome::Updated(r) => Ok(r),
@@ -137,7 +186,11 @@ impl Records {
     /// that failed comes with its error. Changes are emitted only after the commit.
     /// With a `deadline`, a transaction still running when it passes is rolled back: the error
     /// is then `TIMED_OUT` at the index of the first plan not run.
-    pub async fn run_all(&self, plans: Vec<WritePlan>, deadline: Option<std::time::Instant>) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
+    pub async fn run_all(
+        &self,
+        plans: Vec<WritePlan>,
+        deadline: Option<std::time::Instant>,
+    ) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
         let failed_at = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let marker = failed_at.clone();
         let stored = self.store_uploads(&plans).await.map_err(|e| (0, e))?;
@@ -184,11 +237,21 @@ impl Records {
         }
     }
 
-    pub async fn plan_create(&self, req: &RequestInfo, collection: &str, input: WriteInput) -> Result<WritePlan> {
+    pub async fn plan_create(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        input: WriteInput,
+    ) -> Result<WritePlan> {
         let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Create, req)?;
         let mut record = Record::new(c.clone());
-        let secrets = input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), req.auth.is_superuser());
+        let secrets = input::apply(
+            &mut record,
+            &input.body,
+            input.kind.unwrap_or(BodyKind::Json),
+            req.auth.is_superuser(),
+        );
         let uploads = input.files;
         let now = crate::dates::now();
         for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
@@ -196,7 +259,9 @@ impl Records {
         }
         let mut errors = FieldErrors::new();
         if record.id().is_empty() {
-            record.data.insert("id".into(), json!(crate::ids::record_id()));
+            record
+                .data
+                .insert("id".into(), json!(crate::ids::record_id()));
         }
         autogenerate(&mut record);
         for (name, hash) in hash_password_fields(&c, &secrets, true, &mut errors).await? {
@@ -205,17 +270,34 @@ impl Records {
         if c.is_auth() {
             prepare_auth_create(&mut record, req, &secrets, &mut errors);
             if errors.is_empty() {
-                let pwd = secrets.get("password").map(input::to_text).unwrap_or_default();
-                record.data.insert("password".into(), json!(password::hash_async(pwd).await?));
+                let pwd = secrets
+                    .get("password")
+                    .map(input::to_text)
+                    .unwrap_or_default();
+                record
+                    .data
+                    .insert("password".into(), json!(password::hash_async(pwd).await?));
             }
         }
         merge(&mut errors, validate::validate(&record));
         merge(&mut errors, validate::files(&record, None, &uploads));
         let targets = self.relation_targets(&c);
-        Ok(WritePlan::Create { record, errors, rule, targets, uploads })
+        Ok(WritePlan::Create {
+            record,
+            errors,
+            rule,
+            targets,
+            uploads,
+        })
     }
 
-    pub async fn plan_update(&self, req: &RequestInfo, collection: &str, id: &str, input: WriteInput) -> Result<WritePlan> {
+    pub async fn plan_update(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+        input: WriteInput,
+    ) -> Result<WritePlan> {
         let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Update, req)?;
         // Password changes hash outside the write transaction (hashing is slow on purpose).
@@ -236,7 +318,15 @@ impl Records {
             return Err(failed("update", errors));
         }
         let targets = self.relation_targets(&c);
-        Ok(WritePlan::Update { collection: c, id: id.to_owned(), rule, input, superuser: req.auth.is_superuser(), auth_changes, targets })
+        Ok(WritePlan::Update {
+            collection: c,
+            id: id.to_owned(),
+            rule,
+            input,
+            superuser: req.auth.is_superuser(),
+            auth_changes,
+            targets,
+        })
     }
 
     /// Whether `req` may manage `record` (its auth collection's `manageRule`): change its
@@ -245,10 +335,21 @@ impl Records {
         self.passes(req, record, RuleKind::Manage).await
     }
 
-    pub async fn plan_delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<WritePlan> {
+    pub async fn plan_delete(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+    ) -> Result<WritePlan> {
         let c = writable(self, collection)?;
         let rule = rule_for(self, &c, RuleKind::Delete, req)?;
-        Ok(WritePlan::Delete { collection: c, id: id.to_owned(), rule, all: self.schema.all(), watcher: self.delete_watcher() })
+        Ok(WritePlan::Delete {
+            collection: c,
+            id: id.to_owned(),
+            rule,
+            all: self.schema.all(),
+            watcher: self.delete_watcher(),
+        })
     }
 
     /// Empties a collection (superusers only, checked by the caller), cascading like deletes.
@@ -288,7 +389,13 @@ impl Records {
 /// What storage the write leaves behind once committed goes into `garbage`.
 pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> Result<Outcome> {
     match plan {
-        WritePlan::Create { record, mut errors, rule, targets, uploads } => {
+        WritePlan::Create {
+            record,
+            mut errors,
+            rule,
+            targets,
+            uploads,
+        } => {
             // Relation targets are checked with the other fields, so one 400 lists all.
             merge(&mut errors, relation_errors(conn, &record, &targets)?);
             if !errors.is_empty() {
@@ -305,26 +412,48 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             // The row holds exactly the record's values: no need to read it back.
             Ok(Outcome::Created(record))
         }
-        WritePlan::Update { collection: c, id, rule, input, superuser, auth_changes, targets } => {
+        WritePlan::Update {
+            collection: c,
+            id,
+            rule,
+            input,
+            superuser,
+            auth_changes,
+            targets,
+        } => {
             let mut select = select_by_id(&c, &id, rule.as_ref())?;
             select.push_sql(&conn.dialect().lock_rows(&root_alias()));
             // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
             // concurrent increments can lose one. Here the read, the modifiers and the write
             // share one transaction, on SQLite's single writer or with the row locked on
             // PostgreSQL: none is lost.
-            let mut record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+            let mut record = Record::from_rows(&c, &conn.query(&select)?)
+                .pop()
+                .ok_or_else(Error::not_found)?;
             let old_id = record.id().to_owned();
             let previous = record.clone();
-            input::apply(&mut record, &input.body, input.kind.unwrap_or(BodyKind::Json), superuser);
+            input::apply(
+                &mut record,
+                &input.body,
+                input.kind.unwrap_or(BodyKind::Json),
+                superuser,
+            );
             for (k, v) in auth_changes {
                 record.data.insert(k, v);
             }
             let now = crate::dates::now();
-            for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate")) {
+            for f in c
+                .fields
+                .iter()
+                .filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate"))
+            {
                 record.data.insert(f.name.clone(), json!(now));
             }
             let mut errors = validate::validate(&record);
-            merge(&mut errors, validate::files(&record, Some(&previous), &input.files));
+            merge(
+                &mut errors,
+                validate::files(&record, Some(&previous), &input.files),
+            );
             merge(&mut errors, relation_errors(conn, &record, &targets)?);
             if !errors.is_empty() {
                 return Err(failed("update", errors));
@@ -334,16 +463,31 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             garbage.files.extend(replaced_files(&previous, &record));
             Ok(Outcome::Updated(record))
         }
-        WritePlan::Upsert { collection, id, update, create } => {
-            let exists = !conn.query(&select_by_id(&collection, &id, None)?)?.is_empty();
+        WritePlan::Upsert {
+            collection,
+            id,
+            update,
+            create,
+        } => {
+            let exists = !conn
+                .query(&select_by_id(&collection, &id, None)?)?
+                .is_empty();
             match update {
                 Some(update) if exists => execute(conn, *update, garbage),
                 _ => execute(conn, *create, garbage),
             }
         }
-        WritePlan::Delete { collection: c, id, rule, all, watcher } => {
+        WritePlan::Delete {
+            collection: c,
+            id,
+            rule,
+            all,
+            watcher,
+        } => {
             let select = select_by_id(&c, &id, rule.as_ref())?;
-            let record = Record::from_rows(&c, &conn.query(&select)?).pop().ok_or_else(Error::not_found)?;
+            let record = Record::from_rows(&c, &conn.query(&select)?)
+                .pop()
+                .ok_or_else(Error::not_found)?;
             // Who may see the deletions is decided before the first row goes: a cascaded
             // record's rule may read the record that caused it.
             let foreseen = match &watcher {
@@ -362,41 +506,78 @@ impl WritePlan {
     /// The uploads this plan stores, at their paths.
     fn uploads(&self) -> Vec<(String, Upload)> {
         let (collection_id, record_id, uploads) = match self {
-            WritePlan::Create { record, uploads, .. } => (&record.collection.id, record.id(), uploads),
-            WritePlan::Update { collection, id, input, .. } => (&collection.id, id.as_str(), &input.files),
+            WritePlan::Create {
+                record, uploads, ..
+            } => (&record.collection.id, record.id(), uploads),
+            WritePlan::Update {
+                collection,
+                id,
+                input,
+                ..
+            } => (&collection.id, id.as_str(), &input.files),
             // Both sides of an upsert hold the same uploads for the same id.
             WritePlan::Upsert { create, .. } => return create.uploads(),
             WritePlan::Delete { .. } => return Vec::new(),
         };
-        uploads.iter().map(|u| (files::file_path(collection_id, record_id, &u.name), u.clone())).collect()
+        uploads
+            .iter()
+            .map(|u| {
+                (
+                    files::file_path(collection_id, record_id, &u.name),
+                    u.clone(),
+                )
+            })
+            .collect()
     }
 }
 
 /// The names a record's file fields hold.
 fn file_names(record: &Record) -> Vec<String> {
-    record.collection.fields.iter().filter(|f| f.kind == FieldKind::File).flat_map(|f| record.get_list(&f.name)).collect()
+    record
+        .collection
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::File)
+        .flat_map(|f| record.get_list(&f.name))
+        .collect()
 }
 
 /// Uploads the written record does not keep (several sent to a single-file field, say).
 fn unused_uploads(record: &Record, uploads: &[Upload]) -> Vec<String> {
     let kept = file_names(record);
-    uploads.iter().filter(|u| !kept.contains(&u.name)).map(|u| files::file_path(&record.collection.id, record.id(), &u.name)).collect()
+    uploads
+        .iter()
+        .filter(|u| !kept.contains(&u.name))
+        .map(|u| files::file_path(&record.collection.id, record.id(), &u.name))
+        .collect()
 }
 
 /// Files an update removed or replaced.
 fn replaced_files(previous: &Record, record: &Record) -> Vec<String> {
     let kept = file_names(record);
-    file_names(previous).into_iter().filter(|n| !kept.contains(n)).map(|n| files::file_path(&previous.collection.id, previous.id(), &n)).collect()
+    file_names(previous)
+        .into_iter()
+        .filter(|n| !kept.contains(n))
+        .map(|n| files::file_path(&previous.collection.id, previous.id(), &n))
+        .collect()
 }
 
 /// The folders of deleted records that can hold files.
 fn deleted_files(deleted: &[Record]) -> Garbage {
     let dirs = deleted
         .iter()
-        .filter(|r| r.collection.fields.iter().any(|f| f.kind == FieldKind::File))
+        .filter(|r| {
+            r.collection
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldKind::File)
+        })
         .map(|r| files::record_dir(&r.collection.id, r.id()))
         .collect();
-    Garbage { files: Vec::new(), dirs }
+    Garbage {
+        files: Vec::new(),
+        dirs,
+    }
 }
 
 fn root_alias() -> Ident {
@@ -412,7 +593,12 @@ fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>> {
     Ok(c)
 }
 
-fn rule_for(records: &Records, c: &Arc<Collection>, kind: RuleKind, req: &RequestInfo) -> Result<Option<Sql>> {
+fn rule_for(
+    records: &Records,
+    c: &Arc<Collection>,
+    kind: RuleKind,
+    req: &RequestInfo,
+) -> Result<Option<Sql>> {
     match check::access(&records.schema, c, kind, req)? {
         Access::SuperusersOnly => Err(Error::forbidden()),
         Access::All => Ok(None),
@@ -421,7 +607,10 @@ fn rule_for(records: &Records, c: &Arc<Collection>, kind: RuleKind, req: &Reques
 }
 
 fn failed(action: &str, data: FieldErrors) -> Error {
-    Error::BadRequest { message: format!("Failed to {action} record."), data }
+    Error::BadRequest {
+        message: format!("Failed to {action} record."),
+        data,
+    }
 }
 
 fn merge(into: &mut FieldErrors, more: FieldErrors) {
@@ -435,7 +624,10 @@ fn unique_error(err: Error, action: &str) -> Error {
         Some(columns) => {
             let mut data = FieldErrors::new();
             for c in columns {
-                data.insert(c, json!({"code": "validation_not_unique", "message": "Value must be unique."}));
+                data.insert(
+                    c,
+                    json!({"code": "validation_not_unique", "message": "Value must be unique."}),
+                );
             }
             failed(action, data)
         }
@@ -446,10 +638,16 @@ fn unique_error(err: Error, action: &str) -> Error {
 /// Text fields with an `autogeneratePattern` and no value get one.
 fn autogenerate(record: &mut Record) {
     let collection = record.collection.clone();
-    for f in collection.fields.iter().filter(|f| f.kind == FieldKind::Text) {
+    for f in collection
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Text)
+    {
         let pattern = f.str_opt("autogeneratePattern");
         if !pattern.is_empty() && record.get_str(&f.name).is_empty() {
-            record.data.insert(f.name.clone(), json!(generate_from_pattern(pattern)));
+            record
+                .data
+                .insert(f.name.clone(), json!(generate_from_pattern(pattern)));
         }
     }
 }
@@ -457,10 +655,13 @@ fn autogenerate(record: &mut Record) {
 /// Generates a string for the simple patterns PocketBase uses: `[a-z0-9]{15}`. Other
 /// patterns get a record id.
 fn generate_from_pattern(pattern: &str) -> String {
-    let parsed = pattern.strip_prefix('[').and_then(|rest| rest.split_once("]{")).and_then(|(set, count)| {
-        let len: usize = count.strip_suffix('}')?.parse().ok()?;
-        Some((set, len.min(255)))
-    });
+    let parsed = pattern
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("]{"))
+        .and_then(|(set, count)| {
+            let len: usize = count.strip_suffix('}')?.parse().ok()?;
+            Some((set, len.min(255)))
+        });
     let Some((set, len)) = parsed else {
         return crate::ids::record_id();
     };
@@ -469,7 +670,11 @@ fn generate_from_pattern(pattern: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         if i + 2 < chars.len() && chars[i + 1] == '-' {
-            alphabet.extend((chars[i]..=chars[i + 2]).filter(char::is_ascii).map(|c| c as u8));
+            alphabet.extend(
+                (chars[i]..=chars[i + 2])
+                    .filter(char::is_ascii)
+                    .map(|c| c as u8),
+            );
             i += 3;
         } else {
             if chars[i].is_ascii() {
@@ -487,13 +692,25 @@ fn generate_from_pattern(pattern: &str) -> String {
 /// The password fields of a write other than an auth collection's own `password` (which has
 /// its confirmation rules): each given value checked against the field's limits and hashed,
 /// keyed by field name. `creating`: a required field must be given.
-async fn hash_password_fields(c: &Collection, given: &Map<String, Json>, creating: bool, errors: &mut FieldErrors) -> Result<Vec<(String, Json)>> {
+async fn hash_password_fields(
+    c: &Collection,
+    given: &Map<String, Json>,
+    creating: bool,
+    errors: &mut FieldErrors,
+) -> Result<Vec<(String, Json)>> {
     let mut out = Vec::new();
-    for f in c.fields.iter().filter(|f| f.kind == FieldKind::Password && !(c.is_auth() && f.name == "password")) {
+    for f in c
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Password && !(c.is_auth() && f.name == "password"))
+    {
         let plain = given.get(&f.name).map(input::to_text).unwrap_or_default();
         if plain.is_empty() {
             if creating && f.required {
-                errors.insert(f.name.clone(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+                errors.insert(
+                    f.name.clone(),
+                    json!({"code": "validation_required", "message": "Cannot be blank."}),
+                );
             }
             continue;
         }
@@ -508,16 +725,33 @@ async fn hash_password_fields(c: &Collection, given: &Map<String, Json>, creatin
 
 /// Checks the password fields of a new auth record and sets its server-owned fields; the
 /// caller hashes the password when there is no error.
-fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<String, Json>, errors: &mut FieldErrors) {
+fn prepare_auth_create(
+    record: &mut Record,
+    req: &RequestInfo,
+    secrets: &Map<String, Json>,
+    errors: &mut FieldErrors,
+) {
     let pwd = secrets.get("password").and_then(Json::as_str).unwrap_or("");
-    let confirm = secrets.get("passwordConfirm").and_then(Json::as_str).unwrap_or("");
+    let confirm = secrets
+        .get("passwordConfirm")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     let field = record.collection.field("password").cloned();
     if pwd.is_empty() {
-        errors.insert("password".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+        errors.insert(
+            "password".into(),
+            json!({"code": "validation_required", "message": "Cannot be blank."}),
+        );
     } else if confirm.is_empty() {
-        errors.insert("passwordConfirm".into(), json!({"code": "validation_required", "message": "Cannot be blank."}));
+        errors.insert(
+            "passwordConfirm".into(),
+            json!({"code": "validation_required", "message": "Cannot be blank."}),
+        );
     } else if pwd != confirm {
-        errors.insert("passwordConfirm".into(), json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
+        errors.insert(
+            "passwordConfirm".into(),
+            json!({"code": "validation_values_mismatch", "message": "Values don't match."}),
+        );
     } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
         errors.insert("password".into(), e);
     }
@@ -525,27 +759,50 @@ fn prepare_auth_create(record: &mut Record, req: &RequestInfo, secrets: &Map<Str
         // Only superusers may create already verified accounts.
         record.data.insert("verified".into(), json!(false));
     }
-    record.data.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    record
+        .data
+        .insert("tokenKey".into(), json!(crate::ids::random_string(50)));
 }
 
 /// Password and verification changes of an auth record, checked and hashed up front.
-async fn prepare_auth_update(current: &Record, manager: bool, body: &Map<String, Json>) -> Result<Map<String, Json>> {
+async fn prepare_auth_update(
+    current: &Record,
+    manager: bool,
+    body: &Map<String, Json>,
+) -> Result<Map<String, Json>> {
     let mut out = Map::new();
-    let Some(pwd) = body.get("password").map(input::to_text).filter(|p| !p.is_empty()) else {
+    let Some(pwd) = body
+        .get("password")
+        .map(input::to_text)
+        .filter(|p| !p.is_empty())
+    else {
         return Ok(out);
     };
     let mut errors = FieldErrors::new();
-    let confirm = body.get("passwordConfirm").map(input::to_text).unwrap_or_default();
+    let confirm = body
+        .get("passwordConfirm")
+        .map(input::to_text)
+        .unwrap_or_default();
     if pwd != confirm {
-        errors.insert("passwordConfirm".into(), json!({"code": "validation_values_mismatch", "message": "Values don't match."}));
+        errors.insert(
+            "passwordConfirm".into(),
+            json!({"code": "validation_values_mismatch", "message": "Values don't match."}),
+        );
     }
     if !manager {
-        let old = body.get("oldPassword").map(input::to_text).unwrap_or_default();
+        let old = body
+            .get("oldPassword")
+            .map(input::to_text)
+            .unwrap_or_default();
         if !password::verify_async(old, current.get_str("password").to_owned()).await {
             errors.insert("oldPassword".into(), json!({"code": "validation_invalid_old_password", "message": "Missing or invalid old password."}));
         }
     }
-    if let Some(e) = current.collection.field("password").and_then(|f| validate::text(f, &pwd)) {
+    if let Some(e) = current
+        .collection
+        .field("password")
+        .and_then(|f| validate::text(f, &pwd))
+    {
         errors.insert("password".into(), e);
     }
     if !errors.is_empty() {
@@ -565,9 +822,17 @@ fn insert(conn: &mut dyn Conn, record: &Record) -> Result<()> {
     let c = &record.collection;
     let mut sql = Sql::raw("INSERT INTO ");
     sql.push_ident(&table(c)?).push(" (");
-    let cols: Vec<Sql> = c.fields.iter().map(|f| Sql::raw(format!("\"{}\"", f.name))).collect();
+    let cols: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| Sql::raw(format!("\"{}\"", f.name)))
+        .collect();
     sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
-    let values: Vec<Sql> = c.fields.iter().map(|f| Sql::param(record.column_value(f))).collect();
+    let values: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| Sql::param(record.column_value(f)))
+        .collect();
     sql.push_sql(&Sql::join(values, ", ")).push(")");
     conn.execute(&sql)?;
     Ok(())
@@ -586,7 +851,9 @@ fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> Result<()> 
             s
         })
         .collect();
-    sql.push_sql(&Sql::join(sets, ", ")).push(" WHERE \"id\" = ").push_param(old_id.to_owned());
+    sql.push_sql(&Sql::join(sets, ", "))
+        .push(" WHERE \"id\" = ")
+        .push_param(old_id.to_owned());
     conn.execute(&sql)?;
     Ok(())
 }
@@ -600,13 +867,24 @@ impl Records {
         c.fields
             .iter()
             .filter(|f| f.kind == FieldKind::Relation)
-            .map(|f| (f.name.clone(), self.schema.get(f.str_opt("collectionId")).and_then(|t| Ident::new(&t.name))))
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    self.schema
+                        .get(f.str_opt("collectionId"))
+                        .and_then(|t| Ident::new(&t.name)),
+                )
+            })
             .collect()
     }
 }
 
 /// Every id of every relation field must exist in its target collection.
-fn relation_errors(conn: &mut dyn Conn, record: &Record, targets: &RelationTargets) -> Result<FieldErrors> {
+fn relation_errors(
+    conn: &mut dyn Conn,
+    record: &Record,
+    targets: &RelationTargets,
+) -> Result<FieldErrors> {
     let mut errors = FieldErrors::new();
     let missing = || json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."});
     for (field, target) in targets {
@@ -622,7 +900,12 @@ fn relation_errors(conn: &mut dyn Conn, record: &Record, targets: &RelationTarge
         };
         let mut count = Sql::raw("SELECT COUNT(*) FROM ");
         count.push_ident(target).push(" WHERE \"id\" IN (");
-        count.push_sql(&Sql::join(ids.iter().map(|id| Sql::param(id.clone())), ", ")).push(")");
+        count
+            .push_sql(&Sql::join(
+                ids.iter().map(|id| Sql::param(id.clone())),
+                ", ",
+            ))
+            .push(")");
         let found = match conn.query_scalar(&count)? {
             Some(Value::Int(n)) => n as usize,
             _ => 0,
@@ -636,12 +919,25 @@ fn relation_errors(conn: &mut dyn Conn, record: &Record, targets: &RelationTarge
 
 /// Deletes `record`, then repairs what pointed at it: cascading deletes, emptied references,
 /// or a refusal when a required reference would be left empty.
-fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record, cascade: &mut Cascade, depth: usize) -> Result<()> {
-    if depth > MAX_CASCADE_DEPTH || cascade.deleted.iter().any(|d| d.id() == record.id() && d.collection.id == record.collection.id) {
+fn delete_cascading(
+    conn: &mut dyn Conn,
+    all: &[Arc<Collection>],
+    record: Record,
+    cascade: &mut Cascade,
+    depth: usize,
+) -> Result<()> {
+    if depth > MAX_CASCADE_DEPTH
+        || cascade
+            .deleted
+            .iter()
+            .any(|d| d.id() == record.id() && d.collection.id == record.collection.id)
+    {
         return Ok(());
     }
     let mut del = Sql::raw("DELETE FROM ");
-    del.push_ident(&table(&record.collection)?).push(" WHERE \"id\" = ").push_param(record.id().to_owned());
+    del.push_ident(&table(&record.collection)?)
+        .push(" WHERE \"id\" = ")
+        .push_param(record.id().to_owned());
     conn.execute(&del)?;
     let id = record.id().to_owned();
     let target_id = record.collection.id.clone();
@@ -652,21 +948,35 @@ fn delete_cascading(conn: &mut dyn Conn, all: &[Arc<Collection>], record: Record
                 delete_cascading(conn, all, referrer, cascade, depth + 1)?;
                 continue;
             }
-            let remaining: Vec<String> = as_list(referrer.get(&f.name)).into_iter().filter(|x| *x != id).collect();
+            let remaining: Vec<String> = as_list(referrer.get(&f.name))
+                .into_iter()
+                .filter(|x| *x != id)
+                .collect();
             if f.required && remaining.is_empty() {
                 return Err(Error::bad_request(
                     "The record cannot be deleted because it is part of a required reference in another record.",
                 ));
             }
-            let value = if f.is_multi() { json!(remaining) } else { json!("") };
+            let value = if f.is_multi() {
+                json!(remaining)
+            } else {
+                json!("")
+            };
             let mut upd = Sql::raw("UPDATE ");
             let mut shadow = referrer.clone();
             shadow.data.insert(f.name.clone(), value);
-            upd.push_ident(&table(c)?).push(&format!(" SET \"{}\" = ", f.name)).push_param(shadow.column_value(f));
-            upd.push(" WHERE \"id\" = ").push_param(referrer.id().to_owned());
+            upd.push_ident(&table(c)?)
+                .push(&format!(" SET \"{}\" = ", f.name))
+                .push_param(shadow.column_value(f));
+            upd.push(" WHERE \"id\" = ")
+                .push_param(referrer.id().to_owned());
             conn.execute(&upd)?;
             // PB-COMPAT: the emptied reference is an update subscribers hear of, as in PocketBase.
-            match cascade.updated.iter_mut().find(|u| u.id() == shadow.id() && u.collection.id == shadow.collection.id) {
+            match cascade
+                .updated
+                .iter_mut()
+                .find(|u| u.id() == shadow.id() && u.collection.id == shadow.collection.id)
+            {
                 Some(earlier) => *earlier = shadow,
                 None => cascade.updated.push(shadow),
             }
@@ -683,7 +993,10 @@ mod tests {
     fn generates_from_character_class_patterns() {
         let id = generate_from_pattern("[a-z0-9]{15}");
         assert_eq!(id.len(), 15);
-        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         let key = generate_from_pattern("[a-zA-Z0-9]{50}");
         assert_eq!(key.len(), 50);
         assert_eq!(generate_from_pattern("[x]{3}"), "xxx");

@@ -7,7 +7,7 @@ use oxbase_sql::Sql;
 
 use super::request::RequestInfo;
 use super::resolver::{Purpose, RecordResolver};
-use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::schema::{Collection, Schema};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,12 @@ pub enum Access {
 }
 
 /// Decides and compiles `kind`'s rule of `collection` for `request`.
-pub fn access(schema: &Schema, collection: &std::sync::Arc<Collection>, kind: RuleKind, request: &RequestInfo) -> Result<Access> {
+pub fn access(
+    schema: &Schema,
+    collection: &std::sync::Arc<Collection>,
+    kind: RuleKind,
+    request: &RequestInfo,
+) -> Result<Access> {
     if request.auth.is_superuser() {
         return Ok(Access::All);
     }
@@ -56,8 +61,21 @@ pub fn access(schema: &Schema, collection: &std::sync::Arc<Collection>, kind: Ru
         Some(rule) if rule.trim().is_empty() => Ok(Access::All),
         Some(rule) => {
             let counter = Cell::new(0);
-            let resolver = RecordResolver::new(schema, collection.clone(), request, Purpose::Rule, schema.db().dialect(), &counter);
-            let sql = resolver.compile(rule).map_err(|e| Error::internal(format!("the {} of {} does not compile: {e}", kind.key(), collection.name)))?;
+            let resolver = RecordResolver::new(
+                schema,
+                collection.clone(),
+                request,
+                Purpose::Rule,
+                schema.db().dialect(),
+                &counter,
+            );
+            let sql = resolver.compile(rule).map_err(|e| {
+                Error::internal(format!(
+                    "the {} of {} does not compile: {e}",
+                    kind.key(),
+                    collection.name
+                ))
+            })?;
             Ok(Access::Where(sql))
         }
     }
@@ -69,11 +87,26 @@ pub fn validate_rules(schema: &Schema, collection: &Collection) -> FieldErrors {
     let collection = std::sync::Arc::new(collection.clone());
     let request = RequestInfo::default();
     for (name, rule) in &collection.rules {
-        let Some(rule) = rule.as_str().filter(|r| !r.trim().is_empty()) else { continue };
+        let Some(rule) = rule.as_str().filter(|r| !r.trim().is_empty()) else {
+            continue;
+        };
         let counter = Cell::new(0);
-        let resolver = RecordResolver::new(schema, collection.clone(), &request, Purpose::Rule, schema.db().dialect(), &counter);
+        let resolver = RecordResolver::new(
+            schema,
+            collection.clone(),
+            &request,
+            Purpose::Rule,
+            schema.db().dialect(),
+            &counter,
+        );
         if let Err(e) = resolver.compile(rule) {
-            errors.insert(name.clone(), field_error_json("validation_invalid_rule", format!("Invalid rule. Raw error: {e}")));
+            errors.insert(
+                name.clone(),
+                field_error_json(
+                    "validation_invalid_rule",
+                    format!("Invalid rule. Raw error: {e}"),
+                ),
+            );
         }
     }
     errors

@@ -8,13 +8,16 @@ pub fn resolve(name: &str, now: DateTime<Utc>) -> Option<serde_json::Value> {
     use serde_json::json;
     let date = |t: DateTime<Utc>| json!(crate::dates::format(t));
     let day_start = Utc.from_utc_datetime(&now.date_naive().and_hms_opt(0, 0, 0)?);
-    let month_start = Utc.from_utc_datetime(&NaiveDate::from_ymd_opt(now.year(), now.month(), 1)?.and_hms_opt(0, 0, 0)?);
+    let month_start = Utc.from_utc_datetime(
+        &NaiveDate::from_ymd_opt(now.year(), now.month(), 1)?.and_hms_opt(0, 0, 0)?,
+    );
     let next_month = if now.month() == 12 {
         NaiveDate::from_ymd_opt(now.year() + 1, 1, 1)?
     } else {
         NaiveDate::from_ymd_opt(now.year(), now.month() + 1, 1)?
     };
-    let year_start = Utc.from_utc_datetime(&NaiveDate::from_ymd_opt(now.year(), 1, 1)?.and_hms_opt(0, 0, 0)?);
+    let year_start =
+        Utc.from_utc_datetime(&NaiveDate::from_ymd_opt(now.year(), 1, 1)?.and_hms_opt(0, 0, 0)?);
     let end = |next: DateTime<Utc>| next - Duration::milliseconds(1);
     Some(match name {
         "@now" => date(now),
@@ -32,7 +35,9 @@ pub fn resolve(name: &str, now: DateTime<Utc>) -> Option<serde_json::Value> {
         "@monthStart" => date(month_start),
         "@monthEnd" => date(end(Utc.from_utc_datetime(&next_month.and_hms_opt(0, 0, 0)?))),
         "@yearStart" => date(year_start),
-        "@yearEnd" => date(end(Utc.from_utc_datetime(&NaiveDate::from_ymd_opt(now.year() + 1, 1, 1)?.and_hms_opt(0, 0, 0)?))),
+        "@yearEnd" => date(end(Utc.from_utc_datetime(
+            &NaiveDate::from_ymd_opt(now.year() + 1, 1, 1)?.and_hms_opt(0, 0, 0)?,
+        ))),
         _ => return None,
     })
 }
@@ -44,8 +49,14 @@ mod tests {
     #[test]
     fn month_end_is_the_last_millisecond_of_the_month() {
         let now = Utc.with_ymd_and_hms(2024, 2, 10, 12, 0, 0).unwrap();
-        assert_eq!(resolve("@monthEnd", now).unwrap(), "2024-02-29 23:59:59.999Z");
-        assert_eq!(resolve("@todayStart", now).unwrap(), "2024-02-10 00:00:00.000Z");
+        assert_eq!(
+            resolve("@monthEnd", now).unwrap(),
+            "2024-02-29 23:59:59.999Z"
+        );
+        assert_eq!(
+            resolve("@todayStart", now).unwrap(),
+            "2024-02-10 00:00:00.000Z"
+        );
         assert_eq!(resolve("@weekday", now).unwrap(), 6);
         assert!(resolve("@nope", now).is_none());
     }

@@ -12,4 +12,4 @@ pub mod resolver;
 
 pub use check::{Access, RuleKind};
 pub use request::RequestInfo;
-pub use resolver::{Purpose, RecordResolver, ROOT};
+pub use resolver::{Purpose, ROOT, RecordResolver};

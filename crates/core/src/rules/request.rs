@@ -19,6 +19,11 @@ pub struct RequestInfo {
 
 impl RequestInfo {
     pub fn new(auth: Auth) -> RequestInfo {
-        RequestInfo { auth, method: "GET".into(), context: "default".into(), ..Default::default() }
+        RequestInfo {
+            auth,
+            method: "GET".into(),
+            context: "default".into(),
+            ..Default::default()
+        }
     }
 }

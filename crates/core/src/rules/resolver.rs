@@ -72,7 +72,12 @@ impl<'a> RecordResolver<'a> {
     }
 
     /// The same request and purpose for another collection under another alias.
-    fn child(&self, collection: Arc<Collection>, alias: &str, purpose: Purpose) -> RecordResolver<'a> {
+    fn child(
+        &self,
+        collection: Arc<Collection>,
+        alias: &str,
+        purpose: Purpose,
+    ) -> RecordResolver<'a> {
         RecordResolver {
             schema: self.schema,
             collection,
@@ -95,7 +100,10 @@ impl<'a> RecordResolver<'a> {
         };
         let ast = match self.purpose {
             Purpose::Rule => parsed_rule(expr, limits)?,
-            Purpose::ClientFilter => Arc::new(oxbase_sql::filter::parse_with(expr, limits).map_err(|e| CompileError::Invalid(e.to_string()))?),
+            Purpose::ClientFilter => Arc::new(
+                oxbase_sql::filter::parse_with(expr, limits)
+                    .map_err(|e| CompileError::Invalid(e.to_string()))?,
+            ),
         };
         let sql = oxbase_sql::compile_filter(&ast, self, self.dialect)?;
         Ok(self.finish(sql))
@@ -112,7 +120,11 @@ impl<'a> RecordResolver<'a> {
         // without multiplying the outer rows.
         let mut sql = Sql::raw("EXISTS (SELECT 1 FROM (SELECT 1) AS \"__d\"");
         for (_, table, alias) in scopes.iter() {
-            sql.push(" LEFT JOIN ").push_ident(table).push(" AS ").push_ident(alias).push(" ON 1=1");
+            sql.push(" LEFT JOIN ")
+                .push_ident(table)
+                .push(" AS ")
+                .push_ident(alias)
+                .push(" ON 1=1");
         }
         sql.push(" WHERE ").push_sql(&predicate).push(")");
         sql
@@ -136,14 +148,20 @@ impl<'a> RecordResolver<'a> {
 /// Rules are parsed once and kept: they change only with the schema, and a rule is evaluated on
 /// every request. A memo of a pure function (rule text → AST), bounded by clearing; client
 /// filters are not kept, their variety is unbounded.
-fn parsed_rule(expr: &str, limits: oxbase_sql::filter::Limits) -> Result<Arc<oxbase_sql::filter::Expr>, CompileError> {
+fn parsed_rule(
+    expr: &str,
+    limits: oxbase_sql::filter::Limits,
+) -> Result<Arc<oxbase_sql::filter::Expr>, CompileError> {
     type Memo = std::sync::Mutex<std::collections::HashMap<String, Arc<oxbase_sql::filter::Expr>>>;
     static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
     let memo = MEMO.get_or_init(Memo::default);
     if let Some(ast) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(expr) {
         return Ok(ast.clone());
     }
-    let ast = Arc::new(oxbase_sql::filter::parse_with(expr, limits).map_err(|e| CompileError::Invalid(e.to_string()))?);
+    let ast = Arc::new(
+        oxbase_sql::filter::parse_with(expr, limits)
+            .map_err(|e| CompileError::Invalid(e.to_string()))?,
+    );
     let mut map = memo.lock().unwrap_or_else(|e| e.into_inner());
     if map.len() >= 4096 {
         map.clear();
@@ -157,7 +175,11 @@ fn ident(name: &str) -> Result<Ident, CompileError> {
 }
 
 fn column(alias: &str, name: &str) -> Result<Sql, CompileError> {
-    Ok(Sql::raw(format!("{}.{}", ident(alias)?.quoted(), ident(name)?.quoted())))
+    Ok(Sql::raw(format!(
+        "{}.{}",
+        ident(alias)?.quoted(),
+        ident(name)?.quoted()
+    )))
 }
 
 fn value_type(f: &Field) -> ValueType {
@@ -174,7 +196,10 @@ pub fn json_param(v: &Json) -> Value {
     match v {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => n.as_i64().map(Value::Int).unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
+        Json::Number(n) => n
+            .as_i64()
+            .map(Value::Int)
+            .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
         Json::String(s) => Value::Text(s.clone()),
         other => Value::Text(other.to_string()),
     }
@@ -220,9 +245,11 @@ impl Walk {
         if as_v {
             s.push(" AS v");
         }
-        s.push(" FROM ").push_sql(&Sql::join(self.from.clone(), ", "));
+        s.push(" FROM ")
+            .push_sql(&Sql::join(self.from.clone(), ", "));
         if !self.conds.is_empty() {
-            s.push(" WHERE ").push_sql(&Sql::join(self.conds.clone(), " AND "));
+            s.push(" WHERE ")
+                .push_sql(&Sql::join(self.conds.clone(), " AND "));
         }
         s
     }
@@ -247,19 +274,37 @@ impl FieldResolver for RecordResolver<'_> {
             return self.resolve_collection(rest, modifier);
         }
         if path == "@rowid" {
-            return Ok(Operand::Single { sql: column(&self.alias, "_rowid_")?, ty: ValueType::Number });
+            return Ok(Operand::Single {
+                sql: column(&self.alias, "_rowid_")?,
+                ty: ValueType::Number,
+            });
         }
         if path.starts_with('@') {
-            let value = super::macros::resolve(path, self.now).ok_or_else(|| CompileError::UnknownField(path.to_owned()))?;
-            return Ok(Operand::Single { sql: Sql::param(json_param(&value)), ty: json_type(&value) });
+            let value = super::macros::resolve(path, self.now)
+                .ok_or_else(|| CompileError::UnknownField(path.to_owned()))?;
+            return Ok(Operand::Single {
+                sql: Sql::param(json_param(&value)),
+                ty: json_type(&value),
+            });
         }
-        let walk = Walk { collection: self.collection.clone(), alias: self.alias.clone(), from: Vec::new(), conds: Vec::new(), multi: false };
+        let walk = Walk {
+            collection: self.collection.clone(),
+            alias: self.alias.clone(),
+            from: Vec::new(),
+            conds: Vec::new(),
+            multi: false,
+        };
         self.walk_path(walk, &path.split('.').collect::<Vec<_>>(), modifier)
     }
 }
 
 impl RecordResolver<'_> {
-    fn walk_path(&self, mut walk: Walk, segments: &[&str], modifier: Option<&str>) -> Result<Operand, CompileError> {
+    fn walk_path(
+        &self,
+        mut walk: Walk,
+        segments: &[&str],
+        modifier: Option<&str>,
+    ) -> Result<Operand, CompileError> {
         if segments.len() > MAX_HOPS + 1 {
             return Err(CompileError::Invalid("the field path is too deep".into()));
         }
@@ -274,13 +319,22 @@ impl RecordResolver<'_> {
                     FieldKind::Json => {
                         let base = column(&walk.alias, &field.name)?;
                         let path: Vec<&str> = segments[i + 1..].to_vec();
-                        return self.finish_value(&walk, self.dialect.json_extract(&base, &path), ValueType::Any, modifier);
+                        return self.finish_value(
+                            &walk,
+                            self.dialect.json_extract(&base, &path),
+                            ValueType::Any,
+                            modifier,
+                        );
                     }
                     // `loc.lon`, `loc.lat`: the point's coordinates, as numbers.
-                    FieldKind::GeoPoint if segments.len() == i + 2 && matches!(segments[i + 1], "lon" | "lat") => {
+                    FieldKind::GeoPoint
+                        if segments.len() == i + 2 && matches!(segments[i + 1], "lon" | "lat") =>
+                    {
                         let base = column(&walk.alias, &field.name)?;
                         let value = self.dialect.json_extract(&base, &segments[i + 1..]);
-                        let number = self.dialect.cast(&value, oxbase_sql::dialect::SqlType::Real);
+                        let number = self
+                            .dialect
+                            .cast(&value, oxbase_sql::dialect::SqlType::Real);
                         return self.finish_value(&walk, number, ValueType::Number, modifier);
                     }
                     _ => return Err(CompileError::UnknownField(segments.join("."))),
@@ -301,7 +355,10 @@ impl RecordResolver<'_> {
                         let count = walk.subquery(&Sql::raw("COUNT(*)"), false);
                         let mut s = Sql::raw("(");
                         s.push_sql(&count).push(")");
-                        return Ok(Operand::Single { sql: s, ty: ValueType::Number });
+                        return Ok(Operand::Single {
+                            sql: s,
+                            ty: ValueType::Number,
+                        });
                     }
                     let id = column(&walk.alias, "id")?;
                     return self.finish_value(&walk, id, ValueType::Text, modifier);
@@ -314,7 +371,8 @@ impl RecordResolver<'_> {
         let ty = value_type(&field);
         // PB-COMPAT: a multi-value field compares as its stored JSON text unless `:each`
         // asks for its elements (`tags ?= 'a'` matches nothing in PocketBase either).
-        let list_like = modifier == Some("each") && (field.is_multi() || field.kind == FieldKind::Json);
+        let list_like =
+            modifier == Some("each") && (field.is_multi() || field.kind == FieldKind::Json);
         match modifier {
             Some("length") if field.is_multi() || field.kind == FieldKind::Json => {
                 let len = self.dialect.json_array_length(&col);
@@ -325,31 +383,55 @@ impl RecordResolver<'_> {
                 walk.from.push(self.dialect.json_each_as(&col, &je));
                 walk.multi = true;
                 let value = Sql::raw(format!("{}.\"value\"", je.quoted()));
-                let item_ty = if field.kind == FieldKind::Json { ValueType::Any } else { ValueType::Text };
+                let item_ty = if field.kind == FieldKind::Json {
+                    ValueType::Any
+                } else {
+                    ValueType::Text
+                };
                 self.finish_value(&walk, value, item_ty, modifier)
             }
-            _ if stored_as_json(&field) => self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier),
+            _ if stored_as_json(&field) => {
+                self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier)
+            }
             _ => self.finish_value(&walk, col, ty, modifier),
         }
     }
 
     /// Makes the operand from the value expression at the end of a walk.
-    fn finish_value(&self, walk: &Walk, value: Sql, ty: ValueType, modifier: Option<&str>) -> Result<Operand, CompileError> {
+    fn finish_value(
+        &self,
+        walk: &Walk,
+        value: Sql,
+        ty: ValueType,
+        modifier: Option<&str>,
+    ) -> Result<Operand, CompileError> {
         let value = match modifier {
             Some("lower") => {
                 let mut s = Sql::raw("LOWER(");
                 s.push_sql(&value).push(")");
                 s
             }
-            Some("isset") | Some("changed") => return Err(CompileError::Invalid(format!(":{} applies to @request.body only", modifier.unwrap_or("")))),
+            Some("isset") | Some("changed") => {
+                return Err(CompileError::Invalid(format!(
+                    ":{} applies to @request.body only",
+                    modifier.unwrap_or("")
+                )));
+            }
             _ => value,
         };
-        let ty = if modifier == Some("lower") { ValueType::Text } else { ty };
+        let ty = if modifier == Some("lower") {
+            ValueType::Text
+        } else {
+            ty
+        };
         if walk.from.is_empty() {
             return Ok(Operand::Single { sql: value, ty });
         }
         if walk.multi {
-            return Ok(Operand::Many { select: walk.subquery(&value, true), ty });
+            return Ok(Operand::Many {
+                select: walk.subquery(&value, true),
+                ty,
+            });
         }
         let mut s = Sql::raw("(");
         s.push_sql(&walk.subquery(&value, false)).push(" LIMIT 1)");
@@ -357,7 +439,9 @@ impl RecordResolver<'_> {
     }
 
     fn check_field_access(&self, field: &Field) -> Result<(), CompileError> {
-        if self.untrusted() && (field.hidden || field.kind == FieldKind::Password || field.name == "tokenKey") {
+        if self.untrusted()
+            && (field.hidden || field.kind == FieldKind::Password || field.name == "tokenKey")
+        {
             return Err(self.forbidden(&format!("the hidden field {:?}", field.name)));
         }
         Ok(())
@@ -383,17 +467,29 @@ impl RecordResolver<'_> {
             cond.push(" = ").push_sql(&col);
             walk.conds.push(cond);
         }
-        walk.from.push(Sql::raw(format!("{} AS {}", ident(&target.name)?.quoted(), alias.quoted())));
+        walk.from.push(Sql::raw(format!(
+            "{} AS {}",
+            ident(&target.name)?.quoted(),
+            alias.quoted()
+        )));
         self.guard_join(walk, &target, &alias)?;
         walk.collection = target;
         walk.alias = alias.as_str().to_owned();
         Ok(())
     }
 
-    fn hop_back_relation(&self, walk: &mut Walk, coll: &str, field_name: &str) -> Result<(), CompileError> {
+    fn hop_back_relation(
+        &self,
+        walk: &mut Walk,
+        coll: &str,
+        field_name: &str,
+    ) -> Result<(), CompileError> {
         let unknown = || CompileError::UnknownField(format!("{coll}_via_{field_name}"));
         let source = self.schema.get(coll).ok_or_else(unknown)?;
-        let field = source.field(field_name).filter(|f| f.kind == FieldKind::Relation).ok_or_else(unknown)?;
+        let field = source
+            .field(field_name)
+            .filter(|f| f.kind == FieldKind::Relation)
+            .ok_or_else(unknown)?;
         if field.str_opt("collectionId") != walk.collection.id {
             return Err(unknown());
         }
@@ -405,14 +501,20 @@ impl RecordResolver<'_> {
             let je = self.next_alias("j")?;
             let mut s = Sql::raw("EXISTS (SELECT 1 FROM ");
             s.push_sql(&self.dialect.json_each_as(&back_col, &je));
-            s.push(&format!(" WHERE {}.\"value\" = ", je.quoted())).push_sql(&current_id).push(")");
+            s.push(&format!(" WHERE {}.\"value\" = ", je.quoted()))
+                .push_sql(&current_id)
+                .push(")");
             s
         } else {
             let mut s = back_col;
             s.push(" = ").push_sql(&current_id);
             s
         };
-        walk.from.push(Sql::raw(format!("{} AS {}", ident(&source.name)?.quoted(), alias.quoted())));
+        walk.from.push(Sql::raw(format!(
+            "{} AS {}",
+            ident(&source.name)?.quoted(),
+            alias.quoted()
+        )));
         walk.conds.push(cond);
         walk.multi = true;
         self.guard_join(walk, &source, &alias)?;
@@ -426,7 +528,12 @@ impl RecordResolver<'_> {
     // PB-COMPAT: PocketBase lets a filter walk into a related collection regardless of that
     // collection's list rule, which turns filters into an oracle for records the requester
     // cannot list. We AND the related list rule into the join (a null rule matches nothing).
-    fn guard_join(&self, walk: &mut Walk, target: &Arc<Collection>, alias: &Ident) -> Result<(), CompileError> {
+    fn guard_join(
+        &self,
+        walk: &mut Walk,
+        target: &Arc<Collection>,
+        alias: &Ident,
+    ) -> Result<(), CompileError> {
         if !self.untrusted() {
             return Ok(());
         }
@@ -443,33 +550,67 @@ impl RecordResolver<'_> {
         Ok(())
     }
 
-    fn resolve_collection(&self, rest: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
-        let (head, path) = rest.split_once('.').ok_or_else(|| CompileError::UnknownField(format!("@collection.{rest}")))?;
+    fn resolve_collection(
+        &self,
+        rest: &str,
+        modifier: Option<&str>,
+    ) -> Result<Operand, CompileError> {
+        let (head, path) = rest
+            .split_once('.')
+            .ok_or_else(|| CompileError::UnknownField(format!("@collection.{rest}")))?;
         let (name, label) = head.split_once(':').unwrap_or((head, ""));
-        let target = self.schema.get(name).ok_or_else(|| CompileError::UnknownField(format!("@collection.{name}")))?;
+        let target = self
+            .schema
+            .get(name)
+            .ok_or_else(|| CompileError::UnknownField(format!("@collection.{name}")))?;
         let key = format!("{}:{label}", target.name);
         let alias = {
-            let existing = self.scopes.borrow().iter().find(|(k, _, _)| *k == key).map(|(_, _, a)| a.clone());
+            let existing = self
+                .scopes
+                .borrow()
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, _, a)| a.clone());
             match existing {
                 Some(a) => a,
                 None => {
                     let a = self.next_alias("c")?;
-                    self.scopes.borrow_mut().push((key, ident(&target.name)?, a.clone()));
+                    self.scopes
+                        .borrow_mut()
+                        .push((key, ident(&target.name)?, a.clone()));
                     a
                 }
             }
         };
         let segments: Vec<&str> = path.split('.').collect();
-        let walk = Walk { collection: target.clone(), alias: alias.as_str().to_owned(), from: Vec::new(), conds: Vec::new(), multi: false };
+        let walk = Walk {
+            collection: target.clone(),
+            alias: alias.as_str().to_owned(),
+            from: Vec::new(),
+            conds: Vec::new(),
+            multi: false,
+        };
         match self.walk_path(walk, &segments, modifier)? {
             // PB-COMPAT: a plain operator asks that EVERY row of the collection match, a `?`
             // operator that the shared row does: both are PocketBase's semantics.
             Operand::Single { sql: single, ty } => {
                 let every_alias = self.next_alias("c")?;
-                let table = Sql::raw(format!("{} AS {}", ident(&target.name)?.quoted(), every_alias.quoted()));
-                let walk = Walk { collection: target, alias: every_alias.as_str().to_owned(), from: vec![table], conds: Vec::new(), multi: true };
+                let table = Sql::raw(format!(
+                    "{} AS {}",
+                    ident(&target.name)?.quoted(),
+                    every_alias.quoted()
+                ));
+                let walk = Walk {
+                    collection: target,
+                    alias: every_alias.as_str().to_owned(),
+                    from: vec![table],
+                    conds: Vec::new(),
+                    multi: true,
+                };
                 match self.walk_path(walk, &segments, modifier)? {
-                    Operand::Many { select: every, .. } => Ok(Operand::Scoped { single, every, ty }),
+                    Operand::Many { select: every, .. } => {
+                        Ok(Operand::Scoped { single, every, ty })
+                    }
                     _ => Ok(Operand::Single { sql: single, ty }),
                 }
             }
@@ -484,7 +625,10 @@ impl RecordResolver<'_> {
             "method" => Ok(literal(&Json::String(req.method.clone()), modifier)),
             "context" => Ok(literal(&Json::String(req.context.clone()), modifier)),
             "query" => Ok(literal(&lookup(&req.query, key), modifier)),
-            "headers" => Ok(literal(&lookup(&req.headers, &key.to_ascii_lowercase().replace('-', "_")), modifier)),
+            "headers" => Ok(literal(
+                &lookup(&req.headers, &key.to_ascii_lowercase().replace('-', "_")),
+                modifier,
+            )),
             "body" => self.resolve_body(key, modifier),
             "auth" => self.resolve_auth(key, modifier),
             _ => Err(CompileError::UnknownField(format!("@request.{rest}"))),
@@ -494,23 +638,43 @@ impl RecordResolver<'_> {
     fn resolve_body(&self, key: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
         let body = &self.request.body;
         // Modifier suffixes of body keys (`tags+`) set the same field.
-        let present = |k: &str| body.contains_key(k) || body.contains_key(&format!("{k}+")) || body.contains_key(&format!("+{k}")) || body.contains_key(&format!("{k}-"));
+        let present = |k: &str| {
+            body.contains_key(k)
+                || body.contains_key(&format!("{k}+"))
+                || body.contains_key(&format!("+{k}"))
+                || body.contains_key(&format!("{k}-"))
+        };
         match modifier {
-            Some("isset") => Ok(Operand::Single { sql: Sql::param(Value::Bool(present(key))), ty: ValueType::Bool }),
+            Some("isset") => Ok(Operand::Single {
+                sql: Sql::param(Value::Bool(present(key))),
+                ty: ValueType::Bool,
+            }),
             Some("changed") => {
                 let Some(field) = self.collection.field(key) else {
-                    return Ok(Operand::Single { sql: Sql::param(Value::Bool(false)), ty: ValueType::Bool });
+                    return Ok(Operand::Single {
+                        sql: Sql::param(Value::Bool(false)),
+                        ty: ValueType::Bool,
+                    });
                 };
                 if !present(key) {
-                    return Ok(Operand::Single { sql: Sql::param(Value::Bool(false)), ty: ValueType::Bool });
+                    return Ok(Operand::Single {
+                        sql: Sql::param(Value::Bool(false)),
+                        ty: ValueType::Bool,
+                    });
                 }
                 // Changed: the body value differs from the stored one.
                 let stored = column(&self.alias, &field.name)?;
                 let given = lookup(body, key);
                 let mut s = Sql::raw("(CASE WHEN COALESCE(");
                 let given_sql = Sql::param(json_param(&normalize_body_value(field, &given)));
-                s.push_sql(&stored).push(", '') = COALESCE(").push_sql(&given_sql).push(", '') THEN FALSE ELSE TRUE END)");
-                Ok(Operand::Single { sql: s, ty: ValueType::Bool })
+                s.push_sql(&stored)
+                    .push(", '') = COALESCE(")
+                    .push_sql(&given_sql)
+                    .push(", '') THEN FALSE ELSE TRUE END)");
+                Ok(Operand::Single {
+                    sql: s,
+                    ty: ValueType::Bool,
+                })
             }
             _ => {
                 let value = lookup(body, key);
@@ -526,7 +690,10 @@ impl RecordResolver<'_> {
     fn resolve_auth(&self, key: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
         let Some(record) = self.request.auth.record() else {
             // A guest: every auth field is NULL (so `@request.auth.id = ''` holds).
-            return Ok(Operand::Single { sql: Sql::param(Value::Null), ty: ValueType::Any });
+            return Ok(Operand::Single {
+                sql: Sql::param(Value::Null),
+                ty: ValueType::Any,
+            });
         };
         let segments: Vec<&str> = key.split('.').collect();
         if segments.len() == 1 {
@@ -547,7 +714,11 @@ impl RecordResolver<'_> {
         let walk = Walk {
             collection: record.collection.clone(),
             alias: alias.as_str().to_owned(),
-            from: vec![Sql::raw(format!("{} AS {}", ident(&record.collection.name)?.quoted(), alias.quoted()))],
+            from: vec![Sql::raw(format!(
+                "{} AS {}",
+                ident(&record.collection.name)?.quoted(),
+                alias.quoted()
+            ))],
             conds: vec![id_cond],
             multi: false,
         };
@@ -559,12 +730,18 @@ impl RecordResolver<'_> {
 fn normalize_body_value(field: &Field, v: &Json) -> Json {
     match field.kind {
         FieldKind::Number => match v {
-            Json::String(s) => s.trim().parse::<f64>().map(Json::from).unwrap_or(Json::from(0)),
+            Json::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .map(Json::from)
+                .unwrap_or(Json::from(0)),
             Json::Bool(b) => Json::from(u8::from(*b)),
             other => other.clone(),
         },
         FieldKind::Bool => match v {
-            Json::String(s) => Json::Bool(matches!(s.as_str(), "1" | "true" | "TRUE" | "True" | "t")),
+            Json::String(s) => {
+                Json::Bool(matches!(s.as_str(), "1" | "true" | "TRUE" | "True" | "t"))
+            }
             Json::Number(n) => Json::Bool(n.as_f64().unwrap_or(0.0) != 0.0),
             other => other.clone(),
         },
@@ -579,12 +756,18 @@ fn normalize_body_value(field: &Field, v: &Json) -> Json {
 
 fn lookup(map: &serde_json::Map<String, Json>, key: &str) -> Json {
     let mut parts = key.split('.');
-    let Some(first) = parts.next() else { return Json::Null };
+    let Some(first) = parts.next() else {
+        return Json::Null;
+    };
     let mut cur = map.get(first).cloned().unwrap_or(Json::Null);
     for p in parts {
         cur = match &cur {
             Json::Object(o) => o.get(p).cloned().unwrap_or(Json::Null),
-            Json::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i).cloned()).unwrap_or(Json::Null),
+            Json::Array(a) => p
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i).cloned())
+                .unwrap_or(Json::Null),
             _ => Json::Null,
         };
     }
@@ -594,16 +777,40 @@ fn lookup(map: &serde_json::Map<String, Json>, key: &str) -> Json {
 /// A request value as an operand: arrays become sets, with the usual modifiers.
 fn literal(value: &Json, modifier: Option<&str>) -> Operand {
     match (modifier, value) {
-        (Some("length"), Json::Array(items)) => Operand::Single { sql: Sql::param(items.len() as i64), ty: ValueType::Number },
-        (Some("length"), Json::Null) => Operand::Single { sql: Sql::param(0i64), ty: ValueType::Number },
-        (Some("length"), _) => Operand::Single { sql: Sql::param(1i64), ty: ValueType::Number },
-        (Some("lower"), Json::String(s)) => Operand::Single { sql: Sql::param(s.to_lowercase()), ty: ValueType::Text },
+        (Some("length"), Json::Array(items)) => Operand::Single {
+            sql: Sql::param(items.len() as i64),
+            ty: ValueType::Number,
+        },
+        (Some("length"), Json::Null) => Operand::Single {
+            sql: Sql::param(0i64),
+            ty: ValueType::Number,
+        },
+        (Some("length"), _) => Operand::Single {
+            sql: Sql::param(1i64),
+            ty: ValueType::Number,
+        },
+        (Some("lower"), Json::String(s)) => Operand::Single {
+            sql: Sql::param(s.to_lowercase()),
+            ty: ValueType::Text,
+        },
         (Some("lower"), Json::Array(items)) => {
-            let lowered: Vec<Json> = items.iter().map(|i| Json::String(i.as_str().unwrap_or("").to_lowercase())).collect();
-            Operand::Many { select: values_select(&lowered), ty: ValueType::Text }
+            let lowered: Vec<Json> = items
+                .iter()
+                .map(|i| Json::String(i.as_str().unwrap_or("").to_lowercase()))
+                .collect();
+            Operand::Many {
+                select: values_select(&lowered),
+                ty: ValueType::Text,
+            }
         }
-        (_, Json::Array(items)) => Operand::Many { select: values_select(items), ty: ValueType::Any },
-        (_, v) => Operand::Single { sql: Sql::param(json_param(v)), ty: json_type(v) },
+        (_, Json::Array(items)) => Operand::Many {
+            select: values_select(items),
+            ty: ValueType::Any,
+        },
+        (_, v) => Operand::Single {
+            sql: Sql::param(json_param(v)),
+            ty: json_type(v),
+        },
     }
 }
 

@@ -1,15 +1,37 @@
 //! Validation of an auth collection's options, with PocketBase's codes and nesting
 //! (`{"otp": {"duration": {...}}}`, `{"oauth2": {"providers": {"0": {...}}}}`).
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use crate::error::{field_error_json, FieldErrors};
+use crate::error::{FieldErrors, field_error_json};
 
-const TOKENS: [&str; 5] = ["authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken"];
+const TOKENS: [&str; 5] = [
+    "authToken",
+    "passwordResetToken",
+    "emailChangeToken",
+    "verificationToken",
+    "fileToken",
+];
 /// Templates by path; each needs a subject and a body.
-const TEMPLATES: [&[&str]; 5] = [&["verificationTemplate"], &["resetPasswordTemplate"], &["confirmEmailChangeTemplate"], &["otp", "emailTemplate"], &["authAlert", "emailTemplate"]];
+const TEMPLATES: [&[&str]; 5] = [
+    &["verificationTemplate"],
+    &["resetPasswordTemplate"],
+    &["confirmEmailChangeTemplate"],
+    &["otp", "emailTemplate"],
+    &["authAlert", "emailTemplate"],
+];
 /// PB-COMPAT: the providers PocketBase would accept that oxbase can run.
-pub const PROVIDERS: [&str; 9] = ["google", "github", "gitlab", "microsoft", "discord", "facebook", "oidc", "oidc2", "oidc3"];
+pub const PROVIDERS: [&str; 9] = [
+    "google",
+    "github",
+    "gitlab",
+    "microsoft",
+    "discord",
+    "facebook",
+    "oidc",
+    "oidc2",
+    "oidc3",
+];
 
 fn required() -> Json {
     field_error_json("validation_required", "Cannot be blank.")
@@ -17,13 +39,20 @@ fn required() -> Json {
 
 /// Puts `error` at `path` inside `errors` (creating the nested objects).
 fn put(errors: &mut FieldErrors, path: &[&str], error: Json) {
-    let Some((first, rest)) = path.split_first() else { return };
-    let mut node = errors.entry((*first).to_owned()).or_insert_with(|| json!({}));
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let mut node = errors
+        .entry((*first).to_owned())
+        .or_insert_with(|| json!({}));
     for p in rest {
         if !node.is_object() {
             *node = json!({});
         }
-        node = node.as_object_mut().map(|m| m.entry((*p).to_owned()).or_insert_with(|| json!({}))).unwrap_or_else(|| unreachable!());
+        node = node
+            .as_object_mut()
+            .map(|m| m.entry((*p).to_owned()).or_insert_with(|| json!({})))
+            .unwrap_or_else(|| unreachable!());
     }
     *node = error;
 }
@@ -37,7 +66,10 @@ fn number(o: &Map<String, Json>, path: &[&str]) -> i64 {
 }
 
 fn enabled(o: &Map<String, Json>, key: &str) -> bool {
-    o.get(key).and_then(|v| v.get("enabled")).and_then(Json::as_bool) == Some(true)
+    o.get(key)
+        .and_then(|v| v.get("enabled"))
+        .and_then(Json::as_bool)
+        == Some(true)
 }
 
 pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
@@ -52,7 +84,10 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
             t = t.and_then(|x| x.get(*p));
         }
         for part in ["subject", "body"] {
-            if t.and_then(|x| x.get(part)).and_then(Json::as_str).is_none_or(|s| s.trim().is_empty()) {
+            if t.and_then(|x| x.get(part))
+                .and_then(Json::as_str)
+                .is_none_or(|s| s.trim().is_empty())
+            {
                 put(errors, &[path, &[part]].concat(), required());
             }
         }
@@ -62,7 +97,11 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
         if duration <= 0 {
             put(errors, &["otp", "duration"], required());
         } else if duration < 10 {
-            put(errors, &["otp", "duration"], json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 10.", "params": {"threshold": 10}}));
+            put(
+                errors,
+                &["otp", "duration"],
+                json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 10.", "params": {"threshold": 10}}),
+            );
         }
         if number(o, &["otp", "length"]) <= 0 {
             put(errors, &["otp", "length"], required());
@@ -72,18 +111,40 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
         if number(o, &["mfa", "duration"]) <= 0 {
             put(errors, &["mfa", "duration"], required());
         }
-        let rule = o.get("mfa").and_then(|m| m.get("rule")).and_then(Json::as_str).unwrap_or("");
+        let rule = o
+            .get("mfa")
+            .and_then(|m| m.get("rule"))
+            .and_then(Json::as_str)
+            .unwrap_or("");
         if !rule.trim().is_empty()
             && let Err(e) = oxbase_sql::filter::parse(rule)
         {
-            put(errors, &["mfa", "rule"], field_error_json("validation_invalid_rule", format!("Invalid rule. Raw error: {e}")));
+            put(
+                errors,
+                &["mfa", "rule"],
+                field_error_json(
+                    "validation_invalid_rule",
+                    format!("Invalid rule. Raw error: {e}"),
+                ),
+            );
         }
     }
     if enabled(o, "oauth2") {
-        let providers = o.get("oauth2").and_then(|v| v.get("providers")).and_then(Json::as_array).cloned().unwrap_or_default();
+        let providers = o
+            .get("oauth2")
+            .and_then(|v| v.get("providers"))
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (i, p) in providers.iter().enumerate() {
             let index = i.to_string();
-            let text = |k: &str| p.get(k).and_then(Json::as_str).unwrap_or("").trim().to_owned();
+            let text = |k: &str| {
+                p.get(k)
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned()
+            };
             let name = text("name");
             if !PROVIDERS.contains(&name.as_str()) {
                 let e = json!({"code": "validation_missing_provider", "message": format!("Invalid or missing provider with name {name}."), "params": {"name": name}});
@@ -99,7 +160,11 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
                 for k in ["authURL", "tokenURL", "userInfoURL"] {
                     let url = text(k);
                     if !(url.starts_with("http://") || url.starts_with("https://")) {
-                        put(errors, &["oauth2", "providers", &index, k], field_error_json("validation_is_url", "Must be a valid url."));
+                        put(
+                            errors,
+                            &["oauth2", "providers", &index, k],
+                            field_error_json("validation_is_url", "Must be a valid url."),
+                        );
                     }
                 }
             }
@@ -112,7 +177,8 @@ mod tests {
     use super::*;
 
     fn errors_of(options: Json) -> Json {
-        let mut defaults: Map<String, Json> = serde_json::from_str(include_str!("auth_options.json")).unwrap();
+        let mut defaults: Map<String, Json> =
+            serde_json::from_str(include_str!("auth_options.json")).unwrap();
         for key in TOKENS {
             defaults.insert(key.into(), json!({"duration": 100}));
         }
@@ -138,12 +204,27 @@ mod tests {
             "oauth2": {"enabled": true, "providers": [{"name": "google"}, {"name": "nope"}, {"name": "oidc", "clientId": "a", "clientSecret": "b"}]},
         }));
         assert_eq!(e["authToken"]["duration"]["code"], "validation_required");
-        assert_eq!(e["otp"]["duration"]["code"], "validation_min_greater_equal_than_required");
+        assert_eq!(
+            e["otp"]["duration"]["code"],
+            "validation_min_greater_equal_than_required"
+        );
         assert_eq!(e["otp"]["length"]["code"], "validation_required");
-        assert_eq!(e["otp"]["emailTemplate"]["subject"]["code"], "validation_required");
+        assert_eq!(
+            e["otp"]["emailTemplate"]["subject"]["code"],
+            "validation_required"
+        );
         assert_eq!(e["mfa"]["rule"]["code"], "validation_invalid_rule");
-        assert_eq!(e["oauth2"]["providers"]["0"]["clientId"]["code"], "validation_required");
-        assert_eq!(e["oauth2"]["providers"]["1"]["name"]["code"], "validation_missing_provider");
-        assert_eq!(e["oauth2"]["providers"]["2"]["authURL"]["code"], "validation_is_url");
+        assert_eq!(
+            e["oauth2"]["providers"]["0"]["clientId"]["code"],
+            "validation_required"
+        );
+        assert_eq!(
+            e["oauth2"]["providers"]["1"]["name"]["code"],
+            "validation_missing_provider"
+        );
+        assert_eq!(
+            e["oauth2"]["providers"]["2"]["authURL"]["code"],
+            "validation_is_url"
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! A collection: its kind, fields, indexes, API rules and kind-specific options, in
 //! PocketBase's JSON shape.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use super::field::{is_valid_name, Field, FieldKind};
-use crate::error::{field_error_json, FieldErrors};
+use super::field::{Field, FieldKind, is_valid_name};
+use crate::error::{FieldErrors, field_error_json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CollectionKind {
@@ -32,7 +32,13 @@ impl CollectionKind {
 }
 
 /// The rule names of every collection, then those only auth collections have.
-pub const RULES: [&str; 5] = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule"];
+pub const RULES: [&str; 5] = [
+    "listRule",
+    "viewRule",
+    "createRule",
+    "updateRule",
+    "deleteRule",
+];
 pub const AUTH_RULES: [&str; 2] = ["authRule", "manageRule"];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +75,10 @@ impl Collection {
             system: false,
             fields: Vec::new(),
             indexes: Vec::new(),
-            rules: RULES.iter().map(|r| ((*r).to_owned(), Json::Null)).collect(),
+            rules: RULES
+                .iter()
+                .map(|r| ((*r).to_owned(), Json::Null))
+                .collect(),
             options: Map::new(),
             created: String::new(),
             updated: String::new(),
@@ -115,12 +124,20 @@ impl Collection {
     /// `fileToken`...).
     pub fn token_duration(&self, option: &str) -> i64 {
         let default = if option == "authToken" { 604_800 } else { 180 };
-        self.options.get(option).and_then(|t| t.get("duration")).and_then(Json::as_i64).unwrap_or(default)
+        self.options
+            .get(option)
+            .and_then(|t| t.get("duration"))
+            .and_then(Json::as_i64)
+            .unwrap_or(default)
     }
 
     /// The collection's own secret for the tokens under `option` (never sent out).
     pub fn token_secret(&self, option: &str) -> &str {
-        self.options.get(option).and_then(|t| t.get("secret")).and_then(Json::as_str).unwrap_or("")
+        self.options
+            .get(option)
+            .and_then(|t| t.get("secret"))
+            .and_then(Json::as_str)
+            .unwrap_or("")
     }
 
     /// The auth token secret.
@@ -137,7 +154,10 @@ impl Collection {
         }
         m.insert("name".into(), json!(self.name));
         m.insert("type".into(), json!(self.kind.as_str()));
-        m.insert("fields".into(), Json::Array(self.fields.iter().map(Field::to_json).collect()));
+        m.insert(
+            "fields".into(),
+            Json::Array(self.fields.iter().map(Field::to_json).collect()),
+        );
         m.insert("indexes".into(), json!(self.indexes));
         m.insert("created".into(), json!(self.created));
         m.insert("updated".into(), json!(self.updated));
@@ -170,8 +190,16 @@ impl Collection {
         let mut c = Collection::new(stored.get("name")?.as_str()?, kind);
         c.id = stored.get("id")?.as_str()?.to_owned();
         c.apply(stored, true).ok()?;
-        c.created = stored.get("created").and_then(Json::as_str).unwrap_or("").to_owned();
-        c.updated = stored.get("updated").and_then(Json::as_str).unwrap_or("").to_owned();
+        c.created = stored
+            .get("created")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned();
+        c.updated = stored
+            .get("updated")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned();
         Some(c)
     }
 
@@ -185,14 +213,16 @@ impl Collection {
         if let Some(name) = obj.get("name") {
             let name = name.as_str().unwrap_or("").trim();
             if !is_valid_name(name) || (name.starts_with('_') && !trusted && !self.system) {
-                errors.insert("name".into(), field_error_json("validation_invalid_name", "Invalid collection name."));
+                errors.insert(
+                    "name".into(),
+                    field_error_json("validation_invalid_name", "Invalid collection name."),
+                );
             }
             self.name = name.to_owned();
         }
-        if trusted
-            && let Some(s) = obj.get("system").and_then(Json::as_bool) {
-                self.system = s;
-            }
+        if trusted && let Some(s) = obj.get("system").and_then(Json::as_bool) {
+            self.system = s;
+        }
         let rule_names: Vec<&str> = RULES.iter().chain(AUTH_RULES.iter()).copied().collect();
         for r in rule_names {
             if let Some(v) = obj.get(r) {
@@ -204,7 +234,13 @@ impl Collection {
                         self.rules.insert(r.to_owned(), v.clone());
                     }
                     _ => {
-                        errors.insert(r.into(), field_error_json("validation_invalid_rule", "Must be a string or null."));
+                        errors.insert(
+                            r.into(),
+                            field_error_json(
+                                "validation_invalid_rule",
+                                "Must be a string or null.",
+                            ),
+                        );
                     }
                 }
             }
@@ -220,11 +256,20 @@ impl Collection {
         if let Some(indexes) = obj.get("indexes") {
             match indexes {
                 Json::Array(list) if list.iter().all(Json::is_string) => {
-                    self.indexes = list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+                    self.indexes = list
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect();
                 }
                 Json::Null => self.indexes.clear(),
                 _ => {
-                    errors.insert("indexes".into(), field_error_json("validation_invalid_value", "Must be a list of index statements."));
+                    errors.insert(
+                        "indexes".into(),
+                        field_error_json(
+                            "validation_invalid_value",
+                            "Must be a list of index statements.",
+                        ),
+                    );
                 }
             }
         }
@@ -233,12 +278,19 @@ impl Collection {
             super::auth_options::validate(&self.options, &mut errors);
         }
         self.ensure_auth_indexes();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     fn apply_fields(&mut self, input: &Json) -> Result<(), Json> {
         let Some(list) = input.as_array() else {
-            return Err(field_error_json("validation_invalid_value", "Must be a list of fields."));
+            return Err(field_error_json(
+                "validation_invalid_value",
+                "Must be a list of fields.",
+            ));
         };
         // Errors by position in the request's list; shifted to the saved list's positions below.
         let mut errors: Vec<(usize, Json)> = Vec::new();
@@ -250,7 +302,13 @@ impl Collection {
                     if let Some(old) = self.fields.iter().find(|o| o.id == f.id) {
                         if old.kind != f.kind {
                             // PB-COMPAT: reported on the field itself, not on its `type`.
-                            errors.push((i, field_error_json("validation_field_type_change", "Field type cannot be changed.")));
+                            errors.push((
+                                i,
+                                field_error_json(
+                                    "validation_field_type_change",
+                                    "Field type cannot be changed.",
+                                ),
+                            ));
                         }
                         if old.system {
                             f.system = true;
@@ -263,7 +321,10 @@ impl Collection {
         }
         // Names are unique, case-insensitively.
         for (i, f) in fields.iter().enumerate() {
-            if fields[..i].iter().any(|o| o.name.eq_ignore_ascii_case(&f.name)) {
+            if fields[..i]
+                .iter()
+                .any(|o| o.name.eq_ignore_ascii_case(&f.name))
+            {
                 errors.push((i, json!({"name": field_error_json("validation_duplicated_field_name", "Duplicated or invalid field name.")})));
             }
         }
@@ -280,7 +341,8 @@ impl Collection {
                 }
             }
         }
-        let (front, back): (Vec<Field>, Vec<Field>) = missing.into_iter().partition(|f| f.name == "id");
+        let (front, back): (Vec<Field>, Vec<Field>) =
+            missing.into_iter().partition(|f| f.name == "id");
         let mut shift = front.len();
         fields.splice(0..0, front);
         fields.extend(back);
@@ -304,7 +366,11 @@ impl Collection {
     fn apply_options(&mut self, obj: &Map<String, Json>, trusted: bool) {
         let keys: Vec<String> = match self.kind {
             CollectionKind::View => vec!["viewQuery".into()],
-            CollectionKind::Auth => auth_option_defaults().keys().filter(|k| !AUTH_RULES.contains(&k.as_str())).cloned().collect(),
+            CollectionKind::Auth => auth_option_defaults()
+                .keys()
+                .filter(|k| !AUTH_RULES.contains(&k.as_str()))
+                .cloned()
+                .collect(),
             CollectionKind::Base => Vec::new(),
         };
         for k in keys {
@@ -312,9 +378,11 @@ impl Collection {
                 let mut v = v.clone();
                 // Secrets are set by the server, never by the request body.
                 if !trusted
-                    && let (Some(old), Json::Object(new)) = (self.options.get(&k).and_then(|o| o.get("secret")), &mut v) {
-                        new.insert("secret".into(), old.clone());
-                    }
+                    && let (Some(old), Json::Object(new)) =
+                        (self.options.get(&k).and_then(|o| o.get("secret")), &mut v)
+                {
+                    new.insert("secret".into(), old.clone());
+                }
                 // PB-COMPAT: a partial object (`{"otp": {"enabled": true}}`) updates only the
                 // keys it names, as PocketBase's decoding into the existing options does.
                 match self.options.get_mut(&k) {
@@ -326,12 +394,24 @@ impl Collection {
             }
         }
         if self.is_auth() {
-            for key in ["authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken"] {
-                let entry = self.options.entry(key.to_owned()).or_insert_with(|| json!({"duration": 3600}));
+            for key in [
+                "authToken",
+                "passwordResetToken",
+                "emailChangeToken",
+                "verificationToken",
+                "fileToken",
+            ] {
+                let entry = self
+                    .options
+                    .entry(key.to_owned())
+                    .or_insert_with(|| json!({"duration": 3600}));
                 if let Json::Object(m) = entry
-                    && m.get("secret").and_then(Json::as_str).is_none_or(str::is_empty) {
-                        m.insert("secret".into(), json!(crate::ids::random_string(50)));
-                    }
+                    && m.get("secret")
+                        .and_then(Json::as_str)
+                        .is_none_or(str::is_empty)
+                {
+                    m.insert("secret".into(), json!(crate::ids::random_string(50)));
+                }
             }
         }
     }
@@ -342,12 +422,22 @@ impl Collection {
             return;
         }
         let wanted = [
-            format!("CREATE UNIQUE INDEX `idx_tokenKey_{}` ON `{}` (`tokenKey`)", self.id, self.name),
-            format!("CREATE UNIQUE INDEX `idx_email_{}` ON `{}` (`email`) WHERE `email` != ''", self.id, self.name),
+            format!(
+                "CREATE UNIQUE INDEX `idx_tokenKey_{}` ON `{}` (`tokenKey`)",
+                self.id, self.name
+            ),
+            format!(
+                "CREATE UNIQUE INDEX `idx_email_{}` ON `{}` (`email`) WHERE `email` != ''",
+                self.id, self.name
+            ),
         ];
         for (i, w) in wanted.into_iter().enumerate() {
             let marker = if i == 0 { "(`tokenKey`)" } else { "(`email`)" };
-            if let Some(existing) = self.indexes.iter_mut().find(|s| s.contains(marker) && s.contains(&self.id)) {
+            if let Some(existing) = self
+                .indexes
+                .iter_mut()
+                .find(|s| s.contains(marker) && s.contains(&self.id))
+            {
                 *existing = w;
             } else {
                 self.indexes.push(w);
@@ -433,8 +523,14 @@ mod tests {
     #[test]
     fn partial_option_objects_merge_into_the_existing_ones() {
         let mut old = json!({"enabled": false, "duration": 180, "emailTemplate": {"subject": "s", "body": "b"}});
-        super::merge_json(&mut old, json!({"enabled": true, "emailTemplate": {"subject": "t"}, "list": [1]}));
-        assert_eq!(old, json!({"enabled": true, "duration": 180, "emailTemplate": {"subject": "t", "body": "b"}, "list": [1]}));
+        super::merge_json(
+            &mut old,
+            json!({"enabled": true, "emailTemplate": {"subject": "t"}, "list": [1]}),
+        );
+        assert_eq!(
+            old,
+            json!({"enabled": true, "duration": 180, "emailTemplate": {"subject": "t", "body": "b"}, "list": [1]})
+        );
     }
 
     use super::*;
@@ -443,7 +539,17 @@ mod tests {
     fn new_auth_collection_has_system_fields_and_indexes() {
         let c = Collection::new("members", CollectionKind::Auth);
         let names: Vec<_> = c.fields.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["id", "password", "tokenKey", "email", "emailVisibility", "verified"]);
+        assert_eq!(
+            names,
+            [
+                "id",
+                "password",
+                "tokenKey",
+                "email",
+                "emailVisibility",
+                "verified"
+            ]
+        );
         assert_eq!(c.indexes.len(), 2);
         assert_eq!(c.field("id").map(|f| f.id.as_str()), Some("text3208210256"));
         assert!(c.auth_token_secret().is_empty() || c.auth_token_secret().len() == 50);
@@ -452,9 +558,16 @@ mod tests {
     #[test]
     fn apply_keeps_system_fields_and_rejects_duplicates() {
         let mut c = Collection::new("posts", CollectionKind::Base);
-        let err = c.apply(&json!({"fields": [{"name": "a", "type": "text"}, {"name": "A", "type": "bool"}]}), false);
+        let err = c.apply(
+            &json!({"fields": [{"name": "a", "type": "text"}, {"name": "A", "type": "bool"}]}),
+            false,
+        );
         assert!(err.is_err());
-        c.apply(&json!({"fields": [{"name": "title", "type": "text"}]}), false).unwrap();
+        c.apply(
+            &json!({"fields": [{"name": "title", "type": "text"}]}),
+            false,
+        )
+        .unwrap();
         assert_eq!(c.fields[0].name, "id");
         assert_eq!(c.fields.len(), 2);
     }

@@ -1,9 +1,9 @@
 //! Fields of a collection: their type, common flags and the type's options, normalised to the
 //! exact JSON shape PocketBase uses (every option present, with its default).
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use crate::error::{field_error_json, FieldErrors};
+use crate::error::{FieldErrors, field_error_json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
@@ -67,7 +67,9 @@ impl FieldKind {
     /// The type's options with PocketBase's defaults.
     fn default_options(self) -> Json {
         match self {
-            FieldKind::Text => json!({"autogeneratePattern": "", "max": 0, "min": 0, "pattern": "", "primaryKey": false}),
+            FieldKind::Text => {
+                json!({"autogeneratePattern": "", "max": 0, "min": 0, "pattern": "", "primaryKey": false})
+            }
             FieldKind::Editor => json!({"convertURLs": false, "maxSize": 0}),
             FieldKind::Number => json!({"max": null, "min": null, "onlyInt": false}),
             FieldKind::Bool | FieldKind::GeoPoint => json!({}),
@@ -75,8 +77,12 @@ impl FieldKind {
             FieldKind::Date => json!({"max": "", "min": ""}),
             FieldKind::Autodate => json!({"onCreate": true, "onUpdate": false}),
             FieldKind::Select => json!({"maxSelect": 1, "values": []}),
-            FieldKind::File => json!({"maxSelect": 1, "maxSize": 0, "mimeTypes": [], "protected": false, "thumbs": []}),
-            FieldKind::Relation => json!({"cascadeDelete": false, "collectionId": "", "maxSelect": 1, "minSelect": 0}),
+            FieldKind::File => {
+                json!({"maxSelect": 1, "maxSize": 0, "mimeTypes": [], "protected": false, "thumbs": []})
+            }
+            FieldKind::Relation => {
+                json!({"cascadeDelete": false, "collectionId": "", "maxSelect": 1, "minSelect": 0})
+            }
             FieldKind::Json => json!({"maxSize": 0}),
             FieldKind::Password => json!({"cost": 0, "max": 0, "min": 0, "pattern": ""}),
         }
@@ -125,14 +131,29 @@ impl Field {
     pub fn from_json(input: &Json) -> Result<Field, FieldErrors> {
         let mut errors = FieldErrors::new();
         let obj = input.as_object().cloned().unwrap_or_default();
-        let name = obj.get("name").and_then(Json::as_str).unwrap_or("").trim().to_owned();
-        let kind = obj.get("type").and_then(Json::as_str).and_then(FieldKind::parse);
+        let name = obj
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let kind = obj
+            .get("type")
+            .and_then(Json::as_str)
+            .and_then(FieldKind::parse);
         let Some(kind) = kind else {
-            errors.insert("type".into(), field_error_json("validation_required", "Missing or invalid field type."));
+            errors.insert(
+                "type".into(),
+                field_error_json("validation_required", "Missing or invalid field type."),
+            );
             return Err(errors);
         };
         let mut field = Field::new(&name, kind);
-        if let Some(id) = obj.get("id").and_then(Json::as_str).filter(|s| !s.is_empty()) {
+        if let Some(id) = obj
+            .get("id")
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+        {
             field.id = id.to_owned();
         }
         let flag = |k: &str| obj.get(k).and_then(Json::as_bool).unwrap_or(false);
@@ -147,7 +168,11 @@ impl Field {
             }
         }
         field.validate_options(&mut errors);
-        if errors.is_empty() { Ok(field) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(field)
+        } else {
+            Err(errors)
+        }
     }
 
     fn validate_options(&mut self, errors: &mut FieldErrors) {
@@ -155,36 +180,53 @@ impl Field {
             errors.insert("name".into(), field_error_json("validation_invalid_name", "Field name must be 1-255 alphanumeric characters or underscores, not starting with a digit."));
         }
         for key in ["min", "max", "maxSelect", "minSelect", "maxSize", "cost"] {
-            let Some(v) = self.options.get(key) else { continue };
+            let Some(v) = self.options.get(key) else {
+                continue;
+            };
             let nullable = self.kind == FieldKind::Number || (self.kind == FieldKind::Date);
-            let ok = v.is_number() || (nullable && v.is_null()) || (self.kind == FieldKind::Date && v.is_string());
+            let ok = v.is_number()
+                || (nullable && v.is_null())
+                || (self.kind == FieldKind::Date && v.is_string());
             if !ok {
-                errors.insert(key.into(), field_error_json("validation_invalid_value", "Must be a number."));
+                errors.insert(
+                    key.into(),
+                    field_error_json("validation_invalid_value", "Must be a number."),
+                );
             }
         }
         if self.kind == FieldKind::Select
-            && let Some(e) = select_max_error(&self.options) {
-                errors.insert("maxSelect".into(), e);
-            }
+            && let Some(e) = select_max_error(&self.options)
+        {
+            errors.insert("maxSelect".into(), e);
+        }
         if let Some(Json::Number(n)) = self.options.get("maxSelect")
-            && n.as_f64().unwrap_or(0.0) < 1.0 {
-                self.options.insert("maxSelect".into(), json!(1));
-            }
+            && n.as_f64().unwrap_or(0.0) < 1.0
+        {
+            self.options.insert("maxSelect".into(), json!(1));
+        }
         match self.kind {
             FieldKind::Select => {
                 let values = self.options.get("values").and_then(Json::as_array);
                 if values.is_none_or(|v| v.is_empty() || v.iter().any(|x| !x.is_string())) {
-                    errors.insert("values".into(), field_error_json("validation_required", "Cannot be blank."));
+                    errors.insert(
+                        "values".into(),
+                        field_error_json("validation_required", "Cannot be blank."),
+                    );
                 }
             }
-            FieldKind::Relation
-                if self.str_opt("collectionId").is_empty() => {
-                    errors.insert("collectionId".into(), field_error_json("validation_required", "Cannot be blank."));
-                }
+            FieldKind::Relation if self.str_opt("collectionId").is_empty() => {
+                errors.insert(
+                    "collectionId".into(),
+                    field_error_json("validation_required", "Cannot be blank."),
+                );
+            }
             FieldKind::Text | FieldKind::Password => {
                 let pattern = self.str_opt("pattern");
                 if !pattern.is_empty() && regex::Regex::new(pattern).is_err() {
-                    errors.insert("pattern".into(), field_error_json("validation_invalid_regex", "Invalid regular expression."));
+                    errors.insert(
+                        "pattern".into(),
+                        field_error_json("validation_invalid_regex", "Invalid regular expression."),
+                    );
                 }
             }
             _ => {}
@@ -198,22 +240,34 @@ impl Field {
         self.options.get(key).and_then(Json::as_f64)
     }
     pub fn bool_opt(&self, key: &str) -> bool {
-        self.options.get(key).and_then(Json::as_bool).unwrap_or(false)
+        self.options
+            .get(key)
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
     }
     pub fn list_opt(&self, key: &str) -> Vec<String> {
         self.options
             .get(key)
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
     pub fn max_select(&self) -> usize {
-        self.num_opt("maxSelect").map(|n| n.max(1.0) as usize).unwrap_or(1)
+        self.num_opt("maxSelect")
+            .map(|n| n.max(1.0) as usize)
+            .unwrap_or(1)
     }
 
     /// Whether the field holds a list (a JSON array column): multi select, file and relation.
     pub fn is_multi(&self) -> bool {
-        matches!(self.kind, FieldKind::Select | FieldKind::File | FieldKind::Relation) && self.max_select() > 1
+        matches!(
+            self.kind,
+            FieldKind::Select | FieldKind::File | FieldKind::Relation
+        ) && self.max_select() > 1
     }
 
     /// PocketBase's API shape of the field.
@@ -241,9 +295,14 @@ impl Field {
 /// the generic threshold codes (a select without values only gets the `values` error).
 fn select_max_error(options: &Map<String, Json>) -> Option<Json> {
     let max_select = options.get("maxSelect").and_then(Json::as_f64)?;
-    let values = options.get("values").and_then(Json::as_array).map_or(0, Vec::len);
+    let values = options
+        .get("values")
+        .and_then(Json::as_array)
+        .map_or(0, Vec::len);
     if max_select < 0.0 {
-        return Some(json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}}));
+        return Some(
+            json!({"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}}),
+        );
     }
     (values > 0 && max_select > values as f64).then(|| {
         json!({"code": "validation_max_less_equal_than_required", "message": format!("Must be no greater than {values}."), "params": {"threshold": values}})
@@ -270,7 +329,8 @@ mod tests {
 
     #[test]
     fn from_json_fills_defaults_and_drops_unknown_options() {
-        let f = Field::from_json(&json!({"name": "title", "type": "text", "max": 10, "bogus": 1})).unwrap();
+        let f = Field::from_json(&json!({"name": "title", "type": "text", "max": 10, "bogus": 1}))
+            .unwrap();
         let out = f.to_json();
         assert_eq!(out["max"], 10);
         assert_eq!(out["min"], 0);
@@ -286,12 +346,29 @@ mod tests {
 
     #[test]
     fn select_max_select_is_at_most_the_number_of_values() {
-        let err = Field::from_json(&json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 3})).unwrap_err();
-        assert_eq!(err["maxSelect"]["code"], "validation_max_less_equal_than_required");
+        let err = Field::from_json(
+            &json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 3}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err["maxSelect"]["code"],
+            "validation_max_less_equal_than_required"
+        );
         assert_eq!(err["maxSelect"]["params"]["threshold"], 2);
-        let err = Field::from_json(&json!({"name": "s", "type": "select", "values": ["a"], "maxSelect": -1})).unwrap_err();
-        assert_eq!(err["maxSelect"]["code"], "validation_min_greater_equal_than_required");
-        assert!(Field::from_json(&json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 2})).is_ok());
+        let err = Field::from_json(
+            &json!({"name": "s", "type": "select", "values": ["a"], "maxSelect": -1}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err["maxSelect"]["code"],
+            "validation_min_greater_equal_than_required"
+        );
+        assert!(
+            Field::from_json(
+                &json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 2})
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use oxbase_sql::{Ident, Sql};
 
 use super::collection::{Collection, CollectionKind};
 use super::field::{Field, FieldKind};
-use crate::error::{field_error_json, Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::store::Conn;
 
 pub fn ident(name: &str) -> Result<Ident> {
@@ -25,13 +25,23 @@ pub fn column_kind(field: &Field) -> ColumnKind {
         FieldKind::Bool => ColumnKind::Bool,
         FieldKind::Json => ColumnKind::Json,
         FieldKind::GeoPoint => ColumnKind::GeoPoint,
-        FieldKind::Select | FieldKind::File | FieldKind::Relation if field.is_multi() => ColumnKind::JsonArray,
+        FieldKind::Select | FieldKind::File | FieldKind::Relation if field.is_multi() => {
+            ColumnKind::JsonArray
+        }
         _ => ColumnKind::Text,
     }
 }
 
 fn columns(c: &Collection) -> Result<Vec<Column>> {
-    c.fields.iter().map(|f| Ok(Column { name: ident(&f.name)?, kind: column_kind(f) })).collect()
+    c.fields
+        .iter()
+        .map(|f| {
+            Ok(Column {
+                name: ident(&f.name)?,
+                kind: column_kind(f),
+            })
+        })
+        .collect()
 }
 
 /// Creates the storage of a new collection.
@@ -72,15 +82,29 @@ pub fn update(conn: &mut dyn Conn, old: &Collection, new: &Collection) -> Result
     let mut targets = Vec::new();
     let mut sources = Vec::new();
     for f in &new.fields {
-        let Some(prev) = old.fields.iter().find(|o| o.id == f.id || (o.name == f.name && o.kind == f.kind)) else {
+        let Some(prev) = old
+            .fields
+            .iter()
+            .find(|o| o.id == f.id || (o.name == f.name && o.kind == f.kind))
+        else {
             continue;
         };
         targets.push(Sql::raw(ident(&f.name)?.quoted()));
-        sources.push(convert(conn, &ident(&prev.name)?, prev.is_multi(), f.is_multi()));
+        sources.push(convert(
+            conn,
+            &ident(&prev.name)?,
+            prev.is_multi(),
+            f.is_multi(),
+        ));
     }
     let mut copy = Sql::raw("INSERT INTO ");
-    copy.push_ident(&temp).push(" (").push_sql(&Sql::join(targets, ", ")).push(") SELECT ");
-    copy.push_sql(&Sql::join(sources, ", ")).push(" FROM ").push_ident(&old_table);
+    copy.push_ident(&temp)
+        .push(" (")
+        .push_sql(&Sql::join(targets, ", "))
+        .push(") SELECT ");
+    copy.push_sql(&Sql::join(sources, ", "))
+        .push(" FROM ")
+        .push_ident(&old_table);
     // Rows keep their insertion order: the new table numbers them in the old order.
     copy.push(&format!(" ORDER BY \"{}\"", ddl::ROWID));
     conn.execute(&copy)?;
@@ -96,7 +120,10 @@ fn convert(conn: &dyn Conn, col: &Ident, was_multi: bool, is_multi: bool) -> Sql
     match (was_multi, is_multi) {
         (false, true) => {
             let mut s = Sql::raw("CASE WHEN ");
-            s.push_sql(&c).push(" = '' THEN '[]' ELSE ").push_sql(&d.json_array_of(&c)).push(" END");
+            s.push_sql(&c)
+                .push(" = '' THEN '[]' ELSE ")
+                .push_sql(&d.json_array_of(&c))
+                .push(" END");
             s
         }
         (true, false) => {
@@ -111,19 +138,41 @@ fn convert(conn: &dyn Conn, col: &Ident, was_multi: bool, is_multi: bool) -> Sql
 fn create_indexes(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
     let table = ident(&c.name)?;
     for (i, stmt) in c.indexes.iter().enumerate() {
-        let def = ddl::parse_index(stmt).ok_or_else(|| index_error(i, "Invalid CREATE INDEX expression."))?;
+        let def = ddl::parse_index(stmt)
+            .ok_or_else(|| index_error(i, "Invalid CREATE INDEX expression."))?;
         // PB-COMPAT: the messages of PocketBase, which passes on SQLite's.
-        if let Some(col) = def.columns.iter().find(|col| c.field(col.name.as_str()).is_none()) {
-            return Err(index_error(i, &format!("Failed to create index {} - SQL logic error: no such column: {} (1).", def.name, col.name)));
+        if let Some(col) = def
+            .columns
+            .iter()
+            .find(|col| c.field(col.name.as_str()).is_none())
+        {
+            return Err(index_error(
+                i,
+                &format!(
+                    "Failed to create index {} - SQL logic error: no such column: {} (1).",
+                    def.name, col.name
+                ),
+            ));
         }
-        conn.execute(&ddl::create_index(&def, &table)).map_err(|e| match e {
-            Error::BadRequest { .. } => {
-                let columns: Vec<String> = def.columns.iter().map(|col| format!("{}.{}", c.name, col.name)).collect();
-                let detail = format!("constraint failed: UNIQUE constraint failed: {} (2067)", columns.join(", "));
-                index_error(i, &format!("Failed to create index {} - {detail}.", def.name))
-            }
-            other => other,
-        })?;
+        conn.execute(&ddl::create_index(&def, &table))
+            .map_err(|e| match e {
+                Error::BadRequest { .. } => {
+                    let columns: Vec<String> = def
+                        .columns
+                        .iter()
+                        .map(|col| format!("{}.{}", c.name, col.name))
+                        .collect();
+                    let detail = format!(
+                        "constraint failed: UNIQUE constraint failed: {} (2067)",
+                        columns.join(", ")
+                    );
+                    index_error(
+                        i,
+                        &format!("Failed to create index {} - {detail}.", def.name),
+                    )
+                }
+                other => other,
+            })?;
     }
     Ok(())
 }

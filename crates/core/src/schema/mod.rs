@@ -21,7 +21,7 @@ pub use collection::{Collection, CollectionKind};
 pub use field::{Field, FieldKind};
 
 use crate::error::{Error, Result};
-use crate::store::{text, Conn, Db};
+use crate::store::{Conn, Db, text};
 
 #[derive(Default)]
 struct Cache {
@@ -41,7 +41,11 @@ pub struct Schema {
 impl Schema {
     /// Loads every collection definition into the cache.
     pub async fn load(db: Db) -> Result<Schema> {
-        let schema = Schema { db: db.clone(), cache: Arc::default(), on_change: Arc::default() };
+        let schema = Schema {
+            db: db.clone(),
+            cache: Arc::default(),
+            on_change: Arc::default(),
+        };
         let all = db.read(load_all).await?;
         schema.replace_all(all);
         Ok(schema)
@@ -63,7 +67,8 @@ impl Schema {
 
     /// A collection by id or name, or PocketBase's 404.
     pub fn require(&self, id_or_name: &str) -> Result<Arc<Collection>> {
-        self.get(id_or_name).ok_or_else(|| Error::NotFound("Missing collection context.".into()))
+        self.get(id_or_name)
+            .ok_or_else(|| Error::NotFound("Missing collection context.".into()))
     }
 
     /// Every collection, oldest first.
@@ -76,7 +81,11 @@ impl Schema {
 
     /// Persists a new or changed collection and its storage in one transaction.
     /// `prepare` runs inside the transaction first (e.g. to infer a view's fields).
-    pub async fn save(&self, mut collection: Collection, old: Option<Arc<Collection>>) -> Result<Arc<Collection>> {
+    pub async fn save(
+        &self,
+        mut collection: Collection,
+        old: Option<Arc<Collection>>,
+    ) -> Result<Arc<Collection>> {
         let now = crate::dates::now();
         if collection.created.is_empty() {
             collection.created = now.clone();
@@ -146,14 +155,18 @@ impl Schema {
         if let Some(prev) = cache.by_id.get(&c.id).cloned() {
             cache.by_name.remove(&prev.name.to_ascii_lowercase());
         }
-        cache.by_name.insert(c.name.to_ascii_lowercase(), c.id.clone());
+        cache
+            .by_name
+            .insert(c.name.to_ascii_lowercase(), c.id.clone());
         cache.by_id.insert(c.id.clone(), c);
     }
 
     fn replace_all(&self, all: Vec<Collection>) {
         let mut fresh = Cache::default();
         for c in all {
-            fresh.by_name.insert(c.name.to_ascii_lowercase(), c.id.clone());
+            fresh
+                .by_name
+                .insert(c.name.to_ascii_lowercase(), c.id.clone());
             fresh.by_id.insert(c.id.clone(), Arc::new(c));
         }
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = fresh;
@@ -164,18 +177,29 @@ fn load_all(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
     let rows = conn.query(&Sql::raw("SELECT \"data\" FROM \"_collections\""))?;
     let mut out = Vec::with_capacity(rows.rows.len());
     for row in &rows.rows {
-        let json: serde_json::Value = serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
-        out.push(Collection::from_stored(&json).ok_or_else(|| Error::internal("a stored collection is unreadable"))?);
+        let json: serde_json::Value =
+            serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
+        out.push(
+            Collection::from_stored(&json)
+                .ok_or_else(|| Error::internal("a stored collection is unreadable"))?,
+        );
     }
     Ok(out)
 }
 
 /// Writes the collection's definition row (insert or update).
 pub fn store_definition(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
-    let mut sql = Sql::raw("INSERT INTO \"_collections\" (\"id\", \"name\", \"data\", \"created\", \"updated\") VALUES (");
-    sql.push_param(c.id.clone()).push(", ").push_param(c.name.clone()).push(", ");
+    let mut sql = Sql::raw(
+        "INSERT INTO \"_collections\" (\"id\", \"name\", \"data\", \"created\", \"updated\") VALUES (",
+    );
+    sql.push_param(c.id.clone())
+        .push(", ")
+        .push_param(c.name.clone())
+        .push(", ");
     sql.push_param(c.to_stored_json().to_string()).push(", ");
-    sql.push_param(c.created.clone()).push(", ").push_param(c.updated.clone());
+    sql.push_param(c.created.clone())
+        .push(", ")
+        .push_param(c.updated.clone());
     sql.push(") ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\", \"data\" = excluded.\"data\", \"updated\" = excluded.\"updated\"");
     conn.execute(&sql)?;
     Ok(())

@@ -1,11 +1,11 @@
 //! The collections every oxbase starts with, and what views need to derive their fields.
 
-use serde_json::json;
 use oxbase_sql::Sql;
+use serde_json::json;
 
-use super::collection::{autodate_fields, Collection, CollectionKind};
-use super::field::{Field, FieldKind};
 use super::Schema;
+use super::collection::{Collection, CollectionKind, autodate_fields};
+use super::field::{Field, FieldKind};
 use crate::error::{Error, Result};
 use crate::store::Conn;
 
@@ -17,15 +17,24 @@ pub const USERS_ID: &str = "_pb_users_auth_";
 /// Creates the system collections missing from a fresh database.
 pub async fn bootstrap(schema: &Schema) -> Result<()> {
     // PB-COMPAT: the auth support collections PocketBase has, with its ids, rules and indexes.
-    let defs: Vec<serde_json::Value> = serde_json::from_str(include_str!("system_collections.json")).map_err(Error::internal)?;
+    let defs: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("system_collections.json")).map_err(Error::internal)?;
     for def in defs {
-        let name = def.get("name").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let name = def
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
         if schema.get(name).is_some() {
             continue;
         }
         let mut c = Collection::new(name, CollectionKind::Base);
-        c.apply(&def, true).map_err(|e| Error::internal(format!("system collection {name}: {e:?}")))?;
-        c.id = def.get("id").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        c.apply(&def, true)
+            .map_err(|e| Error::internal(format!("system collection {name}: {e:?}")))?;
+        c.id = def
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         schema.save(c, None).await?;
     }
     if schema.get(SUPERUSERS).is_none() {
@@ -33,20 +42,29 @@ pub async fn bootstrap(schema: &Schema) -> Result<()> {
         c.id = SUPERUSERS_ID.into();
         c.system = true;
         c.fields.extend(autodate_fields(true));
-        c.apply(&json!({"authToken": {"duration": 86400}}), true).map_err(|_| Error::internal("superusers"))?;
+        c.apply(&json!({"authToken": {"duration": 86400}}), true)
+            .map_err(|_| Error::internal("superusers"))?;
         c.rules.insert("authRule".into(), json!(""));
         c.indexes.clear();
-        c.apply(&json!({}), true).map_err(|_| Error::internal("superusers"))?;
+        c.apply(&json!({}), true)
+            .map_err(|_| Error::internal("superusers"))?;
         schema.save(c, None).await?;
     }
     if schema.get("users").is_none() && schema.get(USERS_ID).is_none() {
         let mut c = Collection::new("users", CollectionKind::Auth);
         c.id = USERS_ID.into();
-        c.fields.push(Field::new("name", FieldKind::Text).with("max", json!(255)));
-        c.fields.push(
-            Field::new("avatar", FieldKind::File)
-                .with("mimeTypes", json!(["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"])),
-        );
+        c.fields
+            .push(Field::new("name", FieldKind::Text).with("max", json!(255)));
+        c.fields.push(Field::new("avatar", FieldKind::File).with(
+            "mimeTypes",
+            json!([
+                "image/jpeg",
+                "image/png",
+                "image/svg+xml",
+                "image/gif",
+                "image/webp"
+            ]),
+        ));
         c.fields.extend(autodate_fields(false));
         let owner = json!("id = @request.auth.id");
         c.apply(
@@ -58,7 +76,8 @@ pub async fn bootstrap(schema: &Schema) -> Result<()> {
         )
         .map_err(|_| Error::internal("users"))?;
         c.indexes.clear();
-        c.apply(&json!({}), true).map_err(|_| Error::internal("users"))?;
+        c.apply(&json!({}), true)
+            .map_err(|_| Error::internal("users"))?;
         schema.save(c, None).await?;
     }
     Ok(())
@@ -66,11 +85,25 @@ pub async fn bootstrap(schema: &Schema) -> Result<()> {
 
 /// A view's fields come from its query's columns: `id` is the text primary key, a column named
 /// like a field of the previous definition keeps that field, any other becomes a `json` field.
-pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&Collection>, known: &[std::sync::Arc<Collection>]) -> Result<()> {
-    let query = c.option_str("viewQuery").trim().trim_end_matches(';').trim().to_owned();
+pub fn infer_view_fields(
+    conn: &mut dyn Conn,
+    c: &mut Collection,
+    old: Option<&Collection>,
+    known: &[std::sync::Arc<Collection>],
+) -> Result<()> {
+    let query = c
+        .option_str("viewQuery")
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .to_owned();
     let lower = query.to_ascii_lowercase();
     if !(lower.starts_with("select") || lower.starts_with("with")) || query.contains(';') {
-        return Err(Error::field("viewQuery", "validation_invalid_view_query", "The view query must be a single SELECT statement."));
+        return Err(Error::field(
+            "viewQuery",
+            "validation_invalid_view_query",
+            "The view query must be a single SELECT statement.",
+        ));
     }
     c.options.insert("viewQuery".into(), json!(query));
     let mut probe = Sql::raw("SELECT * FROM (");
@@ -78,13 +111,29 @@ pub fn infer_view_fields(conn: &mut dyn Conn, c: &mut Collection, old: Option<&C
     probe.push(&query).push(") AS \"__view\" LIMIT 0");
     let columns = conn
         .query(&probe)
-        .map_err(|_| Error::field("viewQuery", "validation_invalid_view_query", "The view query is invalid."))?
+        .map_err(|_| {
+            Error::field(
+                "viewQuery",
+                "validation_invalid_view_query",
+                "The view query is invalid.",
+            )
+        })?
         .columns;
     if !columns.iter().any(|col| col == "id") {
-        return Err(Error::field("viewQuery", "validation_missing_view_id", "The view query must select an id column."));
+        return Err(Error::field(
+            "viewQuery",
+            "validation_missing_view_id",
+            "The view query must select an id column.",
+        ));
     }
-    let words: Vec<String> = lower.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).map(str::to_owned).collect();
-    let sources: Vec<&std::sync::Arc<Collection>> = known.iter().filter(|k| k.kind != CollectionKind::View && words.contains(&k.name.to_ascii_lowercase())).collect();
+    let words: Vec<String> = lower
+        .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+        .map(str::to_owned)
+        .collect();
+    let sources: Vec<&std::sync::Arc<Collection>> = known
+        .iter()
+        .filter(|k| k.kind != CollectionKind::View && words.contains(&k.name.to_ascii_lowercase()))
+        .collect();
     let mut fields = Vec::with_capacity(columns.len());
     for col in columns.iter() {
         if col == "id" {

@@ -4,15 +4,19 @@
 use std::sync::{Arc, RwLock};
 
 use oxbase_sql::Sql;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use crate::error::{field_error_json, Error, FieldErrors, Result};
-use crate::store::{text, Db};
+use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::store::{Db, text};
 
 mod rate_limits;
 
 /// Paths of secret values: accepted on write, omitted on read.
-const SECRETS: [&[&str]; 3] = [&["smtp", "password"], &["s3", "secret"], &["backups", "s3", "secret"]];
+const SECRETS: [&[&str]; 3] = [
+    &["smtp", "password"],
+    &["s3", "secret"],
+    &["backups", "s3", "secret"],
+];
 const PARAMS_ID: &str = "settings";
 
 #[derive(Clone)]
@@ -28,7 +32,10 @@ fn defaults() -> Json {
 impl Settings {
     pub async fn load(db: Db) -> Result<Settings> {
         let current = Self::read(&db).await?;
-        Ok(Settings { db, current: Arc::new(RwLock::new(current)) })
+        Ok(Settings {
+            db,
+            current: Arc::new(RwLock::new(current)),
+        })
     }
 
     /// Reads the stored settings again (another instance changed them).
@@ -56,7 +63,11 @@ impl Settings {
 
     /// The settings with secrets removed.
     pub fn public(&self) -> Json {
-        let mut out = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut out = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         for path in SECRETS {
             remove_path(&mut out, path);
         }
@@ -80,15 +91,24 @@ impl Settings {
         }
         if !rate_limits::loads(input) {
             // PB-COMPAT: a value PocketBase cannot decode fails the whole request.
-            return Err(Error::bad_request("An error occurred while loading the submitted data."));
+            return Err(Error::bad_request(
+                "An error occurred while loading the submitted data.",
+            ));
         }
-        let mut next = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut next = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
         validate(&next, &mut errors);
         if !errors.is_empty() {
             // PB-COMPAT: the message PocketBase gives for invalid settings.
-            return Err(Error::BadRequest { message: "An error occurred while saving the new settings.".into(), data: nest(errors) });
+            return Err(Error::BadRequest {
+                message: "An error occurred while saving the new settings.".into(),
+                data: nest(errors),
+            });
         }
         let stored = next.to_string();
         self.db
@@ -108,38 +128,77 @@ impl Settings {
 /// Deep-merges `input` into `target`, keeping only keys the target knows and values of the
 /// same JSON type. Errors are keyed by dotted path.
 fn merge(target: &mut Json, input: &Json, path: &str, errors: &mut FieldErrors) {
-    let (Json::Object(t), Json::Object(i)) = (&mut *target, input) else { return };
+    let (Json::Object(t), Json::Object(i)) = (&mut *target, input) else {
+        return;
+    };
     for (k, v) in i {
-        let key_path = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        let key_path = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
         let Some(slot) = t.get_mut(k) else { continue };
         match (&*slot, v) {
             (Json::Object(_), Json::Object(_)) => merge(slot, v, &key_path, errors),
-            (Json::Bool(_), Json::Bool(_)) | (Json::String(_), Json::String(_)) | (Json::Number(_), Json::Number(_)) | (Json::Array(_), Json::Array(_)) => {
+            (Json::Bool(_), Json::Bool(_))
+            | (Json::String(_), Json::String(_))
+            | (Json::Number(_), Json::Number(_))
+            | (Json::Array(_), Json::Array(_)) => {
                 *slot = v.clone();
             }
             (_, Json::Null) => {}
             _ => {
-                errors.insert(key_path, field_error_json("validation_invalid_value", "Invalid value type."));
+                errors.insert(
+                    key_path,
+                    field_error_json("validation_invalid_value", "Invalid value type."),
+                );
             }
         }
     }
 }
 
 fn validate(s: &Json, errors: &mut FieldErrors) {
-    let app_name = s.pointer("/meta/appName").and_then(Json::as_str).unwrap_or("");
+    let app_name = s
+        .pointer("/meta/appName")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     if app_name.trim().is_empty() {
-        errors.insert("meta.appName".into(), field_error_json("validation_required", "Cannot be blank."));
+        errors.insert(
+            "meta.appName".into(),
+            field_error_json("validation_required", "Cannot be blank."),
+        );
     }
-    let url = s.pointer("/meta/appURL").and_then(Json::as_str).unwrap_or("");
+    let url = s
+        .pointer("/meta/appURL")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        errors.insert("meta.appURL".into(), field_error_json("validation_is_url", "Must be a valid url."));
+        errors.insert(
+            "meta.appURL".into(),
+            field_error_json("validation_is_url", "Must be a valid url."),
+        );
     }
-    for (prefix, s3) in [("s3", s.get("s3")), ("backups.s3", s.pointer("/backups/s3"))] {
-        let Some(s3) = s3.filter(|v| v.get("enabled").and_then(Json::as_bool).unwrap_or(false)) else { continue };
+    for (prefix, s3) in [
+        ("s3", s.get("s3")),
+        ("backups.s3", s.pointer("/backups/s3")),
+    ] {
+        let Some(s3) = s3.filter(|v| v.get("enabled").and_then(Json::as_bool).unwrap_or(false))
+        else {
+            continue;
+        };
         // PB-COMPAT: an enabled S3 storage needs all of its connection settings.
         for key in ["bucket", "region", "endpoint", "accessKey", "secret"] {
-            if s3.get(key).and_then(Json::as_str).unwrap_or("").trim().is_empty() {
-                errors.insert(format!("{prefix}.{key}"), field_error_json("validation_required", "Cannot be blank."));
+            if s3
+                .get(key)
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .trim()
+                .is_empty()
+            {
+                errors.insert(
+                    format!("{prefix}.{key}"),
+                    field_error_json("validation_required", "Cannot be blank."),
+                );
             }
         }
     }
@@ -161,7 +220,10 @@ fn nest(flat: FieldErrors) -> FieldErrors {
             if !node.is_object() {
                 *node = json!({});
             }
-            node = node.as_object_mut().map(|m| m.entry(p.to_owned()).or_insert(Json::Null)).unwrap_or_else(|| unreachable!());
+            node = node
+                .as_object_mut()
+                .map(|m| m.entry(p.to_owned()).or_insert(Json::Null))
+                .unwrap_or_else(|| unreachable!());
         }
         *node = e;
     }
@@ -172,7 +234,9 @@ fn nest(flat: FieldErrors) -> FieldErrors {
 }
 
 fn remove_path(v: &mut Json, path: &[&str]) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut node = v;
     for p in parents {
         match node.get_mut(*p) {
@@ -193,7 +257,12 @@ mod tests {
     fn merge_keeps_types_and_known_keys() {
         let mut s = defaults();
         let mut errors = FieldErrors::new();
-        merge(&mut s, &json!({"meta": {"appName": "X", "bogus": 1}, "batch": {"enabled": "yes"}}), "", &mut errors);
+        merge(
+            &mut s,
+            &json!({"meta": {"appName": "X", "bogus": 1}, "batch": {"enabled": "yes"}}),
+            "",
+            &mut errors,
+        );
         assert_eq!(s["meta"]["appName"], "X");
         assert!(s["meta"].get("bogus").is_none());
         assert!(errors.contains_key("batch.enabled"));

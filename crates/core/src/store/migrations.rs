@@ -16,7 +16,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"created\" TEXT NOT NULL DEFAULT '', \
            \"updated\" TEXT NOT NULL DEFAULT '')",
     ),
-    ("002_collections_name", "CREATE UNIQUE INDEX IF NOT EXISTS \"_collections_name\" ON \"_collections\" (\"name\")"),
+    (
+        "002_collections_name",
+        "CREATE UNIQUE INDEX IF NOT EXISTS \"_collections_name\" ON \"_collections\" (\"name\")",
+    ),
     (
         "003_params",
         "CREATE TABLE IF NOT EXISTS \"_params\" (\
@@ -48,7 +51,11 @@ pub fn run(conn: &mut dyn Conn) -> Result<usize> {
         }
         conn.execute(&Sql::raw(*ddl))?;
         let mut record = Sql::raw("INSERT INTO \"_migrations\" (\"name\", \"applied\") VALUES (");
-        record.push_param(*name).push(", ").push_param(crate::dates::now()).push(")");
+        record
+            .push_param(*name)
+            .push(", ")
+            .push_param(crate::dates::now())
+            .push(")");
         conn.execute(&record)?;
         ran += 1;
     }

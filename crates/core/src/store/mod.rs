@@ -44,7 +44,11 @@ pub trait Conn {
     /// The first column of the first row, if any.
     fn query_scalar(&mut self, sql: &Sql) -> Result<Option<Value>> {
         let rows = self.query(sql)?;
-        Ok(rows.rows.into_iter().next().and_then(|r| r.into_iter().next()))
+        Ok(rows
+            .rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next()))
     }
 }
 
@@ -111,11 +115,20 @@ pub(crate) fn closed() -> Error {
 
 /// The columns named by a unique-constraint failure (`UNIQUE constraint failed: t.a, t.b`).
 pub fn unique_violation(err: &Error) -> Option<Vec<String>> {
-    let Error::BadRequest { message, .. } = err else { return None };
+    let Error::BadRequest { message, .. } = err else {
+        return None;
+    };
     let rest = message.split("UNIQUE constraint failed: ").nth(1)?;
     Some(
         rest.split(',')
-            .map(|c| c.trim().rsplit('.').next().unwrap_or("").trim_matches('\'').to_owned())
+            .map(|c| {
+                c.trim()
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches('\'')
+                    .to_owned()
+            })
             .filter(|c| !c.is_empty())
             .collect(),
     )

@@ -35,13 +35,30 @@ pub struct PgDb {
 impl PgDb {
     /// Connects to `url` (`postgres://user:pass@host:port/db`) with up to `max_connections`.
     pub async fn connect(url: &str, max_connections: usize) -> Result<PgDb> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(max_connections.max(2)).build().map_err(Error::internal)?;
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(2))
+            .build()
+            .map_err(Error::internal)?;
         // Fail at start, not at the first request, when the database cannot be reached.
-        let client = pool.get().await.map_err(|e| Error::internal(format!("cannot connect to PostgreSQL: {e}")))?;
+        let client = pool
+            .get()
+            .await
+            .map_err(|e| Error::internal(format!("cannot connect to PostgreSQL: {e}")))?;
         client.simple_query("SELECT 1").await.map_err(pg_error)?;
-        Ok(PgDb { pool, url: url.to_owned() })
+        Ok(PgDb {
+            pool,
+            url: url.to_owned(),
+        })
     }
 
     pub async fn read<R, F>(&self, f: F) -> Result<R>
@@ -65,7 +82,11 @@ impl PgDb {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
-        let client = self.pool.get().await.map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
         let handle = Handle::current();
         tokio::task::spawn_blocking(move || {
             let mut conn = PgConn { client, handle };
@@ -92,8 +113,15 @@ impl PgDb {
     /// `pg_notify(channel, payload)`: delivered to every listener once sent (outside a
     /// transaction, so at once).
     pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
-        let client = self.pool.get().await.map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
-        client.execute("SELECT pg_notify($1, $2)", &[&channel, &payload]).await.map_err(pg_error)?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        client
+            .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
+            .await
+            .map_err(pg_error)?;
         Ok(())
     }
 
@@ -103,10 +131,17 @@ impl PgDb {
     /// should refresh its caches then.
     /// The database's name: what instances sharing it have in common.
     pub fn name(&self) -> &str {
-        self.url.rsplit('/').next().and_then(|n| n.split('?').next()).unwrap_or("")
+        self.url
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.split('?').next())
+            .unwrap_or("")
     }
 
-    pub fn listen(&self, channels: &[&str]) -> tokio::sync::mpsc::UnboundedReceiver<(String, String)> {
+    pub fn listen(
+        &self,
+        channels: &[&str],
+    ) -> tokio::sync::mpsc::UnboundedReceiver<(String, String)> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let url = self.url.clone();
         let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
@@ -126,8 +161,15 @@ impl PgDb {
     /// Holds the startup lock (a session advisory lock) until the returned guard is released,
     /// so that instances starting together run migrations one at a time.
     pub async fn lock_startup(&self) -> Result<StartupLock> {
-        let client = self.pool.get().await.map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
-        client.execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK]).await.map_err(pg_error)?;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK])
+            .await
+            .map_err(pg_error)?;
         Ok(StartupLock { client })
     }
 
@@ -147,15 +189,26 @@ pub struct StartupLock {
 
 impl StartupLock {
     pub async fn release(self) {
-        if let Err(e) = self.client.execute("SELECT pg_advisory_unlock($1)", &[&STARTUP_LOCK]).await {
+        if let Err(e) = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&STARTUP_LOCK])
+            .await
+        {
             tracing::warn!(error = %e, "could not release the startup lock");
         }
     }
 }
 
-async fn listen_once(url: &str, channels: &[String], tx: &tokio::sync::mpsc::UnboundedSender<(String, String)>, first: bool) -> Result<()> {
+async fn listen_once(
+    url: &str,
+    channels: &[String],
+    tx: &tokio::sync::mpsc::UnboundedSender<(String, String)>,
+    first: bool,
+) -> Result<()> {
     use futures_util::StreamExt;
-    let (client, mut connection) = tokio_postgres::connect(url, NoTls).await.map_err(pg_error)?;
+    let (client, mut connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(pg_error)?;
     let (msg_tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
     // The connection delivers notifications as it is polled: a task drives it.
     let driver = tokio::spawn(async move {
@@ -163,7 +216,10 @@ async fn listen_once(url: &str, channels: &[String], tx: &tokio::sync::mpsc::Unb
         while let Some(message) = stream.next().await {
             match message {
                 Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                    if msg_tx.send((n.channel().to_owned(), n.payload().to_owned())).is_err() {
+                    if msg_tx
+                        .send((n.channel().to_owned(), n.payload().to_owned()))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -174,8 +230,13 @@ async fn listen_once(url: &str, channels: &[String], tx: &tokio::sync::mpsc::Unb
         Ok(())
     });
     for channel in channels {
-        let quoted = oxbase_sql::Ident::new(channel).ok_or_else(|| Error::internal("invalid channel name"))?.quoted();
-        client.batch_execute(&format!("LISTEN {quoted}")).await.map_err(pg_error)?;
+        let quoted = oxbase_sql::Ident::new(channel)
+            .ok_or_else(|| Error::internal("invalid channel name"))?
+            .quoted();
+        client
+            .batch_execute(&format!("LISTEN {quoted}"))
+            .await
+            .map_err(pg_error)?;
     }
     if !first {
         let _ = tx.send((String::new(), String::new()));
@@ -200,12 +261,17 @@ pub struct PgConn {
 
 impl PgConn {
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.handle.block_on(self.client.batch_execute(sql)).map_err(pg_error)
+        self.handle
+            .block_on(self.client.batch_execute(sql))
+            .map_err(pg_error)
     }
 
     fn statement(&mut self, sql: &Sql) -> Result<(tokio_postgres::Statement, String)> {
         let text = sql.render(Dialect::Postgres);
-        let stmt = self.handle.block_on(self.client.prepare_cached(&text)).map_err(|e| sql_error(e, &text))?;
+        let stmt = self
+            .handle
+            .block_on(self.client.prepare_cached(&text))
+            .map_err(|e| sql_error(e, &text))?;
         Ok((stmt, text))
     }
 }
@@ -229,10 +295,18 @@ impl Conn for PgConn {
             })
             .collect();
         let params: Vec<PgParam<'_>> = cleaned.iter().map(PgParam).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = self.handle.block_on(self.client.query(&stmt, &refs)).map_err(|e| sql_error(e, &text))?;
-        let columns: std::sync::Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
-        let rows = rows.iter().map(|row| (0..columns.len()).map(|i| column_value(row, i)).collect()).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = self
+            .handle
+            .block_on(self.client.query(&stmt, &refs))
+            .map_err(|e| sql_error(e, &text))?;
+        let columns: std::sync::Arc<[String]> =
+            stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+        let rows = rows
+            .iter()
+            .map(|row| (0..columns.len()).map(|i| column_value(row, i)).collect())
+            .collect();
         Ok(Rows { columns, rows })
     }
 
@@ -240,8 +314,12 @@ impl Conn for PgConn {
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "execute");
         let (stmt, text) = self.statement(sql)?;
         let params: Vec<PgParam<'_>> = sql.params().iter().map(PgParam).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let n = self.handle.block_on(self.client.execute(&stmt, &refs)).map_err(|e| sql_error(e, &text))?;
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let n = self
+            .handle
+            .block_on(self.client.execute(&stmt, &refs))
+            .map_err(|e| sql_error(e, &text))?;
         Ok(n as usize)
     }
 }
@@ -254,8 +332,14 @@ fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
     {
         let columns = db.detail().and_then(key_columns).unwrap_or_default();
         let table = db.table().unwrap_or("");
-        let list = columns.iter().map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ");
-        return Error::bad_request(format!("constraint failed: UNIQUE constraint failed: {list}"));
+        let list = columns
+            .iter()
+            .map(|c| format!("{table}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Error::bad_request(format!(
+            "constraint failed: UNIQUE constraint failed: {list}"
+        ));
     }
     if let Some(db) = err.as_db_error()
         && UNSTORABLE_TEXT.contains(&db.code().code())
@@ -298,22 +382,40 @@ fn key_columns(detail: &str) -> Option<Vec<String>> {
 fn column_value(row: &Row, i: usize) -> Value {
     let ty = row.columns()[i].type_();
     let v = match *ty {
-        Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(Value::Bool)),
-        Type::INT2 => row.try_get::<_, Option<i16>>(i).map(|v| v.map(|x| Value::Int(x.into()))),
-        Type::INT4 => row.try_get::<_, Option<i32>>(i).map(|v| v.map(|x| Value::Int(x.into()))),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)
+            .map(|v| v.map(Value::Bool)),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)
+            .map(|v| v.map(|x| Value::Int(x.into()))),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)
+            .map(|v| v.map(|x| Value::Int(x.into()))),
         Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int)),
-        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map(|v| v.map(|x| Value::Float(x.into()))),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)
+            .map(|v| v.map(|x| Value::Float(x.into()))),
         Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(float)),
-        Type::JSON | Type::JSONB => row.try_get::<_, Option<serde_json::Value>>(i).map(|v| v.map(|j| Value::Text(j.to_string()))),
-        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Value::Blob)),
-        _ => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
+        Type::JSON | Type::JSONB => row
+            .try_get::<_, Option<serde_json::Value>>(i)
+            .map(|v| v.map(|j| Value::Text(j.to_string()))),
+        Type::BYTEA => row
+            .try_get::<_, Option<Vec<u8>>>(i)
+            .map(|v| v.map(Value::Blob)),
+        _ => row
+            .try_get::<_, Option<String>>(i)
+            .map(|v| v.map(Value::Text)),
     };
     v.ok().flatten().unwrap_or(Value::Null)
 }
 
 /// Whole doubles read back as integers, as SQLite's NUMERIC columns give them.
 fn float(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9e15 { Value::Int(x as i64) } else { Value::Float(x) }
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        Value::Int(x as i64)
+    } else {
+        Value::Float(x)
+    }
 }
 
 /// A `Value` bound as whatever type PostgreSQL inferred for its placeholder.
@@ -326,7 +428,13 @@ impl ToSql for PgParam<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
         match self.0 {
             Value::Null => Ok(IsNull::Yes),
-            Value::Bool(b) => bind_number(if *b { 1.0 } else { 0.0 }, Some(*b), &b.to_string(), ty, out),
+            Value::Bool(b) => bind_number(
+                if *b { 1.0 } else { 0.0 },
+                Some(*b),
+                &b.to_string(),
+                ty,
+                out,
+            ),
             Value::Int(i) => match *ty {
                 // Exact for integers beyond a double's precision.
                 Type::INT8 => i.to_sql(ty, out),
@@ -348,7 +456,13 @@ impl ToSql for PgParam<'_> {
     to_sql_checked!();
 }
 
-fn bind_number(x: f64, as_bool: Option<bool>, text: &str, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+fn bind_number(
+    x: f64,
+    as_bool: Option<bool>,
+    text: &str,
+    ty: &Type,
+    out: &mut BytesMut,
+) -> std::result::Result<IsNull, BoxError> {
     match *ty {
         Type::INT2 => (x as i16).to_sql(ty, out),
         Type::INT4 => (x as i32).to_sql(ty, out),
@@ -358,10 +472,15 @@ fn bind_number(x: f64, as_bool: Option<bool>, text: &str, ty: &Type, out: &mut B
         Type::BOOL => as_bool.unwrap_or(x != 0.0).to_sql(ty, out),
         Type::JSON | Type::JSONB => match as_bool {
             Some(b) => serde_json::Value::Bool(b).to_sql(ty, out),
-            None => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, |n| {
-                if x.fract() == 0.0 && x.abs() < 9e15 { serde_json::Value::from(x as i64) } else { serde_json::Value::Number(n) }
-            })
-            .to_sql(ty, out),
+            None => serde_json::Number::from_f64(x)
+                .map_or(serde_json::Value::Null, |n| {
+                    if x.fract() == 0.0 && x.abs() < 9e15 {
+                        serde_json::Value::from(x as i64)
+                    } else {
+                        serde_json::Value::Number(n)
+                    }
+                })
+                .to_sql(ty, out),
         },
         _ => text.to_sql(ty, out),
     }
@@ -370,7 +489,9 @@ fn bind_number(x: f64, as_bool: Option<bool>, text: &str, ty: &Type, out: &mut B
 fn bind_text(s: &str, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
     match *ty {
         // Text holding JSON is the JSON; other text is a JSON string.
-        Type::JSON | Type::JSONB => serde_json::from_str::<serde_json::Value>(s).unwrap_or_else(|_| serde_json::Value::String(s.to_owned())).to_sql(ty, out),
+        Type::JSON | Type::JSONB => serde_json::from_str::<serde_json::Value>(s)
+            .unwrap_or_else(|_| serde_json::Value::String(s.to_owned()))
+            .to_sql(ty, out),
         Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8 => {
             let x: f64 = s.trim().parse().unwrap_or(0.0);
             bind_number(x, None, s, ty, out)
@@ -387,9 +508,18 @@ mod tests {
 
     #[test]
     fn unique_violation_details_name_their_columns() {
-        assert_eq!(key_columns("Key (email)=(a@b.c) already exists."), Some(vec!["email".to_owned()]));
-        assert_eq!(key_columns("Key (\"user\", room)=(u, r) already exists."), Some(vec!["user".to_owned(), "room".to_owned()]));
-        assert_eq!(key_columns("Key (lower(email))=(x) already exists."), Some(vec!["email".to_owned()]));
+        assert_eq!(
+            key_columns("Key (email)=(a@b.c) already exists."),
+            Some(vec!["email".to_owned()])
+        );
+        assert_eq!(
+            key_columns("Key (\"user\", room)=(u, r) already exists."),
+            Some(vec!["user".to_owned(), "room".to_owned()])
+        );
+        assert_eq!(
+            key_columns("Key (lower(email))=(x) already exists."),
+            Some(vec!["email".to_owned()])
+        );
         assert_eq!(key_columns("nothing"), None);
     }
 }

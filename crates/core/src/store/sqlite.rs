@@ -13,7 +13,7 @@ use oxbase_sql::{Dialect, Sql, Value};
 use rusqlite::types::ValueRef;
 use tokio::sync::oneshot;
 
-use super::{closed, Conn, Rows};
+use super::{Conn, Rows, closed};
 use crate::error::{Error, Result};
 
 /// How many write jobs share one transaction at most.
@@ -64,7 +64,9 @@ impl SqliteDb {
 
         let (reader_tx, reader_rx) = crossbeam_channel::unbounded::<ReadJob>();
         for i in 0..readers.max(1) {
-            let mut conn = SqliteConn { conn: open_conn(path)? };
+            let mut conn = SqliteConn {
+                conn: open_conn(path)?,
+            };
             let rx = reader_rx.clone();
             thread::Builder::new()
                 .name(format!("oxbase-sqlite-reader-{i}"))
@@ -75,7 +77,11 @@ impl SqliteDb {
                 })
                 .map_err(Error::internal)?;
         }
-        Ok(SqliteDb { writer: writer_tx, readers: reader_tx, _checkpoint_stop: std::sync::Arc::new(stop_tx) })
+        Ok(SqliteDb {
+            writer: writer_tx,
+            readers: reader_tx,
+            _checkpoint_stop: std::sync::Arc::new(stop_tx),
+        })
     }
 
     pub async fn read<R, F>(&self, f: F) -> Result<R>
@@ -105,7 +111,9 @@ impl SqliteDb {
             });
             (ok, deliver)
         });
-        self.writer.send(WriterMsg::Job(job)).map_err(|_| closed())?;
+        self.writer
+            .send(WriterMsg::Job(job))
+            .map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
     }
 
@@ -137,7 +145,13 @@ fn open_conn(path: &Path) -> Result<rusqlite::Connection> {
 fn register_math(conn: &rusqlite::Connection) -> Result<()> {
     use rusqlite::functions::FunctionFlags;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    let unary: [(&str, fn(f64) -> f64); 5] = [("acos", f64::acos), ("cos", f64::cos), ("sin", f64::sin), ("radians", f64::to_radians), ("sqrt", f64::sqrt)];
+    let unary: [(&str, fn(f64) -> f64); 5] = [
+        ("acos", f64::acos),
+        ("cos", f64::cos),
+        ("sin", f64::sin),
+        ("radians", f64::to_radians),
+        ("sqrt", f64::sqrt),
+    ];
     for (name, f) in unary {
         conn.create_scalar_function(name, 1, flags, move |ctx| {
             // NULL in, NULL out; NaN (acos outside [-1, 1]) is NULL as in SQLite's own extension.
@@ -154,7 +168,9 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// Checkpoints the WAL in PASSIVE mode (never blocking readers or the writer) until the
 /// database's last handle is dropped, so the WAL stays small without the writer paying for it.
 fn checkpoint_loop(conn: rusqlite::Connection, stop: Receiver<()>) {
-    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+        stop.recv_timeout(CHECKPOINT_EVERY)
+    {
         if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::debug!(%err, "wal checkpoint");
         }
@@ -182,7 +198,9 @@ fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>) {
         }
     }
     // A last full checkpoint leaves a compact database file behind.
-    let _ = conn.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let _ = conn
+        .conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     drop(conn);
     if let Some(done) = closing {
         let _ = done.send(());
@@ -220,9 +238,13 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
         deliveries.push(deliver);
     }
     let committed = if lone_failed {
-        conn.conn.execute_batch("ROLLBACK").map_err(|e| Error::Internal(e.to_string()))
+        conn.conn
+            .execute_batch("ROLLBACK")
+            .map_err(|e| Error::Internal(e.to_string()))
     } else {
-        conn.conn.execute_batch("COMMIT").map_err(|e| Error::Internal(e.to_string()))
+        conn.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| Error::Internal(e.to_string()))
     };
     if committed.is_err() {
         let _ = conn.conn.execute_batch("ROLLBACK");
@@ -246,17 +268,31 @@ impl Conn for SqliteConn {
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
-        let mut stmt = self.conn.prepare_cached(sql.text()).map_err(|e| sql_error(e, sql))?;
-        let mut columns: std::sync::Arc<[String]> = stmt.column_names().iter().map(|c| (*c).to_owned()).collect();
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql.text())
+            .map_err(|e| sql_error(e, sql))?;
+        let mut columns: std::sync::Arc<[String]> = stmt
+            .column_names()
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(sql.params().iter().map(ToSqlValue)))
+            .query(rusqlite::params_from_iter(
+                sql.params().iter().map(ToSqlValue),
+            ))
             .map_err(|e| sql_error(e, sql))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sql_error(e, sql))? {
             if out.is_empty() {
                 // A cached statement is re-prepared by SQLite when the schema changed since it
                 // was prepared: read the column names as they are now.
-                columns = row.as_ref().column_names().iter().map(|c| (*c).to_owned()).collect();
+                columns = row
+                    .as_ref()
+                    .column_names()
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect();
             }
             let width = columns.len();
             let mut values = Vec::with_capacity(width);
@@ -270,17 +306,23 @@ impl Conn for SqliteConn {
 
     fn execute(&mut self, sql: &Sql) -> Result<usize> {
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "execute");
-        let mut stmt = self.conn.prepare_cached(sql.text()).map_err(|e| sql_error(e, sql))?;
-        stmt.execute(rusqlite::params_from_iter(sql.params().iter().map(ToSqlValue)))
-            .map_err(|e| sql_error(e, sql))
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql.text())
+            .map_err(|e| sql_error(e, sql))?;
+        stmt.execute(rusqlite::params_from_iter(
+            sql.params().iter().map(ToSqlValue),
+        ))
+        .map_err(|e| sql_error(e, sql))
     }
 }
 
 fn sql_error(err: rusqlite::Error, sql: &Sql) -> Error {
     if let rusqlite::Error::SqliteFailure(code, _) = &err
-        && code.code == rusqlite::ErrorCode::ConstraintViolation {
-            return Error::bad_request(format!("constraint failed: {err}"));
-        }
+        && code.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        return Error::bad_request(format!("constraint failed: {err}"));
+    }
     Error::Internal(format!("sqlite: {err} in `{}`", sql.text()))
 }
 

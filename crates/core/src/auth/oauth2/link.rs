@@ -35,18 +35,28 @@ pub enum Decision {
 
 /// PB-COMPAT: PocketBase links by email when the record exists; oxbase requires both sides
 /// to have verified the address (see the module header).
-pub const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in to it first, then link this provider.";
+pub const EMAIL_TAKEN: &str =
+    "An account with this email already exists. Sign in to it first, then link this provider.";
 pub const LINKED_ELSEWHERE: &str = "The OAuth2 account is already linked to another record.";
 
 /// `linked`: the record the identity is linked to; `current`: the caller's own record of the
 /// collection, if authenticated; `by_email`: the record with the provider's address.
-pub fn decide(linked: Option<Record>, current: Option<Record>, by_email: Option<Record>, user: &ExternalUser) -> Decision {
+pub fn decide(
+    linked: Option<Record>,
+    current: Option<Record>,
+    by_email: Option<Record>,
+    user: &ExternalUser,
+) -> Decision {
     match (linked, current) {
         (Some(l), Some(c)) if l.id() != c.id() => Decision::Refuse(LINKED_ELSEWHERE),
         (Some(l), _) => Decision::Linked(l),
         (None, Some(c)) => Decision::Link(c),
         (None, None) => match by_email {
-            Some(r) if user.email_verified && r.get("verified") == &serde_json::Value::Bool(true) => Decision::Link(r),
+            Some(r)
+                if user.email_verified && r.get("verified") == &serde_json::Value::Bool(true) =>
+            {
+                Decision::Link(r)
+            }
             Some(_) => Decision::Refuse(EMAIL_TAKEN),
             None => Decision::Create,
         },
@@ -70,7 +80,12 @@ mod tests {
     }
 
     fn user(verified: bool) -> ExternalUser {
-        ExternalUser { id: "ext".into(), email: "v@x.io".into(), email_verified: verified, ..ExternalUser::default() }
+        ExternalUser {
+            id: "ext".into(),
+            email: "v@x.io".into(),
+            email_verified: verified,
+            ..ExternalUser::default()
+        }
     }
 
     fn name(d: &Decision) -> String {
@@ -84,17 +99,58 @@ mod tests {
 
     #[test]
     fn an_email_match_links_only_when_provider_and_record_both_verified_it() {
-        assert_eq!(name(&decide(None, None, Some(record("r", true)), &user(true))), "link r");
-        assert_eq!(name(&decide(None, None, Some(record("r", true)), &user(false))), format!("refuse {EMAIL_TAKEN}"));
-        assert_eq!(name(&decide(None, None, Some(record("r", false)), &user(true))), format!("refuse {EMAIL_TAKEN}"));
+        assert_eq!(
+            name(&decide(None, None, Some(record("r", true)), &user(true))),
+            "link r"
+        );
+        assert_eq!(
+            name(&decide(None, None, Some(record("r", true)), &user(false))),
+            format!("refuse {EMAIL_TAKEN}")
+        );
+        assert_eq!(
+            name(&decide(None, None, Some(record("r", false)), &user(true))),
+            format!("refuse {EMAIL_TAKEN}")
+        );
         assert_eq!(name(&decide(None, None, None, &user(false))), "create");
     }
 
     #[test]
     fn existing_links_and_the_callers_own_record_come_first() {
-        assert_eq!(name(&decide(Some(record("a", false)), None, Some(record("b", true)), &user(true))), "linked a");
-        assert_eq!(name(&decide(None, Some(record("me", false)), Some(record("b", true)), &user(false))), "link me");
-        assert_eq!(name(&decide(Some(record("a", true)), Some(record("me", true)), None, &user(true))), format!("refuse {LINKED_ELSEWHERE}"));
-        assert_eq!(name(&decide(Some(record("me", true)), Some(record("me", true)), None, &user(true))), "linked me");
+        assert_eq!(
+            name(&decide(
+                Some(record("a", false)),
+                None,
+                Some(record("b", true)),
+                &user(true)
+            )),
+            "linked a"
+        );
+        assert_eq!(
+            name(&decide(
+                None,
+                Some(record("me", false)),
+                Some(record("b", true)),
+                &user(false)
+            )),
+            "link me"
+        );
+        assert_eq!(
+            name(&decide(
+                Some(record("a", true)),
+                Some(record("me", true)),
+                None,
+                &user(true)
+            )),
+            format!("refuse {LINKED_ELSEWHERE}")
+        );
+        assert_eq!(
+            name(&decide(
+                Some(record("me", true)),
+                Some(record("me", true)),
+                None,
+                &user(true)
+            )),
+            "linked me"
+        );
     }
 }

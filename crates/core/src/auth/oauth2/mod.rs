@@ -17,14 +17,14 @@ pub mod exchange;
 pub mod link;
 pub mod providers;
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
-use super::forms::{Errors, Form};
-use super::login::{mfa_id, Client, Login};
 use super::AuthService;
+use super::forms::{Errors, Form};
+use super::login::{Client, Login, mfa_id};
 use crate::error::{Error, Result};
-use crate::records::write::WriteInput;
 use crate::records::Record;
+use crate::records::write::WriteInput;
 use crate::rules::RequestInfo;
 use crate::schema::Collection;
 use link::Decision;
@@ -42,7 +42,11 @@ impl AuthService {
             .iter()
             .map(|p| {
                 let state = crate::ids::random_string(30);
-                let (verifier, challenge) = if p.pkce { exchange::pkce_pair() } else { (String::new(), String::new()) };
+                let (verifier, challenge) = if p.pkce {
+                    exchange::pkce_pair()
+                } else {
+                    (String::new(), String::new())
+                };
                 let url = exchange::auth_url(p, &state, &challenge);
                 // PB-COMPAT: `authUrl` is the pre-0.23 name; `logo` is an SVG in PocketBase,
                 // empty here (apps show their own).
@@ -59,57 +63,124 @@ impl AuthService {
                 })
             })
             .collect();
-        let enabled = c.options.get("oauth2").and_then(|o| o.get("enabled")).and_then(Json::as_bool) == Some(true);
+        let enabled = c
+            .options
+            .get("oauth2")
+            .and_then(|o| o.get("enabled"))
+            .and_then(Json::as_bool)
+            == Some(true);
         json!({"enabled": enabled && !providers.is_empty(), "providers": providers})
     }
 
     /// `auth-with-oauth2`: `provider`, `code`, `codeVerifier`, `redirectURL`, optional
     /// `createData` for a new record.
-    pub async fn with_oauth2(&self, req: &RequestInfo, collection: &str, body: &Map<String, Json>, client: &Client) -> Result<(Login, Meta)> {
+    pub async fn with_oauth2(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        body: &Map<String, Json>,
+        client: &Client,
+    ) -> Result<(Login, Meta)> {
         let c = self.auth_collection(collection)?;
-        if c.options.get("oauth2").and_then(|o| o.get("enabled")).and_then(Json::as_bool) != Some(true) {
-            return Err(Error::Forbidden("The collection is not configured to allow OAuth2 authentication.".into()));
+        if c.options
+            .get("oauth2")
+            .and_then(|o| o.get("enabled"))
+            .and_then(Json::as_bool)
+            != Some(true)
+        {
+            return Err(Error::Forbidden(
+                "The collection is not configured to allow OAuth2 authentication.".into(),
+            ));
         }
         let form = Form(body);
-        let (name, code, verifier) = (form.text("provider"), form.text("code"), form.text("codeVerifier"));
-        let redirect = Some(form.text("redirectURL")).filter(|r| !r.is_empty()).unwrap_or_else(|| form.text("redirectUrl"));
+        let (name, code, verifier) = (
+            form.text("provider"),
+            form.text("code"),
+            form.text("codeVerifier"),
+        );
+        let redirect = Some(form.text("redirectURL"))
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| form.text("redirectUrl"));
         let mut errors = Errors::default();
         errors.required("provider", &name);
         errors.required("code", &code);
         errors.required("redirectURL", &redirect);
         errors.check()?;
-        let Some(provider) = providers::configured(&c).into_iter().find(|p| p.name == name) else {
+        let Some(provider) = providers::configured(&c)
+            .into_iter()
+            .find(|p| p.name == name)
+        else {
             // PB-COMPAT: PocketBase's message and params for an unknown provider.
             let mut data = crate::error::FieldErrors::new();
             let message = format!("Provider with name {name} is missing or is not enabled.");
             data.insert("provider".into(), json!({"code": "validation_invalid_provider", "message": message, "params": {"name": name}}));
-            return Err(Error::BadRequest { message: "An error occurred while loading the submitted data.".into(), data });
+            return Err(Error::BadRequest {
+                message: "An error occurred while loading the submitted data.".into(),
+                data,
+            });
         };
         let tokens = exchange::exchange(&provider, &code, &verifier, &redirect).await?;
         let user = exchange::fetch_user(&provider, &tokens.access_token).await?;
-        let create_data = body.get("createData").and_then(Json::as_object).cloned().unwrap_or_default();
-        let (record, is_new) = self.oauth2_record(req, &c, &provider.name, &user, create_data).await?;
-        let expiry = if tokens.expires_in > 0 { crate::dates::format(chrono::Utc::now() + chrono::Duration::seconds(tokens.expires_in)) } else { String::new() };
+        let create_data = body
+            .get("createData")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let (record, is_new) = self
+            .oauth2_record(req, &c, &provider.name, &user, create_data)
+            .await?;
+        let expiry = if tokens.expires_in > 0 {
+            crate::dates::format(chrono::Utc::now() + chrono::Duration::seconds(tokens.expires_in))
+        } else {
+            String::new()
+        };
         let meta = json!({
             "id": user.id, "name": user.name, "username": user.username, "email": user.email,
             "avatarURL": user.avatar_url, "isNew": is_new, "rawUser": user.raw,
             "accessToken": tokens.access_token, "refreshToken": tokens.refresh_token, "expiry": expiry,
         });
-        let login = self.finish_login(req, record, "oauth2", &mfa_id(req, &form), client).await?;
+        let login = self
+            .finish_login(req, record, "oauth2", &mfa_id(req, &form), client)
+            .await?;
         Ok((login, meta))
     }
 
     /// The record the provider identity signs in to (linking or creating it), and whether it
     /// is new.
-    async fn oauth2_record(&self, req: &RequestInfo, c: &std::sync::Arc<Collection>, provider: &str, user: &ExternalUser, create_data: Map<String, Json>) -> Result<(Record, bool)> {
+    async fn oauth2_record(
+        &self,
+        req: &RequestInfo,
+        c: &std::sync::Arc<Collection>,
+        provider: &str,
+        user: &ExternalUser,
+        create_data: Map<String, Json>,
+    ) -> Result<(Record, bool)> {
         let externals = self.schema.require(EXTERNAL_AUTHS)?;
-        let row = self.find_where(&externals, &[("collectionRef", &c.id), ("provider", provider), ("providerId", &user.id)]).await?.pop();
+        let row = self
+            .find_where(
+                &externals,
+                &[
+                    ("collectionRef", &c.id),
+                    ("provider", provider),
+                    ("providerId", &user.id),
+                ],
+            )
+            .await?
+            .pop();
         let linked = match &row {
             Some(row) => self.find_by_id(c, row.get_str("recordRef")).await?,
             None => None,
         };
-        let current = req.auth.record().filter(|r| r.collection.id == c.id).cloned();
-        let by_email = if user.email.is_empty() { None } else { self.find_by_email(c, &user.email).await? };
+        let current = req
+            .auth
+            .record()
+            .filter(|r| r.collection.id == c.id)
+            .cloned();
+        let by_email = if user.email.is_empty() {
+            None
+        } else {
+            self.find_by_email(c, &user.email).await?
+        };
         match link::decide(linked, current, by_email, user) {
             Decision::Linked(r) => Ok((r, false)),
             Decision::Link(r) => {
@@ -125,14 +196,33 @@ impl AuthService {
         }
     }
 
-    async fn link_external(&self, record: &Record, provider: &str, provider_id: &str) -> Result<()> {
+    async fn link_external(
+        &self,
+        record: &Record,
+        provider: &str,
+        provider_id: &str,
+    ) -> Result<()> {
         let externals = self.schema.require(EXTERNAL_AUTHS)?;
         // One account per provider and record (PocketBase's unique index says the same).
-        if !self.find_where(&externals, &[("collectionRef", &record.collection.id), ("recordRef", record.id()), ("provider", provider)]).await?.is_empty() {
-            return Err(Error::bad_request("The record is already linked to another account of this provider."));
+        if !self
+            .find_where(
+                &externals,
+                &[
+                    ("collectionRef", &record.collection.id),
+                    ("recordRef", record.id()),
+                    ("provider", provider),
+                ],
+            )
+            .await?
+            .is_empty()
+        {
+            return Err(Error::bad_request(
+                "The record is already linked to another account of this provider.",
+            ));
         }
         let mut row = Record::new(externals);
-        row.data.insert("collectionRef".into(), json!(record.collection.id));
+        row.data
+            .insert("collectionRef".into(), json!(record.collection.id));
         row.data.insert("recordRef".into(), json!(record.id()));
         row.data.insert("provider".into(), json!(provider));
         row.data.insert("providerId".into(), json!(provider_id));
@@ -142,23 +232,51 @@ impl AuthService {
     /// A new record for a provider user: `createData`, the provider's address, the mapped
     /// fields (`oauth2.mappedFields`), a random password. The collection's create rule applies
     /// to the caller. The address counts as verified only if the provider verified it.
-    async fn create_from_oauth2(&self, req: &RequestInfo, c: &Collection, user: &ExternalUser, mut body: Map<String, Json>) -> Result<Record> {
+    async fn create_from_oauth2(
+        &self,
+        req: &RequestInfo,
+        c: &Collection,
+        user: &ExternalUser,
+        mut body: Map<String, Json>,
+    ) -> Result<Record> {
         let password = crate::ids::random_string(32);
         body.insert("password".into(), json!(password));
         body.insert("passwordConfirm".into(), json!(password));
         if !user.email.is_empty() {
             body.insert("email".into(), json!(user.email));
         }
-        let mapped = c.options.get("oauth2").and_then(|o| o.get("mappedFields")).cloned().unwrap_or(Json::Null);
-        for (key, value) in [("name", &user.name), ("username", &user.username), ("id", &user.id)] {
+        let mapped = c
+            .options
+            .get("oauth2")
+            .and_then(|o| o.get("mappedFields"))
+            .cloned()
+            .unwrap_or(Json::Null);
+        for (key, value) in [
+            ("name", &user.name),
+            ("username", &user.username),
+            ("id", &user.id),
+        ] {
             let field = mapped.get(key).and_then(Json::as_str).unwrap_or("");
             if !field.is_empty() && field != "id" && c.field(field).is_some() && !value.is_empty() {
                 body.entry(field.to_owned()).or_insert_with(|| json!(value));
             }
         }
-        let record = self.records.create(req, &c.name, WriteInput { body, kind: None, files: Vec::new() }).await?;
+        let record = self
+            .records
+            .create(
+                req,
+                &c.name,
+                WriteInput {
+                    body,
+                    kind: None,
+                    files: Vec::new(),
+                },
+            )
+            .await?;
         if user.email_verified && !user.email.is_empty() {
-            return self.update_as_system(&record, json!({"verified": true})).await;
+            return self
+                .update_as_system(&record, json!({"verified": true}))
+                .await;
         }
         Ok(record)
     }
@@ -168,8 +286,19 @@ impl AuthService {
     pub(super) async fn forget_external_auths(&self, record: &Record) -> Result<()> {
         let externals = self.schema.require(EXTERNAL_AUTHS)?;
         let system = self.system_request()?;
-        for row in self.find_where(&externals, &[("collectionRef", &record.collection.id), ("recordRef", record.id())]).await? {
-            self.records.delete(&system, EXTERNAL_AUTHS, row.id()).await?;
+        for row in self
+            .find_where(
+                &externals,
+                &[
+                    ("collectionRef", &record.collection.id),
+                    ("recordRef", record.id()),
+                ],
+            )
+            .await?
+        {
+            self.records
+                .delete(&system, EXTERNAL_AUTHS, row.id())
+                .await?;
         }
         Ok(())
     }

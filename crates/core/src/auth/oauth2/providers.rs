@@ -45,7 +45,14 @@ struct Defaults {
 const OIDC_SCOPES: &[&str] = &["openid", "email", "profile"];
 
 fn defaults(name: &str) -> Option<Defaults> {
-    let d = |display_name, auth_url, token_url, user_info_url, scopes, kind| Defaults { display_name, auth_url, token_url, user_info_url, scopes, kind };
+    let d = |display_name, auth_url, token_url, user_info_url, scopes, kind| Defaults {
+        display_name,
+        auth_url,
+        token_url,
+        user_info_url,
+        scopes,
+        kind,
+    };
     Some(match name {
         "google" => d(
             "Google",
@@ -63,9 +70,30 @@ fn defaults(name: &str) -> Option<Defaults> {
             OIDC_SCOPES,
             UserInfoKind::Oidc,
         ),
-        "github" => d("GitHub", "https://github.com/login/oauth/authorize", "https://github.com/login/oauth/access_token", "https://api.github.com/user", &["read:user", "user:email"], UserInfoKind::GitHub),
-        "gitlab" => d("GitLab", "https://gitlab.com/oauth/authorize", "https://gitlab.com/oauth/token", "https://gitlab.com/api/v4/user", &["read_user"], UserInfoKind::GitLab),
-        "discord" => d("Discord", "https://discord.com/api/oauth2/authorize", "https://discord.com/api/oauth2/token", "https://discord.com/api/users/@me", &["identify", "email"], UserInfoKind::Discord),
+        "github" => d(
+            "GitHub",
+            "https://github.com/login/oauth/authorize",
+            "https://github.com/login/oauth/access_token",
+            "https://api.github.com/user",
+            &["read:user", "user:email"],
+            UserInfoKind::GitHub,
+        ),
+        "gitlab" => d(
+            "GitLab",
+            "https://gitlab.com/oauth/authorize",
+            "https://gitlab.com/oauth/token",
+            "https://gitlab.com/api/v4/user",
+            &["read_user"],
+            UserInfoKind::GitLab,
+        ),
+        "discord" => d(
+            "Discord",
+            "https://discord.com/api/oauth2/authorize",
+            "https://discord.com/api/oauth2/token",
+            "https://discord.com/api/users/@me",
+            &["identify", "email"],
+            UserInfoKind::Discord,
+        ),
         "facebook" => d(
             "Facebook",
             "https://www.facebook.com/v18.0/dialog/oauth",
@@ -82,20 +110,39 @@ fn defaults(name: &str) -> Option<Defaults> {
 /// The collection's usable providers: known names, with a client id and every URL set.
 pub fn configured(c: &Collection) -> Vec<Provider> {
     let oauth2 = c.options.get("oauth2");
-    if oauth2.and_then(|o| o.get("enabled")).and_then(Json::as_bool) != Some(true) {
+    if oauth2
+        .and_then(|o| o.get("enabled"))
+        .and_then(Json::as_bool)
+        != Some(true)
+    {
         return Vec::new();
     }
-    let list = oauth2.and_then(|o| o.get("providers")).and_then(Json::as_array).cloned().unwrap_or_default();
-    list.iter().filter_map(|p| p.as_object().and_then(provider)).collect()
+    let list = oauth2
+        .and_then(|o| o.get("providers"))
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    list.iter()
+        .filter_map(|p| p.as_object().and_then(provider))
+        .collect()
 }
 
 fn provider(cfg: &Map<String, Json>) -> Option<Provider> {
-    let s = |k: &str| cfg.get(k).and_then(Json::as_str).unwrap_or("").trim().to_owned();
+    let s = |k: &str| {
+        cfg.get(k)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
     let name = s("name");
     let d = defaults(&name)?;
     let or = |v: String, fallback: &str| if v.is_empty() { fallback.to_owned() } else { v };
     let scopes = match cfg.get("scopes").and_then(Json::as_array) {
-        Some(list) if !list.is_empty() => list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
         _ => d.scopes.iter().map(|s| (*s).to_owned()).collect(),
     };
     let p = Provider {
@@ -111,7 +158,10 @@ fn provider(cfg: &Map<String, Json>) -> Option<Provider> {
         kind: d.kind,
         name,
     };
-    let complete = !p.client_id.is_empty() && [&p.auth_url, &p.token_url, &p.user_info_url].iter().all(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let complete = !p.client_id.is_empty()
+        && [&p.auth_url, &p.token_url, &p.user_info_url]
+            .iter()
+            .all(|u| u.starts_with("http://") || u.starts_with("https://"));
     complete.then_some(p)
 }
 
@@ -140,13 +190,41 @@ struct Keys {
 }
 
 fn keys(kind: UserInfoKind) -> Keys {
-    let k = |id, name, username, email, verified, avatar| Keys { id, name, username, email, verified, avatar };
+    let k = |id, name, username, email, verified, avatar| Keys {
+        id,
+        name,
+        username,
+        email,
+        verified,
+        avatar,
+    };
     match kind {
-        UserInfoKind::Oidc => k("/sub", "/name", "/preferred_username", "/email", "/email_verified", "/picture"),
+        UserInfoKind::Oidc => k(
+            "/sub",
+            "/name",
+            "/preferred_username",
+            "/email",
+            "/email_verified",
+            "/picture",
+        ),
         // GitHub's address comes from /user/emails, where it says which are verified.
         UserInfoKind::GitHub => k("/id", "/name", "/login", "", "", "/avatar_url"),
-        UserInfoKind::GitLab => k("/id", "/name", "/username", "/email", "/confirmed_at", "/avatar_url"),
-        UserInfoKind::Discord => k("/id", "/global_name", "/username", "/email", "/verified", ""),
+        UserInfoKind::GitLab => k(
+            "/id",
+            "/name",
+            "/username",
+            "/email",
+            "/confirmed_at",
+            "/avatar_url",
+        ),
+        UserInfoKind::Discord => k(
+            "/id",
+            "/global_name",
+            "/username",
+            "/email",
+            "/verified",
+            "",
+        ),
         UserInfoKind::Facebook => k("/id", "/name", "", "/email", "", "/picture/data/url"),
     }
 }
@@ -175,7 +253,10 @@ pub fn parse_user(kind: UserInfoKind, raw: &Json) -> ExternalUser {
     };
     let discord_avatar = text("/avatar");
     if kind == UserInfoKind::Discord && !discord_avatar.is_empty() {
-        u.avatar_url = format!("https://cdn.discordapp.com/avatars/{}/{discord_avatar}.png", u.id);
+        u.avatar_url = format!(
+            "https://cdn.discordapp.com/avatars/{}/{discord_avatar}.png",
+            u.id
+        );
     }
     u
 }
@@ -183,8 +264,13 @@ pub fn parse_user(kind: UserInfoKind, raw: &Json) -> ExternalUser {
 /// GitHub's `/user/emails`: the primary address, and whether it is verified.
 pub fn github_primary_email(emails: &Json) -> Option<(String, bool)> {
     let list = emails.as_array()?;
-    let primary = list.iter().find(|e| e.get("primary") == Some(&Json::Bool(true)))?;
-    Some((primary.get("email")?.as_str()?.to_owned(), primary.get("verified") == Some(&Json::Bool(true))))
+    let primary = list
+        .iter()
+        .find(|e| e.get("primary") == Some(&Json::Bool(true)))?;
+    Some((
+        primary.get("email")?.as_str()?.to_owned(),
+        primary.get("verified") == Some(&Json::Bool(true)),
+    ))
 }
 
 #[cfg(test)]
@@ -206,30 +292,66 @@ mod tests {
                 {"name": "github"}
             ]}),
         );
-        let names: Vec<(String, String)> = configured(&c).into_iter().map(|p| (p.name, p.display_name)).collect();
-        assert_eq!(names, [("google".to_owned(), "Google".to_owned()), ("oidc2".to_owned(), "Corp".to_owned())]);
-        c.options.insert("oauth2".into(), json!({"enabled": false, "providers": [{"name": "google", "clientId": "id"}]}));
+        let names: Vec<(String, String)> = configured(&c)
+            .into_iter()
+            .map(|p| (p.name, p.display_name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("google".to_owned(), "Google".to_owned()),
+                ("oidc2".to_owned(), "Corp".to_owned())
+            ]
+        );
+        c.options.insert(
+            "oauth2".into(),
+            json!({"enabled": false, "providers": [{"name": "google", "clientId": "id"}]}),
+        );
         assert!(configured(&c).is_empty());
     }
 
     #[test]
     fn users_are_read_per_provider_and_unknown_verification_is_not_verified() {
-        let oidc = parse_user(UserInfoKind::Oidc, &json!({"sub": "s1", "email": "a@x.io", "email_verified": true, "name": "A"}));
-        assert_eq!((oidc.id.as_str(), oidc.email.as_str(), oidc.email_verified), ("s1", "a@x.io", true));
+        let oidc = parse_user(
+            UserInfoKind::Oidc,
+            &json!({"sub": "s1", "email": "a@x.io", "email_verified": true, "name": "A"}),
+        );
+        assert_eq!(
+            (oidc.id.as_str(), oidc.email.as_str(), oidc.email_verified),
+            ("s1", "a@x.io", true)
+        );
         let no_claim = parse_user(UserInfoKind::Oidc, &json!({"sub": "s1", "email": "a@x.io"}));
         assert!(!no_claim.email_verified);
-        let gitlab = parse_user(UserInfoKind::GitLab, &json!({"id": 5, "username": "g", "email": "a@x.io", "confirmed_at": "2020-01-01T00:00:00Z"}));
+        let gitlab = parse_user(
+            UserInfoKind::GitLab,
+            &json!({"id": 5, "username": "g", "email": "a@x.io", "confirmed_at": "2020-01-01T00:00:00Z"}),
+        );
         assert_eq!((gitlab.id.as_str(), gitlab.email_verified), ("5", true));
-        let stringly = parse_user(UserInfoKind::Oidc, &json!({"sub": "s", "email_verified": "false"}));
+        let stringly = parse_user(
+            UserInfoKind::Oidc,
+            &json!({"sub": "s", "email_verified": "false"}),
+        );
         assert!(!stringly.email_verified);
-        let fb = parse_user(UserInfoKind::Facebook, &json!({"id": "9", "email": "a@x.io"}));
+        let fb = parse_user(
+            UserInfoKind::Facebook,
+            &json!({"id": "9", "email": "a@x.io"}),
+        );
         assert!(!fb.email_verified);
         let gh = parse_user(UserInfoKind::GitHub, &json!({"id": 42, "login": "octo"}));
         assert_eq!((gh.id.as_str(), gh.username.as_str()), ("42", "octo"));
         let emails = json!([{"email": "b@x.io", "primary": false, "verified": true}, {"email": "a@x.io", "primary": true, "verified": false}]);
-        assert_eq!(github_primary_email(&emails), Some(("a@x.io".to_owned(), false)));
-        let discord = parse_user(UserInfoKind::Discord, &json!({"id": "7", "username": "d", "email": "a@x.io", "verified": true, "avatar": "h"}));
+        assert_eq!(
+            github_primary_email(&emails),
+            Some(("a@x.io".to_owned(), false))
+        );
+        let discord = parse_user(
+            UserInfoKind::Discord,
+            &json!({"id": "7", "username": "d", "email": "a@x.io", "verified": true, "avatar": "h"}),
+        );
         assert!(discord.email_verified);
-        assert_eq!(discord.avatar_url, "https://cdn.discordapp.com/avatars/7/h.png");
+        assert_eq!(
+            discord.avatar_url,
+            "https://cdn.discordapp.com/avatars/7/h.png"
+        );
     }
 }
