@@ -121,22 +121,19 @@ impl Bus {
     /// sent meanwhile are lost: refresh caches).
     pub async fn subscribe(&self, channels: &[&str]) -> mpsc::UnboundedReceiver<(String, String)> {
         match self {
-            Bus::Postgres(pg) => pg.listen(channels),
+            Bus::Postgres(pg) => {
+                let (pg, channels) = (pg.clone(), owned(channels));
+                reconnecting("PostgreSQL LISTEN", move |tx, first| {
+                    let (pg, channels) = (pg.clone(), channels.clone());
+                    async move { pg.listen_once(&channels, &tx, first).await }
+                })
+            }
             Bus::Redis { client, .. } => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let client = client.clone();
-                let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
-                tokio::spawn(async move {
-                    let mut first = true;
-                    while !tx.is_closed() {
-                        if let Err(e) = redis_listen(&client, &channels, &tx, first).await {
-                            tracing::warn!(error = %e, "Redis subscription lost; reconnecting");
-                        }
-                        first = false;
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
-                });
-                rx
+                let (client, channels) = (client.clone(), owned(channels));
+                reconnecting("Redis subscription", move |tx, first| {
+                    let (client, channels) = (client.clone(), channels.clone());
+                    async move { redis_listen(&client, &channels, &tx, first).await }
+                })
             }
             Bus::Nats {
                 client,
@@ -174,6 +171,35 @@ impl Bus {
             }
         }
     }
+}
+
+fn owned(channels: &[&str]) -> Vec<String> {
+    channels.iter().map(|c| (*c).to_owned()).collect()
+}
+
+/// Runs `listen` (one connection's life, told whether it is the first) again and again, half a
+/// second apart, until the returned receiver is dropped.
+fn reconnecting<F, Fut, E>(
+    what: &'static str,
+    mut listen: F,
+) -> mpsc::UnboundedReceiver<(String, String)>
+where
+    F: FnMut(mpsc::UnboundedSender<(String, String)>, bool) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::result::Result<(), E>> + Send,
+    E: std::fmt::Display,
+{
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut first = true;
+        while !tx.is_closed() {
+            if let Err(e) = listen(tx.clone(), first).await {
+                tracing::warn!(error = %e, what, "connection lost; reconnecting");
+            }
+            first = false;
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    });
+    rx
 }
 
 async fn redis_listen(

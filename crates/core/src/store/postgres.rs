@@ -125,10 +125,6 @@ impl PgDb {
         Ok(())
     }
 
-    /// A connection of its own that LISTENs on `channels`; notifications arrive on the
-    /// returned channel as (channel, payload). It reconnects after losing the database, and
-    /// sends `("", "")` after each reconnect: what was sent meanwhile is lost, so a receiver
-    /// should refresh its caches then.
     /// The database's name: what instances sharing it have in common.
     pub fn name(&self) -> &str {
         self.url
@@ -138,24 +134,17 @@ impl PgDb {
             .unwrap_or("")
     }
 
-    pub fn listen(
+    /// One connection's life of LISTENing on `channels`: notifications go to `tx` as
+    /// (channel, payload) until the connection is lost. Unless `first`, `("", "")` is sent once
+    /// listening again: what was sent meanwhile is lost, so a receiver refreshes its caches.
+    /// `events::bus` runs it again after every loss.
+    pub async fn listen_once(
         &self,
-        channels: &[&str],
-    ) -> tokio::sync::mpsc::UnboundedReceiver<(String, String)> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let url = self.url.clone();
-        let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
-        tokio::spawn(async move {
-            let mut first = true;
-            while !tx.is_closed() {
-                if let Err(e) = listen_once(&url, &channels, &tx, first).await {
-                    tracing::warn!(error = %e, "PostgreSQL LISTEN connection lost; reconnecting");
-                }
-                first = false;
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            }
-        });
-        rx
+        channels: &[String],
+        tx: &tokio::sync::mpsc::UnboundedSender<(String, String)>,
+        first: bool,
+    ) -> Result<()> {
+        listen_once(&self.url, channels, tx, first).await
     }
 
     /// Holds the startup lock (a session advisory lock) until the returned guard is released,
