@@ -275,15 +275,19 @@ impl Conn for PgConn {
         let (stmt, text) = self.statement(sql)?;
         // A NUL character cannot be stored, so no stored text holds one: in a query it may
         // stand as U+FFFD (nothing stored matches either way) instead of failing it.
-        let cleaned: Vec<Value> = sql
-            .params()
-            .iter()
-            .map(|v| match v {
-                Value::Text(t) if t.contains('\0') => Value::Text(t.replace('\0', "\u{FFFD}")),
-                other => other.clone(),
-            })
-            .collect();
-        let params: Vec<PgParam<'_>> = cleaned.iter().map(PgParam).collect();
+        // Copied only in that rare case: every other query binds its values as they are.
+        let has_nul = |v: &Value| matches!(v, Value::Text(t) if t.contains('\0'));
+        let cleaned: Option<Vec<Value>> = sql.params().iter().any(has_nul).then(|| {
+            sql.params()
+                .iter()
+                .map(|v| match v {
+                    Value::Text(t) => Value::Text(t.replace('\0', "\u{FFFD}")),
+                    other => other.clone(),
+                })
+                .collect()
+        });
+        let values = cleaned.as_deref().unwrap_or(sql.params());
+        let params: Vec<PgParam<'_>> = values.iter().map(PgParam).collect();
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self
