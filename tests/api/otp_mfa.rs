@@ -186,6 +186,37 @@ async fn an_otp_dies_after_five_wrong_codes() {
     auth_with_otp(&app, &otp_id, &code, "").await.expect(200);
 }
 
+#[tokio::test]
+async fn wrong_codes_count_on_every_instance_together() {
+    let (a, sink) = app_with_mail(json!({"otp": {"enabled": true}})).await;
+    // Two instances on one PostgreSQL database; on SQLite there is one server.
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
+    a.create_user_record("u1@example.com").await;
+    let otp_id = request_otp(&a, "u1@example.com").await;
+    let code = code_in(&sink.mail_to("u1@example.com").await, 8);
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    // Five guesses spread over both instances use up the one budget.
+    for i in 0..5 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        auth_with_otp(instance, &otp_id, wrong, "")
+            .await
+            .expect(400);
+    }
+    for instance in [&a, &b] {
+        assert_error(
+            &auth_with_otp(instance, &otp_id, &code, "").await,
+            400,
+            "Invalid or expired OTP.",
+        );
+    }
+}
+
 /// Moves a system row's `created` back by `secs` (the clock the expiry checks read).
 async fn backdate(app: &TestApp, table: &'static str, id: &str, secs: i64) {
     let id = id.to_owned();

@@ -57,8 +57,6 @@ pub struct AuthService {
     /// `meta.appName` / `meta.appURL` for the templates.
     settings: Settings,
     identities: Arc<IdentityCache>,
-    /// Wrong one-time codes per OTP (see `otp::MAX_OTP_ATTEMPTS`).
-    otp_attempts: Arc<otp::Attempts>,
 }
 
 /// Auth records by (collection id, record id), so a request with a token costs no database
@@ -163,7 +161,6 @@ impl AuthService {
             mailer,
             settings,
             identities,
-            otp_attempts: Arc::default(),
         }
     }
 

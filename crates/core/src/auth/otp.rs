@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 use crate::records::Record;
 use crate::rules::RequestInfo;
 use crate::schema::Collection;
+use crate::store::Db;
+use oxbase_sql::Sql;
 
 const OTPS: &str = "_otps";
 
@@ -19,27 +21,42 @@ const OTPS: &str = "_otps";
 /// guessing to the rate limiter (off by default); this bounds it per code.
 pub const MAX_OTP_ATTEMPTS: u32 = 5;
 
-/// Wrong codes per OTP id (in process; entries go with their OTP).
-#[derive(Default)]
-pub struct Attempts(std::sync::Mutex<std::collections::HashMap<String, u32>>);
+const FAILURES: &str = "_otpFailures";
 
-impl Attempts {
-    /// Counts a wrong code; true when the OTP has had its last chance.
-    fn failed(&self, otp_id: &str) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.clear();
-        }
-        let n = map.entry(otp_id.to_owned()).or_insert(0);
-        *n += 1;
-        *n >= MAX_OTP_ATTEMPTS
-    }
-    fn forget(&self, otp_id: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(otp_id);
-    }
+/// Counts a wrong code for `otp_id` in the database (one atomic upsert, so instances on one
+/// PostgreSQL database share the count); true when the OTP has had its last chance.
+async fn count_failure(db: &Db, otp_id: &str) -> Result<bool> {
+    let otp = otp_id.to_owned();
+    let count = db
+        .write(move |conn| {
+            let mut sql = Sql::raw(format!(
+                "INSERT INTO \"{FAILURES}\" (\"otp\", \"count\") VALUES ("
+            ));
+            sql.push_param(otp).push(&format!(
+                ", 1) ON CONFLICT (\"otp\") DO UPDATE SET \"count\" = \"{FAILURES}\".\"count\" + 1 \
+                 RETURNING \"count\""
+            ));
+            conn.query_scalar(&sql)
+        })
+        .await?;
+    let count = match count {
+        Some(oxbase_sql::Value::Int(n)) => n,
+        _ => i64::MAX,
+    };
+    Ok(count >= i64::from(MAX_OTP_ATTEMPTS))
+}
+
+/// Drops the failure counts of `otp_id` and of OTPs that no longer exist.
+async fn forget_failures(db: &Db, otp_id: &str) -> Result<()> {
+    let otp = otp_id.to_owned();
+    db.write(move |conn| {
+        let mut sql = Sql::raw(format!("DELETE FROM \"{FAILURES}\" WHERE \"otp\" = "));
+        sql.push_param(otp).push(&format!(
+            " OR \"otp\" NOT IN (SELECT \"id\" FROM \"{OTPS}\")"
+        ));
+        conn.execute(&sql).map(|_| ())
+    })
+    .await
 }
 
 fn otp_options(c: &Collection) -> Option<&Json> {
@@ -129,16 +146,16 @@ impl AuthService {
         let Some(row) = row else {
             return Err(invalid());
         };
+        let db = self.schema.db();
         if !matches {
-            if self.otp_attempts.failed(row.id()) {
-                self.otp_attempts.forget(row.id());
+            if count_failure(db, row.id()).await? {
                 self.records
                     .delete(&self.system_request()?, OTPS, row.id())
                     .await?;
+                forget_failures(db, row.id()).await?;
             }
             return Err(invalid());
         }
-        self.otp_attempts.forget(row.id());
         let record = self
             .find_by_id(&c, row.get_str("recordRef"))
             .await?
@@ -146,6 +163,7 @@ impl AuthService {
         self.records
             .delete(&self.system_request()?, OTPS, row.id())
             .await?;
+        forget_failures(db, row.id()).await?;
         // PB-COMPAT: PocketBase 0.40.6 leaves `verified` as it was; the code reaching the
         // address proves it as much as a verification link does, so it is marked verified.
         let record = if record.get("verified") != &json!(true)

@@ -35,6 +35,13 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"payload\" TEXT NOT NULL, \
            \"created\" TEXT NOT NULL)",
     ),
+    (
+        // Wrong codes per OTP, in the database so that every instance counts the same guesses.
+        "005_otp_failures",
+        "CREATE TABLE IF NOT EXISTS \"_otpFailures\" (\
+           \"otp\" TEXT PRIMARY KEY NOT NULL, \
+           \"count\" INTEGER NOT NULL)",
+    ),
 ];
 
 /// Applies the migrations not applied yet; returns how many ran.
