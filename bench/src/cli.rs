@@ -18,8 +18,9 @@ pub struct Cli {
     #[arg(long)]
     pub pocketbase: Option<PathBuf>,
     /// Run only these workloads (repeatable, or comma-separated): floor, view, list, list_total,
-    /// expand, update, insert, auth, fanout, files. `fanout` (realtime, issue #6) and `files`
-    /// (uploads and downloads, issue #5) are not part of the default run: name them.
+    /// expand, update, insert, auth, fanout, files, scaleout. `fanout` (realtime, issue #6),
+    /// `files` (uploads and downloads, issue #5) and `scaleout` (PostgreSQL and nginx, issue #7;
+    /// with workloads named alongside, it runs those) are not part of the default run: name them.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Concurrent workers for the throughput runs (every workload also runs at 1 for latency).
@@ -58,6 +59,16 @@ pub struct Cli {
     /// files: size of the uploaded and downloaded file, MiB.
     #[arg(long, default_value_t = 100)]
     pub file_mib: usize,
+    /// scaleout: the PostgreSQL server, as a URL naming an existing database to connect to; each
+    /// target gets a fresh database created from it (and dropped afterwards).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    pub pg: String,
+    /// scaleout: the nginx binary in front of the instances.
+    #[arg(long, default_value = "/usr/sbin/nginx")]
+    pub nginx: PathBuf,
+    /// scaleout: the largest number of instances behind nginx (runs 1..=N).
+    #[arg(long, default_value_t = 3)]
+    pub max_instances: usize,
     /// Replace the generated section of this Markdown file with the results.
     #[arg(long)]
     pub write_doc: Option<PathBuf>,

@@ -8,6 +8,7 @@ mod fanout;
 mod files;
 mod load;
 mod report;
+mod scaleout;
 mod seed;
 mod server;
 mod workloads;
@@ -40,39 +41,54 @@ fn main() -> Result<()> {
     runtime.block_on(run(cli))
 }
 
-/// The request/response workloads to run, and whether to run the realtime fan-out and the
-/// file transfers (only when named: they are not part of the default run).
-fn selected(cli: &Cli) -> Result<(Vec<Workload>, bool, bool)> {
+/// What a run measures: the request/response workloads, and whether to run the realtime fan-out,
+/// the file transfers and the scale-out comparison (only when named: not part of the default run).
+struct Selection {
+    workloads: Vec<Workload>,
+    fanout: bool,
+    files: bool,
+    scaleout: bool,
+}
+
+fn selected(cli: &Cli) -> Result<Selection> {
+    let mut sel = Selection {
+        workloads: Vec::new(),
+        fanout: false,
+        files: false,
+        scaleout: false,
+    };
     if cli.only.is_empty() {
-        return Ok((workloads::ALL.to_vec(), false, false));
+        sel.workloads = workloads::ALL.to_vec();
+        return Ok(sel);
     }
     let mut chosen = Vec::new();
-    let (mut fanout, mut files) = (false, false);
     for name in &cli.only {
         match Workload::parse(name) {
             Some(w) => chosen.push(w),
-            None if name == fanout::NAME => fanout = true,
-            None if name == files::NAME => files = true,
+            None if name == fanout::NAME => sel.fanout = true,
+            None if name == files::NAME => sel.files = true,
+            None if name == scaleout::NAME => sel.scaleout = true,
             None => bail!(
-                "unknown workload {name:?}; known: {}, {}, {}",
+                "unknown workload {name:?}; known: {}, {}, {}, {}",
                 workloads::ALL.map(|w| w.name()).join(", "),
                 fanout::NAME,
-                files::NAME
+                files::NAME,
+                scaleout::NAME
             ),
         }
+    }
+    if sel.scaleout && chosen.is_empty() {
+        chosen = scaleout::DEFAULT.to_vec();
     }
     // The floor is what the others are compared with: always measure it with them.
     if !chosen.is_empty() && !chosen.contains(&Workload::Floor) {
         chosen.insert(0, Workload::Floor);
     }
-    Ok((
-        workloads::ALL
-            .into_iter()
-            .filter(|w| chosen.contains(w))
-            .collect(),
-        fanout,
-        files,
-    ))
+    sel.workloads = workloads::ALL
+        .into_iter()
+        .filter(|w| chosen.contains(w))
+        .collect();
+    Ok(sel)
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -86,7 +102,11 @@ async fn run(cli: Cli) -> Result<()> {
     // The servers run in their own data dirs: make the paths absolute.
     let ox_bin = std::fs::canonicalize(&ox_bin).unwrap_or(ox_bin);
     let pb_bin = std::fs::canonicalize(&pb_bin).unwrap_or(pb_bin);
-    let (chosen, run_fanout, run_files) = selected(&cli)?;
+    let sel = selected(&cli)?;
+    if sel.scaleout {
+        return run_scaleout(&cli, &ox_bin, &pb_bin, &sel.workloads).await;
+    }
+    let (chosen, run_fanout, run_files) = (sel.workloads, sel.fanout, sel.files);
     let fanout_opts = fanout::options(cli.subscribers, cli.connect_concurrency, cli.fanout_writes)?;
     if run_fanout {
         let limit =
@@ -286,9 +306,56 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// The scale-out comparison (issue #7) on its own: oxbase only, on SQLite and on PostgreSQL with
+/// 1..=N instances behind nginx, in its own generated section.
+async fn run_scaleout(cli: &Cli, ox_bin: &Path, pb_bin: &Path, chosen: &[Workload]) -> Result<()> {
+    let mut concurrencies = vec![cli.concurrency];
+    if !cli.no_latency && cli.concurrency != 1 {
+        concurrencies.push(1);
+    }
+    let opts = scaleout::Options {
+        pg_url: cli.pg.clone(),
+        nginx: cli.nginx.clone(),
+        max_instances: cli.max_instances,
+        concurrencies,
+        rounds: cli.rounds,
+        warmup: Duration::from_secs_f64(cli.warmup),
+        duration: Duration::from_secs_f64(cli.duration),
+        messages: cli.messages,
+    };
+    let results = scaleout::run(ox_bin, chosen, &opts).await?;
+    let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let machine = machine_info(ox_bin, pb_bin);
+    let versions = scaleout::versions(&opts).await;
+    let text = scaleout::markdown(&results);
+    let settings = format!(
+        "Settings: concurrency {}, {} s measured after {} s warm-up per run, {} rounds per workload and target \
+         (alternating targets), medians reported; seed as in the main run ({} messages), one fresh database per target.",
+        opts.concurrencies
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        cli.duration,
+        cli.warmup,
+        cli.rounds,
+        cli.messages
+    );
+    println!("#### Scale-out\n\n{machine}\n\n{versions}\n\n{settings}\n\n{text}");
+    if let Some(path) = &cli.write_doc {
+        let body = format!(
+            "### oxbase on PostgreSQL, 1 to {} instances behind nginx (issue #7)\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{versions}\n\n{settings}\n\n{text}",
+            opts.max_instances
+        );
+        report::write_doc(path, report::SCALEOUT_BEGIN, report::SCALEOUT_END, &body)?;
+        eprintln!("wrote the scale-out results to {}", path.display());
+    }
+    Ok(())
+}
+
 /// One run against one server: the outcome, with the server's CPU and peak RSS over it.
 /// The inner `Err` is a failed run (non-2xx or transport error), with the first error.
-async fn measure(
+pub(crate) async fn measure(
     server: &mut Server,
     fixture: &Fixture,
     w: Workload,

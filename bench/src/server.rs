@@ -29,12 +29,17 @@ impl Kind {
     }
 }
 
-/// A running server; killed (and its data dir removed) on drop.
+/// A running server under test, reached at `url`: one process, or (scale-out) several oxbase
+/// instances on one PostgreSQL database behind nginx. Killed, its data dir and database removed,
+/// on drop.
 pub struct Server {
     pub kind: Kind,
     pub url: String,
-    child: Child,
+    /// The server processes, nginx last.
+    children: Vec<Child>,
     root: PathBuf,
+    /// The PostgreSQL database the instances share: its CPU is counted with theirs.
+    database: Option<Database>,
 }
 
 static DIRS: AtomicUsize = AtomicUsize::new(0);
@@ -66,10 +71,14 @@ fn data_dir(kind: Kind, root: &Path) -> PathBuf {
 }
 
 /// Creates the superuser with the binary's own CLI (before `serve`).
-fn upsert_superuser(kind: Kind, bin: &Path, root: &Path) -> Result<()> {
-    let out = Command::new(bin)
-        .args(["superuser", "upsert", SU_EMAIL, SU_PASSWORD, "--dir"])
-        .arg(data_dir(kind, root))
+fn upsert_superuser(kind: Kind, bin: &Path, root: &Path, db: Option<&str>) -> Result<()> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["superuser", "upsert", SU_EMAIL, SU_PASSWORD, "--dir"])
+        .arg(data_dir(kind, root));
+    if let Some(url) = db {
+        cmd.arg("--db").arg(url);
+    }
+    let out = cmd
         .current_dir(root)
         .output()
         .with_context(|| format!("running {}", bin.display()))?;
@@ -84,127 +93,355 @@ fn upsert_superuser(kind: Kind, bin: &Path, root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Spawns `bin serve` on `port`, logging to `log`.
+fn spawn_serve(
+    kind: Kind,
+    bin: &Path,
+    root: &Path,
+    port: u16,
+    db: Option<&str>,
+    log: &str,
+) -> Result<Child> {
+    let log = fs::File::create(root.join(log))?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve")
+        .arg("--http")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--dir")
+        .arg(data_dir(kind, root));
+    match kind {
+        Kind::Oxbase => {
+            cmd.arg("--publicDir").arg(root.join("public"));
+            if let Some(url) = db {
+                cmd.arg("--db").arg(url);
+            }
+        }
+        Kind::PocketBase => {
+            cmd.arg("--automigrate=false")
+                .arg("--migrationsDir")
+                .arg(root.join("m"))
+                .arg("--hooksDir")
+                .arg(root.join("h"))
+                .arg("--publicDir")
+                .arg(root.join("p"));
+        }
+    }
+    cmd.current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("spawning {}", bin.display()))
+}
+
+/// Where the scale-out targets run: PostgreSQL (a fresh database per target, created from the
+/// `admin_url` connection) and nginx.
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    pub admin_url: String,
+    pub instances: usize,
+    /// With nginx in front (always when more than one instance).
+    pub nginx: Option<PathBuf>,
+}
+
 impl Server {
     /// Starts `bin` on a fresh data dir and a free port; returns once `/api/health` answers 200,
     /// with the time from spawn to that first 200.
     pub async fn start(kind: Kind, bin: &Path, with_superuser: bool) -> Result<(Server, Duration)> {
         let root = fresh_root(kind)?;
         if with_superuser {
-            upsert_superuser(kind, bin, &root)?;
+            upsert_superuser(kind, bin, &root, None)?;
         }
         let port = free_port()?;
-        let addr = format!("127.0.0.1:{port}");
-        let log = fs::File::create(root.join("server.log"))?;
-        let mut cmd = Command::new(bin);
-        cmd.arg("serve")
-            .arg("--http")
-            .arg(&addr)
-            .arg("--dir")
-            .arg(data_dir(kind, &root));
-        match kind {
-            Kind::Oxbase => {
-                cmd.arg("--publicDir").arg(root.join("public"));
-            }
-            Kind::PocketBase => {
-                cmd.arg("--automigrate=false")
-                    .arg("--migrationsDir")
-                    .arg(root.join("m"))
-                    .arg("--hooksDir")
-                    .arg(root.join("h"))
-                    .arg("--publicDir")
-                    .arg(root.join("p"));
-            }
-        }
-        cmd.current_dir(&root)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
         let started = Instant::now();
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("spawning {}", bin.display()))?;
+        let child = spawn_serve(kind, bin, &root, port, None, "server.log")?;
         let mut server = Server {
             kind,
-            url: format!("http://{addr}"),
-            child,
+            url: format!("http://127.0.0.1:{port}"),
+            children: vec![child],
             root,
+            database: None,
         };
-        let http = Http::new(&server.url, 1);
+        server.wait_healthy(&server.url.clone(), started).await?;
+        Ok((server, started.elapsed()))
+    }
+
+    /// Starts `spec.instances` oxbase processes on one fresh PostgreSQL database, one after the
+    /// other (the first migrates it), and nginx in front of them when `spec.nginx` is set.
+    pub async fn start_cluster(bin: &Path, spec: &ClusterSpec) -> Result<Server> {
+        let root = fresh_root(Kind::Oxbase)?;
+        let database = Database::create(&spec.admin_url).await?;
+        let url = database.url.clone();
+        let mut server = Server {
+            kind: Kind::Oxbase,
+            url: String::new(),
+            children: Vec::new(),
+            root,
+            database: Some(database),
+        };
+        upsert_superuser(Kind::Oxbase, bin, &server.root, Some(&url))?;
+        let mut ports = Vec::new();
+        for i in 0..spec.instances.max(1) {
+            let port = free_port()?;
+            let child = spawn_serve(
+                Kind::Oxbase,
+                bin,
+                &server.root,
+                port,
+                Some(&url),
+                &format!("server-{i}.log"),
+            )?;
+            server.children.push(child);
+            server
+                .wait_healthy(&format!("http://127.0.0.1:{port}"), Instant::now())
+                .await?;
+            ports.push(port);
+        }
+        server.url = match &spec.nginx {
+            None => format!("http://127.0.0.1:{}", ports[0]),
+            Some(nginx) => {
+                let port = free_port()?;
+                let conf = server.root.join("nginx.conf");
+                fs::write(&conf, nginx_conf(&server.root, port, &ports))?;
+                let log = fs::File::create(server.root.join("nginx.log"))?;
+                let child = Command::new(nginx)
+                    .arg("-p")
+                    .arg(&server.root)
+                    .arg("-c")
+                    .arg(&conf)
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone()?)
+                    .stderr(log)
+                    .spawn()
+                    .with_context(|| format!("spawning {}", nginx.display()))?;
+                server.children.push(child);
+                let lb = format!("http://127.0.0.1:{port}");
+                server.wait_healthy(&lb, Instant::now()).await?;
+                lb
+            }
+        };
+        Ok(server)
+    }
+
+    async fn wait_healthy(&mut self, url: &str, started: Instant) -> Result<()> {
+        let http = Http::new(url, 1);
         let health = Req::get("/api/health", None);
         let deadline = started + Duration::from_secs(30);
         loop {
             if let Ok((200, _)) = http.send(&health, Duration::from_secs(2)).await {
-                return Ok((server, started.elapsed()));
+                return Ok(());
             }
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "{} exited with {status} during startup; log:\n{}",
-                    kind.name(),
-                    server.log_tail()
-                );
-            }
+            self.check_alive()
+                .with_context(|| format!("during startup of {url}"))?;
             if Instant::now() > deadline {
                 bail!(
                     "{} not healthy after 30 s; log:\n{}",
-                    kind.name(),
-                    server.log_tail()
+                    self.kind.name(),
+                    self.log_tail()
                 );
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
+    /// The last lines of every log in the data dir's root.
     pub fn log_tail(&self) -> String {
-        let text = fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        let mut out = String::new();
+        let mut logs: Vec<PathBuf> = fs::read_dir(&self.root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log"))
+            .collect();
+        logs.sort();
+        for log in logs {
+            let text = fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let name = log.file_name().unwrap_or_default().to_string_lossy();
+            out.push_str(&format!("--- {name}\n"));
+            out.push_str(&lines[lines.len().saturating_sub(20)..].join("\n"));
+            out.push('\n');
+        }
+        out
     }
 
-    /// Fails if the process has exited.
+    /// Fails if a process has exited.
     pub fn check_alive(&mut self) -> Result<()> {
-        if let Some(status) = self.child.try_wait()? {
-            bail!(
-                "{} exited with {status}; log:\n{}",
-                self.kind.name(),
-                self.log_tail()
-            );
+        for child in &mut self.children {
+            if let Some(status) = child.try_wait()? {
+                bail!(
+                    "{} exited with {status}; log:\n{}",
+                    self.kind.name(),
+                    self.log_tail()
+                );
+            }
         }
         Ok(())
     }
 
+    /// CPU and memory of the server's processes together, plus the CPU of PostgreSQL's
+    /// processes when the server runs on it (its memory is mostly shared buffers: not counted).
     pub fn stats(&self) -> ProcStats {
-        ProcStats::read(self.pid())
+        let mut total = ProcStats::default();
+        for child in &self.children {
+            total.add(ProcStats::read(child.id()));
+        }
+        if self.database.is_some() {
+            for pid in processes_named("postgres") {
+                total.cpu_s += ProcStats::read(pid).cpu_s;
+            }
+        }
+        total
     }
 
     /// Resets the peak-RSS high-water mark (VmHWM) to the current RSS, so the next reading is the
     /// peak of what follows. Returns false where the kernel does not allow it.
     pub fn reset_peak(&self) -> bool {
-        fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
+        self.children
+            .iter()
+            .all(|c| fs::write(format!("/proc/{}/clear_refs", c.id()), "5").is_ok())
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // SIGTERM first, so the server can close its database; SIGKILL after 3 s.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status();
-        let until = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
+        // nginx first, then the instances. SIGTERM first, so a server can close its database;
+        // SIGKILL after 3 s.
+        for child in self.children.iter_mut().rev() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let until = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < until {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            std::thread::sleep(Duration::from_millis(10));
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(db) = self.database.take() {
+            db.drop_blocking();
+        }
         let _ = fs::remove_dir_all(&self.root);
     }
+}
+
+/// The nginx configuration of docs/deploy.md (keep-alive upstream connections), on local ports.
+fn nginx_conf(root: &Path, port: u16, upstreams: &[u16]) -> String {
+    let root = root.display();
+    let servers: String = upstreams
+        .iter()
+        .map(|p| format!("    server 127.0.0.1:{p};\n"))
+        .collect();
+    format!(
+        r#"pid {root}/nginx.pid;
+error_log {root}/nginx-error.log warn;
+daemon off;
+worker_processes 1;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+  upstream oxbase {{
+{servers}    keepalive 128;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 64m;
+    location / {{
+      proxy_pass http://oxbase;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }}
+  }}
+}}
+"#
+    )
+}
+
+/// A fresh PostgreSQL database for one target, dropped afterwards.
+struct Database {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+impl Database {
+    async fn create(admin_url: &str) -> Result<Database> {
+        let name = format!(
+            "oxbase_bench_{}_{}",
+            std::process::id(),
+            DATABASES.fetch_add(1, Ordering::Relaxed)
+        );
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .filter(|(b, _)| b.contains("://"))
+            .context("--pg URL must name a database: postgres://user@host:5432/db")?;
+        let client = admin(admin_url).await?;
+        client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+            ))
+            .await
+            .with_context(|| format!("creating database {name}"))?;
+        Ok(Database {
+            admin_url: admin_url.to_owned(),
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+
+    /// Called from `Drop` inside the async runtime: runs on its own thread and runtime.
+    fn drop_blocking(self) {
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let client = admin(&self.admin_url).await?;
+                client
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    ))
+                    .await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+    }
+}
+
+async fn admin(url: &str) -> Result<tokio_postgres::Client> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    tokio::spawn(conn);
+    Ok(client)
+}
+
+/// The pids of the processes whose command name is `name`.
+fn processes_named(name: &str) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name)
+        })
+        .collect()
 }
 
 /// What /proc says about a process at one instant.
@@ -219,6 +456,12 @@ pub struct ProcStats {
 }
 
 impl ProcStats {
+    fn add(&mut self, other: ProcStats) {
+        self.cpu_s += other.cpu_s;
+        self.rss_kib += other.rss_kib;
+        self.hwm_kib += other.hwm_kib;
+    }
+
     pub fn read(pid: u32) -> ProcStats {
         let mut s = ProcStats::default();
         if let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) {
