@@ -59,6 +59,8 @@ pub struct AuthService {
     identities: Arc<IdentityCache>,
     /// Wrong one-time codes per OTP (see `otp::MAX_OTP_ATTEMPTS`).
     otp_attempts: Arc<otp::Attempts>,
+    /// Names from Apple's redirects, for the `auth-with-oauth2` that follows.
+    apple_names: Arc<oauth2::apple::RedirectNames>,
 }
 
 /// Auth records by (collection id, record id), so a request with a token costs no database
@@ -164,6 +166,7 @@ impl AuthService {
             settings,
             identities,
             otp_attempts: Arc::default(),
+            apple_names: Arc::default(),
         }
     }
 

@@ -8,12 +8,18 @@
 //!    decides which record it signs in to (`link`: the takeover guard), creating one when
 //!    none matches, and ends like every login (`finish_login`).
 //!
-//! - `providers`: named providers (Google, GitHub, GitLab, Microsoft, Discord, Facebook) and
-//!   generic OIDC ones, from the collection's `oauth2` options.
+//! - `providers`: the named providers of PocketBase (one table) and generic OIDC ones, from
+//!   the collection's `oauth2` options.
 //! - `exchange`: the HTTP side (token endpoint, user info).
+//! - `id_token`: the signed user of OpenID Connect (Apple; OIDC without user info).
+//! - `apple`: Apple's client secret (a JWT the app signs) and the name of its first redirect.
 //! - `link`: which record a provider identity may sign in to.
+//! - `avatar`: the provider's avatar, downloaded into a mapped file field.
 
+pub mod apple;
+pub mod avatar;
 pub mod exchange;
+pub mod id_token;
 pub mod link;
 pub mod providers;
 
@@ -26,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::records::Record;
 use crate::records::write::WriteInput;
 use crate::rules::RequestInfo;
-use crate::schema::Collection;
+use crate::schema::{Collection, FieldKind};
 use link::Decision;
 use providers::ExternalUser;
 
@@ -120,7 +126,13 @@ impl AuthService {
             });
         };
         let tokens = exchange::exchange(&provider, &code, &verifier, &redirect).await?;
-        let user = exchange::fetch_user(&provider, &tokens.access_token).await?;
+        let mut user = exchange::fetch_user(&provider, &tokens).await?;
+        if provider.name == "apple"
+            && user.name.is_empty()
+            && let Some(name) = self.apple_names.take(&code)
+        {
+            user.name = name;
+        }
         let create_data = body
             .get("createData")
             .and_then(Json::as_object)
@@ -143,6 +155,17 @@ impl AuthService {
             .finish_login(req, record, "oauth2", &mfa_id(req, &form), client)
             .await?;
         Ok((login, meta))
+    }
+
+    /// `POST /api/settings/apple/generate-client-secret` (the caller is a superuser).
+    pub fn apple_client_secret(&self, body: &Map<String, Json>) -> Result<Json> {
+        apple::generate_client_secret(body)
+    }
+
+    /// `/api/oauth2-redirect` got Apple's `user` field with `code`: keep the name for the
+    /// `auth-with-oauth2` call that follows (Apple sends it nowhere else).
+    pub fn remember_apple_name(&self, code: &str, user: &str) {
+        self.apple_names.remember(code, user);
     }
 
     /// The record the provider identity signs in to (linking or creating it), and whether it
@@ -255,24 +278,64 @@ impl AuthService {
             ("name", &user.name),
             ("username", &user.username),
             ("id", &user.id),
+            ("avatarURL", &user.avatar_url),
         ] {
             let field = mapped.get(key).and_then(Json::as_str).unwrap_or("");
-            if !field.is_empty() && field != "id" && c.field(field).is_some() && !value.is_empty() {
+            let is_file = c.field(field).is_some_and(|f| f.kind == FieldKind::File);
+            if !field.is_empty()
+                && field != "id"
+                && c.field(field).is_some()
+                && !value.is_empty()
+                && !is_file
+            {
                 body.entry(field.to_owned()).or_insert_with(|| json!(value));
             }
         }
-        let record = self
-            .records
-            .create(
-                req,
-                &c.name,
-                WriteInput {
-                    body,
-                    kind: None,
-                    files: Vec::new(),
-                },
-            )
-            .await?;
+        let avatar_field = mapped.get("avatarURL").and_then(Json::as_str).unwrap_or("");
+        let avatar = match c.field(avatar_field) {
+            Some(f)
+                if f.kind == FieldKind::File
+                    && !user.avatar_url.is_empty()
+                    && !body.contains_key(avatar_field) =>
+            {
+                avatar::download(self.records.files(), &user.avatar_url)
+                    .await
+                    .inspect_err(|e| tracing::warn!(error = %e, "oauth2 avatar download failed"))
+                    .ok()
+            }
+            _ => None,
+        };
+        let write = |body: Map<String, Json>, files| WriteInput {
+            body,
+            kind: None,
+            files,
+        };
+        let record = match avatar {
+            Some(upload) => {
+                let mut with_avatar = body.clone();
+                with_avatar.insert(avatar_field.to_owned(), json!(upload.name));
+                match self
+                    .records
+                    .create(req, &c.name, write(with_avatar, vec![upload]))
+                    .await
+                {
+                    // PB-COMPAT: an avatar the field refuses (size, type) is dropped, as a
+                    // failed download is, rather than failing the sign-up.
+                    Err(Error::BadRequest { data, .. }) if data.contains_key(avatar_field) => {
+                        tracing::warn!(field = avatar_field, "oauth2 avatar refused by its field");
+                        self.records
+                            .create(req, &c.name, write(body, Vec::new()))
+                            .await?
+                    }
+                    other => other?,
+                }
+            }
+            None => {
+                self.records
+                    .create(req, &c.name, write(body, Vec::new()))
+                    .await?
+            }
+        };
         if user.email_verified && !user.email.is_empty() {
             return self
                 .update_as_system(&record, json!({"verified": true}))
