@@ -227,7 +227,7 @@ Wdq8B7WoYE56rEillR9TmRAjFYWhRANCAASbJHJoSFLL0vX/fEHgWcb5bw/ebDir
     #[test]
     fn bad_fields_get_pocketbase_s_codes() {
         let err = |v: Json| match generate_client_secret(&body(v)) {
-            Err(Error::BadRequest { message, data }) => (message, Json::Object(data)),
+            Err(Error::BadRequest { message, data }) => (message, json!(data)),
             other => panic!("{other:?}"),
         };
         let (message, data) = err(json!({}));
