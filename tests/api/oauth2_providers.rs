@@ -210,6 +210,25 @@ async fn a_new_user_gets_the_provider_avatar_in_the_mapped_file_field() {
         assert_eq!(r.body["record"]["avatar"], "", "{url}");
         assert_eq!(r.body["meta"]["avatarURL"], url.as_str());
     }
+    // An avatar the field refuses (here: only JPEG allowed) is left out too.
+    let mut fields = app
+        .view_collection("users", &app.superuser_token)
+        .await
+        .body["fields"]
+        .clone();
+    for f in fields.as_array_mut().into_iter().flatten() {
+        if f["name"] == "avatar" {
+            f["mimeTypes"] = json!(["image/jpeg"]);
+        }
+    }
+    app.update_collection("users", json!({"fields": fields}), &app.superuser_token)
+        .await
+        .expect(200);
+    let mut claims = person("pic-5");
+    claims["picture"] = json!(format!("{}/avatar.png", idp.base));
+    let r = sign_in_with(&app, &idp, "oidc", claims).await;
+    r.expect(200);
+    assert_eq!(r.body["record"]["avatar"], "");
 }
 
 #[tokio::test]

@@ -281,67 +281,70 @@ impl AuthService {
             ("avatarURL", &user.avatar_url),
         ] {
             let field = mapped.get(key).and_then(Json::as_str).unwrap_or("");
-            let is_file = c.field(field).is_some_and(|f| f.kind == FieldKind::File);
-            if !field.is_empty()
-                && field != "id"
-                && c.field(field).is_some()
-                && !value.is_empty()
-                && !is_file
-            {
+            // A file field gets the avatar itself (`create_with_avatar`).
+            let settable = c.field(field).is_some_and(|f| f.kind != FieldKind::File);
+            if field != "id" && settable && !value.is_empty() {
                 body.entry(field.to_owned()).or_insert_with(|| json!(value));
             }
         }
         let avatar_field = mapped.get("avatarURL").and_then(Json::as_str).unwrap_or("");
-        let avatar = match c.field(avatar_field) {
-            Some(f)
-                if f.kind == FieldKind::File
-                    && !user.avatar_url.is_empty()
-                    && !body.contains_key(avatar_field) =>
-            {
-                avatar::download(self.records.files(), &user.avatar_url)
-                    .await
-                    .inspect_err(|e| tracing::warn!(error = %e, "oauth2 avatar download failed"))
-                    .ok()
-            }
-            _ => None,
-        };
-        let write = |body: Map<String, Json>, files| WriteInput {
-            body,
-            kind: None,
-            files,
-        };
-        let record = match avatar {
-            Some(upload) => {
-                let mut with_avatar = body.clone();
-                with_avatar.insert(avatar_field.to_owned(), json!(upload.name));
-                match self
-                    .records
-                    .create(req, &c.name, write(with_avatar, vec![upload]))
-                    .await
-                {
-                    // PB-COMPAT: an avatar the field refuses (size, type) is dropped, as a
-                    // failed download is, rather than failing the sign-up.
-                    Err(Error::BadRequest { data, .. }) if data.contains_key(avatar_field) => {
-                        tracing::warn!(field = avatar_field, "oauth2 avatar refused by its field");
-                        self.records
-                            .create(req, &c.name, write(body, Vec::new()))
-                            .await?
-                    }
-                    other => other?,
-                }
-            }
-            None => {
-                self.records
-                    .create(req, &c.name, write(body, Vec::new()))
-                    .await?
-            }
-        };
+        let record = self
+            .create_with_avatar(req, c, body, avatar_field, &user.avatar_url)
+            .await?;
         if user.email_verified && !user.email.is_empty() {
             return self
                 .update_as_system(&record, json!({"verified": true}))
                 .await;
         }
         Ok(record)
+    }
+
+    /// Creates the record, with the avatar at `url` in the file field `field` when there is
+    /// one. PB-COMPAT: an avatar that fails to download, or that the field refuses (size,
+    /// type), is left out rather than failing the sign-up.
+    async fn create_with_avatar(
+        &self,
+        req: &RequestInfo,
+        c: &Collection,
+        body: Map<String, Json>,
+        field: &str,
+        url: &str,
+    ) -> Result<Record> {
+        let write = |body, files| WriteInput {
+            body,
+            kind: None,
+            files,
+        };
+        let is_file = c.field(field).is_some_and(|f| f.kind == FieldKind::File);
+        let upload = if is_file && !url.is_empty() && !body.contains_key(field) {
+            avatar::download(self.records.files(), url)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "oauth2 avatar download failed"))
+                .ok()
+        } else {
+            None
+        };
+        let Some(upload) = upload else {
+            return self
+                .records
+                .create(req, &c.name, write(body, Vec::new()))
+                .await;
+        };
+        let mut with_avatar = body.clone();
+        with_avatar.insert(field.to_owned(), json!(upload.name));
+        match self
+            .records
+            .create(req, &c.name, write(with_avatar, vec![upload]))
+            .await
+        {
+            Err(Error::BadRequest { data, .. }) if data.contains_key(field) => {
+                tracing::warn!(field, "oauth2 avatar refused by its field");
+                self.records
+                    .create(req, &c.name, write(body, Vec::new()))
+                    .await
+            }
+            other => other,
+        }
     }
 
     /// Drops the provider links of `record` (when its address gets verified: links made
