@@ -49,13 +49,7 @@ async fn authorize(app: &TestApp, idp: &Idp, claims: Value) -> (String, String) 
 
 async fn exchange(app: &TestApp, provider: &str, (code, verifier): &(String, String)) -> Resp {
     let body = json!({"provider": provider, "code": code, "codeVerifier": verifier, "redirectURL": REDIRECT});
-    app.request(
-        Method::POST,
-        "/api/collections/users/auth-with-oauth2",
-        GUEST,
-        Some(&body),
-    )
-    .await
+    app.auth_with_oauth2("users", &body, GUEST).await
 }
 
 fn person(sub: &str) -> Value {
@@ -231,15 +225,19 @@ async fn a_new_user_gets_the_provider_avatar_in_the_mapped_file_field() {
     assert_eq!(r.body["record"]["avatar"], "");
 }
 
+const SECRET_PATH: &str = "/api/settings/apple/generate-client-secret";
+
+async fn client_secret(app: &TestApp, body: &Value, token: &str) -> Resp {
+    app.request(Method::POST, SECRET_PATH, token, Some(body))
+        .await
+}
+
 #[tokio::test]
 async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
     let app = spawn_app().await;
-    let path = "/api/settings/apple/generate-client-secret";
     let key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgeBdeUlH7Nqj1hAfJ\n1lsnCvLZGajzgJoJt9dbTwrfZkuhRANCAARcD1AA5G6F6Z6N5SMRGwZc49m8CJLa\nWM/IuXgnt/YccL0uLQnlnRHhUgmXjxG7oLFrtFPMdbtgPxHvquVO3GQn\n-----END PRIVATE KEY-----\n";
     let good = json!({"clientId": "com.example.app", "teamId": "TEAM123456", "keyId": "KID1234567", "privateKey": key, "duration": 3600});
-    let r = app
-        .request(Method::POST, path, &app.superuser_token, Some(&good))
-        .await;
+    let r = client_secret(&app, &good, &app.superuser_token).await;
     r.expect(200);
     let secret = r.str("secret");
     let header = jsonwebtoken::decode_header(secret).expect("a JWT");
@@ -254,7 +252,7 @@ async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
         3600
     );
     // PB-COMPAT: the bodies below are what PocketBase 0.40.6 answers to the same requests.
-    let r = app.request(Method::POST, path, &app.superuser_token, Some(&json!({"clientId": "a", "teamId": "b", "keyId": "c", "privateKey": "nope", "duration": 99_999_999}))).await;
+    let r = client_secret(&app, &json!({"clientId": "a", "teamId": "b", "keyId": "c", "privateKey": "nope", "duration": 99_999_999}), &app.superuser_token).await;
     assert_eq!(
         r.body,
         json!({"data": {
@@ -264,9 +262,7 @@ async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
             "teamId": {"code": "validation_length_invalid", "message": "The length must be exactly 10.", "params": {"max": 10, "min": 10}}},
             "message": "Invalid client secret data.", "status": 400})
     );
-    let r = app
-        .request(Method::POST, path, &app.superuser_token, Some(&json!({})))
-        .await;
+    let r = client_secret(&app, &json!({}), &app.superuser_token).await;
     assert_error(&r, 400, "Invalid client secret data.");
     for f in ["clientId", "teamId", "keyId", "privateKey", "duration"] {
         assert_eq!(
@@ -275,14 +271,7 @@ async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
             "{f}"
         );
     }
-    let r = app
-        .request(
-            Method::POST,
-            path,
-            &app.superuser_token,
-            Some(&json!({"clientId": 5})),
-        )
-        .await;
+    let r = client_secret(&app, &json!({"clientId": 5}), &app.superuser_token).await;
     assert_error(
         &r,
         400,
@@ -291,7 +280,7 @@ async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
     let r = app
         .raw(
             Method::POST,
-            path,
+            SECRET_PATH,
             &app.superuser_token,
             "application/json",
             "not json",
@@ -304,9 +293,7 @@ async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
     );
     let mut bad_key = good.clone();
     bad_key["privateKey"] = json!("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----");
-    let r = app
-        .request(Method::POST, path, &app.superuser_token, Some(&bad_key))
-        .await;
+    let r = client_secret(&app, &bad_key, &app.superuser_token).await;
     assert_eq!(r.status, 400);
     assert!(
         r.str("message")
@@ -314,15 +301,13 @@ async fn the_apple_client_secret_is_an_es256_jwt_for_superusers_only() {
         "{}",
         r.text
     );
-    let r = app.request(Method::POST, path, GUEST, Some(&good)).await;
+    let r = client_secret(&app, &good, GUEST).await;
     assert_error(
         &r,
         401,
         "The request requires valid record authorization token.",
     );
     let user = app.create_user("plain@example.com").await;
-    let r = app
-        .request(Method::POST, path, &user.token, Some(&good))
-        .await;
+    let r = client_secret(&app, &good, &user.token).await;
     assert_eq!(r.status, 403, "{}", r.text);
 }

@@ -53,6 +53,5 @@ pub async fn apple_client_secret(
         body,
         Unreadable::Always("An error occurred while loading the submitted data."),
     )?;
-    let body = body.as_object().cloned().unwrap_or_default();
     Ok(Json(state.app.auth().apple_client_secret(&body)?))
 }

@@ -185,7 +185,7 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
             // (an `oidc` entry without its URLs is accepted, and not offered).
             for k in ["authURL", "tokenURL", "userInfoURL"] {
                 let url = text(k);
-                if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
                     put(
                         errors,
                         &["oauth2", "providers", &index, k],

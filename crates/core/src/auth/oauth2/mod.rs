@@ -157,9 +157,11 @@ impl AuthService {
         Ok((login, meta))
     }
 
-    /// `POST /api/settings/apple/generate-client-secret` (the caller is a superuser).
-    pub fn apple_client_secret(&self, body: &Map<String, Json>) -> Result<Json> {
-        apple::generate_client_secret(body)
+    /// `POST /api/settings/apple/generate-client-secret` (the caller is a superuser; `body`
+    /// is the request's JSON object).
+    pub fn apple_client_secret(&self, body: &Json) -> Result<Json> {
+        let empty = Map::new();
+        apple::generate_client_secret(body.as_object().unwrap_or(&empty))
     }
 
     /// `/api/oauth2-redirect` got Apple's `user` field with `code`: keep the name for the
