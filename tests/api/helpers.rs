@@ -515,6 +515,11 @@ impl TestApp {
         )
         .await
     }
+    pub async fn auth_with_oauth2(&self, coll: &str, body: &Value, token: &str) -> Resp {
+        let path = format!("/api/collections/{coll}/auth-with-oauth2");
+        self.request(Method::POST, &path, token, Some(body)).await
+    }
+
     pub async fn auth_methods(&self, coll: &str) -> Resp {
         self.get(&format!("/api/collections/{coll}/auth-methods"), GUEST)
             .await

@@ -17,6 +17,7 @@ mod list;
 mod migrate_db;
 mod oauth2;
 mod oauth2_idp;
+mod oauth2_providers;
 mod otp_mfa;
 mod rate_limits;
 mod realtime;

@@ -33,13 +33,7 @@ async fn sign_in(app: &TestApp, idp: &Idp, claims: Value, token: &str) -> Resp {
     let p = provider_info(app).await;
     let code = idp.authorize(claims, p["codeChallenge"].as_str().unwrap_or(""), REDIRECT);
     let body = json!({"provider": "oidc", "code": code, "codeVerifier": p["codeVerifier"], "redirectURL": REDIRECT, "createData": {"name": "From OAuth2"}});
-    app.request(
-        Method::POST,
-        "/api/collections/users/auth-with-oauth2",
-        token,
-        Some(&body),
-    )
-    .await
+    app.auth_with_oauth2("users", &body, token).await
 }
 
 fn claims(sub: &str, email: &str, verified: bool) -> Value {
@@ -278,15 +272,7 @@ async fn bad_codes_verifiers_and_providers_fail_cleanly() {
         REDIRECT,
     );
     let app = &app;
-    let post = |body: Value| async move {
-        app.request(
-            Method::POST,
-            "/api/collections/users/auth-with-oauth2",
-            GUEST,
-            Some(&body),
-        )
-        .await
-    };
+    let post = |body: Value| async move { app.auth_with_oauth2("users", &body, GUEST).await };
     // A verifier that does not match the challenge: the provider refuses the code.
     let r = post(json!({"provider": "oidc", "code": code, "codeVerifier": "wrong-verifier-wrong-verifier-wrong-verifier-x", "redirectURL": REDIRECT})).await;
     assert_error(&r, 400, "Failed to fetch OAuth2 token.");

@@ -28,16 +28,16 @@ after(async () => {
 });
 
 /** The manual flow: the provider's login in a "browser", then the code exchange. */
-async function manualSignIn(pb, claims, createData = {}) {
+async function manualSignIn(pb, claims, createData = {}, name = 'oidc') {
   const methods = await pb.collection('users').listAuthMethods();
-  const provider = methods.oauth2.providers.find((p) => p.name === 'oidc');
+  const provider = methods.oauth2.providers.find((p) => p.name === name);
   idp.loginAs(claims);
   const landed = await browse(provider.authURL + encodeURIComponent(MANUAL_REDIRECT), MANUAL_REDIRECT);
   const back = new URL(landed.url);
   assert.equal(back.searchParams.get('state'), provider.state);
   const code = back.searchParams.get('code');
   assert.ok(code, `no code in ${landed.url}`);
-  return pb.collection('users').authWithOAuth2Code('oidc', code, provider.codeVerifier, MANUAL_REDIRECT, createData);
+  return pb.collection('users').authWithOAuth2Code(name, code, provider.codeVerifier, MANUAL_REDIRECT, createData);
 }
 
 let seq = 0;
@@ -122,5 +122,73 @@ describe('OAuth2 with a real OpenID provider', () => {
     const ok = await manualSignIn(srv.newClient(), owner);
     assert.equal(ok.record.id, victim.id);
     assert.equal(ok.meta.isNew, false);
+  });
+});
+
+describe('OpenID Connect users from the id_token (no userInfoURL)', () => {
+  // The same client as `oidc`, without a user-info URL: the user is the id_token, checked
+  // against the provider's key set (found through its discovery document, from `issuers`).
+  const idTokenProvider = (name, issuers) => ({
+    ...idp.options.providers[0], name, displayName: name, userInfoURL: '', extra: { issuers },
+  });
+  before(async () => {
+    await su.collections.update('users', {
+      oauth2: {
+        ...idp.options,
+        providers: [idp.options.providers[0], idTokenProvider('oidc2', [idp.issuer]), idTokenProvider('oidc3', ['https://not-the-issuer.example'])],
+      },
+    });
+  });
+  after(async () => {
+    await su.collections.update('users', { oauth2: idp.options });
+  });
+
+  it('signs up from the verified id_token claims', async () => {
+    const who = someone(true);
+    const auth = await manualSignIn(srv.newClient(), who, {}, 'oidc2');
+    assert.equal(auth.meta.isNew, true);
+    assert.equal(auth.meta.id, who.sub);
+    assert.equal(auth.meta.rawUser.iss, idp.issuer);
+    assert.equal(auth.meta.rawUser.aud, idp.options.providers[0].clientId);
+    assert.equal(auth.record.email, who.email);
+    assert.equal(auth.record.verified, true);
+  });
+
+  it('refuses an id_token from an issuer the provider does not allow', async () => {
+    const err = await expectError(manualSignIn(srv.newClient(), someone(true), {}, 'oidc3'), 400);
+    assert.equal(err.response.message, 'Failed to fetch OAuth2 user.');
+    assert.deepEqual(err.response.data, {});
+  });
+});
+
+describe('POST /api/settings/apple/generate-client-secret', () => {
+  const path = '/api/settings/apple/generate-client-secret';
+  const send = (client, body) => client.send(path, { method: 'POST', body });
+
+  it('answers PocketBase\'s field errors', async () => {
+    const err = await expectError(send(su, { clientId: 'a', teamId: 'b', keyId: 'c', privateKey: 'nope', duration: 99999999 }), 400);
+    assert.equal(err.response.message, 'Invalid client secret data.');
+    assert.deepEqual(Object.keys(err.response.data).sort(), ['duration', 'keyId', 'privateKey', 'teamId']);
+    assert.equal(err.response.data.duration.code, 'validation_max_less_equal_than_required');
+    assert.deepEqual(err.response.data.duration.params, { threshold: 15777000 });
+    assert.equal(err.response.data.teamId.code, 'validation_length_invalid');
+    assert.equal(err.response.data.privateKey.code, 'validation_match_invalid');
+    const blank = await expectError(send(su, {}), 400);
+    assert.deepEqual(Object.keys(blank.response.data).sort(), ['clientId', 'duration', 'keyId', 'privateKey', 'teamId']);
+    await expectError(send(srv.newClient(), {}), 401);
+  });
+
+  it('signs an ES256 secret for Apple', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const { secret } = await send(su, { clientId: 'com.example.app', teamId: 'TEAM123456', keyId: 'KID1234567', privateKey: pem, duration: 600 });
+    const [header, claims] = secret.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url')));
+    assert.equal(header.alg, 'ES256');
+    assert.equal(header.kid, 'KID1234567');
+    assert.equal(claims.iss, 'TEAM123456');
+    assert.equal(claims.sub, 'com.example.app');
+    assert.deepEqual([].concat(claims.aud), ['https://appleid.apple.com']);
+    assert.equal(claims.exp - claims.iat, 600);
   });
 });

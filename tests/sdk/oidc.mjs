@@ -31,6 +31,8 @@ export async function startOidcProvider(redirectUris) {
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['oxbase-test-cookie-key'] },
     pkce: { required: () => true },
+    // The scope's claims in the id_token too, so a provider without userInfoURL has them.
+    conformIdTokenClaims: false,
   });
   oidc.on('server_error', (ctx, err) => console.error('oidc-provider error', err));
   const state = { nextLogin: null };

@@ -65,6 +65,10 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         )
         .route("/api/settings/test/email", post(settings::test_email))
         .route(
+            "/api/settings/apple/generate-client-secret",
+            post(settings::apple_client_secret),
+        )
+        .route(
             "/api/collections",
             get(collections::list_collections).post(collections::create_collection),
         )

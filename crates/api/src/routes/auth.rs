@@ -123,6 +123,11 @@ pub async fn oauth2_redirect(
             .realtime()
             .send_to(&client_id, "@oauth2", &message);
     let ok = delivered && error.is_empty() && !code.is_empty();
+    // Sign in with Apple posts the user's name here, once.
+    let apple_user = get("user");
+    if ok && !apple_user.is_empty() {
+        state.app.auth().remember_apple_name(&code, &apple_user);
+    }
     let text = if ok {
         "Authentication complete. You can close this window."
     } else {

@@ -40,3 +40,18 @@ pub async fn test_email(
     state.app.auth().send_test_email(&input.body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /api/settings/apple/generate-client-secret`: signs a Sign in with Apple client
+/// secret (superusers only).
+pub async fn apple_client_secret(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult<Json<Value>> {
+    require_superuser(&auth)?;
+    let body = JsonBody::after_checks(
+        body,
+        Unreadable::Always("An error occurred while loading the submitted data."),
+    )?;
+    Ok(Json(state.app.auth().apple_client_secret(&body)?))
+}

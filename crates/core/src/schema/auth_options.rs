@@ -20,14 +20,39 @@ const TEMPLATES: [&[&str]; 5] = [
     &["otp", "emailTemplate"],
     &["authAlert", "emailTemplate"],
 ];
-/// PB-COMPAT: the providers PocketBase would accept that oxbase can run.
-pub const PROVIDERS: [&str; 9] = [
+/// PB-COMPAT: the provider names PocketBase 0.40 accepts (`tools/auth`), all of which oxbase
+/// runs. `auth::oauth2::providers::SPECS` holds their defaults; a test there keeps the two
+/// lists equal (the schema does not import auth).
+pub const PROVIDER_NAMES: [&str; 32] = [
     "google",
+    "microsoft",
     "github",
     "gitlab",
-    "microsoft",
     "discord",
     "facebook",
+    "apple",
+    "bitbucket",
+    "gitee",
+    "gitea",
+    "kakao",
+    "livechat",
+    "mailcow",
+    "patreon",
+    "spotify",
+    "strava",
+    "twitch",
+    "twitter",
+    "vk",
+    "yandex",
+    "box",
+    "instagram2",
+    "lark",
+    "linear",
+    "notion",
+    "planningcenter",
+    "monday",
+    "trakt",
+    "wakatime",
     "oidc",
     "oidc2",
     "oidc3",
@@ -146,7 +171,7 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
                     .to_owned()
             };
             let name = text("name");
-            if !PROVIDERS.contains(&name.as_str()) {
+            if !PROVIDER_NAMES.contains(&name.as_str()) {
                 let e = json!({"code": "validation_missing_provider", "message": format!("Invalid or missing provider with name {name}."), "params": {"name": name}});
                 put(errors, &["oauth2", "providers", &index, "name"], e);
                 continue;
@@ -156,16 +181,16 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
                     put(errors, &["oauth2", "providers", &index, k], required());
                 }
             }
-            if name.starts_with("oidc") {
-                for k in ["authURL", "tokenURL", "userInfoURL"] {
-                    let url = text(k);
-                    if !(url.starts_with("http://") || url.starts_with("https://")) {
-                        put(
-                            errors,
-                            &["oauth2", "providers", &index, k],
-                            field_error_json("validation_is_url", "Must be a valid url."),
-                        );
-                    }
+            // PB-COMPAT: a URL is checked when given, for every provider; none is required
+            // (an `oidc` entry without its URLs is accepted, and not offered).
+            for k in ["authURL", "tokenURL", "userInfoURL"] {
+                let url = text(k);
+                if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+                    put(
+                        errors,
+                        &["oauth2", "providers", &index, k],
+                        field_error_json("validation_is_url", "Must be a valid URL."),
+                    );
                 }
             }
         }
@@ -201,7 +226,7 @@ mod tests {
             "authToken": {"duration": 0},
             "otp": {"enabled": true, "duration": 5, "length": 0, "emailTemplate": {"subject": "", "body": "b"}},
             "mfa": {"enabled": true, "duration": 600, "rule": "a = ("},
-            "oauth2": {"enabled": true, "providers": [{"name": "google"}, {"name": "nope"}, {"name": "oidc", "clientId": "a", "clientSecret": "b"}]},
+            "oauth2": {"enabled": true, "providers": [{"name": "google"}, {"name": "nope"}, {"name": "oidc", "clientId": "a", "clientSecret": "b", "authURL": "not-a-url"}, {"name": "apple", "clientId": "a", "clientSecret": "b"}, {"name": "instagram", "clientId": "a", "clientSecret": "b"}]},
         }));
         assert_eq!(e["authToken"]["duration"]["code"], "validation_required");
         assert_eq!(
@@ -225,6 +250,15 @@ mod tests {
         assert_eq!(
             e["oauth2"]["providers"]["2"]["authURL"]["code"],
             "validation_is_url"
+        );
+        assert!(e["oauth2"]["providers"]["2"].get("tokenURL").is_none());
+        assert!(
+            e["oauth2"]["providers"].get("3").is_none(),
+            "apple is known"
+        );
+        assert_eq!(
+            e["oauth2"]["providers"]["4"]["name"]["code"], "validation_missing_provider",
+            "PocketBase's name is instagram2"
         );
     }
 }

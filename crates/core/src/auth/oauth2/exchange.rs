@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::providers::{ExternalUser, Provider, UserInfoKind, github_primary_email, parse_user};
+use super::id_token;
+use super::providers::{ExternalUser, Extra, Provider, parse_user, primary_email};
 use crate::error::{Error, Result};
 
 /// What the token endpoint answered.
@@ -14,8 +15,12 @@ use crate::error::{Error, Result};
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
+    /// OpenID Connect's signed user, "" when not given.
+    pub id_token: String,
     /// Seconds, 0 when not given.
     pub expires_in: i64,
+    /// The whole answer (VK puts the address in it).
+    pub raw: Json,
 }
 
 /// A PKCE pair: the verifier the client keeps, and its S256 challenge.
@@ -59,7 +64,7 @@ pub fn auth_url(p: &Provider, state: &str, challenge: &str) -> String {
     format!("{}{sep}{}&redirect_uri=", p.auth_url, q.finish())
 }
 
-fn client() -> Result<reqwest::Client> {
+pub(super) fn client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .build()
@@ -67,7 +72,7 @@ fn client() -> Result<reqwest::Client> {
 }
 
 /// The provider refused or failed: the client sees PocketBase's message, the log the why.
-fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
+pub(super) fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
     tracing::warn!(%detail, "oauth2 {what} failed");
     Error::bad_request(if what.starts_with("token") {
         "Failed to fetch OAuth2 token."
@@ -76,7 +81,40 @@ fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
     })
 }
 
-/// Exchanges `code` for tokens (client credentials in the body, as most providers accept).
+/// The most a provider's JSON answer (user, keys, discovery) may weigh.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// Reads a response's JSON body, at most `MAX_ANSWER_BYTES`.
+async fn read_json(mut response: reqwest::Response) -> std::result::Result<Json, String> {
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err("the answer is too large".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let json: Json = serde_json::from_slice(&body).map_err(|e| format!("{status}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("{status} {json}"));
+    }
+    Ok(json)
+}
+
+/// A GET of public JSON (key sets, discovery documents).
+pub(super) async fn bounded_json(url: &str) -> std::result::Result<Json, String> {
+    let response = client()
+        .map_err(|e| e.to_string())?
+        .get(url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    read_json(response).await
+}
+
+/// Exchanges `code` for tokens: client credentials in the body, or as HTTP Basic auth for the
+/// providers that want it.
 pub async fn exchange(
     p: &Provider,
     code: &str,
@@ -87,83 +125,115 @@ pub async fn exchange(
         ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", redirect_url),
-        ("client_id", &p.client_id),
     ];
-    if !p.client_secret.is_empty() {
-        form.push(("client_secret", &p.client_secret));
+    if !p.spec.basic_auth {
+        form.push(("client_id", &p.client_id));
+        if !p.client_secret.is_empty() {
+            form.push(("client_secret", &p.client_secret));
+        }
     }
     if p.pkce && !verifier.is_empty() {
         form.push(("code_verifier", verifier));
     }
-    let response = client()?
+    let mut request = client()?
         .post(&p.token_url)
         .header("Accept", "application/json")
-        .form(&form)
+        .form(&form);
+    if p.spec.basic_auth {
+        request = request.basic_auth(&p.client_id, Some(&p.client_secret));
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| failed("token request", e))?;
-    let status = response.status();
-    let body: Json = response
-        .json()
+    let body = read_json(response)
         .await
-        .map_err(|e| failed("token response", e))?;
-    let access_token = body
-        .get("access_token")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_owned();
-    if !status.is_success() || access_token.is_empty() {
-        return Err(failed("token exchange", format!("{status} {body}")));
+        .map_err(|e| failed("token exchange", e))?;
+    let text = |k: &str| body.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
+    let access_token = text("access_token");
+    if access_token.is_empty() {
+        return Err(failed(
+            "token exchange",
+            format!("no access_token in {body}"),
+        ));
     }
     Ok(Tokens {
         access_token,
-        refresh_token: body
-            .get("refresh_token")
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_owned(),
+        refresh_token: text("refresh_token"),
+        id_token: text("id_token"),
         expires_in: body.get("expires_in").and_then(Json::as_i64).unwrap_or(0),
+        raw: body,
     })
 }
 
-async fn get_json(url: &str, access_token: &str) -> Result<Json> {
-    let response = client()?
-        .get(url)
+/// The user-info request: a GET, or a POST of the GraphQL query, with the provider's headers.
+async fn user_info(
+    p: &Provider,
+    url: &str,
+    access_token: &str,
+) -> std::result::Result<Json, String> {
+    let http = client().map_err(|e| e.to_string())?;
+    let mut request = match p.spec.extra {
+        Extra::GraphQl(query) if url == p.user_info_url => {
+            http.post(url).json(&serde_json::json!({ "query": query }))
+        }
+        _ => http.get(url),
+    };
+    for (name, value) in p.spec.headers {
+        request = request.header(*name, value.replace("{clientId}", &p.client_id));
+    }
+    let response = request
         .bearer_auth(access_token)
         .header("Accept", "application/json")
         .header("User-Agent", "oxbase")
         .send()
         .await
-        .map_err(|e| failed("user info request", e))?;
-    let status = response.status();
-    let body: Json = response
-        .json()
-        .await
-        .map_err(|e| failed("user info response", e))?;
-    if !status.is_success() {
-        return Err(failed("user info", format!("{status} {body}")));
-    }
-    Ok(body)
+        .map_err(|e| e.to_string())?;
+    read_json(response).await
 }
 
-/// The provider's user behind `access_token`.
-pub async fn fetch_user(p: &Provider, access_token: &str) -> Result<ExternalUser> {
-    let raw = get_json(&p.user_info_url, access_token).await?;
-    let mut user = parse_user(p.kind, &raw);
-    if p.kind == UserInfoKind::GitHub {
-        let emails_url = format!("{}/emails", p.user_info_url.trim_end_matches('/'));
-        if let Some((email, verified)) = get_json(&emails_url, access_token)
+/// Where the provider lists the user's addresses.
+fn emails_url(p: &Provider) -> String {
+    let base = p.user_info_url.trim_end_matches('/');
+    match base.strip_suffix("/user") {
+        // Gitee: `/api/v5/emails` next to `/api/v5/user`.
+        Some(root) if p.name == "gitee" => format!("{root}/emails"),
+        _ => format!("{base}/emails"),
+    }
+}
+
+/// The provider's user behind `tokens`: its user-info answer, or the checked `id_token`.
+pub async fn fetch_user(p: &Provider, tokens: &Tokens) -> Result<ExternalUser> {
+    let raw = if p.uses_id_token() {
+        id_token::verified_claims(p, &tokens.id_token)
+            .await
+            .map_err(|e| failed("id_token check", e))?
+    } else {
+        user_info(p, &p.user_info_url, &tokens.access_token)
+            .await
+            .map_err(|e| failed("user info", e))?
+    };
+    let mut user = parse_user(p.spec, &raw).map_err(|e| failed("user info", format!("{e:?}")))?;
+    let wants_emails = match p.name.as_str() {
+        "gitee" => user.email.is_empty(),
+        _ => p.spec.extra == Extra::Emails,
+    };
+    if wants_emails {
+        // Optional: a refused or odd answer (missing scope) leaves the address empty.
+        if let Some((email, verified)) = user_info(p, &emails_url(p), &tokens.access_token)
             .await
             .ok()
-            .as_ref()
-            .and_then(github_primary_email)
+            .and_then(|emails| primary_email(&p.name, &emails))
         {
             user.email = email;
             user.email_verified = verified;
         }
     }
-    if user.id.is_empty() {
-        return Err(failed("user info", "no user id in the answer"));
+    // VK gives the address with the token.
+    if p.name == "vk"
+        && let Some(email) = tokens.raw.get("email").and_then(Json::as_str)
+    {
+        user.email = email.to_owned();
     }
     Ok(user)
 }
@@ -171,7 +241,6 @@ pub async fn fetch_user(p: &Provider, access_token: &str) -> Result<ExternalUser
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::oauth2::providers::UserInfoKind;
 
     #[test]
     fn the_challenge_is_the_s256_of_the_verifier() {
@@ -199,7 +268,8 @@ mod tests {
             user_info_url: String::new(),
             scopes: vec!["openid".into(), "email".into()],
             pkce: true,
-            kind: UserInfoKind::Oidc,
+            extra: Default::default(),
+            spec: crate::auth::oauth2::providers::spec("oidc").expect("oidc"),
         };
         assert_eq!(
             auth_url(&p, "st", "ch"),

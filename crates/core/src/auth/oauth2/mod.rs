@@ -8,12 +8,18 @@
 //!    decides which record it signs in to (`link`: the takeover guard), creating one when
 //!    none matches, and ends like every login (`finish_login`).
 //!
-//! - `providers`: named providers (Google, GitHub, GitLab, Microsoft, Discord, Facebook) and
-//!   generic OIDC ones, from the collection's `oauth2` options.
+//! - `providers`: the named providers of PocketBase (one table) and generic OIDC ones, from
+//!   the collection's `oauth2` options.
 //! - `exchange`: the HTTP side (token endpoint, user info).
+//! - `id_token`: the signed user of OpenID Connect (Apple; OIDC without user info).
+//! - `apple`: Apple's client secret (a JWT the app signs) and the name of its first redirect.
 //! - `link`: which record a provider identity may sign in to.
+//! - `avatar`: the provider's avatar, downloaded into a mapped file field.
 
+pub mod apple;
+pub mod avatar;
 pub mod exchange;
+pub mod id_token;
 pub mod link;
 pub mod providers;
 
@@ -26,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::records::Record;
 use crate::records::write::WriteInput;
 use crate::rules::RequestInfo;
-use crate::schema::Collection;
+use crate::schema::{Collection, FieldKind};
 use link::Decision;
 use providers::ExternalUser;
 
@@ -120,7 +126,13 @@ impl AuthService {
             });
         };
         let tokens = exchange::exchange(&provider, &code, &verifier, &redirect).await?;
-        let user = exchange::fetch_user(&provider, &tokens.access_token).await?;
+        let mut user = exchange::fetch_user(&provider, &tokens).await?;
+        if provider.name == "apple"
+            && user.name.is_empty()
+            && let Some(name) = self.apple_names.take(&code)
+        {
+            user.name = name;
+        }
         let create_data = body
             .get("createData")
             .and_then(Json::as_object)
@@ -143,6 +155,19 @@ impl AuthService {
             .finish_login(req, record, "oauth2", &mfa_id(req, &form), client)
             .await?;
         Ok((login, meta))
+    }
+
+    /// `POST /api/settings/apple/generate-client-secret` (the caller is a superuser; `body`
+    /// is the request's JSON object).
+    pub fn apple_client_secret(&self, body: &Json) -> Result<Json> {
+        let empty = Map::new();
+        apple::generate_client_secret(body.as_object().unwrap_or(&empty))
+    }
+
+    /// `/api/oauth2-redirect` got Apple's `user` field with `code`: keep the name for the
+    /// `auth-with-oauth2` call that follows (Apple sends it nowhere else).
+    pub fn remember_apple_name(&self, code: &str, user: &str) {
+        self.apple_names.remember(code, user);
     }
 
     /// The record the provider identity signs in to (linking or creating it), and whether it
@@ -255,23 +280,18 @@ impl AuthService {
             ("name", &user.name),
             ("username", &user.username),
             ("id", &user.id),
+            ("avatarURL", &user.avatar_url),
         ] {
             let field = mapped.get(key).and_then(Json::as_str).unwrap_or("");
-            if !field.is_empty() && field != "id" && c.field(field).is_some() && !value.is_empty() {
+            // A file field gets the avatar itself (`create_with_avatar`).
+            let settable = c.field(field).is_some_and(|f| f.kind != FieldKind::File);
+            if field != "id" && settable && !value.is_empty() {
                 body.entry(field.to_owned()).or_insert_with(|| json!(value));
             }
         }
+        let avatar_field = mapped.get("avatarURL").and_then(Json::as_str).unwrap_or("");
         let record = self
-            .records
-            .create(
-                req,
-                &c.name,
-                WriteInput {
-                    body,
-                    kind: None,
-                    files: Vec::new(),
-                },
-            )
+            .create_with_avatar(req, c, body, avatar_field, &user.avatar_url)
             .await?;
         if user.email_verified && !user.email.is_empty() {
             return self
@@ -279,6 +299,54 @@ impl AuthService {
                 .await;
         }
         Ok(record)
+    }
+
+    /// Creates the record, with the avatar at `url` in the file field `field` when there is
+    /// one. PB-COMPAT: an avatar that fails to download, or that the field refuses (size,
+    /// type), is left out rather than failing the sign-up.
+    async fn create_with_avatar(
+        &self,
+        req: &RequestInfo,
+        c: &Collection,
+        body: Map<String, Json>,
+        field: &str,
+        url: &str,
+    ) -> Result<Record> {
+        let write = |body, files| WriteInput {
+            body,
+            kind: None,
+            files,
+        };
+        let is_file = c.field(field).is_some_and(|f| f.kind == FieldKind::File);
+        let upload = if is_file && !url.is_empty() && !body.contains_key(field) {
+            avatar::download(self.records.files(), url)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "oauth2 avatar download failed"))
+                .ok()
+        } else {
+            None
+        };
+        let Some(upload) = upload else {
+            return self
+                .records
+                .create(req, &c.name, write(body, Vec::new()))
+                .await;
+        };
+        let mut with_avatar = body.clone();
+        with_avatar.insert(field.to_owned(), json!(upload.name));
+        match self
+            .records
+            .create(req, &c.name, write(with_avatar, vec![upload]))
+            .await
+        {
+            Err(Error::BadRequest { data, .. }) if data.contains_key(field) => {
+                tracing::warn!(field, "oauth2 avatar refused by its field");
+                self.records
+                    .create(req, &c.name, write(body, Vec::new()))
+                    .await
+            }
+            other => other,
+        }
     }
 
     /// Drops the provider links of `record` (when its address gets verified: links made
