@@ -389,12 +389,16 @@ impl Database {
             .filter(|(b, _)| b.contains("://"))
             .context("--pg URL must name a database: postgres://user@host:5432/db")?;
         let client = admin(admin_url).await?;
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-            ))
-            .await
-            .with_context(|| format!("creating database {name}"))?;
+        // One statement each: DROP and CREATE DATABASE cannot share a transaction.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            client
+                .batch_execute(&statement)
+                .await
+                .with_context(|| format!("creating database {name}"))?;
+        }
         Ok(Database {
             admin_url: admin_url.to_owned(),
             url: format!("{base}/{name}"),

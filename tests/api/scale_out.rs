@@ -155,6 +155,39 @@ async fn collection_and_settings_changes_on_one_instance_are_seen_by_the_others(
     .await;
 }
 
+/// Behind a load balancer, consecutive requests of one client reach different instances: a
+/// collection created through one is usable through the next at once, before the relay tells
+/// it (which takes milliseconds): a miss there reloads the definitions from the database.
+#[tokio::test]
+async fn a_collection_created_through_one_instance_is_usable_through_another_at_once() {
+    let a = spawn_app().await;
+    let Some(b) = a.spawn_peer().await else {
+        return;
+    };
+    for i in 0..10 {
+        let parent = a
+            .must_create_collection(public_collection(
+                &format!("parents{i}"),
+                json!([{"name": "name", "type": "text"}]),
+            ))
+            .await;
+        // Straight away on the other instance: a relation to it, then a record of each.
+        b.must_create_collection(public_collection(
+            &format!("children{i}"),
+            json!([{"name": "parent", "type": "relation", "collectionId": parent["id"], "maxSelect": 1}]),
+        ))
+        .await;
+        let p = a
+            .create_record(&format!("children{i}"), json!({}), GUEST)
+            .await;
+        p.expect(200);
+        let made = b
+            .create_record(&format!("parents{i}"), json!({"name": "p"}), GUEST)
+            .await;
+        made.expect(200);
+    }
+}
+
 #[tokio::test]
 async fn instances_relaying_over_redis_share_their_rate_limit_counters() {
     let url =

@@ -169,11 +169,15 @@ impl Collections {
         self.schema.all()
     }
 
-    pub fn view(&self, id_or_name: &str) -> Result<Arc<Collection>> {
-        self.schema.get(id_or_name).ok_or_else(Error::not_found)
+    pub async fn view(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.schema
+            .get_fresh(id_or_name)
+            .await?
+            .ok_or_else(Error::not_found)
     }
 
     pub async fn create(&self, input: &Json) -> Result<Arc<Collection>> {
+        self.schema.refresh_if_shared().await?;
         let c = self.prepare_create(input, &[])?;
         self.schema
             .save(c, None)
@@ -182,6 +186,7 @@ impl Collections {
     }
 
     pub async fn update(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
+        self.schema.refresh_if_shared().await?;
         let (c, old) = self.prepare_update(id_or_name, input, &[])?;
         self.schema
             .save(c, Some(old))
@@ -228,7 +233,7 @@ impl Collections {
         input: &Json,
         pending: &[Collection],
     ) -> Result<(Collection, Arc<Collection>)> {
-        let old = self.view(id_or_name)?;
+        let old = self.schema.get(id_or_name).ok_or_else(Error::not_found)?;
         let mut c = (*old).clone();
         let mut errors = c.apply(input, false).err().unwrap_or_default();
         if old.system && c.name != old.name {
@@ -264,7 +269,7 @@ impl Collections {
     }
 
     pub async fn delete(&self, id_or_name: &str) -> Result<()> {
-        let c = self.view(id_or_name)?;
+        let c = self.view(id_or_name).await?;
         if c.system {
             return Err(Error::bad_request(
                 "Failed to delete collection: system collections cannot be deleted.",
@@ -287,7 +292,7 @@ impl Collections {
     }
 
     pub async fn truncate(&self, id_or_name: &str) -> Result<()> {
-        let c = self.view(id_or_name)?;
+        let c = self.view(id_or_name).await?;
         if c.kind == CollectionKind::View {
             return Err(Error::bad_request("View collections cannot be truncated."));
         }
@@ -296,6 +301,7 @@ impl Collections {
 
     /// Creates or replaces the given collections; with `delete_missing`, drops the others.
     pub async fn import(&self, input: &Json, delete_missing: bool) -> Result<()> {
+        self.schema.refresh_if_shared().await?;
         let list = input.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
             let mut d = FieldErrors::new();
             d.insert(

@@ -46,7 +46,7 @@ pub async fn view_collection(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     require_superuser(&auth)?;
-    Ok(Json(state.app.collections().view(&name)?.to_json()))
+    Ok(Json(state.app.collections().view(&name).await?.to_json()))
 }
 
 /// `POST /api/collections`

@@ -18,7 +18,7 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let Some(record) = auth.record().filter(|r| r.collection.id == c.id) else {
             return Err(match auth {
                 Auth::Guest => Error::Unauthorized(
@@ -68,7 +68,7 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let form = Form(body);
         let (token, pwd) = (form.text("token"), form.text("password"));
         let mut errors = Errors::default();

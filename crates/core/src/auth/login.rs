@@ -66,7 +66,7 @@ impl AuthService {
             form.text("identityField"),
         );
         let (identity, password) = (identity.as_str(), password.as_str());
-        let c = self.schema.require(collection)?;
+        let c = self.schema.require_fresh(collection).await?;
         if !c.is_auth() {
             return Err(Error::bad_request(
                 "The collection is not an auth collection.",

@@ -257,9 +257,10 @@ impl AuthService {
     }
 
     /// The auth collection named `name` (PB-COMPAT: 404 for a missing or non-auth one).
-    fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
+    async fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
         self.schema
-            .get(name)
+            .get_fresh(name)
+            .await?
             .filter(|c| c.is_auth())
             .ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
     }

@@ -74,7 +74,7 @@ impl AuthService {
     /// answer does not tell whether an account exists; the code is hashed either way, so
     /// neither does the timing.
     pub async fn request_otp(&self, collection: &str, body: &Map<String, Json>) -> Result<String> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
         let email = Form(body).text("email");
         let mut errors = Errors::default();
@@ -119,7 +119,7 @@ impl AuthService {
         body: &Map<String, Json>,
         client: &Client,
     ) -> Result<Login> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
         let form = Form(body);
         let (otp_id, code) = (form.text("otpId"), form.text("password"));

@@ -17,7 +17,7 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let email = Form(body).text("email");
         let mut errors = Errors::default();
         errors.email("email", &email);
@@ -41,7 +41,7 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let form = Form(body);
         let (token, password, confirm) = (
             form.text("token"),

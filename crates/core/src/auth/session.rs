@@ -44,7 +44,7 @@ impl AuthService {
         id: &str,
         body: &Map<String, Json>,
     ) -> Result<(String, Record)> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let duration = body
             .get("duration")
             .map(crate::records::input::to_number)

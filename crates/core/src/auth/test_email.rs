@@ -46,7 +46,7 @@ impl AuthService {
         let collection = Some(form.text("collection"))
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| SUPERUSERS.to_owned());
-        let c = self.auth_collection(&collection)?;
+        let c = self.auth_collection(&collection).await?;
         let mut record = Record::new(c);
         record.data.insert("email".into(), json!(email));
         record.data.insert("id".into(), json!("RECORD_ID"));

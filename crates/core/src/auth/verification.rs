@@ -17,7 +17,7 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let email = Form(body).text("email");
         let mut errors = Errors::default();
         errors.email("email", &email);
@@ -49,7 +49,7 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         let token = Form(body).text("token");
         let mut errors = Errors::default();
         if !errors.required("token", &token) {

@@ -138,7 +138,7 @@ impl Records {
                     .await
                     .ok()
                     .map(Box::new);
-                let collection = self.schema.require(&op.collection)?;
+                let collection = self.schema.require_fresh(&op.collection).await?;
                 Ok(WritePlan::Upsert {
                     collection,
                     id,

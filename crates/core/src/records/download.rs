@@ -31,7 +31,11 @@ impl Records {
         name: &str,
         thumb: &str,
     ) -> Result<FileTarget> {
-        let c = self.schema.get(collection).ok_or_else(Error::not_found)?;
+        let c = self
+            .schema
+            .get_fresh(collection)
+            .await?
+            .ok_or_else(Error::not_found)?;
         if !names::is_safe(name) {
             return Err(Error::not_found());
         }

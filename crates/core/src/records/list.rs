@@ -99,7 +99,7 @@ impl Records {
         collection: &str,
         q: ListQuery,
     ) -> Result<ListResult> {
-        let c = self.schema.require(collection)?;
+        let c = self.schema.require_fresh(collection).await?;
         let rule = match check::access(&self.schema, &c, RuleKind::List, req)? {
             Access::SuperusersOnly => return Err(Error::forbidden()),
             Access::All => None,
@@ -219,7 +219,7 @@ impl Records {
         expand: &str,
         fields: &str,
     ) -> Result<Json> {
-        let c = self.schema.require(collection)?;
+        let c = self.schema.require_fresh(collection).await?;
         let record = self.fetch_visible(req, &c, RuleKind::View, id).await?;
         Ok(self
             .present(req, vec![record], expand, fields)

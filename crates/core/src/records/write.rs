@@ -243,7 +243,7 @@ impl Records {
         collection: &str,
         input: WriteInput,
     ) -> Result<WritePlan> {
-        let c = writable(self, collection)?;
+        let c = writable(self, collection).await?;
         let rule = rule_for(self, &c, RuleKind::Create, req)?;
         let mut record = Record::new(c.clone());
         let secrets = input::apply(
@@ -298,7 +298,7 @@ impl Records {
         id: &str,
         input: WriteInput,
     ) -> Result<WritePlan> {
-        let c = writable(self, collection)?;
+        let c = writable(self, collection).await?;
         let rule = rule_for(self, &c, RuleKind::Update, req)?;
         // Password changes hash outside the write transaction (hashing is slow on purpose).
         let mut auth_changes = Map::new();
@@ -341,7 +341,7 @@ impl Records {
         collection: &str,
         id: &str,
     ) -> Result<WritePlan> {
-        let c = writable(self, collection)?;
+        let c = writable(self, collection).await?;
         let rule = rule_for(self, &c, RuleKind::Delete, req)?;
         Ok(WritePlan::Delete {
             collection: c,
@@ -585,8 +585,8 @@ fn root_alias() -> Ident {
 }
 
 /// A collection records may be written to (not a view).
-fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>> {
-    let c = records.schema.require(collection)?;
+async fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>> {
+    let c = records.schema.require_fresh(collection).await?;
     if c.kind == CollectionKind::View {
         return Err(Error::bad_request("View collections are read-only."));
     }

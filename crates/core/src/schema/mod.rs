@@ -34,6 +34,8 @@ struct Cache {
 pub struct Schema {
     db: Db,
     cache: Arc<RwLock<Cache>>,
+    /// When the last reload on a miss started: concurrent misses share one reload.
+    last_miss_reload: Arc<tokio::sync::Mutex<std::time::Instant>>,
     /// Told after every committed change of a definition (the relay to other instances).
     on_change: Arc<std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>>,
 }
@@ -44,6 +46,7 @@ impl Schema {
         let schema = Schema {
             db: db.clone(),
             cache: Arc::default(),
+            last_miss_reload: Arc::new(tokio::sync::Mutex::new(std::time::Instant::now())),
             on_change: Arc::default(),
         };
         let all = db.read(load_all).await?;
@@ -69,6 +72,49 @@ impl Schema {
     pub fn require(&self, id_or_name: &str) -> Result<Arc<Collection>> {
         self.get(id_or_name)
             .ok_or_else(|| Error::NotFound("Missing collection context.".into()))
+    }
+
+    /// Like `get`, but sure to see every definition committed before the call. Other instances
+    /// on a shared (PostgreSQL) database hear of a change through the bus, a few milliseconds
+    /// after its commit: a client that creates a collection through one instance and uses it
+    /// through another at once would miss it. So on a miss, the definitions are reloaded from
+    /// the database first (misses arriving together share one reload).
+    pub async fn get_fresh(&self, id_or_name: &str) -> Result<Option<Arc<Collection>>> {
+        if let Some(c) = self.get(id_or_name) {
+            return Ok(Some(c));
+        }
+        if !self.shared() {
+            return Ok(None);
+        }
+        let missed = std::time::Instant::now();
+        let mut last = self.last_miss_reload.lock().await;
+        if *last < missed {
+            *last = std::time::Instant::now();
+            self.reload().await?;
+        }
+        drop(last);
+        Ok(self.get(id_or_name))
+    }
+
+    /// `get_fresh`, or PocketBase's 404.
+    pub async fn require_fresh(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.get_fresh(id_or_name)
+            .await?
+            .ok_or_else(|| Error::NotFound("Missing collection context.".into()))
+    }
+
+    /// Before a definition is validated against the others: on a shared database, reloads them,
+    /// so that a relation to a collection created through another instance a moment ago holds.
+    pub async fn refresh_if_shared(&self) -> Result<()> {
+        if self.shared() {
+            self.reload().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether other instances may change the definitions (one PostgreSQL database for many).
+    fn shared(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
     }
 
     /// Every collection, oldest first.

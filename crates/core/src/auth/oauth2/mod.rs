@@ -87,7 +87,7 @@ impl AuthService {
         body: &Map<String, Json>,
         client: &Client,
     ) -> Result<(Login, Meta)> {
-        let c = self.auth_collection(collection)?;
+        let c = self.auth_collection(collection).await?;
         if c.options
             .get("oauth2")
             .and_then(|o| o.get("enabled"))
