@@ -72,6 +72,14 @@ pub struct ServeArgs {
     /// `nats://host:4222` (default: PostgreSQL's LISTEN/NOTIFY).
     #[arg(long, env = "OXBASE_PUBSUB")]
     pub pubsub: Option<String>,
+    /// PostgreSQL: the connections this instance opens at most (plus one for the bus). Keep
+    /// instances × (N + 1) below the server's `max_connections`.
+    #[arg(
+        long = "dbConnections",
+        env = "OXBASE_DATABASE_CONNECTIONS",
+        default_value_t = 16
+    )]
+    pub db_connections: usize,
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,

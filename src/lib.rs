@@ -20,6 +20,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// PostgreSQL instead of SQLite, when set.
     pub database_url: Option<String>,
+    /// PostgreSQL connections at most (the pool).
+    pub db_connections: usize,
     /// The bus between instances (`redis://`), when not PostgreSQL's own.
     pub pubsub: Option<String>,
     pub http_config: HttpConfig,
@@ -37,6 +39,7 @@ impl Application {
     pub async fn build(config: ServeConfig) -> Result<Application, String> {
         let mut core = Config::new(&config.data_dir);
         core.database_url = config.database_url.clone();
+        core.db_connections = config.db_connections;
         core.pubsub = config.pubsub.clone();
         let app = App::open(&core).await.map_err(|e| e.to_string())?;
         let listener = TcpListener::bind(&config.http)

@@ -32,6 +32,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 http: args.http,
                 data_dir: cli.dir,
                 database_url: cli.database_url,
+                db_connections: args.db_connections,
                 pubsub: args.pubsub,
                 http_config: HttpConfig {
                     origins: args.origins,

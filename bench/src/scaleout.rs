@@ -94,7 +94,7 @@ pub async fn run(bin: &Path, workloads: &[Workload], opts: &Options) -> Result<R
         let http = Http::new(&server.url, 16);
         let fixture = seed::seed(&http, opts.messages)
             .await
-            .with_context(|| format!("seeding {}", t.label))?;
+            .with_context(|| format!("seeding {}; logs:\n{}", t.label, server.log_tail()))?;
         eprintln!(
             "seeded {} in {:.1} s",
             t.label,
@@ -230,6 +230,8 @@ pub async fn versions(opts: &Options) -> String {
         .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_owned())
         .unwrap_or_default();
     format!(
-        "PostgreSQL {pg} on the same machine; {nginx} (1 worker process, keep-alive upstreams)."
+        "PostgreSQL {pg} on the same machine, {} connections per instance (`--dbConnections`); \
+         {nginx} (1 worker process, keep-alive upstreams).",
+        crate::server::PG_CONNECTIONS
     )
 }

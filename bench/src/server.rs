@@ -113,7 +113,10 @@ fn spawn_serve(
         Kind::Oxbase => {
             cmd.arg("--publicDir").arg(root.join("public"));
             if let Some(url) = db {
-                cmd.arg("--db").arg(url);
+                cmd.arg("--db")
+                    .arg(url)
+                    .arg("--dbConnections")
+                    .arg(PG_CONNECTIONS.to_string());
             }
         }
         Kind::PocketBase => {
@@ -133,6 +136,10 @@ fn spawn_serve(
         .spawn()
         .with_context(|| format!("spawning {}", bin.display()))
 }
+
+/// PostgreSQL connections per instance: every scale-out target stays up for the whole run (the
+/// rounds alternate between them), 7 instances in all, and PostgreSQL allows 100 clients.
+pub const PG_CONNECTIONS: usize = 8;
 
 /// Where the scale-out targets run: PostgreSQL (a fresh database per target, created from the
 /// `admin_url` connection) and nginx.
@@ -284,8 +291,8 @@ impl Server {
     /// processes when the server runs on it (its memory is mostly shared buffers: not counted).
     pub fn stats(&self) -> ProcStats {
         let mut total = ProcStats::default();
-        for child in &self.children {
-            total.add(ProcStats::read(child.id()));
+        for pid in self.pids() {
+            total.add(ProcStats::read(pid));
         }
         if self.database.is_some() {
             for pid in processes_named("postgres") {
@@ -298,9 +305,29 @@ impl Server {
     /// Resets the peak-RSS high-water mark (VmHWM) to the current RSS, so the next reading is the
     /// peak of what follows. Returns false where the kernel does not allow it.
     pub fn reset_peak(&self) -> bool {
-        self.children
-            .iter()
-            .all(|c| fs::write(format!("/proc/{}/clear_refs", c.id()), "5").is_ok())
+        self.pids()
+            .into_iter()
+            .all(|pid| fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok())
+    }
+
+    /// The server's processes and theirs (nginx serves from a worker process it forks).
+    fn pids(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self.children.iter().map(Child::id).collect();
+        if self.children.len() > 1 {
+            let parents = parent_pids();
+            let mut i = 0;
+            while i < pids.len() {
+                let parent = pids[i];
+                pids.extend(
+                    parents
+                        .iter()
+                        .filter(|(_, p)| *p == parent)
+                        .map(|(c, _)| *c),
+                );
+                i += 1;
+            }
+        }
+        pids
     }
 }
 
@@ -433,6 +460,28 @@ async fn admin(url: &str) -> Result<tokio_postgres::Client> {
         .with_context(|| format!("connecting to {url}"))?;
     tokio::spawn(conn);
     Ok(client)
+}
+
+/// (pid, parent pid) of every process.
+fn parent_pids() -> Vec<(u32, u32)> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the parenthesised name: state, then the parent pid.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
 }
 
 /// The pids of the processes whose command name is `name`.

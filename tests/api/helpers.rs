@@ -234,6 +234,7 @@ async fn spawn_app_bus(
         http: "127.0.0.1:0".into(),
         data_dir: data_dir.to_path_buf(),
         database_url: database.as_ref().map(|d| d.url.clone()),
+        db_connections: 16,
         pubsub: pubsub.map(str::to_owned),
         http_config,
     };

@@ -42,7 +42,7 @@ impl App {
             Error::internal(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
         let db = match &config.database_url {
-            Some(url) => Db::Postgres(PgDb::connect(url, 16).await?),
+            Some(url) => Db::Postgres(PgDb::connect(url, config.db_connections).await?),
             None => Db::Sqlite(SqliteDb::open(
                 &config.data_dir.join("data.db"),
                 config.readers,

@@ -11,6 +11,8 @@ pub struct Config {
     /// `postgres://...`: run on PostgreSQL instead of the SQLite file in `data_dir` (which
     /// still holds local files and uploads being staged).
     pub database_url: Option<String>,
+    /// The PostgreSQL pool's size (connections at most).
+    pub db_connections: usize,
     /// `redis://...` or `nats://...`: the bus between instances instead of PostgreSQL's
     /// LISTEN/NOTIFY.
     pub pubsub: Option<String>,
@@ -22,6 +24,7 @@ impl Config {
             data_dir: data_dir.into(),
             readers: 4,
             database_url: None,
+            db_connections: 16,
             pubsub: None,
         }
     }

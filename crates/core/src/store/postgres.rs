@@ -82,11 +82,7 @@ impl PgDb {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        let client = self.pool.get().await.map_err(pool_error)?;
         let handle = Handle::current();
         tokio::task::spawn_blocking(move || {
             let mut conn = PgConn { client, handle };
@@ -113,11 +109,7 @@ impl PgDb {
     /// `pg_notify(channel, payload)`: delivered to every listener once sent (outside a
     /// transaction, so at once).
     pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        let client = self.pool.get().await.map_err(pool_error)?;
         client
             .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
             .await
@@ -150,11 +142,7 @@ impl PgDb {
     /// Holds the startup lock (a session advisory lock) until the returned guard is released,
     /// so that instances starting together run migrations one at a time.
     pub async fn lock_startup(&self) -> Result<StartupLock> {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Error::internal(format!("PostgreSQL pool: {e}")))?;
+        let client = self.pool.get().await.map_err(pool_error)?;
         client
             .execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK])
             .await
@@ -341,6 +329,16 @@ fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
         return Error::bad_request("Something went wrong while processing your request.");
     }
     Error::Internal(format!("postgres: {} in `{text}`", describe(&err)))
+}
+
+/// A connection the pool could not give, with PostgreSQL's own reason (e.g. too many clients).
+fn pool_error(err: deadpool_postgres::PoolError) -> Error {
+    match &err {
+        deadpool_postgres::PoolError::Backend(e) => {
+            Error::Internal(format!("PostgreSQL pool: {}", describe(e)))
+        }
+        _ => Error::Internal(format!("PostgreSQL pool: {err}")),
+    }
 }
 
 fn pg_error(err: tokio_postgres::Error) -> Error {
