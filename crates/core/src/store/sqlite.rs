@@ -6,7 +6,6 @@
 //! keeps write throughput high under concurrency, since the fsync-bound commit is shared.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -53,16 +52,14 @@ impl SqliteDb {
         writer_conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
         let checkpointer = open_conn(path)?;
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
-        let rewind = std::sync::Arc::new(AtomicBool::new(false));
-        let wanted = rewind.clone();
         thread::Builder::new()
             .name("oxbase-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, stop_rx, &wanted))
+            .spawn(move || checkpoint_loop(checkpointer, stop_rx))
             .map_err(Error::internal)?;
         let (writer_tx, writer_rx) = crossbeam_channel::unbounded::<WriterMsg>();
         thread::Builder::new()
             .name("oxbase-sqlite-writer".into())
-            .spawn(move || writer_loop(SqliteConn { conn: writer_conn }, writer_rx, &rewind))
+            .spawn(move || writer_loop(SqliteConn { conn: writer_conn }, writer_rx))
             .map_err(Error::internal)?;
 
         let (reader_tx, reader_rx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -168,33 +165,19 @@ fn register_math(conn: &rusqlite::Connection) -> Result<()> {
 /// How often the WAL is folded back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// WAL frames (pages) past which the writer is asked to rewind the WAL (about 4 MiB).
-const REWIND_FRAMES: i64 = 1000;
-
 /// Checkpoints the WAL in PASSIVE mode (never blocking readers or the writer) until the
 /// database's last handle is dropped, so the WAL stays small without the writer paying for it.
-///
-/// A passive checkpoint alone never lets the WAL start over under steady writes: SQLite rewinds
-/// it only when a write transaction begins with every frame already checkpointed, and some write
-/// always lands while the checkpoint runs. The WAL then grows for as long as the load lasts, and
-/// every commit appends to fresh file blocks, which the kernel must allocate and zero. So once
-/// the WAL is large, `rewind` asks the writer for a final small checkpoint of its own (see
-/// `writer_loop`), after which its next transaction rewinds the WAL and writes over warm pages.
-fn checkpoint_loop(conn: rusqlite::Connection, stop: Receiver<()>, rewind: &AtomicBool) {
+fn checkpoint_loop(conn: rusqlite::Connection, stop: Receiver<()>) {
     while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
         stop.recv_timeout(CHECKPOINT_EVERY)
     {
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-            row.get::<_, i64>(1)
-        }) {
-            Ok(frames) if frames >= REWIND_FRAMES => rewind.store(true, Ordering::Relaxed),
-            Ok(_) => {}
-            Err(err) => tracing::debug!(%err, "wal checkpoint"),
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(%err, "wal checkpoint");
         }
     }
 }
 
-fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>, rewind: &AtomicBool) {
+fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>) {
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
         let Ok(first) = rx.recv() else { break };
@@ -213,15 +196,6 @@ fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>, rewind: &AtomicBoo
         if !jobs.is_empty() {
             run_group(&mut conn, jobs);
         }
-        // After the group's callers have their answers: the frames the background checkpoint
-        // left are few, and with no write in between, all of them get checkpointed.
-        if rewind.swap(false, Ordering::Relaxed)
-            && let Err(err) = conn
-                .conn
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-        {
-            tracing::debug!(%err, "wal checkpoint before rewinding");
-        }
     }
     // A last full checkpoint leaves a compact database file behind.
     let _ = conn
@@ -235,7 +209,7 @@ fn writer_loop(mut conn: SqliteConn, rx: Receiver<WriterMsg>, rewind: &AtomicBoo
 
 /// Runs a group of write jobs in one transaction, each in a savepoint, then commits and delivers.
 fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
-    if let Err(err) = conn.run_cached("BEGIN IMMEDIATE") {
+    if let Err(err) = conn.conn.execute_batch("BEGIN IMMEDIATE") {
         let err = Error::Internal(format!("sqlite: cannot begin a transaction: {err}"));
         // Run nothing; every caller learns the transaction could not start.
         for job in jobs {
@@ -264,10 +238,12 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
         deliveries.push(deliver);
     }
     let committed = if lone_failed {
-        conn.run_cached("ROLLBACK")
+        conn.conn
+            .execute_batch("ROLLBACK")
             .map_err(|e| Error::Internal(e.to_string()))
     } else {
-        conn.run_cached("COMMIT")
+        conn.conn
+            .execute_batch("COMMIT")
             .map_err(|e| Error::Internal(e.to_string()))
     };
     if committed.is_err() {
@@ -282,13 +258,6 @@ fn clone_result(r: &Result<()>) -> Result<()> {
     match r {
         Ok(()) => Ok(()),
         Err(e) => Err(Error::Internal(e.to_string())),
-    }
-}
-
-impl SqliteConn {
-    /// A parameterless statement from the statement cache (BEGIN and COMMIT run per write).
-    fn run_cached(&self, sql: &str) -> rusqlite::Result<()> {
-        self.conn.prepare_cached(sql)?.execute([]).map(|_| ())
     }
 }
 
