@@ -165,6 +165,44 @@ async fn apple_signs_in_from_its_id_token_with_the_name_of_its_form_post_redirec
     assert_error(&r, 400, NO_USER);
 }
 
+/// Behind a load balancer the redirect (with the name) and the code exchange may reach
+/// different instances: the name is kept in the database they share.
+#[tokio::test]
+async fn apples_redirect_name_reaches_an_exchange_on_another_instance() {
+    let (app, idp) = app_with(
+        "apple",
+        |idp| json!({"extra": {"jwksURL": format!("{}/jwks", idp.base)}}),
+        json!({"name": "name"}),
+    )
+    .await;
+    let Some(peer) = app.spawn_peer().await else {
+        return;
+    };
+    let claims = json!({"sub": "apl-9", "iss": "https://appleid.apple.com", "email": "apl-9@privaterelay.appleid.com", "email_verified": "true"});
+    let mut sse = peer.subscribed(&["@oauth2"], GUEST).await;
+    let grant = authorize(&app, &idp, claims).await;
+    let form = format!(
+        "code={}&state={}&user={}",
+        encode(&grant.0),
+        encode(&sse.client_id),
+        encode(r#"{"name":{"firstName":"Bo","lastName":"Yu"}}"#)
+    );
+    let page = peer
+        .raw(
+            Method::POST,
+            "/api/oauth2-redirect",
+            GUEST,
+            "application/x-www-form-urlencoded",
+            form,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(sse.expect_event().await.json()["code"], grant.0.as_str());
+    let r = exchange(&app, "apple", &grant).await;
+    r.expect(200);
+    assert_eq!(r.body["record"]["name"], "Bo Yu");
+}
+
 #[tokio::test]
 async fn a_new_user_gets_the_provider_avatar_in_the_mapped_file_field() {
     let (app, idp) = app_with(

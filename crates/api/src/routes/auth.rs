@@ -117,17 +117,26 @@ pub async fn oauth2_redirect(
     };
     let (client_id, code, error) = (get("state"), get("code"), get("error"));
     let message = json!({"state": client_id, "code": code, "error": error});
+    // Sign in with Apple posts the user's name here, once: kept before the code goes out, so
+    // the exchange it triggers (on any instance) finds it.
+    let apple_user = get("user");
+    if error.is_empty()
+        && !code.is_empty()
+        && !apple_user.is_empty()
+        && let Err(e) = state
+            .app
+            .auth()
+            .remember_apple_name(&code, &apple_user)
+            .await
+    {
+        tracing::warn!(error = %e, "could not keep the name of an Apple sign-in");
+    }
     let delivered = !client_id.is_empty()
         && state
             .app
             .realtime()
             .send_to(&client_id, "@oauth2", &message);
     let ok = delivered && error.is_empty() && !code.is_empty();
-    // Sign in with Apple posts the user's name here, once.
-    let apple_user = get("user");
-    if ok && !apple_user.is_empty() {
-        state.app.auth().remember_apple_name(&code, &apple_user);
-    }
     let text = if ok {
         "Authentication complete. You can close this window."
     } else {

@@ -57,8 +57,6 @@ pub struct AuthService {
     /// `meta.appName` / `meta.appURL` for the templates.
     settings: Settings,
     identities: Arc<IdentityCache>,
-    /// Names from Apple's redirects, for the `auth-with-oauth2` that follows.
-    apple_names: Arc<oauth2::apple::RedirectNames>,
 }
 
 /// Auth records by (collection id, record id), so a request with a token costs no database
@@ -163,7 +161,6 @@ impl AuthService {
             mailer,
             settings,
             identities,
-            apple_names: Arc::default(),
         }
     }
 

@@ -42,6 +42,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"otp\" TEXT PRIMARY KEY NOT NULL, \
            \"count\" INTEGER NOT NULL)",
     ),
+    (
+        // The names Apple sends only with its redirect, for the code exchange that follows
+        // (possibly on another instance).
+        "006_apple_names",
+        "CREATE TABLE IF NOT EXISTS \"_appleNames\" (\
+           \"code\" TEXT PRIMARY KEY NOT NULL, \
+           \"name\" TEXT NOT NULL, \
+           \"created\" TEXT NOT NULL)",
+    ),
 ];
 
 /// Applies the migrations not applied yet; returns how many ran.

@@ -5,10 +5,6 @@
 //!   the token: `RedirectNames` keeps it for a minute, keyed by the code, for the
 //!   `auth-with-oauth2` call that follows.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
@@ -17,6 +13,8 @@ use serde_json::{Map, Value as Json, json};
 use super::id_token::APPLE_ISSUER;
 use crate::auth::forms::Errors;
 use crate::error::{Error, Result};
+use crate::store::{Db, text};
+use oxbase_sql::Sql;
 
 /// PB-COMPAT: the longest client secret Apple accepts (six months), PocketBase's limit.
 pub const MAX_SECRET_SECONDS: i64 = 15_777_000;
@@ -136,57 +134,81 @@ fn pkcs8_body(pem: &str) -> Option<String> {
 }
 
 /// How long an Apple redirect's name waits for its `auth-with-oauth2` (PocketBase: a minute).
-const NAME_TTL: Duration = Duration::from_secs(60);
-/// Names kept at most (expired ones go first; past this, all).
-const MAX_NAMES: usize = 10_000;
+const NAME_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// The names of recent Apple redirects, by authorization code. In the database, not in memory:
+/// behind a load balancer the redirect and the code exchange may reach different instances.
+const NAMES: &str = "_appleNames";
 
-/// The names of recent Apple redirects, by authorization code.
-#[derive(Default)]
-pub struct RedirectNames {
-    names: Mutex<HashMap<String, (String, Instant)>>,
+/// The full name in Apple's `user` field (`{"name": {"firstName", "lastName"}}`); None when
+/// unreadable or empty.
+fn redirect_name(user: &str) -> Option<String> {
+    if user.len() > 10_000 {
+        return None;
+    }
+    let user = serde_json::from_str::<Json>(user).ok()?;
+    let part = |k: &str| {
+        user.pointer(&format!("/name/{k}"))
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let full: String = format!("{} {}", part("firstName"), part("lastName"))
+        .chars()
+        .take(150)
+        .collect();
+    let full = full.trim();
+    (!full.is_empty()).then(|| full.to_owned())
 }
 
-impl RedirectNames {
-    /// Keeps the name of Apple's `user` field (`{"name": {"firstName", "lastName"}}`) for
-    /// `code`; anything unreadable is ignored.
-    pub fn remember(&self, code: &str, user: &str) {
-        if code.is_empty() || code.len() > 1000 || user.len() > 10_000 {
-            return;
-        }
-        let Ok(user) = serde_json::from_str::<Json>(user) else {
-            return;
-        };
-        let part = |k: &str| {
-            user.pointer(&format!("/name/{k}"))
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let full: String = format!("{} {}", part("firstName"), part("lastName"))
-            .chars()
-            .take(150)
-            .collect();
-        let full = full.trim();
-        if full.is_empty() {
-            return;
-        }
-        let Ok(mut names) = self.names.lock() else {
-            return;
-        };
-        if names.len() >= MAX_NAMES {
-            names.retain(|_, (_, at)| at.elapsed() < NAME_TTL);
-            if names.len() >= MAX_NAMES {
-                names.clear();
-            }
-        }
-        names.insert(code.to_owned(), (full.to_owned(), Instant::now()));
-    }
+/// Keeps the name of a redirect's `user` field for `code` (expired names go on the way);
+/// anything unreadable is ignored.
+pub async fn remember_name(db: &Db, code: &str, user: &str) -> Result<()> {
+    let Some(name) = redirect_name(user).filter(|_| !code.is_empty() && code.len() <= 1000) else {
+        return Ok(());
+    };
+    let now = chrono::Utc::now();
+    let (created, expired) = (
+        crate::dates::format(now),
+        crate::dates::format(now - NAME_TTL),
+    );
+    let code = code.to_owned();
+    db.write(move |conn| {
+        let mut old = Sql::raw(format!("DELETE FROM \"{NAMES}\" WHERE \"created\" < "));
+        old.push_param(expired);
+        conn.execute(&old)?;
+        let mut insert = Sql::raw(format!(
+            "INSERT INTO \"{NAMES}\" (\"code\", \"name\", \"created\") VALUES ("
+        ));
+        insert
+            .push_param(code)
+            .push(", ")
+            .push_param(name)
+            .push(", ")
+            .push_param(created)
+            .push(
+                ") ON CONFLICT (\"code\") DO UPDATE SET \"name\" = excluded.\"name\", \
+                 \"created\" = excluded.\"created\"",
+            );
+        conn.execute(&insert).map(|_| ())
+    })
+    .await
+}
 
-    /// The name kept for `code`, once.
-    pub fn take(&self, code: &str) -> Option<String> {
-        let (name, at) = self.names.lock().ok()?.remove(code)?;
-        (at.elapsed() < NAME_TTL).then_some(name)
-    }
+/// The name kept for `code` within the last minute, once.
+pub async fn take_name(db: &Db, code: &str) -> Result<Option<String>> {
+    let code = code.to_owned();
+    let fresh = crate::dates::format(chrono::Utc::now() - NAME_TTL);
+    let name = db
+        .write(move |conn| {
+            let mut sql = Sql::raw(format!("DELETE FROM \"{NAMES}\" WHERE \"code\" = "));
+            sql.push_param(code)
+                .push(" AND \"created\" >= ")
+                .push_param(fresh)
+                .push(" RETURNING \"name\"");
+            conn.query_scalar(&sql)
+        })
+        .await?;
+    Ok(name.map(|v| text(&v).to_owned()).filter(|n| !n.is_empty()))
 }
 
 #[cfg(test)]
@@ -260,17 +282,19 @@ Wdq8B7WoYE56rEillR9TmRAjFYWhRANCAASbJHJoSFLL0vX/fEHgWcb5bw/ebDir
     }
 
     #[test]
-    fn a_redirect_name_is_kept_once() {
-        let names = RedirectNames::default();
-        names.remember(
-            "c1",
-            r#"{"name": {"firstName": "Ann", "lastName": "Lee"}, "email": "a@x.io"}"#,
+    fn the_name_comes_from_the_user_field() {
+        assert_eq!(
+            redirect_name(
+                r#"{"name": {"firstName": "Ann", "lastName": "Lee"}, "email": "a@x.io"}"#
+            )
+            .as_deref(),
+            Some("Ann Lee")
         );
-        names.remember("c2", "not json");
-        names.remember("c3", r#"{"name": {}}"#);
-        assert_eq!(names.take("c1").as_deref(), Some("Ann Lee"));
-        assert_eq!(names.take("c1"), None);
-        assert_eq!(names.take("c2"), None);
-        assert_eq!(names.take("c3"), None);
+        assert_eq!(
+            redirect_name(r#"{"name": {"firstName": "Ann"}}"#).as_deref(),
+            Some("Ann")
+        );
+        assert_eq!(redirect_name("not json"), None);
+        assert_eq!(redirect_name(r#"{"name": {}}"#), None);
     }
 }

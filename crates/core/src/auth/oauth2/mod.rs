@@ -129,7 +129,7 @@ impl AuthService {
         let mut user = exchange::fetch_user(&provider, &tokens).await?;
         if provider.name == "apple"
             && user.name.is_empty()
-            && let Some(name) = self.apple_names.take(&code)
+            && let Some(name) = apple::take_name(self.schema.db(), &code).await?
         {
             user.name = name;
         }
@@ -166,8 +166,8 @@ impl AuthService {
 
     /// `/api/oauth2-redirect` got Apple's `user` field with `code`: keep the name for the
     /// `auth-with-oauth2` call that follows (Apple sends it nowhere else).
-    pub fn remember_apple_name(&self, code: &str, user: &str) {
-        self.apple_names.remember(code, user);
+    pub async fn remember_apple_name(&self, code: &str, user: &str) -> Result<()> {
+        apple::remember_name(self.schema.db(), code, user).await
     }
 
     /// The record the provider identity signs in to (linking or creating it), and whether it
