@@ -122,6 +122,26 @@ async fn forged_expired_foreign_and_wrong_issuer_id_tokens_are_refused() {
     assert!(users.items().is_empty(), "no record was created");
 }
 
+/// Apple's side of the popup flow: it form-posts code, state and (once) the user's name.
+async fn form_post_redirect(app: &TestApp, code: &str, client_id: &str, user: &str) {
+    let form = format!(
+        "code={}&state={}&user={}",
+        encode(code),
+        encode(client_id),
+        encode(user)
+    );
+    let page = app
+        .raw(
+            Method::POST,
+            "/api/oauth2-redirect",
+            GUEST,
+            "application/x-www-form-urlencoded",
+            form,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+}
+
 #[tokio::test]
 async fn apple_signs_in_from_its_id_token_with_the_name_of_its_form_post_redirect() {
     let (app, idp) = app_with(
@@ -134,22 +154,13 @@ async fn apple_signs_in_from_its_id_token_with_the_name_of_its_form_post_redirec
     // The popup flow: Apple form-posts code, state and (once) the user's name.
     let mut sse = app.subscribed(&["@oauth2"], GUEST).await;
     let grant = authorize(&app, &idp, apple("apl-1", "https://appleid.apple.com")).await;
-    let form = format!(
-        "code={}&state={}&user={}",
-        encode(&grant.0),
-        encode(&sse.client_id),
-        encode(r#"{"name":{"firstName":"Ann","lastName":"Lee"},"email":"x@y.z"}"#)
-    );
-    let page = app
-        .raw(
-            Method::POST,
-            "/api/oauth2-redirect",
-            GUEST,
-            "application/x-www-form-urlencoded",
-            form,
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.text);
+    form_post_redirect(
+        &app,
+        &grant.0,
+        &sse.client_id,
+        r#"{"name":{"firstName":"Ann","lastName":"Lee"},"email":"x@y.z"}"#,
+    )
+    .await;
     assert_eq!(sse.expect_event().await.json()["code"], grant.0.as_str());
     let r = exchange(&app, "apple", &grant).await;
     r.expect(200);
@@ -181,22 +192,13 @@ async fn apples_redirect_name_reaches_an_exchange_on_another_instance() {
     let claims = json!({"sub": "apl-9", "iss": "https://appleid.apple.com", "email": "apl-9@privaterelay.appleid.com", "email_verified": "true"});
     let mut sse = peer.subscribed(&["@oauth2"], GUEST).await;
     let grant = authorize(&app, &idp, claims).await;
-    let form = format!(
-        "code={}&state={}&user={}",
-        encode(&grant.0),
-        encode(&sse.client_id),
-        encode(r#"{"name":{"firstName":"Bo","lastName":"Yu"}}"#)
-    );
-    let page = peer
-        .raw(
-            Method::POST,
-            "/api/oauth2-redirect",
-            GUEST,
-            "application/x-www-form-urlencoded",
-            form,
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.text);
+    form_post_redirect(
+        &peer,
+        &grant.0,
+        &sse.client_id,
+        r#"{"name":{"firstName":"Bo","lastName":"Yu"}}"#,
+    )
+    .await;
     assert_eq!(sse.expect_event().await.json()["code"], grant.0.as_str());
     let r = exchange(&app, "apple", &grant).await;
     r.expect(200);
