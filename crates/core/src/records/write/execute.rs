@@ -1,0 +1,419 @@
+//! Running a write plan inside the caller's transaction: the row writes, the relation checks,
+//! the rule check of a create, cascading deletes, and the files each write leaves behind.
+
+use std::sync::Arc;
+
+use oxbase_sql::{Ident, Sql, Value};
+use serde_json::json;
+
+use super::{Deletion, Outcome, WritePlan, failed, merge, unique_error};
+use crate::error::{Error, FieldErrors, Result};
+use crate::files::{self, Garbage, Upload};
+use crate::records::Foreseen;
+use crate::records::Records;
+use crate::records::foresee::{MAX_CASCADE_DEPTH, foresee, referrers, referring_fields};
+use crate::records::input::{self, BodyKind};
+use crate::records::list::select_by_id;
+use crate::records::record::{Record, as_list};
+use crate::records::validate;
+use crate::rules::ROOT;
+use crate::schema::{Collection, FieldKind};
+use crate::store::Conn;
+
+/// What a delete and its cascades did, collected as they go.
+#[derive(Default)]
+pub(super) struct Cascade {
+    deleted: Vec<Record>,
+    updated: Vec<Record>,
+}
+
+impl Cascade {
+    pub(super) fn into_deletion(self, foreseen: Option<Arc<Foreseen>>) -> Deletion {
+        // A record updated and then deleted by the same cascade is only deleted.
+        let updated = self
+            .updated
+            .into_iter()
+            .filter(|u| {
+                !self
+                    .deleted
+                    .iter()
+                    .any(|d| d.id() == u.id() && d.collection.id == u.collection.id)
+            })
+            .collect();
+        Deletion {
+            records: self.deleted,
+            updated,
+            foreseen,
+        }
+    }
+}
+
+/// Runs a plan inside the caller's transaction.
+/// What storage the write leaves behind once committed goes into `garbage`.
+pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> Result<Outcome> {
+    match plan {
+        WritePlan::Create {
+            record,
+            mut errors,
+            rule,
+            targets,
+            uploads,
+        } => {
+            // Relation targets are checked with the other fields, so one 400 lists all.
+            merge(&mut errors, relation_errors(conn, &record, &targets)?);
+            if !errors.is_empty() {
+                return Err(failed("create", errors));
+            }
+            insert(conn, &record).map_err(|e| unique_error(e, "create"))?;
+            if let Some(rule) = rule {
+                let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
+                if conn.query(&check)?.is_empty() {
+                    return Err(failed("create", FieldErrors::new()));
+                }
+            }
+            garbage.files.extend(unused_uploads(&record, &uploads));
+            // The row holds exactly the record's values: no need to read it back.
+            Ok(Outcome::Created(record))
+        }
+        WritePlan::Update {
+            collection: c,
+            id,
+            rule,
+            input,
+            superuser,
+            auth_changes,
+            targets,
+        } => {
+            let mut select = select_by_id(&c, &id, rule.as_ref())?;
+            select.push_sql(&conn.dialect().lock_rows(&root_alias()));
+            // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
+            // concurrent increments can lose one. Here the read, the modifiers and the write
+            // share one transaction, on SQLite's single writer or with the row locked on
+            // PostgreSQL: none is lost.
+            let mut record = Record::from_rows(&c, &conn.query(&select)?)
+                .pop()
+                .ok_or_else(Error::not_found)?;
+            let old_id = record.id().to_owned();
+            let previous = record.clone();
+            input::apply(
+                &mut record,
+                &input.body,
+                input.kind.unwrap_or(BodyKind::Json),
+                superuser,
+            );
+            for (k, v) in auth_changes {
+                record.data.insert(k, v);
+            }
+            let now = crate::dates::now();
+            for f in c
+                .fields
+                .iter()
+                .filter(|f| f.kind == FieldKind::Autodate && f.bool_opt("onUpdate"))
+            {
+                record.data.insert(f.name.clone(), json!(now));
+            }
+            let mut errors = validate::validate(&record);
+            merge(
+                &mut errors,
+                validate::files(&record, Some(&previous), &input.files),
+            );
+            merge(&mut errors, relation_errors(conn, &record, &targets)?);
+            if !errors.is_empty() {
+                return Err(failed("update", errors));
+            }
+            update_row(conn, &record, &old_id).map_err(|e| unique_error(e, "update"))?;
+            garbage.files.extend(unused_uploads(&record, &input.files));
+            garbage.files.extend(replaced_files(&previous, &record));
+            Ok(Outcome::Updated(record))
+        }
+        WritePlan::Upsert {
+            collection,
+            id,
+            update,
+            create,
+        } => {
+            let exists = !conn
+                .query(&select_by_id(&collection, &id, None)?)?
+                .is_empty();
+            match update {
+                Some(update) if exists => execute(conn, *update, garbage),
+                _ => execute(conn, *create, garbage),
+            }
+        }
+        WritePlan::Delete {
+            collection: c,
+            id,
+            rule,
+            all,
+            watcher,
+        } => {
+            let select = select_by_id(&c, &id, rule.as_ref())?;
+            let record = Record::from_rows(&c, &conn.query(&select)?)
+                .pop()
+                .ok_or_else(Error::not_found)?;
+            // Who may see the deletions is decided before the first row goes: a cascaded
+            // record's rule may read the record that caused it.
+            let foreseen = match &watcher {
+                Some(w) => foresee(conn, &all, std::slice::from_ref(&record), w.as_ref())?,
+                None => None,
+            };
+            let mut cascade = Cascade::default();
+            delete_cascading(conn, &all, record, &mut cascade, 0)?;
+            garbage.extend(deleted_files(&cascade.deleted));
+            Ok(Outcome::Deleted(cascade.into_deletion(foreseen)))
+        }
+    }
+}
+
+impl WritePlan {
+    /// The uploads this plan stores, at their paths.
+    pub(super) fn uploads(&self) -> Vec<(String, Upload)> {
+        let (collection_id, record_id, uploads) = match self {
+            WritePlan::Create {
+                record, uploads, ..
+            } => (&record.collection.id, record.id(), uploads),
+            WritePlan::Update {
+                collection,
+                id,
+                input,
+                ..
+            } => (&collection.id, id.as_str(), &input.files),
+            // Both sides of an upsert hold the same uploads for the same id.
+            WritePlan::Upsert { create, .. } => return create.uploads(),
+            WritePlan::Delete { .. } => return Vec::new(),
+        };
+        uploads
+            .iter()
+            .map(|u| {
+                (
+                    files::file_path(collection_id, record_id, &u.name),
+                    u.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The names a record's file fields hold.
+pub(super) fn file_names(record: &Record) -> Vec<String> {
+    record
+        .collection
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::File)
+        .flat_map(|f| record.get_list(&f.name))
+        .collect()
+}
+
+/// Uploads the written record does not keep (several sent to a single-file field, say).
+pub(super) fn unused_uploads(record: &Record, uploads: &[Upload]) -> Vec<String> {
+    let kept = file_names(record);
+    uploads
+        .iter()
+        .filter(|u| !kept.contains(&u.name))
+        .map(|u| files::file_path(&record.collection.id, record.id(), &u.name))
+        .collect()
+}
+
+/// Files an update removed or replaced.
+pub(super) fn replaced_files(previous: &Record, record: &Record) -> Vec<String> {
+    let kept = file_names(record);
+    file_names(previous)
+        .into_iter()
+        .filter(|n| !kept.contains(n))
+        .map(|n| files::file_path(&previous.collection.id, previous.id(), &n))
+        .collect()
+}
+
+/// The folders of deleted records that can hold files.
+pub(super) fn deleted_files(deleted: &[Record]) -> Garbage {
+    let dirs = deleted
+        .iter()
+        .filter(|r| {
+            r.collection
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldKind::File)
+        })
+        .map(|r| files::record_dir(&r.collection.id, r.id()))
+        .collect();
+    Garbage {
+        files: Vec::new(),
+        dirs,
+    }
+}
+
+pub(super) fn root_alias() -> Ident {
+    Ident::new(ROOT).expect("the root alias is a valid identifier")
+}
+
+pub(super) fn table(c: &Collection) -> Result<Ident> {
+    Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))
+}
+
+pub(super) fn insert(conn: &mut dyn Conn, record: &Record) -> Result<()> {
+    let c = &record.collection;
+    let mut sql = Sql::raw("INSERT INTO ");
+    sql.push_ident(&table(c)?).push(" (");
+    let cols: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| Sql::raw(format!("\"{}\"", f.name)))
+        .collect();
+    sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
+    let values: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| Sql::param(record.column_value(f)))
+        .collect();
+    sql.push_sql(&Sql::join(values, ", ")).push(")");
+    conn.execute(&sql)?;
+    Ok(())
+}
+
+pub(super) fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> Result<()> {
+    let c = &record.collection;
+    let mut sql = Sql::raw("UPDATE ");
+    sql.push_ident(&table(c)?).push(" SET ");
+    let sets: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| {
+            let mut s = Sql::raw(format!("\"{}\" = ", f.name));
+            s.push_param(record.column_value(f));
+            s
+        })
+        .collect();
+    sql.push_sql(&Sql::join(sets, ", "))
+        .push(" WHERE \"id\" = ")
+        .push_param(old_id.to_owned());
+    conn.execute(&sql)?;
+    Ok(())
+}
+
+/// The table each relation field of a collection points at, resolved from the schema cache
+/// when the write is planned (`None`: the target collection is gone).
+pub type RelationTargets = Vec<(String, Option<Ident>)>;
+
+impl Records {
+    pub(super) fn relation_targets(&self, c: &Collection) -> RelationTargets {
+        c.fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Relation)
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    self.schema
+                        .get(f.str_opt("collectionId"))
+                        .and_then(|t| Ident::new(&t.name)),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Every id of every relation field must exist in its target collection.
+pub(super) fn relation_errors(
+    conn: &mut dyn Conn,
+    record: &Record,
+    targets: &RelationTargets,
+) -> Result<FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let missing = || json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."});
+    for (field, target) in targets {
+        let mut ids = record.get_list(field);
+        if ids.is_empty() {
+            continue;
+        }
+        ids.sort();
+        ids.dedup();
+        let Some(target) = target else {
+            errors.insert(field.clone(), missing());
+            continue;
+        };
+        let mut count = Sql::raw("SELECT COUNT(*) FROM ");
+        count.push_ident(target).push(" WHERE \"id\" IN (");
+        count
+            .push_sql(&Sql::join(
+                ids.iter().map(|id| Sql::param(id.clone())),
+                ", ",
+            ))
+            .push(")");
+        let found = match conn.query_scalar(&count)? {
+            Some(Value::Int(n)) => n as usize,
+            _ => 0,
+        };
+        if found != ids.len() {
+            errors.insert(field.clone(), missing());
+        }
+    }
+    Ok(errors)
+}
+
+/// Deletes `record`, then repairs what pointed at it: cascading deletes, emptied references,
+/// or a refusal when a required reference would be left empty.
+pub(super) fn delete_cascading(
+    conn: &mut dyn Conn,
+    all: &[Arc<Collection>],
+    record: Record,
+    cascade: &mut Cascade,
+    depth: usize,
+) -> Result<()> {
+    if depth > MAX_CASCADE_DEPTH
+        || cascade
+            .deleted
+            .iter()
+            .any(|d| d.id() == record.id() && d.collection.id == record.collection.id)
+    {
+        return Ok(());
+    }
+    let mut del = Sql::raw("DELETE FROM ");
+    del.push_ident(&table(&record.collection)?)
+        .push(" WHERE \"id\" = ")
+        .push_param(record.id().to_owned());
+    conn.execute(&del)?;
+    let id = record.id().to_owned();
+    let target_id = record.collection.id.clone();
+    cascade.deleted.push(record);
+    for (c, f) in referring_fields(all, &target_id) {
+        for referrer in referrers(conn, c, f, &id)? {
+            if f.bool_opt("cascadeDelete") {
+                delete_cascading(conn, all, referrer, cascade, depth + 1)?;
+                continue;
+            }
+            let remaining: Vec<String> = as_list(referrer.get(&f.name))
+                .into_iter()
+                .filter(|x| *x != id)
+                .collect();
+            if f.required && remaining.is_empty() {
+                return Err(Error::bad_request(
+                    "The record cannot be deleted because it is part of a required reference in another record.",
+                ));
+            }
+            let value = if f.is_multi() {
+                json!(remaining)
+            } else {
+                json!("")
+            };
+            let mut upd = Sql::raw("UPDATE ");
+            let mut shadow = referrer.clone();
+            shadow.data.insert(f.name.clone(), value);
+            upd.push_ident(&table(c)?)
+                .push(&format!(" SET \"{}\" = ", f.name))
+                .push_param(shadow.column_value(f));
+            upd.push(" WHERE \"id\" = ")
+                .push_param(referrer.id().to_owned());
+            conn.execute(&upd)?;
+            // PB-COMPAT: the emptied reference is an update subscribers hear of, as in PocketBase.
+            match cascade
+                .updated
+                .iter_mut()
+                .find(|u| u.id() == shadow.id() && u.collection.id == shadow.collection.id)
+            {
+                Some(earlier) => *earlier = shadow,
+                None => cascade.updated.push(shadow),
+            }
+        }
+    }
+    Ok(())
+}

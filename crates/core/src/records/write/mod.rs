@@ -1,0 +1,415 @@
+//! Creating, updating and deleting records, each in one write transaction: the rule is checked
+//! by SQL inside the transaction (so `n+` increments and rule checks see the same state), then
+//! the change is emitted after commit.
+
+mod execute;
+mod prepare;
+
+use std::sync::Arc;
+
+use oxbase_sql::Sql;
+use serde_json::{Map, Value as Json, json};
+
+use super::foresee::foresee;
+use super::input::{self, BodyKind};
+use super::list::from_root;
+use super::record::Record;
+use super::validate;
+use super::{Change, DeleteWatcher, Foreseen, Records};
+use crate::auth::password;
+use crate::error::{Error, FieldErrors, Result};
+use crate::files::{Garbage, Upload};
+use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
+use crate::schema::{Collection, CollectionKind, FieldKind};
+use crate::store::unique_violation;
+use execute::{Cascade, delete_cascading, deleted_files};
+pub use execute::{RelationTargets, execute};
+use prepare::{autogenerate, hash_password_fields, prepare_auth_create, prepare_auth_update};
+
+/// The body of a create or update request.
+#[derive(Debug, Clone, Default)]
+pub struct WriteInput {
+    pub body: Map<String, Json>,
+    pub kind: Option<BodyKind>,
+    /// Uploaded files, staged on disk; the body names each by its stored name under the key
+    /// it was sent with (`docs`, `docs+`...), so the modifiers work for files as for lists.
+    pub files: Vec<Upload>,
+}
+
+/// A write checked and prepared outside the transaction (rules compiled, passwords hashed),
+/// run by [`execute`] inside one. A batch runs several plans in one transaction.
+pub enum WritePlan {
+    Create {
+        record: Record,
+        errors: FieldErrors,
+        rule: Option<Sql>,
+        targets: RelationTargets,
+        uploads: Vec<Upload>,
+    },
+    Update {
+        collection: Arc<Collection>,
+        id: String,
+        rule: Option<Sql>,
+        input: WriteInput,
+        superuser: bool,
+        auth_changes: Map<String, Json>,
+        targets: RelationTargets,
+    },
+    /// `watcher` decides, before any row goes, who may see the deletions (realtime).
+    Delete {
+        collection: Arc<Collection>,
+        id: String,
+        rule: Option<Sql>,
+        all: Vec<Arc<Collection>>,
+        watcher: Option<Arc<dyn DeleteWatcher>>,
+    },
+    /// Update when the record exists at execution time (an earlier write of the same batch
+    /// counts), create otherwise.
+    Upsert {
+        collection: Arc<Collection>,
+        id: String,
+        update: Option<Box<WritePlan>>,
+        create: Box<WritePlan>,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Created(Record),
+    Updated(Record),
+    /// The record and everything its deletion cascaded to.
+    Deleted(Deletion),
+}
+
+/// What a delete removed, and who may see it as decided before the rows went.
+#[derive(Debug, Clone)]
+pub struct Deletion {
+    pub records: Vec<Record>,
+    /// Records whose references to a deleted one were emptied (no cascade): updates.
+    pub updated: Vec<Record>,
+    pub foreseen: Option<Arc<Foreseen>>,
+}
+
+/// The message of the error `Records::run_all` fails with when its deadline passed.
+pub const TIMED_OUT: &str = "batch transaction timeout";
+
+impl Records {
+    pub async fn create(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        input: WriteInput,
+    ) -> Result<Record> {
+        let plan = self.plan_create(req, collection, input).await?;
+        match self.run(plan).await? {
+            Outcome::Created(r) => Ok(r),
+            _ => Err(Error::internal("a create plan did not create")),
+        }
+    }
+
+    pub async fn update(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+        input: WriteInput,
+    ) -> Result<Record> {
+        let plan = self.plan_update(req, collection, id, input).await?;
+        match self.run(plan).await? {
+            Outcome::Updated(r) => Ok(r),
+            _ => Err(Error::internal("an update plan did not update")),
+        }
+    }
+
+    pub async fn delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<()> {
+        let plan = self.plan_delete(req, collection, id).await?;
+        self.run(plan).await.map(|_| ())
+    }
+
+    /// Runs one plan in its own transaction and emits its changes after commit.
+    pub async fn run(&self, plan: WritePlan) -> Result<Outcome> {
+        let stored = self.store_uploads(std::slice::from_ref(&plan)).await?;
+        let result = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let mut garbage = Garbage::default();
+                let outcome = execute(conn, plan, &mut garbage)?;
+                Ok((outcome, garbage))
+            })
+            .await;
+        let (outcome, garbage) = self.settle_files(result, stored).await?;
+        self.files.collect(garbage).await;
+        self.emit_outcome(&outcome);
+        Ok(outcome)
+    }
+
+    /// Puts the uploads of `plans` into storage before their transaction; returns the paths.
+    async fn store_uploads(&self, plans: &[WritePlan]) -> Result<Vec<String>> {
+        let uploads: Vec<(String, Upload)> = plans.iter().flat_map(WritePlan::uploads).collect();
+        self.files.store(&uploads).await?;
+        Ok(uploads.into_iter().map(|(path, _)| path).collect())
+    }
+
+    /// A transaction that failed leaves no stored upload behind.
+    async fn settle_files<T>(&self, result: Result<T>, stored: Vec<String>) -> Result<T> {
+        if result.is_err() && !stored.is_empty() {
+            self.files.discard(stored).await;
+        }
+        result
+    }
+
+    /// Runs plans in one transaction: all commit or none. On failure, the index of the plan
+    /// that failed comes with its error. Changes are emitted only after the commit.
+    /// With a `deadline`, a transaction still running when it passes is rolled back: the error
+    /// is then `TIMED_OUT` at the index of the first plan not run.
+    pub async fn run_all(
+        &self,
+        plans: Vec<WritePlan>,
+        deadline: Option<std::time::Instant>,
+    ) -> std::result::Result<Vec<Outcome>, (usize, Error)> {
+        let failed_at = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let marker = failed_at.clone();
+        let stored = self.store_uploads(&plans).await.map_err(|e| (0, e))?;
+        let result = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let mut outcomes = Vec::with_capacity(plans.len());
+                let mut garbage = Garbage::default();
+                for (i, plan) in plans.into_iter().enumerate() {
+                    marker.store(i, std::sync::atomic::Ordering::Relaxed);
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        return Err(Error::internal(TIMED_OUT));
+                    }
+                    outcomes.push(execute(conn, plan, &mut garbage)?);
+                }
+                Ok((outcomes, garbage))
+            })
+            .await;
+        match self.settle_files(result, stored).await {
+            Ok((outcomes, garbage)) => {
+                self.files.collect(garbage).await;
+                for o in &outcomes {
+                    self.emit_outcome(o);
+                }
+                Ok(outcomes)
+            }
+            Err(e) => Err((failed_at.load(std::sync::atomic::Ordering::Relaxed), e)),
+        }
+    }
+
+    fn emit_outcome(&self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Created(r) => self.emit(Change::Created(r.clone()), None),
+            Outcome::Updated(r) => self.emit(Change::Updated(r.clone()), None),
+            Outcome::Deleted(d) => {
+                for r in &d.records {
+                    self.emit(Change::Deleted(r.clone()), d.foreseen.clone());
+                }
+                for r in &d.updated {
+                    self.emit(Change::Updated(r.clone()), None);
+                }
+            }
+        }
+    }
+
+    pub async fn plan_create(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        input: WriteInput,
+    ) -> Result<WritePlan> {
+        let c = writable(self, collection).await?;
+        let rule = rule_for(self, &c, RuleKind::Create, req)?;
+        let mut record = Record::new(c.clone());
+        let secrets = input::apply(
+            &mut record,
+            &input.body,
+            input.kind.unwrap_or(BodyKind::Json),
+            req.auth.is_superuser(),
+        );
+        let uploads = input.files;
+        let now = crate::dates::now();
+        for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
+            record.data.insert(f.name.clone(), json!(now));
+        }
+        let mut errors = FieldErrors::new();
+        if record.id().is_empty() {
+            record
+                .data
+                .insert("id".into(), json!(crate::ids::record_id()));
+        }
+        autogenerate(&mut record);
+        for (name, hash) in hash_password_fields(&c, &secrets, true, &mut errors).await? {
+            record.data.insert(name, hash);
+        }
+        if c.is_auth() {
+            prepare_auth_create(&mut record, req, &secrets, &mut errors);
+            if errors.is_empty() {
+                let pwd = secrets
+                    .get("password")
+                    .map(input::to_text)
+                    .unwrap_or_default();
+                record
+                    .data
+                    .insert("password".into(), json!(password::hash_async(pwd).await?));
+            }
+        }
+        merge(&mut errors, validate::validate(&record));
+        merge(&mut errors, validate::files(&record, None, &uploads));
+        let targets = self.relation_targets(&c);
+        Ok(WritePlan::Create {
+            record,
+            errors,
+            rule,
+            targets,
+            uploads,
+        })
+    }
+
+    pub async fn plan_update(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+        input: WriteInput,
+    ) -> Result<WritePlan> {
+        let c = writable(self, collection).await?;
+        let rule = rule_for(self, &c, RuleKind::Update, req)?;
+        // Password changes hash outside the write transaction (hashing is slow on purpose).
+        let mut auth_changes = Map::new();
+        let mut input = input;
+        if c.is_auth() {
+            let current = self.fetch_visible(req, &c, RuleKind::Update, id).await?;
+            let manager = self.can_manage(req, &current).await?;
+            if !manager {
+                // Only superusers and managers (the manage rule) may change `verified`.
+                input.body.remove("verified");
+            }
+            auth_changes = prepare_auth_update(&current, manager, &input.body).await?;
+        }
+        let mut errors = FieldErrors::new();
+        auth_changes.extend(hash_password_fields(&c, &input.body, false, &mut errors).await?);
+        if !errors.is_empty() {
+            return Err(failed("update", errors));
+        }
+        let targets = self.relation_targets(&c);
+        Ok(WritePlan::Update {
+            collection: c,
+            id: id.to_owned(),
+            rule,
+            input,
+            superuser: req.auth.is_superuser(),
+            auth_changes,
+            targets,
+        })
+    }
+
+    /// Whether `req` may manage `record` (its auth collection's `manageRule`): change its
+    /// password without the old one and its `verified` flag. Superusers always may.
+    pub async fn can_manage(&self, req: &RequestInfo, record: &Record) -> Result<bool> {
+        self.passes(req, record, RuleKind::Manage).await
+    }
+
+    pub async fn plan_delete(
+        &self,
+        req: &RequestInfo,
+        collection: &str,
+        id: &str,
+    ) -> Result<WritePlan> {
+        let c = writable(self, collection).await?;
+        let rule = rule_for(self, &c, RuleKind::Delete, req)?;
+        Ok(WritePlan::Delete {
+            collection: c,
+            id: id.to_owned(),
+            rule,
+            all: self.schema.all(),
+            watcher: self.delete_watcher(),
+        })
+    }
+
+    /// Empties a collection (superusers only, checked by the caller), cascading like deletes.
+    pub async fn truncate(&self, c: &Arc<Collection>) -> Result<()> {
+        let all = self.schema.all();
+        let c = c.clone();
+        let watcher = self.delete_watcher();
+        let deletion = self
+            .schema
+            .db()
+            .write(move |conn| {
+                let rows = conn.query(&{
+                    let mut s = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+                    s.push_sql(&from_root(&c)?);
+                    s
+                })?;
+                let roots = Record::from_rows(&c, &rows);
+                let foreseen = match &watcher {
+                    Some(w) => foresee(conn, &all, &roots, w.as_ref())?,
+                    None => None,
+                };
+                let mut cascade = Cascade::default();
+                for r in roots {
+                    delete_cascading(conn, &all, r, &mut cascade, 0)?;
+                }
+                Ok(cascade.into_deletion(foreseen))
+            })
+            .await?;
+        self.files.collect(deleted_files(&deletion.records)).await;
+        // Every deleted record is a change: caches and subscribers must hear of it.
+        self.emit_outcome(&Outcome::Deleted(deletion));
+        Ok(())
+    }
+}
+
+/// A collection records may be written to (not a view).
+async fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>> {
+    let c = records.schema.require_fresh(collection).await?;
+    if c.kind == CollectionKind::View {
+        return Err(Error::bad_request("View collections are read-only."));
+    }
+    Ok(c)
+}
+
+fn rule_for(
+    records: &Records,
+    c: &Arc<Collection>,
+    kind: RuleKind,
+    req: &RequestInfo,
+) -> Result<Option<Sql>> {
+    match check::access(&records.schema, c, kind, req)? {
+        Access::SuperusersOnly => Err(Error::forbidden()),
+        Access::All => Ok(None),
+        Access::Where(sql) => Ok(Some(sql)),
+    }
+}
+
+fn failed(action: &str, data: FieldErrors) -> Error {
+    Error::BadRequest {
+        message: format!("Failed to {action} record."),
+        data,
+    }
+}
+
+fn merge(into: &mut FieldErrors, more: FieldErrors) {
+    for (k, v) in more {
+        into.entry(k).or_insert(v);
+    }
+}
+
+fn unique_error(err: Error, action: &str) -> Error {
+    match unique_violation(&err) {
+        Some(columns) => {
+            let mut data = FieldErrors::new();
+            for c in columns {
+                data.insert(
+                    c,
+                    json!({"code": "validation_not_unique", "message": "Value must be unique."}),
+                );
+            }
+            failed(action, data)
+        }
+        None => err,
+    }
+}

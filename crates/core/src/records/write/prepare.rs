@@ -1,0 +1,211 @@
+//! What a write prepares before its transaction: generated text values, and password fields
+//! checked and hashed (hashing is slow: it never runs inside the transaction).
+
+use serde_json::{Map, Value as Json, json};
+
+use super::failed;
+use crate::auth::password;
+use crate::error::{FieldErrors, Result};
+use crate::records::input;
+use crate::records::record::Record;
+use crate::records::validate;
+use crate::rules::RequestInfo;
+use crate::schema::{Collection, FieldKind};
+
+/// Text fields with an `autogeneratePattern` and no value get one.
+pub(super) fn autogenerate(record: &mut Record) {
+    let collection = record.collection.clone();
+    for f in collection
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Text)
+    {
+        let pattern = f.str_opt("autogeneratePattern");
+        if !pattern.is_empty() && record.get_str(&f.name).is_empty() {
+            record
+                .data
+                .insert(f.name.clone(), json!(generate_from_pattern(pattern)));
+        }
+    }
+}
+
+/// Generates a string for the simple patterns PocketBase uses: `[a-z0-9]{15}`. Other
+/// patterns get a record id.
+fn generate_from_pattern(pattern: &str) -> String {
+    let parsed = pattern
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("]{"))
+        .and_then(|(set, count)| {
+            let len: usize = count.strip_suffix('}')?.parse().ok()?;
+            Some((set, len.min(255)))
+        });
+    let Some((set, len)) = parsed else {
+        return crate::ids::record_id();
+    };
+    let chars: Vec<char> = set.chars().collect();
+    let mut alphabet = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if i + 2 < chars.len() && chars[i + 1] == '-' {
+            alphabet.extend(
+                (chars[i]..=chars[i + 2])
+                    .filter(char::is_ascii)
+                    .map(|c| c as u8),
+            );
+            i += 3;
+        } else {
+            if chars[i].is_ascii() {
+                alphabet.push(chars[i] as u8);
+            }
+            i += 1;
+        }
+    }
+    if alphabet.is_empty() {
+        return crate::ids::record_id();
+    }
+    crate::ids::random_from(len, &alphabet)
+}
+
+/// The password fields of a write other than an auth collection's own `password` (which has
+/// its confirmation rules): each given value checked against the field's limits and hashed,
+/// keyed by field name. `creating`: a required field must be given.
+pub(super) async fn hash_password_fields(
+    c: &Collection,
+    given: &Map<String, Json>,
+    creating: bool,
+    errors: &mut FieldErrors,
+) -> Result<Vec<(String, Json)>> {
+    let mut out = Vec::new();
+    for f in c
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Password && !(c.is_auth() && f.name == "password"))
+    {
+        let plain = given.get(&f.name).map(input::to_text).unwrap_or_default();
+        if plain.is_empty() {
+            if creating && f.required {
+                errors.insert(
+                    f.name.clone(),
+                    json!({"code": "validation_required", "message": "Cannot be blank."}),
+                );
+            }
+            continue;
+        }
+        if let Some(e) = validate::text(f, &plain) {
+            errors.insert(f.name.clone(), e);
+            continue;
+        }
+        out.push((f.name.clone(), json!(password::hash_async(plain).await?)));
+    }
+    Ok(out)
+}
+
+/// Checks the password fields of a new auth record and sets its server-owned fields; the
+/// caller hashes the password when there is no error.
+pub(super) fn prepare_auth_create(
+    record: &mut Record,
+    req: &RequestInfo,
+    secrets: &Map<String, Json>,
+    errors: &mut FieldErrors,
+) {
+    let pwd = secrets.get("password").and_then(Json::as_str).unwrap_or("");
+    let confirm = secrets
+        .get("passwordConfirm")
+        .and_then(Json::as_str)
+        .unwrap_or("");
+    let field = record.collection.field("password").cloned();
+    if pwd.is_empty() {
+        errors.insert(
+            "password".into(),
+            json!({"code": "validation_required", "message": "Cannot be blank."}),
+        );
+    } else if confirm.is_empty() {
+        errors.insert(
+            "passwordConfirm".into(),
+            json!({"code": "validation_required", "message": "Cannot be blank."}),
+        );
+    } else if pwd != confirm {
+        errors.insert(
+            "passwordConfirm".into(),
+            json!({"code": "validation_values_mismatch", "message": "Values don't match."}),
+        );
+    } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
+        errors.insert("password".into(), e);
+    }
+    if !req.auth.is_superuser() {
+        // Only superusers may create already verified accounts.
+        record.data.insert("verified".into(), json!(false));
+    }
+    record
+        .data
+        .insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+}
+
+/// Password and verification changes of an auth record, checked and hashed up front.
+pub(super) async fn prepare_auth_update(
+    current: &Record,
+    manager: bool,
+    body: &Map<String, Json>,
+) -> Result<Map<String, Json>> {
+    let mut out = Map::new();
+    let Some(pwd) = body
+        .get("password")
+        .map(input::to_text)
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(out);
+    };
+    let mut errors = FieldErrors::new();
+    let confirm = body
+        .get("passwordConfirm")
+        .map(input::to_text)
+        .unwrap_or_default();
+    if pwd != confirm {
+        errors.insert(
+            "passwordConfirm".into(),
+            json!({"code": "validation_values_mismatch", "message": "Values don't match."}),
+        );
+    }
+    if !manager {
+        let old = body
+            .get("oldPassword")
+            .map(input::to_text)
+            .unwrap_or_default();
+        if !password::verify_async(old, current.get_str("password").to_owned()).await {
+            errors.insert("oldPassword".into(), json!({"code": "validation_invalid_old_password", "message": "Missing or invalid old password."}));
+        }
+    }
+    if let Some(e) = current
+        .collection
+        .field("password")
+        .and_then(|f| validate::text(f, &pwd))
+    {
+        errors.insert("password".into(), e);
+    }
+    if !errors.is_empty() {
+        return Err(failed("update", errors));
+    }
+    out.insert("password".into(), json!(password::hash_async(pwd).await?));
+    // A new token key invalidates every token issued before the change.
+    out.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generate_from_pattern;
+
+    #[test]
+    fn generates_from_character_class_patterns() {
+        let id = generate_from_pattern("[a-z0-9]{15}");
+        assert_eq!(id.len(), 15);
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        let key = generate_from_pattern("[a-zA-Z0-9]{50}");
+        assert_eq!(key.len(), 50);
+        assert_eq!(generate_from_pattern("[x]{3}"), "xxx");
+        assert_eq!(generate_from_pattern("weird(").len(), 15);
+    }
+}
