@@ -462,13 +462,18 @@ async fn admin(url: &str) -> Result<tokio_postgres::Client> {
     Ok(client)
 }
 
-/// (pid, parent pid) of every process.
-fn parent_pids() -> Vec<(u32, u32)> {
+/// Every process's pid, from /proc.
+fn all_pids() -> impl Iterator<Item = u32> {
     fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+}
+
+/// (pid, parent pid) of every process.
+fn parent_pids() -> Vec<(u32, u32)> {
+    all_pids()
         .filter_map(|pid| {
             let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // After the parenthesised name: state, then the parent pid.
@@ -486,11 +491,7 @@ fn parent_pids() -> Vec<(u32, u32)> {
 
 /// The pids of the processes whose command name is `name`.
 fn processes_named(name: &str) -> Vec<u32> {
-    fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    all_pids()
         .filter(|pid| {
             fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name)
         })
