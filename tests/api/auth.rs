@@ -253,43 +253,69 @@ async fn an_alg_none_token_is_a_guest() {
     }
 }
 
+/// `token` signed again with its record's real key, expiring at `exp` (a unix time).
+async fn resigned(app: &TestApp, token: &str, exp: i64) -> String {
+    let record = app
+        .core
+        .auth()
+        .authenticate(token)
+        .await
+        .record()
+        .cloned()
+        .expect("the token authenticates");
+    let mut key = record.get_str("tokenKey").as_bytes().to_vec();
+    key.extend_from_slice(record.collection.auth_token_secret().as_bytes());
+    let mut claims = payload(token);
+    claims["exp"] = json!(exp);
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&key),
+    )
+    .expect("sign")
+}
+
 #[tokio::test]
 async fn an_expired_but_correctly_signed_token_is_a_guest() {
     let app = spawn_app().await;
     let user = app.create_user("u1@example.com").await;
-    let record = app
-        .core
-        .auth()
-        .authenticate(&user.token)
-        .await
-        .record()
-        .cloned()
-        .expect("the user token authenticates");
-    let mut key = record.get_str("tokenKey").as_bytes().to_vec();
-    key.extend_from_slice(record.collection.auth_token_secret().as_bytes());
-    let mut claims = payload(&user.token);
-    let sign = |claims: &Value| {
-        encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &EncodingKey::from_secret(&key),
-        )
-        .expect("sign")
-    };
     // The same key with a future exp works, so only the expiry is what rejects the other one.
-    claims["exp"] = json!(chrono_now() + 3600);
+    let valid = resigned(&app, &user.token, chrono_now() + 3600).await;
     assert!(
-        !is_guest(&app, "users", &sign(&claims)).await,
+        !is_guest(&app, "users", &valid).await,
         "a re-signed valid token authenticates"
     );
-    claims["exp"] = json!(chrono_now() - 60);
-    let expired = sign(&claims);
+    let expired = resigned(&app, &user.token, chrono_now() - 60).await;
     assert!(is_guest(&app, "users", &expired).await);
     assert_eq!(
         app.view_record("users", &user.id, &[], &expired)
             .await
             .status,
         404
+    );
+}
+
+/// Tokens are verified once and then remembered: the memory must not outlive the token's
+/// expiry, nor its record.
+#[tokio::test]
+async fn a_token_that_worked_stops_at_its_expiry_and_with_its_record() {
+    let app = spawn_app().await;
+    let user = app.create_user("u1@example.com").await;
+    let short = resigned(&app, &user.token, chrono_now() + 2).await;
+    assert!(
+        !is_guest(&app, "users", &short).await,
+        "valid while unexpired"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert!(is_guest(&app, "users", &short).await, "expired");
+
+    assert!(!is_guest(&app, "users", &user.token).await);
+    app.delete_record("users", &user.id, &app.superuser_token)
+        .await
+        .expect(204);
+    assert!(
+        is_guest(&app, "users", &user.token).await,
+        "the record is gone"
     );
 }
 

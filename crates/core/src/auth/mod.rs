@@ -67,6 +67,9 @@ pub struct AuthService {
 #[derive(Default)]
 struct IdentityCache {
     records: Mutex<HashMap<(String, String), Arc<Record>>>,
+    /// Auth tokens whose signature has been checked, with the record it was checked against
+    /// and their expiry: checking an HS256 signature costs more than the rest of a small read.
+    tokens: Mutex<HashMap<String, (Arc<Record>, i64)>>,
     epoch: AtomicU64,
 }
 
@@ -91,6 +94,28 @@ impl IdentityCache {
             map.clear();
         }
         map.insert(key, record);
+    }
+
+    /// The record a token was verified for, while unexpired and while that record is still the
+    /// cached identity: a change to the record (its `tokenKey` included) replaces it there.
+    fn verified(&self, token: &str, now: i64) -> Option<Arc<Record>> {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let (record, exp) = tokens.get(token)?;
+        let key = (record.collection.id.clone(), record.id().to_owned());
+        let current = *exp > now && self.get(&key).is_some_and(|r| Arc::ptr_eq(&r, record));
+        if !current {
+            tokens.remove(token);
+            return None;
+        }
+        Some(record.clone())
+    }
+
+    fn remember_token(&self, token: &str, record: Arc<Record>, exp: i64) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= MAX_CACHED_IDENTITIES {
+            tokens.clear();
+        }
+        tokens.insert(token.to_owned(), (record, exp));
     }
 
     fn forget(&self, record: &Record) {
@@ -175,6 +200,15 @@ impl AuthService {
         if token.is_empty() {
             return Auth::Guest;
         }
+        let now = chrono::Utc::now().timestamp();
+        if let Some(record) = self.identities.verified(token, now)
+            && self
+                .schema
+                .get(&record.collection.id)
+                .is_some_and(|c| Arc::ptr_eq(&c, &record.collection))
+        {
+            return Auth::from_shared(record);
+        }
         let Some(claims) = tokens::peek(token) else {
             return Auth::Guest;
         };
@@ -204,7 +238,7 @@ impl AuthService {
                 match self
                     .schema
                     .db()
-                    .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+                    .lookup(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
                     .await
                 {
                     Ok(Some(record)) => {
@@ -216,10 +250,13 @@ impl AuthService {
                 }
             }
         };
-        if tokens::verify(token, &record) {
-            Auth::from_shared(record)
-        } else {
-            Auth::Guest
+        match tokens::verify_kind(token, &record, TokenKind::Auth) {
+            Some(claims) => {
+                self.identities
+                    .remember_token(token, record.clone(), claims.exp);
+                Auth::from_shared(record)
+            }
+            None => Auth::Guest,
         }
     }
 

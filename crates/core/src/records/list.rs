@@ -245,7 +245,7 @@ impl Records {
         let coll = c.clone();
         self.schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .lookup(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
             .await?
             .ok_or_else(Error::not_found)
     }
@@ -259,7 +259,7 @@ impl Records {
                 let select = select_by_id(&record.collection, record.id(), Some(&rule))?;
                 self.schema
                     .db()
-                    .read(move |conn| Ok(!conn.query(&select)?.is_empty()))
+                    .lookup(move |conn| Ok(!conn.query(&select)?.is_empty()))
                     .await
             }
         }

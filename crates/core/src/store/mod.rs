@@ -79,6 +79,20 @@ impl Db {
         }
     }
 
+    /// Runs `f`, a short read (rows by key, of bounded cost), on a reader connection. SQLite
+    /// runs it on the calling thread: handing it to a reader thread and back would cost more
+    /// than the read. Anything that may scan (lists, counts) uses `read`.
+    pub async fn lookup<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(db) => db.lookup(f).await,
+            Db::Postgres(db) => db.read(f).await,
+        }
+    }
+
     /// Runs `f` inside a write transaction; the result arrives after commit (or rollback on
     /// error).
     pub async fn write<R, F>(&self, f: F) -> Result<R>
