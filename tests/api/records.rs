@@ -759,3 +759,127 @@ async fn the_delete_rule_sees_the_request_body() {
     let id = new_note().await;
     app.delete_record("notes", &id, GUEST).await.expect(204);
 }
+
+/// A create checks its relations and its createRule in one query after the insert: each
+/// failure must still say what it says when they are checked apart, and a duplicate value
+/// comes after a missing relation.
+#[tokio::test]
+async fn relation_rule_and_unique_failures_of_a_create_keep_their_errors() {
+    let app = spawn_app().await;
+    let authors = app
+        .must_create_collection(json!({
+            "name": "authors", "listRule": "", "viewRule": "", "createRule": "",
+            "fields": [{"name": "name", "type": "text"}],
+        }))
+        .await;
+    app.must_create_collection(json!({
+        "name": "notes", "listRule": "", "viewRule": "",
+        "createRule": "title != 'forbidden'",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1},
+        ],
+        "indexes": ["CREATE UNIQUE INDEX idx_notes_title ON notes (title)"],
+    }))
+    .await;
+    let author = app
+        .create_record("authors", json!({"name": "a"}), GUEST)
+        .await;
+    author.expect(200);
+    let author_id = author.str("id").to_owned();
+
+    let ok = app
+        .create_record("notes", json!({"title": "one", "author": author_id}), GUEST)
+        .await;
+    ok.expect(200);
+
+    let missing = app
+        .create_record(
+            "notes",
+            json!({"title": "two", "author": "missingid123456"}),
+            GUEST,
+        )
+        .await;
+    assert_error(&missing, 400, "Failed to create record.");
+    assert_eq!(
+        missing.body["data"]["author"]["code"],
+        "validation_missing_rel_records"
+    );
+
+    let refused = app
+        .create_record(
+            "notes",
+            json!({"title": "forbidden", "author": author_id}),
+            GUEST,
+        )
+        .await;
+    assert_error(&refused, 400, "Failed to create record.");
+    assert_eq!(refused.body["data"], json!({}));
+
+    let both = app
+        .create_record(
+            "notes",
+            json!({"title": "forbidden", "author": "missingid123456"}),
+            GUEST,
+        )
+        .await;
+    assert_eq!(
+        both.body["data"]["author"]["code"],
+        "validation_missing_rel_records"
+    );
+
+    let duplicate = app
+        .create_record(
+            "notes",
+            json!({"title": "one", "author": "missingid123456"}),
+            GUEST,
+        )
+        .await;
+    assert_error(&duplicate, 400, "Failed to create record.");
+    assert_eq!(
+        duplicate.body["data"]["author"]["code"],
+        "validation_missing_rel_records"
+    );
+    let duplicate = app
+        .create_record("notes", json!({"title": "one", "author": author_id}), GUEST)
+        .await;
+    assert_eq!(
+        duplicate.body["data"]["title"]["code"],
+        "validation_not_unique"
+    );
+
+    let rows = app.list_records("notes", &[], GUEST).await;
+    assert_eq!(rows.body["totalItems"], 1);
+}
+
+/// A record cannot name itself in a relation to its own collection when it is created.
+#[tokio::test]
+async fn a_created_record_cannot_relate_to_itself() {
+    let app = spawn_app().await;
+    let nodes = app
+        .must_create_collection(json!({
+            "name": "nodes", "listRule": "", "viewRule": "", "createRule": "",
+            "fields": [{"name": "name", "type": "text"}],
+        }))
+        .await;
+    app.update_collection(
+        "nodes",
+        json!({"fields": [{"name": "name", "type": "text"},
+                          {"name": "parent", "type": "relation", "collectionId": nodes["id"], "maxSelect": 1}]}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    let r = app
+        .create_record(
+            "nodes",
+            json!({"id": "selfreference01", "parent": "selfreference01"}),
+            GUEST,
+        )
+        .await;
+    assert_error(&r, 400, "Failed to create record.");
+    assert_eq!(
+        r.body["data"]["parent"]["code"],
+        "validation_missing_rel_records"
+    );
+}

@@ -13,12 +13,12 @@ use crate::records::Foreseen;
 use crate::records::Records;
 use crate::records::foresee::{MAX_CASCADE_DEPTH, foresee, referrers, referring_fields};
 use crate::records::input::{self, BodyKind};
-use crate::records::list::select_by_id;
+use crate::records::list::{paren, select_by_id};
 use crate::records::record::{Record, as_list};
 use crate::records::validate;
 use crate::rules::ROOT;
 use crate::schema::{Collection, FieldKind};
-use crate::store::Conn;
+use crate::store::{Conn, unique_violation};
 
 /// What a delete and its cascades did, collected as they go.
 #[derive(Default)]
@@ -59,15 +59,34 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             targets,
             uploads,
         } => {
-            // Relation targets are checked with the other fields, so one 400 lists all.
-            merge(&mut errors, relation_errors(conn, &record, &targets)?);
-            if !errors.is_empty() {
-                return Err(failed("create", errors));
-            }
-            insert(conn, &record).map_err(|e| unique_error(e, "create"))?;
-            if let Some(rule) = rule {
-                let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
-                if conn.query(&check)?.is_empty() {
+            let table = table(&record.collection)?;
+            let (missing, checks) = relation_checks(&record, &targets);
+            // Relation targets are checked with the other fields, so one 400 lists all. A
+            // valid create checks its relations and its rule after the insert, in one query;
+            // one pointing at its own collection is checked first, so that it cannot name
+            // itself (as in PocketBase).
+            if !errors.is_empty() || targets.iter().any(|(_, t)| t.as_ref() == Some(&table)) {
+                merge(&mut errors, run_checks(conn, checks, missing, None)?.0);
+                if !errors.is_empty() {
+                    return Err(failed("create", errors));
+                }
+                insert_checked(conn, &record, &targets)?;
+                if let Some(rule) = rule {
+                    let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
+                    if conn.query(&check)?.is_empty() {
+                        return Err(failed("create", FieldErrors::new()));
+                    }
+                }
+            } else {
+                insert_checked(conn, &record, &targets)?;
+                let rule = rule
+                    .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
+                    .transpose()?;
+                let (relation_errors, passed) = run_checks(conn, checks, missing, rule)?;
+                if !relation_errors.is_empty() {
+                    return Err(failed("create", relation_errors));
+                }
+                if !passed {
                     return Err(failed("create", FieldErrors::new()));
                 }
             }
@@ -312,14 +331,41 @@ impl Records {
     }
 }
 
-/// Every id of every relation field must exist in its target collection.
-pub(super) fn relation_errors(
-    conn: &mut dyn Conn,
+/// Inserts `record`; a duplicate value is reported after the relation errors, if any, as
+/// PocketBase validates fields before the database sees the row.
+fn insert_checked(conn: &mut dyn Conn, record: &Record, targets: &RelationTargets) -> Result<()> {
+    match insert(conn, record) {
+        Err(err) if unique_violation(&err).is_some() => {
+            let errors = relation_errors(conn, record, targets)?;
+            if errors.is_empty() {
+                Err(unique_error(err, "create"))
+            } else {
+                Err(failed("create", errors))
+            }
+        }
+        other => other,
+    }
+}
+
+/// A relation field's check: how many of the ids it names exist in its target, and how many
+/// must.
+pub(super) struct RelationCheck {
+    field: String,
+    count: Sql,
+    expected: usize,
+}
+
+fn missing_relation() -> serde_json::Value {
+    json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."})
+}
+
+/// The checks of `record`'s relation fields, and the errors of those whose target is gone.
+pub(super) fn relation_checks(
     record: &Record,
     targets: &RelationTargets,
-) -> Result<FieldErrors> {
+) -> (FieldErrors, Vec<RelationCheck>) {
     let mut errors = FieldErrors::new();
-    let missing = || json!({"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."});
+    let mut checks = Vec::new();
     for (field, target) in targets {
         let mut ids = record.get_list(field);
         if ids.is_empty() {
@@ -328,7 +374,7 @@ pub(super) fn relation_errors(
         ids.sort();
         ids.dedup();
         let Some(target) = target else {
-            errors.insert(field.clone(), missing());
+            errors.insert(field.clone(), missing_relation());
             continue;
         };
         let mut count = Sql::raw("SELECT COUNT(*) FROM ");
@@ -339,15 +385,63 @@ pub(super) fn relation_errors(
                 ", ",
             ))
             .push(")");
-        let found = match conn.query_scalar(&count)? {
-            Some(Value::Int(n)) => n as usize,
-            _ => 0,
-        };
-        if found != ids.len() {
-            errors.insert(field.clone(), missing());
+        checks.push(RelationCheck {
+            field: field.clone(),
+            count,
+            expected: ids.len(),
+        });
+    }
+    (errors, checks)
+}
+
+/// Runs relation checks and, when given, whether `exists` finds a row, in one query: the
+/// relation errors (added to `errors`) and whether `exists` found one (true without it).
+pub(super) fn run_checks(
+    conn: &mut dyn Conn,
+    checks: Vec<RelationCheck>,
+    mut errors: FieldErrors,
+    exists: Option<Sql>,
+) -> Result<(FieldErrors, bool)> {
+    if checks.is_empty() && exists.is_none() {
+        return Ok((errors, true));
+    }
+    let mut columns: Vec<Sql> = checks.iter().map(|c| paren(c.count.clone())).collect();
+    let asks_exists = exists.is_some();
+    if let Some(select) = exists {
+        let mut e = Sql::raw("EXISTS ");
+        e.push_sql(&paren(select));
+        columns.push(e);
+    }
+    let mut sql = Sql::raw("SELECT ");
+    sql.push_sql(&Sql::join(columns, ", "));
+    let row = conn
+        .query(&sql)?
+        .rows
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let number = |i: usize| match row.get(i) {
+        Some(Value::Int(n)) => *n,
+        Some(Value::Bool(b)) => i64::from(*b),
+        _ => 0,
+    };
+    for (i, check) in checks.iter().enumerate() {
+        if number(i) != check.expected as i64 {
+            errors.insert(check.field.clone(), missing_relation());
         }
     }
-    Ok(errors)
+    let found = !asks_exists || number(checks.len()) != 0;
+    Ok((errors, found))
+}
+
+/// Every id of every relation field must exist in its target collection.
+pub(super) fn relation_errors(
+    conn: &mut dyn Conn,
+    record: &Record,
+    targets: &RelationTargets,
+) -> Result<FieldErrors> {
+    let (missing, checks) = relation_checks(record, targets);
+    Ok(run_checks(conn, checks, missing, None)?.0)
 }
 
 /// Deletes `record`, then repairs what pointed at it: cascading deletes, emptied references,
