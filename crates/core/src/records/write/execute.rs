@@ -18,7 +18,7 @@ use crate::records::record::{Record, as_list};
 use crate::records::validate;
 use crate::rules::ROOT;
 use crate::schema::{Collection, FieldKind};
-use crate::store::{Conn, unique_violation};
+use crate::store::Conn;
 
 /// What a delete and its cascades did, collected as they go.
 #[derive(Default)]
@@ -270,7 +270,9 @@ pub(super) fn table(c: &Collection) -> Result<Ident> {
     Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))
 }
 
-pub(super) fn insert(conn: &mut dyn Conn, record: &Record) -> Result<()> {
+/// Inserts `record`'s row; with `skip_duplicate`, a row conflicting with a unique index is
+/// left out (0 rows changed) instead of failing.
+pub(super) fn insert(conn: &mut dyn Conn, record: &Record, skip_duplicate: bool) -> Result<usize> {
     let c = &record.collection;
     let mut sql = Sql::raw("INSERT INTO ");
     sql.push_ident(&table(c)?).push(" (");
@@ -286,8 +288,10 @@ pub(super) fn insert(conn: &mut dyn Conn, record: &Record) -> Result<()> {
         .map(|f| Sql::param(record.column_value(f)))
         .collect();
     sql.push_sql(&Sql::join(values, ", ")).push(")");
-    conn.execute(&sql)?;
-    Ok(())
+    if skip_duplicate {
+        sql.push(" ON CONFLICT DO NOTHING");
+    }
+    conn.execute(&sql)
 }
 
 pub(super) fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> Result<()> {
@@ -332,19 +336,21 @@ impl Records {
 }
 
 /// Inserts `record`; a duplicate value is reported after the relation errors, if any, as
-/// PocketBase validates fields before the database sees the row.
+/// PocketBase validates fields before the database sees the row. The first attempt skips a
+/// conflicting row instead of failing, so that the transaction stays usable (PostgreSQL
+/// aborts it at an error) for the relation check.
 fn insert_checked(conn: &mut dyn Conn, record: &Record, targets: &RelationTargets) -> Result<()> {
-    match insert(conn, record) {
-        Err(err) if unique_violation(&err).is_some() => {
-            let errors = relation_errors(conn, record, targets)?;
-            if errors.is_empty() {
-                Err(unique_error(err, "create"))
-            } else {
-                Err(failed("create", errors))
-            }
-        }
-        other => other,
+    if insert(conn, record, true)? == 1 {
+        return Ok(());
     }
+    let errors = relation_errors(conn, record, targets)?;
+    if !errors.is_empty() {
+        return Err(failed("create", errors));
+    }
+    // Again without skipping, for the error that names the duplicate columns.
+    insert(conn, record, false)
+        .map(|_| ())
+        .map_err(|e| unique_error(e, "create"))
 }
 
 /// A relation field's check: how many of the ids it names exist in its target, and how many
