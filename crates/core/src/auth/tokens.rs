@@ -155,8 +155,3 @@ pub fn verify_kind(token: &str, record: &Record, kind: TokenKind) -> Option<Clai
     (c.kind == kind.claim() && c.id == record.id() && c.collection_id == record.collection.id)
         .then_some(c)
 }
-
-/// Whether `token` is a valid, unexpired auth token of `record`.
-pub fn verify(token: &str, record: &Record) -> bool {
-    verify_kind(token, record, TokenKind::Auth).is_some()
-}
