@@ -605,32 +605,47 @@ mod tests {
         assert_eq!(count(&db).await, 1);
     }
 
-    /// Under steady writes the WAL still starts over, so it stays bounded: without the held
-    /// second checkpoint pass it grows by every frame written.
+    /// The checkpoint sequence number in the WAL header: SQLite adds one each time the log
+    /// starts over.
+    fn wal_restarts(dir: &tempfile::TempDir) -> Option<u32> {
+        let header = std::fs::read(dir.path().join("data.db-wal")).ok()?;
+        Some(u32::from_be_bytes(header.get(12..16)?.try_into().ok()?))
+    }
+
+    /// Under steady writes the WAL keeps starting over, so it stays bounded. (Without the held
+    /// second checkpoint pass it starts over only when a pause lets a passive pass catch up:
+    /// the server under oxbase-bench's single-writer insert load grew it to 665 MB in 12 s.
+    /// Here the awaits between writes leave such pauses now and then, so this checks the
+    /// property, not that the old code lacked it.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_starts_over_under_steady_writes() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(&dir);
         create_table(&db).await;
+        db.write(|conn| insert(conn, Value::Blob(vec![7; 5000])))
+            .await
+            .unwrap();
+        let mut last = wal_restarts(&dir).expect("a WAL header");
         let started = std::time::Instant::now();
-        let mut commits = 0u64;
-        // Each row overflows into a page of its own: at least one new WAL frame per commit.
-        while commits < 2000 || started.elapsed() < std::time::Duration::from_millis(1500) {
+        let mut commits = 1u64;
+        let mut restarts = 0;
+        // No pause between writes for 3 s: the checkpoint thread wakes about 12 times.
+        while started.elapsed() < std::time::Duration::from_secs(3) {
             db.write(|conn| insert(conn, Value::Blob(vec![7; 5000])))
                 .await
                 .unwrap();
             commits += 1;
-            if started.elapsed() > std::time::Duration::from_secs(20) {
-                break;
+            if commits % 50 == 0
+                && let Some(n) = wal_restarts(&dir)
+                && n != last
+            {
+                restarts += 1;
+                last = n;
             }
         }
-        let wal = std::fs::metadata(dir.path().join("data.db-wal"))
-            .unwrap()
-            .len();
-        let never_rewound = commits * 4096;
         assert!(
-            wal < never_rewound / 2,
-            "WAL of {wal} bytes after {commits} commits"
+            restarts >= 3,
+            "the WAL started over {restarts} times in {commits} commits"
         );
         assert_eq!(count(&db).await, commits as i64);
     }
