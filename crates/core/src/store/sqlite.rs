@@ -436,35 +436,26 @@ impl Conn for SqliteConn {
             .conn
             .prepare_cached(sql.text())
             .map_err(|e| sql_error(e, sql))?;
-        let mut columns: std::sync::Arc<[String]> = stmt
-            .column_names()
-            .iter()
-            .map(|c| (*c).to_owned())
-            .collect();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(
                 sql.params().iter().map(ToSqlValue),
             ))
             .map_err(|e| sql_error(e, sql))?;
+        // Column names are read once, from the first row: a cached statement is re-prepared by
+        // SQLite when the schema changed since it was prepared, so they are read as they are now.
+        let mut columns: Option<std::sync::Arc<[String]>> = None;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sql_error(e, sql))? {
-            if out.is_empty() {
-                // A cached statement is re-prepared by SQLite when the schema changed since it
-                // was prepared: read the column names as they are now.
-                columns = row
-                    .as_ref()
-                    .column_names()
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .collect();
-            }
-            let width = columns.len();
+            let names = columns.get_or_insert_with(|| column_names(row.as_ref()));
+            let width = names.len();
             let mut values = Vec::with_capacity(width);
             for i in 0..width {
                 values.push(from_ref(row.get_ref(i)?));
             }
             out.push(values);
         }
+        drop(rows);
+        let columns = columns.unwrap_or_else(|| column_names(&stmt));
         Ok(Rows { columns, rows: out })
     }
 
@@ -479,6 +470,13 @@ impl Conn for SqliteConn {
         ))
         .map_err(|e| sql_error(e, sql))
     }
+}
+
+fn column_names(stmt: &rusqlite::Statement<'_>) -> std::sync::Arc<[String]> {
+    stmt.column_names()
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect()
 }
 
 fn sql_error(err: rusqlite::Error, sql: &Sql) -> Error {
