@@ -69,8 +69,15 @@ struct IdentityCache {
     records: Mutex<HashMap<(String, String), Arc<Record>>>,
     /// Auth tokens whose signature has been checked, with the record it was checked against
     /// and their expiry: checking an HS256 signature costs more than the rest of a small read.
-    tokens: Mutex<HashMap<String, (Arc<Record>, i64)>>,
+    tokens: Mutex<HashMap<String, VerifiedToken>>,
     epoch: AtomicU64,
+}
+
+struct VerifiedToken {
+    /// The identity's key in `records`.
+    key: (String, String),
+    record: Arc<Record>,
+    exp: i64,
 }
 
 /// Entries kept at most; the cache is cleared past this (a crude but bounded policy).
@@ -100,22 +107,24 @@ impl IdentityCache {
     /// cached identity: a change to the record (its `tokenKey` included) replaces it there.
     fn verified(&self, token: &str, now: i64) -> Option<Arc<Record>> {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        let (record, exp) = tokens.get(token)?;
-        let key = (record.collection.id.clone(), record.id().to_owned());
-        let current = *exp > now && self.get(&key).is_some_and(|r| Arc::ptr_eq(&r, record));
+        let entry = tokens.get(token)?;
+        let current = entry.exp > now
+            && self
+                .get(&entry.key)
+                .is_some_and(|r| Arc::ptr_eq(&r, &entry.record));
         if !current {
             tokens.remove(token);
             return None;
         }
-        Some(record.clone())
+        Some(entry.record.clone())
     }
 
-    fn remember_token(&self, token: &str, record: Arc<Record>, exp: i64) {
+    fn remember_token(&self, token: &str, key: (String, String), record: Arc<Record>, exp: i64) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if tokens.len() >= MAX_CACHED_IDENTITIES {
             tokens.clear();
         }
-        tokens.insert(token.to_owned(), (record, exp));
+        tokens.insert(token.to_owned(), VerifiedToken { key, record, exp });
     }
 
     fn forget(&self, record: &Record) {
@@ -243,7 +252,7 @@ impl AuthService {
                 {
                     Ok(Some(record)) => {
                         let record = Arc::new(record);
-                        self.identities.put(key, record.clone(), epoch);
+                        self.identities.put(key.clone(), record.clone(), epoch);
                         record
                     }
                     _ => return Auth::Guest,
@@ -253,7 +262,7 @@ impl AuthService {
         match tokens::verify_kind(token, &record, TokenKind::Auth) {
             Some(claims) => {
                 self.identities
-                    .remember_token(token, record.clone(), claims.exp);
+                    .remember_token(token, key, record.clone(), claims.exp);
                 Auth::from_shared(record)
             }
             None => Auth::Guest,

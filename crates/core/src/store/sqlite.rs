@@ -102,7 +102,6 @@ impl SqliteDb {
             lookups: Arc::new(LookupPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
-                opened: std::sync::atomic::AtomicUsize::new(0),
             }),
             _checkpoint_stop: Arc::new(stop_tx),
         })
@@ -121,8 +120,8 @@ impl SqliteDb {
         rx.await.map_err(|_| closed())?
     }
 
-    /// Runs a short read on the calling thread when a lookup connection is free (or can be
-    /// opened), on a reader thread otherwise.
+    /// Runs a short read on the calling thread with a lookup connection (on a reader thread
+    /// if none can be opened).
     pub async fn lookup<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
@@ -187,40 +186,30 @@ impl SqliteDb {
 }
 
 /// Connections for `lookup`, opened on first need: as many as threads look up at once (the
-/// async runtime's workers), at most `MAX_LOOKUP_CONNS`.
+/// async runtime's workers); at most `MAX_IDLE_LOOKUPS` are kept between lookups.
 struct LookupPool {
     path: std::path::PathBuf,
     idle: Mutex<Vec<SqliteConn>>,
-    opened: std::sync::atomic::AtomicUsize,
 }
 
-const MAX_LOOKUP_CONNS: usize = 8;
+const MAX_IDLE_LOOKUPS: usize = 8;
 
 impl LookupPool {
     fn take(&self) -> Option<SqliteConn> {
         if let Some(conn) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Some(conn);
         }
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.opened.fetch_add(1, Relaxed) >= MAX_LOOKUP_CONNS {
-            self.opened.fetch_sub(1, Relaxed);
-            return None;
-        }
-        match open_conn(&self.path) {
-            Ok(conn) => Some(SqliteConn { conn }),
-            Err(err) => {
-                tracing::warn!(%err, "cannot open a lookup connection");
-                self.opened.fetch_sub(1, Relaxed);
-                None
-            }
-        }
+        open_conn(&self.path)
+            .inspect_err(|err| tracing::warn!(%err, "cannot open a lookup connection"))
+            .ok()
+            .map(|conn| SqliteConn { conn })
     }
 
     fn put(&self, conn: SqliteConn) {
-        self.idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(conn);
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_LOOKUPS {
+            idle.push(conn);
+        }
     }
 }
 

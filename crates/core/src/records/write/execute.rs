@@ -59,36 +59,31 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             targets,
             uploads,
         } => {
-            let table = table(&record.collection)?;
-            let (missing, checks) = relation_checks(&record, &targets);
+            let own_table = table(&record.collection)?;
+            let (mut missing, mut checks) = relation_checks(&record, &targets);
             // Relation targets are checked with the other fields, so one 400 lists all. A
             // valid create checks its relations and its rule after the insert, in one query;
             // one pointing at its own collection is checked first, so that it cannot name
             // itself (as in PocketBase).
-            if !errors.is_empty() || targets.iter().any(|(_, t)| t.as_ref() == Some(&table)) {
-                merge(&mut errors, run_checks(conn, checks, missing, None)?.0);
+            if !errors.is_empty() || targets.iter().any(|(_, t)| t.as_ref() == Some(&own_table)) {
+                let checked = std::mem::take(&mut checks);
+                let (relation_errors, _) =
+                    run_checks(conn, checked, std::mem::take(&mut missing), None)?;
+                merge(&mut errors, relation_errors);
                 if !errors.is_empty() {
                     return Err(failed("create", errors));
                 }
-                insert_checked(conn, &record, &targets)?;
-                if let Some(rule) = rule {
-                    let check = select_by_id(&record.collection, record.id(), Some(&rule))?;
-                    if conn.query(&check)?.is_empty() {
-                        return Err(failed("create", FieldErrors::new()));
-                    }
-                }
-            } else {
-                insert_checked(conn, &record, &targets)?;
-                let rule = rule
-                    .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
-                    .transpose()?;
-                let (relation_errors, passed) = run_checks(conn, checks, missing, rule)?;
-                if !relation_errors.is_empty() {
-                    return Err(failed("create", relation_errors));
-                }
-                if !passed {
-                    return Err(failed("create", FieldErrors::new()));
-                }
+            }
+            insert_checked(conn, &record, &targets)?;
+            let rule = rule
+                .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
+                .transpose()?;
+            let (relation_errors, passed) = run_checks(conn, checks, missing, rule)?;
+            if !relation_errors.is_empty() {
+                return Err(failed("create", relation_errors));
+            }
+            if !passed {
+                return Err(failed("create", FieldErrors::new()));
             }
             garbage.files.extend(unused_uploads(&record, &uploads));
             // The row holds exactly the record's values: no need to read it back.
