@@ -80,3 +80,81 @@ async fn collections_survive_a_reopen_with_their_rules() {
     assert_eq!(c.body["viewRule"], serde_json::Value::Null);
     again.stop().await;
 }
+
+/// A running server holds its SQLite file: its caches see every write only because every
+/// write is its own. Another process on the same data dir fails fast and says why; once the
+/// server's process is gone (even killed), the file is free again.
+#[tokio::test]
+async fn a_second_process_cannot_open_a_running_servers_sqlite_file() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let oxbase = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oxbase"));
+        cmd.args(args).arg("--dir").arg(dir.path());
+        cmd.env_remove("OXBASE_DATABASE_URL");
+        cmd
+    };
+    let upsert = || {
+        oxbase(&["superuser", "upsert", "second@example.com", "1234567890abc"])
+            .output()
+            .expect("run oxbase")
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut server = oxbase(&["serve", "--http", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start oxbase serve");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let health = format!("http://127.0.0.1:{port}/api/health");
+    let mut healthy = false;
+    for _ in 0..200 {
+        if client
+            .get(&health)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(healthy, "the server came up");
+
+    let started = std::time::Instant::now();
+    let refused = upsert();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "a second process opened the file"
+    );
+    assert!(
+        stderr.contains("in use by another process"),
+        "the error says why: {stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "it fails after the startup wait, not after a write's busy timeout"
+    );
+    let still = client
+        .get(&health)
+        .send()
+        .await
+        .expect("the server still answers");
+    assert_eq!(still.status(), 200);
+
+    server.kill().expect("kill -9 the server");
+    server.wait().expect("reap it");
+    let accepted = upsert();
+    assert!(
+        accepted.status.success(),
+        "the file is free once the server is gone: {}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+}
