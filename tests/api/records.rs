@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{GUEST, TestApp, assert_error, public_collection, spawn_app};
+use crate::helpers::{GUEST, TestApp, TestUser, assert_error, public_collection, spawn_app};
 
 /// `authors` (public read) and `posts` (public everything) with one field of each kind.
 async fn blog(app: &TestApp) -> (Value, Value) {
@@ -882,4 +882,74 @@ async fn a_created_record_cannot_relate_to_itself() {
         r.body["data"]["parent"]["code"],
         "validation_missing_rel_records"
     );
+}
+
+/// Compiled rules are kept (`rules/memo.rs`), so every input a rule reads must still count:
+/// the caller, the caller's fields as they are now, the request's query and the rule itself.
+#[tokio::test]
+async fn a_kept_compiled_rule_follows_its_caller_the_request_and_the_definitions() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(json!({
+        "name": "notes", "type": "base",
+        "viewRule": "@request.auth.name = 'editor' && owner = @request.auth.id",
+        "fields": [{"name": "owner", "type": "text"}, {"name": "tag", "type": "text"}],
+    }))
+    .await;
+    let alice = app.create_user("alice@example.com").await;
+    let bob = app.create_user("bob@example.com").await;
+    let set_name = |user: &TestUser, name: &'static str| {
+        let id = user.id.clone();
+        let su = su.clone();
+        let app = &app;
+        async move {
+            app.update_record("users", &id, json!({"name": name}), &su)
+                .await
+                .expect(200);
+        }
+    };
+    set_name(&alice, "editor").await;
+    set_name(&bob, "editor").await;
+    let alices = app
+        .create_record("notes", json!({"owner": alice.id, "tag": "a"}), &su)
+        .await;
+    alices.expect(200);
+    let note = alices.str("id").to_owned();
+    let view = |token: &str, query: &'static [(&'static str, &'static str)]| {
+        let token = token.to_owned();
+        let note = note.clone();
+        let app = &app;
+        async move { app.view_record("notes", &note, query, &token).await.status }
+    };
+
+    // The caller: the same rule compiled for alice must not serve bob, and back.
+    for _ in 0..2 {
+        assert_eq!(view(&alice.token, &[]).await, 200);
+        assert_eq!(view(&bob.token, &[]).await, 404);
+    }
+    // The caller's fields as they are now, with the same token.
+    set_name(&alice, "reader").await;
+    assert_eq!(
+        view(&alice.token, &[]).await,
+        404,
+        "the old name still passed"
+    );
+    set_name(&alice, "editor").await;
+    assert_eq!(view(&alice.token, &[]).await, 200);
+
+    // The rule itself.
+    app.update_collection(
+        "notes",
+        json!({"viewRule": "owner = @request.auth.id && @request.query.k = 'yes'"}),
+        &su,
+    )
+    .await
+    .expect(200);
+    // The request: a rule reading the query compiles for each request.
+    for _ in 0..2 {
+        assert_eq!(view(&alice.token, &[("k", "yes")]).await, 200);
+        assert_eq!(view(&alice.token, &[("k", "no")]).await, 404);
+    }
+
+    app.stop().await;
 }

@@ -5,6 +5,7 @@ use std::cell::Cell;
 
 use oxbase_sql::Sql;
 
+use super::memo;
 use super::request::RequestInfo;
 use super::resolver::{Purpose, RecordResolver};
 use crate::error::{Error, FieldErrors, Result, field_error_json};
@@ -60,21 +61,24 @@ pub fn access(
         None => Ok(Access::SuperusersOnly),
         Some(rule) if rule.trim().is_empty() => Ok(Access::All),
         Some(rule) => {
-            let counter = Cell::new(0);
-            let resolver = RecordResolver::new(
-                schema,
-                collection.clone(),
-                request,
-                Purpose::Rule,
-                schema.db().dialect(),
-                &counter,
-            );
-            let sql = resolver.compile(rule).map_err(|e| {
-                Error::internal(format!(
-                    "the {} of {} does not compile: {e}",
-                    kind.key(),
-                    collection.name
-                ))
+            let sql = memo::compiled(schema, collection, kind.key(), request, || {
+                let counter = Cell::new(0);
+                let resolver = RecordResolver::new(
+                    schema,
+                    collection.clone(),
+                    request,
+                    Purpose::Rule,
+                    schema.db().dialect(),
+                    &counter,
+                );
+                let sql = resolver.compile(rule).map_err(|e| {
+                    Error::internal(format!(
+                        "the {} of {} does not compile: {e}",
+                        kind.key(),
+                        collection.name
+                    ))
+                })?;
+                Ok((sql, resolver.reads()))
             })?;
             Ok(Access::Where(sql))
         }

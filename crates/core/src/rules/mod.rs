@@ -4,9 +4,11 @@
 //! - `request`: what `@request.*` sees.
 //! - `resolver`: field paths, relations, back-relations, `@request.*`, `@collection.*`, macros.
 //! - `check`: which rule applies to whom (null rule = superusers only, "" = everyone).
+//! - `memo`: compiled rules kept per definition and caller.
 
 pub mod check;
 pub mod macros;
+mod memo;
 pub mod request;
 pub mod resolver;
 

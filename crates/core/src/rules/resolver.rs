@@ -13,12 +13,14 @@
 //! references to `@collection.members` in one expression talk about the same joined row.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use oxbase_sql::{CompileError, Dialect, FieldResolver, Ident, Operand, Sql, Value, ValueType};
 use serde_json::Value as Json;
 
+use super::memo::{Reads, auth_value};
 use super::request::RequestInfo;
 use crate::schema::{Collection, Field, FieldKind, Schema};
 
@@ -47,6 +49,8 @@ pub struct RecordResolver<'a> {
     counter: &'a Cell<usize>,
     /// `@collection` scopes: (name:alias key, table, SQL alias).
     scopes: RefCell<Vec<(String, Ident, Ident)>>,
+    /// What the compile read besides the definitions, shared with child resolvers.
+    reads: Rc<RefCell<Reads>>,
 }
 
 impl<'a> RecordResolver<'a> {
@@ -68,6 +72,7 @@ impl<'a> RecordResolver<'a> {
             now: Utc::now(),
             counter,
             scopes: RefCell::new(Vec::new()),
+            reads: Rc::default(),
         }
     }
 
@@ -88,6 +93,23 @@ impl<'a> RecordResolver<'a> {
             now: self.now,
             counter: self.counter,
             scopes: RefCell::new(Vec::new()),
+            reads: self.reads.clone(),
+        }
+    }
+
+    /// What the compiles so far read besides the definitions (for [`super::memo`]).
+    pub fn reads(&self) -> Reads {
+        self.reads.borrow().clone()
+    }
+
+    fn read_volatile(&self) {
+        self.reads.borrow_mut().volatile = true;
+    }
+
+    fn read_auth_key(&self, key: &str) {
+        let mut reads = self.reads.borrow_mut();
+        if !reads.auth_keys.iter().any(|k| k == key) {
+            reads.auth_keys.push(key.to_owned());
         }
     }
 
@@ -280,6 +302,7 @@ impl FieldResolver for RecordResolver<'_> {
             });
         }
         if path.starts_with('@') {
+            self.read_volatile();
             let value = super::macros::resolve(path, self.now)
                 .ok_or_else(|| CompileError::UnknownField(path.to_owned()))?;
             return Ok(Operand::Single {
@@ -621,6 +644,9 @@ impl RecordResolver<'_> {
     fn resolve_request(&self, rest: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
         let req = self.request;
         let (area, key) = rest.split_once('.').unwrap_or((rest, ""));
+        if area != "auth" {
+            self.read_volatile();
+        }
         match area {
             "method" => Ok(literal(&Json::String(req.method.clone()), modifier)),
             "context" => Ok(literal(&Json::String(req.context.clone()), modifier)),
@@ -697,16 +723,16 @@ impl RecordResolver<'_> {
         };
         let segments: Vec<&str> = key.split('.').collect();
         if segments.len() == 1 {
-            let value = match key {
-                "collectionId" => Json::String(record.collection.id.clone()),
-                "collectionName" => Json::String(record.collection.name.clone()),
-                _ => match record.collection.field(key) {
-                    Some(_) => record.get(key).clone(),
-                    None => return Err(CompileError::UnknownField(format!("@request.auth.{key}"))),
-                },
-            };
-            return Ok(literal(&value, modifier));
+            let known = matches!(key, "collectionId" | "collectionName")
+                || record.collection.field(key).is_some();
+            if !known {
+                return Err(CompileError::UnknownField(format!("@request.auth.{key}")));
+            }
+            self.read_auth_key(key);
+            return Ok(literal(&auth_value(record, key), modifier));
         }
+        // The walk starts from the auth record's id.
+        self.read_auth_key("id");
         // A deeper path walks from the auth record's row.
         let alias = self.next_alias("a")?;
         let mut id_cond = Sql::raw(format!("{}.\"id\" = ", alias.quoted()));

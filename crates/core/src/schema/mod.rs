@@ -25,6 +25,9 @@ use crate::store::{Conn, Db, text};
 
 #[derive(Default)]
 struct Cache {
+    /// Taken from [`next_version`] at every change: equal versions mean equal definitions,
+    /// across every schema of the process.
+    version: u64,
     by_id: HashMap<String, Arc<Collection>>,
     /// Lower-cased name to id: names are unique case-insensitively.
     by_name: HashMap<String, String>,
@@ -56,6 +59,12 @@ impl Schema {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Which definitions the cache holds: changes with every change of any of them, and is
+    /// never the same for two schemas of one process (memos keyed by it stay apart).
+    pub fn version(&self) -> u64 {
+        self.cache.read().unwrap_or_else(|e| e.into_inner()).version
     }
 
     /// A collection by id or (case-insensitive) name.
@@ -173,6 +182,7 @@ impl Schema {
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         cache.by_id.remove(&collection.id);
         cache.by_name.remove(&collection.name.to_ascii_lowercase());
+        cache.version = next_version();
         drop(cache);
         self.changed();
         Ok(())
@@ -205,10 +215,14 @@ impl Schema {
             .by_name
             .insert(c.name.to_ascii_lowercase(), c.id.clone());
         cache.by_id.insert(c.id.clone(), c);
+        cache.version = next_version();
     }
 
     fn replace_all(&self, all: Vec<Collection>) {
-        let mut fresh = Cache::default();
+        let mut fresh = Cache {
+            version: next_version(),
+            ..Cache::default()
+        };
         for c in all {
             fresh
                 .by_name
@@ -217,6 +231,11 @@ impl Schema {
         }
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
+}
+
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn load_all(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
@@ -249,4 +268,38 @@ pub fn store_definition(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
     sql.push(") ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\", \"data\" = excluded.\"data\", \"updated\" = excluded.\"updated\"");
     conn.execute(&sql)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::collection::CollectionKind;
+    use crate::store::sqlite::SqliteDb;
+
+    /// Memos of compiled rules are keyed by the version: it must move with every change and
+    /// differ between two schemas of one process.
+    #[tokio::test]
+    async fn the_version_moves_with_every_definition_change_and_is_never_shared() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = Db::Sqlite(SqliteDb::open(&dir.path().join("data.db"), 1).expect("open"));
+        db.write(crate::store::migrations::run)
+            .await
+            .expect("migrations");
+        let schema = Schema::load(db.clone()).await.expect("load");
+        let other = Schema::load(db).await.expect("load again");
+        assert_ne!(schema.version(), other.version());
+
+        let loaded = schema.version();
+        let saved = schema
+            .save(Collection::new("notes", CollectionKind::Base), None)
+            .await
+            .expect("save");
+        let created = schema.version();
+        assert_ne!(created, loaded);
+        schema.remove(saved).await.expect("remove");
+        assert_ne!(schema.version(), created);
+        let removed = schema.version();
+        schema.reload().await.expect("reload");
+        assert_ne!(schema.version(), removed);
+    }
 }
