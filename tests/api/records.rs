@@ -953,3 +953,41 @@ async fn a_kept_compiled_rule_follows_its_caller_the_request_and_the_definitions
 
     app.stop().await;
 }
+
+/// A rule naming another collection's field breaks when that field is renamed (neither
+/// PocketBase nor oxbase checks other collections' rules on save); the request then gets
+/// PocketBase's generic 400, never a 500.
+#[tokio::test]
+async fn a_rule_broken_by_another_collections_rename_is_a_400() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(public_collection(
+        "members",
+        json!([{"name": "tag", "type": "text"}]),
+    ))
+    .await;
+    app.must_create_collection(json!({
+        "name": "notes", "type": "base",
+        "listRule": "@collection.members.tag ?= tag", "viewRule": "@collection.members.tag ?= tag",
+        "fields": [{"name": "tag", "type": "text"}],
+    }))
+    .await;
+    app.list_records("notes", &[], GUEST).await.expect(200);
+    let members = app.view_collection("members", &su).await;
+    let mut fields = members.body["fields"].clone();
+    for f in fields.as_array_mut().expect("fields") {
+        if f["name"] == "tag" {
+            f["name"] = json!("label");
+        }
+    }
+    app.update_collection("members", json!({"fields": fields}), &su)
+        .await
+        .expect(200);
+    let r = app.list_records("notes", &[], GUEST).await;
+    assert_error(
+        &r,
+        400,
+        "Something went wrong while processing your request.",
+    );
+    app.stop().await;
+}

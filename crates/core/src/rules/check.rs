@@ -72,11 +72,11 @@ pub fn access(
                     &counter,
                 );
                 let sql = resolver.compile(rule).map_err(|e| {
-                    Error::internal(format!(
-                        "the {} of {} does not compile: {e}",
-                        kind.key(),
-                        collection.name
-                    ))
+                    // PB-COMPAT: a stored rule that no longer compiles (another collection's
+                    // field it names was renamed) is PocketBase's generic 400, not a 500.
+                    tracing::warn!(rule = kind.key(), collection = %collection.name, error = %e,
+                        "a stored rule does not compile");
+                    Error::bad_request("Something went wrong while processing your request.")
                 })?;
                 Ok((sql, resolver.reads()))
             })?;
