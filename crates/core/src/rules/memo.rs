@@ -44,20 +44,29 @@ struct RuleKey {
     auth_collection: String,
 }
 
-#[derive(Clone)]
 enum Plan {
     Volatile,
-    /// Compiled SQL is keyed by the values of these auth keys.
-    Auth(Arc<[String]>),
+    /// Compiled SQL by the values these auth keys hold for the caller.
+    Auth {
+        keys: Vec<String>,
+        compiled: HashMap<String, Sql>,
+    },
+}
+
+struct Entry {
+    /// Keeps the definition's address from being reused while it is a key.
+    _definition: Arc<Collection>,
+    plan: Plan,
 }
 
 #[derive(Default)]
 struct Memo {
-    plans: HashMap<RuleKey, (Arc<Collection>, Plan)>,
-    compiled: HashMap<(RuleKey, String), Sql>,
+    rules: HashMap<RuleKey, Entry>,
+    /// Compiled SQL kept, over every rule.
+    size: usize,
 }
 
-/// Entries kept at most; all are dropped when full (definitions and callers change rarely).
+/// Compiled SQL kept at most; all is dropped when full (definitions and callers change rarely).
 const MAX_ENTRIES: usize = 4096;
 
 fn memo() -> std::sync::MutexGuard<'static, Memo> {
@@ -98,31 +107,39 @@ pub fn compiled(
             .map(|r| r.collection.id.clone())
             .unwrap_or_default(),
     };
-    let plan = memo().plans.get(&key).map(|(_, plan)| plan.clone());
-    match plan {
-        Some(Plan::Volatile) => return compile().map(|(sql, _)| sql),
-        Some(Plan::Auth(keys)) => {
-            let inputs = inputs(&request.auth, &keys);
-            if let Some(sql) = memo().compiled.get(&(key.clone(), inputs)) {
+    let volatile = match memo().rules.get(&key).map(|entry| &entry.plan) {
+        Some(Plan::Volatile) => true,
+        Some(Plan::Auth { keys, compiled }) => {
+            if let Some(sql) = compiled.get(&inputs(&request.auth, keys)) {
                 return Ok(sql.clone());
             }
+            false
         }
-        None => {}
-    }
+        None => false,
+    };
     let (sql, reads) = compile()?;
-    let mut memo = memo();
-    if memo.compiled.len() >= MAX_ENTRIES || memo.plans.len() >= MAX_ENTRIES {
-        *memo = Memo::default();
-    }
-    if reads.volatile {
-        memo.plans.insert(key, (collection.clone(), Plan::Volatile));
+    if volatile {
         return Ok(sql);
     }
-    let inputs = inputs(&request.auth, &reads.auth_keys);
-    memo.plans.insert(
-        key.clone(),
-        (collection.clone(), Plan::Auth(reads.auth_keys.into())),
-    );
-    memo.compiled.insert((key, inputs), sql.clone());
+    let mut guard = memo();
+    let memo = &mut *guard;
+    if memo.size >= MAX_ENTRIES {
+        *memo = Memo::default();
+    }
+    let entry = memo.rules.entry(key).or_insert_with(|| Entry {
+        _definition: collection.clone(),
+        plan: if reads.volatile {
+            Plan::Volatile
+        } else {
+            Plan::Auth {
+                keys: reads.auth_keys,
+                compiled: HashMap::new(),
+            }
+        },
+    });
+    if let Plan::Auth { keys, compiled } = &mut entry.plan {
+        compiled.insert(inputs(&request.auth, keys), sql.clone());
+        memo.size += 1;
+    }
     Ok(sql)
 }
