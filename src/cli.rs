@@ -80,6 +80,10 @@ pub struct ServeArgs {
         default_value_t = 16
     )]
     pub db_connections: usize,
+    /// Microseconds an event loop may keep polling for the next request before it sleeps, when
+    /// requests come close together (lower latency for some idle CPU); 0 turns it off.
+    #[arg(long = "busyPoll", env = "OXBASE_BUSY_POLL", default_value_t = 200)]
+    pub busy_poll: u64,
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,

@@ -68,12 +68,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = oxbase_api::router(self.app.clone(), &self.http);
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served =
+            oxbase_api::serve::serve(self.listener, router, self.http.loops, shutdown).await;
         self.app.close().await;
         served
     }

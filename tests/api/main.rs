@@ -24,6 +24,7 @@ mod realtime;
 mod records;
 mod rules_matrix;
 mod scale_out;
+mod serving;
 mod sessions;
 mod settings;
 mod smtp_sink;

@@ -71,6 +71,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.to_body();
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        // The rest of a body too large is never read, so the connection cannot carry another
+        // request: the client must not reuse it.
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod routes;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +40,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Static files served at `/`.
     pub public_dir: PathBuf,
+    /// The event loops connections are served on.
+    pub loops: serve::Loops,
 }
 
 impl Default for HttpConfig {
@@ -47,6 +50,7 @@ impl Default for HttpConfig {
             origins: Vec::new(),
             max_body_bytes: 32 << 20,
             public_dir: PathBuf::from("ox_public"),
+            loops: serve::Loops::default(),
         }
     }
 }

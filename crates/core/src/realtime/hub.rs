@@ -134,7 +134,10 @@ impl Realtime {
             schema: records.schema().clone(),
         }));
         let dispatcher = hub.clone();
-        let changes = records.subscribe();
+        // With no client connected, a change has no one to go to.
+        let clients = hub.clients.clone();
+        let changes = records
+            .subscribe(move || !clients.read().unwrap_or_else(|e| e.into_inner()).is_empty());
         tokio::spawn(async move { dispatcher.dispatch(changes).await });
         hub
     }

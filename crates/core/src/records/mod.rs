@@ -62,12 +62,18 @@ pub struct Records {
     files: Files,
     /// One unbounded queue per subscriber: a send never fails nor drops a change, so a
     /// subscriber misses nothing unless it decides to (realtime bounds its own backlog).
-    subscribers: Arc<RwLock<Vec<mpsc::UnboundedSender<Committed>>>>,
+    subscribers: Arc<RwLock<Vec<Subscriber>>>,
     hooks: Arc<RwLock<Vec<ChangeHook>>>,
     /// Where this instance's changes go for the other instances (PostgreSQL only).
     relay: Arc<std::sync::OnceLock<crate::events::relay::Relay>>,
     /// Asked inside a delete's transaction who may see the records it removes.
     delete_watcher: Arc<RwLock<Option<Arc<dyn DeleteWatcher>>>>,
+}
+
+/// A subscriber's queue, and whether it wants changes now.
+struct Subscriber {
+    tx: mpsc::UnboundedSender<Committed>,
+    listening: Box<dyn Fn() -> bool + Send + Sync>,
 }
 
 impl Records {
@@ -90,13 +96,21 @@ impl Records {
         &self.files
     }
 
-    /// Subscribes to the changes committed from now on, in commit order.
-    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Committed> {
+    /// Subscribes to the changes committed from now on, in commit order, that are emitted
+    /// while `listening` says yes: a change nobody would be told of is not sent, and waking the
+    /// subscriber's task for it would cost every write a thread wake-up.
+    pub fn subscribe(
+        &self,
+        listening: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> mpsc::UnboundedReceiver<Committed> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.subscribers
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .push(tx);
+            .push(Subscriber {
+                tx,
+                listening: Box::new(listening),
+            });
         rx
     }
 
@@ -152,14 +166,14 @@ impl Records {
             let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
             subscribers
                 .iter()
-                .filter(|s| s.send(committed.clone()).is_err())
+                .filter(|s| (s.listening)() && s.tx.send(committed.clone()).is_err())
                 .count()
         };
         if gone > 0 {
             self.subscribers
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .retain(|s| !s.is_closed());
+                .retain(|s| !s.tx.is_closed());
         }
     }
 }

@@ -1,0 +1,184 @@
+//! Serving the router: one accept loop hands each connection, for its whole life, to one of a
+//! few event loops, each a single-threaded runtime on its own thread.
+//!
+//! Why not every connection on one multi-threaded runtime, as `axum::serve` does: there a task
+//! that wakes itself while it runs counts as a yield, and every yield wakes a parked worker to
+//! steal it. hyper wakes the connection's task whenever it feeds a request body to a handler
+//! already waiting for it, so every request with a body woke the other worker, which found
+//! nothing to do and slept again. Measured on 2 cores at concurrency 1: 2.5 context switches
+//! and 147 µs of CPU per insert, against 1.0 and 120 µs on event loops. A loop has no one to
+//! wake; the loops together use every core, and blocking work (password hashes, files) still
+//! goes to tokio's blocking pool.
+//!
+//! Each loop also polls its sockets for a moment after a request before it sleeps, when
+//! requests come close together (`spin`).
+
+mod linger;
+mod spin;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tower::ServiceExt;
+
+/// How connections are served.
+#[derive(Debug, Clone, Copy)]
+pub struct Loops {
+    /// Event loops (threads); 0 means one per available core.
+    pub count: usize,
+    /// The longest a loop polls before it sleeps (zero: never).
+    pub busy_poll: Duration,
+}
+
+impl Default for Loops {
+    fn default() -> Self {
+        Loops {
+            count: 0,
+            busy_poll: Duration::from_micros(200),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, lets every
+/// connection finish its in-flight request, and returns once all are closed.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    loops: Loops,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let loops = EventLoops::start(loops)?;
+    // Connections watch `stopping` for the shutdown and hold `open` until they close.
+    let (stopping_tx, stopping_rx) = watch::channel(());
+    let (open_tx, open_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    accept_error(err).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // The stream moves to the loop's runtime: it leaves this one's reactor first.
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        let router = router.clone();
+        let stopping = stopping_rx.clone();
+        let open = open_rx.clone();
+        loops.next().spawn(async move {
+            if let Ok(stream) = TcpStream::from_std(stream) {
+                serve_connection(stream, peer, router, stopping).await;
+            }
+            drop(open);
+        });
+    }
+    drop(listener);
+    drop(stopping_tx);
+    drop(open_rx);
+    open_tx.closed().await;
+    Ok(())
+}
+
+/// One connection, HTTP/1.1 or HTTP/2, until it closes; on shutdown it finishes the request in
+/// flight and closes.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    mut stopping: watch::Receiver<()>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = router
+        .map_request(move |req: Request<Incoming>| {
+            spin::request_started();
+            let mut req = req.map(Body::new);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        })
+        .map_response(|res| {
+            spin::response_ready();
+            res
+        });
+    let builder = Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection_with_upgrades(
+        TokioIo::new(linger::Lingering::new(stream)),
+        TowerToHyperService::new(service),
+    );
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = stopping.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(err) = result {
+        tracing::trace!(%err, "connection ended with an error");
+    }
+}
+
+/// Too many open files and the like: wait a moment instead of spinning on the error.
+async fn accept_error(err: io::Error) {
+    tracing::error!(%err, "accept failed");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// The event loops, handed connections in turn. Each thread runs its loop until these are
+/// dropped, after the last connection closed.
+struct EventLoops {
+    handles: Vec<tokio::runtime::Handle>,
+    next: AtomicUsize,
+    /// Dropping these ends the loops.
+    _stop: Vec<oneshot::Sender<Infallible>>,
+}
+
+impl EventLoops {
+    fn start(config: Loops) -> io::Result<EventLoops> {
+        let count = match config.count {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let mut handles = Vec::with_capacity(count);
+        let mut stops = Vec::with_capacity(count);
+        for i in 0..count {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handles.push(runtime.handle().clone());
+            let (stop_tx, stop_rx) = oneshot::channel::<Infallible>();
+            stops.push(stop_tx);
+            std::thread::Builder::new()
+                .name(format!("oxbase-http-{i}"))
+                .spawn(move || runtime.block_on(spin::run_until(config.busy_poll, stop_rx)))?;
+        }
+        Ok(EventLoops {
+            handles,
+            next: AtomicUsize::new(0),
+            _stop: stops,
+        })
+    }
+
+    fn next(&self) -> &tokio::runtime::Handle {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
+        &self.handles[i]
+    }
+}
