@@ -69,7 +69,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let router = oxbase_api::router(self.app.clone(), &self.http);
         let served =
-            oxbase_api::serve::serve(self.listener, router, self.http.loops, shutdown).await;
+            oxbase_api::serve::serve(self.listener, router, self.http.busy_poll, shutdown).await;
         self.app.close().await;
         served
     }

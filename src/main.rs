@@ -38,10 +38,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     origins: args.origins,
                     max_body_bytes: args.max_body_size,
                     public_dir: args.public_dir,
-                    loops: oxbase_api::serve::Loops {
-                        busy_poll: std::time::Duration::from_micros(args.busy_poll),
-                        ..Default::default()
-                    },
+                    busy_poll: std::time::Duration::from_micros(args.busy_poll),
                 },
             };
             let app = Application::build(config).await?;

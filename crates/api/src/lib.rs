@@ -40,8 +40,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Static files served at `/`.
     pub public_dir: PathBuf,
-    /// The event loops connections are served on.
-    pub loops: serve::Loops,
+    /// The longest an event loop polls for the next request before it sleeps (zero: never).
+    pub busy_poll: Duration,
 }
 
 impl Default for HttpConfig {
@@ -50,7 +50,7 @@ impl Default for HttpConfig {
             origins: Vec::new(),
             max_body_bytes: 32 << 20,
             public_dir: PathBuf::from("ox_public"),
-            loops: serve::Loops::default(),
+            busy_poll: Duration::from_micros(200),
         }
     }
 }

@@ -35,33 +35,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tower::ServiceExt;
 
-/// How connections are served.
-#[derive(Debug, Clone, Copy)]
-pub struct Loops {
-    /// Event loops (threads); 0 means one per available core.
-    pub count: usize,
-    /// The longest a loop polls before it sleeps (zero: never).
-    pub busy_poll: Duration,
-}
-
-impl Default for Loops {
-    fn default() -> Self {
-        Loops {
-            count: 0,
-            busy_poll: Duration::from_micros(200),
-        }
-    }
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, lets every
+/// Serves `router` on `listener`, one event loop per core, each polling for up to `busy_poll`
+/// before it sleeps (zero: never), until `shutdown` resolves; then stops accepting, lets every
 /// connection finish its in-flight request, and returns once all are closed.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    loops: Loops,
+    busy_poll: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let loops = EventLoops::start(loops)?;
+    let loops = EventLoops::start(busy_poll)?;
     // Connections watch `stopping` for the shutdown and hold `open` until they close.
     let (stopping_tx, stopping_rx) = watch::channel(());
     let (open_tx, open_rx) = watch::channel(());
@@ -152,11 +135,8 @@ struct EventLoops {
 }
 
 impl EventLoops {
-    fn start(config: Loops) -> io::Result<EventLoops> {
-        let count = match config.count {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
+    fn start(busy_poll: Duration) -> io::Result<EventLoops> {
+        let count = std::thread::available_parallelism().map_or(1, usize::from);
         let mut handles = Vec::with_capacity(count);
         let mut stops = Vec::with_capacity(count);
         for i in 0..count {
@@ -168,7 +148,7 @@ impl EventLoops {
             stops.push(stop_tx);
             std::thread::Builder::new()
                 .name(format!("oxbase-http-{i}"))
-                .spawn(move || runtime.block_on(spin::run_until(config.busy_poll, stop_rx)))?;
+                .spawn(move || runtime.block_on(spin::run_until(busy_poll, stop_rx)))?;
         }
         Ok(EventLoops {
             handles,

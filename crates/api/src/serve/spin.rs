@@ -85,7 +85,11 @@ fn adapted(window: Duration, gap: Duration, max: Duration) -> Duration {
 impl Poller {
     fn mark(&self, now: Instant) {
         self.last.set(Some(now));
-        if let Some(sleeper) = self.sleeper.borrow_mut().take() {
+        // Waking the poller is a syscall (it unparks the runtime): only when it has a window
+        // to poll for, so sparse traffic and `--busyPoll 0` pay nothing per request.
+        if !self.window.get().is_zero()
+            && let Some(sleeper) = self.sleeper.borrow_mut().take()
+        {
             sleeper.wake();
         }
     }
