@@ -17,6 +17,11 @@ pub struct Cli {
     /// or `pocketbase` on the PATH).
     #[arg(long)]
     pub pocketbase: Option<PathBuf>,
+    /// Compare against another oxbase build instead of PocketBase (before/after a change): its
+    /// figures take PocketBase's columns, labelled "baseline"; the targets are not judged and
+    /// `--write-doc` is refused.
+    #[arg(long, conflicts_with_all = ["pocketbase", "write_doc"])]
+    pub baseline: Option<PathBuf>,
     /// Run only these workloads (repeatable, or comma-separated): floor, view, list, list_total,
     /// expand, update, insert, auth, fanout, files, scaleout. `fanout` (realtime, issue #6),
     /// `files` (uploads and downloads, issue #5) and `scaleout` (PostgreSQL and nginx, issue #7;

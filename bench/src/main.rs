@@ -93,8 +93,11 @@ fn selected(cli: &Cli) -> Result<Selection> {
 
 async fn run(cli: Cli) -> Result<()> {
     let ox_bin = cli.oxbase.clone();
-    let pb_bin = cli.pocketbase_path();
-    for (kind, bin) in [(Kind::Oxbase, &ox_bin), (Kind::PocketBase, &pb_bin)] {
+    let (other, pb_bin) = match &cli.baseline {
+        Some(bin) => (Kind::Baseline, bin.clone()),
+        None => (Kind::PocketBase, cli.pocketbase_path()),
+    };
+    for (kind, bin) in [(Kind::Oxbase, &ox_bin), (other, &pb_bin)] {
         if bin.components().count() > 1 && !bin.exists() {
             bail!("{} binary not found at {}", kind.name(), bin.display());
         }
@@ -104,6 +107,9 @@ async fn run(cli: Cli) -> Result<()> {
     let pb_bin = std::fs::canonicalize(&pb_bin).unwrap_or(pb_bin);
     let sel = selected(&cli)?;
     if sel.scaleout {
+        if cli.baseline.is_some() {
+            bail!("--baseline does not apply to scaleout");
+        }
         return run_scaleout(&cli, &ox_bin, &pb_bin, &sel.workloads).await;
     }
     let (chosen, run_fanout, run_files) = (sel.workloads, sel.fanout, sel.files);
@@ -118,7 +124,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let bins = [
         (Kind::Oxbase, ox_bin.as_path()),
-        (Kind::PocketBase, pb_bin.as_path()),
+        (other, pb_bin.as_path()),
     ];
 
     let startup = if cli.startup_rounds > 0 && cli.only.is_empty() {
@@ -167,6 +173,16 @@ async fn run(cli: Cli) -> Result<()> {
                 for i in 0..2 {
                     if failed[i].is_some() {
                         continue;
+                    }
+                    // The other server may still be working off its last run.
+                    for server in &servers {
+                        if !server.settle(SETTLE_LIMIT).await {
+                            eprintln!(
+                                "note: {} still busy after {} s",
+                                server.kind.name(),
+                                SETTLE_LIMIT.as_secs()
+                            );
+                        }
                     }
                     match measure(&mut servers[i], &fixtures[i], w, c, warmup, duration).await? {
                         Ok(r) => {
@@ -264,6 +280,7 @@ async fn run(cli: Cli) -> Result<()> {
             rows,
             startup,
             concurrency: cli.concurrency,
+            reference: other,
         };
         let text = report.markdown();
         println!("{text}");
@@ -353,6 +370,9 @@ async fn run_scaleout(cli: &Cli, ox_bin: &Path, pb_bin: &Path, chosen: &[Workloa
     Ok(())
 }
 
+/// The longest wait for a server to go quiet before and after a run.
+const SETTLE_LIMIT: Duration = Duration::from_secs(20);
+
 /// One run against one server: the outcome, with the server's CPU and peak RSS over it.
 /// The inner `Err` is a failed run (non-2xx or transport error), with the first error.
 pub(crate) async fn measure(
@@ -369,6 +389,8 @@ pub(crate) async fn measure(
     let peak_reset = server.reset_peak();
     let before = server.stats();
     let outcome = load::run(&http, plan, warmup, duration).await;
+    // Work the run left behind (a log written in the background, a checkpoint) is its CPU too.
+    server.settle(SETTLE_LIMIT).await;
     let after = server.stats();
     server.check_alive()?;
     if outcome.errors > 0 {
@@ -411,8 +433,10 @@ async fn measure_startup(bins: &[(Kind, &Path); 2], rounds: usize) -> Result<(St
         idle_mib: report::median(idle[i].clone()),
     };
     eprintln!(
-        "startup: oxbase {:?} ms, PocketBase {:?} ms",
-        times[0], times[1]
+        "startup: oxbase {:?} ms, {} {:?} ms",
+        times[0],
+        bins[1].0.name(),
+        times[1]
     );
     Ok((s(0), s(1)))
 }

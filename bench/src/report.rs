@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::load::Outcome;
+use crate::server::Kind;
 use crate::workloads::Workload;
 
 /// One measured run of one server.
@@ -103,6 +104,8 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub startup: Option<(Startup, Startup)>,
     pub concurrency: usize,
+    /// What oxbase is compared with: PocketBase, or another oxbase build (`--baseline`).
+    pub reference: Kind,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -153,10 +156,15 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "{}\n", self.machine);
         let _ = writeln!(s, "{}\n", self.settings);
-        s.push_str(
-            "#### Throughput and latency (medians over rounds; × = oxbase / PocketBase)\n\n",
+        let other = self.reference.name();
+        let _ = writeln!(
+            s,
+            "#### Throughput and latency (medians over rounds; × = oxbase / {other})\n"
         );
-        s.push_str("| workload | conc | oxbase req/s | PocketBase req/s | req/s × | oxbase p50 / p90 / p99 ms | PocketBase p50 / p90 / p99 ms | p50 × | oxbase % of floor | PocketBase % of floor |\n");
+        let _ = writeln!(
+            s,
+            "| workload | conc | oxbase req/s | {other} req/s | req/s × | oxbase p50 / p90 / p99 ms | {other} p50 / p90 / p99 ms | p50 × | oxbase % of floor | {other} % of floor |"
+        );
         s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         let mut failures = Vec::new();
         for r in &self.rows {
@@ -193,7 +201,7 @@ impl Report {
                 r.workload.name(),
                 r.concurrency
             );
-            for (name, x) in [("oxbase", &r.ox), ("PocketBase", &r.pb)] {
+            for (name, x) in [("oxbase", &r.ox), (other, &r.pb)] {
                 if let Summary::Failed(e) = x {
                     failures.push(format!(
                         "- {} @{} on {name}: FAILED — first error: `{}`",
@@ -210,7 +218,10 @@ impl Report {
             s.push('\n');
         }
         s.push_str("\n#### Server resources during each run (peak RSS; CPU = user+system of the server process, warm-up included)\n\n");
-        s.push_str("| workload | conc | oxbase peak MiB | PocketBase peak MiB | peak × | oxbase CPU s | PocketBase CPU s | oxbase CPU ms/req | PocketBase CPU ms/req | CPU/req × |\n");
+        let _ = writeln!(
+            s,
+            "| workload | conc | oxbase peak MiB | {other} peak MiB | peak × | oxbase CPU s | {other} CPU s | oxbase CPU ms/req | {other} CPU ms/req | CPU/req × |"
+        );
         s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
             let (o, p) = (r.ox.ok(), r.pb.ok());
@@ -237,7 +248,7 @@ impl Report {
         }
         if let Some((o, p)) = self.startup {
             s.push_str("\n#### Startup (empty data dir, spawn → first 200 on `/api/health`) and idle memory (RSS 1 s after that), medians\n\n");
-            s.push_str("| | oxbase | PocketBase | × |\n|---|---:|---:|---:|\n");
+            let _ = writeln!(s, "| | oxbase | {other} | × |\n|---|---:|---:|---:|");
             let _ = writeln!(
                 s,
                 "| startup ms | {} | {} | {} |",
@@ -252,6 +263,9 @@ impl Report {
                 fmt_num(p.idle_mib),
                 fmt_ratio(o.idle_mib / p.idle_mib)
             );
+        }
+        if self.reference != Kind::PocketBase {
+            return s;
         }
         s.push_str("\n#### Targets (issue #3)\n\n| target | measured | met |\n|---|---:|:---:|\n");
         for (what, measured, met) in self.targets() {

@@ -18,6 +18,8 @@ pub const SU_PASSWORD: &str = "bench-password-123";
 pub enum Kind {
     Oxbase,
     PocketBase,
+    /// Another oxbase build standing in for PocketBase (`--baseline`, A/B of a change).
+    Baseline,
 }
 
 impl Kind {
@@ -25,6 +27,7 @@ impl Kind {
         match self {
             Kind::Oxbase => "oxbase",
             Kind::PocketBase => "PocketBase",
+            Kind::Baseline => "baseline",
         }
     }
 }
@@ -65,7 +68,7 @@ fn free_port() -> Result<u16> {
 /// The data dir passed with `--dir`.
 fn data_dir(kind: Kind, root: &Path) -> PathBuf {
     match kind {
-        Kind::Oxbase => root.join("ox_data"),
+        Kind::Oxbase | Kind::Baseline => root.join("ox_data"),
         Kind::PocketBase => root.join("pb_data"),
     }
 }
@@ -110,7 +113,7 @@ fn spawn_serve(
         .arg("--dir")
         .arg(data_dir(kind, root));
     match kind {
-        Kind::Oxbase => {
+        Kind::Oxbase | Kind::Baseline => {
             cmd.arg("--publicDir").arg(root.join("public"));
             if let Some(url) = db {
                 cmd.arg("--db")
@@ -136,6 +139,11 @@ fn spawn_serve(
         .spawn()
         .with_context(|| format!("spawning {}", bin.display()))
 }
+
+/// A server using less CPU than this (cores) over `QUIET_WINDOW` is quiet. /proc counts CPU in
+/// 10 ms ticks, hence the window's length.
+const QUIET_CPU: f64 = 0.04;
+const QUIET_WINDOW: Duration = Duration::from_millis(500);
 
 /// PostgreSQL connections per instance: every scale-out target stays up for the whole run (the
 /// rounds alternate between them), 7 instances in all, and PostgreSQL allows 100 clients.
@@ -300,6 +308,25 @@ impl Server {
             }
         }
         total
+    }
+
+    /// Waits, at most `limit`, until the server has gone quiet: less than `QUIET_CPU` of a core
+    /// over one `QUIET_WINDOW`. A server keeps working after its load ends (PocketBase writes its
+    /// request log in the background: about half a core for 5 s after a view run here), and
+    /// that work must neither slow the next run of the other server nor go missing from this
+    /// server's CPU. Returns whether it went quiet.
+    pub async fn settle(&self, limit: Duration) -> bool {
+        let started = Instant::now();
+        let mut last = self.stats().cpu_s;
+        while started.elapsed() < limit {
+            tokio::time::sleep(QUIET_WINDOW).await;
+            let now = self.stats().cpu_s;
+            if now - last <= QUIET_CPU * QUIET_WINDOW.as_secs_f64() {
+                return true;
+            }
+            last = now;
+        }
+        false
     }
 
     /// Resets the peak-RSS high-water mark (VmHWM) to the current RSS, so the next reading is the
