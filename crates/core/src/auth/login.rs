@@ -144,7 +144,7 @@ impl AuthService {
         let record = self
             .schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await?;
         let pwd = password.to_owned();
         // A missing account still costs one verification, so it takes as long as a wrong password.

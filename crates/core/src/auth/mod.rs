@@ -247,7 +247,7 @@ impl AuthService {
                 match self
                     .schema
                     .db()
-                    .lookup(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+                    .lookup(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
                     .await
                 {
                     Ok(Some(record)) => {
@@ -326,7 +326,7 @@ impl AuthService {
         let coll = c.clone();
         self.schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await
     }
 
@@ -345,7 +345,7 @@ impl AuthService {
         let coll = c.clone();
         self.schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?)))
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?)))
             .await
     }
 
@@ -356,7 +356,7 @@ impl AuthService {
         let coll = c.clone();
         self.schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await
     }
 
@@ -489,7 +489,7 @@ impl AuthService {
         let existing = self
             .schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await?;
         let body = json!({"email": email, "password": password, "passwordConfirm": password, "verified": true});
         let input = crate::records::write::WriteInput {
@@ -524,7 +524,7 @@ impl AuthService {
         let existing = self
             .schema
             .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await?;
         match existing {
             Some(r) => records

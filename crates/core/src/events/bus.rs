@@ -18,9 +18,13 @@ pub enum Bus {
     /// The client reconnects by itself; `reconnected` is told each time it does.
     Nats {
         client: async_nats::Client,
-        reconnected: std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>>,
+        reconnected: ReconnectListeners,
     },
 }
+
+/// Who is told when the NATS client has reconnected.
+type ReconnectListeners =
+    std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>>;
 
 impl Bus {
     /// The bus of a deployment: the one `pubsub` names, else PostgreSQL's own; `None` on
@@ -47,9 +51,7 @@ impl Bus {
                 Ok(Some(Bus::Redis { client, publisher }))
             }
             Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => {
-                let reconnected: std::sync::Arc<
-                    std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>,
-                > = std::sync::Arc::default();
+                let reconnected = ReconnectListeners::default();
                 let listeners = reconnected.clone();
                 let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
                 let options = async_nats::ConnectOptions::new().event_callback(move |event| {

@@ -44,7 +44,7 @@ impl Records {
         let record = self
             .schema
             .db()
-            .lookup(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .lookup(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await?
             .ok_or_else(Error::not_found)?;
         let field = c

@@ -54,8 +54,11 @@ pub async fn expand(
     items: &mut [Record],
     expand: &str,
 ) -> Result<bool> {
+    if expand.is_empty() || items.is_empty() {
+        return Ok(false);
+    }
     let tree = parse(expand);
-    if tree.0.is_empty() || items.is_empty() {
+    if tree.0.is_empty() {
         return Ok(false);
     }
     expand_level(records, req, items, &tree).await
@@ -168,7 +171,7 @@ fn expand_level<'a>(
             any = true;
             let shown: HashMap<&str, Json> = related
                 .iter()
-                .map(|r| (r.id(), to_json(r, &req.auth, nested)))
+                .map(|r| (r.id(), to_json(r.clone(), &req.auth, nested)))
                 .collect();
             for item in items.iter_mut() {
                 let found: Vec<Json> = match &relation {
@@ -276,7 +279,7 @@ async fn load(
     records
         .schema
         .db()
-        .read(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?)))
+        .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?)))
         .await
 }
 

@@ -137,5 +137,5 @@ pub fn referrers(
             .push(" = ")
             .push_param(id.to_owned());
     }
-    Ok(Record::from_rows(c, &conn.query(&select)?))
+    Ok(Record::from_rows(c, conn.query(&select)?))
 }

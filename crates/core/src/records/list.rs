@@ -120,7 +120,7 @@ impl Records {
                     }),
                     None => -1,
                 };
-                Ok((Record::from_rows(&coll, &rows), total))
+                Ok((Record::from_rows(&coll, rows), total))
             })
             .await?;
         let items = self.present(req, records, &q.expand, &q.fields).await?;
@@ -245,7 +245,7 @@ impl Records {
         let coll = c.clone();
         self.schema
             .db()
-            .lookup(move |conn| Ok(Record::from_rows(&coll, &conn.query(&select)?).pop()))
+            .lookup(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await?
             .ok_or_else(Error::not_found)
     }
@@ -276,7 +276,7 @@ impl Records {
         let expanded = expand::expand(self, req, &mut records, expand).await?;
         let picks = parse_fields(fields);
         Ok(records
-            .iter()
+            .into_iter()
             .map(|r| {
                 let json = to_json(r, &req.auth, expanded);
                 if picks.is_empty() {
@@ -289,15 +289,26 @@ impl Records {
     }
 }
 
-/// `SELECT __r.* FROM t AS __r WHERE __r.id = ? [AND (rule)]`.
+/// `SELECT __r.* FROM t AS __r WHERE __r.id = ? [AND (rule)]`, written in one buffer: it runs
+/// for every view, update and delete.
 pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql> {
-    let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+    let table = Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))?;
+    let mut select = Sql::raw(String::with_capacity(
+        96 + c.name.len() + rule.map_or(0, |r| r.text().len()),
+    ));
     select
-        .push_sql(&from_root(c)?)
-        .push(&format!(" WHERE \"{ROOT}\".\"id\" = "))
+        .push("SELECT \"")
+        .push(ROOT)
+        .push("\".* FROM ")
+        .push_ident(&table)
+        .push(" AS \"")
+        .push(ROOT)
+        .push("\" WHERE \"")
+        .push(ROOT)
+        .push("\".\"id\" = ")
         .push_param(id.to_owned());
     if let Some(rule) = rule {
-        select.push(" AND ").push_sql(&paren(rule.clone()));
+        select.push(" AND (").push_sql(rule).push(")");
     }
     Ok(select)
 }

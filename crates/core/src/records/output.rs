@@ -8,16 +8,23 @@ use crate::identity::Auth;
 use crate::schema::FieldKind;
 
 /// PocketBase's JSON of a record as `auth` may see it. `with_expand` adds the `expand` object
-/// (empty when nothing resolved), as PocketBase does when an expand path applied to it.
-pub fn to_json(record: &Record, auth: &Auth, with_expand: bool) -> Json {
-    let mut out = Map::new();
-    out.insert("collectionId".into(), json!(record.collection.id));
-    out.insert("collectionName".into(), json!(record.collection.name));
+/// (empty when nothing resolved), as PocketBase does when an expand path applied to it. The
+/// record's values move into the JSON.
+pub fn to_json(record: Record, auth: &Auth, with_expand: bool) -> Json {
     let superuser = auth.is_superuser();
     let is_owner = auth
         .record()
         .is_some_and(|r| r.collection.id == record.collection.id && r.id() == record.id());
-    for f in &record.collection.fields {
+    let email_visible = record.get("emailVisibility").as_bool().unwrap_or(false);
+    let Record {
+        collection,
+        mut data,
+        expand,
+    } = record;
+    let mut out = Map::new();
+    out.insert("collectionId".into(), json!(collection.id));
+    out.insert("collectionName".into(), json!(collection.name));
+    for f in &collection.fields {
         if f.name == "tokenKey" || (f.hidden && (!superuser || f.kind == FieldKind::Password)) {
             continue;
         }
@@ -26,16 +33,17 @@ pub fn to_json(record: &Record, auth: &Auth, with_expand: bool) -> Json {
             out.insert(f.name.clone(), json!(""));
             continue;
         }
-        if record.collection.is_auth() && f.name == "email" {
-            let visible = record.get("emailVisibility").as_bool().unwrap_or(false);
-            if !(visible || superuser || is_owner) {
-                continue;
-            }
+        if collection.is_auth() && f.name == "email" && !(email_visible || superuser || is_owner)
+        {
+            continue;
         }
-        out.insert(f.name.clone(), record.get(&f.name).clone());
+        let (name, value) = data
+            .remove_entry(&f.name)
+            .unwrap_or_else(|| (f.name.clone(), Json::Null));
+        out.insert(name, value);
     }
-    if with_expand || !record.expand.is_empty() {
-        out.insert("expand".into(), Json::Object(record.expand.clone()));
+    if with_expand || !expand.is_empty() {
+        out.insert("expand".into(), Json::Object(expand));
     }
     Json::Object(out)
 }

@@ -48,19 +48,22 @@ impl Record {
         as_list(self.get(field))
     }
 
-    /// Decodes the rows of a `SELECT *` on the collection's table.
-    pub fn from_rows(collection: &Arc<Collection>, rows: &Rows) -> Vec<Record> {
+    /// Decodes the rows of a `SELECT *` on the collection's table (moving their values).
+    pub fn from_rows(collection: &Arc<Collection>, rows: Rows) -> Vec<Record> {
         let fields: Vec<(usize, &Field)> = collection
             .fields
             .iter()
             .filter_map(|f| rows.column_index(&f.name).map(|i| (i, f)))
             .collect();
         rows.rows
-            .iter()
-            .map(|row| {
+            .into_iter()
+            .map(|mut row| {
                 let data = fields
                     .iter()
-                    .map(|(i, f)| (f.name.clone(), decode(f, &row[*i])))
+                    .map(|(i, f)| {
+                        let value = std::mem::replace(&mut row[*i], Value::Null);
+                        (f.name.clone(), decode(f, value))
+                    })
                     .collect();
                 Record {
                     collection: collection.clone(),
@@ -102,23 +105,26 @@ pub fn zero_value(f: &Field) -> Json {
     }
 }
 
-fn decode(f: &Field, v: &Value) -> Json {
+fn decode(f: &Field, v: Value) -> Json {
     match f.kind {
         FieldKind::Number => match v {
             Value::Int(i) => json!(i),
-            Value::Float(x) if x.fract() == 0.0 && x.abs() < 9e15 => json!(*x as i64),
+            Value::Float(x) if x.fract() == 0.0 && x.abs() < 9e15 => json!(x as i64),
             Value::Float(x) => json!(x),
             Value::Text(s) => s.parse::<f64>().map(|x| json!(x)).unwrap_or(json!(0)),
             _ => json!(0),
         },
         FieldKind::Bool => match v {
-            Value::Int(i) => json!(*i != 0),
+            Value::Int(i) => json!(i != 0),
             Value::Bool(b) => json!(b),
             Value::Text(s) => json!(s == "1" || s.eq_ignore_ascii_case("true")),
             _ => json!(false),
         },
         FieldKind::Json | FieldKind::GeoPoint => match v {
-            Value::Text(s) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+            Value::Text(s) => match serde_json::from_str(&s) {
+                Ok(json) => json,
+                Err(_) => Json::String(s),
+            },
             Value::Int(i) => json!(i),
             Value::Float(x) => json!(x),
             Value::Null => {
@@ -131,7 +137,7 @@ fn decode(f: &Field, v: &Value) -> Json {
             other => json!(format!("{other:?}")),
         },
         FieldKind::Select | FieldKind::File | FieldKind::Relation if f.is_multi() => match v {
-            Value::Text(s) => match serde_json::from_str::<Json>(s) {
+            Value::Text(s) => match serde_json::from_str::<Json>(&s) {
                 Ok(Json::Array(a)) => Json::Array(a),
                 _ if s.is_empty() => json!([]),
                 _ => json!([s]),
@@ -139,12 +145,12 @@ fn decode(f: &Field, v: &Value) -> Json {
             _ => json!([]),
         },
         _ => match v {
-            Value::Text(s) => json!(s),
+            Value::Text(s) => Json::String(s),
             Value::Int(i) => json!(i.to_string()),
             Value::Float(x) => json!(x.to_string()),
             Value::Null => json!(""),
             Value::Bool(b) => json!(b.to_string()),
-            Value::Blob(b) => json!(String::from_utf8_lossy(b)),
+            Value::Blob(b) => json!(String::from_utf8_lossy(&b)),
         },
     }
 }

@@ -54,6 +54,42 @@ pub struct SqliteDb {
 /// A SQLite connection as the store's `Conn`.
 pub struct SqliteConn {
     conn: rusqlite::Connection,
+    /// Column-name lists handed out lately. The same few tables are read over and over, and a
+    /// query whose statement has the same names shares one list instead of allocating its own.
+    names: Vec<Arc<[String]>>,
+}
+
+/// Column-name lists a connection keeps for sharing.
+const SHARED_NAME_LISTS: usize = 16;
+
+impl SqliteConn {
+    fn new(conn: rusqlite::Connection) -> SqliteConn {
+        SqliteConn {
+            conn,
+            names: Vec::new(),
+        }
+    }
+}
+
+/// The statement's column names, as a list shared from `kept` when one there matches.
+fn shared_names(kept: &mut Vec<Arc<[String]>>, stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    let count = stmt.column_count();
+    let same = |names: &&Arc<[String]>| {
+        names.len() == count
+            && names
+                .iter()
+                .enumerate()
+                .all(|(i, name)| stmt.column_name(i).is_ok_and(|c| c == name))
+    };
+    if let Some(names) = kept.iter().find(same) {
+        return names.clone();
+    }
+    let names = column_names(stmt);
+    if kept.len() >= SHARED_NAME_LISTS {
+        kept.remove(0);
+    }
+    kept.push(names.clone());
+    names
 }
 
 impl SqliteDb {
@@ -72,7 +108,7 @@ impl SqliteDb {
         writer_conn.execute_batch(
             "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
         )?;
-        let writer_conn = Arc::new(Mutex::new(Some(SqliteConn { conn: writer_conn })));
+        let writer_conn = Arc::new(Mutex::new(Some(SqliteConn::new(writer_conn))));
         let checkpointer = open_conn(path)?;
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
         let shared = writer_conn.clone();
@@ -89,9 +125,7 @@ impl SqliteDb {
 
         let (reader_tx, reader_rx) = crossbeam_channel::unbounded::<ReadJob>();
         for i in 0..readers.max(1) {
-            let mut conn = SqliteConn {
-                conn: open_conn(path)?,
-            };
+            let mut conn = SqliteConn::new(open_conn(path)?);
             let rx = reader_rx.clone();
             thread::Builder::new()
                 .name(format!("oxbase-sqlite-reader-{i}"))
@@ -209,7 +243,7 @@ impl LookupPool {
         open_conn(&self.path)
             .inspect_err(|err| tracing::warn!(%err, "cannot open a lookup connection"))
             .ok()
-            .map(|conn| SqliteConn { conn })
+            .map(SqliteConn::new)
     }
 
     fn put(&self, conn: SqliteConn) {
@@ -253,7 +287,8 @@ fn open_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 fn register_math(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    let unary: [(&str, fn(f64) -> f64); 5] = [
+    type Unary = (&'static str, fn(f64) -> f64);
+    let unary: [Unary; 5] = [
         ("acos", f64::acos),
         ("cos", f64::cos),
         ("sin", f64::sin),
@@ -441,8 +476,8 @@ impl Conn for SqliteConn {
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
-        let mut stmt = self
-            .conn
+        let SqliteConn { conn, names: kept } = self;
+        let mut stmt = conn
             .prepare_cached(sql.text())
             .map_err(|e| sql_error(e, sql))?;
         let mut rows = stmt
@@ -455,7 +490,7 @@ impl Conn for SqliteConn {
         let mut columns: Option<std::sync::Arc<[String]>> = None;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sql_error(e, sql))? {
-            let names = columns.get_or_insert_with(|| column_names(row.as_ref()));
+            let names = columns.get_or_insert_with(|| shared_names(kept, row.as_ref()));
             let width = names.len();
             let mut values = Vec::with_capacity(width);
             for i in 0..width {
@@ -464,7 +499,7 @@ impl Conn for SqliteConn {
             out.push(values);
         }
         drop(rows);
-        let columns = columns.unwrap_or_else(|| column_names(&stmt));
+        let columns = columns.unwrap_or_else(|| shared_names(kept, &stmt));
         Ok(Rows { columns, rows: out })
     }
 

@@ -104,7 +104,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             // concurrent increments can lose one. Here the read, the modifiers and the write
             // share one transaction, on SQLite's single writer or with the row locked on
             // PostgreSQL: none is lost.
-            let mut record = Record::from_rows(&c, &conn.query(&select)?)
+            let mut record = Record::from_rows(&c, conn.query(&select)?)
                 .pop()
                 .ok_or_else(Error::not_found)?;
             let old_id = record.id().to_owned();
@@ -162,7 +162,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             watcher,
         } => {
             let select = select_by_id(&c, &id, rule.as_ref())?;
-            let record = Record::from_rows(&c, &conn.query(&select)?)
+            let record = Record::from_rows(&c, conn.query(&select)?)
                 .pop()
                 .ok_or_else(Error::not_found)?;
             // Who may see the deletions is decided before the first row goes: a cascaded

@@ -344,7 +344,7 @@ impl Records {
                     s.push_sql(&from_root(&c)?);
                     s
                 })?;
-                let roots = Record::from_rows(&c, &rows);
+                let roots = Record::from_rows(&c, rows);
                 let foreseen = match &watcher {
                     Some(w) => foresee(conn, &all, &roots, w.as_ref())?,
                     None => None,
