@@ -122,10 +122,7 @@ async fn run(cli: Cli) -> Result<()> {
             fanout_opts.subscribers
         );
     }
-    let bins = [
-        (Kind::Oxbase, ox_bin.as_path()),
-        (other, pb_bin.as_path()),
-    ];
+    let bins = [(Kind::Oxbase, ox_bin.as_path()), (other, pb_bin.as_path())];
 
     let startup = if cli.startup_rounds > 0 && cli.only.is_empty() {
         Some(measure_startup(&bins, cli.startup_rounds).await?)

@@ -33,8 +33,7 @@ pub fn to_json(record: Record, auth: &Auth, with_expand: bool) -> Json {
             out.insert(f.name.clone(), json!(""));
             continue;
         }
-        if collection.is_auth() && f.name == "email" && !(email_visible || superuser || is_owner)
-        {
+        if collection.is_auth() && f.name == "email" && !(email_visible || superuser || is_owner) {
             continue;
         }
         let (name, value) = data
