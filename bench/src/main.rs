@@ -155,6 +155,17 @@ async fn run(cli: Cli) -> Result<()> {
         fixtures.push(fixture);
     }
 
+    // Seeding leaves work behind (PocketBase's request log): no run starts before both are
+    // quiet. From then on every run waits for its server to go quiet again (`measure`).
+    for server in &servers {
+        if !server.settle(SETTLE_LIMIT).await {
+            eprintln!(
+                "note: {} still busy after {} s",
+                server.kind.name(),
+                SETTLE_LIMIT.as_secs()
+            );
+        }
+    }
     let mut concurrencies = vec![cli.concurrency];
     if !cli.no_latency && cli.concurrency != 1 {
         concurrencies.push(1);
@@ -170,16 +181,6 @@ async fn run(cli: Cli) -> Result<()> {
                 for i in 0..2 {
                     if failed[i].is_some() {
                         continue;
-                    }
-                    // The other server may still be working off its last run.
-                    for server in &servers {
-                        if !server.settle(SETTLE_LIMIT).await {
-                            eprintln!(
-                                "note: {} still busy after {} s",
-                                server.kind.name(),
-                                SETTLE_LIMIT.as_secs()
-                            );
-                        }
                     }
                     match measure(&mut servers[i], &fixtures[i], w, c, warmup, duration).await? {
                         Ok(r) => {
@@ -386,8 +387,15 @@ pub(crate) async fn measure(
     let peak_reset = server.reset_peak();
     let before = server.stats();
     let outcome = load::run(&http, plan, warmup, duration).await;
-    // Work the run left behind (a log written in the background, a checkpoint) is its CPU too.
-    server.settle(SETTLE_LIMIT).await;
+    // Work the run left behind (a log written in the background, a checkpoint) is its CPU too,
+    // and must be done before the next run, of either server, starts.
+    if !server.settle(SETTLE_LIMIT).await {
+        eprintln!(
+            "note: {} still busy {} s after the run",
+            server.kind.name(),
+            SETTLE_LIMIT.as_secs()
+        );
+    }
     let after = server.stats();
     server.check_alive()?;
     if outcome.errors > 0 {
