@@ -292,7 +292,6 @@ impl Records {
 /// `SELECT __r.* FROM t AS __r WHERE __r.id = ? [AND (rule)]`, written in one buffer: it runs
 /// for every view, update and delete.
 pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql> {
-    let table = Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))?;
     let mut select = Sql::raw(String::with_capacity(
         96 + c.name.len() + rule.map_or(0, |r| r.text().len()),
     ));
@@ -300,10 +299,8 @@ pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql>
         .push("SELECT \"")
         .push(ROOT)
         .push("\".* FROM ")
-        .push_ident(&table)
-        .push(" AS \"")
-        .push(ROOT)
-        .push("\" WHERE \"")
+        .push_sql(&from_root(c)?)
+        .push(" WHERE \"")
         .push(ROOT)
         .push("\".\"id\" = ")
         .push_param(id.to_owned());
