@@ -67,9 +67,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = oxbase_api::router(self.app.clone(), &self.http);
+        let service = oxbase_api::service(self.app.clone(), &self.http);
         let served =
-            oxbase_api::serve::serve(self.listener, router, self.http.busy_poll, shutdown).await;
+            oxbase_api::serve::serve(self.listener, service, self.http.busy_poll, shutdown).await;
         self.app.close().await;
         served
     }

@@ -10,14 +10,17 @@ pub mod middleware;
 pub mod routes;
 pub mod serve;
 
+use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use oxbase_core::App;
+use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
@@ -55,8 +58,15 @@ impl Default for HttpConfig {
     }
 }
 
-/// The whole route table.
-pub fn router(app: App, config: &HttpConfig) -> Router {
+/// The whole API as one service: the route table behind the layers every request passes.
+pub fn service(
+    app: App,
+    config: &HttpConfig,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send>
++ Clone
++ Send
++ Sync
++ 'static {
     let state = AppState {
         app,
         max_body_bytes: config.max_body_bytes,
@@ -187,19 +197,21 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .route("/_", get(static_files::admin_redirect))
         .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
         .with_state(state.clone());
-    api.layer(axum::middleware::from_fn_with_state(
-        state,
-        middleware::rate_limit,
-    ))
-    .layer(DefaultBodyLimit::max(config.max_body_bytes))
-    .layer(cors(&config.origins))
-    .layer(CatchPanicLayer::custom(|_| {
-        error::body(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong while processing your request.",
-            serde_json::json!({}),
-        )
-    }))
+    // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
+    // own boxed service, and each level cloned the boxes below it on every request).
+    ServiceBuilder::new()
+        .map_response(IntoResponse::into_response)
+        .layer(CatchPanicLayer::custom(|_| {
+            error::body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong while processing your request.",
+                serde_json::json!({}),
+            )
+        }))
+        .layer(cors(&config.origins))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::RateLimitLayer::new(state))
+        .service(api)
 }
 
 /// PB-COMPAT: CORS allows every origin unless `--origins` narrows it.

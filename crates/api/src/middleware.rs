@@ -2,26 +2,90 @@
 //! `oxbase_core::ratelimit`; this layer only says what the request is: method, path, the
 //! collection action it targets, the client's IP and whether it is authenticated.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::task::{Context, Poll};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{BoxFuture, Either};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
 use serde_json::Value;
+use tower::{Layer, Service};
 
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Answers 429 in the standard error body once the request's rule is spent.
-pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let limiter = state.app.rate_limiter();
-    if !limiter.enabled() {
-        return next.run(req).await;
+/// The rate limiter as a layer: answers 429 in the standard error body once the request's
+/// rule is spent.
+#[derive(Clone)]
+pub struct RateLimitLayer {
+    state: AppState,
+}
+
+impl RateLimitLayer {
+    pub fn new(state: AppState) -> Self {
+        RateLimitLayer { state }
     }
+}
+
+impl<S> Layer<S> for RateLimitLayer {
+    type Service = RateLimit<S>;
+
+    fn layer(&self, inner: S) -> RateLimit<S> {
+        RateLimit {
+            state: self.state.clone(),
+            inner,
+        }
+    }
+}
+
+/// A hand-written service rather than `axum::middleware::from_fn`, which boxes the inner
+/// service and the future of every request: with the limiter off (the default) a request
+/// passes straight through.
+#[derive(Clone)]
+pub struct RateLimit<S> {
+    state: AppState,
+    inner: S,
+}
+
+impl<S> Service<Request> for RateLimit<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if !self.state.app.rate_limiter().enabled() {
+            return Either::Left(self.inner.call(req));
+        }
+        // The inner service was made ready for this request: take it, leave a clone.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Either::Right(Box::pin(async move {
+            let mut req = req;
+            match admit(&state, &mut req).await {
+                Ok(()) => inner.call(req).await,
+                Err(refused) => Ok(refused.into_response()),
+            }
+        }))
+    }
+}
+
+/// Counts the request against its rule; an error once the rule is spent.
+async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
+    let limiter = state.app.rate_limiter();
     let mut authenticated = false;
     if limiter.needs_identity() {
         let header = req
@@ -40,21 +104,18 @@ pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: N
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
-    let ip = client_ip(&state, req.headers(), peer);
-    let path = req.uri().path().to_owned();
-    let check = limiter
+    let ip = client_ip(state, req.headers(), peer);
+    let path = req.uri().path();
+    limiter
         .check(&RateRequest {
             method: req.method().as_str(),
-            path: &path,
-            action: collection_action(req.method().as_str(), &path),
+            path,
+            action: collection_action(req.method().as_str(), path),
             client_ip: &ip,
             authenticated,
         })
-        .await;
-    match check {
-        Ok(()) => next.run(req).await,
-        Err(e) => ApiError(e).into_response(),
-    }
+        .await
+        .map_err(ApiError)
 }
 
 /// The client's IP, as the rate limiter sees it.

@@ -23,24 +23,43 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
-/// Serves `router` on `listener`, one event loop per core, each polling for up to `busy_poll`
+/// What `serve` serves: the API as one service (`crate::service`).
+pub trait ApiService:
+    Service<Request<Body>, Response = Response, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> ApiService for S where
+    S: Service<Request<Body>, Response = Response, Error = Infallible, Future: Send>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Serves `service` on `listener`, one event loop per core, each polling for up to `busy_poll`
 /// before it sleeps (zero: never), until `shutdown` resolves; then stops accepting, lets every
 /// connection finish its in-flight request, and returns once all are closed.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    service: impl ApiService,
     busy_poll: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
@@ -64,12 +83,12 @@ pub async fn serve(
         let Ok(stream) = stream.into_std() else {
             continue;
         };
-        let router = router.clone();
+        let service = service.clone();
         let stopping = stopping_rx.clone();
         let open = open_rx.clone();
         loops.next().spawn(async move {
             if let Ok(stream) = TcpStream::from_std(stream) {
-                serve_connection(stream, peer, router, stopping).await;
+                serve_connection(stream, peer, service, stopping).await;
             }
             drop(open);
         });
@@ -86,11 +105,11 @@ pub async fn serve(
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
-    router: Router,
+    service: impl ApiService,
     mut stopping: watch::Receiver<()>,
 ) {
     let _ = stream.set_nodelay(true);
-    let service = router
+    let service = service
         .map_request(move |req: Request<Incoming>| {
             spin::request_started();
             let mut req = req.map(Body::new);
