@@ -82,13 +82,14 @@ pub fn query_map(query: Option<&str>) -> Map<String, Value> {
     out
 }
 
-/// Headers as `@request.headers` sees them: lower-case, `-` as `_`.
+/// Headers as `@request.headers` sees them: lower-case (as `http` already keeps header
+/// names), `-` as `_`.
 pub fn header_map(headers: &HeaderMap) -> Map<String, Value> {
     headers
         .iter()
         .filter_map(|(k, v)| {
             Some((
-                k.as_str().to_ascii_lowercase().replace('-', "_"),
+                k.as_str().replace('-', "_"),
                 Value::String(v.to_str().ok()?.to_owned()),
             ))
         })

@@ -88,8 +88,16 @@ pub struct ListResult {
 
 /// The table of a collection aliased as `ROOT`: `"posts" AS "__r"`.
 pub fn from_root(c: &Collection) -> Result<Sql> {
+    let mut from = Sql::raw(String::with_capacity(c.name.len() + 16));
+    push_from_root(&mut from, c)?;
+    Ok(from)
+}
+
+/// Appends `"table" AS "__r"`.
+fn push_from_root(sql: &mut Sql, c: &Collection) -> Result<()> {
     let table = Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))?;
-    Ok(Sql::raw(format!("{} AS \"{ROOT}\"", table.quoted())))
+    sql.push_ident(&table).push(" AS \"").push(ROOT).push("\"");
+    Ok(())
 }
 
 impl Records {
@@ -295,11 +303,9 @@ pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql>
     let mut select = Sql::raw(String::with_capacity(
         96 + c.name.len() + rule.map_or(0, |r| r.text().len()),
     ));
+    select.push("SELECT \"").push(ROOT).push("\".* FROM ");
+    push_from_root(&mut select, c)?;
     select
-        .push("SELECT \"")
-        .push(ROOT)
-        .push("\".* FROM ")
-        .push_sql(&from_root(c)?)
         .push(" WHERE \"")
         .push(ROOT)
         .push("\".\"id\" = ")

@@ -34,14 +34,13 @@ pub fn auth_value(record: &Record, key: &str) -> serde_json::Value {
     }
 }
 
-/// One rule of one collection definition, for callers of one auth collection (or guests).
+/// One rule of one collection definition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RuleKey {
     version: u64,
     /// The definition compiled (kept alive by the plan, so the address is not reused).
     collection: usize,
     kind: &'static str,
-    auth_collection: String,
 }
 
 enum Plan {
@@ -61,7 +60,9 @@ struct Entry {
 
 #[derive(Default)]
 struct Memo {
-    rules: HashMap<RuleKey, Entry>,
+    /// By rule, then by the caller's auth collection id (empty for guests and superusers): a
+    /// lookup borrows both, so a hit allocates nothing but the inputs' key.
+    rules: HashMap<RuleKey, HashMap<String, Entry>>,
     /// Compiled SQL kept, over every rule.
     size: usize,
 }
@@ -78,12 +79,17 @@ fn memo() -> std::sync::MutexGuard<'static, Memo> {
 
 /// The key of the values `keys` hold for this request's caller.
 fn inputs(auth: &Auth, keys: &[String]) -> String {
+    use std::fmt::Write;
     let Some(record) = auth.record() else {
         return String::new();
     };
     let mut out = String::new();
     for key in keys {
-        out.push_str(&auth_value(record, key).to_string());
+        // JSON text, written without copying the value (`auth_value`'s two names are strings).
+        let _ = match key.as_str() {
+            "collectionId" | "collectionName" => write!(out, "{}", auth_value(record, key)),
+            _ => write!(out, "{}", record.get(key)),
+        };
         out.push('\u{1}');
     }
     out
@@ -101,13 +107,17 @@ pub fn compiled(
         version: schema.version(),
         collection: Arc::as_ptr(collection) as usize,
         kind,
-        auth_collection: request
-            .auth
-            .record()
-            .map(|r| r.collection.id.clone())
-            .unwrap_or_default(),
     };
-    let volatile = match memo().rules.get(&key).map(|entry| &entry.plan) {
+    let auth_collection = request
+        .auth
+        .record()
+        .map_or("", |r| r.collection.id.as_str());
+    let volatile = match memo()
+        .rules
+        .get(&key)
+        .and_then(|by_auth| by_auth.get(auth_collection))
+        .map(|entry| &entry.plan)
+    {
         Some(Plan::Volatile) => true,
         Some(Plan::Auth { keys, compiled }) => {
             if let Some(sql) = compiled.get(&inputs(&request.auth, keys)) {
@@ -126,17 +136,22 @@ pub fn compiled(
     if memo.size >= MAX_ENTRIES {
         *memo = Memo::default();
     }
-    let entry = memo.rules.entry(key).or_insert_with(|| Entry {
-        _definition: collection.clone(),
-        plan: if reads.volatile {
-            Plan::Volatile
-        } else {
-            Plan::Auth {
-                keys: reads.auth_keys,
-                compiled: HashMap::new(),
-            }
-        },
-    });
+    let entry = memo
+        .rules
+        .entry(key)
+        .or_default()
+        .entry(auth_collection.to_owned())
+        .or_insert_with(|| Entry {
+            _definition: collection.clone(),
+            plan: if reads.volatile {
+                Plan::Volatile
+            } else {
+                Plan::Auth {
+                    keys: reads.auth_keys,
+                    compiled: HashMap::new(),
+                }
+            },
+        });
     if let Plan::Auth { keys, compiled } = &mut entry.plan {
         compiled.insert(inputs(&request.auth, keys), sql.clone());
         memo.size += 1;
