@@ -73,7 +73,12 @@ impl Schema {
         if let Some(c) = cache.by_id.get(id_or_name) {
             return Some(c.clone());
         }
-        let id = cache.by_name.get(&id_or_name.to_ascii_lowercase())?;
+        // Names are keyed lower-case; most requests already spell them so (no copy then).
+        let id = if id_or_name.bytes().any(|b| b.is_ascii_uppercase()) {
+            cache.by_name.get(&id_or_name.to_ascii_lowercase())
+        } else {
+            cache.by_name.get(id_or_name)
+        }?;
         cache.by_id.get(id).cloned()
     }
 
