@@ -991,3 +991,31 @@ async fn a_rule_broken_by_another_collections_rename_is_a_400() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn record_routes_find_the_collection_by_id_or_by_name_in_any_case() {
+    let app = spawn_app().await;
+    let (_, posts) = blog(&app).await;
+    let created = app
+        .create_record("posts", json!({"title": "Cased"}), GUEST)
+        .await;
+    created.expect(200);
+    let id = created.str("id");
+    let by = |collection: String| {
+        let app = &app;
+        let path = format!("/api/collections/{collection}/records/{id}");
+        async move { app.get(&path, GUEST).await }
+    };
+    for collection in [
+        "posts".to_owned(),
+        "POSTS".to_owned(),
+        "Posts".to_owned(),
+        posts["id"].as_str().expect("id").to_owned(),
+    ] {
+        let r = by(collection.clone()).await;
+        r.expect(200);
+        assert_eq!(r.body["collectionName"], "posts", "via {collection}");
+        assert_eq!(r.body["id"], id, "via {collection}");
+    }
+    by("postz".to_owned()).await.expect(404);
+}
