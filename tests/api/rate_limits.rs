@@ -130,3 +130,28 @@ async fn invalid_rules_are_refused_with_field_errors() {
     assert_eq!(rule["duration"]["code"], "validation_required");
     assert_eq!(rule["audience"]["code"], "validation_in_invalid");
 }
+
+/// HEAD responses carry no body, also those the layers around the routes make (the limiter's
+/// 429 here), and also over HTTP/2, where no lower layer leaves the body out.
+#[tokio::test]
+async fn a_refused_head_request_gets_no_body_over_http2() {
+    let app = spawn_app().await;
+    set_limits(&app, json!({"enabled": true, "rules": [{"label": "/api/health", "maxRequests": 1, "duration": 60}]})).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let r = client
+            .head(app.url("/api/health"))
+            .send()
+            .await
+            .expect("HEAD");
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        statuses.push(r.status().as_u16());
+        let body = r.bytes().await.expect("body");
+        assert!(body.is_empty(), "HEAD body: {body:?}");
+    }
+    assert_eq!(statuses, [200, 429]);
+}

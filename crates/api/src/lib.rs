@@ -10,17 +10,15 @@ pub mod middleware;
 pub mod routes;
 pub mod serve;
 
-use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use oxbase_core::App;
-use tower::{Service, ServiceBuilder};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
@@ -59,14 +57,7 @@ impl Default for HttpConfig {
 }
 
 /// The whole API as one service: the route table behind the layers every request passes.
-pub fn service(
-    app: App,
-    config: &HttpConfig,
-) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
+pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
     let state = AppState {
         app,
         max_body_bytes: config.max_body_bytes,
@@ -200,7 +191,7 @@ pub fn service(
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).
     ServiceBuilder::new()
-        .map_response(IntoResponse::into_response)
+        .layer(middleware::HeadResponsesLayer)
         .layer(CatchPanicLayer::custom(|_| {
             error::body(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,16 +1,20 @@
-//! Middleware: the rate limiter in front of every route. The policy (rules, windows) is
+//! Middleware around the router: the rate limiter (the policy, rules and windows, is
 //! `oxbase_core::ratelimit`; this layer only says what the request is: method, path, the
-//! collection action it targets, the client's IP and whether it is authenticated.
+//! collection action it targets, the client's IP and whether it is authenticated), and the
+//! outermost layer, which keeps bodies out of HEAD responses.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
+use axum::BoxError;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{self, HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::future::{BoxFuture, Either};
+use futures_util::TryFutureExt;
+use futures_util::future::{BoxFuture, Either, MapOk};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
 use serde_json::Value;
@@ -65,7 +69,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, mut req: Request) -> Self::Future {
         if !self.state.app.rate_limiter().enabled() {
             return Either::Left(self.inner.call(req));
         }
@@ -74,7 +78,6 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let state = self.state.clone();
         Either::Right(Box::pin(async move {
-            let mut req = req;
             match admit(&state, &mut req).await {
                 Ok(()) => inner.call(req).await,
                 Err(refused) => Ok(refused.into_response()),
@@ -116,6 +119,66 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         })
         .await
         .map_err(ApiError)
+}
+
+/// The outermost layer: makes every response an axum one, and leaves the body out of the
+/// responses to HEAD requests. axum's router does that for what its routes answer, but the
+/// layers around it answer some requests themselves (the limiter's 429, a panic's 500, CORS
+/// preflights), and over HTTP/2 nothing further down drops a HEAD response's body.
+#[derive(Clone, Copy)]
+pub struct HeadResponsesLayer;
+
+impl<S> Layer<S> for HeadResponsesLayer {
+    type Service = HeadResponses<S>;
+
+    fn layer(&self, inner: S) -> HeadResponses<S> {
+        HeadResponses { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct HeadResponses<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request> for HeadResponses<S>
+where
+    S: Service<Request, Response = http::Response<B>, Error = Infallible>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = MapOk<S::Future, fn(http::Response<B>) -> Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let finish: fn(http::Response<B>) -> Response = if req.method() == Method::HEAD {
+            without_body
+        } else {
+            IntoResponse::into_response
+        };
+        self.inner.call(req).map_ok(finish)
+    }
+}
+
+/// The response with its length kept in `Content-Length` (when known) and its body left out.
+fn without_body<B>(res: http::Response<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut res = res.into_response();
+    if !res.headers().contains_key(header::CONTENT_LENGTH)
+        && let Some(length) = res.body().size_hint().exact()
+    {
+        res.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    res.map(|_| Body::empty())
 }
 
 /// The client's IP, as the rate limiter sees it.

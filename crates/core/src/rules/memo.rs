@@ -60,8 +60,8 @@ struct Entry {
 
 #[derive(Default)]
 struct Memo {
-    /// By rule, then by the caller's auth collection id (empty for guests and superusers): a
-    /// lookup borrows both, so a hit allocates nothing but the inputs' key.
+    /// By rule, then by the caller's auth collection id (empty for guests; superusers never get
+    /// here): a lookup borrows both, so a hit allocates nothing but the inputs' key.
     rules: HashMap<RuleKey, HashMap<String, Entry>>,
     /// Compiled SQL kept, over every rule.
     size: usize,
