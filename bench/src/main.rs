@@ -158,13 +158,7 @@ async fn run(cli: Cli) -> Result<()> {
     // Seeding leaves work behind (PocketBase's request log): no run starts before both are
     // quiet. From then on every run waits for its server to go quiet again (`measure`).
     for server in &servers {
-        if !server.settle(SETTLE_LIMIT).await {
-            eprintln!(
-                "note: {} still busy after {} s",
-                server.kind.name(),
-                SETTLE_LIMIT.as_secs()
-            );
-        }
+        server.settle().await;
     }
     let mut concurrencies = vec![cli.concurrency];
     if !cli.no_latency && cli.concurrency != 1 {
@@ -368,9 +362,6 @@ async fn run_scaleout(cli: &Cli, ox_bin: &Path, pb_bin: &Path, chosen: &[Workloa
     Ok(())
 }
 
-/// The longest wait for a server to go quiet before and after a run.
-const SETTLE_LIMIT: Duration = Duration::from_secs(20);
-
 /// One run against one server: the outcome, with the server's CPU and peak RSS over it.
 /// The inner `Err` is a failed run (non-2xx or transport error), with the first error.
 pub(crate) async fn measure(
@@ -389,13 +380,7 @@ pub(crate) async fn measure(
     let outcome = load::run(&http, plan, warmup, duration).await;
     // Work the run left behind (a log written in the background, a checkpoint) is its CPU too,
     // and must be done before the next run, of either server, starts.
-    if !server.settle(SETTLE_LIMIT).await {
-        eprintln!(
-            "note: {} still busy {} s after the run",
-            server.kind.name(),
-            SETTLE_LIMIT.as_secs()
-        );
-    }
+    server.settle().await;
     let after = server.stats();
     server.check_alive()?;
     if outcome.errors > 0 {

@@ -144,6 +144,8 @@ fn spawn_serve(
 /// 10 ms ticks, hence the window's length.
 const QUIET_CPU: f64 = 0.04;
 const QUIET_WINDOW: Duration = Duration::from_millis(500);
+/// The longest wait for a server to go quiet.
+const SETTLE_LIMIT: Duration = Duration::from_secs(20);
 
 /// PostgreSQL connections per instance: every scale-out target stays up for the whole run (the
 /// rounds alternate between them), 7 instances in all, and PostgreSQL allows 100 clients.
@@ -310,23 +312,27 @@ impl Server {
         total
     }
 
-    /// Waits, at most `limit`, until the server has gone quiet: less than `QUIET_CPU` of a core
-    /// over one `QUIET_WINDOW`. A server keeps working after its load ends (PocketBase writes its
-    /// request log in the background: about half a core for 5 s after a view run here), and
-    /// that work must neither slow the next run of the other server nor go missing from this
-    /// server's CPU. Returns whether it went quiet.
-    pub async fn settle(&self, limit: Duration) -> bool {
+    /// Waits, at most `SETTLE_LIMIT`, until the server has gone quiet: less than `QUIET_CPU` of
+    /// a core over one `QUIET_WINDOW`. A server keeps working after its load ends (PocketBase
+    /// writes its request log in the background: about half a core for 5 s after a view run
+    /// here), and that work must neither slow the next run of the other server nor go missing
+    /// from this server's CPU. Says so when it stays busy.
+    pub async fn settle(&self) {
         let started = Instant::now();
         let mut last = self.stats().cpu_s;
-        while started.elapsed() < limit {
+        while started.elapsed() < SETTLE_LIMIT {
             tokio::time::sleep(QUIET_WINDOW).await;
             let now = self.stats().cpu_s;
             if now - last <= QUIET_CPU * QUIET_WINDOW.as_secs_f64() {
-                return true;
+                return;
             }
             last = now;
         }
-        false
+        eprintln!(
+            "note: {} still busy after {} s",
+            self.kind.name(),
+            SETTLE_LIMIT.as_secs()
+        );
     }
 
     /// Resets the peak-RSS high-water mark (VmHWM) to the current RSS, so the next reading is the

@@ -11,7 +11,7 @@ use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{self, HeaderMap, HeaderValue, Method, header};
+use axum::http::{self, Extensions, HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryFutureExt;
 use futures_util::future::{BoxFuture, Either, MapOk};
@@ -102,12 +102,7 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         // The `Caller` extractor reuses it: the token is resolved once per request.
         req.extensions_mut().insert(auth);
     }
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let ip = client_ip(state, req.headers(), peer);
+    let ip = client_ip(state, req.headers(), req.extensions());
     let path = req.uri().path();
     limiter
         .check(&RateRequest {
@@ -191,18 +186,17 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
-        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
+        Ok(ClientIp(client_ip(
+            state,
+            &parts.headers,
+            &parts.extensions,
+        )))
     }
 }
 
-/// The client's IP: the peer address, or the first configured `trustedProxy.headers` header
-/// present (its leftmost or rightmost entry, as `useLeftmostIP` says).
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: String) -> String {
+/// The client's IP: the first configured `trustedProxy.headers` header present (its leftmost
+/// or rightmost entry, as `useLeftmostIP` says), else the peer's address.
+fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> String {
     let proxy = state.app.settings().get(&["trustedProxy"]);
     let leftmost = proxy
         .get("useLeftmostIP")
@@ -226,7 +220,10 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: String) -> String {
             }
         }
     }
-    peer
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// PB-COMPAT: the action tags PocketBase's rate-limit labels use (`users:create`, `*:auth`).
