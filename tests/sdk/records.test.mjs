@@ -1,7 +1,7 @@
 // Record CRUD through pb.collection(name): output shape, defaults, coercion, modifiers, validation.
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, expectError, ID_RE, DATE_RE, IS_POCKETBASE } from './harness.mjs';
+import { startServer, expectError, ID_RE, DATE_RE } from './harness.mjs';
 
 let srv, pb, postsColl, authorsColl, ann, bob;
 before(async () => {
@@ -311,8 +311,7 @@ describe('records', () => {
     assert.equal(u.count, 5);
   });
 
-  // File storage (uploads, /api/files) is oxbase issue #5; until it lands this runs against PocketBase only.
-  it('a plain object containing a Blob is sent by the SDK as multipart with @jsonPayload for object values', { skip: !IS_POCKETBASE && 'file storage arrives with issue #5' }, async () => {
+  it('a plain object containing a Blob is sent by the SDK as multipart with @jsonPayload for object values', async () => {
     await pb.collections.create({
       name: 'docs', listRule: '', viewRule: '',
       fields: [{ name: 'name', type: 'text' }, { name: 'info', type: 'json' }, { name: 'file', type: 'file', maxSelect: 1, maxSize: 1024 * 1024 }],
