@@ -24,6 +24,7 @@ mod realtime;
 mod records;
 mod rules_matrix;
 mod scale_out;
+mod security;
 mod serving;
 mod sessions;
 mod settings;

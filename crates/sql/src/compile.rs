@@ -110,6 +110,9 @@ pub(crate) struct Opd {
     pub lit: Option<Value>,
     pub fallback: Fallback,
     pub many: bool,
+    /// NULL stands for a value hidden from the caller: comparisons are false there
+    /// ([`Operand::Masked`]).
+    pub masked: bool,
 }
 
 impl Opd {
@@ -126,6 +129,7 @@ impl Opd {
             lit: Some(value),
             fallback: Fallback::Auto,
             many: false,
+            masked: false,
         }
     }
 
@@ -136,6 +140,7 @@ impl Opd {
             lit: None,
             fallback,
             many: false,
+            masked: false,
         }
     }
 }
@@ -188,25 +193,23 @@ impl Compiler<'_> {
         let left = self.term(&c.left, 0)?;
         let right = self.term(&c.right, 0)?;
         let d = self.dialect;
+        let cmp = |l: &Opd, r: &Opd| masked_guard(l, r, compare::compare(d, l, c.op.kind, r));
         match (left.many, right.many) {
-            (false, false) => Ok(compare::compare(d, &left, c.op.kind, &right)),
+            (false, false) => Ok(cmp(&left, &right)),
             (true, false) => {
                 let (src, value) = self.padded(&left);
-                let cmp = compare::compare(d, &value, c.op.kind, &right);
-                Ok(quantify(c.op, &src, &cmp))
+                Ok(quantify(c.op, &src, &cmp(&value, &right)))
             }
             (false, true) => {
                 let (src, value) = self.padded(&right);
-                let cmp = compare::compare(d, &left, c.op.kind, &value);
-                Ok(quantify(c.op, &src, &cmp))
+                Ok(quantify(c.op, &src, &cmp(&left, &value)))
             }
             (true, true) => {
                 let (lsrc, lvalue) = self.padded(&left);
                 let (rsrc, rvalue) = self.padded(&right);
-                let cmp = compare::compare(d, &lvalue, c.op.kind, &rvalue);
                 let mut src = lsrc;
                 src.push(", ").push_sql(&rsrc);
-                Ok(quantify(c.op, &src, &cmp))
+                Ok(quantify(c.op, &src, &cmp(&lvalue, &rvalue)))
             }
         }
     }
@@ -225,7 +228,9 @@ impl Compiler<'_> {
             .push_ident(&alias);
         let mut value = Sql::new();
         value.push_ident(&alias).push(".v");
-        (src, Opd::expr(value, many.ty, many.fallback))
+        let mut opd = Opd::expr(value, many.ty, many.fallback);
+        opd.masked = many.masked;
+        (src, opd)
     }
 
     pub(crate) fn alias(&mut self, prefix: &str) -> Ident {
@@ -247,7 +252,12 @@ impl Compiler<'_> {
     }
 
     fn ident(&mut self, name: &str) -> Result<Opd, CompileError> {
-        Ok(match self.resolver.resolve(name)? {
+        let operand = self.resolver.resolve(name)?;
+        Ok(self.operand(operand))
+    }
+
+    fn operand(&self, operand: Operand) -> Opd {
+        match operand {
             Operand::Single { sql, ty } => {
                 // A bare bound parameter (`@request.auth.id`, a macro) behaves like a literal:
                 // PocketBase decides its empty/non-empty comparison form from the value.
@@ -269,6 +279,7 @@ impl Compiler<'_> {
                 lit: None,
                 fallback: Fallback::Auto,
                 many: true,
+                masked: false,
             },
             Operand::Scoped { single, ty, .. } if self.any_of => {
                 Opd::expr(single, ty, Fallback::Auto)
@@ -279,14 +290,36 @@ impl Compiler<'_> {
                 lit: None,
                 fallback: Fallback::Auto,
                 many: true,
+                masked: false,
             },
-        })
+            Operand::Masked(inner) => {
+                let mut opd = self.operand(*inner);
+                opd.lit = None;
+                opd.masked = true;
+                opd
+            }
+        }
     }
 
     /// An operand as SQL: literals become (typed) bound parameters.
     pub(crate) fn render(&self, opd: &Opd) -> Sql {
         compare::render(self.dialect, opd)
     }
+}
+
+/// A comparison is false where a masked operand is NULL (hidden from the caller).
+fn masked_guard(left: &Opd, right: &Opd, cmp: Sql) -> Sql {
+    let masked: Vec<&Opd> = [left, right].into_iter().filter(|o| o.masked).collect();
+    if masked.is_empty() {
+        return cmp;
+    }
+    let mut out = Sql::raw("(");
+    out.push_sql(&cmp);
+    for opd in masked {
+        out.push(" AND ").push_sql(&opd.sql).push(" IS NOT NULL");
+    }
+    out.push(")");
+    out
 }
 
 /// ANY (`?` operators) or ALL (plain operators) over `src`.

@@ -54,6 +54,23 @@ pub fn column_type(dialect: Dialect, kind: ColumnKind) -> &'static str {
     }
 }
 
+/// The bare SQL type of a kind's column (no default, no constraint): what a bound value must
+/// be cast to where PostgreSQL cannot infer it (a `VALUES` list standing for a table).
+pub fn value_type(dialect: Dialect, kind: ColumnKind) -> &'static str {
+    match (dialect, kind) {
+        (_, ColumnKind::PrimaryKey | ColumnKind::Text) => "TEXT",
+        (Dialect::Sqlite, ColumnKind::Number) => "NUMERIC",
+        (Dialect::Postgres, ColumnKind::Number) => "DOUBLE PRECISION",
+        (_, ColumnKind::Bool) => "BOOLEAN",
+        (Dialect::Sqlite, ColumnKind::Json | ColumnKind::JsonArray | ColumnKind::GeoPoint) => {
+            "JSON"
+        }
+        (Dialect::Postgres, ColumnKind::Json | ColumnKind::JsonArray | ColumnKind::GeoPoint) => {
+            "JSONB"
+        }
+    }
+}
+
 /// The insertion-order column every record table has: SQLite's implicit `rowid` (aliased as
 /// `_rowid_`), an explicit identity column on PostgreSQL. Default order and `@rowid` use it.
 pub const ROWID: &str = "_rowid_";

@@ -39,6 +39,11 @@ pub enum Operand {
         every: Sql,
         ty: ValueType,
     },
+    /// A value the caller may see only where it is not NULL (an auth record's `email` whose
+    /// owner hides it): the resolver makes it NULL where hidden, and every comparison that
+    /// involves it is false there, whatever the operator (`!=` and `= ''` included); a sort
+    /// sees the NULL, never the hidden value.
+    Masked(Box<Operand>),
 }
 
 /// Resolves identifiers of the filter language. `ident` is the whole identifier as written,

@@ -58,7 +58,7 @@ impl DeleteWatcher for Watch {
                 sub.kind,
                 sub.topic.option("filter"),
             )
-            .and_then(|verdict| Check::new(&verdict, &records))
+            .and_then(|verdict| Check::new(self.schema.db().dialect(), &verdict, &records))
             .and_then(|check| guarded(conn, |conn| check.run(conn)));
             match answer {
                 Ok(passed) => {

@@ -14,14 +14,14 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use oxbase_sql::{Ident, Sql, Value};
+use oxbase_sql::{Dialect, Ident, Sql, Value};
 
 use super::Records;
 use super::list::paren;
 use super::record::Record;
 use crate::error::{Error, Result};
 use crate::rules::{Access, Purpose, ROOT, RecordResolver, RequestInfo, RuleKind, check};
-use crate::schema::{Collection, Schema};
+use crate::schema::{Collection, Field, Schema};
 use crate::store::Conn;
 
 /// Bound parameters one check query may carry: under SQLite's limit (32,766) and
@@ -106,7 +106,7 @@ pub fn verdict(
 impl Records {
     /// Which of `records` (of one collection) pass `verdict`, in order, on the reader pool.
     pub async fn passing(&self, verdict: &Verdict, records: &[&Record]) -> Result<Vec<bool>> {
-        let check = Check::new(verdict, records)?;
+        let check = Check::new(self.schema.db().dialect(), verdict, records)?;
         if check.chunks.is_empty() {
             return Ok(check.fixed());
         }
@@ -123,7 +123,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(verdict: &Verdict, records: &[&Record]) -> Result<Check> {
+    pub fn new(dialect: Dialect, verdict: &Verdict, records: &[&Record]) -> Result<Check> {
         let cond = match verdict {
             Verdict::Where(cond) if !records.is_empty() => cond,
             _ => {
@@ -150,7 +150,7 @@ impl Check {
             let (chunk, tail) = rest.split_at(n);
             chunks.push((
                 chunk.iter().map(|r| r.id().to_owned()).collect(),
-                chunk_sql(c, cond, chunk)?,
+                chunk_sql(dialect, c, cond, chunk)?,
             ));
             rest = tail;
         }
@@ -189,19 +189,32 @@ impl Check {
 
 /// `WITH "__rt"(<fields>) AS (VALUES (<values>), ...) SELECT "__r"."id" FROM "__rt" AS "__r"
 /// WHERE <cond>`: the rule sees each record exactly as its change left it.
-fn chunk_sql(c: &Collection, cond: &Sql, records: &[&Record]) -> Result<Sql> {
+fn chunk_sql(dialect: Dialect, c: &Collection, cond: &Sql, records: &[&Record]) -> Result<Sql> {
     let mut columns = Vec::with_capacity(c.fields.len());
     for f in &c.fields {
         let name = Ident::new(&f.name).ok_or_else(|| Error::internal("invalid field name"))?;
         columns.push(Sql::raw(name.quoted()));
     }
+    // PostgreSQL types a bare parameter in VALUES as text; the rule must see the columns'
+    // own types (booleans, numbers, JSONB), as in the table.
+    let value = |r: &Record, f: &Field| match dialect {
+        Dialect::Sqlite => Sql::param(r.column_value(f)),
+        Dialect::Postgres => {
+            let mut cast = Sql::raw("CAST(");
+            cast.push_param(r.column_value(f))
+                .push(" AS ")
+                .push(oxbase_sql::ddl::value_type(
+                    dialect,
+                    crate::schema::migrate::column_kind(f),
+                ));
+            cast.push(")");
+            cast
+        }
+    };
     let rows = records.iter().map(|r| {
         let mut row = Sql::raw("(");
-        row.push_sql(&Sql::join(
-            c.fields.iter().map(|f| Sql::param(r.column_value(f))),
-            ", ",
-        ))
-        .push(")");
+        row.push_sql(&Sql::join(c.fields.iter().map(|f| value(r, f)), ", "))
+            .push(")");
         row
     });
     let mut sql = Sql::raw("WITH \"__rt\"(");

@@ -416,8 +416,27 @@ impl RecordResolver<'_> {
             _ if stored_as_json(&field) => {
                 self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier)
             }
+            _ if self.email_masked(&walk, &field) => {
+                // PB-COMPAT: PocketBase ANDs `emailVisibility = TRUE` into every comparison
+                // of an auth record's email (so does the mask), but sorts by the hidden
+                // value, which reveals its order; a sort here sees NULL where it is hidden.
+                let mut visible = Sql::raw("CASE WHEN ");
+                visible
+                    .push_sql(&column(&walk.alias, "emailVisibility")?)
+                    .push(" THEN ")
+                    .push_sql(&col)
+                    .push(" END");
+                let value = self.finish_value(&walk, visible, ty, modifier)?;
+                Ok(Operand::Masked(Box::new(value)))
+            }
             _ => self.finish_value(&walk, col, ty, modifier),
         }
+    }
+
+    /// An auth record's email is visible to a client filter or sort only where its owner set
+    /// `emailVisibility` (superusers see every email; rules are trusted).
+    fn email_masked(&self, walk: &Walk, field: &Field) -> bool {
+        self.untrusted() && walk.collection.is_auth() && field.name == "email"
     }
 
     /// Makes the operand from the value expression at the end of a walk.
@@ -547,10 +566,9 @@ impl RecordResolver<'_> {
     }
 
     /// A client filter that reaches into another collection may only see the records that
-    /// collection's list rule lets the requester see.
-    // PB-COMPAT: PocketBase lets a filter walk into a related collection regardless of that
-    // collection's list rule, which turns filters into an oracle for records the requester
-    // cannot list. We AND the related list rule into the join (a null rule matches nothing).
+    /// collection's list rule lets the requester see: the rule is ANDed into the join, as
+    /// PocketBase does, and a collection only superusers may list cannot be walked into at
+    /// all (PocketBase's 400: the filter names fields the caller may not read).
     fn guard_join(
         &self,
         walk: &mut Walk,
@@ -561,7 +579,11 @@ impl RecordResolver<'_> {
             return Ok(());
         }
         match target.rule("listRule") {
-            None => walk.conds.push(Sql::raw("1=0")),
+            None => {
+                return Err(
+                    self.forbidden(&format!("the superuser-only collection {:?}", target.name))
+                );
+            }
             Some(rule) if rule.trim().is_empty() => {}
             Some(rule) => {
                 let child = self.child(target.clone(), alias.as_str(), Purpose::Rule);

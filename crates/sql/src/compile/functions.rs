@@ -46,6 +46,7 @@ fn geo_distance(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError
     }
     let d = c.dialect;
     let mut resolved = Vec::with_capacity(4);
+    let mut masked = false;
     for (i, arg) in args.iter().enumerate() {
         if !matches!(
             arg.kind,
@@ -63,6 +64,7 @@ fn geo_distance(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError
                 i + 1
             )));
         }
+        masked |= opd.masked;
         resolved.push(match &opd.lit {
             Some(Value::Int(n)) => d.typed_param(&Value::Float(*n as f64)),
             Some(v) => d.typed_param(v),
@@ -91,7 +93,9 @@ fn geo_distance(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError
         .push_sql(&f("sin", lat_b));
     let mut out = Sql::raw("(6371 * acos(");
     out.push_sql(&d.clamp(&sum, "-1", "1")).push("))");
-    Ok(Opd::expr(out, ValueType::Number, Fallback::Disabled))
+    let mut opd = Opd::expr(out, ValueType::Number, Fallback::Disabled);
+    opd.masked = masked;
+    Ok(opd)
 }
 
 fn strftime(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError> {
@@ -197,14 +201,13 @@ fn strftime(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError> {
             lit: None,
             fallback: Fallback::Enforced,
             many: true,
+            masked: time.masked,
         });
     }
     let time_sql = c.render(&time);
-    Ok(Opd::expr(
-        build(Some(&time_sql)),
-        ValueType::Text,
-        Fallback::Enforced,
-    ))
+    let mut opd = Opd::expr(build(Some(&time_sql)), ValueType::Text, Fallback::Enforced);
+    opd.masked = time.masked;
+    Ok(opd)
 }
 
 /// Translates a SQLite strftime format to a PostgreSQL `to_char` template.

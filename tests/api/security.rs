@@ -1,0 +1,365 @@
+//! Issue #17's security holes, one test per way in: what a caller may not see cannot be
+//! probed through filters or sorts, rules judge the values that are stored, the email and
+//! `verified` change only through their flows, and an identity of one auth collection never
+//! passes for a record of another.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{GUEST, TestApp, USER_PASSWORD, spawn_app};
+
+/// Users with known emails, some visible: (email, emailVisibility).
+const PEOPLE: [(&str, bool); 6] = [
+    ("zed@example.com", false),
+    ("amy@example.com", false),
+    ("mia@example.com", true),
+    ("bob@example.com", false),
+    ("kim@example.com", true),
+    ("abe@example.com", false),
+];
+
+struct Probe {
+    app: TestApp,
+    /// Ids of `PEOPLE`, in order.
+    ids: Vec<String>,
+    /// A logged-in user of `PEOPLE` whose email is hidden, and one from another auth collection.
+    callers: Vec<(String, String)>,
+}
+
+/// `users` listable by everyone; `posts` (public) with an `owner` and `owners` relation, one
+/// post per person owned by that person (and `owners` = everyone up to that person).
+async fn probe_world() -> Probe {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.update_collection("users", json!({"listRule": "", "viewRule": ""}), &su)
+        .await
+        .expect(200);
+    let users = app.collection_id("users").await;
+    app.must_create_collection(json!({
+        "name": "posts", "type": "base", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "secret", "type": "text", "hidden": true},
+            {"name": "owner", "type": "relation", "collectionId": users, "maxSelect": 1},
+            {"name": "owners", "type": "relation", "collectionId": users, "maxSelect": 9}
+        ]
+    }))
+    .await;
+    let mut ids = Vec::new();
+    for (email, visible) in PEOPLE {
+        let body = json!({"email": email, "emailVisibility": visible,
+            "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD});
+        let r = app.create_record("users", body, &su).await;
+        r.expect(200);
+        ids.push(r.str("id").to_owned());
+    }
+    for (i, (email, _)) in PEOPLE.iter().enumerate() {
+        app.must_create_record(
+            "posts",
+            json!({"title": email, "secret": email, "owner": ids[i], "owners": ids[..=i]}),
+        )
+        .await;
+    }
+    let amy = app
+        .auth_with_password("users", "amy@example.com", USER_PASSWORD)
+        .await;
+    amy.expect(200);
+    let callers = vec![
+        ("guest".to_owned(), GUEST.to_owned()),
+        ("amy (hidden email)".to_owned(), amy.str("token").to_owned()),
+    ];
+    Probe { app, ids, callers }
+}
+
+/// The emails a comparison may match for a non-superuser: only visible ones.
+fn visible_matching(pred: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = PEOPLE
+        .iter()
+        .filter(|(email, visible)| *visible && pred(email))
+        .map(|(email, _)| (*email).to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Operators × literals taken from the stored emails (whole, prefix, middle, empty): every
+/// probe a client could make, with what it may match among visible emails.
+fn email_probes() -> Vec<(String, Vec<String>)> {
+    let mut literals: Vec<String> = vec![String::new(), "zzz".into(), "@example".into()];
+    for (email, _) in PEOPLE {
+        literals.push(email.to_owned());
+        literals.push(email[..2].to_owned());
+    }
+    let mut out = Vec::new();
+    for lit in &literals {
+        let l = lit.as_str();
+        let cases: [(&str, Box<dyn Fn(&str) -> bool>); 8] = [
+            ("=", Box::new(move |e: &str| e == l)),
+            ("!=", Box::new(move |e: &str| e != l)),
+            ("~", Box::new(move |e: &str| e.contains(l))),
+            ("!~", Box::new(move |e: &str| !e.contains(l))),
+            (">", Box::new(move |e: &str| e > l)),
+            ("<", Box::new(move |e: &str| e < l)),
+            (">=", Box::new(move |e: &str| e >= l)),
+            ("<=", Box::new(move |e: &str| e <= l)),
+        ];
+        for (op, pred) in cases {
+            out.push((format!("{op} {}", json!(lit)), visible_matching(pred)));
+        }
+    }
+    out
+}
+
+fn emails_of(items: &[Value], key: impl Fn(&Value) -> String) -> Vec<String> {
+    let mut out: Vec<String> = items.iter().map(key).collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_hidden_email_matches_no_filter_directly_or_through_relations() {
+    let w = probe_world().await;
+    let probes = email_probes();
+    for (caller, token) in &w.callers {
+        for (cmp, expected) in &probes {
+            // Directly on users: the matching records' own (visible) emails.
+            for field in ["email", "email:lower"] {
+                let filter = format!("{field} {cmp}");
+                let r = w
+                    .app
+                    .list_records("users", &[("filter", &filter), ("perPage", "100")], token)
+                    .await;
+                r.expect(200);
+                let got = emails_of(&r.items(), |u| {
+                    let id = u["id"].as_str().unwrap_or_default();
+                    let i = w.ids.iter().position(|x| x == id).expect("known id");
+                    PEOPLE[i].0.to_owned()
+                });
+                assert_eq!(&got, expected, "{caller}: users?filter={filter}");
+            }
+            // Through a single relation: posts are titled with their owner's email.
+            let filter = format!("owner.email {cmp}");
+            let r = w
+                .app
+                .list_records("posts", &[("filter", &filter), ("perPage", "100")], token)
+                .await;
+            r.expect(200);
+            let got = emails_of(&r.items(), |p| p["title"].as_str().unwrap_or("").to_owned());
+            assert_eq!(&got, expected, "{caller}: posts?filter={filter}");
+        }
+        // Through a multiple relation: `?=` asks for any owner, `=` for all of them.
+        for email in ["amy@example.com", "zed@example.com", "mia@example.com"] {
+            for (op, expect_some) in [("?=", email == "mia@example.com"), ("=", false)] {
+                let filter = format!("owners.email {op} '{email}'");
+                let r = w
+                    .app
+                    .list_records("posts", &[("filter", &filter), ("perPage", "100")], token)
+                    .await;
+                r.expect(200);
+                let n = r.items().len();
+                // `mia` owns post 3 onwards together with hidden owners, so `=` (all owners)
+                // never holds; `?=` holds for the posts listing her.
+                if expect_some {
+                    assert_eq!(n, 4, "{caller}: posts?filter={filter}: {}", r.text);
+                } else {
+                    assert_eq!(n, 0, "{caller}: posts?filter={filter}: {}", r.text);
+                }
+            }
+        }
+    }
+    // Superusers see every email, so their filters match hidden ones.
+    let r = w
+        .app
+        .list_records(
+            "users",
+            &[("filter", "email = 'amy@example.com'")],
+            &w.app.superuser_token,
+        )
+        .await;
+    assert_eq!(r.items().len(), 1, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_sort_on_a_hidden_email_reveals_no_order() {
+    let w = probe_world().await;
+    let hidden: Vec<&str> = w
+        .ids
+        .iter()
+        .zip(PEOPLE)
+        .filter(|(_, (_, visible))| !visible)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    for (caller, token) in &w.callers {
+        for (coll, field, key) in [("users", "email", "id"), ("posts", "owner.email", "owner")] {
+            // Ascending and descending place hidden emails in the same relative order (the
+            // tie-break's), so neither tells anything about them.
+            let sorted = |sort: String| hidden_order(&w.app, coll, sort, token, key, &hidden);
+            let asc = sorted(format!("{field},id")).await;
+            let desc = sorted(format!("-{field},id")).await;
+            assert_eq!(asc.len(), hidden.len(), "{caller}: {coll} sort {field}");
+            assert_eq!(
+                asc, desc,
+                "{caller}: {coll} sort by {field} orders hidden emails"
+            );
+        }
+    }
+    // A superuser's sort does order by every email.
+    let r = w
+        .app
+        .list_records(
+            "users",
+            &[("sort", "email"), ("perPage", "100")],
+            &w.app.superuser_token,
+        )
+        .await;
+    let emails: Vec<String> = r
+        .items()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let mut sorted = emails.clone();
+    sorted.sort();
+    assert_eq!(emails, sorted);
+}
+
+/// The ids (read from `key`) of the records listed with `sort` that are in `hidden`, in order.
+async fn hidden_order(
+    app: &TestApp,
+    coll: &str,
+    sort: String,
+    token: &str,
+    key: &str,
+    hidden: &[&str],
+) -> Vec<String> {
+    let r = app
+        .list_records(coll, &[("sort", &sort), ("perPage", "100")], token)
+        .await;
+    r.expect(200);
+    r.items()
+        .iter()
+        .map(|x| x[key].as_str().unwrap_or_default().to_owned())
+        .filter(|id| hidden.contains(&id.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn hidden_fields_cannot_be_filtered_or_sorted_at_any_depth() {
+    let w = probe_world().await;
+    let users = w.app.collection_id("users").await;
+    w.app
+        .must_create_collection(json!({
+            "name": "comments", "type": "base", "listRule": "", "viewRule": "",
+            "fields": [
+                {"name": "post", "type": "relation",
+                 "collectionId": w.app.collection_id("posts").await, "maxSelect": 1},
+                {"name": "by", "type": "relation", "collectionId": users, "maxSelect": 1}
+            ]
+        }))
+        .await;
+    let mut cases = Vec::new();
+    for hidden in [
+        "secret",
+        "owner.password",
+        "owner.tokenKey",
+        "owners.tokenKey",
+    ] {
+        cases.push(("posts", hidden.to_owned()));
+        cases.push(("comments", format!("post.{hidden}")));
+    }
+    for hidden in ["password", "tokenKey"] {
+        cases.push(("users", hidden.to_owned()));
+        cases.push(("users", format!("posts_via_owner.owner.{hidden}")));
+    }
+    cases.push(("users", "posts_via_owner.secret".to_owned()));
+    for (caller, token) in &w.callers {
+        for (coll, path) in &cases {
+            for (param, value) in [
+                ("filter", format!("{path} != ''")),
+                ("filter", format!("{path} ~ 'a'")),
+                ("sort", path.clone()),
+            ] {
+                let r = w.app.list_records(coll, &[(param, &value)], token).await;
+                crate::helpers::assert_error(
+                    &r,
+                    400,
+                    "Something went wrong while processing your request.",
+                );
+                assert!(
+                    r.body["data"].as_object().is_some_and(|d| d.is_empty()),
+                    "{caller}: {coll}?{param}={value}: {}",
+                    r.text
+                );
+            }
+        }
+    }
+    // Superusers may.
+    w.app
+        .list_records(
+            "posts",
+            &[("filter", "secret != ''")],
+            &w.app.superuser_token,
+        )
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn a_filter_cannot_walk_into_a_collection_only_superusers_may_list() {
+    let w = probe_world().await;
+    let su = w.app.superuser_token.clone();
+    w.app
+        .update_collection("users", json!({"listRule": null}), &su)
+        .await
+        .expect(200);
+    for (caller, token) in &w.callers {
+        for filter in [
+            "owner.email != ''",
+            "owner.verified = false",
+            "owners.id ?= 'x'",
+        ] {
+            let r = w
+                .app
+                .list_records("posts", &[("filter", filter)], token)
+                .await;
+            assert_eq!(r.status, 400, "{caller}: {filter}: {}", r.text);
+        }
+        // The relation's own value stays filterable.
+        let r = w
+            .app
+            .list_records(
+                "posts",
+                &[("filter", &format!("owner = '{}'", w.ids[0]))],
+                token,
+            )
+            .await;
+        assert_eq!(r.items().len(), 1, "{caller}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn a_realtime_filter_on_a_hidden_email_delivers_nothing() {
+    let w = probe_world().await;
+    let su = w.app.superuser_token.clone();
+    let filter = "email = 'amy@example.com' || email = 'mia@example.com'";
+    let options = json!({"query": {"filter": filter}});
+    let topic = format!(
+        "users/*?options={}",
+        crate::helpers::encode(&options.to_string())
+    );
+    let (amy, mia) = (&w.ids[1], &w.ids[2]);
+    for (caller, token) in &w.callers {
+        let mut client = w.app.subscribed(&[&topic], token).await;
+        // Committed in this order, so delivered in this order: what comes before mia's
+        // event is all that was sent about amy.
+        for id in [amy, mia] {
+            w.app
+                .update_record("users", id, json!({"name": caller}), &su)
+                .await
+                .expect(200);
+        }
+        let before = client.until(|e| e.record_id() == *mia).await;
+        assert!(
+            before.is_empty(),
+            "{caller}: events about a hidden email: {before:?}"
+        );
+    }
+}
