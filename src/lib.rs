@@ -27,6 +27,9 @@ pub struct ServeConfig {
     pub http_config: HttpConfig,
 }
 
+/// How long a shutdown lets in-flight requests finish before it drops their connections.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A bound, ready server.
 pub struct Application {
     listener: TcpListener,
@@ -62,14 +65,35 @@ impl Application {
         &self.app
     }
 
-    /// Serves until `shutdown` resolves; in-flight requests finish, then queued writes commit.
+    /// Serves until `shutdown` resolves; then realtime streams end, in-flight requests finish
+    /// (those still running after `SHUTDOWN_GRACE` are dropped), and queued writes commit.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let service = oxbase_api::service(self.app.clone(), &self.http);
-        let served =
-            oxbase_api::serve::serve(self.listener, service, self.http.busy_poll, shutdown).await;
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let app = self.app.clone();
+        let shutdown = async move {
+            shutdown.await;
+            app.realtime().close();
+            let _ = stopping_tx.send(());
+        };
+        let serving =
+            oxbase_api::serve::serve(self.listener, service, self.http.busy_poll, shutdown);
+        let grace = async {
+            match stopping_rx.await {
+                Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let served = tokio::select! {
+            served = serving => served,
+            () = grace => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running at shutdown were dropped");
+                Ok(())
+            }
+        };
         self.app.close().await;
         served
     }

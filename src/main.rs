@@ -78,15 +78,18 @@ async fn run(cli: Cli) -> Result<(), String> {
                             println!("Successfully deleted superuser \"{email}\"!");
                             Ok(())
                         }
-                        Ok(false) => Err(oxbase_core::Error::NotFound(format!(
-                            "superuser {email:?} not found"
-                        ))),
+                        // PB-COMPAT: as PocketBase, a delete of nobody is no failure.
+                        Ok(false) => {
+                            println!("superuser \"{email}\" is missing or already deleted");
+                            Ok(())
+                        }
                         Err(e) => Err(e),
                     }
                 }
             };
             app.close().await;
             result.map_err(|e| match e {
+                oxbase_core::Error::BadRequest { message, data } if data.is_empty() => message,
                 oxbase_core::Error::BadRequest { message, data } => format!(
                     "{message} {}",
                     serde_json::Value::Object(data.into_iter().collect())

@@ -14,6 +14,7 @@ mod files;
 mod health;
 mod import_pocketbase;
 mod list;
+mod mail_tls;
 mod migrate_db;
 mod oauth2;
 mod oauth2_idp;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 use oxbase_core::App;
@@ -179,14 +180,16 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
             "/api/realtime",
             get(realtime::connect).post(realtime::set_subscriptions),
         )
-        .route(
-            "/api/{*rest}",
-            axum::routing::any(static_files::api_not_found),
-        )
+        .route("/api/{*rest}", axum::routing::any(static_files::not_found))
         .route("/_/", get(static_files::admin))
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
-        .fallback_service(tower_http::services::ServeDir::new(&config.public_dir))
+        .method_not_allowed_fallback(static_files::not_found)
+        .fallback_service(
+            tower_http::services::ServeDir::new(&config.public_dir)
+                .call_fallback_on_method_not_allowed(true)
+                .fallback(static_files::not_found.into_service()),
+        )
         .with_state(state.clone());
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).
@@ -199,10 +202,25 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
                 serde_json::json!({}),
             )
         }))
+        .map_response(preflight_no_content)
         .layer(cors(&config.origins))
+        .layer(middleware::HeadLimitLayer)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::RateLimitLayer::new(state))
         .service(api)
+}
+
+/// PB-COMPAT: a preflight (any `OPTIONS`, which the CORS layer answers itself, the only
+/// response carrying `Access-Control-Allow-Methods`) is a 204, as in PocketBase, not a 200.
+fn preflight_no_content(mut response: axum::response::Response) -> axum::response::Response {
+    if response.status() == StatusCode::OK
+        && response
+            .headers()
+            .contains_key(axum::http::header::ACCESS_CONTROL_ALLOW_METHODS)
+    {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 /// PB-COMPAT: CORS allows every origin unless `--origins` narrows it.

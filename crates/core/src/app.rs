@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthService;
+use crate::clock::Clock;
 use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -32,6 +33,7 @@ struct Parts {
     realtime: Realtime,
     relay: Option<crate::events::relay::Relay>,
     rate_limiter: RateLimiter,
+    clock: Clock,
 }
 
 impl App {
@@ -74,12 +76,18 @@ impl App {
         }
         let realtime = Realtime::start(records.clone());
         let bus = crate::events::bus::Bus::connect(config.pubsub.as_deref(), &db).await?;
+        let clock = Clock::default();
         // With Redis as the bus, the rate-limit counters are shared through it too.
         let rate_limiter = match (&bus, &db) {
             (Some(crate::events::bus::Bus::Redis { publisher, .. }), Db::Postgres(pg)) => {
-                RateLimiter::shared(settings.clone(), publisher.clone(), pg.name().to_owned())
+                RateLimiter::shared(
+                    settings.clone(),
+                    publisher.clone(),
+                    pg.name().to_owned(),
+                    clock.clone(),
+                )
             }
-            _ => RateLimiter::new(settings.clone()),
+            _ => RateLimiter::new(settings.clone(), clock.clone()),
         };
         let relay = match bus {
             Some(bus) => Some(
@@ -95,7 +103,13 @@ impl App {
             }));
         }
         let mailer = Mailer::new(settings.clone());
-        let auth = AuthService::new(schema.clone(), records.clone(), mailer, settings.clone());
+        let auth = AuthService::new(
+            schema.clone(),
+            records.clone(),
+            mailer,
+            settings.clone(),
+            clock.clone(),
+        );
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -107,6 +121,7 @@ impl App {
                 realtime,
                 relay,
                 rate_limiter,
+                clock,
             }),
         })
     }
@@ -128,6 +143,10 @@ impl App {
     }
     pub fn settings(&self) -> &Settings {
         &self.parts.settings
+    }
+    /// The time expiry checks read; tests move it forward (`Clock::advance`).
+    pub fn clock(&self) -> &Clock {
+        &self.parts.clock
     }
     pub fn realtime(&self) -> &Realtime {
         &self.parts.realtime
@@ -178,8 +197,10 @@ impl App {
         &self.parts.rate_limiter
     }
 
-    /// Commits what is queued and stops the database threads.
+    /// Waits for the work spawned after commits, commits what is queued and stops the
+    /// database threads.
     pub async fn close(&self) {
+        self.parts.auth.drain().await;
         self.parts.db.close().await;
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod collections;
 pub mod config;
 pub mod dates;

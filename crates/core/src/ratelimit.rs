@@ -7,10 +7,12 @@
 //!    longest matching label wins, one with a method before one without.
 //!
 //! A rule's `audience` narrows it to guests (`@guest`) or authenticated callers (`@auth`).
-//! Counting is a fixed window per (rule, client); windows that ended are swept when the table
-//! grows, so memory stays bounded by the number of recently active clients. Instances that
-//! relay over Redis (`--pubsub redis://`) count in Redis instead, so the budget is shared by
-//! all of them; should Redis fail, each instance counts on its own until it is back.
+//! Counting is a fixed window per (rule, client), starting at the client's first request
+//! (never aligned to the wall clock, so a burst is never split by a boundary it did not
+//! choose); windows that ended are swept when the table grows, so memory stays bounded by the
+//! number of recently active clients. Instances that relay over Redis (`--pubsub redis://`)
+//! count in Redis instead, in the same windows, so the budget is shared by all of them;
+//! should Redis fail, each instance counts on its own until it is back.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 
@@ -55,14 +58,17 @@ pub struct RateLimiter {
     /// Counters shared by every instance: a Redis connection and the key prefix of this
     /// deployment (its database).
     shared: Option<(redis::aio::MultiplexedConnection, String)>,
+    /// Where local windows read the time.
+    clock: Clock,
 }
 
 impl RateLimiter {
-    pub fn new(settings: Settings) -> RateLimiter {
+    pub fn new(settings: Settings, clock: Clock) -> RateLimiter {
         RateLimiter {
             settings,
             windows: Mutex::default(),
             shared: None,
+            clock,
         }
     }
 
@@ -71,11 +77,13 @@ impl RateLimiter {
         settings: Settings,
         redis: redis::aio::MultiplexedConnection,
         prefix: String,
+        clock: Clock,
     ) -> RateLimiter {
         RateLimiter {
             settings,
             windows: Mutex::default(),
             shared: Some((redis, prefix)),
+            clock,
         }
     }
 
@@ -112,7 +120,7 @@ impl RateLimiter {
                 }
             }
         }
-        self.check_at(req, Instant::now())
+        self.check_at(req, self.clock.instant())
     }
 
     fn check_at(&self, req: &RateRequest, now: Instant) -> Result<()> {
@@ -154,28 +162,28 @@ impl RateLimiter {
     }
 }
 
-/// Counts one request of `ip` against `rule` in Redis: one key per fixed window, expiring
-/// with it. Returns the count including this request.
+/// Counts one request of `ip` against `rule` in Redis: one key per window, made by the
+/// window's first request and expiring with it. Returns the count including this request.
 async fn count_shared(
     mut redis: redis::aio::MultiplexedConnection,
     prefix: &str,
     rule: &Rule,
     ip: &str,
 ) -> redis::RedisResult<u64> {
-    let secs = rule.duration.as_secs().max(1);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let key = format!(
-        "oxbase:rl:{prefix}:{}|{}:{ip}:{}",
-        rule.label,
-        rule.audience,
-        now / secs
-    );
-    let (count, _): (u64, bool) = redis::pipe()
+    let millis = u64::try_from(rule.duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    let key = format!("oxbase:rl:{prefix}:{}|{}:{ip}", rule.label, rule.audience);
+    // SET NX starts a window only when none is running; INCR keeps the key's expiry.
+    let (_, count): (Option<String>, u64) = redis::pipe()
         .atomic()
+        .cmd("SET")
+        .arg(&key)
+        .arg(0u64)
+        .arg("PX")
+        .arg(millis)
+        .arg("NX")
         .incr(&key, 1u64)
-        .expire(&key, (secs + 1) as i64)
         .query_async(&mut redis)
         .await?;
     Ok(count)

@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use oxbase_sql::Sql;
 use serde_json::{Value as Json, json};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::mail::Mailer;
@@ -57,6 +58,9 @@ pub struct AuthService {
     /// `meta.appName` / `meta.appURL` for the templates.
     settings: Settings,
     identities: Arc<IdentityCache>,
+    /// What token expiry is checked against (tokens are issued on the system's clock).
+    clock: Clock,
+    background: Background,
 }
 
 /// Auth records by (collection id, record id), so a request with a token costs no database
@@ -134,9 +138,12 @@ impl IdentityCache {
     }
 }
 
+/// Work spawned after a commit, which `AuthService::drain` (so `App::close`) waits for.
+type Background = Arc<Mutex<tokio::task::JoinSet<()>>>;
+
 /// PB-COMPAT: a deleted auth record takes its OTPs, MFA sessions, origins and external auth
-/// links with it (deleted in the background, right after the commit).
-fn forget_system_rows(db: &crate::store::Db, record: &Record) {
+/// links with it (deleted in the background, right after the commit; a shutdown waits).
+fn forget_system_rows(db: &crate::store::Db, record: &Record, background: &Background) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
@@ -145,25 +152,30 @@ fn forget_system_rows(db: &crate::store::Db, record: &Record) {
         record.collection.id.clone(),
         record.id().to_owned(),
     );
-    runtime.spawn(async move {
-        let result = db
-            .write(move |conn| {
-                for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
-                    let mut sql = Sql::raw(format!(
-                        "DELETE FROM \"{table}\" WHERE \"collectionRef\" = "
-                    ));
-                    sql.push_param(collection.clone())
-                        .push(" AND \"recordRef\" = ")
-                        .push_param(id.clone());
-                    conn.execute(&sql)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "system rows of a deleted auth record not removed");
-        }
-    });
+    let mut tasks = background.lock().unwrap_or_else(|e| e.into_inner());
+    while tasks.try_join_next().is_some() {}
+    tasks.spawn_on(
+        async move {
+            let result = db
+                .write(move |conn| {
+                    for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
+                        let mut sql = Sql::raw(format!(
+                            "DELETE FROM \"{table}\" WHERE \"collectionRef\" = "
+                        ));
+                        sql.push_param(collection.clone())
+                            .push(" AND \"recordRef\" = ")
+                            .push_param(id.clone());
+                        conn.execute(&sql)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "system rows of a deleted auth record not removed");
+            }
+        },
+        &runtime,
+    );
 }
 
 impl AuthService {
@@ -173,10 +185,13 @@ impl AuthService {
         records: Records,
         mailer: Mailer,
         settings: Settings,
+        clock: Clock,
     ) -> AuthService {
         let identities = Arc::new(IdentityCache::default());
         let cache = identities.clone();
         let db = schema.db().clone();
+        let background = Background::default();
+        let spawned = background.clone();
         records.on_change(Arc::new(move |change: &Change| {
             if let Change::Updated(r) | Change::Deleted(r) = change
                 && r.collection.is_auth()
@@ -186,7 +201,7 @@ impl AuthService {
             if let Change::Deleted(r) = change
                 && r.collection.is_auth()
             {
-                forget_system_rows(&db, r);
+                forget_system_rows(&db, r, &spawned);
             }
         }));
         AuthService {
@@ -195,7 +210,16 @@ impl AuthService {
             mailer,
             settings,
             identities,
+            clock,
+            background,
         }
+    }
+
+    /// Waits for the work spawned after commits (the system rows of deleted auth records).
+    pub async fn drain(&self) {
+        let mut tasks =
+            std::mem::take(&mut *self.background.lock().unwrap_or_else(|e| e.into_inner()));
+        while tasks.join_next().await.is_some() {}
     }
 
     pub fn mailer(&self) -> &Mailer {
@@ -209,7 +233,7 @@ impl AuthService {
         if token.is_empty() {
             return Auth::Guest;
         }
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.unix();
         if let Some(record) = self.identities.verified(token, now)
             && self
                 .schema
@@ -259,7 +283,7 @@ impl AuthService {
                 }
             }
         };
-        match tokens::verify_kind(token, &record, TokenKind::Auth) {
+        match tokens::verify_kind(token, &record, TokenKind::Auth, now) {
             Some(claims) => {
                 self.identities
                     .remember_token(token, key, record.clone(), claims.exp);
@@ -376,7 +400,8 @@ impl AuthService {
         let Some(record) = self.find_by_id(c, &claims.id).await? else {
             return Ok(None);
         };
-        Ok(tokens::verify_kind(token, &record, kind).map(|claims| (record, claims)))
+        Ok(tokens::verify_kind(token, &record, kind, self.clock.unix())
+            .map(|claims| (record, claims)))
     }
 
     /// Updates `record` with superuser rights (a new password also gets a new token key). A
@@ -506,7 +531,9 @@ impl AuthService {
         }
     }
 
-    /// Deletes a superuser by email (the CLI's `superuser delete`).
+    /// Deletes a superuser by email (the CLI's `superuser delete`); `false` when there is none.
+    /// PB-COMPAT: the only superuser is never deleted (400, PocketBase's message): the
+    /// dashboard would be locked for good.
     pub async fn delete_superuser(
         &self,
         records: &crate::records::Records,
@@ -526,12 +553,23 @@ impl AuthService {
             .db()
             .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
             .await?;
-        match existing {
-            Some(r) => records
-                .delete(&system, SUPERUSERS, r.id())
-                .await
-                .map(|_| true),
-            None => Ok(false),
+        let Some(r) = existing else {
+            return Ok(false);
+        };
+        let count = Sql::raw(format!("SELECT COUNT(*) FROM \"{SUPERUSERS}\""));
+        let total = self
+            .schema
+            .db()
+            .read(move |conn| conn.query_scalar(&count))
+            .await?;
+        if matches!(total, Some(oxbase_sql::Value::Int(1))) {
+            return Err(Error::bad_request(
+                "You can't delete the only existing superuser.",
+            ));
         }
+        records
+            .delete(&system, SUPERUSERS, r.id())
+            .await
+            .map(|_| true)
     }
 }

@@ -139,11 +139,14 @@ pub fn peek(token: &str) -> Option<Claims> {
     jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).ok()
 }
 
-/// The claims of `token` when it is a valid, unexpired token of `kind` for `record`: the
-/// signature is checked with HS256 only (never `none` or another algorithm), with no leeway.
-pub fn verify_kind(token: &str, record: &Record, kind: TokenKind) -> Option<Claims> {
+/// The claims of `token` when it is a valid token of `kind` for `record`, unexpired at `now`
+/// (a unix time: the app's `Clock`): the signature is checked with HS256 only (never `none`
+/// or another algorithm); the token is valid while `now < exp`, with no leeway, as in
+/// PocketBase.
+pub fn verify_kind(token: &str, record: &Record, kind: TokenKind, now: i64) -> Option<Claims> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
+    validation.validate_exp = false;
     validation.set_required_spec_claims(&["exp"]);
     let data = decode::<Claims>(
         token,
@@ -152,6 +155,9 @@ pub fn verify_kind(token: &str, record: &Record, kind: TokenKind) -> Option<Clai
     )
     .ok()?;
     let c = data.claims;
-    (c.kind == kind.claim() && c.id == record.id() && c.collection_id == record.collection.id)
+    (c.exp > now
+        && c.kind == kind.claim()
+        && c.id == record.id()
+        && c.collection_id == record.collection.id)
         .then_some(c)
 }

@@ -47,6 +47,13 @@ impl Mailer {
         self.smtp.send(&smtp, &from, &message).await
     }
 
+    /// Trusts the certificate `der` (DER) as a root for the SMTP server's, besides the public
+    /// roots. No setting reaches it: it is for tests, whose SMTP server has a self-signed
+    /// certificate made at run time.
+    pub fn trust_root(&self, der: Vec<u8>) {
+        self.smtp.trust_root(der);
+    }
+
     /// Sends in the background (the request does not wait, so its timing does not tell
     /// whether an account exists); failures are logged.
     pub fn send_later(&self, message: Message) {

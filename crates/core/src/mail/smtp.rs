@@ -1,13 +1,15 @@
 //! SMTP delivery with `lettre`. `smtp.tls = true` is implicit TLS (port 465 style); otherwise
-//! STARTTLS is used when the server offers it (port 587 style). A transport is kept and reused
-//! while the SMTP settings stay the same.
+//! STARTTLS is used when the server offers it (port 587 style). The server's certificate must
+//! chain to a public root (`webpki-roots`) or to a root added by `Mailer::trust_root` (tests
+//! only: their SMTP server's self-signed certificate). A transport is kept and reused while
+//! the SMTP settings stay the same.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::Value as Json;
@@ -22,6 +24,8 @@ type Transport = AsyncSmtpTransport<Tokio1Executor>;
 #[derive(Clone, Default)]
 pub struct Pool {
     current: Arc<Mutex<Option<(Json, Transport)>>>,
+    /// Roots trusted besides the public ones (DER).
+    extra_roots: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Pool {
@@ -56,6 +60,15 @@ impl Pool {
             .map_err(|e| Error::internal(format!("smtp: {e}")))
     }
 
+    /// Trusts `der` as a root for the SMTP server's certificate, from the next send on.
+    pub fn trust_root(&self, der: Vec<u8>) {
+        self.extra_roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(der);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     fn transport(&self, smtp: &Json) -> Result<Transport> {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((settings, transport)) = current.as_ref()
@@ -63,13 +76,18 @@ impl Pool {
         {
             return Ok(transport.clone());
         }
-        let transport = build(smtp)?;
+        let roots = self
+            .extra_roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let transport = build(smtp, roots)?;
         *current = Some((smtp.clone(), transport.clone()));
         Ok(transport)
     }
 }
 
-fn build(smtp: &Json) -> Result<Transport> {
+fn build(smtp: &Json, extra_roots: Vec<Vec<u8>>) -> Result<Transport> {
     let s = |k: &str| smtp.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
     let host = s("host");
     let port = smtp
@@ -77,8 +95,12 @@ fn build(smtp: &Json) -> Result<Transport> {
         .and_then(Json::as_u64)
         .and_then(|p| u16::try_from(p).ok())
         .unwrap_or(587);
-    let tls =
-        TlsParameters::new(host.clone()).map_err(|e| Error::internal(format!("smtp tls: {e}")))?;
+    let tls_error = |e: lettre::transport::smtp::Error| Error::internal(format!("smtp tls: {e}"));
+    let mut tls = TlsParameters::builder(host.clone());
+    for der in extra_roots {
+        tls = tls.add_root_certificate(Certificate::from_der(der).map_err(tls_error)?);
+    }
+    let tls = tls.build().map_err(tls_error)?;
     let implicit = smtp.get("tls").and_then(Json::as_bool).unwrap_or(false);
     let mut builder = Transport::builder_dangerous(&host)
         .port(port)

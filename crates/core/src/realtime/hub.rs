@@ -2,6 +2,7 @@
 //! settings of realtime. Delivery itself is `dispatch`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -80,6 +81,8 @@ pub struct Realtime {
     pub(super) clients: Clients,
     pub(super) records: Records,
     config: Arc<RwLock<RealtimeConfig>>,
+    /// Set by `close`: clients that connect later are let go at once.
+    closed: Arc<AtomicBool>,
 }
 
 /// A connected client's end: its id, its messages, and a guard that removes it from the hub
@@ -127,6 +130,7 @@ impl Realtime {
             clients: Arc::default(),
             records: records.clone(),
             config: Arc::default(),
+            closed: Arc::default(),
         };
         // The watcher holds the clients and the schema, not the record service: no cycle.
         records.watch_deletes(Arc::new(Watch {
@@ -151,6 +155,17 @@ impl Realtime {
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 
+    /// Ends every client's stream, and those of clients that connect later: on shutdown, an
+    /// open SSE stream would otherwise hold its connection, and so the server, for ever. The
+    /// SDK reconnects (to another instance, or to this one once restarted).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     pub fn client_count(&self) -> usize {
         self.clients.read().unwrap_or_else(|e| e.into_inner()).len()
     }
@@ -166,10 +181,14 @@ impl Realtime {
             subscriptions: RwLock::default(),
             outbox,
         });
-        self.clients
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), client);
+        if !self.closed.load(Ordering::SeqCst) {
+            self.clients
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.clone(), client);
+        }
+        // Once closed, the client is dropped here with its queue: its stream ends after its
+        // first event.
         Connection {
             id: id.clone(),
             keep_alive: config.keep_alive,
