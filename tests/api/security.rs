@@ -363,3 +363,187 @@ async fn a_realtime_filter_on_a_hidden_email_delivers_nothing() {
         );
     }
 }
+
+/// Two users, `me` logged in; `items` whose create and update rules ask that the owner be
+/// the caller, as stored and as `@request.body` says, and bound `n` and `tags` in the body.
+async fn owner_world() -> (TestApp, String, String, String) {
+    let app = spawn_app().await;
+    let users = app.collection_id("users").await;
+    app.must_create_collection(json!({
+        "name": "items", "type": "base", "listRule": "", "viewRule": "",
+        "createRule": "owner = @request.auth.id && @request.body.owner = @request.auth.id",
+        "updateRule": "owner = @request.auth.id \
+            && (@request.body.owner:isset = false || @request.body.owner = @request.auth.id) \
+            && (@request.body.n:isset = false || @request.body.n < 10) \
+            && (@request.body.tags:isset = false || @request.body.tags:length < 3)",
+        "fields": [
+            {"name": "owner", "type": "relation", "collectionId": users, "maxSelect": 1},
+            {"name": "n", "type": "number"},
+            {"name": "tags", "type": "select", "values": ["a", "b", "c", "d"], "maxSelect": 4}
+        ]
+    }))
+    .await;
+    let me = app.create_user("me@example.com").await;
+    let victim = app.create_user_record("victim@example.com").await;
+    (app, me.id, me.token, victim)
+}
+
+/// PocketBase's order of applying body keys: shorter first (`owner` before `owner+`).
+fn final_owner(parts: &[(&str, &str)]) -> String {
+    let mut keys: Vec<&str> = parts.iter().map(|(k, _)| *k).collect();
+    keys.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+    keys.dedup();
+    let mut list: Vec<String> = Vec::new();
+    for key in keys {
+        let values = parts
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned());
+        match key {
+            "owner" => list = values.collect(),
+            "owner+" => list.extend(values),
+            "+owner" => list.splice(0..0, values).for_each(drop),
+            _ => list.retain(|x| !values.clone().any(|v| &v == x)),
+        }
+    }
+    list.last().cloned().unwrap_or_default()
+}
+
+/// `parts` as a JSON object: repeated keys become arrays.
+fn json_body(parts: &[(&str, &str)]) -> Value {
+    let mut body = serde_json::Map::new();
+    for (k, v) in parts {
+        match body.get_mut(*k) {
+            Some(Value::Array(items)) => items.push(json!(v)),
+            Some(first) => *first = json!([first.clone(), v]),
+            None => {
+                body.insert((*k).to_owned(), json!(v));
+            }
+        }
+    }
+    Value::Object(body)
+}
+
+fn multipart(fields: &[(String, String)]) -> (String, String) {
+    let boundary = "oxSecurityBoundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_create_rule_judges_the_owner_that_is_stored_however_the_body_sets_it() {
+    let (app, me, token, victim) = owner_world().await;
+    app.enable_batch(10).await;
+    let keys = ["owner", "owner+", "+owner", "owner-"];
+    // Every body of one or two parts over the modifier keys and both users.
+    let mut bodies: Vec<Vec<(&str, &str)>> = Vec::new();
+    for k1 in keys {
+        for v1 in [me.as_str(), victim.as_str()] {
+            bodies.push(vec![(k1, v1)]);
+            for k2 in keys {
+                for v2 in [me.as_str(), victim.as_str()] {
+                    bodies.push(vec![(k1, v1), (k2, v2)]);
+                }
+            }
+        }
+    }
+    let path = "/api/collections/items/records";
+    for parts in &bodies {
+        let expect_ok = final_owner(parts) == me;
+        let json = json_body(parts);
+        let form: Vec<(String, String)> = parts
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        // The first part in `@jsonPayload`, the rest as form fields.
+        let mut mixed = vec![(
+            "@jsonPayload".to_owned(),
+            json_body(&parts[..1]).to_string(),
+        )];
+        mixed.extend(form.iter().skip(1).cloned());
+        let mut outcomes = Vec::new();
+        let r = app.create_record("items", json.clone(), &token).await;
+        outcomes.push(("json", r.status, r.body["owner"].clone(), true));
+        let (ct, body) = multipart(&form);
+        let r = app
+            .raw(reqwest::Method::POST, path, &token, &ct, body)
+            .await;
+        outcomes.push(("multipart", r.status, r.body["owner"].clone(), true));
+        let (ct, body) = multipart(&mixed);
+        let r = app
+            .raw(reqwest::Method::POST, path, &token, &ct, body)
+            .await;
+        outcomes.push((
+            "@jsonPayload + form",
+            r.status,
+            r.body["owner"].clone(),
+            false,
+        ));
+        let batch = json!([{"method": "POST", "url": path, "body": json}]);
+        let r = app.batch(batch, &token).await;
+        let inner = &r.body[0]["body"];
+        outcomes.push(("batch", r.status, inner["owner"].clone(), true));
+        for (how, status, owner, modelled) in outcomes {
+            if status == 200 {
+                assert_eq!(owner, json!(me), "{how} {parts:?} stored another owner");
+            }
+            if modelled {
+                assert_eq!(status == 200, expect_ok, "{how} {parts:?}: {status}");
+            }
+        }
+    }
+    let all = app
+        .list_records("items", &[("perPage", "500")], &app.superuser_token)
+        .await;
+    assert!(all.items().iter().all(|i| i["owner"] == json!(me)));
+}
+
+#[tokio::test]
+async fn an_update_rule_judges_the_values_modifiers_will_store() {
+    let (app, me, token, victim) = owner_world().await;
+    let su = app.superuser_token.clone();
+    let item = app
+        .must_create_record("items", json!({"owner": me, "n": 1, "tags": ["a"]}))
+        .await;
+    let id = item["id"].as_str().expect("id").to_owned();
+    // (body, whether the final values pass): n starts at 1 and tags at ["a"].
+    let cases = [
+        (json!({"n+": 2}), true),
+        (json!({"n+": 20}), false),
+        (json!({"n": 5, "n+": 20}), false),
+        (json!({"n": 50, "n-": 45}), true),
+        (json!({"n-": -9}), false),
+        (json!({"tags+": "b"}), true),
+        (json!({"tags+": ["b", "c"]}), false),
+        (json!({"tags": ["a", "b", "c"], "tags-": ["c"]}), true),
+        (json!({"tags": ["a"], "+tags": ["b", "c"]}), false),
+        (json!({"owner+": victim}), false),
+        (json!({"owner": me, "owner+": victim}), false),
+        (json!({"owner": victim, "+owner": me}), false),
+        (json!({"owner-": me}), false),
+        (json!({"owner+": me}), true),
+    ];
+    for (body, passes) in cases {
+        let r = app.update_record("items", &id, body.clone(), &token).await;
+        assert_eq!(
+            r.status,
+            if passes { 200 } else { 404 },
+            "{body}: {}",
+            r.text
+        );
+        let stored = app.view_record("items", &id, &[], &su).await;
+        let n = stored.body["n"].as_f64().unwrap_or(0.0);
+        let tags = stored.body["tags"].as_array().map_or(0, Vec::len);
+        assert!(n < 10.0 && tags < 3, "{body} stored {}", stored.text);
+        assert_eq!(stored.body["owner"], json!(me), "{body}");
+        app.update_record("items", &id, json!({"n": 1, "tags": ["a"]}), &su)
+            .await
+            .expect(200);
+    }
+}

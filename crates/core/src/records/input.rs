@@ -25,7 +25,7 @@ pub fn apply(
 ) -> Map<String, Json> {
     let collection = record.collection.clone();
     let mut secrets = Map::new();
-    for (key, raw) in body {
+    for (key, raw) in application_order(body) {
         let (name, modifier) = split_modifier(key);
         if ["password", "passwordConfirm", "oldPassword"].contains(&name) && collection.is_auth() {
             secrets.insert(name.to_owned(), json!(to_text(raw)));
@@ -51,6 +51,52 @@ pub fn apply(
         record.data.insert(name.to_owned(), value);
     }
     secrets
+}
+
+/// The keys of `body` in the order PocketBase applies them (`Record.ReplaceModifiers`):
+/// shorter first, so a plain `tags` is set before `tags+` or `+tags` change it.
+fn application_order(body: &Map<String, Json>) -> Vec<(&String, &Json)> {
+    let mut keys: Vec<(&String, &Json)> = body.iter().collect();
+    keys.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(b.0)));
+    keys
+}
+
+/// `body` as rules see it under `@request.body` (PocketBase's `ReplaceModifiers`): every key
+/// that sets a field, modifiers included, is replaced by that field's final value in
+/// `record` (to which the body was applied), so a rule judges exactly what will be stored.
+/// Fields the caller may not set are left out; keys that name no field stay as given.
+pub fn resolved_body(
+    record: &Record,
+    body: &Map<String, Json>,
+    superuser: bool,
+) -> Map<String, Json> {
+    let mut out = Map::new();
+    for (key, raw) in body {
+        let (name, _) = split_modifier(key);
+        match record.collection.field(name) {
+            // Passwords are never stored as given: the rule sees what was sent.
+            Some(f) if f.kind == FieldKind::Password => {
+                out.insert(key.clone(), raw.clone());
+            }
+            Some(f) if f.hidden && !superuser => {}
+            Some(f) => {
+                out.insert(f.name.clone(), record.get(&f.name).clone());
+            }
+            None => {
+                out.insert(key.clone(), raw.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether `body` changes a field of `collection` relative to its stored value (`n+`,
+/// `tags-`, `+files`): then its final values depend on the stored record.
+pub fn has_modifiers(collection: &crate::schema::Collection, body: &Map<String, Json>) -> bool {
+    body.keys().any(|key| match split_modifier(key) {
+        (name, Some(_)) => collection.field(name).is_some(),
+        _ => false,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

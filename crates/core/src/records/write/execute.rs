@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use oxbase_sql::{Ident, Sql, Value};
-use serde_json::json;
+use serde_json::{Map, Value as Json, json};
 
-use super::{Deletion, Outcome, WritePlan, failed, merge, unique_error};
+use super::{Deletion, Outcome, UpdateRule, WritePlan, failed, merge, unique_error};
 use crate::error::{Error, FieldErrors, Result};
 use crate::files::{self, Garbage, Upload};
 use crate::records::Foreseen;
@@ -16,8 +16,8 @@ use crate::records::input::{self, BodyKind};
 use crate::records::list::{paren, select_by_id};
 use crate::records::record::{Record, as_list};
 use crate::records::validate;
-use crate::rules::ROOT;
-use crate::schema::{Collection, FieldKind};
+use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
+use crate::schema::{Collection, FieldKind, Schema};
 use crate::store::Conn;
 
 /// What a delete and its cascades did, collected as they go.
@@ -98,7 +98,11 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             auth_changes,
             targets,
         } => {
-            let mut select = select_by_id(&c, &id, rule.as_ref())?;
+            let compiled = match &rule {
+                UpdateRule::Compiled(rule) => rule.as_ref(),
+                UpdateRule::AfterModifiers { .. } => None,
+            };
+            let mut select = select_by_id(&c, &id, compiled)?;
             select.push_sql(&conn.dialect().lock_rows(&root_alias()));
             // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
             // concurrent increments can lose one. Here the read, the modifiers and the write
@@ -115,6 +119,9 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
                 input.kind.unwrap_or(BodyKind::Json),
                 superuser,
             );
+            if let UpdateRule::AfterModifiers { schema, request } = rule {
+                judge_final_values(conn, &schema, *request, &record, &old_id, &input.body)?;
+            }
             for (k, v) in auth_changes {
                 record.data.insert(k, v);
             }
@@ -177,6 +184,33 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             Ok(Outcome::Deleted(cascade.into_deletion(foreseen)))
         }
     }
+}
+
+/// The update rule of `record`'s collection, judged on the stored record (locked by the
+/// caller) with `@request.body` holding the final values `body` gave `record`.
+fn judge_final_values(
+    conn: &mut dyn Conn,
+    schema: &Schema,
+    mut request: RequestInfo,
+    record: &Record,
+    stored_id: &str,
+    body: &Map<String, Json>,
+) -> Result<()> {
+    request.body = input::resolved_body(record, body, false);
+    let c = &record.collection;
+    let rule = match check::access(schema, c, RuleKind::Update, &request)? {
+        Access::All => return Ok(()),
+        Access::SuperusersOnly => return Err(Error::forbidden()),
+        Access::Where(rule) => rule,
+    };
+    // The row as stored: `record` already holds the new values.
+    if conn
+        .query(&select_by_id(c, stored_id, Some(&rule))?)?
+        .is_empty()
+    {
+        return Err(Error::not_found());
+    }
+    Ok(())
 }
 
 impl WritePlan {

@@ -20,7 +20,7 @@ use crate::auth::password;
 use crate::error::{Error, FieldErrors, Result};
 use crate::files::{Garbage, Upload};
 use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
-use crate::schema::{Collection, CollectionKind, FieldKind};
+use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 use crate::store::unique_violation;
 use execute::{Cascade, delete_cascading, deleted_files};
 pub use execute::{RelationTargets, execute};
@@ -49,7 +49,7 @@ pub enum WritePlan {
     Update {
         collection: Arc<Collection>,
         id: String,
-        rule: Option<Sql>,
+        rule: UpdateRule,
         input: WriteInput,
         superuser: bool,
         auth_changes: Map<String, Json>,
@@ -70,6 +70,21 @@ pub enum WritePlan {
         id: String,
         update: Option<Box<WritePlan>>,
         create: Box<WritePlan>,
+    },
+}
+
+/// How an update's rule is judged: always on the stored record and on the body's final
+/// values (`@request.body.n` is the number `n+` will store, as in PocketBase).
+pub enum UpdateRule {
+    /// Compiled before the transaction: no rule, or a body of plain values.
+    Compiled(Option<Sql>),
+    /// The body modifies stored values (`n+`, `tags-`): their final values, and so the rule,
+    /// are known only once the transaction has read the record.
+    // PB-COMPAT: PocketBase resolves the modifiers against a read made before its
+    // transaction, so a concurrent write can make the rule judge stale values.
+    AfterModifiers {
+        schema: Schema,
+        request: Box<RequestInfo>,
     },
 }
 
@@ -222,7 +237,6 @@ impl Records {
         input: WriteInput,
     ) -> Result<WritePlan> {
         let c = writable(self, collection).await?;
-        let rule = rule_for(self, &c, RuleKind::Create, req)?;
         let mut record = Record::new(c.clone());
         let secrets = input::apply(
             &mut record,
@@ -230,6 +244,7 @@ impl Records {
             input.kind.unwrap_or(BodyKind::Json),
             req.auth.is_superuser(),
         );
+        let rule = rule_on_final_values(self, &c, RuleKind::Create, req, &record, &input.body)?;
         let uploads = input.files;
         let now = crate::dates::now();
         for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
@@ -277,7 +292,7 @@ impl Records {
         input: WriteInput,
     ) -> Result<WritePlan> {
         let c = writable(self, collection).await?;
-        let rule = rule_for(self, &c, RuleKind::Update, req)?;
+        let rule = update_rule(self, &c, req, &input)?;
         // Password changes hash outside the write transaction (hashing is slow on purpose).
         let mut auth_changes = Map::new();
         let mut input = input;
@@ -370,6 +385,59 @@ async fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>
         return Err(Error::bad_request("View collections are read-only."));
     }
     Ok(c)
+}
+
+/// Compiles `kind`'s rule of `c` for `req`, `@request.body` holding the final values `body`
+/// gives `record` (already applied) where they differ from the values as sent.
+fn rule_on_final_values(
+    records: &Records,
+    c: &Arc<Collection>,
+    kind: RuleKind,
+    req: &RequestInfo,
+    record: &Record,
+    body: &Map<String, Json>,
+) -> Result<Option<Sql>> {
+    if !predicate_rule(c, kind, req) {
+        return rule_for(records, c, kind, req);
+    }
+    let resolved = input::resolved_body(record, body, false);
+    if resolved == req.body {
+        return rule_for(records, c, kind, req);
+    }
+    let mut judged = req.clone();
+    judged.body = resolved;
+    rule_for(records, c, kind, &judged)
+}
+
+/// Whether `kind`'s rule is a condition for `req` (not a superuser, not a null or empty rule).
+fn predicate_rule(c: &Collection, kind: RuleKind, req: &RequestInfo) -> bool {
+    !req.auth.is_superuser() && c.rule(kind.key()).is_some_and(|r| !r.trim().is_empty())
+}
+
+fn update_rule(
+    records: &Records,
+    c: &Arc<Collection>,
+    req: &RequestInfo,
+    input: &WriteInput,
+) -> Result<UpdateRule> {
+    if predicate_rule(c, RuleKind::Update, req) && input::has_modifiers(c, &input.body) {
+        return Ok(UpdateRule::AfterModifiers {
+            schema: records.schema.clone(),
+            request: Box::new(req.clone()),
+        });
+    }
+    // Plain values do not depend on the stored record: a fresh one resolves them.
+    let mut fresh = Record::new(c.clone());
+    if predicate_rule(c, RuleKind::Update, req) {
+        input::apply(
+            &mut fresh,
+            &input.body,
+            input.kind.unwrap_or(BodyKind::Json),
+            false,
+        );
+    }
+    rule_on_final_values(records, c, RuleKind::Update, req, &fresh, &input.body)
+        .map(UpdateRule::Compiled)
 }
 
 fn rule_for(
