@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod batch;
+mod cli;
 mod collections;
 mod durability;
 mod email_flows;
