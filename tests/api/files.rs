@@ -662,7 +662,7 @@ async fn a_file_token_expires_and_dies_with_a_password_change() {
     let app = spawn_app().await;
     let users = app.view_collection("users", &app.superuser_token).await;
     let mut options = users.body.clone();
-    options["fileToken"]["duration"] = json!(1);
+    options["fileToken"]["duration"] = json!(60);
     app.update_collection(
         "users",
         json!({"fileToken": options["fileToken"]}),
@@ -710,7 +710,7 @@ async fn a_file_token_expires_and_dies_with_a_password_change() {
             .status(),
         200
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.core.clock().advance(std::time::Duration::from_secs(61));
     assert_eq!(
         app.download(&format!("{path}?token={fresh}"), &[])
             .await

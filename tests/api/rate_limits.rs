@@ -61,14 +61,19 @@ async fn a_collection_rule_beats_the_wildcard_and_path_rules() {
 #[tokio::test]
 async fn a_window_ends_after_its_duration() {
     let app = spawn_app().await;
-    set_limits(&app, json!({"enabled": true, "rules": [{"label": "/api/health", "maxRequests": 2, "duration": 1}]})).await;
+    set_limits(&app, json!({"enabled": true, "rules": [{"label": "/api/health", "maxRequests": 2, "duration": 60}]})).await;
     let mut statuses = Vec::new();
     for _ in 0..3 {
         statuses.push(app.health().await.status);
     }
     assert_eq!(statuses, [200, 200, 429]);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The app's clock, not the wall clock: the window ends exactly when it says.
+    app.core.clock().advance(Duration::from_secs(59));
+    app.health().await.expect(429);
+    app.core.clock().advance(Duration::from_secs(1));
     app.health().await.expect(200);
+    app.health().await.expect(200);
+    app.health().await.expect(429);
 }
 
 #[tokio::test]
