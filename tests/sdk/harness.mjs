@@ -43,9 +43,9 @@ function pocketbaseBin() {
   throw new Error('cannot find the reference PocketBase: set PB_BIN');
 }
 
-export function serverBin() {
-  if (IS_POCKETBASE) return pocketbaseBin();
-  if (SERVER_KIND !== 'oxbase') throw new Error(`unknown SDK_SERVER=${SERVER_KIND} (use oxbase or pocketbase)`);
+export function serverBin(kind = SERVER_KIND) {
+  if (kind === 'pocketbase') return pocketbaseBin();
+  if (kind !== 'oxbase') throw new Error(`unknown SDK_SERVER=${kind} (use oxbase or pocketbase)`);
   const bin = process.env.OXBASE_BIN || join(REPO, 'target', 'debug', 'oxbase');
   if (!existsSync(bin)) throw new Error(`oxbase binary not found at ${bin} (build it or set OXBASE_BIN)`);
   return bin;
@@ -98,15 +98,17 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 /**
  * Starts a fresh server. Returns {url, pb, stop, newClient, superuserClient, dataDir, logs}.
- * Always call stop() (e.g. in an `after` hook); it is idempotent.
+ * Always call stop() (e.g. in an `after` hook); it is idempotent. `kind` (oxbase | pocketbase)
+ * defaults to SDK_SERVER; the differential test starts one of each.
  */
-export async function startServer() {
-  const bin = serverBin();
-  const root = mkdtempSync(join(tmpdir(), `sdk-${SERVER_KIND}-`));
+export async function startServer({ kind = SERVER_KIND } = {}) {
+  const isPocketbase = kind === 'pocketbase';
+  const bin = serverBin(kind);
+  const root = mkdtempSync(join(tmpdir(), `sdk-${kind}-`));
   const dataDir = join(root, 'data');
   const publicDir = join(root, 'public');
   mkdirSync(publicDir, { recursive: true });
-  const database = IS_POCKETBASE ? null : await createDatabase();
+  const database = isPocketbase ? null : await createDatabase();
   const dbArgs = database ? ['--db', database.url] : [];
 
   execFileSync(bin, ['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--dir', dataDir, ...dbArgs], {
@@ -119,7 +121,7 @@ export async function startServer() {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const args = ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--publicDir', publicDir, ...dbArgs];
-    if (IS_POCKETBASE) {
+    if (isPocketbase) {
       args.push('--automigrate=false', '--migrationsDir', join(root, 'migrations'), '--hooksDir', join(root, 'hooks'));
     }
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
