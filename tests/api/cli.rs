@@ -29,7 +29,7 @@ const VARIABLES: [&str; 9] = [
 ];
 
 /// `oxbase` with none of its variables inherited from the test's environment.
-fn oxbase() -> Command {
+pub(crate) fn oxbase() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_oxbase"));
     for v in VARIABLES {
         cmd.env_remove(v);
@@ -68,16 +68,16 @@ async fn superuser(dir: &Path, database: Option<&TestDatabase>, args: &[&str]) -
 }
 
 /// A running `oxbase serve`.
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
     /// `http://127.0.0.1:<port>`.
-    base: String,
-    client: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
 }
 
 /// Starts `cmd` (an `oxbase ... serve` listening on port 0) and waits for its banner, which
 /// it prints once it listens, with the address it got.
-async fn serve(mut cmd: Command) -> Server {
+pub(crate) async fn serve(mut cmd: Command) -> Server {
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().expect("start oxbase serve");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -126,7 +126,7 @@ async fn serve_in(dir: &Path, database: Option<&TestDatabase>, extra: &[&str]) -
 }
 
 impl Server {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 

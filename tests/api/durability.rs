@@ -98,34 +98,13 @@ async fn a_second_process_cannot_open_a_running_servers_sqlite_file() {
             .output()
             .expect("run oxbase")
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut server = oxbase(&["serve", "--http", &format!("127.0.0.1:{port}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start oxbase serve");
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    let health = format!("http://127.0.0.1:{port}/api/health");
-    let mut healthy = false;
-    for _ in 0..200 {
-        if client
-            .get(&health)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            healthy = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert!(healthy, "the server came up");
+    // Port 0: the server says in its banner which port it got.
+    let mut serve = crate::cli::oxbase();
+    serve
+        .args(["serve", "--http", "127.0.0.1:0", "--dir"])
+        .arg(dir.path());
+    let mut server = crate::cli::serve(serve).await;
+    let (client, health) = (server.client.clone(), server.url("/api/health"));
 
     let started = std::time::Instant::now();
     let refused = upsert();
@@ -149,8 +128,11 @@ async fn a_second_process_cannot_open_a_running_servers_sqlite_file() {
         .expect("the server still answers");
     assert_eq!(still.status(), 200);
 
-    server.kill().expect("kill -9 the server");
-    server.wait().expect("reap it");
+    server
+        .child
+        .kill()
+        .await
+        .expect("kill -9 the server and reap it");
     let accepted = upsert();
     assert!(
         accepted.status.success(),

@@ -541,12 +541,19 @@ async fn the_test_email_sends_a_template_through_smtp_and_reports_smtp_failures(
     assert_error(&r, 400, "Failed to send the test email.");
     assert_eq!(field_code(&r, "email"), "validation_is_email");
     assert_eq!(field_code(&r, "template"), "validation_in_invalid");
-    // A port nobody listens on: the SMTP error comes back to the superuser.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    app.update_settings(json!({"smtp": {"port": closed}}), &app.superuser_token)
+    // A server that refuses SMTP (held for the whole test, so no other can take its port):
+    // the SMTP error comes back to the superuser.
+    let refusing = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let refused = refusing.local_addr().expect("addr").port();
+    let _refuser = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = refusing.accept().await {
+            use tokio::io::AsyncWriteExt;
+            let _ = stream.write_all(b"554 no SMTP service here\r\n").await;
+        }
+    });
+    app.update_settings(json!({"smtp": {"port": refused}}), &app.superuser_token)
         .await
         .expect(200);
     let r = post(

@@ -740,36 +740,37 @@ async fn start_moto() -> Moto {
     let bin = std::env::var("OXBASE_TEST_MOTO")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("moto_server"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let child = std::process::Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {} ({e}): run scripts/test-all.sh, or pip install 'moto[server]' and set OXBASE_TEST_MOTO", bin.display()));
-    let endpoint = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("client");
-    // Dropping the guard kills and waits for the child on every path, a failed start included.
-    let moto = Moto { child, endpoint };
-    for _ in 0..200 {
-        if client
-            .get(format!("{}/moto-api/", moto.endpoint))
-            .send()
-            .await
-            .is_ok()
-        {
-            return moto;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (child, port) = crate::helpers::start_on_free_port(
+        "moto",
+        |port| {
+            std::process::Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {} ({e}): run scripts/test-all.sh, or pip install 'moto[server]' and set OXBASE_TEST_MOTO", bin.display()))
+        },
+        |port| {
+            let client = client.clone();
+            async move {
+                client
+                    .get(format!("http://127.0.0.1:{port}/moto-api/"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        },
+    )
+    .await;
+    // Dropping the guard kills and waits for the child.
+    Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
     }
-    panic!("moto did not start at {}", moto.endpoint);
 }
 
 /// A client of the test bucket, independent of oxbase's own.

@@ -921,6 +921,57 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A port for a server process that cannot listen on port 0 and say which port it got (moto,
+/// PocketBase): free now, and below the kernel's ephemeral range (32768 and up), so that no
+/// socket bound to port 0 (every other server of these tests, every outgoing connection) can
+/// take it before the process binds it. Callers still start again on another port when their
+/// process exits early (another test chose the same one).
+pub fn free_fixed_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        let port = 20_000 + (h.finish() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Starts a server process on a free port (`free_fixed_port`): `spawn(port)` starts it,
+/// `ready(port)` tells when it serves. A process that exits before it is ready (its port was
+/// taken meanwhile) is started again on another port, up to 5 times.
+pub async fn start_on_free_port<R: std::future::Future<Output = bool>>(
+    what: &str,
+    mut spawn: impl FnMut(u16) -> std::process::Child,
+    ready: impl Fn(u16) -> R,
+) -> (std::process::Child, u16) {
+    for _ in 0..5 {
+        let port = free_fixed_port();
+        let mut child = spawn(port);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            if ready(port).await {
+                return (child, port);
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what} did not start on port {port} within 20 s");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    panic!("{what} exited at start 5 times");
+}
+
 /// Decodes base64 in either alphabet (`+/` or the URL-safe `-_`), padding or not.
 pub fn base64_decode(s: &str) -> Vec<u8> {
     let val = |c: u8| match c {

@@ -68,41 +68,44 @@ async fn make_pocketbase_app(root: &Path) -> (PathBuf, String) {
         .status()
         .expect("pocketbase superuser upsert");
     assert!(status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let server = Pocketbase(
-        Command::new(&bin)
-            .args([
-                "serve",
-                "--http",
-                &format!("127.0.0.1:{port}"),
-                "--automigrate=false",
-                "--dir",
-            ])
-            .arg(&pb_data)
-            .arg("--migrationsDir")
-            .arg(root.join("pb_migrations"))
-            .arg("--hooksDir")
-            .arg(root.join("pb_hooks"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pocketbase serve"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("client");
-    for _ in 0..200 {
-        if http.get(format!("{base}/api/health")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (child, port) = crate::helpers::start_on_free_port(
+        "PocketBase",
+        |port| {
+            Command::new(&bin)
+                .args([
+                    "serve",
+                    "--http",
+                    &format!("127.0.0.1:{port}"),
+                    "--automigrate=false",
+                    "--dir",
+                ])
+                .arg(&pb_data)
+                .arg("--migrationsDir")
+                .arg(root.join("pb_migrations"))
+                .arg("--hooksDir")
+                .arg(root.join("pb_hooks"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("pocketbase serve")
+        },
+        |port| {
+            let http = http.clone();
+            async move {
+                http.get(format!("http://127.0.0.1:{port}/api/health"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        },
+    )
+    .await;
+    let server = Pocketbase(child);
+    let base = format!("http://127.0.0.1:{port}");
     let post = |path: &str, token: &str, body: Value| {
         let mut rb = http.post(format!("{base}{path}")).json(&body);
         if !token.is_empty() {
