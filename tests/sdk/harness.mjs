@@ -51,16 +51,61 @@ export function serverBin(kind = SERVER_KIND) {
   return bin;
 }
 
-export function freePort() {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
+/**
+ * A port for a server that cannot listen on port 0 and say which it got (PocketBase, nginx):
+ * free now, and below the kernel's ephemeral range (32768 and up), so no socket bound to port 0
+ * (oxbase's servers, every outgoing connection) can take it before the server binds it. A
+ * server that still finds it taken exits, and its caller starts it again on another.
+ */
+export async function freePort() {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise((res) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
     });
-  });
+    if (free) return port;
+  }
+}
+
+/**
+ * Waits for a server's banner ("Server started at http://HOST:PORT", which oxbase and
+ * PocketBase print once they listen) in `logs` (the chunks of its stdout and stderr) and returns
+ * the URL it names; throws when the child exits first or after `deadlineMs`.
+ */
+export async function waitBanner(child, logs, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    const m = /Server started at (http:\/\/[0-9.]+:\d+)/.exec(logs.join(''));
+    if (m) return m[1];
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server exited early (code ${child.exitCode}, signal ${child.signalCode})`);
+    }
+    await sleep(20);
+  }
+  throw new Error(`no banner after ${deadlineMs} ms`);
+}
+
+/**
+ * Starts oxbase with `args` (which must not name --http) listening on port 0: the banner tells
+ * the port it got, so no port is ever guessed. Returns {child, url, logs}.
+ */
+export async function spawnOxbase(args, deadlineMs = STARTUP_TIMEOUT_MS) {
+  const child = spawn(serverBin('oxbase'), [...args, '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  const onData = (d) => { if (logs.length < 2000) logs.push(d.toString()); };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  try {
+    const url = await waitBanner(child, logs, deadlineMs);
+    await waitHealthy(url, child, deadlineMs);
+    return { child, url, logs };
+  } catch (e) {
+    try { child.kill('SIGKILL'); } catch { /* ignore */ }
+    throw new Error(`${e.message}\n--- server output ---\n${logs.join('').slice(-4000)}`);
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -118,8 +163,11 @@ export async function startServer({ kind = SERVER_KIND } = {}) {
 
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    // oxbase listens on port 0 and names its port in its banner; PocketBase (whose banner
+    // names the address it was given) gets a free port, and is started again on another when
+    // that one was taken meanwhile (it then exits without a banner).
+    const port = isPocketbase ? await freePort() : 0;
+    let url = `http://127.0.0.1:${port}`;
     const args = ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--publicDir', publicDir, ...dbArgs];
     if (isPocketbase) {
       args.push('--automigrate=false', '--migrationsDir', join(root, 'migrations'), '--hooksDir', join(root, 'hooks'));
@@ -149,6 +197,8 @@ export async function startServer({ kind = SERVER_KIND } = {}) {
     };
 
     try {
+      const announced = await waitBanner(child, logs, STARTUP_TIMEOUT_MS);
+      if (!isPocketbase) url = announced;
       await waitHealthy(url, child, STARTUP_TIMEOUT_MS);
     } catch (e) {
       lastError = new Error(`${e.message}\n--- server output ---\n${logs.join('').slice(-4000)}`);

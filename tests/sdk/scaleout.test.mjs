@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSource } from 'eventsource';
 import PocketBase from 'pocketbase';
-import { SU_EMAIL, SU_PASSWORD, IS_POCKETBASE, freePort, waitHealthy, createDatabase, serverBin } from './harness.mjs';
+import { SU_EMAIL, SU_PASSWORD, IS_POCKETBASE, freePort, waitHealthy, createDatabase, serverBin, spawnOxbase } from './harness.mjs';
 
 globalThis.EventSource = EventSource;
 
@@ -70,14 +70,9 @@ ${servers}
 let root, database, instances = [], nginx, lb;
 
 async function startInstance(i) {
-  const port = await freePort();
   const dataDir = join(root, `data${i}`);
-  const child = spawn(serverBin(), ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--db', database.url], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs = [];
-  child.stdout.on('data', (d) => logs.push(d.toString()));
-  child.stderr.on('data', (d) => logs.push(d.toString()));
-  await waitHealthy(`http://127.0.0.1:${port}`, child, 15_000);
-  return { port, child, url: `http://127.0.0.1:${port}`, logs };
+  const { child, url, logs } = await spawnOxbase(['serve', '--dir', dataDir, '--db', database.url], 15_000);
+  return { port: Number(new URL(url).port), child, url, logs };
 }
 
 describe('three instances behind nginx', { skip: ENABLED ? false : 'needs SDK_DATABASE_URL (PostgreSQL) and oxbase' }, () => {
@@ -88,12 +83,21 @@ describe('three instances behind nginx', { skip: ENABLED ? false : 'needs SDK_DA
     execFileSync(serverBin(), ['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--dir', join(root, 'data0'), '--db', database.url], { stdio: 'ignore', timeout: 20_000 });
     // Started together: migrations run once, under the startup lock.
     instances = await Promise.all([0, 1, 2].map(startInstance));
-    const port = await freePort();
     for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(root, d));
-    writeFileSync(join(root, 'nginx.conf'), nginxConf(root, port, instances.map((x) => x.port)));
-    nginx = spawn(NGINX, ['-p', root, '-c', join(root, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    lb = `http://127.0.0.1:${port}`;
-    await waitHealthy(lb, nginx, 10_000);
+    // nginx exits when its port was taken meanwhile: it is started again on another.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      writeFileSync(join(root, 'nginx.conf'), nginxConf(root, port, instances.map((x) => x.port)));
+      nginx = spawn(NGINX, ['-p', root, '-c', join(root, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      lb = `http://127.0.0.1:${port}`;
+      try {
+        await waitHealthy(lb, nginx, 10_000);
+        break;
+      } catch (e) {
+        try { nginx.kill('SIGKILL'); } catch { /* gone */ }
+        if (attempt >= 3) throw e;
+      }
+    }
   });
 
   after(async () => {
