@@ -524,3 +524,401 @@ async fn unreadable_collection_and_settings_bodies_are_worded_per_route_after_th
         }
     }
 }
+
+// Every error is JSON: what the HTTP layer itself refuses (hyper's parser, the size limits, a
+// wrong method) answers in the standard body too, over raw TCP where a client would refuse to
+// send the request.
+
+/// One response read off a raw connection.
+struct Raw {
+    status: u16,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The responses in `bytes`, in order (each framed by its `content-length`).
+fn parse_responses(mut bytes: &[u8]) -> Vec<Raw> {
+    let mut out = Vec::new();
+    while let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let rest = &bytes[end + 4..];
+        let length = length.min(rest.len());
+        out.push(Raw {
+            status,
+            headers,
+            body: rest[..length].to_vec(),
+        });
+        bytes = &rest[length..];
+    }
+    out
+}
+
+/// Writes `request` on a new connection and reads every response until the server closes it.
+/// The server may answer and close before it has read the whole request: a failed write is
+/// not an error, a missing answer is.
+async fn exchange(app: &TestApp, request: &[u8]) -> Vec<Raw> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let (mut read, mut write) = stream.split();
+    let mut response = Vec::new();
+    let exchange = async {
+        let writing = async {
+            let _ = write.write_all(request).await;
+        };
+        let reading = async {
+            let _ = read.read_to_end(&mut response).await;
+        };
+        tokio::join!(writing, reading);
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), exchange)
+        .await
+        .expect("the server answers and closes the connection");
+    parse_responses(&response)
+}
+
+/// The one response to `request`.
+async fn one(app: &TestApp, request: &[u8]) -> Raw {
+    let mut responses = exchange(app, request).await;
+    assert_eq!(responses.len(), 1, "one response");
+    responses.remove(0)
+}
+
+/// `GET target` with `extra` header lines, on a connection that closes after it.
+fn get_request(target: &str, extra: &str) -> Vec<u8> {
+    format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Connection: close\r\n\r\n")
+        .into_bytes()
+}
+
+/// The standard body with this status and message, as JSON.
+#[track_caller]
+fn assert_json_error(r: &Raw, status: u16, message: &str) {
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, status, "status; body: {body}");
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json"),
+        "content type; body: {body}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("the body is JSON ({e}): {body}"));
+    assert_eq!(
+        json,
+        json!({"status": status, "message": message, "data": {}}),
+        "body"
+    );
+}
+
+const MALFORMED: &str = "Something went wrong while processing your request.";
+const NOT_FOUND: &str = "The requested resource wasn't found.";
+
+/// PB-COMPAT: PocketBase takes URIs up to its 1 MiB head limit; the `http` crate holds 64 KiB
+/// at most, so a longer one is 414, in the standard body (PocketBase refuses a 100 KiB filter
+/// with 400 anyway: filters are limited to 3500 bytes).
+#[tokio::test]
+async fn a_uri_over_64_kib_gives_414_in_the_standard_body() {
+    let (app, _) = notes_app().await;
+    let long = format!(
+        "/api/collections/notes/records?filter={}",
+        "x".repeat(70_000)
+    );
+    let r = one(&app, &get_request(&long, "")).await;
+    assert_json_error(&r, 414, "Request URI too long.");
+    // A 100 KiB filter literal.
+    let literal = format!(
+        "/api/collections/notes/records?filter=title%3D%27{}%27",
+        "y".repeat(100 << 10)
+    );
+    let r = one(&app, &get_request(&literal, "")).await;
+    assert_json_error(&r, 414, "Request URI too long.");
+    // Thousands of repeated parameters past 64 KiB.
+    let repeated = vec!["filter=id%3D%271%27"; 5_000].join("&");
+    let r = one(
+        &app,
+        &get_request(&format!("/api/collections/notes/records?{repeated}"), ""),
+    )
+    .await;
+    assert_json_error(&r, 414, "Request URI too long.");
+    // Just below the limit the request is served (and its filter refused as a filter).
+    let below = format!(
+        "/api/collections/notes/records?filter=title%3D%27{}%27",
+        "y".repeat(60_000)
+    );
+    let r = one(&app, &get_request(&below, "")).await;
+    assert_json_error(&r, 400, MALFORMED);
+    app.health().await.expect(200);
+}
+
+/// Repeated query parameters below the URI limit are served as PocketBase serves them (the
+/// first value counts), a 10k-term filter and a 50 KiB literal get a JSON 400.
+#[tokio::test]
+async fn thousands_of_query_parameters_and_huge_filters_get_json_or_are_served() {
+    let (app, _) = notes_app().await;
+    for query in [
+        vec!["filter=id%3D1"; 3_000].join("&"),
+        (0..3_000)
+            .map(|i| format!("a{i}={i}"))
+            .collect::<Vec<_>>()
+            .join("&"),
+        vec!["sort=title"; 3_000].join("&"),
+        vec!["expand=x"; 3_000].join("&"),
+        vec!["fields=id"; 3_000].join("&"),
+    ] {
+        let r = one(
+            &app,
+            &get_request(&format!("/api/collections/notes/records?{query}"), ""),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let ten_thousand_terms = vec!["id=1"; 10_000].join("||");
+    let literal = format!("title%3D%27{}%27", "y".repeat(50 << 10));
+    for filter in [ten_thousand_terms, literal] {
+        let r = one(
+            &app,
+            &get_request(
+                &format!("/api/collections/notes/records?filter={filter}"),
+                "",
+            ),
+        )
+        .await;
+        assert_json_error(&r, 400, MALFORMED);
+    }
+}
+
+/// PB-COMPAT: the head limit is PocketBase's (Go's 1 MiB and 4 KiB), to the byte; over it, 431
+/// in the standard body where PocketBase answers in plain text. More than 100 header fields
+/// are also 431 (PocketBase takes them: hyper keeps 100 on the stack, more would allocate per
+/// request).
+#[tokio::test]
+async fn request_headers_over_the_limit_give_431_in_the_standard_body() {
+    let app = spawn_app().await;
+    // `get_request("/api/health", "X-Big: ...\r\n")` is 73 bytes and the value.
+    let limit = (1 << 20) + 4096;
+    let big = |n: usize| format!("X-Big: {}\r\n", "a".repeat(n));
+    let many_large: String = (0..40)
+        .map(|i| format!("X-H{i}: {}\r\n", "b".repeat(30_000)))
+        .collect();
+    let many_small: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    for (headers, accepted) in [
+        (big(1_000_000), true),
+        (big(limit - 73), true),
+        (big(limit - 72), false),
+        (big(1_100_000), false),
+        (big(3_000_000), false),
+        // Each under the limit, together over it.
+        (many_large, false),
+        (many_small, false),
+    ] {
+        let r = one(&app, &get_request("/api/health", &headers)).await;
+        if accepted {
+            assert_eq!(r.status, 200, "{} bytes of headers", headers.len());
+        } else {
+            assert_json_error(&r, 431, "Request header fields too large.");
+        }
+    }
+    app.health().await.expect(200);
+}
+
+/// PB-COMPAT: PocketBase answers these in plain text (and an unknown version with 505).
+#[tokio::test]
+async fn a_request_that_does_not_parse_gives_400_in_the_standard_body() {
+    let app = spawn_app().await;
+    for request in [
+        &b"G(T /api/health HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        b"GET /api/health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
+        b"GET /api/health HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET /api/he\x01alth HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /api/health HTTP/1.0\r\nHost: x\r\nX: \x01\r\n\r\n",
+    ] {
+        let r = one(&app, request).await;
+        assert_json_error(&r, 400, MALFORMED);
+    }
+}
+
+/// A refusal after requests already served on the same keep-alive connection: each served,
+/// then the refusal in the standard body, then the connection closes.
+#[tokio::test]
+async fn a_refusal_on_a_keep_alive_connection_follows_the_requests_served_before_it() {
+    let app = spawn_app().await;
+    let mut request = Vec::new();
+    for _ in 0..3 {
+        request.extend_from_slice(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    // A wrong method is an answer, not a refusal: the connection goes on.
+    request.extend_from_slice(b"DELETE /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    request.extend_from_slice(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    request.extend_from_slice(
+        format!(
+            "GET /api/health?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "q".repeat(70_000)
+        )
+        .as_bytes(),
+    );
+    request.extend_from_slice(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    let responses = exchange(&app, &request).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 404, 200, 414],
+        "nothing after the refusal"
+    );
+    assert_json_error(&responses[3], 404, NOT_FOUND);
+    assert_json_error(&responses[5], 414, "Request URI too long.");
+    assert_eq!(responses[5].header("connection"), Some("close"));
+}
+
+/// PocketBase 0.40.6 answers a method no route takes with 404, "File not found." for GET and
+/// HEAD (its public-files route takes those), and never 405.
+#[tokio::test]
+async fn a_wrong_method_on_a_known_path_gives_404_in_the_standard_body() {
+    let (app, id) = notes_app().await;
+    let su = app.superuser_token.clone();
+    let record = format!("/api/collections/notes/records/{id}");
+    for (method, path, message) in [
+        (Method::DELETE, "/api/health", NOT_FOUND),
+        (Method::PUT, "/api/collections", NOT_FOUND),
+        (Method::PUT, "/api/collections/notes/records", NOT_FOUND),
+        (Method::POST, record.as_str(), NOT_FOUND),
+        (Method::PATCH, "/api/files/token", NOT_FOUND),
+        (Method::DELETE, "/_/", NOT_FOUND),
+        (Method::POST, "/api/nope", NOT_FOUND),
+        (Method::GET, "/api/batch", "File not found."),
+        (Method::GET, "/api/files/token", "File not found."),
+        (Method::GET, "/api/nope", "File not found."),
+        // The public directory: a missing file, and a method it does not serve.
+        (Method::GET, "/missing.txt", "File not found."),
+        (Method::POST, "/missing.txt", NOT_FOUND),
+        (
+            Method::from_bytes(b"BREW").expect("method"),
+            "/api/health",
+            NOT_FOUND,
+        ),
+    ] {
+        let r = app
+            .raw(method.clone(), path, &su, "application/json", "")
+            .await;
+        assert_error(&r, 404, message);
+        assert_eq!(r.body["data"], json!({}), "{method} {path}");
+    }
+    // HEAD keeps the headers of the error, without its body.
+    let r = crate::helpers::send(app.client.head(app.url("/api/files/token"))).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.text, "");
+    // The route still answers its own method.
+    app.health().await.expect(200);
+}
+
+/// A body declared larger than the limit is refused at once, before it is sent (PocketBase
+/// does the same), in the standard body; the connection is closed.
+#[tokio::test]
+async fn a_body_declared_too_large_gives_413_before_it_is_sent() {
+    let (app, id) = notes_app().await;
+    let su = app.superuser_token.clone();
+    let too_large = (32 << 20) + 1;
+    for (method, path, token) in [
+        ("POST", "/api/collections/notes/records".to_owned(), ""),
+        ("PATCH", format!("/api/collections/notes/records/{id}"), ""),
+        (
+            "POST",
+            "/api/collections/users/auth-with-password".to_owned(),
+            "",
+        ),
+        ("POST", "/api/realtime".to_owned(), ""),
+        ("PATCH", "/api/settings".to_owned(), su.as_str()),
+        ("POST", "/api/collections".to_owned(), su.as_str()),
+    ] {
+        let auth = if token.is_empty() {
+            String::new()
+        } else {
+            format!("Authorization: {token}\r\n")
+        };
+        // No body follows the head: the answer cannot wait for it.
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {too_large}\r\n\r\n"
+        );
+        let r = one(&app, request.as_bytes()).await;
+        assert_json_error(&r, 413, "The request body is too large.");
+        assert_eq!(r.header("connection"), Some("close"), "{path}");
+    }
+    // Chunked, with no length declared: refused once past the limit.
+    let mut chunked = b"POST /api/collections/notes/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..33 {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(&chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let r = one(&app, &chunked).await;
+    assert_json_error(&r, 413, "The request body is too large.");
+    assert_eq!(total(&app).await, 1);
+}
+
+/// Over HTTP/2 the same limits hold, in the same body, and the connection goes on serving.
+#[tokio::test]
+async fn over_http2_errors_are_json_and_the_connection_goes_on() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    for _ in 0..2 {
+        let r = client
+            .get(app.url("/api/health"))
+            .header("x-big", "a".repeat(1_100_000))
+            .send()
+            .await
+            .expect("the 431 arrives");
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        assert_eq!(r.status(), 431);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(
+            body,
+            json!({"status": 431, "message": "Request header fields too large.", "data": {}})
+        );
+        let r = client
+            .delete(app.url("/api/health"))
+            .send()
+            .await
+            .expect("served");
+        assert_eq!(r.status(), 404);
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["message"], NOT_FOUND);
+        let r = client
+            .get(app.url("/api/health"))
+            .header("x-big", "a".repeat(1_000_000))
+            .send()
+            .await
+            .expect("served");
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        assert_eq!(r.status(), 200);
+    }
+}

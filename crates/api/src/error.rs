@@ -1,5 +1,6 @@
 //! `ApiError`: the one place a core error becomes an HTTP status and PocketBase's
-//! `{status, message, data}` body. Internal details are logged once, never sent.
+//! `{status, message, data}` body. Internal details are logged once, never sent. `Refusal`:
+//! the same for the requests HTTP itself refuses before any route sees them.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -65,6 +66,56 @@ impl ApiError {
                 )
             }
         }
+    }
+}
+
+/// A request refused by the HTTP layer before any route sees it: by hyper's parser, whose own
+/// bodiless answer `serve` rewrites into this body, or by the head size limit over HTTP/2
+/// (`middleware::HeadLimit`). These have no kind in the core's `Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A request line or header that does not parse.
+    Malformed,
+    /// A URI longer than the `http` crate holds (64 KiB).
+    UriTooLong,
+    /// A request head (request line and headers) over `serve::MAX_HEAD_BYTES`, or more than
+    /// 100 header fields over HTTP/1.
+    HeadTooLarge,
+}
+
+impl Refusal {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Refusal::Malformed => StatusCode::BAD_REQUEST,
+            Refusal::UriTooLong => StatusCode::URI_TOO_LONG,
+            Refusal::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        }
+    }
+
+    /// PB-COMPAT: PocketBase (Go's net/http) answers these in plain text; the messages are
+    /// worded as its own JSON errors are.
+    fn message(self) -> &'static str {
+        match self {
+            Refusal::Malformed => "Something went wrong while processing your request.",
+            Refusal::UriTooLong => "Request URI too long.",
+            Refusal::HeadTooLarge => "Request header fields too large.",
+        }
+    }
+
+    /// The standard body, serialized.
+    pub fn json(self) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "status": self.status().as_u16(),
+            "message": self.message(),
+            "data": {},
+        }))
+        .unwrap_or_default()
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        body(self.status(), self.message(), json!({}))
     }
 }
 

@@ -2,7 +2,9 @@
 //! multipart (with `@jsonPayload`) and urlencoded forms.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::{
+    FromRequest, FromRequestParts, MatchedPath, Multipart, RawPathParams, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use oxbase_core::Error;
@@ -184,7 +186,7 @@ impl FromRequest<AppState> for Body {
         {
             return Ok(empty_body());
         }
-        let req = with_record_body_limit(req, state).await;
+        let req = with_body_limit(req, state).await?;
         if content_type.starts_with("multipart/form-data") {
             let multipart = Multipart::from_request(req, state)
                 .await
@@ -288,33 +290,48 @@ fn push_form_value(body: &mut Map<String, Value>, key: String, value: Value) {
     }
 }
 
-/// Bodies of record routes may be as large as the collection's file fields allow
-/// (PB-COMPAT: the server-wide limit plus each file field's `maxSize` x `maxSelect`); these
-/// routes disable the router's default limit, so the limit is set here. Other routes keep
-/// the router's limit.
-async fn with_record_body_limit(req: Request, state: &AppState) -> Request {
+/// A body's limit: the router's (`DefaultBodyLimit`), except on record routes, which may be
+/// as large as the collection's file fields allow (PB-COMPAT: the server-wide limit plus each
+/// file field's `maxSize` x `maxSelect`; these routes disable the router's limit, so it is set
+/// here), and on the batch, which reads its body against its own limit before it gets here. A
+/// body declared larger than its limit is refused at once, unread, as PocketBase does, rather
+/// than once that much of it has arrived.
+async fn with_body_limit(req: Request, state: &AppState) -> Result<Request, ApiError> {
     let (mut parts, body) = req.into_parts();
-    let collection = match axum::extract::RawPathParams::from_request_parts(&mut parts, state).await
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let record_route = matches!(
+        route,
+        Some(
+            "/api/collections/{collection}/records" | "/api/collections/{collection}/records/{id}"
+        )
+    );
+    if route == Some("/api/batch") {
+        return Ok(Request::from_parts(parts, body));
+    }
+    let mut limit = state.max_body_bytes;
+    if record_route
+        && let Ok(params) = RawPathParams::from_request_parts(&mut parts, state).await
+        && let Some((_, collection)) = params.iter().find(|(k, _)| *k == "collection")
+        && let Some(collection) = state.app.schema().get(collection)
     {
-        Ok(params) => params
-            .iter()
-            .find(|(k, _)| *k == "collection")
-            .map(|(_, v)| v.to_owned()),
-        Err(_) => None,
-    };
-    let Some(collection) = collection else {
-        return Request::from_parts(parts, body);
-    };
-    let extra = state
-        .app
-        .schema()
-        .get(&collection)
-        .map_or(0, |c| oxbase_core::records::validate::upload_allowance(&c));
-    let limit = state.max_body_bytes.saturating_add(extra);
-    Request::from_parts(
+        limit = limit.saturating_add(oxbase_core::records::validate::upload_allowance(
+            &collection,
+        ));
+    }
+    let declared = axum::body::HttpBody::size_hint(&body).lower();
+    if usize::try_from(declared).map_or(true, |declared| declared > limit) {
+        return Err(unreadable(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    if !record_route {
+        return Ok(Request::from_parts(parts, body));
+    }
+    Ok(Request::from_parts(
         parts,
         axum::body::Body::new(http_body_util::Limited::new(body, limit)),
-    )
+    ))
 }
 
 /// The form values, with each file part staged on disk (streamed, never whole in memory) and

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 use oxbase_core::App;
@@ -185,11 +184,7 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
         .method_not_allowed_fallback(static_files::not_found)
-        .fallback_service(
-            tower_http::services::ServeDir::new(&config.public_dir)
-                .call_fallback_on_method_not_allowed(true)
-                .fallback(static_files::not_found.into_service()),
-        )
+        .fallback_service(static_files::public_files(&config.public_dir))
         .with_state(state.clone());
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).

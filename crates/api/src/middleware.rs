@@ -1,7 +1,8 @@
 //! Middleware around the router: the rate limiter (the policy, rules and windows, is
 //! `oxbase_core::ratelimit`; this layer only says what the request is: method, path, the
-//! collection action it targets, the client's IP and whether it is authenticated), and the
-//! outermost layer, which keeps bodies out of HEAD responses.
+//! collection action it targets, the client's IP and whether it is authenticated), the limit
+//! on an HTTP/2 request's head, and the outermost layer, which keeps bodies out of HEAD
+//! responses.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -11,17 +12,18 @@ use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{self, Extensions, HeaderMap, HeaderValue, Method, header};
+use axum::http::{self, Extensions, HeaderMap, HeaderValue, Method, Version, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryFutureExt;
-use futures_util::future::{BoxFuture, Either, MapOk};
+use futures_util::future::{BoxFuture, Either, MapOk, Ready, ready};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
 use serde_json::Value;
 use tower::{Layer, Service};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Refusal};
+use crate::serve::MAX_HEAD_BYTES;
 
 /// The rate limiter as a layer: answers 429 in the standard error body once the request's
 /// rule is spent.
@@ -114,6 +116,68 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         })
         .await
         .map_err(ApiError)
+}
+
+/// Refuses a request whose head (request line and headers) is larger than `MAX_HEAD_BYTES`
+/// with 431, in the standard body. hyper's own limits are set at twice this one (`serve`): its
+/// HTTP/1 limit is approximate (its read buffer grows by whole reads, so a head a little over
+/// the limit may arrive complete), and h2 refuses without a body. What hyper still refuses
+/// over HTTP/1, `serve` answers in the standard body.
+#[derive(Clone, Copy)]
+pub struct HeadLimitLayer;
+
+impl<S> Layer<S> for HeadLimitLayer {
+    type Service = HeadLimit<S>;
+
+    fn layer(&self, inner: S) -> HeadLimit<S> {
+        HeadLimit { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct HeadLimit<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for HeadLimit<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, Ready<Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if head_size(&req) > MAX_HEAD_BYTES {
+            return Either::Right(ready(Ok(Refusal::HeadTooLarge.into_response())));
+        }
+        Either::Left(self.inner.call(req))
+    }
+}
+
+/// The size of a request's head as its protocol counts it: over HTTP/1 the bytes of the
+/// request line and of each `name: value` line; over HTTP/2 as h2 counts, each field's name
+/// and value and 32 bytes, the pseudo-headers (method, scheme, authority, path) included.
+fn head_size(req: &Request) -> usize {
+    let uri = req.uri();
+    let target = uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let (line, per_field) = if req.version() == Version::HTTP_2 {
+        let scheme = uri.scheme_str().map_or(0, str::len);
+        (scheme + 4 * (32 + ":authority".len()), 32)
+    } else {
+        // "GET /path HTTP/1.1\r\n" and the blank line that ends the head; ": " and "\r\n"
+        // around each value.
+        ("  HTTP/1.1\r\n\r\n".len(), 4)
+    };
+    req.headers().iter().fold(
+        req.method().as_str().len() + target + line,
+        |size, (name, value)| size + name.as_str().len() + value.len() + per_field,
+    )
 }
 
 /// The outermost layer: makes every response an axum one, and leaves the body out of the

@@ -1,16 +1,52 @@
-//! The admin dashboard at `/_/` and PocketBase's 404 for unknown API routes. Files of the
+//! The admin dashboard at `/_/` and PocketBase's 404 for requests no route takes. Files of the
 //! public directory are served by the router's fallback.
 
-use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use std::convert::Infallible;
+
+use axum::extract::{Path, Request};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
-use crate::error::body;
+use oxbase_core::Error;
+use tower::{Service, ServiceExt};
+use tower_http::services::ServeDir;
 
-/// PB-COMPAT: unknown `/api/...` routes answer 404 "File not found." in the standard body.
-pub async fn api_not_found() -> Response {
-    body(StatusCode::NOT_FOUND, "File not found.", json!({}))
+use crate::error::{ApiError, body};
+
+/// What a request no route takes gets (an unknown `/api/...` path, a wrong method on a known
+/// path, a missing public file), in the standard body. PB-COMPAT: PocketBase's static-file
+/// route takes every GET and HEAD, so those get its 404 "File not found."; nothing takes the
+/// other methods, so those get its router's 404 (not a 405).
+pub async fn not_found(method: Method) -> Response {
+    let message = if method == Method::GET || method == Method::HEAD {
+        "File not found."
+    } else {
+        "The requested resource wasn't found."
+    };
+    body(StatusCode::NOT_FOUND, message, json!({}))
+}
+
+/// The public directory's files (`--publicDir`): a path with no file, or a method other than
+/// GET and HEAD, gets `not_found`; a file that cannot be read gets the standard 500.
+pub fn public_files(
+    dir: &std::path::Path,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send>
++ Clone
++ Send
++ Sync
++ 'static {
+    let files = ServeDir::new(dir)
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(not_found.into_service());
+    ServiceExt::<Request>::map_response(files, |res| {
+        if res.status().is_server_error() {
+            ApiError(Error::Internal("a public file could not be read".into())).into_response()
+        } else {
+            res.into_response()
+        }
+    })
 }
 
 pub async fn admin_redirect() -> Redirect {

@@ -12,8 +12,12 @@
 //!
 //! Each loop also polls its sockets for a moment after a request before it sleeps, when
 //! requests come close together (`spin`).
+//!
+//! Every refusal is in the standard error body: hyper's own answers to requests it cannot parse
+//! are rewritten on their way out (`refusals`).
 
 mod linger;
+mod refusals;
 mod spin;
 
 use std::convert::Infallible;
@@ -34,6 +38,11 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tower::{Service, ServiceExt};
+
+/// The largest request head (request line and headers) accepted; a larger one is refused with
+/// 431 (`middleware::HeadLimit`). PB-COMPAT: PocketBase's limit, Go's net/http
+/// `DefaultMaxHeaderBytes` (1 MiB) with the 4 KiB it allows on top.
+pub const MAX_HEAD_BYTES: usize = (1 << 20) + 4096;
 
 /// What `serve` serves: the API as one service (`crate::service`).
 pub trait ApiService:
@@ -120,9 +129,15 @@ async fn serve_connection(
             spin::response_ready();
             res
         });
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    // hyper's own head limits are twice ours: `middleware::HeadLimit` applies ours exactly, in
+    // the standard body (hyper's HTTP/1 limit is approximate, and h2 refuses without a body).
+    builder.http1().max_buf_size(HYPER_MAX_HEAD_BYTES);
+    builder
+        .http2()
+        .max_header_list_size(HYPER_MAX_HEAD_BYTES as u32);
     let conn = builder.serve_connection_with_upgrades(
-        TokioIo::new(linger::Lingering::new(stream)),
+        TokioIo::new(refusals::JsonRefusals::new(linger::Lingering::new(stream))),
         TowerToHyperService::new(service),
     );
     let mut conn = std::pin::pin!(conn);
@@ -137,6 +152,9 @@ async fn serve_connection(
         tracing::trace!(%err, "connection ended with an error");
     }
 }
+
+/// hyper's limit on a request head: its HTTP/1 read buffer, h2's header list.
+const HYPER_MAX_HEAD_BYTES: usize = 2 * MAX_HEAD_BYTES;
 
 /// Too many open files and the like: wait a moment instead of spinning on the error.
 async fn accept_error(err: io::Error) {
