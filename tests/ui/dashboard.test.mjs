@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,18 +32,6 @@ const pageErrors = [];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
 async function startServer() {
   if (!existsSync(BIN)) throw new Error(`oxbase binary not found at ${BIN} (cargo build --bin oxbase, or set OXBASE_BIN)`);
   const root = mkdtempSync(join(tmpdir(), 'oxbase-ui-'));
@@ -52,15 +39,20 @@ async function startServer() {
   execFileSync(BIN, ['superuser', 'upsert', EMAIL, PASSWORD, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(BIN, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Port 0: the banner names the port the server got, so no port is guessed.
+    let url = null;
+    const child = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const logs = [];
     child.stdout.on('data', (d) => logs.push(String(d)));
     child.stderr.on('data', (d) => logs.push(String(d)));
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) break;
+      url ??= /Server started at (http:\/\/[0-9.]+:\d+)/.exec(logs.join(''))?.[1] ?? null;
+      if (!url) {
+        await sleep(20);
+        continue;
+      }
       try {
         const r = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
         if (r.ok) return { child, url, root, logs };
