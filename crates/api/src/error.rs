@@ -74,12 +74,15 @@ impl ApiError {
 /// (`middleware::HeadLimit`). These have no kind in the core's `Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// A request line or header that does not parse.
+    /// A request line or header that does not parse. PB-COMPAT: also an unknown HTTP version,
+    /// which PocketBase answers with 505.
     Malformed,
-    /// A URI longer than the `http` crate holds (64 KiB).
+    /// A URI longer than the `http` crate holds (64 KiB). PB-COMPAT: PocketBase takes URIs up
+    /// to its head limit (a filter over 3500 bytes in one is a 400 there).
     UriTooLong,
     /// A request head (request line and headers) over `serve::MAX_HEAD_BYTES`, or more than
-    /// 100 header fields over HTTP/1.
+    /// 100 header fields over HTTP/1. PB-COMPAT: PocketBase takes more fields; hyper keeps 100
+    /// on the stack, and more would cost an allocation per request.
     HeadTooLarge,
 }
 

@@ -147,6 +147,8 @@ fn malformed() -> ApiError {
 }
 
 /// A body that could not be read: 413 when it went past the size limit, else 400.
+/// PB-COMPAT: PocketBase answers a chunked body past the limit with 400; it is a 413 here, as
+/// one with a length.
 fn unreadable(status: axum::http::StatusCode) -> ApiError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError(Error::TooLarge("The request body is too large.".into()))
