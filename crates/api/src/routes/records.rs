@@ -9,7 +9,8 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Context, Path};
 
-/// PB-COMPAT: an unknown collection on create says "Missing or invalid collection context."
+/// PB-COMPAT: an unknown collection on create and update says "Missing or invalid collection
+/// context." (PocketBase's body-limit layer looks it up first).
 fn collection_context(e: Error) -> ApiError {
     match e {
         Error::NotFound(m) if m == "Missing collection context." => ApiError(Error::NotFound(
@@ -101,7 +102,10 @@ pub async fn update_record(
     let Context { mut info, params } = ctx;
     info.body = input.body.clone();
     let records = state.app.records();
-    let record = records.update(&info, &collection, &id, input).await?;
+    let record = records
+        .update(&info, &collection, &id, input)
+        .await
+        .map_err(collection_context)?;
     let shown = records
         .present(
             &info,

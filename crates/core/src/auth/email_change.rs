@@ -8,7 +8,7 @@ use super::AuthService;
 use super::forms::{Errors, Form};
 use super::password;
 use super::tokens::{self, Claims, TokenKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::Auth;
 
 impl AuthService {
@@ -18,18 +18,8 @@ impl AuthService {
         collection: &str,
         body: &Map<String, Json>,
     ) -> Result<()> {
-        let c = self.auth_collection(collection).await?;
-        let Some(record) = auth.record().filter(|r| r.collection.id == c.id) else {
-            return Err(match auth {
-                Auth::Guest => Error::Unauthorized(
-                    "The request requires valid record authorization token.".into(),
-                ),
-                _ => Error::Forbidden(format!(
-                    "The request requires auth record from {} collection.",
-                    c.name
-                )),
-            });
-        };
+        let c = self.route_collection(collection)?;
+        let record = self.same_collection_auth(auth, &c)?;
         let new_email = Form(body).text("newEmail");
         let mut errors = Errors::default();
         errors.email("newEmail", &new_email);

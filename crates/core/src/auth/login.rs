@@ -10,7 +10,6 @@ use serde_json::{Map, Value as Json, json};
 use super::forms::{Errors, Form};
 use super::{AuthService, password, tokens};
 use crate::error::{Error, Result};
-use crate::identity::Auth;
 use crate::records::Record;
 use crate::records::list::{paren, select_by_id};
 use crate::rules::{Purpose, ROOT, RecordResolver, RequestInfo};
@@ -66,12 +65,7 @@ impl AuthService {
             form.text("identityField"),
         );
         let (identity, password) = (identity.as_str(), password.as_str());
-        let c = self.schema.require_fresh(collection).await?;
-        if !c.is_auth() {
-            return Err(Error::bad_request(
-                "The collection is not an auth collection.",
-            ));
-        }
+        let c = self.auth_collection(collection).await?;
         let pa = c.options.get("passwordAuth");
         if !pa
             .and_then(|p| p.get("enabled"))
@@ -127,9 +121,7 @@ impl AuthService {
         }
         let mut conds = Vec::new();
         for f in fields.iter().filter(|f| c.field(f).is_some()) {
-            let mut cond = Sql::raw(format!("LOWER(\"{ROOT}\".\"{f}\") = LOWER("));
-            cond.push_param(identity.to_owned()).push(")");
-            conds.push(cond);
+            conds.push(super::identity_match(&c, f, identity)?);
         }
         if conds.is_empty() {
             return Err(fail());
@@ -182,21 +174,22 @@ impl AuthService {
         Ok(())
     }
 
-    /// The collection's `authRule`, evaluated with the record as the authenticated identity.
+    /// The collection's `authRule` (null: nobody), judged on the record for the request as
+    /// it came (a login is a guest's request, as in PocketBase).
     async fn check_auth_rule(&self, req: &RequestInfo, record: &Record) -> Result<()> {
-        let rule = match record.collection.rule("authRule") {
-            None => return Err(Error::forbidden()),
-            Some(r) => r.to_owned(),
+        let allowed = match record.collection.rule("authRule") {
+            None => false,
+            Some(rule) => self.matches_rule(req, record, rule).await?,
         };
-        if self.matches_rule(req, record, &rule).await? {
-            Ok(())
-        } else {
-            Err(Error::bad_request("Failed to authenticate."))
+        if allowed {
+            return Ok(());
         }
+        Err(Error::Forbidden(
+            "The request doesn't satisfy the collection requirements to authenticate.".into(),
+        ))
     }
 
-    /// Whether `rule` holds for `record` with the record as the authenticated identity (an
-    /// empty rule always holds).
+    /// Whether `rule` holds for `record`, judged for `req` (an empty rule always holds).
     pub(super) async fn matches_rule(
         &self,
         req: &RequestInfo,
@@ -207,14 +200,12 @@ impl AuthService {
             return Ok(true);
         }
         let c = record.collection.clone();
-        let mut as_record = req.clone();
-        as_record.auth = Auth::from_record(record.clone());
         let predicate = {
             let counter = Cell::new(0);
             let resolver = RecordResolver::new(
                 &self.schema,
                 c.clone(),
-                &as_record,
+                req,
                 Purpose::Rule,
                 self.schema.db().dialect(),
                 &counter,

@@ -3,16 +3,11 @@
 use serde_json::{Value as Json, json};
 
 use super::AuthService;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 impl AuthService {
     pub fn methods(&self, collection: &str) -> Result<Json> {
-        let c = self.schema.require(collection)?;
-        if !c.is_auth() {
-            return Err(Error::bad_request(
-                "The collection is not an auth collection.",
-            ));
-        }
+        let c = super::auth_collection_of(self.schema.get(collection))?;
         let password = c
             .options
             .get("passwordAuth")

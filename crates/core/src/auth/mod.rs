@@ -323,13 +323,31 @@ impl AuthService {
         }
     }
 
-    /// The auth collection named `name` (PB-COMPAT: 404 for a missing or non-auth one).
+    /// The auth collection named `name`, with PocketBase's 404s (`auth_collection_of`).
     async fn auth_collection(&self, name: &str) -> Result<Arc<Collection>> {
-        self.schema
-            .get_fresh(name)
-            .await?
-            .filter(|c| c.is_auth())
-            .ok_or_else(|| Error::NotFound("Missing or invalid collection context.".into()))
+        auth_collection_of(self.schema.get_fresh(name).await?)
+    }
+
+    /// The collection named `name`, whatever its type (PocketBase's rate-limit layer looks
+    /// it up before anything else on an auth route).
+    fn route_collection(&self, name: &str) -> Result<Arc<Collection>> {
+        self.schema.get(name).ok_or_else(missing_collection)
+    }
+
+    /// PocketBase's `RequireSameCollectionContextAuth`: the caller must be a record of `c`.
+    fn same_collection_auth<'a>(&self, auth: &'a Auth, c: &Collection) -> Result<&'a Record> {
+        let Some(record) = auth.record() else {
+            return Err(Error::Unauthorized(
+                "The request requires valid record authorization token.".into(),
+            ));
+        };
+        if record.collection.id != c.id {
+            return Err(Error::Forbidden(format!(
+                "The request requires auth record from {} collection.",
+                record.collection.name
+            )));
+        }
+        Ok(record)
     }
 
     /// A request with superuser rights, for the writes the flows make on a user's behalf.
@@ -339,14 +357,14 @@ impl AuthService {
         )))))
     }
 
-    /// The record of `c` whose email is `email` (case-insensitive), if any.
+    /// The record of `c` whose email is `email` (`identity_match`), if any.
     async fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
         let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
         select
             .push_sql(&crate::records::list::from_root(c)?)
-            .push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER("))
-            .push_param(email.to_owned())
-            .push(") LIMIT 1");
+            .push(" WHERE ")
+            .push_sql(&identity_match(c, "email", email)?)
+            .push(" LIMIT 1");
         let coll = c.clone();
         self.schema
             .db()
@@ -504,18 +522,7 @@ impl AuthService {
             self.schema.require(SUPERUSERS)?,
         ))));
         let c = self.schema.require(SUPERUSERS)?;
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select
-            .push_sql(&crate::records::list::from_root(&c)?)
-            .push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER("))
-            .push_param(email.to_owned())
-            .push(")");
-        let coll = c.clone();
-        let existing = self
-            .schema
-            .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
-            .await?;
+        let existing = self.find_by_email(&c, email).await?;
         let body = json!({"email": email, "password": password, "passwordConfirm": password, "verified": true});
         let input = crate::records::write::WriteInput {
             body: body.as_object().cloned().unwrap_or_default(),
@@ -541,18 +548,7 @@ impl AuthService {
     ) -> Result<bool> {
         let c = self.schema.require(SUPERUSERS)?;
         let system = RequestInfo::new(Auth::Superuser(std::sync::Arc::new(Record::new(c.clone()))));
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select
-            .push_sql(&crate::records::list::from_root(&c)?)
-            .push(&format!(" WHERE LOWER(\"{ROOT}\".\"email\") = LOWER("))
-            .push_param(email.to_owned())
-            .push(")");
-        let coll = c.clone();
-        let existing = self
-            .schema
-            .db()
-            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
-            .await?;
+        let existing = self.find_by_email(&c, email).await?;
         let Some(r) = existing else {
             return Ok(false);
         };
@@ -572,4 +568,53 @@ impl AuthService {
             .await
             .map(|_| true)
     }
+}
+
+fn missing_collection() -> Error {
+    Error::NotFound("Missing or invalid collection context.".into())
+}
+
+/// PocketBase's 404s on an auth route: its rate-limit layer answers for a missing collection,
+/// the handler for one that is not an auth collection.
+fn auth_collection_of(found: Option<Arc<Collection>>) -> Result<Arc<Collection>> {
+    let c = found.ok_or_else(missing_collection)?;
+    if !c.is_auth() {
+        return Err(Error::NotFound(
+            "Missing or invalid auth collection context.".into(),
+        ));
+    }
+    Ok(c)
+}
+
+/// `field = value` as PocketBase finds a record by an identity: exact, unless the field's
+/// single-column unique index says `COLLATE NOCASE` (then case-insensitive).
+pub(crate) fn identity_match(c: &Collection, field: &str, value: &str) -> Result<Sql> {
+    let nocase = c
+        .indexes
+        .iter()
+        .filter_map(|i| oxbase_sql::ddl::parse_index(i))
+        .any(|i| {
+            i.unique
+                && i.columns.len() == 1
+                && i.columns[0].name.as_str() == field
+                && i.columns[0]
+                    .collate
+                    .as_ref()
+                    .is_some_and(|c| c.as_str().eq_ignore_ascii_case("nocase"))
+        });
+    let column =
+        oxbase_sql::Ident::new(field).ok_or_else(|| Error::internal("invalid field name"))?;
+    let mut sql = Sql::new();
+    if nocase {
+        sql.push(&format!("LOWER(\"{ROOT}\"."))
+            .push_ident(&column)
+            .push(") = LOWER(");
+        sql.push_param(value.to_owned()).push(")");
+    } else {
+        sql.push(&format!("\"{ROOT}\"."))
+            .push_ident(&column)
+            .push(" = ");
+        sql.push_param(value.to_owned());
+    }
+    Ok(sql)
 }

@@ -14,17 +14,8 @@ impl AuthService {
     /// A new token for the record `auth` holds, which must belong to `collection`. `token` is
     /// the raw token the request came with.
     pub fn refresh(&self, auth: &Auth, token: &str, collection: &str) -> Result<(String, Record)> {
-        let Some(record) = auth.record() else {
-            return Err(Error::Unauthorized(
-                "The request requires valid record authorization token.".into(),
-            ));
-        };
-        let c = self.schema.require(collection)?;
-        if record.collection.id != c.id {
-            return Err(Error::Forbidden(
-                "The request requires valid record authorization token.".into(),
-            ));
-        }
+        let c = self.route_collection(collection)?;
+        let record = self.same_collection_auth(auth, &c)?;
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
         // PB-COMPAT: PocketBase refreshes impersonation tokens too (with a full-length life),
         // which lets a short impersonation outlive its duration. They are refused here.
@@ -44,7 +35,11 @@ impl AuthService {
         id: &str,
         body: &Map<String, Json>,
     ) -> Result<(String, Record)> {
-        let c = self.auth_collection(collection).await?;
+        // PB-COMPAT: impersonate has no rate-limit layer: one 404 for both cases.
+        let c = self
+            .auth_collection(collection)
+            .await
+            .map_err(|_| Error::NotFound("Missing or invalid auth collection context.".into()))?;
         let duration = body
             .get("duration")
             .map(crate::records::input::to_number)

@@ -43,10 +43,11 @@ pub fn apply(
         if field.kind == FieldKind::Autodate || (field.hidden && !superuser) {
             continue;
         }
-        let current = record.get(name).clone();
         let value = match modifier {
             None => cast(field, raw, kind),
-            Some(m) => modify(field, &current, raw, m, kind),
+            // PB-COMPAT: `title+` or `+n` names no setter in PocketBase: it changes nothing.
+            Some(m) if !supports(field, m) => continue,
+            Some(m) => modify(field, record.get(name), raw, m, kind),
         };
         record.data.insert(name.to_owned(), value);
     }
@@ -72,8 +73,10 @@ pub fn resolved_body(
 ) -> Map<String, Json> {
     let mut out = Map::new();
     for (key, raw) in body {
-        let (name, _) = split_modifier(key);
-        match record.collection.field(name) {
+        let (name, modifier) = split_modifier(key);
+        let field = record.collection.field(name);
+        let field = field.filter(|f| modifier.is_none_or(|m| supports(f, m)));
+        match field {
             // Passwords are never stored as given: the rule sees what was sent.
             Some(f) if f.kind == FieldKind::Password => {
                 out.insert(key.clone(), raw.clone());
@@ -94,7 +97,7 @@ pub fn resolved_body(
 /// `tags-`, `+files`): then its final values depend on the stored record.
 pub fn has_modifiers(collection: &crate::schema::Collection, body: &Map<String, Json>) -> bool {
     body.keys().any(|key| match split_modifier(key) {
-        (name, Some(_)) => collection.field(name).is_some(),
+        (name, Some(m)) => collection.field(name).is_some_and(|f| supports(f, m)),
         _ => false,
     })
 }
@@ -115,6 +118,16 @@ fn split_modifier(key: &str) -> (&str, Option<Modifier>) {
         (name, Some(Modifier::Subtract))
     } else {
         (key, None)
+    }
+}
+
+/// Whether `field` has a setter for `m` (PocketBase's `FindSetter`): numbers add and
+/// subtract, lists append, prepend and remove; other modifiers set nothing.
+fn supports(field: &Field, m: Modifier) -> bool {
+    match field.kind {
+        FieldKind::Number => m != Modifier::Prepend,
+        FieldKind::Select | FieldKind::Relation | FieldKind::File => true,
+        _ => false,
     }
 }
 
@@ -141,7 +154,7 @@ fn modify(field: &Field, current: &Json, raw: &Json, m: Modifier, kind: BodyKind
             }
             shape_list(field, dedupe(items))
         }
-        _ => cast(field, raw, kind),
+        _ => current.clone(),
     }
 }
 
@@ -308,5 +321,20 @@ mod tests {
         );
         assert_eq!(r.get("n"), &json!(-3));
         assert_eq!(r.get("tags"), &json!(["b"]));
+    }
+
+    #[test]
+    fn modifiers_without_a_setter_change_nothing() {
+        let mut r = Record::new(posts());
+        r.data.insert("n".into(), json!(5));
+        r.data.insert("data".into(), json!({"x": 1}));
+        let body = json!({"+n": 2, "data+": "{\"y\":2}", "ok-": true});
+        apply(&mut r, body.as_object().unwrap(), BodyKind::Json, false);
+        assert_eq!(r.get("n"), &json!(5));
+        assert_eq!(r.get("data"), &json!({"x": 1}));
+        assert_eq!(r.get("ok"), &json!(false));
+        // ...and rules see such keys as sent, since they set no field.
+        let resolved = resolved_body(&r, body.as_object().unwrap(), false);
+        assert_eq!(Json::Object(resolved), body);
     }
 }

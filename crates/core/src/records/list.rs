@@ -249,7 +249,17 @@ impl Records {
             Access::All => None,
             Access::Where(sql) => Some(sql),
         };
-        let select = select_by_id(c, id, rule.as_ref())?;
+        self.fetch_where(c, id, rule.as_ref()).await
+    }
+
+    /// A record by id, with `rule` (the caller decides which rule applies).
+    pub(crate) async fn fetch_where(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        rule: Option<&Sql>,
+    ) -> Result<Record> {
+        let select = select_by_id(c, id, rule)?;
         let coll = c.clone();
         self.schema
             .db()

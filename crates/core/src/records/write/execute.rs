@@ -122,6 +122,15 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             if let UpdateRule::AfterModifiers { schema, request } = rule {
                 judge_final_values(conn, &schema, *request, &record, &old_id, &input.body)?;
             }
+            if record.id() != old_id {
+                let mut errors = FieldErrors::new();
+                errors.insert(
+                    "id".into(),
+                    json!({"code": "validation_pk_change",
+                           "message": "The record primary key cannot be changed."}),
+                );
+                return Err(failed("update", errors));
+            }
             for (k, v) in auth_changes {
                 record.data.insert(k, v);
             }

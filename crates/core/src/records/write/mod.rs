@@ -5,6 +5,7 @@
 mod execute;
 mod prepare;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use oxbase_sql::Sql;
@@ -244,13 +245,29 @@ impl Records {
             input.kind.unwrap_or(BodyKind::Json),
             req.auth.is_superuser(),
         );
-        let rule = rule_on_final_values(self, &c, RuleKind::Create, req, &record, &input.body)?;
+        let mut rule = rule_on_final_values(self, &c, RuleKind::Create, req, &record, &input.body)?;
+        let mut errors = FieldErrors::new();
+        if c.is_auth() && !req.auth.is_superuser() && input::to_bool(record.get("verified")) {
+            // Only managers may create a verified account: the manage rule must hold for the
+            // new record too (checked with the create rule, after the insert).
+            match check::access(&self.schema, &c, RuleKind::Manage, req)? {
+                Access::All => {}
+                Access::SuperusersOnly => {
+                    errors.insert("verified".into(), prepare::mismatch());
+                }
+                Access::Where(manage) => {
+                    rule = Some(match rule {
+                        Some(create) => both(&create, &manage),
+                        None => manage,
+                    });
+                }
+            }
+        }
         let uploads = input.files;
         let now = crate::dates::now();
         for f in c.fields.iter().filter(|f| f.kind == FieldKind::Autodate) {
             record.data.insert(f.name.clone(), json!(now));
         }
-        let mut errors = FieldErrors::new();
         if record.id().is_empty() {
             record
                 .data
@@ -261,7 +278,7 @@ impl Records {
             record.data.insert(name, hash);
         }
         if c.is_auth() {
-            prepare_auth_create(&mut record, req, &secrets, &mut errors);
+            prepare_auth_create(&mut record, &secrets, &mut errors);
             if errors.is_empty() {
                 let pwd = secrets
                     .get("password")
@@ -295,14 +312,18 @@ impl Records {
         let rule = update_rule(self, &c, req, &input)?;
         // Password changes hash outside the write transaction (hashing is slow on purpose).
         let mut auth_changes = Map::new();
-        let mut input = input;
         if c.is_auth() {
-            let current = self.fetch_visible(req, &c, RuleKind::Update, id).await?;
-            let manager = self.can_manage(req, &current).await?;
-            if !manager {
-                // Only superusers and managers (the manage rule) may change `verified`.
-                input.body.remove("verified");
+            // The caller must pass the update rule, judged on the body's final values, before
+            // learning anything of the fields; the transaction judges it again.
+            let current = self.fetch_where(&c, id, None).await?;
+            let mut fresh = current.clone();
+            let kind = input.kind.unwrap_or(BodyKind::Json);
+            input::apply(&mut fresh, &input.body, kind, false);
+            let judged = with_final_values(req, &fresh, &input.body);
+            if !self.passes(&judged, &current, RuleKind::Update).await? {
+                return Err(Error::not_found());
             }
+            let manager = self.can_manage(&judged, &current).await?;
             auth_changes = prepare_auth_update(&current, manager, &input.body).await?;
         }
         let mut errors = FieldErrors::new();
@@ -388,7 +409,7 @@ async fn writable(records: &Records, collection: &str) -> Result<Arc<Collection>
 }
 
 /// Compiles `kind`'s rule of `c` for `req`, `@request.body` holding the final values `body`
-/// gives `record` (already applied) where they differ from the values as sent.
+/// gives `record` (already applied).
 fn rule_on_final_values(
     records: &Records,
     c: &Arc<Collection>,
@@ -400,13 +421,29 @@ fn rule_on_final_values(
     if !predicate_rule(c, kind, req) {
         return rule_for(records, c, kind, req);
     }
-    let resolved = input::resolved_body(record, body, false);
+    rule_for(records, c, kind, &with_final_values(req, record, body))
+}
+
+/// `req` with `@request.body` holding the final values `body` gives `record` (already
+/// applied), where they differ from the values as sent.
+fn with_final_values<'r>(
+    req: &'r RequestInfo,
+    record: &Record,
+    body: &Map<String, Json>,
+) -> Cow<'r, RequestInfo> {
+    let resolved = input::resolved_body(record, body, req.auth.is_superuser());
     if resolved == req.body {
-        return rule_for(records, c, kind, req);
+        return Cow::Borrowed(req);
     }
     let mut judged = req.clone();
     judged.body = resolved;
-    rule_for(records, c, kind, &judged)
+    Cow::Owned(judged)
+}
+
+fn both(a: &Sql, b: &Sql) -> Sql {
+    let mut sql = Sql::raw("(");
+    sql.push_sql(a).push(") AND (").push_sql(b).push(")");
+    sql
 }
 
 /// Whether `kind`'s rule is a condition for `req` (not a superuser, not a null or empty rule).

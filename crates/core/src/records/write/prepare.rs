@@ -9,7 +9,6 @@ use crate::error::{FieldErrors, Result};
 use crate::records::input;
 use crate::records::record::Record;
 use crate::records::validate;
-use crate::rules::RequestInfo;
 use crate::schema::{Collection, FieldKind};
 
 /// Text fields with an `autogeneratePattern` and no value get one.
@@ -104,7 +103,6 @@ pub(super) async fn hash_password_fields(
 /// caller hashes the password when there is no error.
 pub(super) fn prepare_auth_create(
     record: &mut Record,
-    req: &RequestInfo,
     secrets: &Map<String, Json>,
     errors: &mut FieldErrors,
 ) {
@@ -115,80 +113,107 @@ pub(super) fn prepare_auth_create(
         .unwrap_or("");
     let field = record.collection.field("password").cloned();
     if pwd.is_empty() {
-        errors.insert(
-            "password".into(),
-            json!({"code": "validation_required", "message": "Cannot be blank."}),
-        );
+        errors.insert("password".into(), required());
     } else if confirm.is_empty() {
-        errors.insert(
-            "passwordConfirm".into(),
-            json!({"code": "validation_required", "message": "Cannot be blank."}),
-        );
+        errors.insert("passwordConfirm".into(), required());
     } else if pwd != confirm {
-        errors.insert(
-            "passwordConfirm".into(),
-            json!({"code": "validation_values_mismatch", "message": "Values don't match."}),
-        );
+        errors.insert("passwordConfirm".into(), mismatch());
     } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
         errors.insert("password".into(), e);
-    }
-    if !req.auth.is_superuser() {
-        // Only superusers may create already verified accounts.
-        record.data.insert("verified".into(), json!(false));
     }
     record
         .data
         .insert("tokenKey".into(), json!(crate::ids::random_string(50)));
 }
 
-/// Password and verification changes of an auth record, checked and hashed up front.
+/// The changes of an auth record's own fields, checked up front: the password (hashed
+/// here), and `email` and `verified`, which only managers may change directly (others go
+/// through the email-change and verification flows, as in PocketBase).
 pub(super) async fn prepare_auth_update(
     current: &Record,
     manager: bool,
     body: &Map<String, Json>,
 ) -> Result<Map<String, Json>> {
     let mut out = Map::new();
-    let Some(pwd) = body
+    let mut errors = FieldErrors::new();
+    if !manager {
+        if body
+            .get("email")
+            .is_some_and(|v| input::to_text(v) != current.get_str("email"))
+        {
+            errors.insert("email".into(), mismatch());
+        }
+        if body
+            .get("verified")
+            .is_some_and(|v| input::to_bool(v) != input::to_bool(current.get("verified")))
+        {
+            errors.insert("verified".into(), mismatch());
+        }
+    }
+    let pwd = body
         .get("password")
         .map(input::to_text)
-        .filter(|p| !p.is_empty())
-    else {
-        return Ok(out);
-    };
-    let mut errors = FieldErrors::new();
+        .filter(|p| !p.is_empty());
+    if let Some(pwd) = &pwd {
+        check_new_password(current, manager, body, pwd, &mut errors).await;
+    }
+    if !errors.is_empty() {
+        return Err(failed("update", errors));
+    }
+    if let Some(pwd) = pwd {
+        out.insert("password".into(), json!(password::hash_async(pwd).await?));
+        // A new token key invalidates every token issued before the change.
+        out.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    }
+    Ok(out)
+}
+
+async fn check_new_password(
+    current: &Record,
+    manager: bool,
+    body: &Map<String, Json>,
+    pwd: &str,
+    errors: &mut FieldErrors,
+) {
     let confirm = body
         .get("passwordConfirm")
         .map(input::to_text)
         .unwrap_or_default();
-    if pwd != confirm {
-        errors.insert(
-            "passwordConfirm".into(),
-            json!({"code": "validation_values_mismatch", "message": "Values don't match."}),
-        );
+    if confirm.is_empty() {
+        errors.insert("passwordConfirm".into(), required());
+    } else if pwd != confirm {
+        errors.insert("passwordConfirm".into(), mismatch());
     }
     if !manager {
         let old = body
             .get("oldPassword")
             .map(input::to_text)
             .unwrap_or_default();
-        if !password::verify_async(old, current.get_str("password").to_owned()).await {
-            errors.insert("oldPassword".into(), json!({"code": "validation_invalid_old_password", "message": "Missing or invalid old password."}));
+        if old.is_empty() {
+            errors.insert("oldPassword".into(), required());
+        } else if !password::verify_async(old, current.get_str("password").to_owned()).await {
+            errors.insert(
+                "oldPassword".into(),
+                json!({"code": "validation_invalid_old_password",
+                       "message": "Missing or invalid old password."}),
+            );
         }
     }
     if let Some(e) = current
         .collection
         .field("password")
-        .and_then(|f| validate::text(f, &pwd))
+        .and_then(|f| validate::text(f, pwd))
     {
         errors.insert("password".into(), e);
     }
-    if !errors.is_empty() {
-        return Err(failed("update", errors));
-    }
-    out.insert("password".into(), json!(password::hash_async(pwd).await?));
-    // A new token key invalidates every token issued before the change.
-    out.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
-    Ok(out)
+}
+
+pub(super) fn mismatch() -> Json {
+    json!({"code": "validation_values_mismatch", "message": "Values don't match."})
+}
+
+fn required() -> Json {
+    json!({"code": "validation_required", "message": "Cannot be blank."})
 }
 
 #[cfg(test)]
