@@ -646,3 +646,91 @@ async fn a_record_id_never_changes_on_update() {
         .expect(200);
     app.view_record("items", &id, &[], GUEST).await.expect(200);
 }
+
+#[tokio::test]
+async fn an_auth_id_of_one_collection_is_never_taken_by_another() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let users = app.collection_id("users").await;
+    app.update_collection("users", json!({"createRule": ""}), &su)
+        .await
+        .expect(200);
+    app.must_create_collection(json!({
+        "name": "members", "type": "auth", "createRule": "", "fields": []
+    }))
+    .await;
+    app.must_create_collection(json!({
+        "name": "notes", "type": "base",
+        "listRule": "owner = @request.auth.id", "viewRule": "owner = @request.auth.id",
+        "fields": [{"name": "owner", "type": "relation", "collectionId": users, "maxSelect": 1}]
+    }))
+    .await;
+    let victim = app.create_user("victim@example.com").await;
+    let note = app
+        .must_create_record("notes", json!({"owner": victim.id}))
+        .await;
+    let signup = |id: &str, email: &str| json!({"id": id, "email": email, "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD});
+    // A guest, a superuser and a batch all meet the same refusal, both ways round.
+    for caller in [GUEST, su.as_str()] {
+        let r = app
+            .create_record(
+                "members",
+                signup(&victim.id, "attacker@example.com"),
+                caller,
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            crate::helpers::field_code(&r, "id"),
+            "validation_invalid_auth_id"
+        );
+    }
+    let member = app
+        .create_record("members", signup("memberid1234567", "m@example.com"), GUEST)
+        .await;
+    member.expect(200);
+    let r = app
+        .create_record("users", signup("memberid1234567", "u@example.com"), GUEST)
+        .await;
+    assert_eq!(
+        crate::helpers::field_code(&r, "id"),
+        "validation_invalid_auth_id"
+    );
+    app.enable_batch(10).await;
+    let path = "/api/collections/members/records";
+    let r = app
+        .batch(
+            json!([{"method": "POST", "url": path, "body": signup(&victim.id, "b@example.com")}]),
+            &su,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // So nobody but the victim reads the victim's note.
+    let note_id = note["id"].as_str().expect("id");
+    app.view_record("notes", note_id, &[], &victim.token)
+        .await
+        .expect(200);
+    let list = app.list_records("notes", &[], &su).await;
+    assert_eq!(list.items().len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_auth_id_in_two_collections_let_one_through() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(json!({"name": "members", "type": "auth", "fields": []}))
+        .await;
+    let body = |id: &str, n: usize| {
+        json!({"id": id, "email": format!("c{n}@example.com"),
+               "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD})
+    };
+    for round in 0..8 {
+        let id = format!("raceid{round:09}");
+        let (a, b) = tokio::join!(
+            app.create_record("users", body(&id, 2 * round), &su),
+            app.create_record("members", body(&id, 2 * round + 1), &su)
+        );
+        let created = [a.status, b.status].iter().filter(|s| **s == 200).count();
+        assert_eq!(created, 1, "round {round}: {} / {}", a.text, b.text);
+    }
+}

@@ -236,6 +236,21 @@ impl Dialect {
         }
     }
 
+    /// A statement that makes write transactions taking the same `key` run one at a time
+    /// until they end (a check-then-insert across tables cannot race): PostgreSQL's
+    /// transaction-scoped advisory lock. SQLite needs none: its single writer already runs
+    /// write transactions one at a time.
+    pub fn key_lock(self, key: &str) -> Option<Sql> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => {
+                let mut out = Sql::raw("SELECT pg_advisory_xact_lock(hashtext(");
+                out.push_param(Value::Text(key.to_owned())).push("))");
+                Some(out)
+            }
+        }
+    }
+
     /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite) as text, for comparing and
     /// sorting it like any text value.
     pub fn json_text(self, expr: &Sql) -> Sql {

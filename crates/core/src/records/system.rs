@@ -31,6 +31,7 @@ impl Records {
                 rule: None,
                 targets: Vec::new(),
                 uploads: Vec::new(),
+                auth_peers: Vec::new(),
             })
             .await?
         {

@@ -58,6 +58,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             rule,
             targets,
             uploads,
+            auth_peers,
         } => {
             let own_table = table(&record.collection)?;
             let (mut missing, mut checks) = relation_checks(&record, &targets);
@@ -73,6 +74,9 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
                 if !errors.is_empty() {
                     return Err(failed("create", errors));
                 }
+            }
+            if !auth_peers.is_empty() {
+                ensure_unique_auth_id(conn, &record, &auth_peers)?;
             }
             insert_checked(conn, &record, &targets)?;
             let rule = rule
@@ -389,6 +393,37 @@ fn insert_checked(conn: &mut dyn Conn, record: &Record, targets: &RelationTarget
     insert(conn, record, false)
         .map(|_| ())
         .map_err(|e| unique_error(e, "create"))
+}
+
+/// An auth record's id is unique across all auth collections, so that a rule comparing a
+/// relation with `@request.auth.id` can never be passed by a record of another collection
+/// that took the same id.
+// PB-COMPAT: PocketBase checks this too ("loosely", before its insert and outside any lock);
+// here the check and the insert share the transaction, and on PostgreSQL an advisory lock on
+// the id orders concurrent creates of that id in different collections.
+fn ensure_unique_auth_id(
+    conn: &mut dyn Conn,
+    record: &Record,
+    peers: &[Arc<Collection>],
+) -> Result<()> {
+    if let Some(lock) = conn.dialect().key_lock(&format!("auth-id:{}", record.id())) {
+        conn.execute(&lock)?;
+    }
+    for peer in peers {
+        if !conn
+            .query(&select_by_id(peer, record.id(), None)?)?
+            .is_empty()
+        {
+            let mut errors = FieldErrors::new();
+            errors.insert(
+                "id".into(),
+                json!({"code": "validation_invalid_auth_id",
+                       "message": "Invalid or duplicated auth record id."}),
+            );
+            return Err(failed("create", errors));
+        }
+    }
+    Ok(())
 }
 
 /// A relation field's check: how many of the ids it names exist in its target, and how many

@@ -46,6 +46,8 @@ pub enum WritePlan {
         rule: Option<Sql>,
         targets: RelationTargets,
         uploads: Vec<Upload>,
+        /// For an auth record: the other auth collections, none of which may hold its id.
+        auth_peers: Vec<Arc<Collection>>,
     },
     Update {
         collection: Arc<Collection>,
@@ -292,12 +294,19 @@ impl Records {
         merge(&mut errors, validate::validate(&record));
         merge(&mut errors, validate::files(&record, None, &uploads));
         let targets = self.relation_targets(&c);
+        let auth_peers = if c.is_auth() {
+            let others = self.schema.all().into_iter();
+            others.filter(|o| o.is_auth() && o.id != c.id).collect()
+        } else {
+            Vec::new()
+        };
         Ok(WritePlan::Create {
             record,
             errors,
             rule,
             targets,
             uploads,
+            auth_peers,
         })
     }
 

@@ -136,11 +136,15 @@ pub(super) async fn prepare_auth_update(
 ) -> Result<Map<String, Json>> {
     let mut out = Map::new();
     let mut errors = FieldErrors::new();
+    let new_email = body
+        .get("email")
+        .is_some_and(|v| input::to_text(v) != current.get_str("email"));
+    if new_email {
+        // A new token key invalidates every token issued for the old address.
+        out.insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    }
     if !manager {
-        if body
-            .get("email")
-            .is_some_and(|v| input::to_text(v) != current.get_str("email"))
-        {
+        if new_email {
             errors.insert("email".into(), mismatch());
         }
         if body
