@@ -18,7 +18,7 @@ import { ruleReadUnits, ruleWriteUnits } from './diff/corpus/rules.mjs';
 import { filterUnits, sortUnits } from './diff/corpus/filters.mjs';
 import { authFlowUnits, signupUnits, selfUpdateUnits } from './diff/corpus/auth.mjs';
 import { KNOWN } from './diff/known.mjs';
-import { triage, describe as describeDiff, counts, classOf } from './diff/report.mjs';
+import { triage, describe as describeDiff, counts, classOf, DATABASE } from './diff/report.mjs';
 
 const CONCURRENCY = 4;
 let reference, oxbase, mail;
@@ -75,7 +75,7 @@ describe('differential: oxbase against PocketBase 0.40.6', () => {
     const { hits, explained, unexplained } = triage(results, KNOWN);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const lines = [
-      `seed ${SEED}: ${results.length} requests played against both servers in ${seconds} s (callers: ${callers.join(', ')})`,
+      `seed ${SEED}: ${results.length} requests played against PocketBase and oxbase on ${DATABASE} in ${seconds} s (callers: ${callers.join(', ')})`,
       'requests by category:', ...counts(results, (r) => r.req.cat),
       `differences: ${explained.length} known, ${unexplained.length} unexplained`,
       'known differences by entry:', ...[...hits].map(([id, n]) => `  ${id}: ${n}`),

@@ -4,7 +4,12 @@ import { target } from './play.mjs';
 /** The class of a difference: its corpus category, its kind and, for rules and fields, the action. */
 export const classOf = (req, d) => `${req.cat}/${d.cls}${req.tags?.action ? `/${req.tags.action}` : ''}`;
 
-export function triage(results, known) {
+/** The database oxbase runs on in this pass. */
+export const DATABASE = process.env.SDK_DATABASE_URL ? 'postgres' : 'sqlite';
+
+/** Splits the differences into those a known entry (for this database) explains and the rest. */
+export function triage(results, table) {
+  const known = table.filter((k) => !k.db || k.db === DATABASE);
   const hits = new Map(known.map((k) => [k.id, 0]));
   const unexplained = [];
   const explained = [];

@@ -102,6 +102,10 @@ export function signupUnits() {
     verified: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, verified: true }),
     visible: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, emailVisibility: true, secretnote: 'x' }),
     tokenkey: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, tokenKey: 'chosen-token-key-0123456789' }),
+    // The password field with modifiers (it takes none).
+    passwordplus: (n) => ({ email: `${n}@example.com`, 'password+': PASSWORD, passwordConfirm: PASSWORD }),
+    pluspassword: (n) => ({ email: `${n}@example.com`, '+password': PASSWORD, passwordConfirm: PASSWORD }),
+    passwordminus: (n) => ({ email: `${n}@example.com`, password: PASSWORD, 'password-': PASSWORD, passwordConfirm: PASSWORD }),
   };
   // Once each (the id can be taken only once): an id already used in another auth collection.
   const once = {
