@@ -864,7 +864,7 @@ async fn a_body_declared_too_large_gives_413_before_it_is_sent() {
             "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {too_large}\r\n\r\n"
         );
         let r = one(&app, request.as_bytes()).await;
-        assert_json_error(&r, 413, "The request body is too large.");
+        assert_json_error(&r, 413, "Request entity too large.");
         assert_eq!(r.header("connection"), Some("close"), "{path}");
     }
     // Chunked, with no length declared: refused once past the limit.
@@ -877,7 +877,7 @@ async fn a_body_declared_too_large_gives_413_before_it_is_sent() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     let r = one(&app, &chunked).await;
-    assert_json_error(&r, 413, "The request body is too large.");
+    assert_json_error(&r, 413, "Request entity too large.");
     assert_eq!(total(&app).await, 1);
 }
 

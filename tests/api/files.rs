@@ -268,7 +268,7 @@ async fn a_body_past_the_collections_file_allowance_is_413() {
             Form::new().part("f", file("a.bin", vec![1u8; 400_000])),
         )
         .await;
-    assert_error(&big, 413, "The request body is too large.");
+    assert_error(&big, 413, "Request entity too large.");
 }
 
 #[tokio::test]

@@ -734,3 +734,32 @@ async fn concurrent_creates_of_one_auth_id_in_two_collections_let_one_through() 
         assert_eq!(created, 1, "round {round}: {} / {}", a.text, b.text);
     }
 }
+
+#[tokio::test]
+async fn the_only_superuser_is_never_deleted() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let list = app.list_records("_superusers", &[], &su).await;
+    let only = list.items()[0]["id"].as_str().expect("id").to_owned();
+    let r = app.delete_record("_superusers", &only, &su).await;
+    crate::helpers::assert_error(&r, 400, "You can't delete the only existing superuser.");
+    let second = app
+        .create_record(
+            "_superusers",
+            json!({"email": "second@example.com", "password": USER_PASSWORD,
+                   "passwordConfirm": USER_PASSWORD}),
+            &su,
+        )
+        .await;
+    second.expect(200);
+    app.delete_record("_superusers", &only, &su)
+        .await
+        .expect(204);
+    let login = app
+        .auth_with_password("_superusers", "second@example.com", USER_PASSWORD)
+        .await;
+    let r = app
+        .delete_record("_superusers", second.str("id"), login.str("token"))
+        .await;
+    crate::helpers::assert_error(&r, 400, "You can't delete the only existing superuser.");
+}

@@ -151,7 +151,7 @@ fn malformed() -> ApiError {
 /// one with a length.
 fn unreadable(status: axum::http::StatusCode) -> ApiError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError(Error::TooLarge("The request body is too large.".into()))
+        ApiError(Error::TooLarge("Request entity too large.".into()))
     } else {
         malformed()
     }

@@ -539,8 +539,7 @@ impl AuthService {
     }
 
     /// Deletes a superuser by email (the CLI's `superuser delete`); `false` when there is none.
-    /// PB-COMPAT: the only superuser is never deleted (400, PocketBase's message): the
-    /// dashboard would be locked for good.
+    /// The only superuser is never deleted (the records' delete refuses it).
     pub async fn delete_superuser(
         &self,
         records: &crate::records::Records,
@@ -552,17 +551,6 @@ impl AuthService {
         let Some(r) = existing else {
             return Ok(false);
         };
-        let count = Sql::raw(format!("SELECT COUNT(*) FROM \"{SUPERUSERS}\""));
-        let total = self
-            .schema
-            .db()
-            .read(move |conn| conn.query_scalar(&count))
-            .await?;
-        if matches!(total, Some(oxbase_sql::Value::Int(1))) {
-            return Err(Error::bad_request(
-                "You can't delete the only existing superuser.",
-            ));
-        }
         records
             .delete(&system, SUPERUSERS, r.id())
             .await

@@ -17,6 +17,7 @@ use crate::records::list::{paren, select_by_id};
 use crate::records::record::{Record, as_list};
 use crate::records::validate;
 use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
+use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, FieldKind, Schema};
 use crate::store::Conn;
 
@@ -185,6 +186,9 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             let record = Record::from_rows(&c, conn.query(&select)?)
                 .pop()
                 .ok_or_else(Error::not_found)?;
+            if c.name == SUPERUSERS {
+                keep_a_superuser(conn)?;
+            }
             // Who may see the deletions is decided before the first row goes: a cascaded
             // record's rule may read the record that caused it.
             let foreseen = match &watcher {
@@ -393,6 +397,21 @@ fn insert_checked(conn: &mut dyn Conn, record: &Record, targets: &RelationTarget
     insert(conn, record, false)
         .map(|_| ())
         .map_err(|e| unique_error(e, "create"))
+}
+
+/// The only superuser is never deleted: the dashboard would be locked for good (PocketBase's
+/// 400). Concurrent deletes of the last two are ordered by a lock on PostgreSQL.
+fn keep_a_superuser(conn: &mut dyn Conn) -> Result<()> {
+    if let Some(lock) = conn.dialect().key_lock(SUPERUSERS) {
+        conn.execute(&lock)?;
+    }
+    let count = Sql::raw(format!("SELECT COUNT(*) FROM \"{SUPERUSERS}\""));
+    if matches!(conn.query_scalar(&count)?, Some(Value::Int(n)) if n <= 1) {
+        return Err(Error::bad_request(
+            "You can't delete the only existing superuser.",
+        ));
+    }
+    Ok(())
 }
 
 /// An auth record's id is unique across all auth collections, so that a rule comparing a
