@@ -33,3 +33,27 @@ async fn an_unknown_api_route_gives_404_file_not_found_in_the_standard_body() {
     let r = app.get("/api/a/b/c", &app.superuser_token).await;
     assert_error(&r, 404, "File not found.");
 }
+
+#[tokio::test]
+async fn superusers_learn_their_ip_and_a_possible_proxy_header() {
+    let app = spawn_app().await;
+    let guest = app.health().await;
+    assert_eq!(guest.body["data"], serde_json::json!({}));
+    let su = app.get("/api/health", &app.superuser_token).await;
+    su.expect(200);
+    assert_eq!(su.body["data"]["realIP"], "127.0.0.1");
+    assert_eq!(su.body["data"]["possibleProxyHeader"], "");
+    assert_eq!(su.body["data"]["canBackup"], false);
+    let proxied = app
+        .client
+        .get(app.url("/api/health"))
+        .header("Authorization", &app.superuser_token)
+        .header("CF-Connecting-IP", "203.0.113.9")
+        .send()
+        .await
+        .expect("request");
+    let body: serde_json::Value = proxied.json().await.expect("json");
+    assert_eq!(body["data"]["possibleProxyHeader"], "CF-Connecting-IP");
+    // Not trusted: the IP stays the peer's.
+    assert_eq!(body["data"]["realIP"], "127.0.0.1");
+}

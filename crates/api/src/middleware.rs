@@ -260,7 +260,7 @@ impl FromRequestParts<AppState> for ClientIp {
 
 /// The client's IP: the first configured `trustedProxy.headers` header present (its leftmost
 /// or rightmost entry, as `useLeftmostIP` says), else the peer's address.
-fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> String {
+pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> String {
     let proxy = state.app.settings().get(&["trustedProxy"]);
     let leftmost = proxy
         .get("useLeftmostIP")

@@ -1,7 +1,43 @@
 use axum::Json;
+use axum::extract::{Request, State};
 use serde_json::{Value, json};
 
-/// `GET /api/health`
-pub async fn health() -> Json<Value> {
-    Json(json!({"message": "API is healthy.", "code": 200, "data": {}}))
+use crate::AppState;
+use crate::extract::Caller;
+use crate::middleware::client_ip;
+
+/// Headers that suggest a reverse proxy in front (PocketBase's list, after the configured
+/// `trustedProxy.headers`), so the dashboard can remind superusers to configure it.
+const PROXY_HEADERS: [&str; 2] = ["CF-Connecting-IP", "Fly-Client-IP"];
+
+/// `GET /api/health`: superusers also learn their IP as the server sees it and whether a
+/// proxy header arrived.
+pub async fn health(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    request: Request,
+) -> Json<Value> {
+    let data = if auth.is_superuser() {
+        let headers = request.headers();
+        let trusted = state.app.settings().get(&["trustedProxy", "headers"]);
+        let configured = trusted
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        let proxy_header = configured
+            .chain(PROXY_HEADERS)
+            .find(|h| headers.get(*h).is_some_and(|v| !v.is_empty()))
+            .unwrap_or("");
+        json!({
+            // PB-COMPAT: PocketBase says whether a backup could start now; oxbase has no
+            // backups yet, so none can.
+            "canBackup": false,
+            "realIP": client_ip(&state, headers, request.extensions()),
+            "possibleProxyHeader": proxy_header,
+        })
+    } else {
+        json!({})
+    };
+    Json(json!({"message": "API is healthy.", "code": 200, "data": data}))
 }
