@@ -316,21 +316,55 @@ async fn bad_codes_verifiers_and_providers_fail_cleanly() {
 async fn the_oauth2_redirect_forwards_the_code_to_the_realtime_client_named_by_state() {
     let app = spawn_app().await;
     let mut sse = app.subscribed(&["@oauth2"], GUEST).await;
-    let (status, _) = app
-        .raw_get(&format!(
-            "/api/oauth2-redirect?code=the-code&state={}",
-            sse.client_id
-        ))
-        .await;
-    assert_eq!(status, 200);
+    let (status, location) = redirect_of(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/oauth2-redirect?code=the-code&state={}", sse.client_id),
+        "",
+    )
+    .await;
+    // PocketBase's answer: the dashboard's result page.
+    assert_eq!(status, 307);
+    assert_eq!(location, "../_/#/auth/oauth2-redirect-success");
     let event = sse.expect_event().await;
     assert_eq!(event.event, "@oauth2");
     assert_eq!(
         event.json(),
         json!({"state": sse.client_id, "code": "the-code", "error": ""})
     );
-    let (status, _) = app
-        .raw_get("/api/oauth2-redirect?code=c&state=unknown-client")
-        .await;
-    assert_eq!(status, 400);
+    for (method, status) in [(reqwest::Method::GET, 307), (reqwest::Method::POST, 303)] {
+        let target = "/api/oauth2-redirect?code=c&state=unknown-client";
+        let (got, location) = redirect_of(&app, method, target, "").await;
+        assert_eq!(got, status);
+        assert_eq!(location, "../_/#/auth/oauth2-redirect-failure");
+    }
+}
+
+/// The status and `Location` of a request (with a form body), without following the
+/// redirect.
+pub async fn redirect_of(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    form: &str,
+) -> (u16, String) {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = client
+        .request(method, app.url(path))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .expect("request");
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (r.status().as_u16(), location)
 }

@@ -130,16 +130,10 @@ async fn form_post_redirect(app: &TestApp, code: &str, client_id: &str, user: &s
         encode(client_id),
         encode(user)
     );
-    let page = app
-        .raw(
-            Method::POST,
-            "/api/oauth2-redirect",
-            GUEST,
-            "application/x-www-form-urlencoded",
-            form,
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.text);
+    let (status, location) =
+        crate::oauth2::redirect_of(app, Method::POST, "/api/oauth2-redirect", &form).await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "../_/#/auth/oauth2-redirect-success");
 }
 
 #[tokio::test]

@@ -172,8 +172,25 @@ function route() {
 
 window.addEventListener('hashchange', route);
 
+// Where the OAuth2 redirect sends the SDK's popup window (PocketBase's paths): a page for
+// the end user, no session needed.
+const OAUTH2_PAGES = {
+  'auth/oauth2-redirect-success': 'Auth completed. You can go back to the app if this window is not automatically closed.',
+  'auth/oauth2-redirect-failure': 'Auth failed. You can close this window and go back to the app to try again.',
+};
+
+function oauth2Page() {
+  const text = OAUTH2_PAGES[location.hash.replace(/^#\/?/, '')];
+  if (!text) return false;
+  document.title = 'OAuth2 - oxbase';
+  mount(root, h('div.empty-state.oauth2-result', h('p', text)));
+  setTimeout(() => window.close(), 300);
+  return true;
+}
+
 // Validate a stored session before showing the dashboard.
 (async function boot() {
+  if (oauth2Page()) return;
   if (isSuperuserSession()) {
     try {
       await pb.collection('_superusers').authRefresh();

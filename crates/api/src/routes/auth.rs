@@ -102,6 +102,7 @@ pub async fn auth_with_oauth2(
 /// `GET|POST /api/oauth2-redirect`: where providers send the browser back in the SDK's popup
 /// flow. `state` is the realtime client id that waits on `@oauth2`; the code goes to it.
 pub async fn oauth2_redirect(
+    method: axum::http::Method,
     State(state): State<AppState>,
     Params(query): Params,
     body: Result<Body, ApiError>,
@@ -137,23 +138,19 @@ pub async fn oauth2_redirect(
             .realtime()
             .send_to(&client_id, "@oauth2", &message);
     let ok = delivered && error.is_empty() && !code.is_empty();
-    let text = if ok {
-        "Authentication complete. You can close this window."
+    // PocketBase's answer: a redirect to the dashboard's result page (307 for GET, 303 for a
+    // form POST), relative so it works behind any prefix.
+    let page = if ok {
+        "../_/#/auth/oauth2-redirect-success"
     } else {
-        "Authentication failed. You can close this window and try again."
+        "../_/#/auth/oauth2-redirect-failure"
     };
-    let page = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>oxbase</title><p>{text}</p><script>window.close()</script>"
-    );
-    (
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::BAD_REQUEST
-        },
-        axum::response::Html(page),
-    )
-        .into_response()
+    let status = if method == axum::http::Method::GET {
+        StatusCode::TEMPORARY_REDIRECT
+    } else {
+        StatusCode::SEE_OTHER
+    };
+    (status, [(axum::http::header::LOCATION, page)]).into_response()
 }
 
 /// `{token, record}` for a completed login; PB-COMPAT: `401 {"mfaId"}` when a second factor
