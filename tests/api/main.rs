@@ -21,6 +21,7 @@ mod oauth2;
 mod oauth2_idp;
 mod oauth2_providers;
 mod otp_mfa;
+mod pb_compat_collections;
 mod rate_limits;
 mod realtime;
 mod records;

@@ -308,18 +308,15 @@ impl Collections {
                 "collections".into(),
                 field_error_json("validation_required", "Cannot be blank."),
             );
-            Error::validation(d)
+            Error::BadRequest {
+                message: "An error occurred while validating the submitted data.".into(),
+                data: d,
+            }
         })?;
         let import_failure = |e: Error| {
-            let mut d = FieldErrors::new();
-            d.insert(
-                "collections".into(),
-                field_error_json(
-                    "validation_collections_import_failure",
-                    format!("Failed to import the collections configuration. Raw error: {e}"),
-                ),
-            );
-            Error::validation(d)
+            import_error(format!(
+                "Failed to import the collections configuration. Raw error:\n{e}"
+            ))
         };
         // Every item is checked before anything is saved, so an invalid import changes nothing.
         let mut planned: Vec<(Collection, Option<Arc<Collection>>)> =
@@ -328,13 +325,33 @@ impl Collections {
             let id = item.get("id").and_then(Json::as_str).unwrap_or("");
             let name = item.get("name").and_then(Json::as_str).unwrap_or("");
             let pending: Vec<Collection> = planned.iter().map(|(c, _)| c.clone()).collect();
-            let prepared = match self.schema.get(id).or_else(|| self.schema.get(name)) {
-                Some(old) => self
-                    .prepare_update(&old.id, item, &pending)
-                    .map(|(c, old)| (c, Some(old))),
-                None => self.prepare_create(item, &pending).map(|c| (c, None)),
+            let (id, prepared) = match self.schema.get(id).or_else(|| self.schema.get(name)) {
+                Some(old) => (
+                    old.id.clone(),
+                    self.prepare_update(&old.id, item, &pending)
+                        .map(|(c, old)| (c, Some(old))),
+                ),
+                None => {
+                    // The new collection's id is chosen first, for the error to name it.
+                    let mut item = item.clone();
+                    let id = match item.get("id").and_then(Json::as_str) {
+                        Some(id) if !id.is_empty() => id.to_owned(),
+                        _ => crate::ids::collection_id(),
+                    };
+                    if let Json::Object(m) = &mut item {
+                        m.insert("id".into(), json!(id));
+                    }
+                    (id, self.prepare_create(&item, &pending).map(|c| (c, None)))
+                }
             };
-            planned.push(prepared.map_err(import_failure)?);
+            planned.push(prepared.map_err(|e| match e {
+                Error::BadRequest { data, .. } if !data.is_empty() => import_error(format!(
+                    "Data validations failed for collection {:?} ({id}):\n{}.",
+                    name,
+                    raw_messages(&data)
+                )),
+                other => import_failure(other),
+            })?);
         }
         let mut seen = Vec::new();
         for (c, old) in planned {
@@ -404,7 +421,7 @@ impl Collections {
             .collect()
     }
 
-    /// Checks that need the other collections: unique name, relation targets, rules.
+    /// Checks that need the other collections: the name, relation targets, rules.
     fn check(
         &self,
         c: &Collection,
@@ -412,32 +429,14 @@ impl Collections {
         pending: &[Collection],
         errors: &mut FieldErrors,
     ) {
-        let taken_by_other = self
-            .schema
-            .get(&c.name)
-            .is_some_and(|other| old.is_none_or(|o| o.id != other.id))
-            || pending
-                .iter()
-                .any(|p| p.name.eq_ignore_ascii_case(&c.name) && p.id != c.id);
-        if taken_by_other {
-            errors.insert(
-                "name".into(),
-                field_error_json(
-                    "validation_collection_name_exists",
-                    "Collection name must be unique (case insensitive).",
-                ),
-            );
-        }
-        if c.name.is_empty() {
-            errors.insert(
-                "name".into(),
-                field_error_json("validation_required", "Cannot be blank."),
-            );
-        } else if !crate::schema::field::is_valid_name(&c.name) {
-            errors.insert(
-                "name".into(),
-                field_error_json("validation_match_invalid", "Must be in a valid format."),
-            );
+        // A malformed name outranks the system name change reported before; the other name
+        // errors come after it.
+        if let Some(e) = crate::schema::field::collection_name_error(&c.name) {
+            errors.insert("name".into(), e);
+        } else if !errors.contains_key("name")
+            && let Some(e) = self.name_conflict(c, old, pending)
+        {
+            errors.insert("name".into(), e);
         }
         if old.is_none() && self.schema.get(&c.id).is_some() {
             errors.insert(
@@ -468,6 +467,18 @@ impl Collections {
                 field_error_json("validation_required", "Cannot be blank."),
             );
         }
+        if c.kind == CollectionKind::View {
+            // Views have no records to create, update or delete: those rules stay null (before
+            // any other check of these rules, as in PocketBase).
+            for key in ["createRule", "updateRule", "deleteRule"] {
+                if c.rules.get(key).is_some_and(|r| !r.is_null()) {
+                    errors.insert(
+                        key.to_owned(),
+                        field_error_json("validation_nil", "Must be blank."),
+                    );
+                }
+            }
+        }
         // Rules of a collection that is not saved yet are checked with it in the cache view.
         if c.kind != CollectionKind::View || old.is_some() {
             for (k, v) in validate_rules(&self.schema, c) {
@@ -475,6 +486,84 @@ impl Collections {
             }
         }
     }
+}
+
+impl Collections {
+    /// The first of PocketBase's checks of a well-formed name that fails, in its order: unique
+    /// among names, then among ids, then not a name the database keeps for itself.
+    fn name_conflict(
+        &self,
+        c: &Collection,
+        old: Option<&Collection>,
+        pending: &[Collection],
+    ) -> Option<Json> {
+        let is_other = |id: &str| old.is_none_or(|o| o.id != id);
+        let all = self.schema.all();
+        let taken = all
+            .iter()
+            .any(|o| o.name.eq_ignore_ascii_case(&c.name) && is_other(&o.id))
+            || pending
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(&c.name) && p.id != c.id);
+        if taken {
+            return Some(field_error_json(
+                "validation_collection_name_exists",
+                "Collection name must be unique (case insensitive).",
+            ));
+        }
+        let an_id = all.iter().any(|o| o.id == c.name && is_other(&o.id))
+            || pending.iter().any(|p| p.id == c.name && p.id != c.id);
+        if an_id {
+            return Some(field_error_json(
+                "validation_collection_name_id_duplicate",
+                "The name must not match an existing collection id.",
+            ));
+        }
+        let renamed = old.is_none_or(|o| o.name != c.name);
+        if renamed && crate::schema::migrate::reserved_table_name(&c.name) {
+            return Some(field_error_json(
+                "validation_collection_name_invalid",
+                "The name shouldn't match with an existing internal table.",
+            ));
+        }
+        None
+    }
+}
+
+/// PocketBase's answer to an import that fails: the reason under `collections`.
+fn import_error(message: String) -> Error {
+    let mut data = FieldErrors::new();
+    data.insert(
+        "collections".into(),
+        field_error_json("validation_collections_import_failure", message),
+    );
+    Error::BadRequest {
+        message: "Failed to import collections.".into(),
+        data,
+    }
+}
+
+/// Field errors as PocketBase prints them inside an import failure: its validator's own
+/// messages (lower case, no final period), nested as the errors are, indented JSON.
+fn raw_messages(data: &FieldErrors) -> String {
+    fn raw(v: &Json) -> Json {
+        match (v.get("code"), v.get("message").and_then(Json::as_str)) {
+            (Some(_), Some(message)) => {
+                let message = message.strip_suffix('.').unwrap_or(message);
+                let mut chars = message.chars();
+                let first = chars.next().map(|c| c.to_lowercase().to_string());
+                json!(first.unwrap_or_default() + chars.as_str())
+            }
+            _ => match v {
+                Json::Object(m) => {
+                    Json::Object(m.iter().map(|(k, v)| (k.clone(), raw(v))).collect())
+                }
+                other => other.clone(),
+            },
+        }
+    }
+    let all: Map<String, Json> = data.iter().map(|(k, v)| (k.clone(), raw(v))).collect();
+    serde_json::to_string_pretty(&all).unwrap_or_default()
 }
 
 /// A failure raised while saving (DDL, view query) keeps its field errors under the action's

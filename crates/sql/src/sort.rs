@@ -2,9 +2,9 @@
 //! (`author.name`). Parsing only; [`crate::compile_sort`] turns items into ORDER BY terms.
 //!
 //! Items are comma-separated; a `-` prefix sorts descending, `+` (or nothing) ascending;
-//! surrounding whitespace is ignored. Each name follows the filter identifier rules. At most
-//! [`MAX_SORT_ITEMS`] items (PocketBase's `DefaultSortExprLimit`) of at most
-//! [`MAX_SORT_FIELD_LEN`] bytes (`MaxSortFieldLength`).
+//! surrounding whitespace is ignored. Each name follows the filter identifier rules, but may
+//! start with a digit. At most [`MAX_SORT_ITEMS`] items (PocketBase's `DefaultSortExprLimit`)
+//! of at most [`MAX_SORT_FIELD_LEN`] bytes (`MaxSortFieldLength`).
 
 use crate::ParseError;
 use crate::filter::lexer::validate_ident;
@@ -62,7 +62,14 @@ pub fn parse_sort(input: &str) -> Result<Vec<SortItem>, ParseError> {
             b'+' => (false, &trimmed[1..], start + 1),
             _ => (false, trimmed, start),
         };
-        validate_ident(name, name_start)?;
+        // PB-COMPAT: PocketBase hands sort names straight to its field resolver, so one may
+        // start with a digit (`9f`, `3rel.title`) or be `_`, which no filter identifier can.
+        match name.as_bytes().first() {
+            Some(d) if d.is_ascii_digit() || *d == b'_' => {
+                validate_ident(&format!("a{}", &name[1..]), name_start)?
+            }
+            _ => validate_ident(name, name_start)?,
+        }
         items.push(SortItem {
             ident: name.to_owned(),
             desc,
@@ -95,6 +102,16 @@ mod tests {
             ]
         );
         assert_eq!(parse_sort("  ").unwrap(), vec![]);
+        assert_eq!(
+            parse_sort("-9f,3rel.9f,9,_").unwrap(),
+            vec![
+                item("9f", true),
+                item("3rel.9f", false),
+                item("9", false),
+                item("_", false)
+            ]
+        );
+        assert!(parse_sort("9-f").is_err());
     }
 
     #[test]

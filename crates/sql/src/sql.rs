@@ -6,17 +6,18 @@
 
 use crate::{Dialect, Value};
 
-/// A validated SQL identifier (table, column, alias): `[A-Za-z_][A-Za-z0-9_]*`, at most 63 bytes.
+/// A validated SQL identifier (table, column, alias): `[A-Za-z0-9_]+` (PocketBase's names, a
+/// leading digit included: always written quoted), at most 63 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ident(String);
 
 impl Ident {
     /// Accepts only safe names; returns `None` for anything else.
     pub fn new(name: &str) -> Option<Ident> {
-        let mut chars = name.chars();
-        let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_');
-        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        (first_ok && rest_ok && name.len() <= 63).then(|| Ident(name.to_owned()))
+        let ok = !name.is_empty()
+            && name.len() <= 63
+            && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+        ok.then(|| Ident(name.to_owned()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -157,7 +158,11 @@ mod tests {
     fn ident_rejects_unsafe_names() {
         assert!(Ident::new("title").is_some());
         assert!(Ident::new("_a1").is_some());
-        assert!(Ident::new("1a").is_none());
+        assert!(
+            Ident::new("1a").is_some(),
+            "quoted, a leading digit is fine"
+        );
+        assert!(Ident::new(&"a".repeat(64)).is_none());
         assert!(Ident::new("a\"b").is_none());
         assert!(Ident::new("").is_none());
     }

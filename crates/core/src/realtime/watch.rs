@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 
-use oxbase_sql::Sql;
-
 use super::hub::Clients;
 use super::index::{Index, Subscriber};
 use crate::error::Result;
@@ -59,7 +57,7 @@ impl DeleteWatcher for Watch {
                 sub.topic.option("filter"),
             )
             .and_then(|verdict| Check::new(self.schema.db().dialect(), &verdict, &records))
-            .and_then(|check| guarded(conn, |conn| check.run(conn)));
+            .and_then(|check| crate::store::guarded(conn, |conn| check.run(conn)));
             match answer {
                 Ok(passed) => {
                     let decided = records
@@ -78,16 +76,4 @@ impl DeleteWatcher for Watch {
         }
         Ok(foreseen)
     }
-}
-
-/// Runs `f` in a savepoint: a check that fails must leave the delete's transaction usable
-/// (PostgreSQL refuses every later statement of a transaction in which one failed).
-fn guarded<T>(conn: &mut dyn Conn, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
-    conn.execute(&Sql::raw("SAVEPOINT \"__realtime\""))?;
-    let result = f(conn);
-    if result.is_err() {
-        conn.execute(&Sql::raw("ROLLBACK TO SAVEPOINT \"__realtime\""))?;
-    }
-    conn.execute(&Sql::raw("RELEASE SAVEPOINT \"__realtime\""))?;
-    result
 }

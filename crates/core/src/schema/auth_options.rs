@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::field::Field;
 use crate::error::{FieldErrors, field_error_json};
 
 const TOKENS: [&str; 5] = [
@@ -132,27 +133,8 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
             put(errors, &["otp", "length"], required());
         }
     }
-    if enabled(o, "mfa") {
-        if number(o, &["mfa", "duration"]) <= 0 {
-            put(errors, &["mfa", "duration"], required());
-        }
-        let rule = o
-            .get("mfa")
-            .and_then(|m| m.get("rule"))
-            .and_then(Json::as_str)
-            .unwrap_or("");
-        if !rule.trim().is_empty()
-            && let Err(e) = oxbase_sql::filter::parse(rule)
-        {
-            put(
-                errors,
-                &["mfa", "rule"],
-                field_error_json(
-                    "validation_invalid_rule",
-                    format!("Invalid rule. Raw error: {e}"),
-                ),
-            );
-        }
+    if enabled(o, "mfa") && number(o, &["mfa", "duration"]) <= 0 {
+        put(errors, &["mfa", "duration"], required());
     }
     if enabled(o, "oauth2") {
         let providers = o
@@ -197,6 +179,90 @@ pub fn validate(o: &Map<String, Json>, errors: &mut FieldErrors) {
     }
 }
 
+/// The checks PocketBase makes once the options themselves are valid, in its order, reporting
+/// only the first failure: password auth needs identity fields; MFA needs two enabled auth
+/// methods and a valid rule; each identity field must exist and have a single-column UNIQUE
+/// index. Run on request bodies only: a definition stored by an earlier version still loads.
+pub fn validate_methods(
+    o: &Map<String, Json>,
+    fields: &[Field],
+    indexes: &[String],
+    errors: &mut FieldErrors,
+) {
+    let identity_fields = o
+        .get("passwordAuth")
+        .and_then(|p| p.get("identityFields"))
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if enabled(o, "passwordAuth") && identity_fields.is_empty() {
+        put(errors, &["passwordAuth", "identityFields"], required());
+        return;
+    }
+    if enabled(o, "mfa") {
+        let methods = ["passwordAuth", "oauth2", "otp"]
+            .iter()
+            .filter(|m| enabled(o, m))
+            .count();
+        if methods < 2 {
+            put(
+                errors,
+                &["mfa", "enabled"],
+                field_error_json(
+                    "validation_mfa_not_enough_auths",
+                    "MFA requires at least 2 auth methods to be enabled.",
+                ),
+            );
+            return;
+        }
+        let rule = o
+            .get("mfa")
+            .and_then(|m| m.get("rule"))
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        if !rule.trim().is_empty()
+            && let Err(e) = oxbase_sql::filter::parse(rule)
+        {
+            put(
+                errors,
+                &["mfa", "rule"],
+                field_error_json(
+                    "validation_invalid_rule",
+                    format!("Invalid rule. Raw error: {e}"),
+                ),
+            );
+            return;
+        }
+    }
+    if !enabled(o, "passwordAuth") {
+        return;
+    }
+    for name in identity_fields.iter().map(|n| n.as_str().unwrap_or("")) {
+        let error = if !fields.iter().any(|f| f.name == name) {
+            json!({"code": "validation_missing_field", "message": format!("Invalid or missing field {name}."), "params": {"fieldName": name}})
+        } else if !has_single_column_unique_index(indexes, name) {
+            json!({"code": "validation_missing_unique_constraint", "message": format!("The field {name} doesn't have a UNIQUE constraint."), "params": {"fieldName": name}})
+        } else {
+            continue;
+        };
+        put(errors, &["passwordAuth", "identityFields"], error);
+        return;
+    }
+}
+
+/// Whether one of `indexes` is UNIQUE on `column` alone (a `WHERE` part is allowed, as the
+/// system index on `email` has one).
+fn has_single_column_unique_index(indexes: &[String], column: &str) -> bool {
+    indexes
+        .iter()
+        .filter_map(|stmt| oxbase_sql::ddl::parse_index(stmt))
+        .any(|i| {
+            i.unique
+                && i.columns.len() == 1
+                && i.columns[0].name.as_str().eq_ignore_ascii_case(column)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,7 +304,10 @@ mod tests {
             e["otp"]["emailTemplate"]["subject"]["code"],
             "validation_required"
         );
-        assert_eq!(e["mfa"]["rule"]["code"], "validation_invalid_rule");
+        assert!(
+            e.get("mfa").is_none(),
+            "the rule is checked with the methods"
+        );
         assert_eq!(
             e["oauth2"]["providers"]["0"]["clientId"]["code"],
             "validation_required"
@@ -260,5 +329,80 @@ mod tests {
             e["oauth2"]["providers"]["4"]["name"]["code"], "validation_missing_provider",
             "PocketBase's name is instagram2"
         );
+    }
+
+    fn method_errors(options: Json, fields: &[&str], indexes: &[&str]) -> Json {
+        let mut o: Map<String, Json> =
+            serde_json::from_str(include_str!("auth_options.json")).unwrap();
+        for (k, v) in options.as_object().cloned().unwrap() {
+            o.insert(k, v);
+        }
+        let fields: Vec<Field> = fields
+            .iter()
+            .map(|n| Field::new(n, super::super::FieldKind::Text))
+            .collect();
+        let indexes: Vec<String> = indexes.iter().map(|s| (*s).to_owned()).collect();
+        let mut errors = FieldErrors::new();
+        validate_methods(&o, &fields, &indexes, &mut errors);
+        Json::Object(errors.into_iter().collect())
+    }
+
+    #[test]
+    fn mfa_needs_two_methods_before_its_rule_is_checked() {
+        let one = json!({"mfa": {"enabled": true, "rule": "a = ("}, "passwordAuth": {"enabled": true, "identityFields": ["email"]}, "otp": {"enabled": false}, "oauth2": {"enabled": false}});
+        let e = method_errors(
+            one,
+            &["email"],
+            &["CREATE UNIQUE INDEX i ON t (email) WHERE email != ''"],
+        );
+        assert_eq!(
+            e,
+            json!({"mfa": {"enabled": {"code": "validation_mfa_not_enough_auths", "message": "MFA requires at least 2 auth methods to be enabled."}}})
+        );
+        let two = json!({"mfa": {"enabled": true, "rule": "a = ("}, "passwordAuth": {"enabled": true, "identityFields": ["email"]}, "otp": {"enabled": true}});
+        let e = method_errors(two, &["email"], &["CREATE UNIQUE INDEX i ON t (email)"]);
+        assert_eq!(e["mfa"]["rule"]["code"], "validation_invalid_rule");
+    }
+
+    #[test]
+    fn identity_fields_need_a_single_column_unique_index() {
+        let opts =
+            |f: &str| json!({"passwordAuth": {"enabled": true, "identityFields": ["email", f]}});
+        let email = "CREATE UNIQUE INDEX `idx_email` ON `m` (`email`) WHERE `email` != ''";
+        let e = method_errors(opts("username"), &["email", "username"], &[email]);
+        assert_eq!(
+            e,
+            json!({"passwordAuth": {"identityFields": {"code": "validation_missing_unique_constraint", "message": "The field username doesn't have a UNIQUE constraint.", "params": {"fieldName": "username"}}}})
+        );
+        for not_alone in [
+            "CREATE INDEX idx_u ON m (username)",
+            "CREATE UNIQUE INDEX idx_u ON m (username, email)",
+        ] {
+            let e = method_errors(
+                opts("username"),
+                &["email", "username"],
+                &[email, not_alone],
+            );
+            assert_eq!(
+                e["passwordAuth"]["identityFields"]["code"], "validation_missing_unique_constraint",
+                "{not_alone}"
+            );
+        }
+        let unique = "CREATE UNIQUE INDEX idx_x ON m (username)";
+        assert_eq!(
+            method_errors(opts("username"), &["email", "username"], &[email, unique]),
+            json!({})
+        );
+        let e = method_errors(opts("nope"), &["email"], &[email]);
+        assert_eq!(
+            e["passwordAuth"]["identityFields"]["code"],
+            "validation_missing_field"
+        );
+        assert_eq!(
+            e["passwordAuth"]["identityFields"]["message"],
+            "Invalid or missing field nope."
+        );
+        let off = json!({"passwordAuth": {"enabled": false, "identityFields": ["nope"]}});
+        assert_eq!(method_errors(off, &["email"], &[]), json!({}));
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::field::{Field, FieldKind, is_valid_name};
+use super::field::{Field, FieldKind};
 use crate::error::{FieldErrors, field_error_json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +168,7 @@ impl Collection {
             }
         }
         for (k, v) in &self.options {
-            m.insert(k.clone(), strip_secrets(v));
+            m.insert(k.clone(), strip_secrets(k, v));
         }
         Json::Object(m)
     }
@@ -210,15 +210,9 @@ impl Collection {
         let Some(obj) = input.as_object() else {
             return Err(FieldErrors::new());
         };
+        // The name is checked by the service, with the other collections at hand.
         if let Some(name) = obj.get("name") {
-            let name = name.as_str().unwrap_or("").trim();
-            if !is_valid_name(name) || (name.starts_with('_') && !trusted && !self.system) {
-                errors.insert(
-                    "name".into(),
-                    field_error_json("validation_invalid_name", "Invalid collection name."),
-                );
-            }
-            self.name = name.to_owned();
+            self.name = name.as_str().unwrap_or("").trim().to_owned();
         }
         if trusted && let Some(s) = obj.get("system").and_then(Json::as_bool) {
             self.system = s;
@@ -274,10 +268,20 @@ impl Collection {
             }
         }
         self.apply_options(obj, trusted);
-        if self.is_auth() {
-            super::auth_options::validate(&self.options, &mut errors);
-        }
         self.ensure_auth_indexes();
+        if self.is_auth() {
+            let mut option_errors = FieldErrors::new();
+            super::auth_options::validate(&self.options, &mut option_errors);
+            if option_errors.is_empty() && !trusted {
+                super::auth_options::validate_methods(
+                    &self.options,
+                    &self.fields,
+                    &self.indexes,
+                    &mut option_errors,
+                );
+            }
+            errors.extend(option_errors);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -317,6 +321,14 @@ impl Collection {
                     fields.push(f);
                 }
                 Err(e) => errors.push((i, serde_json::to_value(e).unwrap_or(Json::Null))),
+            }
+        }
+        // An auth collection's request bodies carry these keys for themselves.
+        if self.is_auth() {
+            for (i, f) in fields.iter().enumerate() {
+                if ["passwordConfirm", "oldPassword"].contains(&f.name.as_str()) {
+                    errors.push((i, json!({"name": field_error_json("validation_reserved_field_name", "The field name is reserved and cannot be used.")})));
+                }
             }
         }
         // Names are unique, case-insensitively.
@@ -382,6 +394,9 @@ impl Collection {
                         (self.options.get(&k).and_then(|o| o.get("secret")), &mut v)
                 {
                     new.insert("secret".into(), old.clone());
+                }
+                if !trusted && k == "oauth2" {
+                    keep_client_secrets(self.options.get(&k), &mut v);
                 }
                 // PB-COMPAT: a partial object (`{"otp": {"enabled": true}}`) updates only the
                 // keys it names, as PocketBase's decoding into the existing options does.
@@ -463,14 +478,48 @@ fn merge_json(old: &mut Json, new: Json) {
     }
 }
 
-fn strip_secrets(v: &Json) -> Json {
-    match v {
-        Json::Object(m) if m.contains_key("secret") => {
-            let mut m = m.clone();
-            m.remove("secret");
-            Json::Object(m)
+/// An option as the API shows it: without the token secrets, and without the OAuth2
+/// providers' `clientSecret` (left out, as PocketBase's `omitempty` does, even for superusers).
+fn strip_secrets(key: &str, v: &Json) -> Json {
+    let mut v = v.clone();
+    if let Json::Object(m) = &mut v {
+        m.remove("secret");
+        if key == "oauth2"
+            && let Some(Json::Array(providers)) = m.get_mut("providers")
+        {
+            for p in providers.iter_mut().filter_map(Json::as_object_mut) {
+                p.remove("clientSecret");
+            }
         }
-        other => other.clone(),
+    }
+    v
+}
+
+/// Since the API never shows a provider's `clientSecret`, a provider sent back without the key
+/// keeps the secret stored for the provider of the same name, as in PocketBase (an explicit
+/// `""` or `null` clears it, and the check then asks for one).
+fn keep_client_secrets(old: Option<&Json>, new: &mut Json) {
+    let Some(old) = old
+        .and_then(|o| o.get("providers"))
+        .and_then(Json::as_array)
+    else {
+        return;
+    };
+    let Some(providers) = new.get_mut("providers").and_then(Json::as_array_mut) else {
+        return;
+    };
+    for p in providers.iter_mut().filter_map(Json::as_object_mut) {
+        if p.contains_key("clientSecret") {
+            continue;
+        }
+        let name = p.get("name").and_then(Json::as_str).unwrap_or("");
+        if let Some(secret) = old
+            .iter()
+            .find(|o| o.get("name").and_then(Json::as_str) == Some(name))
+            .and_then(|o| o.get("clientSecret"))
+        {
+            p.insert("clientSecret".into(), secret.clone());
+        }
     }
 }
 

@@ -176,8 +176,8 @@ impl Field {
     }
 
     fn validate_options(&mut self, errors: &mut FieldErrors) {
-        if !is_valid_name(&self.name) {
-            errors.insert("name".into(), field_error_json("validation_invalid_name", "Field name must be 1-255 alphanumeric characters or underscores, not starting with a digit."));
+        if let Some(e) = field_name_error(&self.name) {
+            errors.insert("name".into(), e);
         }
         for key in ["min", "max", "maxSelect", "minSelect", "maxSize", "cost"] {
             let Some(v) = self.options.get(key) else {
@@ -309,12 +309,79 @@ fn select_max_error(options: &Map<String, Json>) -> Option<Json> {
     })
 }
 
-/// Field and collection names: letters, digits and underscores, not starting with a digit.
+/// PB-COMPAT: the longest collection or field name, in bytes. PocketBase allows 255 for
+/// collections and 100 for fields, but PostgreSQL cuts identifiers at 63 bytes (two long names
+/// would become one table); one limit on both databases keeps every SQLite app movable to
+/// PostgreSQL (`migrate-db`).
+pub const MAX_NAME_LEN: usize = 63;
+
+/// Field and collection names, as PocketBase's `^\w+$`: ASCII letters, digits and underscores,
+/// in any order (`9f`, `_x`, `3f2a9c` are names), at most [`MAX_NAME_LEN`] bytes.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 255
-        && !name.starts_with(|c: char| c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= MAX_NAME_LEN
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+fn length_error(name: &str) -> Option<Json> {
+    if name.is_empty() {
+        return Some(field_error_json("validation_required", "Cannot be blank."));
+    }
+    (name.len() > MAX_NAME_LEN).then(|| {
+        json!({
+            "code": "validation_length_out_of_range",
+            "message": format!("The length must be between 1 and {MAX_NAME_LEN}."),
+            "params": {"max": MAX_NAME_LEN, "min": 1},
+        })
+    })
+}
+
+fn format_error(name: &str) -> Option<Json> {
+    (!is_valid_name(name))
+        .then(|| field_error_json("validation_match_invalid", "Must be in a valid format."))
+}
+
+/// `_via_` is the back-relation syntax of filters (`posts_via_author`).
+fn via_error(name: &str) -> Option<Json> {
+    name.to_ascii_lowercase().contains("_via_").then(|| {
+        field_error_json(
+            "validation_found_via",
+            "The value cannot contain \"_via_\".",
+        )
+    })
+}
+
+/// PocketBase's checks of a collection name that need no other collection, in its order (the
+/// first failing one is reported): blank, too long, `_via_`, not `^\w+$`.
+pub fn collection_name_error(name: &str) -> Option<Json> {
+    length_error(name)
+        .or_else(|| via_error(name))
+        .or_else(|| format_error(name))
+}
+
+/// Names no field may take (case-sensitive, as in PocketBase): the filter literals, the row
+/// id, and the keys every record's JSON carries.
+const EXCLUDED_FIELD_NAMES: [&str; 7] = [
+    "null",
+    "true",
+    "false",
+    "_rowid_",
+    "collectionId",
+    "collectionName",
+    "expand",
+];
+
+/// PocketBase's checks of a field name, in its order: blank, too long, not `^\w+$`, a
+/// reserved name, `_via_`.
+pub fn field_name_error(name: &str) -> Option<Json> {
+    length_error(name)
+        .or_else(|| format_error(name))
+        .or_else(|| {
+            EXCLUDED_FIELD_NAMES
+                .contains(&name)
+                .then(|| field_error_json("validation_not_in_invalid", "Must not be in list."))
+        })
+        .or_else(|| via_error(name))
 }
 
 /// PocketBase's default field id: the type and the CRC-32 of the name (`text3208210256` for
@@ -372,10 +439,32 @@ mod tests {
     }
 
     #[test]
-    fn names_must_be_identifiers() {
+    fn names_are_word_characters_in_any_order() {
         assert!(is_valid_name("a_1"));
-        assert!(!is_valid_name("1a"));
+        assert!(is_valid_name("1a"));
+        assert!(is_valid_name("_"));
         assert!(!is_valid_name("a-b"));
+        assert!(!is_valid_name("é"));
         assert!(!is_valid_name(""));
+        assert!(is_valid_name(&"a".repeat(MAX_NAME_LEN)));
+        assert!(!is_valid_name(&"a".repeat(MAX_NAME_LEN + 1)));
+    }
+
+    #[test]
+    fn field_names_follow_pocketbase_s_rules_in_its_order() {
+        let code =
+            |n: &str| field_name_error(n).map(|e| e["code"].as_str().unwrap_or("").to_owned());
+        assert_eq!(code("9f"), None);
+        assert_eq!(code("TRUE"), None, "the list is case-sensitive");
+        assert_eq!(code("collectionname"), None);
+        assert_eq!(code(""), Some("validation_required".into()));
+        assert_eq!(code("null").as_deref(), Some("validation_not_in_invalid"));
+        assert_eq!(code("expand").as_deref(), Some("validation_not_in_invalid"));
+        assert_eq!(code("a-b").as_deref(), Some("validation_match_invalid"));
+        assert_eq!(code("a_VIA_b").as_deref(), Some("validation_found_via"));
+        assert_eq!(
+            code(&"c".repeat(64)).as_deref(),
+            Some("validation_length_out_of_range")
+        );
     }
 }

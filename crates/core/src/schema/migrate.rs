@@ -4,9 +4,17 @@
 //! SQLite cannot change a column in place, so an update rebuilds the table: create the new
 //! shape, copy the rows (mapping fields by id, so renames keep their data), drop the old
 //! table, rename. Indexes are dropped and created again from the collection's statements.
+//! A change that leaves the columns as they were (options, rules) touches no table.
+//!
+//! Views read tables: SQLite refuses to rename a table into the place of one a view read, and
+//! PostgreSQL to drop a table or view another view reads. So the views that may read what
+//! changes (`readers`) are dropped first (`drop_views`) and put back after, from their stored
+//! queries (`Schema::save`, `Schema::remove`); one that no longer runs fails the change.
+
+use std::sync::Arc;
 
 use oxbase_sql::ddl::{self, Column, ColumnKind};
-use oxbase_sql::{Ident, Sql};
+use oxbase_sql::{Dialect, Ident, Sql};
 
 use super::collection::{Collection, CollectionKind};
 use super::field::{Field, FieldKind};
@@ -15,6 +23,25 @@ use crate::store::Conn;
 
 pub fn ident(name: &str) -> Result<Ident> {
     Ident::new(name).ok_or_else(|| Error::bad_request(format!("Invalid name {name:?}.")))
+}
+
+/// The table a rebuild fills before it takes the collection's name (inside the rebuild's
+/// transaction); reserved, so it never is a collection's.
+const REBUILD_TABLE: &str = "_ox_rebuild";
+
+/// Whether the database keeps `name` for itself: oxbase's own tables (PocketBase refuses its
+/// own the same way, case-insensitively), and the prefixes of the databases' catalogs.
+pub fn reserved_table_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    crate::store::migrations::INTERNAL_TABLES
+        .iter()
+        .chain([&REBUILD_TABLE])
+        .any(|t| t.eq_ignore_ascii_case(name))
+        // SQLite refuses `sqlite_*` tables ("reserved for internal use"), which PocketBase
+        // passes on as a raw error. PB-COMPAT: `pg_*` is refused too, on both databases:
+        // PostgreSQL reads its catalog (`pg_class`, `pg_tables`...) before the app's tables.
+        || lower.starts_with("sqlite_")
+        || lower.starts_with("pg_")
 }
 
 /// How a field is stored.
@@ -66,17 +93,107 @@ pub fn drop(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
     Ok(())
 }
 
+/// Whether `old` and `new` store their rows alike: same table, same columns in the same
+/// order, each holding the same field.
+fn same_table(old: &Collection, new: &Collection) -> bool {
+    let shape = |c: &Collection| -> Vec<(String, String, ColumnKind)> {
+        c.fields
+            .iter()
+            .map(|f| (f.id.clone(), f.name.clone(), column_kind(f)))
+            .collect()
+    };
+    old.name == new.name && shape(old) == shape(new)
+}
+
+/// Whether changing `old` into `new` changes any table or view (an update of the options or
+/// rules only does not).
+pub fn changes_storage(old: &Collection, new: &Collection) -> bool {
+    match new.kind {
+        CollectionKind::View => {
+            old.name != new.name || old.option_str("viewQuery") != new.option_str("viewQuery")
+        }
+        _ => !same_table(old, new) || old.indexes != new.indexes,
+    }
+}
+
+/// The view collections, other than `changed` itself, that may read the table or view named
+/// `name`, directly or through one another, oldest first. A view is taken when its query holds
+/// a name as a word: a superset (the word may be a column), never missing a reader.
+pub fn readers(name: &str, changed: &str, known: &[Arc<Collection>]) -> Vec<Collection> {
+    let words = |c: &Collection| -> Vec<String> {
+        c.option_str("viewQuery")
+            .to_ascii_lowercase()
+            .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut names = vec![name.to_ascii_lowercase()];
+    let mut found: Vec<Collection> = Vec::new();
+    loop {
+        let before = found.len();
+        for c in known {
+            if c.kind == CollectionKind::View
+                && c.id != changed
+                && !found.iter().any(|f| f.id == c.id)
+                && words(c).iter().any(|w| names.contains(w))
+            {
+                names.push(c.name.to_ascii_lowercase());
+                found.push((**c).clone());
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
+    found
+}
+
+/// Drops the SQL views of `views`, whatever they read of one another.
+pub fn drop_views(conn: &mut dyn Conn, views: &[Collection]) -> Result<()> {
+    let names = views
+        .iter()
+        .map(|v| ident(&v.name))
+        .collect::<Result<Vec<_>>>()?;
+    match conn.dialect() {
+        // PostgreSQL drops views that read one another only together, in one statement.
+        Dialect::Postgres if !names.is_empty() => {
+            let mut sql = Sql::raw("DROP VIEW IF EXISTS ");
+            for (i, name) in names.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push_ident(name);
+            }
+            conn.execute(&sql)?;
+        }
+        Dialect::Postgres => {}
+        // SQLite drops one view per statement, and any of them at any time.
+        Dialect::Sqlite => {
+            for name in &names {
+                conn.execute(&ddl::drop_view(name))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Moves a collection's storage from `old` to `new`, keeping its rows.
 pub fn update(conn: &mut dyn Conn, old: &Collection, new: &Collection) -> Result<()> {
+    if !changes_storage(old, new) {
+        return Ok(());
+    }
     if new.kind == CollectionKind::View {
         drop(conn, old)?;
         return create(conn, new);
     }
     drop_indexes(conn, old)?;
+    if same_table(old, new) {
+        return create_indexes(conn, new);
+    }
     let old_table = ident(&old.name)?;
     let new_table = ident(&new.name)?;
-    let temp = ident(&format!("_new_{}", new.name))?;
-    conn.execute(&ddl::drop_table(&temp))?;
+    let temp = ident(REBUILD_TABLE)?;
     conn.execute(&ddl::create_table(conn.dialect(), &temp, &columns(new)?))?;
 
     let mut targets = Vec::new();

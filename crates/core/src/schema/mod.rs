@@ -152,36 +152,55 @@ impl Schema {
         }
         collection.updated = now;
         let known = self.all();
-        let saved = self
+        let (saved, views) = self
             .db
             .write(move |conn| {
                 if collection.kind == CollectionKind::View {
                     system::infer_view_fields(conn, &mut collection, old.as_deref(), &known)?;
                 }
-                match &old {
-                    None => migrate::create(conn, &collection)?,
-                    Some(old) => migrate::update(conn, old, &collection)?,
-                }
+                let views = match &old {
+                    None => {
+                        migrate::create(conn, &collection)?;
+                        Vec::new()
+                    }
+                    Some(old) if !migrate::changes_storage(old, &collection) => Vec::new(),
+                    Some(old) => {
+                        let readers = migrate::readers(&old.name, &old.id, &known);
+                        migrate::drop_views(conn, &readers)?;
+                        migrate::update(conn, old, &collection)?;
+                        let after = with(&known, Some(&collection), &old.id);
+                        restore_views(conn, readers, &after, "update")?
+                    }
+                };
                 store_definition(conn, &collection)?;
-                Ok(collection)
+                Ok((collection, views))
             })
             .await?;
         let saved = Arc::new(saved);
         self.put(saved.clone());
+        for view in views {
+            self.put(Arc::new(view));
+        }
         self.changed();
         Ok(saved)
     }
 
-    /// Drops a collection and its storage.
+    /// Drops a collection and its storage; refused (400) when a view reads it.
     pub async fn remove(&self, collection: Arc<Collection>) -> Result<()> {
         let c = collection.clone();
-        self.db
+        let known = self.all();
+        let views = self
+            .db
             .write(move |conn| {
+                let readers = migrate::readers(&c.name, &c.id, &known);
+                migrate::drop_views(conn, &readers)?;
                 migrate::drop(conn, &c)?;
+                let after = with(&known, None, &c.id);
+                let views = restore_views(conn, readers, &after, "delete")?;
                 let mut del = Sql::raw("DELETE FROM \"_collections\" WHERE \"id\" = ");
                 del.push_param(c.id.clone());
                 conn.execute(&del)?;
-                Ok(())
+                Ok(views)
             })
             .await?;
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
@@ -189,6 +208,9 @@ impl Schema {
         cache.by_name.remove(&collection.name.to_ascii_lowercase());
         cache.version = next_version();
         drop(cache);
+        for view in views {
+            self.put(Arc::new(view));
+        }
         self.changed();
         Ok(())
     }
@@ -235,6 +257,65 @@ impl Schema {
             fresh.by_id.insert(c.id.clone(), Arc::new(c));
         }
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+}
+
+/// `known` with the collection `id` replaced by `changed` (or left out when `None`).
+fn with(known: &[Arc<Collection>], changed: Option<&Collection>, id: &str) -> Vec<Arc<Collection>> {
+    known
+        .iter()
+        .filter(|k| k.id != id)
+        .cloned()
+        .chain(changed.map(|c| Arc::new(c.clone())))
+        .collect()
+}
+
+/// Creates the views of `views` again over what changed, each from its stored query, oldest
+/// first and in rounds (a view reading another waits for it), and derives their fields again;
+/// returns those whose definition changed. A view whose query no longer runs fails the
+/// `action` (`update`, `delete`) with a 400 naming it.
+///
+/// PB-COMPAT: PocketBase refuses the same deletions with only "Failed to delete collection."
+/// (the view it names stays in its log), and accepts a rename that leaves a view's stored query
+/// naming the old table; oxbase names the views, and refuses such a rename.
+fn restore_views(
+    conn: &mut dyn Conn,
+    views: Vec<Collection>,
+    known: &[Arc<Collection>],
+    action: &str,
+) -> Result<Vec<Collection>> {
+    let mut waiting = views;
+    let mut changed = Vec::new();
+    loop {
+        let before = waiting.len();
+        let mut still = Vec::new();
+        for view in waiting {
+            let restored = crate::store::guarded(conn, |conn| {
+                let mut fresh = view.clone();
+                migrate::create(conn, &fresh)?;
+                system::infer_view_fields(conn, &mut fresh, Some(&view), known)?;
+                if fresh.fields != view.fields {
+                    store_definition(conn, &fresh)?;
+                }
+                Ok(fresh)
+            });
+            match restored {
+                Ok(fresh) if fresh.fields != view.fields => changed.push(fresh),
+                Ok(_) => {}
+                Err(_) => still.push(view),
+            }
+        }
+        waiting = still;
+        if waiting.is_empty() {
+            return Ok(changed);
+        }
+        if waiting.len() == before {
+            let names: Vec<&str> = waiting.iter().map(|v| v.name.as_str()).collect();
+            return Err(Error::bad_request(format!(
+                "Failed to {action} collection due to existing view dependency in {}.",
+                names.join(", ")
+            )));
+        }
     }
 }
 

@@ -53,6 +53,16 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The tables the migrations create: no collection may take these names.
+pub const INTERNAL_TABLES: [&str; 6] = [
+    "_collections",
+    "_params",
+    "_events",
+    "_otpFailures",
+    "_appleNames",
+    "_migrations",
+];
+
 /// Applies the migrations not applied yet; returns how many ran.
 pub fn run(conn: &mut dyn Conn) -> Result<usize> {
     conn.execute(&Sql::raw(
@@ -76,4 +86,18 @@ pub fn run(conn: &mut dyn Conn) -> Result<usize> {
         ran += 1;
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_table_the_migrations_create_is_listed_as_internal() {
+        for (_, ddl) in super::MIGRATIONS {
+            if let Some(rest) = ddl.strip_prefix("CREATE TABLE IF NOT EXISTS \"") {
+                let table = rest.split('"').next().unwrap_or("");
+                assert!(super::INTERNAL_TABLES.contains(&table), "{table}");
+            }
+        }
+        assert!(super::INTERNAL_TABLES.contains(&"_migrations"));
+    }
 }

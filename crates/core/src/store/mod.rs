@@ -115,6 +115,19 @@ impl Db {
     }
 }
 
+/// Runs `f` in a savepoint, undone when `f` fails: a step that may fail leaves the
+/// transaction usable (PostgreSQL refuses every later statement of a transaction in which one
+/// failed).
+pub fn guarded<T>(conn: &mut dyn Conn, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
+    conn.execute(&Sql::raw("SAVEPOINT \"__guarded\""))?;
+    let result = f(conn);
+    if result.is_err() {
+        conn.execute(&Sql::raw("ROLLBACK TO SAVEPOINT \"__guarded\""))?;
+    }
+    conn.execute(&Sql::raw("RELEASE SAVEPOINT \"__guarded\""))?;
+    result
+}
+
 /// Reads a text column of a row as `&str` ("" for NULL or other types).
 pub fn text(value: &Value) -> &str {
     match value {
