@@ -1016,3 +1016,25 @@ async fn emptying_references_of_a_deleted_record_is_an_update_event() {
     assert_eq!(record["main"], "");
     assert_eq!(record["tags"], json!([go_id]));
 }
+
+#[tokio::test]
+async fn a_bare_collection_topic_is_the_wildcard_by_name_or_id() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let sentinel_id = app.collection_id("sentinel").await;
+    let mut c = app.subscribed(&["notes", &sentinel_id], GUEST).await;
+    let note = app
+        .must_create_record("notes", json!({"title": "t", "status": "pub"}))
+        .await;
+    let note_id = note["id"].as_str().unwrap();
+    let first = c.expect_event().await;
+    assert_eq!(
+        (first.event.as_str(), first.action(), first.record_id()),
+        ("notes", "create".to_owned(), note_id.to_owned())
+    );
+    // By id: delivered under the topic's exact name.
+    let sentinel = app.must_create_record("sentinel", json!({"n": 1})).await;
+    let second = c.expect_event().await;
+    assert_eq!(second.event, sentinel_id);
+    assert_eq!(second.record_id(), sentinel["id"].as_str().unwrap());
+}

@@ -1,4 +1,5 @@
-//! Subscription topics: `collection/*`, `collection/RECORD_ID`, optionally followed by
+//! Subscription topics: `collection/*` (or its legacy form, the bare `collection`),
+//! `collection/RECORD_ID`, optionally followed by
 //! `?options=<url-encoded JSON {"query": {...}, "headers": {...}}>` as the SDK sends them.
 
 use serde_json::{Map, Value as Json};
@@ -30,6 +31,9 @@ impl Topic {
         let (path, query_string) = raw.split_once('?').unwrap_or((raw, ""));
         let (collection, target) = match path.split_once('/') {
             Some((c, t)) if !c.is_empty() && !t.is_empty() && !t.contains('/') => (c, t),
+            // PB-COMPAT: a bare collection name or id is PocketBase's deprecated form of
+            // `collection/*`, still delivered (by the list rule, under that exact name).
+            None if !path.is_empty() => (path, "*"),
             _ => ("", "*"),
         };
         let mut topic = Topic {
@@ -92,9 +96,15 @@ mod tests {
         );
         let t = Topic::parse("posts/abc").unwrap();
         assert_eq!(t.record_id.as_deref(), Some("abc"));
+        // a bare name is the wildcard's legacy form
+        let t = Topic::parse("posts").unwrap();
+        assert_eq!(
+            (t.collection.as_str(), t.record_id.as_deref()),
+            ("posts", None)
+        );
         // other topics are accepted and name no collection
-        assert_eq!(Topic::parse("PB_CONNECT").unwrap().collection, "");
         assert_eq!(Topic::parse("posts/a/b").unwrap().collection, "");
+        assert_eq!(Topic::parse("/x").unwrap().collection, "");
         assert!(Topic::parse(&"x".repeat(MAX_TOPIC_LEN + 1)).is_none());
     }
 
