@@ -511,6 +511,25 @@ async fn deleting_a_collection_a_view_reads_is_refused_naming_the_view() {
     app.delete_collection("v2", &su).await.expect(204);
     app.delete_collection("v", &su).await.expect(204);
     app.delete_collection("a", &su).await.expect(204);
+    // An import that drops a table and the views over it drops the views first.
+    app.must_create_collection(json!({"name": "a", "fields": [{"name": "t", "type": "text"}]}))
+        .await;
+    app.must_create_collection(
+        json!({"name": "v", "type": "view", "viewQuery": "select id, t from a"}),
+    )
+    .await;
+    app.must_create_collection(
+        json!({"name": "v2", "type": "view", "viewQuery": "select id from v"}),
+    )
+    .await;
+    let body = json!({"collections": [{"name": "kept"}], "deleteMissing": true});
+    let r = app
+        .request(Method::PUT, "/api/collections/import", &su, Some(&body))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    for gone in ["a", "v", "v2"] {
+        assert_eq!(app.view_collection(gone, &su).await.status, 404, "{gone}");
+    }
 }
 
 #[tokio::test]

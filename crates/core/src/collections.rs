@@ -359,19 +359,22 @@ impl Collections {
             self.schema.save(c, old).await.map_err(import_failure)?;
         }
         if delete_missing {
-            // Referenced collections go after the ones referencing them, as in PocketBase; a
-            // reference from a collection that stays still refuses the deletion.
-            let mut missing: Vec<Arc<Collection>> = self
-                .schema
-                .all()
-                .into_iter()
+            // Referenced collections go after the ones referencing them, as in PocketBase, and
+            // collections views read after those views; a reference from a collection that
+            // stays still refuses the deletion.
+            let all = self.schema.all();
+            let mut missing: Vec<Arc<Collection>> = all
+                .iter()
                 .filter(|c| !c.system && !seen.contains(&c.id))
+                .cloned()
                 .collect();
             while !missing.is_empty() {
                 let next = missing.iter().position(|c| {
-                    self.referrers(c)
-                        .iter()
-                        .all(|r| !missing.iter().any(|m| m.id == r.id))
+                    let views = crate::schema::migrate::readers(&c.name, &c.id, &all);
+                    let blockers = self.referrers(c).into_iter().map(|r| r.id.clone());
+                    blockers
+                        .chain(views.into_iter().map(|v| v.id))
+                        .all(|r| !missing.iter().any(|m| m.id == r))
                 });
                 let c = missing.remove(next.unwrap_or(0));
                 self.delete(&c.id).await.map_err(import_failure)?;
