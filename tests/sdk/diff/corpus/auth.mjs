@@ -95,21 +95,22 @@ export function signupUnits() {
     nopassword: (n) => ({ email: `${n}@example.com` }),
     numeric: (n) => ({ email: `${n}@example.com`, password: 12345678901, passwordConfirm: 12345678901 }),
     dupemail: () => ({ email: PEOPLE.alice.email, password: PASSWORD, passwordConfirm: PASSWORD }),
-    dupemailcase: () => ({ email: 'ALICE@example.com', password: PASSWORD, passwordConfirm: PASSWORD }),
     dupusername: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, username: 'alice' }),
     bademail: () => ({ email: 'not-an-email', password: PASSWORD, passwordConfirm: PASSWORD }),
     noemail: () => ({ password: PASSWORD, passwordConfirm: PASSWORD }),
     verified: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, verified: true }),
     visible: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, emailVisibility: true, secretnote: 'x' }),
-    tokenkey: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, tokenKey: 'chosen-token-key-0123456789' }),
+    tokenkey: (n) => ({ email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD, tokenKey: `chosen-token-key-${n}` }),
     // The password field with modifiers (it takes none).
     passwordplus: (n) => ({ email: `${n}@example.com`, 'password+': PASSWORD, passwordConfirm: PASSWORD }),
     pluspassword: (n) => ({ email: `${n}@example.com`, '+password': PASSWORD, passwordConfirm: PASSWORD }),
     passwordminus: (n) => ({ email: `${n}@example.com`, password: PASSWORD, 'password-': PASSWORD, passwordConfirm: PASSWORD }),
   };
-  // Once each (the id can be taken only once): an id already used in another auth collection.
+  // Once per caller (what they take can be taken once): an id used in another auth collection,
+  // an existing email in other letter case.
   const once = {
     twinid: (n, caller) => ({ id: caller === 'guest' ? ID.sam : ID.tom, email: `${n}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD }),
+    dupemailcase: (n, caller) => ({ email: caller === 'guest' ? 'ALICE@example.com' : 'Carol@Example.com', password: PASSWORD, passwordConfirm: PASSWORD }),
   };
   for (const [name, make] of [...Object.entries(signups), ...Object.entries(once)]) {
     for (const caller of ['guest', 'superuser']) {
@@ -137,7 +138,7 @@ export function selfUpdateUnits(rnd) {
     passwordnoconfirm: () => ({ password: 'newpass12345', oldPassword: PASSWORD }),
     visibility: () => ({ emailVisibility: true }),
     name: () => ({ name: 'Renamed' }),
-    tokenkey: () => ({ tokenKey: 'chosen-token-key-0123456789' }),
+    tokenkey: () => ({ tokenKey: `chosen-token-key-${counter++}` }),
     username: () => ({ username: 'alice' }),
     id: () => ({ id: seqId('moved', counter++) }),
   };
