@@ -608,3 +608,58 @@ async fn geo_points_filter_by_coordinates_and_distance() {
     );
     assert_eq!(names("geoDistance(1, 2, 1, 2) < 1").await.len(), 3);
 }
+
+/// The SDK's `pb.filter("title = {:t}", {t})` quotes a string as `'...'` with `'` escaped as
+/// `\'`; PocketBase also reads `\"`, `\\`, `\n`, `\t`, `\r` in either quote, and keeps any other
+/// backslash with its character.
+#[tokio::test]
+async fn string_literals_decode_escapes_as_pocketbase_does() {
+    let app = spawn_app().await;
+    app.must_create_collection(crate::helpers::public_collection(
+        "texts",
+        json!([{"name": "title", "type": "text"}]),
+    ))
+    .await;
+    let stored = [
+        "it's \"quoted\"",
+        "a'b",
+        "a\"b",
+        "back\\slash",
+        "two\nlines",
+        "tab\there",
+        "pct%_",
+        "uni ✓",
+        r"x\%y",
+    ];
+    for title in stored {
+        app.must_create_record("texts", json!({ "title": title }))
+            .await;
+    }
+    let sdk = |v: &str| format!("'{}'", v.replace('\'', "\\'"));
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (sdk("it's \"quoted\""), vec!["it's \"quoted\""]),
+        (sdk("a'b"), vec!["a'b"]),
+        (r#""a\'b""#.into(), vec!["a'b"]),
+        (r#"'a\"b'"#.into(), vec!["a\"b"]),
+        (r"'back\\slash'".into(), vec!["back\\slash"]),
+        (r"'back\slash'".into(), vec!["back\\slash"]),
+        (r"'two\nlines'".into(), vec!["two\nlines"]),
+        (r"'tab\there'".into(), vec!["tab\there"]),
+        (sdk("pct%_"), vec!["pct%_"]),
+        (sdk("uni ✓"), vec!["uni ✓"]),
+        (r"'x\%y'".into(), vec![r"x\%y"]),
+    ];
+    for (literal, expected) in cases {
+        let filter = format!("title = {literal}");
+        let r = app
+            .list_records("texts", &[("filter", &filter)], GUEST)
+            .await;
+        r.expect(200);
+        let got: Vec<String> = r
+            .items()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(got, expected, "{filter}");
+    }
+}

@@ -202,12 +202,10 @@ fn scan_number(input: &str, start: usize) -> Result<usize, ParseError> {
     }
 }
 
-/// A quoted string starting at `start` (on the quote). Inside, a backslash followed by the
-/// quote character yields the quote and a doubled backslash is kept as two backslashes (so a
-/// string may end in a backslash: `'a\\'`); any other backslash is kept as is, which preserves
-/// LIKE escapes such as `\%`.
-// PB-COMPAT: fexpr only unescapes `\<quote>` and keeps every other backslash; it cannot end a
-// string with a backslash, which the `\\` pair allows here.
+/// A quoted string starting at `start` (on the quote), with PocketBase's escapes: `\'`, `\"`,
+/// `\\`, `\n`, `\t` and `\r` stand for their character; any other backslash is kept with
+/// the character after it (so LIKE escapes such as `\%` survive).
+// PB-COMPAT: measured against PocketBase 0.40.6 (`pb.filter` in the SDK escapes quotes this way).
 fn scan_text(input: &str, start: usize) -> Result<(String, usize), ParseError> {
     let bytes = input.as_bytes();
     let quote = bytes[start];
@@ -216,13 +214,22 @@ fn scan_text(input: &str, start: usize) -> Result<(String, usize), ParseError> {
     let mut run_start = i;
     while i < bytes.len() {
         match bytes[i] {
-            b'\\' if bytes.get(i + 1) == Some(&quote) => {
-                out.push_str(&input[run_start..i]);
-                out.push(quote as char);
+            b'\\' if i + 1 < bytes.len() => {
+                let decoded = match bytes[i + 1] {
+                    c @ (b'\\' | b'\'' | b'"') => Some(c as char),
+                    b'n' => Some('\n'),
+                    b't' => Some('\t'),
+                    b'r' => Some('\r'),
+                    _ => None,
+                };
+                if let Some(c) = decoded {
+                    out.push_str(&input[run_start..i]);
+                    out.push(c);
+                    run_start = i + 2;
+                }
+                // A backslash always takes the next byte with it (it may be the quote).
                 i += 2;
-                run_start = i;
             }
-            b'\\' if bytes.get(i + 1) == Some(&b'\\') => i += 2,
             b if b == quote => {
                 out.push_str(&input[run_start..i]);
                 return Ok((out, i + 1));
@@ -264,17 +271,21 @@ mod tests {
     }
 
     #[test]
-    fn strings_unescape_only_their_own_quote() {
+    fn strings_unescape_like_pocketbase() {
         assert_eq!(
-            kinds(r#"'it\'s' "a\"b" 'x\%y' "q\'" 'end\\'"#),
+            kinds(r#"'it\'s' "a\"b" 'x\%y' "q\'" 'end\\' 'a\nb\tc\rd' '\b\0'"#),
             vec![
                 TokenKind::Text("it's".into()),
                 TokenKind::Text("a\"b".into()),
                 TokenKind::Text(r"x\%y".into()),
-                TokenKind::Text(r"q\'".into()),
-                TokenKind::Text(r"end\\".into()),
+                TokenKind::Text("q'".into()),
+                TokenKind::Text(r"end\".into()),
+                TokenKind::Text("a\nb\tc\rd".into()),
+                TokenKind::Text(r"\b\0".into()),
             ]
         );
+        // A backslash before a multi-byte character keeps both.
+        assert_eq!(kinds(r"'\é'"), vec![TokenKind::Text(r"\é".into())]);
     }
 
     #[test]
