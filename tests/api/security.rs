@@ -763,3 +763,43 @@ async fn the_only_superuser_is_never_deleted() {
         .await;
     crate::helpers::assert_error(&r, 400, "You can't delete the only existing superuser.");
 }
+
+#[tokio::test]
+async fn a_create_rule_never_passes_through_a_back_relation_from_the_new_record() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let users = app.collection_id("users").await;
+    let docs = app
+        .must_create_collection(json!({"name": "docs", "type": "base",
+            "fields": [{"name": "title", "type": "text"}]}))
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.must_create_collection(json!({"name": "grants", "type": "base", "fields": [
+        {"name": "doc", "type": "relation", "collectionId": docs, "maxSelect": 1},
+        {"name": "user", "type": "relation", "collectionId": users, "maxSelect": 1}
+    ]}))
+    .await;
+    let user = app.create_user("u@example.com").await;
+    // A new record has no back-related rows: as in PocketBase, these rules refuse everyone
+    // (a guest used to pass the first three, whose empty side compared equal to '').
+    for rule in [
+        "grants_via_doc.user ?= @request.auth.id",
+        "grants_via_doc.user = @request.auth.id",
+        "grants_via_doc.user ?= ''",
+        "grants_via_doc.id != 'x'",
+    ] {
+        app.update_collection("docs", json!({"createRule": rule}), &su)
+            .await
+            .expect(200);
+        for token in [GUEST, user.token.as_str()] {
+            let r = app
+                .create_record("docs", json!({"title": "x"}), token)
+                .await;
+            crate::helpers::assert_error(&r, 400, "Failed to create record.");
+        }
+    }
+    let all = app.list_records("docs", &[], &su).await;
+    assert_eq!(all.items().len(), 0);
+}

@@ -63,7 +63,7 @@ pub fn access(
         Some(rule) => {
             let sql = memo::compiled(schema, collection, kind.key(), request, || {
                 let counter = Cell::new(0);
-                let resolver = RecordResolver::new(
+                let mut resolver = RecordResolver::new(
                     schema,
                     collection.clone(),
                     request,
@@ -71,6 +71,9 @@ pub fn access(
                     schema.db().dialect(),
                     &counter,
                 );
+                if kind == RuleKind::Create {
+                    resolver = resolver.creating();
+                }
                 let sql = resolver.compile(rule).map_err(|e| {
                     // PB-COMPAT: a stored rule that no longer compiles (another collection's
                     // field it names was renamed) is PocketBase's generic 400, not a 500.

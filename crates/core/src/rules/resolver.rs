@@ -51,6 +51,8 @@ pub struct RecordResolver<'a> {
     scopes: RefCell<Vec<(String, Ident, Ident)>>,
     /// What the compile read besides the definitions, shared with child resolvers.
     reads: Rc<RefCell<Reads>>,
+    /// Compiling a create rule: the record does not exist yet.
+    creating: bool,
 }
 
 impl<'a> RecordResolver<'a> {
@@ -73,7 +75,16 @@ impl<'a> RecordResolver<'a> {
             counter,
             scopes: RefCell::new(Vec::new()),
             reads: Rc::default(),
+            creating: false,
         }
+    }
+
+    /// For a create rule: a back-relation from the record being created cannot be walked
+    /// (PocketBase judges a create rule on a stand-in collection that nothing refers to, so
+    /// such a rule never passes; see `hop_back_relation`).
+    pub fn creating(mut self) -> Self {
+        self.creating = true;
+        self
     }
 
     /// The same request and purpose for another collection under another alias.
@@ -94,6 +105,7 @@ impl<'a> RecordResolver<'a> {
             counter: self.counter,
             scopes: RefCell::new(Vec::new()),
             reads: self.reads.clone(),
+            creating: false,
         }
     }
 
@@ -534,6 +546,13 @@ impl RecordResolver<'_> {
             .ok_or_else(unknown)?;
         if field.str_opt("collectionId") != walk.collection.id {
             return Err(unknown());
+        }
+        // PB-COMPAT: refused, as PocketBase's stand-in for the new record makes it (its create
+        // rule then fails with a 400); nothing can refer to a record not yet created anyway.
+        if self.creating && walk.alias == ROOT {
+            return Err(CompileError::Invalid(
+                "a create rule cannot walk a back-relation from the new record".into(),
+            ));
         }
         self.check_field_access(field)?;
         let alias = self.next_alias("r")?;

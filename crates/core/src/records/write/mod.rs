@@ -247,7 +247,12 @@ impl Records {
             input.kind.unwrap_or(BodyKind::Json),
             req.auth.is_superuser(),
         );
-        let mut rule = rule_on_final_values(self, &c, RuleKind::Create, req, &record, &input.body)?;
+        // PB-COMPAT: a create rule that cannot be judged is PocketBase's plain create 400.
+        let mut rule = rule_on_final_values(self, &c, RuleKind::Create, req, &record, &input.body)
+            .map_err(|e| match e {
+                Error::BadRequest { .. } => failed("create", FieldErrors::new()),
+                other => other,
+            })?;
         let mut errors = FieldErrors::new();
         if c.is_auth() && !req.auth.is_superuser() && input::to_bool(record.get("verified")) {
             // Only managers may create a verified account: the manage rule must hold for the
