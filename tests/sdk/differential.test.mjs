@@ -76,7 +76,7 @@ describe('differential: oxbase against PocketBase 0.40.6', () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const lines = [
       `seed ${SEED}: ${results.length} requests played against PocketBase and oxbase on ${DATABASE} in ${seconds} s (callers: ${callers.join(', ')})`,
-      'requests by category:', ...counts(results, (r) => r.req.cat),
+      'requests by category and the reference\'s status class:', ...counts(results, (r) => `${r.req.cat} ${String(r.pb.status)[0]}xx`),
       `differences: ${explained.length} known, ${unexplained.length} unexplained`,
       'known differences by entry:', ...[...hits].map(([id, n]) => `  ${id}: ${n}`),
       'unexplained differences by class:', ...counts(unexplained, (u) => classOf(u.req, u.d)),

@@ -132,10 +132,14 @@ const createRecord = (coll, body, enc = 'json', tags = {}) => ({
 });
 export const recordCreate = createRecord;
 
-/** Mail goes to a local SMTP sink on both servers, so every mail flow can succeed. */
+/** Mail goes to a local SMTP sink on both servers, so every mail flow can succeed; batches are on. */
 export const settingsStep = (smtp) => ({
-  cat: 'setup', label: 'settings: smtp', method: 'PATCH', path: '/api/settings', caller: SU,
-  body: { smtp, meta: { appName: 'Diff', appURL: 'http://127.0.0.1:9', senderName: 'Diff', senderAddress: 'diff@example.com' } },
+  cat: 'setup', label: 'settings: smtp, batch', method: 'PATCH', path: '/api/settings', caller: SU,
+  body: {
+    smtp,
+    meta: { appName: 'Diff', appURL: 'http://127.0.0.1:9', senderName: 'Diff', senderAddress: 'diff@example.com' },
+    batch: { enabled: true, maxRequests: 20, timeout: 10 },
+  },
 });
 
 /** The schema, one sequential unit (later collections point at earlier ones). */

@@ -60,6 +60,17 @@ const OWNER_SHAPES = new Set(['owner', 'body', 'email']);
 let counter = 0;
 const nextId = (tag) => seqId(tag, counter++);
 
+/** The JSON create bodies again, each in a batch of its own (a failing one fails its batch). */
+function batchSteps(shape, caller, me) {
+  return Object.entries(CREATES)
+    .map(([name, make]) => [name, make(me)])
+    .filter(([, { enc }]) => enc === 'json')
+    .map(([name, { body }]) => step(shape, caller, 'batch', {
+      label: `create ${name}`, tags: { body: name }, method: 'POST', path: '/api/batch', enc: 'json',
+      body: { requests: [{ method: 'POST', url: `/api/collections/r_${shape}/records`, body: { id: nextId('rb'), ...body } }] },
+    }));
+}
+
 export function ruleWriteUnits(rnd, callers) {
   const units = [];
   for (const shape of Object.keys(SHAPES)) {
@@ -73,6 +84,7 @@ export function ruleWriteUnits(rnd, callers) {
         const withId = enc === 'mixed' ? { ...body, payload: { id, ...body.payload } } : { id, ...body };
         units.push([step(shape, caller, 'create', { label: name, tags: { body: name }, method: 'POST', path, enc, body: withId })]);
       }
+      if (OWNER_SHAPES.has(shape)) units.push(...batchSteps(shape, caller, me).map((b) => [b]));
       for (const rec of RULE_RECORDS) {
         const name = rnd.pick(Object.keys(UPDATES));
         const { enc, body } = UPDATES[name](me);
