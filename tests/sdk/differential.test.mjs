@@ -17,6 +17,7 @@ import { fieldUnits } from './diff/corpus/fields.mjs';
 import { ruleReadUnits, ruleWriteUnits } from './diff/corpus/rules.mjs';
 import { filterUnits, sortUnits } from './diff/corpus/filters.mjs';
 import { authFlowUnits, signupUnits, selfUpdateUnits } from './diff/corpus/auth.mjs';
+import { miscUnits } from './diff/corpus/misc.mjs';
 import { KNOWN } from './diff/known.mjs';
 import { triage, describe as describeDiff, counts, classOf, DATABASE } from './diff/report.mjs';
 
@@ -69,7 +70,7 @@ describe('differential: oxbase against PocketBase 0.40.6', () => {
     const callers = servers.pb.tokens.twin && servers.ox.tokens.twin ? [...CALLERS, 'twin'] : CALLERS;
 
     // Reads and flows first (they see the fixture only), then writes (each on records of its own).
-    await play([...ruleReadUnits(callers), ...filterUnits(rnd), ...sortUnits(), ...authFlowUnits(rnd)]);
+    await play([...ruleReadUnits(callers), ...filterUnits(rnd), ...sortUnits(), ...miscUnits(), ...authFlowUnits(rnd)]);
     await play([...fieldUnits(rnd), ...ruleWriteUnits(rnd, callers), ...signupUnits(), ...selfUpdateUnits(rnd)]);
 
     const { hits, explained, unexplained } = triage(results, KNOWN);
