@@ -139,9 +139,53 @@ async fn a_wrong_password_or_unknown_email_gives_400_failed_to_authenticate() {
 async fn an_empty_identity_and_password_give_validation_required() {
     let app = spawn_app().await;
     let r = app.auth_with_password("_superusers", "", "").await;
-    r.expect(400);
+    assert_error(
+        &r,
+        400,
+        "An error occurred while validating the submitted data.",
+    );
     assert_eq!(r.body["data"]["identity"]["code"], "validation_required");
     assert_eq!(r.body["data"]["password"]["code"], "validation_required");
+}
+
+/// As in PocketBase, whose forms are typed: a JSON value that is not text where text is read
+/// does not load; the superusers' verification is refused before anything is read.
+#[tokio::test]
+async fn auth_forms_refuse_values_that_are_not_text() {
+    let app = spawn_app().await;
+    let loading = "An error occurred while loading the submitted data.";
+    for (path, body) in [
+        (
+            "users/auth-with-password",
+            json!({"identity": 123, "password": "x"}),
+        ),
+        (
+            "users/auth-with-password",
+            json!({"identity": "a", "password": true}),
+        ),
+        ("users/request-password-reset", json!({"email": {"a": 1}})),
+        ("users/request-verification", json!({"email": 1})),
+        ("users/confirm-verification", json!({"token": 1})),
+    ] {
+        let r = app
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/collections/{path}"),
+                GUEST,
+                Some(&body),
+            )
+            .await;
+        assert_error(&r, 400, loading);
+    }
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            "/api/collections/_superusers/request-verification",
+            GUEST,
+            Some(&json!({"email": "not an email"})),
+        )
+        .await;
+    assert_error(&r, 400, "All superusers are verified by default.");
 }
 
 #[tokio::test]

@@ -803,3 +803,47 @@ async fn a_create_rule_never_passes_through_a_back_relation_from_the_new_record(
     let all = app.list_records("docs", &[], &su).await;
     assert_eq!(all.items().len(), 0);
 }
+
+#[tokio::test]
+async fn a_create_the_rule_refuses_learns_nothing_of_the_fields() {
+    let (app, me, token, _) = owner_world().await;
+    let su = app.superuser_token.clone();
+    app.update_collection(
+        "users",
+        json!({"createRule": "@request.auth.id != ''"}),
+        &su,
+    )
+    .await
+    .expect(200);
+    let taken = json!({"email": "me@example.com", "password": USER_PASSWORD,
+        "passwordConfirm": USER_PASSWORD});
+    let invalid = json!({"email": "not-an-email", "password": "x"});
+    for body in [taken.clone(), invalid.clone()] {
+        let r = app.create_record("users", body, GUEST).await;
+        crate::helpers::assert_error(&r, 400, "Failed to create record.");
+        assert_eq!(r.body["data"], json!({}), "{}", r.text);
+    }
+    // Someone the rule lets in does learn why.
+    let r = app.create_record("users", taken, &token).await;
+    assert_eq!(
+        crate::helpers::field_code(&r, "email"),
+        "validation_not_unique"
+    );
+    let r = app.create_record("users", invalid, &token).await;
+    assert_eq!(
+        crate::helpers::field_code(&r, "email"),
+        "validation_is_email"
+    );
+    // A missing relation, for a caller the rule refuses (the owner is not the caller).
+    let r = app
+        .create_record("items", json!({"owner": "missingmissing1", "n": 1}), &token)
+        .await;
+    assert_eq!(r.body["data"], json!({}), "{}", r.text);
+    let r = app
+        .create_record("items", json!({"owner": me, "tags": ["nope"]}), &token)
+        .await;
+    assert_eq!(
+        crate::helpers::field_code(&r, "tags"),
+        "validation_invalid_value"
+    );
+}

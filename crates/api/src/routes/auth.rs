@@ -201,7 +201,7 @@ pub async fn impersonate(
     Body(input): Body,
 ) -> ApiResult<Json<Value>> {
     let Context {
-        info: req,
+        info: mut req,
         params: q,
     } = ctx;
     require_superuser(&req.auth)?;
@@ -210,6 +210,8 @@ pub async fn impersonate(
         .auth()
         .impersonate(&collection, &id, &input.body)
         .await?;
+    // Shown as the impersonated record sees itself (no hidden fields), as in PocketBase.
+    req.auth = Auth::from_record(record.clone());
     auth_response(&state, &req, token, record, &q).await
 }
 

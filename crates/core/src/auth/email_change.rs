@@ -20,7 +20,7 @@ impl AuthService {
     ) -> Result<()> {
         let c = self.route_collection(collection)?;
         let record = self.same_collection_auth(auth, &c)?;
-        let new_email = Form(body).text("newEmail");
+        let new_email = Form::load(body, &["newEmail"])?.text("newEmail");
         let mut errors = Errors::default();
         errors.email("newEmail", &new_email);
         if !errors.has("newEmail") {
@@ -59,7 +59,7 @@ impl AuthService {
         body: &Map<String, Json>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let form = Form(body);
+        let form = Form::load(body, &["token", "password"])?;
         let (token, pwd) = (form.text("token"), form.text("password"));
         let mut errors = Errors::default();
         errors.required("token", &token);

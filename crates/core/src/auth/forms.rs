@@ -9,7 +9,22 @@ use crate::records::validate::is_email;
 /// A request body read as a form: every value as text.
 pub struct Form<'a>(pub &'a Map<String, Json>);
 
-impl Form<'_> {
+impl<'a> Form<'a> {
+    /// `body` as the form of an action whose `fields` are text. PB-COMPAT: a field holding
+    /// another JSON type (`"identity": 123`) is PocketBase's 400: its body does not load into
+    /// the form.
+    pub fn load(body: &'a Map<String, Json>, fields: &[&str]) -> Result<Form<'a>> {
+        let loads = fields
+            .iter()
+            .all(|f| matches!(body.get(*f), None | Some(Json::Null | Json::String(_))));
+        if !loads {
+            return Err(Error::bad_request(
+                "An error occurred while loading the submitted data.",
+            ));
+        }
+        Ok(Form(body))
+    }
+
     pub fn text(&self, key: &str) -> String {
         self.0.get(key).map(to_text).unwrap_or_default()
     }

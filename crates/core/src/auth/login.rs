@@ -58,7 +58,7 @@ impl AuthService {
         body: &Map<String, Json>,
         client: &Client,
     ) -> Result<Login> {
-        let form = Form(body);
+        let form = Form::load(body, &["identity", "password", "identityField"])?;
         let (identity, password, identity_field) = (
             form.text("identity"),
             form.text("password"),
@@ -100,7 +100,7 @@ impl AuthService {
         let fail = || Error::bad_request("Failed to authenticate.");
         if identity.is_empty() || password.is_empty() {
             return Err(Error::BadRequest {
-                message: "Failed to authenticate.".into(),
+                message: "An error occurred while validating the submitted data.".into(),
                 data: {
                     let mut d = crate::error::FieldErrors::new();
                     if identity.is_empty() {

@@ -76,7 +76,7 @@ impl AuthService {
     pub async fn request_otp(&self, collection: &str, body: &Map<String, Json>) -> Result<String> {
         let c = self.auth_collection(collection).await?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
-        let email = Form(body).text("email");
+        let email = Form::load(body, &["email"])?.text("email");
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
@@ -121,7 +121,7 @@ impl AuthService {
     ) -> Result<Login> {
         let c = self.auth_collection(collection).await?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
-        let form = Form(body);
+        let form = Form::load(body, &["otpId", "password"])?;
         let (otp_id, code) = (form.text("otpId"), form.text("password"));
         let mut errors = Errors::default();
         errors.required("otpId", &otp_id);

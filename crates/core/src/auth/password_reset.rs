@@ -18,7 +18,7 @@ impl AuthService {
         body: &Map<String, Json>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let email = Form(body).text("email");
+        let email = Form::load(body, &["email"])?.text("email");
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
@@ -42,7 +42,7 @@ impl AuthService {
         body: &Map<String, Json>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let form = Form(body);
+        let form = Form::load(body, &["token", "password", "passwordConfirm"])?;
         let (token, password, confirm) = (
             form.text("token"),
             form.text("password"),
@@ -50,12 +50,22 @@ impl AuthService {
         );
         let mut errors = Errors::default();
         errors.required("token", &token);
-        if errors.required("password", &password)
-            && let Some(e) = c
-                .field("password")
-                .and_then(|f| validate::text(f, &password))
-        {
-            errors.0.insert("password".into(), e);
+        if errors.required("password", &password) {
+            // PocketBase's form checks the length (the field's min, at most 255) first; the
+            // field's own limits come after.
+            let field = c.field("password");
+            let min = field.and_then(|f| f.num_opt("min")).unwrap_or(0.0).max(1.0) as usize;
+            let len = password.chars().count();
+            if !(min..=255).contains(&len) {
+                errors.0.insert(
+                    "password".into(),
+                    json!({"code": "validation_length_out_of_range",
+                           "message": format!("The length must be between {min} and 255."),
+                           "params": {"max": 255, "min": min}}),
+                );
+            } else if let Some(e) = field.and_then(|f| validate::text(f, &password)) {
+                errors.0.insert("password".into(), e);
+            }
         }
         if errors.required("passwordConfirm", &confirm) && confirm != password {
             errors.add(

@@ -21,7 +21,7 @@ const TEMPLATES: [(&str, &[&str]); 5] = [
 impl AuthService {
     /// Sends the template synchronously: the caller wants to know whether SMTP works.
     pub async fn send_test_email(&self, body: &Map<String, Json>) -> Result<()> {
-        let form = Form(body);
+        let form = Form::load(body, &["email", "template", "collection"])?;
         let (email, template) = (form.text("email"), form.text("template"));
         let mut errors = Errors::default();
         errors.email("email", &email);

@@ -18,15 +18,16 @@ impl AuthService {
         body: &Map<String, Json>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let email = Form(body).text("email");
-        let mut errors = Errors::default();
-        errors.email("email", &email);
-        errors.check()?;
+        // PocketBase answers this before it reads the email.
         if c.id == SUPERUSERS_ID {
             return Err(Error::bad_request(
                 "All superusers are verified by default.",
             ));
         }
+        let email = Form::load(body, &["email"])?.text("email");
+        let mut errors = Errors::default();
+        errors.email("email", &email);
+        errors.check()?;
         let Some(record) = self.find_by_email(&c, &email).await? else {
             return Ok(());
         };
@@ -50,7 +51,7 @@ impl AuthService {
         body: &Map<String, Json>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let token = Form(body).text("token");
+        let token = Form::load(body, &["token"])?.text("token");
         let mut errors = Errors::default();
         if !errors.required("token", &token) {
             return errors.check();

@@ -28,7 +28,10 @@ pub fn apply(
     for (key, raw) in application_order(body) {
         let (name, modifier) = split_modifier(key);
         if ["password", "passwordConfirm", "oldPassword"].contains(&name) && collection.is_auth() {
-            secrets.insert(name.to_owned(), json!(to_text(raw)));
+            // PB-COMPAT: `password+` and the like set nothing (no modifier on passwords).
+            if modifier.is_none() {
+                secrets.insert(name.to_owned(), json!(to_text(raw)));
+            }
             continue;
         }
         let Some(field) = collection.field(name) else {
@@ -36,7 +39,9 @@ pub fn apply(
         };
         // Password fields are never stored as given: the caller checks and hashes them.
         if field.kind == FieldKind::Password {
-            secrets.insert(name.to_owned(), json!(to_text(raw)));
+            if modifier.is_none() {
+                secrets.insert(name.to_owned(), json!(to_text(raw)));
+            }
             continue;
         }
         // PB-COMPAT: non-superusers cannot set hidden fields; their values are dropped.
@@ -179,6 +184,8 @@ pub fn cast(field: &Field, raw: &Json, kind: BodyKind) -> Json {
         FieldKind::Select | FieldKind::Relation | FieldKind::File => {
             shape_list(field, dedupe(list_of(raw, kind)))
         }
+        // PB-COMPAT: PocketBase's string cast gives up on arrays and objects: ''.
+        _ if matches!(raw, Json::Array(_) | Json::Object(_)) => json!(""),
         _ => json!(to_text(raw)),
     }
 }
@@ -249,12 +256,13 @@ pub fn to_text(v: &Json) -> String {
 pub fn to_number(v: &Json) -> f64 {
     match v {
         Json::Number(n) => n.as_f64().unwrap_or(0.0),
-        Json::String(s) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .unwrap_or(0.0),
+        // PB-COMPAT: text that is no number counts as 1 when it reads as true (PocketBase's
+        // cast), else 0.
+        Json::String(s) => match s.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => x,
+            Ok(_) => 0.0,
+            Err(_) => f64::from(u8::from(to_bool(v))),
+        },
         Json::Bool(b) => f64::from(u8::from(*b)),
         _ => 0.0,
     }

@@ -191,26 +191,73 @@ fn email(field: &Field, s: &str) -> Option<Json> {
     )
 }
 
-fn url(field: &Field, s: &str) -> Option<Json> {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    let host = rest
-        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
-        .map(|h| {
-            h.rsplit('@')
-                .next()
-                .unwrap_or("")
-                .split(':')
-                .next()
-                .unwrap_or("")
-        });
-    match host {
-        Some(h) if !h.is_empty() && !s.contains(char::is_whitespace) => {
-            domain_check(field, h, "validation_url_domain_not_allowed")
-        }
-        _ => Some(err("validation_invalid_url", "Must be a valid url.".into())),
+/// Whether `s` is a URL as PocketBase's validator (govalidator's `IsURL`) accepts it: an
+/// optional scheme of a short list, an optional user, a host (IPv4, [IPv6], or a name,
+/// unicode allowed), an optional port and path. `mailto:a@b.c` passes (as `user@host`), as there.
+fn is_url(s: &str) -> bool {
+    static URL: OnceLock<Option<Regex>> = OnceLock::new();
+    const IP6: &str = r"(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]+|::(ffff(:0{1,4})?:)?((25[0-5]|(2[0-4]|1?[0-9])?[0-9])\.){3}(25[0-5]|(2[0-4]|1?[0-9])?[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1?[0-9])?[0-9])\.){3}(25[0-5]|(2[0-4]|1?[0-9])?[0-9]))";
+    const IP4: &str = r"([1-9][0-9]?|1[0-9][0-9]|2[01][0-9]|22[0-3]|24[0-9]|25[0-5])(\.([0-9]{1,2}|1[0-9][0-9]|2[0-4][0-9]|25[0-5])){2}(\.([0-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))";
+    const SUB: &str = r"((www\.)|([a-zA-Z0-9]+([-_.]?[a-zA-Z0-9])*[a-zA-Z0-9]\.[a-zA-Z0-9]+))";
+    let re = URL.get_or_init(|| {
+        let pattern = format!(
+            r"^((ftp|tcp|udp|wss?|https?)://)?([^\s]+(:[^\s]*)?@)?(({IP4}|(\[{IP6}\])|(([a-zA-Z0-9]([a-zA-Z0-9-_]+)?[a-zA-Z0-9]([-.][a-zA-Z0-9]+)*)|({SUB}?))?(([a-zA-Z\x{{00a1}}-\x{{ffff}}0-9]+-?-?)*[a-zA-Z\x{{00a1}}-\x{{ffff}}0-9]+)(\.([a-zA-Z\x{{00a1}}-\x{{ffff}}]+))?))\.?(:([0-9]{{1,5}}))?((/|\?|#)[^\s]*)?$"
+        );
+        Regex::new(&pattern).ok()
+    });
+    let runes = s.chars().count();
+    if runes <= 3 || runes >= 2083 || s.starts_with('.') {
+        return false;
     }
+    // Go's url.Parse first, on the text with `http://` in front when it has a port but no
+    // scheme: a host must not start with a dot, a port must be digits, a bare path needs a dot.
+    let parsed = if s.contains(':') && !s.contains("://") {
+        format!("http://{s}")
+    } else {
+        s.to_owned()
+    };
+    let (host, path) = match parsed.split_once("://") {
+        Some((_, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            (url_host(&rest[..end]), &rest[end..])
+        }
+        None => (Some(String::new()), parsed.as_str()),
+    };
+    let Some(host) = host else {
+        return false;
+    };
+    if host.starts_with('.') || (host.is_empty() && !path.is_empty() && !path.contains('.')) {
+        return false;
+    }
+    re.as_ref().is_some_and(|re| re.is_match(s))
+}
+
+/// The host of a URL's authority (user and port taken off); `None` when the port is no number.
+fn url_host(authority: &str) -> Option<String> {
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    if let Some(v6) = host_port.strip_prefix('[') {
+        let (host, port) = v6.split_once(']')?;
+        let port_ok = port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        return port_ok.then(|| host.to_owned());
+    }
+    match host_port.split_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => Some(host.to_owned()),
+        Some(_) => None,
+        None => Some(host_port.to_owned()),
+    }
+}
+
+fn url(field: &Field, s: &str) -> Option<Json> {
+    if !is_url(s) {
+        return Some(err("validation_invalid_url", "Must be a valid url.".into()));
+    }
+    let authority = s.split_once("://").map_or(s, |(_, rest)| rest);
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or("");
+    let host = url_host(authority).unwrap_or_default();
+    domain_check(field, &host, "validation_url_domain_not_allowed")
 }
 
 /// PB-COMPAT: latitude is checked first, so a point out of range on both axes reports it.
@@ -440,10 +487,30 @@ mod tests {
         );
         let u = Field::new("u", FieldKind::Url);
         assert!(validate_field(&u, &json!("https://example.com/x")).is_none());
-        assert_eq!(
-            validate_field(&u, &json!("ftp://x")).unwrap()["code"],
-            "validation_invalid_url"
-        );
+        // As PocketBase answers (govalidator's IsURL).
+        for (url, valid) in [
+            ("ftp://x", true),
+            ("x", false),
+            ("x.io", true),
+            ("mailto:a@b.c", true),
+            ("http://", false),
+            ("javascript:alert(1)", false),
+            ("//x.io", false),
+            ("x.io/path?q=1", true),
+            ("http://user:pw@x.io:8080/a", true),
+            ("http://[::1]:80/", true),
+            ("http://127.0.0.1", true),
+            ("HTTPS://X.IO", false),
+            ("gopher://x.io", false),
+            ("http://-x.io", false),
+            ("http://x_y.io", true),
+            ("http://ü.de", true),
+            ("http://x..io", false),
+            ("localhost:8090", true),
+            ("http://x.io:abc", false),
+        ] {
+            assert_eq!(validate_field(&u, &json!(url)).is_none(), valid, "{url}");
+        }
         let s = Field::new("s", FieldKind::Select)
             .with("values", json!(["a"]))
             .with("maxSelect", json!(2));

@@ -98,7 +98,16 @@ impl AuthService {
                 "The collection is not configured to allow OAuth2 authentication.".into(),
             ));
         }
-        let form = Form(body);
+        let form = Form::load(
+            body,
+            &[
+                "provider",
+                "code",
+                "codeVerifier",
+                "redirectURL",
+                "redirectUrl",
+            ],
+        )?;
         let (name, code, verifier) = (
             form.text("provider"),
             form.text("code"),

@@ -16,6 +16,7 @@ use crate::records::input::{self, BodyKind};
 use crate::records::list::{paren, select_by_id};
 use crate::records::record::{Record, as_list};
 use crate::records::validate;
+use crate::records::visibility::{Check, Verdict};
 use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, FieldKind, Schema};
@@ -67,28 +68,42 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             // valid create checks its relations and its rule after the insert, in one query;
             // one pointing at its own collection is checked first, so that it cannot name
             // itself (as in PocketBase).
+            // PB-COMPAT: PocketBase judges the create rule before anything else, so a caller
+            // it refuses learns nothing of the fields (what is invalid, taken or missing):
+            // every failure below asks the rule first, on the record's values.
+            let refused = |conn: &mut dyn Conn| refused_by(conn, rule.as_ref(), &record);
             if !errors.is_empty() || targets.iter().any(|(_, t)| t.as_ref() == Some(&own_table)) {
                 let checked = std::mem::take(&mut checks);
                 let (relation_errors, _) =
                     run_checks(conn, checked, std::mem::take(&mut missing), None)?;
                 merge(&mut errors, relation_errors);
                 if !errors.is_empty() {
-                    return Err(failed("create", errors));
+                    return Err(if refused(conn)? {
+                        failed("create", FieldErrors::new())
+                    } else {
+                        failed("create", errors)
+                    });
                 }
             }
-            if !auth_peers.is_empty() {
-                ensure_unique_auth_id(conn, &record, &auth_peers)?;
+            if !auth_peers.is_empty()
+                && let Err(e) = ensure_unique_auth_id(conn, &record, &auth_peers)
+            {
+                return Err(if refused(conn)? {
+                    failed("create", FieldErrors::new())
+                } else {
+                    e
+                });
             }
-            insert_checked(conn, &record, &targets)?;
+            insert_checked(conn, &record, &targets, refused)?;
             let rule = rule
                 .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
                 .transpose()?;
             let (relation_errors, passed) = run_checks(conn, checks, missing, rule)?;
-            if !relation_errors.is_empty() {
-                return Err(failed("create", relation_errors));
-            }
             if !passed {
                 return Err(failed("create", FieldErrors::new()));
+            }
+            if !relation_errors.is_empty() {
+                return Err(failed("create", relation_errors));
             }
             garbage.files.extend(unused_uploads(&record, &uploads));
             // The row holds exactly the record's values: no need to read it back.
@@ -385,9 +400,18 @@ impl Records {
 /// PocketBase validates fields before the database sees the row. The first attempt skips a
 /// conflicting row instead of failing, so that the transaction stays usable (PostgreSQL
 /// aborts it at an error) for the relation check.
-fn insert_checked(conn: &mut dyn Conn, record: &Record, targets: &RelationTargets) -> Result<()> {
+fn insert_checked(
+    conn: &mut dyn Conn,
+    record: &Record,
+    targets: &RelationTargets,
+    refused: impl Fn(&mut dyn Conn) -> Result<bool>,
+) -> Result<()> {
     if insert(conn, record, true)? == 1 {
         return Ok(());
+    }
+    // Asked before the failing insert below: on PostgreSQL nothing runs after it.
+    if refused(conn)? {
+        return Err(failed("create", FieldErrors::new()));
     }
     let errors = relation_errors(conn, record, targets)?;
     if !errors.is_empty() {
@@ -397,6 +421,17 @@ fn insert_checked(conn: &mut dyn Conn, record: &Record, targets: &RelationTarget
     insert(conn, record, false)
         .map(|_| ())
         .map_err(|e| unique_error(e, "create"))
+}
+
+/// Whether `rule` refuses `record` as it would be stored (judged on its values: it may not
+/// be in the table).
+fn refused_by(conn: &mut dyn Conn, rule: Option<&Sql>, record: &Record) -> Result<bool> {
+    let Some(rule) = rule else {
+        return Ok(false);
+    };
+    let verdict = Verdict::Where(rule.clone());
+    let check = Check::new(conn.dialect(), &verdict, &[record])?;
+    Ok(!check.run(conn)?.first().copied().unwrap_or(false))
 }
 
 /// The only superuser is never deleted: the dashboard would be locked for good (PocketBase's

@@ -112,18 +112,24 @@ pub(super) fn prepare_auth_create(
         .and_then(Json::as_str)
         .unwrap_or("");
     let field = record.collection.field("password").cloned();
-    if pwd.is_empty() {
-        errors.insert("password".into(), required());
-    } else if confirm.is_empty() {
+    // PocketBase's order: the confirmation first; the password's own limits only once both
+    // were given and match.
+    if confirm.is_empty() {
         errors.insert("passwordConfirm".into(), required());
+        if pwd.is_empty() {
+            errors.insert("password".into(), required());
+        }
     } else if pwd != confirm {
         errors.insert("passwordConfirm".into(), mismatch());
     } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
         errors.insert("password".into(), e);
     }
-    record
-        .data
-        .insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    // A superuser may give one (checked against the field's limits like any value).
+    if record.get_str("tokenKey").is_empty() {
+        record
+            .data
+            .insert("tokenKey".into(), json!(crate::ids::random_string(50)));
+    }
 }
 
 /// The changes of an auth record's own fields, checked up front: the password (hashed
