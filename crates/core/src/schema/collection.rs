@@ -431,34 +431,55 @@ impl Collection {
         }
     }
 
-    /// Auth collections keep PocketBase's unique indexes on `tokenKey` and `email`.
+    /// Auth collections keep PocketBase's unique indexes on `tokenKey` and `email`. An existing
+    /// one keeps its name (PocketBase names them once, after the id a new collection is first
+    /// given, even when the body then sets another id) and follows the table's name.
     fn ensure_auth_indexes(&mut self) {
         if !self.is_auth() {
             return;
         }
-        let wanted = [
-            format!(
-                "CREATE UNIQUE INDEX `idx_tokenKey_{}` ON `{}` (`tokenKey`)",
-                self.id, self.name
-            ),
-            format!(
-                "CREATE UNIQUE INDEX `idx_email_{}` ON `{}` (`email`) WHERE `email` != ''",
-                self.id, self.name
-            ),
-        ];
-        for (i, w) in wanted.into_iter().enumerate() {
-            let marker = if i == 0 { "(`tokenKey`)" } else { "(`email`)" };
-            if let Some(existing) = self
-                .indexes
-                .iter_mut()
-                .find(|s| s.contains(marker) && s.contains(&self.id))
-            {
-                *existing = w;
-            } else {
-                self.indexes.push(w);
+        for (column, filter) in [("tokenKey", ""), ("email", " WHERE `email` != ''")] {
+            let existing = self.indexes.iter().position(|stmt| {
+                oxbase_sql::ddl::parse_index(stmt).is_some_and(|i| {
+                    i.unique && i.columns.len() == 1 && i.columns[0].name.as_str() == column
+                })
+            });
+            match existing {
+                // A superuser may have edited it (`COLLATE NOCASE` makes logins
+                // case-insensitive): only the table's name changes.
+                Some(at) => {
+                    if let Some(renamed) = on_table(&self.indexes[at], &self.name) {
+                        self.indexes[at] = renamed;
+                    }
+                }
+                None => self.indexes.push(format!(
+                    "CREATE UNIQUE INDEX `idx_{column}_{}` ON `{}` (`{column}`){filter}",
+                    self.id, self.name
+                )),
             }
         }
     }
+}
+
+/// An index statement naming `table` after `ON` instead of the table it names; `None` when it
+/// already does or the table cannot be found in it.
+fn on_table(stmt: &str, table: &str) -> Option<String> {
+    let current = oxbase_sql::ddl::parse_index(stmt)?.table;
+    if current == table {
+        return None;
+    }
+    for (open, close) in [("`", "`"), ("\"", "\""), ("[", "]"), ("", " ")] {
+        for on in [" ON ", " on "] {
+            let needle = format!("{on}{open}{current}{close}");
+            if let Some(at) = stmt.find(&needle) {
+                let replaced = format!("{on}`{table}`{}", if close == " " { " " } else { "" });
+                let mut out = stmt.to_owned();
+                out.replace_range(at..at + needle.len(), &replaced);
+                return Some(out);
+            }
+        }
+    }
+    None
 }
 
 /// Deep-merges `new` into `old`: objects key by key, anything else replaced.
@@ -583,6 +604,31 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn system_auth_indexes_are_named_once_and_follow_renames() {
+        let mut c = Collection::new("members", CollectionKind::Auth);
+        let first_id = c.id.clone();
+        c.apply(&json!({"id": "explicitid12345", "name": "people"}), false)
+            .unwrap();
+        assert_eq!(c.indexes.len(), 2, "{:?}", c.indexes);
+        assert!(
+            c.indexes
+                .iter()
+                .all(|i| i.contains(&first_id) && i.contains("`people`"))
+        );
+        // An edited index keeps its edit (and is not added again).
+        c.indexes[1] = format!(
+            "CREATE UNIQUE INDEX `idx_email_{first_id}` ON `people` (`email` COLLATE NOCASE) WHERE `email` != ''"
+        );
+        c.apply(&json!({"name": "folks"}), false).unwrap();
+        assert_eq!(c.indexes.len(), 2, "{:?}", c.indexes);
+        assert!(
+            c.indexes[1].contains("ON `folks` (`email` COLLATE NOCASE)"),
+            "{:?}",
+            c.indexes
+        );
+    }
 
     #[test]
     fn new_auth_collection_has_system_fields_and_indexes() {
