@@ -1038,3 +1038,41 @@ async fn a_bare_collection_topic_is_the_wildcard_by_name_or_id() {
     assert_eq!(second.event, sentinel_id);
     assert_eq!(second.record_id(), sentinel["id"].as_str().unwrap());
 }
+
+/// Filters on numbers, booleans and JSON judge typed values on both databases (PostgreSQL
+/// once saw every value of the changed record as text).
+#[tokio::test]
+async fn filters_on_typed_fields_narrow_delivery() {
+    let app = spawn_app().await;
+    world(&app).await;
+    app.must_create_collection(json!({
+        "name": "typed", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "n", "type": "number"},
+            {"name": "flag", "type": "bool"},
+            {"name": "meta", "type": "json"},
+        ],
+    }))
+    .await;
+    let topic = options_topic(
+        "typed/*",
+        json!({"query": {"filter": "n > 1 && flag = true && meta.k = 'v'"}}),
+    );
+    let mut c = app.subscribed(&[&topic, "sentinel/*"], GUEST).await;
+    let mut expected = Vec::new();
+    for (n, flag, k) in [
+        (0, true, "v"),
+        (2, false, "v"),
+        (2, true, "w"),
+        (3, true, "v"),
+    ] {
+        let r = app
+            .must_create_record("typed", json!({"n": n, "flag": flag, "meta": {"k": k}}))
+            .await;
+        if n > 1 && flag && k == "v" {
+            expected.push(s(&topic, "create", r["id"].as_str().unwrap()));
+        }
+    }
+    let got = barrier(&app, &mut [&mut c]).await;
+    assert_eq!(summary(&got[0]), expected);
+}
