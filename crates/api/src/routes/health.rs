@@ -3,7 +3,6 @@ use axum::extract::{Request, State};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::extract::Caller;
 use crate::middleware::client_ip;
 
 /// Headers that suggest a reverse proxy in front (PocketBase's list, after the configured
@@ -12,12 +11,16 @@ const PROXY_HEADERS: [&str; 2] = ["CF-Connecting-IP", "Fly-Client-IP"];
 
 /// `GET /api/health`: superusers also learn their IP as the server sees it and whether a
 /// proxy header arrived.
-pub async fn health(
-    State(state): State<AppState>,
-    Caller(auth): Caller,
-    request: Request,
-) -> Json<Value> {
-    let data = if auth.is_superuser() {
+pub async fn health(State(state): State<AppState>, request: Request) -> Json<Value> {
+    // The floor of every benchmark: a guest's check reads no token.
+    let superuser = match request.headers().get(axum::http::header::AUTHORIZATION) {
+        Some(token) => {
+            let token = token.to_str().unwrap_or("");
+            state.app.auth().authenticate(token).await.is_superuser()
+        }
+        None => false,
+    };
+    let data = if superuser {
         let headers = request.headers();
         let trusted = state.app.settings().get(&["trustedProxy", "headers"]);
         let configured = trusted
