@@ -663,3 +663,43 @@ async fn string_literals_decode_escapes_as_pocketbase_does() {
         assert_eq!(got, expected, "{filter}");
     }
 }
+
+/// `fields`: `*` keeps every key no other pick names (`expand` included, as in PocketBase);
+/// `excerpt` is the one modifier, its `max` a number, anything else a 400.
+#[tokio::test]
+async fn fields_star_keeps_expand_and_bad_modifiers_are_400() {
+    let app = spawn_app().await;
+    let users = app.collection_id("users").await;
+    app.must_create_collection(crate::helpers::public_collection(
+        "docs",
+        json!([{"name": "title", "type": "text"},
+               {"name": "owner", "type": "relation", "collectionId": users, "maxSelect": 1}]),
+    ))
+    .await;
+    let user = app.create_user_record("o@example.com").await;
+    app.must_create_record("docs", json!({"title": "Hello world", "owner": user}))
+        .await;
+    let su = app.superuser_token.clone();
+    let q = |fields: &'static str| [("expand", "owner"), ("fields", fields)];
+    let r = app.list_records("docs", &q("*"), &su).await;
+    r.expect(200);
+    assert_eq!(r.items()[0]["expand"]["owner"]["id"], user.as_str());
+    let r = app.list_records("docs", &q("*,expand.owner.id"), &su).await;
+    assert_eq!(r.items()[0]["expand"], json!({"owner": {"id": user}}));
+    assert_eq!(r.items()[0]["title"], "Hello world");
+    let r = app.list_records("docs", &q("title:excerpt(5)"), &su).await;
+    assert_eq!(r.items()[0], json!({"title": "Hello"}));
+    for bad in [
+        "title:excerpt(x)",
+        "title:excerpt()",
+        "title:upper",
+        "title:excerpt(1,2,3)",
+    ] {
+        let r = app.list_records("docs", &q(bad), &su).await;
+        crate::helpers::assert_error(
+            &r,
+            400,
+            "Something went wrong while processing your request.",
+        );
+    }
+}

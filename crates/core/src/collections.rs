@@ -88,7 +88,11 @@ impl Collections {
         use oxbase_sql::Sql;
         let dialect = self.schema.db().dialect();
         let resolver = DefinitionResolver(dialect);
-        let invalid = |e: String| Error::bad_request(format!("Invalid filter or sort: {e}"));
+        // PB-COMPAT: PocketBase's generic 400; the reason goes to the log only.
+        let invalid = |e: String| {
+            tracing::debug!(error = %e, "invalid collections filter or sort");
+            Error::bad_request("Something went wrong while processing your request.")
+        };
         let mut where_sql = Sql::new();
         if !filter.trim().is_empty() {
             let expr = oxbase_sql::filter::parse(filter).map_err(|e| invalid(e.to_string()))?;

@@ -4,14 +4,11 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use oxbase_core::records::list::{parse_bool, parse_int};
+use oxbase_core::records::output;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params, Path, Unreadable, require_superuser};
-
-fn pick(value: Value, fields: &str) -> Value {
-    oxbase_core::records::output::pick(&value, &oxbase_core::records::output::parse_fields(fields))
-}
 
 /// `GET /api/collections`
 pub async fn list_collections(
@@ -31,9 +28,10 @@ pub async fn list_collections(
         .list(q.str("filter"), q.str("sort"), page, per_page, skip_total)
         .await?;
     let mut out = serde_json::to_value(page).unwrap_or_default();
+    let picks = output::parse_fields(q.str("fields"))?;
     if let Some(items) = out.get_mut("items").and_then(Value::as_array_mut) {
         for item in items.iter_mut() {
-            *item = pick(item.take(), q.str("fields"));
+            *item = output::pick(item, &picks);
         }
     }
     Ok(Json(out))

@@ -58,6 +58,7 @@ impl AuthService {
         body: &Map<String, Json>,
         client: &Client,
     ) -> Result<Login> {
+        let c = self.auth_collection(collection).await?;
         let form = Form::load(body, &["identity", "password", "identityField"])?;
         let (identity, password, identity_field) = (
             form.text("identity"),
@@ -65,7 +66,6 @@ impl AuthService {
             form.text("identityField"),
         );
         let (identity, password) = (identity.as_str(), password.as_str());
-        let c = self.auth_collection(collection).await?;
         let pa = c.options.get("passwordAuth");
         if !pa
             .and_then(|p| p.get("enabled"))

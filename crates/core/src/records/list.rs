@@ -292,7 +292,7 @@ impl Records {
         fields: &str,
     ) -> Result<Vec<Json>> {
         let expanded = expand::expand(self, req, &mut records, expand).await?;
-        let picks = parse_fields(fields);
+        let picks = parse_fields(fields)?;
         Ok(records
             .into_iter()
             .map(|r| {

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::record::Record;
+use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::schema::FieldKind;
 
@@ -55,19 +56,31 @@ pub struct FieldPick {
 }
 
 /// Parses `fields=*,id,expand.author.name,body:excerpt(100,true)`. Empty means everything.
-pub fn parse_fields(input: &str) -> Vec<FieldPick> {
+/// PocketBase's one modifier is `excerpt(max[, ellipsis])`; any other, or a `max` that is no
+/// number, is its 400.
+pub fn parse_fields(input: &str) -> Result<Vec<FieldPick>> {
+    let invalid = || Error::bad_request("Something went wrong while processing your request.");
     let mut out = Vec::new();
     for part in split_top_level(input) {
         let part = part.trim();
         if part.is_empty() {
             continue;
         }
-        let (path, excerpt) = match part.split_once(":excerpt(") {
-            Some((p, args)) => {
-                let args = args.trim_end_matches(')');
-                let mut it = args.split(',').map(str::trim);
-                let max = it.next().and_then(|n| n.parse().ok()).unwrap_or(100);
-                let ellipsis = it.next().is_some_and(|b| b == "true" || b == "1");
+        let (path, excerpt) = match part.split_once(':') {
+            Some((p, modifier)) => {
+                let args = modifier
+                    .strip_prefix("excerpt(")
+                    .and_then(|a| a.strip_suffix(')'))
+                    .ok_or_else(invalid)?;
+                let args: Vec<&str> = args.split(',').map(str::trim).collect();
+                if args.len() > 2 {
+                    return Err(invalid());
+                }
+                let max = args[0].parse().map_err(|_| invalid())?;
+                // PB-COMPAT: as PocketBase's cast reads it: `true`/`1`/`t`..., else false.
+                let ellipsis = args
+                    .get(1)
+                    .is_some_and(|b| matches!(*b, "1" | "t" | "T" | "true" | "TRUE" | "True"));
                 (p, Some((max, ellipsis)))
             }
             None => (part, None),
@@ -77,7 +90,7 @@ pub fn parse_fields(input: &str) -> Vec<FieldPick> {
             excerpt,
         });
     }
-    out
+    Ok(out)
 }
 
 fn split_top_level(input: &str) -> Vec<&str> {
@@ -113,7 +126,9 @@ pub fn pick(value: &Json, picks: &[FieldPick]) -> Json {
                 };
                 if p.path.len() == 1 {
                     let keys: Vec<&String> = if first == "*" {
-                        obj.keys().filter(|k| *k != "expand").collect()
+                        // Every key no other pick names (`*,expand.a.b` keeps `expand` to `b`).
+                        let named = |k: &String| picks.iter().any(|q| q.path.first() == Some(k));
+                        obj.keys().filter(|k| !named(k)).collect()
                     } else {
                         obj.keys().filter(|k| *k == first).collect()
                     };
@@ -192,7 +207,7 @@ mod tests {
     #[test]
     fn picks_nested_expand_paths_and_excerpts() {
         let v = json!({"id": "1", "body": "<p>Hello big world</p>", "expand": {"author": {"id": "2", "name": "N"}}});
-        let picks = parse_fields("id,body:excerpt(9,true),expand.author.name");
+        let picks = parse_fields("id,body:excerpt(9,true),expand.author.name").unwrap();
         assert_eq!(
             pick(&v, &picks),
             json!({"id": "1", "body": "Hello big...", "expand": {"author": {"name": "N"}}})
@@ -200,8 +215,16 @@ mod tests {
     }
 
     #[test]
-    fn star_keeps_all_but_expand() {
-        let v = json!({"id": "1", "a": 2, "expand": {"x": {}}});
-        assert_eq!(pick(&v, &parse_fields("*")), json!({"id": "1", "a": 2}));
+    fn star_keeps_every_key_the_other_picks_do_not_name() {
+        let v = json!({"id": "1", "a": 2, "expand": {"x": {"n": 1, "m": 2}}});
+        assert_eq!(pick(&v, &parse_fields("*").unwrap()), v);
+        assert_eq!(
+            pick(&v, &parse_fields("*,expand.x.n").unwrap()),
+            json!({"id": "1", "a": 2, "expand": {"x": {"n": 1}}})
+        );
+        for bad in ["a:excerpt(x)", "a:excerpt()", "a:nope", "a:excerpt(1,2,3)"] {
+            assert!(parse_fields(bad).is_err(), "{bad}");
+        }
+        assert!(parse_fields("a:excerpt(5,x)").is_ok());
     }
 }
