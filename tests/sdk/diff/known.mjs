@@ -7,7 +7,6 @@
 // An entry with `db` applies on that database only (oxbase on SQLite: 'sqlite', on PostgreSQL:
 // 'postgres'). Keep the table small: the test names the entries that matched nothing; remove them.
 
-const SOMETHING_WRONG = 'Something went wrong while processing your request.';
 const t = (req) => req.tags || {};
 const filter = (req, lhs) => req.cat === 'filters' && (typeof lhs === 'string' ? t(req).lhs === lhs : lhs.test(t(req).lhs || ''));
 const ORDER_OPS = new Set(['>', '>=', '<', '<=', '?>', '?>=', '?<', '?<=']);
@@ -99,12 +98,6 @@ export const KNOWN = [
   },
   // Auth flows.
   {
-    id: 'body-before-collection',
-    reason: 'open: an auth action on a base or unknown collection with a body that does not load (`identity: 123`): PocketBase checks '
-      + 'the collection first (404), oxbase the body (400 "An error occurred while loading the submitted data.")',
-    match: ({ req, pb, ox }) => req.cat === 'auth' && statuses(pb, ox, 404, 400) && /^Missing or invalid (auth )?collection context\.$/.test(pb.body?.message),
-  },
-  {
     id: 'password-modifiers',
     reason: 'open: `password+` or `+password` on a sign-up: PocketBase ignores modifiers on a password field and answers 400 with '
       + 'password validation_required; oxbase sets the password, or leaves the error on password out',
@@ -113,25 +106,9 @@ export const KNOWN = [
   // Rules.
   // Lists, collections, health.
   {
-    id: 'fields-star-drops-expand',
-    reason: 'open: `fields=*` with `expand`: PocketBase keeps each record\'s `expand`, oxbase leaves it out',
-    match: ({ req, d }) => req.cat === 'misc' && req.query?.fields === '*' && req.query?.expand && /^items\.\d+\.expand/.test(d.path),
-  },
-  {
-    id: 'excerpt-bad-arguments',
-    reason: 'open: `fields=title:excerpt(x)` (arguments that are not numbers): PocketBase 400, oxbase ignores the modifier\'s arguments',
-    match: ({ req, pb, ox }) => req.cat === 'misc' && /:excerpt\(x\)/.test(req.query?.fields || '') && statuses(pb, ox, 400, 200),
-  },
-  {
     id: 'health-can-backup',
     reason: 'safer: a superuser\'s health answer says `canBackup: false`, since oxbase serves no backups yet (docs/api.md); PocketBase says true',
     match: ({ req, d }) => req.path === '/api/health' && d.path === 'data.canBackup',
-  },
-  {
-    id: 'collections-filter-message',
-    reason: 'open: a collections filter on an unknown field: PocketBase\'s 400 says "Something went wrong while processing your request.", '
-      + 'oxbase\'s names the field',
-    match: ({ req, d }) => req.path === '/api/collections' && d.cls === 'message' && d.pb === SOMETHING_WRONG,
   },
   // Collections.
   {
