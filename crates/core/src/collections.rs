@@ -200,6 +200,23 @@ impl Collections {
 
     /// A new collection from a request body, checked against the schema and `pending` (other
     /// collections of the same import).
+    /// PocketBase's id for a new collection: the checksum of its type and name, with 2, 3...
+    /// appended while another collection has it.
+    fn new_collection_id(&self, kind: &str, name: &str, pending: &[Collection]) -> String {
+        let base = crate::ids::collection_id(kind, name);
+        let taken = |id: &str| {
+            self.schema.get(id).is_some_and(|c| c.id == id) || pending.iter().any(|c| c.id == id)
+        };
+        let mut id = base.clone();
+        for n in 2..1000 {
+            if !taken(&id) {
+                break;
+            }
+            id = format!("{base}{n}");
+        }
+        id
+    }
+
     fn prepare_create(&self, input: &Json, pending: &[Collection]) -> Result<Collection> {
         let obj = input.as_object().ok_or_else(|| {
             Error::bad_request("Failed to load the collection type data due to invalid formatting.")
@@ -215,13 +232,21 @@ impl Collections {
         };
         let name = obj.get("name").and_then(Json::as_str).unwrap_or("").trim();
         let mut c = Collection::new(name, kind);
-        if let Some(id) = obj
+        let given = obj
             .get("id")
             .and_then(Json::as_str)
-            .filter(|s| !s.is_empty())
-        {
-            c.id = id.to_owned();
-        }
+            .filter(|s| !s.is_empty());
+        // PB-COMPAT: the system indexes keep the name the checksum id gave them, as there.
+        c.id = match given {
+            Some(id) => id.to_owned(),
+            None => {
+                let id = self.new_collection_id(kind.as_str(), name, pending);
+                for index in &mut c.indexes {
+                    *index = index.replace(&c.id, &id);
+                }
+                id
+            }
+        };
         let mut errors = c.apply(input, false).err().unwrap_or_default();
         self.check(&c, None, pending, &mut errors);
         if errors.is_empty() {
@@ -340,7 +365,10 @@ impl Collections {
                     let mut item = item.clone();
                     let id = match item.get("id").and_then(Json::as_str) {
                         Some(id) if !id.is_empty() => id.to_owned(),
-                        _ => crate::ids::collection_id(),
+                        _ => {
+                            let kind = item.get("type").and_then(Json::as_str).unwrap_or("base");
+                            self.new_collection_id(kind, name.trim(), &pending)
+                        }
                     };
                     if let Json::Object(m) = &mut item {
                         m.insert("id".into(), json!(id));

@@ -22,16 +22,23 @@ pub fn random_from(len: usize, alphabet: &[u8]) -> String {
         .collect()
 }
 
-/// PocketBase's collection ids: `pbc_` followed by a number.
-pub fn collection_id() -> String {
-    format!(
-        "pbc_{}",
-        rand::rng().random_range(1_000_000_000u64..4_294_967_295)
-    )
+/// PocketBase's id for a new collection: `pbc_` and the CRC-32 of its type and name, so the
+/// same schema gets the same ids on both servers (the caller adds a suffix when it is taken).
+pub fn collection_id(kind: &str, name: &str) -> String {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(kind.as_bytes());
+    hasher.update(name.as_bytes());
+    format!("pbc_{}", hasher.finalize())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn collection_ids_are_pocketbase_checksums() {
+        // PocketBase 0.40.6 named a collection "staff" of type auth this way.
+        assert_eq!(super::collection_id("auth", "staff"), "pbc_829252413");
+    }
+
     #[test]
     fn record_ids_are_15_lowercase_alphanumerics() {
         let id = super::record_id();

@@ -69,7 +69,7 @@ impl Collection {
     /// A new collection of `kind` with the system fields PocketBase gives it.
     pub fn new(name: &str, kind: CollectionKind) -> Collection {
         let mut c = Collection {
-            id: crate::ids::collection_id(),
+            id: crate::ids::collection_id(kind.as_str(), name),
             name: name.to_owned(),
             kind,
             system: false,

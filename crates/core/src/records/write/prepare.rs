@@ -114,11 +114,11 @@ pub(super) fn prepare_auth_create(
     let field = record.collection.field("password").cloned();
     // PocketBase's order: the confirmation first; the password's own limits only once both
     // were given and match.
+    if pwd.is_empty() {
+        errors.insert("password".into(), required());
+    }
     if confirm.is_empty() {
         errors.insert("passwordConfirm".into(), required());
-        if pwd.is_empty() {
-            errors.insert("password".into(), required());
-        }
     } else if pwd != confirm {
         errors.insert("passwordConfirm".into(), mismatch());
     } else if let Some(e) = field.as_ref().and_then(|f| validate::text(f, pwd)) {
