@@ -97,12 +97,6 @@ export const KNOWN = [
     match: ({ req }) => field(req, ['loc']) && t(req).value === '{"lon":"1","lat":2}',
   },
   // Auth flows.
-  {
-    id: 'password-modifiers',
-    reason: 'open: `password+` or `+password` on a sign-up: PocketBase ignores modifiers on a password field and answers 400 with '
-      + 'password validation_required; oxbase sets the password, or leaves the error on password out',
-    match: ({ req }) => t(req).flow === 'signup' && ['passwordplus', 'pluspassword'].includes(t(req).body),
-  },
   // Rules.
   // Lists, collections, health.
   {
@@ -111,11 +105,4 @@ export const KNOWN = [
     match: ({ req, d }) => req.path === '/api/health' && d.path === 'data.canBackup',
   },
   // Collections.
-  {
-    id: 'system-index-names',
-    reason: 'open: the system indexes of an auth collection created with an explicit id: PocketBase names them after '
-      + 'pbc_<crc32 of type and name> (`idx_tokenKey_pbc_829252413` for the auth collection staff), oxbase after a random number',
-    match: ({ req, d }) => ['setup', 'misc'].includes(req.cat) && req.path.startsWith('/api/collections') && /^indexes(\.\d+)?$/.test(d.path)
-      && /_pbc_\d+`/.test(String(d.pb)) && /_pbc_\d+`/.test(String(d.ox)),
-  },
 ];
