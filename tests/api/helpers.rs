@@ -138,6 +138,24 @@ pub async fn spawn_sqlite_app_at(data_dir: &Path) -> TestApp {
     .await
 }
 
+/// The real server on a fresh PostgreSQL database whatever `OXBASE_TEST_DATABASE_URL` says
+/// (`TestDatabase::create_required`), with the superuser, over a fresh data dir.
+pub async fn spawn_postgres_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_app_on(
+        dir.path(),
+        HttpConfig {
+            public_dir: dir.path().join("public"),
+            ..HttpConfig::default()
+        },
+        Some(TestDatabase::create_required().await),
+        true,
+    )
+    .await;
+    app.temp_dir = Some(dir);
+    app
+}
+
 /// The real server on `database`, as `oxbase serve --db` would run it (its local files in a
 /// fresh data dir).
 pub async fn spawn_app_on_database(database: std::sync::Arc<TestDatabase>) -> TestApp {
@@ -875,12 +893,25 @@ impl TestDatabase {
         let admin_url = std::env::var("OXBASE_TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())?;
+        Some(Self::create_on(admin_url).await)
+    }
+
+    /// A fresh, empty database in either pass, for tests that compare both databases: on
+    /// `OXBASE_TEST_DATABASE_URL`, else `OXBASE_TEST_PG`, else the README's
+    /// `postgres://postgres@127.0.0.1:5432/test`. A missing server is a failure, never a skip.
+    pub async fn create_required() -> std::sync::Arc<TestDatabase> {
+        let admin_url = ["OXBASE_TEST_DATABASE_URL", "OXBASE_TEST_PG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        Self::create_on(admin_url).await
+    }
+
+    async fn create_on(admin_url: String) -> std::sync::Arc<TestDatabase> {
         let name = format!("oxt_{}", oxbase_core::ids::record_id());
         let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
             .await
-            .unwrap_or_else(|e| {
-                panic!("OXBASE_TEST_DATABASE_URL={admin_url}: cannot connect ({e})")
-            });
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: cannot connect ({e})"));
         tokio::spawn(connection);
         client
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
@@ -889,11 +920,11 @@ impl TestDatabase {
         let (base, _) = admin_url
             .rsplit_once('/')
             .expect("a database URL ends with /<database>");
-        Some(std::sync::Arc::new(TestDatabase {
+        std::sync::Arc::new(TestDatabase {
             url: format!("{base}/{name}"),
             admin_url,
             name,
-        }))
+        })
     }
 }
 

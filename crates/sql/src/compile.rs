@@ -23,6 +23,7 @@
 
 mod compare;
 mod functions;
+mod pg;
 
 use crate::filter::{Comparison, Expr, Number, Op, Term, TermKind};
 use crate::resolve::{FieldResolver, Operand, ValueType};
@@ -50,7 +51,9 @@ pub fn compile_filter(
 
 /// Compiles sort items to comma-separated ORDER BY terms, without the `ORDER BY` keyword.
 /// `@random` becomes the dialect's random function; every other item is resolved and must be
-/// single-valued. On PostgreSQL, NULLs sort first ascending and last descending, as on SQLite.
+/// single-valued. On PostgreSQL, NULLs sort first ascending and last descending, as on SQLite,
+/// and a JSON value (path or document) sorts by its SQLite class first (NULL, numbers, text),
+/// then by its number, then by its text (three ORDER BY keys).
 pub fn compile_sort(
     items: &[SortItem],
     resolver: &dyn FieldResolver,
@@ -76,14 +79,20 @@ pub fn compile_sort(
                 item.ident
             )));
         }
-        let mut term = c.render(&operand);
-        term.push(match (item.desc, dialect) {
-            (false, Dialect::Sqlite) => " ASC",
-            (true, Dialect::Sqlite) => " DESC",
-            (false, Dialect::Postgres) => " ASC NULLS FIRST",
-            (true, Dialect::Postgres) => " DESC NULLS LAST",
-        });
-        terms.push(term);
+        let keys = match dialect {
+            Dialect::Sqlite => vec![c.render(&operand)],
+            // JSON values sort as on SQLite: NULLs, then numbers, then text.
+            Dialect::Postgres => pg::sort_keys(&operand),
+        };
+        for mut term in keys {
+            term.push(match (item.desc, dialect) {
+                (false, Dialect::Sqlite) => " ASC",
+                (true, Dialect::Sqlite) => " DESC",
+                (false, Dialect::Postgres) => " ASC NULLS FIRST",
+                (true, Dialect::Postgres) => " DESC NULLS LAST",
+            });
+            terms.push(term);
+        }
     }
     Ok(Sql::join(terms, ", "))
 }
@@ -113,6 +122,10 @@ pub(crate) struct Opd {
     /// NULL stands for a value hidden from the caller: comparisons are false there
     /// ([`Operand::Masked`]).
     pub masked: bool,
+    /// Stored column values, with their column's affinity on SQLite ([`Operand::Stored`]).
+    pub stored: bool,
+    /// A number SQLite holds as a REAL even when it is whole (geoDistance): its text is `5.0`.
+    pub real: bool,
 }
 
 impl Opd {
@@ -130,6 +143,8 @@ impl Opd {
             fallback: Fallback::Auto,
             many: false,
             masked: false,
+            stored: false,
+            real: false,
         }
     }
 
@@ -141,6 +156,8 @@ impl Opd {
             fallback,
             many: false,
             masked: false,
+            stored: false,
+            real: false,
         }
     }
 }
@@ -230,6 +247,7 @@ impl Compiler<'_> {
         value.push_ident(&alias).push(".v");
         let mut opd = Opd::expr(value, many.ty, many.fallback);
         opd.masked = many.masked;
+        opd.stored = many.stored;
         (src, opd)
     }
 
@@ -280,6 +298,8 @@ impl Compiler<'_> {
                 fallback: Fallback::Auto,
                 many: true,
                 masked: false,
+                stored: false,
+                real: false,
             },
             Operand::Scoped { single, ty, .. } if self.any_of => {
                 Opd::expr(single, ty, Fallback::Auto)
@@ -291,11 +311,18 @@ impl Compiler<'_> {
                 fallback: Fallback::Auto,
                 many: true,
                 masked: false,
+                stored: false,
+                real: false,
             },
             Operand::Masked(inner) => {
                 let mut opd = self.operand(*inner);
                 opd.lit = None;
                 opd.masked = true;
+                opd
+            }
+            Operand::Stored(inner) => {
+                let mut opd = self.operand(*inner);
+                opd.stored = opd.lit.is_none();
                 opd
             }
         }

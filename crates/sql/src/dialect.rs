@@ -169,8 +169,7 @@ impl Dialect {
     /// - SQLite: `json_extract(x, '$."a"."b"')` (objects/arrays as JSON text, scalars as SQL
     ///   values, JSON null as NULL).
     /// - PostgreSQL: `jsonb_extract_path_text(x::jsonb, 'a', 'b')` (always text: `true`, `12`).
-    ///   The compiler treats `ValueType::Json` operands as text on PostgreSQL and compares them
-    ///   with numbers through a guarded numeric cast.
+    ///   Filters use [`Self::json_extract_value`], which keeps the JSON types.
     ///
     /// An empty path returns `expr` unchanged.
     pub fn json_extract(self, expr: &Sql, path: &[&str]) -> Sql {
@@ -206,6 +205,94 @@ impl Dialect {
                         .push_sql(&self.typed_param(&Value::from(*seg)));
                 }
                 out.push(")");
+            }
+        }
+        out
+    }
+
+    /// The value at `path` inside a JSON document, typed as SQLite's `json_extract` types it
+    /// (see [`crate::ValueType::JsonValue`]); all-digit segments index arrays, and the path
+    /// segments are bound parameters.
+    ///
+    /// - SQLite: the same `json_extract(x, '$."a"."b"')` as [`Self::json_extract`].
+    /// - PostgreSQL: `jsonb_extract_path(x::jsonb, 'a', 'b')`, a `jsonb` value that the
+    ///   compiler compares, sorts and renders as text the way SQLite does.
+    ///
+    /// An empty path returns `expr` unchanged.
+    pub fn json_extract_value(self, expr: &Sql, path: &[&str]) -> Sql {
+        if path.is_empty() || self == Dialect::Sqlite {
+            return self.json_extract(expr, path);
+        }
+        let mut out = Sql::raw("jsonb_extract_path(");
+        out.push_sql(&self.to_jsonb(expr));
+        for seg in path {
+            out.push(", ")
+                .push_sql(&self.typed_param(&Value::from(*seg)));
+        }
+        out.push(")");
+        out
+    }
+
+    /// The text SQLite makes of a [`Self::json_extract_value`] (for `LOWER`): the expression
+    /// itself on SQLite; on PostgreSQL a JSON string without its quotes, a number as written,
+    /// `true`/`false` as `1`/`0`, an object or array as its JSON text, `null` as NULL.
+    pub fn json_value_text(self, value: &Sql) -> Sql {
+        match self {
+            Dialect::Sqlite => value.clone(),
+            Dialect::Postgres => {
+                let mut out = Sql::raw("CASE WHEN jsonb_typeof(");
+                out.push_sql(value)
+                    .push(") = 'boolean' THEN CASE WHEN CAST(")
+                    .push_sql(value)
+                    .push(" AS BOOLEAN) THEN '1' ELSE '0' END ELSE ")
+                    .push_sql(value)
+                    .push(" #>> '{}' END");
+                out
+            }
+        }
+    }
+
+    /// A FROM-clause item iterating the elements of a JSON field, aliased `alias`, whose
+    /// elements in `alias.value` are typed like [`Self::json_extract_value`] (`meta:each`).
+    ///
+    /// - SQLite: the same `json_each(...)` as [`Self::json_each_as`]: a value that is not a
+    ///   JSON array is one element, its stored text (a bare number stays a number).
+    /// - PostgreSQL: `jsonb_array_elements(...) AS alias(value)`, `jsonb` elements, a value
+    ///   that is not an array wrapped the same way (as a JSON string of its text, unless a
+    ///   number).
+    pub fn json_each_values_as(self, expr: &Sql, alias: &Ident) -> Sql {
+        if self == Dialect::Sqlite {
+            return self.json_each_as(expr, alias);
+        }
+        let j = self.to_jsonb(expr);
+        let mut out = Sql::raw("jsonb_array_elements(CASE WHEN jsonb_typeof(");
+        out.push_sql(&j)
+            .push(") = 'array' THEN ")
+            .push_sql(&j)
+            .push(" ELSE jsonb_build_array(CASE WHEN jsonb_typeof(")
+            .push_sql(&j)
+            .push(") = 'number' THEN ")
+            .push_sql(&j)
+            .push(" ELSE to_jsonb(CAST(")
+            .push_sql(&j)
+            .push(" AS TEXT)) END) END) AS ")
+            .push_ident(alias)
+            .push("(value)");
+        out
+    }
+
+    /// SQLite's `LOWER(x)` (`:lower`): ASCII letters in lower case, every other character as
+    /// it is. PostgreSQL's `LOWER` would fold every letter (`É`): there it is `translate`.
+    pub fn lower(self, expr: &Sql) -> Sql {
+        let mut out = Sql::new();
+        match self {
+            Dialect::Sqlite => {
+                out.push("LOWER(").push_sql(expr).push(")");
+            }
+            Dialect::Postgres => {
+                out.push("translate(")
+                    .push_sql(expr)
+                    .push(", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')");
             }
         }
         out

@@ -13,8 +13,15 @@ pub enum ValueType {
     Text,
     Number,
     Bool,
-    /// A JSON document: compared with null-safe `IS` / `IS NOT` and no COALESCE.
+    /// A whole JSON document (a JSON field): compared with null-safe `IS` / `IS NOT` and no
+    /// COALESCE. SQLite holds its stored text (a bare JSON number as a number); PostgreSQL a
+    /// `jsonb` expression.
     Json,
+    /// A value extracted from a JSON document (`meta.a.b`, an element of `meta:each`): SQLite's
+    /// `json_extract` types it by its JSON (a number, text, 1/0 for `true`/`false`, NULL for
+    /// `null`, the JSON text of an object or array). PostgreSQL: a `jsonb` expression, which
+    /// the compiler types the same way ([`crate::Dialect::json_extract_value`]).
+    JsonValue,
     /// Unknown or mixed (e.g. a bound request value).
     Any,
 }
@@ -44,6 +51,14 @@ pub enum Operand {
     /// involves it is false there, whatever the operator (`!=` and `= ''` included); a sort
     /// sees the NULL, never the hidden value.
     Masked(Box<Operand>),
+    /// Stored column values (a column, or a subquery selecting one): SQLite gives them their
+    /// column's affinity in comparisons (TEXT for text, NUMERIC for number, bool and JSON
+    /// columns, none (BLOB) for the `JsonValue` elements of `json_each`), which decides how a
+    /// literal or an expression on the other side is converted first (`n = '5'` is true for
+    /// 5, `title = 5` compares with the text `'5'`, `title:lower = 5` is false). Anything else
+    /// (functions, modifiers, bound values) has none. The compiler follows the same rules on
+    /// PostgreSQL.
+    Stored(Box<Operand>),
 }
 
 /// Resolves identifiers of the filter language. `ident` is the whole identifier as written,

@@ -63,6 +63,19 @@ snapshots! {
     json_path_number => "data.a.b > 5 && data.items.0 = 1",
     json_path_bool => "data.a.b = true",
     json_vs_number_field => "data.a.b = views",
+    json_path_text => "data.a.b = '2' && data.a.b != 'x'",
+    json_path_ordering => "data.a.b > 1 && data.a.b < 'b'",
+    json_path_neq_number => "data.a.b != 2",
+    json_path_empty => "data.a.b = '' && data.a.b != null",
+    json_path_like => "data.a.b ~ 1",
+    json_doc_number => "data = 5 && data > 'x'",
+
+    // SQLite's affinity and storage classes, followed on PostgreSQL
+    text_field_vs_number => "title = 5 && title > 5.0",
+    lowered_text_vs_number => "title:lower = 5",
+    number_field_vs_text_ordering => "views > 'abc' && views < '10'",
+    text_vs_number_field_ordering => "title > views",
+    length_vs_numeric_text => "tags:length = '2'",
 
     // logic
     and_chain => "title = 'a' && views > 1 && active = true",
@@ -134,6 +147,11 @@ fn sort(input: &str) -> String {
 #[test]
 fn sort_fields_directions_and_random() {
     insta::assert_snapshot!(sort("-created,+title,author.name,@random,-@rowid"));
+}
+
+#[test]
+fn sort_by_json_path_orders_classes_like_sqlite() {
+    insta::assert_snapshot!(sort("data.a.b,-data"));
 }
 
 #[test]

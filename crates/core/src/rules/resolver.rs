@@ -308,10 +308,10 @@ impl FieldResolver for RecordResolver<'_> {
             return self.resolve_collection(rest, modifier);
         }
         if path == "@rowid" {
-            return Ok(Operand::Single {
+            return Ok(Operand::Stored(Box::new(Operand::Single {
                 sql: column(&self.alias, "_rowid_")?,
                 ty: ValueType::Number,
-            });
+            })));
         }
         if path.starts_with('@') {
             self.read_volatile();
@@ -356,9 +356,10 @@ impl RecordResolver<'_> {
                         let path: Vec<&str> = segments[i + 1..].to_vec();
                         return self.finish_value(
                             &walk,
-                            self.dialect.json_extract(&base, &path),
-                            ValueType::Any,
+                            self.dialect.json_extract_value(&base, &path),
+                            ValueType::JsonValue,
                             modifier,
+                            false,
                         );
                     }
                     // `loc.lon`, `loc.lat`: the point's coordinates, as numbers.
@@ -370,7 +371,8 @@ impl RecordResolver<'_> {
                         let number = self
                             .dialect
                             .cast(&value, oxbase_sql::dialect::SqlType::Real);
-                        return self.finish_value(&walk, number, ValueType::Number, modifier);
+                        // `CAST(... AS REAL)` has REAL affinity on SQLite, like a column
+                        return self.finish_value(&walk, number, ValueType::Number, modifier, true);
                     }
                     _ => return Err(CompileError::UnknownField(segments.join("."))),
                 }
@@ -396,7 +398,7 @@ impl RecordResolver<'_> {
                         });
                     }
                     let id = column(&walk.alias, "id")?;
-                    return self.finish_value(&walk, id, ValueType::Text, modifier);
+                    return self.finish_value(&walk, id, ValueType::Text, modifier, true);
                 }
                 None => return Err(CompileError::UnknownField(segments.join("."))),
             },
@@ -411,22 +413,21 @@ impl RecordResolver<'_> {
         match modifier {
             Some("length") if field.is_multi() || field.kind == FieldKind::Json => {
                 let len = self.dialect.json_array_length(&col);
-                self.finish_value(&walk, len, ValueType::Number, None)
+                self.finish_value(&walk, len, ValueType::Number, None, false)
             }
             _ if list_like => {
+                // typed elements, as SQLite's json_each gives them; its `value` is a column
+                // without a type (BLOB affinity)
                 let je = self.next_alias("j")?;
-                walk.from.push(self.dialect.json_each_as(&col, &je));
+                walk.from.push(self.dialect.json_each_values_as(&col, &je));
                 walk.multi = true;
                 let value = Sql::raw(format!("{}.\"value\"", je.quoted()));
-                let item_ty = if field.kind == FieldKind::Json {
-                    ValueType::Any
-                } else {
-                    ValueType::Text
-                };
-                self.finish_value(&walk, value, item_ty, modifier)
+                self.finish_value(&walk, value, ValueType::JsonValue, modifier, true)
             }
+            // A JSON document stays `jsonb` on PostgreSQL: the compiler reads it as SQLite does.
+            _ if ty == ValueType::Json => self.finish_value(&walk, col, ty, modifier, true),
             _ if stored_as_json(&field) => {
-                self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier)
+                self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier, true)
             }
             _ if self.email_masked(&walk, &field) => {
                 // PB-COMPAT: PocketBase ANDs `emailVisibility = TRUE` into every comparison
@@ -438,10 +439,10 @@ impl RecordResolver<'_> {
                     .push(" THEN ")
                     .push_sql(&col)
                     .push(" END");
-                let value = self.finish_value(&walk, visible, ty, modifier)?;
+                let value = self.finish_value(&walk, visible, ty, modifier, false)?;
                 Ok(Operand::Masked(Box::new(value)))
             }
-            _ => self.finish_value(&walk, col, ty, modifier),
+            _ => self.finish_value(&walk, col, ty, modifier, true),
         }
     }
 
@@ -451,19 +452,24 @@ impl RecordResolver<'_> {
         self.untrusted() && walk.collection.is_auth() && field.name == "email"
     }
 
-    /// Makes the operand from the value expression at the end of a walk.
+    /// Makes the operand from the value expression at the end of a walk; `stored` says the
+    /// value is a column's (SQLite compares it with the column's affinity, [`Operand::Stored`]).
     fn finish_value(
         &self,
         walk: &Walk,
         value: Sql,
         ty: ValueType,
         modifier: Option<&str>,
+        stored: bool,
     ) -> Result<Operand, CompileError> {
         let value = match modifier {
             Some("lower") => {
-                let mut s = Sql::raw("LOWER(");
-                s.push_sql(&value).push(")");
-                s
+                let text = match ty {
+                    ValueType::JsonValue => self.dialect.json_value_text(&value),
+                    ValueType::Json => self.dialect.json_text(&value),
+                    _ => value,
+                };
+                self.dialect.lower(&text)
             }
             Some("isset") | Some("changed") => {
                 return Err(CompileError::Invalid(format!(
@@ -473,23 +479,25 @@ impl RecordResolver<'_> {
             }
             _ => value,
         };
-        let ty = if modifier == Some("lower") {
-            ValueType::Text
-        } else {
-            ty
-        };
-        if walk.from.is_empty() {
-            return Ok(Operand::Single { sql: value, ty });
-        }
-        if walk.multi {
-            return Ok(Operand::Many {
+        let lowered = modifier == Some("lower");
+        let ty = if lowered { ValueType::Text } else { ty };
+        let operand = if walk.from.is_empty() {
+            Operand::Single { sql: value, ty }
+        } else if walk.multi {
+            Operand::Many {
                 select: walk.subquery(&value, true),
                 ty,
-            });
-        }
-        let mut s = Sql::raw("(");
-        s.push_sql(&walk.subquery(&value, false)).push(" LIMIT 1)");
-        Ok(Operand::Single { sql: s, ty })
+            }
+        } else {
+            let mut s = Sql::raw("(");
+            s.push_sql(&walk.subquery(&value, false)).push(" LIMIT 1)");
+            Operand::Single { sql: s, ty }
+        };
+        Ok(if stored && !lowered {
+            Operand::Stored(Box::new(operand))
+        } else {
+            operand
+        })
     }
 
     fn check_field_access(&self, field: &Field) -> Result<(), CompileError> {
@@ -654,7 +662,8 @@ impl RecordResolver<'_> {
             conds: Vec::new(),
             multi: false,
         };
-        match self.walk_path(walk, &segments, modifier)? {
+        let (operand, stored) = unstored(self.walk_path(walk, &segments, modifier)?);
+        let scoped = match operand {
             // PB-COMPAT: a plain operator asks that EVERY row of the collection match, a `?`
             // operator that the shared row does: both are PocketBase's semantics.
             Operand::Single { sql: single, ty } => {
@@ -671,15 +680,18 @@ impl RecordResolver<'_> {
                     conds: Vec::new(),
                     multi: true,
                 };
-                match self.walk_path(walk, &segments, modifier)? {
-                    Operand::Many { select: every, .. } => {
-                        Ok(Operand::Scoped { single, every, ty })
-                    }
-                    _ => Ok(Operand::Single { sql: single, ty }),
+                match unstored(self.walk_path(walk, &segments, modifier)?).0 {
+                    Operand::Many { select: every, .. } => Operand::Scoped { single, every, ty },
+                    _ => Operand::Single { sql: single, ty },
                 }
             }
-            other => Ok(other),
-        }
+            other => other,
+        };
+        Ok(if stored {
+            Operand::Stored(Box::new(scoped))
+        } else {
+            scoped
+        })
     }
 
     fn resolve_request(&self, rest: &str, modifier: Option<&str>) -> Result<Operand, CompileError> {
@@ -878,6 +890,14 @@ fn literal(value: &Json, modifier: Option<&str>) -> Operand {
             sql: Sql::param(json_param(v)),
             ty: json_type(v),
         },
+    }
+}
+
+/// The operand inside an [`Operand::Stored`], and whether it was one.
+fn unstored(operand: Operand) -> (Operand, bool) {
+    match operand {
+        Operand::Stored(inner) => (*inner, true),
+        other => (other, false),
     }
 }
 

@@ -11,46 +11,77 @@
 //! 4. One side is an empty literal: `(a = '' OR a IS NULL)` / `(a IS NOT '' AND a IS NOT NULL)`.
 //! 5. Otherwise: `COALESCE(a, '') = COALESCE(b, '')` / `... IS NOT ...`.
 //!
-//! # PostgreSQL typing
-//! PostgreSQL will not compare a number with text, nor COALESCE a number with `''`, and must
-//! know each parameter's type. So on PostgreSQL, before comparing, the two sides are brought to
-//! one *class* from their [`ValueType`]s:
-//! - literals are converted to the other side's type when that is lossless (`'5'` against a
-//!   number becomes 5, `1` or `'1'` against a bool becomes TRUE, `''` against a number or bool becomes
-//!   NULL); otherwise the typed side is cast to TEXT and the comparison is textual;
-//! - two typed expressions of different types are compared as TEXT (number vs bool: the bool
-//!   is cast to INTEGER); `Any` adopts the other side's type;
-//! - `Json` operands are text on PostgreSQL (see [`crate::Dialect::json_extract`]); against a
-//!   number they are cast with a guard: `CASE WHEN x ~ '<number regex>' THEN CAST(x AS DOUBLE
-//!   PRECISION) END`;
-//! - every parameter is written `CAST(? AS <type>)`.
+//! `<`, `<=`, `>`, `>=` are `a op b` on the operands as they are.
 //!
-//! For the number and bool classes the empty forms use NULL instead of `''` (rule 4 becomes
-//! `a IS NULL` / `a IS NOT NULL`, rule 5 becomes `a IS [NOT] DISTINCT FROM b`). That matches
-//! SQLite's results: a number is never equal to `''` there either.
-//! An expression the resolver types `Any` is assumed to be text on PostgreSQL.
+//! # What the SQLite SQL means
+//! SQLite, which PocketBase runs on, defines the results. It compares values of different
+//! storage classes by class: NULL < numbers (INTEGER, REAL) < TEXT, so a number never equals
+//! a text (`'5' = 5` is false, `1 = '1'` is false) and any text is greater than any number.
+//! Booleans are the integers 1 and 0 (`flag = 'false'` is false, `flag = '1'` is true).
+//! `json_extract` types what it returns by the JSON: a number, a text, 1/0 for `true`/`false`,
+//! NULL for `null`, the JSON text of an object or array ([`ValueType::JsonValue`]). Before
+//! comparing, SQLite applies an *affinity* (`sqlite3CompareAffinity`): a stored column has
+//! its column's ([`crate::Operand::Stored`]: TEXT for text columns, NUMERIC for number, bool
+//! and JSON columns, none for `json_each` elements), any other expression none; between a
+//! column and an expression the column's applies, between two columns NUMERIC if either is
+//! numeric. NUMERIC affinity turns a text that looks like a number into that number
+//! (`n = '5'` is true for 5, `n > title` compares `title = '10'` as 10); TEXT affinity turns
+//! a number into its text (`title = 5` compares with `'5'`, `title > 2.5` with `'2.5'`). So
+//! `title:lower = 5` (no affinity) is false, while `title = 5` may hold. COALESCE (rule 5)
+//! and LIKE take the affinity away; LIKE compares the text of both sides.
+//!
+//! # PostgreSQL: the same results
+//! PostgreSQL types every expression and compares only like with like, so the SQLite SQL
+//! cannot be written there as is. `pg` writes each comparison on *projections* of the
+//! operands, as SQLite would see them: where the value is a number (booleans 1/0), where it is
+//! text; NULL otherwise. `a = b` is `a.num = b.num OR a.txt = b.txt`, `a < b` also holds when
+//! a is a number and b a text, `IS` compares both projections null-safely. Affinity is applied
+//! first, as above (a literal at compile time; a text column or JSON text through a guarded
+//! `CASE WHEN x ~ '<number>' THEN CAST(x AS DOUBLE PRECISION) END`). JSON paths are `jsonb`
+//! there ([`crate::Dialect::json_extract_value`]) and branch on `jsonb_typeof`; a whole JSON
+//! document is a number when it is a bare JSON number and its JSON text otherwise. The rules
+//! 1-5 above pick the same form on both databases. Projections known at compile time fold
+//! away, so the usual comparisons keep their shape (`"n" > CAST($1 AS BIGINT)`,
+//! `"title" = CAST($1 AS TEXT)`, `"flag" = CAST($1 AS BOOLEAN)`), and one that can never
+//! hold is `FALSE` (`flag = 'false'`, `1 = '1'`, `views = 'abc'`). Every parameter is written
+//! `CAST(? AS <type>)`. Texts compare and sort by the database's collation: a database with
+//! the C collation (`C.UTF-8`) orders them as SQLite does, byte by byte.
+//!
+//! Known differences left: a whole JSON object or array compares as its JSON text, which
+//! PostgreSQL writes otherwise (`{"b": 1, "aa": 2}`: spaces, shorter keys first); a REAL is
+//! written with 15 significant digits in both, but from 1e15 up or below 1e-4 SQLite writes an
+//! exponent (`1.0e+15`) where PostgreSQL writes the digits; numbers past 2^53 are doubles on
+//! PostgreSQL.
 //!
 //! # `~` and `!~`
-//! `a LIKE ? ESCAPE '\'` (PostgreSQL `ILIKE`, both sides as text). A literal pattern without an
+//! `a LIKE ? ESCAPE '\'`, both sides as SQLite's text of them (numbers as SQLite writes them,
+//! booleans `1`/`0`, a JSON string without its quotes). A literal pattern without an
 //! unescaped `%` has its `\`, `%`, `_` escaped and is wrapped as `%text%`; a non-literal pattern
 //! is wrapped in SQL: `('%' || b || '%')`. `!~` is `(a NOT LIKE p ESCAPE '\' OR a IS NULL)`.
+//! SQLite's LIKE ignores the case of ASCII letters only: PostgreSQL uses `ILIKE` for an ASCII
+//! literal pattern, and otherwise `LIKE` on both sides with their ASCII letters lowered
+//! ([`crate::Dialect::lower`], also `:lower`).
 
 use super::{Fallback, Opd};
-use crate::dialect::SqlType;
 use crate::filter::CmpOp;
 use crate::{Dialect, Sql, Value, ValueType};
 
 /// Compiles `left op right` for two single-valued operands.
 pub(crate) fn compare(d: Dialect, left: &Opd, op: CmpOp, right: &Opd) -> Sql {
+    type Form<T> = fn(T, &Opd, &Opd) -> Sql;
+    let (equality, like, ordering): (Form<bool>, Form<bool>, Form<&str>) = match d {
+        Dialect::Sqlite => (equality, like, ordering),
+        Dialect::Postgres => (super::pg::equality, super::pg::like, super::pg::ordering),
+    };
     match op {
-        CmpOp::Eq => equality(d, true, left, right),
-        CmpOp::Neq => equality(d, false, left, right),
-        CmpOp::Like => like(d, false, left, right),
-        CmpOp::NotLike => like(d, true, left, right),
-        CmpOp::Lt => ordering(d, "<", left, right),
-        CmpOp::Lte => ordering(d, "<=", left, right),
-        CmpOp::Gt => ordering(d, ">", left, right),
-        CmpOp::Gte => ordering(d, ">=", left, right),
+        CmpOp::Eq => equality(true, left, right),
+        CmpOp::Neq => equality(false, left, right),
+        CmpOp::Like => like(false, left, right),
+        CmpOp::NotLike => like(true, left, right),
+        CmpOp::Lt => ordering("<", left, right),
+        CmpOp::Lte => ordering("<=", left, right),
+        CmpOp::Gt => ordering(">", left, right),
+        CmpOp::Gte => ordering(">=", left, right),
     }
 }
 
@@ -62,35 +93,38 @@ pub(crate) fn render(d: Dialect, opd: &Opd) -> Sql {
     }
 }
 
-fn is_empty(opd: &Opd) -> bool {
+/// A literal `''` or `null`.
+pub(crate) fn is_empty(opd: &Opd) -> bool {
     matches!(&opd.lit, Some(Value::Null))
         || matches!(&opd.lit, Some(Value::Text(s)) if s.is_empty())
 }
 
-fn is_known_non_empty(opd: &Opd) -> bool {
+/// A literal that is neither `''` nor `null` (and not a strftime result).
+pub(crate) fn is_known_non_empty(opd: &Opd) -> bool {
     opd.fallback != Fallback::Enforced && opd.lit.is_some() && !is_empty(opd)
 }
 
-fn equality(d: Dialect, eq: bool, left: &Opd, right: &Opd) -> Sql {
-    let no_coalesce = [left, right]
+/// Whether `=`/`!=` use the null-safe operator without COALESCE (rule 1).
+pub(crate) fn null_safe_operands(left: &Opd, right: &Opd) -> bool {
+    [left, right]
         .iter()
-        .any(|o| o.ty == ValueType::Json || o.fallback == Fallback::Disabled);
-    let (l, r, class) = unify(d, left, right);
-    let null_safe = if eq {
-        d.null_safe_eq()
-    } else {
-        d.null_safe_neq()
-    };
+        .any(|o| o.ty == ValueType::Json || o.fallback == Fallback::Disabled)
+}
+
+// SQLite
+
+const SQLITE: Dialect = Dialect::Sqlite;
+
+fn equality(eq: bool, l: &Opd, r: &Opd) -> Sql {
+    let null_safe = if eq { "IS" } else { "IS NOT" };
     // PB-COMPAT: `!=` is always the null-safe operator, so `'x' != NULL` is true.
     let op = if eq { "=" } else { null_safe };
-    let (ls, rs) = (render(d, &l), render(d, &r));
+    let (ls, rs) = (render(SQLITE, l), render(SQLITE, r));
 
-    if no_coalesce {
+    if null_safe_operands(l, r) {
         return binary(&ls, null_safe, &rs);
     }
-    let (le, re) = (is_empty(&l), is_empty(&r));
-    // PostgreSQL cannot compare numbers or booleans with '': use NULL as "empty" there.
-    let texty = d == Dialect::Sqlite || !matches!(class, ValueType::Number | ValueType::Bool);
+    let (le, re) = (is_empty(l), is_empty(r));
     let empty = Sql::raw("''");
     let null_check = |s: &Sql| {
         let mut out = s.clone();
@@ -101,19 +135,13 @@ fn equality(d: Dialect, eq: bool, left: &Opd, right: &Opd) -> Sql {
     if le && re {
         return binary(&empty, op, &empty);
     }
-    if is_known_non_empty(&l) || is_known_non_empty(&r) {
-        if !texty && (le || re) {
-            return null_check(if le { &rs } else { &ls });
-        }
+    if is_known_non_empty(l) || is_known_non_empty(r) {
         let ls = if le { empty.clone() } else { ls };
         let rs = if re { empty.clone() } else { rs };
         return binary(&ls, op, &rs);
     }
     if le || re {
         let other = if le { &rs } else { &ls };
-        if !texty {
-            return null_check(other);
-        }
         let (first, second) = if le { (&empty, other) } else { (other, &empty) };
         let mut out = Sql::raw("(");
         out.push_sql(&binary(first, op, second))
@@ -122,63 +150,60 @@ fn equality(d: Dialect, eq: bool, left: &Opd, right: &Opd) -> Sql {
             .push(")");
         return out;
     }
-    if !texty {
-        return binary(&ls, null_safe, &rs);
-    }
     binary(&coalesce_empty(&ls), op, &coalesce_empty(&rs))
 }
 
-fn ordering(d: Dialect, op: &str, left: &Opd, right: &Opd) -> Sql {
-    let (l, r, _) = unify(d, left, right);
-    binary(&render(d, &l), op, &render(d, &r))
+fn ordering(op: &str, l: &Opd, r: &Opd) -> Sql {
+    binary(&render(SQLITE, l), op, &render(SQLITE, r))
 }
 
-fn like(d: Dialect, negate: bool, left: &Opd, right: &Opd) -> Sql {
+fn like(negate: bool, left: &Opd, right: &Opd) -> Sql {
     let subject = match &left.lit {
         Some(Value::Null) => Sql::raw("NULL"),
-        Some(v) => d.typed_param(&Value::Text(value_to_text(v))),
-        None => as_text(d, left),
+        Some(v) => Sql::param(Value::Text(value_to_text(v))),
+        None => left.sql.clone(),
     };
     let pattern = match &right.lit {
-        // PB-COMPAT: a NULL pattern is the empty string, so `~ null` matches any non-NULL value.
-        Some(v) => d.typed_param(&Value::Text(wrap_like(&value_to_text(v)))),
+        Some(v) => like_pattern(SQLITE, v),
         None => {
             let mut p = Sql::raw("('%' || ");
-            p.push_sql(&as_text(d, right)).push(" || '%')");
+            p.push_sql(&right.sql).push(" || '%')");
             p
         }
     };
+    like_sql(SQLITE.like_ci(), negate, &subject, &pattern)
+}
+
+/// PB-COMPAT: a NULL pattern is the empty string, so `~ null` matches any non-NULL value.
+pub(crate) fn like_pattern(d: Dialect, v: &Value) -> Sql {
+    d.typed_param(&Value::Text(wrap_like(&value_to_text(v))))
+}
+
+/// `subject <like> pattern ESCAPE '\'`, or its negation, which is also true for NULL.
+pub(crate) fn like_sql(like: &str, negate: bool, subject: &Sql, pattern: &Sql) -> Sql {
     let mut out = Sql::new();
     if negate {
         out.push("(")
-            .push_sql(&subject)
+            .push_sql(subject)
             .push(" NOT ")
-            .push(d.like_ci())
+            .push(like)
             .push(" ")
-            .push_sql(&pattern)
+            .push_sql(pattern)
             .push(" ESCAPE '\\' OR ")
-            .push_sql(&subject)
+            .push_sql(subject)
             .push(" IS NULL)");
     } else {
-        out.push_sql(&subject)
+        out.push_sql(subject)
             .push(" ")
-            .push(d.like_ci())
+            .push(like)
             .push(" ")
-            .push_sql(&pattern)
+            .push_sql(pattern)
             .push(" ESCAPE '\\'");
     }
     out
 }
 
-fn as_text(d: Dialect, opd: &Opd) -> Sql {
-    if d == Dialect::Postgres && opd.ty != ValueType::Text && opd.ty != ValueType::Json {
-        d.cast(&opd.sql, SqlType::Text)
-    } else {
-        opd.sql.clone()
-    }
-}
-
-fn binary(l: &Sql, op: &str, r: &Sql) -> Sql {
+pub(crate) fn binary(l: &Sql, op: &str, r: &Sql) -> Sql {
     let mut out = l.clone();
     out.push(" ").push(op).push(" ").push_sql(r);
     out
@@ -191,7 +216,7 @@ fn coalesce_empty(s: &Sql) -> Sql {
 }
 
 /// The text form of a literal: `1`/`0` for booleans (SQLite stores booleans as integers).
-fn value_to_text(v: &Value) -> String {
+pub(crate) fn value_to_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Bool(b) => if *b { "1" } else { "0" }.to_owned(),
@@ -243,211 +268,6 @@ fn contains_unescaped_percent(s: &str) -> bool {
         prev = if c == '\\' && prev == '\\' { '\0' } else { c };
     }
     false
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL typing
-
-/// Brings both operands to one comparison class (PostgreSQL only; SQLite compares loosely and
-/// returns the operands unchanged with class `Any`).
-fn unify(d: Dialect, left: &Opd, right: &Opd) -> (Opd, Opd, ValueType) {
-    let (mut l, mut r) = (left.clone(), right.clone());
-    if d == Dialect::Sqlite {
-        return (l, r, ValueType::Any);
-    }
-    let class = match (l.lit.is_some(), r.lit.is_some()) {
-        (false, false) => unify_exprs(&mut l, &mut r),
-        (true, false) => coerce_literal(&mut l, &mut r),
-        (false, true) => coerce_literal(&mut r, &mut l),
-        (true, true) => unify_literals(&mut l, &mut r),
-    };
-    (l, r, class)
-}
-
-const NUMBER_REGEX: &str = r"^-{0,1}[0-9]+(\.[0-9]+){0,1}$";
-
-fn cast_expr(opd: &mut Opd, ty: SqlType) {
-    opd.sql = Dialect::Postgres.cast(&opd.sql, ty);
-}
-
-fn json_to_number(opd: &mut Opd) {
-    let mut out = Sql::raw("(CASE WHEN ");
-    out.push_sql(&opd.sql)
-        .push(&format!(" ~ '{NUMBER_REGEX}' THEN CAST("))
-        .push_sql(&opd.sql)
-        .push(" AS DOUBLE PRECISION) END)");
-    opd.sql = out;
-}
-
-fn unify_exprs(l: &mut Opd, r: &mut Opd) -> ValueType {
-    use ValueType::*;
-    let texty = |t: ValueType| if t == Json { Text } else { t };
-    match (l.ty, r.ty) {
-        (a, b) if texty(a) == texty(b) => texty(a),
-        (Any, t) | (t, Any) => texty(t),
-        (Number, Bool) => {
-            cast_expr(r, SqlType::Integer);
-            Number
-        }
-        (Bool, Number) => {
-            cast_expr(l, SqlType::Integer);
-            Number
-        }
-        (Json, Number) => {
-            json_to_number(l);
-            Number
-        }
-        (Number, Json) => {
-            json_to_number(r);
-            Number
-        }
-        _ => {
-            for o in [l, r] {
-                if !matches!(o.ty, Text | Json) {
-                    cast_expr(o, SqlType::Text);
-                }
-            }
-            Text
-        }
-    }
-}
-
-fn parse_number(s: &str) -> Option<Value> {
-    let t = s.trim();
-    if let Ok(n) = t.parse::<i64>() {
-        return Some(Value::Int(n));
-    }
-    match t.parse::<f64>() {
-        Ok(f)
-            if f.is_finite()
-                && !t.is_empty()
-                && t.bytes()
-                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
-        {
-            Some(Value::Float(f))
-        }
-        _ => None,
-    }
-}
-
-/// `lit` is a literal, `expr` is not: convert the literal to the expression's type when that is
-/// lossless, else compare as text.
-fn coerce_literal(lit: &mut Opd, expr: &mut Opd) -> ValueType {
-    use ValueType::*;
-    let Some(value) = lit.lit.clone() else {
-        return Any;
-    };
-    let mut set = |v: Value| lit.lit = Some(v);
-    match (expr.ty, value) {
-        (Any, v) => literal_class(&v),
-        (_, Value::Null) => expr.ty,
-        (Text, v) => {
-            if !matches!(v, Value::Text(_)) {
-                set(Value::Text(value_to_text(&v)));
-            }
-            Text
-        }
-        (Number, Value::Int(_) | Value::Float(_)) => Number,
-        (Number, Value::Bool(b)) => {
-            set(Value::Int(i64::from(b)));
-            Number
-        }
-        (Number | Bool, Value::Text(s)) if s.is_empty() => {
-            set(Value::Null);
-            expr.ty
-        }
-        (Number, Value::Text(s)) => match parse_number(&s) {
-            Some(n) => {
-                set(n);
-                Number
-            }
-            None => {
-                cast_expr(expr, SqlType::Text);
-                Text
-            }
-        },
-        (Bool, Value::Bool(_)) => Bool,
-        (Bool, Value::Int(n)) if n == 0 || n == 1 => {
-            set(Value::Bool(n == 1));
-            Bool
-        }
-        (Bool, Value::Float(f)) if f == 0.0 || f == 1.0 => {
-            set(Value::Bool(f == 1.0));
-            Bool
-        }
-        (Bool, Value::Int(_) | Value::Float(_)) => {
-            cast_expr(expr, SqlType::Integer);
-            Number
-        }
-        // SQLite (numeric affinity) equates a boolean column with '1'/'0' but not 'true'
-        (Bool, Value::Text(s)) => match s.trim() {
-            "1" => {
-                set(Value::Bool(true));
-                Bool
-            }
-            "0" => {
-                set(Value::Bool(false));
-                Bool
-            }
-            _ => {
-                cast_expr(expr, SqlType::Text);
-                Text
-            }
-        },
-        (Json, Value::Int(_) | Value::Float(_)) => {
-            json_to_number(expr);
-            Number
-        }
-        (Json, Value::Bool(b)) => {
-            // jsonb_extract_path_text spells JSON booleans `true` / `false`
-            set(Value::Text(if b { "true" } else { "false" }.to_owned()));
-            Text
-        }
-        (Json, v) => {
-            set(Value::Text(value_to_text(&v)));
-            Text
-        }
-        (_, v) => {
-            set(Value::Text(value_to_text(&v)));
-            if !matches!(expr.ty, Text | Json) {
-                cast_expr(expr, SqlType::Text);
-            }
-            Text
-        }
-    }
-}
-
-fn literal_class(v: &Value) -> ValueType {
-    match v {
-        Value::Null | Value::Blob(_) => ValueType::Any,
-        Value::Bool(_) => ValueType::Bool,
-        Value::Int(_) | Value::Float(_) => ValueType::Number,
-        Value::Text(_) => ValueType::Text,
-    }
-}
-
-fn unify_literals(l: &mut Opd, r: &mut Opd) -> ValueType {
-    use ValueType::*;
-    let (Some(a), Some(b)) = (l.lit.clone(), r.lit.clone()) else {
-        return Any;
-    };
-    match (literal_class(&a), literal_class(&b)) {
-        (x, y) if x == y => x,
-        (Any, t) | (t, Any) => t,
-        (Number, Text) if parse_number(value_to_text(&b).as_str()).is_some() => {
-            r.lit = parse_number(&value_to_text(&b));
-            Number
-        }
-        (Text, Number) if parse_number(value_to_text(&a).as_str()).is_some() => {
-            l.lit = parse_number(&value_to_text(&a));
-            Number
-        }
-        _ => {
-            l.lit = Some(Value::Text(value_to_text(&a)));
-            r.lit = Some(Value::Text(value_to_text(&b)));
-            Text
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,15 +7,17 @@
 //! - `strftime(format, [timeValue, modifiers...])`: SQLite's `strftime`, result normalised
 //!   with COALESCE in `=`/`!=` (never treated as a known non-empty value). At most 10
 //!   arguments. A multi-value time value gives a multi-value result (ALL/ANY apply).
-//!   PostgreSQL: `to_char(CAST(NULLIF(CAST(t AS TEXT), '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC',
-//!   fmt)` with the format translated (`%Y %m %d %H %M %S %f %j %u %%`; other substitutions
-//!   are an error; literal text is quoted for `to_char`); modifiers and numeric time values
-//!   are SQLite-only and an error on PostgreSQL. Without a time value: the current time.
+//!   PostgreSQL: `to_char(<t read as a UTC timestamp>, fmt)` with the format translated
+//!   (`%Y %m %d %H %M %S %f %j %u %%`; other substitutions are an error; literal text is quoted
+//!   for `to_char`). The time value is read as SQLite reads a date text (`YYYY-MM-DD`, an
+//!   optional time and time zone; see `pg_time_value`): any other text is NULL, as on SQLite,
+//!   except that SQLite also reads a number (or a numeric text) as a Julian day and `now` as
+//!   the current time. Modifiers and numeric time values are SQLite-only and an error on
+//!   PostgreSQL. Without a time value: the current time.
 //!
 //! Function calls cannot be arguments of these two functions (as in PocketBase).
 
 use super::{Compiler, Fallback, Opd};
-use crate::dialect::SqlType;
 use crate::filter::{Term, TermKind};
 use crate::{CompileError, Dialect, Sql, Value, ValueType};
 
@@ -68,9 +70,7 @@ fn geo_distance(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError
         resolved.push(match &opd.lit {
             Some(Value::Int(n)) => d.typed_param(&Value::Float(*n as f64)),
             Some(v) => d.typed_param(v),
-            None if d == Dialect::Postgres && opd.ty != ValueType::Number => {
-                d.cast(&opd.sql, SqlType::Real)
-            }
+            None if d == Dialect::Postgres => super::pg::number(&opd),
             None => opd.sql,
         });
     }
@@ -95,6 +95,7 @@ fn geo_distance(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError
     out.push_sql(&d.clamp(&sum, "-1", "1")).push("))");
     let mut opd = Opd::expr(out, ValueType::Number, Fallback::Disabled);
     opd.masked = masked;
+    opd.real = true;
     Ok(opd)
 }
 
@@ -153,9 +154,7 @@ fn strftime(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError> {
                 out.push("to_char(");
                 match time {
                     Some(t) => {
-                        out.push("CAST(NULLIF(CAST(")
-                            .push_sql(t)
-                            .push(" AS TEXT), '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC'");
+                        out.push_sql(&pg_time_value(t));
                     }
                     None => {
                         out.push("CURRENT_TIMESTAMP AT TIME ZONE 'UTC'");
@@ -183,11 +182,17 @@ fn strftime(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError> {
             "numeric strftime time values are only supported on SQLite",
         ));
     }
+    // PostgreSQL formats the value's text as SQLite would see it (a JSON string unquoted).
+    let as_text = |opd: &Opd| match d {
+        Dialect::Postgres if opd.lit.is_none() => super::pg::text(opd),
+        _ => super::compare::render(d, opd),
+    };
     if time.many {
         // a multi-value time value: format each value
         let alias = c.alias("__f");
         let mut value = Sql::new();
         value.push_ident(&alias).push(".v");
+        let value = as_text(&Opd::expr(value, time.ty, Fallback::Auto));
         let mut select = Sql::raw("SELECT ");
         select
             .push_sql(&build(Some(&value)))
@@ -202,12 +207,40 @@ fn strftime(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError> {
             fallback: Fallback::Enforced,
             many: true,
             masked: time.masked,
+            stored: false,
+            real: false,
         });
     }
-    let time_sql = c.render(&time);
+    let time_sql = as_text(&time);
     let mut opd = Opd::expr(build(Some(&time_sql)), ValueType::Text, Fallback::Enforced);
     opd.masked = time.masked;
     Ok(opd)
+}
+
+/// A date text read as SQLite's date functions read it, on PostgreSQL: `YYYY-MM-DD`, then
+/// optionally ` HH:MM[:SS[.fff]]` (or `T`), then optionally `Z` or `±HH:MM`, as a UTC
+/// TIMESTAMP; NULL for any other text (never an error). The day may run past the month's
+/// end, as SQLite allows (`2024-02-30` is March 1st): the date is built by adding days.
+const PG_DATE_TEXT: &str = "'^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\
+     ([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?\\s*([Zz]|[-+][0-9]{2}:[0-5][0-9])?)?\\s*$'";
+
+fn pg_time_value(t: &Sql) -> Sql {
+    let mut text = Sql::raw("CAST(");
+    text.push_sql(t).push(" AS TEXT)");
+    let mut out = Sql::raw("CASE WHEN ");
+    out.push_sql(&text)
+        .push(" ~ ")
+        .push(PG_DATE_TEXT)
+        .push(" THEN CAST(SUBSTRING(")
+        .push_sql(&text)
+        .push(" FROM 1 FOR 8) || '01' AS TIMESTAMP) + (CAST(SUBSTRING(")
+        .push_sql(&text)
+        .push(" FROM 9 FOR 2) AS INTEGER) - 1) * INTERVAL '1 day' + COALESCE(CAST(SUBSTRING(")
+        .push_sql(&text)
+        .push(" FROM '^.{11}([0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)') AS INTERVAL), INTERVAL '0') - COALESCE(CAST(SUBSTRING(")
+        .push_sql(&text)
+        .push(" FROM '([-+][0-9]{2}:[0-9]{2})\\s*$') AS INTERVAL), INTERVAL '0') END");
+    out
 }
 
 /// Translates a SQLite strftime format to a PostgreSQL `to_char` template.

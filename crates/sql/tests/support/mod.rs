@@ -18,11 +18,20 @@ fn single(sql: Sql, ty: ValueType) -> Result<Operand, CompileError> {
     Ok(Operand::Single { sql, ty })
 }
 
-fn many(select: &str, ty: ValueType) -> Result<Operand, CompileError> {
-    Ok(Operand::Many {
+/// A stored column's values (SQLite's column affinity applies).
+fn stored(operand: Operand) -> Result<Operand, CompileError> {
+    Ok(Operand::Stored(Box::new(operand)))
+}
+
+fn column(name: &str, ty: ValueType) -> Result<Operand, CompileError> {
+    stored(Operand::Single { sql: col(name), ty })
+}
+
+fn many(select: &str, ty: ValueType) -> Operand {
+    Operand::Many {
         select: Sql::raw(select),
         ty,
-    })
+    }
 }
 
 impl FieldResolver for Fake {
@@ -30,14 +39,17 @@ impl FieldResolver for Fake {
         let d = self.0;
         use ValueType::*;
         match ident {
-            "id" | "title" | "created" => single(col(ident), Text),
-            "views" | "lon" | "lat" => single(col(ident), Number),
-            "active" => single(col(ident), Bool),
+            "id" | "title" | "created" => column(ident, Text),
+            "views" | "lon" | "lat" => column(ident, Number),
+            "active" => column(ident, Bool),
             "misc" => single(col(ident), Any),
-            "data" => single(d.json_extract(&col("data"), &[]), Json),
-            "data.a.b" => single(d.json_extract(&col("data"), &["a", "b"]), Json),
-            "data.items.0" => single(d.json_extract(&col("data"), &["items", "0"]), Json),
-            "title:lower" => single(Sql::raw("LOWER(\"posts\".\"title\")"), Text),
+            "data" => column("data", Json),
+            "data.a.b" => single(d.json_extract_value(&col("data"), &["a", "b"]), JsonValue),
+            "data.items.0" => single(
+                d.json_extract_value(&col("data"), &["items", "0"]),
+                JsonValue,
+            ),
+            "title:lower" => single(d.lower(&col("title")), Text),
             "tags" | "tags:each" => {
                 let mut s = Sql::raw("SELECT \"je\".\"value\" AS v FROM ");
                 s.push_sql(&d.json_array_elements(&col("tags")));
@@ -46,40 +58,41 @@ impl FieldResolver for Fake {
                     ty: Text,
                 })
             }
-            "@collection.labels.name" => Ok(Operand::Scoped {
+            "@collection.labels.name" => stored(Operand::Scoped {
                 single: Sql::raw("\"c1\".\"name\""),
                 every: Sql::raw("SELECT \"c2\".\"name\" AS v FROM \"labels\" AS \"c2\""),
                 ty: Text,
             }),
             "tags:length" => single(d.json_array_length(&col("tags")), Number),
-            "author.name" => single(
-                Sql::raw(
+            "author.name" => stored(Operand::Single {
+                sql: Sql::raw(
                     "(SELECT \"u\".\"name\" FROM \"users\" AS \"u\" WHERE \"u\".\"id\" = \"posts\".\"author\")",
                 ),
-                Text,
-            ),
-            "comments_via_post.text" => many(
+                ty: Text,
+            }),
+            "comments_via_post.text" => stored(many(
                 "SELECT \"c\".\"text\" AS v FROM \"comments\" AS \"c\" WHERE \"c\".\"post\" = \"posts\".\"id\"",
                 Text,
-            ),
-            "comments_via_post.votes" => many(
+            )),
+            "comments_via_post.votes" => stored(many(
                 "SELECT \"c\".\"votes\" AS v FROM \"comments\" AS \"c\" WHERE \"c\".\"post\" = \"posts\".\"id\"",
                 Number,
-            ),
-            "comments_via_post.created" => many(
+            )),
+            "comments_via_post.created" => stored(many(
                 "SELECT \"c\".\"created\" AS v FROM \"comments\" AS \"c\" WHERE \"c\".\"post\" = \"posts\".\"id\"",
                 Text,
-            ),
-            "@collection.users.name" => {
-                many("SELECT \"cu\".\"name\" AS v FROM \"users\" AS \"cu\"", Text)
-            }
+            )),
+            "@collection.users.name" => stored(many(
+                "SELECT \"cu\".\"name\" AS v FROM \"users\" AS \"cu\"",
+                Text,
+            )),
             "@request.auth.id" => single(Sql::param("u123"), Text),
             "@request.auth.name" => single(Sql::param(""), Text),
             "@request.auth.age" => single(Sql::param(Value::Int(30)), Any),
             "@request.body.title:isset" => single(Sql::param(true), Bool),
             "@request.query.missing" => single(Sql::raw("NULL"), Any),
             "@now" => single(Sql::param("2024-05-01 10:00:00.000Z"), Text),
-            "@rowid" => single(col("_rowid_"), Number),
+            "@rowid" => column("_rowid_", Number),
             "secret" => Err(CompileError::forbidden(ident)),
             _ => Err(CompileError::unknown_field(ident)),
         }
