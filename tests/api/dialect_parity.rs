@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 const DEFAULT_SEED: u64 = 0x0b5e_17d1_a1ec;
-const DEFAULT_CASES: usize = 600;
+const DEFAULT_CASES: usize = 1000;
 /// Records in the fixture's `pp`.
 const ROWS: usize = 18;
 
