@@ -124,8 +124,6 @@ pub(crate) struct Opd {
     pub masked: bool,
     /// Stored column values, with their column's affinity on SQLite ([`Operand::Stored`]).
     pub stored: bool,
-    /// A number SQLite holds as a REAL even when it is whole (geoDistance): its text is `5.0`.
-    pub real: bool,
 }
 
 impl Opd {
@@ -144,7 +142,6 @@ impl Opd {
             many: false,
             masked: false,
             stored: false,
-            real: false,
         }
     }
 
@@ -157,7 +154,6 @@ impl Opd {
             many: false,
             masked: false,
             stored: false,
-            real: false,
         }
     }
 }
@@ -299,7 +295,6 @@ impl Compiler<'_> {
                 many: true,
                 masked: false,
                 stored: false,
-                real: false,
             },
             Operand::Scoped { single, ty, .. } if self.any_of => {
                 Opd::expr(single, ty, Fallback::Auto)
@@ -312,7 +307,6 @@ impl Compiler<'_> {
                 many: true,
                 masked: false,
                 stored: false,
-                real: false,
             },
             Operand::Masked(inner) => {
                 let mut opd = self.operand(*inner);

@@ -12,6 +12,9 @@ use crate::{CompileError, Sql};
 pub enum ValueType {
     Text,
     Number,
+    /// A number SQLite holds as a REAL even when it is whole (`CAST(x AS REAL)`, geoDistance):
+    /// it compares as a number, and its text always has a decimal point (`5.0`).
+    Real,
     Bool,
     /// A whole JSON document (a JSON field): compared with null-safe `IS` / `IS NOT` and no
     /// COALESCE. SQLite holds its stored text (a bare JSON number as a number); PostgreSQL a

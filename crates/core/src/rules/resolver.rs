@@ -372,7 +372,7 @@ impl RecordResolver<'_> {
                             .dialect
                             .cast(&value, oxbase_sql::dialect::SqlType::Real);
                         // `CAST(... AS REAL)` has REAL affinity on SQLite, like a column
-                        return self.finish_value(&walk, number, ValueType::Number, modifier, true);
+                        return self.finish_value(&walk, number, ValueType::Real, modifier, true);
                     }
                     _ => return Err(CompileError::UnknownField(segments.join("."))),
                 }

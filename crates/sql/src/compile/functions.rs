@@ -93,9 +93,8 @@ fn geo_distance(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError
         .push_sql(&f("sin", lat_b));
     let mut out = Sql::raw("(6371 * acos(");
     out.push_sql(&d.clamp(&sum, "-1", "1")).push("))");
-    let mut opd = Opd::expr(out, ValueType::Number, Fallback::Disabled);
+    let mut opd = Opd::expr(out, ValueType::Real, Fallback::Disabled);
     opd.masked = masked;
-    opd.real = true;
     Ok(opd)
 }
 
@@ -208,7 +207,6 @@ fn strftime(c: &mut Compiler<'_>, args: &[Term]) -> Result<Opd, CompileError> {
             many: true,
             masked: time.masked,
             stored: false,
-            real: false,
         });
     }
     let time_sql = as_text(&time);

@@ -120,7 +120,7 @@ pub(crate) fn text(opd: &Opd) -> Sql {
 /// JSON value.
 pub(crate) fn number(opd: &Opd) -> Sql {
     match opd.ty {
-        ValueType::Number => opd.sql.clone(),
+        ValueType::Number | ValueType::Real => opd.sql.clone(),
         ValueType::Bool | ValueType::Json | ValueType::JsonValue => Lite::of(opd)
             .num
             .render()
@@ -300,11 +300,11 @@ impl Lite {
                 out.txt = Proj::Expr(s.clone());
                 out.text = Some(s);
             }
-            ValueType::Number => {
+            ValueType::Number | ValueType::Real => {
                 // 15 significant digits, as SQLite writes a REAL (`CAST(double AS NUMERIC)`
                 // rounds so); a REAL always has a decimal point
                 let text = wrapped("CAST(CAST(", &s, " AS NUMERIC) AS TEXT)");
-                out.num_text = Proj::Expr(if opd.real {
+                out.num_text = Proj::Expr(if opd.ty == ValueType::Real {
                     let mut t = wrapped("CASE WHEN ", &text, " LIKE '%.%' THEN ");
                     t.push_sql(&text)
                         .push(" ELSE ")
@@ -379,7 +379,9 @@ impl Lite {
         if opd.stored {
             out.aff = match opd.ty {
                 ValueType::Text => Affinity::Text,
-                ValueType::Number | ValueType::Bool | ValueType::Json => Affinity::Numeric,
+                ValueType::Number | ValueType::Real | ValueType::Bool | ValueType::Json => {
+                    Affinity::Numeric
+                }
                 // the elements `json_each` gives (`tags:each`)
                 ValueType::JsonValue | ValueType::Any => Affinity::Blob,
             };
