@@ -779,7 +779,12 @@ impl RecordResolver<'_> {
             let known = matches!(key, "collectionId" | "collectionName")
                 || record.collection.field(key).is_some();
             if !known {
-                return Err(CompileError::UnknownField(format!("@request.auth.{key}")));
+                // PB-COMPAT: a field the caller's auth collection lacks reads as NULL (a rule
+                // may serve callers of several auth collections).
+                return Ok(Operand::Single {
+                    sql: Sql::param(Value::Null),
+                    ty: ValueType::Any,
+                });
             }
             self.read_auth_key(key);
             return Ok(literal(&auth_value(record, key), modifier));
