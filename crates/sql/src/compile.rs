@@ -257,7 +257,9 @@ impl Compiler<'_> {
         Ok(match &term.kind {
             TermKind::Ident(name) => self.ident(name)?,
             TermKind::Text(s) => Opd::literal(Value::Text(s.clone())),
-            TermKind::Number(Number::Int(n)) => Opd::literal(Value::Int(*n)),
+            // PB-COMPAT: PocketBase binds every number literal as a float64, so SQLite sees a
+            // REAL: against a text column `title = 2` compares with '2.0' and is false for '2'.
+            TermKind::Number(Number::Int(n)) => Opd::literal(Value::Float(*n as f64)),
             TermKind::Number(Number::Float(f)) => Opd::literal(Value::Float(*f)),
             TermKind::Bool(b) => Opd::literal(Value::Bool(*b)),
             TermKind::Null => Opd::literal(Value::Null),

@@ -12,7 +12,7 @@ use crate::{CompileError, Sql};
 pub enum ValueType {
     Text,
     Number,
-    /// A number SQLite holds as a REAL even when it is whole (`CAST(x AS REAL)`, geoDistance):
+    /// A number SQLite holds as a REAL even when it is whole (geoDistance, `CAST(x AS REAL)`):
     /// it compares as a number, and its text always has a decimal point (`5.0`).
     Real,
     Bool,
@@ -58,7 +58,7 @@ pub enum Operand {
     /// column's affinity in comparisons (TEXT for text, NUMERIC for number, bool and JSON
     /// columns, none (BLOB) for the `JsonValue` elements of `json_each`), which decides how a
     /// literal or an expression on the other side is converted first (`n = '5'` is true for
-    /// 5, `title = 5` compares with the text `'5'`, `title:lower = 5` is false). Anything else
+    /// 5, `title = 5` compares with the text `'5.0'`, `title:lower = 5` is false). Anything else
     /// (functions, modifiers, bound values) has none. The compiler follows the same rules on
     /// PostgreSQL.
     Stored(Box<Operand>),

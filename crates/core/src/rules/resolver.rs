@@ -362,17 +362,21 @@ impl RecordResolver<'_> {
                             false,
                         );
                     }
-                    // `loc.lon`, `loc.lat`: the point's coordinates, as numbers.
+                    // `loc.lon`, `loc.lat`: the point's coordinates (JSON numbers).
+                    // PB-COMPAT: a plain JSON_EXTRACT, as in PocketBase: no cast, no affinity
+                    // (`loc.lat >= '0'` is false, `loc.lon ~ '.0'` does not match 1).
                     FieldKind::GeoPoint
                         if segments.len() == i + 2 && matches!(segments[i + 1], "lon" | "lat") =>
                     {
                         let base = column(&walk.alias, &field.name)?;
-                        let value = self.dialect.json_extract(&base, &segments[i + 1..]);
-                        let number = self
-                            .dialect
-                            .cast(&value, oxbase_sql::dialect::SqlType::Real);
-                        // `CAST(... AS REAL)` has REAL affinity on SQLite, like a column
-                        return self.finish_value(&walk, number, ValueType::Real, modifier, true);
+                        let value = self.dialect.json_extract_value(&base, &segments[i + 1..]);
+                        return self.finish_value(
+                            &walk,
+                            value,
+                            ValueType::JsonValue,
+                            modifier,
+                            false,
+                        );
                     }
                     _ => return Err(CompileError::UnknownField(segments.join("."))),
                 }

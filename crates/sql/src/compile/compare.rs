@@ -26,9 +26,11 @@
 //! column and an expression the column's applies, between two columns NUMERIC if either is
 //! numeric. NUMERIC affinity turns a text that looks like a number into that number
 //! (`n = '5'` is true for 5, `n > title` compares `title = '10'` as 10); TEXT affinity turns
-//! a number into its text (`title = 5` compares with `'5'`, `title > 2.5` with `'2.5'`). So
-//! `title:lower = 5` (no affinity) is false, while `title = 5` may hold. COALESCE (rule 5)
-//! and LIKE take the affinity away; LIKE compares the text of both sides.
+//! a number into its text as SQLite writes it. Number literals are REALs, as PocketBase binds
+//! them (float64): `title = 2` compares with `'2.0'` (false for `'2'`), `title > 2.5` with
+//! `'2.5'`, while `title:lower = 2` (no affinity) is false whatever the title. COALESCE
+//! (rule 5) and LIKE take the affinity away; LIKE compares the text of both sides (a literal
+//! pattern `2` is `%2%`).
 //!
 //! # PostgreSQL: the same results
 //! PostgreSQL types every expression and compares only like with like, so the SQLite SQL
