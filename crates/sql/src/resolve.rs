@@ -23,7 +23,9 @@ pub enum ValueType {
     /// A value extracted from a JSON document (`meta.a.b`, an element of `meta:each`): SQLite's
     /// `json_extract` types it by its JSON (a number, text, 1/0 for `true`/`false`, NULL for
     /// `null`, the JSON text of an object or array). PostgreSQL: a `jsonb` expression, which
-    /// the compiler types the same way ([`crate::Dialect::json_extract_value`]).
+    /// the compiler types the same way ([`crate::Dialect::json_extract_value`]). A path
+    /// compares null-safely without COALESCE, like `Json`; the elements `json_each` gives
+    /// (wrapped in [`Operand::Stored`]) do not.
     JsonValue,
     /// Unknown or mixed (e.g. a bound request value).
     Any,

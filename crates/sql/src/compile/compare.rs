@@ -3,8 +3,11 @@
 //!
 //! # `=` and `!=`
 //! In order (first match wins):
-//! 1. Either side is JSON ([`ValueType::Json`]) or a function without null fallback
-//!    (geoDistance): null-safe `a IS b` / `a IS NOT b` (PostgreSQL: `IS [NOT] DISTINCT FROM`).
+//! 1. Either side is JSON (a document, [`ValueType::Json`], or a path into one,
+//!    [`ValueType::JsonValue`], but not an element of `:each`) or a function without null
+//!    fallback (geoDistance): null-safe `a IS b` / `a IS NOT b` (PostgreSQL: `IS [NOT]
+//!    DISTINCT FROM`). PocketBase's `NoCoalesce`: `meta.x = ''` is false where `x` is missing,
+//!    `meta.x != ''` true.
 //! 2. Both sides are empty literals (`''` or `null`): `'' = ''` / `'' IS NOT ''`.
 //! 3. One side is a known non-empty literal: direct `a = ?` / `a IS NOT ?` (an empty literal
 //!    on the other side is written `''`).
@@ -108,9 +111,12 @@ pub(crate) fn is_known_non_empty(opd: &Opd) -> bool {
 
 /// Whether `=`/`!=` use the null-safe operator without COALESCE (rule 1).
 pub(crate) fn null_safe_operands(left: &Opd, right: &Opd) -> bool {
-    [left, right]
-        .iter()
-        .any(|o| o.ty == ValueType::Json || o.fallback == Fallback::Disabled)
+    [left, right].iter().any(|o| {
+        o.fallback == Fallback::Disabled
+            || o.ty == ValueType::Json
+            // a JSON path, not an element of `:each` (stored: json_each's column)
+            || (o.ty == ValueType::JsonValue && !o.stored)
+    })
 }
 
 // SQLite

@@ -394,6 +394,15 @@ impl Lite {
         self.num.never() && self.txt.never()
     }
 
+    /// For a literal number or text, whether it is a number.
+    fn literal_is_number(&self) -> Option<bool> {
+        match (&self.num, &self.txt) {
+            (Proj::Lit(_), Proj::Never) => Some(true),
+            (Proj::Never, Proj::Lit(_)) => Some(false),
+            _ => None,
+        }
+    }
+
     /// The whole value as text (NULL where it is NULL).
     fn text(&self) -> Sql {
         if let Some(t) = &self.text {
@@ -488,9 +497,14 @@ fn affinity(a: &mut Lite, b: &mut Lite) {
     use Affinity::*;
     match (a.aff, b.aff) {
         (None, None) | (Blob | Text, Blob | Text) => {}
+        // a NUMERIC column's own values went through it when stored (its text never looks
+        // like a number)
         (Numeric, _) | (_, Numeric) => {
-            a.apply_numeric();
-            b.apply_numeric();
+            for v in [a, b] {
+                if v.aff != Numeric {
+                    v.apply_numeric();
+                }
+            }
         }
         (Text, None) => b.apply_text(),
         (None, Text) => a.apply_text(),
@@ -508,18 +522,33 @@ fn equal(a: &Lite, b: &Lite) -> B {
 
 /// SQLite's `a IS b`.
 fn same(a: &Lite, b: &Lite) -> B {
-    match (a.always_null(), b.always_null()) {
-        (true, _) => b.is_null(),
-        (_, true) => a.is_null(),
+    match (
+        a.always_null(),
+        b.always_null(),
+        a.literal_is_number(),
+        b.literal_is_number(),
+    ) {
+        (true, ..) => b.is_null(),
+        (_, true, ..) => a.is_null(),
+        // against a literal only its class matters: the other projection is NULL where it holds
+        (_, _, Some(true), _) | (_, _, _, Some(true)) => same_proj(&a.num, &b.num),
+        (_, _, Some(false), _) | (_, _, _, Some(false)) => same_proj(&a.txt, &b.txt),
         _ => B::all([same_proj(&a.num, &b.num), same_proj(&a.txt, &b.txt)]),
     }
 }
 
 /// SQLite's `a IS NOT b`.
 fn differ(a: &Lite, b: &Lite) -> B {
-    match (a.always_null(), b.always_null()) {
-        (true, _) => b.not_null(),
-        (_, true) => a.not_null(),
+    match (
+        a.always_null(),
+        b.always_null(),
+        a.literal_is_number(),
+        b.literal_is_number(),
+    ) {
+        (true, ..) => b.not_null(),
+        (_, true, ..) => a.not_null(),
+        (_, _, Some(true), _) | (_, _, _, Some(true)) => differ_proj(&a.num, &b.num),
+        (_, _, Some(false), _) | (_, _, _, Some(false)) => differ_proj(&a.txt, &b.txt),
         _ => B::any([differ_proj(&a.num, &b.num), differ_proj(&a.txt, &b.txt)]),
     }
 }
