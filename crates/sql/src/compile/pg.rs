@@ -55,11 +55,7 @@ pub(crate) fn equality(eq: bool, left: &Opd, right: &Opd) -> Sql {
             }
         } else if l.txt.never() && r.txt.never() {
             // rule 5 between numbers: NULL and '' are both "empty", only each other's equal
-            if eq {
-                same_proj(&l.num, &r.num)
-            } else {
-                differ_proj(&l.num, &r.num)
-            }
+            cmp(&l.num, if eq { SAME } else { DIFFER }, &r.num)
         } else {
             // rule 5: `COALESCE(a, '') = COALESCE(b, '')` / `... IS NOT ...` (no affinity)
             l.null_as_empty();
@@ -522,34 +518,34 @@ fn equal(a: &Lite, b: &Lite) -> B {
 
 /// SQLite's `a IS b`.
 fn same(a: &Lite, b: &Lite) -> B {
-    match (
-        a.always_null(),
-        b.always_null(),
-        a.literal_is_number(),
-        b.literal_is_number(),
-    ) {
-        (true, ..) => b.is_null(),
-        (_, true, ..) => a.is_null(),
-        // against a literal only its class matters: the other projection is NULL where it holds
-        (_, _, Some(true), _) | (_, _, _, Some(true)) => same_proj(&a.num, &b.num),
-        (_, _, Some(false), _) | (_, _, _, Some(false)) => same_proj(&a.txt, &b.txt),
-        _ => B::all([same_proj(&a.num, &b.num), same_proj(&a.txt, &b.txt)]),
-    }
+    null_safe(a, b, SAME)
 }
 
 /// SQLite's `a IS NOT b`.
 fn differ(a: &Lite, b: &Lite) -> B {
-    match (
-        a.always_null(),
-        b.always_null(),
-        a.literal_is_number(),
-        b.literal_is_number(),
-    ) {
-        (true, ..) => b.not_null(),
-        (_, true, ..) => a.not_null(),
-        (_, _, Some(true), _) | (_, _, _, Some(true)) => differ_proj(&a.num, &b.num),
-        (_, _, Some(false), _) | (_, _, _, Some(false)) => differ_proj(&a.txt, &b.txt),
-        _ => B::any([differ_proj(&a.num, &b.num), differ_proj(&a.txt, &b.txt)]),
+    null_safe(a, b, DIFFER)
+}
+
+/// `a IS b` ([`SAME`]) or `a IS NOT b` ([`DIFFER`]).
+fn null_safe(a: &Lite, b: &Lite, op: &str) -> B {
+    let same = op == SAME;
+    let num = || cmp(&a.num, op, &b.num);
+    let txt = || cmp(&a.txt, op, &b.txt);
+    let classes = (a.literal_is_number(), b.literal_is_number());
+    if a.always_null() || b.always_null() {
+        let other = if a.always_null() { b } else { a };
+        return if same {
+            other.is_null()
+        } else {
+            other.not_null()
+        };
+    }
+    match classes {
+        // against a literal only its class matters: the other projection is NULL where it holds
+        (Some(true), _) | (_, Some(true)) => num(),
+        (Some(false), _) | (_, Some(false)) => txt(),
+        _ if same => B::all([num(), txt()]),
+        _ => B::any([num(), txt()]),
     }
 }
 
@@ -582,14 +578,6 @@ fn cmp(a: &Proj, op: &str, b: &Proj) -> B {
             &b.render().unwrap_or_default(),
         )),
     }
-}
-
-fn same_proj(a: &Proj, b: &Proj) -> B {
-    cmp(a, SAME, b)
-}
-
-fn differ_proj(a: &Proj, b: &Proj) -> B {
-    cmp(a, DIFFER, b)
 }
 
 fn bool_param(p: &Proj) -> Sql {
