@@ -79,7 +79,6 @@ const FIELDS: &[&str] = &[
     "id",
     "pc_via_post.votes",
     "pc_via_post.text",
-    "pc_via_post:length",
     "@collection.pu.score",
     "@collection.pu.name",
     "@todayStart",
@@ -108,9 +107,16 @@ const OPERATORS: &[&str] = &[
     "=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~",
 ];
 
-/// Fields a sort may name (single-valued). Not a whole JSON document: objects sort by their
-/// text, which PostgreSQL writes otherwise (`{"b": 1, "aa": 2}`: spaces, shorter keys first).
+/// Fields a sort may name: single-valued, or through a multiple relation or a back-relation
+/// (the first related value). Not a whole JSON document: objects sort by their text, which
+/// PostgreSQL writes otherwise (`{"b": 1, "aa": 2}`: spaces, shorter keys first); a geoPoint's
+/// text is written alike on both.
 const SORTS: &[&str] = &[
+    "loc",
+    "owners.name",
+    "owners.score",
+    "pc_via_post.votes",
+    "pc_via_post.text",
     "title",
     "n",
     "flag",
@@ -139,7 +145,29 @@ fn comparison(rng: &mut Rng) -> String {
     format!("{left} {} {right}", rng.pick(OPERATORS))
 }
 
+/// Paths through a multiple relation or a back-relation, for several `?`-conditions on one.
+const MULTI_PATHS: &[&[&str]] = &[
+    &["owners.name", "owners.score", "owners.flag"],
+    &["pc_via_post.text", "pc_via_post.votes"],
+];
+
 fn filter(rng: &mut Rng) -> String {
+    if rng.chance(8) {
+        // two `?`-conditions on one path (PocketBase: on the same related record)
+        let fields = MULTI_PATHS[rng.below(MULTI_PATHS.len())];
+        let any = |rng: &mut Rng| {
+            let ops: Vec<&str> = OPERATORS
+                .iter()
+                .copied()
+                .filter(|o| o.starts_with('?'))
+                .collect();
+            let op = rng.pick(&ops);
+            format!("{} {op} {}", rng.pick(fields), rng.pick(LITERALS))
+        };
+        let (a, b) = (any(rng), any(rng));
+        let join = if rng.chance(70) { "&&" } else { "||" };
+        return format!("{a} {join} {b}");
+    }
     let terms = match rng.below(20) {
         0..10 => 1,
         10..17 => 2,

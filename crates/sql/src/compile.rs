@@ -59,7 +59,7 @@ pub fn compile_sort(
     resolver: &dyn FieldResolver,
     dialect: Dialect,
 ) -> Result<Sql, CompileError> {
-    let mut c = Compiler {
+    let c = Compiler {
         resolver,
         dialect,
         any_of: false,
@@ -72,7 +72,7 @@ pub fn compile_sort(
             terms.push(dialect.random());
             continue;
         }
-        let operand = c.ident(&item.ident)?;
+        let operand = c.operand(first_value(c.resolver.resolve(&item.ident)?));
         if operand.many {
             return Err(CompileError::invalid(format!(
                 "cannot sort by {:?}: it has several values per record",
@@ -95,6 +95,23 @@ pub fn compile_sort(
         }
     }
     Ok(Sql::join(terms, ", "))
+}
+
+/// A multi-valued operand as the value a sort orders by, when it has one: the first value.
+// PB-COMPAT: PocketBase sorts through a multiple relation or a back-relation over its LEFT
+// JOINs and keeps each record's first joined row (SELECT DISTINCT): the first related value in
+// the relation's stored order; a record without any sorts as NULL.
+fn first_value(operand: Operand) -> Operand {
+    match operand {
+        Operand::Many {
+            first: Some(sql),
+            ty,
+            ..
+        } => Operand::Single { sql, ty },
+        Operand::Masked(inner) => Operand::Masked(Box::new(first_value(*inner))),
+        Operand::Stored(inner) => Operand::Stored(Box::new(first_value(*inner))),
+        other => other,
+    }
 }
 
 /// How `=`/`!=` treat NULL for an operand (PocketBase's `NullFallback`).
@@ -289,7 +306,17 @@ impl Compiler<'_> {
                     Opd::expr(sql, ty, Fallback::Auto)
                 }
             }
-            Operand::Many { select, ty } => Opd {
+            // PB-COMPAT: a `?` operator compares the row PocketBase joins once per filter, so
+            // all `?` conditions on one path hold for the same related record.
+            Operand::Many {
+                shared: Some(shared),
+                ty,
+                ..
+            } if self.any_of => {
+                self.resolver.use_scope(shared.scope);
+                Opd::expr(shared.value, ty, Fallback::Auto)
+            }
+            Operand::Many { select, ty, .. } => Opd {
                 sql: select,
                 ty,
                 lit: None,

@@ -292,8 +292,9 @@ impl Dialect {
 
 impl Dialect {
     /// A FROM-clause item iterating a JSON array column, aliased `alias`, whose elements are in
-    /// `alias.value` as text. A value that is not a JSON array counts as a one-element array,
-    /// as PocketBase does for legacy single values.
+    /// `alias.value` as text and their position in `alias.key` (ascending in the array's order).
+    /// A value that is not a JSON array counts as a one-element array, as PocketBase does for
+    /// legacy single values.
     pub fn json_each_as(self, expr: &Sql, alias: &Ident) -> Sql {
         let mut s = Sql::new();
         match self {
@@ -315,9 +316,9 @@ impl Dialect {
                     .push_sql(expr)
                     .push(" AS JSONB) ELSE jsonb_build_array(CAST(");
                 s.push_sql(expr)
-                    .push(" AS JSONB)) END) AS ")
+                    .push(" AS JSONB)) END) WITH ORDINALITY AS ")
                     .push_ident(alias)
-                    .push("(value)");
+                    .push("(value, key)");
             }
         }
         s

@@ -233,6 +233,36 @@ impl Dialect {
         out
     }
 
+    /// A whole JSON document typed like [`Self::json_extract_value`] (PocketBase's
+    /// `JSON_EXTRACT(x, '$')` for a json field): SQLite `json_extract(x, '$')`, PostgreSQL the
+    /// `jsonb` value.
+    pub fn json_document_value(self, expr: &Sql) -> Sql {
+        match self {
+            Dialect::Sqlite => {
+                let mut out = Sql::raw("json_extract(");
+                out.push_sql(expr).push(", '$')");
+                out
+            }
+            Dialect::Postgres => self.to_jsonb(expr),
+        }
+    }
+
+    /// A geoPoint column as the text SQLite stores (`{"lon":1.5,"lat":2}`): the column itself
+    /// on SQLite, that text written from the `jsonb` on PostgreSQL.
+    pub fn geo_point_text(self, expr: &Sql) -> Sql {
+        match self {
+            Dialect::Sqlite => expr.clone(),
+            Dialect::Postgres => {
+                let mut out = Sql::raw("('{\"lon\":' || (");
+                out.push_sql(expr)
+                    .push(" ->> 'lon') || ',\"lat\":' || (")
+                    .push_sql(expr)
+                    .push(" ->> 'lat') || '}')");
+                out
+            }
+        }
+    }
+
     /// The text SQLite makes of a [`Self::json_extract_value`] (for `LOWER`): the expression
     /// itself on SQLite; on PostgreSQL a JSON string without its quotes, a number as written,
     /// `true`/`false` as `1`/`0`, an object or array as its JSON text, `null` as NULL.

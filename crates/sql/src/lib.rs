@@ -24,6 +24,6 @@ pub mod value;
 pub use compile::{compile_filter, compile_sort};
 pub use dialect::Dialect;
 pub use error::{CompileError, ParseError};
-pub use resolve::{FieldResolver, Operand, ValueType};
+pub use resolve::{FieldResolver, Operand, Shared, ValueType};
 pub use sql::{Ident, Sql};
 pub use value::Value;

@@ -40,7 +40,18 @@ pub enum Operand {
     /// Several values per row (multi-value fields, relations with several targets,
     /// back-relations, `:each`): `select` is a complete correlated `SELECT ... AS v ...`
     /// returning one column named `v`, possibly no rows.
-    Many { select: Sql, ty: ValueType },
+    /// `first`, when set, is a scalar subquery for the value a sort orders by: the first of
+    /// them in the order PocketBase's joins meet them ([`crate::compile_sort`]).
+    ///
+    /// `shared`, when set, is what a `?` operator compares instead: the value on one related
+    /// row that all `?` conditions on the same path share (PocketBase joins a path once per
+    /// filter); the compiler tells the resolver it took it ([`FieldResolver::use_scope`]).
+    Many {
+        select: Sql,
+        ty: ValueType,
+        first: Option<Sql>,
+        shared: Option<Shared>,
+    },
     /// A value of a row shared by the whole expression (`@collection.x.f`, all references to
     /// `x` meaning the same joined row): with a `?` operator it is `single`, correlated with
     /// the other conditions on that row; with a plain operator EVERY row of the collection must
@@ -66,8 +77,19 @@ pub enum Operand {
     Stored(Box<Operand>),
 }
 
+/// A value on a row joined once for the whole expression (see [`Operand::Many`]): `scope`
+/// names the join to the resolver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    pub scope: usize,
+    pub value: Sql,
+}
+
 /// Resolves identifiers of the filter language. `ident` is the whole identifier as written,
 /// modifiers included (`title:lower`, `@request.body.tags:length`).
 pub trait FieldResolver {
     fn resolve(&self, ident: &str) -> Result<Operand, CompileError>;
+
+    /// The compiler compares the [`Shared`] value of `scope`: the resolver must join its row.
+    fn use_scope(&self, _scope: usize) {}
 }

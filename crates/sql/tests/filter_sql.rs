@@ -29,7 +29,7 @@ snapshots! {
     neq_text_literal => "title != 'rust'",
     like_wraps_and_escapes => "title ~ 'a_b'",
     like_keeps_explicit_wildcards => "title ~ 'ru%t'",
-    not_like_is_null_safe => "title !~ 'rust'",
+    not_like_is_plain => "title !~ 'rust'",
     like_field_pattern => "title ~ author.name",
     like_number_field => "views ~ 12",
     like_null_pattern => "title ~ null",

@@ -155,6 +155,25 @@ fn decode(f: &Field, v: Value) -> Json {
     }
 }
 
+/// A float as Go's `encoding/json` writes it: the shortest text that reads back, an exponent
+/// (`1e-07`, `1e+21`) below 1e-6 and from 1e21 up.
+fn go_float(x: f64) -> String {
+    if !x.is_finite() {
+        return "0".to_owned();
+    }
+    let abs = x.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let e = format!("{x:e}");
+        let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+        let (sign, digits) = match exp.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exp),
+        };
+        return format!("{mantissa}e{sign}{digits:0>2}");
+    }
+    format!("{x}")
+}
+
 fn encode(f: &Field, v: &Json) -> Value {
     match f.kind {
         FieldKind::Number => match v.as_f64() {
@@ -167,7 +186,16 @@ fn encode(f: &Field, v: &Json) -> Value {
             Json::Null => Value::Null,
             other => Value::Text(other.to_string()),
         },
-        FieldKind::GeoPoint => Value::Text(v.to_string()),
+        // PB-COMPAT: stored as PocketBase writes it, `{"lon":1.5,"lat":2}` (lon first, numbers
+        // as Go writes them): comparisons and sorts read this text.
+        FieldKind::GeoPoint => {
+            let coord = |k: &str| go_float(v.get(k).and_then(Json::as_f64).unwrap_or(0.0));
+            Value::Text(format!(
+                "{{\"lon\":{},\"lat\":{}}}",
+                coord("lon"),
+                coord("lat")
+            ))
+        }
         FieldKind::Select | FieldKind::File | FieldKind::Relation if f.is_multi() => {
             Value::Text(Json::Array(as_list(v).into_iter().map(Json::String).collect()).to_string())
         }

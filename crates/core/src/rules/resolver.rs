@@ -17,7 +17,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use oxbase_sql::{CompileError, Dialect, FieldResolver, Ident, Operand, Sql, Value, ValueType};
+use oxbase_sql::{
+    CompileError, Dialect, FieldResolver, Ident, Operand, Shared, Sql, Value, ValueType,
+};
 use serde_json::Value as Json;
 
 use super::memo::{Reads, auth_value};
@@ -38,6 +40,15 @@ const MODIFIERS: [&str; 5] = ["isset", "changed", "length", "each", "lower"];
 /// How many relation hops a path may take.
 const MAX_HOPS: usize = 6;
 
+/// A multi-valued path (`editors`, `comments_via_post`) joined once per expression: `rows`
+/// selects the related rows, `used` says whether a `?` condition compared one.
+struct Join {
+    key: String,
+    rows: Sql,
+    alias: Ident,
+    used: Cell<bool>,
+}
+
 pub struct RecordResolver<'a> {
     schema: &'a Schema,
     collection: Arc<Collection>,
@@ -49,6 +60,8 @@ pub struct RecordResolver<'a> {
     counter: &'a Cell<usize>,
     /// `@collection` scopes: (name:alias key, table, SQL alias).
     scopes: RefCell<Vec<(String, Ident, Ident)>>,
+    /// Multi-valued paths joined once per expression, for `?` operators ([`Shared`]).
+    joins: RefCell<Vec<Join>>,
     /// What the compile read besides the definitions, shared with child resolvers.
     reads: Rc<RefCell<Reads>>,
     /// Compiling a create rule: the record does not exist yet.
@@ -74,6 +87,7 @@ impl<'a> RecordResolver<'a> {
             now: Utc::now(),
             counter,
             scopes: RefCell::new(Vec::new()),
+            joins: RefCell::new(Vec::new()),
             reads: Rc::default(),
             creating: false,
         }
@@ -104,6 +118,7 @@ impl<'a> RecordResolver<'a> {
             now: self.now,
             counter: self.counter,
             scopes: RefCell::new(Vec::new()),
+            joins: RefCell::new(Vec::new()),
             reads: self.reads.clone(),
             creating: false,
         }
@@ -146,7 +161,9 @@ impl<'a> RecordResolver<'a> {
     /// Wraps a compiled predicate in the `@collection` scopes it used.
     pub fn finish(&self, predicate: Sql) -> Sql {
         let scopes = self.scopes.borrow();
-        if scopes.is_empty() {
+        let joins = self.joins.borrow();
+        let joins: Vec<&Join> = joins.iter().filter(|j| j.used.get()).collect();
+        if scopes.is_empty() && joins.is_empty() {
             return predicate;
         }
         // PB-COMPAT: PocketBase LEFT JOINs `@collection` tables onto the query; an EXISTS over
@@ -158,6 +175,16 @@ impl<'a> RecordResolver<'a> {
                 .push_ident(table)
                 .push(" AS ")
                 .push_ident(alias)
+                .push(" ON 1=1");
+        }
+        // PB-COMPAT: likewise the multi-valued paths the `?` conditions compare: PocketBase
+        // joins each once, so those conditions talk about the same related row (a record
+        // without any still yields one NULL row).
+        for join in joins {
+            sql.push(" LEFT JOIN (")
+                .push_sql(&join.rows)
+                .push(") AS ")
+                .push_ident(&join.alias)
                 .push(" ON 1=1");
         }
         sql.push(" WHERE ").push_sql(&predicate).push(")");
@@ -264,15 +291,39 @@ fn values_select(items: &[Json]) -> Sql {
 }
 
 /// A path being walked: FROM items and join conditions of a correlated subquery.
+#[derive(Clone)]
 struct Walk {
     collection: Arc<Collection>,
     alias: String,
     from: Vec<Sql>,
     conds: Vec<Sql>,
     multi: bool,
+    /// The order PocketBase's joins meet the rows of a multi-valued walk in (for a sort's first
+    /// value, [`Operand::Many`]): a multiple relation's positions; `None` for the value itself
+    /// (a back-relation).
+    order: Vec<Option<Sql>>,
 }
 
 impl Walk {
+    /// The first value of a multi-valued walk in [`Walk::order`] (NULL when there is none).
+    fn first(&self, value: &Sql, dialect: Dialect) -> Option<Sql> {
+        if self.order.is_empty() {
+            return None;
+        }
+        let mut s = Sql::raw("(");
+        s.push_sql(&self.subquery(value, false)).push(" ORDER BY ");
+        let keys = self.order.iter().map(|k| {
+            let mut key = k.clone().unwrap_or_else(|| value.clone());
+            if dialect == Dialect::Postgres {
+                key.push(" NULLS FIRST");
+            }
+            key
+        });
+        s.push_sql(&Sql::join(keys.collect::<Vec<_>>(), ", "))
+            .push(" LIMIT 1)");
+        Some(s)
+    }
+
     fn subquery(&self, select: &Sql, as_v: bool) -> Sql {
         let mut s = Sql::raw("SELECT ");
         s.push_sql(select);
@@ -290,6 +341,12 @@ impl Walk {
 }
 
 impl FieldResolver for RecordResolver<'_> {
+    fn use_scope(&self, scope: usize) {
+        if let Some(join) = self.joins.borrow().get(scope) {
+            join.used.set(true);
+        }
+    }
+
     fn resolve(&self, ident_text: &str) -> Result<Operand, CompileError> {
         let (path, modifier) = match ident_text.rsplit_once(':') {
             Some((p, m)) if MODIFIERS.contains(&m) => (p, Some(m)),
@@ -328,17 +385,80 @@ impl FieldResolver for RecordResolver<'_> {
             from: Vec::new(),
             conds: Vec::new(),
             multi: false,
+            order: Vec::new(),
         };
         self.walk_path(walk, &path.split('.').collect::<Vec<_>>(), modifier)
     }
 }
 
 impl RecordResolver<'_> {
+    /// Resolves `segments` from `walk`. A path through a multiple relation or a back-relation
+    /// from this resolver's record also gets its [`Shared`] value: on the row of its last
+    /// multi-valued hop, joined once per expression (see [`RecordResolver::finish`]).
     fn walk_path(
+        &self,
+        walk: Walk,
+        segments: &[&str],
+        modifier: Option<&str>,
+    ) -> Result<Operand, CompileError> {
+        let from_record = walk.alias == self.alias && walk.from.is_empty();
+        let mut checkpoint = None;
+        let operand = self.walk_hops(walk, segments, modifier, &mut checkpoint)?;
+        match checkpoint {
+            Some((i, cp)) if from_record => self.share(operand, segments, modifier, i, cp),
+            _ => Ok(operand),
+        }
+    }
+
+    /// Adds the [`Shared`] value to a multi-valued operand whose last multi-valued hop is
+    /// `segments[i]`, `cp` the walk just after it.
+    fn share(
+        &self,
+        operand: Operand,
+        segments: &[&str],
+        modifier: Option<&str>,
+        i: usize,
+        cp: Walk,
+    ) -> Result<Operand, CompileError> {
+        let key = segments[..=i].join(".");
+        let existing = self.joins.borrow().iter().position(|j| j.key == key);
+        let scope = match existing {
+            Some(n) => n,
+            None => {
+                let alias = self.next_alias("s")?;
+                let rows = cp.subquery(
+                    &Sql::raw(format!("{}.*", ident(&cp.alias)?.quoted())),
+                    false,
+                );
+                let mut joins = self.joins.borrow_mut();
+                joins.push(Join {
+                    key,
+                    rows,
+                    alias,
+                    used: Cell::new(false),
+                });
+                joins.len() - 1
+            }
+        };
+        let alias = self.joins.borrow()[scope].alias.as_str().to_owned();
+        let row = Walk {
+            collection: cp.collection,
+            alias,
+            from: Vec::new(),
+            conds: Vec::new(),
+            multi: false,
+            order: Vec::new(),
+        };
+        let single = self.walk_hops(row, &segments[i + 1..], modifier, &mut None)?;
+        Ok(with_shared(operand, scope, &single))
+    }
+
+    fn walk_hops(
         &self,
         mut walk: Walk,
         segments: &[&str],
         modifier: Option<&str>,
+        checkpoint: &mut Option<(usize, Walk)>,
     ) -> Result<Operand, CompileError> {
         if segments.len() > MAX_HOPS + 1 {
             return Err(CompileError::Invalid("the field path is too deep".into()));
@@ -350,15 +470,21 @@ impl RecordResolver<'_> {
             if let Some(field) = walk.collection.clone().field(seg) {
                 self.check_field_access(field)?;
                 match field.kind {
-                    FieldKind::Relation => self.hop_relation(&mut walk, field)?,
+                    FieldKind::Relation => {
+                        self.hop_relation(&mut walk, field)?;
+                        if field.is_multi() {
+                            *checkpoint = Some((i, walk.clone()));
+                        }
+                    }
                     FieldKind::Json => {
                         let base = column(&walk.alias, &field.name)?;
-                        let path: Vec<&str> = segments[i + 1..].to_vec();
+                        let path = json_path(&segments[i + 1..], modifier);
+                        let path: Vec<&str> = path.iter().map(String::as_str).collect();
                         return self.finish_value(
                             &walk,
                             self.dialect.json_extract_value(&base, &path),
                             ValueType::JsonValue,
-                            modifier,
+                            None,
                             false,
                         );
                     }
@@ -369,53 +495,44 @@ impl RecordResolver<'_> {
                         if segments.len() == i + 2 && matches!(segments[i + 1], "lon" | "lat") =>
                     {
                         let base = column(&walk.alias, &field.name)?;
-                        let value = self.dialect.json_extract_value(&base, &segments[i + 1..]);
-                        return self.finish_value(
-                            &walk,
-                            value,
-                            ValueType::JsonValue,
-                            modifier,
-                            false,
-                        );
+                        let path = json_path(&segments[i + 1..], modifier);
+                        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                        let value = self.dialect.json_extract_value(&base, &path);
+                        return self.finish_value(&walk, value, ValueType::JsonValue, None, false);
                     }
                     _ => return Err(CompileError::UnknownField(segments.join("."))),
                 }
             } else if let Some((coll, field)) = seg.split_once("_via_") {
                 self.hop_back_relation(&mut walk, coll, field)?;
+                *checkpoint = Some((i, walk.clone()));
             } else {
                 return Err(CompileError::UnknownField(segments.join(".")));
             }
         }
-        // The last segment: a field, or a back-relation standing for the related records' ids.
-        let field = match walk.collection.field(last) {
-            Some(f) => f.clone(),
-            None => match last.split_once("_via_") {
-                Some((coll, field)) => {
-                    self.hop_back_relation(&mut walk, coll, field)?;
-                    if modifier == Some("length") {
-                        let count = walk.subquery(&Sql::raw("COUNT(*)"), false);
-                        let mut s = Sql::raw("(");
-                        s.push_sql(&count).push(")");
-                        return Ok(Operand::Single {
-                            sql: s,
-                            ty: ValueType::Number,
-                        });
-                    }
-                    let id = column(&walk.alias, "id")?;
-                    return self.finish_value(&walk, id, ValueType::Text, modifier, true);
-                }
-                None => return Err(CompileError::UnknownField(segments.join("."))),
-            },
-        };
+        // PB-COMPAT: the last segment is a field; a back-relation there (`comments_via_post`,
+        // `comments_via_post:length`) is an unknown field in PocketBase 0.40.6 (400).
+        let field = walk
+            .collection
+            .field(last)
+            .cloned()
+            .ok_or_else(|| CompileError::UnknownField(segments.join(".")))?;
         self.check_field_access(&field)?;
         let col = column(&walk.alias, &field.name)?;
         let ty = value_type(&field);
         // PB-COMPAT: a multi-value field compares as its stored JSON text unless `:each`
         // asks for its elements (`tags ?= 'a'` matches nothing in PocketBase either).
-        let list_like =
-            modifier == Some("each") && (field.is_multi() || field.kind == FieldKind::Json);
+        let list_like = modifier == Some("each") && field.is_multi();
         match modifier {
-            Some("length") if field.is_multi() || field.kind == FieldKind::Json => {
+            // PB-COMPAT: a json field is `json_extract(x, '$')` in PocketBase (a bare string
+            // without its quotes, `true` as 1, an object or array as its JSON text), and
+            // `:each`/`:length` mean nothing on it: the whole value (`meta:each = 1` holds for
+            // `true`, `meta:length` is the value, not a count).
+            _ if field.kind == FieldKind::Json => {
+                let modifier = modifier.filter(|m| *m == "lower");
+                let value = self.dialect.json_document_value(&col);
+                self.finish_value(&walk, value, ValueType::JsonValue, modifier, false)
+            }
+            Some("length") if field.is_multi() => {
                 let len = self.dialect.json_array_length(&col);
                 self.finish_value(&walk, len, ValueType::Number, None, false)
             }
@@ -428,8 +545,15 @@ impl RecordResolver<'_> {
                 let value = Sql::raw(format!("{}.\"value\"", je.quoted()));
                 self.finish_value(&walk, value, ValueType::JsonValue, modifier, true)
             }
-            // A JSON document stays `jsonb` on PostgreSQL: the compiler reads it as SQLite does.
-            _ if ty == ValueType::Json => self.finish_value(&walk, col, ty, modifier, true),
+            // A geoPoint compares and sorts as its stored text, `{"lon":1,"lat":2}` (PocketBase's
+            // plain column); PostgreSQL writes that text from its `jsonb`.
+            _ if ty == ValueType::Json => match self.dialect {
+                Dialect::Sqlite => self.finish_value(&walk, col, ty, modifier, true),
+                Dialect::Postgres => {
+                    let text = self.dialect.geo_point_text(&col);
+                    self.finish_value(&walk, text, ValueType::Text, modifier, false)
+                }
+            },
             _ if stored_as_json(&field) => {
                 self.finish_value(&walk, self.dialect.json_text(&col), ty, modifier, true)
             }
@@ -491,6 +615,8 @@ impl RecordResolver<'_> {
             Operand::Many {
                 select: walk.subquery(&value, true),
                 ty,
+                first: walk.first(&value, self.dialect),
+                shared: None,
             }
         } else {
             let mut s = Sql::raw("(");
@@ -528,6 +654,8 @@ impl RecordResolver<'_> {
             cond.push(" = ").push(&format!("{}.\"value\"", je.quoted()));
             walk.conds.push(cond);
             walk.multi = true;
+            walk.order
+                .push(Some(Sql::raw(format!("{}.\"key\"", je.quoted()))));
         } else {
             let mut cond = target_id;
             cond.push(" = ").push_sql(&col);
@@ -590,6 +718,9 @@ impl RecordResolver<'_> {
         )));
         walk.conds.push(cond);
         walk.multi = true;
+        // PB-COMPAT: SQLite meets the back-related rows of PocketBase's join through an
+        // automatic index on the relation column that also holds the sorted value: lowest first.
+        walk.order.push(None);
         self.guard_join(walk, &source, &alias)?;
         walk.collection = source;
         walk.alias = alias.as_str().to_owned();
@@ -665,6 +796,7 @@ impl RecordResolver<'_> {
             from: Vec::new(),
             conds: Vec::new(),
             multi: false,
+            order: Vec::new(),
         };
         let (operand, stored) = unstored(self.walk_path(walk, &segments, modifier)?);
         let scoped = match operand {
@@ -683,6 +815,7 @@ impl RecordResolver<'_> {
                     from: vec![table],
                     conds: Vec::new(),
                     multi: true,
+                    order: Vec::new(),
                 };
                 match unstored(self.walk_path(walk, &segments, modifier)?).0 {
                     Operand::Many { select: every, .. } => Operand::Scoped { single, every, ty },
@@ -809,6 +942,7 @@ impl RecordResolver<'_> {
             ))],
             conds: vec![id_cond],
             multi: false,
+            order: Vec::new(),
         };
         self.walk_path(walk, &segments, modifier)
     }
@@ -889,16 +1023,48 @@ fn literal(value: &Json, modifier: Option<&str>) -> Operand {
             Operand::Many {
                 select: values_select(&lowered),
                 ty: ValueType::Text,
+                first: None,
+                shared: None,
             }
         }
         (_, Json::Array(items)) => Operand::Many {
             select: values_select(items),
             ty: ValueType::Any,
+            first: None,
+            shared: None,
         },
         (_, v) => Operand::Single {
             sql: Sql::param(json_param(v)),
             ty: json_type(v),
         },
+    }
+}
+
+/// `operand` (multi-valued) with the [`Shared`] value of `scope` taken from `single`, the same
+/// path resolved on the shared row.
+fn with_shared(operand: Operand, scope: usize, single: &Operand) -> Operand {
+    fn value(op: &Operand) -> Option<&Sql> {
+        match op {
+            Operand::Single { sql, .. } => Some(sql),
+            Operand::Masked(inner) | Operand::Stored(inner) => value(inner),
+            _ => None,
+        }
+    }
+    match operand {
+        Operand::Many {
+            select, ty, first, ..
+        } => Operand::Many {
+            select,
+            ty,
+            first,
+            shared: value(single).map(|v| Shared {
+                scope,
+                value: v.clone(),
+            }),
+        },
+        Operand::Masked(inner) => Operand::Masked(Box::new(with_shared(*inner, scope, single))),
+        Operand::Stored(inner) => Operand::Stored(Box::new(with_shared(*inner, scope, single))),
+        other => other,
     }
 }
 
@@ -908,6 +1074,17 @@ fn unstored(operand: Operand) -> (Operand, bool) {
         Operand::Stored(inner) => (*inner, true),
         other => (other, false),
     }
+}
+
+/// The keys of a JSON path (`meta.a.b` → `a`, `b`).
+// PB-COMPAT: PocketBase reads a modifier after a JSON path as part of the last key, without
+// its colon (`meta.x:lower` is the key `xlower`, so NULL where there is none).
+fn json_path(segments: &[&str], modifier: Option<&str>) -> Vec<String> {
+    let mut path: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+    if let (Some(m), Some(last)) = (modifier, path.last_mut()) {
+        last.push_str(m);
+    }
+    path
 }
 
 /// Whether a field's column holds JSON (JSONB on PostgreSQL).

@@ -62,7 +62,8 @@
 //! `a LIKE ? ESCAPE '\'`, both sides as SQLite's text of them (numbers as SQLite writes them,
 //! booleans `1`/`0`, a JSON string without its quotes). A literal pattern without an
 //! unescaped `%` has its `\`, `%`, `_` escaped and is wrapped as `%text%`; a non-literal pattern
-//! is wrapped in SQL: `('%' || b || '%')`. `!~` is `(a NOT LIKE p ESCAPE '\' OR a IS NULL)`.
+//! is wrapped in SQL: `('%' || b || '%')`; a `null` pattern is NULL, so `~ null` and `!~ null` match
+//! nothing. `!~` is `a NOT LIKE p ESCAPE '\'`, false where `a` is NULL (as in PocketBase).
 //! SQLite's LIKE ignores the case of ASCII letters only: PostgreSQL uses `ILIKE` for an ASCII
 //! literal pattern, and otherwise `LIKE` on both sides with their ASCII letters lowered
 //! ([`crate::Dialect::lower`], also `:lower`).
@@ -182,32 +183,25 @@ fn like(negate: bool, left: &Opd, right: &Opd) -> Sql {
     like_sql(SQLITE.like_ci(), negate, &subject, &pattern)
 }
 
-/// PB-COMPAT: a NULL pattern is the empty string, so `~ null` matches any non-NULL value.
+/// PB-COMPAT: a NULL pattern stays NULL (PocketBase writes `x LIKE ('%' || NULL || '%')`), so
+/// `~ null` and `!~ null` match nothing.
 pub(crate) fn like_pattern(d: Dialect, v: &Value) -> Sql {
-    d.typed_param(&Value::Text(wrap_like(&value_to_text(v))))
+    match v {
+        Value::Null => Sql::raw("NULL"),
+        v => d.typed_param(&Value::Text(wrap_like(&value_to_text(v)))),
+    }
 }
 
-/// `subject <like> pattern ESCAPE '\'`, or its negation, which is also true for NULL.
+/// `subject [NOT] <like> pattern ESCAPE '\'`.
+// PB-COMPAT: `!~` is a plain NOT LIKE, as in PocketBase: it does not hold where the subject is
+// NULL (an empty relation, a missing JSON key).
 pub(crate) fn like_sql(like: &str, negate: bool, subject: &Sql, pattern: &Sql) -> Sql {
-    let mut out = Sql::new();
-    if negate {
-        out.push("(")
-            .push_sql(subject)
-            .push(" NOT ")
-            .push(like)
-            .push(" ")
-            .push_sql(pattern)
-            .push(" ESCAPE '\\' OR ")
-            .push_sql(subject)
-            .push(" IS NULL)");
-    } else {
-        out.push_sql(subject)
-            .push(" ")
-            .push(like)
-            .push(" ")
-            .push_sql(pattern)
-            .push(" ESCAPE '\\'");
-    }
+    let mut out = subject.clone();
+    out.push(if negate { " NOT " } else { " " })
+        .push(like)
+        .push(" ")
+        .push_sql(pattern)
+        .push(" ESCAPE '\\'");
     out
 }
 

@@ -31,6 +31,8 @@ fn many(select: &str, ty: ValueType) -> Operand {
     Operand::Many {
         select: Sql::raw(select),
         ty,
+        first: None,
+        shared: None,
     }
 }
 
@@ -56,6 +58,8 @@ impl FieldResolver for Fake {
                 Ok(Operand::Many {
                     select: s,
                     ty: Text,
+                    first: None,
+                    shared: None,
                 })
             }
             "@collection.labels.name" => stored(Operand::Scoped {
