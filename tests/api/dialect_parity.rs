@@ -108,10 +108,10 @@ const OPERATORS: &[&str] = &[
 ];
 
 /// Fields a sort may name: single-valued, or through a multiple relation or a back-relation
-/// (the first related value). Not a whole JSON document: objects sort by their text, which
-/// PostgreSQL writes otherwise (`{"b": 1, "aa": 2}`: spaces, shorter keys first); a geoPoint's
-/// text is written alike on both.
+/// (the first related value); JSON documents and geoPoints sort by their text, written alike
+/// on both.
 const SORTS: &[&str] = &[
+    "meta",
     "loc",
     "owners.name",
     "owners.score",

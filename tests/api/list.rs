@@ -83,20 +83,34 @@ async fn blog() -> Blog {
 impl Blog {
     /// The titles a guest sees for `filter`, sorted by title.
     async fn titles(&self, filter: &str) -> Vec<String> {
+        self.list_titles(filter, "title").await
+    }
+
+    /// The titles a guest gets for `sort` (no filter), in order.
+    async fn sorted(&self, sort: &str) -> Vec<String> {
+        self.list_titles("", sort).await
+    }
+
+    async fn list_titles(&self, filter: &str, sort: &str) -> Vec<String> {
         let r = self
             .app
             .list_records(
                 "posts",
-                &[("filter", filter), ("sort", "title"), ("perPage", "50")],
+                &[("filter", filter), ("sort", sort), ("perPage", "50")],
                 GUEST,
             )
             .await;
         r.expect(200);
-        r.items()
-            .iter()
-            .map(|x| x["title"].as_str().unwrap_or("").to_owned())
-            .collect()
+        titles_of(&r.items())
     }
+}
+
+/// The `title` of each item.
+fn titles_of(items: &[serde_json::Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|x| x["title"].as_str().unwrap_or("").to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -702,4 +716,159 @@ async fn fields_star_keeps_expand_and_bad_modifiers_are_400() {
             "Something went wrong while processing your request.",
         );
     }
+}
+
+#[tokio::test]
+async fn like_null_matches_nothing_and_not_like_leaves_null_out() {
+    let b = blog().await;
+    let none = Vec::<String>::new();
+    // PocketBase: x LIKE ('%' || NULL || '%') is NULL
+    assert_eq!(b.titles("title ~ null").await, none);
+    assert_eq!(b.titles("title !~ null").await, none);
+    assert_eq!(b.titles("coauthors.name ?~ null").await, none);
+    // a plain NOT LIKE: a record without coauthors or comments has no value to match
+    assert_eq!(b.titles("coauthors.name !~ 'x'").await, ["Alpha", "Beta"]);
+    assert_eq!(b.titles("coauthors.name ?!~ 'Ann'").await, ["Alpha"]);
+    assert_eq!(
+        b.titles("comments_via_post.text !~ 'zzz'").await,
+        ["Alpha", "Beta", "Gamma"]
+    );
+}
+
+#[tokio::test]
+async fn a_back_relation_as_the_last_segment_is_refused() {
+    let b = blog().await;
+    for filter in ["comments_via_post:length > 0", "comments_via_post != ''"] {
+        let r = b
+            .app
+            .list_records("posts", &[("filter", filter)], GUEST)
+            .await;
+        r.expect(400);
+    }
+    assert_eq!(
+        b.titles("comments_via_post.id != ''").await,
+        ["Alpha", "Beta", "Gamma"]
+    );
+}
+
+#[tokio::test]
+async fn any_conditions_on_one_multi_valued_path_hold_for_the_same_related_record() {
+    let b = blog().await;
+    let none = Vec::<String>::new();
+    // Alpha's coauthors are Bob and Cid: no one coauthor is both
+    assert_eq!(
+        b.titles("coauthors.name ?= 'Bob' && coauthors.name ?= 'Cid'")
+            .await,
+        none
+    );
+    assert_eq!(
+        b.titles("coauthors.name ?= 'Bob' && coauthors.name ?~ 'i'")
+            .await,
+        none
+    );
+    assert_eq!(
+        b.titles("coauthors.name ?= 'Bob' && coauthors.name ?~ 'o'")
+            .await,
+        ["Alpha"]
+    );
+    assert_eq!(
+        b.titles("coauthors.name ?= 'Bob' || coauthors.name ?= 'Ann'")
+            .await,
+        ["Alpha", "Beta"]
+    );
+    // plain operators stay all-of conditions of their own
+    assert_eq!(
+        b.titles("coauthors.name ?= 'Bob' && coauthors.name != 'Ann'")
+            .await,
+        ["Alpha"]
+    );
+    assert_eq!(
+        b.titles("comments_via_post.text ?~ 'great' && comments_via_post.text ?= 'meh'")
+            .await,
+        none
+    );
+    assert_eq!(
+        b.titles("comments_via_post.text ?~ 'great' && comments_via_post.text ?~ 'post'")
+            .await,
+        ["Alpha"]
+    );
+}
+
+#[tokio::test]
+async fn a_sort_through_a_multiple_relation_or_back_relation_orders_by_the_first_value() {
+    let b = blog().await;
+    // Alpha's first coauthor is Bob (then Cid), Beta's Ann; no coauthor sorts as NULL
+    assert_eq!(
+        b.sorted("coauthors.name,title").await,
+        ["Epsilon long title", "Gamma", "delta", "Beta", "Alpha"]
+    );
+    assert_eq!(
+        b.sorted("-coauthors.name,title").await,
+        ["Alpha", "Beta", "Epsilon long title", "Gamma", "delta"]
+    );
+    assert_eq!(
+        b.sorted("comments_via_post.text,title").await,
+        ["Epsilon long title", "delta", "Alpha", "Gamma", "Beta"]
+    );
+}
+
+#[tokio::test]
+async fn a_json_field_compares_and_sorts_as_json_extract_and_a_geo_point_as_its_text() {
+    let app = spawn_app().await;
+    app.must_create_collection(json!({
+        "name": "docs", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "meta", "type": "json"},
+            {"name": "loc", "type": "geoPoint"},
+        ],
+    }))
+    .await;
+    for (title, meta, loc) in [
+        (
+            "obj",
+            json!({"x": "Hello", "arr": [1, 2]}),
+            json!({"lon": 1, "lat": 2}),
+        ),
+        ("null", json!(null), json!({"lon": 10, "lat": -2})),
+        ("arr", json!([3, 1]), json!({"lon": -5, "lat": 2})),
+        ("str", json!("str"), json!({"lon": 1.5, "lat": 2})),
+        ("num", json!(12), json!({"lon": 0, "lat": 0})),
+        ("true", json!(true), json!({"lon": 1, "lat": 3})),
+    ] {
+        app.must_create_record("docs", json!({"title": title, "meta": meta, "loc": loc}))
+            .await;
+    }
+    let ask = |query: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let mut query = query;
+            query.push(("perPage", "50"));
+            let r = app.list_records("docs", &query, GUEST).await;
+            r.expect(200);
+            titles_of(&r.items())
+        }
+    };
+    let filter = |f: &'static str| ask(vec![("filter", f), ("sort", "title")]);
+    // PocketBase's JSON_EXTRACT(meta, '$'): a string without quotes, true as 1
+    assert_eq!(filter("meta = 1").await, ["true"]);
+    assert_eq!(filter("meta = 'str'").await, ["str"]);
+    assert_eq!(filter("meta < 5").await, ["true"]);
+    assert_eq!(filter("meta > 'a'").await, ["obj", "str"]);
+    assert_eq!(filter("meta:each ?= 3").await, Vec::<String>::new());
+    assert_eq!(filter("meta:length = 'str'").await, ["str"]);
+    assert_eq!(filter("meta = '[3,1]'").await, ["arr"]);
+    assert_eq!(filter("meta ~ '\"arr\":[1,2],'").await, ["obj"]);
+    // a modifier after a JSON path is part of the key: `xlower`, missing
+    assert_eq!(filter("meta.x:lower = 'hello'").await, Vec::<String>::new());
+    assert_eq!(filter("meta.x:lower = null").await.len(), 6);
+    assert_eq!(filter("loc < '{\"lon\":1'").await, ["arr", "num"]);
+    assert_eq!(
+        ask(vec![("sort", "meta")]).await,
+        ["null", "true", "num", "arr", "str", "obj"]
+    );
+    assert_eq!(
+        ask(vec![("sort", "-loc")]).await,
+        ["null", "str", "true", "obj", "num", "arr"]
+    );
 }

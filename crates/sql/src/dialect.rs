@@ -274,7 +274,11 @@ impl Dialect {
                 out.push_sql(value)
                     .push(") = 'boolean' THEN CASE WHEN CAST(")
                     .push_sql(value)
-                    .push(" AS BOOLEAN) THEN '1' ELSE '0' END ELSE ")
+                    .push(" AS BOOLEAN) THEN '1' ELSE '0' END WHEN jsonb_typeof(")
+                    .push_sql(value)
+                    .push(") IN ('object', 'array') THEN ")
+                    .push_sql(&Self::pg_json_container_text(value, 2))
+                    .push(" ELSE ")
                     .push_sql(value)
                     .push(" #>> '{}' END");
                 out
@@ -369,16 +373,58 @@ impl Dialect {
     }
 
     /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite) as text, for comparing and
-    /// sorting it like any text value.
+    /// sorting it like any text value: on PostgreSQL an array or object written as SQLite
+    /// holds it (`["a","b"]`, [`Self::pg_json_container_text`]).
     pub fn json_text(self, expr: &Sql) -> Sql {
         match self {
             Dialect::Sqlite => expr.clone(),
             Dialect::Postgres => {
-                let mut out = Sql::raw("CAST(");
-                out.push_sql(expr).push(" AS TEXT)");
+                let mut out = Sql::raw("COALESCE(");
+                out.push_sql(&Self::pg_json_container_text(&self.to_jsonb(expr), 1))
+                    .push(", CAST(")
+                    .push_sql(expr)
+                    .push(" AS TEXT))");
                 out
             }
         }
+    }
+
+    /// PostgreSQL: the JSON text SQLite holds for a `jsonb` object or array, as oxbase and
+    /// PocketBase store it: compact (`{"a":[1,2]}`, where PostgreSQL writes `{"a": [1, 2]}`),
+    /// keys in byte order (where PostgreSQL puts shorter keys first); NULL for other values.
+    /// Nested `depth` levels deep; deeper values are written as PostgreSQL writes them.
+    pub(crate) fn pg_json_container_text(value: &Sql, depth: usize) -> Sql {
+        // `value` once, as a column of a one-row subquery: the text names it several times
+        let mut out = Sql::raw("(SELECT ");
+        out.push_sql(&Self::pg_container_text_of("\"__jt\"", depth))
+            .push(" FROM (SELECT ")
+            .push_sql(value)
+            .push(" AS \"__jt\") AS \"__jtt\")");
+        out
+    }
+
+    fn pg_container_text_of(v: &str, depth: usize) -> Sql {
+        let (k, e, n) = (
+            format!("\"__jk{depth}\""),
+            format!("\"__jv{depth}\""),
+            format!("\"__jn{depth}\""),
+        );
+        // an element or member value: a nested container written the same way, the rest as
+        // PostgreSQL writes it (JSON text)
+        let inner = if depth == 0 {
+            format!("CAST({e} AS TEXT)")
+        } else {
+            let nested = Self::pg_container_text_of(&e, depth - 1);
+            format!(
+                "CASE WHEN jsonb_typeof({e}) IN ('object', 'array') THEN {} ELSE CAST({e} AS TEXT) END",
+                nested.text()
+            )
+        };
+        Sql::raw(format!(
+            "CASE jsonb_typeof({v}) \
+             WHEN 'object' THEN (SELECT '{{' || COALESCE(string_agg(CAST(to_jsonb({k}) AS TEXT) || ':' || {inner}, ',' ORDER BY {k} COLLATE \"C\"), '') || '}}' FROM jsonb_each({v}) AS __je{depth}({k}, {e})) \
+             WHEN 'array' THEN (SELECT '[' || COALESCE(string_agg({inner}, ',' ORDER BY {n}), '') || ']' FROM jsonb_array_elements({v}) WITH ORDINALITY AS __ja{depth}({e}, {n})) END"
+        ))
     }
 
     fn to_jsonb(self, expr: &Sql) -> Sql {

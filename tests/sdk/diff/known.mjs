@@ -9,18 +9,7 @@
 
 const t = (req) => req.tags || {};
 const filter = (req, lhs) => req.cat === 'filters' && (typeof lhs === 'string' ? t(req).lhs === lhs : lhs.test(t(req).lhs || ''));
-const ORDER_OPS = new Set(['>', '>=', '<', '<=', '?>', '?>=', '?<', '?<=']);
-const statuses = (pb, ox, a, b) => pb.status === a && ox.status === b;
 const field = (req, names) => req.cat === 'fields' && names.includes(t(req).field);
-
-/** What a filter operand or literal holds, to tell comparisons of mixed types. */
-function kind(x) {
-  if (/^(meta|tags|loc)($|[.:])/.test(x) && !/:length$/.test(x)) return 'json';
-  if (/^-?\d/.test(x) || /(^|\.)(views|rank|level)$|:length$|^loc\.lon$/.test(x)) return 'number';
-  if (/^(true|false)$/.test(x) || /(^|\.)(active|verified|emailVisibility)$/.test(x)) return 'bool';
-  if (x === 'null') return 'null';
-  return 'text';
-}
 
 export const KNOWN = [
   // Filters.
@@ -30,14 +19,6 @@ export const KNOWN = [
       + 'addresses and so reveals them; oxbase compares NULL. (Not quite "matches nothing", as docs/api.md says: the records whose '
       + 'relation is empty still pass, since an all-of comparison over no records holds)',
     match: ({ req }) => filter(req, 'editors.email') && t(req).caller !== 'superuser',
-  },
-  {
-    id: 'postgres-mixed-type-comparison',
-    reason: 'open (PostgreSQL only): a comparison of a json value (json field or path, multiple select, geoPoint) or of two different types '
-      + '(a number or bool with text, LIKE on a number or bool) answers as PostgreSQL casts, not as SQLite orders mixed types (#17: make both dialects agree)',
-    db: 'postgres',
-    match: ({ req, pb, ox }) => req.cat === 'filters' && statuses(pb, ox, 200, 200) && t(req).lhs !== 'expr'
-      && (kind(t(req).lhs) === 'json' || kind(t(req).lhs) !== kind(t(req).value) || (t(req).op.includes('~') && kind(t(req).lhs) !== 'text')),
   },
   // Sorts.
   {

@@ -35,9 +35,17 @@ pub struct PgDb {
 impl PgDb {
     /// Connects to `url` (`postgres://user:pass@host:port/db`) with up to `max_connections`.
     pub async fn connect(url: &str, max_connections: usize) -> Result<PgDb> {
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
+        // No JIT: it compiles a query whose estimated cost is high (a filter on JSON values,
+        // whose subqueries PostgreSQL overestimates) for tens of milliseconds to seconds,
+        // while the queries here run in a few milliseconds. The URL's options go after.
+        let options = match config.get_options() {
+            Some(o) => format!("-c jit=off {o}"),
+            None => "-c jit=off".to_owned(),
+        };
+        config.options(&options);
         let manager = Manager::from_config(
             config,
             NoTls,

@@ -52,8 +52,10 @@
 //! `CAST(? AS <type>)`. Texts compare and sort by the database's collation: a database with
 //! the C collation (`C.UTF-8`) orders them as SQLite does, byte by byte.
 //!
-//! Known differences left: a whole JSON object or array compares as its JSON text, which
-//! PostgreSQL writes otherwise (`{"b": 1, "aa": 2}`: spaces, shorter keys first); a REAL is
+//! A JSON object or array compares as the JSON text SQLite holds, which PostgreSQL writes
+//! otherwise (`{"b": 1, "aa": 2}`: spaces, shorter keys first): there it is written compact,
+//! keys in byte order, as oxbase and PocketBase store it, three levels deep (deeper values as
+//! PostgreSQL writes them). Known differences left: a REAL is
 //! written with 15 significant digits in both, but from 1e15 up or below 1e-4 SQLite writes an
 //! exponent (`1.0e+15`) where PostgreSQL writes the digits; numbers past 2^53 are doubles on
 //! PostgreSQL.

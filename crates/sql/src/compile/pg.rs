@@ -16,6 +16,9 @@ use crate::{Dialect, Sql, Value, ValueType};
 
 const PG: Dialect = Dialect::Postgres;
 
+/// How deep objects and arrays inside a JSON value are written as SQLite writes them.
+const JSON_TEXT_DEPTH: usize = 2;
+
 /// A text SQLite's NUMERIC affinity turns into a number (surrounding spaces, a sign, a decimal
 /// point and an exponent allowed; no hexadecimal, no `Inf`).
 const NUMERIC_TEXT: &str = r"'^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'";
@@ -326,11 +329,14 @@ impl Lite {
                     .push(" AS DOUBLE PRECISION) WHEN 'boolean' THEN ")
                     .push_sql(&boolean)
                     .push(" THEN 1 ELSE 0 END END");
+                // objects and arrays as the JSON text SQLite holds
                 let mut txt = Sql::raw("CASE WHEN ");
                 txt.push_sql(&typ)
-                    .push(" IN ('string', 'object', 'array') THEN ")
+                    .push(" = 'string' THEN ")
                     .push_sql(&s)
-                    .push(" #>> '{}' END");
+                    .push(" #>> '{}' ELSE ")
+                    .push_sql(&Dialect::pg_json_container_text(&s, JSON_TEXT_DEPTH))
+                    .push(" END");
                 let mut num_text = Sql::raw("CASE ");
                 num_text
                     .push_sql(&typ)
