@@ -872,3 +872,56 @@ async fn a_json_field_compares_and_sorts_as_json_extract_and_a_geo_point_as_its_
         ["null", "str", "true", "obj", "num", "arr"]
     );
 }
+
+#[tokio::test]
+async fn a_shared_join_keeps_the_list_rule_of_the_related_collection() {
+    let app = spawn_app().await;
+    let members = app
+        .must_create_collection(json!({
+            "name": "members", "listRule": "visible = true", "viewRule": "",
+            "fields": [{"name": "name", "type": "text"}, {"name": "visible", "type": "bool"}],
+        }))
+        .await;
+    app.must_create_collection(json!({
+        "name": "teams", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "members", "type": "relation", "collectionId": members["id"], "maxSelect": 5},
+        ],
+    }))
+    .await;
+    let hidden = app
+        .must_create_record("members", json!({"name": "x", "visible": false}))
+        .await;
+    let shown = app
+        .must_create_record("members", json!({"name": "y", "visible": true}))
+        .await;
+    app.must_create_record(
+        "teams",
+        json!({"title": "t", "members": [hidden["id"], shown["id"]]}),
+    )
+    .await;
+    let ask = |filter: &'static str, superuser: bool| {
+        let app = &app;
+        async move {
+            let token = if superuser {
+                app.superuser_token.as_str()
+            } else {
+                GUEST
+            };
+            let r = app
+                .list_records("teams", &[("filter", filter)], token)
+                .await;
+            r.expect(200);
+            titles_of(&r.items())
+        }
+    };
+    let filter = "members.name ?= 'x' && members.visible ?= false";
+    assert_eq!(ask(filter, true).await, ["t"]);
+    // the hidden member is not joined for a guest
+    assert_eq!(ask(filter, false).await, Vec::<String>::new());
+    assert_eq!(
+        ask("members.name ?= 'y' && members.visible ?= true", false).await,
+        ["t"]
+    );
+}

@@ -20,6 +20,12 @@
 //! - `?` operators: ANY value matches: `EXISTS (SELECT 1 FROM <padded> WHERE <cmp>)`;
 //! - Many vs Many: the same over the cross product of both padded sets: every pair (plain) or
 //!   some pair (`?`). PocketBase checks every left value against every right value too.
+//!
+//! A `Many` that has a `shared` value (a path through a multiple relation or a back-relation)
+//! is compared through it by `?` operators instead: a single value on one related row that all
+//! `?` comparisons on that path share, as PocketBase joins the path once per filter; the
+//! resolver joins that row around the whole predicate ([`FieldResolver::use_scope`]).
+//! A sort orders by a `Many`'s `first` value, or refuses it when it has none.
 
 mod compare;
 mod functions;
@@ -51,7 +57,7 @@ pub fn compile_filter(
 
 /// Compiles sort items to comma-separated ORDER BY terms, without the `ORDER BY` keyword.
 /// `@random` becomes the dialect's random function; every other item is resolved and must be
-/// single-valued. On PostgreSQL, NULLs sort first ascending and last descending, as on SQLite,
+/// single-valued or have a first value (through a multiple relation or a back-relation). On PostgreSQL, NULLs sort first ascending and last descending, as on SQLite,
 /// and a JSON value (path or document) sorts by its SQLite class first (NULL, numbers, text),
 /// then by its number, then by its text (three ORDER BY keys).
 pub fn compile_sort(

@@ -206,3 +206,19 @@ fn encode(f: &Field, v: &Json) -> Value {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::go_float;
+
+    #[test]
+    fn floats_are_written_as_go_writes_them() {
+        assert_eq!(go_float(1.0), "1");
+        assert_eq!(go_float(-5.0), "-5");
+        assert_eq!(go_float(1.5), "1.5");
+        assert_eq!(go_float(0.0), "0");
+        assert_eq!(go_float(1e-7), "1e-07");
+        assert_eq!(go_float(1.5e21), "1.5e+21");
+        assert_eq!(go_float(0.000001), "0.000001");
+    }
+}
