@@ -171,7 +171,18 @@ pub fn cast(field: &Field, raw: &Json, kind: BodyKind) -> Json {
         FieldKind::Date => json!(crate::dates::normalize(&to_text(raw)).unwrap_or_default()),
         // PB-COMPAT: a string holding valid JSON is stored as that JSON, in any body kind.
         FieldKind::Json => match raw {
-            Json::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
+            Json::String(s) => json_text(s),
+            // PB-COMPAT: repeated form parts are a list of their values as PocketBase infers
+            // form values (`1`, `true`, `[1]` → [1, true, "[1]"]).
+            Json::Array(parts) if kind == BodyKind::Form => Json::Array(
+                parts
+                    .iter()
+                    .map(|p| match p {
+                        Json::String(s) => infer_form_value(s),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
             _ => raw.clone(),
         },
         FieldKind::GeoPoint => {
@@ -188,6 +199,33 @@ pub fn cast(field: &Field, raw: &Json, kind: BodyKind) -> Json {
         _ if matches!(raw, Json::Array(_) | Json::Object(_)) => json!(""),
         _ => json!(to_text(raw)),
     }
+}
+
+/// A form value as PocketBase reads it: `true`/`false` are booleans, a number written in its
+/// shortest form (`12`, `-1.5`, not `0.0`, `1e3` or `007`; Rust's `f64` display, like Go's
+/// `FormatFloat(v, 'f', -1, 64)`, writes no exponent) is a number, anything else text.
+fn infer_form_value(s: &str) -> Json {
+    match s {
+        "true" => return json!(true),
+        "false" => return json!(false),
+        _ => {}
+    }
+    let numeric = s.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c == '-' || c == '.' || c.is_ascii_digit());
+    if numeric
+        && let Ok(v) = s.parse::<f64>()
+        && v.is_finite()
+        && v.to_string() == s
+    {
+        return number(v);
+    }
+    json!(s)
+}
+
+/// The JSON a text holds, or the text itself when it holds none.
+fn json_text(s: &str) -> Json {
+    serde_json::from_str(s).unwrap_or_else(|_| json!(s))
 }
 
 fn shape_list(field: &Field, items: Vec<String>) -> Json {
@@ -310,6 +348,18 @@ mod tests {
         assert_eq!(r.get("ok"), &json!(true));
         assert_eq!(r.get("data"), &json!({"x": 1}));
         assert!(r.data.get("unknown").is_none());
+        // Repeated form parts of a json field: the JSON each part holds.
+        let parts = json!({"data": ["1", "2", "x", "[1]", "true", "0.0", "-1.5", "007"]});
+        apply(&mut r, parts.as_object().unwrap(), BodyKind::Form, false);
+        assert_eq!(
+            r.get("data"),
+            &json!([1, 2, "x", "[1]", true, "0.0", -1.5, "007"])
+        );
+        apply(&mut r, parts.as_object().unwrap(), BodyKind::Json, false);
+        assert_eq!(
+            r.get("data"),
+            &json!(["1", "2", "x", "[1]", "true", "0.0", "-1.5", "007"])
+        );
     }
 
     #[test]
