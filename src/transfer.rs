@@ -2,8 +2,8 @@
 //! the copies of `oxbase_core::transfer`, with a progress bar per table and a row-count check
 //! at the end.
 
+use parking_lot::Mutex;
 use std::path::Path;
-use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oxbase_core::store::{Db, postgres::PgDb, sqlite::SqliteDb};
@@ -73,7 +73,7 @@ where
         .progress_chars("=> ");
     let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
     let report = move |p: Progress| {
-        let mut current = bar.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = bar.lock();
         match p {
             Progress::Table { name, rows } => {
                 *current = Some(

@@ -14,8 +14,8 @@
 //! count in Redis instead, in the same windows, so the budget is shared by all of them;
 //! should Redis fail, each instance counts on its own until it is back.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
@@ -132,7 +132,7 @@ impl RateLimiter {
         let Some(rule) = find_rule(&rules, req) else {
             return Ok(());
         };
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let mut windows = self.windows.lock();
         if windows.len() >= SWEEP_AT {
             windows.retain(|_, w| now.duration_since(w.started) < Duration::from_secs(3600));
             if windows.len() >= SWEEP_AT {

@@ -28,8 +28,10 @@ pub mod tokens;
 pub mod verification;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+
+use parking_lot::Mutex;
 
 use oxbase_sql::Sql;
 use serde_json::{Value as Json, json};
@@ -89,15 +91,11 @@ const MAX_CACHED_IDENTITIES: usize = 10_000;
 
 impl IdentityCache {
     fn get(&self, key: &(String, String)) -> Option<Arc<Record>> {
-        self.records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
+        self.records.lock().get(key).cloned()
     }
 
     fn put(&self, key: (String, String), record: Arc<Record>, epoch_at_read: u64) {
-        let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.records.lock();
         if self.epoch.load(Ordering::SeqCst) != epoch_at_read {
             return;
         }
@@ -110,7 +108,7 @@ impl IdentityCache {
     /// The record a token was verified for, while unexpired and while that record is still the
     /// cached identity: a change to the record (its `tokenKey` included) replaces it there.
     fn verified(&self, token: &str, now: i64) -> Option<Arc<Record>> {
-        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tokens = self.tokens.lock();
         let entry = tokens.get(token)?;
         let current = entry.exp > now
             && self
@@ -124,7 +122,7 @@ impl IdentityCache {
     }
 
     fn remember_token(&self, token: &str, key: (String, String), record: Arc<Record>, exp: i64) {
-        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tokens = self.tokens.lock();
         if tokens.len() >= MAX_CACHED_IDENTITIES {
             tokens.clear();
         }
@@ -132,7 +130,7 @@ impl IdentityCache {
     }
 
     fn forget(&self, record: &Record) {
-        let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.records.lock();
         self.epoch.fetch_add(1, Ordering::SeqCst);
         map.remove(&(record.collection.id.clone(), record.id().to_owned()));
     }
@@ -152,7 +150,7 @@ fn forget_system_rows(db: &crate::store::Db, record: &Record, background: &Backg
         record.collection.id.clone(),
         record.id().to_owned(),
     );
-    let mut tasks = background.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tasks = background.lock();
     while tasks.try_join_next().is_some() {}
     tasks.spawn_on(
         async move {
@@ -217,8 +215,7 @@ impl AuthService {
 
     /// Waits for the work spawned after commits (the system rows of deleted auth records).
     pub async fn drain(&self) {
-        let mut tasks =
-            std::mem::take(&mut *self.background.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut tasks = std::mem::take(&mut *self.background.lock());
         while tasks.join_next().await.is_some() {}
     }
 

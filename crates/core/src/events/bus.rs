@@ -24,7 +24,7 @@ pub enum Bus {
 
 /// Who is told when the NATS client has reconnected.
 type ReconnectListeners =
-    std::sync::Arc<std::sync::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>>;
+    std::sync::Arc<parking_lot::Mutex<Vec<mpsc::UnboundedSender<(String, String)>>>>;
 
 impl Bus {
     /// The bus of a deployment: the one `pubsub` names, else PostgreSQL's own; `None` on
@@ -61,7 +61,7 @@ impl Bus {
                         if matches!(event, async_nats::Event::Connected)
                             && !first.swap(false, std::sync::atomic::Ordering::SeqCst)
                         {
-                            for tx in listeners.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                            for tx in listeners.lock().iter() {
                                 let _ = tx.send((String::new(), String::new()));
                             }
                         }
@@ -142,10 +142,7 @@ impl Bus {
                 reconnected,
             } => {
                 let (tx, rx) = mpsc::unbounded_channel();
-                reconnected
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(tx.clone());
+                reconnected.lock().push(tx.clone());
                 for channel in channels {
                     // Subscribed before this returns, so nothing published after is missed.
                     let mut subscriber = match client.subscribe(channel.to_string()).await {

@@ -5,7 +5,9 @@
 
 use std::ops::Range;
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
@@ -69,10 +71,7 @@ impl Storage {
     }
 
     fn store(&self) -> Arc<dyn ObjectStore> {
-        self.current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.current.read().clone()
     }
 
     /// Switches to the bucket the `s3` settings describe, or back to the local folder when
@@ -83,7 +82,7 @@ impl Storage {
         } else {
             self.local.clone()
         };
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
+        *self.current.write() = next;
         Ok(())
     }
 

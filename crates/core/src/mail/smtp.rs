@@ -4,7 +4,9 @@
 //! only: their SMTP server's self-signed certificate). A transport is kept and reused while
 //! the SMTP settings stay the same.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -62,25 +64,18 @@ impl Pool {
 
     /// Trusts `der` as a root for the SMTP server's certificate, from the next send on.
     pub fn trust_root(&self, der: Vec<u8>) {
-        self.extra_roots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(der);
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.extra_roots.lock().push(der);
+        *self.current.lock() = None;
     }
 
     fn transport(&self, smtp: &Json) -> Result<Transport> {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = self.current.lock();
         if let Some((settings, transport)) = current.as_ref()
             && settings == smtp
         {
             return Ok(transport.clone());
         }
-        let roots = self
-            .extra_roots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let roots = self.extra_roots.lock().clone();
         let transport = build(smtp, roots)?;
         *current = Some((smtp.clone(), transport.clone()));
         Ok(transport)

@@ -2,8 +2,10 @@
 //! settings of realtime. Delivery itself is `dispatch`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+
+use parking_lot::RwLock;
 use std::time::Duration;
 
 use serde_json::json;
@@ -103,10 +105,7 @@ struct ConnectionGuard {
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.clients
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
+        self.clients.write().remove(&self.id);
     }
 }
 
@@ -140,19 +139,18 @@ impl Realtime {
         let dispatcher = hub.clone();
         // With no client connected, a change has no one to go to.
         let clients = hub.clients.clone();
-        let changes = records
-            .subscribe(move || !clients.read().unwrap_or_else(|e| e.into_inner()).is_empty());
+        let changes = records.subscribe(move || !clients.read().is_empty());
         tokio::spawn(async move { dispatcher.dispatch(changes).await });
         hub
     }
 
     pub fn config(&self) -> RealtimeConfig {
-        *self.config.read().unwrap_or_else(|e| e.into_inner())
+        *self.config.read()
     }
 
     /// Changes the settings; clients connected from now on get the new timers.
     pub fn configure(&self, config: RealtimeConfig) {
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
+        *self.config.write() = config;
     }
 
     /// Ends every client's stream, and those of clients that connect later: on shutdown, an
@@ -160,14 +158,11 @@ impl Realtime {
     /// SDK reconnects (to another instance, or to this one once restarted).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        self.clients
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.clients.write().clear();
     }
 
     pub fn client_count(&self) -> usize {
-        self.clients.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.clients.read().len()
     }
 
     /// Registers a new client.
@@ -182,10 +177,7 @@ impl Realtime {
             outbox,
         });
         if !self.closed.load(Ordering::SeqCst) {
-            self.clients
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id.clone(), client);
+            self.clients.write().insert(id.clone(), client);
         }
         // Once closed, the client is dropped here with its queue: its stream ends after its
         // first event.
@@ -204,19 +196,12 @@ impl Realtime {
     /// Sends `data` as event `topic` to the client `client_id` if it is subscribed to exactly
     /// that topic (the `@oauth2` redirect uses it). Whether it was delivered.
     pub fn send_to(&self, client_id: &str, topic: &str, data: &serde_json::Value) -> bool {
-        let Some(client) = self
-            .clients
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(client_id)
-            .cloned()
-        else {
+        let Some(client) = self.clients.read().get(client_id).cloned() else {
             return false;
         };
         let subscribed = client
             .subscriptions
             .read()
-            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .any(|s| s.topic.raw == topic);
         subscribed
@@ -231,7 +216,6 @@ impl Realtime {
         let client = self
             .clients
             .read()
-            .unwrap_or_else(|e| e.into_inner())
             .get(client_id)
             .cloned()
             .ok_or_else(|| Error::NotFound("Missing or invalid client id.".into()))?;
@@ -256,7 +240,7 @@ impl Realtime {
             parsed.push(topic);
         }
         {
-            let mut current = client.auth.write().unwrap_or_else(|e| e.into_inner());
+            let mut current = client.auth.write();
             // PB-COMPAT: once a client is bound to an identity, another one may not take it over.
             let bound = current
                 .record()
@@ -275,16 +259,13 @@ impl Realtime {
             .into_iter()
             .map(|topic| Arc::new(Subscription::new(topic, auth.clone())))
             .collect();
-        *client
-            .subscriptions
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(subscriptions);
+        *client.subscriptions.write() = Arc::new(subscriptions);
         Ok(())
     }
 
     /// Removes clients from the hub: their streams end once what is queued is read.
     pub(super) fn disconnect(&self, ids: impl IntoIterator<Item = String>) {
-        let mut clients = self.clients.write().unwrap_or_else(|e| e.into_inner());
+        let mut clients = self.clients.write();
         for id in ids {
             clients.remove(&id);
         }

@@ -19,19 +19,10 @@ pub(super) struct Index {
 impl Index {
     pub fn snapshot(clients: &Clients) -> Index {
         // Copy the client list and release the hub's lock before reading each client.
-        let clients: Vec<Arc<Client>> = clients
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let clients: Vec<Arc<Client>> = clients.read().values().cloned().collect();
         let mut by_collection: HashMap<String, Vec<Subscriber>> = HashMap::new();
         for client in clients {
-            let subscriptions = client
-                .subscriptions
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
+            let subscriptions = client.subscriptions.read().clone();
             for s in subscriptions
                 .iter()
                 .filter(|s| !s.topic.collection.is_empty())

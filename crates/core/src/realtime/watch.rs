@@ -20,12 +20,9 @@ pub(super) struct Watch {
 
 impl DeleteWatcher for Watch {
     fn watches(&self, collection: &Collection) -> bool {
-        let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
+        let clients = self.clients.read();
         clients.values().any(|client| {
-            let subscriptions = client
-                .subscriptions
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
+            let subscriptions = client.subscriptions.read();
             subscriptions.iter().any(|s| {
                 s.topic.collection == collection.name || s.topic.collection == collection.id
             })

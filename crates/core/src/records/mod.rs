@@ -17,7 +17,9 @@ pub mod validate;
 pub mod visibility;
 pub mod write;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use tokio::sync::mpsc;
 
@@ -104,39 +106,27 @@ impl Records {
         listening: impl Fn() -> bool + Send + Sync + 'static,
     ) -> mpsc::UnboundedReceiver<Committed> {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.subscribers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Subscriber {
-                tx,
-                listening: Box::new(listening),
-            });
+        self.subscribers.write().push(Subscriber {
+            tx,
+            listening: Box::new(listening),
+        });
         rx
     }
 
     /// Registers the watcher asked, inside each delete's transaction, who may see the
     /// records it removes (realtime).
     pub fn watch_deletes(&self, watcher: Arc<dyn DeleteWatcher>) {
-        *self
-            .delete_watcher
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+        *self.delete_watcher.write() = Some(watcher);
     }
 
     fn delete_watcher(&self) -> Option<Arc<dyn DeleteWatcher>> {
-        self.delete_watcher
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.delete_watcher.read().clone()
     }
 
     /// Registers a hook run synchronously on every committed change, before the response to
     /// the write goes out (unlike `subscribe`, which is asynchronous).
     pub fn on_change(&self, hook: ChangeHook) {
-        self.hooks
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(hook);
+        self.hooks.write().push(hook);
     }
 
     /// Sends this instance's committed changes to the other instances from now on.
@@ -158,22 +148,19 @@ impl Records {
     }
 
     fn deliver(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
-        for hook in self.hooks.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        for hook in self.hooks.read().iter() {
             hook(&change);
         }
         let committed = Committed { change, foreseen };
         let gone = {
-            let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
+            let subscribers = self.subscribers.read();
             subscribers
                 .iter()
                 .filter(|s| (s.listening)() && s.tx.send(committed.clone()).is_err())
                 .count()
         };
         if gone > 0 {
-            self.subscribers
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .retain(|s| !s.tx.is_closed());
+            self.subscribers.write().retain(|s| !s.tx.is_closed());
         }
     }
 }

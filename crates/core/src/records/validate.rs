@@ -2,7 +2,9 @@
 //! Checks that need the database (relation targets, uniqueness) are in `write`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 
 use regex::Regex;
 use serde_json::{Value as Json, json};
@@ -96,7 +98,7 @@ fn matches_pattern(pattern: &str, s: &str) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     let compiled = {
-        let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = cache.lock();
         if map.len() > 1024 {
             map.clear();
         }

@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 
 use oxbase_sql::Sql;
 
@@ -72,11 +74,9 @@ struct Memo {
 /// Compiled SQL kept at most; all is dropped when full (definitions and callers change rarely).
 const MAX_ENTRIES: usize = 4096;
 
-fn memo() -> std::sync::MutexGuard<'static, Memo> {
+fn memo() -> parking_lot::MutexGuard<'static, Memo> {
     static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
-    MEMO.get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    MEMO.get_or_init(Mutex::default).lock()
 }
 
 /// The key of the values `keys` hold for this request's caller.

@@ -13,7 +13,9 @@ pub mod migrate;
 pub mod system;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use oxbase_sql::Sql;
 
@@ -64,12 +66,12 @@ impl Schema {
     /// Which definitions the cache holds: changes with every change of any of them, and is
     /// never the same for two schemas of one process (memos keyed by it stay apart).
     pub fn version(&self) -> u64 {
-        self.cache.read().unwrap_or_else(|e| e.into_inner()).version
+        self.cache.read().version
     }
 
     /// A collection by id or (case-insensitive) name.
     pub fn get(&self, id_or_name: &str) -> Option<Arc<Collection>> {
-        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        let cache = self.cache.read();
         if let Some(c) = cache.by_id.get(id_or_name) {
             return Some(c.clone());
         }
@@ -133,7 +135,7 @@ impl Schema {
 
     /// Every collection, oldest first.
     pub fn all(&self) -> Vec<Arc<Collection>> {
-        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        let cache = self.cache.read();
         let mut all: Vec<_> = cache.by_id.values().cloned().collect();
         all.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
         all
@@ -203,7 +205,7 @@ impl Schema {
                 Ok(views)
             })
             .await?;
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self.cache.write();
         cache.by_id.remove(&collection.id);
         cache.by_name.remove(&collection.name.to_ascii_lowercase());
         cache.version = next_version();
@@ -234,7 +236,7 @@ impl Schema {
     }
 
     fn put(&self, c: Arc<Collection>) {
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self.cache.write();
         if let Some(prev) = cache.by_id.get(&c.id).cloned() {
             cache.by_name.remove(&prev.name.to_ascii_lowercase());
         }
@@ -256,7 +258,7 @@ impl Schema {
                 .insert(c.name.to_ascii_lowercase(), c.id.clone());
             fresh.by_id.insert(c.id.clone(), Arc::new(c));
         }
-        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        *self.cache.write() = fresh;
     }
 }
 

@@ -1,7 +1,9 @@
 //! Application settings (`/api/settings`), persisted in `_params` and cached in memory.
 //! Secrets (SMTP password, S3 secrets) are stored but never sent back.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use oxbase_sql::Sql;
 use serde_json::{Map, Value as Json, json};
@@ -41,7 +43,7 @@ impl Settings {
     /// Reads the stored settings again (another instance changed them).
     pub async fn reload(&self) -> Result<()> {
         let current = Self::read(&self.db).await?;
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = current;
+        *self.current.write() = current;
         Ok(())
     }
 
@@ -63,11 +65,7 @@ impl Settings {
 
     /// The settings with secrets removed.
     pub fn public(&self) -> Json {
-        let mut out = self
-            .current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut out = self.current.read().clone();
         for path in SECRETS {
             remove_path(&mut out, path);
         }
@@ -76,7 +74,7 @@ impl Settings {
 
     /// One value by path, secrets included (for the server's own use).
     pub fn get(&self, path: &[&str]) -> Json {
-        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let current = self.current.read();
         let mut v = &*current;
         for p in path {
             v = v.get(p).unwrap_or(&Json::Null);
@@ -95,11 +93,7 @@ impl Settings {
                 "An error occurred while loading the submitted data.",
             ));
         }
-        let mut next = self
-            .current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut next = self.current.read().clone();
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
         validate(&next, &mut errors);
@@ -120,7 +114,7 @@ impl Settings {
                 Ok(())
             })
             .await?;
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
+        *self.current.write() = next;
         Ok(self.public())
     }
 }

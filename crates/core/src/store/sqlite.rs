@@ -14,7 +14,9 @@
 //! commit is shared.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -210,12 +212,7 @@ impl SqliteDb {
         if !self.writer.is_empty() {
             return None;
         }
-        let guard = match self.writer_conn.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return None,
-        };
-        OpenConn::new(guard)
+        OpenConn::new(self.writer_conn.try_lock()?)
     }
 
     pub async fn close(&self) {
@@ -237,7 +234,7 @@ const MAX_IDLE_LOOKUPS: usize = 8;
 
 impl LookupPool {
     fn take(&self) -> Option<SqliteConn> {
-        if let Some(conn) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+        if let Some(conn) = self.idle.lock().pop() {
             return Some(conn);
         }
         open_conn(&self.path)
@@ -247,7 +244,7 @@ impl LookupPool {
     }
 
     fn put(&self, conn: SqliteConn) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = self.idle.lock();
         if idle.len() < MAX_IDLE_LOOKUPS {
             idle.push(conn);
         }
@@ -362,7 +359,7 @@ impl<'a> OpenConn<'a> {
     }
 
     fn lock(writer: &'a Mutex<Option<SqliteConn>>) -> Option<OpenConn<'a>> {
-        OpenConn::new(writer.lock().unwrap_or_else(|p| p.into_inner()))
+        OpenConn::new(writer.lock())
     }
 }
 
@@ -405,7 +402,7 @@ fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>) {
     }
     // A last full checkpoint leaves a compact database file behind; later writes find the
     // connection gone.
-    if let Some(conn) = writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    if let Some(conn) = writer.lock().take() {
         let _ = conn
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));

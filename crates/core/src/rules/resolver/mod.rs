@@ -216,17 +216,18 @@ fn parsed_rule(
     expr: &str,
     limits: oxbase_sql::filter::Limits,
 ) -> Result<Arc<oxbase_sql::filter::Expr>, CompileError> {
-    type Memo = std::sync::Mutex<std::collections::HashMap<String, Arc<oxbase_sql::filter::Expr>>>;
+    type Memo =
+        parking_lot::Mutex<std::collections::HashMap<String, Arc<oxbase_sql::filter::Expr>>>;
     static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
     let memo = MEMO.get_or_init(Memo::default);
-    if let Some(ast) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(expr) {
+    if let Some(ast) = memo.lock().get(expr) {
         return Ok(ast.clone());
     }
     let ast = Arc::new(
         oxbase_sql::filter::parse_with(expr, limits)
             .map_err(|e| CompileError::Invalid(e.to_string()))?,
     );
-    let mut map = memo.lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = memo.lock();
     if map.len() >= 4096 {
         map.clear();
     }
