@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::collections::Collections;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::Pipeline;
 use crate::files::Files;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
@@ -67,7 +68,8 @@ impl App {
         }
         let schema = prepared?;
         let files = Files::open(&config.data_dir)?;
-        let records = Records::new(schema.clone(), files.clone());
+        let events = Pipeline::default();
+        let records = Records::new(schema.clone(), files.clone(), events.clone());
         let collections = Collections::new(schema.clone(), records.clone());
         let settings = Settings::load(db.clone()).await?;
         if let Err(e) = files.configure(&settings.get(&["s3"])) {
@@ -91,12 +93,15 @@ impl App {
         };
         let relay = match bus {
             Some(bus) => Some(
-                crate::events::relay::start(bus, &db, &records, &schema, &settings, &files).await,
+                crate::events::relay::start(bus, &db, &events, &schema, &settings, &files).await,
             ),
             None => None,
         };
         if let Some(relay) = &relay {
-            records.relay_to(relay.clone());
+            let to_others = relay.clone();
+            events.forward_to(Arc::new(move |change| {
+                to_others.publish(crate::events::relay::Local::Change(change.clone()))
+            }));
             let to_others = relay.clone();
             schema.on_change(Arc::new(move || {
                 to_others.publish(crate::events::relay::Local::Schema)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::records::Record;
+use crate::schema::Record;
 use crate::schema::system::SUPERUSERS_ID;
 
 #[derive(Debug, Clone, Default)]

@@ -30,6 +30,7 @@ pub mod files;
 pub mod identity;
 pub mod ids;
 pub mod mail;
+pub mod password;
 pub mod ratelimit;
 pub mod realtime;
 pub mod records;

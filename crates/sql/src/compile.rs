@@ -31,7 +31,7 @@ mod compare;
 mod functions;
 mod pg;
 
-use crate::filter::{Comparison, Expr, Number, Op, Term, TermKind};
+use crate::filter::{CmpOp, Comparison, Expr, Number, Op, Term, TermKind};
 use crate::resolve::{FieldResolver, Operand, ValueType};
 use crate::sort::SortItem;
 use crate::{CompileError, Dialect, Ident, Sql, Value};
@@ -229,7 +229,7 @@ impl Compiler<'_> {
         let left = self.term(&c.left, 0)?;
         let right = self.term(&c.right, 0)?;
         let d = self.dialect;
-        let cmp = |l: &Opd, r: &Opd| masked_guard(l, r, compare::compare(d, l, c.op.kind, r));
+        let cmp = |l: &Opd, r: &Opd| masked_guard(l, r, compare(d, l, c.op.kind, r));
         match (left.many, right.many) {
             (false, false) => Ok(cmp(&left, &right)),
             (true, false) => {
@@ -401,4 +401,24 @@ pub(crate) fn wrap(sql: &Sql) -> Sql {
     let mut out = Sql::raw("(");
     out.push_sql(sql).push(")");
     out
+}
+
+/// Compiles `left op right` for two single-valued operands, with SQLite's semantics in either
+/// dialect (`compare` writes them for SQLite, `pg` for PostgreSQL on top of its helpers).
+fn compare(d: Dialect, left: &Opd, op: CmpOp, right: &Opd) -> Sql {
+    type Form<T> = fn(T, &Opd, &Opd) -> Sql;
+    let (equality, like, ordering): (Form<bool>, Form<bool>, Form<&str>) = match d {
+        Dialect::Sqlite => (compare::equality, compare::like, compare::ordering),
+        Dialect::Postgres => (pg::equality, pg::like, pg::ordering),
+    };
+    match op {
+        CmpOp::Eq => equality(true, left, right),
+        CmpOp::Neq => equality(false, left, right),
+        CmpOp::Like => like(false, left, right),
+        CmpOp::NotLike => like(true, left, right),
+        CmpOp::Lt => ordering("<", left, right),
+        CmpOp::Lte => ordering("<=", left, right),
+        CmpOp::Gt => ordering(">", left, right),
+        CmpOp::Gte => ordering(">=", left, right),
+    }
 }

@@ -3,7 +3,7 @@
 //! iteration and extraction, random order, typed placeholders).
 //!
 //! Feature code never matches on the dialect: it calls these helpers. What this module does not
-//! own: DDL (see [`crate::ddl`]) and placeholder numbering (see [`Sql::render`]).
+//! own: DDL (see [`crate::ddl`]) and placeholder numbering (see [`Dialect::render`]).
 
 use crate::{Ident, Sql, Value};
 
@@ -19,6 +19,15 @@ pub enum Dialect {
 pub const JSON_ELEMENTS_ALIAS: &str = "je";
 
 impl Dialect {
+    /// The fragment's text as this dialect wants it: `?` placeholders for SQLite, `$1, $2...`
+    /// for PostgreSQL.
+    pub fn render(self, sql: &Sql) -> String {
+        match self {
+            Dialect::Sqlite => sql.text().to_owned(),
+            Dialect::Postgres => crate::sql::number_placeholders(sql.text()),
+        }
+    }
+
     /// Null-safe equality operator: `IS` (SQLite), `IS NOT DISTINCT FROM` (PostgreSQL).
     pub fn null_safe_eq(self) -> &'static str {
         match self {

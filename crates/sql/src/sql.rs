@@ -1,10 +1,10 @@
 //! `Sql`: a fragment of SQL text plus the values bound to it.
 //!
-//! The text is dialect-neutral: every bound value is written as `?` and `render` turns the
-//! placeholders into the dialect's own (`?` for SQLite, `$1, $2...` for PostgreSQL). Values are
+//! The text is dialect-neutral: every bound value is written as `?` and `Dialect::render` turns
+//! the placeholders into the dialect's own (`?` for SQLite, `$1, $2...` for PostgreSQL). Values are
 //! never spliced into the text; identifiers go through [`Ident`], which only accepts safe names.
 
-use crate::{Dialect, Value};
+use crate::Value;
 
 /// A validated SQL identifier (table, column, alias): `[A-Za-z0-9_]+` (PocketBase's names, a
 /// leading digit included: always written quoted), at most 63 bytes.
@@ -59,6 +59,12 @@ impl Sql {
             params: vec![value.into()],
         }
     }
+    /// A quoted identifier alone.
+    pub fn ident(ident: &Ident) -> Sql {
+        let mut sql = Sql::raw(String::with_capacity(ident.as_str().len() + 2));
+        sql.push_ident(ident);
+        sql
+    }
     /// Appends trusted SQL text.
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
@@ -107,17 +113,11 @@ impl Sql {
     pub fn into_parts(self) -> (String, Vec<Value>) {
         (self.text, self.params)
     }
-    /// The text as the dialect wants it. Placeholders inside quoted strings or identifiers are
-    /// left alone (the compiler never produces any, but hand-written fragments might).
-    pub fn render(&self, dialect: Dialect) -> String {
-        match dialect {
-            Dialect::Sqlite => self.text.clone(),
-            Dialect::Postgres => number_placeholders(&self.text),
-        }
-    }
 }
 
-fn number_placeholders(text: &str) -> String {
+/// `?` placeholders as `$1, $2...` (PostgreSQL's). Placeholders inside quoted strings or
+/// identifiers are left alone (the compiler never produces any, but hand-written fragments might).
+pub(crate) fn number_placeholders(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut n = 0;
     let mut quote: Option<char> = None;
@@ -148,7 +148,7 @@ mod tests {
         let mut sql = Sql::raw("SELECT '?' FROM t WHERE a = ");
         sql.push_param(1i64).push(" AND \"b?\" = ").push_param("x");
         assert_eq!(
-            sql.render(Dialect::Postgres),
+            number_placeholders(sql.text()),
             "SELECT '?' FROM t WHERE a = $1 AND \"b?\" = $2"
         );
         assert_eq!(sql.params().len(), 2);

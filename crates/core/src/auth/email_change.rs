@@ -6,10 +6,10 @@ use serde_json::{Map, Value as Json, json};
 
 use super::AuthService;
 use super::forms::{Errors, Form};
-use super::password;
 use super::tokens::{self, Claims, TokenKind};
 use crate::error::Result;
 use crate::identity::Auth;
+use crate::password;
 
 impl AuthService {
     pub async fn request_email_change(

@@ -8,11 +8,12 @@ use oxbase_sql::Sql;
 use serde_json::{Map, Value as Json, json};
 
 use super::forms::{Errors, Form};
-use super::{AuthService, password, tokens};
+use super::{AuthService, tokens};
 use crate::error::{Error, Result};
+use crate::password;
 use crate::records::Record;
-use crate::records::list::{paren, select_by_id};
-use crate::rules::{Purpose, ROOT, RecordResolver, RequestInfo};
+use crate::records::query::{paren, select_by_id, select_root};
+use crate::rules::{Purpose, RecordResolver, RequestInfo};
 
 /// How a login ended.
 #[derive(Debug)]
@@ -126,9 +127,8 @@ impl AuthService {
         if conds.is_empty() {
             return Err(fail());
         }
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        let mut select = select_root(&c)?;
         select
-            .push_sql(&crate::records::list::from_root(&c)?)
             .push(" WHERE ")
             .push_sql(&Sql::join(conds, " OR "))
             .push(" LIMIT 1");

@@ -20,7 +20,6 @@ mod mfa;
 pub mod oauth2;
 mod origins;
 pub mod otp;
-pub mod password;
 pub mod password_reset;
 pub mod session;
 pub mod test_email;
@@ -41,10 +40,10 @@ use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::mail::Mailer;
 use crate::mail::template::Template;
-use crate::records::list::select_by_id;
+use crate::records::query::{root_column, select_by_id, select_root};
 use crate::records::write::WriteInput;
 use crate::records::{Change, Record, Records};
-use crate::rules::{ROOT, RequestInfo};
+use crate::rules::RequestInfo;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, Schema};
 use crate::settings::Settings;
@@ -190,7 +189,7 @@ impl AuthService {
         let db = schema.db().clone();
         let background = Background::default();
         let spawned = background.clone();
-        records.on_change(Arc::new(move |change: &Change| {
+        records.events().on_change(Arc::new(move |change: &Change| {
             if let Change::Updated(r) | Change::Deleted(r) = change
                 && r.collection.is_auth()
             {
@@ -356,9 +355,8 @@ impl AuthService {
 
     /// The record of `c` whose email is `email` (`identity_match`), if any.
     async fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
+        let mut select = select_root(c)?;
         select
-            .push_sql(&crate::records::list::from_root(c)?)
             .push(" WHERE ")
             .push_sql(&identity_match(c, "email", email)?)
             .push(" LIMIT 1");
@@ -371,14 +369,12 @@ impl AuthService {
 
     /// The records of `c` whose columns equal the values (`conds` names are our own literals).
     async fn find_where(&self, c: &Arc<Collection>, conds: &[(&str, &str)]) -> Result<Vec<Record>> {
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&crate::records::list::from_root(c)?);
+        let mut select = select_root(c)?;
         for (i, (column, value)) in conds.iter().enumerate() {
             select
-                .push(&format!(
-                    "{} \"{ROOT}\".\"{column}\" = ",
-                    if i == 0 { " WHERE" } else { " AND" }
-                ))
+                .push(if i == 0 { " WHERE " } else { " AND " })
+                .push_sql(&root_column(column)?)
+                .push(" = ")
                 .push_param((*value).to_owned());
         }
         let coll = c.clone();
@@ -587,18 +583,13 @@ pub(crate) fn identity_match(c: &Collection, field: &str, value: &str) -> Result
                     .as_ref()
                     .is_some_and(|c| c.as_str().eq_ignore_ascii_case("nocase"))
         });
-    let column =
-        oxbase_sql::Ident::new(field).ok_or_else(|| Error::internal("invalid field name"))?;
+    let column = root_column(field)?;
     let mut sql = Sql::new();
     if nocase {
-        sql.push(&format!("LOWER(\"{ROOT}\"."))
-            .push_ident(&column)
-            .push(") = LOWER(");
+        sql.push("LOWER(").push_sql(&column).push(") = LOWER(");
         sql.push_param(value.to_owned()).push(")");
     } else {
-        sql.push(&format!("\"{ROOT}\"."))
-            .push_ident(&column)
-            .push(" = ");
+        sql.push_sql(&column).push(" = ");
         sql.push_param(value.to_owned());
     }
     Ok(sql)

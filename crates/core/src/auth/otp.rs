@@ -4,11 +4,12 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::AuthService;
 use super::forms::{Errors, Form};
 use super::login::{Client, Login, mfa_id};
 use super::mfa::expired;
-use super::{AuthService, password};
 use crate::error::{Error, Result};
+use crate::password;
 use crate::records::Record;
 use crate::rules::RequestInfo;
 use crate::schema::Collection;

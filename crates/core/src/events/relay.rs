@@ -12,8 +12,10 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::mpsc;
 
 use super::bus::Bus;
+use super::change::Change;
+use super::pipeline::Pipeline;
 use crate::files::Files;
-use crate::records::{Change, Record, Records};
+use crate::schema::Record;
 use crate::schema::Schema;
 use crate::settings::Settings;
 use crate::store::{Db, text};
@@ -65,7 +67,7 @@ impl Relay {
 pub async fn start(
     bus: Bus,
     db: &Db,
-    records: &Records,
+    events: &Pipeline,
     schema: &Schema,
     settings: &Settings,
     files: &Files,
@@ -78,7 +80,7 @@ pub async fn start(
         incoming,
         db.clone(),
         instance,
-        records.clone(),
+        events.clone(),
         schema.clone(),
         settings.clone(),
         files.clone(),
@@ -192,7 +194,7 @@ async fn apply_loop(
     mut incoming: mpsc::UnboundedReceiver<(String, String)>,
     db: Db,
     instance: String,
-    records: Records,
+    events: Pipeline,
     schema: Schema,
     settings: Settings,
     files: Files,
@@ -229,7 +231,7 @@ async fn apply_loop(
             SETTINGS => refresh_settings(&settings, &files).await,
             CHANGES => {
                 if let Some(change) = to_change(&schema, message) {
-                    records.emit_remote(change);
+                    events.emit_remote(change);
                 }
             }
             _ => {}

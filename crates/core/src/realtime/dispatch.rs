@@ -19,8 +19,10 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::hub::{Message, Realtime, Subscription};
+use super::client::Subscription;
+use super::hub::Realtime;
 use super::index::Index;
+use super::outbox::Message;
 use crate::records::visibility;
 use crate::records::{Change, Committed, Record};
 

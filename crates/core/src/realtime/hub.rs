@@ -1,7 +1,6 @@
 //! The hub: connected clients, their subscriptions and the identity each is bound to, and the
 //! settings of realtime. Delivery itself is `dispatch`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,13 +9,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::outbox::{self, Inbox, Outbox};
+use super::client::{Client, Clients, Subscription};
+use super::outbox::{self, Inbox, Message};
 use super::topic::{MAX_SUBSCRIPTIONS, Topic};
 use super::watch::Watch;
 use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::identity::Auth;
 use crate::records::Records;
-use crate::rules::RuleKind;
 
 /// How realtime behaves; `Realtime::configure` changes it (tests shorten the timers).
 #[derive(Debug, Clone, Copy)]
@@ -50,33 +49,6 @@ impl Default for RealtimeConfig {
         }
     }
 }
-
-/// One server-sent event.
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub event: String,
-    pub data: Arc<str>,
-}
-
-/// One subscription, with everything its visibility question needs, fixed when it is set.
-pub(super) struct Subscription {
-    pub topic: Topic,
-    pub auth: Auth,
-    pub kind: RuleKind,
-    /// Subscriptions with the same key ask the same question and share one answer.
-    pub key: String,
-}
-
-pub(super) struct Client {
-    pub id: String,
-    /// The identity the client is bound to.
-    auth: RwLock<Auth>,
-    /// Replaced whole on each `POST /api/realtime`; readers take the `Arc`, not the lock.
-    pub subscriptions: RwLock<Arc<Vec<Arc<Subscription>>>>,
-    pub outbox: Outbox,
-}
-
-pub(super) type Clients = Arc<RwLock<HashMap<String, Arc<Client>>>>;
 
 #[derive(Clone)]
 pub struct Realtime {
@@ -132,14 +104,16 @@ impl Realtime {
             closed: Arc::default(),
         };
         // The watcher holds the clients and the schema, not the record service: no cycle.
-        records.watch_deletes(Arc::new(Watch {
+        records.events().watch_deletes(Arc::new(Watch {
             clients: hub.clients.clone(),
             schema: records.schema().clone(),
         }));
         let dispatcher = hub.clone();
         // With no client connected, a change has no one to go to.
         let clients = hub.clients.clone();
-        let changes = records.subscribe(move || !clients.read().is_empty());
+        let changes = records
+            .events()
+            .subscribe(move || !clients.read().is_empty());
         tokio::spawn(async move { dispatcher.dispatch(changes).await });
         hub
     }
@@ -268,30 +242,6 @@ impl Realtime {
         let mut clients = self.clients.write();
         for id in ids {
             clients.remove(&id);
-        }
-    }
-}
-
-impl Subscription {
-    fn new(topic: Topic, auth: Auth) -> Subscription {
-        let kind = if topic.record_id.is_some() {
-            RuleKind::View
-        } else {
-            RuleKind::List
-        };
-        // The whole of the options is part of the question: rules may read any
-        // `@request.query.*` or `@request.headers.*`.
-        let options = serde_json::to_string(&(&topic.query, &topic.headers)).unwrap_or_default();
-        let identity = match auth.record() {
-            Some(r) => format!("{}:{}", r.collection.id, r.id()),
-            None => "guest".into(),
-        };
-        let key = format!("{}|{identity}|{kind:?}|{options}", topic.collection);
-        Subscription {
-            topic,
-            auth,
-            kind,
-            key,
         }
     }
 }

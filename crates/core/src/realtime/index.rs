@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::hub::{Client, Clients, Subscription};
+use super::client::{Client, Clients, Subscription};
 use crate::records::Record;
 use crate::rules::RequestInfo;
 use crate::schema::Collection;

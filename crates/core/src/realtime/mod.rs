@@ -15,6 +15,7 @@
 //! Events come from the record service's `Change` channel, never from a database hook, so the
 //! same hub serves SQLite, PostgreSQL and, later, changes relayed between instances.
 
+mod client;
 mod dispatch;
 pub mod hub;
 mod index;
@@ -22,4 +23,5 @@ mod outbox;
 pub mod topic;
 mod watch;
 
-pub use hub::{Connection, Message, Realtime, RealtimeConfig};
+pub use hub::{Connection, Realtime, RealtimeConfig};
+pub use outbox::Message;

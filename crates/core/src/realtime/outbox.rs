@@ -6,7 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
-use super::hub::Message;
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub event: String,
+    pub data: Arc<str>,
+}
 
 /// What one queued message is counted as besides its text: the message and its queue slot.
 const OVERHEAD: usize = 64;

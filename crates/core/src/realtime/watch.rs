@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use super::hub::Clients;
+use super::client::Clients;
 use super::index::{Index, Subscriber};
 use crate::error::Result;
+use crate::events::{DeleteWatcher, Foreseen};
 use crate::records::visibility::{self, Check};
-use crate::records::{DeleteWatcher, Foreseen, Record};
+use crate::schema::Record;
 use crate::schema::{Collection, Schema};
 use crate::store::Conn;
 

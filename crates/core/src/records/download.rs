@@ -1,6 +1,6 @@
 //! Which stored file a download request may read: `GET /api/files/{collection}/{id}/{name}`.
 
-use super::list::select_by_id;
+use super::query::select_by_id;
 use super::{Record, Records};
 use crate::error::{Error, Result};
 use crate::files::{self, names, thumbs};

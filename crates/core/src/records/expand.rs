@@ -8,11 +8,11 @@ use oxbase_sql::Sql;
 use serde_json::Value as Json;
 
 use super::Records;
-use super::list::{from_root, paren};
 use super::output::to_json;
-use super::record::{Record, as_list};
+use super::query::{paren, root_column, select_root};
 use crate::error::Result;
-use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
+use crate::rules::{Access, RequestInfo, RuleKind, check};
+use crate::schema::record::{Record, as_list};
 use crate::schema::{Collection, Field, FieldKind};
 
 /// PB-COMPAT: expand paths are at most 6 levels deep; back-relations expand at most 1000 records.
@@ -238,15 +238,14 @@ async fn load(
             ids.sort();
             ids.dedup();
             let list = Sql::param(Json::from(ids.clone()).to_string());
-            let mut cond = Sql::raw(format!(
-                "\"{ROOT}\".\"id\" IN (SELECT \"__je\".\"value\" FROM "
-            ));
+            let mut cond = root_column("id")?;
+            cond.push(" IN (SELECT \"__je\".\"value\" FROM ");
             cond.push_sql(&d.json_each_as(&list, &je)).push(")");
             (ids, cond)
         }
         Lookup::Back { field, multi, ids } => {
             let list = Sql::param(Json::from(ids.clone()).to_string());
-            let col = Sql::raw(format!("\"{ROOT}\".\"{field}\""));
+            let col = root_column(&field)?;
             let mut cond = Sql::new();
             if multi {
                 let je2 = alias("__je2");
@@ -266,11 +265,8 @@ async fn load(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-    select
-        .push_sql(&from_root(target)?)
-        .push(" WHERE ")
-        .push_sql(&cond);
+    let mut select = select_root(target)?;
+    select.push(" WHERE ").push_sql(&cond);
     if let Some(rule) = rule {
         select.push(" AND ").push_sql(&paren(rule));
     }

@@ -10,13 +10,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use oxbase_sql::{Ident, Sql};
+use oxbase_sql::Ident;
 
-use super::list::{from_root, paren};
-use super::record::Record;
-use super::{DeleteWatcher, Foreseen};
+use super::query::{paren, root_column, select_root};
 use crate::error::Result;
-use crate::rules::ROOT;
+use crate::events::{DeleteWatcher, Foreseen};
+use crate::schema::Record;
 use crate::schema::{Collection, CollectionKind, Field, FieldKind};
 use crate::store::Conn;
 
@@ -119,9 +118,9 @@ pub fn referrers(
     f: &Field,
     id: &str,
 ) -> Result<Vec<Record>> {
-    let col = Sql::raw(format!("\"{ROOT}\".\"{}\"", f.name));
-    let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-    select.push_sql(&from_root(c)?).push(" WHERE ");
+    let col = root_column(&f.name)?;
+    let mut select = select_root(c)?;
+    select.push(" WHERE ");
     if f.is_multi() {
         let je = Ident::new("__je").expect("a constant, valid identifier");
         select

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::record::{Record, as_list};
+use crate::schema::record::{Record, as_list};
 use crate::schema::{Field, FieldKind};
 
 /// Where a body came from: form values are all strings, so JSON fields parse them.

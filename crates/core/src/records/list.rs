@@ -3,15 +3,17 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use oxbase_sql::{Ident, Sql};
+use oxbase_sql::Sql;
+use oxbase_sql::ddl::ROWID;
 use serde_json::Value as Json;
 
 use super::Records;
 use super::expand;
 use super::output::{parse_fields, pick, to_json};
-use super::record::Record;
+use super::query::{from_root, push_page, root_column, select_by_id, select_root, where_all};
 use crate::error::{Error, Result};
-use crate::rules::{Access, Purpose, ROOT, RecordResolver, RequestInfo, RuleKind, check};
+use crate::rules::{Access, Purpose, RecordResolver, RequestInfo, RuleKind, check};
+use crate::schema::Record;
 use crate::schema::{Collection, CollectionKind};
 
 /// PB-COMPAT: default and largest page sizes.
@@ -84,20 +86,6 @@ pub struct ListResult {
     pub total_items: i64,
     pub total_pages: i64,
     pub items: Vec<Json>,
-}
-
-/// The table of a collection aliased as `ROOT`: `"posts" AS "__r"`.
-pub fn from_root(c: &Collection) -> Result<Sql> {
-    let mut from = Sql::raw(String::with_capacity(c.name.len() + 16));
-    push_from_root(&mut from, c)?;
-    Ok(from)
-}
-
-/// Appends `"table" AS "__r"`.
-fn push_from_root(sql: &mut Sql, c: &Collection) -> Result<()> {
-    let table = Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))?;
-    sql.push_ident(&table).push(" AS \"").push(ROOT).push("\"");
-    Ok(())
 }
 
 impl Records {
@@ -187,28 +175,19 @@ impl Records {
                     .map_err(filter_error)?,
             )
         };
-        let mut where_sql = Sql::new();
-        if !conds.is_empty() {
-            where_sql
-                .push(" WHERE ")
-                .push_sql(&Sql::join(conds.into_iter().map(paren), " AND "));
-        }
-        let mut select = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-        select.push_sql(&from_root(c)?).push_sql(&where_sql);
+        let where_sql = where_all(conds);
+        let mut select = select_root(c)?;
+        select.push_sql(&where_sql);
         match order {
             Some(order) => {
                 select.push(" ORDER BY ").push_sql(&order);
             }
             None if c.kind != CollectionKind::View => {
-                select.push(&format!(" ORDER BY \"{ROOT}\".\"_rowid_\""));
+                select.push(" ORDER BY ").push_sql(&root_column(ROWID)?);
             }
             None => {}
         }
-        select
-            .push(" LIMIT ")
-            .push_param(per_page)
-            .push(" OFFSET ")
-            .push_param((page - 1) * per_page);
+        push_page(&mut select, per_page, (page - 1) * per_page);
         let count = if skip_total {
             None
         } else {
@@ -305,31 +284,6 @@ impl Records {
             })
             .collect())
     }
-}
-
-/// `SELECT __r.* FROM t AS __r WHERE __r.id = ? [AND (rule)]`, written in one buffer: it runs
-/// for every view, update and delete.
-pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql> {
-    let mut select = Sql::raw(String::with_capacity(
-        96 + c.name.len() + rule.map_or(0, |r| r.text().len()),
-    ));
-    select.push("SELECT \"").push(ROOT).push("\".* FROM ");
-    push_from_root(&mut select, c)?;
-    select
-        .push(" WHERE \"")
-        .push(ROOT)
-        .push("\".\"id\" = ")
-        .push_param(id.to_owned());
-    if let Some(rule) = rule {
-        select.push(" AND (").push_sql(rule).push(")");
-    }
-    Ok(select)
-}
-
-pub fn paren(sql: Sql) -> Sql {
-    let mut s = Sql::raw("(");
-    s.push_sql(&sql).push(")");
-    s
 }
 
 fn filter_error(e: oxbase_sql::CompileError) -> Error {

@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::record::Record;
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::schema::FieldKind;
+use crate::schema::Record;
 
 /// PocketBase's JSON of a record as `auth` may see it. `with_expand` adds the `expand` object
 /// (empty when nothing resolved), as PocketBase does when an expand path applied to it. The

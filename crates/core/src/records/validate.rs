@@ -9,9 +9,9 @@ use parking_lot::Mutex;
 use regex::Regex;
 use serde_json::{Value as Json, json};
 
-use super::record::{Record, as_list};
 use crate::error::FieldErrors;
 use crate::files::Upload;
+use crate::schema::record::{Record, as_list};
 use crate::schema::{Field, FieldKind};
 
 /// PB-COMPAT: a text field with `max: 0` is limited to 5000 characters.

@@ -11,16 +11,16 @@
 //! any row goes, and the decisions travel with the change as `Foreseen`.
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use oxbase_sql::{Dialect, Ident, Sql, Value};
 
 use super::Records;
-use super::list::paren;
-use super::record::Record;
+use super::query::{paren, root_alias};
 use crate::error::{Error, Result};
-use crate::rules::{Access, Purpose, ROOT, RecordResolver, RequestInfo, RuleKind, check};
+use crate::rules::{Access, Purpose, RecordResolver, RequestInfo, RuleKind, check};
+use crate::schema::Record;
 use crate::schema::{Collection, Field, Schema};
 use crate::store::Conn;
 
@@ -39,28 +39,6 @@ pub enum Verdict {
     /// No condition at all: an empty rule and no filter, or a superuser without a filter.
     Everyone,
     Where(Sql),
-}
-
-/// Decides, inside a delete's write transaction and before any of its rows goes, who may see
-/// the records it removes. Implemented by realtime; the record service only calls it.
-pub trait DeleteWatcher: Send + Sync {
-    /// Whether anyone could be told of a deletion in `collection`. No SQL: it is asked on every
-    /// delete, so a delete nobody watches costs nothing more.
-    fn watches(&self, collection: &Collection) -> bool;
-    /// Decides on `conn` (the write transaction, every row of `doomed` still present).
-    fn foresee(&self, conn: &mut dyn Conn, doomed: &[Record]) -> Result<Foreseen>;
-}
-
-/// The decisions a `DeleteWatcher` took: per question (a key of the watcher's choosing), per
-/// deleted record id, whether the record is visible.
-#[derive(Debug, Default)]
-pub struct Foreseen(pub HashMap<String, HashMap<String, bool>>);
-
-impl Foreseen {
-    /// `None` when that question was not asked of that record inside the transaction.
-    pub fn decided(&self, question: &str, record_id: &str) -> Option<bool> {
-        self.0.get(question)?.get(record_id).copied()
-    }
 }
 
 /// Compiles `kind`'s rule of `c` ANDed with `filter` for `req`; runs no SQL (so it may be asked
@@ -221,9 +199,12 @@ fn chunk_sql(dialect: Dialect, c: &Collection, cond: &Sql, records: &[&Record]) 
     sql.push_sql(&Sql::join(columns, ", "))
         .push(") AS (VALUES ")
         .push_sql(&Sql::join(rows, ", "));
-    sql.push(&format!(
-        ") SELECT \"{ROOT}\".\"id\" FROM \"__rt\" AS \"{ROOT}\" WHERE "
-    ))
-    .push_sql(cond);
+    let root = root_alias();
+    sql.push(") SELECT ")
+        .push_ident(&root)
+        .push(".\"id\" FROM \"__rt\" AS ")
+        .push_ident(&root)
+        .push(" WHERE ")
+        .push_sql(cond);
     Ok(sql)
 }

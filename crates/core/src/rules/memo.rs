@@ -16,7 +16,7 @@ use oxbase_sql::Sql;
 use super::request::RequestInfo;
 use crate::error::Result;
 use crate::identity::Auth;
-use crate::records::Record;
+use crate::schema::Record;
 use crate::schema::{Collection, Schema};
 
 /// What a compile read besides the definitions.

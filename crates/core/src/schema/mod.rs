@@ -10,6 +10,7 @@ pub mod auth_options;
 pub mod collection;
 pub mod field;
 pub mod migrate;
+pub mod record;
 pub mod system;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use oxbase_sql::Sql;
 
 pub use collection::{Collection, CollectionKind};
 pub use field::{Field, FieldKind};
+pub use record::Record;
 
 use crate::error::{Error, Result};
 use crate::store::{Conn, Db, text};

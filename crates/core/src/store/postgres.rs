@@ -252,7 +252,7 @@ impl PgConn {
     }
 
     fn statement(&mut self, sql: &Sql) -> Result<(tokio_postgres::Statement, String)> {
-        let text = sql.render(Dialect::Postgres);
+        let text = Dialect::Postgres.render(sql);
         let stmt = self
             .handle
             .block_on(self.client.prepare_cached(&text))

@@ -71,27 +71,7 @@
 //! ([`crate::Dialect::lower`], also `:lower`).
 
 use super::{Fallback, Opd};
-use crate::filter::CmpOp;
 use crate::{Dialect, Sql, Value, ValueType};
-
-/// Compiles `left op right` for two single-valued operands.
-pub(crate) fn compare(d: Dialect, left: &Opd, op: CmpOp, right: &Opd) -> Sql {
-    type Form<T> = fn(T, &Opd, &Opd) -> Sql;
-    let (equality, like, ordering): (Form<bool>, Form<bool>, Form<&str>) = match d {
-        Dialect::Sqlite => (equality, like, ordering),
-        Dialect::Postgres => (super::pg::equality, super::pg::like, super::pg::ordering),
-    };
-    match op {
-        CmpOp::Eq => equality(true, left, right),
-        CmpOp::Neq => equality(false, left, right),
-        CmpOp::Like => like(false, left, right),
-        CmpOp::NotLike => like(true, left, right),
-        CmpOp::Lt => ordering("<", left, right),
-        CmpOp::Lte => ordering("<=", left, right),
-        CmpOp::Gt => ordering(">", left, right),
-        CmpOp::Gte => ordering(">=", left, right),
-    }
-}
 
 /// An operand as SQL: literals become bound parameters (typed on PostgreSQL), NULL the keyword.
 pub(crate) fn render(d: Dialect, opd: &Opd) -> Sql {
@@ -126,7 +106,7 @@ pub(crate) fn null_safe_operands(left: &Opd, right: &Opd) -> bool {
 
 const SQLITE: Dialect = Dialect::Sqlite;
 
-fn equality(eq: bool, l: &Opd, r: &Opd) -> Sql {
+pub(super) fn equality(eq: bool, l: &Opd, r: &Opd) -> Sql {
     let null_safe = if eq { "IS" } else { "IS NOT" };
     // PB-COMPAT: `!=` is always the null-safe operator, so `'x' != NULL` is true.
     let op = if eq { "=" } else { null_safe };
@@ -164,11 +144,11 @@ fn equality(eq: bool, l: &Opd, r: &Opd) -> Sql {
     binary(&coalesce_empty(&ls), op, &coalesce_empty(&rs))
 }
 
-fn ordering(op: &str, l: &Opd, r: &Opd) -> Sql {
+pub(super) fn ordering(op: &str, l: &Opd, r: &Opd) -> Sql {
     binary(&render(SQLITE, l), op, &render(SQLITE, r))
 }
 
-fn like(negate: bool, left: &Opd, right: &Opd) -> Sql {
+pub(super) fn like(negate: bool, left: &Opd, right: &Opd) -> Sql {
     let subject = match &left.lit {
         Some(Value::Null) => Sql::raw("NULL"),
         Some(v) => Sql::param(Value::Text(value_to_text(v))),

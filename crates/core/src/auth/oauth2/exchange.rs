@@ -1,14 +1,13 @@
 //! The provider side of the authorization-code flow: the authorization URL with PKCE, the
 //! code exchange at the token endpoint, and the user-info request.
 
-use std::time::Duration;
-
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
+use super::http::{client, failed, read_json};
 use super::id_token;
 use super::providers::{ExternalUser, Extra, Provider, parse_user, primary_email};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// What the token endpoint answered.
 #[derive(Debug, Clone, Default)]
@@ -62,55 +61,6 @@ pub fn auth_url(p: &Provider, state: &str, challenge: &str) -> String {
         .append_pair("state", state);
     let sep = if p.auth_url.contains('?') { '&' } else { '?' };
     format!("{}{sep}{}&redirect_uri=", p.auth_url, q.finish())
-}
-
-pub(super) fn client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .map_err(Error::internal)
-}
-
-/// The provider refused or failed: the client sees PocketBase's message, the log the why.
-pub(super) fn failed(what: &str, detail: impl std::fmt::Display) -> Error {
-    tracing::warn!(%detail, "oauth2 {what} failed");
-    Error::bad_request(if what.starts_with("token") {
-        "Failed to fetch OAuth2 token."
-    } else {
-        "Failed to fetch OAuth2 user."
-    })
-}
-
-/// The most a provider's JSON answer (user, keys, discovery) may weigh.
-const MAX_ANSWER_BYTES: usize = 1 << 20;
-
-/// Reads a response's JSON body, at most `MAX_ANSWER_BYTES`.
-async fn read_json(mut response: reqwest::Response) -> std::result::Result<Json, String> {
-    let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err("the answer is too large".into());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let json: Json = serde_json::from_slice(&body).map_err(|e| format!("{status}: {e}"))?;
-    if !status.is_success() {
-        return Err(format!("{status} {json}"));
-    }
-    Ok(json)
-}
-
-/// A GET of public JSON (key sets, discovery documents).
-pub(super) async fn bounded_json(url: &str) -> std::result::Result<Json, String> {
-    let response = client()
-        .map_err(|e| e.to_string())?
-        .get(url)
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    read_json(response).await
 }
 
 /// Exchanges `code` for tokens: client credentials in the body, or as HTTP Basic auth for the

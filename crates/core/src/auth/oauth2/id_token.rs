@@ -10,7 +10,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value as Json;
 
-use super::exchange::bounded_json;
+use super::http::bounded_json;
 use super::providers::Provider;
 
 /// PB-COMPAT: PocketBase's `idTokenLeeway` (5 minutes) for `exp` and `iat`.

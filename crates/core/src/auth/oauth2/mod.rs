@@ -19,6 +19,7 @@
 pub mod apple;
 pub mod avatar;
 pub mod exchange;
+mod http;
 pub mod id_token;
 pub mod link;
 pub mod providers;

@@ -8,16 +8,16 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{Deletion, Outcome, UpdateRule, WritePlan, failed, merge, unique_error};
 use crate::error::{Error, FieldErrors, Result};
+use crate::events::{Action, Foreseen, TransactionHooks};
 use crate::files::{self, Garbage, Upload};
-use crate::records::Foreseen;
 use crate::records::Records;
 use crate::records::foresee::{MAX_CASCADE_DEPTH, foresee, referrers, referring_fields};
 use crate::records::input::{self, BodyKind};
-use crate::records::list::{paren, select_by_id};
-use crate::records::record::{Record, as_list};
+use crate::records::query::{column, paren, root_alias, select_by_id, table};
 use crate::records::validate;
 use crate::records::visibility::{Check, Verdict};
-use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
+use crate::rules::{Access, RequestInfo, RuleKind, check};
+use crate::schema::record::{Record, as_list};
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, FieldKind, Schema};
 use crate::store::Conn;
@@ -52,10 +52,15 @@ impl Cascade {
 
 /// Runs a plan inside the caller's transaction.
 /// What storage the write leaves behind once committed goes into `garbage`.
-pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> Result<Outcome> {
+pub fn execute(
+    conn: &mut dyn Conn,
+    plan: WritePlan,
+    garbage: &mut Garbage,
+    hooks: &TransactionHooks,
+) -> Result<Outcome> {
     match plan {
         WritePlan::Create {
-            record,
+            mut record,
             mut errors,
             rule,
             targets,
@@ -94,6 +99,15 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
                     e
                 });
             }
+            if !hooks.is_empty() {
+                // What an in-transaction consumer changes is validated like the request was.
+                hooks.before_write(conn, Action::Create, &mut record)?;
+                let errors = validate::validate(&record);
+                if !errors.is_empty() {
+                    return Err(failed("create", errors));
+                }
+            }
+            let refused = |conn: &mut dyn Conn| refused_by(conn, rule.as_ref(), &record);
             insert_checked(conn, &record, &targets, refused)?;
             let rule = rule
                 .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
@@ -162,6 +176,7 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
             {
                 record.data.insert(f.name.clone(), json!(now));
             }
+            hooks.before_write(conn, Action::Update, &mut record)?;
             let mut errors = validate::validate(&record);
             merge(
                 &mut errors,
@@ -186,8 +201,8 @@ pub fn execute(conn: &mut dyn Conn, plan: WritePlan, garbage: &mut Garbage) -> R
                 .query(&select_by_id(&collection, &id, None)?)?
                 .is_empty();
             match update {
-                Some(update) if exists => execute(conn, *update, garbage),
-                _ => execute(conn, *create, garbage),
+                Some(update) if exists => execute(conn, *update, garbage, hooks),
+                _ => execute(conn, *create, garbage, hooks),
             }
         }
         WritePlan::Delete {
@@ -323,14 +338,6 @@ pub(super) fn deleted_files(deleted: &[Record]) -> Garbage {
     }
 }
 
-pub(super) fn root_alias() -> Ident {
-    Ident::new(ROOT).expect("the root alias is a valid identifier")
-}
-
-pub(super) fn table(c: &Collection) -> Result<Ident> {
-    Ident::new(&c.name).ok_or_else(|| Error::internal("invalid collection name"))
-}
-
 /// Inserts `record`'s row; with `skip_duplicate`, a row conflicting with a unique index is
 /// left out (0 rows changed) instead of failing.
 pub(super) fn insert(conn: &mut dyn Conn, record: &Record, skip_duplicate: bool) -> Result<usize> {
@@ -340,8 +347,8 @@ pub(super) fn insert(conn: &mut dyn Conn, record: &Record, skip_duplicate: bool)
     let cols: Vec<Sql> = c
         .fields
         .iter()
-        .map(|f| Sql::raw(format!("\"{}\"", f.name)))
-        .collect();
+        .map(|f| column(&f.name).map(|c| Sql::ident(&c)))
+        .collect::<Result<_>>()?;
     sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
     let values: Vec<Sql> = c
         .fields
@@ -363,11 +370,11 @@ pub(super) fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> 
         .fields
         .iter()
         .map(|f| {
-            let mut s = Sql::raw(format!("\"{}\" = ", f.name));
-            s.push_param(record.column_value(f));
-            s
+            let mut s = Sql::ident(&column(&f.name)?);
+            s.push(" = ").push_param(record.column_value(f));
+            Ok(s)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     sql.push_sql(&Sql::join(sets, ", "))
         .push(" WHERE \"id\" = ")
         .push_param(old_id.to_owned());
@@ -626,7 +633,9 @@ pub(super) fn delete_cascading(
             let mut shadow = referrer.clone();
             shadow.data.insert(f.name.clone(), value);
             upd.push_ident(&table(c)?)
-                .push(&format!(" SET \"{}\" = ", f.name))
+                .push(" SET ")
+                .push_ident(&column(&f.name)?)
+                .push(" = ")
                 .push_param(shadow.column_value(f));
             upd.push(" WHERE \"id\" = ")
                 .push_param(referrer.id().to_owned());

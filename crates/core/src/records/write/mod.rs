@@ -11,16 +11,17 @@ use std::sync::Arc;
 use oxbase_sql::Sql;
 use serde_json::{Map, Value as Json, json};
 
+use super::Records;
 use super::foresee::foresee;
 use super::input::{self, BodyKind};
-use super::list::from_root;
-use super::record::Record;
+use super::query::select_root;
 use super::validate;
-use super::{Change, DeleteWatcher, Foreseen, Records};
-use crate::auth::password;
 use crate::error::{Error, FieldErrors, Result};
+use crate::events::{Change, DeleteWatcher, Foreseen, TransactionHooks};
 use crate::files::{Garbage, Upload};
-use crate::rules::{Access, ROOT, RequestInfo, RuleKind, check};
+use crate::password;
+use crate::rules::{Access, RequestInfo, RuleKind, check};
+use crate::schema::Record;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 use crate::store::unique_violation;
 use execute::{Cascade, delete_cascading, deleted_files};
@@ -148,12 +149,14 @@ impl Records {
     /// Runs one plan in its own transaction and emits its changes after commit.
     pub async fn run(&self, plan: WritePlan) -> Result<Outcome> {
         let stored = self.store_uploads(std::slice::from_ref(&plan)).await?;
+        let hooks = self.events.transaction_hooks();
         let result = self
             .schema
             .db()
             .write(move |conn| {
                 let mut garbage = Garbage::default();
-                let outcome = execute(conn, plan, &mut garbage)?;
+                let outcome = execute(conn, plan, &mut garbage, &hooks)?;
+                after_write(conn, &hooks, &outcome)?;
                 Ok((outcome, garbage))
             })
             .await;
@@ -190,6 +193,7 @@ impl Records {
         let failed_at = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let marker = failed_at.clone();
         let stored = self.store_uploads(&plans).await.map_err(|e| (0, e))?;
+        let hooks = self.events.transaction_hooks();
         let result = self
             .schema
             .db()
@@ -201,7 +205,9 @@ impl Records {
                     if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                         return Err(Error::internal(TIMED_OUT));
                     }
-                    outcomes.push(execute(conn, plan, &mut garbage)?);
+                    let outcome = execute(conn, plan, &mut garbage, &hooks)?;
+                    after_write(conn, &hooks, &outcome)?;
+                    outcomes.push(outcome);
                 }
                 Ok((outcomes, garbage))
             })
@@ -219,17 +225,8 @@ impl Records {
     }
 
     fn emit_outcome(&self, outcome: &Outcome) {
-        match outcome {
-            Outcome::Created(r) => self.emit(Change::Created(r.clone()), None),
-            Outcome::Updated(r) => self.emit(Change::Updated(r.clone()), None),
-            Outcome::Deleted(d) => {
-                for r in &d.records {
-                    self.emit(Change::Deleted(r.clone()), d.foreseen.clone());
-                }
-                for r in &d.updated {
-                    self.emit(Change::Updated(r.clone()), None);
-                }
-            }
+        for (change, foreseen) in outcome.changes() {
+            self.events.emit(change, foreseen);
         }
     }
 
@@ -376,7 +373,7 @@ impl Records {
             id: id.to_owned(),
             rule,
             all: self.schema.all(),
-            watcher: self.delete_watcher(),
+            watcher: self.events.delete_watcher(),
         })
     }
 
@@ -384,16 +381,13 @@ impl Records {
     pub async fn truncate(&self, c: &Arc<Collection>) -> Result<()> {
         let all = self.schema.all();
         let c = c.clone();
-        let watcher = self.delete_watcher();
+        let watcher = self.events.delete_watcher();
+        let hooks = self.events.transaction_hooks();
         let deletion = self
             .schema
             .db()
             .write(move |conn| {
-                let rows = conn.query(&{
-                    let mut s = Sql::raw(format!("SELECT \"{ROOT}\".* FROM "));
-                    s.push_sql(&from_root(&c)?);
-                    s
-                })?;
+                let rows = conn.query(&select_root(&c)?)?;
                 let roots = Record::from_rows(&c, rows);
                 let foreseen = match &watcher {
                     Some(w) => foresee(conn, &all, &roots, w.as_ref())?,
@@ -403,14 +397,51 @@ impl Records {
                 for r in roots {
                     delete_cascading(conn, &all, r, &mut cascade, 0)?;
                 }
-                Ok(cascade.into_deletion(foreseen))
+                let deletion = Outcome::Deleted(cascade.into_deletion(foreseen));
+                after_write(conn, &hooks, &deletion)?;
+                Ok(deletion)
             })
             .await?;
-        self.files.collect(deleted_files(&deletion.records)).await;
+        if let Outcome::Deleted(d) = &deletion {
+            self.files.collect(deleted_files(&d.records)).await;
+        }
         // Every deleted record is a change: caches and subscribers must hear of it.
-        self.emit_outcome(&Outcome::Deleted(deletion));
+        self.emit_outcome(&deletion);
         Ok(())
     }
+}
+
+impl Outcome {
+    /// The changes a write made, in the order they are emitted.
+    fn changes(&self) -> Vec<(Change, Option<Arc<Foreseen>>)> {
+        match self {
+            Outcome::Created(r) => vec![(Change::Created(r.clone()), None)],
+            Outcome::Updated(r) => vec![(Change::Updated(r.clone()), None)],
+            Outcome::Deleted(d) => {
+                let deleted = d
+                    .records
+                    .iter()
+                    .map(|r| (Change::Deleted(r.clone()), d.foreseen.clone()));
+                let updated = d.updated.iter().map(|r| (Change::Updated(r.clone()), None));
+                deleted.chain(updated).collect()
+            }
+        }
+    }
+}
+
+/// The in-transaction consumers of a write's changes, before its commit.
+fn after_write(
+    conn: &mut dyn crate::store::Conn,
+    hooks: &TransactionHooks,
+    outcome: &Outcome,
+) -> Result<()> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    outcome
+        .changes()
+        .iter()
+        .try_for_each(|(change, _)| hooks.after_write(conn, change))
 }
 
 /// A collection records may be written to (not a view).

@@ -4,11 +4,11 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::failed;
-use crate::auth::password;
 use crate::error::{FieldErrors, Result};
+use crate::password;
 use crate::records::input;
-use crate::records::record::Record;
 use crate::records::validate;
+use crate::schema::Record;
 use crate::schema::{Collection, FieldKind};
 
 /// Text fields with an `autogeneratePattern` and no value get one.

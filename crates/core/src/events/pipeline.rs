@@ -1,0 +1,235 @@
+//! The consumers of record changes, each in one phase of a write:
+//!
+//! | phase | when | a consumer may | consumers |
+//! |---|---|---|---|
+//! | in the transaction | [`TransactionHook::before_write`]: a record about to be created or updated; [`TransactionHook::after_write`]: each change once its rows are written, before commit | change the record (validated again), write rows of its own in the same transaction, or reject the write (all of it rolls back) | JS hooks and the outbox (issues #20, #21) |
+//! | in the transaction, deletes | [`DeleteWatcher`], before the first row goes | decide who may see each deleted record | realtime |
+//! | before the response | [`ChangeHook`], synchronously after commit | keep a cache exact | the identity cache |
+//! | after commit | [`Pipeline::subscribe`]: one unbounded queue per subscriber, in commit order | anything, on its own task | realtime; the relay to other instances ([`Pipeline::forward_to`]) |
+//!
+//! A phase with no consumer costs a write nothing but a look at an empty list.
+
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::RwLock;
+use tokio::sync::mpsc;
+
+use super::change::{Action, Change, Committed};
+use super::watch::{DeleteWatcher, Foreseen};
+use crate::error::Result;
+use crate::schema::Record;
+use crate::store::Conn;
+
+/// A synchronous listener of committed changes (caches that must never serve stale data).
+pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
+
+/// A consumer inside the write transaction. An error from either method fails the write and
+/// rolls its transaction back (in a batch: the whole batch), and nothing is emitted.
+pub trait TransactionHook: Send + Sync {
+    /// A record about to be written by `action` (create or update), after the rule check and
+    /// validation. Whatever it changes is validated again before the row is written.
+    fn before_write(
+        &self,
+        _conn: &mut dyn Conn,
+        _action: Action,
+        _record: &mut Record,
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// A change whose rows are written, before commit: rows written on `conn` commit or roll
+    /// back with it.
+    fn after_write(&self, _conn: &mut dyn Conn, _change: &Change) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The in-transaction consumers as they were when a write began (a cheap snapshot a write
+/// plan carries into its transaction).
+#[derive(Clone, Default)]
+pub struct TransactionHooks(Arc<[Arc<dyn TransactionHook>]>);
+
+impl TransactionHooks {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn before_write(
+        &self,
+        conn: &mut dyn Conn,
+        action: Action,
+        record: &mut Record,
+    ) -> Result<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.before_write(conn, action, record))
+    }
+
+    pub fn after_write(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
+        self.0.iter().try_for_each(|h| h.after_write(conn, change))
+    }
+}
+
+/// The pipeline of one app; cloning it is one reference count.
+#[derive(Clone, Default)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    transaction: RwLock<TransactionHooks>,
+    delete_watcher: RwLock<Option<Arc<dyn DeleteWatcher>>>,
+    hooks: RwLock<Vec<ChangeHook>>,
+    /// One unbounded queue per subscriber: a send never fails nor drops a change, so a
+    /// subscriber misses nothing unless it decides to (realtime bounds its own backlog).
+    subscribers: RwLock<Vec<Subscriber>>,
+    /// Where this instance's own changes go for the other instances (PostgreSQL only).
+    forward: OnceLock<ChangeHook>,
+}
+
+/// A subscriber's queue, and whether it wants changes now.
+struct Subscriber {
+    tx: mpsc::UnboundedSender<Committed>,
+    listening: Box<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl Pipeline {
+    /// Adds a consumer inside every write transaction from now on.
+    pub fn on_transaction(&self, hook: Arc<dyn TransactionHook>) {
+        let mut current = self.inner.transaction.write();
+        let mut all: Vec<_> = current.0.iter().cloned().collect();
+        all.push(hook);
+        *current = TransactionHooks(all.into());
+    }
+
+    pub fn transaction_hooks(&self) -> TransactionHooks {
+        self.inner.transaction.read().clone()
+    }
+
+    /// Registers the watcher asked, inside each delete's transaction, who may see the
+    /// records it removes (realtime).
+    pub fn watch_deletes(&self, watcher: Arc<dyn DeleteWatcher>) {
+        *self.inner.delete_watcher.write() = Some(watcher);
+    }
+
+    pub fn delete_watcher(&self) -> Option<Arc<dyn DeleteWatcher>> {
+        self.inner.delete_watcher.read().clone()
+    }
+
+    /// Registers a hook run synchronously on every committed change, before the response to
+    /// the write goes out (unlike `subscribe`, which is asynchronous).
+    pub fn on_change(&self, hook: ChangeHook) {
+        self.inner.hooks.write().push(hook);
+    }
+
+    /// Subscribes to the changes committed from now on, in commit order, that are emitted
+    /// while `listening` says yes: a change nobody would be told of is not sent, and waking the
+    /// subscriber's task for it would cost every write a thread wake-up.
+    pub fn subscribe(
+        &self,
+        listening: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> mpsc::UnboundedReceiver<Committed> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.inner.subscribers.write().push(Subscriber {
+            tx,
+            listening: Box::new(listening),
+        });
+        rx
+    }
+
+    /// Sends this instance's own committed changes to `forward` from now on (the relay).
+    pub fn forward_to(&self, forward: ChangeHook) {
+        let _ = self.inner.forward.set(forward);
+    }
+
+    /// A change this instance committed.
+    pub fn emit(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
+        if let Some(forward) = self.inner.forward.get() {
+            forward(&change);
+        }
+        self.deliver(change, foreseen);
+    }
+
+    /// A change committed by another instance: the local caches and subscribers hear of it as
+    /// of a local one, and it goes nowhere else.
+    pub fn emit_remote(&self, change: Change) {
+        self.deliver(change, None);
+    }
+
+    fn deliver(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
+        for hook in self.inner.hooks.read().iter() {
+            hook(&change);
+        }
+        let committed = Committed { change, foreseen };
+        let gone = self
+            .inner
+            .subscribers
+            .read()
+            .iter()
+            .filter(|s| (s.listening)() && s.tx.send(committed.clone()).is_err())
+            .count();
+        if gone > 0 {
+            self.inner.subscribers.write().retain(|s| !s.tx.is_closed());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::schema::{Collection, CollectionKind};
+
+    fn change(id: &str) -> Change {
+        let collection = Arc::new(Collection::new("posts", CollectionKind::Base));
+        let mut record = Record::new(collection);
+        record.data.insert("id".into(), id.into());
+        Change::Created(record)
+    }
+
+    #[tokio::test]
+    async fn subscribers_get_changes_in_commit_order_while_listening() {
+        let pipeline = Pipeline::default();
+        let listening = Arc::new(AtomicBool::new(true));
+        let flag = listening.clone();
+        let mut rx = pipeline.subscribe(move || flag.load(Ordering::SeqCst));
+        pipeline.emit(change("a"), None);
+        listening.store(false, Ordering::SeqCst);
+        pipeline.emit(change("b"), None);
+        listening.store(true, Ordering::SeqCst);
+        pipeline.emit_remote(change("c"));
+        let ids: Vec<String> = [rx.recv().await, rx.recv().await]
+            .into_iter()
+            .map(|c| c.unwrap().change.record().id().to_owned())
+            .collect();
+        assert_eq!(ids, ["a", "c"]);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn hooks_hear_every_change_and_only_local_ones_are_forwarded() {
+        let pipeline = Pipeline::default();
+        let (heard, forwarded) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let h = heard.clone();
+        pipeline.on_change(Arc::new(move |_| {
+            h.fetch_add(1, Ordering::SeqCst);
+        }));
+        let f = forwarded.clone();
+        pipeline.forward_to(Arc::new(move |_| {
+            f.fetch_add(1, Ordering::SeqCst);
+        }));
+        pipeline.emit(change("a"), None);
+        pipeline.emit_remote(change("b"));
+        assert_eq!(heard.load(Ordering::SeqCst), 2);
+        assert_eq!(forwarded.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_closed_subscriber_is_dropped() {
+        let pipeline = Pipeline::default();
+        drop(pipeline.subscribe(|| true));
+        pipeline.emit(change("a"), None);
+        assert!(pipeline.inner.subscribers.read().is_empty());
+    }
+}
