@@ -11,6 +11,7 @@ mod dialect_parity;
 mod durability;
 mod email_flows;
 mod errors;
+mod event_pipeline;
 mod expand;
 mod files;
 mod health;
