@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use oxbase_core::Error;
+use oxbase_core::error::StoreErrorKind;
 use serde_json::{Map, Value, json};
 
 #[derive(Debug)]
@@ -57,16 +58,51 @@ impl ApiError {
             }
             Error::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m, Map::new()),
             Error::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m, Map::new()),
-            Error::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
+            Error::Store(e) => match e.kind {
+                // PB-COMPAT: a constraint no validation caught is PocketBase's 400 with the
+                // database's words.
+                StoreErrorKind::Unique { .. }
+                | StoreErrorKind::ForeignKey
+                | StoreErrorKind::Constraint => (
+                    StatusCode::BAD_REQUEST,
+                    format!("constraint failed: {}", e.detail),
+                    Map::new(),
+                ),
+                // PB-COMPAT: SQLite stores what PostgreSQL cannot (NUL in text): a 400.
+                StoreErrorKind::Unstorable => {
+                    (StatusCode::BAD_REQUEST, something_wrong(), Map::new())
+                }
+                StoreErrorKind::Busy | StoreErrorKind::NotFound => {
+                    tracing::error!(kind = ?e.kind, detail = %e.detail, "database error");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        something_wrong(),
+                        Map::new(),
+                    )
+                }
+            },
+            Error::TimedOut => {
+                tracing::error!("transaction timed out");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong while processing your request.".to_owned(),
+                    something_wrong(),
+                    Map::new(),
+                )
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = %e.chain(), "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    something_wrong(),
                     Map::new(),
                 )
             }
         }
     }
+}
+
+fn something_wrong() -> String {
+    "Something went wrong while processing your request.".to_owned()
 }
 
 /// A request refused by the HTTP layer before any route sees it: by hyper's parser, whose own

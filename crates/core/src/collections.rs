@@ -606,7 +606,7 @@ fn raw_messages(data: &FieldErrors) -> String {
 fn contextualize(e: Error, action: &str) -> Error {
     match e {
         Error::BadRequest { data, .. } if !data.is_empty() => failed(action, data),
-        Error::BadRequest { message, .. } if message.starts_with("constraint failed") => {
+        Error::Store(_) => {
             let mut d = FieldErrors::new();
             d.insert(
                 "indexes".into(),

@@ -36,9 +36,70 @@ pub enum Error {
     TooLarge(String),
     #[error("{0}")]
     TooManyRequests(String),
-    /// Details are logged once by the API layer and never sent to clients.
+    /// A statement the database refused; `StoreError::kind` says why, from either driver.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A transaction still running when its deadline passed (batch requests).
+    #[error("batch transaction timeout")]
+    TimedOut,
+    /// Details (and their source chain) are logged once by the API layer and never sent to
+    /// clients.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[from] Internal),
+}
+
+/// An internal failure: what was being done, and the error that stopped it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Internal {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Internal {
+    /// The message and every source under it, `: `-separated (what the log shows).
+    pub fn chain(&self) -> String {
+        let mut out = self.message.clone();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            next = e.source();
+        }
+        out
+    }
+}
+
+/// Why the database refused a statement, read from the driver's codes (never its message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreErrorKind {
+    /// A unique index was violated: the table, the columns it covers and, when the driver
+    /// names it (PostgreSQL), the index.
+    Unique {
+        table: String,
+        columns: Vec<String>,
+        index: Option<String>,
+    },
+    ForeignKey,
+    /// Another constraint (NOT NULL, CHECK).
+    Constraint,
+    /// A value the database cannot store (PostgreSQL: a NUL character in text).
+    Unstorable,
+    /// The database was busy or locked past the wait.
+    Busy,
+    /// A row a statement required was not there.
+    NotFound,
+}
+
+/// A statement the database refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{detail}")]
+pub struct StoreError {
+    pub kind: StoreErrorKind,
+    /// The database's words, SQLite's for a constraint on either database (`UNIQUE constraint
+    /// failed: t.a`), as PocketBase shows them.
+    pub detail: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,8 +144,38 @@ impl Error {
     pub fn forbidden() -> Error {
         Error::Forbidden("Only superusers can perform this action.".into())
     }
-    pub fn internal(err: impl std::fmt::Display) -> Error {
-        Error::Internal(err.to_string())
+    /// An internal failure described by a message only.
+    pub fn internal(message: impl std::fmt::Display) -> Error {
+        Error::Internal(Internal {
+            message: message.to_string(),
+            source: None,
+        })
+    }
+    /// An internal failure, keeping the error that caused it as its source.
+    pub fn internal_from(
+        context: impl std::fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Internal(Internal {
+            message: context.to_string(),
+            source: Some(Box::new(source)),
+        })
+    }
+    pub fn store(kind: StoreErrorKind, detail: impl Into<String>) -> Error {
+        Error::Store(StoreError {
+            kind,
+            detail: detail.into(),
+        })
+    }
+    /// The columns of the unique index a statement violated, if that is why it failed.
+    pub fn unique_violation(&self) -> Option<&[String]> {
+        match self {
+            Error::Store(StoreError {
+                kind: StoreErrorKind::Unique { columns, .. },
+                ..
+            }) => Some(columns),
+            _ => None,
+        }
     }
 }
 
@@ -94,7 +185,7 @@ pub fn field_error_json(code: &str, message: impl Into<String>) -> serde_json::V
 
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
-        Error::Internal(format!("sqlite: {err}"))
+        Error::internal_from("sqlite", err)
     }
 }
 

@@ -137,7 +137,7 @@ fn sort(input: &str) -> String {
     for d in [Dialect::Sqlite, Dialect::Postgres] {
         out.push_str(&format!("\n{d:?}:\n"));
         match compile_sort(&items, &Fake(d), d) {
-            Ok(sql) => out.push_str(&format!("{}\nparams: {:?}\n", sql.render(d), sql.params())),
+            Ok(sql) => out.push_str(&format!("{}\nparams: {:?}\n", d.render(&sql), sql.params())),
             Err(e) => out.push_str(&format!("error: {e}\n")),
         }
     }

@@ -42,7 +42,7 @@ pub fn public_files(
         .fallback(not_found.into_service());
     ServiceExt::<Request>::map_response(files, |res| {
         if res.status().is_server_error() {
-            ApiError(Error::Internal("a public file could not be read".into())).into_response()
+            ApiError(Error::internal("a public file could not be read")).into_response()
         } else {
             res.into_response()
         }

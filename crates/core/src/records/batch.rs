@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 
 use super::Records;
-use super::write::{Outcome, TIMED_OUT, WriteInput, WritePlan};
+use super::write::{Outcome, WriteInput, WritePlan};
 use crate::error::{Error, Result};
 use crate::rules::RequestInfo;
 
@@ -75,7 +75,7 @@ impl Records {
             self.run_all(plans, deadline)
                 .await
                 .map_err(|(index, error)| match error {
-                    Error::Internal(m) if m == TIMED_OUT => BatchFailure::Timeout,
+                    Error::TimedOut => BatchFailure::Timeout,
                     error => BatchFailure::Request { index, error },
                 })?;
         let mut out = Vec::with_capacity(outcomes.len());

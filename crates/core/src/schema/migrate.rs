@@ -273,7 +273,7 @@ fn create_indexes(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
         }
         conn.execute(&ddl::create_index(&def, &table))
             .map_err(|e| match e {
-                Error::BadRequest { .. } => {
+                Error::Store(_) => {
                     let columns: Vec<String> = def
                         .columns
                         .iter()

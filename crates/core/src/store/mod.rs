@@ -137,26 +137,5 @@ pub fn text(value: &Value) -> &str {
 }
 
 pub(crate) fn closed() -> Error {
-    Error::Internal("the database is closed".into())
-}
-
-/// The columns named by a unique-constraint failure (`UNIQUE constraint failed: t.a, t.b`).
-pub fn unique_violation(err: &Error) -> Option<Vec<String>> {
-    let Error::BadRequest { message, .. } = err else {
-        return None;
-    };
-    let rest = message.split("UNIQUE constraint failed: ").nth(1)?;
-    Some(
-        rest.split(',')
-            .map(|c| {
-                c.trim()
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or("")
-                    .trim_matches('\'')
-                    .to_owned()
-            })
-            .filter(|c| !c.is_empty())
-            .collect(),
-    )
+    Error::internal("the database is closed")
 }

@@ -19,12 +19,15 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 use super::{Conn, Rows};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreErrorKind};
 
 /// SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
 /// SQLSTATEs of text PostgreSQL cannot hold (a NUL character, say): the input's fault.
 const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
+const FOREIGN_KEY_VIOLATION: &str = "23503";
+/// Lock and serialization failures, deadlocks.
+const BUSY: [&str; 3] = ["55P03", "40001", "40P01"];
 
 #[derive(Clone)]
 pub struct PgDb {
@@ -313,44 +316,58 @@ impl Conn for PgConn {
     }
 }
 
-/// A failed statement. Unique violations read as SQLite's (`UNIQUE constraint failed: t.a,
-/// t.b`), so the one parser in `store::unique_violation` serves both databases.
+/// A failed statement, its kind read from PostgreSQL's SQLSTATE. A constraint's detail is
+/// worded as SQLite's (`UNIQUE constraint failed: t.a, t.b`), as PocketBase shows it.
 fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
-    if let Some(db) = err.as_db_error()
-        && db.code().code() == UNIQUE_VIOLATION
-    {
-        let columns = db.detail().and_then(key_columns).unwrap_or_default();
-        let table = db.table().unwrap_or("");
-        let list = columns
-            .iter()
-            .map(|c| format!("{table}.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Error::bad_request(format!(
-            "constraint failed: UNIQUE constraint failed: {list}"
-        ));
+    if let Some(db) = err.as_db_error() {
+        let code = db.code().code();
+        let table = db.table().unwrap_or("").to_owned();
+        if code == UNIQUE_VIOLATION {
+            let columns = db.detail().and_then(key_columns).unwrap_or_default();
+            let list = columns
+                .iter()
+                .map(|c| format!("{table}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let index = db.constraint().map(str::to_owned);
+            return Error::store(
+                StoreErrorKind::Unique {
+                    table,
+                    columns,
+                    index,
+                },
+                format!("UNIQUE constraint failed: {list}"),
+            );
+        }
+        if code == FOREIGN_KEY_VIOLATION {
+            return Error::store(StoreErrorKind::ForeignKey, "FOREIGN KEY constraint failed");
+        }
+        if code.starts_with("23") {
+            return Error::store(StoreErrorKind::Constraint, db.message().to_owned());
+        }
+        if UNSTORABLE_TEXT.contains(&code) {
+            // PB-COMPAT: SQLite stores NUL characters, PostgreSQL cannot: a 400, never a 500.
+            return Error::store(StoreErrorKind::Unstorable, db.message().to_owned());
+        }
+        if BUSY.contains(&code) {
+            return Error::store(StoreErrorKind::Busy, db.message().to_owned());
+        }
     }
-    if let Some(db) = err.as_db_error()
-        && UNSTORABLE_TEXT.contains(&db.code().code())
-    {
-        // PB-COMPAT: SQLite stores NUL characters, PostgreSQL cannot: a 400, never a 500.
-        return Error::bad_request("Something went wrong while processing your request.");
-    }
-    Error::Internal(format!("postgres: {} in `{text}`", describe(&err)))
+    Error::internal_from(format!("postgres, in `{text}`"), err)
 }
 
 /// A connection the pool could not give, with PostgreSQL's own reason (e.g. too many clients).
 fn pool_error(err: deadpool_postgres::PoolError) -> Error {
     match &err {
         deadpool_postgres::PoolError::Backend(e) => {
-            Error::Internal(format!("PostgreSQL pool: {}", describe(e)))
+            Error::internal(format!("PostgreSQL pool: {}", describe(e)))
         }
-        _ => Error::Internal(format!("PostgreSQL pool: {err}")),
+        _ => Error::internal_from("PostgreSQL pool", err),
     }
 }
 
 fn pg_error(err: tokio_postgres::Error) -> Error {
-    Error::Internal(format!("postgres: {}", describe(&err)))
+    Error::internal_from("postgres", err)
 }
 
 fn describe(err: &tokio_postgres::Error) -> String {

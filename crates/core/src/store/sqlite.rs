@@ -25,7 +25,7 @@ use rusqlite::types::ValueRef;
 use tokio::sync::oneshot;
 
 use super::{Conn, Rows, closed};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreErrorKind};
 
 /// How many write jobs share one transaction at most.
 const MAX_GROUP: usize = 64;
@@ -415,7 +415,7 @@ fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>) {
 /// Runs a group of write jobs in one transaction, each in a savepoint, then commits and delivers.
 fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
     if let Err(err) = conn.conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = Error::Internal(format!("sqlite: cannot begin a transaction: {err}"));
+        let err = Error::internal_from("sqlite: cannot begin a transaction", err);
         // Run nothing; every caller learns the transaction could not start.
         for job in jobs {
             drop(job);
@@ -445,11 +445,11 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
     let committed = if lone_failed {
         conn.conn
             .execute_batch("ROLLBACK")
-            .map_err(|e| Error::Internal(e.to_string()))
+            .map_err(|e| Error::internal_from("sqlite: rollback", e))
     } else {
         conn.conn
             .execute_batch("COMMIT")
-            .map_err(|e| Error::Internal(e.to_string()))
+            .map_err(|e| Error::internal_from("sqlite: commit", e))
     };
     if committed.is_err() {
         let _ = conn.conn.execute_batch("ROLLBACK");
@@ -462,7 +462,7 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
 fn clone_result(r: &Result<()>) -> Result<()> {
     match r {
         Ok(()) => Ok(()),
-        Err(e) => Err(Error::Internal(e.to_string())),
+        Err(e) => Err(Error::internal(e)),
     }
 }
 
@@ -521,12 +521,56 @@ fn column_names(stmt: &rusqlite::Statement<'_>) -> std::sync::Arc<[String]> {
 }
 
 fn sql_error(err: rusqlite::Error, sql: &Sql) -> Error {
-    if let rusqlite::Error::SqliteFailure(code, _) = &err
-        && code.code == rusqlite::ErrorCode::ConstraintViolation
-    {
-        return Error::bad_request(format!("constraint failed: {err}"));
+    if let rusqlite::Error::SqliteFailure(code, message) = &err {
+        let detail = || message.clone().unwrap_or_else(|| err.to_string());
+        match (code.code, code.extended_code) {
+            (_, UNIQUE | PRIMARY_KEY) => {
+                // SQLite names the columns only in its message: `UNIQUE constraint failed: t.a, t.b`.
+                let text = detail();
+                let (table, columns) = unique_columns(&text);
+                return Error::store(
+                    StoreErrorKind::Unique {
+                        table,
+                        columns,
+                        index: None,
+                    },
+                    text,
+                );
+            }
+            (_, FOREIGN_KEY) => return Error::store(StoreErrorKind::ForeignKey, detail()),
+            (rusqlite::ErrorCode::ConstraintViolation, _) => {
+                return Error::store(StoreErrorKind::Constraint, detail());
+            }
+            (rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked, _) => {
+                return Error::store(StoreErrorKind::Busy, detail());
+            }
+            _ => {}
+        }
     }
-    Error::Internal(format!("sqlite: {err} in `{}`", sql.text()))
+    if matches!(err, rusqlite::Error::QueryReturnedNoRows) {
+        return Error::store(StoreErrorKind::NotFound, err.to_string());
+    }
+    Error::internal_from(format!("sqlite, in `{}`", sql.text()), err)
+}
+
+/// SQLite's extended result codes of the constraints told apart.
+const UNIQUE: std::ffi::c_int = 2067;
+const PRIMARY_KEY: std::ffi::c_int = 1555;
+const FOREIGN_KEY: std::ffi::c_int = 787;
+
+/// `UNIQUE constraint failed: t.a, t.b` → (`t`, [`a`, `b`]).
+fn unique_columns(message: &str) -> (String, Vec<String>) {
+    let list = message.split("constraint failed: ").nth(1).unwrap_or("");
+    let mut table = String::new();
+    let columns = list
+        .split(',')
+        .filter_map(|c| {
+            let (t, column) = c.trim().rsplit_once('.')?;
+            table = t.to_owned();
+            Some(column.trim_matches('\'').to_owned())
+        })
+        .collect();
+    (table, columns)
 }
 
 fn from_ref(v: ValueRef<'_>) -> Value {
@@ -583,6 +627,56 @@ mod tests {
         let mut sql = Sql::raw("INSERT INTO t (v) VALUES (");
         sql.push_param(v).push(")");
         conn.execute(&sql)
+    }
+
+    #[tokio::test]
+    async fn refusals_carry_their_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        db.write(|conn| {
+            conn.execute(&Sql::raw(
+                "CREATE TABLE u (a TEXT, b TEXT NOT NULL, c TEXT)",
+            ))?;
+            conn.execute(&Sql::raw("CREATE UNIQUE INDEX u_ab ON u (a, c)"))?;
+            conn.execute(&Sql::raw("INSERT INTO u VALUES ('x', 'y', 'z')"))
+        })
+        .await
+        .unwrap();
+        let err = db
+            .write(|conn| conn.execute(&Sql::raw("INSERT INTO u VALUES ('x', 'y', 'z')")))
+            .await
+            .unwrap_err();
+        match err {
+            Error::Store(e) => assert_eq!(
+                e.kind,
+                StoreErrorKind::Unique {
+                    table: "u".into(),
+                    columns: vec!["a".into(), "c".into()],
+                    index: None
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        let err = db
+            .write(|conn| conn.execute(&Sql::raw("INSERT INTO u VALUES ('q', NULL, 'r')")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Store(ref e) if e.kind == StoreErrorKind::Constraint),
+            "{err:?}"
+        );
+        let err = db
+            .read(|conn| conn.query(&Sql::raw("SELECT nope FROM u")))
+            .await
+            .unwrap_err();
+        let Error::Internal(internal) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            internal.chain().contains("no such column: nope"),
+            "{}",
+            internal.chain()
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

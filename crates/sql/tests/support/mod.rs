@@ -114,10 +114,10 @@ pub fn both(filter: &str) -> String {
         out.push_str(&format!("\n{d:?}:\n"));
         match compile_filter(&expr, &Fake(d), d) {
             Ok(sql) => {
-                out.push_str(&sql.render(d));
+                out.push_str(&d.render(&sql));
                 out.push_str(&format!("\nparams: {:?}\n", sql.params()));
                 assert_eq!(
-                    count_placeholders(&sql.render(Dialect::Sqlite)),
+                    count_placeholders(&Dialect::Sqlite.render(&sql)),
                     sql.params().len()
                 );
             }

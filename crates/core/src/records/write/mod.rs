@@ -23,7 +23,6 @@ use crate::password;
 use crate::rules::{Access, RequestInfo, RuleKind, check};
 use crate::schema::Record;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
-use crate::store::unique_violation;
 use execute::{Cascade, delete_cascading, deleted_files};
 pub use execute::{RelationTargets, execute};
 use prepare::{autogenerate, hash_password_fields, prepare_auth_create, prepare_auth_update};
@@ -110,9 +109,6 @@ pub struct Deletion {
     pub foreseen: Option<Arc<Foreseen>>,
 }
 
-/// The message of the error `Records::run_all` fails with when its deadline passed.
-pub const TIMED_OUT: &str = "batch transaction timeout";
-
 impl Records {
     pub async fn create(
         &self,
@@ -184,7 +180,7 @@ impl Records {
     /// Runs plans in one transaction: all commit or none. On failure, the index of the plan
     /// that failed comes with its error. Changes are emitted only after the commit.
     /// With a `deadline`, a transaction still running when it passes is rolled back: the error
-    /// is then `TIMED_OUT` at the index of the first plan not run.
+    /// is then `Error::TimedOut` at the index of the first plan not run.
     pub async fn run_all(
         &self,
         plans: Vec<WritePlan>,
@@ -203,7 +199,7 @@ impl Records {
                 for (i, plan) in plans.into_iter().enumerate() {
                     marker.store(i, std::sync::atomic::Ordering::Relaxed);
                     if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                        return Err(Error::internal(TIMED_OUT));
+                        return Err(Error::TimedOut);
                     }
                     let outcome = execute(conn, plan, &mut garbage, &hooks)?;
                     after_write(conn, &hooks, &outcome)?;
@@ -549,12 +545,12 @@ fn merge(into: &mut FieldErrors, more: FieldErrors) {
 }
 
 fn unique_error(err: Error, action: &str) -> Error {
-    match unique_violation(&err) {
+    match err.unique_violation() {
         Some(columns) => {
             let mut data = FieldErrors::new();
             for c in columns {
                 data.insert(
-                    c,
+                    c.clone(),
                     json!({"code": "validation_not_unique", "message": "Value must be unique."}),
                 );
             }
