@@ -5,12 +5,12 @@ use axum::response::{IntoResponse, Response};
 use oxbase_core::auth::login::{Client, Login};
 use oxbase_core::identity::Auth;
 use oxbase_core::records::Record;
-use oxbase_core::rules::RequestInfo;
+use oxbase_core::rules::{RequestContext, RequestInfo};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, Context, Params, Path, require_superuser};
+use crate::error::ApiResult;
+use crate::extract::{Body, BodyRejection, Caller, Context, Params, Path};
 use crate::middleware::ClientIp;
 
 /// `POST /api/collections/{collection}/auth-with-password`
@@ -25,7 +25,7 @@ pub async fn auth_with_password(
         info: mut req,
         params: q,
     } = ctx;
-    req.context = "password".into();
+    req.context = RequestContext::Password;
     let login = state
         .app
         .auth()
@@ -60,7 +60,7 @@ pub async fn auth_with_otp(
         info: mut req,
         params: q,
     } = ctx;
-    req.context = "otp".into();
+    req.context = RequestContext::Otp;
     let login = state
         .app
         .auth()
@@ -81,7 +81,7 @@ pub async fn auth_with_oauth2(
         info: mut req,
         params: q,
     } = ctx;
-    req.context = "oauth2".into();
+    req.context = RequestContext::OAuth2;
     let (login, meta) = state
         .app
         .auth()
@@ -105,7 +105,7 @@ pub async fn oauth2_redirect(
     method: axum::http::Method,
     State(state): State<AppState>,
     Params(query): Params,
-    body: Result<Body, ApiError>,
+    body: Result<Body, BodyRejection>,
 ) -> Response {
     // Providers answer with a query string, or a form POST (`response_mode=form_post`).
     let form = body.map(|Body(input)| input.body).unwrap_or_default();
@@ -204,11 +204,10 @@ pub async fn impersonate(
         info: mut req,
         params: q,
     } = ctx;
-    require_superuser(&req.auth)?;
     let (token, record) = state
         .app
         .auth()
-        .impersonate(&collection, &id, &input.body)
+        .impersonate(&req.auth, &collection, &id, &input.body)
         .await?;
     // Shown as the impersonated record sees itself (no hidden fields), as in PocketBase.
     req.auth = Auth::from_record(record.clone());

@@ -9,6 +9,7 @@ use super::tokens::{self, Claims, TokenKind};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::records::Record;
+use crate::rules::superusers_only;
 
 impl AuthService {
     /// A new token for the record `auth` holds, which must belong to `collection`. `token` is
@@ -27,14 +28,16 @@ impl AuthService {
         Ok((tokens::issue(record)?, record.clone()))
     }
 
-    /// `impersonate`: superusers only (checked by the caller). `duration` in seconds, 0 for the
+    /// `impersonate`: superusers only. `duration` in seconds, 0 for the
     /// collection's auth token duration.
     pub async fn impersonate(
         &self,
+        caller: &Auth,
         collection: &str,
         id: &str,
         body: &Map<String, Json>,
     ) -> Result<(String, Record)> {
+        superusers_only(caller)?;
         // PB-COMPAT: impersonate has no rate-limit layer: one 404 for both cases.
         let c = self
             .auth_collection(collection)

@@ -6,7 +6,9 @@ use serde_json::{Map, Value as Json, json};
 use super::AuthService;
 use super::forms::{Errors, Form};
 use crate::error::{Error, Result};
+use crate::identity::Auth;
 use crate::records::Record;
+use crate::rules::superusers_only;
 use crate::schema::system::SUPERUSERS;
 
 /// PB-COMPAT: the template names the dashboard sends, and where each lives in the options.
@@ -19,8 +21,10 @@ const TEMPLATES: [(&str, &[&str]); 5] = [
 ];
 
 impl AuthService {
-    /// Sends the template synchronously: the caller wants to know whether SMTP works.
-    pub async fn send_test_email(&self, body: &Map<String, Json>) -> Result<()> {
+    /// Sends the template synchronously: the caller wants to know whether SMTP works
+    /// (superusers only).
+    pub async fn send_test_email(&self, caller: &Auth, body: &Map<String, Json>) -> Result<()> {
+        superusers_only(caller)?;
         let form = Form::load(body, &["email", "template", "collection"])?;
         let (email, template) = (form.text("email"), form.text("template"));
         let mut errors = Errors::default();

@@ -29,9 +29,10 @@ use super::AuthService;
 use super::forms::{Errors, Form};
 use super::login::{Client, Login, mfa_id};
 use crate::error::{Error, Result};
+use crate::identity::Auth;
 use crate::records::Record;
 use crate::records::write::WriteInput;
-use crate::rules::RequestInfo;
+use crate::rules::{RequestInfo, superusers_only};
 use crate::schema::{Collection, FieldKind};
 use link::Decision;
 use providers::ExternalUser;
@@ -166,9 +167,11 @@ impl AuthService {
         Ok((login, meta))
     }
 
-    /// `POST /api/settings/apple/generate-client-secret` (the caller is a superuser; `body`
-    /// is the request's JSON object).
-    pub fn apple_client_secret(&self, body: &Json) -> Result<Json> {
+    /// `POST /api/settings/apple/generate-client-secret` (superusers only, checked before
+    /// `body`, the request's JSON object as read or why it could not be, is looked at).
+    pub fn apple_client_secret(&self, caller: &Auth, body: Result<Json>) -> Result<Json> {
+        superusers_only(caller)?;
+        let body = body?;
         let empty = Map::new();
         apple::generate_client_secret(body.as_object().unwrap_or(&empty))
     }
