@@ -2,6 +2,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use oxbase_core::auth::forms::{
+    EmailChangeForm, EmailForm, ImpersonateForm, NewEmailForm, OAuth2LoginForm, OtpLoginForm,
+    PasswordLoginForm, PasswordResetForm, TokenForm,
+};
 use oxbase_core::auth::login::{Client, Login};
 use oxbase_core::identity::Auth;
 use oxbase_core::records::Record;
@@ -29,7 +33,12 @@ pub async fn auth_with_password(
     let login = state
         .app
         .auth()
-        .with_password(&req, &collection, &input.body, &Client { ip })
+        .with_password(
+            &req,
+            &collection,
+            PasswordLoginForm::parse(&input.body),
+            &Client { ip },
+        )
         .await?;
     login_response(&state, req, login, &q).await
 }
@@ -43,7 +52,7 @@ pub async fn request_otp(
     let otp_id = state
         .app
         .auth()
-        .request_otp(&collection, &input.body)
+        .request_otp(&collection, EmailForm::parse(&input.body))
         .await?;
     Ok(Json(json!({"otpId": otp_id})))
 }
@@ -64,7 +73,12 @@ pub async fn auth_with_otp(
     let login = state
         .app
         .auth()
-        .with_otp(&req, &collection, &input.body, &Client { ip })
+        .with_otp(
+            &req,
+            &collection,
+            OtpLoginForm::parse(&input.body),
+            &Client { ip },
+        )
         .await?;
     login_response(&state, req, login, &q).await
 }
@@ -85,7 +99,12 @@ pub async fn auth_with_oauth2(
     let (login, meta) = state
         .app
         .auth()
-        .with_oauth2(&req, &collection, &input.body, &Client { ip })
+        .with_oauth2(
+            &req,
+            &collection,
+            OAuth2LoginForm::parse(&input.body),
+            &Client { ip },
+        )
         .await?;
     match login {
         Login::Authenticated { token, record } => {
@@ -207,7 +226,12 @@ pub async fn impersonate(
     let (token, record) = state
         .app
         .auth()
-        .impersonate(&req.auth, &collection, &id, &input.body)
+        .impersonate(
+            &req.auth,
+            &collection,
+            &id,
+            &ImpersonateForm::parse(&input.body),
+        )
         .await?;
     // Shown as the impersonated record sees itself (no hidden fields), as in PocketBase.
     req.auth = Auth::from_record(record.clone());
@@ -241,7 +265,7 @@ pub async fn request_verification(
     state
         .app
         .auth()
-        .request_verification(&collection, &input.body)
+        .request_verification(&collection, EmailForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -255,7 +279,7 @@ pub async fn confirm_verification(
     state
         .app
         .auth()
-        .confirm_verification(&collection, &input.body)
+        .confirm_verification(&collection, TokenForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -269,7 +293,7 @@ pub async fn request_password_reset(
     state
         .app
         .auth()
-        .request_password_reset(&collection, &input.body)
+        .request_password_reset(&collection, EmailForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -283,7 +307,7 @@ pub async fn confirm_password_reset(
     state
         .app
         .auth()
-        .confirm_password_reset(&collection, &input.body)
+        .confirm_password_reset(&collection, PasswordResetForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -298,7 +322,7 @@ pub async fn request_email_change(
     state
         .app
         .auth()
-        .request_email_change(&auth, &collection, &input.body)
+        .request_email_change(&auth, &collection, NewEmailForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -312,7 +336,7 @@ pub async fn confirm_email_change(
     state
         .app
         .auth()
-        .confirm_email_change(&collection, &input.body)
+        .confirm_email_change(&collection, EmailChangeForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

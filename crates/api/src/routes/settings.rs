@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use oxbase_core::auth::forms::TestEmailForm;
 use serde_json::Value;
 
 use crate::AppState;
@@ -34,7 +35,11 @@ pub async fn test_email(
     Caller(auth): Caller,
     Body(input): Body,
 ) -> ApiResult<StatusCode> {
-    state.app.auth().send_test_email(&auth, &input.body).await?;
+    state
+        .app
+        .auth()
+        .send_test_email(&auth, TestEmailForm::parse(&input.body))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

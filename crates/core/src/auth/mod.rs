@@ -13,7 +13,7 @@
 //! - `forms`: the small validation helpers those flows share.
 
 pub mod email_change;
-mod forms;
+pub mod forms;
 pub mod login;
 mod methods;
 mod mfa;

@@ -1,10 +1,8 @@
 //! Sessions: `auth-refresh` (a new token for the caller) and `impersonate` (a superuser gets a
 //! non-refreshable token of any auth record).
 
-use serde_json::{Map, Value as Json};
-
 use super::AuthService;
-use super::forms::Errors;
+use super::forms::{Errors, ImpersonateForm};
 use super::tokens::{self, Claims, TokenKind};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
@@ -35,7 +33,7 @@ impl AuthService {
         caller: &Auth,
         collection: &str,
         id: &str,
-        body: &Map<String, Json>,
+        form: &ImpersonateForm,
     ) -> Result<(String, Record)> {
         superusers_only(caller)?;
         // PB-COMPAT: impersonate has no rate-limit layer: one 404 for both cases.
@@ -43,10 +41,7 @@ impl AuthService {
             .auth_collection(collection)
             .await
             .map_err(|_| Error::NotFound("Missing or invalid auth collection context.".into()))?;
-        let duration = body
-            .get("duration")
-            .map(crate::records::input::to_number)
-            .unwrap_or(0.0);
+        let duration = form.duration;
         let mut errors = Errors::default();
         if duration < 0.0 {
             errors.add(

@@ -1,10 +1,10 @@
 //! `POST /api/settings/test/email`: one of a collection's templates sent to an address, so a
 //! superuser can check the SMTP settings.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{Errors, TestEmailForm};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::records::Record;
@@ -23,10 +23,13 @@ const TEMPLATES: [(&str, &[&str]); 5] = [
 impl AuthService {
     /// Sends the template synchronously: the caller wants to know whether SMTP works
     /// (superusers only).
-    pub async fn send_test_email(&self, caller: &Auth, body: &Map<String, Json>) -> Result<()> {
+    pub async fn send_test_email(&self, caller: &Auth, form: Result<TestEmailForm>) -> Result<()> {
         superusers_only(caller)?;
-        let form = Form::load(body, &["email", "template", "collection"])?;
-        let (email, template) = (form.text("email"), form.text("template"));
+        let TestEmailForm {
+            email,
+            template,
+            collection,
+        } = form?;
         let mut errors = Errors::default();
         errors.email("email", &email);
         let path = TEMPLATES
@@ -47,7 +50,7 @@ impl AuthService {
         if !errors.0.is_empty() {
             return Err(failed(errors.0));
         }
-        let collection = Some(form.text("collection"))
+        let collection = Some(collection)
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| SUPERUSERS.to_owned());
         let c = self.auth_collection(&collection).await?;
