@@ -12,7 +12,7 @@ use oxbase_core::files::Upload;
 use oxbase_core::identity::Auth;
 use oxbase_core::records::input::BodyKind;
 use oxbase_core::records::write::WriteInput;
-use oxbase_core::rules::RequestInfo;
+use oxbase_core::rules::{RequestContext, RequestInfo};
 use serde_json::{Map, Value};
 
 use crate::AppState;
@@ -61,19 +61,6 @@ where
     }
 }
 
-/// Only superusers pass; PocketBase answers guests with 401 and other records with 403.
-pub fn require_superuser(auth: &Auth) -> Result<(), ApiError> {
-    match auth {
-        Auth::Superuser(_) => Ok(()),
-        Auth::Guest => Err(ApiError(Error::Unauthorized(
-            "The request requires valid record authorization token.".into(),
-        ))),
-        Auth::Record(_) => Err(ApiError(Error::Forbidden(
-            "The authorized record is not allowed to perform this action.".into(),
-        ))),
-    }
-}
-
 /// The query string as a map of first values.
 pub fn query_map(query: Option<&str>) -> Map<String, Value> {
     let mut out = Map::new();
@@ -108,7 +95,7 @@ pub fn request_info(
     RequestInfo {
         auth,
         method: method.as_str().to_owned(),
-        context: "default".into(),
+        context: RequestContext::Default,
         query: query_map(query),
         headers: header_map(headers),
         body: Map::new(),
@@ -139,26 +126,59 @@ impl FromRequestParts<AppState> for Context {
 /// A create/update body in any of the forms PocketBase accepts.
 pub struct Body(pub WriteInput);
 
-fn malformed() -> ApiError {
-    // PB-COMPAT: the message PocketBase gives for an unreadable body.
-    ApiError(Error::bad_request(
-        "Something went wrong while processing your request.",
-    ))
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyRejection {
+    /// Not JSON, multipart or urlencoded.
+    Unsupported,
+    /// Unparsable, or broken off.
+    Malformed,
+    /// Past its size limit, or a file part could not be staged.
+    Failed(Error),
 }
 
-/// A body that could not be read: 413 when it went past the size limit, else 400.
-/// PB-COMPAT: PocketBase answers a chunked body past the limit with 400; it is a 413 here, as
-/// one with a length.
-fn unreadable(status: axum::http::StatusCode) -> ApiError {
-    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError(Error::TooLarge("Request entity too large.".into()))
-    } else {
-        malformed()
+impl From<BodyRejection> for Error {
+    fn from(rejection: BodyRejection) -> Error {
+        match rejection {
+            // PB-COMPAT: PocketBase's message for a body of a type it does not read.
+            BodyRejection::Unsupported => Error::bad_request("Unsupported Content-Type."),
+            // PB-COMPAT: the message PocketBase gives for an unreadable body.
+            BodyRejection::Malformed => {
+                Error::bad_request("Something went wrong while processing your request.")
+            }
+            BodyRejection::Failed(e) => e,
+        }
     }
 }
 
-/// PB-COMPAT: PocketBase's message for a body of a type it does not read.
-const UNSUPPORTED: &str = "Unsupported Content-Type.";
+impl From<BodyRejection> for ApiError {
+    fn from(rejection: BodyRejection) -> ApiError {
+        ApiError(rejection.into())
+    }
+}
+
+impl From<Error> for BodyRejection {
+    fn from(e: Error) -> BodyRejection {
+        BodyRejection::Failed(e)
+    }
+}
+
+impl axum::response::IntoResponse for BodyRejection {
+    fn into_response(self) -> axum::response::Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+/// A body that could not be read: 413 when it went past the size limit, else malformed.
+/// PB-COMPAT: PocketBase answers a chunked body past the limit with 400; it is a 413 here, as
+/// one with a length.
+fn unreadable(status: axum::http::StatusCode) -> BodyRejection {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        BodyRejection::Failed(Error::TooLarge("Request entity too large.".into()))
+    } else {
+        BodyRejection::Malformed
+    }
+}
 
 fn empty_body() -> Body {
     Body(WriteInput {
@@ -169,7 +189,7 @@ fn empty_body() -> Body {
 }
 
 impl FromRequest<AppState> for Body {
-    type Rejection = ApiError;
+    type Rejection = BodyRejection;
 
     /// PB-COMPAT: an empty body is no values whatever the content type; a body that is not
     /// JSON, multipart or urlencoded is refused (PocketBase matches the type by prefix, as
@@ -218,7 +238,7 @@ impl FromRequest<AppState> for Body {
             }));
         }
         if !content_type.starts_with("application/json") {
-            return Err(ApiError(Error::bad_request(UNSUPPORTED)));
+            return Err(BodyRejection::Unsupported);
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(body)) => Ok(Body(WriteInput {
@@ -226,7 +246,7 @@ impl FromRequest<AppState> for Body {
                 kind: Some(BodyKind::Json),
                 files: Vec::new(),
             })),
-            _ => Err(malformed()),
+            _ => Err(BodyRejection::Malformed),
         }
     }
 }
@@ -235,7 +255,7 @@ impl FromRequest<AppState> for Body {
 pub struct JsonBody(pub Value);
 
 impl FromRequest<AppState> for JsonBody {
-    type Rejection = ApiError;
+    type Rejection = BodyRejection;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let Body(input) = Body::from_request(req, state).await?;
@@ -254,26 +274,23 @@ pub enum Unreadable {
 }
 
 impl JsonBody {
-    /// The body once the route's own checks have passed (PocketBase reads it only then, so a
-    /// guest gets its 401 first), an unreadable one worded as the route words it.
-    pub fn after_checks(
-        body: Result<JsonBody, ApiError>,
+    /// The body, or why it could not be read worded as the route words it. Services take it
+    /// as it is and look at it only once their own checks have passed (PocketBase reads it
+    /// only then, so a guest gets its 401 first).
+    pub fn read(
+        body: Result<JsonBody, BodyRejection>,
         wording: Unreadable,
-    ) -> Result<Value, ApiError> {
-        let err = match body {
-            Ok(JsonBody(value)) => return Ok(value),
-            Err(err) => err,
-        };
-        match (&err, wording) {
-            (ApiError(Error::BadRequest { message, data }), wording) if data.is_empty() => {
-                match wording {
-                    Unreadable::Malformed(_) if message == UNSUPPORTED => Err(err),
-                    Unreadable::Always(m) | Unreadable::Malformed(m) => {
-                        Err(ApiError(Error::bad_request(m)))
-                    }
-                }
+    ) -> Result<Value, Error> {
+        match (body, wording) {
+            (Ok(JsonBody(value)), _) => Ok(value),
+            (Err(BodyRejection::Unsupported), Unreadable::Malformed(_)) => {
+                Err(BodyRejection::Unsupported.into())
             }
-            _ => Err(err),
+            (
+                Err(BodyRejection::Unsupported | BodyRejection::Malformed),
+                Unreadable::Always(m) | Unreadable::Malformed(m),
+            ) => Err(Error::bad_request(m)),
+            (Err(BodyRejection::Failed(e)), _) => Err(e),
         }
     }
 }
@@ -298,7 +315,7 @@ fn push_form_value(body: &mut Map<String, Value>, key: String, value: Value) {
 /// here), and on the batch, which reads its body against its own limit before it gets here. A
 /// body declared larger than its limit is refused at once, unread, as PocketBase does, rather
 /// than once that much of it has arrived.
-async fn with_body_limit(req: Request, state: &AppState) -> Result<Request, ApiError> {
+async fn with_body_limit(req: Request, state: &AppState) -> Result<Request, BodyRejection> {
     let (mut parts, body) = req.into_parts();
     let route = parts
         .extensions
@@ -341,7 +358,7 @@ async fn with_body_limit(req: Request, state: &AppState) -> Result<Request, ApiE
 async fn read_multipart(
     mut multipart: Multipart,
     state: &AppState,
-) -> Result<(Map<String, Value>, Vec<Upload>), ApiError> {
+) -> Result<(Map<String, Value>, Vec<Upload>), BodyRejection> {
     let mut body = Map::new();
     let mut files = Vec::new();
     // The SDK sends one `@jsonPayload` part per JSON value.
@@ -366,7 +383,7 @@ async fn read_multipart(
         if name == "@jsonPayload" {
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(m)) => payload.push(m),
-                _ => return Err(malformed()),
+                _ => return Err(BodyRejection::Malformed),
             }
         } else {
             push_form_value(&mut body, name, Value::String(text));

@@ -18,7 +18,6 @@ use futures_util::TryFutureExt;
 use futures_util::future::{BoxFuture, Either, MapOk, Ready, ready};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
-use serde_json::Value;
 use tower::{Layer, Service};
 
 use crate::AppState;
@@ -261,20 +260,11 @@ impl FromRequestParts<AppState> for ClientIp {
 /// The client's IP: the first configured `trustedProxy.headers` header present (its leftmost
 /// or rightmost entry, as `useLeftmostIP` says), else the peer's address.
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> String {
-    let proxy = state.app.settings().get(&["trustedProxy"]);
-    let leftmost = proxy
-        .get("useLeftmostIP")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let names = proxy
-        .get("headers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for name in names.iter().filter_map(Value::as_str) {
+    let proxy = state.app.settings().trusted_proxy();
+    for name in &proxy.headers {
         if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
             let mut parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
-            let ip = if leftmost {
+            let ip = if proxy.use_leftmost_ip {
                 parts.next()
             } else {
                 parts.next_back()

@@ -10,10 +10,12 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::events::Pipeline;
 use crate::files::Files;
+use crate::identity::Auth;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
 use crate::realtime::Realtime;
 use crate::records::Records;
+use crate::rules::superusers_only;
 use crate::schema::{Schema, system};
 use crate::settings::Settings;
 use crate::store::{Db, migrations, postgres::PgDb, sqlite::SqliteDb};
@@ -72,7 +74,7 @@ impl App {
         let records = Records::new(schema.clone(), files.clone(), events.clone());
         let collections = Collections::new(schema.clone(), records.clone());
         let settings = Settings::load(db.clone()).await?;
-        if let Err(e) = files.configure(&settings.get(&["s3"])) {
+        if let Err(e) = files.configure(&settings.s3()) {
             // Bad S3 settings must not keep the server from starting: files stay local.
             tracing::error!(error = %e, "S3 storage could not be set up; using the local folder");
         }
@@ -160,12 +162,19 @@ impl App {
         self.parts.records.files()
     }
 
-    /// `POST /api/settings/test/s3`: checks the S3 settings of `filesystem` (`storage` or
-    /// `backups`) by writing, reading and deleting a probe file.
-    pub async fn test_s3(&self, filesystem: &str) -> Result<()> {
-        let path: &[&str] = match filesystem {
-            "storage" => &["s3"],
-            "backups" => &["backups", "s3"],
+    /// `POST /api/settings/test/s3` (superusers only, checked before `body` is looked at):
+    /// checks the S3 settings of its `filesystem` (`storage` or `backups`) by writing,
+    /// reading and deleting a probe file.
+    pub async fn test_s3(&self, caller: &Auth, body: Result<serde_json::Value>) -> Result<()> {
+        superusers_only(caller)?;
+        let body = body?;
+        let filesystem = body
+            .get("filesystem")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let s3 = match filesystem {
+            "storage" => self.parts.settings.s3(),
+            "backups" => self.parts.settings.backups_s3(),
             "" => return Err(s3_test_failed("validation_required", "Cannot be blank.")),
             _ => {
                 return Err(s3_test_failed(
@@ -174,7 +183,6 @@ impl App {
                 ));
             }
         };
-        let s3 = self.parts.settings.get(path);
         if !s3
             .get("enabled")
             .and_then(serde_json::Value::as_bool)
@@ -187,14 +195,25 @@ impl App {
         crate::files::Storage::test_s3(&s3).await
     }
 
-    /// `PATCH /api/settings`: stores the change, then lets the file storage follow the `s3`
-    /// settings.
-    pub async fn update_settings(&self, input: &serde_json::Value) -> Result<serde_json::Value> {
-        let updated = self.parts.settings.patch(input).await?;
+    /// `GET /api/settings` (superusers only): the settings without their secrets.
+    pub fn view_settings(&self, caller: &Auth) -> Result<serde_json::Value> {
+        superusers_only(caller)?;
+        Ok(self.parts.settings.public())
+    }
+
+    /// `PATCH /api/settings` (superusers only, checked before `input` is looked at): stores
+    /// the change, then lets the file storage follow the `s3` settings.
+    pub async fn update_settings(
+        &self,
+        caller: &Auth,
+        input: Result<serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        superusers_only(caller)?;
+        let updated = self.parts.settings.patch(&input?).await?;
         if let Some(relay) = &self.parts.relay {
             relay.publish(crate::events::relay::Local::Settings);
         }
-        self.files().configure(&self.parts.settings.get(&["s3"]))?;
+        self.files().configure(&self.parts.settings.s3())?;
         Ok(updated)
     }
 

@@ -6,8 +6,12 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::identity::Auth;
 use crate::records::Records;
+use crate::records::list::{parse_bool, parse_int};
+use crate::records::output;
 use crate::rules::check::validate_rules;
+use crate::rules::superusers_only;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 
 #[derive(Clone)]
@@ -75,9 +79,42 @@ pub struct CollectionPage {
     pub items: Vec<Json>,
 }
 
+/// The query of `GET /api/collections`, as sent: it is read only once the caller may list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefinitionQuery<'a> {
+    pub page: &'a str,
+    pub per_page: &'a str,
+    pub skip_total: &'a str,
+    pub filter: &'a str,
+    pub sort: &'a str,
+    pub fields: &'a str,
+}
+
 impl Collections {
+    /// A page of definitions as `GET /api/collections` answers it (superusers only), each
+    /// item cut to `fields`.
+    pub async fn list(&self, caller: &Auth, q: &DefinitionQuery<'_>) -> Result<Json> {
+        superusers_only(caller)?;
+        let (page, per_page, skip_total) = (
+            parse_int(q.page)?,
+            parse_int(q.per_page)?,
+            parse_bool(q.skip_total)?,
+        );
+        let page = self
+            .page(q.filter, q.sort, page, per_page, skip_total)
+            .await?;
+        let mut out = serde_json::to_value(page).unwrap_or_default();
+        let picks = output::parse_fields(q.fields)?;
+        if let Some(items) = out.get_mut("items").and_then(Json::as_array_mut) {
+            for item in items.iter_mut() {
+                *item = output::pick(item, &picks);
+            }
+        }
+        Ok(out)
+    }
+
     /// Lists definitions with PocketBase's filter, sort and paging.
-    pub async fn list(
+    async fn page(
         &self,
         filter: &str,
         sort: &str,
@@ -173,6 +210,13 @@ impl Collections {
         self.schema.all()
     }
 
+    /// One definition as `GET /api/collections/{collection}` shows it (superusers only).
+    pub async fn view_as(&self, caller: &Auth, id_or_name: &str) -> Result<Arc<Collection>> {
+        superusers_only(caller)?;
+        self.view(id_or_name).await
+    }
+
+    /// One definition, sure to see every definition committed before the call.
     pub async fn view(&self, id_or_name: &str) -> Result<Arc<Collection>> {
         self.schema
             .get_fresh(id_or_name)
@@ -180,7 +224,11 @@ impl Collections {
             .ok_or_else(Error::not_found)
     }
 
-    pub async fn create(&self, input: &Json) -> Result<Arc<Collection>> {
+    /// Creates a definition from `input`, the body as read or why it could not be (superusers
+    /// only: PB-COMPAT, a guest learns of its 401 before anything about its body).
+    pub async fn create(&self, caller: &Auth, input: Result<Json>) -> Result<Arc<Collection>> {
+        superusers_only(caller)?;
+        let input = &input?;
         self.schema.refresh_if_shared().await?;
         let c = self.prepare_create(input, &[])?;
         self.schema
@@ -189,7 +237,15 @@ impl Collections {
             .map_err(|e| contextualize(e, "create"))
     }
 
-    pub async fn update(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
+    /// Updates a definition; `input` as on create (superusers only).
+    pub async fn update(
+        &self,
+        caller: &Auth,
+        id_or_name: &str,
+        input: Result<Json>,
+    ) -> Result<Arc<Collection>> {
+        superusers_only(caller)?;
+        let input = &input?;
         self.schema.refresh_if_shared().await?;
         let (c, old) = self.prepare_update(id_or_name, input, &[])?;
         self.schema
@@ -297,7 +353,13 @@ impl Collections {
         }
     }
 
-    pub async fn delete(&self, id_or_name: &str) -> Result<()> {
+    /// Drops a definition and its records (superusers only).
+    pub async fn delete(&self, caller: &Auth, id_or_name: &str) -> Result<()> {
+        superusers_only(caller)?;
+        self.remove(id_or_name).await
+    }
+
+    async fn remove(&self, id_or_name: &str) -> Result<()> {
         let c = self.view(id_or_name).await?;
         if c.system {
             return Err(Error::bad_request(
@@ -320,7 +382,9 @@ impl Collections {
         Ok(())
     }
 
-    pub async fn truncate(&self, id_or_name: &str) -> Result<()> {
+    /// Deletes every record of a definition (superusers only).
+    pub async fn truncate(&self, caller: &Auth, id_or_name: &str) -> Result<()> {
+        superusers_only(caller)?;
         let c = self.view(id_or_name).await?;
         if c.kind == CollectionKind::View {
             return Err(Error::bad_request("View collections cannot be truncated."));
@@ -328,8 +392,21 @@ impl Collections {
         self.records.truncate(&c).await
     }
 
+    /// `PUT /api/collections/import` with `body` as read, or why it could not be (superusers
+    /// only, checked first): `{collections, deleteMissing}`.
+    pub async fn import(&self, caller: &Auth, body: Result<Json>) -> Result<()> {
+        superusers_only(caller)?;
+        let body = body?;
+        let list = body.get("collections").unwrap_or(&Json::Null);
+        let delete_missing = body
+            .get("deleteMissing")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        self.import_list(list, delete_missing).await
+    }
+
     /// Creates or replaces the given collections; with `delete_missing`, drops the others.
-    pub async fn import(&self, input: &Json, delete_missing: bool) -> Result<()> {
+    async fn import_list(&self, input: &Json, delete_missing: bool) -> Result<()> {
         self.schema.refresh_if_shared().await?;
         let list = input.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
             let mut d = FieldErrors::new();
@@ -409,14 +486,15 @@ impl Collections {
                         .all(|r| !missing.iter().any(|m| m.id == r))
                 });
                 let c = missing.remove(next.unwrap_or(0));
-                self.delete(&c.id).await.map_err(import_failure)?;
+                self.remove(&c.id).await.map_err(import_failure)?;
             }
         }
         Ok(())
     }
 
-    /// Blank collections of each kind, as the dashboard starts from.
-    pub fn scaffolds(&self) -> Json {
+    /// Blank collections of each kind, as the dashboard starts from (superusers only).
+    pub fn scaffolds(&self, caller: &Auth) -> Result<Json> {
+        superusers_only(caller)?;
         let mut out = Map::new();
         for kind in [
             CollectionKind::Auth,
@@ -439,7 +517,7 @@ impl Collections {
             }
             out.insert(kind.as_str().into(), json);
         }
-        Json::Object(out)
+        Ok(Json::Object(out))
     }
 
     /// Collections with a relation field pointing at `c`.

@@ -89,20 +89,20 @@ impl RateLimiter {
 
     /// Whether rate limiting is on (one cheap read: requests skip the rest when it is off).
     pub fn enabled(&self) -> bool {
-        self.settings.get(&["rateLimits", "enabled"]) == Json::Bool(true)
+        self.settings.rate_limits_enabled()
     }
 
     /// Whether any enabled rule looks at the caller's identity (so the HTTP layer knows
     /// whether it must resolve the token before asking).
     pub fn needs_identity(&self) -> bool {
-        let config = self.settings.get(&["rateLimits"]);
+        let config = self.settings.rate_limits();
         enabled(&config) && rules(&config).iter().any(|r| !r.audience.is_empty())
     }
 
     /// Counts the request; `TooManyRequests` when its rule's budget for this window is spent.
     pub async fn check(&self, req: &RateRequest<'_>) -> Result<()> {
         if let Some((redis, prefix)) = &self.shared {
-            let config = self.settings.get(&["rateLimits"]);
+            let config = self.settings.rate_limits();
             if !enabled(&config) || excluded(&config, req.client_ip) {
                 return Ok(());
             }
@@ -124,7 +124,7 @@ impl RateLimiter {
     }
 
     fn check_at(&self, req: &RateRequest, now: Instant) -> Result<()> {
-        let config = self.settings.get(&["rateLimits"]);
+        let config = self.settings.rate_limits();
         if !enabled(&config) || excluded(&config, req.client_ip) {
             return Ok(());
         }

@@ -2,15 +2,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use oxbase_core::auth::forms::{
+    EmailChangeForm, EmailForm, ImpersonateForm, NewEmailForm, OAuth2LoginForm, OtpLoginForm,
+    PasswordLoginForm, PasswordResetForm, TokenForm,
+};
 use oxbase_core::auth::login::{Client, Login};
 use oxbase_core::identity::Auth;
 use oxbase_core::records::Record;
-use oxbase_core::rules::RequestInfo;
+use oxbase_core::rules::{RequestContext, RequestInfo};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, Context, Params, Path, require_superuser};
+use crate::error::ApiResult;
+use crate::extract::{Body, BodyRejection, Caller, Context, Params, Path};
 use crate::middleware::ClientIp;
 
 /// `POST /api/collections/{collection}/auth-with-password`
@@ -25,11 +29,16 @@ pub async fn auth_with_password(
         info: mut req,
         params: q,
     } = ctx;
-    req.context = "password".into();
+    req.context = RequestContext::Password;
     let login = state
         .app
         .auth()
-        .with_password(&req, &collection, &input.body, &Client { ip })
+        .with_password(
+            &req,
+            &collection,
+            PasswordLoginForm::parse(&input.body),
+            &Client { ip },
+        )
         .await?;
     login_response(&state, req, login, &q).await
 }
@@ -43,7 +52,7 @@ pub async fn request_otp(
     let otp_id = state
         .app
         .auth()
-        .request_otp(&collection, &input.body)
+        .request_otp(&collection, EmailForm::parse(&input.body))
         .await?;
     Ok(Json(json!({"otpId": otp_id})))
 }
@@ -60,11 +69,16 @@ pub async fn auth_with_otp(
         info: mut req,
         params: q,
     } = ctx;
-    req.context = "otp".into();
+    req.context = RequestContext::Otp;
     let login = state
         .app
         .auth()
-        .with_otp(&req, &collection, &input.body, &Client { ip })
+        .with_otp(
+            &req,
+            &collection,
+            OtpLoginForm::parse(&input.body),
+            &Client { ip },
+        )
         .await?;
     login_response(&state, req, login, &q).await
 }
@@ -81,11 +95,16 @@ pub async fn auth_with_oauth2(
         info: mut req,
         params: q,
     } = ctx;
-    req.context = "oauth2".into();
+    req.context = RequestContext::OAuth2;
     let (login, meta) = state
         .app
         .auth()
-        .with_oauth2(&req, &collection, &input.body, &Client { ip })
+        .with_oauth2(
+            &req,
+            &collection,
+            OAuth2LoginForm::parse(&input.body),
+            &Client { ip },
+        )
         .await?;
     match login {
         Login::Authenticated { token, record } => {
@@ -105,7 +124,7 @@ pub async fn oauth2_redirect(
     method: axum::http::Method,
     State(state): State<AppState>,
     Params(query): Params,
-    body: Result<Body, ApiError>,
+    body: Result<Body, BodyRejection>,
 ) -> Response {
     // Providers answer with a query string, or a form POST (`response_mode=form_post`).
     let form = body.map(|Body(input)| input.body).unwrap_or_default();
@@ -204,11 +223,15 @@ pub async fn impersonate(
         info: mut req,
         params: q,
     } = ctx;
-    require_superuser(&req.auth)?;
     let (token, record) = state
         .app
         .auth()
-        .impersonate(&collection, &id, &input.body)
+        .impersonate(
+            &req.auth,
+            &collection,
+            &id,
+            &ImpersonateForm::parse(&input.body),
+        )
         .await?;
     // Shown as the impersonated record sees itself (no hidden fields), as in PocketBase.
     req.auth = Auth::from_record(record.clone());
@@ -242,7 +265,7 @@ pub async fn request_verification(
     state
         .app
         .auth()
-        .request_verification(&collection, &input.body)
+        .request_verification(&collection, EmailForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -256,7 +279,7 @@ pub async fn confirm_verification(
     state
         .app
         .auth()
-        .confirm_verification(&collection, &input.body)
+        .confirm_verification(&collection, TokenForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -270,7 +293,7 @@ pub async fn request_password_reset(
     state
         .app
         .auth()
-        .request_password_reset(&collection, &input.body)
+        .request_password_reset(&collection, EmailForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -284,7 +307,7 @@ pub async fn confirm_password_reset(
     state
         .app
         .auth()
-        .confirm_password_reset(&collection, &input.body)
+        .confirm_password_reset(&collection, PasswordResetForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -299,7 +322,7 @@ pub async fn request_email_change(
     state
         .app
         .auth()
-        .request_email_change(&auth, &collection, &input.body)
+        .request_email_change(&auth, &collection, NewEmailForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -313,7 +336,7 @@ pub async fn confirm_email_change(
     state
         .app
         .auth()
-        .confirm_email_change(&collection, &input.body)
+        .confirm_email_change(&collection, EmailChangeForm::parse(&input.body))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

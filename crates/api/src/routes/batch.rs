@@ -1,13 +1,11 @@
 //! `POST /api/batch`: routes each request of the batch to a record action, then runs them all
 //! in one transaction through the record service.
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use oxbase_core::Error;
-use oxbase_core::records::batch::{BatchAction, BatchFailure, BatchOp, failure_body};
+use oxbase_core::records::batch::{BatchAction, BatchFailure, BatchLimits, BatchOp, failure_body};
 use oxbase_core::records::input::BodyKind;
 use oxbase_core::records::write::WriteInput;
 use serde_json::Value;
@@ -21,48 +19,18 @@ pub async fn batch(
     ctx: Context,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let settings = state.app.settings();
-    let max = settings
-        .get(&["batch", "maxRequests"])
-        .as_i64()
-        .unwrap_or(50);
-    // PB-COMPAT: a zero maxRequests disables batches as well.
-    if !settings
-        .get(&["batch", "enabled"])
-        .as_bool()
-        .unwrap_or(false)
-        || max <= 0
-    {
-        return Err(ApiError(Error::Forbidden(
-            "Batch requests are not allowed.".into(),
-        )));
-    }
-    let max = max as usize;
-    // PB-COMPAT: the batch has its own body limit (`maxBodySize`, 128 MiB when 0) instead of
-    // the server-wide one, and a transaction timeout (`timeout` seconds, 3 when 0).
-    let max_body = settings
-        .get(&["batch", "maxBodySize"])
-        .as_i64()
-        .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_MAX_BODY) as usize;
-    let timeout = Duration::from_secs(
-        settings
-            .get(&["batch", "timeout"])
-            .as_u64()
-            .filter(|n| *n > 0)
-            .unwrap_or(3),
-    );
+    let limits = BatchLimits::of(state.app.settings())?;
     let too_large = || ApiError(Error::TooLarge("Request entity too large.".into()));
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max_body) {
+    if declared.is_some_and(|n| n > limits.max_body) {
         return Err(too_large());
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, max_body)
+    let bytes = axum::body::to_bytes(body, limits.max_body)
         .await
         .map_err(|_| too_large())?;
     let Body(input) = Body::from_request(
@@ -70,46 +38,22 @@ pub async fn batch(
         &state,
     )
     .await?;
-
-    let requests = input
-        .body
-        .get("requests")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if requests.is_empty() {
-        return Err(ApiError(Error::field(
-            "requests",
-            "validation_required",
-            "Cannot be blank.",
-        )));
-    }
-    if requests.len() > max {
-        return Err(ApiError(Error::field(
-            "requests",
-            "validation_length_too_long",
-            format!("The length must be no more than {max}."),
-        )));
-    }
-    let mut ops = Vec::with_capacity(requests.len());
-    for (i, r) in requests.iter().enumerate() {
-        ops.push(route(r, i, &input).ok_or_else(|| {
-            // PB-COMPAT: an action the batch does not support fails as a generic bad request.
-            let response = ApiError(Error::bad_request(
-                "Something went wrong while processing your request.",
-            ))
-            .to_body()
-            .1;
-            failed(failure_body(i, response))
-        })?);
-    }
-    let mut info = ctx.info;
-    info.context = "batch".into();
-    match state.app.records().batch(&info, ops, Some(timeout)).await {
+    let requests = match input.body.get("requests") {
+        Some(Value::Array(requests)) => requests.as_slice(),
+        _ => &[],
+    };
+    let routed = |r: &Value, i: usize| route(r, i, &input);
+    match state
+        .app
+        .records()
+        .batch(ctx.info, &limits, requests, routed)
+        .await
+    {
         Ok(responses) => Ok((
             StatusCode::OK,
             Json(serde_json::to_value(responses).unwrap_or_default()),
         )),
+        Err(BatchFailure::Refused(error)) => Err(ApiError(error)),
         Err(BatchFailure::Request { index, error }) => {
             let response = ApiError(error).to_body().1;
             Err(failed(failure_body(index, response)))
@@ -117,9 +61,6 @@ pub async fn batch(
         Err(BatchFailure::Timeout) => Err(failed(Value::Object(Default::default()))),
     }
 }
-
-/// PB-COMPAT: 128 MiB, the batch body limit when `maxBodySize` is 0.
-const DEFAULT_MAX_BODY: i64 = 128 << 20;
 
 /// 400 "Batch transaction failed." with `data`.
 fn failed(data: Value) -> ApiError {

@@ -3,12 +3,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use oxbase_core::records::list::{parse_bool, parse_int};
-use oxbase_core::records::output;
+use oxbase_core::collections::DefinitionQuery;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Caller, JsonBody, Params, Path, Unreadable, require_superuser};
+use crate::error::ApiResult;
+use crate::extract::{BodyRejection, Caller, JsonBody, Params, Path, Unreadable};
 
 /// `GET /api/collections`
 pub async fn list_collections(
@@ -16,25 +15,15 @@ pub async fn list_collections(
     Caller(auth): Caller,
     q: Params,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    let (page, per_page, skip_total) = (
-        parse_int(q.str("page"))?,
-        parse_int(q.str("perPage"))?,
-        parse_bool(q.str("skipTotal"))?,
-    );
-    let page = state
-        .app
-        .collections()
-        .list(q.str("filter"), q.str("sort"), page, per_page, skip_total)
-        .await?;
-    let mut out = serde_json::to_value(page).unwrap_or_default();
-    let picks = output::parse_fields(q.str("fields"))?;
-    if let Some(items) = out.get_mut("items").and_then(Value::as_array_mut) {
-        for item in items.iter_mut() {
-            *item = output::pick(item, &picks);
-        }
-    }
-    Ok(Json(out))
+    let query = DefinitionQuery {
+        page: q.str("page"),
+        per_page: q.str("perPage"),
+        skip_total: q.str("skipTotal"),
+        filter: q.str("filter"),
+        sort: q.str("sort"),
+        fields: q.str("fields"),
+    };
+    Ok(Json(state.app.collections().list(&auth, &query).await?))
 }
 
 /// `GET /api/collections/{collection}`
@@ -43,22 +32,29 @@ pub async fn view_collection(
     Caller(auth): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    Ok(Json(state.app.collections().view(&name).await?.to_json()))
+    Ok(Json(
+        state
+            .app
+            .collections()
+            .view_as(&auth, &name)
+            .await?
+            .to_json(),
+    ))
 }
 
 /// `POST /api/collections`
 pub async fn create_collection(
     State(state): State<AppState>,
     Caller(auth): Caller,
-    body: Result<JsonBody, ApiError>,
+    body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    let body = JsonBody::after_checks(
+    let body = JsonBody::read(
         body,
         Unreadable::Always("Failed to load the collection type data due to invalid formatting."),
-    )?;
-    Ok(Json(state.app.collections().create(&body).await?.to_json()))
+    );
+    Ok(Json(
+        state.app.collections().create(&auth, body).await?.to_json(),
+    ))
 }
 
 /// `PATCH /api/collections/{collection}`
@@ -66,18 +62,17 @@ pub async fn update_collection(
     State(state): State<AppState>,
     Caller(auth): Caller,
     Path(name): Path<String>,
-    body: Result<JsonBody, ApiError>,
+    body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    let body = JsonBody::after_checks(
+    let body = JsonBody::read(
         body,
         Unreadable::Always("Failed to load the submitted data due to invalid formatting."),
-    )?;
+    );
     Ok(Json(
         state
             .app
             .collections()
-            .update(&name, &body)
+            .update(&auth, &name, body)
             .await?
             .to_json(),
     ))
@@ -89,8 +84,7 @@ pub async fn delete_collection(
     Caller(auth): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require_superuser(&auth)?;
-    state.app.collections().delete(&name).await?;
+    state.app.collections().delete(&auth, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -100,8 +94,7 @@ pub async fn truncate_collection(
     Caller(auth): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require_superuser(&auth)?;
-    state.app.collections().truncate(&name).await?;
+    state.app.collections().truncate(&auth, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,23 +102,13 @@ pub async fn truncate_collection(
 pub async fn import_collections(
     State(state): State<AppState>,
     Caller(auth): Caller,
-    body: Result<JsonBody, ApiError>,
+    body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<StatusCode> {
-    require_superuser(&auth)?;
-    let body = JsonBody::after_checks(
+    let body = JsonBody::read(
         body,
         Unreadable::Malformed("An error occurred while loading the submitted data."),
-    )?;
-    let list = body.get("collections").cloned().unwrap_or(Value::Null);
-    let delete_missing = body
-        .get("deleteMissing")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    state
-        .app
-        .collections()
-        .import(&list, delete_missing)
-        .await?;
+    );
+    state.app.collections().import(&auth, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -134,6 +117,5 @@ pub async fn scaffolds(
     State(state): State<AppState>,
     Caller(auth): Caller,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    Ok(Json(state.app.collections().scaffolds()))
+    Ok(Json(state.app.collections().scaffolds(&auth)?))
 }

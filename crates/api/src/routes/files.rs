@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{
-    Caller, JsonBody, Path, Unreadable, query_map, request_info, require_superuser,
-};
+use crate::extract::{BodyRejection, Caller, JsonBody, Path, Unreadable, query_map, request_info};
 
 /// PB-COMPAT: the types served inline; everything else downloads as an attachment, so an
 /// uploaded page or script never runs in the app's origin.
@@ -233,16 +231,12 @@ pub async fn file_token(
 pub async fn test_s3(
     State(state): State<AppState>,
     Caller(auth): Caller,
-    body: Result<JsonBody, ApiError>,
+    body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    require_superuser(&auth)?;
-    let body = JsonBody::after_checks(
+    let body = JsonBody::read(
         body,
         Unreadable::Always("An error occurred while loading the submitted data."),
-    )?;
-    state
-        .app
-        .test_s3(body.get("filesystem").and_then(Value::as_str).unwrap_or(""))
-        .await?;
+    );
+    state.app.test_s3(&auth, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }

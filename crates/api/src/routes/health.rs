@@ -22,13 +22,10 @@ pub async fn health(State(state): State<AppState>, request: Request) -> Json<Val
     };
     let data = if superuser {
         let headers = request.headers();
-        let trusted = state.app.settings().get(&["trustedProxy", "headers"]);
-        let configured = trusted
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str);
-        let proxy_header = configured
+        let trusted = state.app.settings().trusted_proxy().headers;
+        let proxy_header = trusted
+            .iter()
+            .map(String::as_str)
             .chain(PROXY_HEADERS)
             .find(|h| headers.get(*h).is_some_and(|v| !v.is_empty()))
             .unwrap_or("");

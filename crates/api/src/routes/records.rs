@@ -1,24 +1,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use oxbase_core::Error;
+use oxbase_core::records::actions::Shown;
 use oxbase_core::records::list::{ListQuery, ListResult};
 use serde_json::Value;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Body, Context, Path};
-
-/// PB-COMPAT: an unknown collection on create and update says "Missing or invalid collection
-/// context." (PocketBase's body-limit layer looks it up first).
-fn collection_context(e: Error) -> ApiError {
-    match e {
-        Error::NotFound(m) if m == "Missing collection context." => ApiError(Error::NotFound(
-            "Missing or invalid collection context.".into(),
-        )),
-        other => ApiError(other),
-    }
-}
 
 /// `GET /api/collections/{collection}/records`
 pub async fn list_records(
@@ -71,50 +60,40 @@ pub async fn view_record(
 pub async fn create_record(
     State(state): State<AppState>,
     Path(collection): Path<String>,
-    ctx: Context,
+    Context { info, params }: Context,
     Body(input): Body,
 ) -> ApiResult<Json<Value>> {
-    let Context { mut info, params } = ctx;
-    info.body = input.body.clone();
-    let records = state.app.records();
-    let record = records
-        .create(&info, &collection, input)
-        .await
-        .map_err(collection_context)?;
-    let shown = records
-        .present(
-            &info,
-            vec![record],
-            params.str("expand"),
-            params.str("fields"),
-        )
-        .await?;
-    Ok(Json(shown.into_iter().next().unwrap_or_default()))
+    let shown = Shown {
+        expand: params.str("expand"),
+        fields: params.str("fields"),
+    };
+    Ok(Json(
+        state
+            .app
+            .records()
+            .create_shown(info, &collection, input, shown)
+            .await?,
+    ))
 }
 
 /// `PATCH /api/collections/{collection}/records/{id}`
 pub async fn update_record(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
-    ctx: Context,
+    Context { info, params }: Context,
     Body(input): Body,
 ) -> ApiResult<Json<Value>> {
-    let Context { mut info, params } = ctx;
-    info.body = input.body.clone();
-    let records = state.app.records();
-    let record = records
-        .update(&info, &collection, &id, input)
-        .await
-        .map_err(collection_context)?;
-    let shown = records
-        .present(
-            &info,
-            vec![record],
-            params.str("expand"),
-            params.str("fields"),
-        )
-        .await?;
-    Ok(Json(shown.into_iter().next().unwrap_or_default()))
+    let shown = Shown {
+        expand: params.str("expand"),
+        fields: params.str("fields"),
+    };
+    Ok(Json(
+        state
+            .app
+            .records()
+            .update_shown(info, &collection, &id, input, shown)
+            .await?,
+    ))
 }
 
 /// `DELETE /api/collections/{collection}/records/{id}`. The body is read as on create, so the
@@ -124,11 +103,13 @@ pub async fn update_record(
 pub async fn delete_record(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
-    ctx: Context,
+    Context { info, .. }: Context,
     Body(input): Body,
 ) -> ApiResult<StatusCode> {
-    let Context { mut info, .. } = ctx;
-    info.body = input.body;
-    state.app.records().delete(&info, &collection, &id).await?;
+    state
+        .app
+        .records()
+        .delete_with_body(info, &collection, &id, input)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,33 +1,32 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use oxbase_core::auth::forms::TestEmailForm;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, JsonBody, Unreadable, require_superuser};
+use crate::error::ApiResult;
+use crate::extract::{Body, BodyRejection, Caller, JsonBody, Unreadable};
 
 /// `GET /api/settings`
 pub async fn get_settings(
     State(state): State<AppState>,
     Caller(auth): Caller,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    Ok(Json(state.app.settings().public()))
+    Ok(Json(state.app.view_settings(&auth)?))
 }
 
 /// `PATCH /api/settings`
 pub async fn update_settings(
     State(state): State<AppState>,
     Caller(auth): Caller,
-    body: Result<JsonBody, ApiError>,
+    body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    let body = JsonBody::after_checks(
+    let body = JsonBody::read(
         body,
         Unreadable::Always("An error occurred while loading the submitted data."),
-    )?;
-    Ok(Json(state.app.update_settings(&body).await?))
+    );
+    Ok(Json(state.app.update_settings(&auth, body).await?))
 }
 
 /// `POST /api/settings/test/email`: sends one template to an address (superusers only).
@@ -36,8 +35,11 @@ pub async fn test_email(
     Caller(auth): Caller,
     Body(input): Body,
 ) -> ApiResult<StatusCode> {
-    require_superuser(&auth)?;
-    state.app.auth().send_test_email(&input.body).await?;
+    state
+        .app
+        .auth()
+        .send_test_email(&auth, TestEmailForm::parse(&input.body))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -46,12 +48,11 @@ pub async fn test_email(
 pub async fn apple_client_secret(
     State(state): State<AppState>,
     Caller(auth): Caller,
-    body: Result<JsonBody, ApiError>,
+    body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<Json<Value>> {
-    require_superuser(&auth)?;
-    let body = JsonBody::after_checks(
+    let body = JsonBody::read(
         body,
         Unreadable::Always("An error occurred while loading the submitted data."),
-    )?;
-    Ok(Json(state.app.auth().apple_client_secret(&body)?))
+    );
+    Ok(Json(state.app.auth().apple_client_secret(&auth, body)?))
 }

@@ -2,10 +2,10 @@
 //! new address; `confirm-email-change` (token plus the account's password) switches to it.
 //! The switch comes with a new token key: every session of the old address ends.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{EmailChangeForm, Errors, NewEmailForm};
 use super::tokens::{self, Claims, TokenKind};
 use crate::error::Result;
 use crate::identity::Auth;
@@ -16,11 +16,11 @@ impl AuthService {
         &self,
         auth: &Auth,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<NewEmailForm>,
     ) -> Result<()> {
         let c = self.route_collection(collection)?;
         let record = self.same_collection_auth(auth, &c)?;
-        let new_email = Form::load(body, &["newEmail"])?.text("newEmail");
+        let new_email = form?.new_email;
         let mut errors = Errors::default();
         errors.email("newEmail", &new_email);
         if !errors.has("newEmail") {
@@ -56,11 +56,13 @@ impl AuthService {
     pub async fn confirm_email_change(
         &self,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<EmailChangeForm>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let form = Form::load(body, &["token", "password"])?;
-        let (token, pwd) = (form.text("token"), form.text("password"));
+        let EmailChangeForm {
+            token,
+            password: pwd,
+        } = form?;
         let mut errors = Errors::default();
         errors.required("token", &token);
         errors.required("password", &pwd);

@@ -1,19 +1,24 @@
-//! The forms of the auth endpoints: reading their values and PocketBase's validation errors.
+//! The forms of the auth endpoints, read at the boundary into typed values, and PocketBase's
+//! validation errors.
+//!
+//! A form that does not load (a text field holding another JSON type) is PocketBase's 400. The
+//! flows take the form as parsed, `Result` included, and answer that error where PocketBase
+//! loads its form: after the collection is looked up and its method found enabled.
 
 use serde_json::{Map, Value as Json};
 
 use crate::error::{Error, FieldErrors, Result, field_error_json};
-use crate::records::input::to_text;
+use crate::records::input::{to_number, to_text};
 use crate::records::validate::is_email;
 
 /// A request body read as a form: every value as text.
-pub struct Form<'a>(pub &'a Map<String, Json>);
+struct Form<'a>(&'a Map<String, Json>);
 
 impl<'a> Form<'a> {
     /// `body` as the form of an action whose `fields` are text. PB-COMPAT: a field holding
     /// another JSON type (`"identity": 123`) is PocketBase's 400: its body does not load into
     /// the form.
-    pub fn load(body: &'a Map<String, Json>, fields: &[&str]) -> Result<Form<'a>> {
+    fn load(body: &'a Map<String, Json>, fields: &[&str]) -> Result<Form<'a>> {
         let loads = fields
             .iter()
             .all(|f| matches!(body.get(*f), None | Some(Json::Null | Json::String(_))));
@@ -25,8 +30,207 @@ impl<'a> Form<'a> {
         Ok(Form(body))
     }
 
-    pub fn text(&self, key: &str) -> String {
+    fn text(&self, key: &str) -> String {
         self.0.get(key).map(to_text).unwrap_or_default()
+    }
+}
+
+/// `{email}`: requests of an OTP, a verification or a password reset.
+#[derive(Debug, Clone, Default)]
+pub struct EmailForm {
+    pub email: String,
+}
+
+impl EmailForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<EmailForm> {
+        let form = Form::load(body, &["email"])?;
+        Ok(EmailForm {
+            email: form.text("email"),
+        })
+    }
+}
+
+/// `{token}`: a verification's confirmation.
+#[derive(Debug, Clone, Default)]
+pub struct TokenForm {
+    pub token: String,
+}
+
+impl TokenForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<TokenForm> {
+        let form = Form::load(body, &["token"])?;
+        Ok(TokenForm {
+            token: form.text("token"),
+        })
+    }
+}
+
+/// `auth-with-password`. PB-COMPAT: `mfaId` may come in the body (any JSON type, read as
+/// text) or in the query.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordLoginForm {
+    pub identity: String,
+    pub password: String,
+    pub identity_field: String,
+    pub mfa_id: String,
+}
+
+impl PasswordLoginForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<PasswordLoginForm> {
+        let form = Form::load(body, &["identity", "password", "identityField"])?;
+        Ok(PasswordLoginForm {
+            identity: form.text("identity"),
+            password: form.text("password"),
+            identity_field: form.text("identityField"),
+            mfa_id: form.text("mfaId"),
+        })
+    }
+}
+
+/// `auth-with-otp`: the OTP's id and its code (`password`).
+#[derive(Debug, Clone, Default)]
+pub struct OtpLoginForm {
+    pub otp_id: String,
+    pub password: String,
+    pub mfa_id: String,
+}
+
+impl OtpLoginForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<OtpLoginForm> {
+        let form = Form::load(body, &["otpId", "password"])?;
+        Ok(OtpLoginForm {
+            otp_id: form.text("otpId"),
+            password: form.text("password"),
+            mfa_id: form.text("mfaId"),
+        })
+    }
+}
+
+/// `auth-with-oauth2`. PB-COMPAT: `redirectUrl` is read when `redirectURL` is empty.
+#[derive(Debug, Clone, Default)]
+pub struct OAuth2LoginForm {
+    pub provider: String,
+    pub code: String,
+    pub code_verifier: String,
+    pub redirect_url: String,
+    /// Values for a record the login creates (not an object: none).
+    pub create_data: Map<String, Json>,
+    pub mfa_id: String,
+}
+
+impl OAuth2LoginForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<OAuth2LoginForm> {
+        let form = Form::load(
+            body,
+            &[
+                "provider",
+                "code",
+                "codeVerifier",
+                "redirectURL",
+                "redirectUrl",
+            ],
+        )?;
+        let redirect_url = Some(form.text("redirectURL"))
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| form.text("redirectUrl"));
+        Ok(OAuth2LoginForm {
+            provider: form.text("provider"),
+            code: form.text("code"),
+            code_verifier: form.text("codeVerifier"),
+            redirect_url,
+            create_data: body
+                .get("createData")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            mfa_id: form.text("mfaId"),
+        })
+    }
+}
+
+/// `confirm-password-reset`.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordResetForm {
+    pub token: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+impl PasswordResetForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<PasswordResetForm> {
+        let form = Form::load(body, &["token", "password", "passwordConfirm"])?;
+        Ok(PasswordResetForm {
+            token: form.text("token"),
+            password: form.text("password"),
+            password_confirm: form.text("passwordConfirm"),
+        })
+    }
+}
+
+/// `request-email-change`.
+#[derive(Debug, Clone, Default)]
+pub struct NewEmailForm {
+    pub new_email: String,
+}
+
+impl NewEmailForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<NewEmailForm> {
+        let form = Form::load(body, &["newEmail"])?;
+        Ok(NewEmailForm {
+            new_email: form.text("newEmail"),
+        })
+    }
+}
+
+/// `confirm-email-change`: the token and the record's current password.
+#[derive(Debug, Clone, Default)]
+pub struct EmailChangeForm {
+    pub token: String,
+    pub password: String,
+}
+
+impl EmailChangeForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<EmailChangeForm> {
+        let form = Form::load(body, &["token", "password"])?;
+        Ok(EmailChangeForm {
+            token: form.text("token"),
+            password: form.text("password"),
+        })
+    }
+}
+
+/// `impersonate`: `duration` in seconds, 0 for the collection's auth token duration. It
+/// always loads (any value is read as a number).
+#[derive(Debug, Clone, Default)]
+pub struct ImpersonateForm {
+    pub duration: f64,
+}
+
+impl ImpersonateForm {
+    pub fn parse(body: &Map<String, Json>) -> ImpersonateForm {
+        ImpersonateForm {
+            duration: body.get("duration").map(to_number).unwrap_or(0.0),
+        }
+    }
+}
+
+/// `POST /api/settings/test/email`: the address, the template's name and the auth
+/// collection the mail is rendered for (empty: superusers).
+#[derive(Debug, Clone, Default)]
+pub struct TestEmailForm {
+    pub email: String,
+    pub template: String,
+    pub collection: String,
+}
+
+impl TestEmailForm {
+    pub fn parse(body: &Map<String, Json>) -> Result<TestEmailForm> {
+        let form = Form::load(body, &["email", "template", "collection"])?;
+        Ok(TestEmailForm {
+            email: form.text("email"),
+            template: form.text("template"),
+            collection: form.text("collection"),
+        })
     }
 }
 

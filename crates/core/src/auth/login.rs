@@ -5,9 +5,9 @@
 use std::cell::Cell;
 
 use oxbase_sql::Sql;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
-use super::forms::{Errors, Form};
+use super::forms::{Errors, PasswordLoginForm};
 use super::{AuthService, tokens};
 use crate::error::{Error, Result};
 use crate::password;
@@ -37,10 +37,9 @@ pub struct Client {
 
 /// PB-COMPAT: the SDK sends `mfaId` as a query parameter (`authWithOTP(id, code, {mfaId})`);
 /// the body is read too.
-pub(super) fn mfa_id(req: &RequestInfo, form: &Form) -> String {
-    let body = form.text("mfaId");
-    if !body.is_empty() {
-        return body;
+pub(super) fn mfa_id(req: &RequestInfo, in_body: &str) -> String {
+    if !in_body.is_empty() {
+        return in_body.to_owned();
     }
     req.query
         .get("mfaId")
@@ -56,17 +55,13 @@ impl AuthService {
         &self,
         req: &RequestInfo,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<PasswordLoginForm>,
         client: &Client,
     ) -> Result<Login> {
         let c = self.auth_collection(collection).await?;
-        let form = Form::load(body, &["identity", "password", "identityField"])?;
-        let (identity, password, identity_field) = (
-            form.text("identity"),
-            form.text("password"),
-            form.text("identityField"),
-        );
-        let (identity, password) = (identity.as_str(), password.as_str());
+        let form = form?;
+        let identity_field = &form.identity_field;
+        let (identity, password) = (form.identity.as_str(), form.password.as_str());
         let pa = c.options.get("passwordAuth");
         if !pa
             .and_then(|p| p.get("enabled"))
@@ -87,7 +82,7 @@ impl AuthService {
             })
             .unwrap_or_else(|| vec!["email".into()]);
         if !identity_field.is_empty() {
-            fields.retain(|f| *f == identity_field);
+            fields.retain(|f| f == identity_field);
             if fields.is_empty() {
                 let mut errors = Errors::default();
                 errors.add(
@@ -152,7 +147,7 @@ impl AuthService {
         if password::needs_rehash(record.get_str("password")) {
             self.rehash(&record, password).await?;
         }
-        self.finish_login(req, record, "password", &mfa_id(req, &form), client)
+        self.finish_login(req, record, "password", &mfa_id(req, &form.mfa_id), client)
             .await
     }
 

@@ -13,7 +13,7 @@
 //! - `forms`: the small validation helpers those flows share.
 
 pub mod email_change;
-mod forms;
+pub mod forms;
 pub mod login;
 mod methods;
 mod mfa;
@@ -472,20 +472,12 @@ impl AuthService {
         for p in &path[1..] {
             t = t.and_then(|v| v.get(*p));
         }
-        let app_name = self.settings.get(&["meta", "appName"]);
-        let app_url = self.settings.get(&["meta", "appURL"]);
+        let meta = self.settings.meta();
         let mut all: Vec<(String, String)> = vec![
-            (
-                "APP_NAME".into(),
-                app_name.as_str().unwrap_or("").to_owned(),
-            ),
+            ("APP_NAME".into(), meta.app_name),
             (
                 "APP_URL".into(),
-                app_url
-                    .as_str()
-                    .unwrap_or("")
-                    .trim_end_matches('/')
-                    .to_owned(),
+                meta.app_url.trim_end_matches('/').to_owned(),
             ),
         ];
         all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));

@@ -2,10 +2,10 @@
 //! exchanges id and code for a login within `otp.duration` seconds. Codes are stored hashed
 //! (the `_otps.password` field), used once, and mark the address they went to as verified.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{EmailForm, Errors, OtpLoginForm};
 use super::login::{Client, Login, mfa_id};
 use super::mfa::expired;
 use crate::error::{Error, Result};
@@ -74,10 +74,10 @@ impl AuthService {
     /// PB-COMPAT: an unknown address gets an `otpId` too (that no code will match), so the
     /// answer does not tell whether an account exists; the code is hashed either way, so
     /// neither does the timing.
-    pub async fn request_otp(&self, collection: &str, body: &Map<String, Json>) -> Result<String> {
+    pub async fn request_otp(&self, collection: &str, form: Result<EmailForm>) -> Result<String> {
         let c = self.auth_collection(collection).await?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
-        let email = Form::load(body, &["email"])?.text("email");
+        let email = form?.email;
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
@@ -117,13 +117,16 @@ impl AuthService {
         &self,
         req: &RequestInfo,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<OtpLoginForm>,
         client: &Client,
     ) -> Result<Login> {
         let c = self.auth_collection(collection).await?;
         let options = otp_options(&c).ok_or_else(not_enabled)?;
-        let form = Form::load(body, &["otpId", "password"])?;
-        let (otp_id, code) = (form.text("otpId"), form.text("password"));
+        let OtpLoginForm {
+            otp_id,
+            password: code,
+            mfa_id: mfa_in_body,
+        } = form?;
         let mut errors = Errors::default();
         errors.required("otpId", &otp_id);
         errors.required("password", &code);
@@ -177,7 +180,7 @@ impl AuthService {
         } else {
             record
         };
-        self.finish_login(req, record, "otp", &mfa_id(req, &form), client)
+        self.finish_login(req, record, "otp", &mfa_id(req, &mfa_in_body), client)
             .await
     }
 }

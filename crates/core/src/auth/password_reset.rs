@@ -2,10 +2,10 @@
 //! new password. The new password comes with a new token key, so every token issued before
 //! (auth tokens, other reset links) stops working.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{EmailForm, Errors, PasswordResetForm};
 use super::tokens::{Claims, TokenKind};
 use crate::error::Result;
 use crate::records::validate;
@@ -15,10 +15,10 @@ impl AuthService {
     pub async fn request_password_reset(
         &self,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<EmailForm>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let email = Form::load(body, &["email"])?.text("email");
+        let email = form?.email;
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
@@ -39,15 +39,14 @@ impl AuthService {
     pub async fn confirm_password_reset(
         &self,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<PasswordResetForm>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let form = Form::load(body, &["token", "password", "passwordConfirm"])?;
-        let (token, password, confirm) = (
-            form.text("token"),
-            form.text("password"),
-            form.text("passwordConfirm"),
-        );
+        let PasswordResetForm {
+            token,
+            password,
+            password_confirm: confirm,
+        } = form?;
         let mut errors = Errors::default();
         errors.required("token", &token);
         if errors.required("password", &password) {

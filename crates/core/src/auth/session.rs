@@ -1,14 +1,13 @@
 //! Sessions: `auth-refresh` (a new token for the caller) and `impersonate` (a superuser gets a
 //! non-refreshable token of any auth record).
 
-use serde_json::{Map, Value as Json};
-
 use super::AuthService;
-use super::forms::Errors;
+use super::forms::{Errors, ImpersonateForm};
 use super::tokens::{self, Claims, TokenKind};
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::records::Record;
+use crate::rules::superusers_only;
 
 impl AuthService {
     /// A new token for the record `auth` holds, which must belong to `collection`. `token` is
@@ -27,23 +26,22 @@ impl AuthService {
         Ok((tokens::issue(record)?, record.clone()))
     }
 
-    /// `impersonate`: superusers only (checked by the caller). `duration` in seconds, 0 for the
+    /// `impersonate`: superusers only. `duration` in seconds, 0 for the
     /// collection's auth token duration.
     pub async fn impersonate(
         &self,
+        caller: &Auth,
         collection: &str,
         id: &str,
-        body: &Map<String, Json>,
+        form: &ImpersonateForm,
     ) -> Result<(String, Record)> {
+        superusers_only(caller)?;
         // PB-COMPAT: impersonate has no rate-limit layer: one 404 for both cases.
         let c = self
             .auth_collection(collection)
             .await
             .map_err(|_| Error::NotFound("Missing or invalid auth collection context.".into()))?;
-        let duration = body
-            .get("duration")
-            .map(crate::records::input::to_number)
-            .unwrap_or(0.0);
+        let duration = form.duration;
         let mut errors = Errors::default();
         if duration < 0.0 {
             errors.add(

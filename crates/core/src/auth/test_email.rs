@@ -1,12 +1,14 @@
 //! `POST /api/settings/test/email`: one of a collection's templates sent to an address, so a
 //! superuser can check the SMTP settings.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{Errors, TestEmailForm};
 use crate::error::{Error, Result};
+use crate::identity::Auth;
 use crate::records::Record;
+use crate::rules::superusers_only;
 use crate::schema::system::SUPERUSERS;
 
 /// PB-COMPAT: the template names the dashboard sends, and where each lives in the options.
@@ -19,10 +21,15 @@ const TEMPLATES: [(&str, &[&str]); 5] = [
 ];
 
 impl AuthService {
-    /// Sends the template synchronously: the caller wants to know whether SMTP works.
-    pub async fn send_test_email(&self, body: &Map<String, Json>) -> Result<()> {
-        let form = Form::load(body, &["email", "template", "collection"])?;
-        let (email, template) = (form.text("email"), form.text("template"));
+    /// Sends the template synchronously: the caller wants to know whether SMTP works
+    /// (superusers only).
+    pub async fn send_test_email(&self, caller: &Auth, form: Result<TestEmailForm>) -> Result<()> {
+        superusers_only(caller)?;
+        let TestEmailForm {
+            email,
+            template,
+            collection,
+        } = form?;
         let mut errors = Errors::default();
         errors.email("email", &email);
         let path = TEMPLATES
@@ -43,7 +50,7 @@ impl AuthService {
         if !errors.0.is_empty() {
             return Err(failed(errors.0));
         }
-        let collection = Some(form.text("collection"))
+        let collection = Some(collection)
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| SUPERUSERS.to_owned());
         let c = self.auth_collection(&collection).await?;

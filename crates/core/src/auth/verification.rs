@@ -1,10 +1,10 @@
 //! Email verification: `request-verification` mails a token to an unverified address,
 //! `confirm-verification` marks the record verified.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{EmailForm, Errors, TokenForm};
 use super::tokens::{self, Claims, TokenKind};
 use crate::error::{Error, Result};
 use crate::schema::system::SUPERUSERS_ID;
@@ -15,7 +15,7 @@ impl AuthService {
     pub async fn request_verification(
         &self,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<EmailForm>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
         // PocketBase answers this before it reads the email.
@@ -24,7 +24,7 @@ impl AuthService {
                 "All superusers are verified by default.",
             ));
         }
-        let email = Form::load(body, &["email"])?.text("email");
+        let email = form?.email;
         let mut errors = Errors::default();
         errors.email("email", &email);
         errors.check()?;
@@ -48,10 +48,10 @@ impl AuthService {
     pub async fn confirm_verification(
         &self,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<TokenForm>,
     ) -> Result<()> {
         let c = self.auth_collection(collection).await?;
-        let token = Form::load(body, &["token"])?.text("token");
+        let token = form?.token;
         let mut errors = Errors::default();
         if !errors.required("token", &token) {
             return errors.check();

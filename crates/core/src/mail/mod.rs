@@ -38,7 +38,7 @@ impl Mailer {
     /// Delivers `message` through SMTP, or logs it when SMTP is disabled. An error carries
     /// the SMTP failure (for the test-email endpoint and the logs).
     pub async fn send(&self, message: Message) -> Result<()> {
-        let smtp = self.settings.get(&["smtp"]);
+        let smtp = self.settings.smtp();
         let from = sender(&self.settings);
         if smtp.get("enabled").and_then(serde_json::Value::as_bool) != Some(true) {
             tracing::info!(target: "oxbase::mail", from = %from.1, to = %message.to, subject = %message.subject, body = %message.html, "SMTP is disabled: mail logged, not sent");
@@ -69,9 +69,9 @@ impl Mailer {
 
 /// The sender from the settings: `(name, address)`.
 fn sender(settings: &Settings) -> (String, String) {
-    let text = |path: &[&str]| settings.get(path).as_str().unwrap_or("").trim().to_owned();
+    let meta = settings.meta();
     (
-        text(&["meta", "senderName"]),
-        text(&["meta", "senderAddress"]),
+        meta.sender_name.trim().to_owned(),
+        meta.sender_address.trim().to_owned(),
     )
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::client::{Client, Clients, Subscription};
 use crate::records::Record;
-use crate::rules::RequestInfo;
+use crate::rules::{RequestContext, RequestInfo};
 use crate::schema::Collection;
 
 pub(super) type Subscriber = (Arc<Client>, Arc<Subscription>);
@@ -70,7 +70,7 @@ impl Subscription {
         RequestInfo {
             auth: self.auth.clone(),
             method: "GET".into(),
-            context: "realtime".into(),
+            context: RequestContext::Realtime,
             query: self.topic.query.clone(),
             headers: self.topic.headers.clone(),
             body: Default::default(),

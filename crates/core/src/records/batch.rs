@@ -9,7 +9,42 @@ use serde_json::{Value as Json, json};
 use super::Records;
 use super::write::{Outcome, WriteInput, WritePlan};
 use crate::error::{Error, Result};
-use crate::rules::RequestInfo;
+use crate::rules::{RequestContext, RequestInfo};
+use crate::settings::Settings;
+
+/// What a batch may hold and how long it may run, from the `batch` settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchLimits {
+    pub max_requests: usize,
+    /// The batch's own body limit, instead of the server-wide one.
+    pub max_body: usize,
+    /// A batch not done by then is rolled back.
+    pub timeout: Duration,
+}
+
+/// PB-COMPAT: 128 MiB, the batch body limit when `maxBodySize` is 0.
+const DEFAULT_MAX_BODY: i64 = 128 << 20;
+
+impl BatchLimits {
+    /// The limits in force, or PocketBase's 403 when batches are off (a zero `maxRequests`
+    /// disables them as well). PB-COMPAT: a zero `maxBodySize` is 128 MiB, a zero `timeout`
+    /// 3 seconds.
+    pub fn of(settings: &Settings) -> Result<BatchLimits> {
+        let batch = settings.batch();
+        let max = batch.max_requests.unwrap_or(50);
+        if !batch.enabled || max <= 0 {
+            return Err(Error::Forbidden("Batch requests are not allowed.".into()));
+        }
+        Ok(BatchLimits {
+            max_requests: max as usize,
+            max_body: batch
+                .max_body_size
+                .filter(|n| *n > 0)
+                .unwrap_or(DEFAULT_MAX_BODY) as usize,
+            timeout: Duration::from_secs(batch.timeout.filter(|n| *n > 0).unwrap_or(3)),
+        })
+    }
+}
 
 /// One request of a batch, already routed.
 #[derive(Debug, Clone)]
@@ -41,6 +76,8 @@ pub struct BatchResponse {
 /// A failed batch: which request failed and why.
 #[derive(Debug)]
 pub enum BatchFailure {
+    /// The batch as a whole is invalid (no requests, or too many).
+    Refused(Error),
     Request {
         index: usize,
         error: Error,
@@ -50,15 +87,43 @@ pub enum BatchFailure {
 }
 
 impl Records {
-    /// Runs `ops` in one transaction. With a `timeout`, a batch not done by then (planning,
-    /// password hashing included) is rolled back.
+    /// Runs the batch's `requests` (`{method, url, body}`, turned into record actions by
+    /// `route`, `None` for one it cannot run) in one transaction, in the `batch` request
+    /// context. A batch not done by its timeout (planning, password hashing included) is
+    /// rolled back.
     pub async fn batch(
         &self,
-        req: &RequestInfo,
-        ops: Vec<BatchOp>,
-        timeout: Option<Duration>,
+        req: RequestInfo,
+        limits: &BatchLimits,
+        requests: &[Json],
+        route: impl Fn(&Json, usize) -> Option<BatchOp>,
     ) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        if requests.is_empty() {
+            return Err(BatchFailure::Refused(Error::field(
+                "requests",
+                "validation_required",
+                "Cannot be blank.",
+            )));
+        }
+        let max = limits.max_requests;
+        if requests.len() > max {
+            return Err(BatchFailure::Refused(Error::field(
+                "requests",
+                "validation_length_too_long",
+                format!("The length must be no more than {max}."),
+            )));
+        }
+        let mut ops = Vec::with_capacity(requests.len());
+        for (index, request) in requests.iter().enumerate() {
+            // PB-COMPAT: an action the batch does not support fails as a generic bad request.
+            let op = route(request, index).ok_or_else(|| BatchFailure::Request {
+                index,
+                error: Error::bad_request("Something went wrong while processing your request."),
+            })?;
+            ops.push(op);
+        }
+        let req = &req.in_context(RequestContext::Batch);
+        let deadline = Some(Instant::now() + limits.timeout);
         let timed_out = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut plans = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {

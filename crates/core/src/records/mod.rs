@@ -4,6 +4,7 @@
 //! Every query is `SELECT ... FROM <collection> AS __r WHERE (<rule>) AND (<filter>)`: rules
 //! are SQL predicates, never a filter applied afterwards.
 
+pub mod actions;
 pub mod batch;
 pub mod download;
 pub mod expand;

@@ -4,13 +4,40 @@ use serde_json::{Map, Value as Json};
 
 use crate::identity::Auth;
 
+/// Where a request comes from, as `@request.context` names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RequestContext {
+    #[default]
+    Default,
+    OAuth2,
+    Otp,
+    Password,
+    Realtime,
+    ProtectedFile,
+    Batch,
+}
+
+impl RequestContext {
+    /// PB-COMPAT: the names PocketBase's rules compare `@request.context` with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestContext::Default => "default",
+            RequestContext::OAuth2 => "oauth2",
+            RequestContext::Otp => "otp",
+            RequestContext::Password => "password",
+            RequestContext::Realtime => "realtime",
+            RequestContext::ProtectedFile => "protectedFile",
+            RequestContext::Batch => "batch",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RequestInfo {
     pub auth: Auth,
     /// `GET`, `POST`...
     pub method: String,
-    /// `default`, `oauth2`, `otp`, `password`, `realtime`, `protectedFile`, `batch`.
-    pub context: String,
+    pub context: RequestContext,
     pub query: Map<String, Json>,
     /// Header names lower-cased with `-` turned into `_`, as PocketBase exposes them.
     pub headers: Map<String, Json>,
@@ -22,8 +49,13 @@ impl RequestInfo {
         RequestInfo {
             auth,
             method: "GET".into(),
-            context: "default".into(),
             ..Default::default()
         }
+    }
+
+    /// The same request in another context.
+    pub fn in_context(mut self, context: RequestContext) -> RequestInfo {
+        self.context = context;
+        self
     }
 }

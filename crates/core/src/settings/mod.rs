@@ -12,6 +12,9 @@ use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::store::{Db, text};
 
 mod rate_limits;
+mod sections;
+
+pub use sections::{BatchSettings, Meta, TrustedProxy};
 
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [
@@ -72,7 +75,8 @@ impl Settings {
         out
     }
 
-    /// One value by path, secrets included (for the server's own use).
+    /// One value by path, secrets included (for the server's own use). Callers read the
+    /// typed sections of `sections` instead.
     pub fn get(&self, path: &[&str]) -> Json {
         let current = self.current.read();
         let mut v = &*current;

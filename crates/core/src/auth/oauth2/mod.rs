@@ -27,12 +27,13 @@ pub mod providers;
 use serde_json::{Map, Value as Json, json};
 
 use super::AuthService;
-use super::forms::{Errors, Form};
+use super::forms::{Errors, OAuth2LoginForm};
 use super::login::{Client, Login, mfa_id};
 use crate::error::{Error, Result};
+use crate::identity::Auth;
 use crate::records::Record;
 use crate::records::write::WriteInput;
-use crate::rules::RequestInfo;
+use crate::rules::{RequestInfo, superusers_only};
 use crate::schema::{Collection, FieldKind};
 use link::Decision;
 use providers::ExternalUser;
@@ -85,7 +86,7 @@ impl AuthService {
         &self,
         req: &RequestInfo,
         collection: &str,
-        body: &Map<String, Json>,
+        form: Result<OAuth2LoginForm>,
         client: &Client,
     ) -> Result<(Login, Meta)> {
         let c = self.auth_collection(collection).await?;
@@ -99,24 +100,14 @@ impl AuthService {
                 "The collection is not configured to allow OAuth2 authentication.".into(),
             ));
         }
-        let form = Form::load(
-            body,
-            &[
-                "provider",
-                "code",
-                "codeVerifier",
-                "redirectURL",
-                "redirectUrl",
-            ],
-        )?;
-        let (name, code, verifier) = (
-            form.text("provider"),
-            form.text("code"),
-            form.text("codeVerifier"),
-        );
-        let redirect = Some(form.text("redirectURL"))
-            .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| form.text("redirectUrl"));
+        let OAuth2LoginForm {
+            provider: name,
+            code,
+            code_verifier: verifier,
+            redirect_url: redirect,
+            create_data,
+            mfa_id: mfa_in_body,
+        } = form?;
         let mut errors = Errors::default();
         errors.required("provider", &name);
         errors.required("code", &code);
@@ -143,11 +134,6 @@ impl AuthService {
         {
             user.name = name;
         }
-        let create_data = body
-            .get("createData")
-            .and_then(Json::as_object)
-            .cloned()
-            .unwrap_or_default();
         let (record, is_new) = self
             .oauth2_record(req, &c, &provider.name, &user, create_data)
             .await?;
@@ -162,14 +148,16 @@ impl AuthService {
             "accessToken": tokens.access_token, "refreshToken": tokens.refresh_token, "expiry": expiry,
         });
         let login = self
-            .finish_login(req, record, "oauth2", &mfa_id(req, &form), client)
+            .finish_login(req, record, "oauth2", &mfa_id(req, &mfa_in_body), client)
             .await?;
         Ok((login, meta))
     }
 
-    /// `POST /api/settings/apple/generate-client-secret` (the caller is a superuser; `body`
-    /// is the request's JSON object).
-    pub fn apple_client_secret(&self, body: &Json) -> Result<Json> {
+    /// `POST /api/settings/apple/generate-client-secret` (superusers only, checked before
+    /// `body`, the request's JSON object as read or why it could not be, is looked at).
+    pub fn apple_client_secret(&self, caller: &Auth, body: Result<Json>) -> Result<Json> {
+        superusers_only(caller)?;
+        let body = body?;
         let empty = Map::new();
         apple::generate_client_secret(body.as_object().unwrap_or(&empty))
     }

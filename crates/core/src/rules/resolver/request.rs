@@ -22,7 +22,10 @@ impl RecordResolver<'_> {
         }
         match area {
             "method" => Ok(literal(&Json::String(req.method.clone()), modifier)),
-            "context" => Ok(literal(&Json::String(req.context.clone()), modifier)),
+            "context" => Ok(literal(
+                &Json::String(req.context.as_str().to_owned()),
+                modifier,
+            )),
             "query" => Ok(literal(&lookup(&req.query, key), modifier)),
             "headers" => Ok(literal(
                 &lookup(&req.headers, &key.to_ascii_lowercase().replace('-', "_")),

@@ -1,0 +1,102 @@
+//! Typed views of the settings sections the server itself reads, so that no caller spells a
+//! JSON path. Values are read as leniently as before: a missing or mistyped one is absent (or
+//! its default), never an error; the stored JSON and the API's output keep their shape.
+
+use serde_json::Value as Json;
+
+use super::Settings;
+
+/// `batch`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchSettings {
+    pub enabled: bool,
+    pub max_requests: Option<i64>,
+    /// Seconds.
+    pub timeout: Option<u64>,
+    /// Bytes.
+    pub max_body_size: Option<i64>,
+}
+
+/// `trustedProxy`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrustedProxy {
+    /// The headers that may carry the client's IP, in order of preference.
+    pub headers: Vec<String>,
+    pub use_leftmost_ip: bool,
+}
+
+/// `meta`: the application's name and address, and the sender of its mails.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub app_name: String,
+    pub app_url: String,
+    pub sender_name: String,
+    pub sender_address: String,
+}
+
+impl Settings {
+    pub fn batch(&self) -> BatchSettings {
+        let batch = self.get(&["batch"]);
+        BatchSettings {
+            enabled: batch["enabled"].as_bool().unwrap_or(false),
+            max_requests: batch["maxRequests"].as_i64(),
+            timeout: batch["timeout"].as_u64(),
+            max_body_size: batch["maxBodySize"].as_i64(),
+        }
+    }
+
+    pub fn trusted_proxy(&self) -> TrustedProxy {
+        let proxy = self.get(&["trustedProxy"]);
+        TrustedProxy {
+            headers: strings(&proxy["headers"]),
+            use_leftmost_ip: proxy["useLeftmostIP"].as_bool().unwrap_or(false),
+        }
+    }
+
+    pub fn meta(&self) -> Meta {
+        let meta = self.get(&["meta"]);
+        let text = |key: &str| meta[key].as_str().unwrap_or("").to_owned();
+        Meta {
+            app_name: text("appName"),
+            app_url: text("appURL"),
+            sender_name: text("senderName"),
+            sender_address: text("senderAddress"),
+        }
+    }
+
+    /// `smtp`, as the mailer's transport reads it.
+    pub fn smtp(&self) -> Json {
+        self.get(&["smtp"])
+    }
+
+    /// `s3`: the storage of uploaded files, as the file storage reads it.
+    pub fn s3(&self) -> Json {
+        self.get(&["s3"])
+    }
+
+    /// `backups.s3`.
+    pub fn backups_s3(&self) -> Json {
+        self.get(&["backups", "s3"])
+    }
+
+    /// `rateLimits`, as the rate limiter reads it.
+    pub fn rate_limits(&self) -> Json {
+        self.get(&["rateLimits"])
+    }
+
+    /// `rateLimits.enabled`, without copying the rules.
+    pub fn rate_limits_enabled(&self) -> bool {
+        self.get(&["rateLimits", "enabled"]) == Json::Bool(true)
+    }
+}
+
+/// The strings of a JSON array (other values are skipped).
+fn strings(value: &Json) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_owned)
+        .collect()
+}
