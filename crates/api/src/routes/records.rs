@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use oxbase_core::records::actions::Shown;
-use oxbase_core::records::list::{ListQuery, ListResult};
+use oxbase_core::records::list::{ListParams, ListQuery, ListResult};
 use serde_json::Value;
 
 use crate::AppState;
@@ -16,15 +16,15 @@ pub async fn list_records(
     ctx: Context,
 ) -> ApiResult<Json<ListResult>> {
     let q = &ctx.params;
-    let query = ListQuery {
-        page: q.str("page").to_owned(),
-        per_page: q.str("perPage").to_owned(),
-        sort: q.str("sort").to_owned(),
-        filter: q.str("filter").to_owned(),
-        expand: q.str("expand").to_owned(),
-        fields: q.str("fields").to_owned(),
-        skip_total: q.str("skipTotal").to_owned(),
-    };
+    let query = ListQuery::parse(ListParams {
+        page: q.str("page"),
+        per_page: q.str("perPage"),
+        sort: q.str("sort"),
+        filter: q.str("filter"),
+        expand: q.str("expand"),
+        fields: q.str("fields"),
+        skip_total: q.str("skipTotal"),
+    });
     Ok(Json(
         state
             .app

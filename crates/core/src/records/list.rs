@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use oxbase_sql::Sql;
 use oxbase_sql::ddl::ROWID;
+use oxbase_sql::sort::SortItem;
 use serde_json::Value as Json;
 
 use super::Records;
@@ -20,18 +21,58 @@ use crate::schema::{Collection, CollectionKind};
 pub const DEFAULT_PER_PAGE: i64 = 30;
 pub const MAX_PER_PAGE: i64 = 1000;
 
-/// The query parameters of a list request as given. `page`, `perPage` and `skipTotal` are
-/// parsed by `list` after the access check, so an unknown collection is still a 404 and a
-/// locked one a 403 before a malformed number is a 400, in PocketBase's order.
-#[derive(Debug, Clone, Default)]
+/// The query parameters of a list request, as they arrive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListParams<'a> {
+    pub page: &'a str,
+    pub per_page: &'a str,
+    pub sort: &'a str,
+    pub filter: &'a str,
+    pub expand: &'a str,
+    pub fields: &'a str,
+    pub skip_total: &'a str,
+}
+
+/// A list request's query, parsed where the request arrives. A malformed number or sort is
+/// kept as its error and reported by `list` after the access check, so an unknown collection
+/// is still a 404 and a locked one a 403 before a malformed parameter is a 400, in
+/// PocketBase's order.
+#[derive(Debug, Clone)]
 pub struct ListQuery {
-    pub page: String,
-    pub per_page: String,
-    pub sort: String,
+    pub paging: std::result::Result<Paging, Malformed>,
+    pub sort: std::result::Result<Vec<SortItem>, oxbase_sql::ParseError>,
+    /// The filter expression (blank: none); compiled by `list` against the collection.
     pub filter: String,
     pub expand: String,
     pub fields: String,
-    pub skip_total: String,
+}
+
+/// A number or boolean parameter PocketBase cannot bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
+impl From<Malformed> for Error {
+    fn from(_: Malformed) -> Error {
+        malformed_query()
+    }
+}
+
+impl ListQuery {
+    pub fn parse(p: ListParams<'_>) -> ListQuery {
+        ListQuery {
+            paging: Paging::parse(p.page, p.per_page, p.skip_total),
+            sort: oxbase_sql::sort::parse_sort(p.sort),
+            filter: p.filter.to_owned(),
+            expand: p.expand.to_owned(),
+            fields: p.fields.to_owned(),
+        }
+    }
+}
+
+impl Default for ListQuery {
+    fn default() -> ListQuery {
+        ListQuery::parse(ListParams::default())
+    }
 }
 
 /// PB-COMPAT: a page parameter PocketBase cannot bind (Go's `strconv.Atoi`: an optional sign
@@ -53,23 +94,24 @@ pub fn parse_bool(s: &str) -> Result<bool> {
 }
 
 /// `page`, `perPage` and `skipTotal` of a list request, parsed and clamped.
-#[derive(Clone, Copy)]
-struct Paging {
-    page: i64,
-    per_page: i64,
-    skip_total: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+    pub skip_total: bool,
 }
 
 impl Paging {
-    fn parse(q: &ListQuery) -> Result<Paging> {
-        let per_page = match parse_int(&q.per_page)? {
+    fn parse(page: &str, per_page: &str, skip_total: &str) -> std::result::Result<Paging, Malformed> {
+        let malformed = |_| Malformed;
+        let per_page = match parse_int(per_page).map_err(malformed)? {
             n if n <= 0 => DEFAULT_PER_PAGE,
             n => n.min(MAX_PER_PAGE),
         };
         Ok(Paging {
-            page: parse_int(&q.page)?.max(1),
+            page: parse_int(page).map_err(malformed)?.max(1),
             per_page,
-            skip_total: parse_bool(&q.skip_total)?,
+            skip_total: parse_bool(skip_total).map_err(malformed)?,
         })
     }
 }
@@ -101,7 +143,7 @@ impl Records {
             Access::All => None,
             Access::Where(sql) => Some(sql),
         };
-        let paging = Paging::parse(&q)?;
+        let paging = q.paging?;
         let (select, count) = self.list_sql(req, &c, rule, &q, &paging)?;
         let coll = c.clone();
         let (records, total) = self
@@ -165,13 +207,15 @@ impl Records {
         if !q.filter.trim().is_empty() {
             conds.push(resolver.compile(&q.filter).map_err(filter_error)?);
         }
-        let order = if q.sort.trim().is_empty() {
+        let items = match &q.sort {
+            Ok(items) => items,
+            Err(e) => return Err(filter_error(oxbase_sql::CompileError::invalid(e.to_string()))),
+        };
+        let order = if items.is_empty() {
             None
         } else {
-            let items = oxbase_sql::sort::parse_sort(&q.sort)
-                .map_err(|e| filter_error(oxbase_sql::CompileError::invalid(e.to_string())))?;
             Some(
-                oxbase_sql::compile_sort(&items, &resolver, self.schema.db().dialect())
+                oxbase_sql::compile_sort(items, &resolver, self.schema.db().dialect())
                     .map_err(filter_error)?,
             )
         };
