@@ -442,3 +442,36 @@ impl Params {
         self.0.get(key).and_then(Value::as_str).unwrap_or("")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(body: Result<JsonBody, BodyRejection>, wording: Unreadable) -> String {
+        match JsonBody::read(body, wording) {
+            Err(Error::BadRequest { message, .. }) => message,
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unreadable_bodies_are_worded_as_the_route_words_them() {
+        let always = Unreadable::Always("always");
+        let malformed = Unreadable::Malformed("malformed");
+        assert_eq!(message(Err(BodyRejection::Malformed), always), "always");
+        assert_eq!(message(Err(BodyRejection::Unsupported), always), "always");
+        assert_eq!(
+            message(Err(BodyRejection::Malformed), malformed),
+            "malformed"
+        );
+        assert_eq!(
+            message(Err(BodyRejection::Unsupported), malformed),
+            "Unsupported Content-Type."
+        );
+        let too_large = Err(BodyRejection::Failed(Error::TooLarge("big".into())));
+        assert!(matches!(
+            JsonBody::read(too_large, always),
+            Err(Error::TooLarge(_))
+        ));
+    }
+}

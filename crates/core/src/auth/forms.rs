@@ -280,3 +280,45 @@ impl Errors {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: Json) -> Map<String, Json> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_text_field_of_another_type_does_not_load() {
+        let err = PasswordLoginForm::parse(&body(json!({"identity": 123, "password": "x"})));
+        assert!(matches!(
+            err,
+            Err(Error::BadRequest { message, .. })
+                if message == "An error occurred while loading the submitted data."
+        ));
+    }
+
+    #[test]
+    fn values_are_read_as_text() {
+        let form = OtpLoginForm::parse(&body(json!({"otpId": null, "password": "1", "mfaId": 7})))
+            .expect("loads");
+        assert_eq!(
+            (
+                form.otp_id.as_str(),
+                form.password.as_str(),
+                form.mfa_id.as_str()
+            ),
+            ("", "1", "7")
+        );
+    }
+
+    #[test]
+    fn oauth2_reads_redirect_url_in_either_spelling() {
+        let form = OAuth2LoginForm::parse(&body(json!({"redirectUrl": "u", "createData": 1})))
+            .expect("loads");
+        assert_eq!(form.redirect_url, "u");
+        assert!(form.create_data.is_empty());
+    }
+}

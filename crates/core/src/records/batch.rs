@@ -10,7 +10,7 @@ use super::Records;
 use super::write::{Outcome, WriteInput, WritePlan};
 use crate::error::{Error, Result};
 use crate::rules::{RequestContext, RequestInfo};
-use crate::settings::Settings;
+use crate::settings::{BatchSettings, Settings};
 
 /// What a batch may hold and how long it may run, from the `batch` settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,7 +30,10 @@ impl BatchLimits {
     /// disables them as well). PB-COMPAT: a zero `maxBodySize` is 128 MiB, a zero `timeout`
     /// 3 seconds.
     pub fn of(settings: &Settings) -> Result<BatchLimits> {
-        let batch = settings.batch();
+        BatchLimits::new(&settings.batch())
+    }
+
+    fn new(batch: &BatchSettings) -> Result<BatchLimits> {
         let max = batch.max_requests.unwrap_or(50);
         if !batch.enabled || max <= 0 {
             return Err(Error::Forbidden("Batch requests are not allowed.".into()));
@@ -218,4 +221,45 @@ impl Records {
 /// PocketBase's body for a failed batch.
 pub fn failure_body(index: usize, response: Json) -> Json {
     json!({ "requests": { index.to_string(): { "code": "batch_request_failed", "message": "Batch request failed.", "response": response } } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(batch: BatchSettings) -> Result<BatchLimits> {
+        BatchLimits::new(&batch)
+    }
+
+    #[test]
+    fn batches_are_refused_when_off_or_without_requests() {
+        for batch in [
+            BatchSettings::default(),
+            BatchSettings {
+                enabled: true,
+                max_requests: Some(0),
+                ..Default::default()
+            },
+        ] {
+            assert!(matches!(limits(batch), Err(Error::Forbidden(_))));
+        }
+    }
+
+    #[test]
+    fn zeros_and_absent_values_take_pocketbase_defaults() {
+        let on = BatchSettings {
+            enabled: true,
+            timeout: Some(0),
+            max_body_size: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            limits(on).ok(),
+            Some(BatchLimits {
+                max_requests: 50,
+                max_body: 128 << 20,
+                timeout: Duration::from_secs(3),
+            })
+        );
+    }
 }

@@ -59,3 +59,15 @@ impl RequestInfo {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_see_pocketbase_context_names() {
+        assert_eq!(RequestInfo::default().context.as_str(), "default");
+        assert_eq!(RequestContext::ProtectedFile.as_str(), "protectedFile");
+        assert_eq!(RequestContext::OAuth2.as_str(), "oauth2");
+    }
+}

@@ -77,7 +77,7 @@ impl Settings {
 
     /// One value by path, secrets included (for the server's own use). Callers read the
     /// typed sections of `sections` instead.
-    pub fn get(&self, path: &[&str]) -> Json {
+    pub(crate) fn get(&self, path: &[&str]) -> Json {
         let current = self.current.read();
         let mut v = &*current;
         for p in path {
