@@ -263,7 +263,7 @@ async fn refresh_schema(schema: &Schema) {
 async fn refresh_settings(settings: &Settings, files: &Files) {
     match settings.reload().await {
         Ok(()) => {
-            if let Err(e) = files.configure(&settings.get(&["s3"])) {
+            if let Err(e) = files.configure(&settings.s3()) {
                 tracing::error!(error = %e, "could not follow another instance's storage settings");
             }
         }

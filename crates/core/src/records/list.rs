@@ -102,7 +102,11 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn parse(page: &str, per_page: &str, skip_total: &str) -> std::result::Result<Paging, Malformed> {
+    fn parse(
+        page: &str,
+        per_page: &str,
+        skip_total: &str,
+    ) -> std::result::Result<Paging, Malformed> {
         let malformed = |_| Malformed;
         let per_page = match parse_int(per_page).map_err(malformed)? {
             n if n <= 0 => DEFAULT_PER_PAGE,
@@ -209,7 +213,11 @@ impl Records {
         }
         let items = match &q.sort {
             Ok(items) => items,
-            Err(e) => return Err(filter_error(oxbase_sql::CompileError::invalid(e.to_string()))),
+            Err(e) => {
+                return Err(filter_error(oxbase_sql::CompileError::invalid(
+                    e.to_string(),
+                )));
+            }
         };
         let order = if items.is_empty() {
             None
