@@ -1,5 +1,7 @@
 //! The collections API's logic: list, view, create, update, delete, truncate, import and
 //! scaffolds, superusers only (checked by the caller through `Auth`).
+//!
+//! SQL: the collections list filters `_collections` by fields of each stored definition.
 
 use std::sync::Arc;
 

@@ -4,6 +4,9 @@
 //! Resumable and idempotent: a definition already in the target is kept, rows are inserted
 //! with `ON CONFLICT ("id") DO NOTHING`, so running it again after an interruption copies only
 //! what is missing. Row counts are compared at the end.
+//!
+//! SQL: copying every table between two databases (`migrate-db`, `import-pocketbase`) reads
+//! and writes tables it discovers, whatever their schema.
 
 use oxbase_sql::{Ident, Sql, Value};
 

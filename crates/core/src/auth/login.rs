@@ -1,6 +1,8 @@
 //! Logins: password login, and `finish_login`, where every method (password, OTP, OAuth2)
 //! ends: the auth rule, the second factor when MFA applies, the auth origin (login alerts),
 //! then the token.
+//!
+//! SQL: a password login looks its identity up in every identity field at once.
 
 use std::cell::Cell;
 
@@ -12,7 +14,7 @@ use super::{AuthService, tokens};
 use crate::error::{Error, Result};
 use crate::password;
 use crate::records::Record;
-use crate::records::query::{paren, select_by_id, select_root};
+use crate::records::query::{paren, select_by_id, select_root, update_column};
 use crate::rules::{Purpose, RecordResolver, RequestInfo};
 
 /// How a login ended.
@@ -155,12 +157,7 @@ impl AuthService {
     /// The token key stays: the password did not change, so sessions stay valid.
     async fn rehash(&self, record: &Record, password: &str) -> Result<()> {
         let hash = password::hash_async(password.to_owned()).await?;
-        let table = oxbase_sql::Ident::new(&record.collection.name)
-            .ok_or_else(|| Error::internal("invalid collection name"))?;
-        let mut sql = Sql::raw(format!("UPDATE {} SET \"password\" = ", table.quoted()));
-        sql.push_param(hash)
-            .push(" WHERE \"id\" = ")
-            .push_param(record.id().to_owned());
+        let sql = update_column(&record.collection, record.id(), "password", hash.into())?;
         self.schema
             .db()
             .write(move |conn| conn.execute(&sql).map(|_| ()))

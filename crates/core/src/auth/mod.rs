@@ -11,6 +11,8 @@
 //! - `session`: refresh and impersonation.
 //! - `test_email`: a template sent on demand to check the SMTP settings.
 //! - `forms`: the small validation helpers those flows share.
+//!
+//! SQL: an identity (email, username) matches with its unique index's collation.
 
 pub mod email_change;
 pub mod forms;
@@ -47,6 +49,7 @@ use crate::rules::RequestInfo;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, Schema};
 use crate::settings::Settings;
+use crate::store::tables;
 use tokens::{Claims, TokenKind};
 
 #[derive(Clone)]
@@ -154,18 +157,7 @@ fn forget_system_rows(db: &crate::store::Db, record: &Record, background: &Backg
     tasks.spawn_on(
         async move {
             let result = db
-                .write(move |conn| {
-                    for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
-                        let mut sql = Sql::raw(format!(
-                            "DELETE FROM \"{table}\" WHERE \"collectionRef\" = "
-                        ));
-                        sql.push_param(collection.clone())
-                            .push(" AND \"recordRef\" = ")
-                            .push_param(id.clone());
-                        conn.execute(&sql)?;
-                    }
-                    Ok(())
-                })
+                .write(move |conn| tables::auth_rows::delete_of_record(conn, &collection, &id))
                 .await;
             if let Err(e) = result {
                 tracing::warn!(error = %e, "system rows of a deleted auth record not removed");

@@ -14,7 +14,7 @@ use crate::records::Record;
 use crate::rules::RequestInfo;
 use crate::schema::Collection;
 use crate::store::Db;
-use oxbase_sql::Sql;
+use crate::store::tables;
 
 const OTPS: &str = "_otps";
 
@@ -22,42 +22,21 @@ const OTPS: &str = "_otps";
 /// guessing to the rate limiter (off by default); this bounds it per code.
 pub const MAX_OTP_ATTEMPTS: u32 = 5;
 
-const FAILURES: &str = "_otpFailures";
-
 /// Counts a wrong code for `otp_id` in the database (one atomic upsert, so instances on one
 /// PostgreSQL database share the count); true when the OTP has had its last chance.
 async fn count_failure(db: &Db, otp_id: &str) -> Result<bool> {
     let otp = otp_id.to_owned();
     let count = db
-        .write(move |conn| {
-            let mut sql = Sql::raw(format!(
-                "INSERT INTO \"{FAILURES}\" (\"otp\", \"count\") VALUES ("
-            ));
-            sql.push_param(otp).push(&format!(
-                ", 1) ON CONFLICT (\"otp\") DO UPDATE SET \"count\" = \"{FAILURES}\".\"count\" + 1 \
-                 RETURNING \"count\""
-            ));
-            conn.query_scalar(&sql)
-        })
+        .write(move |conn| tables::otp_failures::count(conn, otp))
         .await?;
-    let count = match count {
-        Some(oxbase_sql::Value::Int(n)) => n,
-        _ => i64::MAX,
-    };
     Ok(count >= i64::from(MAX_OTP_ATTEMPTS))
 }
 
 /// Drops the failure counts of `otp_id` and of OTPs that no longer exist.
 async fn forget_failures(db: &Db, otp_id: &str) -> Result<()> {
     let otp = otp_id.to_owned();
-    db.write(move |conn| {
-        let mut sql = Sql::raw(format!("DELETE FROM \"{FAILURES}\" WHERE \"otp\" = "));
-        sql.push_param(otp).push(&format!(
-            " OR \"otp\" NOT IN (SELECT \"id\" FROM \"{OTPS}\")"
-        ));
-        conn.execute(&sql).map(|_| ())
-    })
-    .await
+    db.write(move |conn| tables::otp_failures::forget(conn, otp))
+        .await
 }
 
 fn otp_options(c: &Collection) -> Option<&Json> {

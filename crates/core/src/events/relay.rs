@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use oxbase_sql::Sql;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use tokio::sync::mpsc;
@@ -18,7 +17,8 @@ use crate::files::Files;
 use crate::schema::Record;
 use crate::schema::Schema;
 use crate::settings::Settings;
-use crate::store::{Db, text};
+use crate::store::Db;
+use crate::store::tables;
 
 pub const CHANGES: &str = "oxbase_changes";
 pub const SCHEMA: &str = "oxbase_schema";
@@ -161,33 +161,13 @@ async fn store_large(db: &Db, payload: String) -> crate::Result<String> {
     let now = chrono::Utc::now();
     let created = crate::dates::format(now);
     let expired = crate::dates::format(now - STORED_FOR);
-    db.write(move |conn| {
-        let mut old = Sql::raw("DELETE FROM \"_events\" WHERE \"created\" < ");
-        old.push_param(expired);
-        conn.execute(&old)?;
-        let mut insert =
-            Sql::raw("INSERT INTO \"_events\" (\"id\", \"payload\", \"created\") VALUES (");
-        insert
-            .push_param(row)
-            .push(", ")
-            .push_param(payload)
-            .push(", ")
-            .push_param(created)
-            .push(")");
-        conn.execute(&insert)?;
-        Ok(())
-    })
-    .await?;
+    db.write(move |conn| tables::events::put(conn, row, payload, created, expired))
+        .await?;
     Ok(id)
 }
 
 async fn load_large(db: &Db, id: String) -> crate::Result<Option<String>> {
-    db.read(move |conn| {
-        let mut select = Sql::raw("SELECT \"payload\" FROM \"_events\" WHERE \"id\" = ");
-        select.push_param(id);
-        Ok(conn.query_scalar(&select)?.map(|v| text(&v).to_owned()))
-    })
-    .await
+    db.read(move |conn| tables::events::get(conn, id)).await
 }
 
 async fn apply_loop(

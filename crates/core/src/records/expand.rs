@@ -1,5 +1,8 @@
 //! `expand=author,tags,comments_via_post.author`: related records loaded in one query per
 //! relation and level, each filtered by the related collection's view rule in SQL.
+//!
+//! SQL: the related records of a whole page in one query per relation (ids through the
+//! dialect's JSON iteration, back-relations through their field).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

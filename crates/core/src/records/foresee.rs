@@ -6,6 +6,9 @@
 //! run outside the transaction, so a cascaded child whose rule reads its (already deleted)
 //! parent is still seen as before the delete. Here they run inside the transaction, before
 //! its first DELETE: the same answer, and earlier writes of the same batch count too.
+//!
+//! SQL: the records referring to a deleted one through a relation field (a column or a JSON
+//! list), walked before the delete.
 
 use std::collections::HashSet;
 use std::sync::Arc;

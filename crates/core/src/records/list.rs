@@ -1,4 +1,6 @@
 //! Listing and viewing records: rule and filter as one WHERE, sort, paging, totals.
+//!
+//! SQL: the compiled rule, filter and sort placed into the shapes of `query`.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use serde_json::Value as Json;
 use super::Records;
 use super::expand;
 use super::output::{parse_fields, pick, to_json};
-use super::query::{from_root, push_page, root_column, select_by_id, select_root, where_all};
+use super::query::{count_from_root, push_page, root_column, select_by_id, select_root, where_all};
 use crate::error::{Error, Result};
 use crate::rules::{Access, Purpose, RecordResolver, RequestInfo, RuleKind, check};
 use crate::schema::Record;
@@ -243,9 +245,7 @@ impl Records {
         let count = if skip_total {
             None
         } else {
-            let mut s = Sql::raw("SELECT COUNT(*) FROM ");
-            s.push_sql(&from_root(c)?).push_sql(&where_sql);
-            Some(s)
+            Some(count_from_root(c, &where_sql)?)
         };
         Ok((select, count))
     }

@@ -2,11 +2,11 @@
 //! (`"posts" AS "__r"`), its columns, a select by id, conditions joined, a page. Identifiers go
 //! through `oxbase_sql::Ident` (validated, quoted by `Sql::push_ident`), values are bound.
 
-use oxbase_sql::{Ident, Sql};
+use oxbase_sql::{Dialect, Ident, Sql, Value};
 
 use crate::error::{Error, Result};
 use crate::rules::ROOT;
-use crate::schema::Collection;
+use crate::schema::{Collection, Record};
 
 /// The root alias as an identifier.
 pub fn root_alias() -> Ident {
@@ -33,12 +33,6 @@ pub fn root_column(name: &str) -> Result<Sql> {
 }
 
 /// The table of a collection aliased as the root: `"posts" AS "__r"`.
-pub fn from_root(c: &Collection) -> Result<Sql> {
-    let mut from = Sql::raw(String::with_capacity(c.name.len() + 16));
-    push_from_root(&mut from, c)?;
-    Ok(from)
-}
-
 fn push_from_root(sql: &mut Sql, c: &Collection) -> Result<()> {
     sql.push_ident(&table(c)?)
         .push(" AS ")
@@ -76,6 +70,134 @@ pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql>
     if let Some(rule) = rule {
         select.push(" AND (").push_sql(rule).push(")");
     }
+    Ok(select)
+}
+
+/// `INSERT INTO t (cols) VALUES (?...)` of every column of `record`; with `skip_duplicate`, a
+/// row conflicting with a unique index is left out instead of failing.
+pub fn insert_row(record: &Record, skip_duplicate: bool) -> Result<Sql> {
+    let c = &record.collection;
+    let mut sql = Sql::raw("INSERT INTO ");
+    sql.push_ident(&table(c)?).push(" (");
+    let cols: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| column(&f.name).map(|c| Sql::ident(&c)))
+        .collect::<Result<_>>()?;
+    sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
+    let values = c.fields.iter().map(|f| Sql::param(record.column_value(f)));
+    sql.push_sql(&Sql::join(values, ", ")).push(")");
+    if skip_duplicate {
+        sql.push(" ON CONFLICT DO NOTHING");
+    }
+    Ok(sql)
+}
+
+/// `UPDATE t SET col = ?... WHERE id = ?`: every column of `record`, on the row `id`.
+pub fn update_row(record: &Record, id: &str) -> Result<Sql> {
+    let c = &record.collection;
+    let mut sql = Sql::raw("UPDATE ");
+    sql.push_ident(&table(c)?).push(" SET ");
+    let sets: Vec<Sql> = c
+        .fields
+        .iter()
+        .map(|f| {
+            let mut s = Sql::ident(&column(&f.name)?);
+            s.push(" = ").push_param(record.column_value(f));
+            Ok(s)
+        })
+        .collect::<Result<_>>()?;
+    sql.push_sql(&Sql::join(sets, ", "));
+    push_where_id(&mut sql, id);
+    Ok(sql)
+}
+
+/// `UPDATE t SET col = ? WHERE id = ?`.
+pub fn update_column(c: &Collection, id: &str, name: &str, value: Value) -> Result<Sql> {
+    let mut sql = Sql::raw("UPDATE ");
+    sql.push_ident(&table(c)?)
+        .push(" SET ")
+        .push_ident(&column(name)?)
+        .push(" = ")
+        .push_param(value);
+    push_where_id(&mut sql, id);
+    Ok(sql)
+}
+
+/// `DELETE FROM t WHERE id = ?`.
+pub fn delete_row(c: &Collection, id: &str) -> Result<Sql> {
+    let mut sql = Sql::raw("DELETE FROM ");
+    sql.push_ident(&table(c)?);
+    push_where_id(&mut sql, id);
+    Ok(sql)
+}
+
+/// `SELECT COUNT(*) FROM t [WHERE id IN (?...)]`.
+pub fn count_rows(table: &Ident, ids: Option<&[String]>) -> Sql {
+    let mut sql = Sql::raw("SELECT COUNT(*) FROM ");
+    sql.push_ident(table);
+    if let Some(ids) = ids {
+        sql.push(" WHERE ")
+            .push_ident(&id_column())
+            .push(" IN (")
+            .push_sql(&Sql::join(
+                ids.iter().map(|id| Sql::param(id.clone())),
+                ", ",
+            ))
+            .push(")");
+    }
+    sql
+}
+
+fn id_column() -> Ident {
+    Ident::new("id").expect("a valid identifier")
+}
+
+fn push_where_id(sql: &mut Sql, id: &str) {
+    sql.push(" WHERE ")
+        .push_ident(&id_column())
+        .push(" = ")
+        .push_param(id.to_owned());
+}
+
+/// `SELECT COUNT(*) FROM "t" AS "__r"` and the conditions.
+pub fn count_from_root(c: &Collection, conditions: &Sql) -> Result<Sql> {
+    let mut sql = Sql::raw("SELECT COUNT(*) FROM ");
+    push_from_root(&mut sql, c)?;
+    sql.push_sql(conditions);
+    Ok(sql)
+}
+
+/// `SELECT (a), (b), EXISTS (c)`: several scalar questions in one round trip.
+pub fn select_scalars(scalars: Vec<Sql>, exists: Option<Sql>) -> Sql {
+    let mut columns: Vec<Sql> = scalars.into_iter().map(paren).collect();
+    if let Some(select) = exists {
+        let mut e = Sql::raw("EXISTS ");
+        e.push_sql(&paren(select));
+        columns.push(e);
+    }
+    let mut sql = Sql::raw("SELECT ");
+    sql.push_sql(&Sql::join(columns, ", "));
+    sql
+}
+
+/// `(a) AND (b)`.
+pub fn and(a: &Sql, b: &Sql) -> Sql {
+    let mut sql = paren(a.clone());
+    sql.push(" AND ").push_sql(&paren(b.clone()));
+    sql
+}
+
+/// `select_by_id`, locking the row until the transaction ends where the dialect can (an
+/// update reads, modifies and writes it in one transaction).
+pub fn select_by_id_locked(
+    c: &Collection,
+    id: &str,
+    rule: Option<&Sql>,
+    dialect: Dialect,
+) -> Result<Sql> {
+    let mut select = select_by_id(c, id, rule)?;
+    select.push_sql(&dialect.lock_rows(&root_alias()));
     Ok(select)
 }
 

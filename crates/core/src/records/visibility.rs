@@ -9,6 +9,9 @@
 //! A deletion's rule may read related rows that the same transaction removes (a cascade's
 //! parent). A `DeleteWatcher` therefore decides deletions inside the write transaction, before
 //! any row goes, and the decisions travel with the change as `Foreseen`.
+//!
+//! SQL: changed records become a `VALUES` derived table, so a rule judges values that may be
+//! stored no longer (realtime, deletes).
 
 use std::cell::Cell;
 use std::collections::HashSet;

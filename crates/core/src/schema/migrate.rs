@@ -10,6 +10,10 @@
 //! PostgreSQL to drop a table or view another view reads. So the views that may read what
 //! changes (`readers`) are dropped first (`drop_views`) and put back after, from their stored
 //! queries (`Schema::save`, `Schema::remove`); one that no longer runs fails the change.
+//!
+//! SQL: a schema change rebuilds tables in place (copies with casts between field types);
+//! the statements come from `oxbase_sql::ddl`, the column mapping is this module's knowledge
+//! of fields.
 
 use std::sync::Arc;
 

@@ -18,14 +18,13 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use oxbase_sql::Sql;
-
 pub use collection::{Collection, CollectionKind};
 pub use field::{Field, FieldKind};
 pub use record::Record;
 
 use crate::error::{Error, Result};
-use crate::store::{Conn, Db, text};
+use crate::store::tables;
+use crate::store::{Conn, Db};
 
 #[derive(Default)]
 struct Cache {
@@ -201,9 +200,7 @@ impl Schema {
                 migrate::drop(conn, &c)?;
                 let after = with(&known, None, &c.id);
                 let views = restore_views(conn, readers, &after, "delete")?;
-                let mut del = Sql::raw("DELETE FROM \"_collections\" WHERE \"id\" = ");
-                del.push_param(c.id.clone());
-                conn.execute(&del)?;
+                tables::collections::delete(conn, &c.id)?;
                 Ok(views)
             })
             .await?;
@@ -329,11 +326,10 @@ fn next_version() -> u64 {
 }
 
 fn load_all(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
-    let rows = conn.query(&Sql::raw("SELECT \"data\" FROM \"_collections\""))?;
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for row in &rows.rows {
-        let json: serde_json::Value =
-            serde_json::from_str(text(&row[0])).map_err(Error::internal)?;
+    let stored = tables::collections::all(conn)?;
+    let mut out = Vec::with_capacity(stored.len());
+    for data in &stored {
+        let json: serde_json::Value = serde_json::from_str(data).map_err(Error::internal)?;
         out.push(
             Collection::from_stored(&json)
                 .ok_or_else(|| Error::internal("a stored collection is unreadable"))?,
@@ -344,20 +340,8 @@ fn load_all(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
 
 /// Writes the collection's definition row (insert or update).
 pub fn store_definition(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
-    let mut sql = Sql::raw(
-        "INSERT INTO \"_collections\" (\"id\", \"name\", \"data\", \"created\", \"updated\") VALUES (",
-    );
-    sql.push_param(c.id.clone())
-        .push(", ")
-        .push_param(c.name.clone())
-        .push(", ");
-    sql.push_param(c.to_stored_json().to_string()).push(", ");
-    sql.push_param(c.created.clone())
-        .push(", ")
-        .push_param(c.updated.clone());
-    sql.push(") ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\", \"data\" = excluded.\"data\", \"updated\" = excluded.\"updated\"");
-    conn.execute(&sql)?;
-    Ok(())
+    let data = c.to_stored_json().to_string();
+    tables::collections::put(conn, &c.id, &c.name, data, &c.created, &c.updated)
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
 //! The collections every oxbase starts with, and what views need to derive their fields.
+//!
+//! SQL: a view collection's query is probed as its author wrote it.
 
 use oxbase_sql::Sql;
 use serde_json::json;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use oxbase_sql::Sql;
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, FieldErrors, Result, field_error_json};
-use crate::store::{Db, text};
+use crate::store::Db;
+use crate::store::tables;
 
 mod rate_limits;
 mod sections;
@@ -51,13 +51,7 @@ impl Settings {
     }
 
     async fn read(db: &Db) -> Result<Json> {
-        let stored = db
-            .read(|conn| {
-                let mut sql = Sql::raw("SELECT \"value\" FROM \"_params\" WHERE \"id\" = ");
-                sql.push_param(PARAMS_ID);
-                Ok(conn.query_scalar(&sql)?.map(|v| text(&v).to_owned()))
-            })
-            .await?;
+        let stored = db.read(|conn| tables::params::get(conn, PARAMS_ID)).await?;
         let mut current = defaults();
         if let Some(stored) = stored.and_then(|s| serde_json::from_str::<Json>(&s).ok()) {
             let mut errors = FieldErrors::new();
@@ -110,13 +104,7 @@ impl Settings {
         }
         let stored = next.to_string();
         self.db
-            .write(move |conn| {
-                let mut sql = Sql::raw("INSERT INTO \"_params\" (\"id\", \"value\", \"updated\") VALUES (");
-                sql.push_param(PARAMS_ID).push(", ").push_param(stored).push(", ").push_param(crate::dates::now());
-                sql.push(") ON CONFLICT (\"id\") DO UPDATE SET \"value\" = excluded.\"value\", \"updated\" = excluded.\"updated\"");
-                conn.execute(&sql)?;
-                Ok(())
-            })
+            .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
             .await?;
         *self.current.write() = next;
         Ok(self.public())

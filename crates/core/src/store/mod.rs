@@ -11,6 +11,7 @@
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
+pub mod tables;
 
 use std::sync::Arc;
 

@@ -13,8 +13,8 @@ use serde_json::{Map, Value as Json, json};
 use super::id_token::APPLE_ISSUER;
 use crate::auth::forms::Errors;
 use crate::error::{Error, Result};
+use crate::store::tables;
 use crate::store::{Db, text};
-use oxbase_sql::Sql;
 
 /// PB-COMPAT: the longest client secret Apple accepts (six months), PocketBase's limit.
 pub const MAX_SECRET_SECONDS: i64 = 15_777_000;
@@ -134,10 +134,9 @@ fn pkcs8_body(pem: &str) -> Option<String> {
 }
 
 /// How long an Apple redirect's name waits for its `auth-with-oauth2` (PocketBase: a minute).
+/// The names are kept in the database (`store::tables::apple_names`), not in memory: behind a
+/// load balancer the redirect and the code exchange may reach different instances.
 const NAME_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
-/// The names of recent Apple redirects, by authorization code. In the database, not in memory:
-/// behind a load balancer the redirect and the code exchange may reach different instances.
-const NAMES: &str = "_appleNames";
 
 /// The full name in Apple's `user` field (`{"name": {"firstName", "lastName"}}`); None when
 /// unreadable or empty.
@@ -172,26 +171,8 @@ pub async fn remember_name(db: &Db, code: &str, user: &str) -> Result<()> {
         crate::dates::format(now - NAME_TTL),
     );
     let code = code.to_owned();
-    db.write(move |conn| {
-        let mut old = Sql::raw(format!("DELETE FROM \"{NAMES}\" WHERE \"created\" < "));
-        old.push_param(expired);
-        conn.execute(&old)?;
-        let mut insert = Sql::raw(format!(
-            "INSERT INTO \"{NAMES}\" (\"code\", \"name\", \"created\") VALUES ("
-        ));
-        insert
-            .push_param(code)
-            .push(", ")
-            .push_param(name)
-            .push(", ")
-            .push_param(created)
-            .push(
-                ") ON CONFLICT (\"code\") DO UPDATE SET \"name\" = excluded.\"name\", \
-                 \"created\" = excluded.\"created\"",
-            );
-        conn.execute(&insert).map(|_| ())
-    })
-    .await
+    db.write(move |conn| tables::apple_names::put(conn, code, name, created, expired))
+        .await
 }
 
 /// The name kept for `code` within the last minute, once.
@@ -199,14 +180,7 @@ pub async fn take_name(db: &Db, code: &str) -> Result<Option<String>> {
     let code = code.to_owned();
     let fresh = crate::dates::format(chrono::Utc::now() - NAME_TTL);
     let name = db
-        .write(move |conn| {
-            let mut sql = Sql::raw(format!("DELETE FROM \"{NAMES}\" WHERE \"code\" = "));
-            sql.push_param(code)
-                .push(" AND \"created\" >= ")
-                .push_param(fresh)
-                .push(" RETURNING \"name\"");
-            conn.query_scalar(&sql)
-        })
+        .write(move |conn| tables::apple_names::take(conn, code, fresh))
         .await?;
     Ok(name.map(|v| text(&v).to_owned()).filter(|n| !n.is_empty()))
 }

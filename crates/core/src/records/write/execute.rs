@@ -13,7 +13,7 @@ use crate::files::{self, Garbage, Upload};
 use crate::records::Records;
 use crate::records::foresee::{MAX_CASCADE_DEPTH, foresee, referrers, referring_fields};
 use crate::records::input::{self, BodyKind};
-use crate::records::query::{column, paren, root_alias, select_by_id, table};
+use crate::records::query::{self, select_by_id, table};
 use crate::records::validate;
 use crate::records::visibility::{Check, Verdict};
 use crate::rules::{Access, RequestInfo, RuleKind, check};
@@ -136,8 +136,7 @@ pub fn execute(
                 UpdateRule::Compiled(rule) => rule.as_ref(),
                 UpdateRule::AfterModifiers { .. } => None,
             };
-            let mut select = select_by_id(&c, &id, compiled)?;
-            select.push_sql(&conn.dialect().lock_rows(&root_alias()));
+            let select = query::select_by_id_locked(&c, &id, compiled, conn.dialect())?;
             // PB-COMPAT: PocketBase reads the record, applies `n+`, then writes, so two
             // concurrent increments can lose one. Here the read, the modifiers and the write
             // share one transaction, on SQLite's single writer or with the row locked on
@@ -341,44 +340,11 @@ pub(super) fn deleted_files(deleted: &[Record]) -> Garbage {
 /// Inserts `record`'s row; with `skip_duplicate`, a row conflicting with a unique index is
 /// left out (0 rows changed) instead of failing.
 pub(super) fn insert(conn: &mut dyn Conn, record: &Record, skip_duplicate: bool) -> Result<usize> {
-    let c = &record.collection;
-    let mut sql = Sql::raw("INSERT INTO ");
-    sql.push_ident(&table(c)?).push(" (");
-    let cols: Vec<Sql> = c
-        .fields
-        .iter()
-        .map(|f| column(&f.name).map(|c| Sql::ident(&c)))
-        .collect::<Result<_>>()?;
-    sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
-    let values: Vec<Sql> = c
-        .fields
-        .iter()
-        .map(|f| Sql::param(record.column_value(f)))
-        .collect();
-    sql.push_sql(&Sql::join(values, ", ")).push(")");
-    if skip_duplicate {
-        sql.push(" ON CONFLICT DO NOTHING");
-    }
-    conn.execute(&sql)
+    conn.execute(&query::insert_row(record, skip_duplicate)?)
 }
 
 pub(super) fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> Result<()> {
-    let c = &record.collection;
-    let mut sql = Sql::raw("UPDATE ");
-    sql.push_ident(&table(c)?).push(" SET ");
-    let sets: Vec<Sql> = c
-        .fields
-        .iter()
-        .map(|f| {
-            let mut s = Sql::ident(&column(&f.name)?);
-            s.push(" = ").push_param(record.column_value(f));
-            Ok(s)
-        })
-        .collect::<Result<_>>()?;
-    sql.push_sql(&Sql::join(sets, ", "))
-        .push(" WHERE \"id\" = ")
-        .push_param(old_id.to_owned());
-    conn.execute(&sql)?;
+    conn.execute(&query::update_row(record, old_id)?)?;
     Ok(())
 }
 
@@ -447,7 +413,7 @@ fn keep_a_superuser(conn: &mut dyn Conn) -> Result<()> {
     if let Some(lock) = conn.dialect().key_lock(SUPERUSERS) {
         conn.execute(&lock)?;
     }
-    let count = Sql::raw(format!("SELECT COUNT(*) FROM \"{SUPERUSERS}\""));
+    let count = query::count_rows(&query::column(SUPERUSERS)?, None);
     if matches!(conn.query_scalar(&count)?, Some(Value::Int(n)) if n <= 1) {
         return Err(Error::bad_request(
             "You can't delete the only existing superuser.",
@@ -517,14 +483,7 @@ pub(super) fn relation_checks(
             errors.insert(field.clone(), missing_relation());
             continue;
         };
-        let mut count = Sql::raw("SELECT COUNT(*) FROM ");
-        count.push_ident(target).push(" WHERE \"id\" IN (");
-        count
-            .push_sql(&Sql::join(
-                ids.iter().map(|id| Sql::param(id.clone())),
-                ", ",
-            ))
-            .push(")");
+        let count = query::count_rows(target, Some(&ids));
         checks.push(RelationCheck {
             field: field.clone(),
             count,
@@ -545,15 +504,8 @@ pub(super) fn run_checks(
     if checks.is_empty() && exists.is_none() {
         return Ok((errors, true));
     }
-    let mut columns: Vec<Sql> = checks.iter().map(|c| paren(c.count.clone())).collect();
     let asks_exists = exists.is_some();
-    if let Some(select) = exists {
-        let mut e = Sql::raw("EXISTS ");
-        e.push_sql(&paren(select));
-        columns.push(e);
-    }
-    let mut sql = Sql::raw("SELECT ");
-    sql.push_sql(&Sql::join(columns, ", "));
+    let sql = query::select_scalars(checks.iter().map(|c| c.count.clone()).collect(), exists);
     let row = conn
         .query(&sql)?
         .rows
@@ -601,11 +553,7 @@ pub(super) fn delete_cascading(
     {
         return Ok(());
     }
-    let mut del = Sql::raw("DELETE FROM ");
-    del.push_ident(&table(&record.collection)?)
-        .push(" WHERE \"id\" = ")
-        .push_param(record.id().to_owned());
-    conn.execute(&del)?;
+    conn.execute(&query::delete_row(&record.collection, record.id())?)?;
     let id = record.id().to_owned();
     let target_id = record.collection.id.clone();
     cascade.deleted.push(record);
@@ -629,17 +577,10 @@ pub(super) fn delete_cascading(
             } else {
                 json!("")
             };
-            let mut upd = Sql::raw("UPDATE ");
             let mut shadow = referrer.clone();
             shadow.data.insert(f.name.clone(), value);
-            upd.push_ident(&table(c)?)
-                .push(" SET ")
-                .push_ident(&column(&f.name)?)
-                .push(" = ")
-                .push_param(shadow.column_value(f));
-            upd.push(" WHERE \"id\" = ")
-                .push_param(referrer.id().to_owned());
-            conn.execute(&upd)?;
+            let update = query::update_column(c, referrer.id(), &f.name, shadow.column_value(f))?;
+            conn.execute(&update)?;
             // PB-COMPAT: the emptied reference is an update subscribers hear of, as in PocketBase.
             match cascade
                 .updated

@@ -482,9 +482,7 @@ fn with_final_values<'r>(
 }
 
 fn both(a: &Sql, b: &Sql) -> Sql {
-    let mut sql = Sql::raw("(");
-    sql.push_sql(a).push(") AND (").push_sql(b).push(")");
-    sql
+    super::query::and(a, b)
 }
 
 /// Whether `kind`'s rule is a condition for `req` (not a superuser, not a null or empty rule).

@@ -11,6 +11,10 @@
 //! The main table is always aliased [`ROOT`]. `@collection` references share one scope per
 //! name and alias: [`RecordResolver::finish`] wraps the compiled predicate so that all
 //! references to `@collection.members` in one expression talk about the same joined row.
+//!
+//! SQL: the resolver is the compiler's back end for record fields: it writes the fragments the
+//! compiler asks for (columns, correlated subqueries through relations, JSON paths), quoting
+//! names through `Ident`.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

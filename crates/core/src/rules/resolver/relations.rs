@@ -1,6 +1,8 @@
 //! Walking relation paths: a forward relation (`author.name`) or a back-relation
 //! (`comments_via_post.text`) becomes FROM items and join conditions of a correlated subquery,
 //! with the related collection's list rule ANDed in for client filters.
+//!
+//! SQL: relation walks as correlated subqueries (see `resolver`).
 
 use std::sync::Arc;
 

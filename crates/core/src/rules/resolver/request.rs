@@ -1,6 +1,8 @@
 //! `@request.*` in rules: the method, context, query, headers, body (with `:isset`,
 //! `:changed`, `:length`...) and the auth record (its fields as bound values, deeper paths
 //! walked from its row), as bound parameters or sets of them.
+//!
+//! SQL: `@request.*` values as bound parameters and derived tables (see `resolver`).
 
 use oxbase_sql::{CompileError, Operand, Sql, Value, ValueType};
 use serde_json::Value as Json;

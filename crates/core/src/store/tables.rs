@@ -1,0 +1,203 @@
+//! The statements on oxbase's internal tables (created by `migrations`), each behind a typed
+//! function, so that the modules owning the data never write SQL text for them.
+
+use oxbase_sql::{Sql, Value};
+
+use super::{Conn, text};
+use crate::error::Result;
+
+/// `_params`: one JSON document per id (the settings).
+pub mod params {
+    use super::*;
+
+    pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Option<String>> {
+        let mut sql = Sql::raw("SELECT \"value\" FROM \"_params\" WHERE \"id\" = ");
+        sql.push_param(id.to_owned());
+        Ok(conn.query_scalar(&sql)?.map(|v| text(&v).to_owned()))
+    }
+
+    pub fn put(conn: &mut dyn Conn, id: &str, value: String, updated: String) -> Result<()> {
+        let mut sql = Sql::raw("INSERT INTO \"_params\" (\"id\", \"value\", \"updated\") VALUES (");
+        sql.push_param(id.to_owned())
+            .push(", ")
+            .push_param(value)
+            .push(", ")
+            .push_param(updated)
+            .push(
+                ") ON CONFLICT (\"id\") DO UPDATE SET \"value\" = excluded.\"value\", \
+                 \"updated\" = excluded.\"updated\"",
+            );
+        conn.execute(&sql).map(|_| ())
+    }
+}
+
+/// `_collections`: each collection's definition as JSON.
+pub mod collections {
+    use super::*;
+
+    /// Every stored definition.
+    pub fn all(conn: &mut dyn Conn) -> Result<Vec<String>> {
+        let rows = conn.query(&Sql::raw("SELECT \"data\" FROM \"_collections\""))?;
+        Ok(rows
+            .rows
+            .iter()
+            .map(|row| text(&row[0]).to_owned())
+            .collect())
+    }
+
+    /// Inserts or replaces the definition row of collection `id`.
+    pub fn put(
+        conn: &mut dyn Conn,
+        id: &str,
+        name: &str,
+        data: String,
+        created: &str,
+        updated: &str,
+    ) -> Result<()> {
+        let mut sql = Sql::raw(
+            "INSERT INTO \"_collections\" (\"id\", \"name\", \"data\", \"created\", \"updated\") VALUES (",
+        );
+        sql.push_param(id.to_owned())
+            .push(", ")
+            .push_param(name.to_owned())
+            .push(", ")
+            .push_param(data)
+            .push(", ")
+            .push_param(created.to_owned())
+            .push(", ")
+            .push_param(updated.to_owned())
+            .push(
+                ") ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\", \
+                 \"data\" = excluded.\"data\", \"updated\" = excluded.\"updated\"",
+            );
+        conn.execute(&sql).map(|_| ())
+    }
+
+    pub fn delete(conn: &mut dyn Conn, id: &str) -> Result<()> {
+        let mut sql = Sql::raw("DELETE FROM \"_collections\" WHERE \"id\" = ");
+        sql.push_param(id.to_owned());
+        conn.execute(&sql).map(|_| ())
+    }
+}
+
+/// `_events`: relay messages too large for the bus, kept a few minutes for the other
+/// instances to read.
+pub mod events {
+    use super::*;
+
+    /// Keeps `payload` as `id`, dropping the rows created before `expired`.
+    pub fn put(
+        conn: &mut dyn Conn,
+        id: String,
+        payload: String,
+        created: String,
+        expired: String,
+    ) -> Result<()> {
+        let mut old = Sql::raw("DELETE FROM \"_events\" WHERE \"created\" < ");
+        old.push_param(expired);
+        conn.execute(&old)?;
+        let mut insert =
+            Sql::raw("INSERT INTO \"_events\" (\"id\", \"payload\", \"created\") VALUES (");
+        insert
+            .push_param(id)
+            .push(", ")
+            .push_param(payload)
+            .push(", ")
+            .push_param(created)
+            .push(")");
+        conn.execute(&insert).map(|_| ())
+    }
+
+    pub fn get(conn: &mut dyn Conn, id: String) -> Result<Option<String>> {
+        let mut select = Sql::raw("SELECT \"payload\" FROM \"_events\" WHERE \"id\" = ");
+        select.push_param(id);
+        Ok(conn.query_scalar(&select)?.map(|v| text(&v).to_owned()))
+    }
+}
+
+/// `_otpFailures`: wrong codes counted per OTP, shared by the instances on one database.
+pub mod otp_failures {
+    use super::*;
+
+    /// Counts one more failure of `otp` (one atomic upsert); returns the count.
+    pub fn count(conn: &mut dyn Conn, otp: String) -> Result<i64> {
+        let mut sql = Sql::raw("INSERT INTO \"_otpFailures\" (\"otp\", \"count\") VALUES (");
+        sql.push_param(otp).push(
+            ", 1) ON CONFLICT (\"otp\") DO UPDATE SET \"count\" = \"_otpFailures\".\"count\" + 1 \
+             RETURNING \"count\"",
+        );
+        Ok(match conn.query_scalar(&sql)? {
+            Some(Value::Int(n)) => n,
+            _ => i64::MAX,
+        })
+    }
+
+    /// Drops the counts of `otp` and of OTPs that no longer exist in `otps_table`.
+    pub fn forget(conn: &mut dyn Conn, otp: String) -> Result<()> {
+        let mut sql = Sql::raw("DELETE FROM \"_otpFailures\" WHERE \"otp\" = ");
+        sql.push_param(otp)
+            .push(" OR \"otp\" NOT IN (SELECT \"id\" FROM \"_otps\")");
+        conn.execute(&sql).map(|_| ())
+    }
+}
+
+/// `_appleNames`: the name Apple posts once with its redirect, kept for the code exchange
+/// (on any instance).
+pub mod apple_names {
+    use super::*;
+
+    /// Keeps `name` for `code`, dropping the names created before `expired`.
+    pub fn put(
+        conn: &mut dyn Conn,
+        code: String,
+        name: String,
+        created: String,
+        expired: String,
+    ) -> Result<()> {
+        let mut old = Sql::raw("DELETE FROM \"_appleNames\" WHERE \"created\" < ");
+        old.push_param(expired);
+        conn.execute(&old)?;
+        let mut insert =
+            Sql::raw("INSERT INTO \"_appleNames\" (\"code\", \"name\", \"created\") VALUES (");
+        insert
+            .push_param(code)
+            .push(", ")
+            .push_param(name)
+            .push(", ")
+            .push_param(created)
+            .push(
+                ") ON CONFLICT (\"code\") DO UPDATE SET \"name\" = excluded.\"name\", \
+                 \"created\" = excluded.\"created\"",
+            );
+        conn.execute(&insert).map(|_| ())
+    }
+
+    /// The name kept for `code` since `fresh`, removed as it is read.
+    pub fn take(conn: &mut dyn Conn, code: String, fresh: String) -> Result<Option<Value>> {
+        let mut sql = Sql::raw("DELETE FROM \"_appleNames\" WHERE \"code\" = ");
+        sql.push_param(code)
+            .push(" AND \"created\" >= ")
+            .push_param(fresh)
+            .push(" RETURNING \"name\"");
+        conn.query_scalar(&sql)
+    }
+}
+
+/// The rows other tables keep about an auth record (`_otps`, `_mfas`, `_authOrigins`,
+/// `_externalAuths`).
+pub mod auth_rows {
+    use super::*;
+
+    pub fn delete_of_record(conn: &mut dyn Conn, collection: &str, record: &str) -> Result<()> {
+        for table in ["_otps", "_mfas", "_authOrigins", "_externalAuths"] {
+            let mut sql = Sql::raw(format!(
+                "DELETE FROM \"{table}\" WHERE \"collectionRef\" = "
+            ));
+            sql.push_param(collection.to_owned())
+                .push(" AND \"recordRef\" = ")
+                .push_param(record.to_owned());
+            conn.execute(&sql)?;
+        }
+        Ok(())
+    }
+}
