@@ -65,7 +65,7 @@ async fn app_with_audit() -> TestApp {
     app.must_create_collection(json!({"name": "audit", "type": "base", "listRule": "",
         "fields": [{"name": "what", "type": "text"}]}))
         .await;
-    app.core.records().events().on_transaction(Arc::new(Audit));
+    app.core.events().on_transaction(Arc::new(Audit));
     app
 }
 

@@ -78,7 +78,7 @@ impl App {
             // Bad S3 settings must not keep the server from starting: files stay local.
             tracing::error!(error = %e, "S3 storage could not be set up; using the local folder");
         }
-        let realtime = Realtime::start(records.clone());
+        let realtime = Realtime::start(records.clone(), &events);
         let bus = crate::events::bus::Bus::connect(config.pubsub.as_deref(), &db).await?;
         let clock = Clock::default();
         // With Redis as the bus, the rate-limit counters are shared through it too.
@@ -113,6 +113,7 @@ impl App {
         let auth = AuthService::new(
             schema.clone(),
             records.clone(),
+            &events,
             mailer,
             settings.clone(),
             clock.clone(),
@@ -157,6 +158,10 @@ impl App {
     }
     pub fn realtime(&self) -> &Realtime {
         &self.parts.realtime
+    }
+    /// The change pipeline: consumers of every record change register here, by phase.
+    pub fn events(&self) -> &Pipeline {
+        self.parts.records.events()
     }
     pub fn files(&self) -> &Files {
         self.parts.records.files()

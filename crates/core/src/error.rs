@@ -37,8 +37,10 @@ pub enum Error {
     #[error("{0}")]
     TooManyRequests(String),
     /// A statement the database refused; `StoreError::kind` says why, from either driver.
+    /// Boxed, as `Internal`'s source is: every `Result` of the core carries an `Error`, so it
+    /// stays as small as the common kinds.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(Box<StoreError>),
     /// A transaction still running when its deadline passed (batch requests).
     #[error("batch transaction timeout")]
     TimedOut,
@@ -162,18 +164,18 @@ impl Error {
         })
     }
     pub fn store(kind: StoreErrorKind, detail: impl Into<String>) -> Error {
-        Error::Store(StoreError {
+        Error::Store(Box::new(StoreError {
             kind,
             detail: detail.into(),
-        })
+        }))
     }
     /// The columns of the unique index a statement violated, if that is why it failed.
     pub fn unique_violation(&self) -> Option<&[String]> {
         match self {
-            Error::Store(StoreError {
-                kind: StoreErrorKind::Unique { columns, .. },
-                ..
-            }) => Some(columns),
+            Error::Store(e) => match &e.kind {
+                StoreErrorKind::Unique { columns, .. } => Some(columns),
+                _ => None,
+            },
             _ => None,
         }
     }

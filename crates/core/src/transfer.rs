@@ -229,7 +229,7 @@ async fn copy_table(
         .iter()
         .map(|c| Ident::new(c).ok_or_else(|| Error::internal(format!("invalid column {c}"))))
         .collect::<Result<_>>()?;
-    let list = Sql::join(cols.iter().map(|c| Sql::raw(c.quoted())), ", ");
+    let list = Sql::join(cols.iter().map(Sql::ident), ", ");
     // In the source's insertion order, so the target numbers its rows the same way (the
     // default list order).
     let mut after: i64 = -1;

@@ -14,10 +14,12 @@ pub struct Ident(String);
 impl Ident {
     /// Accepts only safe names; returns `None` for anything else.
     pub fn new(name: &str) -> Option<Ident> {
-        let ok = !name.is_empty()
+        Ident::valid(name).then(|| Ident(name.to_owned()))
+    }
+    fn valid(name: &str) -> bool {
+        !name.is_empty()
             && name.len() <= 63
-            && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
-        ok.then(|| Ident(name.to_owned()))
+            && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -59,6 +61,13 @@ impl Sql {
             params: vec![value.into()],
         }
     }
+    /// `"alias"."column"`; `column` is one of the caller's constants (`id`, `value`...).
+    pub fn qualified(alias: &Ident, column: &str) -> Sql {
+        let column = Ident::new(column).expect("a constant column name is a valid identifier");
+        let mut sql = Sql::ident(alias);
+        sql.push(".").push_ident(&column);
+        sql
+    }
     /// A quoted identifier alone.
     pub fn ident(ident: &Ident) -> Sql {
         let mut sql = Sql::raw(String::with_capacity(ident.as_str().len() + 2));
@@ -76,6 +85,17 @@ impl Sql {
         self.text.push_str(ident.as_str());
         self.text.push('"');
         self
+    }
+    /// Appends `name` quoted, if it is a valid identifier (as `Ident::new` judges), without
+    /// making an `Ident` of it: the columns of every insert and update go through here.
+    pub fn push_name(&mut self, name: &str) -> Option<&mut Self> {
+        if !Ident::valid(name) {
+            return None;
+        }
+        self.text.push('"');
+        self.text.push_str(name);
+        self.text.push('"');
+        Some(self)
     }
     /// Appends a `?` placeholder bound to `value`.
     pub fn push_param(&mut self, value: impl Into<Value>) -> &mut Self {

@@ -39,12 +39,13 @@ use serde_json::{Value as Json, json};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::events::{Change, Pipeline};
 use crate::identity::Auth;
 use crate::mail::Mailer;
 use crate::mail::template::Template;
 use crate::records::query::{root_column, select_by_id, select_root};
 use crate::records::write::WriteInput;
-use crate::records::{Change, Record, Records};
+use crate::records::{Record, Records};
 use crate::rules::RequestInfo;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::{Collection, Schema};
@@ -172,6 +173,7 @@ impl AuthService {
     pub fn new(
         schema: Schema,
         records: Records,
+        events: &Pipeline,
         mailer: Mailer,
         settings: Settings,
         clock: Clock,
@@ -181,7 +183,7 @@ impl AuthService {
         let db = schema.db().clone();
         let background = Background::default();
         let spawned = background.clone();
-        records.events().on_change(Arc::new(move |change: &Change| {
+        events.on_change(Arc::new(move |change: &Change| {
             if let Change::Updated(r) | Change::Deleted(r) = change
                 && r.collection.is_auth()
             {

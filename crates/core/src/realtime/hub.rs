@@ -1,5 +1,5 @@
-//! The hub: connected clients, their subscriptions and the identity each is bound to, and the
-//! settings of realtime. Delivery itself is `dispatch`.
+//! The hub: the connected clients (each a `client::Client`), connecting and subscribing them,
+//! and the settings of realtime. Delivery itself is `dispatch`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +14,7 @@ use super::outbox::{self, Inbox, Message};
 use super::topic::{MAX_SUBSCRIPTIONS, Topic};
 use super::watch::Watch;
 use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::events::Pipeline;
 use crate::identity::Auth;
 use crate::records::Records;
 
@@ -96,7 +97,7 @@ impl Connection {
 impl Realtime {
     /// Creates the hub, starts its dispatcher on the current runtime, and has the record
     /// service ask it, inside each delete's transaction, who may see the deletion.
-    pub fn start(records: Records) -> Realtime {
+    pub fn start(records: Records, events: &Pipeline) -> Realtime {
         let hub = Realtime {
             clients: Arc::default(),
             records: records.clone(),
@@ -104,16 +105,14 @@ impl Realtime {
             closed: Arc::default(),
         };
         // The watcher holds the clients and the schema, not the record service: no cycle.
-        records.events().watch_deletes(Arc::new(Watch {
+        events.watch_deletes(Arc::new(Watch {
             clients: hub.clients.clone(),
             schema: records.schema().clone(),
         }));
         let dispatcher = hub.clone();
         // With no client connected, a change has no one to go to.
         let clients = hub.clients.clone();
-        let changes = records
-            .events()
-            .subscribe(move || !clients.read().is_empty());
+        let changes = events.subscribe(move || !clients.read().is_empty());
         tokio::spawn(async move { dispatcher.dispatch(changes).await });
         hub
     }

@@ -2,7 +2,8 @@
 //! committed `Change` into messages for exactly the subscribers allowed to see them.
 //!
 //! - `topic`: parsing `posts/*`, `posts/RECORD_ID` and their `?options=` form.
-//! - `hub`: clients, their subscriptions and bound identity, settings (`RealtimeConfig`).
+//! - `hub`: the clients connected, subscribing, settings (`RealtimeConfig`).
+//! - `client`: one client: its bound identity, its subscriptions, its queue.
 //! - `outbox`: each client's queue, bounded in bytes (a client that cannot keep up is
 //!   dropped and reconnects).
 //! - `index`: which subscriptions a change concerns.
@@ -12,8 +13,8 @@
 //!
 //! Visibility is decided by the same compiled SQL as REST (`records::visibility`): the list rule
 //! for `collection/*`, the view rule for `collection/id`, ANDed with the subscription's filter.
-//! Events come from the record service's `Change` channel, never from a database hook, so the
-//! same hub serves SQLite, PostgreSQL and, later, changes relayed between instances.
+//! Events come from the change pipeline (`events::Pipeline::subscribe`), never from a database
+//! hook, so the same hub serves SQLite, PostgreSQL and changes relayed between instances.
 
 mod client;
 mod dispatch;

@@ -2,15 +2,24 @@
 //! (`"posts" AS "__r"`), its columns, a select by id, conditions joined, a page. Identifiers go
 //! through `oxbase_sql::Ident` (validated, quoted by `Sql::push_ident`), values are bound.
 
+use std::sync::LazyLock;
+
 use oxbase_sql::{Dialect, Ident, Sql, Value};
 
 use crate::error::{Error, Result};
 use crate::rules::ROOT;
 use crate::schema::{Collection, Record};
 
-/// The root alias as an identifier.
-pub fn root_alias() -> Ident {
-    Ident::new(ROOT).expect("the root alias is a valid identifier")
+/// The root alias as an identifier (made once: a view by id uses it three times).
+pub fn root_alias() -> &'static Ident {
+    static ALIAS: LazyLock<Ident> =
+        LazyLock::new(|| Ident::new(ROOT).expect("the root alias is a valid identifier"));
+    &ALIAS
+}
+
+fn id_column() -> &'static Ident {
+    static ID: LazyLock<Ident> = LazyLock::new(|| Ident::new("id").expect("a valid identifier"));
+    &ID
 }
 
 /// A collection's table.
@@ -26,7 +35,7 @@ pub fn column(name: &str) -> Result<Ident> {
 /// `"__r"."name"`.
 pub fn root_column(name: &str) -> Result<Sql> {
     let mut sql = Sql::new();
-    sql.push_ident(&root_alias())
+    sql.push_ident(root_alias())
         .push(".")
         .push_ident(&column(name)?);
     Ok(sql)
@@ -36,7 +45,7 @@ pub fn root_column(name: &str) -> Result<Sql> {
 fn push_from_root(sql: &mut Sql, c: &Collection) -> Result<()> {
     sql.push_ident(&table(c)?)
         .push(" AS ")
-        .push_ident(&root_alias());
+        .push_ident(root_alias());
     Ok(())
 }
 
@@ -45,7 +54,7 @@ pub fn select_root(c: &Collection) -> Result<Sql> {
     let mut select = Sql::raw(String::with_capacity(64 + c.name.len()));
     select
         .push("SELECT ")
-        .push_ident(&root_alias())
+        .push_ident(root_alias())
         .push(".* FROM ");
     push_from_root(&mut select, c)?;
     Ok(select)
@@ -59,12 +68,14 @@ pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql>
     ));
     select
         .push("SELECT ")
-        .push_ident(&root_alias())
+        .push_ident(root_alias())
         .push(".* FROM ");
     push_from_root(&mut select, c)?;
     select
         .push(" WHERE ")
-        .push_sql(&root_column("id")?)
+        .push_ident(root_alias())
+        .push(".")
+        .push_ident(id_column())
         .push(" = ")
         .push_param(id.to_owned());
     if let Some(rule) = rule {
@@ -77,16 +88,22 @@ pub fn select_by_id(c: &Collection, id: &str, rule: Option<&Sql>) -> Result<Sql>
 /// row conflicting with a unique index is left out instead of failing.
 pub fn insert_row(record: &Record, skip_duplicate: bool) -> Result<Sql> {
     let c = &record.collection;
-    let mut sql = Sql::raw("INSERT INTO ");
-    sql.push_ident(&table(c)?).push(" (");
-    let cols: Vec<Sql> = c
-        .fields
-        .iter()
-        .map(|f| column(&f.name).map(|c| Sql::ident(&c)))
-        .collect::<Result<_>>()?;
-    sql.push_sql(&Sql::join(cols, ", ")).push(") VALUES (");
-    let values = c.fields.iter().map(|f| Sql::param(record.column_value(f)));
-    sql.push_sql(&Sql::join(values, ", ")).push(")");
+    let mut sql = Sql::raw(String::with_capacity(32 + 24 * c.fields.len()));
+    sql.push("INSERT INTO ").push_ident(&table(c)?).push(" (");
+    for (i, f) in c.fields.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        push_column(&mut sql, &f.name)?;
+    }
+    sql.push(") VALUES (");
+    for (i, f) in c.fields.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_param(record.column_value(f));
+    }
+    sql.push(")");
     if skip_duplicate {
         sql.push(" ON CONFLICT DO NOTHING");
     }
@@ -96,20 +113,23 @@ pub fn insert_row(record: &Record, skip_duplicate: bool) -> Result<Sql> {
 /// `UPDATE t SET col = ?... WHERE id = ?`: every column of `record`, on the row `id`.
 pub fn update_row(record: &Record, id: &str) -> Result<Sql> {
     let c = &record.collection;
-    let mut sql = Sql::raw("UPDATE ");
-    sql.push_ident(&table(c)?).push(" SET ");
-    let sets: Vec<Sql> = c
-        .fields
-        .iter()
-        .map(|f| {
-            let mut s = Sql::ident(&column(&f.name)?);
-            s.push(" = ").push_param(record.column_value(f));
-            Ok(s)
-        })
-        .collect::<Result<_>>()?;
-    sql.push_sql(&Sql::join(sets, ", "));
+    let mut sql = Sql::raw(String::with_capacity(32 + 24 * c.fields.len()));
+    sql.push("UPDATE ").push_ident(&table(c)?).push(" SET ");
+    for (i, f) in c.fields.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        push_column(&mut sql, &f.name)?;
+        sql.push(" = ").push_param(record.column_value(f));
+    }
     push_where_id(&mut sql, id);
     Ok(sql)
+}
+
+fn push_column(sql: &mut Sql, name: &str) -> Result<()> {
+    sql.push_name(name)
+        .map(|_| ())
+        .ok_or_else(|| Error::internal(format!("invalid column name {name:?}")))
 }
 
 /// `UPDATE t SET col = ? WHERE id = ?`.
@@ -138,7 +158,7 @@ pub fn count_rows(table: &Ident, ids: Option<&[String]>) -> Sql {
     sql.push_ident(table);
     if let Some(ids) = ids {
         sql.push(" WHERE ")
-            .push_ident(&id_column())
+            .push_ident(id_column())
             .push(" IN (")
             .push_sql(&Sql::join(
                 ids.iter().map(|id| Sql::param(id.clone())),
@@ -149,13 +169,9 @@ pub fn count_rows(table: &Ident, ids: Option<&[String]>) -> Sql {
     sql
 }
 
-fn id_column() -> Ident {
-    Ident::new("id").expect("a valid identifier")
-}
-
 fn push_where_id(sql: &mut Sql, id: &str) {
     sql.push(" WHERE ")
-        .push_ident(&id_column())
+        .push_ident(id_column())
         .push(" = ")
         .push_param(id.to_owned());
 }
@@ -197,7 +213,7 @@ pub fn select_by_id_locked(
     dialect: Dialect,
 ) -> Result<Sql> {
     let mut select = select_by_id(c, id, rule)?;
-    select.push_sql(&dialect.lock_rows(&root_alias()));
+    select.push_sql(&dialect.lock_rows(root_alias()));
     Ok(select)
 }
 

@@ -174,7 +174,7 @@ fn chunk_sql(dialect: Dialect, c: &Collection, cond: &Sql, records: &[&Record]) 
     let mut columns = Vec::with_capacity(c.fields.len());
     for f in &c.fields {
         let name = Ident::new(&f.name).ok_or_else(|| Error::internal("invalid field name"))?;
-        columns.push(Sql::raw(name.quoted()));
+        columns.push(Sql::ident(&name));
     }
     // PostgreSQL types a bare parameter in VALUES as text; the rule must see the columns'
     // own types (booleans, numbers, JSONB), as in the table.

@@ -210,7 +210,7 @@ pub fn update(conn: &mut dyn Conn, old: &Collection, new: &Collection) -> Result
         else {
             continue;
         };
-        targets.push(Sql::raw(ident(&f.name)?.quoted()));
+        targets.push(Sql::ident(&ident(&f.name)?));
         sources.push(convert(
             conn,
             &ident(&prev.name)?,
@@ -227,7 +227,7 @@ pub fn update(conn: &mut dyn Conn, old: &Collection, new: &Collection) -> Result
         .push(" FROM ")
         .push_ident(&old_table);
     // Rows keep their insertion order: the new table numbers them in the old order.
-    copy.push(&format!(" ORDER BY \"{}\"", ddl::ROWID));
+    copy.push(" ORDER BY ").push_ident(&ident(ddl::ROWID)?);
     conn.execute(&copy)?;
     conn.execute(&ddl::drop_table(&old_table))?;
     conn.execute(&ddl::rename_table(&temp, &new_table))?;
@@ -237,7 +237,7 @@ pub fn update(conn: &mut dyn Conn, old: &Collection, new: &Collection) -> Result
 /// The expression that carries a column's value over a change between single and multiple.
 fn convert(conn: &dyn Conn, col: &Ident, was_multi: bool, is_multi: bool) -> Sql {
     let d = conn.dialect();
-    let c = Sql::raw(col.quoted());
+    let c = Sql::ident(col);
     match (was_multi, is_multi) {
         (false, true) => {
             let mut s = Sql::raw("CASE WHEN ");

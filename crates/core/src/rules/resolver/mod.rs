@@ -347,7 +347,11 @@ impl RecordResolver<'_> {
             None => {
                 let alias = self.next_alias("s")?;
                 let rows = cp.subquery(
-                    &Sql::raw(format!("{}.*", ident(&cp.alias)?.quoted())),
+                    &{
+                        let mut all = Sql::ident(&ident(&cp.alias)?);
+                        all.push(".*");
+                        all
+                    },
                     false,
                 );
                 let mut joins = self.joins.borrow_mut();
@@ -462,7 +466,7 @@ impl RecordResolver<'_> {
                 let je = self.next_alias("j")?;
                 walk.from.push(self.dialect.json_each_values_as(&col, &je));
                 walk.multi = true;
-                let value = Sql::raw(format!("{}.\"value\"", je.quoted()));
+                let value = Sql::qualified(&je, "value");
                 self.finish_value(&walk, value, ValueType::JsonValue, modifier, true)
             }
             // A geoPoint compares and sorts as its stored text, `{"lon":1,"lat":2}` (PocketBase's

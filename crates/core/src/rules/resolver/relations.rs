@@ -69,16 +69,15 @@ impl RecordResolver<'_> {
             .ok_or_else(|| CompileError::UnknownField(field.name.clone()))?;
         let col = column(&walk.alias, &field.name)?;
         let alias = self.next_alias("r")?;
-        let target_id = Sql::raw(format!("{}.\"id\"", alias.quoted()));
+        let target_id = Sql::qualified(&alias, "id");
         if field.is_multi() {
             let je = self.next_alias("j")?;
             walk.from.push(self.dialect.json_each_as(&col, &je));
             let mut cond = target_id;
-            cond.push(" = ").push(&format!("{}.\"value\"", je.quoted()));
+            cond.push(" = ").push_sql(&Sql::qualified(&je, "value"));
             walk.conds.push(cond);
             walk.multi = true;
-            walk.order
-                .push(Some(Sql::raw(format!("{}.\"key\"", je.quoted()))));
+            walk.order.push(Some(Sql::qualified(&je, "key")));
         } else {
             let mut cond = target_id;
             cond.push(" = ").push_sql(&col);

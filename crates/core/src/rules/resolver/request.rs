@@ -118,7 +118,8 @@ impl RecordResolver<'_> {
         self.read_auth_key("id");
         // A deeper path walks from the auth record's row.
         let alias = self.next_alias("a")?;
-        let mut id_cond = Sql::raw(format!("{}.\"id\" = ", alias.quoted()));
+        let mut id_cond = Sql::qualified(&alias, "id");
+        id_cond.push(" = ");
         id_cond.push_param(record.id().to_owned());
         let walk = Walk {
             collection: record.collection.clone(),
