@@ -6,7 +6,7 @@
 //! current name. The optional `WHERE` predicate is kept as given: like PocketBase, index
 //! predicates are trusted superuser SQL.
 
-use crate::{Dialect, Ident, Sql};
+use crate::{Dialect, Ident, Sql, Value};
 
 /// How a record field is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +118,42 @@ pub fn drop_view(name: &Ident) -> Sql {
     let mut sql = Sql::raw("DROP VIEW IF EXISTS ");
     sql.push_ident(name);
     sql
+}
+
+/// The statements dropping `views`, whatever they read of one another: PostgreSQL drops views
+/// that read one another only together, in one statement; SQLite drops one per statement, in
+/// any order.
+pub fn drop_views(dialect: Dialect, views: &[Ident]) -> Vec<Sql> {
+    match dialect {
+        Dialect::Sqlite => views.iter().map(drop_view).collect(),
+        Dialect::Postgres if views.is_empty() => Vec::new(),
+        Dialect::Postgres => {
+            let mut sql = Sql::raw("DROP VIEW IF EXISTS ");
+            for (i, name) in views.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push_ident(name);
+            }
+            vec![sql]
+        }
+    }
+}
+
+/// A value bound as a column of `kind` holds it: PostgreSQL types a bare parameter (in
+/// `VALUES`, say) as text, so it is cast to the column's type there.
+pub fn column_param(dialect: Dialect, value: Value, kind: ColumnKind) -> Sql {
+    match dialect {
+        Dialect::Sqlite => Sql::param(value),
+        Dialect::Postgres => {
+            let mut cast = Sql::raw("CAST(");
+            cast.push_param(value)
+                .push(" AS ")
+                .push(value_type(dialect, kind))
+                .push(")");
+            cast
+        }
+    }
 }
 
 /// One column of an index.
@@ -328,6 +364,36 @@ impl Dialect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_drop_together_on_postgres_and_one_by_one_on_sqlite() {
+        let names = [Ident::new("a").unwrap(), Ident::new("b").unwrap()];
+        let text = |d| {
+            drop_views(d, &names)
+                .iter()
+                .map(|s| s.text().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(Dialect::Postgres), [r#"DROP VIEW IF EXISTS "a", "b""#]);
+        assert_eq!(
+            text(Dialect::Sqlite),
+            [r#"DROP VIEW IF EXISTS "a""#, r#"DROP VIEW IF EXISTS "b""#]
+        );
+        assert!(drop_views(Dialect::Postgres, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_column_param_is_cast_to_the_column_type_on_postgres() {
+        let v = || Value::Text("[]".into());
+        assert_eq!(
+            column_param(Dialect::Sqlite, v(), ColumnKind::JsonArray).text(),
+            "?"
+        );
+        assert_eq!(
+            column_param(Dialect::Postgres, v(), ColumnKind::JsonArray).text(),
+            "CAST(? AS JSONB)"
+        );
+    }
 
     #[test]
     fn parses_and_renders_pocketbase_index_statements() {

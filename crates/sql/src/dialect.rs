@@ -355,6 +355,15 @@ impl Dialect {
     /// The clause that locks the selected rows of `alias` until the transaction ends, so a
     /// read-modify-write (`n+`) cannot lose a concurrent one. SQLite needs none: its single
     /// writer already runs write transactions one at a time.
+    /// `key` as an ascending sort key with NULLs first, as SQLite sorts them (PostgreSQL puts
+    /// them last).
+    pub fn nulls_first(self, mut key: Sql) -> Sql {
+        if self == Dialect::Postgres {
+            key.push(" NULLS FIRST");
+        }
+        key
+    }
+
     pub fn lock_rows(self, alias: &Ident) -> Sql {
         match self {
             Dialect::Sqlite => Sql::new(),

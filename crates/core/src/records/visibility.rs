@@ -178,19 +178,9 @@ fn chunk_sql(dialect: Dialect, c: &Collection, cond: &Sql, records: &[&Record]) 
     }
     // PostgreSQL types a bare parameter in VALUES as text; the rule must see the columns'
     // own types (booleans, numbers, JSONB), as in the table.
-    let value = |r: &Record, f: &Field| match dialect {
-        Dialect::Sqlite => Sql::param(r.column_value(f)),
-        Dialect::Postgres => {
-            let mut cast = Sql::raw("CAST(");
-            cast.push_param(r.column_value(f))
-                .push(" AS ")
-                .push(oxbase_sql::ddl::value_type(
-                    dialect,
-                    crate::schema::migrate::column_kind(f),
-                ));
-            cast.push(")");
-            cast
-        }
+    let value = |r: &Record, f: &Field| {
+        let kind = crate::schema::migrate::column_kind(f);
+        oxbase_sql::ddl::column_param(dialect, r.column_value(f), kind)
     };
     let rows = records.iter().map(|r| {
         let mut row = Sql::raw("(");

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use oxbase_sql::ddl::{self, Column, ColumnKind};
-use oxbase_sql::{Dialect, Ident, Sql};
+use oxbase_sql::{Ident, Sql};
 
 use super::collection::{Collection, CollectionKind};
 use super::field::{Field, FieldKind};
@@ -159,25 +159,8 @@ pub fn drop_views(conn: &mut dyn Conn, views: &[Collection]) -> Result<()> {
         .iter()
         .map(|v| ident(&v.name))
         .collect::<Result<Vec<_>>>()?;
-    match conn.dialect() {
-        // PostgreSQL drops views that read one another only together, in one statement.
-        Dialect::Postgres if !names.is_empty() => {
-            let mut sql = Sql::raw("DROP VIEW IF EXISTS ");
-            for (i, name) in names.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push_ident(name);
-            }
-            conn.execute(&sql)?;
-        }
-        Dialect::Postgres => {}
-        // SQLite drops one view per statement, and any of them at any time.
-        Dialect::Sqlite => {
-            for name in &names {
-                conn.execute(&ddl::drop_view(name))?;
-            }
-        }
+    for sql in ddl::drop_views(conn.dialect(), &names) {
+        conn.execute(&sql)?;
     }
     Ok(())
 }

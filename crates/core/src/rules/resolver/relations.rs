@@ -33,13 +33,10 @@ impl Walk {
         }
         let mut s = Sql::raw("(");
         s.push_sql(&self.subquery(value, false)).push(" ORDER BY ");
-        let keys = self.order.iter().map(|k| {
-            let mut key = k.clone().unwrap_or_else(|| value.clone());
-            if dialect == Dialect::Postgres {
-                key.push(" NULLS FIRST");
-            }
-            key
-        });
+        let keys = self
+            .order
+            .iter()
+            .map(|k| dialect.nulls_first(k.clone().unwrap_or_else(|| value.clone())));
         s.push_sql(&Sql::join(keys.collect::<Vec<_>>(), ", "))
             .push(" LIMIT 1)");
         Some(s)
