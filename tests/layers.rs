@@ -67,7 +67,7 @@ fn sql_text_elsewhere_says_why() {
             }
             let text = std::fs::read_to_string(&file).unwrap();
             let code = text.split("#[cfg(test)]").next().unwrap_or("");
-            let writes_sql = ["Sql::raw(", "Sql::new()", ".push_sql("]
+            let writes_sql = ["Sql::raw(", "Sql::new()", ".push_sql(", ".push(&format!("]
                 .iter()
                 .any(|s| code.contains(s));
             if writes_sql && !text.lines().any(|l| l.starts_with("//! SQL:")) {

@@ -31,6 +31,11 @@ impl TransactionHook for Audit {
                 .data
                 .insert("title".into(), json!(title.to_uppercase()));
         }
+        if record.collection.name == "posts" && title.starts_with("orphan") {
+            record
+                .data
+                .insert("parent".into(), json!("missing0000000a"));
+        }
         if record.collection.name == "posts" && title.starts_with("grow") {
             record
                 .data
@@ -59,9 +64,20 @@ impl TransactionHook for Audit {
 
 async fn app_with_audit() -> TestApp {
     let app = spawn_app().await;
-    app.must_create_collection(json!({"name": "posts", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": "",
-        "fields": [{"name": "title", "type": "text", "max": 10}]}))
+    let posts = app
+        .must_create_collection(
+            json!({"name": "posts", "type": "base", "listRule": "", "viewRule": "",
+            "createRule": "", "updateRule": "", "deleteRule": "",
+            "fields": [{"name": "title", "type": "text", "max": 10}]}),
+        )
         .await;
+    let mut fields = posts["fields"].as_array().unwrap().clone();
+    fields.push(
+        json!({"name": "parent", "type": "relation", "collectionId": posts["id"], "maxSelect": 1}),
+    );
+    app.update_collection("posts", json!({ "fields": fields }), &app.superuser_token)
+        .await
+        .expect(200);
     app.must_create_collection(json!({"name": "audit", "type": "base", "listRule": "",
         "fields": [{"name": "what", "type": "text"}]}))
         .await;
@@ -183,5 +199,15 @@ async fn a_record_a_hook_changes_is_stored_changed_and_validated_again() {
     assert_eq!(
         app.view_record("posts", &id, &[], "").await.str("title"),
         "SHOUT IT"
+    );
+
+    // A relation the hook sets is checked as the request's relations are.
+    let orphan = app
+        .create_record("posts", json!({"title": "orphan"}), "")
+        .await;
+    orphan.expect(400);
+    assert_eq!(
+        orphan.body["data"]["parent"]["code"],
+        "validation_missing_rel_records"
     );
 }

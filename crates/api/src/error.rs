@@ -63,11 +63,7 @@ impl ApiError {
                 // database's words.
                 StoreErrorKind::Unique { .. }
                 | StoreErrorKind::ForeignKey
-                | StoreErrorKind::Constraint => (
-                    StatusCode::BAD_REQUEST,
-                    format!("constraint failed: {}", e.detail),
-                    Map::new(),
-                ),
+                | StoreErrorKind::Constraint => (StatusCode::BAD_REQUEST, e.message(), Map::new()),
                 // PB-COMPAT: SQLite stores what PostgreSQL cannot (NUL in text): a 400.
                 StoreErrorKind::Unstorable => {
                     (StatusCode::BAD_REQUEST, something_wrong(), Map::new())
@@ -90,7 +86,7 @@ impl ApiError {
                 )
             }
             Error::Internal(e) => {
-                tracing::error!(error = %e.chain(), "internal error");
+                tracing::error!(error = %e, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     something_wrong(),

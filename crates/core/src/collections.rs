@@ -1,5 +1,5 @@
 //! The collections API's logic: list, view, create, update, delete, truncate, import and
-//! scaffolds, superusers only (checked by the caller through `Auth`).
+//! scaffolds, superusers only (each method checks its caller first: `rules::superusers_only`).
 //!
 //! SQL: the collections list filters `_collections` by fields of each stored definition.
 
@@ -686,7 +686,7 @@ fn raw_messages(data: &FieldErrors) -> String {
 fn contextualize(e: Error, action: &str) -> Error {
     match e {
         Error::BadRequest { data, .. } if !data.is_empty() => failed(action, data),
-        Error::Store(_) => {
+        Error::Store(e) if e.kind.is_constraint() => {
             let mut d = FieldErrors::new();
             d.insert(
                 "indexes".into(),

@@ -50,30 +50,33 @@ pub enum Error {
     Internal(#[from] Internal),
 }
 
-/// An internal failure: what was being done, and the error that stopped it.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+/// An internal failure: what was being done, and the error that stopped it. It displays as
+/// the whole chain (`context: cause: its cause`), so any log or message of it tells why.
+#[derive(Debug)]
 pub struct Internal {
     message: String,
-    #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-impl Internal {
-    /// The message and every source under it, `: `-separated (what the log shows).
-    pub fn chain(&self) -> String {
-        let mut out = self.message.clone();
-        let mut next = std::error::Error::source(self);
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(source) => Some(source.as_ref()),
+            None => None,
+        };
         while let Some(e) = next {
-            out.push_str(": ");
-            out.push_str(&e.to_string());
+            write!(f, ": {e}")?;
             next = e.source();
         }
-        out
+        Ok(())
     }
 }
 
-/// Why the database refused a statement, read from the driver's codes (never its message).
+impl std::error::Error for Internal {}
+
+/// Why the database refused a statement, read from the driver's codes (SQLite names the columns
+/// of a unique violation only in its message, which `store::sqlite` reads there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreErrorKind {
     /// A unique index was violated: the table, the columns it covers and, when the driver
@@ -94,14 +97,37 @@ pub enum StoreErrorKind {
     NotFound,
 }
 
-/// A statement the database refused.
+impl StoreErrorKind {
+    /// A constraint of the schema refused the statement (unique, foreign key, other).
+    pub fn is_constraint(&self) -> bool {
+        matches!(
+            self,
+            StoreErrorKind::Unique { .. } | StoreErrorKind::ForeignKey | StoreErrorKind::Constraint
+        )
+    }
+}
+
+/// A statement the database refused. It displays as PocketBase words it
+/// (`constraint failed: UNIQUE constraint failed: t.a`).
 #[derive(Debug, thiserror::Error)]
-#[error("{detail}")]
+#[error("{}", self.message())]
 pub struct StoreError {
     pub kind: StoreErrorKind,
     /// The database's words, SQLite's for a constraint on either database (`UNIQUE constraint
     /// failed: t.a`), as PocketBase shows them.
     pub detail: String,
+}
+
+impl StoreError {
+    /// What the error says: a constraint as PocketBase (SQLite) reports it, anything else in the
+    /// database's words.
+    pub fn message(&self) -> String {
+        if self.kind.is_constraint() {
+            format!("constraint failed: {}", self.detail)
+        } else {
+            self.detail.clone()
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

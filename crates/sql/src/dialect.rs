@@ -352,9 +352,6 @@ impl Dialect {
         out
     }
 
-    /// The clause that locks the selected rows of `alias` until the transaction ends, so a
-    /// read-modify-write (`n+`) cannot lose a concurrent one. SQLite needs none: its single
-    /// writer already runs write transactions one at a time.
     /// `key` as an ascending sort key with NULLs first, as SQLite sorts them (PostgreSQL puts
     /// them last).
     pub fn nulls_first(self, mut key: Sql) -> Sql {
@@ -364,6 +361,9 @@ impl Dialect {
         key
     }
 
+    /// The clause that locks the selected rows of `alias` until the transaction ends, so a
+    /// read-modify-write (`n+`) cannot lose a concurrent one. SQLite needs none: its single
+    /// writer already runs write transactions one at a time.
     pub fn lock_rows(self, alias: &Ident) -> Sql {
         match self {
             Dialect::Sqlite => Sql::new(),

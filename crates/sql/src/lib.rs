@@ -25,5 +25,5 @@ pub use compile::{compile_filter, compile_sort};
 pub use dialect::Dialect;
 pub use error::{CompileError, ParseError};
 pub use resolve::{FieldResolver, Operand, Shared, ValueType};
-pub use sql::{Ident, Sql};
+pub use sql::{Column, Ident, Sql};
 pub use value::Value;

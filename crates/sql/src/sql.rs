@@ -6,6 +6,25 @@
 
 use crate::Value;
 
+/// The fixed columns queries name on an alias: a record's `id`, and the `value` and `key` of a
+/// JSON iteration (`Dialect::json_each_as`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    Value,
+    Key,
+}
+
+impl Column {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Column::Id => "id",
+            Column::Value => "value",
+            Column::Key => "key",
+        }
+    }
+}
+
 /// A validated SQL identifier (table, column, alias): `[A-Za-z0-9_]+` (PocketBase's names, a
 /// leading digit included: always written quoted), at most 63 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,11 +80,16 @@ impl Sql {
             params: vec![value.into()],
         }
     }
-    /// `"alias"."column"`; `column` is one of the caller's constants (`id`, `value`...).
-    pub fn qualified(alias: &Ident, column: &str) -> Sql {
-        let column = Ident::new(column).expect("a constant column name is a valid identifier");
+    /// `"table" AS "alias"`.
+    pub fn aliased(table: &Ident, alias: &Ident) -> Sql {
+        let mut sql = Sql::ident(table);
+        sql.push(" AS ").push_ident(alias);
+        sql
+    }
+    /// `"alias"."column"`.
+    pub fn qualified(alias: &Ident, column: Column) -> Sql {
         let mut sql = Sql::ident(alias);
-        sql.push(".").push_ident(&column);
+        sql.push(".\"").push(column.as_str()).push("\"");
         sql
     }
     /// A quoted identifier alone.

@@ -4,8 +4,9 @@
 //! |---|---|---|---|
 //! | in the transaction | [`TransactionHook::before_write`]: a record about to be created or updated; [`TransactionHook::after_write`]: each change once its rows are written, before commit | change the record (validated again), write rows of its own in the same transaction, or reject the write (all of it rolls back) | JS hooks and the outbox (issues #20, #21) |
 //! | in the transaction, deletes | [`DeleteWatcher`], before the first row goes | decide who may see each deleted record | realtime |
+//! | after commit, first | [`Pipeline::forward_to`], synchronously, this instance's own changes only | hand them on | the relay to other instances |
 //! | before the response | [`ChangeHook`], synchronously after commit | keep a cache exact | the identity cache |
-//! | after commit | [`Pipeline::subscribe`]: one unbounded queue per subscriber, in commit order | anything, on its own task | realtime; the relay to other instances ([`Pipeline::forward_to`]) |
+//! | after commit | [`Pipeline::subscribe`]: one unbounded queue per subscriber, in commit order | anything, on its own task | realtime |
 //!
 //! A phase with no consumer costs a write nothing but a look at an empty list.
 
@@ -26,8 +27,9 @@ pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
 /// A consumer inside the write transaction. An error from either method fails the write and
 /// rolls its transaction back (in a batch: the whole batch), and nothing is emitted.
 pub trait TransactionHook: Send + Sync {
-    /// A record about to be written by `action` (create or update), after the rule check and
-    /// validation. Whatever it changes is validated again before the row is written.
+    /// A record about to be written by `action` (create or update), before its fields,
+    /// relations and uniqueness are checked: whatever it changes is checked as the request's
+    /// values are.
     fn before_write(
         &self,
         _conn: &mut dyn Conn,
@@ -137,13 +139,18 @@ impl Pipeline {
         rx
     }
 
-    /// Sends this instance's own committed changes to `forward` from now on (the relay).
+    /// Sends this instance's own committed changes to `forward` from now on (the relay; one
+    /// per app).
     pub fn forward_to(&self, forward: ChangeHook) {
-        let _ = self.inner.forward.set(forward);
+        if self.inner.forward.set(forward).is_err() {
+            tracing::error!(
+                "the change pipeline already forwards its changes; a second relay is ignored"
+            );
+        }
     }
 
-    /// A change this instance committed.
-    pub fn emit(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
+    /// A change this instance committed (the record service's; nobody else emits).
+    pub(crate) fn emit(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
         if let Some(forward) = self.inner.forward.get() {
             forward(&change);
         }
@@ -152,7 +159,7 @@ impl Pipeline {
 
     /// A change committed by another instance: the local caches and subscribers hear of it as
     /// of a local one, and it goes nowhere else.
-    pub fn emit_remote(&self, change: Change) {
+    pub(crate) fn emit_remote(&self, change: Change) {
         self.deliver(change, None);
     }
 

@@ -23,8 +23,9 @@ use super::client::Subscription;
 use super::hub::Realtime;
 use super::index::Index;
 use super::outbox::Message;
+use crate::events::{Change, Committed};
 use crate::records::visibility;
-use crate::records::{Change, Committed, Record};
+use crate::schema::Record;
 
 /// How many distinct questions of one round are answered at once (each is a read on the
 /// reader pool).

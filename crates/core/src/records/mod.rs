@@ -18,7 +18,6 @@ pub mod validate;
 pub mod visibility;
 pub mod write;
 
-pub use crate::events::{Change, Committed};
 pub use crate::schema::Record;
 pub use visibility::Verdict;
 

@@ -22,7 +22,7 @@ use oxbase_sql::{Ident, Sql};
 
 use super::collection::{Collection, CollectionKind};
 use super::field::{Field, FieldKind};
-use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::error::{Error, FieldErrors, Result, StoreErrorKind, field_error_json};
 use crate::store::Conn;
 
 pub fn ident(name: &str) -> Result<Ident> {
@@ -260,7 +260,7 @@ fn create_indexes(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
         }
         conn.execute(&ddl::create_index(&def, &table))
             .map_err(|e| match e {
-                Error::Store(_) => {
+                Error::Store(store) if matches!(store.kind, StoreErrorKind::Unique { .. }) => {
                     let columns: Vec<String> = def
                         .columns
                         .iter()

@@ -26,6 +26,8 @@ const UNIQUE_VIOLATION: &str = "23505";
 /// SQLSTATEs of text PostgreSQL cannot hold (a NUL character, say): the input's fault.
 const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
 const FOREIGN_KEY_VIOLATION: &str = "23503";
+const NOT_NULL_VIOLATION: &str = "23502";
+const CHECK_VIOLATION: &str = "23514";
 /// Lock and serialization failures, deadlocks.
 const BUSY: [&str; 3] = ["55P03", "40001", "40P01"];
 
@@ -343,7 +345,16 @@ fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
             return Error::store(StoreErrorKind::ForeignKey, "FOREIGN KEY constraint failed");
         }
         if code.starts_with("23") {
-            return Error::store(StoreErrorKind::Constraint, db.message().to_owned());
+            // In SQLite's words, as on SQLite (PB-COMPAT: PocketBase's database), so either
+            // database answers a refused constraint alike.
+            let detail = match (code, db.column(), db.constraint()) {
+                (NOT_NULL_VIOLATION, Some(column), _) => {
+                    format!("NOT NULL constraint failed: {table}.{column}")
+                }
+                (CHECK_VIOLATION, _, Some(name)) => format!("CHECK constraint failed: {name}"),
+                _ => db.message().to_owned(),
+            };
+            return Error::store(StoreErrorKind::Constraint, detail);
         }
         if UNSTORABLE_TEXT.contains(&code) {
             // PB-COMPAT: SQLite stores NUL characters, PostgreSQL cannot: a 400, never a 500.

@@ -558,17 +558,21 @@ const UNIQUE: std::ffi::c_int = 2067;
 const PRIMARY_KEY: std::ffi::c_int = 1555;
 const FOREIGN_KEY: std::ffi::c_int = 787;
 
-/// `UNIQUE constraint failed: t.a, t.b` → (`t`, [`a`, `b`]).
+/// `UNIQUE constraint failed: t.a, t.b` → (`t`, [`a`, `b`]); an expression index is named
+/// instead (`index 'idx'`), and stands for its column.
 fn unique_columns(message: &str) -> (String, Vec<String>) {
     let list = message.split("constraint failed: ").nth(1).unwrap_or("");
     let mut table = String::new();
     let columns = list
         .split(',')
-        .filter_map(|c| {
-            let (t, column) = c.trim().rsplit_once('.')?;
-            table = t.to_owned();
-            Some(column.trim_matches('\'').to_owned())
+        .map(|c| match c.trim().rsplit_once('.') {
+            Some((t, column)) => {
+                table = t.to_owned();
+                column.trim_matches('\'').to_owned()
+            }
+            None => c.trim().trim_matches('\'').to_owned(),
         })
+        .filter(|c| !c.is_empty())
         .collect();
     (table, columns)
 }
@@ -673,9 +677,9 @@ mod tests {
             panic!("{err:?}")
         };
         assert!(
-            internal.chain().contains("no such column: nope"),
+            internal.to_string().contains("no such column: nope"),
             "{}",
-            internal.chain()
+            internal.to_string()
         );
     }
 

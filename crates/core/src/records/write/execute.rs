@@ -67,6 +67,12 @@ pub fn execute(
             uploads,
             auth_peers,
         } => {
+            if !hooks.is_empty() {
+                // What an in-transaction consumer changes is checked like the request's values:
+                // fields, relations, uniqueness, all below.
+                hooks.before_write(conn, Action::Create, &mut record)?;
+                merge(&mut errors, validate::validate(&record));
+            }
             let own_table = table(&record.collection)?;
             let (mut missing, mut checks) = relation_checks(&record, &targets);
             // Relation targets are checked with the other fields, so one 400 lists all. A
@@ -99,15 +105,6 @@ pub fn execute(
                     e
                 });
             }
-            if !hooks.is_empty() {
-                // What an in-transaction consumer changes is validated like the request was.
-                hooks.before_write(conn, Action::Create, &mut record)?;
-                let errors = validate::validate(&record);
-                if !errors.is_empty() {
-                    return Err(failed("create", errors));
-                }
-            }
-            let refused = |conn: &mut dyn Conn| refused_by(conn, rule.as_ref(), &record);
             insert_checked(conn, &record, &targets, refused)?;
             let rule = rule
                 .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
@@ -413,7 +410,8 @@ fn keep_a_superuser(conn: &mut dyn Conn) -> Result<()> {
     if let Some(lock) = conn.dialect().key_lock(SUPERUSERS) {
         conn.execute(&lock)?;
     }
-    let count = query::count_rows(&query::column(SUPERUSERS)?, None);
+    let superusers = Ident::new(SUPERUSERS).ok_or_else(|| Error::internal("invalid table name"))?;
+    let count = query::count_rows(&superusers, None);
     if matches!(conn.query_scalar(&count)?, Some(Value::Int(n)) if n <= 1) {
         return Err(Error::bad_request(
             "You can't delete the only existing superuser.",

@@ -109,8 +109,10 @@ pub struct Deletion {
     pub foreseen: Option<Arc<Foreseen>>,
 }
 
+/// The writes as the core's own flows make them (auth, with a system request), the request
+/// taken as given; the API's writes go through `records::actions`, which set `@request.body`.
 impl Records {
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         req: &RequestInfo,
         collection: &str,
@@ -123,7 +125,7 @@ impl Records {
         }
     }
 
-    pub async fn update(
+    pub(crate) async fn update(
         &self,
         req: &RequestInfo,
         collection: &str,
@@ -137,7 +139,7 @@ impl Records {
         }
     }
 
-    pub async fn delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<()> {
+    pub(crate) async fn delete(&self, req: &RequestInfo, collection: &str, id: &str) -> Result<()> {
         let plan = self.plan_delete(req, collection, id).await?;
         self.run(plan).await.map(|_| ())
     }
@@ -257,7 +259,7 @@ impl Records {
                 }
                 Access::Where(manage) => {
                     rule = Some(match rule {
-                        Some(create) => both(&create, &manage),
+                        Some(create) => super::query::and(&create, &manage),
                         None => manage,
                     });
                 }
@@ -479,10 +481,6 @@ fn with_final_values<'r>(
     let mut judged = req.clone();
     judged.body = resolved;
     Cow::Owned(judged)
-}
-
-fn both(a: &Sql, b: &Sql) -> Sql {
-    super::query::and(a, b)
 }
 
 /// Whether `kind`'s rule is a condition for `req` (not a superuser, not a null or empty rule).

@@ -21,7 +21,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use oxbase_sql::{CompileError, Dialect, FieldResolver, Ident, Operand, Shared, Sql, ValueType};
+use oxbase_sql::{
+    Column, CompileError, Dialect, FieldResolver, Ident, Operand, Shared, Sql, ValueType,
+};
 
 use super::memo::Reads;
 use super::request::RequestInfo;
@@ -244,11 +246,9 @@ fn ident(name: &str) -> Result<Ident, CompileError> {
 }
 
 fn column(alias: &str, name: &str) -> Result<Sql, CompileError> {
-    Ok(Sql::raw(format!(
-        "{}.{}",
-        ident(alias)?.quoted(),
-        ident(name)?.quoted()
-    )))
+    let mut sql = Sql::ident(&ident(alias)?);
+    sql.push(".").push_ident(&ident(name)?);
+    Ok(sql)
 }
 
 fn value_type(f: &Field) -> ValueType {
@@ -466,7 +466,7 @@ impl RecordResolver<'_> {
                 let je = self.next_alias("j")?;
                 walk.from.push(self.dialect.json_each_values_as(&col, &je));
                 walk.multi = true;
-                let value = Sql::qualified(&je, "value");
+                let value = Sql::qualified(&je, Column::Value);
                 self.finish_value(&walk, value, ValueType::JsonValue, modifier, true)
             }
             // A geoPoint compares and sorts as its stored text, `{"lon":1,"lat":2}` (PocketBase's
@@ -610,11 +610,7 @@ impl RecordResolver<'_> {
             // operator that the shared row does: both are PocketBase's semantics.
             Operand::Single { sql: single, ty } => {
                 let every_alias = self.next_alias("c")?;
-                let table = Sql::raw(format!(
-                    "{} AS {}",
-                    ident(&target.name)?.quoted(),
-                    every_alias.quoted()
-                ));
+                let table = Sql::aliased(&ident(&target.name)?, &every_alias);
                 let walk = Walk {
                     collection: target,
                     alias: every_alias.as_str().to_owned(),

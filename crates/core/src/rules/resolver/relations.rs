@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use oxbase_sql::{CompileError, Dialect, Ident, Sql};
+use oxbase_sql::{Column, CompileError, Dialect, Ident, Sql};
 
 use super::{Purpose, ROOT, RecordResolver, column, ident};
 use crate::schema::{Collection, Field, FieldKind};
@@ -66,25 +66,22 @@ impl RecordResolver<'_> {
             .ok_or_else(|| CompileError::UnknownField(field.name.clone()))?;
         let col = column(&walk.alias, &field.name)?;
         let alias = self.next_alias("r")?;
-        let target_id = Sql::qualified(&alias, "id");
+        let target_id = Sql::qualified(&alias, Column::Id);
         if field.is_multi() {
             let je = self.next_alias("j")?;
             walk.from.push(self.dialect.json_each_as(&col, &je));
             let mut cond = target_id;
-            cond.push(" = ").push_sql(&Sql::qualified(&je, "value"));
+            cond.push(" = ")
+                .push_sql(&Sql::qualified(&je, Column::Value));
             walk.conds.push(cond);
             walk.multi = true;
-            walk.order.push(Some(Sql::qualified(&je, "key")));
+            walk.order.push(Some(Sql::qualified(&je, Column::Key)));
         } else {
             let mut cond = target_id;
             cond.push(" = ").push_sql(&col);
             walk.conds.push(cond);
         }
-        walk.from.push(Sql::raw(format!(
-            "{} AS {}",
-            ident(&target.name)?.quoted(),
-            alias.quoted()
-        )));
+        walk.from.push(Sql::aliased(&ident(&target.name)?, &alias));
         self.guard_join(walk, &target, &alias)?;
         walk.collection = target;
         walk.alias = alias.as_str().to_owned();
@@ -121,7 +118,9 @@ impl RecordResolver<'_> {
             let je = self.next_alias("j")?;
             let mut s = Sql::raw("EXISTS (SELECT 1 FROM ");
             s.push_sql(&self.dialect.json_each_as(&back_col, &je));
-            s.push(&format!(" WHERE {}.\"value\" = ", je.quoted()))
+            s.push(" WHERE ")
+                .push_sql(&Sql::qualified(&je, Column::Value))
+                .push(" = ")
                 .push_sql(&current_id)
                 .push(")");
             s
@@ -130,11 +129,7 @@ impl RecordResolver<'_> {
             s.push(" = ").push_sql(&current_id);
             s
         };
-        walk.from.push(Sql::raw(format!(
-            "{} AS {}",
-            ident(&source.name)?.quoted(),
-            alias.quoted()
-        )));
+        walk.from.push(Sql::aliased(&ident(&source.name)?, &alias));
         walk.conds.push(cond);
         walk.multi = true;
         // PB-COMPAT: SQLite meets the back-related rows of PocketBase's join through an

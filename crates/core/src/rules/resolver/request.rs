@@ -4,7 +4,7 @@
 //!
 //! SQL: `@request.*` values as bound parameters and derived tables (see `resolver`).
 
-use oxbase_sql::{CompileError, Operand, Sql, Value, ValueType};
+use oxbase_sql::{Column, CompileError, Operand, Sql, Value, ValueType};
 use serde_json::Value as Json;
 
 use super::{RecordResolver, Walk, column, ident};
@@ -118,17 +118,13 @@ impl RecordResolver<'_> {
         self.read_auth_key("id");
         // A deeper path walks from the auth record's row.
         let alias = self.next_alias("a")?;
-        let mut id_cond = Sql::qualified(&alias, "id");
+        let mut id_cond = Sql::qualified(&alias, Column::Id);
         id_cond.push(" = ");
         id_cond.push_param(record.id().to_owned());
         let walk = Walk {
             collection: record.collection.clone(),
             alias: alias.as_str().to_owned(),
-            from: vec![Sql::raw(format!(
-                "{} AS {}",
-                ident(&record.collection.name)?.quoted(),
-                alias.quoted()
-            ))],
+            from: vec![Sql::aliased(&ident(&record.collection.name)?, &alias)],
             conds: vec![id_cond],
             multi: false,
             order: Vec::new(),
