@@ -11,6 +11,8 @@
 //!
 //! Test-only code (`#[cfg(test)]` items) is not part of the layering and is skipped.
 
+#![allow(clippy::unwrap_used)] // a test: an unreadable source tree is a failed check
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

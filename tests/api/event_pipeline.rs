@@ -71,7 +71,7 @@ async fn app_with_audit() -> TestApp {
             "fields": [{"name": "title", "type": "text", "max": 10}]}),
         )
         .await;
-    let mut fields = posts["fields"].as_array().unwrap().clone();
+    let mut fields = posts["fields"].as_array().expect("fields").clone();
     fields.push(
         json!({"name": "parent", "type": "relation", "collectionId": posts["id"], "maxSelect": 1}),
     );
@@ -95,10 +95,8 @@ async fn audit(app: &TestApp) -> Vec<String> {
         .map(|i| {
             i["what"]
                 .as_str()
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
+                .and_then(|w| w.split(' ').next())
+                .expect("an action")
                 .to_owned()
         })
         .collect();

@@ -194,9 +194,9 @@ fn chunk_sql(dialect: Dialect, c: &Collection, cond: &Sql, records: &[&Record]) 
         .push_sql(&Sql::join(rows, ", "));
     let root = root_alias();
     sql.push(") SELECT ")
-        .push_ident(&root)
+        .push_ident(root)
         .push(".\"id\" FROM \"__rt\" AS ")
-        .push_ident(&root)
+        .push_ident(root)
         .push(" WHERE ")
         .push_sql(cond);
     Ok(sql)
