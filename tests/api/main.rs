@@ -7,6 +7,7 @@ mod auth;
 mod batch;
 mod cli;
 mod collections;
+mod crons;
 mod dialect_parity;
 mod durability;
 mod email_flows;

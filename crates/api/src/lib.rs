@@ -22,7 +22,9 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
-use routes::{auth, batch, collections, files, health, realtime, records, settings, static_files};
+use routes::{
+    auth, batch, collections, crons, files, health, realtime, records, settings, static_files,
+};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -64,6 +66,8 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
     };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
+        .route("/api/crons", get(crons::list))
+        .route("/api/crons/{id}", post(crons::run))
         .route(
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),

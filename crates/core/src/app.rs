@@ -7,6 +7,7 @@ use crate::auth::AuthService;
 use crate::clock::Clock;
 use crate::collections::Collections;
 use crate::config::Config;
+use crate::crons::{Crons, job};
 use crate::error::{Error, Result};
 use crate::events::Pipeline;
 use crate::files::Files;
@@ -37,6 +38,7 @@ struct Parts {
     relay: Option<crate::events::relay::Relay>,
     rate_limiter: RateLimiter,
     clock: Clock,
+    crons: Crons,
 }
 
 impl App {
@@ -118,6 +120,9 @@ impl App {
             settings.clone(),
             clock.clone(),
         );
+        let crons = Crons::new(db.clone());
+        builtin_jobs(&crons, &auth, &db)?;
+        crons.start();
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -130,6 +135,7 @@ impl App {
                 relay,
                 rate_limiter,
                 clock,
+                crons,
             }),
         })
     }
@@ -226,9 +232,14 @@ impl App {
         &self.parts.rate_limiter
     }
 
+    pub fn crons(&self) -> &Crons {
+        &self.parts.crons
+    }
+
     /// Waits for the work spawned after commits, commits what is queued and stops the
     /// database threads.
     pub async fn close(&self) {
+        self.parts.crons.stop();
         self.parts.auth.drain().await;
         self.parts.db.close().await;
     }
@@ -244,4 +255,39 @@ fn s3_test_failed(code: &str, message: &str) -> Error {
         message: "Failed to test the S3 filesystem.".into(),
         data,
     }
+}
+
+/// PocketBase's own jobs (`__pb…`), with its ids and schedules.
+fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db) -> Result<()> {
+    let db = db.clone();
+    crons.add(
+        "__pbDBOptimize__",
+        "0 0 * * *",
+        job(move || {
+            let db = db.clone();
+            async move {
+                let optimize = db.dialect().optimize();
+                db.write(move |conn| conn.execute(&optimize).map(|_| ()))
+                    .await
+            }
+        }),
+    )?;
+    let mfa = auth.clone();
+    crons.add(
+        "__pbMFACleanup__",
+        "0 * * * *",
+        job(move || {
+            let auth = mfa.clone();
+            async move { auth.delete_expired_mfas().await }
+        }),
+    )?;
+    let otp = auth.clone();
+    crons.add(
+        "__pbOTPCleanup__",
+        "0 * * * *",
+        job(move || {
+            let auth = otp.clone();
+            async move { auth.delete_expired_otps().await }
+        }),
+    )
 }

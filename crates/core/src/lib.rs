@@ -23,6 +23,7 @@ pub mod auth;
 pub mod clock;
 pub mod collections;
 pub mod config;
+pub mod crons;
 pub mod dates;
 pub mod error;
 pub mod events;

@@ -352,6 +352,14 @@ impl Dialect {
         out
     }
 
+    /// The statement that refreshes the planner's statistics (the daily `__pbDBOptimize__` job).
+    pub fn optimize(self) -> Sql {
+        match self {
+            Dialect::Sqlite => Sql::raw("PRAGMA optimize"),
+            Dialect::Postgres => Sql::raw("ANALYZE"),
+        }
+    }
+
     /// `key` as an ascending sort key with NULLs first, as SQLite sorts them (PostgreSQL puts
     /// them last).
     pub fn nulls_first(self, mut key: Sql) -> Sql {

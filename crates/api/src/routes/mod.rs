@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod batch;
 pub mod collections;
+pub mod crons;
 pub mod files;
 pub mod health;
 pub mod realtime;

@@ -14,6 +14,7 @@
 //!
 //! SQL: an identity (email, username) matches with its unique index's collation.
 
+mod cleanup;
 pub mod email_change;
 pub mod forms;
 pub mod login;
@@ -358,6 +359,31 @@ impl AuthService {
         self.schema
             .db()
             .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?).pop()))
+            .await
+    }
+
+    /// The rows of the system collection `c` (`_otps`, `_mfas`) of the auth collection
+    /// `collection`, created before `before`.
+    async fn find_created_before(
+        &self,
+        c: &Arc<Collection>,
+        collection: &str,
+        before: &str,
+    ) -> Result<Vec<Record>> {
+        let mut select = select_root(c)?;
+        select
+            .push(" WHERE ")
+            .push_sql(&root_column("collectionRef")?)
+            .push(" = ")
+            .push_param(collection.to_owned())
+            .push(" AND ")
+            .push_sql(&root_column("created")?)
+            .push(" < ")
+            .push_param(before.to_owned());
+        let coll = c.clone();
+        self.schema
+            .db()
+            .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?)))
             .await
     }
 

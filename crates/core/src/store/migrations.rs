@@ -51,15 +51,25 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"name\" TEXT NOT NULL, \
            \"created\" TEXT NOT NULL)",
     ),
+    (
+        // Which instance ran which cron job at which tick: the first to claim a tick runs it,
+        // so a job runs once per tick however many instances share the database.
+        "007_cron_runs",
+        "CREATE TABLE IF NOT EXISTS \"_cronRuns\" (\
+           \"job\" TEXT NOT NULL, \
+           \"tick\" TEXT NOT NULL, \
+           PRIMARY KEY (\"job\", \"tick\"))",
+    ),
 ];
 
 /// The tables the migrations create: no collection may take these names.
-pub const INTERNAL_TABLES: [&str; 6] = [
+pub const INTERNAL_TABLES: [&str; 7] = [
     "_collections",
     "_params",
     "_events",
     "_otpFailures",
     "_appleNames",
+    "_cronRuns",
     "_migrations",
 ];
 

@@ -201,3 +201,23 @@ pub mod auth_rows {
         Ok(())
     }
 }
+
+/// `_cronRuns`: the ticks of each cron job already claimed by an instance.
+pub mod cron_runs {
+    use super::*;
+
+    /// Claims `tick` of `job` for this instance: true when no instance had, so the caller runs
+    /// it. Claims older than `expired` go on the way.
+    pub fn claim(conn: &mut dyn Conn, job: &str, tick: String, expired: String) -> Result<bool> {
+        let mut old = Sql::raw("DELETE FROM \"_cronRuns\" WHERE \"tick\" < ");
+        old.push_param(expired);
+        conn.execute(&old)?;
+        let mut insert = Sql::raw("INSERT INTO \"_cronRuns\" (\"job\", \"tick\") VALUES (");
+        insert
+            .push_param(job.to_owned())
+            .push(", ")
+            .push_param(tick)
+            .push(") ON CONFLICT DO NOTHING");
+        Ok(conn.execute(&insert)? == 1)
+    }
+}
