@@ -19,8 +19,19 @@ pub struct Cli {
     #[arg(long = "db", global = true, env = "OXBASE_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// How logs are written to stdout: `text` for people, `json` (one object per line) for
+    /// log shippers.
+    #[arg(long = "logFormat", global = true, env = "OXBASE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,7 +27,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => {
-            telemetry::init(args.dev);
+            telemetry::init(args.dev, cli.log_format);
             let config = ServeConfig {
                 http: args.http,
                 data_dir: cli.dir,
@@ -51,16 +51,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         Command::MigrateDb { from, to } => {
-            telemetry::init(false);
+            telemetry::init(false, cli.log_format);
             oxbase::transfer::migrate_db(&from, &to).await
         }
         Command::ImportPocketbase { pb_data } => {
-            telemetry::init(false);
+            telemetry::init(false, cli.log_format);
             oxbase::transfer::import_pocketbase(&pb_data, &cli.dir, cli.database_url.as_deref())
                 .await
         }
         Command::Superuser(cmd) => {
-            telemetry::init(false);
+            telemetry::init(false, cli.log_format);
             let mut config = oxbase_core::Config::new(&cli.dir);
             config.database_url = cli.database_url;
             let app = oxbase_core::App::open(&config)

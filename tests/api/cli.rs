@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 use crate::helpers::{SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestDatabase};
 
 /// The variables README.md documents, one per flag.
-const VARIABLES: [&str; 9] = [
+const VARIABLES: [&str; 10] = [
     "OXBASE_HTTP",
     "OXBASE_DIR",
     "OXBASE_PUBLIC_DIR",
@@ -26,6 +26,7 @@ const VARIABLES: [&str; 9] = [
     "OXBASE_DATABASE_CONNECTIONS",
     "OXBASE_PUBSUB",
     "OXBASE_BUSY_POLL",
+    "OXBASE_LOG_FORMAT",
 ];
 
 /// `oxbase` with none of its variables inherited from the test's environment.
@@ -635,4 +636,60 @@ async fn a_stop_ends_open_realtime_streams() {
         .await
         .expect("the stream ended")
         .expect("reader");
+}
+
+/// `--logFormat json` (or `OXBASE_LOG_FORMAT=json`): one JSON object per log line on stdout.
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    for by_env in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cmd = oxbase();
+        cmd.arg("serve")
+            .args(["--http", "127.0.0.1:0", "--dir"])
+            .arg(dir.path().join("data"))
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if by_env {
+            cmd.env("OXBASE_LOG_FORMAT", "json");
+        } else {
+            cmd.args(["--logFormat", "json"]);
+        }
+        let mut child = cmd.spawn().expect("start oxbase serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let read = async {
+            let mut base = None;
+            let mut logged = Vec::new();
+            while let Some(line) = lines.next_line().await.expect("stdout") {
+                if let Some(b) = line.strip_prefix("Server started at ") {
+                    base = Some(b.to_owned());
+                    // A refused filter logs why at debug level.
+                    let url = format!("{b}/api/collections/users/records?filter=bad((");
+                    let _ = reqwest::get(url).await;
+                } else if line.starts_with('{') {
+                    let entry: Value = serde_json::from_str(&line).expect("a JSON log line");
+                    logged.push(entry);
+                    if logged
+                        .iter()
+                        .any(|e| e["message"] == "invalid filter or sort")
+                    {
+                        break;
+                    }
+                }
+            }
+            (base, logged)
+        };
+        let (base, logged) = tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .expect("a log line within 30 s");
+        assert!(base.is_some());
+        let entry = logged
+            .iter()
+            .find(|e| e["message"] == "invalid filter or sort")
+            .expect("the refused filter's log line");
+        assert_eq!(entry["level"], "DEBUG");
+        assert!(entry["timestamp"].is_string());
+        assert!(entry["error"].is_string(), "fields are flattened: {entry}");
+        let _ = child.kill().await;
+    }
 }

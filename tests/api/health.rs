@@ -57,3 +57,27 @@ async fn superusers_learn_their_ip_and_a_possible_proxy_header() {
     // Not trusted: the IP stays the peer's.
     assert_eq!(body["data"]["realIP"], "127.0.0.1");
 }
+
+#[tokio::test]
+async fn readiness_fails_while_the_database_does_not_answer_and_liveness_does_not() {
+    let app = spawn_app().await;
+    let ready = app.get("/api/health?ready=1", "").await;
+    ready.expect(200);
+    assert_eq!(ready.body["message"], "API is healthy.");
+    app.get("/api/health?ready=0", "").await.expect(200);
+    app.core.db().close().await;
+    let down = app.get("/api/health?ready=1", "").await;
+    crate::helpers::assert_error(&down, 503, "The database is not available.");
+    app.get("/api/health", "").await.expect(200);
+    app.get("/api/health?ready=false", "").await.expect(200);
+}
+
+#[tokio::test]
+async fn readiness_checks_the_bus_between_instances() {
+    for bus in ["redis://127.0.0.1:6379", "nats://127.0.0.1:4222"] {
+        let Some(app) = crate::helpers::spawn_app_with_pubsub(bus).await else {
+            return; // SQLite: no bus.
+        };
+        app.get("/api/health?ready=1", "").await.expect(200);
+    }
+}

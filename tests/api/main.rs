@@ -35,3 +35,4 @@ mod serving;
 mod sessions;
 mod settings;
 mod smtp_sink;
+mod sql_console;

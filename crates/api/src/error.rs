@@ -77,6 +77,7 @@ impl ApiError {
                     )
                 }
             },
+            Error::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m, Map::new()),
             Error::TimedOut => {
                 tracing::error!("transaction timed out");
                 (

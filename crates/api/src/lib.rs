@@ -23,7 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, batch, collections, crons, files, health, realtime, records, settings, static_files,
+    auth, batch, collections, crons, files, health, realtime, records, settings, sql, static_files,
 };
 
 /// What every handler shares.
@@ -68,6 +68,7 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/api/health", get(health::health).head(health::health))
         .route("/api/crons", get(crons::list))
         .route("/api/crons/{id}", post(crons::run))
+        .route("/api/sql", post(sql::run))
         .route(
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),

@@ -36,6 +36,8 @@ struct Parts {
     settings: Settings,
     realtime: Realtime,
     relay: Option<crate::events::relay::Relay>,
+    /// The bus between instances, kept for the readiness check.
+    bus: Option<crate::events::bus::Bus>,
     rate_limiter: RateLimiter,
     clock: Clock,
     crons: Crons,
@@ -95,7 +97,7 @@ impl App {
             }
             _ => RateLimiter::new(settings.clone(), clock.clone()),
         };
-        let relay = match bus {
+        let relay = match bus.clone() {
             Some(bus) => Some(
                 crate::events::relay::start(bus, &db, &events, &schema, &settings, &files).await,
             ),
@@ -133,6 +135,7 @@ impl App {
                 settings,
                 realtime,
                 relay,
+                bus,
                 rate_limiter,
                 clock,
                 crons,
@@ -230,6 +233,32 @@ impl App {
 
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.parts.rate_limiter
+    }
+
+    /// Readiness: the database answers and, when instances share a bus, the bus is up
+    /// (`GET /api/health?ready=1`). Each check has a second to answer.
+    pub async fn ready(&self) -> Result<()> {
+        let within = std::time::Duration::from_secs(1);
+        let unavailable = |what: &str| Error::Unavailable(format!("The {what} is not available."));
+        match tokio::time::timeout(within, self.parts.db.ping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: the database does not answer");
+                return Err(unavailable("database"));
+            }
+            Err(_) => return Err(unavailable("database")),
+        }
+        if let Some(bus) = &self.parts.bus {
+            match tokio::time::timeout(within, bus.ping()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "readiness: the bus is down");
+                    return Err(unavailable("message bus"));
+                }
+                Err(_) => return Err(unavailable("message bus")),
+            }
+        }
+        Ok(())
     }
 
     pub fn crons(&self) -> &Crons {

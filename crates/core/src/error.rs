@@ -41,6 +41,9 @@ pub enum Error {
     /// stays as small as the common kinds.
     #[error(transparent)]
     Store(Box<StoreError>),
+    /// The app cannot serve now (a readiness check failed).
+    #[error("{0}")]
+    Unavailable(String),
     /// A transaction still running when its deadline passed (batch requests).
     #[error("batch transaction timeout")]
     TimedOut,

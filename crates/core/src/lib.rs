@@ -38,6 +38,7 @@ pub mod records;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod sql_console;
 pub mod store;
 pub mod transfer;
 

@@ -9,4 +9,5 @@ pub mod health;
 pub mod realtime;
 pub mod records;
 pub mod settings;
+pub mod sql;
 pub mod static_files;

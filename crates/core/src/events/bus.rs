@@ -93,6 +93,25 @@ impl Bus {
         }
     }
 
+    /// Whether the bus can carry a message now (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Bus::Postgres(_) => Ok(()), // the database's own readiness covers it
+            Bus::Redis { publisher, .. } => {
+                let mut conn = publisher.clone();
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Error::internal(format!("redis: {e}")))
+            }
+            Bus::Nats { client, .. } => match client.connection_state() {
+                async_nats::connection::State::Connected => Ok(()),
+                state => Err(Error::internal(format!("nats: {state:?}"))),
+            },
+        }
+    }
+
     pub async fn publish(&self, channel: &str, payload: &str) -> Result<()> {
         match self {
             Bus::Postgres(pg) => pg.notify(channel, payload).await,

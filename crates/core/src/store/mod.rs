@@ -8,6 +8,7 @@
 //! `write` runs the closure inside a transaction; the result is delivered only after the
 //! transaction committed, so an acknowledged write is durable.
 
+pub mod console;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
@@ -41,6 +42,10 @@ pub trait Conn {
     fn query(&mut self, sql: &Sql) -> Result<Rows>;
     /// Runs a statement; returns the number of rows changed.
     fn execute(&mut self, sql: &Sql) -> Result<usize>;
+
+    /// A superuser's own statement, as written (the SQL console): see `console`.
+    fn console(&mut self, query: &str, limits: &console::ConsoleLimits)
+    -> Result<console::Console>;
 
     /// The first column of the first row, if any.
     fn query_scalar(&mut self, sql: &Sql) -> Result<Option<Value>> {
@@ -105,6 +110,14 @@ impl Db {
             Db::Sqlite(db) => db.write(f).await,
             Db::Postgres(db) => db.write(f).await,
         }
+    }
+
+    /// Whether the database takes writes now (readiness): one trivial statement in a write
+    /// transaction, the path every write takes (SQLite's writer thread, a pooled PostgreSQL
+    /// connection).
+    pub async fn ping(&self) -> Result<()> {
+        self.write(|conn| conn.query_scalar(&Sql::raw("SELECT 1")).map(|_| ()))
+            .await
     }
 
     /// Waits until every queued write has committed and stops the database threads.

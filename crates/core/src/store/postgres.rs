@@ -18,6 +18,7 @@ use tokio::runtime::Handle;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
+use super::console::{Console, ConsoleColumn, ConsoleLimits};
 use super::{Conn, Rows};
 use crate::error::{Error, Result, StoreErrorKind};
 
@@ -250,6 +251,67 @@ pub struct PgConn {
 }
 
 impl PgConn {
+    fn console_statements(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+        // A number of ours, not a value of the caller's: SET takes no bound parameter.
+        self.batch(&format!(
+            "SET LOCAL statement_timeout = {}",
+            limits.timeout.as_millis()
+        ))?;
+        let failed = |e: tokio_postgres::Error| {
+            Error::bad_request(format!(
+                "Failed to execute query. Raw error:\n{}.",
+                describe(&e)
+            ))
+        };
+        // The declared types, when the query is one statement PostgreSQL can prepare.
+        let types: Vec<String> = match self.handle.block_on(self.client.prepare(query)) {
+            Ok(stmt) => stmt
+                .columns()
+                .iter()
+                .map(|c| c.type_().name().to_uppercase())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let messages = self
+            .handle
+            .block_on(self.client.simple_query(query))
+            .map_err(failed)?;
+        let mut answer = Console::default();
+        let mut returned_rows = false;
+        for message in messages {
+            match message {
+                tokio_postgres::SimpleQueryMessage::RowDescription(columns) => {
+                    answer = Console::default();
+                    returned_rows = true;
+                    answer.columns = columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ConsoleColumn {
+                            name: c.name().to_owned(),
+                            ty: types.get(i).cloned().unwrap_or_default(),
+                            nullable: true,
+                        })
+                        .collect();
+                }
+                tokio_postgres::SimpleQueryMessage::Row(row)
+                    if answer.rows.len() < limits.max_rows =>
+                {
+                    answer.rows.push(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_owned))
+                            .collect(),
+                    );
+                }
+                tokio_postgres::SimpleQueryMessage::CommandComplete(n) => {
+                    answer.affected_rows = if returned_rows { 0 } else { n };
+                    returned_rows = false;
+                }
+                _ => {}
+            }
+        }
+        Ok(answer)
+    }
+
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.handle
             .block_on(self.client.batch_execute(sql))
@@ -269,6 +331,20 @@ impl PgConn {
 impl Conn for PgConn {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    /// The console's statement on PostgreSQL: a read runs in a `READ ONLY` transaction, rolled
+    /// back; a write in the write transaction it is given. Both under `statement_timeout`;
+    /// values as PostgreSQL writes them in text.
+    fn console(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+        if !limits.write {
+            self.batch("BEGIN READ ONLY")?;
+        }
+        let answer = self.console_statements(query, limits);
+        if !limits.write {
+            self.batch("ROLLBACK")?;
+        }
+        answer
     }
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {

@@ -22,6 +22,10 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender};
 use oxbase_sql::{Dialect, Sql, Value};
 use rusqlite::types::ValueRef;
+
+use rusqlite::fallible_iterator::FallibleIterator;
+
+use super::console::{Console, ConsoleColumn, ConsoleLimits, float_text};
 use tokio::sync::oneshot;
 
 use super::{Conn, Rows, closed};
@@ -471,6 +475,10 @@ impl Conn for SqliteConn {
         Dialect::Sqlite
     }
 
+    fn console(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+        console(&self.conn, query, limits)
+    }
+
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
         let SqliteConn { conn, names: kept } = self;
@@ -575,6 +583,83 @@ fn unique_columns(message: &str) -> (String, Vec<String>) {
         .filter(|c| !c.is_empty())
         .collect();
     (table, columns)
+}
+
+/// The console's statement on SQLite: a reader refuses writes (`query_only`), a deadline
+/// interrupts it, and the answer is the last statement's, as PocketBase's driver gives it.
+fn console(conn: &rusqlite::Connection, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+    let deadline = std::time::Instant::now() + limits.timeout;
+    conn.progress_handler(10_000, Some(move || std::time::Instant::now() > deadline))?;
+    if !limits.write {
+        conn.pragma_update(None, "query_only", true)?;
+    }
+    let answer = console_statements(conn, query, limits.max_rows);
+    if !limits.write {
+        conn.pragma_update(None, "query_only", false)?;
+    }
+    let _ = conn.progress_handler(0, None::<fn() -> bool>);
+    answer.map_err(|e| console_error(&e))
+}
+
+fn console_statements(
+    conn: &rusqlite::Connection,
+    query: &str,
+    max_rows: usize,
+) -> rusqlite::Result<Console> {
+    let mut answer = Console::default();
+    let mut batch = rusqlite::Batch::new(conn, query);
+    while let Some(mut stmt) = batch.next()? {
+        let columns: Vec<ConsoleColumn> = stmt
+            .columns()
+            .iter()
+            .map(|c| ConsoleColumn {
+                name: c.name().to_owned(),
+                ty: c.decl_type().unwrap_or("").to_owned(),
+                nullable: true,
+            })
+            .collect();
+        let before = conn.total_changes();
+        let mut rows = Vec::new();
+        let mut cursor = stmt.raw_query();
+        while let Some(row) = cursor.next()? {
+            if rows.len() < max_rows {
+                rows.push(
+                    (0..columns.len())
+                        .map(|i| row.get_ref(i).map(text_of))
+                        .collect::<rusqlite::Result<_>>()?,
+                );
+            }
+        }
+        answer = Console {
+            affected_rows: conn.total_changes().saturating_sub(before),
+            columns,
+            rows,
+        };
+    }
+    Ok(answer)
+}
+
+fn text_of(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(float_text(f)),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+/// The console shows the database's own words, as PocketBase does
+/// (`SQL logic error: near "x": syntax error (1)`).
+fn console_error(err: &rusqlite::Error) -> Error {
+    let raw = match err {
+        rusqlite::Error::SqliteFailure(code, Some(message)) => format!(
+            "{}: {message} ({})",
+            rusqlite::ffi::code_to_str(code.extended_code),
+            code.extended_code
+        ),
+        other => other.to_string(),
+    };
+    Error::bad_request(format!("Failed to execute query. Raw error:\n{raw}."))
 }
 
 fn from_ref(v: ValueRef<'_>) -> Value {
