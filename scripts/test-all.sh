@@ -15,6 +15,11 @@ if [ ! -x "$TOOLS/venv/bin/moto_server" ]; then
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 fi
 export OXBASE_TEST_MOTO="$TOOLS/venv/bin/moto_server"
+# The metrics test parses /metrics with Prometheus's own Python parser.
+if ! "$TOOLS/venv/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check 'prometheus_client==0.21.1'
+fi
+export OXBASE_TEST_PYTHON="$TOOLS/venv/bin/python"
 
 # PostgreSQL (issue #7): every storage test runs on it too, each app on a fresh database.
 PG_URL="${OXBASE_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"

@@ -95,6 +95,12 @@ pub struct ServeArgs {
     /// requests come close together (lower latency for some idle CPU); 0 turns it off.
     #[arg(long = "busyPoll", env = "OXBASE_BUSY_POLL", default_value_t = 200)]
     pub busy_poll: u64,
+    /// Measures requests and serves them at `GET /metrics` (Prometheus's text format).
+    #[arg(long, env = "OXBASE_METRICS")]
+    pub metrics: bool,
+    /// The bearer token `GET /metrics` requires (implies `--metrics`).
+    #[arg(long = "metricsToken", env = "OXBASE_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,

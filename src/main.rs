@@ -39,6 +39,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                     max_body_bytes: args.max_body_size,
                     public_dir: args.public_dir,
                     busy_poll: std::time::Duration::from_micros(args.busy_poll),
+                    metrics: args.metrics || args.metrics_token.is_some(),
+                    metrics_token: args.metrics_token,
                 },
             };
             let app = Application::build(config).await?;

@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 use crate::helpers::{SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestDatabase};
 
 /// The variables README.md documents, one per flag.
-const VARIABLES: [&str; 10] = [
+const VARIABLES: [&str; 12] = [
     "OXBASE_HTTP",
     "OXBASE_DIR",
     "OXBASE_PUBLIC_DIR",
@@ -27,6 +27,8 @@ const VARIABLES: [&str; 10] = [
     "OXBASE_PUBSUB",
     "OXBASE_BUSY_POLL",
     "OXBASE_LOG_FORMAT",
+    "OXBASE_METRICS",
+    "OXBASE_METRICS_TOKEN",
 ];
 
 /// `oxbase` with none of its variables inherited from the test's environment.

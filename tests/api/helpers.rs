@@ -118,7 +118,7 @@ pub async fn spawn_app_with_body_limit(data_dir: &Path, max_body_bytes: usize) -
     .await
 }
 
-async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
+pub async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
     let database = TestDatabase::for_data_dir(data_dir).await;
     spawn_app_on(data_dir, http_config, database, true).await
 }

@@ -19,6 +19,7 @@ mod health;
 mod import_pocketbase;
 mod list;
 mod mail_tls;
+mod metrics;
 mod migrate_db;
 mod oauth2;
 mod oauth2_idp;

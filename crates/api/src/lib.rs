@@ -6,11 +6,13 @@
 
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod serve;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub app: App,
     /// The body limit of requests without files (record routes add their file allowance).
     pub max_body_bytes: usize,
+    /// The bearer token `GET /metrics` requires, if any.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 /// HTTP options.
@@ -45,6 +49,10 @@ pub struct HttpConfig {
     pub public_dir: PathBuf,
     /// The longest an event loop polls for the next request before it sleeps (zero: never).
     pub busy_poll: Duration,
+    /// Whether requests are measured and `GET /metrics` served (`--metrics`).
+    pub metrics: bool,
+    /// The bearer token `GET /metrics` requires, if any (`--metricsToken`).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -54,6 +62,8 @@ impl Default for HttpConfig {
             max_body_bytes: 32 << 20,
             public_dir: PathBuf::from("ox_public"),
             busy_poll: Duration::from_micros(200),
+            metrics: false,
+            metrics_token: None,
         }
     }
 }
@@ -63,6 +73,7 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
     let state = AppState {
         app,
         max_body_bytes: config.max_body_bytes,
+        metrics_token: config.metrics_token.as_deref().map(Arc::from),
     };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
@@ -189,8 +200,13 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/_/{*path}", get(static_files::admin))
         .route("/_", get(static_files::admin_redirect))
         .method_not_allowed_fallback(static_files::not_found)
-        .fallback_service(static_files::public_files(&config.public_dir))
-        .with_state(state.clone());
+        .fallback_service(static_files::public_files(&config.public_dir));
+    let api = if config.metrics {
+        api.route("/metrics", get(routes::metrics::scrape))
+    } else {
+        api
+    };
+    let api = api.with_state(state.clone());
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).
     ServiceBuilder::new()
@@ -202,6 +218,9 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
                 serde_json::json!({}),
             )
         }))
+        .layer(metrics::HttpMetricsLayer {
+            enabled: config.metrics,
+        })
         .map_response(preflight_no_content)
         .layer(cors(&config.origins))
         .layer(middleware::HeadLimitLayer)

@@ -81,7 +81,10 @@ where
         Either::Right(Box::pin(async move {
             match admit(&state, &mut req).await {
                 Ok(()) => inner.call(req).await,
-                Err(refused) => Ok(refused.into_response()),
+                Err(refused) => {
+                    metrics::counter!("oxbase_rate_limit_rejections_total").increment(1);
+                    Ok(refused.into_response())
+                }
             }
         }))
     }

@@ -95,7 +95,10 @@ impl AuthService {
                 errors.check()?;
             }
         }
-        let fail = || Error::bad_request("Failed to authenticate.");
+        let fail = || {
+            metrics::counter!("oxbase_auth_failures_total", "method" => "password").increment(1);
+            Error::bad_request("Failed to authenticate.")
+        };
         if identity.is_empty() || password.is_empty() {
             return Err(Error::BadRequest {
                 message: "An error occurred while validating the submitted data.".into(),

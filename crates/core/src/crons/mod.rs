@@ -199,7 +199,10 @@ impl Crons {
 }
 
 async fn run(job: Arc<Job>) {
+    let id = job.info.id.clone();
+    metrics::counter!("oxbase_cron_runs_total", "job" => id.clone()).increment(1);
     if let Err(e) = (job.run)().await {
+        metrics::counter!("oxbase_cron_failures_total", "job" => id).increment(1);
         tracing::warn!(job = %job.info.id, error = %e, "cron job failed");
     }
 }

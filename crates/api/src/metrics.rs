@@ -1,0 +1,299 @@
+//! Prometheus metrics (`--metrics`): `GET /metrics` in the text format, rendered by
+//! `metrics-exporter-prometheus` from what the `metrics` facade recorded: HTTP requests by route
+//! template, method and status with latency histograms, requests in flight, and the core's own
+//! (cron runs and failures, auth failures, rate-limit rejections, realtime clients and events).
+//! Off by default: a request then costs nothing more than a look at a flag.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower::{Layer, Service};
+
+/// Latency buckets, in seconds: from half a millisecond to ten seconds.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process's recorder (one per process: the `metrics` facade has one global recorder).
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .expect("the latency buckets are not empty");
+        let handle = match builder.install_recorder() {
+            Ok(handle) => handle,
+            // Another recorder is installed (an embedding program's): render an empty one.
+            Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+        };
+        describe();
+        handle
+    })
+}
+
+/// The `# HELP` lines.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "oxbase_http_requests_total",
+        "HTTP requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        "oxbase_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by route template and method."
+    );
+    describe_gauge!(
+        "oxbase_http_requests_in_flight",
+        "HTTP requests being answered now."
+    );
+    describe_gauge!(
+        "oxbase_realtime_clients",
+        "Realtime (SSE) clients connected."
+    );
+    describe_counter!("oxbase_auth_failures_total", "Failed logins, by method.");
+    describe_counter!(
+        "oxbase_rate_limit_rejections_total",
+        "Requests refused by a rate limit (429)."
+    );
+    describe_counter!("oxbase_cron_runs_total", "Cron job runs, by job.");
+    describe_counter!(
+        "oxbase_cron_failures_total",
+        "Cron job runs that failed, by job."
+    );
+}
+
+/// Records every request passing it, when `enabled`.
+#[derive(Clone, Copy)]
+pub struct HttpMetricsLayer {
+    pub enabled: bool,
+}
+
+impl<S> Layer<S> for HttpMetricsLayer {
+    type Service = HttpMetrics<S>;
+
+    fn layer(&self, inner: S) -> HttpMetrics<S> {
+        if self.enabled {
+            handle();
+        }
+        HttpMetrics {
+            inner,
+            enabled: self.enabled,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct HttpMetrics<S> {
+    inner: S,
+    enabled: bool,
+}
+
+impl<S> Service<Request> for HttpMetrics<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Recorded<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let record = self.enabled.then(|| {
+            metrics::gauge!("oxbase_http_requests_in_flight").increment(1.0);
+            Measure {
+                started: Instant::now(),
+                method: method_label(req.method()),
+                route: route_template(req.uri().path()),
+            }
+        });
+        Recorded {
+            inner: self.inner.call(req),
+            record,
+        }
+    }
+}
+
+struct Measure {
+    started: Instant,
+    method: &'static str,
+    route: &'static str,
+}
+
+impl Drop for Measure {
+    /// A request ends here whether it completed or its connection went away.
+    fn drop(&mut self) {
+        metrics::gauge!("oxbase_http_requests_in_flight").decrement(1.0);
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct Recorded<F> {
+        #[pin]
+        inner: F,
+        record: Option<Measure>,
+    }
+}
+
+impl<F> Future for Recorded<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Poll::Ready(result) = this.inner.poll(cx) else {
+            return Poll::Pending;
+        };
+        if let (Some(m), Ok(response)) = (this.record.take(), &result) {
+            let status = status_label(response.status());
+            let labels = [("method", m.method), ("route", m.route), ("status", status)];
+            metrics::counter!("oxbase_http_requests_total", &labels).increment(1);
+            let timing = [("method", m.method), ("route", m.route)];
+            metrics::histogram!("oxbase_http_request_duration_seconds", &timing)
+                .record(m.started.elapsed().as_secs_f64());
+        }
+        Poll::Ready(result)
+    }
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+fn status_label(status: StatusCode) -> &'static str {
+    // `as_str` of a `StatusCode` borrows it; the label needs a static string, and the codes
+    // are few.
+    match status.as_u16() {
+        200 => "200",
+        204 => "204",
+        206 => "206",
+        301 => "301",
+        302 => "302",
+        304 => "304",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        413 => "413",
+        414 => "414",
+        429 => "429",
+        431 => "431",
+        500 => "500",
+        503 => "503",
+        s if s < 300 => "2xx",
+        s if s < 400 => "3xx",
+        s if s < 500 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// The route a path takes, with its variable parts named (bounded label values: one per
+/// route, never one per record).
+fn route_template(path: &str) -> &'static str {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    match parts.as_slice() {
+        ["api", "health"] => "/api/health",
+        ["api", "collections", _, "records"] => "/api/collections/{collection}/records",
+        ["api", "collections", _, "records", _] => "/api/collections/{collection}/records/{id}",
+        ["api", "collections", _, "impersonate", _] => {
+            "/api/collections/{collection}/impersonate/{id}"
+        }
+        ["api", "collections", _, "auth-methods"] => "/api/collections/{collection}/auth-methods",
+        ["api", "collections", _, action] if action.starts_with("auth-") => {
+            "/api/collections/{collection}/auth"
+        }
+        ["api", "collections", _, action]
+            if action.starts_with("request-") || action.starts_with("confirm-") =>
+        {
+            "/api/collections/{collection}/request"
+        }
+        ["api", "collections", ..] => "/api/collections",
+        ["api", "files", ..] => "/api/files",
+        ["api", "realtime"] => "/api/realtime",
+        ["api", "batch"] => "/api/batch",
+        ["api", "settings", ..] => "/api/settings",
+        ["api", "crons", ..] => "/api/crons",
+        ["api", "sql"] => "/api/sql",
+        ["api", "oauth2-redirect"] => "/api/oauth2-redirect",
+        ["api", ..] => "/api/other",
+        ["_", ..] => "/_/",
+        ["metrics"] => "/metrics",
+        _ => "static",
+    }
+}
+
+/// `GET /metrics`: the text format, behind the bearer token when one is set.
+pub fn render(token: Option<&str>, authorization: Option<&str>) -> Response {
+    if let Some(token) = token {
+        let given = authorization.and_then(|a| a.strip_prefix("Bearer "));
+        if given != Some(token) {
+            return (StatusCode::UNAUTHORIZED, "a bearer token is required\n").into_response();
+        }
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        handle().render(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_named_by_template() {
+        for (path, route) in [
+            ("/api/health", "/api/health"),
+            (
+                "/api/collections/posts/records",
+                "/api/collections/{collection}/records",
+            ),
+            (
+                "/api/collections/posts/records/abc",
+                "/api/collections/{collection}/records/{id}",
+            ),
+            (
+                "/api/collections/users/auth-with-password",
+                "/api/collections/{collection}/auth",
+            ),
+            (
+                "/api/collections/users/request-otp",
+                "/api/collections/{collection}/request",
+            ),
+            ("/api/collections/posts", "/api/collections"),
+            ("/api/files/c/r/f.png", "/api/files"),
+            ("/_/", "/_/"),
+            ("/index.html", "static"),
+            ("/api/nope/x", "/api/other"),
+        ] {
+            assert_eq!(route_template(path), route, "{path}");
+        }
+    }
+}
