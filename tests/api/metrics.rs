@@ -142,6 +142,19 @@ async fn requests_move_the_counters_and_histograms() {
         after.iter().any(|s| s["name"] == "oxbase_realtime_clients"),
         "{text}"
     );
+    // Read at each scrape: the process (from the OS) and the database's load.
+    let present = |name: &str| after.iter().any(|s| s["name"] == name);
+    assert!(
+        value(&after, "process_resident_memory_bytes", &[]) > 0.0,
+        "{text}"
+    );
+    assert!(present("process_cpu_seconds_total"), "{text}");
+    if app.on_postgres() {
+        assert!(value(&after, "oxbase_db_connections", &[]) >= 1.0, "{text}");
+        assert!(present("oxbase_db_waiting_for_connection"), "{text}");
+    } else {
+        assert!(present("oxbase_db_queued_writes"), "{text}");
+    }
 }
 
 #[tokio::test]

@@ -53,6 +53,17 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// The process's own metrics (`process_resident_memory_bytes`, `process_cpu_seconds_total`...),
+/// read from the OS at each scrape.
+pub fn process() -> &'static metrics_process::Collector {
+    static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
+    PROCESS.get_or_init(|| {
+        let collector = metrics_process::Collector::default();
+        collector.describe();
+        collector
+    })
+}
+
 /// How often histogram samples are folded in.
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -134,6 +145,34 @@ fn describe() {
     describe_counter!(
         "oxbase_cron_failures_total",
         "Cron job runs that failed, by job."
+    );
+    describe_counter!(
+        "oxbase_realtime_messages_total",
+        "Realtime messages queued for clients."
+    );
+    describe_counter!(
+        "oxbase_realtime_changes_dropped_total",
+        "Changes realtime dropped, falling behind."
+    );
+    describe_counter!(
+        "oxbase_realtime_clients_dropped_total",
+        "Realtime clients disconnected for falling behind."
+    );
+    describe_gauge!(
+        "oxbase_db_queued_writes",
+        "SQLite: writes waiting for the writer thread."
+    );
+    describe_gauge!(
+        "oxbase_db_connections",
+        "PostgreSQL: pooled connections open."
+    );
+    describe_gauge!(
+        "oxbase_db_idle_connections",
+        "PostgreSQL: pooled connections idle."
+    );
+    describe_gauge!(
+        "oxbase_db_waiting_for_connection",
+        "PostgreSQL: callers waiting for a connection."
     );
 }
 

@@ -116,6 +116,8 @@ impl Realtime {
             disconnected = gone.len(),
             "realtime fell behind: changes dropped, their subscribers disconnected"
         );
+        metrics::counter!("oxbase_realtime_changes_dropped_total").increment(changes.len() as u64);
+        metrics::counter!("oxbase_realtime_clients_dropped_total").increment(gone.len() as u64);
         self.disconnect(gone);
     }
 
@@ -156,6 +158,7 @@ impl Realtime {
             .collect()
             .await;
         let mut gone: HashSet<&str> = HashSet::new();
+        let mut delivered = 0u64;
         for (i, client, subscription) in sends {
             let Some(data) = answers
                 .get(subscription.key.as_str())
@@ -166,13 +169,17 @@ impl Realtime {
             if gone.contains(client.id.as_str()) {
                 continue;
             }
-            if !client.outbox.push(Message {
+            if client.outbox.push(Message {
                 event: subscription.topic.raw.clone(),
                 data: data.clone(),
             }) {
+                delivered += 1;
+            } else {
                 gone.insert(&client.id);
             }
         }
+        metrics::counter!("oxbase_realtime_messages_total").increment(delivered);
+        metrics::counter!("oxbase_realtime_clients_dropped_total").increment(gone.len() as u64);
         if !gone.is_empty() {
             self.disconnect(gone.into_iter().map(str::to_owned));
         }

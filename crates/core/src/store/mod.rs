@@ -58,6 +58,17 @@ pub trait Conn {
     }
 }
 
+/// How busy the database's connections are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Load {
+    /// SQLite: writes waiting for the writer thread.
+    pub queued_writes: usize,
+    /// PostgreSQL: connections open, idle in the pool, and callers waiting for one.
+    pub connections: usize,
+    pub idle_connections: usize,
+    pub waiting_for_connection: usize,
+}
+
 /// The database behind the application.
 #[derive(Clone)]
 pub enum Db {
@@ -109,6 +120,17 @@ impl Db {
         match self {
             Db::Sqlite(db) => db.write(f).await,
             Db::Postgres(db) => db.write(f).await,
+        }
+    }
+
+    /// How busy the database's connections are now (metrics, read at each scrape).
+    pub fn load(&self) -> Load {
+        match self {
+            Db::Sqlite(db) => Load {
+                queued_writes: db.queued_writes(),
+                ..Load::default()
+            },
+            Db::Postgres(db) => db.load(),
         }
     }
 

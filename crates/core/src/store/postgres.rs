@@ -75,6 +75,16 @@ impl PgDb {
         })
     }
 
+    pub fn load(&self) -> super::Load {
+        let status = self.pool.status();
+        super::Load {
+            queued_writes: 0,
+            connections: status.size,
+            idle_connections: status.available,
+            waiting_for_connection: status.waiting,
+        }
+    }
+
     pub async fn read<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,

@@ -219,6 +219,11 @@ impl SqliteDb {
         OpenConn::new(self.writer_conn.try_lock()?)
     }
 
+    /// Writes waiting for the writer thread.
+    pub fn queued_writes(&self) -> usize {
+        self.writer.len()
+    }
+
     pub async fn close(&self) {
         let (tx, rx) = oneshot::channel();
         if self.writer.send(WriterMsg::Close(tx)).is_ok() {
