@@ -45,6 +45,9 @@ impl Application {
         core.db_connections = config.db_connections;
         core.pubsub = config.pubsub.clone();
         let app = App::open(&core).await.map_err(|e| e.to_string())?;
+        // Only a server schedules jobs: a CLI command that opens the app must not claim a tick
+        // and exit before running it.
+        app.crons().start();
         let listener = TcpListener::bind(&config.http)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.http))?;

@@ -191,3 +191,21 @@ async fn the_built_in_jobs_succeed() {
     }
     assert!(app.core.crons().run_and_wait("nope").await.is_err());
 }
+
+#[tokio::test]
+async fn a_job_that_panics_does_not_stop_the_others() {
+    let app = spawn_app().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    app.core
+        .crons()
+        .add(
+            "boom",
+            "* * * * *",
+            oxbase_core::crons::job(|| async { panic!("a job's bug") }),
+        )
+        .expect("a valid job");
+    counting_job(&app, "steady", "* * * * *", &runs);
+    app.core.crons().tick(at("2030-04-01T10:00:00Z")).await;
+    app.core.crons().tick(at("2030-04-01T10:01:00Z")).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}

@@ -182,3 +182,69 @@ async fn only_superusers_run_sql_and_rows_are_capped() {
     many.expect(200);
     assert_eq!(many.body["rows"].as_array().unwrap().len(), 1000);
 }
+
+#[tokio::test]
+async fn a_read_cannot_write_or_change_the_connection_it_runs_on() {
+    let app = spawn_app().await;
+    let before = app.list_records("users", &[], &app.superuser_token).await;
+    let users = before.body["totalItems"].clone();
+    let attempts = if app.on_postgres() {
+        vec![
+            "COMMIT; DELETE FROM \"users\"",
+            "ROLLBACK; DELETE FROM \"users\"",
+            "SET TRANSACTION READ WRITE; DELETE FROM \"users\"",
+            "DELETE FROM \"users\"",
+            "SET search_path TO nowhere",
+        ]
+    } else {
+        vec![
+            "PRAGMA query_only = 0; DELETE FROM \"users\"",
+            "PRAGMA query_only = 0",
+            "BEGIN; SELECT 1",
+            "COMMIT",
+            "ATTACH DATABASE ':memory:' AS x",
+            "PRAGMA case_sensitive_like = 1",
+            "DELETE FROM \"users\"",
+            "SAVEPOINT s",
+        ]
+    };
+    for attempt in attempts {
+        let r = sql(&app, json!({"query": attempt})).await;
+        if attempt.starts_with("SET search_path") {
+            // A session setting may run; the connection it ran on is not used again.
+            assert!(r.status == 200 || r.status == 400, "{attempt}: {}", r.text);
+        } else {
+            assert_eq!(r.status, 400, "{attempt}: {}", r.text);
+        }
+        // Every other request still works as before, on whatever connection it gets.
+        for _ in 0..6 {
+            let listed = app.list_records("users", &[], &app.superuser_token).await;
+            assert_eq!(listed.body["totalItems"], users, "after {attempt}");
+        }
+    }
+    // A write asked for still cannot end the transaction it shares with other writes on
+    // SQLite's writer (on PostgreSQL it has its own, and one statement runs).
+    let r = sql(&app, json!({"query": "COMMIT", "write": true})).await;
+    if !app.on_postgres() {
+        assert_eq!(r.status, 400, "{}", r.text);
+    }
+    let created = app.create_user_record("after@example.com").await;
+    assert!(!created.is_empty());
+}
+
+#[tokio::test]
+async fn errors_name_the_real_cause_and_one_statement_runs_on_postgres() {
+    let app = spawn_app().await;
+    let missing = sql(&app, json!({"query": "SELECT * FROM \"no_such_table\""})).await;
+    assert_eq!(missing.status, 400);
+    let message = missing.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("no_such_table"), "{message}");
+    let two = sql(&app, json!({"query": "SELECT 1; SELECT 2"})).await;
+    if app.on_postgres() {
+        // PB-COMPAT: PostgreSQL runs one statement per request here.
+        assert_eq!(two.status, 400, "{}", two.text);
+    } else {
+        two.expect(200);
+        assert_eq!(two.body["rows"], json!([["2"]]));
+    }
+}

@@ -347,14 +347,20 @@ fn route_template(path: &str) -> &'static str {
     }
 }
 
-/// `GET /metrics`: the text format, behind the bearer token when one is set.
-pub fn render(token: Option<&str>, authorization: Option<&str>) -> Response {
-    if let Some(token) = token {
-        let given = authorization.and_then(|a| a.strip_prefix("Bearer "));
-        if given != Some(token) {
-            return (StatusCode::UNAUTHORIZED, "a bearer token is required\n").into_response();
-        }
+/// Whether a scrape may read the metrics: no token set, or the right one sent (compared in
+/// constant time, so its answer times tell nothing of the token).
+pub fn allowed(token: Option<&str>, authorization: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    match token {
+        None => true,
+        Some(token) => authorization
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes()))),
     }
+}
+
+/// `GET /metrics`: the text format.
+pub fn render() -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,

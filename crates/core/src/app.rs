@@ -124,7 +124,6 @@ impl App {
         );
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db)?;
-        crons.start();
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -268,7 +267,10 @@ impl App {
     /// Waits for the work spawned after commits, commits what is queued and stops the
     /// database threads.
     pub async fn close(&self) {
-        self.parts.crons.stop();
+        self.parts
+            .crons
+            .stop(std::time::Duration::from_secs(10))
+            .await;
         self.parts.auth.drain().await;
         self.parts.db.close().await;
     }

@@ -25,6 +25,7 @@ pub const MAX_OTP_ATTEMPTS: u32 = 5;
 /// Counts a wrong code for `otp_id` in the database (one atomic upsert, so instances on one
 /// PostgreSQL database share the count); true when the OTP has had its last chance.
 async fn count_failure(db: &Db, otp_id: &str) -> Result<bool> {
+    metrics::counter!("oxbase_auth_failures_total", "method" => "otp").increment(1);
     let otp = otp_id.to_owned();
     let count = db
         .write(move |conn| tables::otp_failures::count(conn, otp))

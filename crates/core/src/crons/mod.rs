@@ -59,6 +59,9 @@ struct Inner {
     jobs: RwLock<Vec<Arc<Job>>>,
     /// The running scheduler, stopped by `stop` (or when the app closes).
     ticker: parking_lot::Mutex<Option<tokio::task::AbortHandle>>,
+    /// The jobs running now, each on its own task: a job that panics or runs past the next
+    /// minute neither stops the scheduler nor delays the other jobs.
+    running: parking_lot::Mutex<tokio::task::JoinSet<()>>,
 }
 
 /// How long a claimed tick is remembered (a tick older than this can no longer be run).
@@ -71,6 +74,7 @@ impl Crons {
                 db,
                 jobs: RwLock::default(),
                 ticker: parking_lot::Mutex::default(),
+                running: parking_lot::Mutex::default(),
             }),
         }
     }
@@ -121,7 +125,7 @@ impl Crons {
         let job = self
             .job(id)
             .ok_or_else(|| Error::NotFound("Missing or invalid cron job.".into()))?;
-        tokio::spawn(run(job));
+        self.spawn(job);
         Ok(())
     }
 
@@ -133,6 +137,17 @@ impl Crons {
         (job.run)().await
     }
 
+    fn spawn(&self, job: Arc<Job>) {
+        self.spawn_task(run(job));
+    }
+
+    /// Runs `task` on a task of its own that `stop` waits for.
+    fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let mut running = self.inner.running.lock();
+        while running.try_join_next().is_some() {}
+        running.spawn(task);
+    }
+
     fn job(&self, id: &str) -> Option<Arc<Job>> {
         self.inner
             .jobs
@@ -142,8 +157,9 @@ impl Crons {
             .cloned()
     }
 
-    /// Runs, one after another, the jobs due at the minute of `at` that no instance has
-    /// claimed yet. The scheduler calls it each minute; tests call it with the time they want.
+    /// Starts the jobs due at the minute of `at` that no instance has claimed yet, each on its
+    /// own task, and waits for them. The scheduler calls it each minute without waiting (a long
+    /// job must not hold the next minute back); tests call it with the time they want.
     pub async fn tick(&self, at: DateTime<Utc>) {
         let Ok(minute) = at.duration_trunc(TimeDelta::minutes(1)) else {
             return;
@@ -156,6 +172,7 @@ impl Crons {
             .filter(|j| j.schedule.is_due(&minute))
             .cloned()
             .collect();
+        let mut started = tokio::task::JoinSet::new();
         for job in due {
             let (id, tick) = (job.info.id.clone(), crate::dates::format(minute));
             let expired = crate::dates::format(minute - CLAIMS_KEPT);
@@ -165,14 +182,22 @@ impl Crons {
                 .write(move |conn| tables::cron_runs::claim(conn, &id, tick, expired))
                 .await;
             match claimed {
-                Ok(true) => run(job).await,
+                Ok(true) => {
+                    started.spawn(run(job));
+                }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(job = %job.info.id, error = %e, "cron tick not claimed"),
             }
         }
+        while let Some(done) = started.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "a cron job panicked");
+            }
+        }
     }
 
-    /// Starts the scheduler on the current runtime: a tick at the start of every minute.
+    /// Starts the scheduler on the current runtime: a tick at the start of every minute, on a
+    /// task of its own (a tick waits for its jobs; the next minute does not wait for it).
     pub fn start(&self) {
         let crons = self.clone();
         let task = tokio::spawn(async move {
@@ -182,7 +207,8 @@ impl Crons {
                     + TimeDelta::minutes(1);
                 let wait = (next - now).to_std().unwrap_or_default();
                 tokio::time::sleep(wait).await;
-                crons.tick(next).await;
+                let tick = crons.clone();
+                crons.spawn_task(async move { tick.tick(next).await });
             }
         });
         if let Some(previous) = self.inner.ticker.lock().replace(task.abort_handle()) {
@@ -190,10 +216,16 @@ impl Crons {
         }
     }
 
-    /// Stops the scheduler (a job running now finishes).
-    pub fn stop(&self) {
+    /// Stops the scheduler and waits, at most `within`, for the jobs running now; those still
+    /// running then are cancelled.
+    pub async fn stop(&self, within: std::time::Duration) {
         if let Some(ticker) = self.inner.ticker.lock().take() {
             ticker.abort();
+        }
+        let mut running = std::mem::take(&mut *self.inner.running.lock());
+        let drained = async { while running.join_next().await.is_some() {} };
+        if tokio::time::timeout(within, drained).await.is_err() {
+            tracing::warn!("cron jobs still running at shutdown were cancelled");
         }
     }
 }

@@ -134,12 +134,23 @@ impl Db {
         }
     }
 
-    /// Whether the database takes writes now (readiness): one trivial statement in a write
-    /// transaction, the path every write takes (SQLite's writer thread, a pooled PostgreSQL
-    /// connection).
+    /// Whether the database takes writes now (readiness): a write transaction runs, on the
+    /// path every write takes (SQLite's writer thread, a pooled PostgreSQL connection), and on
+    /// PostgreSQL it may write (not a standby, not `default_transaction_read_only`).
     pub async fn ping(&self) -> Result<()> {
-        self.write(|conn| conn.query_scalar(&Sql::raw("SELECT 1")).map(|_| ()))
-            .await
+        let probe = match self {
+            Db::Sqlite(_) => "SELECT 1",
+            Db::Postgres(_) => "SELECT current_setting('transaction_read_only')",
+        };
+        let answer = self
+            .write(move |conn| conn.query_scalar(&Sql::raw(probe)))
+            .await?;
+        match answer {
+            Some(Value::Text(read_only)) if read_only == "on" => {
+                Err(Error::internal("the database is read-only"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Waits until every queued write has committed and stops the database threads.

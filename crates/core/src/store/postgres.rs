@@ -109,20 +109,18 @@ impl PgDb {
         let client = self.pool.get().await.map_err(pool_error)?;
         let handle = Handle::current();
         tokio::task::spawn_blocking(move || {
-            let mut conn = PgConn { client, handle };
-            if !transaction {
-                return f(&mut conn);
-            }
-            conn.batch("BEGIN")?;
-            let result = f(&mut conn);
-            match &result {
-                Ok(_) => {
-                    if let Err(e) = conn.batch("COMMIT") {
-                        let _ = conn.batch("ROLLBACK");
-                        return Err(e);
-                    }
-                }
-                Err(_) => conn.batch("ROLLBACK")?,
+            let mut conn = PgConn {
+                client,
+                handle,
+                discard: false,
+            };
+            let result = if transaction {
+                conn.transaction(f)
+            } else {
+                f(&mut conn)
+            };
+            if conn.discard {
+                drop(deadpool_postgres::Object::take(conn.client));
             }
             result
         })
@@ -258,68 +256,90 @@ async fn listen_once(
 pub struct PgConn {
     client: deadpool_postgres::Object,
     handle: Handle,
+    /// Closed after use instead of returned to the pool (the SQL console's connection).
+    discard: bool,
+}
+
+/// Why a console statement failed: PostgreSQL refused it (shown to the caller), or not.
+enum ConsoleFailure {
+    Query(tokio_postgres::Error),
+    Other(Error),
 }
 
 impl PgConn {
-    fn console_statements(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+    fn transaction<R>(&mut self, f: impl FnOnce(&mut dyn Conn) -> Result<R>) -> Result<R> {
+        self.batch("BEGIN")?;
+        let result = f(self);
+        match &result {
+            Ok(_) => {
+                if let Err(e) = self.batch("COMMIT") {
+                    let _ = self.batch("ROLLBACK");
+                    return Err(e);
+                }
+            }
+            Err(_) => self.batch("ROLLBACK")?,
+        }
+        result
+    }
+
+    fn console_statement(
+        &mut self,
+        query: &str,
+        types: &[String],
+        limits: &ConsoleLimits,
+    ) -> std::result::Result<Console, ConsoleFailure> {
+        use futures_util::StreamExt;
         // A number of ours, not a value of the caller's: SET takes no bound parameter.
         self.batch(&format!(
             "SET LOCAL statement_timeout = {}",
             limits.timeout.as_millis()
-        ))?;
-        let failed = |e: tokio_postgres::Error| {
-            Error::bad_request(format!(
-                "Failed to execute query. Raw error:\n{}.",
-                describe(&e)
-            ))
-        };
-        // The declared types, when the query is one statement PostgreSQL can prepare.
-        let types: Vec<String> = match self.handle.block_on(self.client.prepare(query)) {
-            Ok(stmt) => stmt
-                .columns()
-                .iter()
-                .map(|c| c.type_().name().to_uppercase())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        let messages = self
-            .handle
-            .block_on(self.client.simple_query(query))
-            .map_err(failed)?;
-        let mut answer = Console::default();
-        let mut returned_rows = false;
-        for message in messages {
-            match message {
-                tokio_postgres::SimpleQueryMessage::RowDescription(columns) => {
-                    answer = Console::default();
-                    returned_rows = true;
-                    answer.columns = columns
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| ConsoleColumn {
-                            name: c.name().to_owned(),
-                            ty: types.get(i).cloned().unwrap_or_default(),
-                            nullable: true,
-                        })
-                        .collect();
+        ))
+        .map_err(ConsoleFailure::Other)?;
+        let (client, handle) = (&self.client, &self.handle);
+        handle.block_on(async {
+            let stream = client
+                .simple_query_raw(query)
+                .await
+                .map_err(ConsoleFailure::Query)?;
+            futures_util::pin_mut!(stream);
+            let mut answer = Console::default();
+            let mut returned_rows = false;
+            while let Some(message) = stream.next().await {
+                match message.map_err(ConsoleFailure::Query)? {
+                    tokio_postgres::SimpleQueryMessage::RowDescription(columns) => {
+                        returned_rows = true;
+                        answer.columns = columns
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| ConsoleColumn {
+                                name: c.name().to_owned(),
+                                ty: types.get(i).cloned().unwrap_or_default(),
+                                nullable: true,
+                            })
+                            .collect();
+                    }
+                    tokio_postgres::SimpleQueryMessage::Row(row) => {
+                        answer.rows.push(
+                            (0..row.len())
+                                .map(|i| row.get(i).map(str::to_owned))
+                                .collect(),
+                        );
+                        // A read stops at the rows it shows (the connection is not reused).
+                        if !limits.write && answer.rows.len() >= limits.max_rows {
+                            break;
+                        }
+                        if answer.rows.len() > limits.max_rows {
+                            answer.rows.pop();
+                        }
+                    }
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(n) => {
+                        answer.affected_rows = if returned_rows { 0 } else { n };
+                    }
+                    _ => {}
                 }
-                tokio_postgres::SimpleQueryMessage::Row(row)
-                    if answer.rows.len() < limits.max_rows =>
-                {
-                    answer.rows.push(
-                        (0..row.len())
-                            .map(|i| row.get(i).map(str::to_owned))
-                            .collect(),
-                    );
-                }
-                tokio_postgres::SimpleQueryMessage::CommandComplete(n) => {
-                    answer.affected_rows = if returned_rows { 0 } else { n };
-                    returned_rows = false;
-                }
-                _ => {}
             }
-        }
-        Ok(answer)
+            Ok(answer)
+        })
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
@@ -343,16 +363,39 @@ impl Conn for PgConn {
         Dialect::Postgres
     }
 
-    /// The console's statement on PostgreSQL: a read runs in a `READ ONLY` transaction, rolled
-    /// back; a write in the write transaction it is given. Both under `statement_timeout`;
-    /// values as PostgreSQL writes them in text.
+    /// The console's statement on PostgreSQL: one statement only (PostgreSQL must prepare it,
+    /// which also names its columns' types), a read in a `READ ONLY` transaction rolled back, a
+    /// write in the write transaction it is given, under `statement_timeout`, its rows read up
+    /// to the cap. The connection is closed afterwards rather than returned to the pool: a
+    /// statement may have changed the session (`SET`, `PREPARE`, a lock).
     fn console(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+        self.discard = true;
+        let failed = |e: tokio_postgres::Error| {
+            Error::bad_request(format!(
+                "Failed to execute query. Raw error:\n{}.",
+                describe(&e)
+            ))
+        };
+        let stmt = self
+            .handle
+            .block_on(self.client.prepare(query))
+            .map_err(failed)?;
+        let types: Vec<String> = stmt
+            .columns()
+            .iter()
+            .map(|c| c.type_().name().to_uppercase())
+            .collect();
         if !limits.write {
             self.batch("BEGIN READ ONLY")?;
         }
-        let answer = self.console_statements(query, limits);
+        let answer = self
+            .console_statement(query, &types, limits)
+            .map_err(|e| match e {
+                ConsoleFailure::Query(e) => failed(e),
+                ConsoleFailure::Other(e) => e,
+            });
         if !limits.write {
-            self.batch("ROLLBACK")?;
+            let _ = self.batch("ROLLBACK");
         }
         answer
     }

@@ -590,26 +590,101 @@ fn unique_columns(message: &str) -> (String, Vec<String>) {
     (table, columns)
 }
 
-/// The console's statement on SQLite: a reader refuses writes (`query_only`), a deadline
-/// interrupts it, and the answer is the last statement's, as PocketBase's driver gives it.
+/// The console's statement on SQLite, on the connection it is lent (a reader, or the writer
+/// inside its transaction). An authorizer decides what it may do while it runs: a read only
+/// reads (no write, no transaction, no ATTACH, no pragma but the read-only ones, whatever the
+/// statement does to `query_only`); a write may not end or open the transaction it shares with
+/// other writes, ATTACH, or change a pragma. A deadline interrupts it. Everything is undone on
+/// the connection when it ends, however it ends (the guard's drop).
 fn console(conn: &rusqlite::Connection, query: &str, limits: &ConsoleLimits) -> Result<Console> {
-    let deadline = std::time::Instant::now() + limits.timeout;
-    conn.progress_handler(10_000, Some(move || std::time::Instant::now() > deadline))?;
-    if !limits.write {
-        conn.pragma_update(None, "query_only", true)?;
+    let _guard = ConsoleGuard::install(conn, limits)?;
+    let max_rows = if limits.write {
+        usize::MAX
+    } else {
+        limits.max_rows
+    };
+    console_statements(conn, query, limits.max_rows, max_rows).map_err(|e| console_error(&e))
+}
+
+/// What the console set on a connection, and takes back when dropped.
+struct ConsoleGuard<'c> {
+    conn: &'c rusqlite::Connection,
+}
+
+impl<'c> ConsoleGuard<'c> {
+    fn install(conn: &'c rusqlite::Connection, limits: &ConsoleLimits) -> Result<Self> {
+        let guard = ConsoleGuard { conn };
+        let deadline = std::time::Instant::now() + limits.timeout;
+        conn.progress_handler(10_000, Some(move || std::time::Instant::now() > deadline))?;
+        let write = limits.write;
+        conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+            if console_may(&ctx.action, write) {
+                rusqlite::hooks::Authorization::Allow
+            } else {
+                rusqlite::hooks::Authorization::Deny
+            }
+        }))?;
+        Ok(guard)
     }
-    let answer = console_statements(conn, query, limits.max_rows);
-    if !limits.write {
-        conn.pragma_update(None, "query_only", false)?;
+}
+
+impl Drop for ConsoleGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.conn.authorizer(
+            None::<fn(rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization>,
+        );
+        let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
     }
-    let _ = conn.progress_handler(0, None::<fn() -> bool>);
-    answer.map_err(|e| console_error(&e))
+}
+
+/// Pragmas a read may run: they only report.
+const READ_PRAGMAS: [&str; 16] = [
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "database_list",
+    "collation_list",
+    "function_list",
+    "pragma_list",
+    "compile_options",
+    "user_version",
+    "schema_version",
+    "page_count",
+    "page_size",
+];
+
+fn console_may(action: &rusqlite::hooks::AuthAction<'_>, write: bool) -> bool {
+    use rusqlite::hooks::AuthAction as A;
+    match action {
+        A::Select | A::Read { .. } | A::Function { .. } | A::Recursive => true,
+        A::Pragma {
+            pragma_name,
+            pragma_value: None,
+        } => {
+            write
+                || READ_PRAGMAS
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(pragma_name))
+        }
+        // Never: ending or opening the transaction, another database, changing a setting.
+        A::Transaction { .. }
+        | A::Savepoint { .. }
+        | A::Attach { .. }
+        | A::Detach { .. }
+        | A::Pragma { .. } => false,
+        _ => write,
+    }
 }
 
 fn console_statements(
     conn: &rusqlite::Connection,
     query: &str,
-    max_rows: usize,
+    shown: usize,
+    read: usize,
 ) -> rusqlite::Result<Console> {
     let mut answer = Console::default();
     let mut batch = rusqlite::Batch::new(conn, query);
@@ -625,9 +700,13 @@ fn console_statements(
             .collect();
         let before = conn.total_changes();
         let mut rows = Vec::new();
+        let mut seen = 0usize;
         let mut cursor = stmt.raw_query();
-        while let Some(row) = cursor.next()? {
-            if rows.len() < max_rows {
+        // A read stops at the rows it shows; a write runs to its end.
+        while seen < read {
+            let Some(row) = cursor.next()? else { break };
+            seen += 1;
+            if rows.len() < shown {
                 rows.push(
                     (0..columns.len())
                         .map(|i| row.get_ref(i).map(text_of))
