@@ -211,6 +211,9 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
     // own boxed service, and each level cloned the boxes below it on every request).
     ServiceBuilder::new()
         .layer(middleware::HeadResponsesLayer)
+        .layer(metrics::HttpMetricsLayer {
+            enabled: config.metrics,
+        })
         .layer(CatchPanicLayer::custom(|_| {
             error::body(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -218,9 +221,6 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
                 serde_json::json!({}),
             )
         }))
-        .layer(metrics::HttpMetricsLayer {
-            enabled: config.metrics,
-        })
         .map_response(preflight_no_content)
         .layer(cors(&config.origins))
         .layer(middleware::HeadLimitLayer)

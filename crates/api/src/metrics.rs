@@ -202,11 +202,11 @@ pub struct HttpMetrics<S> {
     enabled: bool,
 }
 
-impl<S> Service<Request> for HttpMetrics<S>
+impl<S, B> Service<Request> for HttpMetrics<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = axum::http::Response<B>, Error = Infallible>,
 {
-    type Response = Response;
+    type Response = axum::http::Response<B>;
     type Error = Infallible;
     type Future = Recorded<S::Future>;
 
@@ -251,11 +251,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F> Future for Recorded<F>
+impl<F, B> Future for Recorded<F>
 where
-    F: Future<Output = Result<Response, Infallible>>,
+    F: Future<Output = Result<axum::http::Response<B>, Infallible>>,
 {
-    type Output = Result<Response, Infallible>;
+    type Output = Result<axum::http::Response<B>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
