@@ -441,6 +441,27 @@ impl Params {
     pub fn str(&self, key: &str) -> &str {
         self.0.get(key).and_then(Value::as_str).unwrap_or("")
     }
+
+    /// The query parameters of a list (records or collections), as sent.
+    pub fn list(&self) -> oxbase_core::records::list::ListParams<'_> {
+        oxbase_core::records::list::ListParams {
+            page: self.str("page"),
+            per_page: self.str("perPage"),
+            sort: self.str("sort"),
+            filter: self.str("filter"),
+            expand: self.str("expand"),
+            fields: self.str("fields"),
+            skip_total: self.str("skipTotal"),
+        }
+    }
+
+    /// How a written or viewed record is shown (`expand`, `fields`).
+    pub fn shown(&self) -> oxbase_core::records::actions::Shown<'_> {
+        oxbase_core::records::actions::Shown {
+            expand: self.str("expand"),
+            fields: self.str("fields"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::identity::Auth;
 use crate::records::Records;
-use crate::records::list::{parse_bool, parse_int};
+use crate::records::list::{ListParams, parse_bool, parse_int};
 use crate::records::output;
 use crate::rules::check::validate_rules;
 use crate::rules::superusers_only;
@@ -81,21 +81,10 @@ pub struct CollectionPage {
     pub items: Vec<Json>,
 }
 
-/// The query of `GET /api/collections`, as sent: it is read only once the caller may list.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefinitionQuery<'a> {
-    pub page: &'a str,
-    pub per_page: &'a str,
-    pub skip_total: &'a str,
-    pub filter: &'a str,
-    pub sort: &'a str,
-    pub fields: &'a str,
-}
-
 impl Collections {
     /// A page of definitions as `GET /api/collections` answers it (superusers only), each
     /// item cut to `fields`.
-    pub async fn list(&self, caller: &Auth, q: &DefinitionQuery<'_>) -> Result<Json> {
+    pub async fn list(&self, caller: &Auth, q: &ListParams<'_>) -> Result<Json> {
         superusers_only(caller)?;
         let (page, per_page, skip_total) = (
             parse_int(q.page)?,

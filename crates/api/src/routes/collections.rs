@@ -3,8 +3,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use oxbase_core::collections::DefinitionQuery;
-
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{BodyRejection, Caller, JsonBody, Params, Path, Unreadable};
@@ -15,15 +13,7 @@ pub async fn list_collections(
     Caller(auth): Caller,
     q: Params,
 ) -> ApiResult<Json<Value>> {
-    let query = DefinitionQuery {
-        page: q.str("page"),
-        per_page: q.str("perPage"),
-        skip_total: q.str("skipTotal"),
-        filter: q.str("filter"),
-        sort: q.str("sort"),
-        fields: q.str("fields"),
-    };
-    Ok(Json(state.app.collections().list(&auth, &query).await?))
+    Ok(Json(state.app.collections().list(&auth, &q.list()).await?))
 }
 
 /// `GET /api/collections/{collection}`

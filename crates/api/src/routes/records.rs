@@ -1,8 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use oxbase_core::records::actions::Shown;
-use oxbase_core::records::list::{ListParams, ListQuery, ListResult};
+use oxbase_core::records::list::{ListQuery, ListResult};
 use serde_json::Value;
 
 use crate::AppState;
@@ -15,16 +14,7 @@ pub async fn list_records(
     Path(collection): Path<String>,
     ctx: Context,
 ) -> ApiResult<Json<ListResult>> {
-    let q = &ctx.params;
-    let query = ListQuery::parse(ListParams {
-        page: q.str("page"),
-        per_page: q.str("perPage"),
-        sort: q.str("sort"),
-        filter: q.str("filter"),
-        expand: q.str("expand"),
-        fields: q.str("fields"),
-        skip_total: q.str("skipTotal"),
-    });
+    let query = ListQuery::parse(ctx.params.list());
     Ok(Json(
         state
             .app
@@ -63,10 +53,7 @@ pub async fn create_record(
     Context { info, params }: Context,
     Body(input): Body,
 ) -> ApiResult<Json<Value>> {
-    let shown = Shown {
-        expand: params.str("expand"),
-        fields: params.str("fields"),
-    };
+    let shown = params.shown();
     Ok(Json(
         state
             .app
@@ -83,10 +70,7 @@ pub async fn update_record(
     Context { info, params }: Context,
     Body(input): Body,
 ) -> ApiResult<Json<Value>> {
-    let shown = Shown {
-        expand: params.str("expand"),
-        fields: params.str("fields"),
-    };
+    let shown = params.shown();
     Ok(Json(
         state
             .app
