@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// The bearer token `GET /metrics` requires (implies `--metrics`).
     #[arg(long = "metricsToken", env = "OXBASE_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
+    /// Sends traces (a span per request, a child span per SQL statement) to this OpenTelemetry
+    /// collector over OTLP/HTTP: its base URL (`http://collector:4318`; `/v1/traces` is added).
+    #[arg(long = "otlpEndpoint", env = "OXBASE_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,

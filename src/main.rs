@@ -27,7 +27,8 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => {
-            telemetry::init(args.dev, cli.log_format);
+            let observability =
+                telemetry::init(args.dev, cli.log_format, args.otlp_endpoint.as_deref())?;
             let config = ServeConfig {
                 http: args.http,
                 data_dir: cli.dir,
@@ -41,6 +42,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     busy_poll: std::time::Duration::from_micros(args.busy_poll),
                     metrics: args.metrics || args.metrics_token.is_some(),
                     metrics_token: args.metrics_token,
+                    traces: observability.traces().then_some(telemetry::join_trace as _),
                 },
             };
             let app = Application::build(config).await?;
@@ -48,21 +50,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!(
                 "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/"
             );
-            app.run_until_stopped(shutdown_signal())
+            let served = app
+                .run_until_stopped(shutdown_signal())
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string());
+            // The last spans go out after the last requests ended.
+            let _ = tokio::task::spawn_blocking(move || observability.shutdown()).await;
+            served
         }
         Command::MigrateDb { from, to } => {
-            telemetry::init(false, cli.log_format);
+            let _logs = telemetry::init(false, cli.log_format, None)?;
             oxbase::transfer::migrate_db(&from, &to).await
         }
         Command::ImportPocketbase { pb_data } => {
-            telemetry::init(false, cli.log_format);
+            let _logs = telemetry::init(false, cli.log_format, None)?;
             oxbase::transfer::import_pocketbase(&pb_data, &cli.dir, cli.database_url.as_deref())
                 .await
         }
         Command::Superuser(cmd) => {
-            telemetry::init(false, cli.log_format);
+            let _logs = telemetry::init(false, cli.log_format, None)?;
             let mut config = oxbase_core::Config::new(&cli.dir);
             config.database_url = cli.database_url;
             let app = oxbase_core::App::open(&config)

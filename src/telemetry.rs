@@ -1,22 +1,193 @@
-//! Logging: `RUST_LOG` decides; `--dev` defaults to debug, otherwise info. `--logFormat json`
+//! Logging and traces.
+//!
+//! Logs: `RUST_LOG` decides; `--dev` defaults to debug, otherwise info. `--logFormat json`
 //! writes one JSON object per line (timestamp, level, message, fields), for log shippers.
+//!
+//! Traces (`--otlpEndpoint URL`): the request spans (`oxbase_api::traces`) and the SQL
+//! statement spans under them (`oxbase_core::store::observe`) go to an OpenTelemetry collector
+//! over OTLP/HTTP (protobuf), in batches from a thread of the SDK's, flushed by
+//! `Telemetry::shutdown`. A request carrying a W3C `traceparent` continues the caller's trace.
+//! Without the flag those spans are never created: their level stays disabled.
 
-use tracing_subscriber::EnvFilter;
+use axum::http::HeaderMap;
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TracerProvider};
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Level;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::cli::LogFormat;
 
-pub fn init(dev: bool, format: LogFormat) {
+/// OTLP/HTTP's path for traces, under a collector's base URL.
+const TRACES_PATH: &str = "/v1/traces";
+
+/// What `init` set up that must be stopped: the trace exporter, whose last batch is sent then.
+#[must_use = "shut it down at exit, or the last spans are lost"]
+pub struct Telemetry {
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Whether spans are exported (`--otlpEndpoint` was given).
+    pub fn traces(&self) -> bool {
+        self.traces.is_some()
+    }
+
+    /// Sends the spans still queued and stops the exporter. It blocks (the SDK's thread
+    /// exports, with a timeout): call it off the async runtime's workers.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.traces
+            && let Err(err) = provider.shutdown()
+        {
+            eprintln!("traces: the last spans could not be sent: {err}");
+        }
+    }
+}
+
+/// Sets up the process's logs, and its traces when `otlp_endpoint` is given (the collector's
+/// base URL, `http://host:4318`, to which `/v1/traces` is added; a URL already ending in it
+/// is used as it is).
+pub fn init(
+    dev: bool,
+    format: LogFormat,
+    otlp_endpoint: Option<&str>,
+) -> Result<Telemetry, String> {
     let default = if dev {
         "debug,hyper=info,tower_http=debug"
     } else {
         "info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    let _ = match format {
-        LogFormat::Text => logs.try_init(),
-        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    let logs = tracing_subscriber::fmt::layer().with_target(false);
+    let logs = match format {
+        LogFormat::Text => logs.with_filter(filter).boxed(),
+        LogFormat::Json => logs.json().flatten_event(true).with_filter(filter).boxed(),
     };
+    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![logs];
+    let traces = match otlp_endpoint {
+        Some(endpoint) => {
+            let provider = exporter(endpoint)?;
+            let tracer = provider.tracer("oxbase");
+            // Spans only, of these two targets: events (whose fields may hold bound values,
+            // at TRACE) stay in the logs.
+            let collected = Targets::new()
+                .with_target(oxbase_api::traces::SPAN_TARGET, Level::INFO)
+                .with_target(oxbase_core::store::observe::SPAN_TARGET, Level::TRACE);
+            layers.push(
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer)
+                    // OpenTelemetry's attributes only, not `tracing`'s bookkeeping (source
+                    // location, thread, target, busy and idle times).
+                    .with_location(false)
+                    .with_threads(false)
+                    .with_target(false)
+                    .with_tracked_inactivity(false)
+                    .with_filter(collected)
+                    .boxed(),
+            );
+            Some(provider)
+        }
+        None => None,
+    };
+    // Already set (a test running the app in-process twice): the first one stays.
+    let _ = tracing_subscriber::registry().with(layers).try_init();
+    Ok(Telemetry { traces })
+}
+
+/// The batch exporter to the collector at `endpoint`.
+fn exporter(endpoint: &str) -> Result<SdkTracerProvider, String> {
+    let url = traces_url(endpoint);
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(url.clone())
+        .build()
+        .map_err(|e| format!("--otlpEndpoint {url}: {e}"))?;
+    let mut resource = Resource::builder();
+    // OTEL_SERVICE_NAME (read by the builder) names the service when set.
+    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name("oxbase");
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build())
+}
+
+/// The traces URL under a collector's base URL.
+fn traces_url(endpoint: &str) -> String {
+    let base = endpoint.trim_end_matches('/');
+    if base.ends_with(TRACES_PATH) {
+        base.to_owned()
+    } else {
+        format!("{base}{TRACES_PATH}")
+    }
+}
+
+/// Makes `span` a child of the trace a request's `traceparent` names (`oxbase_api`'s
+/// `JoinTrace` hook); a request without one (or with a malformed one) starts its own trace.
+pub fn join_trace(headers: &HeaderMap, span: &tracing::Span) {
+    let parent = TraceContextPropagator::new().extract(&Headers(headers));
+    if parent.span().span_context().is_remote() {
+        let _ = span.set_parent(parent);
+    }
+}
+
+/// A request's headers, as the propagator reads them.
+struct Headers<'a>(&'a HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_traces_path_is_added_to_a_base_url_once() {
+        assert_eq!(
+            traces_url("http://collector:4318"),
+            "http://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("http://collector:4318/"),
+            "http://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("http://collector:4318/v1/traces"),
+            "http://collector:4318/v1/traces"
+        );
+    }
+
+    #[test]
+    fn a_traceparent_names_the_parent_trace() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .expect("a header value"),
+        );
+        let parent = TraceContextPropagator::new().extract(&Headers(&headers));
+        let context = parent.span().span_context().clone();
+        assert!(context.is_remote() && context.is_valid());
+        assert_eq!(
+            context.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 use crate::helpers::{SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestDatabase};
 
 /// The variables README.md documents, one per flag.
-const VARIABLES: [&str; 12] = [
+const VARIABLES: [&str; 13] = [
     "OXBASE_HTTP",
     "OXBASE_DIR",
     "OXBASE_PUBLIC_DIR",
@@ -29,6 +29,7 @@ const VARIABLES: [&str; 12] = [
     "OXBASE_LOG_FORMAT",
     "OXBASE_METRICS",
     "OXBASE_METRICS_TOKEN",
+    "OXBASE_OTLP_ENDPOINT",
 ];
 
 /// `oxbase` with none of its variables inherited from the test's environment.
@@ -114,7 +115,11 @@ pub(crate) async fn serve(mut cmd: Command) -> Server {
 }
 
 /// `oxbase serve --http 127.0.0.1:0 --dir <dir>/data --publicDir <dir>/public [--db] EXTRA`.
-async fn serve_in(dir: &Path, database: Option<&TestDatabase>, extra: &[&str]) -> Server {
+pub(crate) async fn serve_in(
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    extra: &[&str],
+) -> Server {
     let mut cmd = oxbase();
     cmd.arg("serve")
         .args(["--http", "127.0.0.1:0", "--dir"])
@@ -151,7 +156,7 @@ impl Server {
 
     /// Sends `signal` (`TERM`, `INT`) and waits, at most `within`, for the exit; whether it
     /// exited with status 0.
-    async fn stop(mut self, signal: &str, within: Duration) -> bool {
+    pub(crate) async fn stop(mut self, signal: &str, within: Duration) -> bool {
         let pid = self.child.id().expect("running").to_string();
         let sent = std::process::Command::new("kill")
             .args([&format!("-{signal}"), &pid])
@@ -167,7 +172,7 @@ impl Server {
 }
 
 /// A fresh PostgreSQL database when the tests run on PostgreSQL.
-async fn database() -> Option<Arc<TestDatabase>> {
+pub(crate) async fn database() -> Option<Arc<TestDatabase>> {
     TestDatabase::create().await
 }
 

@@ -24,6 +24,7 @@ mod migrate_db;
 mod oauth2;
 mod oauth2_idp;
 mod oauth2_providers;
+mod otel;
 mod otp_mfa;
 mod pb_compat_collections;
 mod rate_limits;

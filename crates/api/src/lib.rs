@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod serve;
+pub mod traces;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,6 +54,9 @@ pub struct HttpConfig {
     pub metrics: bool,
     /// The bearer token `GET /metrics` requires, if any (`--metricsToken`).
     pub metrics_token: Option<String>,
+    /// A trace span per request, joined to the caller's trace by this (`--otlpEndpoint`);
+    /// `None`: no spans.
+    pub traces: Option<traces::JoinTrace>,
 }
 
 impl Default for HttpConfig {
@@ -64,6 +68,7 @@ impl Default for HttpConfig {
             busy_poll: Duration::from_micros(200),
             metrics: false,
             metrics_token: None,
+            traces: None,
         }
     }
 }
@@ -210,6 +215,9 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).
     ServiceBuilder::new()
+        .layer(traces::TracesLayer {
+            join: config.traces,
+        })
         .layer(middleware::HeadResponsesLayer)
         .layer(metrics::HttpMetricsLayer {
             enabled: config.metrics,

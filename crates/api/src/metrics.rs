@@ -1,7 +1,8 @@
 //! Prometheus metrics (`--metrics`): `GET /metrics` in the text format, rendered by
 //! `metrics-exporter-prometheus` from what the `metrics` facade recorded: HTTP requests by route
 //! template, method and status with latency histograms, requests in flight, and the core's own
-//! (cron runs and failures, auth failures, rate-limit rejections, realtime clients and events).
+//! (cron runs and failures, auth failures, rate-limit rejections, realtime clients and events,
+//! the duration of each SQL statement: `oxbase_core::store::observe`).
 //! Off by default: a request then costs nothing more than a look at a flag.
 
 use std::collections::HashMap;
@@ -15,7 +16,8 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use oxbase_core::store::observe::QUERY_DURATION;
 use parking_lot::RwLock;
 use tower::{Layer, Service};
 
@@ -24,12 +26,21 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Statement latency buckets, in seconds: from 50 microseconds (a SQLite lookup) to five
+/// seconds.
+const QUERY_BUCKETS: [f64; 14] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0,
+];
+
 /// The process's recorder (one per process: the `metrics` facade has one global recorder).
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(QUERY_DURATION.to_owned()), &QUERY_BUCKETS)
+            })
             .expect("the latency buckets are not empty");
         let handle = match builder.install_recorder() {
             Ok(handle) => handle,
@@ -37,6 +48,7 @@ pub fn handle() -> &'static PrometheusHandle {
             Err(_) => PrometheusBuilder::new().build_recorder().handle(),
         };
         describe();
+        oxbase_core::store::observe::measure_queries();
         // Histograms keep their samples until an upkeep folds them in: without one, memory grows
         // with every request between scrapes.
         let upkeep = handle.clone();
@@ -158,6 +170,11 @@ fn describe() {
         "oxbase_realtime_clients_dropped_total",
         "Realtime clients disconnected for falling behind."
     );
+    describe_histogram!(
+        QUERY_DURATION,
+        Unit::Seconds,
+        "Time to run an SQL statement, by database and kind (write: in a write transaction)."
+    );
     describe_gauge!(
         "oxbase_db_queued_writes",
         "SQLite: writes waiting for the writer thread."
@@ -271,7 +288,7 @@ where
     }
 }
 
-fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::POST => "POST",
@@ -314,7 +331,7 @@ fn status_label(status: StatusCode) -> &'static str {
 
 /// The route a path takes, with its variable parts named (bounded label values: one per
 /// route, never one per record).
-fn route_template(path: &str) -> &'static str {
+pub(crate) fn route_template(path: &str) -> &'static str {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     match parts.as_slice() {
         ["api", "health"] => "/api/health",

@@ -7,9 +7,13 @@
 //!
 //! `write` runs the closure inside a transaction; the result is delivered only after the
 //! transaction committed, so an acknowledged write is durable.
+//!
+//! Each statement is observed (`observe`): a trace span under the caller's, and its duration,
+//! when traces or metrics are on.
 
 pub mod console;
 pub mod migrations;
+pub mod observe;
 pub mod postgres;
 pub mod sqlite;
 pub mod tables;
@@ -90,6 +94,7 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
+        let f = observe::in_caller_span(f);
         match self {
             Db::Sqlite(db) => db.read(f).await,
             Db::Postgres(db) => db.read(f).await,
@@ -104,6 +109,7 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
+        let f = observe::in_caller_span(f);
         match self {
             Db::Sqlite(db) => db.lookup(f).await,
             Db::Postgres(db) => db.read(f).await,
@@ -117,6 +123,7 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
+        let f = observe::in_caller_span(f);
         match self {
             Db::Sqlite(db) => db.write(f).await,
             Db::Postgres(db) => db.write(f).await,

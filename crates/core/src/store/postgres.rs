@@ -19,6 +19,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 use super::console::{Console, ConsoleColumn, ConsoleLimits};
+use super::observe::{self, Kind};
 use super::{Conn, Rows};
 use crate::error::{Error, Result, StoreErrorKind};
 
@@ -113,6 +114,7 @@ impl PgDb {
                 client,
                 handle,
                 discard: false,
+                kind: if transaction { Kind::Write } else { Kind::Read },
             };
             let result = if transaction {
                 conn.transaction(f)
@@ -258,6 +260,8 @@ pub struct PgConn {
     handle: Handle,
     /// Closed after use instead of returned to the pool (the SQL console's connection).
     discard: bool,
+    /// What it runs statements for (a write transaction or reads), for their metrics.
+    kind: Kind,
 }
 
 /// Why a console statement failed: PostgreSQL refused it (shown to the caller), or not.
@@ -369,6 +373,7 @@ impl Conn for PgConn {
     /// to the cap. The connection is closed afterwards rather than returned to the pool: a
     /// statement may have changed the session (`SET`, `PREPARE`, a lock).
     fn console(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+        let _observed = observe::statement(Dialect::Postgres, self.kind, query);
         self.discard = true;
         let failed = |e: tokio_postgres::Error| {
             Error::bad_request(format!(
@@ -401,8 +406,10 @@ impl Conn for PgConn {
     }
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
+        let observed = observe::statement(Dialect::Postgres, self.kind, sql.text());
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
         let (stmt, text) = self.statement(sql)?;
+        observed.sent_as(&text);
         // A NUL character cannot be stored, so no stored text holds one: in a query it may
         // stand as U+FFFD (nothing stored matches either way) instead of failing it.
         // Copied only in that rare case: every other query binds its values as they are.
@@ -434,8 +441,10 @@ impl Conn for PgConn {
     }
 
     fn execute(&mut self, sql: &Sql) -> Result<usize> {
+        let observed = observe::statement(Dialect::Postgres, self.kind, sql.text());
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "execute");
         let (stmt, text) = self.statement(sql)?;
+        observed.sent_as(&text);
         let params: Vec<PgParam<'_>> = sql.params().iter().map(PgParam).collect();
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();

@@ -26,6 +26,7 @@ use rusqlite::types::ValueRef;
 use super::console::{Console, ConsoleLimits};
 use tokio::sync::oneshot;
 
+use super::observe::{self, Kind};
 use super::{Conn, Rows, closed};
 use crate::error::{Error, Result};
 
@@ -66,16 +67,19 @@ pub struct SqliteConn {
     /// Column-name lists handed out lately. The same few tables are read over and over, and a
     /// query whose statement has the same names shares one list instead of allocating its own.
     names: Vec<Arc<[String]>>,
+    /// What it runs statements for (the writer's or a reader's), for their metrics.
+    kind: Kind,
 }
 
 /// Column-name lists a connection keeps for sharing.
 const SHARED_NAME_LISTS: usize = 16;
 
 impl SqliteConn {
-    fn new(conn: rusqlite::Connection) -> SqliteConn {
+    fn new(conn: rusqlite::Connection, kind: Kind) -> SqliteConn {
         SqliteConn {
             conn,
             names: Vec::new(),
+            kind,
         }
     }
 }
@@ -117,7 +121,7 @@ impl SqliteDb {
         writer_conn.execute_batch(
             "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
         )?;
-        let writer_conn = Arc::new(Mutex::new(Some(SqliteConn::new(writer_conn))));
+        let writer_conn = Arc::new(Mutex::new(Some(SqliteConn::new(writer_conn, Kind::Write))));
         let checkpointer = open_conn(path)?;
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
         let shared = writer_conn.clone();
@@ -134,7 +138,7 @@ impl SqliteDb {
 
         let (reader_tx, reader_rx) = crossbeam_channel::unbounded::<ReadJob>();
         for i in 0..readers.max(1) {
-            let mut conn = SqliteConn::new(open_conn(path)?);
+            let mut conn = SqliteConn::new(open_conn(path)?, Kind::Read);
             let rx = reader_rx.clone();
             thread::Builder::new()
                 .name(format!("oxbase-sqlite-reader-{i}"))
@@ -252,7 +256,7 @@ impl LookupPool {
         open_conn(&self.path)
             .inspect_err(|err| tracing::warn!(%err, "cannot open a lookup connection"))
             .ok()
-            .map(SqliteConn::new)
+            .map(|conn| SqliteConn::new(conn, Kind::Read))
     }
 
     fn put(&self, conn: SqliteConn) {
@@ -484,12 +488,16 @@ impl Conn for SqliteConn {
     }
 
     fn console(&mut self, query: &str, limits: &ConsoleLimits) -> Result<Console> {
+        let _observed = observe::statement(Dialect::Sqlite, self.kind, query);
         console::console(&self.conn, query, limits)
     }
 
     fn query(&mut self, sql: &Sql) -> Result<Rows> {
+        let _observed = observe::statement(Dialect::Sqlite, self.kind, sql.text());
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "query");
-        let SqliteConn { conn, names: kept } = self;
+        let SqliteConn {
+            conn, names: kept, ..
+        } = self;
         let mut stmt = conn
             .prepare_cached(sql.text())
             .map_err(|e| sql_error(e, sql))?;
@@ -517,6 +525,7 @@ impl Conn for SqliteConn {
     }
 
     fn execute(&mut self, sql: &Sql) -> Result<usize> {
+        let _observed = observe::statement(Dialect::Sqlite, self.kind, sql.text());
         tracing::trace!(sql = sql.text(), params = ?sql.params(), "execute");
         let mut stmt = self
             .conn
