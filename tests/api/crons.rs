@@ -135,6 +135,49 @@ async fn instances_on_one_database_run_a_job_once_per_tick() {
     assert_eq!(runs.load(Ordering::SeqCst), 5);
 }
 
+/// Three instances on one PostgreSQL tick the same minutes at once (one with its clock 20 s
+/// ahead): each tick of each job runs exactly once across them, whichever instance claims it
+/// (a row in `_cronRuns`).
+#[tokio::test]
+async fn three_instances_run_each_job_exactly_once_per_tick() {
+    let app = spawn_app().await;
+    let Some(second) = app.spawn_peer().await else {
+        return; // SQLite: one instance per data file.
+    };
+    let third = app.spawn_peer().await.expect("a third instance");
+    let instances = [&app, &second, &third];
+    let counters = || -> Vec<Arc<AtomicUsize>> {
+        (0..instances.len())
+            .map(|_| Arc::new(AtomicUsize::new(0)))
+            .collect()
+    };
+    let (every, quarter) = (counters(), counters());
+    for (i, instance) in instances.iter().enumerate() {
+        counting_job(instance, "every-minute", "* * * * *", &every[i]);
+        counting_job(instance, "quarter", "*/15 * * * *", &quarter[i]);
+    }
+    let total =
+        |runs: &[Arc<AtomicUsize>]| runs.iter().map(|r| r.load(Ordering::SeqCst)).sum::<usize>();
+    let start = at("2030-02-02T09:10:00Z");
+    for minute in 0..8 {
+        let tick = start + chrono::TimeDelta::minutes(minute);
+        let [a, b, c] = instances.map(|i| i.core.crons().clone());
+        tokio::join!(
+            a.tick(tick),
+            b.tick(tick),
+            c.tick(tick + chrono::TimeDelta::seconds(20))
+        );
+        let expected = usize::try_from(minute).expect("a small count") + 1;
+        assert_eq!(total(&every), expected, "after the tick of {tick}");
+        // 09:15 is the only quarter hour among these minutes.
+        assert_eq!(
+            total(&quarter),
+            usize::from(minute >= 5),
+            "after the tick of {tick}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_otp_cleanup_removes_expired_codes_only() {
     let app = spawn_app().await;

@@ -201,3 +201,72 @@ async fn the_token_guards_the_scrape_and_metrics_are_off_by_default() {
     let plain = crate::helpers::spawn_app().await;
     assert_eq!(scrape(&plain, "").await.0, 404);
 }
+
+/// Every SQL statement is timed, by database and by kind: `read` on the readers, `write` in a
+/// write transaction.
+#[tokio::test]
+async fn sql_statements_move_the_query_latency_histogram() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app_with_metrics(dir.path(), None).await;
+    let database = if app.on_postgres() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    let count = |samples: &[Value], kind: &str| {
+        value(
+            samples,
+            "oxbase_db_query_duration_seconds_count",
+            &[("database", database), ("kind", kind)],
+        )
+    };
+    let before = parse(&scrape(&app, "").await.1);
+    app.get("/api/collections/users/records", GUEST)
+        .await
+        .expect(200);
+    let created = app
+        .request(
+            Method::POST,
+            "/api/collections/users/records",
+            GUEST,
+            Some(&json!({
+                "email": "timed@example.com",
+                "password": "1234567890",
+                "passwordConfirm": "1234567890"
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let (_, text) = scrape(&app, "").await;
+    let after = parse(&text);
+    for kind in ["read", "write"] {
+        assert!(
+            count(&after, kind) > count(&before, kind),
+            "no {kind} statement timed: {text}"
+        );
+    }
+    // Buckets fit statements, from 50 microseconds up.
+    let buckets: Vec<&str> = after
+        .iter()
+        .filter(|s| {
+            s["name"] == "oxbase_db_query_duration_seconds_bucket"
+                && s["labels"]["database"] == database
+                && s["labels"]["kind"] == "read"
+        })
+        .filter_map(|s| s["labels"]["le"].as_str())
+        .collect();
+    assert_eq!(
+        buckets.first().and_then(|le| le.parse::<f64>().ok()),
+        Some(0.00005),
+        "{text}"
+    );
+    assert_eq!(buckets.last(), Some(&"+Inf"), "{text}");
+    assert!(
+        value(
+            &after,
+            "oxbase_db_query_duration_seconds_sum",
+            &[("database", database)]
+        ) > 0.0,
+        "{text}"
+    );
+}

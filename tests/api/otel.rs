@@ -186,3 +186,37 @@ fn names(spans: &[Span]) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// A collector that is down costs the server nothing but the spans: requests are answered and
+/// the stop still ends in bounded time. An endpoint that is no URL stops the start.
+#[tokio::test]
+async fn a_collector_down_neither_fails_requests_nor_holds_the_stop() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Nothing listens there once the listener is dropped.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("address"))
+    };
+    let server = serve_in(dir.path(), None, &["--otlpEndpoint", &closed]).await;
+    for _ in 0..3 {
+        let r = server
+            .client
+            .get(server.url("/api/collections/users/records"))
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(r.status(), 200);
+    }
+    assert!(server.stop("TERM", Duration::from_secs(20)).await);
+
+    let out = crate::cli::oxbase()
+        .args(["serve", "--http", "127.0.0.1:0", "--dir"])
+        .arg(dir.path().join("other"))
+        .args(["--otlpEndpoint", "not a url"])
+        .output()
+        .await
+        .expect("run oxbase");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--otlpEndpoint"), "{stderr}");
+}

@@ -1,5 +1,5 @@
 //! What the store tells about each statement it runs: a trace span (`db.query`, a child of the
-//! caller's, when traces are collected) and its duration in the histogram
+//! caller's, when traces are collected and the caller is traced) and its duration in the histogram
 //! `oxbase_db_query_duration_seconds{database, kind}` (when metrics are on). Both are off by
 //! default, and then a statement costs a level check and a flag load: no clock read, no
 //! allocation.
@@ -51,16 +51,23 @@ pub(crate) struct Statement {
 
 /// Starts observing a statement of `text` on a `dialect` connection used for `kind`.
 pub(crate) fn statement(dialect: Dialect, kind: Kind, text: &str) -> Statement {
-    // The field values are computed only when the span is enabled.
-    let span = tracing::span!(
-        target: SPAN_TARGET,
-        Level::TRACE,
-        "db.query",
-        otel.name = operation(text),
-        otel.kind = "client",
-        db.system = system(dialect),
-        db.query.text = text,
-    );
+    // Only under a traced operation (a request): a statement of background work (a cron
+    // job, the realtime dispatcher) would otherwise be a trace of its own, every minute.
+    let traced =
+        tracing::enabled!(target: SPAN_TARGET, Level::TRACE) && !tracing::Span::current().is_none();
+    let span = if traced {
+        tracing::span!(
+            target: SPAN_TARGET,
+            Level::TRACE,
+            "db.query",
+            otel.name = operation(text),
+            otel.kind = "client",
+            db.system = system(dialect),
+            db.query.text = text,
+        )
+    } else {
+        tracing::Span::none()
+    };
     let timing = MEASURE
         .load(Ordering::Relaxed)
         .then(|| (Instant::now(), histogram(dialect, kind)));
