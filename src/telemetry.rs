@@ -21,7 +21,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::cli::LogFormat;
 
@@ -65,40 +65,46 @@ pub fn init(
         "info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let Some(endpoint) = otlp_endpoint else {
+        // Without traces, the plain subscriber: one global filter, nothing per layer.
+        let logs = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false);
+        // Already set (a test running the app in-process twice): the first one stays.
+        let _ = match format {
+            LogFormat::Text => logs.try_init(),
+            LogFormat::Json => logs.json().flatten_event(true).try_init(),
+        };
+        return Ok(Telemetry { traces: None });
+    };
+    // With traces, each layer filters for itself: the logs as `RUST_LOG` says, the exporter
+    // the spans of two targets only (events, whose fields may hold bound values at TRACE,
+    // stay in the logs).
+    let provider = exporter(endpoint)?;
+    let collected = Targets::new()
+        .with_target(oxbase_api::traces::SPAN_TARGET, Level::INFO)
+        .with_target(oxbase_core::store::observe::SPAN_TARGET, Level::TRACE);
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("oxbase"))
+        // OpenTelemetry's attributes only, not `tracing`'s bookkeeping (source location,
+        // thread, target, busy and idle times).
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        .with_filter(collected);
     let logs = tracing_subscriber::fmt::layer().with_target(false);
     let logs = match format {
         LogFormat::Text => logs.with_filter(filter).boxed(),
         LogFormat::Json => logs.json().flatten_event(true).with_filter(filter).boxed(),
     };
-    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![logs];
-    let traces = match otlp_endpoint {
-        Some(endpoint) => {
-            let provider = exporter(endpoint)?;
-            let tracer = provider.tracer("oxbase");
-            // Spans only, of these two targets: events (whose fields may hold bound values,
-            // at TRACE) stay in the logs.
-            let collected = Targets::new()
-                .with_target(oxbase_api::traces::SPAN_TARGET, Level::INFO)
-                .with_target(oxbase_core::store::observe::SPAN_TARGET, Level::TRACE);
-            layers.push(
-                tracing_opentelemetry::layer()
-                    .with_tracer(tracer)
-                    // OpenTelemetry's attributes only, not `tracing`'s bookkeeping (source
-                    // location, thread, target, busy and idle times).
-                    .with_location(false)
-                    .with_threads(false)
-                    .with_target(false)
-                    .with_tracked_inactivity(false)
-                    .with_filter(collected)
-                    .boxed(),
-            );
-            Some(provider)
-        }
-        None => None,
-    };
-    // Already set (a test running the app in-process twice): the first one stays.
-    let _ = tracing_subscriber::registry().with(layers).try_init();
-    Ok(Telemetry { traces })
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(spans)
+        .try_init();
+    Ok(Telemetry {
+        traces: Some(provider),
+    })
 }
 
 /// The batch exporter to the collector at `endpoint`.

@@ -1,7 +1,7 @@
 //! What the store tells about each statement it runs: a trace span (`db.query`, a child of the
-//! caller's, when traces are collected and the caller is traced) and its duration in the histogram
-//! `oxbase_db_query_duration_seconds{database, kind}` (when metrics are on). Both are off by
-//! default, and then a statement costs a level check and a flag load: no clock read, no
+//! caller's, when traces are collected and the caller is traced) and its duration in the
+//! histogram `oxbase_db_query_duration_seconds{database, kind}` (when metrics are on). Both are
+//! off by default, and then a statement costs a level check and a flag load: no clock read, no
 //! allocation.
 //!
 //! `kind` is the connection's role, not the statement's verb: `write` for every statement of a

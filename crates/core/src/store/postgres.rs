@@ -346,7 +346,9 @@ impl PgConn {
         })
     }
 
+    /// A statement without values (`BEGIN`, `COMMIT`, `SET LOCAL`...), observed as the others.
     fn batch(&mut self, sql: &str) -> Result<()> {
+        let _observed = observe::statement(Dialect::Postgres, self.kind, sql);
         self.handle
             .block_on(self.client.batch_execute(sql))
             .map_err(pg_error)

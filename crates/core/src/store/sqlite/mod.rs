@@ -82,6 +82,13 @@ impl SqliteConn {
             kind,
         }
     }
+
+    /// A statement of the store's own transaction control (`BEGIN`, `SAVEPOINT`, `COMMIT`...),
+    /// observed as the others are: a commit's time is most of a write's.
+    fn batch(&mut self, sql: &str) -> rusqlite::Result<()> {
+        let _observed = observe::statement(Dialect::Sqlite, self.kind, sql);
+        self.conn.execute_batch(sql)
+    }
 }
 
 /// The statement's column names, as a list shared from `kept` when one there matches.
@@ -430,7 +437,7 @@ fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>) {
 
 /// Runs a group of write jobs in one transaction, each in a savepoint, then commits and delivers.
 fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
-    if let Err(err) = conn.conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = conn.batch("BEGIN IMMEDIATE") {
         let err = Error::internal_from("sqlite: cannot begin a transaction", err);
         // Run nothing; every caller learns the transaction could not start.
         for job in jobs {
@@ -445,30 +452,28 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
     let mut lone_failed = false;
     for job in jobs {
         if !alone {
-            let _ = conn.conn.execute_batch("SAVEPOINT job");
+            let _ = conn.batch("SAVEPOINT job");
         }
         let (ok, deliver) = job(conn);
         if alone {
             lone_failed = !ok;
         } else {
             if !ok {
-                let _ = conn.conn.execute_batch("ROLLBACK TO job");
+                let _ = conn.batch("ROLLBACK TO job");
             }
-            let _ = conn.conn.execute_batch("RELEASE job");
+            let _ = conn.batch("RELEASE job");
         }
         deliveries.push(deliver);
     }
     let committed = if lone_failed {
-        conn.conn
-            .execute_batch("ROLLBACK")
+        conn.batch("ROLLBACK")
             .map_err(|e| Error::internal_from("sqlite: rollback", e))
     } else {
-        conn.conn
-            .execute_batch("COMMIT")
+        conn.batch("COMMIT")
             .map_err(|e| Error::internal_from("sqlite: commit", e))
     };
     if committed.is_err() {
-        let _ = conn.conn.execute_batch("ROLLBACK");
+        let _ = conn.batch("ROLLBACK");
     }
     for deliver in deliveries {
         deliver(clone_result(&committed));
