@@ -48,6 +48,7 @@ impl Application {
         // Only a server schedules jobs: a CLI command that opens the app must not claim a tick
         // and exit before running it.
         app.crons().start();
+        telemetry::store_app_logs_in(app.logs());
         let listener = TcpListener::bind(&config.http)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.http))?;

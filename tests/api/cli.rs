@@ -42,10 +42,10 @@ pub(crate) fn oxbase() -> Command {
 }
 
 /// A command's exit status and output.
-struct Output {
-    ok: bool,
+pub(crate) struct Output {
+    pub(crate) ok: bool,
     stdout: String,
-    stderr: String,
+    pub(crate) stderr: String,
 }
 
 async fn run(mut cmd: Command) -> Output {
@@ -61,7 +61,11 @@ async fn run(mut cmd: Command) -> Output {
 }
 
 /// `oxbase superuser ARGS` on `dir` (and `database`).
-async fn superuser(dir: &Path, database: Option<&TestDatabase>, args: &[&str]) -> Output {
+pub(crate) async fn superuser(
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    args: &[&str],
+) -> Output {
     let mut cmd = oxbase();
     cmd.arg("superuser").args(args).arg("--dir").arg(dir);
     if let Some(db) = database {
@@ -114,7 +118,11 @@ pub(crate) async fn serve(mut cmd: Command) -> Server {
 }
 
 /// `oxbase serve --http 127.0.0.1:0 --dir <dir>/data --publicDir <dir>/public [--db] EXTRA`.
-async fn serve_in(dir: &Path, database: Option<&TestDatabase>, extra: &[&str]) -> Server {
+pub(crate) async fn serve_in(
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    extra: &[&str],
+) -> Server {
     let mut cmd = oxbase();
     cmd.arg("serve")
         .args(["--http", "127.0.0.1:0", "--dir"])
@@ -134,7 +142,7 @@ impl Server {
     }
 
     /// A superuser's token (`None` when the login fails).
-    async fn login(&self, email: &str) -> Option<String> {
+    pub(crate) async fn login(&self, email: &str) -> Option<String> {
         let r = self
             .client
             .post(self.url("/api/collections/_superusers/auth-with-password"))
@@ -167,7 +175,7 @@ impl Server {
 }
 
 /// A fresh PostgreSQL database when the tests run on PostgreSQL.
-async fn database() -> Option<Arc<TestDatabase>> {
+pub(crate) async fn database() -> Option<Arc<TestDatabase>> {
     TestDatabase::create().await
 }
 

@@ -18,6 +18,7 @@ mod files;
 mod health;
 mod import_pocketbase;
 mod list;
+mod logs;
 mod mail_tls;
 mod metrics;
 mod migrate_db;

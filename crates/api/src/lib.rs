@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod request_log;
 pub mod routes;
 pub mod serve;
 
@@ -25,7 +26,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, batch, collections, crons, files, health, realtime, records, settings, sql, static_files,
+    auth, batch, collections, crons, files, health, logs, realtime, records, settings, sql,
+    static_files,
 };
 
 /// What every handler shares.
@@ -80,6 +82,9 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/api/crons", get(crons::list))
         .route("/api/crons/{id}", post(crons::run))
         .route("/api/sql", post(sql::run))
+        .route("/api/logs", get(logs::list))
+        .route("/api/logs/stats", get(logs::stats))
+        .route("/api/logs/{id}", get(logs::view))
         .route(
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),
@@ -214,6 +219,7 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .layer(metrics::HttpMetricsLayer {
             enabled: config.metrics,
         })
+        .layer(request_log::RequestLogLayer::new(state.clone()))
         .layer(CatchPanicLayer::custom(|_| {
             error::body(
                 StatusCode::INTERNAL_SERVER_ERROR,

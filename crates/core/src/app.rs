@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::events::Pipeline;
 use crate::files::Files;
 use crate::identity::Auth;
+use crate::logs::Logs;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
 use crate::realtime::Realtime;
@@ -41,6 +42,7 @@ struct Parts {
     rate_limiter: RateLimiter,
     clock: Clock,
     crons: Crons,
+    logs: Logs,
 }
 
 impl App {
@@ -64,6 +66,10 @@ impl App {
         };
         let prepared = async {
             db.write(migrations::run).await?;
+            if let Db::Postgres(_) = &db {
+                // The logs' table is in the main database: created here, under the lock.
+                db.write(crate::store::tables::logs::create).await?;
+            }
             let schema = Schema::load(db.clone()).await?;
             system::bootstrap(&schema).await?;
             Ok::<_, Error>(schema)
@@ -122,8 +128,15 @@ impl App {
             settings.clone(),
             clock.clone(),
         );
+        let logs = match &db {
+            Db::Sqlite(_) => {
+                let aux = SqliteDb::open(&config.data_dir.join("auxiliary.db"), 1)?;
+                Logs::open(Db::Sqlite(aux), true, settings.clone()).await?
+            }
+            Db::Postgres(_) => Logs::open(db.clone(), false, settings.clone()).await?,
+        };
         let crons = Crons::new(db.clone());
-        builtin_jobs(&crons, &auth, &db)?;
+        builtin_jobs(&crons, &auth, &db, &logs)?;
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -138,6 +151,7 @@ impl App {
                 rate_limiter,
                 clock,
                 crons,
+                logs,
             }),
         })
     }
@@ -227,6 +241,9 @@ impl App {
             relay.publish(crate::events::relay::Local::Settings);
         }
         self.files().configure(&self.parts.settings.s3())?;
+        if let Err(e) = self.parts.logs.prune().await {
+            tracing::warn!(error = %e, "old log entries could not be deleted");
+        }
         Ok(updated)
     }
 
@@ -264,6 +281,11 @@ impl App {
         &self.parts.crons
     }
 
+    /// The request and app logs.
+    pub fn logs(&self) -> &Logs {
+        &self.parts.logs
+    }
+
     /// Waits for the work spawned after commits, commits what is queued and stops the
     /// database threads.
     pub async fn close(&self) {
@@ -272,6 +294,7 @@ impl App {
             .stop(std::time::Duration::from_secs(10))
             .await;
         self.parts.auth.drain().await;
+        self.parts.logs.close().await;
         self.parts.db.close().await;
     }
 }
@@ -289,7 +312,7 @@ fn s3_test_failed(code: &str, message: &str) -> Error {
 }
 
 /// PocketBase's own jobs (`__pb…`), with its ids and schedules.
-fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db) -> Result<()> {
+fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db, logs: &Logs) -> Result<()> {
     let db = db.clone();
     crons.add(
         "__pbDBOptimize__",
@@ -319,6 +342,16 @@ fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db) -> Result<()> {
         job(move || {
             let auth = otp.clone();
             async move { auth.delete_expired_otps().await }
+        }),
+    )?;
+    // PocketBase registers it last, and lists the jobs in that order.
+    let logs = logs.clone();
+    crons.add(
+        "__pbLogsCleanup__",
+        "0 */6 * * *",
+        job(move || {
+            let logs = logs.clone();
+            async move { logs.delete_old().await }
         }),
     )
 }

@@ -11,6 +11,7 @@
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
+//! - [`logs`]: request and app logs, stored in batches off the request path.
 //! - [`ratelimit`]: the `rateLimits` settings enforced per client.
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
@@ -30,6 +31,7 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod ids;
+pub mod logs;
 pub mod mail;
 pub mod password;
 pub mod ratelimit;

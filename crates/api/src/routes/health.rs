@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::middleware::client_ip;
+use crate::request_log::AuthSlot;
 
 /// Headers that suggest a reverse proxy in front (PocketBase's list, after the configured
 /// `trustedProxy.headers`), so the dashboard can remind superusers to configure it.
@@ -21,7 +22,11 @@ pub async fn health(State(state): State<AppState>, request: Request) -> ApiResul
     let superuser = match request.headers().get(axum::http::header::AUTHORIZATION) {
         Some(token) => {
             let token = token.to_str().unwrap_or("");
-            state.app.auth().authenticate(token).await.is_superuser()
+            let auth = state.app.auth().authenticate(token).await;
+            if let Some(slot) = request.extensions().get::<AuthSlot>() {
+                slot.set(&auth);
+            }
+            auth.is_superuser()
         }
         None => false,
     };

@@ -6,6 +6,7 @@ pub mod collections;
 pub mod crons;
 pub mod files;
 pub mod health;
+pub mod logs;
 pub mod metrics;
 pub mod realtime;
 pub mod records;

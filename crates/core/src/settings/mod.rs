@@ -14,7 +14,7 @@ use crate::store::tables;
 mod rate_limits;
 mod sections;
 
-pub use sections::{BatchSettings, Meta, TrustedProxy};
+pub use sections::{BatchSettings, LogSettings, Meta, TrustedProxy};
 
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [
@@ -28,6 +28,8 @@ const PARAMS_ID: &str = "settings";
 pub struct Settings {
     db: Db,
     current: Arc<RwLock<Json>>,
+    /// `logs`, typed once per change: every request reads it.
+    logs: Arc<RwLock<LogSettings>>,
 }
 
 fn defaults() -> Json {
@@ -37,16 +39,24 @@ fn defaults() -> Json {
 impl Settings {
     pub async fn load(db: Db) -> Result<Settings> {
         let current = Self::read(&db).await?;
+        let logs = LogSettings::from_json(&current["logs"]);
         Ok(Settings {
             db,
             current: Arc::new(RwLock::new(current)),
+            logs: Arc::new(RwLock::new(logs)),
         })
+    }
+
+    /// Replaces the settings in memory.
+    fn replace(&self, next: Json) {
+        *self.logs.write() = LogSettings::from_json(&next["logs"]);
+        *self.current.write() = next;
     }
 
     /// Reads the stored settings again (another instance changed them).
     pub async fn reload(&self) -> Result<()> {
         let current = Self::read(&self.db).await?;
-        *self.current.write() = current;
+        self.replace(current);
         Ok(())
     }
 
@@ -106,7 +116,7 @@ impl Settings {
         self.db
             .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
             .await?;
-        *self.current.write() = next;
+        self.replace(next);
         Ok(self.public())
     }
 }

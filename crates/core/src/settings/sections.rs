@@ -34,7 +34,36 @@ pub struct Meta {
     pub sender_address: String,
 }
 
+/// `logs`: what the request and app logs keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSettings {
+    /// Days an entry is kept; 0 turns logging off.
+    pub max_days: i64,
+    /// The lowest level stored (`-4` debug, `0` info, `4` warn, `8` error).
+    pub min_level: i64,
+    /// Whether request entries keep the client's IPs.
+    pub log_ip: bool,
+    /// Whether request entries keep the caller's record id.
+    pub log_auth_id: bool,
+}
+
+impl LogSettings {
+    pub(super) fn from_json(logs: &Json) -> LogSettings {
+        LogSettings {
+            max_days: logs["maxDays"].as_i64().unwrap_or(0),
+            min_level: logs["minLevel"].as_i64().unwrap_or(0),
+            log_ip: logs["logIP"].as_bool().unwrap_or(false),
+            log_auth_id: logs["logAuthId"].as_bool().unwrap_or(false),
+        }
+    }
+}
+
 impl Settings {
+    /// `logs`, without copying JSON (read on every request).
+    pub fn logs(&self) -> LogSettings {
+        *self.logs.read()
+    }
+
     pub fn batch(&self) -> BatchSettings {
         let batch = self.get(&["batch"]);
         BatchSettings {
