@@ -12,17 +12,19 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request};
-use axum::http::{self, header};
+use std::net::IpAddr;
+
+use axum::extract::Request;
+use axum::http::{self, HeaderValue, header};
 use axum::response::{IntoResponseParts, ResponseParts};
 use futures_util::future::{BoxFuture, Either};
 use oxbase_core::identity::Auth;
-use oxbase_core::logs::{RequestLog, level};
+use oxbase_core::logs::{RequestFacts, RequestLog, level};
 use tower::{Layer, Service};
 
 use crate::AppState;
 use crate::error::LoggedError;
-use crate::middleware::client_ip;
+use crate::middleware::{peer_ip, proxied_ip};
 
 /// Where a handler leaves the caller it resolved, for the request's log entry.
 #[derive(Clone, Default)]
@@ -99,27 +101,18 @@ where
         let started = Instant::now();
         let slot = AuthSlot::default();
         req.extensions_mut().insert(slot.clone());
-        let text = |name: header::HeaderName| {
-            req.headers()
-                .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .unwrap_or_default()
-        };
-        let mut log = RequestLog {
-            method: req.method().as_str().to_owned(),
-            url: req
-                .uri()
-                .path_and_query()
-                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned()),
-            referer: text(header::REFERER),
-            user_agent: text(header::USER_AGENT),
-            user_ip: client_ip(&self.state, req.headers(), req.extensions()),
-            remote_ip: req
-                .extensions()
-                .get::<ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default(),
-            ..RequestLog::default()
+        let headers = req.headers();
+        let mut facts = Facts {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            referer: headers.get(header::REFERER).cloned(),
+            user_agent: headers.get(header::USER_AGENT).cloned(),
+            proxied_ip: proxied_ip(&self.state.app.settings().trusted_proxy(), headers),
+            peer_ip: peer_ip(req.extensions()),
+            status: 0,
+            exec_time: 0.0,
+            auth: None,
+            error: None,
         };
         let state = self.state.clone();
         let answer = self.inner.call(req);
@@ -129,19 +122,64 @@ where
             if status.is_success() && response.extensions().get::<Unlogged>().is_some() {
                 return Ok(response);
             }
-            log.status = status.as_u16();
-            log.exec_time = started.elapsed().as_secs_f64() * 1000.0;
-            log.auth = slot
-                .0
-                .get()
-                .and_then(Auth::record)
-                .map(|r| (r.collection.name.clone(), r.id().to_owned()));
-            log.error = response
-                .extensions()
-                .get::<LoggedError>()
-                .map(|e| (e.message.clone(), e.details.clone()));
-            state.app.logs().request(log);
+            facts.status = status.as_u16();
+            facts.exec_time = started.elapsed().as_secs_f64() * 1000.0;
+            facts.auth = slot.0.get().cloned();
+            facts.error = response.extensions().get::<LoggedError>().cloned();
+            state.app.logs().request(Box::new(facts));
             Ok(response)
         }))
+    }
+}
+
+/// What the request log keeps of a request, as it came: cheap clones (shared buffers), turned
+/// into text by the log's writer.
+struct Facts {
+    method: http::Method,
+    uri: http::Uri,
+    referer: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    proxied_ip: Option<String>,
+    peer_ip: Option<IpAddr>,
+    status: u16,
+    exec_time: f64,
+    auth: Option<Auth>,
+    error: Option<LoggedError>,
+}
+
+impl RequestFacts for Facts {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn failed(&self) -> bool {
+        self.status >= 400 || self.error.is_some()
+    }
+
+    fn into_log(self: Box<Self>) -> RequestLog {
+        let text = |v: Option<HeaderValue>| {
+            v.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default()
+        };
+        let remote_ip = self.peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        RequestLog {
+            method: self.method.as_str().to_owned(),
+            url: self
+                .uri
+                .path_and_query()
+                .map_or_else(|| self.uri.path().to_owned(), |p| p.as_str().to_owned()),
+            status: self.status,
+            exec_time: self.exec_time,
+            auth: self
+                .auth
+                .as_ref()
+                .and_then(Auth::record)
+                .map(|r| (r.collection.name.clone(), r.id().to_owned())),
+            user_ip: self.proxied_ip.unwrap_or_else(|| remote_ip.clone()),
+            remote_ip,
+            referer: text(self.referer),
+            user_agent: text(self.user_agent),
+            error: self.error.map(|e| (e.message, e.details)),
+        }
     }
 }

@@ -32,8 +32,9 @@ pub async fn health(State(state): State<AppState>, request: Request) -> ApiResul
     };
     let data = if superuser {
         let headers = request.headers();
-        let trusted = state.app.settings().trusted_proxy().headers;
+        let trusted = state.app.settings().trusted_proxy();
         let proxy_header = trusted
+            .headers
             .iter()
             .map(String::as_str)
             .chain(PROXY_HEADERS)

@@ -28,7 +28,9 @@ pub mod level {
 
 /// Entries queued at most; past it new ones are dropped (and counted), so a stalled database
 /// costs memory no further.
-const QUEUE: usize = 16_384;
+const QUEUE: usize = 32_768;
+/// Past this many queued entries the writer is woken before its batch's time is up.
+const HURRY_AT: usize = QUEUE / 4;
 
 /// What a request leaves in the log, as the HTTP layer saw it. The settings decide which
 /// parts are kept.
@@ -51,20 +53,42 @@ pub struct RequestLog {
     pub error: Option<(String, Json)>,
 }
 
-/// One entry on its way to the database.
-#[derive(Debug)]
-struct Entry {
-    level: i64,
-    message: String,
-    data: Data,
-    created: String,
+/// A request as the HTTP layer saw it, kept raw on the request path and written out as its
+/// [`RequestLog`] by the writer: a request pays for no formatting.
+pub trait RequestFacts: Send + 'static {
+    /// The answer's status.
+    fn status(&self) -> u16;
+    /// Whether the answer is an error (logged at the error level).
+    fn failed(&self) -> bool;
+    fn into_log(self: Box<Self>) -> RequestLog;
 }
 
-#[derive(Debug)]
+impl RequestFacts for RequestLog {
+    fn status(&self) -> u16 {
+        self.status
+    }
+    fn failed(&self) -> bool {
+        self.status >= 400 || self.error.is_some()
+    }
+    fn into_log(self: Box<Self>) -> RequestLog {
+        *self
+    }
+}
+
+/// One entry on its way to the database.
+struct Entry {
+    level: i64,
+    /// An app event's message (a request's is written from its method and URL).
+    message: String,
+    data: Data,
+    /// Formatted by the writer, off the request path.
+    created: chrono::DateTime<chrono::Utc>,
+}
+
 enum Data {
     /// A request, with what the settings said to keep when it was logged.
     Request {
-        log: Box<RequestLog>,
+        log: Box<dyn RequestFacts>,
         keep_ip: bool,
         keep_auth_id: bool,
     },
@@ -89,6 +113,8 @@ struct Inner {
     /// Whether `db` is the logs' own database (closed with them).
     own_db: bool,
     queue: mpsc::Sender<Msg>,
+    /// Wakes the writer before its time (a full queue, a flush).
+    hurry: Arc<tokio::sync::Notify>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -98,13 +124,15 @@ impl Logs {
     pub async fn open(db: Db, own_db: bool, settings: Settings) -> Result<Logs> {
         db.write(tables::logs::create).await?;
         let (queue, receiver) = mpsc::channel(QUEUE);
-        let writer = tokio::spawn(writer::run(db.clone(), receiver));
+        let hurry = Arc::new(tokio::sync::Notify::new());
+        let writer = tokio::spawn(writer::run(db.clone(), receiver, hurry.clone()));
         Ok(Logs {
             inner: Arc::new(Inner {
                 settings,
                 db,
                 own_db,
                 queue,
+                hurry,
                 writer: Mutex::new(Some(writer)),
             }),
         })
@@ -122,9 +150,9 @@ impl Logs {
     }
 
     /// Logs a request: an error answer at the error level, anything else at info.
-    pub fn request(&self, log: RequestLog) {
+    pub fn request(&self, log: Box<dyn RequestFacts>) {
         let settings = self.inner.settings.logs();
-        let level = if log.status >= 400 || log.error.is_some() {
+        let level = if log.failed() {
             level::ERROR
         } else {
             level::INFO
@@ -132,17 +160,15 @@ impl Logs {
         if settings.max_days <= 0 || level < settings.min_level {
             return;
         }
-        // PocketBase's message: the method and the URL, percent-decoded where it decodes.
-        let message = format!("{} {}", log.method, writer::unescape(&log.url));
         self.enqueue(Entry {
             level,
-            message,
+            message: String::new(),
             data: Data::Request {
-                log: Box::new(log),
+                log,
                 keep_ip: settings.log_ip,
                 keep_auth_id: settings.log_auth_id,
             },
-            created: crate::dates::now(),
+            created: chrono::Utc::now(),
         });
     }
 
@@ -155,13 +181,16 @@ impl Logs {
             level,
             message,
             data: Data::Attrs(attrs),
-            created: crate::dates::now(),
+            created: chrono::Utc::now(),
         });
     }
 
     fn enqueue(&self, entry: Entry) {
-        if self.inner.queue.try_send(Msg::Entry(entry)).is_err() {
+        let queue = &self.inner.queue;
+        if queue.try_send(Msg::Entry(entry)).is_err() {
             metrics::counter!("oxbase_logs_dropped_total").increment(1);
+        } else if queue.max_capacity() - queue.capacity() > HURRY_AT {
+            self.inner.hurry.notify_one();
         }
     }
 
@@ -169,6 +198,7 @@ impl Logs {
     pub async fn flush(&self) {
         let (done, stored) = oneshot::channel();
         if self.inner.queue.send(Msg::Flush(done)).await.is_ok() {
+            self.inner.hurry.notify_one();
             let _ = stored.await;
         }
     }

@@ -1,46 +1,48 @@
 //! The writer: takes entries off the queue and stores them in batches, one transaction each.
-//! A batch gathers for a moment after its first entry (or until it is full), so a busy server
-//! writes a few large transactions a second rather than one per request.
+//! After a batch's first entry it sleeps for a moment without listening to the queue, so that
+//! requests enqueue without waking it (a wake-up per entry cost more than the entry); it is
+//! woken early only when the queue fills up or someone waits for a flush.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value as Json};
-use tokio::sync::{mpsc, oneshot};
+use serde_json::Value as Json;
+
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{Data, Entry, Msg, RequestLog};
 use crate::store::{Db, tables};
 
 /// Entries per transaction at most.
-const BATCH: usize = 2_000;
+const BATCH: usize = 5_000;
 /// How long a batch gathers after its first entry.
-const GATHER: Duration = Duration::from_millis(200);
+const GATHER: Duration = Duration::from_millis(100);
 
-pub(super) async fn run(db: Db, mut queue: mpsc::Receiver<Msg>) {
+pub(super) async fn run(db: Db, mut queue: mpsc::Receiver<Msg>, hurry: Arc<Notify>) {
     let mut entries: Vec<Entry> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = queue.recv().await {
         take(first, &mut entries, &mut flushes);
-        let gather = tokio::time::sleep(GATHER);
-        tokio::pin!(gather);
-        while entries.len() < BATCH && flushes.is_empty() {
+        if flushes.is_empty() {
             tokio::select! {
-                msg = queue.recv() => match msg {
-                    Some(msg) => take(msg, &mut entries, &mut flushes),
-                    None => break,
-                },
-                () = &mut gather => break,
+                () = tokio::time::sleep(GATHER) => {}
+                () = hurry.notified() => {}
             }
         }
-        // What else is queued already goes in this batch too.
-        while entries.len() < BATCH {
-            match queue.try_recv() {
-                Ok(msg) => take(msg, &mut entries, &mut flushes),
-                Err(_) => break,
+        loop {
+            while entries.len() < BATCH {
+                match queue.try_recv() {
+                    Ok(msg) => take(msg, &mut entries, &mut flushes),
+                    Err(_) => break,
+                }
             }
-        }
-        store(&db, std::mem::take(&mut entries)).await;
-        for done in flushes.drain(..) {
-            let _ = done.send(());
+            if entries.is_empty() && flushes.is_empty() {
+                break;
+            }
+            store(&db, std::mem::take(&mut entries)).await;
+            for done in flushes.drain(..) {
+                let _ = done.send(());
+            }
         }
     }
 }
@@ -65,57 +67,80 @@ async fn store(db: &Db, entries: Vec<Entry>) {
 }
 
 fn row(entry: Entry) -> tables::logs::Row {
-    let data = match entry.data {
+    let (message, data) = match entry.data {
         Data::Request {
             log,
             keep_ip,
             keep_auth_id,
-        } => request_data(*log, keep_ip, keep_auth_id),
-        Data::Attrs(attrs) => attrs,
+        } => {
+            let log = log.into_log();
+            // PocketBase's message: the method and the URL, percent-decoded where it decodes.
+            let message = format!("{} {}", log.method, unescape(&log.url));
+            (message, request_data(&log, keep_ip, keep_auth_id))
+        }
+        Data::Attrs(attrs) => (entry.message, Json::Object(attrs).to_string()),
     };
     tables::logs::Row {
-        id: crate::ids::record_id(),
+        id: crate::ids::sortable_id(),
         level: entry.level,
-        message: entry.message,
-        data: Json::Object(data).to_string(),
-        created: entry.created,
+        message,
+        data,
+        created: crate::dates::format(entry.created),
     }
 }
 
 /// The `data` of a request entry, with PocketBase's keys.
-fn request_data(log: RequestLog, keep_ip: bool, keep_auth_id: bool) -> Map<String, Json> {
-    let mut data = Map::new();
-    data.insert("type".into(), "request".into());
-    data.insert("execTime".into(), log.exec_time.into());
-    data.insert("url".into(), log.url.into());
-    data.insert("method".into(), log.method.into());
-    data.insert("status".into(), log.status.into());
-    data.insert("referer".into(), log.referer.into());
-    data.insert("userAgent".into(), log.user_agent.into());
-    match log.auth {
-        Some((collection, id)) => {
-            data.insert("auth".into(), collection.into());
-            if keep_auth_id {
-                data.insert("authId".into(), id.into());
-            }
-        }
-        None => {
-            data.insert("auth".into(), "".into());
-        }
-    }
-    if keep_ip {
-        data.insert("userIP".into(), log.user_ip.into());
-        data.insert("remoteIP".into(), log.remote_ip.into());
-    }
-    if let Some((message, details)) = log.error {
-        data.insert("error".into(), message.into());
-        data.insert("details".into(), details);
-    }
-    data
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestData<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    exec_time: f64,
+    url: &'a str,
+    method: &'a str,
+    status: u16,
+    referer: &'a str,
+    user_agent: &'a str,
+    /// The caller's collection, "" for a guest.
+    auth: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_id: Option<&'a str>,
+    #[serde(rename = "userIP", skip_serializing_if = "Option::is_none")]
+    user_ip: Option<&'a str>,
+    #[serde(rename = "remoteIP", skip_serializing_if = "Option::is_none")]
+    remote_ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a Json>,
+}
+
+/// The JSON text of a request entry's `data`, with what the settings keep.
+fn request_data(log: &RequestLog, keep_ip: bool, keep_auth_id: bool) -> String {
+    let data = RequestData {
+        kind: "request",
+        exec_time: log.exec_time,
+        url: &log.url,
+        method: &log.method,
+        status: log.status,
+        referer: &log.referer,
+        user_agent: &log.user_agent,
+        auth: log.auth.as_ref().map_or("", |(collection, _)| collection),
+        auth_id: log
+            .auth
+            .as_ref()
+            .filter(|_| keep_auth_id)
+            .map(|(_, id)| id.as_str()),
+        user_ip: keep_ip.then_some(log.user_ip.as_str()),
+        remote_ip: keep_ip.then_some(log.remote_ip.as_str()),
+        error: log.error.as_ref().map(|(message, _)| message.as_str()),
+        details: log.error.as_ref().map(|(_, details)| details),
+    };
+    serde_json::to_string(&data).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The URL percent-decoded (not `+`), or as it is when it does not decode to UTF-8.
-pub(super) fn unescape(url: &str) -> std::borrow::Cow<'_, str> {
+fn unescape(url: &str) -> std::borrow::Cow<'_, str> {
     percent_encoding::percent_decode_str(url)
         .decode_utf8()
         .unwrap_or(std::borrow::Cow::Borrowed(url))
@@ -143,13 +168,14 @@ mod tests {
             remote_ip: "127.0.0.1".into(),
             referer: String::new(),
             user_agent: "ua".into(),
-            error: Some(("Missing.".into(), Json::Object(Map::new()))),
+            error: Some(("Missing.".into(), Json::Object(serde_json::Map::new()))),
         };
-        let kept = request_data(log.clone(), true, true);
+        let parse = |text: String| serde_json::from_str::<Json>(&text).unwrap_or_default();
+        let kept = parse(request_data(&log, true, true));
         assert_eq!(kept["authId"], "u1");
         assert_eq!(kept["userIP"], "10.0.0.1");
         assert_eq!(kept["error"], "Missing.");
-        let bare = request_data(log, false, false);
+        let bare = parse(request_data(&log, false, false));
         assert_eq!(bare["auth"], "users");
         assert!(bare.get("authId").is_none() && bare.get("userIP").is_none());
         assert!(bare.get("remoteIP").is_none());

@@ -28,8 +28,9 @@ const PARAMS_ID: &str = "settings";
 pub struct Settings {
     db: Db,
     current: Arc<RwLock<Json>>,
-    /// `logs`, typed once per change: every request reads it.
+    /// `logs` and `trustedProxy`, typed once per change: every request reads them.
     logs: Arc<RwLock<LogSettings>>,
+    proxy: Arc<RwLock<Arc<TrustedProxy>>>,
 }
 
 fn defaults() -> Json {
@@ -40,16 +41,19 @@ impl Settings {
     pub async fn load(db: Db) -> Result<Settings> {
         let current = Self::read(&db).await?;
         let logs = LogSettings::from_json(&current["logs"]);
+        let proxy = TrustedProxy::from_json(&current["trustedProxy"]);
         Ok(Settings {
             db,
             current: Arc::new(RwLock::new(current)),
             logs: Arc::new(RwLock::new(logs)),
+            proxy: Arc::new(RwLock::new(Arc::new(proxy))),
         })
     }
 
     /// Replaces the settings in memory.
     fn replace(&self, next: Json) {
         *self.logs.write() = LogSettings::from_json(&next["logs"]);
+        *self.proxy.write() = Arc::new(TrustedProxy::from_json(&next["trustedProxy"]));
         *self.current.write() = next;
     }
 

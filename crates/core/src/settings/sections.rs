@@ -47,6 +47,15 @@ pub struct LogSettings {
     pub log_auth_id: bool,
 }
 
+impl TrustedProxy {
+    pub(super) fn from_json(proxy: &Json) -> TrustedProxy {
+        TrustedProxy {
+            headers: strings(&proxy["headers"]),
+            use_leftmost_ip: proxy["useLeftmostIP"].as_bool().unwrap_or(false),
+        }
+    }
+}
+
 impl LogSettings {
     pub(super) fn from_json(logs: &Json) -> LogSettings {
         LogSettings {
@@ -74,12 +83,9 @@ impl Settings {
         }
     }
 
-    pub fn trusted_proxy(&self) -> TrustedProxy {
-        let proxy = self.get(&["trustedProxy"]);
-        TrustedProxy {
-            headers: strings(&proxy["headers"]),
-            use_leftmost_ip: proxy["useLeftmostIP"].as_bool().unwrap_or(false),
-        }
+    /// `trustedProxy` (read on every request: kept typed).
+    pub fn trusted_proxy(&self) -> std::sync::Arc<TrustedProxy> {
+        self.proxy.read().clone()
     }
 
     pub fn meta(&self) -> Meta {
