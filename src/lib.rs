@@ -2,12 +2,14 @@
 //! start the real application exactly as `oxbase serve` does, on port 0.
 
 pub mod cli;
+pub mod restart;
 pub mod telemetry;
 pub mod transfer;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use oxbase_api::HttpConfig;
 use oxbase_core::{App, Config};
@@ -35,6 +37,8 @@ pub struct Application {
     listener: TcpListener,
     app: App,
     http: HttpConfig,
+    /// What the app was opened with, to open it again after a restore.
+    core: Config,
 }
 
 impl Application {
@@ -55,6 +59,7 @@ impl Application {
             listener,
             app,
             http: config.http_config,
+            core,
         })
     }
 
@@ -74,11 +79,22 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = oxbase_api::service(self.app.clone(), &self.http);
+        let http = self.http.clone();
+        let make_service = move |app: App| oxbase_api::service(app, &http);
+        let service = restart::Swappable::new(make_service(self.app.clone()));
+        // The app running now: replaced after each restore.
+        let current = Arc::new(parking_lot::Mutex::new(self.app.clone()));
+        let restores = tokio::spawn(restart::serve_restores(
+            self.core.clone(),
+            current.clone(),
+            service.clone(),
+            make_service,
+        ));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let app = self.app.clone();
+        let app = current.clone();
         let shutdown = async move {
             shutdown.await;
+            let app = app.lock().clone();
             app.realtime().close();
             let _ = stopping_tx.send(());
         };
@@ -97,7 +113,9 @@ impl Application {
                 Ok(())
             }
         };
-        self.app.close().await;
+        restores.abort();
+        let app = current.lock().clone();
+        app.close().await;
         served
     }
 }

@@ -721,9 +721,9 @@ async fn a_file_token_expires_and_dies_with_a_password_change() {
 }
 
 /// A started moto S3 server, killed when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: std::process::Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -736,7 +736,7 @@ impl Drop for Moto {
 /// Starts moto's S3 server on a free port: `OXBASE_TEST_MOTO` names its `moto_server`
 /// (`scripts/test-all.sh` installs it), else `moto_server` on the PATH. Never skipped: a
 /// machine without it fails here with the way to get it.
-async fn start_moto() -> Moto {
+pub(crate) async fn start_moto() -> Moto {
     let bin = std::env::var("OXBASE_TEST_MOTO")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("moto_server"));

@@ -25,7 +25,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, batch, collections, crons, files, health, realtime, records, settings, sql, static_files,
+    auth, backups, batch, collections, crons, files, health, realtime, records, settings, sql, static_files,
 };
 
 /// What every handler shares.
@@ -69,7 +69,7 @@ impl Default for HttpConfig {
 }
 
 /// The whole API as one service: the route table behind the layers every request passes.
-pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
+pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> {
     let state = AppState {
         app,
         max_body_bytes: config.max_body_bytes,
@@ -80,6 +80,16 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/api/crons", get(crons::list))
         .route("/api/crons/{id}", post(crons::run))
         .route("/api/sql", post(sql::run))
+        .route("/api/backups", get(backups::list).post(backups::create))
+        .route(
+            "/api/backups/upload",
+            post(backups::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/backups/{key}",
+            get(backups::download).delete(backups::delete),
+        )
+        .route("/api/backups/{key}/restore", post(backups::restore))
         .route(
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),

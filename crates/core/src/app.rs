@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthService;
+use crate::backups::Backups;
 use crate::clock::Clock;
 use crate::collections::Collections;
 use crate::config::Config;
@@ -41,6 +42,7 @@ struct Parts {
     rate_limiter: RateLimiter,
     clock: Clock,
     crons: Crons,
+    backups: Backups,
 }
 
 impl App {
@@ -124,6 +126,13 @@ impl App {
         );
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db)?;
+        let backups = Backups::new(
+            &config.data_dir,
+            db.clone(),
+            files.clone(),
+            settings.clone(),
+            crons.clone(),
+        )?;
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -138,6 +147,7 @@ impl App {
                 rate_limiter,
                 clock,
                 crons,
+                backups,
             }),
         })
     }
@@ -262,6 +272,19 @@ impl App {
 
     pub fn crons(&self) -> &Crons {
         &self.parts.crons
+    }
+
+    pub fn backups(&self) -> &Backups {
+        &self.parts.backups
+    }
+
+    /// After a restore, tells the other instances on the database to reload the schema and
+    /// the settings (nothing to tell on SQLite).
+    pub fn announce_restore(&self) {
+        if let Some(relay) = &self.parts.relay {
+            relay.publish(crate::events::relay::Local::Schema);
+            relay.publish(crate::events::relay::Local::Settings);
+        }
     }
 
     /// Waits for the work spawned after commits, commits what is queued and stops the

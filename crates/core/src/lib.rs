@@ -12,6 +12,8 @@
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
 //! - [`ratelimit`]: the `rateLimits` settings enforced per client.
+//! - [`backups`]: zips of a consistent snapshot and the files, kept locally or on S3, on a
+//!   schedule; restores.
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -20,6 +22,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backups;
 pub mod clock;
 pub mod collections;
 pub mod config;

@@ -185,6 +185,47 @@ async fn copy_app(
     Ok(counts)
 }
 
+/// Replaces the whole app on the PostgreSQL database at `url` by the one in the SQLite file
+/// `snapshot` (a backup's `data.db`), under the startup lock so that no instance migrates
+/// meanwhile: every collection's table or view, the definitions and the settings are dropped
+/// in one transaction, then copied from the snapshot. Instances running on the database see
+/// the change once they reload (the restoring instance announces it when it reopens).
+pub async fn replace_postgres(
+    url: &str,
+    snapshot: &std::path::Path,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<Counted>> {
+    let from = Db::Sqlite(crate::store::sqlite::SqliteDb::open(snapshot, 1)?);
+    let pg = crate::store::postgres::PgDb::connect(url, 4).await?;
+    let lock = pg.lock_startup().await?;
+    let to = Db::Postgres(pg);
+    let replaced = async {
+        let collections = from.read(load_definitions).await?;
+        to.write(drop_app).await?;
+        copy_app(&from, &to, &collections, progress).await
+    }
+    .await;
+    lock.release().await;
+    to.close().await;
+    from.close().await;
+    replaced
+}
+
+/// Drops every collection's table and view, the definitions and the settings.
+fn drop_app(conn: &mut dyn Conn) -> Result<()> {
+    let existing = load_definitions(conn)?;
+    let (views, tables): (Vec<Collection>, Vec<Collection>) = existing
+        .into_iter()
+        .partition(|c| c.kind == CollectionKind::View);
+    migrate::drop_views(conn, &views)?;
+    for c in &tables {
+        migrate::drop(conn, c)?;
+    }
+    conn.execute(&Sql::raw("DELETE FROM \"_collections\""))?;
+    conn.execute(&Sql::raw("DELETE FROM \"_params\""))?;
+    Ok(())
+}
+
 fn load_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
     let rows = conn.query(&Sql::raw(
         "SELECT \"data\" FROM \"_collections\" ORDER BY \"created\", \"id\"",

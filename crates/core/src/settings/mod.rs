@@ -14,7 +14,7 @@ use crate::store::tables;
 mod rate_limits;
 mod sections;
 
-pub use sections::{BatchSettings, Meta, TrustedProxy};
+pub use sections::{BackupSettings, BatchSettings, Meta, TrustedProxy};
 
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [
@@ -24,10 +24,18 @@ const SECRETS: [&[&str]; 3] = [
 ];
 const PARAMS_ID: &str = "settings";
 
+/// A check that services above the settings add to their validation (a section whose values
+/// only they understand, such as `backups.cron`); it reports into the flat, dotted errors.
+pub type Check = Arc<dyn Fn(&Json, &mut FieldErrors) + Send + Sync>;
+/// Called after the settings changed, here (`patch`) or on another instance (`reload`).
+pub type Listener = Arc<dyn Fn() + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Settings {
     db: Db,
     current: Arc<RwLock<Json>>,
+    checks: Arc<RwLock<Vec<Check>>>,
+    listeners: Arc<RwLock<Vec<Listener>>>,
 }
 
 fn defaults() -> Json {
@@ -40,13 +48,33 @@ impl Settings {
         Ok(Settings {
             db,
             current: Arc::new(RwLock::new(current)),
+            checks: Arc::default(),
+            listeners: Arc::default(),
         })
+    }
+
+    /// Adds a validation `patch` runs after its own.
+    pub fn add_check(&self, check: Check) {
+        self.checks.write().push(check);
+    }
+
+    /// Calls `listener` after each change of the settings.
+    pub fn on_change(&self, listener: Listener) {
+        self.listeners.write().push(listener);
+    }
+
+    fn changed(&self) {
+        let listeners = self.listeners.read().clone();
+        for listener in listeners {
+            listener();
+        }
     }
 
     /// Reads the stored settings again (another instance changed them).
     pub async fn reload(&self) -> Result<()> {
         let current = Self::read(&self.db).await?;
         *self.current.write() = current;
+        self.changed();
         Ok(())
     }
 
@@ -95,6 +123,10 @@ impl Settings {
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
         validate(&next, &mut errors);
+        let checks = self.checks.read().clone();
+        for check in checks {
+            check(&next, &mut errors);
+        }
         if !errors.is_empty() {
             // PB-COMPAT: the message PocketBase gives for invalid settings.
             return Err(Error::BadRequest {
@@ -107,6 +139,7 @@ impl Settings {
             .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
             .await?;
         *self.current.write() = next;
+        self.changed();
         Ok(self.public())
     }
 }

@@ -172,6 +172,39 @@ impl PgDb {
         Ok(StartupLock { client })
     }
 
+    /// A handle whose every read runs in one `REPEATABLE READ READ ONLY` transaction: one
+    /// connection, its transaction begun here and never committed (the pool hands it back as
+    /// it is), so everything read through it is one consistent snapshot while other
+    /// connections go on writing. Closing it ends the transaction.
+    pub async fn pinned(&self) -> Result<PgDb> {
+        let config: tokio_postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(1)
+            .build()
+            .map_err(Error::internal)?;
+        let client = pool.get().await.map_err(pool_error)?;
+        // The snapshot is taken by the first statement after BEGIN.
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
+            .await
+            .map_err(pg_error)?;
+        drop(client);
+        Ok(PgDb {
+            pool,
+            url: self.url.clone(),
+        })
+    }
+
     /// Nothing is queued outside PostgreSQL: closing the pool is enough.
     pub async fn close(&self) {
         self.pool.close();
