@@ -1,6 +1,7 @@
 //! The `oxbase` binary's library: configuration, wiring and the server's lifecycle, so tests
 //! start the real application exactly as `oxbase serve` does, on port 0.
 
+pub mod backup;
 pub mod cli;
 pub mod restart;
 pub mod telemetry;

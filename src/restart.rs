@@ -92,8 +92,7 @@ pub async fn serve_restores<S, F>(
         current.realtime().close();
         current.close().await;
         drop(current);
-        let applied =
-            oxbase_core::backups::restore::apply(&config, &restore, &|_| {}).await;
+        let applied = oxbase_core::backups::restore::apply(&config, &restore, &|_| {}).await;
         if let Err(e) = &applied {
             tracing::error!(error = %e, "the restore failed; the app reopens on its data");
         }

@@ -11,9 +11,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    GUEST, Resp, TestApp, assert_error, send, spawn_app, spawn_sqlite_app_at,
-};
+use crate::helpers::{GUEST, Resp, TestApp, assert_error, send, spawn_app, spawn_sqlite_app_at};
 
 impl TestApp {
     async fn backups(&self, token: &str) -> Resp {
@@ -100,20 +98,33 @@ async fn backup_endpoints_answer_as_pocketbase() {
     );
     assert_eq!(app.backups(&su).await.body, json!([]));
 
-    let bad = app.create_backup(Some(json!({"name": "Bad.zip"})), &su).await;
-    assert_error(&bad, 400, "An error occurred while validating the submitted data.");
+    let bad = app
+        .create_backup(Some(json!({"name": "Bad.zip"})), &su)
+        .await;
+    assert_error(
+        &bad,
+        400,
+        "An error occurred while validating the submitted data.",
+    );
     assert_eq!(bad.body["data"]["name"]["code"], "validation_match_invalid");
     let long = format!("{}.zip", "a".repeat(160));
     let r = app.create_backup(Some(json!({"name": long})), &su).await;
-    assert_eq!(r.body["data"]["name"]["code"], "validation_length_out_of_range");
-    assert_eq!(r.body["data"]["name"]["params"], json!({"max": 150, "min": 1}));
+    assert_eq!(
+        r.body["data"]["name"]["code"],
+        "validation_length_out_of_range"
+    );
+    assert_eq!(
+        r.body["data"]["name"]["params"],
+        json!({"max": 150, "min": 1})
+    );
     assert_error(
         &app.create_backup(Some(json!({"name": 1})), &su).await,
         400,
         "An error occurred while loading the submitted data.",
     );
     assert_error(
-        &app.create_backup(Some(json!({"name": "x.zip"})), &user.token).await,
+        &app.create_backup(Some(json!({"name": "x.zip"})), &user.token)
+            .await,
         403,
         "The authorized record is not allowed to perform this action.",
     );
@@ -121,8 +132,13 @@ async fn backup_endpoints_answer_as_pocketbase() {
     app.create_backup(Some(json!({"name": "one.zip"})), &su)
         .await
         .expect(204);
-    let dup = app.create_backup(Some(json!({"name": "one.zip"})), &su).await;
-    assert_eq!(dup.body["data"]["name"]["code"], "validation_backup_name_exists");
+    let dup = app
+        .create_backup(Some(json!({"name": "one.zip"})), &su)
+        .await;
+    assert_eq!(
+        dup.body["data"]["name"]["code"],
+        "validation_backup_name_exists"
+    );
     app.create_backup(None, &su).await.expect(204);
     let list = app.backups(&su).await;
     let keys = TestApp::keys(&list);
@@ -142,7 +158,9 @@ async fn backup_endpoints_answer_as_pocketbase() {
         .raw_get(&format!("/api/backups/one.zip?token={user_file}"))
         .await;
     assert_eq!(status, 403);
-    let (status, _) = app.raw_get(&format!("/api/backups/one.zip?token={su}")).await;
+    let (status, _) = app
+        .raw_get(&format!("/api/backups/one.zip?token={su}"))
+        .await;
     assert_eq!(status, 403, "an auth token is not a file token");
     let su_file = app.file_token_of(&su).await;
     for missing in ["nope.zip", "..%2Fdata.db", "%2E%2E"] {
@@ -161,9 +179,16 @@ async fn backup_endpoints_answer_as_pocketbase() {
     let r = app
         .request(Method::POST, "/api/backups/upload", &su, None)
         .await;
-    assert_eq!(r.body["data"]["file"]["code"], "validation_required", "{}", r.text);
+    assert_eq!(
+        r.body["data"]["file"]["code"], "validation_required",
+        "{}",
+        r.text
+    );
     let r = app.upload_backup("x.txt", b"hello".to_vec(), &su).await;
-    assert_eq!(r.body["data"]["file"]["code"], "validation_invalid_mime_type");
+    assert_eq!(
+        r.body["data"]["file"]["code"],
+        "validation_invalid_mime_type"
+    );
     assert!(
         r.body["data"]["file"]["message"]
             .as_str()
@@ -175,9 +200,14 @@ async fn backup_endpoints_answer_as_pocketbase() {
         401,
         "The request requires valid record authorization token.",
     );
-    app.upload_backup("two.zip", zip.clone(), &su).await.expect(204);
+    app.upload_backup("two.zip", zip.clone(), &su)
+        .await
+        .expect(204);
     let dup = app.upload_backup("two.zip", zip.clone(), &su).await;
-    assert_eq!(dup.body["data"]["file"]["code"], "validation_backup_name_exists");
+    assert_eq!(
+        dup.body["data"]["file"]["code"],
+        "validation_backup_name_exists"
+    );
     app.upload_backup("../../evil.zip", zip.clone(), &su)
         .await
         .expect(204);
@@ -190,8 +220,14 @@ async fn backup_endpoints_answer_as_pocketbase() {
         .request(Method::DELETE, "/api/backups/nope.zip", &su, None)
         .await;
     assert_eq!(r.status, 400);
-    assert!(r.str("message").starts_with("Invalid or already deleted backup file."));
-    assert!(!r.text.contains(&app.data_dir.display().to_string()), "no path leaks");
+    assert!(
+        r.str("message")
+            .starts_with("Invalid or already deleted backup file.")
+    );
+    assert!(
+        !r.text.contains(&app.data_dir.display().to_string()),
+        "no path leaks"
+    );
     assert_error(
         &app.request(Method::DELETE, "/api/backups/two.zip", &user.token, None)
             .await,
@@ -209,8 +245,13 @@ async fn backup_endpoints_answer_as_pocketbase() {
         "Missing or invalid backup file.",
     );
     assert_error(
-        &app.request(Method::POST, "/api/backups/one.zip/restore", &user.token, None)
-            .await,
+        &app.request(
+            Method::POST,
+            "/api/backups/one.zip/restore",
+            &user.token,
+            None,
+        )
+        .await,
         403,
         "The authorized record is not allowed to perform this action.",
     );
@@ -231,9 +272,10 @@ async fn a_backup_taken_while_writing_holds_every_acknowledged_record_and_file()
         "fields": [{"name": "n", "type": "number"}, {"name": "doc", "type": "file", "maxSelect": 1}]
     }))
     .await;
-    let form = Form::new()
-        .text("n", "-1")
-        .part("doc", Part::bytes(b"hello backup".to_vec()).file_name("doc.txt"));
+    let form = Form::new().text("n", "-1").part(
+        "doc",
+        Part::bytes(b"hello backup".to_vec()).file_name("doc.txt"),
+    );
     let with_file = send(
         app.client
             .post(app.url("/api/collections/notes/records"))
@@ -249,7 +291,10 @@ async fn a_backup_taken_while_writing_holds_every_acknowledged_record_and_file()
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let (client, url) = (app.client.clone(), app.url("/api/collections/notes/records"));
+        let (client, url) = (
+            app.client.clone(),
+            app.url("/api/collections/notes/records"),
+        );
         let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
         tokio::spawn(async move {
             let mut n = 0;
@@ -270,7 +315,11 @@ async fn a_backup_taken_while_writing_holds_every_acknowledged_record_and_file()
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.await.expect("writer");
     let total = acknowledged.lock().len();
-    assert!(before.len() > 5 && total > before.len(), "writes went on: {} then {total}", before.len());
+    assert!(
+        before.len() > 5 && total > before.len(),
+        "writes went on: {} then {total}",
+        before.len()
+    );
 
     let zip = app.download_backup("live.zip").await;
     let dir = tempfile::tempdir().expect("dir");
@@ -285,7 +334,10 @@ async fn a_backup_taken_while_writing_holds_every_acknowledged_record_and_file()
     listed.expect(200);
     let ids: std::collections::HashSet<String> = listed.ids().into_iter().collect();
     let missing: Vec<&String> = before.iter().filter(|id| !ids.contains(*id)).collect();
-    assert!(missing.is_empty(), "acknowledged before the backup but missing: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup but missing: {missing:?}"
+    );
     assert!(ids.contains(&file_id));
     let (status, body) = restored
         .raw_get(&format!("/api/files/notes/{file_id}/{file_name}"))
@@ -313,8 +365,10 @@ where
 async fn a_restore_through_the_api_restarts_the_server_in_place_on_the_restored_data() {
     let app = spawn_app().await;
     let su = app.superuser_token.clone();
-    app.must_create_collection(json!({"name": "notes", "type": "base", "fields": [{"name": "t", "type": "text"}]}))
-        .await;
+    app.must_create_collection(
+        json!({"name": "notes", "type": "base", "fields": [{"name": "t", "type": "text"}]}),
+    )
+    .await;
     let kept = app.must_create_record("notes", json!({"t": "kept"})).await;
     app.create_backup(Some(json!({"name": "before.zip"})), &su)
         .await
@@ -336,7 +390,10 @@ async fn a_restore_through_the_api_restarts_the_server_in_place_on_the_restored_
     .await;
     let listed = app.list_records("notes", &[], &su).await;
     listed.expect(200);
-    assert_eq!(listed.ids(), vec![kept["id"].as_str().unwrap_or("").to_owned()]);
+    assert_eq!(
+        listed.ids(),
+        vec![kept["id"].as_str().unwrap_or("").to_owned()]
+    );
     assert_eq!(app.view_collection("later", &su).await.status, 404);
     let health = app.get("/api/health", &su).await;
     assert_eq!(health.body["data"]["canBackup"], true);
@@ -356,22 +413,36 @@ async fn scheduled_backups_keep_cron_max_keep_copies() {
         .update_settings(json!({"backups": {"cron": "* * *"}}), &su)
         .await;
     r.expect(400);
-    assert_eq!(r.body["data"]["backups"]["cron"]["code"], "validation_invalid_cron");
+    assert_eq!(
+        r.body["data"]["backups"]["cron"]["code"],
+        "validation_invalid_cron"
+    );
     assert_eq!(
         r.body["data"]["backups"]["cron"]["message"],
         "Invalid cron expression - must be a valid macro or to have exactly 5 space separated segments."
     );
     let r = app
-        .update_settings(json!({"backups": {"cron": "0 0 * * *", "cronMaxKeep": 0}}), &su)
+        .update_settings(
+            json!({"backups": {"cron": "0 0 * * *", "cronMaxKeep": 0}}),
+            &su,
+        )
         .await;
-    assert_eq!(r.body["data"]["backups"]["cronMaxKeep"]["code"], "validation_required");
+    assert_eq!(
+        r.body["data"]["backups"]["cronMaxKeep"]["code"],
+        "validation_required"
+    );
 
-    app.update_settings(json!({"backups": {"cron": "0 3 * * *", "cronMaxKeep": 2}}), &su)
-        .await
-        .expect(200);
+    app.update_settings(
+        json!({"backups": {"cron": "0 3 * * *", "cronMaxKeep": 2}}),
+        &su,
+    )
+    .await
+    .expect(200);
     let crons = app.get("/api/crons", &su).await;
     assert!(
-        crons.text.contains(r#"{"id":"__pbAutoBackup__","expression":"0 3 * * *"}"#),
+        crons
+            .text
+            .contains(r#"{"id":"__pbAutoBackup__","expression":"0 3 * * *"}"#),
         "{}",
         crons.text
     );
@@ -388,9 +459,15 @@ async fn scheduled_backups_keep_cron_max_keep_copies() {
         tokio::time::sleep(Duration::from_millis(1100)).await;
     }
     let keys = TestApp::keys(&app.backups(&su).await);
-    let auto: Vec<&String> = keys.iter().filter(|k| k.starts_with("@auto_pb_backup_acme_")).collect();
+    let auto: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.starts_with("@auto_pb_backup_acme_"))
+        .collect();
     assert_eq!(auto.len(), 2, "{keys:?}");
-    assert!(keys.contains(&"manual.zip".to_owned()), "manual backups are not pruned");
+    assert!(
+        keys.contains(&"manual.zip".to_owned()),
+        "manual backups are not pruned"
+    );
 
     app.update_settings(json!({"backups": {"cron": ""}}), &su)
         .await
@@ -402,7 +479,10 @@ async fn scheduled_backups_keep_cron_max_keep_copies() {
 #[tokio::test]
 async fn backups_can_be_kept_on_s3() {
     let moto = crate::files::start_moto().await;
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
     assert!(
         client
             .put(format!("{}/oxbase-backups", moto.endpoint))
@@ -418,14 +498,22 @@ async fn backups_can_be_kept_on_s3() {
     app.update_settings(json!({"backups": {"s3": s3}}), &su)
         .await
         .expect(200);
-    app.must_create_collection(json!({"name": "notes", "type": "base", "fields": [{"name": "t", "type": "text"}]}))
-        .await;
+    app.must_create_collection(
+        json!({"name": "notes", "type": "base", "fields": [{"name": "t", "type": "text"}]}),
+    )
+    .await;
     let kept = app.must_create_record("notes", json!({"t": "kept"})).await;
     app.create_backup(Some(json!({"name": "s3.zip"})), &su)
         .await
         .expect(204);
-    assert!(!app.data_dir.join("backups/s3.zip").exists(), "kept in the bucket");
-    assert_eq!(TestApp::keys(&app.backups(&su).await), vec!["s3.zip".to_owned()]);
+    assert!(
+        !app.data_dir.join("backups/s3.zip").exists(),
+        "kept in the bucket"
+    );
+    assert_eq!(
+        TestApp::keys(&app.backups(&su).await),
+        vec!["s3.zip".to_owned()]
+    );
     let zip = app.download_backup("s3.zip").await;
     assert!(zip.starts_with(b"PK"));
     app.must_create_record("notes", json!({"t": "after"})).await;

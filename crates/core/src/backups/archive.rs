@@ -40,7 +40,10 @@ pub fn write(target: &Path, database: &Path, storage: &Path) -> Result<()> {
             } else if kind.is_file()
                 && let Ok(relative) = path.strip_prefix(storage)
             {
-                let name = format!("{STORAGE}/{}", relative.to_string_lossy().replace('\\', "/"));
+                let name = format!(
+                    "{STORAGE}/{}",
+                    relative.to_string_lossy().replace('\\', "/")
+                );
                 add_file(&mut zip, &name, &path)?;
             }
         }
@@ -51,7 +54,11 @@ pub fn write(target: &Path, database: &Path, storage: &Path) -> Result<()> {
     Ok(())
 }
 
-fn add_file<W: Write + std::io::Seek>(zip: &mut ZipWriter<W>, name: &str, path: &Path) -> Result<()> {
+fn add_file<W: Write + std::io::Seek>(
+    zip: &mut ZipWriter<W>,
+    name: &str,
+    path: &Path,
+) -> Result<()> {
     let mut source = match File::open(path) {
         Ok(f) => f,
         // A file deleted since it was listed (a thumbnail, say) is simply not in the backup.
@@ -137,7 +144,10 @@ mod tests {
         let out = dir.path().join("out");
         extract(&zip, &out).expect("extracted");
         assert_eq!(std::fs::read(out.join("data.db")).expect("db"), b"database");
-        assert_eq!(std::fs::read(out.join("storage/c/r/a.txt")).expect("file"), b"file a");
+        assert_eq!(
+            std::fs::read(out.join("storage/c/r/a.txt")).expect("file"),
+            b"file a"
+        );
     }
 
     #[test]
@@ -145,8 +155,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let zip_path = dir.path().join("evil.zip");
         let mut zip = ZipWriter::new(File::create(&zip_path).expect("create"));
-        for name in ["data.db", "../escaped.txt", "/abs.txt", "storage/../../up.txt", "other.txt"] {
-            zip.start_file(name, SimpleFileOptions::default()).expect("entry");
+        for name in [
+            "data.db",
+            "../escaped.txt",
+            "/abs.txt",
+            "storage/../../up.txt",
+            "other.txt",
+        ] {
+            zip.start_file(name, SimpleFileOptions::default())
+                .expect("entry");
             zip.write_all(b"x").expect("write");
         }
         zip.finish().expect("finish");
@@ -166,7 +183,9 @@ mod tests {
         std::fs::write(&not_zip, b"hello").expect("write");
         assert!(extract(&not_zip, &dir.path().join("a")).is_err());
         let empty = dir.path().join("e.zip");
-        ZipWriter::new(File::create(&empty).expect("create")).finish().expect("finish");
+        ZipWriter::new(File::create(&empty).expect("create"))
+            .finish()
+            .expect("finish");
         assert!(extract(&empty, &dir.path().join("b")).is_err());
     }
 }

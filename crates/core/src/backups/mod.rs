@@ -72,7 +72,13 @@ impl Drop for Running {
 }
 
 impl Backups {
-    pub fn new(data_dir: &Path, db: Db, files: Files, settings: Settings, crons: Crons) -> Result<Backups> {
+    pub fn new(
+        data_dir: &Path,
+        db: Db,
+        files: Files,
+        settings: Settings,
+        crons: Crons,
+    ) -> Result<Backups> {
         // What an interrupted backup or restore left behind.
         let _ = std::fs::remove_dir_all(archive::temp_root(data_dir));
         let (restores, restores_rx) = mpsc::unbounded_channel();
@@ -156,9 +162,14 @@ impl Backups {
         };
         if !name.is_empty() {
             let error = if name.chars().count() > 150 {
-                Some(json!({"code": "validation_length_out_of_range", "message": "The length must be between 1 and 150.", "params": {"max": 150, "min": 1}}))
+                Some(
+                    json!({"code": "validation_length_out_of_range", "message": "The length must be between 1 and 150.", "params": {"max": 150, "min": 1}}),
+                )
             } else if !names::valid_new_name(&name) {
-                Some(field_error_json("validation_match_invalid", "Must be in a valid format."))
+                Some(field_error_json(
+                    "validation_match_invalid",
+                    "Must be in a valid format.",
+                ))
             } else if self.inner.vault.exists(&name).await.unwrap_or(true) {
                 Some(field_error_json(
                     "validation_backup_name_exists",
@@ -248,11 +259,17 @@ impl Backups {
         if file.mime.split(';').next().unwrap_or("").trim() != "application/zip" {
             return Err(invalid(
                 "validation_invalid_mime_type",
-                format!("\"{}\" mime type must be one of: application/zip.", file.name),
+                format!(
+                    "\"{}\" mime type must be one of: application/zip.",
+                    file.name
+                ),
             ));
         }
         let Some(key) = names::upload_key(&file.original) else {
-            return Err(invalid("validation_invalid_name", "Invalid file name.".into()));
+            return Err(invalid(
+                "validation_invalid_name",
+                "Invalid file name.".into(),
+            ));
         };
         if self.inner.vault.exists(&key).await.unwrap_or(true) {
             return Err(invalid(
@@ -289,8 +306,11 @@ impl Backups {
         }
         // PB-COMPAT: PocketBase appends the storage's raw error (a path on disk); the cause
         // is said here without it.
-        let missing =
-            || Error::bad_request("Invalid or already deleted backup file. Raw error: \nresource not found.");
+        let missing = || {
+            Error::bad_request(
+                "Invalid or already deleted backup file. Raw error: \nresource not found.",
+            )
+        };
         if !names::valid_key(key) || !self.inner.vault.exists(key).await? {
             return Err(missing());
         }
@@ -317,7 +337,10 @@ impl Backups {
                 Ok(mut restore) => {
                     restore.running = Some(running);
                     if backups.inner.restores.send(restore).is_err() {
-                        tracing::error!(key, "a restore was prepared but nothing runs the app to apply it");
+                        tracing::error!(
+                            key,
+                            "a restore was prepared but nothing runs the app to apply it"
+                        );
                     }
                 }
                 Err(e) => tracing::error!(key, error = %e, "restore failed"),
@@ -450,7 +473,10 @@ mod tests {
     #[test]
     fn settings_checks_give_pocketbase_errors() {
         let mut errors = FieldErrors::new();
-        check_settings(&json!({"backups": {"cron": "* * *", "cronMaxKeep": 0}}), &mut errors);
+        check_settings(
+            &json!({"backups": {"cron": "* * *", "cronMaxKeep": 0}}),
+            &mut errors,
+        );
         assert_eq!(errors["backups.cron"]["code"], "validation_invalid_cron");
         assert_eq!(
             errors["backups.cron"]["message"],
@@ -458,10 +484,16 @@ mod tests {
         );
         assert_eq!(errors["backups.cronMaxKeep"]["code"], "validation_required");
         let mut errors = FieldErrors::new();
-        check_settings(&json!({"backups": {"cron": "", "cronMaxKeep": -1}}), &mut errors);
+        check_settings(
+            &json!({"backups": {"cron": "", "cronMaxKeep": -1}}),
+            &mut errors,
+        );
         assert_eq!(errors["backups.cronMaxKeep"]["params"]["threshold"], 1);
         let mut errors = FieldErrors::new();
-        check_settings(&json!({"backups": {"cron": "@daily", "cronMaxKeep": 3}}), &mut errors);
+        check_settings(
+            &json!({"backups": {"cron": "@daily", "cronMaxKeep": 3}}),
+            &mut errors,
+        );
         assert!(errors.is_empty());
     }
 }

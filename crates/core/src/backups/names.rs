@@ -84,7 +84,17 @@ mod tests {
     fn keys_are_single_file_names() {
         assert!(valid_key("Weird Name.zip"));
         assert!(valid_key("@auto_pb_backup_acme_20260101000000.zip"));
-        for bad in ["", ".", "..", "../x.zip", "a/b.zip", "a\\b.zip", "/etc/passwd", ".hidden", "a\nb"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x.zip",
+            "a/b.zip",
+            "a\\b.zip",
+            "/etc/passwd",
+            ".hidden",
+            "a\nb",
+        ] {
             assert!(!valid_key(bad), "{bad:?}");
         }
         assert!(!valid_key(&"a".repeat(256)));

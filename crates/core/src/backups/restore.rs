@@ -60,7 +60,11 @@ pub async fn apply(
             crate::transfer::replace_postgres(url, &database, progress).await?;
         }
     }
-    swap_storage(&config.data_dir, &restore.dir().join(archive::STORAGE), restore.work.path())
+    swap_storage(
+        &config.data_dir,
+        &restore.dir().join(archive::STORAGE),
+        restore.work.path(),
+    )
 }
 
 /// Puts the backup's `storage/` folder (or an empty one) where the data dir's is, by rename:
