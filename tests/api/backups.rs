@@ -11,7 +11,9 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::{GUEST, Resp, TestApp, assert_error, send, spawn_app, spawn_sqlite_app_at};
+use crate::helpers::{
+    GUEST, Resp, TestApp, assert_error, eventually, send, spawn_app, spawn_sqlite_app_at,
+};
 
 impl TestApp {
     async fn backups(&self, token: &str) -> Resp {
@@ -346,20 +348,8 @@ async fn a_backup_taken_while_writing_holds_every_acknowledged_record_and_file()
     restored.stop().await;
 }
 
-/// Waits until `check` holds (the server restarting), at most 30 s.
-async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+/// How long a restore may take to restart the server.
+const RESTART: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn a_restore_through_the_api_restarts_the_server_in_place_on_the_restored_data() {
@@ -383,7 +373,7 @@ async fn a_restore_through_the_api_restarts_the_server_in_place_on_the_restored_
     app.request(Method::POST, "/api/backups/before.zip/restore", &su, None)
         .await
         .expect(204);
-    eventually("the restored settings", || async {
+    eventually("the restored settings", RESTART, || async {
         let r = app.get("/api/settings", &su).await;
         r.status == 200 && r.body["meta"]["appName"] == "Acme"
     })
@@ -479,19 +469,7 @@ async fn scheduled_backups_keep_cron_max_keep_copies() {
 #[tokio::test]
 async fn backups_can_be_kept_on_s3() {
     let moto = crate::files::start_moto().await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    assert!(
-        client
-            .put(format!("{}/oxbase-backups", moto.endpoint))
-            .send()
-            .await
-            .expect("create bucket")
-            .status()
-            .is_success()
-    );
+    moto.create_bucket("oxbase-backups").await;
     let app = spawn_app().await;
     let su = app.superuser_token.clone();
     let s3 = json!({"enabled": true, "bucket": "oxbase-backups", "region": "us-east-1", "endpoint": moto.endpoint, "accessKey": "test", "secret": "test", "forcePathStyle": true});
@@ -520,7 +498,7 @@ async fn backups_can_be_kept_on_s3() {
     app.request(Method::POST, "/api/backups/s3.zip/restore", &su, None)
         .await
         .expect(204);
-    eventually("the restored records", || async {
+    eventually("the restored records", RESTART, || async {
         let r = app.list_records("notes", &[], &su).await;
         r.status == 200 && r.ids() == vec![kept["id"].as_str().unwrap_or("").to_owned()]
     })

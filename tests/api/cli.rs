@@ -62,8 +62,18 @@ async fn run(mut cmd: Command) -> Output {
 
 /// `oxbase superuser ARGS` on `dir` (and `database`).
 async fn superuser(dir: &Path, database: Option<&TestDatabase>, args: &[&str]) -> Output {
+    command(dir, database, "superuser", args).await
+}
+
+/// `oxbase <command> <args> --dir dir [--db url]`.
+async fn command(
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    command: &str,
+    args: &[&str],
+) -> Output {
     let mut cmd = oxbase();
-    cmd.arg("superuser").args(args).arg("--dir").arg(dir);
+    cmd.arg(command).args(args).arg("--dir").arg(dir);
     if let Some(db) = database {
         cmd.arg("--db").arg(&db.url);
     }
@@ -697,12 +707,7 @@ async fn json_logs_are_one_object_per_line() {
 }
 
 async fn backup(dir: &Path, database: Option<&TestDatabase>, args: &[&str]) -> Output {
-    let mut cmd = oxbase();
-    cmd.arg("backup").args(args).arg("--dir").arg(dir);
-    if let Some(db) = database {
-        cmd.arg("--db").arg(&db.url);
-    }
-    run(cmd).await
+    command(dir, database, "backup", args).await
 }
 
 #[tokio::test]

@@ -726,6 +726,22 @@ pub(crate) struct Moto {
     pub(crate) endpoint: String,
 }
 
+impl Moto {
+    /// Creates the bucket `name`.
+    pub(crate) async fn create_bucket(&self, name: &str) {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let created = client
+            .put(format!("{}/{name}", self.endpoint))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(created.status().is_success(), "bucket {name} created");
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -789,19 +805,7 @@ fn bucket_client(endpoint: &str) -> object_store::aws::AmazonS3 {
 #[tokio::test]
 async fn s3_storage_serves_the_same_api_and_the_settings_test_checks_it() {
     let moto = start_moto().await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    assert!(
-        client
-            .put(format!("{}/oxbase-test", moto.endpoint))
-            .send()
-            .await
-            .expect("create bucket")
-            .status()
-            .is_success()
-    );
+    moto.create_bucket("oxbase-test").await;
     let app = spawn_app().await;
 
     assert_eq!(
