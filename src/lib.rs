@@ -85,12 +85,16 @@ impl Application {
         let service = restart::Swappable::new(make_service(self.app.clone()));
         // The app running now: replaced after each restore.
         let current = Arc::new(parking_lot::Mutex::new(self.app.clone()));
-        let restores = tokio::spawn(restart::serve_restores(
-            self.core.clone(),
-            current.clone(),
-            service.clone(),
-            make_service,
-        ));
+        let restores = match self.app.backups().take_restores() {
+            Some(restores) => tokio::spawn(restart::serve_restores(
+                self.core.clone(),
+                current.clone(),
+                restores,
+                service.clone(),
+                make_service,
+            )),
+            None => tokio::spawn(async {}),
+        };
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let app = current.clone();
         let shutdown = async move {

@@ -12,8 +12,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
 use futures_util::future::{Either, Ready, ready};
+use oxbase_core::backups::Restore;
 use oxbase_core::{App, Config};
 use parking_lot::{Mutex, RwLock};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tower::Service;
 use tower::util::{Oneshot, ServiceExt};
 
@@ -67,26 +69,21 @@ where
     }
 }
 
-/// Applies each restore the app prepares: closes it, replaces its data, opens it again with
-/// `config` and swaps the new app's service in. `app` always holds the app running now (the
-/// server closes that one at shutdown).
+/// Applies each restore the app prepares (`restores`, taken from the app in `app` before
+/// the server starts, so no restore asked for at once finds nobody to apply it): closes the
+/// app, replaces its data, opens it again with `config` and swaps the new app's service in.
+/// `app` always holds the app running now (the server closes that one at shutdown).
 pub async fn serve_restores<S, F>(
     config: Config,
     app: Arc<Mutex<App>>,
+    mut restores: UnboundedReceiver<Restore>,
     service: Swappable<S>,
     make_service: F,
 ) where
     F: Fn(App) -> S,
 {
-    loop {
+    while let Some(restore) = restores.recv().await {
         let current = app.lock().clone();
-        let Some(mut restores) = current.backups().take_restores() else {
-            return;
-        };
-        let Some(restore) = restores.recv().await else {
-            return;
-        };
-        drop(restores);
         tracing::info!("restoring a backup: the app restarts");
         service.set(None);
         current.realtime().close();
@@ -105,6 +102,10 @@ pub async fn serve_restores<S, F>(
                 return;
             }
         };
+        let Some(next) = reopened.backups().take_restores() else {
+            return;
+        };
+        restores = next;
         reopened.crons().start();
         if applied.is_ok() {
             reopened.announce_restore();

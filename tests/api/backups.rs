@@ -260,6 +260,29 @@ async fn backup_endpoints_answer_as_pocketbase() {
 
     let health = app.get("/api/health", &su).await;
     assert_eq!(health.body["data"]["canBackup"], true);
+
+    // A zip whose data.db is no oxbase database (a PocketBase backup, say) is refused when
+    // the restore is prepared: the server never stops and serves its own data.
+    let foreign = dir.path().join("foreign.zip");
+    {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&foreign).expect("zip"));
+        zip.start_file("data.db", zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(b"not a database").expect("write");
+        zip.finish().expect("finish");
+    }
+    app.upload_backup("foreign.zip", std::fs::read(&foreign).expect("read"), &su)
+        .await
+        .expect(204);
+    app.request(Method::POST, "/api/backups/foreign.zip/restore", &su, None)
+        .await
+        .expect(204);
+    eventually("the refused restore to end", RESTART, || async {
+        app.get("/api/health", &su).await.body["data"]["canBackup"] == true
+    })
+    .await;
+    assert_eq!(app.backups(&su).await.status, 200, "still serving");
 }
 
 /// A backup taken while a writer keeps inserting: everything acknowledged before it started

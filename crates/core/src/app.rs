@@ -295,6 +295,10 @@ impl App {
             .stop(std::time::Duration::from_secs(10))
             .await;
         self.parts.auth.drain().await;
+        if let Some(relay) = &self.parts.relay {
+            relay.flush(std::time::Duration::from_secs(5)).await;
+            relay.stop();
+        }
         self.parts.db.close().await;
     }
 }

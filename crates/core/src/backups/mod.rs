@@ -329,6 +329,12 @@ impl Backups {
         if !names::valid_key(key) || !self.inner.vault.exists(key).await.unwrap_or(false) {
             return Err(Error::bad_request("Missing or invalid backup file."));
         }
+        if self.inner.restores_rx.lock().is_some() {
+            // Nobody runs this app to restart it (an app opened by a command, not a server).
+            return Err(Error::bad_request(
+                "Restores need a running server: use `oxbase backup restore`.",
+            ));
+        }
         let running = self.start(key, busy)?;
         let backups = self.clone();
         let key = key.to_owned();
@@ -360,9 +366,12 @@ impl Backups {
         let extracted = work.path().join("data");
         {
             let extracted = extracted.clone();
-            tokio::task::spawn_blocking(move || archive::extract(&zip, &extracted))
-                .await
-                .map_err(Error::internal)??;
+            tokio::task::spawn_blocking(move || {
+                archive::extract(&zip, &extracted)?;
+                crate::store::sqlite::check_backup(&extracted.join(archive::DATABASE))
+            })
+            .await
+            .map_err(Error::internal)??;
         }
         Ok(Restore {
             work,
