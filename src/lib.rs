@@ -80,14 +80,22 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let http = self.http.clone();
+        // The app moves into `current` (the app running now, replaced after each restore):
+        // no other handle keeps a replaced app alive.
+        let Application {
+            listener,
+            app,
+            http,
+            core,
+        } = self;
+        let busy_poll = http.busy_poll;
         let make_service = move |app: App| oxbase_api::service(app, &http);
-        let service = restart::Swappable::new(make_service(self.app.clone()));
-        // The app running now: replaced after each restore.
-        let current = Arc::new(parking_lot::Mutex::new(self.app.clone()));
-        let restores = match self.app.backups().take_restores() {
+        let service = restart::Swappable::new(make_service(app.clone()));
+        let restores = app.backups().take_restores();
+        let current = Arc::new(parking_lot::Mutex::new(app));
+        let restores = match restores {
             Some(restores) => tokio::spawn(restart::serve_restores(
-                self.core.clone(),
+                core,
                 current.clone(),
                 restores,
                 service.clone(),
@@ -103,8 +111,7 @@ impl Application {
             app.realtime().close();
             let _ = stopping_tx.send(());
         };
-        let serving =
-            oxbase_api::serve::serve(self.listener, service, self.http.busy_poll, shutdown);
+        let serving = oxbase_api::serve::serve(listener, service, busy_poll, shutdown);
         let grace = async {
             match stopping_rx.await {
                 Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
