@@ -29,8 +29,13 @@ pub async fn create(
 ) -> Result<(), String> {
     let app = open(&config(dir, database_url)).await?;
     let backups = app.backups().clone();
+    // A spinner while the snapshot and the archive are written (PostgreSQL's table copies
+    // draw their own bars).
+    let spinner = indicatif::ProgressBar::new_spinner().with_message("backing up");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let created =
         with_progress(|report| async move { backups.create_named(name, &report).await }).await;
+    spinner.finish_and_clear();
     app.close().await;
     let key = created.map_err(|e| e.to_string())?;
     println!("Backup \"{key}\" created.");
