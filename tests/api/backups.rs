@@ -354,14 +354,42 @@ async fn a_backup_taken_while_writing_holds_every_acknowledged_record_and_file()
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before: Vec<String> = acknowledged.lock().clone();
-    app.create_backup(Some(json!({"name": "live.zip"})), &su)
-        .await
-        .expect(204);
+    let creating = {
+        let request = app
+            .client
+            .post(app.url("/api/backups"))
+            .header("Authorization", &su)
+            .json(&json!({"name": "live.zip"}));
+        tokio::spawn(send(request))
+    };
+    // While it runs: health says no backup can start, and none does.
+    let mut seen_busy = false;
+    while !creating.is_finished() {
+        let health = app.get("/api/health", &su).await;
+        if health.body["data"]["canBackup"] == false {
+            let other = app
+                .create_backup(Some(json!({"name": "other.zip"})), &su)
+                .await;
+            if other.status == 400 {
+                assert_error(
+                    &other,
+                    400,
+                    "Try again later - another backup/restore process has already been started",
+                );
+                seen_busy = true;
+                break;
+            }
+            // Else the backup had just ended: that one went through.
+            other.expect(204);
+        }
+    }
+    creating.await.expect("create").expect(204);
     let during = acknowledged.lock().len() - before.len();
+    assert!(seen_busy, "the backup was seen running");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.await.expect("writer");
     // No downtime: writes were acknowledged while the backup ran (zipping the large file
-    // below takes a while).
+    // above takes a while).
     assert!(
         before.len() > 5 && during > 0,
         "{} writes before the backup, {during} during it",
