@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use oxbase::cli::{Cli, Command, SuperuserCommand};
+use oxbase::cli::{BackupCommand, Cli, Command, SuperuserCommand};
 use oxbase::{Application, ServeConfig, shutdown_signal, telemetry};
 use oxbase_api::HttpConfig;
 
@@ -51,6 +51,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             app.run_until_stopped(shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())
+        }
+        Command::Backup(cmd) => {
+            telemetry::init(false, cli.log_format);
+            match cmd {
+                BackupCommand::Create { name } => {
+                    oxbase::backup::create(&cli.dir, cli.database_url, name).await
+                }
+                BackupCommand::List => oxbase::backup::list(&cli.dir, cli.database_url).await,
+                BackupCommand::Restore { key } => {
+                    oxbase::backup::restore(&cli.dir, cli.database_url, &key).await
+                }
+            }
         }
         Command::MigrateDb { from, to } => {
             telemetry::init(false, cli.log_format);

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backups;
 mod batch;
 mod cli;
 mod collections;

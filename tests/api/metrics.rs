@@ -201,3 +201,28 @@ async fn the_token_guards_the_scrape_and_metrics_are_off_by_default() {
     let plain = crate::helpers::spawn_app().await;
     assert_eq!(scrape(&plain, "").await.0, 404);
 }
+
+#[tokio::test]
+async fn a_backup_is_timed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app_with_metrics(dir.path(), None).await;
+    let count = |text: &str| {
+        value(
+            &parse(text),
+            "oxbase_backup_duration_seconds_count",
+            &[("outcome", "ok")],
+        )
+    };
+    let before = count(&scrape(&app, "").await.1);
+    app.request(
+        Method::POST,
+        "/api/backups",
+        &app.superuser_token,
+        Some(&json!({"name": "timed.zip"})),
+    )
+    .await
+    .expect(204);
+    let (_, text) = scrape(&app, "").await;
+    assert!(count(&text) >= before + 1.0, "{text}");
+    assert!(value(&parse(&text), "oxbase_backup_duration_seconds_sum", &[]) > 0.0);
+}

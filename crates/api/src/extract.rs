@@ -334,7 +334,8 @@ async fn with_body_limit(req: Request, state: &AppState) -> Result<Request, Body
             "/api/collections/{collection}/records" | "/api/collections/{collection}/records/{id}"
         )
     );
-    if route == Some("/api/batch") {
+    // PB-COMPAT: a backup upload has no limit, as in PocketBase.
+    if matches!(route, Some("/api/batch" | "/api/backups/upload")) {
         return Ok(Request::from_parts(parts, body));
     }
     let mut limit = state.max_body_bytes;

@@ -26,8 +26,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, batch, collections, crons, files, health, logs, realtime, records, settings, sql,
-    static_files,
+    auth, backups, batch, collections, crons, files, health, logs, realtime, records, settings,
+    sql, static_files,
 };
 
 /// What every handler shares.
@@ -71,7 +71,7 @@ impl Default for HttpConfig {
 }
 
 /// The whole API as one service: the route table behind the layers every request passes.
-pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
+pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> {
     let state = AppState {
         app,
         max_body_bytes: config.max_body_bytes,
@@ -85,6 +85,16 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/api/logs", get(logs::list))
         .route("/api/logs/stats", get(logs::stats))
         .route("/api/logs/{id}", get(logs::view))
+        .route("/api/backups", get(backups::list).post(backups::create))
+        .route(
+            "/api/backups/upload",
+            post(backups::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/backups/{key}",
+            get(backups::download).delete(backups::delete),
+        )
+        .route("/api/backups/{key}/restore", post(backups::restore))
         .route(
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),

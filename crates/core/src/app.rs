@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthService;
+use crate::backups::Backups;
 use crate::clock::Clock;
 use crate::collections::Collections;
 use crate::config::Config;
@@ -43,6 +44,7 @@ struct Parts {
     clock: Clock,
     crons: Crons,
     logs: Logs,
+    backups: Backups,
 }
 
 impl App {
@@ -137,6 +139,13 @@ impl App {
         };
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db, &logs)?;
+        let backups = Backups::new(
+            &config.data_dir,
+            db.clone(),
+            files.clone(),
+            settings.clone(),
+            crons.clone(),
+        )?;
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -152,6 +161,7 @@ impl App {
                 clock,
                 crons,
                 logs,
+                backups,
             }),
         })
     }
@@ -286,6 +296,19 @@ impl App {
         &self.parts.logs
     }
 
+    pub fn backups(&self) -> &Backups {
+        &self.parts.backups
+    }
+
+    /// After a restore, tells the other instances on the database to reload the schema and
+    /// the settings (nothing to tell on SQLite).
+    pub fn announce_restore(&self) {
+        if let Some(relay) = &self.parts.relay {
+            relay.publish(crate::events::relay::Local::Schema);
+            relay.publish(crate::events::relay::Local::Settings);
+        }
+    }
+
     /// Waits for the work spawned after commits, commits what is queued and stops the
     /// database threads.
     pub async fn close(&self) {
@@ -294,6 +317,10 @@ impl App {
             .stop(std::time::Duration::from_secs(10))
             .await;
         self.parts.auth.drain().await;
+        if let Some(relay) = &self.parts.relay {
+            relay.flush(std::time::Duration::from_secs(5)).await;
+            relay.stop();
+        }
         self.parts.logs.close().await;
         self.parts.db.close().await;
     }

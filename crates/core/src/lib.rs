@@ -13,6 +13,8 @@
 //! - [`settings`]: application settings.
 //! - [`logs`]: request and app logs, stored in batches off the request path.
 //! - [`ratelimit`]: the `rateLimits` settings enforced per client.
+//! - [`backups`]: zips of a consistent snapshot and the files, kept locally or on S3, on a
+//!   schedule; restores.
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -21,6 +23,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backups;
 pub mod clock;
 pub mod collections;
 pub mod config;

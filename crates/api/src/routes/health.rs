@@ -41,9 +41,7 @@ pub async fn health(State(state): State<AppState>, request: Request) -> ApiResul
             .find(|h| headers.get(*h).is_some_and(|v| !v.is_empty()))
             .unwrap_or("");
         json!({
-            // PB-COMPAT: PocketBase says whether a backup could start now; oxbase has no
-            // backups yet, so none can.
-            "canBackup": false,
+            "canBackup": state.app.backups().is_idle(),
             "realIP": client_ip(&state, headers, request.extensions()),
             "possibleProxyHeader": proxy_header,
         })

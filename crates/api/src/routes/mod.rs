@@ -1,6 +1,7 @@
 //! One module per resource; each handler is named after PocketBase's action.
 
 pub mod auth;
+pub mod backups;
 pub mod batch;
 pub mod collections;
 pub mod crons;

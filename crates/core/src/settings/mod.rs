@@ -14,7 +14,7 @@ use crate::store::tables;
 mod rate_limits;
 mod sections;
 
-pub use sections::{BatchSettings, LogSettings, Meta, TrustedProxy};
+pub use sections::{BackupSettings, BatchSettings, LogSettings, Meta, TrustedProxy};
 
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [
@@ -24,6 +24,12 @@ const SECRETS: [&[&str]; 3] = [
 ];
 const PARAMS_ID: &str = "settings";
 
+/// A check that services above the settings add to their validation (a section whose values
+/// only they understand, such as `backups.cron`); it reports into the flat, dotted errors.
+pub type Check = Arc<dyn Fn(&Json, &mut FieldErrors) + Send + Sync>;
+/// Called after the settings changed, here (`patch`) or on another instance (`reload`).
+pub type Listener = Arc<dyn Fn() + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Settings {
     db: Db,
@@ -31,6 +37,8 @@ pub struct Settings {
     /// `logs` and `trustedProxy`, typed once per change: every request reads them.
     logs: Arc<RwLock<LogSettings>>,
     proxy: Arc<RwLock<Arc<TrustedProxy>>>,
+    checks: Arc<RwLock<Vec<Check>>>,
+    listeners: Arc<RwLock<Vec<Listener>>>,
 }
 
 fn defaults() -> Json {
@@ -47,6 +55,8 @@ impl Settings {
             current: Arc::new(RwLock::new(current)),
             logs: Arc::new(RwLock::new(logs)),
             proxy: Arc::new(RwLock::new(Arc::new(proxy))),
+            checks: Arc::default(),
+            listeners: Arc::default(),
         })
     }
 
@@ -57,10 +67,28 @@ impl Settings {
         *self.current.write() = next;
     }
 
+    /// Adds a validation `patch` runs after its own.
+    pub fn add_check(&self, check: Check) {
+        self.checks.write().push(check);
+    }
+
+    /// Calls `listener` after each change of the settings.
+    pub fn on_change(&self, listener: Listener) {
+        self.listeners.write().push(listener);
+    }
+
+    fn changed(&self) {
+        let listeners = self.listeners.read().clone();
+        for listener in listeners {
+            listener();
+        }
+    }
+
     /// Reads the stored settings again (another instance changed them).
     pub async fn reload(&self) -> Result<()> {
         let current = Self::read(&self.db).await?;
         self.replace(current);
+        self.changed();
         Ok(())
     }
 
@@ -109,6 +137,10 @@ impl Settings {
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
         validate(&next, &mut errors);
+        let checks = self.checks.read().clone();
+        for check in checks {
+            check(&next, &mut errors);
+        }
         if !errors.is_empty() {
             // PB-COMPAT: the message PocketBase gives for invalid settings.
             return Err(Error::BadRequest {
@@ -121,6 +153,7 @@ impl Settings {
             .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
             .await?;
         self.replace(next);
+        self.changed();
         Ok(self.public())
     }
 }

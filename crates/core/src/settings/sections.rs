@@ -67,6 +67,15 @@ impl LogSettings {
     }
 }
 
+/// `backups` (its `s3` part is read by `backups_s3`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackupSettings {
+    /// The automatic backups' cron expression; empty when off.
+    pub cron: String,
+    /// How many automatic backups are kept.
+    pub cron_max_keep: usize,
+}
+
 impl Settings {
     /// `logs`, without copying JSON (read on every request).
     pub fn logs(&self) -> LogSettings {
@@ -112,6 +121,15 @@ impl Settings {
     /// `backups.s3`.
     pub fn backups_s3(&self) -> Json {
         self.get(&["backups", "s3"])
+    }
+
+    /// `backups`: the automatic backups' schedule and how many of them are kept.
+    pub fn backups(&self) -> BackupSettings {
+        let backups = self.get(&["backups"]);
+        BackupSettings {
+            cron: backups["cron"].as_str().unwrap_or("").to_owned(),
+            cron_max_keep: backups["cronMaxKeep"].as_u64().unwrap_or(0) as usize,
+        }
     }
 
     /// `rateLimits`, as the rate limiter reads it.

@@ -11,6 +11,7 @@
 pub mod console;
 pub mod migrations;
 pub mod postgres;
+pub mod snapshot;
 pub mod sqlite;
 pub mod tables;
 
