@@ -7,7 +7,7 @@ use parking_lot::RwLock;
 use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::{LevelFilter, filter_fn};
+use tracing_subscriber::filter::{LevelFilter, Targets, filter_fn};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -38,14 +38,23 @@ pub fn init(dev: bool, format: LogFormat) {
         .with(stdout)
         .with(
             AppLogs
-                .with_filter(LevelFilter::DEBUG)
-                .with_filter(filter_fn(|meta| {
-                    // The writer's own complaints would feed it; other crates' events are noise.
-                    meta.target().starts_with("oxbase")
-                        && !meta.target().starts_with("oxbase_core::logs")
-                })),
+                .with_filter(app_log_targets())
+                .with_filter(filter_fn(|meta| meta.is_event())),
         )
         .try_init();
+}
+
+/// Which events the log store may get: the server's own, down to debug (`logs.minLevel`
+/// decides at each event). A static filter: every other crate's callsites stay disabled, at
+/// no cost. The log writer's own complaints would feed it; a mail logged while SMTP is off
+/// carries its one-time links, kept out of the store.
+fn app_log_targets() -> Targets {
+    Targets::new()
+        .with_target("oxbase", LevelFilter::DEBUG)
+        .with_target("oxbase_core", LevelFilter::DEBUG)
+        .with_target("oxbase_api", LevelFilter::DEBUG)
+        .with_target("oxbase_core::logs", LevelFilter::OFF)
+        .with_target("oxbase::mail", LevelFilter::OFF)
 }
 
 /// From now on the server's events go to `logs` too.
