@@ -1,4 +1,5 @@
-//! The command line: `serve`, `superuser upsert|delete`, `--version`.
+//! The command line: `serve`, `superuser upsert|delete`, `backup create|list|restore`,
+//! `migrate-db`, `import-pocketbase`, `--version`.
 
 use std::path::PathBuf;
 
@@ -41,6 +42,10 @@ pub enum Command {
     /// Manages superusers.
     #[command(subcommand)]
     Superuser(SuperuserCommand),
+    /// Backups of the app: zips of its database and local files, kept in `<dir>/backups` or
+    /// on S3 (`backups.s3`). On SQLite, stop the server first (or use `POST /api/backups`).
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Copies an app from its SQLite data dir to PostgreSQL (resumable: run it again after an
     /// interruption), then compares the row counts.
     #[command(name = "migrate-db")]
@@ -108,6 +113,17 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Makes a backup now (named like PocketBase's, `pb_backup_<app>_<time>.zip`, unless a
+    /// NAME is given).
+    Create { name: Option<String> },
+    /// Lists the backups.
+    List,
+    /// Replaces the app's data (database and local files) by the backup KEY.
+    Restore { key: String },
 }
 
 #[derive(Debug, Subcommand)]

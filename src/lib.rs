@@ -1,13 +1,16 @@
 //! The `oxbase` binary's library: configuration, wiring and the server's lifecycle, so tests
 //! start the real application exactly as `oxbase serve` does, on port 0.
 
+pub mod backup;
 pub mod cli;
+pub mod restart;
 pub mod telemetry;
 pub mod transfer;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use oxbase_api::HttpConfig;
 use oxbase_core::{App, Config};
@@ -35,6 +38,8 @@ pub struct Application {
     listener: TcpListener,
     app: App,
     http: HttpConfig,
+    /// What the app was opened with, to open it again after a restore.
+    core: Config,
 }
 
 impl Application {
@@ -48,6 +53,7 @@ impl Application {
         // Only a server schedules jobs: a CLI command that opens the app must not claim a tick
         // and exit before running it.
         app.crons().start();
+        telemetry::store_app_logs_in(app.logs());
         let listener = TcpListener::bind(&config.http)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
@@ -55,6 +61,7 @@ impl Application {
             listener,
             app,
             http: config.http_config,
+            core,
         })
     }
 
@@ -74,16 +81,38 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = oxbase_api::service(self.app.clone(), &self.http);
+        // The app moves into `current` (the app running now, replaced after each restore):
+        // no other handle keeps a replaced app alive.
+        let Application {
+            listener,
+            app,
+            http,
+            core,
+        } = self;
+        let busy_poll = http.busy_poll;
+        let make_service = move |app: App| oxbase_api::service(app, &http);
+        let service = restart::Swappable::new(make_service(app.clone()));
+        let restores = app.backups().take_restores();
+        let current = Arc::new(parking_lot::Mutex::new(app));
+        let restores = match restores {
+            Some(restores) => tokio::spawn(restart::serve_restores(
+                core,
+                current.clone(),
+                restores,
+                service.clone(),
+                make_service,
+            )),
+            None => tokio::spawn(async {}),
+        };
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let app = self.app.clone();
+        let app = current.clone();
         let shutdown = async move {
             shutdown.await;
+            let app = app.lock().clone();
             app.realtime().close();
             let _ = stopping_tx.send(());
         };
-        let serving =
-            oxbase_api::serve::serve(self.listener, service, self.http.busy_poll, shutdown);
+        let serving = oxbase_api::serve::serve(listener, service, busy_poll, shutdown);
         let grace = async {
             match stopping_rx.await {
                 Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
@@ -97,7 +126,9 @@ impl Application {
                 Ok(())
             }
         };
-        self.app.close().await;
+        restores.abort();
+        let app = current.lock().clone();
+        app.close().await;
         served
     }
 }

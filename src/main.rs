@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use oxbase::cli::{Cli, Command, SuperuserCommand};
+use oxbase::cli::{BackupCommand, Cli, Command, SuperuserCommand};
 use oxbase::{Application, ServeConfig, shutdown_signal, telemetry};
 use oxbase_api::HttpConfig;
 
@@ -57,6 +57,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             // The last spans go out after the last requests ended.
             let _ = tokio::task::spawn_blocking(move || observability.shutdown()).await;
             served
+        }
+        Command::Backup(cmd) => {
+            let _logs = telemetry::init(false, cli.log_format, None)?;
+            match cmd {
+                BackupCommand::Create { name } => {
+                    oxbase::backup::create(&cli.dir, cli.database_url, name).await
+                }
+                BackupCommand::List => oxbase::backup::list(&cli.dir, cli.database_url).await,
+                BackupCommand::Restore { key } => {
+                    oxbase::backup::restore(&cli.dir, cli.database_url, &key).await
+                }
+            }
         }
         Command::MigrateDb { from, to } => {
             let _logs = telemetry::init(false, cli.log_format, None)?;

@@ -63,7 +63,7 @@ pub async fn import_pocketbase(
 }
 
 /// Runs `work` with a progress reporter drawing one bar per table.
-async fn with_progress<T, F, Fut>(work: F) -> T
+pub(crate) async fn with_progress<T, F, Fut>(work: F) -> T
 where
     F: FnOnce(Box<dyn Fn(Progress) + Sync + Send>) -> Fut,
     Fut: std::future::Future<Output = T>,

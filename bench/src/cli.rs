@@ -74,9 +74,23 @@ pub struct Cli {
     /// scaleout: the largest number of instances behind nginx (runs 1..=N).
     #[arg(long, default_value_t = 3)]
     pub max_instances: usize,
+    /// The request log of the server under test (`logs.maxDays`: `on` keeps the default 5
+    /// days, `off` sets 0, no entries written), set after seeding.
+    #[arg(long, value_enum, default_value_t = Logs::On)]
+    pub logs: Logs,
+    /// The request log of the other server (PocketBase or `--baseline`); default: as `--logs`.
+    /// `--baseline <same binary> --logs on --baseline-logs off` measures what logging costs.
+    #[arg(long, value_enum)]
+    pub baseline_logs: Option<Logs>,
     /// Replace the generated section of this Markdown file with the results.
     #[arg(long)]
     pub write_doc: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Logs {
+    On,
+    Off,
 }
 
 impl Cli {

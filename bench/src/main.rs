@@ -141,15 +141,23 @@ async fn run(cli: Cli) -> Result<()> {
         let fixture = seed::seed(&http, cli.messages)
             .await
             .with_context(|| format!("seeding {}", kind.name()))?;
+        let logs = match kind {
+            Kind::Oxbase => cli.logs,
+            _ => cli.baseline_logs.unwrap_or(cli.logs),
+        };
+        seed::set_request_log(&http, logs == cli::Logs::On)
+            .await
+            .with_context(|| format!("logs settings of {}", kind.name()))?;
         if run_fanout {
             fanout::setup(&http)
                 .await
                 .with_context(|| format!("fan-out setup on {}", kind.name()))?;
         }
         eprintln!(
-            "seeded {} in {:.1} s (createRule semantics checked)",
+            "seeded {} in {:.1} s (createRule semantics checked); request log {:?}",
             kind.name(),
-            t.elapsed().as_secs_f64()
+            t.elapsed().as_secs_f64(),
+            logs
         );
         servers.push(server);
         fixtures.push(fixture);

@@ -102,6 +102,22 @@ pub async fn token(
         .ok_or_else(|| anyhow!("no token in auth response: {v}"))
 }
 
+/// Turns the request log on (PocketBase's default, 5 days) or off (`maxDays` 0).
+pub async fn set_request_log(http: &Http, on: bool) -> Result<()> {
+    let su = token(http, "_superusers", SU_EMAIL, SU_PASSWORD)
+        .await
+        .context("superuser login")?;
+    let days = if on { 5 } else { 0 };
+    let body = json!({"logs": {"maxDays": days}});
+    let v = http
+        .json(&Req::json(Method::PATCH, "/api/settings", Some(&su), &body))
+        .await?;
+    if v["logs"]["maxDays"] != days {
+        bail!("the logs settings were not saved: {v}");
+    }
+    Ok(())
+}
+
 async fn create_collection(http: &Http, su: &str, body: Value) -> Result<String> {
     let v = http
         .json(&Req::json(

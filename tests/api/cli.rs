@@ -43,10 +43,10 @@ pub(crate) fn oxbase() -> Command {
 }
 
 /// A command's exit status and output.
-struct Output {
-    ok: bool,
+pub(crate) struct Output {
+    pub(crate) ok: bool,
     stdout: String,
-    stderr: String,
+    pub(crate) stderr: String,
 }
 
 async fn run(mut cmd: Command) -> Output {
@@ -62,9 +62,23 @@ async fn run(mut cmd: Command) -> Output {
 }
 
 /// `oxbase superuser ARGS` on `dir` (and `database`).
-async fn superuser(dir: &Path, database: Option<&TestDatabase>, args: &[&str]) -> Output {
+pub(crate) async fn superuser(
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    args: &[&str],
+) -> Output {
+    command(dir, database, "superuser", args).await
+}
+
+/// `oxbase <command> <args> --dir dir [--db url]`.
+async fn command(
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    command: &str,
+    args: &[&str],
+) -> Output {
     let mut cmd = oxbase();
-    cmd.arg("superuser").args(args).arg("--dir").arg(dir);
+    cmd.arg(command).args(args).arg("--dir").arg(dir);
     if let Some(db) = database {
         cmd.arg("--db").arg(&db.url);
     }
@@ -139,7 +153,7 @@ impl Server {
     }
 
     /// A superuser's token (`None` when the login fails).
-    async fn login(&self, email: &str) -> Option<String> {
+    pub(crate) async fn login(&self, email: &str) -> Option<String> {
         let r = self
             .client
             .post(self.url("/api/collections/_superusers/auth-with-password"))
@@ -698,5 +712,71 @@ async fn json_logs_are_one_object_per_line() {
         assert!(entry["timestamp"].is_string());
         assert!(entry["error"].is_string(), "fields are flattened: {entry}");
         let _ = child.kill().await;
+    }
+}
+
+async fn backup(dir: &Path, database: Option<&TestDatabase>, args: &[&str]) -> Output {
+    command(dir, database, "backup", args).await
+}
+
+#[tokio::test]
+async fn backup_create_list_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = database().await;
+    let data = dir.path().join("data");
+    let db = db.as_deref();
+    let out = superuser(&data, db, &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = backup(&data, db, &["create", "nightly.zip"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("Backup \"nightly.zip\" created."),
+        "{}",
+        out.stdout
+    );
+    let out = backup(&data, db, &["create"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = backup(&data, db, &["list"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("nightly.zip") && out.stdout.contains("pb_backup_acme_"),
+        "{}",
+        out.stdout
+    );
+
+    // A superuser added after the backup is gone once it is restored.
+    let out = superuser(
+        &data,
+        db,
+        &["upsert", "later@example.com", SUPERUSER_PASSWORD],
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = backup(&data, db, &["restore", "nightly.zip"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = superuser(&data, db, &["delete", "later@example.com"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("missing or already deleted"),
+        "{}",
+        out.stdout
+    );
+    let out = backup(&data, db, &["restore", "../nightly.zip"]).await;
+    assert!(
+        !out.ok && out.stderr.contains("Missing or invalid backup file."),
+        "{}",
+        out.stderr
+    );
+
+    if db.is_none() {
+        // SQLite: the server holds the data dir; the command refuses to run beside it.
+        let server = serve_in(dir.path(), None, &[]).await;
+        let out = backup(&data, None, &["restore", "nightly.zip"]).await;
+        assert!(
+            !out.ok && out.stderr.contains("in use by another process"),
+            "{}",
+            out.stderr
+        );
+        drop(server);
     }
 }

@@ -51,7 +51,8 @@ async fn superusers_list_the_jobs_with_the_apps_own_last() {
             {"id": "zeta", "expression": "@hourly"},
             {"id": "__pbDBOptimize__", "expression": "0 0 * * *"},
             {"id": "__pbMFACleanup__", "expression": "0 * * * *"},
-            {"id": "__pbOTPCleanup__", "expression": "0 * * * *"}
+            {"id": "__pbOTPCleanup__", "expression": "0 * * * *"},
+            {"id": "__pbLogsCleanup__", "expression": "0 */6 * * *"}
         ])
     );
     assert_error(

@@ -721,9 +721,25 @@ async fn a_file_token_expires_and_dies_with_a_password_change() {
 }
 
 /// A started moto S3 server, killed when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: std::process::Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
+}
+
+impl Moto {
+    /// Creates the bucket `name`.
+    pub(crate) async fn create_bucket(&self, name: &str) {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let created = client
+            .put(format!("{}/{name}", self.endpoint))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(created.status().is_success(), "bucket {name} created");
+    }
 }
 
 impl Drop for Moto {
@@ -736,7 +752,7 @@ impl Drop for Moto {
 /// Starts moto's S3 server on a free port: `OXBASE_TEST_MOTO` names its `moto_server`
 /// (`scripts/test-all.sh` installs it), else `moto_server` on the PATH. Never skipped: a
 /// machine without it fails here with the way to get it.
-async fn start_moto() -> Moto {
+pub(crate) async fn start_moto() -> Moto {
     let bin = std::env::var("OXBASE_TEST_MOTO")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("moto_server"));
@@ -789,19 +805,7 @@ fn bucket_client(endpoint: &str) -> object_store::aws::AmazonS3 {
 #[tokio::test]
 async fn s3_storage_serves_the_same_api_and_the_settings_test_checks_it() {
     let moto = start_moto().await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    assert!(
-        client
-            .put(format!("{}/oxbase-test", moto.endpoint))
-            .send()
-            .await
-            .expect("create bucket")
-            .status()
-            .is_success()
-    );
+    moto.create_bucket("oxbase-test").await;
     let app = spawn_app().await;
 
     assert_eq!(

@@ -616,6 +616,22 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// Polls `check` until it holds, for at most `within`; panics naming `what` after that.
+pub async fn eventually<F, Fut>(what: &str, within: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what}: not seen within {within:?}");
+}
+
 /// Sends a request built by a test and reduces the response to a `Resp`.
 pub async fn send(rb: reqwest::RequestBuilder) -> Resp {
     let response = rb.send().await.expect("the request reaches the server");

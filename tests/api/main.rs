@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backups;
 mod batch;
 mod cli;
 mod collections;
@@ -18,6 +19,7 @@ mod files;
 mod health;
 mod import_pocketbase;
 mod list;
+mod logs;
 mod mail_tls;
 mod metrics;
 mod migrate_db;

@@ -270,3 +270,28 @@ async fn sql_statements_move_the_query_latency_histogram() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_backup_is_timed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app_with_metrics(dir.path(), None).await;
+    let count = |text: &str| {
+        value(
+            &parse(text),
+            "oxbase_backup_duration_seconds_count",
+            &[("outcome", "ok")],
+        )
+    };
+    let before = count(&scrape(&app, "").await.1);
+    app.request(
+        Method::POST,
+        "/api/backups",
+        &app.superuser_token,
+        Some(&json!({"name": "timed.zip"})),
+    )
+    .await
+    .expect(204);
+    let (_, text) = scrape(&app, "").await;
+    assert!(count(&text) >= before + 1.0, "{text}");
+    assert!(value(&parse(&text), "oxbase_backup_duration_seconds_sum", &[]) > 0.0);
+}

@@ -4,26 +4,19 @@
 //! PostgreSQL pass (`OXBASE_TEST_DATABASE_URL`); on SQLite there is one server and nothing
 //! to relay.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
 /// Polls `check` until it holds, for at most 5 s (the relay is asynchronous, but fast).
-async fn eventually<F, Fut>(what: &str, mut check: F)
+async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what}: not seen within 5 s");
+    crate::helpers::eventually(what, Duration::from_secs(5), check).await;
 }
 
 #[tokio::test]

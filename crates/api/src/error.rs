@@ -155,10 +155,22 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// An error answer's message and details, left in the response for the request log.
+#[derive(Debug, Clone)]
+pub struct LoggedError {
+    pub message: String,
+    pub details: Value,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.to_body();
+        let logged = LoggedError {
+            message: body["message"].as_str().unwrap_or_default().to_owned(),
+            details: body["data"].clone(),
+        };
         let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(logged);
         // The rest of a body too large is never read, so the connection cannot carry another
         // request: the client must not reuse it.
         if status == StatusCode::PAYLOAD_TOO_LARGE {

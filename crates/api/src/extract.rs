@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::request_log::AuthSlot;
 
 /// The identity behind the request's `Authorization` header (a guest when absent or invalid).
 pub struct Caller(pub Auth);
@@ -28,16 +29,22 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(auth) = parts.extensions.get::<Auth>() {
-            return Ok(Caller(auth.clone()));
+        let auth = match parts.extensions.get::<Auth>() {
+            Some(auth) => auth.clone(),
+            None => {
+                let header = parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let auth = state.app.auth().authenticate(header).await;
+                parts.extensions.insert(auth.clone());
+                auth
+            }
+        };
+        if let Some(slot) = parts.extensions.get::<AuthSlot>() {
+            slot.set(&auth);
         }
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let auth = state.app.auth().authenticate(header).await;
-        parts.extensions.insert(auth.clone());
         Ok(Caller(auth))
     }
 }
@@ -327,7 +334,8 @@ async fn with_body_limit(req: Request, state: &AppState) -> Result<Request, Body
             "/api/collections/{collection}/records" | "/api/collections/{collection}/records/{id}"
         )
     );
-    if route == Some("/api/batch") {
+    // PB-COMPAT: a backup upload has no limit, as in PocketBase.
+    if matches!(route, Some("/api/batch" | "/api/backups/upload")) {
         return Ok(Request::from_parts(parts, body));
     }
     let mut limit = state.max_body_bytes;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod request_log;
 pub mod routes;
 pub mod serve;
 pub mod traces;
@@ -26,7 +27,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, batch, collections, crons, files, health, realtime, records, settings, sql, static_files,
+    auth, backups, batch, collections, crons, files, health, logs, realtime, records, settings,
+    sql, static_files,
 };
 
 /// What every handler shares.
@@ -74,7 +76,7 @@ impl Default for HttpConfig {
 }
 
 /// The whole API as one service: the route table behind the layers every request passes.
-pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
+pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> {
     let state = AppState {
         app,
         max_body_bytes: config.max_body_bytes,
@@ -85,6 +87,19 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .route("/api/crons", get(crons::list))
         .route("/api/crons/{id}", post(crons::run))
         .route("/api/sql", post(sql::run))
+        .route("/api/logs", get(logs::list))
+        .route("/api/logs/stats", get(logs::stats))
+        .route("/api/logs/{id}", get(logs::view))
+        .route("/api/backups", get(backups::list).post(backups::create))
+        .route(
+            "/api/backups/upload",
+            post(backups::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/backups/{key}",
+            get(backups::download).delete(backups::delete),
+        )
+        .route("/api/backups/{key}/restore", post(backups::restore))
         .route(
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),
@@ -222,6 +237,7 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService {
         .layer(metrics::HttpMetricsLayer {
             enabled: config.metrics,
         })
+        .layer(request_log::RequestLogLayer::new(state.clone()))
         .layer(CatchPanicLayer::custom(|_| {
             error::body(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -18,6 +18,7 @@ use futures_util::TryFutureExt;
 use futures_util::future::{BoxFuture, Either, MapOk, Ready, ready};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
+use oxbase_core::settings::TrustedProxy;
 use tower::{Layer, Service};
 
 use crate::AppState;
@@ -263,7 +264,15 @@ impl FromRequestParts<AppState> for ClientIp {
 /// The client's IP: the first configured `trustedProxy.headers` header present (its leftmost
 /// or rightmost entry, as `useLeftmostIP` says), else the peer's address.
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> String {
-    let proxy = state.app.settings().trusted_proxy();
+    proxied_ip(&state.app.settings().trusted_proxy(), headers).unwrap_or_else(|| {
+        peer_ip(extensions)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// The client's IP as the first trusted proxy header present gives it, if one does.
+pub(crate) fn proxied_ip(proxy: &TrustedProxy, headers: &HeaderMap) -> Option<String> {
     for name in &proxy.headers {
         if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
             let mut parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());
@@ -273,14 +282,18 @@ pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Exte
                 parts.next_back()
             };
             if let Some(ip) = ip {
-                return ip.to_owned();
+                return Some(ip.to_owned());
             }
         }
     }
+    None
+}
+
+/// The peer's address.
+pub(crate) fn peer_ip(extensions: &Extensions) -> Option<std::net::IpAddr> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default()
+        .map(|c| c.0.ip())
 }
 
 /// PB-COMPAT: the action tags PocketBase's rate-limit labels use (`users:create`, `*:auth`).

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthService;
+use crate::backups::Backups;
 use crate::clock::Clock;
 use crate::collections::Collections;
 use crate::config::Config;
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::events::Pipeline;
 use crate::files::Files;
 use crate::identity::Auth;
+use crate::logs::Logs;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
 use crate::realtime::Realtime;
@@ -41,6 +43,8 @@ struct Parts {
     rate_limiter: RateLimiter,
     clock: Clock,
     crons: Crons,
+    logs: Logs,
+    backups: Backups,
 }
 
 impl App {
@@ -64,6 +68,10 @@ impl App {
         };
         let prepared = async {
             db.write(migrations::run).await?;
+            if let Db::Postgres(_) = &db {
+                // The logs' table is in the main database: created here, under the lock.
+                db.write(crate::store::tables::logs::create).await?;
+            }
             let schema = Schema::load(db.clone()).await?;
             system::bootstrap(&schema).await?;
             Ok::<_, Error>(schema)
@@ -122,8 +130,22 @@ impl App {
             settings.clone(),
             clock.clone(),
         );
+        let logs = match &db {
+            Db::Sqlite(_) => {
+                let aux = SqliteDb::open(&config.data_dir.join("auxiliary.db"), 1)?;
+                Logs::open(Db::Sqlite(aux), true, settings.clone()).await?
+            }
+            Db::Postgres(_) => Logs::open(db.clone(), false, settings.clone()).await?,
+        };
         let crons = Crons::new(db.clone());
-        builtin_jobs(&crons, &auth, &db)?;
+        builtin_jobs(&crons, &auth, &db, &logs)?;
+        let backups = Backups::new(
+            &config.data_dir,
+            db.clone(),
+            files.clone(),
+            settings.clone(),
+            crons.clone(),
+        )?;
         Ok(App {
             parts: Arc::new(Parts {
                 db,
@@ -138,6 +160,8 @@ impl App {
                 rate_limiter,
                 clock,
                 crons,
+                logs,
+                backups,
             }),
         })
     }
@@ -227,6 +251,9 @@ impl App {
             relay.publish(crate::events::relay::Local::Settings);
         }
         self.files().configure(&self.parts.settings.s3())?;
+        if let Err(e) = self.parts.logs.prune().await {
+            tracing::warn!(error = %e, "old log entries could not be deleted");
+        }
         Ok(updated)
     }
 
@@ -264,6 +291,24 @@ impl App {
         &self.parts.crons
     }
 
+    /// The request and app logs.
+    pub fn logs(&self) -> &Logs {
+        &self.parts.logs
+    }
+
+    pub fn backups(&self) -> &Backups {
+        &self.parts.backups
+    }
+
+    /// After a restore, tells the other instances on the database to reload the schema and
+    /// the settings (nothing to tell on SQLite).
+    pub fn announce_restore(&self) {
+        if let Some(relay) = &self.parts.relay {
+            relay.publish(crate::events::relay::Local::Schema);
+            relay.publish(crate::events::relay::Local::Settings);
+        }
+    }
+
     /// Waits for the work spawned after commits, commits what is queued and stops the
     /// database threads.
     pub async fn close(&self) {
@@ -272,6 +317,11 @@ impl App {
             .stop(std::time::Duration::from_secs(10))
             .await;
         self.parts.auth.drain().await;
+        if let Some(relay) = &self.parts.relay {
+            relay.flush(std::time::Duration::from_secs(5)).await;
+            relay.stop();
+        }
+        self.parts.logs.close().await;
         self.parts.db.close().await;
     }
 }
@@ -289,7 +339,7 @@ fn s3_test_failed(code: &str, message: &str) -> Error {
 }
 
 /// PocketBase's own jobs (`__pb…`), with its ids and schedules.
-fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db) -> Result<()> {
+fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db, logs: &Logs) -> Result<()> {
     let db = db.clone();
     crons.add(
         "__pbDBOptimize__",
@@ -319,6 +369,16 @@ fn builtin_jobs(crons: &Crons, auth: &AuthService, db: &Db) -> Result<()> {
         job(move || {
             let auth = otp.clone();
             async move { auth.delete_expired_otps().await }
+        }),
+    )?;
+    // PocketBase registers it last, and lists the jobs in that order.
+    let logs = logs.clone();
+    crons.add(
+        "__pbLogsCleanup__",
+        "0 */6 * * *",
+        job(move || {
+            let logs = logs.clone();
+            async move { logs.delete_old().await }
         }),
     )
 }

@@ -3,11 +3,32 @@
 use rand::Rng;
 
 const ALPHANUMERIC_LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+/// Base 36 in byte order, so that the text sorts as the number.
+const DIGITS_36: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 const ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// A PocketBase-style record id: 15 lowercase alphanumerics.
 pub fn record_id() -> String {
     random_from(15, ALPHANUMERIC_LOWER)
+}
+
+/// A record-style id (15 lowercase alphanumerics) that sorts by creation time: 11 characters
+/// of the microseconds since 1970 in base 36, then 4 random ones. Written in that order, such
+/// ids append to an index rather than land anywhere in it (the log's entries).
+pub fn sortable_id() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    let mut time = [b'0'; 11];
+    let mut rest = micros;
+    for slot in time.iter_mut().rev() {
+        *slot = DIGITS_36[(rest % 36) as usize];
+        rest /= 36;
+    }
+    let mut id = String::with_capacity(15);
+    id.extend(time.iter().map(|&b| b as char));
+    id.push_str(&random_from(4, ALPHANUMERIC_LOWER));
+    id
 }
 
 /// A random string of `len` characters from `[a-zA-Z0-9]` (token keys, secrets).
@@ -33,6 +54,21 @@ pub fn collection_id(kind: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sortable_ids_look_like_record_ids_and_sort_by_time() {
+        let a = super::sortable_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = super::sortable_id();
+        for id in [&a, &b] {
+            assert_eq!(id.len(), 15);
+            assert!(
+                id.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            );
+        }
+        assert!(a < b, "{a} {b}");
+    }
+
     #[test]
     fn collection_ids_are_pocketbase_checksums() {
         // PocketBase 0.40.6 named a collection "staff" of type auth this way.

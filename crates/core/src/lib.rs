@@ -11,7 +11,10 @@
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
 //! - [`settings`]: application settings.
+//! - [`logs`]: request and app logs, stored in batches off the request path.
 //! - [`ratelimit`]: the `rateLimits` settings enforced per client.
+//! - [`backups`]: zips of a consistent snapshot and the files, kept locally or on S3, on a
+//!   schedule; restores.
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -20,6 +23,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backups;
 pub mod clock;
 pub mod collections;
 pub mod config;
@@ -30,6 +34,7 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod ids;
+pub mod logs;
 pub mod mail;
 pub mod password;
 pub mod ratelimit;

@@ -158,7 +158,19 @@ async fn copy_app(
 ) -> Result<Vec<Counted>> {
     to.write(migrations::run).await?;
     let mut counts = Vec::new();
-    counts.push(copy_table(from, to, "_params", &["id", "value", "updated"], progress).await?);
+    // `_params` has no `_rowid_` on PostgreSQL: its few rows are copied in the order of
+    // their ids.
+    counts.push(
+        copy_table(
+            from,
+            to,
+            "_params",
+            &["id", "value", "updated"],
+            Order::Id,
+            progress,
+        )
+        .await?,
+    );
     // Tables first, then views (a view may read any table).
     let (views, tables): (Vec<&Collection>, Vec<&Collection>) = collections
         .iter()
@@ -180,9 +192,50 @@ async fn copy_app(
     }
     for c in tables {
         let columns: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
-        counts.push(copy_table(from, to, &c.name, &columns, progress).await?);
+        counts.push(copy_table(from, to, &c.name, &columns, Order::RowId, progress).await?);
     }
     Ok(counts)
+}
+
+/// Replaces the whole app on the PostgreSQL database at `url` by the one in the SQLite file
+/// `snapshot` (a backup's `data.db`), under the startup lock so that no instance migrates
+/// meanwhile: every collection's table or view, the definitions and the settings are dropped
+/// in one transaction, then copied from the snapshot. Instances running on the database see
+/// the change once they reload (the restoring instance announces it when it reopens).
+pub async fn replace_postgres(
+    url: &str,
+    snapshot: &std::path::Path,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<Counted>> {
+    let from = Db::Sqlite(crate::store::sqlite::SqliteDb::open(snapshot, 1)?);
+    let pg = crate::store::postgres::PgDb::connect(url, 4).await?;
+    let lock = pg.lock_startup().await?;
+    let to = Db::Postgres(pg);
+    let replaced = async {
+        let collections = from.read(load_definitions).await?;
+        to.write(drop_app).await?;
+        copy_app(&from, &to, &collections, progress).await
+    }
+    .await;
+    lock.release().await;
+    to.close().await;
+    from.close().await;
+    replaced
+}
+
+/// Drops every collection's table and view, the definitions and the settings.
+fn drop_app(conn: &mut dyn Conn) -> Result<()> {
+    let existing = load_definitions(conn)?;
+    let (views, tables): (Vec<Collection>, Vec<Collection>) = existing
+        .into_iter()
+        .partition(|c| c.kind == CollectionKind::View);
+    migrate::drop_views(conn, &views)?;
+    for c in &tables {
+        migrate::drop(conn, c)?;
+    }
+    conn.execute(&Sql::raw("DELETE FROM \"_collections\""))?;
+    conn.execute(&Sql::raw("DELETE FROM \"_params\""))?;
+    Ok(())
 }
 
 fn load_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
@@ -210,12 +263,22 @@ async fn count(db: &Db, table: &Ident) -> Result<u64> {
     })
 }
 
+/// The column a table's rows are copied in the order of.
+#[derive(Clone, Copy)]
+enum Order {
+    /// `_rowid_`: the insertion order, kept in the target.
+    RowId,
+    /// `id`, for tables without `_rowid_`.
+    Id,
+}
+
 /// Copies the rows of one table, `BATCH` per transaction, skipping ids the target has.
 async fn copy_table(
     from: &Db,
     to: &Db,
     name: &str,
     columns: &[&str],
+    order: Order,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Counted> {
     let table =
@@ -232,23 +295,32 @@ async fn copy_table(
     let list = Sql::join(cols.iter().map(Sql::ident), ", ");
     // In the source's insertion order, so the target numbers its rows the same way (the
     // default list order).
-    let mut after: i64 = -1;
+    let (key, mut after) = match order {
+        Order::RowId => ("\"_rowid_\"", Value::Int(-1)),
+        Order::Id => ("\"id\"", Value::Text(String::new())),
+    };
     let mut copied = 0u64;
     loop {
-        let mut select = Sql::raw("SELECT \"_rowid_\", ");
+        let mut select = Sql::raw("SELECT ");
         select
+            .push(key)
+            .push(", ")
             .push_sql(&list)
             .push(" FROM ")
             .push_ident(&table)
-            .push(" WHERE \"_rowid_\" > ")
-            .push_param(after);
+            .push(" WHERE ")
+            .push(key)
+            .push(" > ")
+            .push_param(after.clone());
         select
-            .push(" ORDER BY \"_rowid_\" LIMIT ")
+            .push(" ORDER BY ")
+            .push(key)
+            .push(" LIMIT ")
             .push_param(BATCH);
         let mut rows = from.read(move |conn| conn.query(&select)).await?;
         let Some(last) = rows.rows.last() else { break };
         after = match last.first() {
-            Some(Value::Int(n)) => *n,
+            Some(v @ (Value::Int(_) | Value::Text(_))) => v.clone(),
             _ => return Err(Error::internal(format!("{name}: no row order to copy by"))),
         };
         for row in &mut rows.rows {

@@ -37,10 +37,5 @@ export const KNOWN = [
   // Auth flows.
   // Rules.
   // Lists, collections, health.
-  {
-    id: 'health-can-backup',
-    reason: 'safer: a superuser\'s health answer says `canBackup: false`, since oxbase serves no backups yet (docs/api.md); PocketBase says true',
-    match: ({ req, d }) => req.path === '/api/health' && d.path === 'data.canBackup',
-  },
   // Collections.
 ];

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::middleware::client_ip;
+use crate::request_log::AuthSlot;
 
 /// Headers that suggest a reverse proxy in front (PocketBase's list, after the configured
 /// `trustedProxy.headers`), so the dashboard can remind superusers to configure it.
@@ -21,23 +22,26 @@ pub async fn health(State(state): State<AppState>, request: Request) -> ApiResul
     let superuser = match request.headers().get(axum::http::header::AUTHORIZATION) {
         Some(token) => {
             let token = token.to_str().unwrap_or("");
-            state.app.auth().authenticate(token).await.is_superuser()
+            let auth = state.app.auth().authenticate(token).await;
+            if let Some(slot) = request.extensions().get::<AuthSlot>() {
+                slot.set(&auth);
+            }
+            auth.is_superuser()
         }
         None => false,
     };
     let data = if superuser {
         let headers = request.headers();
-        let trusted = state.app.settings().trusted_proxy().headers;
+        let trusted = state.app.settings().trusted_proxy();
         let proxy_header = trusted
+            .headers
             .iter()
             .map(String::as_str)
             .chain(PROXY_HEADERS)
             .find(|h| headers.get(*h).is_some_and(|v| !v.is_empty()))
             .unwrap_or("");
         json!({
-            // PB-COMPAT: PocketBase says whether a backup could start now; oxbase has no
-            // backups yet, so none can.
-            "canBackup": false,
+            "canBackup": state.app.backups().is_idle(),
             "realIP": client_ip(&state, headers, request.extensions()),
             "possibleProxyHeader": proxy_header,
         })

@@ -1,11 +1,13 @@
 //! One module per resource; each handler is named after PocketBase's action.
 
 pub mod auth;
+pub mod backups;
 pub mod batch;
 pub mod collections;
 pub mod crons;
 pub mod files;
 pub mod health;
+pub mod logs;
 pub mod metrics;
 pub mod realtime;
 pub mod records;

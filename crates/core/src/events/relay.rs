@@ -43,23 +43,45 @@ struct Message {
 }
 
 /// What the local side tells the relay.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Local {
     Change(Change),
     Schema,
     Settings,
+    /// Answered once everything told before it has been published.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// The publishing handle.
 #[derive(Clone)]
 pub struct Relay {
     tx: mpsc::UnboundedSender<Local>,
+    /// The loop applying the other instances' messages, stopped when the app closes (an app
+    /// reopened in the same process after a restore has its own).
+    applying: tokio::task::AbortHandle,
 }
 
 impl Relay {
     pub fn publish(&self, event: Local) {
         // The relay runs as long as the app; a closed one has nothing left to tell.
         let _ = self.tx.send(event);
+    }
+
+    /// Waits, at most `within`, until everything told so far has been published (before the
+    /// app closes its database, which the bus may publish through).
+    pub async fn flush(&self, within: std::time::Duration) {
+        let (done, published) = tokio::sync::oneshot::channel();
+        if self.tx.send(Local::Flush(done)).is_ok()
+            && tokio::time::timeout(within, published).await.is_err()
+        {
+            tracing::warn!("changes for the other instances were still unpublished at close");
+        }
+    }
+
+    /// Stops applying the other instances' messages (what this one publishes still goes out
+    /// until the app is dropped).
+    pub fn stop(&self) {
+        self.applying.abort();
     }
 }
 
@@ -76,7 +98,7 @@ pub async fn start(
     let (tx, rx) = mpsc::unbounded_channel();
     let incoming = bus.subscribe(&[CHANGES, SCHEMA, SETTINGS]).await;
     tokio::spawn(publish_loop(bus, db.clone(), instance.clone(), rx));
-    tokio::spawn(apply_loop(
+    let applying = tokio::spawn(apply_loop(
         incoming,
         db.clone(),
         instance,
@@ -84,13 +106,18 @@ pub async fn start(
         schema.clone(),
         settings.clone(),
         files.clone(),
-    ));
-    Relay { tx }
+    ))
+    .abort_handle();
+    Relay { tx, applying }
 }
 
 async fn publish_loop(bus: Bus, db: Db, instance: String, mut rx: mpsc::UnboundedReceiver<Local>) {
     while let Some(event) = rx.recv().await {
         let (channel, message) = match event {
+            Local::Flush(done) => {
+                let _ = done.send(());
+                continue;
+            }
             Local::Schema => (
                 SCHEMA,
                 Message {

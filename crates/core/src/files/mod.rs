@@ -59,6 +59,9 @@ pub struct Files {
     staging: PathBuf,
     /// Thumbnails are made one at a time, so one asked for twice at once is made once.
     thumb_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Taken (shared) by each deletion; a backup holds it exclusively while it copies the
+    /// files, so that no file its database snapshot names disappears before it is copied.
+    deletions: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Files {
@@ -71,6 +74,7 @@ impl Files {
             storage: Storage::open(&data_dir.join("storage"))?,
             staging,
             thumb_lock: Arc::default(),
+            deletions: Arc::default(),
         })
     }
 
@@ -113,9 +117,32 @@ impl Files {
         .await;
     }
 
+    /// Holds every deletion of files back until the guard is dropped (a backup copying them);
+    /// waits for the deletions running now.
+    pub async fn hold_deletions(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.deletions.clone().write_owned().await
+    }
+
     /// Deletes what a committed write left behind. Failures are logged, never returned: the
-    /// write has committed and its answer must not change.
+    /// write has committed and its answer must not change. While a backup holds deletions
+    /// back, they run on a task of their own once it is done, so the write is not delayed.
     pub async fn collect(&self, garbage: Garbage) {
+        if garbage.is_empty() {
+            return;
+        }
+        match self.deletions.clone().try_read_owned() {
+            Ok(_running) => self.delete_now(garbage).await,
+            Err(_) => {
+                let files = self.clone();
+                tokio::spawn(async move {
+                    let _running = files.deletions.clone().read_owned().await;
+                    files.delete_now(garbage).await;
+                });
+            }
+        }
+    }
+
+    async fn delete_now(&self, garbage: Garbage) {
         for file in garbage.files {
             let outcome = async {
                 self.storage.delete(&file).await?;

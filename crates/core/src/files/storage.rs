@@ -204,6 +204,35 @@ impl Storage {
         }
     }
 
+    /// Every file below `prefix` (everything when `None`), with its metadata, by path.
+    pub async fn list(&self, prefix: Option<&str>) -> Result<Vec<(String, Meta)>> {
+        let prefix = prefix.map(Path::from);
+        let mut files: Vec<(String, Meta)> = self
+            .store()
+            .list(prefix.as_ref())
+            .map_ok(|m| {
+                (
+                    m.location.to_string(),
+                    Meta {
+                        size: m.size,
+                        last_modified: m.last_modified,
+                        etag: m.e_tag,
+                    },
+                )
+            })
+            .try_collect()
+            .await
+            .map_err(storage_error)?;
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(files)
+    }
+
+    /// Where a file is on disk, when the storage is the local folder (a reader that needs to
+    /// seek, such as a zip reader, opens it there instead of copying it first).
+    pub fn local_file(&self, path: &str) -> Option<PathBuf> {
+        Arc::ptr_eq(&self.store(), &self.local).then(|| self.local_root.join(path))
+    }
+
     /// Deletes every file below `prefix` (a folder).
     pub async fn delete_prefix(&self, prefix: &str) -> Result<()> {
         let store = self.store();

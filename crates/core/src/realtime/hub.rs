@@ -58,6 +58,10 @@ pub struct Realtime {
     config: Arc<RwLock<RealtimeConfig>>,
     /// Set by `close`: clients that connect later are let go at once.
     closed: Arc<AtomicBool>,
+    /// The dispatcher's task, stopped by `close` (with no client left it has no one to
+    /// deliver to, and it holds the record service: an app reopened in the same process after
+    /// a restore would otherwise leave the old one behind).
+    dispatcher: Arc<parking_lot::Mutex<Option<tokio::task::AbortHandle>>>,
 }
 
 /// A connected client's end: its id, its messages, and a guard that removes it from the hub
@@ -103,6 +107,7 @@ impl Realtime {
             records: records.clone(),
             config: Arc::default(),
             closed: Arc::default(),
+            dispatcher: Arc::default(),
         };
         // The watcher holds the clients and the schema, not the record service: no cycle.
         events.watch_deletes(Arc::new(Watch {
@@ -113,7 +118,8 @@ impl Realtime {
         // With no client connected, a change has no one to go to.
         let clients = hub.clients.clone();
         let changes = events.subscribe(move || !clients.read().is_empty());
-        tokio::spawn(async move { dispatcher.dispatch(changes).await });
+        let task = tokio::spawn(async move { dispatcher.dispatch(changes).await });
+        *hub.dispatcher.lock() = Some(task.abort_handle());
         hub
     }
 
@@ -132,6 +138,9 @@ impl Realtime {
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.clients.write().clear();
+        if let Some(dispatcher) = self.dispatcher.lock().take() {
+            dispatcher.abort();
+        }
     }
 
     pub fn client_count(&self) -> usize {

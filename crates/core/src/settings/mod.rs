@@ -14,7 +14,7 @@ use crate::store::tables;
 mod rate_limits;
 mod sections;
 
-pub use sections::{BatchSettings, Meta, TrustedProxy};
+pub use sections::{BackupSettings, BatchSettings, LogSettings, Meta, TrustedProxy};
 
 /// Paths of secret values: accepted on write, omitted on read.
 const SECRETS: [&[&str]; 3] = [
@@ -24,10 +24,21 @@ const SECRETS: [&[&str]; 3] = [
 ];
 const PARAMS_ID: &str = "settings";
 
+/// A check that services above the settings add to their validation (a section whose values
+/// only they understand, such as `backups.cron`); it reports into the flat, dotted errors.
+pub type Check = Arc<dyn Fn(&Json, &mut FieldErrors) + Send + Sync>;
+/// Called after the settings changed, here (`patch`) or on another instance (`reload`).
+pub type Listener = Arc<dyn Fn() + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Settings {
     db: Db,
     current: Arc<RwLock<Json>>,
+    /// `logs` and `trustedProxy`, typed once per change: every request reads them.
+    logs: Arc<RwLock<LogSettings>>,
+    proxy: Arc<RwLock<Arc<TrustedProxy>>>,
+    checks: Arc<RwLock<Vec<Check>>>,
+    listeners: Arc<RwLock<Vec<Listener>>>,
 }
 
 fn defaults() -> Json {
@@ -37,16 +48,47 @@ fn defaults() -> Json {
 impl Settings {
     pub async fn load(db: Db) -> Result<Settings> {
         let current = Self::read(&db).await?;
+        let logs = LogSettings::from_json(&current["logs"]);
+        let proxy = TrustedProxy::from_json(&current["trustedProxy"]);
         Ok(Settings {
             db,
             current: Arc::new(RwLock::new(current)),
+            logs: Arc::new(RwLock::new(logs)),
+            proxy: Arc::new(RwLock::new(Arc::new(proxy))),
+            checks: Arc::default(),
+            listeners: Arc::default(),
         })
+    }
+
+    /// Replaces the settings in memory.
+    fn replace(&self, next: Json) {
+        *self.logs.write() = LogSettings::from_json(&next["logs"]);
+        *self.proxy.write() = Arc::new(TrustedProxy::from_json(&next["trustedProxy"]));
+        *self.current.write() = next;
+    }
+
+    /// Adds a validation `patch` runs after its own.
+    pub fn add_check(&self, check: Check) {
+        self.checks.write().push(check);
+    }
+
+    /// Calls `listener` after each change of the settings.
+    pub fn on_change(&self, listener: Listener) {
+        self.listeners.write().push(listener);
+    }
+
+    fn changed(&self) {
+        let listeners = self.listeners.read().clone();
+        for listener in listeners {
+            listener();
+        }
     }
 
     /// Reads the stored settings again (another instance changed them).
     pub async fn reload(&self) -> Result<()> {
         let current = Self::read(&self.db).await?;
-        *self.current.write() = current;
+        self.replace(current);
+        self.changed();
         Ok(())
     }
 
@@ -95,6 +137,10 @@ impl Settings {
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
         validate(&next, &mut errors);
+        let checks = self.checks.read().clone();
+        for check in checks {
+            check(&next, &mut errors);
+        }
         if !errors.is_empty() {
             // PB-COMPAT: the message PocketBase gives for invalid settings.
             return Err(Error::BadRequest {
@@ -106,7 +152,8 @@ impl Settings {
         self.db
             .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
             .await?;
-        *self.current.write() = next;
+        self.replace(next);
+        self.changed();
         Ok(self.public())
     }
 }

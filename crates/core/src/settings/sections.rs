@@ -34,7 +34,54 @@ pub struct Meta {
     pub sender_address: String,
 }
 
+/// `logs`: what the request and app logs keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSettings {
+    /// Days an entry is kept; 0 turns logging off.
+    pub max_days: i64,
+    /// The lowest level stored (`-4` debug, `0` info, `4` warn, `8` error).
+    pub min_level: i64,
+    /// Whether request entries keep the client's IPs.
+    pub log_ip: bool,
+    /// Whether request entries keep the caller's record id.
+    pub log_auth_id: bool,
+}
+
+impl TrustedProxy {
+    pub(super) fn from_json(proxy: &Json) -> TrustedProxy {
+        TrustedProxy {
+            headers: strings(&proxy["headers"]),
+            use_leftmost_ip: proxy["useLeftmostIP"].as_bool().unwrap_or(false),
+        }
+    }
+}
+
+impl LogSettings {
+    pub(super) fn from_json(logs: &Json) -> LogSettings {
+        LogSettings {
+            max_days: logs["maxDays"].as_i64().unwrap_or(0),
+            min_level: logs["minLevel"].as_i64().unwrap_or(0),
+            log_ip: logs["logIP"].as_bool().unwrap_or(false),
+            log_auth_id: logs["logAuthId"].as_bool().unwrap_or(false),
+        }
+    }
+}
+
+/// `backups` (its `s3` part is read by `backups_s3`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BackupSettings {
+    /// The automatic backups' cron expression; empty when off.
+    pub cron: String,
+    /// How many automatic backups are kept.
+    pub cron_max_keep: usize,
+}
+
 impl Settings {
+    /// `logs`, without copying JSON (read on every request).
+    pub fn logs(&self) -> LogSettings {
+        *self.logs.read()
+    }
+
     pub fn batch(&self) -> BatchSettings {
         let batch = self.get(&["batch"]);
         BatchSettings {
@@ -45,12 +92,9 @@ impl Settings {
         }
     }
 
-    pub fn trusted_proxy(&self) -> TrustedProxy {
-        let proxy = self.get(&["trustedProxy"]);
-        TrustedProxy {
-            headers: strings(&proxy["headers"]),
-            use_leftmost_ip: proxy["useLeftmostIP"].as_bool().unwrap_or(false),
-        }
+    /// `trustedProxy` (read on every request: kept typed).
+    pub fn trusted_proxy(&self) -> std::sync::Arc<TrustedProxy> {
+        self.proxy.read().clone()
     }
 
     pub fn meta(&self) -> Meta {
@@ -77,6 +121,15 @@ impl Settings {
     /// `backups.s3`.
     pub fn backups_s3(&self) -> Json {
         self.get(&["backups", "s3"])
+    }
+
+    /// `backups`: the automatic backups' schedule and how many of them are kept.
+    pub fn backups(&self) -> BackupSettings {
+        let backups = self.get(&["backups"]);
+        BackupSettings {
+            cron: backups["cron"].as_str().unwrap_or("").to_owned(),
+            cron_max_keep: backups["cronMaxKeep"].as_u64().unwrap_or(0) as usize,
+        }
     }
 
     /// `rateLimits`, as the rate limiter reads it.

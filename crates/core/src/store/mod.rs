@@ -15,6 +15,7 @@ pub mod console;
 pub mod migrations;
 pub mod observe;
 pub mod postgres;
+pub mod snapshot;
 pub mod sqlite;
 pub mod tables;
 

@@ -53,17 +53,7 @@ impl PgDb {
             None => "-c jit=off".to_owned(),
         };
         config.options(&options);
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(max_connections.max(2))
-            .build()
-            .map_err(Error::internal)?;
+        let pool = pool(config, max_connections.max(2))?;
         // Fail at start, not at the first request, when the database cannot be reached.
         let client = pool
             .get()
@@ -174,10 +164,50 @@ impl PgDb {
         Ok(StartupLock { client })
     }
 
+    /// A handle whose every read runs in one `REPEATABLE READ READ ONLY` transaction: one
+    /// connection, its transaction begun here and never committed (the pool hands it back as
+    /// it is), so everything read through it is one consistent snapshot while other
+    /// connections go on writing. Closing it ends the transaction.
+    pub async fn pinned(&self) -> Result<PgDb> {
+        let config: tokio_postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
+        let pool = pool(config, 1)?;
+        let client = pool.get().await.map_err(pool_error)?;
+        // The snapshot is taken by the first statement after BEGIN.
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
+            .await
+            .map_err(pg_error)?;
+        drop(client);
+        Ok(PgDb {
+            pool,
+            url: self.url.clone(),
+        })
+    }
+
     /// Nothing is queued outside PostgreSQL: closing the pool is enough.
     pub async fn close(&self) {
         self.pool.close();
     }
+}
+
+/// A pool of up to `max_size` connections made with `config`. Fast recycling (a closed
+/// connection is replaced, nothing else is checked or reset) is what lets `PgDb::pinned`
+/// keep its transaction open across uses.
+fn pool(config: tokio_postgres::Config, max_size: usize) -> Result<Pool> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .build()
+        .map_err(Error::internal)
 }
 
 /// The advisory lock key of startup work (migrations, system collections).

@@ -246,6 +246,47 @@ impl SqliteDb {
     }
 }
 
+/// Checks that the SQLite file at `path` (a backup's `data.db`) is sound (`PRAGMA
+/// integrity_check`) and holds an oxbase app (its collection definitions read), not, say, a
+/// PocketBase database.
+pub fn check_backup(path: &Path) -> Result<()> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|_| Error::bad_request("The backup's data.db cannot be opened."))?;
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .map_err(|_| Error::bad_request("The backup's data.db is damaged."))?;
+    if check != "ok" {
+        return Err(Error::bad_request("The backup's data.db is damaged."));
+    }
+    conn.query_row("SELECT \"data\" FROM \"_collections\" LIMIT 1", [], |_| {
+        Ok(())
+    })
+    .map_err(|_| Error::bad_request("The backup's data.db is not an oxbase database."))
+}
+
+/// Replaces the content of the database at `target` by that of `source` (a restored backup,
+/// checked by `check_backup`) with SQLite's online backup API, page by page in one step,
+/// through a connection of this process: the file and its WAL stay where they are, so
+/// connections still open on them (an app being closed) never delete or checkpoint a log
+/// that is not theirs. The app on `target` must be closed: its caches would not know.
+pub fn restore_file(target: &Path, source: &Path) -> Result<()> {
+    let from =
+        rusqlite::Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut to = open_conn(target)?;
+    let backup = rusqlite::backup::Backup::new(&from, &mut to)?;
+    loop {
+        match backup.step(-1)? {
+            rusqlite::backup::StepResult::Done => break,
+            rusqlite::backup::StepResult::More => {}
+            _ => thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    drop(backup);
+    to.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")?;
+    Ok(())
+}
+
 /// Connections for `lookup`, opened on first need: as many as threads look up at once (the
 /// async runtime's workers); at most `MAX_IDLE_LOOKUPS` are kept between lookups.
 struct LookupPool {

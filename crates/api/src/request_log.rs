@@ -1,0 +1,185 @@
+//! The request log: every request leaves an entry (method, URL, status, time taken, caller,
+//! IPs, referer, user agent, an error's message and details) in the core's logs, which store it
+//! later, off the request path. With logging off (`logs.maxDays` 0) requests pass straight
+//! through.
+//!
+//! The caller is known only once a handler resolves it: the layer leaves an [`AuthSlot`] in the
+//! request, which the `Caller` extractor fills. An error answer carries its message and
+//! details in the response's extensions ([`crate::error::LoggedError`]).
+
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use std::net::IpAddr;
+
+use axum::extract::Request;
+use axum::http::{self, HeaderValue, header};
+use axum::response::{IntoResponseParts, ResponseParts};
+use futures_util::future::{BoxFuture, Either};
+use oxbase_core::identity::Auth;
+use oxbase_core::logs::{RequestFacts, RequestLog, level};
+use tower::{Layer, Service};
+
+use crate::AppState;
+use crate::error::LoggedError;
+use crate::middleware::{peer_ip, proxied_ip};
+
+/// Where a handler leaves the caller it resolved, for the request's log entry.
+#[derive(Clone, Default)]
+pub struct AuthSlot(Arc<OnceLock<Auth>>);
+
+impl AuthSlot {
+    pub fn set(&self, auth: &Auth) {
+        if !matches!(auth, Auth::Guest) {
+            let _ = self.0.set(auth.clone());
+        }
+    }
+}
+
+/// Marks a successful answer that is not logged (PocketBase's `SkipSuccessActivityLog`).
+#[derive(Clone, Copy)]
+pub struct Unlogged;
+
+impl IntoResponseParts for Unlogged {
+    type Error = Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Infallible> {
+        res.extensions_mut().insert(Unlogged);
+        Ok(res)
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestLogLayer {
+    state: AppState,
+}
+
+impl RequestLogLayer {
+    pub fn new(state: AppState) -> Self {
+        RequestLogLayer { state }
+    }
+}
+
+impl<S> Layer<S> for RequestLogLayer {
+    type Service = RequestLogService<S>;
+
+    fn layer(&self, inner: S) -> RequestLogService<S> {
+        RequestLogService {
+            state: self.state.clone(),
+            inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestLogService<S> {
+    state: AppState,
+    inner: S,
+}
+
+impl<S, B> Service<Request> for RequestLogService<S>
+where
+    S: Service<Request, Response = http::Response<B>, Error = Infallible>,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = http::Response<B>;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxFuture<'static, Result<http::Response<B>, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        // An error answer is the highest level: when not even that is kept, nothing is.
+        if !self.state.app.logs().keeps(level::ERROR) {
+            return Either::Left(self.inner.call(req));
+        }
+        let started = Instant::now();
+        let slot = AuthSlot::default();
+        req.extensions_mut().insert(slot.clone());
+        let headers = req.headers();
+        let mut facts = Facts {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            referer: headers.get(header::REFERER).cloned(),
+            user_agent: headers.get(header::USER_AGENT).cloned(),
+            proxied_ip: proxied_ip(&self.state.app.settings().trusted_proxy(), headers),
+            peer_ip: peer_ip(req.extensions()),
+            status: 0,
+            exec_time: 0.0,
+            auth: None,
+            error: None,
+        };
+        let state = self.state.clone();
+        let answer = self.inner.call(req);
+        Either::Right(Box::pin(async move {
+            let response = answer.await?;
+            let status = response.status();
+            if status.is_success() && response.extensions().get::<Unlogged>().is_some() {
+                return Ok(response);
+            }
+            facts.status = status.as_u16();
+            facts.exec_time = started.elapsed().as_secs_f64() * 1000.0;
+            facts.auth = slot.0.get().cloned();
+            facts.error = response.extensions().get::<LoggedError>().cloned();
+            state.app.logs().request(Box::new(facts));
+            Ok(response)
+        }))
+    }
+}
+
+/// What the request log keeps of a request, as it came: cheap clones (shared buffers), turned
+/// into text by the log's writer.
+struct Facts {
+    method: http::Method,
+    uri: http::Uri,
+    referer: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    proxied_ip: Option<String>,
+    peer_ip: Option<IpAddr>,
+    status: u16,
+    exec_time: f64,
+    auth: Option<Auth>,
+    error: Option<LoggedError>,
+}
+
+impl RequestFacts for Facts {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn failed(&self) -> bool {
+        self.status >= 400 || self.error.is_some()
+    }
+
+    fn into_log(self: Box<Self>) -> RequestLog {
+        let text = |v: Option<HeaderValue>| {
+            v.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default()
+        };
+        let remote_ip = self.peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        RequestLog {
+            method: self.method.as_str().to_owned(),
+            url: self
+                .uri
+                .path_and_query()
+                .map_or_else(|| self.uri.path().to_owned(), |p| p.as_str().to_owned()),
+            status: self.status,
+            exec_time: self.exec_time,
+            auth: self
+                .auth
+                .as_ref()
+                .and_then(Auth::record)
+                .map(|r| (r.collection.name.clone(), r.id().to_owned())),
+            user_ip: self.proxied_ip.unwrap_or_else(|| remote_ip.clone()),
+            remote_ip,
+            referer: text(self.referer),
+            user_agent: text(self.user_agent),
+            error: self.error.map(|e| (e.message, e.details)),
+        }
+    }
+}

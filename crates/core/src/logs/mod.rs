@@ -1,0 +1,239 @@
+//! Request and app logs, as PocketBase keeps them (`/api/logs`). An entry is queued in memory
+//! where it happens; a writer task stores the queue in batches ([`writer`]), so a request
+//! never waits for its log. Entries live in the auxiliary database: `auxiliary.db` beside
+//! SQLite's `data.db`, or the `_logs` table of PostgreSQL's database, where every instance
+//! writes and any reads them all. The `logs` settings decide what is kept: `maxDays` (0: no
+//! logs), `minLevel`, `logIP`, `logAuthId`.
+
+pub mod query;
+mod writer;
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde_json::{Map, Value as Json};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::Result;
+use crate::settings::Settings;
+use crate::store::{Db, tables};
+
+/// Levels as PocketBase stores them (Go's `slog` levels).
+pub mod level {
+    pub const DEBUG: i64 = -4;
+    pub const INFO: i64 = 0;
+    pub const WARN: i64 = 4;
+    pub const ERROR: i64 = 8;
+}
+
+/// Entries queued at most; past it new ones are dropped (and counted), so a stalled database
+/// costs memory no further.
+const QUEUE: usize = 32_768;
+/// Past this many queued entries the writer is woken before its batch's time is up.
+const HURRY_AT: usize = QUEUE / 4;
+
+/// What a request leaves in the log, as the HTTP layer saw it. The settings decide which
+/// parts are kept.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog {
+    pub method: String,
+    /// The path and query as requested.
+    pub url: String,
+    pub status: u16,
+    /// Milliseconds from the request's arrival to its response.
+    pub exec_time: f64,
+    /// The caller's collection name and record id (none for a guest).
+    pub auth: Option<(String, String)>,
+    /// The client's IP (after the trusted proxy headers) and the peer's.
+    pub user_ip: String,
+    pub remote_ip: String,
+    pub referer: String,
+    pub user_agent: String,
+    /// An error answer's message and details.
+    pub error: Option<(String, Json)>,
+}
+
+/// A request as the HTTP layer saw it, kept raw on the request path and written out as its
+/// [`RequestLog`] by the writer: a request pays for no formatting.
+pub trait RequestFacts: Send + 'static {
+    /// The answer's status.
+    fn status(&self) -> u16;
+    /// Whether the answer is an error (logged at the error level).
+    fn failed(&self) -> bool;
+    fn into_log(self: Box<Self>) -> RequestLog;
+}
+
+impl RequestFacts for RequestLog {
+    fn status(&self) -> u16 {
+        self.status
+    }
+    fn failed(&self) -> bool {
+        self.status >= 400 || self.error.is_some()
+    }
+    fn into_log(self: Box<Self>) -> RequestLog {
+        *self
+    }
+}
+
+/// One entry on its way to the database.
+struct Entry {
+    level: i64,
+    /// An app event's message (a request's is written from its method and URL).
+    message: String,
+    data: Data,
+    /// Formatted by the writer, off the request path.
+    created: chrono::DateTime<chrono::Utc>,
+}
+
+enum Data {
+    /// A request, with what the settings said to keep when it was logged.
+    Request {
+        log: Box<dyn RequestFacts>,
+        keep_ip: bool,
+        keep_auth_id: bool,
+    },
+    Attrs(Map<String, Json>),
+}
+
+enum Msg {
+    Entry(Entry),
+    /// Store everything queued before, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The log service; clones share the queue.
+#[derive(Clone)]
+pub struct Logs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    db: Db,
+    /// Whether `db` is the logs' own database (closed with them).
+    own_db: bool,
+    queue: mpsc::Sender<Msg>,
+    /// Wakes the writer before its time (a full queue, a flush).
+    hurry: Arc<tokio::sync::Notify>,
+    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Logs {
+    /// Creates the logs table when missing and starts the writer. `own_db` says whether `db`
+    /// belongs to the logs alone (SQLite's auxiliary database), to be closed with them.
+    pub async fn open(db: Db, own_db: bool, settings: Settings) -> Result<Logs> {
+        db.write(tables::logs::create).await?;
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let hurry = Arc::new(tokio::sync::Notify::new());
+        let writer = tokio::spawn(writer::run(db.clone(), receiver, hurry.clone()));
+        Ok(Logs {
+            inner: Arc::new(Inner {
+                settings,
+                db,
+                own_db,
+                queue,
+                hurry,
+                writer: Mutex::new(Some(writer)),
+            }),
+        })
+    }
+
+    /// The database the entries live in.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Whether an entry of `level` would be kept now.
+    pub fn keeps(&self, level: i64) -> bool {
+        let settings = self.inner.settings.logs();
+        settings.max_days > 0 && level >= settings.min_level
+    }
+
+    /// Logs a request: an error answer at the error level, anything else at info.
+    pub fn request(&self, log: Box<dyn RequestFacts>) {
+        let settings = self.inner.settings.logs();
+        let level = if log.failed() {
+            level::ERROR
+        } else {
+            level::INFO
+        };
+        if settings.max_days <= 0 || level < settings.min_level {
+            return;
+        }
+        self.enqueue(Entry {
+            level,
+            message: String::new(),
+            data: Data::Request {
+                log,
+                keep_ip: settings.log_ip,
+                keep_auth_id: settings.log_auth_id,
+            },
+            created: chrono::Utc::now(),
+        });
+    }
+
+    /// Logs an app event (a `tracing` event of the server) with its attributes.
+    pub fn app(&self, level: i64, message: String, attrs: Map<String, Json>) {
+        if !self.keeps(level) {
+            return;
+        }
+        self.enqueue(Entry {
+            level,
+            message,
+            data: Data::Attrs(attrs),
+            created: chrono::Utc::now(),
+        });
+    }
+
+    fn enqueue(&self, entry: Entry) {
+        let queue = &self.inner.queue;
+        if queue.try_send(Msg::Entry(entry)).is_err() {
+            metrics::counter!("oxbase_logs_dropped_total").increment(1);
+        } else if queue.max_capacity() - queue.capacity() > HURRY_AT {
+            self.inner.hurry.notify_one();
+        }
+    }
+
+    /// Stores every entry queued so far.
+    pub async fn flush(&self) {
+        let (done, stored) = oneshot::channel();
+        if self.inner.queue.send(Msg::Flush(done)).await.is_ok() {
+            self.inner.hurry.notify_one();
+            let _ = stored.await;
+        }
+    }
+
+    /// Deletes the entries older than `maxDays` days (the `__pbLogsCleanup__` job).
+    pub async fn delete_old(&self) -> Result<()> {
+        self.delete(i64::MIN).await
+    }
+
+    /// After a change of the `logs` settings: deletes what they no longer keep, the old and
+    /// the entries below `minLevel`.
+    pub async fn prune(&self) -> Result<()> {
+        self.flush().await;
+        self.delete(self.inner.settings.logs().min_level).await
+    }
+
+    async fn delete(&self, below_level: i64) -> Result<()> {
+        let days = self.inner.settings.logs().max_days.clamp(0, 100_000);
+        let before = crate::dates::format(chrono::Utc::now() - chrono::Duration::days(days));
+        self.inner
+            .db
+            .write(move |conn| tables::logs::delete_old(conn, before, below_level).map(|_| ()))
+            .await
+    }
+
+    /// Stores what is queued and stops the writer (and the logs' own database).
+    pub async fn close(&self) {
+        self.flush().await;
+        let writer = self.inner.writer.lock().take();
+        if let Some(writer) = writer {
+            writer.abort();
+            let _ = writer.await;
+        }
+        if self.inner.own_db {
+            self.inner.db.close().await;
+        }
+    }
+}
