@@ -141,6 +141,9 @@ impl<S: Subscriber> Layer<S> for AppLogs {
             Level::INFO => level::INFO,
             Level::DEBUG | Level::TRACE => level::DEBUG,
         };
+        if oxbase_core::logs::in_writer() {
+            return;
+        }
         let logs = APP_LOGS.read();
         let Some(logs) = logs.as_ref().filter(|l| l.keeps(level)) else {
             return;

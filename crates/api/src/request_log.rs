@@ -114,6 +114,7 @@ where
             auth: None,
             error: None,
         };
+        let authorization = headers.get(header::AUTHORIZATION).cloned();
         let state = self.state.clone();
         let answer = self.inner.call(req);
         Either::Right(Box::pin(async move {
@@ -124,7 +125,16 @@ where
             }
             facts.status = status.as_u16();
             facts.exec_time = started.elapsed().as_secs_f64() * 1000.0;
-            facts.auth = slot.0.get().cloned();
+            facts.auth = match (slot.0.get(), authorization) {
+                (Some(auth), _) => Some(auth.clone()),
+                // A route that never asked who calls (a file, the realtime stream): PocketBase
+                // logs the caller all the same.
+                (None, Some(token)) => {
+                    let token = token.to_str().unwrap_or("");
+                    Some(state.app.auth().authenticate(token).await)
+                }
+                (None, None) => None,
+            };
             facts.error = response.extensions().get::<LoggedError>().cloned();
             state.app.logs().request(Box::new(facts));
             Ok(response)

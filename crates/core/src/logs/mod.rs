@@ -99,6 +99,29 @@ enum Msg {
     Entry(Entry),
     /// Store everything queued before, then answer.
     Flush(oneshot::Sender<()>),
+    /// Store everything queued before, then delete the entries created at or before `before`
+    /// or below `below_level`.
+    Delete {
+        before: String,
+        below_level: i64,
+        done: oneshot::Sender<Result<()>>,
+    },
+    /// Store everything queued before and stop.
+    Stop,
+}
+
+/// How long a stop or a deletion waits for the writer (a database that stopped answering).
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+tokio::task_local! {
+    /// Set while the writer runs: the server's events raised by its own work (a failing
+    /// batch) are not logged to the store, which would feed it.
+    static IN_WRITER: ();
+}
+
+/// Whether the caller runs inside the log writer.
+pub fn in_writer() -> bool {
+    IN_WRITER.try_with(|()| ()).is_ok()
 }
 
 /// The log service; clones share the queue.
@@ -115,17 +138,40 @@ struct Inner {
     queue: mpsc::Sender<Msg>,
     /// Wakes the writer before its time (a full queue, a flush).
     hurry: Arc<tokio::sync::Notify>,
-    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Answered when the writer has stopped.
+    stopped: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 impl Logs {
     /// Creates the logs table when missing and starts the writer. `own_db` says whether `db`
     /// belongs to the logs alone (SQLite's auxiliary database), to be closed with them.
     pub async fn open(db: Db, own_db: bool, settings: Settings) -> Result<Logs> {
-        db.write(tables::logs::create).await?;
+        if own_db {
+            // Otherwise the table is in the app's database, created with its migrations.
+            db.write(tables::logs::create).await?;
+        }
         let (queue, receiver) = mpsc::channel(QUEUE);
         let hurry = Arc::new(tokio::sync::Notify::new());
-        let writer = tokio::spawn(writer::run(db.clone(), receiver, hurry.clone()));
+        let (stop, stopped) = oneshot::channel();
+        let run = IN_WRITER.scope((), writer::run(db.clone(), receiver, hurry.clone()));
+        let run = async move {
+            run.await;
+            let _ = stop.send(());
+        };
+        if own_db {
+            // SQLite may run a write on the calling thread: the batches must not hold a
+            // worker of the async runtime, so the writer has a thread of its own.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .map_err(crate::Error::internal)?;
+            std::thread::Builder::new()
+                .name("oxbase-logs".into())
+                .spawn(move || runtime.block_on(run))
+                .map_err(crate::Error::internal)?;
+        } else {
+            tokio::spawn(run);
+        }
         Ok(Logs {
             inner: Arc::new(Inner {
                 settings,
@@ -133,7 +179,7 @@ impl Logs {
                 own_db,
                 queue,
                 hurry,
-                writer: Mutex::new(Some(writer)),
+                stopped: Mutex::new(Some(stopped)),
             }),
         })
     }
@@ -211,26 +257,47 @@ impl Logs {
     /// After a change of the `logs` settings: deletes what they no longer keep, the old and
     /// the entries below `minLevel`.
     pub async fn prune(&self) -> Result<()> {
-        self.flush().await;
         self.delete(self.inner.settings.logs().min_level).await
     }
 
+    /// Deletes on the writer, after what is queued is stored (a large deletion holds no
+    /// request's thread).
     async fn delete(&self, below_level: i64) -> Result<()> {
         let days = self.inner.settings.logs().max_days.clamp(0, 100_000);
         let before = crate::dates::format(chrono::Utc::now() - chrono::Duration::days(days));
-        self.inner
-            .db
-            .write(move |conn| tables::logs::delete_old(conn, before, below_level).map(|_| ()))
-            .await
+        let (done, deleted) = oneshot::channel();
+        let msg = Msg::Delete {
+            before,
+            below_level,
+            done,
+        };
+        let waited = tokio::time::timeout(PATIENCE, async {
+            self.inner.queue.send(msg).await.ok()?;
+            self.inner.hurry.notify_one();
+            deleted.await.ok()
+        })
+        .await;
+        match waited {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(crate::Error::internal("the log writer has stopped")),
+            Err(_) => Err(crate::Error::TimedOut),
+        }
     }
 
-    /// Stores what is queued and stops the writer (and the logs' own database).
+    /// Stores what is queued and stops the writer (and the logs' own database); gives up
+    /// after `PATIENCE` on a database that does not answer.
     pub async fn close(&self) {
-        self.flush().await;
-        let writer = self.inner.writer.lock().take();
-        if let Some(writer) = writer {
-            writer.abort();
-            let _ = writer.await;
+        let stopped = self.inner.stopped.lock().take();
+        if let Some(stopped) = stopped {
+            let stop = async {
+                if self.inner.queue.send(Msg::Stop).await.is_ok() {
+                    self.inner.hurry.notify_one();
+                    let _ = stopped.await;
+                }
+            };
+            if tokio::time::timeout(PATIENCE, stop).await.is_err() {
+                tracing::warn!("the log writer did not stop in time: queued entries are lost");
+            }
         }
         if self.inner.own_db {
             self.inner.db.close().await;

@@ -19,38 +19,74 @@ const BATCH: usize = 5_000;
 const GATHER: Duration = Duration::from_millis(100);
 
 pub(super) async fn run(db: Db, mut queue: mpsc::Receiver<Msg>, hurry: Arc<Notify>) {
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut work = Work::default();
     while let Some(first) = queue.recv().await {
-        take(first, &mut entries, &mut flushes);
-        if flushes.is_empty() {
+        work.take(first);
+        if work.waits_for_nothing() {
             tokio::select! {
                 () = tokio::time::sleep(GATHER) => {}
                 () = hurry.notified() => {}
             }
         }
         loop {
-            while entries.len() < BATCH {
+            while work.entries.len() < BATCH {
                 match queue.try_recv() {
-                    Ok(msg) => take(msg, &mut entries, &mut flushes),
+                    Ok(msg) => work.take(msg),
                     Err(_) => break,
                 }
             }
-            if entries.is_empty() && flushes.is_empty() {
+            if work.is_empty() {
                 break;
             }
-            store(&db, std::mem::take(&mut entries)).await;
-            for done in flushes.drain(..) {
+            store(&db, std::mem::take(&mut work.entries)).await;
+            for (before, below_level, done) in work.deletes.drain(..) {
+                let deleted = db
+                    .write(move |conn| {
+                        tables::logs::delete_old(conn, before, below_level).map(|_| ())
+                    })
+                    .await;
+                let _ = done.send(deleted);
+            }
+            for done in work.flushes.drain(..) {
                 let _ = done.send(());
+            }
+            if work.stop {
+                return;
             }
         }
     }
 }
 
-fn take(msg: Msg, entries: &mut Vec<Entry>, flushes: &mut Vec<oneshot::Sender<()>>) {
-    match msg {
-        Msg::Entry(entry) => entries.push(entry),
-        Msg::Flush(done) => flushes.push(done),
+/// What the writer took off the queue and has still to do.
+#[derive(Default)]
+struct Work {
+    entries: Vec<Entry>,
+    flushes: Vec<oneshot::Sender<()>>,
+    deletes: Vec<(String, i64, oneshot::Sender<crate::error::Result<()>>)>,
+    stop: bool,
+}
+
+impl Work {
+    fn take(&mut self, msg: Msg) {
+        match msg {
+            Msg::Entry(entry) => self.entries.push(entry),
+            Msg::Flush(done) => self.flushes.push(done),
+            Msg::Delete {
+                before,
+                below_level,
+                done,
+            } => self.deletes.push((before, below_level, done)),
+            Msg::Stop => self.stop = true,
+        }
+    }
+
+    /// Nobody waits: the batch may gather.
+    fn waits_for_nothing(&self) -> bool {
+        self.flushes.is_empty() && self.deletes.is_empty() && !self.stop
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.waits_for_nothing()
     }
 }
 
@@ -73,12 +109,33 @@ fn row(entry: Entry) -> tables::logs::Row {
             keep_ip,
             keep_auth_id,
         } => {
-            let log = log.into_log();
+            let mut log = log.into_log();
+            for text in [
+                &mut log.method,
+                &mut log.url,
+                &mut log.referer,
+                &mut log.user_agent,
+                &mut log.user_ip,
+                &mut log.remote_ip,
+            ] {
+                without_nul(text);
+            }
+            if let Some((message, details)) = log.error.as_mut() {
+                without_nul(message);
+                json_without_nul(details);
+            }
             // PocketBase's message: the method and the URL, percent-decoded where it decodes.
-            let message = format!("{} {}", log.method, unescape(&log.url));
+            let mut message = format!("{} {}", log.method, unescape(&log.url));
+            without_nul(&mut message);
             (message, request_data(&log, keep_ip, keep_auth_id))
         }
-        Data::Attrs(attrs) => (entry.message, Json::Object(attrs).to_string()),
+        Data::Attrs(attrs) => {
+            let mut message = entry.message;
+            without_nul(&mut message);
+            let mut attrs = Json::Object(attrs);
+            json_without_nul(&mut attrs);
+            (message, attrs.to_string())
+        }
     };
     tables::logs::Row {
         id: crate::ids::sortable_id(),
@@ -139,6 +196,31 @@ fn request_data(log: &RequestLog, keep_ip: bool, keep_auth_id: bool) -> String {
     serde_json::to_string(&data).unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// PostgreSQL's text and JSON hold no NUL character: a request for `/%00` must not cost its
+/// whole batch there, so NUL becomes U+FFFD on both databases.
+fn without_nul(text: &mut String) {
+    if text.contains('\0') {
+        *text = text.replace('\0', "\u{FFFD}");
+    }
+}
+
+fn json_without_nul(value: &mut Json) {
+    match value {
+        Json::String(text) => without_nul(text),
+        Json::Array(items) => items.iter_mut().for_each(json_without_nul),
+        Json::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (k.replace('\0', "\u{FFFD}"), v))
+                    .collect();
+            }
+            map.values_mut().for_each(json_without_nul);
+        }
+        _ => {}
+    }
+}
+
 /// The URL percent-decoded (not `+`), or as it is when it does not decode to UTF-8.
 fn unescape(url: &str) -> std::borrow::Cow<'_, str> {
     percent_encoding::percent_decode_str(url)
@@ -149,6 +231,16 @@ fn unescape(url: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_never_reaches_the_database() {
+        let mut text = String::from("a\0b");
+        without_nul(&mut text);
+        assert_eq!(text, "a\u{FFFD}b");
+        let mut json = serde_json::json!({"k\0": ["x\0", {"y": "\0"}]});
+        json_without_nul(&mut json);
+        assert!(!json.to_string().contains("\\u0000"), "{json}");
+    }
 
     #[test]
     fn urls_are_decoded_where_they_decode() {

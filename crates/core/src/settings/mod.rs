@@ -127,7 +127,7 @@ impl Settings {
         if !input.is_object() {
             return Err(Error::bad_request("Invalid settings body."));
         }
-        if !rate_limits::loads(input) {
+        if !rate_limits::loads(input) || !integers_load(&self.current.read(), input) {
             // PB-COMPAT: a value PocketBase cannot decode fails the whole request.
             return Err(Error::bad_request(
                 "An error occurred while loading the submitted data.",
@@ -156,6 +156,23 @@ impl Settings {
         self.changed();
         Ok(self.public())
     }
+}
+
+/// PB-COMPAT: a number where the setting is an integer (`logs.maxDays`, `backups.cronMaxKeep`)
+/// must be whole, or PocketBase cannot decode the body (`5.0` would read as 0: logging off).
+fn integers_load(current: &Json, input: &Json) -> bool {
+    let (Json::Object(current), Json::Object(input)) = (current, input) else {
+        return true;
+    };
+    input
+        .iter()
+        .all(|(key, value)| match (current.get(key), value) {
+            (Some(c @ Json::Object(_)), Json::Object(_)) => integers_load(c, value),
+            (Some(Json::Number(c)), Json::Number(v)) if c.is_i64() || c.is_u64() => {
+                v.is_i64() || v.is_u64()
+            }
+            _ => true,
+        })
 }
 
 /// Deep-merges `input` into `target`, keeping only keys the target knows and values of the
@@ -285,6 +302,18 @@ fn remove_path(v: &mut Json, path: &[&str]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_settings_refuse_fractions() {
+        let current = defaults();
+        assert!(integers_load(&current, &json!({"logs": {"maxDays": 7}})));
+        assert!(!integers_load(&current, &json!({"logs": {"maxDays": 5.0}})));
+        assert!(!integers_load(
+            &current,
+            &json!({"backups": {"cronMaxKeep": 2.5}})
+        ));
+        assert!(integers_load(&current, &json!({"logs": {"logIP": false}})));
+    }
 
     #[test]
     fn merge_keeps_types_and_known_keys() {
