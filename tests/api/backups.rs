@@ -12,7 +12,8 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    GUEST, Resp, TestApp, assert_error, eventually, send, spawn_app, spawn_sqlite_app_at,
+    GUEST, Resp, TestApp, TestDatabase, assert_error, eventually, send, spawn_app,
+    spawn_sqlite_app_at,
 };
 
 impl TestApp {
@@ -644,4 +645,44 @@ async fn a_restore_failing_part_way_leaves_the_app_on_its_data() {
             .contains(&after["id"].as_str().unwrap_or("").to_owned())
     );
     app.stop().await;
+}
+
+/// A PostgreSQL backup reads one snapshot through one connection: when that connection is
+/// lost, every later read fails (the backup with it) instead of going on, consistent no
+/// more, on a fresh connection.
+#[tokio::test]
+async fn a_postgres_snapshot_whose_connection_is_lost_fails_its_reads() {
+    use oxbase_core::store::Db;
+    use oxbase_core::store::snapshot::Snapshot;
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let db = Db::Postgres(
+        oxbase_core::store::postgres::PgDb::connect(&database.url, 2)
+            .await
+            .expect("connect"),
+    );
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let Ok(Snapshot::Pinned(pinned)) = db.snapshot(file.path()).await else {
+        panic!("a pinned snapshot");
+    };
+    let pid_sql = || oxbase_sql::Sql::raw("SELECT pg_backend_pid()");
+    let pid = pinned
+        .read(move |conn| conn.query_scalar(&pid_sql()))
+        .await
+        .expect("the snapshot reads");
+    let mut kill = oxbase_sql::Sql::raw("SELECT pg_terminate_backend(");
+    kill.push_param(pid.expect("a pid"));
+    kill.push(")");
+    db.write(move |conn| conn.query_scalar(&kill))
+        .await
+        .expect("terminate the snapshot's connection");
+    for _ in 0..3 {
+        let read = pinned
+            .read(|conn| conn.query_scalar(&oxbase_sql::Sql::raw("SELECT 1")))
+            .await;
+        assert!(read.is_err(), "a read after the connection was lost");
+    }
+    pinned.close().await;
+    db.close().await;
 }
