@@ -686,3 +686,38 @@ async fn a_postgres_snapshot_whose_connection_is_lost_fails_its_reads() {
     pinned.close().await;
     db.close().await;
 }
+
+/// A backup uploaded under a name with characters storage paths escape (`%`, `#`, …) is
+/// listed, downloaded, restorable and deleted under that name, as in PocketBase.
+#[tokio::test]
+async fn a_backup_named_with_escaped_characters_is_usable() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.create_backup(Some(json!({"name": "plain.zip"})), &su)
+        .await
+        .expect(204);
+    let bytes = app.download_backup("plain.zip").await;
+    let name = "Weird Name%#[1]~.zip";
+    app.upload_backup(name, bytes.clone(), &su)
+        .await
+        .expect(204);
+    let listed = app.backups(&su).await;
+    listed.expect(200);
+    assert!(
+        TestApp::keys(&listed).contains(&name.to_owned()),
+        "{:?}",
+        listed.body
+    );
+    let escaped = "Weird%20Name%25%23%5B1%5D~.zip";
+    assert_eq!(app.download_backup(escaped).await, bytes);
+    app.request(
+        Method::DELETE,
+        &format!("/api/backups/{escaped}"),
+        &su,
+        None,
+    )
+    .await
+    .expect(204);
+    assert!(!TestApp::keys(&app.backups(&su).await).contains(&name.to_owned()));
+    app.stop().await;
+}
