@@ -94,6 +94,7 @@ impl Application {
         let service = restart::Swappable::new(make_service(app.clone()));
         let restores = app.backups().take_restores();
         let current = Arc::new(parking_lot::Mutex::new(app));
+        let applying = Arc::new(tokio::sync::Mutex::new(()));
         let restores = match restores {
             Some(restores) => tokio::spawn(restart::serve_restores(
                 core,
@@ -101,6 +102,7 @@ impl Application {
                 restores,
                 service.clone(),
                 make_service,
+                applying.clone(),
             )),
             None => tokio::spawn(async {}),
         };
@@ -126,7 +128,11 @@ impl Application {
                 Ok(())
             }
         };
+        // A restore being applied finishes first (the app reopens on the restored data, or on
+        // its own when the restore fails); one waiting is dropped.
+        let idle = applying.lock().await;
         restores.abort();
+        drop(idle);
         let app = current.lock().clone();
         app.close().await;
         served

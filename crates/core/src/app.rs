@@ -317,6 +317,9 @@ impl App {
             .stop(std::time::Duration::from_secs(10))
             .await;
         self.parts.auth.drain().await;
+        // File deletions deferred by a backup finish first: a restore replaces the storage
+        // folder next, and a late one would delete from the restored files.
+        drop(self.files().hold_deletions().await);
         if let Some(relay) = &self.parts.relay {
             relay.flush(std::time::Duration::from_secs(5)).await;
             relay.stop();

@@ -161,15 +161,9 @@ async fn copy_app(
     // `_params` has no `_rowid_` on PostgreSQL: its few rows are copied in the order of
     // their ids.
     counts.push(
-        copy_table(
-            from,
-            to,
-            "_params",
-            &["id", "value", "updated"],
-            Order::Id,
-            progress,
-        )
-        .await?,
+        TableCopy::new("_params", &["id", "value", "updated"], Order::Id)?
+            .run(from, to, progress)
+            .await?,
     );
     // Tables first, then views (a view may read any table).
     let (views, tables): (Vec<&Collection>, Vec<&Collection>) = collections
@@ -192,35 +186,79 @@ async fn copy_app(
     }
     for c in tables {
         let columns: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
-        counts.push(copy_table(from, to, &c.name, &columns, Order::RowId, progress).await?);
+        counts.push(
+            TableCopy::new(&c.name, &columns, Order::RowId)?
+                .run(from, to, progress)
+                .await?,
+        );
     }
     Ok(counts)
 }
 
 /// Replaces the whole app on the PostgreSQL database at `url` by the one in the SQLite file
 /// `snapshot` (a backup's `data.db`), under the startup lock so that no instance migrates
-/// meanwhile: every collection's table or view, the definitions and the settings are dropped
-/// in one transaction, then copied from the snapshot. Instances running on the database see
-/// the change once they reload (the restoring instance announces it when it reopens).
+/// meanwhile, in one transaction: every collection's table or view, the definitions and the
+/// settings are dropped, then copied from the snapshot (read on the transaction's own thread).
+/// A failure part-way (or the process stopping) rolls it all back: the database keeps the app
+/// it had. Instances running on the database see the change once they reload (the restoring
+/// instance announces it when it reopens).
 pub async fn replace_postgres(
     url: &str,
     snapshot: &std::path::Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Vec<Counted>> {
-    let from = Db::Sqlite(crate::store::sqlite::SqliteDb::open(snapshot, 1)?);
-    let pg = crate::store::postgres::PgDb::connect(url, 4).await?;
+    let pg = crate::store::postgres::PgDb::connect(url, 1).await?;
     let lock = pg.lock_startup().await?;
-    let to = Db::Postgres(pg);
-    let replaced = async {
-        let collections = from.read(load_definitions).await?;
-        to.write(drop_app).await?;
-        copy_app(&from, &to, &collections, progress).await
-    }
-    .await;
+    // The lock holds a connection of its own: the transaction gets another.
+    let to = Db::Postgres(crate::store::postgres::PgDb::connect(url, 1).await?);
+    let snapshot = snapshot.to_owned();
+    // The copy runs on a blocking thread: its progress comes back through a channel.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let replace = to.write(move |conn| {
+        let mut from = crate::store::sqlite::open_read_only(&snapshot)?;
+        replace_app(&mut from, conn, &|p| {
+            let _ = tx.send(p);
+        })
+    });
+    let report = async {
+        while let Some(p) = rx.recv().await {
+            progress(p);
+        }
+    };
+    let (replaced, ()) = tokio::join!(replace, report);
     lock.release().await;
     to.close().await;
-    from.close().await;
+    pg.close().await;
     replaced
+}
+
+/// `copy_app` from one open connection into one open transaction, after dropping the
+/// target's app (see `replace_postgres`).
+fn replace_app(
+    from: &mut dyn Conn,
+    to: &mut dyn Conn,
+    progress: &dyn Fn(Progress),
+) -> Result<Vec<Counted>> {
+    let collections = load_definitions(from)?;
+    migrations::run(to)?;
+    drop_app(to)?;
+    let mut counts = vec![
+        TableCopy::new("_params", &["id", "value", "updated"], Order::Id)?
+            .run_in(from, to, progress)?,
+    ];
+    let (views, tables): (Vec<&Collection>, Vec<&Collection>) = collections
+        .iter()
+        .partition(|c| c.kind == CollectionKind::View);
+    for c in tables.iter().chain(views.iter()) {
+        migrate::create(to, c)
+            .and_then(|()| store_definition(to, c))
+            .map_err(|e| Error::internal(format!("collection {}: {e}", c.name)))?;
+    }
+    for c in tables {
+        let columns: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
+        counts.push(TableCopy::new(&c.name, &columns, Order::RowId)?.run_in(from, to, progress)?);
+    }
+    Ok(counts)
 }
 
 /// Drops every collection's table and view, the definitions and the settings.
@@ -253,11 +291,10 @@ fn load_definitions(conn: &mut dyn Conn) -> Result<Vec<Collection>> {
         .collect()
 }
 
-async fn count(db: &Db, table: &Ident) -> Result<u64> {
+fn count(conn: &mut dyn Conn, table: &Ident) -> Result<u64> {
     let mut sql = Sql::raw("SELECT COUNT(*) FROM ");
     sql.push_ident(table);
-    let n = db.read(move |conn| conn.query_scalar(&sql)).await?;
-    Ok(match n {
+    Ok(match conn.query_scalar(&sql)? {
         Some(Value::Int(n)) => n.max(0) as u64,
         _ => 0,
     })
@@ -272,88 +309,175 @@ enum Order {
     Id,
 }
 
-/// Copies the rows of one table, `BATCH` per transaction, skipping ids the target has.
-async fn copy_table(
-    from: &Db,
-    to: &Db,
-    name: &str,
-    columns: &[&str],
-    order: Order,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Counted> {
-    let table =
-        Ident::new(name).ok_or_else(|| Error::internal(format!("invalid table name {name}")))?;
-    let source = count(from, &table).await?;
-    progress(Progress::Table {
-        name: name.to_owned(),
-        rows: source,
-    });
-    let cols: Vec<Ident> = columns
-        .iter()
-        .map(|c| Ident::new(c).ok_or_else(|| Error::internal(format!("invalid column {c}"))))
-        .collect::<Result<_>>()?;
-    let list = Sql::join(cols.iter().map(Sql::ident), ", ");
-    // In the source's insertion order, so the target numbers its rows the same way (the
-    // default list order).
-    let (key, mut after) = match order {
-        Order::RowId => ("\"_rowid_\"", Value::Int(-1)),
-        Order::Id => ("\"id\"", Value::Text(String::new())),
-    };
-    let mut copied = 0u64;
-    loop {
-        let mut select = Sql::raw("SELECT ");
-        select
-            .push(key)
-            .push(", ")
-            .push_sql(&list)
-            .push(" FROM ")
-            .push_ident(&table)
-            .push(" WHERE ")
-            .push(key)
-            .push(" > ")
-            .push_param(after.clone());
-        select
-            .push(" ORDER BY ")
-            .push(key)
-            .push(" LIMIT ")
-            .push_param(BATCH);
-        let mut rows = from.read(move |conn| conn.query(&select)).await?;
-        let Some(last) = rows.rows.last() else { break };
-        after = match last.first() {
-            Some(v @ (Value::Int(_) | Value::Text(_))) => v.clone(),
-            _ => return Err(Error::internal(format!("{name}: no row order to copy by"))),
-        };
-        for row in &mut rows.rows {
-            row.remove(0);
+/// How far a table's copy is: the key of the last row copied, and how many.
+struct Cursor {
+    after: Value,
+    copied: u64,
+}
+
+impl Cursor {
+    /// Counts a batch of `n` rows up to the key `last` as copied; whether more may follow.
+    fn advance(&mut self, n: usize, last: Value, progress: &dyn Fn(Progress)) -> bool {
+        if n == 0 {
+            return false;
         }
-        let n = rows.rows.len() as u64;
-        let (table, list) = (table.clone(), list.clone());
-        to.write(move |conn| {
-            for row in rows.rows {
-                let mut insert = Sql::raw("INSERT INTO ");
-                insert
-                    .push_ident(&table)
-                    .push(" (")
-                    .push_sql(&list)
-                    .push(") VALUES (");
-                insert.push_sql(&Sql::join(row.into_iter().map(Sql::param), ", "));
-                insert.push(") ON CONFLICT (\"id\") DO NOTHING");
-                conn.execute(&insert)?;
-            }
-            Ok(())
+        self.copied += n as u64;
+        progress(Progress::Rows(self.copied));
+        self.after = last;
+        n as i64 == BATCH
+    }
+}
+
+/// The statements copying one table's rows, `BATCH` at a time, in the source's insertion
+/// order (so the target numbers its rows the same way: the default list order), skipping ids
+/// the target has.
+#[derive(Clone)]
+struct TableCopy {
+    name: String,
+    table: Ident,
+    list: Sql,
+    key: &'static str,
+}
+
+impl TableCopy {
+    fn new(name: &str, columns: &[&str], order: Order) -> Result<TableCopy> {
+        let table = Ident::new(name)
+            .ok_or_else(|| Error::internal(format!("invalid table name {name}")))?;
+        let cols: Vec<Ident> = columns
+            .iter()
+            .map(|c| Ident::new(c).ok_or_else(|| Error::internal(format!("invalid column {c}"))))
+            .collect::<Result<_>>()?;
+        Ok(TableCopy {
+            name: name.to_owned(),
+            table,
+            list: Sql::join(cols.iter().map(Sql::ident), ", "),
+            key: match order {
+                Order::RowId => "\"_rowid_\"",
+                Order::Id => "\"id\"",
+            },
         })
-        .await?;
-        copied += n;
-        progress(Progress::Rows(copied));
-        if n < BATCH as u64 {
-            break;
+    }
+
+    /// Before the first row.
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            after: match self.key {
+                "\"id\"" => Value::Text(String::new()),
+                _ => Value::Int(-1),
+            },
+            copied: 0,
         }
     }
-    progress(Progress::TableDone);
-    let target = count(to, &table).await?;
-    Ok(Counted {
-        table: name.to_owned(),
-        source,
-        target,
-    })
+
+    /// The next batch of rows after the key `after`, without their key; and the last key.
+    fn read(&self, conn: &mut dyn Conn, after: Value) -> Result<(Vec<Vec<Value>>, Value)> {
+        let mut select = Sql::raw("SELECT ");
+        select
+            .push(self.key)
+            .push(", ")
+            .push_sql(&self.list)
+            .push(" FROM ")
+            .push_ident(&self.table)
+            .push(" WHERE ")
+            .push(self.key)
+            .push(" > ")
+            .push_param(after);
+        select
+            .push(" ORDER BY ")
+            .push(self.key)
+            .push(" LIMIT ")
+            .push_param(BATCH);
+        let mut rows = conn.query(&select)?.rows;
+        let last = match rows.last().and_then(|row| row.first()) {
+            Some(v @ (Value::Int(_) | Value::Text(_))) => v.clone(),
+            Some(_) => {
+                let name = &self.name;
+                return Err(Error::internal(format!("{name}: no row order to copy by")));
+            }
+            None => Value::Null,
+        };
+        for row in &mut rows {
+            row.remove(0);
+        }
+        Ok((rows, last))
+    }
+
+    fn insert(&self, conn: &mut dyn Conn, rows: Vec<Vec<Value>>) -> Result<()> {
+        for row in rows {
+            let mut insert = Sql::raw("INSERT INTO ");
+            insert
+                .push_ident(&self.table)
+                .push(" (")
+                .push_sql(&self.list)
+                .push(") VALUES (");
+            insert.push_sql(&Sql::join(row.into_iter().map(Sql::param), ", "));
+            insert.push(") ON CONFLICT (\"id\") DO NOTHING");
+            conn.execute(&insert)?;
+        }
+        Ok(())
+    }
+
+    /// Copies between two databases, one transaction per batch (resumable: see the module).
+    async fn run(
+        &self,
+        from: &Db,
+        to: &Db,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Counted> {
+        let table = self.table.clone();
+        let source = from.read(move |conn| count(conn, &table)).await?;
+        progress(Progress::Table {
+            name: self.name.clone(),
+            rows: source,
+        });
+        let mut cursor = self.cursor();
+        loop {
+            let (copy, after) = (self.clone(), cursor.after.clone());
+            let (rows, last) = from.read(move |conn| copy.read(conn, after)).await?;
+            let n = rows.len();
+            let copy = self.clone();
+            to.write(move |conn| copy.insert(conn, rows)).await?;
+            if !cursor.advance(n, last, progress) {
+                break;
+            }
+        }
+        progress(Progress::TableDone);
+        let table = self.table.clone();
+        let target = to.read(move |conn| count(conn, &table)).await?;
+        Ok(self.counted(source, target))
+    }
+
+    /// Copies between two open connections (`to` in its transaction).
+    fn run_in(
+        &self,
+        from: &mut dyn Conn,
+        to: &mut dyn Conn,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Counted> {
+        let source = count(from, &self.table)?;
+        progress(Progress::Table {
+            name: self.name.clone(),
+            rows: source,
+        });
+        let mut cursor = self.cursor();
+        loop {
+            let (rows, last) = self.read(from, cursor.after.clone())?;
+            let n = rows.len();
+            self.insert(to, rows)?;
+            if !cursor.advance(n, last, progress) {
+                break;
+            }
+        }
+        progress(Progress::TableDone);
+        let target = count(to, &self.table)?;
+        Ok(self.counted(source, target))
+    }
+
+    fn counted(&self, source: u64, target: u64) -> Counted {
+        Counted {
+            table: self.name.clone(),
+            source,
+            target,
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
@@ -109,22 +109,6 @@ pub fn extract(source: &Path, target: &Path) -> Result<()> {
 /// `data.db`, or a file below `storage/` (relative, no `..`: `enclosed_name` checked that).
 fn wanted(name: &Path) -> bool {
     name == Path::new(DATABASE) || (name.starts_with(STORAGE) && name != Path::new(STORAGE))
-}
-
-/// A folder for temporary work inside the data dir (same disk as its files, so they move by
-/// rename), removed with its content when dropped.
-pub fn work_dir(data_dir: &Path, prefix: &str) -> Result<tempfile::TempDir> {
-    let temp = temp_root(data_dir);
-    std::fs::create_dir_all(&temp).map_err(Error::internal)?;
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(temp)
-        .map_err(Error::internal)
-}
-
-/// Where backups and restores work: skipped by backups, emptied at each start.
-pub fn temp_root(data_dir: &Path) -> PathBuf {
-    data_dir.join(".backups_temp")
 }
 
 #[cfg(test)]

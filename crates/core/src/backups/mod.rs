@@ -10,6 +10,7 @@
 pub mod archive;
 pub mod names;
 pub mod restore;
+mod scratch;
 mod snapshot;
 mod vault;
 
@@ -48,6 +49,8 @@ pub struct Backups {
 
 struct Inner {
     data_dir: PathBuf,
+    /// Where backups and restores work.
+    scratch: Arc<scratch::Area>,
     db: Db,
     files: Files,
     settings: Settings,
@@ -79,12 +82,13 @@ impl Backups {
         settings: Settings,
         crons: Crons,
     ) -> Result<Backups> {
-        // What an interrupted backup or restore left behind.
-        let _ = std::fs::remove_dir_all(archive::temp_root(data_dir));
+        // Its work folder; what interrupted backups and restores left behind goes.
+        let scratch = scratch::Area::open(data_dir)?;
         let (restores, restores_rx) = mpsc::unbounded_channel();
         let backups = Backups {
             inner: Arc::new(Inner {
                 data_dir: data_dir.to_path_buf(),
+                scratch,
                 vault: vault::Vault::open(data_dir, settings.clone())?,
                 db,
                 files,
@@ -222,7 +226,7 @@ impl Backups {
 
     async fn write_backup(&self, key: &str, progress: &(dyn Fn(Progress) + Sync)) -> Result<()> {
         let inner = &self.inner;
-        let work = archive::work_dir(&inner.data_dir, "backup_")?;
+        let work = inner.scratch.work_dir("backup_")?;
         let database = work.path().join("data.db");
         // No file the snapshot names may go before it is copied: deletions wait (off the
         // request path) until the archive is written.
@@ -361,7 +365,7 @@ impl Backups {
         if !names::valid_key(key) || !self.inner.vault.exists(key).await? {
             return Err(Error::bad_request("Missing or invalid backup file."));
         }
-        let work = archive::work_dir(&self.inner.data_dir, "restore_")?;
+        let work = self.inner.scratch.work_dir("restore_")?;
         let zip = self.inner.vault.local_copy(key, work.path()).await?;
         let extracted = work.path().join("data");
         {

@@ -18,7 +18,7 @@ use crate::transfer::Progress;
 
 /// A backup extracted and checked, ready to apply; its work folder goes when it is dropped.
 pub struct Restore {
-    pub(super) work: tempfile::TempDir,
+    pub(super) work: super::scratch::WorkDir,
     pub(super) extracted: PathBuf,
     /// Keeps the app's "restore running" mark until the app is replaced.
     pub(super) running: Option<Running>,

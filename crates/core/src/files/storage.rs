@@ -31,6 +31,20 @@ const READ_CHUNK: usize = 256 << 10;
 const PART_BYTES: usize = 8 << 20;
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// The path as it was given (`Path::from` escapes some characters, such as `%` and `#`, in
+/// the names it keeps), for a listing to name files as they are read and written.
+fn unescaped(location: &Path) -> String {
+    location
+        .parts()
+        .map(|part| {
+            percent_encoding::percent_decode_str(part.as_ref())
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// A stored file's metadata.
 #[derive(Debug, Clone)]
 pub struct Meta {
@@ -50,7 +64,8 @@ pub struct Content {
 #[derive(Clone)]
 pub struct Storage {
     local: Arc<dyn ObjectStore>,
-    local_root: PathBuf,
+    /// The same store as `local`, for where its files are on disk.
+    local_fs: Arc<LocalFileSystem>,
     current: Arc<RwLock<Arc<dyn ObjectStore>>>,
 }
 
@@ -58,16 +73,26 @@ impl Storage {
     pub fn open(root: &FsPath) -> Result<Storage> {
         std::fs::create_dir_all(root)
             .map_err(|e| Error::internal(format!("cannot create {}: {e}", root.display())))?;
-        let local: Arc<dyn ObjectStore> = Arc::new(
+        let local_fs = Arc::new(
             LocalFileSystem::new_with_prefix(root)
                 .map_err(Error::internal)?
                 .with_automatic_cleanup(true),
         );
+        let local: Arc<dyn ObjectStore> = local_fs.clone();
         Ok(Storage {
             local: local.clone(),
-            local_root: root.to_path_buf(),
+            local_fs,
             current: Arc::new(RwLock::new(local)),
         })
+    }
+
+    /// Where the local folder keeps `path` (object_store's name for it: a character it
+    /// escapes, such as `%` or `#`, is escaped on disk too), when it is the storage now.
+    fn local_path(&self, store: &Arc<dyn ObjectStore>, path: &str) -> Option<PathBuf> {
+        if !Arc::ptr_eq(store, &self.local) {
+            return None;
+        }
+        self.local_fs.path_to_filesystem(&Path::from(path)).ok()
     }
 
     fn store(&self) -> Arc<dyn ObjectStore> {
@@ -90,8 +115,7 @@ impl Storage {
     /// on the same disk), else a copy streamed in bounded parts.
     pub async fn put_file(&self, path: &str, source: &FsPath, size: u64) -> Result<()> {
         let store = self.store();
-        if Arc::ptr_eq(&store, &self.local) {
-            let target = self.local_root.join(path);
+        if let Some(target) = self.local_path(&store, path) {
             if let Some(dir) = target.parent() {
                 tokio::fs::create_dir_all(dir)
                     .await
@@ -212,7 +236,7 @@ impl Storage {
             .list(prefix.as_ref())
             .map_ok(|m| {
                 (
-                    m.location.to_string(),
+                    unescaped(&m.location),
                     Meta {
                         size: m.size,
                         last_modified: m.last_modified,
@@ -230,7 +254,7 @@ impl Storage {
     /// Where a file is on disk, when the storage is the local folder (a reader that needs to
     /// seek, such as a zip reader, opens it there instead of copying it first).
     pub fn local_file(&self, path: &str) -> Option<PathBuf> {
-        Arc::ptr_eq(&self.store(), &self.local).then(|| self.local_root.join(path))
+        self.local_path(&self.store(), path)
     }
 
     /// Deletes every file below `prefix` (a folder).
@@ -373,5 +397,28 @@ mod tests {
             .await
             .expect("a second delete is fine");
         assert!(storage.head("c1/r1/big.bin").await.expect("head").is_none());
+    }
+
+    #[tokio::test]
+    async fn names_object_store_escapes_are_found_where_they_were_put() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = Storage::open(&dir.path().join("backups")).expect("storage");
+        let name = "Weird Name%#[x]~{y}|<z>^`q`.zip";
+        let source = dir.path().join("staged.zip");
+        std::fs::write(&source, b"zip").expect("source");
+        storage.put_file(name, &source, 3).await.expect("put");
+        assert!(storage.head(name).await.expect("head").is_some());
+        assert!(storage.local_file(name).is_some_and(|p| p.exists()));
+        let listed: Vec<String> = storage
+            .list(None)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(listed, vec![name.to_owned()]);
+        assert_eq!(storage.read_all(name).await.expect("read"), b"zip");
+        storage.delete(name).await.expect("delete");
+        assert!(storage.head(name).await.expect("head").is_none());
     }
 }

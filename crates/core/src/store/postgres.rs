@@ -167,13 +167,27 @@ impl PgDb {
     /// A handle whose every read runs in one `REPEATABLE READ READ ONLY` transaction: one
     /// connection, its transaction begun here and never committed (the pool hands it back as
     /// it is), so everything read through it is one consistent snapshot while other
-    /// connections go on writing. Closing it ends the transaction.
+    /// connections go on writing. Closing it ends the transaction. Should the connection be
+    /// lost, the pool may not open another (it would read outside the snapshot): every later
+    /// read fails instead.
     pub async fn pinned(&self) -> Result<PgDb> {
         let config: tokio_postgres::Config = self
             .url
             .parse()
             .map_err(|e| Error::internal(format!("invalid database URL: {e}")))?;
-        let pool = pool(config, 1)?;
+        let opened = std::sync::atomic::AtomicBool::new(false);
+        let only_once = deadpool_postgres::Hook::sync_fn(move |_, _| {
+            if opened.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                return Err(deadpool_postgres::HookError::message(
+                    "the snapshot's connection was lost",
+                ));
+            }
+            Ok(())
+        });
+        let pool = builder(config, 1)
+            .post_create(only_once)
+            .build()
+            .map_err(Error::internal)?;
         let client = pool.get().await.map_err(pool_error)?;
         // The snapshot is taken by the first statement after BEGIN.
         client
@@ -197,6 +211,10 @@ impl PgDb {
 /// connection is replaced, nothing else is checked or reset) is what lets `PgDb::pinned`
 /// keep its transaction open across uses.
 fn pool(config: tokio_postgres::Config, max_size: usize) -> Result<Pool> {
+    builder(config, max_size).build().map_err(Error::internal)
+}
+
+fn builder(config: tokio_postgres::Config, max_size: usize) -> deadpool_postgres::PoolBuilder {
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -204,10 +222,7 @@ fn pool(config: tokio_postgres::Config, max_size: usize) -> Result<Pool> {
             recycling_method: RecyclingMethod::Fast,
         },
     );
-    Pool::builder(manager)
-        .max_size(max_size)
-        .build()
-        .map_err(Error::internal)
+    Pool::builder(manager).max_size(max_size)
 }
 
 /// The advisory lock key of startup work (migrations, system collections).

@@ -265,6 +265,14 @@ pub fn check_backup(path: &Path) -> Result<()> {
     .map_err(|_| Error::bad_request("The backup's data.db is not an oxbase database."))
 }
 
+/// A read-only connection on a SQLite file of this process's own (a restored backup's
+/// `data.db`), for a copy that runs inside another database's transaction.
+pub fn open_read_only(path: &Path) -> Result<SqliteConn> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    Ok(SqliteConn::new(conn, Kind::Read))
+}
+
 /// Replaces the content of the database at `target` by that of `source` (a restored backup,
 /// checked by `check_backup`) with SQLite's online backup API, page by page in one step,
 /// through a connection of this process: the file and its WAL stay where they are, so
