@@ -74,8 +74,9 @@ pub struct Cli {
     /// scaleout: the largest number of instances behind nginx (runs 1..=N).
     #[arg(long, default_value_t = 3)]
     pub max_instances: usize,
-    /// The request log of the server under test (`logs.maxDays`: `on` keeps the default 5
-    /// days, `off` sets 0, no entries written), set after seeding.
+    /// The request log of the server under test, set after seeding: `on` (the default 5
+    /// days), `errors` (only error answers are written: `logs.minLevel` 8), `off`
+    /// (`logs.maxDays` 0).
     #[arg(long, value_enum, default_value_t = Logs::On)]
     pub logs: Logs,
     /// The request log of the other server (PocketBase or `--baseline`); default: as `--logs`.
@@ -90,6 +91,8 @@ pub struct Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Logs {
     On,
+    /// Errors only (`logs.minLevel` 8): what a request pays before its entry is written.
+    Errors,
     Off,
 }
 

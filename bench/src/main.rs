@@ -145,7 +145,7 @@ async fn run(cli: Cli) -> Result<()> {
             Kind::Oxbase => cli.logs,
             _ => cli.baseline_logs.unwrap_or(cli.logs),
         };
-        seed::set_request_log(&http, logs == cli::Logs::On)
+        seed::set_request_log(&http, logs)
             .await
             .with_context(|| format!("logs settings of {}", kind.name()))?;
         if run_fanout {

@@ -102,13 +102,18 @@ pub async fn token(
         .ok_or_else(|| anyhow!("no token in auth response: {v}"))
 }
 
-/// Turns the request log on (PocketBase's default, 5 days) or off (`maxDays` 0).
-pub async fn set_request_log(http: &Http, on: bool) -> Result<()> {
+/// Turns the request log on (PocketBase's default, 5 days), to errors only (`minLevel` 8) or
+/// off (`maxDays` 0).
+pub async fn set_request_log(http: &Http, logs: crate::cli::Logs) -> Result<()> {
     let su = token(http, "_superusers", SU_EMAIL, SU_PASSWORD)
         .await
         .context("superuser login")?;
-    let days = if on { 5 } else { 0 };
-    let body = json!({"logs": {"maxDays": days}});
+    let (days, min_level) = match logs {
+        crate::cli::Logs::On => (5, 0),
+        crate::cli::Logs::Errors => (5, 8),
+        crate::cli::Logs::Off => (0, 0),
+    };
+    let body = json!({"logs": {"maxDays": days, "minLevel": min_level}});
     let v = http
         .json(&Req::json(Method::PATCH, "/api/settings", Some(&su), &body))
         .await?;

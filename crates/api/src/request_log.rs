@@ -15,7 +15,7 @@ use std::time::Instant;
 use std::net::IpAddr;
 
 use axum::extract::Request;
-use axum::http::{self, HeaderValue, header};
+use axum::http::{self, header};
 use axum::response::{IntoResponseParts, ResponseParts};
 use futures_util::future::{BoxFuture, Either};
 use oxbase_core::identity::Auth;
@@ -104,9 +104,12 @@ where
         let headers = req.headers();
         let mut facts = Facts {
             method: req.method().clone(),
-            uri: req.uri().clone(),
-            referer: headers.get(header::REFERER).cloned(),
-            user_agent: headers.get(header::USER_AGENT).cloned(),
+            url: req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned()),
+            referer: header_text(headers, header::REFERER),
+            user_agent: header_text(headers, header::USER_AGENT),
             proxied_ip: proxied_ip(&self.state.app.settings().trusted_proxy(), headers),
             peer_ip: peer_ip(req.extensions()),
             status: 0,
@@ -114,7 +117,12 @@ where
             auth: None,
             error: None,
         };
-        let authorization = headers.get(header::AUTHORIZATION).cloned();
+        // Copied, never kept as the header: a value held past the request pins hyper's read
+        // buffer, which must then be allocated again for the next request.
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let state = self.state.clone();
         let answer = self.inner.call(req);
         Either::Right(Box::pin(async move {
@@ -129,10 +137,7 @@ where
                 (Some(auth), _) => Some(auth.clone()),
                 // A route that never asked who calls (a file, the realtime stream): PocketBase
                 // logs the caller all the same.
-                (None, Some(token)) => {
-                    let token = token.to_str().unwrap_or("");
-                    Some(state.app.auth().authenticate(token).await)
-                }
+                (None, Some(token)) => Some(state.app.auth().authenticate(&token).await),
                 (None, None) => None,
             };
             facts.error = response.extensions().get::<LoggedError>().cloned();
@@ -142,13 +147,21 @@ where
     }
 }
 
-/// What the request log keeps of a request, as it came: cheap clones (shared buffers), turned
-/// into text by the log's writer.
+/// A header's value as text ("" when absent): copied, not kept as the header (see above).
+fn header_text(headers: &http::HeaderMap, name: header::HeaderName) -> String {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+/// What the request log keeps of a request, as it came, turned into its entry by the log's
+/// writer.
 struct Facts {
     method: http::Method,
-    uri: http::Uri,
-    referer: Option<HeaderValue>,
-    user_agent: Option<HeaderValue>,
+    url: String,
+    referer: String,
+    user_agent: String,
     proxied_ip: Option<String>,
     peer_ip: Option<IpAddr>,
     status: u16,
@@ -167,17 +180,10 @@ impl RequestFacts for Facts {
     }
 
     fn into_log(self: Box<Self>) -> RequestLog {
-        let text = |v: Option<HeaderValue>| {
-            v.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .unwrap_or_default()
-        };
         let remote_ip = self.peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
         RequestLog {
             method: self.method.as_str().to_owned(),
-            url: self
-                .uri
-                .path_and_query()
-                .map_or_else(|| self.uri.path().to_owned(), |p| p.as_str().to_owned()),
+            url: self.url,
             status: self.status,
             exec_time: self.exec_time,
             auth: self
@@ -187,8 +193,8 @@ impl RequestFacts for Facts {
                 .map(|r| (r.collection.name.clone(), r.id().to_owned())),
             user_ip: self.proxied_ip.unwrap_or_else(|| remote_ip.clone()),
             remote_ip,
-            referer: text(self.referer),
-            user_agent: text(self.user_agent),
+            referer: self.referer,
+            user_agent: self.user_agent,
             error: self.error.map(|e| (e.message, e.details)),
         }
     }
