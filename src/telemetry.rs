@@ -23,7 +23,7 @@ use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::filter::{LevelFilter, Targets, filter_fn};
+use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -102,11 +102,7 @@ pub fn init(
     });
     let _ = tracing_subscriber::registry()
         .with(stdout)
-        .with(
-            AppLogs
-                .with_filter(app_log_targets())
-                .with_filter(filter_fn(|meta| meta.is_event())),
-        )
+        .with(AppLogs.with_filter(app_log_targets().and(filter_fn(|meta| meta.is_event()))))
         .with(spans)
         .try_init();
     Ok(Telemetry { traces: provider })

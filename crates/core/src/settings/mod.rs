@@ -39,6 +39,10 @@ pub struct Settings {
     proxy: Arc<RwLock<Arc<TrustedProxy>>>,
     checks: Arc<RwLock<Vec<Check>>>,
     listeners: Arc<RwLock<Vec<Listener>>>,
+    /// Held by a change and by a reload for their whole read-modify-write: a reload that read
+    /// the stored settings before a change committed must not replace the change in memory
+    /// after it (nor two changes lose one another).
+    serial: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn defaults() -> Json {
@@ -57,6 +61,7 @@ impl Settings {
             proxy: Arc::new(RwLock::new(Arc::new(proxy))),
             checks: Arc::default(),
             listeners: Arc::default(),
+            serial: Arc::default(),
         })
     }
 
@@ -86,6 +91,7 @@ impl Settings {
 
     /// Reads the stored settings again (another instance changed them).
     pub async fn reload(&self) -> Result<()> {
+        let _serial = self.serial.lock().await;
         let current = Self::read(&self.db).await?;
         self.replace(current);
         self.changed();
@@ -127,6 +133,7 @@ impl Settings {
         if !input.is_object() {
             return Err(Error::bad_request("Invalid settings body."));
         }
+        let _serial = self.serial.lock().await;
         if !rate_limits::loads(input) || !integers_load(&self.current.read(), input) {
             // PB-COMPAT: a value PocketBase cannot decode fails the whole request.
             return Err(Error::bad_request(
