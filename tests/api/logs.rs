@@ -434,8 +434,8 @@ async fn the_servers_own_events_are_app_entries() {
         .expect("list");
     assert_eq!(refused.status(), 400);
     let mut found = Value::Null;
-    // Polled for 30 s at most: entries are stored within 0.1 s, but a loaded machine is slow.
-    for _ in 0..150 {
+    // Polled for 60 s at most: entries are stored within 0.1 s, but a loaded machine is slow.
+    for _ in 0..300 {
         let r: Value = server
             .client
             // Unfiltered: under the whole suite on PostgreSQL a filtered read once found
