@@ -171,10 +171,6 @@ struct Facts {
 }
 
 impl RequestFacts for Facts {
-    fn status(&self) -> u16 {
-        self.status
-    }
-
     fn failed(&self) -> bool {
         self.status >= 400 || self.error.is_some()
     }

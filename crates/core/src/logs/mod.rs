@@ -56,23 +56,9 @@ pub struct RequestLog {
 /// A request as the HTTP layer saw it, kept raw on the request path and written out as its
 /// [`RequestLog`] by the writer: a request pays for no formatting.
 pub trait RequestFacts: Send + 'static {
-    /// The answer's status.
-    fn status(&self) -> u16;
     /// Whether the answer is an error (logged at the error level).
     fn failed(&self) -> bool;
     fn into_log(self: Box<Self>) -> RequestLog;
-}
-
-impl RequestFacts for RequestLog {
-    fn status(&self) -> u16 {
-        self.status
-    }
-    fn failed(&self) -> bool {
-        self.status >= 400 || self.error.is_some()
-    }
-    fn into_log(self: Box<Self>) -> RequestLog {
-        *self
-    }
 }
 
 /// One entry on its way to the database.
