@@ -113,6 +113,30 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,
+    /// The folder of JavaScript hook files (`*.pb.js`, PocketBase's `pb_hooks`).
+    #[arg(
+        long = "hooksDir",
+        env = "OXBASE_HOOKS_DIR",
+        default_value = "ox_hooks"
+    )]
+    pub hooks_dir: PathBuf,
+    /// JavaScript runtimes kept ready for hooks (more are made while all are busy).
+    #[arg(long = "hooksPool", env = "OXBASE_HOOKS_POOL", default_value_t = 15)]
+    pub hooks_pool: usize,
+    /// The longest one hook invocation may run, in seconds.
+    #[arg(
+        long = "hooksTimeout",
+        env = "OXBASE_HOOKS_TIMEOUT",
+        default_value_t = 30
+    )]
+    pub hooks_timeout: u64,
+    /// The most memory one JavaScript runtime may hold, in MiB.
+    #[arg(
+        long = "hooksMemory",
+        env = "OXBASE_HOOKS_MEMORY",
+        default_value_t = 128
+    )]
+    pub hooks_memory: usize,
 }
 
 #[derive(Debug, Subcommand)]

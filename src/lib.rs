@@ -28,6 +28,8 @@ pub struct ServeConfig {
     /// The bus between instances (`redis://`), when not PostgreSQL's own.
     pub pubsub: Option<String>,
     pub http_config: HttpConfig,
+    /// The JavaScript hook files, if any are to be loaded.
+    pub hooks: Option<oxbase_js::HooksConfig>,
 }
 
 /// How long a shutdown lets in-flight requests finish before it drops their connections.
@@ -40,6 +42,7 @@ pub struct Application {
     http: HttpConfig,
     /// What the app was opened with, to open it again after a restore.
     core: Config,
+    hooks: Option<oxbase_js::HooksConfig>,
 }
 
 impl Application {
@@ -54,14 +57,23 @@ impl Application {
         // and exit before running it.
         app.crons().start();
         telemetry::store_app_logs_in(app.logs());
+        let mut http = config.http_config;
+        let hooks = config.hooks.map(|mut h| {
+            h.data_dir = config.data_dir.clone();
+            h
+        });
+        if let Some(h) = &hooks {
+            http.custom = load_hooks(&app, h).await?;
+        }
         let listener = TcpListener::bind(&config.http)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
         Ok(Application {
             listener,
             app,
-            http: config.http_config,
+            http,
             core,
+            hooks,
         })
     }
 
@@ -88,9 +100,26 @@ impl Application {
             app,
             http,
             core,
+            hooks,
         } = self;
         let busy_poll = http.busy_poll;
-        let make_service = move |app: App| oxbase_api::service(app, &http);
+        // The first service uses the hooks loaded by `build`; a restored app loads them again.
+        let loaded = parking_lot::Mutex::new(Some(http.custom.clone()));
+        let make_service = move |app: App| {
+            let mut http = http.clone();
+            http.custom = match (loaded.lock().take(), &hooks) {
+                (Some(custom), _) => custom,
+                (None, Some(h)) => tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(load_hooks(&app, h))
+                })
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "the hooks did not load on the restored app");
+                    None
+                }),
+                (None, None) => None,
+            };
+            oxbase_api::service(app, &http)
+        };
         let service = restart::Swappable::new(make_service(app.clone()));
         let restores = app.backups().take_restores();
         let current = Arc::new(parking_lot::Mutex::new(app));
@@ -137,6 +166,23 @@ impl Application {
         app.close().await;
         served
     }
+}
+
+/// Loads the hook files for `app`; their routes, if they add any.
+async fn load_hooks(
+    app: &App,
+    config: &oxbase_js::HooksConfig,
+) -> Result<Option<Arc<dyn oxbase_api::custom::CustomRoutes>>, String> {
+    let (app, config) = (app.clone(), config.clone());
+    let hooks = tokio::task::spawn_blocking(move || oxbase_js::Hooks::load(&app, &config))
+        .await
+        .map_err(|e| e.to_string())??;
+    let Some(hooks) = hooks else {
+        return Ok(None);
+    };
+    Ok(hooks
+        .routes()?
+        .map(|r| Arc::new(r) as Arc<dyn oxbase_api::custom::CustomRoutes>))
 }
 
 /// Resolves on SIGINT or SIGTERM.

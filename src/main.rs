@@ -43,7 +43,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                     metrics: args.metrics || args.metrics_token.is_some(),
                     metrics_token: args.metrics_token,
                     traces: observability.traces().then_some(telemetry::join_trace as _),
+                    custom: None,
                 },
+                hooks: Some(oxbase_js::HooksConfig {
+                    dir: args.hooks_dir,
+                    pool: args.hooks_pool,
+                    timeout: std::time::Duration::from_secs(args.hooks_timeout.max(1)),
+                    memory_bytes: args.hooks_memory.max(1) << 20,
+                    dev: args.dev,
+                    data_dir: std::path::PathBuf::new(),
+                }),
             };
             let app = Application::build(config).await?;
             let addr = app.local_addr();

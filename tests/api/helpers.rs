@@ -255,6 +255,7 @@ async fn spawn_app_bus(
         db_connections: 16,
         pubsub: pubsub.map(str::to_owned),
         http_config,
+        hooks: None,
     };
     let application = Application::build(config)
         .await

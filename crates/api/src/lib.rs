@@ -4,6 +4,7 @@
 //! extract, call one service method with the caller's `Auth`, shape the response. `error` is
 //! the only place a core error becomes a status.
 
+pub mod custom;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -59,6 +60,8 @@ pub struct HttpConfig {
     /// A trace span per request, joined to the caller's trace by this (`--otlpEndpoint`);
     /// `None`: no spans.
     pub traces: Option<traces::JoinTrace>,
+    /// The application's own routes (JS hooks), asked before the built-in ones.
+    pub custom: Option<Arc<dyn custom::CustomRoutes>>,
 }
 
 impl Default for HttpConfig {
@@ -71,6 +74,7 @@ impl Default for HttpConfig {
             metrics: false,
             metrics_token: None,
             traces: None,
+            custom: None,
         }
     }
 }
@@ -249,8 +253,12 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
         .layer(cors(&config.origins))
         .layer(middleware::HeadLimitLayer)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(middleware::RateLimitLayer::new(state))
-        .service(api)
+        .layer(middleware::RateLimitLayer::new(state.clone()))
+        .service(custom::CustomFirst {
+            custom: config.custom.clone(),
+            state,
+            inner: api,
+        })
 }
 
 /// PB-COMPAT: a preflight (any `OPTIONS`, which the CORS layer answers itself, the only

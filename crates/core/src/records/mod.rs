@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod batch;
+pub mod direct;
 pub mod download;
 pub mod expand;
 mod foresee;

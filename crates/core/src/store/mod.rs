@@ -11,6 +11,7 @@
 //! Each statement is observed (`observe`): a trace span under the caller's, and its duration,
 //! when traces or metrics are on.
 
+pub mod app_sql;
 pub mod console;
 pub mod migrations;
 pub mod observe;

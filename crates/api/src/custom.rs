@@ -1,0 +1,111 @@
+//! Routes of the application's own code (JS hooks' `routerAdd`, a Rust app's routes): asked
+//! before the built-in routes, so an app may also answer a path oxbase serves. With none
+//! registered, a request costs one look at an `Option`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use oxbase_core::identity::Auth;
+use tower::Service;
+
+use crate::AppState;
+use crate::error::body as error_body;
+use crate::extract::Caller;
+use crate::middleware::{client_ip, peer_ip};
+
+/// A request as custom routes receive it: read whole, with its caller and addresses.
+pub struct CustomRequest {
+    pub parts: Parts,
+    pub body: Bytes,
+    pub auth: Auth,
+    /// The client's IP as the trusted proxy settings say.
+    pub real_ip: String,
+    /// The peer's address.
+    pub remote_ip: String,
+}
+
+pub type BoxResponse = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// Application routes.
+pub trait CustomRoutes: Send + Sync + 'static {
+    /// Whether one answers `method path`.
+    fn matches(&self, method: &Method, path: &str) -> bool;
+    /// Answers a request `matches` accepted.
+    fn call(&self, request: CustomRequest) -> BoxResponse;
+}
+
+/// The router behind the application's routes.
+#[derive(Clone)]
+pub struct CustomFirst<S> {
+    pub custom: Option<Arc<dyn CustomRoutes>>,
+    pub state: AppState,
+    pub inner: S,
+}
+
+impl<S> Service<Request> for CustomFirst<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let custom = match &self.custom {
+            Some(c) if c.matches(req.method(), req.uri().path()) => c.clone(),
+            _ => return Box::pin(self.inner.call(req)),
+        };
+        let state = self.state.clone();
+        Box::pin(async move { Ok(answer(custom, state, req).await) })
+    }
+}
+
+async fn answer(custom: Arc<dyn CustomRoutes>, state: AppState, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let auth = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(Caller(auth)) => auth,
+        Err(e) => return e.into_response(),
+    };
+    let body = match axum::body::to_bytes(Body::new(body), state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request entity too large",
+                serde_json::json!({}),
+            );
+        }
+    };
+    let real_ip = client_ip(&state, &parts.headers, &parts.extensions);
+    let remote_ip = peer_ip(&parts.extensions)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    custom
+        .call(CustomRequest {
+            parts,
+            body,
+            auth,
+            real_ip,
+            remote_ip,
+        })
+        .await
+}
+
+impl std::fmt::Debug for dyn CustomRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomRoutes")
+    }
+}

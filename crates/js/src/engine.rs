@@ -1,0 +1,225 @@
+//! QuickJS runtimes: one [`Engine`] is a runtime with its context, the API (`prelude.js`,
+//! `events.js`, the native bridge) and the compiled handlers; a [`Pool`] keeps some prewarmed
+//! and lends them to whichever thread runs a hook. QuickJS runs one thread at a time per
+//! runtime, so each invocation holds one engine; when all are busy (or a hook calls into code
+//! that runs another hook) a fresh engine is made for the call, as PocketBase's pool does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rquickjs::context::EvalOptions;
+use rquickjs::{CaughtError, Context, Ctx, Function, Runtime, Value};
+
+const PRELUDE: &str = include_str!("prelude.js");
+const EVENTS: &str = include_str!("events.js");
+
+/// Why JavaScript did not return a value.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JsError {
+    /// An exception: its message and the JS stack.
+    #[error("{message}\n{stack}")]
+    Thrown { message: String, stack: String },
+    /// The invocation ran past its time limit (`--hooksTimeout`).
+    #[error("the hook ran longer than its {0:?} limit")]
+    TimedOut(Duration),
+    /// The runtime ran past its memory limit (`--hooksMemory`).
+    #[error("the hook ran out of its memory limit")]
+    OutOfMemory,
+    /// QuickJS could not start or convert a value.
+    #[error("{0}")]
+    Engine(String),
+}
+
+/// Limits every invocation runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+}
+
+/// The native half of the API, answering `__native(op, json)` with `{"ok"}` / `{"err"}` JSON.
+pub type Native = Arc<dyn Fn(&str, &str) -> String + Send + Sync>;
+
+/// One runtime, ready to run handlers.
+pub struct Engine {
+    // Field order: the context goes before its runtime.
+    ctx: Context,
+    _rt: Runtime,
+    /// Milliseconds since `epoch` after which the interrupt handler stops the JS (0: none).
+    deadline: Arc<AtomicU64>,
+    epoch: Instant,
+    limits: Limits,
+    /// Set when an invocation broke a limit: the engine is not lent again.
+    spoiled: bool,
+}
+
+impl Engine {
+    /// A runtime with the API; `handlers` (sources, in registration order) become `__fns`.
+    pub fn new(
+        native: Native,
+        handlers: &[String],
+        globals: &[(String, String)],
+        limits: Limits,
+    ) -> Result<Engine, JsError> {
+        let rt = Runtime::new().map_err(engine_error)?;
+        rt.set_memory_limit(limits.memory_bytes);
+        rt.set_max_stack_size(1 << 20);
+        let deadline = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let watched = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            let at = watched.load(Ordering::Relaxed);
+            at != 0 && epoch.elapsed().as_millis() as u64 >= at
+        })));
+        let ctx = Context::full(&rt).map_err(engine_error)?;
+        let engine = Engine {
+            ctx,
+            _rt: rt,
+            deadline,
+            epoch,
+            limits,
+            spoiled: false,
+        };
+        engine.ctx.with(|ctx| -> Result<(), JsError> {
+            let bridge = Function::new(ctx.clone(), move |op: String, args: String| {
+                native(&op, &args)
+            })
+            .map_err(engine_error)?;
+            ctx.globals()
+                .set("__native", bridge)
+                .map_err(engine_error)?;
+            for (name, value) in globals {
+                ctx.globals()
+                    .set(name.as_str(), value.as_str())
+                    .map_err(engine_error)?;
+            }
+            eval(&ctx, PRELUDE, "prelude.js", true)?;
+            eval(&ctx, EVENTS, "events.js", true)?;
+            let list = format!("[\n{}\n]", handlers.join(",\n"));
+            let fns: Value = ctx
+                .eval_with_options(list, options("hooks", false))
+                .map_err(|e| caught(&ctx, e))?;
+            ctx.globals().set("__fns", fns).map_err(engine_error)?;
+            Ok(())
+        })?;
+        Ok(engine)
+    }
+
+    /// Runs `f` with the context, under the time limit.
+    pub fn run<R>(
+        &mut self,
+        f: impl FnOnce(&Ctx<'_>) -> rquickjs::Result<R>,
+    ) -> Result<R, JsError> {
+        let limit = self.limits.timeout;
+        let until = self.epoch.elapsed() + limit;
+        self.deadline
+            .store(until.as_millis().max(1) as u64, Ordering::Relaxed);
+        let out = self.ctx.with(|ctx| f(&ctx).map_err(|e| caught(&ctx, e)));
+        let late = self.epoch.elapsed() >= until;
+        self.deadline.store(0, Ordering::Relaxed);
+        match out {
+            Err(JsError::Thrown { message, .. }) if late && message.contains("interrupted") => {
+                self.spoiled = true;
+                Err(JsError::TimedOut(limit))
+            }
+            Err(JsError::Thrown { message, .. }) if message.contains("out of memory") => {
+                self.spoiled = true;
+                Err(JsError::OutOfMemory)
+            }
+            other => other,
+        }
+    }
+
+    /// The time left before this invocation's deadline (for a native `sleep`).
+    pub fn remaining(&self) -> Duration {
+        let at = self.deadline.load(Ordering::Relaxed);
+        if at == 0 {
+            return self.limits.timeout;
+        }
+        Duration::from_millis(at).saturating_sub(self.epoch.elapsed())
+    }
+
+    /// Evaluates a hook or migration file as a script (sloppy mode, as PocketBase's goja).
+    pub fn eval_file(&mut self, source: &str, name: &str) -> Result<(), JsError> {
+        self.run(|ctx| ctx.eval_with_options::<(), _>(source, options(name, false)))
+    }
+}
+
+fn options(name: &str, strict: bool) -> EvalOptions {
+    let mut o = EvalOptions::default();
+    o.strict = strict;
+    o.filename = Some(name.to_owned());
+    o
+}
+
+fn eval(ctx: &Ctx<'_>, source: &str, name: &str, strict: bool) -> Result<(), JsError> {
+    ctx.eval_with_options::<(), _>(source, options(name, strict))
+        .map_err(|e| caught(ctx, e))
+}
+
+fn engine_error(e: rquickjs::Error) -> JsError {
+    JsError::Engine(e.to_string())
+}
+
+/// An error with the exception it carries, if any: message and JS stack.
+pub fn caught(ctx: &Ctx<'_>, e: rquickjs::Error) -> JsError {
+    match CaughtError::from_error(ctx, e) {
+        CaughtError::Exception(ex) => JsError::Thrown {
+            message: ex.message().unwrap_or_default(),
+            stack: ex.stack().unwrap_or_default(),
+        },
+        CaughtError::Value(v) => JsError::Thrown {
+            message: v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_else(|| format!("{v:?}")),
+            stack: String::new(),
+        },
+        CaughtError::Error(e) => JsError::Engine(e.to_string()),
+    }
+}
+
+/// Prewarmed engines, lent one per invocation.
+pub struct Pool {
+    idle: Mutex<Vec<Engine>>,
+    /// How many idle engines are kept (`--hooksPool`).
+    keep: usize,
+    make: Box<dyn Fn() -> Result<Engine, JsError> + Send + Sync>,
+}
+
+impl Pool {
+    pub fn new(
+        keep: usize,
+        make: Box<dyn Fn() -> Result<Engine, JsError> + Send + Sync>,
+    ) -> Result<Pool, JsError> {
+        let mut idle = Vec::with_capacity(keep);
+        for _ in 0..keep {
+            idle.push(make()?);
+        }
+        Ok(Pool {
+            idle: Mutex::new(idle),
+            keep,
+            make,
+        })
+    }
+
+    /// Runs `f` on an idle engine, or on a fresh one when none is idle. Blocks the thread:
+    /// call it from a blocking context.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Result<R, JsError> {
+        let lent = self.idle.lock().pop();
+        let mut engine = match lent {
+            Some(e) => e,
+            None => (self.make)()?,
+        };
+        let out = f(&mut engine);
+        if !engine.spoiled {
+            let mut idle = self.idle.lock();
+            if idle.len() < self.keep {
+                idle.push(engine);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,467 @@
+// Hook registration (the loader runtime records what the files register; `__registry`) and
+// the events handlers receive (the executor runtimes; `__run`). Handlers cross from the loader
+// to the executors as source text, as in PocketBase: a handler sees globals, not the
+// variables around it in its file.
+"use strict";
+
+(function (g) {
+  const call = g.__call;
+
+  // ---------------------------------------------------------------- registration (loader)
+
+  const registry = [];
+  g.__registry = registry;
+
+  function source(fn, what) {
+    if (typeof fn === "function") return fn.toString();
+    if (typeof fn === "string") return fn;
+    throw new TypeError(what + " must be a function");
+  }
+  function middleware(m) {
+    if (m instanceof g.Middleware || (m && m.__mw)) return m.__mw;
+    return { src: source(m, "middleware"), priority: 0, id: "" };
+  }
+
+  g.__loader = function () {
+    g.routerAdd = (method, path, handler, ...middlewares) => {
+      registry.push({
+        kind: "route",
+        method: String(method).toUpperCase(),
+        path: String(path),
+        handler: source(handler, "routerAdd handler"),
+        middlewares: middlewares.flat().map(middleware),
+      });
+    };
+    g.routerUse = (...middlewares) => {
+      registry.push({ kind: "use", middlewares: middlewares.flat().map(middleware) });
+    };
+    g.cronAdd = (id, expr, handler) => {
+      registry.push({ kind: "cron", id: String(id), expr: String(expr), handler: source(handler, "cronAdd handler") });
+    };
+    g.cronRemove = (id) => {
+      registry.push({ kind: "cronRemove", id: String(id) });
+    };
+    for (const name of HOOKS) {
+      g[name] = (handler, ...tags) => {
+        registry.push({ kind: "hook", name, tags: tags.flat().map(String), handler: source(handler, name + " handler") });
+      };
+    }
+  };
+
+  // Every hook PocketBase's JS API names; the core fires the ones listed in `hooks.rs`.
+  const HOOKS = [
+    "onBootstrap",
+    "onServe",
+    "onTerminate",
+    "onBackupCreate",
+    "onBackupRestore",
+    "onSettingsReload",
+    "onMailerSend",
+    "onMailerRecordAuthAlertSend",
+    "onMailerRecordPasswordResetSend",
+    "onMailerRecordVerificationSend",
+    "onMailerRecordEmailChangeSend",
+    "onMailerRecordOTPSend",
+    "onRealtimeConnectRequest",
+    "onRealtimeSubscribeRequest",
+    "onRealtimeMessageSend",
+    "onRecordEnrich",
+    "onRecordValidate",
+    "onRecordCreate",
+    "onRecordCreateExecute",
+    "onRecordAfterCreateSuccess",
+    "onRecordAfterCreateError",
+    "onRecordUpdate",
+    "onRecordUpdateExecute",
+    "onRecordAfterUpdateSuccess",
+    "onRecordAfterUpdateError",
+    "onRecordDelete",
+    "onRecordDeleteExecute",
+    "onRecordAfterDeleteSuccess",
+    "onRecordAfterDeleteError",
+    "onRecordsListRequest",
+    "onRecordViewRequest",
+    "onRecordCreateRequest",
+    "onRecordUpdateRequest",
+    "onRecordDeleteRequest",
+    "onRecordAuthRequest",
+    "onRecordAuthWithPasswordRequest",
+    "onRecordAuthWithOAuth2Request",
+    "onRecordAuthRefreshRequest",
+    "onRecordRequestPasswordResetRequest",
+    "onRecordConfirmPasswordResetRequest",
+    "onRecordRequestVerificationRequest",
+    "onRecordConfirmVerificationRequest",
+    "onRecordRequestEmailChangeRequest",
+    "onRecordConfirmEmailChangeRequest",
+    "onRecordRequestOTPRequest",
+    "onRecordAuthWithOTPRequest",
+    "onCollectionValidate",
+    "onCollectionCreate",
+    "onCollectionCreateExecute",
+    "onCollectionAfterCreateSuccess",
+    "onCollectionAfterCreateError",
+    "onCollectionUpdate",
+    "onCollectionUpdateExecute",
+    "onCollectionAfterUpdateSuccess",
+    "onCollectionAfterUpdateError",
+    "onCollectionDelete",
+    "onCollectionDeleteExecute",
+    "onCollectionAfterDeleteSuccess",
+    "onCollectionAfterDeleteError",
+    "onCollectionsListRequest",
+    "onCollectionViewRequest",
+    "onCollectionCreateRequest",
+    "onCollectionUpdateRequest",
+    "onCollectionDeleteRequest",
+    "onCollectionsImportRequest",
+    "onFileDownloadRequest",
+    "onFileTokenRequest",
+    "onBatchRequest",
+    "onSettingsListRequest",
+    "onSettingsUpdateRequest",
+  ];
+
+  // ---------------------------------------------------------------- the request event
+
+  class Values {
+    constructor(map) {
+      this.__m = map || {};
+    }
+    get(k) {
+      const v = this.__m[k];
+      return v && v.length ? v[0] : "";
+    }
+    values(k) {
+      return this.__m[k] || [];
+    }
+    has(k) {
+      return k in this.__m;
+    }
+    encode() {
+      return Object.keys(this.__m)
+        .sort()
+        .map((k) => this.__m[k].map((v) => encodeURIComponent(k) + "=" + encodeURIComponent(v)).join("&"))
+        .join("&");
+    }
+  }
+  // Header names are canonical in Go (`X-Token`); lookups ignore case.
+  class Header extends Values {
+    get(k) {
+      return super.get(String(k).toLowerCase());
+    }
+    values(k) {
+      return super.values(String(k).toLowerCase());
+    }
+    has(k) {
+      return super.has(String(k).toLowerCase());
+    }
+  }
+  class ResponseHeader {
+    constructor(out) {
+      this.__out = out;
+    }
+    set(k, v) {
+      this.__out[String(k).toLowerCase()] = [String(v)];
+    }
+    add(k, v) {
+      (this.__out[String(k).toLowerCase()] = this.__out[String(k).toLowerCase()] || []).push(String(v));
+    }
+    get(k) {
+      const v = this.__out[String(k).toLowerCase()];
+      return v && v.length ? v[0] : "";
+    }
+    del(k) {
+      delete this.__out[String(k).toLowerCase()];
+    }
+  }
+
+  class Request {
+    constructor(r) {
+      this.__r = r;
+      this.method = r.method;
+      this.host = r.host;
+      this.remoteAddr = r.remoteAddr;
+      this.requestURI = r.uri;
+      this.header = new Header(r.headers);
+      const query = new Values(r.query);
+      this.url = {
+        path: r.path,
+        rawQuery: r.rawQuery,
+        host: r.host,
+        scheme: r.scheme,
+        query: () => query,
+        string: () => r.uri,
+        toString: () => r.uri,
+      };
+    }
+    pathValue(name) {
+      const v = this.__r.pathParams[name];
+      return v === undefined ? "" : v;
+    }
+    setPathValue(name, value) {
+      this.__r.pathParams[name] = String(value);
+    }
+    cookie(name) {
+      const v = this.__r.cookies[name];
+      if (v === undefined) throw new Error("http: named cookie not present");
+      return { name, value: v };
+    }
+    cookies() {
+      return Object.entries(this.__r.cookies).map(([name, value]) => ({ name, value }));
+    }
+    userAgent() {
+      return this.header.get("user-agent");
+    }
+    referer() {
+      return this.header.get("referer");
+    }
+  }
+
+  // Go's JSON encoder escapes HTML characters; the body is re-encoded in Rust, which does.
+  class RequestEvent {
+    constructor(r) {
+      this.__r = r;
+      this.app = g.$app;
+      this.auth = r.auth ? g.Record.__from(r.auth.collection, r.auth.record) : null;
+      this.request = new Request(r);
+      this.__headers = {};
+      this.__out = null;
+      this.__store = {};
+      this.response = {
+        header: () => new ResponseHeader(this.__headers),
+      };
+    }
+    next() {
+      return this.__next();
+    }
+    __write(status, contentType, body, extra) {
+      if (this.__out) return;
+      if (contentType && !this.__headers["content-type"]) this.__headers["content-type"] = [contentType];
+      this.__out = Object.assign({ status: Number(status) || 200, body }, extra || {});
+    }
+    written() {
+      return !!this.__out;
+    }
+    status() {
+      return this.__out ? this.__out.status : 0;
+    }
+    json(status, data) {
+      this.__write(status, "application/json", data === undefined ? "null" : JSON.stringify(data), { json: true });
+    }
+    string(status, s) {
+      this.__write(status, "text/plain; charset=utf-8", String(s));
+    }
+    html(status, s) {
+      this.__write(status, "text/html; charset=utf-8", String(s));
+    }
+    xml(status, s) {
+      this.__write(status, "application/xml; charset=utf-8", typeof s === "string" ? s : String(s));
+    }
+    blob(status, contentType, bytes) {
+      this.__write(status, String(contentType), g.toString(bytes));
+    }
+    noContent(status) {
+      this.__write(status, "", "");
+    }
+    redirect(status, url) {
+      status = Number(status);
+      if (status < 300 || status > 399) throw new Error("invalid redirect status code");
+      this.__headers.location = [String(url)];
+      this.__write(status, "", "");
+    }
+    setCookie(c) {
+      let s = c.name + "=" + c.value;
+      if (c.path) s += "; Path=" + c.path;
+      if (c.domain) s += "; Domain=" + c.domain;
+      if (c.maxAge) s += "; Max-Age=" + c.maxAge;
+      if (c.secure) s += "; Secure";
+      if (c.httpOnly) s += "; HttpOnly";
+      if (c.sameSite) s += "; SameSite=" + ["", "Default", "Lax", "Strict", "None"][c.sameSite];
+      (this.__headers["set-cookie"] = this.__headers["set-cookie"] || []).push(s);
+    }
+    isTLS() {
+      return this.__r.scheme === "https";
+    }
+    remoteIP() {
+      return this.__r.remoteIP;
+    }
+    realIP() {
+      return this.__r.realIP;
+    }
+    hasSuperuserAuth() {
+      return !!(this.auth && this.auth.isSuperuser());
+    }
+    get(k) {
+      return this.__store[k];
+    }
+    set(k, v) {
+      this.__store[k] = v;
+    }
+    getAll() {
+      return this.__store;
+    }
+    setAll(m) {
+      Object.assign(this.__store, m);
+    }
+    requestInfo() {
+      const r = this.__r;
+      return {
+        query: r.info.query,
+        headers: r.info.headers,
+        body: r.info.body,
+        auth: this.auth,
+        method: r.method,
+        context: "default",
+        hasSuperuserAuth: () => this.hasSuperuserAuth(),
+        clone: function () {
+          return Object.assign({}, this);
+        },
+      };
+    }
+    bindBody(dst) {
+      const body = this.__r.info.body;
+      if (dst instanceof g.DynamicModel) {
+        // As Go's JSON decoder fills a typed struct: a value of another type fails the bind.
+        for (const k of Object.keys(dst.__shape)) {
+          if (!(k in body)) continue;
+          const z = dst.__shape[k];
+          const v = body[k];
+          const kind = (x) => (x === null ? "null" : Array.isArray(x) ? "array" : typeof x);
+          if (v !== null && z !== null && kind(z) !== "object" && kind(z) !== kind(v)) {
+            throw new Error("json: cannot unmarshal " + kind(v) + " into field " + k + " of type " + kind(z));
+          }
+          dst[k] = v;
+        }
+        return dst;
+      }
+      return Object.assign(dst, body);
+    }
+    findUploadedFiles() {
+      return [];
+    }
+    error(status, message, data) {
+      return new g.ApiError(status, message, data);
+    }
+    badRequestError(m, d) {
+      return new g.BadRequestError(m, d);
+    }
+    notFoundError(m, d) {
+      return new g.NotFoundError(m, d);
+    }
+    forbiddenError(m, d) {
+      return new g.ForbiddenError(m, d);
+    }
+    unauthorizedError(m, d) {
+      return new g.UnauthorizedError(m, d);
+    }
+    tooManyRequestsError(m, d) {
+      return new g.TooManyRequestsError(m, d);
+    }
+    internalServerError(m, d) {
+      return new g.InternalServerError(m, d);
+    }
+  }
+  g.RequestEvent = RequestEvent;
+
+  // ---------------------------------------------------------------- the built-in middlewares
+
+  const NATIVE = {
+    requireAuth: (e, collections) => {
+      if (!e.auth) throw new g.UnauthorizedError("The request requires valid record authorization token.");
+      const names = collections.flat();
+      if (names.length && !names.includes(e.auth.collection().name)) {
+        throw new g.ForbiddenError("The authorized record is not allowed to perform this action.");
+      }
+      return e.next();
+    },
+    requireSuperuserAuth: (e) => {
+      if (!e.auth) throw new g.UnauthorizedError("The request requires valid record authorization token.");
+      if (!e.auth.isSuperuser()) throw new g.ForbiddenError("The authorized record is not allowed to perform this action.");
+      return e.next();
+    },
+    requireSuperuserOrOwnerAuth: (e, [param]) => {
+      if (!e.auth) throw new g.UnauthorizedError("The request requires superuser or record authorization token.");
+      if (e.auth.isSuperuser()) return e.next();
+      const id = e.request.pathValue(param || "id");
+      if (!id || e.auth.id !== id) throw new g.ForbiddenError("You are not allowed to perform this request.");
+      return e.next();
+    },
+    requireGuestOnly: (e) => {
+      if (e.auth) throw new g.BadRequestError("The request can be accessed only by guests.");
+      return e.next();
+    },
+    bodyLimit: (e, [limit]) => {
+      if (limit > 0 && e.__r.bodySize > limit) throw new g.ApiError(413, "Request entity too large");
+      return e.next();
+    },
+    // The body is compressed on the way out when the client accepts it (Rust side).
+    gzip: (e) => {
+      e.__r.gzip = true;
+      return e.next();
+    },
+    skip: (e) => e.next(),
+  };
+
+  // ---------------------------------------------------------------- running (executors)
+
+  // `spec`: {chain: [{fn}|{native, args}], request}; the chain is sorted by priority already.
+  g.__runRoute = function (fns, specJson) {
+    const spec = JSON.parse(specJson);
+    const e = new RequestEvent(spec.request);
+    const chain = spec.chain;
+    let i = 0;
+    e.__next = () => {
+      const step = chain[i++];
+      if (!step) return;
+      if (step.native) return NATIVE[step.native](e, step.args || []);
+      if (step.builtin) {
+        // The built-in route answers in Rust, after the JS middlewares ran.
+        e.__builtin = true;
+        return;
+      }
+      return fns[step.fn](e);
+    };
+    let thrown = null;
+    try {
+      const r = e.__next();
+      if (r instanceof Error) thrown = r;
+    } catch (err) {
+      thrown = err;
+    }
+    return JSON.stringify(finish(e, thrown));
+  };
+
+  function finish(e, thrown) {
+    const out = { headers: e.__headers, gzip: !!e.__r.gzip, builtin: !!e.__builtin && !e.__out };
+    if (thrown) {
+      out.error = describe(thrown);
+      return out;
+    }
+    if (e.__out) Object.assign(out, e.__out);
+    return out;
+  }
+
+  // A thrown value as the error body it answers with. PocketBase: an ApiError as it is; any
+  // other error is a 400 (or a 404 for "no rows"), its text logged but not sent.
+  function describe(err) {
+    if (err instanceof g.ApiError) {
+      if (err.noRows) return { status: 404, message: "The requested resource wasn't found.", data: {}, detail: err.message };
+      return { status: err.status, message: err.message, data: err.data };
+    }
+    const text = err instanceof Error ? err.name + ": " + err.message : String(err);
+    const stack = err instanceof Error && err.stack ? err.stack : "";
+    return { status: 400, message: "Something went wrong while processing your request.", data: {}, detail: text, stack };
+  }
+  g.__describe = describe;
+
+  g.__runCron = function (fns, k) {
+    try {
+      fns[k]();
+      return "";
+    } catch (err) {
+      const d = describe(err);
+      return JSON.stringify(d);
+    }
+  };
+})(globalThis);

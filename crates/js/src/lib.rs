@@ -1,0 +1,248 @@
+//! # oxbase-js
+//!
+//! PocketBase's JavaScript extension API on QuickJS: the `*.pb.js` files of a hooks folder
+//! register routes (`routerAdd`, `routerUse`), cron jobs (`cronAdd`) and event hooks
+//! (`onRecordCreateRequest`...) that run unchanged on oxbase.
+//!
+//! How a file runs, as in PocketBase: a loader runtime evaluates every file once, in name
+//! order, and records what it registers; each handler crosses to the executor runtimes as its
+//! source text (so it sees globals such as `$app`, not its file's local variables). The
+//! executors ([`engine::Pool`]) are prewarmed runtimes lent one per invocation, each under a
+//! time and a memory limit. The API is `prelude.js` and `events.js` over one native function
+//! ([`ops::Host::dispatch`]) that calls the core's services.
+
+pub mod engine;
+pub mod ops;
+pub mod registry;
+pub mod routes;
+pub mod security;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use oxbase_core::App;
+use serde_json::json;
+
+use engine::{Engine, JsError, Limits, Native, Pool};
+use ops::Host;
+use registry::{Registration, Registry};
+
+/// Where the hook files are and how they run.
+#[derive(Debug, Clone)]
+pub struct HooksConfig {
+    pub dir: PathBuf,
+    /// Prewarmed runtimes (`--hooksPool`).
+    pub pool: usize,
+    /// The longest one invocation may run (`--hooksTimeout`).
+    pub timeout: Duration,
+    /// The most memory one runtime may hold (`--hooksMemory`).
+    pub memory_bytes: usize,
+    pub dev: bool,
+    pub data_dir: PathBuf,
+}
+
+/// The loaded hook files.
+pub struct Hooks {
+    pool: Pool,
+    registry: Registry,
+}
+
+impl Hooks {
+    /// Loads the `*.pb.js` files of `config.dir` (none, or no folder: `None`). Blocks: call
+    /// it from a blocking thread. A file that throws fails the load, with its JS stack.
+    pub fn load(app: &App, config: &HooksConfig) -> Result<Option<Arc<Hooks>>, String> {
+        let files = hook_files(&config.dir)?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let host = Arc::new(Host {
+            app: app.clone(),
+            rt: tokio::runtime::Handle::current(),
+            dev: config.dev,
+            data_dir: config.data_dir.clone(),
+            timeout: config.timeout,
+        });
+        let native: Native = Arc::new(move |op: &str, args: &str| host.dispatch(op, args));
+        let limits = Limits {
+            timeout: config.timeout,
+            memory_bytes: config.memory_bytes,
+        };
+        let dir = std::path::absolute(&config.dir)
+            .unwrap_or_else(|_| config.dir.clone())
+            .to_string_lossy()
+            .into_owned();
+        let globals = vec![("__hooks".to_owned(), dir)];
+        let registry = {
+            let mut loader =
+                Engine::new(native.clone(), &[], &globals, limits).map_err(|e| e.to_string())?;
+            loader
+                .run(|ctx| ctx.eval::<(), _>("__loader()"))
+                .map_err(|e| e.to_string())?;
+            for (name, source) in &files {
+                loader
+                    .eval_file(source, name)
+                    .map_err(|e| format!("failed to execute {name}:\n - {e}"))?;
+            }
+            let json = loader
+                .run(|ctx| ctx.eval::<String, _>("JSON.stringify(__registry)"))
+                .map_err(|e| e.to_string())?;
+            Registry::parse(&json)?
+        };
+        let sources = registry.sources.clone();
+        let make = Box::new(move || Engine::new(native.clone(), &sources, &globals, limits));
+        let pool = Pool::new(config.pool.max(1), make).map_err(|e| e.to_string())?;
+        let hooks = Arc::new(Hooks { pool, registry });
+        hooks.register_crons(app)?;
+        Ok(Some(hooks))
+    }
+
+    pub fn registry(&self) -> &[Registration] {
+        &self.registry.entries
+    }
+
+    fn with_engine<R>(
+        &self,
+        f: impl FnOnce(&mut Engine) -> Result<R, JsError>,
+    ) -> Result<R, JsError> {
+        self.pool.with(f)?
+    }
+
+    /// The routes the files added, as the API's custom routes (`None`: they added none).
+    pub fn routes(self: &Arc<Self>) -> Result<Option<routes::Routes>, String> {
+        routes::Routes::new(self.clone())
+    }
+
+    /// `cronAdd` and `cronRemove`, in file order, into the app's scheduler.
+    fn register_crons(self: &Arc<Self>, app: &App) -> Result<(), String> {
+        for entry in self.registry() {
+            match entry {
+                Registration::Cron { id, expr, handler } => {
+                    let hooks = self.clone();
+                    let handler = *handler;
+                    let job_id = id.clone();
+                    let job = oxbase_core::crons::job(move || {
+                        let hooks = hooks.clone();
+                        let job_id = job_id.clone();
+                        async move {
+                            let out =
+                                tokio::task::spawn_blocking(move || hooks.run_cron(handler)).await;
+                            match out {
+                                Ok(Ok(None)) => {}
+                                Ok(Ok(Some(error))) => tracing::error!(
+                                    target: "oxbase::hooks", job = %job_id, error = %error,
+                                    "[cronAdd] failed to execute cron job"
+                                ),
+                                Ok(Err(e)) => tracing::error!(
+                                    target: "oxbase::hooks", job = %job_id, error = %e,
+                                    "[cronAdd] failed to execute cron job"
+                                ),
+                                Err(e) => {
+                                    tracing::error!(target: "oxbase::hooks", job = %job_id, error = %e, "cron job panicked")
+                                }
+                            }
+                            Ok(())
+                        }
+                    });
+                    app.crons()
+                        .add(id, expr, job)
+                        .map_err(|e| format!("[cronAdd] failed to register cron job {id}: {e}"))?;
+                }
+                Registration::CronRemove { id } => app.crons().remove(id),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs cron handler `index`; `Some(error)` when it threw.
+    fn run_cron(&self, index: usize) -> Result<Option<String>, JsError> {
+        let out = self.with_engine(|engine| {
+            engine.run(|ctx| {
+                let run: rquickjs::Function = ctx.globals().get("__runCron")?;
+                let fns: rquickjs::Value = ctx.globals().get("__fns")?;
+                run.call::<_, String>((fns, index))
+            })
+        })?;
+        Ok((!out.is_empty()).then_some(out))
+    }
+}
+
+/// The hook files of `dir` in name order: `*.pb.js` (PocketBase's pattern).
+fn hook_files(dir: &Path) -> Result<Vec<(String, String)>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the hooks folder {}: {e}",
+                dir.display()
+            ));
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".pb.js") || !entry.path().is_file() {
+            continue;
+        }
+        let source = std::fs::read_to_string(entry.path())
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+        files.push((name, source));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The standard error body; an empty message is the status' default one.
+pub(crate) fn error_response(status: u16, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let message = if message.is_empty() {
+        "Something went wrong while processing your request."
+    } else {
+        message
+    };
+    json_response(
+        status,
+        &json!({"status": status.as_u16(), "message": message, "data": {}}),
+    )
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// The answer to an error a handler threw (its details logged, not sent).
+pub(crate) fn thrown_response(e: &routes::ThrownError) -> Response {
+    if !e.detail.is_empty() {
+        tracing::error!(target: "oxbase::hooks", error = %e.detail, stack = %e.stack, "a hook failed");
+    }
+    let status = match StatusCode::from_u16(e.status) {
+        Ok(s) if s.as_u16() >= 400 => s,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let data = if e.data.is_object() {
+        e.data.clone()
+    } else {
+        json!({})
+    };
+    json_response(
+        status,
+        &json!({"status": status.as_u16(), "message": e.message, "data": data}),
+    )
+}
+
+/// A hook that broke a limit or the engine: a 500, logged.
+pub(crate) fn engine_failure(e: &JsError) -> Response {
+    tracing::error!(target: "oxbase::hooks", error = %e, "a hook failed");
+    error_response(500, "")
+}

@@ -1,0 +1,490 @@
+//! The native half of the JS API: `__native(op, json)` answers with `{"ok": value}` or
+//! `{"err": {status, message, data, noRows}}`. Each op calls one core service as the
+//! application (no API rule applies, as PocketBase's `$app`); async services are awaited on
+//! the runtime's handle, since hooks run on blocking threads.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oxbase_api::error::ApiError;
+use oxbase_core::auth::tokens;
+use oxbase_core::records::direct::Find;
+use oxbase_core::store::app_sql;
+use oxbase_core::{App, Error};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+
+/// What every op may reach.
+pub struct Host {
+    pub app: App,
+    pub rt: tokio::runtime::Handle,
+    pub dev: bool,
+    pub data_dir: PathBuf,
+    /// The longest a `sleep` may last (the invocation's time limit stops the JS after it).
+    pub timeout: Duration,
+}
+
+/// An op's failure: a core error, or one of the bridge itself (bad arguments).
+enum Failure {
+    Core(Error),
+    /// A lookup found nothing: PocketBase's `sql.ErrNoRows`, which an uncaught throw turns
+    /// into a 404.
+    NoRows,
+    Args(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound(_) => Failure::NoRows,
+            other => Failure::Core(other),
+        }
+    }
+}
+
+type OpResult = Result<Json, Failure>;
+
+impl Host {
+    pub fn dispatch(&self, op: &str, args: &str) -> String {
+        let out = match serde_json::from_str::<Json>(args) {
+            Ok(args) => self.op(op, args),
+            Err(e) => Err(Failure::Args(format!("{op}: {e}"))),
+        };
+        let body = match out {
+            Ok(v) => json!({ "ok": v }),
+            Err(Failure::NoRows) => json!({"err": {
+                "status": 404, "message": "sql: no rows in result set", "data": {}, "noRows": true
+            }}),
+            Err(Failure::Args(m)) => json!({"err": {"status": 400, "message": m, "data": {}}}),
+            Err(Failure::Core(e)) => {
+                let (_, body) = ApiError(e).to_body();
+                json!({ "err": body })
+            }
+        };
+        body.to_string()
+    }
+
+    fn block<T>(
+        &self,
+        f: impl Future<Output = oxbase_core::error::Result<T>>,
+    ) -> Result<T, Failure> {
+        self.rt.block_on(f).map_err(Failure::from)
+    }
+
+    fn op(&self, op: &str, args: Json) -> OpResult {
+        let app = &self.app;
+        match op {
+            "collections.find" => {
+                let a: NameOrId = parse(args)?;
+                let c = self.block(app.records().collection(&a.name_or_id))?;
+                Ok(c.to_json())
+            }
+            "collections.all" => {
+                let a: Types = parse(args)?;
+                Ok(Json::Array(
+                    app.collections()
+                        .all()
+                        .iter()
+                        .filter(|c| {
+                            a.types.is_empty() || a.types.iter().any(|t| t == c.kind.as_str())
+                        })
+                        .map(|c| c.to_json())
+                        .collect(),
+                ))
+            }
+            "collections.save" => {
+                let a: SaveCollection = parse(args)?;
+                let caller = app.records().app_request()?.auth;
+                let id = a.collection.get("id").and_then(Json::as_str).unwrap_or("");
+                let exists = !id.is_empty() && app.schema().get(id).is_some();
+                let saved = if exists {
+                    let id = id.to_owned();
+                    self.block(app.collections().update(&caller, &id, Ok(a.collection)))?
+                } else {
+                    self.block(app.collections().create(&caller, Ok(a.collection)))?
+                };
+                Ok(saved.to_json())
+            }
+            "collections.delete" => {
+                let a: NameOrId = parse(args)?;
+                let caller = app.records().app_request()?.auth;
+                self.block(app.collections().delete(&caller, &a.name_or_id))?;
+                Ok(Json::Null)
+            }
+            "collections.truncate" => {
+                let a: NameOrId = parse(args)?;
+                let caller = app.records().app_request()?.auth;
+                self.block(app.collections().truncate(&caller, &a.name_or_id))?;
+                Ok(Json::Null)
+            }
+            "records.byId" => {
+                let a: ById = parse(args)?;
+                let params = json!({"id": a.id});
+                self.find_one(&a.collection, "id = {:id}", params)
+            }
+            "records.byIds" => {
+                let a: ByIds = parse(args)?;
+                let mut params = Map::new();
+                let mut parts = Vec::new();
+                for (i, id) in a.ids.iter().enumerate() {
+                    params.insert(format!("id{i}"), Json::String(id.clone()));
+                    parts.push(format!("id = {{:id{i}}}"));
+                }
+                if parts.is_empty() {
+                    let c = self.block(app.records().collection(&a.collection))?;
+                    return Ok(json!({"collection": c.to_json(), "records": []}));
+                }
+                self.find_many(&a.collection, &parts.join(" || "), "", 0, 0, &params)
+            }
+            "records.byFilter" => {
+                let a: ByFilter = parse(args)?;
+                self.find_many(
+                    &a.collection,
+                    &a.filter,
+                    &a.sort,
+                    a.limit,
+                    a.offset,
+                    &a.params,
+                )
+            }
+            "records.byData" => {
+                let a: ByData = parse(args)?;
+                if !a.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(Failure::Args(format!("invalid field name {:?}", a.key)));
+                }
+                self.find_one(
+                    &a.collection,
+                    &format!("{} = {{:v}}", a.key),
+                    json!({"v": a.value}),
+                )
+            }
+            "records.byEmail" => {
+                let a: ByEmail = parse(args)?;
+                self.find_one(&a.collection, "email = {:e}", json!({"e": a.email}))
+            }
+            "records.count" => {
+                let a: Count = parse(args)?;
+                Ok(json!(self.block(app.records().count(
+                    &a.collection,
+                    &a.filter,
+                    &a.params
+                ))?))
+            }
+            "records.save" => {
+                let a: SaveRecord = parse(args)?;
+                let r = a.record;
+                let data = save_body(&r);
+                let saved =
+                    self.block(
+                        app.records()
+                            .save_direct(&r.collection, &r.id, r.is_new, data),
+                    )?;
+                Ok(json!({"collection": saved.collection.to_json(), "record": saved.data}))
+            }
+            "records.delete" => {
+                let a: ById = parse(args)?;
+                self.block(app.records().delete_direct(&a.collection, &a.id))?;
+                Ok(Json::Null)
+            }
+            "db.query" => {
+                let a: Query = parse(args)?;
+                let sql = app_sql::bind(&a.sql, &a.params)?;
+                let rows = a.mode != "execute";
+                let out = self.block(app.db().app_query(sql, rows))?;
+                if rows {
+                    Ok(Json::Array(
+                        out.rows.into_iter().map(Json::Object).collect(),
+                    ))
+                } else {
+                    Ok(json!({"rowsAffected": out.affected, "lastInsertId": 0}))
+                }
+            }
+            "settings.get" => Ok(app.settings().public()),
+            "password.verify" => {
+                let hash = args.get(0).and_then(Json::as_str).unwrap_or("");
+                let plain = args.get(1).and_then(Json::as_str).unwrap_or("");
+                Ok(json!(oxbase_core::password::verify(plain, hash)))
+            }
+            "log" => {
+                let a: Log = parse(args)?;
+                log(&a);
+                Ok(Json::Null)
+            }
+            "sleep" => {
+                let ms = first_f64(&args).max(0.0) as u64;
+                std::thread::sleep(Duration::from_millis(ms).min(self.timeout));
+                Ok(Json::Null)
+            }
+            "now" => Ok(json!(oxbase_core::dates::now())),
+            "app.isDev" => Ok(json!(self.dev)),
+            "app.dataDir" => Ok(json!(self.data_dir.to_string_lossy())),
+            "os.getenv" => Ok(json!(std::env::var(first_str(&args)).unwrap_or_default())),
+            "os.getwd" => Ok(json!(
+                std::env::current_dir()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            )),
+            "os.tempDir" => Ok(json!(std::env::temp_dir().to_string_lossy())),
+            "os.readFile" => match std::fs::read(first_str(&args)) {
+                Ok(bytes) => Ok(json!(bytes)),
+                Err(e) => Err(Failure::Args(e.to_string())),
+            },
+            "mail.send" => {
+                let a: Mail = parse(args)?;
+                let to = a
+                    .message
+                    .to
+                    .iter()
+                    .map(|t| t.address.as_str())
+                    .collect::<Vec<_>>();
+                let html = if a.message.html.is_empty() {
+                    a.message.text
+                } else {
+                    a.message.html
+                };
+                let message = oxbase_core::mail::Message {
+                    to: to.join(", "),
+                    subject: a.message.subject,
+                    html,
+                };
+                self.block(app.auth().mailer().send(message))?;
+                Ok(Json::Null)
+            }
+            "records.authToken" => {
+                let a: Token = parse(args)?;
+                let (_, records) = self.block(app.records().find(
+                    &a.collection,
+                    Find {
+                        filter: "id = {:id}",
+                        params: json!({"id": a.id}).as_object(),
+                        ..Find::default()
+                    },
+                ))?;
+                let record = records.into_iter().next().ok_or(Failure::NoRows)?;
+                let token = if a.kind == "file" {
+                    tokens::issue_kind(&record, tokens::TokenKind::File, Default::default())?
+                } else {
+                    tokens::issue(&record)?
+                };
+                Ok(json!(token))
+            }
+            other => match crate::security::op(other, &args) {
+                Some(out) => out.map_err(Failure::Args),
+                None => Err(Failure::Args(format!("unknown native operation {other:?}"))),
+            },
+        }
+    }
+
+    fn find_one(&self, collection: &str, filter: &str, params: Json) -> OpResult {
+        let params = params.as_object().cloned().unwrap_or_default();
+        let (c, mut records) = self.block(self.app.records().find(
+            collection,
+            Find {
+                filter,
+                limit: 1,
+                params: Some(&params),
+                ..Find::default()
+            },
+        ))?;
+        match records.pop() {
+            Some(r) => Ok(json!({"collection": c.to_json(), "record": r.data})),
+            None => Err(Failure::NoRows),
+        }
+    }
+
+    fn find_many(
+        &self,
+        collection: &str,
+        filter: &str,
+        sort: &str,
+        limit: i64,
+        offset: i64,
+        params: &Map<String, Json>,
+    ) -> OpResult {
+        let (c, records) = self.block(self.app.records().find(
+            collection,
+            Find {
+                filter,
+                sort,
+                limit,
+                offset,
+                params: Some(params),
+            },
+        ))?;
+        let records: Vec<Json> = records.into_iter().map(|r| Json::Object(r.data)).collect();
+        Ok(json!({"collection": c.to_json(), "records": records}))
+    }
+}
+
+/// A record's save body: on create every value; on update the values that changed since it
+/// was read. A password set from JS arrives as `{"__plain": ...}`; a stored hash is never sent.
+fn save_body(r: &RecordPayload) -> Map<String, Json> {
+    let mut body = Map::new();
+    for (k, v) in &r.data {
+        let changed = r.is_new || r.original.as_ref().and_then(|o| o.get(k)) != Some(v);
+        if !changed {
+            continue;
+        }
+        match v.get("__plain") {
+            Some(plain) => {
+                body.insert(k.clone(), plain.clone());
+            }
+            None if k == "password" || k == "tokenKey" && !r.is_new => {}
+            None => {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    body
+}
+
+fn log(a: &Log) {
+    let data = Json::Object(a.data.clone());
+    match a.level.as_str() {
+        "error" => tracing::error!(target: "oxbase::hooks", data = %data, "{}", a.message),
+        "warn" => tracing::warn!(target: "oxbase::hooks", data = %data, "{}", a.message),
+        "debug" => tracing::debug!(target: "oxbase::hooks", data = %data, "{}", a.message),
+        _ => tracing::info!(target: "oxbase::hooks", data = %data, "{}", a.message),
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(args: Json) -> Result<T, Failure> {
+    serde_json::from_value(args).map_err(|e| Failure::Args(e.to_string()))
+}
+
+fn first_str(args: &Json) -> String {
+    args.get(0).and_then(Json::as_str).unwrap_or("").to_owned()
+}
+
+fn first_f64(args: &Json) -> f64 {
+    args.get(0).and_then(Json::as_f64).unwrap_or(0.0)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NameOrId {
+    name_or_id: String,
+}
+
+#[derive(Deserialize)]
+struct Types {
+    #[serde(default)]
+    types: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct SaveCollection {
+    collection: Json,
+}
+
+#[derive(Deserialize)]
+struct ById {
+    collection: String,
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ByIds {
+    collection: String,
+    ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ByFilter {
+    collection: String,
+    filter: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
+    #[serde(default)]
+    params: Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+struct ByData {
+    collection: String,
+    key: String,
+    value: Json,
+}
+
+#[derive(Deserialize)]
+struct ByEmail {
+    collection: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    collection: String,
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    params: Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordPayload {
+    collection: String,
+    #[serde(default)]
+    id: String,
+    is_new: bool,
+    data: Map<String, Json>,
+    #[serde(default)]
+    original: Option<Map<String, Json>>,
+}
+
+#[derive(Deserialize)]
+struct SaveRecord {
+    record: RecordPayload,
+}
+
+#[derive(Deserialize)]
+struct Query {
+    sql: String,
+    #[serde(default)]
+    params: Map<String, Json>,
+    mode: String,
+}
+
+#[derive(Deserialize)]
+struct Log {
+    level: String,
+    message: String,
+    #[serde(default)]
+    data: Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+struct Address {
+    #[serde(default)]
+    address: String,
+}
+
+#[derive(Deserialize)]
+struct MailMessage {
+    #[serde(default)]
+    to: Vec<Address>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    html: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Mail {
+    message: MailMessage,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    collection: String,
+    id: String,
+    kind: String,
+}

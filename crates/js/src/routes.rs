@@ -1,0 +1,381 @@
+//! `routerAdd` and `routerUse`: the hook files' routes, matched before the built-in ones
+//! (`oxbase_api::custom`), each answered by its middlewares and handler on a pooled engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use oxbase_api::custom::{BoxResponse, CustomRequest, CustomRoutes};
+use oxbase_core::identity::Auth;
+use oxbase_core::records::output::{parse_fields, pick};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+
+use crate::Hooks;
+use crate::engine::JsError;
+use crate::registry::{Registration, Step};
+
+/// The routes of the hook files.
+pub struct Routes {
+    hooks: Arc<Hooks>,
+    by_method: HashMap<Method, matchit::Router<usize>>,
+    any_method: matchit::Router<usize>,
+    /// Each route's chain: the `routerUse` middlewares, its own, then its handler.
+    chains: Vec<Vec<Step>>,
+}
+
+impl Routes {
+    pub fn new(hooks: Arc<Hooks>) -> Result<Option<Routes>, String> {
+        let registry = hooks.registry();
+        let global: Vec<Step> = registry
+            .iter()
+            .filter_map(|r| match r {
+                Registration::Use { middlewares } => Some(middlewares.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let mut routes = Routes {
+            hooks: hooks.clone(),
+            by_method: HashMap::new(),
+            any_method: matchit::Router::new(),
+            chains: Vec::new(),
+        };
+        for r in registry {
+            let Registration::Route {
+                method,
+                path,
+                handler,
+                middlewares,
+            } = r
+            else {
+                continue;
+            };
+            let mut chain: Vec<Step> = global.iter().chain(middlewares).cloned().collect();
+            // Higher priority first; registration order among equals (a stable sort).
+            chain.sort_by_key(|s| std::cmp::Reverse(s.priority()));
+            chain.push(Step::Handler { index: *handler });
+            let index = routes.chains.len();
+            routes.chains.push(chain);
+            let table = match method.as_str() {
+                "" | "*" | "ANY" => &mut routes.any_method,
+                m => {
+                    let method = Method::from_bytes(m.as_bytes())
+                        .map_err(|_| format!("routerAdd: invalid method {m:?}"))?;
+                    routes.by_method.entry(method).or_default()
+                }
+            };
+            for pattern in patterns(path) {
+                table
+                    .insert(pattern.clone(), index)
+                    .map_err(|e| format!("routerAdd {method} {path}: {e}"))?;
+            }
+        }
+        Ok((!routes.chains.is_empty()).then_some(routes))
+    }
+
+    fn find(&self, method: &Method, path: &str) -> Option<(usize, Map<String, Json>)> {
+        let lookup = |table: &matchit::Router<usize>| {
+            table.at(path).ok().map(|m| {
+                let params = m
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), Json::String(v.to_owned())))
+                    .collect();
+                (*m.value, params)
+            })
+        };
+        let by_method = |m: &Method| self.by_method.get(m).and_then(lookup);
+        by_method(method)
+            // Go's mux: a GET pattern also answers HEAD.
+            .or_else(|| {
+                (method == Method::HEAD)
+                    .then(|| by_method(&Method::GET))
+                    .flatten()
+            })
+            .or_else(|| lookup(&self.any_method))
+    }
+}
+
+/// A Go `ServeMux` pattern as matchit patterns: `{name...}` is a catch-all, `{$}` ends the
+/// path, and a pattern ending in `/` matches everything under it.
+fn patterns(path: &str) -> Vec<String> {
+    let path = path.trim();
+    // "GET /x" inside the path argument is not PocketBase's form; the method is separate.
+    let mut p = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find('{') {
+        p.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('}') else {
+            break;
+        };
+        let name = &rest[at + 1..at + end];
+        if name == "$" {
+            p.push_str("");
+        } else if let Some(n) = name.strip_suffix("...") {
+            p.push_str(&format!("{{*{n}}}"));
+        } else {
+            p.push_str(&format!("{{{name}}}"));
+        }
+        rest = &rest[at + end + 1..];
+    }
+    p.push_str(rest);
+    if path.ends_with("{$}") || !p.ends_with('/') {
+        return vec![p];
+    }
+    vec![p.clone(), format!("{p}{{*__rest}}")]
+}
+
+impl CustomRoutes for Routes {
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.find(method, path).is_some()
+    }
+
+    fn call(&self, request: CustomRequest) -> BoxResponse {
+        let Some((index, params)) = self.find(&request.parts.method, request.parts.uri.path())
+        else {
+            return Box::pin(async { crate::error_response(404, "Not Found.") });
+        };
+        let chain = self.chains[index].clone();
+        let hooks = self.hooks.clone();
+        let head = request.parts.method == Method::HEAD;
+        let query = request.parts.uri.query().unwrap_or("").to_owned();
+        let spec = json!({ "chain": chain, "request": describe(&hooks, request, params) });
+        Box::pin(async move {
+            let out = tokio::task::spawn_blocking(move || hooks.run_route(&spec.to_string())).await;
+            let mut response = match out {
+                Ok(Ok(out)) => respond(&out, &query),
+                Ok(Err(e)) => crate::engine_failure(&e),
+                Err(_) => crate::error_response(500, ""),
+            };
+            if head {
+                *response.body_mut() = Body::empty();
+            }
+            response
+        })
+    }
+}
+
+/// What a handler sees of the request (`events.js` builds `e.request` and `e.requestInfo()`).
+fn describe(hooks: &Hooks, r: CustomRequest, params: Map<String, Json>) -> Json {
+    let parts = &r.parts;
+    let mut headers: Map<String, Json> = Map::new();
+    let mut info_headers = Map::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if let Json::Array(list) = headers
+            .entry(name.as_str().to_owned())
+            .or_insert_with(|| Json::Array(Vec::new()))
+        {
+            list.push(Json::String(value.clone()));
+        }
+        info_headers
+            .entry(name.as_str().replace('-', "_"))
+            .or_insert(Json::String(value));
+    }
+    let raw_query = parts.uri.query().unwrap_or("");
+    let mut query: Map<String, Json> = Map::new();
+    let mut info_query = Map::new();
+    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+        if let Json::Array(list) = query
+            .entry(k.clone().into_owned())
+            .or_insert_with(|| Json::Array(Vec::new()))
+        {
+            list.push(Json::String(v.clone().into_owned()));
+        }
+        info_query
+            .entry(k.into_owned())
+            .or_insert(Json::String(v.into_owned()));
+    }
+    let cookies: Map<String, Json> = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .map(|(k, v)| (k.to_owned(), Json::String(v.to_owned())))
+        .collect();
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let body = body_fields(content_type, &r.body);
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.host())
+        .unwrap_or("")
+        .to_owned();
+    let auth = auth_json(&r.auth);
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let _ = hooks;
+    json!({
+        "method": parts.method.as_str(),
+        "uri": uri,
+        "path": parts.uri.path(),
+        "rawQuery": raw_query,
+        "host": host,
+        "scheme": "http",
+        "headers": headers,
+        "query": query,
+        "cookies": cookies,
+        "pathParams": params,
+        "remoteIP": r.remote_ip,
+        "realIP": r.real_ip,
+        "remoteAddr": r.remote_ip,
+        "bodySize": r.body.len(),
+        "info": {"query": info_query, "headers": info_headers, "body": body},
+        "auth": auth,
+    })
+}
+
+/// The caller's record with its collection, for `e.auth`.
+pub fn auth_json(auth: &Auth) -> Json {
+    match auth.record() {
+        Some(r) => json!({"collection": r.collection.to_json(), "record": r.data}),
+        None => Json::Null,
+    }
+}
+
+/// The body's fields, as `e.requestInfo().body` shows them: a JSON object, or a form.
+fn body_fields(content_type: &str, body: &[u8]) -> Json {
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        let mut out = Map::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            out.entry(k.into_owned())
+                .or_insert(Json::String(v.into_owned()));
+        }
+        return Json::Object(out);
+    }
+    match serde_json::from_slice::<Json>(body) {
+        Ok(Json::Object(m)) => Json::Object(m),
+        _ => json!({}),
+    }
+}
+
+/// What `__runRoute` answered.
+#[derive(Deserialize)]
+struct Outcome {
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    json: bool,
+    #[serde(default)]
+    headers: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    error: Option<ThrownError>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ThrownError {
+    pub status: u16,
+    pub message: String,
+    #[serde(default)]
+    pub data: Json,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub stack: String,
+}
+
+fn respond(out: &str, query: &str) -> Response {
+    let outcome: Outcome = match serde_json::from_str(out) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(target: "oxbase::hooks", error = %e, "a route answered something unreadable");
+            return crate::error_response(500, "");
+        }
+    };
+    let mut response = match (&outcome.error, outcome.body) {
+        (Some(e), _) => crate::thrown_response(e),
+        (None, Some(body)) => {
+            let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
+            let body = if outcome.json {
+                json_body(&body, status, query)
+            } else {
+                body.into_bytes()
+            };
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = status;
+            r
+        }
+        // Nothing written: Go answers an empty 200.
+        (None, None) => Response::new(Body::empty()),
+    };
+    if outcome.error.is_none() {
+        for (name, values) in outcome.headers {
+            let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+                continue;
+            };
+            response.headers_mut().remove(&name);
+            for v in values {
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    response.headers_mut().append(name.clone(), v);
+                }
+            }
+        }
+    }
+    response
+}
+
+/// A JSON answer as the handler serialized it (PocketBase's encoder keeps the object's key
+/// order and does not escape HTML), with `?fields=` applied to a success, as `e.json` does.
+fn json_body(text: &str, status: StatusCode, query: &str) -> Vec<u8> {
+    let fields = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "fields")
+        .map(|(_, v)| v.into_owned())
+        .filter(|f| !f.is_empty() && status.is_success());
+    let picked = fields.and_then(|fields| {
+        let picks = parse_fields(&fields).ok()?;
+        let value = serde_json::from_str::<Json>(text).ok()?;
+        Some(pick(&value, &picks).to_string())
+    });
+    picked.unwrap_or_else(|| text.to_owned()).into_bytes()
+}
+
+impl Hooks {
+    fn run_route(&self, spec: &str) -> Result<String, JsError> {
+        self.with_engine(|engine| {
+            engine.run(|ctx| {
+                let run: rquickjs::Function = ctx.globals().get("__runRoute")?;
+                let fns: rquickjs::Value = ctx.globals().get("__fns")?;
+                run.call((fns, spec))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_patterns_become_matchit_patterns() {
+        assert_eq!(patterns("/hello/{name}"), vec!["/hello/{name}"]);
+        assert_eq!(patterns("/files/{path...}"), vec!["/files/{*path}"]);
+        assert_eq!(patterns("/static/"), vec!["/static/", "/static/{*__rest}"]);
+        assert_eq!(patterns("/exact/{$}"), vec!["/exact/"]);
+    }
+
+    #[test]
+    fn json_keeps_its_order_and_picks_fields_of_a_success() {
+        let out = json_body(r#"{"b":"<b>&","a":1}"#, StatusCode::OK, "");
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"b":"<b>&","a":1}"#);
+        let picked = json_body(r#"{"a":1,"b":2}"#, StatusCode::OK, "fields=a");
+        assert_eq!(String::from_utf8(picked).unwrap(), r#"{"a":1}"#);
+        let error = json_body(r#"{"a":1,"b":2}"#, StatusCode::BAD_REQUEST, "fields=a");
+        assert_eq!(String::from_utf8(error).unwrap(), r#"{"a":1,"b":2}"#);
+    }
+}
