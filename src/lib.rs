@@ -174,14 +174,17 @@ async fn load_hooks(
     config: &oxbase_js::HooksConfig,
 ) -> Result<Option<Arc<dyn oxbase_api::custom::CustomRoutes>>, String> {
     let (app, config) = (app.clone(), config.clone());
-    let hooks = tokio::task::spawn_blocking(move || oxbase_js::Hooks::load(&app, &config))
-        .await
-        .map_err(|e| e.to_string())??;
+    let loading = app.clone();
+    let hooks = tokio::task::spawn_blocking(move || {
+        oxbase_js::invoke::blocking(|| oxbase_js::Hooks::load(&loading, &config))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
     let Some(hooks) = hooks else {
         return Ok(None);
     };
     Ok(hooks
-        .routes()?
+        .extension(&app)?
         .map(|r| Arc::new(r) as Arc<dyn oxbase_api::custom::CustomRoutes>))
 }
 

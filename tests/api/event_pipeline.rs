@@ -24,6 +24,7 @@ impl TransactionHook for Audit {
         _conn: &mut dyn Conn,
         _action: Action,
         record: &mut Record,
+        _previous: Option<&Record>,
     ) -> Result<()> {
         let title = record.get_str("title").to_owned();
         if record.collection.name == "posts" && title.starts_with("shout") {

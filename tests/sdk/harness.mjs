@@ -9,7 +9,7 @@
 //   SDK_DATABASE_URL = postgres://user@host:port/db: oxbase runs on PostgreSQL, each server on a
 //                      fresh database created from this connection and dropped on stop()
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,13 +146,17 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
  * Always call stop() (e.g. in an `after` hook); it is idempotent. `kind` (oxbase | pocketbase)
  * defaults to SDK_SERVER; the differential test starts one of each.
  */
-export async function startServer({ kind = SERVER_KIND } = {}) {
+export async function startServer({ kind = SERVER_KIND, hooks = null } = {}) {
   const isPocketbase = kind === 'pocketbase';
   const bin = serverBin(kind);
   const root = mkdtempSync(join(tmpdir(), `sdk-${kind}-`));
   const dataDir = join(root, 'data');
   const publicDir = join(root, 'public');
+  const hooksDir = join(root, 'hooks');
   mkdirSync(publicDir, { recursive: true });
+  // `hooks`: file name -> source of the JS hook files both servers load (`*.pb.js`).
+  mkdirSync(hooksDir, { recursive: true });
+  for (const [name, source] of Object.entries(hooks || {})) writeFileSync(join(hooksDir, name), source);
   const database = isPocketbase ? null : await createDatabase();
   const dbArgs = database ? ['--db', database.url] : [];
 
@@ -170,7 +174,9 @@ export async function startServer({ kind = SERVER_KIND } = {}) {
     let url = `http://127.0.0.1:${port}`;
     const args = ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir, '--publicDir', publicDir, ...dbArgs];
     if (isPocketbase) {
-      args.push('--automigrate=false', '--migrationsDir', join(root, 'migrations'), '--hooksDir', join(root, 'hooks'));
+      args.push('--automigrate=false', '--migrationsDir', join(root, 'migrations'), '--hooksDir', hooksDir);
+    } else {
+      args.push('--hooksDir', hooksDir);
     }
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);

@@ -21,8 +21,13 @@ use crate::error::body as error_body;
 use crate::extract::Caller;
 use crate::middleware::{client_ip, peer_ip};
 
+/// The built-in routes, for a custom handler that wraps one (JS request hooks).
+pub type Next = tower::util::BoxCloneService<Request, Response, Infallible>;
+
 /// A request as custom routes receive it: read whole, with its caller and addresses.
 pub struct CustomRequest {
+    /// The built-in routes, which the request would have reached.
+    pub next: Next,
     pub parts: Parts,
     pub body: Bytes,
     pub auth: Auth,
@@ -52,7 +57,7 @@ pub struct CustomFirst<S> {
 
 impl<S> Service<Request> for CustomFirst<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -69,11 +74,17 @@ where
             _ => return Box::pin(self.inner.call(req)),
         };
         let state = self.state.clone();
-        Box::pin(async move { Ok(answer(custom, state, req).await) })
+        let next = Next::new(self.inner.clone());
+        Box::pin(async move { Ok(answer(custom, state, next, req).await) })
     }
 }
 
-async fn answer(custom: Arc<dyn CustomRoutes>, state: AppState, req: Request) -> Response {
+async fn answer(
+    custom: Arc<dyn CustomRoutes>,
+    state: AppState,
+    next: Next,
+    req: Request,
+) -> Response {
     let (mut parts, body) = req.into_parts();
     let auth = match Caller::from_request_parts(&mut parts, &state).await {
         Ok(Caller(auth)) => auth,
@@ -95,6 +106,7 @@ async fn answer(custom: Arc<dyn CustomRoutes>, state: AppState, req: Request) ->
         .unwrap_or_default();
     custom
         .call(CustomRequest {
+            next,
             parts,
             body,
             auth,

@@ -415,11 +415,6 @@
       const step = chain[i++];
       if (!step) return;
       if (step.native) return NATIVE[step.native](e, step.args || []);
-      if (step.builtin) {
-        // The built-in route answers in Rust, after the JS middlewares ran.
-        e.__builtin = true;
-        return;
-      }
       return fns[step.fn](e);
     };
     let thrown = null;
@@ -433,7 +428,7 @@
   };
 
   function finish(e, thrown) {
-    const out = { headers: e.__headers, gzip: !!e.__r.gzip, builtin: !!e.__builtin && !e.__out };
+    const out = { headers: e.__headers, gzip: !!e.__r.gzip, inner: !!e.__inner };
     if (thrown) {
       out.error = describe(thrown);
       return out;
@@ -454,6 +449,98 @@
     return { status: 400, message: "Something went wrong while processing your request.", data: {}, detail: text, stack };
   }
   g.__describe = describe;
+
+  // ---------------------------------------------------------------- event hooks
+
+  // `spec`: {chain: [fn indexes], terminal, event: {...}, http?: request}. `terminal` is what
+  // the last `e.next()` does: "proceed" (the core carries on after the hooks return),
+  // "inner" (the built-in route answers, with the record's changes), or "respond" (write the
+  // event's result: list, view, auth).
+  g.__runHook = function (fns, specJson) {
+    const spec = JSON.parse(specJson);
+    const ev = spec.event || {};
+    const e = spec.http ? new RequestEvent(spec.http) : new BaseEvent();
+    if (ev.collection) e.collection = new g.Collection(ev.collection);
+    const output = spec.terminal === "respond";
+    const recordOf = (data) => (output ? g.Record.__fromOutput(e.collection, data) : g.Record.__from(e.collection, data));
+    if (ev.record) {
+      e.record = recordOf(ev.record);
+      if (ev.isNew) e.record.__original = null;
+      else if (ev.original) e.record.__original = ev.original;
+      if (ev.body) e.record.load(ev.body);
+    }
+    if (ev.records) e.records = ev.records.map(recordOf);
+    if (ev.result) e.result = ev.result;
+    for (const k of ["token", "meta", "authMethod"]) if (k in ev) e[k] = ev[k];
+    const initial = e.record ? JSON.stringify(e.record.__data) : "";
+    const chain = spec.chain;
+    let i = 0;
+    let proceeded = false;
+    e.next = () => {
+      if (i < chain.length) return fns[chain[i++]](e);
+      if (proceeded) return;
+      proceeded = true;
+      return terminal(e, spec.terminal, initial);
+    };
+    let thrown = null;
+    try {
+      const r = e.next();
+      if (r instanceof Error) thrown = r;
+    } catch (err) {
+      thrown = err;
+    }
+    const out = finish(e, thrown);
+    out.proceeded = proceeded;
+    if (e.record) out.record = e.record.__data;
+    return JSON.stringify(out);
+  };
+
+  class BaseEvent {
+    constructor() {
+      this.app = g.$app;
+      this.__headers = {};
+      this.__r = {};
+      this.__store = {};
+    }
+    get(k) {
+      return this.__store[k];
+    }
+    set(k, v) {
+      this.__store[k] = v;
+    }
+  }
+
+  function changes(record, initial) {
+    const before = initial ? JSON.parse(initial) : {};
+    const out = {};
+    for (const k of Object.keys(record.__data)) {
+      if (JSON.stringify(record.__data[k]) !== JSON.stringify(before[k])) {
+        const v = record.__data[k];
+        out[k] = v && typeof v === "object" && "__plain" in v ? v.__plain : v;
+      }
+    }
+    return out;
+  }
+
+  function terminal(e, kind, initial) {
+    if (kind === "inner") {
+      const answer = call("next", { changes: e.record ? changes(e.record, initial) : {} });
+      e.__inner = true;
+      if (answer.status >= 200 && answer.status < 300 && answer.json && typeof answer.json === "object" && e.record) {
+        e.record = g.Record.__fromOutput(e.collection, answer.json);
+      }
+      return;
+    }
+    if (kind === "respond") {
+      if (e.records !== undefined) return e.json(200, Object.assign({}, e.result, { items: e.records }));
+      if (e.token !== undefined) {
+        const body = { token: e.token, record: e.record };
+        if (e.meta !== undefined && e.meta !== null) body.meta = e.meta;
+        return e.json(200, body);
+      }
+      return e.json(200, e.record);
+    }
+  }
 
   g.__runCron = function (fns, k) {
     try {

@@ -12,8 +12,11 @@
 //! ([`ops::Host::dispatch`]) that calls the core's services.
 
 pub mod engine;
+pub mod hooks;
+pub mod invoke;
 pub mod ops;
 pub mod registry;
+pub mod requests;
 pub mod routes;
 pub mod security;
 
@@ -49,6 +52,7 @@ pub struct HooksConfig {
 pub struct Hooks {
     pool: Pool,
     registry: Registry,
+    by_name: hooks::ByName,
 }
 
 impl Hooks {
@@ -95,8 +99,14 @@ impl Hooks {
         let sources = registry.sources.clone();
         let make = Box::new(move || Engine::new(native.clone(), &sources, &globals, limits));
         let pool = Pool::new(config.pool.max(1), make).map_err(|e| e.to_string())?;
-        let hooks = Arc::new(Hooks { pool, registry });
+        let by_name = hooks::ByName::new(&registry.entries);
+        let hooks = Arc::new(Hooks {
+            pool,
+            registry,
+            by_name,
+        });
         hooks.register_crons(app)?;
+        hooks.bind_record_hooks(app);
         Ok(Some(hooks))
     }
 
@@ -111,9 +121,15 @@ impl Hooks {
         self.pool.with(f)?
     }
 
-    /// The routes the files added, as the API's custom routes (`None`: they added none).
-    pub fn routes(self: &Arc<Self>) -> Result<Option<routes::Routes>, String> {
-        routes::Routes::new(self.clone())
+    /// What the files add to the API: their routes and the request hooks wrapping built-in
+    /// routes (`None`: nothing).
+    pub fn extension(self: &Arc<Self>, app: &App) -> Result<Option<Extension>, String> {
+        let routes = routes::Routes::new(self.clone())?;
+        let requests = requests::RequestHooks::new(self.clone(), app.clone());
+        if routes.is_none() && requests.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Extension { routes, requests }))
     }
 
     /// `cronAdd` and `cronRemove`, in file order, into the app's scheduler.
@@ -168,6 +184,38 @@ impl Hooks {
             })
         })?;
         Ok((!out.is_empty()).then_some(out))
+    }
+}
+
+/// The hook files' part of the API: their own routes first, then the request hooks.
+pub struct Extension {
+    routes: Option<routes::Routes>,
+    requests: Option<requests::RequestHooks>,
+}
+
+impl oxbase_api::custom::CustomRoutes for Extension {
+    fn matches(&self, method: &axum::http::Method, path: &str) -> bool {
+        self.routes
+            .as_ref()
+            .is_some_and(|r| r.matches(method, path))
+            || self
+                .requests
+                .as_ref()
+                .is_some_and(|r| r.matches(method, path))
+    }
+
+    fn call(&self, request: oxbase_api::custom::CustomRequest) -> oxbase_api::custom::BoxResponse {
+        let (method, path) = (&request.parts.method, request.parts.uri.path());
+        match &self.routes {
+            Some(routes) if routes.matches(method, path) => routes.call(request),
+            _ => match &self.requests {
+                Some(requests) => {
+                    let requests = requests.clone();
+                    Box::pin(async move { requests.call(request).await })
+                }
+                None => Box::pin(async { error_response(404, "") }),
+            },
+        }
     }
 }
 

@@ -65,16 +65,31 @@ impl Host {
         body.to_string()
     }
 
-    fn block<T>(
+    fn block<T: Send>(
         &self,
-        f: impl Future<Output = oxbase_core::error::Result<T>>,
+        f: impl Future<Output = oxbase_core::error::Result<T>> + Send,
     ) -> Result<T, Failure> {
-        self.rt.block_on(f).map_err(Failure::from)
+        crate::invoke::block(&self.rt, f).map_err(Failure::from)
     }
 
     fn op(&self, op: &str, args: Json) -> OpResult {
         let app = &self.app;
+        if crate::invoke::in_transaction() && writes(op, &args) {
+            return Err(Failure::Args(format!(
+                "{op}: a hook running inside a write transaction (onRecordCreate, onRecordUpdate, \
+                 onRecordDelete, onRecordValidate) cannot write through $app yet; \
+                 write from an onRecordAfter*Success hook instead"
+            )));
+        }
         match op {
+            "next" => {
+                let changes = args
+                    .get("changes")
+                    .and_then(Json::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                crate::requests::next(&self.rt, changes).map_err(Failure::Args)
+            }
             "collections.find" => {
                 let a: NameOrId = parse(args)?;
                 let c = self.block(app.records().collection(&a.name_or_id))?;
@@ -314,6 +329,25 @@ impl Host {
         ))?;
         let records: Vec<Json> = records.into_iter().map(|r| Json::Object(r.data)).collect();
         Ok(json!({"collection": c.to_json(), "records": records}))
+    }
+}
+
+/// Whether op `op` writes to the database.
+fn writes(op: &str, args: &Json) -> bool {
+    match op {
+        "records.save"
+        | "records.delete"
+        | "collections.save"
+        | "collections.delete"
+        | "collections.truncate" => true,
+        "db.query" => {
+            let mode = args.get("mode").and_then(Json::as_str).unwrap_or("");
+            let sql = args.get("sql").and_then(Json::as_str).unwrap_or("");
+            let first = sql.split_whitespace().next().unwrap_or("");
+            mode == "execute"
+                || !(first.eq_ignore_ascii_case("select") || first.eq_ignore_ascii_case("with"))
+        }
+        _ => false,
     }
 }
 

@@ -128,6 +128,13 @@
       this.__customData = false;
       if (data) this.load(data);
     }
+    // A record as the API showed it (list, view, auth answers): exported with the keys it
+    // came with, plus any set later.
+    static __fromOutput(collection, data) {
+      const r = Record.__from(collection, data);
+      r.__only = new Set(Object.keys(r.__data));
+      return r;
+    }
     static __from(collection, data) {
       const r = new Record(collection);
       r.__data = Object.assign({}, data);
@@ -182,6 +189,7 @@
     // `field+` and `+field` append (or add to a number), `field-` removes, as the API's body does.
     set(key, value) {
       const m = /^(\+)?([^+-]+)([+-])?$/.exec(key);
+      if (this.__only) this.__only.add(key.replace(/^\+|[+-]$/g, ""));
       if (!m || (!m[1] && !m[3])) {
         if (key === "expand") this.__expand = value || {};
         else this.__data[key] = value;
@@ -354,8 +362,12 @@
         if (SECRET_FIELDS.includes(f.name) && f.type === "password" && !this.__unhidden.has(f.name)) continue;
         if (f.type === "password") continue;
         if ((f.hidden || this.__hidden.has(f.name)) && !this.__unhidden.has(f.name)) continue;
-        if (c.type === "auth" && f.name === "email" && !this.__ignoreEmailVisibility && !this.getBool("emailVisibility")) continue;
+        if (c.type === "auth" && f.name === "email" && !this.__ignoreEmailVisibility && !this.getBool("emailVisibility") && !(this.__only && this.__only.has("email"))) continue;
+        if (this.__only && !this.__only.has(f.name)) continue;
         out[f.name] = this.get(f.name);
+      }
+      if (this.__only) {
+        for (const k of ["collectionId", "collectionName"]) if (!this.__only.has(k)) delete out[k];
       }
       if (this.__customData) Object.assign(out, this.customData());
       if (this.__expand && Object.keys(this.__expand).length) out.expand = this.__expand;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use oxbase_api::custom::{BoxResponse, CustomRequest, CustomRoutes};
+use oxbase_api::custom::{BoxResponse, CustomRequest};
 use oxbase_core::identity::Auth;
 use oxbase_core::records::output::{parse_fields, pick};
 use serde::Deserialize;
@@ -128,12 +128,12 @@ fn patterns(path: &str) -> Vec<String> {
     vec![p.clone(), format!("{p}{{*__rest}}")]
 }
 
-impl CustomRoutes for Routes {
-    fn matches(&self, method: &Method, path: &str) -> bool {
+impl Routes {
+    pub fn matches(&self, method: &Method, path: &str) -> bool {
         self.find(method, path).is_some()
     }
 
-    fn call(&self, request: CustomRequest) -> BoxResponse {
+    pub fn call(&self, request: CustomRequest) -> BoxResponse {
         let Some((index, params)) = self.find(&request.parts.method, request.parts.uri.path())
         else {
             return Box::pin(async { crate::error_response(404, "Not Found.") });
@@ -142,9 +142,12 @@ impl CustomRoutes for Routes {
         let hooks = self.hooks.clone();
         let head = request.parts.method == Method::HEAD;
         let query = request.parts.uri.query().unwrap_or("").to_owned();
-        let spec = json!({ "chain": chain, "request": describe(&hooks, request, params) });
+        let spec = json!({ "chain": chain, "request": describe(&request, params) });
         Box::pin(async move {
-            let out = tokio::task::spawn_blocking(move || hooks.run_route(&spec.to_string())).await;
+            let out = tokio::task::spawn_blocking(move || {
+                crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
+            })
+            .await;
             let mut response = match out {
                 Ok(Ok(out)) => respond(&out, &query),
                 Ok(Err(e)) => crate::engine_failure(&e),
@@ -159,7 +162,7 @@ impl CustomRoutes for Routes {
 }
 
 /// What a handler sees of the request (`events.js` builds `e.request` and `e.requestInfo()`).
-fn describe(hooks: &Hooks, r: CustomRequest, params: Map<String, Json>) -> Json {
+pub(crate) fn describe(r: &CustomRequest, params: Map<String, Json>) -> Json {
     let parts = &r.parts;
     let mut headers: Map<String, Json> = Map::new();
     let mut info_headers = Map::new();
@@ -217,7 +220,6 @@ fn describe(hooks: &Hooks, r: CustomRequest, params: Map<String, Json>) -> Json 
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let _ = hooks;
     json!({
         "method": parts.method.as_str(),
         "uri": uri,
@@ -290,7 +292,7 @@ pub(crate) struct ThrownError {
     pub stack: String,
 }
 
-fn respond(out: &str, query: &str) -> Response {
+pub(crate) fn respond(out: &str, query: &str) -> Response {
     let outcome: Outcome = match serde_json::from_str(out) {
         Ok(o) => o,
         Err(e) => {

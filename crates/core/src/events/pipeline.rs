@@ -2,10 +2,10 @@
 //!
 //! | phase | when | a consumer may | consumers |
 //! |---|---|---|---|
-//! | in the transaction | [`TransactionHook::before_write`]: a record about to be created or updated; [`TransactionHook::after_write`]: each change once its rows are written, before commit | change the record (validated again), write rows of its own in the same transaction, or reject the write (all of it rolls back) | JS hooks and the outbox (issues #20, #21) |
+//! | in the transaction | [`TransactionHook::before_write`]: a record about to be created or updated; [`TransactionHook::before_delete`]: one about to be deleted; [`TransactionHook::after_write`]: each change once its rows are written, before commit | change the record (validated again), write rows of its own in the same transaction, or reject the write (all of it rolls back) | JS hooks and the outbox (issues #20, #21) |
 //! | in the transaction, deletes | [`DeleteWatcher`], before the first row goes | decide who may see each deleted record | realtime |
 //! | after commit, first | [`Pipeline::forward_to`], synchronously, this instance's own changes only | hand them on | the relay to other instances |
-//! | before the response | [`ChangeHook`], synchronously after commit | keep a cache exact | the identity cache |
+//! | before the response | [`ChangeHook`], synchronously after commit ([`Pipeline::on_local_change`]: this instance's own changes only) | keep a cache exact; run after-success hooks | the identity cache; JS `onRecordAfter*Success` |
 //! | after commit | [`Pipeline::subscribe`]: one unbounded queue per subscriber, in commit order | anything, on its own task | realtime |
 //!
 //! A phase with no consumer costs a write nothing but a look at an empty list.
@@ -29,13 +29,19 @@ pub type ChangeHook = Arc<dyn Fn(&Change) + Send + Sync>;
 pub trait TransactionHook: Send + Sync {
     /// A record about to be written by `action` (create or update), before its fields,
     /// relations and uniqueness are checked: whatever it changes is checked as the request's
-    /// values are.
+    /// values are. `previous`: the stored record an update changes.
     fn before_write(
         &self,
         _conn: &mut dyn Conn,
         _action: Action,
         _record: &mut Record,
+        _previous: Option<&Record>,
     ) -> Result<()> {
+        Ok(())
+    }
+    /// A record about to be deleted (the one asked for, before its cascade), with its stored
+    /// values.
+    fn before_delete(&self, _conn: &mut dyn Conn, _record: &Record) -> Result<()> {
         Ok(())
     }
     /// A change whose rows are written, before commit: rows written on `conn` commit or roll
@@ -60,10 +66,17 @@ impl TransactionHooks {
         conn: &mut dyn Conn,
         action: Action,
         record: &mut Record,
+        previous: Option<&Record>,
     ) -> Result<()> {
         self.0
             .iter()
-            .try_for_each(|h| h.before_write(conn, action, record))
+            .try_for_each(|h| h.before_write(conn, action, record, previous))
+    }
+
+    pub fn before_delete(&self, conn: &mut dyn Conn, record: &Record) -> Result<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.before_delete(conn, record))
     }
 
     pub fn after_write(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
@@ -82,6 +95,8 @@ struct Inner {
     transaction: RwLock<TransactionHooks>,
     delete_watcher: RwLock<Option<Arc<dyn DeleteWatcher>>>,
     hooks: RwLock<Vec<ChangeHook>>,
+    /// Hooks of this instance's own changes only (JS after-success hooks).
+    local_hooks: RwLock<Vec<ChangeHook>>,
     /// One unbounded queue per subscriber: a send never fails nor drops a change, so a
     /// subscriber misses nothing unless it decides to (realtime bounds its own backlog).
     subscribers: RwLock<Vec<Subscriber>>,
@@ -124,6 +139,12 @@ impl Pipeline {
         self.inner.hooks.write().push(hook);
     }
 
+    /// Registers a hook run synchronously on each change this instance committed (not on
+    /// those relayed from other instances), before the response to the write goes out.
+    pub fn on_local_change(&self, hook: ChangeHook) {
+        self.inner.local_hooks.write().push(hook);
+    }
+
     /// Subscribes to the changes committed from now on, in commit order, that are emitted
     /// while `listening` says yes: a change nobody would be told of is not sent, and waking the
     /// subscriber's task for it would cost every write a thread wake-up.
@@ -153,6 +174,9 @@ impl Pipeline {
     pub(crate) fn emit(&self, change: Change, foreseen: Option<Arc<Foreseen>>) {
         if let Some(forward) = self.inner.forward.get() {
             forward(&change);
+        }
+        for hook in self.inner.local_hooks.read().iter() {
+            hook(&change);
         }
         self.deliver(change, foreseen);
     }

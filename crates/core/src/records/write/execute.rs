@@ -70,7 +70,7 @@ pub fn execute(
             if !hooks.is_empty() {
                 // What an in-transaction consumer changes is checked like the request's values:
                 // fields, relations, uniqueness, all below.
-                hooks.before_write(conn, Action::Create, &mut record)?;
+                hooks.before_write(conn, Action::Create, &mut record, None)?;
                 merge(&mut errors, validate::validate(&record));
             }
             let own_table = table(&record.collection)?;
@@ -172,7 +172,7 @@ pub fn execute(
             {
                 record.data.insert(f.name.clone(), json!(now));
             }
-            hooks.before_write(conn, Action::Update, &mut record)?;
+            hooks.before_write(conn, Action::Update, &mut record, Some(&previous))?;
             let mut errors = validate::validate(&record);
             merge(
                 &mut errors,
@@ -215,6 +215,7 @@ pub fn execute(
             if c.name == SUPERUSERS {
                 keep_a_superuser(conn)?;
             }
+            hooks.before_delete(conn, &record)?;
             // Who may see the deletions is decided before the first row goes: a cascaded
             // record's rule may read the record that caused it.
             let foreseen = match &watcher {

@@ -1,0 +1,266 @@
+//! Record event hooks of the hook files, bound to the core's change pipeline:
+//! `onRecordCreate|Update|Delete` (with their `Validate` and `Execute` variants) run inside the
+//! write's transaction, where they may change the record or reject the write;
+//! `onRecordAfter*Success` run after commit, before the response.
+//!
+//! PB-COMPAT: a hook inside the transaction reads through `$app` but cannot write through it
+//! yet (PocketBase hands it a transactional `e.app`); such a write is refused with a message
+//! rather than left to wait for the transaction it runs in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use oxbase_core::events::{Action, Change, TransactionHook};
+use oxbase_core::schema::{Collection, Record};
+use oxbase_core::store::Conn;
+use oxbase_core::{App, Error};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+
+use crate::Hooks;
+use crate::engine::JsError;
+use crate::invoke;
+use crate::registry::Registration;
+use crate::routes::ThrownError;
+
+/// The handlers of each hook name, with their tags (collection names or ids; none: all).
+#[derive(Debug, Default)]
+pub struct ByName(HashMap<String, Vec<(Vec<String>, usize)>>);
+
+impl ByName {
+    pub fn new(entries: &[Registration]) -> ByName {
+        let mut map: HashMap<String, Vec<(Vec<String>, usize)>> = HashMap::new();
+        for e in entries {
+            if let Registration::Hook {
+                name,
+                tags,
+                handler,
+            } = e
+            {
+                map.entry(name.clone())
+                    .or_default()
+                    .push((tags.clone(), *handler));
+            }
+        }
+        ByName(map)
+    }
+
+    pub fn has_any(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.0.contains_key(*n))
+    }
+
+    /// The handlers of `names`, in that order, that apply to collection `c`.
+    pub fn chain(&self, names: &[&str], c: &Collection) -> Vec<usize> {
+        names
+            .iter()
+            .filter_map(|n| self.0.get(*n))
+            .flatten()
+            .filter(|(tags, _)| tags.is_empty() || tags.iter().any(|t| *t == c.name || *t == c.id))
+            .map(|(_, h)| *h)
+            .collect()
+    }
+}
+
+const CREATE: [&str; 3] = [
+    "onRecordCreate",
+    "onRecordValidate",
+    "onRecordCreateExecute",
+];
+const UPDATE: [&str; 3] = [
+    "onRecordUpdate",
+    "onRecordValidate",
+    "onRecordUpdateExecute",
+];
+const DELETE: [&str; 2] = ["onRecordDelete", "onRecordDeleteExecute"];
+const AFTER_CREATE: [&str; 1] = ["onRecordAfterCreateSuccess"];
+const AFTER_UPDATE: [&str; 1] = ["onRecordAfterUpdateSuccess"];
+const AFTER_DELETE: [&str; 1] = ["onRecordAfterDeleteSuccess"];
+
+/// What `__runHook` answered.
+#[derive(Deserialize)]
+pub(crate) struct HookOutcome {
+    #[serde(default)]
+    pub error: Option<ThrownError>,
+    #[serde(default)]
+    pub record: Option<Map<String, Json>>,
+    #[serde(default)]
+    pub inner: bool,
+}
+
+impl Hooks {
+    /// Runs the hook chain `spec` describes; its outcome.
+    pub(crate) fn run_hook(&self, spec: &Json) -> Result<HookOutcome, JsError> {
+        let out = self.run_hook_raw(spec)?;
+        serde_json::from_str(&out).map_err(|e| JsError::Engine(e.to_string()))
+    }
+
+    /// The same, answered as `__runHook` wrote it.
+    pub(crate) fn run_hook_raw(&self, spec: &Json) -> Result<String, JsError> {
+        let spec = spec.to_string();
+        self.with_engine(|engine| {
+            engine.run(|ctx| {
+                let run: rquickjs::Function = ctx.globals().get("__runHook")?;
+                let fns: rquickjs::Value = ctx.globals().get("__fns")?;
+                run.call::<_, String>((fns, spec.as_str()))
+            })
+        })
+    }
+
+    /// Binds the model and after-success hooks the files registered to `app`'s pipeline.
+    pub(crate) fn bind_record_hooks(self: &Arc<Self>, app: &App) {
+        let names = &self.by_name;
+        if names.has_any(&CREATE) || names.has_any(&UPDATE) || names.has_any(&DELETE) {
+            app.events().on_transaction(Arc::new(ModelHooks {
+                hooks: self.clone(),
+            }));
+        }
+        if names.has_any(&AFTER_CREATE)
+            || names.has_any(&AFTER_UPDATE)
+            || names.has_any(&AFTER_DELETE)
+        {
+            let hooks = self.clone();
+            app.events()
+                .on_local_change(Arc::new(move |change: &Change| {
+                    hooks.after_success(change);
+                }));
+        }
+    }
+
+    fn after_success(&self, change: &Change) {
+        let record = change.record();
+        let names: &[&str] = match change.action() {
+            Action::Create => &AFTER_CREATE,
+            Action::Update => &AFTER_UPDATE,
+            Action::Delete => &AFTER_DELETE,
+        };
+        let chain = self.by_name.chain(names, &record.collection);
+        if chain.is_empty() {
+            return;
+        }
+        let spec = json!({
+            "chain": chain,
+            "terminal": "proceed",
+            "event": {"collection": record.collection.to_json(), "record": record.data},
+        });
+        match self.run_hook(&spec) {
+            Ok(HookOutcome { error: Some(e), .. }) => tracing::error!(
+                target: "oxbase::hooks", error = %e.message, detail = %e.detail, stack = %e.stack,
+                "an after-success hook failed"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(target: "oxbase::hooks", error = %e, "an after-success hook failed")
+            }
+        }
+    }
+}
+
+/// The in-transaction record hooks.
+struct ModelHooks {
+    hooks: Arc<Hooks>,
+}
+
+impl TransactionHook for ModelHooks {
+    fn before_write(
+        &self,
+        _conn: &mut dyn Conn,
+        action: Action,
+        record: &mut Record,
+        previous: Option<&Record>,
+    ) -> oxbase_core::error::Result<()> {
+        let names: &[&str] = match action {
+            Action::Create => &CREATE,
+            _ => &UPDATE,
+        };
+        let chain = self.hooks.by_name.chain(names, &record.collection);
+        if chain.is_empty() {
+            return Ok(());
+        }
+        let spec = json!({
+            "chain": chain,
+            "terminal": "proceed",
+            "event": {
+                "collection": record.collection.to_json(),
+                "record": record.data,
+                "isNew": action == Action::Create,
+                "original": previous.map(|p| &p.data),
+            },
+        });
+        let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
+        if let Some(e) = outcome.error {
+            return Err(to_core_error(&e));
+        }
+        if let Some(data) = outcome.record {
+            apply(record, data)?;
+        }
+        Ok(())
+    }
+
+    fn before_delete(
+        &self,
+        _conn: &mut dyn Conn,
+        record: &Record,
+    ) -> oxbase_core::error::Result<()> {
+        let chain = self.hooks.by_name.chain(&DELETE, &record.collection);
+        if chain.is_empty() {
+            return Ok(());
+        }
+        let spec = json!({
+            "chain": chain,
+            "terminal": "proceed",
+            "event": {"collection": record.collection.to_json(), "record": record.data},
+        });
+        let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
+        match outcome.error {
+            Some(e) => Err(to_core_error(&e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The hook's values into the record: its fields only; a password set from JS is hashed.
+fn apply(record: &mut Record, data: Map<String, Json>) -> oxbase_core::error::Result<()> {
+    let collection = record.collection.clone();
+    for field in &collection.fields {
+        let Some(value) = data.get(&field.name) else {
+            continue;
+        };
+        if field.name == "id" {
+            continue;
+        }
+        let value = match value.get("__plain").and_then(Json::as_str) {
+            Some(plain) => json!(oxbase_core::password::hash(plain)?),
+            None => value.clone(),
+        };
+        record.data.insert(field.name.clone(), value);
+    }
+    Ok(())
+}
+
+/// An error a hook threw, as the core's error of the same status.
+pub(crate) fn to_core_error(e: &ThrownError) -> Error {
+    if !e.detail.is_empty() {
+        tracing::error!(target: "oxbase::hooks", error = %e.detail, stack = %e.stack, "a hook failed");
+    }
+    let message = e.message.clone();
+    match e.status {
+        401 => Error::Unauthorized(message),
+        403 => Error::Forbidden(message),
+        404 => Error::NotFound(message),
+        413 => Error::TooLarge(message),
+        429 => Error::TooManyRequests(message),
+        _ => Error::BadRequest {
+            message,
+            data: e
+                .data
+                .as_object()
+                .map(|m| m.clone().into_iter().collect())
+                .unwrap_or_default(),
+        },
+    }
+}
+
+fn engine_error(e: JsError) -> Error {
+    tracing::error!(target: "oxbase::hooks", error = %e, "a hook failed");
+    Error::internal_from("running a hook", e)
+}
