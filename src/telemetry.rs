@@ -74,6 +74,7 @@ pub fn init(
         "info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = AskEachTime(filter);
     let stdout = tracing_subscriber::fmt::layer().with_target(false);
     let stdout = match format {
         LogFormat::Text => stdout.with_filter(filter).boxed(),
@@ -102,7 +103,9 @@ pub fn init(
     });
     let _ = tracing_subscriber::registry()
         .with(stdout)
-        .with(AppLogs.with_filter(app_log_targets().and(filter_fn(|meta| meta.is_event()))))
+        .with(AppLogs.with_filter(AskEachTime(
+            app_log_targets().and(filter_fn(|meta| meta.is_event())),
+        )))
         .with(spans)
         .try_init();
     Ok(Telemetry { traces: provider })
@@ -119,6 +122,64 @@ fn app_log_targets() -> Targets {
         .with_target("oxbase_api", LevelFilter::DEBUG)
         .with_target("oxbase_core::logs", LevelFilter::OFF)
         .with_target("oxbase::mail", LevelFilter::OFF)
+}
+
+/// A per-layer filter whose callsites are never cached as always enabled, so `enabled` runs
+/// before every event. tracing-subscriber passes each per-layer filter's decision from
+/// `enabled` to the event through a thread-local; for a callsite cached as always enabled
+/// `enabled` is skipped, and the event then read what an earlier, unrelated `enabled` call
+/// (another crate's `enabled!` query) left there: it was dropped from every filtered layer,
+/// stdout and the log store alike (tokio-rs/tracing#2519, #2704).
+struct AskEachTime<F>(F);
+
+impl<S, F: tracing_subscriber::layer::Filter<S>> tracing_subscriber::layer::Filter<S>
+    for AskEachTime<F>
+{
+    fn enabled(&self, meta: &tracing::Metadata<'_>, cx: &Context<'_, S>) -> bool {
+        self.0.enabled(meta, cx)
+    }
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        let interest = self.0.callsite_enabled(meta);
+        if interest.is_always() {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            interest
+        }
+    }
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.0.max_level_hint()
+    }
+    fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, S>) -> bool {
+        self.0.event_enabled(event, cx)
+    }
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        cx: Context<'_, S>,
+    ) {
+        self.0.on_new_span(attrs, id, cx)
+    }
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        cx: Context<'_, S>,
+    ) {
+        self.0.on_record(id, values, cx)
+    }
+    fn on_enter(&self, id: &tracing::span::Id, cx: Context<'_, S>) {
+        self.0.on_enter(id, cx)
+    }
+    fn on_exit(&self, id: &tracing::span::Id, cx: Context<'_, S>) {
+        self.0.on_exit(id, cx)
+    }
+    fn on_close(&self, id: tracing::span::Id, cx: Context<'_, S>) {
+        self.0.on_close(id, cx)
+    }
 }
 
 /// From now on the server's events go to `logs` too.

@@ -198,6 +198,7 @@ impl TestApp {
             Some(database),
             false,
             self.pubsub.as_deref(),
+            None,
         )
         .await;
         peer.temp_dir = Some(dir);
@@ -211,7 +212,25 @@ async fn spawn_app_on(
     database: Option<std::sync::Arc<TestDatabase>>,
     upsert_superuser: bool,
 ) -> TestApp {
-    spawn_app_bus(data_dir, http_config, database, upsert_superuser, None).await
+    spawn_app_bus(
+        data_dir,
+        http_config,
+        database,
+        upsert_superuser,
+        None,
+        None,
+    )
+    .await
+}
+
+/// The real server over `data_dir` with the JS hook files of `hooks.dir` loaded.
+pub async fn spawn_app_with_hooks(data_dir: &Path, hooks: oxbase_js::HooksConfig) -> TestApp {
+    let database = TestDatabase::for_data_dir(data_dir).await;
+    let http = HttpConfig {
+        public_dir: data_dir.join("public"),
+        ..HttpConfig::default()
+    };
+    spawn_app_bus(data_dir, http, database, true, None, Some(hooks)).await
 }
 
 /// A fresh app whose instances relay over `pubsub` (`redis://...`) instead of PostgreSQL;
@@ -228,6 +247,7 @@ pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
         Some(database),
         true,
         Some(pubsub),
+        None,
     )
     .await;
     app.temp_dir = Some(dir);
@@ -240,6 +260,7 @@ async fn spawn_app_bus(
     database: Option<std::sync::Arc<TestDatabase>>,
     upsert_superuser: bool,
     pubsub: Option<&str>,
+    hooks: Option<oxbase_js::HooksConfig>,
 ) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
@@ -255,7 +276,7 @@ async fn spawn_app_bus(
         db_connections: 16,
         pubsub: pubsub.map(str::to_owned),
         http_config,
-        hooks: None,
+        hooks,
     };
     let application = Application::build(config)
         .await

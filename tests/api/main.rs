@@ -17,6 +17,7 @@ mod event_pipeline;
 mod expand;
 mod files;
 mod health;
+mod hooks;
 mod import_pocketbase;
 mod list;
 mod logs;

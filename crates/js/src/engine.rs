@@ -46,7 +46,7 @@ pub type Native = Arc<dyn Fn(&str, &str) -> String + Send + Sync>;
 pub struct Engine {
     // Field order: the context goes before its runtime.
     ctx: Context,
-    _rt: Runtime,
+    rt: Runtime,
     /// Milliseconds since `epoch` after which the interrupt handler stops the JS (0: none).
     deadline: Arc<AtomicU64>,
     epoch: Instant,
@@ -76,7 +76,7 @@ impl Engine {
         let ctx = Context::full(&rt).map_err(engine_error)?;
         let engine = Engine {
             ctx,
-            _rt: rt,
+            rt,
             deadline,
             epoch,
             limits,
@@ -119,6 +119,13 @@ impl Engine {
         let out = self.ctx.with(|ctx| f(&ctx).map_err(|e| caught(&ctx, e)));
         let late = self.epoch.elapsed() >= until;
         self.deadline.store(0, Ordering::Relaxed);
+        // A runtime left holding most of its memory limit (a hook that caught its own
+        // out-of-memory error, or keeps growing globals) is not lent again.
+        self.rt.run_gc();
+        let held = usize::try_from(self.rt.memory_usage().malloc_size).unwrap_or(usize::MAX);
+        if held > self.limits.memory_bytes / 4 * 3 {
+            self.spoiled = true;
+        }
         match out {
             Err(JsError::Thrown { message, .. }) if late && message.contains("interrupted") => {
                 self.spoiled = true;

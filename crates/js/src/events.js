@@ -440,6 +440,11 @@
   // A thrown value as the error body it answers with. PocketBase: an ApiError as it is; any
   // other error is a 400 (or a 404 for "no rows"), its text logged but not sent.
   function describe(err) {
+    // QuickJS's own failures (out of memory, stack overflow) are the runtime's, not the
+    // handler's: a 500, and the runtime is not lent again.
+    if (err instanceof InternalError) {
+      return { status: 500, message: "Something went wrong while processing your request.", data: {}, detail: String(err), stack: err.stack || "", fatal: true };
+    }
     if (err instanceof g.ApiError) {
       if (err.noRows) return { status: 404, message: "The requested resource wasn't found.", data: {}, detail: err.message };
       return { status: err.status, message: err.message, data: err.data };

@@ -1,0 +1,236 @@
+//! JS hooks under their limits: a runaway hook (time or memory) fails its own request with a
+//! 500 and harms no other; a thrown error keeps its JS stack in the logs; a file that throws
+//! stops the start; `cronAdd` jobs run through the crons API. (The PocketBase-compatible
+//! corpus of the JS API itself is `tests/sdk/hooks.test.mjs`, run against both servers.)
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{GUEST, TestApp, spawn_app_with_hooks};
+
+fn hooks_config(dir: &Path, timeout: Duration, memory_mib: usize) -> oxbase_js::HooksConfig {
+    oxbase_js::HooksConfig {
+        dir: dir.to_path_buf(),
+        pool: 2,
+        timeout,
+        memory_bytes: memory_mib << 20,
+        dev: false,
+        data_dir: dir.to_path_buf(),
+    }
+}
+
+async fn app_with(
+    files: &[(&str, &str)],
+    timeout: Duration,
+    memory_mib: usize,
+) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    for (name, source) in files {
+        std::fs::write(hooks.join(name), source).expect("hook file");
+    }
+    let data = dir.path().join("data");
+    let app = spawn_app_with_hooks(&data, hooks_config(&hooks, timeout, memory_mib)).await;
+    (app, dir)
+}
+
+const LIMITS: &str = r#"
+routerAdd("GET", "/ok", (e) => e.json(200, { ok: true }))
+routerAdd("GET", "/spin", (e) => { while (true) {} })
+routerAdd("GET", "/spin-caught", (e) => { try { while (true) {} } catch (err) { return e.json(200, { escaped: true }) } })
+routerAdd("GET", "/hog", (e) => { const all = []; while (true) { all.push("x".repeat(4096) + all.length) } })
+routerAdd("GET", "/nested", (e) => {
+  function innerMostFunction() { throw new Error("deep failure") }
+  function middleFunction() { innerMostFunction() }
+  middleFunction()
+})
+"#;
+
+#[tokio::test]
+async fn a_runaway_hook_fails_its_own_request_within_the_time_limit() {
+    let (app, _dir) = app_with(&[("limits.pb.js", LIMITS)], Duration::from_secs(1), 64).await;
+    let started = Instant::now();
+    let spin = app.get("/spin", GUEST);
+    let others = async {
+        // While one request spins, others are answered at once.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let t = Instant::now();
+        let ok = app.get("/ok", GUEST).await;
+        (ok, t.elapsed())
+    };
+    let (spun, (ok, ok_took)) = tokio::join!(spin, others);
+    ok.expect(200);
+    assert!(ok_took < Duration::from_millis(500), "took {ok_took:?}");
+    spun.expect(500);
+    assert_eq!(
+        spun.body,
+        json!({"status": 500, "message": "Something went wrong while processing your request.", "data": {}})
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "took {took:?}"
+    );
+    // The limit cannot be caught by the hook itself, and the next call runs normally.
+    app.get("/spin-caught", GUEST).await.expect(500);
+    app.get("/ok", GUEST).await.expect(200);
+}
+
+#[tokio::test]
+async fn a_hook_over_its_memory_limit_fails_alone() {
+    let (app, _dir) = app_with(&[("limits.pb.js", LIMITS)], Duration::from_secs(20), 32).await;
+    let hog = app.get("/hog", GUEST).await;
+    hog.expect(500);
+    assert_eq!(
+        hog.body["message"],
+        "Something went wrong while processing your request."
+    );
+    for _ in 0..3 {
+        app.get("/ok", GUEST).await.expect(200);
+    }
+}
+
+/// Through the real binary: app log entries come from its tracing subscriber.
+#[tokio::test]
+async fn a_thrown_error_keeps_its_js_stack_in_the_logs() {
+    use crate::cli::{database, serve_in, superuser};
+    use crate::helpers::{SUPERUSER_EMAIL, SUPERUSER_PASSWORD};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(hooks.join("limits.pb.js"), LIMITS).expect("hook file");
+    let db = database().await;
+    let made = superuser(
+        &dir.path().join("data"),
+        db.as_deref(),
+        &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD],
+    )
+    .await;
+    assert!(made.ok, "{}", made.stderr);
+    let hooks_arg = hooks.to_string_lossy().into_owned();
+    let server = serve_in(dir.path(), db.as_deref(), &["--hooksDir", &hooks_arg]).await;
+    let token = server
+        .login(SUPERUSER_EMAIL)
+        .await
+        .expect("a superuser token");
+    let nested = server
+        .client
+        .get(server.url("/nested"))
+        .send()
+        .await
+        .expect("nested");
+    assert_eq!(nested.status(), 400);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let logs: serde_json::Value = server
+            .client
+            .get(server.url("/api/logs?perPage=200"))
+            .header("Authorization", &token)
+            .send()
+            .await
+            .expect("logs")
+            .json()
+            .await
+            .expect("json");
+        let found = logs["items"].as_array().into_iter().flatten().any(|item| {
+            let text = item.to_string();
+            text.contains("deep failure")
+                && text.contains("innerMostFunction")
+                && text.contains("middleFunction")
+        });
+        if found {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no log entry with the stack: {logs}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_throws_stops_the_start_with_its_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(
+        hooks.join("a_ok.pb.js"),
+        "routerAdd('GET', '/a', (e) => e.string(200, 'a'))",
+    )
+    .unwrap();
+    std::fs::write(
+        hooks.join("b_broken.pb.js"),
+        "function setup() { throw new Error('broken setup') }\nsetup()",
+    )
+    .unwrap();
+    let config = oxbase::ServeConfig {
+        http: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        database_url: None,
+        db_connections: 4,
+        pubsub: None,
+        http_config: oxbase_api::HttpConfig::default(),
+        hooks: Some(hooks_config(&hooks, Duration::from_secs(5), 64)),
+    };
+    let err = oxbase::Application::build(config)
+        .await
+        .err()
+        .expect("the start fails");
+    assert!(err.contains("b_broken.pb.js"), "{err}");
+    assert!(err.contains("broken setup"), "{err}");
+    assert!(err.contains("setup"), "{err}");
+}
+
+#[tokio::test]
+async fn cron_jobs_of_hook_files_run_through_the_crons_api() {
+    let cron = r#"
+cronAdd("hooks_tick", "0 0 1 1 *", () => {
+  const record = new Record($app.findCollectionByNameOrId("ticks"))
+  record.set("note", "ticked")
+  $app.save(record)
+})
+cronAdd("removed_job", "* * * * *", () => {})
+cronRemove("removed_job")
+"#;
+    let (app, _dir) = app_with(&[("cron.pb.js", cron)], Duration::from_secs(5), 64).await;
+    app.must_create_collection(json!({
+        "name": "ticks", "type": "base", "listRule": "", "fields": [{"name": "note", "type": "text"}]
+    }))
+    .await;
+    let crons = app.get("/api/crons", &app.superuser_token).await;
+    let ids: Vec<&str> = crons
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"hooks_tick"), "{ids:?}");
+    assert!(!ids.contains(&"removed_job"), "{ids:?}");
+    app.request(
+        Method::POST,
+        "/api/crons/hooks_tick",
+        &app.superuser_token,
+        None,
+    )
+    .await
+    .expect(204);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = app.get("/api/collections/ticks/records", GUEST).await;
+        if list.items().iter().any(|r| r["note"] == "ticked") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cron did not run: {}",
+            list.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
