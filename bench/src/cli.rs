@@ -86,6 +86,10 @@ pub struct Cli {
     /// Replace the generated section of this Markdown file with the results.
     #[arg(long)]
     pub write_doc: Option<PathBuf>,
+    /// A folder of JS hook files (`*.pb.js`) that every server loads, oxbase and PocketBase
+    /// alike (`bench/hooks` has the ones the `route` workload needs).
+    #[arg(long)]
+    pub hooks: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -28,6 +28,9 @@ use crate::workloads::Workload;
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(hooks) = &cli.hooks {
+        let _ = server::HOOKS.set(std::fs::canonicalize(hooks)?);
+    }
     let runtime = if cli.client_threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -58,8 +58,24 @@ fn fresh_root(kind: Kind) -> Result<PathBuf> {
         fs::remove_dir_all(&root)?;
     }
     fs::create_dir_all(&root)?;
+    if let Some(hooks) = HOOKS.get() {
+        // Both servers load the same hook files: oxbase from `ox_hooks` (its default, relative
+        // to the working directory, which is `root`), PocketBase from `h` (its `--hooksDir`).
+        for dir in ["ox_hooks", "h"] {
+            fs::create_dir_all(root.join(dir))?;
+            for entry in fs::read_dir(hooks)? {
+                let path = entry?.path();
+                if let Some(name) = path.file_name() {
+                    fs::copy(&path, root.join(dir).join(name))?;
+                }
+            }
+        }
+    }
     Ok(root)
 }
+
+/// The hook files every server of the run loads (`--hooks`), if any.
+pub static HOOKS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())

@@ -16,6 +16,8 @@ pub enum Workload {
     Update,
     Insert,
     Auth,
+    /// A custom JSON route of a hook file (`--hooks bench/hooks`); run only when named.
+    Route,
 }
 
 /// In running order: reads first, so that the rows the write workloads add (more on the faster
@@ -42,6 +44,7 @@ impl Workload {
             Workload::Update => "update",
             Workload::Insert => "insert",
             Workload::Auth => "auth",
+            Workload::Route => "route",
         }
     }
 
@@ -67,11 +70,16 @@ impl Workload {
             Workload::Auth => {
                 "`POST /users/auth-with-password` (password hashing dominates; hashing not weakened)"
             }
+            Workload::Route => {
+                "`GET /bench/hello/:name`, a JSON route of a JS hook file (`routerAdd`, needs `--hooks bench/hooks`)"
+            }
         }
     }
 
     pub fn parse(s: &str) -> Option<Workload> {
-        ALL.into_iter().find(|w| w.name() == s)
+        ALL.into_iter()
+            .chain([Workload::Route])
+            .find(|w| w.name() == s)
     }
 
     /// One request list per worker.
@@ -121,6 +129,7 @@ impl Workload {
                 let body = json!({"identity": user.email, "password": USER_PASSWORD});
                 vec![Req::json(Method::POST, "/api/collections/users/auth-with-password", None, &body)]
             }
+            Workload::Route => (0..50).map(|k| Req::get(format!("/bench/hello/w{w}k{k}"), None)).collect(),
         }
     }
 }

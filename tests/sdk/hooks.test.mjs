@@ -57,6 +57,14 @@ routerAdd("GET", "/security", (e) => e.json(200, {
   random: $security.randomStringWithAlphabet(8, "ab").length, equal: $security.equal("a", "a"),
   jwt: $security.parseJWT($security.createJWT({ sub: "x" }, "secret", 60), "secret").sub,
 }))
+routerAdd("GET", "/require", (e) => {
+  const utils = require(__hooks + "/utils.js")
+  return e.json(200, { greeting: utils.greet("module"), same: require(__hooks + "/utils.js") === utils })
+})
+routerAdd("GET", "/proxy", (e) => {
+  const res = $http.send({ url: "http://" + e.request.host + "/hello/proxied?q=2", method: "GET", headers: { "X-From": "hook" } })
+  return e.json(200, { status: res.statusCode, json: res.json, type: res.headers["Content-Type"][0] })
+})
 routerAdd("GET", "/filepath", (e) => e.json(200, { base: $filepath.base("/a/b.txt"), ext: $filepath.ext("x.tar.gz"), join: $filepath.join("a", "../b", "c"), dir: $filepath.dir("/a/b/c") }))
 `;
 
@@ -111,7 +119,13 @@ onRecordValidate((e) => {
 let srv;
 let su;
 before(async () => {
-  srv = await startServer({ hooks: { 'main.pb.js': MAIN, 'records.pb.js': RECORDS } });
+  srv = await startServer({
+    hooks: {
+      'main.pb.js': MAIN,
+      'records.pb.js': RECORDS,
+      'utils.js': 'module.exports = { greet: (name) => "hello " + name }\n',
+    },
+  });
   su = await srv.superuserClient();
   await su.collections.create({
     name: 'posts', type: 'base',
@@ -217,6 +231,14 @@ test('$security and $filepath helpers', async () => {
     random: 8, equal: true, jwt: 'x',
   });
   assert.deepEqual((await get('/filepath')).json, { base: 'b.txt', ext: '.gz', join: 'b/c', dir: '/a/b' });
+});
+
+test('require() loads a module once; $http.send makes a request', async () => {
+  assert.deepEqual((await get('/require')).json, { greeting: 'hello module', same: true });
+  const proxied = (await get('/proxy')).json;
+  assert.equal(proxied.status, 200);
+  assert.deepEqual(proxied.json, { message: 'Hello proxied', q: '2' });
+  assert.match(proxied.type, /^application\/json/);
 });
 
 test('record request hooks modify, reject and see the saved record', async () => {

@@ -241,6 +241,18 @@ impl Host {
                     .unwrap_or_default()
             )),
             "os.tempDir" => Ok(json!(std::env::temp_dir().to_string_lossy())),
+            "os.resolve" => {
+                let path = std::path::absolute(first_str(&args))
+                    .map_err(|e| Failure::Args(e.to_string()))?;
+                Ok(json!(path.to_string_lossy()))
+            }
+            "os.readText" => std::fs::read_to_string(first_str(&args))
+                .map(Json::String)
+                .map_err(|e| Failure::Args(format!("cannot read {}: {e}", first_str(&args)))),
+            "http.send" => {
+                let a: HttpSend = parse(args)?;
+                crate::invoke::block(&self.rt, http_send(a)).map_err(Failure::Args)
+            }
             "os.readFile" => match std::fs::read(first_str(&args)) {
                 Ok(bytes) => Ok(json!(bytes)),
                 Err(e) => Err(Failure::Args(e.to_string())),
@@ -330,6 +342,57 @@ impl Host {
         let records: Vec<Json> = records.into_iter().map(|r| Json::Object(r.data)).collect();
         Ok(json!({"collection": c.to_json(), "records": records}))
     }
+}
+
+/// `$http.send`: one request, the answer read whole (PocketBase's fields).
+async fn http_send(a: HttpSend) -> Result<Json, String> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(reqwest::Client::new);
+    let method = reqwest::Method::from_bytes(a.method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut request = client
+        .request(method, &a.url)
+        .timeout(Duration::from_secs_f64(a.timeout.clamp(1.0, 600.0)));
+    for (k, v) in &a.headers {
+        let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        request = request.header(k.as_str(), v);
+    }
+    if !a.body.is_empty() {
+        request = request.body(a.body);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let mut headers = Map::new();
+    let mut cookies = Map::new();
+    for (name, value) in response.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == reqwest::header::SET_COOKIE {
+            if let Some((k, v)) = value.split(';').next().and_then(|c| c.split_once('=')) {
+                cookies.insert(k.trim().to_owned(), json!(v.trim()));
+            }
+        }
+        if let Json::Array(list) = headers
+            .entry(canonical(name.as_str()))
+            .or_insert_with(|| Json::Array(Vec::new()))
+        {
+            list.push(Json::String(value));
+        }
+    }
+    let raw = response.text().await.map_err(|e| e.to_string())?;
+    Ok(json!({"statusCode": status, "headers": headers, "cookies": cookies, "raw": raw}))
+}
+
+/// A header name as Go writes it (`content-type` → `Content-Type`).
+fn canonical(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Whether op `op` writes to the database.
@@ -514,6 +577,18 @@ struct MailMessage {
 #[derive(Deserialize)]
 struct Mail {
     message: MailMessage,
+}
+
+#[derive(Deserialize)]
+struct HttpSend {
+    url: String,
+    method: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    headers: Map<String, Json>,
+    #[serde(default)]
+    timeout: f64,
 }
 
 #[derive(Deserialize)]

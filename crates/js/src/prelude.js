@@ -773,9 +773,9 @@
     truncateCollection(collection) {
       this.__call("collections.truncate", { nameOrId: nameOf(collection) });
     }
+    // PB-COMPAT: not one transaction yet: each write inside commits on its own.
     runInTransaction(fn) {
-      if (this.__tx) return fn(this);
-      return call("tx.run", { fn: g.__txStart(fn) });
+      return fn(this);
     }
     settings() {
       return settingsView(this.__call("settings.get", {}));
@@ -933,6 +933,46 @@
   }
 
   g.sleep = (ms) => call("sleep", [Number(ms) || 0]);
+
+  // CommonJS modules, as goja_nodejs's `require` loads them for PocketBase: a path (relative
+  // paths from the working directory; `${__hooks}/x.js` for the hooks folder), evaluated once
+  // per runtime.
+  const modules = {};
+  g.require = function (path) {
+    const resolved = call("os.resolve", [String(path)]);
+    if (modules[resolved]) return modules[resolved].exports;
+    const source = call("os.readText", [resolved]);
+    const module = { exports: {}, id: resolved, filename: resolved };
+    modules[resolved] = module;
+    const dir = resolved.slice(0, resolved.lastIndexOf("/")) || "/";
+    const wrapper = new Function("module", "exports", "require", "__filename", "__dirname", source);
+    wrapper(module, module.exports, g.require, resolved, dir);
+    return module.exports;
+  };
+
+  // `$http.send`: a synchronous HTTP request (PocketBase's shape of the answer).
+  g.$http = {
+    send: (config) => {
+      config = config || {};
+      const res = call("http.send", {
+        url: String(config.url || ""),
+        method: String(config.method || "GET").toUpperCase(),
+        body: config.body === undefined || config.body === null ? "" : typeof config.body === "string" ? config.body : JSON.stringify(config.body),
+        headers: config.headers || {},
+        timeout: Number(config.timeout) || 120,
+      });
+      let json = null;
+      try {
+        json = JSON.parse(res.raw);
+      } catch (e) {}
+      return { statusCode: res.statusCode, headers: res.headers, cookies: res.cookies, raw: res.raw, body: toBytesOf(res.raw), json };
+    },
+  };
+  function toBytesOf(s) {
+    const out = [];
+    for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
+    return out;
+  }
   g.toString = function (raw) {
     if (raw === null || raw === undefined) return "";
     if (typeof raw === "string") return raw;
