@@ -183,6 +183,17 @@ async fn load_hooks(
     let Some(hooks) = hooks else {
         return Ok(None);
     };
+    let serving = hooks.clone();
+    tokio::task::spawn_blocking(move || serving.fire("onServe"))
+        .await
+        .map_err(|e| e.to_string())??;
+    // `onTerminate` runs when the app closes (shutdown, or replaced by a restore).
+    let terminating = hooks.clone();
+    app.on_close(Box::new(move || {
+        if let Err(e) = terminating.fire("onTerminate") {
+            tracing::error!(target: "oxbase::hooks", error = %e, "onTerminate failed");
+        }
+    }));
     Ok(hooks
         .extension(&app)?
         .map(|r| Arc::new(r) as Arc<dyn oxbase_api::custom::CustomRoutes>))

@@ -234,3 +234,47 @@ cronRemove("removed_job")
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn lifecycle_hooks_run_at_start_and_at_close() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let marks = dir.path().join("marks");
+    std::fs::create_dir_all(&marks).expect("marks dir");
+    let source = format!(
+        r#"
+onBootstrap((e) => {{ e.next(); $os.writeFile("{m}/bootstrap", "yes") }})
+onServe((e) => {{ $os.writeFile("{m}/serve", "yes"); e.next() }})
+onTerminate((e) => {{ $os.writeFile("{m}/terminate", "yes"); e.next() }})
+"#,
+        m = marks.display()
+    );
+    let (app, _dir) = app_with(&[("life.pb.js", &source)], Duration::from_secs(5), 64).await;
+    assert!(marks.join("bootstrap").exists());
+    assert!(marks.join("serve").exists());
+    assert!(!marks.join("terminate").exists());
+    app.stop().await;
+    assert!(marks.join("terminate").exists());
+
+    // A bootstrap hook that throws stops the start.
+    let hooks = dir.path().join("failing");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(
+        hooks.join("boot.pb.js"),
+        "onBootstrap((e) => { throw new Error('no boot') })",
+    )
+    .unwrap();
+    let config = oxbase::ServeConfig {
+        http: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data2"),
+        database_url: None,
+        db_connections: 4,
+        pubsub: None,
+        http_config: oxbase_api::HttpConfig::default(),
+        hooks: Some(hooks_config(&hooks, Duration::from_secs(5), 64)),
+    };
+    let err = oxbase::Application::build(config)
+        .await
+        .err()
+        .expect("the start fails");
+    assert!(err.contains("no boot"), "{err}");
+}

@@ -45,6 +45,8 @@ struct Parts {
     crons: Crons,
     logs: Logs,
     backups: Backups,
+    /// Run first when the app closes (JS `onTerminate` hooks), each on a blocking thread.
+    on_close: parking_lot::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
 impl App {
@@ -162,6 +164,7 @@ impl App {
                 crons,
                 logs,
                 backups,
+                on_close: parking_lot::Mutex::new(Vec::new()),
             }),
         })
     }
@@ -309,9 +312,18 @@ impl App {
         }
     }
 
+    /// Registers `f` to run when the app closes, before anything stops.
+    pub fn on_close(&self, f: Box<dyn FnOnce() + Send>) {
+        self.parts.on_close.lock().push(f);
+    }
+
     /// Waits for the work spawned after commits, commits what is queued and stops the
     /// database threads.
     pub async fn close(&self) {
+        let closing: Vec<_> = std::mem::take(&mut *self.parts.on_close.lock());
+        for f in closing {
+            let _ = tokio::task::spawn_blocking(f).await;
+        }
         self.parts
             .crons
             .stop(std::time::Duration::from_secs(10))

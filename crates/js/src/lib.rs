@@ -107,6 +107,7 @@ impl Hooks {
         });
         hooks.register_crons(app)?;
         hooks.bind_record_hooks(app);
+        hooks.fire("onBootstrap")?;
         Ok(Some(hooks))
     }
 
@@ -130,6 +131,31 @@ impl Hooks {
             return Ok(None);
         }
         Ok(Some(Extension { routes, requests }))
+    }
+
+    /// Runs the handlers of a lifecycle hook (`onBootstrap`, `onServe`, `onTerminate`); the
+    /// error one threw. Blocks: call it from a blocking thread.
+    pub fn fire(&self, name: &str) -> Result<(), String> {
+        let chain: Vec<usize> = self
+            .registry()
+            .iter()
+            .filter_map(|r| match r {
+                Registration::Hook {
+                    name: n, handler, ..
+                } if n == name => Some(*handler),
+                _ => None,
+            })
+            .collect();
+        if chain.is_empty() {
+            return Ok(());
+        }
+        let spec = json!({"chain": chain, "terminal": "proceed", "event": {}});
+        let outcome =
+            invoke::blocking(|| self.run_hook(&spec)).map_err(|e| format!("{name}: {e}"))?;
+        match outcome.error {
+            Some(e) => Err(format!("{name}: {} {}\n{}", e.message, e.detail, e.stack)),
+            None => Ok(()),
+        }
     }
 
     /// `cronAdd` and `cronRemove`, in file order, into the app's scheduler.

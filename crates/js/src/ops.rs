@@ -253,6 +253,19 @@ impl Host {
                 let a: HttpSend = parse(args)?;
                 crate::invoke::block(&self.rt, http_send(a)).map_err(Failure::Args)
             }
+            "os.writeFile" => {
+                let data = args.get(1).map_or_else(String::new, |d| match d {
+                    Json::String(s) => s.clone(),
+                    Json::Array(bytes) => bytes
+                        .iter()
+                        .map(|b| b.as_u64().unwrap_or(0) as u8 as char)
+                        .collect(),
+                    other => other.to_string(),
+                });
+                std::fs::write(first_str(&args), data)
+                    .map(|()| Json::Null)
+                    .map_err(|e| Failure::Args(e.to_string()))
+            }
             "os.readFile" => match std::fs::read(first_str(&args)) {
                 Ok(bytes) => Ok(json!(bytes)),
                 Err(e) => Err(Failure::Args(e.to_string())),

@@ -882,6 +882,7 @@
     getenv: (name) => call("os.getenv", [String(name)]),
     args: [],
     readFile: (path) => call("os.readFile", [String(path)]),
+    writeFile: (path, data) => call("os.writeFile", [String(path), typeof data === "string" ? data : Array.from(data || [])]),
     getwd: () => call("os.getwd", []),
     tempDir: () => call("os.tempDir", []),
   };
