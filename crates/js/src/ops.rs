@@ -378,10 +378,10 @@ async fn http_send(a: HttpSend) -> Result<Json, String> {
     let mut cookies = Map::new();
     for (name, value) in response.headers() {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if name == reqwest::header::SET_COOKIE {
-            if let Some((k, v)) = value.split(';').next().and_then(|c| c.split_once('=')) {
-                cookies.insert(k.trim().to_owned(), json!(v.trim()));
-            }
+        if name == reqwest::header::SET_COOKIE
+            && let Some((k, v)) = value.split(';').next().and_then(|c| c.split_once('='))
+        {
+            cookies.insert(k.trim().to_owned(), json!(v.trim()));
         }
         if let Json::Array(list) = headers
             .entry(canonical(name.as_str()))
