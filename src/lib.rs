@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod cli;
+pub mod reload;
 pub mod restart;
 pub mod telemetry;
 pub mod transfer;

@@ -29,6 +29,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => {
             let observability =
                 telemetry::init(args.dev, cli.log_format, args.otlp_endpoint.as_deref())?;
+            // `--dev` restarts the server when its hook files change.
+            let watched = args
+                .dev
+                .then(|| args.hooks_dir.clone())
+                .filter(|d| d.is_dir());
             let config = ServeConfig {
                 http: args.http,
                 data_dir: cli.dir,
@@ -59,12 +64,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!(
                 "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/"
             );
-            let served = app
-                .run_until_stopped(shutdown_signal())
-                .await
-                .map_err(|e| e.to_string());
+            let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let reloading = reload.clone();
+            let stop = async move {
+                match watched {
+                    Some(dir) => tokio::select! {
+                        () = shutdown_signal() => {}
+                        () = oxbase::reload::changed(dir) => {
+                            reloading.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    },
+                    None => shutdown_signal().await,
+                }
+            };
+            let served = app.run_until_stopped(stop).await.map_err(|e| e.to_string());
             // The last spans go out after the last requests ended.
             let _ = tokio::task::spawn_blocking(move || observability.shutdown()).await;
+            if reload.load(std::sync::atomic::Ordering::SeqCst) && served.is_ok() {
+                return Err(oxbase::reload::restart());
+            }
             served
         }
         Command::Backup(cmd) => {

@@ -278,3 +278,68 @@ onTerminate((e) => {{ $os.writeFile("{m}/terminate", "yes"); e.next() }})
         .expect("the start fails");
     assert!(err.contains("no boot"), "{err}");
 }
+
+/// `--dev`: editing a hook file restarts the server with it (the same process, re-executed).
+#[tokio::test]
+async fn dev_mode_reloads_changed_hook_files() {
+    use crate::cli::database;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    let file = hooks.join("version.pb.js");
+    std::fs::write(
+        &file,
+        r#"routerAdd("GET", "/version", (e) => e.string(200, "one"))"#,
+    )
+    .unwrap();
+    // A fixed port: the restarted process listens where the first one did.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let db = database().await;
+    let http = format!("127.0.0.1:{port}");
+    let hooks_arg = hooks.to_string_lossy().into_owned();
+    let mut cmd = crate::cli::oxbase();
+    cmd.args([
+        "serve",
+        "--dev",
+        "--http",
+        &http,
+        "--hooksDir",
+        &hooks_arg,
+        "--dir",
+    ])
+    .arg(dir.path().join("data"))
+    .arg("--publicDir")
+    .arg(dir.path().join("public"));
+    if let Some(db) = db.as_deref() {
+        cmd.arg("--db").arg(&db.url);
+    }
+    let server = crate::cli::serve(cmd).await;
+    let version = || async {
+        match server
+            .client
+            .get(format!("http://{http}/version"))
+            .send()
+            .await
+        {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    };
+    assert_eq!(version().await, "one");
+    std::fs::write(
+        &file,
+        r#"routerAdd("GET", "/version", (e) => e.string(200, "two"))"#,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while version().await != "two" {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not reload its hooks"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
