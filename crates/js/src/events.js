@@ -236,7 +236,8 @@
       return this.__next();
     }
     __write(status, contentType, body, extra) {
-      if (this.__out) return;
+      // Once the built-in route answered (`e.next()`), that answer stands.
+      if (this.__out || this.__inner) return;
       if (contentType && !this.__headers["content-type"]) this.__headers["content-type"] = [contentType];
       this.__out = Object.assign({ status: Number(status) || 200, body }, extra || {});
     }
@@ -415,6 +416,11 @@
       const step = chain[i++];
       if (!step) return;
       if (step.native) return NATIVE[step.native](e, step.args || []);
+      if (step.inner) {
+        call("next", { changes: {} });
+        e.__inner = true;
+        return;
+      }
       return fns[step.fn](e);
     };
     let thrown = null;

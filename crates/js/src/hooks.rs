@@ -85,6 +85,9 @@ pub(crate) struct HookOutcome {
     pub record: Option<Map<String, Json>>,
     #[serde(default)]
     pub inner: bool,
+    /// Response headers the hooks set (`e.response.header().set`).
+    #[serde(default)]
+    pub headers: HashMap<String, Vec<String>>,
 }
 
 impl Hooks {

@@ -223,24 +223,27 @@ impl oxbase_api::custom::CustomRoutes for Extension {
     fn matches(&self, method: &axum::http::Method, path: &str) -> bool {
         self.routes
             .as_ref()
-            .is_some_and(|r| r.matches(method, path))
+            .is_some_and(|r| r.matches(method, path) || r.wraps(path))
             || self
                 .requests
                 .as_ref()
                 .is_some_and(|r| r.matches(method, path))
     }
 
+    /// A hook file's route; else a record route with request hooks (PB-COMPAT: without the
+    /// `routerUse` middlewares); else a built-in route wrapped by the `routerUse` ones.
     fn call(&self, request: oxbase_api::custom::CustomRequest) -> oxbase_api::custom::BoxResponse {
         let (method, path) = (&request.parts.method, request.parts.uri.path());
+        if let Some(routes) = self.routes.as_ref().filter(|r| r.matches(method, path)) {
+            return routes.call(request);
+        }
+        if let Some(requests) = self.requests.as_ref().filter(|r| r.matches(method, path)) {
+            let requests = requests.clone();
+            return Box::pin(async move { requests.call(request).await });
+        }
         match &self.routes {
-            Some(routes) if routes.matches(method, path) => routes.call(request),
-            _ => match &self.requests {
-                Some(requests) => {
-                    let requests = requests.clone();
-                    Box::pin(async move { requests.call(request).await })
-                }
-                None => Box::pin(async { error_response(404, "") }),
-            },
+            Some(routes) => routes.call_wrapped(request),
+            None => Box::pin(async { error_response(404, "") }),
         }
     }
 }

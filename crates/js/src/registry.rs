@@ -18,6 +18,8 @@ pub enum Step {
         #[serde(skip)]
         priority: i64,
     },
+    /// The end of a chain wrapping a built-in route: it answers.
+    Inner { inner: bool },
     /// One of `$apis`' middlewares (`requireAuth`...), implemented in `events.js`.
     Native {
         #[serde(rename = "native")]

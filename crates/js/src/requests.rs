@@ -259,18 +259,30 @@ fn auth_method(path: &str) -> &'static str {
 
 /// What the hooks of a create, update or delete answered: the route's answer when `e.next()`
 /// ran it, or else the hook's own response or error.
-fn respond(raw: &str, answer: Option<Answer>, query: &str) -> Response {
-    let inner =
-        serde_json::from_str::<HookOutcome>(raw).is_ok_and(|o| o.inner && o.error.is_none());
-    match answer.filter(|_| inner) {
-        Some(answer) => {
+pub(crate) fn respond(raw: &str, answer: Option<Answer>, query: &str) -> Response {
+    let outcome = serde_json::from_str::<HookOutcome>(raw).ok();
+    let inner = outcome.as_ref().filter(|o| o.inner && o.error.is_none());
+    match (answer, inner) {
+        (Some(answer), Some(outcome)) => {
             let mut r = Response::new(Body::from(answer.body));
             *r.status_mut() = axum::http::StatusCode::from_u16(answer.status)
                 .unwrap_or(axum::http::StatusCode::OK);
             *r.headers_mut() = answer.headers;
+            // Headers a hook set before `e.next()` go out with the route's answer.
+            for (name, values) in &outcome.headers {
+                let Ok(name) = header::HeaderName::from_bytes(name.as_bytes()) else {
+                    continue;
+                };
+                r.headers_mut().remove(&name);
+                for v in values {
+                    if let Ok(v) = header::HeaderValue::from_str(v) {
+                        r.headers_mut().append(name.clone(), v);
+                    }
+                }
+            }
             r
         }
-        None => crate::routes::respond(raw, query),
+        _ => crate::routes::respond(raw, query),
     }
 }
 

@@ -24,12 +24,14 @@ pub struct Routes {
     any_method: matchit::Router<usize>,
     /// Each route's chain: the `routerUse` middlewares, its own, then its handler.
     chains: Vec<Vec<Step>>,
+    /// The `routerUse` middlewares, by priority: they also wrap the built-in routes.
+    global: Vec<Step>,
 }
 
 impl Routes {
     pub fn new(hooks: Arc<Hooks>) -> Result<Option<Routes>, String> {
         let registry = hooks.registry();
-        let global: Vec<Step> = registry
+        let mut global: Vec<Step> = registry
             .iter()
             .filter_map(|r| match r {
                 Registration::Use { middlewares } => Some(middlewares.clone()),
@@ -37,11 +39,13 @@ impl Routes {
             })
             .flatten()
             .collect();
+        global.sort_by_key(|s| std::cmp::Reverse(s.priority()));
         let mut routes = Routes {
             hooks: hooks.clone(),
             by_method: HashMap::new(),
             any_method: matchit::Router::new(),
             chains: Vec::new(),
+            global: global.clone(),
         };
         for r in registry {
             let Registration::Route {
@@ -73,7 +77,7 @@ impl Routes {
                     .map_err(|e| format!("routerAdd {method} {path}: {e}"))?;
             }
         }
-        Ok((!routes.chains.is_empty()).then_some(routes))
+        Ok((!routes.chains.is_empty() || !routes.global.is_empty()).then_some(routes))
     }
 
     fn find(&self, method: &Method, path: &str) -> Option<(usize, Map<String, Json>)> {
@@ -131,6 +135,41 @@ fn patterns(path: &str) -> Vec<String> {
 impl Routes {
     pub fn matches(&self, method: &Method, path: &str) -> bool {
         self.find(method, path).is_some()
+    }
+
+    /// Whether the `routerUse` middlewares wrap the built-in route at `path`. PB-COMPAT: not
+    /// the realtime stream, whose answer never ends (a middleware could not see it whole).
+    pub fn wraps(&self, path: &str) -> bool {
+        !self.global.is_empty() && path != "/api/realtime"
+    }
+
+    /// A built-in route wrapped by the `routerUse` middlewares: their `e.next()` at the end
+    /// of the chain sends the request on to it.
+    pub fn call_wrapped(&self, request: CustomRequest) -> BoxResponse {
+        let mut chain = self.global.clone();
+        chain.push(Step::Inner { inner: true });
+        let hooks = self.hooks.clone();
+        let query = request.parts.uri.query().unwrap_or("").to_owned();
+        let spec = json!({ "chain": chain, "request": describe(&request, Map::new()) });
+        let wrapped = crate::invoke::Wrapped {
+            parts: request.parts,
+            body: request.body,
+            next: request.next,
+            answer: None,
+        };
+        Box::pin(async move {
+            let out = tokio::task::spawn_blocking(move || {
+                crate::invoke::blocking(|| {
+                    crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
+                })
+            })
+            .await;
+            match out {
+                Ok((Ok(raw), answer)) => crate::requests::respond(&raw, answer, &query),
+                Ok((Err(e), _)) => crate::engine_failure(&e),
+                Err(_) => crate::error_response(500, ""),
+            }
+        })
     }
 
     pub fn call(&self, request: CustomRequest) -> BoxResponse {
