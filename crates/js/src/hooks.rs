@@ -14,14 +14,13 @@ use oxbase_core::events::{Action, Change, TransactionHook};
 use oxbase_core::schema::{Collection, Record};
 use oxbase_core::store::Conn;
 use oxbase_core::{App, Error};
-use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::Hooks;
+use crate::answer::{HookOutcome, ThrownError};
 use crate::engine::JsError;
 use crate::invoke;
 use crate::registry::Registration;
-use crate::routes::ThrownError;
 
 /// The handlers of each hook name, with their tags (collection names or ids; none: all).
 #[derive(Debug, Default)]
@@ -75,20 +74,6 @@ const DELETE: [&str; 2] = ["onRecordDelete", "onRecordDeleteExecute"];
 const AFTER_CREATE: [&str; 1] = ["onRecordAfterCreateSuccess"];
 const AFTER_UPDATE: [&str; 1] = ["onRecordAfterUpdateSuccess"];
 const AFTER_DELETE: [&str; 1] = ["onRecordAfterDeleteSuccess"];
-
-/// What `__runHook` answered.
-#[derive(Deserialize)]
-pub(crate) struct HookOutcome {
-    #[serde(default)]
-    pub error: Option<ThrownError>,
-    #[serde(default)]
-    pub record: Option<Map<String, Json>>,
-    #[serde(default)]
-    pub inner: bool,
-    /// Response headers the hooks set (`e.response.header().set`).
-    #[serde(default)]
-    pub headers: HashMap<String, Vec<String>>,
-}
 
 impl Hooks {
     /// Runs the hook chain `spec` describes; its outcome.

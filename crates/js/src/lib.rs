@@ -11,6 +11,7 @@
 //! time and a memory limit. The API is `prelude.js` and `events.js` over one native function
 //! ([`ops::Host::dispatch`]) that calls the core's services.
 
+pub mod answer;
 pub mod engine;
 pub mod hooks;
 pub mod invoke;
@@ -299,7 +300,7 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
 }
 
 /// The answer to an error a handler threw (its details logged, not sent).
-pub(crate) fn thrown_response(e: &routes::ThrownError) -> Response {
+pub(crate) fn thrown_response(e: &answer::ThrownError) -> Response {
     if !e.detail.is_empty() {
         tracing::error!(target: "oxbase::hooks", error = %e.detail, stack = %e.stack, "a hook failed");
     }

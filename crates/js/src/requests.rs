@@ -24,7 +24,6 @@ use tower::ServiceExt;
 use crate::Hooks;
 use oxbase_core::records::direct::Find;
 
-use crate::hooks::HookOutcome;
 use crate::invoke::{self, Answer, Wrapped};
 
 /// Which record route a request is.
@@ -182,7 +181,7 @@ impl RequestHooks {
         })
         .await;
         match out {
-            Ok((Ok(raw), answer)) => respond(&raw, answer, &query),
+            Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query),
             Ok((Err(e), _)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
         }
@@ -238,7 +237,7 @@ impl RequestHooks {
             tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
                 .await;
         match out {
-            Ok(Ok(out)) => crate::routes::respond(&out, &query),
+            Ok(Ok(out)) => crate::answer::respond(&out, &query),
             Ok(Err(e)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
         }
@@ -254,35 +253,6 @@ fn auth_method(path: &str) -> &'static str {
         "oauth2"
     } else {
         ""
-    }
-}
-
-/// What the hooks of a create, update or delete answered: the route's answer when `e.next()`
-/// ran it, or else the hook's own response or error.
-pub(crate) fn respond(raw: &str, answer: Option<Answer>, query: &str) -> Response {
-    let outcome = serde_json::from_str::<HookOutcome>(raw).ok();
-    let inner = outcome.as_ref().filter(|o| o.inner && o.error.is_none());
-    match (answer, inner) {
-        (Some(answer), Some(outcome)) => {
-            let mut r = Response::new(Body::from(answer.body));
-            *r.status_mut() = axum::http::StatusCode::from_u16(answer.status)
-                .unwrap_or(axum::http::StatusCode::OK);
-            *r.headers_mut() = answer.headers;
-            // Headers a hook set before `e.next()` go out with the route's answer.
-            for (name, values) in &outcome.headers {
-                let Ok(name) = header::HeaderName::from_bytes(name.as_bytes()) else {
-                    continue;
-                };
-                r.headers_mut().remove(&name);
-                for v in values {
-                    if let Ok(v) = header::HeaderValue::from_str(v) {
-                        r.headers_mut().append(name.clone(), v);
-                    }
-                }
-            }
-            r
-        }
-        _ => crate::routes::respond(raw, query),
     }
 }
 

@@ -5,12 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::http::{Method, header};
 use oxbase_api::custom::{BoxResponse, CustomRequest};
 use oxbase_core::identity::Auth;
-use oxbase_core::records::output::{parse_fields, pick};
-use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::Hooks;
@@ -165,7 +162,7 @@ impl Routes {
             })
             .await;
             match out {
-                Ok((Ok(raw), answer)) => crate::requests::respond(&raw, answer, &query),
+                Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query),
                 Ok((Err(e), _)) => crate::engine_failure(&e),
                 Err(_) => crate::error_response(500, ""),
             }
@@ -188,7 +185,7 @@ impl Routes {
             })
             .await;
             let mut response = match out {
-                Ok(Ok(out)) => respond(&out, &query),
+                Ok(Ok(out)) => crate::answer::respond(&out, &query),
                 Ok(Err(e)) => crate::engine_failure(&e),
                 Err(_) => crate::error_response(500, ""),
             };
@@ -304,88 +301,6 @@ fn body_fields(content_type: &str, body: &[u8]) -> Json {
     }
 }
 
-/// What `__runRoute` answered.
-#[derive(Deserialize)]
-struct Outcome {
-    #[serde(default)]
-    status: u16,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    json: bool,
-    #[serde(default)]
-    headers: HashMap<String, Vec<String>>,
-    #[serde(default)]
-    error: Option<ThrownError>,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ThrownError {
-    pub status: u16,
-    pub message: String,
-    #[serde(default)]
-    pub data: Json,
-    #[serde(default)]
-    pub detail: String,
-    #[serde(default)]
-    pub stack: String,
-}
-
-pub(crate) fn respond(out: &str, query: &str) -> Response {
-    let outcome: Outcome = match serde_json::from_str(out) {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::error!(target: "oxbase::hooks", error = %e, "a route answered something unreadable");
-            return crate::error_response(500, "");
-        }
-    };
-    let mut response = match (&outcome.error, outcome.body) {
-        (Some(e), _) => crate::thrown_response(e),
-        (None, Some(body)) => {
-            let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
-            let body = if outcome.json {
-                json_body(&body, status, query)
-            } else {
-                body.into_bytes()
-            };
-            let mut r = Response::new(Body::from(body));
-            *r.status_mut() = status;
-            r
-        }
-        // Nothing written: Go answers an empty 200.
-        (None, None) => Response::new(Body::empty()),
-    };
-    if outcome.error.is_none() {
-        for (name, values) in outcome.headers {
-            let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
-                continue;
-            };
-            response.headers_mut().remove(&name);
-            for v in values {
-                if let Ok(v) = HeaderValue::from_str(&v) {
-                    response.headers_mut().append(name.clone(), v);
-                }
-            }
-        }
-    }
-    response
-}
-
-/// A JSON answer as the handler serialized it (PocketBase's encoder keeps the object's key
-/// order and does not escape HTML), with `?fields=` applied to a success, as `e.json` does.
-fn json_body(text: &str, status: StatusCode, query: &str) -> Vec<u8> {
-    let fields = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "fields")
-        .map(|(_, v)| v.into_owned())
-        .filter(|f| !f.is_empty() && status.is_success());
-    let picked = fields.and_then(|fields| {
-        let picks = parse_fields(&fields).ok()?;
-        let value = serde_json::from_str::<Json>(text).ok()?;
-        Some(pick(&value, &picks).to_string())
-    });
-    picked.unwrap_or_else(|| text.to_owned()).into_bytes()
-}
-
 impl Hooks {
     fn run_route(&self, spec: &str) -> Result<String, JsError> {
         self.with_engine(|engine| {
@@ -408,15 +323,5 @@ mod tests {
         assert_eq!(patterns("/files/{path...}"), vec!["/files/{*path}"]);
         assert_eq!(patterns("/static/"), vec!["/static/", "/static/{*__rest}"]);
         assert_eq!(patterns("/exact/{$}"), vec!["/exact/"]);
-    }
-
-    #[test]
-    fn json_keeps_its_order_and_picks_fields_of_a_success() {
-        let out = json_body(r#"{"b":"<b>&","a":1}"#, StatusCode::OK, "");
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"b":"<b>&","a":1}"#);
-        let picked = json_body(r#"{"a":1,"b":2}"#, StatusCode::OK, "fields=a");
-        assert_eq!(String::from_utf8(picked).unwrap(), r#"{"a":1}"#);
-        let error = json_body(r#"{"a":1,"b":2}"#, StatusCode::BAD_REQUEST, "fields=a");
-        assert_eq!(String::from_utf8(error).unwrap(), r#"{"a":1,"b":2}"#);
     }
 }

@@ -1,0 +1,153 @@
+//! What a handler's outcome answers: `__runRoute`/`__runHook` outcomes (as JSON from
+//! `events.js`) become responses, with the built-in route's answer when `e.next()` ran it.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use oxbase_core::records::output::{parse_fields, pick};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use crate::invoke::Answer;
+
+/// What `__runRoute` answered.
+#[derive(Deserialize)]
+struct Outcome {
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    json: bool,
+    #[serde(default)]
+    headers: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    error: Option<ThrownError>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ThrownError {
+    pub status: u16,
+    pub message: String,
+    #[serde(default)]
+    pub data: Json,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub stack: String,
+}
+
+pub(crate) fn respond(out: &str, query: &str) -> Response {
+    let outcome: Outcome = match serde_json::from_str(out) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(target: "oxbase::hooks", error = %e, "a route answered something unreadable");
+            return crate::error_response(500, "");
+        }
+    };
+    let mut response = match (&outcome.error, outcome.body) {
+        (Some(e), _) => crate::thrown_response(e),
+        (None, Some(body)) => {
+            let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
+            let body = if outcome.json {
+                json_body(&body, status, query)
+            } else {
+                body.into_bytes()
+            };
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = status;
+            r
+        }
+        // Nothing written: Go answers an empty 200.
+        (None, None) => Response::new(Body::empty()),
+    };
+    if outcome.error.is_none() {
+        for (name, values) in outcome.headers {
+            let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+                continue;
+            };
+            response.headers_mut().remove(&name);
+            for v in values {
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    response.headers_mut().append(name.clone(), v);
+                }
+            }
+        }
+    }
+    response
+}
+
+/// A JSON answer as the handler serialized it (PocketBase's encoder keeps the object's key
+/// order and does not escape HTML), with `?fields=` applied to a success, as `e.json` does.
+fn json_body(text: &str, status: StatusCode, query: &str) -> Vec<u8> {
+    let fields = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "fields")
+        .map(|(_, v)| v.into_owned())
+        .filter(|f| !f.is_empty() && status.is_success());
+    let picked = fields.and_then(|fields| {
+        let picks = parse_fields(&fields).ok()?;
+        let value = serde_json::from_str::<Json>(text).ok()?;
+        Some(pick(&value, &picks).to_string())
+    });
+    picked.unwrap_or_else(|| text.to_owned()).into_bytes()
+}
+
+/// What `__runHook` answered.
+#[derive(Deserialize)]
+pub(crate) struct HookOutcome {
+    #[serde(default)]
+    pub error: Option<ThrownError>,
+    #[serde(default)]
+    pub record: Option<Map<String, Json>>,
+    #[serde(default)]
+    pub inner: bool,
+    /// Response headers the hooks set (`e.response.header().set`).
+    #[serde(default)]
+    pub headers: HashMap<String, Vec<String>>,
+}
+
+/// What the hooks of a create, update or delete answered: the route's answer when `e.next()`
+/// ran it, or else the hook's own response or error.
+pub(crate) fn respond_wrapped(raw: &str, answer: Option<Answer>, query: &str) -> Response {
+    let outcome = serde_json::from_str::<HookOutcome>(raw).ok();
+    let inner = outcome.as_ref().filter(|o| o.inner && o.error.is_none());
+    match (answer, inner) {
+        (Some(answer), Some(outcome)) => {
+            let mut r = Response::new(Body::from(answer.body));
+            *r.status_mut() = axum::http::StatusCode::from_u16(answer.status)
+                .unwrap_or(axum::http::StatusCode::OK);
+            *r.headers_mut() = answer.headers;
+            // Headers a hook set before `e.next()` go out with the route's answer.
+            for (name, values) in &outcome.headers {
+                let Ok(name) = header::HeaderName::from_bytes(name.as_bytes()) else {
+                    continue;
+                };
+                r.headers_mut().remove(&name);
+                for v in values {
+                    if let Ok(v) = header::HeaderValue::from_str(v) {
+                        r.headers_mut().append(name.clone(), v);
+                    }
+                }
+            }
+            r
+        }
+        _ => respond(raw, query),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keeps_its_order_and_picks_fields_of_a_success() {
+        let out = json_body(r#"{"b":"<b>&","a":1}"#, StatusCode::OK, "");
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"b":"<b>&","a":1}"#);
+        let picked = json_body(r#"{"a":1,"b":2}"#, StatusCode::OK, "fields=a");
+        assert_eq!(String::from_utf8(picked).unwrap(), r#"{"a":1}"#);
+        let error = json_body(r#"{"a":1,"b":2}"#, StatusCode::BAD_REQUEST, "fields=a");
+        assert_eq!(String::from_utf8(error).unwrap(), r#"{"a":1,"b":2}"#);
+    }
+}
