@@ -1,5 +1,5 @@
 //! The command line: `serve`, `superuser upsert|delete`, `backup create|list|restore`,
-//! `migrate-db`, `import-pocketbase`, `--version`.
+//! `migrate`, `migrate-db`, `import-pocketbase`, `--version`.
 
 use std::path::PathBuf;
 
@@ -57,6 +57,9 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Applies or reverts the app's JavaScript migrations, or writes new ones (PocketBase's
+    /// `migrate`): `up` (the default), `down [N]`, `create NAME`, `collections`, `history-sync`.
+    Migrate(crate::migrate::MigrateArgs),
     /// Imports a PocketBase app (its pb_data folder: collections, records, users with their
     /// passwords, settings, local files) into the app in --dir (or on --db).
     #[command(name = "import-pocketbase")]
@@ -120,6 +123,18 @@ pub struct ServeArgs {
         default_value = "ox_hooks"
     )]
     pub hooks_dir: PathBuf,
+    /// The folder of JavaScript migration files (PocketBase's `pb_migrations`), applied at
+    /// start.
+    #[arg(
+        long = "migrationsDir",
+        env = "OXBASE_MIGRATIONS_DIR",
+        default_value = "ox_migrations"
+    )]
+    pub migrations_dir: PathBuf,
+    /// Writes a migration file for each collection change made through the API (on with
+    /// `--dev`; `--automigrate=false` turns it off).
+    #[arg(long, env = "OXBASE_AUTOMIGRATE", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub automigrate: Option<bool>,
     /// JavaScript runtimes kept ready for hooks (more are made while all are busy).
     #[arg(long = "hooksPool", env = "OXBASE_HOOKS_POOL", default_value_t = 15)]
     pub hooks_pool: usize,

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod cli;
+pub mod migrate;
 pub mod reload;
 pub mod restart;
 pub mod telemetry;
@@ -31,6 +32,8 @@ pub struct ServeConfig {
     pub http_config: HttpConfig,
     /// The JavaScript hook files, if any are to be loaded.
     pub hooks: Option<oxbase_js::HooksConfig>,
+    /// The JavaScript migrations, applied before the server listens.
+    pub migrations: Option<oxbase_js::migrations::MigrationsConfig>,
 }
 
 /// How long a shutdown lets in-flight requests finish before it drops their connections.
@@ -44,6 +47,7 @@ pub struct Application {
     /// What the app was opened with, to open it again after a restore.
     core: Config,
     hooks: Option<oxbase_js::HooksConfig>,
+    migrations: Option<oxbase_js::migrations::MigrationsConfig>,
 }
 
 impl Application {
@@ -58,6 +62,16 @@ impl Application {
         // and exit before running it.
         app.crons().start();
         telemetry::store_app_logs_in(app.logs());
+        let migrations = config.migrations.map(|mut m| {
+            m.data_dir = config.data_dir.clone();
+            m
+        });
+        if let Some(m) = &migrations
+            && let Err(e) = prepare_migrations(&app, m).await
+        {
+            app.close().await;
+            return Err(e);
+        }
         let mut http = config.http_config;
         let hooks = config.hooks.map(|mut h| {
             h.data_dir = config.data_dir.clone();
@@ -75,6 +89,7 @@ impl Application {
             http,
             core,
             hooks,
+            migrations,
         })
     }
 
@@ -102,12 +117,22 @@ impl Application {
             http,
             core,
             hooks,
+            migrations,
         } = self;
         let busy_poll = http.busy_poll;
-        // The first service uses the hooks loaded by `build`; a restored app loads them again.
+        // The first service uses the hooks loaded by `build`; a restored app applies the
+        // migrations and loads the hooks again.
         let loaded = parking_lot::Mutex::new(Some(http.custom.clone()));
         let make_service = move |app: App| {
             let mut http = http.clone();
+            if let (None, Some(m)) = (loaded.lock().as_ref(), &migrations) {
+                let prepared = tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(prepare_migrations(&app, m))
+                });
+                if let Err(e) = prepared {
+                    tracing::error!(error = %e, "the migrations failed on the restored app");
+                }
+            }
             http.custom = match (loaded.lock().take(), &hooks) {
                 (Some(custom), _) => custom,
                 (None, Some(h)) => tokio::task::block_in_place(|| {
@@ -167,6 +192,22 @@ impl Application {
         app.close().await;
         served
     }
+}
+
+/// Applies the pending migrations of `config.dir`, then (with `--automigrate`) has each
+/// collection change made through the API write one.
+async fn prepare_migrations(
+    app: &App,
+    config: &oxbase_js::migrations::MigrationsConfig,
+) -> Result<(), String> {
+    for file in oxbase_js::migrations::apply_pending(app, config).await? {
+        tracing::info!(file = %file, "migration applied");
+    }
+    if config.automigrate {
+        app.collections()
+            .on_api_change(oxbase_js::migrations::automigrate::listener(app, config));
+    }
+    Ok(())
 }
 
 /// Loads the hook files for `app`; their routes, if they add any.

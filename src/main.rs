@@ -50,6 +50,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                     traces: observability.traces().then_some(telemetry::join_trace as _),
                     custom: None,
                 },
+                migrations: Some(oxbase_js::migrations::MigrationsConfig {
+                    dir: args.migrations_dir,
+                    automigrate: args.automigrate.unwrap_or(args.dev),
+                    hooks_dir: args.hooks_dir.clone(),
+                    data_dir: std::path::PathBuf::new(),
+                    dev: args.dev,
+                }),
                 hooks: Some(oxbase_js::HooksConfig {
                     dir: args.hooks_dir,
                     pool: args.hooks_pool,
@@ -96,6 +103,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                     oxbase::backup::restore(&cli.dir, cli.database_url, &key).await
                 }
             }
+        }
+        Command::Migrate(args) => {
+            let _logs = telemetry::init(false, cli.log_format, None)?;
+            oxbase::migrate::run(&cli.dir, cli.database_url, args).await
         }
         Command::MigrateDb { from, to } => {
             let _logs = telemetry::init(false, cli.log_format, None)?;

@@ -1,6 +1,6 @@
 //! `oxbase migrate-db --from DIR --to postgres://...` and `oxbase import-pocketbase PB_DATA`:
 //! the copies of `oxbase_core::transfer`, with a progress bar per table and a row-count check
-//! at the end.
+//! at the end; an import also copies the app's `pb_hooks/` and `pb_migrations/` folders.
 
 use parking_lot::Mutex;
 use std::path::Path;
@@ -59,7 +59,68 @@ pub async fn import_pocketbase(
     println!(
         "Users keep their passwords: PocketBase's bcrypt hashes are verified and upgraded at login."
     );
+    copy_app_folders(pb_data, dir)
+}
+
+/// Copies the app's `pb_hooks/` and `pb_migrations/` (beside `pb_data`), when there, into
+/// `ox_hooks/` and `ox_migrations/` beside `dir`: the folders `serve` reads by default when
+/// run from there. The migrations PocketBase applied were recorded as applied by the import.
+fn copy_app_folders(pb_data: &Path, dir: &Path) -> Result<(), String> {
+    let (from, to) = (parent_of(pb_data), parent_of(dir));
+    for (pb, ox, flag) in [
+        ("pb_hooks", "ox_hooks", "--hooksDir"),
+        ("pb_migrations", "ox_migrations", "--migrationsDir"),
+    ] {
+        let source = from.join(pb);
+        if !source.is_dir() {
+            continue;
+        }
+        let target = to.join(ox);
+        let copied = copy_tree(&source, &target).map_err(|e| {
+            format!(
+                "cannot copy {} to {}: {e}",
+                source.display(),
+                target.display()
+            )
+        })?;
+        println!(
+            "Copied {copied} file(s) of {} to {} (serve with {flag} {} from elsewhere).",
+            source.display(),
+            target.display(),
+            target.display()
+        );
+    }
     Ok(())
+}
+
+/// The folder holding `path` (`.` for a bare name).
+fn parent_of(path: &Path) -> std::path::PathBuf {
+    match std::path::absolute(path)
+        .ok()
+        .as_deref()
+        .and_then(Path::parent)
+    {
+        Some(parent) => parent.to_path_buf(),
+        None => std::path::PathBuf::from("."),
+    }
+}
+
+/// Copies the files of `from` into `to`, recursively (files of the same name replaced); how
+/// many.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(to)?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copied += copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 /// Runs `work` with a progress reporter drawing one bar per table.

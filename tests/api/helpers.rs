@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use oxbase::{Application, ServeConfig};
 use oxbase_api::HttpConfig;
+use oxbase_js::migrations::MigrationsConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -186,6 +187,11 @@ impl TestApp {
     /// Another instance on this app's PostgreSQL database (its own data dir and port), as a
     /// second server behind a load balancer would be. `None` on SQLite: one file, one server.
     pub async fn spawn_peer(&self) -> Option<TestApp> {
+        self.spawn_peer_with(None).await
+    }
+
+    /// `spawn_peer`, applying the JS migrations of `migrations` at start.
+    pub async fn spawn_peer_with(&self, migrations: Option<MigrationsConfig>) -> Option<TestApp> {
         let database = self._database.clone()?;
         let dir = tempfile::tempdir().expect("temp dir");
         // The superuser exists already: saving it again would end this app's tokens.
@@ -199,6 +205,7 @@ impl TestApp {
             false,
             self.pubsub.as_deref(),
             None,
+            migrations,
         )
         .await;
         peer.temp_dir = Some(dir);
@@ -219,6 +226,7 @@ async fn spawn_app_on(
         upsert_superuser,
         None,
         None,
+        None,
     )
     .await
 }
@@ -230,7 +238,56 @@ pub async fn spawn_app_with_hooks(data_dir: &Path, hooks: oxbase_js::HooksConfig
         public_dir: data_dir.join("public"),
         ..HttpConfig::default()
     };
-    spawn_app_bus(data_dir, http, database, true, None, Some(hooks)).await
+    spawn_app_bus(data_dir, http, database, true, None, Some(hooks), None).await
+}
+
+/// The real server over `data_dir` applying the JS migrations of `migrations` at start (a
+/// data dir opened again gets its PostgreSQL database back).
+pub async fn spawn_app_with_migrations(data_dir: &Path, migrations: MigrationsConfig) -> TestApp {
+    let database = TestDatabase::for_data_dir(data_dir).await;
+    let http = HttpConfig {
+        public_dir: data_dir.join("public"),
+        ..HttpConfig::default()
+    };
+    spawn_app_bus(data_dir, http, database, true, None, None, Some(migrations)).await
+}
+
+/// Why the application over `data_dir` with `migrations` does not build (its start fails).
+pub async fn build_error_with_migrations(data_dir: &Path, migrations: MigrationsConfig) -> String {
+    let database = TestDatabase::for_data_dir(data_dir).await;
+    let config = ServeConfig {
+        http: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_path_buf(),
+        database_url: database.as_ref().map(|d| d.url.clone()),
+        db_connections: 16,
+        pubsub: None,
+        http_config: HttpConfig::default(),
+        hooks: None,
+        migrations: Some(migrations),
+    };
+    let built = Application::build(config).await;
+    if let Some(db) = database {
+        // Kept for the app a test starts on this data dir next.
+        STOPPED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((data_dir.to_path_buf(), db));
+    }
+    match built {
+        Ok(_) => panic!("the application built"),
+        Err(e) => e,
+    }
+}
+
+/// The database the next app over `data_dir` runs on (`None` on SQLite), for a command to
+/// work on first.
+pub async fn database_for(data_dir: &Path) -> Option<std::sync::Arc<TestDatabase>> {
+    let database = TestDatabase::for_data_dir(data_dir).await?;
+    STOPPED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((data_dir.to_path_buf(), database.clone()));
+    Some(database)
 }
 
 /// A fresh app whose instances relay over `pubsub` (`redis://...`) instead of PostgreSQL;
@@ -248,6 +305,7 @@ pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
         true,
         Some(pubsub),
         None,
+        None,
     )
     .await;
     app.temp_dir = Some(dir);
@@ -261,6 +319,7 @@ async fn spawn_app_bus(
     upsert_superuser: bool,
     pubsub: Option<&str>,
     hooks: Option<oxbase_js::HooksConfig>,
+    migrations: Option<MigrationsConfig>,
 ) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
@@ -277,6 +336,7 @@ async fn spawn_app_bus(
         pubsub: pubsub.map(str::to_owned),
         http_config,
         hooks,
+        migrations,
     };
     let application = Application::build(config)
         .await

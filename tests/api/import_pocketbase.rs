@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// The reference PocketBase binary (`../shared/tools/pocketbase-ref --path` installs it).
-fn pocketbase_bin() -> PathBuf {
+pub(crate) fn pocketbase_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("PB_BIN") {
         return PathBuf::from(bin);
     }

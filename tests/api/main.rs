@@ -24,6 +24,7 @@ mod logs;
 mod mail_tls;
 mod metrics;
 mod migrate_db;
+mod migrations;
 mod oauth2;
 mod oauth2_idp;
 mod oauth2_providers;

@@ -3,6 +3,7 @@
 //!
 //! SQL: the collections list filters `_collections` by fields of each stored definition.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json, json};
@@ -20,7 +21,24 @@ use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 pub struct Collections {
     schema: Schema,
     records: Records,
+    /// Called after each change made through the API (`on_api_change`).
+    listeners: Arc<parking_lot::RwLock<Vec<ChangeListener>>>,
 }
+
+/// A definition changed through the API (`POST`, `PATCH` or `DELETE /api/collections`): as it
+/// was (`None`: created) and as it is now (`None`: deleted).
+#[derive(Debug, Clone)]
+pub struct DefinitionChange {
+    pub old: Option<Arc<Collection>>,
+    pub new: Option<Arc<Collection>>,
+}
+
+/// What `--automigrate` hangs on: called once the change committed; its error is the request's.
+pub type ChangeListener = Arc<
+    dyn Fn(DefinitionChange) -> std::pin::Pin<Box<dyn Future<Output = Result<()>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Every API rule a collection can have; `authRule` and `manageRule` live in auth options.
 const RULE_KEYS: [&str; 7] = [
@@ -194,7 +212,34 @@ impl Collections {
     }
 
     pub fn new(schema: Schema, records: Records) -> Collections {
-        Collections { schema, records }
+        Collections {
+            schema,
+            records,
+            listeners: Arc::default(),
+        }
+    }
+
+    /// Calls `listener` after every change of a definition made through the API, as
+    /// PocketBase's `OnCollection{Create,Update,Delete}Request` hooks see them: not the changes
+    /// the application makes itself (`*_direct`: migrations, hooks) nor imports.
+    pub fn on_api_change(&self, listener: ChangeListener) {
+        self.listeners.write().push(listener);
+    }
+
+    async fn announce(
+        &self,
+        old: Option<Arc<Collection>>,
+        new: Option<Arc<Collection>>,
+    ) -> Result<()> {
+        let listeners = self.listeners.read().clone();
+        for listener in listeners {
+            listener(DefinitionChange {
+                old: old.clone(),
+                new: new.clone(),
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     pub fn all(&self) -> Vec<Arc<Collection>> {
@@ -219,7 +264,13 @@ impl Collections {
     /// only: PB-COMPAT, a guest learns of its 401 before anything about its body).
     pub async fn create(&self, caller: &Auth, input: Result<Json>) -> Result<Arc<Collection>> {
         superusers_only(caller)?;
-        let input = &input?;
+        let created = self.create_direct(&input?).await?;
+        self.announce(None, Some(created.clone())).await?;
+        Ok(created)
+    }
+
+    /// Creates a definition as the application itself (no caller to check, no listener told).
+    pub async fn create_direct(&self, input: &Json) -> Result<Arc<Collection>> {
         self.schema.refresh_if_shared().await?;
         let c = self.prepare_create(input, &[])?;
         self.schema
@@ -236,13 +287,30 @@ impl Collections {
         input: Result<Json>,
     ) -> Result<Arc<Collection>> {
         superusers_only(caller)?;
-        let input = &input?;
+        let (old, updated) = self.replace(id_or_name, &input?).await?;
+        self.announce(Some(old), Some(updated.clone())).await?;
+        Ok(updated)
+    }
+
+    /// Updates a definition as the application itself.
+    pub async fn update_direct(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
+        Ok(self.replace(id_or_name, input).await?.1)
+    }
+
+    /// Applies `input` to a definition; the definition before and after.
+    async fn replace(
+        &self,
+        id_or_name: &str,
+        input: &Json,
+    ) -> Result<(Arc<Collection>, Arc<Collection>)> {
         self.schema.refresh_if_shared().await?;
         let (c, old) = self.prepare_update(id_or_name, input, &[])?;
-        self.schema
-            .save(c, Some(old))
+        let updated = self
+            .schema
+            .save(c, Some(old.clone()))
             .await
-            .map_err(|e| contextualize(e, "update"))
+            .map_err(|e| contextualize(e, "update"))?;
+        Ok((old, updated))
     }
 
     /// A new collection from a request body, checked against the schema and `pending` (other
@@ -347,10 +415,17 @@ impl Collections {
     /// Drops a definition and its records (superusers only).
     pub async fn delete(&self, caller: &Auth, id_or_name: &str) -> Result<()> {
         superusers_only(caller)?;
-        self.remove(id_or_name).await
+        let deleted = self.remove(id_or_name).await?;
+        self.announce(Some(deleted), None).await
     }
 
-    async fn remove(&self, id_or_name: &str) -> Result<()> {
+    /// Drops a definition and its records as the application itself.
+    pub async fn delete_direct(&self, id_or_name: &str) -> Result<()> {
+        self.remove(id_or_name).await.map(|_| ())
+    }
+
+    /// Drops a definition; the one dropped.
+    async fn remove(&self, id_or_name: &str) -> Result<Arc<Collection>> {
         let c = self.view(id_or_name).await?;
         if c.system {
             return Err(Error::bad_request(
@@ -367,10 +442,10 @@ impl Collections {
             files: Vec::new(),
             dirs: vec![c.id.clone()],
         };
-        self.schema.remove(c).await?;
+        self.schema.remove(c.clone()).await?;
         // The collection's files go once its table is gone, never before.
         self.records.files().collect(files).await;
-        Ok(())
+        Ok(c)
     }
 
     /// Deletes every record of a definition (superusers only).
@@ -396,7 +471,12 @@ impl Collections {
         self.import_list(list, delete_missing).await
     }
 
-    /// Creates or replaces the given collections; with `delete_missing`, drops the others.
+    /// Creates or replaces the given collections; with `delete_missing`, drops the others
+    /// (PocketBase's `app.importCollections`, as the application itself).
+    pub async fn import_direct(&self, input: &Json, delete_missing: bool) -> Result<()> {
+        self.import_list(input, delete_missing).await
+    }
+
     async fn import_list(&self, input: &Json, delete_missing: bool) -> Result<()> {
         self.schema.refresh_if_shared().await?;
         let list = input.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {

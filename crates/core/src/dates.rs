@@ -8,6 +8,11 @@ pub fn now() -> String {
     format(Utc::now())
 }
 
+/// Microseconds since the Unix epoch: when PocketBase records a migration as applied.
+pub fn unix_micros() -> i64 {
+    Utc::now().timestamp_micros()
+}
+
 pub fn format(t: DateTime<Utc>) -> String {
     t.format(FORMAT).to_string()
 }

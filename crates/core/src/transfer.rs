@@ -12,6 +12,7 @@ use oxbase_sql::{Ident, Sql, Value};
 
 use crate::error::{Error, Result};
 use crate::schema::{Collection, CollectionKind, migrate, store_definition};
+use crate::store::tables::migration_history;
 use crate::store::{Conn, Db, migrations, text};
 
 /// Rows copied per transaction.
@@ -192,7 +193,22 @@ async fn copy_app(
                 .await?,
         );
     }
+    let history = from.read(migration_history::all).await?;
+    to.write(move |conn| add_migration_history(conn, history))
+        .await?;
     Ok(counts)
+}
+
+/// Adds the rows of the app's migrations (its JS files') the target lacks to its
+/// `_migrations`: a copied app must not apply its migrations again. Other rows (oxbase's
+/// system migrations, PocketBase's Go ones) belong to each database.
+fn add_migration_history(conn: &mut dyn Conn, rows: Vec<(String, i64)>) -> Result<()> {
+    for (file, applied) in rows {
+        if migrations::is_app_file(&file) && !migration_history::contains(conn, &file)? {
+            migration_history::insert(conn, &file, applied)?;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the whole app on the PostgreSQL database at `url` by the one in the SQLite file
@@ -258,10 +274,13 @@ fn replace_app(
         let columns: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
         counts.push(TableCopy::new(&c.name, &columns, Order::RowId)?.run_in(from, to, progress)?);
     }
+    let history = migration_history::all(from)?;
+    add_migration_history(to, history)?;
     Ok(counts)
 }
 
-/// Drops every collection's table and view, the definitions and the settings.
+/// Drops every collection's table and view, the definitions, the settings and the history of
+/// the app's migrations.
 fn drop_app(conn: &mut dyn Conn) -> Result<()> {
     let existing = load_definitions(conn)?;
     let (views, tables): (Vec<Collection>, Vec<Collection>) = existing
@@ -273,6 +292,11 @@ fn drop_app(conn: &mut dyn Conn) -> Result<()> {
     }
     conn.execute(&Sql::raw("DELETE FROM \"_collections\""))?;
     conn.execute(&Sql::raw("DELETE FROM \"_params\""))?;
+    for (file, _) in migration_history::all(conn)? {
+        if migrations::is_app_file(&file) {
+            migration_history::delete(conn, &file)?;
+        }
+    }
     Ok(())
 }
 

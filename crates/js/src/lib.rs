@@ -15,6 +15,7 @@ pub mod answer;
 pub mod engine;
 pub mod hooks;
 pub mod invoke;
+pub mod migrations;
 pub mod ops;
 pub mod registry;
 pub mod requests;
@@ -251,12 +252,22 @@ impl oxbase_api::custom::CustomRoutes for Extension {
 
 /// The hook files of `dir` in name order: `*.pb.js` (PocketBase's pattern).
 fn hook_files(dir: &Path) -> Result<Vec<(String, String)>, String> {
+    script_files(dir, "hooks", |name| name.ends_with(".pb.js"))
+}
+
+/// The files of the `what` folder `dir` whose names `wanted` accepts, with their text, in name
+/// order; none when `dir` does not exist (PocketBase's `filesContent`).
+pub(crate) fn script_files(
+    dir: &Path,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, String)>, String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => {
             return Err(format!(
-                "cannot read the hooks folder {}: {e}",
+                "cannot read the {what} folder {}: {e}",
                 dir.display()
             ));
         }
@@ -264,7 +275,7 @@ fn hook_files(dir: &Path) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".pb.js") || !entry.path().is_file() {
+        if !wanted(&name) || !entry.path().is_file() {
             continue;
         }
         let source = std::fs::read_to_string(entry.path())

@@ -110,21 +110,26 @@ impl Host {
             }
             "collections.save" => {
                 let a: SaveCollection = parse(args)?;
-                let caller = app.records().app_request()?.auth;
                 let id = a.collection.get("id").and_then(Json::as_str).unwrap_or("");
                 let exists = !id.is_empty() && app.schema().get(id).is_some();
                 let saved = if exists {
-                    let id = id.to_owned();
-                    self.block(app.collections().update(&caller, &id, Ok(a.collection)))?
+                    self.block(app.collections().update_direct(id, &a.collection))?
                 } else {
-                    self.block(app.collections().create(&caller, Ok(a.collection)))?
+                    self.block(app.collections().create_direct(&a.collection))?
                 };
                 Ok(saved.to_json())
             }
             "collections.delete" => {
                 let a: NameOrId = parse(args)?;
-                let caller = app.records().app_request()?.auth;
-                self.block(app.collections().delete(&caller, &a.name_or_id))?;
+                self.block(app.collections().delete_direct(&a.name_or_id))?;
+                Ok(Json::Null)
+            }
+            "collections.import" => {
+                let a: ImportCollections = parse(args)?;
+                self.block(
+                    app.collections()
+                        .import_direct(&a.collections, a.delete_missing),
+                )?;
                 Ok(Json::Null)
             }
             "collections.truncate" => {
@@ -486,6 +491,14 @@ struct Types {
 #[derive(Deserialize)]
 struct SaveCollection {
     collection: Json,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportCollections {
+    collections: Json,
+    #[serde(default)]
+    delete_missing: bool,
 }
 
 #[derive(Deserialize)]

@@ -426,20 +426,37 @@
       for (const f of this) out[f.name] = f;
       return out;
     }
-    // Adds fields, replacing one of the same id or name in place (PocketBase's FieldsList.Add).
+    // Adds fields, each replacing the one of the same id (or, without an id, of the same
+    // name, whose id it keeps) in place, or else appended (PocketBase's FieldsList.Add).
     add(...fields) {
-      for (const f of fields.flat()) {
-        const at = this.findIndex((x) => (f.id && x.id === f.id) || x.name === f.name);
-        if (at >= 0) this[at] = Object.assign(this[at], f);
-        else this.push(f);
-      }
+      for (const f of fields.flat()) this.__put(-1, f);
     }
+    // The same, the fields inserted (or moved) at `pos` (PocketBase's FieldsList.AddAt).
     addAt(pos, ...fields) {
-      this.splice(pos, 0, ...fields.flat());
+      const total = this.length;
+      fields.flat().forEach((f, i) => this.__put(pos < 0 ? -1 : pos > total ? total + i : pos + i, f));
+    }
+    __put(pos, field) {
+      const f = field instanceof Field ? field : fieldFrom(field);
+      const inPlace = pos < 0;
+      if (inPlace || pos > this.length) pos = this.length;
+      const at = this.findIndex((x) => (f.id ? x.id === f.id : !!f.name && x.name === f.name));
+      if (at >= 0) {
+        if (!f.id) f.id = this[at].id;
+        if (inPlace) {
+          this[at] = f;
+          return;
+        }
+        this.splice(at, 1);
+        if (pos > this.length) pos = this.length;
+      }
+      this.splice(pos, 0, f);
     }
     addMarshaledJSON(json) {
-      const list = typeof json === "string" ? JSON.parse(json) : json;
-      this.add(...(Array.isArray(list) ? list : [list]).map(fieldFrom));
+      this.add(...marshaledFields(json));
+    }
+    addMarshaledJSONAt(pos, json) {
+      this.addAt(pos, ...marshaledFields(json));
     }
     removeById(id) {
       const at = this.findIndex((x) => x.id === id);
@@ -511,6 +528,10 @@
   }
   function fieldFrom(data) {
     return new Field(data);
+  }
+  function marshaledFields(json) {
+    const list = typeof json === "string" ? JSON.parse(json) : json;
+    return (Array.isArray(list) ? list : [list]).map(fieldFrom);
   }
 
   class Collection {
@@ -770,6 +791,9 @@
       }
       throw new BadRequestError("Unsupported model.");
     }
+    importCollections(collections, deleteMissing) {
+      this.__call("collections.import", { collections: JSON.parse(JSON.stringify(collections || [])), deleteMissing: !!deleteMissing });
+    }
     truncateCollection(collection) {
       this.__call("collections.truncate", { nameOrId: nameOf(collection) });
     }
@@ -989,7 +1013,22 @@
     for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
     return out;
   };
-  g.unmarshal = (data, dst) => Object.assign(dst, typeof data === "string" ? JSON.parse(data) : data);
+  // As Go's json.Unmarshal into an existing value: objects merge key by key, anything else
+  // (arrays included) is replaced; a collection's `fields` stay a FieldsList.
+  function unmarshalInto(dst, data) {
+    for (const k of Object.keys(data)) {
+      const v = data[k];
+      const cur = dst[k];
+      if (cur instanceof FieldsList && Array.isArray(v)) dst[k] = FieldsList.from(v.map(fieldFrom));
+      else if (isPlainObject(v) && isPlainObject(cur)) unmarshalInto(cur, v);
+      else dst[k] = v;
+    }
+    return dst;
+  }
+  function isPlainObject(v) {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+  }
+  g.unmarshal = (data, dst) => unmarshalInto(dst, typeof data === "string" ? JSON.parse(data) : data);
 
   function fmt(args) {
     return args

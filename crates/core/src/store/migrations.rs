@@ -1,9 +1,10 @@
 //! The system tables, created on first start. Each migration runs once, in order, recorded in
-//! `_migrations`.
+//! `_migrations` (PocketBase's table, which the app's JS migrations share).
 
 use oxbase_sql::Sql;
 
 use super::Conn;
+use super::tables::migration_history;
 use crate::error::Result;
 
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -75,31 +76,71 @@ pub const INTERNAL_TABLES: [&str; 7] = [
 
 /// Applies the migrations not applied yet; returns how many ran.
 pub fn run(conn: &mut dyn Conn) -> Result<usize> {
-    conn.execute(&Sql::raw(
-        "CREATE TABLE IF NOT EXISTS \"_migrations\" (\"name\" TEXT PRIMARY KEY NOT NULL, \"applied\" TEXT NOT NULL)",
-    ))?;
+    let now = crate::dates::unix_micros();
+    migration_history::create(conn, now)?;
     let mut ran = 0;
     for (name, ddl) in MIGRATIONS {
-        let mut check = Sql::raw("SELECT 1 FROM \"_migrations\" WHERE \"name\" = ");
-        check.push_param(*name);
-        if conn.query_scalar(&check)?.is_some() {
+        if migration_history::contains(conn, name)? {
             continue;
         }
         conn.execute(&Sql::raw(*ddl))?;
-        let mut record = Sql::raw("INSERT INTO \"_migrations\" (\"name\", \"applied\") VALUES (");
-        record
-            .push_param(*name)
-            .push(", ")
-            .push_param(crate::dates::now())
-            .push(")");
-        conn.execute(&record)?;
+        migration_history::insert(conn, name, now)?;
         ran += 1;
     }
     Ok(ran)
 }
 
+/// Whether `file` is named as the app's migration files are (PocketBase's `^.*(\.js|\.ts)$`;
+/// a TypeScript declaration file is no migration).
+pub fn is_app_file(file: &str) -> bool {
+    (file.ends_with(".js") || file.ends_with(".ts")) && !file.ends_with(".d.ts")
+}
+
+/// Whether `file` names one of these migrations (a row of `_migrations` that is no app's).
+pub fn is_system(file: &str) -> bool {
+    MIGRATIONS.iter().any(|(name, _)| *name == file)
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::store::sqlite::SqliteDb;
+    use crate::store::tables::migration_history;
+    use crate::store::{Conn, Db};
+    use oxbase_sql::Sql;
+
+    /// A data dir of an oxbase that kept `("name", "applied" TEXT)`: the table takes
+    /// PocketBase's shape, and what ran stays applied.
+    #[tokio::test]
+    async fn the_former_table_takes_pocketbases_shape_keeping_what_ran() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = Db::Sqlite(SqliteDb::open(&dir.path().join("data.db"), 1).expect("open"));
+        db.write(|conn: &mut dyn Conn| {
+            for (_, ddl) in super::MIGRATIONS {
+                conn.execute(&Sql::raw(*ddl))?;
+            }
+            conn.execute(&Sql::raw(
+                "CREATE TABLE \"_migrations\" (\"name\" TEXT PRIMARY KEY NOT NULL, \"applied\" TEXT NOT NULL)",
+            ))?;
+            for (name, _) in super::MIGRATIONS {
+                let mut insert = Sql::raw("INSERT INTO \"_migrations\" VALUES (");
+                insert.push_param(*name).push(", '2025-01-01 00:00:00.000Z')");
+                conn.execute(&insert)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("the former shape");
+        assert_eq!(db.write(super::run).await.expect("run"), 0);
+        let rows = db.read(migration_history::all).await.expect("rows");
+        let names: Vec<&str> = rows.iter().map(|(f, _)| f.as_str()).collect();
+        let expected: Vec<&str> = super::MIGRATIONS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, expected);
+        assert!(rows.iter().all(|(_, at)| *at > 1_600_000_000_000_000));
+        // Once converted, a start changes nothing.
+        assert_eq!(db.write(super::run).await.expect("run again"), 0);
+        assert_eq!(db.read(migration_history::all).await.expect("rows"), rows);
+    }
+
     #[test]
     fn every_table_the_migrations_create_is_listed_as_internal() {
         for (_, ddl) in super::MIGRATIONS {

@@ -162,11 +162,32 @@ impl Db {
         }
     }
 
+    /// Holds the lock of the app's migrations until the guard is released: on PostgreSQL an
+    /// advisory lock, so that instances sharing the database apply them one at a time. A
+    /// SQLite file belongs to one process (`unix-excl`): there is nothing to take.
+    pub async fn lock_app_migrations(&self) -> Result<MigrationsLock> {
+        match self {
+            Db::Sqlite(_) => Ok(MigrationsLock(None)),
+            Db::Postgres(db) => Ok(MigrationsLock(Some(db.lock_app_migrations().await?))),
+        }
+    }
+
     /// Waits until every queued write has committed and stops the database threads.
     pub async fn close(&self) {
         match self {
             Db::Sqlite(db) => db.close().await,
             Db::Postgres(db) => db.close().await,
+        }
+    }
+}
+
+/// The held lock of the app's migrations (`Db::lock_app_migrations`).
+pub struct MigrationsLock(Option<postgres::AdvisoryLock>);
+
+impl MigrationsLock {
+    pub async fn release(self) {
+        if let Some(lock) = self.0 {
+            lock.release().await;
         }
     }
 }

@@ -155,13 +155,17 @@ impl PgDb {
 
     /// Holds the startup lock (a session advisory lock) until the returned guard is released,
     /// so that instances starting together run migrations one at a time.
-    pub async fn lock_startup(&self) -> Result<StartupLock> {
+    pub async fn lock_startup(&self) -> Result<AdvisoryLock> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&STARTUP_LOCK])
-            .await
-            .map_err(pg_error)?;
-        Ok(StartupLock { client })
+        AdvisoryLock::take(client, STARTUP_LOCK).await
+    }
+
+    /// Holds the lock of the app's migrations (`pb_migrations`) until the returned guard is
+    /// released, so that they run on one instance at a time. Its connection is taken from the
+    /// pool: the migrations themselves use others.
+    pub async fn lock_app_migrations(&self) -> Result<AdvisoryLock> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        AdvisoryLock::take(client, APP_MIGRATIONS_LOCK).await
     }
 
     /// A handle whose every read runs in one `REPEATABLE READ READ ONLY` transaction: one
@@ -225,22 +229,34 @@ fn builder(config: tokio_postgres::Config, max_size: usize) -> deadpool_postgres
     Pool::builder(manager).max_size(max_size)
 }
 
-/// The advisory lock key of startup work (migrations, system collections).
+/// The advisory lock key of startup work (system migrations, system collections).
 const STARTUP_LOCK: i64 = 0x6f78_6261_7365;
+/// The advisory lock key of the app's migrations (its JS files), taken after startup.
+const APP_MIGRATIONS_LOCK: i64 = 0x6f78_6261_7366;
 
-/// The held startup lock; `release` it once startup work is done.
-pub struct StartupLock {
+/// A held session advisory lock; `release` it once the work it guards is done (a lost
+/// connection releases it too).
+pub struct AdvisoryLock {
     client: deadpool_postgres::Object,
+    key: i64,
 }
 
-impl StartupLock {
+impl AdvisoryLock {
+    async fn take(client: deadpool_postgres::Object, key: i64) -> Result<AdvisoryLock> {
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&key])
+            .await
+            .map_err(pg_error)?;
+        Ok(AdvisoryLock { client, key })
+    }
+
     pub async fn release(self) {
         if let Err(e) = self
             .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&STARTUP_LOCK])
+            .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
             .await
         {
-            tracing::warn!(error = %e, "could not release the startup lock");
+            tracing::warn!(error = %e, "could not release an advisory lock");
         }
     }
 }

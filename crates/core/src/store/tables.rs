@@ -222,6 +222,101 @@ pub mod cron_runs {
     }
 }
 
+/// `_migrations`: PocketBase's history of applied migrations, one row per migration: its
+/// `file` and when it was `applied` (Unix microseconds; PocketBase wrote seconds before
+/// 0.23). oxbase's own system migrations and the app's JS files share it, as in PocketBase.
+pub mod migration_history {
+    use super::*;
+    use oxbase_sql::Dialect;
+    use oxbase_sql::dialect::SqlType;
+
+    /// Creates the table in PocketBase's shape when missing. oxbase kept `("name", "applied"
+    /// TEXT)` before: such a table is converted, its migrations kept as applied `now`.
+    pub fn create(conn: &mut dyn Conn, now: i64) -> Result<()> {
+        let columns = format!(
+            " (\"file\" VARCHAR(255) PRIMARY KEY NOT NULL, \"applied\" {} NOT NULL)",
+            conn.dialect().type_name(SqlType::Integer)
+        );
+        if !has_legacy_shape(conn)? {
+            let create = format!("CREATE TABLE IF NOT EXISTS \"_migrations\"{columns}");
+            return conn.execute(&Sql::raw(create)).map(|_| ());
+        }
+        conn.execute(&Sql::raw(format!(
+            "CREATE TABLE \"_migrations_pb\"{columns}"
+        )))?;
+        let mut copy =
+            Sql::raw("INSERT INTO \"_migrations_pb\" (\"file\", \"applied\") SELECT \"name\", ");
+        copy.push_param(now).push(" FROM \"_migrations\"");
+        conn.execute(&copy)?;
+        conn.execute(&Sql::raw("DROP TABLE \"_migrations\""))?;
+        conn.execute(&Sql::raw(
+            "ALTER TABLE \"_migrations_pb\" RENAME TO \"_migrations\"",
+        ))
+        .map(|_| ())
+    }
+
+    /// Whether `_migrations` has oxbase's former `name` column.
+    fn has_legacy_shape(conn: &mut dyn Conn) -> Result<bool> {
+        let mut sql = match conn.dialect() {
+            Dialect::Sqlite => Sql::raw("SELECT COUNT(*) FROM pragma_table_info("),
+            Dialect::Postgres => Sql::raw(
+                "SELECT COUNT(*) FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name::text = ",
+            ),
+        };
+        sql.push_param("_migrations");
+        match conn.dialect() {
+            Dialect::Sqlite => sql.push(") WHERE \"name\" = "),
+            Dialect::Postgres => sql.push(" AND column_name::text = "),
+        };
+        sql.push_param("name");
+        Ok(matches!(conn.query_scalar(&sql)?, Some(Value::Int(n)) if n > 0))
+    }
+
+    /// Every row: (file, applied); none from a table of the former shape (which held only
+    /// oxbase's system migrations).
+    pub fn all(conn: &mut dyn Conn) -> Result<Vec<(String, i64)>> {
+        if has_legacy_shape(conn)? {
+            return Ok(Vec::new());
+        }
+        let rows = conn.query(&Sql::raw(
+            "SELECT \"file\", \"applied\" FROM \"_migrations\" ORDER BY \"file\"",
+        ))?;
+        Ok(rows
+            .rows
+            .iter()
+            .map(|row| {
+                let applied = match &row[1] {
+                    Value::Int(n) => *n,
+                    other => text(other).parse().unwrap_or(0),
+                };
+                (text(&row[0]).to_owned(), applied)
+            })
+            .collect())
+    }
+
+    pub fn contains(conn: &mut dyn Conn, file: &str) -> Result<bool> {
+        let mut sql = Sql::raw("SELECT 1 FROM \"_migrations\" WHERE \"file\" = ");
+        sql.push_param(file.to_owned());
+        Ok(conn.query_scalar(&sql)?.is_some())
+    }
+
+    pub fn insert(conn: &mut dyn Conn, file: &str, applied: i64) -> Result<()> {
+        let mut sql = Sql::raw("INSERT INTO \"_migrations\" (\"file\", \"applied\") VALUES (");
+        sql.push_param(file.to_owned())
+            .push(", ")
+            .push_param(applied)
+            .push(")");
+        conn.execute(&sql).map(|_| ())
+    }
+
+    pub fn delete(conn: &mut dyn Conn, file: &str) -> Result<()> {
+        let mut sql = Sql::raw("DELETE FROM \"_migrations\" WHERE \"file\" = ");
+        sql.push_param(file.to_owned());
+        conn.execute(&sql).map(|_| ())
+    }
+}
+
 /// `_logs`: request and app log entries, in the auxiliary database (SQLite's
 /// `auxiliary.db`; on PostgreSQL a table of the main database, shared by every instance).
 pub mod logs {

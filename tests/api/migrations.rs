@@ -1,0 +1,898 @@
+//! PocketBase's JS migrations (`pb_migrations`): applied at start in name order and recorded
+//! in `_migrations` (once, also across instances on one PostgreSQL database); a failing one
+//! stops the start and is named; `oxbase migrate up|down|create|collections|history-sync`;
+//! `--automigrate` files that rebuild the same schema on a fresh app, and revert it; and
+//! `import-pocketbase` bringing a PocketBase app's migrations (as applied) and hooks along.
+//!
+//! The expected definitions are what the reference PocketBase 0.40.6 answers for the same
+//! files (`PB_MIGRATIONS_DIR=… ../shared/tools/pocketbase-ref`, `GET /api/collections/…`):
+//! ids, field options, rules and index texts alike.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use oxbase_core::store::tables::migration_history;
+use oxbase_js::migrations::{Migrations, MigrationsConfig};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::*;
+
+const CREATE_ARTICLES: &str = r#"/// <reference path="../pb_data/types.d.ts" />
+migrate((app) => {
+  const collection = new Collection({
+    type: "base",
+    name: "articles",
+    listRule: "",
+    viewRule: "status = 'published'",
+    createRule: "@request.auth.id != ''",
+    updateRule: null,
+    deleteRule: null,
+    fields: [
+      { name: "title", type: "text", required: true, max: 200 },
+      { name: "status", type: "select", values: ["draft", "published"], maxSelect: 1 },
+      { name: "views", type: "number", min: 0, onlyInt: true },
+      { name: "pinned", type: "bool" },
+      { name: "created", type: "autodate", onCreate: true, onUpdate: false },
+    ],
+    indexes: ["CREATE UNIQUE INDEX idx_articles_title ON articles (title)"],
+  });
+  app.save(collection);
+}, (app) => {
+  const collection = app.findCollectionByNameOrId("articles");
+  app.delete(collection);
+});
+"#;
+
+const ALTER_ARTICLES: &str = r#"migrate((app) => {
+  const collection = app.findCollectionByNameOrId("articles");
+  collection.fields.add(new TextField({ name: "summary", max: 500 }));
+  collection.listRule = "status = 'published'";
+  collection.addIndex("idx_articles_status", false, "status", "");
+  app.save(collection);
+}, (app) => {
+  const collection = app.findCollectionByNameOrId("articles");
+  collection.fields.removeByName("summary");
+  collection.listRule = "";
+  collection.removeIndex("idx_articles_status");
+  app.save(collection);
+});
+"#;
+
+const SEED_ARTICLES: &str = r#"migrate((app) => {
+  const collection = app.findCollectionByNameOrId("articles");
+  const record = new Record(collection, { title: "Hello", status: "published", views: 3 });
+  app.save(record);
+  app.db()
+    .newQuery("UPDATE articles SET views = views + {:n} WHERE title = {:title}")
+    .bind({ n: 10, title: "Hello" })
+    .execute();
+}, (app) => {
+  app.db().newQuery("DELETE FROM articles WHERE title = {:title}").bind({ title: "Hello" }).execute();
+});
+"#;
+
+const USERS_RULE: &str = r#"migrate((app) => {
+  const users = app.findCollectionByNameOrId("users");
+  users.listRule = "id = @request.auth.id || verified = true";
+  app.save(users);
+});
+"#;
+
+/// The corpus in `dir`, as `pb_migrations` holds it.
+fn write_corpus(dir: &Path) {
+    write(dir, "1700000001_create_articles.js", CREATE_ARTICLES);
+    write(dir, "1700000002_alter_articles.js", ALTER_ARTICLES);
+    write(dir, "1700000003_seed_articles.js", SEED_ARTICLES);
+    write(dir, "1700000004_users_rule.js", USERS_RULE);
+}
+
+fn write(dir: &Path, name: &str, source: &str) {
+    std::fs::create_dir_all(dir).expect("migrations dir");
+    std::fs::write(dir.join(name), source).expect("write migration");
+}
+
+fn config(dir: &Path, data_dir: &Path, automigrate: bool) -> MigrationsConfig {
+    MigrationsConfig {
+        dir: dir.to_path_buf(),
+        automigrate,
+        hooks_dir: dir.join("../hooks"),
+        data_dir: data_dir.to_path_buf(),
+        dev: false,
+    }
+}
+
+/// The app's JS migrations recorded in `_migrations`, with when.
+async fn history(app: &TestApp) -> BTreeMap<String, i64> {
+    app.core
+        .db()
+        .read(migration_history::all)
+        .await
+        .expect("read _migrations")
+        .into_iter()
+        .filter(|(file, _)| file.ends_with(".js"))
+        .collect()
+}
+
+/// Every collection as `GET /api/collections` shows it, by name, without what differs between
+/// two apps of the same schema: timestamps and the token secrets each app draws.
+async fn schema(app: &TestApp) -> BTreeMap<String, Value> {
+    let list = app
+        .list_collections(&[("perPage", "500")], &app.superuser_token)
+        .await;
+    list.expect(200);
+    list.items()
+        .into_iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or("").to_owned(),
+                without(&c, &["created", "updated", "secret"]),
+            )
+        })
+        .collect()
+}
+
+fn without(v: &Value, keys: &[&str]) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), without(v, keys)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| without(v, keys)).collect()),
+        other => other.clone(),
+    }
+}
+
+fn assert_same_schema(a: &BTreeMap<String, Value>, b: &BTreeMap<String, Value>) {
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same collections"
+    );
+    for (name, def) in a {
+        assert_eq!(def, &b[name], "collection {name}");
+    }
+}
+
+/// A field of `collection` by name, without its generated id.
+fn field(collection: &Value, name: &str) -> Value {
+    let f = collection["fields"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["name"] == name))
+        .unwrap_or_else(|| panic!("field {name} in {collection}"));
+    without(f, &[])
+}
+
+#[tokio::test]
+async fn migrations_create_alter_and_seed_once_as_pocketbase_does() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (dir, data) = (root.path().join("pb_migrations"), root.path().join("data"));
+    write_corpus(&dir);
+    let app = spawn_app_with_migrations(&data, config(&dir, &data, false)).await;
+
+    let articles = app.view_collection("articles", &app.superuser_token).await;
+    articles.expect(200);
+    let c = &articles.body;
+    // PocketBase's id for a new collection: `pbc_` and the checksum of its type and name.
+    assert_eq!(c["id"], "pbc_4287850865");
+    assert_eq!(c["listRule"], "status = 'published'");
+    assert_eq!(c["viewRule"], "status = 'published'");
+    assert_eq!(c["createRule"], "@request.auth.id != ''");
+    assert_eq!(c["updateRule"], Value::Null);
+    assert_eq!(c["deleteRule"], Value::Null);
+    assert_eq!(
+        c["indexes"],
+        json!([
+            "CREATE UNIQUE INDEX idx_articles_title ON articles (title)",
+            "CREATE INDEX `idx_articles_status` ON `articles` (status)"
+        ])
+    );
+    let names: Vec<&str> = c["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id", "title", "status", "views", "pinned", "created", "summary"
+        ]
+    );
+    assert_eq!(
+        field(c, "title"),
+        json!({"autogeneratePattern": "", "help": "", "hidden": false, "id": "text724990059",
+            "max": 200, "min": 0, "name": "title", "pattern": "", "presentable": false,
+            "primaryKey": false, "required": true, "system": false, "type": "text"})
+    );
+    assert_eq!(
+        field(c, "status"),
+        json!({"help": "", "hidden": false, "id": "select2063623452", "maxSelect": 1,
+            "name": "status", "presentable": false, "required": false, "system": false,
+            "type": "select", "values": ["draft", "published"]})
+    );
+    assert_eq!(
+        field(c, "views"),
+        json!({"help": "", "hidden": false, "id": "number300981383", "max": null, "min": 0,
+            "name": "views", "onlyInt": true, "presentable": false, "required": false,
+            "system": false, "type": "number"})
+    );
+    assert_eq!(
+        field(c, "created"),
+        json!({"hidden": false, "id": "autodate2990389176", "name": "created", "onCreate": true,
+            "onUpdate": false, "presentable": false, "system": false, "type": "autodate"})
+    );
+    assert_eq!(
+        field(c, "summary"),
+        json!({"autogeneratePattern": "", "help": "", "hidden": false, "id": "text3458754147",
+            "max": 500, "min": 0, "name": "summary", "pattern": "", "presentable": false,
+            "primaryKey": false, "required": false, "system": false, "type": "text"})
+    );
+    let users = app.view_collection("users", &app.superuser_token).await;
+    assert_eq!(
+        users.body["listRule"],
+        "id = @request.auth.id || verified = true"
+    );
+
+    // The record saved by the migration, then changed by its raw query with bound values.
+    let list = app
+        .list_records("articles", &[], &app.superuser_token)
+        .await;
+    list.expect(200);
+    assert_eq!(list.items().len(), 1, "{}", list.text);
+    assert_eq!(list.items()[0]["title"], "Hello");
+    assert_eq!(list.items()[0]["views"], 13);
+
+    // Recorded as PocketBase does: the file and when, in Unix microseconds.
+    let applied = history(&app).await;
+    assert_eq!(
+        applied.keys().collect::<Vec<_>>(),
+        [
+            "1700000001_create_articles.js",
+            "1700000002_alter_articles.js",
+            "1700000003_seed_articles.js",
+            "1700000004_users_rule.js"
+        ]
+    );
+    assert!(applied.values().all(|&at| at > 1_600_000_000_000_000));
+
+    // A restart applies nothing again: the seed would add a second record (and the create
+    // would fail on the name).
+    app.stop().await;
+    let again = spawn_app_with_migrations(&data, config(&dir, &data, false)).await;
+    let list = again
+        .list_records("articles", &[], &again.superuser_token)
+        .await;
+    assert_eq!(list.items().len(), 1, "{}", list.text);
+    assert_eq!(history(&again).await, applied);
+    again.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_migration_stops_the_start_and_names_its_file() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (dir, data) = (root.path().join("migrations"), root.path().join("data"));
+    write(
+        &dir,
+        "1_first.js",
+        r#"migrate((app) => {
+  app.save(new Collection({ name: "first", type: "base", fields: [{ name: "a", type: "text" }] }));
+});"#,
+    );
+    write(
+        &dir,
+        "2_invalid.js",
+        r#"migrate((app) => {
+  app.save(new Collection({ name: "second", type: "base", listRule: "nope = 1", fields: [{ name: "a", type: "text" }] }));
+});"#,
+    );
+    write(
+        &dir,
+        "3_later.js",
+        r#"migrate((app) => { throw new Error("not reached"); });"#,
+    );
+    // Not migrations: a declaration file, and a script calling no `migrate`.
+    write(
+        &dir,
+        "types.d.ts",
+        "declare function migrate(up: any, down?: any): void;",
+    );
+    write(&dir, "0_helper.js", "var shared = 1;");
+
+    let error = build_error_with_migrations(&data, config(&dir, &data, false)).await;
+    assert!(
+        error.contains("failed to apply migration 2_invalid.js:"),
+        "{error}"
+    );
+    assert!(error.contains("listRule"), "the field errors: {error}");
+    assert!(error.contains("2_invalid.js:2"), "the JS stack: {error}");
+    assert!(!error.contains("not reached"), "{error}");
+
+    // A throw from a function of the file, with its stack.
+    write(
+        &dir,
+        "2_invalid.js",
+        r#"function check() {
+  throw new Error("boom in check");
+}
+migrate((app) => {
+  check();
+});"#,
+    );
+    let error = build_error_with_migrations(&data, config(&dir, &data, false)).await;
+    assert!(
+        error.contains("failed to apply migration 2_invalid.js: boom in check"),
+        "{error}"
+    );
+    assert!(error.contains("at check (2_invalid.js:2"), "{error}");
+    // A syntax error names the file too.
+    write(&dir, "2_invalid.js", "migrate((app) => {");
+    let error = build_error_with_migrations(&data, config(&dir, &data, false)).await;
+    assert!(
+        error.contains("failed to run migration 2_invalid.js:"),
+        "{error}"
+    );
+
+    // Fixed: the rest applies; the first, recorded before the failure, does not run again.
+    write(&dir, "2_invalid.js", "migrate((app) => {});");
+    write(&dir, "3_later.js", "migrate((app) => {});");
+    let app = spawn_app_with_migrations(&data, config(&dir, &data, false)).await;
+    assert_eq!(
+        history(&app).await.keys().collect::<Vec<_>>(),
+        ["1_first.js", "2_invalid.js", "3_later.js"]
+    );
+    app.view_collection("first", &app.superuser_token)
+        .await
+        .expect(200);
+    app.stop().await;
+}
+
+/// `oxbase migrate ARGS --dir data --migrationsDir dir [--db]`, `answer` typed at its prompt.
+async fn migrate_cli(
+    data: &Path,
+    dir: &Path,
+    database: Option<&TestDatabase>,
+    args: &[&str],
+    answer: &str,
+) -> (bool, String) {
+    let mut cmd = crate::cli::oxbase();
+    cmd.arg("migrate")
+        .args(args)
+        .arg("--dir")
+        .arg(data)
+        .arg("--migrationsDir")
+        .arg(dir);
+    if let Some(db) = database {
+        cmd.arg("--db").arg(&db.url);
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("oxbase migrate");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(answer.as_bytes()).await.expect("answer");
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("migrate ends within 60 s")
+        .expect("migrate output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What the app in `root/data` serves (an `oxbase serve` of its own, stopped after; the
+/// SQLite file is free again for the next command): its collections, and how many records
+/// `articles` holds (`None`: no such collection).
+async fn served(
+    root: &Path,
+    database: Option<&TestDatabase>,
+) -> (BTreeMap<String, Value>, Option<usize>) {
+    let none = root.join("no-migrations");
+    let server = crate::cli::serve_in(
+        root,
+        database,
+        &["--migrationsDir", &none.display().to_string()],
+    )
+    .await;
+    let token = server
+        .login(SUPERUSER_EMAIL)
+        .await
+        .expect("superuser login");
+    let get = |path: &str| {
+        server
+            .client
+            .get(server.url(path))
+            .header("Authorization", &token)
+            .send()
+    };
+    let list: Value = get("/api/collections?perPage=500")
+        .await
+        .expect("collections")
+        .json()
+        .await
+        .expect("json");
+    let collections = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap_or("").to_owned();
+            (name, without(c, &["created", "updated", "secret"]))
+        })
+        .collect();
+    let records = get("/api/collections/articles/records")
+        .await
+        .expect("records");
+    let count = match records.status().as_u16() {
+        404 => None,
+        _ => {
+            let body: Value = records.json().await.expect("json");
+            body["items"].as_array().map(Vec::len)
+        }
+    };
+    assert!(server.stop("TERM", Duration::from_secs(20)).await);
+    (collections, count)
+}
+
+#[tokio::test]
+async fn migrate_command_applies_reverts_creates_snapshots_and_syncs_history() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let root = root.path();
+    let (dir, data) = (root.join("migrations"), root.join("data"));
+    write(&dir, "1700000001_create_articles.js", CREATE_ARTICLES);
+    write(&dir, "1700000002_alter_articles.js", ALTER_ARTICLES);
+    write(&dir, "1700000003_seed_articles.js", SEED_ARTICLES);
+    let database = database_for(&data).await;
+    let db = database.as_deref();
+    let upsert =
+        crate::cli::superuser(&data, db, &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD]).await;
+    assert!(upsert.ok, "{}", upsert.stderr);
+
+    let (ok, out) = migrate_cli(&data, &dir, db, &["up"], "").await;
+    assert!(ok, "{out}");
+    for file in [
+        "1700000001_create_articles.js",
+        "1700000002_alter_articles.js",
+        "1700000003_seed_articles.js",
+    ] {
+        assert!(out.contains(&format!("Applied {file}")), "{out}");
+    }
+    let (ok, out) = migrate_cli(&data, &dir, db, &[], "").await;
+    assert!(ok && out.contains("No new migrations to apply."), "{out}");
+    assert_eq!(served(root, db).await.1, Some(1));
+
+    // `down` asks first: no answer is no.
+    let (ok, out) = migrate_cli(&data, &dir, db, &["down"], "").await;
+    assert!(
+        ok && out.contains("The command has been cancelled"),
+        "{out}"
+    );
+    let (ok, out) = migrate_cli(&data, &dir, db, &["down", "1"], "y\n").await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("1700000003_seed_articles.js\nDo you really want to revert the last 1 applied migration(s)?"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Reverted 1700000003_seed_articles.js"),
+        "{out}"
+    );
+    assert!(!out.contains("Reverted 1700000002"), "{out}");
+    let (collections, records) = served(root, db).await;
+    assert_eq!(records, Some(0), "the seed's down ran");
+    assert_eq!(collections["articles"]["listRule"], "status = 'published'");
+
+    // The alter's down, then the create's: the latest applied first.
+    let (ok, out) = migrate_cli(&data, &dir, db, &["down", "2"], "yes\n").await;
+    assert!(ok, "{out}");
+    let reverted: Vec<&str> = out.lines().filter(|l| l.starts_with("Reverted ")).collect();
+    assert_eq!(
+        reverted,
+        [
+            "Reverted 1700000002_alter_articles.js",
+            "Reverted 1700000001_create_articles.js"
+        ]
+    );
+    let (collections, records) = served(root, db).await;
+    assert_eq!(records, None);
+    assert!(!collections.contains_key("articles"));
+    let (ok, out) = migrate_cli(&data, &dir, db, &["down"], "y\n").await;
+    assert!(ok && out.contains("No migrations to revert."), "{out}");
+
+    // `create NAME`: a blank migration named as PocketBase names it.
+    let (ok, out) = migrate_cli(&data, &dir, db, &["create", "addPosts table"], "y\n").await;
+    assert!(ok && out.contains("Successfully created file"), "{out}");
+    let blank = files(&dir)
+        .into_iter()
+        .find(|f| f.ends_with("_add_posts_table.js"))
+        .unwrap_or_else(|| panic!("a new file: {:?}", files(&dir)));
+    let stamp = blank.split('_').next().unwrap_or("");
+    assert!(
+        stamp.len() == 10 && stamp.bytes().all(|b| b.is_ascii_digit()),
+        "{blank}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join(&blank)).expect("blank"),
+        "/// <reference path=\"../data/types.d.ts\" />\nmigrate((app) => {\n  // add up queries...\n}, (app) => {\n  // add down queries...\n})\n"
+    );
+    let (ok, out) = migrate_cli(&data, &dir, db, &["up"], "").await;
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("Applied {blank}")), "{out}");
+    assert!(
+        out.contains("Applied 1700000001_create_articles.js"),
+        "{out}"
+    );
+
+    // `collections`: a snapshot of every collection, which rebuilds the same schema on a
+    // fresh app.
+    let (ok, out) = migrate_cli(&data, &dir, db, &["collections"], "y\n").await;
+    assert!(ok, "{out}");
+    let snapshot = files(&dir)
+        .into_iter()
+        .find(|f| f.ends_with("_collections_snapshot.js"))
+        .expect("the snapshot");
+    let source = std::fs::read_to_string(dir.join(&snapshot)).expect("snapshot");
+    assert!(
+        source.contains("return app.importCollections(snapshot, false);"),
+        "{source}"
+    );
+    // On its own app, the snapshot changes nothing.
+    let before = served(root, db).await.0;
+    let (ok, out) = migrate_cli(&data, &dir, db, &["up"], "").await;
+    assert!(ok && out.contains(&format!("Applied {snapshot}")), "{out}");
+    let original = served(root, db).await.0;
+    assert_same_schema(&before, &original);
+    let other = tempfile::tempdir().expect("temp dir");
+    let other = other.path();
+    write(&other.join("migrations"), &snapshot, &source);
+    let other_database = database_for(&other.join("data")).await;
+    let other_db = other_database.as_deref();
+    crate::cli::superuser(
+        &other.join("data"),
+        other_db,
+        &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD],
+    )
+    .await;
+    let (ok, out) = migrate_cli(
+        &other.join("data"),
+        &other.join("migrations"),
+        other_db,
+        &["up"],
+        "",
+    )
+    .await;
+    assert!(ok && out.contains(&format!("Applied {snapshot}")), "{out}");
+    assert_same_schema(&original, &served(other, other_db).await.0);
+
+    // `history-sync`: the row of a file no longer there goes (so the file, back, applies
+    // again); the others stay.
+    let blank_source = std::fs::read_to_string(dir.join(&blank)).expect("blank");
+    std::fs::remove_file(dir.join(&blank)).expect("remove");
+    let (ok, out) = migrate_cli(&data, &dir, db, &["history-sync"], "").await;
+    assert!(
+        ok && out.contains("The _migrations table was synced with the available migrations."),
+        "{out}"
+    );
+    write(&dir, &blank, &blank_source);
+    let (ok, out) = migrate_cli(&data, &dir, db, &["up"], "").await;
+    assert!(ok, "{out}");
+    let applied: Vec<&str> = out.lines().filter(|l| l.starts_with("Applied ")).collect();
+    assert_eq!(applied, [format!("Applied {blank}")]);
+    assert_eq!(served(root, db).await.1, Some(1));
+}
+
+#[tokio::test]
+async fn automigrate_files_rebuild_the_same_schema_on_a_fresh_app_and_revert_it() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("migrations");
+    let data = root.path().join("data");
+    let app = spawn_app_with_migrations(&data, config(&dir, &data, true)).await;
+    let token = app.superuser_token.clone();
+    let pristine = schema(&app).await;
+
+    let posts = app
+        .create_collection(json!({
+            "name": "posts", "type": "base", "listRule": "", "viewRule": "",
+            "fields": [
+                {"name": "title", "type": "text", "required": true, "max": 120},
+                {"name": "rank", "type": "number"},
+                {"name": "draft", "type": "bool"}
+            ],
+            "indexes": ["CREATE INDEX idx_posts_title ON posts (title)"]
+        }))
+        .await;
+    posts.expect(200);
+    let posts_id = posts.str("id").to_owned();
+    app.create_collection(json!({
+        "name": "comments", "type": "base", "createRule": "@request.auth.id != ''",
+        "fields": [
+            {"name": "post", "type": "relation", "collectionId": posts_id, "maxSelect": 1, "cascadeDelete": true},
+            {"name": "body", "type": "editor"}
+        ]
+    }))
+    .await
+    .expect(200);
+    // Changed: a rule, a field's option, a field removed, a field added.
+    let mut fields = posts.body["fields"].as_array().expect("fields").clone();
+    fields.retain(|f| f["name"] != "draft");
+    for f in &mut fields {
+        if f["name"] == "title" {
+            f["max"] = json!(200);
+        }
+    }
+    fields.push(json!({"name": "tags", "type": "select", "values": ["a", "b"], "maxSelect": 2}));
+    app.update_collection(
+        "posts",
+        json!({"listRule": "title != ''", "fields": fields}),
+        &token,
+    )
+    .await
+    .expect(200);
+    app.update_collection("comments", json!({"name": "remarks"}), &token)
+        .await
+        .expect(200);
+    app.update_collection("users", json!({"passwordAuth": {"enabled": false}}), &token)
+        .await
+        .expect(200);
+    app.create_collection(
+        json!({"name": "scratch", "type": "base", "fields": [{"name": "x", "type": "text"}]}),
+    )
+    .await
+    .expect(200);
+    app.delete_collection("scratch", &token).await;
+    // A save that changes nothing writes no file.
+    app.update_collection("posts", json!({}), &token)
+        .await
+        .expect(200);
+
+    let written = files(&dir);
+    let actions: Vec<String> = written
+        .iter()
+        .map(|f| {
+            f.split_once('_')
+                .map(|(_, rest)| rest.to_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "created_posts.js",
+            "created_comments.js",
+            "updated_posts.js",
+            "updated_comments.js",
+            "updated_users.js",
+            "created_scratch.js",
+            "deleted_scratch.js"
+        ],
+        "{written:?}"
+    );
+    // Written as applied: the change is already made.
+    assert_eq!(
+        history(&app).await.keys().cloned().collect::<Vec<_>>(),
+        written
+    );
+    let updated_users = std::fs::read_to_string(dir.join(&written[4])).expect("file");
+    assert!(
+        updated_users.contains("unmarshal({\n    \"passwordAuth\": {\n      \"enabled\": false\n    }\n  }, collection)"),
+        "{updated_users}"
+    );
+    let changed = schema(&app).await;
+    app.stop().await;
+
+    // A fresh app started on those files has the same collections.
+    let fresh_data = root.path().join("fresh");
+    let fresh = spawn_app_with_migrations(&fresh_data, config(&dir, &fresh_data, false)).await;
+    assert_same_schema(&changed, &schema(&fresh).await);
+    assert_eq!(history(&fresh).await.len(), written.len());
+
+    // Their downs, the latest first, bring back the schema of a new app.
+    let (core, reverting) = (fresh.core.clone(), config(&dir, &fresh_data, false));
+    let reverted = tokio::task::spawn_blocking(move || {
+        Migrations::load(&core, &reverting).and_then(|m| m.down(None))
+    })
+    .await
+    .expect("down")
+    .expect("every migration reverts");
+    assert_eq!(reverted.len(), written.len());
+    assert_same_schema(&pristine, &schema(&fresh).await);
+    fresh.stop().await;
+}
+
+#[tokio::test]
+async fn instances_on_one_database_apply_each_migration_once() {
+    let first = spawn_postgres_app().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("migrations");
+    write_corpus(&dir);
+    let migrations = config(&dir, root.path(), false);
+    // Two instances start together on the database; one applies, the other finds them applied
+    // (a second run of the create would fail its start, a second seed add a record).
+    let (a, b) = tokio::join!(
+        first.spawn_peer_with(Some(migrations.clone())),
+        first.spawn_peer_with(Some(migrations.clone()))
+    );
+    let (a, b) = (a.expect("on PostgreSQL"), b.expect("on PostgreSQL"));
+    for app in [&a, &b, &first] {
+        let list = app
+            .list_records("articles", &[], &first.superuser_token)
+            .await;
+        assert_eq!(list.items().len(), 1, "{}", list.text);
+    }
+    assert_eq!(history(&a).await.len(), 4);
+    // A third instance started later applies nothing either.
+    let c = first
+        .spawn_peer_with(Some(migrations))
+        .await
+        .expect("on PostgreSQL");
+    assert_eq!(history(&c).await, history(&a).await);
+    for app in [a, b, c, first] {
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn import_pocketbase_brings_the_apps_migrations_as_applied_and_its_hooks() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let pb_migrations = root.path().join("pb_migrations");
+    write_corpus(&pb_migrations);
+    std::fs::create_dir_all(root.path().join("pb_hooks/views")).expect("hooks");
+    std::fs::write(
+        root.path().join("pb_hooks/main.pb.js"),
+        "routerAdd('GET', '/hello', (e) => e.string(200, 'hi'));\n",
+    )
+    .expect("hook");
+    std::fs::write(root.path().join("pb_hooks/views/page.html"), "<p>hi</p>").expect("view");
+    // PocketBase applies the migrations itself.
+    let status = std::process::Command::new(crate::import_pocketbase::pocketbase_bin())
+        .args(["migrate", "up", "--dir"])
+        .arg(root.path().join("pb_data"))
+        .arg("--migrationsDir")
+        .arg(&pb_migrations)
+        .arg("--hooksDir")
+        .arg(root.path().join("pb_hooks"))
+        .stdout(Stdio::null())
+        .status()
+        .expect("pocketbase migrate up");
+    assert!(status.success());
+
+    let data = root.path().join("ox_data");
+    let database = database_for(&data).await;
+    let mut cmd = crate::cli::oxbase();
+    cmd.arg("import-pocketbase")
+        .arg(root.path().join("pb_data"))
+        .arg("--dir")
+        .arg(&data);
+    if let Some(db) = &database {
+        cmd.arg("--db").arg(&db.url);
+    }
+    let out = cmd.output().await.expect("import-pocketbase");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ox_migrations = root.path().join("ox_migrations");
+    assert!(
+        stdout.contains(&ox_migrations.display().to_string()),
+        "{stdout}"
+    );
+    assert_eq!(files(&ox_migrations), files(&pb_migrations));
+    assert!(root.path().join("ox_hooks/main.pb.js").is_file());
+    assert!(root.path().join("ox_hooks/views/page.html").is_file());
+
+    // Served on the copied folder: nothing applies again (the seed's record stays alone).
+    let app = spawn_app_with_migrations(&data, config(&ox_migrations, &data, false)).await;
+    let list = app
+        .list_records("articles", &[], &app.superuser_token)
+        .await;
+    assert_eq!(list.items().len(), 1, "{}", list.text);
+    assert_eq!(list.items()[0]["views"], 13);
+    assert_eq!(history(&app).await.len(), 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pocketbase_automigrate_files_build_what_pocketbase_built() {
+    // Files PocketBase 0.40.6 wrote with `--automigrate` for collection changes made through
+    // its API (renamed so that their names keep their order: PocketBase named them all in one
+    // second), and its `GET /api/collections/{name}` answers after them.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures");
+    let expected: BTreeMap<String, Value> = serde_json::from_str(
+        &std::fs::read_to_string(fixtures.join("pb_automigrate.expected.json")).expect("fixture"),
+    )
+    .expect("json");
+    let dir = fixtures.join("pb_automigrate");
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let app = spawn_app_with_migrations(&data, config(&dir, &data, false)).await;
+    let built = schema(&app).await;
+    for (name, pocketbase) in &expected {
+        assert_eq!(&built[name], pocketbase, "collection {name}");
+    }
+    assert!(!built.contains_key("scratch"));
+
+    // Their downs revert everything.
+    let (core, reverting) = (app.core.clone(), config(&dir, &data, false));
+    let reverted = tokio::task::spawn_blocking(move || {
+        Migrations::load(&core, &reverting).and_then(|m| m.down(None))
+    })
+    .await
+    .expect("down")
+    .expect("every migration reverts");
+    assert_eq!(reverted.len(), 9);
+    let after = schema(&app).await;
+    for name in ["posts", "remarks", "comments", "members", "scratch"] {
+        assert!(!after.contains_key(name), "{name}");
+    }
+    let new_app = spawn_app().await;
+    assert_same_schema(&after, &schema(&new_app).await);
+    new_app.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_data_dir_of_the_former_history_table_opens_with_pocketbases() {
+    use oxbase_sql::Sql;
+    // oxbase kept its own migrations in `_migrations ("name", "applied" TEXT)` before.
+    let app = spawn_app().await;
+    let system: Vec<String> = app
+        .core
+        .db()
+        .read(migration_history::all)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|(file, _)| file)
+        .collect();
+    let names = system.clone();
+    app.core
+        .db()
+        .write(move |conn| {
+            conn.execute(&Sql::raw("DROP TABLE \"_migrations\""))?;
+            conn.execute(&Sql::raw(
+                "CREATE TABLE \"_migrations\" (\"name\" TEXT PRIMARY KEY NOT NULL, \"applied\" TEXT NOT NULL)",
+            ))?;
+            for name in &names {
+                let mut insert = Sql::raw("INSERT INTO \"_migrations\" (\"name\", \"applied\") VALUES (");
+                insert.push_param(name.clone()).push(", '2025-01-01 00:00:00.000Z')");
+                conn.execute(&insert)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("the former table");
+    let dir = app.stop().await.expect("temp dir");
+    let again = spawn_app_at(dir.path()).await;
+    let rows = again
+        .core
+        .db()
+        .read(migration_history::all)
+        .await
+        .expect("read");
+    assert_eq!(
+        rows.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>(),
+        system
+    );
+    assert!(rows.iter().all(|(_, at)| *at > 1_600_000_000_000_000));
+    again.stop().await;
+}
