@@ -896,3 +896,54 @@ async fn a_data_dir_of_the_former_history_table_opens_with_pocketbases() {
     assert!(rows.iter().all(|(_, at)| *at > 1_600_000_000_000_000));
     again.stop().await;
 }
+
+#[tokio::test]
+async fn dev_turns_automigrate_on_unless_told_otherwise() {
+    let cases: [(&[&str], Option<&str>, bool); 4] = [
+        (&["--dev"], None, true),
+        (&["--dev", "--automigrate=false"], None, false),
+        (&[], Some("true"), true),
+        (&[], None, false),
+    ];
+    for (flags, variable, writes) in cases {
+        let root = tempfile::tempdir().expect("temp dir");
+        let root = root.path();
+        let database = database_for(&root.join("data")).await;
+        let db = database.as_deref();
+        let upsert = crate::cli::superuser(
+            &root.join("data"),
+            db,
+            &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD],
+        )
+        .await;
+        assert!(upsert.ok, "{}", upsert.stderr);
+        let mut cmd = crate::cli::oxbase();
+        cmd.arg("serve")
+            .args(["--http", "127.0.0.1:0", "--dir"])
+            .arg(root.join("data"))
+            .args(flags)
+            .env("OXBASE_MIGRATIONS_DIR", root.join("migrations"));
+        if let Some(v) = variable {
+            cmd.env("OXBASE_AUTOMIGRATE", v);
+        }
+        if let Some(db) = db {
+            cmd.arg("--db").arg(&db.url);
+        }
+        let server = crate::cli::serve(cmd).await;
+        let token = server.login(SUPERUSER_EMAIL).await.expect("login");
+        let created = server
+            .client
+            .post(server.url("/api/collections"))
+            .header("Authorization", &token)
+            .json(&json!({"name": "notes", "type": "base", "fields": [{"name": "a", "type": "text"}]}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), 200);
+        assert!(server.stop("TERM", Duration::from_secs(20)).await);
+        let written = std::fs::read_dir(root.join("migrations"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(written, usize::from(writes), "{flags:?} {variable:?}");
+    }
+}
