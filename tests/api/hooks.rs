@@ -176,6 +176,7 @@ async fn a_file_that_throws_stops_the_start_with_its_name() {
         pubsub: None,
         http_config: oxbase_api::HttpConfig::default(),
         hooks: Some(hooks_config(&hooks, Duration::from_secs(5), 64)),
+        migrations: None,
     };
     let err = oxbase::Application::build(config)
         .await
@@ -271,6 +272,7 @@ onTerminate((e) => {{ $os.writeFile("{m}/terminate", "yes"); e.next() }})
         pubsub: None,
         http_config: oxbase_api::HttpConfig::default(),
         hooks: Some(hooks_config(&hooks, Duration::from_secs(5), 64)),
+        migrations: None,
     };
     let err = oxbase::Application::build(config)
         .await
