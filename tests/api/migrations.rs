@@ -81,12 +81,39 @@ const USERS_RULE: &str = r#"migrate((app) => {
 });
 "#;
 
+/// PocketBase's documented examples: default settings, an initial superuser.
+const SETTINGS_AND_SUPERUSER: &str = r#"migrate((app) => {
+  let settings = app.settings();
+  settings.meta.appName = "Migrated";
+  settings.logs.maxDays = 2;
+  app.save(settings);
+
+  let superusers = app.findCollectionByNameOrId("_superusers");
+  let record = new Record(superusers);
+  record.set("email", "initial@example.com");
+  record.set("password", "1234567890");
+  app.save(record);
+}, (app) => {
+  try {
+    let record = app.findAuthRecordByEmail("_superusers", "initial@example.com");
+    app.delete(record);
+  } catch {
+    // silent errors (probably already deleted)
+  }
+});
+"#;
+
 /// The corpus in `dir`, as `pb_migrations` holds it.
 fn write_corpus(dir: &Path) {
     write(dir, "1700000001_create_articles.js", CREATE_ARTICLES);
     write(dir, "1700000002_alter_articles.js", ALTER_ARTICLES);
     write(dir, "1700000003_seed_articles.js", SEED_ARTICLES);
     write(dir, "1700000004_users_rule.js", USERS_RULE);
+    write(
+        dir,
+        "1700000005_settings_and_superuser.js",
+        SETTINGS_AND_SUPERUSER,
+    );
 }
 
 fn write(dir: &Path, name: &str, source: &str) {
@@ -247,6 +274,14 @@ async fn migrations_create_alter_and_seed_once_as_pocketbase_does() {
     assert_eq!(list.items()[0]["title"], "Hello");
     assert_eq!(list.items()[0]["views"], 13);
 
+    // The settings changed, the superuser created with its password.
+    let settings = app.get_settings(&app.superuser_token).await;
+    assert_eq!(settings.body["meta"]["appName"], "Migrated");
+    assert_eq!(settings.body["logs"]["maxDays"], 2);
+    app.auth_with_password("_superusers", "initial@example.com", "1234567890")
+        .await
+        .expect(200);
+
     // Recorded as PocketBase does: the file and when, in Unix microseconds.
     let applied = history(&app).await;
     assert_eq!(
@@ -255,7 +290,8 @@ async fn migrations_create_alter_and_seed_once_as_pocketbase_does() {
             "1700000001_create_articles.js",
             "1700000002_alter_articles.js",
             "1700000003_seed_articles.js",
-            "1700000004_users_rule.js"
+            "1700000004_users_rule.js",
+            "1700000005_settings_and_superuser.js"
         ]
     );
     assert!(applied.values().all(|&at| at > 1_600_000_000_000_000));
@@ -737,7 +773,7 @@ async fn instances_on_one_database_apply_each_migration_once() {
             .await;
         assert_eq!(list.items().len(), 1, "{}", list.text);
     }
-    assert_eq!(history(&a).await.len(), 4);
+    assert_eq!(history(&a).await.len(), 5);
     // A third instance started later applies nothing either.
     let c = first
         .spawn_peer_with(Some(migrations))
@@ -807,7 +843,7 @@ async fn import_pocketbase_brings_the_apps_migrations_as_applied_and_its_hooks()
         .await;
     assert_eq!(list.items().len(), 1, "{}", list.text);
     assert_eq!(list.items()[0]["views"], 13);
-    assert_eq!(history(&app).await.len(), 4);
+    assert_eq!(history(&app).await.len(), 5);
     app.stop().await;
 }
 

@@ -221,6 +221,10 @@ impl Host {
                 }
             }
             "settings.get" => Ok(app.settings().public()),
+            "settings.save" => {
+                let settings = args.get("settings").cloned().unwrap_or(Json::Null);
+                Ok(self.block(app.settings().patch(&settings))?)
+            }
             "password.verify" => {
                 let hash = args.get(0).and_then(Json::as_str).unwrap_or("");
                 let plain = args.get(1).and_then(Json::as_str).unwrap_or("");

@@ -191,7 +191,10 @@
       const m = /^(\+)?([^+-]+)([+-])?$/.exec(key);
       if (this.__only) this.__only.add(key.replace(/^\+|[+-]$/g, ""));
       if (!m || (!m[1] && !m[3])) {
+        const field = this.__collection.fields.getByName(key);
         if (key === "expand") this.__expand = value || {};
+        // A password field takes the plain password (PocketBase's PasswordField.SetValue).
+        else if (field && field.type === "password" && typeof value === "string") this.__data[key] = { __plain: value };
         else this.__data[key] = value;
         return;
       }
@@ -772,6 +775,11 @@
         model.__assign(saved.record);
         return;
       }
+      // `app.save(app.settings())` after changing some (secrets left out stay as they are).
+      if (model && model.__settings) {
+        this.__call("settings.save", { settings: JSON.parse(JSON.stringify(model)) });
+        return;
+      }
       if (model instanceof Collection || (model && typeof model === "object" && "fields" in model)) {
         const saved = this.__call("collections.save", { collection: JSON.parse(JSON.stringify(model)) });
         const fresh = new Collection(saved);
@@ -850,6 +858,7 @@
   // Settings read as PocketBase's Go struct is seen from JS: the same keys, plus `merge`.
   function settingsView(s) {
     Object.defineProperty(s, "merge", { value: (other) => Object.assign(s, other), enumerable: false });
+    Object.defineProperty(s, "__settings", { value: true, enumerable: false });
     return s;
   }
 
