@@ -61,7 +61,8 @@ pub enum Command {
     /// `migrate`): `up` (the default), `down [N]`, `create NAME`, `collections`, `history-sync`.
     Migrate(crate::migrate::MigrateArgs),
     /// Imports a PocketBase app (its pb_data folder: collections, records, users with their
-    /// passwords, settings, local files) into the app in --dir (or on --db).
+    /// passwords, settings, local files) into the app in --dir (or on --db); its pb_hooks and
+    /// pb_migrations folders are copied to ox_hooks and ox_migrations beside --dir.
     #[command(name = "import-pocketbase")]
     ImportPocketbase {
         /// PocketBase's data folder (holding data.db and storage/).

@@ -39,7 +39,10 @@ pub enum MigrateAction {
     /// Applies every migration not applied yet (the default).
     Up,
     /// Reverts the last N applied migrations (1 by default; a negative N: all).
-    Down { count: Option<i64> },
+    Down {
+        #[arg(allow_negative_numbers = true)]
+        count: Option<i64>,
+    },
     /// Writes a blank migration file, `<unix time>_<name>.js`.
     Create { name: String },
     /// Writes a migration file with a snapshot of every collection.

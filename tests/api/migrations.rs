@@ -515,10 +515,19 @@ async fn migrate_command_applies_reverts_creates_snapshots_and_syncs_history() {
     assert!(ok && out.contains("No new migrations to apply."), "{out}");
     assert_eq!(served(root, db).await.1, Some(1));
 
-    // `down` asks first: no answer is no.
+    // `down` asks first: no answer is no. A negative count means all of them.
     let (ok, out) = migrate_cli(&data, &dir, db, &["down"], "").await;
     assert!(
         ok && out.contains("The command has been cancelled"),
+        "{out}"
+    );
+    let (ok, out) = migrate_cli(&data, &dir, db, &["down", "-1"], "n\n").await;
+    assert!(
+        ok && out.contains("The command has been cancelled"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1700000003_seed_articles.js\n1700000002_alter_articles.js\n1700000001_create_articles.js\nDo you really want to revert the last 3 applied migration(s)?"),
         "{out}"
     );
     let (ok, out) = migrate_cli(&data, &dir, db, &["down", "1"], "y\n").await;
