@@ -992,3 +992,26 @@ async fn dev_turns_automigrate_on_unless_told_otherwise() {
         assert_eq!(written, usize::from(writes), "{flags:?} {variable:?}");
     }
 }
+
+#[tokio::test]
+async fn the_snapshot_of_a_new_app_is_pocketbases_byte_for_byte() {
+    // `pocketbase migrate collections` on a new PocketBase 0.40.6 app wrote this file.
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures/pb_collections_snapshot.js");
+    let pocketbase = std::fs::read_to_string(fixture).expect("fixture");
+    let root = tempfile::tempdir().expect("temp dir");
+    let (dir, data) = (root.path().join("migrations"), root.path().join("data"));
+    let database = database_for(&data).await;
+    let (ok, out) = migrate_cli(&data, &dir, database.as_deref(), &["collections"], "y\n").await;
+    assert!(ok, "{out}");
+    let written = files(&dir);
+    assert_eq!(written.len(), 1);
+    let ours = std::fs::read_to_string(dir.join(&written[0])).expect("snapshot");
+    // The first line points at the data folder's types: `pb_data` there, `data` here.
+    let body = |s: &str| s.split_once('\n').map(|(_, rest)| rest.to_owned());
+    assert_eq!(
+        ours.lines().next(),
+        Some("/// <reference path=\"../data/types.d.ts\" />")
+    );
+    assert!(body(&ours) == body(&pocketbase), "{ours}");
+}

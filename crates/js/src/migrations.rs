@@ -144,7 +144,13 @@ impl Migrations {
                 };
                 run(&mut engine, "up")
                     .map_err(|e| format!("failed to apply migration {}: {e}", file.name))?;
-                self.record(&file.name).map_err(|e| {
+                let (name, now) = (file.name.clone(), oxbase_core::dates::unix_micros());
+                self.block(
+                    self.app
+                        .db()
+                        .write(move |conn| migration_history::insert(conn, &name, now)),
+                )
+                .map_err(|e| {
                     format!(
                         "failed to save applied migration info for {}: {e}",
                         file.name
@@ -187,12 +193,14 @@ impl Migrations {
                     run(&mut engine, "down")
                         .map_err(|e| format!("failed to revert migration {name}: {e}"))?;
                 }
-                self.block(self.app.db().write(move |conn| {
-                    migration_history::delete(conn, &name)?;
-                    Ok(name)
-                }))
-                .map(|name| reverted.push(name))
-                .map_err(|e| format!("failed to save reverted migration info: {e}"))?;
+                let file = name.clone();
+                self.block(
+                    self.app
+                        .db()
+                        .write(move |conn| migration_history::delete(conn, &file)),
+                )
+                .map_err(|e| format!("failed to save reverted migration info for {name}: {e}"))?;
+                reverted.push(name);
             }
             Ok(reverted)
         })
@@ -246,10 +254,6 @@ impl Migrations {
         self.block(self.app.db().read(migration_history::all))
     }
 
-    fn record(&self, file: &str) -> Result<(), String> {
-        record_applied(&self.rt, &self.app, file.to_owned())
-    }
-
     fn block<T>(
         &self,
         f: impl std::future::Future<Output = oxbase_core::error::Result<T>>,
@@ -264,16 +268,6 @@ pub async fn apply_pending(app: &App, config: &MigrationsConfig) -> Result<Vec<S
     tokio::task::spawn_blocking(move || Migrations::load(&app, &config)?.up())
         .await
         .map_err(|e| e.to_string())?
-}
-
-/// Records `file` as applied now.
-fn record_applied(rt: &tokio::runtime::Handle, app: &App, file: String) -> Result<(), String> {
-    let now = oxbase_core::dates::unix_micros();
-    rt.block_on(
-        app.db()
-            .write(move |conn| migration_history::insert(conn, &file, now)),
-    )
-    .map_err(|e| e.to_string())
 }
 
 fn run(engine: &mut Engine, which: &str) -> Result<(), JsError> {
