@@ -6,7 +6,9 @@
 //!
 //! The expected definitions are what the reference PocketBase 0.40.6 answers for the same
 //! files (`PB_MIGRATIONS_DIR=… ../shared/tools/pocketbase-ref`, `GET /api/collections/…`):
-//! ids, field options, rules and index texts alike.
+//! ids, field options, rules and index texts alike. `fixtures/` holds files PocketBase wrote
+//! (`--automigrate` for a series of API requests, `migrate collections` on a new app): oxbase
+//! writes the same bytes, and runs PocketBase's to the definitions PocketBase answered.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -131,6 +131,9 @@ impl Migrations {
     /// Applies the migrations not recorded in `_migrations`, in name order, recording each;
     /// the files applied. Stops at the first that fails, naming it.
     pub fn up(&self) -> Result<Vec<String>, String> {
+        if self.files.is_empty() {
+            return Ok(Vec::new());
+        }
         self.locked(|| {
             let recorded: HashSet<String> = self.history()?.into_iter().map(|(f, _)| f).collect();
             let mut applied = Vec::new();

@@ -151,9 +151,9 @@ impl Schema {
     ) -> Result<Arc<Collection>> {
         let now = crate::dates::now();
         if collection.created.is_empty() {
-            collection.created = now.clone();
+            collection.created = self.created_after_all(&now);
         }
-        collection.updated = now;
+        collection.updated = now.max(collection.created.clone());
         let known = self.all();
         let (saved, views) = self
             .db
@@ -186,6 +186,28 @@ impl Schema {
         }
         self.changed();
         Ok(saved)
+    }
+
+    /// `now`, or a millisecond after the latest collection's creation if that is not earlier.
+    /// PB-COMPAT: collections are listed (and snapshot by `migrate collections`) by `created`,
+    /// and PocketBase breaks a tie by insertion order, which the cache does not keep: two
+    /// collections created within a millisecond (the system ones at bootstrap) would list by
+    /// name instead.
+    fn created_after_all(&self, now: &str) -> String {
+        // The dates' text sorts as they do.
+        let latest = self
+            .cache
+            .read()
+            .by_id
+            .values()
+            .map(|c| c.created.clone())
+            .max();
+        match latest.filter(|latest| latest.as_str() >= now) {
+            Some(latest) => crate::dates::parse(&latest)
+                .map(|t| crate::dates::format(t + chrono::Duration::milliseconds(1)))
+                .unwrap_or_else(|| now.to_owned()),
+            None => now.to_owned(),
+        }
     }
 
     /// Drops a collection and its storage; refused (400) when a view reads it.
@@ -349,6 +371,27 @@ mod tests {
     use super::*;
     use crate::schema::collection::CollectionKind;
     use crate::store::sqlite::SqliteDb;
+
+    /// Collections list by `created`: each new one is created after the others, so that a
+    /// list keeps their creation order as PocketBase's does (it breaks ties by insertion).
+    #[tokio::test]
+    async fn collections_created_together_keep_their_order() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = Db::Sqlite(SqliteDb::open(&dir.path().join("data.db"), 1).expect("open"));
+        db.write(crate::store::migrations::run)
+            .await
+            .expect("migrations");
+        let schema = Schema::load(db).await.expect("load");
+        for name in ["c", "b", "a"] {
+            let saved = schema
+                .save(Collection::new(name, CollectionKind::Base), None)
+                .await
+                .expect("save");
+            assert!(saved.updated >= saved.created);
+        }
+        let names: Vec<String> = schema.all().iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, ["c", "b", "a"]);
+    }
 
     /// Memos of compiled rules are keyed by the version: it must move with every change and
     /// differ between two schemas of one process.
