@@ -48,6 +48,17 @@ impl ByName {
         names.iter().any(|n| self.0.contains_key(*n))
     }
 
+    /// The untagged handlers of `name` (for routes without a collection).
+    pub fn untagged(&self, name: &str) -> Vec<usize> {
+        self.0
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|(tags, _)| tags.is_empty())
+            .map(|(_, h)| *h)
+            .collect()
+    }
+
     /// The handlers of `names`, in that order, that apply to collection `c`.
     pub fn chain(&self, names: &[&str], c: &Collection) -> Vec<usize> {
         names

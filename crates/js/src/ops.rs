@@ -88,7 +88,8 @@ impl Host {
                     .and_then(Json::as_object)
                     .cloned()
                     .unwrap_or_default();
-                crate::requests::next(&self.rt, changes).map_err(Failure::Args)
+                let replace = args.get("replace").cloned();
+                crate::requests::next(&self.rt, changes, replace).map_err(Failure::Args)
             }
             "collections.find" => {
                 let a: NameOrId = parse(args)?;
