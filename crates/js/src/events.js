@@ -483,6 +483,7 @@
     if (ev.records) e.records = ev.records.map(recordOf);
     if (ev.collections) e.collections = ev.collections.map((c) => new g.Collection(c));
     if (ev.error) e.error = ev.error;
+    if (ev.message) e.message = new g.MailerMessage(ev.message);
     for (const k of ["identity", "password"]) if (k in ev) e[k] = ev[k];
     if (ev.result) e.result = ev.result;
     for (const k of ["token", "meta", "authMethod"]) if (k in ev) e[k] = ev[k];
@@ -506,6 +507,7 @@
     const out = finish(e, thrown);
     out.proceeded = proceeded;
     if (e.record) out.record = e.record.__data;
+    if (e.message) out.message = JSON.parse(JSON.stringify(e.message));
     return JSON.stringify(out);
   };
 

@@ -125,6 +125,45 @@ impl Hooks {
         }
     }
 
+    /// `onMailerSend`: every message passes the hooks, which may change it, or not call
+    /// `e.next()` to keep it from being sent.
+    pub(crate) fn bind_mailer(self: &Arc<Self>, app: &App) {
+        let chain = self.by_name.untagged("onMailerSend");
+        if chain.is_empty() {
+            return;
+        }
+        let hooks = self.clone();
+        let hook: oxbase_core::mail::SendHook = Arc::new(move |message, from| {
+            let spec = json!({
+                "chain": chain,
+                "terminal": "proceed",
+                "event": {"message": {
+                    "from": {"name": from.0, "address": from.1},
+                    "to": message.to.split(", ").map(|a| json!({"address": a})).collect::<Vec<_>>(),
+                    "subject": message.subject,
+                    "html": message.html,
+                }},
+            });
+            let outcome = invoke::blocking(|| hooks.run_hook(&spec)).map_err(engine_error)?;
+            if let Some(e) = outcome.error {
+                return Err(to_core_error(&e));
+            }
+            if let Some(m) = outcome.message {
+                let to: Vec<&str> = m["to"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a["address"].as_str())
+                    .collect();
+                message.to = to.join(", ");
+                message.subject = m["subject"].as_str().unwrap_or_default().to_owned();
+                message.html = m["html"].as_str().unwrap_or_default().to_owned();
+            }
+            Ok(outcome.proceeded)
+        });
+        app.auth().mailer().on_send(hook);
+    }
+
     fn after_success(&self, change: &Change) {
         let record = change.record();
         let names: &[&str] = match change.action() {
