@@ -16,8 +16,10 @@
 //! app.route(Method::GET, "/api/hello", |Caller(auth): Caller| async move {
 //!     Json(serde_json::json!({ "superuser": auth.is_superuser() }))
 //! });
-//! app.cron("nightly", "0 3 * * *", |app| async move {
-//!     app.records().delete_direct("sessions", "stale").await
+//! app.cron("digest", "0 3 * * *", |app| async move {
+//!     let posts = app.records().count("posts", "", &Default::default()).await?;
+//!     tracing::info!(posts, "nightly digest");
+//!     Ok(())
 //! });
 //! app.start().await
 //! # }

@@ -200,6 +200,36 @@ async fn a_rust_apps_record_hooks_change_reject_and_follow_writes() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_panicking_hook_fails_its_write_and_the_app_goes_on() {
+    let app = spawn_rust_app(|config| {
+        let mut app = Oxbase::new(config);
+        app.on_record_create(["posts"], |e: &mut RecordEvent| {
+            assert_ne!(e.record.get_str("title"), "boom", "a hook's own bug");
+            Ok(())
+        });
+        app
+    })
+    .await;
+    app.must_create_collection(posts()).await;
+    let failed = app
+        .create_record("posts", json!({"title": "boom"}), GUEST)
+        .await;
+    assert_error(
+        &failed,
+        500,
+        "Something went wrong while processing your request.",
+    );
+    assert_eq!(
+        app.list_records("posts", &[], GUEST).await.body["totalItems"],
+        0
+    );
+    // The database's writer survived it.
+    app.must_create_record("posts", json!({"title": "fine"}))
+        .await;
+    app.stop().await;
+}
+
 #[derive(serde::Deserialize)]
 struct Echo {
     text: String,
