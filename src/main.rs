@@ -60,10 +60,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }),
             };
             let app = Application::build(config).await?;
-            let addr = app.local_addr();
-            println!(
-                "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/"
-            );
+            println!("{}", app.banner());
             let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let reloading = reload.clone();
             let stop = async move {

@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use oxbase::{Application, ServeConfig};
+use oxbase::ServeConfig;
+use oxbase::framework::Oxbase;
 use oxbase_api::HttpConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -198,7 +199,7 @@ impl TestApp {
             Some(database),
             false,
             self.pubsub.as_deref(),
-            None,
+            Oxbase::new,
         )
         .await;
         peer.temp_dir = Some(dir);
@@ -218,7 +219,7 @@ async fn spawn_app_on(
         database,
         upsert_superuser,
         None,
-        None,
+        Oxbase::new,
     )
     .await
 }
@@ -230,7 +231,26 @@ pub async fn spawn_app_with_hooks(data_dir: &Path, hooks: oxbase_js::HooksConfig
         public_dir: data_dir.join("public"),
         ..HttpConfig::default()
     };
-    spawn_app_bus(data_dir, http, database, true, None, Some(hooks)).await
+    let build = move |mut config: ServeConfig| {
+        config.hooks = Some(hooks);
+        Oxbase::new(config)
+    };
+    spawn_app_bus(data_dir, http, database, true, None, build).await
+}
+
+/// Starts the real server as a Rust app does (`oxbase::framework`): `build` makes the
+/// `Oxbase` from the config (over a fresh data dir, on PostgreSQL when the tests run there)
+/// and registers its hooks, routes and jobs.
+pub async fn spawn_rust_app(build: impl FnOnce(ServeConfig) -> Oxbase) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::for_data_dir(dir.path()).await;
+    let http_config = HttpConfig {
+        public_dir: dir.path().join("public"),
+        ..HttpConfig::default()
+    };
+    let mut app = spawn_app_bus(dir.path(), http_config, database, true, None, build).await;
+    app.temp_dir = Some(dir);
+    app
 }
 
 /// A fresh app whose instances relay over `pubsub` (`redis://...`) instead of PostgreSQL;
@@ -247,7 +267,7 @@ pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
         Some(database),
         true,
         Some(pubsub),
-        None,
+        Oxbase::new,
     )
     .await;
     app.temp_dir = Some(dir);
@@ -260,7 +280,7 @@ async fn spawn_app_bus(
     database: Option<std::sync::Arc<TestDatabase>>,
     upsert_superuser: bool,
     pubsub: Option<&str>,
-    hooks: Option<oxbase_js::HooksConfig>,
+    build: impl FnOnce(ServeConfig) -> Oxbase,
 ) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
@@ -276,11 +296,9 @@ async fn spawn_app_bus(
         db_connections: 16,
         pubsub: pubsub.map(str::to_owned),
         http_config,
-        hooks,
+        hooks: None,
     };
-    let application = Application::build(config)
-        .await
-        .expect("the application builds");
+    let application = build(config).build().await.expect("the application builds");
     let addr = application.local_addr();
     let core = application.app().clone();
     if upsert_superuser {
