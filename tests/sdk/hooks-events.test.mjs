@@ -36,6 +36,12 @@ onCollectionAfterCreateSuccess((e) => {
   $app.save(audit)
   e.next()
 })
+onMailerSend((e) => {
+  const audit = new Record($app.findCollectionByNameOrId("audit"))
+  audit.set("msg", "mail: " + e.message.subject + " to " + e.message.to[0].address)
+  $app.save(audit)
+  e.next()
+})
 onCollectionsListRequest((e) => {
   e.next()
 })
@@ -101,4 +107,19 @@ test('collection hooks change a definition, reject one, and hear of a creation',
   assert.ok(!(await audits()).includes('collection created: forbidden_name'));
   const all = await su.collections.getFullList();
   assert.ok(all.some((c) => c.name === 'tmp_things'));
+});
+
+test('onMailerSend sees each message', async () => {
+  const res = await rawFetch(srv.url, '/api/collections/members/request-password-reset', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ok@example.com' }),
+  });
+  assert.equal(res.status, 204);
+  let seen = [];
+  for (let i = 0; i < 50; i++) {
+    seen = (await audits()).filter((m) => m.startsWith('mail: '));
+    if (seen.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(seen.length, 1, String(seen));
+  assert.match(seen[0], /^mail: Reset your .* password to ok@example\.com$/);
 });

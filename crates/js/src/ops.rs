@@ -179,6 +179,23 @@ impl Host {
                 let a: ByEmail = parse(args)?;
                 self.find_one(&a.collection, "email = {:e}", json!({"e": a.email}))
             }
+            "records.byToken" => {
+                let token = args
+                    .get("token")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let kind = args.get("type").and_then(Json::as_str).unwrap_or("auth");
+                let auth = if kind == "file" {
+                    self.block(async { Ok(app.auth().authenticate_file_token(&token).await) })?
+                } else {
+                    self.block(async { Ok(app.auth().authenticate(&token).await) })?
+                };
+                match auth.record() {
+                    Some(r) => Ok(json!({"collection": r.collection.to_json(), "record": r.data})),
+                    None => Err(Failure::NoRows),
+                }
+            }
             "records.count" => {
                 let a: Count = parse(args)?;
                 Ok(json!(self.block(app.records().count(
