@@ -42,6 +42,12 @@ onMailerSend((e) => {
   $app.save(audit)
   e.next()
 })
+onRecordEnrich((e) => {
+  e.record.withCustomData(true)
+  e.record.set("shout", e.record.getString("name").toUpperCase())
+  e.record.hide("name")
+  e.next()
+}, "members")
 onCollectionsListRequest((e) => {
   e.next()
 })
@@ -122,4 +128,16 @@ test('onMailerSend sees each message', async () => {
   }
   assert.equal(seen.length, 1, String(seen));
   assert.match(seen[0], /^mail: Reset your .* password to ok@example\.com$/);
+});
+
+test('onRecordEnrich changes each record the API answers with', async () => {
+  const list = await srv.pb.collection('members').getList(1, 10);
+  assert.ok(list.items.length >= 2);
+  for (const item of list.items) {
+    assert.equal(item.shout, 'ANN');
+    assert.ok(!('name' in item));
+  }
+  const one = await srv.pb.collection('members').getOne(list.items[0].id);
+  assert.equal(one.shout, 'ANN');
+  assert.ok(!('name' in one));
 });

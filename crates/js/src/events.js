@@ -570,6 +570,31 @@
     }
   }
 
+  // `onRecordEnrich` over the records of an answer: each is the record as the caller sees it;
+  // what the hooks hide, unhide or set changes what it shows.
+  g.__runEnrich = function (fns, specJson) {
+    const spec = JSON.parse(specJson);
+    const collection = new g.Collection(spec.collection);
+    const out = [];
+    try {
+      for (const data of spec.records) {
+        const e = new RequestEvent(spec.http);
+        e.collection = collection;
+        e.record = g.Record.__fromOutput(collection, data);
+        if (data.expand) e.record.__expand = data.expand;
+        let i = 0;
+        e.next = () => {
+          if (i < spec.chain.length) return fns[spec.chain[i++]](e);
+        };
+        e.next();
+        out.push(e.record.publicExport());
+      }
+    } catch (err) {
+      return JSON.stringify({ error: describe(err) });
+    }
+    return JSON.stringify({ records: out });
+  };
+
   g.__runCron = function (fns, k) {
     try {
       fns[k]();

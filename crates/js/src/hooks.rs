@@ -95,10 +95,15 @@ impl Hooks {
 
     /// The same, answered as `__runHook` wrote it.
     pub(crate) fn run_hook_raw(&self, spec: &Json) -> Result<String, JsError> {
+        self.run_global("__runHook", spec)
+    }
+
+    /// Calls the runner `name` of `events.js` with the handlers and `spec`.
+    pub(crate) fn run_global(&self, name: &str, spec: &Json) -> Result<String, JsError> {
         let spec = spec.to_string();
         self.with_engine(|engine| {
             engine.run(|ctx| {
-                let run: rquickjs::Function = ctx.globals().get("__runHook")?;
+                let run: rquickjs::Function = ctx.globals().get(name)?;
                 let fns: rquickjs::Value = ctx.globals().get("__fns")?;
                 run.call::<_, String>((fns, spec.as_str()))
             })

@@ -54,6 +54,8 @@ struct Plan {
     after: Option<&'static str>,
     failed: Option<&'static str>,
     succeeded: Option<&'static str>,
+    /// `onRecordEnrich`, on the records the route answers with.
+    enrich: Option<&'static str>,
     /// The collection named in the path (records and auth routes; collection routes).
     collection: Option<String>,
     /// The record or collection the path names.
@@ -107,6 +109,7 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
         }
         [c, "records"] => {
             plan.collection = Some((*c).to_owned());
+            plan.enrich = Some("onRecordEnrich");
             match m {
                 "GET" => plan.after = Some("onRecordsListRequest"),
                 "POST" => {
@@ -118,6 +121,7 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
         }
         [c, "records", id] => {
             plan.collection = Some((*c).to_owned());
+            plan.enrich = Some("onRecordEnrich");
             plan.id = Some((*id).to_owned());
             match m {
                 "GET" => plan.after = Some("onRecordViewRequest"),
@@ -152,6 +156,7 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
             plan.before = Some((before, Before::Plain));
             if action.starts_with("auth-with") || *action == "auth-refresh" {
                 plan.after = Some("onRecordAuthRequest");
+                plan.enrich = Some("onRecordEnrich");
             }
         }
         _ => return None,
@@ -173,6 +178,7 @@ struct Chains {
     after: Vec<usize>,
     failed: Vec<usize>,
     succeeded: Vec<usize>,
+    enrich: Vec<usize>,
 }
 
 impl Chains {
@@ -181,6 +187,7 @@ impl Chains {
             && self.after.is_empty()
             && self.failed.is_empty()
             && self.succeeded.is_empty()
+            && self.enrich.is_empty()
     }
 }
 
@@ -188,7 +195,8 @@ impl RequestHooks {
     pub fn new(hooks: Arc<Hooks>, app: App) -> Option<RequestHooks> {
         let any = hooks.registry().iter().any(|r| {
             matches!(r, crate::registry::Registration::Hook { name, .. }
-                if name.ends_with("Request") || name.starts_with("onCollectionAfter") || name.contains("Error"))
+                if name.ends_with("Request") || name.starts_with("onCollectionAfter")
+                    || name.contains("Error") || name == "onRecordEnrich")
         });
         any.then_some(RequestHooks { hooks, app })
     }
@@ -215,6 +223,7 @@ impl RequestHooks {
             after: chain(plan.after),
             failed: chain(plan.failed),
             succeeded: chain(plan.succeeded),
+            enrich: chain(plan.enrich),
             collection,
         }
     }
@@ -229,6 +238,91 @@ impl RequestHooks {
         };
         let chains = self.chains(&plan);
         let http = crate::routes::describe(&request, Map::new());
+        let response = self.wrap(&plan, &chains, &http, request).await;
+        if chains.enrich.is_empty() || !response.status().is_success() {
+            return response;
+        }
+        self.enrich(&chains, response, &http).await
+    }
+
+    /// `onRecordEnrich` on each record of a successful answer (a list's items, a record, an
+    /// auth's record), as the caller will see it.
+    async fn enrich(&self, chains: &Chains, response: Response, http: &Json) -> Response {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let Ok(Json::Object(mut answer)) = serde_json::from_slice::<Json>(&bytes) else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        let key = if answer.contains_key("items") {
+            "items"
+        } else if answer.contains_key("token") {
+            "record"
+        } else {
+            ""
+        };
+        let records = match key {
+            "" => Json::Array(vec![Json::Object(answer.clone())]),
+            "items" => answer["items"].clone(),
+            k => Json::Array(vec![answer[k].clone()]),
+        };
+        let Some(c) = &chains.collection else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        let spec = json!({
+            "chain": chains.enrich, "collection": c.to_json(), "records": records,
+            "http": http,
+        });
+        let hooks = self.hooks.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            invoke::blocking(|| hooks.run_global("__runEnrich", &spec))
+        })
+        .await;
+        let enriched = match out {
+            Ok(Ok(raw)) => serde_json::from_str::<Json>(&raw).unwrap_or(Json::Null),
+            Ok(Err(e)) => return crate::engine_failure(&e),
+            Err(_) => return crate::error_response(500, ""),
+        };
+        if let Some(e) = enriched.get("error").filter(|e| !e.is_null()) {
+            let thrown: Option<crate::answer::ThrownError> = serde_json::from_value(e.clone()).ok();
+            return match thrown {
+                Some(t) => crate::thrown_response(&t),
+                None => crate::error_response(500, ""),
+            };
+        }
+        let list = enriched["records"].as_array().cloned().unwrap_or_default();
+        match key {
+            "" => {
+                if let Some(Json::Object(one)) = list.into_iter().next() {
+                    answer = one;
+                }
+            }
+            "items" => {
+                answer.insert("items".into(), Json::Array(list));
+            }
+            k => {
+                if let Some(one) = list.into_iter().next() {
+                    answer.insert(k.into(), one);
+                }
+            }
+        }
+        let mut response =
+            Response::from_parts(parts, Body::from(Json::Object(answer).to_string()));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        response
+    }
+
+    /// The route with its before, after, failure and success hooks.
+    async fn wrap(
+        &self,
+        plan: &Plan,
+        chains: &Chains,
+        http: &Json,
+        request: CustomRequest,
+    ) -> Response {
+        let plan = plan.clone();
+        let http = http.clone();
         let subject = match plan.before {
             Some((_, Before::Record(action))) => self.stored_record(&chains, &plan, action).await,
             Some((_, Before::Collection(action))) => {
@@ -271,7 +365,7 @@ impl RequestHooks {
         };
         let status = response.status();
         if status.is_success() && !chains.after.is_empty() {
-            return self.after(&chains, response, http, &query).await;
+            return self.after(chains, response, http, &query).await;
         }
         let outcome = if status.is_success() {
             &chains.succeeded
