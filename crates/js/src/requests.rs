@@ -324,7 +324,7 @@ impl RequestHooks {
         let plan = plan.clone();
         let http = http.clone();
         let subject = match plan.before {
-            Some((_, Before::Record(action))) => self.stored_record(&chains, &plan, action).await,
+            Some((_, Before::Record(action))) => self.stored_record(chains, &plan, action).await,
             Some((_, Before::Collection(action))) => {
                 self.stored_collection(&plan, action, &http).await
             }
