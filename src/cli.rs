@@ -113,13 +113,10 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,
-    /// The folder of JavaScript hook files (`*.pb.js`, PocketBase's `pb_hooks`).
-    #[arg(
-        long = "hooksDir",
-        env = "OXBASE_HOOKS_DIR",
-        default_value = "ox_hooks"
-    )]
-    pub hooks_dir: PathBuf,
+    /// The folder of JavaScript hook files (`*.pb.js`, PocketBase's `pb_hooks`); default:
+    /// `ox_hooks` beside the data dir, as PocketBase's `pb_hooks` beside `pb_data`.
+    #[arg(long = "hooksDir", env = "OXBASE_HOOKS_DIR")]
+    pub hooks_dir: Option<PathBuf>,
     /// JavaScript runtimes kept ready for hooks (more are made while all are busy).
     #[arg(long = "hooksPool", env = "OXBASE_HOOKS_POOL", default_value_t = 15)]
     pub hooks_pool: usize,
@@ -156,4 +153,11 @@ pub enum SuperuserCommand {
     Upsert { email: String, password: String },
     /// Deletes a superuser.
     Delete { email: String },
+}
+
+/// A folder beside the data dir (`ox_data` → `ox_hooks`; `/srv/app/data` → `/srv/app/ox_hooks`).
+pub fn beside_data(data_dir: &std::path::Path, name: &str) -> PathBuf {
+    data_dir
+        .parent()
+        .map_or_else(|| PathBuf::from(name), |p| p.join(name))
 }

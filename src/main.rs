@@ -29,11 +29,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => {
             let observability =
                 telemetry::init(args.dev, cli.log_format, args.otlp_endpoint.as_deref())?;
+            let hooks_dir = args
+                .hooks_dir
+                .clone()
+                .unwrap_or_else(|| oxbase::cli::beside_data(&cli.dir, "ox_hooks"));
             // `--dev` restarts the server when its hook files change.
-            let watched = args
-                .dev
-                .then(|| args.hooks_dir.clone())
-                .filter(|d| d.is_dir());
+            let watched = args.dev.then(|| hooks_dir.clone()).filter(|d| d.is_dir());
             let config = ServeConfig {
                 http: args.http,
                 data_dir: cli.dir,
@@ -51,7 +52,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     custom: None,
                 },
                 hooks: Some(oxbase_js::HooksConfig {
-                    dir: args.hooks_dir,
+                    dir: hooks_dir,
                     pool: args.hooks_pool,
                     timeout: std::time::Duration::from_secs(args.hooks_timeout.max(1)),
                     memory_bytes: args.hooks_memory.max(1) << 20,
