@@ -66,7 +66,7 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Not fired yet. */ declare function onBackupCreate(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onBackupRestore(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onSettingsReload(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onMailerSend(handler: (e: core.PendingEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onMailerSend(handler: (e: core.MailerEvent) => void): void;
 /** Not fired yet. */ declare function onMailerRecordAuthAlertSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onMailerRecordPasswordResetSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onMailerRecordVerificationSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
@@ -75,40 +75,40 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Not fired yet. */ declare function onRealtimeConnectRequest(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onRealtimeSubscribeRequest(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onRealtimeMessageSend(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onRecordEnrich(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordAfterCreateError(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordAfterUpdateError(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordAfterDeleteError(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet (authentications fire `onRecordAuthRequest`). */ declare function onRecordAuthWithPasswordRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordAuthWithOAuth2Request(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordAuthRefreshRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordRequestPasswordResetRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordConfirmPasswordResetRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordRequestVerificationRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordConfirmVerificationRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordRequestEmailChangeRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordConfirmEmailChangeRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordRequestOTPRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRecordAuthWithOTPRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordEnrich(handler: (e: core.RecordEnrichEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAfterCreateError(handler: (e: core.RecordErrorEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAfterUpdateError(handler: (e: core.RecordErrorEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAfterDeleteError(handler: (e: core.RecordErrorEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAuthWithPasswordRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAuthWithOAuth2Request(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAuthRefreshRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordRequestPasswordResetRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordConfirmPasswordResetRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordRequestVerificationRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordConfirmVerificationRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordRequestEmailChangeRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordConfirmEmailChangeRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordRequestOTPRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onRecordAuthWithOTPRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionValidate(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionCreate(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionCreateExecute(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionAfterCreateSuccess(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionAfterCreateError(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterCreateSuccess(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterCreateError(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionUpdate(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionUpdateExecute(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionAfterUpdateSuccess(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionAfterUpdateError(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterUpdateSuccess(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterUpdateError(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionDelete(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onCollectionDeleteExecute(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionAfterDeleteSuccess(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionAfterDeleteError(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionsListRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onCollectionViewRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onCollectionCreateRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onCollectionUpdateRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onCollectionDeleteRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onCollectionsImportRequest(handler: (e: core.PendingEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterDeleteSuccess(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterDeleteError(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionsListRequest(handler: (e: core.CollectionsListRequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionViewRequest(handler: (e: core.CollectionRequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionCreateRequest(handler: (e: core.CollectionRequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionUpdateRequest(handler: (e: core.CollectionRequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionDeleteRequest(handler: (e: core.CollectionRequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionsImportRequest(handler: (e: core.CollectionsImportRequestEvent) => void): void;
 /** Not fired yet. */ declare function onFileDownloadRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onFileTokenRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onBatchRequest(handler: (e: core.PendingEvent) => void): void;
@@ -130,6 +130,20 @@ declare namespace core {
   /** An `onTerminate` event. */ interface TerminateEvent extends hook.Event { app: App }
   /** The event of a hook oxbase accepts but does not fire yet: its fields are not known. */
   interface PendingEvent extends hook.Event { app: App; [field: string]: any }
+  /** `onMailerSend`: the message about to go; not calling `e.next()` keeps it from being sent. */
+  interface MailerEvent extends hook.Event { app: App; message: mailer.Message }
+  /** `onRecordEnrich`: a record the API answers with, as the caller sees it. */
+  interface RecordEnrichEvent extends RequestEvent { record: Record; collection: Collection }
+  /** `onRecordAfter*Error`: a failed API write and its error body. */
+  interface RecordErrorEvent extends Omit<RequestEvent, "error"> { record: Record; collection: Collection; error: { status: number; message: string; data: { [key: string]: any } } }
+  /** The auth flows' request hooks (before the flow; throw to refuse it). */
+  interface RecordAuthFlowRequestEvent extends RequestEvent { collection: Collection; identity?: string; password?: string; record?: Record }
+  /** Collection request hooks and the after-success/error hooks of API changes. */
+  interface CollectionRequestEvent extends Omit<RequestEvent, "error"> { collection: Collection; error?: { status: number; message: string; data: { [key: string]: any } } }
+  /** `onCollectionsListRequest`: the page of collections being answered. */
+  interface CollectionsListRequestEvent extends RequestEvent { collections: Collection[]; result: { page: number; perPage: number; totalItems: number; totalPages: number } }
+  /** `onCollectionsImportRequest`. */
+  interface CollectionsImportRequestEvent extends RequestEvent { collection?: Collection }
 
   /** A record model hook's event. */
   interface RecordEvent extends hook.Event {
