@@ -117,21 +117,14 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long = "maxBodySize", env = "OXBASE_MAX_BODY_SIZE", default_value_t = 32 << 20)]
     pub max_body_size: usize,
-    /// The folder of JavaScript hook files (`*.pb.js`, PocketBase's `pb_hooks`).
-    #[arg(
-        long = "hooksDir",
-        env = "OXBASE_HOOKS_DIR",
-        default_value = "ox_hooks"
-    )]
-    pub hooks_dir: PathBuf,
+    /// The folder of JavaScript hook files (`*.pb.js`, PocketBase's `pb_hooks`); default:
+    /// `ox_hooks` beside the data dir, as PocketBase's `pb_hooks` beside `pb_data`.
+    #[arg(long = "hooksDir", env = "OXBASE_HOOKS_DIR")]
+    pub hooks_dir: Option<PathBuf>,
     /// The folder of JavaScript migration files (PocketBase's `pb_migrations`), applied at
-    /// start.
-    #[arg(
-        long = "migrationsDir",
-        env = "OXBASE_MIGRATIONS_DIR",
-        default_value = "ox_migrations"
-    )]
-    pub migrations_dir: PathBuf,
+    /// start; default: `ox_migrations` beside the data dir.
+    #[arg(long = "migrationsDir", env = "OXBASE_MIGRATIONS_DIR")]
+    pub migrations_dir: Option<PathBuf>,
     /// Writes a migration file for each collection change made through the API (on with
     /// `--dev`; `--automigrate=false` turns it off).
     #[arg(long, env = "OXBASE_AUTOMIGRATE", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
@@ -172,4 +165,11 @@ pub enum SuperuserCommand {
     Upsert { email: String, password: String },
     /// Deletes a superuser.
     Delete { email: String },
+}
+
+/// A folder beside the data dir (`ox_data` → `ox_hooks`; `/srv/app/data` → `/srv/app/ox_hooks`).
+pub fn beside_data(data_dir: &std::path::Path, name: &str) -> PathBuf {
+    data_dir
+        .parent()
+        .map_or_else(|| PathBuf::from(name), |p| p.join(name))
 }

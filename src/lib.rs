@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod cli;
+pub mod framework;
 pub mod migrate;
 pub mod reload;
 pub mod restart;
@@ -36,6 +37,22 @@ pub struct ServeConfig {
     pub migrations: Option<oxbase_js::migrations::MigrationsConfig>,
 }
 
+impl ServeConfig {
+    /// `oxbase serve`'s defaults over `data_dir`: `127.0.0.1:8090`, SQLite, no JS hooks.
+    pub fn new(data_dir: impl Into<PathBuf>) -> ServeConfig {
+        ServeConfig {
+            http: "127.0.0.1:8090".into(),
+            data_dir: data_dir.into(),
+            database_url: None,
+            db_connections: 16,
+            pubsub: None,
+            http_config: HttpConfig::default(),
+            hooks: None,
+            migrations: None,
+        }
+    }
+}
+
 /// How long a shutdown lets in-flight requests finish before it drops their connections.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -46,13 +63,49 @@ pub struct Application {
     http: HttpConfig,
     /// What the app was opened with, to open it again after a restore.
     core: Config,
-    hooks: Option<oxbase_js::HooksConfig>,
+    /// What extends each app opened (the first, and those reopened after a restore).
+    extend: Arc<Extend>,
+}
+
+/// The application's own code: routes given in the HTTP config, a Rust app's hooks, routes and
+/// jobs, the JS migrations and the JS hook files.
+struct Extend {
+    own: Option<Arc<dyn oxbase_api::custom::CustomRoutes>>,
+    rust: framework::Extensions,
     migrations: Option<oxbase_js::migrations::MigrationsConfig>,
+    js: Option<oxbase_js::HooksConfig>,
+}
+
+impl Extend {
+    /// Installs everything on `app`; the routes, asked in that order.
+    async fn install(
+        &self,
+        app: &App,
+    ) -> Result<Option<Arc<dyn oxbase_api::custom::CustomRoutes>>, String> {
+        let mut routes: Vec<_> = self.own.iter().cloned().collect();
+        routes.extend(self.rust.install(app)?);
+        if let Some(migrations) = &self.migrations {
+            prepare_migrations(app, migrations).await?;
+        }
+        if let Some(js) = &self.js {
+            routes.extend(load_hooks(app, js).await?);
+        }
+        Ok(oxbase_api::custom::first_of(routes))
+    }
 }
 
 impl Application {
     /// Opens the data directory and binds the listener (`127.0.0.1:0` picks a free port).
     pub async fn build(config: ServeConfig) -> Result<Application, String> {
+        Application::build_with(config, framework::Extensions::default()).await
+    }
+
+    /// The same, with a Rust app's hooks, routes and jobs (`framework::Oxbase`).
+    pub async fn build_with(
+        config: ServeConfig,
+        extensions: framework::Extensions,
+    ) -> Result<Application, String> {
+        extensions.check()?;
         let mut core = Config::new(&config.data_dir);
         core.database_url = config.database_url.clone();
         core.db_connections = config.db_connections;
@@ -62,24 +115,26 @@ impl Application {
         // and exit before running it.
         app.crons().start();
         telemetry::store_app_logs_in(app.logs());
-        let migrations = config.migrations.map(|mut m| {
-            m.data_dir = config.data_dir.clone();
-            m
-        });
-        if let Some(m) = &migrations
-            && let Err(e) = prepare_migrations(&app, m).await
-        {
-            app.close().await;
-            return Err(e);
-        }
         let mut http = config.http_config;
-        let hooks = config.hooks.map(|mut h| {
-            h.data_dir = config.data_dir.clone();
-            h
+        let extend = Arc::new(Extend {
+            own: http.custom.take(),
+            rust: extensions,
+            migrations: config.migrations.map(|mut m| {
+                m.data_dir = config.data_dir.clone();
+                m
+            }),
+            js: config.hooks.map(|mut h| {
+                h.data_dir = config.data_dir.clone();
+                h
+            }),
         });
-        if let Some(h) = &hooks {
-            http.custom = load_hooks(&app, h).await?;
-        }
+        http.custom = match extend.install(&app).await {
+            Ok(custom) => custom,
+            Err(e) => {
+                app.close().await;
+                return Err(e);
+            }
+        };
         let listener = TcpListener::bind(&config.http)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.http))?;
@@ -88,8 +143,7 @@ impl Application {
             app,
             http,
             core,
-            hooks,
-            migrations,
+            extend,
         })
     }
 
@@ -101,6 +155,14 @@ impl Application {
 
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// What `serve` prints once it listens.
+    pub fn banner(&self) -> String {
+        let addr = self.local_addr();
+        format!(
+            "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/"
+        )
     }
 
     /// Serves until `shutdown` resolves; then realtime streams end, in-flight requests finish
@@ -116,37 +178,21 @@ impl Application {
             app,
             http,
             core,
-            hooks,
-            migrations,
+            extend,
         } = self;
         let busy_poll = http.busy_poll;
-        // The first service uses the hooks loaded by `build`; a restored app applies the
-        // migrations and loads the hooks again.
-        let loaded = parking_lot::Mutex::new(Some(http.custom.clone()));
+        // The first service uses what `build` installed; a restored app installs it again.
+        let service = restart::Swappable::new(oxbase_api::service(app.clone(), &http));
         let make_service = move |app: App| {
-            let mut http = http.clone();
-            if let (None, Some(m)) = (loaded.lock().as_ref(), &migrations) {
-                let prepared = tokio::task::block_in_place(|| {
-                    tokio::runtime::Handle::current().block_on(prepare_migrations(&app, m))
-                });
-                if let Err(e) = prepared {
-                    tracing::error!(error = %e, "the migrations failed on the restored app");
-                }
-            }
-            http.custom = match (loaded.lock().take(), &hooks) {
-                (Some(custom), _) => custom,
-                (None, Some(h)) => tokio::task::block_in_place(|| {
-                    tokio::runtime::Handle::current().block_on(load_hooks(&app, h))
-                })
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "the hooks did not load on the restored app");
+            let (mut http, extend) = (http.clone(), extend.clone());
+            async move {
+                http.custom = extend.install(&app).await.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "the migrations or hooks failed on the restored app");
                     None
-                }),
-                (None, None) => None,
-            };
-            oxbase_api::service(app, &http)
+                });
+                oxbase_api::service(app, &http)
+            }
         };
-        let service = restart::Swappable::new(make_service(app.clone()));
         let restores = app.backups().take_restores();
         let current = Arc::new(parking_lot::Mutex::new(app));
         let applying = Arc::new(tokio::sync::Mutex::new(()));

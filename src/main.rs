@@ -29,11 +29,16 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => {
             let observability =
                 telemetry::init(args.dev, cli.log_format, args.otlp_endpoint.as_deref())?;
+            let hooks_dir = args
+                .hooks_dir
+                .clone()
+                .unwrap_or_else(|| oxbase::cli::beside_data(&cli.dir, "ox_hooks"));
+            let migrations_dir = args
+                .migrations_dir
+                .clone()
+                .unwrap_or_else(|| oxbase::cli::beside_data(&cli.dir, "ox_migrations"));
             // `--dev` restarts the server when its hook files change.
-            let watched = args
-                .dev
-                .then(|| args.hooks_dir.clone())
-                .filter(|d| d.is_dir());
+            let watched = args.dev.then(|| hooks_dir.clone()).filter(|d| d.is_dir());
             let config = ServeConfig {
                 http: args.http,
                 data_dir: cli.dir,
@@ -51,14 +56,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                     custom: None,
                 },
                 migrations: Some(oxbase_js::migrations::MigrationsConfig {
-                    dir: args.migrations_dir,
+                    dir: migrations_dir,
                     automigrate: args.automigrate.unwrap_or(args.dev),
-                    hooks_dir: args.hooks_dir.clone(),
+                    hooks_dir: hooks_dir.clone(),
                     data_dir: std::path::PathBuf::new(),
                     dev: args.dev,
                 }),
                 hooks: Some(oxbase_js::HooksConfig {
-                    dir: args.hooks_dir,
+                    dir: hooks_dir,
                     pool: args.hooks_pool,
                     timeout: std::time::Duration::from_secs(args.hooks_timeout.max(1)),
                     memory_bytes: args.hooks_memory.max(1) << 20,
@@ -67,10 +72,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }),
             };
             let app = Application::build(config).await?;
-            let addr = app.local_addr();
-            println!(
-                "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Dashboard: http://{addr}/_/"
-            );
+            println!("{}", app.banner());
             let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let reloading = reload.clone();
             let stop = async move {

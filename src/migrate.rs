@@ -8,6 +8,8 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use oxbase_core::{App, Config};
+
+use crate::cli::beside_data;
 use oxbase_js::migrations::{
     Migrations, MigrationsConfig, new_file_name, snakecase, templates, types_directive,
 };
@@ -16,22 +18,14 @@ use oxbase_js::migrations::{
 pub struct MigrateArgs {
     #[command(subcommand)]
     pub action: Option<MigrateAction>,
-    /// The folder of JavaScript migration files (PocketBase's `pb_migrations`).
-    #[arg(
-        long = "migrationsDir",
-        global = true,
-        env = "OXBASE_MIGRATIONS_DIR",
-        default_value = "ox_migrations"
-    )]
-    pub migrations_dir: PathBuf,
-    /// The hooks folder (migrations see it as `__hooks`).
-    #[arg(
-        long = "hooksDir",
-        global = true,
-        env = "OXBASE_HOOKS_DIR",
-        default_value = "ox_hooks"
-    )]
-    pub hooks_dir: PathBuf,
+    /// The folder of JavaScript migration files (PocketBase's `pb_migrations`); default:
+    /// `ox_migrations` beside the data dir.
+    #[arg(long = "migrationsDir", global = true, env = "OXBASE_MIGRATIONS_DIR")]
+    pub migrations_dir: Option<PathBuf>,
+    /// The hooks folder (migrations see it as `__hooks`); default: `ox_hooks` beside the data
+    /// dir.
+    #[arg(long = "hooksDir", global = true, env = "OXBASE_HOOKS_DIR")]
+    pub hooks_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -62,16 +56,22 @@ pub async fn run(
     config.database_url = database_url;
     let app = App::open(&config).await.map_err(|e| e.to_string())?;
     let migrations = MigrationsConfig {
-        dir: args.migrations_dir,
+        dir: args
+            .migrations_dir
+            .unwrap_or_else(|| beside_data(dir, "ox_migrations")),
         automigrate: false,
-        hooks_dir: args.hooks_dir,
+        hooks_dir: args
+            .hooks_dir
+            .unwrap_or_else(|| beside_data(dir, "ox_hooks")),
         data_dir: dir.to_path_buf(),
         dev: false,
     };
     let action = args.action.unwrap_or(MigrateAction::Up);
     let work = {
         let app = app.clone();
-        tokio::task::spawn_blocking(move || execute(&app, &migrations, action))
+        tokio::task::spawn_blocking(move || {
+            oxbase_js::invoke::blocking(|| execute(&app, &migrations, action))
+        })
     };
     let result = work.await.map_err(|e| e.to_string()).and_then(|r| r);
     app.close().await;

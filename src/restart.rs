@@ -158,7 +158,7 @@ where
 /// `app` always holds the app running now (the server closes that one at shutdown).
 /// A restore holds `applying` from the moment it starts until the app runs again, so that
 /// shutdown waits for it (`Application::run_until_stopped`) instead of stopping it half-way.
-pub async fn serve_restores<S, F>(
+pub async fn serve_restores<S, F, Made>(
     config: Config,
     app: Arc<Mutex<App>>,
     mut restores: UnboundedReceiver<Restore>,
@@ -166,7 +166,8 @@ pub async fn serve_restores<S, F>(
     make_service: F,
     applying: Arc<tokio::sync::Mutex<()>>,
 ) where
-    F: Fn(App) -> S,
+    F: Fn(App) -> Made,
+    Made: Future<Output = S>,
 {
     while let Some(restore) = restores.recv().await {
         let _applying = applying.lock().await;
@@ -204,7 +205,7 @@ pub async fn serve_restores<S, F>(
             reopened.announce_restore();
             tracing::info!("backup restored");
         }
-        service.set(Some(make_service(reopened.clone())));
+        service.set(Some(make_service(reopened.clone()).await));
         *app.lock() = reopened;
     }
 }

@@ -63,19 +63,15 @@ pub async fn import_pocketbase(
 }
 
 /// Copies the app's `pb_hooks/` and `pb_migrations/` (beside `pb_data`), when there, into
-/// `ox_hooks/` and `ox_migrations/` beside `dir`: the folders `serve` reads by default when
-/// run from there. The migrations PocketBase applied were recorded as applied by the import.
+/// `ox_hooks/` and `ox_migrations/` beside `dir`: the folders `serve --dir <dir>` reads by
+/// default. The migrations PocketBase applied were recorded as applied by the import.
 fn copy_app_folders(pb_data: &Path, dir: &Path) -> Result<(), String> {
-    let (from, to) = (parent_of(pb_data), parent_of(dir));
-    for (pb, ox, flag) in [
-        ("pb_hooks", "ox_hooks", "--hooksDir"),
-        ("pb_migrations", "ox_migrations", "--migrationsDir"),
-    ] {
-        let source = from.join(pb);
+    for (pb, ox) in [("pb_hooks", "ox_hooks"), ("pb_migrations", "ox_migrations")] {
+        let source = crate::cli::beside_data(pb_data, pb);
         if !source.is_dir() {
             continue;
         }
-        let target = to.join(ox);
+        let target = crate::cli::beside_data(dir, ox);
         let copied = copy_tree(&source, &target).map_err(|e| {
             format!(
                 "cannot copy {} to {}: {e}",
@@ -84,25 +80,12 @@ fn copy_app_folders(pb_data: &Path, dir: &Path) -> Result<(), String> {
             )
         })?;
         println!(
-            "Copied {copied} file(s) of {} to {} (serve with {flag} {} from elsewhere).",
+            "Copied {copied} file(s) of {} to {} (where `serve` reads them).",
             source.display(),
-            target.display(),
             target.display()
         );
     }
     Ok(())
-}
-
-/// The folder holding `path` (`.` for a bare name).
-fn parent_of(path: &Path) -> std::path::PathBuf {
-    match std::path::absolute(path)
-        .ok()
-        .as_deref()
-        .and_then(Path::parent)
-    {
-        Some(parent) => parent.to_path_buf(),
-        None => std::path::PathBuf::from("."),
-    }
 }
 
 /// Copies the files of `from` into `to`, recursively (files of the same name replaced); how

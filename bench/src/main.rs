@@ -89,6 +89,7 @@ fn selected(cli: &Cli) -> Result<Selection> {
     }
     sel.workloads = workloads::ALL
         .into_iter()
+        .chain([Workload::Route])
         .filter(|w| chosen.contains(w))
         .collect();
     Ok(sel)

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use oxbase::framework::Oxbase;
 use oxbase::{Application, ServeConfig};
 use oxbase_api::HttpConfig;
 use oxbase_js::migrations::MigrationsConfig;
@@ -204,8 +205,10 @@ impl TestApp {
             Some(database),
             false,
             self.pubsub.as_deref(),
-            None,
-            migrations,
+            move |mut config: ServeConfig| {
+                config.migrations = migrations;
+                Oxbase::new(config)
+            },
         )
         .await;
         peer.temp_dir = Some(dir);
@@ -225,8 +228,7 @@ async fn spawn_app_on(
         database,
         upsert_superuser,
         None,
-        None,
-        None,
+        Oxbase::new,
     )
     .await
 }
@@ -238,7 +240,11 @@ pub async fn spawn_app_with_hooks(data_dir: &Path, hooks: oxbase_js::HooksConfig
         public_dir: data_dir.join("public"),
         ..HttpConfig::default()
     };
-    spawn_app_bus(data_dir, http, database, true, None, Some(hooks), None).await
+    let build = move |mut config: ServeConfig| {
+        config.hooks = Some(hooks);
+        Oxbase::new(config)
+    };
+    spawn_app_bus(data_dir, http, database, true, None, build).await
 }
 
 /// The real server over `data_dir` applying the JS migrations of `migrations` at start (a
@@ -249,22 +255,20 @@ pub async fn spawn_app_with_migrations(data_dir: &Path, migrations: MigrationsCo
         public_dir: data_dir.join("public"),
         ..HttpConfig::default()
     };
-    spawn_app_bus(data_dir, http, database, true, None, None, Some(migrations)).await
+    let build = move |mut config: ServeConfig| {
+        config.migrations = Some(migrations);
+        Oxbase::new(config)
+    };
+    spawn_app_bus(data_dir, http, database, true, None, build).await
 }
 
 /// Why the application over `data_dir` with `migrations` does not build (its start fails).
 pub async fn build_error_with_migrations(data_dir: &Path, migrations: MigrationsConfig) -> String {
     let database = TestDatabase::for_data_dir(data_dir).await;
-    let config = ServeConfig {
-        http: "127.0.0.1:0".into(),
-        data_dir: data_dir.to_path_buf(),
-        database_url: database.as_ref().map(|d| d.url.clone()),
-        db_connections: 16,
-        pubsub: None,
-        http_config: HttpConfig::default(),
-        hooks: None,
-        migrations: Some(migrations),
-    };
+    let mut config = ServeConfig::new(data_dir);
+    config.http = "127.0.0.1:0".into();
+    config.database_url = database.as_ref().map(|d| d.url.clone());
+    config.migrations = Some(migrations);
     let built = Application::build(config).await;
     if let Some(db) = database {
         // Kept for the app a test starts on this data dir next.
@@ -290,6 +294,21 @@ pub async fn database_for(data_dir: &Path) -> Option<std::sync::Arc<TestDatabase
     Some(database)
 }
 
+/// Starts the real server as a Rust app does (`oxbase::framework`): `build` makes the
+/// `Oxbase` from the config (over a fresh data dir, on PostgreSQL when the tests run there)
+/// and registers its hooks, routes and jobs.
+pub async fn spawn_rust_app(build: impl FnOnce(ServeConfig) -> Oxbase) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::for_data_dir(dir.path()).await;
+    let http_config = HttpConfig {
+        public_dir: dir.path().join("public"),
+        ..HttpConfig::default()
+    };
+    let mut app = spawn_app_bus(dir.path(), http_config, database, true, None, build).await;
+    app.temp_dir = Some(dir);
+    app
+}
+
 /// A fresh app whose instances relay over `pubsub` (`redis://...`) instead of PostgreSQL;
 /// `None` on SQLite.
 pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
@@ -304,8 +323,7 @@ pub async fn spawn_app_with_pubsub(pubsub: &str) -> Option<TestApp> {
         Some(database),
         true,
         Some(pubsub),
-        None,
-        None,
+        Oxbase::new,
     )
     .await;
     app.temp_dir = Some(dir);
@@ -318,8 +336,7 @@ async fn spawn_app_bus(
     database: Option<std::sync::Arc<TestDatabase>>,
     upsert_superuser: bool,
     pubsub: Option<&str>,
-    hooks: Option<oxbase_js::HooksConfig>,
-    migrations: Option<MigrationsConfig>,
+    build: impl FnOnce(ServeConfig) -> Oxbase,
 ) -> TestApp {
     if let Ok(filter) = std::env::var("OXBASE_TEST_LOG") {
         // Server logs in the test output (e.g. `OXBASE_TEST_LOG=error` shows internal errors).
@@ -335,12 +352,10 @@ async fn spawn_app_bus(
         db_connections: 16,
         pubsub: pubsub.map(str::to_owned),
         http_config,
-        hooks,
-        migrations,
+        hooks: None,
+        migrations: None,
     };
-    let application = Application::build(config)
-        .await
-        .expect("the application builds");
+    let application = build(config).build().await.expect("the application builds");
     let addr = application.local_addr();
     let core = application.app().clone();
     if upsert_superuser {

@@ -16,6 +16,7 @@ mod errors;
 mod event_pipeline;
 mod expand;
 mod files;
+mod framework;
 mod health;
 mod hooks;
 mod import_pocketbase;

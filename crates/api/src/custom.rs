@@ -1,6 +1,7 @@
 //! Routes of the application's own code (JS hooks' `routerAdd`, a Rust app's routes): asked
 //! before the built-in routes, so an app may also answer a path oxbase serves. With none
-//! registered, a request costs one look at an `Option`.
+//! registered, a request costs one look at an `Option`; with both kinds, `first_of` asks each
+//! in turn.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,8 +22,9 @@ use crate::error::body as error_body;
 use crate::extract::Caller;
 use crate::middleware::{client_ip, peer_ip};
 
-/// The built-in routes, for a custom handler that wraps one (JS request hooks).
-pub type Next = tower::util::BoxCloneService<Request, Response, Infallible>;
+/// The built-in routes, for a custom handler that wraps one (JS request hooks; a Rust route
+/// gets them as a request extension, hence `Sync`).
+pub type Next = tower::util::BoxCloneSyncService<Request, Response, Infallible>;
 
 /// A request as custom routes receive it: read whole, with its caller and addresses.
 pub struct CustomRequest {
@@ -45,6 +47,35 @@ pub trait CustomRoutes: Send + Sync + 'static {
     fn matches(&self, method: &Method, path: &str) -> bool;
     /// Answers a request `matches` accepted.
     fn call(&self, request: CustomRequest) -> BoxResponse;
+}
+
+/// The first of `routes` that answers a request answers it: a Rust app's routes and the JS
+/// hooks' side by side. `None` when there are none, and the one itself when there is one, so
+/// each request costs what it cost before.
+pub fn first_of(routes: Vec<Arc<dyn CustomRoutes>>) -> Option<Arc<dyn CustomRoutes>> {
+    match routes.len() {
+        0 => None,
+        1 => routes.into_iter().next(),
+        _ => Some(Arc::new(FirstOf(routes))),
+    }
+}
+
+/// Several sets of routes, asked in order.
+struct FirstOf(Vec<Arc<dyn CustomRoutes>>);
+
+impl CustomRoutes for FirstOf {
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.0.iter().any(|r| r.matches(method, path))
+    }
+
+    fn call(&self, request: CustomRequest) -> BoxResponse {
+        let (method, path) = (&request.parts.method, request.parts.uri.path());
+        match self.0.iter().find(|r| r.matches(method, path)) {
+            Some(routes) => routes.call(request),
+            // `CustomFirst` asks `matches` first; a set that changed its mind meanwhile: 404.
+            None => Box::pin(async { crate::error::ApiError::not_found().into_response() }),
+        }
+    }
 }
 
 /// The router behind the application's routes.

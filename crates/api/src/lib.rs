@@ -60,7 +60,8 @@ pub struct HttpConfig {
     /// A trace span per request, joined to the caller's trace by this (`--otlpEndpoint`);
     /// `None`: no spans.
     pub traces: Option<traces::JoinTrace>,
-    /// The application's own routes (JS hooks), asked before the built-in ones.
+    /// The application's own routes (a Rust app's, JS hooks'; `custom::first_of` joins
+    /// several), asked before the built-in ones.
     pub custom: Option<Arc<dyn custom::CustomRoutes>>,
 }
 

@@ -49,7 +49,24 @@ struct Parts {
     on_close: parking_lot::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
+/// A handle that does not keep the app open: for code the app itself holds (hooks, jobs of a
+/// Rust app), which would otherwise keep a closed app alive through a cycle.
+#[derive(Clone)]
+pub struct WeakApp(std::sync::Weak<Parts>);
+
+impl WeakApp {
+    /// The app, while anything else still holds it.
+    pub fn upgrade(&self) -> Option<App> {
+        self.0.upgrade().map(|parts| App { parts })
+    }
+}
+
 impl App {
+    /// A handle that does not keep the app open.
+    pub fn downgrade(&self) -> WeakApp {
+        WeakApp(Arc::downgrade(&self.parts))
+    }
+
     /// Opens (creating when missing) the data directory and its database, runs the system
     /// migrations and creates the system collections.
     pub async fn open(config: &Config) -> Result<App> {

@@ -106,6 +106,12 @@ pub(crate) struct HookOutcome {
     /// Response headers the hooks set (`e.response.header().set`).
     #[serde(default)]
     pub headers: HashMap<String, Vec<String>>,
+    /// Whether the chain ran to its end (every handler called `e.next()`).
+    #[serde(default)]
+    pub proceeded: bool,
+    /// A mail hook's message as the hooks left it.
+    #[serde(default)]
+    pub message: Option<Json>,
 }
 
 /// What the hooks of a create, update or delete answered: the route's answer when `e.next()`

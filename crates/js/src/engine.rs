@@ -188,12 +188,28 @@ pub fn caught(ctx: &Ctx<'_>, e: rquickjs::Error) -> JsError {
     }
 }
 
-/// Prewarmed engines, lent one per invocation.
+/// Prewarmed engines, lent one per invocation. At most `keep` run at once: an invocation
+/// waits for an idle one rather than making another (making one compiles the API and every
+/// handler, which under load would cost more than the work). An invocation made by JavaScript
+/// already running on this thread (a hook fired by a write a handler makes) never waits: the
+/// engine it would wait for may be the one held below it; it gets a fresh one when none is
+/// idle.
 pub struct Pool {
-    idle: Mutex<Vec<Engine>>,
-    /// How many idle engines are kept (`--hooksPool`).
+    state: Mutex<Lent>,
+    freed: parking_lot::Condvar,
     keep: usize,
     make: Box<dyn Fn() -> Result<Engine, JsError> + Send + Sync>,
+}
+
+struct Lent {
+    idle: Vec<Engine>,
+    /// Engines alive, idle or running.
+    live: usize,
+}
+
+thread_local! {
+    /// How many engines this thread holds (nested invocations).
+    static HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Pool {
@@ -206,27 +222,52 @@ impl Pool {
             idle.push(make()?);
         }
         Ok(Pool {
-            idle: Mutex::new(idle),
+            state: Mutex::new(Lent { idle, live: keep }),
+            freed: parking_lot::Condvar::new(),
             keep,
             make,
         })
     }
 
-    /// Runs `f` on an idle engine, or on a fresh one when none is idle. Blocks the thread:
-    /// call it from a blocking context.
+    /// Runs `f` on an idle engine (waiting for one when `keep` are running), or on a fresh
+    /// one for a nested invocation. Blocks the thread: call it from a blocking context.
     pub fn with<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Result<R, JsError> {
-        let lent = self.idle.lock().pop();
+        let nested = HELD.get() > 0;
+        let lent = {
+            let mut state = self.state.lock();
+            loop {
+                if let Some(e) = state.idle.pop() {
+                    break Some(e);
+                }
+                if nested || state.live < self.keep {
+                    state.live += 1;
+                    break None;
+                }
+                self.freed.wait(&mut state);
+            }
+        };
         let mut engine = match lent {
             Some(e) => e,
-            None => (self.make)()?,
+            None => match (self.make)() {
+                Ok(e) => e,
+                Err(e) => {
+                    self.state.lock().live -= 1;
+                    self.freed.notify_one();
+                    return Err(e);
+                }
+            },
         };
+        HELD.set(HELD.get() + 1);
         let out = f(&mut engine);
-        if !engine.spoiled {
-            let mut idle = self.idle.lock();
-            if idle.len() < self.keep {
-                idle.push(engine);
-            }
+        HELD.set(HELD.get() - 1);
+        let mut state = self.state.lock();
+        if !engine.spoiled && state.idle.len() < self.keep {
+            state.idle.push(engine);
+        } else {
+            state.live -= 1;
         }
+        drop(state);
+        self.freed.notify_one();
         Ok(out)
     }
 }

@@ -481,9 +481,13 @@
       if (ev.body) e.record.load(ev.body);
     }
     if (ev.records) e.records = ev.records.map(recordOf);
+    if (ev.collections) e.collections = ev.collections.map((c) => new g.Collection(c));
+    if (ev.error) e.error = ev.error;
+    if (ev.message) e.message = new g.MailerMessage(ev.message);
+    for (const k of ["identity", "password"]) if (k in ev) e[k] = ev[k];
     if (ev.result) e.result = ev.result;
     for (const k of ["token", "meta", "authMethod"]) if (k in ev) e[k] = ev[k];
-    const initial = e.record ? JSON.stringify(e.record.__data) : "";
+    const initial = e.record ? JSON.stringify(e.record.__data) : e.collection ? JSON.stringify(e.collection) : "";
     const chain = spec.chain;
     let i = 0;
     let proceeded = false;
@@ -503,6 +507,7 @@
     const out = finish(e, thrown);
     out.proceeded = proceeded;
     if (e.record) out.record = e.record.__data;
+    if (e.message) out.message = JSON.parse(JSON.stringify(e.message));
     return JSON.stringify(out);
   };
 
@@ -534,6 +539,16 @@
   }
 
   function terminal(e, kind, initial) {
+    if (kind === "innerCollection") {
+      // A changed definition is sent on whole, as PocketBase saves `e.collection`.
+      const now = e.collection ? JSON.stringify(e.collection) : "";
+      const answer = call("next", now && now !== initial ? { replace: JSON.parse(now) } : { changes: {} });
+      e.__inner = true;
+      if (answer.status >= 200 && answer.status < 300 && answer.json && typeof answer.json === "object") {
+        e.collection = new g.Collection(answer.json);
+      }
+      return;
+    }
     if (kind === "inner") {
       const answer = call("next", { changes: e.record ? changes(e.record, initial) : {} });
       e.__inner = true;
@@ -544,6 +559,8 @@
     }
     if (kind === "respond") {
       if (e.records !== undefined) return e.json(200, Object.assign({}, e.result, { items: e.records }));
+      if (e.collections !== undefined) return e.json(200, Object.assign({}, e.result, { items: e.collections }));
+      if (e.record === undefined && e.collection) return e.json(200, e.collection);
       if (e.token !== undefined) {
         const body = { token: e.token, record: e.record };
         if (e.meta !== undefined && e.meta !== null) body.meta = e.meta;
@@ -552,6 +569,31 @@
       return e.json(200, e.record);
     }
   }
+
+  // `onRecordEnrich` over the records of an answer: each is the record as the caller sees it;
+  // what the hooks hide, unhide or set changes what it shows.
+  g.__runEnrich = function (fns, specJson) {
+    const spec = JSON.parse(specJson);
+    const collection = new g.Collection(spec.collection);
+    const out = [];
+    try {
+      for (const data of spec.records) {
+        const e = new RequestEvent(spec.http);
+        e.collection = collection;
+        e.record = g.Record.__fromOutput(collection, data);
+        if (data.expand) e.record.__expand = data.expand;
+        let i = 0;
+        e.next = () => {
+          if (i < spec.chain.length) return fns[spec.chain[i++]](e);
+        };
+        e.next();
+        out.push(e.record.publicExport());
+      }
+    } catch (err) {
+      return JSON.stringify({ error: describe(err) });
+    }
+    return JSON.stringify({ records: out });
+  };
 
   g.__runCron = function (fns, k) {
     try {

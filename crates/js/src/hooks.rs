@@ -48,6 +48,17 @@ impl ByName {
         names.iter().any(|n| self.0.contains_key(*n))
     }
 
+    /// The untagged handlers of `name` (for routes without a collection).
+    pub fn untagged(&self, name: &str) -> Vec<usize> {
+        self.0
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|(tags, _)| tags.is_empty())
+            .map(|(_, h)| *h)
+            .collect()
+    }
+
     /// The handlers of `names`, in that order, that apply to collection `c`.
     pub fn chain(&self, names: &[&str], c: &Collection) -> Vec<usize> {
         names
@@ -84,10 +95,15 @@ impl Hooks {
 
     /// The same, answered as `__runHook` wrote it.
     pub(crate) fn run_hook_raw(&self, spec: &Json) -> Result<String, JsError> {
+        self.run_global("__runHook", spec)
+    }
+
+    /// Calls the runner `name` of `events.js` with the handlers and `spec`.
+    pub(crate) fn run_global(&self, name: &str, spec: &Json) -> Result<String, JsError> {
         let spec = spec.to_string();
         self.with_engine(|engine| {
             engine.run(|ctx| {
-                let run: rquickjs::Function = ctx.globals().get("__runHook")?;
+                let run: rquickjs::Function = ctx.globals().get(name)?;
                 let fns: rquickjs::Value = ctx.globals().get("__fns")?;
                 run.call::<_, String>((fns, spec.as_str()))
             })
@@ -112,6 +128,45 @@ impl Hooks {
                     hooks.after_success(change);
                 }));
         }
+    }
+
+    /// `onMailerSend`: every message passes the hooks, which may change it, or not call
+    /// `e.next()` to keep it from being sent.
+    pub(crate) fn bind_mailer(self: &Arc<Self>, app: &App) {
+        let chain = self.by_name.untagged("onMailerSend");
+        if chain.is_empty() {
+            return;
+        }
+        let hooks = self.clone();
+        let hook: oxbase_core::mail::SendHook = Arc::new(move |message, from| {
+            let spec = json!({
+                "chain": chain,
+                "terminal": "proceed",
+                "event": {"message": {
+                    "from": {"name": from.0, "address": from.1},
+                    "to": message.to.split(", ").map(|a| json!({"address": a})).collect::<Vec<_>>(),
+                    "subject": message.subject,
+                    "html": message.html,
+                }},
+            });
+            let outcome = invoke::blocking(|| hooks.run_hook(&spec)).map_err(engine_error)?;
+            if let Some(e) = outcome.error {
+                return Err(to_core_error(&e));
+            }
+            if let Some(m) = outcome.message {
+                let to: Vec<&str> = m["to"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a["address"].as_str())
+                    .collect();
+                message.to = to.join(", ");
+                message.subject = m["subject"].as_str().unwrap_or_default().to_owned();
+                message.html = m["html"].as_str().unwrap_or_default().to_owned();
+            }
+            Ok(outcome.proceeded)
+        });
+        app.auth().mailer().on_send(hook);
     }
 
     fn after_success(&self, change: &Change) {

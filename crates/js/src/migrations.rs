@@ -268,9 +268,11 @@ impl Migrations {
 /// Applies the pending migrations of `config.dir` (off the async runtime); the files applied.
 pub async fn apply_pending(app: &App, config: &MigrationsConfig) -> Result<Vec<String>, String> {
     let (app, config) = (app.clone(), config.clone());
-    tokio::task::spawn_blocking(move || Migrations::load(&app, &config)?.up())
-        .await
-        .map_err(|e| e.to_string())?
+    tokio::task::spawn_blocking(move || {
+        crate::invoke::blocking(|| Migrations::load(&app, &config)?.up())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 fn run(engine: &mut Engine, which: &str) -> Result<(), JsError> {

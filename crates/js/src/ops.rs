@@ -88,7 +88,8 @@ impl Host {
                     .and_then(Json::as_object)
                     .cloned()
                     .unwrap_or_default();
-                crate::requests::next(&self.rt, changes).map_err(Failure::Args)
+                let replace = args.get("replace").cloned();
+                crate::requests::next(&self.rt, changes, replace).map_err(Failure::Args)
             }
             "collections.find" => {
                 let a: NameOrId = parse(args)?;
@@ -182,6 +183,23 @@ impl Host {
             "records.byEmail" => {
                 let a: ByEmail = parse(args)?;
                 self.find_one(&a.collection, "email = {:e}", json!({"e": a.email}))
+            }
+            "records.byToken" => {
+                let token = args
+                    .get("token")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let kind = args.get("type").and_then(Json::as_str).unwrap_or("auth");
+                let auth = if kind == "file" {
+                    self.block(async { Ok(app.auth().authenticate_file_token(&token).await) })?
+                } else {
+                    self.block(async { Ok(app.auth().authenticate(&token).await) })?
+                };
+                match auth.record() {
+                    Some(r) => Ok(json!({"collection": r.collection.to_json(), "record": r.data})),
+                    None => Err(Failure::NoRows),
+                }
             }
             "records.count" => {
                 let a: Count = parse(args)?;

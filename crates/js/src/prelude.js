@@ -765,9 +765,6 @@
     saveNoValidate(model) {
       return this.__save(model, false);
     }
-    validate(model) {
-      if (model instanceof Record) this.__call("records.validate", { record: model.__payload() });
-    }
     __save(model, validate) {
       if (model instanceof Record) {
         const saved = this.__call("records.save", { record: model.__payload(), validate });
@@ -812,9 +809,6 @@
     settings() {
       return settingsView(this.__call("settings.get", {}));
     }
-    save_settings(s) {
-      this.__call("settings.save", { settings: s });
-    }
     logger() {
       return logger;
     }
@@ -835,7 +829,6 @@
       return {
         add: (id, expr, fn) => g.cronAdd(id, expr, fn),
         remove: (id) => g.cronRemove(id),
-        total: () => call("crons.total", {}),
       };
     }
   }

@@ -1,6 +1,7 @@
-//! Record request hooks: `onRecordsListRequest`, `onRecordViewRequest`,
-//! `onRecordCreateRequest`, `onRecordUpdateRequest`, `onRecordDeleteRequest` and
-//! `onRecordAuthRequest` wrap the built-in record routes of the collections they name.
+//! Request hooks wrap the built-in routes: records (`onRecordsListRequest`...`onRecordDeleteRequest`,
+//! `onRecordAuthRequest` and the auth flows' own), collections (`onCollection*Request`), with
+//! the after-error hooks of record writes and the after-success/error hooks of collection
+//! changes made through the API.
 //!
 //! As in PocketBase, a create, update or delete hook runs before the action, with `e.record`
 //! loaded from the stored record and the request body: what it changes is sent on to the
@@ -26,69 +27,141 @@ use oxbase_core::records::direct::Find;
 
 use crate::invoke::{self, Answer, Wrapped};
 
-/// Which record route a request is.
+/// What the hooks of a route see before its action runs (their `e.next()` runs it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    List,
-    View,
+enum Before {
+    /// A record create, update or delete: `e.record` from the stored record and the body.
+    Record(Action),
+    /// A collection create, update or delete: `e.collection` from the stored definition and
+    /// the body; the changed definition is sent on whole.
+    Collection(Action),
+    /// Any other route (auth flows): the request and its collection.
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
     Create,
     Update,
     Delete,
-    Auth,
 }
 
-impl Kind {
-    fn hook(self) -> &'static str {
-        match self {
-            Kind::List => "onRecordsListRequest",
-            Kind::View => "onRecordViewRequest",
-            Kind::Create => "onRecordCreateRequest",
-            Kind::Update => "onRecordUpdateRequest",
-            Kind::Delete => "onRecordDeleteRequest",
-            Kind::Auth => "onRecordAuthRequest",
+/// The hooks a route may have: one before its action, one after its answer (which may change
+/// it), one on its failure, one on its success.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    before: Option<(&'static str, Before)>,
+    after: Option<&'static str>,
+    failed: Option<&'static str>,
+    succeeded: Option<&'static str>,
+    /// `onRecordEnrich`, on the records the route answers with.
+    enrich: Option<&'static str>,
+    /// The collection named in the path (records and auth routes; collection routes).
+    collection: Option<String>,
+    /// The record or collection the path names.
+    id: Option<String>,
+}
+
+/// The hooks of `method path`, if it is a route that has some.
+fn plan(method: &Method, path: &str) -> Option<Plan> {
+    let rest = path.strip_prefix("/api/collections")?;
+    let parts: Vec<&str> = rest.split('/').skip(1).collect();
+    let m = method.as_str();
+    let mut plan = Plan::default();
+    match parts.as_slice() {
+        [] | [""] => match m {
+            "GET" => plan.after = Some("onCollectionsListRequest"),
+            "POST" => {
+                plan.before = Some((
+                    "onCollectionCreateRequest",
+                    Before::Collection(Action::Create),
+                ));
+                plan.failed = Some("onCollectionAfterCreateError");
+                plan.succeeded = Some("onCollectionAfterCreateSuccess");
+            }
+            _ => return None,
+        },
+        ["import"] if m == "PUT" => {
+            plan.before = Some(("onCollectionsImportRequest", Before::Plain))
         }
-    }
-
-    /// Whether the hook runs before the action (and `e.next()` runs it).
-    fn before(self) -> bool {
-        matches!(self, Kind::Create | Kind::Update | Kind::Delete)
-    }
-}
-
-const ALL: [Kind; 6] = [
-    Kind::List,
-    Kind::View,
-    Kind::Create,
-    Kind::Update,
-    Kind::Delete,
-    Kind::Auth,
-];
-
-/// The record route `method path` names: its kind, collection and record id.
-pub fn route(method: &Method, path: &str) -> Option<(Kind, String, Option<String>)> {
-    let rest = path.strip_prefix("/api/collections/")?;
-    let mut parts = rest.split('/');
-    let collection = parts.next().filter(|c| !c.is_empty())?.to_owned();
-    let second = parts.next()?;
-    let third = parts.next();
-    if parts.next().is_some() {
-        return None;
-    }
-    let kind = match (method.as_str(), second, third) {
-        ("GET", "records", None) => Kind::List,
-        ("POST", "records", None) => Kind::Create,
-        ("GET", "records", Some(_)) => Kind::View,
-        ("PATCH", "records", Some(_)) => Kind::Update,
-        ("DELETE", "records", Some(_)) => Kind::Delete,
-        (
-            "POST",
-            "auth-with-password" | "auth-with-otp" | "auth-with-oauth2" | "auth-refresh",
-            None,
-        ) => Kind::Auth,
+        [c] => {
+            plan.id = Some((*c).to_owned());
+            match m {
+                "GET" => plan.after = Some("onCollectionViewRequest"),
+                "PATCH" => {
+                    plan.before = Some((
+                        "onCollectionUpdateRequest",
+                        Before::Collection(Action::Update),
+                    ));
+                    plan.failed = Some("onCollectionAfterUpdateError");
+                    plan.succeeded = Some("onCollectionAfterUpdateSuccess");
+                }
+                "DELETE" => {
+                    plan.before = Some((
+                        "onCollectionDeleteRequest",
+                        Before::Collection(Action::Delete),
+                    ));
+                    plan.failed = Some("onCollectionAfterDeleteError");
+                    plan.succeeded = Some("onCollectionAfterDeleteSuccess");
+                }
+                _ => return None,
+            }
+        }
+        [c, "records"] => {
+            plan.collection = Some((*c).to_owned());
+            plan.enrich = Some("onRecordEnrich");
+            match m {
+                "GET" => plan.after = Some("onRecordsListRequest"),
+                "POST" => {
+                    plan.before = Some(("onRecordCreateRequest", Before::Record(Action::Create)));
+                    plan.failed = Some("onRecordAfterCreateError");
+                }
+                _ => return None,
+            }
+        }
+        [c, "records", id] => {
+            plan.collection = Some((*c).to_owned());
+            plan.enrich = Some("onRecordEnrich");
+            plan.id = Some((*id).to_owned());
+            match m {
+                "GET" => plan.after = Some("onRecordViewRequest"),
+                "PATCH" => {
+                    plan.before = Some(("onRecordUpdateRequest", Before::Record(Action::Update)));
+                    plan.failed = Some("onRecordAfterUpdateError");
+                }
+                "DELETE" => {
+                    plan.before = Some(("onRecordDeleteRequest", Before::Record(Action::Delete)));
+                    plan.failed = Some("onRecordAfterDeleteError");
+                }
+                _ => return None,
+            }
+        }
+        [c, action] if m == "POST" || (m == "GET" && *action == "auth-methods") => {
+            plan.collection = Some((*c).to_owned());
+            let before = match *action {
+                "auth-with-password" => "onRecordAuthWithPasswordRequest",
+                "auth-with-otp" => "onRecordAuthWithOTPRequest",
+                "auth-with-oauth2" => "onRecordAuthWithOAuth2Request",
+                "auth-refresh" => "onRecordAuthRefreshRequest",
+                "auth-methods" => "onRecordAuthMethodsRequest",
+                "request-otp" => "onRecordRequestOTPRequest",
+                "request-password-reset" => "onRecordRequestPasswordResetRequest",
+                "confirm-password-reset" => "onRecordConfirmPasswordResetRequest",
+                "request-verification" => "onRecordRequestVerificationRequest",
+                "confirm-verification" => "onRecordConfirmVerificationRequest",
+                "request-email-change" => "onRecordRequestEmailChangeRequest",
+                "confirm-email-change" => "onRecordConfirmEmailChangeRequest",
+                _ => return None,
+            };
+            plan.before = Some((before, Before::Plain));
+            if action.starts_with("auth-with") || *action == "auth-refresh" {
+                plan.after = Some("onRecordAuthRequest");
+                plan.enrich = Some("onRecordEnrich");
+            }
+        }
         _ => return None,
-    };
-    let id = third.filter(|_| second == "records").map(str::to_owned);
-    Some((kind, collection, id))
+    }
+    Some(plan)
 }
 
 /// The request hooks of the files.
@@ -98,76 +171,317 @@ pub struct RequestHooks {
     app: App,
 }
 
+/// A plan's hooks that the files registered, for one request.
+struct Chains {
+    collection: Option<Arc<Collection>>,
+    before: Vec<usize>,
+    after: Vec<usize>,
+    failed: Vec<usize>,
+    succeeded: Vec<usize>,
+    enrich: Vec<usize>,
+}
+
+impl Chains {
+    fn is_empty(&self) -> bool {
+        self.before.is_empty()
+            && self.after.is_empty()
+            && self.failed.is_empty()
+            && self.succeeded.is_empty()
+            && self.enrich.is_empty()
+    }
+}
+
 impl RequestHooks {
     pub fn new(hooks: Arc<Hooks>, app: App) -> Option<RequestHooks> {
-        let names: Vec<&str> = ALL.iter().map(|k| k.hook()).collect();
-        hooks
-            .by_name
-            .has_any(&names)
-            .then_some(RequestHooks { hooks, app })
+        let any = hooks.registry().iter().any(|r| {
+            matches!(r, crate::registry::Registration::Hook { name, .. }
+                if name.ends_with("Request") || name.starts_with("onCollectionAfter")
+                    || name.contains("Error") || name == "onRecordEnrich")
+        });
+        any.then_some(RequestHooks { hooks, app })
     }
 
-    fn chain(&self, kind: Kind, collection: &str) -> Option<(Arc<Collection>, Vec<usize>)> {
-        let c = self.app.schema().get(collection)?;
-        let chain = self.hooks.by_name.chain(&[kind.hook()], &c);
-        (!chain.is_empty()).then_some((c, chain))
+    /// The chains `plan` names that apply: record hooks are tagged by the record's
+    /// collection, collection hooks by the collection itself.
+    fn chains(&self, plan: &Plan) -> Chains {
+        let named = plan
+            .collection
+            .as_deref()
+            .or(plan.id.as_deref().filter(|_| plan.collection.is_none()));
+        let collection = named.and_then(|c| self.app.schema().get(c));
+        let chain = |name: Option<&'static str>| -> Vec<usize> {
+            let Some(name) = name else { return Vec::new() };
+            match &collection {
+                Some(c) => self.hooks.by_name.chain(&[name], c),
+                // A route without a collection (a list of collections, a create): its
+                // untagged hooks.
+                None => self.hooks.by_name.untagged(name),
+            }
+        };
+        Chains {
+            before: chain(plan.before.map(|(n, _)| n)),
+            after: chain(plan.after),
+            failed: chain(plan.failed),
+            succeeded: chain(plan.succeeded),
+            enrich: chain(plan.enrich),
+            collection,
+        }
     }
 
     pub fn matches(&self, method: &Method, path: &str) -> bool {
-        route(method, path).is_some_and(|(kind, c, _)| self.chain(kind, &c).is_some())
+        plan(method, path).is_some_and(|p| !self.chains(&p).is_empty())
     }
 
     pub async fn call(&self, request: CustomRequest) -> Response {
-        let Some((kind, collection, id)) = route(&request.parts.method, request.parts.uri.path())
-        else {
-            return crate::error_response(404, "");
-        };
-        let Some((c, chain)) = self.chain(kind, &collection) else {
+        let Some(plan) = plan(&request.parts.method, request.parts.uri.path()) else {
             return send(request.next, rebuild(&request.parts, request.body.clone())).await;
         };
-        if kind.before() {
-            self.before(kind, c, chain, id, request).await
-        } else {
-            self.after(c, chain, request).await
+        let chains = self.chains(&plan);
+        let http = crate::routes::describe(&request, Map::new());
+        let response = self.wrap(&plan, &chains, &http, request).await;
+        if chains.enrich.is_empty() || !response.status().is_success() {
+            return response;
         }
+        self.enrich(&chains, response, &http).await
     }
 
-    /// Create, update, delete: the hooks first; `e.next()` sends the request on.
-    async fn before(
+    /// `onRecordEnrich` on each record of a successful answer (a list's items, a record, an
+    /// auth's record), as the caller will see it.
+    async fn enrich(&self, chains: &Chains, response: Response, http: &Json) -> Response {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let Ok(Json::Object(mut answer)) = serde_json::from_slice::<Json>(&bytes) else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        let key = if answer.contains_key("items") {
+            "items"
+        } else if answer.contains_key("token") {
+            "record"
+        } else {
+            ""
+        };
+        let records = match key {
+            "" => Json::Array(vec![Json::Object(answer.clone())]),
+            "items" => answer["items"].clone(),
+            k => Json::Array(vec![answer[k].clone()]),
+        };
+        let Some(c) = &chains.collection else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        let spec = json!({
+            "chain": chains.enrich, "collection": c.to_json(), "records": records,
+            "http": http,
+        });
+        let hooks = self.hooks.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            invoke::blocking(|| hooks.run_global("__runEnrich", &spec))
+        })
+        .await;
+        let enriched = match out {
+            Ok(Ok(raw)) => serde_json::from_str::<Json>(&raw).unwrap_or(Json::Null),
+            Ok(Err(e)) => return crate::engine_failure(&e),
+            Err(_) => return crate::error_response(500, ""),
+        };
+        if let Some(e) = enriched.get("error").filter(|e| !e.is_null()) {
+            let thrown: Option<crate::answer::ThrownError> = serde_json::from_value(e.clone()).ok();
+            return match thrown {
+                Some(t) => crate::thrown_response(&t),
+                None => crate::error_response(500, ""),
+            };
+        }
+        let list = enriched["records"].as_array().cloned().unwrap_or_default();
+        match key {
+            "" => {
+                if let Some(Json::Object(one)) = list.into_iter().next() {
+                    answer = one;
+                }
+            }
+            "items" => {
+                answer.insert("items".into(), Json::Array(list));
+            }
+            k => {
+                if let Some(one) = list.into_iter().next() {
+                    answer.insert(k.into(), one);
+                }
+            }
+        }
+        let mut response =
+            Response::from_parts(parts, Body::from(Json::Object(answer).to_string()));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        response
+    }
+
+    /// The route with its before, after, failure and success hooks.
+    async fn wrap(
         &self,
-        kind: Kind,
-        c: Arc<Collection>,
-        chain: Vec<usize>,
-        id: Option<String>,
+        plan: &Plan,
+        chains: &Chains,
+        http: &Json,
         request: CustomRequest,
     ) -> Response {
-        let stored = match &id {
-            Some(id) => {
-                let params = json!({ "id": id });
-                let find = Find {
-                    filter: "id = {:id}",
-                    params: params.as_object(),
-                    ..Find::default()
-                };
-                let found = self.app.records().find(&c.id, find).await;
-                found.ok().and_then(|(_, mut r)| r.pop())
+        let plan = plan.clone();
+        let http = http.clone();
+        let subject = match plan.before {
+            Some((_, Before::Record(action))) => self.stored_record(chains, &plan, action).await,
+            Some((_, Before::Collection(action))) => {
+                self.stored_collection(&plan, action, &http).await
             }
-            None => None,
+            _ => None,
         };
-        if kind != Kind::Create && stored.is_none() {
-            // Nothing to hook: the route answers its own 404.
-            return send(request.next, rebuild(&request.parts, request.body.clone())).await;
+        let query = request.parts.uri.query().unwrap_or("").to_owned();
+        let (response, event) = match (&plan.before, chains.before.is_empty()) {
+            (Some((_, kind)), false) if subject.is_some() || *kind == Before::Plain => {
+                let mut event = subject.clone().unwrap_or_default();
+                if *kind == Before::Plain {
+                    for k in ["identity", "password"] {
+                        if let Some(v) = http["info"]["body"].get(k) {
+                            event.insert(k.into(), v.clone());
+                        }
+                    }
+                }
+                if let Some(c) = &chains.collection {
+                    event.entry("collection").or_insert_with(|| c.to_json());
+                }
+                self.before(
+                    chains.before.clone(),
+                    *kind,
+                    event.clone(),
+                    http.clone(),
+                    request,
+                    &query,
+                )
+                .await
+            }
+            _ => (
+                send(
+                    request.next.clone(),
+                    rebuild(&request.parts, request.body.clone()),
+                )
+                .await,
+                subject.unwrap_or_default(),
+            ),
+        };
+        let status = response.status();
+        if status.is_success() && !chains.after.is_empty() {
+            return self.after(chains, response, http, &query).await;
         }
-        let http = crate::routes::describe(&request, Map::new());
-        let body = http["info"]["body"].clone();
-        let event = json!({
-            "collection": c.to_json(),
-            "record": stored.as_ref().map_or_else(|| json!({}), |r| Json::Object(r.data.clone())),
-            "isNew": kind == Kind::Create,
-            "original": stored.as_ref().map(|r| &r.data),
-            "body": if kind == Kind::Delete { json!({}) } else { body },
-        });
-        let spec = json!({"chain": chain, "terminal": "inner", "event": event, "http": http});
+        let outcome = if status.is_success() {
+            &chains.succeeded
+        } else {
+            &chains.failed
+        };
+        if outcome.is_empty() {
+            return response;
+        }
+        // The answer read whole, for the hook (an error body, or what the action answered).
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let answer = serde_json::from_slice::<Json>(&bytes).unwrap_or(Json::Null);
+        let mut event = event;
+        if status.is_success() {
+            if let Some(c) = answer.as_object().filter(|_| plan.collection.is_none()) {
+                event.insert("collection".into(), Json::Object(c.clone()));
+            }
+        } else {
+            event.insert("error".into(), answer);
+        }
+        let spec = json!({"chain": outcome, "terminal": "proceed", "event": event, "http": http});
+        let hooks = self.hooks.clone();
+        let ran =
+            tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook(&spec))).await;
+        if let Ok(Err(e)) = ran {
+            tracing::error!(target: "oxbase::hooks", error = %e, "an after-success or after-error hook failed");
+        }
+        Response::from_parts(parts, Body::from(bytes))
+    }
+
+    /// The record a record route acts on, as the hooks see it before the action.
+    async fn stored_record(
+        &self,
+        chains: &Chains,
+        plan: &Plan,
+        action: Action,
+    ) -> Option<Map<String, Json>> {
+        let c = chains.collection.as_ref()?;
+        let mut event = Map::new();
+        event.insert("collection".into(), c.to_json());
+        event.insert("isNew".into(), json!(action == Action::Create));
+        if action == Action::Create {
+            event.insert("record".into(), json!({}));
+            return Some(event);
+        }
+        let params = json!({ "id": plan.id.clone().unwrap_or_default() });
+        let find = Find {
+            filter: "id = {:id}",
+            params: params.as_object(),
+            ..Find::default()
+        };
+        let stored = self.app.records().find(&c.id, find).await.ok()?.1.pop()?;
+        event.insert("record".into(), Json::Object(stored.data.clone()));
+        event.insert("original".into(), Json::Object(stored.data));
+        Some(event)
+    }
+
+    /// The collection a collection route acts on: the body over the stored definition.
+    async fn stored_collection(
+        &self,
+        plan: &Plan,
+        action: Action,
+        http: &Json,
+    ) -> Option<Map<String, Json>> {
+        let mut definition = match action {
+            Action::Create => Map::new(),
+            _ => self
+                .app
+                .schema()
+                .get(plan.id.as_deref()?)?
+                .to_json()
+                .as_object()?
+                .clone(),
+        };
+        if let Some(body) = http["info"]["body"]
+            .as_object()
+            .filter(|_| action != Action::Delete)
+        {
+            definition.extend(body.clone());
+        }
+        let mut event = Map::new();
+        event.insert("collection".into(), Json::Object(definition));
+        event.insert("collectionAction".into(), json!(format!("{action:?}")));
+        Some(event)
+    }
+
+    /// The hooks first; `e.next()` sends the request on (with a record's changes, or a
+    /// collection's definition).
+    async fn before(
+        &self,
+        chain: Vec<usize>,
+        kind: Before,
+        mut event: Map<String, Json>,
+        http: Json,
+        request: CustomRequest,
+        query: &str,
+    ) -> (Response, Map<String, Json>) {
+        if let Before::Record(action) = kind {
+            let body = http["info"]["body"].clone();
+            event.insert(
+                "body".into(),
+                if action == Action::Delete {
+                    json!({})
+                } else {
+                    body
+                },
+            );
+        }
+        let terminal = match kind {
+            Before::Collection(_) => "innerCollection",
+            _ => "inner",
+        };
+        let spec = json!({"chain": chain, "terminal": terminal, "event": event, "http": http});
         let wrapped = Wrapped {
             parts: request.parts,
             body: request.body,
@@ -175,33 +489,29 @@ impl RequestHooks {
             answer: None,
         };
         let hooks = self.hooks.clone();
-        let query = wrapped.parts.uri.query().unwrap_or("").to_owned();
         let out = tokio::task::spawn_blocking(move || {
             invoke::blocking(|| invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec)))
         })
         .await;
-        match out {
-            Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query),
+        let response = match out {
+            Ok((Ok(raw), answer)) => {
+                // The event as the hooks left it (the record they changed), for the after hooks.
+                if let Ok(done) = serde_json::from_str::<Json>(&raw)
+                    && let Some(r) = done.get("record").filter(|r| r.is_object())
+                {
+                    event.insert("record".into(), r.clone());
+                }
+                crate::answer::respond_wrapped(&raw, answer, query)
+            }
             Ok((Err(e), _)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
-        }
+        };
+        (response, event)
     }
 
-    /// List, view, auth: the route answers first; the hooks see its answer.
-    async fn after(
-        &self,
-        c: Arc<Collection>,
-        chain: Vec<usize>,
-        request: CustomRequest,
-    ) -> Response {
-        let inner = send(
-            request.next.clone(),
-            rebuild(&request.parts, request.body.clone()),
-        )
-        .await;
-        if !inner.status().is_success() {
-            return inner;
-        }
+    /// The hooks see the action's answer (a list, a record, an auth, collections) and may
+    /// change it; `e.next()` answers with it.
+    async fn after(&self, chains: &Chains, inner: Response, http: Json, query: &str) -> Response {
         let (parts, body) = inner.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
             return crate::error_response(500, "");
@@ -210,34 +520,41 @@ impl RequestHooks {
             return Response::from_parts(parts, Body::from(bytes));
         };
         let mut event = Map::new();
-        event.insert("collection".into(), c.to_json());
+        if let Some(c) = &chains.collection {
+            event.insert("collection".into(), c.to_json());
+        }
+        let path = http["path"].as_str().unwrap_or("").to_owned();
+        let collections_route = !path.contains("/records") && !path.contains("/auth-");
         if answer.contains_key("token") {
             for k in ["token", "record", "meta"] {
                 if let Some(v) = answer.get(k) {
                     event.insert(k.into(), v.clone());
                 }
             }
-            event.insert(
-                "authMethod".into(),
-                json!(auth_method(request.parts.uri.path())),
-            );
+            event.insert("authMethod".into(), json!(auth_method(&path)));
         } else if let Some(items) = answer.get("items") {
-            event.insert("records".into(), items.clone());
+            let key = if collections_route {
+                "collections"
+            } else {
+                "records"
+            };
+            event.insert(key.into(), items.clone());
             let mut result = answer.clone();
             result.remove("items");
             event.insert("result".into(), Json::Object(result));
+        } else if collections_route {
+            event.insert("collection".into(), Json::Object(answer));
         } else {
             event.insert("record".into(), Json::Object(answer));
         }
-        let http = crate::routes::describe(&request, Map::new());
-        let spec = json!({"chain": chain, "terminal": "respond", "event": event, "http": http});
+        let spec =
+            json!({"chain": chains.after, "terminal": "respond", "event": event, "http": http});
         let hooks = self.hooks.clone();
-        let query = request.parts.uri.query().unwrap_or("").to_owned();
         let out =
             tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
                 .await;
         match out {
-            Ok(Ok(out)) => crate::answer::respond(&out, &query),
+            Ok(Ok(out)) => crate::answer::respond(&out, query),
             Ok(Err(e)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
         }
@@ -279,11 +596,15 @@ async fn send(next: oxbase_api::custom::Next, request: Request) -> Response {
 pub(crate) fn next(
     rt: &tokio::runtime::Handle,
     changes: Map<String, Json>,
+    replace: Option<Json>,
 ) -> Result<Json, String> {
     let Some(mut wrapped) = invoke::take_wrapped() else {
         return Err("e.next() has no request to send on".into());
     };
-    let (body, json_now) = with_changes(&wrapped.parts, &wrapped.body, &changes);
+    let (body, json_now) = match replace {
+        Some(whole) => (Bytes::from(whole.to_string()), true),
+        None => with_changes(&wrapped.parts, &wrapped.body, &changes),
+    };
     let mut request = rebuild(&wrapped.parts, body);
     if json_now {
         request.headers_mut().insert(

@@ -20,11 +20,17 @@ pub struct Message {
     pub html: String,
 }
 
+/// Application code that sees each message before it goes (JS `onMailerSend`): it may change
+/// it, or answer `false` to keep it from being sent. It blocks (it runs on a blocking thread).
+pub type SendHook =
+    std::sync::Arc<dyn Fn(&mut Message, &(String, String)) -> Result<bool> + Send + Sync>;
+
 /// Sends mail as the settings say.
 #[derive(Clone)]
 pub struct Mailer {
     settings: Settings,
     smtp: smtp::Pool,
+    hook: std::sync::Arc<parking_lot::RwLock<Option<SendHook>>>,
 }
 
 impl Mailer {
@@ -32,14 +38,33 @@ impl Mailer {
         Mailer {
             settings,
             smtp: smtp::Pool::default(),
+            hook: Default::default(),
         }
+    }
+
+    /// Sets the hook every message passes before it is sent.
+    pub fn on_send(&self, hook: SendHook) {
+        *self.hook.write() = Some(hook);
     }
 
     /// Delivers `message` through SMTP, or logs it when SMTP is disabled. An error carries
     /// the SMTP failure (for the test-email endpoint and the logs).
-    pub async fn send(&self, message: Message) -> Result<()> {
-        let smtp = self.settings.smtp();
+    pub async fn send(&self, mut message: Message) -> Result<()> {
         let from = sender(&self.settings);
+        let hook = self.hook.read().clone();
+        if let Some(hook) = hook {
+            let sender = from.clone();
+            let (send, changed) = tokio::task::spawn_blocking(move || {
+                hook(&mut message, &sender).map(|send| (send, message))
+            })
+            .await
+            .map_err(|e| crate::error::Error::internal(format!("the mail hook stopped: {e}")))??;
+            if !send {
+                return Ok(());
+            }
+            message = changed;
+        }
+        let smtp = self.settings.smtp();
         if smtp.get("enabled").and_then(serde_json::Value::as_bool) != Some(true) {
             tracing::info!(target: "oxbase::mail", from = %from.1, to = %message.to, subject = %message.subject, body = %message.html, "SMTP is disabled: mail logged, not sent");
             return Ok(());

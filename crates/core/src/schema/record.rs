@@ -43,6 +43,12 @@ impl Record {
         self.data.get(field).and_then(Json::as_str).unwrap_or("")
     }
 
+    /// Sets a field's value, as the API would show it (PocketBase's `record.Set`); a write
+    /// checks and normalizes it as it does the request's values.
+    pub fn set(&mut self, field: &str, value: impl Into<Json>) {
+        self.data.insert(field.to_owned(), value.into());
+    }
+
     /// The ids a relation (or the names a select/file field) holds, single or multiple.
     pub fn get_list(&self, field: &str) -> Vec<String> {
         as_list(self.get(field))
