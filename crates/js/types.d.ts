@@ -368,10 +368,13 @@ declare namespace core {
     countRecords(collectionModelOrIdentifier: CollectionRef, ...exprs: dbx.Expression[]): number;
     /** An auth record by email (throws when missing). */
     findAuthRecordByEmail(collectionModelOrIdentifier: CollectionRef, email: string): Record;
-    /** Validates and saves a record (its save hooks run) or a collection. */ save(model: Record | Collection): void;
+    /** Validates and saves a record (its save hooks run), a collection, or the settings (`app.settings()` changed). */
+    save(model: Record | Collection | Settings): void;
     /** Saves without validating. */ saveNoValidate(model: Record | Collection): void;
     /** Deletes a record or a collection. */ delete(model: Record | Collection): void;
     /** Deletes every record of a collection. */ truncateCollection(collection: CollectionRef): void;
+    /** Creates or replaces collections from their JSON definitions; with `deleteMissing`, deletes the others. */
+    importCollections(collections: Array<{ [key: string]: any }>, deleteMissing?: boolean): void;
     /** Runs `fn` (PB-COMPAT: not atomic yet: each write commits on its own); returns its result. */
     runInTransaction<T>(fn: (txApp: App) => T): T;
     /** The settings (a copy; secrets left out). */ settings(): Settings;
@@ -490,10 +493,12 @@ declare namespace core {
     /** A field by id, or null. */ getById(id: string): Field | null;
     /** The fields' names. */ fieldNames(): Array<string>;
     /** The fields by name. */ asMap(): { [name: string]: Field };
-    /** Adds fields, replacing one of the same id or name in place. */ add(...fields: Field[]): void;
-    /** Inserts fields at a position. */ addAt(pos: number, ...fields: Field[]): void;
+    /** Adds fields, each replacing the one of the same id (or, without an id, name) in place. */ add(...fields: Field[]): void;
+    /** The same, the fields inserted (or moved) at a position. */ addAt(pos: number, ...fields: Field[]): void;
     /** Adds fields from their JSON (one or a list). */
     addMarshaledJSON(json: string | { [key: string]: any } | Array<{ [key: string]: any }>): void;
+    /** The same, at a position. */
+    addMarshaledJSONAt(pos: number, json: string | { [key: string]: any } | Array<{ [key: string]: any }>): void;
     /** Removes a field by id. */ removeById(id: string): void;
     /** Removes a field by name. */ removeByName(name: string): void;
   }
