@@ -152,6 +152,19 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// `GET path` with `token`: the status and the JSON body (`null` when there is none).
+    pub(crate) async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .header("Authorization", token)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// A superuser's token (`None` when the login fails).
     pub(crate) async fn login(&self, email: &str) -> Option<String> {
         let r = self

@@ -454,19 +454,10 @@ async fn served(
         .login(SUPERUSER_EMAIL)
         .await
         .expect("superuser login");
-    let get = |path: &str| {
-        server
-            .client
-            .get(server.url(path))
-            .header("Authorization", &token)
-            .send()
-    };
-    let list: Value = get("/api/collections?perPage=500")
-        .await
-        .expect("collections")
-        .json()
-        .await
-        .expect("json");
+    let (status, list) = server
+        .get_json("/api/collections?perPage=500", &token)
+        .await;
+    assert_eq!(status, 200, "{list}");
     let collections = list["items"]
         .as_array()
         .expect("items")
@@ -476,15 +467,12 @@ async fn served(
             (name, without(c, &["created", "updated", "secret"]))
         })
         .collect();
-    let records = get("/api/collections/articles/records")
+    let count = match server
+        .get_json("/api/collections/articles/records", &token)
         .await
-        .expect("records");
-    let count = match records.status().as_u16() {
-        404 => None,
-        _ => {
-            let body: Value = records.json().await.expect("json");
-            body["items"].as_array().map(Vec::len)
-        }
+    {
+        (404, _) => None,
+        (_, body) => body["items"].as_array().map(Vec::len),
     };
     assert!(server.stop("TERM", Duration::from_secs(20)).await);
     (collections, count)
