@@ -119,11 +119,9 @@ impl Engine {
         let out = self.ctx.with(|ctx| f(&ctx).map_err(|e| caught(&ctx, e)));
         let late = self.epoch.elapsed() >= until;
         self.deadline.store(0, Ordering::Relaxed);
-        // A runtime left holding most of its memory limit (a hook that caught its own
-        // out-of-memory error, or keeps growing globals) is not lent again.
-        self.rt.run_gc();
-        let held = usize::try_from(self.rt.memory_usage().malloc_size).unwrap_or(usize::MAX);
-        if held > self.limits.memory_bytes / 4 * 3 {
+        // A runtime that ran out of memory (even if the hook caught the error: `events.js`
+        // raises `__fatal`) is not lent again.
+        if self.ctx.with(|ctx| ctx.globals().get::<_, bool>("__fatal").unwrap_or(false)) {
             self.spoiled = true;
         }
         match out {

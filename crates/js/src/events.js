@@ -449,6 +449,7 @@
     // QuickJS's own failures (out of memory, stack overflow) are the runtime's, not the
     // handler's: a 500, and the runtime is not lent again.
     if (err instanceof InternalError) {
+      g.__fatal = true;
       return { status: 500, message: "Something went wrong while processing your request.", data: {}, detail: String(err), stack: err.stack || "", fatal: true };
     }
     if (err instanceof g.ApiError) {
