@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 use crate::helpers::{SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestDatabase};
 
 /// The variables README.md documents, one per flag.
-const VARIABLES: [&str; 13] = [
+const VARIABLES: [&str; 19] = [
     "OXBASE_HTTP",
     "OXBASE_DIR",
     "OXBASE_PUBLIC_DIR",
@@ -30,6 +30,12 @@ const VARIABLES: [&str; 13] = [
     "OXBASE_METRICS",
     "OXBASE_METRICS_TOKEN",
     "OXBASE_OTLP_ENDPOINT",
+    "OXBASE_HOOKS_DIR",
+    "OXBASE_HOOKS_POOL",
+    "OXBASE_HOOKS_TIMEOUT",
+    "OXBASE_HOOKS_MEMORY",
+    "OXBASE_MIGRATIONS_DIR",
+    "OXBASE_AUTOMIGRATE",
 ];
 
 /// `oxbase` with none of its variables inherited from the test's environment.

@@ -46,7 +46,7 @@ pub type Native = Arc<dyn Fn(&str, &str) -> String + Send + Sync>;
 pub struct Engine {
     // Field order: the context goes before its runtime.
     ctx: Context,
-    rt: Runtime,
+    _rt: Runtime,
     /// Milliseconds since `epoch` after which the interrupt handler stops the JS (0: none).
     deadline: Arc<AtomicU64>,
     epoch: Instant,
@@ -76,7 +76,7 @@ impl Engine {
         let ctx = Context::full(&rt).map_err(engine_error)?;
         let engine = Engine {
             ctx,
-            rt,
+            _rt: rt,
             deadline,
             epoch,
             limits,
