@@ -121,7 +121,10 @@ impl Engine {
         self.deadline.store(0, Ordering::Relaxed);
         // A runtime that ran out of memory (even if the hook caught the error: `events.js`
         // raises `__fatal`) is not lent again.
-        if self.ctx.with(|ctx| ctx.globals().get::<_, bool>("__fatal").unwrap_or(false)) {
+        if self
+            .ctx
+            .with(|ctx| ctx.globals().get::<_, bool>("__fatal").unwrap_or(false))
+        {
             self.spoiled = true;
         }
         match out {

@@ -472,7 +472,7 @@
     const spec = JSON.parse(specJson);
     const ev = spec.event || {};
     const e = spec.http ? new RequestEvent(spec.http) : new BaseEvent();
-    if (ev.collection) e.collection = new g.Collection(ev.collection);
+    if (ev.collection) e.collection = g.__collectionOf(ev.collection);
     const output = spec.terminal === "respond";
     const recordOf = (data) => (output ? g.Record.__fromOutput(e.collection, data) : g.Record.__from(e.collection, data));
     if (ev.record) {
@@ -575,7 +575,7 @@
   // what the hooks hide, unhide or set changes what it shows.
   g.__runEnrich = function (fns, specJson) {
     const spec = JSON.parse(specJson);
-    const collection = new g.Collection(spec.collection);
+    const collection = g.__collectionOf(spec.collection);
     const out = [];
     try {
       for (const data of spec.records) {

@@ -183,7 +183,7 @@ impl Hooks {
         let spec = json!({
             "chain": chain,
             "terminal": "proceed",
-            "event": {"collection": record.collection.to_json(), "record": record.data},
+            "event": {"collection": self.collection_ref(&record.collection), "record": record.data},
         });
         match self.run_hook(&spec) {
             Ok(HookOutcome { error: Some(e), .. }) => tracing::error!(
@@ -223,7 +223,7 @@ impl TransactionHook for ModelHooks {
             "chain": chain,
             "terminal": "proceed",
             "event": {
-                "collection": record.collection.to_json(),
+                "collection": self.hooks.collection_ref(&record.collection),
                 "record": record.data,
                 "isNew": action == Action::Create,
                 "original": previous.map(|p| &p.data),
@@ -251,7 +251,7 @@ impl TransactionHook for ModelHooks {
         let spec = json!({
             "chain": chain,
             "terminal": "proceed",
-            "event": {"collection": record.collection.to_json(), "record": record.data},
+            "event": {"collection": self.hooks.collection_ref(&record.collection), "record": record.data},
         });
         let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
         match outcome.error {

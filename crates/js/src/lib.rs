@@ -55,6 +55,8 @@ pub struct Hooks {
     pool: Pool,
     registry: Registry,
     by_name: hooks::ByName,
+    /// The app's schema, for its version (runtimes cache definitions by it).
+    schema: oxbase_core::schema::Schema,
 }
 
 impl Hooks {
@@ -106,12 +108,20 @@ impl Hooks {
             pool,
             registry,
             by_name,
+            schema: app.schema().clone(),
         });
         hooks.register_crons(app)?;
         hooks.bind_record_hooks(app);
         hooks.bind_mailer(app);
         hooks.fire("onBootstrap")?;
         Ok(Some(hooks))
+    }
+
+    /// A collection as events name it: its id, name and the schema's version. A runtime
+    /// keeps the definitions it fetched by version (`collectionOf` in `events.js`), so the
+    /// definition crosses to JavaScript once per change, not with every event.
+    pub(crate) fn collection_ref(&self, c: &oxbase_core::schema::Collection) -> serde_json::Value {
+        json!({"id": c.id, "name": c.name, "v": self.schema.version()})
     }
 
     pub fn registry(&self) -> &[Registration] {

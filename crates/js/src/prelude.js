@@ -118,7 +118,7 @@
   class Record {
     constructor(collection, data) {
       if (collection === undefined) collection = {};
-      this.__collection = collection instanceof Collection ? collection : new Collection(collection);
+      this.__collection = collection instanceof Collection ? collection : collectionOf(collection);
       this.__data = {};
       this.__original = null;
       this.__expand = {};
@@ -586,6 +586,22 @@
       return out;
     }
   }
+
+  // A definition from its full JSON, or from a reference `{id, name, v}` (v: the schema's
+  // version), fetched once per version and kept by this runtime.
+  const definitions = new Map();
+  function collectionOf(x) {
+    if (!x || x.fields !== undefined || x.v === undefined) return new Collection(x || {});
+    const key = x.id + ":" + x.v;
+    let c = definitions.get(key);
+    if (!c) {
+      if (definitions.size > 64) definitions.clear();
+      c = new Collection(call("collections.find", { nameOrId: x.id }));
+      definitions.set(key, c);
+    }
+    return c;
+  }
+  g.__collectionOf = collectionOf;
 
   Object.assign(g, { Record, Collection, FieldsList, Field });
 

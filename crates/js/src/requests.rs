@@ -237,7 +237,7 @@ impl RequestHooks {
             return send(request.next, rebuild(&request.parts, request.body.clone())).await;
         };
         let chains = self.chains(&plan);
-        let http = crate::routes::describe(&request, Map::new());
+        let http = crate::routes::describe(&self.hooks, &request, Map::new());
         let response = self.wrap(&plan, &chains, &http, request).await;
         if chains.enrich.is_empty() || !response.status().is_success() {
             return response;
@@ -271,7 +271,7 @@ impl RequestHooks {
             return Response::from_parts(parts, Body::from(bytes));
         };
         let spec = json!({
-            "chain": chains.enrich, "collection": c.to_json(), "records": records,
+            "chain": chains.enrich, "collection": self.hooks.collection_ref(c), "records": records,
             "http": http,
         });
         let hooks = self.hooks.clone();
@@ -342,7 +342,9 @@ impl RequestHooks {
                     }
                 }
                 if let Some(c) = &chains.collection {
-                    event.entry("collection").or_insert_with(|| c.to_json());
+                    event
+                        .entry("collection")
+                        .or_insert_with(|| self.hooks.collection_ref(c));
                 }
                 self.before(
                     chains.before.clone(),
@@ -408,7 +410,7 @@ impl RequestHooks {
     ) -> Option<Map<String, Json>> {
         let c = chains.collection.as_ref()?;
         let mut event = Map::new();
-        event.insert("collection".into(), c.to_json());
+        event.insert("collection".into(), self.hooks.collection_ref(c));
         event.insert("isNew".into(), json!(action == Action::Create));
         if action == Action::Create {
             event.insert("record".into(), json!({}));
@@ -521,7 +523,7 @@ impl RequestHooks {
         };
         let mut event = Map::new();
         if let Some(c) = &chains.collection {
-            event.insert("collection".into(), c.to_json());
+            event.insert("collection".into(), self.hooks.collection_ref(c));
         }
         let path = http["path"].as_str().unwrap_or("").to_owned();
         let collections_route = !path.contains("/records") && !path.contains("/auth-");

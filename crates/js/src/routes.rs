@@ -147,7 +147,8 @@ impl Routes {
         chain.push(Step::Inner { inner: true });
         let hooks = self.hooks.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
-        let spec = json!({ "chain": chain, "request": describe(&request, Map::new()) });
+        let spec =
+            json!({ "chain": chain, "request": describe(&self.hooks, &request, Map::new()) });
         let wrapped = crate::invoke::Wrapped {
             parts: request.parts,
             body: request.body,
@@ -178,7 +179,7 @@ impl Routes {
         let hooks = self.hooks.clone();
         let head = request.parts.method == Method::HEAD;
         let query = request.parts.uri.query().unwrap_or("").to_owned();
-        let spec = json!({ "chain": chain, "request": describe(&request, params) });
+        let spec = json!({ "chain": chain, "request": describe(&self.hooks, &request, params) });
         Box::pin(async move {
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
@@ -198,7 +199,7 @@ impl Routes {
 }
 
 /// What a handler sees of the request (`events.js` builds `e.request` and `e.requestInfo()`).
-pub(crate) fn describe(r: &CustomRequest, params: Map<String, Json>) -> Json {
+pub(crate) fn describe(hooks: &Hooks, r: &CustomRequest, params: Map<String, Json>) -> Json {
     let parts = &r.parts;
     let mut headers: Map<String, Json> = Map::new();
     let mut info_headers = Map::new();
@@ -250,7 +251,7 @@ pub(crate) fn describe(r: &CustomRequest, params: Map<String, Json>) -> Json {
         .or_else(|| parts.uri.host())
         .unwrap_or("")
         .to_owned();
-    let auth = auth_json(&r.auth);
+    let auth = auth_json(hooks, &r.auth);
     let uri = parts
         .uri
         .path_and_query()
@@ -277,9 +278,9 @@ pub(crate) fn describe(r: &CustomRequest, params: Map<String, Json>) -> Json {
 }
 
 /// The caller's record with its collection, for `e.auth`.
-pub fn auth_json(auth: &Auth) -> Json {
+pub fn auth_json(hooks: &Hooks, auth: &Auth) -> Json {
     match auth.record() {
-        Some(r) => json!({"collection": r.collection.to_json(), "record": r.data}),
+        Some(r) => json!({"collection": hooks.collection_ref(&r.collection), "record": r.data}),
         None => Json::Null,
     }
 }
