@@ -129,7 +129,7 @@ pub struct ServeArgs {
     /// `--dev`; `--automigrate=false` turns it off).
     #[arg(long, env = "OXBASE_AUTOMIGRATE", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub automigrate: Option<bool>,
-    /// JavaScript runtimes kept ready for hooks (more are made while all are busy).
+    /// JavaScript runtimes kept ready for hooks (up to 4 times as many are made, and kept, while all are busy).
     #[arg(long = "hooksPool", env = "OXBASE_HOOKS_POOL", default_value_t = 15)]
     pub hooks_pool: usize,
     /// The longest one hook invocation may run, in seconds.

@@ -189,15 +189,16 @@ pub fn caught(ctx: &Ctx<'_>, e: rquickjs::Error) -> JsError {
     }
 }
 
-/// Prewarmed engines, lent one per invocation. At most `keep` run at once: an invocation
-/// waits for an idle one rather than making another (making one compiles the API and every
-/// handler, which under load would cost more than the work). An invocation made by JavaScript
-/// already running on this thread (a hook fired by a write a handler makes) never waits: the
-/// engine it would wait for may be the one held below it; it gets a fresh one when none is
-/// idle.
+/// Prewarmed engines, lent one per invocation. When all are busy another is made, up to
+/// `GROWTH` times the prewarmed count, and kept afterwards (making one compiles the API and
+/// every handler: making and dropping them under load cost more than the work). Past that an
+/// invocation waits for an idle one. An invocation made by JavaScript already running on this
+/// thread (a hook fired by a write a handler makes) never waits: the engine it would wait for
+/// may be the one held below it.
 pub struct Pool {
     state: Mutex<Lent>,
     freed: parking_lot::Condvar,
+    /// The most engines kept (and running at once, nested invocations aside).
     keep: usize,
     make: Box<dyn Fn() -> Result<Engine, JsError> + Send + Sync>,
 }
@@ -207,6 +208,10 @@ struct Lent {
     /// Engines alive, idle or running.
     live: usize,
 }
+
+/// How many times the prewarmed count of engines a pool may grow to under load: an engine
+/// held by a hook that waits (a write's commit inside `e.next()`) still counts.
+const GROWTH: usize = 4;
 
 thread_local! {
     /// How many engines this thread holds (nested invocations).
@@ -225,7 +230,7 @@ impl Pool {
         Ok(Pool {
             state: Mutex::new(Lent { idle, live: keep }),
             freed: parking_lot::Condvar::new(),
-            keep,
+            keep: keep * GROWTH,
             make,
         })
     }
