@@ -861,6 +861,31 @@ async fn import_pocketbase_brings_the_apps_migrations_as_applied_and_its_hooks()
     assert!(root.path().join("ox_hooks/main.pb.js").is_file());
     assert!(root.path().join("ox_hooks/views/page.html").is_file());
 
+    // `oxbase serve` on the imported data dir finds the copied hooks beside it (its default
+    // `--hooksDir`, as PocketBase's `pb_hooks` beside `pb_data`) and serves their route.
+    let mut cmd = crate::cli::oxbase();
+    cmd.args(["serve", "--http", "127.0.0.1:0", "--dir"])
+        .arg(&data)
+        .arg("--publicDir")
+        .arg(root.path().join("public"));
+    if let Some(db) = &database {
+        cmd.arg("--db").arg(&db.url);
+    }
+    let server = crate::cli::serve(cmd).await;
+    let hello = server
+        .client
+        .get(server.url("/hello"))
+        .send()
+        .await
+        .expect("GET /hello");
+    assert_eq!(hello.status(), 200);
+    assert_eq!(hello.text().await.expect("body"), "hi");
+    assert!(
+        server
+            .stop("TERM", std::time::Duration::from_secs(15))
+            .await
+    );
+
     // Served on the copied folder: nothing applies again (the seed's record stays alone).
     let app = spawn_app_with_migrations(&data, config(&ox_migrations, &data, false)).await;
     let list = app

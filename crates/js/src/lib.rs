@@ -68,7 +68,7 @@ impl Hooks {
             return Ok(None);
         }
         let host = Arc::new(Host {
-            app: app.clone(),
+            app: app.downgrade(),
             rt: tokio::runtime::Handle::current(),
             dev: config.dev,
             data_dir: config.data_dir.clone(),

@@ -103,7 +103,7 @@ impl Migrations {
     pub fn load(app: &App, config: &MigrationsConfig) -> Result<Migrations, String> {
         let rt = tokio::runtime::Handle::current();
         let host = Arc::new(Host {
-            app: app.clone(),
+            app: app.downgrade(),
             rt: rt.clone(),
             dev: config.dev,
             data_dir: config.data_dir.clone(),

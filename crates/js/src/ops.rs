@@ -8,16 +8,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use oxbase_api::error::ApiError;
+use oxbase_core::Error;
 use oxbase_core::auth::tokens;
 use oxbase_core::records::direct::Find;
 use oxbase_core::store::app_sql;
-use oxbase_core::{App, Error};
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-/// What every op may reach.
+/// What every op may reach. The app is held weakly: the app's pipeline holds the hooks,
+/// whose runtimes hold this, and a strong reference would keep a closed app (and its
+/// database files) alive.
 pub struct Host {
-    pub app: App,
+    pub app: oxbase_core::app::WeakApp,
     pub rt: tokio::runtime::Handle,
     pub dev: bool,
     pub data_dir: PathBuf,
@@ -73,7 +75,10 @@ impl Host {
     }
 
     fn op(&self, op: &str, args: Json) -> OpResult {
-        let app = &self.app;
+        let Some(app) = self.app.upgrade() else {
+            return Err(Failure::Args("the app is closed".into()));
+        };
+        let app = &app;
         if crate::invoke::in_transaction() && writes(op, &args) {
             return Err(Failure::Args(format!(
                 "{op}: a hook running inside a write transaction (onRecordCreate, onRecordUpdate, \
@@ -345,7 +350,11 @@ impl Host {
 
     fn find_one(&self, collection: &str, filter: &str, params: Json) -> OpResult {
         let params = params.as_object().cloned().unwrap_or_default();
-        let (c, mut records) = self.block(self.app.records().find(
+        let app = self
+            .app
+            .upgrade()
+            .ok_or_else(|| Failure::Args("the app is closed".into()))?;
+        let (c, mut records) = self.block(app.records().find(
             collection,
             Find {
                 filter,
@@ -369,7 +378,11 @@ impl Host {
         offset: i64,
         params: &Map<String, Json>,
     ) -> OpResult {
-        let (c, records) = self.block(self.app.records().find(
+        let app = self
+            .app
+            .upgrade()
+            .ok_or_else(|| Failure::Args("the app is closed".into()))?;
+        let (c, records) = self.block(app.records().find(
             collection,
             Find {
                 filter,
