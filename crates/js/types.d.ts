@@ -67,11 +67,11 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Not fired yet. */ declare function onBackupRestore(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onSettingsReload(handler: (e: core.PendingEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onMailerSend(handler: (e: core.MailerEvent) => void): void;
-/** Not fired yet. */ declare function onMailerRecordAuthAlertSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onMailerRecordPasswordResetSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onMailerRecordVerificationSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onMailerRecordEmailChangeSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onMailerRecordOTPSend(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onMailerRecordAuthAlertSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onMailerRecordPasswordResetSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onMailerRecordVerificationSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onMailerRecordEmailChangeSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onMailerRecordOTPSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
 /** Not fired yet. */ declare function onRealtimeConnectRequest(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onRealtimeSubscribeRequest(handler: (e: core.PendingEvent) => void): void;
 /** Not fired yet. */ declare function onRealtimeMessageSend(handler: (e: core.PendingEvent) => void): void;
@@ -132,6 +132,8 @@ declare namespace core {
   interface PendingEvent extends hook.Event { app: App; [field: string]: any }
   /** `onMailerSend`: the message about to go; not calling `e.next()` keeps it from being sent. */
   interface MailerEvent extends hook.Event { app: App; message: mailer.Message }
+  /** `onMailerRecord*Send`: an auth flow's message about `record`, before `onMailerSend`. */
+  interface MailerRecordEvent extends MailerEvent { record: Record; collection: Collection; meta: { [key: string]: any } }
   /** `onRecordEnrich`: a record the API answers with, as the caller sees it. */
   interface RecordEnrichEvent extends RequestEvent { record: Record; collection: Collection }
   /** `onRecordAfter*Error`: a failed API write and its error body. */

@@ -36,6 +36,10 @@ onCollectionAfterCreateSuccess((e) => {
   $app.save(audit)
   e.next()
 })
+onMailerRecordPasswordResetSend((e) => {
+  e.message.subject = "Custom reset for " + e.record.getString("name")
+  e.next()
+}, "members")
 onMailerSend((e) => {
   const audit = new Record($app.findCollectionByNameOrId("audit"))
   audit.set("msg", "mail: " + e.message.subject + " to " + e.message.to[0].address)
@@ -115,7 +119,7 @@ test('collection hooks change a definition, reject one, and hear of a creation',
   assert.ok(all.some((c) => c.name === 'tmp_things'));
 });
 
-test('onMailerSend sees each message', async () => {
+test('onMailerRecordPasswordResetSend changes the message; onMailerSend sees it', async () => {
   const res = await rawFetch(srv.url, '/api/collections/members/request-password-reset', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ok@example.com' }),
   });
@@ -127,7 +131,7 @@ test('onMailerSend sees each message', async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(seen.length, 1, String(seen));
-  assert.match(seen[0], /^mail: Reset your .* password to ok@example\.com$/);
+  assert.equal(seen[0], 'mail: Custom reset for Ann to ok@example.com');
 });
 
 test('onRecordEnrich changes each record the API answers with', async () => {

@@ -133,22 +133,52 @@ impl Hooks {
     /// `onMailerSend`: every message passes the hooks, which may change it, or not call
     /// `e.next()` to keep it from being sent.
     pub(crate) fn bind_mailer(self: &Arc<Self>, app: &App) {
-        let chain = self.by_name.untagged("onMailerSend");
-        if chain.is_empty() {
+        let names = [
+            "onMailerSend",
+            "onMailerRecordPasswordResetSend",
+            "onMailerRecordVerificationSend",
+            "onMailerRecordEmailChangeSend",
+            "onMailerRecordOTPSend",
+            "onMailerRecordAuthAlertSend",
+        ];
+        if !self.by_name.has_any(&names) {
             return;
         }
         let hooks = self.clone();
+        let schema = app.schema().clone();
         let hook: oxbase_core::mail::SendHook = Arc::new(move |message, from| {
-            let spec = json!({
-                "chain": chain,
-                "terminal": "proceed",
-                "event": {"message": {
+            // An auth flow's message passes its record hook (tagged by collection) first.
+            let mut chain = Vec::new();
+            let mut event = Map::new();
+            if let Some(about) = &message.about {
+                let name = match about.template.as_str() {
+                    "resetPasswordTemplate" => "onMailerRecordPasswordResetSend",
+                    "verificationTemplate" => "onMailerRecordVerificationSend",
+                    "confirmEmailChangeTemplate" => "onMailerRecordEmailChangeSend",
+                    "otp" => "onMailerRecordOTPSend",
+                    _ => "onMailerRecordAuthAlertSend",
+                };
+                if let Some(c) = schema.get(&about.collection_id) {
+                    chain.extend(hooks.by_name.chain(&[name], &c));
+                    event.insert("collection".into(), hooks.collection_ref(&c));
+                    event.insert("record".into(), Json::Object(about.record.clone()));
+                    event.insert("meta".into(), json!({}));
+                }
+            }
+            chain.extend(hooks.by_name.untagged("onMailerSend"));
+            if chain.is_empty() {
+                return Ok(true);
+            }
+            event.insert(
+                "message".into(),
+                json!({
                     "from": {"name": from.0, "address": from.1},
                     "to": message.to.split(", ").map(|a| json!({"address": a})).collect::<Vec<_>>(),
                     "subject": message.subject,
                     "html": message.html,
-                }},
-            });
+                }),
+            );
+            let spec = json!({"chain": chain, "terminal": "proceed", "event": event});
             let outcome = invoke::blocking(|| hooks.run_hook(&spec)).map_err(engine_error)?;
             if let Some(e) = outcome.error {
                 return Err(to_core_error(&e));

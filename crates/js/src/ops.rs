@@ -319,6 +319,7 @@ impl Host {
                     to: to.join(", "),
                     subject: a.message.subject,
                     html,
+                    about: None,
                 };
                 self.block(app.auth().mailer().send(message))?;
                 Ok(Json::Null)

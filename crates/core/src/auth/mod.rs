@@ -513,7 +513,14 @@ impl AuthService {
             ));
         }
         let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        Template::from_json(t.unwrap_or(&Json::Null)).render(to, &refs)
+        let mut message = Template::from_json(t.unwrap_or(&Json::Null)).render(to, &refs);
+        message.about = Some(crate::mail::About {
+            template: path[0].to_owned(),
+            collection_id: record.collection.id.clone(),
+            collection_name: record.collection.name.clone(),
+            record: record.data.clone(),
+        });
+        message
     }
 
     /// Creates or updates a superuser (the CLI's `superuser upsert`).

@@ -12,12 +12,25 @@ use crate::error::Result;
 use crate::settings::Settings;
 
 /// One message to one recipient, as the auth flows send them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
     pub to: String,
     pub subject: String,
     /// The HTML body; a plain-text alternative is derived from it.
     pub html: String,
+    /// What an auth flow's message is about, for the hooks that see it.
+    pub about: Option<About>,
+}
+
+/// The record an auth flow mails about, and the collection template it used
+/// (`resetPasswordTemplate`, `verificationTemplate`, `confirmEmailChangeTemplate`, `otp`,
+/// `authAlert`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct About {
+    pub template: String,
+    pub collection_id: String,
+    pub collection_name: String,
+    pub record: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Application code that sees each message before it goes (JS `onMailerSend`): it may change

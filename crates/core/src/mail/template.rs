@@ -27,6 +27,7 @@ impl Template {
             to: to.to_owned(),
             subject: fill(&self.subject, vars, false),
             html: fill(&self.body, vars, true),
+            about: None,
         }
     }
 }
