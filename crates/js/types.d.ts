@@ -690,6 +690,8 @@ declare namespace $security {
   /** A JWT's claims, after checking its signature and expiry (throws otherwise). */
   function parseJWT(token: string, verificationKey: string): { [key: string]: any };
   /** A JWT's claims, unchecked. */ function parseUnverifiedJWT(token: string): { [key: string]: any };
+  /** AES-GCM (key of 16, 24 or 32 characters), base64 of nonce and sealed data. */ function encrypt(data: string, key: string): string;
+  /** The text `encrypt` sealed with `key`. */ function decrypt(cipherText: string, key: string): string;
 }
 
 /** Operating system helpers. */

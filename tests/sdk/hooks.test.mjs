@@ -56,6 +56,8 @@ routerAdd("GET", "/security", (e) => e.json(200, {
   sha256: $security.sha256("abc"), md5: $security.md5("abc"), hs256: $security.hs256("data", "key"),
   random: $security.randomStringWithAlphabet(8, "ab").length, equal: $security.equal("a", "a"),
   jwt: $security.parseJWT($security.createJWT({ sub: "x" }, "secret", 60), "secret").sub,
+  roundTrip: $security.decrypt($security.encrypt("sealed", "12345678901234567890123456789012"), "12345678901234567890123456789012"),
+  fromPocketBase: $security.decrypt("gABVmZR3uyMuI33ETHUegbWWWES7zHU0UL7oE08LcGaQdL50PhpfQFA=", "12345678901234567890123456789012"),
 }))
 routerAdd("GET", "/require", (e) => {
   const utils = require(__hooks + "/utils.js")
@@ -229,6 +231,8 @@ test('$security and $filepath helpers', async () => {
     md5: '900150983cd24fb0d6963f7d28e17f72',
     hs256: '5031fe3d989c6d1537a013fa6e739da23463fdaec3b70137d828e36ace221bd0',
     random: 8, equal: true, jwt: 'x',
+    // A ciphertext PocketBase 0.40.6 made with the same key opens here too.
+    roundTrip: 'sealed', fromPocketBase: 'hello from pb',
   });
   assert.deepEqual((await get('/filepath')).json, { base: 'b.txt', ext: '.gz', join: 'b/c', dir: '/a/b' });
 });

@@ -918,6 +918,8 @@
     createJWT: (payload, key, seconds) => call("security.createJWT", [payload, String(key), Number(seconds) || 0]),
     parseJWT: (token, key) => call("security.parseJWT", [String(token), String(key)]),
     parseUnverifiedJWT: (token) => call("security.parseUnverifiedJWT", [String(token)]),
+    encrypt: (data, key) => call("security.encrypt", [g.toString(data), String(key)]),
+    decrypt: (data, key) => call("security.decrypt", [String(data), String(key)]),
   };
 
   g.$os = {

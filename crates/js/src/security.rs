@@ -28,6 +28,8 @@ pub fn op(name: &str, args: &Json) -> Option<Result<Json, String>> {
         "security.createJWT" => create_jwt(args.get(0), &s(1), n(2)),
         "security.parseJWT" => parse_jwt(&s(0), Some(&s(1))),
         "security.parseUnverifiedJWT" => parse_jwt(&s(0), None),
+        "security.encrypt" => encrypt(s(0).as_bytes(), &s(1)),
+        "security.decrypt" => decrypt(&s(0), &s(1)),
         _ => return None,
     })
 }
@@ -93,6 +95,57 @@ fn parse_jwt(token: &str, key: Option<&str>) -> Result<Json, String> {
     }
 }
 
+/// PocketBase's `security.Encrypt`: AES-GCM (the key's length picks AES-128, -192 or -256),
+/// a random nonce before the sealed data, all in standard base64.
+fn encrypt(data: &[u8], key: &str) -> Result<Json, String> {
+    use aws_lc_rs::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce};
+    use base64::Engine;
+    let key = LessSafeKey::new(aead_key(key)?);
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rng().fill(&mut nonce);
+    let mut sealed = data.to_vec();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::empty(),
+        &mut sealed,
+    )
+    .map_err(|_| "encryption failed".to_owned())?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(json!(base64::engine::general_purpose::STANDARD.encode(out)))
+}
+
+/// PocketBase's `security.Decrypt`, the text of the data it sealed.
+fn decrypt(text: &str, key: &str) -> Result<Json, String> {
+    use aws_lc_rs::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce};
+    use base64::Engine;
+    let key = LessSafeKey::new(aead_key(key)?);
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| e.to_string())?;
+    if raw.len() < NONCE_LEN {
+        return Err("malformed ciphertext".into());
+    }
+    let (nonce, sealed) = raw.split_at(NONCE_LEN);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "malformed ciphertext")?;
+    let mut sealed = sealed.to_vec();
+    let plain = key
+        .open_in_place(nonce, Aad::empty(), &mut sealed)
+        .map_err(|_| "cipher: message authentication failed".to_owned())?;
+    Ok(json!(String::from_utf8_lossy(plain)))
+}
+
+fn aead_key(key: &str) -> Result<aws_lc_rs::aead::UnboundKey, String> {
+    use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, UnboundKey};
+    let algorithm = match key.len() {
+        16 => &AES_128_GCM,
+        24 => &AES_192_GCM,
+        32 => &AES_256_GCM,
+        n => return Err(format!("crypto/aes: invalid key size {n}")),
+    };
+    UnboundKey::new(algorithm, key.as_bytes()).map_err(|_| "invalid key".to_owned())
+}
+
 fn chrono_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -139,6 +192,30 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(unverified["a"], json!(1));
+    }
+
+    #[test]
+    fn encryption_round_trips_and_checks_its_key() {
+        let key = "12345678901234567890123456789012";
+        let sealed = op("security.encrypt", &json!(["secret text", key]))
+            .unwrap()
+            .unwrap();
+        let sealed = sealed.as_str().unwrap();
+        let opened = op("security.decrypt", &json!([sealed, key]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(opened, json!("secret text"));
+        let other = "x2345678901234567890123456789012";
+        assert!(
+            op("security.decrypt", &json!([sealed, other]))
+                .unwrap()
+                .is_err()
+        );
+        assert!(
+            op("security.encrypt", &json!(["x", "short"]))
+                .unwrap()
+                .is_err()
+        );
     }
 
     #[test]
