@@ -703,6 +703,23 @@ declare namespace $os {
   function writeFile(name: string, data: string | Array<number>, perm?: number): void;
   /** The working directory. */ function getwd(): string;
   /** The temporary directory. */ function tempDir(): string;
+  /** A command (Go's `exec.Command`): `$os.cmd("ls", "-la").output()`. */
+  function cmd(name: string, ...args: Array<string>): exec.Cmd;
+  /** The same (PocketBase's older name). */ function exec(name: string, ...args: Array<string>): exec.Cmd;
+}
+
+/** Commands (Go's os/exec), from `$os.cmd`. */
+declare namespace exec {
+  /** A command to run. */
+  interface Cmd {
+    path: string;
+    args: Array<string>;
+    /** The working directory ("" for the server's). */ dir: string;
+    /** `KEY=value` entries added to the environment. */ env: Array<string>;
+    /** Runs it to its end; its standard output (throws on a non-zero exit). */ output(): Array<number>;
+    /** The same, standard error appended. */ combinedOutput(): Array<number>;
+    /** Runs it to its end. */ run(): void;
+  }
 }
 
 /** Slash-separated path helpers (Go's path/filepath). */

@@ -67,6 +67,12 @@ routerAdd("GET", "/proxy", (e) => {
   const res = $http.send({ url: "http://" + e.request.host + "/hello/proxied?q=2", method: "GET", headers: { "X-From": "hook" } })
   return e.json(200, { status: res.statusCode, json: res.json, type: res.headers["Content-Type"][0] })
 })
+routerAdd("GET", "/cmd", (e) => {
+  const out = toString($os.cmd("echo", "from", "a command").output())
+  let failed = false
+  try { $os.cmd("false").output() } catch (err) { failed = true }
+  return e.json(200, { out, failed })
+})
 routerAdd("GET", "/filepath", (e) => e.json(200, { base: $filepath.base("/a/b.txt"), ext: $filepath.ext("x.tar.gz"), join: $filepath.join("a", "../b", "c"), dir: $filepath.dir("/a/b/c") }))
 `;
 
@@ -223,6 +229,10 @@ test('data access: raw queries with bound parameters, filters, saves', async () 
   assert.equal(made.json.isNew, false);
   const stored = await su.collection('posts').getOne(made.json.id);
   assert.equal(stored.views, 5);
+});
+
+test('$os.cmd runs a program', async () => {
+  assert.deepEqual((await get('/cmd')).json, { out: 'from a command\n', failed: true });
 });
 
 test('$security and $filepath helpers', async () => {

@@ -298,6 +298,10 @@ impl Host {
                     .map(|()| Json::Null)
                     .map_err(|e| Failure::Args(e.to_string()))
             }
+            "os.exec" => {
+                let a: Exec = parse(args)?;
+                exec(&a).map_err(Failure::Args)
+            }
             "os.readFile" => match std::fs::read(first_str(&args)) {
                 Ok(bytes) => Ok(json!(bytes)),
                 Err(e) => Err(Failure::Args(e.to_string())),
@@ -433,6 +437,34 @@ async fn http_send(a: HttpSend) -> Result<Json, String> {
     }
     let raw = response.text().await.map_err(|e| e.to_string())?;
     Ok(json!({"statusCode": status, "headers": headers, "cookies": cookies, "raw": raw}))
+}
+
+/// `$os.cmd(...).output()`: runs the program to its end; its output as text, or an error
+/// with its exit status (as Go's `exec.ExitError`).
+fn exec(a: &Exec) -> Result<Json, String> {
+    let mut cmd = std::process::Command::new(&a.name);
+    cmd.args(&a.args);
+    if !a.dir.is_empty() {
+        cmd.current_dir(&a.dir);
+    }
+    for pair in &a.env {
+        if let Some((k, v)) = pair.split_once('=') {
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("exec: {:?}: {e}", a.name))?;
+    if !out.status.success() {
+        return Err(format!("exit status {}", out.status.code().unwrap_or(-1)));
+    }
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    match a.mode.as_str() {
+        "combined" => text.push_str(&String::from_utf8_lossy(&out.stderr)),
+        "none" => text.clear(),
+        _ => {}
+    }
+    Ok(Json::String(text))
 }
 
 /// A header name as Go writes it (`content-type` → `Content-Type`).
@@ -639,6 +671,19 @@ struct MailMessage {
 #[derive(Deserialize)]
 struct Mail {
     message: MailMessage,
+}
+
+#[derive(Deserialize)]
+struct Exec {
+    name: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    env: Vec<String>,
+    #[serde(default)]
+    mode: String,
 }
 
 #[derive(Deserialize)]

@@ -927,9 +927,23 @@
     args: [],
     readFile: (path) => call("os.readFile", [String(path)]),
     writeFile: (path, data) => call("os.writeFile", [String(path), typeof data === "string" ? data : Array.from(data || [])]),
+    // `exec.Command` as PocketBase gives it: `$os.cmd("ls", "-la").output()`.
+    cmd: (name, ...args) => osCommand(name, args),
+    exec: (name, ...args) => osCommand(name, args),
     getwd: () => call("os.getwd", []),
     tempDir: () => call("os.tempDir", []),
   };
+
+  function osCommand(name, args) {
+    const command = { path: String(name), args: [String(name)].concat(args.map(String)), dir: "", env: [] };
+    const run = (mode) => call("os.exec", { name: command.path, args: command.args.slice(1), dir: command.dir, env: command.env, mode });
+    command.output = () => g.toBytes(run("stdout"));
+    command.combinedOutput = () => g.toBytes(run("combined"));
+    command.run = () => {
+      run("none");
+    };
+    return command;
+  }
 
   g.$filepath = {
     base: (p) => {
