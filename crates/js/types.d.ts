@@ -722,6 +722,15 @@ declare namespace exec {
   }
 }
 
+/** An auth flow's message sent now, with the record's template and a fresh token. */
+declare namespace $mails {
+  /** The password reset mail. */ function sendRecordPasswordReset(app: core.App, record: core.Record): void;
+  /** The verification mail. */ function sendRecordVerification(app: core.App, record: core.Record): void;
+  /** The email change confirmation, to `newEmail`. */ function sendRecordChangeEmail(app: core.App, record: core.Record, newEmail: string): void;
+  /** The one-time password mail. */ function sendRecordOTP(app: core.App, record: core.Record, otpId: string, password: string): void;
+  /** The new-device login alert. */ function sendRecordAuthAlert(app: core.App, record: core.Record, info: string): void;
+}
+
 /** Slash-separated path helpers (Go's path/filepath). */
 declare namespace $filepath {
   /** The last element. */ function base(path: string): string;

@@ -36,6 +36,14 @@ onCollectionAfterCreateSuccess((e) => {
   $app.save(audit)
   e.next()
 })
+routerAdd("POST", "/send-verification", (e) => {
+  try {
+    $mails.sendRecordVerification($app, $app.findAuthRecordByEmail("members", "ok@example.com"))
+  } catch (err) {
+    // PocketBase sends at once and, without SMTP, fails to find sendmail here; the hooks ran.
+  }
+  return e.noContent(204)
+})
 onMailerRecordPasswordResetSend((e) => {
   e.message.subject = "Custom reset for " + e.record.getString("name")
   e.next()
@@ -144,4 +152,17 @@ test('onRecordEnrich changes each record the API answers with', async () => {
   const one = await srv.pb.collection('members').getOne(list.items[0].id);
   assert.equal(one.shout, 'ANN');
   assert.ok(!('name' in one));
+});
+
+test('$mails sends an auth flow\'s message from a route', async () => {
+  const res = await rawFetch(srv.url, '/send-verification', { method: 'POST' });
+  assert.equal(res.status, 204);
+  let seen = [];
+  for (let i = 0; i < 50; i++) {
+    seen = (await audits()).filter((m) => m.startsWith('mail: Verify'));
+    if (seen.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(seen.length, 1, String(await audits()));
+  assert.match(seen[0], /^mail: Verify your .* to ok@example\.com$/);
 });

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use oxbase_api::error::ApiError;
 use oxbase_core::Error;
-use oxbase_core::auth::tokens;
+use oxbase_core::auth::{RecordMail, tokens};
 use oxbase_core::records::direct::Find;
 use oxbase_core::store::app_sql;
 use serde::Deserialize;
@@ -326,6 +326,28 @@ impl Host {
                     about: None,
                 };
                 self.block(app.auth().mailer().send(message))?;
+                Ok(Json::Null)
+            }
+            "mails.send" => {
+                let a: RecordMailArgs = parse(args)?;
+                let (_, records) = self.block(app.records().find(
+                    &a.collection,
+                    Find {
+                        filter: "id = {:id}",
+                        params: json!({"id": a.id}).as_object(),
+                        ..Find::default()
+                    },
+                ))?;
+                let record = records.into_iter().next().ok_or(Failure::NoRows)?;
+                let mail = match a.kind.as_str() {
+                    "passwordReset" => RecordMail::PasswordReset,
+                    "verification" => RecordMail::Verification,
+                    "emailChange" => RecordMail::EmailChange { new_email: a.extra },
+                    "otp" => RecordMail::Otp { password: a.extra },
+                    "authAlert" => RecordMail::AuthAlert { info: a.extra },
+                    other => return Err(Failure::Args(format!("unknown mail {other:?}"))),
+                };
+                app.auth().send_record_mail(&record, mail)?;
                 Ok(Json::Null)
             }
             "records.authToken" => {
@@ -671,6 +693,15 @@ struct MailMessage {
 #[derive(Deserialize)]
 struct Mail {
     message: MailMessage,
+}
+
+#[derive(Deserialize)]
+struct RecordMailArgs {
+    kind: String,
+    collection: String,
+    id: String,
+    #[serde(default)]
+    extra: String,
 }
 
 #[derive(Deserialize)]

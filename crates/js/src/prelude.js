@@ -887,6 +887,18 @@
 
   // ---------------------------------------------------------------- $dbx (the filter subset)
 
+  // `$mails`: an auth flow's message sent now (the record's template and a fresh token).
+  const recordMail = (kind) => (app, record, extra) => {
+    call("mails.send", { kind, collection: record.collection().id || record.collection().name, id: record.id, extra: extra === undefined ? "" : String(extra) });
+  };
+  g.$mails = {
+    sendRecordPasswordReset: recordMail("passwordReset"),
+    sendRecordVerification: recordMail("verification"),
+    sendRecordChangeEmail: recordMail("emailChange"),
+    sendRecordOTP: (app, record, otpId, password) => recordMail("otp")(app, record, password),
+    sendRecordAuthAlert: (app, record, info) => recordMail("authAlert")(app, record, info),
+  };
+
   g.$dbx = {
     exp: (filter, params) => ({ __filter: filter, __params: params || {} }),
     hashExp: (data) => {

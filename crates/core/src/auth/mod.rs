@@ -460,6 +460,58 @@ impl AuthService {
         Ok(updated)
     }
 
+    /// Mails `record` one of its auth flows' messages now, as application code asks
+    /// (`$mails.sendRecordPasswordReset`...): the same template and token as the flow's.
+    pub fn send_record_mail(&self, record: &Record, mail: RecordMail) -> Result<()> {
+        let email = record.get_str("email").to_owned();
+        match mail {
+            RecordMail::PasswordReset => self.mail_token(
+                record,
+                TokenKind::PasswordReset,
+                Claims::default(),
+                "resetPasswordTemplate",
+                &email,
+            ),
+            RecordMail::Verification => self.mail_token(
+                record,
+                TokenKind::Verification,
+                Claims::default(),
+                "verificationTemplate",
+                &email,
+            ),
+            RecordMail::EmailChange { new_email } => self.mail_token(
+                record,
+                TokenKind::EmailChange,
+                Claims {
+                    new_email: new_email.clone(),
+                    ..Claims::default()
+                },
+                "confirmEmailChangeTemplate",
+                &new_email,
+            ),
+            RecordMail::Otp { password } => {
+                let message = self.render(
+                    record,
+                    &["otp", "emailTemplate"],
+                    &email,
+                    &[("OTP", &password)],
+                );
+                self.mailer.send_later(message);
+                Ok(())
+            }
+            RecordMail::AuthAlert { info } => {
+                let message = self.render(
+                    record,
+                    &["authAlert", "emailTemplate"],
+                    &email,
+                    &[("ALERT_INFO", &info)],
+                );
+                self.mailer.send_later(message);
+                Ok(())
+            }
+        }
+    }
+
     /// Mails `record` a token of `kind` (its `email` claim set to the record's address) in the
     /// template at `template`, to `to`, in the background.
     fn mail_token(
@@ -612,4 +664,14 @@ pub(crate) fn identity_match(c: &Collection, field: &str, value: &str) -> Result
         sql.push_param(value.to_owned());
     }
     Ok(sql)
+}
+
+/// An auth flow's message, sent by application code.
+#[derive(Debug, Clone)]
+pub enum RecordMail {
+    PasswordReset,
+    Verification,
+    EmailChange { new_email: String },
+    Otp { password: String },
+    AuthAlert { info: String },
 }
