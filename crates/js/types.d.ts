@@ -109,11 +109,11 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Fired (see docs/hooks.md). */ declare function onCollectionUpdateRequest(handler: (e: core.CollectionRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionDeleteRequest(handler: (e: core.CollectionRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionsImportRequest(handler: (e: core.CollectionsImportRequestEvent) => void): void;
-/** Not fired yet. */ declare function onFileDownloadRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onFileTokenRequest(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onBatchRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onSettingsListRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onSettingsUpdateRequest(handler: (e: core.PendingEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onFileDownloadRequest(handler: (e: core.RequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onFileTokenRequest(handler: (e: core.FileTokenRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onBatchRequest(handler: (e: core.RequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onSettingsListRequest(handler: (e: core.SettingsListRequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onSettingsUpdateRequest(handler: (e: core.RequestEvent) => void): void;
 
 // ------------------------------------------------------------------ events
 
@@ -144,6 +144,10 @@ declare namespace core {
   interface CollectionRequestEvent extends Omit<RequestEvent, "error"> { collection: Collection; error?: { status: number; message: string; data: { [key: string]: any } } }
   /** `onCollectionsListRequest`: the page of collections being answered. */
   interface CollectionsListRequestEvent extends RequestEvent { collections: Collection[]; result: { page: number; perPage: number; totalItems: number; totalPages: number } }
+  /** `onSettingsListRequest`: the settings being answered. */
+  interface SettingsListRequestEvent extends RequestEvent { settings: { [key: string]: any } }
+  /** `onFileTokenRequest`: the file token being answered. */
+  interface FileTokenRequestEvent extends RequestEvent { token: string }
   /** `onCollectionsImportRequest`. */
   interface CollectionsImportRequestEvent extends RequestEvent { collection?: Collection }
 

@@ -44,6 +44,14 @@ routerAdd("POST", "/send-verification", (e) => {
   }
   return e.noContent(204)
 })
+onSettingsListRequest((e) => {
+  e.settings.meta.appName = "Seen by a hook"
+  e.next()
+})
+onBatchRequest((e) => {
+  if (e.requestInfo().headers["x_no_batch"] === "yes") throw new ForbiddenError("No batches now.")
+  e.next()
+})
 onMailerRecordPasswordResetSend((e) => {
   e.message.subject = "Custom reset for " + e.record.getString("name")
   e.next()
@@ -165,4 +173,16 @@ test('$mails sends an auth flow\'s message from a route', async () => {
   }
   assert.equal(seen.length, 1, String(await audits()));
   assert.match(seen[0], /^mail: Verify your .* to ok@example\.com$/);
+});
+
+test('settings and batch request hooks', async () => {
+  const settings = await su.settings.getAll();
+  assert.equal(settings.meta.appName, 'Seen by a hook');
+  await su.settings.update({ batch: { enabled: true, maxRequests: 10, timeout: 3, maxBodySize: 0 } });
+  const refused = await rawFetch(srv.url, '/api/batch', {
+    method: 'POST', headers: { 'content-type': 'application/json', 'X-No-Batch': 'yes', Authorization: su.authStore.token },
+    body: JSON.stringify({ requests: [{ method: 'POST', url: '/api/collections/notes/records', body: { title: 'batched' } }] }),
+  });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.message, 'No batches now.');
 });

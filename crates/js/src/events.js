@@ -487,7 +487,7 @@
     if (ev.message) e.message = new g.MailerMessage(ev.message);
     for (const k of ["identity", "password"]) if (k in ev) e[k] = ev[k];
     if (ev.result) e.result = ev.result;
-    for (const k of ["token", "meta", "authMethod"]) if (k in ev) e[k] = ev[k];
+    for (const k of ["token", "meta", "authMethod", "settings"]) if (k in ev) e[k] = ev[k];
     const initial = e.record ? JSON.stringify(e.record.__data) : e.collection ? JSON.stringify(e.collection) : "";
     const chain = spec.chain;
     let i = 0;
@@ -559,6 +559,7 @@
       return;
     }
     if (kind === "respond") {
+      if (e.settings !== undefined) return e.json(200, e.settings);
       if (e.records !== undefined) return e.json(200, Object.assign({}, e.result, { items: e.records }));
       if (e.collections !== undefined) return e.json(200, Object.assign({}, e.result, { items: e.collections }));
       if (e.record === undefined && e.collection) return e.json(200, e.collection);

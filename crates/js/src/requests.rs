@@ -64,10 +64,35 @@ struct Plan {
 
 /// The hooks of `method path`, if it is a route that has some.
 fn plan(method: &Method, path: &str) -> Option<Plan> {
-    let rest = path.strip_prefix("/api/collections")?;
-    let parts: Vec<&str> = rest.split('/').skip(1).collect();
     let m = method.as_str();
     let mut plan = Plan::default();
+    match (m, path) {
+        ("GET", "/api/settings") => {
+            plan.after = Some("onSettingsListRequest");
+            return Some(plan);
+        }
+        ("PATCH", "/api/settings") => {
+            plan.before = Some(("onSettingsUpdateRequest", Before::Plain));
+            return Some(plan);
+        }
+        ("POST", "/api/batch") => {
+            plan.before = Some(("onBatchRequest", Before::Plain));
+            return Some(plan);
+        }
+        ("POST", "/api/files/token") => {
+            plan.after = Some("onFileTokenRequest");
+            return Some(plan);
+        }
+        ("GET" | "HEAD", _) if path.starts_with("/api/files/") => {
+            let mut parts = path["/api/files/".len()..].split('/');
+            plan.collection = Some(parts.next().filter(|c| !c.is_empty())?.to_owned());
+            plan.before = Some(("onFileDownloadRequest", Before::Plain));
+            return Some(plan);
+        }
+        _ => {}
+    }
+    let rest = path.strip_prefix("/api/collections")?;
+    let parts: Vec<&str> = rest.split('/').skip(1).collect();
     match parts.as_slice() {
         [] | [""] => match m {
             "GET" => plan.after = Some("onCollectionsListRequest"),
@@ -527,7 +552,9 @@ impl RequestHooks {
         }
         let path = http["path"].as_str().unwrap_or("").to_owned();
         let collections_route = !path.contains("/records") && !path.contains("/auth-");
-        if answer.contains_key("token") {
+        if path == "/api/settings" {
+            event.insert("settings".into(), Json::Object(answer));
+        } else if answer.contains_key("token") {
             for k in ["token", "record", "meta"] {
                 if let Some(v) = answer.get(k) {
                     event.insert(k.into(), v.clone());
