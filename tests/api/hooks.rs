@@ -153,6 +153,24 @@ async fn a_thrown_error_keeps_its_js_stack_in_the_logs() {
     }
 }
 
+/// Why the app over `data` with the hook files of `hooks` does not start (SQLite).
+async fn failed_start(data: &Path, hooks: &Path) -> String {
+    let config = oxbase::ServeConfig {
+        http: "127.0.0.1:0".into(),
+        data_dir: data.to_path_buf(),
+        database_url: None,
+        db_connections: 4,
+        pubsub: None,
+        http_config: oxbase_api::HttpConfig::default(),
+        hooks: Some(hooks_config(hooks, Duration::from_secs(5), 64)),
+        migrations: None,
+    };
+    oxbase::Application::build(config)
+        .await
+        .err()
+        .expect("the start fails")
+}
+
 #[tokio::test]
 async fn a_file_that_throws_stops_the_start_with_its_name() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -168,20 +186,7 @@ async fn a_file_that_throws_stops_the_start_with_its_name() {
         "function setup() { throw new Error('broken setup') }\nsetup()",
     )
     .unwrap();
-    let config = oxbase::ServeConfig {
-        http: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        database_url: None,
-        db_connections: 4,
-        pubsub: None,
-        http_config: oxbase_api::HttpConfig::default(),
-        hooks: Some(hooks_config(&hooks, Duration::from_secs(5), 64)),
-        migrations: None,
-    };
-    let err = oxbase::Application::build(config)
-        .await
-        .err()
-        .expect("the start fails");
+    let err = failed_start(&dir.path().join("data"), &hooks).await;
     assert!(err.contains("b_broken.pb.js"), "{err}");
     assert!(err.contains("broken setup"), "{err}");
     assert!(err.contains("setup"), "{err}");
@@ -264,20 +269,7 @@ onTerminate((e) => {{ $os.writeFile("{m}/terminate", "yes"); e.next() }})
         "onBootstrap((e) => { throw new Error('no boot') })",
     )
     .unwrap();
-    let config = oxbase::ServeConfig {
-        http: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data2"),
-        database_url: None,
-        db_connections: 4,
-        pubsub: None,
-        http_config: oxbase_api::HttpConfig::default(),
-        hooks: Some(hooks_config(&hooks, Duration::from_secs(5), 64)),
-        migrations: None,
-    };
-    let err = oxbase::Application::build(config)
-        .await
-        .err()
-        .expect("the start fails");
+    let err = failed_start(&dir.path().join("data2"), &hooks).await;
     assert!(err.contains("no boot"), "{err}");
 }
 

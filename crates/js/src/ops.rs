@@ -146,8 +146,9 @@ impl Host {
             }
             "records.byId" => {
                 let a: ById = parse(args)?;
-                let params = json!({"id": a.id});
-                self.find_one(&a.collection, "id = {:id}", params)
+                let (c, record) = self.block(app.records().find_by_id(&a.collection, &a.id))?;
+                let record = record.ok_or(Failure::NoRows)?;
+                Ok(json!({"collection": c.to_json(), "record": record.data}))
             }
             "records.byIds" => {
                 let a: ByIds = parse(args)?;
@@ -330,15 +331,8 @@ impl Host {
             }
             "mails.send" => {
                 let a: RecordMailArgs = parse(args)?;
-                let (_, records) = self.block(app.records().find(
-                    &a.collection,
-                    Find {
-                        filter: "id = {:id}",
-                        params: json!({"id": a.id}).as_object(),
-                        ..Find::default()
-                    },
-                ))?;
-                let record = records.into_iter().next().ok_or(Failure::NoRows)?;
+                let (_, record) = self.block(app.records().find_by_id(&a.collection, &a.id))?;
+                let record = record.ok_or(Failure::NoRows)?;
                 let mail = match a.kind.as_str() {
                     "passwordReset" => RecordMail::PasswordReset,
                     "verification" => RecordMail::Verification,
@@ -352,15 +346,8 @@ impl Host {
             }
             "records.authToken" => {
                 let a: Token = parse(args)?;
-                let (_, records) = self.block(app.records().find(
-                    &a.collection,
-                    Find {
-                        filter: "id = {:id}",
-                        params: json!({"id": a.id}).as_object(),
-                        ..Find::default()
-                    },
-                ))?;
-                let record = records.into_iter().next().ok_or(Failure::NoRows)?;
+                let (_, record) = self.block(app.records().find_by_id(&a.collection, &a.id))?;
+                let record = record.ok_or(Failure::NoRows)?;
                 let token = if a.kind == "file" {
                     tokens::issue_kind(&record, tokens::TokenKind::File, Default::default())?
                 } else {

@@ -23,7 +23,6 @@ use serde_json::{Map, Value as Json, json};
 use tower::ServiceExt;
 
 use crate::Hooks;
-use oxbase_core::records::direct::Find;
 
 use crate::invoke::{self, Answer, Wrapped};
 
@@ -441,13 +440,8 @@ impl RequestHooks {
             event.insert("record".into(), json!({}));
             return Some(event);
         }
-        let params = json!({ "id": plan.id.clone().unwrap_or_default() });
-        let find = Find {
-            filter: "id = {:id}",
-            params: params.as_object(),
-            ..Find::default()
-        };
-        let stored = self.app.records().find(&c.id, find).await.ok()?.1.pop()?;
+        let id = plan.id.as_deref().unwrap_or_default();
+        let stored = self.app.records().find_by_id(&c.id, id).await.ok()?.1?;
         event.insert("record".into(), Json::Object(stored.data.clone()));
         event.insert("original".into(), Json::Object(stored.data));
         Some(event)

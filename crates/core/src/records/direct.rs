@@ -11,15 +11,14 @@ use serde_json::{Map, Value as Json};
 
 use super::Records;
 use super::input::BodyKind;
-use super::query::{count_from_root, push_page, root_column, select_root, where_all};
+use super::query::{count_from_root, push_order, push_page, select_root, where_all};
 use super::write::WriteInput;
 use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::rules::{Purpose, RecordResolver, RequestInfo};
 use crate::schema::system::SUPERUSERS;
-use crate::schema::{Collection, CollectionKind, Record};
+use crate::schema::{Collection, Record};
 use oxbase_sql::Sql;
-use oxbase_sql::ddl::ROWID;
 
 /// What `find` selects: a filter in the rule language with `{:name}` parameters, a sort, and
 /// a window (`limit` 0: all).
@@ -57,15 +56,7 @@ impl Records {
         let (conds, order) = self.compile(&c, q.filter, q.params.unwrap_or(&empty), q.sort)?;
         let mut select = select_root(&c)?;
         select.push_sql(&where_all(conds));
-        match order {
-            Some(order) => {
-                select.push(" ORDER BY ").push_sql(&order);
-            }
-            None if c.kind != CollectionKind::View => {
-                select.push(" ORDER BY ").push_sql(&root_column(ROWID)?);
-            }
-            None => {}
-        }
+        push_order(&mut select, &c, order.as_ref())?;
         if q.limit > 0 || q.offset > 0 {
             let limit = if q.limit > 0 { q.limit } else { i64::MAX };
             push_page(&mut select, limit, q.offset.max(0));
@@ -77,6 +68,21 @@ impl Records {
             .read(move |conn| Ok(Record::from_rows(&coll, conn.query(&select)?)))
             .await?;
         Ok((c, records))
+    }
+
+    /// The record `id` of `collection`, if there is one.
+    pub async fn find_by_id(
+        &self,
+        collection: &str,
+        id: &str,
+    ) -> Result<(Arc<Collection>, Option<Record>)> {
+        let c = self.collection(collection).await?;
+        let record = match self.fetch_where(&c, id, None).await {
+            Ok(r) => Some(r),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        Ok((c, record))
     }
 
     /// How many records of `collection` match `filter`.

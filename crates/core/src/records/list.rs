@@ -6,18 +6,17 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use oxbase_sql::Sql;
-use oxbase_sql::ddl::ROWID;
 use oxbase_sql::sort::SortItem;
 use serde_json::Value as Json;
 
 use super::Records;
 use super::expand;
 use super::output::{parse_fields, pick, to_json};
-use super::query::{count_from_root, push_page, root_column, select_by_id, select_root, where_all};
+use super::query::{count_from_root, push_order, push_page, select_by_id, select_root, where_all};
 use crate::error::{Error, Result};
 use crate::rules::{Access, Purpose, RecordResolver, RequestInfo, RuleKind, check};
+use crate::schema::Collection;
 use crate::schema::Record;
-use crate::schema::{Collection, CollectionKind};
 
 /// PB-COMPAT: default and largest page sizes.
 pub const DEFAULT_PER_PAGE: i64 = 30;
@@ -232,15 +231,7 @@ impl Records {
         let where_sql = where_all(conds);
         let mut select = select_root(c)?;
         select.push_sql(&where_sql);
-        match order {
-            Some(order) => {
-                select.push(" ORDER BY ").push_sql(&order);
-            }
-            None if c.kind != CollectionKind::View => {
-                select.push(" ORDER BY ").push_sql(&root_column(ROWID)?);
-            }
-            None => {}
-        }
+        push_order(&mut select, c, order.as_ref())?;
         push_page(&mut select, per_page, (page - 1) * per_page);
         let count = if skip_total {
             None

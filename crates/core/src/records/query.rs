@@ -234,6 +234,22 @@ pub fn where_all(conds: Vec<Sql>) -> Sql {
     sql
 }
 
+/// ` ORDER BY` the compiled sort, or insertion order when there is none (a view has no row
+/// order of its own: none then).
+pub fn push_order(sql: &mut Sql, c: &Collection, order: Option<&Sql>) -> Result<()> {
+    match order {
+        Some(order) => {
+            sql.push(" ORDER BY ").push_sql(order);
+        }
+        None if c.kind != crate::schema::CollectionKind::View => {
+            sql.push(" ORDER BY ")
+                .push_sql(&root_column(oxbase_sql::ddl::ROWID)?);
+        }
+        None => {}
+    }
+    Ok(())
+}
+
 /// ` LIMIT ? OFFSET ?`.
 pub fn push_page(sql: &mut Sql, limit: i64, offset: i64) {
     sql.push(" LIMIT ")
