@@ -30,6 +30,7 @@ routerAdd("POST", "/bind", (e) => {
   e.bindBody(data)
   return e.json(200, { title: data.title, count: data.count, body: e.requestInfo().body })
 })
+routerAdd("GET", "/segment/{name}", (e) => e.json(200, { name: e.request.pathValue("name") }))
 routerAdd("GET", "/header", (e) => {
   e.response.header().set("X-Custom", "yes")
   return e.json(200, { ua: e.request.header.get("User-Agent") })
@@ -215,6 +216,17 @@ test('bindBody fills a typed model and refuses a value of another type', async (
   const ok = await post({ title: 't', count: 3, extra: true });
   assert.deepEqual(ok.json, { title: 't', count: 3, body: { title: 't', count: 3, extra: true } });
   assert.equal((await post({ title: 't', count: 'three' })).status, 400);
+});
+
+test('hostile bodies and paths: a body that is not a JSON object fails the bind; segments are decoded', async () => {
+  const raw = (body) => get('/bind', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  for (const body of ['{bad', '[1,2]', '"text"']) {
+    assert.deepEqual((await raw(body)).json, { status: 400, message: 'Something went wrong while processing your request.', data: {} }, body);
+  }
+  assert.deepEqual((await raw('null')).json, { title: '', count: 0, body: null });
+  assert.deepEqual((await get('/segment/a%2Fb')).json, { name: 'a/b' });
+  assert.deepEqual((await get('/segment/%ff%fe')).json, { name: '\ufffd\ufffd' });
+  assert.deepEqual((await get("/segment/x'%20OR%201=1")).json, { name: "x' OR 1=1" });
 });
 
 test('data access: raw queries with bound parameters, filters, saves', async () => {

@@ -307,6 +307,7 @@
     }
     requestInfo() {
       const r = this.__r;
+      if (r.info.bodyError) throw new Error("invalid request body");
       return {
         query: r.info.query,
         headers: r.info.headers,
@@ -321,7 +322,8 @@
       };
     }
     bindBody(dst) {
-      const body = this.__r.info.body;
+      if (this.__r.info.bodyError) throw new Error("invalid request body");
+      const body = this.__r.info.body || {};
       if (dst instanceof g.DynamicModel) {
         // As Go's JSON decoder fills a typed struct: a value of another type fails the bind.
         for (const k of Object.keys(dst.__shape)) {

@@ -80,10 +80,14 @@ impl Routes {
     fn find(&self, method: &Method, path: &str) -> Option<(usize, Map<String, Json>)> {
         let lookup = |table: &matchit::Router<usize>| {
             table.at(path).ok().map(|m| {
+                // Go's mux hands handlers the decoded segment (`a%2Fb` is `a/b`).
                 let params = m
                     .params
                     .iter()
-                    .map(|(k, v)| (k.to_owned(), Json::String(v.to_owned())))
+                    .map(|(k, v)| {
+                        let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                        (k.to_owned(), Json::String(decoded.into_owned()))
+                    })
                     .collect();
                 (*m.value, params)
             })
@@ -272,7 +276,12 @@ pub(crate) fn describe(hooks: &Hooks, r: &CustomRequest, params: Map<String, Jso
         "realIP": r.real_ip,
         "remoteAddr": r.remote_ip,
         "bodySize": r.body.len(),
-        "info": {"query": info_query, "headers": info_headers, "body": body},
+        "info": {
+            "query": info_query,
+            "headers": info_headers,
+            "body": body.clone().unwrap_or_else(|| json!({})),
+            "bodyError": body.is_none(),
+        },
         "auth": auth,
     })
 }
@@ -285,8 +294,10 @@ pub fn auth_json(hooks: &Hooks, auth: &Auth) -> Json {
     }
 }
 
-/// The body's fields, as `e.requestInfo().body` shows them: a JSON object, or a form.
-fn body_fields(content_type: &str, body: &[u8]) -> Json {
+/// The body's fields, as `e.requestInfo().body` shows them: a form, or JSON when the content
+/// type says so (`None`: a JSON body that is not an object or `null`, which PocketBase
+/// refuses when a handler reads it).
+fn body_fields(content_type: &str, body: &[u8]) -> Option<Json> {
     let mime = content_type.split(';').next().unwrap_or("").trim();
     if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         let mut out = Map::new();
@@ -294,11 +305,16 @@ fn body_fields(content_type: &str, body: &[u8]) -> Json {
             out.entry(k.into_owned())
                 .or_insert(Json::String(v.into_owned()));
         }
-        return Json::Object(out);
+        return Some(Json::Object(out));
+    }
+    let json = mime.eq_ignore_ascii_case("application/json");
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Some(json!({}));
     }
     match serde_json::from_slice::<Json>(body) {
-        Ok(Json::Object(m)) => Json::Object(m),
-        _ => json!({}),
+        Ok(v @ (Json::Object(_) | Json::Null)) => Some(v),
+        _ if json => None,
+        _ => Some(json!({})),
     }
 }
 
