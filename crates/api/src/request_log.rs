@@ -19,7 +19,7 @@ use axum::http::{self, header};
 use axum::response::{IntoResponseParts, ResponseParts};
 use futures_util::future::{BoxFuture, Either};
 use oxbase_core::identity::Auth;
-use oxbase_core::logs::{RequestFacts, RequestLog, level};
+use oxbase_core::logs::{RequestFacts, RequestLog};
 use tower::{Layer, Service};
 
 use crate::AppState;
@@ -94,10 +94,9 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        // An error answer is the highest level: when not even that is kept, nothing is.
-        if !self.state.app.logs().keeps(level::ERROR) {
+        let Some(policy) = self.state.app.logs().request_policy() else {
             return Either::Left(self.inner.call(req));
-        }
+        };
         let started = Instant::now();
         let slot = AuthSlot::default();
         req.extensions_mut().insert(slot.clone());
@@ -141,7 +140,7 @@ where
                 (None, None) => None,
             };
             facts.error = response.extensions().get::<LoggedError>().cloned();
-            state.app.logs().request(Box::new(facts));
+            state.app.logs().request(policy, Box::new(facts));
             Ok(response)
         }))
     }
@@ -175,23 +174,22 @@ impl RequestFacts for Facts {
         self.status >= 400 || self.error.is_some()
     }
 
-    fn into_log(self: Box<Self>) -> RequestLog {
-        let remote_ip = self.peer_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    fn log(&self) -> RequestLog<'_> {
         RequestLog {
-            method: self.method.as_str().to_owned(),
-            url: self.url,
+            method: self.method.as_str(),
+            url: &self.url,
             status: self.status,
             exec_time: self.exec_time,
             auth: self
                 .auth
                 .as_ref()
                 .and_then(Auth::record)
-                .map(|r| (r.collection.name.clone(), r.id().to_owned())),
-            user_ip: self.proxied_ip.unwrap_or_else(|| remote_ip.clone()),
-            remote_ip,
-            referer: self.referer,
-            user_agent: self.user_agent,
-            error: self.error.map(|e| (e.message, e.details)),
+                .map(|r| (r.collection.name.as_str(), r.id())),
+            proxied_ip: self.proxied_ip.as_deref(),
+            remote_ip: self.peer_ip,
+            referer: &self.referer,
+            user_agent: &self.user_agent,
+            error: self.error.as_ref().map(|e| (e.message.as_str(), &e.details)),
         }
     }
 }

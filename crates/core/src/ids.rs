@@ -16,19 +16,27 @@ pub fn record_id() -> String {
 /// of the microseconds since 1970 in base 36, then 4 random ones. Written in that order, such
 /// ids append to an index rather than land anywhere in it (the log's entries).
 pub fn sortable_id() -> String {
+    let mut id = String::with_capacity(15);
+    push_sortable_id(&mut id);
+    id
+}
+
+/// Appends a [`sortable_id`] to `out` (the log writer reuses one buffer for all its entries).
+pub fn push_sortable_id(out: &mut String) {
     let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros());
-    let mut time = [b'0'; 11];
+    let mut id = [b'0'; 15];
     let mut rest = micros;
-    for slot in time.iter_mut().rev() {
+    for slot in id[..11].iter_mut().rev() {
         *slot = DIGITS_36[(rest % 36) as usize];
         rest /= 36;
     }
-    let mut id = String::with_capacity(15);
-    id.extend(time.iter().map(|&b| b as char));
-    id.push_str(&random_from(4, ALPHANUMERIC_LOWER));
-    id
+    let mut rng = rand::rng();
+    for slot in &mut id[11..] {
+        *slot = ALPHANUMERIC_LOWER[rng.random_range(0..ALPHANUMERIC_LOWER.len())];
+    }
+    out.extend(id.iter().map(|&b| char::from(b)));
 }
 
 /// A random string of `len` characters from `[a-zA-Z0-9]` (token keys, secrets).

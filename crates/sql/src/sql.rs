@@ -151,6 +151,10 @@ impl Sql {
     pub fn text(&self) -> &str {
         &self.text
     }
+    /// The parameters, to bind other values to the same text (a statement run row by row).
+    pub fn params_mut(&mut self) -> &mut [Value] {
+        &mut self.params
+    }
     pub fn params(&self) -> &[Value] {
         &self.params
     }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Result;
-use crate::settings::Settings;
+use crate::settings::{LogSettings, Settings};
 use crate::store::{Db, tables};
 
 /// Levels as PocketBase stores them (Go's `slog` levels).
@@ -32,33 +32,34 @@ const QUEUE: usize = 32_768;
 /// Past this many queued entries the writer is woken before its batch's time is up.
 const HURRY_AT: usize = QUEUE / 4;
 
-/// What a request leaves in the log, as the HTTP layer saw it. The settings decide which
-/// parts are kept.
-#[derive(Debug, Clone, Default)]
-pub struct RequestLog {
-    pub method: String,
+/// What a request leaves in the log, as the HTTP layer saw it, borrowed from its facts. The
+/// settings decide which parts are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLog<'a> {
+    pub method: &'a str,
     /// The path and query as requested.
-    pub url: String,
+    pub url: &'a str,
     pub status: u16,
     /// Milliseconds from the request's arrival to its response.
     pub exec_time: f64,
     /// The caller's collection name and record id (none for a guest).
-    pub auth: Option<(String, String)>,
-    /// The client's IP (after the trusted proxy headers) and the peer's.
-    pub user_ip: String,
-    pub remote_ip: String,
-    pub referer: String,
-    pub user_agent: String,
+    pub auth: Option<(&'a str, &'a str)>,
+    /// The client's IP as the trusted proxy headers give it (none: the peer's).
+    pub proxied_ip: Option<&'a str>,
+    /// The peer's IP.
+    pub remote_ip: Option<std::net::IpAddr>,
+    pub referer: &'a str,
+    pub user_agent: &'a str,
     /// An error answer's message and details.
-    pub error: Option<(String, Json)>,
+    pub error: Option<(&'a str, &'a Json)>,
 }
 
-/// A request as the HTTP layer saw it, kept raw on the request path and written out as its
-/// [`RequestLog`] by the writer: a request pays for no formatting.
+/// A request as the HTTP layer saw it, kept raw on the request path and read by the log's
+/// writer into its entry: a request pays for no formatting.
 pub trait RequestFacts: Send + 'static {
     /// Whether the answer is an error (logged at the error level).
     fn failed(&self) -> bool;
-    fn into_log(self: Box<Self>) -> RequestLog;
+    fn log(&self) -> RequestLog<'_>;
 }
 
 /// One entry on its way to the database.
@@ -181,15 +182,23 @@ impl Logs {
         settings.max_days > 0 && level >= settings.min_level
     }
 
-    /// Logs a request: an error answer at the error level, anything else at info.
-    pub fn request(&self, log: Box<dyn RequestFacts>) {
+    /// What the settings keep of requests, when they keep any: read once per request, at its
+    /// start, and handed back with its facts.
+    pub fn request_policy(&self) -> Option<LogSettings> {
         let settings = self.inner.settings.logs();
+        // An error answer is the highest level: when not even that is kept, nothing is.
+        (settings.max_days > 0 && level::ERROR >= settings.min_level).then_some(settings)
+    }
+
+    /// Logs a request under the `policy` read at its start: an error answer at the error
+    /// level, anything else at info.
+    pub fn request(&self, policy: LogSettings, log: Box<dyn RequestFacts>) {
         let level = if log.failed() {
             level::ERROR
         } else {
             level::INFO
         };
-        if settings.max_days <= 0 || level < settings.min_level {
+        if level < policy.min_level {
             return;
         }
         self.enqueue(Entry {
@@ -197,8 +206,8 @@ impl Logs {
             message: String::new(),
             data: Data::Request {
                 log,
-                keep_ip: settings.log_ip,
-                keep_auth_id: settings.log_auth_id,
+                keep_ip: policy.log_ip,
+                keep_auth_id: policy.log_auth_id,
             },
             created: chrono::Utc::now(),
         });

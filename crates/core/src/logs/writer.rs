@@ -95,55 +95,76 @@ async fn store(db: &Db, entries: Vec<Entry>) {
         return;
     }
     let count = entries.len();
-    let rows = entries.into_iter().map(row).collect();
-    if let Err(e) = db.write(move |conn| tables::logs::insert(conn, rows)).await {
+    let stored = db
+        .write(move |conn| {
+            let mut entries = entries.into_iter();
+            let mut scratch = Vec::new();
+            tables::logs::append(conn, count, &mut |row| {
+                if let Some(entry) = entries.next() {
+                    fill(entry, row, &mut scratch);
+                }
+            })
+        })
+        .await;
+    if let Err(e) = stored {
         // This module's own events are never logged to the store (see the app log layer).
         tracing::warn!(error = %e, count, "log entries could not be stored");
     }
 }
 
-fn row(entry: Entry) -> tables::logs::Row {
-    let (message, data) = match entry.data {
+/// Writes `entry` into the row's buffers; `scratch` is a buffer for the JSON text. Nothing is
+/// allocated per entry once the buffers have grown.
+fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8>) {
+    crate::ids::push_sortable_id(row.id());
+    row.set_level(entry.level);
+    crate::dates::push_formatted(row.created(), entry.created);
+    scratch.clear();
+    match entry.data {
         Data::Request {
             log,
             keep_ip,
             keep_auth_id,
         } => {
-            let mut log = log.into_log();
-            for text in [
-                &mut log.method,
-                &mut log.url,
-                &mut log.referer,
-                &mut log.user_agent,
-                &mut log.user_ip,
-                &mut log.remote_ip,
-            ] {
-                without_nul(text);
-            }
-            if let Some((message, details)) = log.error.as_mut() {
-                without_nul(message);
-                json_without_nul(details);
-            }
+            let log = log.log();
             // PocketBase's message: the method and the URL, percent-decoded where it decodes.
-            let mut message = format!("{} {}", log.method, unescape(&log.url));
-            without_nul(&mut message);
-            (message, request_data(&log, keep_ip, keep_auth_id))
+            let message = row.message();
+            message.push_str(log.method);
+            message.push(' ');
+            message.push_str(&unescape(log.url));
+            without_nul(message);
+            let written = match log.error {
+                // An error's message and details may carry the caller's input.
+                Some((error, details)) if has_nul(error) || json_has_nul(details) => {
+                    let mut error = error.to_owned();
+                    without_nul(&mut error);
+                    let mut details = details.clone();
+                    json_without_nul(&mut details);
+                    let log = RequestLog {
+                        error: Some((&error, &details)),
+                        ..log
+                    };
+                    serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id))
+                }
+                _ => serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id)),
+            };
+            if written.is_err() {
+                scratch.clear();
+            }
         }
         Data::Attrs(attrs) => {
-            let mut message = entry.message;
-            without_nul(&mut message);
+            let message = row.message();
+            message.push_str(&entry.message);
+            without_nul(message);
             let mut attrs = Json::Object(attrs);
             json_without_nul(&mut attrs);
-            (message, attrs.to_string())
+            if serde_json::to_writer(&mut *scratch, &attrs).is_err() {
+                scratch.clear();
+            }
         }
-    };
-    tables::logs::Row {
-        id: crate::ids::sortable_id(),
-        level: entry.level,
-        message,
-        data,
-        created: crate::dates::format(entry.created),
     }
+    // serde_json writes UTF-8.
+    row.data()
+        .push_str(std::str::from_utf8(scratch).ok().filter(|t| !t.is_empty()).unwrap_or("{}"));
 }
 
 /// The `data` of a request entry, with PocketBase's keys.
@@ -163,44 +184,70 @@ struct RequestData<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_id: Option<&'a str>,
     #[serde(rename = "userIP", skip_serializing_if = "Option::is_none")]
-    user_ip: Option<&'a str>,
+    user_ip: Option<Ip<'a>>,
     #[serde(rename = "remoteIP", skip_serializing_if = "Option::is_none")]
-    remote_ip: Option<&'a str>,
+    remote_ip: Option<Ip<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a Json>,
 }
 
-/// The JSON text of a request entry's `data`, with what the settings keep.
-fn request_data(log: &RequestLog, keep_ip: bool, keep_auth_id: bool) -> String {
-    let data = RequestData {
+/// An IP as text: as a header gave it, or the peer's address written out ("" when unknown).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Ip<'a> {
+    Text(&'a str),
+    Addr(std::net::IpAddr),
+    Unknown(&'static str),
+}
+
+impl<'a> Ip<'a> {
+    fn peer(addr: Option<std::net::IpAddr>) -> Ip<'a> {
+        addr.map_or(Ip::Unknown(""), Ip::Addr)
+    }
+}
+
+/// The `data` of a request entry, with what the settings keep.
+fn request_data<'a>(log: &RequestLog<'a>, keep_ip: bool, keep_auth_id: bool) -> RequestData<'a> {
+    RequestData {
         kind: "request",
         exec_time: log.exec_time,
-        url: &log.url,
-        method: &log.method,
+        url: log.url,
+        method: log.method,
         status: log.status,
-        referer: &log.referer,
-        user_agent: &log.user_agent,
-        auth: log.auth.as_ref().map_or("", |(collection, _)| collection),
+        referer: log.referer,
+        user_agent: log.user_agent,
+        auth: log.auth.map_or("", |(collection, _)| collection),
         auth_id: log
             .auth
-            .as_ref()
             .filter(|_| keep_auth_id)
-            .map(|(_, id)| id.as_str()),
-        user_ip: keep_ip.then_some(log.user_ip.as_str()),
-        remote_ip: keep_ip.then_some(log.remote_ip.as_str()),
-        error: log.error.as_ref().map(|(message, _)| message.as_str()),
-        details: log.error.as_ref().map(|(_, details)| details),
-    };
-    serde_json::to_string(&data).unwrap_or_else(|_| "{}".to_owned())
+            .map(|(_, id)| id),
+        user_ip: keep_ip.then(|| log.proxied_ip.map_or(Ip::peer(log.remote_ip), Ip::Text)),
+        remote_ip: keep_ip.then(|| Ip::peer(log.remote_ip)),
+        error: log.error.map(|(message, _)| message),
+        details: log.error.map(|(_, details)| details),
+    }
 }
 
 /// PostgreSQL's text and JSON hold no NUL character: a request for `/%00` must not cost its
 /// whole batch there, so NUL becomes U+FFFD on both databases.
 fn without_nul(text: &mut String) {
-    if text.contains('\0') {
+    if has_nul(text) {
         *text = text.replace('\0', "\u{FFFD}");
+    }
+}
+
+fn has_nul(text: &str) -> bool {
+    text.as_bytes().contains(&0)
+}
+
+fn json_has_nul(value: &Json) -> bool {
+    match value {
+        Json::String(text) => has_nul(text),
+        Json::Array(items) => items.iter().any(json_has_nul),
+        Json::Object(map) => map.iter().any(|(k, v)| has_nul(k) || json_has_nul(v)),
+        _ => false,
     }
 }
 
@@ -230,7 +277,10 @@ fn unescape(url: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{RequestFacts, level};
     use super::*;
+    use chrono::DateTime;
+    use oxbase_sql as sql;
 
     #[test]
     fn nul_never_reaches_the_database() {
@@ -250,26 +300,107 @@ mod tests {
 
     #[test]
     fn request_data_keeps_what_the_settings_say() {
+        let details = Json::Object(serde_json::Map::new());
         let log = RequestLog {
-            method: "GET".into(),
-            url: "/x".into(),
+            method: "GET",
+            url: "/x",
             status: 404,
             exec_time: 1.5,
-            auth: Some(("users".into(), "u1".into())),
-            user_ip: "10.0.0.1".into(),
-            remote_ip: "127.0.0.1".into(),
-            referer: String::new(),
-            user_agent: "ua".into(),
-            error: Some(("Missing.".into(), Json::Object(serde_json::Map::new()))),
+            auth: Some(("users", "u1")),
+            proxied_ip: Some("10.0.0.1"),
+            remote_ip: Some([127, 0, 0, 1].into()),
+            referer: "",
+            user_agent: "ua",
+            error: Some(("Missing.", &details)),
         };
-        let parse = |text: String| serde_json::from_str::<Json>(&text).unwrap_or_default();
+        let parse = |data: RequestData<'_>| serde_json::to_value(&data).unwrap_or_default();
         let kept = parse(request_data(&log, true, true));
         assert_eq!(kept["authId"], "u1");
         assert_eq!(kept["userIP"], "10.0.0.1");
+        assert_eq!(kept["remoteIP"], "127.0.0.1");
         assert_eq!(kept["error"], "Missing.");
         let bare = parse(request_data(&log, false, false));
         assert_eq!(bare["auth"], "users");
         assert!(bare.get("authId").is_none() && bare.get("userIP").is_none());
         assert!(bare.get("remoteIP").is_none());
+        let peer = parse(request_data(&RequestLog { proxied_ip: None, ..log }, true, true));
+        assert_eq!(peer["userIP"], "127.0.0.1");
+        let unknown = RequestLog {
+            proxied_ip: None,
+            remote_ip: None,
+            ..log
+        };
+        assert_eq!(parse(request_data(&unknown, true, true))["userIP"], "");
+    }
+
+    struct Facts(RequestLog<'static>);
+
+    impl RequestFacts for Facts {
+        fn failed(&self) -> bool {
+            self.0.status >= 400
+        }
+        fn log(&self) -> RequestLog<'_> {
+            self.0
+        }
+    }
+
+    /// Fills one row as the writer does and reads its columns back.
+    fn filled(entry: Entry) -> Vec<sql::Value> {
+        let mut slots = vec![sql::Value::Null; 5];
+        let mut scratch = Vec::new();
+        // A second fill over the first's buffers leaves nothing of the first.
+        for entry in [
+            Entry {
+                level: 0,
+                message: "an earlier, longer message".into(),
+                data: Data::Attrs(serde_json::Map::from_iter([("k".into(), "v".repeat(300).into())])),
+                created: chrono::Utc::now(),
+            },
+            entry,
+        ] {
+            fill(entry, &mut tables::logs::RowSlots::new(&mut slots), &mut scratch);
+        }
+        slots
+    }
+
+    #[test]
+    fn a_request_entry_has_no_nul_and_pocketbases_message() {
+        let details: &'static Json = Box::leak(Box::new(serde_json::json!({"f\0": {"code": "x\0"}})));
+        let entry = Entry {
+            level: level::ERROR,
+            message: String::new(),
+            data: Data::Request {
+                log: Box::new(Facts(RequestLog {
+                    method: "GET",
+                    url: "/api/a%00b%20c?x=%2F",
+                    status: 400,
+                    exec_time: 0.25,
+                    auth: None,
+                    proxied_ip: None,
+                    remote_ip: None,
+                    referer: "",
+                    user_agent: "",
+                    error: Some(("bad\0", details)),
+                })),
+                keep_ip: false,
+                keep_auth_id: false,
+            },
+            created: DateTime::from_timestamp(1_700_000_000, 5_000_000).unwrap_or_default(),
+        };
+        let row = filled(entry);
+        let text = |i: usize| match &row[i] {
+            sql::Value::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(0).len(), 15);
+        assert_eq!(row[1], sql::Value::Int(level::ERROR));
+        assert_eq!(text(2), "GET /api/a\u{FFFD}b c?x=/");
+        assert_eq!(text(4), "2023-11-14 22:13:20.005Z");
+        let data: Json = serde_json::from_str(&text(3)).unwrap_or_default();
+        assert_eq!(data["url"], "/api/a%00b%20c?x=%2F");
+        assert_eq!(data["error"], "bad\u{FFFD}");
+        assert_eq!(data["details"]["f\u{FFFD}"]["code"], "x\u{FFFD}");
+        assert_eq!(data["type"], "request");
+        assert!(!text(3).contains("\\u0000"));
     }
 }

@@ -49,6 +49,23 @@ pub trait Conn {
     /// Runs a statement; returns the number of rows changed.
     fn execute(&mut self, sql: &Sql) -> Result<usize>;
 
+    /// Runs `sql` again and again: `next` binds the next run's values in place of the previous
+    /// run's (reusing their buffers) and says `false` when there are no more. Returns the rows
+    /// changed. SQLite keeps one prepared statement for all runs; elsewhere each run is a
+    /// statement of its own (on PostgreSQL, a round trip).
+    fn execute_each(
+        &mut self,
+        sql: &Sql,
+        next: &mut dyn FnMut(&mut [Value]) -> bool,
+    ) -> Result<usize> {
+        let mut run = sql.clone();
+        let mut changed = 0;
+        while next(run.params_mut()) {
+            changed += self.execute(&run)?;
+        }
+        Ok(changed)
+    }
+
     /// A superuser's own statement, as written (the SQL console): see `console`.
     fn console(&mut self, query: &str, limits: &console::ConsoleLimits)
     -> Result<console::Console>;

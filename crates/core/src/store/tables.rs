@@ -324,16 +324,49 @@ pub mod logs {
     use oxbase_sql::Dialect;
     use oxbase_sql::ddl::{ColumnKind, ROWID, column_param};
 
-    /// One entry to store.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct Row {
-        pub id: String,
-        pub level: i64,
-        pub message: String,
+    /// One entry's columns, filled in place row after row: their buffers serve every row of
+    /// a batch.
+    pub struct RowSlots<'a>(&'a mut [Value]);
+
+    impl<'a> RowSlots<'a> {
+        /// Slots over five values (the writer's tests fill them directly).
+        pub fn new(values: &'a mut [Value]) -> RowSlots<'a> {
+            RowSlots(values)
+        }
+        pub fn id(&mut self) -> &mut String {
+            text_slot(&mut self.0[0])
+        }
+        pub fn set_level(&mut self, level: i64) {
+            self.0[1] = Value::Int(level);
+        }
+        pub fn message(&mut self) -> &mut String {
+            text_slot(&mut self.0[2])
+        }
         /// JSON text of an object.
-        pub data: String,
-        pub created: String,
+        pub fn data(&mut self) -> &mut String {
+            text_slot(&mut self.0[3])
+        }
+        pub fn created(&mut self) -> &mut String {
+            text_slot(&mut self.0[4])
+        }
     }
+
+    /// The slot's text, emptied, its buffer kept.
+    fn text_slot(slot: &mut Value) -> &mut String {
+        if !matches!(slot, Value::Text(_)) {
+            *slot = Value::Text(String::new());
+        }
+        match slot {
+            Value::Text(text) => {
+                text.clear();
+                text
+            }
+            _ => unreachable!("made text above"),
+        }
+    }
+
+    /// The columns a row fills, in the slots' order.
+    const COLUMNS: &str = "\"id\", \"level\", \"message\", \"data\", \"created\"";
 
     /// Creates the table and its indexes when missing. The insertion order (`_rowid_`) is the
     /// default order of a list, as in PocketBase. On SQLite (the logs' own database, run on
@@ -374,37 +407,55 @@ pub mod logs {
         Ok(())
     }
 
-    /// Inserts `rows`, up to 100 per statement.
-    pub fn insert(conn: &mut dyn Conn, rows: Vec<Row>) -> Result<()> {
+    /// Rows per statement: SQLite runs a multi-row insert as one loop over open cursors (a
+    /// statement per row opens and positions them again, each time), and on PostgreSQL a
+    /// statement is a round trip.
+    const ROWS_PER_STATEMENT: usize = 100;
+
+    /// Appends `count` rows, each filled in place by `next_row`: full statements of
+    /// [`ROWS_PER_STATEMENT`] rows, then one for the rest. The statements' texts repeat, so
+    /// they are prepared once per connection.
+    pub fn append(
+        conn: &mut dyn Conn,
+        count: usize,
+        next_row: &mut dyn FnMut(&mut RowSlots<'_>),
+    ) -> Result<()> {
         let dialect = conn.dialect();
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let mut sql = Sql::raw(
-                "INSERT INTO \"_logs\" (\"id\", \"level\", \"message\", \"data\", \"created\") VALUES ",
-            );
-            for (i, row) in rows.by_ref().take(100).enumerate() {
+        let statement = |rows: usize| {
+            let mut sql = Sql::raw(format!("INSERT INTO \"_logs\" ({COLUMNS}) VALUES "));
+            for i in 0..rows {
                 if i > 0 {
                     sql.push(", ");
                 }
                 sql.push("(")
-                    .push_param(row.id)
+                    .push_param(Value::Null)
                     .push(", ")
-                    .push_param(row.level)
+                    .push_param(Value::Null)
                     .push(", ")
-                    .push_param(row.message)
+                    .push_param(Value::Null)
                     .push(", ")
-                    .push_sql(&column_param(
-                        dialect,
-                        Value::Text(row.data),
-                        ColumnKind::Json,
-                    ))
+                    .push_sql(&column_param(dialect, Value::Null, ColumnKind::Json))
                     .push(", ")
-                    .push_param(row.created)
+                    .push_param(Value::Null)
                     .push(")");
             }
             // Ids are random: a clash loses that entry, not the batch.
             sql.push(" ON CONFLICT (\"id\") DO NOTHING");
-            conn.execute(&sql)?;
+            sql
+        };
+        let (full, rest) = (count / ROWS_PER_STATEMENT, count % ROWS_PER_STATEMENT);
+        for (statements, rows) in [(full, ROWS_PER_STATEMENT), (usize::from(rest > 0), rest)] {
+            let mut left = statements;
+            conn.execute_each(&statement(rows), &mut |params| {
+                if left == 0 {
+                    return false;
+                }
+                left -= 1;
+                for row in params.chunks_mut(5) {
+                    next_row(&mut RowSlots(row));
+                }
+                true
+            })?;
         }
         Ok(())
     }

@@ -590,6 +590,26 @@ impl Conn for SqliteConn {
         ))
         .map_err(|e| sql_error(e, sql))
     }
+
+    fn execute_each(
+        &mut self,
+        sql: &Sql,
+        next: &mut dyn FnMut(&mut [Value]) -> bool,
+    ) -> Result<usize> {
+        let _observed = observe::statement(Dialect::Sqlite, self.kind, sql.text());
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql.text())
+            .map_err(|e| sql_error(e, sql))?;
+        let mut params = sql.params().to_vec();
+        let mut changed = 0;
+        while next(&mut params) {
+            changed += stmt
+                .execute(rusqlite::params_from_iter(params.iter().map(ToSqlValue)))
+                .map_err(|e| sql_error(e, sql))?;
+        }
+        Ok(changed)
+    }
 }
 
 fn column_names(stmt: &rusqlite::Statement<'_>) -> std::sync::Arc<[String]> {
