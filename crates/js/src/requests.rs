@@ -261,7 +261,7 @@ impl RequestHooks {
             return send(request.next, rebuild(&request.parts, request.body.clone())).await;
         };
         let chains = self.chains(&plan);
-        let http = crate::routes::describe(&self.hooks, &request, Map::new());
+        let http = crate::routes::describe_with_uploads(&self.hooks, &request, Map::new()).await;
         let response = self.wrap(&plan, &chains, &http, request).await;
         if chains.enrich.is_empty() || !response.status().is_success() {
             return response;
@@ -522,7 +522,7 @@ impl RequestHooks {
                 {
                     event.insert("record".into(), r.clone());
                 }
-                crate::answer::respond_wrapped(&raw, answer, query)
+                crate::answer::respond_wrapped(&raw, answer, query, false)
             }
             Ok((Err(e), _)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
@@ -577,7 +577,7 @@ impl RequestHooks {
             tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
                 .await;
         match out {
-            Ok(Ok(out)) => crate::answer::respond(&out, query),
+            Ok(Ok(out)) => crate::answer::respond(&out, query, false),
             Ok(Err(e)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
         }
@@ -607,7 +607,7 @@ pub fn rebuild(parts: &axum::http::request::Parts, body: Bytes) -> Request {
     request
 }
 
-async fn send(next: oxbase_api::custom::Next, request: Request) -> Response {
+pub(crate) async fn send(next: oxbase_api::custom::Next, request: Request) -> Response {
     match next.oneshot(request).await {
         Ok(r) => r,
         Err(never) => match never {},

@@ -151,6 +151,7 @@ impl Routes {
         chain.push(Step::Inner { inner: true });
         let hooks = self.hooks.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
+        let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         let spec =
             json!({ "chain": chain, "request": describe(&self.hooks, &request, Map::new()) });
         let wrapped = crate::invoke::Wrapped {
@@ -167,7 +168,7 @@ impl Routes {
             })
             .await;
             match out {
-                Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query),
+                Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query, gzip),
                 Ok((Err(e), _)) => crate::engine_failure(&e),
                 Err(_) => crate::error_response(500, ""),
             }
@@ -183,14 +184,16 @@ impl Routes {
         let hooks = self.hooks.clone();
         let head = request.parts.method == Method::HEAD;
         let query = request.parts.uri.query().unwrap_or("").to_owned();
-        let spec = json!({ "chain": chain, "request": describe(&self.hooks, &request, params) });
+        let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
+            let request = describe_with_uploads(&hooks, &request, params).await;
+            let spec = json!({ "chain": chain, "request": request });
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
             })
             .await;
             let mut response = match out {
-                Ok(Ok(out)) => crate::answer::respond(&out, &query),
+                Ok(Ok(out)) => crate::answer::respond(&out, &query, gzip),
                 Ok(Err(e)) => crate::engine_failure(&e),
                 Err(_) => crate::error_response(500, ""),
             };
@@ -200,6 +203,34 @@ impl Routes {
             response
         })
     }
+}
+
+/// What a handler sees of the request, with a multipart body's files staged for
+/// `e.findUploadedFiles()` and its values in `e.requestInfo().body`.
+pub(crate) async fn describe_with_uploads(
+    hooks: &Hooks,
+    r: &CustomRequest,
+    params: Map<String, Json>,
+) -> Json {
+    let mut out = describe(hooks, r, params);
+    let Some(app) = hooks.app.upgrade() else {
+        return out;
+    };
+    let parsed =
+        crate::uploads::from_multipart(app.files(), &r.parts.headers, r.body.clone()).await;
+    if let Some((values, uploads)) = parsed {
+        let files: Map<String, Json> = uploads
+            .into_iter()
+            .map(|(key, list)| {
+                let list = list.into_iter().map(|u| hooks.staged.put(u)).collect();
+                (key, Json::Array(list))
+            })
+            .collect();
+        out["files"] = Json::Object(files);
+        out["info"]["body"] = Json::Object(values);
+        out["info"]["bodyError"] = Json::Bool(false);
+    }
+    out
 }
 
 /// What a handler sees of the request (`events.js` builds `e.request` and `e.requestInfo()`).

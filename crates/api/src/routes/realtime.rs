@@ -2,12 +2,16 @@
 
 use std::convert::Infallible;
 
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, HeaderName};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, StreamExt};
+use oxbase_core::realtime::{ClientId, Message};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -17,25 +21,62 @@ use crate::extract::{Caller, JsonBody};
 /// `GET /api/realtime`: `PB_CONNECT` with the client id first, then one event per delivered
 /// change, named by the exact topic subscribed to. The stream ends when the hub lets the
 /// client go (it fell behind, or stayed idle past the idle timeout); the SDK reconnects.
-pub async fn connect(State(state): State<AppState>) -> impl IntoResponse {
-    let conn = state.app.realtime().connect();
+pub async fn connect(
+    State(state): State<AppState>,
+    id: Option<Extension<ClientId>>,
+) -> impl IntoResponse {
+    let realtime = state.app.realtime();
+    let conn = realtime.connect(id.map(|Extension(id)| id));
     let keep_alive = conn.keep_alive;
     let id = conn.id.clone();
-    let hello = Event::default()
-        .id(id.clone())
-        .event("PB_CONNECT")
-        .data(json!({"clientId": id}).to_string());
-    // The connection lives as long as the stream: when the client goes, it leaves the hub.
-    let messages = stream::unfold(conn, |mut conn| async move {
-        let m = conn.next().await?;
-        let event = Event::default()
-            .id(conn.id.clone())
+    let hello = Message {
+        event: "PB_CONNECT".into(),
+        data: Arc::from(json!({"clientId": id}).to_string()),
+    };
+    // With `onRealtimeMessageSend` hooks, each message passes them first (they may change it
+    // or skip it); without, nothing is asked.
+    let hooks = realtime.hooks().filter(|h| h.wants_messages());
+    let hub = realtime.clone();
+    let hooked = move |m: Message, id: String| {
+        let (hooks, hub) = (hooks.clone(), hub.clone());
+        async move {
+            match hooks {
+                None => Some(m),
+                Some(hooks) => {
+                    tokio::task::spawn_blocking(move || hooks.message(&id, &hub.topics(&id), m))
+                        .await
+                        .ok()
+                        .flatten()
+                }
+            }
+        }
+    };
+    let event = |id: &str, m: Message| {
+        Event::default()
+            .id(id.to_owned())
             .event(m.event)
-            .data(m.data.as_ref());
-        Some((Ok::<_, Infallible>(event), conn))
+            .data(m.data.as_ref())
+    };
+    let first = {
+        let hooked = hooked.clone();
+        let id = id.clone();
+        stream::once(async move { hooked(hello, id.clone()).await.map(|m| event(&id, m)) })
+            .filter_map(|e| async move { e.map(Ok::<_, Infallible>) })
+    };
+    // The connection lives as long as the stream: when the client goes, it leaves the hub.
+    let messages = stream::unfold(conn, move |mut conn| {
+        let hooked = hooked.clone();
+        async move {
+            loop {
+                let m = conn.next().await?;
+                if let Some(m) = hooked(m, conn.id.clone()).await {
+                    let e = event(&conn.id, m);
+                    return Some((Ok::<_, Infallible>(e), conn));
+                }
+            }
+        }
     });
-    let sse = Sse::new(stream::once(async move { Ok(hello) }).chain(messages))
-        .keep_alive(KeepAlive::new().interval(keep_alive));
+    let sse = Sse::new(first.chain(messages)).keep_alive(KeepAlive::new().interval(keep_alive));
     // PB-COMPAT: PocketBase's headers: nothing may store the stream, and nginx must pass it
     // through unbuffered (`X-Accel-Buffering`), or events arrive late and in lumps.
     (

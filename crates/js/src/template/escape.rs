@@ -1,0 +1,337 @@
+//! Where in an HTML document a value lands, and how Go's `html/template` escapes it there:
+//! element text and quoted attributes (`&#34;`, `&lt;`...), unquoted attributes (spaces too),
+//! URL attributes (unsafe schemes become `#ZgotmplZ`, a query part is percent-encoded), event
+//! handler attributes and `<script>` bodies (a JavaScript value). The context follows the
+//! template's literal text only: escaped values never change it.
+
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Text,
+    TagName,
+    InTag,
+    AttrName,
+    AfterName,
+    BeforeValue,
+    Value(Option<char>),
+    /// Inside `<script>` (true) or `<style>` (false), up to its closing tag.
+    RawText(bool),
+    Comment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum UrlPart {
+    Start,
+    Path,
+    Query,
+}
+
+#[derive(Debug, Clone)]
+pub struct Context {
+    state: State,
+    tag: String,
+    closing: bool,
+    attr: String,
+    url: UrlPart,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            state: State::Text,
+            tag: String::new(),
+            closing: false,
+            attr: String::new(),
+            url: UrlPart::Start,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AttrKind {
+    Plain,
+    Url,
+    Js,
+}
+
+fn attr_kind(name: &str) -> AttrKind {
+    let name = name.strip_prefix("data-").unwrap_or(name);
+    if name.starts_with("on") {
+        return AttrKind::Js;
+    }
+    const URLS: [&str; 15] = [
+        "action",
+        "archive",
+        "background",
+        "cite",
+        "classid",
+        "codebase",
+        "data",
+        "formaction",
+        "href",
+        "icon",
+        "longdesc",
+        "manifest",
+        "poster",
+        "profile",
+        "src",
+    ];
+    if URLS.contains(&name) || name.contains("src") || name.contains("uri") || name.contains("url")
+    {
+        AttrKind::Url
+    } else {
+        AttrKind::Plain
+    }
+}
+
+impl Context {
+    /// Moves the context past literal template text.
+    pub fn feed(&mut self, text: &str) {
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let ch = chars[i];
+            let ahead = |s: &str| {
+                chars[i..]
+                    .iter()
+                    .take(s.len())
+                    .collect::<String>()
+                    .eq_ignore_ascii_case(s)
+            };
+            match self.state {
+                State::Text => {
+                    if ahead("<!--") {
+                        self.state = State::Comment;
+                        i += 3;
+                    } else if ch == '<'
+                        && chars
+                            .get(i + 1)
+                            .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/')
+                    {
+                        self.state = State::TagName;
+                        self.tag.clear();
+                        self.closing = chars[i + 1] == '/';
+                        if self.closing {
+                            i += 1;
+                        }
+                    }
+                }
+                State::Comment => {
+                    if ahead("-->") {
+                        self.state = State::Text;
+                        i += 2;
+                    }
+                }
+                State::RawText(script) => {
+                    let end = if script { "</script" } else { "</style" };
+                    if ahead(end) {
+                        self.state = State::TagName;
+                        self.tag.clear();
+                        self.closing = true;
+                        i += 1;
+                    }
+                }
+                State::TagName => match ch {
+                    '>' => self.end_tag(),
+                    c if c.is_whitespace() => self.state = State::InTag,
+                    c => self.tag.push(c.to_ascii_lowercase()),
+                },
+                State::InTag => match ch {
+                    '>' => self.end_tag(),
+                    c if c.is_whitespace() || c == '/' => {}
+                    c => {
+                        self.state = State::AttrName;
+                        self.attr = c.to_ascii_lowercase().to_string();
+                    }
+                },
+                State::AttrName => match ch {
+                    '>' => self.end_tag(),
+                    '=' => self.state = State::BeforeValue,
+                    c if c.is_whitespace() => self.state = State::AfterName,
+                    c => self.attr.push(c.to_ascii_lowercase()),
+                },
+                State::AfterName => match ch {
+                    '>' => self.end_tag(),
+                    '=' => self.state = State::BeforeValue,
+                    c if c.is_whitespace() => {}
+                    c => {
+                        self.state = State::AttrName;
+                        self.attr = c.to_ascii_lowercase().to_string();
+                    }
+                },
+                State::BeforeValue => match ch {
+                    '>' => self.end_tag(),
+                    '"' | '\'' => {
+                        self.state = State::Value(Some(ch));
+                        self.url = UrlPart::Start;
+                    }
+                    c if c.is_whitespace() => {}
+                    c => {
+                        self.state = State::Value(None);
+                        self.url = UrlPart::Start;
+                        self.value_char(c);
+                    }
+                },
+                State::Value(Some(q)) => {
+                    if ch == q {
+                        self.state = State::InTag;
+                    } else {
+                        self.value_char(ch);
+                    }
+                }
+                State::Value(None) => match ch {
+                    '>' => self.end_tag(),
+                    c if c.is_whitespace() => self.state = State::InTag,
+                    c => self.value_char(c),
+                },
+            }
+            i += 1;
+        }
+    }
+
+    fn value_char(&mut self, ch: char) {
+        if ch == '?' || ch == '#' {
+            self.url = UrlPart::Query;
+        } else if self.url == UrlPart::Start {
+            self.url = UrlPart::Path;
+        }
+    }
+
+    fn end_tag(&mut self) {
+        self.state = match (self.closing, self.tag.as_str()) {
+            (false, "script") => State::RawText(true),
+            (false, "style") => State::RawText(false),
+            _ => State::Text,
+        };
+    }
+
+    /// `value` (a string as Go prints it) escaped for where it lands; `json` is the value
+    /// itself, for a JavaScript context. Moves a URL attribute past its start.
+    pub fn escape(&mut self, text: &str, json: Option<&Json>) -> String {
+        match self.state {
+            State::RawText(true) => js_value(text, json),
+            State::RawText(false) | State::Comment => text.to_owned(),
+            State::BeforeValue => {
+                self.state = State::Value(None);
+                self.url = UrlPart::Start;
+                self.in_value(text, json)
+            }
+            State::Value(_) => self.in_value(text, json),
+            _ => html(text, false),
+        }
+    }
+
+    fn in_value(&mut self, text: &str, json: Option<&Json>) -> String {
+        let unquoted = self.state == State::Value(None);
+        match attr_kind(&self.attr) {
+            AttrKind::Plain => html(text, unquoted),
+            AttrKind::Js => html(&js_value(text, json), unquoted),
+            AttrKind::Url => {
+                let url = match self.url {
+                    UrlPart::Query => percent(text, true),
+                    UrlPart::Start if !safe_scheme(text) => "#ZgotmplZ".to_owned(),
+                    _ => percent(text, false),
+                };
+                if self.url == UrlPart::Start {
+                    self.url = if text.contains(['?', '#']) {
+                        UrlPart::Query
+                    } else {
+                        UrlPart::Path
+                    };
+                }
+                html(&url, unquoted)
+            }
+        }
+    }
+}
+
+/// Go's `htmlEscaper` (and `htmlNospaceEscaper` for an unquoted attribute).
+pub fn html(s: &str, nospace: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("&#34;"),
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&#39;"),
+            '+' => out.push_str("&#43;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\0' => out.push('\u{FFFD}'),
+            c if nospace && (c.is_whitespace() || c == '=' || c == '`') => {
+                out.push_str(&format!("&#{};", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL's scheme is one Go lets through (`http`, `https`, `mailto`, or none).
+fn safe_scheme(url: &str) -> bool {
+    match url.split_once(':') {
+        Some((scheme, _)) if !scheme.contains('/') => ["http", "https", "mailto"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(scheme)),
+        _ => true,
+    }
+}
+
+/// Go's `urlEscaper` (a query part: all but unreserved characters) or `urlNormalizer` (keeps
+/// the characters a URL may hold).
+fn percent(s: &str, query: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (!query
+                && matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'&'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b'/'
+                        | b':'
+                        | b';'
+                        | b'='
+                        | b'?'
+                        | b'@'
+                        | b'['
+                        | b']'
+                        | b'%'
+                        | b'\''
+                        | b'('
+                        | b')'
+                ));
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Go's `jsValEscaper`: the value as JSON (`<`, `>`, `&` as `\u003c`...), set apart by
+/// spaces when it starts or ends like an identifier.
+fn js_value(text: &str, json: Option<&Json>) -> String {
+    let encoded = match json {
+        Some(v) => v.to_string(),
+        None => Json::String(text.to_owned()).to_string(),
+    };
+    let encoded = encoded
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    if ident(encoded.chars().next()) || ident(encoded.chars().last()) {
+        format!(" {encoded} ")
+    } else {
+        encoded
+    }
+}
