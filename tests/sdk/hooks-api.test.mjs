@@ -194,9 +194,9 @@ test('$template renders Go html/template text and files, escaping as Go does', a
 });
 
 /** A GET read raw (no automatic decompression), with its headers. */
-function rawGet(path, headers = {}) {
+function rawGet(path, headers = {}, url = srv.url) {
   return new Promise((resolve, reject) => {
-    const req = request(srv.url + path, { headers }, (res) => {
+    const req = request(url + path, { headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -224,6 +224,24 @@ test('$apis.gzip() compresses when the client accepts gzip', async () => {
   const empty = await rawGet('/gz-empty', { 'Accept-Encoding': 'gzip' });
   assert.equal(empty.status, 204);
   assert.equal(empty.headers['content-encoding'], undefined);
+});
+
+test('routerUse($apis.gzip()) compresses the built-in routes too', async () => {
+  const other = await startServer({ hooks: { 'gzip.pb.js': 'routerUse($apis.gzip())\n' } });
+  try {
+    const zipped = await rawGet('/api/health', { 'Accept-Encoding': 'gzip' }, other.url);
+    assert.equal(zipped.status, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(JSON.parse(gunzipSync(zipped.body).toString()).message, 'API is healthy.');
+    const plain = await rawGet('/api/health', {}, other.url);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(JSON.parse(plain.body.toString()).message, 'API is healthy.');
+    // The SDK (fetch) reads compressed answers as any other.
+    const su2 = await other.superuserClient();
+    assert.ok((await su2.collections.getFullList()).length > 0);
+  } finally {
+    await other.stop();
+  }
 });
 
 async function download(collection, id, name) {
