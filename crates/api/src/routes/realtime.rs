@@ -51,12 +51,7 @@ pub async fn connect(
             }
         }
     };
-    let event = |id: &str, m: Message| {
-        Event::default()
-            .id(id.to_owned())
-            .event(m.event)
-            .data(m.data.as_ref())
-    };
+    let event = |id: &str, m: Message| Event::default().id(id).event(m.event).data(m.data.as_ref());
     let first = {
         let hooked = hooked.clone();
         let id = id.clone();
