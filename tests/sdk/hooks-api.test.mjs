@@ -100,6 +100,16 @@ onRecordCreateRequest((e) => {
   return e.next();
 }, "uploads")
 
+onRecordCreateRequest((e) => {
+  e.record.set("doc", $filesystem.fileFromBytes("from the hook", "hooked.txt"));
+  return e.next();
+}, "hooked")
+
+onRecordUpdateRequest((e) => {
+  e.record.set("files+", $filesystem.fileFromBytes("more", "more.txt"));
+  return e.next();
+}, "hooked")
+
 onBackupCreate((e) => {
   const before = e.name;
   if (before.startsWith("deny")) throw new BadRequestError("no backup for you");
@@ -153,6 +163,7 @@ before(async () => {
   const file = (name, maxSelect) => ({ name, type: 'file', maxSelect, maxSize: 1 << 20 });
   await su.collections.create({ name: 'docs', type: 'base', fields: [{ name: 'title', type: 'text' }, file('doc', 1), file('files', 5)] });
   await su.collections.create({ name: 'uploads', type: 'base', createRule: '', fields: [{ name: 'title', type: 'text' }, file('doc', 1)] });
+  await su.collections.create({ name: 'hooked', type: 'base', createRule: '', updateRule: '', viewRule: '', fields: [{ name: 'title', type: 'text' }, file('doc', 1), file('files', 5)] });
   await su.collections.create({ name: 'events', type: 'base', fields: [{ name: 'kind', type: 'text' }, { name: 'before', type: 'text' }, { name: 'after', type: 'text' }, { name: 'exclude', type: 'bool' }] });
   await su.collections.create({ name: 'posts', type: 'base', listRule: '', viewRule: '', fields: [{ name: 'title', type: 'text' }, { name: 'secret', type: 'text' }] });
 });
@@ -296,6 +307,24 @@ test('e.findUploadedFiles() gives a route and a record request hook the uploaded
   assert.equal(created.title, 'named after Notes.txt');
   assert.match(created.doc, /^notes_[a-z0-9]{10}\.txt$/);
   assert.equal(await download('uploads', created.id, created.doc), 'abc');
+});
+
+test('a request hook may set $filesystem files on e.record before e.next()', async () => {
+  const created = await srv.pb.collection('hooked').create({ title: 'json body' });
+  assert.match(created.doc, /^hooked_[a-z0-9]{10}\.txt$/);
+  assert.equal(await download('hooked', created.id, created.doc), 'from the hook');
+
+  const form = new FormData();
+  form.append('title', 'multipart update');
+  form.append('files', new Blob(['sent'], { type: 'text/plain' }), 'sent.txt');
+  const updated = await srv.pb.collection('hooked').update(created.id, form);
+  assert.equal(updated.title, 'multipart update');
+  assert.equal(updated.doc, created.doc);
+  assert.equal(updated.files.length, 2);
+  assert.match(updated.files[0], /^sent_[a-z0-9]{10}\.txt$/);
+  assert.match(updated.files[1], /^more_[a-z0-9]{10}\.txt$/);
+  assert.equal(await download('hooked', created.id, updated.files[0]), 'sent');
+  assert.equal(await download('hooked', created.id, updated.files[1]), 'more');
 });
 
 async function waitFor(what, pred) {

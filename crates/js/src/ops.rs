@@ -102,7 +102,8 @@ impl Host {
                     .cloned()
                     .unwrap_or_default();
                 let replace = args.get("replace").cloned();
-                crate::requests::next(&self.rt, changes, replace).map_err(Failure::Args)
+                crate::requests::next(&self.rt, &self.staged, changes, replace)
+                    .map_err(Failure::Args)
             }
             "terminal" => Ok(crate::invoke::run_terminal(args)?),
             "collections.find" => {

@@ -94,3 +94,83 @@ pub async fn from_multipart(
     }
     Some((values, uploads))
 }
+
+/// Takes the staged files out of a request hook's record changes (`e.record.set("doc", file)`
+/// before `e.next()`): each with its field, to go to the built-in route as file parts.
+pub fn split_files(
+    staged: &Staged,
+    changes: &mut Map<String, Json>,
+) -> Result<Vec<(String, Upload)>, String> {
+    let token = |v: &Json| v.get("__file").and_then(Json::as_str).map(str::to_owned);
+    let lookup = |t: &str| {
+        staged
+            .get(t)
+            .ok_or_else(|| "the file is no longer available".to_owned())
+    };
+    let mut files = Vec::new();
+    let keys: Vec<String> = changes.keys().cloned().collect();
+    for key in keys {
+        match changes.get_mut(&key) {
+            Some(Json::Array(items)) if items.iter().any(|v| token(v).is_some()) => {
+                let mut kept = Vec::new();
+                for item in items.drain(..) {
+                    match token(&item) {
+                        Some(t) => files.push((key.clone(), lookup(&t)?)),
+                        None => kept.push(item),
+                    }
+                }
+                *items = kept;
+            }
+            Some(v) => {
+                if let Some(t) = token(v) {
+                    files.push((key.clone(), lookup(&t)?));
+                    changes.remove(&key);
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(files)
+}
+
+/// A multipart body of `fields` (sent as one `@jsonPayload` part, which the API merges over
+/// the form) and `files`, after `prefix` (an original multipart body's parts, without its
+/// closing line); its content type.
+pub fn multipart_body(
+    boundary: Option<&str>,
+    prefix: &[u8],
+    fields: &Map<String, Json>,
+    files: &[(String, Upload)],
+) -> Result<(Bytes, String), String> {
+    let boundary = boundary.map_or_else(
+        || format!("oxbase{}", oxbase_core::ids::random_string(24)),
+        str::to_owned,
+    );
+    let mut out = prefix.to_vec();
+    if !fields.is_empty() {
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"@jsonPayload\"\r\n\r\n{}\r\n",
+                Json::Object(fields.clone())
+            )
+            .as_bytes(),
+        );
+    }
+    for (key, upload) in files {
+        let bytes = std::fs::read(upload.path()).map_err(|e| e.to_string())?;
+        let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                quote(key),
+                quote(&upload.original)
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&bytes);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    Ok((Bytes::from(out), content_type))
+}
