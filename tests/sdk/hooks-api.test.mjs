@@ -237,8 +237,17 @@ test('$apis.gzip() compresses when the client accepts gzip', async () => {
   assert.equal(empty.headers['content-encoding'], undefined);
 });
 
-test('routerUse($apis.gzip()) compresses the built-in routes too', async () => {
-  const other = await startServer({ hooks: { 'gzip.pb.js': 'routerUse($apis.gzip())\n' } });
+test('routerUse($apis.gzip()) compresses the built-in routes too; a global middleware sees their uploads', async () => {
+  const GLOBAL = String.raw`
+routerUse($apis.gzip())
+routerUse((e) => {
+  if (e.request.header.get("X-Files")) {
+    e.response.header().set("X-Uploaded", e.findUploadedFiles("doc").map((f) => f.originalName + ":" + f.size).join(","))
+  }
+  return e.next()
+})
+`;
+  const other = await startServer({ hooks: { 'gzip.pb.js': GLOBAL } });
   try {
     const zipped = await rawGet('/api/health', { 'Accept-Encoding': 'gzip' }, other.url);
     assert.equal(zipped.status, 200);
@@ -247,6 +256,13 @@ test('routerUse($apis.gzip()) compresses the built-in routes too', async () => {
     const plain = await rawGet('/api/health', {}, other.url);
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(JSON.parse(plain.body.toString()).message, 'API is healthy.');
+    // A global middleware sees a built-in route's uploads.
+    const form = new FormData();
+    form.append('doc', new Blob(['12345'], { type: 'text/plain' }), 'a.txt');
+    form.append('doc', new Blob(['123'], { type: 'text/plain' }), 'b.txt');
+    const res = await fetch(`${other.url}/api/health`, { method: "POST", body: form, headers: { 'X-Files': '1' } });
+    assert.equal(res.status, 404);
+    assert.equal(res.headers.get('x-uploaded'), 'a.txt:5,b.txt:3');
     // The SDK (fetch) reads compressed answers as any other.
     const su2 = await other.superuserClient();
     assert.ok((await su2.collections.getFullList()).length > 0);

@@ -341,7 +341,7 @@
       return Object.assign(dst, body);
     }
     findUploadedFiles(key) {
-      const list = (this.__r.files || {})[key];
+      const list = this.__r.uploads ? call("request.files", { token: this.__r.uploads, key: String(key) }) : [];
       if (!list || !list.length) throw new Error("http: no such file");
       return list.map((f) => new g.__File(f));
     }

@@ -61,8 +61,6 @@ pub struct Hooks {
     by_name: hooks::ByName,
     /// The app's schema, for its version (runtimes cache definitions by it).
     schema: oxbase_core::schema::Schema,
-    /// Held weakly, as `ops::Host` holds it.
-    app: oxbase_core::app::WeakApp,
     /// Files hooks hold (uploads of a request, `$filesystem`), shared with the ops.
     staged: Arc<uploads::Staged>,
 }
@@ -119,7 +117,6 @@ impl Hooks {
             registry,
             by_name,
             schema: app.schema().clone(),
-            app: app.downgrade(),
             staged,
         });
         hooks.register_crons(app)?;

@@ -315,6 +315,11 @@ impl Host {
                 let a: Exec = parse(args)?;
                 exec(&a).map_err(Failure::Args)
             }
+            "request.files" => {
+                let token = args["token"].as_str().unwrap_or("");
+                let key = args["key"].as_str().unwrap_or("");
+                Ok(self.block(self.staged.request_files(app.files(), token, key))?)
+            }
             "files.stage" => {
                 let a: StageFile = parse(args)?;
                 let (name, bytes) = match a.source.as_str() {

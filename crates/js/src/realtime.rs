@@ -14,7 +14,7 @@ use axum::response::Response;
 use oxbase_api::custom::{BoxResponse, CustomRequest};
 use oxbase_core::App;
 use oxbase_core::identity::Auth;
-use oxbase_core::realtime::{ClientId, Message, RealtimeHooks};
+use oxbase_core::realtime::{ClientId, Delivery, Message, RealtimeHooks};
 use oxbase_core::schema::Collection;
 use serde_json::{Map, Value as Json, json};
 
@@ -157,10 +157,10 @@ pub struct MessageHooks {
 }
 
 impl RealtimeHooks for MessageHooks {
-    fn message(&self, client: &str, topics: &[String], message: Message) -> Option<Message> {
+    fn message(&self, client: &str, topics: &[String], message: Message) -> Delivery {
         let chain = self.hooks.by_name.untagged("onRealtimeMessageSend");
         if chain.is_empty() {
-            return Some(message);
+            return Delivery::Send(message);
         }
         let spec = json!({
             "chain": chain,
@@ -176,20 +176,19 @@ impl RealtimeHooks for MessageHooks {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(target: "oxbase::hooks", error = %e, "onRealtimeMessageSend failed");
-                return None;
+                return Delivery::Close;
             }
         };
         if let Some(e) = &outcome.error {
-            // PocketBase closes the stream on a failed send; here the message is dropped.
-            tracing::error!(target: "oxbase::hooks", error = %e.message, detail = %e.detail, "onRealtimeMessageSend failed");
-            return None;
+            tracing::debug!(target: "oxbase::hooks", error = %e.message, detail = %e.detail, "realtime connection closed (failed to deliver a message)");
+            return Delivery::Close;
         }
         if !outcome.proceeded {
-            return None;
+            return Delivery::Skip;
         }
         let changed = outcome.fields.as_ref().and_then(|f| f.get("message"));
         let Some(changed) = changed else {
-            return Some(message);
+            return Delivery::Send(message);
         };
         let event = changed["name"]
             .as_str()
@@ -206,7 +205,7 @@ impl RealtimeHooks for MessageHooks {
             }
             _ => message.data.to_string(),
         };
-        Some(Message {
+        Delivery::Send(Message {
             event,
             data: Arc::from(data),
         })

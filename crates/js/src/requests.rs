@@ -261,7 +261,8 @@ impl RequestHooks {
             return send(request.next, rebuild(&request.parts, request.body.clone())).await;
         };
         let chains = self.chains(&plan);
-        let http = crate::routes::describe_with_uploads(&self.hooks, &request, Map::new()).await;
+        let (http, _held) =
+            crate::routes::describe_with_uploads(&self.hooks, &request, Map::new()).await;
         let response = self.wrap(&plan, &chains, &http, request).await;
         if chains.enrich.is_empty() || !response.status().is_success() {
             return response;

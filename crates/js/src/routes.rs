@@ -152,15 +152,15 @@ impl Routes {
         let hooks = self.hooks.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
-        let spec =
-            json!({ "chain": chain, "request": describe(&self.hooks, &request, Map::new()) });
-        let wrapped = crate::invoke::Wrapped {
-            parts: request.parts,
-            body: request.body,
-            next: request.next,
-            answer: None,
-        };
         Box::pin(async move {
+            let (described, _held) = describe_with_uploads(&hooks, &request, Map::new()).await;
+            let spec = json!({ "chain": chain, "request": described });
+            let wrapped = crate::invoke::Wrapped {
+                parts: request.parts,
+                body: request.body,
+                next: request.next,
+                answer: None,
+            };
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| {
                     crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
@@ -186,7 +186,7 @@ impl Routes {
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
-            let request = describe_with_uploads(&hooks, &request, params).await;
+            let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
             let spec = json!({ "chain": chain, "request": request });
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
@@ -205,32 +205,28 @@ impl Routes {
     }
 }
 
-/// What a handler sees of the request, with a multipart body's files staged for
-/// `e.findUploadedFiles()` and its values in `e.requestInfo().body`.
+/// What a handler sees of the request, with a multipart body's values in
+/// `e.requestInfo().body` and its file parts held for `e.findUploadedFiles()` (staged when a
+/// hook asks) as long as the guard lives.
 pub(crate) async fn describe_with_uploads(
     hooks: &Hooks,
     r: &CustomRequest,
     params: Map<String, Json>,
-) -> Json {
+) -> (Json, Option<crate::uploads::Held>) {
     let mut out = describe(hooks, r, params);
-    let Some(app) = hooks.app.upgrade() else {
-        return out;
+    let Some((values, files)) =
+        crate::uploads::from_multipart(&r.parts.headers, r.body.clone()).await
+    else {
+        return (out, None);
     };
-    let parsed =
-        crate::uploads::from_multipart(app.files(), &r.parts.headers, r.body.clone()).await;
-    if let Some((values, uploads)) = parsed {
-        let files: Map<String, Json> = uploads
-            .into_iter()
-            .map(|(key, list)| {
-                let list = list.into_iter().map(|u| hooks.staged.put(u)).collect();
-                (key, Json::Array(list))
-            })
-            .collect();
-        out["files"] = Json::Object(files);
-        out["info"]["body"] = Json::Object(values);
-        out["info"]["bodyError"] = Json::Bool(false);
+    out["info"]["body"] = Json::Object(values);
+    out["info"]["bodyError"] = Json::Bool(false);
+    if files.is_empty() {
+        return (out, None);
     }
-    out
+    let held = hooks.staged.hold(files);
+    out["uploads"] = Json::String(held.token().to_owned());
+    (out, Some(held))
 }
 
 /// What a handler sees of the request (`events.js` builds `e.request` and `e.requestInfo()`).

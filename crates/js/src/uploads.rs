@@ -1,9 +1,11 @@
 //! Files a hook holds (`$filesystem.fileFromBytes/Path/URL`, `e.findUploadedFiles`): each is
 //! staged on disk as an upload is, and crosses to JavaScript as its description and a token.
 //! `record.set("doc", file); $app.save(record)` hands the staged upload to the write, which
-//! stores it as it stores a request's upload.
+//! stores it as it stores a request's upload. A request's file parts are held in memory while
+//! its hooks run and staged only when a hook asks for them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -17,11 +19,88 @@ use serde_json::{Map, Value as Json, json};
 /// shorter; a file no write took is then removed).
 const KEEP: Duration = Duration::from_secs(600);
 
-/// The staged files by token.
+/// The staged files by token, and the file parts of the requests whose hooks run now.
 #[derive(Default)]
-pub struct Staged(Mutex<HashMap<String, (Instant, Upload)>>);
+pub struct Staged {
+    files: Mutex<HashMap<String, (Instant, Upload)>>,
+    requests: Mutex<HashMap<String, Parts>>,
+}
+
+/// A request's file parts: `(key, original name, bytes)`, and those staged so far by key.
+struct Parts {
+    parts: Vec<(String, String, Bytes)>,
+    staged: HashMap<String, Json>,
+}
+
+/// Holds a request's file parts until dropped (once its hooks ran).
+pub struct Held {
+    staged: Arc<Staged>,
+    token: String,
+}
+
+impl Held {
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.staged.requests.lock().remove(&self.token);
+    }
+}
 
 impl Staged {
+    /// Keeps a request's file parts for `e.findUploadedFiles()`; the token names them.
+    pub fn hold(self: &Arc<Self>, parts: Vec<(String, String, Bytes)>) -> Held {
+        let token = oxbase_core::ids::random_string(24);
+        self.requests.lock().insert(
+            token.clone(),
+            Parts {
+                parts,
+                staged: HashMap::new(),
+            },
+        );
+        Held {
+            staged: self.clone(),
+            token,
+        }
+    }
+
+    /// The files of request `token` under `key`, staged on the first ask.
+    pub async fn request_files(
+        &self,
+        files: &Files,
+        token: &str,
+        key: &str,
+    ) -> oxbase_core::Result<Json> {
+        let (known, parts) = {
+            let requests = self.requests.lock();
+            let Some(request) = requests.get(token) else {
+                return Ok(Json::Array(Vec::new()));
+            };
+            let parts: Vec<(String, Bytes)> = request
+                .parts
+                .iter()
+                .filter(|(k, _, _)| k == key)
+                .map(|(_, name, bytes)| (name.clone(), bytes.clone()))
+                .collect();
+            (request.staged.get(key).cloned(), parts)
+        };
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let mut list = Vec::with_capacity(parts.len());
+        for (name, bytes) in parts {
+            list.push(self.put(stage(files, &name, &bytes).await?));
+        }
+        let list = Json::Array(list);
+        if let Some(request) = self.requests.lock().get_mut(token) {
+            request.staged.insert(key.to_owned(), list.clone());
+        }
+        Ok(list)
+    }
+
     /// Keeps `upload`; its description for JavaScript (PocketBase's `File` fields).
     pub fn put(&self, upload: Upload) -> Json {
         let token = oxbase_core::ids::random_string(24);
@@ -31,7 +110,7 @@ impl Staged {
             "originalName": upload.original,
             "size": upload.size,
         });
-        let mut map = self.0.lock();
+        let mut map = self.files.lock();
         let now = Instant::now();
         map.retain(|_, (at, _)| now.duration_since(*at) < KEEP);
         map.insert(token, (now, upload));
@@ -39,7 +118,7 @@ impl Staged {
     }
 
     pub fn get(&self, token: &str) -> Option<Upload> {
-        self.0.lock().get(token).map(|(_, u)| u.clone())
+        self.files.lock().get(token).map(|(_, u)| u.clone())
     }
 }
 
@@ -50,13 +129,12 @@ pub async fn stage(files: &Files, original: &str, bytes: &[u8]) -> oxbase_core::
     staging.finish().await
 }
 
-/// The file parts of a multipart body by key (staged), and its text values; `None` when the
-/// body is not multipart.
+/// A multipart body's text values and file parts (`(key, original name, bytes)`); `None`
+/// when the body is not multipart.
 pub async fn from_multipart(
-    files: &Files,
     headers: &HeaderMap,
     body: Bytes,
-) -> Option<(Map<String, Json>, HashMap<String, Vec<Upload>>)> {
+) -> Option<(Map<String, Json>, Vec<(String, String, Bytes)>)> {
     let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     if !content_type
         .trim_start()
@@ -71,7 +149,7 @@ pub async fn from_multipart(
         .ok()?;
     let mut multipart = Multipart::from_request(request, &()).await.ok()?;
     let mut values = Map::new();
-    let mut uploads: HashMap<String, Vec<Upload>> = HashMap::new();
+    let mut files = Vec::new();
     while let Ok(Some(field)) = multipart.next_field().await {
         let name = field.name().unwrap_or("").to_owned();
         match field.file_name().map(str::to_owned) {
@@ -79,12 +157,7 @@ pub async fn from_multipart(
                 let Ok(bytes) = field.bytes().await else {
                     break;
                 };
-                match stage(files, &original, &bytes).await {
-                    Ok(upload) => uploads.entry(name).or_default().push(upload),
-                    Err(e) => {
-                        tracing::error!(target: "oxbase::hooks", error = %e, "cannot stage an upload");
-                    }
-                }
+                files.push((name, original, bytes));
             }
             None => {
                 let Ok(text) = field.text().await else { break };
@@ -92,7 +165,7 @@ pub async fn from_multipart(
             }
         }
     }
-    Some((values, uploads))
+    Some((values, files))
 }
 
 /// Takes the staged files out of a request hook's record changes (`e.record.set("doc", file)`

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, HeaderName};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, StreamExt};
-use oxbase_core::realtime::{ClientId, Message};
+use futures_util::stream;
+use oxbase_core::realtime::{ClientId, Delivery, Message, RealtimeHooks};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -33,45 +33,33 @@ pub async fn connect(
         event: "PB_CONNECT".into(),
         data: Arc::from(json!({"clientId": id}).to_string()),
     };
-    // With `onRealtimeMessageSend` hooks, each message passes them first (they may change it
-    // or skip it); without, nothing is asked.
+    // With `onRealtimeMessageSend` hooks, each message passes them first (they may change it,
+    // skip it or end the stream); without, nothing is asked.
     let hooks = realtime.hooks().filter(|h| h.wants_messages());
     let hub = realtime.clone();
-    let hooked = move |m: Message, id: String| {
-        let (hooks, hub) = (hooks.clone(), hub.clone());
-        async move {
-            match hooks {
-                None => Some(m),
-                Some(hooks) => {
-                    tokio::task::spawn_blocking(move || hooks.message(&id, &hub.topics(&id), m))
-                        .await
-                        .ok()
-                        .flatten()
-                }
-            }
-        }
-    };
-    let event = |id: &str, m: Message| Event::default().id(id).event(m.event).data(m.data.as_ref());
-    let first = {
-        let hooked = hooked.clone();
-        let id = id.clone();
-        stream::once(async move { hooked(hello, id.clone()).await.map(|m| event(&id, m)) })
-            .filter_map(|e| async move { e.map(Ok::<_, Infallible>) })
-    };
     // The connection lives as long as the stream: when the client goes, it leaves the hub.
-    let messages = stream::unfold(conn, move |mut conn| {
-        let hooked = hooked.clone();
-        async move {
-            loop {
-                let m = conn.next().await?;
-                if let Some(m) = hooked(m, conn.id.clone()).await {
-                    let e = event(&conn.id, m);
-                    return Some((Ok::<_, Infallible>(e), conn));
+    // `PB_CONNECT` first, then one event per message.
+    let messages = stream::unfold(Some((conn, Some(hello), hooks, hub)), |state| async move {
+        let (mut conn, mut hello, hooks, hub) = state?;
+        loop {
+            let m = match hello.take() {
+                Some(hello) => hello,
+                None => conn.next().await?,
+            };
+            match pass_hooks(hooks.as_ref(), &hub, &conn.id, m).await {
+                Delivery::Send(m) => {
+                    let event = Event::default()
+                        .id(conn.id.as_str())
+                        .event(m.event)
+                        .data(m.data.as_ref());
+                    return Some((Ok::<_, Infallible>(event), Some((conn, None, hooks, hub))));
                 }
+                Delivery::Skip => {}
+                Delivery::Close => return None,
             }
         }
     });
-    let sse = Sse::new(first.chain(messages)).keep_alive(KeepAlive::new().interval(keep_alive));
+    let sse = Sse::new(messages).keep_alive(KeepAlive::new().interval(keep_alive));
     // PB-COMPAT: PocketBase's headers: nothing may store the stream, and nginx must pass it
     // through unbuffered (`X-Accel-Buffering`), or events arrive late and in lumps.
     (
@@ -81,6 +69,22 @@ pub async fn connect(
         ],
         sse,
     )
+}
+
+/// What the message hooks make of `m` (sent as it is when there are none).
+async fn pass_hooks(
+    hooks: Option<&Arc<dyn RealtimeHooks>>,
+    hub: &oxbase_core::realtime::Realtime,
+    id: &str,
+    m: Message,
+) -> Delivery {
+    let Some(hooks) = hooks else {
+        return Delivery::Send(m);
+    };
+    let (hooks, hub, id) = (hooks.clone(), hub.clone(), id.to_owned());
+    tokio::task::spawn_blocking(move || hooks.message(&id, &hub.topics(&id), m))
+        .await
+        .unwrap_or(Delivery::Close)
 }
 
 /// `POST /api/realtime`: `{clientId, subscriptions: [...]}` replaces the client's topics.

@@ -56,9 +56,9 @@ impl Default for RealtimeConfig {
 /// `onRecordEnrich`). Called on blocking threads, only when set: a hub without hooks looks at
 /// an empty slot.
 pub trait RealtimeHooks: Send + Sync {
-    /// A message about to be written to client `client` (subscribed to `topics`): as the
-    /// hooks changed it, or `None` when they skipped it.
-    fn message(&self, client: &str, topics: &[String], message: Message) -> Option<Message>;
+    /// A message about to be written to client `client` (subscribed to `topics`): what
+    /// becomes of it.
+    fn message(&self, client: &str, topics: &[String], message: Message) -> Delivery;
     /// Records of `collection` about to go to subscribers bound to `auth`, as they will see
     /// them (the same order and count).
     fn enrich(
@@ -69,6 +69,17 @@ pub trait RealtimeHooks: Send + Sync {
     ) -> Vec<serde_json::Value>;
     fn wants_messages(&self) -> bool;
     fn wants_enrich(&self) -> bool;
+}
+
+/// What the hooks make of a message.
+#[derive(Debug)]
+pub enum Delivery {
+    /// Sent (as the hooks left it).
+    Send(Message),
+    /// Not sent (a hook did not call `e.next()`).
+    Skip,
+    /// The hooks failed: the stream ends, as PocketBase ends it on a failed send.
+    Close,
 }
 
 /// The id a connecting client is to get (set by whoever wraps `GET /api/realtime` and had to
