@@ -140,7 +140,7 @@ declare namespace core {
     isDiscarded(): boolean;
   }
   /** `onRealtimeConnectRequest`. */
-  interface RealtimeConnectRequestEvent extends RequestEvent { client: RealtimeClient; /** Nanoseconds. */ idleTimeout: number }
+  interface RealtimeConnectRequestEvent extends RequestEvent { client: RealtimeClient; /** How long the stream may stay without a message, in nanoseconds (settable). */ idleTimeout: number }
   /** `onRealtimeSubscribeRequest`: the topics asked for (settable before `e.next()`). */
   interface RealtimeSubscribeRequestEvent extends RequestEvent { client: RealtimeClient; subscriptions: Array<string> }
   /** `onRealtimeMessageSend`: `message.data` is the message's bytes; set a string or bytes to change it. */

@@ -130,6 +130,7 @@ onBackupRestore((e) => {
 onRealtimeConnectRequest((e) => {
   if (e.auth && e.auth.email() === "denied@example.com") throw new ForbiddenError("no realtime for you");
   if (!e.client.id()) throw new BadRequestError("no client id");
+  if (e.auth && e.auth.email() === "short@example.com") e.idleTimeout = 1000 * 1000 * 1000;
   return e.next();
 })
 
@@ -386,6 +387,17 @@ test('realtime hooks: connect, subscribe and message send, with onRecordEnrich o
   const denied = await rawFetch(srv.url, '/api/realtime', { headers: { Authorization: token } });
   assert.equal(denied.status, 403);
   assert.deepEqual(denied.body, { status: 403, message: 'No realtime for you.', data: {} });
+
+  // A connect hook may shorten the stream's idle timeout (nanoseconds, Go's time.Duration).
+  await su.collection('users').create({ email: 'short@example.com', password: 'pass12345', passwordConfirm: 'pass12345' });
+  const short = await srv.newClient().collection('users').authWithPassword('short@example.com', 'pass12345');
+  const started = Date.now();
+  const stream = await fetch(`${srv.url}/api/realtime`, { headers: { Authorization: short.token }, signal: AbortSignal.timeout(8000) });
+  assert.equal(stream.status, 200);
+  const text = await stream.text();
+  const took = Date.now() - started;
+  assert.match(text, /event:\s?PB_CONNECT/);
+  assert.ok(took >= 800 && took < 5000, `the stream lasted ${took} ms`);
 
   const c = srv.newClient();
   try {

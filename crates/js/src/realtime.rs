@@ -5,7 +5,8 @@
 //!
 //! PB-COMPAT: PocketBase's connect hook wraps the whole stream (code after `e.next()` runs
 //! when the client goes); here `e.next()` opens it and returns at once, so a runtime is not
-//! held for the life of a connection.
+//! held for the life of a connection. The `e.idleTimeout` the hooks leave (nanoseconds, at
+//! least a millisecond) applies to the stream.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use axum::response::Response;
 use oxbase_api::custom::{BoxResponse, CustomRequest};
 use oxbase_core::App;
 use oxbase_core::identity::Auth;
-use oxbase_core::realtime::{ClientId, Delivery, Message, RealtimeHooks};
+use oxbase_core::realtime::{ClientSetup, Delivery, Message, RealtimeHooks};
 use oxbase_core::schema::Collection;
 use serde_json::{Map, Value as Json, json};
 
@@ -68,11 +69,13 @@ impl RealtimeRequests {
     async fn connect(&self, request: CustomRequest) -> Response {
         let id = oxbase_core::ids::random_string(40);
         let http = crate::routes::describe(&self.hooks, &request, Map::new());
+        // `e.idleTimeout` in nanoseconds, as Go's `time.Duration`.
+        let idle = self.app.realtime().config().idle_timeout.as_nanos();
         let spec = json!({
             "chain": self.connect,
             "terminal": "proceed",
             "carry": ["idleTimeout"],
-            "event": {"client": {"id": id, "topics": []}, "fields": {"idleTimeout": 300_000_000_000i64}},
+            "event": {"client": {"id": id, "topics": []}, "fields": {"idleTimeout": idle as u64}},
             "http": http,
         });
         let hooks = self.hooks.clone();
@@ -87,8 +90,17 @@ impl RealtimeRequests {
         let outcome: Option<HookOutcome> = serde_json::from_str(&raw).ok();
         match outcome {
             Some(o) if o.error.is_none() && o.proceeded => {
+                let idle_timeout = o
+                    .fields
+                    .as_ref()
+                    .and_then(|f| f.get("idleTimeout"))
+                    .and_then(Json::as_f64)
+                    .filter(|ns| *ns >= 1e6)
+                    .map(|ns| std::time::Duration::from_nanos(ns.min(1e18) as u64));
                 let mut forwarded = crate::requests::rebuild(&request.parts, request.body.clone());
-                forwarded.extensions_mut().insert(ClientId(id));
+                forwarded
+                    .extensions_mut()
+                    .insert(ClientSetup { id, idle_timeout });
                 crate::requests::send(request.next, forwarded).await
             }
             _ => crate::answer::respond(&raw, "", false),

@@ -11,7 +11,7 @@ use axum::http::header::{CACHE_CONTROL, HeaderName};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream;
-use oxbase_core::realtime::{ClientId, Delivery, Message, RealtimeHooks};
+use oxbase_core::realtime::{ClientSetup, Delivery, Message, RealtimeHooks};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -23,10 +23,10 @@ use crate::extract::{Caller, JsonBody};
 /// client go (it fell behind, or stayed idle past the idle timeout); the SDK reconnects.
 pub async fn connect(
     State(state): State<AppState>,
-    id: Option<Extension<ClientId>>,
+    setup: Option<Extension<ClientSetup>>,
 ) -> impl IntoResponse {
     let realtime = state.app.realtime();
-    let conn = realtime.connect(id.map(|Extension(id)| id));
+    let conn = realtime.connect(setup.map(|Extension(s)| s));
     let keep_alive = conn.keep_alive;
     let id = conn.id.clone();
     let hello = Message {

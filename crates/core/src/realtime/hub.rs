@@ -82,10 +82,13 @@ pub enum Delivery {
     Close,
 }
 
-/// The id a connecting client is to get (set by whoever wraps `GET /api/realtime` and had to
-/// name the client before it connects, as PocketBase's connect hooks see it).
+/// How a connecting client is set up by whoever wraps `GET /api/realtime` (the connect hooks,
+/// which see the client's id before it connects and may change its idle timeout).
 #[derive(Debug, Clone)]
-pub struct ClientId(pub String);
+pub struct ClientSetup {
+    pub id: String,
+    pub idle_timeout: Option<Duration>,
+}
 
 #[derive(Clone)]
 pub struct Realtime {
@@ -211,10 +214,13 @@ impl Realtime {
         self.clients.read().len()
     }
 
-    /// Registers a new client (with the id given, or a new one).
-    pub fn connect(&self, id: Option<ClientId>) -> Connection {
+    /// Registers a new client (set up as given, or with a new id and the configured timeout).
+    pub fn connect(&self, setup: Option<ClientSetup>) -> Connection {
         let config = self.config();
-        let id = id.map_or_else(|| crate::ids::random_string(40), |ClientId(id)| id);
+        let (id, idle_timeout) = match setup {
+            Some(s) => (s.id, s.idle_timeout.unwrap_or(config.idle_timeout)),
+            None => (crate::ids::random_string(40), config.idle_timeout),
+        };
         let (outbox, inbox) = outbox::queue(config.client_queue_bytes);
         let client = Arc::new(Client {
             id: id.clone(),
@@ -230,7 +236,7 @@ impl Realtime {
         Connection {
             id: id.clone(),
             keep_alive: config.keep_alive,
-            idle_timeout: config.idle_timeout,
+            idle_timeout,
             inbox,
             _guard: ConnectionGuard {
                 id,
