@@ -41,6 +41,14 @@ routerAdd("GET", "/tpl", (e) => {
     define: ["{{define \"T\"}}[{{.}}]{{end}}{{template \"T\" .n}}", { n: "<" }],
     pipe: ["{{.s | printf \"%q\"}}", { s: "a" }],
     comment: ["a{{/* c */}}b", {}],
+    htmlComment: ["a<!-- c {{.x}} -->b", { x: 1 }],
+    style: ["<style>p{color:{{.c}}}</style><style>p{color:{{.d}}}</style>", { c: "red", d: "</style><script>alert(1)</script>" }],
+    styleAttr: ["<p style=\"color:{{.c}}\"><p style=\"color:{{.d}}\">", { c: "#fff", d: "red;background:url(x)" }],
+    textarea: ["<textarea>{{.c}}</textarea>", { c: "</textarea><b>" }],
+    jsString: ["<script>var s = '{{.c}}';</script>", { c: "a'b</script>" }],
+    onclick: ["<a onclick=\"f({{.c}})\">", { c: "x\"y" }],
+    srcPath: ["<img src=\"/img/{{.n}}.png\">", { n: 5 }],
+    jsObject: ["<script>var o = {{.o}};</script>", { o: { a: [1, "x"], b: null } }],
   };
   const out = {};
   for (const k in cases) {
@@ -198,6 +206,14 @@ test('$template renders Go html/template text and files, escaping as Go does', a
     define: '[&lt;]',
     pipe: '&#34;a&#34;',
     comment: 'ab',
+    htmlComment: 'ab',
+    style: '<style>p{color:red}</style><style>p{color:ZgotmplZ}</style>',
+    styleAttr: '<p style="color:#fff"><p style="color:ZgotmplZ">',
+    textarea: '<textarea>&lt;/textarea&gt;&lt;b&gt;</textarea>',
+    jsString: "<script>var s = 'a\\u0027b\\u003c\\/script\\u003e';</script>",
+    onclick: '<a onclick="f(&#34;x\\&#34;y&#34;)">',
+    srcPath: '<img src="/img/5.png">',
+    jsObject: '<script>var o = {"a":[1,"x"],"b":null};</script>',
     files: '<html><p title="&lt;T&gt;">&lt;T&gt;</p></html>\n',
   });
   assert.match(parseError, /missing value for if/);

@@ -1,8 +1,10 @@
 //! Where in an HTML document a value lands, and how Go's `html/template` escapes it there:
 //! element text and quoted attributes (`&#34;`, `&lt;`...), unquoted attributes (spaces too),
 //! URL attributes (unsafe schemes become `#ZgotmplZ`, a query part is percent-encoded), event
-//! handler attributes and `<script>` bodies (a JavaScript value). The context follows the
-//! template's literal text only: escaped values never change it.
+//! handler attributes and `<script>` bodies (a JavaScript value, or inside a JavaScript
+//! string its escaped text), `<style>` bodies and `style` attributes (a value that could leave
+//! its CSS value becomes `ZgotmplZ`). HTML comments are left out, as Go leaves them out. The
+//! context follows the template's literal text only: escaped values never change it.
 
 use serde_json::Value as Json;
 
@@ -34,6 +36,10 @@ pub struct Context {
     closing: bool,
     attr: String,
     url: UrlPart,
+    /// Inside a JavaScript string literal (its quote), in a script or an event attribute.
+    js_quote: Option<char>,
+    /// The last character was a backslash inside that literal.
+    js_escaped: bool,
 }
 
 impl Default for Context {
@@ -44,6 +50,8 @@ impl Default for Context {
             closing: false,
             attr: String::new(),
             url: UrlPart::Start,
+            js_quote: None,
+            js_escaped: false,
         }
     }
 }
@@ -53,12 +61,16 @@ enum AttrKind {
     Plain,
     Url,
     Js,
+    Css,
 }
 
 fn attr_kind(name: &str) -> AttrKind {
     let name = name.strip_prefix("data-").unwrap_or(name);
     if name.starts_with("on") {
         return AttrKind::Js;
+    }
+    if name == "style" {
+        return AttrKind::Css;
     }
     const URLS: [&str; 15] = [
         "action",
@@ -86,9 +98,10 @@ fn attr_kind(name: &str) -> AttrKind {
 }
 
 impl Context {
-    /// Moves the context past literal template text.
-    pub fn feed(&mut self, text: &str) {
+    /// Moves the context past literal template text; the text to write (without comments).
+    pub fn feed(&mut self, text: &str) -> String {
         let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
         let mut i = 0;
         while i < chars.len() {
             let ch = chars[i];
@@ -99,37 +112,40 @@ impl Context {
                     .collect::<String>()
                     .eq_ignore_ascii_case(s)
             };
+            // How many characters this step reads, and whether they are written.
+            let mut step = 1;
+            let mut write = true;
             match self.state {
                 State::Text => {
                     if ahead("<!--") {
                         self.state = State::Comment;
-                        i += 3;
+                        step = 4;
+                        write = false;
                     } else if ch == '<'
                         && chars
                             .get(i + 1)
                             .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/')
                     {
-                        self.state = State::TagName;
-                        self.tag.clear();
-                        self.closing = chars[i + 1] == '/';
+                        self.open_tag(chars[i + 1] == '/');
                         if self.closing {
-                            i += 1;
+                            step = 2;
                         }
                     }
                 }
                 State::Comment => {
+                    write = false;
                     if ahead("-->") {
                         self.state = State::Text;
-                        i += 2;
+                        step = 3;
                     }
                 }
                 State::RawText(script) => {
                     let end = if script { "</script" } else { "</style" };
                     if ahead(end) {
-                        self.state = State::TagName;
-                        self.tag.clear();
-                        self.closing = true;
-                        i += 1;
+                        self.open_tag(true);
+                        step = 2;
+                    } else if script {
+                        self.js_char(ch);
                     }
                 }
                 State::TagName => match ch {
@@ -162,14 +178,10 @@ impl Context {
                 },
                 State::BeforeValue => match ch {
                     '>' => self.end_tag(),
-                    '"' | '\'' => {
-                        self.state = State::Value(Some(ch));
-                        self.url = UrlPart::Start;
-                    }
+                    '"' | '\'' => self.open_value(Some(ch)),
                     c if c.is_whitespace() => {}
                     c => {
-                        self.state = State::Value(None);
-                        self.url = UrlPart::Start;
+                        self.open_value(None);
                         self.value_char(c);
                     }
                 },
@@ -186,11 +198,47 @@ impl Context {
                     c => self.value_char(c),
                 },
             }
-            i += 1;
+            if write {
+                out.extend(&chars[i..(i + step).min(chars.len())]);
+            }
+            i += step;
+        }
+        out
+    }
+
+    fn open_tag(&mut self, closing: bool) {
+        self.state = State::TagName;
+        self.tag.clear();
+        self.closing = closing;
+        self.js_quote = None;
+        self.js_escaped = false;
+    }
+
+    fn open_value(&mut self, quote: Option<char>) {
+        self.state = State::Value(quote);
+        self.url = UrlPart::Start;
+        self.js_quote = None;
+        self.js_escaped = false;
+    }
+
+    /// Follows JavaScript string literals, in a script or an event attribute.
+    fn js_char(&mut self, ch: char) {
+        if self.js_escaped {
+            self.js_escaped = false;
+            return;
+        }
+        match (self.js_quote, ch) {
+            (Some(_), '\\') => self.js_escaped = true,
+            (Some(q), c) if c == q => self.js_quote = None,
+            (None, c @ ('\'' | '"' | '`')) => self.js_quote = Some(c),
+            _ => {}
         }
     }
 
     fn value_char(&mut self, ch: char) {
+        if attr_kind(&self.attr) == AttrKind::Js {
+            self.js_char(ch);
+        }
         if ch == '?' || ch == '#' {
             self.url = UrlPart::Query;
         } else if self.url == UrlPart::Start {
@@ -210,11 +258,11 @@ impl Context {
     /// itself, for a JavaScript context. Moves a URL attribute past its start.
     pub fn escape(&mut self, text: &str, json: Option<&Json>) -> String {
         match self.state {
-            State::RawText(true) => js_value(text, json),
-            State::RawText(false) | State::Comment => text.to_owned(),
+            State::RawText(true) => self.js(text, json),
+            State::RawText(false) => css_value(text),
+            State::Comment => String::new(),
             State::BeforeValue => {
-                self.state = State::Value(None);
-                self.url = UrlPart::Start;
+                self.open_value(None);
                 self.in_value(text, json)
             }
             State::Value(_) => self.in_value(text, json),
@@ -222,11 +270,20 @@ impl Context {
         }
     }
 
+    /// A value in JavaScript: inside a string literal its escaped text, else a value.
+    fn js(&self, text: &str, json: Option<&Json>) -> String {
+        match self.js_quote {
+            Some(_) => js_string(text),
+            None => js_value(text, json),
+        }
+    }
+
     fn in_value(&mut self, text: &str, json: Option<&Json>) -> String {
         let unquoted = self.state == State::Value(None);
         match attr_kind(&self.attr) {
             AttrKind::Plain => html(text, unquoted),
-            AttrKind::Js => html(&js_value(text, json), unquoted),
+            AttrKind::Js => html(&self.js(text, json), unquoted),
+            AttrKind::Css => html(&css_value(text), unquoted),
             AttrKind::Url => {
                 let url = match self.url {
                     UrlPart::Query => percent(text, true),
@@ -310,6 +367,66 @@ fn percent(s: &str, query: bool) -> String {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Go's `cssValueFilter`: a value that could leave its CSS value (quotes, parentheses,
+/// slashes, braces...) or run code becomes `ZgotmplZ`.
+fn css_value(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let unsafe_char = |c: char| {
+        matches!(
+            c,
+            '\0' | '"'
+                | '\''
+                | '('
+                | ')'
+                | '/'
+                | ';'
+                | '@'
+                | '['
+                | '\\'
+                | ']'
+                | '`'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+        )
+    };
+    if text.chars().any(unsafe_char) || lower.contains("expression") || lower.contains("mozbinding")
+    {
+        "ZgotmplZ".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Go's `jsStrEscaper`: text inside a JavaScript string literal.
+fn js_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\0' => out.push_str("\\u0000"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{b}' => out.push_str("\\u000b"),
+            '\u{c}' => out.push_str("\\f"),
+            '"' => out.push_str("\\u0022"),
+            '&' => out.push_str("\\u0026"),
+            '\'' => out.push_str("\\u0027"),
+            '+' => out.push_str("\\u002b"),
+            '/' => out.push_str("\\/"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '\\' => out.push_str("\\\\"),
+            '`' => out.push_str("\\u0060"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
         }
     }
     out

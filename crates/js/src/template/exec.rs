@@ -74,8 +74,8 @@ impl Exec<'_> {
         for node in nodes {
             let flow = match node {
                 Node::Text(t) => {
-                    self.ctx.feed(t);
-                    self.out.push_str(t);
+                    let written = self.ctx.feed(t);
+                    self.out.push_str(&written);
                     Flow::Normal
                 }
                 Node::Action(p) => {

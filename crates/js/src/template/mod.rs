@@ -171,6 +171,61 @@ mod tests {
         assert_eq!(text("{{len .m}}", json!({"m": {"a": 1}})), "1");
     }
 
+    // The same, for the other places a value may land in HTML.
+    #[test]
+    fn escapes_by_context_as_go() {
+        assert_eq!(text("a<!-- c {{.x}} -->b", json!({"x": 1})), "ab");
+        let style = "<style>p{color:{{.c}}}</style>";
+        assert_eq!(
+            text(style, json!({"c": "red"})),
+            "<style>p{color:red}</style>"
+        );
+        assert_eq!(
+            text(style, json!({"c": "</style><script>alert(1)</script>"})),
+            "<style>p{color:ZgotmplZ}</style>"
+        );
+        assert_eq!(
+            text(
+                "<p style=\"color:{{.c}}\">",
+                json!({"c": "red;background:url(x)"})
+            ),
+            "<p style=\"color:ZgotmplZ\">"
+        );
+        assert_eq!(
+            text("<p style=\"color:{{.c}}\">", json!({"c": "#fff"})),
+            "<p style=\"color:#fff\">"
+        );
+        assert_eq!(
+            text(
+                "<textarea>{{.c}}</textarea>",
+                json!({"c": "</textarea><b>"})
+            ),
+            "<textarea>&lt;/textarea&gt;&lt;b&gt;</textarea>"
+        );
+        assert_eq!(
+            text(
+                "<script>var s = '{{.c}}';</script>",
+                json!({"c": "a'b</script>"})
+            ),
+            "<script>var s = 'a\\u0027b\\u003c\\/script\\u003e';</script>"
+        );
+        assert_eq!(
+            text("<a onclick=\"f({{.c}})\">", json!({"c": "x\"y"})),
+            "<a onclick=\"f(&#34;x\\&#34;y&#34;)\">"
+        );
+        assert_eq!(
+            text("<img src=\"/img/{{.n}}.png\">", json!({"n": 5})),
+            "<img src=\"/img/5.png\">"
+        );
+        assert_eq!(
+            text(
+                "<script>var o = {{.o}};</script>",
+                json!({"o": {"a": [1, "x"], "b": null}})
+            ),
+            "<script>var o = {\"a\":[1,\"x\"],\"b\":null};</script>"
+        );
+    }
+
     #[test]
     fn errors_as_go_words_them() {
         assert!(text("{{if}}", json!({})).contains("missing value for if"));
