@@ -303,25 +303,37 @@ impl Context {
     }
 }
 
-/// Go's `htmlEscaper` (and `htmlNospaceEscaper` for an unquoted attribute).
-pub fn html(s: &str, nospace: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("&#34;"),
-            '&' => out.push_str("&amp;"),
-            '\'' => out.push_str("&#39;"),
-            '+' => out.push_str("&#43;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\0' => out.push('\u{FFFD}'),
-            c if nospace && (c.is_whitespace() || c == '=' || c == '`') => {
-                out.push_str(&format!("&#{};", u32::from(c)));
-            }
-            c => out.push(c),
+/// `text` with each character of `table` written as its escape, and any other as `other`
+/// writes it.
+fn escape_chars(text: &str, table: &[(char, &str)], other: impl Fn(char, &mut String)) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match table.iter().find(|(c, _)| *c == ch) {
+            Some((_, escaped)) => out.push_str(escaped),
+            None => other(ch, &mut out),
         }
     }
     out
+}
+
+/// Go's `htmlEscaper` (and `htmlNospaceEscaper` for an unquoted attribute).
+pub fn html(s: &str, nospace: bool) -> String {
+    const TABLE: [(char, &str); 7] = [
+        ('"', "&#34;"),
+        ('&', "&amp;"),
+        ('\'', "&#39;"),
+        ('+', "&#43;"),
+        ('<', "&lt;"),
+        ('>', "&gt;"),
+        ('\0', "\u{FFFD}"),
+    ];
+    escape_chars(s, &TABLE, |c, out| {
+        if nospace && (c.is_whitespace() || c == '=' || c == '`') {
+            out.push_str(&format!("&#{};", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    })
 }
 
 /// A URL's scheme is one Go lets through (`http`, `https`, `mailto`, or none).
@@ -406,30 +418,26 @@ fn css_value(text: &str) -> String {
 
 /// Go's `jsStrEscaper`: text inside a JavaScript string literal.
 fn js_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '\0' => out.push_str("\\u0000"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\u{b}' => out.push_str("\\u000b"),
-            '\u{c}' => out.push_str("\\f"),
-            '"' => out.push_str("\\u0022"),
-            '&' => out.push_str("\\u0026"),
-            '\'' => out.push_str("\\u0027"),
-            '+' => out.push_str("\\u002b"),
-            '/' => out.push_str("\\/"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '\\' => out.push_str("\\\\"),
-            '`' => out.push_str("\\u0060"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
+    const TABLE: [(char, &str); 17] = [
+        ('\0', "\\u0000"),
+        ('\t', "\\t"),
+        ('\n', "\\n"),
+        ('\r', "\\r"),
+        ('\u{b}', "\\u000b"),
+        ('\u{c}', "\\f"),
+        ('"', "\\u0022"),
+        ('&', "\\u0026"),
+        ('\'', "\\u0027"),
+        ('+', "\\u002b"),
+        ('/', "\\/"),
+        ('<', "\\u003c"),
+        ('>', "\\u003e"),
+        ('\\', "\\\\"),
+        ('`', "\\u0060"),
+        ('\u{2028}', "\\u2028"),
+        ('\u{2029}', "\\u2029"),
+    ];
+    escape_chars(text, &TABLE, |c, out| out.push(c))
 }
 
 /// Go's `jsValEscaper`: the value as JSON (`<`, `>`, `&` as `\u003c`...), set apart by
