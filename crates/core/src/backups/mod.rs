@@ -259,8 +259,10 @@ impl Backups {
             );
             Box::new(move |name: String| {
                 // Marked as running above: `write_named` does not check it again.
-                let key =
-                    rt.block_on(backups.write_named((!name.is_empty()).then_some(name), &|_| {}))?;
+                let key = backups.key_for((!name.is_empty()).then_some(name))?;
+                // The running backup is known by its final name (a delete of it is refused).
+                *backups.inner.active.lock() = Some(key.clone());
+                rt.block_on(backups.write_named(&key, &|_| {}))?;
                 *made.lock() = Some(key.clone());
                 Ok(key)
             })
@@ -279,37 +281,34 @@ impl Backups {
         name: Option<String>,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<String> {
-        let key = name.clone().unwrap_or_else(|| {
-            names::generated(MANUAL_PREFIX, &self.inner.settings.meta().app_name)
-        });
-        if !names::valid_key(&key) {
-            return Err(Error::bad_request("Invalid backup name."));
-        }
+        let key = self.key_for(name)?;
         let _running = self.start(
             &key,
             "Try again later - another backup/restore process has already been started",
         )?;
-        self.write_named(name, progress).await
+        self.write_named(&key, progress).await?;
+        Ok(key)
     }
 
-    /// Makes and stores the backup `name` (or a generated name), with no check that another
-    /// runs: the caller marked it as running.
-    async fn write_named(
-        &self,
-        name: Option<String>,
-        progress: &(dyn Fn(Progress) + Sync),
-    ) -> Result<String> {
+    /// The key of a new backup: `name`, or PocketBase's generated name.
+    fn key_for(&self, name: Option<String>) -> Result<String> {
         let key = name.unwrap_or_else(|| {
             names::generated(MANUAL_PREFIX, &self.inner.settings.meta().app_name)
         });
         if !names::valid_key(&key) {
             return Err(Error::bad_request("Invalid backup name."));
         }
+        Ok(key)
+    }
+
+    /// Makes and stores the backup `key`, with no check that another runs: the caller marked
+    /// it as running.
+    async fn write_named(&self, key: &str, progress: &(dyn Fn(Progress) + Sync)) -> Result<()> {
         let started = Instant::now();
-        let result = self.write_backup(&key, progress).await;
+        let result = self.write_backup(key, progress).await;
         metrics::histogram!("oxbase_backup_duration_seconds", "outcome" => if result.is_ok() { "ok" } else { "error" })
             .record(started.elapsed().as_secs_f64());
-        result.map(|()| key)
+        result
     }
 
     async fn write_backup(&self, key: &str, progress: &(dyn Fn(Progress) + Sync)) -> Result<()> {
