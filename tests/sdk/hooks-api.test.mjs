@@ -75,7 +75,10 @@ routerAdd("POST", "/attach", (e) => {
   const first = record.get("doc");
   record.set("files+", $filesystem.fileFromPath(__hooks + "/page.html"));
   record.set("files+", $filesystem.fileFromBytes([104, 105], "hi.txt"));
+  record.set("files+", $filesystem.fileFromURL("http://" + e.request.host + "/served.txt"));
   $app.save(record);
+  let notFound = "";
+  try { $filesystem.fileFromURL("http://" + e.request.host + "/nowhere.txt", 5) } catch (err) { notFound = String(err) }
   let empty = "";
   try { $filesystem.fileFromBytes("", "empty.txt") } catch (err) { empty = String(err) }
   let missing = "";
@@ -83,9 +86,11 @@ routerAdd("POST", "/attach", (e) => {
   return e.json(200, {
     id: record.id, first, doc: record.get("doc"), files: record.get("files"),
     file: { name: file.name, originalName: file.originalName, size: file.size },
-    empty, missing,
+    empty, missing, notFound,
   });
 })
+
+routerAdd("GET", "/served.txt", (e) => e.string(200, "served over http"))
 
 routerAdd("POST", "/upload", (e) => {
   const files = e.findUploadedFiles("doc");
@@ -303,10 +308,12 @@ test('$filesystem files set on a record field are stored as uploads are', async 
   assert.equal(out.file.size, 11);
   assert.equal(out.first, out.file.name);
   assert.equal(out.doc, out.file.name);
-  assert.equal(out.files.length, 2);
+  assert.equal(out.files.length, 3);
   assert.match(out.files[0], /^page_[a-z0-9]{10}\.html$/);
   // A name shorter than 3 characters gets 10 random ones more (PocketBase's normalizeName).
   assert.match(out.files[1], /^hi[a-z0-9]{10}_[a-z0-9]{10}\.txt$/);
+  assert.match(out.files[2], /^served_[a-z0-9]{10}\.txt$/);
+  assert.match(out.notFound, /failed to download url http:\/\/.*\/nowhere\.txt \(404\)/);
   assert.match(out.empty, /cannot create an empty file/);
   assert.match(out.missing, /no such file or directory/);
 
@@ -316,6 +323,7 @@ test('$filesystem files set on a record field are stored as uploads are', async 
   assert.equal(await download('docs', out.id, out.doc), 'hello world');
   assert.equal(await download('docs', out.id, out.files[0]), PAGE);
   assert.equal(await download('docs', out.id, out.files[1]), 'hi');
+  assert.equal(await download('docs', out.id, out.files[2]), 'served over http');
 });
 
 test('e.findUploadedFiles() gives a route and a record request hook the uploaded files', async () => {
