@@ -206,25 +206,32 @@ impl Routes {
 }
 
 /// What a handler sees of the request, with a multipart body's values in
-/// `e.requestInfo().body` and its file parts held for `e.findUploadedFiles()` (staged when a
-/// hook asks) as long as the guard lives.
+/// `e.requestInfo().body` and the body held for `e.findUploadedFiles()` (whose files are
+/// staged when a hook asks) as long as the guard lives.
 pub(crate) async fn describe_with_uploads(
     hooks: &Hooks,
     r: &CustomRequest,
     params: Map<String, Json>,
 ) -> (Json, Option<crate::uploads::Held>) {
     let mut out = describe(hooks, r, params);
-    let Some((values, files)) =
-        crate::uploads::from_multipart(&r.parts.headers, r.body.clone()).await
+    let Some((values, has_files)) =
+        crate::uploads::form_values(&r.parts.headers, r.body.clone()).await
     else {
         return (out, None);
     };
     out["info"]["body"] = Json::Object(values);
     out["info"]["bodyError"] = Json::Bool(false);
-    if files.is_empty() {
+    if !has_files {
         return (out, None);
     }
-    let held = hooks.staged.hold(files);
+    let content_type = r
+        .parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let held = hooks.staged.hold(content_type, r.body.clone());
     out["uploads"] = Json::String(held.token().to_owned());
     (out, Some(held))
 }

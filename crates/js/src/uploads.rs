@@ -1,8 +1,8 @@
 //! Files a hook holds (`$filesystem.fileFromBytes/Path/URL`, `e.findUploadedFiles`): each is
 //! staged on disk as an upload is, and crosses to JavaScript as its description and a token.
 //! `record.set("doc", file); $app.save(record)` hands the staged upload to the write, which
-//! stores it as it stores a request's upload. A request's file parts are held in memory while
-//! its hooks run and staged only when a hook asks for them.
+//! stores it as it stores a request's upload. A request's file parts are read from its body
+//! (held while its hooks run) and staged only when a hook asks for them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,12 +23,14 @@ const KEEP: Duration = Duration::from_secs(600);
 #[derive(Default)]
 pub struct Staged {
     files: Mutex<HashMap<String, (Instant, Upload)>>,
-    requests: Mutex<HashMap<String, Parts>>,
+    requests: Mutex<HashMap<String, Body>>,
 }
 
-/// A request's file parts: `(key, original name, bytes)`, and those staged so far by key.
-struct Parts {
-    parts: Vec<(String, String, Bytes)>,
+/// A request's multipart body (its content type and bytes), and its files staged so far by
+/// key.
+struct Body {
+    content_type: String,
+    bytes: Bytes,
     staged: HashMap<String, Json>,
 }
 
@@ -51,13 +53,14 @@ impl Drop for Held {
 }
 
 impl Staged {
-    /// Keeps a request's file parts for `e.findUploadedFiles()`; the token names them.
-    pub fn hold(self: &Arc<Self>, parts: Vec<(String, String, Bytes)>) -> Held {
+    /// Keeps a request's multipart body for `e.findUploadedFiles()`; the token names it.
+    pub fn hold(self: &Arc<Self>, content_type: String, bytes: Bytes) -> Held {
         let token = oxbase_core::ids::random_string(24);
         self.requests.lock().insert(
             token.clone(),
-            Parts {
-                parts,
+            Body {
+                content_type,
+                bytes,
                 staged: HashMap::new(),
             },
         );
@@ -74,29 +77,35 @@ impl Staged {
         token: &str,
         key: &str,
     ) -> oxbase_core::Result<Json> {
-        let (known, parts) = {
+        let (content_type, bytes) = {
             let requests = self.requests.lock();
-            let Some(request) = requests.get(token) else {
+            let Some(body) = requests.get(token) else {
                 return Ok(Json::Array(Vec::new()));
             };
-            let parts: Vec<(String, Bytes)> = request
-                .parts
-                .iter()
-                .filter(|(k, _, _)| k == key)
-                .map(|(_, name, bytes)| (name.clone(), bytes.clone()))
-                .collect();
-            (request.staged.get(key).cloned(), parts)
+            if let Some(known) = body.staged.get(key) {
+                return Ok(known.clone());
+            }
+            (body.content_type.clone(), body.bytes.clone())
         };
-        if let Some(known) = known {
-            return Ok(known);
-        }
-        let mut list = Vec::with_capacity(parts.len());
-        for (name, bytes) in parts {
-            list.push(self.put(stage(files, &name, &bytes).await?));
+        let mut list = Vec::new();
+        if let Some(mut multipart) = multipart(&content_type, bytes).await {
+            while let Ok(Some(field)) = multipart.next_field().await {
+                let (Some(original), Some(name)) = (field.file_name(), field.name()) else {
+                    continue;
+                };
+                if name != key {
+                    continue;
+                }
+                let original = original.to_owned();
+                let Ok(bytes) = field.bytes().await else {
+                    break;
+                };
+                list.push(self.put(stage(files, &original, &bytes).await?));
+            }
         }
         let list = Json::Array(list);
-        if let Some(request) = self.requests.lock().get_mut(token) {
-            request.staged.insert(key.to_owned(), list.clone());
+        if let Some(body) = self.requests.lock().get_mut(token) {
+            body.staged.insert(key.to_owned(), list.clone());
         }
         Ok(list)
     }
@@ -129,13 +138,8 @@ pub async fn stage(files: &Files, original: &str, bytes: &[u8]) -> oxbase_core::
     staging.finish().await
 }
 
-/// A multipart body's text values and file parts (`(key, original name, bytes)`); `None`
-/// when the body is not multipart.
-pub async fn from_multipart(
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Option<(Map<String, Json>, Vec<(String, String, Bytes)>)> {
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+/// A multipart body's reader; `None` when it is not multipart.
+async fn multipart(content_type: &str, body: Bytes) -> Option<Multipart> {
     if !content_type
         .trim_start()
         .to_ascii_lowercase()
@@ -147,25 +151,26 @@ pub async fn from_multipart(
         .header(header::CONTENT_TYPE, content_type)
         .body(axum::body::Body::from(body))
         .ok()?;
-    let mut multipart = Multipart::from_request(request, &()).await.ok()?;
+    Multipart::from_request(request, &()).await.ok()
+}
+
+/// A multipart body's text values (its files are skipped, not copied), and whether it has
+/// files; `None` when the body is not multipart.
+pub async fn form_values(headers: &HeaderMap, body: Bytes) -> Option<(Map<String, Json>, bool)> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut multipart = multipart(content_type, body).await?;
     let mut values = Map::new();
-    let mut files = Vec::new();
+    let mut has_files = false;
     while let Ok(Some(field)) = multipart.next_field().await {
-        let name = field.name().unwrap_or("").to_owned();
-        match field.file_name().map(str::to_owned) {
-            Some(original) => {
-                let Ok(bytes) = field.bytes().await else {
-                    break;
-                };
-                files.push((name, original, bytes));
-            }
-            None => {
-                let Ok(text) = field.text().await else { break };
-                values.entry(name).or_insert(Json::String(text));
-            }
+        if field.file_name().is_some() {
+            has_files = true;
+            continue;
         }
+        let name = field.name().unwrap_or("").to_owned();
+        let Ok(text) = field.text().await else { break };
+        values.entry(name).or_insert(Json::String(text));
     }
-    Some((values, files))
+    Some((values, has_files))
 }
 
 /// Takes the staged files out of a request hook's record changes (`e.record.set("doc", file)`
