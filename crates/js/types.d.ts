@@ -63,8 +63,8 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 // ------------------------------------------------------------------ hooks accepted but not fired yet
 // oxbase registers these (so a PocketBase app's files load) but does not run them yet.
 
-/** Not fired yet. */ declare function onBackupCreate(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onBackupRestore(handler: (e: core.PendingEvent) => void): void;
+/** Around a backup: `e.next()` makes it (named `e.name`; empty: a generated name); not calling it skips it. */ declare function onBackupCreate(handler: (e: core.BackupEvent) => void): void;
+/** Around a restore (after its API answered): `e.next()` restores `e.name`; not calling it skips it. */ declare function onBackupRestore(handler: (e: core.BackupEvent) => void): void;
 /** Not fired yet. */ declare function onSettingsReload(handler: (e: core.PendingEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onMailerSend(handler: (e: core.MailerEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onMailerRecordAuthAlertSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
@@ -72,9 +72,9 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Fired (see docs/hooks.md). */ declare function onMailerRecordVerificationSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onMailerRecordEmailChangeSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onMailerRecordOTPSend(handler: (e: core.MailerRecordEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onRealtimeConnectRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onRealtimeSubscribeRequest(handler: (e: core.PendingEvent) => void): void;
-/** Not fired yet. */ declare function onRealtimeMessageSend(handler: (e: core.PendingEvent) => void): void;
+/** Before a realtime stream opens (throw to refuse it); `e.next()` opens it and returns at once. */ declare function onRealtimeConnectRequest(handler: (e: core.RealtimeConnectRequestEvent) => void): void;
+/** Around setting a client's subscriptions: `e.next()` sets `e.subscriptions` (throw to refuse them). */ declare function onRealtimeSubscribeRequest(handler: (e: core.RealtimeSubscribeRequestEvent) => void): void;
+/** Each message a realtime client is about to be sent (`PB_CONNECT` too): change `e.message`, or skip it by not calling `e.next()`. */ declare function onRealtimeMessageSend(handler: (e: core.RealtimeMessageEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onRecordEnrich(handler: (e: core.RecordEnrichEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onRecordAfterCreateError(handler: (e: core.RecordErrorEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onRecordAfterUpdateError(handler: (e: core.RecordErrorEvent) => void, ...tags: string[]): void;
@@ -130,6 +130,21 @@ declare namespace core {
   /** An `onTerminate` event. */ interface TerminateEvent extends hook.Event { app: App }
   /** The event of a hook oxbase accepts but does not fire yet: its fields are not known. */
   interface PendingEvent extends hook.Event { app: App; [field: string]: any }
+  /** `onBackupCreate`, `onBackupRestore`: the backup's name (settable before `e.next()`). */
+  interface BackupEvent extends hook.Event { app: App; name: string; exclude: Array<string> }
+  /** A realtime client as hooks see it. */
+  interface RealtimeClient {
+    id(): string;
+    /** Its topics (those starting with one of `prefixes`, if given), each with its options. */ subscriptions(...prefixes: string[]): { [topic: string]: any };
+    hasSubscription(topic: string): boolean;
+    isDiscarded(): boolean;
+  }
+  /** `onRealtimeConnectRequest`. */
+  interface RealtimeConnectRequestEvent extends RequestEvent { client: RealtimeClient; /** How long the stream may stay without a message, in nanoseconds (settable). */ idleTimeout: number }
+  /** `onRealtimeSubscribeRequest`: the topics asked for (settable before `e.next()`). */
+  interface RealtimeSubscribeRequestEvent extends RequestEvent { client: RealtimeClient; subscriptions: Array<string> }
+  /** `onRealtimeMessageSend`: `message.data` is the message's bytes; set a string or bytes to change it. */
+  interface RealtimeMessageEvent extends RequestEvent { client: RealtimeClient; message: { name: string; data: Array<number> | string } }
   /** `onMailerSend`: the message about to go; not calling `e.next()` keeps it from being sent. */
   interface MailerEvent extends hook.Event { app: App; message: mailer.Message }
   /** `onMailerRecord*Send`: an auth flow's message about `record`, before `onMailerSend`. */
@@ -184,6 +199,7 @@ declare namespace core {
     /** Stores several values on the event. */ setAll(m: { [key: string]: any }): void;
     /** The request as rules see it: query, headers, body, auth. */ requestInfo(): RequestInfo;
     /** Fills `dst` from the body (a `DynamicModel` refuses a value of another type); returns it. */ bindBody<T>(dst: T): T;
+    /** The files of a multipart body's `key` (throws "http: no such file" when none). */ findUploadedFiles(key: string): Array<filesystem.File>;
     /** A new ApiError of this status. */ error(status: number, message?: string, errData?: any): ApiError;
     /** A new 400 ApiError. */ badRequestError(message?: string, errData?: any): ApiError;
     /** A new 404 ApiError. */ notFoundError(message?: string, errData?: any): ApiError;
@@ -306,7 +322,7 @@ declare namespace $apis {
   function requireSuperuserOrOwnerAuth(ownerIdPathParam?: string): Middleware;
   /** Requires no authentication. */ function requireGuestOnly(): Middleware;
   /** Refuses bodies larger than `limitBytes` (413). */ function bodyLimit(limitBytes: number): Middleware;
-  /** Accepted; the response is not compressed yet. */ function gzip(): Middleware;
+  /** Compresses the response with gzip when the client accepts it (`Vary: Accept-Encoding`). */ function gzip(): Middleware;
   /** Accepted; oxbase logs as usual. */ function skipSuccessActivityLog(): Middleware;
   /** Shows the email of the record to its owner and to superusers (expands are not loaded yet). */
   function enrichRecord(e: core.RequestEvent, record: core.Record, ...defaultExpands: string[]): void;
@@ -733,6 +749,34 @@ declare namespace $mails {
   /** The email change confirmation, to `newEmail`. */ function sendRecordChangeEmail(app: core.App, record: core.Record, newEmail: string): void;
   /** The one-time password mail. */ function sendRecordOTP(app: core.App, record: core.Record, otpId: string, password: string): void;
   /** The new-device login alert. */ function sendRecordAuthAlert(app: core.App, record: core.Record, info: string): void;
+}
+
+/** Go's html/template, the subset described in docs/hooks.md. */
+declare namespace $template {
+  /** The templates of these files; the first one's is rendered (Go's `ParseFiles`). */ function loadFiles(...filenames: string[]): template.Renderer;
+  /** A template of this text. */ function loadString(text: string): template.Renderer;
+}
+
+declare namespace template {
+  interface Renderer {
+    /** The template over `data`, escaped as HTML (throws the parse or execution error). */ render(data?: any): string;
+  }
+}
+
+/** Files to set on a record's file field (`record.set("doc", file); $app.save(record)`). */
+declare namespace $filesystem {
+  /** A file of these bytes (a string is its UTF-8 bytes). */ function fileFromBytes(bytes: Array<number> | Uint8Array | string, name: string): filesystem.File;
+  /** A copy of a local file. */ function fileFromPath(path: string): filesystem.File;
+  /** The body of a GET of `url` (timeout in seconds, default 120). */ function fileFromURL(url: string, secTimeout?: number): filesystem.File;
+  /** A copy of a file of `e.findUploadedFiles()`. */ function fileFromMultipart(file: filesystem.File): filesystem.File;
+}
+
+declare namespace filesystem {
+  interface File {
+    /** The name it will be stored under. */ name: string;
+    originalName: string;
+    size: number;
+  }
 }
 
 /** Slash-separated path helpers (Go's path/filepath). */

@@ -138,7 +138,6 @@ const UNDECLARED = {
     validate: 'its native op (records.validate) does not exist yet',
     save_settings: 'its native op (settings.save) does not exist; not a PocketBase name',
   },
-  RequestEvent: { findUploadedFiles: 'a stub answering [] (uploads are not read yet)' },
 };
 
 const publicNames = (names) => names.filter((n) => !n.startsWith('__') && n !== 'constructor');
@@ -178,7 +177,7 @@ test('the helpers, Record, $app and the request event declare exactly their runt
     return checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((s) => s.name);
   };
   const rt = runtime();
-  for (const helper of ['$apis', '$dbx', '$security', '$os', '$filepath', '$http']) {
+  for (const helper of ['$apis', '$dbx', '$security', '$os', '$filepath', '$http', '$template', '$filesystem']) {
     const declared = checker.getExportsOfModule(global(helper)).map((s) => s.name);
     compare(helper, Object.keys(rt[helper]), declared, { undeclared: UNDECLARED[helper] });
   }

@@ -25,6 +25,9 @@ struct Outcome {
     headers: HashMap<String, Vec<String>>,
     #[serde(default)]
     error: Option<ThrownError>,
+    /// `$apis.gzip()` ran in the chain.
+    #[serde(default)]
+    gzip: bool,
 }
 
 #[derive(Deserialize)]
@@ -39,7 +42,8 @@ pub(crate) struct ThrownError {
     pub stack: String,
 }
 
-pub(crate) fn respond(out: &str, query: &str) -> Response {
+/// `accepts_gzip`: the request's `Accept-Encoding` names gzip.
+pub(crate) fn respond(out: &str, query: &str, accepts_gzip: bool) -> Response {
     let outcome: Outcome = match serde_json::from_str(out) {
         Ok(o) => o,
         Err(e) => {
@@ -56,13 +60,17 @@ pub(crate) fn respond(out: &str, query: &str) -> Response {
             } else {
                 body.into_bytes()
             };
-            let mut r = Response::new(Body::from(body));
+            let mut r = Response::new(Body::empty());
             *r.status_mut() = status;
+            set_body(&mut r, body, outcome.gzip && accepts_gzip);
             r
         }
         // Nothing written: Go answers an empty 200.
         (None, None) => Response::new(Body::empty()),
     };
+    if outcome.gzip {
+        vary_on_encoding(&mut response);
+    }
     if outcome.error.is_none() {
         for (name, values) in outcome.headers {
             let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
@@ -112,19 +120,39 @@ pub(crate) struct HookOutcome {
     /// A mail hook's message as the hooks left it.
     #[serde(default)]
     pub message: Option<Json>,
+    /// `$apis.gzip()` ran in the chain.
+    #[serde(default)]
+    pub gzip: bool,
+    /// The event's carried fields as the hooks left them (`spec.carry`).
+    #[serde(default)]
+    pub fields: Option<Map<String, Json>>,
 }
 
 /// What the hooks of a create, update or delete answered: the route's answer when `e.next()`
 /// ran it, or else the hook's own response or error.
-pub(crate) fn respond_wrapped(raw: &str, answer: Option<Answer>, query: &str) -> Response {
+pub(crate) fn respond_wrapped(
+    raw: &str,
+    answer: Option<Answer>,
+    query: &str,
+    accepts_gzip: bool,
+) -> Response {
     let outcome = serde_json::from_str::<HookOutcome>(raw).ok();
     let inner = outcome.as_ref().filter(|o| o.inner && o.error.is_none());
     match (answer, inner) {
         (Some(answer), Some(outcome)) => {
-            let mut r = Response::new(Body::from(answer.body));
+            let mut r = Response::new(Body::empty());
             *r.status_mut() = axum::http::StatusCode::from_u16(answer.status)
                 .unwrap_or(axum::http::StatusCode::OK);
             *r.headers_mut() = answer.headers;
+            let encoded = r.headers().contains_key(header::CONTENT_ENCODING);
+            set_body(
+                &mut r,
+                answer.body.to_vec(),
+                outcome.gzip && accepts_gzip && !encoded,
+            );
+            if outcome.gzip {
+                vary_on_encoding(&mut r);
+            }
             // Headers a hook set before `e.next()` go out with the route's answer.
             for (name, values) in &outcome.headers {
                 let Ok(name) = header::HeaderName::from_bytes(name.as_bytes()) else {
@@ -139,8 +167,45 @@ pub(crate) fn respond_wrapped(raw: &str, answer: Option<Answer>, query: &str) ->
             }
             r
         }
-        _ => respond(raw, query),
+        _ => respond(raw, query, accepts_gzip),
     }
+}
+
+/// Whether a request's `Accept-Encoding` names gzip (PB-COMPAT: Go's middleware looks for
+/// the substring, ignoring q-values).
+pub(crate) fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .any(|v| v.as_bytes().windows(4).any(|w| w == b"gzip"))
+}
+
+/// `body` into `r`, gzip-compressed when `gzip` (as PocketBase's middleware: only a written
+/// body is compressed; an empty one goes out as it is, without `Content-Encoding`).
+fn set_body(r: &mut Response, body: Vec<u8>, gzip: bool) {
+    use std::io::Write as _;
+    if !gzip || body.is_empty() {
+        *r.body_mut() = Body::from(body);
+        return;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let compressed = encoder.write_all(&body).and_then(|()| encoder.finish());
+    match compressed {
+        Ok(bytes) => {
+            r.headers_mut().remove(header::CONTENT_LENGTH);
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            *r.body_mut() = Body::from(bytes);
+        }
+        // Writing to memory cannot fail; were it to, the body goes out as it is.
+        Err(_) => *r.body_mut() = Body::from(body),
+    }
+}
+
+/// PocketBase's gzip middleware adds `Vary: Accept-Encoding` to every response it wraps.
+fn vary_on_encoding(r: &mut Response) {
+    r.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
 }
 
 #[cfg(test)]

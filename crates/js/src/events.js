@@ -340,8 +340,10 @@
       }
       return Object.assign(dst, body);
     }
-    findUploadedFiles() {
-      return [];
+    findUploadedFiles(key) {
+      const list = this.__r.uploads ? call("request.files", { token: this.__r.uploads, key: String(key) }) : [];
+      if (!list || !list.length) throw new Error("http: no such file");
+      return list.map((f) => new g.__File(f));
     }
     error(status, message, data) {
       return new g.ApiError(status, message, data);
@@ -489,6 +491,9 @@
     if (ev.message) e.message = new g.MailerMessage(ev.message);
     for (const k of ["identity", "password"]) if (k in ev) e[k] = ev[k];
     if (ev.result) e.result = ev.result;
+    // Plain fields of the event (a backup's `name`, realtime `subscriptions`...).
+    if (ev.fields) Object.assign(e, ev.fields);
+    if (ev.client) e.client = realtimeClient(ev.client);
     for (const k of ["token", "meta", "authMethod", "settings"]) if (k in ev) e[k] = ev[k];
     const initial = e.record ? JSON.stringify(e.record.__data) : e.collection ? JSON.stringify(e.collection) : "";
     const chain = spec.chain;
@@ -498,7 +503,7 @@
       if (i < chain.length) return fns[chain[i++]](e);
       if (proceeded) return;
       proceeded = true;
-      return terminal(e, spec.terminal, initial);
+      return terminal(e, spec.terminal, initial, spec.carry);
     };
     let thrown = null;
     try {
@@ -511,6 +516,10 @@
     out.proceeded = proceeded;
     if (e.record) out.record = e.record.__data;
     if (e.message) out.message = JSON.parse(JSON.stringify(e.message));
+    if (spec.carry) {
+      out.fields = {};
+      for (const k of spec.carry) out.fields[k] = e[k] === undefined ? null : JSON.parse(JSON.stringify(e[k]));
+    }
     return JSON.stringify(out);
   };
 
@@ -541,7 +550,37 @@
     return out;
   }
 
-  function terminal(e, kind, initial) {
+  // A realtime client as PocketBase's `subscriptions.Client` shows it to hooks.
+  function realtimeClient(c) {
+    const topics = c.topics || [];
+    return {
+      id: () => c.id,
+      subscriptions: (...prefixes) => {
+        const out = {};
+        for (const t of topics) if (!prefixes.length || prefixes.some((p) => t.startsWith(p))) out[t] = {};
+        return out;
+      },
+      hasSubscription: (t) => topics.includes(t),
+      isDiscarded: () => false,
+    };
+  }
+
+  function terminal(e, kind, initial, carry) {
+    if (kind === "innerSubscriptions") {
+      // POST /api/realtime with the subscriptions the hooks left.
+      const subscriptions = (e.subscriptions || []).map(String);
+      call("next", { changes: { subscriptions } });
+      e.__inner = true;
+      return;
+    }
+    if (kind === "native") {
+      // The core's operation, with the event's fields the hooks may have changed.
+      const state = {};
+      for (const k of carry || []) state[k] = e[k];
+      const out = call("terminal", state);
+      if (out && typeof out === "object") Object.assign(e, out);
+      return;
+    }
     if (kind === "innerCollection") {
       // A changed definition is sent on whole, as PocketBase saves `e.collection`.
       const now = e.collection ? JSON.stringify(e.collection) : "";

@@ -333,7 +333,7 @@ pub(crate) fn to_core_error(e: &ThrownError) -> Error {
     }
 }
 
-fn engine_error(e: JsError) -> Error {
+pub(crate) fn engine_error(e: JsError) -> Error {
     tracing::error!(target: "oxbase::hooks", error = %e, "a hook failed");
     Error::internal_from("running a hook", e)
 }

@@ -21,6 +21,31 @@ thread_local! {
     static IN_TRANSACTION: Cell<usize> = const { Cell::new(0) };
     /// The requests wrapped by the request hooks running on this thread, innermost last.
     static WRAPPED: RefCell<Vec<Wrapped>> = const { RefCell::new(Vec::new()) };
+    /// What the last `e.next()` of the hooks running on this thread does, innermost last.
+    static TERMINALS: RefCell<Vec<Terminal>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The core's operation a hook chain wraps (a backup, a realtime subscription...): it gets
+/// the event's fields the hooks may have changed and answers those it changed in turn.
+pub type Terminal =
+    Box<dyn FnMut(serde_json::Value) -> oxbase_core::error::Result<serde_json::Value>>;
+
+/// Runs `f` with `terminal` as what the hooks' last `e.next()` runs (`terminal: "native"`).
+pub fn with_terminal<R>(terminal: Terminal, f: impl FnOnce() -> R) -> R {
+    TERMINALS.with(|t| t.borrow_mut().push(terminal));
+    let out = f();
+    TERMINALS.with(|t| t.borrow_mut().pop());
+    out
+}
+
+/// Runs the current terminal (taken out meanwhile, so hooks it fires may have their own).
+pub fn run_terminal(state: serde_json::Value) -> oxbase_core::error::Result<serde_json::Value> {
+    let Some(mut terminal) = TERMINALS.with(|t| t.borrow_mut().pop()) else {
+        return Ok(serde_json::Value::Null);
+    };
+    let out = terminal(state);
+    TERMINALS.with(|t| t.borrow_mut().push(terminal));
+    out
 }
 
 /// Runs `f` (on a blocking-pool thread) allowing native calls to block on the runtime.

@@ -12,15 +12,19 @@
 //! ([`ops::Host::dispatch`]) that calls the core's services.
 
 pub mod answer;
+pub mod backups;
 pub mod engine;
 pub mod hooks;
 pub mod invoke;
 pub mod migrations;
 pub mod ops;
+pub mod realtime;
 pub mod registry;
 pub mod requests;
 pub mod routes;
 pub mod security;
+pub mod template;
+pub mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,6 +61,8 @@ pub struct Hooks {
     by_name: hooks::ByName,
     /// The app's schema, for its version (runtimes cache definitions by it).
     schema: oxbase_core::schema::Schema,
+    /// Files hooks hold (uploads of a request, `$filesystem`), shared with the ops.
+    staged: Arc<uploads::Staged>,
 }
 
 impl Hooks {
@@ -67,12 +73,14 @@ impl Hooks {
         if files.is_empty() {
             return Ok(None);
         }
+        let staged: Arc<uploads::Staged> = Arc::default();
         let host = Arc::new(Host {
             app: app.downgrade(),
             rt: tokio::runtime::Handle::current(),
             dev: config.dev,
             data_dir: config.data_dir.clone(),
             timeout: config.timeout,
+            staged: staged.clone(),
         });
         let native: Native = Arc::new(move |op: &str, args: &str| host.dispatch(op, args));
         let limits = Limits {
@@ -109,10 +117,13 @@ impl Hooks {
             registry,
             by_name,
             schema: app.schema().clone(),
+            staged,
         });
         hooks.register_crons(app)?;
         hooks.bind_record_hooks(app);
         hooks.bind_mailer(app);
+        hooks.bind_backups(app);
+        hooks.bind_realtime(app);
         hooks.fire("onBootstrap")?;
         Ok(Some(hooks))
     }
@@ -140,10 +151,15 @@ impl Hooks {
     pub fn extension(self: &Arc<Self>, app: &App) -> Result<Option<Extension>, String> {
         let routes = routes::Routes::new(self.clone())?;
         let requests = requests::RequestHooks::new(self.clone(), app.clone());
-        if routes.is_none() && requests.is_none() {
+        let realtime = realtime::RealtimeRequests::new(self.clone(), app.clone());
+        if routes.is_none() && requests.is_none() && realtime.is_none() {
             return Ok(None);
         }
-        Ok(Some(Extension { routes, requests }))
+        Ok(Some(Extension {
+            routes,
+            requests,
+            realtime,
+        }))
     }
 
     /// Runs the handlers of a lifecycle hook (`onBootstrap`, `onServe`, `onTerminate`); the
@@ -230,6 +246,7 @@ impl Hooks {
 pub struct Extension {
     routes: Option<routes::Routes>,
     requests: Option<requests::RequestHooks>,
+    realtime: Option<realtime::RealtimeRequests>,
 }
 
 impl oxbase_api::custom::CustomRoutes for Extension {
@@ -241,6 +258,10 @@ impl oxbase_api::custom::CustomRoutes for Extension {
                 .requests
                 .as_ref()
                 .is_some_and(|r| r.matches(method, path))
+            || self
+                .realtime
+                .as_ref()
+                .is_some_and(|r| r.matches(method, path))
     }
 
     /// A hook file's route; else a record route with request hooks (PB-COMPAT: without the
@@ -249,6 +270,9 @@ impl oxbase_api::custom::CustomRoutes for Extension {
         let (method, path) = (&request.parts.method, request.parts.uri.path());
         if let Some(routes) = self.routes.as_ref().filter(|r| r.matches(method, path)) {
             return routes.call(request);
+        }
+        if let Some(realtime) = self.realtime.as_ref().filter(|r| r.matches(method, path)) {
+            return realtime.call(request);
         }
         if let Some(requests) = self.requests.as_ref().filter(|r| r.matches(method, path)) {
             let requests = requests.clone();

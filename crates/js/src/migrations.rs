@@ -108,6 +108,7 @@ impl Migrations {
             dev: config.dev,
             data_dir: config.data_dir.clone(),
             timeout: LIMITS.timeout,
+            staged: Default::default(),
         });
         let native: Native = Arc::new(move |op: &str, args: &str| host.dispatch(op, args));
         let hooks = std::path::absolute(&config.hooks_dir)

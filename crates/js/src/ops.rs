@@ -25,6 +25,8 @@ pub struct Host {
     pub data_dir: PathBuf,
     /// The longest a `sleep` may last (the invocation's time limit stops the JS after it).
     pub timeout: Duration,
+    /// Files hooks hold (`$filesystem`, uploads), by token.
+    pub staged: std::sync::Arc<crate::uploads::Staged>,
 }
 
 /// An op's failure: a core error, or one of the bridge itself (bad arguments).
@@ -34,6 +36,9 @@ enum Failure {
     /// into a 404.
     NoRows,
     Args(String),
+    /// A failure JavaScript sees as PocketBase's Go errors (`GoError: <message>`, a 400
+    /// "Something went wrong" when uncaught).
+    Go(String),
 }
 
 impl From<Error> for Failure {
@@ -59,6 +64,9 @@ impl Host {
                 "status": 404, "message": "sql: no rows in result set", "data": {}, "noRows": true
             }}),
             Err(Failure::Args(m)) => json!({"err": {"status": 400, "message": m, "data": {}}}),
+            Err(Failure::Go(m)) => {
+                json!({"err": {"status": 400, "message": m, "data": {}, "plain": true}})
+            }
             Err(Failure::Core(e)) => {
                 let (_, body) = ApiError(e).to_body();
                 json!({ "err": body })
@@ -94,8 +102,10 @@ impl Host {
                     .cloned()
                     .unwrap_or_default();
                 let replace = args.get("replace").cloned();
-                crate::requests::next(&self.rt, changes, replace).map_err(Failure::Args)
+                crate::requests::next(&self.rt, &self.staged, changes, replace)
+                    .map_err(Failure::Args)
             }
+            "terminal" => Ok(crate::invoke::run_terminal(args)?),
             "collections.find" => {
                 let a: NameOrId = parse(args)?;
                 let c = self.block(app.records().collection(&a.name_or_id))?;
@@ -218,12 +228,14 @@ impl Host {
             "records.save" => {
                 let a: SaveRecord = parse(args)?;
                 let r = a.record;
-                let data = save_body(&r);
-                let saved =
-                    self.block(
-                        app.records()
-                            .save_direct(&r.collection, &r.id, r.is_new, data),
-                    )?;
+                let (data, files) = self.with_files(save_body(&r))?;
+                let saved = self.block(app.records().save_direct_with_files(
+                    &r.collection,
+                    &r.id,
+                    r.is_new,
+                    data,
+                    files,
+                ))?;
                 Ok(json!({"collection": saved.collection.to_json(), "record": saved.data}))
             }
             "records.delete" => {
@@ -303,6 +315,54 @@ impl Host {
                 let a: Exec = parse(args)?;
                 exec(&a).map_err(Failure::Args)
             }
+            "request.files" => {
+                let token = args["token"].as_str().unwrap_or("");
+                let key = args["key"].as_str().unwrap_or("");
+                Ok(self.block(self.staged.request_files(app.files(), token, key))?)
+            }
+            "files.stage" => {
+                let a: StageFile = parse(args)?;
+                let (name, bytes) = match a.source.as_str() {
+                    "path" => {
+                        let bytes = std::fs::read(&a.path).map_err(|e| {
+                            Failure::Go(format!("stat {}: {}", a.path, io_words(&e)))
+                        })?;
+                        let name = a.path.rsplit('/').next().unwrap_or("").to_owned();
+                        (name, bytes)
+                    }
+                    "url" => {
+                        let bytes = crate::invoke::block(&self.rt, download(&a.url, a.timeout))
+                            .map_err(Failure::Go)?;
+                        let name = a.url.rsplit('/').next().unwrap_or("").to_owned();
+                        (name, bytes)
+                    }
+                    "copy" => {
+                        let upload = self
+                            .staged
+                            .get(&a.token)
+                            .ok_or_else(|| Failure::Go("the file is no longer available".into()))?;
+                        let bytes =
+                            std::fs::read(upload.path()).map_err(|e| Failure::Go(e.to_string()))?;
+                        (upload.original.clone(), bytes)
+                    }
+                    _ => (a.name, a.bytes),
+                };
+                if bytes.is_empty() && a.source != "path" {
+                    return Err(Failure::Go("cannot create an empty file".into()));
+                }
+                let upload = self.block(crate::uploads::stage(app.files(), &name, &bytes))?;
+                Ok(self.staged.put(upload))
+            }
+            "template.render" => {
+                let a: TemplateArgs = parse(args)?;
+                let source = match &a.files {
+                    Some(files) => crate::template::Source::Files(files),
+                    None => crate::template::Source::Text(&a.text),
+                };
+                crate::template::render(source, &a.data)
+                    .map(Json::String)
+                    .map_err(Failure::Go)
+            }
             "os.readFile" => match std::fs::read(first_str(&args)) {
                 Ok(bytes) => Ok(json!(bytes)),
                 Err(e) => Err(Failure::Args(e.to_string())),
@@ -360,6 +420,34 @@ impl Host {
                 None => Err(Failure::Args(format!("unknown native operation {other:?}"))),
             },
         }
+    }
+
+    /// The staged files a record's values name (`{"__file": token}`, alone or in a list) as
+    /// the uploads of its write, each value the upload's stored name.
+    fn with_files(
+        &self,
+        mut data: Map<String, Json>,
+    ) -> Result<(Map<String, Json>, Vec<oxbase_core::files::Upload>), Failure> {
+        let mut files = Vec::new();
+        let mut take = |v: &mut Json| -> Result<(), Failure> {
+            let Some(token) = v.get("__file").and_then(Json::as_str) else {
+                return Ok(());
+            };
+            let upload = self
+                .staged
+                .get(token)
+                .ok_or_else(|| Failure::Go("the file is no longer available".into()))?;
+            *v = Json::String(upload.name.clone());
+            files.push(upload);
+            Ok(())
+        };
+        for value in data.values_mut() {
+            match value {
+                Json::Array(items) => items.iter_mut().try_for_each(&mut take)?,
+                v => take(v)?,
+            }
+        }
+        Ok((data, files))
     }
 
     fn find_one(&self, collection: &str, filter: &str, params: Json) -> OpResult {
@@ -446,6 +534,35 @@ async fn http_send(a: HttpSend) -> Result<Json, String> {
     }
     let raw = response.text().await.map_err(|e| e.to_string())?;
     Ok(json!({"statusCode": status, "headers": headers, "cookies": cookies, "raw": raw}))
+}
+
+/// `$filesystem.fileFromURL`: the body of a GET (PocketBase's error for a status outside
+/// 200-399).
+async fn download(url: &str, timeout: f64) -> Result<Vec<u8>, String> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(reqwest::Client::new);
+    let seconds = if timeout > 0.0 { timeout } else { 120.0 };
+    let response = client
+        .get(url)
+        .timeout(Duration::from_secs_f64(seconds.min(3600.0)))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    if !(200..=399).contains(&status) {
+        return Err(format!("failed to download url {url} ({status})"));
+    }
+    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+    Ok(bytes.to_vec())
+}
+
+/// An I/O error in Go's words (`no such file or directory`).
+fn io_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// `$os.cmd(...).output()`: runs the program to its end; its output as text, or an error
@@ -714,6 +831,34 @@ struct HttpSend {
     headers: Map<String, Json>,
     #[serde(default)]
     timeout: f64,
+}
+
+#[derive(Deserialize)]
+struct StageFile {
+    /// `bytes`, `path`, `url` or `copy` (of a staged file).
+    source: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    bytes: Vec<u8>,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    timeout: f64,
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct TemplateArgs {
+    #[serde(default)]
+    files: Option<Vec<String>>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    data: Json,
 }
 
 #[derive(Deserialize)]

@@ -94,6 +94,12 @@
   // A failure of a native call: an ApiError, marked when it means "no rows" (which an
   // uncaught throw turns into a 404, as PocketBase does with sql.ErrNoRows).
   function errorFrom(err) {
+    if (err.plain) {
+      // A Go error in PocketBase: its message as it is.
+      const plain = new Error(err.message);
+      plain.name = "GoError";
+      return plain;
+    }
     const e = new ApiError(err.status, err.message, {});
     e.data = err.data || {};
     if (err.noRows) e.noRows = true;
@@ -956,6 +962,49 @@
     };
     return command;
   }
+
+  // `$filesystem`: files staged on disk (`uploads.rs`), as PocketBase's `*filesystem.File`
+  // (`name`, `originalName`, `size`); a record field set to one stores it on save.
+  class File {
+    constructor(described) {
+      Object.defineProperty(this, "__file", { value: described.__file, enumerable: false });
+      this.name = described.name;
+      this.originalName = described.originalName;
+      this.size = described.size;
+    }
+    toJSON() {
+      return { __file: this.__file, name: this.name, originalName: this.originalName, size: this.size };
+    }
+  }
+  g.__File = File;
+  const stageFile = (args) => new File(call("files.stage", args));
+  g.$filesystem = {
+    // A string is its UTF-8 bytes, as goja converts it to a []byte.
+    fileFromBytes: (bytes, name) =>
+      stageFile({
+        source: "bytes",
+        bytes: typeof bytes === "string" ? toBytesOf(unescape(encodeURIComponent(bytes))) : g.toBytes(bytes),
+        name: String(name),
+      }),
+    fileFromPath: (path) => stageFile({ source: "path", path: String(path) }),
+    fileFromURL: (url, secTimeout) => stageFile({ source: "url", url: String(url), timeout: Number(secTimeout) || 0 }),
+    // PocketBase takes a multipart header; here a file of `e.findUploadedFiles()`.
+    fileFromMultipart: (file) => stageFile({ source: "copy", token: file && file.__file }),
+  };
+
+  // `$template`: Go's html/template (the subset `template/` implements), rendered natively.
+  class TemplateRenderer {
+    constructor(source) {
+      this.__source = source;
+    }
+    render(data) {
+      return call("template.render", Object.assign({ data: data === undefined ? null : data }, this.__source));
+    }
+  }
+  g.$template = {
+    loadFiles: (...files) => new TemplateRenderer({ files: files.map(String) }),
+    loadString: (text) => new TemplateRenderer({ text: String(text) }),
+  };
 
   g.$filepath = {
     base: (p) => {

@@ -261,7 +261,8 @@ impl RequestHooks {
             return send(request.next, rebuild(&request.parts, request.body.clone())).await;
         };
         let chains = self.chains(&plan);
-        let http = crate::routes::describe(&self.hooks, &request, Map::new());
+        let (http, _held) =
+            crate::routes::describe_with_uploads(&self.hooks, &request, Map::new()).await;
         let response = self.wrap(&plan, &chains, &http, request).await;
         if chains.enrich.is_empty() || !response.status().is_success() {
             return response;
@@ -522,7 +523,7 @@ impl RequestHooks {
                 {
                     event.insert("record".into(), r.clone());
                 }
-                crate::answer::respond_wrapped(&raw, answer, query)
+                crate::answer::respond_wrapped(&raw, answer, query, false)
             }
             Ok((Err(e), _)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
@@ -577,7 +578,7 @@ impl RequestHooks {
             tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
                 .await;
         match out {
-            Ok(Ok(out)) => crate::answer::respond(&out, query),
+            Ok(Ok(out)) => crate::answer::respond(&out, query, false),
             Ok(Err(e)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
         }
@@ -607,7 +608,7 @@ pub fn rebuild(parts: &axum::http::request::Parts, body: Bytes) -> Request {
     request
 }
 
-async fn send(next: oxbase_api::custom::Next, request: Request) -> Response {
+pub(crate) async fn send(next: oxbase_api::custom::Next, request: Request) -> Response {
     match next.oneshot(request).await {
         Ok(r) => r,
         Err(never) => match never {},
@@ -618,22 +619,31 @@ async fn send(next: oxbase_api::custom::Next, request: Request) -> Response {
 /// changes, answered by the built-in route; the answer is kept for the response.
 pub(crate) fn next(
     rt: &tokio::runtime::Handle,
-    changes: Map<String, Json>,
+    staged: &crate::uploads::Staged,
+    mut changes: Map<String, Json>,
     replace: Option<Json>,
 ) -> Result<Json, String> {
     let Some(mut wrapped) = invoke::take_wrapped() else {
         return Err("e.next() has no request to send on".into());
     };
-    let (body, json_now) = match replace {
-        Some(whole) => (Bytes::from(whole.to_string()), true),
-        None => with_changes(&wrapped.parts, &wrapped.body, &changes),
+    // Files the hooks set (`$filesystem`, `e.findUploadedFiles()`) go as file parts.
+    let files = crate::uploads::split_files(staged, &mut changes)?;
+    let (body, content_type) = match replace {
+        Some(whole) => (
+            Bytes::from(whole.to_string()),
+            Some("application/json".to_owned()),
+        ),
+        None if !files.is_empty() => with_files(&wrapped.parts, &wrapped.body, &changes, &files)?,
+        None => match with_changes(&wrapped.parts, &wrapped.body, &changes) {
+            (body, true) => (body, Some("application/json".to_owned())),
+            (body, false) => (body, None),
+        },
     };
     let mut request = rebuild(&wrapped.parts, body);
-    if json_now {
-        request.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/json"),
-        );
+    if let Some(content_type) = content_type
+        && let Ok(value) = header::HeaderValue::from_str(&content_type)
+    {
+        request.headers_mut().insert(header::CONTENT_TYPE, value);
     }
     let next = wrapped.next.clone();
     let answer = invoke::block(rt, async move {
@@ -690,19 +700,55 @@ fn with_changes(
         );
         return (Bytes::from(out), false);
     }
-    let mut fields: Map<String, Json> =
-        if content_type.starts_with("application/x-www-form-urlencoded") {
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), Json::String(v.into_owned())))
-                .collect()
-        } else {
-            serde_json::from_slice::<Json>(body)
-                .ok()
-                .and_then(|v| v.as_object().cloned())
-                .unwrap_or_default()
-        };
+    let mut fields = plain_fields(&content_type, body);
     fields.extend(changes.clone());
     (Bytes::from(Json::Object(fields).to_string()), true)
+}
+
+/// The fields of a JSON or urlencoded body.
+fn plain_fields(content_type: &str, body: &Bytes) -> Map<String, Json> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Json::String(v.into_owned())))
+            .collect()
+    } else {
+        serde_json::from_slice::<Json>(body)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// The body with `changes` and `files`, as multipart: an original multipart body keeps its
+/// parts; a JSON or urlencoded one becomes a `@jsonPayload` part with the changes over it.
+fn with_files(
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+    changes: &Map<String, Json>,
+    files: &[(String, oxbase_core::files::Upload)],
+) -> Result<(Bytes, Option<String>), String> {
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_owned());
+    let (body, content_type) = match &boundary {
+        Some(boundary) => {
+            let closing = format!("--{boundary}--");
+            let end = find(body, closing.as_bytes()).unwrap_or(body.len());
+            crate::uploads::multipart_body(Some(boundary), &body[..end], changes, files)?
+        }
+        None => {
+            let mut fields = plain_fields(content_type, body);
+            fields.extend(changes.clone());
+            crate::uploads::multipart_body(None, &[], &fields, files)?
+        }
+    };
+    Ok((body, Some(content_type)))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

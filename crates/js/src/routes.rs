@@ -151,15 +151,16 @@ impl Routes {
         chain.push(Step::Inner { inner: true });
         let hooks = self.hooks.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
-        let spec =
-            json!({ "chain": chain, "request": describe(&self.hooks, &request, Map::new()) });
-        let wrapped = crate::invoke::Wrapped {
-            parts: request.parts,
-            body: request.body,
-            next: request.next,
-            answer: None,
-        };
+        let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
+            let (described, _held) = describe_with_uploads(&hooks, &request, Map::new()).await;
+            let spec = json!({ "chain": chain, "request": described });
+            let wrapped = crate::invoke::Wrapped {
+                parts: request.parts,
+                body: request.body,
+                next: request.next,
+                answer: None,
+            };
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| {
                     crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
@@ -167,7 +168,7 @@ impl Routes {
             })
             .await;
             match out {
-                Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query),
+                Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query, gzip),
                 Ok((Err(e), _)) => crate::engine_failure(&e),
                 Err(_) => crate::error_response(500, ""),
             }
@@ -183,14 +184,16 @@ impl Routes {
         let hooks = self.hooks.clone();
         let head = request.parts.method == Method::HEAD;
         let query = request.parts.uri.query().unwrap_or("").to_owned();
-        let spec = json!({ "chain": chain, "request": describe(&self.hooks, &request, params) });
+        let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
+            let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
+            let spec = json!({ "chain": chain, "request": request });
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
             })
             .await;
             let mut response = match out {
-                Ok(Ok(out)) => crate::answer::respond(&out, &query),
+                Ok(Ok(out)) => crate::answer::respond(&out, &query, gzip),
                 Ok(Err(e)) => crate::engine_failure(&e),
                 Err(_) => crate::error_response(500, ""),
             };
@@ -200,6 +203,37 @@ impl Routes {
             response
         })
     }
+}
+
+/// What a handler sees of the request, with a multipart body's values in
+/// `e.requestInfo().body` and the body held for `e.findUploadedFiles()` (whose files are
+/// staged when a hook asks) as long as the guard lives.
+pub(crate) async fn describe_with_uploads(
+    hooks: &Hooks,
+    r: &CustomRequest,
+    params: Map<String, Json>,
+) -> (Json, Option<crate::uploads::Held>) {
+    let mut out = describe(hooks, r, params);
+    let Some((values, has_files)) =
+        crate::uploads::form_values(&r.parts.headers, r.body.clone()).await
+    else {
+        return (out, None);
+    };
+    out["info"]["body"] = Json::Object(values);
+    out["info"]["bodyError"] = Json::Bool(false);
+    if !has_files {
+        return (out, None);
+    }
+    let content_type = r
+        .parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let held = hooks.staged.hold(content_type, r.body.clone());
+    out["uploads"] = Json::String(held.token().to_owned());
+    (out, Some(held))
 }
 
 /// What a handler sees of the request (`events.js` builds `e.request` and `e.requestInfo()`).

@@ -2,12 +2,16 @@
 
 use std::convert::Infallible;
 
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, HeaderName};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream;
+use oxbase_core::realtime::{ClientSetup, Delivery, Message, RealtimeHooks};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -17,25 +21,45 @@ use crate::extract::{Caller, JsonBody};
 /// `GET /api/realtime`: `PB_CONNECT` with the client id first, then one event per delivered
 /// change, named by the exact topic subscribed to. The stream ends when the hub lets the
 /// client go (it fell behind, or stayed idle past the idle timeout); the SDK reconnects.
-pub async fn connect(State(state): State<AppState>) -> impl IntoResponse {
-    let conn = state.app.realtime().connect();
+pub async fn connect(
+    State(state): State<AppState>,
+    setup: Option<Extension<ClientSetup>>,
+) -> impl IntoResponse {
+    let realtime = state.app.realtime();
+    let conn = realtime.connect(setup.map(|Extension(s)| s));
     let keep_alive = conn.keep_alive;
     let id = conn.id.clone();
-    let hello = Event::default()
-        .id(id.clone())
-        .event("PB_CONNECT")
-        .data(json!({"clientId": id}).to_string());
+    let hello = Message {
+        event: "PB_CONNECT".into(),
+        data: Arc::from(json!({"clientId": id}).to_string()),
+    };
+    // With `onRealtimeMessageSend` hooks, each message passes them first (they may change it,
+    // skip it or end the stream); without, nothing is asked.
+    let hooks = realtime.hooks().filter(|h| h.wants_messages());
+    let hub = realtime.clone();
     // The connection lives as long as the stream: when the client goes, it leaves the hub.
-    let messages = stream::unfold(conn, |mut conn| async move {
-        let m = conn.next().await?;
-        let event = Event::default()
-            .id(conn.id.clone())
-            .event(m.event)
-            .data(m.data.as_ref());
-        Some((Ok::<_, Infallible>(event), conn))
+    // `PB_CONNECT` first, then one event per message.
+    let messages = stream::unfold(Some((conn, Some(hello), hooks, hub)), |state| async move {
+        let (mut conn, mut hello, hooks, hub) = state?;
+        loop {
+            let m = match hello.take() {
+                Some(hello) => hello,
+                None => conn.next().await?,
+            };
+            match pass_hooks(hooks.as_ref(), &hub, &conn.id, m).await {
+                Delivery::Send(m) => {
+                    let event = Event::default()
+                        .id(conn.id.as_str())
+                        .event(m.event)
+                        .data(m.data.as_ref());
+                    return Some((Ok::<_, Infallible>(event), Some((conn, None, hooks, hub))));
+                }
+                Delivery::Skip => {}
+                Delivery::Close => return None,
+            }
+        }
     });
-    let sse = Sse::new(stream::once(async move { Ok(hello) }).chain(messages))
-        .keep_alive(KeepAlive::new().interval(keep_alive));
+    let sse = Sse::new(messages).keep_alive(KeepAlive::new().interval(keep_alive));
     // PB-COMPAT: PocketBase's headers: nothing may store the stream, and nginx must pass it
     // through unbuffered (`X-Accel-Buffering`), or events arrive late and in lumps.
     (
@@ -45,6 +69,22 @@ pub async fn connect(State(state): State<AppState>) -> impl IntoResponse {
         ],
         sse,
     )
+}
+
+/// What the message hooks make of `m` (sent as it is when there are none).
+async fn pass_hooks(
+    hooks: Option<&Arc<dyn RealtimeHooks>>,
+    hub: &oxbase_core::realtime::Realtime,
+    id: &str,
+    m: Message,
+) -> Delivery {
+    let Some(hooks) = hooks else {
+        return Delivery::Send(m);
+    };
+    let (hooks, hub, id) = (hooks.clone(), hub.clone(), id.to_owned());
+    tokio::task::spawn_blocking(move || hooks.message(&id, &hub.topics(&id), m))
+        .await
+        .unwrap_or(Delivery::Close)
 }
 
 /// `POST /api/realtime`: `{clientId, subscriptions: [...]}` replaces the client's topics.

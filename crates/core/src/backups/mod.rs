@@ -41,6 +41,22 @@ const AUTO_PREFIX: &str = "@auto_pb_backup_";
 /// PocketBase's prefix of the names it makes up for backups asked for without one.
 const MANUAL_PREFIX: &str = "pb_backup_";
 
+/// Which operation a [`BackupHook`] wraps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupAction {
+    Create,
+    Restore,
+}
+
+/// Runs the operation a [`BackupHook`] wraps with the backup name it was handed (or changed):
+/// the name of the backup made or restored.
+pub type BackupNext = Box<dyn FnOnce(String) -> Result<String> + Send>;
+
+/// A hook around backups and restores (`onBackupCreate`, `onBackupRestore`), called on a
+/// blocking thread with the backup's name (empty: a name is made up): it runs the operation
+/// by calling `next`, or skips it by not calling it; an error it returns fails the operation.
+pub type BackupHook = Arc<dyn Fn(BackupAction, String, BackupNext) -> Result<()> + Send + Sync>;
+
 /// The backups service; cloning it is one reference count.
 #[derive(Clone)]
 pub struct Backups {
@@ -61,6 +77,8 @@ struct Inner {
     /// Prepared restores go to whoever runs the app (`take_restores`).
     restores: mpsc::UnboundedSender<Restore>,
     restores_rx: Mutex<Option<mpsc::UnboundedReceiver<Restore>>>,
+    /// The hook around backups and restores, if the app has one.
+    hook: Mutex<Option<BackupHook>>,
 }
 
 /// Marks a backup or restore as running until dropped.
@@ -97,6 +115,7 @@ impl Backups {
                 active: Mutex::new(None),
                 restores,
                 restores_rx: Mutex::new(Some(restores_rx)),
+                hook: Mutex::new(None),
             }),
         };
         settings.add_check(Arc::new(check_settings));
@@ -108,6 +127,16 @@ impl Backups {
         }));
         backups.schedule();
         Ok(backups)
+    }
+
+    /// Sets the hook around backups and restores (the hook files' `onBackupCreate` and
+    /// `onBackupRestore`).
+    pub fn on_backup(&self, hook: BackupHook) {
+        *self.inner.hook.lock() = Some(hook);
+    }
+
+    fn hook(&self) -> Option<BackupHook> {
+        self.inner.hook.lock().clone()
     }
 
     /// Whether a backup could start now (`canBackup` of `/api/health`).
@@ -207,21 +236,79 @@ impl Backups {
         name: Option<String>,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<String> {
+        if let Some(hook) = self.hook() {
+            return self.create_hooked(hook, name.unwrap_or_default()).await;
+        }
+        self.create_unhooked(name, progress).await
+    }
+
+    /// A backup through the hook: it runs on a blocking thread, and its `next` makes the
+    /// backup (on this runtime) with the name the hook left. PB-COMPAT: PocketBase marks the
+    /// backup as running before its hook, so a second one is refused while the hook runs.
+    async fn create_hooked(&self, hook: BackupHook, name: String) -> Result<String> {
+        let _running = self.start(
+            &name,
+            "Try again later - another backup/restore process has already been started",
+        )?;
+        let made = Arc::new(Mutex::new(None));
+        let next: BackupNext = {
+            let (backups, made, rt) = (
+                self.clone(),
+                made.clone(),
+                tokio::runtime::Handle::current(),
+            );
+            Box::new(move |name: String| {
+                // Marked as running above: `write_named` does not check it again.
+                let key = backups.key_for((!name.is_empty()).then_some(name))?;
+                // The running backup is known by its final name (a delete of it is refused).
+                *backups.inner.active.lock() = Some(key.clone());
+                rt.block_on(backups.write_named(&key, &|_| {}))?;
+                *made.lock() = Some(key.clone());
+                Ok(key)
+            })
+        };
+        // PB-COMPAT: whatever fails in the hooks fails the backup ("Failed to create backup.").
+        tokio::task::spawn_blocking(move || hook(BackupAction::Create, name, next))
+            .await
+            .map_err(Error::internal)?
+            .map_err(|e| Error::internal_from("a backup hook failed", e))?;
+        let key = made.lock().take();
+        Ok(key.unwrap_or_default())
+    }
+
+    async fn create_unhooked(
+        &self,
+        name: Option<String>,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<String> {
+        let key = self.key_for(name)?;
+        let _running = self.start(
+            &key,
+            "Try again later - another backup/restore process has already been started",
+        )?;
+        self.write_named(&key, progress).await?;
+        Ok(key)
+    }
+
+    /// The key of a new backup: `name`, or PocketBase's generated name.
+    fn key_for(&self, name: Option<String>) -> Result<String> {
         let key = name.unwrap_or_else(|| {
             names::generated(MANUAL_PREFIX, &self.inner.settings.meta().app_name)
         });
         if !names::valid_key(&key) {
             return Err(Error::bad_request("Invalid backup name."));
         }
-        let _running = self.start(
-            &key,
-            "Try again later - another backup/restore process has already been started",
-        )?;
+        Ok(key)
+    }
+
+    /// Makes and stores the backup `key`, with no check that another runs: the caller marked
+    /// it as running.
+    async fn write_named(&self, key: &str, progress: &(dyn Fn(Progress) + Sync)) -> Result<()> {
         let started = Instant::now();
-        let result = self.write_backup(&key, progress).await;
+        let result = self.write_backup(key, progress).await;
         metrics::histogram!("oxbase_backup_duration_seconds", "outcome" => if result.is_ok() { "ok" } else { "error" })
             .record(started.elapsed().as_secs_f64());
-        result.map(|()| key)
+        result
     }
 
     async fn write_backup(&self, key: &str, progress: &(dyn Fn(Progress) + Sync)) -> Result<()> {
@@ -343,20 +430,46 @@ impl Backups {
         let backups = self.clone();
         let key = key.to_owned();
         tokio::spawn(async move {
-            match backups.prepare(&key).await {
-                Ok(mut restore) => {
-                    restore.running = Some(running);
-                    if backups.inner.restores.send(restore).is_err() {
-                        tracing::error!(
-                            key,
-                            "a restore was prepared but nothing runs the app to apply it"
-                        );
-                    }
-                }
-                Err(e) => tracing::error!(key, error = %e, "restore failed"),
+            let outcome = match backups.hook() {
+                Some(hook) => backups.restore_hooked(hook, key.clone(), running).await,
+                None => backups.hand_over(&key, running).await,
+            };
+            if let Err(e) = outcome {
+                tracing::error!(key, error = %e, "restore failed");
             }
         });
         Ok(())
+    }
+
+    /// Prepares the restore of `key` and hands it to whoever runs the app.
+    async fn hand_over(&self, key: &str, running: Running) -> Result<String> {
+        let mut restore = self.prepare(key).await?;
+        restore.running = Some(running);
+        if self.inner.restores.send(restore).is_err() {
+            tracing::error!(
+                key,
+                "a restore was prepared but nothing runs the app to apply it"
+            );
+        }
+        Ok(key.to_owned())
+    }
+
+    /// A restore through the hook, whose `next` prepares it (with the name the hook left).
+    async fn restore_hooked(
+        &self,
+        hook: BackupHook,
+        key: String,
+        running: Running,
+    ) -> Result<String> {
+        let next: BackupNext = {
+            let (backups, rt) = (self.clone(), tokio::runtime::Handle::current());
+            Box::new(move |key: String| rt.block_on(backups.hand_over(&key, running)))
+        };
+        let name = key.clone();
+        tokio::task::spawn_blocking(move || hook(BackupAction::Restore, name, next))
+            .await
+            .map_err(Error::internal)??;
+        Ok(key)
     }
 
     /// Fetches and extracts the backup `key` into a work folder, checked, ready for

@@ -239,6 +239,22 @@ impl Realtime {
                 return HashMap::new();
             }
         };
+        // PB-COMPAT: `onRecordEnrich` applies to what a subscriber is sent, as to an answer.
+        let shown = match self.hooks().filter(|h| h.wants_enrich()) {
+            Some(hooks) => {
+                let collection = round[visible[0]].change.record().collection.clone();
+                let auth = req.auth.clone();
+                let count = shown.len();
+                let enriched =
+                    tokio::task::spawn_blocking(move || hooks.enrich(&auth, &collection, shown))
+                        .await;
+                match enriched {
+                    Ok(list) if list.len() == count => list,
+                    _ => return HashMap::new(),
+                }
+            }
+            None => shown,
+        };
         visible
             .into_iter()
             .zip(shown)

@@ -17,6 +17,7 @@ use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::events::Pipeline;
 use crate::identity::Auth;
 use crate::records::Records;
+use crate::schema::Collection;
 
 /// How realtime behaves; `Realtime::configure` changes it (tests shorten the timers).
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +52,44 @@ impl Default for RealtimeConfig {
     }
 }
 
+/// What the app's hooks do around realtime (the JS hooks' `onRealtimeMessageSend` and
+/// `onRecordEnrich`). Called on blocking threads, only when set: a hub without hooks looks at
+/// an empty slot.
+pub trait RealtimeHooks: Send + Sync {
+    /// A message about to be written to client `client` (subscribed to `topics`): what
+    /// becomes of it.
+    fn message(&self, client: &str, topics: &[String], message: Message) -> Delivery;
+    /// Records of `collection` about to go to subscribers bound to `auth`, as they will see
+    /// them (the same order and count).
+    fn enrich(
+        &self,
+        auth: &Auth,
+        collection: &Arc<Collection>,
+        records: Vec<serde_json::Value>,
+    ) -> Vec<serde_json::Value>;
+    fn wants_messages(&self) -> bool;
+    fn wants_enrich(&self) -> bool;
+}
+
+/// What the hooks make of a message.
+#[derive(Debug)]
+pub enum Delivery {
+    /// Sent (as the hooks left it).
+    Send(Message),
+    /// Not sent (a hook did not call `e.next()`).
+    Skip,
+    /// The hooks failed: the stream ends, as PocketBase ends it on a failed send.
+    Close,
+}
+
+/// How a connecting client is set up by whoever wraps `GET /api/realtime` (the connect hooks,
+/// which see the client's id before it connects and may change its idle timeout).
+#[derive(Debug, Clone)]
+pub struct ClientSetup {
+    pub id: String,
+    pub idle_timeout: Option<Duration>,
+}
+
 #[derive(Clone)]
 pub struct Realtime {
     pub(super) clients: Clients,
@@ -62,6 +101,7 @@ pub struct Realtime {
     /// deliver to, and it holds the record service: an app reopened in the same process after
     /// a restore would otherwise leave the old one behind).
     dispatcher: Arc<parking_lot::Mutex<Option<tokio::task::AbortHandle>>>,
+    hooks: Arc<RwLock<Option<Arc<dyn RealtimeHooks>>>>,
 }
 
 /// A connected client's end: its id, its messages, and a guard that removes it from the hub
@@ -108,6 +148,7 @@ impl Realtime {
             config: Arc::default(),
             closed: Arc::default(),
             dispatcher: Arc::default(),
+            hooks: Arc::default(),
         };
         // The watcher holds the clients and the schema, not the record service: no cycle.
         events.watch_deletes(Arc::new(Watch {
@@ -121,6 +162,32 @@ impl Realtime {
         let task = tokio::spawn(async move { dispatcher.dispatch(changes).await });
         *hub.dispatcher.lock() = Some(task.abort_handle());
         hub
+    }
+
+    /// Sets the hooks around realtime messages.
+    pub fn set_hooks(&self, hooks: Arc<dyn RealtimeHooks>) {
+        *self.hooks.write() = Some(hooks);
+    }
+
+    pub fn hooks(&self) -> Option<Arc<dyn RealtimeHooks>> {
+        self.hooks.read().clone()
+    }
+
+    /// Whether client `id` is connected.
+    pub fn has_client(&self, id: &str) -> bool {
+        self.clients.read().contains_key(id)
+    }
+
+    /// The topics client `id` is subscribed to.
+    pub fn topics(&self, id: &str) -> Vec<String> {
+        let client = self.clients.read().get(id).cloned();
+        client.map_or_else(Vec::new, |c| {
+            c.subscriptions
+                .read()
+                .iter()
+                .map(|s| s.topic.raw.clone())
+                .collect()
+        })
     }
 
     pub fn config(&self) -> RealtimeConfig {
@@ -147,10 +214,13 @@ impl Realtime {
         self.clients.read().len()
     }
 
-    /// Registers a new client.
-    pub fn connect(&self) -> Connection {
+    /// Registers a new client (set up as given, or with a new id and the configured timeout).
+    pub fn connect(&self, setup: Option<ClientSetup>) -> Connection {
         let config = self.config();
-        let id = crate::ids::random_string(40);
+        let (id, idle_timeout) = match setup {
+            Some(s) => (s.id, s.idle_timeout.unwrap_or(config.idle_timeout)),
+            None => (crate::ids::random_string(40), config.idle_timeout),
+        };
         let (outbox, inbox) = outbox::queue(config.client_queue_bytes);
         let client = Arc::new(Client {
             id: id.clone(),
@@ -166,7 +236,7 @@ impl Realtime {
         Connection {
             id: id.clone(),
             keep_alive: config.keep_alive,
-            idle_timeout: config.idle_timeout,
+            idle_timeout,
             inbox,
             _guard: ConnectionGuard {
                 id,

@@ -24,5 +24,5 @@ mod outbox;
 pub mod topic;
 mod watch;
 
-pub use hub::{Connection, Realtime, RealtimeConfig};
+pub use hub::{ClientSetup, Connection, Delivery, Realtime, RealtimeConfig, RealtimeHooks};
 pub use outbox::Message;

@@ -148,7 +148,21 @@ impl Records {
         collection: &str,
         id: &str,
         is_new: bool,
+        data: Map<String, Json>,
+    ) -> Result<Record> {
+        self.save_direct_with_files(collection, id, is_new, data, Vec::new())
+            .await
+    }
+
+    /// The same with staged files, each named in `data` by its stored name under its field
+    /// (as a request's uploads are).
+    pub async fn save_direct_with_files(
+        &self,
+        collection: &str,
+        id: &str,
+        is_new: bool,
         mut data: Map<String, Json>,
+        files: Vec<crate::files::Upload>,
     ) -> Result<Record> {
         let req = self.app_request()?;
         let c = self.collection(collection).await?;
@@ -158,7 +172,7 @@ impl Records {
         let input = WriteInput {
             body: data,
             kind: Some(BodyKind::Json),
-            files: Vec::new(),
+            files,
         };
         if is_new {
             self.create(&req, &c.id, input).await
