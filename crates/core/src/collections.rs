@@ -443,8 +443,22 @@ impl Collections {
             dirs: vec![c.id.clone()],
         };
         self.schema.remove(c.clone()).await?;
-        // The collection's files go once its table is gone, never before.
-        self.records.files().collect(files).await;
+        // The collection's files go once its table is gone, never before (inside application
+        // code's transaction: once that commits).
+        let db = self.schema.db();
+        if db.in_shared_transaction() {
+            let (store, rt) = (
+                self.records.files().clone(),
+                tokio::runtime::Handle::current(),
+            );
+            db.when_settled(move |committed| {
+                if committed {
+                    rt.spawn(async move { store.collect(files).await });
+                }
+            });
+        } else {
+            self.records.files().collect(files).await;
+        }
         Ok(c)
     }
 

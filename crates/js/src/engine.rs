@@ -264,7 +264,9 @@ impl Pool {
             },
         };
         HELD.set(HELD.get() + 1);
+        let open = crate::invoke::open_count();
         let out = f(&mut engine);
+        crate::invoke::abandon_beyond(open);
         HELD.set(HELD.get() - 1);
         let mut state = self.state.lock();
         if !engine.spoiled && state.idle.len() < self.keep {

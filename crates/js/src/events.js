@@ -430,7 +430,7 @@
       const r = e.__next();
       if (r instanceof Error) thrown = r;
     } catch (err) {
-      thrown = err;
+      thrown = caughtError(err);
     }
     return JSON.stringify(finish(e, thrown));
   };
@@ -443,6 +443,12 @@
     }
     if (e.__out) Object.assign(out, e.__out);
     return out;
+  }
+
+  // What a handler threw. QuickJS throws `null` when it cannot even allocate its
+  // out-of-memory error: that is the runtime's failure too.
+  function caughtError(err) {
+    return err === null || err === undefined ? new InternalError("out of memory") : err;
   }
 
   // A thrown value as the error body it answers with. PocketBase: an ApiError as it is; any
@@ -475,6 +481,8 @@
     const ev = spec.event || {};
     const e = spec.http ? new RequestEvent(spec.http) : new BaseEvent();
     if (ev.collection) e.collection = g.__collectionOf(ev.collection);
+    // A model hook inside its write's transaction: `e.app` is the transactional app.
+    if (ev.tx) e.app = new g.__App(1);
     const output = spec.terminal === "respond";
     const recordOf = (data) => (output ? g.Record.__fromOutput(e.collection, data) : g.Record.__from(e.collection, data));
     if (ev.record) {
@@ -505,7 +513,7 @@
       const r = e.next();
       if (r instanceof Error) thrown = r;
     } catch (err) {
-      thrown = err;
+      thrown = caughtError(err);
     }
     const out = finish(e, thrown);
     out.proceeded = proceeded;

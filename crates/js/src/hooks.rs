@@ -3,9 +3,9 @@
 //! write's transaction, where they may change the record or reject the write;
 //! `onRecordAfter*Success` run after commit, before the response.
 //!
-//! PB-COMPAT: a hook inside the transaction reads through `$app` but cannot write through it
-//! yet (PocketBase hands it a transactional `e.app`); such a write is refused with a message
-//! rather than left to wait for the transaction it runs in.
+//! A hook inside the transaction runs on a thread joined to it (`Db::lend`): what it does
+//! through `e.app` (or `$app`) is part of the write, undone if the write fails, as with
+//! PocketBase's transactional app.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -116,6 +116,7 @@ impl Hooks {
         if names.has_any(&CREATE) || names.has_any(&UPDATE) || names.has_any(&DELETE) {
             app.events().on_transaction(Arc::new(ModelHooks {
                 hooks: self.clone(),
+                db: app.db().clone(),
             }));
         }
         if names.has_any(&AFTER_CREATE)
@@ -231,12 +232,23 @@ impl Hooks {
 /// The in-transaction record hooks.
 struct ModelHooks {
     hooks: Arc<Hooks>,
+    /// The database whose transactions the hooks join.
+    db: oxbase_core::store::Db,
+}
+
+impl ModelHooks {
+    /// Runs `spec`'s chain on a thread joined to the transaction of `conn`.
+    fn run(&self, conn: &mut dyn Conn, spec: &Json) -> oxbase_core::error::Result<HookOutcome> {
+        self.db
+            .lend(conn, || self.hooks.run_hook(spec))?
+            .map_err(engine_error)
+    }
 }
 
 impl TransactionHook for ModelHooks {
     fn before_write(
         &self,
-        _conn: &mut dyn Conn,
+        conn: &mut dyn Conn,
         action: Action,
         record: &mut Record,
         previous: Option<&Record>,
@@ -257,9 +269,10 @@ impl TransactionHook for ModelHooks {
                 "record": record.data,
                 "isNew": action == Action::Create,
                 "original": previous.map(|p| &p.data),
+                "tx": true,
             },
         });
-        let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
+        let outcome = self.run(conn, &spec)?;
         if let Some(e) = outcome.error {
             return Err(to_core_error(&e));
         }
@@ -271,7 +284,7 @@ impl TransactionHook for ModelHooks {
 
     fn before_delete(
         &self,
-        _conn: &mut dyn Conn,
+        conn: &mut dyn Conn,
         record: &Record,
     ) -> oxbase_core::error::Result<()> {
         let chain = self.hooks.by_name.chain(&DELETE, &record.collection);
@@ -281,9 +294,13 @@ impl TransactionHook for ModelHooks {
         let spec = json!({
             "chain": chain,
             "terminal": "proceed",
-            "event": {"collection": self.hooks.collection_ref(&record.collection), "record": record.data},
+            "event": {
+                "collection": self.hooks.collection_ref(&record.collection),
+                "record": record.data,
+                "tx": true,
+            },
         });
-        let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
+        let outcome = self.run(conn, &spec)?;
         match outcome.error {
             Some(e) => Err(to_core_error(&e)),
             None => Ok(()),
