@@ -235,29 +235,20 @@ async fn spawn_app_on(
 
 /// The real server over `data_dir` with the JS hook files of `hooks.dir` loaded.
 pub async fn spawn_app_with_hooks(data_dir: &Path, hooks: oxbase_js::HooksConfig) -> TestApp {
-    let database = TestDatabase::for_data_dir(data_dir).await;
-    let http = HttpConfig {
-        public_dir: data_dir.join("public"),
-        ..HttpConfig::default()
-    };
-    let build = move |mut config: ServeConfig| {
-        config.hooks = Some(hooks);
-        Oxbase::new(config)
-    };
-    spawn_app_bus(data_dir, http, database, true, None, build).await
+    spawn_app_with_js(data_dir, Some(hooks), None).await
 }
 
 /// The real server over `data_dir` applying the JS migrations of `migrations` at start (a
 /// data dir opened again gets its PostgreSQL database back).
 pub async fn spawn_app_with_migrations(data_dir: &Path, migrations: MigrationsConfig) -> TestApp {
-    spawn_app_with_js(data_dir, None, migrations).await
+    spawn_app_with_js(data_dir, None, Some(migrations)).await
 }
 
-/// The real server over `data_dir` with JS hook files (if any) and migrations.
+/// The real server over `data_dir` with JS hook files and migrations (if any).
 pub async fn spawn_app_with_js(
     data_dir: &Path,
     hooks: Option<oxbase_js::HooksConfig>,
-    migrations: MigrationsConfig,
+    migrations: Option<MigrationsConfig>,
 ) -> TestApp {
     let database = TestDatabase::for_data_dir(data_dir).await;
     let http = HttpConfig {
@@ -266,7 +257,7 @@ pub async fn spawn_app_with_js(
     };
     let build = move |mut config: ServeConfig| {
         config.hooks = hooks;
-        config.migrations = Some(migrations);
+        config.migrations = migrations;
         Oxbase::new(config)
     };
     spawn_app_bus(data_dir, http, database, true, None, build).await

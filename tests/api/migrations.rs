@@ -1082,7 +1082,15 @@ async fn hook_files_load_first_and_their_hooks_join_a_migrations_writes() {
   e.record.set("title", e.record.get("title") + " (hooked)")
   e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "note " + e.record.get("title") }))
   e.next()
-}, "notes")"#,
+}, "notes")
+onCollectionCreate((e) => {
+  e.collection.viewRule = ""
+  e.next()
+}, "notes")
+onCollectionAfterCreateSuccess((e) => {
+  if (e.collection.name === "notes") e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "collection " + e.collection.name }))
+  e.next()
+})"#,
     );
     write(
         &dir,
@@ -1131,10 +1139,11 @@ async fn hook_files_load_first_and_their_hooks_join_a_migrations_writes() {
         .expect(404);
     app.stop().await;
 
-    // Without it, the migration's record passed the hook, whose own write joined it (as on
-    // PocketBase, whose hooks register before the migrations run).
+    // Without it, the migration's collection and record passed their hooks, whose own writes
+    // joined it, and the after-success hook ran once it committed (as on PocketBase, whose
+    // hooks register before the migrations run).
     std::fs::remove_file(dir.join("2_fail.js")).expect("remove");
-    let app = spawn_app_with_js(&data, Some(hooks_config), config(&dir, &data, false)).await;
+    let app = spawn_app_with_js(&data, Some(hooks_config), Some(config(&dir, &data, false))).await;
     let notes = app.list_records("notes", &[], &app.superuser_token).await;
     let titles: Vec<String> = notes
         .items()
@@ -1144,6 +1153,36 @@ async fn hook_files_load_first_and_their_hooks_join_a_migrations_writes() {
     assert_eq!(titles, ["\"first (hooked)\""], "{}", notes.text);
     let audit = app.list_records("audit", &[], &app.superuser_token).await;
     let msgs: Vec<String> = audit.items().iter().map(|n| n["msg"].to_string()).collect();
-    assert_eq!(msgs, ["\"note first (hooked)\""], "{}", audit.text);
+    assert_eq!(
+        msgs,
+        ["\"note first (hooked)\"", "\"collection notes\""],
+        "{}",
+        audit.text
+    );
+    let notes = app.view_collection("notes", &app.superuser_token).await;
+    assert_eq!(notes.body["viewRule"], "", "{}", notes.text);
+    app.stop().await;
+
+    // `oxbase migrate up` loads the hook files first too.
+    let fresh = root.path().join("fresh");
+    let database = database_for(&fresh).await;
+    let hooks_dir = hooks.to_string_lossy().into_owned();
+    let (ok, out) = migrate_cli(
+        &fresh,
+        &dir,
+        database.as_deref(),
+        &["up", "--hooksDir", &hooks_dir],
+        "",
+    )
+    .await;
+    assert!(ok, "{out}");
+    let app = spawn_app_with_migrations(&fresh, config(&none, &fresh, false)).await;
+    let notes = app.list_records("notes", &[], &app.superuser_token).await;
+    assert_eq!(
+        notes.items()[0]["title"],
+        "first (hooked)",
+        "{}",
+        notes.text
+    );
     app.stop().await;
 }

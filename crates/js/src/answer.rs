@@ -112,6 +112,9 @@ pub(crate) struct HookOutcome {
     /// A mail hook's message as the hooks left it.
     #[serde(default)]
     pub message: Option<Json>,
+    /// A collection model hook's definition, when the hooks changed it.
+    #[serde(default)]
+    pub collection: Option<Json>,
 }
 
 /// What the hooks of a create, update or delete answered: the route's answer when `e.next()`

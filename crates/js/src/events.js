@@ -519,6 +519,7 @@
     out.proceeded = proceeded;
     if (e.record) out.record = e.record.__data;
     if (e.message) out.message = JSON.parse(JSON.stringify(e.message));
+    if (ev.model && e.collection && JSON.stringify(e.collection) !== initial) out.collection = JSON.parse(JSON.stringify(e.collection));
     return JSON.stringify(out);
   };
 

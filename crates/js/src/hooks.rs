@@ -82,6 +82,25 @@ const UPDATE: [&str; 3] = [
     "onRecordUpdateExecute",
 ];
 const DELETE: [&str; 2] = ["onRecordDelete", "onRecordDeleteExecute"];
+const COLLECTION_CREATE: [&str; 3] = [
+    "onCollectionCreate",
+    "onCollectionValidate",
+    "onCollectionCreateExecute",
+];
+const COLLECTION_UPDATE: [&str; 3] = [
+    "onCollectionUpdate",
+    "onCollectionValidate",
+    "onCollectionUpdateExecute",
+];
+const COLLECTION_DELETE: [&str; 2] = ["onCollectionDelete", "onCollectionDeleteExecute"];
+const COLLECTION_AFTER: [&str; 6] = [
+    "onCollectionAfterCreateSuccess",
+    "onCollectionAfterUpdateSuccess",
+    "onCollectionAfterDeleteSuccess",
+    "onCollectionAfterCreateError",
+    "onCollectionAfterUpdateError",
+    "onCollectionAfterDeleteError",
+];
 const AFTER_CREATE: [&str; 1] = ["onRecordAfterCreateSuccess"];
 const AFTER_UPDATE: [&str; 1] = ["onRecordAfterUpdateSuccess"];
 const AFTER_DELETE: [&str; 1] = ["onRecordAfterDeleteSuccess"];
@@ -128,6 +147,20 @@ impl Hooks {
                 .on_local_change(Arc::new(move |change: &Change| {
                     hooks.after_success(change);
                 }));
+        }
+    }
+
+    /// Binds the collection model hooks the files registered to every change of a definition.
+    pub(crate) fn bind_collection_hooks(self: &Arc<Self>, app: &App) {
+        let names = &self.by_name;
+        if names.has_any(&COLLECTION_CREATE)
+            || names.has_any(&COLLECTION_UPDATE)
+            || names.has_any(&COLLECTION_DELETE)
+            || names.has_any(&COLLECTION_AFTER)
+        {
+            app.collections().on_model(Arc::new(CollectionHooks {
+                hooks: self.clone(),
+            }));
         }
     }
 
@@ -304,6 +337,89 @@ impl TransactionHook for ModelHooks {
         match outcome.error {
             Some(e) => Err(to_core_error(&e)),
             None => Ok(()),
+        }
+    }
+}
+
+/// The collection model hooks: `onCollectionCreate|Update|Delete` (with `Validate` and
+/// `Execute`) before the change, which they may alter or refuse; `onCollectionAfter*Success`
+/// once it committed, `...Error` when it failed.
+struct CollectionHooks {
+    hooks: Arc<Hooks>,
+}
+
+impl oxbase_core::collections::ModelHooks for CollectionHooks {
+    fn before(
+        &self,
+        action: Action,
+        collection: &Collection,
+    ) -> oxbase_core::error::Result<Option<Json>> {
+        let names: &[&str] = match action {
+            Action::Create => &COLLECTION_CREATE,
+            Action::Update => &COLLECTION_UPDATE,
+            Action::Delete => &COLLECTION_DELETE,
+        };
+        let chain = self.hooks.by_name.chain(names, collection);
+        if chain.is_empty() {
+            return Ok(None);
+        }
+        let spec = json!({
+            "chain": chain,
+            "terminal": "proceed",
+            "event": {"collection": collection.to_json(), "model": true},
+        });
+        let outcome = self.hooks.run_hook(&spec).map_err(engine_error)?;
+        match outcome.error {
+            Some(e) => Err(to_core_error(&e)),
+            None => Ok(outcome.collection),
+        }
+    }
+
+    fn after(&self, action: Action, collection: &Collection, outcome: Result<(), &Error>) {
+        let name = match (action, outcome.is_ok()) {
+            (Action::Create, true) => "onCollectionAfterCreateSuccess",
+            (Action::Update, true) => "onCollectionAfterUpdateSuccess",
+            (Action::Delete, true) => "onCollectionAfterDeleteSuccess",
+            (Action::Create, false) => "onCollectionAfterCreateError",
+            (Action::Update, false) => "onCollectionAfterUpdateError",
+            (Action::Delete, false) => "onCollectionAfterDeleteError",
+        };
+        let chain = self.hooks.by_name.chain(&[name], collection);
+        if chain.is_empty() {
+            return;
+        }
+        let mut event = json!({"collection": collection.to_json()});
+        if let Err(e) = outcome {
+            event["error"] = error_body(e);
+        }
+        let spec = json!({"chain": chain, "terminal": "proceed", "event": event});
+        log_failure(name, self.hooks.run_hook(&spec));
+    }
+}
+
+/// A core error as the body the API would answer it with (`e.error` of an error hook).
+fn error_body(e: &Error) -> Json {
+    let (status, data) = match e {
+        Error::BadRequest { data, .. } => (400, json!(data)),
+        Error::NotFound(_) => (404, json!({})),
+        Error::Forbidden(_) => (403, json!({})),
+        Error::Unauthorized(_) => (401, json!({})),
+        Error::Internal(_) | Error::Unavailable(_) => (500, json!({})),
+        _ => (400, json!({})),
+    };
+    json!({"status": status, "message": e.to_string(), "data": data})
+}
+
+/// Logs a hook run after the fact (an after-success or error hook) that failed.
+fn log_failure(name: &str, out: Result<HookOutcome, JsError>) {
+    match out {
+        Ok(HookOutcome { error: Some(e), .. }) => tracing::error!(
+            target: "oxbase::hooks", hook = name, error = %e.message, detail = %e.detail,
+            stack = %e.stack, "an after hook failed"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(target: "oxbase::hooks", hook = name, error = %e, "an after hook failed")
         }
     }
 }

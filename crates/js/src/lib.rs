@@ -112,6 +112,7 @@ impl Hooks {
         });
         hooks.register_crons(app)?;
         hooks.bind_record_hooks(app);
+        hooks.bind_collection_hooks(app);
         hooks.bind_mailer(app);
         hooks.fire("onBootstrap")?;
         Ok(Some(hooks))
