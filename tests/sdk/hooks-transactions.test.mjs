@@ -21,6 +21,13 @@ onRecordCreate((e) => {
   e.next()
 }, "audit")
 
+// After-success hooks of writes made in a transaction run once it commits, never when it
+// rolls back.
+onRecordAfterCreateSuccess((e) => {
+  e.app.db().newQuery("UPDATE counters SET n = n + 1 WHERE name = 'audits'").execute()
+  e.next()
+}, "audit")
+
 routerAdd("POST", "/tx/{mode}", (e) => {
   const mode = e.request.pathValue("mode")
   let seen = null
@@ -56,6 +63,7 @@ before(async () => {
   await su.collections.create({ name: 'audit', type: 'base', fields: [{ name: 'msg', type: 'text' }] });
   await su.collections.create({ name: 'counters', type: 'base', fields: [{ name: 'name', type: 'text' }, { name: 'n', type: 'number' }] });
   await su.collection('counters').create({ name: 'posts', n: 0 });
+  await su.collection('counters').create({ name: 'audits', n: 0 });
 });
 after(async () => { await srv?.stop(); });
 
@@ -63,8 +71,8 @@ async function audits() {
   return (await su.collection('audit').getFullList({ sort: 'msg' })).map((a) => a.msg);
 }
 
-async function counter() {
-  return (await su.collection('counters').getFirstListItem('name = "posts"')).n;
+async function counter(name = 'posts') {
+  return (await su.collection('counters').getFirstListItem(`name = "${name}"`)).n;
 }
 
 async function post(path) {
@@ -94,12 +102,14 @@ test('a model hook writes through e.app, its nested saves running their own hook
 
 test('runInTransaction commits everything done through txApp, or nothing when it throws', async () => {
   const before = await counter();
+  const audited = await counter('audits');
   const ok = await post('/tx/ok');
   assert.equal(ok.status, 200);
   assert.deepEqual(ok.body, { ok: true, seen: { msg: 'tx ok (audited)', n: before + 11, tx: true } });
   assert.ok((await audits()).includes('tx ok (audited)'));
   assert.ok((await audits()).includes('created in tx ok (audited)'));
   assert.equal(await counter(), before + 11);
+  assert.equal(await counter('audits'), audited + 2);
 
   const failed = await post('/tx/fail');
   assert.equal(failed.status, 200);
@@ -109,4 +119,5 @@ test('runInTransaction commits everything done through txApp, or nothing when it
   assert.ok(!(await audits()).includes('created in tx fail (audited)'));
   assert.ok(!(await su.collection('posts').getFullList()).some((p) => p.title === 'in tx fail'));
   assert.equal(await counter(), before + 11);
+  assert.equal(await counter('audits'), audited + 2);
 });
