@@ -210,8 +210,9 @@ impl RequestHooks {
     pub fn new(hooks: Arc<Hooks>, app: App) -> Option<RequestHooks> {
         let any = hooks.registry().iter().any(|r| {
             matches!(r, crate::registry::Registration::Hook { name, .. }
-                if name.ends_with("Request") || name.starts_with("onRecordAfter")
-                    && name.ends_with("Error") || name == "onRecordEnrich")
+                if name.ends_with("Request")
+                    || (name.starts_with("onRecordAfter") && name.ends_with("Error"))
+                    || name == "onRecordEnrich")
         });
         any.then_some(RequestHooks { hooks, app })
     }
