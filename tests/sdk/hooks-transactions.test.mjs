@@ -121,3 +121,19 @@ test('runInTransaction commits everything done through txApp, or nothing when it
   assert.equal(await counter(), before + 11);
   assert.equal(await counter('audits'), audited + 2);
 });
+
+test('a batch is one transaction: its model hooks\' writes go with a failing request', async () => {
+  await su.settings.update({ batch: { enabled: true } });
+  const before = await audits();
+  const b = su.createBatch();
+  b.collection('posts').create({ title: 'batched' });
+  b.collection('posts').create({ title: 'refuse' });
+  await assert.rejects(b.send());
+  assert.deepEqual(await audits(), before);
+  assert.ok(!(await su.collection('posts').getFullList()).some((p) => p.title === 'batched'));
+
+  const ok = su.createBatch();
+  ok.collection('posts').create({ title: 'batched' });
+  await ok.send();
+  assert.ok((await audits()).includes('created batched (audited)'));
+});
