@@ -253,3 +253,108 @@ pub(crate) fn collecting<R>(
 pub(crate) fn settle(deferred: Vec<Settle>) {
     deferred.into_iter().for_each(|s| s(true));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use oxbase_sql::{Sql, Value};
+    use tokio::runtime::Handle;
+
+    use super::*;
+    use crate::store::sqlite::SqliteDb;
+
+    async fn open(dir: &tempfile::TempDir) -> Db {
+        let db = Db::Sqlite(SqliteDb::open(&dir.path().join("data.db"), 2).unwrap());
+        db.write(|conn| conn.execute(&Sql::raw("CREATE TABLE t (v INTEGER)")))
+            .await
+            .unwrap();
+        db
+    }
+
+    fn insert(db: &Db, rt: &Handle, v: i64) -> Result<usize> {
+        rt.block_on(db.write(move |conn| {
+            let mut sql = Sql::raw("INSERT INTO t (v) VALUES (");
+            sql.push_param(Value::Int(v)).push(")");
+            conn.execute(&sql)
+        }))
+    }
+
+    fn count(db: &Db, rt: &Handle) -> i64 {
+        let n = rt.block_on(db.read(|conn| conn.query_scalar(&Sql::raw("SELECT COUNT(*) FROM t"))));
+        match n.unwrap() {
+            Some(Value::Int(n)) => n,
+            _ => -1,
+        }
+    }
+
+    /// What `when_settled` was told, once told.
+    fn watch(db: &Db) -> Arc<Mutex<Option<bool>>> {
+        let told = Arc::new(Mutex::new(None));
+        let slot = told.clone();
+        db.when_settled(move |committed| *slot.lock().unwrap() = Some(committed));
+        told
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_begun_transaction_commits_all_or_nothing_and_sees_its_own_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir).await;
+        let rt = Handle::current();
+        tokio::task::spawn_blocking(move || {
+            for commit in [false, true] {
+                let shared = db.begin(&rt);
+                assert!(db.in_shared_transaction());
+                insert(&db, &rt, 1).unwrap();
+                insert(&db, &rt, 2).unwrap();
+                assert_eq!(count(&db, &rt), 2, "a joined read sees the transaction");
+                // A failing write undoes only itself (its savepoint).
+                assert!(
+                    rt.block_on(
+                        db.write(|conn| conn.execute(&Sql::raw("INSERT INTO nope VALUES (1)")))
+                    )
+                    .is_err()
+                );
+                let told = watch(&db);
+                let outside = std::thread::scope(|s| s.spawn(|| count(&db, &rt)).join().unwrap());
+                assert_eq!(outside, 0, "nothing shows outside before the commit");
+                assert_eq!(*told.lock().unwrap(), None);
+                shared.finish(commit).unwrap();
+                assert!(!db.in_shared_transaction());
+                assert_eq!(*told.lock().unwrap(), Some(commit));
+                assert_eq!(count(&db, &rt), if commit { 2 } else { 0 });
+            }
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lent_transaction_takes_the_nested_writes_and_their_fate() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir).await;
+        let told = Arc::new(Mutex::new(Vec::new()));
+        for fail in [true, false] {
+            let (inner, rt, seen) = (db.clone(), Handle::current(), told.clone());
+            let outcome = db
+                .write(move |conn| {
+                    let nested = inner.lend(conn, || {
+                        insert(&inner, &rt, 7)?;
+                        inner.when_settled(move |ok| seen.lock().unwrap().push(ok));
+                        Ok::<_, Error>(count(&inner, &rt))
+                    })??;
+                    assert_eq!(nested, 1, "the nested read sees the nested write");
+                    if fail {
+                        return Err(Error::bad_request("later failure"));
+                    }
+                    Ok(())
+                })
+                .await;
+            assert_eq!(outcome.is_err(), fail);
+        }
+        let rt = Handle::current();
+        let n = tokio::task::spawn_blocking(move || count(&db, &rt));
+        assert_eq!(n.await.unwrap(), 1, "only the committed write stays");
+        assert_eq!(*told.lock().unwrap(), vec![false, true]);
+    }
+}
