@@ -414,3 +414,48 @@ async fn transactional_hooks_neither_deadlock_nor_outlive_their_limits() {
     assert!(msgs.contains(&"created after".to_owned()), "{msgs:?}");
     assert!(!msgs.iter().any(|m| m.contains("spin")), "{msgs:?}");
 }
+
+const BUSY_ROUTES: &str = r#"
+onRecordCreate((e) => {
+  e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "created " + e.record.get("title") }))
+  e.next()
+}, "posts")
+routerAdd("POST", "/make/{title}", (e) => {
+  sleep(50)
+  $app.save(new Record($app.findCollectionByNameOrId("posts"), { title: e.request.pathValue("title") }))
+  return e.json(200, { ok: true })
+})
+"#;
+
+#[tokio::test]
+async fn routes_holding_every_runtime_still_get_their_writes_hooks_run() {
+    // One runtime kept (four at most): more routes wait on saves than there are runtimes,
+    // and each save's model hook needs one.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(hooks.join("busy.pb.js"), BUSY_ROUTES).expect("hook file");
+    let mut config = hooks_config(&hooks, Duration::from_secs(10), 64);
+    config.pool = 1;
+    let app = spawn_app_with_hooks(&dir.path().join("data"), config).await;
+    app.must_create_collection(json!({"name": "audit", "type": "base",
+        "fields": [{"name": "msg", "type": "text"}]}))
+        .await;
+    app.must_create_collection(json!({"name": "posts", "type": "base",
+        "fields": [{"name": "title", "type": "text"}]}))
+        .await;
+    let paths: Vec<String> = (0..8).map(|i| format!("/make/p{i}")).collect();
+    let makes = paths
+        .iter()
+        .map(|path| app.request(Method::POST, path, GUEST, None));
+    let all = tokio::time::timeout(
+        Duration::from_secs(30),
+        futures_util::future::join_all(makes),
+    )
+    .await
+    .expect("no deadlock");
+    for made in all {
+        made.expect(200);
+    }
+    assert_eq!(audit_messages(&app).await.len(), 8);
+}

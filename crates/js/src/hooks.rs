@@ -273,7 +273,7 @@ impl ModelHooks {
     /// Runs `spec`'s chain on a thread joined to the transaction of `conn`.
     fn run(&self, conn: &mut dyn Conn, spec: &Json) -> oxbase_core::error::Result<HookOutcome> {
         self.db
-            .lend(conn, || self.hooks.run_hook(spec))?
+            .lend(conn, || crate::engine::nested(|| self.hooks.run_hook(spec)))?
             .map_err(engine_error)
     }
 }
