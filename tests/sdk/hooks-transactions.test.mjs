@@ -4,7 +4,7 @@
 // and assertions run on the reference PocketBase (SDK_SERVER=pocketbase) and on oxbase.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, rawFetch } from './harness.mjs';
+import { startServer, rawFetch, IS_POCKETBASE } from './harness.mjs';
 
 const HOOKS = String.raw`
 onRecordCreate((e) => {
@@ -27,6 +27,21 @@ onRecordAfterCreateSuccess((e) => {
   e.app.db().newQuery("UPDATE counters SET n = n + 1 WHERE name = 'audits'").execute()
   e.next()
 }, "audit")
+
+routerAdd("POST", "/tx-settings/{mode}", (e) => {
+  const mode = e.request.pathValue("mode")
+  try {
+    $app.runInTransaction((txApp) => {
+      const settings = txApp.settings()
+      settings.meta.appName = "named in tx " + mode
+      txApp.save(settings)
+      if (mode === "fail") throw new Error("undo the name")
+    })
+  } catch (err) {
+    return e.json(200, { failed: err.message, appName: $app.settings().meta.appName })
+  }
+  return e.json(200, { appName: $app.settings().meta.appName })
+})
 
 routerAdd("POST", "/tx/{mode}", (e) => {
   const mode = e.request.pathValue("mode")
@@ -136,4 +151,15 @@ test('a batch is one transaction: its model hooks\' writes go with a failing req
   ok.collection('posts').create({ title: 'batched' });
   await ok.send();
   assert.ok((await audits()).includes('created batched (audited)'));
+});
+
+test('settings saved in a transaction are kept when it commits (and restored on oxbase when it rolls back)', async () => {
+  const ok = await post('/tx-settings/ok');
+  assert.deepEqual(ok.body, { appName: 'named in tx ok' });
+  const failed = await post('/tx-settings/fail');
+  // PB-COMPAT: PocketBase keeps the rolled-back name in memory (its database has the old
+  // one, which a restart shows); oxbase restores it with the rollback.
+  const kept = IS_POCKETBASE ? 'named in tx fail' : 'named in tx ok';
+  assert.deepEqual(failed.body, { failed: 'undo the name', appName: kept });
+  assert.equal((await su.settings.getAll()).meta.appName, kept);
 });
