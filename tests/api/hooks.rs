@@ -28,6 +28,16 @@ async fn app_with(
     timeout: Duration,
     memory_mib: usize,
 ) -> (TestApp, tempfile::TempDir) {
+    app_with_pool(files, timeout, memory_mib, 2).await
+}
+
+/// The same, with `pool` runtimes kept.
+async fn app_with_pool(
+    files: &[(&str, &str)],
+    timeout: Duration,
+    memory_mib: usize,
+    pool: usize,
+) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let hooks = dir.path().join("hooks");
     std::fs::create_dir_all(&hooks).expect("hooks dir");
@@ -35,7 +45,9 @@ async fn app_with(
         std::fs::write(hooks.join(name), source).expect("hook file");
     }
     let data = dir.path().join("data");
-    let app = spawn_app_with_hooks(&data, hooks_config(&hooks, timeout, memory_mib)).await;
+    let mut config = hooks_config(&hooks, timeout, memory_mib);
+    config.pool = pool;
+    let app = spawn_app_with_hooks(&data, config).await;
     (app, dir)
 }
 
@@ -431,13 +443,8 @@ routerAdd("POST", "/make/{title}", (e) => {
 async fn routes_holding_every_runtime_still_get_their_writes_hooks_run() {
     // One runtime kept (four at most): more routes wait on saves than there are runtimes,
     // and each save's model hook needs one.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&hooks).expect("hooks dir");
-    std::fs::write(hooks.join("busy.pb.js"), BUSY_ROUTES).expect("hook file");
-    let mut config = hooks_config(&hooks, Duration::from_secs(10), 64);
-    config.pool = 1;
-    let app = spawn_app_with_hooks(&dir.path().join("data"), config).await;
+    let files = [("busy.pb.js", BUSY_ROUTES)];
+    let (app, _dir) = app_with_pool(&files, Duration::from_secs(10), 64, 1).await;
     app.must_create_collection(json!({"name": "audit", "type": "base",
         "fields": [{"name": "msg", "type": "text"}]}))
         .await;
