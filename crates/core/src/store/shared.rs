@@ -5,8 +5,8 @@
 //!
 //! Why threads: the connection is lent as `&mut dyn Conn` to the code that holds it, and a
 //! hook deep inside that code cannot reach it back. So the thread holding it serves jobs sent
-//! over a channel until the joined code is done: [`lend`] runs the code on a thread of its own
-//! while the caller serves its connection; [`begin`] starts a transaction held by another
+//! over a channel until the joined code is done: [`Db::lend`] runs the code on a thread of its
+//! own while the caller serves its connection; [`Db::begin`] starts a transaction held by another
 //! thread and joins the calling one to it. Nested writes never wait for SQLite's single writer
 //! or a second PostgreSQL connection, so nothing deadlocks.
 //!
@@ -101,13 +101,8 @@ impl Link {
 
     /// Defers `settle` to the transaction's end.
     fn defer(&self, settle: Settle) {
-        let (tx, rx) = std::sync::mpsc::channel::<Settle>();
-        let job: Job = Box::new(move |_| {
-            if let Ok(settle) = rx.recv() {
-                SETTLE.with(|s| s.borrow_mut().push(settle));
-            }
-        });
-        if tx.send(settle).is_ok() && self.jobs.send(Msg::Job(job)).is_err() {
+        let job: Job = Box::new(move |_| SETTLE.with(|s| s.borrow_mut().push(settle)));
+        if self.jobs.send(Msg::Job(job)).is_err() {
             // The transaction is over (its end is unknown here): nothing to wait for.
             tracing::warn!("a change was made after its transaction ended");
         }
@@ -152,8 +147,8 @@ impl Db {
         })
     }
 
-    /// Begins a write transaction held by another thread and joins this thread to it until
-    /// [`Shared::finish`]. Blocks: call it where blocking is allowed (not on an event loop).
+    /// Begins a write transaction held by a blocking thread of `rt` and joins this thread to
+    /// it until [`Shared::finish`] (which waits for its end).
     pub fn begin(&self, rt: &tokio::runtime::Handle) -> Shared {
         let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
         let (out_tx, out_rx) = std::sync::mpsc::channel();
@@ -175,6 +170,7 @@ impl Db {
             link,
             outcome: out_rx,
             before: Some(before),
+            _thread: std::marker::PhantomData,
         }
     }
 }
@@ -205,6 +201,8 @@ pub struct Shared {
     outcome: std::sync::mpsc::Receiver<Result<()>>,
     /// What this thread was joined to before (restored at the end).
     before: Option<Option<Link>>,
+    /// Finished on the thread it joined (it restores that thread's state): not `Send`.
+    _thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Shared {
