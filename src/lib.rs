@@ -84,11 +84,17 @@ impl Extend {
     ) -> Result<Option<Arc<dyn oxbase_api::custom::CustomRoutes>>, String> {
         let mut routes: Vec<_> = self.own.iter().cloned().collect();
         routes.extend(self.rust.install(app)?);
+        // PB-COMPAT: the hook files register first (their `onBootstrap` runs), so that their
+        // record and collection hooks fire for the migrations' writes; `onServe` comes last.
+        let hooks = match &self.js {
+            Some(js) => load_hooks(app, js).await?,
+            None => None,
+        };
         if let Some(migrations) = &self.migrations {
             prepare_migrations(app, migrations).await?;
         }
-        if let Some(js) = &self.js {
-            routes.extend(load_hooks(app, js).await?);
+        if let Some(hooks) = hooks {
+            routes.extend(serve_hooks(app, hooks).await?);
         }
         Ok(oxbase_api::custom::first_of(routes))
     }
@@ -256,21 +262,25 @@ async fn prepare_migrations(
     Ok(())
 }
 
-/// Loads the hook files for `app`; their routes, if they add any.
+/// Loads the hook files for `app` (none: `None`), binding their event hooks.
 async fn load_hooks(
     app: &App,
     config: &oxbase_js::HooksConfig,
-) -> Result<Option<Arc<dyn oxbase_api::custom::CustomRoutes>>, String> {
-    let (app, config) = (app.clone(), config.clone());
-    let loading = app.clone();
-    let hooks = tokio::task::spawn_blocking(move || {
+) -> Result<Option<Arc<oxbase_js::Hooks>>, String> {
+    let (loading, config) = (app.clone(), config.clone());
+    tokio::task::spawn_blocking(move || {
         oxbase_js::invoke::blocking(|| oxbase_js::Hooks::load(&loading, &config))
     })
     .await
-    .map_err(|e| e.to_string())??;
-    let Some(hooks) = hooks else {
-        return Ok(None);
-    };
+    .map_err(|e| e.to_string())?
+}
+
+/// Runs the hooks' `onServe`; their routes, if they add any.
+async fn serve_hooks(
+    app: &App,
+    hooks: Arc<oxbase_js::Hooks>,
+) -> Result<Option<Arc<dyn oxbase_api::custom::CustomRoutes>>, String> {
+    let app = app.clone();
     let serving = hooks.clone();
     tokio::task::spawn_blocking(move || serving.fire("onServe"))
         .await

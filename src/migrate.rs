@@ -80,6 +80,11 @@ pub async fn run(
 
 fn execute(app: &App, config: &MigrationsConfig, action: MigrateAction) -> Result<(), String> {
     let migrations = Migrations::load(app, config)?;
+    if matches!(action, MigrateAction::Up | MigrateAction::Down { .. }) {
+        // PB-COMPAT: the hook files register first, so that their record and collection
+        // hooks fire for the migrations' writes, as on `serve`.
+        oxbase_js::Hooks::load(app, &hooks_config(config))?;
+    }
     match action {
         MigrateAction::Up => {
             let applied = migrations.up()?;
@@ -181,5 +186,17 @@ fn confirm(question: &str) -> bool {
             "n" | "no" => return false,
             _ => {}
         }
+    }
+}
+
+/// The hook files beside the migrations, as `migrate` runs them: a small pool, `serve`'s limits.
+fn hooks_config(config: &MigrationsConfig) -> oxbase_js::HooksConfig {
+    oxbase_js::HooksConfig {
+        dir: config.hooks_dir.clone(),
+        pool: 1,
+        timeout: std::time::Duration::from_secs(30),
+        memory_bytes: 128 << 20,
+        dev: false,
+        data_dir: config.data_dir.clone(),
     }
 }

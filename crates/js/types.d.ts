@@ -90,19 +90,19 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Fired (see docs/hooks.md). */ declare function onRecordConfirmEmailChangeRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onRecordRequestOTPRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onRecordAuthWithOTPRequest(handler: (e: core.RecordAuthFlowRequestEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionValidate(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionCreate(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionCreateExecute(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onCollectionAfterCreateSuccess(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onCollectionAfterCreateError(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionUpdate(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionUpdateExecute(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onCollectionAfterUpdateSuccess(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onCollectionAfterUpdateError(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionDelete(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Not fired yet. */ declare function onCollectionDeleteExecute(handler: (e: core.PendingEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onCollectionAfterDeleteSuccess(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onCollectionAfterDeleteError(handler: (e: core.CollectionRequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionValidate(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionCreate(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionCreateExecute(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterCreateSuccess(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterCreateError(handler: (e: core.CollectionErrorEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionUpdate(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionUpdateExecute(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterUpdateSuccess(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterUpdateError(handler: (e: core.CollectionErrorEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionDelete(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionDeleteExecute(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterDeleteSuccess(handler: (e: core.CollectionEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onCollectionAfterDeleteError(handler: (e: core.CollectionErrorEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionsListRequest(handler: (e: core.CollectionsListRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionViewRequest(handler: (e: core.CollectionRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionCreateRequest(handler: (e: core.CollectionRequestEvent) => void): void;
@@ -168,8 +168,19 @@ declare namespace core {
 
   /** A record model hook's event. */
   interface RecordEvent extends hook.Event {
-    /** The app (a model hook reads through it; it cannot write inside the transaction yet). */ app: App;
+    /** The transactional app: what is done through it joins the write's transaction. */ app: App;
     /** The record being written; changes made before `e.next()` are saved. */ record: Record;
+  }
+
+  /** A collection model hook's event (any change of a definition, however made). */
+  interface CollectionEvent extends hook.Event {
+    /** The app. */ app: App;
+    /** The definition being saved or deleted; changes made by the hooks are saved. */ collection: Collection;
+  }
+
+  /** `onCollectionAfter*Error`: a failed change of a definition and its error body. */
+  interface CollectionErrorEvent extends CollectionEvent {
+    /** The error as the API answers it. */ error: { status: number; message: string; data: { [key: string]: any } };
   }
 
   /** A request: a custom route's, a middleware's or a request hook's event. */
@@ -366,7 +377,7 @@ declare namespace core {
 
   /** The application. */
   interface App {
-    /** Whether this app is a transaction's (`runInTransaction`). */ isTransactional(): boolean;
+    /** Whether this app is a transaction's (`runInTransaction`'s `txApp`, a record model hook's `e.app`). */ isTransactional(): boolean;
     /** The database, for raw SQL queries. */ db(): dbx.Builder;
     /** The database (oxbase has one pool). */ nonconcurrentDB(): dbx.Builder;
     /** The database (oxbase has one pool). */ concurrentDB(): dbx.Builder;
@@ -397,7 +408,7 @@ declare namespace core {
     /** Deletes every record of a collection. */ truncateCollection(collection: CollectionRef): void;
     /** Creates or replaces collections from their JSON definitions; with `deleteMissing`, deletes the others. */
     importCollections(collections: Array<{ [key: string]: any }>, deleteMissing?: boolean): void;
-    /** Runs `fn` (PB-COMPAT: not atomic yet: each write commits on its own); returns its result. */
+    /** Runs `fn` in a transaction: what is done through `txApp` commits together, or nothing when `fn` throws; returns its result. */
     runInTransaction<T>(fn: (txApp: App) => T): T;
     /** The settings (a copy; secrets left out). */ settings(): Settings;
     /** The logger (into `/api/logs` and stdout). */ logger(): slog.Logger;

@@ -235,28 +235,29 @@ async fn spawn_app_on(
 
 /// The real server over `data_dir` with the JS hook files of `hooks.dir` loaded.
 pub async fn spawn_app_with_hooks(data_dir: &Path, hooks: oxbase_js::HooksConfig) -> TestApp {
-    let database = TestDatabase::for_data_dir(data_dir).await;
-    let http = HttpConfig {
-        public_dir: data_dir.join("public"),
-        ..HttpConfig::default()
-    };
-    let build = move |mut config: ServeConfig| {
-        config.hooks = Some(hooks);
-        Oxbase::new(config)
-    };
-    spawn_app_bus(data_dir, http, database, true, None, build).await
+    spawn_app_with_js(data_dir, Some(hooks), None).await
 }
 
 /// The real server over `data_dir` applying the JS migrations of `migrations` at start (a
 /// data dir opened again gets its PostgreSQL database back).
 pub async fn spawn_app_with_migrations(data_dir: &Path, migrations: MigrationsConfig) -> TestApp {
+    spawn_app_with_js(data_dir, None, Some(migrations)).await
+}
+
+/// The real server over `data_dir` with JS hook files and migrations (if any).
+pub async fn spawn_app_with_js(
+    data_dir: &Path,
+    hooks: Option<oxbase_js::HooksConfig>,
+    migrations: Option<MigrationsConfig>,
+) -> TestApp {
     let database = TestDatabase::for_data_dir(data_dir).await;
     let http = HttpConfig {
         public_dir: data_dir.join("public"),
         ..HttpConfig::default()
     };
     let build = move |mut config: ServeConfig| {
-        config.migrations = Some(migrations);
+        config.hooks = hooks;
+        config.migrations = migrations;
         Oxbase::new(config)
     };
     spawn_app_bus(data_dir, http, database, true, None, build).await
@@ -264,10 +265,20 @@ pub async fn spawn_app_with_migrations(data_dir: &Path, migrations: MigrationsCo
 
 /// Why the application over `data_dir` with `migrations` does not build (its start fails).
 pub async fn build_error_with_migrations(data_dir: &Path, migrations: MigrationsConfig) -> String {
+    build_error_with_js(data_dir, None, migrations).await
+}
+
+/// The same, with JS hook files (if any) too.
+pub async fn build_error_with_js(
+    data_dir: &Path,
+    hooks: Option<oxbase_js::HooksConfig>,
+    migrations: MigrationsConfig,
+) -> String {
     let database = TestDatabase::for_data_dir(data_dir).await;
     let mut config = ServeConfig::new(data_dir);
     config.http = "127.0.0.1:0".into();
     config.database_url = database.as_ref().map(|d| d.url.clone());
+    config.hooks = hooks;
     config.migrations = Some(migrations);
     let built = Application::build(config).await;
     if let Some(db) = database {

@@ -1,6 +1,7 @@
 //! JS hooks under their limits: a runaway hook (time or memory) fails its own request with a
 //! 500 and harms no other; a thrown error keeps its JS stack in the logs; a file that throws
-//! stops the start; `cronAdd` jobs run through the crons API. (The PocketBase-compatible
+//! stops the start; `cronAdd` jobs run through the crons API; hooks writing inside a
+//! transaction neither deadlock nor leave it open past their limits. (The PocketBase-compatible
 //! corpus of the JS API itself is `tests/sdk/hooks.test.mjs`, run against both servers.)
 
 use std::path::Path;
@@ -27,6 +28,16 @@ async fn app_with(
     timeout: Duration,
     memory_mib: usize,
 ) -> (TestApp, tempfile::TempDir) {
+    app_with_pool(files, timeout, memory_mib, 2).await
+}
+
+/// The same, with `pool` runtimes kept.
+async fn app_with_pool(
+    files: &[(&str, &str)],
+    timeout: Duration,
+    memory_mib: usize,
+    pool: usize,
+) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let hooks = dir.path().join("hooks");
     std::fs::create_dir_all(&hooks).expect("hooks dir");
@@ -34,7 +45,9 @@ async fn app_with(
         std::fs::write(hooks.join(name), source).expect("hook file");
     }
     let data = dir.path().join("data");
-    let app = spawn_app_with_hooks(&data, hooks_config(&hooks, timeout, memory_mib)).await;
+    let mut config = hooks_config(&hooks, timeout, memory_mib);
+    config.pool = pool;
+    let app = spawn_app_with_hooks(&data, config).await;
     (app, dir)
 }
 
@@ -336,4 +349,120 @@ async fn dev_mode_reloads_changed_hook_files() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+const TRANSACTIONAL: &str = r#"
+onRecordCreate((e) => {
+  e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "created " + e.record.get("title") }))
+  if (e.record.get("title") === "spin") { while (true) {} }
+  e.next()
+}, "posts")
+routerAdd("POST", "/tx-spin", (e) => {
+  $app.runInTransaction((txApp) => {
+    txApp.save(new Record(txApp.findCollectionByNameOrId("audit"), { msg: "tx spin" }))
+    while (true) {}
+  })
+})
+"#;
+
+/// The audit messages, sorted.
+async fn audit_messages(app: &TestApp) -> Vec<String> {
+    let list = app
+        .list_records("audit", &[("perPage", "500")], &app.superuser_token)
+        .await;
+    let mut msgs: Vec<String> = list
+        .items()
+        .iter()
+        .map(|a| a["msg"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    msgs.sort();
+    msgs
+}
+
+#[tokio::test]
+async fn transactional_hooks_neither_deadlock_nor_outlive_their_limits() {
+    let (app, _dir) = app_with(&[("tx.pb.js", TRANSACTIONAL)], Duration::from_secs(1), 64).await;
+    app.must_create_collection(json!({"name": "audit", "type": "base",
+        "fields": [{"name": "msg", "type": "text"}]}))
+        .await;
+    app.must_create_collection(json!({"name": "posts", "type": "base", "createRule": "",
+        "fields": [{"name": "title", "type": "text"}]}))
+        .await;
+
+    // Concurrent writes, each with a nested write in its transaction (on SQLite they share the
+    // one writer, grouped): all land, promptly.
+    let started = Instant::now();
+    let creates =
+        (0..16).map(|i| app.create_record("posts", json!({"title": format!("p{i:02}")}), GUEST));
+    for created in futures_util::future::join_all(creates).await {
+        created.expect(200);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    let expected: Vec<String> = (0..16).map(|i| format!("created p{i:02}")).collect();
+    assert_eq!(audit_messages(&app).await, expected);
+
+    // A model hook past its time limit fails its write, and its nested write goes with it.
+    app.create_record("posts", json!({"title": "spin"}), GUEST)
+        .await
+        .expect(500);
+    // So does a runInTransaction callback: its transaction is rolled back, not left open.
+    app.request(Method::POST, "/tx-spin", GUEST, None)
+        .await
+        .expect(500);
+    let t = Instant::now();
+    app.create_record("posts", json!({"title": "after"}), GUEST)
+        .await
+        .expect(200);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+    let msgs = audit_messages(&app).await;
+    assert!(msgs.contains(&"created after".to_owned()), "{msgs:?}");
+    assert!(!msgs.iter().any(|m| m.contains("spin")), "{msgs:?}");
+}
+
+const BUSY_ROUTES: &str = r#"
+onRecordCreate((e) => {
+  e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "created " + e.record.get("title") }))
+  e.next()
+}, "posts")
+routerAdd("POST", "/make/{title}", (e) => {
+  sleep(50)
+  $app.save(new Record($app.findCollectionByNameOrId("posts"), { title: e.request.pathValue("title") }))
+  return e.json(200, { ok: true })
+})
+"#;
+
+#[tokio::test]
+async fn routes_holding_every_runtime_still_get_their_writes_hooks_run() {
+    // One runtime kept (four at most): more routes wait on saves than there are runtimes,
+    // and each save's model hook needs one.
+    let files = [("busy.pb.js", BUSY_ROUTES)];
+    let (app, _dir) = app_with_pool(&files, Duration::from_secs(10), 64, 1).await;
+    app.must_create_collection(json!({"name": "audit", "type": "base",
+        "fields": [{"name": "msg", "type": "text"}]}))
+        .await;
+    app.must_create_collection(json!({"name": "posts", "type": "base",
+        "fields": [{"name": "title", "type": "text"}]}))
+        .await;
+    let paths: Vec<String> = (0..8).map(|i| format!("/make/p{i}")).collect();
+    let makes = paths
+        .iter()
+        .map(|path| app.request(Method::POST, path, GUEST, None));
+    let all = tokio::time::timeout(
+        Duration::from_secs(30),
+        futures_util::future::join_all(makes),
+    )
+    .await
+    .expect("no deadlock");
+    for made in all {
+        made.expect(200);
+    }
+    assert_eq!(audit_messages(&app).await.len(), 8);
 }

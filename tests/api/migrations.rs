@@ -375,7 +375,17 @@ migrate((app) => {
         "{error}"
     );
 
-    // Fixed: the rest applies; the first, recorded before the failure, does not run again.
+    // PB-COMPAT: the run is one transaction, as PocketBase's: the first file's collection and
+    // its record in `_migrations` went with the failure.
+    let none = root.path().join("none");
+    let app = spawn_app_with_migrations(&data, config(&none, &data, false)).await;
+    assert!(history(&app).await.is_empty(), "{:?}", history(&app).await);
+    app.view_collection("first", &app.superuser_token)
+        .await
+        .expect(404);
+    app.stop().await;
+
+    // Fixed: every file applies.
     write(&dir, "2_invalid.js", "migrate((app) => {});");
     write(&dir, "3_later.js", "migrate((app) => {});");
     let app = spawn_app_with_migrations(&data, config(&dir, &data, false)).await;
@@ -1055,4 +1065,124 @@ async fn the_snapshot_of_a_new_app_is_pocketbases_byte_for_byte() {
         Some("/// <reference path=\"../data/types.d.ts\" />")
     );
     assert!(body(&ours) == body(&pocketbase), "{ours}");
+}
+
+#[tokio::test]
+async fn hook_files_load_first_and_their_hooks_join_a_migrations_writes() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (dir, data, hooks) = (
+        root.path().join("migrations"),
+        root.path().join("data"),
+        root.path().join("hooks"),
+    );
+    write(
+        &hooks,
+        "notes.pb.js",
+        r#"onRecordCreate((e) => {
+  e.record.set("title", e.record.get("title") + " (hooked)")
+  e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "note " + e.record.get("title") }))
+  e.next()
+}, "notes")
+onCollectionCreate((e) => {
+  e.collection.viewRule = ""
+  e.next()
+}, "notes")
+onCollectionAfterCreateSuccess((e) => {
+  if (e.collection.name === "notes") e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "collection " + e.collection.name }))
+  e.next()
+})"#,
+    );
+    write(
+        &dir,
+        "1_setup.js",
+        r#"migrate((app) => {
+  app.save(new Collection({ name: "audit", type: "base", listRule: "", fields: [{ name: "msg", type: "text" }] }))
+  app.save(new Collection({ name: "notes", type: "base", listRule: "", fields: [{ name: "title", type: "text" }] }))
+  app.save(new Record(app.findCollectionByNameOrId("notes"), { title: "first" }))
+})"#,
+    );
+    write(
+        &dir,
+        "2_fail.js",
+        r#"migrate((app) => {
+  app.save(new Record(app.findCollectionByNameOrId("notes"), { title: "second" }))
+  throw new Error("boom")
+})"#,
+    );
+    let hooks_config = oxbase_js::HooksConfig {
+        dir: hooks.clone(),
+        pool: 1,
+        timeout: std::time::Duration::from_secs(10),
+        memory_bytes: 64 << 20,
+        dev: false,
+        data_dir: data.clone(),
+    };
+    // A failing file undoes the whole run, the hooks' writes included.
+    let error = build_error_with_js(
+        &data,
+        Some(hooks_config.clone()),
+        config(&dir, &data, false),
+    )
+    .await;
+    assert!(
+        error.contains("failed to apply migration 2_fail.js: boom"),
+        "{error}"
+    );
+    let none = root.path().join("none");
+    let app = spawn_app_with_migrations(&data, config(&none, &data, false)).await;
+    assert!(history(&app).await.is_empty());
+    app.view_collection("notes", &app.superuser_token)
+        .await
+        .expect(404);
+    app.view_collection("audit", &app.superuser_token)
+        .await
+        .expect(404);
+    app.stop().await;
+
+    // Without it, the migration's collection and record passed their hooks, whose own writes
+    // joined it, and the after-success hook ran once it committed (as on PocketBase, whose
+    // hooks register before the migrations run).
+    std::fs::remove_file(dir.join("2_fail.js")).expect("remove");
+    let app = spawn_app_with_js(&data, Some(hooks_config), Some(config(&dir, &data, false))).await;
+    let notes = app.list_records("notes", &[], &app.superuser_token).await;
+    let titles: Vec<String> = notes
+        .items()
+        .iter()
+        .map(|n| n["title"].to_string())
+        .collect();
+    assert_eq!(titles, ["\"first (hooked)\""], "{}", notes.text);
+    let audit = app.list_records("audit", &[], &app.superuser_token).await;
+    let msgs: Vec<String> = audit.items().iter().map(|n| n["msg"].to_string()).collect();
+    assert_eq!(
+        msgs,
+        ["\"note first (hooked)\"", "\"collection notes\""],
+        "{}",
+        audit.text
+    );
+    let notes = app.view_collection("notes", &app.superuser_token).await;
+    assert_eq!(notes.body["viewRule"], "", "{}", notes.text);
+    app.stop().await;
+
+    // `oxbase migrate up` loads the hook files first too.
+    let fresh = root.path().join("fresh");
+    let database = database_for(&fresh).await;
+    let hooks_dir = hooks.to_string_lossy().into_owned();
+    let (ok, out) = migrate_cli(
+        &fresh,
+        &dir,
+        database.as_deref(),
+        &["up", "--hooksDir", &hooks_dir],
+        "",
+    )
+    .await;
+    assert!(ok, "{out}");
+    let app = spawn_app_with_migrations(&fresh, config(&none, &fresh, false)).await;
+    let notes = app.list_records("notes", &[], &app.superuser_token).await;
+    assert_eq!(
+        notes.items()[0]["title"],
+        "first (hooked)",
+        "{}",
+        notes.text
+    );
+    app.stop().await;
 }

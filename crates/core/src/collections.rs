@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::events::Action;
 use crate::identity::Auth;
 use crate::records::Records;
 use crate::records::list::{ListParams, parse_bool, parse_int};
@@ -23,6 +24,47 @@ pub struct Collections {
     records: Records,
     /// Called after each change made through the API (`on_api_change`).
     listeners: Arc<parking_lot::RwLock<Vec<ChangeListener>>>,
+    /// The application's hooks around every change of a definition (`on_model`).
+    model: Arc<std::sync::OnceLock<Arc<dyn ModelHooks>>>,
+}
+
+/// Who changes a definition: the API, or the application itself (`*_direct`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Api,
+    App,
+}
+
+/// A model hook's refusal as the caller sees it. PB-COMPAT: the API answers any failure but
+/// a validation one as its own 400 ("Raw error" for a save, a plain message for a delete);
+/// application code sees the error as thrown.
+fn refused(e: Error, action: Action, via: Via) -> Error {
+    match (via, e) {
+        (Via::App, e) => e,
+        (Via::Api, Error::BadRequest { message, data }) if !data.is_empty() => {
+            Error::BadRequest { message, data }
+        }
+        (Via::Api, e) => Error::bad_request(match action {
+            Action::Delete => "Failed to delete collection.".to_owned(),
+            Action::Create => format!("Failed to create collection. Raw error: \n{e}"),
+            Action::Update => format!("Failed to update collection. Raw error: \n{e}"),
+        }),
+    }
+}
+
+/// Application code around every change of a definition, however made (the API, a migration,
+/// a hook): PocketBase's collection model hooks (`onCollectionCreate`...).
+pub trait ModelHooks: Send + Sync {
+    /// Before `collection` (valid) is saved or deleted: an error refuses the change; a
+    /// changed definition (JSON) is validated again and saved instead.
+    fn before(&self, action: Action, collection: &Collection) -> Result<Option<Json>>;
+    /// Once the change committed (`Ok`), or failed.
+    fn after(
+        &self,
+        action: Action,
+        collection: &Collection,
+        outcome: std::result::Result<(), &Error>,
+    );
 }
 
 /// A definition changed through the API (`POST`, `PATCH` or `DELETE /api/collections`): as it
@@ -216,6 +258,68 @@ impl Collections {
             schema,
             records,
             listeners: Arc::default(),
+            model: Arc::default(),
+        }
+    }
+
+    /// Runs `hooks` around every change of a definition (the first given stays).
+    pub fn on_model(&self, hooks: Arc<dyn ModelHooks>) {
+        let _ = self.model.set(hooks);
+    }
+
+    /// Runs the model hooks around `save`, the change of `prepared` (`redo` prepares again a
+    /// definition the hooks changed). Without hooks, only `save`.
+    async fn with_model_hooks<T, F>(
+        &self,
+        action: Action,
+        via: Via,
+        prepared: Collection,
+        redo: impl FnOnce(&Json) -> Result<Collection>,
+        save: impl FnOnce(Collection) -> F,
+    ) -> Result<T>
+    where
+        F: Future<Output = Result<T>>,
+    {
+        let Some(hooks) = self.model.get().cloned() else {
+            return save(prepared).await;
+        };
+        let changed = match hooks.before(action, &prepared) {
+            Ok(changed) => changed,
+            Err(e) => {
+                hooks.after(action, &prepared, Err(&e));
+                return Err(refused(e, action, via));
+            }
+        };
+        let c = match changed.map(|json| redo(&json)).transpose() {
+            Ok(c) => c.unwrap_or(prepared),
+            Err(e) => {
+                hooks.after(action, &prepared, Err(&e));
+                return Err(e);
+            }
+        };
+        let seen = c.clone();
+        match save(c).await {
+            Ok(out) => {
+                // Inside application code's transaction: once that commits (a rollback is
+                // told on a thread of its own: the transaction's thread must not run hooks).
+                let rt = tokio::runtime::Handle::current();
+                self.schema
+                    .db()
+                    .when_settled(move |committed| match committed {
+                        true => hooks.after(action, &seen, Ok(())),
+                        false => {
+                            rt.spawn_blocking(move || {
+                                let e = Error::internal("the transaction was rolled back");
+                                hooks.after(action, &seen, Err(&e));
+                            });
+                        }
+                    });
+                Ok(out)
+            }
+            Err(e) => {
+                hooks.after(action, &seen, Err(&e));
+                Err(e)
+            }
         }
     }
 
@@ -264,19 +368,28 @@ impl Collections {
     /// only: PB-COMPAT, a guest learns of its 401 before anything about its body).
     pub async fn create(&self, caller: &Auth, input: Result<Json>) -> Result<Arc<Collection>> {
         superusers_only(caller)?;
-        let created = self.create_direct(&input?).await?;
+        let created = self.create_via(&input?, Via::Api).await?;
         self.announce(None, Some(created.clone())).await?;
         Ok(created)
     }
 
     /// Creates a definition as the application itself (no caller to check, no listener told).
     pub async fn create_direct(&self, input: &Json) -> Result<Arc<Collection>> {
+        self.create_via(input, Via::App).await
+    }
+
+    async fn create_via(&self, input: &Json, via: Via) -> Result<Arc<Collection>> {
         self.schema.refresh_if_shared().await?;
         let c = self.prepare_create(input, &[])?;
-        self.schema
-            .save(c, None)
+        let save = |c| async {
+            self.schema
+                .save(c, None)
+                .await
+                .map_err(|e| contextualize(e, "create"))
+        };
+        let redo = |json: &Json| self.prepare_create(json, &[]);
+        self.with_model_hooks(Action::Create, via, c, redo, save)
             .await
-            .map_err(|e| contextualize(e, "create"))
     }
 
     /// Updates a definition; `input` as on create (superusers only).
@@ -287,14 +400,14 @@ impl Collections {
         input: Result<Json>,
     ) -> Result<Arc<Collection>> {
         superusers_only(caller)?;
-        let (old, updated) = self.replace(id_or_name, &input?).await?;
+        let (old, updated) = self.replace(id_or_name, &input?, Via::Api).await?;
         self.announce(Some(old), Some(updated.clone())).await?;
         Ok(updated)
     }
 
     /// Updates a definition as the application itself.
     pub async fn update_direct(&self, id_or_name: &str, input: &Json) -> Result<Arc<Collection>> {
-        Ok(self.replace(id_or_name, input).await?.1)
+        Ok(self.replace(id_or_name, input, Via::App).await?.1)
     }
 
     /// Applies `input` to a definition; the definition before and after.
@@ -302,14 +415,20 @@ impl Collections {
         &self,
         id_or_name: &str,
         input: &Json,
+        via: Via,
     ) -> Result<(Arc<Collection>, Arc<Collection>)> {
         self.schema.refresh_if_shared().await?;
         let (c, old) = self.prepare_update(id_or_name, input, &[])?;
+        let save = |c| async {
+            self.schema
+                .save(c, Some(old.clone()))
+                .await
+                .map_err(|e| contextualize(e, "update"))
+        };
+        let redo = |json: &Json| self.prepare_update(&old.id, json, &[]).map(|(c, _)| c);
         let updated = self
-            .schema
-            .save(c, Some(old.clone()))
-            .await
-            .map_err(|e| contextualize(e, "update"))?;
+            .with_model_hooks(Action::Update, via, c, redo, save)
+            .await?;
         Ok((old, updated))
     }
 
@@ -415,17 +534,17 @@ impl Collections {
     /// Drops a definition and its records (superusers only).
     pub async fn delete(&self, caller: &Auth, id_or_name: &str) -> Result<()> {
         superusers_only(caller)?;
-        let deleted = self.remove(id_or_name).await?;
+        let deleted = self.remove(id_or_name, Via::Api).await?;
         self.announce(Some(deleted), None).await
     }
 
     /// Drops a definition and its records as the application itself.
     pub async fn delete_direct(&self, id_or_name: &str) -> Result<()> {
-        self.remove(id_or_name).await.map(|_| ())
+        self.remove(id_or_name, Via::App).await.map(|_| ())
     }
 
     /// Drops a definition; the one dropped.
-    async fn remove(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+    async fn remove(&self, id_or_name: &str, via: Via) -> Result<Arc<Collection>> {
         let c = self.view(id_or_name).await?;
         if c.system {
             return Err(Error::bad_request(
@@ -442,9 +561,26 @@ impl Collections {
             files: Vec::new(),
             dirs: vec![c.id.clone()],
         };
-        self.schema.remove(c.clone()).await?;
-        // The collection's files go once its table is gone, never before.
-        self.records.files().collect(files).await;
+        let remove = |c: Collection| self.schema.remove(Arc::new(c));
+        let unchanged = |_: &Json| Ok((*c).clone());
+        self.with_model_hooks(Action::Delete, via, (*c).clone(), unchanged, remove)
+            .await?;
+        // The collection's files go once its table is gone, never before (inside application
+        // code's transaction: once that commits).
+        let db = self.schema.db();
+        if db.in_shared_transaction() {
+            let (store, rt) = (
+                self.records.files().clone(),
+                tokio::runtime::Handle::current(),
+            );
+            db.when_settled(move |committed| {
+                if committed {
+                    rt.spawn(async move { store.collect(files).await });
+                }
+            });
+        } else {
+            self.records.files().collect(files).await;
+        }
         Ok(c)
     }
 
@@ -536,7 +672,18 @@ impl Collections {
         let mut seen = Vec::new();
         for (c, old) in planned {
             seen.push(c.id.clone());
-            self.schema.save(c, old).await.map_err(import_failure)?;
+            let action = match old {
+                Some(_) => Action::Update,
+                None => Action::Create,
+            };
+            let redo = |json: &Json| match &old {
+                Some(old) => self.prepare_update(&old.id, json, &[]).map(|(c, _)| c),
+                None => self.prepare_create(json, &[]),
+            };
+            let save = |c| self.schema.save(c, old.clone());
+            self.with_model_hooks(action, Via::App, c, redo, save)
+                .await
+                .map_err(import_failure)?;
         }
         if delete_missing {
             // Referenced collections go after the ones referencing them, as in PocketBase, and
@@ -557,7 +704,7 @@ impl Collections {
                         .all(|r| !missing.iter().any(|m| m.id == r))
                 });
                 let c = missing.remove(next.unwrap_or(0));
-                self.remove(&c.id).await.map_err(import_failure)?;
+                self.remove(&c.id, Via::App).await.map_err(import_failure)?;
             }
         }
         Ok(())

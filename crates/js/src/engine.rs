@@ -218,6 +218,17 @@ thread_local! {
     static HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Runs `f` with its invocations counted as nested: an engine is made for them rather than
+/// waited for. For hooks run inside a write transaction: whoever waits for the write may hold
+/// the engines they would wait for, and how many such hooks run at once is bounded by the
+/// database's writers, not by requests.
+pub fn nested<R>(f: impl FnOnce() -> R) -> R {
+    HELD.set(HELD.get() + 1);
+    let out = f();
+    HELD.set(HELD.get() - 1);
+    out
+}
+
 impl Pool {
     pub fn new(
         keep: usize,
@@ -264,7 +275,9 @@ impl Pool {
             },
         };
         HELD.set(HELD.get() + 1);
+        let open = crate::invoke::open_count();
         let out = f(&mut engine);
+        crate::invoke::abandon_beyond(open);
         HELD.set(HELD.get() - 1);
         let mut state = self.state.lock();
         if !engine.spoiled && state.idle.len() < self.keep {

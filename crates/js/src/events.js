@@ -432,7 +432,7 @@
       const r = e.__next();
       if (r instanceof Error) thrown = r;
     } catch (err) {
-      thrown = err;
+      thrown = caughtError(err);
     }
     return JSON.stringify(finish(e, thrown));
   };
@@ -445,6 +445,12 @@
     }
     if (e.__out) Object.assign(out, e.__out);
     return out;
+  }
+
+  // What a handler threw. QuickJS throws `null` when it cannot even allocate its
+  // out-of-memory error: that is the runtime's failure too.
+  function caughtError(err) {
+    return err === null || err === undefined ? new InternalError("out of memory") : err;
   }
 
   // A thrown value as the error body it answers with. PocketBase: an ApiError as it is; any
@@ -477,6 +483,8 @@
     const ev = spec.event || {};
     const e = spec.http ? new RequestEvent(spec.http) : new BaseEvent();
     if (ev.collection) e.collection = g.__collectionOf(ev.collection);
+    // A model hook inside its write's transaction: `e.app` is the transactional app.
+    if (ev.tx) e.app = new g.__App(1);
     const output = spec.terminal === "respond";
     const recordOf = (data) => (output ? g.Record.__fromOutput(e.collection, data) : g.Record.__from(e.collection, data));
     if (ev.record) {
@@ -510,7 +518,7 @@
       const r = e.next();
       if (r instanceof Error) thrown = r;
     } catch (err) {
-      thrown = err;
+      thrown = caughtError(err);
     }
     const out = finish(e, thrown);
     out.proceeded = proceeded;
@@ -520,6 +528,7 @@
       out.fields = {};
       for (const k of spec.carry) out.fields[k] = e[k] === undefined ? null : JSON.parse(JSON.stringify(e[k]));
     }
+    if (ev.model && e.collection && JSON.stringify(e.collection) !== initial) out.collection = JSON.parse(JSON.stringify(e.collection));
     return JSON.stringify(out);
   };
 

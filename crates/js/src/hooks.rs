@@ -3,9 +3,9 @@
 //! write's transaction, where they may change the record or reject the write;
 //! `onRecordAfter*Success` run after commit, before the response.
 //!
-//! PB-COMPAT: a hook inside the transaction reads through `$app` but cannot write through it
-//! yet (PocketBase hands it a transactional `e.app`); such a write is refused with a message
-//! rather than left to wait for the transaction it runs in.
+//! A hook inside the transaction runs on a thread joined to it (`Db::lend`): what it does
+//! through `e.app` (or `$app`) is part of the write, undone if the write fails, as with
+//! PocketBase's transactional app.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,6 +82,25 @@ const UPDATE: [&str; 3] = [
     "onRecordUpdateExecute",
 ];
 const DELETE: [&str; 2] = ["onRecordDelete", "onRecordDeleteExecute"];
+const COLLECTION_CREATE: [&str; 3] = [
+    "onCollectionCreate",
+    "onCollectionValidate",
+    "onCollectionCreateExecute",
+];
+const COLLECTION_UPDATE: [&str; 3] = [
+    "onCollectionUpdate",
+    "onCollectionValidate",
+    "onCollectionUpdateExecute",
+];
+const COLLECTION_DELETE: [&str; 2] = ["onCollectionDelete", "onCollectionDeleteExecute"];
+const COLLECTION_AFTER: [&str; 6] = [
+    "onCollectionAfterCreateSuccess",
+    "onCollectionAfterUpdateSuccess",
+    "onCollectionAfterDeleteSuccess",
+    "onCollectionAfterCreateError",
+    "onCollectionAfterUpdateError",
+    "onCollectionAfterDeleteError",
+];
 const AFTER_CREATE: [&str; 1] = ["onRecordAfterCreateSuccess"];
 const AFTER_UPDATE: [&str; 1] = ["onRecordAfterUpdateSuccess"];
 const AFTER_DELETE: [&str; 1] = ["onRecordAfterDeleteSuccess"];
@@ -116,6 +135,7 @@ impl Hooks {
         if names.has_any(&CREATE) || names.has_any(&UPDATE) || names.has_any(&DELETE) {
             app.events().on_transaction(Arc::new(ModelHooks {
                 hooks: self.clone(),
+                db: app.db().clone(),
             }));
         }
         if names.has_any(&AFTER_CREATE)
@@ -127,6 +147,20 @@ impl Hooks {
                 .on_local_change(Arc::new(move |change: &Change| {
                     hooks.after_success(change);
                 }));
+        }
+    }
+
+    /// Binds the collection model hooks the files registered to every change of a definition.
+    pub(crate) fn bind_collection_hooks(self: &Arc<Self>, app: &App) {
+        let names = &self.by_name;
+        if names.has_any(&COLLECTION_CREATE)
+            || names.has_any(&COLLECTION_UPDATE)
+            || names.has_any(&COLLECTION_DELETE)
+            || names.has_any(&COLLECTION_AFTER)
+        {
+            app.collections().on_model(Arc::new(CollectionHooks {
+                hooks: self.clone(),
+            }));
         }
     }
 
@@ -231,12 +265,23 @@ impl Hooks {
 /// The in-transaction record hooks.
 struct ModelHooks {
     hooks: Arc<Hooks>,
+    /// The database whose transactions the hooks join.
+    db: oxbase_core::store::Db,
+}
+
+impl ModelHooks {
+    /// Runs `spec`'s chain on a thread joined to the transaction of `conn`.
+    fn run(&self, conn: &mut dyn Conn, spec: &Json) -> oxbase_core::error::Result<HookOutcome> {
+        self.db
+            .lend(conn, || crate::engine::nested(|| self.hooks.run_hook(spec)))?
+            .map_err(engine_error)
+    }
 }
 
 impl TransactionHook for ModelHooks {
     fn before_write(
         &self,
-        _conn: &mut dyn Conn,
+        conn: &mut dyn Conn,
         action: Action,
         record: &mut Record,
         previous: Option<&Record>,
@@ -257,9 +302,10 @@ impl TransactionHook for ModelHooks {
                 "record": record.data,
                 "isNew": action == Action::Create,
                 "original": previous.map(|p| &p.data),
+                "tx": true,
             },
         });
-        let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
+        let outcome = self.run(conn, &spec)?;
         if let Some(e) = outcome.error {
             return Err(to_core_error(&e));
         }
@@ -271,7 +317,7 @@ impl TransactionHook for ModelHooks {
 
     fn before_delete(
         &self,
-        _conn: &mut dyn Conn,
+        conn: &mut dyn Conn,
         record: &Record,
     ) -> oxbase_core::error::Result<()> {
         let chain = self.hooks.by_name.chain(&DELETE, &record.collection);
@@ -281,12 +327,99 @@ impl TransactionHook for ModelHooks {
         let spec = json!({
             "chain": chain,
             "terminal": "proceed",
-            "event": {"collection": self.hooks.collection_ref(&record.collection), "record": record.data},
+            "event": {
+                "collection": self.hooks.collection_ref(&record.collection),
+                "record": record.data,
+                "tx": true,
+            },
         });
-        let outcome = invoke::transactional(|| self.hooks.run_hook(&spec)).map_err(engine_error)?;
+        let outcome = self.run(conn, &spec)?;
         match outcome.error {
             Some(e) => Err(to_core_error(&e)),
             None => Ok(()),
+        }
+    }
+}
+
+/// The collection model hooks: `onCollectionCreate|Update|Delete` (with `Validate` and
+/// `Execute`) before the change, which they may alter or refuse; `onCollectionAfter*Success`
+/// once it committed, `...Error` when it failed.
+struct CollectionHooks {
+    hooks: Arc<Hooks>,
+}
+
+impl oxbase_core::collections::ModelHooks for CollectionHooks {
+    fn before(
+        &self,
+        action: Action,
+        collection: &Collection,
+    ) -> oxbase_core::error::Result<Option<Json>> {
+        let names: &[&str] = match action {
+            Action::Create => &COLLECTION_CREATE,
+            Action::Update => &COLLECTION_UPDATE,
+            Action::Delete => &COLLECTION_DELETE,
+        };
+        let chain = self.hooks.by_name.chain(names, collection);
+        if chain.is_empty() {
+            return Ok(None);
+        }
+        let spec = json!({
+            "chain": chain,
+            "terminal": "proceed",
+            "event": {"collection": collection.to_json(), "model": true},
+        });
+        let outcome = self.hooks.run_hook(&spec).map_err(engine_error)?;
+        match outcome.error {
+            Some(e) => Err(to_core_error(&e)),
+            None => Ok(outcome.collection),
+        }
+    }
+
+    fn after(&self, action: Action, collection: &Collection, outcome: Result<(), &Error>) {
+        let name = match (action, outcome.is_ok()) {
+            (Action::Create, true) => "onCollectionAfterCreateSuccess",
+            (Action::Update, true) => "onCollectionAfterUpdateSuccess",
+            (Action::Delete, true) => "onCollectionAfterDeleteSuccess",
+            (Action::Create, false) => "onCollectionAfterCreateError",
+            (Action::Update, false) => "onCollectionAfterUpdateError",
+            (Action::Delete, false) => "onCollectionAfterDeleteError",
+        };
+        let chain = self.hooks.by_name.chain(&[name], collection);
+        if chain.is_empty() {
+            return;
+        }
+        let mut event = json!({"collection": collection.to_json()});
+        if let Err(e) = outcome {
+            event["error"] = error_body(e);
+        }
+        let spec = json!({"chain": chain, "terminal": "proceed", "event": event});
+        log_failure(name, self.hooks.run_hook(&spec));
+    }
+}
+
+/// A core error as the body the API would answer it with (`e.error` of an error hook).
+fn error_body(e: &Error) -> Json {
+    let (status, data) = match e {
+        Error::BadRequest { data, .. } => (400, json!(data)),
+        Error::NotFound(_) => (404, json!({})),
+        Error::Forbidden(_) => (403, json!({})),
+        Error::Unauthorized(_) => (401, json!({})),
+        Error::Internal(_) | Error::Unavailable(_) => (500, json!({})),
+        _ => (400, json!({})),
+    };
+    json!({"status": status, "message": e.to_string(), "data": data})
+}
+
+/// Logs a hook run after the fact (an after-success or error hook) that failed.
+fn log_failure(name: &str, out: Result<HookOutcome, JsError>) {
+    match out {
+        Ok(HookOutcome { error: Some(e), .. }) => tracing::error!(
+            target: "oxbase::hooks", hook = name, error = %e.message, detail = %e.detail,
+            stack = %e.stack, "an after hook failed"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(target: "oxbase::hooks", hook = name, error = %e, "an after hook failed")
         }
     }
 }

@@ -1,11 +1,10 @@
 //! What the thread running JavaScript is allowed to do, and the request a hook wraps.
 //!
 //! Hooks run on threads of several kinds: blocking-pool threads (routes, crons, request
-//! hooks), SQLite's writer thread or a PostgreSQL client's thread (hooks inside a write
-//! transaction), and the event loops (after-success hooks, which run after commit, before the
-//! response). Native calls await the core's async services; how depends on the thread
-//! ([`block`]). Inside a write transaction, a write through `$app` would wait for the very
-//! transaction that runs the hook, so it is refused ([`in_transaction`]).
+//! hooks), threads joined to a write transaction (model hooks, `runInTransaction`, migrations:
+//! `oxbase_core::store::shared`, where every `$app` call joins the transaction), and the event
+//! loops (after-success hooks, which run after commit, before the response). Native calls
+//! await the core's async services; how depends on the thread ([`block`]).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -13,12 +12,14 @@ use std::future::Future;
 use axum::body::Bytes;
 use axum::http::request::Parts;
 use oxbase_api::custom::Next;
+use oxbase_core::store::Db;
+use oxbase_core::store::shared::{self, Shared};
 
 thread_local! {
     /// Set while this thread may block on the runtime (a blocking-pool thread running JS).
     static MAY_BLOCK: Cell<bool> = const { Cell::new(false) };
-    /// How deep this thread is inside hooks run in a write transaction.
-    static IN_TRANSACTION: Cell<usize> = const { Cell::new(0) };
+    /// The transactions `runInTransaction` opened on this thread, innermost last.
+    static OPEN: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
     /// The requests wrapped by the request hooks running on this thread, innermost last.
     static WRAPPED: RefCell<Vec<Wrapped>> = const { RefCell::new(Vec::new()) };
     /// What the last `e.next()` of the hooks running on this thread does, innermost last.
@@ -56,16 +57,44 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     out
 }
 
-/// Runs `f` as a hook inside a write transaction.
-pub fn transactional<R>(f: impl FnOnce() -> R) -> R {
-    IN_TRANSACTION.set(IN_TRANSACTION.get() + 1);
-    let out = f();
-    IN_TRANSACTION.set(IN_TRANSACTION.get() - 1);
-    out
+/// `runInTransaction`'s start: a transaction of `db` this thread joins until [`end`].
+/// PB-COMPAT: inside a transaction already, the callback runs in that one (PocketBase runs a
+/// nested `runInTransaction` with the same transactional app); `false` then.
+pub fn begin(db: &Db, rt: &tokio::runtime::Handle) -> bool {
+    if db.in_shared_transaction() {
+        return false;
+    }
+    let shared = db.begin(rt);
+    OPEN.with(|o| o.borrow_mut().push(shared));
+    true
 }
 
-pub fn in_transaction() -> bool {
-    IN_TRANSACTION.get() > 0
+/// `runInTransaction`'s end: commits (`commit`) or rolls back the innermost transaction
+/// [`begin`] opened; the commit's error.
+pub fn end(commit: bool) -> oxbase_core::error::Result<()> {
+    match OPEN.with(|o| o.borrow_mut().pop()) {
+        Some(shared) => shared.finish(commit),
+        None => Ok(()),
+    }
+}
+
+/// How many transactions `runInTransaction` holds open on this thread.
+pub fn open_count() -> usize {
+    OPEN.with(|o| o.borrow().len())
+}
+
+/// Rolls back the transactions opened on this thread beyond the first `keep`: an invocation
+/// stopped by its limits never reached its `runInTransaction`'s end.
+pub fn abandon_beyond(keep: usize) {
+    loop {
+        let Some(shared) = OPEN.with(|o| {
+            let mut open = o.borrow_mut();
+            (open.len() > keep).then(|| open.pop()).flatten()
+        }) else {
+            return;
+        };
+        let _ = shared.finish(false);
+    }
 }
 
 /// Awaits `fut` from synchronous code on any thread: directly where blocking is allowed or no
@@ -82,8 +111,10 @@ where
     let out = if direct {
         rt.block_on(fut)
     } else {
+        // The helper thread calls the database as this one would: in its transaction, if any.
+        let joined = shared::current();
         std::thread::scope(|s| {
-            s.spawn(|| rt.block_on(fut))
+            s.spawn(|| shared::joining(joined, || rt.block_on(fut)))
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p))
         })

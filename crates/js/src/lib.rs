@@ -121,6 +121,7 @@ impl Hooks {
         });
         hooks.register_crons(app)?;
         hooks.bind_record_hooks(app);
+        hooks.bind_collection_hooks(app);
         hooks.bind_mailer(app);
         hooks.bind_backups(app);
         hooks.bind_realtime(app);

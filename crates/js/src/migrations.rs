@@ -9,8 +9,11 @@
 //! advisory lock while it applies or reverts, so instances sharing the database apply each
 //! migration once; the next instance to take the lock finds them recorded.
 //!
-//! Known limit: a migration's operations are not one transaction (each `app.save` commits
-//! on its own); a migration that fails midway is not recorded, and the steps it completed stay.
+//! As PocketBase's runner, `up` applies every pending file in one transaction (and `down`
+//! reverts in one): the migrations' own writes and their records in `_migrations` commit
+//! together, and a failing file leaves nothing of the run behind. The code runs joined to the
+//! transaction (`oxbase_core::store::shared`), so the record and collection hooks its writes
+//! fire join it too.
 
 pub mod automigrate;
 pub mod templates;
@@ -135,7 +138,12 @@ impl Migrations {
         if self.files.is_empty() {
             return Ok(Vec::new());
         }
-        self.locked(|| {
+        self.locked(|| self.in_transaction(|| self.apply()))
+    }
+
+    /// `up`'s work, in its transaction.
+    fn apply(&self) -> Result<Vec<String>, String> {
+        {
             let recorded: HashSet<String> = self.history()?.into_iter().map(|(f, _)| f).collect();
             let mut applied = Vec::new();
             for file in &self.files {
@@ -163,7 +171,29 @@ impl Migrations {
                 applied.push(file.name.clone());
             }
             Ok(applied)
-        })
+        }
+    }
+
+    /// Runs `work` joined to a transaction of its own: committed when it succeeds, rolled
+    /// back when it fails.
+    fn in_transaction<T>(&self, work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+        let shared = self.app.db().begin(&self.rt);
+        match work() {
+            Ok(out) => shared
+                .finish(true)
+                .map(|()| out)
+                .map_err(|e| format!("failed to commit the migrations: {e}")),
+            Err(e) => {
+                if let Err(rollback) = shared.finish(false) {
+                    tracing::error!(%rollback, "cannot roll back the migrations");
+                }
+                // What the migrations did to the definitions' cache is undone with them.
+                if let Err(reload) = self.block(self.app.schema().reload()) {
+                    tracing::error!(%reload, "cannot reload the collections");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// The last `count` applied migrations among the files (all of them when `None`), the
@@ -187,7 +217,12 @@ impl Migrations {
     /// Reverts the last `count` applied migrations (all when `None`), the latest first,
     /// removing each from `_migrations`; the files reverted.
     pub fn down(&self, count: Option<usize>) -> Result<Vec<String>, String> {
-        self.locked(|| {
+        self.locked(|| self.in_transaction(|| self.revert(count)))
+    }
+
+    /// `down`'s work, in its transaction.
+    fn revert(&self, count: Option<usize>) -> Result<Vec<String>, String> {
+        {
             let mut reverted = Vec::new();
             for name in self.last_applied(count)? {
                 let Some(file) = self.files.iter().find(|f| f.name == name) else {
@@ -207,7 +242,7 @@ impl Migrations {
                 reverted.push(name);
             }
             Ok(reverted)
-        })
+        }
     }
 
     /// Drops the rows of `_migrations` whose file is no longer in the folder (oxbase's own

@@ -87,13 +87,6 @@ impl Host {
             return Err(Failure::Args("the app is closed".into()));
         };
         let app = &app;
-        if crate::invoke::in_transaction() && writes(op, &args) {
-            return Err(Failure::Args(format!(
-                "{op}: a hook running inside a write transaction (onRecordCreate, onRecordUpdate, \
-                 onRecordDelete, onRecordValidate) cannot write through $app yet; \
-                 write from an onRecordAfter*Success hook instead"
-            )));
-        }
         match op {
             "next" => {
                 let changes = args
@@ -255,6 +248,12 @@ impl Host {
                 } else {
                     Ok(json!({"rowsAffected": out.affected, "lastInsertId": 0}))
                 }
+            }
+            "tx.begin" => Ok(json!(crate::invoke::begin(app.db(), &self.rt))),
+            "tx.end" => {
+                let commit = args.get("commit").and_then(Json::as_bool).unwrap_or(false);
+                crate::invoke::end(commit)?;
+                Ok(Json::Null)
             }
             "settings.get" => Ok(app.settings().public()),
             "settings.save" => {
@@ -605,25 +604,6 @@ fn canonical(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
-}
-
-/// Whether op `op` writes to the database.
-fn writes(op: &str, args: &Json) -> bool {
-    match op {
-        "records.save"
-        | "records.delete"
-        | "collections.save"
-        | "collections.delete"
-        | "collections.truncate" => true,
-        "db.query" => {
-            let mode = args.get("mode").and_then(Json::as_str).unwrap_or("");
-            let sql = args.get("sql").and_then(Json::as_str).unwrap_or("");
-            let first = sql.split_whitespace().next().unwrap_or("");
-            mode == "execute"
-                || !(first.eq_ignore_ascii_case("select") || first.eq_ignore_ascii_case("with"))
-        }
-        _ => false,
-    }
 }
 
 /// A record's save body: on create every value; on update the values that changed since it

@@ -824,9 +824,19 @@
     truncateCollection(collection) {
       this.__call("collections.truncate", { nameOrId: nameOf(collection) });
     }
-    // PB-COMPAT: not one transaction yet: each write inside commits on its own.
+    // Everything done through `txApp` commits together, or not at all when `fn` throws.
+    // PB-COMPAT: inside a transaction already, `fn` runs in that one.
     runInTransaction(fn) {
-      return fn(this);
+      if (!this.__call("tx.begin", {})) return fn(this);
+      let ended = false;
+      try {
+        const out = fn(new App(1));
+        ended = true;
+        this.__call("tx.end", { commit: true });
+        return out;
+      } finally {
+        if (!ended) this.__call("tx.end", { commit: false });
+      }
     }
     settings() {
       return settingsView(this.__call("settings.get", {}));

@@ -46,13 +46,12 @@ enum Action {
 }
 
 /// The hooks a route may have: one before its action, one after its answer (which may change
-/// it), one on its failure, one on its success.
+/// it), one on its failure.
 #[derive(Debug, Clone, Default)]
 struct Plan {
     before: Option<(&'static str, Before)>,
     after: Option<&'static str>,
     failed: Option<&'static str>,
-    succeeded: Option<&'static str>,
     /// `onRecordEnrich`, on the records the route answers with.
     enrich: Option<&'static str>,
     /// The collection named in the path (records and auth routes; collection routes).
@@ -100,8 +99,6 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
                     "onCollectionCreateRequest",
                     Before::Collection(Action::Create),
                 ));
-                plan.failed = Some("onCollectionAfterCreateError");
-                plan.succeeded = Some("onCollectionAfterCreateSuccess");
             }
             _ => return None,
         },
@@ -117,16 +114,12 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
                         "onCollectionUpdateRequest",
                         Before::Collection(Action::Update),
                     ));
-                    plan.failed = Some("onCollectionAfterUpdateError");
-                    plan.succeeded = Some("onCollectionAfterUpdateSuccess");
                 }
                 "DELETE" => {
                     plan.before = Some((
                         "onCollectionDeleteRequest",
                         Before::Collection(Action::Delete),
                     ));
-                    plan.failed = Some("onCollectionAfterDeleteError");
-                    plan.succeeded = Some("onCollectionAfterDeleteSuccess");
                 }
                 _ => return None,
             }
@@ -201,7 +194,6 @@ struct Chains {
     before: Vec<usize>,
     after: Vec<usize>,
     failed: Vec<usize>,
-    succeeded: Vec<usize>,
     enrich: Vec<usize>,
 }
 
@@ -210,7 +202,6 @@ impl Chains {
         self.before.is_empty()
             && self.after.is_empty()
             && self.failed.is_empty()
-            && self.succeeded.is_empty()
             && self.enrich.is_empty()
     }
 }
@@ -219,8 +210,9 @@ impl RequestHooks {
     pub fn new(hooks: Arc<Hooks>, app: App) -> Option<RequestHooks> {
         let any = hooks.registry().iter().any(|r| {
             matches!(r, crate::registry::Registration::Hook { name, .. }
-                if name.ends_with("Request") || name.starts_with("onCollectionAfter")
-                    || name.contains("Error") || name == "onRecordEnrich")
+                if name.ends_with("Request")
+                    || (name.starts_with("onRecordAfter") && name.ends_with("Error"))
+                    || name == "onRecordEnrich")
         });
         any.then_some(RequestHooks { hooks, app })
     }
@@ -246,7 +238,6 @@ impl RequestHooks {
             before: chain(plan.before.map(|(n, _)| n)),
             after: chain(plan.after),
             failed: chain(plan.failed),
-            succeeded: chain(plan.succeeded),
             enrich: chain(plan.enrich),
             collection,
         }
@@ -394,34 +385,24 @@ impl RequestHooks {
         if status.is_success() && !chains.after.is_empty() {
             return self.after(chains, response, http, &query).await;
         }
-        let outcome = if status.is_success() {
-            &chains.succeeded
-        } else {
-            &chains.failed
-        };
-        if outcome.is_empty() {
+        let outcome = &chains.failed;
+        if status.is_success() || outcome.is_empty() {
             return response;
         }
-        // The answer read whole, for the hook (an error body, or what the action answered).
+        // The error body read whole, for the hook.
         let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
             .unwrap_or_default();
         let answer = serde_json::from_slice::<Json>(&bytes).unwrap_or(Json::Null);
         let mut event = event;
-        if status.is_success() {
-            if let Some(c) = answer.as_object().filter(|_| plan.collection.is_none()) {
-                event.insert("collection".into(), Json::Object(c.clone()));
-            }
-        } else {
-            event.insert("error".into(), answer);
-        }
+        event.insert("error".into(), answer);
         let spec = json!({"chain": outcome, "terminal": "proceed", "event": event, "http": http});
         let hooks = self.hooks.clone();
         let ran =
             tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook(&spec))).await;
         if let Ok(Err(e)) = ran {
-            tracing::error!(target: "oxbase::hooks", error = %e, "an after-success or after-error hook failed");
+            tracing::error!(target: "oxbase::hooks", error = %e, "an after-error hook failed");
         }
         Response::from_parts(parts, Body::from(bytes))
     }

@@ -184,7 +184,7 @@ impl Schema {
         for view in views {
             self.put(Arc::new(view));
         }
-        self.changed();
+        self.changed_when_settled();
         Ok(saved)
     }
 
@@ -234,13 +234,32 @@ impl Schema {
         for view in views {
             self.put(Arc::new(view));
         }
-        self.changed();
+        self.changed_when_settled();
         Ok(())
     }
 
     /// Calls `hook` after every committed change of a definition made here.
     pub fn on_change(&self, hook: Arc<dyn Fn() + Send + Sync>) {
         let _ = self.on_change.set(hook);
+    }
+
+    /// `changed` once the change commits. Inside application code's transaction the cache
+    /// already holds the change (its later steps need it); a rollback reloads the cache.
+    fn changed_when_settled(&self) {
+        if !self.db.in_shared_transaction() {
+            return self.changed();
+        }
+        let (schema, rt) = (self.clone(), tokio::runtime::Handle::current());
+        self.db.when_settled(move |committed| match committed {
+            true => schema.changed(),
+            false => {
+                rt.spawn(async move {
+                    if let Err(err) = schema.reload().await {
+                        tracing::error!(%err, "cannot reload the collections after a rollback");
+                    }
+                });
+            }
+        });
     }
 
     fn changed(&self) {

@@ -159,8 +159,15 @@ impl Settings {
         self.db
             .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
             .await?;
+        // Inside application code's transaction, its later steps see the change at once;
+        // its listeners hear of it once that commits, and a rollback restores what was.
+        let previous = self.current.read().clone();
         self.replace(next);
-        self.changed();
+        let settings = self.clone();
+        self.db.when_settled(move |committed| match committed {
+            true => settings.changed(),
+            false => settings.replace(previous),
+        });
         Ok(self.public())
     }
 }

@@ -16,6 +16,7 @@ pub mod console;
 pub mod migrations;
 pub mod observe;
 pub mod postgres;
+pub mod shared;
 pub mod snapshot;
 pub mod sqlite;
 pub mod tables;
@@ -113,6 +114,9 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
+        if let Some(link) = shared::joined(self.key()) {
+            return link.run(f).await;
+        }
         let f = observe::in_caller_span(f);
         match self {
             Db::Sqlite(db) => db.read(f).await,
@@ -128,6 +132,9 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
+        if let Some(link) = shared::joined(self.key()) {
+            return link.run(f).await;
+        }
         let f = observe::in_caller_span(f);
         match self {
             Db::Sqlite(db) => db.lookup(f).await,
@@ -136,16 +143,30 @@ impl Db {
     }
 
     /// Runs `f` inside a write transaction; the result arrives after commit (or rollback on
-    /// error).
+    /// error). Code joined to a transaction of this database (`shared`) writes in it, in a
+    /// savepoint.
     pub async fn write<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<R> + Send + 'static,
     {
-        let f = observe::in_caller_span(f);
-        match self {
+        if let Some(link) = shared::joined(self.key()) {
+            return link.run(f).await;
+        }
+        let f = shared::collecting(observe::in_caller_span(f));
+        let (out, deferred) = match self {
             Db::Sqlite(db) => db.write(f).await,
             Db::Postgres(db) => db.write(f).await,
+        }?;
+        shared::settle(deferred);
+        Ok(out)
+    }
+
+    /// Which database this is, among those of the process.
+    fn key(&self) -> usize {
+        match self {
+            Db::Sqlite(db) => db.key(),
+            Db::Postgres(db) => db.key(),
         }
     }
 

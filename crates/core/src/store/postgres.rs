@@ -37,6 +37,15 @@ const BUSY: [&str; 3] = ["55P03", "40001", "40P01"];
 pub struct PgDb {
     pool: Pool,
     url: String,
+    /// This database among those of the process (`Db::key`).
+    key: usize,
+}
+
+/// The last `PgDb::key` given.
+static KEYS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn next_key() -> usize {
+    KEYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
 }
 
 impl PgDb {
@@ -63,7 +72,12 @@ impl PgDb {
         Ok(PgDb {
             pool,
             url: url.to_owned(),
+            key: next_key(),
         })
+    }
+
+    pub(crate) fn key(&self) -> usize {
+        self.key
     }
 
     pub fn load(&self) -> super::Load {
@@ -202,6 +216,7 @@ impl PgDb {
         Ok(PgDb {
             pool,
             url: self.url.clone(),
+            key: next_key(),
         })
     }
 

@@ -8,6 +8,8 @@ mod prepare;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use tokio::runtime::Handle;
+
 use oxbase_sql::Sql;
 use serde_json::{Map, Value as Json, json};
 
@@ -159,6 +161,20 @@ impl Records {
             })
             .await;
         let (outcome, garbage) = self.settle_files(result, stored).await?;
+        let db = self.schema.db();
+        if db.in_shared_transaction() {
+            // Application code's write inside its transaction: the change is news (and its
+            // replaced files garbage) only once that commits, as PocketBase's txApp defers.
+            let (records, emitted, rt) = (self.clone(), outcome.clone(), Handle::current());
+            db.when_settled(move |committed| {
+                if committed {
+                    let files = records.files.clone();
+                    rt.spawn(async move { files.collect(garbage).await });
+                    records.emit_outcome(&emitted);
+                }
+            });
+            return Ok(outcome);
+        }
         self.files.collect(garbage).await;
         self.emit_outcome(&outcome);
         Ok(outcome)

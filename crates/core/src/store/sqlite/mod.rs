@@ -233,6 +233,11 @@ impl SqliteDb {
         OpenConn::new(self.writer_conn.try_lock()?)
     }
 
+    /// This database among those of the process (its writer connection's address).
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.writer_conn) as *const u8 as usize
+    }
+
     /// Writes waiting for the writer thread.
     pub fn queued_writes(&self) -> usize {
         self.writer.len()
