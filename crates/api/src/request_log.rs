@@ -19,7 +19,7 @@ use axum::http::{self, header};
 use axum::response::{IntoResponseParts, ResponseParts};
 use futures_util::future::{BoxFuture, Either};
 use oxbase_core::identity::Auth;
-use oxbase_core::logs::{RequestFacts, RequestLog};
+use oxbase_core::logs::{RequestFacts, RequestLog, level};
 use tower::{Layer, Service};
 
 use crate::AppState;
@@ -94,9 +94,10 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let Some(policy) = self.state.app.logs().request_policy() else {
+        // An error answer is the highest level: when not even that is kept, nothing is.
+        if !self.state.app.logs().keeps(level::ERROR) {
             return Either::Left(self.inner.call(req));
-        };
+        }
         let started = Instant::now();
         let slot = AuthSlot::default();
         req.extensions_mut().insert(slot.clone());
@@ -140,7 +141,7 @@ where
                 (None, None) => None,
             };
             facts.error = response.extensions().get::<LoggedError>().cloned();
-            state.app.logs().request(policy, Box::new(facts));
+            state.app.logs().request(Box::new(facts));
             Ok(response)
         }))
     }
@@ -189,7 +190,10 @@ impl RequestFacts for Facts {
             remote_ip: self.peer_ip,
             referer: &self.referer,
             user_agent: &self.user_agent,
-            error: self.error.as_ref().map(|e| (e.message.as_str(), &e.details)),
+            error: self
+                .error
+                .as_ref()
+                .map(|e| (e.message.as_str(), &e.details)),
         }
     }
 }

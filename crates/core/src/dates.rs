@@ -44,7 +44,11 @@ pub fn push_formatted(out: &mut String, t: DateTime<Utc>) {
     digits(11, 2, t.hour());
     digits(14, 2, t.minute());
     // A leap second (chrono's 60th) is written as chrono writes it.
-    digits(17, 2, t.second() + u32::from(t.nanosecond() >= 1_000_000_000));
+    digits(
+        17,
+        2,
+        t.second() + u32::from(t.nanosecond() >= 1_000_000_000),
+    );
     digits(20, 3, millis);
     out.extend(text.iter().map(|&b| char::from(b)));
 }
@@ -119,11 +123,19 @@ mod tests {
             let Some(t) = DateTime::<Utc>::from_timestamp(secs, nanos) else {
                 continue;
             };
-            assert_eq!(super::format(t), t.format(super::FORMAT).to_string(), "{t:?}");
+            assert_eq!(
+                super::format(t),
+                t.format(super::FORMAT).to_string(),
+                "{t:?}"
+            );
             checked += 1;
         }
         assert!(checked > 19_000);
-        for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, DateTime::UNIX_EPOCH] {
+        for t in [
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::UNIX_EPOCH,
+        ] {
             assert_eq!(super::format(t), t.format(super::FORMAT).to_string());
         }
     }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Result;
-use crate::settings::{LogSettings, Settings};
+use crate::settings::Settings;
 use crate::store::{Db, tables};
 
 /// Levels as PocketBase stores them (Go's `slog` levels).
@@ -182,23 +182,17 @@ impl Logs {
         settings.max_days > 0 && level >= settings.min_level
     }
 
-    /// What the settings keep of requests, when they keep any: read once per request, at its
-    /// start, and handed back with its facts.
-    pub fn request_policy(&self) -> Option<LogSettings> {
+    /// Logs a request: an error answer at the error level, anything else at info. The
+    /// settings are read now, when it ends: a request that changes them (`PATCH
+    /// /api/settings`) is logged as they say afterwards, as in PocketBase.
+    pub fn request(&self, log: Box<dyn RequestFacts>) {
         let settings = self.inner.settings.logs();
-        // An error answer is the highest level: when not even that is kept, nothing is.
-        (settings.max_days > 0 && level::ERROR >= settings.min_level).then_some(settings)
-    }
-
-    /// Logs a request under the `policy` read at its start: an error answer at the error
-    /// level, anything else at info.
-    pub fn request(&self, policy: LogSettings, log: Box<dyn RequestFacts>) {
         let level = if log.failed() {
             level::ERROR
         } else {
             level::INFO
         };
-        if level < policy.min_level {
+        if settings.max_days <= 0 || level < settings.min_level {
             return;
         }
         self.enqueue(Entry {
@@ -206,8 +200,8 @@ impl Logs {
             message: String::new(),
             data: Data::Request {
                 log,
-                keep_ip: policy.log_ip,
-                keep_auth_id: policy.log_auth_id,
+                keep_ip: settings.log_ip,
+                keep_auth_id: settings.log_auth_id,
             },
             created: chrono::Utc::now(),
         });

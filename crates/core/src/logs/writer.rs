@@ -130,7 +130,11 @@ fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8
             let message = row.message();
             message.push_str(log.method);
             message.push(' ');
-            message.push_str(&unescape(log.url));
+            if log.url.as_bytes().contains(&b'%') {
+                message.push_str(&unescape(log.url));
+            } else {
+                message.push_str(log.url);
+            }
             without_nul(message);
             let written = match log.error {
                 // An error's message and details may carry the caller's input.
@@ -145,7 +149,9 @@ fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8
                     };
                     serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id))
                 }
-                _ => serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id)),
+                _ => {
+                    serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id))
+                }
             };
             if written.is_err() {
                 scratch.clear();
@@ -163,8 +169,12 @@ fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8
         }
     }
     // serde_json writes UTF-8.
-    row.data()
-        .push_str(std::str::from_utf8(scratch).ok().filter(|t| !t.is_empty()).unwrap_or("{}"));
+    row.data().push_str(
+        std::str::from_utf8(scratch)
+            .ok()
+            .filter(|t| !t.is_empty())
+            .unwrap_or("{}"),
+    );
 }
 
 /// The `data` of a request entry, with PocketBase's keys.
@@ -219,10 +229,7 @@ fn request_data<'a>(log: &RequestLog<'a>, keep_ip: bool, keep_auth_id: bool) -> 
         referer: log.referer,
         user_agent: log.user_agent,
         auth: log.auth.map_or("", |(collection, _)| collection),
-        auth_id: log
-            .auth
-            .filter(|_| keep_auth_id)
-            .map(|(_, id)| id),
+        auth_id: log.auth.filter(|_| keep_auth_id).map(|(_, id)| id),
         user_ip: keep_ip.then(|| log.proxied_ip.map_or(Ip::peer(log.remote_ip), Ip::Text)),
         remote_ip: keep_ip.then(|| Ip::peer(log.remote_ip)),
         error: log.error.map(|(message, _)| message),
@@ -323,7 +330,14 @@ mod tests {
         assert_eq!(bare["auth"], "users");
         assert!(bare.get("authId").is_none() && bare.get("userIP").is_none());
         assert!(bare.get("remoteIP").is_none());
-        let peer = parse(request_data(&RequestLog { proxied_ip: None, ..log }, true, true));
+        let peer = parse(request_data(
+            &RequestLog {
+                proxied_ip: None,
+                ..log
+            },
+            true,
+            true,
+        ));
         assert_eq!(peer["userIP"], "127.0.0.1");
         let unknown = RequestLog {
             proxied_ip: None,
@@ -353,19 +367,27 @@ mod tests {
             Entry {
                 level: 0,
                 message: "an earlier, longer message".into(),
-                data: Data::Attrs(serde_json::Map::from_iter([("k".into(), "v".repeat(300).into())])),
+                data: Data::Attrs(serde_json::Map::from_iter([(
+                    "k".into(),
+                    "v".repeat(300).into(),
+                )])),
                 created: chrono::Utc::now(),
             },
             entry,
         ] {
-            fill(entry, &mut tables::logs::RowSlots::new(&mut slots), &mut scratch);
+            fill(
+                entry,
+                &mut tables::logs::RowSlots::new(&mut slots),
+                &mut scratch,
+            );
         }
         slots
     }
 
     #[test]
     fn a_request_entry_has_no_nul_and_pocketbases_message() {
-        let details: &'static Json = Box::leak(Box::new(serde_json::json!({"f\0": {"code": "x\0"}})));
+        let details: &'static Json =
+            Box::leak(Box::new(serde_json::json!({"f\0": {"code": "x\0"}})));
         let entry = Entry {
             level: level::ERROR,
             message: String::new(),
