@@ -26,6 +26,9 @@ onRecordsListRequest((e) => {
 onRecordCreateRequest((e) => {
   e.next()
 })
+onRealtimeSubscribeRequest((e) => {
+  e.next()
+})
 `;
 
 let srv;
@@ -68,6 +71,15 @@ test('they wrap record routes that have request hooks of their own', async () =>
   });
   assert.equal(created.status, 200);
   assert.equal(created.headers.get('x-global'), 'seen');
+});
+
+test('they wrap the realtime subscription route', async () => {
+  const res = await rawFetch(srv.url, '/api/realtime', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ clientId: 'nope', subscriptions: [] }),
+  });
+  assert.equal(res.status, 404);
+  assert.equal(res.headers.get('x-global'), 'seen');
 });
 
 test('a create or update in an unknown collection is refused before the middlewares after the body limit', async () => {
