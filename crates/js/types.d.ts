@@ -8,7 +8,7 @@
 
 /** Adds a route (Go path patterns: `{name}`, `{path...}`, `{$}`); middlewares run before the handler. */
 declare function routerAdd(method: string, path: string, handler: (e: core.RequestEvent) => void, ...middlewares: Array<string | ((e: core.RequestEvent) => void) | Middleware>): void;
-/** Adds middlewares around every route of the hook files. */
+/** Adds middlewares around every route (built-in, the hook files', a Rust app's; not the realtime stream), lowest priority first. */
 declare function routerUse(...middlewares: Array<string | ((e: core.RequestEvent) => void) | Middleware>): void;
 /** Registers (or replaces) a cron job; it is listed and run by `/api/crons`. */
 declare function cronAdd(jobId: string, cronExpr: string, handler: () => void): void;
