@@ -8,7 +8,7 @@
 
 /** Adds a route (Go path patterns: `{name}`, `{path...}`, `{$}`); middlewares run before the handler. */
 declare function routerAdd(method: string, path: string, handler: (e: core.RequestEvent) => void, ...middlewares: Array<string | ((e: core.RequestEvent) => void) | Middleware>): void;
-/** Adds middlewares around every route of the hook files. */
+/** Adds middlewares around every route (built-in, the hook files', a Rust app's; not the realtime stream), lowest priority first. */
 declare function routerUse(...middlewares: Array<string | ((e: core.RequestEvent) => void) | Middleware>): void;
 /** Registers (or replaces) a cron job; it is listed and run by `/api/crons`. */
 declare function cronAdd(jobId: string, cronExpr: string, handler: () => void): void;
@@ -109,11 +109,11 @@ declare function onRecordAuthRequest(handler: (e: core.RecordAuthRequestEvent) =
 /** Fired (see docs/hooks.md). */ declare function onCollectionUpdateRequest(handler: (e: core.CollectionRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionDeleteRequest(handler: (e: core.CollectionRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onCollectionsImportRequest(handler: (e: core.CollectionsImportRequestEvent) => void): void;
-/** Fired (see docs/hooks.md). */ declare function onFileDownloadRequest(handler: (e: core.RequestEvent) => void, ...tags: string[]): void;
+/** Fired (see docs/hooks.md). */ declare function onFileDownloadRequest(handler: (e: core.FileDownloadRequestEvent) => void, ...tags: string[]): void;
 /** Fired (see docs/hooks.md). */ declare function onFileTokenRequest(handler: (e: core.FileTokenRequestEvent) => void, ...tags: string[]): void;
-/** Fired (see docs/hooks.md). */ declare function onBatchRequest(handler: (e: core.RequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onBatchRequest(handler: (e: core.BatchRequestEvent) => void): void;
 /** Fired (see docs/hooks.md). */ declare function onSettingsListRequest(handler: (e: core.SettingsListRequestEvent) => void): void;
-/** Fired (see docs/hooks.md). */ declare function onSettingsUpdateRequest(handler: (e: core.RequestEvent) => void): void;
+/** Fired (see docs/hooks.md). */ declare function onSettingsUpdateRequest(handler: (e: core.SettingsUpdateRequestEvent) => void): void;
 
 // ------------------------------------------------------------------ events
 
@@ -161,6 +161,15 @@ declare namespace core {
   interface CollectionsListRequestEvent extends RequestEvent { collections: Collection[]; result: { page: number; perPage: number; totalItems: number; totalPages: number } }
   /** `onSettingsListRequest`: the settings being answered. */
   interface SettingsListRequestEvent extends RequestEvent { settings: { [key: string]: any } }
+  /** `onSettingsUpdateRequest` (after the body loaded): `e.next()` saves `newSettings` whole. */
+  interface SettingsUpdateRequestEvent extends RequestEvent { oldSettings: { [key: string]: any }; newSettings: { [key: string]: any } }
+  /** One request of a batch, as PocketBase's `InternalRequest`. */
+  interface InternalRequest { method: string; url: string; headers: { [key: string]: string } | null; body: { [key: string]: any } | null }
+  /** `onBatchRequest` (after the batch was read and checked): `e.next()` runs `batch` as it is then. */
+  interface BatchRequestEvent extends RequestEvent { batch: InternalRequest[] }
+  /** `onFileDownloadRequest` (after the file was found and allowed): `e.next()` serves the
+   * file at `servedPath` (in the storage) named `servedName`. */
+  interface FileDownloadRequestEvent extends RequestEvent { collection: Collection; record: Record; fileField: Field; servedPath: string; servedName: string; thumbError: string | null }
   /** `onFileTokenRequest`: the file token being answered. */
   interface FileTokenRequestEvent extends RequestEvent { token: string }
   /** `onCollectionsImportRequest`. */

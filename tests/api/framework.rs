@@ -395,6 +395,11 @@ async fn rust_routes_and_js_routes_answer_side_by_side_rust_first() {
             r#"
 routerAdd("GET", "/api/js", (e) => e.json(200, {from: "js"}))
 routerAdd("GET", "/api/both", (e) => e.json(200, {from: "js"}))
+// PB-COMPAT: global middlewares wrap every route, a Rust app's too.
+routerUse((e) => {
+  if (e.request.header.get("X-Block") === "yes") throw new ForbiddenError("blocked")
+  return e.next()
+})
 onRecordCreate((e) => { e.record.set("title", e.record.get("title") + " (js)"); e.next() }, "posts")
 "#,
         )
@@ -427,6 +432,17 @@ onRecordCreate((e) => { e.record.set("title", e.record.get("title") + " (js)"); 
         app.get("/api/both", GUEST).await.body,
         json!({"from": "rust"})
     );
+    for path in ["/api/rust", "/api/both", "/api/js", "/api/health"] {
+        let blocked = reqwest::Client::new()
+            .get(app.url(path))
+            .header("X-Block", "yes")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(blocked.status().as_u16(), 403, "{path}");
+        let body: Value = blocked.json().await.expect("json");
+        assert_eq!(body["message"], json!("Blocked."), "{path}");
+    }
     // The Rust hook runs first: the slug is made before JS changes the title.
     app.must_create_collection(posts()).await;
     let post = app

@@ -43,10 +43,57 @@ pub type BoxResponse = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// Application routes.
 pub trait CustomRoutes: Send + Sync + 'static {
-    /// Whether one answers `method path`.
+    /// Whether one answers `method path`, itself or by wrapping the route there.
     fn matches(&self, method: &Method, path: &str) -> bool;
     /// Answers a request `matches` accepted.
     fn call(&self, request: CustomRequest) -> BoxResponse;
+    /// Whether it has a route of its own at `method path` (not only middlewares around it).
+    fn answers(&self, method: &Method, path: &str) -> bool {
+        self.matches(method, path)
+    }
+    /// Whether it has middlewares around every route at `method path`, other sets' routes
+    /// included (JS `routerUse`).
+    fn wraps(&self, _method: &Method, _path: &str) -> bool {
+        false
+    }
+    /// Runs those middlewares around `request.next` (another set's route), for a request
+    /// `wraps` accepted.
+    fn wrap(&self, request: CustomRequest) -> BoxResponse {
+        self.call(request)
+    }
+}
+
+/// What a wrapped route's handler is: it answers the request the middlewares send on.
+pub type Handler = Arc<dyn Fn(CustomRequest) -> BoxResponse + Send + Sync>;
+
+impl CustomRequest {
+    /// The request with `inner` as what its `next` reaches: middlewares run around a route
+    /// that is not a built-in one (the request they send on comes to `inner` with the same
+    /// caller, and `inner`'s own `next` is the built-in routes).
+    pub fn around(mut self, inner: Handler) -> CustomRequest {
+        let (next, auth) = (self.next.clone(), self.auth.clone());
+        let (real_ip, remote_ip) = (self.real_ip.clone(), self.remote_ip.clone());
+        self.next = Next::new(tower::service_fn(move |req: Request| {
+            let (inner, next, auth) = (inner.clone(), next.clone(), auth.clone());
+            let (real_ip, remote_ip) = (real_ip.clone(), remote_ip.clone());
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                let request = CustomRequest {
+                    next,
+                    parts,
+                    body,
+                    auth,
+                    real_ip,
+                    remote_ip,
+                };
+                Ok::<_, Infallible>(inner(request).await)
+            }
+        }));
+        self
+    }
 }
 
 /// The first of `routes` that answers a request answers it: a Rust app's routes and the JS
@@ -68,9 +115,27 @@ impl CustomRoutes for FirstOf {
         self.0.iter().any(|r| r.matches(method, path))
     }
 
+    fn answers(&self, method: &Method, path: &str) -> bool {
+        self.0.iter().any(|r| r.answers(method, path))
+    }
+
+    fn wraps(&self, method: &Method, path: &str) -> bool {
+        self.0.iter().any(|r| r.wraps(method, path))
+    }
+
+    /// The set with a route there answers, inside the middlewares of a set that wraps every
+    /// route (PB-COMPAT: JS `routerUse` wraps a Rust app's routes too).
     fn call(&self, request: CustomRequest) -> BoxResponse {
         let (method, path) = (&request.parts.method, request.parts.uri.path());
-        match self.0.iter().find(|r| r.matches(method, path)) {
+        let owner = self.0.iter().find(|r| r.answers(method, path));
+        let wrapper = self.0.iter().find(|r| r.wraps(method, path));
+        if let (Some(owner), Some(wrapper)) = (owner, wrapper)
+            && !Arc::ptr_eq(owner, wrapper)
+        {
+            let owner = owner.clone();
+            return wrapper.wrap(request.around(Arc::new(move |r| owner.call(r))));
+        }
+        match owner.or(wrapper) {
             Some(routes) => routes.call(request),
             // `CustomFirst` asks `matches` first; a set that changed its mind meanwhile: 404.
             None => Box::pin(async { crate::error::ApiError::not_found().into_response() }),

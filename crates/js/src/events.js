@@ -502,6 +502,7 @@
     // Plain fields of the event (a backup's `name`, realtime `subscriptions`...).
     if (ev.fields) Object.assign(e, ev.fields);
     if (ev.client) e.client = realtimeClient(ev.client);
+    if (typeof e.fileField === "string" && e.collection) e.fileField = e.collection.fields.getByName(e.fileField);
     for (const k of ["token", "meta", "authMethod", "settings"]) if (k in ev) e[k] = ev[k];
     const initial = e.record ? JSON.stringify(e.record.__data) : e.collection ? JSON.stringify(e.collection) : "";
     const chain = spec.chain;
@@ -588,6 +589,28 @@
       for (const k of carry || []) state[k] = e[k];
       const out = call("terminal", state);
       if (out && typeof out === "object") Object.assign(e, out);
+      return;
+    }
+    if (kind === "innerSettings") {
+      // PocketBase saves `e.newSettings` whole.
+      call("next", { replace: JSON.parse(JSON.stringify(e.newSettings || {})) });
+      e.__inner = true;
+      return;
+    }
+    if (kind === "innerBatch") {
+      // The batch runs as the hooks left `e.batch` (a request's unset parts left out).
+      const requests = (e.batch || []).map((r) => {
+        const out = {};
+        for (const k of ["method", "url", "headers", "body"]) if (r && r[k] !== null && r[k] !== undefined) out[k] = r[k];
+        return out;
+      });
+      call("next", { changes: { requests: JSON.parse(JSON.stringify(requests)) } });
+      e.__inner = true;
+      return;
+    }
+    if (kind === "innerFile") {
+      call("next", { changes: {}, served: { path: String(e.servedPath), name: String(e.servedName) } });
+      e.__inner = true;
       return;
     }
     if (kind === "innerCollection") {

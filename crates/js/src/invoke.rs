@@ -130,6 +130,8 @@ pub struct Wrapped {
     pub next: Next,
     /// The built-in route's answer, once `e.next()` ran.
     pub answer: Option<Answer>,
+    /// A file download's file, as `onFileDownloadRequest` sees it.
+    pub file: Option<oxbase_api::routes::files::ServedFile>,
 }
 
 /// A response read whole.

@@ -18,6 +18,7 @@ pub mod hooks;
 pub mod invoke;
 pub mod migrations;
 pub mod ops;
+mod prepared;
 pub mod realtime;
 pub mod registry;
 pub mod requests;
@@ -252,9 +253,13 @@ pub struct Extension {
 
 impl oxbase_api::custom::CustomRoutes for Extension {
     fn matches(&self, method: &axum::http::Method, path: &str) -> bool {
+        self.answers(method, path) || self.wraps(method, path)
+    }
+
+    fn answers(&self, method: &axum::http::Method, path: &str) -> bool {
         self.routes
             .as_ref()
-            .is_some_and(|r| r.matches(method, path) || r.wraps(path))
+            .is_some_and(|r| r.matches(method, path))
             || self
                 .requests
                 .as_ref()
@@ -265,23 +270,46 @@ impl oxbase_api::custom::CustomRoutes for Extension {
                 .is_some_and(|r| r.matches(method, path))
     }
 
-    /// A hook file's route; else a record route with request hooks (PB-COMPAT: without the
-    /// `routerUse` middlewares); else a built-in route wrapped by the `routerUse` ones.
+    fn wraps(&self, method: &axum::http::Method, path: &str) -> bool {
+        self.routes.as_ref().is_some_and(|r| r.wraps(method, path))
+    }
+
+    fn wrap(&self, request: oxbase_api::custom::CustomRequest) -> oxbase_api::custom::BoxResponse {
+        match &self.routes {
+            Some(routes) => routes.call_wrapped(request),
+            None => Box::pin(async { error_response(404, "") }),
+        }
+    }
+
+    /// A hook file's route (its chain has the `routerUse` middlewares); else the realtime
+    /// hooks or a built-in route's request hooks, or the built-in route (or, through
+    /// `request.next`, another set's route), inside the `routerUse` middlewares.
     fn call(&self, request: oxbase_api::custom::CustomRequest) -> oxbase_api::custom::BoxResponse {
         let (method, path) = (&request.parts.method, request.parts.uri.path());
         if let Some(routes) = self.routes.as_ref().filter(|r| r.matches(method, path)) {
             return routes.call(request);
         }
-        if let Some(realtime) = self.realtime.as_ref().filter(|r| r.matches(method, path)) {
-            return realtime.call(request);
-        }
-        if let Some(requests) = self.requests.as_ref().filter(|r| r.matches(method, path)) {
+        let inner: Option<oxbase_api::custom::Handler> = if let Some(realtime) =
+            self.realtime.as_ref().filter(|r| r.matches(method, path))
+        {
+            let realtime = realtime.clone();
+            Some(Arc::new(move |r| realtime.call(r)))
+        } else if let Some(requests) = self.requests.as_ref().filter(|r| r.matches(method, path)) {
             let requests = requests.clone();
-            return Box::pin(async move { requests.call(request).await });
-        }
-        match &self.routes {
-            Some(routes) => routes.call_wrapped(request),
-            None => Box::pin(async { error_response(404, "") }),
+            Some(Arc::new(move |r| {
+                let requests = requests.clone();
+                Box::pin(async move { requests.call(r).await })
+            }))
+        } else {
+            None
+        };
+        match (&self.routes, inner) {
+            (Some(routes), Some(inner)) if routes.wraps(method, path) => {
+                routes.call_wrapped(request.around(inner))
+            }
+            (_, Some(inner)) => inner(request),
+            (Some(routes), None) => routes.call_wrapped(request),
+            (None, None) => Box::pin(async { error_response(404, "") }),
         }
     }
 }

@@ -95,7 +95,11 @@ impl Host {
                     .cloned()
                     .unwrap_or_default();
                 let replace = args.get("replace").cloned();
-                crate::requests::next(&self.rt, &self.staged, changes, replace)
+                let served = args.get("served").map(|s| {
+                    let text = |k: &str| s[k].as_str().unwrap_or("").to_owned();
+                    (text("path"), text("name"))
+                });
+                crate::requests::next(&self.rt, &self.staged, changes, replace, served)
                     .map_err(Failure::Args)
             }
             "terminal" => Ok(crate::invoke::run_terminal(args)?),

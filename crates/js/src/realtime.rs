@@ -137,6 +137,7 @@ impl RealtimeRequests {
             body: request.body,
             next: request.next,
             answer: None,
+            file: None,
         };
         let hooks = self.hooks.clone();
         let ran = tokio::task::spawn_blocking(move || {

@@ -36,6 +36,12 @@ enum Before {
     Collection(Action),
     /// Any other route (auth flows): the request and its collection.
     Plain,
+    /// `PATCH /api/settings`: `e.oldSettings`, `e.newSettings` (saved whole by `e.next()`).
+    Settings,
+    /// `POST /api/batch`: `e.batch` (run as the hooks leave it).
+    Batch,
+    /// A file download: `e.record`, `e.fileField`, `e.servedPath`, `e.servedName` (served).
+    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +76,11 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
             return Some(plan);
         }
         ("PATCH", "/api/settings") => {
-            plan.before = Some(("onSettingsUpdateRequest", Before::Plain));
+            plan.before = Some(("onSettingsUpdateRequest", Before::Settings));
             return Some(plan);
         }
         ("POST", "/api/batch") => {
-            plan.before = Some(("onBatchRequest", Before::Plain));
+            plan.before = Some(("onBatchRequest", Before::Batch));
             return Some(plan);
         }
         ("POST", "/api/files/token") => {
@@ -84,7 +90,7 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
         ("GET" | "HEAD", _) if path.starts_with("/api/files/") => {
             let mut parts = path["/api/files/".len()..].split('/');
             plan.collection = Some(parts.next().filter(|c| !c.is_empty())?.to_owned());
-            plan.before = Some(("onFileDownloadRequest", Before::Plain));
+            plan.before = Some(("onFileDownloadRequest", Before::File));
             return Some(plan);
         }
         _ => {}
@@ -339,10 +345,27 @@ impl RequestHooks {
     ) -> Response {
         let plan = plan.clone();
         let http = http.clone();
+        let mut served = None;
         let subject = match plan.before {
             Some((_, Before::Record(action))) => self.stored_record(chains, &plan, action).await,
             Some((_, Before::Collection(action))) => {
                 self.stored_collection(&plan, action, &http).await
+            }
+            // The three below read what their action will use: only when a hook will see it.
+            _ if chains.before.is_empty() => None,
+            Some((_, Before::Settings)) => {
+                crate::prepared::settings(&self.app, &request.auth, &request.body)
+            }
+            Some((_, Before::Batch)) => {
+                crate::prepared::batch(&self.app, &request.parts, &request.body, &http)
+            }
+            Some((_, Before::File)) => {
+                crate::prepared::file(&self.app, &request.parts)
+                    .await
+                    .map(|(event, file)| {
+                        served = Some(file);
+                        event
+                    })
             }
             _ => None,
         };
@@ -364,7 +387,7 @@ impl RequestHooks {
                 }
                 self.before(
                     chains.before.clone(),
-                    *kind,
+                    (*kind, served),
                     event.clone(),
                     http.clone(),
                     request,
@@ -463,7 +486,7 @@ impl RequestHooks {
     async fn before(
         &self,
         chain: Vec<usize>,
-        kind: Before,
+        (kind, file): (Before, Option<oxbase_api::routes::files::ServedFile>),
         mut event: Map<String, Json>,
         http: Json,
         request: CustomRequest,
@@ -482,6 +505,9 @@ impl RequestHooks {
         }
         let terminal = match kind {
             Before::Collection(_) => "innerCollection",
+            Before::Settings => "innerSettings",
+            Before::Batch => "innerBatch",
+            Before::File => "innerFile",
             _ => "inner",
         };
         let spec = json!({"chain": chain, "terminal": terminal, "event": event, "http": http});
@@ -490,6 +516,7 @@ impl RequestHooks {
             body: request.body,
             next: request.next,
             answer: None,
+            file,
         };
         let hooks = self.hooks.clone();
         let out = tokio::task::spawn_blocking(move || {
@@ -603,6 +630,7 @@ pub(crate) fn next(
     staged: &crate::uploads::Staged,
     mut changes: Map<String, Json>,
     replace: Option<Json>,
+    served: Option<(String, String)>,
 ) -> Result<Json, String> {
     let Some(mut wrapped) = invoke::take_wrapped() else {
         return Err("e.next() has no request to send on".into());
@@ -621,6 +649,11 @@ pub(crate) fn next(
         },
     };
     let mut request = rebuild(&wrapped.parts, body);
+    // A download serves the file the hooks left in `e.servedPath`, named `e.servedName`.
+    if let (Some(mut file), Some((path, name))) = (wrapped.file.clone(), served) {
+        (file.path, file.name) = (path, name);
+        request.extensions_mut().insert(file);
+    }
     if let Some(content_type) = content_type
         && let Ok(value) = header::HeaderValue::from_str(&content_type)
     {

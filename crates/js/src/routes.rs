@@ -36,7 +36,8 @@ impl Routes {
             })
             .flatten()
             .collect();
-        global.sort_by_key(|s| std::cmp::Reverse(s.priority()));
+        // PB-COMPAT: lower priority first (hook.Hook's order); registration order among equals.
+        global.sort_by_key(|s| s.priority());
         let mut routes = Routes {
             hooks: hooks.clone(),
             by_method: HashMap::new(),
@@ -55,8 +56,8 @@ impl Routes {
                 continue;
             };
             let mut chain: Vec<Step> = global.iter().chain(middlewares).cloned().collect();
-            // Higher priority first; registration order among equals (a stable sort).
-            chain.sort_by_key(|s| std::cmp::Reverse(s.priority()));
+            // Lower priority first; registration order among equals (a stable sort).
+            chain.sort_by_key(|s| s.priority());
             chain.push(Step::Handler { index: *handler });
             let index = routes.chains.len();
             routes.chains.push(chain);
@@ -133,21 +134,50 @@ fn patterns(path: &str) -> Vec<String> {
     vec![p.clone(), format!("{p}{{*__rest}}")]
 }
 
+/// PocketBase's `DefaultBodyLimitMiddlewarePriority`.
+const BODY_LIMIT_PRIORITY: i64 = -990;
+
 impl Routes {
     pub fn matches(&self, method: &Method, path: &str) -> bool {
         self.find(method, path).is_some()
     }
 
-    /// Whether the `routerUse` middlewares wrap the built-in route at `path`. PB-COMPAT: not
-    /// the realtime stream, whose answer never ends (a middleware could not see it whole).
-    pub fn wraps(&self, path: &str) -> bool {
-        !self.global.is_empty() && path != "/api/realtime"
+    /// Whether the `routerUse` middlewares wrap the route at `method path`. Not the realtime
+    /// stream: its answer lasts as long as the connection, and a middleware's `e.next()`
+    /// would hold a runtime that long (PocketBase's does wrap it).
+    pub fn wraps(&self, method: &Method, path: &str) -> bool {
+        let stream = method == Method::GET && path == "/api/realtime";
+        !self.global.is_empty() && !stream
+    }
+
+    /// Whether PocketBase's body-limit middleware (priority -990) of a record create or
+    /// update refuses the request before the later middlewares: the collection is unknown
+    /// (404 "Missing or invalid collection context.", which the built-in route answers).
+    fn refused_early(&self, method: &Method, path: &str) -> bool {
+        let Some(rest) = path.strip_prefix("/api/collections/") else {
+            return false;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let body_route = match parts.as_slice() {
+            [_, "records"] => method == Method::POST,
+            [_, "records", _] => method == Method::PATCH,
+            _ => false,
+        };
+        body_route && self.hooks.schema.get(parts[0]).is_none()
     }
 
     /// A built-in route wrapped by the `routerUse` middlewares: their `e.next()` at the end
     /// of the chain sends the request on to it.
     pub fn call_wrapped(&self, request: CustomRequest) -> BoxResponse {
-        let mut chain = self.global.clone();
+        let mut chain = if self.refused_early(&request.parts.method, request.parts.uri.path()) {
+            self.global
+                .iter()
+                .filter(|s| s.priority() < BODY_LIMIT_PRIORITY)
+                .cloned()
+                .collect()
+        } else {
+            self.global.clone()
+        };
         chain.push(Step::Inner { inner: true });
         let hooks = self.hooks.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
@@ -160,6 +190,7 @@ impl Routes {
                 body: request.body,
                 next: request.next,
                 answer: None,
+                file: None,
             };
             let out = tokio::task::spawn_blocking(move || {
                 crate::invoke::blocking(|| {

@@ -1,11 +1,11 @@
 //! Files: `GET /api/files/{collection}/{record}/{name}` (thumbnails, ranges, conditional
 //! requests), `POST /api/files/token`, `POST /api/settings/test/s3`.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use oxbase_core::Error;
 use oxbase_core::files::Meta;
 use oxbase_core::files::upload::content_type;
@@ -45,12 +45,25 @@ const INLINE_TYPES: &[&str] = &[
     "application/x-pdf",
 ];
 
+/// The file a download serves, as a request hook (`onFileDownloadRequest`) decided: the
+/// route serves it instead of looking the file up. Only code in the process sets it (a
+/// request extension).
+#[derive(Debug, Clone)]
+pub struct ServedFile {
+    /// Where the bytes are in the storage (`e.servedPath`).
+    pub path: String,
+    /// The name it is served under (`e.servedName`).
+    pub name: String,
+    pub protected: bool,
+}
+
 /// `GET /api/files/{collection}/{record}/{name}`
 pub async fn download(
     State(state): State<AppState>,
     Path((collection, id, name)): Path<(String, String, String)>,
     uri: Uri,
     headers: HeaderMap,
+    served: Option<Extension<ServedFile>>,
 ) -> ApiResult<Response> {
     let query = query_map(uri.query());
     let text = |k: &str| {
@@ -60,17 +73,33 @@ pub async fn download(
             .unwrap_or("")
             .to_owned()
     };
-    let auth = state
-        .app
-        .auth()
-        .authenticate_file_token(&text("token"))
-        .await;
-    let info = request_info(auth, &Method::GET, &headers, uri.query());
-    let target = state
-        .app
-        .records()
-        .file(&info, &collection, &id, &name, &text("thumb"))
-        .await?;
+    let target = match served {
+        Some(Extension(served)) => {
+            // PB-COMPAT: a hook may serve any stored file, but nothing outside the storage.
+            if served.path.split('/').any(|p| p == ".." || p.is_empty()) {
+                return Err(ApiError::not_found());
+            }
+            served
+        }
+        None => {
+            let auth = state
+                .app
+                .auth()
+                .authenticate_file_token(&text("token"))
+                .await;
+            let info = request_info(auth, &Method::GET, &headers, uri.query());
+            let t = state
+                .app
+                .records()
+                .file(&info, &collection, &id, &name, &text("thumb"))
+                .await?;
+            ServedFile {
+                path: t.path,
+                name: t.name,
+                protected: t.protected,
+            }
+        }
+    };
     let storage = state.app.files().storage();
     let meta = storage
         .head(&target.path)

@@ -49,6 +49,17 @@ impl BatchLimits {
     }
 }
 
+/// PB-COMPAT: a batch whose `requests` do not validate: "Invalid batch request data.".
+fn invalid(code: &str, message: String) -> Error {
+    match Error::field("requests", code, message) {
+        Error::BadRequest { data, .. } => Error::BadRequest {
+            message: "Invalid batch request data.".into(),
+            data,
+        },
+        other => other,
+    }
+}
+
 /// One request of a batch, already routed.
 #[derive(Debug, Clone)]
 pub struct BatchOp {
@@ -102,16 +113,14 @@ impl Records {
         route: impl Fn(&Json, usize) -> Option<BatchOp>,
     ) -> std::result::Result<Vec<BatchResponse>, BatchFailure> {
         if requests.is_empty() {
-            return Err(BatchFailure::Refused(Error::field(
-                "requests",
+            return Err(BatchFailure::Refused(invalid(
                 "validation_required",
-                "Cannot be blank.",
+                "Cannot be blank.".into(),
             )));
         }
         let max = limits.max_requests;
         if requests.len() > max {
-            return Err(BatchFailure::Refused(Error::field(
-                "requests",
+            return Err(BatchFailure::Refused(invalid(
                 "validation_length_too_long",
                 format!("The length must be no more than {max}."),
             )));

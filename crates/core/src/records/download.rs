@@ -16,6 +16,12 @@ pub struct FileTarget {
     pub name: String,
     /// Whether its field is protected (only reachable with a file token or a public view rule).
     pub protected: bool,
+    /// The record that holds it and its file field's name (for `onFileDownloadRequest`).
+    pub record: Record,
+    pub field: String,
+    /// Whether a thumbnail was asked for and the original is served instead (PocketBase's
+    /// `thumbError`: a size not declared, or not an image).
+    pub thumb_missed: bool,
 }
 
 impl Records {
@@ -55,6 +61,7 @@ impl Records {
             })
             .ok_or_else(Error::not_found)?;
         let protected = field.bool_opt("protected");
+        let field_name = field.name.clone();
         if protected && !self.passes(req, &record, RuleKind::View).await? {
             return Err(Error::not_found());
         }
@@ -71,12 +78,18 @@ impl Records {
                 path,
                 name: format!("{thumb}_{name}"),
                 protected,
+                record,
+                field: field_name,
+                thumb_missed: false,
             });
         }
         Ok(FileTarget {
             path: original,
             name: name.to_owned(),
             protected,
+            record,
+            field: field_name,
+            thumb_missed: !thumb.is_empty(),
         })
     }
 }

@@ -128,6 +128,21 @@ impl Settings {
         v.clone()
     }
 
+    /// What a partial update would make of the settings, before it is validated: the settings
+    /// and the update merged over them (secrets included), or `None` when the update does not
+    /// load (PocketBase's `BindBody` failing). For `onSettingsUpdateRequest`, whose hooks see
+    /// both and whose changed result is then `patch`ed whole.
+    pub fn prepare(&self, input: &Json) -> Option<(Json, Json)> {
+        let current = self.current.read().clone();
+        if !input.is_object() || !rate_limits::loads(input) || !integers_load(&current, input) {
+            return None;
+        }
+        let mut next = current.clone();
+        let mut errors = FieldErrors::new();
+        merge(&mut next, input, "", &mut errors);
+        errors.is_empty().then_some((current, next))
+    }
+
     /// Merges a partial update, checking each value against the type of its default.
     pub async fn patch(&self, input: &Json) -> Result<Json> {
         if !input.is_object() {
