@@ -43,3 +43,4 @@ mod sessions;
 mod settings;
 mod smtp_sink;
 mod sql_console;
+mod webhooks;

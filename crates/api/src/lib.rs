@@ -29,7 +29,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
     auth, backups, batch, collections, crons, files, health, logs, realtime, records, settings,
-    sql, static_files,
+    sql, static_files, webhooks,
 };
 
 /// What every handler shares.
@@ -92,6 +92,18 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
         .route("/api/crons", get(crons::list))
         .route("/api/crons/{id}", post(crons::run))
         .route("/api/sql", post(sql::run))
+        .route(
+            "/api/webhooks/dead-letters",
+            get(webhooks::list_dead_letters),
+        )
+        .route(
+            "/api/webhooks/dead-letters/{id}",
+            get(webhooks::view_dead_letter),
+        )
+        .route(
+            "/api/webhooks/dead-letters/{id}/replay",
+            post(webhooks::replay_dead_letter),
+        )
         .route("/api/logs", get(logs::list))
         .route("/api/logs/stats", get(logs::stats))
         .route("/api/logs/{id}", get(logs::view))

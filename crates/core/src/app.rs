@@ -45,6 +45,9 @@ struct Parts {
     crons: Crons,
     logs: Logs,
     backups: Backups,
+    /// The durable job queue (webhook deliveries).
+    jobs: crate::jobs::Jobs,
+    webhooks: crate::webhooks::Webhooks,
     /// Run first when the app closes (JS `onTerminate` hooks), each on a blocking thread.
     on_close: parking_lot::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
@@ -91,6 +94,7 @@ impl App {
                 // The logs' table is in the main database: created here, under the lock.
                 db.write(crate::store::tables::logs::create).await?;
             }
+            db.write(crate::store::queue::create).await?;
             let schema = Schema::load(db.clone()).await?;
             system::bootstrap(&schema).await?;
             Ok::<_, Error>(schema)
@@ -156,6 +160,9 @@ impl App {
             }
             Db::Postgres(_) => Logs::open(db.clone(), false, settings.clone()).await?,
         };
+        let jobs = crate::jobs::Jobs::start(db.clone());
+        let webhooks =
+            crate::webhooks::Webhooks::start(settings.clone(), jobs.clone(), &events, logs.clone());
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db, &logs)?;
         let backups = Backups::new(
@@ -181,6 +188,8 @@ impl App {
                 crons,
                 logs,
                 backups,
+                jobs,
+                webhooks,
                 on_close: parking_lot::Mutex::new(Vec::new()),
             }),
         })
@@ -316,6 +325,15 @@ impl App {
         &self.parts.logs
     }
 
+    pub fn jobs(&self) -> &crate::jobs::Jobs {
+        &self.parts.jobs
+    }
+
+    /// Webhook deliveries and their dead letters.
+    pub fn webhooks(&self) -> &crate::webhooks::Webhooks {
+        &self.parts.webhooks
+    }
+
     pub fn backups(&self) -> &Backups {
         &self.parts.backups
     }
@@ -344,6 +362,10 @@ impl App {
         self.parts
             .crons
             .stop(std::time::Duration::from_secs(10))
+            .await;
+        self.parts
+            .jobs
+            .stop(std::time::Duration::from_secs(15))
             .await;
         self.parts.auth.drain().await;
         // File deletions deferred by a backup finish first: a restore replaces the storage

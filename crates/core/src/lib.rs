@@ -15,6 +15,8 @@
 //! - [`ratelimit`]: the `rateLimits` settings enforced per client.
 //! - [`backups`]: zips of a consistent snapshot and the files, kept locally or on S3, on a
 //!   schedule; restores.
+//! - [`jobs`]: the durable job queue (retries, dead letters); [`webhooks`]: record changes
+//!   POSTed to receivers through it, written in the change's transaction (the outbox).
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -34,6 +36,7 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod ids;
+pub mod jobs;
 pub mod logs;
 pub mod mail;
 pub mod password;
@@ -46,6 +49,7 @@ pub mod settings;
 pub mod sql_console;
 pub mod store;
 pub mod transfer;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::Config;

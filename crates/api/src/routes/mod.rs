@@ -14,3 +14,4 @@ pub mod records;
 pub mod settings;
 pub mod sql;
 pub mod static_files;
+pub mod webhooks;

@@ -14,11 +14,15 @@ use crate::store::tables;
 mod rate_limits;
 mod sections;
 
-pub use sections::{BackupSettings, BatchSettings, LogSettings, Meta, TrustedProxy};
+pub use sections::{
+    BackupSettings, BatchSettings, LogSettings, Meta, TrustedProxy, WebhookEndpoint,
+    WebhookSettings,
+};
 
 /// Paths of secret values: accepted on write, omitted on read.
-const SECRETS: [&[&str]; 3] = [
+const SECRETS: [&[&str]; 4] = [
     &["smtp", "password"],
+    &["webhooks", "secret"],
     &["s3", "secret"],
     &["backups", "s3", "secret"],
 ];

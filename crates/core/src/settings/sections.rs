@@ -34,6 +34,29 @@ pub struct Meta {
     pub sender_address: String,
 }
 
+/// `webhooks`: where record changes are POSTed, and how deliveries are retried.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebhookSettings {
+    /// The signing secret (Standard Webhooks: `whsec_` and base64 bytes, or any text).
+    pub secret: String,
+    /// Attempts per event before it is dead-lettered.
+    pub max_attempts: i64,
+    /// Milliseconds before the first retry (doubling after each).
+    pub backoff_ms: u64,
+    /// Milliseconds an attempt may take.
+    pub timeout_ms: u64,
+    pub endpoints: Vec<WebhookEndpoint>,
+}
+
+/// One receiver: the changes of `collection` (a name) whose action is in `actions` (all
+/// when empty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebhookEndpoint {
+    pub url: String,
+    pub collection: String,
+    pub actions: Vec<String>,
+}
+
 /// `logs`: what the request and app logs keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogSettings {
@@ -97,6 +120,10 @@ impl Settings {
         self.proxy.read().clone()
     }
 
+    pub fn webhooks(&self) -> WebhookSettings {
+        WebhookSettings::from_json(&self.get(&["webhooks"]))
+    }
+
     pub fn meta(&self) -> Meta {
         let meta = self.get(&["meta"]);
         let text = |key: &str| meta[key].as_str().unwrap_or("").to_owned();
@@ -152,4 +179,28 @@ fn strings(value: &Json) -> Vec<String> {
         .filter_map(Json::as_str)
         .map(str::to_owned)
         .collect()
+}
+
+impl WebhookSettings {
+    pub fn from_json(w: &Json) -> WebhookSettings {
+        let text = |v: &Json| v.as_str().unwrap_or("").to_owned();
+        let endpoints = w["endpoints"].as_array().map_or(Vec::new(), |all| {
+            all.iter()
+                .map(|e| WebhookEndpoint {
+                    url: text(&e["url"]),
+                    collection: text(&e["collection"]),
+                    actions: e["actions"]
+                        .as_array()
+                        .map_or(Vec::new(), |a| a.iter().map(text).collect()),
+                })
+                .collect()
+        });
+        WebhookSettings {
+            secret: text(&w["secret"]),
+            max_attempts: w["maxAttempts"].as_i64().unwrap_or(8).max(1),
+            backoff_ms: w["backoffMs"].as_u64().unwrap_or(1000),
+            timeout_ms: w["timeoutMs"].as_u64().unwrap_or(10_000).max(1),
+            endpoints,
+        }
+    }
 }

@@ -64,7 +64,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 /// The tables the migrations create: no collection may take these names.
-pub const INTERNAL_TABLES: [&str; 7] = [
+pub const INTERNAL_TABLES: [&str; 8] = [
     "_collections",
     "_params",
     "_events",
@@ -72,6 +72,8 @@ pub const INTERNAL_TABLES: [&str; 7] = [
     "_appleNames",
     "_cronRuns",
     "_migrations",
+    // Created by `queue::create` (its key's type differs per database).
+    "_jobs",
 ];
 
 /// Applies the migrations not applied yet; returns how many ran.

@@ -16,6 +16,7 @@ pub mod console;
 pub mod migrations;
 pub mod observe;
 pub mod postgres;
+pub mod queue;
 pub mod shared;
 pub mod snapshot;
 pub mod sqlite;
