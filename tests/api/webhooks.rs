@@ -45,18 +45,23 @@ struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<Delivery>>>,
     status: Arc<Mutex<u16>>,
+    /// How long it takes to answer.
+    delay: Arc<Mutex<Duration>>,
 }
 
 impl Receiver {
     async fn start() -> Receiver {
         let got = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(Mutex::new(200u16));
-        let (g, s) = (got.clone(), status.clone());
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let (g, s, d) = (got.clone(), status.clone(), delay.clone());
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let (g, s) = (g.clone(), s.clone());
+                let (g, s, d) = (g.clone(), s.clone(), d.clone());
                 async move {
+                    let delay = *d.lock();
+                    tokio::time::sleep(delay).await;
                     g.lock().push(Delivery {
                         headers,
                         body: String::from_utf8_lossy(&body).into_owned(),
@@ -71,7 +76,12 @@ impl Receiver {
             .expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, got, status }
+        Receiver {
+            url,
+            got,
+            status,
+            delay,
+        }
     }
 
     fn answer(&self, status: u16) {
@@ -348,12 +358,7 @@ async fn undelivered_events_are_delivered_after_a_restart() {
     posts(&app).await;
     let receiver = Receiver::start().await;
     receiver.answer(503);
-    hook(
-        &app,
-        &receiver,
-        json!({"maxAttempts": 50, "backoffMs": 100}),
-    )
-    .await;
+    hook(&app, &receiver, json!({"maxAttempts": 50, "backoffMs": 50})).await;
     let mut ids = Vec::new();
     for title in ["a", "b", "c"] {
         let created = app
@@ -366,7 +371,9 @@ async fn undelivered_events_are_delivered_after_a_restart() {
     receiver.answer(200);
     let before = receiver.deliveries().len();
     let again = spawn_app_at(dir.path()).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // The backoff grew while the receiver failed (and during the stop): the next attempts
+    // may be seconds away.
+    let deadline = Instant::now() + Duration::from_secs(30);
     let delivered = || {
         receiver.deliveries()[before..]
             .iter()
@@ -457,4 +464,28 @@ async fn the_queue_is_measured_in_metrics() {
     for w in wanted {
         assert!(text.contains(w), "{w} missing in:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_slow_record_writes() {
+    let app = spawn_app().await;
+    posts(&app).await;
+    let receiver = Receiver::start().await;
+    *receiver.delay.lock() = Duration::from_secs(3);
+    hook(&app, &receiver, json!({})).await;
+    let started = Instant::now();
+    for i in 0..20 {
+        app.create_record(
+            "posts",
+            json!({"title": format!("t{i}")}),
+            &app.superuser_token,
+        )
+        .await
+        .expect(200);
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "20 writes took {took:?}");
+    assert!(receiver.deliveries().is_empty(), "none answered yet");
+    *receiver.delay.lock() = Duration::ZERO;
+    receiver.wait_for(20).await;
 }
