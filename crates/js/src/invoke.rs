@@ -113,11 +113,20 @@ where
     } else {
         // The helper thread calls the database as this one would: in its transaction, if any.
         let joined = shared::current();
-        std::thread::scope(|s| {
-            s.spawn(|| shared::joining(joined, || rt.block_on(fut)))
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))
-        })
+        let wait = || {
+            std::thread::scope(|s| {
+                s.spawn(|| shared::joining(joined, || rt.block_on(fut)))
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+        };
+        // A worker of a multi-threaded runtime hands its tasks and the I/O driver to another
+        // thread while it waits: with every worker waiting here (hooks on each), nothing would
+        // be left to read the database's answers (PostgreSQL's connections are tasks).
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        }
     };
     MAY_BLOCK.set(before);
     out
