@@ -18,6 +18,12 @@ use crate::rules::check::validate_rules;
 use crate::rules::superusers_only;
 use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 
+mod import;
+mod model_hooks;
+
+pub use model_hooks::ModelHooks;
+use model_hooks::Via;
+
 #[derive(Clone)]
 pub struct Collections {
     schema: Schema,
@@ -26,45 +32,6 @@ pub struct Collections {
     listeners: Arc<parking_lot::RwLock<Vec<ChangeListener>>>,
     /// The application's hooks around every change of a definition (`on_model`).
     model: Arc<std::sync::OnceLock<Arc<dyn ModelHooks>>>,
-}
-
-/// Who changes a definition: the API, or the application itself (`*_direct`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Via {
-    Api,
-    App,
-}
-
-/// A model hook's refusal as the caller sees it. PB-COMPAT: the API answers any failure but
-/// a validation one as its own 400 ("Raw error" for a save, a plain message for a delete);
-/// application code sees the error as thrown.
-fn refused(e: Error, action: Action, via: Via) -> Error {
-    match (via, e) {
-        (Via::App, e) => e,
-        (Via::Api, Error::BadRequest { message, data }) if !data.is_empty() => {
-            Error::BadRequest { message, data }
-        }
-        (Via::Api, e) => Error::bad_request(match action {
-            Action::Delete => "Failed to delete collection.".to_owned(),
-            Action::Create => format!("Failed to create collection. Raw error: \n{e}"),
-            Action::Update => format!("Failed to update collection. Raw error: \n{e}"),
-        }),
-    }
-}
-
-/// Application code around every change of a definition, however made (the API, a migration,
-/// a hook): PocketBase's collection model hooks (`onCollectionCreate`...).
-pub trait ModelHooks: Send + Sync {
-    /// Before `collection` (valid) is saved or deleted: an error refuses the change; a
-    /// changed definition (JSON) is validated again and saved instead.
-    fn before(&self, action: Action, collection: &Collection) -> Result<Option<Json>>;
-    /// Once the change committed (`Ok`), or failed.
-    fn after(
-        &self,
-        action: Action,
-        collection: &Collection,
-        outcome: std::result::Result<(), &Error>,
-    );
 }
 
 /// A definition changed through the API (`POST`, `PATCH` or `DELETE /api/collections`): as it
@@ -259,67 +226,6 @@ impl Collections {
             records,
             listeners: Arc::default(),
             model: Arc::default(),
-        }
-    }
-
-    /// Runs `hooks` around every change of a definition (the first given stays).
-    pub fn on_model(&self, hooks: Arc<dyn ModelHooks>) {
-        let _ = self.model.set(hooks);
-    }
-
-    /// Runs the model hooks around `save`, the change of `prepared` (`redo` prepares again a
-    /// definition the hooks changed). Without hooks, only `save`.
-    async fn with_model_hooks<T, F>(
-        &self,
-        action: Action,
-        via: Via,
-        prepared: Collection,
-        redo: impl FnOnce(&Json) -> Result<Collection>,
-        save: impl FnOnce(Collection) -> F,
-    ) -> Result<T>
-    where
-        F: Future<Output = Result<T>>,
-    {
-        let Some(hooks) = self.model.get().cloned() else {
-            return save(prepared).await;
-        };
-        let changed = match hooks.before(action, &prepared) {
-            Ok(changed) => changed,
-            Err(e) => {
-                hooks.after(action, &prepared, Err(&e));
-                return Err(refused(e, action, via));
-            }
-        };
-        let c = match changed.map(|json| redo(&json)).transpose() {
-            Ok(c) => c.unwrap_or(prepared),
-            Err(e) => {
-                hooks.after(action, &prepared, Err(&e));
-                return Err(e);
-            }
-        };
-        let seen = c.clone();
-        match save(c).await {
-            Ok(out) => {
-                // Inside application code's transaction: once that commits (a rollback is
-                // told on a thread of its own: the transaction's thread must not run hooks).
-                let rt = tokio::runtime::Handle::current();
-                self.schema
-                    .db()
-                    .when_settled(move |committed| match committed {
-                        true => hooks.after(action, &seen, Ok(())),
-                        false => {
-                            rt.spawn_blocking(move || {
-                                let e = Error::internal("the transaction was rolled back");
-                                hooks.after(action, &seen, Err(&e));
-                            });
-                        }
-                    });
-                Ok(out)
-            }
-            Err(e) => {
-                hooks.after(action, &seen, Err(&e));
-                Err(e)
-            }
         }
     }
 
@@ -594,122 +500,6 @@ impl Collections {
         self.records.truncate(&c).await
     }
 
-    /// `PUT /api/collections/import` with `body` as read, or why it could not be (superusers
-    /// only, checked first): `{collections, deleteMissing}`.
-    pub async fn import(&self, caller: &Auth, body: Result<Json>) -> Result<()> {
-        superusers_only(caller)?;
-        let body = body?;
-        let list = body.get("collections").unwrap_or(&Json::Null);
-        let delete_missing = body
-            .get("deleteMissing")
-            .and_then(Json::as_bool)
-            .unwrap_or(false);
-        self.import_list(list, delete_missing).await
-    }
-
-    /// Creates or replaces the given collections; with `delete_missing`, drops the others
-    /// (PocketBase's `app.importCollections`, as the application itself).
-    pub async fn import_direct(&self, input: &Json, delete_missing: bool) -> Result<()> {
-        self.import_list(input, delete_missing).await
-    }
-
-    async fn import_list(&self, input: &Json, delete_missing: bool) -> Result<()> {
-        self.schema.refresh_if_shared().await?;
-        let list = input.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
-            let mut d = FieldErrors::new();
-            d.insert(
-                "collections".into(),
-                field_error_json("validation_required", "Cannot be blank."),
-            );
-            Error::BadRequest {
-                message: "An error occurred while validating the submitted data.".into(),
-                data: d,
-            }
-        })?;
-        let import_failure = |e: Error| {
-            import_error(format!(
-                "Failed to import the collections configuration. Raw error:\n{e}"
-            ))
-        };
-        // Every item is checked before anything is saved, so an invalid import changes nothing.
-        let mut planned: Vec<(Collection, Option<Arc<Collection>>)> =
-            Vec::with_capacity(list.len());
-        for item in list {
-            let id = item.get("id").and_then(Json::as_str).unwrap_or("");
-            let name = item.get("name").and_then(Json::as_str).unwrap_or("");
-            let pending: Vec<Collection> = planned.iter().map(|(c, _)| c.clone()).collect();
-            let (id, prepared) = match self.schema.get(id).or_else(|| self.schema.get(name)) {
-                Some(old) => (
-                    old.id.clone(),
-                    self.prepare_update(&old.id, item, &pending)
-                        .map(|(c, old)| (c, Some(old))),
-                ),
-                None => {
-                    // The new collection's id is chosen first, for the error to name it.
-                    let mut item = item.clone();
-                    let id = match item.get("id").and_then(Json::as_str) {
-                        Some(id) if !id.is_empty() => id.to_owned(),
-                        _ => {
-                            let kind = item.get("type").and_then(Json::as_str).unwrap_or("base");
-                            self.new_collection_id(kind, name.trim(), &pending)
-                        }
-                    };
-                    if let Json::Object(m) = &mut item {
-                        m.insert("id".into(), json!(id));
-                    }
-                    (id, self.prepare_create(&item, &pending).map(|c| (c, None)))
-                }
-            };
-            planned.push(prepared.map_err(|e| match e {
-                Error::BadRequest { data, .. } if !data.is_empty() => import_error(format!(
-                    "Data validations failed for collection {:?} ({id}):\n{}.",
-                    name,
-                    raw_messages(&data)
-                )),
-                other => import_failure(other),
-            })?);
-        }
-        let mut seen = Vec::new();
-        for (c, old) in planned {
-            seen.push(c.id.clone());
-            let action = match old {
-                Some(_) => Action::Update,
-                None => Action::Create,
-            };
-            let redo = |json: &Json| match &old {
-                Some(old) => self.prepare_update(&old.id, json, &[]).map(|(c, _)| c),
-                None => self.prepare_create(json, &[]),
-            };
-            let save = |c| self.schema.save(c, old.clone());
-            self.with_model_hooks(action, Via::App, c, redo, save)
-                .await
-                .map_err(import_failure)?;
-        }
-        if delete_missing {
-            // Referenced collections go after the ones referencing them, as in PocketBase, and
-            // collections views read after those views; a reference from a collection that
-            // stays still refuses the deletion.
-            let all = self.schema.all();
-            let mut missing: Vec<Arc<Collection>> = all
-                .iter()
-                .filter(|c| !c.system && !seen.contains(&c.id))
-                .cloned()
-                .collect();
-            while !missing.is_empty() {
-                let next = missing.iter().position(|c| {
-                    let views = crate::schema::migrate::readers(&c.name, &c.id, &all);
-                    let blockers = self.referrers(c).into_iter().map(|r| r.id.clone());
-                    blockers
-                        .chain(views.into_iter().map(|v| v.id))
-                        .all(|r| !missing.iter().any(|m| m.id == r))
-                });
-                let c = missing.remove(next.unwrap_or(0));
-                self.remove(&c.id, Via::App).await.map_err(import_failure)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Blank collections of each kind, as the dashboard starts from (superusers only).
     pub fn scaffolds(&self, caller: &Auth) -> Result<Json> {
         superusers_only(caller)?;
@@ -859,42 +649,6 @@ impl Collections {
         }
         None
     }
-}
-
-/// PocketBase's answer to an import that fails: the reason under `collections`.
-fn import_error(message: String) -> Error {
-    let mut data = FieldErrors::new();
-    data.insert(
-        "collections".into(),
-        field_error_json("validation_collections_import_failure", message),
-    );
-    Error::BadRequest {
-        message: "Failed to import collections.".into(),
-        data,
-    }
-}
-
-/// Field errors as PocketBase prints them inside an import failure: its validator's own
-/// messages (lower case, no final period), nested as the errors are, indented JSON.
-fn raw_messages(data: &FieldErrors) -> String {
-    fn raw(v: &Json) -> Json {
-        match (v.get("code"), v.get("message").and_then(Json::as_str)) {
-            (Some(_), Some(message)) => {
-                let message = message.strip_suffix('.').unwrap_or(message);
-                let mut chars = message.chars();
-                let first = chars.next().map(|c| c.to_lowercase().to_string());
-                json!(first.unwrap_or_default() + chars.as_str())
-            }
-            _ => match v {
-                Json::Object(m) => {
-                    Json::Object(m.iter().map(|(k, v)| (k.clone(), raw(v))).collect())
-                }
-                other => other.clone(),
-            },
-        }
-    }
-    let all: Map<String, Json> = data.iter().map(|(k, v)| (k.clone(), raw(v))).collect();
-    serde_json::to_string_pretty(&all).unwrap_or_default()
 }
 
 /// A failure raised while saving (DDL, view query) keeps its field errors under the action's
