@@ -132,7 +132,8 @@ impl Logs {
         let (items, total) = self
             .db()
             .read(move |conn| {
-                let items = read_entries(conn, &select)?;
+                // Counted first, as record lists are: entries only ever arrive, so the page
+                // then holds at least what the total counted.
                 let total = if skip_total {
                     -1
                 } else {
@@ -141,6 +142,7 @@ impl Logs {
                         _ => 0,
                     }
                 };
+                let items = read_entries(conn, &select)?;
                 Ok((items, total))
             })
             .await?;

@@ -155,7 +155,8 @@ impl Records {
             .schema
             .db()
             .read(move |conn| {
-                let rows = conn.query(&select)?;
+                // Counted before the page is read: a write committing in between then adds
+                // to the page, never to the total alone (a total of 1 over an empty page).
                 let total = match count {
                     Some(count) => conn.query_scalar(&count)?.map_or(0, |v| match v {
                         oxbase_sql::Value::Int(i) => i,
@@ -163,6 +164,7 @@ impl Records {
                     }),
                     None => -1,
                 };
+                let rows = conn.query(&select)?;
                 Ok((Record::from_rows(&coll, rows), total))
             })
             .await?;
