@@ -126,9 +126,6 @@ pub(crate) struct HookOutcome {
     /// The event's carried fields as the hooks left them (`spec.carry`).
     #[serde(default)]
     pub fields: Option<Map<String, Json>>,
-    /// A collection model hook's definition, when the hooks changed it.
-    #[serde(default)]
-    pub collection: Option<Json>,
 }
 
 /// What the hooks of a create, update or delete answered: the route's answer when `e.next()`

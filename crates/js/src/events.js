@@ -529,7 +529,6 @@
       out.fields = {};
       for (const k of spec.carry) out.fields[k] = e[k] === undefined ? null : JSON.parse(JSON.stringify(e[k]));
     }
-    if (ev.model && e.collection && JSON.stringify(e.collection) !== initial) out.collection = JSON.parse(JSON.stringify(e.collection));
     return JSON.stringify(out);
   };
 
@@ -587,6 +586,8 @@
       // The core's operation, with the event's fields the hooks may have changed.
       const state = {};
       for (const k of carry || []) state[k] = e[k];
+      // A definition goes back only if the hooks changed it (the core prepares it again).
+      if (state.collection !== undefined && JSON.stringify(state.collection) === initial) delete state.collection;
       const out = call("terminal", state);
       if (out && typeof out === "object") Object.assign(e, out);
       return;

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use oxbase_core::collections::SaveChange;
 use oxbase_core::events::{Action, Change, TransactionHook};
 use oxbase_core::schema::{Collection, Record};
 use oxbase_core::store::Conn;
@@ -348,30 +349,53 @@ struct CollectionHooks {
     hooks: Arc<Hooks>,
 }
 
-impl oxbase_core::collections::ModelHooks for CollectionHooks {
-    fn before(
-        &self,
-        action: Action,
-        collection: &Collection,
-    ) -> oxbase_core::error::Result<Option<Json>> {
+impl CollectionHooks {
+    fn chain(&self, action: Action, collection: &Collection) -> Vec<usize> {
         let names: &[&str] = match action {
             Action::Create => &COLLECTION_CREATE,
             Action::Update => &COLLECTION_UPDATE,
             Action::Delete => &COLLECTION_DELETE,
         };
-        let chain = self.hooks.by_name.chain(names, collection);
-        if chain.is_empty() {
-            return Ok(None);
-        }
+        self.hooks.by_name.chain(names, collection)
+    }
+}
+
+impl oxbase_core::collections::ModelHooks for CollectionHooks {
+    fn wraps(&self, action: Action, collection: &Collection) -> bool {
+        !self.chain(action, collection).is_empty()
+    }
+
+    /// One chain (`onCollectionCreate`, `...Validate`, `...Execute`) whose last `e.next()`
+    /// makes the change, as PocketBase's own Execute handler does at the end of its chain: code
+    /// after `e.next()` sees it made.
+    fn around(
+        &self,
+        action: Action,
+        collection: &Collection,
+        save: SaveChange,
+    ) -> oxbase_core::error::Result<()> {
         let spec = json!({
-            "chain": chain,
-            "terminal": "proceed",
-            "event": {"collection": collection.to_json(), "model": true},
+            "chain": self.chain(action, collection),
+            "terminal": "native",
+            "carry": ["collection"],
+            "event": {"collection": collection.to_json()},
         });
-        let outcome = self.hooks.run_hook(&spec).map_err(engine_error)?;
+        let rt = tokio::runtime::Handle::current();
+        let mut save = Some(save);
+        let terminal: invoke::Terminal = Box::new(move |state: Json| {
+            let Some(save) = save.take() else {
+                return Ok(Json::Null);
+            };
+            // PocketBase saves `e.collection` as the hooks left it (sent only when changed).
+            let changed = state.get("collection").cloned();
+            invoke::block(&rt, save(changed))?;
+            Ok(Json::Null)
+        });
+        let outcome =
+            invoke::with_terminal(terminal, || self.hooks.run_hook(&spec)).map_err(engine_error)?;
         match outcome.error {
             Some(e) => Err(to_core_error(&e)),
-            None => Ok(outcome.collection),
+            None => Ok(()),
         }
     }
 

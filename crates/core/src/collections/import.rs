@@ -94,11 +94,13 @@ impl Collections {
                 Some(_) => Action::Update,
                 None => Action::Create,
             };
-            let redo = |json: &Json| match &old {
-                Some(old) => self.prepare_update(&old.id, json, &[]).map(|(c, _)| c),
-                None => self.prepare_create(json, &[]),
+            let (this, previous) = (self.clone(), old.clone());
+            let redo = move |json: &Json| match &previous {
+                Some(old) => this.prepare_update(&old.id, json, &[]).map(|(c, _)| c),
+                None => this.prepare_create(json, &[]),
             };
-            let save = |c| self.schema.save(c, old.clone());
+            let schema = self.schema.clone();
+            let save = |c| async move { schema.save(c, old).await };
             self.with_model_hooks(action, Via::App, c, redo, save)
                 .await
                 .map_err(import_failure)?;

@@ -21,8 +21,8 @@ use crate::schema::{Collection, CollectionKind, FieldKind, Schema};
 mod import;
 mod model_hooks;
 
-pub use model_hooks::ModelHooks;
-use model_hooks::Via;
+use model_hooks::{Change, Via};
+pub use model_hooks::{ModelHooks, SaveChange};
 
 #[derive(Clone)]
 pub struct Collections {
@@ -274,28 +274,37 @@ impl Collections {
     /// only: PB-COMPAT, a guest learns of its 401 before anything about its body).
     pub async fn create(&self, caller: &Auth, input: Result<Json>) -> Result<Arc<Collection>> {
         superusers_only(caller)?;
-        let created = self.create_via(&input?, Via::Api).await?;
-        self.announce(None, Some(created.clone())).await?;
+        let (created, made) = self.create_via(&input?, Via::Api).await?;
+        if made {
+            self.announce(None, Some(created.clone())).await?;
+        }
         Ok(created)
     }
 
     /// Creates a definition as the application itself (no caller to check, no listener told).
     pub async fn create_direct(&self, input: &Json) -> Result<Arc<Collection>> {
-        self.create_via(input, Via::App).await
+        Ok(self.create_via(input, Via::App).await?.0)
     }
 
-    async fn create_via(&self, input: &Json, via: Via) -> Result<Arc<Collection>> {
+    /// The definition created, and whether it was (a model hook may skip the change).
+    async fn create_via(&self, input: &Json, via: Via) -> Result<(Arc<Collection>, bool)> {
         self.schema.refresh_if_shared().await?;
         let c = self.prepare_create(input, &[])?;
-        let save = |c| async {
-            self.schema
+        let (this, schema) = (self.clone(), self.schema.clone());
+        let save = |c| async move {
+            schema
                 .save(c, None)
                 .await
                 .map_err(|e| contextualize(e, "create"))
         };
-        let redo = |json: &Json| self.prepare_create(json, &[]);
-        self.with_model_hooks(Action::Create, via, c, redo, save)
-            .await
+        let redo = move |json: &Json| this.prepare_create(json, &[]);
+        match self
+            .with_model_hooks(Action::Create, via, c, redo, save)
+            .await?
+        {
+            Change::Made(c) => Ok((c, true)),
+            Change::Skipped(c) => Ok((Arc::new(c), false)),
+        }
     }
 
     /// Updates a definition; `input` as on create (superusers only).
@@ -306,8 +315,10 @@ impl Collections {
         input: Result<Json>,
     ) -> Result<Arc<Collection>> {
         superusers_only(caller)?;
-        let (old, updated) = self.replace(id_or_name, &input?, Via::Api).await?;
-        self.announce(Some(old), Some(updated.clone())).await?;
+        let (old, updated, made) = self.replace(id_or_name, &input?, Via::Api).await?;
+        if made {
+            self.announce(Some(old), Some(updated.clone())).await?;
+        }
         Ok(updated)
     }
 
@@ -316,26 +327,32 @@ impl Collections {
         Ok(self.replace(id_or_name, input, Via::App).await?.1)
     }
 
-    /// Applies `input` to a definition; the definition before and after.
+    /// Applies `input` to a definition; the definition before and after, and whether it
+    /// changed (a model hook may skip the change).
     async fn replace(
         &self,
         id_or_name: &str,
         input: &Json,
         via: Via,
-    ) -> Result<(Arc<Collection>, Arc<Collection>)> {
+    ) -> Result<(Arc<Collection>, Arc<Collection>, bool)> {
         self.schema.refresh_if_shared().await?;
         let (c, old) = self.prepare_update(id_or_name, input, &[])?;
-        let save = |c| async {
-            self.schema
-                .save(c, Some(old.clone()))
+        let (this, schema, previous) = (self.clone(), self.schema.clone(), old.clone());
+        let save = |c| async move {
+            schema
+                .save(c, Some(previous))
                 .await
                 .map_err(|e| contextualize(e, "update"))
         };
-        let redo = |json: &Json| self.prepare_update(&old.id, json, &[]).map(|(c, _)| c);
-        let updated = self
+        let id = old.id.clone();
+        let redo = move |json: &Json| this.prepare_update(&id, json, &[]).map(|(c, _)| c);
+        match self
             .with_model_hooks(Action::Update, via, c, redo, save)
-            .await?;
-        Ok((old, updated))
+            .await?
+        {
+            Change::Made(updated) => Ok((old, updated, true)),
+            Change::Skipped(c) => Ok((old, Arc::new(c), false)),
+        }
     }
 
     /// A new collection from a request body, checked against the schema and `pending` (other
@@ -440,8 +457,10 @@ impl Collections {
     /// Drops a definition and its records (superusers only).
     pub async fn delete(&self, caller: &Auth, id_or_name: &str) -> Result<()> {
         superusers_only(caller)?;
-        let deleted = self.remove(id_or_name, Via::Api).await?;
-        self.announce(Some(deleted), None).await
+        match self.remove(id_or_name, Via::Api).await? {
+            Some(deleted) => self.announce(Some(deleted), None).await,
+            None => Ok(()),
+        }
     }
 
     /// Drops a definition and its records as the application itself.
@@ -450,7 +469,8 @@ impl Collections {
     }
 
     /// Drops a definition; the one dropped.
-    async fn remove(&self, id_or_name: &str, via: Via) -> Result<Arc<Collection>> {
+    /// Deletes a definition; the one deleted (`None`: a model hook skipped the change).
+    async fn remove(&self, id_or_name: &str, via: Via) -> Result<Option<Arc<Collection>>> {
         let c = self.view(id_or_name).await?;
         if c.system {
             return Err(Error::bad_request(
@@ -467,10 +487,16 @@ impl Collections {
             files: Vec::new(),
             dirs: vec![c.id.clone()],
         };
-        let remove = |c: Collection| self.schema.remove(Arc::new(c));
-        let unchanged = |_: &Json| Ok((*c).clone());
-        self.with_model_hooks(Action::Delete, via, (*c).clone(), unchanged, remove)
+        let schema = self.schema.clone();
+        let remove = |c: Collection| async move { schema.remove(Arc::new(c)).await };
+        let same = (*c).clone();
+        let unchanged = move |_: &Json| Ok(same);
+        let removed = self
+            .with_model_hooks(Action::Delete, via, (*c).clone(), unchanged, remove)
             .await?;
+        if let Change::Skipped(_) = removed {
+            return Ok(None);
+        }
         // The collection's files go once its table is gone, never before (inside application
         // code's transaction: once that commits).
         let db = self.schema.db();
@@ -487,7 +513,7 @@ impl Collections {
         } else {
             self.records.files().collect(files).await;
         }
-        Ok(c)
+        Ok(Some(c))
     }
 
     /// Deletes every record of a definition (superusers only).

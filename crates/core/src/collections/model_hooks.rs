@@ -3,6 +3,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
+use parking_lot::Mutex;
+
 use serde_json::Value as Json;
 
 use super::Collections;
@@ -34,12 +37,18 @@ pub(super) fn refused(e: Error, action: Action, via: Via) -> Error {
     }
 }
 
+/// The change a definition's model hooks wrap: their last `e.next()` makes it, with the
+/// definition as they left it (`None`: unchanged).
+pub type SaveChange = Box<dyn FnOnce(Option<Json>) -> BoxFuture<'static, Result<()>> + Send>;
+
 /// Application code around every change of a definition, however made (the API, a migration,
 /// a hook): PocketBase's collection model hooks (`onCollectionCreate`...).
 pub trait ModelHooks: Send + Sync {
-    /// Before `collection` (valid) is saved or deleted: an error refuses the change; a
-    /// changed definition (JSON) is validated again and saved instead.
-    fn before(&self, action: Action, collection: &Collection) -> Result<Option<Json>>;
+    /// Whether any hook wraps `action` on `collection` (none: the change is made directly).
+    fn wraps(&self, action: Action, collection: &Collection) -> bool;
+    /// Runs the hooks of `action` around `save`, which their last `e.next()` calls: code after
+    /// it runs once the change is made. An error refuses the change, or fails it once made.
+    fn around(&self, action: Action, collection: &Collection, save: SaveChange) -> Result<()>;
     /// Once the change committed (`Ok`), or failed.
     fn after(
         &self,
@@ -47,6 +56,18 @@ pub trait ModelHooks: Send + Sync {
         collection: &Collection,
         outcome: std::result::Result<(), &Error>,
     );
+}
+
+/// The definition the hooks' `e.next()` saved, and what the save answered.
+type Saved<T> = (Collection, Result<T>);
+
+/// What became of a change the model hooks wrapped.
+pub(super) enum Change<T> {
+    /// Made: what the save answered.
+    Made(T),
+    /// PB-COMPAT: no hook called `e.next()`: nothing changed, and the caller is answered as
+    /// if it had (PocketBase answers the definition and fires the after-success hooks).
+    Skipped(Collection),
 }
 
 impl Collections {
@@ -62,32 +83,51 @@ impl Collections {
         action: Action,
         via: Via,
         prepared: Collection,
-        redo: impl FnOnce(&Json) -> Result<Collection>,
-        save: impl FnOnce(Collection) -> F,
-    ) -> Result<T>
+        redo: impl FnOnce(&Json) -> Result<Collection> + Send + 'static,
+        save: impl FnOnce(Collection) -> F + Send + 'static,
+    ) -> Result<Change<T>>
     where
-        F: Future<Output = Result<T>>,
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
     {
-        let Some(hooks) = self.model.get().cloned() else {
-            return save(prepared).await;
+        let hooks = match self.model.get() {
+            Some(hooks) if hooks.wraps(action, &prepared) => hooks.clone(),
+            _ => return save(prepared).await.map(Change::Made),
         };
-        let changed = match hooks.before(action, &prepared) {
-            Ok(changed) => changed,
-            Err(e) => {
-                hooks.after(action, &prepared, Err(&e));
-                return Err(refused(e, action, via));
+        // What the hooks' `e.next()` made, kept here: the hooks see a copy of its error.
+        let made: Arc<Mutex<Option<Saved<T>>>> = Arc::default();
+        let slot = made.clone();
+        let unchanged = prepared.clone();
+        let change: SaveChange = Box::new(move |changed| {
+            Box::pin(async move {
+                let (c, out) = match changed.map(|json| redo(&json)).transpose() {
+                    Ok(c) => {
+                        let c = c.unwrap_or(unchanged);
+                        let out = save(c.clone()).await;
+                        (c, out)
+                    }
+                    Err(e) => (unchanged, Err(e)),
+                };
+                let echo = out.as_ref().err().map(echo);
+                *slot.lock() = Some((c, out));
+                echo.map_or(Ok(()), Err)
+            })
+        });
+        let chain = hooks.around(action, &prepared, change);
+        let made = made.lock().take();
+        match (chain, made) {
+            (_, Some((c, Err(e)))) => {
+                hooks.after(action, &c, Err(&e));
+                Err(e)
             }
-        };
-        let c = match changed.map(|json| redo(&json)).transpose() {
-            Ok(c) => c.unwrap_or(prepared),
-            Err(e) => {
-                hooks.after(action, &prepared, Err(&e));
-                return Err(e);
+            // PB-COMPAT: a hook failing after its `e.next()` fails the request; the change
+            // stays (PocketBase's own Execute handler committed it).
+            (Err(e), made) => {
+                let c = made.map_or(prepared, |(c, _)| c);
+                hooks.after(action, &c, Err(&e));
+                Err(refused(e, action, via))
             }
-        };
-        let seen = c.clone();
-        match save(c).await {
-            Ok(out) => {
+            (Ok(()), Some((seen, Ok(out)))) => {
                 // Inside application code's transaction: once that commits (a rollback is
                 // told on a thread of its own: the transaction's thread must not run hooks).
                 let rt = tokio::runtime::Handle::current();
@@ -102,12 +142,27 @@ impl Collections {
                             });
                         }
                     });
-                Ok(out)
+                Ok(Change::Made(out))
             }
-            Err(e) => {
-                hooks.after(action, &seen, Err(&e));
-                Err(e)
+            (Ok(()), None) => {
+                hooks.after(action, &prepared, Ok(()));
+                Ok(Change::Skipped(prepared))
             }
         }
+    }
+}
+
+/// A copy of `e` for the hook whose `e.next()` failed with it (the original goes to the
+/// caller): its kind, message and field errors.
+fn echo(e: &Error) -> Error {
+    match e {
+        Error::BadRequest { message, data } => Error::BadRequest {
+            message: message.clone(),
+            data: data.clone(),
+        },
+        Error::NotFound(m) => Error::NotFound(m.clone()),
+        Error::Forbidden(m) => Error::Forbidden(m.clone()),
+        Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
+        other => Error::bad_request(other.to_string()),
     }
 }
