@@ -136,6 +136,23 @@ impl StoreError {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A copy of this error for application code that caused it while the original goes on
+    /// to the caller (a hook whose `e.next()` failed): its kind, message and field errors.
+    pub fn echo(&self) -> Error {
+        match self {
+            Error::BadRequest { message, data } => Error::BadRequest {
+                message: message.clone(),
+                data: data.clone(),
+            },
+            Error::NotFound(m) => Error::NotFound(m.clone()),
+            Error::Forbidden(m) => Error::Forbidden(m.clone()),
+            Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
+            Error::TooLarge(m) => Error::TooLarge(m.clone()),
+            Error::TooManyRequests(m) => Error::TooManyRequests(m.clone()),
+            other => Error::bad_request(other.to_string()),
+        }
+    }
+
     pub fn not_found() -> Error {
         Error::NotFound("The requested resource wasn't found.".into())
     }

@@ -585,7 +585,8 @@
     if (kind === "native") {
       // The core's operation, with the event's fields the hooks may have changed.
       const state = {};
-      for (const k of carry || []) state[k] = e[k];
+      // A record goes as its values (a password set from JS as `{__plain}`, hashed natively).
+      for (const k of carry || []) state[k] = k === "record" && e.record ? e.record.__data : e[k];
       // A definition goes back only if the hooks changed it (the core prepares it again).
       if (state.collection !== undefined && JSON.stringify(state.collection) === initial) delete state.collection;
       const out = call("terminal", state);

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use oxbase_core::collections::SaveChange;
-use oxbase_core::events::{Action, Change, TransactionHook};
+use oxbase_core::events::{Action, Change, Proceed, ProceedDelete, TransactionHook};
 use oxbase_core::schema::{Collection, Record};
 use oxbase_core::store::Conn;
 use oxbase_core::{App, Error};
@@ -137,6 +137,7 @@ impl Hooks {
             app.events().on_transaction(Arc::new(ModelHooks {
                 hooks: self.clone(),
                 db: app.db().clone(),
+                rt: tokio::runtime::Handle::current(),
             }));
         }
         if names.has_any(&AFTER_CREATE)
@@ -268,36 +269,61 @@ struct ModelHooks {
     hooks: Arc<Hooks>,
     /// The database whose transactions the hooks join.
     db: oxbase_core::store::Db,
+    /// Where the write the hooks' `e.next()` makes is awaited.
+    rt: tokio::runtime::Handle,
 }
 
 impl ModelHooks {
-    /// Runs `spec`'s chain on a thread joined to the transaction of `conn`.
-    fn run(&self, conn: &mut dyn Conn, spec: &Json) -> oxbase_core::error::Result<HookOutcome> {
+    /// Runs `spec`'s chain on a thread joined to the transaction of `conn`; its last
+    /// `e.next()` runs `rest` there (on `conn`, in a savepoint), with the event's carried
+    /// fields as the hooks left them.
+    fn run(
+        &self,
+        conn: &mut dyn Conn,
+        spec: &Json,
+        rest: impl FnOnce(Json) -> oxbase_core::error::Result<()> + Send + 'static,
+    ) -> oxbase_core::error::Result<HookOutcome> {
         self.db
-            .lend(conn, || crate::engine::nested(|| self.hooks.run_hook(spec)))?
+            .lend(conn, || {
+                let mut rest = Some(rest);
+                let terminal: invoke::Terminal = Box::new(move |state: Json| {
+                    if let Some(rest) = rest.take() {
+                        rest(state)?;
+                    }
+                    Ok(Json::Null)
+                });
+                invoke::with_terminal(terminal, || {
+                    crate::engine::nested(|| self.hooks.run_hook(spec))
+                })
+            })?
             .map_err(engine_error)
     }
 }
 
 impl TransactionHook for ModelHooks {
-    fn before_write(
+    /// One chain (`onRecordCreate|Update`, `onRecordValidate`, `...Execute`) whose last
+    /// `e.next()` writes the record as the hooks left it: code after it finds it written. A
+    /// chain in which no hook calls `e.next()` skips the write, as PocketBase's does.
+    fn around_write(
         &self,
         conn: &mut dyn Conn,
         action: Action,
-        record: &mut Record,
+        record: Record,
         previous: Option<&Record>,
-    ) -> oxbase_core::error::Result<()> {
+        proceed: Proceed,
+    ) -> oxbase_core::error::Result<Option<Record>> {
         let names: &[&str] = match action {
             Action::Create => &CREATE,
             _ => &UPDATE,
         };
         let chain = self.hooks.by_name.chain(names, &record.collection);
         if chain.is_empty() {
-            return Ok(());
+            return proceed(conn, record).map(|()| None);
         }
         let spec = json!({
             "chain": chain,
-            "terminal": "proceed",
+            "terminal": "native",
+            "carry": ["record"],
             "event": {
                 "collection": self.hooks.collection_ref(&record.collection),
                 "record": record.data,
@@ -306,38 +332,55 @@ impl TransactionHook for ModelHooks {
                 "tx": true,
             },
         });
-        let outcome = self.run(conn, &spec)?;
+        let (db, rt) = (self.db.clone(), self.rt.clone());
+        let written = record.clone();
+        let rest = move |state: Json| {
+            let mut record = written;
+            if let Some(Json::Object(data)) = state.get("record") {
+                apply(&mut record, data.clone())?;
+            }
+            invoke::block(&rt, db.write(move |conn| proceed(conn, record)))
+        };
+        let outcome = self.run(conn, &spec, rest)?;
         if let Some(e) = outcome.error {
             return Err(to_core_error(&e));
         }
-        if let Some(data) = outcome.record {
-            apply(record, data)?;
+        if outcome.proceeded {
+            return Ok(None);
         }
-        Ok(())
+        let mut skipped = record;
+        if let Some(data) = outcome.record {
+            apply(&mut skipped, data)?;
+        }
+        Ok(Some(skipped))
     }
 
-    fn before_delete(
+    /// One chain (`onRecordDelete`, `...Execute`) whose last `e.next()` deletes the record.
+    fn around_delete(
         &self,
         conn: &mut dyn Conn,
         record: &Record,
-    ) -> oxbase_core::error::Result<()> {
+        proceed: ProceedDelete,
+    ) -> oxbase_core::error::Result<bool> {
         let chain = self.hooks.by_name.chain(&DELETE, &record.collection);
         if chain.is_empty() {
-            return Ok(());
+            return proceed(conn).map(|()| true);
         }
         let spec = json!({
             "chain": chain,
-            "terminal": "proceed",
+            "terminal": "native",
             "event": {
                 "collection": self.hooks.collection_ref(&record.collection),
                 "record": record.data,
                 "tx": true,
             },
         });
-        let outcome = self.run(conn, &spec)?;
+        let (db, rt) = (self.db.clone(), self.rt.clone());
+        let rest = move |_: Json| invoke::block(&rt, db.write(move |conn| proceed(conn)));
+        let outcome = self.run(conn, &spec, rest)?;
         match outcome.error {
             Some(e) => Err(to_core_error(&e)),
-            None => Ok(()),
+            None => Ok(outcome.proceeded),
         }
     }
 }

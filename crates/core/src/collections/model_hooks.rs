@@ -58,6 +58,26 @@ pub trait ModelHooks: Send + Sync {
     );
 }
 
+impl Collections {
+    /// Tells `hooks` of a change made: inside application code's transaction, once that
+    /// commits (a rollback is told on a thread of its own: the transaction's thread must not
+    /// run hooks).
+    fn after_settled(&self, hooks: Arc<dyn ModelHooks>, action: Action, seen: Collection) {
+        let rt = tokio::runtime::Handle::current();
+        self.schema
+            .db()
+            .when_settled(move |committed| match committed {
+                true => hooks.after(action, &seen, Ok(())),
+                false => {
+                    rt.spawn_blocking(move || {
+                        let e = Error::internal("the transaction was rolled back");
+                        hooks.after(action, &seen, Err(&e));
+                    });
+                }
+            });
+    }
+}
+
 /// The definition the hooks' `e.next()` saved, and what the save answered.
 type Saved<T> = (Collection, Result<T>);
 
@@ -90,10 +110,23 @@ impl Collections {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let hooks = match self.model.get() {
-            Some(hooks) if hooks.wraps(action, &prepared) => hooks.clone(),
-            _ => return save(prepared).await.map(Change::Made),
+        let Some(hooks) = self.model.get().cloned() else {
+            return save(prepared).await.map(Change::Made);
         };
+        if !hooks.wraps(action, &prepared) {
+            // Only after-success or -error hooks, if any.
+            let seen = prepared.clone();
+            return match save(prepared).await {
+                Ok(out) => {
+                    self.after_settled(hooks, action, seen);
+                    Ok(Change::Made(out))
+                }
+                Err(e) => {
+                    hooks.after(action, &seen, Err(&e));
+                    Err(e)
+                }
+            };
+        }
         // What the hooks' `e.next()` made, kept here: the hooks see a copy of its error.
         let made: Arc<Mutex<Option<Saved<T>>>> = Arc::default();
         let slot = made.clone();
@@ -108,7 +141,7 @@ impl Collections {
                     }
                     Err(e) => (unchanged, Err(e)),
                 };
-                let echo = out.as_ref().err().map(echo);
+                let echo = out.as_ref().err().map(Error::echo);
                 *slot.lock() = Some((c, out));
                 echo.map_or(Ok(()), Err)
             })
@@ -128,20 +161,7 @@ impl Collections {
                 Err(refused(e, action, via))
             }
             (Ok(()), Some((seen, Ok(out)))) => {
-                // Inside application code's transaction: once that commits (a rollback is
-                // told on a thread of its own: the transaction's thread must not run hooks).
-                let rt = tokio::runtime::Handle::current();
-                self.schema
-                    .db()
-                    .when_settled(move |committed| match committed {
-                        true => hooks.after(action, &seen, Ok(())),
-                        false => {
-                            rt.spawn_blocking(move || {
-                                let e = Error::internal("the transaction was rolled back");
-                                hooks.after(action, &seen, Err(&e));
-                            });
-                        }
-                    });
+                self.after_settled(hooks, action, seen);
                 Ok(Change::Made(out))
             }
             (Ok(()), None) => {
@@ -149,20 +169,5 @@ impl Collections {
                 Ok(Change::Skipped(prepared))
             }
         }
-    }
-}
-
-/// A copy of `e` for the hook whose `e.next()` failed with it (the original goes to the
-/// caller): its kind, message and field errors.
-fn echo(e: &Error) -> Error {
-    match e {
-        Error::BadRequest { message, data } => Error::BadRequest {
-            message: message.clone(),
-            data: data.clone(),
-        },
-        Error::NotFound(m) => Error::NotFound(m.clone()),
-        Error::Forbidden(m) => Error::Forbidden(m.clone()),
-        Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
-        other => Error::bad_request(other.to_string()),
     }
 }

@@ -15,5 +15,7 @@ pub mod relay;
 mod watch;
 
 pub use change::{Action, Change, Committed};
-pub use pipeline::{ChangeHook, Pipeline, TransactionHook, TransactionHooks};
+pub use pipeline::{
+    ChangeHook, Pipeline, Proceed, ProceedDelete, TransactionHook, TransactionHooks,
+};
 pub use watch::{DeleteWatcher, Foreseen};

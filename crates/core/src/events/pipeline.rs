@@ -2,7 +2,7 @@
 //!
 //! | phase | when | a consumer may | consumers |
 //! |---|---|---|---|
-//! | in the transaction | [`TransactionHook::before_write`]: a record about to be created or updated; [`TransactionHook::before_delete`]: one about to be deleted; [`TransactionHook::after_write`]: each change once its rows are written, before commit | change the record (validated again), write rows of its own in the same transaction, or reject the write (all of it rolls back) | JS hooks and the outbox (issues #20, #21) |
+//! | in the transaction | [`TransactionHook::around_write`]: a record about to be created or updated, around its checks and rows; [`TransactionHook::around_delete`]: one about to be deleted, around its cascade; [`TransactionHook::after_write`]: each change once its rows are written, before commit | change the record (validated again), write rows of its own in the same transaction, skip the write, or reject it (all of it rolls back) | JS hooks and the outbox (issues #20, #21) |
 //! | in the transaction, deletes | [`DeleteWatcher`], before the first row goes | decide who may see each deleted record | realtime |
 //! | after commit, first | [`Pipeline::forward_to`], synchronously, this instance's own changes only | hand them on | the relay to other instances |
 //! | before the response | [`ChangeHook`], synchronously after commit ([`Pipeline::on_local_change`]: this instance's own changes only) | keep a cache exact; run after-success hooks | the identity cache; JS `onRecordAfter*Success` |
@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::mpsc;
 
 use super::change::{Action, Change, Committed};
@@ -44,12 +44,46 @@ pub trait TransactionHook: Send + Sync {
     fn before_delete(&self, _conn: &mut dyn Conn, _record: &Record) -> Result<()> {
         Ok(())
     }
+    /// Wraps the rest of a create or update (its checks and rows: `proceed`, with the record
+    /// as this consumer left it). `Some(record)`: it did not proceed, and the write is skipped
+    /// (PocketBase's model hooks skip it when no handler calls `e.next()`). By default: the
+    /// record through [`before_write`](Self::before_write), then `proceed`.
+    fn around_write(
+        &self,
+        conn: &mut dyn Conn,
+        action: Action,
+        mut record: Record,
+        previous: Option<&Record>,
+        proceed: Proceed,
+    ) -> Result<Option<Record>> {
+        self.before_write(conn, action, &mut record, previous)?;
+        proceed(conn, record).map(|()| None)
+    }
+    /// Wraps the rest of a delete (`proceed`: the cascade and the rows); `false`: it did not
+    /// proceed, and nothing is deleted. By default: [`before_delete`](Self::before_delete),
+    /// then `proceed`.
+    fn around_delete(
+        &self,
+        conn: &mut dyn Conn,
+        record: &Record,
+        proceed: ProceedDelete,
+    ) -> Result<bool> {
+        self.before_delete(conn, record)?;
+        proceed(conn).map(|()| true)
+    }
     /// A change whose rows are written, before commit: rows written on `conn` commit or roll
     /// back with it.
     fn after_write(&self, _conn: &mut dyn Conn, _change: &Change) -> Result<()> {
         Ok(())
     }
 }
+
+/// The rest of a create or update, with the record as the consumers around it left it. Its
+/// outcome stays with the write; an error is also answered to the consumer that called it.
+pub type Proceed = Box<dyn FnOnce(&mut dyn Conn, Record) -> Result<()> + Send>;
+
+/// The rest of a delete.
+pub type ProceedDelete = Box<dyn FnOnce(&mut dyn Conn) -> Result<()> + Send>;
 
 /// The in-transaction consumers as they were when a write began (a cheap snapshot a write
 /// plan carries into its transaction).
@@ -61,22 +95,59 @@ impl TransactionHooks {
         self.0.is_empty()
     }
 
-    pub fn before_write(
+    /// Runs `proceed` inside every consumer's [`TransactionHook::around_write`], the first
+    /// outermost; `Some(record)` when one skipped the write.
+    pub fn around_write(
         &self,
         conn: &mut dyn Conn,
         action: Action,
-        record: &mut Record,
+        record: Record,
         previous: Option<&Record>,
-    ) -> Result<()> {
-        self.0
-            .iter()
-            .try_for_each(|h| h.before_write(conn, action, record, previous))
+        mut proceed: Proceed,
+    ) -> Result<Option<Record>> {
+        let Some((outer, inner)) = self.0.split_first() else {
+            return proceed(conn, record).map(|()| None);
+        };
+        // An inner consumer's skip is kept here: the ones outside it carry on as if it ran.
+        let skipped: Arc<Mutex<Option<Record>>> = Arc::default();
+        for hook in inner.iter().rev() {
+            let (hook, previous, slot) = (hook.clone(), previous.cloned(), skipped.clone());
+            let next = proceed;
+            proceed = Box::new(move |conn, record| {
+                if let Some(r) = hook.around_write(conn, action, record, previous.as_ref(), next)? {
+                    *slot.lock() = Some(r);
+                }
+                Ok(())
+            });
+        }
+        let outer = outer.around_write(conn, action, record, previous, proceed)?;
+        Ok(outer.or_else(|| skipped.lock().take()))
     }
 
-    pub fn before_delete(&self, conn: &mut dyn Conn, record: &Record) -> Result<()> {
-        self.0
-            .iter()
-            .try_for_each(|h| h.before_delete(conn, record))
+    /// Runs `proceed` inside every consumer's [`TransactionHook::around_delete`]; `false` when
+    /// one skipped the delete.
+    pub fn around_delete(
+        &self,
+        conn: &mut dyn Conn,
+        record: &Record,
+        mut proceed: ProceedDelete,
+    ) -> Result<bool> {
+        let Some((outer, inner)) = self.0.split_first() else {
+            return proceed(conn).map(|()| true);
+        };
+        let skipped: Arc<Mutex<bool>> = Arc::default();
+        for hook in inner.iter().rev() {
+            let (hook, record, slot) = (hook.clone(), record.clone(), skipped.clone());
+            let next = proceed;
+            proceed = Box::new(move |conn| {
+                if !hook.around_delete(conn, &record, next)? {
+                    *slot.lock() = true;
+                }
+                Ok(())
+            });
+        }
+        let went = outer.around_delete(conn, record, proceed)?;
+        Ok(went && !*skipped.lock())
     }
 
     pub fn after_write(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {

@@ -158,7 +158,7 @@ impl Records {
         let mut out = Vec::with_capacity(outcomes.len());
         for (index, (outcome, op)) in outcomes.into_iter().zip(&ops).enumerate() {
             let response = match outcome {
-                Outcome::Created(r) | Outcome::Updated(r) => {
+                Outcome::Created(r) | Outcome::Updated(r) | Outcome::Skipped(r) => {
                     let shown = self
                         .present(req, vec![r], &op.expand, &op.fields)
                         .await

@@ -35,7 +35,7 @@ impl Records {
             })
             .await?
         {
-            Outcome::Created(r) => Ok(r),
+            Outcome::Created(r) | Outcome::Skipped(r) => Ok(r),
             _ => Err(Error::internal("a create plan did not create")),
         }
     }

@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
 use oxbase_sql::{Ident, Sql, Value};
 use serde_json::{Map, Value as Json, json};
 
 use super::{Deletion, Outcome, UpdateRule, WritePlan, failed, merge, unique_error};
 use crate::error::{Error, FieldErrors, Result};
-use crate::events::{Action, Foreseen, TransactionHooks};
+use crate::events::{Action, DeleteWatcher, Foreseen, Proceed, ProceedDelete, TransactionHooks};
 use crate::files::{self, Garbage, Upload};
 use crate::records::Records;
 use crate::records::foresee::{MAX_CASCADE_DEPTH, foresee, referrers, referring_fields};
@@ -60,65 +62,26 @@ pub fn execute(
 ) -> Result<Outcome> {
     match plan {
         WritePlan::Create {
-            mut record,
-            mut errors,
+            record,
+            errors,
             rule,
             targets,
             uploads,
             auth_peers,
         } => {
-            if !hooks.is_empty() {
-                // What an in-transaction consumer changes is checked like the request's values:
-                // fields, relations, uniqueness, all below.
-                hooks.before_write(conn, Action::Create, &mut record, None)?;
-                merge(&mut errors, validate::validate(&record));
-            }
-            let own_table = table(&record.collection)?;
-            let (mut missing, mut checks) = relation_checks(&record, &targets);
-            // Relation targets are checked with the other fields, so one 400 lists all. A
-            // valid create checks its relations and its rule after the insert, in one query;
-            // one pointing at its own collection is checked first, so that it cannot name
-            // itself (as in PocketBase).
-            // PB-COMPAT: PocketBase judges the create rule before anything else, so a caller
-            // it refuses learns nothing of the fields (what is invalid, taken or missing):
-            // every failure below asks the rule first, on the record's values.
-            let refused = |conn: &mut dyn Conn| refused_by(conn, rule.as_ref(), &record);
-            if !errors.is_empty() || targets.iter().any(|(_, t)| t.as_ref() == Some(&own_table)) {
-                let checked = std::mem::take(&mut checks);
-                let (relation_errors, _) =
-                    run_checks(conn, checked, std::mem::take(&mut missing), None)?;
-                merge(&mut errors, relation_errors);
-                if !errors.is_empty() {
-                    return Err(if refused(conn)? {
-                        failed("create", FieldErrors::new())
-                    } else {
-                        failed("create", errors)
-                    });
+            let hooked = !hooks.is_empty();
+            let rows = move |conn: &mut dyn Conn, record: Record| {
+                create_rows(
+                    conn, record, errors, rule, targets, uploads, auth_peers, hooked,
+                )
+            };
+            match around_write(conn, hooks, Action::Create, record, None, rows)? {
+                Around::Done((record, unused)) => {
+                    garbage.files.extend(unused);
+                    Ok(Outcome::Created(record))
                 }
+                Around::Skipped(record) => Ok(Outcome::Skipped(record)),
             }
-            if !auth_peers.is_empty()
-                && let Err(e) = ensure_unique_auth_id(conn, &record, &auth_peers)
-            {
-                return Err(if refused(conn)? {
-                    failed("create", FieldErrors::new())
-                } else {
-                    e
-                });
-            }
-            insert_checked(conn, &record, &targets, refused)?;
-            let rule = rule
-                .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
-                .transpose()?;
-            let (relation_errors, passed) = run_checks(conn, checks, missing, rule)?;
-            if !passed {
-                return Err(failed("create", FieldErrors::new()));
-            }
-            if !relation_errors.is_empty() {
-                return Err(failed("create", relation_errors));
-            }
-            garbage.files.extend(unused_uploads(&record, &uploads));
-            // The row holds exactly the record's values: no need to read it back.
-            Ok(Outcome::Created(record))
         }
         WritePlan::Update {
             collection: c,
@@ -172,20 +135,17 @@ pub fn execute(
             {
                 record.data.insert(f.name.clone(), json!(now));
             }
-            hooks.before_write(conn, Action::Update, &mut record, Some(&previous))?;
-            let mut errors = validate::validate(&record);
-            merge(
-                &mut errors,
-                validate::files(&record, Some(&previous), &input.files),
-            );
-            merge(&mut errors, relation_errors(conn, &record, &targets)?);
-            if !errors.is_empty() {
-                return Err(failed("update", errors));
+            let stored = previous.clone();
+            let rows = move |conn: &mut dyn Conn, record: Record| {
+                update_rows(conn, record, &stored, &input.files, &targets, &old_id)
+            };
+            match around_write(conn, hooks, Action::Update, record, Some(&previous), rows)? {
+                Around::Done((record, unused)) => {
+                    garbage.files.extend(unused);
+                    Ok(Outcome::Updated(record))
+                }
+                Around::Skipped(record) => Ok(Outcome::Skipped(record)),
             }
-            update_row(conn, &record, &old_id).map_err(|e| unique_error(e, "update"))?;
-            garbage.files.extend(unused_uploads(&record, &input.files));
-            garbage.files.extend(replaced_files(&previous, &record));
-            Ok(Outcome::Updated(record))
         }
         WritePlan::Upsert {
             collection,
@@ -215,18 +175,181 @@ pub fn execute(
             if c.name == SUPERUSERS {
                 keep_a_superuser(conn)?;
             }
-            hooks.before_delete(conn, &record)?;
-            // Who may see the deletions is decided before the first row goes: a cascaded
-            // record's rule may read the record that caused it.
-            let foreseen = match &watcher {
-                Some(w) => foresee(conn, &all, std::slice::from_ref(&record), w.as_ref())?,
-                None => None,
+            if hooks.is_empty() {
+                let deletion = delete_rows(conn, record, &all, watcher.as_deref())?;
+                garbage.extend(deleted_files(&deletion.records));
+                return Ok(Outcome::Deleted(deletion));
+            }
+            let made: Arc<Mutex<Option<Result<Deletion>>>> = Arc::default();
+            let kept = made.clone();
+            let target = record.clone();
+            let proceed: ProceedDelete = Box::new(move |conn| {
+                let out = delete_rows(conn, target, &all, watcher.as_deref());
+                let echo = out.as_ref().err().map(Error::echo);
+                *kept.lock() = Some(out);
+                echo.map_or(Ok(()), Err)
+            });
+            let went = hooks.around_delete(conn, &record, proceed);
+            let deletion = match (went, made.lock().take()) {
+                (_, Some(Err(e))) | (Err(e), _) => return Err(e),
+                (Ok(true), Some(Ok(deletion))) => deletion,
+                // Skipped: nothing was deleted.
+                _ => Cascade::default().into_deletion(None),
             };
-            let mut cascade = Cascade::default();
-            delete_cascading(conn, &all, record, &mut cascade, 0)?;
-            garbage.extend(deleted_files(&cascade.deleted));
-            Ok(Outcome::Deleted(cascade.into_deletion(foreseen)))
+            garbage.extend(deleted_files(&deletion.records));
+            Ok(Outcome::Deleted(deletion))
         }
+    }
+}
+
+/// The rest of a create once the consumers around it let it go on: its checks, its row and
+/// its rule; the record written, and the uploads it does not keep.
+#[allow(clippy::too_many_arguments)]
+fn create_rows(
+    conn: &mut dyn Conn,
+    record: Record,
+    mut errors: FieldErrors,
+    rule: Option<Sql>,
+    targets: RelationTargets,
+    uploads: Vec<Upload>,
+    auth_peers: Vec<Arc<Collection>>,
+    hooked: bool,
+) -> Result<(Record, Vec<String>)> {
+    if hooked {
+        // What an in-transaction consumer changed is checked like the request's values:
+        // fields, relations, uniqueness, all below.
+        merge(&mut errors, validate::validate(&record));
+    }
+    let own_table = table(&record.collection)?;
+    let (mut missing, mut checks) = relation_checks(&record, &targets);
+    // Relation targets are checked with the other fields, so one 400 lists all. A
+    // valid create checks its relations and its rule after the insert, in one query;
+    // one pointing at its own collection is checked first, so that it cannot name
+    // itself (as in PocketBase).
+    // PB-COMPAT: PocketBase judges the create rule before anything else, so a caller
+    // it refuses learns nothing of the fields (what is invalid, taken or missing):
+    // every failure below asks the rule first, on the record's values.
+    let refused = |conn: &mut dyn Conn| refused_by(conn, rule.as_ref(), &record);
+    if !errors.is_empty() || targets.iter().any(|(_, t)| t.as_ref() == Some(&own_table)) {
+        let checked = std::mem::take(&mut checks);
+        let (relation_errors, _) = run_checks(conn, checked, std::mem::take(&mut missing), None)?;
+        merge(&mut errors, relation_errors);
+        if !errors.is_empty() {
+            return Err(if refused(conn)? {
+                failed("create", FieldErrors::new())
+            } else {
+                failed("create", errors)
+            });
+        }
+    }
+    if !auth_peers.is_empty()
+        && let Err(e) = ensure_unique_auth_id(conn, &record, &auth_peers)
+    {
+        return Err(if refused(conn)? {
+            failed("create", FieldErrors::new())
+        } else {
+            e
+        });
+    }
+    insert_checked(conn, &record, &targets, refused)?;
+    let rule = rule
+        .map(|rule| select_by_id(&record.collection, record.id(), Some(&rule)))
+        .transpose()?;
+    let (relation_errors, passed) = run_checks(conn, checks, missing, rule)?;
+    if !passed {
+        return Err(failed("create", FieldErrors::new()));
+    }
+    if !relation_errors.is_empty() {
+        return Err(failed("create", relation_errors));
+    }
+    // The row holds exactly the record's values: no need to read it back.
+    let unused = unused_uploads(&record, &uploads);
+    // The row holds exactly the record's values: no need to read it back.
+    Ok((record, unused))
+}
+
+/// The rest of an update once the consumers around it let it go on: its checks and its row;
+/// the record written, and the files it no longer keeps.
+fn update_rows(
+    conn: &mut dyn Conn,
+    record: Record,
+    previous: &Record,
+    uploads: &[Upload],
+    targets: &RelationTargets,
+    old_id: &str,
+) -> Result<(Record, Vec<String>)> {
+    let mut errors = validate::validate(&record);
+    merge(
+        &mut errors,
+        validate::files(&record, Some(previous), uploads),
+    );
+    merge(&mut errors, relation_errors(conn, &record, targets)?);
+    if !errors.is_empty() {
+        return Err(failed("update", errors));
+    }
+    update_row(conn, &record, old_id).map_err(|e| unique_error(e, "update"))?;
+    let mut unused = unused_uploads(&record, uploads);
+    unused.extend(replaced_files(previous, &record));
+    Ok((record, unused))
+}
+
+/// The rest of a delete once the consumers around it let it go on: who may see each deletion
+/// (decided before the first row goes: a cascaded record's rule may read the record that
+/// caused it), then the cascade.
+fn delete_rows(
+    conn: &mut dyn Conn,
+    record: Record,
+    all: &[Arc<Collection>],
+    watcher: Option<&dyn DeleteWatcher>,
+) -> Result<Deletion> {
+    let foreseen = match watcher {
+        Some(w) => foresee(conn, all, std::slice::from_ref(&record), w)?,
+        None => None,
+    };
+    let mut cascade = Cascade::default();
+    delete_cascading(conn, all, record, &mut cascade, 0)?;
+    Ok(cascade.into_deletion(foreseen))
+}
+
+/// What the consumers around a create or update let it do.
+enum Around<R> {
+    /// It ran: what its rows answered.
+    Done(R),
+    /// A consumer skipped it (the record as left).
+    Skipped(Record),
+}
+
+/// Runs `rows`, the rest of a create or update, inside the in-transaction consumers.
+fn around_write<R: Send + 'static>(
+    conn: &mut dyn Conn,
+    hooks: &TransactionHooks,
+    action: Action,
+    record: Record,
+    previous: Option<&Record>,
+    rows: impl FnOnce(&mut dyn Conn, Record) -> Result<R> + Send + 'static,
+) -> Result<Around<R>> {
+    if hooks.is_empty() {
+        return rows(conn, record).map(Around::Done);
+    }
+    // What the rows answered stays here; the consumer that ran them sees a copy of an error.
+    let made: Arc<Mutex<Option<Result<R>>>> = Arc::default();
+    let kept = made.clone();
+    let proceed: Proceed = Box::new(move |conn, record| {
+        let out = rows(conn, record);
+        let echo = out.as_ref().err().map(Error::echo);
+        *kept.lock() = Some(out);
+        echo.map_or(Ok(()), Err)
+    });
+    let skipped = hooks.around_write(conn, action, record, previous, proceed);
+    match (skipped, made.lock().take()) {
+        (_, Some(Err(e))) => Err(e),
+        // PB-COMPAT: a consumer failing after the rows were written fails the write, and the
+        // transaction undoes them (PocketBase keeps an API write a hook failed after its
+        // `e.next()`: it writes outside a transaction).
+        (Err(e), _) => Err(e),
+        (Ok(Some(record)), _) => Ok(Around::Skipped(record)),
+        (Ok(None), Some(Ok(out))) => Ok(Around::Done(out)),
+        (Ok(None), None) => Err(Error::internal("a write neither ran nor was skipped")),
     }
 }
 

@@ -100,6 +100,9 @@ pub enum Outcome {
     Updated(Record),
     /// The record and everything its deletion cascaded to.
     Deleted(Deletion),
+    /// A create or update an in-transaction consumer skipped (a JS model hook that did not
+    /// call `e.next()`): the record as it left it, answered but not written.
+    Skipped(Record),
 }
 
 /// What a delete removed, and who may see it as decided before the rows went.
@@ -122,7 +125,7 @@ impl Records {
     ) -> Result<Record> {
         let plan = self.plan_create(req, collection, input).await?;
         match self.run(plan).await? {
-            Outcome::Created(r) => Ok(r),
+            Outcome::Created(r) | Outcome::Skipped(r) => Ok(r),
             _ => Err(Error::internal("a create plan did not create")),
         }
     }
@@ -136,7 +139,7 @@ impl Records {
     ) -> Result<Record> {
         let plan = self.plan_update(req, collection, id, input).await?;
         match self.run(plan).await? {
-            Outcome::Updated(r) => Ok(r),
+            Outcome::Updated(r) | Outcome::Skipped(r) => Ok(r),
             _ => Err(Error::internal("an update plan did not update")),
         }
     }
@@ -431,6 +434,7 @@ impl Outcome {
         match self {
             Outcome::Created(r) => vec![(Change::Created(r.clone()), None)],
             Outcome::Updated(r) => vec![(Change::Updated(r.clone()), None)],
+            Outcome::Skipped(_) => Vec::new(),
             Outcome::Deleted(d) => {
                 let deleted = d
                     .records
