@@ -466,3 +466,60 @@ async fn routes_holding_every_runtime_still_get_their_writes_hooks_run() {
     }
     assert_eq!(audit_messages(&app).await.len(), 8);
 }
+
+const CONNECT_HELD: &str = r#"
+onRealtimeConnectRequest((e) => {
+  const id = e.client.id()
+  e.next()
+  const r = new Record($app.findCollectionByNameOrId("audit"))
+  r.set("msg", "gone " + id)
+  $app.save(r)
+})
+routerAdd("GET", "/ok", (e) => e.json(200, { ok: true }))
+"#;
+
+#[tokio::test]
+async fn a_connect_hook_holds_its_stream_and_runs_on_after_the_client_goes() {
+    // One pooled runtime and a 1 s limit: each held connection has a runtime of its own, and
+    // the time it waits in `e.next()` is not the hook's.
+    let (app, _dir) = app_with_pool(
+        &[("connect.pb.js", CONNECT_HELD)],
+        Duration::from_secs(1),
+        64,
+        1,
+    )
+    .await;
+    app.must_create_collection(json!({
+        "name": "audit", "type": "base", "listRule": "",
+        "fields": [{"name": "msg", "type": "text"}],
+    }))
+    .await;
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        clients.push(app.connect_realtime().await);
+    }
+    let started = Instant::now();
+    let ok = app.get("/ok", GUEST).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert!(started.elapsed() < Duration::from_millis(500));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(audit_messages(&app).await.is_empty());
+
+    let ids: Vec<String> = clients.iter().map(|c| c.client_id.clone()).collect();
+    drop(clients);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let messages = audit_messages(&app).await;
+        if ids
+            .iter()
+            .all(|id| messages.contains(&format!("gone {id}")))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the clients went: {messages:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

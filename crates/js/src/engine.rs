@@ -116,8 +116,12 @@ impl Engine {
         let until = self.epoch.elapsed() + limit;
         self.deadline
             .store(until.as_millis().max(1) as u64, Ordering::Relaxed);
+        RUNNING.with(|r| r.borrow_mut().push(self.deadline.clone()));
         let out = self.ctx.with(|ctx| f(&ctx).map_err(|e| caught(&ctx, e)));
-        let late = self.epoch.elapsed() >= until;
+        RUNNING.with(|r| r.borrow_mut().pop());
+        // The deadline as it ended ([`paused`] moves it on).
+        let at = self.deadline.load(Ordering::Relaxed);
+        let late = self.epoch.elapsed().as_millis() as u64 >= at;
         self.deadline.store(0, Ordering::Relaxed);
         // A runtime that ran out of memory (even if the hook caught the error: `events.js`
         // raises `__fatal`) is not lent again.
@@ -187,6 +191,27 @@ pub fn caught(ctx: &Ctx<'_>, e: rquickjs::Error) -> JsError {
         },
         CaughtError::Error(e) => JsError::Engine(e.to_string()),
     }
+}
+
+thread_local! {
+    /// The deadlines of the invocations running on this thread, innermost last.
+    static RUNNING: std::cell::RefCell<Vec<Arc<AtomicU64>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f`, a native wait that is not the JavaScript's own time (a connect hook's `e.next()`
+/// waiting for its client to go), with the innermost invocation's time limit paused.
+pub fn paused<R>(f: impl FnOnce() -> R) -> R {
+    let started = Instant::now();
+    let out = f();
+    let waited = started.elapsed().as_millis() as u64;
+    RUNNING.with(|r| {
+        if let Some(deadline) = r.borrow().last() {
+            let _ = deadline.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |at| {
+                (at != 0).then_some(at + waited)
+            });
+        }
+    });
+    out
 }
 
 /// Prewarmed engines, lent one per invocation. When all are busy another is made, up to

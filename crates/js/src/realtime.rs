@@ -3,13 +3,13 @@
 //! `e.subscriptions`), `onRealtimeMessageSend` (each message a client is about to be sent,
 //! `PB_CONNECT` included) and `onRecordEnrich` over the records of realtime messages.
 //!
-//! PB-COMPAT: PocketBase's connect hook wraps the whole stream (code after `e.next()` runs
-//! when the client goes); here `e.next()` opens it and returns at once, so a runtime is not
-//! held for the life of a connection. The `e.idleTimeout` the hooks leave (nanoseconds, at
-//! least a millisecond) applies to the stream.
+//! The connect hook wraps the whole stream, as PocketBase's does: code after `e.next()` runs
+//! when the client goes. The `e.idleTimeout` the hooks leave (nanoseconds, at least a
+//! millisecond) applies to the stream.
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::http::Method;
 use axum::response::Response;
 use oxbase_api::custom::{BoxResponse, CustomRequest};
@@ -64,8 +64,10 @@ impl RealtimeRequests {
         }
     }
 
-    /// The connect hooks run first; once they all called `e.next()` the stream opens, for
-    /// the client id they saw.
+    /// The connect hooks run first; their last `e.next()` opens the stream, for the client id
+    /// they saw, and returns once the client is gone, as PocketBase's does: the chain holds a
+    /// runtime and a thread of its own (made for it: PocketBase keeps a VM per connected client
+    /// too) for the life of the connection, with its time limit paused meanwhile.
     async fn connect(&self, request: CustomRequest) -> Response {
         let id = oxbase_core::ids::random_string(40);
         let http = crate::routes::describe(&self.hooks, &request, Map::new());
@@ -73,38 +75,69 @@ impl RealtimeRequests {
         let idle = self.app.realtime().config().idle_timeout.as_nanos();
         let spec = json!({
             "chain": self.connect,
-            "terminal": "proceed",
+            "terminal": "native",
             "carry": ["idleTimeout"],
             "event": {"client": {"id": id, "topics": []}, "fields": {"idleTimeout": idle as u64}},
             "http": http,
         });
         let hooks = self.hooks.clone();
-        let ran =
-            tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
-                .await;
-        let raw = match ran {
-            Ok(Ok(raw)) => raw,
-            Ok(Err(e)) => return crate::engine_failure(&e),
-            Err(_) => return crate::error_response(500, ""),
-        };
-        let outcome: Option<HookOutcome> = serde_json::from_str(&raw).ok();
-        match outcome {
-            Some(o) if o.error.is_none() && o.proceeded => {
-                let idle_timeout = o
-                    .fields
-                    .as_ref()
-                    .and_then(|f| f.get("idleTimeout"))
-                    .and_then(Json::as_f64)
-                    .filter(|ns| *ns >= 1e6)
-                    .map(|ns| std::time::Duration::from_nanos(ns.min(1e18) as u64));
-                let mut forwarded = crate::requests::rebuild(&request.parts, request.body.clone());
-                forwarded
-                    .extensions_mut()
-                    .insert(ClientSetup { id, idle_timeout });
-                crate::requests::send(request.next, forwarded).await
+        // `opened`: the hooks' `e.next()` with the fields they left; `gone`: the stream ended.
+        let (opened_tx, opened) = tokio::sync::oneshot::channel::<Json>();
+        let (gone_tx, gone) = std::sync::mpsc::channel::<()>();
+        let (ran_tx, ran) = tokio::sync::oneshot::channel();
+        let chain = move || {
+            let mut opened_tx = Some(opened_tx);
+            let terminal: invoke::Terminal = Box::new(move |state: Json| {
+                if let Some(open) = opened_tx.take()
+                    && open.send(state).is_ok()
+                {
+                    // Returns when the stream's body is dropped: the client went.
+                    crate::engine::paused(|| gone.recv().ok());
+                }
+                Ok(Json::Null)
+            });
+            let out = invoke::blocking(|| {
+                invoke::with_terminal(terminal, || {
+                    crate::engine::nested(|| hooks.run_hook_raw(&spec))
+                })
+            });
+            if let Err(unheard) = ran_tx.send(out) {
+                // The stream was open: what the hooks did after it is only logged.
+                log_after_stream(unheard);
             }
-            _ => crate::answer::respond(&raw, "", false),
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("oxbase-realtime-hook".into())
+            .spawn(chain)
+        {
+            tracing::error!(target: "oxbase::hooks", error = %e, "cannot start a connect hook");
+            return crate::error_response(500, "");
         }
+        let Ok(fields) = opened.await else {
+            // The chain ended without opening the stream: its answer (an error, or none).
+            return match ran.await {
+                Ok(Ok(raw)) => crate::answer::respond(&raw, "", false),
+                Ok(Err(e)) => crate::engine_failure(&e),
+                Err(_) => crate::error_response(500, ""),
+            };
+        };
+        let idle_timeout = fields
+            .get("idleTimeout")
+            .and_then(Json::as_f64)
+            .filter(|ns| *ns >= 1e6)
+            .map(|ns| std::time::Duration::from_nanos(ns.min(1e18) as u64));
+        let mut forwarded = crate::requests::rebuild(&request.parts, request.body.clone());
+        forwarded
+            .extensions_mut()
+            .insert(ClientSetup { id, idle_timeout });
+        let (parts, body) = crate::requests::send(request.next, forwarded)
+            .await
+            .into_parts();
+        let body = Body::new(Watched {
+            inner: body,
+            _gone: gone_tx,
+        });
+        Response::from_parts(parts, body)
     }
 
     /// The subscribe hooks around the built-in route: `e.next()` sends it `e.subscriptions`.
@@ -149,6 +182,46 @@ impl RealtimeRequests {
             Ok((Err(e), _)) => crate::engine_failure(&e),
             Err(_) => crate::error_response(500, ""),
         }
+    }
+}
+
+/// A connect chain's failure after its stream was open (its `e.next()` returned).
+fn log_after_stream(out: Result<String, crate::engine::JsError>) {
+    let thrown = match out {
+        Ok(raw) => serde_json::from_str::<HookOutcome>(&raw)
+            .ok()
+            .and_then(|o| o.error)
+            .map(|e| e.message),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(error) = thrown {
+        tracing::error!(target: "oxbase::hooks", %error, "onRealtimeConnectRequest failed after its stream ended");
+    }
+}
+
+/// A stream's body that tells its connect hooks when it is dropped (`_gone`'s receiver ends).
+struct Watched {
+    inner: Body,
+    _gone: std::sync::mpsc::Sender<()>,
+}
+
+impl axum::body::HttpBody for Watched {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
