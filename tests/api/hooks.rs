@@ -523,3 +523,63 @@ async fn a_connect_hook_holds_its_stream_and_runs_on_after_the_client_goes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+const STREAM_MIDDLEWARE: &str = r#"
+routerUse((e) => {
+  if (e.request.url.path !== "/api/realtime") return e.next()
+  if (e.request.header.get("X-Block") === "1") throw new ForbiddenError("blocked stream")
+  const log = (msg) => {
+    const r = new Record($app.findCollectionByNameOrId("audit"))
+    r.set("msg", msg)
+    $app.save(r)
+  }
+  log("before " + e.request.method)
+  e.next()
+  log("after " + e.request.method)
+})
+"#;
+
+#[tokio::test]
+async fn router_use_wraps_the_realtime_stream_until_the_client_goes() {
+    let (app, _dir) = app_with_pool(
+        &[("stream.pb.js", STREAM_MIDDLEWARE)],
+        Duration::from_secs(1),
+        64,
+        1,
+    )
+    .await;
+    app.must_create_collection(json!({
+        "name": "audit", "type": "base", "listRule": "",
+        "fields": [{"name": "msg", "type": "text"}],
+    }))
+    .await;
+    let blocked = app
+        .client
+        .get(app.url("/api/realtime"))
+        .header("X-Block", "1")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(blocked.status().as_u16(), 403);
+
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        clients.push(app.connect_realtime().await);
+    }
+    // Past the time limit, the middlewares still wait in `e.next()`.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(audit_messages(&app).await, vec!["before GET", "before GET"]);
+    drop(clients);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let messages = audit_messages(&app).await;
+        if messages == ["after GET", "after GET", "before GET", "before GET"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the clients went: {messages:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

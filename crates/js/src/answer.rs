@@ -222,3 +222,36 @@ mod tests {
         assert_eq!(String::from_utf8(error).unwrap(), r#"{"a":1,"b":2}"#);
     }
 }
+
+/// A stream's body that tells the hooks holding it when it is dropped (the client went):
+/// `_gone`'s receiver ends.
+pub(crate) struct Watched {
+    inner: Body,
+    _gone: std::sync::mpsc::Sender<()>,
+}
+
+impl Watched {
+    pub(crate) fn new(inner: Body, gone: std::sync::mpsc::Sender<()>) -> Watched {
+        Watched { inner, _gone: gone }
+    }
+}
+
+impl axum::body::HttpBody for Watched {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}

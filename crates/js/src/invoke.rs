@@ -141,6 +141,9 @@ pub struct Wrapped {
     pub answer: Option<Answer>,
     /// A file download's file, as `onFileDownloadRequest` sees it.
     pub file: Option<oxbase_api::routes::files::ServedFile>,
+    /// For a stream (the realtime route): where `e.next()` hands the built-in route's live
+    /// answer, before waiting for the client to go.
+    pub early: Option<tokio::sync::oneshot::Sender<axum::response::Response>>,
 }
 
 /// A response read whole.

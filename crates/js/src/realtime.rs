@@ -20,7 +20,7 @@ use oxbase_core::schema::Collection;
 use serde_json::{Map, Value as Json, json};
 
 use crate::Hooks;
-use crate::answer::HookOutcome;
+use crate::answer::{HookOutcome, Watched};
 use crate::invoke;
 
 const PATH: &str = "/api/realtime";
@@ -133,10 +133,7 @@ impl RealtimeRequests {
         let (parts, body) = crate::requests::send(request.next, forwarded)
             .await
             .into_parts();
-        let body = Body::new(Watched {
-            inner: body,
-            _gone: gone_tx,
-        });
+        let body = Body::new(Watched::new(body, gone_tx));
         Response::from_parts(parts, body)
     }
 
@@ -171,6 +168,7 @@ impl RealtimeRequests {
             next: request.next,
             answer: None,
             file: None,
+            early: None,
         };
         let hooks = self.hooks.clone();
         let ran = tokio::task::spawn_blocking(move || {
@@ -196,32 +194,6 @@ fn log_after_stream(out: Result<String, crate::engine::JsError>) {
     };
     if let Some(error) = thrown {
         tracing::error!(target: "oxbase::hooks", %error, "onRealtimeConnectRequest failed after its stream ended");
-    }
-}
-
-/// A stream's body that tells its connect hooks when it is dropped (`_gone`'s receiver ends).
-struct Watched {
-    inner: Body,
-    _gone: std::sync::mpsc::Sender<()>,
-}
-
-impl axum::body::HttpBody for Watched {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
     }
 }
 

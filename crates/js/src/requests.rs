@@ -24,6 +24,7 @@ use tower::ServiceExt;
 
 use crate::Hooks;
 
+use crate::answer::Watched;
 use crate::invoke::{self, Answer, Wrapped};
 
 /// What the hooks of a route see before its action runs (their `e.next()` runs it).
@@ -517,6 +518,7 @@ impl RequestHooks {
             next: request.next,
             answer: None,
             file,
+            early: None,
         };
         let hooks = self.hooks.clone();
         let out = tokio::task::spawn_blocking(move || {
@@ -660,23 +662,44 @@ pub(crate) fn next(
         request.headers_mut().insert(header::CONTENT_TYPE, value);
     }
     let next = wrapped.next.clone();
-    let answer = invoke::block(rt, async move {
+    let early = wrapped.early.take();
+    let (answer, gone) = invoke::block(rt, async move {
         let response = send(next, request).await;
         let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .unwrap_or_default();
-        Answer {
+        let streamed = early.filter(|_| is_event_stream(&parts.headers));
+        let answer = |body| Answer {
             status: parts.status.as_u16(),
-            headers: parts.headers,
+            headers: parts.headers.clone(),
             body,
-        }
+        };
+        let Some(early) = streamed else {
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            return (answer(body), None);
+        };
+        // A stream goes to the client now, and `e.next()` returns when the client goes.
+        let (gone_tx, gone) = std::sync::mpsc::channel::<()>();
+        let live = Response::from_parts(parts.clone(), Body::new(Watched::new(body, gone_tx)));
+        let sent = early.send(live).is_ok();
+        (answer(Bytes::new()), sent.then_some(gone))
     });
+    if let Some(gone) = gone {
+        crate::engine::paused(|| gone.recv().ok());
+    }
     let json = serde_json::from_slice::<Json>(&answer.body).unwrap_or(Json::Null);
     let status = answer.status;
     wrapped.answer = Some(answer);
     invoke::put_back(wrapped);
     Ok(json!({"status": status, "json": json}))
+}
+
+/// Whether an answer is a stream (the realtime route's).
+fn is_event_stream(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
 /// The body with `changes` over it: a JSON or urlencoded body becomes JSON (`true`: the

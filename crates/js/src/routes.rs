@@ -142,12 +142,10 @@ impl Routes {
         self.find(method, path).is_some()
     }
 
-    /// Whether the `routerUse` middlewares wrap the route at `method path`. Not the realtime
-    /// stream: its answer lasts as long as the connection, and a middleware's `e.next()`
-    /// would hold a runtime that long (PocketBase's does wrap it).
-    pub fn wraps(&self, method: &Method, path: &str) -> bool {
-        let stream = method == Method::GET && path == "/api/realtime";
-        !self.global.is_empty() && !stream
+    /// Whether the `routerUse` middlewares wrap the route at `method path`: every one, the
+    /// realtime stream too (as in PocketBase; see [`held`]).
+    pub fn wraps(&self, _method: &Method, _path: &str) -> bool {
+        !self.global.is_empty()
     }
 
     /// Whether PocketBase's body-limit middleware (priority -990) of a record create or
@@ -182,26 +180,44 @@ impl Routes {
         let hooks = self.hooks.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
+        let stream = is_stream(&request.parts.method, request.parts.uri.path());
         Box::pin(async move {
             let (described, _held) = describe_with_uploads(&hooks, &request, Map::new()).await;
             let spec = json!({ "chain": chain, "request": described });
+            // The stream's answer goes out while the middlewares wait in `e.next()`.
+            let (early, live) = match stream {
+                true => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    (Some(tx), Some(rx))
+                }
+                false => (None, None),
+            };
             let wrapped = crate::invoke::Wrapped {
                 parts: request.parts,
                 body: request.body,
                 next: request.next,
                 answer: None,
                 file: None,
+                early,
             };
-            let out = tokio::task::spawn_blocking(move || {
+            let run = move || {
                 crate::invoke::blocking(|| {
                     crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
                 })
-            })
-            .await;
+            };
+            let out = match live {
+                None => tokio::task::spawn_blocking(run).await.ok(),
+                Some(live) => match held(run, live).await {
+                    Held::Live(response) => return response,
+                    Held::Done(out) => out,
+                },
+            };
             match out {
-                Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, &query, gzip),
-                Ok((Err(e), _)) => crate::engine_failure(&e),
-                Err(_) => crate::error_response(500, ""),
+                Some((Ok(raw), answer)) => {
+                    crate::answer::respond_wrapped(&raw, answer, &query, gzip)
+                }
+                Some((Err(e), _)) => crate::engine_failure(&e),
+                None => crate::error_response(500, ""),
             }
         })
     }
@@ -233,6 +249,41 @@ impl Routes {
             }
             response
         })
+    }
+}
+
+/// The realtime stream, whose answer lasts as long as the connection.
+fn is_stream(method: &Method, path: &str) -> bool {
+    method == Method::GET && path == "/api/realtime"
+}
+
+/// How a chain around a stream ended for its caller.
+enum Held<T> {
+    /// The stream is open: its answer (the chain runs on until the client goes).
+    Live(axum::response::Response),
+    /// The chain ended without opening it: what it returned.
+    Done(Option<T>),
+}
+
+/// Runs `run`, a middleware chain around the realtime stream, on a thread of its own with a
+/// runtime made for it (it holds both for the connection's life, as PocketBase holds a VM);
+/// answers the stream as soon as its `e.next()` opened it.
+async fn held<T: Send + 'static>(
+    run: impl FnOnce() -> T + Send + 'static,
+    live: tokio::sync::oneshot::Receiver<axum::response::Response>,
+) -> Held<T> {
+    let (done_tx, done) = tokio::sync::oneshot::channel();
+    let started = std::thread::Builder::new()
+        .name("oxbase-stream-hook".into())
+        .spawn(move || {
+            let _ = done_tx.send(crate::engine::nested(run));
+        });
+    if started.is_err() {
+        return Held::Done(None);
+    }
+    match live.await {
+        Ok(response) => Held::Live(response),
+        Err(_) => Held::Done(done.await.ok()),
     }
 }
 
