@@ -54,6 +54,17 @@ async function barrier(...collectors) {
   for (const col of collectors) await waitFor(col.events, hasId(s.id), 'the sentinel');
   await sleep(100);
 }
+/**
+ * Subscribes each client to the sentinels and waits for one created now: with several
+ * instances, the changes made before it have then reached the instances holding the clients'
+ * streams through the relay, so later subscriptions start after them. The collectors.
+ */
+async function caughtUp(...clients) {
+  const collectors = [];
+  for (const c of clients) collectors.push(await collect(c, 'sentinel', '*'));
+  await barrier(...collectors);
+  return collectors;
+}
 /** The events of a collector other than sentinels. */
 const real = (col) => col.events.filter((e) => e.record?.collectionName !== 'sentinel');
 
@@ -144,6 +155,7 @@ describe('realtime', () => {
     const a = await su.collection('posts').create({ title: 'a' });
     const b = await su.collection('posts').create({ title: 'b' });
     const c = client();
+    await caughtUp(c);
     const col = await collect(c, 'posts', a.id);
     await su.collection('posts').update(b.id, { title: 'b2' });
     await su.collection('posts').update(a.id, { title: 'a2' });
@@ -178,11 +190,11 @@ describe('realtime', () => {
   it('the view rule decides record topics; a null list rule delivers * only to superusers', async () => {
     const r = await su.collection('viewonly').create({ title: 'v' });
     const cg = client();
-    const star = await collect(cg, 'viewonly', '*');
-    const one = await collect(cg, 'viewonly', r.id);
-    const sent = await collect(cg, 'sentinel', '*');
     const csu = await srv.superuserClient();
     clients.push(csu);
+    const [sent] = await caughtUp(cg, csu);
+    const star = await collect(cg, 'viewonly', '*');
+    const one = await collect(cg, 'viewonly', r.id);
     const suStar = await collect(csu, 'viewonly', '*');
     await su.collection('viewonly').update(r.id, { title: 'v2' });
     await waitFor(suStar.events, hasId(r.id, 'update'));
@@ -198,10 +210,11 @@ describe('realtime', () => {
     const c2 = await userClient('u2@example.com');
     const a = await su.collection('owned').create({ title: 'of one', owner: user1.id });
     const b = await su.collection('owned').create({ title: 'of two', owner: user2.id });
+    const [sentinel1, sentinel2] = await caughtUp(c1, c2);
     const col1 = await collect(c1, 'owned', '*');
-    col1.sentinel = await collect(c1, 'sentinel', '*');
+    col1.sentinel = sentinel1;
     const col2 = await collect(c2, 'owned', '*');
-    col2.sentinel = await collect(c2, 'sentinel', '*');
+    col2.sentinel = sentinel2;
     await su.collection('owned').delete(a.id);
     await su.collection('owned').delete(b.id);
     await barrier(col1.sentinel, col2.sentinel);
@@ -226,8 +239,9 @@ describe('realtime', () => {
     const k2 = await su.collection('kids').create({ name: 'k2', parent: shown.id });
     await su.collection('kids').create({ name: 'k3', parent: hidden.id });
     const g = client();
+    const [sentinel] = await caughtUp(g);
     const col = await collect(g, 'kids', '*');
-    col.sentinel = await collect(g, 'sentinel', '*');
+    col.sentinel = sentinel;
     await su.collection('parents').delete(shown.id);
     await su.collection('parents').delete(hidden.id);
     await barrier(col.sentinel);
