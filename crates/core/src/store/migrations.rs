@@ -61,16 +61,38 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"tick\" TEXT NOT NULL, \
            PRIMARY KEY (\"job\", \"tick\"))",
     ),
+    (
+        // The versions of records of collections with `history: true` (`store::history`).
+        "008_history",
+        "CREATE TABLE IF NOT EXISTS \"_history\" (\
+           \"id\" TEXT PRIMARY KEY NOT NULL, \
+           \"collectionId\" TEXT NOT NULL, \
+           \"recordId\" TEXT NOT NULL, \
+           \"version\" BIGINT NOT NULL, \
+           \"action\" TEXT NOT NULL, \
+           \"data\" TEXT NOT NULL, \
+           \"authCollection\" TEXT NOT NULL, \
+           \"authId\" TEXT NOT NULL, \
+           \"request\" TEXT NOT NULL, \
+           \"requestId\" TEXT NOT NULL, \
+           \"created\" TEXT NOT NULL)",
+    ),
+    (
+        "009_history_record",
+        "CREATE UNIQUE INDEX IF NOT EXISTS \"_history_record\" \
+           ON \"_history\" (\"collectionId\", \"recordId\", \"version\")",
+    ),
 ];
 
 /// The tables the migrations create: no collection may take these names.
-pub const INTERNAL_TABLES: [&str; 8] = [
+pub const INTERNAL_TABLES: [&str; 9] = [
     "_collections",
     "_params",
     "_events",
     "_otpFailures",
     "_appleNames",
     "_cronRuns",
+    "_history",
     "_migrations",
     // Created by `queue::create` (its key's type differs per database).
     "_jobs",
