@@ -422,3 +422,54 @@ async fn collections_without_history_keep_no_versions_and_pocketbases_shape() {
         "validation_invalid_value"
     );
 }
+
+#[tokio::test]
+async fn the_history_survives_a_backup_and_its_restore() {
+    let app = spawn_app().await;
+    notes(&app).await;
+    let su = app.superuser_token.clone();
+    let note = app
+        .must_create_record("notes", json!({"title": "one"}))
+        .await;
+    let id = note["id"].as_str().unwrap().to_owned();
+    app.update_record("notes", &id, json!({"title": "two"}), &su)
+        .await
+        .expect(200);
+    app.request(
+        Method::POST,
+        "/api/backups",
+        &su,
+        Some(&json!({"name": "history.zip"})),
+    )
+    .await
+    .expect(204);
+    app.update_record("notes", &id, json!({"title": "three"}), &su)
+        .await
+        .expect(200);
+
+    app.request(Method::POST, "/api/backups/history.zip/restore", &su, None)
+        .await
+        .expect(204);
+    crate::helpers::eventually(
+        "the restored record",
+        std::time::Duration::from_secs(30),
+        || async {
+            let r = app.view_record("notes", &id, &[], &su).await;
+            r.status == 200 && r.body["title"] == "two"
+        },
+    )
+    .await;
+    let h = history(&app, "notes", &id, &su).await;
+    h.expect(200);
+    assert_eq!(
+        actions(&h),
+        [(2, "update".to_owned()), (1, "create".to_owned())]
+    );
+    // Numbering goes on from the restored versions.
+    app.update_record("notes", &id, json!({"title": "four"}), &su)
+        .await
+        .expect(200);
+    let h = history(&app, "notes", &id, &su).await;
+    assert_eq!(actions(&h)[0], (3, "update".to_owned()));
+    app.stop().await;
+}

@@ -7,6 +7,10 @@ use super::Conn;
 use super::tables::migration_history;
 use crate::error::Result;
 
+/// The migration creating `_history`: an app whose `_migrations` lacks it has no record
+/// history to copy.
+pub const HISTORY: &str = "008_history";
+
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "001_collections",
@@ -63,7 +67,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     (
         // The versions of records of collections with `history: true` (`store::history`).
-        "008_history",
+        HISTORY,
         "CREATE TABLE IF NOT EXISTS \"_history\" (\
            \"id\" TEXT PRIMARY KEY NOT NULL, \
            \"collectionId\" TEXT NOT NULL, \
