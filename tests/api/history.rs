@@ -473,3 +473,83 @@ async fn the_history_survives_a_backup_and_its_restore() {
     assert_eq!(actions(&h)[0], (3, "update".to_owned()));
     app.stop().await;
 }
+
+const AUDIT_HOOK: &str = r#"
+onRecordCreate((e) => {
+  e.next()
+  e.app.save(new Record(e.app.findCollectionByNameOrId("audit"), { msg: "created " + e.record.get("title") }))
+}, "posts")
+"#;
+
+#[tokio::test]
+async fn the_applications_own_writes_and_cascades_are_versioned_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(hooks.join("audit.pb.js"), AUDIT_HOOK).expect("hook file");
+    let app = crate::helpers::spawn_app_with_hooks(
+        &dir.path().join("data"),
+        oxbase_js::HooksConfig {
+            dir: hooks.clone(),
+            pool: 1,
+            timeout: std::time::Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            dev: false,
+            data_dir: hooks,
+        },
+    )
+    .await;
+    app.must_create_collection(json!({"name": "audit", "type": "base", "history": true,
+        "fields": [{"name": "msg", "type": "text"}]}))
+        .await;
+    let posts = app
+        .must_create_collection(json!({"name": "posts", "type": "base", "history": true,
+            "createRule": "", "fields": [{"name": "title", "type": "text"}]}))
+        .await;
+    app.must_create_collection(json!({"name": "comments", "type": "base", "history": true,
+    "fields": [
+        {"name": "body", "type": "text"},
+        {"name": "post", "type": "relation", "collectionId": posts["id"], "maxSelect": 1,
+         "cascadeDelete": true},
+    ]}))
+    .await;
+
+    let post = app
+        .create_record("posts", json!({"title": "hello"}), GUEST)
+        .await;
+    post.expect(200);
+    let post_id = post.str("id").to_owned();
+    // The guest's create: no author, but its request.
+    let h = history(&app, "posts", &post_id, &app.superuser_token).await;
+    let item = &h.items()[0];
+    assert_eq!(item["authId"], "");
+    assert_eq!(item["request"], "POST /api/collections/posts/records");
+    // The hook's own write: neither author nor request.
+    let audit = app.list_records("audit", &[], &app.superuser_token).await;
+    let audit_id = audit.ids()[0].clone();
+    let h = history(&app, "audit", &audit_id, &app.superuser_token).await;
+    h.expect(200);
+    assert_eq!(actions(&h), [(1, "create".to_owned())]);
+    assert_eq!(h.items()[0]["authId"], "");
+    assert_eq!(h.items()[0]["request"], "");
+    assert_eq!(h.items()[0]["record"]["msg"], "created hello");
+
+    // A delete's cascade versions every record it removes, with the delete's origin.
+    let comment = app
+        .must_create_record("comments", json!({"body": "hi", "post": post_id}))
+        .await;
+    let comment_id = comment["id"].as_str().unwrap();
+    app.delete_record("posts", &post_id, &app.superuser_token)
+        .await
+        .expect(204);
+    let h = history(&app, "comments", comment_id, &app.superuser_token).await;
+    assert_eq!(
+        actions(&h),
+        [(2, "delete".to_owned()), (1, "create".to_owned())]
+    );
+    assert_eq!(
+        h.items()[0]["request"],
+        format!("DELETE /api/collections/posts/records/{post_id}")
+    );
+    assert_eq!(h.items()[0]["record"]["body"], "hi");
+}
