@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::events::Change;
 use crate::identity::Auth;
 use crate::rules::RequestInfo;
+use crate::schema::Collection;
 use crate::store::Conn;
 use crate::store::history::{self, VersionRow};
 
@@ -26,6 +27,16 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// `req`'s origin when a write to `c` records it (a create or update changes only its own
+    /// collection's records): the common write, to a collection without history, builds none.
+    pub fn for_write(c: &Collection, req: &RequestInfo) -> Origin {
+        if c.keeps_history() {
+            Origin::of(req)
+        } else {
+            Origin::default()
+        }
+    }
+
     pub fn of(req: &RequestInfo) -> Origin {
         let (auth_collection, auth_id) = match &req.auth {
             Auth::Guest => (String::new(), String::new()),

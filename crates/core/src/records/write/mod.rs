@@ -331,8 +331,8 @@ impl Records {
             rule,
             targets,
             uploads,
+            origin: Origin::for_write(&c, req),
             auth_peers,
-            origin: Origin::of(req),
         })
     }
 
@@ -368,6 +368,7 @@ impl Records {
         }
         let targets = self.relation_targets(&c);
         Ok(WritePlan::Update {
+            origin: Origin::for_write(&c, req),
             collection: c,
             id: id.to_owned(),
             rule,
@@ -375,7 +376,6 @@ impl Records {
             superuser: req.auth.is_superuser(),
             auth_changes,
             targets,
-            origin: Origin::of(req),
         })
     }
 
