@@ -78,24 +78,21 @@ pub fn write<'c>(
         if !c.keeps_history() {
             continue;
         }
-        let version = history::next_version(conn, &c.id, record.id())?;
-        history::insert(
-            conn,
-            VersionRow {
-                id: crate::ids::record_id(),
-                collection_id: c.id.clone(),
-                record_id: record.id().to_owned(),
-                version,
-                action: change.action().as_str().to_owned(),
-                data: serde_json::Value::Object(record.data.clone()).to_string(),
-                auth_collection: origin.auth_collection.clone(),
-                auth_id: origin.auth_id.clone(),
-                request: origin.request.clone(),
-                request_id: origin.request_id.clone(),
-                created: crate::dates::now(),
-            },
-        )?;
         let max = c.history_max_versions();
+        let row = VersionRow {
+            id: crate::ids::record_id(),
+            collection_id: c.id.clone(),
+            record_id: record.id().to_owned(),
+            version: 0,
+            action: change.action().as_str().to_owned(),
+            data: serde_json::to_string(&record.data).map_err(crate::error::Error::internal)?,
+            auth_collection: origin.auth_collection.clone(),
+            auth_id: origin.auth_id.clone(),
+            request: origin.request.clone(),
+            request_id: origin.request_id.clone(),
+            created: crate::dates::now(),
+        };
+        let version = history::insert_next(conn, row, max > 0)?;
         if max > 0 && version > max {
             history::prune(conn, &c.id, record.id(), version - max)?;
         }

@@ -37,25 +37,18 @@ pub struct VersionRow {
     pub created: String,
 }
 
-/// The next version number of a record (1 for its first).
-pub fn next_version(conn: &mut dyn Conn, collection_id: &str, record_id: &str) -> Result<i64> {
-    let mut sql = Sql::raw("SELECT MAX(\"version\") FROM \"_history\" WHERE ");
-    push_record(&mut sql, collection_id, record_id);
-    let max = conn.query_scalar(&sql)?.map(|v| int(&v)).unwrap_or(0);
-    Ok(max + 1)
-}
-
-/// Adds a version.
-pub fn insert(conn: &mut dyn Conn, row: VersionRow) -> Result<()> {
-    let mut sql = Sql::raw(format!("INSERT INTO \"_history\" ({COLUMNS}) VALUES ("));
+/// Adds a version numbered one past the record's latest (1 for its first; `row.version` is
+/// ignored), in one statement (one round trip on PostgreSQL); returns its number when `numbered`
+/// (retention needs it), 0 otherwise.
+pub fn insert_next(conn: &mut dyn Conn, row: VersionRow, numbered: bool) -> Result<i64> {
+    let (collection_id, record_id) = (row.collection_id.clone(), row.record_id.clone());
+    let mut sql = Sql::raw(format!("INSERT INTO \"_history\" ({COLUMNS}) SELECT "));
     sql.push_param(row.id)
         .push(", ")
         .push_param(row.collection_id)
         .push(", ")
         .push_param(row.record_id)
-        .push(", ")
-        .push_param(row.version)
-        .push(", ")
+        .push(", COALESCE(MAX(\"version\"), 0) + 1, ")
         .push_param(row.action)
         .push(", ")
         .push_param(row.data)
@@ -69,8 +62,15 @@ pub fn insert(conn: &mut dyn Conn, row: VersionRow) -> Result<()> {
         .push_param(row.request_id)
         .push(", ")
         .push_param(row.created)
-        .push(")");
-    conn.execute(&sql).map(|_| ())
+        .push(" FROM \"_history\" WHERE ");
+    push_record(&mut sql, &collection_id, &record_id);
+    conn.execute(&sql)?;
+    if !numbered {
+        return Ok(0);
+    }
+    let mut latest = Sql::raw("SELECT MAX(\"version\") FROM \"_history\" WHERE ");
+    push_record(&mut latest, &collection_id, &record_id);
+    Ok(conn.query_scalar(&latest)?.map(|v| int(&v)).unwrap_or(0))
 }
 
 /// Removes a record's versions numbered `up_to` or lower (retention).
