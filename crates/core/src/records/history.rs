@@ -100,7 +100,8 @@ impl Records {
             Err(e) => return Err(e),
         };
         let record = match self.run(plan).await? {
-            Outcome::Created(r) | Outcome::Updated(r) => r,
+            // A model hook may skip the write: the record as it left it, as on any write.
+            Outcome::Created(r) | Outcome::Updated(r) | Outcome::Skipped(r) => r,
             Outcome::Deleted(_) => return Err(Error::internal("a restore deleted")),
         };
         let shown = self.present(req, vec![record], "", fields).await?;

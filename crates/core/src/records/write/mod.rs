@@ -443,6 +443,7 @@ impl Outcome {
     fn keeps_history(&self) -> bool {
         match self {
             Outcome::Created(r) | Outcome::Updated(r) => r.collection.keeps_history(),
+            Outcome::Skipped(_) => false,
             Outcome::Deleted(d) => d
                 .records
                 .iter()
