@@ -44,7 +44,8 @@ impl Records {
         }
         self.require_viewable(req, &c, id).await?;
         let (cid, rid) = (c.id.clone(), id.to_owned());
-        let (per_page, offset) = (paging.per_page, (paging.page - 1) * paging.per_page);
+        let per_page = paging.per_page;
+        let offset = (paging.page - 1).saturating_mul(per_page);
         let (total, rows) = self
             .schema
             .db()
