@@ -18,6 +18,7 @@ mod expand;
 mod files;
 mod framework;
 mod health;
+mod history;
 mod hooks;
 mod import_pocketbase;
 mod list;

@@ -106,6 +106,7 @@ pub fn request_info(
         query: query_map(query),
         headers: header_map(headers),
         body: Map::new(),
+        url: String::new(),
     }
 }
 
@@ -124,7 +125,8 @@ impl FromRequestParts<AppState> for Context {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Caller(auth) = Caller::from_request_parts(parts, state).await?;
-        let info = request_info(auth, &parts.method, &parts.headers, parts.uri.query());
+        let mut info = request_info(auth, &parts.method, &parts.headers, parts.uri.query());
+        info.url = parts.uri.path().to_owned();
         let params = Params(info.query.clone());
         Ok(Context { info, params })
     }

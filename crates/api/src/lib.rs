@@ -163,6 +163,14 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
                 .layer(DefaultBodyLimit::disable()),
         )
         .route(
+            "/api/collections/{collection}/records/{id}/history",
+            get(records::list_record_history),
+        )
+        .route(
+            "/api/collections/{collection}/records/{id}/history/{version}/restore",
+            post(records::restore_record_version),
+        )
+        .route(
             "/api/collections/{collection}/auth-with-password",
             post(auth::auth_with_password),
         )

@@ -193,6 +193,12 @@ async fn copy_app(
                 .await?,
         );
     }
+    if from
+        .read(|conn| migration_history::contains(conn, migrations::HISTORY))
+        .await?
+    {
+        counts.push(history_copy()?.run(from, to, progress).await?);
+    }
     let history = from.read(migration_history::all).await?;
     to.write(move |conn| add_migration_history(conn, history))
         .await?;
@@ -274,9 +280,31 @@ fn replace_app(
         let columns: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
         counts.push(TableCopy::new(&c.name, &columns, Order::RowId)?.run_in(from, to, progress)?);
     }
+    if migration_history::contains(from, migrations::HISTORY)? {
+        counts.push(history_copy()?.run_in(from, to, progress)?);
+    }
     let history = migration_history::all(from)?;
     add_migration_history(to, history)?;
     Ok(counts)
+}
+
+/// The record history's copy (`_history`; a source from before it has none, and a PocketBase
+/// app never has one).
+fn history_copy() -> Result<TableCopy> {
+    let columns = [
+        "id",
+        "collectionId",
+        "recordId",
+        "version",
+        "action",
+        "data",
+        "authCollection",
+        "authId",
+        "request",
+        "requestId",
+        "created",
+    ];
+    TableCopy::new("_history", &columns, Order::Id)
 }
 
 /// Drops every collection's table and view, the definitions, the settings and the history of
@@ -292,6 +320,7 @@ fn drop_app(conn: &mut dyn Conn) -> Result<()> {
     }
     conn.execute(&Sql::raw("DELETE FROM \"_collections\""))?;
     conn.execute(&Sql::raw("DELETE FROM \"_params\""))?;
+    conn.execute(&Sql::raw("DELETE FROM \"_history\""))?;
     for (file, _) in migration_history::all(conn)? {
         if migrations::is_app_file(&file) {
             migration_history::delete(conn, &file)?;

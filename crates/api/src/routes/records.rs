@@ -97,3 +97,40 @@ pub async fn delete_record(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/collections/{collection}/records/{id}/history` (oxbase's own, docs/history.md)
+pub async fn list_record_history(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    ctx: Context,
+) -> ApiResult<Json<ListResult>> {
+    let query = ListQuery::parse(ctx.params.list());
+    Ok(Json(
+        state
+            .app
+            .records()
+            .history(&ctx.info, &collection, &id, query)
+            .await?,
+    ))
+}
+
+/// `POST /api/collections/{collection}/records/{id}/history/{version}/restore` (oxbase's own)
+pub async fn restore_record_version(
+    State(state): State<AppState>,
+    Path((collection, id, version)): Path<(String, String, String)>,
+    ctx: Context,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        state
+            .app
+            .records()
+            .restore(
+                &ctx.info,
+                &collection,
+                &id,
+                &version,
+                ctx.params.str("fields"),
+            )
+            .await?,
+    ))
+}

@@ -74,6 +74,7 @@ impl Subscription {
             query: self.topic.query.clone(),
             headers: self.topic.headers.clone(),
             body: Default::default(),
+            url: String::new(),
         }
     }
 }

@@ -10,12 +10,14 @@ pub mod direct;
 pub mod download;
 pub mod expand;
 mod foresee;
+pub mod history;
 pub mod input;
 pub mod list;
 pub mod output;
 pub mod query;
 pub mod system;
 pub mod validate;
+pub mod versions;
 pub mod visibility;
 pub mod write;
 

@@ -32,6 +32,7 @@ impl Records {
                 targets: Vec::new(),
                 uploads: Vec::new(),
                 auth_peers: Vec::new(),
+                origin: super::versions::Origin::default(),
             })
             .await?
         {

@@ -42,6 +42,9 @@ pub struct RequestInfo {
     /// Header names lower-cased with `-` turned into `_`, as PocketBase exposes them.
     pub headers: Map<String, Json>,
     pub body: Map<String, Json>,
+    /// The request's path (no query string: it may carry tokens), for the record history's
+    /// "from which request"; empty for the application's own writes.
+    pub url: String,
 }
 
 impl RequestInfo {

@@ -40,6 +40,9 @@ pub const RULES: [&str; 5] = [
     "deleteRule",
 ];
 pub const AUTH_RULES: [&str; 2] = ["authRule", "manageRule"];
+/// oxbase's own collection options (PocketBase has neither).
+const HISTORY: &str = "history";
+const HISTORY_MAX_VERSIONS: &str = "historyMaxVersions";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Collection {
@@ -268,6 +271,7 @@ impl Collection {
             }
         }
         self.apply_options(obj, trusted);
+        self.apply_history(obj, &mut errors);
         self.ensure_auth_indexes();
         if self.is_auth() {
             let mut option_errors = FieldErrors::new();
@@ -373,6 +377,68 @@ impl Collection {
         }
         self.fields = fields;
         Ok(())
+    }
+
+    /// oxbase's own options `history` (keep every version of every record, docs/history.md)
+    /// and `historyMaxVersions` (0: all): kept only when set, so that a collection without
+    /// them has PocketBase's shape exactly.
+    fn apply_history(&mut self, obj: &Map<String, Json>, errors: &mut FieldErrors) {
+        if let Some(v) = obj.get(HISTORY) {
+            match v {
+                Json::Bool(true) if self.kind != CollectionKind::View => {
+                    self.options.insert(HISTORY.into(), json!(true));
+                }
+                Json::Bool(false) | Json::Null => {
+                    self.options.remove(HISTORY);
+                }
+                _ => {
+                    let message = if v.is_boolean() {
+                        "View collections have no history."
+                    } else {
+                        "Must be a boolean."
+                    };
+                    errors.insert(
+                        HISTORY.into(),
+                        field_error_json("validation_invalid_value", message),
+                    );
+                }
+            }
+        }
+        if let Some(v) = obj.get(HISTORY_MAX_VERSIONS) {
+            match v {
+                Json::Null => {
+                    self.options.remove(HISTORY_MAX_VERSIONS);
+                }
+                Json::Number(n) if n.as_u64() == Some(0) => {
+                    self.options.remove(HISTORY_MAX_VERSIONS);
+                }
+                Json::Number(n) if n.as_u64().is_some() => {
+                    self.options.insert(HISTORY_MAX_VERSIONS.into(), v.clone());
+                }
+                _ => {
+                    errors.insert(
+                        HISTORY_MAX_VERSIONS.into(),
+                        field_error_json(
+                            "validation_invalid_value",
+                            "Must be a whole number, 0 or more.",
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether every version of this collection's records is kept (`history: true`).
+    pub fn keeps_history(&self) -> bool {
+        self.options.get(HISTORY).and_then(Json::as_bool) == Some(true)
+    }
+
+    /// How many versions of a record are kept at most (`historyMaxVersions`; 0: all).
+    pub fn history_max_versions(&self) -> i64 {
+        self.options
+            .get(HISTORY_MAX_VERSIONS)
+            .and_then(Json::as_i64)
+            .unwrap_or(0)
     }
 
     fn apply_options(&mut self, obj: &Map<String, Json>, trusted: bool) {

@@ -86,13 +86,14 @@ pub fn create(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
     create_indexes(conn, c)
 }
 
-/// Drops the storage of a collection.
+/// Drops the storage of a collection, its records' history included.
 pub fn drop(conn: &mut dyn Conn, c: &Collection) -> Result<()> {
     let table = ident(&c.name)?;
     if c.kind == CollectionKind::View {
         conn.execute(&ddl::drop_view(&table))?;
     } else {
         conn.execute(&ddl::drop_table(&table))?;
+        crate::store::history::delete_collection(conn, &c.id)?;
     }
     Ok(())
 }

@@ -7,6 +7,10 @@ use super::Conn;
 use super::tables::migration_history;
 use crate::error::Result;
 
+/// The migration creating `_history`: an app whose `_migrations` lacks it has no record
+/// history to copy.
+pub const HISTORY: &str = "008_history";
+
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "001_collections",
@@ -61,16 +65,38 @@ const MIGRATIONS: &[(&str, &str)] = &[
            \"tick\" TEXT NOT NULL, \
            PRIMARY KEY (\"job\", \"tick\"))",
     ),
+    (
+        // The versions of records of collections with `history: true` (`store::history`).
+        HISTORY,
+        "CREATE TABLE IF NOT EXISTS \"_history\" (\
+           \"id\" TEXT PRIMARY KEY NOT NULL, \
+           \"collectionId\" TEXT NOT NULL, \
+           \"recordId\" TEXT NOT NULL, \
+           \"version\" BIGINT NOT NULL, \
+           \"action\" TEXT NOT NULL, \
+           \"data\" TEXT NOT NULL, \
+           \"authCollection\" TEXT NOT NULL, \
+           \"authId\" TEXT NOT NULL, \
+           \"request\" TEXT NOT NULL, \
+           \"requestId\" TEXT NOT NULL, \
+           \"created\" TEXT NOT NULL)",
+    ),
+    (
+        "009_history_record",
+        "CREATE UNIQUE INDEX IF NOT EXISTS \"_history_record\" \
+           ON \"_history\" (\"collectionId\", \"recordId\", \"version\")",
+    ),
 ];
 
 /// The tables the migrations create: no collection may take these names.
-pub const INTERNAL_TABLES: [&str; 8] = [
+pub const INTERNAL_TABLES: [&str; 9] = [
     "_collections",
     "_params",
     "_events",
     "_otpFailures",
     "_appleNames",
     "_cronRuns",
+    "_history",
     "_migrations",
     // Created by `queue::create` (its key's type differs per database).
     "_jobs",

@@ -13,6 +13,7 @@
 
 pub mod app_sql;
 pub mod console;
+pub mod history;
 pub mod migrations;
 pub mod observe;
 pub mod postgres;

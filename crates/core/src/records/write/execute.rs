@@ -68,6 +68,7 @@ pub fn execute(
             targets,
             uploads,
             auth_peers,
+            origin: _,
         } => {
             let hooked = !hooks.is_empty();
             let rows = move |conn: &mut dyn Conn, record: Record| {
@@ -91,6 +92,7 @@ pub fn execute(
             superuser,
             auth_changes,
             targets,
+            origin: _,
         } => {
             let compiled = match &rule {
                 UpdateRule::Compiled(rule) => rule.as_ref(),
@@ -167,6 +169,7 @@ pub fn execute(
             rule,
             all,
             watcher,
+            origin: _,
         } => {
             let select = select_by_id(&c, &id, rule.as_ref())?;
             let record = Record::from_rows(&c, conn.query(&select)?)
@@ -474,7 +477,7 @@ pub(super) fn update_row(conn: &mut dyn Conn, record: &Record, old_id: &str) -> 
 pub type RelationTargets = Vec<(String, Option<Ident>)>;
 
 impl Records {
-    pub(super) fn relation_targets(&self, c: &Collection) -> RelationTargets {
+    pub(crate) fn relation_targets(&self, c: &Collection) -> RelationTargets {
         c.fields
             .iter()
             .filter(|f| f.kind == FieldKind::Relation)

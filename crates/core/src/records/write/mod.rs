@@ -18,6 +18,7 @@ use super::foresee::foresee;
 use super::input::{self, BodyKind};
 use super::query::select_root;
 use super::validate;
+use super::versions::{self, Origin};
 use crate::error::{Error, FieldErrors, Result};
 use crate::events::{Change, DeleteWatcher, Foreseen, TransactionHooks};
 use crate::files::{Garbage, Upload};
@@ -50,6 +51,7 @@ pub enum WritePlan {
         uploads: Vec<Upload>,
         /// For an auth record: the other auth collections, none of which may hold its id.
         auth_peers: Vec<Arc<Collection>>,
+        origin: Origin,
     },
     Update {
         collection: Arc<Collection>,
@@ -59,6 +61,7 @@ pub enum WritePlan {
         superuser: bool,
         auth_changes: Map<String, Json>,
         targets: RelationTargets,
+        origin: Origin,
     },
     /// `watcher` decides, before any row goes, who may see the deletions (realtime).
     Delete {
@@ -67,6 +70,7 @@ pub enum WritePlan {
         rule: Option<Sql>,
         all: Vec<Arc<Collection>>,
         watcher: Option<Arc<dyn DeleteWatcher>>,
+        origin: Origin,
     },
     /// Update when the record exists at execution time (an earlier write of the same batch
     /// counts), create otherwise.
@@ -158,8 +162,9 @@ impl Records {
             .db()
             .write(move |conn| {
                 let mut garbage = Garbage::default();
+                let origin = plan.origin().clone();
                 let outcome = execute(conn, plan, &mut garbage, &hooks)?;
-                after_write(conn, &hooks, &outcome)?;
+                after_write(conn, &hooks, &outcome, &origin)?;
                 Ok((outcome, garbage))
             })
             .await;
@@ -222,8 +227,9 @@ impl Records {
                     if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                         return Err(Error::TimedOut);
                     }
+                    let origin = plan.origin().clone();
                     let outcome = execute(conn, plan, &mut garbage, &hooks)?;
-                    after_write(conn, &hooks, &outcome)?;
+                    after_write(conn, &hooks, &outcome, &origin)?;
                     outcomes.push(outcome);
                 }
                 Ok((outcomes, garbage))
@@ -325,6 +331,7 @@ impl Records {
             rule,
             targets,
             uploads,
+            origin: Origin::for_write(&c, req),
             auth_peers,
         })
     }
@@ -361,6 +368,7 @@ impl Records {
         }
         let targets = self.relation_targets(&c);
         Ok(WritePlan::Update {
+            origin: Origin::for_write(&c, req),
             collection: c,
             id: id.to_owned(),
             rule,
@@ -391,6 +399,7 @@ impl Records {
             rule,
             all: self.schema.all(),
             watcher: self.events.delete_watcher(),
+            origin: Origin::of(req),
         })
     }
 
@@ -415,7 +424,7 @@ impl Records {
                     delete_cascading(conn, &all, r, &mut cascade, 0)?;
                 }
                 let deletion = Outcome::Deleted(cascade.into_deletion(foreseen));
-                after_write(conn, &hooks, &deletion)?;
+                after_write(conn, &hooks, &deletion, &Origin::default())?;
                 Ok(deletion)
             })
             .await?;
@@ -429,6 +438,20 @@ impl Records {
 }
 
 impl Outcome {
+    /// Whether a record this write changed belongs to a collection keeping history (so the
+    /// common case builds no list of changes).
+    fn keeps_history(&self) -> bool {
+        match self {
+            Outcome::Created(r) | Outcome::Updated(r) => r.collection.keeps_history(),
+            Outcome::Skipped(_) => false,
+            Outcome::Deleted(d) => d
+                .records
+                .iter()
+                .chain(&d.updated)
+                .any(|r| r.collection.keeps_history()),
+        }
+    }
+
     /// The changes a write made, in the order they are emitted.
     fn changes(&self) -> Vec<(Change, Option<Arc<Foreseen>>)> {
         match self {
@@ -447,19 +470,34 @@ impl Outcome {
     }
 }
 
-/// The in-transaction consumers of a write's changes, before its commit.
+/// The in-transaction consumers of a write's changes, before its commit: the record history
+/// (`versions`), then the transaction hooks.
 fn after_write(
     conn: &mut dyn crate::store::Conn,
     hooks: &TransactionHooks,
     outcome: &Outcome,
+    origin: &Origin,
 ) -> Result<()> {
-    if hooks.is_empty() {
+    if hooks.is_empty() && !outcome.keeps_history() {
         return Ok(());
     }
-    outcome
-        .changes()
+    let changes = outcome.changes();
+    versions::write(conn, changes.iter().map(|(change, _)| change), origin)?;
+    changes
         .iter()
         .try_for_each(|(change, _)| hooks.after_write(conn, change))
+}
+
+impl WritePlan {
+    /// Who makes this write, and from which request (for the record history).
+    pub fn origin(&self) -> &Origin {
+        match self {
+            WritePlan::Create { origin, .. }
+            | WritePlan::Update { origin, .. }
+            | WritePlan::Delete { origin, .. } => origin,
+            WritePlan::Upsert { create, .. } => create.origin(),
+        }
+    }
 }
 
 /// A collection records may be written to (not a view).
