@@ -186,6 +186,14 @@ async fn the_view_rule_guards_the_history_and_hidden_fields_stay_hidden() {
         assert!(item.get("request").is_none(), "{item}");
         assert_eq!(item["record"]["owner"], owner.id);
     }
+    // Who made a change is shown to its author only: the superuser's update is anonymous here.
+    let authors: Vec<String> = own
+        .items()
+        .iter()
+        .map(|i| i["authId"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    assert_eq!(authors, [owner.id.as_str(), "", owner.id.as_str()]);
+    assert_eq!(own.items()[1]["authCollection"], "");
     // `fields` picks from each version's record.
     let picked = app
         .get(

@@ -22,6 +22,7 @@ use super::versions::Origin;
 use super::visibility::{Verdict, verdict};
 use super::write::{Outcome, UpdateRule, WriteInput, WritePlan};
 use crate::error::{Error, FieldErrors, Result};
+use crate::identity::Auth;
 use crate::rules::{RequestInfo, RuleKind, superusers_only};
 use crate::schema::{Collection, FieldKind, Record};
 use crate::store::history::{self, VersionRow};
@@ -56,11 +57,10 @@ impl Records {
             .await?;
         let records = rows.iter().map(|row| version_record(&c, row)).collect();
         let shown = self.present(req, records, "", &q.fields).await?;
-        let superuser = req.auth.is_superuser();
         let items = rows
             .into_iter()
             .zip(shown)
-            .map(|(row, record)| version_json(row, record, superuser))
+            .map(|(row, record)| version_json(row, record, &req.auth))
             .collect();
         Ok(ListResult {
             page: paging.page,
@@ -159,8 +159,18 @@ fn version_record(c: &Arc<Collection>, row: &VersionRow) -> Record {
     record
 }
 
-/// A version as the API shows it. Which request made it is for superusers only.
-fn version_json(row: VersionRow, record: Json, superuser: bool) -> Json {
+/// A version as the API shows it. Which request made it is for superusers only; who made it,
+/// for superusers and for its author: viewing a record does not tell a caller who else edits
+/// it (the users collection's rules may hide them).
+fn version_json(mut row: VersionRow, record: Json, caller: &Auth) -> Json {
+    let superuser = caller.is_superuser();
+    let own = caller
+        .record()
+        .is_some_and(|r| r.collection.id == row.auth_collection && r.id() == row.auth_id);
+    if !superuser && !own {
+        row.auth_collection.clear();
+        row.auth_id.clear();
+    }
     let mut out = json!({
         "id": row.id,
         "collectionId": row.collection_id,
