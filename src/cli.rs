@@ -1,5 +1,5 @@
 //! The command line: `serve`, `superuser upsert|delete`, `backup create|list|restore`,
-//! `migrate`, `migrate-db`, `import-pocketbase`, `--version`.
+//! `migrate`, `migrate-db`, `import-pocketbase`, `typegen`, `--version`.
 
 use std::path::PathBuf;
 
@@ -67,6 +67,13 @@ pub enum Command {
     ImportPocketbase {
         /// PocketBase's data folder (holding data.db and storage/).
         pb_data: PathBuf,
+    },
+    /// Writes TypeScript types of the app's collections for the `pocketbase` SDK (the
+    /// pocketbase-typegen shape: `Collections`, `*Record`, `*Response`, `TypedPocketBase`).
+    Typegen {
+        /// The file to write; `-` for stdout.
+        #[arg(long, default_value = "pocketbase-types.ts")]
+        out: PathBuf,
     },
 }
 

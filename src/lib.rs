@@ -9,6 +9,7 @@ pub mod reload;
 pub mod restart;
 pub mod telemetry;
 pub mod transfer;
+pub mod typegen;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -119,6 +119,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             oxbase::transfer::import_pocketbase(&pb_data, &cli.dir, cli.database_url.as_deref())
                 .await
         }
+        Command::Typegen { out } => {
+            let _logs = telemetry::init(false, cli.log_format, None)?;
+            oxbase::typegen::typegen(&cli.dir, cli.database_url, &out).await
+        }
         Command::Superuser(cmd) => {
             let _logs = telemetry::init(false, cli.log_format, None)?;
             let mut config = oxbase_core::Config::new(&cli.dir);

@@ -77,7 +77,7 @@ pub(crate) async fn superuser(
 }
 
 /// `oxbase <command> <args> --dir dir [--db url]`.
-async fn command(
+pub(crate) async fn command(
     dir: &Path,
     database: Option<&TestDatabase>,
     command: &str,

@@ -30,6 +30,7 @@ mod migrations;
 mod oauth2;
 mod oauth2_idp;
 mod oauth2_providers;
+mod openapi;
 mod otel;
 mod otp_mfa;
 mod pb_compat_collections;

@@ -89,6 +89,14 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
     };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
+        .route("/api/openapi.json", get(routes::docs::openapi))
+        .route("/api/docs", get(routes::docs::viewer))
+        .route("/api/docs/{*file}", get(routes::docs::viewer_asset))
+        .route("/api/typegen.ts", get(routes::docs::typegen))
+        .route(
+            "/api/collections/{collection}/schema.json",
+            get(routes::docs::collection_schema),
+        )
         .route("/api/crons", get(crons::list))
         .route("/api/crons/{id}", post(crons::run))
         .route("/api/sql", post(sql::run))

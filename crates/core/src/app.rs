@@ -31,6 +31,8 @@ pub struct App {
 
 struct Parts {
     db: Db,
+    /// The API's self-description (OpenAPI, types), cached per schema version.
+    describe: crate::describe::Describe,
     schema: Schema,
     records: Records,
     collections: Collections,
@@ -175,6 +177,7 @@ impl App {
         Ok(App {
             parts: Arc::new(Parts {
                 db,
+                describe: crate::describe::Describe::new(schema.clone()),
                 schema,
                 records,
                 collections,
@@ -197,6 +200,9 @@ impl App {
 
     pub fn db(&self) -> &Db {
         &self.parts.db
+    }
+    pub fn describe(&self) -> &crate::describe::Describe {
+        &self.parts.describe
     }
     pub fn schema(&self) -> &Schema {
         &self.parts.schema

@@ -10,6 +10,7 @@
 //! - [`realtime`]: SSE clients, subscriptions, delivery of committed changes by rule.
 //! - [`auth`]: passwords, tokens, resolving a request's identity.
 //! - [`collections`]: the collections API's logic.
+//! - [`describe`]: the API describing itself: OpenAPI, JSON Schemas, TypeScript types.
 //! - [`settings`]: application settings.
 //! - [`logs`]: request and app logs, stored in batches off the request path.
 //! - [`ratelimit`]: the `rateLimits` settings enforced per client.
@@ -31,6 +32,7 @@ pub mod collections;
 pub mod config;
 pub mod crons;
 pub mod dates;
+pub mod describe;
 pub mod error;
 pub mod events;
 pub mod files;

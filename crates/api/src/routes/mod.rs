@@ -5,6 +5,7 @@ pub mod backups;
 pub mod batch;
 pub mod collections;
 pub mod crons;
+pub mod docs;
 pub mod files;
 pub mod health;
 pub mod logs;

@@ -1,0 +1,786 @@
+//! The endpoints every app has, whatever its collections: one row each. `tests/api/openapi.rs`
+//! checks that every route of the router (`crates/api/src/lib.rs`) has its row here.
+
+use serde_json::{Map, Value as Json, json};
+
+/// Who may call an endpoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; a token, if sent, identifies the caller.
+    Anyone,
+    /// An authenticated record (any auth collection).
+    Authenticated,
+    /// Superusers only.
+    Superusers,
+}
+
+/// The request body an endpoint takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    None,
+    /// A JSON object (the fields are named in the summary's description).
+    Json,
+    /// A multipart form, or JSON.
+    Multipart,
+}
+
+/// What a successful call answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+    /// A page of items (`page`, `perPage`, `totalItems`, `totalPages`, `items`).
+    Page,
+    /// A record (of any collection).
+    Record,
+    /// A page of records.
+    Records,
+    /// `{token, record, meta?}`.
+    Auth,
+    /// 204, no body.
+    NoContent,
+    /// A file's bytes.
+    File,
+    /// An HTML page or an asset.
+    Html,
+    /// A server-sent events stream.
+    EventStream,
+    /// Text (TypeScript, Prometheus metrics).
+    Text,
+    /// A redirect.
+    Redirect,
+}
+
+/// One documented endpoint.
+pub struct Endpoint {
+    pub method: &'static str,
+    /// The path as OpenAPI writes it (`{param}`).
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub body: Body,
+    pub answer: Answer,
+}
+
+const fn e(
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    access: Access,
+    body: Body,
+    answer: Answer,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        tag,
+        summary,
+        access,
+        body,
+        answer,
+    }
+}
+
+use Access::{Anyone, Authenticated, Superusers};
+use Answer::{
+    Array, Auth, EventStream, File, Html, NoContent, Object, Page, Record, Records, Redirect, Text,
+};
+use Body::{Json as J, Multipart, None as N};
+
+const C: &str = "/api/collections/{collection}";
+
+/// Every system endpoint (the per-collection paths are written from the schema).
+pub const SYSTEM_PATHS: &[Endpoint] = &[
+    e(
+        "get",
+        "/api/health",
+        "Health",
+        "Liveness; `?ready=1`: readiness (503 while the database does not answer).",
+        Anyone,
+        N,
+        Object,
+    ),
+    e(
+        "head",
+        "/api/health",
+        "Health",
+        "Liveness, without a body.",
+        Anyone,
+        N,
+        NoContent,
+    ),
+    e(
+        "get",
+        "/api/openapi.json",
+        "Docs",
+        "This document, as the caller may see it.",
+        Anyone,
+        N,
+        Object,
+    ),
+    e(
+        "get",
+        "/api/docs",
+        "Docs",
+        "The API viewer (Swagger UI, every asset served locally).",
+        Anyone,
+        N,
+        Html,
+    ),
+    e(
+        "get",
+        "/api/docs/{file}",
+        "Docs",
+        "An asset of the API viewer.",
+        Anyone,
+        N,
+        Html,
+    ),
+    e(
+        "get",
+        "/api/typegen.ts",
+        "Docs",
+        "TypeScript types of every collection for the `pocketbase` SDK (`TypedPocketBase`).",
+        Superusers,
+        N,
+        Text,
+    ),
+    e(
+        "get",
+        "/api/collections/{collection}/schema.json",
+        "Docs",
+        "The JSON Schema (2020-12) of a record of the collection, as the caller sees it.",
+        Anyone,
+        N,
+        Object,
+    ),
+    // Collections
+    e(
+        "get",
+        "/api/collections",
+        "Collections",
+        "List collections (`page`, `perPage`, `sort`, `filter`, `skipTotal`).",
+        Superusers,
+        N,
+        Page,
+    ),
+    e(
+        "post",
+        "/api/collections",
+        "Collections",
+        "Create a collection.",
+        Superusers,
+        J,
+        Object,
+    ),
+    e(
+        "get",
+        "/api/collections/meta/scaffolds",
+        "Collections",
+        "The default shape of a new collection of each type.",
+        Superusers,
+        N,
+        Object,
+    ),
+    e(
+        "put",
+        "/api/collections/import",
+        "Collections",
+        "Import collections (`collections`, `deleteMissing`).",
+        Superusers,
+        J,
+        NoContent,
+    ),
+    e(
+        "get",
+        C,
+        "Collections",
+        "View a collection.",
+        Superusers,
+        N,
+        Object,
+    ),
+    e(
+        "patch",
+        C,
+        "Collections",
+        "Update a collection.",
+        Superusers,
+        J,
+        Object,
+    ),
+    e(
+        "delete",
+        C,
+        "Collections",
+        "Delete a collection.",
+        Superusers,
+        N,
+        NoContent,
+    ),
+    e(
+        "delete",
+        "/api/collections/{collection}/truncate",
+        "Collections",
+        "Delete every record of a collection.",
+        Superusers,
+        N,
+        NoContent,
+    ),
+    // Records of any collection (each visible collection also has its own typed paths).
+    e(
+        "get",
+        "/api/collections/{collection}/records",
+        "Records",
+        "List records of any collection (its list rule applies).",
+        Anyone,
+        N,
+        Records,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/records",
+        "Records",
+        "Create a record (its create rule applies).",
+        Anyone,
+        Multipart,
+        Record,
+    ),
+    e(
+        "get",
+        "/api/collections/{collection}/records/{id}",
+        "Records",
+        "View a record (its view rule applies).",
+        Anyone,
+        N,
+        Record,
+    ),
+    e(
+        "patch",
+        "/api/collections/{collection}/records/{id}",
+        "Records",
+        "Update a record (its update rule applies).",
+        Anyone,
+        Multipart,
+        Record,
+    ),
+    e(
+        "delete",
+        "/api/collections/{collection}/records/{id}",
+        "Records",
+        "Delete a record (its delete rule applies).",
+        Anyone,
+        N,
+        NoContent,
+    ),
+    // Auth flows of any auth collection.
+    e(
+        "get",
+        "/api/collections/{collection}/auth-methods",
+        "Auth",
+        "The auth methods the collection offers (password, OTP, MFA, OAuth2 providers).",
+        Anyone,
+        N,
+        Object,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/auth-with-password",
+        "Auth",
+        "Sign in with `identity` and `password` (`identityField` optional).",
+        Anyone,
+        J,
+        Auth,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/auth-refresh",
+        "Auth",
+        "A new token for the caller's record.",
+        Authenticated,
+        N,
+        Auth,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/request-otp",
+        "Auth",
+        "Mail a one-time password to `email`; answers `{otpId}`.",
+        Anyone,
+        J,
+        Object,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/auth-with-otp",
+        "Auth",
+        "Sign in with `otpId` and `password`.",
+        Anyone,
+        J,
+        Auth,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/auth-with-oauth2",
+        "Auth",
+        "Sign in with an OAuth2 `provider`, `code`, `codeVerifier`, `redirectURL` (`createData` optional).",
+        Anyone,
+        J,
+        Auth,
+    ),
+    e(
+        "get",
+        "/api/oauth2-redirect",
+        "Auth",
+        "The OAuth2 providers' redirect target; hands the code to the waiting realtime client.",
+        Anyone,
+        N,
+        Redirect,
+    ),
+    e(
+        "post",
+        "/api/oauth2-redirect",
+        "Auth",
+        "The OAuth2 redirect target for providers that POST (`form_post`).",
+        Anyone,
+        Multipart,
+        Redirect,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/request-verification",
+        "Auth",
+        "Mail a verification link to `email`.",
+        Anyone,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/confirm-verification",
+        "Auth",
+        "Confirm a verification `token`.",
+        Anyone,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/request-password-reset",
+        "Auth",
+        "Mail a password reset link to `email`.",
+        Anyone,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/confirm-password-reset",
+        "Auth",
+        "Set a new `password` (`passwordConfirm`) with a reset `token`.",
+        Anyone,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/request-email-change",
+        "Auth",
+        "Mail a confirmation link to `newEmail`.",
+        Authenticated,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/confirm-email-change",
+        "Auth",
+        "Confirm an email change with its `token` and the `password`.",
+        Anyone,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/collections/{collection}/impersonate/{id}",
+        "Auth",
+        "A token acting as the record (`duration` in seconds, optional).",
+        Superusers,
+        J,
+        Auth,
+    ),
+    // Files
+    e(
+        "post",
+        "/api/files/token",
+        "Files",
+        "A short-lived token for protected files (`?token=`).",
+        Authenticated,
+        N,
+        Object,
+    ),
+    e(
+        "get",
+        "/api/files/{collection}/{record}/{name}",
+        "Files",
+        "Download a file (`thumb=WxH`, `download=1`, `token` for protected files).",
+        Anyone,
+        N,
+        File,
+    ),
+    e(
+        "head",
+        "/api/files/{collection}/{record}/{name}",
+        "Files",
+        "A file's headers.",
+        Anyone,
+        N,
+        NoContent,
+    ),
+    // Realtime and batch
+    e(
+        "get",
+        "/api/realtime",
+        "Realtime",
+        "Open a server-sent events stream; the first event (`PB_CONNECT`) carries the `clientId`.",
+        Anyone,
+        N,
+        EventStream,
+    ),
+    e(
+        "post",
+        "/api/realtime",
+        "Realtime",
+        "Set a client's subscriptions: `clientId`, `subscriptions` (`collection/*`, `collection/id`, with `?options={\"query\":{...},\"headers\":{...}}`).",
+        Anyone,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/batch",
+        "Batch",
+        "Run record requests in one transaction: `requests: [{method, url, headers, body}]`.",
+        Anyone,
+        Multipart,
+        Array,
+    ),
+    // Settings
+    e(
+        "get",
+        "/api/settings",
+        "Settings",
+        "The app settings (secrets masked).",
+        Superusers,
+        N,
+        Object,
+    ),
+    e(
+        "patch",
+        "/api/settings",
+        "Settings",
+        "Change settings.",
+        Superusers,
+        J,
+        Object,
+    ),
+    e(
+        "post",
+        "/api/settings/test/email",
+        "Settings",
+        "Send a test email (`email`, `template`, `collection`).",
+        Superusers,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/settings/test/s3",
+        "Settings",
+        "Check the S3 settings (`filesystem`: `storage` or `backups`).",
+        Superusers,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/settings/apple/generate-client-secret",
+        "Settings",
+        "Generate a Sign in with Apple client secret.",
+        Superusers,
+        J,
+        Object,
+    ),
+    // Logs
+    e(
+        "get",
+        "/api/logs",
+        "Logs",
+        "List request and app logs.",
+        Superusers,
+        N,
+        Page,
+    ),
+    e(
+        "get",
+        "/api/logs/stats",
+        "Logs",
+        "Log counts per hour (`filter`).",
+        Superusers,
+        N,
+        Array,
+    ),
+    e(
+        "get",
+        "/api/logs/{id}",
+        "Logs",
+        "View a log.",
+        Superusers,
+        N,
+        Object,
+    ),
+    // Backups
+    e(
+        "get",
+        "/api/backups",
+        "Backups",
+        "List backups.",
+        Superusers,
+        N,
+        Array,
+    ),
+    e(
+        "post",
+        "/api/backups",
+        "Backups",
+        "Create a backup (`name` optional).",
+        Superusers,
+        J,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/backups/upload",
+        "Backups",
+        "Upload a backup zip (`file`).",
+        Superusers,
+        Multipart,
+        NoContent,
+    ),
+    e(
+        "get",
+        "/api/backups/{key}",
+        "Backups",
+        "Download a backup (`token`: a superuser file token).",
+        Anyone,
+        N,
+        File,
+    ),
+    e(
+        "delete",
+        "/api/backups/{key}",
+        "Backups",
+        "Delete a backup.",
+        Superusers,
+        N,
+        NoContent,
+    ),
+    e(
+        "post",
+        "/api/backups/{key}/restore",
+        "Backups",
+        "Restore a backup (the app restarts).",
+        Superusers,
+        N,
+        NoContent,
+    ),
+    // Crons
+    e(
+        "get",
+        "/api/crons",
+        "Crons",
+        "List the scheduled jobs.",
+        Superusers,
+        N,
+        Array,
+    ),
+    e(
+        "post",
+        "/api/crons/{id}",
+        "Crons",
+        "Run a scheduled job now.",
+        Superusers,
+        N,
+        NoContent,
+    ),
+    // SQL console
+    e(
+        "post",
+        "/api/sql",
+        "SQL",
+        "Run a read-only SQL query (`query`).",
+        Superusers,
+        J,
+        Object,
+    ),
+    // Webhooks
+    e(
+        "get",
+        "/api/webhooks/dead-letters",
+        "Webhooks",
+        "List webhook deliveries that failed for good.",
+        Superusers,
+        N,
+        Page,
+    ),
+    e(
+        "get",
+        "/api/webhooks/dead-letters/{id}",
+        "Webhooks",
+        "View a dead letter.",
+        Superusers,
+        N,
+        Object,
+    ),
+    e(
+        "post",
+        "/api/webhooks/dead-letters/{id}/replay",
+        "Webhooks",
+        "Deliver a dead letter again.",
+        Superusers,
+        N,
+        NoContent,
+    ),
+    // Metrics
+    e(
+        "get",
+        "/metrics",
+        "Metrics",
+        "Prometheus metrics (only with `--metrics`; `--metricsToken` requires `Authorization: Bearer <token>`).",
+        Anyone,
+        N,
+        Text,
+    ),
+];
+
+/// The operation object of `endpoint`.
+pub fn operation(endpoint: &Endpoint) -> Json {
+    let mut op = Map::new();
+    op.insert("tags".into(), json!([endpoint.tag]));
+    op.insert("summary".into(), json!(endpoint.summary));
+    op.insert(
+        "operationId".into(),
+        json!(operation_id(endpoint.method, endpoint.path)),
+    );
+    let mut parameters = super::openapi::path_parameters(endpoint.path);
+    if matches!(endpoint.answer, Answer::Page | Answer::Records) {
+        for p in ["page", "perPage", "sort", "filter", "skipTotal"] {
+            parameters.push(super::openapi::param_ref(p));
+        }
+    }
+    if matches!(
+        endpoint.answer,
+        Answer::Record | Answer::Records | Answer::Auth
+    ) {
+        for p in ["expand", "fields"] {
+            parameters.push(super::openapi::param_ref(p));
+        }
+    }
+    if !parameters.is_empty() {
+        op.insert("parameters".into(), Json::Array(parameters));
+    }
+    match endpoint.body {
+        Body::None => {}
+        Body::Json => {
+            op.insert(
+                "requestBody".into(),
+                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
+            );
+        }
+        Body::Multipart => {
+            op.insert(
+                "requestBody".into(),
+                json!({"content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "multipart/form-data": {"schema": {"type": "object"}},
+                }}),
+            );
+        }
+    }
+    op.insert("security".into(), super::openapi::security(endpoint.access));
+    op.insert(
+        "responses".into(),
+        super::openapi::responses(ok(endpoint.answer), endpoint.access),
+    );
+    Json::Object(op)
+}
+
+/// `get /api/collections/{collection}/records` → `getCollectionsCollectionRecords`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for part in path.split(['/', '-', '.', '{', '}']) {
+        if part.is_empty() || part == "api" {
+            continue;
+        }
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            id.push(first.to_ascii_uppercase());
+            id.extend(chars);
+        }
+    }
+    id
+}
+
+/// The success response of an answer kind: (status, response object).
+fn ok(answer: Answer) -> (&'static str, Json) {
+    let content = |mime: &str, schema: Json| json!({mime: {"schema": schema}});
+    let object = json!({"type": "object"});
+    match answer {
+        Answer::Object => (
+            "200",
+            json!({"description": "OK", "content": content("application/json", object)}),
+        ),
+        Answer::Array => (
+            "200",
+            json!({"description": "OK", "content": content("application/json", json!({"type": "array"}))}),
+        ),
+        Answer::Page => (
+            "200",
+            json!({"description": "A page", "content": content("application/json", super::openapi::page_schema(object))}),
+        ),
+        Answer::Record => (
+            "200",
+            json!({"description": "The record", "content": content("application/json", super::schemas::reference("AnyRecord"))}),
+        ),
+        Answer::Records => (
+            "200",
+            json!({"description": "A page of records", "content": content("application/json", super::openapi::page_schema(super::schemas::reference("AnyRecord")))}),
+        ),
+        Answer::Auth => (
+            "200",
+            json!({"description": "Signed in", "content": content("application/json", super::schemas::reference("AuthResponse"))}),
+        ),
+        Answer::NoContent => ("204", json!({"description": "Done"})),
+        Answer::File => (
+            "200",
+            json!({"description": "The file", "content": content("application/octet-stream", json!({"type": "string", "format": "binary"}))}),
+        ),
+        Answer::Html => (
+            "200",
+            json!({"description": "The page or asset", "content": content("text/html", json!({"type": "string"}))}),
+        ),
+        Answer::EventStream => (
+            "200",
+            json!({"description": "Server-sent events: `PB_CONNECT`, then one event per subscribed change (`{action, record}`)", "content": content("text/event-stream", json!({"type": "string"}))}),
+        ),
+        Answer::Text => (
+            "200",
+            json!({"description": "Text", "content": content("text/plain", json!({"type": "string"}))}),
+        ),
+        Answer::Redirect => ("307", json!({"description": "Redirect"})),
+    }
+}

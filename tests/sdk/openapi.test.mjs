@@ -1,0 +1,156 @@
+// The API describing itself (oxbase only: PocketBase has none of it): /api/openapi.json passes
+// a real OpenAPI 3.1 validator and holds the collections' schemas; the TypeScript types of
+// /api/typegen.ts compile with the `pocketbase` SDK and `TypedPocketBase`, and misuse fails.
+import { before, after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { startServer, IS_POCKETBASE } from './harness.mjs';
+
+const skip = IS_POCKETBASE && 'PocketBase has no /api/openapi.json';
+
+let srv, su;
+before(async () => {
+  if (skip) return;
+  srv = await startServer();
+  su = await srv.superuserClient();
+  const users = await su.collections.getOne('users');
+  await su.collections.create({
+    name: 'posts',
+    type: 'base',
+    listRule: '',
+    viewRule: '',
+    fields: [
+      { name: 'title', type: 'text', required: true, min: 3, max: 100 },
+      { name: 'status', type: 'select', values: ['draft', 'published'] },
+      { name: 'tags', type: 'select', values: ['a', 'b'], maxSelect: 2 },
+      { name: 'views', type: 'number', onlyInt: true },
+      { name: 'secret', type: 'text', hidden: true },
+      { name: 'author', type: 'relation', collectionId: users.id, maxSelect: 1 },
+      { name: 'meta', type: 'json' },
+      { name: 'cover', type: 'file', maxSelect: 1 },
+    ],
+  });
+  await su.collections.create({ name: 'drafts', type: 'base', fields: [{ name: 'body', type: 'text' }] });
+});
+after(async () => { await srv?.stop(); });
+
+async function fetchDoc(token) {
+  const res = await fetch(`${srv.url}/api/openapi.json`, { headers: token ? { Authorization: token } : {} });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+describe('openapi', { skip }, () => {
+  it('the document is valid OpenAPI 3.1, for superusers and guests', async () => {
+    for (const token of [su.authStore.token, '']) {
+      const doc = await fetchDoc(token);
+      const validator = new Validator();
+      const result = await validator.validate(doc);
+      assert.equal(validator.version, '3.1');
+      assert.ok(result.valid, JSON.stringify(result.errors, null, 1)?.slice(0, 3000));
+    }
+  });
+
+  it('it holds the collections as the caller may see them', async () => {
+    const full = await fetchDoc(su.authStore.token);
+    const post = full.components.schemas.postsRecord;
+    assert.deepEqual(post.properties.status.enum, ['draft', 'published', '']);
+    assert.deepEqual(post.properties.tags.items.enum, ['a', 'b']);
+    assert.equal(post.properties.secret.type, 'string');
+    assert.deepEqual(full.components.schemas.postsCreate.required, ['title']);
+    assert.ok(full.paths['/api/collections/drafts/records']);
+    const guest = await fetchDoc('');
+    assert.equal(guest.components.schemas.postsRecord.properties.secret, undefined);
+    assert.equal(guest.paths['/api/collections/drafts/records'], undefined);
+    assert.ok(guest.paths['/api/collections/posts/records'].get);
+  });
+
+  it('the viewer is served from the server itself', async () => {
+    const res = await fetch(`${srv.url}/api/docs`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /swagger-ui/);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
+  });
+});
+
+// A program using the generated types with the SDK, compiled strictly; `extra` is appended.
+function compile(types, extra) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'typegen-'));
+  const typesFile = path.join(dir, 'pocketbase-types.ts');
+  const main = path.join(dir, 'main.ts');
+  fs.writeFileSync(typesFile, types);
+  fs.writeFileSync(main, `
+import PocketBase from 'pocketbase'
+import { Collections, PostsStatusOptions, type PostsRecord, type PostsResponse, type UsersResponse, type TypedPocketBase } from './pocketbase-types'
+
+export async function demo(url: string): Promise<string> {
+  const pb = new PocketBase(url) as TypedPocketBase
+  const post: PostsResponse<{ rating: number }, { author: UsersResponse }> = await pb
+    .collection('posts')
+    .getOne<PostsResponse<{ rating: number }, { author: UsersResponse }>>('id', { expand: 'author' })
+  const title: string = post.title
+  const status: PostsStatusOptions = post.status
+  const tags: string[] = post.tags
+  const author: string = post.author
+  const email: string = post.expand.author.email
+  const rating: number | undefined = post.meta?.rating
+  const list = await pb.collection(Collections.Posts).getList(1, 20)
+  const first: PostsResponse | undefined = list.items[0]
+  const input: PostsRecord = { title: 'hello', status: PostsStatusOptions.draft, tags: [] }
+  await pb.collection('posts').create(input)
+  const users = await pb.collection('users').getFullList()
+  const verified: boolean[] = users.map((u) => u.verified)
+  return [title, status, tags, author, email, rating, first?.id, verified].join()
+}
+${extra}
+`);
+  const options = {
+    strict: true, noEmit: true, target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, types: [],
+    lib: ['lib.es2020.d.ts', 'lib.dom.d.ts'],
+    // The SDK resolves from tests/sdk/node_modules.
+    baseUrl: dir, paths: { pocketbase: [path.resolve('node_modules/pocketbase')] },
+  };
+  const program = ts.createProgram([main], options);
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+}
+
+describe('typegen', { skip }, () => {
+  let types;
+  before(async () => {
+    if (skip) return;
+    const res = await fetch(`${srv.url}/api/typegen.ts`, { headers: { Authorization: su.authStore.token } });
+    assert.equal(res.status, 200);
+    types = await res.text();
+  });
+
+  it('the types compile with the SDK under --strict', () => {
+    assert.deepEqual(compile(types, ''), []);
+  });
+
+  it('a wrong field type is a type error', () => {
+    const errors = compile(types, `
+export async function misuse(pb: TypedPocketBase) {
+  const post = await pb.collection('posts').getOne('id')
+  const n: number = post.title
+  const bad: PostsRecord = { title: 1 }
+  return [n, bad]
+}
+`);
+    assert.equal(errors.length, 2, errors.join('\n'));
+    assert.ok(errors.every((e) => /not assignable to type 'number'|not assignable to type 'string'/.test(e)), errors.join('\n'));
+  });
+
+  it('guests cannot fetch the types', async () => {
+    const res = await fetch(`${srv.url}/api/typegen.ts`);
+    assert.equal(res.status, 401);
+  });
+});
+
