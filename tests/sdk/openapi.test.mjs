@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { startServer, IS_POCKETBASE } from './harness.mjs';
 
 const skip = IS_POCKETBASE && 'PocketBase has no /api/openapi.json';
@@ -67,6 +69,44 @@ describe('openapi', { skip }, () => {
     assert.equal(guest.components.schemas.postsRecord.properties.secret, undefined);
     assert.equal(guest.paths['/api/collections/drafts/records'], undefined);
     assert.ok(guest.paths['/api/collections/posts/records'].get);
+  });
+
+  it('the API answers what the document says, to guests and superusers', async () => {
+    const user = await su.collection('users').create({
+      email: 'reader@example.com', password: 'password123', passwordConfirm: 'password123', emailVisibility: true,
+    });
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ title: 'Hello', status: 'published', views: 3, secret: 's', author: user.id })) form.append(k, String(v));
+    form.append('tags', 'a');
+    form.append('tags', 'b');
+    form.append('meta', JSON.stringify({ rating: 5 }));
+    form.append('cover', new Blob(['x'], { type: 'text/plain' }), 'cover.txt');
+    await su.collection('posts').create(form);
+    await su.collection('posts').create({ title: 'Bare' });
+    for (const [client, token] of [[su, su.authStore.token], [srv.newClient(), '']]) {
+      const doc = await fetchDoc(token);
+      const ajv = new Ajv2020({ strict: false, allErrors: true });
+      addFormats(ajv);
+      ajv.addFormat('binary', true);
+      ajv.addSchema(doc, 'openapi.json');
+      const check = (name, value) => {
+        const validate = ajv.compile({ $ref: `openapi.json#/components/schemas/${name}` });
+        assert.ok(validate(value), `${name}: ${JSON.stringify(validate.errors)}\n${JSON.stringify(value)}`);
+      };
+      const page = await client.collection('posts').getList(1, 10, { expand: 'author' });
+      assert.equal(page.items.length, 2);
+      for (const post of page.items) check('postsRecord', post);
+      if (token) assert.ok(page.items.some((p) => p.expand?.author), 'expanded');
+      const bare = page.items.find((p) => p.title === 'Bare');
+      check('postsRecord', await client.collection('posts').getOne(bare.id));
+    }
+    const auth = await srv.newClient().collection('users').authWithPassword('reader@example.com', 'password123');
+    const doc = await fetchDoc(auth.token);
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    ajv.addSchema(doc, 'openapi.json');
+    const validate = ajv.compile({ $ref: 'openapi.json#/paths/~1api~1collections~1users~1auth-with-password/post/responses/200/content/application~1json/schema' });
+    assert.ok(validate(auth), JSON.stringify(validate.errors));
   });
 
   it('the viewer is served from the server itself', async () => {

@@ -172,28 +172,26 @@ fn auth_flows(
             .collect();
         json!({"type": "object", "properties": props})
     };
-    let flows: [(&str, &[&str], &[&str], bool); 4] = [
+    // Each flow: its body's fields and the required ones.
+    let flows: [(&str, &[&str], &[&str]); 4] = [
         (
             "auth-with-password",
             &["identity", "password", "identityField", "mfaId"],
             &["identity", "password"],
-            true,
         ),
         (
             "auth-with-otp",
             &["otpId", "password", "mfaId"],
             &["otpId", "password"],
-            true,
         ),
         (
             "auth-with-oauth2",
             &["provider", "code", "codeVerifier", "redirectURL", "mfaId"],
             &["provider", "code", "redirectURL"],
-            true,
         ),
-        ("auth-refresh", &[], &[], true),
+        ("auth-refresh", &[], &[]),
     ];
-    for (flow, fields, required, answers_auth) in flows {
+    for (flow, fields, required) in flows {
         let mut schema = str_props(fields);
         if !required.is_empty() {
             schema["required"] = json!(required);
@@ -214,11 +212,19 @@ fn auth_flows(
             "security": security(access),
             "responses": responses(("200", auth_ok.clone()), access),
         });
+        if flow != "auth-refresh" {
+            o["responses"]["401"] = json!({
+                "description": "A second factor is required (`mfaId`), or the sign-in failed.",
+                "content": {"application/json": {"schema": {"anyOf": [
+                    reference("MfaRequired"),
+                    reference("Error"),
+                ]}}},
+            });
+        }
         if !fields.is_empty() {
             o["requestBody"] =
                 json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
-        let _ = answers_auth;
         paths.insert(format!("{base}/{flow}"), json!({"post": o}));
     }
     paths.insert(

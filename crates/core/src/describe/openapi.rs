@@ -246,6 +246,7 @@ fn base_schemas() -> Map<String, Json> {
         "type": "object",
         "description": "Answered (401) when the collection requires a second factor: repeat the sign-in with another method and `mfaId`.",
         "properties": {"mfaId": {"type": "string"}},
+        "required": ["mfaId"],
     }));
     m
 }
