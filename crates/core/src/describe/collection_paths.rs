@@ -4,9 +4,8 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::Audience;
-use super::openapi::{page_schema, param_ref, responses, security};
+use super::frame::{Access, page_schema, param_ref, responses, security};
 use super::schemas::{component, reference};
-use super::system::Access;
 use crate::schema::{Collection, CollectionKind};
 
 /// The tag grouping a collection's operations.

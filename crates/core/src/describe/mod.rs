@@ -1,5 +1,6 @@
 //! The API describing itself, generated from the live collections: the OpenAPI 3.1 document
-//! (`openapi`, assembled from `system` paths, `collection_paths` and the `schemas` of records),
+//! (`openapi`, assembled from the `frame`, `system` paths, `collection_paths` and the `schemas`
+//! of records),
 //! a JSON Schema per collection, and TypeScript types for the official SDK (`typescript`).
 //!
 //! What a caller is shown depends on who asks ([`Audience`]): superusers see every collection,
@@ -12,6 +13,7 @@
 //! rules themselves are checked by the services when the documented endpoints are called.
 
 mod collection_paths;
+mod frame;
 mod openapi;
 mod schemas;
 mod system;
@@ -26,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::identity::Auth;
 use crate::schema::{Collection, Schema};
 
+pub use frame::FILTER_LANGUAGE;
 pub use openapi::document;
 pub use system::SYSTEM_PATHS;
 pub use typescript::typescript;
@@ -77,12 +80,15 @@ fn visible(all: &[Arc<Collection>], audience: Audience) -> Vec<Arc<Collection>> 
     all.iter().filter(|c| audience.sees(c)).cloned().collect()
 }
 
+/// A serialized document and the schema version it was written from.
+type Cached = (u64, Arc<str>);
+
 /// The documents, cached per audience and schema version.
 #[derive(Clone)]
 pub struct Describe {
     schema: Schema,
     /// The serialized OpenAPI document per audience, with the schema version it was built from.
-    openapi: Arc<RwLock<[Option<(u64, Arc<str>)>; 2]>>,
+    openapi: Arc<RwLock<[Option<Cached>; 2]>>,
 }
 
 impl Describe {
@@ -113,13 +119,12 @@ impl Describe {
     /// `auth` may not see is PocketBase's 404.
     pub fn json_schema(&self, auth: &Auth, collection: &str) -> Result<Json> {
         let audience = Audience::of(auth);
-        let all = self.schema.all();
         let found = self
             .schema
             .get(collection)
             .filter(|c| audience.sees(c))
             .ok_or_else(|| Error::NotFound("Missing collection context.".into()))?;
-        Ok(schemas::standalone(&found, &all, audience))
+        Ok(schemas::standalone(&found, audience))
     }
 
     /// The TypeScript types of every collection (superusers only: they describe hidden fields).

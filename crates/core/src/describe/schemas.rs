@@ -162,8 +162,7 @@ pub fn input(collection: &Collection, create: bool, multipart: bool) -> Json {
 }
 
 /// A standalone JSON Schema (2020-12) of a record of `collection` (its `expand` left open).
-pub fn standalone(collection: &Collection, all: &[Arc<Collection>], audience: Audience) -> Json {
-    let _ = all;
+pub fn standalone(collection: &Collection, audience: Audience) -> Json {
     let mut schema = output(
         collection,
         audience,

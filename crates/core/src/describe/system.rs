@@ -3,16 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-/// Who may call an endpoint.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone; a token, if sent, identifies the caller.
-    Anyone,
-    /// An authenticated record (any auth collection).
-    Authenticated,
-    /// Superusers only.
-    Superusers,
-}
+pub use super::frame::Access;
 
 /// The request body an endpoint takes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -184,10 +175,10 @@ pub fn operation(endpoint: &Endpoint) -> Json {
         "operationId".into(),
         json!(operation_id(endpoint.method, endpoint.path)),
     );
-    let mut parameters = super::openapi::path_parameters(endpoint.path);
+    let mut parameters = super::frame::path_parameters(endpoint.path);
     if matches!(endpoint.answer, Answer::Page | Answer::Records) {
         for p in ["page", "perPage", "sort", "filter", "skipTotal"] {
-            parameters.push(super::openapi::param_ref(p));
+            parameters.push(super::frame::param_ref(p));
         }
     }
     if matches!(
@@ -195,7 +186,7 @@ pub fn operation(endpoint: &Endpoint) -> Json {
         Answer::Record | Answer::Records | Answer::Auth
     ) {
         for p in ["expand", "fields"] {
-            parameters.push(super::openapi::param_ref(p));
+            parameters.push(super::frame::param_ref(p));
         }
     }
     if !parameters.is_empty() {
@@ -219,10 +210,10 @@ pub fn operation(endpoint: &Endpoint) -> Json {
             );
         }
     }
-    op.insert("security".into(), super::openapi::security(endpoint.access));
+    op.insert("security".into(), super::frame::security(endpoint.access));
     op.insert(
         "responses".into(),
-        super::openapi::responses(ok(endpoint.answer), endpoint.access),
+        super::frame::responses(ok(endpoint.answer), endpoint.access),
     );
     Json::Object(op)
 }
@@ -258,7 +249,7 @@ fn ok(answer: Answer) -> (&'static str, Json) {
         ),
         Answer::Page => (
             "200",
-            json!({"description": "A page", "content": content("application/json", super::openapi::page_schema(object))}),
+            json!({"description": "A page", "content": content("application/json", super::frame::page_schema(object))}),
         ),
         Answer::Record => (
             "200",
@@ -266,7 +257,7 @@ fn ok(answer: Answer) -> (&'static str, Json) {
         ),
         Answer::Records => (
             "200",
-            json!({"description": "A page of records", "content": content("application/json", super::openapi::page_schema(super::schemas::reference("AnyRecord")))}),
+            json!({"description": "A page of records", "content": content("application/json", super::frame::page_schema(super::schemas::reference("AnyRecord")))}),
         ),
         Answer::Auth => (
             "200",
