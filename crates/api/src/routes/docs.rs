@@ -17,9 +17,14 @@ use crate::extract::{Caller, Path};
 /// Where the viewer is served; its page names its assets relative to it.
 const DOCS: &str = "/api/docs/";
 
-/// The viewer's settings: it loads the document from this server only.
+/// The viewer's settings: it loads the document from this server only, and never asks
+/// Swagger's online validator about it (its default, a request leaving the machine).
 static VIEWER: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> = LazyLock::new(|| {
-    Arc::new(utoipa_swagger_ui::Config::from("/api/openapi.json").try_it_out_enabled(true))
+    Arc::new(
+        utoipa_swagger_ui::Config::from("/api/openapi.json")
+            .try_it_out_enabled(true)
+            .validator_url("none"),
+    )
 });
 
 /// `GET /api/openapi.json`

@@ -223,7 +223,9 @@ fn value(f: &Field, mode: Mode) -> Json {
 
 /// The schema of one value of `field` (one item of a multi-value field).
 fn single_value(f: &Field, mode: Mode) -> Json {
-    let blank_ok = !f.required || mode == Mode::Output;
+    // A value read back may be blank even when required (a field made required later keeps
+    // the blanks it had), except the primary key.
+    let blank_ok = (!f.required || mode == Mode::Output) && !f.bool_opt("primaryKey");
     match f.kind {
         FieldKind::Text | FieldKind::Password => {
             let mut s = json!({"type": "string"});
