@@ -177,7 +177,8 @@ impl Collections {
             .push(" LIMIT ")
             .push_param(per_page)
             .push(" OFFSET ")
-            .push_param((page - 1) * per_page);
+            // PB-COMPAT: as for records (`records::list`), a huge page wraps around.
+            .push_param((page - 1).wrapping_mul(per_page).max(0));
         let mut count = Sql::raw("SELECT COUNT(*) FROM \"_collections\"");
         count.push_sql(&where_sql);
         let (ids, total) = self

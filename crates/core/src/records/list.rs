@@ -234,7 +234,10 @@ impl Records {
         let mut select = select_root(c)?;
         select.push_sql(&where_sql);
         push_order(&mut select, c, order.as_ref())?;
-        push_page(&mut select, per_page, (page - 1) * per_page);
+        // PB-COMPAT: PocketBase's offset wraps around on a huge `page` (Go's integers), and
+        // SQLite reads a negative offset as none: the first page, where overflow panicked here.
+        let offset = (page - 1).wrapping_mul(per_page).max(0);
+        push_page(&mut select, per_page, offset);
         let count = if skip_total {
             None
         } else {
