@@ -142,14 +142,13 @@ pub fn base_schemas() -> Map<String, Json> {
     );
     m.insert("AnyRecord".into(), json!({
         "type": "object",
-        "description": "A record of any collection: `collectionId`, `collectionName`, `id` and the collection's visible fields.",
+        "description": "A record of any collection: `collectionId`, `collectionName`, `id` and the collection's visible fields (unless the `fields` query parameter narrows them).",
         "properties": {
             "collectionId": {"type": "string"},
             "collectionName": {"type": "string"},
             "id": {"type": "string"},
             "expand": {"type": "object"},
         },
-        "required": ["collectionId", "collectionName", "id"],
         "additionalProperties": true,
     }));
     m.insert("AuthResponse".into(), json!({

@@ -47,24 +47,20 @@ pub fn output(collection: &Collection, audience: Audience, expand: Option<Json>)
         "collectionName".into(),
         json!({"type": "string", "const": collection.name, "readOnly": true}),
     );
-    let mut required = vec![json!("collectionId"), json!("collectionName")];
     for f in collection.fields.iter().filter(|f| shown(f, audience)) {
         properties.insert(f.name.clone(), value(f, Mode::Output));
-        // PB-COMPAT: an auth record's email is left out unless it is visible, the caller's own
-        // record, or the caller a superuser.
-        if !(collection.is_auth() && f.name == "email") {
-            required.push(json!(f.name));
-        }
     }
     if let Some(expand) = expand {
         properties.insert("expand".into(), expand);
     }
+    // No `required`: the `fields` query parameter may leave any key out. Without it every
+    // property is present, except an auth record's `email` (PB-COMPAT: shown only when
+    // visible, to its owner or to superusers) and `expand` (present when asked for).
     json!({
         "type": "object",
         "title": collection.name,
-        "description": format!("A record of `{}` as the API returns it. The `fields` query parameter may narrow it.", collection.name),
+        "description": format!("A record of `{}` as the API returns it: every property is present unless the `fields` query parameter narrows it (an auth record's `email` only when `emailVisibility` is on, for its owner, or for superusers; `expand` when asked for).", collection.name),
         "properties": properties,
-        "required": required,
     })
 }
 

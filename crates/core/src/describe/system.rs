@@ -211,10 +211,12 @@ pub fn operation(endpoint: &Endpoint) -> Json {
         }
     }
     op.insert("security".into(), super::frame::security(endpoint.access));
-    op.insert(
-        "responses".into(),
-        super::frame::responses(ok(endpoint.answer), endpoint.access),
-    );
+    let mut responses = super::frame::responses(ok(endpoint.answer), endpoint.access);
+    if endpoint.answer == Answer::Redirect {
+        // PB-COMPAT: a POSTed redirect (`form_post`) is a 303, so the browser follows with a GET.
+        responses["303"] = json!({"description": "Redirect (after a POST)"});
+    }
+    op.insert("responses".into(), responses);
     Json::Object(op)
 }
 
