@@ -112,6 +112,8 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/collections/{collection}/records/{id}", "Records", "View a record (its view rule applies).", Anyone, N, Record),
     e("patch", "/api/collections/{collection}/records/{id}", "Records", "Update a record (its update rule applies).", Anyone, Multipart, Record),
     e("delete", "/api/collections/{collection}/records/{id}", "Records", "Delete a record (its delete rule applies).", Anyone, N, NoContent),
+    e("get", "/api/collections/{collection}/records/{id}/history", "Records", "The versions of a record of a collection with `history` (its view rule applies; docs/history.md).", Anyone, N, Page),
+    e("post", "/api/collections/{collection}/records/{id}/history/{version}/restore", "Records", "Restore a record to one of its versions, a deleted record included (docs/history.md).", Superusers, N, Record),
     // Auth flows of any auth collection.
     e("get", "/api/collections/{collection}/auth-methods", "Auth", "The auth methods the collection offers (password, OTP, MFA, OAuth2 providers).", Anyone, N, Object),
     e("post", "/api/collections/{collection}/auth-with-password", "Auth", "Sign in with `identity` and `password` (`identityField` optional).", Anyone, J, Auth),
