@@ -297,10 +297,7 @@ impl RequestHooks {
             "http": http,
         });
         let hooks = self.hooks.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            invoke::blocking(|| hooks.run_global("__runEnrich", &spec))
-        })
-        .await;
+        let out = crate::invoke::run(move || hooks.run_global("__runEnrich", &spec)).await;
         let enriched = match out {
             Ok(Ok(raw)) => serde_json::from_str::<Json>(&raw).unwrap_or(Json::Null),
             Ok(Err(e)) => return crate::engine_failure(&e),
@@ -422,8 +419,7 @@ impl RequestHooks {
         event.insert("error".into(), answer);
         let spec = json!({"chain": outcome, "terminal": "proceed", "event": event, "http": http});
         let hooks = self.hooks.clone();
-        let ran =
-            tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook(&spec))).await;
+        let ran = crate::invoke::run(move || hooks.run_hook(&spec)).await;
         if let Ok(Err(e)) = ran {
             tracing::error!(target: "oxbase::hooks", error = %e, "an after-error hook failed");
         }
@@ -519,10 +515,9 @@ impl RequestHooks {
             file,
         };
         let hooks = self.hooks.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            invoke::blocking(|| invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec)))
-        })
-        .await;
+        let out =
+            crate::invoke::run(move || invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec)))
+                .await;
         let response = match out {
             Ok((Ok(raw), answer)) => {
                 // The event as the hooks left it (the record they changed), for the after hooks.
@@ -582,9 +577,7 @@ impl RequestHooks {
         let spec =
             json!({"chain": chains.after, "terminal": "respond", "event": event, "http": http});
         let hooks = self.hooks.clone();
-        let out =
-            tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
-                .await;
+        let out = crate::invoke::run(move || hooks.run_hook_raw(&spec)).await;
         match out {
             Ok(Ok(out)) => crate::answer::respond(&out, query, false),
             Ok(Err(e)) => crate::engine_failure(&e),

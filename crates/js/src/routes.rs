@@ -192,10 +192,8 @@ impl Routes {
                 answer: None,
                 file: None,
             };
-            let out = tokio::task::spawn_blocking(move || {
-                crate::invoke::blocking(|| {
-                    crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
-                })
+            let out = crate::invoke::run(move || {
+                crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
             })
             .await;
             match out {
@@ -219,10 +217,7 @@ impl Routes {
         Box::pin(async move {
             let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
             let spec = json!({ "chain": chain, "request": request });
-            let out = tokio::task::spawn_blocking(move || {
-                crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
-            })
-            .await;
+            let out = crate::invoke::run(move || hooks.run_route(&spec.to_string())).await;
             let mut response = match out {
                 Ok(Ok(out)) => crate::answer::respond(&out, &query, gzip),
                 Ok(Err(e)) => crate::engine_failure(&e),
