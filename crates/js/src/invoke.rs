@@ -31,6 +31,24 @@ thread_local! {
     /// Set while this thread runs an invocation inline on an event loop's worker that still
     /// holds the loop: when it started and when it next tries to hand the loop on.
     static INLINE: Cell<Option<(Instant, Instant)>> = const { Cell::new(None) };
+    /// What the routes running on this thread answer to `request.describe`, innermost last.
+    static DESCRIBERS: RefCell<Vec<Describer>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The full description of a route's request (`routes::describe`), made when asked for.
+pub type Describer = Box<dyn Fn() -> serde_json::Value>;
+
+/// Runs `f` with `describer` answering `request.describe` (a route's lazy `e.request`).
+pub fn describing<R>(describer: Describer, f: impl FnOnce() -> R) -> R {
+    DESCRIBERS.with(|d| d.borrow_mut().push(describer));
+    let out = f();
+    DESCRIBERS.with(|d| d.borrow_mut().pop());
+    out
+}
+
+/// The request of the innermost route running on this thread, described (`null`: none).
+pub fn describe_request() -> serde_json::Value {
+    DESCRIBERS.with(|d| d.borrow().last().map_or(serde_json::Value::Null, |f| f()))
 }
 
 /// How long an inline invocation runs before it hands its worker's event loop to another

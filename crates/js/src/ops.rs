@@ -66,6 +66,7 @@ fn never_waits(op: &str) -> bool {
             | "os.tempDir"
             | "os.resolve"
             | "settings.get"
+            | "request.describe"
     ) || op.starts_with("security.")
 }
 
@@ -123,6 +124,7 @@ impl Host {
                     .map_err(Failure::Args)
             }
             "terminal" => Ok(crate::invoke::run_terminal(args)?),
+            "request.describe" => Ok(crate::invoke::describe_request()),
             "collections.find" => {
                 let a: NameOrId = parse(args)?;
                 let c = self.block(app.records().collection(&a.name_or_id))?;

@@ -215,9 +215,24 @@ impl Routes {
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
-            let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
-            let spec = json!({ "chain": chain, "request": request });
-            let out = crate::invoke::run(move || hooks.run_route(&spec.to_string())).await;
+            let out = if is_multipart(&request.parts.headers) {
+                let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
+                let spec = json!({ "chain": chain, "request": request });
+                crate::invoke::run(move || hooks.run_route(&spec.to_string())).await
+            } else {
+                // The request is described when the handler first reads more of it than its
+                // path values (most read little: describing it cost more than the handler).
+                let spec =
+                    json!({ "chain": chain, "request": {"lazy": true, "pathParams": params} });
+                crate::invoke::run(move || {
+                    let describer = {
+                        let hooks = hooks.clone();
+                        Box::new(move || describe(&hooks, &request, Map::new()))
+                    };
+                    crate::invoke::describing(describer, || hooks.run_route(&spec.to_string()))
+                })
+                .await
+            };
             let mut response = match out {
                 Ok(Ok(out)) => crate::answer::respond(&out, &query, gzip),
                 Ok(Err(e)) => crate::engine_failure(&e),
@@ -229,6 +244,18 @@ impl Routes {
             response
         })
     }
+}
+
+/// Whether the body is a multipart form (whose values are read before the handler runs).
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// What a handler sees of the request, with a multipart body's values in
