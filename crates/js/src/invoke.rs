@@ -11,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -31,6 +32,8 @@ thread_local! {
     /// Set while this thread runs an invocation inline on an event loop's worker that still
     /// holds the loop: when it started and when it next tries to hand the loop on.
     static INLINE: Cell<Option<(Instant, Instant)>> = const { Cell::new(None) };
+    /// Set when the inline invocation running on this thread handed its loop on.
+    static HANDED: Cell<bool> = const { Cell::new(false) };
     /// What the routes running on this thread answer to `request.describe`, innermost last.
     static DESCRIBERS: RefCell<Vec<Describer>> = const { RefCell::new(Vec::new()) };
 }
@@ -82,17 +85,53 @@ fn on_multi_thread_runtime() -> bool {
 /// (`block_in_place`), as do native calls that wait ([`block`], [`may_wait`]). On a
 /// current-thread runtime (tests) there is no other thread to hand the loop to: the
 /// invocation runs on the blocking pool.
+///
+/// A chain whose invocations wait (`e.next()` of a record write, database calls) hands its
+/// loop on each time, which costs more than the hop: `learned` (the chain's) remembers that,
+/// and such a chain runs on the blocking pool, inline again one call in
+/// [`RELEARN_EVERY`] in case it changed.
 pub async fn run<R: Send + 'static>(
+    learned: Option<&Learned>,
     f: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, tokio::task::JoinError> {
-    if inline_enabled() && on_multi_thread_runtime() {
+    if inline_enabled() && on_multi_thread_runtime() && learned.is_none_or(Learned::inline) {
         let now = Instant::now();
         let before = INLINE.replace(Some((now, now + INLINE_BUDGET)));
+        let handed = HANDED.replace(false);
         let out = f();
+        if let Some(learned) = learned {
+            learned.waits.store(HANDED.get(), Ordering::Relaxed);
+        }
+        HANDED.set(handed);
         INLINE.set(before);
         return Ok(out);
     }
     tokio::task::spawn_blocking(move || blocking(f)).await
+}
+
+/// One call in this many of a chain that waits runs inline again.
+const RELEARN_EVERY: u32 = 32;
+
+/// Whether a chain's last inline invocation handed its loop on (see [`run`]).
+#[derive(Debug, Default)]
+pub struct Learned {
+    waits: AtomicBool,
+    calls: AtomicU32,
+}
+
+impl Learned {
+    fn inline(&self) -> bool {
+        !self.waits.load(Ordering::Relaxed)
+            || self
+                .calls
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(RELEARN_EVERY)
+    }
+}
+
+/// Notes that the inline invocation running on this thread handed its loop on.
+fn handing_over() {
+    HANDED.set(true);
 }
 
 /// Whether this thread runs an inline invocation that still holds an event loop.
@@ -112,6 +151,7 @@ pub(crate) fn interrupted() {
         return;
     }
     INLINE.set(Some((started, now + (now - started) * 2)));
+    handing_over();
     tokio::task::block_in_place(|| std::thread::sleep(HAND_OVER_WAIT));
 }
 
@@ -122,6 +162,7 @@ pub(crate) fn may_wait<R>(f: impl FnOnce() -> R) -> R {
         return f();
     }
     let before = INLINE.replace(None);
+    handing_over();
     let out = tokio::task::block_in_place(f);
     INLINE.set(before);
     out
@@ -218,6 +259,9 @@ where
     } else if on_multi_thread_runtime() {
         // Out of the runtime's context inside `block_in_place`: this thread may block on it.
         let inline = INLINE.replace(None);
+        if inline.is_some() {
+            handing_over();
+        }
         let out = tokio::task::block_in_place(|| rt.block_on(fut));
         INLINE.set(inline);
         out

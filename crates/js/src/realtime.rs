@@ -79,7 +79,7 @@ impl RealtimeRequests {
             "http": http,
         });
         let hooks = self.hooks.clone();
-        let ran = crate::invoke::run(move || hooks.run_hook_raw(&spec)).await;
+        let ran = crate::invoke::run(None, move || hooks.run_hook_raw(&spec)).await;
         let raw = match ran {
             Ok(Ok(raw)) => raw,
             Ok(Err(e)) => return crate::engine_failure(&e),
@@ -138,9 +138,10 @@ impl RealtimeRequests {
             file: None,
         };
         let hooks = self.hooks.clone();
-        let ran =
-            crate::invoke::run(move || invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec)))
-                .await;
+        let ran = crate::invoke::run(None, move || {
+            invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec))
+        })
+        .await;
         match ran {
             Ok((Ok(raw), answer)) => crate::answer::respond_wrapped(&raw, answer, "", false),
             Ok((Err(e), _)) => crate::engine_failure(&e),

@@ -23,6 +23,9 @@ pub struct Routes {
     chains: Vec<Vec<Step>>,
     /// The `routerUse` middlewares, by priority: they also wrap the built-in routes.
     global: Vec<Step>,
+    /// Whether each chain waits, then the global chain's (`invoke::run`).
+    learned: Vec<Arc<crate::invoke::Learned>>,
+    learned_global: Arc<crate::invoke::Learned>,
 }
 
 impl Routes {
@@ -44,6 +47,8 @@ impl Routes {
             any_method: matchit::Router::new(),
             chains: Vec::new(),
             global: global.clone(),
+            learned: Vec::new(),
+            learned_global: Arc::default(),
         };
         for r in registry {
             let Registration::Route {
@@ -61,6 +66,7 @@ impl Routes {
             chain.push(Step::Handler { index: *handler });
             let index = routes.chains.len();
             routes.chains.push(chain);
+            routes.learned.push(Arc::default());
             let table = match method.as_str() {
                 "" | "*" | "ANY" => &mut routes.any_method,
                 m => {
@@ -180,6 +186,7 @@ impl Routes {
         };
         chain.push(Step::Inner { inner: true });
         let hooks = self.hooks.clone();
+        let learned = self.learned_global.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
@@ -192,7 +199,7 @@ impl Routes {
                 answer: None,
                 file: None,
             };
-            let out = crate::invoke::run(move || {
+            let out = crate::invoke::run(Some(&learned), move || {
                 crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
             })
             .await;
@@ -211,6 +218,7 @@ impl Routes {
         };
         let chain = self.chains[index].clone();
         let hooks = self.hooks.clone();
+        let learned = self.learned[index].clone();
         let head = request.parts.method == Method::HEAD;
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
@@ -218,13 +226,13 @@ impl Routes {
             let out = if is_multipart(&request.parts.headers) {
                 let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
                 let spec = json!({ "chain": chain, "request": request });
-                crate::invoke::run(move || hooks.run_route(&spec.to_string())).await
+                crate::invoke::run(Some(&learned), move || hooks.run_route(&spec.to_string())).await
             } else {
                 // The request is described when the handler first reads more of it than its
                 // path values (most read little: describing it cost more than the handler).
                 let spec =
                     json!({ "chain": chain, "request": {"lazy": true, "pathParams": params} });
-                crate::invoke::run(move || {
+                crate::invoke::run(Some(&learned), move || {
                     let describer = {
                         let hooks = hooks.clone();
                         Box::new(move || describe(&hooks, &request, Map::new()))
