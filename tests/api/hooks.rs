@@ -550,8 +550,10 @@ async fn a_long_handler_does_not_hold_the_event_loop() {
         others_done < Duration::from_millis(1200),
         "the others were answered after {others_done:?}"
     );
+    // Each answered at once (the bound is loose: both busy handlers keep a core busy, and
+    // the tests run side by side on small machines).
     for (path, t) in took {
-        assert!(t < Duration::from_millis(100), "{path} took {t:?}");
+        assert!(t < Duration::from_millis(300), "{path} took {t:?}");
     }
     // Short handlers keep running inline afterwards.
     for _ in 0..20 {
