@@ -188,6 +188,12 @@ impl Application {
             extend,
         } = self;
         let busy_poll = http.busy_poll;
+        // Hooks run inline on the loops, which then hand a blocked worker's work on.
+        let loops = if http.custom.is_some() && oxbase_js::invoke::inline_enabled() {
+            oxbase_api::serve::Loops::HandOver
+        } else {
+            oxbase_api::serve::Loops::Single
+        };
         // The first service uses what `build` installed; a restored app installs it again.
         let service = restart::Swappable::new(oxbase_api::service(app.clone(), &http));
         let make_service = move |app: App| {
@@ -222,7 +228,7 @@ impl Application {
             app.realtime().close();
             let _ = stopping_tx.send(());
         };
-        let serving = oxbase_api::serve::serve(listener, service, busy_poll, shutdown);
+        let serving = oxbase_api::serve::serve(listener, service, busy_poll, loops, shutdown);
         let grace = async {
             match stopping_rx.await {
                 Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,

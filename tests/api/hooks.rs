@@ -65,6 +65,17 @@ routerAdd("GET", "/nested", (e) => {
 
 #[tokio::test]
 async fn a_runaway_hook_fails_its_own_request_within_the_time_limit() {
+    a_runaway_hook_fails_its_own_request_within_the_time_limit_body().await
+}
+
+/// The same with the handlers inline on the event loop (a multi-threaded runtime), which
+/// has one worker: the runaway hands the loop on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_runaway_hook_inline_on_the_only_worker_fails_alone() {
+    a_runaway_hook_fails_its_own_request_within_the_time_limit_body().await
+}
+
+async fn a_runaway_hook_fails_its_own_request_within_the_time_limit_body() {
     let (app, _dir) = app_with(&[("limits.pb.js", LIMITS)], Duration::from_secs(1), 64).await;
     let started = Instant::now();
     let spin = app.get("/spin", GUEST);
@@ -381,6 +392,16 @@ async fn audit_messages(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn transactional_hooks_neither_deadlock_nor_outlive_their_limits() {
+    transactional_hooks_neither_deadlock_nor_outlive_their_limits_body().await
+}
+
+/// The same with the request hooks inline on the event loop, which has one worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn transactional_hooks_inline_on_the_only_worker() {
+    transactional_hooks_neither_deadlock_nor_outlive_their_limits_body().await
+}
+
+async fn transactional_hooks_neither_deadlock_nor_outlive_their_limits_body() {
     let (app, _dir) = app_with(&[("tx.pb.js", TRANSACTIONAL)], Duration::from_secs(1), 64).await;
     app.must_create_collection(json!({"name": "audit", "type": "base",
         "fields": [{"name": "msg", "type": "text"}]}))
@@ -441,6 +462,16 @@ routerAdd("POST", "/make/{title}", (e) => {
 
 #[tokio::test]
 async fn routes_holding_every_runtime_still_get_their_writes_hooks_run() {
+    routes_holding_every_runtime_still_get_their_writes_hooks_run_body().await
+}
+
+/// The same with the routes inline on the event loop, which has one worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn routes_inline_on_the_only_worker_get_their_writes_hooks_run() {
+    routes_holding_every_runtime_still_get_their_writes_hooks_run_body().await
+}
+
+async fn routes_holding_every_runtime_still_get_their_writes_hooks_run_body() {
     // One runtime kept (four at most): more routes wait on saves than there are runtimes,
     // and each save's model hook needs one.
     let files = [("busy.pb.js", BUSY_ROUTES)];
@@ -581,5 +612,68 @@ async fn router_use_wraps_the_realtime_stream_until_the_client_goes() {
             "after the clients went: {messages:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const BUSY: &str = r#"
+routerAdd("GET", "/ok", (e) => e.json(200, { ok: true }))
+routerAdd("GET", "/busy/{ms}", (e) => {
+  const until = Date.now() + Number(e.request.pathValue("ms"))
+  let n = 0
+  while (Date.now() < until) { n++ }
+  return e.json(200, { n })
+})
+onRecordCreateRequest((e) => {
+  const until = Date.now() + 1500
+  while (Date.now() < until) {}
+  e.next()
+}, "posts")
+"#;
+
+/// Handlers run inline on the event loop's worker; one that runs long (a busy loop, no
+/// native call) hands the loop to another thread, so the server's other connections are
+/// answered meanwhile, with a single worker thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_long_handler_does_not_hold_the_event_loop() {
+    let (app, _dir) = app_with(&[("busy.pb.js", BUSY)], Duration::from_secs(10), 64).await;
+    app.must_create_collection(json!({"name": "posts", "type": "base", "createRule": "",
+        "fields": [{"name": "title", "type": "text"}]}))
+        .await;
+    app.get("/ok", GUEST).await.expect(200);
+    let started = Instant::now();
+    let busy = app.get("/busy/2000", GUEST);
+    let busy_create = app.create_record("posts", json!({"title": "slow"}), GUEST);
+    let others = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut took = Vec::new();
+        for path in ["/api/health", "/ok", "/busy/1", "/api/health"] {
+            let t = Instant::now();
+            app.get(path, GUEST).await.expect(200);
+            took.push((path, t.elapsed()));
+        }
+        (took, started.elapsed())
+    };
+    let (busy, created, (took, others_done)) = tokio::join!(busy, busy_create, others);
+    busy.expect(200);
+    created.expect(200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(2000),
+        "{:?}",
+        started.elapsed()
+    );
+    // The timers run on the loop too: measured from the start, the other requests were
+    // answered long before the busy ones ended (a held loop would delay them past 2 s).
+    assert!(
+        others_done < Duration::from_millis(1200),
+        "the others were answered after {others_done:?}"
+    );
+    // Each answered at once (the bound is loose: both busy handlers keep a core busy, and
+    // the tests run side by side on small machines).
+    for (path, t) in took {
+        assert!(t < Duration::from_millis(300), "{path} took {t:?}");
+    }
+    // Short handlers keep running inline afterwards.
+    for _ in 0..20 {
+        app.get("/ok", GUEST).await.expect(200);
     }
 }

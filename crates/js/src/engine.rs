@@ -71,7 +71,12 @@ impl Engine {
         let watched = deadline.clone();
         rt.set_interrupt_handler(Some(Box::new(move || {
             let at = watched.load(Ordering::Relaxed);
-            at != 0 && epoch.elapsed().as_millis() as u64 >= at
+            if at != 0 && epoch.elapsed().as_millis() as u64 >= at {
+                return true;
+            }
+            // An inline invocation that ran past its budget hands its event loop on.
+            crate::invoke::interrupted();
+            false
         })));
         let ctx = Context::full(&rt).map_err(engine_error)?;
         let engine = Engine {
@@ -272,9 +277,10 @@ impl Pool {
     }
 
     /// Runs `f` on an idle engine (waiting for one when `keep` are running), or on a fresh
-    /// one for a nested invocation. Blocks the thread: call it from a blocking context.
+    /// one for a nested or inline invocation.
     pub fn with<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Result<R, JsError> {
-        let nested = HELD.get() > 0;
+        // An invocation inline on an event loop never waits either: it would hold the loop.
+        let nested = HELD.get() > 0 || crate::invoke::holds_loop();
         let lent = {
             let mut state = self.state.lock();
             loop {

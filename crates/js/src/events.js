@@ -176,31 +176,49 @@
     }
   }
 
+  // Properties computed on first read and kept (assignable, as plain fields are): a route's
+  // request is described only when its handler reads more than its path values.
+  function lazy(cls, table) {
+    for (const k of Object.keys(table)) {
+      const own = (o, v) => Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(cls.prototype, k, {
+        get() {
+          const v = table[k](this);
+          own(this, v);
+          return v;
+        },
+        set(v) {
+          own(this, v);
+        },
+        configurable: true,
+      });
+    }
+  }
+
+  // The request's description: a route's comes from Rust when first needed (`lazy`).
+  function described(spec) {
+    if (spec.lazy) {
+      const params = spec.pathParams;
+      Object.assign(spec, call("request.describe", null));
+      spec.pathParams = params;
+      spec.lazy = false;
+    }
+    return spec;
+  }
+
   class Request {
-    constructor(r) {
-      this.__r = r;
-      this.method = r.method;
-      this.host = r.host;
-      this.remoteAddr = r.remoteAddr;
-      this.requestURI = r.uri;
-      this.header = new Header(r.headers);
-      const query = new Values(r.query);
-      this.url = {
-        path: r.path,
-        rawQuery: r.rawQuery,
-        host: r.host,
-        scheme: r.scheme,
-        query: () => query,
-        string: () => r.uri,
-        toString: () => r.uri,
-      };
+    constructor(spec) {
+      this.__spec = spec;
+    }
+    get __r() {
+      return described(this.__spec);
     }
     pathValue(name) {
-      const v = this.__r.pathParams[name];
+      const v = this.__spec.pathParams[name];
       return v === undefined ? "" : v;
     }
     setPathValue(name, value) {
-      this.__r.pathParams[name] = String(value);
+      this.__spec.pathParams[name] = String(value);
     }
     cookie(name) {
       const v = this.__r.cookies[name];
@@ -218,19 +236,38 @@
     }
   }
 
+  lazy(Request, {
+    method: (q) => q.__r.method,
+    host: (q) => q.__r.host,
+    remoteAddr: (q) => q.__r.remoteAddr,
+    requestURI: (q) => q.__r.uri,
+    header: (q) => new Header(q.__r.headers),
+    url: (q) => {
+      const r = q.__r;
+      const query = new Values(r.query);
+      return {
+        path: r.path,
+        rawQuery: r.rawQuery,
+        host: r.host,
+        scheme: r.scheme,
+        query: () => query,
+        string: () => r.uri,
+        toString: () => r.uri,
+      };
+    },
+  });
+
   // Go's JSON encoder escapes HTML characters; the body is re-encoded in Rust, which does.
   class RequestEvent {
-    constructor(r) {
-      this.__r = r;
+    constructor(spec) {
+      this.__spec = spec;
       this.app = g.$app;
-      this.auth = r.auth ? g.Record.__from(r.auth.collection, r.auth.record) : null;
-      this.request = new Request(r);
       this.__headers = {};
       this.__out = null;
       this.__store = {};
-      this.response = {
-        header: () => new ResponseHeader(this.__headers),
-      };
+    }
+    get __r() {
+      return described(this.__spec);
     }
     next() {
       return this.__next();
@@ -367,6 +404,14 @@
       return new g.InternalServerError(m, d);
     }
   }
+  lazy(RequestEvent, {
+    auth: (e) => {
+      const r = e.__r;
+      return r.auth ? g.Record.__from(r.auth.collection, r.auth.record) : null;
+    },
+    request: (e) => new Request(e.__spec),
+    response: (e) => ({ header: () => new ResponseHeader(e.__headers) }),
+  });
   g.RequestEvent = RequestEvent;
 
   // ---------------------------------------------------------------- the built-in middlewares
@@ -438,7 +483,7 @@
   };
 
   function finish(e, thrown) {
-    const out = { headers: e.__headers, gzip: !!e.__r.gzip, inner: !!e.__inner };
+    const out = { headers: e.__headers, gzip: !!(e.__spec && e.__spec.gzip), inner: !!e.__inner };
     if (thrown) {
       out.error = describe(thrown);
       return out;
@@ -537,6 +582,7 @@
       this.app = g.$app;
       this.__headers = {};
       this.__r = {};
+      this.__spec = {};
       this.__store = {};
     }
     get(k) {

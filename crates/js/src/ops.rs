@@ -1,7 +1,7 @@
 //! The native half of the JS API: `__native(op, json)` answers with `{"ok": value}` or
 //! `{"err": {status, message, data, noRows}}`. Each op calls one core service as the
 //! application (no API rule applies, as PocketBase's `$app`); async services are awaited on
-//! the runtime's handle, since hooks run on blocking threads.
+//! the runtime's handle (`invoke::block`).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -52,9 +52,30 @@ impl From<Error> for Failure {
 
 type OpResult = Result<Json, Failure>;
 
+/// Ops that never wait: they run as they are on an event loop (the others may read a file,
+/// run a process or wait on the database).
+fn never_waits(op: &str) -> bool {
+    matches!(
+        op,
+        "log"
+            | "now"
+            | "app.isDev"
+            | "app.dataDir"
+            | "os.getenv"
+            | "os.getwd"
+            | "os.tempDir"
+            | "os.resolve"
+            | "settings.get"
+            | "request.describe"
+    ) || op.starts_with("security.")
+}
+
 impl Host {
     pub fn dispatch(&self, op: &str, args: &str) -> String {
         let out = match serde_json::from_str::<Json>(args) {
+            // An op that may wait (a file, a process, a database write) first hands the event
+            // loop on when the invocation runs inline on one (`invoke::run`).
+            Ok(args) if !never_waits(op) => crate::invoke::may_wait(|| self.op(op, args)),
             Ok(args) => self.op(op, args),
             Err(e) => Err(Failure::Args(format!("{op}: {e}"))),
         };
@@ -103,6 +124,7 @@ impl Host {
                     .map_err(Failure::Args)
             }
             "terminal" => Ok(crate::invoke::run_terminal(args)?),
+            "request.describe" => Ok(crate::invoke::describe_request()),
             "collections.find" => {
                 let a: NameOrId = parse(args)?;
                 let c = self.block(app.records().collection(&a.name_or_id))?;

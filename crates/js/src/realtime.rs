@@ -171,8 +171,8 @@ impl RealtimeRequests {
             early: None,
         };
         let hooks = self.hooks.clone();
-        let ran = tokio::task::spawn_blocking(move || {
-            invoke::blocking(|| invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec)))
+        let ran = crate::invoke::run(None, move || {
+            invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec))
         })
         .await;
         match ran {

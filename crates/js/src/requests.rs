@@ -193,6 +193,16 @@ fn plan(method: &Method, path: &str) -> Option<Plan> {
 pub struct RequestHooks {
     hooks: Arc<Hooks>,
     app: App,
+    learned: Arc<Learned>,
+}
+
+/// Whether each kind of chain waits (`invoke::run`).
+#[derive(Default)]
+struct Learned {
+    before: invoke::Learned,
+    after: invoke::Learned,
+    failed: invoke::Learned,
+    enrich: invoke::Learned,
 }
 
 /// A plan's hooks that the files registered, for one request.
@@ -221,7 +231,11 @@ impl RequestHooks {
                     || (name.starts_with("onRecordAfter") && name.ends_with("Error"))
                     || name == "onRecordEnrich")
         });
-        any.then_some(RequestHooks { hooks, app })
+        any.then_some(RequestHooks {
+            hooks,
+            app,
+            learned: Arc::default(),
+        })
     }
 
     /// The chains `plan` names that apply: record hooks are tagged by the record's
@@ -298,8 +312,9 @@ impl RequestHooks {
             "http": http,
         });
         let hooks = self.hooks.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            invoke::blocking(|| hooks.run_global("__runEnrich", &spec))
+        let learned = self.learned.clone();
+        let out = crate::invoke::run(Some(&learned.enrich), move || {
+            hooks.run_global("__runEnrich", &spec)
         })
         .await;
         let enriched = match out {
@@ -423,8 +438,8 @@ impl RequestHooks {
         event.insert("error".into(), answer);
         let spec = json!({"chain": outcome, "terminal": "proceed", "event": event, "http": http});
         let hooks = self.hooks.clone();
-        let ran =
-            tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook(&spec))).await;
+        let learned = self.learned.clone();
+        let ran = crate::invoke::run(Some(&learned.failed), move || hooks.run_hook(&spec)).await;
         if let Ok(Err(e)) = ran {
             tracing::error!(target: "oxbase::hooks", error = %e, "an after-error hook failed");
         }
@@ -521,8 +536,8 @@ impl RequestHooks {
             early: None,
         };
         let hooks = self.hooks.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            invoke::blocking(|| invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec)))
+        let out = crate::invoke::run(Some(&self.learned.before), move || {
+            invoke::wrapping(wrapped, || hooks.run_hook_raw(&spec))
         })
         .await;
         let response = match out {
@@ -584,9 +599,8 @@ impl RequestHooks {
         let spec =
             json!({"chain": chains.after, "terminal": "respond", "event": event, "http": http});
         let hooks = self.hooks.clone();
-        let out =
-            tokio::task::spawn_blocking(move || invoke::blocking(|| hooks.run_hook_raw(&spec)))
-                .await;
+        let learned = self.learned.clone();
+        let out = crate::invoke::run(Some(&learned.after), move || hooks.run_hook_raw(&spec)).await;
         match out {
             Ok(Ok(out)) => crate::answer::respond(&out, query, false),
             Ok(Err(e)) => crate::engine_failure(&e),

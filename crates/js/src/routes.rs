@@ -23,6 +23,9 @@ pub struct Routes {
     chains: Vec<Vec<Step>>,
     /// The `routerUse` middlewares, by priority: they also wrap the built-in routes.
     global: Vec<Step>,
+    /// Whether each chain waits, then the global chain's (`invoke::run`).
+    learned: Vec<Arc<crate::invoke::Learned>>,
+    learned_global: Arc<crate::invoke::Learned>,
 }
 
 impl Routes {
@@ -44,6 +47,8 @@ impl Routes {
             any_method: matchit::Router::new(),
             chains: Vec::new(),
             global: global.clone(),
+            learned: Vec::new(),
+            learned_global: Arc::default(),
         };
         for r in registry {
             let Registration::Route {
@@ -61,6 +66,7 @@ impl Routes {
             chain.push(Step::Handler { index: *handler });
             let index = routes.chains.len();
             routes.chains.push(chain);
+            routes.learned.push(Arc::default());
             let table = match method.as_str() {
                 "" | "*" | "ANY" => &mut routes.any_method,
                 m => {
@@ -178,6 +184,7 @@ impl Routes {
         };
         chain.push(Step::Inner { inner: true });
         let hooks = self.hooks.clone();
+        let learned = self.learned_global.clone();
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         let stream = is_stream(&request.parts.method, request.parts.uri.path());
@@ -200,17 +207,23 @@ impl Routes {
                 file: None,
                 early,
             };
-            let run = move || {
-                crate::invoke::blocking(|| {
+            let out = match live {
+                None => crate::invoke::run(Some(&learned), move || {
                     crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
                 })
-            };
-            let out = match live {
-                None => tokio::task::spawn_blocking(run).await.ok(),
-                Some(live) => match held(run, live).await {
-                    Held::Live(response) => return response,
-                    Held::Done(out) => out,
-                },
+                .await
+                .ok(),
+                Some(live) => {
+                    let run = move || {
+                        crate::invoke::blocking(|| {
+                            crate::invoke::wrapping(wrapped, || hooks.run_route(&spec.to_string()))
+                        })
+                    };
+                    match held(run, live).await {
+                        Held::Live(response) => return response,
+                        Held::Done(out) => out,
+                    }
+                }
             };
             match out {
                 Some((Ok(raw), answer)) => {
@@ -229,16 +242,29 @@ impl Routes {
         };
         let chain = self.chains[index].clone();
         let hooks = self.hooks.clone();
+        let learned = self.learned[index].clone();
         let head = request.parts.method == Method::HEAD;
         let query = request.parts.uri.query().unwrap_or("").to_owned();
         let gzip = crate::answer::accepts_gzip(&request.parts.headers);
         Box::pin(async move {
-            let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
-            let spec = json!({ "chain": chain, "request": request });
-            let out = tokio::task::spawn_blocking(move || {
-                crate::invoke::blocking(|| hooks.run_route(&spec.to_string()))
-            })
-            .await;
+            let out = if is_multipart(&request.parts.headers) {
+                let (request, _held) = describe_with_uploads(&hooks, &request, params).await;
+                let spec = json!({ "chain": chain, "request": request });
+                crate::invoke::run(Some(&learned), move || hooks.run_route(&spec.to_string())).await
+            } else {
+                // The request is described when the handler first reads more of it than its
+                // path values (most read little: describing it cost more than the handler).
+                let spec =
+                    json!({ "chain": chain, "request": {"lazy": true, "pathParams": params} });
+                crate::invoke::run(Some(&learned), move || {
+                    let describer = {
+                        let hooks = hooks.clone();
+                        Box::new(move || describe(&hooks, &request, Map::new()))
+                    };
+                    crate::invoke::describing(describer, || hooks.run_route(&spec.to_string()))
+                })
+                .await
+            };
             let mut response = match out {
                 Ok(Ok(out)) => crate::answer::respond(&out, &query, gzip),
                 Ok(Err(e)) => crate::engine_failure(&e),
@@ -285,6 +311,18 @@ async fn held<T: Send + 'static>(
         Ok(response) => Held::Live(response),
         Err(_) => Held::Done(done.await.ok()),
     }
+}
+
+/// Whether the body is a multipart form (whose values are read before the handler runs).
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// What a handler sees of the request, with a multipart body's values in

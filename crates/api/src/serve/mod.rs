@@ -13,6 +13,12 @@
 //! Each loop also polls its sockets for a moment after a request before it sleeps, when
 //! requests come close together (`spin`).
 //!
+//! With JavaScript hooks the loops are multi-threaded runtimes of one worker each
+//! ([`Loops::HandOver`]): hooks run inline on the worker polling their request (no hop to the
+//! blocking pool), and one that runs long or waits hands the worker's tasks and sockets to a
+//! fresh thread (`tokio::task::block_in_place`, which a single-threaded runtime cannot do), so
+//! the loop's other connections never wait for it (`oxbase_js::invoke`).
+//!
 //! Every refusal is in the standard error body: hyper's own answers to requests it cannot parse
 //! are rewritten on their way out (`refusals`).
 
@@ -63,6 +69,16 @@ impl<S> ApiService for S where
 {
 }
 
+/// What runs each event loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loops {
+    /// A single-threaded runtime: the cheapest.
+    Single,
+    /// A multi-threaded runtime of one worker, whose tasks and sockets a request may hand to
+    /// another thread while it blocks (`block_in_place`): for hooks run inline.
+    HandOver,
+}
+
 /// Serves `service` on `listener`, one event loop per core, each polling for up to `busy_poll`
 /// before it sleeps (zero: never), until `shutdown` resolves; then stops accepting, lets every
 /// connection finish its in-flight request, and returns once all are closed.
@@ -70,9 +86,10 @@ pub async fn serve(
     listener: TcpListener,
     service: impl ApiService,
     busy_poll: Duration,
+    loops: Loops,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let loops = EventLoops::start(busy_poll)?;
+    let loops = EventLoops::start(busy_poll, loops)?;
     // Connections watch `stopping` for the shutdown and hold `open` until they close.
     let (stopping_tx, stopping_rx) = watch::channel(());
     let (open_tx, open_rx) = watch::channel(());
@@ -172,20 +189,45 @@ struct EventLoops {
 }
 
 impl EventLoops {
-    fn start(busy_poll: Duration) -> io::Result<EventLoops> {
+    fn start(busy_poll: Duration, kind: Loops) -> io::Result<EventLoops> {
         let count = std::thread::available_parallelism().map_or(1, usize::from);
         let mut handles = Vec::with_capacity(count);
         let mut stops = Vec::with_capacity(count);
         for i in 0..count {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            handles.push(runtime.handle().clone());
             let (stop_tx, stop_rx) = oneshot::channel::<Infallible>();
             stops.push(stop_tx);
-            std::thread::Builder::new()
-                .name(format!("oxbase-http-{i}"))
-                .spawn(move || runtime.block_on(spin::run_until(busy_poll, stop_rx)))?;
+            let name = format!("oxbase-http-{i}");
+            match kind {
+                Loops::Single => {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    handles.push(runtime.handle().clone());
+                    std::thread::Builder::new()
+                        .name(name)
+                        .spawn(move || runtime.block_on(spin::run_until(busy_poll, stop_rx)))?;
+                }
+                Loops::HandOver => {
+                    let runtime = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .thread_name(name.clone())
+                        .enable_all()
+                        .build()?;
+                    handles.push(runtime.handle().clone());
+                    // The poller runs on the worker, beside the connections (the thread
+                    // below only keeps the runtime until the stop).
+                    let (ended_tx, ended_rx) = oneshot::channel::<()>();
+                    runtime.spawn(async move {
+                        spin::run_until(busy_poll, stop_rx).await;
+                        let _ = ended_tx.send(());
+                    });
+                    std::thread::Builder::new().name(name).spawn(move || {
+                        let _ = runtime.block_on(ended_rx);
+                        // Connections still open end with the runtime, as a single loop's.
+                        runtime.shutdown_background();
+                    })?;
+                }
+            }
         }
         Ok(EventLoops {
             handles,

@@ -21,6 +21,7 @@ use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -40,10 +41,14 @@ struct Poller {
     sleeper: RefCell<Option<Waker>>,
 }
 
+/// The largest window in µs, for every loop: a loop that hands its worker to another thread
+/// (`Loops::HandOver`) goes on there, whose thread-local starts with it.
+static MAX: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
-    static POLLER: Poller = const {
+    static POLLER: Poller = {
         Poller {
-            max: Cell::new(Duration::ZERO),
+            max: Cell::new(Duration::from_micros(MAX.load(Ordering::Relaxed))),
             window: Cell::new(Duration::ZERO),
             last: Cell::new(None),
             sleeper: RefCell::new(None),
@@ -104,6 +109,7 @@ impl Poller {
 /// The loop's main future: runs beside its connections until `stop` resolves (or its sender is
 /// dropped), polling the loop's sockets after each burst of activity for the adapted window.
 pub async fn run_until(max: Duration, mut stop: oneshot::Receiver<Infallible>) {
+    MAX.store(max.as_micros() as u64, Ordering::Relaxed);
     POLLER.with(|p| p.max.set(max));
     loop {
         let stopped = std::future::poll_fn(|cx| {
