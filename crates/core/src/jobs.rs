@@ -196,9 +196,10 @@ async fn worker(inner: std::sync::Weak<Inner>) {
 async fn round(queue: &Inner) -> usize {
     let now = unix_micros();
     let lease_until = now + LEASE.as_micros() as i64;
+    let kinds: Vec<String> = queue.kinds.read().keys().cloned().collect();
     let claimed = match queue
         .db
-        .write(move |conn| table::claim(conn, now, lease_until, BATCH))
+        .write(move |conn| table::claim(conn, &kinds, now, lease_until, BATCH))
         .await
     {
         Ok(jobs) => jobs,
@@ -214,7 +215,7 @@ async fn round(queue: &Inner) -> usize {
             let kind = queue.kinds.read().get(&job.kind).cloned();
             async move {
                 let Some((handler, policy)) = kind else {
-                    // A kind this instance does not run (yet): left for its lease to expire.
+                    // Claimed only when registered, and never unregistered: unreachable.
                     return None;
                 };
                 let outcome = handler(job.clone()).await;

@@ -15,8 +15,8 @@ mod rate_limits;
 mod sections;
 
 pub use sections::{
-    BackupSettings, BatchSettings, LogSettings, Meta, TrustedProxy, WebhookEndpoint,
-    WebhookSettings,
+    BackupSettings, BatchSettings, BrokerSettings, BrokerTarget, LogSettings, Meta, TrustedProxy,
+    WebhookEndpoint, WebhookSettings,
 };
 
 /// Paths of secret values: accepted on write, omitted on read.
