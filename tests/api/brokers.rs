@@ -530,15 +530,18 @@ async fn a_connection_cut_in_the_middle_of_the_stream_loses_and_reorders_nothing
     ];
     configure(&app, sinks.targets(Some(&proxies))).await;
     let mut expected = write_concurrently(&app, 4, 2, 2).await;
-    // Connected and flowing: some events are out, more are on their way.
-    sinks
-        .nats
-        .wait_for("NATS", 1, Duration::from_secs(10))
-        .await;
-    for p in &proxies {
-        p.cut();
-    }
-    expected.extend(write_concurrently(&app, 4, 2, 2).await);
+    // Cut while changes are being written and published, restored a little later.
+    let (during, ()) = tokio::join!(write_concurrently(&app, 4, 3, 2), async {
+        sinks
+            .nats
+            .wait_for("NATS", 1, Duration::from_secs(10))
+            .await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        for p in &proxies {
+            p.cut();
+        }
+    });
+    expected.extend(during);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     for p in &proxies {
         p.restore();
@@ -555,6 +558,21 @@ async fn a_connection_cut_in_the_middle_of_the_stream_loses_and_reorders_nothing
     ];
     for (what, got) in ["NATS", "RabbitMQ", "Redis"].iter().zip(&received) {
         assert_once_in_order(what, got, &expected);
+    }
+    // The cut was felt: attempts failed (and were retried), per broker.
+    app.core.logs().flush().await;
+    for broker in ["nats", "rabbitmq", "redis"] {
+        let filter = encode(&format!(
+            "data.type='broker' && data.broker='{broker}' && level>0"
+        ));
+        let failed = app
+            .get(
+                &format!("/api/logs?filter={filter}&perPage=1"),
+                &app.superuser_token,
+            )
+            .await;
+        let failed = failed.expect(200).body["totalItems"].as_i64().unwrap_or(0);
+        assert!(failed > 0, "{broker}: no failed attempt during the cut");
     }
     sinks.cleanup().await;
 }
