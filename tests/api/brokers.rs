@@ -625,7 +625,8 @@ async fn an_unconfirmed_publish_is_retried_then_dead_lettered_and_replayed() {
     app.update_settings(
         json!({"brokers": {"maxAttempts": 2, "backoffMs": 50, "timeoutMs": 2000, "targets": [
             {"name": "rabbit", "type": "rabbitmq", "url": format!("amqp://guest:guest@{RABBITMQ}/%2f"),
-             "exchange": "amq.topic", "subject": format!("{prefix}.{{collection}}")}
+             "exchange": "amq.topic", "collections": ["items"],
+             "subject": format!("{prefix}.{{collection}}")}
         ]}}),
         &app.superuser_token,
     )
