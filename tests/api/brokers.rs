@@ -879,3 +879,28 @@ async fn every_acknowledged_write_reaches_nats_after_a_sigkill() {
     drop(again);
     sinks.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_password_in_a_broker_url_is_masked_and_kept_when_sent_back() {
+    let app = spawn_app().await;
+    let url = format!("amqp://guest:guest@{RABBITMQ}/%2f");
+    let target = json!({"name": "mq", "type": "rabbitmq", "url": url, "collections": ["items"]});
+    let saved = app
+        .update_settings(
+            json!({"brokers": {"targets": [target]}}),
+            &app.superuser_token,
+        )
+        .await;
+    let shown = saved.expect(200).body["brokers"].clone();
+    assert_eq!(
+        shown["targets"][0]["url"],
+        format!("amqp://guest:******@{RABBITMQ}/%2f")
+    );
+    let read = app.get("/api/settings", &app.superuser_token).await;
+    assert_eq!(read.expect(200).body["brokers"], shown);
+    // Saved back as shown: the password stays.
+    app.update_settings(json!({ "brokers": shown }), &app.superuser_token)
+        .await
+        .expect(200);
+    assert_eq!(app.core.settings().brokers().targets[0].url, url);
+}
