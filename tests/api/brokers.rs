@@ -542,7 +542,9 @@ async fn a_connection_cut_in_the_middle_of_the_stream_loses_and_reorders_nothing
         }
     });
     expected.extend(during);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // More while cut, which stays cut past an attempt's timeout (2 s): attempts fail.
+    expected.extend(write_concurrently(&app, 2, 2, 1).await);
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     for p in &proxies {
         p.restore();
     }

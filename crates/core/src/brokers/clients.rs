@@ -109,6 +109,21 @@ impl Clients {
         });
     }
 
+    /// Closes the connections of targets no longer configured.
+    pub(super) fn keep_only<'a>(&self, names: impl Iterator<Item = &'a str>) {
+        let names: std::collections::HashSet<&str> = names.collect();
+        let gone: Vec<String> = self
+            .slots
+            .lock()
+            .keys()
+            .filter(|k| !names.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for name in gone {
+            self.forget(&name);
+        }
+    }
+
     fn slot(&self, target: &BrokerTarget) -> Arc<Slot> {
         let mut slots = self.slots.lock();
         if let Some(slot) = slots.get(&target.name)

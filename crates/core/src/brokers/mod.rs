@@ -65,7 +65,11 @@ impl Brokers {
         let weak = Arc::downgrade(&inner);
         settings.on_change(Arc::new(move || {
             if let Some(inner) = weak.upgrade() {
-                *inner.current.write() = Arc::new(inner.settings.brokers());
+                let next = Arc::new(inner.settings.brokers());
+                inner
+                    .clients
+                    .keep_only(next.targets.iter().map(|t| t.name.as_str()));
+                *inner.current.write() = next;
             }
         }));
         settings.add_check(Arc::new(check));
