@@ -251,6 +251,10 @@ async fn round(queue: &Inner) -> usize {
     count
 }
 
+/// What becomes of a job after its attempt: `None`, done; or its error and when it is due
+/// again (`None`: dead).
+type Verdict = Option<(String, Option<i64>)>;
+
 /// Stores a round's outcomes in one write: done jobs go, failed ones are due again later (or
 /// dead).
 async fn record(queue: &Inner, done: Vec<(JobRow, Outcome, Retry)>) {
@@ -258,7 +262,7 @@ async fn record(queue: &Inner, done: Vec<(JobRow, Outcome, Retry)>) {
         return;
     }
     let now = unix_micros();
-    let outcomes: Vec<(i64, Option<(String, Option<i64>)>)> = done
+    let outcomes: Vec<(i64, Verdict)> = done
         .into_iter()
         .map(|(job, outcome, retry)| match outcome {
             Ok(()) => {
