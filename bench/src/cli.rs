@@ -86,6 +86,13 @@ pub struct Cli {
     /// Replace the generated section of this Markdown file with the results.
     #[arg(long)]
     pub write_doc: Option<PathBuf>,
+    /// oxbase only: one webhook (a receiver in this process) and NATS JetStream publishing on
+    /// every message insert while the workloads run; reports their delivery lag (issue #21).
+    #[arg(long)]
+    pub events: bool,
+    /// `--events`: the NATS server (host:port) with JetStream.
+    #[arg(long, default_value = "127.0.0.1:4222")]
+    pub nats: String,
     /// A folder of JS hook files (`*.pb.js`) that every server loads, oxbase and PocketBase
     /// alike (`bench/hooks` has the ones the `route` workload needs).
     #[arg(long)]

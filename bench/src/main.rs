@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod events;
 mod fanout;
 mod files;
 mod load;
@@ -138,6 +139,7 @@ async fn run(cli: Cli) -> Result<()> {
     // same machine noise. The idle one costs next to nothing.
     let mut servers = Vec::new();
     let mut fixtures = Vec::new();
+    let mut deliveries = None;
     for (kind, bin) in bins {
         let (server, _) = Server::start(kind, bin, true).await?;
         let http = Http::new(&server.url, 16);
@@ -152,6 +154,13 @@ async fn run(cli: Cli) -> Result<()> {
         seed::set_request_log(&http, logs)
             .await
             .with_context(|| format!("logs settings of {}", kind.name()))?;
+        if cli.events && kind == Kind::Oxbase {
+            deliveries = Some(
+                events::setup(&http, &cli.nats)
+                    .await
+                    .context("the --events setup")?,
+            );
+        }
         if run_fanout {
             fanout::setup(&http)
                 .await
@@ -228,6 +237,10 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
 
+    let deliveries = match &deliveries {
+        Some(d) => Some(d.summary().await),
+        None => None,
+    };
     // The fan-out last: one server at a time, the other idle (it holds no connections).
     let mut fanout_results = Vec::new();
     if run_fanout {
@@ -286,7 +299,13 @@ async fn run(cli: Cli) -> Result<()> {
             concurrency: cli.concurrency,
             reference: other,
         };
-        let text = report.markdown();
+        let mut text = report.markdown();
+        if let Some(d) = &deliveries {
+            text.push_str(&format!(
+                "\n\nWith `--events`, oxbase delivered every message insert to one webhook (a receiver in the \
+                 benchmark's process) and to NATS JetStream (PubAck awaited) during the runs; PocketBase ran plain:\n\n{d}\n"
+            ));
+        }
         println!("{text}");
         if let Some(path) = &cli.write_doc {
             let workloads = chosen

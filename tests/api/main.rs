@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod backups;
 mod batch;
+mod brokers;
 mod cli;
 mod collections;
 mod crons;

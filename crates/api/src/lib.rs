@@ -28,8 +28,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, backups, batch, collections, crons, files, health, logs, realtime, records, settings,
-    sql, static_files, webhooks,
+    auth, backups, batch, brokers, collections, crons, files, health, logs, realtime, records,
+    settings, sql, static_files, webhooks,
 };
 
 /// What every handler shares.
@@ -111,6 +111,15 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
         .route(
             "/api/webhooks/dead-letters/{id}/replay",
             post(webhooks::replay_dead_letter),
+        )
+        .route("/api/brokers/dead-letters", get(brokers::list_dead_letters))
+        .route(
+            "/api/brokers/dead-letters/{id}",
+            get(brokers::view_dead_letter),
+        )
+        .route(
+            "/api/brokers/dead-letters/{id}/replay",
+            post(brokers::replay_dead_letter),
         )
         .route("/api/logs", get(logs::list))
         .route("/api/logs/stats", get(logs::stats))

@@ -47,9 +47,10 @@ struct Parts {
     crons: Crons,
     logs: Logs,
     backups: Backups,
-    /// The durable job queue (webhook deliveries).
+    /// The durable job queue (webhook deliveries, broker publishing).
     jobs: crate::jobs::Jobs,
     webhooks: crate::webhooks::Webhooks,
+    brokers: crate::brokers::Brokers,
     /// Run first when the app closes (JS `onTerminate` hooks), each on a blocking thread.
     on_close: parking_lot::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
@@ -165,6 +166,8 @@ impl App {
         let jobs = crate::jobs::Jobs::start(db.clone());
         let webhooks =
             crate::webhooks::Webhooks::start(settings.clone(), jobs.clone(), &events, logs.clone());
+        let brokers =
+            crate::brokers::Brokers::start(settings.clone(), jobs.clone(), &events, logs.clone());
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db, &logs)?;
         let backups = Backups::new(
@@ -193,6 +196,7 @@ impl App {
                 backups,
                 jobs,
                 webhooks,
+                brokers,
                 on_close: parking_lot::Mutex::new(Vec::new()),
             }),
         })
@@ -338,6 +342,11 @@ impl App {
     /// Webhook deliveries and their dead letters.
     pub fn webhooks(&self) -> &crate::webhooks::Webhooks {
         &self.parts.webhooks
+    }
+
+    /// Broker publishing and its dead letters.
+    pub fn brokers(&self) -> &crate::brokers::Brokers {
+        &self.parts.brokers
     }
 
     pub fn backups(&self) -> &Backups {

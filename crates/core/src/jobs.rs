@@ -25,7 +25,9 @@ use crate::store::queue::{self as table};
 pub use crate::store::queue::{JobRow, NewJob};
 
 /// Jobs claimed per round (at most one per key and target).
-const BATCH: i64 = 32;
+const BATCH: i64 = 128;
+/// The queue's gauges are refreshed at most this often (counting a long backlog costs).
+const STATS_EVERY: Duration = Duration::from_secs(1);
 /// How long a claimed job is held: past it (its instance died mid-attempt) another may run it.
 const LEASE: Duration = Duration::from_secs(60);
 /// The longest a worker sleeps between looks at the table (another instance's expired leases,
@@ -84,6 +86,8 @@ struct Inner {
     /// The worker, awaited at stop: a round under way finishes, so no lease outlives a
     /// clean shutdown.
     worker: parking_lot::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// When the gauges were last refreshed.
+    stats_at: parking_lot::Mutex<Option<std::time::Instant>>,
 }
 
 impl Jobs {
@@ -96,6 +100,7 @@ impl Jobs {
                 wake: Notify::new(),
                 stop: tokio_util::sync::CancellationToken::new(),
                 worker: parking_lot::Mutex::new(None),
+                stats_at: parking_lot::Mutex::new(None),
             }),
         };
         let handle = tokio::spawn(worker(Arc::downgrade(&jobs.inner)));
@@ -196,9 +201,10 @@ async fn worker(inner: std::sync::Weak<Inner>) {
 async fn round(queue: &Inner) -> usize {
     let now = unix_micros();
     let lease_until = now + LEASE.as_micros() as i64;
+    let kinds: Vec<String> = queue.kinds.read().keys().cloned().collect();
     let claimed = match queue
         .db
-        .write(move |conn| table::claim(conn, now, lease_until, BATCH))
+        .write(move |conn| table::claim(conn, &kinds, now, lease_until, BATCH))
         .await
     {
         Ok(jobs) => jobs,
@@ -214,7 +220,7 @@ async fn round(queue: &Inner) -> usize {
             let kind = queue.kinds.read().get(&job.kind).cloned();
             async move {
                 let Some((handler, policy)) = kind else {
-                    // A kind this instance does not run (yet): left for its lease to expire.
+                    // Claimed only when registered, and never unregistered: unreachable.
                     return None;
                 };
                 let outcome = handler(job.clone()).await;
@@ -222,14 +228,21 @@ async fn round(queue: &Inner) -> usize {
             }
         })
         .collect();
-    for done in futures_util::future::join_all(attempts)
+    let done: Vec<_> = futures_util::future::join_all(attempts)
         .await
         .into_iter()
         .flatten()
-    {
-        record(queue, done).await;
-    }
-    if let Ok((pending, oldest, dead)) = queue.db.read(table::stats).await {
+        .collect();
+    record(queue, done).await;
+    let due = {
+        let mut at = queue.stats_at.lock();
+        let due = at.is_none_or(|t| t.elapsed() >= STATS_EVERY);
+        if due {
+            *at = Some(std::time::Instant::now());
+        }
+        due
+    };
+    if due && let Ok((pending, oldest, dead)) = queue.db.read(table::stats).await {
         metrics::gauge!("oxbase_jobs_pending").set(pending as f64);
         metrics::gauge!("oxbase_jobs_dead").set(dead as f64);
         let age = oldest.map_or(0.0, |t| (unix_micros() - t).max(0) as f64 / 1e6);
@@ -238,26 +251,46 @@ async fn round(queue: &Inner) -> usize {
     count
 }
 
-async fn record(queue: &Inner, (job, outcome, retry): (JobRow, Outcome, Retry)) {
-    let seq = job.seq;
-    let result = match outcome {
-        Ok(()) => {
-            metrics::counter!("oxbase_jobs_done_total", "kind" => job.kind.clone()).increment(1);
-            queue.db.write(move |conn| table::finish(conn, seq)).await
-        }
-        Err(error) => {
-            metrics::counter!("oxbase_jobs_failures_total", "kind" => job.kind.clone())
-                .increment(1);
-            let next = retry.next_at(job.attempts + 1, unix_micros());
-            queue
-                .db
-                .write(move |conn| table::fail(conn, seq, &error, next))
-                .await
-        }
-    };
-    if let Err(e) = result {
-        // The lease expires and the job runs again: at least once.
-        tracing::warn!(error = %e, job = job.id, "a job's outcome could not be stored");
+/// What becomes of a job after its attempt: `None`, done; or its error and when it is due
+/// again (`None`: dead).
+type Verdict = Option<(String, Option<i64>)>;
+
+/// Stores a round's outcomes in one write: done jobs go, failed ones are due again later (or
+/// dead).
+async fn record(queue: &Inner, done: Vec<(JobRow, Outcome, Retry)>) {
+    if done.is_empty() {
+        return;
+    }
+    let now = unix_micros();
+    let outcomes: Vec<(i64, Verdict)> = done
+        .into_iter()
+        .map(|(job, outcome, retry)| match outcome {
+            Ok(()) => {
+                metrics::counter!("oxbase_jobs_done_total", "kind" => job.kind).increment(1);
+                (job.seq, None)
+            }
+            Err(error) => {
+                metrics::counter!("oxbase_jobs_failures_total", "kind" => job.kind).increment(1);
+                (job.seq, Some((error, retry.next_at(job.attempts + 1, now))))
+            }
+        })
+        .collect();
+    let count = outcomes.len();
+    let stored = queue
+        .db
+        .write(move |conn| {
+            for (seq, failure) in &outcomes {
+                match failure {
+                    None => table::finish(conn, *seq)?,
+                    Some((error, next)) => table::fail(conn, *seq, error, *next)?,
+                }
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = stored {
+        // The leases expire and the jobs run again: at least once.
+        tracing::warn!(error = %e, jobs = count, "a round's outcomes could not be stored");
     }
 }
 

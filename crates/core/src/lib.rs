@@ -17,7 +17,9 @@
 //! - [`backups`]: zips of a consistent snapshot and the files, kept locally or on S3, on a
 //!   schedule; restores.
 //! - [`jobs`]: the durable job queue (retries, dead letters); [`webhooks`]: record changes
-//!   POSTed to receivers through it, written in the change's transaction (the outbox).
+//!   POSTed to receivers through it, written in the change's transaction (the outbox);
+//!   [`brokers`]: the same changes published as CloudEvents to NATS JetStream, RabbitMQ and
+//!   Redis Streams through it.
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -27,6 +29,7 @@
 pub mod app;
 pub mod auth;
 pub mod backups;
+pub mod brokers;
 pub mod clock;
 pub mod collections;
 pub mod config;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod backups;
 pub mod batch;
+pub mod brokers;
 pub mod collections;
 pub mod crons;
 pub mod docs;

@@ -64,6 +64,7 @@ pub fn document(all: &[Arc<Collection>], audience: Audience) -> Json {
         "Crons",
         "SQL",
         "Webhooks",
+        "Brokers",
         "Metrics",
     ]
     .iter()

@@ -164,6 +164,10 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/webhooks/dead-letters", "Webhooks", "List webhook deliveries that failed for good: `{items}`, oldest first.", Superusers, N, Object),
     e("get", "/api/webhooks/dead-letters/{id}", "Webhooks", "View a dead letter.", Superusers, N, Object),
     e("post", "/api/webhooks/dead-letters/{id}/replay", "Webhooks", "Deliver a dead letter again.", Superusers, N, NoContent),
+    // Brokers
+    e("get", "/api/brokers/dead-letters", "Brokers", "List broker events that failed for good: `{items}`, oldest first.", Superusers, N, Object),
+    e("get", "/api/brokers/dead-letters/{id}", "Brokers", "View a broker dead letter.", Superusers, N, Object),
+    e("post", "/api/brokers/dead-letters/{id}/replay", "Brokers", "Publish a broker dead letter again (same event id).", Superusers, N, NoContent),
     // Metrics
     e("get", "/metrics", "Metrics", "Prometheus metrics (only with `--metrics`; `--metricsToken` requires `Authorization: Bearer <token>`).", Anyone, N, Text),
 ];

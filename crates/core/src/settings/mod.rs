@@ -1,5 +1,6 @@
 //! Application settings (`/api/settings`), persisted in `_params` and cached in memory.
-//! Secrets (SMTP password, S3 secrets) are stored but never sent back.
+//! Secrets (SMTP password, S3 secrets) are stored but never sent back; passwords in broker
+//! URLs are sent back masked (`credentials`).
 
 use std::sync::Arc;
 
@@ -11,12 +12,13 @@ use crate::error::{Error, FieldErrors, Result, field_error_json};
 use crate::store::Db;
 use crate::store::tables;
 
+mod credentials;
 mod rate_limits;
 mod sections;
 
 pub use sections::{
-    BackupSettings, BatchSettings, LogSettings, Meta, TrustedProxy, WebhookEndpoint,
-    WebhookSettings,
+    BackupSettings, BatchSettings, BrokerSettings, BrokerTarget, LogSettings, Meta, TrustedProxy,
+    WebhookEndpoint, WebhookSettings,
 };
 
 /// Paths of secret values: accepted on write, omitted on read.
@@ -118,6 +120,7 @@ impl Settings {
         for path in SECRETS {
             remove_path(&mut out, path);
         }
+        credentials::mask(&mut out);
         out
     }
 
@@ -144,6 +147,7 @@ impl Settings {
         let mut next = current.clone();
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
+        credentials::restore(&current, &mut next);
         errors.is_empty().then_some((current, next))
     }
 
@@ -162,6 +166,7 @@ impl Settings {
         let mut next = self.current.read().clone();
         let mut errors = FieldErrors::new();
         merge(&mut next, input, "", &mut errors);
+        credentials::restore(&self.current.read(), &mut next);
         validate(&next, &mut errors);
         let checks = self.checks.read().clone();
         for check in checks {

@@ -57,6 +57,41 @@ pub struct WebhookEndpoint {
     pub actions: Vec<String>,
 }
 
+/// `brokers`: the message brokers record changes are published to (as CloudEvents), and how
+/// publishing is retried.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrokerSettings {
+    /// The CloudEvents `source` prefix (`{source}/collections/{name}`).
+    pub source: String,
+    /// Attempts per event before it is dead-lettered.
+    pub max_attempts: i64,
+    /// Milliseconds before the first retry (doubling after each).
+    pub backoff_ms: u64,
+    /// Milliseconds an attempt may take (connecting included).
+    pub timeout_ms: u64,
+    pub targets: Vec<BrokerTarget>,
+}
+
+/// One broker target: the changes of `collections` (every non-system collection when empty)
+/// whose action is in `actions` (all when empty), published to `url`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrokerTarget {
+    /// Unique among the targets: the queue's ordering is per record and target name.
+    pub name: String,
+    /// `nats` (JetStream), `rabbitmq` or `redis` (Streams).
+    pub kind: String,
+    pub url: String,
+    pub collections: Vec<String>,
+    pub actions: Vec<String>,
+    /// NATS: the subject; RabbitMQ: the routing key; Redis: the stream's key. A template over
+    /// `{collection}` and `{action}`.
+    pub subject: String,
+    /// RabbitMQ: the exchange published to (`""`: the default exchange).
+    pub exchange: String,
+    /// Redis: the stream's approximate maximum length (`MAXLEN ~`).
+    pub max_len: u64,
+}
+
 /// `logs`: what the request and app logs keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogSettings {
@@ -122,6 +157,10 @@ impl Settings {
 
     pub fn webhooks(&self) -> WebhookSettings {
         WebhookSettings::from_json(&self.get(&["webhooks"]))
+    }
+
+    pub fn brokers(&self) -> BrokerSettings {
+        BrokerSettings::from_json(&self.get(&["brokers"]))
     }
 
     pub fn meta(&self) -> Meta {
@@ -202,5 +241,63 @@ impl WebhookSettings {
             timeout_ms: w["timeoutMs"].as_u64().unwrap_or(10_000).max(1),
             endpoints,
         }
+    }
+}
+
+impl BrokerSettings {
+    pub fn from_json(b: &Json) -> BrokerSettings {
+        let text = |v: &Json| v.as_str().unwrap_or("").to_owned();
+        let targets = b["targets"].as_array().map_or(Vec::new(), |all| {
+            all.iter()
+                .map(|t| {
+                    let kind = text(&t["type"]);
+                    let subject = match t["subject"].as_str() {
+                        Some(s) if !s.is_empty() => s.to_owned(),
+                        _ => BrokerTarget::default_subject(&kind).to_owned(),
+                    };
+                    BrokerTarget {
+                        name: text(&t["name"]),
+                        url: text(&t["url"]),
+                        collections: strings(&t["collections"]),
+                        actions: strings(&t["actions"]),
+                        subject,
+                        exchange: text(&t["exchange"]),
+                        max_len: t["maxLen"].as_u64().unwrap_or(100_000),
+                        kind,
+                    }
+                })
+                .collect()
+        });
+        BrokerSettings {
+            source: match b["source"].as_str() {
+                Some(s) if !s.is_empty() => s.to_owned(),
+                _ => "oxbase".to_owned(),
+            },
+            max_attempts: b["maxAttempts"].as_i64().unwrap_or(8).max(1),
+            backoff_ms: b["backoffMs"].as_u64().unwrap_or(1000),
+            timeout_ms: b["timeoutMs"].as_u64().unwrap_or(10_000).max(1),
+            targets,
+        }
+    }
+}
+
+impl BrokerTarget {
+    /// The subject (routing key, stream key) when none is given.
+    pub fn default_subject(kind: &str) -> &'static str {
+        match kind {
+            "redis" => "oxbase:{collection}",
+            "rabbitmq" => "{collection}.{action}",
+            _ => "oxbase.{collection}.{action}",
+        }
+    }
+
+    /// Whether the changes of `collection` with `action` go to this target.
+    pub fn wants(&self, collection: &str, action: &str) -> bool {
+        let collection_ok = if self.collections.is_empty() {
+            !collection.starts_with('_')
+        } else {
+            self.collections.iter().any(|c| c == collection)
+        };
+        collection_ok && (self.actions.is_empty() || self.actions.iter().any(|a| a == action))
     }
 }

@@ -48,7 +48,10 @@ pub struct NewJob {
     pub payload: String,
 }
 
-/// Creates the table and its index when missing (every start; no-op after the first).
+/// Creates the table and its index when missing (every start; no-op after the first). On
+/// SQLite it also ends every lease: the process holds the file alone (`unix-excl`), so a lease
+/// found at start is a dead process's (a crash mid-attempt), and its job may run at once
+/// rather than a lease later. On PostgreSQL another live instance may hold it: leases stand.
 pub fn create(conn: &mut dyn Conn) -> Result<()> {
     let table = format!(
         "CREATE TABLE IF NOT EXISTS \"_jobs\" (\"seq\" {}, \"id\" TEXT NOT NULL, \
@@ -62,6 +65,11 @@ pub fn create(conn: &mut dyn Conn) -> Result<()> {
     conn.execute(&Sql::raw(
         "CREATE INDEX IF NOT EXISTS \"_jobs_key\" ON \"_jobs\" (\"key\", \"target\", \"seq\")",
     ))?;
+    if conn.dialect() == oxbase_sql::Dialect::Sqlite {
+        conn.execute(&Sql::raw(
+            "UPDATE \"_jobs\" SET \"lockedUntil\" = 0 WHERE \"lockedUntil\" > 0",
+        ))?;
+    }
     Ok(())
 }
 
@@ -90,13 +98,31 @@ pub fn push(conn: &mut dyn Conn, job: NewJob, now: i64) -> Result<()> {
     conn.execute(&sql).map(|_| ())
 }
 
-/// Claims up to `limit` runnable jobs until `lease_until`: pending, due, not leased, and the
-/// first pending one of their key and target (so one record's events go one at a time, in
-/// order). Several instances claim from one PostgreSQL table without waiting for each other.
-pub fn claim(conn: &mut dyn Conn, now: i64, lease_until: i64, limit: i64) -> Result<Vec<JobRow>> {
+/// Claims up to `limit` runnable jobs of `kinds` until `lease_until`: pending, due, not
+/// leased, and the first pending one of their key and target (so one record's events go one
+/// at a time, in order). Several instances claim from one PostgreSQL table without waiting for
+/// each other. Only the kinds the caller runs: a job claimed by a worker without its handler
+/// (one starting, before the handlers are registered) would wait out a whole lease.
+pub fn claim(
+    conn: &mut dyn Conn,
+    kinds: &[String],
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<JobRow>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut select = Sql::raw(format!("SELECT {COLUMNS} FROM \"_jobs\" AS \"j\" WHERE "));
+    select.push("\"j\".\"kind\" IN (");
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 {
+            select.push(", ");
+        }
+        select.push_param(kind.clone());
+    }
     select
-        .push("\"j\".\"status\" = ")
+        .push(") AND \"j\".\"status\" = ")
         .push_param(PENDING)
         .push(" AND \"j\".\"runAt\" <= ")
         .push_param(now)

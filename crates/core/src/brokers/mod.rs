@@ -1,0 +1,397 @@
+//! Brokers (`brokers` settings, docs/events.md): each committed record change that a broker
+//! target wants is written, in the change's own transaction, as a `broker` job of the queue
+//! (`jobs`: the outbox shared with webhooks), then published by the queue's worker as a
+//! CloudEvents 1.0 JSON message (structured mode) to NATS JetStream, RabbitMQ or a Redis
+//! stream. A publish counts only once the broker confirmed it (a JetStream PubAck, a RabbitMQ
+//! publisher confirm for a routed message, the entry id of `XADD`); otherwise it is retried
+//! with the queue's backoff and dead-lettered after `maxAttempts`. Superusers list, inspect
+//! and replay the dead letters (`/api/brokers/dead-letters`). Every attempt is an app entry of
+//! the logs.
+//!
+//! No target configured: the transaction hook returns at its first look, no row is written.
+
+mod clients;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde_json::{Map, Value as Json, json};
+
+use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::events::{Change, Pipeline, TransactionHook};
+use crate::identity::Auth;
+use crate::jobs::{JobRow, Jobs, NewJob, Retry};
+use crate::logs::{Logs, level};
+use crate::rules::superusers_only;
+use crate::settings::{BrokerSettings, Settings};
+use crate::store::Conn;
+
+use clients::Clients;
+
+/// The queue's kind for broker publishing.
+pub const KIND: &str = "broker";
+/// Dead letters listed at most.
+const LIST_LIMIT: i64 = 500;
+/// The broker kinds a target may name.
+const KINDS: [&str; 3] = ["nats", "rabbitmq", "redis"];
+
+/// The brokers of one app; cloning it is one reference count.
+#[derive(Clone)]
+pub struct Brokers {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    jobs: Jobs,
+    /// The settings' `brokers`, typed once per change (the write path reads them).
+    current: RwLock<Arc<BrokerSettings>>,
+    /// One connection per target, opened at its first publish and again after a failure.
+    clients: Clients,
+}
+
+impl Brokers {
+    /// Hooks the outbox into every write transaction of `events` and publishes the queue's
+    /// `broker` jobs.
+    pub fn start(settings: Settings, jobs: Jobs, events: &Pipeline, logs: Logs) -> Brokers {
+        let inner = Arc::new(Inner {
+            current: RwLock::new(Arc::new(settings.brokers())),
+            settings: settings.clone(),
+            jobs: jobs.clone(),
+            clients: Clients::default(),
+        });
+        let weak = Arc::downgrade(&inner);
+        settings.on_change(Arc::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                let next = Arc::new(inner.settings.brokers());
+                inner
+                    .clients
+                    .keep_only(next.targets.iter().map(|t| t.name.as_str()));
+                *inner.current.write() = next;
+            }
+        }));
+        settings.add_check(Arc::new(check));
+        events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
+        // The worker may have looked before the commit (PostgreSQL): it looks again now.
+        let committed = Arc::downgrade(&inner);
+        events.on_local_change(Arc::new(move |_| {
+            if let Some(inner) = committed.upgrade()
+                && !inner.current.read().targets.is_empty()
+            {
+                inner.jobs.wake();
+            }
+        }));
+        let policy_of = Arc::downgrade(&inner);
+        let weak = Arc::downgrade(&inner);
+        jobs.handle(
+            KIND,
+            Arc::new(move || {
+                let b = policy_of
+                    .upgrade()
+                    .map(|i| i.current.read().clone())
+                    .unwrap_or_default();
+                Retry {
+                    max_attempts: b.max_attempts.max(1),
+                    base: Duration::from_millis(b.backoff_ms),
+                }
+            }),
+            move |job| {
+                let inner = weak.upgrade();
+                let logs = logs.clone();
+                async move {
+                    let Some(inner) = inner else {
+                        return Err("the app is closing".to_owned());
+                    };
+                    publish(&inner, &logs, &job).await
+                }
+            },
+        );
+        Brokers { inner }
+    }
+
+    /// `GET /api/brokers/dead-letters` (superusers only): events out of attempts.
+    pub async fn dead_letters(&self, caller: &Auth) -> Result<Vec<DeadLetter>> {
+        superusers_only(caller)?;
+        let rows = self.inner.jobs.dead(KIND, LIST_LIMIT).await?;
+        Ok(rows.into_iter().map(DeadLetter::from).collect())
+    }
+
+    /// `GET /api/brokers/dead-letters/{id}` (superusers only).
+    pub async fn dead_letter(&self, caller: &Auth, id: &str) -> Result<DeadLetter> {
+        superusers_only(caller)?;
+        self.find_dead(id).await.map(DeadLetter::from)
+    }
+
+    /// `POST /api/brokers/dead-letters/{id}/replay` (superusers only): published again, with
+    /// the same event id and body and fresh attempts, in its record's order.
+    pub async fn replay(&self, caller: &Auth, id: &str) -> Result<()> {
+        superusers_only(caller)?;
+        let job = self.find_dead(id).await?;
+        if self.inner.jobs.replay(job.seq).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found())
+        }
+    }
+
+    async fn find_dead(&self, id: &str) -> Result<JobRow> {
+        match self.inner.jobs.find(KIND, id).await? {
+            Some(job) if job.status == crate::store::queue::DEAD => Ok(job),
+            _ => Err(Error::not_found()),
+        }
+    }
+}
+
+/// A dead-lettered event as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub id: String,
+    /// The target's name.
+    pub target: String,
+    pub attempts: i64,
+    pub last_error: String,
+    /// When the change committed (RFC 3339).
+    pub created: String,
+    /// The CloudEvent each attempt published.
+    pub payload: Json,
+}
+
+impl From<JobRow> for DeadLetter {
+    fn from(job: JobRow) -> DeadLetter {
+        DeadLetter {
+            payload: serde_json::from_str(&job.payload).unwrap_or(Json::Null),
+            created: micros_rfc3339(job.created),
+            id: job.id,
+            target: job.target,
+            attempts: job.attempts,
+            last_error: job.last_error,
+        }
+    }
+}
+
+fn micros_rfc3339(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The CloudEvents `type` of an action: `oxbase.record.created`, `...updated`, `...deleted`.
+fn event_type(action: &str) -> String {
+    format!("oxbase.record.{action}d")
+}
+
+/// The in-transaction side: one job per target the change concerns, carrying the CloudEvent
+/// as it will be published. Holds the brokers weakly (a closed app's parts are not kept).
+struct Outbox(std::sync::Weak<Inner>);
+
+impl TransactionHook for Outbox {
+    fn after_write(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
+        let Some(inner) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let settings = inner.current.read().clone();
+        if settings.targets.is_empty() {
+            return Ok(());
+        }
+        let record = change.record();
+        let action = change.action().as_str();
+        let mut data = None;
+        for target in settings
+            .targets
+            .iter()
+            .filter(|t| t.wants(&record.collection.name, action))
+        {
+            let (data, time) = data.get_or_insert_with(|| {
+                (
+                    crate::records::output::as_superuser_sees(record.clone()),
+                    micros_rfc3339(crate::dates::unix_micros()),
+                )
+            });
+            let id = format!("evt_{}", crate::ids::random_string(24));
+            let event = json!({
+                "specversion": "1.0",
+                "id": id,
+                "source": format!("{}/collections/{}", settings.source, record.collection.name),
+                "type": event_type(action),
+                "subject": record.id(),
+                "time": time,
+                "datacontenttype": "application/json",
+                "data": data,
+            });
+            inner.jobs.push(
+                conn,
+                NewJob {
+                    id,
+                    kind: KIND.to_owned(),
+                    target: target.name.clone(),
+                    key: format!("{}/{}", record.collection.id, record.id()),
+                    payload: event.to_string(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What a target's subject template names, read back from the stored event.
+struct Route {
+    collection: String,
+    action: &'static str,
+}
+
+impl Route {
+    fn of(event: &Json) -> Route {
+        let kind = event["type"].as_str().unwrap_or("");
+        let action = ["create", "update", "delete"]
+            .into_iter()
+            .find(|a| kind == event_type(a))
+            .unwrap_or("");
+        Route {
+            collection: event["data"]["collectionName"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            action,
+        }
+    }
+
+    fn subject(&self, template: &str) -> String {
+        template
+            .replace("{collection}", &self.collection)
+            .replace("{action}", self.action)
+    }
+}
+
+/// One attempt: the publish (within `timeoutMs`, connecting included) and its log entry.
+async fn publish(inner: &Inner, logs: &Logs, job: &JobRow) -> std::result::Result<(), String> {
+    let settings = inner.current.read().clone();
+    let started = Instant::now();
+    let target = settings.targets.iter().find(|t| t.name == job.target);
+    let event: Json = serde_json::from_str(&job.payload).unwrap_or(Json::Null);
+    let subject = target.map(|t| Route::of(&event).subject(&t.subject));
+    let outcome = match (target, &subject) {
+        (Some(target), Some(subject)) => {
+            let message = clients::Message {
+                id: &job.id,
+                kind: event["type"].as_str().unwrap_or(""),
+                subject,
+                body: &job.payload,
+            };
+            let attempt = inner.clients.publish(target, &message);
+            match tokio::time::timeout(Duration::from_millis(settings.timeout_ms), attempt).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    inner.clients.forget(&target.name);
+                    Err(format!("no confirmation within {} ms", settings.timeout_ms))
+                }
+            }
+        }
+        _ => Err(format!("no broker target named {:?}", job.target)),
+    };
+    let mut attrs = Map::new();
+    attrs.insert("type".into(), json!("broker"));
+    attrs.insert("eventId".into(), json!(job.id));
+    attrs.insert("target".into(), json!(job.target));
+    if let Some(target) = target {
+        attrs.insert("broker".into(), json!(target.kind));
+    }
+    attrs.insert("subject".into(), json!(subject.unwrap_or_default()));
+    attrs.insert("attempt".into(), json!(job.attempts + 1));
+    attrs.insert(
+        "execTime".into(),
+        json!(started.elapsed().as_secs_f64() * 1000.0),
+    );
+    let (lvl, message) = match &outcome {
+        Ok(()) => (level::INFO, "Broker event published"),
+        Err(e) => {
+            attrs.insert("error".into(), json!(e));
+            (level::WARN, "Broker publish failed")
+        }
+    };
+    logs.app(lvl, message.to_owned(), attrs);
+    outcome
+}
+
+/// The settings' own validation of `brokers`.
+fn check(settings: &Json, errors: &mut FieldErrors) {
+    let b = BrokerSettings::from_json(&settings["brokers"]);
+    let mut names = std::collections::HashSet::new();
+    for (i, t) in b.targets.iter().enumerate() {
+        let at = |field: &str| format!("brokers.targets.{i}.{field}");
+        let valid_name = !t.name.is_empty()
+            && t.name.len() <= 100
+            && t.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid_name {
+            errors.insert(
+                at("name"),
+                field_error_json("validation_invalid_name", "Invalid name."),
+            );
+        } else if !names.insert(t.name.as_str()) {
+            errors.insert(
+                at("name"),
+                field_error_json("validation_not_unique", "Value must be unique."),
+            );
+        }
+        if !KINDS.contains(&t.kind.as_str()) {
+            errors.insert(
+                at("type"),
+                field_error_json("validation_in_invalid", "Must be a valid value."),
+            );
+        } else if !clients::url_fits(&t.kind, &t.url) {
+            errors.insert(
+                at("url"),
+                field_error_json("validation_is_url", "Must be a valid url."),
+            );
+        }
+        if let Some(a) = t
+            .actions
+            .iter()
+            .position(|a| !matches!(a.as_str(), "create" | "update" | "delete"))
+        {
+            errors.insert(
+                at(&format!("actions.{a}")),
+                field_error_json("validation_in_invalid", "Must be a valid value."),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::BrokerTarget;
+
+    #[test]
+    fn a_subject_template_names_the_collection_and_the_action() {
+        let event = json!({"type": "oxbase.record.updated", "data": {"collectionName": "posts"}});
+        let route = Route::of(&event);
+        assert_eq!(
+            route.subject("oxbase.{collection}.{action}"),
+            "oxbase.posts.update"
+        );
+        assert_eq!(route.subject("stream:{collection}"), "stream:posts");
+    }
+
+    #[test]
+    fn a_target_wants_its_collections_or_every_non_system_one() {
+        let target = BrokerTarget {
+            collections: vec![],
+            actions: vec!["create".into()],
+            ..BrokerTarget::default()
+        };
+        assert!(target.wants("posts", "create"));
+        assert!(!target.wants("posts", "delete"));
+        assert!(!target.wants("_superusers", "create"));
+        let named = BrokerTarget {
+            collections: vec!["_superusers".into()],
+            ..BrokerTarget::default()
+        };
+        assert!(named.wants("_superusers", "delete"));
+        assert!(!named.wants("posts", "delete"));
+    }
+}
