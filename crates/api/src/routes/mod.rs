@@ -6,6 +6,8 @@ pub mod batch;
 pub mod collections;
 pub mod crons;
 pub mod files;
+#[cfg(feature = "graphql")]
+pub mod graphql;
 pub mod health;
 pub mod logs;
 pub mod metrics;
