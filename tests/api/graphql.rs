@@ -65,7 +65,9 @@ async fn fixture() -> Fixture {
     .await;
     let ann = app.create_user("ann@example.com").await;
     let bob = app.create_user("bob@example.com").await;
-    let red = app.must_create_record("teams", json!({"name": "Red"})).await;
+    let red = app
+        .must_create_record("teams", json!({"name": "Red"}))
+        .await;
     let mut ids = Vec::new();
     for (i, (owner, public)) in [(&ann, true), (&ann, false), (&bob, true), (&bob, false)]
         .iter()
@@ -144,7 +146,10 @@ async fn lists_and_views_equal_rest_for_every_caller() {
             if rest.status != 200 {
                 // A refusal is REST's, status and message.
                 let e = &body["errors"][0];
-                assert_eq!(e["extensions"]["status"], rest.status, "{who} {filter}: {body}");
+                assert_eq!(
+                    e["extensions"]["status"], rest.status,
+                    "{who} {filter}: {body}"
+                );
                 assert_eq!(e["message"], rest.body["message"], "{who} {filter}");
                 refused += 1;
                 continue;
@@ -175,7 +180,10 @@ async fn lists_and_views_equal_rest_for_every_caller() {
             .await;
             if rest.status == 200 {
                 assert_eq!(body["data"]["posts"]["title"], rest.body["title"], "{who}");
-                assert_eq!(body["data"]["posts"]["secret"], rest.body["secret"], "{who}");
+                assert_eq!(
+                    body["data"]["posts"]["secret"], rest.body["secret"],
+                    "{who}"
+                );
             } else {
                 let e = &body["errors"][0];
                 assert_eq!(e["extensions"]["status"], rest.status, "{who}: {body}");
@@ -183,14 +191,36 @@ async fn lists_and_views_equal_rest_for_every_caller() {
             }
         }
     }
-    assert_eq!(refused, callers.len(), "only the unknown sort field is refused");
+    assert_eq!(
+        refused,
+        callers.len(),
+        "only the unknown sort field is refused"
+    );
     // The superuser sees the hidden field, a user never does.
-    let (_, body) = gql(app, &app.superuser_token, "{ postsList { items { secret } } }", json!({})).await;
+    let (_, body) = gql(
+        app,
+        &app.superuser_token,
+        "{ postsList { items { secret } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["data"]["postsList"]["items"][0]["secret"], "s0");
-    let (_, body) = gql(app, &f.ann.token, "{ postsList { items { secret } } }", json!({})).await;
+    let (_, body) = gql(
+        app,
+        &f.ann.token,
+        "{ postsList { items { secret } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["data"]["postsList"]["items"][0]["secret"], Value::Null);
     // A malformed filter is REST's 400.
-    let (_, body) = gql(app, GUEST, "{ postsList(filter: \"title ~\") { totalItems } }", json!({})).await;
+    let (_, body) = gql(
+        app,
+        GUEST,
+        "{ postsList(filter: \"title ~\") { totalItems } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["errors"][0]["extensions"]["status"], 400, "{body}");
 }
 
@@ -202,7 +232,10 @@ async fn relations_and_back_relations_nest_as_rest_expands_them() {
         let rest = app
             .list_records(
                 "posts",
-                &[("expand", "owner,team,comments_via_post"), ("sort", "title")],
+                &[
+                    ("expand", "owner,team,comments_via_post"),
+                    ("sort", "title"),
+                ],
                 token,
             )
             .await;
@@ -215,7 +248,10 @@ async fn relations_and_back_relations_nest_as_rest_expands_them() {
             json!({}),
         )
         .await;
-        let items = body["data"]["postsList"]["items"].as_array().expect("items").clone();
+        let items = body["data"]["postsList"]["items"]
+            .as_array()
+            .expect("items")
+            .clone();
         assert_eq!(items.len(), rest.items().len(), "{body}");
         for (g, r) in items.iter().zip(rest.items()) {
             assert_eq!(g["owner"], r["owner"]);
@@ -259,7 +295,10 @@ async fn mutations_run_the_rest_rules_and_validation() {
     let data = json!({"title": "mine", "owner": f.ann.id});
     let rest = app.create_record("posts", data.clone(), GUEST).await;
     let (_, body) = gql(app, GUEST, create, json!({"d": data})).await;
-    assert_eq!(body["errors"][0]["extensions"]["status"], rest.status, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["status"], rest.status,
+        "{body}"
+    );
     // Validation errors carry REST's data.
     let bad = json!({"title": "x".repeat(30), "owner": f.ann.id});
     let rest = app.create_record("posts", bad.clone(), &f.ann.token).await;
@@ -276,12 +315,27 @@ async fn mutations_run_the_rest_rules_and_validation() {
     let id = created["id"].as_str().expect("id").to_owned();
     // Bob may not update or delete Ann's record: REST's 404.
     let update = "mutation($id: String!, $d: JSON) { updatePosts(id: $id, data: $d) { title } }";
-    let (_, body) = gql(app, &f.bob.token, update, json!({"id": id, "d": {"title": "his"}})).await;
+    let (_, body) = gql(
+        app,
+        &f.bob.token,
+        update,
+        json!({"id": id, "d": {"title": "his"}}),
+    )
+    .await;
     let rest = app
         .update_record("posts", &id, json!({"title": "his"}), &f.bob.token)
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["status"], rest.status, "{body}");
-    let (_, body) = gql(app, &f.ann.token, update, json!({"id": id, "d": {"title": "renamed"}})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["status"], rest.status,
+        "{body}"
+    );
+    let (_, body) = gql(
+        app,
+        &f.ann.token,
+        update,
+        json!({"id": id, "d": {"title": "renamed"}}),
+    )
+    .await;
     assert_eq!(body["data"]["updatePosts"]["title"], "renamed", "{body}");
     let delete = "mutation($id: String!) { deletePosts(id: $id) }";
     let (_, body) = gql(app, &f.bob.token, delete, json!({"id": id})).await;
@@ -311,14 +365,40 @@ async fn auth_mutations_log_in_and_refresh() {
     let token = auth["token"].as_str().expect("token").to_owned();
     app.auth_refresh("users", &token).await.expect(200);
     // A wrong password: REST's 400 and message.
-    let rest = app.auth_with_password("users", "ann@example.com", "wrong").await;
-    let (_, body) = gql(app, GUEST, login, json!({"i": "ann@example.com", "p": "wrong"})).await;
-    assert_eq!(body["errors"][0]["extensions"]["status"], rest.status, "{body}");
+    let rest = app
+        .auth_with_password("users", "ann@example.com", "wrong")
+        .await;
+    let (_, body) = gql(
+        app,
+        GUEST,
+        login,
+        json!({"i": "ann@example.com", "p": "wrong"}),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["status"], rest.status,
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["message"], rest.body["message"]);
     // Refresh with the token in the header.
-    let (_, body) = gql(app, &token, "mutation { authRefreshUsers { token record { email } } }", json!({})).await;
-    assert_eq!(body["data"]["authRefreshUsers"]["record"]["email"], "ann@example.com", "{body}");
-    let (_, body) = gql(app, GUEST, "mutation { authRefreshUsers { token } }", json!({})).await;
+    let (_, body) = gql(
+        app,
+        &token,
+        "mutation { authRefreshUsers { token record { email } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["authRefreshUsers"]["record"]["email"], "ann@example.com",
+        "{body}"
+    );
+    let (_, body) = gql(
+        app,
+        GUEST,
+        "mutation { authRefreshUsers { token } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["errors"][0]["extensions"]["status"], 401, "{body}");
     // The superuser collection logs in too.
     let (_, body) = gql(
@@ -328,7 +408,10 @@ async fn auth_mutations_log_in_and_refresh() {
         json!({"i": SUPERUSER_EMAIL, "p": SUPERUSER_PASSWORD}),
     )
     .await;
-    assert!(body["data"]["authWithPassword_superusers"]["token"].is_string(), "{body}");
+    assert!(
+        body["data"]["authWithPassword_superusers"]["token"].is_string(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -348,8 +431,13 @@ async fn too_deep_a_query_is_refused_and_the_page_is_served() {
     // The playground is a page of its own, and queries work over GET.
     let (status, html) = app.raw_get("/api/graphql").await;
     assert_eq!(status, 200);
-    assert!(html.contains("<textarea") && !html.contains("cdn"), "{html}");
-    let r = app.get("/api/graphql?query=%7BteamsList%7BtotalItems%7D%7D", GUEST).await;
+    assert!(
+        html.contains("<textarea") && !html.contains("cdn"),
+        "{html}"
+    );
+    let r = app
+        .get("/api/graphql?query=%7BteamsList%7BtotalItems%7D%7D", GUEST)
+        .await;
     assert_eq!(r.body["data"]["teamsList"]["totalItems"], 1, "{}", r.text);
 }
 
@@ -363,7 +451,12 @@ async fn nested_relations_cost_a_constant_number_of_statements() {
     let endpoint = collector.start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let db = database().await;
-    superuser(&dir.path().join("data"), db.as_deref(), &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD]).await;
+    superuser(
+        &dir.path().join("data"),
+        db.as_deref(),
+        &["upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD],
+    )
+    .await;
     let server = serve_in(dir.path(), db.as_deref(), &["--otlpEndpoint", &endpoint]).await;
     let token = server.login(SUPERUSER_EMAIL).await.expect("superuser");
     let post = |path: &str, body: Value| {
@@ -378,8 +471,12 @@ async fn nested_relations_cost_a_constant_number_of_statements() {
             r.json::<Value>().await.expect("json")
         }
     };
-    let teams = post("/api/collections", json!({"name": "teams", "listRule": "", "viewRule": "",
-        "fields": [{"name": "name", "type": "text"}]})).await;
+    let teams = post(
+        "/api/collections",
+        json!({"name": "teams", "listRule": "", "viewRule": "",
+        "fields": [{"name": "name", "type": "text"}]}),
+    )
+    .await;
     let authors = post("/api/collections", json!({"name": "authors", "listRule": "", "viewRule": "",
         "fields": [{"name": "name", "type": "text"},
                    {"name": "team", "type": "relation", "collectionId": teams["id"], "maxSelect": 1}]})).await;
@@ -391,13 +488,30 @@ async fn nested_relations_cost_a_constant_number_of_statements() {
                    {"name": "post", "type": "relation", "collectionId": posts["id"], "maxSelect": 1}]})).await;
     let team = post("/api/collections/teams/records", json!({"name": "Red"})).await;
     for i in 0..50 {
-        let author = post("/api/collections/authors/records", json!({"name": format!("a{i}"), "team": team["id"]})).await;
-        let p = post("/api/collections/posts/records", json!({"title": format!("p{i}"), "author": author["id"]})).await;
-        post("/api/collections/comments/records", json!({"text": format!("c{i}"), "post": p["id"]})).await;
+        let author = post(
+            "/api/collections/authors/records",
+            json!({"name": format!("a{i}"), "team": team["id"]}),
+        )
+        .await;
+        let p = post(
+            "/api/collections/posts/records",
+            json!({"title": format!("p{i}"), "author": author["id"]}),
+        )
+        .await;
+        post(
+            "/api/collections/comments/records",
+            json!({"text": format!("c{i}"), "post": p["id"]}),
+        )
+        .await;
     }
-    let traces = ["4bf92f3577b34da6a3ce929d0e0e0005", "4bf92f3577b34da6a3ce929d0e0e0050"];
+    let traces = [
+        "4bf92f3577b34da6a3ce929d0e0e0005",
+        "4bf92f3577b34da6a3ce929d0e0e0050",
+    ];
     for (trace, per_page) in traces.iter().zip([5, 50]) {
-        let query = format!("{{ postsList(perPage: {per_page}) {{ items {{ title author_rel {{ name team_rel {{ name }} }} comments_via_post {{ text }} }} }} }}");
+        let query = format!(
+            "{{ postsList(perPage: {per_page}) {{ items {{ title author_rel {{ name team_rel {{ name }} }} comments_via_post {{ text }} }} }} }}"
+        );
         let r = server
             .client
             .post(server.url("/api/graphql"))
@@ -407,10 +521,23 @@ async fn nested_relations_cost_a_constant_number_of_statements() {
             .await
             .expect("graphql");
         let body: Value = r.json().await.expect("json");
-        let items = body["data"]["postsList"]["items"].as_array().expect("items").clone();
+        let items = body["data"]["postsList"]["items"]
+            .as_array()
+            .expect("items")
+            .clone();
         assert_eq!(items.len(), per_page, "{body}");
-        assert!(items.iter().all(|p| p["author_rel"]["team_rel"]["name"] == "Red"), "{body}");
-        assert!(items.iter().all(|p| p["comments_via_post"][0]["text"].is_string()), "{body}");
+        assert!(
+            items
+                .iter()
+                .all(|p| p["author_rel"]["team_rel"]["name"] == "Red"),
+            "{body}"
+        );
+        assert!(
+            items
+                .iter()
+                .all(|p| p["comments_via_post"][0]["text"].is_string()),
+            "{body}"
+        );
     }
     assert!(server.stop("TERM", Duration::from_secs(20)).await);
     let spans = collector.spans.lock().clone();
@@ -419,7 +546,11 @@ async fn nested_relations_cost_a_constant_number_of_statements() {
             .iter()
             .filter(|s| {
                 s.kind == SpanKind::Client as i32
-                    && s.trace_id.iter().map(|b| format!("{b:02x}")).collect::<String>() == trace
+                    && s.trace_id
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                        == trace
             })
             .count()
     };

@@ -96,16 +96,13 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
             else {
                 continue;
             };
-            info.rels
-                .entry(c.name.clone())
-                .or_default()
-                .insert(
-                    format!("{}_rel", safe(&f.name)),
-                    Rel::Forward {
-                        field: f.name.clone(),
-                        target: target.name.clone(),
-                    },
-                );
+            info.rels.entry(c.name.clone()).or_default().insert(
+                format!("{}_rel", safe(&f.name)),
+                Rel::Forward {
+                    field: f.name.clone(),
+                    target: target.name.clone(),
+                },
+            );
             info.rels.entry(target.name.clone()).or_default().insert(
                 safe(&format!("{}_via_{}", c.name, f.name)),
                 Rel::Back {
@@ -143,8 +140,20 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
         }
         if c.kind != CollectionKind::View {
             mutation = mutation
-                .field(write_mutation(c, &format!("create{p}"), &record_type, &info, false))
-                .field(write_mutation(c, &format!("update{p}"), &record_type, &info, true))
+                .field(write_mutation(
+                    c,
+                    &format!("create{p}"),
+                    &record_type,
+                    &info,
+                    false,
+                ))
+                .field(write_mutation(
+                    c,
+                    &format!("update{p}"),
+                    &record_type,
+                    &info,
+                    true,
+                ))
                 .field(delete_mutation(c, &format!("delete{p}")));
         }
         if c.kind == CollectionKind::Auth {
@@ -155,8 +164,20 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
                     .field(auth_record_field(&record_type)),
             );
             mutation = mutation
-                .field(auth_mutation(c, &format!("authWithPassword{p}"), &auth_type, &info, true))
-                .field(auth_mutation(c, &format!("authRefresh{p}"), &auth_type, &info, false));
+                .field(auth_mutation(
+                    c,
+                    &format!("authWithPassword{p}"),
+                    &auth_type,
+                    &info,
+                    true,
+                ))
+                .field(auth_mutation(
+                    c,
+                    &format!("authRefresh{p}"),
+                    &auth_type,
+                    &info,
+                    false,
+                ));
         }
     }
     let mut builder = Schema::build("Query", Some("Mutation"), None)
@@ -191,11 +212,9 @@ fn items_field(record_type: &str) -> Field {
         FieldFuture::new(async move {
             let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
             let items = parent["items"].as_array().cloned().unwrap_or_default();
-            Ok(Some(FieldValue::list(
-                items
-                    .into_iter()
-                    .map(|json| FieldValue::owned_any(Rec { json, depth: 0 })),
-            )))
+            Ok(Some(FieldValue::list(items.into_iter().map(|json| {
+                FieldValue::owned_any(Rec { json, depth: 0 })
+            }))))
         })
     })
 }
@@ -319,9 +338,10 @@ fn back_field(gql: &str, source: &str, field: &str, info: &Arc<Info>) -> Field {
             .max(0);
             let depth = rec.depth + 1;
             let key = format!("{source}_via_{field}");
-            let expanded = rec.json.get("expand").filter(|_| {
-                filter.is_none() && sort.is_none() && depth <= MAX_EXPAND_DEPTH
-            });
+            let expanded = rec
+                .json
+                .get("expand")
+                .filter(|_| filter.is_none() && sort.is_none() && depth <= MAX_EXPAND_DEPTH);
             let (items, depth) = if let Some(expand) = expanded {
                 // Expanded with the page (see `expand_below`): absent means none visible.
                 let items = match expand.get(&key) {
@@ -445,41 +465,45 @@ fn expand_of_list(info: &Info, coll: &str, field: SelectionField<'_>) -> String 
 
 fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> Field {
     let (coll, info) = (c.name.clone(), info.clone());
-    Field::new(format!("{name}List"), TypeRef::named_nn(list_type), move |ctx| {
-        let (coll, info) = (coll.clone(), info.clone());
-        FieldFuture::new(async move {
-            let (app, caller) = services(&ctx)?;
-            let arg = |n: &str| -> async_graphql::Result<String> {
-                Ok(match ctx.args.get(n) {
-                    None => String::new(),
-                    Some(v) => match v.as_value() {
-                        GqlValue::Null => String::new(),
-                        GqlValue::Number(n) => n.to_string(),
-                        _ => v.string()?.to_owned(),
-                    },
-                })
-            };
-            let (page, per_page, sort, filter) =
-                (arg("page")?, arg("perPage")?, arg("sort")?, arg("filter")?);
-            let expand = expand_of_list(&info, &coll, ctx.ctx.field());
-            let q = ListQuery::parse(ListParams {
-                page: &page,
-                per_page: &per_page,
-                sort: &sort,
-                filter: &filter,
-                expand: &expand,
-                fields: "",
-                skip_total: "",
-            });
-            let list = app
-                .records()
-                .list(&caller.info, &coll, q)
-                .await
-                .map_err(gql_error)?;
-            let json = serde_json::to_value(list).unwrap_or(Json::Null);
-            Ok(Some(FieldValue::owned_any(json)))
-        })
-    })
+    Field::new(
+        format!("{name}List"),
+        TypeRef::named_nn(list_type),
+        move |ctx| {
+            let (coll, info) = (coll.clone(), info.clone());
+            FieldFuture::new(async move {
+                let (app, caller) = services(&ctx)?;
+                let arg = |n: &str| -> async_graphql::Result<String> {
+                    Ok(match ctx.args.get(n) {
+                        None => String::new(),
+                        Some(v) => match v.as_value() {
+                            GqlValue::Null => String::new(),
+                            GqlValue::Number(n) => n.to_string(),
+                            _ => v.string()?.to_owned(),
+                        },
+                    })
+                };
+                let (page, per_page, sort, filter) =
+                    (arg("page")?, arg("perPage")?, arg("sort")?, arg("filter")?);
+                let expand = expand_of_list(&info, &coll, ctx.ctx.field());
+                let q = ListQuery::parse(ListParams {
+                    page: &page,
+                    per_page: &per_page,
+                    sort: &sort,
+                    filter: &filter,
+                    expand: &expand,
+                    fields: "",
+                    skip_total: "",
+                });
+                let list = app
+                    .records()
+                    .list(&caller.info, &coll, q)
+                    .await
+                    .map_err(gql_error)?;
+                let json = serde_json::to_value(list).unwrap_or(Json::Null);
+                Ok(Some(FieldValue::owned_any(json)))
+            })
+        },
+    )
     .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
     .argument(InputValue::new("sort", TypeRef::named(TypeRef::STRING)))
     .argument(InputValue::new("page", TypeRef::named(TypeRef::INT)))
@@ -645,8 +669,14 @@ fn auth_mutation(
     });
     if password {
         field
-            .argument(InputValue::new("identity", TypeRef::named_nn(TypeRef::STRING)))
-            .argument(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)))
+            .argument(InputValue::new(
+                "identity",
+                TypeRef::named_nn(TypeRef::STRING),
+            ))
+            .argument(InputValue::new(
+                "password",
+                TypeRef::named_nn(TypeRef::STRING),
+            ))
     } else {
         field
     }

@@ -57,9 +57,8 @@ impl Cache {
         {
             return Ok(schema.clone());
         }
-        let schema = build::schema(app, Limits::from_env()).map_err(|e| {
-            ApiError(oxbase_core::Error::internal(format!("graphql schema: {e}")))
-        })?;
+        let schema = build::schema(app, Limits::from_env())
+            .map_err(|e| ApiError(oxbase_core::Error::internal(format!("graphql schema: {e}"))))?;
         *slot = Some((version, schema.clone()));
         Ok(schema)
     }
@@ -82,9 +81,7 @@ pub async fn execute(
     request: async_graphql::Request,
 ) -> Result<Json, ApiError> {
     let schema = cache.schema(app)?;
-    let response = schema
-        .execute(request.data(app.clone()).data(caller))
-        .await;
+    let response = schema.execute(request.data(app.clone()).data(caller)).await;
     Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
 }
 
