@@ -560,3 +560,43 @@ async fn nested_relations_cost_a_constant_number_of_statements() {
     // The page, its count, and one query per relation and level.
     assert!(many <= 8, "{many} statements");
 }
+
+/// The schema follows the collections: a collection created (or a field added) after a query
+/// is there at the next one; names GraphQL refuses are mapped.
+#[tokio::test]
+async fn the_schema_is_rebuilt_when_the_collections_change() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let (_, body) = gql(&app, &su, "{ notesList { totalItems } }", json!({})).await;
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    app.must_create_collection(json!({"name": "notes", "listRule": "", "viewRule": "",
+        "fields": [{"name": "text", "type": "text"}]}))
+        .await;
+    app.must_create_record("notes", json!({"text": "hi"})).await;
+    let (_, body) = gql(
+        &app,
+        &su,
+        "{ notesList { totalItems items { text } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["notesList"]["items"][0]["text"], "hi",
+        "{body}"
+    );
+    app.update_collection(
+        "notes",
+        json!({"fields": [{"name": "text", "type": "text"}, {"name": "2nd", "type": "number"}]}),
+        &su,
+    )
+    .await
+    .expect(200);
+    let (_, body) = gql(
+        &app,
+        &su,
+        "{ notesList { items { text _2nd } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"]["notesList"]["items"][0]["_2nd"], 0, "{body}");
+}
