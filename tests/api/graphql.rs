@@ -439,6 +439,17 @@ async fn too_deep_a_query_is_refused_and_the_page_is_served() {
         .get("/api/graphql?query=%7BteamsList%7BtotalItems%7D%7D", GUEST)
         .await;
     assert_eq!(r.body["data"]["teamsList"]["totalItems"], 1, "{}", r.text);
+    // Mutations only over POST.
+    let r = app
+        .get(
+            &format!(
+                "/api/graphql?query={}",
+                crate::helpers::encode("mutation { deletePosts(id: \"x\") }")
+            ),
+            &app.superuser_token,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
 }
 
 /// A page of 50 posts with two nested relations and a back-relation costs as many SQL

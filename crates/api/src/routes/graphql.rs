@@ -53,6 +53,13 @@ pub async fn get(
     if query.is_empty() {
         return Ok(Html(PLAYGROUND).into_response());
     }
+    // Writes only over POST (GraphQL over HTTP): a link or an image tag must not be able to
+    // run one.
+    if mutates(&query) {
+        return Err(ApiError::bad_request(
+            "GraphQL mutations are only accepted over POST.",
+        ));
+    }
     let mut request = async_graphql::Request::new(query);
     let variables = ctx.params.str("variables");
     if !variables.is_empty() {
@@ -66,4 +73,15 @@ pub async fn get(
     }
     let caller = caller(ctx, &headers, ip);
     Ok(Json(graphql::execute(&state.app, &state.graphql, caller, request).await?).into_response())
+}
+
+/// Whether the document has a mutation or subscription (an unparsable one is left to the
+/// executor, which reports it as a GraphQL error).
+fn mutates(query: &str) -> bool {
+    use async_graphql::parser::types::OperationType;
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .any(|(_, op)| op.node.ty != OperationType::Query)
+    })
 }
