@@ -73,15 +73,53 @@ pub struct Caller {
     pub ip: String,
 }
 
-/// Runs one GraphQL request (`query`, `variables`, `operationName`) for `caller`.
+/// A GraphQL request as sent (`query`, `variables`, `operationName`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    pub query: String,
+    #[serde(default)]
+    pub variables: Option<Json>,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+}
+
+impl Query {
+    fn request(&self) -> async_graphql::Request {
+        let mut r = async_graphql::Request::new(self.query.clone());
+        if let Some(v) = &self.variables {
+            r = r.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        if let Some(name) = self.operation_name.as_deref().filter(|n| !n.is_empty()) {
+            r = r.operation_name(name);
+        }
+        r
+    }
+}
+
+/// Runs one GraphQL request for `caller`.
 pub async fn execute(
     app: &App,
     cache: &Cache,
     caller: Caller,
-    request: async_graphql::Request,
+    query: &Query,
 ) -> Result<Json, ApiError> {
     let schema = cache.schema(app)?;
-    let response = schema.execute(request.data(app.clone()).data(caller)).await;
+    let run = |schema: Schema| {
+        let request = query.request().data(app.clone()).data(caller.clone());
+        async move { schema.execute(request).await }
+    };
+    let mut response = run(schema).await;
+    // Refused before any resolver ran (an unknown collection or field, say): on a shared
+    // (PostgreSQL) database another instance may have changed the collections a moment ago,
+    // so reload them once and retry, as REST's `get_fresh` does on a miss.
+    if !response.errors.is_empty() && response.data == GqlValue::Null {
+        let before = app.schema().version();
+        app.schema().refresh_if_shared().await.map_err(ApiError)?;
+        if app.schema().version() != before {
+            response = run(cache.schema(app)?).await;
+        }
+    }
     Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
 }
 

@@ -34,11 +34,11 @@ pub async fn post(
     ctx: Context,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let request: async_graphql::Request = serde_json::from_slice(&body)
+    let request: graphql::Query = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("Invalid GraphQL request body."))?;
     let caller = caller(ctx, &headers, ip);
     Ok(Json(
-        graphql::execute(&state.app, &state.graphql, caller, request).await?,
+        graphql::execute(&state.app, &state.graphql, caller, &request).await?,
     ))
 }
 
@@ -60,19 +60,22 @@ pub async fn get(
             "GraphQL mutations are only accepted over POST.",
         ));
     }
-    let mut request = async_graphql::Request::new(query);
     let variables = ctx.params.str("variables");
-    if !variables.is_empty() {
-        let v: Value = serde_json::from_str(variables)
-            .map_err(|_| ApiError::bad_request("Invalid GraphQL variables."))?;
-        request = request.variables(async_graphql::Variables::from_json(v));
-    }
-    let operation = ctx.params.str("operationName").to_owned();
-    if !operation.is_empty() {
-        request = request.operation_name(operation);
-    }
+    let variables = if variables.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_str(variables)
+                .map_err(|_| ApiError::bad_request("Invalid GraphQL variables."))?,
+        )
+    };
+    let request = graphql::Query {
+        query,
+        variables,
+        operation_name: Some(ctx.params.str("operationName").to_owned()),
+    };
     let caller = caller(ctx, &headers, ip);
-    Ok(Json(graphql::execute(&state.app, &state.graphql, caller, request).await?).into_response())
+    Ok(Json(graphql::execute(&state.app, &state.graphql, caller, &request).await?).into_response())
 }
 
 /// Whether the document has a mutation or subscription (an unparsable one is left to the
