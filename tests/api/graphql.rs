@@ -621,3 +621,22 @@ async fn the_schema_is_rebuilt_when_the_collections_change() {
     );
     assert_eq!(body["data"]["notesList"]["items"][0]["_2nd"], 0, "{body}");
 }
+
+/// Instances on one PostgreSQL database: a collection created through one is queried through
+/// the other at once (the refused query reloads the definitions and runs again).
+#[tokio::test]
+async fn a_collection_created_on_a_peer_is_queried_at_once() {
+    let app = spawn_app().await;
+    let Some(peer) = app.spawn_peer().await else {
+        return; // SQLite: one file, one server.
+    };
+    let su = app.superuser_token.clone();
+    // The schema of `app` is built (and cached) before the collection exists.
+    let (_, body) = gql(&app, &su, "{ teamsList { totalItems } }", json!({})).await;
+    assert!(body["errors"].is_array(), "{body}");
+    peer.must_create_collection(json!({"name": "teams", "listRule": "", "viewRule": "",
+        "fields": [{"name": "name", "type": "text"}]}))
+        .await;
+    let (_, body) = gql(&app, &su, "{ teamsList { totalItems } }", json!({})).await;
+    assert_eq!(body["data"]["teamsList"]["totalItems"], 0, "{body}");
+}
