@@ -18,6 +18,7 @@ mod event_pipeline;
 mod expand;
 mod files;
 mod framework;
+mod graphql;
 mod health;
 mod history;
 mod hooks;

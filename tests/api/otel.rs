@@ -20,13 +20,13 @@ use crate::cli::{database, serve_in};
 
 /// The spans a fake collector received.
 #[derive(Clone, Default)]
-struct Collector {
-    spans: Arc<Mutex<Vec<Span>>>,
+pub(crate) struct Collector {
+    pub(crate) spans: Arc<Mutex<Vec<Span>>>,
 }
 
 impl Collector {
     /// Listens on a free port; its base URL.
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let spans = self.spans.clone();
         let app = axum::Router::new().route(
             "/v1/traces",

@@ -7,6 +7,8 @@
 pub mod custom;
 pub mod error;
 pub mod extract;
+#[cfg(feature = "graphql")]
+pub mod graphql;
 pub mod metrics;
 pub mod middleware;
 pub mod request_log;
@@ -40,6 +42,9 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// The bearer token `GET /metrics` requires, if any.
     pub metrics_token: Option<Arc<str>>,
+    /// The GraphQL schema of the current collections.
+    #[cfg(feature = "graphql")]
+    pub graphql: graphql::Cache,
 }
 
 /// HTTP options.
@@ -86,6 +91,8 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
         app,
         max_body_bytes: config.max_body_bytes,
         metrics_token: config.metrics_token.as_deref().map(Arc::from),
+        #[cfg(feature = "graphql")]
+        graphql: graphql::Cache::default(),
     };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
@@ -268,6 +275,11 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
     } else {
         api
     };
+    #[cfg(feature = "graphql")]
+    let api = api.route(
+        "/api/graphql",
+        get(routes::graphql::get).post(routes::graphql::post),
+    );
     let api = api.with_state(state.clone());
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).

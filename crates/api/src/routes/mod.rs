@@ -8,6 +8,8 @@ pub mod collections;
 pub mod crons;
 pub mod docs;
 pub mod files;
+#[cfg(feature = "graphql")]
+pub mod graphql;
 pub mod health;
 pub mod logs;
 pub mod metrics;

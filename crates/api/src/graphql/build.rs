@@ -1,0 +1,683 @@
+//! The dynamic schema of the collections: per collection a record type, a list type, a list
+//! query and a view by id; create, update and delete mutations (not for views); password
+//! login and refresh mutations per auth collection. Relations are `<field>_rel` (the related
+//! record(s)) beside the raw id(s) in `<field>`; back-relations are `<source>_via_<field>`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_graphql::Value as GqlValue;
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, Schema,
+    SchemaError, TypeRef,
+};
+use async_graphql::{ErrorExtensions, SelectionField};
+use oxbase_core::App;
+use oxbase_core::auth::forms::PasswordLoginForm;
+use oxbase_core::auth::login::{Client, Login};
+use oxbase_core::identity::Auth;
+use oxbase_core::records::actions::Shown;
+use oxbase_core::records::list::{ListParams, ListQuery};
+use oxbase_core::records::write::WriteInput;
+use oxbase_core::rules::RequestContext;
+use oxbase_core::schema::{Collection, CollectionKind, FieldKind};
+use serde_json::{Map, Value as Json};
+
+use super::names::{pascal, safe};
+use super::{Caller, Limits, gql_error};
+
+/// PB-COMPAT: the core expands at most 6 levels; deeper relations are fetched one by one.
+const MAX_EXPAND_DEPTH: usize = 6;
+/// A back-relation's default number of records.
+const DEFAULT_BACK_LIMIT: i64 = 100;
+
+/// A record as resolvers pass it down: its JSON as REST shows it (with `expand` for what the
+/// query selects) and how many expand levels below the fetch that produced it it sits.
+struct Rec {
+    json: Json,
+    depth: usize,
+}
+
+#[derive(Clone)]
+enum Rel {
+    /// `field` of this collection points at `target`.
+    Forward { field: String, target: String },
+    /// `field` of `source` points at this collection.
+    Back { source: String, field: String },
+}
+
+/// What resolvers need of the schema: per collection, its type prefix and its relations by
+/// GraphQL field name.
+#[derive(Default)]
+struct Info {
+    types: HashMap<String, String>,
+    rels: HashMap<String, HashMap<String, Rel>>,
+}
+
+fn multi(f: &oxbase_core::schema::Field) -> bool {
+    f.options
+        .get("maxSelect")
+        .and_then(Json::as_i64)
+        .unwrap_or(1)
+        > 1
+}
+
+fn scalar_type(f: &oxbase_core::schema::Field) -> Option<TypeRef> {
+    let one = |name: &str| TypeRef::named(name);
+    let list = |name: &str| TypeRef::named_nn_list(name);
+    Some(match f.kind {
+        FieldKind::Password => return None,
+        FieldKind::Number => one(TypeRef::FLOAT),
+        FieldKind::Bool => one(TypeRef::BOOLEAN),
+        FieldKind::Json | FieldKind::GeoPoint => one("JSON"),
+        FieldKind::Select | FieldKind::File | FieldKind::Relation if multi(f) => {
+            list(TypeRef::STRING)
+        }
+        _ => one(TypeRef::STRING),
+    })
+}
+
+pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
+    let collections: Vec<Arc<Collection>> = app.schema().all();
+    let by_id: HashMap<&str, &Arc<Collection>> =
+        collections.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut info = Info::default();
+    for c in &collections {
+        info.types.insert(c.name.clone(), pascal(&c.name));
+    }
+    // Relations, forward and back, by the GraphQL field name they get.
+    for c in &collections {
+        for f in c.fields.iter().filter(|f| f.kind == FieldKind::Relation) {
+            let Some(target) = f
+                .options
+                .get("collectionId")
+                .and_then(Json::as_str)
+                .and_then(|id| by_id.get(id))
+            else {
+                continue;
+            };
+            info.rels.entry(c.name.clone()).or_default().insert(
+                format!("{}_rel", safe(&f.name)),
+                Rel::Forward {
+                    field: f.name.clone(),
+                    target: target.name.clone(),
+                },
+            );
+            info.rels.entry(target.name.clone()).or_default().insert(
+                safe(&format!("{}_via_{}", c.name, f.name)),
+                Rel::Back {
+                    source: c.name.clone(),
+                    field: f.name.clone(),
+                },
+            );
+        }
+    }
+    let info = Arc::new(info);
+
+    let mut query = Object::new("Query");
+    let mut mutation = Object::new("Mutation");
+    let mut objects = Vec::new();
+    let mut root_names = HashSet::new();
+    for c in &collections {
+        let p = pascal(&c.name);
+        let record_type = format!("{p}Record");
+        let list_type = format!("{p}List");
+        objects.push(record_object(c, &record_type, &info));
+        objects.push(
+            Object::new(&list_type)
+                .field(json_field("page", TypeRef::named_nn(TypeRef::INT)))
+                .field(json_field("perPage", TypeRef::named_nn(TypeRef::INT)))
+                .field(json_field("totalItems", TypeRef::named_nn(TypeRef::INT)))
+                .field(json_field("totalPages", TypeRef::named_nn(TypeRef::INT)))
+                .field(items_field(&record_type)),
+        );
+        let name = safe(&c.name);
+        if root_names.insert(format!("{name}List")) {
+            query = query.field(list_query(c, &name, &list_type, &info));
+        }
+        if root_names.insert(name.clone()) {
+            query = query.field(view_query(c, &name, &record_type, &info));
+        }
+        if c.kind != CollectionKind::View {
+            mutation = mutation
+                .field(write_mutation(
+                    c,
+                    &format!("create{p}"),
+                    &record_type,
+                    &info,
+                    false,
+                ))
+                .field(write_mutation(
+                    c,
+                    &format!("update{p}"),
+                    &record_type,
+                    &info,
+                    true,
+                ))
+                .field(delete_mutation(c, &format!("delete{p}")));
+        }
+        if c.kind == CollectionKind::Auth {
+            let auth_type = format!("{p}Auth");
+            objects.push(
+                Object::new(&auth_type)
+                    .field(json_field("token", TypeRef::named_nn(TypeRef::STRING)))
+                    .field(auth_record_field(&record_type)),
+            );
+            mutation = mutation
+                .field(auth_mutation(
+                    c,
+                    &format!("authWithPassword{p}"),
+                    &auth_type,
+                    &info,
+                    true,
+                ))
+                .field(auth_mutation(
+                    c,
+                    &format!("authRefresh{p}"),
+                    &auth_type,
+                    &info,
+                    false,
+                ));
+        }
+    }
+    let mut builder = Schema::build("Query", Some("Mutation"), None)
+        .register(Scalar::new("JSON"))
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity);
+    for o in objects {
+        builder = builder.register(o);
+    }
+    builder.register(query).register(mutation).finish()
+}
+
+/// A field read from the parent's JSON (a list's numbers, an auth answer's token).
+fn json_field(name: &'static str, ty: TypeRef) -> Field {
+    Field::new(name, ty, move |ctx| {
+        FieldFuture::new(async move {
+            let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
+            Ok(Some(to_value(parent.get(name))))
+        })
+    })
+}
+
+fn to_value(v: Option<&Json>) -> FieldValue<'static> {
+    match v {
+        None | Some(Json::Null) => FieldValue::NULL,
+        Some(v) => FieldValue::value(GqlValue::from_json(v.clone()).unwrap_or(GqlValue::Null)),
+    }
+}
+
+fn items_field(record_type: &str) -> Field {
+    Field::new("items", TypeRef::named_nn_list_nn(record_type), |ctx| {
+        FieldFuture::new(async move {
+            let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
+            let items = parent["items"].as_array().cloned().unwrap_or_default();
+            Ok(Some(FieldValue::list(items.into_iter().map(|json| {
+                FieldValue::owned_any(Rec { json, depth: 0 })
+            }))))
+        })
+    })
+}
+
+fn auth_record_field(record_type: &str) -> Field {
+    Field::new("record", TypeRef::named_nn(record_type), |ctx| {
+        FieldFuture::new(async move {
+            let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
+            Ok(Some(FieldValue::owned_any(Rec {
+                json: parent["record"].clone(),
+                depth: 0,
+            })))
+        })
+    })
+}
+
+fn record_object(c: &Collection, record_type: &str, info: &Arc<Info>) -> Object {
+    let mut o = Object::new(record_type);
+    let mut taken = HashSet::new();
+    for f in &c.fields {
+        let Some(ty) = scalar_type(f) else { continue };
+        let gql = safe(&f.name);
+        if !taken.insert(gql.clone()) {
+            continue;
+        }
+        let name = f.name.clone();
+        o = o.field(Field::new(gql, ty, move |ctx| {
+            let name = name.clone();
+            FieldFuture::new(async move {
+                let rec = ctx.parent_value.try_downcast_ref::<Rec>()?;
+                Ok(Some(to_value(rec.json.get(&name))))
+            })
+        }));
+    }
+    let Some(rels) = info.rels.get(&c.name) else {
+        return o;
+    };
+    for (gql, rel) in rels {
+        if !taken.insert(gql.clone()) {
+            continue;
+        }
+        o = o.field(match rel {
+            Rel::Forward { field, target } => forward_field(c, gql, field, target, info),
+            Rel::Back { source, field } => back_field(gql, source, field, info),
+        });
+    }
+    o
+}
+
+fn forward_field(c: &Collection, gql: &str, field: &str, target: &str, info: &Arc<Info>) -> Field {
+    let many = c.fields.iter().any(|f| f.name == field && multi(f));
+    let record_type = format!("{}Record", info.types[target]);
+    let ty = if many {
+        TypeRef::named_nn_list_nn(&record_type)
+    } else {
+        TypeRef::named(&record_type)
+    };
+    let (field, target, info) = (field.to_owned(), target.to_owned(), info.clone());
+    Field::new(gql, ty, move |ctx| {
+        let (field, target, info) = (field.clone(), target.clone(), info.clone());
+        FieldFuture::new(async move {
+            let rec = ctx.parent_value.try_downcast_ref::<Rec>()?;
+            let depth = rec.depth + 1;
+            let related: Vec<Json> = if depth <= MAX_EXPAND_DEPTH {
+                // Expanded with the page by the core, as REST's `expand` would.
+                match rec.json.get("expand").and_then(|e| e.get(&field)) {
+                    Some(Json::Array(items)) => items.clone(),
+                    Some(Json::Object(o)) => vec![Json::Object(o.clone())],
+                    _ => Vec::new(),
+                }
+            } else {
+                // Past the core's expand depth: one view per id, under the view rule.
+                let (app, caller) = services(&ctx)?;
+                let expand = expand_below(&info, &target, ctx.ctx.field(), 0);
+                let ids: Vec<String> = match rec.json.get(&field) {
+                    Some(Json::String(s)) if !s.is_empty() => vec![s.clone()],
+                    Some(Json::Array(a)) => a
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let mut out = Vec::new();
+                for id in ids {
+                    if let Ok(r) = app
+                        .records()
+                        .view(&caller.info, &target, &id, &expand, "")
+                        .await
+                    {
+                        out.push(r);
+                    }
+                }
+                out
+            };
+            let depth = if depth <= MAX_EXPAND_DEPTH { depth } else { 0 };
+            let mut values = related
+                .into_iter()
+                .map(move |json| FieldValue::owned_any(Rec { json, depth }));
+            Ok(Some(if many {
+                FieldValue::list(values.collect::<Vec<_>>())
+            } else {
+                values.next().unwrap_or(FieldValue::NULL)
+            }))
+        })
+    })
+}
+
+fn back_field(gql: &str, source: &str, field: &str, info: &Arc<Info>) -> Field {
+    let record_type = format!("{}Record", info.types[source]);
+    let (source, field, info) = (source.to_owned(), field.to_owned(), info.clone());
+    Field::new(gql, TypeRef::named_nn_list_nn(&record_type), move |ctx| {
+        let (source, field, info) = (source.clone(), field.clone(), info.clone());
+        FieldFuture::new(async move {
+            let rec = ctx.parent_value.try_downcast_ref::<Rec>()?;
+            let filter = opt_string(&ctx, "filter")?;
+            let sort = opt_string(&ctx, "sort")?;
+            let limit = match ctx.args.get("limit") {
+                Some(v) if !v.is_null() => v.i64()?,
+                _ => DEFAULT_BACK_LIMIT,
+            }
+            .max(0);
+            let depth = rec.depth + 1;
+            let key = format!("{source}_via_{field}");
+            let expanded = rec
+                .json
+                .get("expand")
+                .filter(|_| filter.is_none() && sort.is_none() && depth <= MAX_EXPAND_DEPTH);
+            let (items, depth) = if let Some(expand) = expanded {
+                // Expanded with the page (see `expand_below`): absent means none visible.
+                let items = match expand.get(&key) {
+                    Some(Json::Array(a)) => a.clone(),
+                    Some(o @ Json::Object(_)) => vec![o.clone()],
+                    _ => Vec::new(),
+                };
+                (items, depth)
+            } else {
+                // Its own list, under the source's list rule, as REST's with this filter.
+                let (app, caller) = services(&ctx)?;
+                let Some(id) = rec.json.get("id").and_then(Json::as_str) else {
+                    return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
+                };
+                if id.contains(['"', '\\']) {
+                    return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
+                }
+                let mut f = format!("{field} ?= \"{id}\"");
+                if let Some(user) = filter.as_deref().filter(|s| !s.trim().is_empty()) {
+                    f = format!("({user}) && ({f})");
+                }
+                let expand = expand_below(&info, &source, ctx.ctx.field(), 0);
+                let per_page = limit.max(1).to_string();
+                let q = ListQuery::parse(ListParams {
+                    page: "1",
+                    per_page: &per_page,
+                    sort: sort.as_deref().unwrap_or(""),
+                    filter: &f,
+                    expand: &expand,
+                    fields: "",
+                    skip_total: "true",
+                });
+                let list = app
+                    .records()
+                    .list(&caller.info, &source, q)
+                    .await
+                    .map_err(gql_error)?;
+                (list.items, 0)
+            };
+            Ok(Some(FieldValue::list(
+                items
+                    .into_iter()
+                    .take(usize::try_from(limit).unwrap_or(0))
+                    .map(move |json| FieldValue::owned_any(Rec { json, depth })),
+            )))
+        })
+    })
+    .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("sort", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("limit", TypeRef::named(TypeRef::INT)))
+}
+
+/// A string argument; absent and null are `None`.
+fn opt_string(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<String>> {
+    match ctx.args.get(name) {
+        Some(v) if !v.is_null() => Ok(Some(v.string()?.to_owned())),
+        _ => Ok(None),
+    }
+}
+
+fn services<'a>(ctx: &ResolverContext<'a>) -> async_graphql::Result<(&'a App, &'a Caller)> {
+    Ok((ctx.ctx.data::<App>()?, ctx.ctx.data::<Caller>()?))
+}
+
+/// The `expand` that serves what `field` selects below a record of `coll`: every forward
+/// relation, and every back-relation without its own filter or sort, to the core's depth.
+fn expand_below(info: &Info, coll: &str, field: SelectionField<'_>, depth: usize) -> String {
+    let mut out = Vec::new();
+    walk(info, coll, field, "", depth, &mut out);
+    out.join(",")
+}
+
+fn walk(
+    info: &Info,
+    coll: &str,
+    field: SelectionField<'_>,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
+    if depth >= MAX_EXPAND_DEPTH {
+        return;
+    }
+    let Some(rels) = info.rels.get(coll) else {
+        return;
+    };
+    for sel in field.selection_set() {
+        let Some(rel) = rels.get(sel.name()) else {
+            continue;
+        };
+        let (segment, next) = match rel {
+            Rel::Forward { field, target } => (field.clone(), target.as_str()),
+            Rel::Back { source, field } => {
+                let own = sel
+                    .arguments()
+                    .map(|args| {
+                        args.iter()
+                            .any(|(n, _)| n.as_str() == "filter" || n.as_str() == "sort")
+                    })
+                    .unwrap_or(true);
+                if own {
+                    continue;
+                }
+                (format!("{source}_via_{field}"), source.as_str())
+            }
+        };
+        let path = format!("{prefix}{segment}");
+        out.push(path.clone());
+        walk(info, next, sel, &format!("{path}."), depth + 1, out);
+    }
+}
+
+/// The selection under a list's `items`.
+fn expand_of_list(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
+    let mut out = Vec::new();
+    for items in field.selection_set().filter(|s| s.name() == "items") {
+        walk(info, coll, items, "", 0, &mut out);
+    }
+    out.join(",")
+}
+
+fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> Field {
+    let (coll, info) = (c.name.clone(), info.clone());
+    Field::new(
+        format!("{name}List"),
+        TypeRef::named_nn(list_type),
+        move |ctx| {
+            let (coll, info) = (coll.clone(), info.clone());
+            FieldFuture::new(async move {
+                let (app, caller) = services(&ctx)?;
+                let arg = |n: &str| -> async_graphql::Result<String> {
+                    Ok(match ctx.args.get(n) {
+                        None => String::new(),
+                        Some(v) => match v.as_value() {
+                            GqlValue::Null => String::new(),
+                            GqlValue::Number(n) => n.to_string(),
+                            _ => v.string()?.to_owned(),
+                        },
+                    })
+                };
+                let (page, per_page, sort, filter) =
+                    (arg("page")?, arg("perPage")?, arg("sort")?, arg("filter")?);
+                let expand = expand_of_list(&info, &coll, ctx.ctx.field());
+                let q = ListQuery::parse(ListParams {
+                    page: &page,
+                    per_page: &per_page,
+                    sort: &sort,
+                    filter: &filter,
+                    expand: &expand,
+                    fields: "",
+                    skip_total: "",
+                });
+                let list = app
+                    .records()
+                    .list(&caller.info, &coll, q)
+                    .await
+                    .map_err(gql_error)?;
+                let json = serde_json::to_value(list).unwrap_or(Json::Null);
+                Ok(Some(FieldValue::owned_any(json)))
+            })
+        },
+    )
+    .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("sort", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("page", TypeRef::named(TypeRef::INT)))
+    .argument(InputValue::new("perPage", TypeRef::named(TypeRef::INT)))
+}
+
+fn view_query(c: &Collection, name: &str, record_type: &str, info: &Arc<Info>) -> Field {
+    let (coll, info) = (c.name.clone(), info.clone());
+    Field::new(name, TypeRef::named(record_type), move |ctx| {
+        let (coll, info) = (coll.clone(), info.clone());
+        FieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let id = ctx.args.try_get("id")?.string()?.to_owned();
+            let expand = expand_below(&info, &coll, ctx.ctx.field(), 0);
+            let json = app
+                .records()
+                .view(&caller.info, &coll, &id, &expand, "")
+                .await
+                .map_err(gql_error)?;
+            Ok(Some(FieldValue::owned_any(Rec { json, depth: 0 })))
+        })
+    })
+    .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
+}
+
+/// The `data` argument as a body map (a JSON object).
+fn body_of(ctx: &ResolverContext<'_>) -> async_graphql::Result<Map<String, Json>> {
+    let Some(v) = ctx.args.get("data") else {
+        return Ok(Map::new());
+    };
+    match v.as_value().clone().into_json()? {
+        Json::Object(m) => Ok(m),
+        Json::Null => Ok(Map::new()),
+        _ => Err(async_graphql::Error::new("data must be an object")
+            .extend_with(|_, e| e.set("status", 400))),
+    }
+}
+
+fn write_mutation(
+    c: &Collection,
+    name: &str,
+    record_type: &str,
+    info: &Arc<Info>,
+    update: bool,
+) -> Field {
+    let (coll, info) = (c.name.clone(), info.clone());
+    let field = Field::new(name, TypeRef::named_nn(record_type), move |ctx| {
+        let (coll, info) = (coll.clone(), info.clone());
+        FieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let input = WriteInput {
+                body: body_of(&ctx)?,
+                ..WriteInput::default()
+            };
+            let expand = expand_below(&info, &coll, ctx.ctx.field(), 0);
+            let shown = Shown {
+                expand: &expand,
+                fields: "",
+            };
+            let req = caller.info.clone();
+            let written = if update {
+                let id = ctx.args.try_get("id")?.string()?.to_owned();
+                app.records()
+                    .update_shown(req, &coll, &id, input, shown)
+                    .await
+            } else {
+                app.records().create_shown(req, &coll, input, shown).await
+            };
+            let json = written.map_err(gql_error)?;
+            Ok(Some(FieldValue::owned_any(Rec { json, depth: 0 })))
+        })
+    })
+    .argument(InputValue::new("data", TypeRef::named("JSON")));
+    if update {
+        field.argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
+    } else {
+        field
+    }
+}
+
+fn delete_mutation(c: &Collection, name: &str) -> Field {
+    let coll = c.name.clone();
+    Field::new(name, TypeRef::named_nn(TypeRef::BOOLEAN), move |ctx| {
+        let coll = coll.clone();
+        FieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let id = ctx.args.try_get("id")?.string()?.to_owned();
+            app.records()
+                .delete_with_body(caller.info.clone(), &coll, &id, WriteInput::default())
+                .await
+                .map_err(gql_error)?;
+            Ok(Some(FieldValue::value(true)))
+        })
+    })
+    .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
+}
+
+fn auth_mutation(
+    c: &Collection,
+    name: &str,
+    auth_type: &str,
+    info: &Arc<Info>,
+    password: bool,
+) -> Field {
+    let (coll, info) = (c.name.clone(), info.clone());
+    let field = Field::new(name, TypeRef::named_nn(auth_type), move |ctx| {
+        let (coll, info) = (coll.clone(), info.clone());
+        FieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let mut req = caller.info.clone();
+            let (token, record) = if password {
+                let mut body = Map::new();
+                for key in ["identity", "password"] {
+                    let v = ctx.args.try_get(key)?.string()?.to_owned();
+                    body.insert(key.to_owned(), Json::String(v));
+                }
+                req.context = RequestContext::Password;
+                // Parsed as REST parses it: a malformed form is the login's own error.
+                let form = PasswordLoginForm::parse(&body);
+                let client = Client {
+                    ip: caller.ip.clone(),
+                };
+                match app
+                    .auth()
+                    .with_password(&req, &coll, form, &client)
+                    .await
+                    .map_err(gql_error)?
+                {
+                    Login::Authenticated { token, record } => (token, record),
+                    Login::MfaRequired { mfa_id } => {
+                        return Err(async_graphql::Error::new("MFA required.").extend_with(
+                            |_, e| {
+                                e.set("status", 401);
+                                e.set("mfaId", mfa_id.clone());
+                            },
+                        ));
+                    }
+                }
+            } else {
+                app.auth()
+                    .refresh(&req.auth, &caller.authorization, &coll)
+                    .map_err(gql_error)?
+            };
+            req.auth = Auth::from_record(record.clone());
+            let expand = ctx
+                .ctx
+                .field()
+                .selection_set()
+                .filter(|s| s.name() == "record")
+                .map(|s| expand_below(&info, &coll, s, 0))
+                .collect::<Vec<_>>()
+                .join(",");
+            let shown = app
+                .records()
+                .present(&req, vec![record], &expand, "")
+                .await
+                .map_err(gql_error)?;
+            let record = shown.into_iter().next().unwrap_or_default();
+            Ok(Some(FieldValue::owned_any(
+                serde_json::json!({"token": token, "record": record}),
+            )))
+        })
+    });
+    if password {
+        field
+            .argument(InputValue::new(
+                "identity",
+                TypeRef::named_nn(TypeRef::STRING),
+            ))
+            .argument(InputValue::new(
+                "password",
+                TypeRef::named_nn(TypeRef::STRING),
+            ))
+    } else {
+        field
+    }
+}

@@ -1,0 +1,139 @@
+//! GraphQL over the live collections (`POST`/`GET /api/graphql`, docs/graphql.md).
+//!
+//! The schema is built from the collections with async-graphql's dynamic schema and cached
+//! until the schema version moves. Every resolver calls the same `Records`/`AuthService`
+//! methods as the REST handlers, with the caller's `RequestInfo`, so rules, hidden fields and
+//! errors are REST's; nested relations are resolved for a whole page at once by the core's
+//! `expand` (one query per relation and level), from what the query selects.
+
+mod build;
+mod names;
+
+use std::sync::Arc;
+
+use async_graphql::dynamic::Schema;
+use async_graphql::{ErrorExtensions, Value as GqlValue};
+use oxbase_core::App;
+use oxbase_core::rules::RequestInfo;
+use parking_lot::Mutex;
+use serde_json::Value as Json;
+
+use crate::error::ApiError;
+
+/// Refusal limits of a query (`OXBASE_GRAPHQL_MAX_DEPTH`, `OXBASE_GRAPHQL_MAX_COMPLEXITY`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub depth: usize,
+    pub complexity: usize,
+}
+
+impl Limits {
+    /// Depth 12 leaves room for six levels of relations (PocketBase's expand depth) inside a
+    /// list; complexity counts selected fields (1 each).
+    pub fn from_env() -> Limits {
+        let read = |name: &str, default: usize| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Limits {
+            depth: read("OXBASE_GRAPHQL_MAX_DEPTH", 12),
+            complexity: read("OXBASE_GRAPHQL_MAX_COMPLEXITY", 2000),
+        }
+    }
+}
+
+/// The schema of the current collections, rebuilt when their version moves.
+#[derive(Clone, Default)]
+pub struct Cache(Arc<Mutex<Option<(u64, Schema)>>>);
+
+impl Cache {
+    pub fn schema(&self, app: &App) -> Result<Schema, ApiError> {
+        let version = app.schema().version();
+        let mut slot = self.0.lock();
+        if let Some((v, schema)) = slot.as_ref()
+            && *v == version
+        {
+            return Ok(schema.clone());
+        }
+        let schema = build::schema(app, Limits::from_env())
+            .map_err(|e| ApiError(oxbase_core::Error::internal(format!("graphql schema: {e}"))))?;
+        *slot = Some((version, schema.clone()));
+        Ok(schema)
+    }
+}
+
+/// What a resolver knows of the request: the caller, and the raw `Authorization` header
+/// (auth refresh re-reads the token).
+#[derive(Clone)]
+pub struct Caller {
+    pub info: RequestInfo,
+    pub authorization: String,
+    pub ip: String,
+}
+
+/// A GraphQL request as sent (`query`, `variables`, `operationName`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    pub query: String,
+    #[serde(default)]
+    pub variables: Option<Json>,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+}
+
+impl Query {
+    fn request(&self) -> async_graphql::Request {
+        let mut r = async_graphql::Request::new(self.query.clone());
+        if let Some(v) = &self.variables {
+            r = r.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        if let Some(name) = self.operation_name.as_deref().filter(|n| !n.is_empty()) {
+            r = r.operation_name(name);
+        }
+        r
+    }
+}
+
+/// Runs one GraphQL request for `caller`.
+pub async fn execute(
+    app: &App,
+    cache: &Cache,
+    caller: Caller,
+    query: &Query,
+) -> Result<Json, ApiError> {
+    let schema = cache.schema(app)?;
+    let run = |schema: Schema| {
+        let request = query.request().data(app.clone()).data(caller.clone());
+        async move { schema.execute(request).await }
+    };
+    let mut response = run(schema).await;
+    // Refused before any resolver ran (an unknown collection or field, say): on a shared
+    // (PostgreSQL) database another instance may have changed the collections a moment ago,
+    // so reload them once and retry, as REST's `get_fresh` does on a miss.
+    if !response.errors.is_empty() && response.data == GqlValue::Null {
+        let before = app.schema().version();
+        app.schema().refresh_if_shared().await.map_err(ApiError)?;
+        if app.schema().version() != before {
+            response = run(cache.schema(app)?).await;
+        }
+    }
+    Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
+}
+
+/// A core error as a GraphQL error: REST's message, with its status and data in
+/// `extensions`, so a client reads the same codes as over REST.
+pub(crate) fn gql_error(e: oxbase_core::Error) -> async_graphql::Error {
+    let (status, body) = ApiError(e).to_body();
+    let message = body["message"].as_str().unwrap_or("").to_owned();
+    let data = GqlValue::from_json(body["data"].clone()).unwrap_or(GqlValue::Null);
+    async_graphql::Error::new(message).extend_with(|_, ext| {
+        ext.set("status", i32::from(status.as_u16()));
+        ext.set("data", data.clone());
+    })
+}
+
+/// The self-contained playground page (no request leaves the machine: no CDN).
+pub const PLAYGROUND: &str = include_str!("playground.html");

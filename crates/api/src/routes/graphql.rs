@@ -1,0 +1,90 @@
+//! `POST /api/graphql`, `GET /api/graphql` (queries, or the playground for a browser).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Context;
+use crate::graphql::{self, Caller, PLAYGROUND};
+use crate::middleware::ClientIp;
+
+fn caller(ctx: Context, headers: &HeaderMap, ip: String) -> Caller {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    Caller {
+        info: ctx.info,
+        authorization,
+        ip,
+    }
+}
+
+/// `POST /api/graphql`: a JSON body `{query, variables?, operationName?}`.
+pub async fn post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ctx: Context,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: graphql::Query = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("Invalid GraphQL request body."))?;
+    let caller = caller(ctx, &headers, ip);
+    Ok(Json(
+        graphql::execute(&state.app, &state.graphql, caller, &request).await?,
+    ))
+}
+
+/// `GET /api/graphql?query=…`; without `query`, the playground page.
+pub async fn get(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ctx: Context,
+) -> ApiResult<Response> {
+    let query = ctx.params.str("query").to_owned();
+    if query.is_empty() {
+        return Ok(Html(PLAYGROUND).into_response());
+    }
+    // Writes only over POST (GraphQL over HTTP): a link or an image tag must not be able to
+    // run one.
+    if mutates(&query) {
+        return Err(ApiError::bad_request(
+            "GraphQL mutations are only accepted over POST.",
+        ));
+    }
+    let variables = ctx.params.str("variables");
+    let variables = if variables.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_str(variables)
+                .map_err(|_| ApiError::bad_request("Invalid GraphQL variables."))?,
+        )
+    };
+    let request = graphql::Query {
+        query,
+        variables,
+        operation_name: Some(ctx.params.str("operationName").to_owned()),
+    };
+    let caller = caller(ctx, &headers, ip);
+    Ok(Json(graphql::execute(&state.app, &state.graphql, caller, &request).await?).into_response())
+}
+
+/// Whether the document has a mutation or subscription (an unparsable one is left to the
+/// executor, which reports it as a GraphQL error).
+fn mutates(query: &str) -> bool {
+    use async_graphql::parser::types::OperationType;
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .any(|(_, op)| op.node.ty != OperationType::Query)
+    })
+}
