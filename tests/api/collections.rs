@@ -543,3 +543,47 @@ async fn a_select_max_select_above_its_number_of_values_is_refused() {
         ]
     );
 }
+
+/// On PostgreSQL every pooled connection caches its prepared statements: once a definition
+/// changes, a statement reading the table must be prepared again (PostgreSQL refuses a cached
+/// plan whose result columns changed).
+#[tokio::test]
+async fn lists_read_a_table_whose_columns_just_changed() {
+    let app = spawn_app().await;
+    app.must_create_collection(json!({
+        "name": "shifting", "type": "base", "listRule": "", "viewRule": "",
+        "fields": [{"name": "title", "type": "text"}],
+    }))
+    .await;
+    let su = app.superuser_token.clone();
+    app.create_record("shifting", json!({"title": "a"}), &su)
+        .await
+        .expect(200);
+    // Concurrent lists, so that several pooled connections prepare the statements.
+    let lists = || async {
+        let all = (0..12).map(|_| app.list_records("shifting", &[], GUEST));
+        futures_util::future::join_all(all).await
+    };
+    for r in lists().await {
+        r.expect(200);
+    }
+    for (i, field) in ["extra", "more"].iter().enumerate() {
+        let mut fields = vec![json!({"name": "title", "type": "text"})];
+        fields.extend(
+            ["extra", "more"][..=i]
+                .iter()
+                .map(|f| json!({"name": f, "type": "text"})),
+        );
+        app.update_collection("shifting", json!({"fields": fields}), &su)
+            .await
+            .expect(200);
+        for r in lists().await {
+            r.expect(200);
+            assert!(r.items()[0].get(*field).is_some(), "{}", r.text);
+        }
+        let one = app
+            .list_records("shifting", &[("sort", field)], GUEST)
+            .await;
+        one.expect(200);
+    }
+}

@@ -142,24 +142,34 @@ impl Jobs {
             .await
     }
 
-    /// The job of `kind` carrying event `id`.
-    pub async fn find(&self, kind: &str, id: &str) -> Result<Option<JobRow>> {
+    /// The dead job of `kind` carrying event `id` (404 when there is none, or it is not dead).
+    pub async fn find_dead(&self, kind: &str, id: &str) -> Result<JobRow> {
         let (kind, id) = (kind.to_owned(), id.to_owned());
-        self.inner
+        let found = self
+            .inner
             .db
             .read(move |conn| table::by_id(conn, &kind, &id))
-            .await
+            .await?;
+        match found {
+            Some(job) if job.status == crate::store::queue::DEAD => Ok(job),
+            _ => Err(crate::error::Error::not_found()),
+        }
     }
 
-    /// Makes dead job `seq` pending again with fresh attempts; whether it was dead.
-    pub async fn replay(&self, seq: i64) -> Result<bool> {
+    /// Makes the dead job of `kind` carrying event `id` pending again, with fresh attempts, in
+    /// its record's order (404 unless it is dead).
+    pub async fn replay_dead(&self, kind: &str, id: &str) -> Result<()> {
+        let seq = self.find_dead(kind, id).await?.seq;
         let revived = self
             .inner
             .db
             .write(move |conn| table::revive(conn, seq, unix_micros()))
             .await?;
         self.inner.wake.notify_one();
-        Ok(revived)
+        match revived {
+            true => Ok(()),
+            false => Err(crate::error::Error::not_found()),
+        }
     }
 
     /// Stops the worker, letting the round under way finish (at most `within`; a job whose

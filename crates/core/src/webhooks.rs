@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 use sha2::Sha256;
 
-use crate::error::{Error, FieldErrors, Result, field_error_json};
+use crate::error::{FieldErrors, Result, field_error_json};
 use crate::events::{Change, Pipeline, TransactionHook};
 use crate::identity::Auth;
 use crate::jobs::{JobRow, Jobs, NewJob, Retry};
@@ -113,26 +113,18 @@ impl Webhooks {
     /// `GET /api/webhooks/dead-letters/{id}` (superusers only).
     pub async fn dead_letter(&self, caller: &Auth, id: &str) -> Result<DeadLetter> {
         superusers_only(caller)?;
-        self.find_dead(id).await.map(DeadLetter::from)
+        self.inner
+            .jobs
+            .find_dead(KIND, id)
+            .await
+            .map(DeadLetter::from)
     }
 
     /// `POST /api/webhooks/dead-letters/{id}/replay` (superusers only): delivered again, with
     /// the same event id and body and fresh attempts, in its record's order.
     pub async fn replay(&self, caller: &Auth, id: &str) -> Result<()> {
         superusers_only(caller)?;
-        let job = self.find_dead(id).await?;
-        if self.inner.jobs.replay(job.seq).await? {
-            Ok(())
-        } else {
-            Err(Error::not_found())
-        }
-    }
-
-    async fn find_dead(&self, id: &str) -> Result<JobRow> {
-        match self.inner.jobs.find(KIND, id).await? {
-            Some(job) if job.status == crate::store::queue::DEAD => Ok(job),
-            _ => Err(Error::not_found()),
-        }
+        self.inner.jobs.replay_dead(KIND, id).await
     }
 }
 

@@ -263,6 +263,7 @@ impl Schema {
     }
 
     fn changed(&self) {
+        self.db.forget_statements();
         if let Some(hook) = self.on_change.get() {
             hook();
         }
@@ -288,6 +289,7 @@ impl Schema {
     }
 
     fn replace_all(&self, all: Vec<Collection>) {
+        self.db.forget_statements();
         let mut fresh = Cache {
             version: next_version(),
             ..Cache::default()

@@ -172,6 +172,14 @@ impl Db {
         }
     }
 
+    /// A definition changed: statements prepared before may read a table whose columns are
+    /// not the same. PostgreSQL's connections forget theirs (SQLite prepares again by itself).
+    pub fn forget_statements(&self) {
+        if let Db::Postgres(db) = self {
+            db.forget_statements();
+        }
+    }
+
     /// How busy the database's connections are now (metrics, read at each scrape).
     pub fn load(&self) -> Load {
         match self {

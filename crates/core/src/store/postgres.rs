@@ -80,6 +80,12 @@ impl PgDb {
         self.key
     }
 
+    /// Forgets the statements every pooled connection prepared: a definition changed, and a
+    /// statement reading its table would fail (`cached plan must not change result type`).
+    pub fn forget_statements(&self) {
+        self.pool.manager().statement_caches.clear();
+    }
+
     pub fn load(&self) -> super::Load {
         let status = self.pool.status();
         super::Load {
@@ -505,10 +511,19 @@ impl Conn for PgConn {
         let params: Vec<PgParam<'_>> = values.iter().map(PgParam).collect();
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = self
-            .handle
-            .block_on(self.client.query(&stmt, &refs))
-            .map_err(|e| sql_error(e, &text))?;
+        let mut answer = self.handle.block_on(self.client.query(&stmt, &refs));
+        let mut stmt = stmt;
+        if answer.as_ref().is_err_and(stale_plan) {
+            // A definition changed since this connection prepared the statement (another
+            // instance's change, not yet heard of here): prepared again. Outside a
+            // transaction only: inside, the failure has aborted it.
+            self.client.statement_cache.clear();
+            if self.kind == Kind::Read {
+                stmt = self.statement(sql)?.0;
+                answer = self.handle.block_on(self.client.query(&stmt, &refs));
+            }
+        }
+        let rows = answer.map_err(|e| sql_error(e, &text))?;
         let columns: std::sync::Arc<[String]> =
             stmt.columns().iter().map(|c| c.name().to_owned()).collect();
         let rows = rows
@@ -536,6 +551,16 @@ impl Conn for PgConn {
 
 /// A failed statement, its kind read from PostgreSQL's SQLSTATE. A constraint's detail is
 /// worded as SQLite's (`UNIQUE constraint failed: t.a, t.b`), as PocketBase shows it.
+/// Whether PostgreSQL refused a prepared statement whose table's columns changed since.
+fn stale_plan(err: &tokio_postgres::Error) -> bool {
+    err.as_db_error().is_some_and(|db| {
+        db.code() == &tokio_postgres::error::SqlState::FEATURE_NOT_SUPPORTED
+            && db
+                .message()
+                .contains("cached plan must not change result type")
+    })
+}
+
 fn sql_error(err: tokio_postgres::Error, text: &str) -> Error {
     if let Some(db) = err.as_db_error() {
         let code = db.code().code();
