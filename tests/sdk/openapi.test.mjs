@@ -6,11 +6,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { startServer, IS_POCKETBASE } from './harness.mjs';
+
+/** This file's folder: the SDK resolves from its node_modules, whatever the working directory. */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const skip = IS_POCKETBASE && 'PocketBase has no /api/openapi.json';
 
@@ -158,7 +162,7 @@ ${extra}
     moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, types: [],
     lib: ['lib.es2020.d.ts', 'lib.dom.d.ts'],
     // The SDK resolves from tests/sdk/node_modules.
-    baseUrl: dir, paths: { pocketbase: [path.resolve('node_modules/pocketbase')] },
+    baseUrl: dir, paths: { pocketbase: [path.join(HERE, 'node_modules/pocketbase')] },
   };
   const program = ts.createProgram([main], options);
   const diagnostics = ts.getPreEmitDiagnostics(program);
