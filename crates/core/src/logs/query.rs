@@ -12,7 +12,7 @@ use crate::identity::Auth;
 use crate::records::list::{ListParams, ListQuery};
 use crate::records::output;
 use crate::rules::superusers_only;
-use crate::store::{Conn, Rows, text};
+use crate::store::{Conn, Rows, int, text};
 
 /// The columns of an entry, in the order they are read.
 const COLUMNS: &str = "\"id\", \"created\", CAST(\"data\" AS TEXT), \"message\", \"level\"";
@@ -78,11 +78,7 @@ fn compile_filter(filter: &str, dialect: Dialect) -> std::result::Result<Option<
 fn entry(rows: &Rows, row: usize) -> Json {
     let r = &rows.rows[row];
     let data = serde_json::from_str::<Json>(text(&r[2])).unwrap_or_else(|_| json!({}));
-    let level = match &r[4] {
-        oxbase_sql::Value::Int(n) => *n,
-        oxbase_sql::Value::Float(f) => *f as i64,
-        _ => 0,
-    };
+    let level = int(&r[4]);
     json!({
         "id": text(&r[0]),
         "created": text(&r[1]),

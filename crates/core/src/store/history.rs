@@ -5,9 +5,9 @@
 //! (SQLite), so two versions of one record never take the same number unnoticed (the unique
 //! index refuses the second).
 
-use oxbase_sql::{Sql, Value};
+use oxbase_sql::Sql;
 
-use super::{Conn, text};
+use super::{Conn, int, text};
 use crate::error::Result;
 
 const COLUMNS: &str = "\"id\", \"collectionId\", \"recordId\", \"version\", \"action\", \"data\", \
@@ -133,15 +133,6 @@ fn push_record(sql: &mut Sql, collection_id: &str, record_id: &str) {
         .push_param(collection_id.to_owned())
         .push(" AND \"recordId\" = ")
         .push_param(record_id.to_owned());
-}
-
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(n) => *n,
-        Value::Float(f) => *f as i64,
-        Value::Text(t) => t.parse().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 fn rows(rows: super::Rows) -> Vec<VersionRow> {

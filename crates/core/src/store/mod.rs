@@ -261,6 +261,17 @@ pub fn text(value: &Value) -> &str {
     }
 }
 
+/// Reads an integer column of a row (SQLite and PostgreSQL answer counts and sums in
+/// different types; 0 for NULL).
+pub fn int(value: &Value) -> i64 {
+    match value {
+        Value::Int(n) => *n,
+        Value::Float(f) => *f as i64,
+        Value::Text(t) => t.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 pub(crate) fn closed() -> Error {
     Error::internal("the database is closed")
 }

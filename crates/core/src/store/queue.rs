@@ -7,7 +7,7 @@
 
 use oxbase_sql::{Sql, Value};
 
-use super::{Conn, text};
+use super::{Conn, int, text};
 use crate::error::Result;
 
 pub const PENDING: &str = "pending";
@@ -227,15 +227,6 @@ pub fn stats(conn: &mut dyn Conn) -> Result<(i64, Option<i64>, i64)> {
         ref v => Some(int(v)),
     });
     Ok((count, oldest, dead))
-}
-
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(n) => *n,
-        Value::Float(f) => *f as i64,
-        Value::Text(t) => t.parse().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 fn rows(rows: super::Rows) -> Vec<JobRow> {
