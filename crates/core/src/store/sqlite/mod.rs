@@ -834,7 +834,7 @@ mod tests {
                 .await
                 .unwrap();
             commits += 1;
-            if commits % 50 == 0
+            if commits.is_multiple_of(50)
                 && let Some(n) = wal_restarts(&dir)
                 && n != last
             {
