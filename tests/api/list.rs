@@ -950,3 +950,85 @@ async fn a_shared_join_keeps_the_list_rule_of_the_related_collection() {
         ["t"]
     );
 }
+
+/// Totals are kept between writes (on SQLite, `records::totals`): the same list asked again
+/// is not counted again, and every acknowledged write, of any kind, shows in the next total.
+#[tokio::test]
+async fn a_total_follows_every_acknowledged_write() {
+    let b = blog().await;
+    let filter = [("filter", "views >= 20")];
+    let total = |r: crate::helpers::Resp| r.expect(200).body["totalItems"].as_i64().unwrap();
+    assert_eq!(total(b.app.list_records("posts", &filter, GUEST).await), 3);
+    assert_eq!(total(b.app.list_records("posts", &filter, GUEST).await), 3);
+    b.app
+        .must_create_record("posts", json!({"title": "New", "views": 50}))
+        .await;
+    assert_eq!(total(b.app.list_records("posts", &filter, GUEST).await), 4);
+    let su = b.app.superuser_token.clone();
+    b.app
+        .update_record("posts", &b.posts["Alpha"], json!({"views": 25}), &su)
+        .await
+        .expect(200);
+    assert_eq!(total(b.app.list_records("posts", &filter, GUEST).await), 5);
+    b.app
+        .delete_record("posts", &b.posts["Gamma"], &su)
+        .await
+        .expect(204);
+    assert_eq!(total(b.app.list_records("posts", &filter, GUEST).await), 4);
+    // A write to another collection the filter reads through a relation.
+    let by_ann = [("filter", "author.name = 'Ann'")];
+    assert_eq!(total(b.app.list_records("posts", &by_ann, GUEST).await), 1);
+    b.app
+        .update_record("authors", &b.authors["Bob"], json!({"name": "Ann"}), &su)
+        .await
+        .expect(200);
+    assert_eq!(total(b.app.list_records("posts", &by_ann, GUEST).await), 3);
+}
+
+/// Readers list while writers insert: a total is never below the writes acknowledged before
+/// the list was asked (a cached total outliving a write would be).
+#[tokio::test]
+async fn totals_under_concurrent_writes_never_miss_an_acknowledged_write() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let app = Arc::new(spawn_app().await);
+    app.must_create_collection(json!({"name": "notes", "listRule": "", "createRule": "", "fields": [{"name": "n", "type": "number"}]}))
+        .await;
+    let acked = Arc::new(AtomicI64::new(0));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (app, acked) = (app.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..25 {
+                app.create_record("notes", json!({"n": w * 100 + i}), GUEST)
+                    .await
+                    .expect(200);
+                acked.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let (app, acked) = (app.clone(), acked.clone());
+        readers.push(tokio::spawn(async move {
+            for _ in 0..150 {
+                let before = acked.load(Ordering::SeqCst);
+                let r = app
+                    .list_records("notes", &[("filter", "n >= 0"), ("perPage", "1")], GUEST)
+                    .await;
+                let total = r.expect(200).body["totalItems"].as_i64().unwrap();
+                assert!(total >= before, "total {total} < {before} acknowledged");
+                if before == 100 {
+                    break;
+                }
+            }
+        }));
+    }
+    for t in writers.into_iter().chain(readers) {
+        t.await.expect("task");
+    }
+    let r = app
+        .list_records("notes", &[("filter", "n >= 0")], GUEST)
+        .await;
+    assert_eq!(r.body["totalItems"], 100);
+}

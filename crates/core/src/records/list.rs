@@ -151,6 +151,8 @@ impl Records {
         let paging = q.paging?;
         let (select, count) = self.list_sql(req, &c, rule, &q, &paging)?;
         let coll = c.clone();
+        let writes = self.schema.db().ended_writes();
+        let totals = self.totals.clone();
         let (records, total) = self
             .schema
             .db()
@@ -158,10 +160,23 @@ impl Records {
                 // Counted before the page is read: a write committing in between then adds
                 // to the page, never to the total alone (a total of 1 over an empty page).
                 let total = match count {
-                    Some(count) => conn.query_scalar(&count)?.map_or(0, |v| match v {
-                        oxbase_sql::Value::Int(i) => i,
-                        _ => 0,
-                    }),
+                    Some(count) => {
+                        // Read before counting: a write ending during the count changes it.
+                        let writes = writes.map(|w| w.now());
+                        match writes.and_then(|w| totals.get(&count, w)) {
+                            Some(total) => total,
+                            None => {
+                                let total = conn.query_scalar(&count)?.map_or(0, |v| match v {
+                                    oxbase_sql::Value::Int(i) => i,
+                                    _ => 0,
+                                });
+                                if let Some(writes) = writes {
+                                    totals.put(count, writes, total);
+                                }
+                                total
+                            }
+                        }
+                    }
                     None => -1,
                 };
                 let rows = conn.query(&select)?;

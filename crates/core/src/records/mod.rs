@@ -16,6 +16,7 @@ pub mod list;
 pub mod output;
 pub mod query;
 pub mod system;
+mod totals;
 pub mod validate;
 pub mod versions;
 pub mod visibility;
@@ -23,6 +24,8 @@ pub mod write;
 
 pub use crate::schema::Record;
 pub use visibility::Verdict;
+
+use std::sync::Arc;
 
 use crate::events::Pipeline;
 use crate::files::Files;
@@ -35,6 +38,8 @@ pub struct Records {
     files: Files,
     /// Where every change goes, in its phases (`events::Pipeline`).
     events: Pipeline,
+    /// List totals counted since the last write (`totals`).
+    totals: Arc<totals::Totals>,
 }
 
 impl Records {
@@ -43,6 +48,7 @@ impl Records {
             schema,
             files,
             events,
+            totals: Arc::default(),
         }
     }
 

@@ -95,6 +95,18 @@ pub struct Load {
     pub waiting_for_connection: usize,
 }
 
+/// How many write transactions a database has ended (`Db::ended_writes`).
+#[derive(Clone)]
+pub struct EndedWrites(Arc<std::sync::atomic::AtomicU64>);
+
+impl EndedWrites {
+    /// The count now. Read before a read begins: if it is the same later, no write was
+    /// acknowledged in between, and a write acknowledged before it is in what the read sees.
+    pub fn now(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
 /// The database behind the application.
 #[derive(Clone)]
 pub enum Db {
@@ -162,6 +174,19 @@ impl Db {
         }?;
         shared::settle(deferred);
         Ok(out)
+    }
+
+    /// The count of write transactions ended, where no other process writes the database
+    /// (SQLite holds its file alone) and the caller is in no transaction: a read cache keeps
+    /// an answer only while the count is unchanged. None on PostgreSQL, where other instances
+    /// write too, and inside a transaction, whose reads see its own writes before they commit.
+    pub fn ended_writes(&self) -> Option<EndedWrites> {
+        match self {
+            Db::Sqlite(db) if shared::joined(self.key()).is_none() => {
+                Some(EndedWrites(db.ended_writes()))
+            }
+            _ => None,
+        }
     }
 
     /// Which database this is, among those of the process.

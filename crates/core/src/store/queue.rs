@@ -114,20 +114,8 @@ pub fn claim(
         return Ok(Vec::new());
     }
     let mut select = Sql::raw(format!("SELECT {COLUMNS} FROM \"_jobs\" AS \"j\" WHERE "));
-    select.push("\"j\".\"kind\" IN (");
-    for (i, kind) in kinds.iter().enumerate() {
-        if i > 0 {
-            select.push(", ");
-        }
-        select.push_param(kind.clone());
-    }
+    push_due(&mut select, kinds, now);
     select
-        .push(") AND \"j\".\"status\" = ")
-        .push_param(PENDING)
-        .push(" AND \"j\".\"runAt\" <= ")
-        .push_param(now)
-        .push(" AND \"j\".\"lockedUntil\" <= ")
-        .push_param(now)
         .push(
             " AND NOT EXISTS (SELECT 1 FROM \"_jobs\" AS \"e\" WHERE \"e\".\"key\" = \"j\".\"key\" \
              AND \"e\".\"target\" = \"j\".\"target\" AND \"e\".\"seq\" < \"j\".\"seq\" \
@@ -147,6 +135,36 @@ pub fn claim(
         conn.execute(&lease)?;
     }
     Ok(jobs)
+}
+
+/// Whether any job of `kinds` is due at `now` (a read: most rounds of a worker find none, and
+/// need not take the writer).
+pub fn any_due(conn: &mut dyn Conn, kinds: &[String], now: i64) -> Result<bool> {
+    if kinds.is_empty() {
+        return Ok(false);
+    }
+    let mut select = Sql::raw("SELECT 1 FROM \"_jobs\" AS \"j\" WHERE ");
+    push_due(&mut select, kinds, now);
+    select.push(" LIMIT 1");
+    Ok(conn.query_scalar(&select)?.is_some())
+}
+
+/// The condition of a job of `kinds` that is due at `now` and leased to nobody.
+fn push_due(select: &mut Sql, kinds: &[String], now: i64) {
+    select.push("\"j\".\"kind\" IN (");
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 {
+            select.push(", ");
+        }
+        select.push_param(kind.clone());
+    }
+    select
+        .push(") AND \"j\".\"status\" = ")
+        .push_param(PENDING)
+        .push(" AND \"j\".\"runAt\" <= ")
+        .push_param(now)
+        .push(" AND \"j\".\"lockedUntil\" <= ")
+        .push_param(now);
 }
 
 /// A job done: it goes.

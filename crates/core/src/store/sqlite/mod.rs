@@ -15,6 +15,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 use std::thread;
@@ -57,6 +58,10 @@ pub struct SqliteDb {
     writer_conn: Arc<Mutex<Option<SqliteConn>>>,
     readers: Sender<ReadJob>,
     lookups: Arc<LookupPool>,
+    /// Write transactions ended (committed or not), counted after the commit and before any
+    /// writer learns its result, even one that stopped waiting: what a cache of reads compares
+    /// (`writes`).
+    writes: Arc<AtomicU64>,
     /// Dropped with the last handle, which stops the checkpoint thread.
     _checkpoint_stop: Arc<Sender<()>>,
 }
@@ -138,9 +143,11 @@ impl SqliteDb {
             .map_err(Error::internal)?;
         let (writer_tx, writer_rx) = crossbeam_channel::unbounded::<WriterMsg>();
         let shared = writer_conn.clone();
+        let writes = Arc::new(AtomicU64::new(0));
+        let counted = writes.clone();
         thread::Builder::new()
             .name("oxbase-sqlite-writer".into())
-            .spawn(move || writer_loop(&shared, writer_rx))
+            .spawn(move || writer_loop(&shared, writer_rx, &counted))
             .map_err(Error::internal)?;
 
         let (reader_tx, reader_rx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -164,6 +171,7 @@ impl SqliteDb {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
             }),
+            writes,
             _checkpoint_stop: Arc::new(stop_tx),
         })
     }
@@ -213,13 +221,18 @@ impl SqliteDb {
             (ok, deliver)
         });
         match self.idle_writer() {
-            Some(mut conn) => run_group(&mut conn, vec![job]),
+            Some(mut conn) => run_group(&mut conn, vec![job], &self.writes),
             None => self
                 .writer
                 .send(WriterMsg::Job(job))
                 .map_err(|_| closed())?,
         }
         rx.await.map_err(|_| closed())?
+    }
+
+    /// The count of write transactions ended (`Db::ended_writes`).
+    pub fn ended_writes(&self) -> Arc<AtomicU64> {
+        self.writes.clone()
     }
 
     /// The writer connection, when no write is queued or running: a caller holding it runs its
@@ -453,7 +466,7 @@ impl std::ops::DerefMut for OpenConn<'_> {
     }
 }
 
-fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>) {
+fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>, writes: &AtomicU64) {
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
         let Ok(first) = rx.recv() else { break };
@@ -474,7 +487,7 @@ fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>) {
             }
         }
         if !jobs.is_empty() {
-            run_group(&mut conn, jobs);
+            run_group(&mut conn, jobs, writes);
         }
     }
     // A last full checkpoint leaves a compact database file behind; later writes find the
@@ -490,7 +503,7 @@ fn writer_loop(writer: &Mutex<Option<SqliteConn>>, rx: Receiver<WriterMsg>) {
 }
 
 /// Runs a group of write jobs in one transaction, each in a savepoint, then commits and delivers.
-fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
+fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>, writes: &AtomicU64) {
     if let Err(err) = conn.batch("BEGIN IMMEDIATE") {
         let err = Error::internal_from("sqlite: cannot begin a transaction", err);
         // Run nothing; every caller learns the transaction could not start.
@@ -529,6 +542,7 @@ fn run_group(conn: &mut SqliteConn, jobs: Vec<WriteJob>) {
     if committed.is_err() {
         let _ = conn.batch("ROLLBACK");
     }
+    writes.fetch_add(1, Ordering::Release);
     for deliver in deliveries {
         deliver(clone_result(&committed));
     }
@@ -820,7 +834,7 @@ mod tests {
                 .await
                 .unwrap();
             commits += 1;
-            if commits % 50 == 0
+            if commits.is_multiple_of(50)
                 && let Some(n) = wal_restarts(&dir)
                 && n != last
             {
