@@ -906,3 +906,79 @@ async fn a_password_in_a_broker_url_is_masked_and_kept_when_sent_back() {
         .expect(200);
     assert_eq!(app.core.settings().brokers().targets[0].url, url);
 }
+
+#[tokio::test]
+async fn collection_and_settings_changes_reach_the_targets_that_ask_as_cloudevents() {
+    let app = spawn_app().await;
+    let sinks = Sinks::start().await;
+    let mut targets = sinks.targets(None);
+    for t in targets.as_array_mut().into_iter().flatten().take(2) {
+        t["systemEvents"] = json!(["collections", "settings"]);
+    }
+    // The change that configures the targets is their first event (1), then a definition
+    // created (2), updated (3), deleted (4).
+    configure(&app, targets).await;
+    items(&app).await;
+    app.update_collection("items", json!({"listRule": null}), &app.superuser_token)
+        .await
+        .expect(200);
+    app.delete_collection("items", &app.superuser_token)
+        .await
+        .expect(204);
+    sinks
+        .nats
+        .wait_for("NATS", 4, Duration::from_secs(20))
+        .await;
+    sinks
+        .rabbit
+        .wait_for("RabbitMQ", 4, Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (what, got) in [("NATS", &sinks.nats), ("RabbitMQ", &sinks.rabbit)] {
+        let events = got.deduplicated();
+        assert_eq!(events.len(), 4, "{what}: {events:?}");
+        let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+        let definitions: Vec<&&str> = types
+            .iter()
+            .filter(|t| t.starts_with("oxbase.collection."))
+            .collect();
+        assert_eq!(
+            definitions,
+            [
+                &"oxbase.collection.created",
+                &"oxbase.collection.updated",
+                &"oxbase.collection.deleted"
+            ],
+            "{what}"
+        );
+        for e in &events {
+            assert_eq!(e["specversion"], "1.0");
+            assert!(
+                !e.to_string().contains(":guest@"),
+                "{what}: a password: {e}"
+            );
+            match e["type"].as_str().unwrap_or("") {
+                "oxbase.settings.updated" => {
+                    assert_eq!(e["source"], "oxbase/settings", "{what}");
+                    assert!(e.get("subject").is_none(), "{what}");
+                    assert!(e["data"]["brokers"]["targets"].is_array(), "{what}");
+                    assert!(e["data"]["smtp"].get("password").is_none(), "{what}");
+                }
+                _ => {
+                    assert_eq!(e["source"], "oxbase/collections", "{what}");
+                    assert_eq!(e["subject"], "items", "{what}");
+                    assert_eq!(e["data"]["name"], "items", "{what}");
+                }
+            }
+        }
+    }
+    // The target that did not ask (Redis) has nothing under the system's pseudo names.
+    let mut conn = sinks.redis.clone();
+    let len: i64 = redis::cmd("XLEN")
+        .arg(format!("{}:_collections", sinks.prefix))
+        .query_async(&mut conn)
+        .await
+        .expect("XLEN");
+    assert_eq!(len, 0);
+    sinks.cleanup().await;
+}

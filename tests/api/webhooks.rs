@@ -489,3 +489,114 @@ async fn a_slow_receiver_does_not_slow_record_writes() {
     *receiver.delay.lock() = Duration::ZERO;
     receiver.wait_for(20).await;
 }
+
+#[tokio::test]
+async fn collection_and_settings_changes_reach_the_endpoints_that_ask_without_secrets() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    app.update_settings(json!({"smtp": {"password": "smtp-pass-123"}}), token)
+        .await
+        .expect(200);
+    let receiver = Receiver::start().await;
+    let records_only = Receiver::start().await;
+    // The change that configures the endpoint is itself its first event (as the settings
+    // will be once it commits).
+    app.update_settings(
+        json!({"webhooks": {"secret": SECRET, "backoffMs": 100, "endpoints": [
+            {"url": receiver.url, "systemEvents": ["collections", "settings"]},
+            {"url": records_only.url, "collection": "posts"}
+        ]}}),
+        token,
+    )
+    .await
+    .expect(200);
+    posts(&app).await;
+    app.update_collection("posts", json!({"listRule": null}), token)
+        .await
+        .expect(200);
+    // Refused changes are no events.
+    app.update_collection("posts", json!({"name": ""}), token)
+        .await
+        .expect(400);
+    app.update_settings(json!({"meta": {"appName": ""}}), token)
+        .await
+        .expect(400);
+    app.delete_collection("posts", token).await.expect(204);
+    app.update_settings(json!({"meta": {"appName": "Renamed"}}), token)
+        .await
+        .expect(200);
+    receiver.wait_for(5).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 5, "exactly the five changes");
+    assert!(got.iter().all(verifies), "every signature verifies");
+    for d in &got {
+        assert!(
+            !d.body.contains("smtp-pass-123"),
+            "no SMTP password: {}",
+            d.body
+        );
+        assert!(!d.body.contains(SECRET), "no webhook secret: {}", d.body);
+    }
+    let bodies: Vec<Value> = got.iter().map(Delivery::json).collect();
+    let of = |t: &str| -> Vec<&Value> { bodies.iter().filter(|b| b["type"] == t).collect() };
+    // One definition's changes come in commit order.
+    let definitions: Vec<&str> = bodies
+        .iter()
+        .filter(|b| b["type"].as_str().unwrap_or("").starts_with("collection."))
+        .map(|b| b["action"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(definitions, ["create", "update", "delete"]);
+    let created = of("collection.create")[0];
+    assert_eq!(created["collectionName"], "posts");
+    assert_eq!(created["collection"]["name"], "posts");
+    assert_eq!(created["collection"]["listRule"], "");
+    assert!(created["id"].as_str().unwrap_or("").starts_with("evt_"));
+    assert_eq!(
+        of("collection.update")[0]["collection"]["listRule"],
+        Value::Null
+    );
+    assert_eq!(of("collection.delete")[0]["collection"]["name"], "posts");
+    let settings = of("settings.update");
+    assert_eq!(settings.len(), 2);
+    let names: Vec<&str> = settings
+        .iter()
+        .map(|b| b["settings"]["meta"]["appName"].as_str().unwrap_or(""))
+        .collect();
+    assert!(names.contains(&"Renamed"), "{names:?}");
+    for s in settings {
+        assert_eq!(s["action"], "update");
+        assert!(s["settings"]["smtp"].get("password").is_none(), "{s}");
+        assert!(s["settings"]["webhooks"].get("secret").is_none(), "{s}");
+    }
+    // An endpoint that did not ask has none of them.
+    assert!(records_only.deliveries().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_system_event_or_an_endpoint_with_nothing_to_receive_is_refused() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    let bad = app
+        .update_settings(
+            json!({"webhooks": {"secret": SECRET, "endpoints": [
+                {"url": "http://127.0.0.1:9/x", "systemEvents": ["records"]}]}}),
+            token,
+        )
+        .await;
+    let bad = bad.expect(400);
+    assert_eq!(
+        bad.body["data"]["webhooks"]["endpoints"]["0"]["systemEvents"]["0"]["code"],
+        "validation_in_invalid"
+    );
+    let empty = app
+        .update_settings(
+            json!({"webhooks": {"secret": SECRET, "endpoints": [{"url": "http://127.0.0.1:9/x"}]}}),
+            token,
+        )
+        .await;
+    assert_eq!(
+        empty.expect(400).body["data"]["webhooks"]["endpoints"]["0"]["collection"]["code"],
+        "validation_required"
+    );
+}

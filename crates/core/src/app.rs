@@ -164,10 +164,20 @@ impl App {
             Db::Postgres(_) => Logs::open(db.clone(), false, settings.clone()).await?,
         };
         let jobs = crate::jobs::Jobs::start(db.clone());
-        let webhooks =
-            crate::webhooks::Webhooks::start(settings.clone(), jobs.clone(), &events, logs.clone());
-        let brokers =
-            crate::brokers::Brokers::start(settings.clone(), jobs.clone(), &events, logs.clone());
+        let webhooks = crate::webhooks::Webhooks::start(
+            settings.clone(),
+            jobs.clone(),
+            &events,
+            &schema,
+            logs.clone(),
+        );
+        let brokers = crate::brokers::Brokers::start(
+            settings.clone(),
+            jobs.clone(),
+            &events,
+            &schema,
+            logs.clone(),
+        );
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db, &logs)?;
         let backups = Backups::new(

@@ -19,11 +19,14 @@ use serde_json::{Map, Value as Json, json};
 use sha2::Sha256;
 
 use crate::error::{FieldErrors, Result, field_error_json};
-use crate::events::{Change, Pipeline, TransactionHook};
+use crate::events::{
+    Change, Pipeline, SystemChange, TransactionHook, after_system_commit, on_system_change,
+};
 use crate::identity::Auth;
 use crate::jobs::{JobRow, Jobs, NewJob, Retry};
 use crate::logs::{Logs, level};
 use crate::rules::superusers_only;
+use crate::schema::Schema;
 use crate::settings::{Settings, WebhookSettings};
 use crate::store::Conn;
 
@@ -46,9 +49,16 @@ struct Inner {
 }
 
 impl Webhooks {
-    /// Hooks the outbox into every write transaction of `events` and delivers the queue's
+    /// Hooks the outbox into every write transaction of `events` (and of `schema` and the
+    /// settings, for the endpoints that ask for those changes) and delivers the queue's
     /// `webhook` jobs.
-    pub fn start(settings: Settings, jobs: Jobs, events: &Pipeline, logs: Logs) -> Webhooks {
+    pub fn start(
+        settings: Settings,
+        jobs: Jobs,
+        events: &Pipeline,
+        schema: &Schema,
+        logs: Logs,
+    ) -> Webhooks {
         let inner = Arc::new(Inner {
             current: RwLock::new(Arc::new(settings.webhooks())),
             settings: settings.clone(),
@@ -62,6 +72,12 @@ impl Webhooks {
         }));
         settings.add_check(Arc::new(check));
         events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
+        let outbox = Outbox(Arc::downgrade(&inner));
+        on_system_change(
+            schema,
+            &settings,
+            Arc::new(move |conn, next, change| outbox.system(conn, next, change)),
+        );
         // The worker may have looked before the commit (PostgreSQL): it looks again now.
         let committed = Arc::downgrade(&inner);
         events.on_local_change(Arc::new(move |_| {
@@ -71,6 +87,13 @@ impl Webhooks {
                 inner.jobs.wake();
             }
         }));
+        let committed = Arc::downgrade(&inner);
+        let wake = Arc::new(move || {
+            if let Some(inner) = committed.upgrade() {
+                inner.jobs.wake();
+            }
+        });
+        after_system_commit(schema, &settings, wake);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -187,9 +210,8 @@ impl TransactionHook for Outbox {
                     crate::dates::unix_micros(),
                 )
             });
-            let id = format!("evt_{}", crate::ids::random_string(24));
-            let payload = json!({
-                "id": id,
+            let key = format!("{}/{}", record.collection.id, record.id());
+            let body = json!({
                 "type": format!("record.{action}"),
                 "timestamp": micros_rfc3339(body.1),
                 "action": action,
@@ -197,19 +219,80 @@ impl TransactionHook for Outbox {
                 "collectionName": record.collection.name,
                 "record": body.0,
             });
-            inner.jobs.push(
-                conn,
-                NewJob {
-                    id,
-                    kind: KIND.to_owned(),
-                    target: endpoint.url.clone(),
-                    key: format!("{}/{}", record.collection.id, record.id()),
-                    payload: payload.to_string(),
-                },
-            )?;
+            push(&inner.jobs, conn, &endpoint.url, key, body)?;
         }
         Ok(())
     }
+}
+
+impl Outbox {
+    /// A change of a definition or of the settings: one job per endpoint asking for it (as the
+    /// settings will be once it commits, when they are what changed).
+    fn system(
+        &self,
+        conn: &mut dyn Conn,
+        next: Option<&Json>,
+        change: &SystemChange,
+    ) -> Result<()> {
+        let Some(inner) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let settings = match next {
+            Some(next) => Arc::new(WebhookSettings::from_json(&next["webhooks"])),
+            None => inner.current.read().clone(),
+        };
+        let (kind, action) = (change.kind(), change.action());
+        let timestamp = micros_rfc3339(crate::dates::unix_micros());
+        for endpoint in settings
+            .endpoints
+            .iter()
+            .filter(|e| e.wants_system(kind, action))
+        {
+            let body = match change {
+                SystemChange::Collection {
+                    id,
+                    name,
+                    collection,
+                    ..
+                } => json!({
+                    "type": format!("collection.{action}"),
+                    "timestamp": timestamp,
+                    "action": action,
+                    "collectionId": id,
+                    "collectionName": name,
+                    "collection": collection,
+                }),
+                SystemChange::Settings { settings } => json!({
+                    "type": "settings.update",
+                    "timestamp": timestamp,
+                    "action": action,
+                    "settings": settings,
+                }),
+            };
+            push(&inner.jobs, conn, &endpoint.url, change.key(), body)?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds the delivery of `body` (given its event id here, first) to `url`, in `key`'s order.
+fn push(jobs: &Jobs, conn: &mut dyn Conn, url: &str, key: String, body: Json) -> Result<()> {
+    let id = format!("evt_{}", crate::ids::random_string(24));
+    let mut payload = Map::new();
+    payload.insert("id".into(), json!(id));
+    if let Json::Object(body) = body {
+        payload.extend(body);
+    }
+    jobs.push(
+        conn,
+        NewJob {
+            id,
+            kind: KIND.to_owned(),
+            target: url.to_owned(),
+            key,
+            payload: Json::Object(payload).to_string(),
+        },
+    )
 }
 
 /// One attempt: the POST, its signature, and its log entry.
@@ -291,7 +374,7 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
                 field_error_json("validation_is_url", "Must be a valid url."),
             );
         }
-        if e.collection.is_empty() {
+        if e.collection.is_empty() && e.system_events.is_empty() {
             errors.insert(
                 format!("webhooks.endpoints.{i}.collection"),
                 field_error_json("validation_required", "Cannot be blank."),
@@ -307,6 +390,13 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
                 field_error_json("validation_in_invalid", "Must be a valid value."),
             );
         }
+    }
+    for (i, e) in w.endpoints.iter().enumerate() {
+        crate::settings::check_system_events(
+            &format!("webhooks.endpoints.{i}"),
+            &e.system_events,
+            errors,
+        );
     }
     if !w.endpoints.is_empty() && w.secret.is_empty() {
         errors.insert(
