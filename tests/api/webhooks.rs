@@ -600,3 +600,89 @@ async fn an_unknown_system_event_or_an_endpoint_with_nothing_to_receive_is_refus
         "validation_required"
     );
 }
+
+#[tokio::test]
+async fn a_body_shows_the_record_as_the_chosen_auth_record_views_it() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    let alice = app.create_user("alice@example.com").await;
+    let bob = app.create_user("bob@example.com").await;
+    app.must_create_collection(json!({
+        "name": "notes", "type": "base", "listRule": null, "createRule": null,
+        "viewRule": "owner = @request.auth.id", "updateRule": null, "deleteRule": null,
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "secret", "type": "text", "hidden": true},
+            {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1}
+        ]
+    }))
+    .await;
+    let as_alice = Receiver::start().await;
+    let as_superuser = Receiver::start().await;
+    app.update_settings(
+        json!({"webhooks": {"secret": SECRET, "backoffMs": 100, "endpoints": [
+            {"url": as_alice.url, "collection": "notes",
+             "viewAs": {"collection": "users", "id": alice.id}},
+            {"url": as_superuser.url, "collection": "notes"}
+        ]}}),
+        token,
+    )
+    .await
+    .expect(200);
+    let id = app
+        .create_record(
+            "notes",
+            json!({"title": "mine", "secret": "s3", "owner": alice.id}),
+            token,
+        )
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    // Given to Bob: Alice may no longer view it, and is told only that it changed.
+    app.update_record("notes", &id, json!({"owner": bob.id}), token)
+        .await
+        .expect(200);
+    app.delete_record("notes", &id, token).await.expect(204);
+    let alice_got: Vec<Value> = as_alice
+        .wait_for(3)
+        .await
+        .iter()
+        .map(Delivery::json)
+        .collect();
+    assert_eq!(alice_got[0]["action"], "create");
+    assert_eq!(alice_got[0]["visible"], true);
+    assert_eq!(alice_got[0]["record"]["title"], "mine");
+    assert!(
+        alice_got[0]["record"].get("secret").is_none(),
+        "a hidden field stays hidden"
+    );
+    for refused in &alice_got[1..] {
+        assert_eq!(refused["visible"], false, "{refused}");
+        assert_eq!(
+            refused["record"],
+            json!({"collectionId": refused["collectionId"], "collectionName": "notes", "id": id})
+        );
+    }
+    let superuser_got = as_superuser.wait_for(3).await;
+    let first = superuser_got[0].json();
+    assert_eq!(
+        first["record"]["secret"], "s3",
+        "a superuser sees hidden fields"
+    );
+    assert!(first.get("visible").is_none());
+    // The auth record must be of an auth collection.
+    let bad = app
+        .update_settings(
+            json!({"webhooks": {"endpoints": [{"url": as_alice.url, "collection": "notes",
+                   "viewAs": {"collection": "notes", "id": ""}}]}}),
+            token,
+        )
+        .await;
+    let data = &bad.expect(400).body["data"]["webhooks"]["endpoints"]["0"]["viewAs"];
+    assert_eq!(
+        data["collection"]["code"],
+        "validation_invalid_auth_collection"
+    );
+    assert_eq!(data["id"]["code"], "validation_required");
+}

@@ -43,6 +43,8 @@ pub struct Webhooks {
 
 struct Inner {
     settings: Settings,
+    /// For the endpoints that show a record as an auth record views it (`viewAs`).
+    schema: Schema,
     jobs: Jobs,
     /// The settings' `webhooks`, typed once per change (the write path reads them).
     current: RwLock<Arc<WebhookSettings>>,
@@ -62,6 +64,7 @@ impl Webhooks {
         let inner = Arc::new(Inner {
             current: RwLock::new(Arc::new(settings.webhooks())),
             settings: settings.clone(),
+            schema: schema.clone(),
             jobs: jobs.clone(),
         });
         let weak = Arc::downgrade(&inner);
@@ -70,7 +73,10 @@ impl Webhooks {
                 *inner.current.write() = Arc::new(inner.settings.webhooks());
             }
         }));
-        settings.add_check(Arc::new(check));
+        let known = schema.clone();
+        settings.add_check(Arc::new(move |settings, errors| {
+            check(settings, errors, &known)
+        }));
         events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
         let outbox = Outbox(Arc::downgrade(&inner));
         on_system_change(
@@ -204,21 +210,36 @@ impl TransactionHook for Outbox {
             e.collection == record.collection.name
                 && (e.actions.is_empty() || e.actions.iter().any(|a| a == action))
         }) {
-            let body = body.get_or_insert_with(|| {
+            let (shown, at) = body.get_or_insert_with(|| {
                 (
                     crate::records::output::as_superuser_sees(record.clone()),
                     crate::dates::unix_micros(),
                 )
             });
             let key = format!("{}/{}", record.collection.id, record.id());
-            let body = json!({
+            let mut body = json!({
                 "type": format!("record.{action}"),
-                "timestamp": micros_rfc3339(body.1),
+                "timestamp": micros_rfc3339(*at),
                 "action": action,
                 "collectionId": record.collection.id,
                 "collectionName": record.collection.name,
-                "record": body.0,
+                "record": shown,
             });
+            if let Some((collection, id)) = &endpoint.view_as {
+                // As that auth record views it; when its viewRule refuses it (or the auth
+                // record is gone), only what identifies the change, and `visible: false`.
+                let viewed = crate::records::visibility::viewed_by(
+                    conn,
+                    &inner.schema,
+                    (collection, id),
+                    record,
+                )?;
+                body["visible"] = json!(viewed.is_some());
+                body["record"] = viewed.unwrap_or_else(|| {
+                    json!({"collectionId": record.collection.id,
+                           "collectionName": record.collection.name, "id": record.id()})
+                });
+            }
             push(&inner.jobs, conn, &endpoint.url, key, body)?;
         }
         Ok(())
@@ -364,8 +385,8 @@ pub fn sign(secret: &str, id: &str, timestamp: &str, body: &str) -> String {
     format!("v1,{}", engine.encode(mac.finalize().into_bytes()))
 }
 
-/// The settings' own validation of `webhooks`.
-fn check(settings: &Json, errors: &mut FieldErrors) {
+/// The settings' own validation of `webhooks` (`schema`: the collections `viewAs` may name).
+fn check(settings: &Json, errors: &mut FieldErrors, schema: &Schema) {
     let w = WebhookSettings::from_json(&settings["webhooks"]);
     for (i, e) in w.endpoints.iter().enumerate() {
         if !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
@@ -392,6 +413,23 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
         }
     }
     for (i, e) in w.endpoints.iter().enumerate() {
+        if let Some((collection, id)) = &e.view_as {
+            if !schema.get(collection).is_some_and(|c| c.is_auth()) {
+                errors.insert(
+                    format!("webhooks.endpoints.{i}.viewAs.collection"),
+                    field_error_json(
+                        "validation_invalid_auth_collection",
+                        "Must be an auth collection.",
+                    ),
+                );
+            }
+            if id.is_empty() {
+                errors.insert(
+                    format!("webhooks.endpoints.{i}.viewAs.id"),
+                    field_error_json("validation_required", "Cannot be blank."),
+                );
+            }
+        }
         crate::settings::check_system_events(
             &format!("webhooks.endpoints.{i}"),
             &e.system_events,

@@ -59,6 +59,9 @@ pub struct WebhookEndpoint {
     /// `collections` (definitions created, updated, deleted: filtered by `actions` too) and
     /// `settings` (settings updated); none by default.
     pub system_events: Vec<String>,
+    /// `viewAs`: the auth record (its collection's name or id, and its id) whose view of a
+    /// record the body shows; `None`: a superuser's.
+    pub view_as: Option<(String, String)>,
 }
 
 /// What `systemEvents` may name: the changes of collection definitions, of the settings.
@@ -253,6 +256,9 @@ impl WebhookSettings {
                         .as_array()
                         .map_or(Vec::new(), |a| a.iter().map(text).collect()),
                     system_events: strings(&e["systemEvents"]),
+                    view_as: e["viewAs"]
+                        .is_object()
+                        .then(|| (text(&e["viewAs"]["collection"]), text(&e["viewAs"]["id"]))),
                 })
                 .collect()
         });
