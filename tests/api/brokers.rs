@@ -982,3 +982,163 @@ async fn collection_and_settings_changes_reach_the_targets_that_ask_as_cloudeven
     assert_eq!(len, 0);
     sinks.cleanup().await;
 }
+
+/// A JetStream server of this test's own (not the shared one), on a port and a store
+/// directory of its own, that the test stops and starts again.
+struct OwnNats {
+    port: u16,
+    store: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl OwnNats {
+    async fn start() -> OwnNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut nats = OwnNats {
+            port,
+            store: tempfile::tempdir().expect("temp dir"),
+            child: None,
+        };
+        nats.up().await;
+        nats
+    }
+
+    fn url(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server and waits (10 s at most) until it takes connections.
+    async fn up(&mut self) {
+        let child = std::process::Command::new("nats-server")
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server is installed");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(self.url()).await.is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server (SIGTERM, as a restart does) and waits for its end.
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// How many messages the stream holds (0 while the server is away).
+async fn stored(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
+    match js.get_stream(stream).await {
+        Ok(mut stream) => stream.info().await.map_or(0, |i| i.state.messages),
+        Err(_) => 0,
+    }
+}
+
+/// Every message the stream holds, read one by one from its first.
+async fn stream_contents(url: &str, stream: &str) -> Received {
+    let got = Received::default();
+    let Ok(client) = async_nats::connect(url).await else {
+        return got;
+    };
+    let js = async_nats::jetstream::new(client);
+    let Ok(mut stream) = js.get_stream(stream).await else {
+        return got;
+    };
+    let Ok(info) = stream.info().await else {
+        return got;
+    };
+    let last = info.state.last_sequence;
+    for seq in info.state.first_sequence..=last {
+        if let Ok(message) = stream.get_raw_message(seq).await {
+            got.push(&message.payload);
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn a_nats_restart_in_the_middle_of_the_stream_loses_and_reorders_nothing() {
+    let mut nats = OwnNats::start().await;
+    let prefix = unique("r");
+    let stream = prefix.to_uppercase();
+    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let js = async_nats::jetstream::new(client);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: stream.clone(),
+        subjects: vec![format!("{prefix}.>")],
+        storage: async_nats::jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .expect("create the stream");
+    let app = spawn_app().await;
+    items(&app).await;
+    configure(
+        &app,
+        json!([{"name": "nats", "type": "nats", "url": format!("nats://{}", nats.url()),
+                "collections": ["items"],
+                "subject": format!("{prefix}.{{collection}}.{{action}}")}]),
+    )
+    .await;
+    let writes = write_concurrently(&app, 4, 15, 3);
+    let restart = async {
+        // Some events are published, then the broker goes away and comes back.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while stored(&js, &stream).await < 1 {
+            assert!(Instant::now() < deadline, "no event before the restart");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        nats.down();
+        // Longer than an attempt may take (2 s): attempts fail meanwhile.
+        tokio::time::sleep(Duration::from_millis(3000)).await;
+        nats.up().await;
+    };
+    let (expected, ()) = tokio::join!(writes, restart);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = stream_contents(&nats.url(), &stream).await;
+    while got.unique_ids() < count(&expected) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        got = stream_contents(&nats.url(), &stream).await;
+    }
+    assert_once_in_order("NATS after a restart", &got, &expected);
+    // The restart was in the middle: some attempts failed and were retried.
+    app.core.logs().flush().await;
+    let failed = app
+        .get(
+            "/api/logs?filter=data.type%3D'broker'%26%26level%3D4&perPage=1",
+            &app.superuser_token,
+        )
+        .await;
+    assert!(
+        failed.expect(200).body["totalItems"].as_i64().unwrap_or(0) >= 1,
+        "a failed attempt during the restart"
+    );
+}
