@@ -421,15 +421,7 @@ async fn an_endpoint_without_a_secret_or_url_is_refused() {
 #[tokio::test]
 async fn the_queue_is_measured_in_metrics() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = spawn_app_with(
-        dir.path(),
-        oxbase_api::HttpConfig {
-            public_dir: dir.path().join("public"),
-            metrics: true,
-            ..oxbase_api::HttpConfig::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with_metrics(dir.path()).await;
     posts(&app).await;
     let receiver = Receiver::start().await;
     receiver.answer(500);
@@ -447,15 +439,7 @@ async fn the_queue_is_measured_in_metrics() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut text = String::new();
     while Instant::now() < deadline {
-        text = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("text");
+        text = app.metrics_text().await;
         if wanted.iter().all(|w| text.contains(w)) {
             break;
         }
