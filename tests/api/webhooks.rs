@@ -670,3 +670,70 @@ async fn a_body_shows_the_record_as_the_chosen_auth_record_views_it() {
     );
     assert_eq!(data["id"]["code"], "validation_required");
 }
+
+/// Handlers run apart from the file's scope (as in PocketBase): each spells its own.
+const ROLLED_BACK_DEFINITIONS: &str = r#"
+routerAdd("POST", "/tx-ghost", (e) => {
+  try {
+    $app.runInTransaction((txApp) => {
+      txApp.save(new Collection({ name: "ghost", type: "base", fields: [{ name: "a", type: "text" }] }))
+      throw new Error("rolled back")
+    })
+  } catch (err) {}
+  return e.json(200, { ok: true })
+})
+routerAdd("POST", "/tx-kept", (e) => {
+  $app.runInTransaction((txApp) => {
+    txApp.save(new Collection({ name: "kept", type: "base", fields: [{ name: "a", type: "text" }] }))
+  })
+  return e.json(200, { ok: true })
+})
+"#;
+
+#[tokio::test]
+async fn a_rolled_back_definition_change_posts_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(hooks.join("tx.pb.js"), ROLLED_BACK_DEFINITIONS).expect("hook file");
+    let app = spawn_app_with_hooks(
+        &dir.path().join("data"),
+        oxbase_js::HooksConfig {
+            dir: hooks.clone(),
+            pool: 1,
+            timeout: Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            dev: false,
+            data_dir: hooks,
+        },
+    )
+    .await;
+    let receiver = Receiver::start().await;
+    app.update_settings(
+        json!({"webhooks": {"secret": SECRET, "endpoints": [
+            {"url": receiver.url, "systemEvents": ["collections"]}]}}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    for path in ["/tx-ghost", "/tx-kept"] {
+        let r = app
+            .request(reqwest::Method::POST, path, GUEST, Some(&json!({})))
+            .await;
+        r.expect(200);
+    }
+    receiver.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let names: Vec<Value> = receiver
+        .deliveries()
+        .iter()
+        .map(|d| d.json()["collectionName"].clone())
+        .collect();
+    assert_eq!(names, [json!("kept")], "nothing for the rolled-back one");
+    assert_eq!(
+        app.get("/api/collections/ghost", &app.superuser_token)
+            .await
+            .status,
+        404
+    );
+}
