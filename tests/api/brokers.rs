@@ -906,3 +906,239 @@ async fn a_password_in_a_broker_url_is_masked_and_kept_when_sent_back() {
         .expect(200);
     assert_eq!(app.core.settings().brokers().targets[0].url, url);
 }
+
+#[tokio::test]
+async fn collection_and_settings_changes_reach_the_targets_that_ask_as_cloudevents() {
+    let app = spawn_app().await;
+    let sinks = Sinks::start().await;
+    let mut targets = sinks.targets(None);
+    for t in targets.as_array_mut().into_iter().flatten().take(2) {
+        t["systemEvents"] = json!(["collections", "settings"]);
+    }
+    // The change that configures the targets is their first event (1), then a definition
+    // created (2), updated (3), deleted (4).
+    configure(&app, targets).await;
+    items(&app).await;
+    app.update_collection("items", json!({"listRule": null}), &app.superuser_token)
+        .await
+        .expect(200);
+    app.delete_collection("items", &app.superuser_token)
+        .await
+        .expect(204);
+    sinks
+        .nats
+        .wait_for("NATS", 4, Duration::from_secs(20))
+        .await;
+    sinks
+        .rabbit
+        .wait_for("RabbitMQ", 4, Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (what, got) in [("NATS", &sinks.nats), ("RabbitMQ", &sinks.rabbit)] {
+        let events = got.deduplicated();
+        assert_eq!(events.len(), 4, "{what}: {events:?}");
+        let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+        let definitions: Vec<&&str> = types
+            .iter()
+            .filter(|t| t.starts_with("oxbase.collection."))
+            .collect();
+        assert_eq!(
+            definitions,
+            [
+                &"oxbase.collection.created",
+                &"oxbase.collection.updated",
+                &"oxbase.collection.deleted"
+            ],
+            "{what}"
+        );
+        for e in &events {
+            assert_eq!(e["specversion"], "1.0");
+            assert!(
+                !e.to_string().contains(":guest@"),
+                "{what}: a password: {e}"
+            );
+            match e["type"].as_str().unwrap_or("") {
+                "oxbase.settings.updated" => {
+                    assert_eq!(e["source"], "oxbase/settings", "{what}");
+                    assert!(e.get("subject").is_none(), "{what}");
+                    assert!(e["data"]["brokers"]["targets"].is_array(), "{what}");
+                    assert!(e["data"]["smtp"].get("password").is_none(), "{what}");
+                }
+                _ => {
+                    assert_eq!(e["source"], "oxbase/collections", "{what}");
+                    assert_eq!(e["subject"], "items", "{what}");
+                    assert_eq!(e["data"]["name"], "items", "{what}");
+                }
+            }
+        }
+    }
+    // The target that did not ask (Redis) has nothing under the system's pseudo names.
+    let mut conn = sinks.redis.clone();
+    let len: i64 = redis::cmd("XLEN")
+        .arg(format!("{}:_collections", sinks.prefix))
+        .query_async(&mut conn)
+        .await
+        .expect("XLEN");
+    assert_eq!(len, 0);
+    sinks.cleanup().await;
+}
+
+/// A JetStream server of this test's own (not the shared one), on a port and a store
+/// directory of its own, that the test stops and starts again.
+struct OwnNats {
+    port: u16,
+    store: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl OwnNats {
+    async fn start() -> OwnNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut nats = OwnNats {
+            port,
+            store: tempfile::tempdir().expect("temp dir"),
+            child: None,
+        };
+        nats.up().await;
+        nats
+    }
+
+    fn url(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server and waits (10 s at most) until it takes connections.
+    async fn up(&mut self) {
+        let child = std::process::Command::new("nats-server")
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server is installed");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(self.url()).await.is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server (SIGTERM, as a restart does) and waits for its end.
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// How many messages the stream holds (0 while the server is away).
+async fn stored(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
+    match js.get_stream(stream).await {
+        Ok(mut stream) => stream.info().await.map_or(0, |i| i.state.messages),
+        Err(_) => 0,
+    }
+}
+
+/// Every message the stream holds, read one by one from its first.
+async fn stream_contents(url: &str, stream: &str) -> Received {
+    let got = Received::default();
+    let Ok(client) = async_nats::connect(url).await else {
+        return got;
+    };
+    let js = async_nats::jetstream::new(client);
+    let Ok(mut stream) = js.get_stream(stream).await else {
+        return got;
+    };
+    let Ok(info) = stream.info().await else {
+        return got;
+    };
+    let last = info.state.last_sequence;
+    for seq in info.state.first_sequence..=last {
+        if let Ok(message) = stream.get_raw_message(seq).await {
+            got.push(&message.payload);
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn a_nats_restart_in_the_middle_of_the_stream_loses_and_reorders_nothing() {
+    let mut nats = OwnNats::start().await;
+    let prefix = unique("r");
+    let stream = prefix.to_uppercase();
+    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let js = async_nats::jetstream::new(client);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: stream.clone(),
+        subjects: vec![format!("{prefix}.>")],
+        storage: async_nats::jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .expect("create the stream");
+    let app = spawn_app().await;
+    items(&app).await;
+    configure(
+        &app,
+        json!([{"name": "nats", "type": "nats", "url": format!("nats://{}", nats.url()),
+                "collections": ["items"],
+                "subject": format!("{prefix}.{{collection}}.{{action}}")}]),
+    )
+    .await;
+    let writes = write_concurrently(&app, 4, 15, 3);
+    let restart = async {
+        // Some events are published, then the broker goes away and comes back.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while stored(&js, &stream).await < 1 {
+            assert!(Instant::now() < deadline, "no event before the restart");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        nats.down();
+        // Longer than an attempt may take (2 s): attempts fail meanwhile.
+        tokio::time::sleep(Duration::from_millis(3000)).await;
+        nats.up().await;
+    };
+    let (expected, ()) = tokio::join!(writes, restart);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = stream_contents(&nats.url(), &stream).await;
+    while got.unique_ids() < count(&expected) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        got = stream_contents(&nats.url(), &stream).await;
+    }
+    assert_once_in_order("NATS after a restart", &got, &expected);
+    // The restart was in the middle: some attempts failed and were retried.
+    app.core.logs().flush().await;
+    let failed = app
+        .get(
+            "/api/logs?filter=data.type%3D'broker'%26%26level%3D4&perPage=1",
+            &app.superuser_token,
+        )
+        .await;
+    assert!(
+        failed.expect(200).body["totalItems"].as_i64().unwrap_or(0) >= 1,
+        "a failed attempt during the restart"
+    );
+}

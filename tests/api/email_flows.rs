@@ -589,3 +589,87 @@ async fn the_test_email_sends_a_template_through_smtp_and_reports_smtp_failures(
     .await
     .expect(204);
 }
+
+/// The `mail` jobs of the queue: (attempts, lastError) of each.
+async fn mail_jobs(app: &TestApp) -> Vec<(i64, String)> {
+    app.core
+        .db()
+        .read(|conn| {
+            let rows = conn.query(&oxbase_sql::Sql::raw(
+                "SELECT \"attempts\", \"lastError\" FROM \"_jobs\" WHERE \"kind\" = 'mail'",
+            ))?;
+            Ok(rows
+                .rows
+                .iter()
+                .map(|r| match (&r[0], &r[1]) {
+                    (oxbase_sql::Value::Int(n), oxbase_sql::Value::Text(e)) => (*n, e.clone()),
+                    _ => (-1, String::new()),
+                })
+                .collect())
+        })
+        .await
+        .expect("the queue")
+}
+
+#[tokio::test]
+async fn background_mail_waits_in_the_queue_and_is_retried_until_smtp_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = crate::helpers::spawn_app_with_metrics(dir.path()).await;
+    // An SMTP server that refuses connections: nobody listens on the port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    app.update_settings(
+        json!({"smtp": {"enabled": true, "host": "127.0.0.1", "port": closed, "tls": false}}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    app.create_user("queued@example.com").await;
+    let started = std::time::Instant::now();
+    post(
+        &app,
+        "/api/collections/users/request-password-reset",
+        GUEST,
+        json!({"email": "queued@example.com"}),
+    )
+    .await
+    .expect(204);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no wait for SMTP"
+    );
+    // The message is stored, and its first attempt failed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut jobs = mail_jobs(&app).await;
+    while !jobs.iter().any(|(n, _)| *n >= 1) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        jobs = mail_jobs(&app).await;
+    }
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert!(jobs[0].0 >= 1 && !jobs[0].1.is_empty(), "{jobs:?}");
+    // SMTP answers now: a retry delivers it, and the job is done.
+    let sink = SmtpSink::start().await;
+    sink.configure(&app).await;
+    let mail = sink.mail_to("queued@example.com").await;
+    assert!(
+        mail.token_after("confirm-password-reset").contains('.'),
+        "the reset link"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !mail_jobs(&app).await.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(mail_jobs(&app).await.is_empty());
+    // The queue's metrics count mail.
+    let text = app.metrics_text().await;
+    assert!(
+        text.contains("oxbase_jobs_failures_total{kind=\"mail\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("oxbase_jobs_done_total{kind=\"mail\"}"),
+        "{text}"
+    );
+}

@@ -120,6 +120,19 @@ pub async fn spawn_app_with_body_limit(data_dir: &Path, max_body_bytes: usize) -
     .await
 }
 
+/// The real server over `data_dir` with `/metrics` on (no token).
+pub async fn spawn_app_with_metrics(data_dir: &Path) -> TestApp {
+    spawn_app_with(
+        data_dir,
+        HttpConfig {
+            public_dir: data_dir.join("public"),
+            metrics: true,
+            ..HttpConfig::default()
+        },
+    )
+    .await
+}
+
 pub async fn spawn_app_with(data_dir: &Path, http_config: HttpConfig) -> TestApp {
     let database = TestDatabase::for_data_dir(data_dir).await;
     spawn_app_on(data_dir, http_config, database, true).await
@@ -688,6 +701,18 @@ impl TestApp {
     pub async fn get_settings(&self, token: &str) -> Resp {
         self.get("/api/settings", token).await
     }
+    /// The text of `/metrics` (an app started with them on, without a token).
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text")
+    }
+
     pub async fn update_settings(&self, body: Value, token: &str) -> Resp {
         self.request(Method::PATCH, "/api/settings", token, Some(&body))
             .await

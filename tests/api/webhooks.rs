@@ -421,15 +421,7 @@ async fn an_endpoint_without_a_secret_or_url_is_refused() {
 #[tokio::test]
 async fn the_queue_is_measured_in_metrics() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = spawn_app_with(
-        dir.path(),
-        oxbase_api::HttpConfig {
-            public_dir: dir.path().join("public"),
-            metrics: true,
-            ..oxbase_api::HttpConfig::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with_metrics(dir.path()).await;
     posts(&app).await;
     let receiver = Receiver::start().await;
     receiver.answer(500);
@@ -447,15 +439,7 @@ async fn the_queue_is_measured_in_metrics() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut text = String::new();
     while Instant::now() < deadline {
-        text = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("text");
+        text = app.metrics_text().await;
         if wanted.iter().all(|w| text.contains(w)) {
             break;
         }
@@ -488,4 +472,268 @@ async fn a_slow_receiver_does_not_slow_record_writes() {
     assert!(receiver.deliveries().is_empty(), "none answered yet");
     *receiver.delay.lock() = Duration::ZERO;
     receiver.wait_for(20).await;
+}
+
+#[tokio::test]
+async fn collection_and_settings_changes_reach_the_endpoints_that_ask_without_secrets() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    app.update_settings(json!({"smtp": {"password": "smtp-pass-123"}}), token)
+        .await
+        .expect(200);
+    let receiver = Receiver::start().await;
+    let records_only = Receiver::start().await;
+    // The change that configures the endpoint is itself its first event (as the settings
+    // will be once it commits).
+    app.update_settings(
+        json!({"webhooks": {"secret": SECRET, "backoffMs": 100, "endpoints": [
+            {"url": receiver.url, "systemEvents": ["collections", "settings"]},
+            {"url": records_only.url, "collection": "posts"}
+        ]}}),
+        token,
+    )
+    .await
+    .expect(200);
+    posts(&app).await;
+    app.update_collection("posts", json!({"listRule": null}), token)
+        .await
+        .expect(200);
+    // Refused changes are no events.
+    app.update_collection("posts", json!({"name": ""}), token)
+        .await
+        .expect(400);
+    app.update_settings(json!({"meta": {"appName": ""}}), token)
+        .await
+        .expect(400);
+    app.delete_collection("posts", token).await.expect(204);
+    app.update_settings(json!({"meta": {"appName": "Renamed"}}), token)
+        .await
+        .expect(200);
+    receiver.wait_for(5).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 5, "exactly the five changes");
+    assert!(got.iter().all(verifies), "every signature verifies");
+    for d in &got {
+        assert!(
+            !d.body.contains("smtp-pass-123"),
+            "no SMTP password: {}",
+            d.body
+        );
+        assert!(!d.body.contains(SECRET), "no webhook secret: {}", d.body);
+    }
+    let bodies: Vec<Value> = got.iter().map(Delivery::json).collect();
+    let of = |t: &str| -> Vec<&Value> { bodies.iter().filter(|b| b["type"] == t).collect() };
+    // One definition's changes come in commit order.
+    let definitions: Vec<&str> = bodies
+        .iter()
+        .filter(|b| b["type"].as_str().unwrap_or("").starts_with("collection."))
+        .map(|b| b["action"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(definitions, ["create", "update", "delete"]);
+    let created = of("collection.create")[0];
+    assert_eq!(created["collectionName"], "posts");
+    assert_eq!(created["collection"]["name"], "posts");
+    assert_eq!(created["collection"]["listRule"], "");
+    assert!(created["id"].as_str().unwrap_or("").starts_with("evt_"));
+    assert_eq!(
+        of("collection.update")[0]["collection"]["listRule"],
+        Value::Null
+    );
+    assert_eq!(of("collection.delete")[0]["collection"]["name"], "posts");
+    let settings = of("settings.update");
+    assert_eq!(settings.len(), 2);
+    let names: Vec<&str> = settings
+        .iter()
+        .map(|b| b["settings"]["meta"]["appName"].as_str().unwrap_or(""))
+        .collect();
+    assert!(names.contains(&"Renamed"), "{names:?}");
+    for s in settings {
+        assert_eq!(s["action"], "update");
+        assert!(s["settings"]["smtp"].get("password").is_none(), "{s}");
+        assert!(s["settings"]["webhooks"].get("secret").is_none(), "{s}");
+    }
+    // An endpoint that did not ask has none of them.
+    assert!(records_only.deliveries().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_system_event_or_an_endpoint_with_nothing_to_receive_is_refused() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    let bad = app
+        .update_settings(
+            json!({"webhooks": {"secret": SECRET, "endpoints": [
+                {"url": "http://127.0.0.1:9/x", "systemEvents": ["records"]}]}}),
+            token,
+        )
+        .await;
+    let bad = bad.expect(400);
+    assert_eq!(
+        bad.body["data"]["webhooks"]["endpoints"]["0"]["systemEvents"]["0"]["code"],
+        "validation_in_invalid"
+    );
+    let empty = app
+        .update_settings(
+            json!({"webhooks": {"secret": SECRET, "endpoints": [{"url": "http://127.0.0.1:9/x"}]}}),
+            token,
+        )
+        .await;
+    assert_eq!(
+        empty.expect(400).body["data"]["webhooks"]["endpoints"]["0"]["collection"]["code"],
+        "validation_required"
+    );
+}
+
+#[tokio::test]
+async fn a_body_shows_the_record_as_the_chosen_auth_record_views_it() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    let alice = app.create_user("alice@example.com").await;
+    let bob = app.create_user("bob@example.com").await;
+    app.must_create_collection(json!({
+        "name": "notes", "type": "base", "listRule": null, "createRule": null,
+        "viewRule": "owner = @request.auth.id", "updateRule": null, "deleteRule": null,
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "secret", "type": "text", "hidden": true},
+            {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1}
+        ]
+    }))
+    .await;
+    let as_alice = Receiver::start().await;
+    let as_superuser = Receiver::start().await;
+    app.update_settings(
+        json!({"webhooks": {"secret": SECRET, "backoffMs": 100, "endpoints": [
+            {"url": as_alice.url, "collection": "notes",
+             "viewAs": {"collection": "users", "id": alice.id}},
+            {"url": as_superuser.url, "collection": "notes"}
+        ]}}),
+        token,
+    )
+    .await
+    .expect(200);
+    let id = app
+        .create_record(
+            "notes",
+            json!({"title": "mine", "secret": "s3", "owner": alice.id}),
+            token,
+        )
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    // Given to Bob: Alice may no longer view it, and is told only that it changed.
+    app.update_record("notes", &id, json!({"owner": bob.id}), token)
+        .await
+        .expect(200);
+    app.delete_record("notes", &id, token).await.expect(204);
+    let alice_got: Vec<Value> = as_alice
+        .wait_for(3)
+        .await
+        .iter()
+        .map(Delivery::json)
+        .collect();
+    assert_eq!(alice_got[0]["action"], "create");
+    assert_eq!(alice_got[0]["visible"], true);
+    assert_eq!(alice_got[0]["record"]["title"], "mine");
+    assert!(
+        alice_got[0]["record"].get("secret").is_none(),
+        "a hidden field stays hidden"
+    );
+    for refused in &alice_got[1..] {
+        assert_eq!(refused["visible"], false, "{refused}");
+        assert_eq!(
+            refused["record"],
+            json!({"collectionId": refused["collectionId"], "collectionName": "notes", "id": id})
+        );
+    }
+    let superuser_got = as_superuser.wait_for(3).await;
+    let first = superuser_got[0].json();
+    assert_eq!(
+        first["record"]["secret"], "s3",
+        "a superuser sees hidden fields"
+    );
+    assert!(first.get("visible").is_none());
+    // The auth record must be of an auth collection.
+    let bad = app
+        .update_settings(
+            json!({"webhooks": {"endpoints": [{"url": as_alice.url, "collection": "notes",
+                   "viewAs": {"collection": "notes", "id": ""}}]}}),
+            token,
+        )
+        .await;
+    let data = &bad.expect(400).body["data"]["webhooks"]["endpoints"]["0"]["viewAs"];
+    assert_eq!(
+        data["collection"]["code"],
+        "validation_invalid_auth_collection"
+    );
+    assert_eq!(data["id"]["code"], "validation_required");
+}
+
+/// Handlers run apart from the file's scope (as in PocketBase): each spells its own.
+const ROLLED_BACK_DEFINITIONS: &str = r#"
+routerAdd("POST", "/tx-ghost", (e) => {
+  try {
+    $app.runInTransaction((txApp) => {
+      txApp.save(new Collection({ name: "ghost", type: "base", fields: [{ name: "a", type: "text" }] }))
+      throw new Error("rolled back")
+    })
+  } catch (err) {}
+  return e.json(200, { ok: true })
+})
+routerAdd("POST", "/tx-kept", (e) => {
+  $app.runInTransaction((txApp) => {
+    txApp.save(new Collection({ name: "kept", type: "base", fields: [{ name: "a", type: "text" }] }))
+  })
+  return e.json(200, { ok: true })
+})
+"#;
+
+#[tokio::test]
+async fn a_rolled_back_definition_change_posts_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(hooks.join("tx.pb.js"), ROLLED_BACK_DEFINITIONS).expect("hook file");
+    let app = spawn_app_with_hooks(
+        &dir.path().join("data"),
+        oxbase_js::HooksConfig {
+            dir: hooks.clone(),
+            pool: 1,
+            timeout: Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            dev: false,
+            data_dir: hooks,
+        },
+    )
+    .await;
+    let receiver = Receiver::start().await;
+    app.update_settings(
+        json!({"webhooks": {"secret": SECRET, "endpoints": [
+            {"url": receiver.url, "systemEvents": ["collections"]}]}}),
+        &app.superuser_token,
+    )
+    .await
+    .expect(200);
+    for path in ["/tx-ghost", "/tx-kept"] {
+        let r = app
+            .request(reqwest::Method::POST, path, GUEST, Some(&json!({})))
+            .await;
+        r.expect(200);
+    }
+    receiver.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let names: Vec<Value> = receiver
+        .deliveries()
+        .iter()
+        .map(|d| d.json()["collectionName"].clone())
+        .collect();
+    assert_eq!(names, [json!("kept")], "nothing for the rolled-back one");
+    assert_eq!(
+        app.get("/api/collections/ghost", &app.superuser_token)
+            .await
+            .status,
+        404
+    );
 }

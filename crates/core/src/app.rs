@@ -47,7 +47,7 @@ struct Parts {
     crons: Crons,
     logs: Logs,
     backups: Backups,
-    /// The durable job queue (webhook deliveries, broker publishing).
+    /// The durable job queue (webhook deliveries, broker publishing, outgoing mail).
     jobs: crate::jobs::Jobs,
     webhooks: crate::webhooks::Webhooks,
     brokers: crate::brokers::Brokers,
@@ -147,7 +147,9 @@ impl App {
                 to_others.publish(crate::events::relay::Local::Schema)
             }));
         }
-        let mailer = Mailer::new(settings.clone());
+        // Started before the services that add jobs; each kind registers its handler.
+        let jobs = crate::jobs::Jobs::start(db.clone());
+        let mailer = Mailer::queued(settings.clone(), jobs.clone());
         let auth = AuthService::new(
             schema.clone(),
             records.clone(),
@@ -163,11 +165,20 @@ impl App {
             }
             Db::Postgres(_) => Logs::open(db.clone(), false, settings.clone()).await?,
         };
-        let jobs = crate::jobs::Jobs::start(db.clone());
-        let webhooks =
-            crate::webhooks::Webhooks::start(settings.clone(), jobs.clone(), &events, logs.clone());
-        let brokers =
-            crate::brokers::Brokers::start(settings.clone(), jobs.clone(), &events, logs.clone());
+        let webhooks = crate::webhooks::Webhooks::start(
+            settings.clone(),
+            jobs.clone(),
+            &events,
+            &schema,
+            logs.clone(),
+        );
+        let brokers = crate::brokers::Brokers::start(
+            settings.clone(),
+            jobs.clone(),
+            &events,
+            &schema,
+            logs.clone(),
+        );
         let crons = Crons::new(db.clone());
         builtin_jobs(&crons, &auth, &db, &logs)?;
         let backups = Backups::new(

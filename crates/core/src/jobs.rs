@@ -2,7 +2,7 @@
 //! the transaction of the change they follow (so a rolled-back change leaves none), claimed
 //! under a lease by a worker (instances sharing a PostgreSQL database skip each other's rows),
 //! retried with exponential backoff and jitter, and kept as dead once out of attempts. A kind
-//! of job (`webhook`) brings its handler and its retry policy ([`Jobs::handle`]).
+//! of job (`webhook`, `broker`, `mail`) brings its handler and its retry policy ([`Jobs::handle`]).
 //!
 //! Metrics: `oxbase_jobs_pending`, `oxbase_jobs_oldest_pending_seconds`, `oxbase_jobs_dead`
 //! (gauges, refreshed at each round of the worker), `oxbase_jobs_failures_total{kind}` and
@@ -124,6 +124,16 @@ impl Jobs {
     /// Adds `job` on `conn` (inside the caller's transaction: it exists once that commits).
     pub fn push(&self, conn: &mut dyn crate::store::Conn, job: NewJob) -> Result<()> {
         table::push(conn, job, unix_micros())?;
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// Adds `job` in a transaction of its own (work that follows no change: outgoing mail).
+    pub async fn add(&self, job: NewJob) -> Result<()> {
+        self.inner
+            .db
+            .write(move |conn| table::push(conn, job, unix_micros()))
+            .await?;
         self.inner.wake.notify_one();
         Ok(())
     }

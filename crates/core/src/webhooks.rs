@@ -19,11 +19,14 @@ use serde_json::{Map, Value as Json, json};
 use sha2::Sha256;
 
 use crate::error::{FieldErrors, Result, field_error_json};
-use crate::events::{Change, Pipeline, TransactionHook};
+use crate::events::{
+    Change, Pipeline, SystemChange, TransactionHook, after_system_commit, on_system_change,
+};
 use crate::identity::Auth;
 use crate::jobs::{JobRow, Jobs, NewJob, Retry};
 use crate::logs::{Logs, level};
 use crate::rules::superusers_only;
+use crate::schema::Schema;
 use crate::settings::{Settings, WebhookSettings};
 use crate::store::Conn;
 
@@ -40,18 +43,28 @@ pub struct Webhooks {
 
 struct Inner {
     settings: Settings,
+    /// For the endpoints that show a record as an auth record views it (`viewAs`).
+    schema: Schema,
     jobs: Jobs,
     /// The settings' `webhooks`, typed once per change (the write path reads them).
     current: RwLock<Arc<WebhookSettings>>,
 }
 
 impl Webhooks {
-    /// Hooks the outbox into every write transaction of `events` and delivers the queue's
+    /// Hooks the outbox into every write transaction of `events` (and of `schema` and the
+    /// settings, for the endpoints that ask for those changes) and delivers the queue's
     /// `webhook` jobs.
-    pub fn start(settings: Settings, jobs: Jobs, events: &Pipeline, logs: Logs) -> Webhooks {
+    pub fn start(
+        settings: Settings,
+        jobs: Jobs,
+        events: &Pipeline,
+        schema: &Schema,
+        logs: Logs,
+    ) -> Webhooks {
         let inner = Arc::new(Inner {
             current: RwLock::new(Arc::new(settings.webhooks())),
             settings: settings.clone(),
+            schema: schema.clone(),
             jobs: jobs.clone(),
         });
         let weak = Arc::downgrade(&inner);
@@ -60,8 +73,17 @@ impl Webhooks {
                 *inner.current.write() = Arc::new(inner.settings.webhooks());
             }
         }));
-        settings.add_check(Arc::new(check));
+        let known = schema.clone();
+        settings.add_check(Arc::new(move |settings, errors| {
+            check(settings, errors, &known)
+        }));
         events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
+        let outbox = Outbox(Arc::downgrade(&inner));
+        on_system_change(
+            schema,
+            &settings,
+            Arc::new(move |conn, next, change| outbox.system(conn, next, change)),
+        );
         // The worker may have looked before the commit (PostgreSQL): it looks again now.
         let committed = Arc::downgrade(&inner);
         events.on_local_change(Arc::new(move |_| {
@@ -71,6 +93,13 @@ impl Webhooks {
                 inner.jobs.wake();
             }
         }));
+        let committed = Arc::downgrade(&inner);
+        let wake = Arc::new(move || {
+            if let Some(inner) = committed.upgrade() {
+                inner.jobs.wake();
+            }
+        });
+        after_system_commit(schema, &settings, wake);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -181,35 +210,110 @@ impl TransactionHook for Outbox {
             e.collection == record.collection.name
                 && (e.actions.is_empty() || e.actions.iter().any(|a| a == action))
         }) {
-            let body = body.get_or_insert_with(|| {
+            let (shown, at) = body.get_or_insert_with(|| {
                 (
                     crate::records::output::as_superuser_sees(record.clone()),
                     crate::dates::unix_micros(),
                 )
             });
-            let id = format!("evt_{}", crate::ids::random_string(24));
-            let payload = json!({
-                "id": id,
+            let key = format!("{}/{}", record.collection.id, record.id());
+            let mut body = json!({
                 "type": format!("record.{action}"),
-                "timestamp": micros_rfc3339(body.1),
+                "timestamp": micros_rfc3339(*at),
                 "action": action,
                 "collectionId": record.collection.id,
                 "collectionName": record.collection.name,
-                "record": body.0,
+                "record": shown,
             });
-            inner.jobs.push(
-                conn,
-                NewJob {
-                    id,
-                    kind: KIND.to_owned(),
-                    target: endpoint.url.clone(),
-                    key: format!("{}/{}", record.collection.id, record.id()),
-                    payload: payload.to_string(),
-                },
-            )?;
+            if let Some((collection, id)) = &endpoint.view_as {
+                // As that auth record views it; when its viewRule refuses it (or the auth
+                // record is gone), only what identifies the change, and `visible: false`.
+                let viewed = crate::records::visibility::viewed_by(
+                    conn,
+                    &inner.schema,
+                    (collection, id),
+                    record,
+                )?;
+                body["visible"] = json!(viewed.is_some());
+                body["record"] = viewed.unwrap_or_else(|| {
+                    json!({"collectionId": record.collection.id,
+                           "collectionName": record.collection.name, "id": record.id()})
+                });
+            }
+            push(&inner.jobs, conn, &endpoint.url, key, body)?;
         }
         Ok(())
     }
+}
+
+impl Outbox {
+    /// A change of a definition or of the settings: one job per endpoint asking for it (as the
+    /// settings will be once it commits, when they are what changed).
+    fn system(
+        &self,
+        conn: &mut dyn Conn,
+        next: Option<&Json>,
+        change: &SystemChange,
+    ) -> Result<()> {
+        let Some(inner) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let settings = match next {
+            Some(next) => Arc::new(WebhookSettings::from_json(&next["webhooks"])),
+            None => inner.current.read().clone(),
+        };
+        let (kind, action) = (change.kind(), change.action());
+        let timestamp = micros_rfc3339(crate::dates::unix_micros());
+        for endpoint in settings
+            .endpoints
+            .iter()
+            .filter(|e| e.wants_system(kind, action))
+        {
+            let body = match change {
+                SystemChange::Collection {
+                    id,
+                    name,
+                    collection,
+                    ..
+                } => json!({
+                    "type": format!("collection.{action}"),
+                    "timestamp": timestamp,
+                    "action": action,
+                    "collectionId": id,
+                    "collectionName": name,
+                    "collection": collection,
+                }),
+                SystemChange::Settings { settings } => json!({
+                    "type": "settings.update",
+                    "timestamp": timestamp,
+                    "action": action,
+                    "settings": settings,
+                }),
+            };
+            push(&inner.jobs, conn, &endpoint.url, change.key(), body)?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds the delivery of `body` (given its event id here, first) to `url`, in `key`'s order.
+fn push(jobs: &Jobs, conn: &mut dyn Conn, url: &str, key: String, body: Json) -> Result<()> {
+    let id = format!("evt_{}", crate::ids::random_string(24));
+    let mut payload = Map::new();
+    payload.insert("id".into(), json!(id));
+    if let Json::Object(body) = body {
+        payload.extend(body);
+    }
+    jobs.push(
+        conn,
+        NewJob {
+            id,
+            kind: KIND.to_owned(),
+            target: url.to_owned(),
+            key,
+            payload: Json::Object(payload).to_string(),
+        },
+    )
 }
 
 /// One attempt: the POST, its signature, and its log entry.
@@ -281,8 +385,8 @@ pub fn sign(secret: &str, id: &str, timestamp: &str, body: &str) -> String {
     format!("v1,{}", engine.encode(mac.finalize().into_bytes()))
 }
 
-/// The settings' own validation of `webhooks`.
-fn check(settings: &Json, errors: &mut FieldErrors) {
+/// The settings' own validation of `webhooks` (`schema`: the collections `viewAs` may name).
+fn check(settings: &Json, errors: &mut FieldErrors, schema: &Schema) {
     let w = WebhookSettings::from_json(&settings["webhooks"]);
     for (i, e) in w.endpoints.iter().enumerate() {
         if !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
@@ -291,7 +395,7 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
                 field_error_json("validation_is_url", "Must be a valid url."),
             );
         }
-        if e.collection.is_empty() {
+        if e.collection.is_empty() && e.system_events.is_empty() {
             errors.insert(
                 format!("webhooks.endpoints.{i}.collection"),
                 field_error_json("validation_required", "Cannot be blank."),
@@ -307,6 +411,30 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
                 field_error_json("validation_in_invalid", "Must be a valid value."),
             );
         }
+    }
+    for (i, e) in w.endpoints.iter().enumerate() {
+        if let Some((collection, id)) = &e.view_as {
+            if !schema.get(collection).is_some_and(|c| c.is_auth()) {
+                errors.insert(
+                    format!("webhooks.endpoints.{i}.viewAs.collection"),
+                    field_error_json(
+                        "validation_invalid_auth_collection",
+                        "Must be an auth collection.",
+                    ),
+                );
+            }
+            if id.is_empty() {
+                errors.insert(
+                    format!("webhooks.endpoints.{i}.viewAs.id"),
+                    field_error_json("validation_required", "Cannot be blank."),
+                );
+            }
+        }
+        crate::settings::check_system_events(
+            &format!("webhooks.endpoints.{i}"),
+            &e.system_events,
+            errors,
+        );
     }
     if !w.endpoints.is_empty() && w.secret.is_empty() {
         errors.insert(

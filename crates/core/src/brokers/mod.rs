@@ -20,11 +20,14 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::{FieldErrors, Result, field_error_json};
-use crate::events::{Change, Pipeline, TransactionHook};
+use crate::events::{
+    Change, Pipeline, SystemChange, TransactionHook, after_system_commit, on_system_change,
+};
 use crate::identity::Auth;
 use crate::jobs::{JobRow, Jobs, NewJob, Retry};
 use crate::logs::{Logs, level};
 use crate::rules::superusers_only;
+use crate::schema::Schema;
 use crate::settings::{BrokerSettings, Settings};
 use crate::store::Conn;
 
@@ -53,9 +56,16 @@ struct Inner {
 }
 
 impl Brokers {
-    /// Hooks the outbox into every write transaction of `events` and publishes the queue's
+    /// Hooks the outbox into every write transaction of `events` (and of `schema` and the
+    /// settings, for the targets that ask for those changes) and publishes the queue's
     /// `broker` jobs.
-    pub fn start(settings: Settings, jobs: Jobs, events: &Pipeline, logs: Logs) -> Brokers {
+    pub fn start(
+        settings: Settings,
+        jobs: Jobs,
+        events: &Pipeline,
+        schema: &Schema,
+        logs: Logs,
+    ) -> Brokers {
         let inner = Arc::new(Inner {
             current: RwLock::new(Arc::new(settings.brokers())),
             settings: settings.clone(),
@@ -74,6 +84,12 @@ impl Brokers {
         }));
         settings.add_check(Arc::new(check));
         events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
+        let outbox = Outbox(Arc::downgrade(&inner));
+        on_system_change(
+            schema,
+            &settings,
+            Arc::new(move |conn, next, change| outbox.system(conn, next, change)),
+        );
         // The worker may have looked before the commit (PostgreSQL): it looks again now.
         let committed = Arc::downgrade(&inner);
         events.on_local_change(Arc::new(move |_| {
@@ -83,6 +99,16 @@ impl Brokers {
                 inner.jobs.wake();
             }
         }));
+        let committed = Arc::downgrade(&inner);
+        after_system_commit(
+            schema,
+            &settings,
+            Arc::new(move || {
+                if let Some(inner) = committed.upgrade() {
+                    inner.jobs.wake();
+                }
+            }),
+        );
         let policy_of = Arc::downgrade(&inner);
         let weak = Arc::downgrade(&inner);
         jobs.handle(
@@ -170,10 +196,18 @@ fn micros_rfc3339(micros: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The CloudEvents `type` of an action: `oxbase.record.created`, `...updated`, `...deleted`.
-fn event_type(action: &str) -> String {
-    format!("oxbase.record.{action}d")
+/// The CloudEvents `type` of an action on a record (`oxbase.record.created`, `...updated`,
+/// `...deleted`), a collection (`oxbase.collection.…`) or the settings
+/// (`oxbase.settings.updated`).
+fn event_type(subject: &str, action: &str) -> String {
+    format!("oxbase.{subject}.{action}d")
 }
+
+/// The pseudo collection names a subject template's `{collection}` reads for the changes of
+/// definitions and of the settings (no collection may take them: `_collections` is a table,
+/// and names starting with `_` are the system's).
+const DEFINITIONS: &str = "_collections";
+const SETTINGS: &str = "_settings";
 
 /// The in-transaction side: one job per target the change concerns, carrying the CloudEvent
 /// as it will be published. Holds the brokers weakly (a closed app's parts are not kept).
@@ -202,29 +236,105 @@ impl TransactionHook for Outbox {
                     micros_rfc3339(crate::dates::unix_micros()),
                 )
             });
-            let id = format!("evt_{}", crate::ids::random_string(24));
-            let event = json!({
-                "specversion": "1.0",
-                "id": id,
-                "source": format!("{}/collections/{}", settings.source, record.collection.name),
-                "type": event_type(action),
-                "subject": record.id(),
-                "time": time,
-                "datacontenttype": "application/json",
-                "data": data,
-            });
-            inner.jobs.push(
-                conn,
-                NewJob {
-                    id,
-                    kind: KIND.to_owned(),
-                    target: target.name.clone(),
-                    key: format!("{}/{}", record.collection.id, record.id()),
-                    payload: event.to_string(),
-                },
-            )?;
+            let event = Event {
+                source: format!("{}/collections/{}", settings.source, record.collection.name),
+                kind: event_type("record", action),
+                subject: Some(record.id()),
+                time,
+                data,
+            };
+            let key = format!("{}/{}", record.collection.id, record.id());
+            event.push(&inner.jobs, conn, &target.name, key)?;
         }
         Ok(())
+    }
+}
+
+impl Outbox {
+    /// A change of a definition or of the settings: one job per target asking for it (as the
+    /// settings will be once it commits, when they are what changed).
+    fn system(
+        &self,
+        conn: &mut dyn Conn,
+        next: Option<&Json>,
+        change: &SystemChange,
+    ) -> Result<()> {
+        let Some(inner) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let settings = match next {
+            Some(next) => Arc::new(BrokerSettings::from_json(&next["brokers"])),
+            None => inner.current.read().clone(),
+        };
+        let (kind, action) = (change.kind(), change.action());
+        let time = micros_rfc3339(crate::dates::unix_micros());
+        for target in settings
+            .targets
+            .iter()
+            .filter(|t| t.wants_system(kind, action))
+        {
+            let event = match change {
+                SystemChange::Collection {
+                    name, collection, ..
+                } => Event {
+                    source: format!("{}/collections", settings.source),
+                    kind: event_type("collection", action),
+                    subject: Some(name),
+                    time: &time,
+                    data: collection,
+                },
+                SystemChange::Settings { settings: shown } => Event {
+                    source: format!("{}/settings", settings.source),
+                    kind: event_type("settings", action),
+                    subject: None,
+                    time: &time,
+                    data: shown,
+                },
+            };
+            event.push(&inner.jobs, conn, &target.name, change.key())?;
+        }
+        Ok(())
+    }
+}
+
+/// A CloudEvent about to be queued for a target.
+struct Event<'a> {
+    source: String,
+    kind: String,
+    subject: Option<&'a str>,
+    time: &'a str,
+    data: &'a Json,
+}
+
+impl Event<'_> {
+    /// Queues it for `target` (given its event id here), in `key`'s order.
+    fn push(self, jobs: &Jobs, conn: &mut dyn Conn, target: &str, key: String) -> Result<()> {
+        let id = format!("evt_{}", crate::ids::random_string(24));
+        let mut event = json!({
+            "specversion": "1.0",
+            "id": id,
+            "source": self.source,
+            "type": self.kind,
+            "subject": self.subject,
+            "time": self.time,
+            "datacontenttype": "application/json",
+            "data": self.data,
+        });
+        if self.subject.is_none()
+            && let Some(e) = event.as_object_mut()
+        {
+            e.remove("subject");
+        }
+        jobs.push(
+            conn,
+            NewJob {
+                id,
+                kind: KIND.to_owned(),
+                target: target.to_owned(),
+                key,
+                payload: event.to_string(),
+            },
+        )
     }
 }
 
@@ -237,15 +347,18 @@ struct Route {
 impl Route {
     fn of(event: &Json) -> Route {
         let kind = event["type"].as_str().unwrap_or("");
-        let action = ["create", "update", "delete"]
+        let (subject, action) = ["record", "collection", "settings"]
             .into_iter()
-            .find(|a| kind == event_type(a))
-            .unwrap_or("");
+            .flat_map(|s| ["create", "update", "delete"].map(|a| (s, a)))
+            .find(|(s, a)| kind == event_type(s, a))
+            .unwrap_or(("", ""));
+        let collection = match subject {
+            "collection" => DEFINITIONS,
+            "settings" => SETTINGS,
+            _ => event["data"]["collectionName"].as_str().unwrap_or(""),
+        };
         Route {
-            collection: event["data"]["collectionName"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
+            collection: collection.to_owned(),
             action,
         }
     }
@@ -340,6 +453,11 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
                 field_error_json("validation_is_url", "Must be a valid url."),
             );
         }
+        crate::settings::check_system_events(
+            &format!("brokers.targets.{i}"),
+            &t.system_events,
+            errors,
+        );
         if let Some(a) = t
             .actions
             .iter()
@@ -367,6 +485,16 @@ mod tests {
             "oxbase.posts.update"
         );
         assert_eq!(route.subject("stream:{collection}"), "stream:posts");
+        let definition = json!({"type": "oxbase.collection.deleted", "data": {"name": "posts"}});
+        assert_eq!(
+            Route::of(&definition).subject("oxbase.{collection}.{action}"),
+            "oxbase._collections.delete"
+        );
+        let settings = json!({"type": "oxbase.settings.updated", "data": {}});
+        assert_eq!(
+            Route::of(&settings).subject("{collection}.{action}"),
+            "_settings.update"
+        );
     }
 
     #[test]

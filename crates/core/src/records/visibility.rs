@@ -201,3 +201,32 @@ fn chunk_sql(dialect: Dialect, c: &Collection, cond: &Sql, records: &[&Record]) 
         .push_sql(cond);
     Ok(sql)
 }
+
+/// What the auth record `viewer` (a collection's name or id, and a record's id) would get from
+/// `GET /api/collections/{c}/records/{id}` for `record` at this point of the transaction on
+/// `conn` (for a deleted record: as it was): its JSON (hidden fields left out, the email as
+/// `emailVisibility` says), or `None` when the collection's `viewRule` refuses it, or when
+/// there is no such auth record (nobody to see it). Runs inside write transactions (the
+/// webhooks' outbox): the rule judges the record's values as the change left them.
+pub fn viewed_by(
+    conn: &mut dyn Conn,
+    schema: &Schema,
+    viewer: (&str, &str),
+    record: &Record,
+) -> Result<Option<serde_json::Value>> {
+    let Some(viewers) = schema.get(viewer.0).filter(|c| c.is_auth()) else {
+        return Ok(None);
+    };
+    let select = super::query::select_by_id(&viewers, viewer.1, None)?;
+    let Some(found) = Record::from_rows(&viewers, conn.query(&select)?).pop() else {
+        return Ok(None);
+    };
+    let req = RequestInfo::new(crate::identity::Auth::from_record(found));
+    let verdict = verdict(schema, &req, &record.collection, RuleKind::View, "")?;
+    let passes = Check::new(conn.dialect(), &verdict, &[record])?.run(conn)?;
+    Ok(passes
+        .first()
+        .copied()
+        .unwrap_or(false)
+        .then(|| super::output::to_json(record.clone(), &req.auth, false)))
+}

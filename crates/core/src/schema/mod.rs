@@ -42,9 +42,22 @@ pub struct Schema {
     cache: Arc<RwLock<Cache>>,
     /// When the last reload on a miss started: concurrent misses share one reload.
     last_miss_reload: Arc<tokio::sync::Mutex<std::time::Instant>>,
-    /// Told after every committed change of a definition (the relay to other instances).
-    on_change: Arc<std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>>,
+    /// Told after every committed change of a definition (the relay to other instances, the
+    /// outbox's worker).
+    on_change: Arc<RwLock<Vec<ChangeListener>>>,
+    /// Run inside the transaction of every change of a definition (the outbox).
+    on_write: Arc<RwLock<Vec<WriteHook>>>,
 }
+
+/// Told after a committed change of a definition.
+pub type ChangeListener = Arc<dyn Fn() + Send + Sync>;
+
+/// A consumer inside the transaction of a definition's change: `(conn, before, after)`
+/// (`before` is `None` for a create, `after` for a delete). Rows it writes on `conn` commit or
+/// roll back with the change; an error fails the change.
+pub type WriteHook = Arc<
+    dyn Fn(&mut dyn Conn, Option<&Collection>, Option<&Collection>) -> Result<()> + Send + Sync,
+>;
 
 impl Schema {
     /// Loads every collection definition into the cache.
@@ -54,6 +67,7 @@ impl Schema {
             cache: Arc::default(),
             last_miss_reload: Arc::new(tokio::sync::Mutex::new(std::time::Instant::now())),
             on_change: Arc::default(),
+            on_write: Arc::default(),
         };
         let all = db.read(load_all).await?;
         schema.replace_all(all);
@@ -155,6 +169,7 @@ impl Schema {
         }
         collection.updated = now.max(collection.created.clone());
         let known = self.all();
+        let hooks = self.on_write.read().clone();
         let (saved, views) = self
             .db
             .write(move |conn| {
@@ -176,6 +191,9 @@ impl Schema {
                     }
                 };
                 store_definition(conn, &collection)?;
+                for hook in &hooks {
+                    hook(conn, old.as_deref(), Some(&collection))?;
+                }
                 Ok((collection, views))
             })
             .await?;
@@ -214,6 +232,7 @@ impl Schema {
     pub async fn remove(&self, collection: Arc<Collection>) -> Result<()> {
         let c = collection.clone();
         let known = self.all();
+        let hooks = self.on_write.read().clone();
         let views = self
             .db
             .write(move |conn| {
@@ -223,6 +242,9 @@ impl Schema {
                 let after = with(&known, None, &c.id);
                 let views = restore_views(conn, readers, &after, "delete")?;
                 tables::collections::delete(conn, &c.id)?;
+                for hook in &hooks {
+                    hook(conn, Some(&c), None)?;
+                }
                 Ok(views)
             })
             .await?;
@@ -239,8 +261,13 @@ impl Schema {
     }
 
     /// Calls `hook` after every committed change of a definition made here.
-    pub fn on_change(&self, hook: Arc<dyn Fn() + Send + Sync>) {
-        let _ = self.on_change.set(hook);
+    pub fn on_change(&self, hook: ChangeListener) {
+        self.on_change.write().push(hook);
+    }
+
+    /// Runs `hook` inside the transaction of every later change of a definition.
+    pub fn on_write(&self, hook: WriteHook) {
+        self.on_write.write().push(hook);
     }
 
     /// `changed` once the change commits. Inside application code's transaction the cache
@@ -264,7 +291,8 @@ impl Schema {
 
     fn changed(&self) {
         self.db.forget_statements();
-        if let Some(hook) = self.on_change.get() {
+        let hooks = self.on_change.read().clone();
+        for hook in hooks {
             hook();
         }
     }

@@ -17,8 +17,8 @@ mod rate_limits;
 mod sections;
 
 pub use sections::{
-    BackupSettings, BatchSettings, BrokerSettings, BrokerTarget, LogSettings, Meta, TrustedProxy,
-    WebhookEndpoint, WebhookSettings,
+    BackupSettings, BatchSettings, BrokerSettings, BrokerTarget, LogSettings, Meta, SYSTEM_EVENTS,
+    TrustedProxy, WebhookEndpoint, WebhookSettings,
 };
 
 /// Paths of secret values: accepted on write, omitted on read.
@@ -35,6 +35,10 @@ const PARAMS_ID: &str = "settings";
 pub type Check = Arc<dyn Fn(&Json, &mut FieldErrors) + Send + Sync>;
 /// Called after the settings changed, here (`patch`) or on another instance (`reload`).
 pub type Listener = Arc<dyn Fn() + Send + Sync>;
+/// A consumer inside the transaction that stores changed settings (the outbox): it gets the
+/// settings as they will be, secrets included ([`Settings::masked`] shows them safely). Rows
+/// it writes on `conn` commit or roll back with the change; an error fails the change.
+pub type WriteHook = Arc<dyn Fn(&mut dyn crate::store::Conn, &Json) -> Result<()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -45,6 +49,7 @@ pub struct Settings {
     proxy: Arc<RwLock<Arc<TrustedProxy>>>,
     checks: Arc<RwLock<Vec<Check>>>,
     listeners: Arc<RwLock<Vec<Listener>>>,
+    writes: Arc<RwLock<Vec<WriteHook>>>,
     /// Held by a change and by a reload for their whole read-modify-write: a reload that read
     /// the stored settings before a change committed must not replace the change in memory
     /// after it (nor two changes lose one another).
@@ -67,6 +72,7 @@ impl Settings {
             proxy: Arc::new(RwLock::new(Arc::new(proxy))),
             checks: Arc::default(),
             listeners: Arc::default(),
+            writes: Arc::default(),
             serial: Arc::default(),
         })
     }
@@ -86,6 +92,11 @@ impl Settings {
     /// Calls `listener` after each change of the settings.
     pub fn on_change(&self, listener: Listener) {
         self.listeners.write().push(listener);
+    }
+
+    /// Runs `hook` inside the transaction of every later change made here.
+    pub fn on_write(&self, hook: WriteHook) {
+        self.writes.write().push(hook);
     }
 
     fn changed(&self) {
@@ -116,7 +127,13 @@ impl Settings {
 
     /// The settings with secrets removed.
     pub fn public(&self) -> Json {
-        let mut out = self.current.read().clone();
+        Self::masked(&self.current.read())
+    }
+
+    /// `settings` as `GET /api/settings` shows them: secrets left out, passwords in broker
+    /// URLs masked.
+    pub fn masked(settings: &Json) -> Json {
+        let mut out = settings.clone();
         for path in SECRETS {
             remove_path(&mut out, path);
         }
@@ -180,8 +197,12 @@ impl Settings {
             });
         }
         let stored = next.to_string();
+        let (hooks, written) = (self.writes.read().clone(), next.clone());
         self.db
-            .write(move |conn| tables::params::put(conn, PARAMS_ID, stored, crate::dates::now()))
+            .write(move |conn| {
+                tables::params::put(conn, PARAMS_ID, stored, crate::dates::now())?;
+                hooks.iter().try_for_each(|hook| hook(conn, &written))
+            })
             .await?;
         // Inside application code's transaction, its later steps see the change at once;
         // its listeners hear of it once that commits, and a rollback restores what was.
@@ -193,6 +214,20 @@ impl Settings {
             false => settings.replace(previous),
         });
         Ok(self.public())
+    }
+}
+
+/// `systemEvents` names only what [`SYSTEM_EVENTS`] lists (`at`: the endpoint's or target's
+/// path in the errors).
+pub fn check_system_events(at: &str, system_events: &[String], errors: &mut FieldErrors) {
+    if let Some(i) = system_events
+        .iter()
+        .position(|e| !SYSTEM_EVENTS.contains(&e.as_str()))
+    {
+        errors.insert(
+            format!("{at}.systemEvents.{i}"),
+            field_error_json("validation_in_invalid", "Must be a valid value."),
+        );
     }
 }
 

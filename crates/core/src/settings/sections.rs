@@ -48,13 +48,35 @@ pub struct WebhookSettings {
     pub endpoints: Vec<WebhookEndpoint>,
 }
 
-/// One receiver: the changes of `collection` (a name) whose action is in `actions` (all
-/// when empty).
+/// One receiver: the changes of `collection` (a name; may be empty when `system_events` is
+/// not) whose action is in `actions` (all when empty), and the changes of definitions or
+/// settings `system_events` asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WebhookEndpoint {
     pub url: String,
     pub collection: String,
     pub actions: Vec<String>,
+    /// `collections` (definitions created, updated, deleted: filtered by `actions` too) and
+    /// `settings` (settings updated); none by default.
+    pub system_events: Vec<String>,
+    /// `viewAs`: the auth record (its collection's name or id, and its id) whose view of a
+    /// record the body shows; `None`: a superuser's.
+    pub view_as: Option<(String, String)>,
+}
+
+/// What `systemEvents` may name: the changes of collection definitions, of the settings.
+pub const SYSTEM_EVENTS: [&str; 2] = ["collections", "settings"];
+
+/// Whether a consumer with `system_events` and `actions` wants a change of `kind` (one of
+/// [`SYSTEM_EVENTS`]) with `action`.
+pub fn wants_system(
+    system_events: &[String],
+    actions: &[String],
+    kind: &str,
+    action: &str,
+) -> bool {
+    system_events.iter().any(|e| e == kind)
+        && (kind == "settings" || actions.is_empty() || actions.iter().any(|a| a == action))
 }
 
 /// `brokers`: the message brokers record changes are published to (as CloudEvents), and how
@@ -90,6 +112,8 @@ pub struct BrokerTarget {
     pub exchange: String,
     /// Redis: the stream's approximate maximum length (`MAXLEN ~`).
     pub max_len: u64,
+    /// As for webhook endpoints: `collections`, `settings`, or none (the default).
+    pub system_events: Vec<String>,
 }
 
 /// `logs`: what the request and app logs keep.
@@ -231,6 +255,10 @@ impl WebhookSettings {
                     actions: e["actions"]
                         .as_array()
                         .map_or(Vec::new(), |a| a.iter().map(text).collect()),
+                    system_events: strings(&e["systemEvents"]),
+                    view_as: e["viewAs"]
+                        .is_object()
+                        .then(|| (text(&e["viewAs"]["collection"]), text(&e["viewAs"]["id"]))),
                 })
                 .collect()
         });
@@ -263,6 +291,7 @@ impl BrokerSettings {
                         subject,
                         exchange: text(&t["exchange"]),
                         max_len: t["maxLen"].as_u64().unwrap_or(100_000),
+                        system_events: strings(&t["systemEvents"]),
                         kind,
                     }
                 })
@@ -299,5 +328,18 @@ impl BrokerTarget {
             self.collections.iter().any(|c| c == collection)
         };
         collection_ok && (self.actions.is_empty() || self.actions.iter().any(|a| a == action))
+    }
+
+    /// Whether this target wants a change of `kind` (`collections`, `settings`) with `action`.
+    pub fn wants_system(&self, kind: &str, action: &str) -> bool {
+        wants_system(&self.system_events, &self.actions, kind, action)
+    }
+}
+
+impl WebhookEndpoint {
+    /// Whether this endpoint wants a change of `kind` (`collections`, `settings`) with
+    /// `action`.
+    pub fn wants_system(&self, kind: &str, action: &str) -> bool {
+        wants_system(&self.system_events, &self.actions, kind, action)
     }
 }
