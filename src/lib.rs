@@ -172,6 +172,26 @@ impl Application {
         )
     }
 
+    /// On a fresh install (no superuser), the one-time link to the page that creates the first
+    /// superuser, with PocketBase's wording (`serve` prints it after the banner).
+    pub async fn install_notice(&self) -> Option<String> {
+        let token = match self.app.auth().install_token().await {
+            Ok(token) => token?,
+            Err(e) => {
+                tracing::warn!("cannot create the install link: {e}");
+                return None;
+            }
+        };
+        let addr = self.local_addr();
+        let exe = std::env::args().next().unwrap_or_else(|| "oxbase".into());
+        Some(format!(
+            "\n(!) Launch the URL below in the browser to create your first superuser account:\n\
+             http://{addr}/_/#/pbinstall/{token}\n\
+             (the link works once, for 30 minutes; you can also create your first superuser by \
+             running: {exe} superuser upsert EMAIL PASS)\n"
+        ))
+    }
+
     /// Serves until `shutdown` resolves; then realtime streams end, in-flight requests finish
     /// (those still running after `SHUTDOWN_GRACE` are dropped), and queued writes commit.
     pub async fn run_until_stopped(

@@ -73,6 +73,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let app = Application::build(config).await?;
             println!("{}", app.banner());
+            if let Some(notice) = app.install_notice().await {
+                println!("{notice}");
+            }
             let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let reloading = reload.clone();
             let stop = async move {

@@ -97,6 +97,8 @@ pub(crate) struct Server {
     /// `http://127.0.0.1:<port>`.
     pub(crate) base: String,
     pub(crate) client: reqwest::Client,
+    /// The first lines it printed after its banner.
+    pub(crate) output: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Starts `cmd` (an `oxbase ... serve` listening on port 0) and waits for its banner, which
@@ -121,8 +123,18 @@ pub(crate) async fn serve(mut cmd: Command) -> Server {
     let base = tokio::time::timeout(Duration::from_secs(30), find)
         .await
         .expect("the server starts within 30 s");
-    // The rest of stdout is read and dropped, so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // The rest of stdout is read (the first lines kept in `output`), so the server never
+    // blocks on a full pipe.
+    let output = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = output.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.len() < 200 {
+                kept.push(line);
+            }
+        }
+    });
     let client = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -131,6 +143,7 @@ pub(crate) async fn serve(mut cmd: Command) -> Server {
         child,
         base,
         client,
+        output,
     }
 }
 

@@ -23,6 +23,7 @@ mod health;
 mod history;
 mod hooks;
 mod import_pocketbase;
+mod install;
 mod list;
 mod logs;
 mod mail_tls;

@@ -1,5 +1,6 @@
 // The API client (official PocketBase JS SDK, vendored) and shared app state.
 import PocketBase, { LocalAuthStore } from '../vendor/pocketbase.es.mjs';
+import { useEffect, useState } from './lib.js';
 
 // Relative base URL: the SDK resolves it against window.location, so the dashboard
 // works behind any host/port.
@@ -31,7 +32,7 @@ function flatten(obj, prefix, out) {
   }
 }
 
-// ---- collections cache ------------------------------------------------------
+// ---- collections store --------------------------------------------------------
 
 export const state = {
   collections: [],
@@ -48,6 +49,13 @@ export async function loadCollections() {
 export function onCollections(fn) {
   state.listeners.add(fn);
   return () => state.listeners.delete(fn);
+}
+
+/** The collections, re-rendering the component when they are reloaded. */
+export function useCollections() {
+  const [list, setList] = useState(state.collections);
+  useEffect(() => onCollections(setList), []);
+  return list;
 }
 
 export function findCollection(nameOrId) {

@@ -1,14 +1,14 @@
-// Entry point: session handling, layout (sidebar + main area) and the hash router.
-import { h, mount, clear, closeAllPanels, toast } from './dom.js';
-import { pb, loadCollections, onCollections, state, isSuperuserSession, errorMessage } from './api.js';
-import { renderLogin } from './login.js';
-import { renderRecords } from './records.js';
-import { openCollectionEditor } from './collection-editor.js';
-import { renderSettings } from './settings.js';
-
-const root = document.getElementById('app');
-let layout = null; // {sidebar, main, list}
-let cleanupView = null;
+// Entry point: session, layout (sidebar + main area) and the hash router, as Preact
+// components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings,
+// #/pbinstall/<token> (first start), and the OAuth2 redirect pages.
+import { html, render, useState, useEffect, useCallback } from './lib.js';
+import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage } from './api.js';
+import { closeAllPanels, openPanel, toast } from './components/overlays.js';
+import { Login } from './components/login.js';
+import { Install } from './components/install.js';
+import { RecordsPage } from './components/records.js';
+import { CollectionEditor, scaffolds } from './components/collection-editor.js';
+import { Settings } from './components/settings.js';
 
 // The API answers 401 when the token expired or was revoked: go back to the login screen.
 pb.afterSend = (response, data) => {
@@ -18,96 +18,28 @@ pb.afterSend = (response, data) => {
   return data;
 };
 
-pb.authStore.onChange(() => {
-  if (!isSuperuserSession()) showLogin();
-});
-
-function showLogin() {
-  layout = null;
-  cleanupView?.();
-  cleanupView = null;
-  closeAllPanels();
-  document.title = 'Login - oxbase';
-  renderLogin(root, {
-    onLoggedIn: () => {
-      start();
-    },
-  });
+/** The current hash as {section, arg, query, path}. */
+export function parseRoute() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [path, search = ''] = raw.split('?');
+  const [section, ...rest] = decodeURIComponent(path).split('/');
+  return { section, arg: rest.join('/'), query: new URLSearchParams(search), path };
 }
 
-async function start() {
-  if (!isSuperuserSession()) return showLogin();
-  buildLayout();
-  try {
-    await loadCollections();
-  } catch (err) {
-    if (!isSuperuserSession()) return;
-    toast(errorMessage(err), 'error');
-  }
-  route();
+function useRoute() {
+  const [route, setRoute] = useState(parseRoute);
+  useEffect(() => {
+    const on = () => setRoute(parseRoute());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
 }
 
-// ---- layout -------------------------------------------------------------------
-
-function buildLayout() {
-  const search = h('input.sidebar-search', { type: 'search', placeholder: 'Search collections…', 'aria-label': 'Search collections' });
-  const list = h('div.sidebar-list');
-  const email = pb.authStore.record?.email || '';
-  const sidebar = h(
-    'nav.sidebar',
-    { 'aria-label': 'Main' },
-    h('a.brand', { href: '#/' }, h('span.logo', 'ox'), h('span', 'oxbase')),
-    h('div.sidebar-section-title', 'Collections'),
-    search,
-    list,
-    h('button.btn.btn-secondary.btn-block.new-collection', { type: 'button', onclick: () => openCollectionEditor(null, { onSaved: afterCollectionSaved }) }, '+ New collection'),
-    h(
-      'div.sidebar-bottom',
-      h('a.nav-link#nav-settings', { href: '#/settings' }, '⚙ Settings'),
-      h('div.sidebar-user', { title: email }, email),
-      h('button.btn.btn-secondary.btn-block#logout', { type: 'button', onclick: logout }, 'Log out'),
-    ),
-  );
-  const main = h('main.main');
-  mount(root, h('div.app', sidebar, main));
-  layout = { sidebar, main, list, search };
-  search.addEventListener('input', renderSidebarList);
-  onCollections(renderSidebarList);
-}
-
-function currentRoute() {
-  const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
-  const [section, ...rest] = hash.split('/');
-  return { section, arg: rest.join('/') };
-}
-
-function renderSidebarList() {
-  if (!layout) return;
-  const q = layout.search.value.trim().toLowerCase();
-  const { section, arg } = currentRoute();
-  const active = section === 'collections' ? arg : null;
-  const items = state.collections.filter((c) => !q || c.name.toLowerCase().includes(q));
-  const link = (c) =>
-    h(
-      'a.nav-link.collection-link',
-      { href: `#/collections/${encodeURIComponent(c.name)}`, class: c.name === active ? 'active' : '', dataset: { collection: c.name } },
-      h('span.type-icon', { title: c.type }, c.type === 'auth' ? '☺' : c.type === 'view' ? '◫' : '▤'),
-      h('span.nav-label', c.name),
-    );
-  const user = items.filter((c) => !c.system);
-  const system = items.filter((c) => c.system);
-  mount(
-    layout.list,
-    user.length ? user.map(link) : h('div.sidebar-empty', q ? 'No matches.' : 'No collections yet.'),
-    system.length
-      ? h('details.sidebar-system', { open: system.some((c) => c.name === active) || !!q }, h('summary', `System (${system.length})`), system.map(link))
-      : null,
-  );
-}
-
-function logout() {
-  pb.authStore.clear();
-  location.hash = '#/';
+/** Opens the collection editor (null: a new collection). */
+export async function editCollection(collection) {
+  const sc = await scaffolds();
+  openPanel((close) => html`<${CollectionEditor} collection=${collection} scaffolds=${sc} close=${close} onSaved=${afterCollectionSaved} />`);
 }
 
 async function afterCollectionSaved(collection, { deleted = false } = {}) {
@@ -119,58 +51,111 @@ async function afterCollectionSaved(collection, { deleted = false } = {}) {
   if (deleted) location.hash = '#/';
   else if (collection) {
     const target = `#/collections/${encodeURIComponent(collection.name)}`;
-    if (location.hash !== target) location.hash = target;
-    else route();
+    if (!location.hash.startsWith(target)) location.hash = target;
+    else window.dispatchEvent(new Event('collection-saved'));
   }
 }
 
-// ---- router -------------------------------------------------------------------
+// ---- sidebar ----------------------------------------------------------------------
 
-function route() {
-  if (!isSuperuserSession()) return showLogin();
-  if (!layout) return start();
-  cleanupView?.();
-  cleanupView = null;
-  closeAllPanels();
-  const { section, arg } = currentRoute();
-  renderSidebarList();
-  const main = clear(layout.main);
-  if (section === 'settings') {
-    document.title = 'Settings - oxbase';
-    cleanupView = renderSettings(main);
-    return;
+function Sidebar({ active, onNavigate }) {
+  const collections = useCollections();
+  const [q, setQ] = useState('');
+  const needle = q.trim().toLowerCase();
+  const items = collections.filter((c) => !needle || c.name.toLowerCase().includes(needle));
+  const user = items.filter((c) => !c.system);
+  const system = items.filter((c) => c.system);
+  const email = pb.authStore.record?.email || '';
+  const link = (c) => html`<a key=${c.id} class=${c.name === active ? 'nav-link collection-link active' : 'nav-link collection-link'}
+      href=${`#/collections/${encodeURIComponent(c.name)}`} data-collection=${c.name} onClick=${onNavigate}>
+      <span class="type-icon" title=${c.type}>${c.type === 'auth' ? '☺' : c.type === 'view' ? '◫' : '▤'}</span>
+      <span class="nav-label">${c.name}</span>
+    </a>`;
+  return html`<nav class="sidebar" id="sidebar" aria-label="Main">
+    <a class="brand" href="#/"><span class="logo">ox</span><span>oxbase</span></a>
+    <div class="sidebar-section-title">Collections</div>
+    <input class="sidebar-search" type="search" placeholder="Search collections…" aria-label="Search collections" value=${q} onInput=${(e) => setQ(e.target.value)} />
+    <div class="sidebar-list">
+      ${user.length ? user.map(link) : html`<div class="sidebar-empty">${needle ? 'No matches.' : 'No collections yet.'}</div>`}
+      ${system.length
+        ? html`<details class="sidebar-system" open=${system.some((c) => c.name === active) || !!needle}>
+            <summary>System (${system.length})</summary>
+            ${system.map(link)}
+          </details>`
+        : null}
+    </div>
+    <button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>
+    <div class="sidebar-bottom">
+      <a class="nav-link" id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
+      <div class="sidebar-user" title=${email}>${email}</div>
+      <button type="button" class="btn btn-secondary btn-block" id="logout" onClick=${() => (pb.authStore.clear(), (location.hash = '#/'))}>Log out</button>
+    </div>
+  </nav>`;
+}
+
+// ---- main area ----------------------------------------------------------------------
+
+function Main({ route, loaded }) {
+  const collections = useCollections();
+  if (route.section === 'settings') return html`<${Settings} />`;
+  if (route.section === 'collections' && route.arg) {
+    const c = collections.find((x) => x.name === route.arg || x.id === route.arg);
+    if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${() => editCollection(c)} />`;
+    if (!loaded) return html`<div class="empty-state"><p class="muted">Loading…</p></div>`;
+    return html`<div class="empty-state"><h2>Collection not found</h2><p>There is no collection named "${route.arg}".</p></div>`;
   }
-  if (section === 'collections' && arg) {
-    const c = state.collections.find((x) => x.name === arg || x.id === arg);
-    if (c) {
-      document.title = `${c.name} - oxbase`;
-      cleanupView = renderRecords(main, c, {
-        onEditCollection: () => openCollectionEditor(c, { onSaved: afterCollectionSaved }),
-      });
-      return;
+  if (!loaded) return html`<div class="empty-state"><p class="muted">Loading…</p></div>`;
+  return html`<div class="empty-state">
+    <h2>Welcome to oxbase</h2>
+    <p>You have no collections yet. Create one to start storing records.</p>
+    <button type="button" class="btn btn-primary" onClick=${() => editCollection(null)}>+ New collection</button>
+  </div>`;
+}
+
+function Layout({ route }) {
+  const [loaded, setLoaded] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const collections = useCollections();
+  useEffect(() => {
+    loadCollections()
+      .catch((err) => isSuperuserSession() && toast(errorMessage(err), 'error'))
+      .finally(() => setLoaded(true));
+  }, []);
+  // A new screen closes the panels of the previous one.
+  useEffect(() => closeAllPanels(), [route.section, route.arg]);
+  // A collection someone else created since the list was loaded: load the list again.
+  useEffect(() => {
+    if (!loaded || route.section !== 'collections' || !route.arg) return;
+    if (!collections.some((c) => c.name === route.arg || c.id === route.arg)) {
+      setLoaded(false);
+      loadCollections()
+        .catch(() => {})
+        .finally(() => setLoaded(true));
     }
-    mount(main, h('div.empty-state', h('h2', 'Collection not found'), h('p', `There is no collection named "${arg}".`)));
-    return;
-  }
-  // Default: the first non-system collection, or an empty state.
-  const first = state.collections.find((c) => !c.system);
-  if (first) {
-    location.replace(`#/collections/${encodeURIComponent(first.name)}`);
-    return;
-  }
-  document.title = 'oxbase';
-  mount(
-    main,
-    h(
-      'div.empty-state',
-      h('h2', 'Welcome to oxbase'),
-      h('p', 'You have no collections yet. Create one to start storing records.'),
-      h('button.btn.btn-primary', { type: 'button', onclick: () => openCollectionEditor(null, { onSaved: afterCollectionSaved }) }, '+ New collection'),
-    ),
-  );
+  }, [route.arg]);
+  // Default screen: the first non-system collection.
+  useEffect(() => {
+    if (!loaded || route.section) return;
+    const first = collections.find((c) => !c.system);
+    if (first) location.replace(`#/collections/${encodeURIComponent(first.name)}`);
+  }, [loaded, route.section, collections]);
+  useEffect(() => {
+    const c = collections.find((x) => x.name === route.arg);
+    document.title = route.section === 'settings' ? 'Settings - oxbase' : c ? `${c.name} - oxbase` : 'oxbase';
+  }, [route, collections]);
+  const close = useCallback(() => setMenuOpen(false), []);
+  return html`<div class=${menuOpen ? 'app sidebar-open' : 'app'}>
+    <header class="topbar">
+      <button type="button" class="btn btn-icon" id="sidebar-toggle" aria-controls="sidebar" aria-expanded=${String(menuOpen)} aria-label="Menu" onClick=${() => setMenuOpen(!menuOpen)}>☰</button>
+      <a class="brand" href="#/"><span class="logo">ox</span><span>oxbase</span></a>
+    </header>
+    <${Sidebar} active=${route.section === 'collections' ? route.arg : null} onNavigate=${close} />
+    <div class="sidebar-scrim" onClick=${close}></div>
+    <main class="main"><${Main} route=${route} loaded=${loaded} /></main>
+  </div>`;
 }
 
-window.addEventListener('hashchange', route);
+// ---- root -----------------------------------------------------------------------------
 
 // Where the OAuth2 redirect sends the SDK's popup window (PocketBase's paths): a page for
 // the end user, no session needed.
@@ -179,18 +164,44 @@ const OAUTH2_PAGES = {
   'auth/oauth2-redirect-failure': 'Auth failed. You can close this window and go back to the app to try again.',
 };
 
-function oauth2Page() {
-  const text = OAUTH2_PAGES[location.hash.replace(/^#\/?/, '')];
-  if (!text) return false;
-  document.title = 'OAuth2 - oxbase';
-  mount(root, h('div.empty-state.oauth2-result', h('p', text)));
-  setTimeout(() => window.close(), 300);
-  return true;
+function App({ booted }) {
+  const route = useRoute();
+  const [session, setSession] = useState(isSuperuserSession());
+  useEffect(
+    () =>
+      pb.authStore.onChange(() => {
+        const on = isSuperuserSession();
+        if (!on) closeAllPanels();
+        setSession(on);
+      }),
+    [],
+  );
+  const oauth2 = OAUTH2_PAGES[route.path];
+  useEffect(() => {
+    if (oauth2) setTimeout(() => window.close(), 300);
+  }, [oauth2]);
+  if (oauth2) {
+    document.title = 'OAuth2 - oxbase';
+    return html`<div class="empty-state oauth2-result"><p>${oauth2}</p></div>`;
+  }
+  if (route.section === 'pbinstall') {
+    document.title = 'Install - oxbase';
+    return html`<${Install} token=${route.arg} onInstalled=${() => location.replace('#/')} />`;
+  }
+  if (!booted) return html`<div class="boot">Loading…</div>`;
+  if (!session) {
+    document.title = 'Login - oxbase';
+    return html`<${Login} />`;
+  }
+  return html`<${Layout} route=${route} />`;
 }
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} booted=${false} />`, root);
 
 // Validate a stored session before showing the dashboard.
 (async function boot() {
-  if (oauth2Page()) return;
   if (isSuperuserSession()) {
     try {
       await pb.collection('_superusers').authRefresh();
@@ -198,5 +209,5 @@ function oauth2Page() {
       if (err.status === 401 || err.status === 403 || err.status === 404) pb.authStore.clear();
     }
   }
-  start();
+  render(html`<${App} booted=${true} />`, root);
 })();

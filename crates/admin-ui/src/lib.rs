@@ -1,8 +1,9 @@
 //! The admin dashboard, embedded in the binary and served at `/_/`.
 //!
 //! The dashboard is plain ES modules, HTML and CSS in `ui/` at the repository root, with no
-//! build step, so it is embedded from there directly (`ui/vendor/` holds the official
-//! PocketBase SDK it uses; `ui/vendor.sh` refreshes it). Tooling files are left out.
+//! build step, so it is embedded from there directly (`ui/vendor/` holds the libraries it uses,
+//! copied from npm by `ui/vendor.sh`: the official PocketBase SDK, Preact and htm). Tooling
+//! files and the vendored libraries' license texts are left out.
 
 use rust_embed::RustEmbed;
 
@@ -10,6 +11,7 @@ use rust_embed::RustEmbed;
 #[derive(RustEmbed)]
 #[folder = "../../ui/"]
 #[exclude = "*.sh"]
+#[exclude = "vendor/licenses/*"]
 pub struct Assets;
 
 /// The bytes of one dashboard file, by path relative to the dashboard root.

@@ -30,8 +30,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use routes::{
-    auth, backups, batch, brokers, collections, crons, files, health, logs, realtime, records,
-    settings, sql, static_files, webhooks,
+    auth, backups, batch, brokers, collections, crons, files, health, install, logs, realtime,
+    records, settings, sql, static_files, webhooks,
 };
 
 /// What every handler shares.
@@ -96,6 +96,8 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
     };
     let api = Router::new()
         .route("/api/health", get(health::health).head(health::health))
+        .route("/api/install", post(install::install))
+        .route("/api/install/check", post(install::check))
         .route("/api/openapi.json", get(routes::docs::openapi))
         .route("/api/docs", get(routes::docs::viewer))
         .route("/api/docs/{*file}", get(routes::docs::viewer_asset))

@@ -11,6 +11,7 @@ pub mod files;
 #[cfg(feature = "graphql")]
 pub mod graphql;
 pub mod health;
+pub mod install;
 pub mod logs;
 pub mod metrics;
 pub mod realtime;

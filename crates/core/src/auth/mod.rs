@@ -10,6 +10,7 @@
 //! - `origins`: where logins come from, and alerts for new ones.
 //! - `session`: refresh and impersonation.
 //! - `test_email`: a template sent on demand to check the SMTP settings.
+//! - `install`: the one-time install link of a fresh server, which creates the first superuser.
 //! - `forms`: the small validation helpers those flows share.
 //!
 //! SQL: an identity (email, username) matches with its unique index's collation.
@@ -17,6 +18,7 @@
 mod cleanup;
 pub mod email_change;
 pub mod forms;
+pub mod install;
 pub mod login;
 mod methods;
 mod mfa;

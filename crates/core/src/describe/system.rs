@@ -92,6 +92,9 @@ const C: &str = "/api/collections/{collection}";
 pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/health", "Health", "Liveness; `?ready=1`: readiness (503 while the database does not answer).", Anyone, N, Object),
     e("head", "/api/health", "Health", "Liveness, without a body.", Anyone, N, Headers),
+    // First start (docs/dashboard.md): the install link `serve` prints while there is no superuser.
+    e("post", "/api/install/check", "Install", "204 while `token` is the live install token (no superuser exists yet).", Anyone, J, NoContent),
+    e("post", "/api/install", "Install", "Create the first superuser with the install `token`, `email`, `password`, `passwordConfirm`.", Anyone, J, Object),
     e("get", "/api/openapi.json", "Docs", "This document, as the caller may see it.", Anyone, N, Object),
     e("get", "/api/docs", "Docs", "The API viewer (Swagger UI, every asset served locally).", Anyone, N, Html),
     e("get", "/api/docs/{file}", "Docs", "An asset of the API viewer.", Anyone, N, Html),
