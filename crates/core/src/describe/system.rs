@@ -171,6 +171,7 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     // GraphQL
     e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON.", Anyone, N, Object),
     e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md).", Anyone, J, Object),
+    e("get", "/api/graphql/schema.graphql", "GraphQL", "The GraphQL schema of the current collections as SDL (for code generators).", Superusers, N, Text),
     // Metrics
     e("get", "/metrics", "Metrics", "Prometheus metrics (only with `--metrics`; `--metricsToken` requires `Authorization: Bearer <token>`).", Anyone, N, Text),
 ];
