@@ -2,7 +2,7 @@
 # Runs every test of oxbase: Rust unit, snapshot and integration tests (the real server on
 # free ports), the end-to-end suite through the official `pocketbase` npm SDK against the
 # freshly built binary, and the dashboard's browser test. Installs what it needs itself (npm
-# packages; moto, a local S3 server, from PyPI; Debian's nginx and chromium when missing). Storage
+# packages; moto, a local S3 server, and schemathesis from PyPI; Debian's nginx and chromium when missing). Storage
 # tests run twice: on SQLite and on the PostgreSQL at 127.0.0.1:5432 (OXBASE_TEST_PG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,10 @@ if ! "$TOOLS/venv/bin/python" -c 'import prometheus_client' 2>/dev/null; then
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check 'prometheus_client==0.21.1'
 fi
 export OXBASE_TEST_PYTHON="$TOOLS/venv/bin/python"
+# schemathesis fuzzes the live OpenAPI document (scripts/schemathesis.sh).
+if [ ! -x "$TOOLS/venv/bin/schemathesis" ]; then
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+fi
 
 # PostgreSQL (issue #7): every storage test runs on it too, each app on a fresh database.
 PG_URL="${OXBASE_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
@@ -47,6 +51,9 @@ OXBASE_TEST_DATABASE_URL="$PG_URL" cargo test --locked --test api
 echo "== Binary for the SDK suite"
 cargo build --locked --bin oxbase
 export OXBASE_BIN="$PWD/target/debug/oxbase"
+
+echo "== OpenAPI document fuzzed with schemathesis (a seeded server, 90 s at most)"
+SCHEMATHESIS="$TOOLS/venv/bin/schemathesis" scripts/schemathesis.sh
 
 echo "== SDK end-to-end tests (npm pocketbase)"
 (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)

@@ -23,7 +23,7 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["pocketbase", "write_doc"])]
     pub baseline: Option<PathBuf>,
     /// Run only these workloads (repeatable, or comma-separated): floor, view, list, list_total,
-    /// expand, update, insert, auth, fanout, files, scaleout. `fanout` (realtime, issue #6),
+    /// expand, graphql, graphql_rest, update, insert, auth, fanout, files, scaleout. `fanout` (realtime, issue #6),
     /// `files` (uploads and downloads, issue #5) and `scaleout` (PostgreSQL and nginx, issue #7;
     /// with workloads named alongside, it runs those) are not part of the default run: name them.
     #[arg(long, value_delimiter = ',')]
@@ -68,7 +68,8 @@ pub struct Cli {
     /// target gets a fresh database created from it (and dropped afterwards).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     pub pg: String,
-    /// scaleout: the nginx binary in front of the instances.
+    /// The nginx binary: the floor target of the main run (a fixed JSON body, measured with the
+    /// `floor` workload; skipped when absent), and the load balancer of scaleout.
     #[arg(long, default_value = "/usr/sbin/nginx")]
     pub nginx: PathBuf,
     /// scaleout: the largest number of instances behind nginx (runs 1..=N).
@@ -105,6 +106,17 @@ pub enum Logs {
     /// Errors only (`logs.minLevel` 8): what a request pays before its entry is written.
     Errors,
     Off,
+}
+
+impl Logs {
+    /// For the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Logs::On => "on (every request, 5 days)",
+            Logs::Errors => "errors only (`logs.minLevel` 8)",
+            Logs::Off => "off (`logs.maxDays` 0)",
+        }
+    }
 }
 
 impl Cli {

@@ -10,6 +10,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::check::Check;
+
 /// A pooled client bound to one server's base URL.
 #[derive(Clone)]
 pub struct Http {
@@ -24,6 +26,8 @@ pub struct Req {
     pub path: String,
     pub token: Option<String>,
     pub body: Option<Bytes>,
+    /// What a 2xx body must say for a measured run to count it.
+    pub check: Check,
 }
 
 impl Req {
@@ -33,7 +37,14 @@ impl Req {
             path: path.into(),
             token: token.map(str::to_owned),
             body: None,
+            check: Check::Status,
         }
+    }
+
+    /// The same request, with what its answers must say.
+    pub fn expect(mut self, check: Check) -> Req {
+        self.check = check;
+        self
     }
 
     pub fn json(
@@ -47,6 +58,7 @@ impl Req {
             path: path.into(),
             token: token.map(str::to_owned),
             body: Some(Bytes::from(body.to_string())),
+            check: Check::Status,
         }
     }
 }

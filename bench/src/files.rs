@@ -181,6 +181,7 @@ async fn round(server: &Server, file: &Path, su: &str) -> Result<[f64; 7]> {
             path: format!("/api/collections/{COLLECTION}/records/{id}"),
             token: Some(su.to_owned()),
             body: None,
+            check: Default::default(),
         },
         TRANSFER_TIMEOUT,
     )

@@ -2,6 +2,7 @@
 //!
 //! `cargo run --release -p oxbase-bench -- --oxbase target/release/oxbase --write-doc docs/benchmarks.md`
 
+mod check;
 mod cli;
 mod client;
 mod events;
@@ -139,6 +140,7 @@ async fn run(cli: Cli) -> Result<()> {
     // same machine noise. The idle one costs next to nothing.
     let mut servers = Vec::new();
     let mut fixtures = Vec::new();
+    let mut log_settings = Vec::new();
     let mut deliveries = None;
     for (kind, bin) in bins {
         let (server, _) = Server::start(kind, bin, true).await?;
@@ -174,7 +176,15 @@ async fn run(cli: Cli) -> Result<()> {
         );
         servers.push(server);
         fixtures.push(fixture);
+        log_settings.push(logs);
     }
+    // The floor of the machine: nginx answering a copy of a view response, next to the servers'
+    // own floor (`/api/health`) in the same rounds.
+    let mut nginx = if chosen.contains(&Workload::Floor) {
+        start_floor_nginx(&cli.nginx, &servers[0], &fixtures[0]).await?
+    } else {
+        None
+    };
 
     // Seeding leaves work behind (PocketBase's request log): no run starts before both are
     // quiet. From then on every run waits for its server to go quiet again (`measure`).
@@ -190,25 +200,32 @@ async fn run(cli: Cli) -> Result<()> {
     let mut rows = Vec::new();
     for &w in &chosen {
         for &c in &concurrencies {
-            let mut rounds: [Vec<Round>; 2] = [Vec::new(), Vec::new()];
-            let mut failed: [Option<String>; 2] = [None, None];
+            // The two servers, and nginx with the floor: rounds alternate between them all.
+            let mut targets: Vec<(&mut Server, &Fixture)> =
+                servers.iter_mut().zip(&fixtures).collect();
+            if let (Some((n, _)), Workload::Floor) = (nginx.as_mut(), w) {
+                targets.push((n, &fixtures[0]));
+            }
+            let mut rounds = vec![Vec::new(); targets.len()];
+            let mut failed: Vec<Option<String>> = vec![None; targets.len()];
             for round in 0..cli.rounds {
-                for i in 0..2 {
-                    if failed[i].is_some() {
+                for (i, (server, fixture)) in targets.iter_mut().enumerate() {
+                    if failed[i].is_some() || !w.runs_on(server.kind) {
                         continue;
                     }
-                    match measure(&mut servers[i], &fixtures[i], w, c, warmup, duration).await? {
+                    match measure(server, fixture, w, c, warmup, duration).await? {
                         Ok(r) => {
                             eprintln!(
-                                "{:<10} c={c:<3} round {} {:<10} {:>9.1} req/s  p50 {:.2} ms  p99 {:.2} ms  peak {:.1} MiB  cpu {:.2} s",
+                                "{:<10} c={c:<3} round {} {:<10} {:>9.1} req/s  p50 {:.2} ms  p99 {:.2} ms  peak {:.1} MiB  cpu {:.3} ms/req  client {:.3} ms/req",
                                 w.name(),
                                 round + 1,
-                                servers[i].kind.name(),
+                                server.kind.name(),
                                 r.rps,
                                 r.p50,
                                 r.p99,
                                 r.peak_mib,
-                                r.cpu_s
+                                r.cpu_ms_per_req,
+                                r.client_ms_per_req
                             );
                             rounds[i].push(r);
                         }
@@ -217,22 +234,25 @@ async fn run(cli: Cli) -> Result<()> {
                                 "{:<10} c={c:<3} round {} {:<10} FAILED: {e}",
                                 w.name(),
                                 round + 1,
-                                servers[i].kind.name()
+                                server.kind.name()
                             );
                             failed[i] = Some(e);
                         }
                     }
                 }
             }
-            let summary = |i: usize| match &failed[i] {
-                Some(e) => Summary::Failed(e.clone()),
+            let kinds: Vec<Kind> = targets.iter().map(|(s, _)| s.kind).collect();
+            let mut summaries = (0..kinds.len()).map(|i| match failed[i].take() {
+                Some(e) => Summary::Failed(e),
+                None if !w.runs_on(kinds[i]) => Summary::NotRun,
                 None => Summary::from_rounds(&rounds[i]),
-            };
+            });
             rows.push(Row {
                 workload: w,
                 concurrency: c,
-                ox: summary(0),
-                pb: summary(1),
+                ox: summaries.next().unwrap_or(Summary::NotRun),
+                pb: summaries.next().unwrap_or(Summary::NotRun),
+                nginx: summaries.next(),
             });
         }
     }
@@ -273,6 +293,10 @@ async fn run(cli: Cli) -> Result<()> {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
+    let nginx_body = nginx.map(|(server, body)| {
+        drop(server);
+        body.len()
+    });
     drop(servers);
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let machine = machine_info(&ox_bin, &pb_bin);
@@ -294,6 +318,23 @@ async fn run(cli: Cli) -> Result<()> {
                 seed::USERS * seed::ROOMS_PER_USER,
                 cli.messages
             ),
+            logs: format!(
+                "Request log: oxbase {}, {} {} (PocketBase writes every request to its log by default; oxbase as `--logs` says).",
+                log_settings[0].describe(),
+                other.name(),
+                log_settings[1].describe()
+            ),
+            nginx: match nginx_body {
+                Some(bytes) => format!(
+                    "nginx (`{}`, 1 worker process, no access log) answered a fixed {bytes}-byte copy of oxbase's view response to every \
+                     request of the floor workload, in the same rounds: the floor of HTTP on this machine.",
+                    cli.nginx.display()
+                ),
+                None => format!(
+                    "nginx not measured (no floor workload, or no nginx at `{}`).",
+                    cli.nginx.display()
+                ),
+            },
             rows,
             startup,
             concurrency: cli.concurrency,
@@ -408,18 +449,16 @@ pub(crate) async fn measure(
     let plan = w.plan(fixture, concurrency);
     let peak_reset = server.reset_peak();
     let before = server.stats();
+    let client_before = server::ProcStats::read(std::process::id()).cpu_s;
     let outcome = load::run(&http, plan, warmup, duration).await;
+    let client_cpu = server::ProcStats::read(std::process::id()).cpu_s - client_before;
     // Work the run left behind (a log written in the background, a checkpoint) is its CPU too,
     // and must be done before the next run, of either server, starts.
     server.settle().await;
     let after = server.stats();
     server.check_alive()?;
-    if outcome.errors > 0 {
-        let first = outcome.first_error.unwrap_or_default();
-        return Ok(Err(format!("{} errors; first: {first}", outcome.errors)));
-    }
-    if outcome.ok == 0 {
-        return Ok(Err("no request completed inside the measured window".into()));
+    if let Err(e) = outcome.judge() {
+        return Ok(Err(e));
     }
     // Requests of the whole run (warm-up included) ≈ measured rate × (warm-up + duration), for CPU/request.
     let total = (outcome.throughput() * (warmup + duration).as_secs_f64()).round() as u64;
@@ -433,7 +472,40 @@ pub(crate) async fn measure(
         after.cpu_s - before.cpu_s,
         total,
         peak_kib as f64 / 1024.0,
+        client_cpu,
     )))
+}
+
+/// nginx answering the body of oxbase's view of the first seeded message (as its first user
+/// sees it), or None when there is no nginx binary.
+async fn start_floor_nginx(
+    nginx: &Path,
+    ox: &Server,
+    fixture: &Fixture,
+) -> Result<Option<(Server, String)>> {
+    if !nginx.exists() {
+        eprintln!(
+            "note: no nginx at {}: the floor is measured without it (`apt-get install nginx-light`)",
+            nginx.display()
+        );
+        return Ok(None);
+    }
+    let id = &fixture.messages[0];
+    let view = Http::new(&ox.url, 1)
+        .json(&client::Req::get(
+            format!("/api/collections/messages/records/{id}"),
+            Some(&fixture.users[0].token),
+        ))
+        .await
+        .context("the view response nginx serves")?;
+    let body = view.to_string();
+    let server = Server::start_nginx(nginx, &body).await?;
+    eprintln!(
+        "nginx floor target at {} ({} bytes)",
+        server.url,
+        body.len()
+    );
+    Ok(Some((server, body)))
 }
 
 /// Spawn → first 200 on an empty data dir, and RSS one second later; alternating servers.

@@ -22,22 +22,34 @@ pub struct Round {
     pub cpu_ms_per_req: f64,
     /// Peak RSS during the run, MiB.
     pub peak_mib: f64,
+    /// The benchmark's own CPU per request (sending, reading, checking the bodies).
+    pub client_ms_per_req: f64,
 }
 
 impl Round {
-    pub fn new(o: &Outcome, cpu_s: f64, total_requests: u64, peak_mib: f64) -> Round {
+    pub fn new(
+        o: &Outcome,
+        cpu_s: f64,
+        total_requests: u64,
+        peak_mib: f64,
+        client_cpu_s: f64,
+    ) -> Round {
+        let per_req = |cpu: f64| {
+            if total_requests == 0 {
+                f64::NAN
+            } else {
+                cpu * 1000.0 / total_requests as f64
+            }
+        };
         Round {
             rps: o.throughput(),
             p50: o.quantile_ms(0.50),
             p90: o.quantile_ms(0.90),
             p99: o.quantile_ms(0.99),
             cpu_s,
-            cpu_ms_per_req: if total_requests == 0 {
-                f64::NAN
-            } else {
-                cpu_s * 1000.0 / total_requests as f64
-            },
+            cpu_ms_per_req: per_req(cpu_s),
             peak_mib,
+            client_ms_per_req: per_req(client_cpu_s),
         }
     }
 }
@@ -47,6 +59,8 @@ impl Round {
 pub enum Summary {
     Ok(Round),
     Failed(String),
+    /// The server cannot answer the workload (GraphQL on PocketBase).
+    NotRun,
 }
 
 impl Summary {
@@ -60,13 +74,14 @@ impl Summary {
             cpu_s: med(|r| r.cpu_s),
             cpu_ms_per_req: med(|r| r.cpu_ms_per_req),
             peak_mib: med(|r| r.peak_mib),
+            client_ms_per_req: med(|r| r.client_ms_per_req),
         })
     }
 
-    fn ok(&self) -> Option<&Round> {
+    pub fn ok(&self) -> Option<&Round> {
         match self {
             Summary::Ok(r) => Some(r),
-            Summary::Failed(_) => None,
+            Summary::Failed(_) | Summary::NotRun => None,
         }
     }
 }
@@ -89,6 +104,8 @@ pub struct Row {
     pub concurrency: usize,
     pub ox: Summary,
     pub pb: Summary,
+    /// nginx's fixed JSON body, on the floor rows when nginx was measured.
+    pub nginx: Option<Summary>,
 }
 
 /// Startup figures per server (medians).
@@ -101,6 +118,10 @@ pub struct Startup {
 pub struct Report {
     pub machine: String,
     pub settings: String,
+    /// Both servers' request-log settings.
+    pub logs: String,
+    /// What the nginx floor target was.
+    pub nginx: String,
     pub rows: Vec<Row>,
     pub startup: Option<(Startup, Startup)>,
     pub concurrency: usize,
@@ -143,6 +164,23 @@ impl Report {
             .map(|r| r.rps)
     }
 
+    /// nginx's fixed-JSON throughput at `concurrency`.
+    fn nginx_floor(&self, concurrency: usize) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|r| r.workload == Workload::Floor && r.concurrency == concurrency)
+            .and_then(|r| r.nginx.as_ref()?.ok())
+            .map(|r| r.rps)
+    }
+
+    fn ox(&self, w: Workload, c: usize) -> Option<&Round> {
+        self.rows
+            .iter()
+            .find(|r| r.workload == w && r.concurrency == c)?
+            .ox
+            .ok()
+    }
+
     fn row(&self, w: Workload, c: usize) -> Option<(&Round, &Round)> {
         let r = self
             .rows
@@ -156,6 +194,8 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "{}\n", self.machine);
         let _ = writeln!(s, "{}\n", self.settings);
+        let _ = writeln!(s, "{}\n", self.logs);
+        let _ = writeln!(s, "{}\n", self.nginx);
         let other = self.reference.name();
         let _ = writeln!(
             s,
@@ -163,9 +203,9 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "| workload | conc | oxbase req/s | {other} req/s | req/s × | oxbase p50 / p90 / p99 ms | {other} p50 / p90 / p99 ms | p50 × | oxbase % of floor | {other} % of floor |"
+            "| workload | conc | oxbase req/s | {other} req/s | req/s × | oxbase p50 / p90 / p99 ms | {other} p50 / p90 / p99 ms | p50 × | oxbase % of floor | {other} % of floor | nginx req/s | oxbase % of nginx | {other} % of nginx |"
         );
-        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         let mut failures = Vec::new();
         for r in &self.rows {
             let cell = |x: &Summary| match x {
@@ -179,6 +219,7 @@ impl Report {
                     ),
                 ),
                 Summary::Failed(_) => ("FAILED".into(), "FAILED".into()),
+                Summary::NotRun => ("n/a".into(), "n/a".into()),
             };
             let (ox_rps, ox_lat) = cell(&r.ox);
             let (pb_rps, pb_lat) = cell(&r.pb);
@@ -195,13 +236,20 @@ impl Report {
             };
             let ox_pct = pct(&r.ox, self.floor(r.concurrency, |r| &r.ox));
             let pb_pct = pct(&r.pb, self.floor(r.concurrency, |r| &r.pb));
+            let nginx = self.nginx_floor(r.concurrency);
+            let (ox_ng, pb_ng) = (pct(&r.ox, nginx), pct(&r.pb, nginx));
+            let nginx_rps = match &r.nginx {
+                Some(Summary::Failed(_)) => "FAILED".into(),
+                _ => nginx.map_or("–".into(), fmt_num),
+            };
             let _ = writeln!(
                 s,
-                "| {} | {} | {ox_rps} | {pb_rps} | {rps_x} | {ox_lat} | {pb_lat} | {p50_x} | {ox_pct} | {pb_pct} |",
+                "| {} | {} | {ox_rps} | {pb_rps} | {rps_x} | {ox_lat} | {pb_lat} | {p50_x} | {ox_pct} | {pb_pct} | {nginx_rps} | {ox_ng} | {pb_ng} |",
                 r.workload.name(),
                 r.concurrency
             );
-            for (name, x) in [("oxbase", &r.ox), (other, &r.pb)] {
+            let nginx_summary = r.nginx.as_ref().unwrap_or(&Summary::NotRun);
+            for (name, x) in [("oxbase", &r.ox), (other, &r.pb), ("nginx", nginx_summary)] {
                 if let Summary::Failed(e) = x {
                     failures.push(format!(
                         "- {} @{} on {name}: FAILED — first error: `{}`",
@@ -220,9 +268,9 @@ impl Report {
         s.push_str("\n#### Server resources during each run (peak RSS; CPU = user+system of the server process, warm-up included)\n\n");
         let _ = writeln!(
             s,
-            "| workload | conc | oxbase peak MiB | {other} peak MiB | peak × | oxbase CPU s | {other} CPU s | oxbase CPU ms/req | {other} CPU ms/req | CPU/req × |"
+            "| workload | conc | oxbase peak MiB | {other} peak MiB | peak × | oxbase CPU s | {other} CPU s | oxbase CPU ms/req | {other} CPU ms/req | CPU/req × | client CPU ms/req (oxbase run) |"
         );
-        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
             let (o, p) = (r.ox.ok(), r.pb.ok());
             let f =
@@ -233,7 +281,7 @@ impl Report {
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.workload.name(),
                 r.concurrency,
                 f(o, |v| v.peak_mib),
@@ -244,6 +292,56 @@ impl Report {
                 f(o, |v| v.cpu_ms_per_req),
                 f(p, |v| v.cpu_ms_per_req),
                 x(|v| v.cpu_ms_per_req),
+                f(o, |v| v.client_ms_per_req),
+            );
+        }
+        let nginx_rows: Vec<(usize, &Round)> = self
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.concurrency, r.nginx.as_ref()?.ok()?)))
+            .collect();
+        if !nginx_rows.is_empty() {
+            s.push_str("\n#### The floor of HTTP: nginx answering a fixed JSON body (same rounds as `floor`)\n\n");
+            s.push_str("| conc | req/s | p50 / p90 / p99 ms | peak MiB | CPU ms/req | oxbase `floor` % of nginx | oxbase `view` % of nginx |\n");
+            s.push_str("|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (c, n) in nginx_rows {
+                let share = |w: Workload| {
+                    self.ox(w, c)
+                        .map_or("–".into(), |o| format!("{:.0}%", 100.0 * o.rps / n.rps))
+                };
+                let _ = writeln!(
+                    s,
+                    "| {c} | {} | {} / {} / {} | {} | {} | {} | {} |",
+                    fmt_num(n.rps),
+                    fmt_num(n.p50),
+                    fmt_num(n.p90),
+                    fmt_num(n.p99),
+                    fmt_num(n.peak_mib),
+                    fmt_num(n.cpu_ms_per_req),
+                    share(Workload::Floor),
+                    share(Workload::View),
+                );
+            }
+        }
+        if let (Some(g), Some(r)) = (
+            self.ox(Workload::Graphql, self.concurrency),
+            self.ox(Workload::GraphqlRest, self.concurrency),
+        ) {
+            let _ = writeln!(
+                s,
+                "\n#### GraphQL against REST (issue #22), oxbase @{}: the same list of 50 with each message's room nested\n\n\
+                 | | GraphQL | REST `expand=room` | GraphQL / REST |\n|---|---:|---:|---:|\n\
+                 | req/s | {} | {} | {} |\n| CPU ms/req | {} | {} | {} |\n| p50 ms | {} | {} | {} |",
+                self.concurrency,
+                fmt_num(g.rps),
+                fmt_num(r.rps),
+                fmt_ratio(g.rps / r.rps),
+                fmt_num(g.cpu_ms_per_req),
+                fmt_num(r.cpu_ms_per_req),
+                fmt_ratio(g.cpu_ms_per_req / r.cpu_ms_per_req),
+                fmt_num(g.p50),
+                fmt_num(r.p50),
+                fmt_ratio(g.p50 / r.p50),
             );
         }
         if let Some((o, p)) = self.startup {
@@ -267,7 +365,7 @@ impl Report {
         if self.reference != Kind::PocketBase {
             return s;
         }
-        s.push_str("\n#### Targets (issue #3)\n\n| target | measured | met |\n|---|---:|:---:|\n");
+        s.push_str("\n#### Targets (issues #3, #22, #24)\n\n| target | measured | met |\n|---|---:|:---:|\n");
         for (what, measured, met) in self.targets() {
             let _ = writeln!(
                 s,
@@ -367,6 +465,26 @@ impl Report {
                 "–".into(),
                 None,
             )),
+        }
+        let view_nginx = format!("view @{c}: ≥ 60% of nginx's fixed-JSON floor (#24)");
+        match (view, self.nginx_floor(c)) {
+            (Some(v), Some(n)) => t.push((
+                view_nginx,
+                format!("{:.0}%", 100.0 * v.rps / n),
+                Some(v.rps >= 0.6 * n),
+            )),
+            _ => t.push((view_nginx, "–".into(), None)),
+        }
+        let gql = format!("graphql @{c}: CPU per request ≤ 1.5× REST's `expand` (#22)");
+        match (
+            self.ox(Workload::Graphql, c),
+            self.ox(Workload::GraphqlRest, c),
+        ) {
+            (Some(g), Some(r)) => {
+                let x = g.cpu_ms_per_req / r.cpu_ms_per_req;
+                t.push((gql, fmt_ratio(x), Some(x <= 1.5)));
+            }
+            _ => t.push((gql, "–".into(), None)),
         }
         match self.startup {
             Some((o, _)) => {

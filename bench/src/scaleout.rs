@@ -191,6 +191,9 @@ pub fn markdown(results: &Results) -> String {
                         fmt_num(r.peak_mib)
                     );
                 }
+                Summary::NotRun => {
+                    let _ = writeln!(s, "| {} | {c} | {label} | n/a | – | – | – | – |", w.name());
+                }
                 Summary::Failed(e) => {
                     let _ = writeln!(
                         s,

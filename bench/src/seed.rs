@@ -41,6 +41,19 @@ pub struct Fixture {
     pub users: Vec<User>,
     pub rooms: Vec<String>,
     pub messages: Vec<String>,
+    /// Messages in each room (same order as `rooms`) before the write workloads run: what the
+    /// list workloads' pages and totals are checked against.
+    pub room_counts: Vec<usize>,
+}
+
+impl Fixture {
+    /// The messages of room `room` the read workloads see.
+    pub fn room_messages(&self, room: &str) -> usize {
+        self.rooms
+            .iter()
+            .position(|r| r == room)
+            .map_or(0, |i| self.room_counts[i])
+    }
 }
 
 pub fn user_id(i: usize) -> String {
@@ -237,7 +250,11 @@ pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
         users: Vec::new(),
         rooms: (0..ROOMS).map(room_id).collect(),
         messages: (0..messages).map(message_id).collect(),
+        room_counts: vec![0; ROOMS],
     };
+    for j in 0..messages {
+        fixture.room_counts[user_rooms(j % USERS)[(j / USERS) % ROOMS_PER_USER]] += 1;
+    }
     for u in 0..USERS {
         let email = format!("user{u}@example.com");
         fixture.users.push(User {
@@ -269,6 +286,8 @@ pub async fn seed(http: &Http, messages: usize) -> Result<Fixture> {
             .to_owned();
     }
     check_membership_rule(http, &fixture).await?;
+    // The rule check's one allowed post, to room 0.
+    fixture.room_counts[0] += 1;
     Ok(fixture)
 }
 

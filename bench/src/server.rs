@@ -20,6 +20,8 @@ pub enum Kind {
     PocketBase,
     /// Another oxbase build standing in for PocketBase (`--baseline`, A/B of a change).
     Baseline,
+    /// nginx answering one fixed JSON body to every request: the HTTP floor of this machine.
+    Nginx,
 }
 
 impl Kind {
@@ -28,6 +30,7 @@ impl Kind {
             Kind::Oxbase => "oxbase",
             Kind::PocketBase => "PocketBase",
             Kind::Baseline => "baseline",
+            Kind::Nginx => "nginx",
         }
     }
 }
@@ -86,6 +89,7 @@ fn data_dir(kind: Kind, root: &Path) -> PathBuf {
     match kind {
         Kind::Oxbase | Kind::Baseline => root.join("ox_data"),
         Kind::PocketBase => root.join("pb_data"),
+        Kind::Nginx => root.join("nginx"),
     }
 }
 
@@ -138,6 +142,7 @@ fn spawn_serve(
                     .arg(PG_CONNECTIONS.to_string());
             }
         }
+        Kind::Nginx => bail!("nginx is started by `Server::start_nginx`"),
         Kind::PocketBase => {
             cmd.arg("--automigrate=false")
                 .arg("--migrationsDir")
@@ -236,23 +241,36 @@ impl Server {
                 let port = free_port()?;
                 let conf = server.root.join("nginx.conf");
                 fs::write(&conf, nginx_conf(&server.root, port, &ports))?;
-                let log = fs::File::create(server.root.join("nginx.log"))?;
-                let child = Command::new(nginx)
-                    .arg("-p")
-                    .arg(&server.root)
-                    .arg("-c")
-                    .arg(&conf)
-                    .stdin(Stdio::null())
-                    .stdout(log.try_clone()?)
-                    .stderr(log)
-                    .spawn()
-                    .with_context(|| format!("spawning {}", nginx.display()))?;
-                server.children.push(child);
+                server
+                    .children
+                    .push(spawn_nginx(nginx, &server.root, &conf)?);
                 let lb = format!("http://127.0.0.1:{port}");
                 server.wait_healthy(&lb, Instant::now()).await?;
                 lb
             }
         };
+        Ok(server)
+    }
+
+    /// Starts nginx answering `body` (JSON) with a 200 to every request: the floor target.
+    pub async fn start_nginx(nginx: &Path, body: &str) -> Result<Server> {
+        let root = fresh_root(Kind::Nginx)?;
+        let port = free_port()?;
+        let conf = root.join("nginx.conf");
+        fs::write(&conf, nginx_fixed_conf(&root, port, body)?)?;
+        let mut server = Server {
+            kind: Kind::Nginx,
+            url: format!("http://127.0.0.1:{port}"),
+            children: Vec::new(),
+            root,
+            database: None,
+        };
+        server
+            .children
+            .push(spawn_nginx(nginx, &server.root, &conf)?);
+        server
+            .wait_healthy(&server.url.clone(), Instant::now())
+            .await?;
         Ok(server)
     }
 
@@ -362,7 +380,7 @@ impl Server {
     /// The server's processes and theirs (nginx serves from a worker process it forks).
     fn pids(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self.children.iter().map(Child::id).collect();
-        if self.children.len() > 1 {
+        if self.children.len() > 1 || self.kind == Kind::Nginx {
             let parents = parent_pids();
             let mut i = 0;
             while i < pids.len() {
@@ -406,13 +424,25 @@ impl Drop for Server {
     }
 }
 
-/// The nginx configuration of docs/deploy.md (keep-alive upstream connections), on local ports.
-fn nginx_conf(root: &Path, port: u16, upstreams: &[u16]) -> String {
+/// Spawns nginx in the foreground on `conf`, its prefix and log in `root`.
+fn spawn_nginx(nginx: &Path, root: &Path, conf: &Path) -> Result<Child> {
+    let log = fs::File::create(root.join("nginx.log"))?;
+    Command::new(nginx)
+        .arg("-p")
+        .arg(root)
+        .arg("-c")
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("spawning {}", nginx.display()))
+}
+
+/// The settings every nginx of the benchmark shares: one worker, no access log, temp paths in
+/// `root`, then `http` (the `http` block's own directives).
+fn nginx_conf_with(root: &Path, http: &str) -> String {
     let root = root.display();
-    let servers: String = upstreams
-        .iter()
-        .map(|p| format!("    server 127.0.0.1:{p};\n"))
-        .collect();
     format!(
         r#"pid {root}/nginx.pid;
 error_log {root}/nginx-error.log warn;
@@ -426,7 +456,42 @@ http {{
   fastcgi_temp_path {root}/fastcgi;
   uwsgi_temp_path {root}/uwsgi;
   scgi_temp_path {root}/scgi;
-  upstream oxbase {{
+{http}}}
+"#
+    )
+}
+
+/// nginx answering `body` to every request, as `application/json`, over keep-alive connections.
+fn nginx_fixed_conf(root: &Path, port: u16, body: &str) -> Result<String> {
+    if body.contains(['$', '\\', '\'', '\n']) {
+        bail!("the floor body must not need escaping in nginx's configuration: {body}");
+    }
+    Ok(nginx_conf_with(
+        root,
+        &format!(
+            r#"  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      default_type application/json;
+      return 200 '{body}';
+    }}
+  }}
+"#
+        ),
+    ))
+}
+
+/// The nginx configuration of docs/deploy.md (keep-alive upstream connections), on local ports.
+fn nginx_conf(root: &Path, port: u16, upstreams: &[u16]) -> String {
+    let servers: String = upstreams
+        .iter()
+        .map(|p| format!("    server 127.0.0.1:{p};\n"))
+        .collect();
+    nginx_conf_with(
+        root,
+        &format!(
+            r#"  upstream oxbase {{
 {servers}    keepalive 128;
   }}
   server {{
@@ -439,8 +504,8 @@ http {{
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     }}
   }}
-}}
 "#
+        ),
     )
 }
 

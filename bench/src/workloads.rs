@@ -3,8 +3,18 @@
 use hyper::Method;
 use serde_json::json;
 
+use crate::check::{Check, Page};
 use crate::client::{Req, encode};
 use crate::seed::{Fixture, USER_PASSWORD};
+use crate::server::Kind;
+
+/// The `graphql` workload's query: what REST's `expand=room` list answers (the message's fields,
+/// its room's), selected by name.
+const GRAPHQL_LIST: &str = "query($filter: String) { messagesList(filter: $filter, sort: \"-created\", page: 1, perPage: 50) \
+     { page perPage totalItems totalPages items { id room author text created updated room_rel { id name } } } }";
+
+/// The page size of the list workloads.
+pub const PER_PAGE: usize = 50;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
@@ -16,18 +26,24 @@ pub enum Workload {
     Update,
     Insert,
     Auth,
+    /// GraphQL (oxbase only): the list of 50 with each message's room nested.
+    Graphql,
+    /// The same list over REST: `expand=room`, with the total (GraphQL's list always counts).
+    GraphqlRest,
     /// A custom JSON route of a hook file (`--hooks bench/hooks`); run only when named.
     Route,
 }
 
 /// In running order: reads first, so that the rows the write workloads add (more on the faster
 /// server) do not change what the reads see.
-pub const ALL: [Workload; 8] = [
+pub const ALL: [Workload; 10] = [
     Workload::Floor,
     Workload::View,
     Workload::List,
     Workload::ListTotal,
     Workload::Expand,
+    Workload::Graphql,
+    Workload::GraphqlRest,
     Workload::Update,
     Workload::Insert,
     Workload::Auth,
@@ -44,6 +60,8 @@ impl Workload {
             Workload::Update => "update",
             Workload::Insert => "insert",
             Workload::Auth => "auth",
+            Workload::Graphql => "graphql",
+            Workload::GraphqlRest => "graphql_rest",
             Workload::Route => "route",
         }
     }
@@ -70,6 +88,12 @@ impl Workload {
             Workload::Auth => {
                 "`POST /users/auth-with-password` (password hashing dominates; hashing not weakened)"
             }
+            Workload::Graphql => {
+                "`POST /api/graphql`: the 50 newest messages of one room with each one's room nested (`room_rel`), total included (oxbase only)"
+            }
+            Workload::GraphqlRest => {
+                "the same list over REST: `expand=room`, with the total (GraphQL's list always counts)"
+            }
             Workload::Route => {
                 "`GET /bench/hello/:name`, a JSON route of a JS hook file (`routerAdd`, needs `--hooks bench/hooks`)"
             }
@@ -80,6 +104,15 @@ impl Workload {
         ALL.into_iter()
             .chain([Workload::Route])
             .find(|w| w.name() == s)
+    }
+
+    /// Whether `kind` can answer it (GraphQL is oxbase's own).
+    pub fn runs_on(self, kind: Kind) -> bool {
+        match self {
+            Workload::Graphql => matches!(kind, Kind::Oxbase | Kind::Baseline),
+            Workload::Floor => true,
+            _ => kind != Kind::Nginx,
+        }
     }
 
     /// One request list per worker.
@@ -93,43 +126,77 @@ impl Workload {
         let list_path = |room: &str, extra: &str| {
             let filter = encode(&format!("room = '{room}'"));
             format!(
-                "/api/collections/messages/records?page=1&perPage=50&sort=-created{extra}&filter={filter}"
+                "/api/collections/messages/records?page=1&perPage={PER_PAGE}&sort=-created{extra}&filter={filter}"
             )
         };
         let rooms = || (0..f.rooms.len()).map(move |k| &f.rooms[(w + k) % f.rooms.len()]);
+        let page = |r: &str, total: bool, expand: bool| {
+            let n = f.room_messages(r);
+            Page::rest(r, n.min(PER_PAGE), total.then_some(n), expand)
+        };
         match self {
-            Workload::Floor => vec![Req::get("/api/health", None)],
+            Workload::Floor => vec![Req::get("/api/health", None).expect(Check::Object)],
             Workload::View => (0..200)
                 .map(|k| {
                     let id = &f.messages[(w * 157 + k * 37) % f.messages.len()];
-                    Req::get(format!("/api/collections/messages/records/{id}"), token)
+                    Req::get(format!("/api/collections/messages/records/{id}"), token).expect(Check::record(id))
                 })
                 .collect(),
-            Workload::List => rooms().map(|r| Req::get(list_path(r, "&skipTotal=1"), token)).collect(),
-            Workload::ListTotal => rooms().map(|r| Req::get(list_path(r, ""), token)).collect(),
-            Workload::Expand => rooms().map(|r| Req::get(list_path(r, "&skipTotal=1&expand=room%2Cauthor"), token)).collect(),
+            Workload::List => rooms()
+                .map(|r| Req::get(list_path(r, "&skipTotal=1"), token).expect(Check::Page(page(r, false, false))))
+                .collect(),
+            Workload::ListTotal => rooms()
+                .map(|r| Req::get(list_path(r, ""), token).expect(Check::Page(page(r, true, false))))
+                .collect(),
+            Workload::Expand => rooms()
+                .map(|r| {
+                    Req::get(list_path(r, "&skipTotal=1&expand=room%2Cauthor"), token)
+                        .expect(Check::Page(page(r, false, true)))
+                })
+                .collect(),
+            Workload::Graphql => rooms()
+                .map(|r| {
+                    let n = f.room_messages(r);
+                    let body = json!({"query": GRAPHQL_LIST, "variables": {"filter": format!("room = '{r}'")}});
+                    Req::json(Method::POST, "/api/graphql", token, &body).expect(Check::Graphql {
+                        field: "messagesList".into(),
+                        page: Page::graphql(r, n.min(PER_PAGE), Some(n)),
+                    })
+                })
+                .collect(),
+            Workload::GraphqlRest => rooms()
+                .map(|r| Req::get(list_path(r, "&expand=room"), token).expect(Check::Page(page(r, true, true))))
+                .collect(),
             Workload::Update => user
                 .messages
                 .iter()
                 .enumerate()
                 .map(|(k, id)| {
-                    let body = json!({"text": format!("edited by worker {w}, edit {k}")});
-                    Req::json(Method::PATCH, format!("/api/collections/messages/records/{id}"), token, &body)
+                    let text = format!("edited by worker {w}, edit {k}");
+                    Req::json(Method::PATCH, format!("/api/collections/messages/records/{id}"), token, &json!({"text": text}))
+                        .expect(Check::written(&[("id", id), ("text", &text)]))
                 })
                 .collect(),
             Workload::Insert => user
                 .rooms
                 .iter()
                 .map(|room| {
-                    let body = json!({"room": room, "author": user.id, "text": format!("hello from worker {w}")});
+                    let text = format!("hello from worker {w}");
+                    let body = json!({"room": room, "author": user.id, "text": text});
                     Req::json(Method::POST, "/api/collections/messages/records", token, &body)
+                        .expect(Check::written(&[("room", room), ("author", &user.id), ("text", &text)]))
                 })
                 .collect(),
             Workload::Auth => {
                 let body = json!({"identity": user.email, "password": USER_PASSWORD});
-                vec![Req::json(Method::POST, "/api/collections/users/auth-with-password", None, &body)]
+                vec![Req::json(Method::POST, "/api/collections/users/auth-with-password", None, &body).expect(Check::token(&user.id))]
             }
-            Workload::Route => (0..50).map(|k| Req::get(format!("/bench/hello/w{w}k{k}"), None)).collect(),
+            Workload::Route => (0..50)
+                .map(|k| {
+                    let name = format!("w{w}k{k}");
+                    Req::get(format!("/bench/hello/{name}"), None).expect(Check::Contains(format!("\"Hello {name}\"")))
+                })
+                .collect(),
         }
     }
 }

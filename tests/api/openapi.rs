@@ -327,3 +327,60 @@ async fn typegen_writes_the_types_from_the_command_line() {
     assert!(ts.contains("export type UsersResponse<Texpand = unknown> = Required<Omit<UsersRecord, \"password\">> & AuthSystemFields<Texpand>"), "{ts}");
     assert!(ts.contains("export interface TypedPocketBase extends PocketBase {"));
 }
+
+/// The generated documents of the fixture schema, byte for byte (insta snapshots under
+/// `tests/api/snapshots/`; `INSTA_UPDATE=always cargo test --test api -- snapshots_` rewrites
+/// them after an intended change, then review the diff). What differs from one run to the next
+/// is replaced before comparing: the server's URL and each collection's generated id.
+#[tokio::test]
+async fn snapshots_of_the_generated_documents() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let mut stable = vec![(app.base.clone(), "http://127.0.0.1:PORT".to_owned())];
+    for name in ["posts", "drafts"] {
+        stable.push((app.collection_id(name).await, format!("<id of {name}>")));
+    }
+    let normalise = |text: &str| {
+        stable.iter().fold(text.to_owned(), |t, (from, to)| {
+            t.replace(from.as_str(), to)
+        })
+    };
+    let get = |path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(path, &app.superuser_token).await;
+            r.expect(200);
+            r.text
+        }
+    };
+    // Twice: the same schema must give the same bytes (no map-order or clock in them).
+    let openapi = get("/api/openapi.json").await;
+    assert_eq!(openapi, get("/api/openapi.json").await);
+    let mut doc: serde_json::Value = serde_json::from_str(&normalise(&openapi)).unwrap();
+    // The build's version changes with each release, not with the schema.
+    doc["info"]["version"] = json!("<version>");
+    insta::assert_snapshot!("openapi.json", serde_json::to_string_pretty(&doc).unwrap());
+    let ts = get("/api/typegen.ts").await;
+    assert_eq!(ts, get("/api/typegen.ts").await);
+    insta::assert_snapshot!("typegen.ts", normalise(&ts));
+    let sdl = get("/api/graphql/schema.graphql").await;
+    assert_eq!(sdl, get("/api/graphql/schema.graphql").await);
+    insta::assert_snapshot!("schema.graphql", normalise(&sdl));
+}
+
+#[tokio::test]
+async fn the_graphql_sdl_is_for_superusers() {
+    let app = spawn_app().await;
+    let user = app.create_user("reader@example.com").await;
+    app.get("/api/graphql/schema.graphql", GUEST)
+        .await
+        .expect(401);
+    app.get("/api/graphql/schema.graphql", &user.token)
+        .await
+        .expect(403);
+    let sdl = app
+        .get("/api/graphql/schema.graphql", &app.superuser_token)
+        .await;
+    sdl.expect(200);
+    assert!(sdl.text.contains("type Query"), "{}", sdl.text);
+}

@@ -278,10 +278,12 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
         api
     };
     #[cfg(feature = "graphql")]
-    let api = api.route(
-        "/api/graphql",
-        get(routes::graphql::get).post(routes::graphql::post),
-    );
+    let api = api
+        .route(
+            "/api/graphql",
+            get(routes::graphql::get).post(routes::graphql::post),
+        )
+        .route("/api/graphql/schema.graphql", get(routes::graphql::sdl));
     let api = api.with_state(state.clone());
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its
     // own boxed service, and each level cloned the boxes below it on every request).

@@ -3,7 +3,7 @@
 //! login and refresh mutations per auth collection. Relations are `<field>_rel` (the related
 //! record(s)) beside the raw id(s) in `<field>`; back-relations are `<source>_via_<field>`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::Value as GqlValue;
@@ -47,11 +47,11 @@ enum Rel {
 }
 
 /// What resolvers need of the schema: per collection, its type prefix and its relations by
-/// GraphQL field name.
+/// GraphQL field name (ordered: the schema, and its SDL, are the same from run to run).
 #[derive(Default)]
 struct Info {
     types: HashMap<String, String>,
-    rels: HashMap<String, HashMap<String, Rel>>,
+    rels: HashMap<String, BTreeMap<String, Rel>>,
 }
 
 fn multi(f: &oxbase_core::schema::Field) -> bool {

@@ -1,4 +1,5 @@
-//! `POST /api/graphql`, `GET /api/graphql` (queries, or the playground for a browser).
+//! `POST /api/graphql`, `GET /api/graphql` (queries, or the playground for a browser), and the
+//! schema as SDL (`GET /api/graphql/schema.graphql`).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -9,7 +10,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Context;
+use crate::extract::{Caller as Auth, Context};
 use crate::graphql::{self, Caller, PLAYGROUND};
 use crate::middleware::ClientIp;
 
@@ -87,4 +88,12 @@ fn mutates(query: &str) -> bool {
             .iter()
             .any(|(_, op)| op.node.ty != OperationType::Query)
     })
+}
+
+/// `GET /api/graphql/schema.graphql` (superusers only): the schema of the current collections as
+/// SDL, for code generators.
+pub async fn sdl(State(state): State<AppState>, Auth(auth): Auth) -> ApiResult<Response> {
+    oxbase_core::rules::superusers_only(&auth).map_err(ApiError)?;
+    let sdl = state.graphql.schema(&state.app)?.sdl();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], sdl).into_response())
 }

@@ -36,6 +36,8 @@ pub enum Answer {
     File,
     /// An HTML page or an asset.
     Html,
+    /// A JSON object, or an HTML page for a browser (`GET /api/graphql` without `query`).
+    ObjectOrHtml,
     /// A server-sent events stream.
     EventStream,
     /// Text (TypeScript, Prometheus metrics).
@@ -80,8 +82,8 @@ const fn e(
 
 use Access::{Anyone, Authenticated, Superusers};
 use Answer::{
-    Array, Auth, EventStream, File, Headers, Html, NoContent, Object, Page, Record, Records,
-    Redirect, Text,
+    Array, Auth, EventStream, File, Headers, Html, NoContent, Object, ObjectOrHtml, Page, Record,
+    Records, Redirect, Text,
 };
 use Body::{Json as J, Multipart, None as N};
 
@@ -172,8 +174,9 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/brokers/dead-letters/{id}", "Brokers", "View a broker dead letter.", Superusers, N, Object),
     e("post", "/api/brokers/dead-letters/{id}/replay", "Brokers", "Publish a broker dead letter again (same event id).", Superusers, N, NoContent),
     // GraphQL
-    e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON.", Anyone, N, Object),
+    e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON.", Anyone, N, ObjectOrHtml),
     e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md).", Anyone, J, Object),
+    e("get", "/api/graphql/schema.graphql", "GraphQL", "The GraphQL schema of the current collections as SDL (for code generators).", Superusers, N, Text),
     // Metrics
     e("get", "/metrics", "Metrics", "Prometheus metrics (only with `--metrics`; `--metricsToken` requires `Authorization: Bearer <token>`).", Anyone, N, Text),
 ];
@@ -281,6 +284,13 @@ fn ok(answer: Answer) -> (&'static str, Json) {
         Answer::File => (
             "200",
             json!({"description": "The file", "content": content("application/octet-stream", json!({"type": "string", "format": "binary"}))}),
+        ),
+        Answer::ObjectOrHtml => (
+            "200",
+            json!({"description": "The JSON answer, or the HTML page", "content": {
+                "application/json": {"schema": object},
+                "text/html": {"schema": {"type": "string"}},
+            }}),
         ),
         Answer::Html => (
             "200",
