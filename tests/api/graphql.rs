@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{GUEST, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestApp, TestUser, spawn_app};
 
 /// `POST /api/graphql` as `token`: the status and the body.
-async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16, Value) {
+pub(crate) async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16, Value) {
     let r = app
         .request(
             Method::POST,
@@ -25,14 +25,26 @@ async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16,
 }
 
 /// teams <- posts (owner: users, a hidden `secret`, rule: public or own) <- comments.
-struct Fixture {
-    app: TestApp,
-    ann: TestUser,
-    bob: TestUser,
-    posts: Vec<String>,
+pub(crate) struct Fixture {
+    pub app: TestApp,
+    pub ann: TestUser,
+    pub bob: TestUser,
+    pub posts: Vec<String>,
 }
 
-async fn fixture() -> Fixture {
+impl Fixture {
+    /// The four callers the parity tests compare: guest, owner, other user, superuser.
+    pub fn callers(&self) -> [(&'static str, String); 4] {
+        [
+            ("guest", GUEST.to_owned()),
+            ("owner", self.ann.token.clone()),
+            ("other", self.bob.token.clone()),
+            ("superuser", self.app.superuser_token.clone()),
+        ]
+    }
+}
+
+pub(crate) async fn fixture() -> Fixture {
     let app = spawn_app().await;
     let users = app.collection_id("users").await;
     let teams = app
@@ -103,12 +115,7 @@ const FIELDS: [&str; 7] = ["id", "title", "rank", "public", "secret", "tags", "m
 async fn lists_and_views_equal_rest_for_every_caller() {
     let f = fixture().await;
     let app = &f.app;
-    let callers = [
-        ("guest", GUEST.to_owned()),
-        ("owner", f.ann.token.clone()),
-        ("other", f.bob.token.clone()),
-        ("superuser", app.superuser_token.clone()),
-    ];
+    let callers = f.callers();
     let cases: [(&str, &str, i64, i64); 6] = [
         ("", "-nope", 1, 30),
         ("", "", 1, 30),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::Value as GqlValue;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, Schema,
-    SchemaError, TypeRef,
+    SchemaError, Subscription, SubscriptionField, SubscriptionFieldFuture, TypeRef,
 };
 use async_graphql::{ErrorExtensions, SelectionField};
 use oxbase_core::App;
@@ -116,8 +116,10 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
 
     let mut query = Object::new("Query");
     let mut mutation = Object::new("Mutation");
+    let mut subscription = Subscription::new("Subscription");
     let mut objects = Vec::new();
     let mut root_names = HashSet::new();
+    let mut subscription_names = HashSet::new();
     for c in &collections {
         let p = pascal(&c.name);
         let record_type = format!("{p}Record");
@@ -137,6 +139,15 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
         }
         if root_names.insert(name.clone()) {
             query = query.field(view_query(c, &name, &record_type, &info));
+        }
+        let event_type = format!("{p}Event");
+        objects.push(
+            Object::new(&event_type)
+                .field(json_field("action", TypeRef::named_nn(TypeRef::STRING)))
+                .field(record_field(&record_type)),
+        );
+        if subscription_names.insert(name.clone()) {
+            subscription = subscription.field(events_subscription(c, &name, &event_type, &info));
         }
         if c.kind != CollectionKind::View {
             mutation = mutation
@@ -161,7 +172,7 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
             objects.push(
                 Object::new(&auth_type)
                     .field(json_field("token", TypeRef::named_nn(TypeRef::STRING)))
-                    .field(auth_record_field(&record_type)),
+                    .field(record_field(&record_type)),
             );
             mutation = mutation
                 .field(auth_mutation(
@@ -180,14 +191,18 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
                 ));
         }
     }
-    let mut builder = Schema::build("Query", Some("Mutation"), None)
+    let mut builder = Schema::build("Query", Some("Mutation"), Some("Subscription"))
         .register(Scalar::new("JSON"))
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);
     for o in objects {
         builder = builder.register(o);
     }
-    builder.register(query).register(mutation).finish()
+    builder
+        .register(query)
+        .register(mutation)
+        .register(subscription)
+        .finish()
 }
 
 /// A field read from the parent's JSON (a list's numbers, an auth answer's token).
@@ -219,7 +234,8 @@ fn items_field(record_type: &str) -> Field {
     })
 }
 
-fn auth_record_field(record_type: &str) -> Field {
+/// The `record` of an auth answer or of a subscription event.
+fn record_field(record_type: &str) -> Field {
     Field::new("record", TypeRef::named_nn(record_type), |ctx| {
         FieldFuture::new(async move {
             let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
@@ -454,6 +470,17 @@ fn walk(
     }
 }
 
+/// The selection under the `record` of an auth answer or an event.
+fn expand_of_record(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
+    field
+        .selection_set()
+        .filter(|s| s.name() == "record")
+        .map(|s| expand_below(info, coll, s, 0))
+        .filter(|e| !e.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The selection under a list's `items`.
 fn expand_of_list(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
     let mut out = Vec::new();
@@ -527,6 +554,41 @@ fn view_query(c: &Collection, name: &str, record_type: &str, info: &Arc<Info>) -
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
+}
+
+/// `posts(id, filter)` on `Subscription`: the realtime events of the collection (or of one
+/// record) the caller may see, as SSE delivers them (`super::ws`).
+fn events_subscription(
+    c: &Collection,
+    name: &str,
+    event_type: &str,
+    info: &Arc<Info>,
+) -> SubscriptionField {
+    let (coll, info) = (c.name.clone(), info.clone());
+    SubscriptionField::new(name, TypeRef::named_nn(event_type), move |ctx| {
+        let (coll, info) = (coll.clone(), info.clone());
+        SubscriptionFieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let id = opt_string(&ctx, "id")?;
+            let filter = opt_string(&ctx, "filter")?.unwrap_or_default();
+            // The relations the selection reads are expanded by the hub, under their rules.
+            let expand = expand_of_record(&info, &coll, ctx.ctx.field());
+            let events = super::ws::events(
+                app,
+                caller.info.auth.clone(),
+                &coll,
+                id.as_deref(),
+                &filter,
+                &expand,
+            )
+            .map_err(gql_error)?;
+            Ok(futures_util::StreamExt::map(events, |json| {
+                Ok::<_, async_graphql::Error>(FieldValue::owned_any(json))
+            }))
+        })
+    })
+    .argument(InputValue::new("id", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
 }
 
 /// The `data` argument as a body map (a JSON object).
@@ -648,14 +710,7 @@ fn auth_mutation(
                     .map_err(gql_error)?
             };
             req.auth = Auth::from_record(record.clone());
-            let expand = ctx
-                .ctx
-                .field()
-                .selection_set()
-                .filter(|s| s.name() == "record")
-                .map(|s| expand_below(&info, &coll, s, 0))
-                .collect::<Vec<_>>()
-                .join(",");
+            let expand = expand_of_record(&info, &coll, ctx.ctx.field());
             let shown = app
                 .records()
                 .present(&req, vec![record], &expand, "")

@@ -8,6 +8,9 @@
 
 mod build;
 mod names;
+mod ws;
+
+pub use ws::upgrade;
 
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
@@ -42,13 +43,20 @@ pub async fn post(
     ))
 }
 
-/// `GET /api/graphql?query=…`; without `query`, the playground page.
+/// `GET /api/graphql?query=…`; without `query`, the playground page; a WebSocket upgrade
+/// (`graphql-transport-ws`) for subscriptions.
 pub async fn get(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ctx: Context,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    if let Ok(ws) = ws {
+        let schema = state.graphql.schema(&state.app)?;
+        let caller = caller(ctx, &headers, ip);
+        return graphql::upgrade(state.app.clone(), schema, caller, ws);
+    }
     let query = ctx.params.str("query").to_owned();
     if query.is_empty() {
         return Ok(Html(PLAYGROUND).into_response());

@@ -72,7 +72,7 @@ pub async fn connect(
 }
 
 /// What the message hooks make of `m` (sent as it is when there are none).
-async fn pass_hooks(
+pub(crate) async fn pass_hooks(
     hooks: Option<&Arc<dyn RealtimeHooks>>,
     hub: &oxbase_core::realtime::Realtime,
     id: &str,
