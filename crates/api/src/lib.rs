@@ -278,7 +278,9 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
     #[cfg(feature = "graphql")]
     let api = api.route(
         "/api/graphql",
-        get(routes::graphql::get).post(routes::graphql::post),
+        get(routes::graphql::get)
+            .post(routes::graphql::post)
+            .layer(DefaultBodyLimit::disable()),
     );
     let api = api.with_state(state.clone());
     // The layers wrap the router once, not each route (`Router::layer` wraps every route in its

@@ -193,6 +193,7 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
     }
     let mut builder = Schema::build("Query", Some("Mutation"), Some("Subscription"))
         .register(Scalar::new("JSON"))
+        .enable_uploading()
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);
     for o in objects {
@@ -591,6 +592,40 @@ fn events_subscription(
     .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
 }
 
+/// The `data` argument as a record body, with the files of a multipart request (the GraphQL
+/// multipart request spec: a file mapped to `variables.data.cover`, or to
+/// `variables.data.docs.0` in a list, stands where its field's value is) staged as REST
+/// stages multipart parts: the body names each by its stored name, the core validates them.
+async fn write_input(ctx: &ResolverContext<'_>, app: &App) -> async_graphql::Result<WriteInput> {
+    let mut body = body_of(ctx)?;
+    let mut files = Vec::new();
+    for value in body.values_mut() {
+        let slots: Vec<&mut Json> = match value {
+            Json::Array(items) => items.iter_mut().collect(),
+            one => vec![one],
+        };
+        for slot in slots {
+            let Json::String(s) = slot else { continue };
+            let Ok(upload) = <async_graphql::Upload as async_graphql::InputType>::parse(Some(
+                GqlValue::String(s.clone()),
+            )) else {
+                continue;
+            };
+            let file = upload.value(ctx.ctx)?;
+            let mut staging = app.files().stage(&file.filename).await.map_err(gql_error)?;
+            staging.write(&file.content).await.map_err(gql_error)?;
+            let staged = staging.finish().await.map_err(gql_error)?;
+            staged.name.clone_into(s);
+            files.push(staged);
+        }
+    }
+    Ok(WriteInput {
+        body,
+        files,
+        ..WriteInput::default()
+    })
+}
+
 /// The `data` argument as a body map (a JSON object).
 fn body_of(ctx: &ResolverContext<'_>) -> async_graphql::Result<Map<String, Json>> {
     let Some(v) = ctx.args.get("data") else {
@@ -616,10 +651,7 @@ fn write_mutation(
         let (coll, info) = (coll.clone(), info.clone());
         FieldFuture::new(async move {
             let (app, caller) = services(&ctx)?;
-            let input = WriteInput {
-                body: body_of(&ctx)?,
-                ..WriteInput::default()
-            };
+            let input = write_input(&ctx, app).await?;
             let expand = expand_below(&info, &coll, ctx.ctx.field(), 0);
             let shown = Shown {
                 expand: &expand,

@@ -1,7 +1,6 @@
 //! `POST /api/graphql`, `GET /api/graphql` (queries, or the playground for a browser).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::{HeaderMap, header};
@@ -27,17 +26,39 @@ fn caller(ctx: Context, headers: &HeaderMap, ip: String) -> Caller {
     }
 }
 
-/// `POST /api/graphql`: a JSON body `{query, variables?, operationName?}`.
+/// `POST /api/graphql`: a JSON body `{query, variables?, operationName?}`, or a
+/// `multipart/form-data` body (the GraphQL multipart request spec) for mutations with files.
 pub async fn post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ctx: Context,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
+    // The route has no router limit: this one allows for files, as a record route does.
+    let limit = graphql::body_limit(&state.app, state.max_body_bytes);
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError(oxbase_core::Error::TooLarge(
+            "Request entity too large.".into(),
+        ))
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let caller = caller(ctx, &headers, ip);
+    if content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return Ok(Json(
+            graphql::execute_multipart(&state.app, &state.graphql, caller, &content_type, &body)
+                .await?,
+        ));
+    }
     let request: graphql::Query = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("Invalid GraphQL request body."))?;
-    let caller = caller(ctx, &headers, ip);
     Ok(Json(
         graphql::execute(&state.app, &state.graphql, caller, &request).await?,
     ))

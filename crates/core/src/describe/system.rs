@@ -170,7 +170,7 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("post", "/api/brokers/dead-letters/{id}/replay", "Brokers", "Publish a broker dead letter again (same event id).", Superusers, N, NoContent),
     // GraphQL
     e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON. A WebSocket upgrade with the `graphql-transport-ws` subprotocol runs subscriptions (auth: `Authorization` in the `connection_init` payload; docs/graphql.md).", Anyone, N, Object),
-    e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md).", Anyone, J, Object),
+    e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md); a `multipart/form-data` body (the GraphQL multipart request spec) carries files for create and update mutations.", Anyone, J, Object),
     // Metrics
     e("get", "/metrics", "Metrics", "Prometheus metrics (only with `--metrics`; `--metricsToken` requires `Authorization: Bearer <token>`).", Anyone, N, Text),
 ];
