@@ -19,6 +19,7 @@ mod expand;
 mod files;
 mod framework;
 mod graphql;
+mod graphql_auth;
 mod graphql_files;
 mod graphql_ws;
 mod health;

@@ -172,23 +172,12 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
             objects.push(
                 Object::new(&auth_type)
                     .field(json_field("token", TypeRef::named_nn(TypeRef::STRING)))
-                    .field(record_field(&record_type)),
+                    .field(record_field(&record_type))
+                    .field(json_field("meta", TypeRef::named("JSON"))),
             );
-            mutation = mutation
-                .field(auth_mutation(
-                    c,
-                    &format!("authWithPassword{p}"),
-                    &auth_type,
-                    &info,
-                    true,
-                ))
-                .field(auth_mutation(
-                    c,
-                    &format!("authRefresh{p}"),
-                    &auth_type,
-                    &info,
-                    false,
-                ));
+            for flow in Flow::ALL {
+                mutation = mutation.field(auth_mutation(c, flow, &p, &auth_type, &info));
+            }
         }
     }
     let mut builder = Schema::build("Query", Some("Mutation"), Some("Subscription"))
@@ -695,37 +684,177 @@ fn delete_mutation(c: &Collection, name: &str) -> Field {
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
 }
 
-fn auth_mutation(
-    c: &Collection,
-    name: &str,
-    auth_type: &str,
-    info: &Arc<Info>,
-    password: bool,
-) -> Field {
+/// The auth flows of an auth collection, each a mutation over the core's `AuthService`
+/// with REST's form (so a bad form or a refusal is REST's error).
+#[derive(Clone, Copy, PartialEq)]
+enum Flow {
+    Password,
+    Refresh,
+    Otp,
+    OAuth2,
+    RequestOtp,
+    RequestPasswordReset,
+    ConfirmPasswordReset,
+    RequestVerification,
+    ConfirmVerification,
+}
+
+impl Flow {
+    const ALL: [Flow; 9] = [
+        Flow::Password,
+        Flow::Refresh,
+        Flow::Otp,
+        Flow::OAuth2,
+        Flow::RequestOtp,
+        Flow::RequestPasswordReset,
+        Flow::ConfirmPasswordReset,
+        Flow::RequestVerification,
+        Flow::ConfirmVerification,
+    ];
+
+    /// The mutation's name before the collection's type prefix.
+    fn name(self) -> &'static str {
+        match self {
+            Flow::Password => "authWithPassword",
+            Flow::Refresh => "authRefresh",
+            Flow::Otp => "authWithOTP",
+            Flow::OAuth2 => "authWithOAuth2",
+            Flow::RequestOtp => "requestOTP",
+            Flow::RequestPasswordReset => "requestPasswordReset",
+            Flow::ConfirmPasswordReset => "confirmPasswordReset",
+            Flow::RequestVerification => "requestVerification",
+            Flow::ConfirmVerification => "confirmVerification",
+        }
+    }
+
+    /// Its arguments: REST's body keys, and whether each is required.
+    fn arguments(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Flow::Password => &[("identity", true), ("password", true), ("mfaId", false)],
+            Flow::Refresh => &[],
+            Flow::Otp => &[("otpId", true), ("password", true), ("mfaId", false)],
+            Flow::OAuth2 => &[
+                ("provider", true),
+                ("code", true),
+                ("codeVerifier", false),
+                ("redirectURL", true),
+                ("createData", false),
+                ("mfaId", false),
+            ],
+            Flow::RequestOtp | Flow::RequestPasswordReset | Flow::RequestVerification => {
+                &[("email", true)]
+            }
+            Flow::ConfirmPasswordReset => &[
+                ("token", true),
+                ("password", true),
+                ("passwordConfirm", true),
+            ],
+            Flow::ConfirmVerification => &[("token", true)],
+        }
+    }
+
+    /// A login answers `<P>Auth`; `requestOTP` the OTP id; the others `true`.
+    fn result(self, auth_type: &str) -> TypeRef {
+        match self {
+            Flow::Password | Flow::Refresh | Flow::Otp | Flow::OAuth2 => {
+                TypeRef::named_nn(auth_type)
+            }
+            Flow::RequestOtp => TypeRef::named_nn(TypeRef::STRING),
+            _ => TypeRef::named_nn(TypeRef::BOOLEAN),
+        }
+    }
+}
+
+/// The arguments as REST's body (JSON values as sent; absent ones left out).
+fn flow_body(ctx: &ResolverContext<'_>, flow: Flow) -> async_graphql::Result<Map<String, Json>> {
+    let mut body = Map::new();
+    for (key, _) in flow.arguments() {
+        if let Some(v) = ctx.args.get(key) {
+            body.insert((*key).to_owned(), v.as_value().clone().into_json()?);
+        }
+    }
+    Ok(body)
+}
+
+fn auth_mutation(c: &Collection, flow: Flow, p: &str, auth_type: &str, info: &Arc<Info>) -> Field {
+    use oxbase_core::auth::forms::{
+        EmailForm, OAuth2LoginForm, OtpLoginForm, PasswordResetForm, TokenForm,
+    };
     let (coll, info) = (c.name.clone(), info.clone());
-    let field = Field::new(name, TypeRef::named_nn(auth_type), move |ctx| {
-        let (coll, info) = (coll.clone(), info.clone());
-        FieldFuture::new(async move {
-            let (app, caller) = services(&ctx)?;
-            let mut req = caller.info.clone();
-            let (token, record) = if password {
-                let mut body = Map::new();
-                for key in ["identity", "password"] {
-                    let v = ctx.args.try_get(key)?.string()?.to_owned();
-                    body.insert(key.to_owned(), Json::String(v));
-                }
-                req.context = RequestContext::Password;
-                // Parsed as REST parses it: a malformed form is the login's own error.
-                let form = PasswordLoginForm::parse(&body);
+    let mut field = Field::new(
+        format!("{}{p}", flow.name()),
+        flow.result(auth_type),
+        move |ctx| {
+            let (coll, info) = (coll.clone(), info.clone());
+            FieldFuture::new(async move {
+                let (app, caller) = services(&ctx)?;
+                let auth = app.auth();
+                let body = flow_body(&ctx, flow)?;
                 let client = Client {
                     ip: caller.ip.clone(),
                 };
-                match app
-                    .auth()
-                    .with_password(&req, &coll, form, &client)
-                    .await
-                    .map_err(gql_error)?
-                {
+                let mut req = caller.info.clone();
+                let done = || Ok(Some(FieldValue::value(true)));
+                let (login, meta) = match flow {
+                    Flow::RequestOtp => {
+                        let id = auth
+                            .request_otp(&coll, EmailForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return Ok(Some(FieldValue::value(id)));
+                    }
+                    Flow::RequestPasswordReset => {
+                        auth.request_password_reset(&coll, EmailForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::ConfirmPasswordReset => {
+                        auth.confirm_password_reset(&coll, PasswordResetForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::RequestVerification => {
+                        auth.request_verification(&coll, EmailForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::ConfirmVerification => {
+                        auth.confirm_verification(&coll, TokenForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::Refresh => {
+                        let (token, record) = auth
+                            .refresh(&req.auth, &caller.authorization, &coll)
+                            .map_err(gql_error)?;
+                        (Login::Authenticated { token, record }, Json::Null)
+                    }
+                    Flow::Password => {
+                        req.context = RequestContext::Password;
+                        // Parsed as REST parses it: a malformed form is the login's own error.
+                        let form = PasswordLoginForm::parse(&body);
+                        let login = auth.with_password(&req, &coll, form, &client).await;
+                        (login.map_err(gql_error)?, Json::Null)
+                    }
+                    Flow::Otp => {
+                        req.context = RequestContext::Otp;
+                        let form = OtpLoginForm::parse(&body);
+                        let login = auth.with_otp(&req, &coll, form, &client).await;
+                        (login.map_err(gql_error)?, Json::Null)
+                    }
+                    Flow::OAuth2 => {
+                        req.context = RequestContext::OAuth2;
+                        let form = OAuth2LoginForm::parse(&body);
+                        auth.with_oauth2(&req, &coll, form, &client)
+                            .await
+                            .map_err(gql_error)?
+                    }
+                };
+                let (token, record) = match login {
                     Login::Authenticated { token, record } => (token, record),
                     Login::MfaRequired { mfa_id } => {
                         return Err(async_graphql::Error::new("MFA required.").extend_with(
@@ -735,36 +864,28 @@ fn auth_mutation(
                             },
                         ));
                     }
-                }
-            } else {
-                app.auth()
-                    .refresh(&req.auth, &caller.authorization, &coll)
-                    .map_err(gql_error)?
-            };
-            req.auth = Auth::from_record(record.clone());
-            let expand = expand_of_record(&info, &coll, ctx.ctx.field());
-            let shown = app
-                .records()
-                .present(&req, vec![record], &expand, "")
-                .await
-                .map_err(gql_error)?;
-            let record = shown.into_iter().next().unwrap_or_default();
-            Ok(Some(FieldValue::owned_any(
-                serde_json::json!({"token": token, "record": record}),
-            )))
-        })
-    });
-    if password {
-        field
-            .argument(InputValue::new(
-                "identity",
-                TypeRef::named_nn(TypeRef::STRING),
-            ))
-            .argument(InputValue::new(
-                "password",
-                TypeRef::named_nn(TypeRef::STRING),
-            ))
-    } else {
-        field
+                };
+                req.auth = Auth::from_record(record.clone());
+                let expand = expand_of_record(&info, &coll, ctx.ctx.field());
+                let shown = app
+                    .records()
+                    .present(&req, vec![record], &expand, "")
+                    .await
+                    .map_err(gql_error)?;
+                let record = shown.into_iter().next().unwrap_or_default();
+                Ok(Some(FieldValue::owned_any(
+                    serde_json::json!({"token": token, "record": record, "meta": meta}),
+                )))
+            })
+        },
+    );
+    for (key, required) in flow.arguments() {
+        let ty = match *key {
+            "createData" => TypeRef::named("JSON"),
+            _ if *required => TypeRef::named_nn(TypeRef::STRING),
+            _ => TypeRef::named(TypeRef::STRING),
+        };
+        field = field.argument(InputValue::new(*key, ty));
     }
+    field
 }
