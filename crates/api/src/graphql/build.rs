@@ -23,6 +23,7 @@ use oxbase_core::rules::RequestContext;
 use oxbase_core::schema::{Collection, CollectionKind, FieldKind};
 use serde_json::{Map, Value as Json};
 
+use super::cursor;
 use super::names::{pascal, safe};
 use super::{Caller, Limits, gql_error};
 
@@ -131,6 +132,11 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
                 .field(json_field("perPage", TypeRef::named_nn(TypeRef::INT)))
                 .field(json_field("totalItems", TypeRef::named_nn(TypeRef::INT)))
                 .field(json_field("totalPages", TypeRef::named_nn(TypeRef::INT)))
+                .field(json_field(
+                    "hasNextPage",
+                    TypeRef::named_nn(TypeRef::BOOLEAN),
+                ))
+                .field(json_field("endCursor", TypeRef::named(TypeRef::STRING)))
                 .field(items_field(&record_type)),
         );
         let name = safe(&c.name);
@@ -499,8 +505,35 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                         },
                     })
                 };
-                let (page, per_page, sort, filter) =
+                let (mut page, mut per_page, mut sort, mut filter) =
                     (arg("page")?, arg("perPage")?, arg("sort")?, arg("filter")?);
+                // Cursor paging (`first`, `after`): REST's list from the cursor on.
+                let first = match ctx.args.get("first") {
+                    Some(v) if !v.is_null() => Some(v.i64()?.clamp(1, 999)),
+                    _ => None,
+                };
+                let after = opt_string(&ctx, "after")?;
+                let by_cursor = first.is_some() || after.is_some();
+                let collection = app.schema().get(&coll);
+                let keys = match &collection {
+                    Some(c) if by_cursor => Some(cursor::keys(c, &sort).map_err(gql_error)?),
+                    Some(c) => cursor::keys(c, &sort).ok(),
+                    None => None,
+                };
+                let first = first.unwrap_or(30);
+                if let (true, Some(keys)) = (by_cursor, &keys) {
+                    sort = cursor::sort(keys);
+                    if let Some(after) = &after {
+                        let from = cursor::after(keys, after).map_err(gql_error)?;
+                        filter = if filter.trim().is_empty() {
+                            from
+                        } else {
+                            format!("({filter}) && ({from})")
+                        };
+                    }
+                    page = "1".into();
+                    per_page = (first + 1).to_string();
+                }
                 let expand = expand_of_list(&info, &coll, ctx.ctx.field());
                 let q = ListQuery::parse(ListParams {
                     page: &page,
@@ -509,14 +542,33 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                     filter: &filter,
                     expand: &expand,
                     fields: "",
-                    skip_total: "",
+                    skip_total: if by_cursor { "true" } else { "" },
                 });
                 let list = app
                     .records()
                     .list(&caller.info, &coll, q)
                     .await
                     .map_err(gql_error)?;
-                let json = serde_json::to_value(list).unwrap_or(Json::Null);
+                let mut json = serde_json::to_value(list).unwrap_or(Json::Null);
+                let more = if by_cursor {
+                    let items = json["items"].as_array_mut();
+                    let more = items.as_ref().is_some_and(|i| i.len() as i64 > first);
+                    if let Some(items) = items {
+                        items.truncate(usize::try_from(first).unwrap_or(0));
+                    }
+                    json["perPage"] = first.into();
+                    more
+                } else {
+                    json["page"].as_i64() < json["totalPages"].as_i64()
+                };
+                let end = keys.as_ref().and_then(|k| {
+                    json["items"]
+                        .as_array()
+                        .and_then(|i| i.last())
+                        .and_then(|r| cursor::of(k, r))
+                });
+                json["hasNextPage"] = more.into();
+                json["endCursor"] = end.map_or(Json::Null, Json::String);
                 Ok(Some(FieldValue::owned_any(json)))
             })
         },
@@ -525,6 +577,8 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
     .argument(InputValue::new("sort", TypeRef::named(TypeRef::STRING)))
     .argument(InputValue::new("page", TypeRef::named(TypeRef::INT)))
     .argument(InputValue::new("perPage", TypeRef::named(TypeRef::INT)))
+    .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)))
+    .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)))
 }
 
 fn view_query(c: &Collection, name: &str, record_type: &str, info: &Arc<Info>) -> Field {

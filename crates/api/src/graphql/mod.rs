@@ -7,6 +7,7 @@
 //! `expand` (one query per relation and level), from what the query selects.
 
 mod build;
+mod cursor;
 mod names;
 mod ws;
 
