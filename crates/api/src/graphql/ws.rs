@@ -23,7 +23,6 @@ use serde_json::{Value as Json, json};
 
 use super::Caller;
 use crate::error::ApiError;
-use crate::routes::realtime::pass_hooks;
 
 /// A subscription is not let go for being quiet (the WebSocket has its own pings); a year
 /// stands for never.
@@ -54,7 +53,7 @@ pub(crate) fn events(
         |(mut conn, hooks, hub)| async move {
             loop {
                 let m = conn.next().await?;
-                match pass_hooks(hooks.as_ref(), &hub, &conn.id, m).await {
+                match hub.pass_hooks(hooks.as_ref(), &conn.id, m).await {
                     Delivery::Send(m) => {
                         if let Ok(json) = serde_json::from_str::<Json>(&m.data) {
                             return Some((json, (conn, hooks, hub)));
