@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{GUEST, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, TestApp, TestUser, spawn_app};
 
 /// `POST /api/graphql` as `token`: the status and the body.
-async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16, Value) {
+pub(crate) async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16, Value) {
     let r = app
         .request(
             Method::POST,
@@ -25,14 +25,26 @@ async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16,
 }
 
 /// teams <- posts (owner: users, a hidden `secret`, rule: public or own) <- comments.
-struct Fixture {
-    app: TestApp,
-    ann: TestUser,
-    bob: TestUser,
-    posts: Vec<String>,
+pub(crate) struct Fixture {
+    pub app: TestApp,
+    pub ann: TestUser,
+    pub bob: TestUser,
+    pub posts: Vec<String>,
 }
 
-async fn fixture() -> Fixture {
+impl Fixture {
+    /// The four callers the parity tests compare: guest, owner, other user, superuser.
+    pub fn callers(&self) -> [(&'static str, String); 4] {
+        [
+            ("guest", GUEST.to_owned()),
+            ("owner", self.ann.token.clone()),
+            ("other", self.bob.token.clone()),
+            ("superuser", self.app.superuser_token.clone()),
+        ]
+    }
+}
+
+pub(crate) async fn fixture() -> Fixture {
     let app = spawn_app().await;
     let users = app.collection_id("users").await;
     let teams = app
@@ -103,12 +115,7 @@ const FIELDS: [&str; 7] = ["id", "title", "rank", "public", "secret", "tags", "m
 async fn lists_and_views_equal_rest_for_every_caller() {
     let f = fixture().await;
     let app = &f.app;
-    let callers = [
-        ("guest", GUEST.to_owned()),
-        ("owner", f.ann.token.clone()),
-        ("other", f.bob.token.clone()),
-        ("superuser", app.superuser_token.clone()),
-    ];
+    let callers = f.callers();
     let cases: [(&str, &str, i64, i64); 6] = [
         ("", "-nope", 1, 30),
         ("", "", 1, 30),
@@ -639,4 +646,98 @@ async fn a_collection_created_on_a_peer_is_queried_at_once() {
         .await;
     let (_, body) = gql(&app, &su, "{ teamsList { totalItems } }", json!({})).await;
     assert_eq!(body["data"]["teamsList"]["totalItems"], 0, "{body}");
+}
+
+#[tokio::test]
+async fn cursor_pages_walk_rest_s_order_for_every_caller() {
+    let f = fixture().await;
+    let app = &f.app;
+    let query = "query($f: String, $s: String, $n: Int, $a: String) {
+        postsList(filter: $f, sort: $s, first: $n, after: $a) {
+            hasNextPage endCursor items { id } } }";
+    // Each sort as the cursor orders it (id breaks ties).
+    let sorts = [
+        ("", "id"),
+        ("-rank", "-rank,id"),
+        ("title", "title,id"),
+        ("-rank,-title", "-rank,-title,id"),
+        ("-public,title", "-public,title,id"),
+    ];
+    for (who, token) in f.callers() {
+        for filter in ["", "rank > 0"] {
+            for (sort, full) in sorts {
+                let rest = app
+                    .list_records(
+                        "posts",
+                        &[("filter", filter), ("sort", full), ("perPage", "100")],
+                        &token,
+                    )
+                    .await;
+                let mut walked = Vec::new();
+                let mut after = Value::Null;
+                for _ in 0..20 {
+                    let (status, body) = gql(
+                        app,
+                        &token,
+                        query,
+                        json!({"f": filter, "s": sort, "n": 3, "a": after}),
+                    )
+                    .await;
+                    assert_eq!(status, 200);
+                    let list = &body["data"]["postsList"];
+                    assert!(body["errors"].is_null(), "{who} {sort}: {body}");
+                    let items = list["items"].as_array().expect("items");
+                    assert!(items.len() <= 3);
+                    walked.extend(items.iter().map(|r| r["id"].clone()));
+                    if list["hasNextPage"] != true {
+                        break;
+                    }
+                    after = list["endCursor"].clone();
+                    assert!(after.is_string(), "{body}");
+                }
+                let expected: Vec<Value> = rest.items().iter().map(|r| r["id"].clone()).collect();
+                assert_eq!(walked, expected, "{who}, filter {filter:?}, sort {sort:?}");
+            }
+        }
+    }
+    // A date key (users' `created`), as the superuser.
+    let users_query = "query($a: String) {
+        usersList(sort: \"-created\", first: 1, after: $a) { hasNextPage endCursor items { id } } }";
+    let rest = app
+        .list_records("users", &[("sort", "-created,id")], &app.superuser_token)
+        .await;
+    let mut walked = Vec::new();
+    let mut after = Value::Null;
+    for _ in 0..10 {
+        let (_, body) = gql(app, &app.superuser_token, users_query, json!({"a": after})).await;
+        let list = &body["data"]["usersList"];
+        assert!(body["errors"].is_null(), "{body}");
+        walked.extend(
+            list["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|r| r["id"].clone()),
+        );
+        if list["hasNextPage"] != true {
+            break;
+        }
+        after = list["endCursor"].clone();
+    }
+    let expected: Vec<Value> = rest.items().iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(walked, expected, "users by -created");
+    // A cursor of another sort, a forged one and a sort by a relation path are refused.
+    let (_, body) = gql(app, GUEST, query, json!({"s": "title", "n": 1})).await;
+    let cursor = body["data"]["postsList"]["endCursor"].clone();
+    for (sort, after) in [
+        ("-rank", cursor),
+        ("title", json!("zz")),
+        ("owner.email", Value::Null),
+    ] {
+        let (_, body) = gql(app, GUEST, query, json!({"s": sort, "n": 2, "a": after})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["status"], 400,
+            "{sort}: {body}"
+        );
+    }
 }

@@ -19,7 +19,7 @@ async fn configure_users(app: &TestApp, options: Value) {
         .expect(200);
 }
 
-async fn app_with_mail(options: Value) -> (TestApp, SmtpSink) {
+pub(crate) async fn app_with_mail(options: Value) -> (TestApp, SmtpSink) {
     let app = spawn_app().await;
     let sink = SmtpSink::start().await;
     sink.configure(&app).await;
@@ -28,7 +28,7 @@ async fn app_with_mail(options: Value) -> (TestApp, SmtpSink) {
 }
 
 /// The first run of `len` digits in a mail.
-fn code_in(mail: &Mail, len: usize) -> String {
+pub(crate) fn code_in(mail: &Mail, len: usize) -> String {
     let text = mail.text();
     let digits: Vec<char> = text.chars().collect();
     for start in 0..digits.len() {

@@ -281,7 +281,9 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
     let api = api
         .route(
             "/api/graphql",
-            get(routes::graphql::get).post(routes::graphql::post),
+            get(routes::graphql::get)
+                .post(routes::graphql::post)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/api/graphql/schema.graphql", get(routes::graphql::sdl));
     let api = api.with_state(state.clone());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::Value as GqlValue;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, Schema,
-    SchemaError, TypeRef,
+    SchemaError, Subscription, SubscriptionField, SubscriptionFieldFuture, TypeRef,
 };
 use async_graphql::{ErrorExtensions, SelectionField};
 use oxbase_core::App;
@@ -23,6 +23,7 @@ use oxbase_core::rules::RequestContext;
 use oxbase_core::schema::{Collection, CollectionKind, FieldKind};
 use serde_json::{Map, Value as Json};
 
+use super::cursor;
 use super::names::{pascal, safe};
 use super::{Caller, Limits, gql_error};
 
@@ -116,8 +117,10 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
 
     let mut query = Object::new("Query");
     let mut mutation = Object::new("Mutation");
+    let mut subscription = Subscription::new("Subscription");
     let mut objects = Vec::new();
     let mut root_names = HashSet::new();
+    let mut subscription_names = HashSet::new();
     for c in &collections {
         let p = pascal(&c.name);
         let record_type = format!("{p}Record");
@@ -129,6 +132,11 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
                 .field(json_field("perPage", TypeRef::named_nn(TypeRef::INT)))
                 .field(json_field("totalItems", TypeRef::named_nn(TypeRef::INT)))
                 .field(json_field("totalPages", TypeRef::named_nn(TypeRef::INT)))
+                .field(json_field(
+                    "hasNextPage",
+                    TypeRef::named_nn(TypeRef::BOOLEAN),
+                ))
+                .field(json_field("endCursor", TypeRef::named(TypeRef::STRING)))
                 .field(items_field(&record_type)),
         );
         let name = safe(&c.name);
@@ -137,6 +145,15 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
         }
         if root_names.insert(name.clone()) {
             query = query.field(view_query(c, &name, &record_type, &info));
+        }
+        let event_type = format!("{p}Event");
+        objects.push(
+            Object::new(&event_type)
+                .field(json_field("action", TypeRef::named_nn(TypeRef::STRING)))
+                .field(record_field(&record_type)),
+        );
+        if subscription_names.insert(name.clone()) {
+            subscription = subscription.field(events_subscription(c, &name, &event_type, &info));
         }
         if c.kind != CollectionKind::View {
             mutation = mutation
@@ -161,33 +178,27 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
             objects.push(
                 Object::new(&auth_type)
                     .field(json_field("token", TypeRef::named_nn(TypeRef::STRING)))
-                    .field(auth_record_field(&record_type)),
+                    .field(record_field(&record_type))
+                    .field(json_field("meta", TypeRef::named("JSON"))),
             );
-            mutation = mutation
-                .field(auth_mutation(
-                    c,
-                    &format!("authWithPassword{p}"),
-                    &auth_type,
-                    &info,
-                    true,
-                ))
-                .field(auth_mutation(
-                    c,
-                    &format!("authRefresh{p}"),
-                    &auth_type,
-                    &info,
-                    false,
-                ));
+            for flow in Flow::ALL {
+                mutation = mutation.field(auth_mutation(c, flow, &p, &auth_type, &info));
+            }
         }
     }
-    let mut builder = Schema::build("Query", Some("Mutation"), None)
+    let mut builder = Schema::build("Query", Some("Mutation"), Some("Subscription"))
         .register(Scalar::new("JSON"))
+        .enable_uploading()
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);
     for o in objects {
         builder = builder.register(o);
     }
-    builder.register(query).register(mutation).finish()
+    builder
+        .register(query)
+        .register(mutation)
+        .register(subscription)
+        .finish()
 }
 
 /// A field read from the parent's JSON (a list's numbers, an auth answer's token).
@@ -219,7 +230,8 @@ fn items_field(record_type: &str) -> Field {
     })
 }
 
-fn auth_record_field(record_type: &str) -> Field {
+/// The `record` of an auth answer or of a subscription event.
+fn record_field(record_type: &str) -> Field {
     Field::new("record", TypeRef::named_nn(record_type), |ctx| {
         FieldFuture::new(async move {
             let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
@@ -454,6 +466,17 @@ fn walk(
     }
 }
 
+/// The selection under the `record` of an auth answer or an event.
+fn expand_of_record(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
+    field
+        .selection_set()
+        .filter(|s| s.name() == "record")
+        .map(|s| expand_below(info, coll, s, 0))
+        .filter(|e| !e.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The selection under a list's `items`.
 fn expand_of_list(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
     let mut out = Vec::new();
@@ -482,8 +505,35 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                         },
                     })
                 };
-                let (page, per_page, sort, filter) =
+                let (mut page, mut per_page, mut sort, mut filter) =
                     (arg("page")?, arg("perPage")?, arg("sort")?, arg("filter")?);
+                // Cursor paging (`first`, `after`): REST's list from the cursor on.
+                let first = match ctx.args.get("first") {
+                    Some(v) if !v.is_null() => Some(v.i64()?.clamp(1, 999)),
+                    _ => None,
+                };
+                let after = opt_string(&ctx, "after")?;
+                let by_cursor = first.is_some() || after.is_some();
+                let collection = app.schema().get(&coll);
+                let keys = match &collection {
+                    Some(c) if by_cursor => Some(cursor::keys(c, &sort).map_err(gql_error)?),
+                    Some(c) => cursor::keys(c, &sort).ok(),
+                    None => None,
+                };
+                let first = first.unwrap_or(30);
+                if let (true, Some(keys)) = (by_cursor, &keys) {
+                    sort = cursor::sort(keys);
+                    if let Some(after) = &after {
+                        let from = cursor::after(keys, after).map_err(gql_error)?;
+                        filter = if filter.trim().is_empty() {
+                            from
+                        } else {
+                            format!("({filter}) && ({from})")
+                        };
+                    }
+                    page = "1".into();
+                    per_page = (first + 1).to_string();
+                }
                 let expand = expand_of_list(&info, &coll, ctx.ctx.field());
                 let q = ListQuery::parse(ListParams {
                     page: &page,
@@ -492,14 +542,33 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                     filter: &filter,
                     expand: &expand,
                     fields: "",
-                    skip_total: "",
+                    skip_total: if by_cursor { "true" } else { "" },
                 });
                 let list = app
                     .records()
                     .list(&caller.info, &coll, q)
                     .await
                     .map_err(gql_error)?;
-                let json = serde_json::to_value(list).unwrap_or(Json::Null);
+                let mut json = serde_json::to_value(list).unwrap_or(Json::Null);
+                let more = if by_cursor {
+                    let items = json["items"].as_array_mut();
+                    let more = items.as_ref().is_some_and(|i| i.len() as i64 > first);
+                    if let Some(items) = items {
+                        items.truncate(usize::try_from(first).unwrap_or(0));
+                    }
+                    json["perPage"] = first.into();
+                    more
+                } else {
+                    json["page"].as_i64() < json["totalPages"].as_i64()
+                };
+                let end = keys.as_ref().and_then(|k| {
+                    json["items"]
+                        .as_array()
+                        .and_then(|i| i.last())
+                        .and_then(|r| cursor::of(k, r))
+                });
+                json["hasNextPage"] = more.into();
+                json["endCursor"] = end.map_or(Json::Null, Json::String);
                 Ok(Some(FieldValue::owned_any(json)))
             })
         },
@@ -508,6 +577,8 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
     .argument(InputValue::new("sort", TypeRef::named(TypeRef::STRING)))
     .argument(InputValue::new("page", TypeRef::named(TypeRef::INT)))
     .argument(InputValue::new("perPage", TypeRef::named(TypeRef::INT)))
+    .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)))
+    .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)))
 }
 
 fn view_query(c: &Collection, name: &str, record_type: &str, info: &Arc<Info>) -> Field {
@@ -527,6 +598,75 @@ fn view_query(c: &Collection, name: &str, record_type: &str, info: &Arc<Info>) -
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
+}
+
+/// `posts(id, filter)` on `Subscription`: the realtime events of the collection (or of one
+/// record) the caller may see, as SSE delivers them (`super::ws`).
+fn events_subscription(
+    c: &Collection,
+    name: &str,
+    event_type: &str,
+    info: &Arc<Info>,
+) -> SubscriptionField {
+    let (coll, info) = (c.name.clone(), info.clone());
+    SubscriptionField::new(name, TypeRef::named_nn(event_type), move |ctx| {
+        let (coll, info) = (coll.clone(), info.clone());
+        SubscriptionFieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let id = opt_string(&ctx, "id")?;
+            let filter = opt_string(&ctx, "filter")?.unwrap_or_default();
+            // The relations the selection reads are expanded by the hub, under their rules.
+            let expand = expand_of_record(&info, &coll, ctx.ctx.field());
+            let events = super::ws::events(
+                app,
+                caller.info.auth.clone(),
+                &coll,
+                id.as_deref(),
+                &filter,
+                &expand,
+            )
+            .map_err(gql_error)?;
+            Ok(futures_util::StreamExt::map(events, |json| {
+                Ok::<_, async_graphql::Error>(FieldValue::owned_any(json))
+            }))
+        })
+    })
+    .argument(InputValue::new("id", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
+}
+
+/// The `data` argument as a record body, with the files of a multipart request (the GraphQL
+/// multipart request spec: a file mapped to `variables.data.cover`, or to
+/// `variables.data.docs.0` in a list, stands where its field's value is) staged as REST
+/// stages multipart parts: the body names each by its stored name, the core validates them.
+async fn write_input(ctx: &ResolverContext<'_>, app: &App) -> async_graphql::Result<WriteInput> {
+    let mut body = body_of(ctx)?;
+    let mut files = Vec::new();
+    for value in body.values_mut() {
+        let slots: Vec<&mut Json> = match value {
+            Json::Array(items) => items.iter_mut().collect(),
+            one => vec![one],
+        };
+        for slot in slots {
+            let Json::String(s) = slot else { continue };
+            let Ok(upload) = <async_graphql::Upload as async_graphql::InputType>::parse(Some(
+                GqlValue::String(s.clone()),
+            )) else {
+                continue;
+            };
+            let file = upload.value(ctx.ctx)?;
+            let mut staging = app.files().stage(&file.filename).await.map_err(gql_error)?;
+            staging.write(&file.content).await.map_err(gql_error)?;
+            let staged = staging.finish().await.map_err(gql_error)?;
+            staged.name.clone_into(s);
+            files.push(staged);
+        }
+    }
+    Ok(WriteInput {
+        body,
+        files,
+        ..WriteInput::default()
+    })
 }
 
 /// The `data` argument as a body map (a JSON object).
@@ -554,10 +694,7 @@ fn write_mutation(
         let (coll, info) = (coll.clone(), info.clone());
         FieldFuture::new(async move {
             let (app, caller) = services(&ctx)?;
-            let input = WriteInput {
-                body: body_of(&ctx)?,
-                ..WriteInput::default()
-            };
+            let input = write_input(&ctx, app).await?;
             let expand = expand_below(&info, &coll, ctx.ctx.field(), 0);
             let shown = Shown {
                 expand: &expand,
@@ -601,37 +738,177 @@ fn delete_mutation(c: &Collection, name: &str) -> Field {
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
 }
 
-fn auth_mutation(
-    c: &Collection,
-    name: &str,
-    auth_type: &str,
-    info: &Arc<Info>,
-    password: bool,
-) -> Field {
+/// The auth flows of an auth collection, each a mutation over the core's `AuthService`
+/// with REST's form (so a bad form or a refusal is REST's error).
+#[derive(Clone, Copy, PartialEq)]
+enum Flow {
+    Password,
+    Refresh,
+    Otp,
+    OAuth2,
+    RequestOtp,
+    RequestPasswordReset,
+    ConfirmPasswordReset,
+    RequestVerification,
+    ConfirmVerification,
+}
+
+impl Flow {
+    const ALL: [Flow; 9] = [
+        Flow::Password,
+        Flow::Refresh,
+        Flow::Otp,
+        Flow::OAuth2,
+        Flow::RequestOtp,
+        Flow::RequestPasswordReset,
+        Flow::ConfirmPasswordReset,
+        Flow::RequestVerification,
+        Flow::ConfirmVerification,
+    ];
+
+    /// The mutation's name before the collection's type prefix.
+    fn name(self) -> &'static str {
+        match self {
+            Flow::Password => "authWithPassword",
+            Flow::Refresh => "authRefresh",
+            Flow::Otp => "authWithOTP",
+            Flow::OAuth2 => "authWithOAuth2",
+            Flow::RequestOtp => "requestOTP",
+            Flow::RequestPasswordReset => "requestPasswordReset",
+            Flow::ConfirmPasswordReset => "confirmPasswordReset",
+            Flow::RequestVerification => "requestVerification",
+            Flow::ConfirmVerification => "confirmVerification",
+        }
+    }
+
+    /// Its arguments: REST's body keys, and whether each is required.
+    fn arguments(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Flow::Password => &[("identity", true), ("password", true), ("mfaId", false)],
+            Flow::Refresh => &[],
+            Flow::Otp => &[("otpId", true), ("password", true), ("mfaId", false)],
+            Flow::OAuth2 => &[
+                ("provider", true),
+                ("code", true),
+                ("codeVerifier", false),
+                ("redirectURL", true),
+                ("createData", false),
+                ("mfaId", false),
+            ],
+            Flow::RequestOtp | Flow::RequestPasswordReset | Flow::RequestVerification => {
+                &[("email", true)]
+            }
+            Flow::ConfirmPasswordReset => &[
+                ("token", true),
+                ("password", true),
+                ("passwordConfirm", true),
+            ],
+            Flow::ConfirmVerification => &[("token", true)],
+        }
+    }
+
+    /// A login answers `<P>Auth`; `requestOTP` the OTP id; the others `true`.
+    fn result(self, auth_type: &str) -> TypeRef {
+        match self {
+            Flow::Password | Flow::Refresh | Flow::Otp | Flow::OAuth2 => {
+                TypeRef::named_nn(auth_type)
+            }
+            Flow::RequestOtp => TypeRef::named_nn(TypeRef::STRING),
+            _ => TypeRef::named_nn(TypeRef::BOOLEAN),
+        }
+    }
+}
+
+/// The arguments as REST's body (JSON values as sent; absent ones left out).
+fn flow_body(ctx: &ResolverContext<'_>, flow: Flow) -> async_graphql::Result<Map<String, Json>> {
+    let mut body = Map::new();
+    for (key, _) in flow.arguments() {
+        if let Some(v) = ctx.args.get(key) {
+            body.insert((*key).to_owned(), v.as_value().clone().into_json()?);
+        }
+    }
+    Ok(body)
+}
+
+fn auth_mutation(c: &Collection, flow: Flow, p: &str, auth_type: &str, info: &Arc<Info>) -> Field {
+    use oxbase_core::auth::forms::{
+        EmailForm, OAuth2LoginForm, OtpLoginForm, PasswordResetForm, TokenForm,
+    };
     let (coll, info) = (c.name.clone(), info.clone());
-    let field = Field::new(name, TypeRef::named_nn(auth_type), move |ctx| {
-        let (coll, info) = (coll.clone(), info.clone());
-        FieldFuture::new(async move {
-            let (app, caller) = services(&ctx)?;
-            let mut req = caller.info.clone();
-            let (token, record) = if password {
-                let mut body = Map::new();
-                for key in ["identity", "password"] {
-                    let v = ctx.args.try_get(key)?.string()?.to_owned();
-                    body.insert(key.to_owned(), Json::String(v));
-                }
-                req.context = RequestContext::Password;
-                // Parsed as REST parses it: a malformed form is the login's own error.
-                let form = PasswordLoginForm::parse(&body);
+    let mut field = Field::new(
+        format!("{}{p}", flow.name()),
+        flow.result(auth_type),
+        move |ctx| {
+            let (coll, info) = (coll.clone(), info.clone());
+            FieldFuture::new(async move {
+                let (app, caller) = services(&ctx)?;
+                let auth = app.auth();
+                let body = flow_body(&ctx, flow)?;
                 let client = Client {
                     ip: caller.ip.clone(),
                 };
-                match app
-                    .auth()
-                    .with_password(&req, &coll, form, &client)
-                    .await
-                    .map_err(gql_error)?
-                {
+                let mut req = caller.info.clone();
+                let done = || Ok(Some(FieldValue::value(true)));
+                let (login, meta) = match flow {
+                    Flow::RequestOtp => {
+                        let id = auth
+                            .request_otp(&coll, EmailForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return Ok(Some(FieldValue::value(id)));
+                    }
+                    Flow::RequestPasswordReset => {
+                        auth.request_password_reset(&coll, EmailForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::ConfirmPasswordReset => {
+                        auth.confirm_password_reset(&coll, PasswordResetForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::RequestVerification => {
+                        auth.request_verification(&coll, EmailForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::ConfirmVerification => {
+                        auth.confirm_verification(&coll, TokenForm::parse(&body))
+                            .await
+                            .map_err(gql_error)?;
+                        return done();
+                    }
+                    Flow::Refresh => {
+                        let (token, record) = auth
+                            .refresh(&req.auth, &caller.authorization, &coll)
+                            .map_err(gql_error)?;
+                        (Login::Authenticated { token, record }, Json::Null)
+                    }
+                    Flow::Password => {
+                        req.context = RequestContext::Password;
+                        // Parsed as REST parses it: a malformed form is the login's own error.
+                        let form = PasswordLoginForm::parse(&body);
+                        let login = auth.with_password(&req, &coll, form, &client).await;
+                        (login.map_err(gql_error)?, Json::Null)
+                    }
+                    Flow::Otp => {
+                        req.context = RequestContext::Otp;
+                        let form = OtpLoginForm::parse(&body);
+                        let login = auth.with_otp(&req, &coll, form, &client).await;
+                        (login.map_err(gql_error)?, Json::Null)
+                    }
+                    Flow::OAuth2 => {
+                        req.context = RequestContext::OAuth2;
+                        let form = OAuth2LoginForm::parse(&body);
+                        auth.with_oauth2(&req, &coll, form, &client)
+                            .await
+                            .map_err(gql_error)?
+                    }
+                };
+                let (token, record) = match login {
                     Login::Authenticated { token, record } => (token, record),
                     Login::MfaRequired { mfa_id } => {
                         return Err(async_graphql::Error::new("MFA required.").extend_with(
@@ -641,43 +918,28 @@ fn auth_mutation(
                             },
                         ));
                     }
-                }
-            } else {
-                app.auth()
-                    .refresh(&req.auth, &caller.authorization, &coll)
-                    .map_err(gql_error)?
-            };
-            req.auth = Auth::from_record(record.clone());
-            let expand = ctx
-                .ctx
-                .field()
-                .selection_set()
-                .filter(|s| s.name() == "record")
-                .map(|s| expand_below(&info, &coll, s, 0))
-                .collect::<Vec<_>>()
-                .join(",");
-            let shown = app
-                .records()
-                .present(&req, vec![record], &expand, "")
-                .await
-                .map_err(gql_error)?;
-            let record = shown.into_iter().next().unwrap_or_default();
-            Ok(Some(FieldValue::owned_any(
-                serde_json::json!({"token": token, "record": record}),
-            )))
-        })
-    });
-    if password {
-        field
-            .argument(InputValue::new(
-                "identity",
-                TypeRef::named_nn(TypeRef::STRING),
-            ))
-            .argument(InputValue::new(
-                "password",
-                TypeRef::named_nn(TypeRef::STRING),
-            ))
-    } else {
-        field
+                };
+                req.auth = Auth::from_record(record.clone());
+                let expand = expand_of_record(&info, &coll, ctx.ctx.field());
+                let shown = app
+                    .records()
+                    .present(&req, vec![record], &expand, "")
+                    .await
+                    .map_err(gql_error)?;
+                let record = shown.into_iter().next().unwrap_or_default();
+                Ok(Some(FieldValue::owned_any(
+                    serde_json::json!({"token": token, "record": record, "meta": meta}),
+                )))
+            })
+        },
+    );
+    for (key, required) in flow.arguments() {
+        let ty = match *key {
+            "createData" => TypeRef::named("JSON"),
+            _ if *required => TypeRef::named_nn(TypeRef::STRING),
+            _ => TypeRef::named(TypeRef::STRING),
+        };
+        field = field.argument(InputValue::new(*key, ty));
     }
+    field
 }

@@ -7,7 +7,11 @@
 //! `expand` (one query per relation and level), from what the query selects.
 
 mod build;
+mod cursor;
 mod names;
+mod ws;
+
+pub use ws::upgrade;
 
 use std::sync::Arc;
 
@@ -121,6 +125,43 @@ pub async fn execute(
         }
     }
     Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
+}
+
+/// Runs a GraphQL multipart request (files per the GraphQL multipart request spec) for
+/// `caller`: `body` is the whole `multipart/form-data` body of type `content_type`.
+pub async fn execute_multipart(
+    app: &App,
+    cache: &Cache,
+    caller: Caller,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Json, ApiError> {
+    let schema = cache.schema(app)?;
+    let options = async_graphql::http::MultipartOptions::default().max_num_files(MAX_FILES);
+    let request = async_graphql::http::receive_body(Some(content_type), body, options)
+        .await
+        .map_err(|_| ApiError::bad_request("Invalid GraphQL multipart request."))?
+        .data(app.clone())
+        .data(caller);
+    let response = schema.execute(request).await;
+    Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
+}
+
+/// The most files one multipart request may carry.
+const MAX_FILES: usize = 100;
+
+/// The largest body `POST /api/graphql` reads: the server's limit plus the file allowance of
+/// the collection that allows the most (its file fields' `maxSize` x `maxSelect`), as REST
+/// allows a record route.
+pub fn body_limit(app: &App, max_body_bytes: usize) -> usize {
+    let files = app
+        .schema()
+        .all()
+        .iter()
+        .map(|c| oxbase_core::records::validate::upload_allowance(c))
+        .max()
+        .unwrap_or(0);
+    max_body_bytes.saturating_add(files)
 }
 
 /// A core error as a GraphQL error: REST's message, with its status and data in

@@ -2,8 +2,8 @@
 //! schema as SDL (`GET /api/graphql/schema.graphql`).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
@@ -27,29 +27,58 @@ fn caller(ctx: Context, headers: &HeaderMap, ip: String) -> Caller {
     }
 }
 
-/// `POST /api/graphql`: a JSON body `{query, variables?, operationName?}`.
+/// `POST /api/graphql`: a JSON body `{query, variables?, operationName?}`, or a
+/// `multipart/form-data` body (the GraphQL multipart request spec) for mutations with files.
 pub async fn post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ctx: Context,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
+    // The route has no router limit: this one allows for files, as a record route does.
+    let limit = graphql::body_limit(&state.app, state.max_body_bytes);
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError(oxbase_core::Error::TooLarge(
+            "Request entity too large.".into(),
+        ))
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let caller = caller(ctx, &headers, ip);
+    if content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return Ok(Json(
+            graphql::execute_multipart(&state.app, &state.graphql, caller, &content_type, &body)
+                .await?,
+        ));
+    }
     let request: graphql::Query = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("Invalid GraphQL request body."))?;
-    let caller = caller(ctx, &headers, ip);
     Ok(Json(
         graphql::execute(&state.app, &state.graphql, caller, &request).await?,
     ))
 }
 
-/// `GET /api/graphql?query=…`; without `query`, the playground page.
+/// `GET /api/graphql?query=…`; without `query`, the playground page; a WebSocket upgrade
+/// (`graphql-transport-ws`) for subscriptions.
 pub async fn get(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ctx: Context,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    if let Ok(ws) = ws {
+        let schema = state.graphql.schema(&state.app)?;
+        let caller = caller(ctx, &headers, ip);
+        return graphql::upgrade(state.app.clone(), schema, caller, ws);
+    }
     let query = ctx.params.str("query").to_owned();
     if query.is_empty() {
         return Ok(Html(PLAYGROUND).into_response());

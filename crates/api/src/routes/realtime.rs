@@ -11,7 +11,7 @@ use axum::http::header::{CACHE_CONTROL, HeaderName};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream;
-use oxbase_core::realtime::{ClientSetup, Delivery, Message, RealtimeHooks};
+use oxbase_core::realtime::{ClientSetup, Delivery, Message};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -46,7 +46,7 @@ pub async fn connect(
                 Some(hello) => hello,
                 None => conn.next().await?,
             };
-            match pass_hooks(hooks.as_ref(), &hub, &conn.id, m).await {
+            match hub.pass_hooks(hooks.as_ref(), &conn.id, m).await {
                 Delivery::Send(m) => {
                     let event = Event::default()
                         .id(conn.id.as_str())
@@ -69,22 +69,6 @@ pub async fn connect(
         ],
         sse,
     )
-}
-
-/// What the message hooks make of `m` (sent as it is when there are none).
-async fn pass_hooks(
-    hooks: Option<&Arc<dyn RealtimeHooks>>,
-    hub: &oxbase_core::realtime::Realtime,
-    id: &str,
-    m: Message,
-) -> Delivery {
-    let Some(hooks) = hooks else {
-        return Delivery::Send(m);
-    };
-    let (hooks, hub, id) = (hooks.clone(), hub.clone(), id.to_owned());
-    tokio::task::spawn_blocking(move || hooks.message(&id, &hub.topics(&id), m))
-        .await
-        .unwrap_or(Delivery::Close)
 }
 
 /// `POST /api/realtime`: `{clientId, subscriptions: [...]}` replaces the client's topics.

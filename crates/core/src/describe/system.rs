@@ -174,8 +174,8 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/brokers/dead-letters/{id}", "Brokers", "View a broker dead letter.", Superusers, N, Object),
     e("post", "/api/brokers/dead-letters/{id}/replay", "Brokers", "Publish a broker dead letter again (same event id).", Superusers, N, NoContent),
     // GraphQL
-    e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON.", Anyone, N, ObjectOrHtml),
-    e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md).", Anyone, J, Object),
+    e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON. A WebSocket upgrade with the `graphql-transport-ws` subprotocol runs subscriptions (auth: `Authorization` in the `connection_init` payload; docs/graphql.md).", Anyone, N, ObjectOrHtml),
+    e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md); a `multipart/form-data` body (the GraphQL multipart request spec) carries files for create and update mutations.", Anyone, J, Object),
     e("get", "/api/graphql/schema.graphql", "GraphQL", "The GraphQL schema of the current collections as SDL (for code generators).", Superusers, N, Text),
     // Metrics
     e("get", "/metrics", "Metrics", "Prometheus metrics (only with `--metrics`; `--metricsToken` requires `Authorization: Bearer <token>`).", Anyone, N, Text),

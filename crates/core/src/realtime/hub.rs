@@ -173,6 +173,23 @@ impl Realtime {
         self.hooks.read().clone()
     }
 
+    /// What the message hooks make of `m` for client `id` (sent as it is when there are
+    /// none); run on a blocking thread. Every transport (SSE, GraphQL) passes its messages here.
+    pub async fn pass_hooks(
+        &self,
+        hooks: Option<&Arc<dyn RealtimeHooks>>,
+        id: &str,
+        m: Message,
+    ) -> Delivery {
+        let Some(hooks) = hooks else {
+            return Delivery::Send(m);
+        };
+        let (hooks, hub, id) = (hooks.clone(), self.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || hooks.message(&id, &hub.topics(&id), m))
+            .await
+            .unwrap_or(Delivery::Close)
+    }
+
     /// Whether client `id` is connected.
     pub fn has_client(&self, id: &str) -> bool {
         self.clients.read().contains_key(id)
