@@ -514,6 +514,28 @@ impl TestApp {
         (status, body)
     }
 
+    /// How many log entries match `filter` (URL-encoded), once at least `wanted` do or 10 s
+    /// have passed. An entry written after an event left (a delivery attempt, logged once its
+    /// receiver answered) may come after the receiver saw the event.
+    pub async fn logged_at_least(&self, filter: &str, wanted: i64) -> i64 {
+        let mut logged = 0;
+        for _ in 0..100 {
+            self.core.logs().flush().await;
+            let logs = self
+                .get(
+                    &format!("/api/logs?filter={filter}&perPage=1"),
+                    &self.superuser_token,
+                )
+                .await;
+            logged = logs.expect(200).body["totalItems"].as_i64().unwrap_or(0);
+            if logged >= wanted {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        logged
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Resp {
         self.request(Method::GET, path, token, None).await
     }
