@@ -535,6 +535,13 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                     per_page = (first + 1).to_string();
                 }
                 let expand = expand_of_list(&info, &coll, ctx.ctx.field());
+                // Counted only when the selection reads the total (`hasNextPage` of a page
+                // is `page < totalPages`): a count may scan every row the rule lets through.
+                let selected = ctx.ctx.look_ahead();
+                let counted = !by_cursor
+                    && ["totalItems", "totalPages", "hasNextPage"]
+                        .iter()
+                        .any(|f| selected.field(f).exists());
                 let q = ListQuery::parse(ListParams {
                     page: &page,
                     per_page: &per_page,
@@ -542,7 +549,7 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                     filter: &filter,
                     expand: &expand,
                     fields: "",
-                    skip_total: if by_cursor { "true" } else { "" },
+                    skip_total: if counted { "" } else { "true" },
                 });
                 let list = app
                     .records()
