@@ -4,7 +4,7 @@ import { h, render, Fragment, createRef } from '../vendor/preact.mjs';
 import htm from '../vendor/htm.mjs';
 
 export { h, render, Fragment, createRef };
-export { useState, useEffect, useRef, useMemo, useCallback, useReducer } from '../vendor/hooks.mjs';
+export { useState, useEffect, useLayoutEffect, useRef, useMemo, useCallback, useReducer } from '../vendor/hooks.mjs';
 export const html = htm.bind(h);
 
 let uid = 0;

@@ -1,6 +1,6 @@
 // Side panels, the confirm dialog and toasts. Each is rendered by Preact into its own host
 // element under <body>, outside the page, so a panel survives the page re-rendering below it.
-import { html, render, useEffect, useState } from '../lib.js';
+import { html, render, useEffect, useLayoutEffect, useState } from '../lib.js';
 
 // ---- side panel -----------------------------------------------------------------
 
@@ -37,7 +37,9 @@ export function closeAllPanels() {
 
 /** The panel frame: header with title and close button, scrolling body, footer. */
 export function Panel({ title, wide = false, onClose, footer, children }) {
-  useEffect(() => {
+  // A layout effect: listening from the moment the panel is on screen (an effect runs a frame
+  // later, and an Escape pressed in between was lost).
+  useLayoutEffect(() => {
     const onKey = (e) => {
       if (e.key === 'Escape' && !document.querySelector('.modal-overlay')) onClose();
     };
@@ -59,7 +61,7 @@ export function Panel({ title, wide = false, onClose, footer, children }) {
 // ---- confirm dialog ---------------------------------------------------------------
 
 function ConfirmDialog({ message, detail, confirmText, danger, done }) {
-  useEffect(() => {
+  useLayoutEffect(() => {
     const onKey = (e) => {
       if (e.key === 'Escape') {
         e.stopPropagation();
