@@ -1032,3 +1032,29 @@ async fn totals_under_concurrent_writes_never_miss_an_acknowledged_write() {
         .await;
     assert_eq!(r.body["totalItems"], 100);
 }
+
+/// A view's query may read the clock: its totals change with no write, so they are always
+/// counted (SQLite; PostgreSQL always counts).
+#[tokio::test]
+async fn a_view_reading_the_clock_is_counted_every_time() {
+    let b = blog().await;
+    if b.app.on_postgres() {
+        return;
+    }
+    b.app
+        .must_create_collection(json!({
+            "name": "even_seconds", "type": "view", "listRule": "",
+            "viewQuery": "SELECT id, title FROM posts WHERE CAST(strftime('%S', 'now') AS INTEGER) % 2 = 0",
+        }))
+        .await;
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let r = b.app.list_records("even_seconds", &[], GUEST).await;
+        seen.insert(r.expect(200).body["totalItems"].as_i64().unwrap());
+        if seen.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, [0, 5].into(), "the totals seen over 3 s");
+}

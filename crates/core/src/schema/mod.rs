@@ -148,6 +148,15 @@ impl Schema {
         matches!(self.db, Db::Postgres(_))
     }
 
+    /// Whether `sql` names a view collection's table (`"name"`, as the dialect quotes it).
+    pub fn names_a_view(&self, sql: &str) -> bool {
+        let cache = self.cache.read();
+        cache
+            .by_id
+            .values()
+            .any(|c| c.kind == CollectionKind::View && sql.contains(&format!("\"{}\"", c.name)))
+    }
+
     /// Every collection, oldest first.
     pub fn all(&self) -> Vec<Arc<Collection>> {
         let cache = self.cache.read();
