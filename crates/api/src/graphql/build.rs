@@ -1,34 +1,33 @@
 //! The dynamic schema of the collections: per collection a record type, a list type, a list
-//! query and a view by id; create, update and delete mutations (not for views); password
-//! login and refresh mutations per auth collection. Relations are `<field>_rel` (the related
-//! record(s)) beside the raw id(s) in `<field>`; back-relations are `<source>_via_<field>`.
+//! query, a view by id and a subscription; create, update and delete mutations (not for
+//! views); the auth flows of each auth collection (`logins`). Relations are `<field>_rel` (the
+//! related record(s)) beside the raw id(s) in `<field>`; back-relations are
+//! `<source>_via_<field>`, both fetched as the selection asks (`selection`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use async_graphql::ErrorExtensions;
 use async_graphql::Value as GqlValue;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, Schema,
     SchemaError, Subscription, SubscriptionField, SubscriptionFieldFuture, TypeRef,
 };
-use async_graphql::{ErrorExtensions, SelectionField};
 use oxbase_core::App;
-use oxbase_core::auth::forms::PasswordLoginForm;
-use oxbase_core::auth::login::{Client, Login};
-use oxbase_core::identity::Auth;
 use oxbase_core::records::actions::Shown;
 use oxbase_core::records::list::{ListParams, ListQuery};
 use oxbase_core::records::write::WriteInput;
-use oxbase_core::rules::RequestContext;
 use oxbase_core::schema::{Collection, CollectionKind, FieldKind};
 use serde_json::{Map, Value as Json};
 
 use super::cursor;
+use super::logins::{Flow, auth_mutation};
 use super::names::{pascal, safe};
-use super::{Caller, Limits, gql_error};
+use super::selection::{
+    Info, MAX_EXPAND_DEPTH, Rel, expand_below, expand_of_list, expand_of_record,
+};
+use super::{Limits, gql_error, services};
 
-/// PB-COMPAT: the core expands at most 6 levels; deeper relations are fetched one by one.
-const MAX_EXPAND_DEPTH: usize = 6;
 /// A back-relation's default number of records.
 const DEFAULT_BACK_LIMIT: i64 = 100;
 
@@ -37,22 +36,6 @@ const DEFAULT_BACK_LIMIT: i64 = 100;
 struct Rec {
     json: Json,
     depth: usize,
-}
-
-#[derive(Clone)]
-enum Rel {
-    /// `field` of this collection points at `target`.
-    Forward { field: String, target: String },
-    /// `field` of `source` points at this collection.
-    Back { source: String, field: String },
-}
-
-/// What resolvers need of the schema: per collection, its type prefix and its relations by
-/// GraphQL field name (ordered: the schema, and its SDL, are the same from run to run).
-#[derive(Default)]
-struct Info {
-    types: HashMap<String, String>,
-    rels: HashMap<String, BTreeMap<String, Rel>>,
 }
 
 fn multi(f: &oxbase_core::schema::Field) -> bool {
@@ -414,78 +397,6 @@ fn opt_string(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Op
     }
 }
 
-fn services<'a>(ctx: &ResolverContext<'a>) -> async_graphql::Result<(&'a App, &'a Caller)> {
-    Ok((ctx.ctx.data::<App>()?, ctx.ctx.data::<Caller>()?))
-}
-
-/// The `expand` that serves what `field` selects below a record of `coll`: every forward
-/// relation, and every back-relation without its own filter or sort, to the core's depth.
-fn expand_below(info: &Info, coll: &str, field: SelectionField<'_>, depth: usize) -> String {
-    let mut out = Vec::new();
-    walk(info, coll, field, "", depth, &mut out);
-    out.join(",")
-}
-
-fn walk(
-    info: &Info,
-    coll: &str,
-    field: SelectionField<'_>,
-    prefix: &str,
-    depth: usize,
-    out: &mut Vec<String>,
-) {
-    if depth >= MAX_EXPAND_DEPTH {
-        return;
-    }
-    let Some(rels) = info.rels.get(coll) else {
-        return;
-    };
-    for sel in field.selection_set() {
-        let Some(rel) = rels.get(sel.name()) else {
-            continue;
-        };
-        let (segment, next) = match rel {
-            Rel::Forward { field, target } => (field.clone(), target.as_str()),
-            Rel::Back { source, field } => {
-                let own = sel
-                    .arguments()
-                    .map(|args| {
-                        args.iter()
-                            .any(|(n, _)| n.as_str() == "filter" || n.as_str() == "sort")
-                    })
-                    .unwrap_or(true);
-                if own {
-                    continue;
-                }
-                (format!("{source}_via_{field}"), source.as_str())
-            }
-        };
-        let path = format!("{prefix}{segment}");
-        out.push(path.clone());
-        walk(info, next, sel, &format!("{path}."), depth + 1, out);
-    }
-}
-
-/// The selection under the `record` of an auth answer or an event.
-fn expand_of_record(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
-    field
-        .selection_set()
-        .filter(|s| s.name() == "record")
-        .map(|s| expand_below(info, coll, s, 0))
-        .filter(|e| !e.is_empty())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// The selection under a list's `items`.
-fn expand_of_list(info: &Info, coll: &str, field: SelectionField<'_>) -> String {
-    let mut out = Vec::new();
-    for items in field.selection_set().filter(|s| s.name() == "items") {
-        walk(info, coll, items, "", 0, &mut out);
-    }
-    out.join(",")
-}
-
 fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> Field {
     let (coll, info) = (c.name.clone(), info.clone());
     Field::new(
@@ -743,210 +654,4 @@ fn delete_mutation(c: &Collection, name: &str) -> Field {
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
-}
-
-/// The auth flows of an auth collection, each a mutation over the core's `AuthService`
-/// with REST's form (so a bad form or a refusal is REST's error).
-#[derive(Clone, Copy, PartialEq)]
-enum Flow {
-    Password,
-    Refresh,
-    Otp,
-    OAuth2,
-    RequestOtp,
-    RequestPasswordReset,
-    ConfirmPasswordReset,
-    RequestVerification,
-    ConfirmVerification,
-}
-
-impl Flow {
-    const ALL: [Flow; 9] = [
-        Flow::Password,
-        Flow::Refresh,
-        Flow::Otp,
-        Flow::OAuth2,
-        Flow::RequestOtp,
-        Flow::RequestPasswordReset,
-        Flow::ConfirmPasswordReset,
-        Flow::RequestVerification,
-        Flow::ConfirmVerification,
-    ];
-
-    /// The mutation's name before the collection's type prefix.
-    fn name(self) -> &'static str {
-        match self {
-            Flow::Password => "authWithPassword",
-            Flow::Refresh => "authRefresh",
-            Flow::Otp => "authWithOTP",
-            Flow::OAuth2 => "authWithOAuth2",
-            Flow::RequestOtp => "requestOTP",
-            Flow::RequestPasswordReset => "requestPasswordReset",
-            Flow::ConfirmPasswordReset => "confirmPasswordReset",
-            Flow::RequestVerification => "requestVerification",
-            Flow::ConfirmVerification => "confirmVerification",
-        }
-    }
-
-    /// Its arguments: REST's body keys, and whether each is required.
-    fn arguments(self) -> &'static [(&'static str, bool)] {
-        match self {
-            Flow::Password => &[("identity", true), ("password", true), ("mfaId", false)],
-            Flow::Refresh => &[],
-            Flow::Otp => &[("otpId", true), ("password", true), ("mfaId", false)],
-            Flow::OAuth2 => &[
-                ("provider", true),
-                ("code", true),
-                ("codeVerifier", false),
-                ("redirectURL", true),
-                ("createData", false),
-                ("mfaId", false),
-            ],
-            Flow::RequestOtp | Flow::RequestPasswordReset | Flow::RequestVerification => {
-                &[("email", true)]
-            }
-            Flow::ConfirmPasswordReset => &[
-                ("token", true),
-                ("password", true),
-                ("passwordConfirm", true),
-            ],
-            Flow::ConfirmVerification => &[("token", true)],
-        }
-    }
-
-    /// A login answers `<P>Auth`; `requestOTP` the OTP id; the others `true`.
-    fn result(self, auth_type: &str) -> TypeRef {
-        match self {
-            Flow::Password | Flow::Refresh | Flow::Otp | Flow::OAuth2 => {
-                TypeRef::named_nn(auth_type)
-            }
-            Flow::RequestOtp => TypeRef::named_nn(TypeRef::STRING),
-            _ => TypeRef::named_nn(TypeRef::BOOLEAN),
-        }
-    }
-}
-
-/// The arguments as REST's body (JSON values as sent; absent ones left out).
-fn flow_body(ctx: &ResolverContext<'_>, flow: Flow) -> async_graphql::Result<Map<String, Json>> {
-    let mut body = Map::new();
-    for (key, _) in flow.arguments() {
-        if let Some(v) = ctx.args.get(key) {
-            body.insert((*key).to_owned(), v.as_value().clone().into_json()?);
-        }
-    }
-    Ok(body)
-}
-
-fn auth_mutation(c: &Collection, flow: Flow, p: &str, auth_type: &str, info: &Arc<Info>) -> Field {
-    use oxbase_core::auth::forms::{
-        EmailForm, OAuth2LoginForm, OtpLoginForm, PasswordResetForm, TokenForm,
-    };
-    let (coll, info) = (c.name.clone(), info.clone());
-    let mut field = Field::new(
-        format!("{}{p}", flow.name()),
-        flow.result(auth_type),
-        move |ctx| {
-            let (coll, info) = (coll.clone(), info.clone());
-            FieldFuture::new(async move {
-                let (app, caller) = services(&ctx)?;
-                let auth = app.auth();
-                let body = flow_body(&ctx, flow)?;
-                let client = Client {
-                    ip: caller.ip.clone(),
-                };
-                let mut req = caller.info.clone();
-                let done = || Ok(Some(FieldValue::value(true)));
-                let (login, meta) = match flow {
-                    Flow::RequestOtp => {
-                        let id = auth
-                            .request_otp(&coll, EmailForm::parse(&body))
-                            .await
-                            .map_err(gql_error)?;
-                        return Ok(Some(FieldValue::value(id)));
-                    }
-                    Flow::RequestPasswordReset => {
-                        auth.request_password_reset(&coll, EmailForm::parse(&body))
-                            .await
-                            .map_err(gql_error)?;
-                        return done();
-                    }
-                    Flow::ConfirmPasswordReset => {
-                        auth.confirm_password_reset(&coll, PasswordResetForm::parse(&body))
-                            .await
-                            .map_err(gql_error)?;
-                        return done();
-                    }
-                    Flow::RequestVerification => {
-                        auth.request_verification(&coll, EmailForm::parse(&body))
-                            .await
-                            .map_err(gql_error)?;
-                        return done();
-                    }
-                    Flow::ConfirmVerification => {
-                        auth.confirm_verification(&coll, TokenForm::parse(&body))
-                            .await
-                            .map_err(gql_error)?;
-                        return done();
-                    }
-                    Flow::Refresh => {
-                        let (token, record) = auth
-                            .refresh(&req.auth, &caller.authorization, &coll)
-                            .map_err(gql_error)?;
-                        (Login::Authenticated { token, record }, Json::Null)
-                    }
-                    Flow::Password => {
-                        req.context = RequestContext::Password;
-                        // Parsed as REST parses it: a malformed form is the login's own error.
-                        let form = PasswordLoginForm::parse(&body);
-                        let login = auth.with_password(&req, &coll, form, &client).await;
-                        (login.map_err(gql_error)?, Json::Null)
-                    }
-                    Flow::Otp => {
-                        req.context = RequestContext::Otp;
-                        let form = OtpLoginForm::parse(&body);
-                        let login = auth.with_otp(&req, &coll, form, &client).await;
-                        (login.map_err(gql_error)?, Json::Null)
-                    }
-                    Flow::OAuth2 => {
-                        req.context = RequestContext::OAuth2;
-                        let form = OAuth2LoginForm::parse(&body);
-                        auth.with_oauth2(&req, &coll, form, &client)
-                            .await
-                            .map_err(gql_error)?
-                    }
-                };
-                let (token, record) = match login {
-                    Login::Authenticated { token, record } => (token, record),
-                    Login::MfaRequired { mfa_id } => {
-                        return Err(async_graphql::Error::new("MFA required.").extend_with(
-                            |_, e| {
-                                e.set("status", 401);
-                                e.set("mfaId", mfa_id.clone());
-                            },
-                        ));
-                    }
-                };
-                req.auth = Auth::from_record(record.clone());
-                let expand = expand_of_record(&info, &coll, ctx.ctx.field());
-                let shown = app
-                    .records()
-                    .present(&req, vec![record], &expand, "")
-                    .await
-                    .map_err(gql_error)?;
-                let record = shown.into_iter().next().unwrap_or_default();
-                Ok(Some(FieldValue::owned_any(
-                    serde_json::json!({"token": token, "record": record, "meta": meta}),
-                )))
-            })
-        },
-    );
-    for (key, required) in flow.arguments() {
-        let ty = match *key {
-            "createData" => TypeRef::named("JSON"),
-            _ if *required => TypeRef::named_nn(TypeRef::STRING),
-            _ => TypeRef::named(TypeRef::STRING),
-        };
-        field = field.argument(InputValue::new(*key, ty));
-    }
-    field
 }

@@ -8,7 +8,9 @@
 
 mod build;
 mod cursor;
+mod logins;
 mod names;
+mod selection;
 mod ws;
 
 pub use ws::upgrade;
@@ -149,6 +151,13 @@ pub async fn execute_multipart(
 
 /// The most files one multipart request may carry.
 const MAX_FILES: usize = 100;
+
+/// The app and the caller a resolver runs for.
+fn services<'a>(
+    ctx: &async_graphql::dynamic::ResolverContext<'a>,
+) -> async_graphql::Result<(&'a App, &'a Caller)> {
+    Ok((ctx.ctx.data::<App>()?, ctx.ctx.data::<Caller>()?))
+}
 
 /// The largest body `POST /api/graphql` reads: the server's limit plus the file allowance of
 /// the collection that allows the most (its file fields' `maxSize` x `maxSelect`), as REST
