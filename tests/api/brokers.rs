@@ -298,6 +298,22 @@ impl Sinks {
         got
     }
 
+    /// The Redis stream's event about record `id` (waited for, at most 30 s).
+    async fn redis_event_of(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let events = self.redis_events().await.deduplicated();
+            if let Some(event) = events.iter().find(|e| e["subject"] == id) {
+                return event.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Redis: no event for {id}: {events:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until each consumer has `count` distinct events, and returns them all.
     async fn wait_all(&self, count: usize, within: Duration) -> [Received; 3] {
         self.nats.wait_for("NATS", count, within).await;
@@ -1206,19 +1222,21 @@ async fn a_target_with_view_as_publishes_the_record_as_that_auth_record_views_it
         .expect(200)
         .str("id")
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut redis = sinks.redis_events().await;
-    while redis.unique_ids() < 3 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        redis = sinks.redis_events().await;
-    }
-    let events = redis.deduplicated();
-    let superuser = events
-        .iter()
-        .find(|e| e["subject"] == third.as_str())
-        .unwrap_or_else(|| panic!("Redis: no event for {third}: {events:?}"));
+    let superuser = sinks.redis_event_of(&third).await;
     assert_eq!(superuser["data"]["secret"], "s3", "{superuser}");
     assert!(superuser.get("visible").is_none(), "{superuser}");
+    // An auth record that does not exist (or no longer does) views nothing.
+    let mut ghost = sinks.targets(None);
+    ghost[2]["viewAs"] = json!({"collection": "users", "id": "nosuchuser0000"});
+    configure(&app, ghost).await;
+    let fourth = create("fourth", &alice.id)
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    let unseen = sinks.redis_event_of(&fourth).await;
+    assert_eq!(unseen["visible"], false, "{unseen}");
+    assert!(unseen["data"].get("title").is_none(), "{unseen}");
     // viewAs must name an auth collection and a record, as for webhooks.
     let mut bad = sinks.targets(None);
     bad[2]["viewAs"] = json!({"collection": "items", "id": ""});

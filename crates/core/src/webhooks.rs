@@ -142,12 +142,14 @@ impl Outbox for Inner {
         let record = change.record();
         let action = change.action().as_str();
         let mut view = RecordView::new(record, &self.schema);
-        let timestamp = rfc3339_micros(crate::dates::unix_micros());
+        let mut written = None;
         for endpoint in settings.endpoints.iter().filter(|e| {
             e.collection == record.collection.name
                 && (e.actions.is_empty() || e.actions.iter().any(|a| a == action))
         }) {
             let (shown, visible) = view.as_seen_by(conn, endpoint.view_as.as_ref())?;
+            let timestamp =
+                written.get_or_insert_with(|| rfc3339_micros(crate::dates::unix_micros()));
             let key = format!("{}/{}", record.collection.id, record.id());
             let mut body = json!({
                 "type": format!("record.{action}"),

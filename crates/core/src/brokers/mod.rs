@@ -165,18 +165,19 @@ impl Outbox for Inner {
         let record = change.record();
         let action = change.action().as_str();
         let mut view = RecordView::new(record, &self.schema);
-        let time = rfc3339_micros(crate::dates::unix_micros());
+        let mut written = None;
         for target in settings
             .targets
             .iter()
             .filter(|t| t.wants(&record.collection.name, action))
         {
             let (data, visible) = view.as_seen_by(conn, target.view_as.as_ref())?;
+            let time = written.get_or_insert_with(|| rfc3339_micros(crate::dates::unix_micros()));
             let event = Event {
                 source: format!("{}/collections/{}", settings.source, record.collection.name),
                 kind: event_type("record", action),
                 subject: Some(record.id()),
-                time: &time,
+                time,
                 data: &data,
                 visible,
             };
