@@ -3,7 +3,8 @@
 //! job of the queue (`jobs`: the outbox), then POSTed by the queue's worker, signed the
 //! Standard Webhooks way, retried with backoff, and dead-lettered after `maxAttempts`.
 //! Superusers list, inspect and replay the dead letters (`/api/webhooks/dead-letters`).
-//! Every attempt is an app entry of the logs.
+//! Every attempt is an app entry of the logs. What webhooks and brokers share (the hooks in
+//! the change's transaction, `viewAs`) is in `outbox`.
 //!
 //! No endpoint configured: the transaction hook returns at its first look (a read lock and an
 //! empty list), and no row is written.

@@ -6,7 +6,8 @@
 //! publisher confirm for a routed message, the entry id of `XADD`); otherwise it is retried
 //! with the queue's backoff and dead-lettered after `maxAttempts`. Superusers list, inspect
 //! and replay the dead letters (`/api/brokers/dead-letters`). Every attempt is an app entry of
-//! the logs.
+//! the logs. A target may show records as a chosen auth record views them (`viewAs`, with
+//! webhooks in `outbox`).
 //!
 //! No target configured: the transaction hook returns at its first look, no row is written.
 
