@@ -298,6 +298,22 @@ impl Sinks {
         got
     }
 
+    /// The Redis stream's event about record `id` (waited for, at most 30 s).
+    async fn redis_event_of(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let events = self.redis_events().await.deduplicated();
+            if let Some(event) = events.iter().find(|e| e["subject"] == id) {
+                return event.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Redis: no event for {id}: {events:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until each consumer has `count` distinct events, and returns them all.
     async fn wait_all(&self, count: usize, within: Duration) -> [Received; 3] {
         self.nats.wait_for("NATS", count, within).await;
@@ -1131,4 +1147,112 @@ async fn a_nats_restart_in_the_middle_of_the_stream_loses_and_reorders_nothing()
         .logged_at_least("data.type%3D'broker'%26%26level%3D4", 1)
         .await;
     assert!(failed >= 1, "a failed attempt during the restart");
+}
+
+#[tokio::test]
+async fn a_target_with_view_as_publishes_the_record_as_that_auth_record_views_it() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    let alice = app.create_user("alice@example.com").await;
+    let bob = app.create_user("bob@example.com").await;
+    // `items` (the sinks' subjects name it): only its owner may view a record; `secret` is
+    // hidden.
+    app.must_create_collection(owner_only_collection("items"))
+        .await;
+    let sinks = Sinks::start().await;
+    let mut targets = sinks.targets(None);
+    for target in targets.as_array_mut().expect("targets") {
+        target["viewAs"] = json!({"collection": "users", "id": alice.id});
+    }
+    configure(&app, targets.clone()).await;
+    let create = |title: &str, owner: &str| {
+        let body = json!({"title": title, "secret": "s3", "owner": owner});
+        app.create_record("items", body, token)
+    };
+    let mine = create("mine", &alice.id)
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    let theirs = create("theirs", &bob.id)
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    let received = sinks.wait_all(2, Duration::from_secs(30)).await;
+    for (what, got) in ["NATS", "RabbitMQ", "Redis"].iter().zip(&received) {
+        let events = got.deduplicated();
+        assert_eq!(events.len(), 2, "{what}: {events:?}");
+        let by_id = |id: &str| {
+            events
+                .iter()
+                .find(|e| e["subject"] == id)
+                .unwrap_or_else(|| panic!("{what}: no event for {id}: {events:?}"))
+                .clone()
+        };
+        // Alice's own record: her view, without the hidden field.
+        let seen = by_id(&mine);
+        assert_eq!(seen["type"], "oxbase.record.created", "{what}");
+        assert_eq!(seen["visible"], true, "{what}: {seen}");
+        assert_eq!(seen["data"]["title"], "mine", "{what}: {seen}");
+        assert_eq!(seen["data"]["owner"], alice.id.as_str(), "{what}: {seen}");
+        assert!(
+            seen["data"].get("secret").is_none(),
+            "{what}: a hidden field stays hidden: {seen}"
+        );
+        // Bob's: still published (a receiver keeping copies must learn of it), but only
+        // what identifies it.
+        let unseen = by_id(&theirs);
+        assert_eq!(unseen["visible"], false, "{what}: {unseen}");
+        assert_eq!(
+            unseen["data"],
+            json!({"collectionId": unseen["data"]["collectionId"], "collectionName": "items",
+                   "id": theirs}),
+            "{what}"
+        );
+        assert!(unseen["data"]["collectionId"].is_string(), "{what}");
+    }
+    // A target without viewAs publishes what a superuser sees, and no `visible`.
+    let mut plain = sinks.targets(None);
+    plain[0]["viewAs"] = json!({"collection": "users", "id": alice.id});
+    plain[1]["viewAs"] = json!({"collection": "users", "id": alice.id});
+    configure(&app, plain).await;
+    let third = create("third", &bob.id)
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    let superuser = sinks.redis_event_of(&third).await;
+    assert_eq!(superuser["data"]["secret"], "s3", "{superuser}");
+    assert!(superuser.get("visible").is_none(), "{superuser}");
+    // An auth record that does not exist (or no longer does) views nothing.
+    let mut ghost = sinks.targets(None);
+    ghost[2]["viewAs"] = json!({"collection": "users", "id": "nosuchuser0000"});
+    configure(&app, ghost).await;
+    let fourth = create("fourth", &alice.id)
+        .await
+        .expect(200)
+        .str("id")
+        .to_owned();
+    let unseen = sinks.redis_event_of(&fourth).await;
+    assert_eq!(unseen["visible"], false, "{unseen}");
+    assert!(unseen["data"].get("title").is_none(), "{unseen}");
+    // viewAs must name an auth collection and a record, as for webhooks.
+    let mut bad = sinks.targets(None);
+    bad[2]["viewAs"] = json!({"collection": "items", "id": ""});
+    let refused = app
+        .update_settings(json!({"brokers": {"targets": bad}}), token)
+        .await;
+    let data = &refused.expect(400).body["data"]["brokers"]["targets"]["2"]["viewAs"];
+    assert_eq!(
+        data["collection"]["code"], "validation_invalid_auth_collection",
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        data["id"]["code"], "validation_required",
+        "{}",
+        refused.text
+    );
+    sinks.cleanup().await;
 }

@@ -673,3 +673,143 @@ async fn background_mail_waits_in_the_queue_and_is_retried_until_smtp_answers() 
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_mail_out_of_attempts_is_a_dead_letter_that_superusers_list_and_replay() {
+    let app = spawn_app().await;
+    let token = &app.superuser_token;
+    // Nobody listens on the port: every attempt fails; two attempts, 100 ms apart.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    app.update_settings(
+        json!({"smtp": {"enabled": true, "host": "127.0.0.1", "port": closed, "tls": false},
+               "mail": {"maxAttempts": 2, "backoffMs": 100}}),
+        token,
+    )
+    .await
+    .expect(200);
+    let user = app.create_user("lost@example.com").await;
+    post(
+        &app,
+        "/api/collections/users/request-password-reset",
+        GUEST,
+        json!({"email": "lost@example.com"}),
+    )
+    .await
+    .expect(204);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut dead = app.get("/api/mail/dead-letters", token).await;
+    while dead.body["items"].as_array().is_none_or(Vec::is_empty)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        dead = app.get("/api/mail/dead-letters", token).await;
+    }
+    let items = dead.expect(200).body["items"]
+        .as_array()
+        .expect("items")
+        .clone();
+    assert_eq!(items.len(), 1, "{}", dead.text);
+    let letter = &items[0];
+    let id = letter["id"].as_str().expect("an id").to_owned();
+    assert!(id.starts_with("mail_"), "{letter}");
+    assert_eq!(letter["to"], "lost@example.com");
+    assert_eq!(letter["template"], "resetPasswordTemplate");
+    assert_eq!(letter["collectionName"], "users");
+    assert_eq!(letter["recordId"], user.id.as_str());
+    assert!(
+        !letter["subject"].as_str().unwrap_or("").is_empty(),
+        "{letter}"
+    );
+    assert_eq!(letter["attempts"], 2, "dead after maxAttempts");
+    assert!(!letter["lastError"].as_str().unwrap_or("").is_empty());
+    assert!(letter["created"].as_str().unwrap_or("").ends_with('Z'));
+    // Never the body: it carries the reset token.
+    let mut keys: Vec<&str> = letter
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "attempts",
+            "collectionName",
+            "created",
+            "id",
+            "lastError",
+            "recordId",
+            "subject",
+            "template",
+            "to"
+        ]
+    );
+    assert!(
+        !dead.text.contains("confirm-password-reset"),
+        "{}",
+        dead.text
+    );
+    let one = app
+        .get(&format!("/api/mail/dead-letters/{id}"), token)
+        .await;
+    assert_eq!(one.expect(200).body, *letter);
+    assert!(!one.text.contains("confirm-password-reset"));
+    // PocketBase's shapes for guests and other auth records; 404 for no such dead letter.
+    let replay = format!("/api/mail/dead-letters/{id}/replay");
+    for path in [
+        "/api/mail/dead-letters".to_owned(),
+        format!("/api/mail/dead-letters/{id}"),
+    ] {
+        assert_error(
+            &app.get(&path, GUEST).await,
+            401,
+            "The request requires valid record authorization token.",
+        );
+        assert_error(
+            &app.get(&path, &user.token).await,
+            403,
+            "The authorized record is not allowed to perform this action.",
+        );
+    }
+    assert_error(
+        &post(&app, &replay, GUEST, json!({})).await,
+        401,
+        "The request requires valid record authorization token.",
+    );
+    assert_error(
+        &post(&app, &replay, &user.token, json!({})).await,
+        403,
+        "The authorized record is not allowed to perform this action.",
+    );
+    assert_error(
+        &app.get("/api/mail/dead-letters/mail_nosuchone", token)
+            .await,
+        404,
+        "The requested resource wasn't found.",
+    );
+    // SMTP answers now: a replay sends the message as it was queued, and its link works.
+    let sink = SmtpSink::start().await;
+    sink.configure(&app).await;
+    post(&app, &replay, token, json!({})).await.expect(204);
+    let mail = sink.mail_to("lost@example.com").await;
+    let reset = mail.token_after("confirm-password-reset");
+    post(
+        &app,
+        "/api/collections/users/confirm-password-reset",
+        GUEST,
+        json!({"token": reset, "password": "brand-new-1", "passwordConfirm": "brand-new-1"}),
+    )
+    .await
+    .expect(204);
+    let after = app.get("/api/mail/dead-letters", token).await;
+    assert_eq!(after.expect(200).body["items"], json!([]));
+    assert_error(
+        &post(&app, &replay, token, json!({})).await,
+        404,
+        "The requested resource wasn't found.",
+    );
+}

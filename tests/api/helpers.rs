@@ -836,6 +836,21 @@ pub fn public_collection(name: &str, fields: Value) -> Value {
     })
 }
 
+/// A base collection whose records only their `owner` (a `users` record) may view, with a
+/// `title` and a hidden `secret`; only superusers write it (the `viewAs` tests of webhooks and
+/// brokers).
+pub fn owner_only_collection(name: &str) -> Value {
+    json!({
+        "name": name, "type": "base", "listRule": null, "createRule": null,
+        "viewRule": "owner = @request.auth.id", "updateRule": null, "deleteRule": null,
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "secret", "type": "text", "hidden": true},
+            {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1}
+        ]
+    })
+}
+
 // ---- realtime (SSE) and batch ---------------------------------------------------------------
 
 /// One server-sent event.

@@ -585,16 +585,8 @@ async fn a_body_shows_the_record_as_the_chosen_auth_record_views_it() {
     let token = &app.superuser_token;
     let alice = app.create_user("alice@example.com").await;
     let bob = app.create_user("bob@example.com").await;
-    app.must_create_collection(json!({
-        "name": "notes", "type": "base", "listRule": null, "createRule": null,
-        "viewRule": "owner = @request.auth.id", "updateRule": null, "deleteRule": null,
-        "fields": [
-            {"name": "title", "type": "text"},
-            {"name": "secret", "type": "text", "hidden": true},
-            {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1}
-        ]
-    }))
-    .await;
+    app.must_create_collection(owner_only_collection("notes"))
+        .await;
     let as_alice = Receiver::start().await;
     let as_superuser = Receiver::start().await;
     app.update_settings(

@@ -29,9 +29,10 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
+use routes::dead_letters::{self, Brokers, Mail, Webhooks};
 use routes::{
-    auth, backups, batch, brokers, collections, crons, files, health, install, logs, realtime,
-    records, settings, sql, static_files, webhooks,
+    auth, backups, batch, collections, crons, files, health, install, logs, realtime, records,
+    settings, sql, static_files,
 };
 
 /// What every handler shares.
@@ -111,24 +112,36 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
         .route("/api/sql", post(sql::run))
         .route(
             "/api/webhooks/dead-letters",
-            get(webhooks::list_dead_letters),
+            get(dead_letters::list::<Webhooks>),
         )
         .route(
             "/api/webhooks/dead-letters/{id}",
-            get(webhooks::view_dead_letter),
+            get(dead_letters::view::<Webhooks>),
         )
         .route(
             "/api/webhooks/dead-letters/{id}/replay",
-            post(webhooks::replay_dead_letter),
+            post(dead_letters::replay::<Webhooks>),
         )
-        .route("/api/brokers/dead-letters", get(brokers::list_dead_letters))
+        .route(
+            "/api/brokers/dead-letters",
+            get(dead_letters::list::<Brokers>),
+        )
         .route(
             "/api/brokers/dead-letters/{id}",
-            get(brokers::view_dead_letter),
+            get(dead_letters::view::<Brokers>),
         )
         .route(
             "/api/brokers/dead-letters/{id}/replay",
-            post(brokers::replay_dead_letter),
+            post(dead_letters::replay::<Brokers>),
+        )
+        .route("/api/mail/dead-letters", get(dead_letters::list::<Mail>))
+        .route(
+            "/api/mail/dead-letters/{id}",
+            get(dead_letters::view::<Mail>),
+        )
+        .route(
+            "/api/mail/dead-letters/{id}/replay",
+            post(dead_letters::replay::<Mail>),
         )
         .route("/api/logs", get(logs::list))
         .route("/api/logs/stats", get(logs::stats))

@@ -13,6 +13,14 @@ pub fn unix_micros() -> i64 {
     Utc::now().timestamp_micros()
 }
 
+/// `micros` (since the Unix epoch) in RFC 3339 with milliseconds (`2026-12-06T20:41:12.123Z`):
+/// the times of events and dead letters (docs/events.md).
+pub fn rfc3339_micros(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 pub fn format(t: DateTime<Utc>) -> String {
     let mut text = String::with_capacity(24);
     push_formatted(&mut text, t);

@@ -3,6 +3,7 @@
 //! under a lease by a worker (instances sharing a PostgreSQL database skip each other's rows),
 //! retried with exponential backoff and jitter, and kept as dead once out of attempts. A kind
 //! of job (`webhook`, `broker`, `mail`) brings its handler and its retry policy ([`Jobs::handle`]).
+//! Superusers list, view and replay each kind's dead jobs over HTTP ([`DeadLetters`]).
 //!
 //! Metrics: `oxbase_jobs_pending`, `oxbase_jobs_oldest_pending_seconds`, `oxbase_jobs_dead`
 //! (gauges, refreshed at each round of the worker), `oxbase_jobs_failures_total{kind}` and
@@ -10,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,8 @@ use tokio::sync::Notify;
 
 use crate::dates::unix_micros;
 use crate::error::Result;
+use crate::identity::Auth;
+use crate::rules::superusers_only;
 use crate::store::Db;
 use crate::store::queue::{self as table};
 pub use crate::store::queue::{JobRow, NewJob};
@@ -35,12 +39,15 @@ const LEASE: Duration = Duration::from_secs(60);
 const IDLE: Duration = Duration::from_secs(2);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Dead letters listed at most (oldest first).
+const DEAD_LISTED: i64 = 500;
 
 /// An attempt's result: `Err` carries what went wrong, kept on the row and logged.
 pub type Outcome = std::result::Result<(), String>;
 type Attempt = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 type Handler = Arc<dyn Fn(JobRow) -> Attempt + Send + Sync>;
-type Policy = Arc<dyn Fn() -> Retry + Send + Sync>;
+/// A kind's retry policy, read at each failure.
+pub type Policy = Arc<dyn Fn() -> Retry + Send + Sync>;
 
 /// How a kind of job is retried, read at each failure (settings may change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +199,56 @@ impl Jobs {
         {
             tracing::warn!("the job queue's worker was still running at close");
         }
+    }
+}
+
+/// The dead jobs of one kind as superusers list, view and replay them
+/// (`/api/webhooks/dead-letters`, `/api/brokers/...`, `/api/mail/...`); `T` is how the API
+/// shows one. Cloning it is one reference count.
+pub struct DeadLetters<T> {
+    jobs: Jobs,
+    kind: &'static str,
+    shown: PhantomData<fn(JobRow) -> T>,
+}
+
+impl<T> Clone for DeadLetters<T> {
+    fn clone(&self) -> Self {
+        DeadLetters {
+            jobs: self.jobs.clone(),
+            kind: self.kind,
+            shown: PhantomData,
+        }
+    }
+}
+
+impl<T: From<JobRow>> DeadLetters<T> {
+    /// The dead jobs of `kind` in `jobs`.
+    pub fn new(jobs: Jobs, kind: &'static str) -> DeadLetters<T> {
+        DeadLetters {
+            jobs,
+            kind,
+            shown: PhantomData,
+        }
+    }
+
+    /// `GET .../dead-letters` (superusers only): oldest first, 500 at most.
+    pub async fn list(&self, caller: &Auth) -> Result<Vec<T>> {
+        superusers_only(caller)?;
+        let rows = self.jobs.dead(self.kind, DEAD_LISTED).await?;
+        Ok(rows.into_iter().map(T::from).collect())
+    }
+
+    /// `GET .../dead-letters/{id}` (superusers only; 404 unless it is dead).
+    pub async fn view(&self, caller: &Auth, id: &str) -> Result<T> {
+        superusers_only(caller)?;
+        self.jobs.find_dead(self.kind, id).await.map(T::from)
+    }
+
+    /// `POST .../dead-letters/{id}/replay` (superusers only): run again, with the same id and
+    /// payload and fresh attempts, in its key's order (404 unless it is dead).
+    pub async fn replay(&self, caller: &Auth, id: &str) -> Result<()> {
+        superusers_only(caller)?;
+        self.jobs.replay_dead(self.kind, id).await
     }
 }
 

@@ -19,7 +19,8 @@
 //! - [`jobs`]: the durable job queue (retries, dead letters); [`webhooks`]: record changes
 //!   POSTed to receivers through it, written in the change's transaction (the outbox);
 //!   [`brokers`]: the same changes published as CloudEvents to NATS JetStream, RabbitMQ and
-//!   Redis Streams through it.
+//!   Redis Streams through it; [`outbox`]: what those two share (their hooks in the change's
+//!   transaction, `viewAs`).
 //! - [`mail`]: outgoing mail (SMTP, or logged when SMTP is off) and email templates.
 //! - [`error`], [`ids`], [`identity`], [`dates`]: shared by all.
 //!
@@ -44,6 +45,7 @@ pub mod ids;
 pub mod jobs;
 pub mod logs;
 pub mod mail;
+pub mod outbox;
 pub mod password;
 pub mod ratelimit;
 pub mod realtime;

@@ -3,7 +3,8 @@
 //! job of the queue (`jobs`: the outbox), then POSTed by the queue's worker, signed the
 //! Standard Webhooks way, retried with backoff, and dead-lettered after `maxAttempts`.
 //! Superusers list, inspect and replay the dead letters (`/api/webhooks/dead-letters`).
-//! Every attempt is an app entry of the logs.
+//! Every attempt is an app entry of the logs. What webhooks and brokers share (the hooks in
+//! the change's transaction, `viewAs`) is in `outbox`.
 //!
 //! No endpoint configured: the transaction hook returns at its first look (a read lock and an
 //! empty list), and no row is written.
@@ -18,27 +19,26 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 use sha2::Sha256;
 
+use crate::dates::rfc3339_micros;
 use crate::error::{FieldErrors, Result, field_error_json};
-use crate::events::{
-    Change, Pipeline, SystemChange, TransactionHook, after_system_commit, on_system_change,
-};
-use crate::identity::Auth;
-use crate::jobs::{JobRow, Jobs, NewJob, Retry};
+use crate::events::{Change, Pipeline, SystemChange};
+use crate::jobs::{DeadLetters, JobRow, Jobs, NewJob, Retry};
 use crate::logs::{Logs, level};
-use crate::rules::superusers_only;
+use crate::outbox::{Outbox, RecordView, check_view_as};
 use crate::schema::Schema;
 use crate::settings::{Settings, WebhookSettings};
 use crate::store::Conn;
 
 /// The queue's kind for webhook deliveries.
 pub const KIND: &str = "webhook";
-/// Dead letters listed at most.
-const LIST_LIMIT: i64 = 500;
 
 /// The webhooks of one app; cloning it is one reference count.
 #[derive(Clone)]
 pub struct Webhooks {
-    inner: Arc<Inner>,
+    /// `/api/webhooks/dead-letters`: deliveries out of attempts.
+    dead: DeadLetters<DeadLetter>,
+    /// Held for the app's life: the hooks and the worker hold it weakly.
+    _inner: Arc<Inner>,
 }
 
 struct Inner {
@@ -77,83 +77,32 @@ impl Webhooks {
         settings.add_check(Arc::new(move |settings, errors| {
             check(settings, errors, &known)
         }));
-        events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
-        let outbox = Outbox(Arc::downgrade(&inner));
-        on_system_change(
-            schema,
-            &settings,
-            Arc::new(move |conn, next, change| outbox.system(conn, next, change)),
-        );
-        // The worker may have looked before the commit (PostgreSQL): it looks again now.
-        let committed = Arc::downgrade(&inner);
-        events.on_local_change(Arc::new(move |_| {
-            if let Some(inner) = committed.upgrade()
-                && !inner.current.read().endpoints.is_empty()
-            {
-                inner.jobs.wake();
-            }
-        }));
-        let committed = Arc::downgrade(&inner);
-        let wake = Arc::new(move || {
-            if let Some(inner) = committed.upgrade() {
-                inner.jobs.wake();
-            }
-        });
-        after_system_commit(schema, &settings, wake);
+        crate::outbox::attach(&inner, events, schema, &settings);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         let weak = Arc::downgrade(&inner);
-        let policy_of = weak.clone();
-        jobs.handle(
-            KIND,
-            Arc::new(move || {
-                let w = policy_of
-                    .upgrade()
-                    .map(|i| i.current.read().clone())
-                    .unwrap_or_default();
-                Retry {
-                    max_attempts: w.max_attempts.max(1),
-                    base: Duration::from_millis(w.backoff_ms),
-                }
-            }),
-            move |job| {
-                let settings = weak.upgrade().map(|i| i.current.read().clone());
-                let (client, logs) = (client.clone(), logs.clone());
-                async move {
-                    let Some(settings) = settings else {
-                        return Err("the app is closing".to_owned());
-                    };
-                    deliver(&client, &settings, &logs, &job).await
-                }
-            },
-        );
-        Webhooks { inner }
+        jobs.handle(KIND, crate::outbox::policy(&inner), move |job| {
+            let settings = weak.upgrade().map(|i| i.current.read().clone());
+            let (client, logs) = (client.clone(), logs.clone());
+            async move {
+                let Some(settings) = settings else {
+                    return Err("the app is closing".to_owned());
+                };
+                deliver(&client, &settings, &logs, &job).await
+            }
+        });
+        Webhooks {
+            dead: DeadLetters::new(jobs, KIND),
+            _inner: inner,
+        }
     }
 
-    /// `GET /api/webhooks/dead-letters` (superusers only): deliveries out of attempts.
-    pub async fn dead_letters(&self, caller: &Auth) -> Result<Vec<DeadLetter>> {
-        superusers_only(caller)?;
-        let rows = self.inner.jobs.dead(KIND, LIST_LIMIT).await?;
-        Ok(rows.into_iter().map(DeadLetter::from).collect())
-    }
-
-    /// `GET /api/webhooks/dead-letters/{id}` (superusers only).
-    pub async fn dead_letter(&self, caller: &Auth, id: &str) -> Result<DeadLetter> {
-        superusers_only(caller)?;
-        self.inner
-            .jobs
-            .find_dead(KIND, id)
-            .await
-            .map(DeadLetter::from)
-    }
-
-    /// `POST /api/webhooks/dead-letters/{id}/replay` (superusers only): delivered again, with
-    /// the same event id and body and fresh attempts, in its record's order.
-    pub async fn replay(&self, caller: &Auth, id: &str) -> Result<()> {
-        superusers_only(caller)?;
-        self.inner.jobs.replay_dead(KIND, id).await
+    /// `/api/webhooks/dead-letters` (superusers only): list, view, replay (delivered again,
+    /// with the same event id and body and fresh attempts, in its record's order).
+    pub fn dead_letters(&self) -> &DeadLetters<DeadLetter> {
+        &self.dead
     }
 }
 
@@ -175,7 +124,7 @@ impl From<JobRow> for DeadLetter {
     fn from(job: JobRow) -> DeadLetter {
         DeadLetter {
             payload: serde_json::from_str(&job.payload).unwrap_or(Json::Null),
-            created: micros_rfc3339(job.created),
+            created: rfc3339_micros(job.created),
             id: job.id,
             url: job.target,
             attempts: job.attempts,
@@ -184,69 +133,41 @@ impl From<JobRow> for DeadLetter {
     }
 }
 
-fn micros_rfc3339(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// The in-transaction side: one job per endpoint the change concerns. Holds the webhooks
-/// weakly (the pipeline outlives nothing, but must not keep a closed app's parts).
-struct Outbox(std::sync::Weak<Inner>);
-
-impl TransactionHook for Outbox {
-    fn after_write(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
-        let Some(inner) = self.0.upgrade() else {
-            return Ok(());
-        };
-        let settings = inner.current.read().clone();
+/// The in-transaction side: one job per endpoint the change concerns.
+impl Outbox for Inner {
+    fn record(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
+        let settings = self.current.read().clone();
         if settings.endpoints.is_empty() {
             return Ok(());
         }
         let record = change.record();
         let action = change.action().as_str();
-        let mut body = None;
+        let mut view = RecordView::new(record, &self.schema);
+        let mut written = None;
         for endpoint in settings.endpoints.iter().filter(|e| {
             e.collection == record.collection.name
                 && (e.actions.is_empty() || e.actions.iter().any(|a| a == action))
         }) {
-            let (shown, at) = body.get_or_insert_with(|| {
-                (
-                    crate::records::output::as_superuser_sees(record.clone()),
-                    crate::dates::unix_micros(),
-                )
-            });
+            let (shown, visible) = view.as_seen_by(conn, endpoint.view_as.as_ref())?;
+            let timestamp =
+                written.get_or_insert_with(|| rfc3339_micros(crate::dates::unix_micros()));
             let key = format!("{}/{}", record.collection.id, record.id());
             let mut body = json!({
                 "type": format!("record.{action}"),
-                "timestamp": micros_rfc3339(*at),
+                "timestamp": timestamp,
                 "action": action,
                 "collectionId": record.collection.id,
                 "collectionName": record.collection.name,
                 "record": shown,
             });
-            if let Some((collection, id)) = &endpoint.view_as {
-                // As that auth record views it; when its viewRule refuses it (or the auth
-                // record is gone), only what identifies the change, and `visible: false`.
-                let viewed = crate::records::visibility::viewed_by(
-                    conn,
-                    &inner.schema,
-                    (collection, id),
-                    record,
-                )?;
-                body["visible"] = json!(viewed.is_some());
-                body["record"] = viewed.unwrap_or_else(|| {
-                    json!({"collectionId": record.collection.id,
-                           "collectionName": record.collection.name, "id": record.id()})
-                });
+            if let Some(visible) = visible {
+                body["visible"] = json!(visible);
             }
-            push(&inner.jobs, conn, &endpoint.url, key, body)?;
+            push(&self.jobs, conn, &endpoint.url, key, body)?;
         }
         Ok(())
     }
-}
 
-impl Outbox {
     /// A change of a definition or of the settings: one job per endpoint asking for it (as the
     /// settings will be once it commits, when they are what changed).
     fn system(
@@ -255,15 +176,12 @@ impl Outbox {
         next: Option<&Json>,
         change: &SystemChange,
     ) -> Result<()> {
-        let Some(inner) = self.0.upgrade() else {
-            return Ok(());
-        };
         let settings = match next {
             Some(next) => Arc::new(WebhookSettings::from_json(&next["webhooks"])),
-            None => inner.current.read().clone(),
+            None => self.current.read().clone(),
         };
         let (kind, action) = (change.kind(), change.action());
-        let timestamp = micros_rfc3339(crate::dates::unix_micros());
+        let timestamp = rfc3339_micros(crate::dates::unix_micros());
         for endpoint in settings
             .endpoints
             .iter()
@@ -290,9 +208,25 @@ impl Outbox {
                     "settings": settings,
                 }),
             };
-            push(&inner.jobs, conn, &endpoint.url, change.key(), body)?;
+            push(&self.jobs, conn, &endpoint.url, change.key(), body)?;
         }
         Ok(())
+    }
+
+    fn configured(&self) -> bool {
+        !self.current.read().endpoints.is_empty()
+    }
+
+    fn retry(&self) -> Retry {
+        let w = self.current.read();
+        Retry {
+            max_attempts: w.max_attempts.max(1),
+            base: Duration::from_millis(w.backoff_ms),
+        }
+    }
+
+    fn jobs(&self) -> &Jobs {
+        &self.jobs
     }
 }
 
@@ -413,22 +347,8 @@ fn check(settings: &Json, errors: &mut FieldErrors, schema: &Schema) {
         }
     }
     for (i, e) in w.endpoints.iter().enumerate() {
-        if let Some((collection, id)) = &e.view_as {
-            if !schema.get(collection).is_some_and(|c| c.is_auth()) {
-                errors.insert(
-                    format!("webhooks.endpoints.{i}.viewAs.collection"),
-                    field_error_json(
-                        "validation_invalid_auth_collection",
-                        "Must be an auth collection.",
-                    ),
-                );
-            }
-            if id.is_empty() {
-                errors.insert(
-                    format!("webhooks.endpoints.{i}.viewAs.id"),
-                    field_error_json("validation_required", "Cannot be blank."),
-                );
-            }
+        if let Some(view_as) = &e.view_as {
+            check_view_as(view_as, &format!("webhooks.endpoints.{i}"), schema, errors);
         }
         crate::settings::check_system_events(
             &format!("webhooks.endpoints.{i}"),

@@ -15,9 +15,9 @@ export const KNOWN = [
   // Settings.
   {
     id: 'settings-webhooks-section',
-    reason: 'open: the settings carry oxbase\'s own `webhooks` and `brokers` sections (docs/events.md: endpoints, broker targets, '
+    reason: 'open: the settings carry oxbase\'s own `webhooks`, `brokers` and `mail` sections (docs/events.md: endpoints, broker targets, '
       + 'retries; the webhooks\' secret never shown), which PocketBase has not; an extension, not a difference in what PocketBase serves',
-    match: ({ req, d }) => req.path === '/api/settings' && d.cls === 'body' && /^(webhooks|brokers)(\.|$)/.test(d.path),
+    match: ({ req, d }) => req.path === '/api/settings' && d.cls === 'body' && /^(webhooks|brokers|mail)(\.|$)/.test(d.path),
   },
   // Filters.
   {

@@ -3,9 +3,9 @@
 pub mod auth;
 pub mod backups;
 pub mod batch;
-pub mod brokers;
 pub mod collections;
 pub mod crons;
+pub mod dead_letters;
 pub mod docs;
 pub mod files;
 #[cfg(feature = "graphql")]
@@ -19,4 +19,3 @@ pub mod records;
 pub mod settings;
 pub mod sql;
 pub mod static_files;
-pub mod webhooks;

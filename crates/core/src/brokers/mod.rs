@@ -6,7 +6,8 @@
 //! publisher confirm for a routed message, the entry id of `XADD`); otherwise it is retried
 //! with the queue's backoff and dead-lettered after `maxAttempts`. Superusers list, inspect
 //! and replay the dead letters (`/api/brokers/dead-letters`). Every attempt is an app entry of
-//! the logs.
+//! the logs. A target may show records as a chosen auth record views them (`viewAs`, with
+//! webhooks in `outbox`).
 //!
 //! No target configured: the transaction hook returns at its first look, no row is written.
 
@@ -19,14 +20,12 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
+use crate::dates::rfc3339_micros;
 use crate::error::{FieldErrors, Result, field_error_json};
-use crate::events::{
-    Change, Pipeline, SystemChange, TransactionHook, after_system_commit, on_system_change,
-};
-use crate::identity::Auth;
-use crate::jobs::{JobRow, Jobs, NewJob, Retry};
+use crate::events::{Change, Pipeline, SystemChange};
+use crate::jobs::{DeadLetters, JobRow, Jobs, NewJob, Retry};
 use crate::logs::{Logs, level};
-use crate::rules::superusers_only;
+use crate::outbox::{Outbox, RecordView, check_view_as};
 use crate::schema::Schema;
 use crate::settings::{BrokerSettings, Settings};
 use crate::store::Conn;
@@ -35,19 +34,22 @@ use clients::Clients;
 
 /// The queue's kind for broker publishing.
 pub const KIND: &str = "broker";
-/// Dead letters listed at most.
-const LIST_LIMIT: i64 = 500;
 /// The broker kinds a target may name.
 const KINDS: [&str; 3] = ["nats", "rabbitmq", "redis"];
 
 /// The brokers of one app; cloning it is one reference count.
 #[derive(Clone)]
 pub struct Brokers {
-    inner: Arc<Inner>,
+    /// `/api/brokers/dead-letters`: events out of attempts.
+    dead: DeadLetters<DeadLetter>,
+    /// Held for the app's life: the hooks and the worker hold it weakly.
+    _inner: Arc<Inner>,
 }
 
 struct Inner {
     settings: Settings,
+    /// For the targets that show a record as an auth record views it (`viewAs`).
+    schema: Schema,
     jobs: Jobs,
     /// The settings' `brokers`, typed once per change (the write path reads them).
     current: RwLock<Arc<BrokerSettings>>,
@@ -69,6 +71,7 @@ impl Brokers {
         let inner = Arc::new(Inner {
             current: RwLock::new(Arc::new(settings.brokers())),
             settings: settings.clone(),
+            schema: schema.clone(),
             jobs: jobs.clone(),
             clients: Clients::default(),
         });
@@ -82,83 +85,32 @@ impl Brokers {
                 *inner.current.write() = next;
             }
         }));
-        settings.add_check(Arc::new(check));
-        events.on_transaction(Arc::new(Outbox(Arc::downgrade(&inner))));
-        let outbox = Outbox(Arc::downgrade(&inner));
-        on_system_change(
-            schema,
-            &settings,
-            Arc::new(move |conn, next, change| outbox.system(conn, next, change)),
-        );
-        // The worker may have looked before the commit (PostgreSQL): it looks again now.
-        let committed = Arc::downgrade(&inner);
-        events.on_local_change(Arc::new(move |_| {
-            if let Some(inner) = committed.upgrade()
-                && !inner.current.read().targets.is_empty()
-            {
-                inner.jobs.wake();
-            }
+        let known = schema.clone();
+        settings.add_check(Arc::new(move |settings, errors| {
+            check(settings, errors, &known)
         }));
-        let committed = Arc::downgrade(&inner);
-        after_system_commit(
-            schema,
-            &settings,
-            Arc::new(move || {
-                if let Some(inner) = committed.upgrade() {
-                    inner.jobs.wake();
-                }
-            }),
-        );
-        let policy_of = Arc::downgrade(&inner);
+        crate::outbox::attach(&inner, events, schema, &settings);
         let weak = Arc::downgrade(&inner);
-        jobs.handle(
-            KIND,
-            Arc::new(move || {
-                let b = policy_of
-                    .upgrade()
-                    .map(|i| i.current.read().clone())
-                    .unwrap_or_default();
-                Retry {
-                    max_attempts: b.max_attempts.max(1),
-                    base: Duration::from_millis(b.backoff_ms),
-                }
-            }),
-            move |job| {
-                let inner = weak.upgrade();
-                let logs = logs.clone();
-                async move {
-                    let Some(inner) = inner else {
-                        return Err("the app is closing".to_owned());
-                    };
-                    publish(&inner, &logs, &job).await
-                }
-            },
-        );
-        Brokers { inner }
+        jobs.handle(KIND, crate::outbox::policy(&inner), move |job| {
+            let inner = weak.upgrade();
+            let logs = logs.clone();
+            async move {
+                let Some(inner) = inner else {
+                    return Err("the app is closing".to_owned());
+                };
+                publish(&inner, &logs, &job).await
+            }
+        });
+        Brokers {
+            dead: DeadLetters::new(jobs, KIND),
+            _inner: inner,
+        }
     }
 
-    /// `GET /api/brokers/dead-letters` (superusers only): events out of attempts.
-    pub async fn dead_letters(&self, caller: &Auth) -> Result<Vec<DeadLetter>> {
-        superusers_only(caller)?;
-        let rows = self.inner.jobs.dead(KIND, LIST_LIMIT).await?;
-        Ok(rows.into_iter().map(DeadLetter::from).collect())
-    }
-
-    /// `GET /api/brokers/dead-letters/{id}` (superusers only).
-    pub async fn dead_letter(&self, caller: &Auth, id: &str) -> Result<DeadLetter> {
-        superusers_only(caller)?;
-        self.inner
-            .jobs
-            .find_dead(KIND, id)
-            .await
-            .map(DeadLetter::from)
-    }
-
-    /// `POST /api/brokers/dead-letters/{id}/replay` (superusers only): published again, with
-    /// the same event id and body and fresh attempts, in its record's order.
-    pub async fn replay(&self, caller: &Auth, id: &str) -> Result<()> {
-        superusers_only(caller)?;
-        self.inner.jobs.replay_dead(KIND, id).await
+    /// `/api/brokers/dead-letters` (superusers only): list, view, replay (published again,
+    /// with the same event id and body and fresh attempts, in its record's order).
+    pub fn dead_letters(&self) -> &DeadLetters<DeadLetter> {
+        &self.dead
     }
 }
 
@@ -181,19 +133,13 @@ impl From<JobRow> for DeadLetter {
     fn from(job: JobRow) -> DeadLetter {
         DeadLetter {
             payload: serde_json::from_str(&job.payload).unwrap_or(Json::Null),
-            created: micros_rfc3339(job.created),
+            created: rfc3339_micros(job.created),
             id: job.id,
             target: job.target,
             attempts: job.attempts,
             last_error: job.last_error,
         }
     }
-}
-
-fn micros_rfc3339(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The CloudEvents `type` of an action on a record (`oxbase.record.created`, `...updated`,
@@ -210,47 +156,38 @@ const DEFINITIONS: &str = "_collections";
 const SETTINGS: &str = "_settings";
 
 /// The in-transaction side: one job per target the change concerns, carrying the CloudEvent
-/// as it will be published. Holds the brokers weakly (a closed app's parts are not kept).
-struct Outbox(std::sync::Weak<Inner>);
-
-impl TransactionHook for Outbox {
-    fn after_write(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
-        let Some(inner) = self.0.upgrade() else {
-            return Ok(());
-        };
-        let settings = inner.current.read().clone();
+/// as it will be published.
+impl Outbox for Inner {
+    fn record(&self, conn: &mut dyn Conn, change: &Change) -> Result<()> {
+        let settings = self.current.read().clone();
         if settings.targets.is_empty() {
             return Ok(());
         }
         let record = change.record();
         let action = change.action().as_str();
-        let mut data = None;
+        let mut view = RecordView::new(record, &self.schema);
+        let mut written = None;
         for target in settings
             .targets
             .iter()
             .filter(|t| t.wants(&record.collection.name, action))
         {
-            let (data, time) = data.get_or_insert_with(|| {
-                (
-                    crate::records::output::as_superuser_sees(record.clone()),
-                    micros_rfc3339(crate::dates::unix_micros()),
-                )
-            });
+            let (data, visible) = view.as_seen_by(conn, target.view_as.as_ref())?;
+            let time = written.get_or_insert_with(|| rfc3339_micros(crate::dates::unix_micros()));
             let event = Event {
                 source: format!("{}/collections/{}", settings.source, record.collection.name),
                 kind: event_type("record", action),
                 subject: Some(record.id()),
                 time,
-                data,
+                data: &data,
+                visible,
             };
             let key = format!("{}/{}", record.collection.id, record.id());
-            event.push(&inner.jobs, conn, &target.name, key)?;
+            event.push(&self.jobs, conn, &target.name, key)?;
         }
         Ok(())
     }
-}
 
-impl Outbox {
     /// A change of a definition or of the settings: one job per target asking for it (as the
     /// settings will be once it commits, when they are what changed).
     fn system(
@@ -259,15 +196,12 @@ impl Outbox {
         next: Option<&Json>,
         change: &SystemChange,
     ) -> Result<()> {
-        let Some(inner) = self.0.upgrade() else {
-            return Ok(());
-        };
         let settings = match next {
             Some(next) => Arc::new(BrokerSettings::from_json(&next["brokers"])),
-            None => inner.current.read().clone(),
+            None => self.current.read().clone(),
         };
         let (kind, action) = (change.kind(), change.action());
-        let time = micros_rfc3339(crate::dates::unix_micros());
+        let time = rfc3339_micros(crate::dates::unix_micros());
         for target in settings
             .targets
             .iter()
@@ -282,6 +216,7 @@ impl Outbox {
                     subject: Some(name),
                     time: &time,
                     data: collection,
+                    visible: None,
                 },
                 SystemChange::Settings { settings: shown } => Event {
                     source: format!("{}/settings", settings.source),
@@ -289,11 +224,28 @@ impl Outbox {
                     subject: None,
                     time: &time,
                     data: shown,
+                    visible: None,
                 },
             };
-            event.push(&inner.jobs, conn, &target.name, change.key())?;
+            event.push(&self.jobs, conn, &target.name, change.key())?;
         }
         Ok(())
+    }
+
+    fn configured(&self) -> bool {
+        !self.current.read().targets.is_empty()
+    }
+
+    fn retry(&self) -> Retry {
+        let b = self.current.read();
+        Retry {
+            max_attempts: b.max_attempts.max(1),
+            base: Duration::from_millis(b.backoff_ms),
+        }
+    }
+
+    fn jobs(&self) -> &Jobs {
+        &self.jobs
     }
 }
 
@@ -304,6 +256,9 @@ struct Event<'a> {
     subject: Option<&'a str>,
     time: &'a str,
     data: &'a Json,
+    /// For a target with `viewAs`: whether its auth record may view the record (the
+    /// CloudEvents extension attribute `visible`); `None`: not shown.
+    visible: Option<bool>,
 }
 
 impl Event<'_> {
@@ -320,10 +275,13 @@ impl Event<'_> {
             "datacontenttype": "application/json",
             "data": self.data,
         });
-        if self.subject.is_none()
-            && let Some(e) = event.as_object_mut()
-        {
-            e.remove("subject");
+        if let Some(e) = event.as_object_mut() {
+            if self.subject.is_none() {
+                e.remove("subject");
+            }
+            if let Some(visible) = self.visible {
+                e.insert("visible".into(), json!(visible));
+            }
         }
         jobs.push(
             conn,
@@ -420,8 +378,8 @@ async fn publish(inner: &Inner, logs: &Logs, job: &JobRow) -> std::result::Resul
     outcome
 }
 
-/// The settings' own validation of `brokers`.
-fn check(settings: &Json, errors: &mut FieldErrors) {
+/// The settings' own validation of `brokers` (`schema`: the collections `viewAs` may name).
+fn check(settings: &Json, errors: &mut FieldErrors, schema: &Schema) {
     let b = BrokerSettings::from_json(&settings["brokers"]);
     let mut names = std::collections::HashSet::new();
     for (i, t) in b.targets.iter().enumerate() {
@@ -458,6 +416,9 @@ fn check(settings: &Json, errors: &mut FieldErrors) {
             &t.system_events,
             errors,
         );
+        if let Some(view_as) = &t.view_as {
+            check_view_as(view_as, &format!("brokers.targets.{i}"), schema, errors);
+        }
         if let Some(a) = t
             .actions
             .iter()

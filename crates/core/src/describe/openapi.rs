@@ -65,6 +65,7 @@ pub fn document(all: &[Arc<Collection>], audience: Audience) -> Json {
         "SQL",
         "Webhooks",
         "Brokers",
+        "Mail",
         "GraphQL",
         "Metrics",
     ]

@@ -173,6 +173,10 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/brokers/dead-letters", "Brokers", "List broker events that failed for good: `{items}`, oldest first.", Superusers, N, Object),
     e("get", "/api/brokers/dead-letters/{id}", "Brokers", "View a broker dead letter.", Superusers, N, Object),
     e("post", "/api/brokers/dead-letters/{id}/replay", "Brokers", "Publish a broker dead letter again (same event id).", Superusers, N, NoContent),
+    // Mail
+    e("get", "/api/mail/dead-letters", "Mail", "List queued mail that failed for good: `{items}` (`to`, `subject`, `template`, never the body), oldest first.", Superusers, N, Object),
+    e("get", "/api/mail/dead-letters/{id}", "Mail", "View a dead mail (never its body).", Superusers, N, Object),
+    e("post", "/api/mail/dead-letters/{id}/replay", "Mail", "Queue a dead mail again (fresh attempts).", Superusers, N, NoContent),
     // GraphQL
     e("get", "/api/graphql", "GraphQL", "A browser gets the playground (HTML); `query` (with `variables`, `operationName`) runs a GraphQL query, never a mutation, and answers JSON. A WebSocket upgrade with the `graphql-transport-ws` subprotocol runs subscriptions (auth: `Authorization` in the `connection_init` payload; docs/graphql.md).", Anyone, N, ObjectOrHtml),
     e("post", "/api/graphql", "GraphQL", "Run a GraphQL query or mutation (`{query, variables, operationName}`) over the collections, under the same rules as REST (docs/graphql.md); a `multipart/form-data` body (the GraphQL multipart request spec) carries files for create and update mutations.", Anyone, J, Object),

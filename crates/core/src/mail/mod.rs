@@ -5,7 +5,10 @@
 //! Mail sent in the background (the auth flows' verification, password reset, email change,
 //! OTP and alerts) goes through the durable job queue (`jobs`, kind `mail`): the message is
 //! stored, then sent by the queue's worker, retried with backoff while the SMTP server fails,
-//! and kept as a dead job once out of attempts. The test email and application code's
+//! and kept as a dead job once out of attempts (retried as the `mail` settings say:
+//! `maxAttempts`, `backoffMs`). Superusers list, view and replay the dead ones
+//! (`/api/mail/dead-letters`), which show who a message was for and what it was about, never
+//! its body (it carries tokens and codes). The test email and application code's
 //! `$app.newMailClient().send()` send at once and answer the SMTP error.
 //!
 //! - `template`: the `{APP_NAME}`-style placeholders of the email templates.
@@ -20,15 +23,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::jobs::{Jobs, NewJob, Retry};
+use crate::jobs::{DeadLetters, JobRow, Jobs, NewJob, Retry};
 use crate::settings::Settings;
 
 /// The queue's kind for outgoing mail.
 pub const KIND: &str = "mail";
-/// Attempts per message before it is kept as dead (about 17 minutes of retries).
-const MAX_ATTEMPTS: i64 = 10;
-/// The wait after the first failure (doubling after each, with jitter).
-const BACKOFF: Duration = Duration::from_secs(2);
 
 /// One message to one recipient, as the auth flows send them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -63,30 +62,33 @@ pub struct Mailer {
     settings: Settings,
     smtp: smtp::Pool,
     hook: std::sync::Arc<parking_lot::RwLock<Option<SendHook>>>,
-    /// Where background mail waits for its turn (none: sent by a task of its own).
-    queue: Option<Jobs>,
+    /// Where background mail waits for its turn.
+    queue: Jobs,
+    /// `/api/mail/dead-letters`: messages out of attempts.
+    dead: DeadLetters<DeadMail>,
 }
 
 impl Mailer {
-    pub fn new(settings: Settings) -> Mailer {
-        Mailer {
-            settings,
-            smtp: smtp::Pool::default(),
-            hook: Default::default(),
-            queue: None,
-        }
-    }
-
     /// A mailer whose background mail goes through `jobs`, whose worker it registers with
     /// (the handler holds the settings and the SMTP pool, not the queue: no cycle).
     pub fn queued(settings: Settings, jobs: Jobs) -> Mailer {
-        let mut mailer = Mailer::new(settings);
+        let mailer = Mailer {
+            settings,
+            smtp: smtp::Pool::default(),
+            hook: Default::default(),
+            dead: DeadLetters::new(jobs.clone(), KIND),
+            queue: jobs,
+        };
         let (settings, pool) = (mailer.settings.clone(), mailer.smtp.clone());
-        jobs.handle(
+        let policy_of = settings.clone();
+        mailer.queue.handle(
             KIND,
-            Arc::new(|| Retry {
-                max_attempts: MAX_ATTEMPTS,
-                base: BACKOFF,
+            Arc::new(move || {
+                let mail = policy_of.mail();
+                Retry {
+                    max_attempts: mail.max_attempts,
+                    base: Duration::from_millis(mail.backoff_ms),
+                }
             }),
             move |job| {
                 let (settings, pool) = (settings.clone(), pool.clone());
@@ -102,8 +104,13 @@ impl Mailer {
                 }
             },
         );
-        mailer.queue = Some(jobs);
         mailer
+    }
+
+    /// `/api/mail/dead-letters` (superusers only): list, view, replay (queued again, with
+    /// fresh attempts, to be sent as the settings say then).
+    pub fn dead_letters(&self) -> &DeadLetters<DeadMail> {
+        &self.dead
     }
 
     /// Sets the hook every message passes before it is sent.
@@ -136,25 +143,23 @@ impl Mailer {
     }
 
     /// Through the send hook, then into the queue (sent by its worker, retried while SMTP
-    /// fails), or sent at once without one.
+    /// fails).
     async fn send_queued(&self, message: Message) -> Result<()> {
-        let Some(jobs) = &self.queue else {
-            return self.send(message).await;
-        };
         let Some(message) = self.through_hook(message).await? else {
             return Ok(());
         };
         let payload = serde_json::to_string(&message)
             .map_err(|e| crate::error::Error::internal(e.to_string()))?;
-        jobs.add(NewJob {
-            id: format!("mail_{}", crate::ids::random_string(24)),
-            kind: KIND.to_owned(),
-            target: "smtp".to_owned(),
-            // One recipient's mail goes in order.
-            key: format!("mail/{}", message.to.to_lowercase()),
-            payload,
-        })
-        .await
+        self.queue
+            .add(NewJob {
+                id: format!("mail_{}", crate::ids::random_string(24)),
+                kind: KIND.to_owned(),
+                target: "smtp".to_owned(),
+                // One recipient's mail goes in order.
+                key: format!("mail/{}", message.to.to_lowercase()),
+                payload,
+            })
+            .await
     }
 
     /// Trusts the certificate `der` (DER) as a root for the SMTP server's, besides the public
@@ -174,6 +179,51 @@ impl Mailer {
                 tracing::error!(target: "oxbase::mail", %to, error = %e, "mail not sent");
             }
         });
+    }
+}
+
+/// A dead mail job as the API shows it: who it was for and what it was about, never its body
+/// (a password reset link, a verification token, an OTP code).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadMail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    /// The auth flow's template (`resetPasswordTemplate`, `verificationTemplate`,
+    /// `confirmEmailChangeTemplate`, `otp`, `authAlert`), or `""`.
+    pub template: String,
+    /// The collection and id of the auth record it is about, or `""`.
+    pub collection_name: String,
+    pub record_id: String,
+    pub attempts: i64,
+    pub last_error: String,
+    /// When it was queued (RFC 3339).
+    pub created: String,
+}
+
+impl From<JobRow> for DeadMail {
+    fn from(job: JobRow) -> DeadMail {
+        let message: Message = serde_json::from_str(&job.payload).unwrap_or_default();
+        let about = message.about.as_ref();
+        let text = |f: fn(&About) -> String| about.map(f).unwrap_or_default();
+        DeadMail {
+            template: text(|a| a.template.clone()),
+            collection_name: text(|a| a.collection_name.clone()),
+            record_id: text(|a| {
+                a.record
+                    .get("id")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            }),
+            to: message.to,
+            subject: message.subject,
+            created: crate::dates::rfc3339_micros(job.created),
+            id: job.id,
+            attempts: job.attempts,
+            last_error: job.last_error,
+        }
     }
 }
 

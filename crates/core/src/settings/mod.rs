@@ -17,8 +17,8 @@ mod rate_limits;
 mod sections;
 
 pub use sections::{
-    BackupSettings, BatchSettings, BrokerSettings, BrokerTarget, LogSettings, Meta, SYSTEM_EVENTS,
-    TrustedProxy, WebhookEndpoint, WebhookSettings,
+    BackupSettings, BatchSettings, BrokerSettings, BrokerTarget, LogSettings, MailSettings, Meta,
+    SYSTEM_EVENTS, TrustedProxy, ViewAs, WebhookEndpoint, WebhookSettings,
 };
 
 /// Paths of secret values: accepted on write, omitted on read.

@@ -59,9 +59,27 @@ pub struct WebhookEndpoint {
     /// `collections` (definitions created, updated, deleted: filtered by `actions` too) and
     /// `settings` (settings updated); none by default.
     pub system_events: Vec<String>,
-    /// `viewAs`: the auth record (its collection's name or id, and its id) whose view of a
-    /// record the body shows; `None`: a superuser's.
-    pub view_as: Option<(String, String)>,
+    /// Whose view of a record the body shows; `None`: a superuser's.
+    pub view_as: Option<ViewAs>,
+}
+
+/// `viewAs` of a webhook endpoint or a broker target: the auth record (its collection's name
+/// or id, and its id) whose view of a record an event shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ViewAs {
+    pub collection: String,
+    pub id: String,
+}
+
+impl ViewAs {
+    /// `{"collection", "id"}`, when `value` is an object.
+    fn from_json(value: &Json) -> Option<ViewAs> {
+        let text = |v: &Json| v.as_str().unwrap_or("").to_owned();
+        value.is_object().then(|| ViewAs {
+            collection: text(&value["collection"]),
+            id: text(&value["id"]),
+        })
+    }
 }
 
 /// What `systemEvents` may name: the changes of collection definitions, of the settings.
@@ -114,6 +132,17 @@ pub struct BrokerTarget {
     pub max_len: u64,
     /// As for webhook endpoints: `collections`, `settings`, or none (the default).
     pub system_events: Vec<String>,
+    /// As for webhook endpoints: whose view of a record `data` shows; `None`: a superuser's.
+    pub view_as: Option<ViewAs>,
+}
+
+/// `mail`: how queued mail (the auth flows') is retried while SMTP fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailSettings {
+    /// Attempts per message before it is kept as dead.
+    pub max_attempts: i64,
+    /// Milliseconds before the first retry (doubling after each).
+    pub backoff_ms: u64,
 }
 
 /// `logs`: what the request and app logs keep.
@@ -187,6 +216,15 @@ impl Settings {
         BrokerSettings::from_json(&self.get(&["brokers"]))
     }
 
+    /// `mail` (read at each failed attempt).
+    pub fn mail(&self) -> MailSettings {
+        let mail = self.get(&["mail"]);
+        MailSettings {
+            max_attempts: mail["maxAttempts"].as_i64().unwrap_or(10).max(1),
+            backoff_ms: mail["backoffMs"].as_u64().unwrap_or(2000),
+        }
+    }
+
     pub fn meta(&self) -> Meta {
         let meta = self.get(&["meta"]);
         let text = |key: &str| meta[key].as_str().unwrap_or("").to_owned();
@@ -256,9 +294,7 @@ impl WebhookSettings {
                         .as_array()
                         .map_or(Vec::new(), |a| a.iter().map(text).collect()),
                     system_events: strings(&e["systemEvents"]),
-                    view_as: e["viewAs"]
-                        .is_object()
-                        .then(|| (text(&e["viewAs"]["collection"]), text(&e["viewAs"]["id"]))),
+                    view_as: ViewAs::from_json(&e["viewAs"]),
                 })
                 .collect()
         });
@@ -292,6 +328,7 @@ impl BrokerSettings {
                         exchange: text(&t["exchange"]),
                         max_len: t["maxLen"].as_u64().unwrap_or(100_000),
                         system_events: strings(&t["systemEvents"]),
+                        view_as: ViewAs::from_json(&t["viewAs"]),
                         kind,
                     }
                 })
