@@ -1,6 +1,7 @@
 // Entry point: session, layout (sidebar + main area) and the hash router, as Preact
-// components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings,
-// #/pbinstall/<token> (first start), and the OAuth2 redirect pages.
+// components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings/<section>,
+// #/logs?filter=, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
+// settings and logs screens are loaded when first opened (they are not in the first load).
 import { html, render, useState, useEffect, useCallback } from './lib.js';
 import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage } from './api.js';
 import { closeAllPanels, openPanel, toast } from './components/overlays.js';
@@ -8,7 +9,26 @@ import { Login } from './components/login.js';
 import { Install } from './components/install.js';
 import { RecordsPage } from './components/records.js';
 import { CollectionEditor, scaffolds } from './components/collection-editor.js';
-import { Settings } from './components/settings.js';
+
+/** A screen whose module is imported when it is first shown (its default export). */
+function lazyScreen(load) {
+  let loaded = null;
+  return function LazyScreen(props) {
+    const [Screen, setScreen] = useState(() => loaded);
+    const [error, setError] = useState('');
+    useEffect(() => {
+      if (!Screen)
+        load().then(
+          (m) => setScreen(() => (loaded = m.default)),
+          (err) => setError(errorMessage(err)),
+        );
+    }, []);
+    if (error) return html`<div class="page"><div class="form-error" role="alert">${error}</div></div>`;
+    return Screen ? html`<${Screen} ...${props} />` : html`<div class="page"><p class="muted">Loading…</p></div>`;
+  };
+}
+const Settings = lazyScreen(() => import('./components/settings.js'));
+const Logs = lazyScreen(() => import('./components/logs.js'));
 
 // The API answers 401 when the token expired or was revoked: go back to the login screen.
 pb.afterSend = (response, data) => {
@@ -58,7 +78,7 @@ async function afterCollectionSaved(collection, { deleted = false } = {}) {
 
 // ---- sidebar ----------------------------------------------------------------------
 
-function Sidebar({ active, onNavigate }) {
+function Sidebar({ active, section, onNavigate }) {
   const collections = useCollections();
   const [q, setQ] = useState('');
   const needle = q.trim().toLowerCase();
@@ -86,7 +106,8 @@ function Sidebar({ active, onNavigate }) {
     </div>
     <button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>
     <div class="sidebar-bottom">
-      <a class="nav-link" id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
+      <a class=${section === 'logs' ? 'nav-link active' : 'nav-link'} id="nav-logs" href="#/logs" onClick=${onNavigate}>☰ Logs</a>
+      <a class=${section === 'settings' ? 'nav-link active' : 'nav-link'} id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
       <div class="sidebar-user" title=${email}>${email}</div>
       <button type="button" class="btn btn-secondary btn-block" id="logout" onClick=${() => (pb.authStore.clear(), (location.hash = '#/'))}>Log out</button>
     </div>
@@ -97,7 +118,8 @@ function Sidebar({ active, onNavigate }) {
 
 function Main({ route, loaded }) {
   const collections = useCollections();
-  if (route.section === 'settings') return html`<${Settings} />`;
+  if (route.section === 'settings') return html`<${Settings} section=${route.arg} />`;
+  if (route.section === 'logs') return html`<${Logs} query=${route.query} />`;
   if (route.section === 'collections' && route.arg) {
     const c = collections.find((x) => x.name === route.arg || x.id === route.arg);
     if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${() => editCollection(c)} />`;
@@ -140,8 +162,9 @@ function Layout({ route }) {
     if (first) location.replace(`#/collections/${encodeURIComponent(first.name)}`);
   }, [loaded, route.section, collections]);
   useEffect(() => {
+    if (route.section === 'settings' || route.section === 'logs') return; // those screens name themselves
     const c = collections.find((x) => x.name === route.arg);
-    document.title = route.section === 'settings' ? 'Settings - oxbase' : c ? `${c.name} - oxbase` : 'oxbase';
+    document.title = c ? `${c.name} - oxbase` : 'oxbase';
   }, [route, collections]);
   const close = useCallback(() => setMenuOpen(false), []);
   return html`<div class=${menuOpen ? 'app sidebar-open' : 'app'}>
@@ -149,7 +172,7 @@ function Layout({ route }) {
       <button type="button" class="btn btn-icon" id="sidebar-toggle" aria-controls="sidebar" aria-expanded=${String(menuOpen)} aria-label="Menu" onClick=${() => setMenuOpen(!menuOpen)}>☰</button>
       <a class="brand" href="#/"><span class="logo">ox</span><span>oxbase</span></a>
     </header>
-    <${Sidebar} active=${route.section === 'collections' ? route.arg : null} onNavigate=${close} />
+    <${Sidebar} active=${route.section === 'collections' ? route.arg : null} section=${route.section} onNavigate=${close} />
     <div class="sidebar-scrim" onClick=${close}></div>
     <main class="main"><${Main} route=${route} loaded=${loaded} /></main>
   </div>`;
