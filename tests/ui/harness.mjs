@@ -6,6 +6,8 @@
 //   CHROMIUM_BIN    path to Chromium (default: /usr/bin/chromium)
 //   SCREENSHOT_DIR  where screenshots go (default: tests/ui/screenshots)
 //   UI_KEEP_DATA=1  keeps the temp data dirs
+//   UI_DATABASE_URL postgres://user@host:port/db: oxbase runs on PostgreSQL, each server on a
+//                   fresh database created from this connection (with psql) and dropped on stop
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,12 +31,14 @@ export async function startServer({ superuser = true } = {}) {
   if (!existsSync(BIN)) throw new Error(`oxbase binary not found at ${BIN} (cargo build --bin oxbase, or set OXBASE_BIN)`);
   const root = mkdtempSync(join(tmpdir(), 'oxbase-ui-'));
   const dir = join(root, 'data');
-  if (superuser) execFileSync(BIN, ['superuser', 'upsert', EMAIL, PASSWORD, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+  const database = createDatabase();
+  const dbArgs = database ? ['--db', database.url] : [];
+  if (superuser) execFileSync(BIN, ['superuser', 'upsert', EMAIL, PASSWORD, '--dir', dir, ...dbArgs], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
     // Port 0: the banner names the port the server got, so no port is guessed.
     let url = null;
-    const child = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dir, ...dbArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const logs = [];
     child.stdout.on('data', (d) => logs.push(String(d)));
     child.stderr.on('data', (d) => logs.push(String(d)));
@@ -48,7 +52,7 @@ export async function startServer({ superuser = true } = {}) {
       }
       try {
         const r = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
-        if (r.ok) return { child, url, root, logs };
+        if (r.ok) return { child, url, root, logs, database };
         lastErr = new Error(`health status ${r.status}`);
       } catch (e) {
         lastErr = e;
@@ -58,7 +62,18 @@ export async function startServer({ superuser = true } = {}) {
     child.kill('SIGKILL');
     lastErr = new Error(`server not healthy (attempt ${attempt + 1}): ${lastErr?.message}\n${logs.join('')}`);
   }
+  database?.drop();
   throw lastErr;
+}
+
+/** A fresh PostgreSQL database when UI_DATABASE_URL is set. */
+function createDatabase() {
+  const admin = process.env.UI_DATABASE_URL;
+  if (!admin) return null;
+  const name = `ui_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const psql = (sql) => execFileSync('psql', [admin, '-q', '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  psql(`CREATE DATABASE "${name}"`);
+  return { url: admin.replace(/\/[^/]*$/, `/${name}`), drop: () => psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
 /** Direct API calls as the superuser of `server` (to check what the dashboard did). */
@@ -89,7 +104,10 @@ export async function stopServer(s) {
   s.child.kill('SIGTERM');
   await sleep(200);
   s.child.kill('SIGKILL');
-  if (!process.env.UI_KEEP_DATA) rmSync(s.root, { recursive: true, force: true });
+  if (!process.env.UI_KEEP_DATA) {
+    rmSync(s.root, { recursive: true, force: true });
+    s.database?.drop();
+  }
 }
 
 export async function screenshot(p, name) {

@@ -3,7 +3,8 @@
 # installs playwright-core (npm ci) and runs tests/ui/*.test.mjs with node --test, one file at a time.
 #
 # Env: OXBASE_BIN (default <repo>/target/debug/oxbase; build it first with
-# `cargo build --bin oxbase`), CHROMIUM_BIN (default /usr/bin/chromium), SCREENSHOT_DIR.
+# `cargo build --bin oxbase`), CHROMIUM_BIN (default /usr/bin/chromium), SCREENSHOT_DIR,
+# UI_DATABASE_URL (postgres://...: each server on a fresh PostgreSQL database).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -57,9 +57,14 @@ const open = async (section) => {
   await page.goto(`${server.url}/_/#/settings/${section}`);
   await page.locator(`.settings-body[data-section="${section}"]`).waitFor();
 };
+/** Saves the form on screen; resolves once the server stored it (and the form took it back). */
 const saved = async () => {
-  await page.locator('#settings-save').click();
-  await page.locator('.toast', { hasText: 'Settings saved.' }).last().waitFor();
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/settings') && r.request().method() === 'PATCH'),
+    page.locator('#settings-save').click(),
+  ]);
+  assert.equal(response.status(), 200, await response.text());
+  await page.locator('#settings-save:not([disabled])').waitFor();
 };
 
 test('settings / application: name, URL, hide controls, batch, rate limits, proxy, superuser IPs, logs', { timeout: 60_000 }, async () => {
@@ -274,11 +279,15 @@ test('logs: the requests-per-hour chart has data; filter, level badges and the d
   // Traffic: a few requests, one of them a 404.
   for (let i = 0; i < 5; i++) await fetch(`${server.url}/api/health`);
   await fetch(`${server.url}/api/collections/nope/records`);
+  // The log writer batches: wait until the 404 is stored.
+  await until(async () => (await api(`/api/logs?filter=${encodeURIComponent('data.status = 404')}`)).json.totalItems > 0, 15_000, 'the logs');
   await page.locator('#nav-logs').click();
   await page.waitForURL(/#\/logs/);
   await page.locator('#logs-chart canvas').waitFor();
-  const total = Number(await page.locator('#logs-chart').getAttribute('data-total'));
-  assert.ok(total >= 6, `the chart counts the traffic: ${total}`);
+  // The chart is drawn from the stats: the traffic above is in its last hour.
+  await page.waitForFunction(() => Number(document.querySelector('#logs-chart')?.dataset.total) >= 6);
+  const points = Number(await page.locator('#logs-chart').getAttribute('data-points'));
+  assert.ok(points >= 24, `a point per hour of the last day: ${points}`);
   await page.locator('.log-row .level').first().waitFor();
   await shot('70-logs');
   await page.locator('#logs-filter').fill('data.status = 404');
