@@ -338,6 +338,59 @@ test('collections: export as JSON; import with a diff preview first', { timeout:
   assert.ok(await page.locator('a.collection-link[data-collection="ui_imported"]').count());
 });
 
+test('collections: the auth options tab saves methods, providers, tokens and templates; a template test send', { timeout: 60_000 }, async () => {
+  await page.goto(`${server.url}/_/#/collections/users`);
+  await page.locator('#edit-collection').click();
+  await page.locator('button.tab[data-tab="options"]').click();
+  const opt = (path) => page.locator(`.auth-options [data-path="${path}"]`);
+  const group = (name) => page.locator(`.settings-group[data-group="${name}"] > summary`).click();
+  await group('otp');
+  await opt('otp.enabled').check();
+  await opt('otp.length').fill('0');
+  await page.locator('#collection-save').click();
+  // The server's error, under its input, and the tab marked.
+  await page.locator('[data-error-for="otp.length"]:not([hidden])').waitFor();
+  assert.equal(await page.locator('button.tab[data-tab="options"] .tab-error-dot').count(), 1);
+  await opt('otp.length').fill('6');
+  await group('mfa');
+  await opt('mfa.enabled').check();
+  await group('oauth2');
+  await page.locator('#oauth2-add-provider').selectOption('github');
+  await page.locator('#oauth2-add').click();
+  await opt('oauth2.providers.0.clientId').fill('gh-client');
+  await opt('oauth2.providers.0.clientSecret').fill('gh-secret');
+  await group('templates');
+  await opt('verificationTemplate.subject').fill('UI verify {APP_NAME}');
+  await group('tokens');
+  await opt('authToken.duration').fill('3600');
+  await shot('74-auth-options');
+  await page.locator('#collection-save').click();
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  const users = (await api('/api/collections/users')).json;
+  assert.equal(users.otp.enabled, true);
+  assert.equal(users.otp.length, 6);
+  assert.equal(users.mfa.enabled, true);
+  assert.equal(users.authToken.duration, 3600);
+  assert.equal(users.verificationTemplate.subject, 'UI verify {APP_NAME}');
+  assert.equal(users.oauth2.providers[0].name, 'github');
+  assert.equal(users.oauth2.providers[0].clientId, 'gh-client');
+  assert.equal(users.oauth2.providers[0].clientSecret, undefined, 'the secret is never sent back');
+
+  // Each template has a test send: the saved one goes out.
+  await page.locator('#edit-collection').click();
+  await page.locator('button.tab[data-tab="options"]').click();
+  await group('templates');
+  await page.locator('.mail-template[data-template="verification"] .template-test').click();
+  assert.equal(await page.locator('#test-email-collection').inputValue(), 'users');
+  assert.equal(await page.locator('#test-email-template').inputValue(), 'verification');
+  await page.locator('#test-email-to').fill('template@example.com');
+  await page.locator('#test-email-send').click();
+  const mail = await smtp.waitFor('template@example.com');
+  assert.match(mail.data, /UI verify/);
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+});
+
 test('settings / backups: restore brings the data back as it was', { timeout: 120_000 }, async () => {
   // ui_first.zip was made before ui_hooked existed.
   assert.equal((await api('/api/collections/ui_hooked')).status, 200);

@@ -2,7 +2,7 @@
 // components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings/<section>,
 // #/logs?filter=, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
 // settings and logs screens are loaded when first opened (they are not in the first load).
-import { html, render, useState, useEffect, useCallback } from './lib.js';
+import { html, render, useState, useEffect, useCallback, lazy } from './lib.js';
 import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage } from './api.js';
 import { closeAllPanels, openPanel, toast } from './components/overlays.js';
 import { Login } from './components/login.js';
@@ -10,25 +10,9 @@ import { Install } from './components/install.js';
 import { RecordsPage } from './components/records.js';
 import { CollectionEditor, scaffolds } from './components/collection-editor.js';
 
-/** A screen whose module is imported when it is first shown (its default export). */
-function lazyScreen(load) {
-  let loaded = null;
-  return function LazyScreen(props) {
-    const [Screen, setScreen] = useState(() => loaded);
-    const [error, setError] = useState('');
-    useEffect(() => {
-      if (!Screen)
-        load().then(
-          (m) => setScreen(() => (loaded = m.default)),
-          (err) => setError(errorMessage(err)),
-        );
-    }, []);
-    if (error) return html`<div class="page"><div class="form-error" role="alert">${error}</div></div>`;
-    return Screen ? html`<${Screen} ...${props} />` : html`<div class="page"><p class="muted">Loading…</p></div>`;
-  };
-}
-const Settings = lazyScreen(() => import('./components/settings.js'));
-const Logs = lazyScreen(() => import('./components/logs.js'));
+// Loaded when first opened: not part of the first load.
+const Settings = lazy(() => import('./components/settings.js'));
+const Logs = lazy(() => import('./components/logs.js'));
 
 // The API answers 401 when the token expired or was revoked: go back to the login screen.
 pb.afterSend = (response, data) => {
