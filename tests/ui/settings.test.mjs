@@ -105,11 +105,24 @@ test('settings / application: name, URL, hide controls, batch, rate limits, prox
   assert.deepEqual(s.trustedProxy.headers, ['X-Forwarded-For', 'X-Real-IP']);
   assert.deepEqual(s.superuserIPs, ['127.0.0.1', '::1']);
   assert.equal(s.logs.maxDays, 9);
-  // Rate limiting and superuser IPs off again: the rest of the test makes many requests.
+  // The dashboard follows hideControls: no collection create or edit controls.
+  await page.locator('a.collection-link[data-collection="users"]').click();
+  await page.locator('#new-record').waitFor();
+  assert.equal(await page.locator('#edit-collection').count(), 0);
+  assert.equal(await page.locator('.new-collection').count(), 0);
+  // Rate limiting, superuser IPs and hidden controls off again (the rest of the test makes
+  // many requests and edits collections).
+  await open('application');
+  await page.locator('#set-meta-hideControls').uncheck();
+  await page.locator('summary', { hasText: 'Rate limits' }).click();
   await page.locator('#set-rateLimits-enabled').uncheck();
+  await page.locator('summary', { hasText: 'Superuser IPs' }).click();
   await page.locator('#set-superuserIPs').fill('');
   await saved();
   assert.equal((await settings()).rateLimits.enabled, false);
+  await page.locator('a.collection-link[data-collection="users"]').click();
+  await page.locator('#edit-collection').waitFor();
+  await page.locator('.new-collection').waitFor();
 });
 
 test('settings / mail: SMTP saved, and a test email received by a local SMTP server', { timeout: 60_000 }, async () => {

@@ -66,3 +66,26 @@ export function isSuperuserSession() {
   const rec = pb.authStore.record;
   return pb.authStore.isValid && !!rec && (rec.collectionName === '_superusers' || pb.authStore.isSuperuser);
 }
+
+// ---- the settings the dashboard itself follows ------------------------------------
+
+/** `meta` of the settings (`hideControls`: no collection create and edit controls). */
+const meta = { value: {}, listeners: new Set() };
+
+export async function loadAppMeta() {
+  setAppMeta((await pb.send('/api/settings', {})).meta || {});
+}
+
+export function setAppMeta(value) {
+  meta.value = value;
+  for (const fn of meta.listeners) fn(value);
+}
+
+export function useAppMeta() {
+  const [value, setValue] = useState(meta.value);
+  useEffect(() => {
+    meta.listeners.add(setValue);
+    return () => meta.listeners.delete(setValue);
+  }, []);
+  return value;
+}

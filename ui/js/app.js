@@ -3,7 +3,7 @@
 // #/logs?filter=, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
 // settings and logs screens are loaded when first opened (they are not in the first load).
 import { html, render, useState, useEffect, useCallback, lazy } from './lib.js';
-import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage } from './api.js';
+import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage, loadAppMeta, useAppMeta } from './api.js';
 import { closeAllPanels, openPanel, toast } from './components/overlays.js';
 import { Login } from './components/login.js';
 import { Install } from './components/install.js';
@@ -70,6 +70,7 @@ function Sidebar({ active, section, onNavigate }) {
   const user = items.filter((c) => !c.system);
   const system = items.filter((c) => c.system);
   const email = pb.authStore.record?.email || '';
+  const { hideControls } = useAppMeta();
   const link = (c) => html`<a key=${c.id} class=${c.name === active ? 'nav-link collection-link active' : 'nav-link collection-link'}
       href=${`#/collections/${encodeURIComponent(c.name)}`} data-collection=${c.name} onClick=${onNavigate}>
       <span class="type-icon" title=${c.type}>${c.type === 'auth' ? '☺' : c.type === 'view' ? '◫' : '▤'}</span>
@@ -88,7 +89,7 @@ function Sidebar({ active, section, onNavigate }) {
           </details>`
         : null}
     </div>
-    <button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>
+    ${hideControls ? null : html`<button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>`}
     <div class="sidebar-bottom">
       <a class=${section === 'logs' ? 'nav-link active' : 'nav-link'} id="nav-logs" href="#/logs" onClick=${onNavigate}>☰ Logs</a>
       <a class=${section === 'settings' ? 'nav-link active' : 'nav-link'} id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
@@ -102,11 +103,12 @@ function Sidebar({ active, section, onNavigate }) {
 
 function Main({ route, loaded }) {
   const collections = useCollections();
+  const { hideControls } = useAppMeta();
   if (route.section === 'settings') return html`<${Settings} section=${route.arg} />`;
   if (route.section === 'logs') return html`<${Logs} query=${route.query} />`;
   if (route.section === 'collections' && route.arg) {
     const c = collections.find((x) => x.name === route.arg || x.id === route.arg);
-    if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${() => editCollection(c)} />`;
+    if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${hideControls ? null : () => editCollection(c)} />`;
     if (!loaded) return html`<div class="empty-state"><p class="muted">Loading…</p></div>`;
     return html`<div class="empty-state"><h2>Collection not found</h2><p>There is no collection named "${route.arg}".</p></div>`;
   }
@@ -114,7 +116,7 @@ function Main({ route, loaded }) {
   return html`<div class="empty-state">
     <h2>Welcome to oxbase</h2>
     <p>You have no collections yet. Create one to start storing records.</p>
-    <button type="button" class="btn btn-primary" onClick=${() => editCollection(null)}>+ New collection</button>
+    ${hideControls ? null : html`<button type="button" class="btn btn-primary" onClick=${() => editCollection(null)}>+ New collection</button>`}
   </div>`;
 }
 
@@ -126,6 +128,7 @@ function Layout({ route }) {
     loadCollections()
       .catch((err) => isSuperuserSession() && toast(errorMessage(err), 'error'))
       .finally(() => setLoaded(true));
+    loadAppMeta().catch(() => {});
   }, []);
   // A new screen closes the panels of the previous one.
   useEffect(() => closeAllPanels(), [route.section, route.arg]);

@@ -2,7 +2,7 @@
 // sections the screen edits, the save (PATCH /api/settings with those sections only), field
 // errors by dotted path (`smtp.host`), and small labelled inputs bound to a path of the draft.
 import { html, useState, useEffect, useRef } from '../../lib.js';
-import { pb, errorMessage, fieldErrors } from '../../api.js';
+import { pb, errorMessage, fieldErrors, setAppMeta } from '../../api.js';
 import { toast } from '../overlays.js';
 
 export const getPath = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
@@ -53,6 +53,7 @@ export function useSettingsForm(sections) {
       const res = await pb.send('/api/settings', { method: 'PATCH', body: draft });
       setSaved(pick(res, sections));
       setDraft(pick(res, sections));
+      setAppMeta(res.meta || {});
       toast('Settings saved.');
       return true;
     } catch (err) {
