@@ -257,10 +257,13 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   const c = await api('/api/collections', { method: 'POST', body: { name: 'ui_hooked', type: 'base', fields: [{ name: 'title', type: 'text' }] } });
   assert.equal(c.status, 200, JSON.stringify(c.json));
   await open('webhooks');
-  const endpoints = [{ url: 'http://127.0.0.1:9/hook', collection: 'ui_hooked', actions: ['create'] }];
-  await page.locator('#set-webhooks-endpoints').fill('[{"url": ');
-  await page.locator('#settings-webhooks .field-error', { hasText: 'Invalid JSON.' }).waitFor();
-  await page.locator('#set-webhooks-endpoints').fill(JSON.stringify(endpoints));
+  await page.locator('[data-list="webhooks.endpoints"] .entry-add').click();
+  await page.locator('#set-webhooks-endpoints-0-collection').selectOption('ui_hooked');
+  await page.locator('[name="webhooks.endpoints.0.actions.create"]').check();
+  // An endpoint needs a URL: the server's error under the input.
+  await page.locator('#settings-save').click();
+  await page.locator('[data-error-for="webhooks.endpoints.0.url"]:not([hidden])').waitFor();
+  await page.locator('#set-webhooks-endpoints-0-url').fill('http://127.0.0.1:9/hook');
   await page.locator('#set-webhooks-maxAttempts').fill('1');
   await page.locator('#set-webhooks-backoffMs').fill('10');
   // Endpoints need a signing secret.
@@ -270,7 +273,7 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   await saved();
   const s = await settings();
   assert.equal(s.webhooks.maxAttempts, 1);
-  assert.equal(s.webhooks.endpoints[0].url, endpoints[0].url);
+  assert.deepEqual(s.webhooks.endpoints[0], { url: 'http://127.0.0.1:9/hook', collection: 'ui_hooked', actions: ['create'], systemEvents: [] });
   // Nothing listens on port 9: the one attempt fails and the delivery is dead-lettered.
   assert.equal((await api('/api/collections/ui_hooked/records', { method: 'POST', body: { title: 'ping' } })).status, 200);
   await until(async () => (await api('/api/webhooks/dead-letters')).json.items.length > 0, 30_000, 'a dead letter');
@@ -285,7 +288,27 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   await page.keyboard.press('Escape');
   await dead.locator('.dead-replay').click();
   await page.locator('.toast', { hasText: 'Queued again.' }).waitFor();
-  await api('/api/settings', { method: 'PATCH', body: { webhooks: { endpoints: [] } } });
+  // Endpoints removed; a broker target added (its password is masked when read back).
+  await page.locator('[data-list="webhooks.endpoints"] .entry-remove').click();
+  await page.locator('[data-list="brokers.targets"] .entry-add').click();
+  await page.locator('#set-brokers-targets-0-name').fill('stream');
+  await page.locator('#set-brokers-targets-0-type').selectOption('redis');
+  await page.locator('#set-brokers-targets-0-url').fill('redis://:pw@127.0.0.1:9/0');
+  await page.locator('#set-brokers-targets-0-maxLen').fill('1000');
+  await page.locator('[name="brokers.targets.0.actions.update"]').check();
+  await shot('68-settings-brokers');
+  await saved();
+  const after = await settings();
+  assert.deepEqual(after.webhooks.endpoints, []);
+  const target = after.brokers.targets[0];
+  assert.equal(target.name, 'stream');
+  assert.equal(target.type, 'redis');
+  assert.equal(target.maxLen, 1000);
+  assert.deepEqual(target.actions, ['update']);
+  assert.ok(!target.url.includes(':pw@'), `masked: ${target.url}`);
+  await page.locator('[data-list="brokers.targets"] .entry-remove').click();
+  await saved();
+  assert.deepEqual((await settings()).brokers.targets, []);
 });
 
 test('logs: the requests-per-hour chart has data; filter, level badges and the detail panel', { timeout: 60_000 }, async () => {

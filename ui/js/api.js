@@ -54,7 +54,10 @@ export function onCollections(fn) {
 /** The collections, re-rendering the component when they are reloaded. */
 export function useCollections() {
   const [list, setList] = useState(state.collections);
-  useEffect(() => onCollections(setList), []);
+  useEffect(() => {
+    setList(state.collections); // reloaded between the first render and this effect
+    return onCollections(setList);
+  }, []);
   return list;
 }
 
@@ -84,6 +87,7 @@ export function setAppMeta(value) {
 export function useAppMeta() {
   const [value, setValue] = useState(meta.value);
   useEffect(() => {
+    setValue(meta.value);
     meta.listeners.add(setValue);
     return () => meta.listeners.delete(setValue);
   }, []);

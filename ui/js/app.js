@@ -127,8 +127,11 @@ function Layout({ route }) {
   useEffect(() => {
     loadCollections()
       .catch((err) => isSuperuserSession() && toast(errorMessage(err), 'error'))
-      .finally(() => setLoaded(true));
-    loadAppMeta().catch(() => {});
+      .finally(() => {
+        setLoaded(true);
+        // After the collections: the first screen does not wait for it.
+        loadAppMeta().catch(() => {});
+      });
   }, []);
   // A new screen closes the panels of the previous one.
   useEffect(() => closeAllPanels(), [route.section, route.arg]);

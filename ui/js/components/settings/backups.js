@@ -91,7 +91,7 @@ export default function Backups() {
       </div>
       ${error ? html`<div class="form-error" role="alert">${error}</div>` : null}
       ${busy ? html`<p class="muted" role="status">${busy === 'restore' ? 'Restoring…' : 'Working…'}</p>` : null}
-      <table class="plain-table backups-table">
+      <div class="table-scroll"><table class="plain-table backups-table">
         <thead><tr><th>Name</th><th>Size</th><th>Modified</th><th><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>
           ${bodyRows(
@@ -110,7 +110,7 @@ export default function Backups() {
                   </tr>`,
                 )}
         </tbody>
-      </table>
+      </table></div>
     </div>
     <div class="card"><${BackupOptions} /></div>
   </div>`;

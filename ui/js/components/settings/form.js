@@ -30,7 +30,6 @@ export function useSettingsForm(sections) {
   const [loadError, setLoadError] = useState('');
   const [busy, setBusy] = useState(false);
   const known = useRef(new Set()).current; // paths with an input on screen
-  const invalid = useRef(new Set()).current; // paths whose input cannot be parsed (JSON)
 
   useEffect(() => {
     let alive = true;
@@ -43,10 +42,6 @@ export function useSettingsForm(sections) {
 
   async function save() {
     setFormError('');
-    if (invalid.size) {
-      setFormError('Fix the invalid values first.');
-      return false;
-    }
     setErrors({});
     setBusy(true);
     try {
@@ -75,7 +70,6 @@ export function useSettingsForm(sections) {
     loadError,
     busy,
     known,
-    invalid,
     dirty: JSON.stringify(draft) !== JSON.stringify(saved),
     get: (path) => getPath(draft, path),
     set: (path, value) => setDraft((d) => setPath(d, path, value)),
@@ -160,35 +154,6 @@ export function List({ form, path, label, help, placeholder = '' }) {
 }
 
 const parseList = (s) => s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
-
-/** A JSON value edited as text; the draft changes only while the text parses. */
-export function JsonText({ form, path, label, help, rows = 6 }) {
-  const value = form.get(path);
-  const [text, setText] = useState(JSON.stringify(value ?? null, null, 2));
-  const [bad, setBad] = useState(false);
-  useEffect(() => {
-    let same = false;
-    try {
-      same = JSON.stringify(JSON.parse(text)) === JSON.stringify(value);
-    } catch {}
-    if (!same && !bad) setText(JSON.stringify(value ?? null, null, 2));
-  }, [JSON.stringify(value)]);
-  const onInput = (e) => {
-    setText(e.target.value);
-    try {
-      form.set(path, JSON.parse(e.target.value));
-      form.invalid.delete(path);
-      setBad(false);
-    } catch {
-      form.invalid.add(path);
-      setBad(true);
-    }
-  };
-  return html`<${Wrap} form=${form} path=${path} label=${label} help=${help}>
-    <textarea id=${inputId(path)} name=${path.split('.').pop()} class=${bad ? 'mono invalid' : 'mono'} rows=${rows} spellcheck="false" value=${text} onInput=${onInput}></textarea>
-    ${bad ? html`<div class="field-error">Invalid JSON.</div>` : null}
-  </${Wrap}>`;
-}
 
 /** A titled group of a form. */
 export function Group({ title, help, children, open = true }) {

@@ -1,19 +1,20 @@
 // Settings / Webhooks & brokers: where record changes are POSTed or published, how deliveries
 // are retried, and the deliveries that ran out of attempts (dead letters), each replayable.
 import { html, useState, useEffect } from '../../lib.js';
-import { pb, errorMessage } from '../../api.js';
+import { pb, errorMessage, loadCollections } from '../../api.js';
 import { openPanel, Panel, toast, bodyRows } from '../overlays.js';
-import { useSettingsForm, SettingsForm, Text, Num, JsonText, Group } from './form.js';
+import { useSettingsForm, SettingsForm, Text, Num, Group } from './form.js';
+import { WebhookEndpoints, BrokerTargets } from './endpoints.js';
 
-const ENDPOINT_HELP = 'A list of {"url", "collection", "actions": ["create", "update", "delete"], "systemEvents": ["collections", "settings"]}; empty actions: all.';
-const TARGET_HELP = 'A list of {"name", "kind": "nats" | "rabbitmq" | "redis", "url", "collections", "actions", "subject", "exchange", "maxLen"}; the subject may use {collection} and {action}.';
 
 export default function Webhooks() {
   const form = useSettingsForm(['webhooks', 'brokers']);
+  // The endpoints' collection choice lists the collections as they are now.
+  useEffect(() => void loadCollections().catch(() => {}), []);
   return html`<div class="stack">
     <div class="card"><${SettingsForm} form=${form} id="settings-webhooks">
       <${Group} title="Webhooks">
-        <${JsonText} form=${form} path="webhooks.endpoints" label="Endpoints" help=${ENDPOINT_HELP} />
+        <${WebhookEndpoints} form=${form} />
         <div class="grid-3">
           <${Num} form=${form} path="webhooks.maxAttempts" label="Attempts" min="1" />
           <${Num} form=${form} path="webhooks.backoffMs" label="First retry after (ms)" />
@@ -22,7 +23,7 @@ export default function Webhooks() {
         <${Text} form=${form} path="webhooks.secret" label="Signing secret" type="password" placeholder="unchanged" help="Standard Webhooks signatures: whsec_ and base64 bytes, or any text." />
       </${Group}>
       <${Group} title="Message brokers">
-        <${JsonText} form=${form} path="brokers.targets" label="Targets" help=${TARGET_HELP} />
+        <${BrokerTargets} form=${form} />
         <div class="grid-2">
           <${Text} form=${form} path="brokers.source" label="CloudEvents source" />
           <${Num} form=${form} path="brokers.maxAttempts" label="Attempts" min="1" />
@@ -69,7 +70,7 @@ function DeadLetters({ kind, title }) {
       <button type="button" class="btn btn-ghost btn-small dead-refresh" onClick=${reload}>↻ Refresh</button>
     </div>
     ${error ? html`<div class="form-error" role="alert">${error}</div>` : null}
-    <table class="plain-table">
+    <div class="table-scroll"><table class="plain-table">
       <thead><tr><th>Target</th><th>Attempts</th><th>Last error</th><th>Created</th><th><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>
         ${bodyRows(
@@ -88,6 +89,6 @@ function DeadLetters({ kind, title }) {
                 </tr>`,
               )}
       </tbody>
-    </table>
+    </table></div>
   </div>`;
 }
