@@ -26,8 +26,11 @@ const STARTUP_TIMEOUT_MS = 15_000;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts oxbase on a fresh data dir; `superuser: false` leaves it without one (first start). */
-export async function startServer({ superuser = true } = {}) {
+/**
+ * Starts oxbase on a fresh data dir; `superuser: false` leaves it without one (first start);
+ * `args` go to `serve`.
+ */
+export async function startServer({ superuser = true, args = [] } = {}) {
   if (!existsSync(BIN)) throw new Error(`oxbase binary not found at ${BIN} (cargo build --bin oxbase, or set OXBASE_BIN)`);
   const root = mkdtempSync(join(tmpdir(), 'oxbase-ui-'));
   const dir = join(root, 'data');
@@ -38,7 +41,7 @@ export async function startServer({ superuser = true } = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     // Port 0: the banner names the port the server got, so no port is guessed.
     let url = null;
-    const child = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dir, ...dbArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dir, ...dbArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const logs = [];
     child.stdout.on('data', (d) => logs.push(String(d)));
     child.stderr.on('data', (d) => logs.push(String(d)));

@@ -427,6 +427,42 @@ test('collections: the auth options tab saves methods, providers, tokens and tem
   await page.locator('.panel').waitFor({ state: 'detached' });
 });
 
+test('metrics: off without --metrics; with it, requests, latency and the other charts fill from /metrics', { timeout: 90_000 }, async () => {
+  await page.locator('#nav-metrics').click();
+  await page.getByText('Metrics are off.').waitFor();
+  const metered = await startServer({ args: ['--metrics'] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(15_000);
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(`${metered.url}/_/#/metrics`);
+    await loginIfNeeded(p);
+    // Traffic between scrapes: answers of two classes.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      await Promise.all([fetch(`${metered.url}/api/health`), fetch(`${metered.url}/api/collections/nope/records`)]);
+      const total = Number((await p.locator('#metrics-requests').getAttribute('data-total', { timeout: 100 }).catch(() => 0)) || 0);
+      if (total > 0) break;
+      await sleep(200);
+    }
+    await p.waitForFunction(() => Number(document.querySelector('#metrics-requests')?.dataset.total) > 0);
+    const label = await p.locator('#metrics-requests').getAttribute('aria-label');
+    assert.match(label, /2xx/);
+    assert.match(label, /4xx/);
+    for (const id of ['metrics-latency', 'metrics-errors', 'metrics-realtime', 'metrics-writer', 'metrics-outbox']) await p.locator(`#${id} canvas`).waitFor();
+    // A few points: a line.
+    await fetch(`${metered.url}/api/health`);
+    await p.waitForFunction(() => Number(document.querySelector('#metrics-requests')?.dataset.points) >= 3);
+    await screenshot(p, '75-metrics');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await stopServer(metered);
+  }
+});
+
 test('settings / backups: restore brings the data back as it was', { timeout: 120_000 }, async () => {
   // ui_first.zip was made before ui_hooked existed.
   assert.equal((await api('/api/collections/ui_hooked')).status, 200);

@@ -1,7 +1,7 @@
 // Entry point: session, layout (sidebar + main area) and the hash router, as Preact
 // components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings/<section>,
-// #/logs?filter=, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
-// settings and logs screens are loaded when first opened (they are not in the first load).
+// #/logs?filter=, #/metrics, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
+// settings, logs and metrics screens are loaded when first opened (they are not in the first load).
 import { html, render, useState, useEffect, useCallback, lazy } from './lib.js';
 import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage, loadAppMeta, useAppMeta } from './api.js';
 import { closeAllPanels, openPanel, toast } from './components/overlays.js';
@@ -13,6 +13,7 @@ import { CollectionEditor, scaffolds } from './components/collection-editor.js';
 // Loaded when first opened: not part of the first load.
 const Settings = lazy(() => import('./components/settings.js'));
 const Logs = lazy(() => import('./components/logs.js'));
+const Metrics = lazy(() => import('./components/metrics.js'));
 
 // The API answers 401 when the token expired or was revoked: go back to the login screen.
 pb.afterSend = (response, data) => {
@@ -92,6 +93,7 @@ function Sidebar({ active, section, onNavigate }) {
     ${hideControls ? null : html`<button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>`}
     <div class="sidebar-bottom">
       <a class=${section === 'logs' ? 'nav-link active' : 'nav-link'} id="nav-logs" href="#/logs" onClick=${onNavigate}>☰ Logs</a>
+      <a class=${section === 'metrics' ? 'nav-link active' : 'nav-link'} id="nav-metrics" href="#/metrics" onClick=${onNavigate}>◔ Metrics</a>
       <a class=${section === 'settings' ? 'nav-link active' : 'nav-link'} id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
       <div class="sidebar-user" title=${email}>${email}</div>
       <button type="button" class="btn btn-secondary btn-block" id="logout" onClick=${() => (pb.authStore.clear(), (location.hash = '#/'))}>Log out</button>
@@ -106,6 +108,7 @@ function Main({ route, loaded }) {
   const { hideControls } = useAppMeta();
   if (route.section === 'settings') return html`<${Settings} section=${route.arg} />`;
   if (route.section === 'logs') return html`<${Logs} query=${route.query} />`;
+  if (route.section === 'metrics') return html`<${Metrics} />`;
   if (route.section === 'collections' && route.arg) {
     const c = collections.find((x) => x.name === route.arg || x.id === route.arg);
     if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${hideControls ? null : () => editCollection(c)} />`;
@@ -152,7 +155,7 @@ function Layout({ route }) {
     if (first) location.replace(`#/collections/${encodeURIComponent(first.name)}`);
   }, [loaded, route.section, collections]);
   useEffect(() => {
-    if (route.section === 'settings' || route.section === 'logs') return; // those screens name themselves
+    if (['settings', 'logs', 'metrics'].includes(route.section)) return; // those screens name themselves
     const c = collections.find((x) => x.name === route.arg);
     document.title = c ? `${c.name} - oxbase` : 'oxbase';
   }, [route, collections]);

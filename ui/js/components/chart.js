@@ -14,42 +14,47 @@ function loadUPlot() {
   return loading;
 }
 
+const COLORS = ['#1a56db', '#168a4a', '#d1262e', '#9a6200', '#6b32c8'];
+
 /**
- * `points`: [{x: unix seconds, y: number}] in time order; `label`: the series' name;
- * `bars`: draw bars (counts per interval) rather than a line.
+ * `xs`: unix seconds, in order; `series`: [{label, values}] (one value per x, null for none);
+ * `bars`: bars (counts per interval) rather than lines; `unit` follows the y values; `span`:
+ * the seconds shown at least, ending at the last x (so a few points do not fill the width).
  */
-export function TimeChart({ points, label, bars = false, height = 180, id }) {
+export function TimeChart({ xs, series, bars = false, height = 180, id, unit = '', span = 0 }) {
   const box = useRef();
   const chart = useRef(null);
-  const total = points.reduce((s, p) => s + p.y, 0);
+  const total = series.reduce((s, ser) => s + ser.values.reduce((a, v) => a + (v || 0), 0), 0);
+  const key = JSON.stringify([xs, series]);
   useEffect(() => {
     let alive = true;
     let observer;
     loadUPlot().then((uPlot) => {
       if (!alive || !box.current) return;
-      const data = [points.map((p) => p.x), points.map((p) => p.y)];
-      const stroke = getComputedStyle(document.documentElement).getPropertyValue('--primary').trim() || '#1a56db';
       const opts = {
         width: box.current.clientWidth || 600,
         height,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-        axes: [{}, { size: 50 }],
+        scales: {
+          x: { time: true, range: (u, min, max) => (span && xs.length ? [Math.min(min, xs[xs.length - 1] - span), xs[xs.length - 1]] : [min, max]) },
+          y: { range: (u, min, max) => [0, Math.max(1, max)] },
+        },
+        axes: [{}, { size: 60, values: (u, vals) => vals.map((v) => `${+v.toFixed(3)}${unit}`) }],
         series: [
           {},
-          {
-            label,
-            stroke,
-            fill: stroke + '33',
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: COLORS[i % COLORS.length],
+            fill: bars ? COLORS[i % COLORS.length] + '33' : undefined,
             width: 2,
-            points: { show: false },
+            points: { show: !bars && xs.length < 40 },
             ...(bars ? { paths: uPlot.paths.bars({ size: [0.8, 40] }) } : {}),
-          },
+          })),
         ],
       };
       chart.current?.destroy();
-      chart.current = new uPlot(opts, data, box.current);
+      chart.current = new uPlot(opts, [xs, ...series.map((s) => s.values)], box.current);
       observer = new ResizeObserver(() => box.current && chart.current?.setSize({ width: box.current.clientWidth, height }));
       observer.observe(box.current);
     });
@@ -57,7 +62,8 @@ export function TimeChart({ points, label, bars = false, height = 180, id }) {
       alive = false;
       observer?.disconnect();
     };
-  }, [JSON.stringify(points), label]);
+  }, [key]);
   useEffect(() => () => chart.current?.destroy(), []);
-  return html`<div class="chart" id=${id} ref=${box} data-points=${points.length} data-total=${total} role="img" aria-label=${`${label}: ${total} in ${points.length} intervals`}></div>`;
+  const names = series.map((s) => s.label).join(', ');
+  return html`<div class="chart" id=${id} ref=${box} data-points=${xs.length} data-total=${total} role="img" aria-label=${`${names}: ${xs.length} points`}></div>`;
 }

@@ -99,7 +99,7 @@ export default function Logs({ query }) {
     ${error ? html`<div class="filter-error" role="alert">${error}</div>` : null}
     <div class="card chart-card">
       <h2 class="card-title">Requests per hour</h2>
-      <${TimeChart} id="logs-chart" points=${stats} label="Entries" bars />
+      <${TimeChart} id="logs-chart" xs=${stats.map((p) => p.x)} series=${[{ label: 'Entries', values: stats.map((p) => p.y) }]} bars />
     </div>
     <div class="table-wrap">
       <table class="records-table logs-table">
