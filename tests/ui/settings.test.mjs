@@ -350,6 +350,7 @@ test('collections: export as JSON; import with a diff preview first', { timeout:
   await shot('72-export');
   const hooked = exported.find((c) => c.name === 'ui_hooked');
   hooked.fields.push({ name: 'extra', type: 'number' });
+  hooked.fields.find((f) => f.name === 'title').max = 80;
   hooked.listRule = '';
   const next = [hooked, { name: 'ui_imported', type: 'base', fields: [{ name: 'label', type: 'text' }] }];
   await open('import');
@@ -359,6 +360,7 @@ test('collections: export as JSON; import with a diff preview first', { timeout:
   await changed.waitFor();
   assert.match(await changed.innerText(), /fields added: extra/);
   assert.match(await changed.innerText(), /listRule: null → ""/);
+  assert.match(await changed.innerText(), /fields changed: title \(max: 0 → 80\)/);
   assert.equal(await page.locator('.diff-item.diff-remove').count(), 0, 'merging deletes nothing');
   await page.locator('#import-merge').uncheck();
   await page.locator('.diff-item.diff-remove[data-collection="ui_hooked"]').waitFor({ state: 'detached' });
@@ -369,6 +371,7 @@ test('collections: export as JSON; import with a diff preview first', { timeout:
   await page.locator('.toast', { hasText: 'Collections imported.' }).waitFor();
   const after = (await api('/api/collections/ui_hooked')).json;
   assert.ok(after.fields.some((f) => f.name === 'extra'));
+  assert.equal(after.fields.find((f) => f.name === 'title').max, 80);
   assert.equal(after.listRule, '');
   assert.equal((await api('/api/collections/ui_imported')).status, 200);
   assert.ok(await page.locator('a.collection-link[data-collection="ui_imported"]').count());

@@ -45,7 +45,12 @@ function collectionChanges(old, next) {
 
 /** Compared on the options the import names: an option it leaves out keeps its value. */
 const sameField = (a, b) => Object.keys(b).every((k) => same(a[k], b[k]));
-const fieldLabel = (a, b) => (a.name === b.name ? a.name : `${a.name} → ${b.name}`);
+/** "title (max: 0 → 10)", "name → title": the field and the options the import changes. */
+function fieldLabel(a, b) {
+  const keys = Object.keys(b).filter((k) => k !== 'name' && !same(a[k], b[k]));
+  const name = a.name === b.name ? a.name : `${a.name} → ${b.name}`;
+  return keys.length ? `${name} (${keys.map((k) => `${k}: ${show(a[k])} → ${show(b[k])}`).join(', ')})` : name;
+}
 
 function show(v) {
   const s = JSON.stringify(v);
