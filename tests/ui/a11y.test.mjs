@@ -82,7 +82,7 @@ test('axe-core: no serious or critical violations on the main screens', { timeou
   await page.keyboard.press('Escape');
   await page.locator('.panel').waitFor({ state: 'detached' });
 
-  for (const section of ['application', 'mail', 'storage', 'backups', 'crons', 'webhooks', 'sql', 'export', 'import']) {
+  for (const section of ['application', 'mail', 'storage', 'backups', 'crons', 'webhooks', 'sql', 'export-collections', 'import-collections']) {
     await page.goto(`${server.url}/_/#/settings/${section}`);
     await page.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
     await page.evaluate(() => document.querySelectorAll('.settings-body details').forEach((d) => (d.open = true)));

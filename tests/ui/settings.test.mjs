@@ -89,7 +89,10 @@ test('settings / application: name, URL, hide controls, batch, rate limits, prox
   await page.locator('summary', { hasText: 'Trusted proxy' }).click();
   await page.locator('#set-trustedProxy-headers').fill('X-Forwarded-For, X-Real-IP');
   await page.locator('summary', { hasText: 'Superuser IPs' }).click();
-  await page.locator('#set-superuserIPs').fill('127.0.0.1, ::1');
+  await page.locator('#set-superuserIPs').fill('::1');
+  // The server tells the page its IP as the server sees it: a chip adds it.
+  await page.locator('.add-chip', { hasText: '127.0.0.1 (you)' }).click();
+  await page.locator('button.swatch[aria-label="Accent #096d5c"]').click();
   await page.locator('summary', { hasText: 'Logs' }).click();
   await page.locator('#set-logs-maxDays').fill('9');
   await shot('60-settings-application');
@@ -103,7 +106,9 @@ test('settings / application: name, URL, hide controls, batch, rate limits, prox
   assert.equal(s.rateLimits.enabled, true);
   assert.deepEqual(s.rateLimits.rules[4], { label: '/api/ui-test', audience: '@guest', duration: 10, maxRequests: 7 });
   assert.deepEqual(s.trustedProxy.headers, ['X-Forwarded-For', 'X-Real-IP']);
-  assert.deepEqual(s.superuserIPs, ['127.0.0.1', '::1']);
+  assert.deepEqual(s.superuserIPs, ['::1', '127.0.0.1']);
+  assert.equal(s.meta.accentColor, '#096d5c');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--primary').trim()), '#096d5c');
   assert.equal(s.logs.maxDays, 9);
   // The dashboard follows hideControls: no collection create or edit controls.
   await page.locator('a.collection-link[data-collection="users"]').click();
@@ -114,10 +119,11 @@ test('settings / application: name, URL, hide controls, batch, rate limits, prox
   // many requests and edits collections).
   await open('application');
   await page.locator('#set-meta-hideControls').uncheck();
+  await page.locator('button.swatch[aria-label="Accent #1055c9"]').click();
   await page.locator('summary', { hasText: 'Rate limits' }).click();
   await page.locator('#set-rateLimits-enabled').uncheck();
   await page.locator('summary', { hasText: 'Superuser IPs' }).click();
-  await page.locator('#set-superuserIPs').fill('');
+  await page.locator('#superuser-ips-clear').click();
   await saved();
   assert.equal((await settings()).rateLimits.enabled, false);
   await page.locator('a.collection-link[data-collection="users"]').click();
@@ -341,7 +347,7 @@ test('logs: the requests-per-hour chart has data; filter, level badges and the d
 });
 
 test('collections: export as JSON; import with a diff preview first', { timeout: 60_000 }, async () => {
-  await open('export');
+  await open('export-collections');
   await page.locator('.export-choice input[data-collection="ui_hooked"]').waitFor();
   const exported = JSON.parse(await page.locator('#export-json').inputValue());
   assert.ok(exported.some((c) => c.name === 'users'));
@@ -353,7 +359,7 @@ test('collections: export as JSON; import with a diff preview first', { timeout:
   hooked.fields.find((f) => f.name === 'title').max = 80;
   hooked.listRule = '';
   const next = [hooked, { name: 'ui_imported', type: 'base', fields: [{ name: 'label', type: 'text' }] }];
-  await open('import');
+  await open('import-collections');
   await page.locator('#import-json').fill(JSON.stringify(next));
   await page.locator('.diff-item.diff-add[data-collection="ui_imported"]').waitFor();
   const changed = page.locator('.diff-item.diff-change[data-collection="ui_hooked"]');

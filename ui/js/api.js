@@ -72,7 +72,10 @@ export function isSuperuserSession() {
 
 // ---- the settings the dashboard itself follows ------------------------------------
 
-/** `meta` of the settings (`hideControls`: no collection create and edit controls). */
+/**
+ * `meta` of the settings (`hideControls`: no collection create and edit controls;
+ * `accentColor`: the primary colour).
+ */
 const meta = { value: {}, listeners: new Set() };
 
 export async function loadAppMeta() {
@@ -81,6 +84,10 @@ export async function loadAppMeta() {
 
 export function setAppMeta(value) {
   meta.value = value;
+  // The accent colour is the dashboard's primary colour (a valid #rrggbb only).
+  const accent = /^#[0-9a-f]{6}$/i.test(value.accentColor || '') ? value.accentColor : '';
+  if (accent) document.documentElement.style.setProperty('--primary', accent);
+  else document.documentElement.style.removeProperty('--primary');
   for (const fn of meta.listeners) fn(value);
 }
 

@@ -11,8 +11,8 @@ export const SECTIONS = [
   ['crons', 'Crons', () => import('./settings/crons.js')],
   ['webhooks', 'Webhooks & brokers', () => import('./settings/webhooks.js')],
   ['sql', 'SQL console', () => import('./settings/sql.js')],
-  ['export', 'Export collections', () => import('./settings/export.js')],
-  ['import', 'Import collections', () => import('./settings/import.js')],
+  ['export-collections', 'Export collections', () => import('./settings/export.js')],
+  ['import-collections', 'Import collections', () => import('./settings/import.js')],
 ];
 
 export default function Settings({ section }) {
