@@ -477,7 +477,11 @@ test('settings / backups: restore brings the data back as it was', { timeout: 12
   assert.equal((await api('/api/collections/ui_hooked')).status, 200);
   await open('backups');
   await page.locator('.backup-row[data-key="ui_first.zip"] .backup-restore').click();
-  await page.locator('.modal').getByRole('button', { name: 'Restore' }).click();
+  // The backup's name must be typed first.
+  assert.equal(await page.locator('#backup-restore-submit').isDisabled(), true);
+  await page.locator('#backup-restore-name').fill('ui_first.zip');
+  await shot('69-backup-restore');
+  await page.locator('#backup-restore-submit').click();
   // The page reloads once the server is back.
   await page.waitForEvent('load', { timeout: 90_000 });
   await loginIfNeeded(page);

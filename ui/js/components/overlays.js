@@ -139,8 +139,11 @@ export function bodyRows(items, columns, empty, row) {
   return items.map(row);
 }
 
-/** Opens a modal dialog: `content(close)` returns its body. Focus returns where it was. */
-export function openDialog(title, content) {
+/**
+ * Opens a modal dialog: `content(close)` returns its body; `onClose` runs whenever it closes
+ * (Escape and a click outside included). Focus returns where it was.
+ */
+export function openDialog(title, content, onClose = null) {
   const host = document.createElement('div');
   document.body.append(host);
   const returnTo = document.activeElement;
@@ -149,6 +152,7 @@ export function openDialog(title, content) {
     render(null, host);
     host.remove();
     if (returnTo && document.contains(returnTo)) returnTo.focus?.();
+    onClose?.();
   };
   render(html`<${Dialog} title=${title} close=${close}>${content(close)}</${Dialog}>`, host);
   return close;

@@ -1,39 +1,25 @@
 // The settings area: a sub-navigation and one screen per section (#/settings/<section>), each
 // a module of its own under settings/, loaded when first opened.
-import { html, useState, useEffect } from '../lib.js';
-import { errorMessage } from '../api.js';
+import { html, useEffect, lazy } from '../lib.js';
 
 export const SECTIONS = [
-  ['application', 'Application', () => import('./settings/application.js')],
-  ['mail', 'Mail', () => import('./settings/mail.js')],
-  ['storage', 'File storage', () => import('./settings/storage.js')],
-  ['backups', 'Backups', () => import('./settings/backups.js')],
-  ['crons', 'Crons', () => import('./settings/crons.js')],
-  ['webhooks', 'Webhooks & brokers', () => import('./settings/webhooks.js')],
-  ['sql', 'SQL console', () => import('./settings/sql.js')],
-  ['export-collections', 'Export collections', () => import('./settings/export.js')],
-  ['import-collections', 'Import collections', () => import('./settings/import.js')],
+  ['application', 'Application', lazy(() => import('./settings/application.js'))],
+  ['mail', 'Mail', lazy(() => import('./settings/mail.js'))],
+  ['storage', 'File storage', lazy(() => import('./settings/storage.js'))],
+  ['backups', 'Backups', lazy(() => import('./settings/backups.js'))],
+  ['crons', 'Crons', lazy(() => import('./settings/crons.js'))],
+  ['webhooks', 'Webhooks & brokers', lazy(() => import('./settings/webhooks.js'))],
+  ['sql', 'SQL console', lazy(() => import('./settings/sql.js'))],
+  ['export-collections', 'Export collections', lazy(() => import('./settings/export.js'))],
+  ['import-collections', 'Import collections', lazy(() => import('./settings/import.js'))],
 ];
 
 export default function Settings({ section }) {
   const current = SECTIONS.find(([k]) => k === section) || SECTIONS[0];
-  const [key, title, load] = current;
-  const [screen, setScreen] = useState(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    let alive = true;
-    setScreen(null);
-    setError('');
-    load().then(
-      (m) => alive && setScreen(() => m.default),
-      (err) => alive && setError(errorMessage(err)),
-    );
-    return () => (alive = false);
-  }, [key]);
+  const [key, title, Screen] = current;
   useEffect(() => {
     document.title = `${title} - Settings - oxbase`;
   }, [title]);
-  const Screen = screen;
   return html`<div class="page settings-page">
     <header class="page-header"><div class="page-title"><span class="crumb">Settings</span><span class="crumb-sep">/</span><h1>${title}</h1></div></header>
     <div class="settings-layout">
@@ -43,7 +29,7 @@ export default function Settings({ section }) {
         )}
       </nav>
       <div class="settings-body" data-section=${key}>
-        ${error ? html`<div class="form-error" role="alert">${error}</div>` : Screen ? html`<${Screen} key=${key} />` : html`<p class="muted">Loading…</p>`}
+        <${Screen} key=${key} />
       </div>
     </div>
   </div>`;

@@ -54,11 +54,7 @@ export default function Backups() {
     }
   }
   async function restore(key) {
-    const ok = await confirmDialog(`Restore "${key}"?`, {
-      confirmText: 'Restore',
-      detail: 'The current data, files and settings are replaced by the backup\'s, and the server restarts. Requests wait meanwhile.',
-    });
-    if (!ok) return;
+    if (!(await confirmRestore(key))) return;
     setBusy('restore');
     try {
       await pb.backups.restore(key);
@@ -166,6 +162,34 @@ function CreateBackup({ close, done }) {
       <div class="help">Lowercase letters, digits, <code>_</code> and <code>-</code>; <code>.zip</code> is added.</div>
     </div>
     <${DialogActions} close=${close} error=${error} busy=${busy} id="backup-create-submit" label="Create" busyLabel="Creating…" />
+  </form>`;
+}
+
+/** The restore dialog: resolves true once the backup's name was typed and confirmed. */
+function confirmRestore(key) {
+  return new Promise((resolve) => {
+    let answered = false;
+    const done = (v, close) => {
+      answered = true;
+      close();
+      resolve(v);
+    };
+    openDialog(`Restore ${key}`, (close) => html`<${RestoreBackup} name=${key} confirm=${() => done(true, close)} cancel=${() => done(false, close)} />`, () => answered || resolve(false));
+  });
+}
+
+function RestoreBackup({ name, confirm, cancel }) {
+  const [typed, setTyped] = useState('');
+  return html`<form class="dialog-form" id="backup-restore-form" novalidate onSubmit=${(e) => (e.preventDefault(), typed === name && confirm())}>
+    <p class="help">The current data, files and settings are replaced by the backup's, and the server restarts on them; requests wait meanwhile. Superusers and their sessions are the backup's.</p>
+    <div class="field">
+      <label class="field-label" for="backup-restore-name">Type <code>${name}</code> to confirm</label>
+      <input id="backup-restore-name" autocomplete="off" spellcheck="false" value=${typed} onInput=${(e) => setTyped(e.target.value)} ref=${(el) => el && !el.dataset.f && ((el.dataset.f = 1), el.focus())} />
+    </div>
+    <div class="modal-actions">
+      <button type="button" class="btn btn-secondary" onClick=${cancel}>Cancel</button>
+      <button type="submit" class="btn btn-danger" id="backup-restore-submit" disabled=${typed !== name}>Restore</button>
+    </div>
   </form>`;
 }
 
