@@ -341,6 +341,23 @@ test('logs: the requests-per-hour chart has data; filter, level badges and the d
   await page.locator('.panel .log-detail', { hasText: 'data.status' }).waitFor();
   await shot('71-log-detail');
   await page.keyboard.press('Escape');
+  // A plain term searches the message, URL and method.
+  await page.locator('#logs-filter').fill('nope/records');
+  await page.locator('#logs-filter').press('Enter');
+  await page.waitForFunction(() => [...document.querySelectorAll('.log-row')].length > 0 && [...document.querySelectorAll('.log-row')].every((r) => r.innerText.includes('/api/collections/nope/records')));
+  // Dragging across the chart's first hours (before the traffic) narrows the list to them.
+  await page.locator('#logs-filter').fill('');
+  await page.locator('#logs-filter').press('Enter');
+  await page.locator('.log-row').first().waitFor();
+  const over = await page.locator('#logs-chart .u-over').boundingBox();
+  await page.mouse.move(over.x + 4, over.y + over.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.locator('#logs-zoom').waitFor();
+  await page.locator('td.empty-row', { hasText: 'No logs found.' }).waitFor();
+  await page.locator('#logs-zoom-reset').click();
+  await page.locator('.log-row').first().waitFor();
   await page.locator('#logs-filter').fill('nosuchcolumn = 1');
   await page.locator('#logs-filter').press('Enter');
   await page.locator('.filter-error').waitFor();

@@ -19,11 +19,14 @@ const COLORS = ['#1a56db', '#168a4a', '#d1262e', '#9a6200', '#6b32c8'];
 /**
  * `xs`: unix seconds, in order; `series`: [{label, values}] (one value per x, null for none);
  * `bars`: bars (counts per interval) rather than lines; `unit` follows the y values; `span`:
- * the seconds shown at least, ending at the last x (so a few points do not fill the width).
+ * the seconds shown at least, ending at the last x (so a few points do not fill the width);
+ * `onSelect(min, max)`: a range dragged across the chart (unix seconds).
  */
-export function TimeChart({ xs, series, bars = false, height = 180, id, unit = '', span = 0 }) {
+export function TimeChart({ xs, series, bars = false, height = 180, id, unit = '', span = 0, onSelect = null }) {
   const box = useRef();
   const chart = useRef(null);
+  const selected = useRef(onSelect);
+  selected.current = onSelect;
   const total = series.reduce((s, ser) => s + ser.values.reduce((a, v) => a + (v || 0), 0), 0);
   const key = JSON.stringify([xs, series]);
   useEffect(() => {
@@ -35,7 +38,16 @@ export function TimeChart({ xs, series, bars = false, height = 180, id, unit = '
         width: box.current.clientWidth || 600,
         height,
         legend: { show: true },
-        cursor: { drag: { x: false, y: false } },
+        cursor: { drag: { x: !!onSelect, y: false } },
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (u.select.width < 4 || !selected.current) return;
+              selected.current(u.posToVal(u.select.left, 'x'), u.posToVal(u.select.left + u.select.width, 'x'));
+              u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            },
+          ],
+        },
         scales: {
           x: { time: true, range: (u, min, max) => (span && xs.length ? [Math.min(min, xs[xs.length - 1] - span), xs[xs.length - 1]] : [min, max]) },
           y: { range: (u, min, max) => [0, Math.max(1, max)] },

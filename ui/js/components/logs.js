@@ -1,9 +1,17 @@
-// The logs page (#/logs?filter=): requests per hour as a chart (GET /api/logs/stats), the
-// entries with level badges (GET /api/logs, newest first, 50 at a time) and a detail panel.
+// The logs page (#/logs?filter=&superuserRequests=0): requests per hour as a chart
+// (GET /api/logs/stats; dragging across it narrows the list to that time), the entries with
+// level badges (GET /api/logs, newest first, 50 at a time) and a detail panel. A plain search
+// term searches the message, URL and method.
 import { html, useState, useEffect } from '../lib.js';
 import { pb, errorMessage } from '../api.js';
 import { openPanel, Panel, bodyRows } from './overlays.js';
 import { TimeChart } from './chart.js';
+import { normalizeFilter } from './records.js';
+
+/** What a plain search term looks in (as a collection's text fields for `normalizeFilter`). */
+const SEARCHED = { fields: ['message', 'data.url', 'data.method', 'data.userIP'].map((name) => ({ name, type: 'text' })) };
+/** A log's `created` for a filter, from unix seconds. */
+const stamp = (t) => new Date(t * 1000).toISOString().replace('T', ' ');
 
 const PER_PAGE = 50;
 const LEVELS = { '-4': ['DEBUG', 'debug'], 0: ['INFO', 'info'], 4: ['WARN', 'warn'], 8: ['ERROR', 'error'] };
@@ -16,7 +24,8 @@ export function LevelBadge({ level }) {
 
 /** The filter sent: the typed one, and superusers' requests left out unless wanted. */
 function effectiveFilter(typed, withSuperusers) {
-  const parts = [typed.trim() && `(${typed.trim()})`, !withSuperusers && SUPERUSERS_OUT].filter(Boolean);
+  const term = normalizeFilter(typed, SEARCHED);
+  const parts = [term && `(${term})`, !withSuperusers && SUPERUSERS_OUT].filter(Boolean);
   return parts.join(' && ');
 }
 
@@ -34,7 +43,7 @@ function hourly(stats) {
 
 export default function Logs({ query }) {
   const urlFilter = query.get('filter') || '';
-  const withSuperusers = query.get('superusers') !== '0';
+  const withSuperusers = query.get('superuserRequests') !== '0';
   const [typed, setTyped] = useState(urlFilter);
   const [items, setItems] = useState(null);
   const [total, setTotal] = useState(0);
@@ -42,7 +51,9 @@ export default function Logs({ query }) {
   const [stats, setStats] = useState([]);
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
+  const [zoom, setZoom] = useState(null); // {min, max}: unix seconds dragged on the chart
   const filter = effectiveFilter(urlFilter, withSuperusers);
+  const listFilter = [filter && `(${filter})`, zoom && `created >= "${stamp(zoom.min)}" && created <= "${stamp(zoom.max)}"`].filter(Boolean).join(' && ');
 
   useEffect(() => {
     document.title = 'Logs - oxbase';
@@ -51,7 +62,7 @@ export default function Logs({ query }) {
   useEffect(() => {
     let alive = true;
     setError('');
-    Promise.all([pb.logs.getList(1, PER_PAGE, { filter, sort: '-created' }), pb.logs.getStats({ filter })]).then(
+    Promise.all([pb.logs.getList(1, PER_PAGE, { filter: listFilter, sort: '-created' }), pb.logs.getStats({ filter })]).then(
       ([list, st]) => {
         if (!alive) return;
         setItems(list.items);
@@ -62,11 +73,11 @@ export default function Logs({ query }) {
       (err) => alive && (setError(errorMessage(err)), setItems([]), setStats([])),
     );
     return () => (alive = false);
-  }, [filter, tick]);
+  }, [listFilter, tick]);
 
   async function more() {
     try {
-      const list = await pb.logs.getList(page + 1, PER_PAGE, { filter, sort: '-created' });
+      const list = await pb.logs.getList(page + 1, PER_PAGE, { filter: listFilter, sort: '-created' });
       setItems([...items, ...list.items]);
       setPage(page + 1);
     } catch (err) {
@@ -76,7 +87,7 @@ export default function Logs({ query }) {
   const navigate = (f, su) => {
     const q = new URLSearchParams();
     if (f.trim()) q.set('filter', f.trim());
-    if (!su) q.set('superusers', '0');
+    if (!su) q.set('superuserRequests', '0');
     const next = `#/logs${q.toString() ? '?' + q : ''}`;
     if (location.hash === next) setTick((t) => t + 1);
     else location.hash = next;
@@ -98,8 +109,14 @@ export default function Logs({ query }) {
     </form>
     ${error ? html`<div class="filter-error" role="alert">${error}</div>` : null}
     <div class="card chart-card">
-      <h2 class="card-title">Requests per hour</h2>
-      <${TimeChart} id="logs-chart" xs=${stats.map((p) => p.x)} series=${[{ label: 'Entries', values: stats.map((p) => p.y) }]} bars />
+      <div class="card-head">
+        <h2 class="card-title">Requests per hour</h2>
+        ${zoom
+          ? html`<span class="inline-actions"><span class="muted" id="logs-zoom">${stamp(zoom.min).slice(0, 16)} – ${stamp(zoom.max).slice(0, 16)}</span>
+              <button type="button" class="btn btn-ghost btn-small" id="logs-zoom-reset" onClick=${() => setZoom(null)}>Reset zoom</button></span>`
+          : html`<span class="help">Drag across the chart to narrow the list to that time.</span>`}
+      </div>
+      <${TimeChart} id="logs-chart" xs=${stats.map((p) => p.x)} series=${[{ label: 'Entries', values: stats.map((p) => p.y) }]} bars onSelect=${(min, max) => setZoom({ min, max })} />
     </div>
     <div class="table-wrap">
       <table class="records-table logs-table">
