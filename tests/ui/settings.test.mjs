@@ -349,7 +349,10 @@ test('logs: the requests-per-hour chart has data; filter, level badges and the d
   await page.locator('#logs-filter').fill('');
   await page.locator('#logs-filter').press('Enter');
   await page.locator('.log-row').first().waitFor();
-  const over = await page.locator('#logs-chart .u-over').boundingBox();
+  // The chart is drawn again for the new stats: wait for it to settle.
+  await page.waitForFunction(() => Number(document.querySelector('#logs-chart')?.dataset.total) >= 6);
+  await page.locator('#logs-chart .u-over').waitFor();
+  const over = await until(() => page.locator('#logs-chart .u-over').boundingBox(), 5_000, 'the chart');
   await page.mouse.move(over.x + 4, over.y + over.height / 2);
   await page.mouse.down();
   await page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2, { steps: 5 });
@@ -449,13 +452,15 @@ test('collections: the auth options tab saves methods, providers, tokens and tem
   await page.locator('#test-email-send').click();
   const mail = await smtp.waitFor('template@example.com');
   assert.match(mail.data, /UI verify/);
+  await page.locator('#test-email-form').waitFor({ state: 'detached' });
   await page.keyboard.press('Escape');
   await page.locator('.panel').waitFor({ state: 'detached' });
 });
 
 test('metrics: off without --metrics; with it, requests, latency and the other charts fill from /metrics', { timeout: 90_000 }, async () => {
-  await page.locator('#nav-metrics').click();
+  await page.goto(`${server.url}/_/#/metrics`);
   await page.getByText('Metrics are off.').waitFor();
+  assert.equal(await page.locator('#nav-metrics.active').count(), 1);
   const metered = await startServer({ args: ['--metrics'] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(15_000);
