@@ -661,6 +661,18 @@ test('phone (390 × 844): collapsible sidebar; create and edit a record', { time
     await p.locator('#nav-settings').click();
     await p.locator('.settings-form').waitFor();
     await shot('52-phone-settings', p);
+    // Every settings group open (the rate-limit table included): nothing wider than the phone.
+    await p.evaluate(() => document.querySelectorAll('.settings-form details').forEach((d) => (d.open = true)));
+    assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), 'the settings fit the phone');
+    for (const section of ['backups', 'webhooks', 'sql']) {
+      await p.goto(`${server.url}/_/#/settings/${section}`);
+      await p.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
+      assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), `${section} fits the phone`);
+    }
+    await p.goto(`${server.url}/_/#/logs`);
+    await p.locator('#logs-chart canvas').waitFor();
+    assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), 'the logs fit the phone');
+    await shot('53-phone-logs', p);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -15,7 +15,7 @@ export function RateLimits({ form }) {
   const err = (i, key) => form.errors[`rateLimits.rules.${i}.${key}`];
   form.known.add('rateLimits.rules');
   return html`<${Toggle} form=${form} path="rateLimits.enabled" label="Enable rate limiting" />
-    <table class="plain-table rate-rules">
+    <div class="table-scroll"><table class="plain-table rate-rules">
       <thead><tr><th>Label</th><th>Audience</th><th>Max requests</th><th>Per (seconds)</th><th><span class="sr-only">Remove</span></th></tr></thead>
       <tbody>
         ${rules.map(
@@ -28,7 +28,7 @@ export function RateLimits({ form }) {
           </tr>`,
         )}
       </tbody>
-    </table>
+    </table></div>
     <div class="field-error" role="alert" data-error-for="rateLimits.rules" hidden=${!Object.keys(form.errors).some((k) => k.startsWith('rateLimits.rules'))}>
       ${Object.entries(form.errors).filter(([k]) => k.startsWith('rateLimits.rules')).map(([k, m]) => `${k.replace('rateLimits.rules.', 'rule ')}: ${m}`).join('; ')}
     </div>
