@@ -302,6 +302,8 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   await page.locator('#set-brokers-targets-0-url').fill('redis://:pw@127.0.0.1:9/0');
   await page.locator('#set-brokers-targets-0-maxLen').fill('1000');
   await page.locator('[name="brokers.targets.0.actions.update"]').check();
+  await page.locator('#set-brokers-maxAttempts').fill('1');
+  await page.locator('#set-brokers-backoffMs').fill('10');
   await shot('68-settings-brokers');
   await saved();
   const after = await settings();
@@ -312,6 +314,17 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   assert.equal(target.maxLen, 1000);
   assert.deepEqual(target.actions, ['update']);
   assert.ok(!target.url.includes(':pw@'), `masked: ${target.url}`);
+  // Nothing listens there either: an update is dead-lettered for the target, and replayed.
+  const rec = (await api('/api/collections/ui_hooked/records')).json.items[0];
+  assert.equal((await api(`/api/collections/ui_hooked/records/${rec.id}`, { method: 'PATCH', body: { title: 'pong' } })).status, 200);
+  await until(async () => (await api('/api/brokers/dead-letters')).json.items.length > 0, 30_000, 'a broker dead letter');
+  const brokerBox = page.locator('.dead-letters[data-kind="brokers"]');
+  await brokerBox.locator('.dead-refresh').click();
+  const brokerDead = brokerBox.locator('.dead-row').first();
+  await brokerDead.waitFor();
+  assert.match(await brokerDead.innerText(), /stream/);
+  await brokerDead.locator('.dead-replay').click();
+  await page.locator('.toast', { hasText: 'Queued again.' }).last().waitFor();
   await page.locator('[data-list="brokers.targets"] .entry-remove').click();
   await saved();
   assert.deepEqual((await settings()).brokers.targets, []);
