@@ -95,7 +95,7 @@ export default function Logs({ query }) {
 
   return html`<div class="page logs-page">
     <header class="page-header">
-      <div class="page-title"><h1>Logs</h1><span class="count-badge">${items ? `${total} entries` : ''}</span></div>
+      <div class="page-title"><h1>Logs</h1><span class="count-badge">${items ? `${total} ${total === 1 ? 'entry' : 'entries'}` : ''}</span></div>
       <div class="page-actions">
         <label class="check"><input type="checkbox" id="logs-superusers" checked=${withSuperusers} onChange=${(e) => navigate(urlFilter, e.target.checked)} /> Include superuser requests</label>
         <button type="button" class="btn btn-secondary" id="logs-refresh" onClick=${() => setTick((t) => t + 1)}>↻ Refresh</button>
