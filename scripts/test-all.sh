@@ -69,5 +69,8 @@ if [ ! -x /usr/sbin/nginx ]; then
 fi
 SDK_DATABASE_URL="$PG_URL" node --test --test-concurrency=2 tests/sdk/
 
-echo "== Dashboard browser test (Chromium via playwright-core)"
+echo "== Dashboard browser tests (Chromium via playwright-core)"
 tests/ui/run.sh
+
+echo "== Dashboard browser tests on PostgreSQL"
+UI_DATABASE_URL="$PG_URL" tests/ui/run.sh

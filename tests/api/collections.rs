@@ -322,6 +322,12 @@ async fn guests_get_401_and_users_get_403_on_every_collections_endpoint() {
             status,
             message,
         );
+        assert_error(
+            &app.get("/api/collections/meta/oauth2-providers", token)
+                .await,
+            status,
+            message,
+        );
         let import = json!({"collections": [{"name": "x_imp"}], "deleteMissing": false});
         assert_error(
             &app.request(Method::PUT, "/api/collections/import", token, Some(&import))
@@ -338,6 +344,26 @@ async fn guests_get_401_and_users_get_403_on_every_collections_endpoint() {
             .status,
         404
     );
+}
+
+/// PocketBase 0.40.6 lists the same 32 providers (its order differs) with their display names.
+#[tokio::test]
+async fn oauth2_providers_lists_every_named_provider_for_the_dashboard() {
+    let app = spawn_app().await;
+    let r = app
+        .get(
+            "/api/collections/meta/oauth2-providers",
+            &app.superuser_token,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = r.body.as_array().expect("an array");
+    assert_eq!(list.len(), 32);
+    let find = |name: &str| list.iter().find(|p| p["name"] == name).cloned();
+    assert_eq!(find("google").unwrap()["displayName"], "Google");
+    assert_eq!(find("gitea").unwrap()["displayName"], "Gitea/Forgejo");
+    assert_eq!(find("oidc3").unwrap()["displayName"], "OIDC");
+    assert!(list.iter().all(|p| p["logo"].is_string()));
 }
 
 #[tokio::test]

@@ -1,119 +1,24 @@
 // Browser test of the admin dashboard served at /_/: drives Debian's Chromium through
-// playwright-core against a fresh oxbase server.
-//
-// Env:
-//   OXBASE_BIN      path to the oxbase binary (default: <repo>/target/debug/oxbase)
-//   CHROMIUM_BIN    path to Chromium (default: /usr/bin/chromium)
-//   SCREENSHOT_DIR  where screenshots go (default: tests/ui/screenshots)
-//   UI_KEEP_DATA=1  keeps the temp data dir
+// playwright-core against a fresh oxbase server (env: see harness.mjs). The settings, logs
+// and import/export screens are tested in settings.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
-const BIN = process.env.OXBASE_BIN || join(REPO, 'target', 'debug', 'oxbase');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOT_DIR || join(HERE, 'screenshots');
-const EMAIL = 'admin@example.com';
-const PASSWORD = '1234567890abc';
-const STARTUP_TIMEOUT_MS = 15_000;
+import { EMAIL, PASSWORD, sleep, startServer, stopServer, superuserApi, screenshot, launchBrowser, loginIfNeeded as login } from './harness.mjs';
 
 let server; // {child, url, root, logs}
 let browser;
 let page;
 let token;
+let api;
 const pageErrors = [];
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Starts oxbase on a fresh data dir; `superuser: false` leaves it without one (first start). */
-async function startServer({ superuser = true } = {}) {
-  if (!existsSync(BIN)) throw new Error(`oxbase binary not found at ${BIN} (cargo build --bin oxbase, or set OXBASE_BIN)`);
-  const root = mkdtempSync(join(tmpdir(), 'oxbase-ui-'));
-  const dir = join(root, 'data');
-  if (superuser) execFileSync(BIN, ['superuser', 'upsert', EMAIL, PASSWORD, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
-  let lastErr;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // Port 0: the banner names the port the server got, so no port is guessed.
-    let url = null;
-    const child = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs = [];
-    child.stdout.on('data', (d) => logs.push(String(d)));
-    child.stderr.on('data', (d) => logs.push(String(d)));
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) break;
-      url ??= /Server started at (http:\/\/[0-9.]+:\d+)/.exec(logs.join(''))?.[1] ?? null;
-      if (!url) {
-        await sleep(20);
-        continue;
-      }
-      try {
-        const r = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
-        if (r.ok) return { child, url, root, logs };
-        lastErr = new Error(`health status ${r.status}`);
-      } catch (e) {
-        lastErr = e;
-      }
-      await sleep(100);
-    }
-    child.kill('SIGKILL');
-    lastErr = new Error(`server not healthy (attempt ${attempt + 1}): ${lastErr?.message}\n${logs.join('')}`);
-  }
-  throw lastErr;
-}
-
-/** Direct API call (to check what the dashboard did). */
-async function api(path, { method = 'GET', body } = {}) {
-  const r = await fetch(server.url + path, {
-    method,
-    headers: { Authorization: token, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null };
-}
-
-async function stopServer(s) {
-  if (!s) return;
-  s.child.kill('SIGTERM');
-  await sleep(200);
-  s.child.kill('SIGKILL');
-  if (!process.env.UI_KEEP_DATA) rmSync(s.root, { recursive: true, force: true });
-}
-
-async function shot(name, p = page) {
-  mkdirSync(SHOTS, { recursive: true });
-  const file = join(SHOTS, `${name}.png`);
-  // Toasts are transient; keep them out of the pictures.
-  await p.evaluate(() => document.querySelector('.toasts')?.style.setProperty('visibility', 'hidden')).catch(() => {});
-  await p.screenshot({ path: file, animations: 'disabled' });
-  await p.evaluate(() => document.querySelector('.toasts')?.style.removeProperty('visibility')).catch(() => {});
-  return file;
-}
+const shot = (name, p = page) => screenshot(p, name);
 
 const rowTexts = () => page.locator('tr.record-row td[data-field="title"]').allInnerTexts();
 
 before(async () => {
   server = await startServer();
-  const auth = await fetch(`${server.url}/api/collections/_superusers/auth-with-password`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ identity: EMAIL, password: PASSWORD }),
-  });
-  token = (await auth.json()).token;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  ({ token, api } = await superuserApi(server));
+  browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   context.setDefaultTimeout(10_000);
   page = await context.newPage();
@@ -444,14 +349,7 @@ test('dashboard: form inputs for bool, date, select, json, email, url and auth p
 
 // ---- budget, first start, files, relations, URL state, phone ------------------------------
 
-async function loginIfNeeded(p = page) {
-  if (await p.locator('#login-email').isVisible().catch(() => false)) {
-    await p.locator('#login-email').fill(EMAIL);
-    await p.locator('#login-password').fill(PASSWORD);
-    await p.getByRole('button', { name: 'Log in' }).click();
-  }
-  await p.locator('nav.sidebar').waitFor({ state: 'attached' });
-}
+const loginIfNeeded = (p = page) => login(p);
 
 async function createCollection(body) {
   const r = await api('/api/collections', { method: 'POST', body });
@@ -763,6 +661,18 @@ test('phone (390 × 844): collapsible sidebar; create and edit a record', { time
     await p.locator('#nav-settings').click();
     await p.locator('.settings-form').waitFor();
     await shot('52-phone-settings', p);
+    // Every settings group open (the rate-limit table included): nothing wider than the phone.
+    await p.evaluate(() => document.querySelectorAll('.settings-form details').forEach((d) => (d.open = true)));
+    assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), 'the settings fit the phone');
+    for (const section of ['backups', 'webhooks', 'sql']) {
+      await p.goto(`${server.url}/_/#/settings/${section}`);
+      await p.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
+      assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), `${section} fits the phone`);
+    }
+    await p.goto(`${server.url}/_/#/logs`);
+    await p.locator('#logs-chart canvas').waitFor();
+    assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), 'the logs fit the phone');
+    await shot('53-phone-logs', p);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the admin dashboard browser test: installs Debian's Chromium if missing,
-# installs playwright-core (npm ci) and runs tests/ui/dashboard.test.mjs with node --test.
+# installs playwright-core (npm ci) and runs tests/ui/*.test.mjs with node --test, one file at a time.
 #
 # Env: OXBASE_BIN (default <repo>/target/debug/oxbase; build it first with
-# `cargo build --bin oxbase`), CHROMIUM_BIN (default /usr/bin/chromium), SCREENSHOT_DIR.
+# `cargo build --bin oxbase`), CHROMIUM_BIN (default /usr/bin/chromium), SCREENSHOT_DIR,
+# UI_DATABASE_URL (postgres://...: each server on a fresh PostgreSQL database).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,4 +27,4 @@ fi
 
 cd "$HERE"
 npm ci --no-audit --no-fund --loglevel=error
-exec node --test dashboard.test.mjs
+exec node --test --test-concurrency=1 dashboard.test.mjs settings.test.mjs a11y.test.mjs

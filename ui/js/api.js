@@ -54,7 +54,10 @@ export function onCollections(fn) {
 /** The collections, re-rendering the component when they are reloaded. */
 export function useCollections() {
   const [list, setList] = useState(state.collections);
-  useEffect(() => onCollections(setList), []);
+  useEffect(() => {
+    setList(state.collections); // reloaded between the first render and this effect
+    return onCollections(setList);
+  }, []);
   return list;
 }
 
@@ -65,4 +68,35 @@ export function findCollection(nameOrId) {
 export function isSuperuserSession() {
   const rec = pb.authStore.record;
   return pb.authStore.isValid && !!rec && (rec.collectionName === '_superusers' || pb.authStore.isSuperuser);
+}
+
+// ---- the settings the dashboard itself follows ------------------------------------
+
+/**
+ * `meta` of the settings (`hideControls`: no collection create and edit controls;
+ * `accentColor`: the primary colour).
+ */
+const meta = { value: {}, listeners: new Set() };
+
+export async function loadAppMeta() {
+  setAppMeta((await pb.send('/api/settings', {})).meta || {});
+}
+
+export function setAppMeta(value) {
+  meta.value = value;
+  // The accent colour is the dashboard's primary colour (a valid #rrggbb only).
+  const accent = /^#[0-9a-f]{6}$/i.test(value.accentColor || '') ? value.accentColor : '';
+  if (accent) document.documentElement.style.setProperty('--primary', accent);
+  else document.documentElement.style.removeProperty('--primary');
+  for (const fn of meta.listeners) fn(value);
+}
+
+export function useAppMeta() {
+  const [value, setValue] = useState(meta.value);
+  useEffect(() => {
+    setValue(meta.value);
+    meta.listeners.add(setValue);
+    return () => meta.listeners.delete(setValue);
+  }, []);
+  return value;
 }

@@ -1,14 +1,19 @@
 // Entry point: session, layout (sidebar + main area) and the hash router, as Preact
-// components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings,
-// #/pbinstall/<token> (first start), and the OAuth2 redirect pages.
-import { html, render, useState, useEffect, useCallback } from './lib.js';
-import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage } from './api.js';
+// components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings/<section>,
+// #/logs?filter=, #/metrics, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
+// settings, logs and metrics screens are loaded when first opened (they are not in the first load).
+import { html, render, useState, useEffect, useCallback, lazy } from './lib.js';
+import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage, loadAppMeta, useAppMeta } from './api.js';
 import { closeAllPanels, openPanel, toast } from './components/overlays.js';
 import { Login } from './components/login.js';
 import { Install } from './components/install.js';
 import { RecordsPage } from './components/records.js';
 import { CollectionEditor, scaffolds } from './components/collection-editor.js';
-import { Settings } from './components/settings.js';
+
+// Loaded when first opened: not part of the first load.
+const Settings = lazy(() => import('./components/settings.js'));
+const Logs = lazy(() => import('./components/logs.js'));
+const Metrics = lazy(() => import('./components/metrics.js'));
 
 // The API answers 401 when the token expired or was revoked: go back to the login screen.
 pb.afterSend = (response, data) => {
@@ -58,7 +63,7 @@ async function afterCollectionSaved(collection, { deleted = false } = {}) {
 
 // ---- sidebar ----------------------------------------------------------------------
 
-function Sidebar({ active, onNavigate }) {
+function Sidebar({ active, section, onNavigate }) {
   const collections = useCollections();
   const [q, setQ] = useState('');
   const needle = q.trim().toLowerCase();
@@ -66,6 +71,7 @@ function Sidebar({ active, onNavigate }) {
   const user = items.filter((c) => !c.system);
   const system = items.filter((c) => c.system);
   const email = pb.authStore.record?.email || '';
+  const { hideControls } = useAppMeta();
   const link = (c) => html`<a key=${c.id} class=${c.name === active ? 'nav-link collection-link active' : 'nav-link collection-link'}
       href=${`#/collections/${encodeURIComponent(c.name)}`} data-collection=${c.name} onClick=${onNavigate}>
       <span class="type-icon" title=${c.type}>${c.type === 'auth' ? '☺' : c.type === 'view' ? '◫' : '▤'}</span>
@@ -84,9 +90,11 @@ function Sidebar({ active, onNavigate }) {
           </details>`
         : null}
     </div>
-    <button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>
+    ${hideControls ? null : html`<button type="button" class="btn btn-secondary btn-block new-collection" onClick=${() => (onNavigate(), editCollection(null))}>+ New collection</button>`}
     <div class="sidebar-bottom">
-      <a class="nav-link" id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
+      <a class=${section === 'logs' ? 'nav-link active' : 'nav-link'} id="nav-logs" href="#/logs" onClick=${onNavigate}>☰ Logs</a>
+      <a class=${section === 'metrics' ? 'nav-link active' : 'nav-link'} id="nav-metrics" href="#/metrics" onClick=${onNavigate}>◔ Metrics</a>
+      <a class=${section === 'settings' ? 'nav-link active' : 'nav-link'} id="nav-settings" href="#/settings" onClick=${onNavigate}>⚙ Settings</a>
       <div class="sidebar-user" title=${email}>${email}</div>
       <button type="button" class="btn btn-secondary btn-block" id="logout" onClick=${() => (pb.authStore.clear(), (location.hash = '#/'))}>Log out</button>
     </div>
@@ -97,10 +105,13 @@ function Sidebar({ active, onNavigate }) {
 
 function Main({ route, loaded }) {
   const collections = useCollections();
-  if (route.section === 'settings') return html`<${Settings} />`;
+  const { hideControls } = useAppMeta();
+  if (route.section === 'settings') return html`<${Settings} section=${route.arg} />`;
+  if (route.section === 'logs') return html`<${Logs} query=${route.query} />`;
+  if (route.section === 'metrics') return html`<${Metrics} />`;
   if (route.section === 'collections' && route.arg) {
     const c = collections.find((x) => x.name === route.arg || x.id === route.arg);
-    if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${() => editCollection(c)} />`;
+    if (c) return html`<${RecordsPage} key=${c.id + ':' + (c.updated || '')} collection=${c} query=${route.query} onEditCollection=${hideControls ? null : () => editCollection(c)} />`;
     if (!loaded) return html`<div class="empty-state"><p class="muted">Loading…</p></div>`;
     return html`<div class="empty-state"><h2>Collection not found</h2><p>There is no collection named "${route.arg}".</p></div>`;
   }
@@ -108,7 +119,7 @@ function Main({ route, loaded }) {
   return html`<div class="empty-state">
     <h2>Welcome to oxbase</h2>
     <p>You have no collections yet. Create one to start storing records.</p>
-    <button type="button" class="btn btn-primary" onClick=${() => editCollection(null)}>+ New collection</button>
+    ${hideControls ? null : html`<button type="button" class="btn btn-primary" onClick=${() => editCollection(null)}>+ New collection</button>`}
   </div>`;
 }
 
@@ -119,7 +130,11 @@ function Layout({ route }) {
   useEffect(() => {
     loadCollections()
       .catch((err) => isSuperuserSession() && toast(errorMessage(err), 'error'))
-      .finally(() => setLoaded(true));
+      .finally(() => {
+        setLoaded(true);
+        // After the collections: the first screen does not wait for it.
+        loadAppMeta().catch(() => {});
+      });
   }, []);
   // A new screen closes the panels of the previous one.
   useEffect(() => closeAllPanels(), [route.section, route.arg]);
@@ -140,8 +155,9 @@ function Layout({ route }) {
     if (first) location.replace(`#/collections/${encodeURIComponent(first.name)}`);
   }, [loaded, route.section, collections]);
   useEffect(() => {
+    if (['settings', 'logs', 'metrics'].includes(route.section)) return; // those screens name themselves
     const c = collections.find((x) => x.name === route.arg);
-    document.title = route.section === 'settings' ? 'Settings - oxbase' : c ? `${c.name} - oxbase` : 'oxbase';
+    document.title = c ? `${c.name} - oxbase` : 'oxbase';
   }, [route, collections]);
   const close = useCallback(() => setMenuOpen(false), []);
   return html`<div class=${menuOpen ? 'app sidebar-open' : 'app'}>
@@ -149,7 +165,7 @@ function Layout({ route }) {
       <button type="button" class="btn btn-icon" id="sidebar-toggle" aria-controls="sidebar" aria-expanded=${String(menuOpen)} aria-label="Menu" onClick=${() => setMenuOpen(!menuOpen)}>☰</button>
       <a class="brand" href="#/"><span class="logo">ox</span><span>oxbase</span></a>
     </header>
-    <${Sidebar} active=${route.section === 'collections' ? route.arg : null} onNavigate=${close} />
+    <${Sidebar} active=${route.section === 'collections' ? route.arg : null} section=${route.section} onNavigate=${close} />
     <div class="sidebar-scrim" onClick=${close}></div>
     <main class="main"><${Main} route=${route} loaded=${loaded} /></main>
   </div>`;

@@ -1,10 +1,16 @@
-// Collection create/edit side panel: name, type, fields, API rules, indexes, view query.
+// Collection create/edit side panel: name, type, fields, API rules, indexes, view query, and
+// the auth options of auth collections (auth-options.js).
 // The editor owns the draft; each tab and field card is a component that edits its part of
 // it and calls `changed()`, and keeps its own view state (a card's options open or closed).
-import { html, useState, useEffect, useRef, useReducer, nextId } from '../lib.js';
+import { html, useState, useEffect, useRef, useReducer, nextId, lazy } from '../lib.js';
 import { pb, errorMessage, fieldErrors, useCollections } from '../api.js';
 import { Panel, confirmDialog, toast } from './overlays.js';
 import { typeIcon } from './fields.js';
+
+// The options tab of auth collections, loaded when first shown.
+const AuthOptionsTab = lazy(() => import('./auth-options.js'), 'AuthOptionsTab');
+/** Error keys of the auth options (shown in that tab). */
+const AUTH_OPTION_KEYS = /^(passwordAuth|oauth2|otp|mfa|authAlert|authToken|verificationToken|passwordResetToken|emailChangeToken|fileToken|verificationTemplate|resetPasswordTemplate|confirmEmailChangeTemplate)\b/;
 
 export const FIELD_TYPES = ['text', 'editor', 'number', 'bool', 'email', 'url', 'date', 'autodate', 'select', 'file', 'relation', 'json', 'geoPoint'];
 
@@ -81,6 +87,7 @@ function tabHasError(errors, id) {
   if (id === 'rules') return keys.some((k) => /Rule$/.test(k.split('.')[0]));
   if (id === 'indexes') return keys.some((k) => k.startsWith('indexes'));
   if (id === 'query') return keys.some((k) => k.startsWith('viewQuery'));
+  if (id === 'options') return keys.some((k) => AUTH_OPTION_KEYS.test(k));
   return false;
 }
 
@@ -115,6 +122,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
   if (draft.type === 'view') tabs.push(['query', 'Query']);
   tabs.push(['fields', 'Fields'], ['rules', 'API rules']);
   if (draft.type !== 'view') tabs.push(['indexes', 'Indexes']);
+  if (draft.type === 'auth') tabs.push(['options', 'Options']);
 
   function changeType(type) {
     const keep = draft.fields.filter((f) => !f.system && f.type !== 'autodate');
@@ -141,7 +149,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
 
   function showErrors(err) {
     const e = fieldErrors(err);
-    const known = (k) => k === 'name' || k.startsWith('fields') || /Rule$/.test(k) || k.startsWith('indexes') || k.startsWith('viewQuery');
+    const known = (k) => k === 'name' || k.startsWith('fields') || /Rule$/.test(k) || k.startsWith('indexes') || k.startsWith('viewQuery') || AUTH_OPTION_KEYS.test(k);
     const unmatched = Object.entries(e).filter(([k]) => !known(k)).map(([k, m]) => `${k}: ${m}`);
     setErrors(e);
     setFormError([errorMessage(err), ...unmatched].join(' — '));
@@ -239,6 +247,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
         ${tab === 'rules' ? html`<${RulesTab} ...${props} />` : null}
         ${tab === 'indexes' ? html`<${IndexesTab} ...${props} />` : null}
         ${tab === 'query' ? html`<${QueryTab} ...${props} />` : null}
+        ${tab === 'options' ? html`<${AuthOptionsTab} ...${props} saved=${!isNew} />` : null}
       </div>
       <div class="form-error" role="alert" hidden=${!formError}>${formError}</div>
     </form>

@@ -99,6 +99,65 @@ export function confirmDialog(message, { confirmText = 'Yes', danger = true, det
   });
 }
 
+// ---- dialog -------------------------------------------------------------------------
+
+function Dialog({ title, close, children }) {
+  useLayoutEffect(() => {
+    const onKey = (e) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        close();
+      }
+    };
+    document.addEventListener('keydown', onKey, true);
+    return () => document.removeEventListener('keydown', onKey, true);
+  }, []);
+  return html`<div class="modal-overlay" onMouseDown=${(e) => e.target === e.currentTarget && close()}>
+    <div class="modal" role="dialog" aria-modal="true" aria-label=${title}>
+      <p class="modal-message">${title}</p>
+      ${children}
+    </div>
+  </div>`;
+}
+
+/** A dialog form's error line and its Cancel / submit buttons. */
+export function DialogActions({ close, error, busy, id, label, busyLabel }) {
+  return html`<div class="form-error" role="alert" hidden=${!error}>${error}</div>
+    <div class="modal-actions">
+      <button type="button" class="btn btn-secondary" onClick=${close}>Cancel</button>
+      <button type="submit" class="btn btn-primary" id=${id} disabled=${busy}>${busy ? busyLabel : label}</button>
+    </div>`;
+}
+
+/**
+ * A table body: "Loading…" while `items` is null, `empty` when there are none, else a row
+ * per item.
+ */
+export function bodyRows(items, columns, empty, row) {
+  if (items === null) return html`<tr><td colspan=${columns} class="empty-row">Loading…</td></tr>`;
+  if (!items.length) return html`<tr><td colspan=${columns} class="empty-row">${empty}</td></tr>`;
+  return items.map(row);
+}
+
+/**
+ * Opens a modal dialog: `content(close)` returns its body; `onClose` runs whenever it closes
+ * (Escape and a click outside included). Focus returns where it was.
+ */
+export function openDialog(title, content, onClose = null) {
+  const host = document.createElement('div');
+  document.body.append(host);
+  const returnTo = document.activeElement;
+  const close = () => {
+    if (!host.isConnected) return;
+    render(null, host);
+    host.remove();
+    if (returnTo && document.contains(returnTo)) returnTo.focus?.();
+    onClose?.();
+  };
+  render(html`<${Dialog} title=${title} close=${close}>${content(close)}</${Dialog}>`, host);
+  return close;
+}
+
 // ---- toasts -------------------------------------------------------------------------
 
 let toasts = [];

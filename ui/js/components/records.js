@@ -112,7 +112,7 @@ export function RecordsPage({ collection, query, onEditCollection }) {
       </div>
       <div class="page-actions">
         <button type="button" class="btn btn-ghost" id="refresh" title="Refresh" onClick=${reload}>↻ Refresh</button>
-        <button type="button" class="btn btn-secondary" id="edit-collection" onClick=${onEditCollection}>⚙ Edit collection</button>
+        ${onEditCollection ? html`<button type="button" class="btn btn-secondary" id="edit-collection" onClick=${onEditCollection}>⚙ Edit collection</button>` : null}
         ${isView ? null : html`<button type="button" class="btn btn-primary" id="new-record" onClick=${() => openRecord(null)}>+ New record</button>`}
       </div>
     </header>

@@ -1,72 +1,36 @@
-// Application settings: name and URL (PATCH /api/settings {meta: {...}}).
-import { html, useState, useEffect } from '../lib.js';
-import { pb, errorMessage, fieldErrors } from '../api.js';
-import { toast } from './overlays.js';
+// The settings area: a sub-navigation and one screen per section (#/settings/<section>), each
+// a module of its own under settings/, loaded when first opened.
+import { html, useEffect, lazy } from '../lib.js';
 
-const ROWS = [
-  ['appName', 'Application name', 'text', 'Shown in emails and in the page titles.'],
-  ['appURL', 'Application URL', 'url', 'The public address of this server, used in links of emails.'],
+export const SECTIONS = [
+  ['application', 'Application', lazy(() => import('./settings/application.js'))],
+  ['mail', 'Mail', lazy(() => import('./settings/mail.js'))],
+  ['storage', 'File storage', lazy(() => import('./settings/storage.js'))],
+  ['backups', 'Backups', lazy(() => import('./settings/backups.js'))],
+  ['crons', 'Crons', lazy(() => import('./settings/crons.js'))],
+  ['webhooks', 'Webhooks & brokers', lazy(() => import('./settings/webhooks.js'))],
+  ['sql', 'SQL console', lazy(() => import('./settings/sql.js'))],
+  ['export-collections', 'Export collections', lazy(() => import('./settings/export.js'))],
+  ['import-collections', 'Import collections', lazy(() => import('./settings/import.js'))],
 ];
 
-export function Settings() {
-  const [meta, setMeta] = useState(null);
-  const [loadError, setLoadError] = useState('');
-  const [errors, setErrors] = useState({});
-  const [formError, setFormError] = useState('');
-  const [busy, setBusy] = useState(false);
-
+export default function Settings({ section }) {
+  const current = SECTIONS.find(([k]) => k === section) || SECTIONS[0];
+  const [key, title, Screen] = current;
   useEffect(() => {
-    let alive = true;
-    pb.send('/api/settings', {}).then(
-      (s) => alive && setMeta(Object.fromEntries(ROWS.map(([k]) => [k, s.meta?.[k] ?? '']))),
-      (err) => alive && setLoadError(errorMessage(err)),
-    );
-    return () => (alive = false);
-  }, []);
-
-  async function submit(e) {
-    e.preventDefault();
-    setFormError('');
-    setErrors({});
-    setBusy(true);
-    try {
-      await pb.send('/api/settings', { method: 'PATCH', body: { meta: Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, v.trim()])) } });
-      toast('Settings saved.');
-    } catch (err) {
-      const fe = fieldErrors(err);
-      const mine = {};
-      const unmatched = [];
-      for (const [k, m] of Object.entries(fe)) {
-        const key = k.replace(/^meta\./, '');
-        if (ROWS.some(([r]) => r === key)) mine[key] = m;
-        else unmatched.push(`${k}: ${m}`);
-      }
-      setErrors(mine);
-      setFormError([errorMessage(err), ...unmatched].join(' — '));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  let body;
-  if (loadError) body = html`<div class="form-error" role="alert">${loadError}</div>`;
-  else if (!meta) body = html`<p class="muted">Loading…</p>`;
-  else
-    body = html`<form class="settings-form" novalidate onSubmit=${submit}>
-      ${ROWS.map(
-        ([key, label, type, help]) => html`<div class=${errors[key] ? 'field has-error' : 'field'}>
-          <label class="field-label" for=${`set-${key}`}>${label}</label>
-          <input id=${`set-${key}`} name=${key} type=${type} autocomplete="off" spellcheck="false" value=${meta[key]} onInput=${(e) => setMeta({ ...meta, [key]: e.target.value })} />
-          <div class="help">${help}</div>
-          <div class="field-error" role="alert" data-error-for=${key} hidden=${!errors[key]}>${errors[key]}</div>
-        </div>`,
-      )}
-      <div class="form-error" role="alert" hidden=${!formError}>${formError}</div>
-      <div class="form-actions"><button type="submit" class="btn btn-primary" id="settings-save" disabled=${busy}>Save changes</button></div>
-    </form>`;
-
-  return html`<div class="page page-narrow">
-    <header class="page-header"><div class="page-title"><span class="crumb">Settings</span><span class="crumb-sep">/</span><h1>Application</h1></div></header>
-    <div class="card">${body}</div>
+    document.title = `${title} - Settings - oxbase`;
+  }, [title]);
+  return html`<div class="page settings-page">
+    <header class="page-header"><div class="page-title"><span class="crumb">Settings</span><span class="crumb-sep">/</span><h1>${title}</h1></div></header>
+    <div class="settings-layout">
+      <nav class="settings-nav" aria-label="Settings">
+        ${SECTIONS.map(
+          ([k, t]) => html`<a key=${k} class=${k === key ? 'nav-link active' : 'nav-link'} href=${`#/settings/${k}`} data-section=${k} aria-current=${k === key ? 'page' : null}>${t}</a>`,
+        )}
+      </nav>
+      <div class="settings-body" data-section=${key}>
+        <${Screen} key=${key} />
+      </div>
+    </div>
   </div>`;
 }

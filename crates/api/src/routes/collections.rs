@@ -109,3 +109,11 @@ pub async fn scaffolds(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(state.app.collections().scaffolds(&auth)?))
 }
+
+/// `GET /api/collections/meta/oauth2-providers`
+pub async fn oauth2_providers(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(state.app.auth().oauth2_providers(&auth)?))
+}

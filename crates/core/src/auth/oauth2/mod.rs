@@ -162,6 +162,22 @@ impl AuthService {
         apple::generate_client_secret(body.as_object().unwrap_or(&empty))
     }
 
+    /// `GET /api/collections/meta/oauth2-providers` (superusers only): every named provider as
+    /// `{name, displayName, logo}`, for the dashboard's provider picker. PB-COMPAT: PocketBase
+    /// sends each provider's SVG logo; none is shipped here (`logo` is empty), and the order is
+    /// the table's.
+    pub fn oauth2_providers(&self, caller: &Auth) -> Result<Json> {
+        superusers_only(caller)?;
+        Ok(Json::Array(
+            providers::SPECS
+                .iter()
+                .map(|spec| {
+                    serde_json::json!({"name": spec.name, "displayName": spec.display_name, "logo": ""})
+                })
+                .collect(),
+        ))
+    }
+
     /// `/api/oauth2-redirect` got Apple's `user` field with `code`: keep the name for the
     /// `auth-with-oauth2` call that follows (Apple sends it nowhere else).
     pub async fn remember_apple_name(&self, code: &str, user: &str) -> Result<()> {

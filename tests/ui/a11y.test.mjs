@@ -1,0 +1,99 @@
+// Accessibility scan of each main screen of the dashboard with axe-core (npm, injected into
+// the page): no serious or critical violations. Env: see harness.mjs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { startServer, stopServer, superuserApi, screenshot, launchBrowser, loginIfNeeded } from './harness.mjs';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let server;
+let api;
+let browser;
+let page;
+
+before(async () => {
+  server = await startServer();
+  ({ api } = await superuserApi(server));
+  const r = await api('/api/collections', {
+    method: 'POST',
+    body: { name: 'a11y_posts', type: 'base', listRule: '', fields: [{ name: 'title', type: 'text', required: true }, { name: 'done', type: 'bool' }, { name: 'photo', type: 'file' }] },
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  await api('/api/collections/a11y_posts/records', { method: 'POST', body: { title: 'Hello' } });
+  browser = await launchBrowser();
+  // Reduced motion: no panel half faded in while axe measures contrast.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+  context.setDefaultTimeout(10_000);
+  page = await context.newPage();
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopServer(server);
+});
+
+/** The serious and critical violations on the page as it is now. */
+async function scan(name) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  });
+  if (violations.length) await screenshot(page, `a11y-${name}`);
+  return violations;
+}
+
+test('axe-core: no serious or critical violations on the main screens', { timeout: 180_000 }, async () => {
+  const found = {};
+  const check = async (name) => {
+    const v = await scan(name);
+    if (v.length) found[name] = v;
+  };
+  await page.goto(`${server.url}/_/`);
+  await page.locator('#login-email').waitFor();
+  await check('login');
+  await loginIfNeeded(page);
+
+  await page.goto(`${server.url}/_/#/collections/a11y_posts`);
+  await page.locator('tr.record-row').first().waitFor();
+  await check('records');
+  await page.locator('tr.record-row').first().click();
+  await page.locator('#record-form').waitFor();
+  await check('record-panel');
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+
+  await page.locator('#edit-collection').click();
+  for (const tab of ['fields', 'rules', 'indexes']) {
+    await page.locator(`button.tab[data-tab="${tab}"]`).click();
+    await check(`collection-editor-${tab}`);
+  }
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  await page.goto(`${server.url}/_/#/collections/users`);
+  await page.locator('#edit-collection').click();
+  await page.locator('button.tab[data-tab="options"]').click();
+  await page.locator('.auth-options').waitFor();
+  await page.evaluate(() => document.querySelectorAll('.auth-options details').forEach((d) => (d.open = true)));
+  await check('auth-options');
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+
+  for (const section of ['application', 'mail', 'storage', 'backups', 'crons', 'webhooks', 'sql', 'export-collections', 'import-collections']) {
+    await page.goto(`${server.url}/_/#/settings/${section}`);
+    await page.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
+    await page.evaluate(() => document.querySelectorAll('.settings-body details').forEach((d) => (d.open = true)));
+    await check(`settings-${section}`);
+  }
+  await page.goto(`${server.url}/_/#/logs`);
+  await page.locator('#logs-chart canvas').waitFor();
+  await page.locator('.log-row').first().waitFor();
+  await check('logs');
+  await page.goto(`${server.url}/_/#/metrics`);
+  await page.getByText('Metrics are off.').waitFor();
+  await check('metrics');
+  assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
+});
