@@ -843,6 +843,9 @@ test('records: JSON editor, geoPoint input and rich-text editor save and read ba
   assert.equal((await api('/api/collections/ui_editors/records')).json.totalItems, 0, 'nothing was sent');
   await form.locator('[name="data"]').fill('{"a": 1, "b": [true, null]}');
   await form.locator('[name="place.lon"]').fill('12.5');
+  // A fixed field's error goes as soon as it is edited.
+  await form.locator('[data-error-for="data"]').waitFor({ state: 'hidden' });
+  await form.locator('[data-error-for="place"]').waitFor({ state: 'hidden' });
 
   // Rich text: bold, a bulleted list, a link.
   const area = form.locator('[data-rte="body"]');

@@ -232,6 +232,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
   const [values, setValues] = useState(() => Object.fromEntries(fields.map((f) => [f.name, toForm(f, rec ? rec[f.name] : undefined)])));
   const [pw, setPw] = useState({ password: '', passwordConfirm: '' });
   const [errors, setErrors] = useState({});
+  const [errorsShown, setErrorsShown] = useState(0);
   const [formError, setFormError] = useState('');
   const [busy, setBusy] = useState(false);
   const formEl = useRef(null);
@@ -246,10 +247,13 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
     }, 0);
     return () => clearTimeout(t);
   }, []);
-  // After errors are shown, focus the first field in error.
+  // After errors are shown (by a save), focus the first field in error.
   useEffect(() => {
-    if (Object.keys(errors).length) formEl.current?.querySelector('.has-error input, .has-error textarea, .has-error select')?.focus();
-  }, [errors]);
+    if (errorsShown) formEl.current?.querySelector('.has-error input, .has-error textarea, .has-error select')?.focus();
+  }, [errorsShown]);
+
+  // A field's error goes once it is edited (the next save checks it again).
+  const clearError = (name) => setErrors((all) => (all[name] ? { ...all, [name]: '' } : all));
 
   function showErrors(map, message) {
     const known = new Set([...fields.map((f) => f.name), 'password', 'passwordConfirm']);
@@ -257,6 +261,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
     const mapped = {};
     for (const [k, m] of Object.entries(map)) mapped[k.replace(/[+-]$/, '')] = m;
     setErrors(mapped);
+    if (Object.keys(mapped).length) setErrorsShown((n) => n + 1);
     setFormError([message, ...unmatched].filter(Boolean).join(' — '));
   }
 
@@ -305,7 +310,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
   const pwField = (name, label) => html`<div class=${errors[name] ? 'field has-error' : 'field'} data-field=${name}>
     <label class="field-label" for=${pwIds[name]}><span class="field-type">⚷</span><span>${label}</span>${isNew ? html`<span class="required">*</span>` : null}</label>
     <input id=${pwIds[name]} type="password" name=${name} autocomplete="new-password" value=${pw[name]} placeholder=${isNew ? undefined : 'Leave empty to keep the current password'}
-      onInput=${(e) => setPw({ ...pw, [name]: e.target.value })} />
+      onInput=${(e) => (setPw({ ...pw, [name]: e.target.value }), clearError(name))} />
     <div class="field-error" role="alert" data-error-for=${name} hidden=${!errors[name]}>${errors[name]}</div>
   </div>`;
 
@@ -323,7 +328,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
         : null}
       ${fields.map(
         (f) => html`<${FieldRow} key=${f.name} field=${f} value=${values[f.name]} error=${errors[f.name]} isNew=${isNew} readOnly=${readOnly} record=${rec}
-          onChange=${(v) => setValues((all) => ({ ...all, [f.name]: v }))} />`,
+          onChange=${(v) => (setValues((all) => ({ ...all, [f.name]: v })), clearError(f.name))} />`,
       )}
       ${isAuth && !readOnly ? html`<fieldset class="pw-group"><legend>Password</legend>${pwField('password', 'Password')}${pwField('passwordConfirm', 'Password confirm')}</fieldset>` : null}
       <div class="form-error" role="alert" hidden=${!formError}>${formError}</div>
