@@ -97,3 +97,37 @@ test('axe-core: no serious or critical violations on the main screens', { timeou
   await check('metrics');
   assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
 });
+
+test('axe-core: the records screen with a selection, the column chooser, the bulk confirmation, and the JSON, geoPoint and rich-text editors', { timeout: 120_000 }, async () => {
+  const r = await api('/api/collections', {
+    method: 'POST',
+    body: { name: 'a11y_editors', type: 'base', fields: [{ name: 'title', type: 'text' }, { name: 'data', type: 'json' }, { name: 'place', type: 'geoPoint' }, { name: 'body', type: 'editor' }] },
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  await api('/api/collections/a11y_editors/records', { method: 'POST', body: { title: 'One', data: { a: 1 }, place: { lon: 1, lat: 2 }, body: '<p>Hi <b>there</b></p>' } });
+  const found = {};
+  const check = async (name) => {
+    const v = await scan(name);
+    if (v.length) found[name] = v;
+  };
+  await page.goto(`${server.url}/_/#/collections/a11y_editors`);
+  await loginIfNeeded(page);
+  await page.locator('tr.record-row').first().waitFor();
+  await page.locator('tr.record-row input.select-row').first().check();
+  await page.locator('#columns-toggle').click();
+  await check('records-selection-columns');
+  await page.locator('#columns-toggle').click();
+  await page.locator('#bulk-delete').click();
+  await page.locator('.modal').waitFor();
+  await check('bulk-delete-confirm');
+  await page.keyboard.press('Escape');
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  await page.locator('tr.record-row td[data-field="title"]').first().click();
+  await page.locator('.panel [data-rte="body"]').waitFor();
+  await page.locator('.panel [name="data"]').fill('{oops');
+  await page.locator('.panel [name="place.lat"]').fill('100');
+  await check('record-panel-editors');
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
+});

@@ -288,6 +288,8 @@ test('dashboard: form inputs for bool, date, select, json, email, url and auth p
   await form.locator('[name="status"]').selectOption('published');
   await form.locator('[data-field="tags"] label.choice', { hasText: 'b' }).locator('input').check();
   await form.locator('[data-field="tags"] label.choice', { hasText: 'c' }).locator('input').check();
+  // The editor field is rich text; its HTML view edits the source.
+  await form.locator('[data-field="body"] .rte-source').click();
   await form.locator('[name="body"]').fill('<p>Hello</p>');
   await form.locator('[name="site"]').fill('not a url');
   await form.locator('[name="contact"]').fill('x@example.com');
@@ -350,6 +352,12 @@ test('dashboard: form inputs for bool, date, select, json, email, url and auth p
 // ---- budget, first start, files, relations, URL state, phone ------------------------------
 
 const loginIfNeeded = (p = page) => login(p);
+
+/** The element is within the 390 px wide phone viewport. */
+async function assertInView(p, sel, width = 390) {
+  const box = await p.locator(sel).boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${sel} on screen: ${JSON.stringify(box)}`);
+}
 
 async function createCollection(body) {
   const r = await api('/api/collections', { method: 'POST', body });
@@ -628,10 +636,7 @@ test('phone (390 × 844): collapsible sidebar; create and edit a record', { time
     await p.locator('.page-title h1', { hasText: 'ui_kitchen' }).waitFor();
     await p.waitForFunction(() => getComputedStyle(document.querySelector('nav.sidebar')).visibility === 'hidden');
     // Every action is on screen.
-    const inView = async (sel) => {
-      const box = await p.locator(sel).boundingBox();
-      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${sel} on screen: ${JSON.stringify(box)}`);
-    };
+    const inView = (sel) => assertInView(p, sel);
     for (const sel of ['#new-record', '#edit-collection', '#refresh', '#filter-apply']) await inView(sel);
     const filterBox = await p.locator('#records-filter').boundingBox();
     assert.ok(filterBox.width > 150, `the filter is usable: ${filterBox.width}px`);
@@ -674,6 +679,318 @@ test('phone (390 × 844): collapsible sidebar; create and edit a record', { time
     assert.ok(await p.evaluate(() => document.querySelector('.main').scrollWidth <= innerWidth), 'the logs fit the phone');
     await shot('53-phone-logs', p);
     assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+// ---- records: bulk delete, column chooser, live updates, field editors, keyboard ----
+// (their axe-core scan is in a11y.test.mjs)
+
+const rowCount = (n, p = page) => p.waitForFunction((k) => document.querySelectorAll('tr.record-row').length === k, n);
+
+async function openCollection(name, p = page) {
+  await p.goto('about:blank'); // a full load (the same URL with a hash would not reload)
+  await p.goto(`${server.url}/_/#/collections/${name}`);
+  await loginIfNeeded(p);
+  await p.locator('.page-title h1', { hasText: name }).waitFor();
+}
+
+async function addRecord(collection, body) {
+  const r = await api(`/api/collections/${collection}/records`, { method: 'POST', body });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r.json;
+}
+
+test('records: bulk select and delete', { timeout: 60_000 }, async () => {
+  await createCollection({ name: 'ui_bulk', type: 'base', fields: [{ name: 'title', type: 'text' }] });
+  for (const title of ['one', 'two', 'three', 'four']) await addRecord('ui_bulk', { title });
+  await openCollection('ui_bulk');
+  await rowCount(4);
+  // Select all on the page, then leave one out; a checkbox click does not open the record.
+  await page.locator('#select-all').check();
+  await page.locator('.bulk-count', { hasText: '4 records selected' }).waitFor();
+  await page.locator('tr.record-row', { hasText: 'four' }).locator('input.select-row').uncheck();
+  await page.locator('.bulk-count', { hasText: '3 records selected' }).waitFor();
+  assert.equal(await page.locator('#select-all').isChecked(), false);
+  assert.equal(await page.locator('.panel').count(), 0);
+  await shot('60-bulk-selected');
+  // Cancelling the confirmation keeps them.
+  await page.locator('#bulk-delete').click();
+  await page.locator('.modal', { hasText: 'Delete 3 selected records?' }).getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  assert.equal((await api('/api/collections/ui_bulk/records')).json.totalItems, 4);
+  await page.locator('#bulk-delete').click();
+  await shot('61-bulk-confirm');
+  await page.locator('.modal').getByRole('button', { name: 'Delete' }).click();
+  await rowCount(1);
+  assert.deepEqual(await rowTexts(), ['four']);
+  await page.locator('.bulk-bar').waitFor({ state: 'detached' });
+  await page.locator('.count-badge', { hasText: '1 record' }).waitFor();
+  const { json } = await api('/api/collections/ui_bulk/records');
+  assert.deepEqual(json.items.map((r) => r.title), ['four']);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('records: the column chooser hides fields, remembered per collection', { timeout: 60_000 }, async () => {
+  await openCollection('ui_bulk');
+  await rowCount(1);
+  await page.locator('#columns-toggle').click();
+  await page.locator('.columns-menu input[data-column="title"]').uncheck();
+  await page.locator('th button[data-sort="title"]').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('td[data-field="title"]').count(), 0);
+  assert.equal(await page.locator('th button[data-sort="id"]').count(), 1);
+  // Kept by field id, as PocketBase does (a renamed field keeps its choice).
+  const coll = (await api('/api/collections/ui_bulk')).json;
+  const titleId = coll.fields.find((f) => f.name === 'title').id;
+  assert.deepEqual(await page.evaluate((k) => JSON.parse(localStorage.getItem(k)), `oxbase.columns.${coll.id}`), { [titleId]: false });
+  await shot('62-column-chooser');
+  await page.keyboard.press('Escape');
+  await page.locator('.columns-menu').waitFor({ state: 'detached' });
+  // Kept across a reload, for this collection only.
+  await page.reload();
+  await rowCount(1);
+  assert.equal(await page.locator('th button[data-sort="title"]').count(), 0);
+  await page.locator('a.collection-link[data-collection="ui_kitchen"]').click();
+  await page.locator('th button[data-sort="title"]').waitFor();
+  await page.locator('a.collection-link[data-collection="ui_bulk"]').click();
+  await page.locator('.page-title h1', { hasText: 'ui_bulk' }).waitFor();
+  await rowCount(1);
+  assert.equal(await page.locator('th button[data-sort="title"]').count(), 0);
+  // Shown again.
+  await page.locator('#columns-toggle').click();
+  await page.locator('.columns-menu input[data-column="title"]').check();
+  await page.locator('td[data-field="title"]', { hasText: 'four' }).waitFor();
+  // Only choices that differ from the default are kept: none now.
+  const keys = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('oxbase.columns.')));
+  assert.deepEqual(keys, []);
+  await page.locator('#columns-toggle').click();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('records: live updates through realtime, unsubscribed when leaving', { timeout: 60_000 }, async () => {
+  const subscriptions = [];
+  const onRequest = (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/realtime') subscriptions.push(JSON.parse(req.postData() || '{}').subscriptions || []);
+  };
+  page.on('request', onRequest);
+  try {
+    const subscribed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/realtime' && r.status() === 204);
+    await openCollection('ui_bulk');
+    await rowCount(1);
+    await subscribed;
+    assert.ok(subscriptions.at(-1).includes('ui_bulk/*'), JSON.stringify(subscriptions));
+    // A marker that a reload would lose.
+    await page.evaluate(() => (window.__noReload = true));
+    const rec = await addRecord('ui_bulk', { title: 'from elsewhere' });
+    await page.locator('td[data-field="title"]', { hasText: 'from elsewhere' }).waitFor();
+    await page.locator('.count-badge', { hasText: '2 records' }).waitFor();
+    assert.equal((await api(`/api/collections/ui_bulk/records/${rec.id}`, { method: 'PATCH', body: { title: 'changed elsewhere' } })).status, 200);
+    await page.locator('td[data-field="title"]', { hasText: 'changed elsewhere' }).waitFor();
+    await shot('63-live-update');
+    assert.equal((await api(`/api/collections/ui_bulk/records/${rec.id}`, { method: 'DELETE' })).status, 204);
+    await rowCount(1);
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'no page reload');
+    // Leaving the screen drops the subscription.
+    await page.locator('a.collection-link[data-collection="ui_kitchen"]').click();
+    await page.locator('.page-title h1', { hasText: 'ui_kitchen' }).waitFor();
+    await page.waitForFunction(() => true);
+    for (let i = 0; i < 50 && !subscriptions.at(-1).includes('ui_kitchen/*'); i++) await sleep(100);
+    assert.deepEqual(subscriptions.at(-1), ['ui_kitchen/*']);
+    // A screen without a list: nothing is subscribed, and the SDK closes the event stream.
+    const isStream = (r) => r.method() === 'GET' && new URL(r.url()).pathname === '/api/realtime';
+    const closed = Promise.race([page.waitForEvent('requestfailed', isStream), page.waitForEvent('requestfinished', isStream)]);
+    await page.locator('#nav-settings').click();
+    await closed;
+  } finally {
+    page.off('request', onRequest);
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
+test('records: JSON editor, geoPoint input and rich-text editor save and read back', { timeout: 90_000 }, async () => {
+  await createCollection({
+    name: 'ui_editors',
+    type: 'base',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'data', type: 'json' },
+      { name: 'place', type: 'geoPoint' },
+      { name: 'body', type: 'editor' },
+    ],
+  });
+  await openCollection('ui_editors');
+  await page.locator('#new-record').click();
+  const form = page.locator('#record-form');
+  await form.locator('[name="title"]').fill('Editors');
+
+  // JSON: checked as typed; invalid JSON blocks the save.
+  await form.locator('[name="data"]').fill('{"a": 1,');
+  await form.locator('[data-json-status="data"] .json-invalid').waitFor();
+  assert.equal(await form.locator('[name="data"]').getAttribute('aria-invalid'), 'true');
+  await form.locator('[name="data"]').fill('{"a": 1, "b": [true, null]}');
+  await form.locator('[data-json-status="data"]', { hasText: 'Valid JSON' }).waitFor();
+
+  // geoPoint: ranges checked as typed and before saving.
+  await form.locator('[name="place.lon"]').fill('200');
+  await form.locator('[name="place.lat"]').fill('41.9');
+  await form.locator('[data-field="place"] .geo-status', { hasText: 'Longitude must be between -180 and 180.' }).waitFor();
+  await form.locator('[name="data"]').fill('[1, 2');
+  await page.locator('#record-save').click();
+  await form.locator('[data-error-for="data"]', { hasText: 'Invalid JSON.' }).waitFor();
+  await form.locator('[data-error-for="place"]', { hasText: 'Longitude must be between' }).waitFor();
+  await shot('64-editors-invalid');
+  assert.equal((await api('/api/collections/ui_editors/records')).json.totalItems, 0, 'nothing was sent');
+  await form.locator('[name="data"]').fill('{"a": 1, "b": [true, null]}');
+  await form.locator('[name="place.lon"]').fill('12.5');
+  // A fixed field's error goes as soon as it is edited.
+  await form.locator('[data-error-for="data"]').waitFor({ state: 'hidden' });
+  await form.locator('[data-error-for="place"]').waitFor({ state: 'hidden' });
+
+  // Rich text: bold, a bulleted list, a link.
+  const area = form.locator('[data-rte="body"]');
+  await area.click();
+  await page.keyboard.type('Hello world');
+  await page.keyboard.press('Control+A');
+  await form.locator('[data-field="body"] .rte-btn[data-cmd="bold"]').click();
+  await page.keyboard.press('End');
+  await form.locator('[data-field="body"] .rte-btn[data-cmd="bold"]').click();
+  await page.keyboard.press('Enter');
+  await form.locator('[data-field="body"] .rte-btn[data-cmd="insertUnorderedList"]').click();
+  await page.keyboard.type('see docs');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+ArrowLeft');
+  page.once('dialog', (d) => d.accept('https://example.com/docs'));
+  await form.locator('[data-field="body"] .rte-btn[data-cmd="createLink"]').click();
+  await area.locator('a[href="https://example.com/docs"]').waitFor();
+  await shot('65-editors-form');
+  await page.locator('#record-save').click();
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  await page.locator('td[data-field="title"]', { hasText: 'Editors' }).waitFor();
+
+  const rec = (await api('/api/collections/ui_editors/records')).json.items[0];
+  assert.deepEqual(rec.data, { a: 1, b: [true, null] });
+  assert.deepEqual(rec.place, { lon: 12.5, lat: 41.9 });
+  assert.match(rec.body, /<(b|strong)>Hello world<\/(b|strong)>/);
+  assert.match(rec.body, /<ul><li>see(\s|&nbsp;)<a href="https:\/\/example.com\/docs">docs<\/a><\/li><\/ul>/, rec.body);
+
+  // The edit form shows them again.
+  await page.locator('tr.record-row').first().click();
+  assert.deepEqual(JSON.parse(await form.locator('[name="data"]').inputValue()), { a: 1, b: [true, null] });
+  assert.equal(await form.locator('[name="place.lon"]').inputValue(), '12.5');
+  assert.equal(await form.locator('[name="place.lat"]').inputValue(), '41.9');
+  await area.locator('a[href="https://example.com/docs"]', { hasText: 'docs' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+
+  // Stored HTML from elsewhere is shown without its scripts, handlers or foreign tags.
+  const evil = await addRecord('ui_editors', {
+    title: 'evil',
+    body: '<p onclick="window.__xss=1">hi<script>window.__xss=1</script><img src="x" onerror="window.__xss=1"><a href="javascript:window.__xss=1">x</a></p>',
+  });
+  await page.locator(`tr.record-row[data-id="${evil.id}"]`).click();
+  await area.waitFor();
+  assert.equal(await area.innerHTML(), '<p>hi<a>x</a></p>');
+  await sleep(200);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  assert.equal((await api(`/api/collections/ui_editors/records/${evil.id}`)).json.body.includes('onclick'), true, 'opening did not rewrite it');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('records: keyboard-only editing, focus returns to the row', { timeout: 90_000 }, async () => {
+  await openCollection('ui_editors');
+  await rowCount(2);
+  const rec = (await api(`/api/collections/ui_editors/records?filter=${encodeURIComponent('title="Editors"')}`)).json.items[0];
+  const active = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return { tag: el?.tagName, id: el?.id, name: el?.getAttribute('name'), row: el?.classList.contains('record-row') ? el.dataset.id : null };
+  });
+  async function tabTo(pred, what, max = 250, key = 'Tab') {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press(key);
+      if (pred(await active())) return;
+    }
+    throw new Error(`Tab never reached ${what}`);
+  }
+  // From the top of the page to the record's row, then Enter opens it.
+  await page.evaluate(() => document.activeElement?.blur());
+  await tabTo((a) => a.row === rec.id, 'the record row');
+  await page.keyboard.press('Enter');
+  await page.locator('.panel').waitFor();
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'title');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' by keyboard');
+  // Every control of the form is on the way to Save.
+  await tabTo((a) => a.name === 'data', 'the JSON editor', 20);
+  await tabTo((a) => a.name === 'place.lat', 'the latitude', 20);
+  await tabTo((a) => a.id === 'record-save', 'Save', 40);
+  await page.keyboard.press('Enter');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  await page.locator('td[data-field="title"]', { hasText: 'Editors by keyboard' }).waitFor();
+  assert.equal((await active()).row, rec.id, 'focus back on the row');
+  assert.equal((await api(`/api/collections/ui_editors/records/${rec.id}`)).json.title, 'Editors by keyboard');
+  // Open again and close with Escape: focus back on the row.
+  await page.keyboard.press('Enter');
+  await page.locator('.panel').waitFor();
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'title');
+  // Tab stays in the panel (it is modal): back past its first control wraps to its last.
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await active()).tag, 'BUTTON');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await active()).id, 'record-save');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('panel-close')), true);
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
+  assert.equal((await active()).row, rec.id);
+  // Select it with Space on its checkbox (the next stop after the row), then reset the selection.
+  await page.keyboard.press('Tab');
+  assert.equal((await active()).tag, 'INPUT');
+  await page.keyboard.press('Space');
+  await page.locator('.bulk-count', { hasText: '1 record selected' }).waitFor();
+  assert.equal(await page.locator('.panel').count(), 0);
+  // The bulk delete's confirmation takes the focus; Escape cancels it and gives the focus back.
+  await tabTo((a) => a.id === 'bulk-delete', 'Delete selected', 40, 'Shift+Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.modal').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Delete');
+  await page.keyboard.press('Escape');
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  assert.equal((await active()).id, 'bulk-delete');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await active()).id, 'bulk-reset');
+  await page.keyboard.press('Enter');
+  await page.locator('.bulk-bar').waitFor({ state: 'detached' });
+  // The column chooser: Enter opens it, Space toggles a column, Escape closes it.
+  await tabTo((a) => a.id === 'columns-toggle', 'Columns', 60, 'Shift+Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('#columns-menu').waitFor();
+  await tabTo((a) => a.tag === 'INPUT' && a.name === null, 'the first column checkbox', 3);
+  await page.keyboard.press('Space');
+  await page.locator('th button[data-sort="id"]').waitFor({ state: 'detached' });
+  await page.keyboard.press('Space');
+  await page.locator('th button[data-sort="id"]').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('#columns-menu').waitFor({ state: 'detached' });
+  assert.equal((await active()).id, 'columns-toggle');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('phone (390 × 844): the selection bar and the column chooser stay on screen', { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  context.setDefaultTimeout(10_000);
+  const p = await context.newPage();
+  try {
+    await openCollection('ui_editors', p);
+    await rowCount(2, p);
+    const inView = (sel) => assertInView(p, sel);
+    await p.locator('tr.record-row input.select-row').first().check();
+    await inView('#bulk-delete');
+    await inView('#bulk-reset');
+    await p.locator('#columns-toggle').click();
+    await inView('#columns-menu');
+    await shot('67-phone-bulk-columns', p);
   } finally {
     await context.close();
   }

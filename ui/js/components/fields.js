@@ -1,8 +1,23 @@
 // Record form inputs, one component per field type, generated from a collection's fields.
 // A form keeps each field's value in its "form" shape (`toForm`), which `fromForm` turns
 // back into what the API takes (it may throw FieldError).
-import { html, useState, useEffect, useRef, useMemo, nextId } from '../lib.js';
+import { html, useState, useEffect, useRef, useMemo, nextId, lazy } from '../lib.js';
 import { pb, findCollection } from '../api.js';
+
+// The JSON, geoPoint and rich-text editors load with the first record form that needs them,
+// not with the list (the first-load budget).
+const loadEditors = () => import('./field-editors.js');
+
+export const GEO_RANGE = { lon: [-180, 180], lat: [-90, 90] };
+
+/** The error of one coordinate as typed ('' when fine; empty counts as 0). */
+export function geoProblem(k, text) {
+  const [min, max] = GEO_RANGE[k];
+  const what = k === 'lon' ? 'Longitude' : 'Latitude';
+  const n = Number(text); // empty is 0, as in PocketBase's input
+  if (!Number.isFinite(n) || n < min || n > max) return `${what} must be between ${min} and ${max}.`;
+  return '';
+}
 
 /** Fields that get an input in the record form (system-managed ones are skipped). */
 export function formFields(collection, { isNew = true } = {}) {
@@ -56,7 +71,7 @@ export function toForm(field, value) {
     case 'file':
       return { keep: asList(value), removed: [], added: [] };
     case 'geoPoint':
-      return value && typeof value === 'object' ? { lon: value.lon ?? 0, lat: value.lat ?? 0 } : { lon: 0, lat: 0 };
+      return value && typeof value === 'object' ? { lon: String(value.lon ?? 0), lat: String(value.lat ?? 0) } : { lon: '0', lat: '0' };
     case 'bool':
       return !!value;
     default:
@@ -83,6 +98,11 @@ export function fromForm(field, v, { isNew }) {
     }
     case 'date':
       return { [name]: fromLocalInput(v) };
+    case 'geoPoint': {
+      const problem = geoProblem('lon', v.lon) || geoProblem('lat', v.lat);
+      if (problem) throw new FieldError(problem);
+      return { [name]: { lon: Number(v.lon), lat: Number(v.lat) } };
+    }
     case 'number':
       return { [name]: v === '' || v === null ? null : Number(v) };
     case 'relation':
@@ -167,7 +187,6 @@ export function FieldRow({ field, value, onChange, error, isNew, readOnly, recor
 
 function hintOf(field, isNew) {
   if (field.type === 'date') return 'UTC';
-  if (field.type === 'editor') return 'HTML';
   if (field.type === 'select' && multi(field)) return `up to ${field.maxSelect}`;
   if (field.type === 'relation') return `→ ${findCollection(field.collectionId)?.name || field.collectionId}`;
   if (field.type === 'file') return `${multi(field) ? `up to ${field.maxSelect} files` : '1 file'}${field.protected ? ', protected' : ''}`;
@@ -194,18 +213,12 @@ const INPUTS = {
     html`<input id=${id} type="url" name=${field.name} value=${value} disabled=${readOnly} placeholder="https://…" onInput=${onValue(onChange)} />`,
   date: ({ id, field, value, onChange, readOnly }) =>
     html`<input id=${id} type="datetime-local" step="1" name=${field.name} value=${value} disabled=${readOnly} onInput=${onValue(onChange)} />`,
-  json: ({ id, field, value, onChange, readOnly }) =>
-    html`<textarea id=${id} class="mono" name=${field.name} rows="5" disabled=${readOnly} spellcheck="false" value=${value} onInput=${onValue(onChange)}></textarea>`,
-  editor: ({ id, field, value, onChange, readOnly }) =>
-    html`<textarea id=${id} name=${field.name} rows="7" disabled=${readOnly} value=${value} onInput=${onValue(onChange)}></textarea>`,
+  json: lazy(loadEditors, 'JsonEditor'),
+  editor: lazy(loadEditors, 'RichTextEditor'),
   select: SelectInput,
   relation: RelationPicker,
   file: FileInput,
-  geoPoint: ({ id, field, value, onChange, readOnly }) => {
-    const part = (k, label) => html`<label class="sub">${k}
-      <input type="number" step="any" value=${value[k]} disabled=${readOnly} aria-label=${`${field.name} ${label}`} onInput=${(e) => onChange({ ...value, [k]: Number(e.target.value || 0) })} /></label>`;
-    return html`<div class="inline-inputs" id=${id}>${part('lon', 'longitude')}${part('lat', 'latitude')}</div>`;
-  },
+  geoPoint: lazy(loadEditors, 'GeoPointInput'),
 };
 
 function SelectInput({ id, field, value, onChange, readOnly }) {

@@ -26,7 +26,7 @@ export function Login({ onLoggedIn }) {
     }
   }
 
-  return html`<div class="login-page">
+  return html`<main class="login-page">
     <form class="login-card" onSubmit=${submit}>
       <div class="login-brand"><span class="logo">ox</span><span>oxbase</span></div>
       <h1 class="login-title">Superuser login</h1>
@@ -41,5 +41,5 @@ export function Login({ onLoggedIn }) {
       <div class="form-error" role="alert" hidden=${!error}>${error}</div>
       <button type="submit" class="btn btn-primary btn-block" disabled=${busy}>${busy ? 'Logging in…' : 'Log in'}</button>
     </form>
-  </div>`;
+  </main>`;
 }

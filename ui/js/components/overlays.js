@@ -1,6 +1,6 @@
 // Side panels, the confirm dialog and toasts. Each is rendered by Preact into its own host
 // element under <body>, outside the page, so a panel survives the page re-rendering below it.
-import { html, render, useEffect, useLayoutEffect, useState } from '../lib.js';
+import { html, render, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 
 // ---- side panel -----------------------------------------------------------------
 
@@ -35,26 +35,46 @@ export function closeAllPanels() {
   current?.close();
 }
 
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), [contenteditable="true"]';
+
+/** Keeps Tab inside a modal panel: past the last control it wraps to the first, and back. */
+function trapTab(e, box) {
+  if (!box) return;
+  const all = [...box.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null && !el.hidden);
+  if (!all.length) return;
+  const [first, last] = [all[0], all[all.length - 1]];
+  const inside = box.contains(document.activeElement);
+  if (!inside || (e.shiftKey && document.activeElement === first)) {
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
 /** The panel frame: header with title and close button, scrolling body, footer. */
 export function Panel({ title, wide = false, onClose, footer, children }) {
+  const box = useRef(null);
   // A layout effect: listening from the moment the panel is on screen (an effect runs a frame
   // later, and an Escape pressed in between was lost).
   useLayoutEffect(() => {
     const onKey = (e) => {
       if (e.key === 'Escape' && !document.querySelector('.modal-overlay')) onClose();
+      if (e.key === 'Tab' && !document.querySelector('.modal-overlay')) trapTab(e, box.current);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [onClose]);
   return html`<div class="overlay" onMouseDown=${(e) => e.target === e.currentTarget && onClose()}>
-    <aside class=${wide ? 'panel panel-wide' : 'panel'} role="dialog" aria-modal="true" aria-label=${title}>
+    <div ref=${box} class=${wide ? 'panel panel-wide' : 'panel'} role="dialog" aria-modal="true" aria-label=${title}>
       <header class="panel-header">
         <h2 class="panel-title">${title}</h2>
         <button type="button" class="btn btn-icon panel-close" title="Close" aria-label="Close" onClick=${onClose}>✕</button>
       </header>
       <div class="panel-body">${children}</div>
       <div class="panel-footer">${footer}</div>
-    </aside>
+    </div>
   </div>`;
 }
 

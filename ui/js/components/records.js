@@ -4,6 +4,9 @@ import { html, useState, useEffect, useRef, nextId } from '../lib.js';
 import { pb, errorMessage, fieldErrors, findCollection } from '../api.js';
 import { Panel, openPanel, confirmDialog, toast } from './overlays.js';
 import { formFields, tableFields, FieldRow, FieldError, toForm, fromForm, typeIcon, presentable, fileURL, isImage, useFileToken } from './fields.js';
+import { BulkBar } from './records-bulk.js';
+import { ColumnChooser, useColumns } from './records-columns.js';
+import { useLiveRecords } from './records-live.js';
 
 const PER_PAGE_CHOICES = [20, 40, 100];
 const TEXTUAL = new Set(['text', 'email', 'url', 'editor', 'select']);
@@ -45,7 +48,9 @@ function navigate(collection, q) {
 
 export function RecordsPage({ collection, query, onEditCollection }) {
   const isView = collection.type === 'view';
-  const fields = tableFields(collection);
+  const allFields = tableFields(collection);
+  const columns = useColumns(collection);
+  const fields = allFields.filter(columns.isShown);
   const q = listQuery(query, collection);
   const qKey = JSON.stringify(q);
   const [res, setRes] = useState(null);
@@ -53,11 +58,21 @@ export function RecordsPage({ collection, query, onEditCollection }) {
   const [loading, setLoading] = useState(false);
   const [filterText, setFilterText] = useState(q.filter);
   const [reloads, setReloads] = useState(0);
+  const [selected, setSelected] = useState([]);
   const seq = useRef(0);
+  const liveTimer = useRef(0);
   const hasProtected = fields.some((f) => f.type === 'file' && f.protected);
   const token = useFileToken(hasProtected);
 
   useEffect(() => setFilterText(q.filter), [q.filter]);
+  useEffect(() => setSelected([]), [qKey, collection.name]);
+  // Changes made by others (or in another tab) reload the list, a burst of them once.
+  useLiveRecords(collection, (e) => {
+    if (e.action === 'delete') setSelected((s) => s.filter((id) => id !== e.record?.id));
+    clearTimeout(liveTimer.current);
+    liveTimer.current = setTimeout(() => setReloads((n) => n + 1), 150);
+  }, res !== null);
+  useEffect(() => () => clearTimeout(liveTimer.current), []);
   useEffect(() => {
     const on = () => setReloads((n) => n + 1);
     window.addEventListener('collection-saved', on);
@@ -72,7 +87,7 @@ export function RecordsPage({ collection, query, onEditCollection }) {
     const filter = normalizeFilter(q.filter, collection);
     if (filter) params.filter = filter;
     // Related records come along, to show their presentable fields instead of ids.
-    const expand = fields.filter((f) => f.type === 'relation').map((f) => f.name).slice(0, 6).join(',');
+    const expand = allFields.filter((f) => f.type === 'relation').map((f) => f.name).slice(0, 6).join(',');
     if (expand) params.expand = expand;
     pb.send(`/api/collections/${encodeURIComponent(collection.name)}/records`, { query: params })
       .then((r) => {
@@ -112,6 +127,7 @@ export function RecordsPage({ collection, query, onEditCollection }) {
       </div>
       <div class="page-actions">
         <button type="button" class="btn btn-ghost" id="refresh" title="Refresh" onClick=${reload}>↻ Refresh</button>
+        <${ColumnChooser} fields=${allFields} columns=${columns} />
         ${onEditCollection ? html`<button type="button" class="btn btn-secondary" id="edit-collection" onClick=${onEditCollection}>⚙ Edit collection</button>` : null}
         ${isView ? null : html`<button type="button" class="btn btn-primary" id="new-record" onClick=${() => openRecord(null)}>+ New record</button>`}
       </div>
@@ -124,8 +140,10 @@ export function RecordsPage({ collection, query, onEditCollection }) {
       <button type="button" class="btn btn-ghost" id="filter-clear" onClick=${() => (setFilterText(''), go({ filter: '', page: 1 }))}>Clear</button>
     </form>
     <div class="filter-error" role="alert" hidden=${!error}>${error}</div>
+    ${isView ? null : html`<${BulkBar} collection=${collection} selected=${selected} onClear=${() => setSelected([])} onDone=${(failed) => (setSelected(failed), reload())} />`}
     <div class=${loading ? 'table-wrap loading' : 'table-wrap'}>
-      ${res ? html`<${RecordsTable} fields=${fields} items=${res.items || []} q=${q} token=${token} sortBy=${sortBy} openRecord=${openRecord} />` : null}
+      ${res ? html`<${RecordsTable} fields=${fields} items=${res.items || []} q=${q} token=${token} sortBy=${sortBy} openRecord=${openRecord}
+          selected=${isView ? null : selected} setSelected=${setSelected} />` : null}
     </div>
     ${res
       ? html`<div class="pager">
@@ -140,9 +158,18 @@ export function RecordsPage({ collection, query, onEditCollection }) {
   </div>`;
 }
 
-function RecordsTable({ fields, items, q, token, sortBy, openRecord }) {
+function RecordsTable({ fields, items, q, token, sortBy, openRecord, selected, setSelected }) {
+  const selectable = !!selected;
+  const ids = items.map((r) => r.id);
+  const allOn = ids.length > 0 && ids.every((id) => selected?.includes(id));
+  const toggleAll = (on) => setSelected(on ? [...new Set([...selected, ...ids])] : selected.filter((id) => !ids.includes(id)));
+  const toggle = (id, on) => setSelected(on ? [...selected, id] : selected.filter((x) => x !== id));
   return html`<table class="records-table">
     <thead><tr>
+      ${selectable
+        ? html`<th class="col-select"><input type="checkbox" id="select-all" aria-label="Select all records on this page" checked=${allOn} disabled=${!ids.length}
+            onChange=${(e) => toggleAll(e.target.checked)} /></th>`
+        : null}
       ${fields.map((f) => {
         const dir = q.sort === f.name ? 'asc' : q.sort === `-${f.name}` ? 'desc' : '';
         return html`<th class=${`col-${f.type}`} aria-sort=${dir ? (dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
@@ -155,11 +182,15 @@ function RecordsTable({ fields, items, q, token, sortBy, openRecord }) {
     <tbody>
       ${items.length
         ? items.map(
-            (rec) => html`<tr key=${rec.id} class="record-row" tabindex="0" data-id=${rec.id} onClick=${() => openRecord(rec)} onKeyDown=${(e) => e.key === 'Enter' && openRecord(rec)}>
+            (rec) => html`<tr key=${rec.id} class=${selected?.includes(rec.id) ? 'record-row selected' : 'record-row'} tabindex="0" data-id=${rec.id} onClick=${() => openRecord(rec)} onKeyDown=${(e) => e.key === 'Enter' && e.target === e.currentTarget && openRecord(rec)}>
+              ${selectable
+                ? html`<td class="col-select" onClick=${(e) => e.stopPropagation()}>
+                    <input type="checkbox" class="select-row" aria-label=${`Select record ${rec.id}`} checked=${selected.includes(rec.id)} onChange=${(e) => toggle(rec.id, e.target.checked)} /></td>`
+                : null}
               ${fields.map((f) => html`<td class=${`col-${f.type}`} data-field=${f.name}><${Cell} rec=${rec} field=${f} token=${token} /></td>`)}
             </tr>`,
           )
-        : html`<tr><td class="empty-row" colspan=${String(fields.length || 1)}>${q.filter ? 'No records match the filter.' : 'No records yet.'}</td></tr>`}
+        : html`<tr><td class="empty-row" colspan=${String(fields.length + (selectable ? 1 : 0) || 1)}>${q.filter ? 'No records match the filter.' : 'No records yet.'}</td></tr>`}
     </tbody>
   </table>`;
 }
@@ -201,6 +232,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
   const [values, setValues] = useState(() => Object.fromEntries(fields.map((f) => [f.name, toForm(f, rec ? rec[f.name] : undefined)])));
   const [pw, setPw] = useState({ password: '', passwordConfirm: '' });
   const [errors, setErrors] = useState({});
+  const [errorsShown, setErrorsShown] = useState(0);
   const [formError, setFormError] = useState('');
   const [busy, setBusy] = useState(false);
   const formEl = useRef(null);
@@ -215,10 +247,13 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
     }, 0);
     return () => clearTimeout(t);
   }, []);
-  // After errors are shown, focus the first field in error.
+  // After errors are shown (by a save), focus the first field in error.
   useEffect(() => {
-    if (Object.keys(errors).length) formEl.current?.querySelector('.has-error input, .has-error textarea, .has-error select')?.focus();
-  }, [errors]);
+    if (errorsShown) formEl.current?.querySelector('.has-error input, .has-error textarea, .has-error select')?.focus();
+  }, [errorsShown]);
+
+  // A field's error goes once it is edited (the next save checks it again).
+  const clearError = (name) => setErrors((all) => (all[name] ? { ...all, [name]: '' } : all));
 
   function showErrors(map, message) {
     const known = new Set([...fields.map((f) => f.name), 'password', 'passwordConfirm']);
@@ -226,6 +261,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
     const mapped = {};
     for (const [k, m] of Object.entries(map)) mapped[k.replace(/[+-]$/, '')] = m;
     setErrors(mapped);
+    if (Object.keys(mapped).length) setErrorsShown((n) => n + 1);
     setFormError([message, ...unmatched].filter(Boolean).join(' — '));
   }
 
@@ -274,7 +310,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
   const pwField = (name, label) => html`<div class=${errors[name] ? 'field has-error' : 'field'} data-field=${name}>
     <label class="field-label" for=${pwIds[name]}><span class="field-type">⚷</span><span>${label}</span>${isNew ? html`<span class="required">*</span>` : null}</label>
     <input id=${pwIds[name]} type="password" name=${name} autocomplete="new-password" value=${pw[name]} placeholder=${isNew ? undefined : 'Leave empty to keep the current password'}
-      onInput=${(e) => setPw({ ...pw, [name]: e.target.value })} />
+      onInput=${(e) => (setPw({ ...pw, [name]: e.target.value }), clearError(name))} />
     <div class="field-error" role="alert" data-error-for=${name} hidden=${!errors[name]}>${errors[name]}</div>
   </div>`;
 
@@ -292,7 +328,7 @@ export function RecordPanel({ collection, record: rec, readOnly = false, close, 
         : null}
       ${fields.map(
         (f) => html`<${FieldRow} key=${f.name} field=${f} value=${values[f.name]} error=${errors[f.name]} isNew=${isNew} readOnly=${readOnly} record=${rec}
-          onChange=${(v) => setValues((all) => ({ ...all, [f.name]: v }))} />`,
+          onChange=${(v) => (setValues((all) => ({ ...all, [f.name]: v })), clearError(f.name))} />`,
       )}
       ${isAuth && !readOnly ? html`<fieldset class="pw-group"><legend>Password</legend>${pwField('password', 'Password')}${pwField('passwordConfirm', 'Password confirm')}</fieldset>` : null}
       <div class="form-error" role="alert" hidden=${!formError}>${formError}</div>
