@@ -429,7 +429,15 @@ pub mod logs {
     ) -> Result<()> {
         let dialect = conn.dialect();
         let statement = |rows: usize| {
-            let mut sql = Sql::raw(format!("INSERT INTO \"_logs\" ({COLUMNS}) VALUES "));
+            // Ids are random: a clash loses that entry, not the batch. On SQLite `OR IGNORE`
+            // (no constraint can abort the statement, all columns being filled) spares the
+            // statement journal that an upsert clause needs: a copy of every page the
+            // statement touches first.
+            let insert = match dialect {
+                Dialect::Sqlite => "INSERT OR IGNORE INTO",
+                Dialect::Postgres => "INSERT INTO",
+            };
+            let mut sql = Sql::raw(format!("{insert} \"_logs\" ({COLUMNS}) VALUES "));
             for i in 0..rows {
                 if i > 0 {
                     sql.push(", ");
@@ -446,8 +454,9 @@ pub mod logs {
                     .push_param(Value::Null)
                     .push(")");
             }
-            // Ids are random: a clash loses that entry, not the batch.
-            sql.push(" ON CONFLICT (\"id\") DO NOTHING");
+            if dialect == Dialect::Postgres {
+                sql.push(" ON CONFLICT (\"id\") DO NOTHING");
+            }
             sql
         };
         let (full, rest) = (count / ROWS_PER_STATEMENT, count % ROWS_PER_STATEMENT);

@@ -772,6 +772,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_log_entry_whose_id_clashes_is_lost_alone() {
+        use crate::store::tables::logs;
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        db.write(logs::create).await.unwrap();
+        let ids = [
+            "aaaaaaaaaaaaaaa",
+            "bbbbbbbbbbbbbbb",
+            "aaaaaaaaaaaaaaa",
+            "ccccccccccccccc",
+        ];
+        db.write(move |conn| {
+            let mut next = ids.iter();
+            logs::append(conn, ids.len(), &mut |row| {
+                if let Some(id) = next.next() {
+                    row.id().push_str(id);
+                    row.message().push_str(id);
+                    row.data().push_str("{}");
+                }
+            })
+        })
+        .await
+        .unwrap();
+        let stored = db
+            .read(|conn| {
+                conn.query_scalar(&Sql::raw(
+                    "SELECT group_concat(message, ',') FROM (SELECT message FROM \"_logs\" ORDER BY _rowid_)",
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            stored,
+            Some(Value::Text(
+                "aaaaaaaaaaaaaaa,bbbbbbbbbbbbbbb,ccccccccccccccc".into()
+            ))
+        );
+    }
+
+    #[tokio::test]
     async fn refusals_carry_their_kind() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(&dir);
