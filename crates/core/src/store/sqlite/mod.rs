@@ -788,8 +788,10 @@ mod tests {
             logs::append(conn, ids.len(), &mut |row| {
                 if let Some(id) = next.next() {
                     row.id().push_str(id);
+                    row.set_level(0);
                     row.message().push_str(id);
                     row.data().push_str("{}");
+                    row.created().push_str("2026-12-07 06:00:00.000Z");
                 }
             })
         })
