@@ -160,7 +160,11 @@ impl App {
         );
         let logs = match &db {
             Db::Sqlite(_) => {
-                let aux = SqliteDb::open(&config.data_dir.join("auxiliary.db"), 1)?;
+                let aux = SqliteDb::open_with_page_size(
+                    &config.data_dir.join("auxiliary.db"),
+                    1,
+                    Some(crate::logs::PAGE_SIZE),
+                )?;
                 Logs::open(Db::Sqlite(aux), true, settings.clone()).await?
             }
             Db::Postgres(_) => Logs::open(db.clone(), false, settings.clone()).await?,

