@@ -23,7 +23,9 @@ fn create(coll: &str, body: Value) -> Value {
 async fn count(app: &TestApp, coll: &str) -> u64 {
     let r = app.list_records(coll, &[], &app.superuser_token).await;
     r.expect(200);
-    r.body["totalItems"].as_u64().unwrap()
+    r.body["totalItems"]
+        .as_u64()
+        .expect("present in the answer")
 }
 
 #[tokio::test]

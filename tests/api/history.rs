@@ -52,8 +52,11 @@ fn actions(r: &Resp) -> Vec<(i64, String)> {
         .iter()
         .map(|v| {
             (
-                v["version"].as_i64().unwrap(),
-                v["action"].as_str().unwrap().to_owned(),
+                v["version"].as_i64().expect("present in the answer"),
+                v["action"]
+                    .as_str()
+                    .expect("present in the answer")
+                    .to_owned(),
             )
         })
         .collect()
@@ -62,7 +65,10 @@ fn actions(r: &Resp) -> Vec<(i64, String)> {
 async fn superuser_id(app: &TestApp) -> String {
     let r = app.auth_refresh("_superusers", &app.superuser_token).await;
     r.expect(200);
-    r.body["record"]["id"].as_str().unwrap().to_owned()
+    r.body["record"]["id"]
+        .as_str()
+        .expect("present in the answer")
+        .to_owned()
 }
 
 #[tokio::test]

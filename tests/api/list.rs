@@ -46,7 +46,16 @@ async fn blog() -> Blog {
             .await;
         authors.insert(name, r["id"].as_str().expect("id").to_owned());
     }
-    let rows: [(&str, i64, bool, &[&str], &str, &[&str]); 5] = [
+    /// Title, number, flag, tags, author, co-authors.
+    type Row = (
+        &'static str,
+        i64,
+        bool,
+        &'static [&'static str],
+        &'static str,
+        &'static [&'static str],
+    );
+    let rows: [Row; 5] = [
         ("Alpha", 10, true, &["a", "b"], "Ann", &["Bob", "Cid"]),
         ("Beta", 20, false, &["b"], "Bob", &["Ann"]),
         ("Gamma", 30, true, &["c"], "Ann", &[]),

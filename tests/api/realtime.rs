@@ -54,7 +54,7 @@ async fn world(app: &TestApp) -> World {
 /// that came before it. Events reach one client in order, so what is not there was not sent.
 async fn barrier(app: &TestApp, clients: &mut [&mut SseClient]) -> Vec<Vec<SseEvent>> {
     let s = app.must_create_record("sentinel", json!({"n": 1})).await;
-    let id = s["id"].as_str().unwrap().to_owned();
+    let id = s["id"].as_str().expect("present in the answer").to_owned();
     let mut out = Vec::new();
     for c in clients.iter_mut() {
         out.push(c.until(|e| e.record_id() == id).await);
@@ -680,8 +680,13 @@ async fn burst(
             .collect();
         let r = app.batch(json!(requests), GUEST).await;
         r.expect(200);
-        for item in r.body.as_array().unwrap() {
-            created.push(item["body"]["id"].as_str().unwrap().to_owned());
+        for item in r.body.as_array().expect("present in the answer") {
+            created.push(
+                item["body"]["id"]
+                    .as_str()
+                    .expect("present in the answer")
+                    .to_owned(),
+            );
         }
     }
     let written = started.elapsed();

@@ -92,7 +92,8 @@ fn email_probes() -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for lit in &literals {
         let l = lit.as_str();
-        let cases: [(&str, Box<dyn Fn(&str) -> bool>); 8] = [
+        type Case<'a> = (&'static str, Box<dyn Fn(&str) -> bool + 'a>);
+        let cases: [Case<'_>; 8] = [
             ("=", Box::new(move |e: &str| e == l)),
             ("!=", Box::new(move |e: &str| e != l)),
             ("~", Box::new(move |e: &str| e.contains(l))),
