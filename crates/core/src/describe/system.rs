@@ -106,6 +106,7 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/collections", "Collections", "List collections (`page`, `perPage`, `sort`, `filter`, `skipTotal`).", Superusers, N, Page),
     e("post", "/api/collections", "Collections", "Create a collection.", Superusers, J, Object),
     e("get", "/api/collections/meta/scaffolds", "Collections", "The default shape of a new collection of each type.", Superusers, N, Object),
+    e("get", "/api/collections/meta/oauth2-providers", "Collections", "The OAuth2 providers an auth collection can offer: `[{name, displayName, logo}]`.", Superusers, N, Array),
     e("put", "/api/collections/import", "Collections", "Import collections (`collections`, `deleteMissing`).", Superusers, J, NoContent),
     e("get", C, "Collections", "View a collection.", Superusers, N, Object),
     e("patch", C, "Collections", "Update a collection.", Superusers, J, Object),
