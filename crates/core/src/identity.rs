@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::error::{Error, Result};
 use crate::schema::Record;
 use crate::schema::system::SUPERUSERS_ID;
 
@@ -40,5 +41,20 @@ impl Auth {
             Auth::Guest => None,
             Auth::Superuser(r) | Auth::Record(r) => Some(r),
         }
+    }
+}
+
+/// The gate of the superuser-only operations (collections, settings, impersonation, dead
+/// letters): the services call it first, before reading anything the caller sent. Only
+/// superusers pass; PocketBase answers guests with 401 and other records with 403.
+pub fn superusers_only(auth: &Auth) -> Result<()> {
+    match auth {
+        Auth::Superuser(_) => Ok(()),
+        Auth::Guest => Err(Error::Unauthorized(
+            "The request requires valid record authorization token.".into(),
+        )),
+        Auth::Record(_) => Err(Error::Forbidden(
+            "The authorized record is not allowed to perform this action.".into(),
+        )),
     }
 }

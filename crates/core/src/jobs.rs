@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 use crate::dates::unix_micros;
 use crate::error::Result;
 use crate::identity::Auth;
-use crate::rules::superusers_only;
+use crate::identity::superusers_only;
 use crate::store::Db;
 use crate::store::queue::{self as table};
 pub use crate::store::queue::{JobRow, NewJob};

@@ -4,7 +4,6 @@
 //! - `request`: what `@request.*` sees.
 //! - `resolver`: field paths, relations, back-relations, `@request.*`, `@collection.*`, macros.
 //! - `check`: which rule applies to whom (null rule = superusers only, "" = everyone).
-//! - `superusers`: the gate of the superuser-only operations.
 //! - `memo`: compiled rules kept per definition and caller.
 
 pub mod check;
@@ -12,9 +11,10 @@ pub mod macros;
 mod memo;
 pub mod request;
 pub mod resolver;
-mod superusers;
 
+/// Lives with [`crate::identity::Auth`], so that services below the rules (the job queue's
+/// dead letters) can use it too.
+pub use crate::identity::superusers_only;
 pub use check::{Access, RuleKind};
 pub use request::{RequestContext, RequestInfo};
 pub use resolver::{Purpose, ROOT, RecordResolver};
-pub use superusers::superusers_only;
