@@ -1,5 +1,7 @@
 //! Random identifiers and secrets.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rand::Rng;
 
 const ALPHANUMERIC_LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -13,19 +15,31 @@ pub fn record_id() -> String {
 }
 
 /// A record-style id (15 lowercase alphanumerics) that sorts by creation time: 11 characters
-/// of the microseconds since 1970 in base 36, then 4 random ones. Written in that order, such
-/// ids append to an index rather than land anywhere in it (the log's entries).
+/// of a microsecond count in base 36, then 4 random ones. Written in that order, such ids
+/// append to an index rather than land anywhere in it (the log's entries).
 pub fn sortable_id() -> String {
     let mut id = String::with_capacity(15);
     push_sortable_id(&mut id);
     id
 }
 
+/// The microsecond count the last sortable id of this process used.
+static LAST_MICROS: AtomicU64 = AtomicU64::new(0);
+
 /// Appends a [`sortable_id`] to `out` (the log writer reuses one buffer for all its entries).
+/// The count is the clock's, moved past the last one used: the writer makes several ids per
+/// microsecond, and ids of one process must never clash (an insert that meets a taken id
+/// loses its entry). The random part keeps instances sharing a table apart.
 pub fn push_sortable_id(out: &mut String) {
-    let micros = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros());
+        .map_or(0, |d| d.as_micros() as u64);
+    let previous = LAST_MICROS
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    let micros = now.max(previous + 1);
     let mut id = [b'0'; 15];
     let mut rest = micros;
     for slot in id[..11].iter_mut().rev() {
@@ -75,6 +89,27 @@ mod tests {
             );
         }
         assert!(a < b, "{a} {b}");
+    }
+
+    #[test]
+    fn sortable_ids_made_back_to_back_never_clash() {
+        // Many per microsecond, from several threads: each thread's ids rise, none repeats.
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    let ids: Vec<String> = (0..20_000).map(|_| super::sortable_id()).collect();
+                    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+                    ids
+                })
+            })
+            .collect();
+        let mut all = std::collections::HashSet::new();
+        for t in threads {
+            for id in t.join().unwrap_or_default() {
+                assert!(all.insert(id[..11].to_owned()), "a repeated count: {id}");
+            }
+        }
+        assert_eq!(all.len(), 80_000);
     }
 
     #[test]
