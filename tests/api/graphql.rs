@@ -749,3 +749,55 @@ async fn cursor_pages_walk_rest_s_order_for_every_caller() {
         );
     }
 }
+
+/// Parsed and validated queries are kept per schema version (`graphql/prepared.rs`): a query
+/// text seen before is still checked against its variables, and against the collections as
+/// they are now.
+#[tokio::test]
+async fn a_query_seen_before_is_checked_again_for_new_variables_and_a_changed_schema() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    app.must_create_collection(json!({"name": "notes", "listRule": "", "viewRule": "",
+        "fields": [{"name": "text", "type": "text"}, {"name": "n", "type": "number"}]}))
+        .await;
+    for i in 0..3 {
+        app.must_create_record("notes", json!({"text": format!("t{i}"), "n": i}))
+            .await;
+    }
+    let query = "query($per: Int) { notesList(perPage: $per, sort: \"n\") { items { text } } }";
+    // The same text with a space more is a query never seen: the reference answer.
+    let fresh = |q: &str| format!("{q} ");
+    for vars in [
+        json!({"per": 2}),
+        json!({"per": "x"}),
+        json!({"per": 1}),
+        json!({}),
+    ] {
+        for _ in 0..2 {
+            let seen = gql(&app, &su, query, vars.clone()).await;
+            let reference = gql(&app, &su, &fresh(query), vars.clone()).await;
+            assert_eq!(seen, reference, "{vars}");
+        }
+    }
+    let (_, refused) = gql(&app, &su, query, json!({"per": "x"})).await;
+    assert!(refused["data"].is_null(), "{refused}");
+    let (_, two) = gql(&app, &su, query, json!({"per": 2})).await;
+    assert_eq!(
+        two["data"]["notesList"]["items"],
+        json!([{"text": "t0"}, {"text": "t1"}])
+    );
+    // A field removed: the query that was valid is refused now.
+    app.update_collection(
+        "notes",
+        json!({"fields": [{"name": "n", "type": "number"}]}),
+        &su,
+    )
+    .await
+    .expect(200);
+    let (_, gone) = gql(&app, &su, query, json!({"per": 2})).await;
+    assert!(gone["data"].is_null(), "{gone}");
+    assert_eq!(
+        gone,
+        gql(&app, &su, &fresh(query), json!({"per": 2})).await.1
+    );
+}

@@ -40,6 +40,7 @@ mod openapi;
 mod otel;
 mod otp_mfa;
 mod pb_compat_collections;
+mod pg_pool;
 mod rate_limits;
 mod realtime;
 mod records;

@@ -167,7 +167,8 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
         .register(Scalar::new("JSON"))
         .enable_uploading()
         .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity);
+        .limit_complexity(limits.complexity)
+        .extension(super::prepared::Memo);
     for o in objects {
         builder = builder.register(o);
     }

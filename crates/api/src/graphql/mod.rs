@@ -10,6 +10,7 @@ mod build;
 mod cursor;
 mod logins;
 mod names;
+mod prepared;
 mod rec;
 mod selection;
 mod ws;
@@ -51,23 +52,40 @@ impl Limits {
     }
 }
 
-/// The schema of the current collections, rebuilt when their version moves.
+/// The schema of the current collections, rebuilt when their version moves, with what is
+/// known of the queries run against it.
 #[derive(Clone, Default)]
-pub struct Cache(Arc<Mutex<Option<(u64, Schema)>>>);
+pub struct Cache(Arc<Mutex<Option<Built>>>);
+
+/// A schema, the collections' version it was built from, and its known queries.
+struct Built {
+    version: u64,
+    schema: Schema,
+    prepared: Arc<prepared::Prepared>,
+}
 
 impl Cache {
     pub fn schema(&self, app: &App) -> Result<Schema, ApiError> {
+        self.current(app).map(|(schema, _)| schema)
+    }
+
+    fn current(&self, app: &App) -> Result<(Schema, Arc<prepared::Prepared>), ApiError> {
         let version = app.schema().version();
         let mut slot = self.0.lock();
-        if let Some((v, schema)) = slot.as_ref()
-            && *v == version
+        if let Some(built) = slot.as_ref()
+            && built.version == version
         {
-            return Ok(schema.clone());
+            return Ok((built.schema.clone(), built.prepared.clone()));
         }
         let schema = build::schema(app, Limits::from_env())
             .map_err(|e| ApiError(oxbase_core::Error::internal(format!("graphql schema: {e}"))))?;
-        *slot = Some((version, schema.clone()));
-        Ok(schema)
+        let prepared = Arc::new(prepared::Prepared::default());
+        *slot = Some(Built {
+            version,
+            schema: schema.clone(),
+            prepared: prepared.clone(),
+        });
+        Ok((schema, prepared))
     }
 }
 
@@ -111,12 +129,15 @@ pub async fn execute(
     caller: Caller,
     query: &Query,
 ) -> Result<async_graphql::Response, ApiError> {
-    let schema = cache.schema(app)?;
-    let run = |schema: Schema| {
-        let request = query.request().data(app.clone()).data(caller.clone());
+    let run = |(schema, prepared): (Schema, Arc<prepared::Prepared>)| {
+        let mut request = query.request().data(app.clone()).data(caller.clone());
+        let operation = query.operation_name.as_deref().filter(|n| !n.is_empty());
+        if let Some(entry) = prepared.entry(&query.query, operation, query.variables.as_ref()) {
+            request = request.data(entry);
+        }
         async move { schema.execute(request).await }
     };
-    let mut response = run(schema).await;
+    let mut response = run(cache.current(app)?).await;
     // Refused before any resolver ran (an unknown collection or field, say): on a shared
     // (PostgreSQL) database another instance may have changed the collections a moment ago,
     // so reload them once and retry, as REST's `get_fresh` does on a miss.
@@ -124,7 +145,7 @@ pub async fn execute(
         let before = app.schema().version();
         app.schema().refresh_if_shared().await.map_err(ApiError)?;
         if app.schema().version() != before {
-            response = run(cache.schema(app)?).await;
+            response = run(cache.current(app)?).await;
         }
     }
     Ok(response)

@@ -39,6 +39,8 @@ pub struct PgDb {
     url: String,
     /// This database among those of the process (`Db::key`).
     key: usize,
+    /// Where the connections live (see [`ConnectOn`]).
+    runtime: Handle,
 }
 
 /// The last `PgDb::key` given.
@@ -62,7 +64,8 @@ impl PgDb {
             None => "-c jit=off".to_owned(),
         };
         config.options(&options);
-        let pool = pool(config, max_connections.max(2))?;
+        let runtime = Handle::current();
+        let pool = pool(config, max_connections.max(2), &runtime)?;
         // Fail at start, not at the first request, when the database cannot be reached.
         let client = pool
             .get()
@@ -73,6 +76,7 @@ impl PgDb {
             pool,
             url: url.to_owned(),
             key: next_key(),
+            runtime,
         })
     }
 
@@ -208,7 +212,7 @@ impl PgDb {
             }
             Ok(())
         });
-        let pool = builder(config, 1)
+        let pool = builder(config, 1, &self.runtime)
             .post_create(only_once)
             .build()
             .map_err(Error::internal)?;
@@ -223,6 +227,7 @@ impl PgDb {
             pool,
             url: self.url.clone(),
             key: next_key(),
+            runtime: self.runtime.clone(),
         })
     }
 
@@ -235,19 +240,66 @@ impl PgDb {
 /// A pool of up to `max_size` connections made with `config`. Fast recycling (a closed
 /// connection is replaced, nothing else is checked or reset) is what lets `PgDb::pinned`
 /// keep its transaction open across uses.
-fn pool(config: tokio_postgres::Config, max_size: usize) -> Result<Pool> {
-    builder(config, max_size).build().map_err(Error::internal)
+fn pool(config: tokio_postgres::Config, max_size: usize, runtime: &Handle) -> Result<Pool> {
+    builder(config, max_size, runtime)
+        .build()
+        .map_err(Error::internal)
 }
 
-fn builder(config: tokio_postgres::Config, max_size: usize) -> deadpool_postgres::PoolBuilder {
-    let manager = Manager::from_config(
+fn builder(
+    config: tokio_postgres::Config,
+    max_size: usize,
+    runtime: &Handle,
+) -> deadpool_postgres::PoolBuilder {
+    let manager = Manager::from_connect(
         config,
-        NoTls,
+        ConnectOn(runtime.clone()),
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
     );
     Pool::builder(manager).max_size(max_size)
+}
+
+/// Opens connections on the runtime the database was opened on (the server's), whichever
+/// runtime asks for one. A connection is a socket registered with the runtime that opened
+/// it and a task that runtime drives: one opened on a per-core event loop would stall
+/// whenever that loop waits, and with it every query sent on it, from any thread (seen: a
+/// hook's `e.next()` blocking its loop on a collection's save whose connection the loop
+/// itself had opened).
+struct ConnectOn(Handle);
+
+impl deadpool_postgres::Connect for ConnectOn {
+    fn connect(
+        &self,
+        config: &tokio_postgres::Config,
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        std::result::Result<
+            (tokio_postgres::Client, tokio::task::JoinHandle<()>),
+            tokio_postgres::Error,
+        >,
+    > {
+        let open = |config: tokio_postgres::Config| async move {
+            let (client, connection) = config.connect(NoTls).await?;
+            let driver = tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "a PostgreSQL connection failed");
+                }
+            });
+            Ok((client, driver))
+        };
+        let opened = self.0.spawn(open(config.clone()));
+        let config = config.clone();
+        Box::pin(async move {
+            match opened.await {
+                Ok(opened) => opened,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // That runtime is shutting down: the asking one opens it.
+                Err(_) => open(config).await,
+            }
+        })
+    }
 }
 
 /// The advisory lock key of startup work (system migrations, system collections).
