@@ -280,6 +280,18 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   const s = await settings();
   assert.equal(s.webhooks.maxAttempts, 1);
   assert.deepEqual(s.webhooks.endpoints[0], { url: 'http://127.0.0.1:9/hook', collection: 'ui_hooked', actions: ['create'], systemEvents: [] });
+  // Shown as an auth record views it: its collection, then its id (required).
+  await page.locator('#set-webhooks-endpoints-0-viewAs-collection').selectOption('users');
+  await page.locator('#settings-save').click();
+  await page.locator('[data-error-for="webhooks.endpoints.0.viewAs.id"]:not([hidden])').waitFor();
+  await page.locator('#set-webhooks-endpoints-0-viewAs-id').fill('uiviewer0000001');
+  await saved();
+  assert.deepEqual((await settings()).webhooks.endpoints[0].viewAs, { collection: 'users', id: 'uiviewer0000001' });
+  // Back to a superuser's view: no viewAs saved.
+  await page.locator('#set-webhooks-endpoints-0-viewAs-collection').selectOption('');
+  assert.equal(await page.locator('#set-webhooks-endpoints-0-viewAs-id').count(), 0);
+  await saved();
+  assert.equal((await settings()).webhooks.endpoints[0].viewAs, undefined);
   // Nothing listens on port 9: the one attempt fails and the delivery is dead-lettered.
   assert.equal((await api('/api/collections/ui_hooked/records', { method: 'POST', body: { title: 'ping' } })).status, 200);
   await until(async () => (await api('/api/webhooks/dead-letters')).json.items.length > 0, 30_000, 'a dead letter');

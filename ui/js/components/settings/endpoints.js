@@ -27,6 +27,23 @@ function Flags({ form, path, label, options, help }) {
   </div>`;
 }
 
+/**
+ * `viewAs` at `at`: the auth record whose view of a record the events carry (its view rule and
+ * hidden fields apply); none is a superuser's view, every field.
+ */
+function ViewAs({ form, at }) {
+  const auth = useCollections().filter((c) => c.type === 'auth');
+  const path = `${at}.viewAs`;
+  const value = form.get(path);
+  const options = [['', '— a superuser (every field) —'], ...auth.map((c) => [c.name, c.name])];
+  const pick = (name) => form.set(path, name ? { collection: name, id: value?.id || '' } : undefined);
+  return html`<div class="grid-2">
+    <${Choice} form=${form} path=${`${path}.collection`} label="View records as" options=${options} onPick=${pick}
+      help="The events show a record as this auth record views it." />
+    ${value?.collection ? html`<${Text} form=${form} path=${`${path}.id`} label="Record id (of the auth record)" />` : null}
+  </div>`;
+}
+
 function Entries({ form, path, label, blank, children }) {
   const list = form.get(path) || [];
   form.known.add(path);
@@ -51,6 +68,7 @@ export function WebhookEndpoints({ form }) {
         <${Choice} form=${form} path=${`${at}.collection`} label="Collection" options=${options} />
       </div>
       <${Flags} form=${form} path=${`${at}.actions`} label="Actions" options=${ACTIONS.map((a) => [a, a])} help="None ticked: all." />
+      <${ViewAs} form=${form} at=${at} />
       <${Flags} form=${form} path=${`${at}.systemEvents`} label="System events" options=${SYSTEM_EVENTS} />`}
   </${Entries}>`;
 }
@@ -69,6 +87,7 @@ export function BrokerTargets({ form }) {
         ${t.type === 'redis' ? html`<${Num} form=${form} path=${`${at}.maxLen`} label="Stream max length (~)" />` : null}
       </div>
       <${Flags} form=${form} path=${`${at}.actions`} label="Actions" options=${ACTIONS.map((a) => [a, a])} help="None ticked: all." />
+      <${ViewAs} form=${form} at=${at} />
       <${Flags} form=${form} path=${`${at}.systemEvents`} label="System events" options=${SYSTEM_EVENTS} />`}
   </${Entries}>`;
 }

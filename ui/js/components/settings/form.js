@@ -127,10 +127,11 @@ export function Toggle({ form, path, label, help }) {
 }
 
 /** A select over `[value, label]` options. */
-export function Choice({ form, path, label, help, options }) {
+export function Choice({ form, path, label, help, options, onPick }) {
+  const pick = onPick || ((text) => form.set(path, asTypeOf(form.get(path), text)));
   return html`<${Wrap} form=${form} path=${path} label=${label} help=${help}>
     <select id=${inputId(path)} name=${path.split('.').pop()} value=${String(form.get(path) ?? '')}
-      onChange=${(e) => form.set(path, asTypeOf(form.get(path), e.target.value))}>
+      onChange=${(e) => pick(e.target.value)}>
       ${options.map(([v, l]) => html`<option value=${String(v)}>${l}</option>`)}
     </select>
   </${Wrap}>`;
