@@ -535,3 +535,55 @@ test('settings / backups: restore brings the data back as it was', { timeout: 12
   await until(async () => (await api('/api/collections/ui_hooked').catch(() => ({ status: 0 }))).status === 404, 60_000, 'the restored schema');
   assert.deepEqual(pageErrors, []);
 });
+
+/** A raw mail's text with its quoted-printable and base64 parts decoded. */
+function decodedMail(raw) {
+  const qp = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  const b64 = [...raw.matchAll(/Content-Transfer-Encoding: base64\r?\n(?:[^\n]+\n)*\r?\n([A-Za-z0-9+/=\r\n]+)/gi)].map((m) => Buffer.from(m[1], 'base64').toString());
+  return [qp, ...b64].join('\n');
+}
+
+test('login: "Forgot password?" mails a reset link, whose page sets the new password', { timeout: 60_000 }, async () => {
+  const set = await api('/api/settings', { method: 'PATCH', body: { smtp: { enabled: true, host: '127.0.0.1', port: smtp.port } } });
+  assert.equal(set.status, 200, JSON.stringify(set.json));
+  const email = 'forgetful@example.com';
+  const made = await api('/api/collections/_superusers/records', { method: 'POST', body: { email, password: 'old-password-123', passwordConfirm: 'old-password-123' } });
+  assert.equal(made.status, 200, JSON.stringify(made.json));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(10_000);
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(`${server.url}/_/`);
+    await p.locator('#login-forgot').click();
+    await p.locator('#reset-email').fill(email);
+    await p.getByRole('button', { name: 'Send the reset link' }).click();
+    await p.locator('#reset-request .form-ok').waitFor();
+    const text = decodedMail((await smtp.waitFor(email)).data);
+    const token = /\/_\/#\/auth\/confirm-password-reset\/([A-Za-z0-9._-]+)/.exec(text)?.[1];
+    assert.ok(token, text);
+    // The link's page (on this server: the mail's link has the app URL of the settings).
+    await p.goto(`${server.url}/_/#/auth/confirm-password-reset/${token}`);
+    await p.locator('#reset-password').fill('new-password-456');
+    await p.locator('#reset-password-confirm').fill('not-the-same-999');
+    await p.getByRole('button', { name: 'Set the password' }).click();
+    await p.locator('#reset-confirm .form-error:not([hidden])').waitFor();
+    await p.locator('#reset-password-confirm').fill('new-password-456');
+    await p.getByRole('button', { name: 'Set the password' }).click();
+    await p.locator('#reset-confirm .form-ok').waitFor();
+    // The new password logs in through the login screen; the old one no longer does.
+    await p.locator('#reset-login').click();
+    await p.locator('#login-email').fill(email);
+    await p.locator('#login-password').fill('new-password-456');
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.locator('nav.sidebar').waitFor();
+    const old = await fetch(`${server.url}/api/collections/_superusers/auth-with-password`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: email, password: 'old-password-123' }),
+    });
+    assert.equal(old.status, 400);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

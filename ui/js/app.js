@@ -1,11 +1,12 @@
 // Entry point: session, layout (sidebar + main area) and the hash router, as Preact
 // components. Routes: #/collections/<name>?filter=&sort=&page=&perPage=, #/settings/<section>,
-// #/logs?filter=, #/metrics, #/pbinstall/<token> (first start), and the OAuth2 redirect pages. The
+// #/logs?filter=, #/metrics, #/pbinstall/<token> (first start), #/auth/confirm-password-reset/<token>
+// (a reset email's link), and the OAuth2 redirect pages. The
 // settings, logs and metrics screens are loaded when first opened (they are not in the first load).
 import { html, render, useState, useEffect, useCallback, lazy } from './lib.js';
 import { pb, loadCollections, useCollections, isSuperuserSession, errorMessage, loadAppMeta, useAppMeta } from './api.js';
 import { closeAllPanels, openPanel, toast } from './components/overlays.js';
-import { Login } from './components/login.js';
+import { Login, ConfirmPasswordReset } from './components/login.js';
 import { Install } from './components/install.js';
 import { RecordsPage } from './components/records.js';
 import { CollectionEditor, scaffolds } from './components/collection-editor.js';
@@ -203,6 +204,10 @@ function App({ booted }) {
   if (route.section === 'pbinstall') {
     document.title = 'Install - oxbase';
     return html`<${Install} token=${route.arg} onInstalled=${() => location.replace('#/')} />`;
+  }
+  if (route.section === 'auth' && route.arg.startsWith('confirm-password-reset/')) {
+    document.title = 'Reset password - oxbase';
+    return html`<${ConfirmPasswordReset} token=${route.arg.slice('confirm-password-reset/'.length)} />`;
   }
   if (!booted) return html`<div class="boot">Loading…</div>`;
   if (!session) {
