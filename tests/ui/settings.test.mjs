@@ -587,3 +587,67 @@ test('login: "Forgot password?" mails a reset link, whose page sets the new pass
     await context.close();
   }
 });
+
+/** The one-time password of a mail. */
+const otpCode = (raw) => /one-time password is:\s*(?:<strong>|\*\*)?\s*(\d+)/.exec(decodedMail(raw))?.[1];
+
+test('login: with MFA on, the password and then a mailed one-time code; with OTP on, a code alone', { timeout: 90_000 }, async () => {
+  const set = await api('/api/settings', { method: 'PATCH', body: { smtp: { enabled: true, host: '127.0.0.1', port: smtp.port } } });
+  assert.equal(set.status, 200, JSON.stringify(set.json));
+  const options = async (body) => {
+    const r = await api('/api/collections/_superusers', { method: 'PATCH', body });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  };
+  const superuser = async (email) => {
+    const r = await api('/api/collections/_superusers/records', { method: 'POST', body: { email, password: 'two-factor-123', passwordConfirm: 'two-factor-123' } });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  };
+  await options({ otp: { enabled: true }, mfa: { enabled: true } });
+  await superuser('twofactor@example.com');
+  await superuser('codeonly@example.com');
+  const fresh = async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(10_000);
+    const p = await context.newPage();
+    await p.goto(`${server.url}/_/`);
+    await p.locator('#login-email').waitFor();
+    return [context, p];
+  };
+  try {
+    // The password first: right, so a code is mailed as the second factor.
+    let [context, p] = await fresh();
+    await p.locator('#login-email').fill('twofactor@example.com');
+    await p.locator('#login-password').fill('two-factor-123');
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.locator('#login-code .login-title', { hasText: 'One more step' }).waitFor();
+    const code = otpCode((await smtp.waitFor('twofactor@example.com')).data);
+    assert.ok(code, 'a code in the mail');
+    await p.locator('#login-otp-code').fill('00000000');
+    await p.locator('#login-code').getByRole('button', { name: 'Log in' }).click();
+    await p.locator('#login-code .form-error:not([hidden])').waitFor();
+    await p.locator('#login-otp-code').fill(code);
+    await p.locator('#login-code').getByRole('button', { name: 'Log in' }).click();
+    await p.locator('nav.sidebar').waitFor();
+    await context.close();
+
+    // OTP alone (MFA off): the code is the whole login.
+    await options({ mfa: { enabled: false } });
+    [context, p] = await fresh();
+    await p.locator('#login-email').fill('codeonly@example.com');
+    await p.locator('#login-otp').click();
+    await p.locator('#login-code .login-title', { hasText: 'One-time code' }).waitFor();
+    await p.locator('#login-otp-code').fill(otpCode((await smtp.waitFor('codeonly@example.com')).data));
+    await p.locator('#login-code').getByRole('button', { name: 'Log in' }).click();
+    await p.locator('nav.sidebar').waitFor();
+    await context.close();
+
+    // OTP off: no code button.
+    await options({ otp: { enabled: false } });
+    [context, p] = await fresh();
+    await p.locator('#login-forgot').waitFor();
+    assert.equal(await p.locator('#login-otp').count(), 0);
+    await context.close();
+  } finally {
+    await options({ otp: { enabled: false }, mfa: { enabled: false } });
+  }
+});

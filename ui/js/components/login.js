@@ -1,4 +1,5 @@
-// Superuser login screen, its "Forgot password?" form, and the page a password reset link
+// Superuser login screen (a password, a mailed one-time code, or both when MFA asks for a
+// second factor), its "Forgot password?" form, and the page a password reset link
 // opens (`#/auth/confirm-password-reset/<token>`, the link of PocketBase's reset email, for
 // any auth collection: the token names its collection).
 import { html, useState, useEffect, useRef } from '../lib.js';
@@ -12,9 +13,24 @@ export function Login({ onLoggedIn }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [forgot, setForgot] = useState(false);
+  // A one-time code mailed: {otpId, mfaId} (mfaId when it is the second factor of a password).
+  const [otp, setOtp] = useState(null);
+  const [otpEnabled, setOtpEnabled] = useState(false);
   const emailEl = useRef(null);
   const passwordEl = useRef(null);
   useEffect(() => emailEl.current?.focus(), [forgot]);
+  useEffect(() => {
+    pb.collection('_superusers')
+      .listAuthMethods()
+      .then((m) => setOtpEnabled(!!m?.otp?.enabled))
+      .catch(() => {});
+  }, []);
+
+  /** Mails a one-time code to the address typed (the answer is the same for unknown ones). */
+  async function sendCode(mfaId = '') {
+    const { otpId } = await pb.collection('_superusers').requestOTP(email.trim());
+    setOtp({ otpId, mfaId });
+  }
 
   async function submit(e) {
     e.preventDefault();
@@ -24,14 +40,37 @@ export function Login({ onLoggedIn }) {
       await pb.collection('_superusers').authWithPassword(email.trim(), password);
       onLoggedIn?.();
     } catch (err) {
-      setError(err.status === 400 || err.status === 401 ? 'Invalid email or password.' : errorMessage(err));
-      passwordEl.current?.select();
+      if (err.status === 401 && err.response?.mfaId) {
+        // The password was right; a second factor is needed: a mailed code.
+        try {
+          await sendCode(err.response.mfaId);
+        } catch (otpErr) {
+          setError(errorMessage(otpErr));
+        }
+      } else {
+        setError(err.status === 400 || err.status === 401 ? 'Invalid email or password.' : errorMessage(err));
+        passwordEl.current?.select();
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function codeInstead() {
+    if (!emailEl.current?.reportValidity()) return;
+    setError('');
+    setBusy(true);
+    try {
+      await sendCode();
+    } catch (err) {
+      setError(errorMessage(err));
     } finally {
       setBusy(false);
     }
   }
 
   if (forgot) return html`<${RequestReset} email=${email} setEmail=${setEmail} emailEl=${emailEl} back=${() => setForgot(false)} />`;
+  if (otp) return html`<${EnterCode} email=${email} otp=${otp} onLoggedIn=${onLoggedIn} back=${() => setOtp(null)} />`;
   return html`<main class="login-page">
     <form class="login-card" onSubmit=${submit}>
       <${Brand} />
@@ -46,7 +85,45 @@ export function Login({ onLoggedIn }) {
       </div>
       <div class="form-error" role="alert" hidden=${!error}>${error}</div>
       <button type="submit" class="btn btn-primary btn-block" disabled=${busy}>${busy ? 'Logging in…' : 'Log in'}</button>
+      ${otpEnabled ? html`<button type="button" class="btn btn-secondary btn-block" id="login-otp" disabled=${busy} onClick=${codeInstead}>Email me a one-time code</button>` : null}
       <button type="button" class="btn btn-ghost btn-block" id="login-forgot" onClick=${() => (setError(''), setForgot(true))}>Forgot password?</button>
+    </form>
+  </main>`;
+}
+
+/** The mailed one-time code: alone, or as the second factor after the password (`mfaId`). */
+function EnterCode({ email, otp, onLoggedIn, back }) {
+  const [code, setCode] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const codeEl = useRef(null);
+  useEffect(() => codeEl.current?.focus(), []);
+  async function submit(e) {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      await pb.collection('_superusers').authWithOTP(otp.otpId, code.trim(), otp.mfaId ? { mfaId: otp.mfaId } : {});
+      onLoggedIn?.();
+    } catch (err) {
+      setError(err.status === 400 || err.status === 401 ? 'Invalid or expired code.' : errorMessage(err));
+      codeEl.current?.select();
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<main class="login-page">
+    <form class="login-card" id="login-code" onSubmit=${submit}>
+      <${Brand} />
+      <h1 class="login-title">${otp.mfaId ? 'One more step' : 'One-time code'}</h1>
+      <p class="form-ok" role="status">If <strong>${email.trim()}</strong> is a superuser's address, a one-time code was sent to it.</p>
+      <div class="field">
+        <label for="login-otp-code">Code</label>
+        <input id="login-otp-code" ref=${codeEl} type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required value=${code} onInput=${(e) => setCode(e.target.value)} />
+      </div>
+      <div class="form-error" role="alert" hidden=${!error}>${error}</div>
+      <button type="submit" class="btn btn-primary btn-block" disabled=${busy}>${busy ? 'Logging in…' : 'Log in'}</button>
+      <button type="button" class="btn btn-ghost btn-block" id="login-code-back" onClick=${back}>Back to login</button>
     </form>
   </main>`;
 }
