@@ -342,7 +342,7 @@ test('settings / webhooks: endpoints saved; a dead letter listed, viewed and rep
   assert.deepEqual((await settings()).brokers.targets, []);
 });
 
-test('logs: the requests-per-hour chart has data; filter, level badges and the detail panel', { timeout: 60_000 }, async () => {
+test('logs: the requests-per-hour chart has data; filter, level badges, the detail panel and the settings panel', { timeout: 60_000 }, async () => {
   // Traffic: a few requests, one of them a 404.
   for (let i = 0; i < 5; i++) await fetch(`${server.url}/api/health`);
   await fetch(`${server.url}/api/collections/nope/records`);
@@ -389,6 +389,20 @@ test('logs: the requests-per-hour chart has data; filter, level badges and the d
   await page.locator('#logs-filter').fill('nosuchcolumn = 1');
   await page.locator('#logs-filter').press('Enter');
   await page.locator('.filter-error').waitFor();
+  // What the logs keep, set from the logs page: a panel over the `logs` section alone.
+  const before = (await settings()).logs;
+  await page.locator('#logs-settings').click();
+  const panel = page.locator('.panel #logs-settings-form');
+  await panel.locator('#set-logs-maxDays').fill('9');
+  await panel.locator('#set-logs-logIP').uncheck();
+  await saved();
+  assert.deepEqual((await settings()).logs, { ...before, maxDays: 9, logIP: false });
+  await panel.locator('#set-logs-maxDays').fill(String(before.maxDays));
+  await panel.locator('#set-logs-logIP').setChecked(before.logIP);
+  await saved();
+  assert.deepEqual((await settings()).logs, before);
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'detached' });
 });
 
 test('collections: export as JSON; import with a diff preview first', { timeout: 60_000 }, async () => {

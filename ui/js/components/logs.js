@@ -7,6 +7,7 @@ import { pb, errorMessage } from '../api.js';
 import { openPanel, Panel, bodyRows } from './overlays.js';
 import { TimeChart } from './chart.js';
 import { normalizeFilter } from './records.js';
+import { LogsSettingsPanel } from './settings/logs-settings.js';
 
 /** What a plain search term looks in (as a collection's text fields for `normalizeFilter`). */
 const SEARCHED = { fields: ['message', 'data.url', 'data.method', 'data.userIP'].map((name) => ({ name, type: 'text' })) };
@@ -99,6 +100,7 @@ export default function Logs({ query }) {
       <div class="page-actions">
         <label class="check"><input type="checkbox" id="logs-superusers" checked=${withSuperusers} onChange=${(e) => navigate(urlFilter, e.target.checked)} /> Include superuser requests</label>
         <button type="button" class="btn btn-secondary" id="logs-refresh" onClick=${() => setTick((t) => t + 1)}>↻ Refresh</button>
+        <button type="button" class="btn btn-secondary" id="logs-settings" onClick=${() => openPanel((close) => html`<${LogsSettingsPanel} close=${close} />`)}>⚙ Settings</button>
       </div>
     </header>
     <form class="filter-bar" role="search" onSubmit=${(e) => (e.preventDefault(), navigate(typed, withSuperusers))}>

@@ -2,15 +2,9 @@
 // proxy, superuser IPs and what the logs keep.
 import { html, useState, useEffect } from '../../lib.js';
 import { pb } from '../../api.js';
-import { useSettingsForm, SettingsForm, Text, Num, Toggle, List, Choice, Group } from './form.js';
+import { useSettingsForm, SettingsForm, Text, Num, Toggle, List, Group } from './form.js';
 import { RateLimits } from './rate-limits.js';
-
-const LOG_LEVELS = [
-  [-4, 'DEBUG (-4)'],
-  [0, 'INFO (0)'],
-  [4, 'WARN (4)'],
-  [8, 'ERROR (8)'],
-];
+import { LogsFields } from './logs-settings.js';
 
 /** PocketBase's predefined accent colours (the dashboard's primary colour). */
 const ACCENTS = ['#1055c9', '#a3142a', '#096d5c', '#e6620a', '#007d9c', '#3f3da9'];
@@ -77,12 +71,7 @@ export default function Application() {
       </div>
     </${Group}>
     <${Group} title="Logs" open=${false}>
-      <div class="grid-2">
-        <${Num} form=${form} path="logs.maxDays" label="Keep logs for (days, 0: no logs)" />
-        <${Choice} form=${form} path="logs.minLevel" label="Minimum level" options=${LOG_LEVELS} />
-      </div>
-      <${Toggle} form=${form} path="logs.logIP" label="Log the client IP" />
-      <${Toggle} form=${form} path="logs.logAuthId" label="Log the authenticated record's id" />
+      <${LogsFields} form=${form} />
     </${Group}>
   </${SettingsForm}></div>`;
 }
