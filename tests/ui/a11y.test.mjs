@@ -46,12 +46,28 @@ async function scan(name, p = page) {
   return violations;
 }
 
-test('axe-core: no serious or critical violations on the main screens', { timeout: 180_000 }, async () => {
+/** Scans of `p` collected by name (`prefix` prepended to the screenshots' names). */
+function scanner(p = page, prefix = '') {
   const found = {};
   const check = async (name) => {
-    const v = await scan(name);
+    const v = await scan(`${prefix}${name}`, p);
     if (v.length) found[name] = v;
   };
+  return { found, check };
+}
+
+/** Each settings `section` on `p`, its groups open, scanned. */
+async function checkSettings(p, check, sections) {
+  for (const section of sections) {
+    await p.goto(`${server.url}/_/#/settings/${section}`);
+    await p.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
+    await p.evaluate(() => document.querySelectorAll('.settings-body details').forEach((d) => (d.open = true)));
+    await check(`settings-${section}`);
+  }
+}
+
+test('axe-core: no serious or critical violations on the main screens', { timeout: 180_000 }, async () => {
+  const { found, check } = scanner();
   await page.goto(`${server.url}/_/`);
   await page.locator('#login-email').waitFor();
   await check('login');
@@ -93,12 +109,7 @@ test('axe-core: no serious or critical violations on the main screens', { timeou
   await page.keyboard.press('Escape');
   await page.locator('.panel').waitFor({ state: 'detached' });
 
-  for (const section of ['application', 'mail', 'storage', 'backups', 'crons', 'webhooks', 'sql', 'export-collections', 'import-collections']) {
-    await page.goto(`${server.url}/_/#/settings/${section}`);
-    await page.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
-    await page.evaluate(() => document.querySelectorAll('.settings-body details').forEach((d) => (d.open = true)));
-    await check(`settings-${section}`);
-  }
+  await checkSettings(page, check, ['application', 'mail', 'storage', 'backups', 'crons', 'webhooks', 'sql', 'export-collections', 'import-collections']);
   await page.goto(`${server.url}/_/#/logs`);
   await page.locator('#logs-chart canvas').waitFor();
   await page.locator('.log-row').first().waitFor();
@@ -116,11 +127,7 @@ test('axe-core: the records screen with a selection, the column chooser, the bul
   });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   await api('/api/collections/a11y_editors/records', { method: 'POST', body: { title: 'One', data: { a: 1 }, place: { lon: 1, lat: 2 }, body: '<p>Hi <b>there</b></p>' } });
-  const found = {};
-  const check = async (name) => {
-    const v = await scan(name);
-    if (v.length) found[name] = v;
-  };
+  const { found, check } = scanner();
   await page.goto(`${server.url}/_/#/collections/a11y_editors`);
   await loginIfNeeded(page);
   await page.locator('tr.record-row').first().waitFor();
@@ -147,11 +154,7 @@ test('axe-core: no serious or critical violations in the phone layout (390 × 84
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, reducedMotion: 'reduce' });
   context.setDefaultTimeout(10_000);
   const p = await context.newPage();
-  const found = {};
-  const check = async (name) => {
-    const v = await scan(`phone-${name}`, p);
-    if (v.length) found[name] = v;
-  };
+  const { found, check } = scanner(p, 'phone-');
   try {
     await p.goto(`${server.url}/_/`);
     await p.locator('#login-email').waitFor();
@@ -171,12 +174,7 @@ test('axe-core: no serious or critical violations in the phone layout (390 × 84
     await check('record-panel');
     await p.keyboard.press('Escape');
     await p.locator('.panel').waitFor({ state: 'detached' });
-    for (const section of ['application', 'backups', 'sql']) {
-      await p.goto(`${server.url}/_/#/settings/${section}`);
-      await p.locator(`.settings-body[data-section="${section}"] .card`).first().waitFor();
-      await p.evaluate(() => document.querySelectorAll('.settings-body details').forEach((d) => (d.open = true)));
-      await check(`settings-${section}`);
-    }
+    await checkSettings(p, check, ['application', 'backups', 'sql']);
     await p.goto(`${server.url}/_/#/logs`);
     await p.locator('#logs-chart canvas').waitFor();
     await check('logs');

@@ -557,19 +557,31 @@ function decodedMail(raw) {
   return [qp, ...b64].join('\n');
 }
 
-test('login: "Forgot password?" mails a reset link, whose page sets the new password', { timeout: 60_000 }, async () => {
+/** Mail through the local SMTP server, and a superuser of the test's own. */
+async function mailAndSuperuser(email, password) {
   const set = await api('/api/settings', { method: 'PATCH', body: { smtp: { enabled: true, host: '127.0.0.1', port: smtp.port } } });
   assert.equal(set.status, 200, JSON.stringify(set.json));
-  const email = 'forgetful@example.com';
-  const made = await api('/api/collections/_superusers/records', { method: 'POST', body: { email, password: 'old-password-123', passwordConfirm: 'old-password-123' } });
+  const made = await api('/api/collections/_superusers/records', { method: 'POST', body: { email, password, passwordConfirm: password } });
   assert.equal(made.status, 200, JSON.stringify(made.json));
+}
+
+/** A browser session of its own on the login screen; `errors` collects its page errors. */
+async function loginScreen() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(10_000);
   const p = await context.newPage();
   const errors = [];
   p.on('pageerror', (e) => errors.push(e.message));
+  await p.goto(`${server.url}/_/`);
+  await p.locator('#login-email').waitFor();
+  return { context, p, errors };
+}
+
+test('login: "Forgot password?" mails a reset link, whose page sets the new password', { timeout: 60_000 }, async () => {
+  const email = 'forgetful@example.com';
+  await mailAndSuperuser(email, 'old-password-123');
+  const { context, p, errors } = await loginScreen();
   try {
-    await p.goto(`${server.url}/_/`);
     await p.locator('#login-forgot').click();
     await p.locator('#reset-email').fill(email);
     await p.getByRole('button', { name: 'Send the reset link' }).click();
@@ -606,30 +618,16 @@ test('login: "Forgot password?" mails a reset link, whose page sets the new pass
 const otpCode = (raw) => /one-time password is:\s*(?:<strong>|\*\*)?\s*(\d+)/.exec(decodedMail(raw))?.[1];
 
 test('login: with MFA on, the password and then a mailed one-time code; with OTP on, a code alone', { timeout: 90_000 }, async () => {
-  const set = await api('/api/settings', { method: 'PATCH', body: { smtp: { enabled: true, host: '127.0.0.1', port: smtp.port } } });
-  assert.equal(set.status, 200, JSON.stringify(set.json));
   const options = async (body) => {
     const r = await api('/api/collections/_superusers', { method: 'PATCH', body });
     assert.equal(r.status, 200, JSON.stringify(r.json));
   };
-  const superuser = async (email) => {
-    const r = await api('/api/collections/_superusers/records', { method: 'POST', body: { email, password: 'two-factor-123', passwordConfirm: 'two-factor-123' } });
-    assert.equal(r.status, 200, JSON.stringify(r.json));
-  };
+  await mailAndSuperuser('twofactor@example.com', 'two-factor-123');
+  await mailAndSuperuser('codeonly@example.com', 'two-factor-123');
   await options({ otp: { enabled: true }, mfa: { enabled: true } });
-  await superuser('twofactor@example.com');
-  await superuser('codeonly@example.com');
-  const fresh = async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(10_000);
-    const p = await context.newPage();
-    await p.goto(`${server.url}/_/`);
-    await p.locator('#login-email').waitFor();
-    return [context, p];
-  };
   try {
     // The password first: right, so a code is mailed as the second factor.
-    let [context, p] = await fresh();
+    let { context, p, errors } = await loginScreen();
     await p.locator('#login-email').fill('twofactor@example.com');
     await p.locator('#login-password').fill('two-factor-123');
     await p.getByRole('button', { name: 'Log in' }).click();
@@ -642,24 +640,27 @@ test('login: with MFA on, the password and then a mailed one-time code; with OTP
     await p.locator('#login-otp-code').fill(code);
     await p.locator('#login-code').getByRole('button', { name: 'Log in' }).click();
     await p.locator('nav.sidebar').waitFor();
+    assert.deepEqual(errors, []);
     await context.close();
 
     // OTP alone (MFA off): the code is the whole login.
     await options({ mfa: { enabled: false } });
-    [context, p] = await fresh();
+    ({ context, p, errors } = await loginScreen());
     await p.locator('#login-email').fill('codeonly@example.com');
     await p.locator('#login-otp').click();
     await p.locator('#login-code .login-title', { hasText: 'One-time code' }).waitFor();
     await p.locator('#login-otp-code').fill(otpCode((await smtp.waitFor('codeonly@example.com')).data));
     await p.locator('#login-code').getByRole('button', { name: 'Log in' }).click();
     await p.locator('nav.sidebar').waitFor();
+    assert.deepEqual(errors, []);
     await context.close();
 
     // OTP off: no code button.
     await options({ otp: { enabled: false } });
-    [context, p] = await fresh();
+    ({ context, p, errors } = await loginScreen());
     await p.locator('#login-forgot').waitFor();
     assert.equal(await p.locator('#login-otp').count(), 0);
+    assert.deepEqual(errors, []);
     await context.close();
   } finally {
     await options({ otp: { enabled: false }, mfa: { enabled: false } });

@@ -5,13 +5,33 @@
 import { html, useState, useEffect, useRef } from '../lib.js';
 import { pb, errorMessage } from '../api.js';
 
+/**
+ * A form's submission state: `run(work)` clears the error, marks the form busy while `work`
+ * runs, and shows what it throws (through `explain`, else the API's message).
+ */
+function useSubmit() {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  async function run(work, explain = errorMessage) {
+    setError('');
+    setBusy(true);
+    try {
+      await work();
+    } catch (err) {
+      setError(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { error, setError, busy, run };
+}
+
 const Brand = () => html`<div class="login-brand"><span class="logo">ox</span><span>oxbase</span></div>`;
 
 export function Login({ onLoggedIn }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
   const [forgot, setForgot] = useState(false);
   // A one-time code mailed: {otpId, mfaId} (mfaId when it is the second factor of a password).
   const [otp, setOtp] = useState(null);
@@ -32,42 +52,27 @@ export function Login({ onLoggedIn }) {
     setOtp({ otpId, mfaId });
   }
 
-  async function submit(e) {
+  const submit = (e) => {
     e.preventDefault();
-    setError('');
-    setBusy(true);
-    try {
-      await pb.collection('_superusers').authWithPassword(email.trim(), password);
-      onLoggedIn?.();
-    } catch (err) {
-      if (err.status === 401 && err.response?.mfaId) {
-        // The password was right; a second factor is needed: a mailed code.
-        try {
-          await sendCode(err.response.mfaId);
-        } catch (otpErr) {
-          setError(errorMessage(otpErr));
+    run(async () => {
+      try {
+        await pb.collection('_superusers').authWithPassword(email.trim(), password);
+      } catch (err) {
+        // The password was right, but a second factor is needed: a mailed code
+        // (a failure to mail it is told as such, not as a wrong password).
+        if (err.status === 401 && err.response?.mfaId) {
+          return sendCode(err.response.mfaId).catch((otpErr) => {
+            throw new Error(errorMessage(otpErr));
+          });
         }
-      } else {
-        setError(err.status === 400 || err.status === 401 ? 'Invalid email or password.' : errorMessage(err));
         passwordEl.current?.select();
+        throw err;
       }
-    } finally {
-      setBusy(false);
-    }
-  }
+      onLoggedIn?.();
+    }, (err) => (err.status === 400 || err.status === 401 ? 'Invalid email or password.' : errorMessage(err)));
+  };
 
-  async function codeInstead() {
-    if (!emailEl.current?.reportValidity()) return;
-    setError('');
-    setBusy(true);
-    try {
-      await sendCode();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const codeInstead = () => emailEl.current?.reportValidity() && run(() => sendCode());
 
   if (forgot) return html`<${RequestReset} email=${email} setEmail=${setEmail} emailEl=${emailEl} back=${() => setForgot(false)} />`;
   if (otp) return html`<${EnterCode} email=${email} otp=${otp} onLoggedIn=${onLoggedIn} back=${() => setOtp(null)} />`;
@@ -94,24 +99,21 @@ export function Login({ onLoggedIn }) {
 /** The mailed one-time code: alone, or as the second factor after the password (`mfaId`). */
 function EnterCode({ email, otp, onLoggedIn, back }) {
   const [code, setCode] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useSubmit();
   const codeEl = useRef(null);
   useEffect(() => codeEl.current?.focus(), []);
-  async function submit(e) {
+  const submit = (e) => {
     e.preventDefault();
-    setError('');
-    setBusy(true);
-    try {
-      await pb.collection('_superusers').authWithOTP(otp.otpId, code.trim(), otp.mfaId ? { mfaId: otp.mfaId } : {});
+    run(async () => {
+      try {
+        await pb.collection('_superusers').authWithOTP(otp.otpId, code.trim(), otp.mfaId ? { mfaId: otp.mfaId } : {});
+      } catch (err) {
+        codeEl.current?.select();
+        throw err;
+      }
       onLoggedIn?.();
-    } catch (err) {
-      setError(err.status === 400 || err.status === 401 ? 'Invalid or expired code.' : errorMessage(err));
-      codeEl.current?.select();
-    } finally {
-      setBusy(false);
-    }
-  }
+    }, (err) => (err.status === 400 || err.status === 401 ? 'Invalid or expired code.' : errorMessage(err)));
+  };
   return html`<main class="login-page">
     <form class="login-card" id="login-code" onSubmit=${submit}>
       <${Brand} />
@@ -131,21 +133,14 @@ function EnterCode({ email, otp, onLoggedIn, back }) {
 /** "Forgot password?": mails a reset link (the answer is the same for unknown addresses). */
 function RequestReset({ email, setEmail, emailEl, back }) {
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  async function submit(e) {
+  const { error, busy, run } = useSubmit();
+  const submit = (e) => {
     e.preventDefault();
-    setError('');
-    setBusy(true);
-    try {
+    run(async () => {
       await pb.collection('_superusers').requestPasswordReset(email.trim());
       setSent(true);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
+  };
   return html`<main class="login-page">
     <form class="login-card" id="reset-request" onSubmit=${submit}>
       <${Brand} />
@@ -178,24 +173,22 @@ export function ConfirmPasswordReset({ token }) {
   const collection = tokenCollection(token);
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useSubmit();
   const [done, setDone] = useState(false);
-  async function submit(e) {
+  /** The first field error, named as the form names it. */
+  const explain = (err) => {
+    const fields = err?.response?.data || {};
+    const names = { token: 'Link', password: 'Password', passwordConfirm: 'Confirmation' };
+    const first = Object.keys(names).find((k) => fields[k]);
+    return first ? `${names[first]}: ${fields[first].message}` : errorMessage(err);
+  };
+  const submit = (e) => {
     e.preventDefault();
-    setError('');
-    setBusy(true);
-    try {
+    run(async () => {
       await pb.collection(collection).confirmPasswordReset(token, password, confirm);
       setDone(true);
-    } catch (err) {
-      const fields = err?.response?.data || {};
-      const first = ['token', 'password', 'passwordConfirm'].find((k) => fields[k]);
-      setError(first ? `${first === 'passwordConfirm' ? 'Confirmation' : first === 'token' ? 'Link' : 'Password'}: ${fields[first].message}` : errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    }, explain);
+  };
   return html`<main class="login-page">
     <form class="login-card" id="reset-confirm" onSubmit=${submit}>
       <${Brand} />

@@ -43,10 +43,11 @@ impl Prepared {
             return None;
         }
         let variables = variables.map(|v| v.to_string()).unwrap_or_default();
+        let validation_key = format!("{}\0{variables}\0{query}", operation.unwrap_or(""));
         Some(Entry {
             prepared: self.clone(),
-            query: query.to_owned(),
-            validation_key: format!("{}\0{variables}\0{query}", operation.unwrap_or("")),
+            query_at: validation_key.len() - query.len(),
+            validation_key,
         })
     }
 }
@@ -59,11 +60,18 @@ fn remember<V>(map: &Mutex<HashMap<String, V>>, key: String, value: V) {
     map.insert(key, value);
 }
 
-/// One request's keys into [`Prepared`].
+/// One request's keys into [`Prepared`]: the validation's key, which ends with the query text
+/// (the parsed document's key), from `query_at`.
 pub(super) struct Entry {
     prepared: Arc<Prepared>,
-    query: String,
     validation_key: String,
+    query_at: usize,
+}
+
+impl Entry {
+    fn query(&self) -> &str {
+        &self.validation_key[self.query_at..]
+    }
 }
 
 /// The schema's extension that answers parsing and validation from [`Prepared`] when the
@@ -88,11 +96,15 @@ impl Extension for Memo {
         let Some(entry) = ctx.data_opt::<Entry>() else {
             return next.run(ctx, query, variables).await;
         };
-        if let Some(doc) = entry.prepared.parsed.lock().get(&entry.query) {
+        if let Some(doc) = entry.prepared.parsed.lock().get(entry.query()) {
             return Ok(doc.clone());
         }
         let doc = next.run(ctx, query, variables).await?;
-        remember(&entry.prepared.parsed, entry.query.clone(), doc.clone());
+        remember(
+            &entry.prepared.parsed,
+            entry.query().to_owned(),
+            doc.clone(),
+        );
         Ok(doc)
     }
 
