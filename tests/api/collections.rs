@@ -328,6 +328,17 @@ async fn guests_get_401_and_users_get_403_on_every_collections_endpoint() {
             status,
             message,
         );
+        assert_error(
+            &app.request(
+                Method::POST,
+                "/api/collections/meta/validate",
+                token,
+                Some(&json!({"name": "sneaky"})),
+            )
+            .await,
+            status,
+            message,
+        );
         let import = json!({"collections": [{"name": "x_imp"}], "deleteMissing": false});
         assert_error(
             &app.request(Method::PUT, "/api/collections/import", token, Some(&import))
@@ -612,4 +623,102 @@ async fn lists_read_a_table_whose_columns_just_changed() {
             .await;
         one.expect(200);
     }
+}
+
+/// `POST /api/collections/meta/validate` answers what the save of the same body would (the
+/// dashboard's check before saving), and saves nothing: every body below is sent to both.
+#[tokio::test]
+async fn validate_answers_as_the_save_would_without_saving() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let base = |extra: Value| {
+        let mut body = json!({"name": "drafts", "type": "base", "fields": [
+            {"name": "title", "type": "text", "required": true},
+            {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+        ]});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let creates = [
+        base(json!({})),
+        base(json!({"listRule": "title != ''", "viewRule": "owner = @request.auth.id"})),
+        base(json!({"listRule": "nope = 1"})),
+        base(json!({"viewRule": "title ="})),
+        base(json!({"deleteRule": "@collection.missing.id ?= id"})),
+        base(json!({"name": ""})),
+        base(json!({"name": "users"})),
+        base(json!({"type": "nonsense"})),
+        base(json!({"indexes": ["CREATE INDEX `idx_x` ON `drafts` (`title`)"]})),
+        base(json!({"indexes": ["not an index"]})),
+        base(json!({"fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "text"}]})),
+        json!({"name": "v_drafts", "type": "view", "viewQuery": "SELECT id, email FROM users"}),
+        json!({"name": "v_bad", "type": "view", "viewQuery": "DELETE FROM users"}),
+        json!(["not", "an", "object"]),
+    ];
+    for body in &creates {
+        let before = names(&app.list_collections(&[("perPage", "500")], &su).await);
+        let checked = app
+            .request(
+                Method::POST,
+                "/api/collections/meta/validate",
+                &su,
+                Some(body),
+            )
+            .await;
+        let after = names(&app.list_collections(&[("perPage", "500")], &su).await);
+        assert_eq!(before, after, "validating {body} saved nothing");
+        let saved = app.create_collection_as(body.clone(), &su).await;
+        if saved.status == 200 {
+            assert_eq!(checked.status, 204, "{body}: {}", checked.body);
+            let id = saved.body["id"].as_str().unwrap_or_default().to_owned();
+            app.delete_collection(&id, &su).await.expect(204);
+        } else {
+            assert_eq!(
+                (checked.status, &checked.body),
+                (saved.status, &saved.body),
+                "{body}"
+            );
+        }
+    }
+    // As an update: the existing collection's id.
+    let posts = app
+        .create_collection_as(base(json!({"name": "posts"})), &su)
+        .await;
+    posts.expect(200);
+    let id = posts.body["id"].as_str().unwrap_or_default().to_owned();
+    let updates = [
+        json!({"listRule": "title != ''"}),
+        json!({"listRule": "nope = 1"}),
+        json!({"name": "users"}),
+        json!({"fields": [{"name": "id", "type": "text"}]}),
+    ];
+    for change in &updates {
+        let mut body = change.clone();
+        body["id"] = json!(id);
+        let checked = app
+            .request(
+                Method::POST,
+                "/api/collections/meta/validate",
+                &su,
+                Some(&body),
+            )
+            .await;
+        let saved = app.update_collection(&id, change.clone(), &su).await;
+        if saved.status == 200 {
+            assert_eq!(checked.status, 204, "{body}: {}", checked.body);
+        } else {
+            assert_eq!(
+                (checked.status, &checked.body),
+                (saved.status, &saved.body),
+                "{body}"
+            );
+        }
+    }
+    let all = names(&app.list_collections(&[("perPage", "500")], &su).await);
+    assert!(
+        !all.iter().any(|n| n == "drafts" || n == "v_bad"),
+        "{all:?}"
+    );
 }

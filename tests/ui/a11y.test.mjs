@@ -2,10 +2,8 @@
 // the page): no serious or critical violations. Env: see harness.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startServer, stopServer, superuserApi, screenshot, launchBrowser, loginIfNeeded } from './harness.mjs';
+import { startServer, stopServer, superuserApi, screenshot, launchBrowser, loginIfNeeded, axeViolations } from './harness.mjs';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let server;
 let api;
@@ -33,15 +31,9 @@ after(async () => {
   await stopServer(server);
 });
 
-/** The serious and critical violations on the page as it is now. */
+/** The serious and critical violations on the page as it is now (a screenshot when any). */
 async function scan(name, p = page) {
-  if (!(await p.evaluate(() => !!window.axe))) await p.addScriptTag({ path: AXE });
-  const violations = await p.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-  });
+  const violations = await axeViolations(p);
   if (violations.length) await screenshot(p, `a11y-${name}`);
   return violations;
 }

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
@@ -140,4 +141,17 @@ export async function loginIfNeeded(p) {
     await p.getByRole('button', { name: 'Log in' }).click();
   }
   await p.locator('nav.sidebar').waitFor({ state: 'attached' });
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** The serious and critical axe-core violations on page `p` as it is now. */
+export async function axeViolations(p) {
+  if (!(await p.evaluate(() => !!window.axe))) await p.addScriptTag({ path: AXE });
+  return p.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  });
 }

@@ -9,6 +9,13 @@ import { typeIcon } from './fields.js';
 
 // The options tab of auth collections, loaded when first shown.
 const AuthOptionsTab = lazy(() => import('./auth-options.js'), 'AuthOptionsTab');
+// The rule input (highlighting, completion) and the indexes tab, loaded when first shown.
+const RuleInput = lazy(() => import('./rule-editor.js'), 'RuleInput');
+const loadIndexesEditor = () => import('./indexes-editor.js');
+const IndexesTab = lazy(loadIndexesEditor, 'IndexesTab');
+/** Answers 204 when a collection body would save, else the 400 a save would give. */
+const VALIDATE_PATH = '/api/collections/meta/validate';
+let serverValidates = true; // false once the server said 404 (a version without the check)
 /** Error keys of the auth options (shown in that tab). */
 const AUTH_OPTION_KEYS = /^(passwordAuth|oauth2|otp|mfa|authAlert|authToken|verificationToken|passwordResetToken|emailChangeToken|fileToken|verificationTemplate|resetPasswordTemplate|confirmEmailChangeTemplate)\b/;
 
@@ -81,10 +88,12 @@ function fromScaffold(sc, type) {
   return draft;
 }
 
+const isRuleKey = (k) => /Rule$/.test(k.split('.')[0]);
+
 function tabHasError(errors, id) {
   const keys = Object.keys(errors);
   if (id === 'fields') return keys.some((k) => k.startsWith('fields'));
-  if (id === 'rules') return keys.some((k) => /Rule$/.test(k.split('.')[0]));
+  if (id === 'rules') return keys.some(isRuleKey);
   if (id === 'indexes') return keys.some((k) => k.startsWith('indexes'));
   if (id === 'query') return keys.some((k) => k.startsWith('viewQuery'));
   if (id === 'options') return keys.some((k) => AUTH_OPTION_KEYS.test(k));
@@ -110,6 +119,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
   const [formError, setFormError] = useState('');
   const [busy, setBusy] = useState(false);
   const nameEl = useRef(null);
+  const checks = useRef(0); // numbers the server checks: an answer to an older one is dropped
 
   useEffect(() => {
     const t = setTimeout(() => {
@@ -134,7 +144,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
     changed();
   }
 
-  function payload() {
+  async function payload() {
     const body = structuredClone(draft);
     if (body.type === 'view') {
       delete body.createRule;
@@ -143,8 +153,39 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
       body.fields = isNew ? [] : body.fields;
     } else {
       delete body.viewQuery;
+      const { retargetIndex } = await loadIndexesEditor();
+      body.indexes = body.indexes.map((sql) => retargetIndex(sql, body.name));
     }
     return body;
+  }
+
+  /** The 400 error a save of the draft would give now; null when it would save or the server cannot tell. */
+  async function checkDraft() {
+    if (!serverValidates) return null;
+    try {
+      await pb.send(VALIDATE_PATH, { method: 'POST', body: await payload() });
+    } catch (err) {
+      if (err.status === 400) return err;
+      if (err.status === 404) serverValidates = false;
+    }
+    return null;
+  }
+
+  /** A rule lost the focus: the server's verdict on every rule, before any save. */
+  async function checkRules() {
+    const check = ++checks.current;
+    const found = fieldErrors(await checkDraft());
+    if (check !== checks.current) return;
+    setErrors((prev) => {
+      const next = Object.fromEntries(Object.entries(prev).filter(([k]) => !isRuleKey(k)));
+      for (const [k, m] of Object.entries(found)) if (isRuleKey(k)) next[k] = m;
+      return next;
+    });
+  }
+
+  /** Forgets the errors whose key passes `test` (their input was edited). */
+  function clearErrors(test) {
+    setErrors((prev) => (Object.keys(prev).some(test) ? Object.fromEntries(Object.entries(prev).filter(([k]) => !test(k))) : prev));
   }
 
   function showErrors(err) {
@@ -163,8 +204,11 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
     setFormError('');
     setErrors({});
     setBusy(true);
+    checks.current++; // a rule check still under way has nothing more to say
     try {
-      const body = payload();
+      const invalid = await checkDraft();
+      if (invalid) throw invalid;
+      const body = await payload();
       const saved = isNew
         ? await pb.send('/api/collections', { method: 'POST', body })
         : await pb.send(`/api/collections/${encodeURIComponent(collection.id)}`, { method: 'PATCH', body });
@@ -216,7 +260,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
       <button type="button" class="btn btn-primary" id="collection-save" disabled=${busy} onClick=${save}>${isNew ? 'Create' : 'Save changes'}</button>
     </div>`;
 
-  const props = { draft, errors, changed };
+  const props = { draft, errors, changed, clearErrors };
   return html`<${Panel} title=${isNew ? 'New collection' : `Edit collection: ${collection.name}`} wide onClose=${close} footer=${footer}>
     <form class="collection-form" id="collection-form" novalidate onSubmit=${(e) => (e.preventDefault(), save())}>
       <div class="collection-head">
@@ -244,7 +288,7 @@ export function CollectionEditor({ collection, scaffolds: sc, close, onSaved }) 
       </div>
       <div class="tab-body" role="tabpanel">
         ${tab === 'fields' ? html`<${FieldsTab} ...${props} />` : null}
-        ${tab === 'rules' ? html`<${RulesTab} ...${props} />` : null}
+        ${tab === 'rules' ? html`<${RulesTab} ...${props} onCheck=${checkRules} />` : null}
         ${tab === 'indexes' ? html`<${IndexesTab} ...${props} />` : null}
         ${tab === 'query' ? html`<${QueryTab} ...${props} />` : null}
         ${tab === 'options' ? html`<${AuthOptionsTab} ...${props} saved=${!isNew} />` : null}
@@ -394,48 +438,42 @@ function FieldOptions({ field: f, set }) {
 
 // ---- rules tab ------------------------------------------------------------------------
 
-function RulesTab({ draft, errors, changed }) {
+function RulesTab({ draft, errors, changed, clearErrors, onCheck }) {
   const rules = draft.type === 'view' ? RULES.slice(0, 2) : draft.type === 'auth' ? [...RULES, ...AUTH_RULES] : RULES;
-  return html`<p class="help">Rules are filters that a request must match. <strong>Empty</strong> grants everyone access; <strong>superusers only</strong> (null) locks the action to superusers. Example: <code>@request.auth.id != ""</code></p>
-    ${rules.map(([key, label, help]) => html`<${RuleRow} key=${key} rule=${key} label=${label} help=${help} draft=${draft} error=${errors[key]} changed=${changed} />`)}`;
+  return html`<p class="help">Rules are filters that a request must match. <strong>Empty</strong> grants everyone access; <strong>superusers only</strong> (null) locks the action to superusers. Example: <code>@request.auth.id != ""</code>. Typing suggests fields and macros (Ctrl+Space too); the server checks a rule when you leave it.</p>
+    ${rules.map(([key, label, help]) => html`<${RuleRow} key=${key} rule=${key} label=${label} help=${help} draft=${draft} error=${errors[key]} changed=${changed} clearErrors=${clearErrors} onCheck=${onCheck} />`)}`;
 }
 
-function RuleRow({ rule, label, help, draft, error, changed }) {
+function RuleRow({ rule, label, help, draft, error, changed, clearErrors, onCheck }) {
   const [id] = useState(() => nextId('rule'));
   const input = useRef(null);
   const locked = draft[rule] === null || draft[rule] === undefined;
   function toggle(on) {
     draft[rule] = on ? null : '';
+    clearErrors((k) => k === rule);
     changed();
     if (!on) setTimeout(() => input.current?.focus(), 0);
+  }
+  function edit(text) {
+    draft[rule] = text;
+    clearErrors((k) => k === rule);
+    changed();
   }
   return html`<div class=${error ? 'rule has-error' : 'rule'} data-rule=${rule}>
     <div class="rule-head">
       <label class="field-label" for=${id}>${label}</label>
       <label class="check rule-lock"><input type="checkbox" name=${`${rule}-superusers-only`} checked=${locked} onChange=${(e) => toggle(e.target.checked)} /><span>Superusers only (null)</span></label>
     </div>
-    <textarea id=${id} ref=${input} class="mono rule-input" rows="1" name=${rule} disabled=${locked} spellcheck="false" value=${locked ? '' : draft[rule]}
+    <${RuleInput} id=${id} name=${rule} inputRef=${input} label=${label} draft=${draft} disabled=${locked} value=${locked ? '' : draft[rule]}
+      invalid=${!!error} describedBy=${error ? `${id}-error` : undefined}
       placeholder=${locked ? 'Only superusers can perform this action' : 'Leave empty to grant everyone access'}
-      onInput=${(e) => ((draft[rule] = e.target.value), changed())}></textarea>
+      onChange=${edit} onBlur=${onCheck} />
     ${help ? html`<div class="help">${help}</div>` : null}
-    ${error ? html`<div class="field-error">${error}</div>` : null}
+    ${error ? html`<div class="field-error" id=${`${id}-error`} data-error-for=${rule}>${error}</div>` : null}
   </div>`;
 }
 
-// ---- indexes and view query tabs -------------------------------------------------------
-
-function IndexesTab({ draft, errors, changed }) {
-  const [text, setText] = useState(() => (draft.indexes || []).map((s) => s.replace(/\s*\n\s*/g, ' ')).join('\n'));
-  const errs = Object.entries(errors).filter(([k]) => k.startsWith('indexes'));
-  return html`<p class="help">One CREATE [UNIQUE] INDEX statement per line.</p>
-    <textarea id="collection-indexes" class="mono" rows="8" name="indexes" spellcheck="false" placeholder="CREATE INDEX \`idx_posts_title\` ON \`posts\` (\`title\`)" value=${text}
-      onInput=${(e) => {
-        setText(e.target.value);
-        draft.indexes = e.target.value.split('\n').map((s) => s.trim()).filter(Boolean);
-        changed();
-      }}></textarea>
-    ${errs.length ? html`<div class="field-error">${errs.map(([k, m]) => (k === 'indexes' ? m : `${k}: ${m}`)).join(' — ')}</div>` : null}`;
-}
+// ---- view query tab ----------------------------------------------------------------------
 
 function QueryTab({ draft, errors, changed }) {
   return html`<p class="help">A single SELECT statement. It must return an <code>id</code> column; the other columns become the fields.</p>

@@ -46,6 +46,16 @@ function navigate(collection, q) {
   location.hash = `#/collections/${encodeURIComponent(collection.name)}${s ? `?${s}` : ''}`;
 }
 
+/** Opens the API preview panel; its modules load on the first open (not in the first load). */
+async function openApiPreview(collection) {
+  try {
+    const { ApiPreview } = await import('./api-preview.js');
+    openPanel((close) => html`<${ApiPreview} collection=${collection} close=${close} />`);
+  } catch (err) {
+    toast(errorMessage(err), 'error');
+  }
+}
+
 export function RecordsPage({ collection, query, onEditCollection }) {
   const isView = collection.type === 'view';
   const allFields = tableFields(collection);
@@ -128,6 +138,7 @@ export function RecordsPage({ collection, query, onEditCollection }) {
       <div class="page-actions">
         <button type="button" class="btn btn-ghost" id="refresh" title="Refresh" onClick=${reload}>↻ Refresh</button>
         <${ColumnChooser} fields=${allFields} columns=${columns} />
+        <button type="button" class="btn btn-secondary" id="api-preview" onClick=${() => openApiPreview(collection)}><span aria-hidden="true">${'</>'}</span> API preview</button>
         ${onEditCollection ? html`<button type="button" class="btn btn-secondary" id="edit-collection" onClick=${onEditCollection}>⚙ Edit collection</button>` : null}
         ${isView ? null : html`<button type="button" class="btn btn-primary" id="new-record" onClick=${() => openRecord(null)}>+ New record</button>`}
       </div>

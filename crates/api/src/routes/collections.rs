@@ -47,6 +47,20 @@ pub async fn create_collection(
     ))
 }
 
+/// `POST /api/collections/meta/validate`: 204 when the body would save as a collection.
+pub async fn validate_collection(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+    body: Result<JsonBody, BodyRejection>,
+) -> ApiResult<StatusCode> {
+    let body = JsonBody::read(
+        body,
+        Unreadable::Always("Failed to load the collection type data due to invalid formatting."),
+    );
+    state.app.collections().validate(&auth, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `PATCH /api/collections/{collection}`
 pub async fn update_collection(
     State(state): State<AppState>,

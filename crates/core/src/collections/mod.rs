@@ -328,6 +328,31 @@ impl Collections {
         Ok(self.replace(id_or_name, input, Via::App).await?.1)
     }
 
+    /// Checks a definition as saving it would, without saving (`POST
+    /// /api/collections/meta/validate`: the dashboard's check before a save). An `id` of an
+    /// existing collection in `input` checks it as an update of that collection, anything else
+    /// as a new one; the error is the one the save would answer.
+    pub async fn validate(&self, caller: &Auth, input: Result<Json>) -> Result<()> {
+        superusers_only(caller)?;
+        let input = input?;
+        self.schema.refresh_if_shared().await?;
+        let existing = input
+            .get("id")
+            .and_then(Json::as_str)
+            .filter(|id| self.schema.get(id).is_some_and(|c| c.id == *id));
+        let (c, old, action) = match existing {
+            Some(id) => {
+                let (c, old) = self.prepare_update(id, &input, &[])?;
+                (c, Some(old), "update")
+            }
+            None => (self.prepare_create(&input, &[])?, None, "create"),
+        };
+        self.schema
+            .check_save(c, old)
+            .await
+            .map_err(|e| contextualize(e, action))
+    }
+
     /// Applies `input` to a definition; the definition before and after, and whether it
     /// changed (a model hook may skip the change).
     async fn replace(

@@ -182,24 +182,7 @@ impl Schema {
         let (saved, views) = self
             .db
             .write(move |conn| {
-                if collection.kind == CollectionKind::View {
-                    system::infer_view_fields(conn, &mut collection, old.as_deref(), &known)?;
-                }
-                let views = match &old {
-                    None => {
-                        migrate::create(conn, &collection)?;
-                        Vec::new()
-                    }
-                    Some(old) if !migrate::changes_storage(old, &collection) => Vec::new(),
-                    Some(old) => {
-                        let readers = migrate::readers(&old.name, &old.id, &known);
-                        migrate::drop_views(conn, &readers)?;
-                        migrate::update(conn, old, &collection)?;
-                        let after = with(&known, Some(&collection), &old.id);
-                        restore_views(conn, readers, &after, "update")?
-                    }
-                };
-                store_definition(conn, &collection)?;
+                let views = write_definition(conn, &mut collection, old.as_deref(), &known)?;
                 for hook in &hooks {
                     hook(conn, old.as_deref(), Some(&collection))?;
                 }
@@ -213,6 +196,32 @@ impl Schema {
         }
         self.changed_when_settled();
         Ok(saved)
+    }
+
+    /// What [`Schema::save`] would answer, without saving: its writes run and are rolled
+    /// back (the database checks a view's query and the indexes only by running them).
+    pub async fn check_save(
+        &self,
+        mut collection: Collection,
+        old: Option<Arc<Collection>>,
+    ) -> Result<()> {
+        let known = self.all();
+        let wrote = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = wrote.clone();
+        let outcome = self
+            .db
+            .write(move |conn| {
+                write_definition(conn, &mut collection, old.as_deref(), &known)?;
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                // An error is what rolls the transaction back.
+                Err::<(), _>(Error::internal("checked: rolled back"))
+            })
+            .await;
+        match outcome {
+            _ if wrote.load(std::sync::atomic::Ordering::Relaxed) => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) => Ok(()),
+        }
     }
 
     /// `now`, or a millisecond after the latest collection's creation if that is not earlier.
@@ -349,6 +358,36 @@ fn with(known: &[Arc<Collection>], changed: Option<&Collection>, id: &str) -> Ve
         .cloned()
         .chain(changed.map(|c| Arc::new(c.clone())))
         .collect()
+}
+
+/// A definition's storage and row, as a save writes them in its transaction: the views that
+/// read an old table are dropped and made again over the new one (returned, with their fields
+/// as inferred again).
+fn write_definition(
+    conn: &mut dyn Conn,
+    collection: &mut Collection,
+    old: Option<&Collection>,
+    known: &[Arc<Collection>],
+) -> Result<Vec<Collection>> {
+    if collection.kind == CollectionKind::View {
+        system::infer_view_fields(conn, collection, old, known)?;
+    }
+    let views = match old {
+        None => {
+            migrate::create(conn, collection)?;
+            Vec::new()
+        }
+        Some(old) if !migrate::changes_storage(old, collection) => Vec::new(),
+        Some(old) => {
+            let readers = migrate::readers(&old.name, &old.id, known);
+            migrate::drop_views(conn, &readers)?;
+            migrate::update(conn, old, collection)?;
+            let after = with(known, Some(collection), &old.id);
+            restore_views(conn, readers, &after, "update")?
+        }
+    };
+    store_definition(conn, collection)?;
+    Ok(views)
 }
 
 /// Creates the views of `views` again over what changed, each from its stored query, oldest
