@@ -20,17 +20,15 @@ use oxbase_core::records::write::WriteInput;
 use oxbase_core::schema::{Collection, CollectionKind, FieldKind};
 use serde_json::{Map, Value as Json};
 
-use super::cursor;
+use super::lists::{DEFAULT_BACK_LIMIT, ListArgs, list_page};
 use super::logins::{Flow, auth_mutation};
 use super::names::{pascal, safe};
 use super::rec::{Page, Rec, json_value, ready};
 use super::selection::{
-    Info, MAX_EXPAND_DEPTH, Rel, expand_below, expand_of_list, expand_of_record,
+    Info, MAX_EXPAND_DEPTH, Rel, RootField, ValueField, expand_below, expand_of_list,
+    expand_of_record,
 };
 use super::{Limits, gql_error, services};
-
-/// A back-relation's default number of records.
-const DEFAULT_BACK_LIMIT: i64 = 100;
 
 fn multi(f: &oxbase_core::schema::Field) -> bool {
     f.options
@@ -55,7 +53,8 @@ fn scalar_type(f: &oxbase_core::schema::Field) -> Option<TypeRef> {
     })
 }
 
-pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
+/// The schema of the collections, and what the resolvers (and `direct`) know of it.
+pub fn schema(app: &App, limits: Limits) -> Result<(Schema, Arc<Info>), SchemaError> {
     let collections: Vec<Arc<Collection>> = app.schema().all();
     let by_id: HashMap<&str, &Arc<Collection>> =
         collections.iter().map(|c| (c.id.as_str(), c)).collect();
@@ -79,6 +78,7 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
                 Rel::Forward {
                     field: f.name.clone(),
                     target: target.name.clone(),
+                    many: multi(f),
                 },
             );
             info.rels.entry(target.name.clone()).or_default().insert(
@@ -90,13 +90,43 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
             );
         }
     }
+    let mut root_names = HashSet::new();
+    for c in &collections {
+        let mut taken = HashSet::new();
+        let scalars = c
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let ty = scalar_type(f)?;
+                let gql = safe(&f.name);
+                taken.insert(gql.clone()).then(|| {
+                    let list = matches!(ty, TypeRef::NonNull(_));
+                    (
+                        gql,
+                        ValueField {
+                            name: f.name.clone(),
+                            list,
+                        },
+                    )
+                })
+            })
+            .collect();
+        info.scalars.insert(c.name.clone(), scalars);
+        let name = safe(&c.name);
+        if root_names.insert(format!("{name}List")) {
+            let list = RootField::List(c.name.clone());
+            info.roots.insert(format!("{name}List"), list);
+        }
+        if root_names.insert(name.clone()) {
+            info.roots.insert(name, RootField::View(c.name.clone()));
+        }
+    }
     let info = Arc::new(info);
 
     let mut query = Object::new("Query");
     let mut mutation = Object::new("Mutation");
     let mut subscription = Subscription::new("Subscription");
     let mut objects = Vec::new();
-    let mut root_names = HashSet::new();
     let mut subscription_names = HashSet::new();
     for c in &collections {
         let p = pascal(&c.name);
@@ -117,10 +147,12 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
                 .field(items_field(&record_type)),
         );
         let name = safe(&c.name);
-        if root_names.insert(format!("{name}List")) {
-            query = query.field(list_query(c, &name, &list_type, &info));
+        // A name another collection's root field took first is left to it.
+        let list_name = format!("{name}List");
+        if matches!(info.roots.get(&list_name), Some(RootField::List(of)) if *of == c.name) {
+            query = query.field(list_query(c, &list_name, &list_type, &info));
         }
-        if root_names.insert(name.clone()) {
+        if matches!(info.roots.get(&name), Some(RootField::View(of)) if *of == c.name) {
             query = query.field(view_query(c, &name, &record_type, &info));
         }
         let event_type = format!("{p}Event");
@@ -172,11 +204,12 @@ pub fn schema(app: &App, limits: Limits) -> Result<Schema, SchemaError> {
     for o in objects {
         builder = builder.register(o);
     }
-    builder
+    let schema = builder
         .register(query)
         .register(mutation)
         .register(subscription)
-        .finish()
+        .finish()?;
+    Ok((schema, info))
 }
 
 /// A field read from the parent's JSON (a list's numbers, an auth answer's token).
@@ -216,13 +249,13 @@ fn record_field(record_type: &str) -> Field {
 fn record_object(c: &Collection, record_type: &str, info: &Arc<Info>) -> Object {
     let mut o = Object::new(record_type);
     let mut taken = HashSet::new();
-    for f in &c.fields {
-        let Some(ty) = scalar_type(f) else { continue };
-        let gql = safe(&f.name);
-        if !taken.insert(gql.clone()) {
+    for (gql, scalar) in info.scalars.get(&c.name).into_iter().flatten() {
+        let field = c.fields.iter().find(|f| f.name == scalar.name);
+        let Some(ty) = field.and_then(scalar_type) else {
             continue;
-        }
-        let name = f.name.clone();
+        };
+        taken.insert(gql.clone());
+        let name = scalar.name.clone();
         o = o.field(Field::new(gql, ty, move |ctx| {
             let rec = ctx.parent_value.try_downcast_ref::<Rec>();
             ready(rec.map(|rec| json_value(rec.json.get(&name))))
@@ -236,15 +269,18 @@ fn record_object(c: &Collection, record_type: &str, info: &Arc<Info>) -> Object 
             continue;
         }
         o = o.field(match rel {
-            Rel::Forward { field, target } => forward_field(c, gql, field, target, info),
+            Rel::Forward {
+                field,
+                target,
+                many,
+            } => forward_field(gql, field, target, *many, info),
             Rel::Back { source, field } => back_field(gql, source, field, info),
         });
     }
     o
 }
 
-fn forward_field(c: &Collection, gql: &str, field: &str, target: &str, info: &Arc<Info>) -> Field {
-    let many = c.fields.iter().any(|f| f.name == field && multi(f));
+fn forward_field(gql: &str, field: &str, target: &str, many: bool, info: &Arc<Info>) -> Field {
     let record_type = format!("{}Record", info.types[target]);
     let ty = if many {
         TypeRef::named_nn_list_nn(&record_type)
@@ -263,7 +299,10 @@ fn forward_field(c: &Collection, gql: &str, field: &str, target: &str, info: &Ar
                 .expanded(&field)
                 .iter()
                 .map(|r| FieldValue::borrowed_any(r));
-            return ready(Ok(one_or_many(many, related.collect())));
+            return match one_or_many(many, related.collect()) {
+                Some(value) => ready(Ok(value)),
+                None => FieldFuture::Value(None),
+            };
         }
         // Past the core's expand depth: one view per id, under the view rule.
         let (field, target, info) = (field.clone(), target.clone(), info.clone());
@@ -288,19 +327,19 @@ fn forward_field(c: &Collection, gql: &str, field: &str, target: &str, info: &Ar
                     related.push(FieldValue::owned_any(Rec::new(json, 0)));
                 }
             }
-            Ok(Some(one_or_many(many, related)))
+            Ok(one_or_many(many, related))
         })
     })
 }
 
-/// A relation's answer: the list, or its one record (null when none).
-fn one_or_many(many: bool, mut records: Vec<FieldValue<'_>>) -> FieldValue<'_> {
+/// A relation's answer: the list, or its one record (none: null, not an object of nulls).
+fn one_or_many(many: bool, mut records: Vec<FieldValue<'_>>) -> Option<FieldValue<'_>> {
     if many {
-        FieldValue::list(records)
+        Some(FieldValue::list(records))
     } else if records.is_empty() {
-        FieldValue::NULL
+        None
     } else {
-        records.swap_remove(0)
+        Some(records.swap_remove(0))
     }
 }
 
@@ -382,100 +421,44 @@ fn opt_string(ctx: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Op
     }
 }
 
-fn list_query(c: &Collection, name: &str, list_type: &str, info: &Arc<Info>) -> Field {
+fn list_query(c: &Collection, gql: &str, list_type: &str, info: &Arc<Info>) -> Field {
     let (coll, info) = (c.name.clone(), info.clone());
-    Field::new(
-        format!("{name}List"),
-        TypeRef::named_nn(list_type),
-        move |ctx| {
-            let (coll, info) = (coll.clone(), info.clone());
-            FieldFuture::new(async move {
-                let (app, caller) = services(&ctx)?;
-                let arg = |n: &str| -> async_graphql::Result<String> {
-                    Ok(match ctx.args.get(n) {
-                        None => String::new(),
-                        Some(v) => match v.as_value() {
-                            GqlValue::Null => String::new(),
-                            GqlValue::Number(n) => n.to_string(),
-                            _ => v.string()?.to_owned(),
-                        },
-                    })
-                };
-                let (mut page, mut per_page, mut sort, mut filter) =
-                    (arg("page")?, arg("perPage")?, arg("sort")?, arg("filter")?);
-                // Cursor paging (`first`, `after`): REST's list from the cursor on.
-                let first = match ctx.args.get("first") {
-                    Some(v) if !v.is_null() => Some(v.i64()?.clamp(1, 999)),
+    Field::new(gql, TypeRef::named_nn(list_type), move |ctx| {
+        let (coll, info) = (coll.clone(), info.clone());
+        FieldFuture::new(async move {
+            let (app, caller) = services(&ctx)?;
+            let arg = |n: &str| -> async_graphql::Result<String> {
+                Ok(match ctx.args.get(n) {
+                    None => String::new(),
+                    Some(v) => match v.as_value() {
+                        GqlValue::Null => String::new(),
+                        GqlValue::Number(n) => n.to_string(),
+                        _ => v.string()?.to_owned(),
+                    },
+                })
+            };
+            let args = ListArgs {
+                page: arg("page")?,
+                per_page: arg("perPage")?,
+                sort: arg("sort")?,
+                filter: arg("filter")?,
+                first: match ctx.args.get("first") {
+                    Some(v) if !v.is_null() => Some(v.i64()?),
                     _ => None,
-                };
-                let after = opt_string(&ctx, "after")?;
-                let by_cursor = first.is_some() || after.is_some();
-                let collection = app.schema().get(&coll);
-                let keys = match &collection {
-                    Some(c) if by_cursor => Some(cursor::keys(c, &sort).map_err(gql_error)?),
-                    Some(c) => cursor::keys(c, &sort).ok(),
-                    None => None,
-                };
-                let first = first.unwrap_or(30);
-                if let (true, Some(keys)) = (by_cursor, &keys) {
-                    sort = cursor::sort(keys);
-                    if let Some(after) = &after {
-                        let from = cursor::after(keys, after).map_err(gql_error)?;
-                        filter = if filter.trim().is_empty() {
-                            from
-                        } else {
-                            format!("({filter}) && ({from})")
-                        };
-                    }
-                    page = "1".into();
-                    per_page = (first + 1).to_string();
-                }
-                let expand = expand_of_list(&info, &coll, ctx.ctx.field());
-                // Counted only when the selection reads the total (`hasNextPage` of a page
-                // is `page < totalPages`): a count may scan every row the rule lets through.
-                let selected = ctx.ctx.look_ahead();
-                let counted = !by_cursor
-                    && ["totalItems", "totalPages", "hasNextPage"]
-                        .iter()
-                        .any(|f| selected.field(f).exists());
-                let q = ListQuery::parse(ListParams {
-                    page: &page,
-                    per_page: &per_page,
-                    sort: &sort,
-                    filter: &filter,
-                    expand: &expand,
-                    fields: "",
-                    skip_total: if counted { "" } else { "true" },
-                });
-                let list = app
-                    .records()
-                    .list(&caller.info, &coll, q)
-                    .await
-                    .map_err(gql_error)?;
-                let mut items = list.items;
-                let (per_page, more) = if by_cursor {
-                    let more = items.len() as i64 > first;
-                    items.truncate(usize::try_from(first).unwrap_or(0));
-                    (first, more)
-                } else {
-                    (list.per_page, list.page < list.total_pages)
-                };
-                let end = keys
-                    .as_ref()
-                    .and_then(|k| items.last().and_then(|r| cursor::of(k, r)));
-                let numbers = serde_json::json!({
-                    "page": list.page,
-                    "perPage": per_page,
-                    "totalItems": list.total_items,
-                    "totalPages": list.total_pages,
-                    "hasNextPage": more,
-                    "endCursor": end,
-                });
-                let items = items.into_iter().map(|json| Rec::new(json, 0)).collect();
-                Ok(Some(FieldValue::owned_any(Page { numbers, items })))
-            })
-        },
-    )
+                },
+                after: opt_string(&ctx, "after")?,
+            };
+            let expand = expand_of_list(&info, &coll, ctx.ctx.field());
+            // Counted only when the selection reads the total (`hasNextPage` of a page
+            // is `page < totalPages`): a count may scan every row the rule lets through.
+            let selected = ctx.ctx.look_ahead();
+            let reads_total = ["totalItems", "totalPages", "hasNextPage"]
+                .iter()
+                .any(|f| selected.field(f).exists());
+            let page = list_page(app, caller, &coll, args, &expand, reads_total).await?;
+            Ok(Some(FieldValue::owned_any(page)))
+        })
+    })
     .argument(InputValue::new("filter", TypeRef::named(TypeRef::STRING)))
     .argument(InputValue::new("sort", TypeRef::named(TypeRef::STRING)))
     .argument(InputValue::new("page", TypeRef::named(TypeRef::INT)))

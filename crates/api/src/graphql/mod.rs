@@ -8,6 +8,8 @@
 
 mod build;
 mod cursor;
+mod direct;
+mod lists;
 mod logins;
 mod names;
 mod prepared;
@@ -77,9 +79,9 @@ impl Cache {
         {
             return Ok((built.schema.clone(), built.prepared.clone()));
         }
-        let schema = build::schema(app, Limits::from_env())
+        let (schema, info) = build::schema(app, Limits::from_env())
             .map_err(|e| ApiError(oxbase_core::Error::internal(format!("graphql schema: {e}"))))?;
-        let prepared = Arc::new(prepared::Prepared::default());
+        let prepared = Arc::new(prepared::Prepared::new(info));
         *slot = Some(Built {
             version,
             schema: schema.clone(),
@@ -122,22 +124,51 @@ impl Query {
     }
 }
 
+/// The answer to a GraphQL request: the executor's, or one written directly (`direct`).
+pub enum Answer {
+    Executed(async_graphql::Response),
+    Direct(Vec<u8>),
+}
+
+impl axum::response::IntoResponse for Answer {
+    fn into_response(self) -> axum::response::Response {
+        match self {
+            Answer::Executed(response) => axum::Json(response).into_response(),
+            Answer::Direct(body) => (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("application/json"),
+                )],
+                body,
+            )
+                .into_response(),
+        }
+    }
+}
+
 /// Runs one GraphQL request for `caller`.
 pub async fn execute(
     app: &App,
     cache: &Cache,
     caller: Caller,
     query: &Query,
-) -> Result<async_graphql::Response, ApiError> {
-    let run = |(schema, prepared): (Schema, Arc<prepared::Prepared>)| {
+) -> Result<Answer, ApiError> {
+    let operation = query.operation_name.as_deref().filter(|n| !n.is_empty());
+    let (schema, prepared) = cache.current(app)?;
+    let entry = prepared.entry(&query.query, operation, query.variables.as_ref());
+    if let Some(plan) = entry.as_ref().and_then(prepared::Entry::plan)
+        && let Some(body) = direct::answer(app, &caller, &plan, query.variables.as_ref()).await
+    {
+        return Ok(Answer::Direct(body));
+    }
+    let run = |schema: Schema, entry: Option<prepared::Entry>| {
         let mut request = query.request().data(app.clone()).data(caller.clone());
-        let operation = query.operation_name.as_deref().filter(|n| !n.is_empty());
-        if let Some(entry) = prepared.entry(&query.query, operation, query.variables.as_ref()) {
+        if let Some(entry) = entry {
             request = request.data(entry);
         }
         async move { schema.execute(request).await }
     };
-    let mut response = run(cache.current(app)?).await;
+    let mut response = run(schema, entry).await;
     // Refused before any resolver ran (an unknown collection or field, say): on a shared
     // (PostgreSQL) database another instance may have changed the collections a moment ago,
     // so reload them once and retry, as REST's `get_fresh` does on a miss.
@@ -145,10 +176,12 @@ pub async fn execute(
         let before = app.schema().version();
         app.schema().refresh_if_shared().await.map_err(ApiError)?;
         if app.schema().version() != before {
-            response = run(cache.current(app)?).await;
+            let (schema, prepared) = cache.current(app)?;
+            let entry = prepared.entry(&query.query, operation, query.variables.as_ref());
+            response = run(schema, entry).await;
         }
     }
-    Ok(response)
+    Ok(Answer::Executed(response))
 }
 
 /// Runs a GraphQL multipart request (files per the GraphQL multipart request spec) for

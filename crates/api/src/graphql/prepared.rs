@@ -18,19 +18,33 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 use parking_lot::Mutex;
 
+use super::direct::{self, Plan};
+use super::selection::Info;
+
 /// Longer query texts are not kept (the memory a kept entry may take).
 const MAX_QUERY_BYTES: usize = 16 * 1024;
 /// Entries kept at most in each map; past it the map starts over (clients have few queries).
 const MAX_ENTRIES: usize = 512;
 
 /// What is known of the queries run against one schema.
-#[derive(Default)]
 pub(super) struct Prepared {
-    parsed: Mutex<HashMap<String, ExecutableDocument>>,
+    parsed: Mutex<HashMap<String, Arc<ExecutableDocument>>>,
     validated: Mutex<HashMap<String, ValidationResult>>,
+    /// Plans by operation and query text; `None`: not plain, the executor answers.
+    plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
+    info: Arc<Info>,
 }
 
 impl Prepared {
+    pub fn new(info: Arc<Info>) -> Prepared {
+        Prepared {
+            parsed: Mutex::default(),
+            validated: Mutex::default(),
+            plans: Mutex::default(),
+            info,
+        }
+    }
+
     /// The request's entry, when its query is short enough to be kept: handed to the
     /// extension through the request's data.
     pub fn entry(
@@ -39,7 +53,8 @@ impl Prepared {
         operation: Option<&str>,
         variables: Option<&serde_json::Value>,
     ) -> Option<Entry> {
-        if query.len() > MAX_QUERY_BYTES {
+        // A NUL would make two keys alike (an operation name cannot hold one).
+        if query.len() > MAX_QUERY_BYTES || operation.is_some_and(|o| o.contains('\0')) {
             return None;
         }
         let variables = variables.map(|v| v.to_string()).unwrap_or_default();
@@ -47,6 +62,7 @@ impl Prepared {
         Some(Entry {
             prepared: self.clone(),
             query_at: validation_key.len() - query.len(),
+            operation_len: operation.map_or(0, str::len),
             validation_key,
         })
     }
@@ -66,11 +82,33 @@ pub(super) struct Entry {
     prepared: Arc<Prepared>,
     validation_key: String,
     query_at: usize,
+    /// The operation name's length: it starts the key.
+    operation_len: usize,
 }
 
 impl Entry {
     fn query(&self) -> &str {
         &self.validation_key[self.query_at..]
+    }
+
+    fn operation(&self) -> Option<&str> {
+        Some(&self.validation_key[..self.operation_len]).filter(|o| !o.is_empty())
+    }
+
+    /// The direct plan of a query validated before for the same operation and variables.
+    pub fn plan(&self) -> Option<Arc<Plan>> {
+        let prepared = &self.prepared;
+        if !prepared.validated.lock().contains_key(&self.validation_key) {
+            return None;
+        }
+        let key = format!("{}\0{}", self.operation().unwrap_or(""), self.query());
+        if let Some(known) = prepared.plans.lock().get(&key) {
+            return known.clone();
+        }
+        let doc = prepared.parsed.lock().get(self.query()).cloned()?;
+        let plan = direct::plan(&doc, self.operation(), &prepared.info).map(Arc::new);
+        remember(&prepared.plans, key, plan.clone());
+        plan
     }
 }
 
@@ -97,13 +135,13 @@ impl Extension for Memo {
             return next.run(ctx, query, variables).await;
         };
         if let Some(doc) = entry.prepared.parsed.lock().get(entry.query()) {
-            return Ok(doc.clone());
+            return Ok(ExecutableDocument::clone(doc));
         }
         let doc = next.run(ctx, query, variables).await?;
         remember(
             &entry.prepared.parsed,
             entry.query().to_owned(),
-            doc.clone(),
+            Arc::new(doc.clone()),
         );
         Ok(doc)
     }

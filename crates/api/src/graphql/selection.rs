@@ -11,17 +11,56 @@ pub(super) const MAX_EXPAND_DEPTH: usize = 6;
 #[derive(Clone)]
 pub(super) enum Rel {
     /// `field` of this collection points at `target`.
-    Forward { field: String, target: String },
+    /// `many`: the field holds several ids.
+    Forward {
+        field: String,
+        target: String,
+        many: bool,
+    },
     /// `field` of `source` points at this collection.
     Back { source: String, field: String },
 }
 
-/// What resolvers need of the schema: per collection, its type prefix and its relations by
-/// GraphQL field name (ordered: the schema, and its SDL, are the same from run to run).
+/// What resolvers need of the schema: per collection, its type prefix, its relations by
+/// GraphQL field name (ordered: the schema, and its SDL, are the same from run to run) and its
+/// other fields; the query root's fields.
 #[derive(Default)]
 pub(super) struct Info {
     pub(super) types: HashMap<String, String>,
     pub(super) rels: HashMap<String, BTreeMap<String, Rel>>,
+    /// Per collection, its fields shown as values, by GraphQL name (a relation's raw ids
+    /// included), in the collection's order: the record's key and whether the type is a list.
+    pub(super) scalars: HashMap<String, Vec<(String, ValueField)>>,
+    /// The query root's fields by GraphQL name.
+    pub(super) roots: HashMap<String, RootField>,
+}
+
+/// A record field shown as its value.
+#[derive(Clone)]
+pub(super) struct ValueField {
+    /// The record's key.
+    pub(super) name: String,
+    /// Typed as a list (a multiple select, file or relation).
+    pub(super) list: bool,
+}
+
+/// A field of the query root: a collection's list or view.
+pub(super) enum RootField {
+    List(String),
+    View(String),
+}
+
+impl Info {
+    /// The value field `gql` of a record of `coll`.
+    pub(super) fn scalar(&self, coll: &str, gql: &str) -> Option<&ValueField> {
+        let fields = self.scalars.get(coll)?;
+        fields.iter().find(|(name, _)| name == gql).map(|(_, s)| s)
+    }
+
+    /// The relation field `gql` of a record of `coll` (a value field of that name hides it).
+    pub(super) fn rel(&self, coll: &str, gql: &str) -> Option<&Rel> {
+        self.rels.get(coll)?.get(gql)
+    }
 }
 
 /// The `expand` that serves what `field` selects below a record of `coll`: every forward
@@ -56,7 +95,7 @@ fn walk(
             continue;
         };
         let (segment, next) = match rel {
-            Rel::Forward { field, target } => (field.clone(), target.as_str()),
+            Rel::Forward { field, target, .. } => (field.clone(), target.as_str()),
             Rel::Back { source, field } => {
                 let own = sel
                     .arguments()

@@ -34,7 +34,7 @@ pub async fn post(
     headers: HeaderMap,
     ctx: Context,
     body: axum::body::Body,
-) -> ApiResult<Json<async_graphql::Response>> {
+) -> ApiResult<Response> {
     // The route has no router limit: this one allows for files, as a record route does.
     let limit = graphql::body_limit(&state.app, state.max_body_bytes);
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
@@ -55,13 +55,16 @@ pub async fn post(
         return Ok(Json(
             graphql::execute_multipart(&state.app, &state.graphql, caller, &content_type, &body)
                 .await?,
-        ));
+        )
+        .into_response());
     }
     let request: graphql::Query = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("Invalid GraphQL request body."))?;
-    Ok(Json(
-        graphql::execute(&state.app, &state.graphql, caller, &request).await?,
-    ))
+    Ok(
+        graphql::execute(&state.app, &state.graphql, caller, &request)
+            .await?
+            .into_response(),
+    )
 }
 
 /// `GET /api/graphql?query=…`; without `query`, the playground page; a WebSocket upgrade
@@ -104,7 +107,11 @@ pub async fn get(
         operation_name: Some(ctx.params.str("operationName").to_owned()),
     };
     let caller = caller(ctx, &headers, ip);
-    Ok(Json(graphql::execute(&state.app, &state.graphql, caller, &request).await?).into_response())
+    Ok(
+        graphql::execute(&state.app, &state.graphql, caller, &request)
+            .await?
+            .into_response(),
+    )
 }
 
 /// Whether the document has a mutation or subscription (an unparsable one is left to the
