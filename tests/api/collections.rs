@@ -339,6 +339,11 @@ async fn guests_get_401_and_users_get_403_on_every_collections_endpoint() {
             status,
             message,
         );
+        assert_error(
+            &app.get("/api/collections/meta/field-defaults", token).await,
+            status,
+            message,
+        );
         let import = json!({"collections": [{"name": "x_imp"}], "deleteMissing": false});
         assert_error(
             &app.request(Method::PUT, "/api/collections/import", token, Some(&import))
@@ -721,4 +726,54 @@ async fn validate_answers_as_the_save_would_without_saving() {
         !all.iter().any(|n| n == "drafts" || n == "v_bad"),
         "{all:?}"
     );
+}
+
+/// `GET /api/collections/meta/field-defaults`: the dashboard's field templates are what the
+/// server saves for a new field of each type given only its name and type.
+#[tokio::test]
+async fn field_defaults_are_what_a_new_field_of_each_type_saves_as() {
+    let app = spawn_app().await;
+    let su = app.superuser_token.clone();
+    let r = app.get("/api/collections/meta/field-defaults", &su).await;
+    r.expect(200);
+    let templates = r.body.as_object().expect("an object").clone();
+    let users = app.collection_id("users").await;
+    // What a type needs to be valid at all.
+    let needs = |kind: &str| match kind {
+        "select" => json!({"values": ["a"]}),
+        "relation" => json!({"collectionId": users}),
+        _ => json!({}),
+    };
+    let mut fields = Vec::new();
+    for kind in templates.keys().filter(|k| *k != "password") {
+        let mut field = json!({"name": format!("f_{kind}"), "type": kind});
+        for (k, v) in needs(kind).as_object().into_iter().flatten() {
+            field[k] = v.clone();
+        }
+        fields.push(field);
+    }
+    assert!(fields.len() >= 12, "{templates:?}");
+    let saved = app
+        .create_collection_as(json!({"name": "templates", "fields": fields}), &su)
+        .await;
+    saved.expect(200);
+    for (kind, template) in &templates {
+        let name = format!("f_{kind}");
+        let Some(field) = saved.body["fields"]
+            .as_array()
+            .and_then(|fs| fs.iter().find(|f| f["name"] == name.as_str()))
+        else {
+            assert_eq!(kind, "password", "no field {name}");
+            continue;
+        };
+        let mut field = field.clone();
+        let mut expected = template.clone();
+        for (k, v) in needs(kind).as_object().into_iter().flatten() {
+            expected[k] = v.clone();
+        }
+        let fields = field.as_object_mut().expect("an object");
+        fields.remove("id");
+        fields.remove("name");
+        assert_eq!(field, expected, "{kind}");
+    }
 }

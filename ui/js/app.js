@@ -44,7 +44,13 @@ function useRoute() {
 
 /** Opens the collection editor (null: a new collection). */
 export async function editCollection(collection) {
-  const sc = await scaffolds();
+  let sc;
+  try {
+    sc = await scaffolds();
+  } catch (err) {
+    toast(errorMessage(err), 'error');
+    return;
+  }
   openPanel((close) => html`<${CollectionEditor} collection=${collection} scaffolds=${sc} close=${close} onSaved=${afterCollectionSaved} />`);
 }
 

@@ -174,6 +174,10 @@ pub fn service(app: App, config: &HttpConfig) -> impl serve::ApiService + use<> 
             get(collections::scaffolds),
         )
         .route(
+            "/api/collections/meta/field-defaults",
+            get(collections::field_defaults),
+        )
+        .route(
             "/api/collections/meta/validate",
             post(collections::validate_collection),
         )

@@ -19,24 +19,6 @@ let serverValidates = true; // false once the server said 404 (a version without
 /** Error keys of the auth options (shown in that tab). */
 const AUTH_OPTION_KEYS = /^(passwordAuth|oauth2|otp|mfa|authAlert|authToken|verificationToken|passwordResetToken|emailChangeToken|fileToken|verificationTemplate|resetPasswordTemplate|confirmEmailChangeTemplate)\b/;
 
-export const FIELD_TYPES = ['text', 'editor', 'number', 'bool', 'email', 'url', 'date', 'autodate', 'select', 'file', 'relation', 'json', 'geoPoint'];
-
-const TYPE_DEFAULTS = {
-  text: { min: 0, max: 0, pattern: '', autogeneratePattern: '', primaryKey: false },
-  editor: { maxSize: 0, convertURLs: false },
-  number: { min: null, max: null, onlyInt: false },
-  bool: {},
-  email: { exceptDomains: [], onlyDomains: [] },
-  url: { exceptDomains: [], onlyDomains: [] },
-  date: { min: '', max: '' },
-  autodate: { onCreate: true, onUpdate: false },
-  select: { values: [], maxSelect: 1 },
-  file: { maxSelect: 1, maxSize: 0, mimeTypes: [], thumbs: [], protected: false },
-  relation: { collectionId: '', cascadeDelete: false, minSelect: 0, maxSelect: 1 },
-  json: { maxSize: 0 },
-  geoPoint: {},
-};
-
 const RULES = [
   ['listRule', 'List/Search rule'],
   ['viewRule', 'View rule'],
@@ -49,8 +31,15 @@ const AUTH_RULES = [
   ['manageRule', 'Manage rule', 'Who may manage (e.g. change email/password of) other users.'],
 ];
 
+// The server's template of a new field of each type (GET /api/collections/meta/field-defaults),
+// loaded with the scaffolds before the editor opens: the dashboard keeps no defaults of its own.
+let fieldTemplates = {};
+
+/** The field types a collection's fields may have, in the server's order. */
+export const fieldTypes = () => Object.keys(fieldTemplates).filter((t) => t !== 'password');
+
 function newField(type, name = '') {
-  return { name, type, required: false, hidden: false, presentable: false, system: false, ...structuredClone(TYPE_DEFAULTS[type] || {}) };
+  return { ...structuredClone(fieldTemplates[type] || { type }), name };
 }
 
 function defaultAutodates() {
@@ -61,17 +50,18 @@ function defaultAutodates() {
 }
 
 let scaffoldsCache = null;
-/** The server's shape of a new collection of each type (GET /api/collections/meta/scaffolds). */
+/**
+ * The server's shape of a new collection of each type (GET /api/collections/meta/scaffolds),
+ * with its field templates loaded beside it.
+ */
 export async function scaffolds() {
   if (scaffoldsCache) return scaffoldsCache;
-  try {
-    scaffoldsCache = await pb.send('/api/collections/meta/scaffolds', {});
-  } catch {
-    scaffoldsCache = {
-      base: { type: 'base', fields: [{ ...newField('text', 'id'), system: true, required: true, primaryKey: true, min: 15, max: 15, pattern: '^[a-z0-9]+$', autogeneratePattern: '[a-z0-9]{15}' }], indexes: [] },
-      view: { type: 'view', fields: [], indexes: [], viewQuery: '' },
-    };
-  }
+  const [sc, templates] = await Promise.all([
+    pb.send('/api/collections/meta/scaffolds', {}),
+    pb.send('/api/collections/meta/field-defaults', {}),
+  ]);
+  fieldTemplates = templates;
+  scaffoldsCache = sc;
   return scaffoldsCache;
 }
 
@@ -335,7 +325,7 @@ function FieldsTab({ draft, errors, changed }) {
     ${errors.fields ? html`<div class="field-error">${errors.fields}</div>` : null}
     <div class="add-field">
       <select id="new-field-type" aria-label="New field type" value=${addType} onChange=${(e) => setAddType(e.target.value)}>
-        ${FIELD_TYPES.map((t) => html`<option value=${t}>${t}</option>`)}
+        ${fieldTypes().map((t) => html`<option value=${t}>${t}</option>`)}
       </select>
       <button type="button" class="btn btn-secondary" id="add-field" onClick=${add}>+ Add field</button>
     </div>`;
@@ -361,7 +351,7 @@ function FieldCard({ field: f, index: i, errors, changed, onRemove }) {
       <input class="field-name" type="text" value=${f.name} placeholder="field name" disabled=${locked} aria-label="Field name" spellcheck="false" autocomplete="off"
         onInput=${(e) => ((f.name = e.target.value.trim()), changed())} />
       <select class="field-type-select" disabled=${!!f.id || locked} aria-label="Field type" value=${f.type} onChange=${(e) => changeType(e.target.value)}>
-        ${FIELD_TYPES.concat(FIELD_TYPES.includes(f.type) ? [] : [f.type]).map((t) => html`<option value=${t}>${t}</option>`)}
+        ${fieldTypes().concat(fieldTypes().includes(f.type) ? [] : [f.type]).map((t) => html`<option value=${t}>${t}</option>`)}
       </select>
       <${Check} label="Required" checked=${f.required} onChange=${set('required')} disabled=${locked && f.name === 'id'} />
       <button type="button" class="btn btn-ghost btn-small" title="Options" aria-expanded=${String(shown)} onClick=${() => setOpen(!shown)}>⚙ Options</button>

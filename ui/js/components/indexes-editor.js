@@ -3,7 +3,7 @@
 // order picked, Unique, name and an optional WHERE; or the raw SQL, for anything the form cannot
 // express (an expression index such as `lower(title)` only opens as SQL).
 // parseIndex, formatIndex, newIndexName and retargetIndex are pure (tests/ui/indexes-editor.test.mjs).
-import { html, useState, useRef, useEffect, useLayoutEffect, nextId } from '../lib.js';
+import { html, useState, useRef, useLayoutEffect, nextId } from '../lib.js';
 
 // ---- statements ----------------------------------------------------------------------------
 
@@ -66,15 +66,17 @@ function rowErrors(errors, i) {
 
 export function IndexesTab({ draft, errors, changed, clearErrors }) {
   const [editing, setEditing] = useState(null); // the row being edited, or -1 for a new index
-  const [focusAfter, setFocusAfter] = useState(null); // a selector to focus once rendered
+  // What to focus once rendered: a new object each time, so that closing twice to the same
+  // place focuses it twice; before paint, so focus never lands on the body in between.
+  const [focusAfter, setFocusAfter] = useState(null);
   const listEl = useRef(null);
-  useEffect(() => {
-    if (focusAfter) listEl.current?.parentElement.querySelector(focusAfter)?.focus();
+  useLayoutEffect(() => {
+    if (focusAfter) listEl.current?.parentElement.querySelector(focusAfter.selector)?.focus();
   }, [focusAfter]);
 
-  function close(focus) {
+  function close(selector) {
     setEditing(null);
-    setFocusAfter(focus);
+    setFocusAfter({ selector });
   }
   function apply(at, sql) {
     if (at < 0) draft.indexes.push(sql);

@@ -124,6 +124,14 @@ pub async fn scaffolds(
     Ok(Json(state.app.collections().scaffolds(&auth)?))
 }
 
+/// `GET /api/collections/meta/field-defaults`
+pub async fn field_defaults(
+    State(state): State<AppState>,
+    Caller(auth): Caller,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(state.app.collections().field_defaults(&auth)?))
+}
+
 /// `GET /api/collections/meta/oauth2-providers`
 pub async fn oauth2_providers(
     State(state): State<AppState>,

@@ -580,6 +580,23 @@ impl Collections {
         Ok(Json::Object(out))
     }
 
+    /// A new field of each type as the server makes it, every option at its default (superusers
+    /// only; oxbase's, for the dashboard, which keeps no defaults of its own). Without `id` and
+    /// `name`: a template.
+    pub fn field_defaults(&self, caller: &Auth) -> Result<Json> {
+        superusers_only(caller)?;
+        let mut out = Map::new();
+        for kind in FieldKind::ALL {
+            let mut json = crate::schema::Field::new("", kind).to_json();
+            if let Json::Object(m) = &mut json {
+                m.remove("id");
+                m.remove("name");
+            }
+            out.insert(kind.as_str().into(), json);
+        }
+        Ok(Json::Object(out))
+    }
+
     /// Collections with a relation field pointing at `c`.
     fn referrers(&self, c: &Collection) -> Vec<Arc<Collection>> {
         self.schema

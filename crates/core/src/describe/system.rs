@@ -106,6 +106,7 @@ pub const SYSTEM_PATHS: &[Endpoint] = &[
     e("get", "/api/collections", "Collections", "List collections (`page`, `perPage`, `sort`, `filter`, `skipTotal`).", Superusers, N, Page),
     e("post", "/api/collections", "Collections", "Create a collection.", Superusers, J, Object),
     e("get", "/api/collections/meta/scaffolds", "Collections", "The default shape of a new collection of each type.", Superusers, N, Object),
+    e("get", "/api/collections/meta/field-defaults", "Collections", "A new field of each type with every option at its default (the dashboard's field templates).", Superusers, N, Object),
     e("post", "/api/collections/meta/validate", "Collections", "Check a collection body as a save would (an existing `id`: as its update), without saving: 204, or the save's 400.", Superusers, J, NoContent),
     e("get", "/api/collections/meta/oauth2-providers", "Collections", "The OAuth2 providers an auth collection can offer: `[{name, displayName, logo}]`.", Superusers, N, Array),
     e("put", "/api/collections/import", "Collections", "Import collections (`collections`, `deleteMissing`).", Superusers, J, NoContent),
