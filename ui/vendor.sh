@@ -112,18 +112,18 @@ function unwrap(ring) {
   }
   return out;
 }
+// "M x y l dx dy dx dy … z" with the separators a minus sign makes needless; '' for a ring
+// that rounds to a point.
 function path(ring) {
+  const [[x0, y0], ...rest] = ring.map(([lon, lat]) => [Math.round(lon * 10), Math.round(-lat * 10)]);
   let d = '';
-  let px, py;
-  for (const [lon, lat] of ring) {
-    const x = Math.round(lon * 10);
-    const y = Math.round(-lat * 10);
-    if (px === undefined) d += `M${x} ${y}l`;
-    else if (x !== px || y !== py) d += `${x - px < 0 || d.endsWith('l') ? '' : ' '}${x - px}${y - py < 0 ? '' : ' '}${y - py}`;
-    px = x;
-    py = y;
+  let [px, py] = [x0, y0];
+  for (const [x, y] of rest) {
+    if (x === px && y === py) continue;
+    d += `${x - px < 0 || !d ? '' : ' '}${x - px}${y - py < 0 ? '' : ' '}${y - py}`;
+    [px, py] = [x, y];
   }
-  return d + 'z';
+  return d ? `M${x0} ${y0}l${d}z` : '';
 }
 let land = '';
 let wrap = '';

@@ -27,4 +27,4 @@ fi
 
 cd "$HERE"
 npm ci --no-audit --no-fund --loglevel=error
-exec node --test --test-concurrency=1 dashboard.test.mjs settings.test.mjs a11y.test.mjs api-preview.test.mjs collection-editor.test.mjs rule-language.test.mjs indexes-editor.test.mjs
+exec node --test --test-concurrency=1 dashboard.test.mjs settings.test.mjs a11y.test.mjs api-preview.test.mjs collection-editor.test.mjs rule-language.test.mjs indexes-editor.test.mjs geo-logos.test.mjs

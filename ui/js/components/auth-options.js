@@ -4,6 +4,7 @@
 // edits the editor's draft in place and calls `changed()`, as the other tabs do.
 import { html, useState, useEffect, nextId } from '../lib.js';
 import { pb } from '../api.js';
+import { ProviderLogo } from './provider-logo.js';
 
 const TOKENS = [
   ['authToken', 'Auth token', 'How long a login lasts.'],
@@ -167,6 +168,7 @@ function OAuth2Options({ draft, changed, errors }) {
   const providers = draft.oauth2?.providers || [];
   const fields = draft.fields.filter((f) => !f.system || f.name === 'email');
   const available = known.filter((k) => !providers.some((x) => x.name === k.name));
+  const info = (name) => known.find((k) => k.name === name) || { name, displayName: name };
   function add() {
     if (!adding) return;
     put(draft, 'oauth2.providers', [...providers, { name: adding, clientId: '', clientSecret: '' }]);
@@ -187,7 +189,7 @@ function OAuth2Options({ draft, changed, errors }) {
         <div class="field-options flat">${mapped('name', 'name')}${mapped('username', 'username')}${mapped('avatarURL', 'avatar')}${mapped('id', 'id')}</div>
       </div>
       ${providers.map((prov, i) => html`<fieldset class="pw-group oauth2-provider" data-provider=${prov.name} key=${prov.name}>
-          <legend>${known.find((k) => k.name === prov.name)?.displayName || prov.name}</legend>
+          <legend><${ProviderLogo} provider=${info(prov.name)} />${info(prov.name).displayName}</legend>
           <div class="grid-2">
             <${Opt} ...${p} path=${`oauth2.providers.${i}.clientId`} label="Client ID" />
             <${Opt} ...${p} path=${`oauth2.providers.${i}.clientSecret`} label="Client secret" type="password" placeholder=${prov.id || prov.clientId ? 'unchanged' : ''} />
@@ -201,15 +203,28 @@ function OAuth2Options({ draft, changed, errors }) {
             </div>
             <${Opt} ...${p} path=${`oauth2.providers.${i}.pkce`} label="PKCE" type="checkbox" />
           </details>
-          <div><button type="button" class="btn btn-danger-ghost btn-small" aria-label=${`Remove ${prov.name}`} onClick=${() => remove(i)}>Remove provider</button></div>
+          <div><button type="button" class="btn btn-danger-ghost btn-small" aria-label=${`Remove provider ${info(prov.name).displayName}`} onClick=${() => remove(i)}>Remove provider</button></div>
         </fieldset>`)}
       <div class="add-field">
-        <select id="oauth2-add-provider" aria-label="Provider to add" value=${adding} onChange=${(e) => setAdding(e.target.value)}>
-          <option value="">— add a provider —</option>
-          ${available.map((k) => html`<option value=${k.name}>${k.displayName}${k.displayName.toLowerCase() === k.name ? '' : ` (${k.name})`}</option>`)}
-        </select>
+        <${ProviderSelect} available=${available} value=${adding} onChange=${setAdding} />
         <button type="button" class="btn btn-secondary" id="oauth2-add" disabled=${!adding} onClick=${add}>+ Add provider</button>
       </div>
     </div>
   </details>`;
+}
+
+/**
+ * The provider picker: a native <select>, whose options show the logos where the browser lets
+ * a select's options hold more than text (CSS `appearance: base-select`, Chromium 135+; the
+ * button then shows the chosen one's logo through <selectedcontent>). Elsewhere the same
+ * markup is a plain select of names: the logos are not text, so each option's label is its name.
+ */
+function ProviderSelect({ available, value, onChange }) {
+  return html`<select id="oauth2-add-provider" class="provider-select" aria-label="Provider to add" value=${value} onChange=${(e) => onChange(e.target.value)}>
+    <button type="button" class="provider-select-button"><selectedcontent></selectedcontent></button>
+    <option value="">— add a provider —</option>
+    ${available.map((k) => html`<option value=${k.name} key=${k.name}>
+        <${ProviderLogo} provider=${k} />${k.displayName}${k.displayName.toLowerCase() === k.name ? '' : ` (${k.name})`}
+      </option>`)}
+  </select>`;
 }

@@ -1,8 +1,12 @@
 // The richer record inputs: a JSON editor that validates as you type, a geoPoint input with
-// range checks, and a small rich-text editor (contenteditable with a toolbar) for `editor`
-// fields. Each is one component taking the FieldRow input props ({id, field, value, onChange}).
-import { html, useState, useEffect, useRef } from '../lib.js';
+// range checks and a map, and a small rich-text editor (contenteditable with a toolbar) for
+// `editor` fields. Each is one component taking the FieldRow input props ({id, field, value, onChange}).
+import { html, useState, useEffect, useRef, lazy } from '../lib.js';
 import { GEO_RANGE, geoProblem } from './fields.js';
+
+// The map and its land outline load with the first geoPoint editor, not with the JSON or
+// rich-text ones.
+const GeoMap = lazy(() => import('./geo-map.js'), 'GeoMap');
 
 // ---- JSON --------------------------------------------------------------------------------
 
@@ -45,9 +49,13 @@ export function GeoPointInput({ id, field, value, onChange, readOnly }) {
         class=${problem ? 'invalid' : undefined} aria-invalid=${problem ? 'true' : undefined} onInput=${(e) => onChange({ ...value, [k]: e.target.value })} /></label>`;
   };
   const problems = ['lon', 'lat'].map((k) => geoProblem(k, value[k])).filter(Boolean);
+  // The map shows the typed value when it is valid (empty counts as 0, as on save).
+  const at = (k) => (geoProblem(k, value[k]) ? NaN : Number(value[k]));
   return html`<div class="geo-input" role="group" aria-label=${`${field.name} coordinates`}>
     <div class="inline-inputs">${part('lon', 'Longitude')}${part('lat', 'Latitude')}</div>
     ${problems.length ? html`<div class="geo-status json-invalid">${problems.join(' ')}</div>` : null}
+    <${GeoMap} label=${`${field.name} map`} lon=${at('lon')} lat=${at('lat')} readOnly=${readOnly}
+      onPick=${(lon, lat) => onChange({ lon: String(lon), lat: String(lat) })} />
   </div>`;
 }
 
