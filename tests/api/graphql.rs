@@ -277,6 +277,29 @@ async fn relations_and_back_relations_nest_as_rest_expands_them() {
             );
         }
     }
+    // A null filter and sort are none: the back-relation as expanded.
+    let (_, plain) = gql(
+        app,
+        GUEST,
+        "query($id: String!) { posts(id: $id) { comments_via_post { text } } }",
+        json!({"id": f.posts[0]}),
+    )
+    .await;
+    let (_, nulls) = gql(
+        app,
+        GUEST,
+        "query($id: String!, $s: String) { posts(id: $id) { comments_via_post(filter: null, sort: $s) { text } } }",
+        json!({"id": f.posts[0]}),
+    )
+    .await;
+    assert_eq!(nulls, plain);
+    assert_eq!(
+        plain["data"]["posts"]["comments_via_post"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{plain}"
+    );
     // A back-relation with its own filter, sort and limit.
     let (_, body) = gql(
         app,

@@ -888,7 +888,8 @@ test('records: JSON editor, geoPoint input and rich-text editor save and read ba
     body: '<p onclick="window.__xss=1">hi<script>window.__xss=1</script><img src="x" onerror="window.__xss=1"><a href="javascript:window.__xss=1">x</a></p>',
   });
   await page.locator(`tr.record-row[data-id="${evil.id}"]`).click();
-  await area.waitFor();
+  // The editor loads lazily and fills in after it appears.
+  await area.locator('a', { hasText: 'x' }).waitFor();
   assert.equal(await area.innerHTML(), '<p>hi<a>x</a></p>');
   await sleep(200);
   assert.equal(await page.evaluate(() => window.__xss), undefined);

@@ -369,6 +369,9 @@ test('logs: the requests-per-hour chart has data; filter, level badges, the deta
   // A plain term searches the message, URL and method.
   await page.locator('#logs-filter').fill('nope/records');
   await page.locator('#logs-filter').press('Enter');
+  // The rows of the 404 filter match too: wait for the page to show the new route (it sets the
+  // input from the URL), or the next fill could be overwritten.
+  await page.locator('form.filter-bar[data-filter="nope/records"]').waitFor();
   await page.waitForFunction(() => [...document.querySelectorAll('.log-row')].length > 0 && [...document.querySelectorAll('.log-row')].every((r) => r.innerText.includes('/api/collections/nope/records')));
   // Dragging across the chart's first hours (before the traffic) narrows the list to them.
   await page.locator('#logs-filter').fill('');

@@ -8,6 +8,14 @@ export { h, render, Fragment, createRef };
 export { useState, useEffect, useLayoutEffect, useRef, useMemo, useCallback, useReducer } from '../vendor/hooks.mjs';
 export const html = htm.bind(h);
 
+/**
+ * The filter a search form was submitted with, read from its `filter` input: Enter right after
+ * typing can come before the re-render that brings the typed text into state.
+ */
+export function submitted(e) {
+  return e.currentTarget.elements.namedItem('filter')?.value ?? '';
+}
+
 let uid = 0;
 /** A unique element id (labels point at inputs by id). */
 export const nextId = (prefix = 'f') => `${prefix}-${++uid}`;

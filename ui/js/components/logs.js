@@ -2,7 +2,7 @@
 // (GET /api/logs/stats; dragging across it narrows the list to that time), the entries with
 // level badges (GET /api/logs, newest first, 50 at a time) and a detail panel. A plain search
 // term searches the message, URL and method.
-import { html, useState, useEffect } from '../lib.js';
+import { html, useState, useEffect, useLayoutEffect, submitted } from '../lib.js';
 import { pb, errorMessage } from '../api.js';
 import { openPanel, Panel, bodyRows } from './overlays.js';
 import { TimeChart } from './chart.js';
@@ -59,7 +59,8 @@ export default function Logs({ query }) {
   useEffect(() => {
     document.title = 'Logs - oxbase';
   }, []);
-  useEffect(() => setTyped(urlFilter), [urlFilter]);
+  // With the render that shows the new route (no input can land in between and be overwritten).
+  useLayoutEffect(() => setTyped(urlFilter), [urlFilter]);
   useEffect(() => {
     let alive = true;
     setError('');
@@ -103,9 +104,9 @@ export default function Logs({ query }) {
         <button type="button" class="btn btn-secondary" id="logs-settings" onClick=${() => openPanel((close) => html`<${LogsSettingsPanel} close=${close} />`)}>⚙ Settings</button>
       </div>
     </header>
-    <form class="filter-bar" role="search" onSubmit=${(e) => (e.preventDefault(), navigate(typed, withSuperusers))}>
+    <form class="filter-bar" role="search" data-filter=${urlFilter} onSubmit=${(e) => (e.preventDefault(), navigate(submitted(e), withSuperusers))}>
       <span class="filter-icon" aria-hidden="true">⌕</span>
-      <input id="logs-filter" class=${error ? 'filter-input invalid' : 'filter-input'} type="search" aria-label="Filter logs" spellcheck="false"
+      <input id="logs-filter" name="filter" class=${error ? 'filter-input invalid' : 'filter-input'} type="search" aria-label="Filter logs" spellcheck="false"
         placeholder='level > 0 && data.status >= 400, data.url ~ "/api/"' value=${typed} onInput=${(e) => setTyped(e.target.value)} />
       <button type="submit" class="btn btn-primary btn-small" id="logs-filter-apply">Filter</button>
     </form>

@@ -1,6 +1,6 @@
 // Records browser of one collection (filter, sort and page kept in the URL), and the record
 // create/edit side panel.
-import { html, useState, useEffect, useRef, nextId } from '../lib.js';
+import { html, useState, useEffect, useRef, nextId, submitted } from '../lib.js';
 import { pb, errorMessage, fieldErrors, findCollection } from '../api.js';
 import { Panel, openPanel, confirmDialog, toast } from './overlays.js';
 import { formFields, tableFields, FieldRow, FieldError, toForm, fromForm, typeIcon, presentable, fileURL, isImage, useFileToken } from './fields.js';
@@ -143,7 +143,7 @@ export function RecordsPage({ collection, query, onEditCollection }) {
         ${isView ? null : html`<button type="button" class="btn btn-primary" id="new-record" onClick=${() => openRecord(null)}>+ New record</button>`}
       </div>
     </header>
-    <form class="filter-bar" onSubmit=${(e) => (e.preventDefault(), go({ filter: filterText.trim(), page: 1 }))}>
+    <form class="filter-bar" onSubmit=${(e) => (e.preventDefault(), go({ filter: submitted(e).trim(), page: 1 }))}>
       <span class="filter-icon" aria-hidden="true">⌕</span>
       <input class=${error ? 'filter-input invalid' : 'filter-input'} id="records-filter" type="search" name="filter" spellcheck="false" autocomplete="off" aria-label="Filter"
         placeholder='Search term or filter like title ~ "hello" && created > "2024-01-01"' value=${filterText} onInput=${(e) => setFilterText(e.target.value)} />

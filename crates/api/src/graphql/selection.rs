@@ -97,11 +97,14 @@ fn walk(
         let (segment, next) = match rel {
             Rel::Forward { field, target, .. } => (field.clone(), target.as_str()),
             Rel::Back { source, field } => {
+                // A null `filter` or `sort` is none, as the resolver reads it.
                 let own = sel
                     .arguments()
                     .map(|args| {
-                        args.iter()
-                            .any(|(n, _)| n.as_str() == "filter" || n.as_str() == "sort")
+                        args.iter().any(|(n, v)| {
+                            (n.as_str() == "filter" || n.as_str() == "sort")
+                                && *v != async_graphql::Value::Null
+                        })
                     })
                     .unwrap_or(true);
                 if own {
