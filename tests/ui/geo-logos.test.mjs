@@ -77,6 +77,8 @@ test('auth options: a logo beside each provider, in the list and in the picker; 
     // The configured providers: a decorative logo in each legend, beside the name.
     for (const [name, shown, kind] of [['google', 'Google', 'svg'], ['microsoft', 'Microsoft', 'span'], ['kakao', 'Kakao', 'svg']]) {
       const legend = group.locator(`.oauth2-provider[data-provider="${name}"] legend`);
+      // The display names come with the providers' list, loaded beside the tab.
+      await legend.filter({ hasText: new RegExp(`^${shown}$`) }).waitFor();
       assert.equal(await legend.innerText(), shown);
       const logo = legend.locator('.provider-logo');
       assert.equal(await logo.count(), 1, name);
