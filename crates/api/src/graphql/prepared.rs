@@ -29,10 +29,15 @@ const MAX_ENTRIES: usize = 512;
 /// What is known of the queries run against one schema.
 pub(super) struct Prepared {
     parsed: Mutex<HashMap<String, Arc<ExecutableDocument>>>,
-    validated: Mutex<HashMap<String, ValidationResult>>,
-    /// Plans by operation and query text; `None`: not plain, the executor answers.
-    plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
+    validated: Mutex<HashMap<String, Validated>>,
     info: Arc<Info>,
+}
+
+/// A validation that succeeded, and the direct plan of its query once asked for (`None`
+/// inside: not plain, the executor answers).
+struct Validated {
+    result: ValidationResult,
+    plan: Option<Option<Arc<Plan>>>,
 }
 
 impl Prepared {
@@ -40,7 +45,6 @@ impl Prepared {
         Prepared {
             parsed: Mutex::default(),
             validated: Mutex::default(),
-            plans: Mutex::default(),
             info,
         }
     }
@@ -98,16 +102,14 @@ impl Entry {
     /// The direct plan of a query validated before for the same operation and variables.
     pub fn plan(&self) -> Option<Arc<Plan>> {
         let prepared = &self.prepared;
-        if !prepared.validated.lock().contains_key(&self.validation_key) {
-            return None;
-        }
-        let key = format!("{}\0{}", self.operation().unwrap_or(""), self.query());
-        if let Some(known) = prepared.plans.lock().get(&key) {
-            return known.clone();
+        let mut validated = prepared.validated.lock();
+        let known = validated.get_mut(&self.validation_key)?;
+        if let Some(plan) = &known.plan {
+            return plan.clone();
         }
         let doc = prepared.parsed.lock().get(self.query()).cloned()?;
         let plan = direct::plan(&doc, self.operation(), &prepared.info).map(Arc::new);
-        remember(&prepared.plans, key, plan.clone());
+        known.plan = Some(plan.clone());
         plan
     }
 }
@@ -155,13 +157,13 @@ impl Extension for Memo {
             return next.run(ctx).await;
         };
         if let Some(known) = entry.prepared.validated.lock().get(&entry.validation_key) {
-            return Ok(*known);
+            return Ok(known.result);
         }
         let result = next.run(ctx).await?;
         remember(
             &entry.prepared.validated,
             entry.validation_key.clone(),
-            result,
+            Validated { result, plan: None },
         );
         Ok(result)
     }

@@ -32,16 +32,21 @@ pub async fn view_collection(
     ))
 }
 
+/// A new collection's definition as sent, or PocketBase's refusal of an unreadable one.
+fn new_definition(body: Result<JsonBody, BodyRejection>) -> oxbase_core::Result<serde_json::Value> {
+    JsonBody::read(
+        body,
+        Unreadable::Always("Failed to load the collection type data due to invalid formatting."),
+    )
+}
+
 /// `POST /api/collections`
 pub async fn create_collection(
     State(state): State<AppState>,
     Caller(auth): Caller,
     body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<Json<Value>> {
-    let body = JsonBody::read(
-        body,
-        Unreadable::Always("Failed to load the collection type data due to invalid formatting."),
-    );
+    let body = new_definition(body);
     Ok(Json(
         state.app.collections().create(&auth, body).await?.to_json(),
     ))
@@ -53,10 +58,7 @@ pub async fn validate_collection(
     Caller(auth): Caller,
     body: Result<JsonBody, BodyRejection>,
 ) -> ApiResult<StatusCode> {
-    let body = JsonBody::read(
-        body,
-        Unreadable::Always("Failed to load the collection type data due to invalid formatting."),
-    );
+    let body = new_definition(body);
     state.app.collections().validate(&auth, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
