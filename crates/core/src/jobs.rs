@@ -6,7 +6,7 @@
 //! Superusers list, view and replay each kind's dead jobs over HTTP ([`DeadLetters`]).
 //!
 //! Metrics: `oxbase_jobs_pending`, `oxbase_jobs_oldest_pending_seconds`, `oxbase_jobs_dead`
-//! (gauges, refreshed at each round of the worker), `oxbase_jobs_failures_total{kind}` and
+//! (gauges, refreshed at most each second by the worker, when `/metrics` is on), `oxbase_jobs_failures_total{kind}` and
 //! `oxbase_jobs_done_total{kind}`.
 
 use std::collections::HashMap;
@@ -279,26 +279,7 @@ async fn round(queue: &Inner) -> usize {
     let now = unix_micros();
     let lease_until = now + LEASE.as_micros() as i64;
     let kinds: Vec<String> = queue.kinds.read().keys().cloned().collect();
-    // Most rounds find nothing due: a look first, so that they do not take the writer (a
-    // write transaction every round would queue before users' writes and end cached reads).
-    let looked = kinds.clone();
-    match queue
-        .db
-        .read(move |conn| table::any_due(conn, &looked, now))
-        .await
-    {
-        Ok(false) => return 0,
-        Ok(true) => {}
-        Err(e) => {
-            tracing::warn!(error = %e, "the job queue could not be read");
-            return 0;
-        }
-    }
-    let claimed = match queue
-        .db
-        .write(move |conn| table::claim(conn, &kinds, now, lease_until, BATCH))
-        .await
-    {
+    let claimed = match claim(queue, kinds, now, lease_until).await {
         Ok(jobs) => jobs,
         Err(e) => {
             tracing::warn!(error = %e, "the job queue could not be read");
@@ -326,7 +307,8 @@ async fn round(queue: &Inner) -> usize {
         .flatten()
         .collect();
     record(queue, done).await;
-    let due = {
+    // Counting a backlog reads every row of it: only when a recorder takes the gauges.
+    let due = crate::store::observe::measuring() && {
         let mut at = queue.stats_at.lock();
         let due = at.is_none_or(|t| t.elapsed() >= STATS_EVERY);
         if due {
@@ -341,6 +323,42 @@ async fn round(queue: &Inner) -> usize {
         metrics::gauge!("oxbase_jobs_oldest_pending_seconds").set(age);
     }
     count
+}
+
+/// A round's jobs, at most [`BATCH`]. On SQLite a read: the process holds the file alone and
+/// its one worker records a round's outcomes before it claims again, so no job it finds is
+/// under way, and a lease written (and each page written again) per job would only take the
+/// writer from users' writes. On PostgreSQL other instances claim from the same table: a look
+/// first (most rounds find nothing due, and need not write), then the due rows locked, skipping
+/// other instances' locks, and leased past the transaction.
+async fn claim(
+    queue: &Inner,
+    kinds: Vec<String>,
+    now: i64,
+    lease_until: i64,
+) -> Result<Vec<JobRow>> {
+    if queue.db.dialect() == oxbase_sql::Dialect::Sqlite {
+        return queue
+            .db
+            .read(move |conn| table::due(conn, &kinds, now, BATCH))
+            .await;
+    }
+    let looked = kinds.clone();
+    if !queue
+        .db
+        .read(move |conn| table::any_due(conn, &looked, now))
+        .await?
+    {
+        return Ok(Vec::new());
+    }
+    queue
+        .db
+        .write(move |conn| {
+            let jobs = table::due(conn, &kinds, now, BATCH)?;
+            table::lease(conn, &jobs, lease_until)?;
+            Ok(jobs)
+        })
+        .await
 }
 
 /// What becomes of a job after its attempt: `None`, done; or its error and when it is due
@@ -371,10 +389,15 @@ async fn record(queue: &Inner, done: Vec<(JobRow, Outcome, Retry)>) {
     let stored = queue
         .db
         .write(move |conn| {
+            let done: Vec<i64> = outcomes
+                .iter()
+                .filter(|(_, failure)| failure.is_none())
+                .map(|(seq, _)| *seq)
+                .collect();
+            table::finish(conn, &done)?;
             for (seq, failure) in &outcomes {
-                match failure {
-                    None => table::finish(conn, *seq)?,
-                    Some((error, next)) => table::fail(conn, *seq, error, *next)?,
+                if let Some((error, next)) = failure {
+                    table::fail(conn, *seq, error, *next)?;
                 }
             }
             Ok(())

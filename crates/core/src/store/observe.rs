@@ -42,6 +42,11 @@ pub fn measure_queries() {
     MEASURE.store(true, Ordering::Relaxed);
 }
 
+/// Whether a recorder takes the metrics (gauges that cost a query to refresh skip it otherwise).
+pub fn measuring() -> bool {
+    MEASURE.load(Ordering::Relaxed)
+}
+
 /// One statement being run: its span is entered until it is dropped, and its duration is
 /// recorded then.
 pub(crate) struct Statement {

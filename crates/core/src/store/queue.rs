@@ -98,18 +98,13 @@ pub fn push(conn: &mut dyn Conn, job: NewJob, now: i64) -> Result<()> {
     conn.execute(&sql).map(|_| ())
 }
 
-/// Claims up to `limit` runnable jobs of `kinds` until `lease_until`: pending, due, not
-/// leased, and the first pending one of their key and target (so one record's events go one
-/// at a time, in order). Several instances claim from one PostgreSQL table without waiting for
-/// each other. Only the kinds the caller runs: a job claimed by a worker without its handler
-/// (one starting, before the handlers are registered) would wait out a whole lease.
-pub fn claim(
-    conn: &mut dyn Conn,
-    kinds: &[String],
-    now: i64,
-    lease_until: i64,
-    limit: i64,
-) -> Result<Vec<JobRow>> {
+/// Up to `limit` runnable jobs of `kinds`: pending, due, not leased, and the first pending one
+/// of their key and target (so one record's events go one at a time, in order), oldest first.
+/// On PostgreSQL it locks them for the caller's transaction, skipping rows another instance has
+/// locked; [`lease`] then holds them past it. Only the kinds the caller runs: a job claimed by
+/// a worker without its handler (one starting, before the handlers are registered) would wait
+/// out a whole lease.
+pub fn due(conn: &mut dyn Conn, kinds: &[String], now: i64, limit: i64) -> Result<Vec<JobRow>> {
     if kinds.is_empty() {
         return Ok(Vec::new());
     }
@@ -125,16 +120,30 @@ pub fn claim(
         .push(") ORDER BY \"j\".\"seq\" LIMIT ")
         .push_param(limit)
         .push(conn.dialect().skip_locked());
-    let jobs = rows(conn.query(&select)?);
-    for job in &jobs {
-        let mut lease = Sql::raw("UPDATE \"_jobs\" SET \"lockedUntil\" = ");
-        lease
-            .push_param(lease_until)
-            .push(" WHERE \"seq\" = ")
-            .push_param(job.seq);
-        conn.execute(&lease)?;
+    Ok(rows(conn.query(&select)?))
+}
+
+/// Holds `jobs` until `lease_until` (one statement): no other worker claims them before.
+pub fn lease(conn: &mut dyn Conn, jobs: &[JobRow], lease_until: i64) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
     }
-    Ok(jobs)
+    let mut sql = Sql::raw("UPDATE \"_jobs\" SET \"lockedUntil\" = ");
+    sql.push_param(lease_until).push(" WHERE ");
+    push_seqs(&mut sql, jobs.iter().map(|j| j.seq));
+    conn.execute(&sql).map(|_| ())
+}
+
+/// `"seq" IN (…)`, each a bound parameter.
+fn push_seqs(sql: &mut Sql, seqs: impl Iterator<Item = i64>) {
+    sql.push("\"seq\" IN (");
+    for (i, seq) in seqs.enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_param(seq);
+    }
+    sql.push(")");
 }
 
 /// Whether any job of `kinds` is due at `now` (a read: most rounds of a worker find none, and
@@ -167,10 +176,13 @@ fn push_due(select: &mut Sql, kinds: &[String], now: i64) {
         .push_param(now);
 }
 
-/// A job done: it goes.
-pub fn finish(conn: &mut dyn Conn, seq: i64) -> Result<()> {
-    let mut sql = Sql::raw("DELETE FROM \"_jobs\" WHERE \"seq\" = ");
-    sql.push_param(seq);
+/// Jobs done: they go (one statement).
+pub fn finish(conn: &mut dyn Conn, seqs: &[i64]) -> Result<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::raw("DELETE FROM \"_jobs\" WHERE ");
+    push_seqs(&mut sql, seqs.iter().copied());
     conn.execute(&sql).map(|_| ())
 }
 
