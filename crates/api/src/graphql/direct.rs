@@ -123,7 +123,7 @@ pub(super) fn plan(doc: &ExecutableDocument, operation: Option<&str>, info: &Inf
 }
 
 /// The operation the executor would run (async-graphql's choice, refusals left to it).
-fn operation_of<'a>(
+pub(super) fn operation_of<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&str>,
 ) -> Option<&'a OperationDefinition> {
