@@ -25,6 +25,14 @@ after(async () => {
   await stopServer(server);
 });
 
+/** Opens a collection's records page, signed in, once its first load has settled. */
+async function openCollection(page, name) {
+  await page.goto(`${server.url}/_/#/collections/${name}`);
+  await loginIfNeeded(page);
+  await page.locator('.records-table').waitFor();
+  await page.waitForLoadState('networkidle');
+}
+
 /** A browser context that records every request and the page errors. */
 async function newContext(options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce', ...options });
@@ -62,10 +70,7 @@ test('auth options: a logo beside each provider, in the list and in the picker; 
 
   const { context, page, requested, errors } = await newContext();
   try {
-    await page.goto(`${server.url}/_/#/collections/users`);
-    await loginIfNeeded(page);
-    await page.locator('.records-table').waitFor();
-    await page.waitForLoadState('networkidle');
+    await openCollection(page, 'users');
     assert.ok(!loaded(requested, 'provider-logos.mjs') && !loaded(requested, 'provider-logo.js'), 'no logos before the options tab');
 
     await page.locator('#edit-collection').click();
@@ -171,10 +176,7 @@ test('geoPoint map: click, keyboard, zoom and typed values; saved and read back'
   assert.equal(c.status, 200, JSON.stringify(c.json));
   const { context, page, requested, errors } = await newContext();
   try {
-    await page.goto(`${server.url}/_/#/collections/geo_places`);
-    await loginIfNeeded(page);
-    await page.locator('.records-table').waitFor();
-    await page.waitForLoadState('networkidle');
+    await openCollection(page, 'geo_places');
     assert.ok(!loaded(requested, 'geo-map.js') && !loaded(requested, 'world-land.mjs'), 'no map in the first load');
 
     await page.locator('#new-record').click();

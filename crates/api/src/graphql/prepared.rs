@@ -64,10 +64,11 @@ impl Prepared {
         if query.len() > MAX_QUERY_BYTES || operation.is_some_and(|o| o.contains('\0')) {
             return None;
         }
-        let shaped = match variables {
-            Some(Json::Object(given)) if !given.is_empty() => {
-                let doc = self.parsed.lock().get(query).cloned();
-                doc.and_then(|doc| shape(&doc, operation, given))
+        // Looked up once here: the parse and the plan of this request take it from the entry.
+        let doc = self.parsed.lock().get(query).cloned();
+        let shaped = match (variables, &doc) {
+            (Some(Json::Object(given)), Some(doc)) if !given.is_empty() => {
+                shape(doc, operation, given)
             }
             _ => None,
         };
@@ -80,6 +81,7 @@ impl Prepared {
             query_at: validation_key.len() - query.len(),
             operation_len: operation.map_or(0, str::len),
             validation_key,
+            doc,
         })
     }
 }
@@ -142,6 +144,8 @@ pub(super) struct Entry {
     query_at: usize,
     /// The operation name's length: it starts the key.
     operation_len: usize,
+    /// The query's parsed document, when it was parsed before this request.
+    doc: Option<Arc<ExecutableDocument>>,
 }
 
 impl Entry {
@@ -162,7 +166,10 @@ impl Entry {
         if let Some(plan) = &known.plan {
             return plan.clone();
         }
-        let doc = prepared.parsed.lock().get(self.query()).cloned()?;
+        let doc = match &self.doc {
+            Some(doc) => doc.clone(),
+            None => prepared.parsed.lock().get(self.query()).cloned()?,
+        };
         let plan = direct::plan(&doc, self.operation(), &prepared.info).map(Arc::new);
         known.plan = Some(plan.clone());
         plan
@@ -191,7 +198,7 @@ impl Extension for Memo {
         let Some(entry) = ctx.data_opt::<Entry>() else {
             return next.run(ctx, query, variables).await;
         };
-        if let Some(doc) = entry.prepared.parsed.lock().get(entry.query()) {
+        if let Some(doc) = &entry.doc {
             return Ok(ExecutableDocument::clone(doc));
         }
         let doc = next.run(ctx, query, variables).await?;
