@@ -78,7 +78,13 @@ pub fn compile_sort(
             terms.push(dialect.random());
             continue;
         }
-        let operand = c.operand(first_value(c.resolver.resolve(&item.ident)?));
+        let resolved = first_value(c.resolver.resolve(&item.ident)?);
+        // PostgreSQL puts NULLs last ascending, SQLite first: the terms say where, except for
+        // a value that is never NULL. There the clause changes nothing but would keep
+        // PostgreSQL from reading an index in order (a sort of every matching row instead:
+        // measured 0.67 against 0.07 ms for 50 of a room's 500 messages by `-created`).
+        let nulls = !c.resolver.never_null(&item.ident) || masked(&resolved);
+        let operand = c.operand(resolved);
         if operand.many {
             return Err(CompileError::invalid(format!(
                 "cannot sort by {:?}: it has several values per record",
@@ -91,16 +97,25 @@ pub fn compile_sort(
             Dialect::Postgres => pg::sort_keys(&operand),
         };
         for mut term in keys {
-            term.push(match (item.desc, dialect) {
-                (false, Dialect::Sqlite) => " ASC",
-                (true, Dialect::Sqlite) => " DESC",
-                (false, Dialect::Postgres) => " ASC NULLS FIRST",
-                (true, Dialect::Postgres) => " DESC NULLS LAST",
+            term.push(match (item.desc, dialect == Dialect::Postgres && nulls) {
+                (false, false) => " ASC",
+                (true, false) => " DESC",
+                (false, true) => " ASC NULLS FIRST",
+                (true, true) => " DESC NULLS LAST",
             });
             terms.push(term);
         }
     }
     Ok(Sql::join(terms, ", "))
+}
+
+/// Whether the resolver made the value NULL where the caller may not see it.
+fn masked(operand: &Operand) -> bool {
+    match operand {
+        Operand::Masked(_) => true,
+        Operand::Stored(inner) => masked(inner),
+        _ => false,
+    }
 }
 
 /// A multi-valued operand as the value a sort orders by, when it has one: the first value.

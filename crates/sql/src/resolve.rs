@@ -92,4 +92,10 @@ pub trait FieldResolver {
 
     /// The compiler compares the [`Shared`] value of `scope`: the resolver must join its row.
     fn use_scope(&self, _scope: usize) {}
+
+    /// Whether `ident` is a column of the row itself that holds no NULL (`NOT NULL`). A sort by
+    /// it then needs no `NULLS FIRST|LAST` on PostgreSQL, so an index on it can give the order.
+    fn never_null(&self, _ident: &str) -> bool {
+        false
+    }
 }

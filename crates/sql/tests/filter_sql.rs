@@ -149,6 +149,13 @@ fn sort_fields_directions_and_random() {
     insta::assert_snapshot!(sort("-created,+title,author.name,@random,-@rowid"));
 }
 
+/// PostgreSQL gets a NULLS clause only where a NULL can be: not for the row's NOT NULL columns
+/// (an index can then give the order), but for a relation's value and a masked one.
+#[test]
+fn sort_names_where_nulls_go_only_where_there_can_be_nulls() {
+    insta::assert_snapshot!(sort("-created,views,email,-author.name,misc"));
+}
+
 #[test]
 fn sort_by_json_path_orders_classes_like_sqlite() {
     insta::assert_snapshot!(sort("data.a.b,-data"));

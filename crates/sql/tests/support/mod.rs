@@ -97,9 +97,19 @@ impl FieldResolver for Fake {
             "@request.query.missing" => single(Sql::raw("NULL"), Any),
             "@now" => single(Sql::param("2024-05-01 10:00:00.000Z"), Text),
             "@rowid" => column("_rowid_", Number),
+            // An owner's email the caller may not see: NULL where hidden.
+            "email" => Ok(Operand::Masked(Box::new(column("email", Text)?))),
             "secret" => Err(CompileError::forbidden(ident)),
             _ => Err(CompileError::unknown_field(ident)),
         }
+    }
+
+    /// The posts' own NOT NULL columns (`email` too, but it is masked).
+    fn never_null(&self, ident: &str) -> bool {
+        matches!(
+            ident,
+            "id" | "title" | "created" | "views" | "active" | "email" | "@rowid"
+        )
     }
 }
 

@@ -21,13 +21,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use oxbase_sql::ddl::ColumnKind;
 use oxbase_sql::{
     Column, CompileError, Dialect, FieldResolver, Ident, Operand, Shared, Sql, ValueType,
 };
 
 use super::memo::Reads;
 use super::request::RequestInfo;
-use crate::schema::{Collection, Field, FieldKind, Schema};
+use crate::schema::{Collection, CollectionKind, Field, FieldKind, Schema};
 use request::{json_param, json_type};
 
 mod relations;
@@ -265,6 +266,24 @@ impl FieldResolver for RecordResolver<'_> {
         if let Some(join) = self.joins.borrow().get(scope) {
             join.used.set(true);
         }
+    }
+
+    /// A field of the row itself stored in a `NOT NULL` column (text, number, bool, the id),
+    /// or `@rowid`. Not on a view collection: a view's query may give NULL anywhere.
+    fn never_null(&self, ident: &str) -> bool {
+        if self.collection.kind == CollectionKind::View {
+            return false;
+        }
+        ident == "@rowid"
+            || self.collection.field(ident).is_some_and(|f| {
+                matches!(
+                    crate::schema::migrate::column_kind(f),
+                    ColumnKind::PrimaryKey
+                        | ColumnKind::Text
+                        | ColumnKind::Number
+                        | ColumnKind::Bool
+                )
+            })
     }
 
     fn resolve(&self, ident_text: &str) -> Result<Operand, CompileError> {
