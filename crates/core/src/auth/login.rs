@@ -156,7 +156,8 @@ impl AuthService {
             .await
     }
 
-    /// Replaces a verified bcrypt hash (a user imported from PocketBase) by an argon2id one.
+    /// Replaces a verified hash of another kind (bcrypt, from a user imported from PocketBase)
+    /// or with other parameters by a fresh one.
     /// The token key stays: the password did not change, so sessions stay valid.
     async fn rehash(&self, record: &Record, password: &str) -> Result<()> {
         let hash = password::hash_async(password.to_owned()).await?;
