@@ -75,6 +75,12 @@ pub struct Cli {
     /// scaleout: the largest number of instances behind nginx (runs 1..=N).
     #[arg(long, default_value_t = 3)]
     pub max_instances: usize,
+    /// scaleout: the scale-out model. Each oxbase instance runs in a cgroup of its own limited
+    /// to this fraction of a core, on the machine's last CPU; nginx, PostgreSQL and the load
+    /// generator are pinned to the other CPUs (needs root, the cgroup cpu controller, taskset).
+    /// The instances must fit on one CPU: at most 1 / --max-instances each.
+    #[arg(long)]
+    pub instance_cpu: Option<f64>,
     /// The request log of the server under test, set after seeding: `on` (the default 5
     /// days), `errors` (only error answers are written: `logs.minLevel` 8), `off`
     /// (`logs.maxDays` 0).

@@ -8,6 +8,7 @@ mod client;
 mod events;
 mod fanout;
 mod files;
+mod isolate;
 mod load;
 mod report;
 mod scaleout;
@@ -398,6 +399,7 @@ async fn run_scaleout(cli: &Cli, ox_bin: &Path, pb_bin: &Path, chosen: &[Workloa
         pg_url: cli.pg.clone(),
         nginx: cli.nginx.clone(),
         max_instances: cli.max_instances,
+        instance_cpu: cli.instance_cpu,
         concurrencies,
         rounds: cli.rounds,
         warmup: Duration::from_secs_f64(cli.warmup),
@@ -409,9 +411,16 @@ async fn run_scaleout(cli: &Cli, ox_bin: &Path, pb_bin: &Path, chosen: &[Workloa
     let machine = machine_info(ox_bin, pb_bin);
     let versions = scaleout::versions(&opts).await;
     let text = scaleout::markdown(&results);
+    let isolation = match cli.instance_cpu {
+        Some(f) => format!(
+            " Each oxbase instance (every target's) runs in a cgroup of its own limited to {f} of a core \
+             (CFS quota), on the last CPU; nginx, PostgreSQL and the load generator are pinned to the other CPUs."
+        ),
+        None => String::new(),
+    };
     let settings = format!(
         "Settings: concurrency {}, {} s measured after {} s warm-up per run, {} rounds per workload and target \
-         (alternating targets), medians reported; seed as in the main run ({} messages), one fresh database per target.",
+         (alternating targets), medians reported; seed as in the main run ({} messages), one fresh database per target.{isolation}",
         opts.concurrencies
             .iter()
             .map(|c| c.to_string())
@@ -424,11 +433,28 @@ async fn run_scaleout(cli: &Cli, ox_bin: &Path, pb_bin: &Path, chosen: &[Workloa
     );
     println!("#### Scale-out\n\n{machine}\n\n{versions}\n\n{settings}\n\n{text}");
     if let Some(path) = &cli.write_doc {
+        let (title, begin, end) = match cli.instance_cpu {
+            None => (
+                format!(
+                    "oxbase on PostgreSQL, 1 to {} instances behind nginx (issue #7)",
+                    opts.max_instances
+                ),
+                report::SCALEOUT_BEGIN,
+                report::SCALEOUT_END,
+            ),
+            Some(f) => (
+                format!(
+                    "The scale-out model: 1 to {} instances, each with {f} of a core of its own (issue #24)",
+                    opts.max_instances
+                ),
+                report::MODEL_BEGIN,
+                report::MODEL_END,
+            ),
+        };
         let body = format!(
-            "### oxbase on PostgreSQL, 1 to {} instances behind nginx (issue #7)\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{versions}\n\n{settings}\n\n{text}",
-            opts.max_instances
+            "### {title}\n\nCommand: `oxbase-bench {command}`\n\n{machine}\n\n{versions}\n\n{settings}\n\n{text}"
         );
-        report::write_doc(path, report::SCALEOUT_BEGIN, report::SCALEOUT_END, &body)?;
+        report::write_doc(path, begin, end, &body)?;
         eprintln!("wrote the scale-out results to {}", path.display());
     }
     Ok(())

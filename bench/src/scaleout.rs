@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::client::Http;
+use crate::isolate::Isolation;
 use crate::report::{Round, Summary, fmt_num};
 use crate::seed::{self, Fixture};
 use crate::server::{ClusterSpec, Kind, Server};
@@ -32,6 +33,8 @@ pub struct Options {
     pub pg_url: String,
     pub nginx: std::path::PathBuf,
     pub max_instances: usize,
+    /// `--instance-cpu`: each instance's share of a core, isolated (see `isolate`).
+    pub instance_cpu: Option<f64>,
     pub concurrencies: Vec<usize>,
     pub rounds: usize,
     pub warmup: Duration,
@@ -81,6 +84,15 @@ pub struct Results {
 
 pub async fn run(bin: &Path, workloads: &[Workload], opts: &Options) -> Result<Results> {
     let targets = targets(opts);
+    let mut isolation = match opts.instance_cpu {
+        Some(f) => {
+            let isolation = Isolation::new(f, opts.max_instances)?;
+            isolation.pin_postgres()?;
+            isolation.pin_shared(&[std::process::id()])?;
+            Some(isolation)
+        }
+        None => None,
+    };
     let mut servers = Vec::new();
     let mut fixtures: Vec<Fixture> = Vec::new();
     for t in &targets {
@@ -90,6 +102,20 @@ pub async fn run(bin: &Path, workloads: &[Workload], opts: &Options) -> Result<R
                 .await
                 .with_context(|| format!("starting {}", t.label))?,
         };
+        if let Some(isolation) = isolation.as_mut() {
+            let children = server.child_pids();
+            let behind_nginx = t.cluster.as_ref().is_some_and(|c| c.nginx.is_some());
+            let instances = &children[..children.len() - usize::from(behind_nginx)];
+            for &pid in instances {
+                isolation.confine_instance(pid)?;
+            }
+            let others: Vec<u32> = server
+                .pids()
+                .into_iter()
+                .filter(|pid| !instances.contains(pid))
+                .collect();
+            isolation.pin_shared(&others)?;
+        }
         let started = Instant::now();
         let http = Http::new(&server.url, 16);
         let fixture = seed::seed(&http, opts.messages)
@@ -138,6 +164,9 @@ pub async fn run(bin: &Path, workloads: &[Workload], opts: &Options) -> Result<R
             rows.push((w, c, summaries));
         }
     }
+    // The instances exit before their cgroups are removed.
+    drop(servers);
+    drop(isolation);
     Ok(Results {
         labels: targets.into_iter().map(|t| t.label).collect(),
         rows,
@@ -167,22 +196,33 @@ fn log_round(w: Workload, c: usize, round: usize, label: &str, r: &Result<Round,
 pub fn markdown(results: &Results) -> String {
     let mut s = String::new();
     s.push_str(
-        "| workload | conc | target | req/s | × SQLite | p50 / p99 ms | CPU ms/req (oxbase + nginx + PostgreSQL) | peak RSS MiB (oxbase + nginx) |\n",
+        "| workload | conc | target | req/s | × SQLite | × 1 instance + nginx | p50 / p99 ms | CPU ms/req (oxbase + nginx + PostgreSQL) | peak RSS MiB (oxbase + nginx) |\n",
     );
-    s.push_str("|---|---:|---|---:|---:|---:|---:|---:|\n");
+    s.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+    // The instances' scaling is read against one instance behind the same nginx.
+    let one_behind_nginx = results
+        .labels
+        .iter()
+        .position(|l| l.ends_with(" 1 instance + nginx"));
     let mut failures = Vec::new();
     for (w, c, summaries) in &results.rows {
-        let baseline = match summaries.first() {
+        let rps = |summary: Option<&Summary>| match summary {
             Some(Summary::Ok(r)) => Some(r.rps),
             _ => None,
         };
+        let baseline = rps(summaries.first());
+        let one = rps(one_behind_nginx.and_then(|i| summaries.get(i)));
         for (label, summary) in results.labels.iter().zip(summaries) {
             match summary {
                 Summary::Ok(r) => {
                     let share = baseline.map_or("–".into(), |b| format!("{:.2}×", r.rps / b));
+                    let scaling = match one {
+                        Some(one) if label.ends_with("+ nginx") => format!("{:.2}×", r.rps / one),
+                        _ => "–".into(),
+                    };
                     let _ = writeln!(
                         s,
-                        "| {} | {c} | {label} | {} | {share} | {} / {} | {} | {} |",
+                        "| {} | {c} | {label} | {} | {share} | {scaling} | {} / {} | {} | {} |",
                         w.name(),
                         fmt_num(r.rps),
                         fmt_num(r.p50),
@@ -192,12 +232,16 @@ pub fn markdown(results: &Results) -> String {
                     );
                 }
                 Summary::NotRun => {
-                    let _ = writeln!(s, "| {} | {c} | {label} | n/a | – | – | – | – |", w.name());
+                    let _ = writeln!(
+                        s,
+                        "| {} | {c} | {label} | n/a | – | – | – | – | – |",
+                        w.name()
+                    );
                 }
                 Summary::Failed(e) => {
                     let _ = writeln!(
                         s,
-                        "| {} | {c} | {label} | FAILED | – | – | – | – |",
+                        "| {} | {c} | {label} | FAILED | – | – | – | – | – |",
                         w.name()
                     );
                     failures.push(format!(

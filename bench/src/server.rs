@@ -377,8 +377,13 @@ impl Server {
             .all(|pid| fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok())
     }
 
+    /// The processes this server started, in order (scale-out: the instances, then nginx).
+    pub fn child_pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
+    }
+
     /// The server's processes and theirs (nginx serves from a worker process it forks).
-    fn pids(&self) -> Vec<u32> {
+    pub fn pids(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self.children.iter().map(Child::id).collect();
         if self.children.len() > 1 || self.kind == Kind::Nginx {
             let parents = parent_pids();
@@ -604,7 +609,7 @@ fn parent_pids() -> Vec<(u32, u32)> {
 }
 
 /// The pids of the processes whose command name is `name`.
-fn processes_named(name: &str) -> Vec<u32> {
+pub fn processes_named(name: &str) -> Vec<u32> {
     all_pids()
         .filter(|pid| {
             fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == name)
