@@ -20,10 +20,10 @@ const PERIOD_US: u64 = 10_000;
 
 pub struct Isolation {
     /// Of one core, per instance.
-    pub fraction: f64,
+    fraction: f64,
     /// The CPU list (taskset's syntax) of the instances, and of everything else.
-    pub instance_cpus: String,
-    pub shared_cpus: String,
+    instance_cpus: String,
+    shared_cpus: String,
     all_cpus: String,
     /// The cgroup hierarchy's root, and whether it is v2 (`cpu.max`) or v1.
     root: PathBuf,
