@@ -344,28 +344,28 @@ async fn retention_deletes_entries_older_than_max_days() {
     for _ in 0..3 {
         app.health().await.expect(200);
     }
-    let body = logs(&app, "?perPage=500&filter=data.url%3D'/api/health'").await;
-    let old = body["items"][0]["id"].as_str().unwrap_or("").to_owned();
-    // One entry as if it were written 6 days ago (maxDays is 5 by default).
-    let mut age = oxbase_sql::Sql::raw("UPDATE \"_logs\" SET \"created\" = ");
-    age.push_param(oxbase_core::dates::format(
-        chrono::Utc::now() - chrono::Duration::days(6),
-    ))
-    .push(" WHERE \"id\" = ")
-    .push_param(old.clone());
+    // One more entry, written 6 days ago (maxDays is 5 by default).
+    let old = "oldentry0000001".to_owned();
+    let created = (chrono::Utc::now() - chrono::Duration::days(6)).timestamp_micros();
+    let mut batch = oxbase_core::store::log_entries::Batch::default();
+    batch
+        .push(&old, 0, created, "GET /api/health")
+        .text("url", "/api/health");
     app.core
         .logs()
         .db()
-        .write(move |conn| conn.execute(&age))
+        .write(move |conn| oxbase_core::store::tables::logs::append(conn, &batch))
         .await
-        .expect("aged");
+        .expect("an old entry");
+    let before = logs(&app, "?perPage=500&filter=data.url%3D'/api/health'").await;
+    assert_eq!(before["totalItems"], 4);
     app.core
         .crons()
         .run_and_wait("__pbLogsCleanup__")
         .await
         .expect("the cleanup job");
     let after = logs(&app, "?perPage=500&filter=data.url%3D'/api/health'").await;
-    assert_eq!(after["totalItems"], 2);
+    assert_eq!(after["totalItems"], 3);
     assert!(
         after["items"]
             .as_array()

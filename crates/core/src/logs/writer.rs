@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{Data, Entry, Msg, RequestLog};
+use crate::store::log_entries::{Batch, Fields};
 use crate::store::{Db, tables};
 
 /// Entries per transaction at most.
@@ -90,21 +91,19 @@ impl Work {
     }
 }
 
+/// Encodes the entries into one batch and stores it in one transaction.
 async fn store(db: &Db, entries: Vec<Entry>) {
     if entries.is_empty() {
         return;
     }
     let count = entries.len();
+    let mut batch = Batch::default();
+    let mut scratch = Scratch::default();
+    for entry in entries {
+        encode(entry, &mut batch, &mut scratch);
+    }
     let stored = db
-        .write(move |conn| {
-            let mut entries = entries.into_iter();
-            let mut scratch = Vec::new();
-            tables::logs::append(conn, count, &mut |row| {
-                if let Some(entry) = entries.next() {
-                    fill(entry, row, &mut scratch);
-                }
-            })
-        })
+        .write(move |conn| tables::logs::append(conn, &batch))
         .await;
     if let Err(e) = stored {
         // This module's own events are never logged to the store (see the app log layer).
@@ -112,13 +111,22 @@ async fn store(db: &Db, entries: Vec<Entry>) {
     }
 }
 
-/// Writes `entry` into the row's buffers; `scratch` is a buffer for the JSON text. Nothing is
-/// allocated per entry once the buffers have grown.
-fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8>) {
-    crate::ids::push_sortable_id(row.id());
-    row.set_level(entry.level);
-    crate::dates::push_formatted(row.created(), entry.created);
-    scratch.clear();
+/// Buffers reused from entry to entry.
+#[derive(Default)]
+struct Scratch {
+    id: String,
+    message: String,
+    text: String,
+}
+
+/// Appends `entry` to the batch: its `data` as fields, never as JSON text (a request's
+/// fields are the request's own strings, copied once).
+fn encode(entry: Entry, batch: &mut Batch, scratch: &mut Scratch) {
+    let Scratch { id, message, text } = scratch;
+    id.clear();
+    crate::ids::push_sortable_id(id);
+    message.clear();
+    let created = entry.created.timestamp_micros();
     match entry.data {
         Data::Request {
             log,
@@ -127,7 +135,6 @@ fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8
         } => {
             let log = log.log();
             // PocketBase's message: the method and the URL, percent-decoded where it decodes.
-            let message = row.message();
             message.push_str(log.method);
             message.push(' ');
             if log.url.as_bytes().contains(&b'%') {
@@ -136,104 +143,67 @@ fn fill(entry: Entry, row: &mut tables::logs::RowSlots<'_>, scratch: &mut Vec<u8
                 message.push_str(log.url);
             }
             without_nul(message);
-            let written = match log.error {
-                // An error's message and details may carry the caller's input.
-                Some((error, details)) if has_nul(error) || json_has_nul(details) => {
-                    let mut error = error.to_owned();
-                    without_nul(&mut error);
-                    let mut details = details.clone();
-                    json_without_nul(&mut details);
-                    let log = RequestLog {
-                        error: Some((&error, &details)),
-                        ..log
-                    };
-                    serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id))
-                }
-                _ => {
-                    serde_json::to_writer(&mut *scratch, &request_data(&log, keep_ip, keep_auth_id))
-                }
-            };
-            if written.is_err() {
-                scratch.clear();
-            }
+            let mut fields = batch.push(id, entry.level, created, message);
+            request_fields(&log, keep_ip, keep_auth_id, &mut fields, text);
         }
         Data::Attrs(attrs) => {
-            let message = row.message();
             message.push_str(&entry.message);
             without_nul(message);
             let mut attrs = Json::Object(attrs);
             json_without_nul(&mut attrs);
-            if serde_json::to_writer(&mut *scratch, &attrs).is_err() {
-                scratch.clear();
-            }
+            let json = serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".into());
+            batch.push(id, entry.level, created, message).object(&json);
         }
     }
-    // serde_json writes UTF-8.
-    row.data().push_str(
-        std::str::from_utf8(scratch)
-            .ok()
-            .filter(|t| !t.is_empty())
-            .unwrap_or("{}"),
-    );
 }
 
-/// The `data` of a request entry, with PocketBase's keys.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestData<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    exec_time: f64,
-    url: &'a str,
-    method: &'a str,
-    status: u16,
-    referer: &'a str,
-    user_agent: &'a str,
-    /// The caller's collection, "" for a guest.
-    auth: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth_id: Option<&'a str>,
-    #[serde(rename = "userIP", skip_serializing_if = "Option::is_none")]
-    user_ip: Option<Ip<'a>>,
-    #[serde(rename = "remoteIP", skip_serializing_if = "Option::is_none")]
-    remote_ip: Option<Ip<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a Json>,
-}
-
-/// An IP as text: as a header gave it, or the peer's address written out ("" when unknown).
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum Ip<'a> {
-    Text(&'a str),
-    Addr(std::net::IpAddr),
-    Unknown(&'static str),
-}
-
-impl<'a> Ip<'a> {
-    fn peer(addr: Option<std::net::IpAddr>) -> Ip<'a> {
-        addr.map_or(Ip::Unknown(""), Ip::Addr)
+/// The `data` of a request entry, with PocketBase's keys and what the settings keep. `text`
+/// is a buffer for an IP written out.
+fn request_fields(
+    log: &RequestLog<'_>,
+    keep_ip: bool,
+    keep_auth_id: bool,
+    fields: &mut Fields<'_>,
+    text: &mut String,
+) {
+    fields
+        .text("type", "request")
+        .float("execTime", log.exec_time)
+        .text("url", log.url)
+        .text("method", log.method)
+        .int("status", i64::from(log.status))
+        .text("referer", log.referer)
+        .text("userAgent", log.user_agent)
+        // The caller's collection, "" for a guest.
+        .text("auth", log.auth.map_or("", |(collection, _)| collection));
+    if let Some((_, id)) = log.auth.filter(|_| keep_auth_id) {
+        fields.text("authId", id);
     }
-}
-
-/// The `data` of a request entry, with what the settings keep.
-fn request_data<'a>(log: &RequestLog<'a>, keep_ip: bool, keep_auth_id: bool) -> RequestData<'a> {
-    RequestData {
-        kind: "request",
-        exec_time: log.exec_time,
-        url: log.url,
-        method: log.method,
-        status: log.status,
-        referer: log.referer,
-        user_agent: log.user_agent,
-        auth: log.auth.map_or("", |(collection, _)| collection),
-        auth_id: log.auth.filter(|_| keep_auth_id).map(|(_, id)| id),
-        user_ip: keep_ip.then(|| log.proxied_ip.map_or(Ip::peer(log.remote_ip), Ip::Text)),
-        remote_ip: keep_ip.then(|| Ip::peer(log.remote_ip)),
-        error: log.error.map(|(message, _)| message),
-        details: log.error.map(|(_, details)| details),
+    if keep_ip {
+        // An IP as a header gave it, or the peer's address written out ("" when unknown).
+        text.clear();
+        if let Some(peer) = log.remote_ip {
+            use std::fmt::Write;
+            let _ = write!(text, "{peer}");
+        }
+        fields.text("userIP", log.proxied_ip.unwrap_or(text));
+        fields.text("remoteIP", text);
+    }
+    if let Some((error, details)) = log.error {
+        // An error's message and details may carry the caller's input.
+        if has_nul(error) || json_has_nul(details) {
+            let mut error = error.to_owned();
+            without_nul(&mut error);
+            let mut details = details.clone();
+            json_without_nul(&mut details);
+            fields
+                .text("error", &error)
+                .json("details", &details.to_string());
+        } else {
+            fields
+                .text("error", error)
+                .json("details", &details.to_string());
+        }
     }
 }
 
@@ -286,8 +256,8 @@ fn unescape(url: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::super::{RequestFacts, level};
     use super::*;
+    use crate::store::log_entries;
     use chrono::DateTime;
-    use oxbase_sql as sql;
 
     #[test]
     fn nul_never_reaches_the_database() {
@@ -305,6 +275,23 @@ mod tests {
         assert_eq!(unescape("/a%ff"), "/a%ff");
     }
 
+    /// A request's `data` as the logs' reader sees it.
+    fn request_data(log: &RequestLog<'_>, keep_ip: bool, keep_auth_id: bool) -> Json {
+        let mut batch = Batch::default();
+        request_fields(
+            log,
+            keep_ip,
+            keep_auth_id,
+            &mut batch.push("a", 0, 0, ""),
+            &mut String::new(),
+        );
+        let mut data = Vec::new();
+        if let Some(entry) = log_entries::entries(batch.body()).next() {
+            entry.push_data(&mut data);
+        }
+        serde_json::from_slice(&data).unwrap_or_default()
+    }
+
     #[test]
     fn request_data_keeps_what_the_settings_say() {
         let details = Json::Object(serde_json::Map::new());
@@ -320,31 +307,38 @@ mod tests {
             user_agent: "ua",
             error: Some(("Missing.", &details)),
         };
-        let parse = |data: RequestData<'_>| serde_json::to_value(&data).unwrap_or_default();
-        let kept = parse(request_data(&log, true, true));
-        assert_eq!(kept["authId"], "u1");
-        assert_eq!(kept["userIP"], "10.0.0.1");
-        assert_eq!(kept["remoteIP"], "127.0.0.1");
-        assert_eq!(kept["error"], "Missing.");
-        let bare = parse(request_data(&log, false, false));
+        let kept = request_data(&log, true, true);
+        assert_eq!(
+            kept,
+            serde_json::json!({"type": "request", "execTime": 1.5, "url": "/x", "method": "GET",
+                "status": 404, "referer": "", "userAgent": "ua", "auth": "users", "authId": "u1",
+                "userIP": "10.0.0.1", "remoteIP": "127.0.0.1", "error": "Missing.", "details": {}})
+        );
+        let bare = request_data(&log, false, false);
         assert_eq!(bare["auth"], "users");
         assert!(bare.get("authId").is_none() && bare.get("userIP").is_none());
         assert!(bare.get("remoteIP").is_none());
-        let peer = parse(request_data(
+        let peer = request_data(
             &RequestLog {
                 proxied_ip: None,
                 ..log
             },
             true,
             true,
-        ));
+        );
         assert_eq!(peer["userIP"], "127.0.0.1");
         let unknown = RequestLog {
             proxied_ip: None,
             remote_ip: None,
+            error: None,
             ..log
         };
-        assert_eq!(parse(request_data(&unknown, true, true))["userIP"], "");
+        let unknown = request_data(&unknown, true, true);
+        assert_eq!(
+            (&unknown["userIP"], &unknown["remoteIP"]),
+            (&"".into(), &"".into())
+        );
+        assert!(unknown.get("error").is_none() && unknown.get("details").is_none());
     }
 
     struct Facts(RequestLog<'static>);
@@ -358,11 +352,12 @@ mod tests {
         }
     }
 
-    /// Fills one row as the writer does and reads its columns back.
-    fn filled(entry: Entry) -> Vec<sql::Value> {
-        let mut slots = vec![sql::Value::Null; 5];
-        let mut scratch = Vec::new();
-        // A second fill over the first's buffers leaves nothing of the first.
+    /// Encodes one entry as the writer does, after another, and reads it back: `(id, level,
+    /// message, data, created)`.
+    fn encoded(entry: Entry) -> (String, i64, String, Json, String) {
+        let mut batch = Batch::default();
+        let mut scratch = Scratch::default();
+        // The buffers of an earlier, longer entry leave nothing behind.
         for entry in [
             Entry {
                 level: 0,
@@ -375,13 +370,23 @@ mod tests {
             },
             entry,
         ] {
-            fill(
-                entry,
-                &mut tables::logs::RowSlots::new(&mut slots),
-                &mut scratch,
-            );
+            encode(entry, &mut batch, &mut scratch);
         }
-        slots
+        let entries: Vec<_> = log_entries::entries(batch.body()).collect();
+        assert_eq!(entries.len(), 2);
+        let (first, entry) = (entries[0], entries[1]);
+        assert!(first.id < entry.id, "ids grow");
+        let mut data = Vec::new();
+        entry.push_data(&mut data);
+        let mut created = String::new();
+        entry.push_created(&mut created);
+        (
+            entry.id.to_owned(),
+            entry.level,
+            entry.message.to_owned(),
+            serde_json::from_slice(&data).unwrap_or_default(),
+            created,
+        )
     }
 
     #[test]
@@ -409,20 +414,15 @@ mod tests {
             },
             created: DateTime::from_timestamp(1_700_000_000, 5_000_000).unwrap_or_default(),
         };
-        let row = filled(entry);
-        let text = |i: usize| match &row[i] {
-            sql::Value::Text(t) => t.clone(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(text(0).len(), 15);
-        assert_eq!(row[1], sql::Value::Int(level::ERROR));
-        assert_eq!(text(2), "GET /api/a\u{FFFD}b c?x=/");
-        assert_eq!(text(4), "2023-11-14 22:13:20.005Z");
-        let data: Json = serde_json::from_str(&text(3)).unwrap_or_default();
+        let (id, level, message, data, created) = encoded(entry);
+        assert_eq!(id.len(), 15);
+        assert_eq!(level, level::ERROR);
+        assert_eq!(message, "GET /api/a\u{FFFD}b c?x=/");
+        assert_eq!(created, "2023-11-14 22:13:20.005Z");
         assert_eq!(data["url"], "/api/a%00b%20c?x=%2F");
         assert_eq!(data["error"], "bad\u{FFFD}");
         assert_eq!(data["details"]["f\u{FFFD}"]["code"], "x\u{FFFD}");
         assert_eq!(data["type"], "request");
-        assert!(!text(3).contains("\\u0000"));
+        assert!(!data.to_string().contains("\\u0000"));
     }
 }

@@ -14,6 +14,7 @@
 pub mod app_sql;
 pub mod console;
 pub mod history;
+pub mod log_entries;
 pub mod migrations;
 pub mod observe;
 pub mod postgres;

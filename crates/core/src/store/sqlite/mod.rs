@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 
 mod console;
 mod errors;
+pub mod logs_table;
 
 use errors::sql_error;
 
@@ -389,6 +390,7 @@ fn open_conn_creating(
     )?;
     conn.set_prepared_statement_cache_capacity(256);
     register_math(&conn)?;
+    logs_table::register(&conn)?;
     Ok(conn)
 }
 

@@ -1,5 +1,5 @@
 //! The SQLite store's tests: writes and their grouping, refusals, the WAL, page sizes and the
-//! logs table.
+//! logs' batches.
 use super::*;
 use crate::error::StoreErrorKind;
 
@@ -49,79 +49,304 @@ async fn a_new_file_gets_the_page_size_asked_and_an_old_one_keeps_its_own() {
     assert_eq!(page_size(&db).await, Some(Value::Int(4_096)));
 }
 
+/// Generated log entries: `(id, level, created µs, message, data fields)`; ids grow, dates
+/// do not (requests end out of order).
+fn generated_entries(
+    rng: &mut rand::rngs::StdRng,
+    count: usize,
+) -> Vec<(String, i64, i64, String, u8)> {
+    use rand::Rng;
+    let start = 1_765_000_000_000_000_i64;
+    (0..count)
+        .map(|i| {
+            let level = [-4, 0, 0, 4, 8][rng.random_range(0..5)];
+            let created = start + rng.random_range(0..3 * 86_400_000_000_i64);
+            let message = ["GET /api/x", "POST /api/y", "app event", ""][rng.random_range(0..4)];
+            (
+                format!("{:015}", 1000 + i),
+                level,
+                created,
+                message.to_owned(),
+                rng.random_range(0..3),
+            )
+        })
+        .collect()
+}
+
+fn push_generated(
+    batch: &mut crate::store::log_entries::Batch,
+    e: &(String, i64, i64, String, u8),
+) {
+    let mut fields = batch.push(&e.0, e.1, e.2, &e.3);
+    match e.4 {
+        0 => {
+            fields
+                .text("type", "request")
+                .float("execTime", e.2 as f64 / 1e9)
+                .int("status", [200, 404, 500][(e.2 % 3) as usize])
+                .text("url", &format!("/api/{}", e.2 % 7));
+        }
+        1 => fields.object(&format!("{{\"n\":{},\"s\":\"{}\"}}", e.2 % 11, e.3)),
+        _ => {}
+    }
+}
+
+/// Every row of `sql` as text, `|` between columns.
+fn rows_text(conn: &mut dyn Conn, sql: &Sql) -> Vec<String> {
+    let rows = conn
+        .query(sql)
+        .unwrap_or_else(|e| panic!("{e}: {}", sql.text()));
+    rows.rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| match v {
+                    Value::Null => "NULL".to_owned(),
+                    Value::Int(n) => n.to_string(),
+                    Value::Float(f) => f.to_string(),
+                    Value::Text(t) => t.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+/// `_logs` over batches answers every generated filter, order and count as a table holding
+/// the same rows (`reference`) does, before and after deletions.
 #[tokio::test]
-async fn the_logs_table_indexes_created_but_not_level() {
+async fn the_logs_batches_read_as_a_table_of_their_entries() {
+    use crate::store::log_entries::Batch;
+    use crate::store::tables::logs;
+    use rand::{Rng, SeedableRng};
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir);
-    let indexes = |db: SqliteDb| async move {
-        db.read(|conn| {
-            conn.query_scalar(&Sql::raw(
-                "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master \
-                 WHERE type = 'index' AND tbl_name = '_logs' AND sql IS NOT NULL ORDER BY name)",
-            ))
+    db.write(logs::create).await.unwrap();
+    db.write(|conn| {
+        conn.execute(&Sql::raw(
+            "CREATE TABLE reference (id TEXT PRIMARY KEY, level INTEGER, message TEXT, data TEXT, created TEXT)",
+        ))
+    })
+    .await
+    .unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let entries = generated_entries(&mut rng, 3_000);
+    let mut at = 0;
+    while at < entries.len() {
+        // Small batches join the last one; large ones stand alone.
+        let size = [1, 3, 40, 400, 900][rng.random_range(0..5)].min(entries.len() - at);
+        let part = entries[at..at + size].to_vec();
+        at += size;
+        db.write(move |conn| {
+            let mut batch = Batch::default();
+            part.iter().for_each(|e| push_generated(&mut batch, e));
+            logs::append(conn, &batch)?;
+            for entry in crate::store::log_entries::entries(batch.body()) {
+                let (mut data, mut created) = (Vec::new(), String::new());
+                entry.push_data(&mut data);
+                entry.push_created(&mut created);
+                let mut sql = Sql::raw("INSERT INTO reference VALUES (");
+                sql.push_param(entry.id.to_owned())
+                    .push(", ")
+                    .push_param(entry.level)
+                    .push(", ")
+                    .push_param(entry.message.to_owned())
+                    .push(", ")
+                    .push_param(String::from_utf8(data).unwrap_or_default())
+                    .push(", ")
+                    .push_param(created)
+                    .push(")");
+                conn.execute(&sql)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+    let batches = db
+        .read(|conn| conn.query_scalar(&Sql::raw("SELECT COUNT(*) FROM _logs_batches")))
+        .await
+        .unwrap();
+    assert!(
+        matches!(batches, Some(Value::Int(n)) if n > 3 && n < 100),
+        "{batches:?}"
+    );
+
+    let compare = |db: SqliteDb, seed: u64| async move {
+        db.read(move |conn| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let dates = rows_text(conn, &Sql::raw("SELECT created FROM reference ORDER BY random() LIMIT 40"));
+            let ids = rows_text(conn, &Sql::raw("SELECT id FROM reference ORDER BY random() LIMIT 10"));
+            let pick = |rng: &mut rand::rngs::StdRng, list: &[String]| {
+                list.get(rng.random_range(0..list.len().max(1))).cloned().unwrap_or_default()
+            };
+            for round in 0..72 {
+                let mut filter = Sql::raw("");
+                let (a, b) = (pick(&mut rng, &dates), pick(&mut rng, &dates));
+                match round % 12 {
+                    0 => filter.push("1"),
+                    1 => filter.push("id = ").push_param(pick(&mut rng, &ids)),
+                    2 => filter.push("id = ").push_param("000000000000999"),
+                    3 => filter.push("created > ").push_param(a),
+                    4 => filter.push("created <= ").push_param(a),
+                    5 => filter.push("created = ").push_param(a),
+                    6 => filter.push("created >= ").push_param(a).push(" AND created < ").push_param(b),
+                    7 => filter.push("level >= 4 AND created < ").push_param(a),
+                    8 => filter.push("json_extract(data, '$.status') = 404"),
+                    9 => filter.push("message LIKE 'GET%' OR json_extract(data, '$.n') > 5"),
+                    10 => filter.push("created > 5 AND id != 7"),
+                    _ => filter.push("created < ").push_param(a).push(" OR id = ").push_param(pick(&mut rng, &ids)),
+                };
+                for shape in [
+                    "SELECT id, level, message, data, created FROM {T} WHERE {F} ORDER BY id",
+                    "SELECT COUNT(*) FROM {T} WHERE {F}",
+                    "SELECT id FROM {T} WHERE {F} ORDER BY created DESC, id LIMIT 17 OFFSET 3",
+                    "SELECT substr(created, 1, 13) AS h, COUNT(id) FROM {T} WHERE {F} GROUP BY h ORDER BY h",
+                ] {
+                    let query = |table: &str| {
+                        let (head, tail) = shape.split_once("{F}").unwrap_or((shape, ""));
+                        let mut sql = Sql::raw(head.replace("{T}", table));
+                        sql.push_sql(&filter).push(tail);
+                        sql
+                    };
+                    let (got, expected) = (rows_text(conn, &query("_logs")), rows_text(conn, &query("reference")));
+                    let first_difference = got.iter().zip(&expected).find(|(a, b)| a != b);
+                    assert!(
+                        got.len() == expected.len() && first_difference.is_none(),
+                        "{}: {} rows against {}, first difference {first_difference:?}",
+                        query("_logs").text(),
+                        got.len(),
+                        expected.len()
+                    );
+                }
+            }
+            // Insertion order, both ways, whole or in part.
+            let order = |sql: &str, conn: &mut dyn Conn| rows_text(conn, &Sql::raw(sql));
+            let mut all = order("SELECT id FROM reference ORDER BY id", conn);
+            assert_eq!(order("SELECT id FROM _logs ORDER BY _rowid_", conn), all);
+            all.reverse();
+            assert_eq!(order("SELECT id FROM _logs ORDER BY _rowid_ DESC", conn), all);
+            assert_eq!(order("SELECT id FROM _logs ORDER BY _rowid_ DESC LIMIT 5", conn), all[..5]);
+            // Each entry is found again by its rowid, alone or among others.
+            let rowids = order("SELECT _rowid_ || '|' || id FROM _logs ORDER BY random() LIMIT 30", conn);
+            for pair in &rowids {
+                let (rowid, id) = pair.split_once('|').unwrap_or_default();
+                let mut sql = Sql::raw("SELECT id FROM _logs WHERE _rowid_ = ");
+                sql.push_param(rowid.parse::<i64>().unwrap_or(-1));
+                assert_eq!(rows_text(conn, &sql), [id]);
+                let mut sql = Sql::raw("SELECT id FROM _logs WHERE _rowid_ = ");
+                sql.push_param(rowid.to_owned());
+                assert_eq!(rows_text(conn, &sql), [id], "a rowid given as text");
+            }
+            let listed: Vec<&str> = rowids.iter().filter_map(|p| p.split_once('|')).map(|p| p.0).collect();
+            let mut sql = Sql::raw(format!(
+                "SELECT group_concat(id) FROM (SELECT id FROM _logs WHERE _rowid_ IN ({}) ORDER BY id)",
+                listed.join(", ")
+            ));
+            sql.push("");
+            let mut expected: Vec<&str> = rowids.iter().filter_map(|p| p.split_once('|')).map(|p| p.1).collect();
+            expected.sort_unstable();
+            assert_eq!(rows_text(conn, &sql), [expected.join(",")]);
+            for missing in [-1_i64, 1 << 40, 1 << 16 | 0xfff0] {
+                let mut sql = Sql::raw("SELECT id FROM _logs WHERE _rowid_ = ");
+                sql.push_param(missing);
+                assert!(rows_text(conn, &sql).is_empty(), "{missing}");
+            }
+            Ok(())
         })
         .await
         .unwrap()
     };
-    db.write(|conn| {
-        conn.execute(&Sql::raw(
-            "CREATE TABLE \"_logs\" (\"id\" TEXT PRIMARY KEY, \"level\" INTEGER, \
-             \"created\" TEXT)",
-        ))?;
-        conn.execute(&Sql::raw(
-            "CREATE INDEX \"_logs_level_idx\" ON \"_logs\" (\"level\")",
-        ))
-    })
-    .await
-    .unwrap();
-    // A file from before keeps its table and loses the level index.
-    db.write(crate::store::tables::logs::create).await.unwrap();
-    assert_eq!(
-        indexes(db.clone()).await,
-        Some(Value::Text("_logs_created_idx".into()))
-    );
-}
+    compare(db.clone(), 1).await;
 
-#[tokio::test]
-async fn a_log_entry_whose_id_clashes_is_lost_alone() {
-    use crate::store::tables::logs;
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(&dir);
-    db.write(logs::create).await.unwrap();
-    let ids = [
-        "aaaaaaaaaaaaaaa",
-        "bbbbbbbbbbbbbbb",
-        "aaaaaaaaaaaaaaa",
-        "ccccccccccccccc",
-    ];
-    db.write(move |conn| {
-        let mut next = ids.iter();
-        logs::append(conn, ids.len(), &mut |row| {
-            if let Some(id) = next.next() {
-                row.id().push_str(id);
-                row.set_level(0);
-                row.message().push_str(id);
-                row.data().push_str("{}");
-                row.created().push_str("2026-12-07 06:00:00.000Z");
-            }
-        })
-    })
-    .await
-    .unwrap();
-    let stored = db
+    // The retention, then a level no longer kept, as the reference deletes them.
+    let middle = db
         .read(|conn| {
             conn.query_scalar(&Sql::raw(
-                "SELECT group_concat(message, ',') FROM (SELECT message FROM \"_logs\" ORDER BY _rowid_)",
+                "SELECT created FROM reference ORDER BY created LIMIT 1 OFFSET 1500",
             ))
         })
         .await
         .unwrap();
-    assert_eq!(
-        stored,
-        Some(Value::Text(
-            "aaaaaaaaaaaaaaa,bbbbbbbbbbbbbbb,ccccccccccccccc".into()
-        ))
-    );
+    let middle = crate::store::text(&middle.unwrap_or(Value::Null)).to_owned();
+    for (before, below) in [
+        (middle, i64::MIN),
+        ("2000-01-01 00:00:00.000Z".to_owned(), 4),
+    ] {
+        let deleted = db
+            .write(move |conn| {
+                let deleted = logs::delete_old(conn, before.clone(), below)?;
+                let mut sql = Sql::raw("DELETE FROM reference WHERE created <= ");
+                sql.push_param(before);
+                if below > i64::MIN {
+                    sql.push(" OR level < ").push_param(below);
+                }
+                Ok((deleted, conn.execute(&sql)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(deleted.0, deleted.1);
+        assert!(deleted.0 > 100, "{deleted:?}");
+        compare(db.clone(), 2).await;
+    }
+}
+
+/// A `_logs` table of an earlier version becomes batches, its rows kept in order.
+#[tokio::test]
+async fn an_earlier_logs_table_moves_into_batches() {
+    use crate::store::tables::logs;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    db.write(|conn| {
+        conn.execute(&Sql::raw(
+            "CREATE TABLE \"_logs\" (\"id\" TEXT PRIMARY KEY NOT NULL, \"level\" INTEGER DEFAULT 0 NOT NULL, \
+             \"message\" TEXT DEFAULT '' NOT NULL, \"data\" JSON DEFAULT '{}' NOT NULL, \
+             \"created\" TEXT DEFAULT '' NOT NULL)",
+        ))?;
+        conn.execute(&Sql::raw("CREATE INDEX \"_logs_created_idx\" ON \"_logs\" (\"created\")"))?;
+        for i in 0..5_000 {
+            let mut sql = Sql::raw("INSERT INTO \"_logs\" VALUES (");
+            sql.push_param(format!("old{:012}", 5_000 - i))
+                .push(", ")
+                .push_param(i % 3 * 4)
+                .push(", ")
+                .push_param(format!("GET /{i}"))
+                .push(", ")
+                .push_param(format!("{{\"status\":{}}}", 200 + i % 2))
+                .push(", ")
+                .push_param(format!("2026-12-07 06:{:02}:00.000Z", i % 60))
+                .push(")");
+            conn.execute(&sql)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let all = "SELECT id, level, message, data, created FROM \"_logs\" ORDER BY _rowid_";
+    let before = db
+        .read(move |conn| Ok(rows_text(conn, &Sql::raw(all))))
+        .await
+        .unwrap();
+    db.write(logs::create).await.unwrap();
+    let after = db
+        .read(move |conn| Ok(rows_text(conn, &Sql::raw(all))))
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 5_000);
+    assert_eq!(after, before);
+    let tables = db
+        .read(|conn| {
+            Ok(rows_text(
+                conn,
+                &Sql::raw("SELECT name FROM sqlite_schema WHERE name LIKE '\\_logs%' ESCAPE '\\' ORDER BY name"),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(tables, ["_logs", "_logs_batches"]);
+    // Created again on the next start, nothing moves.
+    db.write(logs::create).await.unwrap();
 }
 
 #[tokio::test]
