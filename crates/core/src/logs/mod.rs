@@ -181,6 +181,13 @@ impl Logs {
         &self.inner.db
     }
 
+    /// Makes rows of the entries stored in batches since the last read (SQLite; see
+    /// `tables::logs`), a part at a time, before the logs are read.
+    pub(crate) async fn index_pending(&self) -> Result<()> {
+        while self.db().write(tables::logs::index_pending).await? {}
+        Ok(())
+    }
+
     /// Whether an entry of `level` would be kept now.
     pub fn keeps(&self, level: i64) -> bool {
         let settings = self.inner.settings.logs();

@@ -97,6 +97,7 @@ impl Logs {
     /// `GET /api/logs`: a page of entries, each cut to `fields`.
     pub async fn list(&self, caller: &Auth, params: ListParams<'_>) -> Result<Json> {
         superusers_only(caller)?;
+        self.index_pending().await?;
         let query = ListQuery::parse(params);
         let paging = query.paging?;
         let dialect = self.db().dialect();
@@ -106,36 +107,24 @@ impl Logs {
         let order = if sort.is_empty() {
             Sql::raw("\"_rowid_\"")
         } else {
-            // Ties keep their order of insertion, on every page.
-            let mut order = oxbase_sql::compile_sort(&sort, &resolver, dialect)
-                .map_err(|e| invalid(e.to_string()))?;
-            order.push(", \"_rowid_\"");
-            order
+            oxbase_sql::compile_sort(&sort, &resolver, dialect)
+                .map_err(|e| invalid(e.to_string()))?
         };
         let picks = output::parse_fields(&query.fields)?;
+        let mut select = Sql::raw("SELECT ");
+        select.push(COLUMNS).push(" FROM \"_logs\"");
         let mut count = Sql::raw("SELECT COUNT(*) FROM \"_logs\"");
         if let Some(filter) = &filter {
+            select.push(" WHERE ").push_sql(filter);
             count.push(" WHERE ").push_sql(filter);
         }
-        // The page's rowids first, then their entries: a sort then carries only its key and
-        // the rowid (on SQLite an entry's `data` is made text when read).
-        let mut page = Sql::raw("SELECT \"_rowid_\" FROM \"_logs\"");
-        if let Some(filter) = &filter {
-            page.push(" WHERE ").push_sql(filter);
-        }
-        page.push(" ORDER BY ")
+        select
+            .push(" ORDER BY ")
             .push_sql(&order)
             .push(" LIMIT ")
             .push_param(paging.per_page)
             .push(" OFFSET ")
             .push_param((paging.page - 1).saturating_mul(paging.per_page));
-        let mut select = Sql::raw("SELECT ");
-        select
-            .push(COLUMNS)
-            .push(" FROM \"_logs\" WHERE \"_rowid_\" IN (")
-            .push_sql(&page)
-            .push(") ORDER BY ")
-            .push_sql(&order);
         let skip_total = paging.skip_total;
         let (items, total) = self
             .db()
@@ -171,6 +160,7 @@ impl Logs {
     /// `GET /api/logs/{id}`.
     pub async fn view(&self, caller: &Auth, id: &str, fields: &str) -> Result<Json> {
         superusers_only(caller)?;
+        self.index_pending().await?;
         let picks = output::parse_fields(fields)?;
         let mut select = Sql::raw("SELECT ");
         select
@@ -188,6 +178,7 @@ impl Logs {
     /// `GET /api/logs/stats`: entries per hour (`{date, total}`, oldest first), filtered.
     pub async fn stats(&self, caller: &Auth, filter: &str, fields: &str) -> Result<Json> {
         superusers_only(caller)?;
+        self.index_pending().await?;
         let picks = output::parse_fields(fields)?;
         let dialect = self.db().dialect();
         let filter = compile_filter(filter, dialect).map_err(|reason| {

@@ -1,8 +1,7 @@
-//! Log entries in a compact binary form. The log writer encodes each entry once; SQLite keeps a
-//! batch of them as one row of `_logs_batches` (read back as rows through the `_logs` virtual
-//! table, `sqlite::logs_table`), and PostgreSQL's rows are written from the same form. An
-//! entry's `data` object is a list of fields, made JSON text only when it is read: a request
-//! pays for no JSON and no date formatting, and SQLite for one row per batch, not per entry.
+//! Log entries in a compact binary form. The log writer encodes each entry once, with no JSON
+//! and no date formatting; SQLite keeps a batch of them as one row of `_logs_pending` until the
+//! logs are read, and PostgreSQL's rows are written from the same form. An entry's `data`
+//! object is a list of fields, made JSON text when the entry becomes a row.
 //!
 //! An entry, little-endian: the length of the rest (u32); the id (u8 length, bytes); the level
 //! (i64); `created` (i64, µs since the Unix epoch); the message (u32 length, bytes); then fields
@@ -18,27 +17,18 @@ const JSON: u8 = 4;
 /// The whole object as JSON text (an app event's attributes); no other field follows.
 const OBJECT: u8 = 5;
 
-/// Entries per batch at most: SQLite's `_rowid_` of an entry keeps 16 bits for its place.
-pub const MAX_BATCH: usize = 1 << 16;
-
 /// Entries on their way to the database, in insertion order. Its buffers are kept across
 /// batches (`clear`).
 #[derive(Debug, Default)]
 pub struct Batch {
     body: Vec<u8>,
     count: usize,
-    first_id: String,
-    last_id: String,
-    min_created: i64,
-    max_created: i64,
 }
 
 impl Batch {
     pub fn clear(&mut self) {
         self.body.clear();
         self.count = 0;
-        self.first_id.clear();
-        self.last_id.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -54,30 +44,8 @@ impl Batch {
         &self.body
     }
 
-    pub fn first_id(&self) -> &str {
-        &self.first_id
-    }
-
-    pub fn last_id(&self) -> &str {
-        &self.last_id
-    }
-
-    /// The earliest and latest `created` of the batch, µs since the epoch.
-    pub fn created_range(&self) -> (i64, i64) {
-        (self.min_created, self.max_created)
-    }
-
-    /// Starts an entry; its `data` fields follow through the returned writer. Ids must grow
-    /// from entry to entry (`ids::push_sortable_id`): a batch knows its range by its ends.
+    /// Starts an entry; its `data` fields follow through the returned writer.
     pub fn push(&mut self, id: &str, level: i64, created: i64, message: &str) -> Fields<'_> {
-        if self.count == 0 {
-            self.first_id.push_str(id);
-            (self.min_created, self.max_created) = (created, created);
-        }
-        self.last_id.clear();
-        self.last_id.push_str(id);
-        self.min_created = self.min_created.min(created);
-        self.max_created = self.max_created.max(created);
         self.count += 1;
         let start = self.body.len();
         self.body.extend_from_slice(&[0; 4]);
@@ -89,12 +57,6 @@ impl Batch {
             out: &mut self.body,
             start,
         }
-    }
-
-    /// Appends every entry of `other` (a batch read back and filtered).
-    pub fn push_entry(&mut self, entry: &Entry<'_>) {
-        let fields = self.push(entry.id, entry.level, entry.created, entry.message);
-        fields.out.extend_from_slice(entry.fields);
     }
 }
 
@@ -168,17 +130,6 @@ fn push_long(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(&text.as_bytes()[..len as usize]);
 }
 
-/// Where each entry of `body` starts, as the `offsets` column keeps them (u32, little-endian).
-pub fn offsets_column(body: &[u8], shift: usize) -> Vec<u8> {
-    let offsets = offsets(body);
-    let mut column = Vec::with_capacity(offsets.len() * 4);
-    for at in offsets {
-        let at = u32::try_from(at as usize + shift).unwrap_or(u32::MAX);
-        column.extend_from_slice(&at.to_le_bytes());
-    }
-    column
-}
-
 /// One entry read from a batch's body, borrowing it.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
@@ -237,17 +188,6 @@ pub fn read(bytes: &[u8]) -> Option<(Entry<'_>, usize)> {
         },
         4 + len,
     ))
-}
-
-/// Where each entry of a body starts, up to the first that does not read.
-pub fn offsets(body: &[u8]) -> Vec<u32> {
-    let mut offsets = Vec::new();
-    let mut at = 0;
-    while let Some((_, len)) = body.get(at..).and_then(read) {
-        offsets.push(at as u32);
-        at += len;
-    }
-    offsets
 }
 
 /// The entries of a body, in order.
@@ -340,17 +280,8 @@ mod tests {
             .object(r#"{"k":[1,"v"]}"#);
         batch.push("a00000000000003", -4, 1_650_000_000_000_000, "");
         assert_eq!(batch.len(), 3);
-        assert_eq!(
-            (batch.first_id(), batch.last_id()),
-            ("a00000000000001", "a00000000000003")
-        );
-        assert_eq!(
-            batch.created_range(),
-            (1_600_000_000_000_000, 1_700_000_000_005_000)
-        );
         let read: Vec<Entry<'_>> = entries(batch.body()).collect();
         assert_eq!(read.len(), 3);
-        assert_eq!(offsets(batch.body()).len(), 3);
         assert_eq!(
             (read[0].id, read[0].level, read[0].message),
             ("a00000000000001", 8, "GET /x \"y\"")
@@ -365,10 +296,6 @@ mod tests {
         assert_eq!(created, "2023-11-14 22:13:20.005Z");
         assert_eq!(data(&read[1]), json!({"k": [1, "v"]}));
         assert_eq!(data(&read[2]), json!({}));
-        // Copied entry by entry, a batch is the same.
-        let mut copy = Batch::default();
-        read.iter().for_each(|e| copy.push_entry(e));
-        assert_eq!(copy.body(), batch.body());
     }
 
     #[test]
@@ -378,9 +305,7 @@ mod tests {
         batch.push("b", 0, 0, "two").int("n", 2);
         let body = batch.body();
         for cut in 0..body.len() {
-            let read = entries(&body[..cut]).count();
-            assert!(read <= 1, "{cut}");
-            assert_eq!(offsets(&body[..cut]).len(), read);
+            assert!(entries(&body[..cut]).count() <= 1, "{cut}");
         }
         // A field of an unknown kind ends the object there, still JSON.
         let mut odd = Batch::default();

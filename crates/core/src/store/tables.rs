@@ -320,216 +320,140 @@ pub mod migration_history {
 /// `_logs`: request and app log entries, in the auxiliary database (SQLite's
 /// `auxiliary.db`; on PostgreSQL a table of the main database, shared by every instance).
 ///
-/// On SQLite the entries are kept in batches, one row of `_logs_batches` per batch (its
-/// entries in [`log_entries`]' form), and read as rows through the `_logs` view
-/// (`sqlite::logs_table`): a row per entry and its index entries cost SQLite several times
-/// what the request being logged costs. On PostgreSQL, shared by instances and not on the
-/// server's CPU, `_logs` is a table with a row per entry.
+/// On SQLite the log writer stores each batch of entries as one row of `_logs_pending` (its
+/// entries in [`log_entries`]' form), and the batches become rows of `_logs` when the logs
+/// are next read or pruned ([`index_pending`]): a row per entry, its JSON and its index
+/// entries cost SQLite several times what the request being logged costs, and that work is
+/// done only for logs that someone reads, off the requests' path. PostgreSQL, shared by
+/// instances and not on the server's CPU, gets the rows at once.
 pub mod logs {
     use super::*;
     use crate::store::log_entries::{self, Batch};
     use oxbase_sql::Dialect;
     use oxbase_sql::ddl::{ColumnKind, ROWID, column_param};
 
-    /// SQLite's `_logs`: the entries of the batches as rows, their columns read out of the
-    /// batch by `ox_log_entry` (`sqlite::logs_table`) when a query asks for them.
-    const VIEW: &str = "CREATE VIEW \"_logs\" AS SELECT \
-        CAST((\"seq\" << 16) + \"value\" AS INTEGER) AS \"_rowid_\", \
-        CAST(ox_log_entry(\"body\", \"offsets\", \"value\", 0) AS TEXT) AS \"id\", \
-        CAST(ox_log_entry(\"body\", \"offsets\", \"value\", 1) AS INTEGER) AS \"level\", \
-        CAST(ox_log_entry(\"body\", \"offsets\", \"value\", 2) AS TEXT) AS \"message\", \
-        ox_log_entry(\"body\", \"offsets\", \"value\", 3) AS \"data\", \
-        CAST(ox_log_entry(\"body\", \"offsets\", \"value\", 4) AS TEXT) AS \"created\" \
-        FROM \"_logs_batches\", generate_series(0, \"count\" - 1)";
-
-    /// Creates the table and its indexes when missing. The insertion order (`_rowid_`) is the
-    /// default order of a list, as in PocketBase. On SQLite (the logs' own database, run on
-    /// its writer connection) the writer's page cache is made small: entries are appended,
-    /// never read back by it; a `_logs` table of an earlier version is moved into batches.
+    /// Creates the tables and their indexes when missing. The insertion order (`_rowid_`) is
+    /// the default order of a list, as in PocketBase. On SQLite (the logs' own database, run
+    /// on its writer connection) the writer's page cache is made small: entries are appended,
+    /// never read back by it.
     pub fn create(conn: &mut dyn Conn) -> Result<()> {
-        match conn.dialect() {
-            Dialect::Sqlite => create_batches(conn),
-            Dialect::Postgres => create_table(conn),
-        }
-    }
-
-    fn create_batches(conn: &mut dyn Conn) -> Result<()> {
-        conn.execute(&Sql::raw("PRAGMA cache_size = -2048"))?;
-        conn.execute(&Sql::raw(
-            "CREATE TABLE IF NOT EXISTS \"_logs_batches\" (\"seq\" INTEGER PRIMARY KEY, \
-             \"count\" INTEGER NOT NULL, \"first_id\" TEXT NOT NULL, \"last_id\" TEXT NOT NULL, \
-             \"min_created\" TEXT NOT NULL, \"max_created\" TEXT NOT NULL, \"body\" BLOB NOT NULL, \
-             \"offsets\" BLOB NOT NULL)",
-        ))?;
-        let old =
-            Sql::raw("SELECT 1 FROM sqlite_schema WHERE \"type\" = 'table' AND \"name\" = '_logs'");
-        let moving = conn.query_scalar(&old)?.is_some();
-        if moving {
-            conn.execute(&Sql::raw("ALTER TABLE \"_logs\" RENAME TO \"_logs_rows\""))?;
-        }
-        // Made again at every start: a new version's definition replaces an earlier one's.
-        conn.execute(&Sql::raw("DROP VIEW IF EXISTS \"_logs\""))?;
-        conn.execute(&Sql::raw(VIEW))?;
-        if moving {
-            move_rows(conn)?;
-            conn.execute(&Sql::raw("DROP TABLE \"_logs_rows\""))?;
-        }
-        Ok(())
-    }
-
-    /// Moves the rows of an earlier version's table into batches, in their order.
-    fn move_rows(conn: &mut dyn Conn) -> Result<()> {
-        const CHUNK: i64 = 4_096;
-        let mut after = i64::MIN;
-        let mut batch = Batch::default();
-        loop {
-            let mut sql = Sql::raw(
-                "SELECT \"_rowid_\", \"id\", \"level\", \"message\", CAST(\"data\" AS TEXT), \
-                 \"created\" FROM \"_logs_rows\" WHERE \"_rowid_\" > ",
-            );
-            sql.push_param(after)
-                .push(" ORDER BY \"_rowid_\" LIMIT ")
-                .push_param(CHUNK);
-            let rows = conn.query(&sql)?;
-            let Some(last) = rows.rows.last() else {
-                return Ok(());
-            };
-            after = int(&last[0]);
-            batch.clear();
-            for row in &rows.rows {
-                let created =
-                    crate::dates::parse(text(&row[5])).map_or(0, |t| t.timestamp_micros());
-                batch
-                    .push(text(&row[1]), int(&row[2]), created, text(&row[3]))
-                    .object(text(&row[4]));
+        let table = match conn.dialect() {
+            Dialect::Sqlite => {
+                conn.execute(&Sql::raw("PRAGMA cache_size = -2048"))?;
+                conn.execute(&Sql::raw(
+                    "CREATE TABLE IF NOT EXISTS \"_logs_pending\" (\"seq\" INTEGER PRIMARY KEY, \
+                     \"body\" BLOB NOT NULL)",
+                ))?;
+                "CREATE TABLE IF NOT EXISTS \"_logs\" (\"id\" TEXT PRIMARY KEY NOT NULL, \
+                 \"level\" INTEGER DEFAULT 0 NOT NULL, \"message\" TEXT DEFAULT '' NOT NULL, \
+                 \"data\" JSON DEFAULT '{}' NOT NULL, \"created\" TEXT DEFAULT '' NOT NULL)"
+                    .to_owned()
             }
-            put_batch(conn, None, &batch)?;
-        }
-    }
-
-    fn create_table(conn: &mut dyn Conn) -> Result<()> {
-        // Already there (every start but the first): no statement, so no notices.
-        let exists = Sql::raw("SELECT to_regclass('\"_logs\"') IS NOT NULL");
-        if conn.query_scalar(&exists)? == Some(Value::Bool(true)) {
-            return Ok(());
-        }
-        conn.execute(&Sql::raw(format!(
-            "CREATE TABLE IF NOT EXISTS \"_logs\" (\"{ROWID}\" BIGINT GENERATED BY DEFAULT AS IDENTITY, \
-             \"id\" TEXT PRIMARY KEY NOT NULL, \"level\" INTEGER DEFAULT 0 NOT NULL, \
-             \"message\" TEXT DEFAULT '' NOT NULL, \"data\" JSONB DEFAULT '{{}}'::jsonb NOT NULL, \
-             \"created\" TEXT DEFAULT '' NOT NULL)"
-        )))?;
-        // PB-COMPAT: PocketBase also indexes `message`.
+            Dialect::Postgres => {
+                // Already there (every start but the first): no statement, so no notices.
+                let exists = Sql::raw("SELECT to_regclass('\"_logs\"') IS NOT NULL");
+                if conn.query_scalar(&exists)? == Some(Value::Bool(true)) {
+                    return Ok(());
+                }
+                format!(
+                    "CREATE TABLE IF NOT EXISTS \"_logs\" (\"{ROWID}\" BIGINT GENERATED BY DEFAULT AS IDENTITY, \
+                 \"id\" TEXT PRIMARY KEY NOT NULL, \"level\" INTEGER DEFAULT 0 NOT NULL, \
+                 \"message\" TEXT DEFAULT '' NOT NULL, \"data\" JSONB DEFAULT '{{}}'::jsonb NOT NULL, \
+                 \"created\" TEXT DEFAULT '' NOT NULL)"
+                )
+            }
+        };
+        conn.execute(&Sql::raw(table))?;
+        // `created` serves the retention, time ranges and the hourly stats' order.
+        // PB-COMPAT: PocketBase also indexes `level` and `message`; on SQLite `level` is not
+        // indexed (it cost about a sixth of a row's insert; a level filter reads the table in
+        // insertion order instead), and a file that has the index loses it.
         conn.execute(&Sql::raw(
             "CREATE INDEX IF NOT EXISTS \"_logs_created_idx\" ON \"_logs\" (\"created\")",
         ))?;
-        conn.execute(&Sql::raw(
-            "CREATE INDEX IF NOT EXISTS \"_logs_level_idx\" ON \"_logs\" (\"level\")",
-        ))?;
+        let level = match conn.dialect() {
+            Dialect::Sqlite => "DROP INDEX IF EXISTS \"_logs_level_idx\"",
+            Dialect::Postgres => {
+                "CREATE INDEX IF NOT EXISTS \"_logs_level_idx\" ON \"_logs\" (\"level\")"
+            }
+        };
+        conn.execute(&Sql::raw(level))?;
         Ok(())
     }
 
-    /// Stores a batch of entries.
+    /// Stores a batch of entries: on SQLite as one pending row, on PostgreSQL as rows.
     pub fn append(conn: &mut dyn Conn, batch: &Batch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         match conn.dialect() {
-            Dialect::Sqlite => append_to_batches(conn, batch),
-            Dialect::Postgres => append_rows(conn, batch),
+            Dialect::Sqlite => {
+                let mut sql = Sql::raw("INSERT INTO \"_logs_pending\" (\"body\") VALUES (");
+                sql.push_param(Value::Blob(batch.body().to_vec())).push(")");
+                conn.execute(&sql).map(|_| ())
+            }
+            Dialect::Postgres => insert_rows(conn, batch.body()),
         }
     }
 
-    /// A batch is added to the last one stored while both are small (a quiet server stores
-    /// a few entries at a time), so that the batches stay few.
-    const JOIN_BELOW: i64 = 64 * 1024;
+    /// About how many bytes of pending batches become rows per call (a few thousand entries,
+    /// some milliseconds): a large backlog holds the logs' writer up a moment at a time.
+    const PENDING_BYTES_PER_CALL: i64 = 1 << 20;
 
-    fn append_to_batches(conn: &mut dyn Conn, batch: &Batch) -> Result<()> {
-        let last = Sql::raw(
-            "SELECT \"seq\", \"count\", length(\"body\") FROM \"_logs_batches\" \
-             ORDER BY \"seq\" DESC LIMIT 1",
-        );
-        let body_len = batch.body().len() as i64;
-        let joinable = conn.query(&last)?.rows.first().and_then(|row| {
-            let (seq, count, len) = (int(&row[0]), int(&row[1]), int(&row[2]));
-            let fits = count as usize + batch.len() < log_entries::MAX_BATCH;
-            (fits && len < JOIN_BELOW && body_len < JOIN_BELOW).then_some((seq, len))
-        });
-        let Some((seq, len)) = joinable else {
-            return put_batch(conn, None, batch);
-        };
-        let (min, max) = created_range(batch);
-        let offsets = log_entries::offsets_column(batch.body(), len as usize);
-        // `||` makes text of blobs; the bytes stay as they are.
-        let mut sql = Sql::raw("UPDATE \"_logs_batches\" SET \"body\" = CAST(\"body\" || ");
-        sql.push_param(Value::Blob(batch.body().to_vec()))
-            .push(" AS BLOB), \"offsets\" = CAST(\"offsets\" || ")
-            .push_param(Value::Blob(offsets))
-            .push(" AS BLOB)")
-            .push(", \"count\" = \"count\" + ")
-            .push_param(batch.len() as i64)
-            .push(", \"last_id\" = ")
-            .push_param(batch.last_id().to_owned())
-            .push(", \"min_created\" = min(\"min_created\", ")
-            .push_param(min)
-            .push("), \"max_created\" = max(\"max_created\", ")
-            .push_param(max)
-            .push(") WHERE \"seq\" = ")
-            .push_param(seq);
-        conn.execute(&sql).map(|_| ())
-    }
-
-    fn created_range(batch: &Batch) -> (String, String) {
-        let (min, max) = batch.created_range();
-        let text = |micros: i64| {
-            crate::dates::format(
-                chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default(),
-            )
-        };
-        (text(min), text(max))
-    }
-
-    /// Stores a batch as the row `seq`, or as a new last row (`None`).
-    fn put_batch(conn: &mut dyn Conn, seq: Option<i64>, batch: &Batch) -> Result<()> {
-        if batch.len() >= log_entries::MAX_BATCH {
-            return Err(crate::error::Error::internal("a log batch too large"));
+    /// SQLite: turns pending batches, oldest first, into rows of `_logs`, a part of the
+    /// backlog per call; says whether any are left. Nothing to do on PostgreSQL.
+    pub fn index_pending(conn: &mut dyn Conn) -> Result<bool> {
+        if conn.dialect() != Dialect::Sqlite {
+            return Ok(false);
         }
-        let (min, max) = created_range(batch);
-        let mut sql = Sql::raw(
-            "INSERT OR REPLACE INTO \"_logs_batches\" (\"seq\", \"count\", \"first_id\", \
-             \"last_id\", \"min_created\", \"max_created\", \"body\", \"offsets\") VALUES (",
+        let oldest = Sql::raw(
+            "SELECT \"seq\", length(\"body\") FROM \"_logs_pending\" ORDER BY \"seq\" LIMIT 256",
         );
-        sql.push_param(seq.map_or(Value::Null, Value::Int))
-            .push(", ")
-            .push_param(batch.len() as i64)
-            .push(", ")
-            .push_param(batch.first_id().to_owned())
-            .push(", ")
-            .push_param(batch.last_id().to_owned())
-            .push(", ")
-            .push_param(min)
-            .push(", ")
-            .push_param(max)
-            .push(", ")
-            .push_param(Value::Blob(batch.body().to_vec()))
-            .push(", ")
-            .push_param(Value::Blob(log_entries::offsets_column(batch.body(), 0)))
-            .push(")");
-        conn.execute(&sql).map(|_| ())
+        let pending = conn.query(&oldest)?.rows;
+        let mut taken = 0;
+        let mut bytes = 0;
+        for row in &pending {
+            if bytes >= PENDING_BYTES_PER_CALL {
+                break;
+            }
+            let seq = int(&row[0]);
+            bytes += int(&row[1]);
+            taken += 1;
+            let mut body = Sql::raw("SELECT \"body\" FROM \"_logs_pending\" WHERE \"seq\" = ");
+            body.push_param(seq);
+            if let Some(Value::Blob(body)) = conn.query_scalar(&body)? {
+                insert_rows(conn, &body)?;
+            }
+            let mut done = Sql::raw("DELETE FROM \"_logs_pending\" WHERE \"seq\" = ");
+            done.push_param(seq);
+            conn.execute(&done)?;
+        }
+        Ok(taken < pending.len())
     }
 
-    /// Rows per statement on PostgreSQL, where a statement is a round trip.
+    /// Rows per statement: SQLite runs a multi-row insert as one loop over open cursors (a
+    /// statement per row opens and positions them again, each time), and on PostgreSQL a
+    /// statement is a round trip.
     const ROWS_PER_STATEMENT: usize = 100;
 
     /// The columns a row fills, in the order of its parameters.
     const COLUMNS: &str = "\"id\", \"level\", \"message\", \"data\", \"created\"";
 
-    /// Full statements of [`ROWS_PER_STATEMENT`] rows, then one for the rest; the parameters'
-    /// buffers serve every row. Ids are random: a clash loses that entry, not the batch.
-    fn append_rows(conn: &mut dyn Conn, batch: &Batch) -> Result<()> {
+    /// Inserts the entries of a batch's body: full statements of [`ROWS_PER_STATEMENT`] rows,
+    /// then one for the rest. The statements' texts repeat, so they are prepared once per
+    /// connection, and the parameters' buffers serve every row.
+    fn insert_rows(conn: &mut dyn Conn, body: &[u8]) -> Result<()> {
         let dialect = conn.dialect();
         let statement = |rows: usize| {
-            let mut sql = Sql::raw(format!("INSERT INTO \"_logs\" ({COLUMNS}) VALUES "));
+            // Ids are random: a clash loses that entry, not the batch. On SQLite `OR IGNORE`
+            // (no constraint can abort the statement, all columns being filled) spares the
+            // statement journal that an upsert clause needs: a copy of every page the
+            // statement touches first.
+            let insert = match dialect {
+                Dialect::Sqlite => "INSERT OR IGNORE INTO",
+                Dialect::Postgres => "INSERT INTO",
+            };
+            let mut sql = Sql::raw(format!("{insert} \"_logs\" ({COLUMNS}) VALUES "));
             for i in 0..rows {
                 if i > 0 {
                     sql.push(", ");
@@ -546,16 +470,20 @@ pub mod logs {
                     .push_param(Value::Null)
                     .push(")");
             }
-            sql.push(" ON CONFLICT (\"id\") DO NOTHING");
+            if dialect == Dialect::Postgres {
+                sql.push(" ON CONFLICT (\"id\") DO NOTHING");
+            }
             sql
         };
-        let mut entries = log_entries::entries(batch.body());
+        let count = log_entries::entries(body).count();
+        let mut entries = log_entries::entries(body);
         let mut data = Vec::new();
-        let (full, rest) = (
-            batch.len() / ROWS_PER_STATEMENT,
-            batch.len() % ROWS_PER_STATEMENT,
-        );
+        let (full, rest) = (count / ROWS_PER_STATEMENT, count % ROWS_PER_STATEMENT);
         for (statements, rows) in [(full, ROWS_PER_STATEMENT), (usize::from(rest > 0), rest)] {
+            // A statement of no row is not SQL (a batch of exactly 100, 200... entries).
+            if statements == 0 {
+                continue;
+            }
             let mut left = statements;
             conn.execute_each(&statement(rows), &mut |params| {
                 if left == 0 {
@@ -593,70 +521,15 @@ pub mod logs {
     }
 
     /// Deletes the entries created at or before `created` (the retention) or below
-    /// `min_level`; returns how many went.
+    /// `min_level`, pending ones included; returns how many went.
     pub fn delete_old(conn: &mut dyn Conn, created: String, min_level: i64) -> Result<usize> {
-        match conn.dialect() {
-            Dialect::Sqlite => delete_from_batches(conn, &created, min_level),
-            Dialect::Postgres => {
-                let mut sql = Sql::raw("DELETE FROM \"_logs\" WHERE \"created\" <= ");
-                sql.push_param(created);
-                // The daily retention keeps every level: its deletion reads the `created`
-                // index alone.
-                if min_level > i64::MIN {
-                    sql.push(" OR \"level\" < ").push_param(min_level);
-                }
-                conn.execute(&sql)
-            }
+        while index_pending(conn)? {}
+        let mut sql = Sql::raw("DELETE FROM \"_logs\" WHERE \"created\" <= ");
+        sql.push_param(created);
+        // The daily retention keeps every level: its deletion reads the `created` index alone.
+        if min_level > i64::MIN {
+            sql.push(" OR \"level\" < ").push_param(min_level);
         }
-    }
-
-    /// Rewrites each batch that holds an entry to delete without it (or deletes it). The
-    /// places of the entries after a deleted one change: rowids are only ever compared
-    /// within one query.
-    fn delete_from_batches(conn: &mut dyn Conn, before: &str, min_level: i64) -> Result<usize> {
-        let mut candidates = Sql::raw("SELECT \"seq\" FROM \"_logs_batches\"");
-        if min_level == i64::MIN {
-            candidates
-                .push(" WHERE \"min_created\" <= ")
-                .push_param(before.to_owned());
-        }
-        let seqs: Vec<i64> = conn
-            .query(&candidates)?
-            .rows
-            .iter()
-            .map(|r| int(&r[0]))
-            .collect();
-        let mut deleted = 0;
-        let mut kept = Batch::default();
-        let mut created = String::new();
-        for seq in seqs {
-            let mut body = Sql::raw("SELECT \"body\" FROM \"_logs_batches\" WHERE \"seq\" = ");
-            body.push_param(seq);
-            let Some(Value::Blob(body)) = conn.query_scalar(&body)? else {
-                continue;
-            };
-            kept.clear();
-            let mut total = 0;
-            for entry in log_entries::entries(&body) {
-                total += 1;
-                created.clear();
-                entry.push_created(&mut created);
-                if created.as_str() > before && entry.level >= min_level {
-                    kept.push_entry(&entry);
-                }
-            }
-            if kept.len() == total {
-                continue;
-            }
-            deleted += total - kept.len();
-            if kept.is_empty() {
-                let mut sql = Sql::raw("DELETE FROM \"_logs_batches\" WHERE \"seq\" = ");
-                sql.push_param(seq);
-                conn.execute(&sql)?;
-                continue;
-            }
-            put_batch(conn, Some(seq), &kept)?;
-        }
-        Ok(deleted)
+        conn.execute(&sql)
     }
 }

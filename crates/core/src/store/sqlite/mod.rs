@@ -33,7 +33,6 @@ use crate::error::{Error, Result};
 
 mod console;
 mod errors;
-pub mod logs_table;
 
 use errors::sql_error;
 
@@ -390,7 +389,6 @@ fn open_conn_creating(
     )?;
     conn.set_prepared_statement_cache_capacity(256);
     register_math(&conn)?;
-    logs_table::register(&conn)?;
     Ok(conn)
 }
 

@@ -1,5 +1,5 @@
 //! The SQLite store's tests: writes and their grouping, refusals, the WAL, page sizes and the
-//! logs' batches.
+//! logs' tables.
 use super::*;
 use crate::error::StoreErrorKind;
 
@@ -49,53 +49,44 @@ async fn a_new_file_gets_the_page_size_asked_and_an_old_one_keeps_its_own() {
     assert_eq!(page_size(&db).await, Some(Value::Int(4_096)));
 }
 
-/// Generated log entries: `(id, level, created µs, message, data fields)`; ids grow, dates
-/// do not (requests end out of order).
-fn generated_entries(
-    rng: &mut rand::rngs::StdRng,
-    count: usize,
-) -> Vec<(String, i64, i64, String, u8)> {
-    use rand::Rng;
-    let start = 1_765_000_000_000_000_i64;
-    (0..count)
-        .map(|i| {
-            let level = [-4, 0, 0, 4, 8][rng.random_range(0..5)];
-            let created = start + rng.random_range(0..3 * 86_400_000_000_i64);
-            let message = ["GET /api/x", "POST /api/y", "app event", ""][rng.random_range(0..4)];
-            (
-                format!("{:015}", 1000 + i),
-                level,
-                created,
-                message.to_owned(),
-                rng.random_range(0..3),
-            )
+#[tokio::test]
+async fn the_logs_table_indexes_created_but_not_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let indexes = |db: SqliteDb| async move {
+        db.read(|conn| {
+            conn.query_scalar(&Sql::raw(
+                "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = '_logs' AND sql IS NOT NULL ORDER BY name)",
+            ))
         })
-        .collect()
-}
-
-fn push_generated(
-    batch: &mut crate::store::log_entries::Batch,
-    e: &(String, i64, i64, String, u8),
-) {
-    let mut fields = batch.push(&e.0, e.1, e.2, &e.3);
-    match e.4 {
-        0 => {
-            fields
-                .text("type", "request")
-                .float("execTime", e.2 as f64 / 1e9)
-                .int("status", [200, 404, 500][(e.2 % 3) as usize])
-                .text("url", &format!("/api/{}", e.2 % 7));
-        }
-        1 => fields.object(&format!("{{\"n\":{},\"s\":\"{}\"}}", e.2 % 11, e.3)),
-        _ => {}
-    }
+        .await
+        .unwrap()
+    };
+    db.write(|conn| {
+        conn.execute(&Sql::raw(
+            "CREATE TABLE \"_logs\" (\"id\" TEXT PRIMARY KEY, \"level\" INTEGER, \
+             \"created\" TEXT)",
+        ))?;
+        conn.execute(&Sql::raw(
+            "CREATE INDEX \"_logs_level_idx\" ON \"_logs\" (\"level\")",
+        ))
+    })
+    .await
+    .unwrap();
+    // A file from before keeps its table and loses the level index.
+    db.write(crate::store::tables::logs::create).await.unwrap();
+    assert_eq!(
+        indexes(db.clone()).await,
+        Some(Value::Text("_logs_created_idx".into()))
+    );
 }
 
 /// Every row of `sql` as text, `|` between columns.
-fn rows_text(conn: &mut dyn Conn, sql: &Sql) -> Vec<String> {
+fn rows_text(conn: &mut dyn Conn, sql: &str) -> Vec<String> {
     let rows = conn
-        .query(sql)
-        .unwrap_or_else(|e| panic!("{e}: {}", sql.text()));
+        .query(&Sql::raw(sql))
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
     rows.rows
         .iter()
         .map(|r| {
@@ -103,7 +94,6 @@ fn rows_text(conn: &mut dyn Conn, sql: &Sql) -> Vec<String> {
                 .map(|v| match v {
                     Value::Null => "NULL".to_owned(),
                     Value::Int(n) => n.to_string(),
-                    Value::Float(f) => f.to_string(),
                     Value::Text(t) => t.clone(),
                     other => format!("{other:?}"),
                 })
@@ -113,240 +103,155 @@ fn rows_text(conn: &mut dyn Conn, sql: &Sql) -> Vec<String> {
         .collect()
 }
 
-/// `_logs` over batches answers every generated filter, order and count as a table holding
-/// the same rows (`reference`) does, before and after deletions.
 #[tokio::test]
-async fn the_logs_batches_read_as_a_table_of_their_entries() {
+async fn a_log_entry_whose_id_clashes_is_lost_alone() {
+    use crate::store::log_entries::Batch;
+    use crate::store::tables::logs;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    db.write(logs::create).await.unwrap();
+    let mut batch = Batch::default();
+    for id in [
+        "aaaaaaaaaaaaaaa",
+        "bbbbbbbbbbbbbbb",
+        "aaaaaaaaaaaaaaa",
+        "ccccccccccccccc",
+    ] {
+        batch.push(id, 0, 1_765_087_200_000_000, id);
+    }
+    db.write(move |conn| logs::append(conn, &batch))
+        .await
+        .unwrap();
+    let messages =
+        "SELECT group_concat(message, ',') FROM (SELECT message FROM \"_logs\" ORDER BY _rowid_)";
+    // Stored as one pending batch: no row until the logs are read.
+    let before = db
+        .read(move |conn| Ok(rows_text(conn, messages)))
+        .await
+        .unwrap();
+    assert_eq!(before, ["NULL"]);
+    assert!(!db.write(logs::index_pending).await.unwrap());
+    let after = db
+        .read(move |conn| Ok(rows_text(conn, messages)))
+        .await
+        .unwrap();
+    assert_eq!(after, ["aaaaaaaaaaaaaaa,bbbbbbbbbbbbbbb,ccccccccccccccc"]);
+}
+
+/// Generated entries stored in batches of every size become the rows they describe, in their
+/// order, a part of the backlog per call; a deletion counts and removes pending ones too.
+#[tokio::test]
+async fn pending_log_batches_become_their_rows() {
     use crate::store::log_entries::Batch;
     use crate::store::tables::logs;
     use rand::{Rng, SeedableRng};
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir);
     db.write(logs::create).await.unwrap();
-    db.write(|conn| {
-        conn.execute(&Sql::raw(
-            "CREATE TABLE reference (id TEXT PRIMARY KEY, level INTEGER, message TEXT, data TEXT, created TEXT)",
-        ))
-    })
-    .await
-    .unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let entries = generated_entries(&mut rng, 3_000);
+    let start = 1_765_000_000_000_000_i64;
+    let mut expected = Vec::new();
     let mut at = 0;
-    while at < entries.len() {
-        // Small batches join the last one; large ones stand alone.
-        let size = [1, 3, 40, 400, 900][rng.random_range(0..5)].min(entries.len() - at);
-        let part = entries[at..at + size].to_vec();
-        at += size;
-        db.write(move |conn| {
-            let mut batch = Batch::default();
-            part.iter().for_each(|e| push_generated(&mut batch, e));
-            logs::append(conn, &batch)?;
-            for entry in crate::store::log_entries::entries(batch.body()) {
-                let (mut data, mut created) = (Vec::new(), String::new());
-                entry.push_data(&mut data);
-                entry.push_created(&mut created);
-                let mut sql = Sql::raw("INSERT INTO reference VALUES (");
-                sql.push_param(entry.id.to_owned())
-                    .push(", ")
-                    .push_param(entry.level)
-                    .push(", ")
-                    .push_param(entry.message.to_owned())
-                    .push(", ")
-                    .push_param(String::from_utf8(data).unwrap_or_default())
-                    .push(", ")
-                    .push_param(created)
-                    .push(")");
-                conn.execute(&sql)?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-    }
-    let batches = db
-        .read(|conn| conn.query_scalar(&Sql::raw("SELECT COUNT(*) FROM _logs_batches")))
-        .await
-        .unwrap();
-    assert!(
-        matches!(batches, Some(Value::Int(n)) if n > 3 && n < 100),
-        "{batches:?}"
-    );
-
-    let compare = |db: SqliteDb, seed: u64| async move {
-        db.read(move |conn| {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-            let dates = rows_text(conn, &Sql::raw("SELECT created FROM reference ORDER BY random() LIMIT 40"));
-            let ids = rows_text(conn, &Sql::raw("SELECT id FROM reference ORDER BY random() LIMIT 10"));
-            let pick = |rng: &mut rand::rngs::StdRng, list: &[String]| {
-                list.get(rng.random_range(0..list.len().max(1))).cloned().unwrap_or_default()
+    while at < 40_000 {
+        let size = [1, 3, 40, 400, 4_000][rng.random_range(0..5)];
+        let mut batch = Batch::default();
+        for i in at..at + size {
+            let id = format!("{:015}", 1_000 + i);
+            let level = [-4, 0, 4, 8][rng.random_range(0..4)];
+            // Requests end out of order: dates do not follow ids.
+            let created = start + rng.random_range(0..3 * 86_400_000_000_i64);
+            let message = ["GET /api/x?q=\"é\"", "app event", ""][rng.random_range(0..3)];
+            let data = match rng.random_range(0..3) {
+                0 => {
+                    batch
+                        .push(&id, level, created, message)
+                        .text("type", "request")
+                        .float("execTime", created as f64 / 1e9)
+                        .int("status", 404)
+                        .text("url", message);
+                    serde_json::json!({"type": "request", "execTime": created as f64 / 1e9,
+                        "status": 404, "url": message})
+                }
+                1 => {
+                    batch
+                        .push(&id, level, created, message)
+                        .object(r#"{"n":[1,"two"]}"#);
+                    serde_json::json!({"n": [1, "two"]})
+                }
+                _ => {
+                    batch.push(&id, level, created, message);
+                    serde_json::json!({})
+                }
             };
-            for round in 0..72 {
-                let mut filter = Sql::raw("");
-                let (a, b) = (pick(&mut rng, &dates), pick(&mut rng, &dates));
-                match round % 12 {
-                    0 => filter.push("1"),
-                    1 => filter.push("id = ").push_param(pick(&mut rng, &ids)),
-                    2 => filter.push("id = ").push_param("000000000000999"),
-                    3 => filter.push("created > ").push_param(a),
-                    4 => filter.push("created <= ").push_param(a),
-                    5 => filter.push("created = ").push_param(a),
-                    6 => filter.push("created >= ").push_param(a).push(" AND created < ").push_param(b),
-                    7 => filter.push("level >= 4 AND created < ").push_param(a),
-                    8 => filter.push("json_extract(data, '$.status') = 404"),
-                    9 => filter.push("message LIKE 'GET%' OR json_extract(data, '$.n') > 5"),
-                    10 => filter.push("created > 5 AND id != 7"),
-                    _ => filter.push("created < ").push_param(a).push(" OR id = ").push_param(pick(&mut rng, &ids)),
-                };
-                for shape in [
-                    "SELECT id, level, message, data, created FROM {T} WHERE {F} ORDER BY id",
-                    "SELECT COUNT(*) FROM {T} WHERE {F}",
-                    "SELECT id FROM {T} WHERE {F} ORDER BY created DESC, id LIMIT 17 OFFSET 3",
-                    "SELECT substr(created, 1, 13) AS h, COUNT(id) FROM {T} WHERE {F} GROUP BY h ORDER BY h",
-                ] {
-                    let query = |table: &str| {
-                        let (head, tail) = shape.split_once("{F}").unwrap_or((shape, ""));
-                        let mut sql = Sql::raw(head.replace("{T}", table));
-                        sql.push_sql(&filter).push(tail);
-                        sql
-                    };
-                    let (got, expected) = (rows_text(conn, &query("_logs")), rows_text(conn, &query("reference")));
-                    let first_difference = got.iter().zip(&expected).find(|(a, b)| a != b);
-                    assert!(
-                        got.len() == expected.len() && first_difference.is_none(),
-                        "{}: {} rows against {}, first difference {first_difference:?}",
-                        query("_logs").text(),
-                        got.len(),
-                        expected.len()
-                    );
-                }
-            }
-            // Insertion order, both ways, whole or in part.
-            let order = |sql: &str, conn: &mut dyn Conn| rows_text(conn, &Sql::raw(sql));
-            let mut all = order("SELECT id FROM reference ORDER BY id", conn);
-            assert_eq!(order("SELECT id FROM _logs ORDER BY _rowid_", conn), all);
-            all.reverse();
-            assert_eq!(order("SELECT id FROM _logs ORDER BY _rowid_ DESC", conn), all);
-            assert_eq!(order("SELECT id FROM _logs ORDER BY _rowid_ DESC LIMIT 5", conn), all[..5]);
-            // Each entry is found again by its rowid, alone or among others.
-            let rowids = order("SELECT _rowid_ || '|' || id FROM _logs ORDER BY random() LIMIT 30", conn);
-            for pair in &rowids {
-                let (rowid, id) = pair.split_once('|').unwrap_or_default();
-                let mut sql = Sql::raw("SELECT id FROM _logs WHERE _rowid_ = ");
-                sql.push_param(rowid.parse::<i64>().unwrap_or(-1));
-                assert_eq!(rows_text(conn, &sql), [id]);
-                let mut sql = Sql::raw("SELECT id FROM _logs WHERE _rowid_ = ");
-                sql.push_param(rowid.to_owned());
-                assert_eq!(rows_text(conn, &sql), [id], "a rowid given as text");
-            }
-            let listed: Vec<&str> = rowids.iter().filter_map(|p| p.split_once('|')).map(|p| p.0).collect();
-            let mut sql = Sql::raw(format!(
-                "SELECT group_concat(id) FROM (SELECT id FROM _logs WHERE _rowid_ IN ({}) ORDER BY id)",
-                listed.join(", ")
-            ));
-            sql.push("");
-            let mut expected: Vec<&str> = rowids.iter().filter_map(|p| p.split_once('|')).map(|p| p.1).collect();
-            expected.sort_unstable();
-            assert_eq!(rows_text(conn, &sql), [expected.join(",")]);
-            for missing in [-1_i64, 1 << 40, 1 << 16 | 0xfff0] {
-                let mut sql = Sql::raw("SELECT id FROM _logs WHERE _rowid_ = ");
-                sql.push_param(missing);
-                assert!(rows_text(conn, &sql).is_empty(), "{missing}");
-            }
-            Ok(())
-        })
-        .await
-        .unwrap()
-    };
-    compare(db.clone(), 1).await;
-
-    // The retention, then a level no longer kept, as the reference deletes them.
-    let middle = db
-        .read(|conn| {
-            conn.query_scalar(&Sql::raw(
-                "SELECT created FROM reference ORDER BY created LIMIT 1 OFFSET 1500",
-            ))
-        })
-        .await
-        .unwrap();
-    let middle = crate::store::text(&middle.unwrap_or(Value::Null)).to_owned();
-    for (before, below) in [
-        (middle, i64::MIN),
-        ("2000-01-01 00:00:00.000Z".to_owned(), 4),
-    ] {
-        let deleted = db
-            .write(move |conn| {
-                let deleted = logs::delete_old(conn, before.clone(), below)?;
-                let mut sql = Sql::raw("DELETE FROM reference WHERE created <= ");
-                sql.push_param(before);
-                if below > i64::MIN {
-                    sql.push(" OR level < ").push_param(below);
-                }
-                Ok((deleted, conn.execute(&sql)?))
-            })
+            let date = crate::dates::format(
+                chrono::DateTime::from_timestamp_micros(created).unwrap_or_default(),
+            );
+            expected.push((id, level, message.to_owned(), data, date));
+        }
+        at += size;
+        db.write(move |conn| logs::append(conn, &batch))
             .await
             .unwrap();
-        assert_eq!(deleted.0, deleted.1);
-        assert!(deleted.0 > 100, "{deleted:?}");
-        compare(db.clone(), 2).await;
-    }
-}
-
-/// A `_logs` table of an earlier version becomes batches, its rows kept in order.
-#[tokio::test]
-async fn an_earlier_logs_table_moves_into_batches() {
-    use crate::store::tables::logs;
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(&dir);
-    db.write(|conn| {
-        conn.execute(&Sql::raw(
-            "CREATE TABLE \"_logs\" (\"id\" TEXT PRIMARY KEY NOT NULL, \"level\" INTEGER DEFAULT 0 NOT NULL, \
-             \"message\" TEXT DEFAULT '' NOT NULL, \"data\" JSON DEFAULT '{}' NOT NULL, \
-             \"created\" TEXT DEFAULT '' NOT NULL)",
-        ))?;
-        conn.execute(&Sql::raw("CREATE INDEX \"_logs_created_idx\" ON \"_logs\" (\"created\")"))?;
-        for i in 0..5_000 {
-            let mut sql = Sql::raw("INSERT INTO \"_logs\" VALUES (");
-            sql.push_param(format!("old{:012}", 5_000 - i))
-                .push(", ")
-                .push_param(i % 3 * 4)
-                .push(", ")
-                .push_param(format!("GET /{i}"))
-                .push(", ")
-                .push_param(format!("{{\"status\":{}}}", 200 + i % 2))
-                .push(", ")
-                .push_param(format!("2026-12-07 06:{:02}:00.000Z", i % 60))
-                .push(")");
-            conn.execute(&sql)?;
+        if at < 10_000 && rng.random_range(0..8) == 0 {
+            db.write(logs::index_pending).await.unwrap();
         }
-        Ok(())
-    })
-    .await
-    .unwrap();
-    let all = "SELECT id, level, message, data, created FROM \"_logs\" ORDER BY _rowid_";
-    let before = db
-        .read(move |conn| Ok(rows_text(conn, &Sql::raw(all))))
-        .await
-        .unwrap();
-    db.write(logs::create).await.unwrap();
-    let after = db
-        .read(move |conn| Ok(rows_text(conn, &Sql::raw(all))))
-        .await
-        .unwrap();
-    assert_eq!(after.len(), 5_000);
-    assert_eq!(after, before);
-    let tables = db
+    }
+    // Megabytes are pending: the first call leaves some for the next.
+    assert!(db.write(logs::index_pending).await.unwrap());
+    while db.write(logs::index_pending).await.unwrap() {}
+    let rows = db
         .read(|conn| {
             Ok(rows_text(
                 conn,
-                &Sql::raw("SELECT name FROM sqlite_schema WHERE name LIKE '\\_logs%' ESCAPE '\\' ORDER BY name"),
+                "SELECT id, level, message, data, created FROM \"_logs\" ORDER BY _rowid_",
             ))
         })
         .await
         .unwrap();
-    assert_eq!(tables, ["_logs", "_logs_batches"]);
-    // Created again on the next start, nothing moves.
-    db.write(logs::create).await.unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for (row, (id, level, message, data, date)) in rows.iter().zip(&expected) {
+        let columns: Vec<&str> = row.splitn(5, '|').collect();
+        assert_eq!(
+            columns[..3],
+            [id.as_str(), &level.to_string(), message.as_str()]
+        );
+        // `data` holds no `|`; the date ends the row.
+        let (data_text, created) = columns[3..].join("|").rsplit_once('|').map_or_else(
+            || (String::new(), String::new()),
+            |(d, c)| (d.to_owned(), c.to_owned()),
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&data_text)
+                .ok()
+                .as_ref(),
+            Some(data)
+        );
+        assert_eq!(&created, date);
+    }
+
+    // Old entries still pending are deleted with the indexed ones.
+    let mut old = Batch::default();
+    old.push("zzzzzzzzzzzzzzz", 0, 0, "1970");
+    db.write(move |conn| logs::append(conn, &old))
+        .await
+        .unwrap();
+    let cutoff = expected[expected.len() / 2].4.clone();
+    let older = expected.iter().filter(|e| e.4 <= cutoff).count() + 1;
+    let deleted = db
+        .write(move |conn| logs::delete_old(conn, cutoff, i64::MIN))
+        .await
+        .unwrap();
+    assert_eq!(deleted, older);
+    let left = db
+        .read(|conn| {
+            Ok(rows_text(
+                conn,
+                "SELECT (SELECT COUNT(*) FROM \"_logs\") || '|' || (SELECT COUNT(*) FROM \"_logs_pending\")",
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, [format!("{}|0", expected.len() + 1 - older)]);
 }
 
 #[tokio::test]
