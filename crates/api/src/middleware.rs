@@ -18,7 +18,7 @@ use futures_util::TryFutureExt;
 use futures_util::future::{BoxFuture, Either, MapOk, Ready, ready};
 use oxbase_core::identity::Auth;
 use oxbase_core::ratelimit::RateRequest;
-use oxbase_core::settings::TrustedProxy;
+use oxbase_core::settings::Settings;
 use tower::{Layer, Service};
 
 use crate::AppState;
@@ -264,7 +264,7 @@ impl FromRequestParts<AppState> for ClientIp {
 /// The client's IP: the first configured `trustedProxy.headers` header present (its leftmost
 /// or rightmost entry, as `useLeftmostIP` says), else the peer's address.
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> String {
-    proxied_ip(&state.app.settings().trusted_proxy(), headers).unwrap_or_else(|| {
+    proxied_ip(state.app.settings(), headers).unwrap_or_else(|| {
         peer_ip(extensions)
             .map(|ip| ip.to_string())
             .unwrap_or_default()
@@ -272,7 +272,8 @@ pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Exte
 }
 
 /// The client's IP as the first trusted proxy header present gives it, if one does.
-pub(crate) fn proxied_ip(proxy: &TrustedProxy, headers: &HeaderMap) -> Option<String> {
+pub(crate) fn proxied_ip(settings: &Settings, headers: &HeaderMap) -> Option<String> {
+    let proxy = settings.trusted_proxy_headers()?;
     for name in &proxy.headers {
         if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
             let mut parts = value.split(',').map(str::trim).filter(|p| !p.is_empty());

@@ -8,6 +8,8 @@
 //! details in the response's extensions ([`crate::error::LoggedError`]).
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -87,7 +89,7 @@ where
 {
     type Response = http::Response<B>;
     type Error = Infallible;
-    type Future = Either<S::Future, BoxFuture<'static, Result<http::Response<B>, Infallible>>>;
+    type Future = Either<S::Future, Logged<S::Future, B>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -102,7 +104,7 @@ where
         let slot = AuthSlot::default();
         req.extensions_mut().insert(slot.clone());
         let headers = req.headers();
-        let mut facts = Facts {
+        let facts = Facts {
             method: req.method().clone(),
             url: req
                 .uri()
@@ -110,7 +112,7 @@ where
                 .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned()),
             referer: header_text(headers, header::REFERER),
             user_agent: header_text(headers, header::USER_AGENT),
-            proxied_ip: proxied_ip(&self.state.app.settings().trusted_proxy(), headers),
+            proxied_ip: proxied_ip(self.state.app.settings(), headers),
             peer_ip: peer_ip(req.extensions()),
             status: 0,
             exec_time: 0.0,
@@ -123,27 +125,105 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let state = self.state.clone();
-        let answer = self.inner.call(req);
-        Either::Right(Box::pin(async move {
-            let response = answer.await?;
-            let status = response.status();
-            if status.is_success() && response.extensions().get::<Unlogged>().is_some() {
-                return Ok(response);
-            }
-            facts.status = status.as_u16();
-            facts.exec_time = started.elapsed().as_secs_f64() * 1000.0;
-            facts.auth = match (slot.0.get(), authorization) {
-                (Some(auth), _) => Some(auth.clone()),
-                // A route that never asked who calls (a file, the realtime stream): PocketBase
-                // logs the caller all the same.
-                (None, Some(token)) => Some(state.app.auth().authenticate(&token).await),
-                (None, None) => None,
+        let pending = Box::new(Pending {
+            state: self.state.clone(),
+            started,
+            slot,
+            authorization,
+            facts,
+        });
+        Either::Right(Logged {
+            inner: self.inner.call(req),
+            pending: Some(pending),
+            resolving: None,
+        })
+    }
+}
+
+/// What a request's entry waits for while the request runs.
+struct Pending {
+    state: AppState,
+    started: Instant,
+    slot: AuthSlot,
+    authorization: Option<String>,
+    facts: Facts,
+}
+
+pin_project_lite::pin_project! {
+    /// The request's answer, logged when it is ready. A plain future rather than a boxed
+    /// async block: that would move the whole inner future into a new allocation per request.
+    pub struct Logged<F, B> {
+        #[pin]
+        inner: F,
+        pending: Option<Box<Pending>>,
+        // The caller being resolved for the entry, and the answer held until then.
+        resolving: Option<(BoxFuture<'static, ()>, http::Response<B>)>,
+    }
+}
+
+impl<F, B> Future for Logged<F, B>
+where
+    F: Future<Output = Result<http::Response<B>, Infallible>>,
+{
+    type Output = Result<http::Response<B>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.resolving.is_none() {
+            let Poll::Ready(Ok(response)) = this.inner.poll(cx) else {
+                return Poll::Pending;
             };
-            facts.error = response.extensions().get::<LoggedError>().cloned();
-            state.app.logs().request(Box::new(facts));
-            Ok(response)
-        }))
+            match this.pending.take().and_then(|p| p.log(&response)) {
+                Some(resolve) => *this.resolving = Some((resolve, response)),
+                None => return Poll::Ready(Ok(response)),
+            }
+        }
+        match this
+            .resolving
+            .as_mut()
+            .map(|(resolve, _)| resolve.as_mut().poll(cx))
+        {
+            Some(Poll::Pending) => Poll::Pending,
+            _ => match this.resolving.take() {
+                Some((_, response)) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl Pending {
+    /// Queues the entry; a caller still to be resolved from its token is resolved by the
+    /// future returned, which queues the entry then.
+    fn log<B>(self: Box<Self>, response: &http::Response<B>) -> Option<BoxFuture<'static, ()>> {
+        let status = response.status();
+        if status.is_success() && response.extensions().get::<Unlogged>().is_some() {
+            return None;
+        }
+        let Pending {
+            state,
+            started,
+            slot,
+            authorization,
+            mut facts,
+        } = *self;
+        facts.status = status.as_u16();
+        facts.exec_time = started.elapsed().as_secs_f64() * 1000.0;
+        facts.error = response.extensions().get::<LoggedError>().cloned();
+        match (slot.0.get(), authorization) {
+            (Some(auth), _) => facts.auth = Some(auth.clone()),
+            // A route that never asked who calls (a file, the realtime stream): PocketBase
+            // logs the caller all the same.
+            (None, Some(token)) => {
+                return Some(Box::pin(async move {
+                    facts.auth = Some(state.app.auth().authenticate(&token).await);
+                    state.app.logs().request(Box::new(facts));
+                }));
+            }
+            (None, None) => {}
+        }
+        state.app.logs().request(Box::new(facts));
+        None
     }
 }
 

@@ -6,6 +6,7 @@
 //! logs), `minLevel`, `logIP`, `logAuthId`.
 
 pub mod query;
+mod queue;
 mod writer;
 
 use std::sync::Arc;
@@ -34,8 +35,6 @@ pub const PAGE_SIZE: u32 = 16_384;
 /// Entries queued at most; past it new ones are dropped (and counted), so a stalled database
 /// costs memory no further.
 const QUEUE: usize = 32_768;
-/// Past this many queued entries the writer is woken before its batch's time is up.
-const HURRY_AT: usize = QUEUE / 4;
 
 /// What a request leaves in the log, as the HTTP layer saw it, borrowed from its facts. The
 /// settings decide which parts are kept.
@@ -73,8 +72,8 @@ struct Entry {
     /// An app event's message (a request's is written from its method and URL).
     message: String,
     data: Data,
-    /// Formatted by the writer, off the request path.
-    created: chrono::DateTime<chrono::Utc>,
+    /// µs since the Unix epoch; written as a date only when the entry becomes a row.
+    created: i64,
 }
 
 enum Data {
@@ -87,8 +86,8 @@ enum Data {
     Attrs(Map<String, Json>),
 }
 
+/// What the writer is asked, beside storing entries.
 enum Msg {
-    Entry(Entry),
     /// Store everything queued before, then answer.
     Flush(oneshot::Sender<()>),
     /// Store everything queued before, then delete the entries created at or before `before`
@@ -100,6 +99,14 @@ enum Msg {
     },
     /// Store everything queued before and stop.
     Stop,
+}
+
+/// Now, in µs since the Unix epoch: what an entry keeps (a calendar date is made only when
+/// the entry becomes a row).
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// How long a stop or a deletion waits for the writer (a database that stopped answering).
@@ -127,9 +134,9 @@ struct Inner {
     db: Db,
     /// Whether `db` is the logs' own database (closed with them).
     own_db: bool,
+    entries: Arc<queue::EntryQueue>,
+    /// Messages to the writer, each answered after what was queued before it is stored.
     queue: mpsc::Sender<Msg>,
-    /// Wakes the writer before its time (a full queue, a flush).
-    hurry: Arc<tokio::sync::Notify>,
     /// Answered when the writer has stopped.
     stopped: Mutex<Option<oneshot::Receiver<()>>>,
 }
@@ -142,10 +149,10 @@ impl Logs {
             // Otherwise the table is in the app's database, created with its migrations.
             db.write(tables::logs::create).await?;
         }
-        let (queue, receiver) = mpsc::channel(QUEUE);
-        let hurry = Arc::new(tokio::sync::Notify::new());
+        let entries = Arc::new(queue::EntryQueue::new(QUEUE));
+        let (queue, receiver) = mpsc::channel(64);
         let (stop, stopped) = oneshot::channel();
-        let run = IN_WRITER.scope((), writer::run(db.clone(), receiver, hurry.clone()));
+        let run = IN_WRITER.scope((), writer::run(db.clone(), entries.clone(), receiver));
         let run = async move {
             run.await;
             let _ = stop.send(());
@@ -169,8 +176,8 @@ impl Logs {
                 settings,
                 db,
                 own_db,
+                entries,
                 queue,
-                hurry,
                 stopped: Mutex::new(Some(stopped)),
             }),
         })
@@ -215,7 +222,7 @@ impl Logs {
                 keep_ip: settings.log_ip,
                 keep_auth_id: settings.log_auth_id,
             },
-            created: chrono::Utc::now(),
+            created: now_micros(),
         });
     }
 
@@ -228,16 +235,13 @@ impl Logs {
             level,
             message,
             data: Data::Attrs(attrs),
-            created: chrono::Utc::now(),
+            created: now_micros(),
         });
     }
 
     fn enqueue(&self, entry: Entry) {
-        let queue = &self.inner.queue;
-        if queue.try_send(Msg::Entry(entry)).is_err() {
+        if !self.inner.entries.push(entry) {
             metrics::counter!("oxbase_logs_dropped_total").increment(1);
-        } else if queue.max_capacity() - queue.capacity() > HURRY_AT {
-            self.inner.hurry.notify_one();
         }
     }
 
@@ -245,7 +249,6 @@ impl Logs {
     pub async fn flush(&self) {
         let (done, stored) = oneshot::channel();
         if self.inner.queue.send(Msg::Flush(done)).await.is_ok() {
-            self.inner.hurry.notify_one();
             let _ = stored.await;
         }
     }
@@ -274,7 +277,6 @@ impl Logs {
         };
         let waited = tokio::time::timeout(PATIENCE, async {
             self.inner.queue.send(msg).await.ok()?;
-            self.inner.hurry.notify_one();
             deleted.await.ok()
         })
         .await;
@@ -292,7 +294,6 @@ impl Logs {
         if let Some(stopped) = stopped {
             let stop = async {
                 if self.inner.queue.send(Msg::Stop).await.is_ok() {
-                    self.inner.hurry.notify_one();
                     let _ = stopped.await;
                 }
             };

@@ -1,15 +1,16 @@
-//! The writer: takes entries off the queue and stores them in batches, one transaction each.
-//! After a batch's first entry it sleeps for a moment without listening to the queue, so that
-//! requests enqueue without waking it (a wake-up per entry cost more than the entry); it is
-//! woken early only when the queue fills up or someone waits for a flush.
+//! The writer: takes the entries off the queue and stores them in batches, one transaction
+//! each. Woken by the first entry to arrive, it gathers for a moment, so that requests queue
+//! without waking it (a wake-up per entry cost more than the entry); it is woken early when a
+//! shard of the queue fills up or a message (a flush, a deletion, a stop) waits for it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
+use super::queue::EntryQueue;
 use super::{Data, Entry, Msg, RequestLog};
 use crate::store::log_entries::{Batch, Fields};
 use crate::store::{Db, tables};
@@ -19,65 +20,67 @@ const BATCH: usize = 5_000;
 /// How long a batch gathers after its first entry.
 const GATHER: Duration = Duration::from_millis(100);
 
-pub(super) async fn run(db: Db, mut queue: mpsc::Receiver<Msg>, hurry: Arc<Notify>) {
+pub(super) async fn run(db: Db, queue: Arc<EntryQueue>, mut messages: mpsc::Receiver<Msg>) {
     let mut work = Work::default();
-    while let Some(first) = queue.recv().await {
-        work.take(first);
-        if work.waits_for_nothing() {
+    let mut entries = Vec::new();
+    loop {
+        let gather = tokio::select! {
+            msg = messages.recv() => {
+                work.take(msg);
+                false
+            }
+            () = queue.arrived.notified() => true,
+        };
+        if gather && work.waits_for_nothing() {
             tokio::select! {
                 () = tokio::time::sleep(GATHER) => {}
-                () = hurry.notified() => {}
+                () = queue.hurry.notified() => {}
+                msg = messages.recv() => work.take(msg),
             }
         }
-        loop {
-            while work.entries.len() < BATCH {
-                match queue.try_recv() {
-                    Ok(msg) => work.take(msg),
-                    Err(_) => break,
-                }
-            }
-            if work.is_empty() {
-                break;
-            }
-            store(&db, std::mem::take(&mut work.entries)).await;
-            for (before, below_level, done) in work.deletes.drain(..) {
-                let deleted = db
-                    .write(move |conn| {
-                        tables::logs::delete_old(conn, before, below_level).map(|_| ())
-                    })
-                    .await;
-                let _ = done.send(deleted);
-            }
-            for done in work.flushes.drain(..) {
-                let _ = done.send(());
-            }
-            if work.stop {
-                return;
-            }
+        while let Ok(msg) = messages.try_recv() {
+            work.take(Some(msg));
+        }
+        // Everything queued before a message was sent is in the queue now.
+        queue.drain_into(&mut entries);
+        while !entries.is_empty() {
+            let count = entries.len().min(BATCH);
+            store(&db, entries.drain(..count)).await;
+        }
+        for (before, below_level, done) in work.deletes.drain(..) {
+            let deleted = db
+                .write(move |conn| tables::logs::delete_old(conn, before, below_level).map(|_| ()))
+                .await;
+            let _ = done.send(deleted);
+        }
+        for done in work.flushes.drain(..) {
+            let _ = done.send(());
+        }
+        if work.stop {
+            return;
         }
     }
 }
 
-/// What the writer took off the queue and has still to do.
+/// The messages the writer took and has still to answer.
 #[derive(Default)]
 struct Work {
-    entries: Vec<Entry>,
     flushes: Vec<oneshot::Sender<()>>,
     deletes: Vec<(String, i64, oneshot::Sender<crate::error::Result<()>>)>,
     stop: bool,
 }
 
 impl Work {
-    fn take(&mut self, msg: Msg) {
+    /// Takes a message; `None` (every sender gone) is a stop.
+    fn take(&mut self, msg: Option<Msg>) {
         match msg {
-            Msg::Entry(entry) => self.entries.push(entry),
-            Msg::Flush(done) => self.flushes.push(done),
-            Msg::Delete {
+            Some(Msg::Flush(done)) => self.flushes.push(done),
+            Some(Msg::Delete {
                 before,
                 below_level,
                 done,
-            } => self.deletes.push((before, below_level, done)),
-            Msg::Stop => self.stop = true,
+            }) => self.deletes.push((before, below_level, done)),
+            Some(Msg::Stop) | None => self.stop = true,
         }
     }
 
@@ -85,22 +88,18 @@ impl Work {
     fn waits_for_nothing(&self) -> bool {
         self.flushes.is_empty() && self.deletes.is_empty() && !self.stop
     }
-
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.waits_for_nothing()
-    }
 }
 
 /// Encodes the entries into one batch and stores it in one transaction.
-async fn store(db: &Db, entries: Vec<Entry>) {
-    if entries.is_empty() {
-        return;
-    }
-    let count = entries.len();
+async fn store(db: &Db, entries: impl Iterator<Item = Entry>) {
     let mut batch = Batch::default();
     let mut scratch = Scratch::default();
     for entry in entries {
         encode(entry, &mut batch, &mut scratch);
+    }
+    let count = batch.len();
+    if count == 0 {
+        return;
     }
     let stored = db
         .write(move |conn| tables::logs::append(conn, &batch))
@@ -126,7 +125,7 @@ fn encode(entry: Entry, batch: &mut Batch, scratch: &mut Scratch) {
     id.clear();
     crate::ids::push_sortable_id(id);
     message.clear();
-    let created = entry.created.timestamp_micros();
+    let created = entry.created;
     match entry.data {
         Data::Request {
             log,
@@ -257,7 +256,6 @@ mod tests {
     use super::super::{RequestFacts, level};
     use super::*;
     use crate::store::log_entries;
-    use chrono::DateTime;
 
     #[test]
     fn nul_never_reaches_the_database() {
@@ -366,7 +364,7 @@ mod tests {
                     "k".into(),
                     "v".repeat(300).into(),
                 )])),
-                created: chrono::Utc::now(),
+                created: 0,
             },
             entry,
         ] {
@@ -412,7 +410,7 @@ mod tests {
                 keep_ip: false,
                 keep_auth_id: false,
             },
-            created: DateTime::from_timestamp(1_700_000_000, 5_000_000).unwrap_or_default(),
+            created: 1_700_000_000_005_000,
         };
         let (id, level, message, data, created) = encoded(entry);
         assert_eq!(id.len(), 15);

@@ -47,6 +47,9 @@ pub struct Settings {
     /// `logs` and `trustedProxy`, typed once per change: every request reads them.
     logs: Arc<RwLock<LogSettings>>,
     proxy: Arc<RwLock<Arc<TrustedProxy>>>,
+    /// Whether `trustedProxy` names any header: without, a request reads neither lock nor
+    /// count (shared by every request's thread, they cost more than the answer's bytes).
+    proxy_headers: Arc<std::sync::atomic::AtomicBool>,
     checks: Arc<RwLock<Vec<Check>>>,
     listeners: Arc<RwLock<Vec<Listener>>>,
     writes: Arc<RwLock<Vec<WriteHook>>>,
@@ -69,6 +72,7 @@ impl Settings {
             db,
             current: Arc::new(RwLock::new(current)),
             logs: Arc::new(RwLock::new(logs)),
+            proxy_headers: Arc::new((!proxy.headers.is_empty()).into()),
             proxy: Arc::new(RwLock::new(Arc::new(proxy))),
             checks: Arc::default(),
             listeners: Arc::default(),
@@ -80,7 +84,12 @@ impl Settings {
     /// Replaces the settings in memory.
     fn replace(&self, next: Json) {
         *self.logs.write() = LogSettings::from_json(&next["logs"]);
-        *self.proxy.write() = Arc::new(TrustedProxy::from_json(&next["trustedProxy"]));
+        let proxy = TrustedProxy::from_json(&next["trustedProxy"]);
+        self.proxy_headers.store(
+            !proxy.headers.is_empty(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        *self.proxy.write() = Arc::new(proxy);
         *self.current.write() = next;
     }
 

@@ -208,6 +208,13 @@ impl Settings {
         self.proxy.read().clone()
     }
 
+    /// `trustedProxy` when it names a header to read the client's IP from.
+    pub fn trusted_proxy_headers(&self) -> Option<std::sync::Arc<TrustedProxy>> {
+        self.proxy_headers
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then(|| self.trusted_proxy())
+    }
+
     pub fn webhooks(&self) -> WebhookSettings {
         WebhookSettings::from_json(&self.get(&["webhooks"]))
     }

@@ -5,9 +5,28 @@
 //!
 //! An entry, little-endian: the length of the rest (u32); the id (u8 length, bytes); the level
 //! (i64); `created` (i64, µs since the Unix epoch); the message (u32 length, bytes); then fields
-//! to the end, each a key (u8 length, bytes), a tag and a value.
+//! to the end, each a key (a byte: the place in [`KEYS`] with the high bit set, or the length
+//! of the key's bytes that follow), a tag and a value.
 
 use chrono::DateTime;
+
+/// The keys of a request's `data`, written as one byte each (every entry has them).
+const KEYS: [&str; 13] = [
+    "type",
+    "execTime",
+    "url",
+    "method",
+    "status",
+    "referer",
+    "userAgent",
+    "auth",
+    "authId",
+    "userIP",
+    "remoteIP",
+    "error",
+    "details",
+];
+const KNOWN_KEY: u8 = 0x80;
 
 const STR: u8 = 1;
 const FLOAT: u8 = 2;
@@ -68,10 +87,17 @@ pub struct Fields<'a> {
 
 impl Fields<'_> {
     fn key(&mut self, key: &str, tag: u8) {
-        debug_assert!(key.len() <= usize::from(u8::MAX));
-        let key = &key.as_bytes()[..key.len().min(usize::from(u8::MAX))];
-        self.out.push(key.len() as u8);
-        self.out.extend_from_slice(key);
+        if let Some(known) = KEYS.iter().position(|k| *k == key) {
+            self.out.push(KNOWN_KEY | known as u8);
+        } else {
+            // Other keys are short (an app event's attributes go as one object).
+            let mut end = key.len().min(usize::from(KNOWN_KEY - 1));
+            while !key.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.out.push(end as u8);
+            self.out.extend_from_slice(&key.as_bytes()[..end]);
+        }
         self.out.push(tag);
     }
 
@@ -163,6 +189,13 @@ impl<'a> Reader<'a> {
         let len = usize::from(self.bytes(1)?[0]);
         std::str::from_utf8(self.bytes(len)?).ok()
     }
+    fn key(&mut self) -> Option<&'a str> {
+        let first = self.bytes(1)?[0];
+        if first & KNOWN_KEY != 0 {
+            return KEYS.get(usize::from(first & !KNOWN_KEY)).copied();
+        }
+        std::str::from_utf8(self.bytes(usize::from(first))?).ok()
+    }
     fn long_text(&mut self) -> Option<&'a str> {
         let len = self.len32()?;
         std::str::from_utf8(self.bytes(len)?).ok()
@@ -215,7 +248,7 @@ impl Entry<'_> {
         let mut fields = Reader(self.fields);
         out.push(b'{');
         let mut first = true;
-        while let Some(key) = fields.short_text() {
+        while let Some(key) = fields.key() {
             let Some(&[tag]) = fields.bytes(1) else { break };
             if tag == OBJECT {
                 out.truncate(start);
@@ -310,6 +343,14 @@ mod tests {
         // A field of an unknown kind ends the object there, still JSON.
         let mut odd = Batch::default();
         odd.push("c", 0, 0, "").int("n", 1).key("bad", 99);
+        // A key of no request is written out, cut to 127 bytes; a request's takes a byte.
+        let mut keys = Batch::default();
+        keys.push("d", 0, 0, "").int(&"k".repeat(300), 1);
+        let long = entries(keys.body()).next();
+        assert!(long.is_some_and(|e| data(&e) == json!({"k".repeat(127): 1})));
+        let mut known = Batch::default();
+        known.push("e", 0, 0, "").int("status", 1);
+        assert_eq!(known.body().len(), keys.body().len() - 127);
         let entry = entries(odd.body()).next();
         assert!(entry.is_some_and(|e| data(&e) == json!({"n": 1, "bad": null})));
     }
