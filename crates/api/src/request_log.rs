@@ -173,21 +173,19 @@ where
             let Poll::Ready(Ok(response)) = this.inner.poll(cx) else {
                 return Poll::Pending;
             };
-            match this.pending.take().and_then(|p| p.log(&response)) {
-                Some(resolve) => *this.resolving = Some((resolve, response)),
-                None => return Poll::Ready(Ok(response)),
-            }
+            let Some(resolve) = this.pending.take().and_then(|p| p.log(&response)) else {
+                return Poll::Ready(Ok(response));
+            };
+            *this.resolving = Some((resolve, response));
         }
-        match this
-            .resolving
-            .as_mut()
-            .map(|(resolve, _)| resolve.as_mut().poll(cx))
+        if let Some((resolve, _)) = this.resolving.as_mut()
+            && resolve.as_mut().poll(cx).is_pending()
         {
-            Some(Poll::Pending) => Poll::Pending,
-            _ => match this.resolving.take() {
-                Some((_, response)) => Poll::Ready(Ok(response)),
-                None => Poll::Pending,
-            },
+            return Poll::Pending;
+        }
+        match this.resolving.take() {
+            Some((_, response)) => Poll::Ready(Ok(response)),
+            None => Poll::Pending,
         }
     }
 }
